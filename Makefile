@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Top-level convenience targets.  `make run` and `make check` do all the
+# set-up on a fresh Debian 12 machine: missing packages, meson, the build,
+# and the guest images (fetched from Debian's archive into a cache).
+
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+MESON_OPTS ?=
+
+# Build dependencies.
+BUILD_PKGS := gcc meson ninja-build pkg-config python3 libglib2.0-dev \
+	libgtk-3-dev libvte-2.91-dev libpulse-dev zlib1g-dev libslirp-dev \
+	libcapstone-dev gettext
+# Firmware the PC board runs.
+RUN_PKGS := seabios
+# Guest images, oracles and GUI test drivers.
+TEST_PKGS := qemu-utils qemu-system-x86 xorriso isolinux syslinux \
+	syslinux-common syslinux-utils mtools dosfstools cpio gzip nasm \
+	xvfb xauth xdotool openbox x11-utils desktop-file-utils \
+	appstream ca-certificates dpkg-dev
+
+.PHONY: all deps test-deps build run check clean
+
+all: build
+
+deps:
+	@sh scripts/ensure-deps.sh $(BUILD_PKGS) $(RUN_PKGS)
+
+test-deps: deps
+	@sh scripts/ensure-deps.sh $(TEST_PKGS)
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) $(MESON_OPTS)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+run: test-deps build
+	@sh scripts/run-demo.sh $(BUILD)
+
+check: test-deps build
+	@sh scripts/check.sh $(BUILD) $(ASAN_BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

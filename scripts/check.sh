@@ -1,0 +1,38 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# make check: the whole test suite.
+#  1. the optimized build runs every suite (real guests included);
+#  2. an AddressSanitizer + UBSan build runs the unit-level suites.
+# Writes the combined tally to $BUILD/test-tally.txt and prints it last.
+set -u
+BUILD=${1:-build}
+ASAN=${2:-build-asan}
+UNIT_SUITES="unit state images cpu hw monitor"
+status=0
+
+if [ ! -f "$ASAN/build.ninja" ]; then
+    meson setup "$ASAN" -Db_sanitize=address,undefined -Db_lundef=false \
+        -Dbuildtype=debug -Dgui=false >/dev/null || status=1
+fi
+
+echo "== tests (optimized build)"
+meson test -C "$BUILD" --print-errorlogs --num-processes 2 \
+    --no-rebuild || status=1
+
+echo "== tests (AddressSanitizer + UBSan build)"
+if ninja -C "$ASAN" >"$ASAN.log" 2>&1; then
+    args=""
+    for s in $UNIT_SUITES; do args="$args --suite $s"; done
+    # shellcheck disable=SC2086
+    meson test -C "$ASAN" --print-errorlogs --num-processes 2 --no-rebuild \
+        $args || status=1
+else
+    tail -50 "$ASAN.log"
+    echo "sanitizer build failed"
+    status=1
+fi
+
+python3 scripts/tally.py "$BUILD/meson-logs/testlog.json" \
+    "$ASAN/meson-logs/testlog.json" >"$BUILD/test-tally.txt" || status=1
+cat "$BUILD/test-tally.txt"
+exit $status

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The CPU interface every guest architecture implements.
+ *
+ * A board picks a core by name (cpu_find("pentium2")) and creates it on a
+ * CpuBus: the memory map, the port space (x86), the clock and the
+ * interrupt-acknowledge callback into the board's interrupt controller.
+ * The machine's worker thread calls run() with an instruction budget; run()
+ * returns when the budget is spent, the CPU halts, an exit was requested
+ * (from a device, the monitor or another thread), or the machine must shut
+ * down (triple fault with -no-reboot, a fatal guest error).
+ */
+#ifndef MIMIC_ARCH_CPU_H
+#define MIMIC_ARCH_CPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+#include "engine/clock.h"
+#include "engine/ioport.h"
+#include "engine/memory.h"
+#include "state/state.h"
+
+typedef struct Cpu Cpu;
+typedef struct CpuOps CpuOps;
+
+typedef struct CpuBus {
+    MemMap *mem;
+    IoSpace *io; /* NULL on architectures without port I/O */
+    Clock *clock;
+    /* Interrupt acknowledge: the vector of the highest pending interrupt. */
+    int (*intr_ack)(void *opaque);
+    void *intr_opaque;
+    /* Triple fault / shutdown cycle: the board resets or powers off. */
+    void (*shutdown)(void *opaque);
+    void *shutdown_opaque;
+} CpuBus;
+
+typedef enum {
+    CPU_EXIT_BUDGET,   /* instruction budget used up */
+    CPU_EXIT_HALTED,   /* HLT with nothing pending */
+    CPU_EXIT_REQUEST,  /* cpu_exit_request() */
+    CPU_EXIT_SHUTDOWN, /* triple fault handled by bus->shutdown */
+} CpuExit;
+
+struct CpuOps {
+    const char *name;        /* "pentium2" */
+    const char *description; /* one line for -cpu help */
+    Cpu *(*create)(const CpuBus *bus, GError **error);
+    void (*destroy)(Cpu *cpu);
+    void (*reset)(Cpu *cpu);
+    /* Execute up to budget instructions; returns the number executed. */
+    int64_t (*run)(Cpu *cpu, int64_t budget, CpuExit *why);
+    void (*set_irq)(Cpu *cpu, bool level); /* the INTR pin */
+    void (*set_nmi)(Cpu *cpu);
+    void (*set_a20)(Cpu *cpu, bool enabled);
+    /* Any thread: make run() return soon. */
+    void (*exit_request)(Cpu *cpu);
+    bool (*is_halted)(Cpu *cpu);
+    /* Monitor support. */
+    void (*dump_registers)(Cpu *cpu, GString *out);
+    /* Translate a virtual address with the CPU's current paging; false if
+       not mapped. */
+    bool (*virt_to_phys)(Cpu *cpu, uint64_t vaddr, uint64_t *paddr);
+    /* Disassemble one instruction at vaddr; returns its length (0 fails). */
+    int (*disassemble)(Cpu *cpu, uint64_t vaddr, GString *out);
+    uint64_t (*get_pc)(Cpu *cpu); /* linear address of next instruction */
+    const StateDesc *state;
+    /* Debugging/tests: drop every translated block. */
+    void (*flush_code)(Cpu *cpu);
+};
+
+struct Cpu {
+    const CpuOps *ops;
+};
+
+/* Registry of the cores linked into this binary. */
+const CpuOps *cpu_find(const char *name);
+void cpu_list(GString *out);
+
+#endif

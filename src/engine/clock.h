@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The virtual clock and its timers.
+ *
+ * Virtual time is in nanoseconds.  In real-time mode it follows the host's
+ * monotonic clock while the machine runs and stands still while it is
+ * paused.  In deterministic mode (-icount SHIFT) it advances by 2^SHIFT ns
+ * per executed guest instruction: the CPU adds each block's instruction
+ * count to clock->icount before running it, and a halted CPU warps time to
+ * the next deadline, so a run is reproducible bit for bit.
+ *
+ * Timers live in a binary min-heap.  All timer calls happen on the
+ * machine's worker thread.
+ */
+#ifndef MIMIC_ENGINE_CLOCK_H
+#define MIMIC_ENGINE_CLOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum {
+    CLOCK_MODE_REALTIME,
+    CLOCK_MODE_ICOUNT,
+} ClockMode;
+
+typedef struct Timer Timer;
+typedef void (*TimerCallback)(void *opaque);
+
+typedef struct Clock {
+    ClockMode mode;
+    int icount_shift;
+    /* Instructions executed; written by the CPU in icount mode. */
+    int64_t icount;
+    /* private */
+    int64_t base_ns;   /* icount: time at icount == 0; realtime: offset */
+    int64_t paused_at; /* realtime: virtual time when paused, or -1 */
+    Timer **heap;
+    int heap_len, heap_cap;
+} Clock;
+
+#define CLOCK_NEVER INT64_MAX
+
+Clock *clock_new(ClockMode mode, int icount_shift);
+void clock_free(Clock *clock);
+int64_t clock_now(Clock *clock);
+/* Real-time mode: stop/restart the passage of virtual time. */
+void clock_pause(Clock *clock);
+void clock_resume(Clock *clock);
+/* Set the current virtual time (restore from a snapshot). */
+void clock_set_now(Clock *clock, int64_t ns);
+/* Icount: advance time to ns (a halted CPU sleeping until a deadline). */
+void clock_warp_to(Clock *clock, int64_t ns);
+/* Earliest timer deadline, or CLOCK_NEVER. */
+int64_t clock_next_deadline(Clock *clock);
+/* Fire every timer whose deadline has passed; returns how many fired. */
+int clock_run_timers(Clock *clock);
+/* Host monotonic nanoseconds. */
+int64_t clock_host_ns(void);
+
+Timer *timer_new(Clock *clock, TimerCallback cb, void *opaque);
+void timer_free(Timer *timer);
+void timer_mod(Timer *timer, int64_t deadline_ns);
+void timer_del(Timer *timer);
+bool timer_pending(const Timer *timer);
+int64_t timer_expire_time(const Timer *timer); /* CLOCK_NEVER if idle */
+
+#endif

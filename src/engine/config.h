@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * MachineConfig: everything needed to build a machine, as a plain struct.
+ *
+ * The command-line parser (options.c) and the GUI's machine files both
+ * produce one; the board function reads it.  Strings are owned by the
+ * config (g_free'd by machine_config_free()).
+ */
+#ifndef MIMIC_ENGINE_CONFIG_H
+#define MIMIC_ENGINE_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+#define MIMIC_MAX_DRIVES 8
+#define MIMIC_MAX_SERIAL 4
+#define MIMIC_MAX_NICS 4
+#define MIMIC_MAX_SOUNDHW 4
+#define MIMIC_MAX_USBDEV 8
+#define MIMIC_MAX_BIOS_DIRS 4
+
+typedef enum {
+    DRIVE_IF_IDE,
+    DRIVE_IF_FLOPPY,
+    DRIVE_IF_NONE,
+} DriveInterface;
+
+typedef enum {
+    DRIVE_MEDIA_DISK,
+    DRIVE_MEDIA_CDROM,
+} DriveMedia;
+
+typedef enum {
+    DRIVE_CACHE_WRITEBACK,
+    DRIVE_CACHE_WRITETHROUGH,
+    DRIVE_CACHE_NONE,
+    DRIVE_CACHE_UNSAFE,
+} DriveCache;
+
+typedef struct DriveConfig {
+    char *file;   /* NULL: empty drive (a CD-ROM without media) */
+    char *format; /* "raw", "qcow", "qcow2"; NULL probes (read-only use) */
+    DriveInterface interface;
+    int index;    /* IDE: 0..3 (bus*2+unit); floppy: 0..1 */
+    DriveMedia media;
+    bool snapshot;
+    bool readonly;
+    DriveCache cache;
+} DriveConfig;
+
+typedef enum {
+    DISPLAY_DEFAULT, /* gtk when a display is reachable, else none */
+    DISPLAY_GTK,
+    DISPLAY_NONE,
+    DISPLAY_NOGRAPHIC, /* none, and serial+monitor on stdio */
+} DisplayKind;
+
+typedef enum {
+    ACCEL_TCG,
+    ACCEL_KVM,
+} AccelKind;
+
+typedef struct NicConfig {
+    char *model; /* "ne2k_pci", "e1000", "rtl8139", "pcnet" */
+    char *macaddr;
+    int vlan;
+} NicConfig;
+
+typedef struct NetBackendConfig {
+    char *kind; /* "user", "tap", "dump" */
+    char *options; /* the rest of the option string, e.g. "hostfwd=..." */
+    int vlan;
+} NetBackendConfig;
+
+typedef struct MachineConfig {
+    char *name;
+    char *machine_type; /* "pc" */
+    char *cpu_model;    /* "pentium2" */
+    uint64_t ram_size;  /* bytes */
+    int smp;
+
+    DriveConfig drives[MIMIC_MAX_DRIVES];
+    int n_drives;
+    bool snapshot; /* -snapshot: every drive gets a temporary overlay */
+
+    char boot_order[8]; /* SeaBIOS letters: a, c, d, n; "" = "cad" */
+    char boot_once[8];
+    bool boot_menu;
+
+    char *bios_dirs[MIMIC_MAX_BIOS_DIRS]; /* -L, searched first */
+    int n_bios_dirs;
+    char *bios_file; /* -bios */
+
+    bool rtc_localtime;
+    char *rtc_base; /* NULL, "utc", "localtime" or an ISO date */
+
+    DisplayKind display;
+    bool full_screen;
+
+    char *soundhw[MIMIC_MAX_SOUNDHW];
+    int n_soundhw;
+    bool usb;
+    char *usb_devices[MIMIC_MAX_USBDEV];
+    int n_usb_devices;
+
+    NicConfig nics[MIMIC_MAX_NICS];
+    int n_nics;
+    NetBackendConfig netdevs[MIMIC_MAX_NICS];
+    int n_netdevs;
+    bool net_none; /* -net none */
+
+    char *serial[MIMIC_MAX_SERIAL]; /* chardev specs; NULL = none */
+    int n_serial;
+    char *monitor; /* chardev spec or NULL */
+    char *qmp;     /* chardev spec or NULL */
+
+    int icount_shift; /* -1: real time */
+    AccelKind accel;
+
+    char *kernel;
+    char *initrd;
+    char *append;
+
+    bool no_reboot;
+    bool no_shutdown;
+    bool start_paused; /* -S */
+    char *incoming;    /* -incoming */
+    char *loadvm;      /* -loadvm */
+
+    char *log_items; /* -d */
+    char *log_file;  /* -D */
+} MachineConfig;
+
+void machine_config_init(MachineConfig *cfg);
+void machine_config_clear(MachineConfig *cfg);
+MachineConfig *machine_config_copy(const MachineConfig *cfg);
+void machine_config_free(MachineConfig *cfg);
+
+#endif

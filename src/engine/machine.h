@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The machine: internal view shared by the engine's own files (worker
+ * loop, monitor, state).  Outside the engine, use engine/mimic.h.
+ */
+#ifndef MIMIC_ENGINE_MACHINE_H
+#define MIMIC_ENGINE_MACHINE_H
+
+#include <stdbool.h>
+#include <glib.h>
+
+#include "arch/cpu.h"
+#include "engine/chardev.h"
+#include "engine/clock.h"
+#include "engine/config.h"
+#include "engine/display.h"
+#include "engine/ioport.h"
+#include "engine/memory.h"
+#include "engine/mimic.h"
+#include "hw/board.h"
+#include "hw/device.h"
+
+typedef struct Monitor Monitor;
+
+struct MimicMachine {
+    MachineConfig *cfg;
+    /* Buses and hardware. */
+    Bus bus;
+    MemMap *mem;
+    IoSpace *io;
+    Clock *clock;
+    DeviceList *devices;
+    Display *display;
+    const BoardInfo *board_info;
+    BoardContext board;
+    Cpu *cpu;
+    CharDev *serial[MIMIC_MAX_SERIAL];
+    CharDev *monitor_chr;
+    Monitor *monitor;
+
+    /* Worker thread. */
+    GThread *thread;
+    GMainContext *ctx; /* worker's context: chardev input, commands */
+    GAsyncQueue *commands;
+    GMutex lock; /* run_state, exit_status */
+    GCond cond;
+    MimicRunState run_state;
+    int exit_status;
+    bool quit_requested;
+    bool reset_requested;
+    bool poweroff_requested;
+
+    /* Events to the front end. */
+    MimicEventHandler event_fn;
+    gpointer event_data;
+    GMainContext *event_ctx;
+};
+
+/* Worker-thread side, for the monitor: */
+void machine_do_stop(MimicMachine *m);
+void machine_do_cont(MimicMachine *m);
+void machine_do_reset(MimicMachine *m);
+void machine_do_quit(MimicMachine *m, int status);
+void machine_do_powerdown(MimicMachine *m);
+void machine_emit(MimicMachine *m, const MimicEvent *ev);
+
+/* Monitor (monitor.c): runs on the worker thread. */
+Monitor *monitor_new(MimicMachine *m, CharDev *chr);
+void monitor_free(Monitor *mon);
+/* Execute one command line, output appended to out. */
+void monitor_execute(MimicMachine *m, const char *cmdline, GString *out);
+
+#endif

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The engine's public API: everything the GUI (and main()) may use.
+ *
+ * A MimicMachine runs on its own worker thread.  Calls here are safe from
+ * any thread: they queue a command for the worker.  Events (state changes,
+ * display updates, shutdown) are delivered on the GMainContext given to
+ * mimic_machine_set_event_handler(), normally the GTK main loop.
+ */
+#ifndef MIMIC_ENGINE_MIMIC_H
+#define MIMIC_ENGINE_MIMIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+#include "engine/config.h"
+
+#define MIMIC_ERROR (mimic_error_quark())
+GQuark mimic_error_quark(void);
+typedef enum {
+    MIMIC_ERROR_FAILED,
+    MIMIC_ERROR_CONFIG,   /* a bad option or machine-file value */
+    MIMIC_ERROR_FIRMWARE, /* BIOS or option ROM missing/unreadable */
+    MIMIC_ERROR_IO,
+} MimicError;
+
+typedef struct MimicMachine MimicMachine;
+
+typedef enum {
+    MIMIC_STATE_CREATED,
+    MIMIC_STATE_RUNNING,
+    MIMIC_STATE_PAUSED,
+    MIMIC_STATE_STOPPED, /* powered off or quit: the worker has ended */
+} MimicRunState;
+
+typedef enum {
+    MIMIC_EVENT_STATE_CHANGED,
+    MIMIC_EVENT_DISPLAY_UPDATE, /* x, y, w, h */
+    MIMIC_EVENT_DISPLAY_RESIZE, /* w, h */
+    MIMIC_EVENT_RESET,
+    MIMIC_EVENT_POWERDOWN,
+    MIMIC_EVENT_SHUTDOWN, /* the machine stopped; exit_status is valid */
+} MimicEventKind;
+
+typedef struct MimicEvent {
+    MimicEventKind kind;
+    MimicRunState state;
+    int x, y, w, h;
+} MimicEvent;
+
+typedef void (*MimicEventHandler)(MimicMachine *m, const MimicEvent *ev,
+                                  gpointer user_data);
+
+/* Build the machine (devices, firmware, disks); it does not run yet. */
+MimicMachine *mimic_machine_new(const MachineConfig *cfg, GError **error);
+void mimic_machine_free(MimicMachine *m);
+void mimic_machine_set_event_handler(MimicMachine *m, MimicEventHandler fn,
+                                     gpointer user_data, GMainContext *ctx);
+/* Start the worker; runs at once unless the config says -S. */
+bool mimic_machine_start(MimicMachine *m, GError **error);
+void mimic_machine_pause(MimicMachine *m);
+void mimic_machine_resume(MimicMachine *m);
+void mimic_machine_reset(MimicMachine *m);
+void mimic_machine_powerdown(MimicMachine *m); /* ACPI power button */
+void mimic_machine_quit(MimicMachine *m);
+MimicRunState mimic_machine_get_state(MimicMachine *m);
+/* After MIMIC_EVENT_SHUTDOWN: 0 for a clean power-off or quit. */
+int mimic_machine_exit_status(MimicMachine *m);
+/* Block until the worker ends; returns the exit status. */
+int mimic_machine_wait(MimicMachine *m);
+const MachineConfig *mimic_machine_config(MimicMachine *m);
+
+/* Input: Linux evdev key codes; pointer in absolute or relative units. */
+void mimic_machine_send_key(MimicMachine *m, unsigned evdev_code, bool down);
+void mimic_machine_send_pointer_rel(MimicMachine *m, int dx, int dy,
+                                    int dz, unsigned buttons);
+
+/* Display: the front surface (XRGB8888), read under the lock. */
+typedef struct MimicSurface {
+    const uint32_t *data;
+    int width, height, stride;
+} MimicSurface;
+bool mimic_machine_display_lock(MimicMachine *m, MimicSurface *out);
+void mimic_machine_display_unlock(MimicMachine *m);
+bool mimic_machine_screendump(MimicMachine *m, const char *path,
+                              GError **error);
+
+/*
+ * Run a human-monitor command line; the reply is delivered to cb on the
+ * event context.
+ */
+typedef void (*MimicMonitorReply)(MimicMachine *m, const char *output,
+                                  gpointer user_data);
+void mimic_machine_monitor_command(MimicMachine *m, const char *cmdline,
+                                   MimicMonitorReply cb, gpointer user_data);
+
+/* "vc" consoles: the GUI end's fd of a serial port or the monitor. */
+int mimic_machine_console_fd(MimicMachine *m, const char *name);
+
+/* Command line: QEMU-style options into a config (options.c). */
+typedef enum {
+    MIMIC_PARSE_OK,
+    MIMIC_PARSE_EXIT, /* -h, -version, "help" listings: exit 0 */
+} MimicParseResult;
+bool mimic_parse_args(int argc, char **argv, MachineConfig *cfg,
+                      MimicParseResult *result, GString *out,
+                      GError **error);
+
+const char *mimic_version(void);
+
+#endif

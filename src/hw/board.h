@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Boards: a function that builds a whole machine's hardware from a
+ * MachineConfig on the buses the engine provides.
+ *
+ * The engine allocates the buses, opens the character devices named by the
+ * config and the display, then calls the board's init.  The board creates
+ * RAM, loads firmware, creates and wires devices, and creates the CPU.
+ * Requests that only the engine can carry out (reset the machine, power it
+ * off) go through the callbacks in BoardHost.
+ */
+#ifndef MIMIC_HW_BOARD_H
+#define MIMIC_HW_BOARD_H
+
+#include <stdbool.h>
+#include <glib.h>
+
+#include "arch/cpu.h"
+#include "engine/chardev.h"
+#include "engine/display.h"
+#include "engine/config.h"
+#include "hw/device.h"
+
+#define BOARD_ERROR (board_error_quark())
+GQuark board_error_quark(void);
+typedef enum {
+    BOARD_ERROR_CONFIG,
+    BOARD_ERROR_FIRMWARE,
+    BOARD_ERROR_IO,
+} BoardError;
+
+typedef struct BoardHost {
+    void *opaque;
+    void (*request_reset)(void *opaque);    /* from the guest or a fault */
+    void (*request_poweroff)(void *opaque); /* ACPI S5, -no-reboot reset */
+} BoardHost;
+
+typedef struct Board Board;
+
+typedef struct BoardContext {
+    const MachineConfig *cfg;
+    Bus *bus;
+    DeviceList *devices;
+    Display *display;
+    CharDev *serial[MIMIC_MAX_SERIAL]; /* NULL where not configured */
+    BoardHost host;
+    /* Filled in by the board. */
+    Cpu *cpu;
+    uint8_t *ram;
+    uint64_t ram_size;
+    Board *board; /* the board's private state */
+} BoardContext;
+
+typedef struct BoardInfo {
+    const char *name; /* "pc" */
+    const char *description;
+    bool (*init)(BoardContext *ctx, GError **error);
+    void (*reset)(BoardContext *ctx); /* after devices and CPU reset */
+    void (*destroy)(BoardContext *ctx);
+    /* Monitor/front-end hooks (may be NULL). */
+    void (*send_key)(BoardContext *ctx, unsigned evdev_code, bool down);
+    void (*powerdown)(BoardContext *ctx); /* ACPI power button */
+} BoardInfo;
+
+const BoardInfo *board_find(const char *name);
+void board_list(GString *out);
+
+/* Find firmware: -L dirs, MIMIC_DATADIR, /usr/share/seabios, /usr/share/qemu.
+   Returns a newly allocated path or NULL with an error. */
+char *board_find_firmware(const MachineConfig *cfg, const char *name,
+                          GError **error);
+
+#endif

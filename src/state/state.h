@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Declarative device state.
+ *
+ * Each device describes its saved fields once, in a table next to its state
+ * struct: name, offset, type, element count and the first section version
+ * that has the field.  state_save() writes the fields in table order as
+ * little-endian integers; state_load() reads them back for a given section
+ * version and then calls post_load, which validates everything (a state
+ * file is untrusted input).  The serializer knows field tables, nothing of
+ * the engine.
+ */
+#ifndef MIMIC_STATE_STATE_H
+#define MIMIC_STATE_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <glib.h>
+
+#define STATE_ERROR (state_error_quark())
+GQuark state_error_quark(void);
+typedef enum {
+    STATE_ERROR_TRUNCATED,
+    STATE_ERROR_INVALID,
+    STATE_ERROR_VERSION,
+} StateError;
+
+typedef enum {
+    STATE_T_END = 0,
+    STATE_T_U8,
+    STATE_T_U16,
+    STATE_T_U32,
+    STATE_T_U64,
+    STATE_T_BOOL,   /* stored as one byte, must be 0 or 1 */
+    STATE_T_BYTES,  /* count raw bytes */
+    STATE_T_STRUCT, /* count elements of sub-table, stride elem_size */
+} StateType;
+
+typedef struct StateField {
+    const char *name;
+    size_t offset;
+    StateType type;
+    uint32_t count;     /* array elements (1 for scalars), bytes for BYTES */
+    size_t elem_size;   /* STRUCT stride */
+    const struct StateField *sub;
+    int version;        /* first version that has the field */
+} StateField;
+
+typedef struct StateDesc {
+    const char *name;
+    int version;             /* current version, written by state_save */
+    int min_version;         /* oldest version state_load accepts */
+    const StateField *fields;
+    int (*pre_save)(void *obj);
+    /* Validate and recompute derived state; false + error rejects. */
+    bool (*post_load)(void *obj, GError **error);
+} StateDesc;
+
+#define STATE_SCALAR_(st, f, t, n) \
+    { .name = #f, .offset = offsetof(st, f), .type = (t), .count = (n) }
+#define STATE_U8(st, f) STATE_SCALAR_(st, f, STATE_T_U8, 1)
+#define STATE_U16(st, f) STATE_SCALAR_(st, f, STATE_T_U16, 1)
+#define STATE_U32(st, f) STATE_SCALAR_(st, f, STATE_T_U32, 1)
+#define STATE_U64(st, f) STATE_SCALAR_(st, f, STATE_T_U64, 1)
+#define STATE_I32(st, f) STATE_SCALAR_(st, f, STATE_T_U32, 1)
+#define STATE_I64(st, f) STATE_SCALAR_(st, f, STATE_T_U64, 1)
+#define STATE_BOOL(st, f) STATE_SCALAR_(st, f, STATE_T_BOOL, 1)
+#define STATE_U8_ARRAY(st, f, n) STATE_SCALAR_(st, f, STATE_T_U8, n)
+#define STATE_U16_ARRAY(st, f, n) STATE_SCALAR_(st, f, STATE_T_U16, n)
+#define STATE_U32_ARRAY(st, f, n) STATE_SCALAR_(st, f, STATE_T_U32, n)
+#define STATE_U64_ARRAY(st, f, n) STATE_SCALAR_(st, f, STATE_T_U64, n)
+#define STATE_BYTES(st, f, n) STATE_SCALAR_(st, f, STATE_T_BYTES, n)
+#define STATE_STRUCT_ARRAY(st, f, n, subfields)                         \
+    { .name = #f, .offset = offsetof(st, f), .type = STATE_T_STRUCT,     \
+      .count = (n), .elem_size = sizeof(((st *)0)->f[0]),               \
+      .sub = (subfields) }
+#define STATE_STRUCT(st, f, subfields)                                  \
+    { .name = #f, .offset = offsetof(st, f), .type = STATE_T_STRUCT,     \
+      .count = 1, .elem_size = sizeof(((st *)0)->f), .sub = (subfields) }
+/* Field present from version v on. */
+#define STATE_V(field, v) /* use as: { ...field-initializer..., .version = v } */
+#define STATE_END { .name = NULL, .type = STATE_T_END }
+
+/* Append the object's fields to out. */
+void state_save(const StateDesc *desc, void *obj, GByteArray *out);
+/*
+ * Load fields written by state_save() with section version `version` from
+ * buf[0..len).  *used receives the bytes consumed.  Calls post_load.
+ */
+bool state_load(const StateDesc *desc, void *obj, int version,
+                const uint8_t *buf, size_t len, size_t *used,
+                GError **error);
+/* Serialized size for a version (fixed: tables have no variable parts). */
+size_t state_size(const StateDesc *desc, int version);
+/* Human-readable dump of the table layout (tests/state/ golden files). */
+void state_describe(const StateDesc *desc, GString *out);
+
+#endif
