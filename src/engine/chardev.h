@@ -37,7 +37,8 @@ typedef struct CharFrontend {
 /* Parse and open a backend; NULL with an error naming the spec. */
 CharDev *chardev_new(const char *spec, GMainContext *ctx, GError **error);
 void chardev_free(CharDev *chr);
-/* A "mon:" backend hands out a second frontend slot for the monitor. */
+/* A "mon:" backend hands out a second frontend slot for the monitor;
+   the returned handle belongs to chr and is freed with it. */
 CharDev *chardev_mux_monitor(CharDev *chr);
 void chardev_set_frontend(CharDev *chr, const CharFrontend *fe,
                           void *opaque);
