@@ -92,6 +92,8 @@ enum {
 #define X87_MEM_OP32 0x1  /* 32-bit operand size: FSTENV/FSAVE layouts */
 #define X87_MEM_PMODE 0x2 /* protected mode and not virtual-8086 */
 #define X87_MEM_IGNNE 0x4 /* execute even if an exception is pending */
+#define X87_MEM_SLOW 0x8  /* tests: never take the fast path (the full-state
+                           * path is the oracle it is compared against) */
 
 /*
  * What the CPU supplies for one instruction.  load/store may longjmp out;
