@@ -1215,6 +1215,141 @@ static void test_state_table(void)
     g_byte_array_unref(out);
 }
 
+/* ---- the fast path against the full-state path ---- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* Normals of small and huge exponents, and every special class. */
+static X87Reg random_reg(void)
+{
+    static const uint16_t exps[] = { 0x3fff, 0x4000, 0x3ffe, 0x401e, 0x0001,
+                                     0x7ffe, 0x0000, 0x7fff, 0x3fbf, 0x43fe };
+    uint64_t r = rng();
+    X87Reg x;
+
+    x.sexp = (uint16_t)(exps[r % G_N_ELEMENTS(exps)] | (r & 0x8000));
+    x.mant = rng();
+    switch ((r >> 16) % 8) {
+    case 0:
+        x.mant = 0; /* zero, infinity's unnormal twin */
+        break;
+    case 1:
+        x.mant |= 1ull << 63;
+        x.mant &= ~0xffffffffull; /* short significand: exact results */
+        break;
+    case 2:
+        x.mant &= ~(1ull << 63); /* unnormal, denormal, pseudo-NaN */
+        break;
+    case 3:
+        x.mant = 1ull << 63; /* power of two, infinity */
+        break;
+    default:
+        x.mant |= 1ull << 63;
+        break;
+    }
+    return x;
+}
+
+static void random_state(X87State *st)
+{
+    static const uint16_t cws[] = { 0x037f, 0x027f, 0x007f, 0x017f,
+                                    0x077f, 0x0b7f, 0x0f7f, 0x0e7f, 0x0c3f };
+    uint64_t r = rng();
+
+    x87_reset(st);
+    for (unsigned j = 0; j < 8; j++) {
+        st->r[j] = random_reg();
+    }
+    st->fcw = cws[r % G_N_ELEMENTS(cws)];
+    if ((r >> 8) % 8 == 0) {
+        st->fcw &= (uint16_t)~(1u << ((r >> 12) % 6)); /* one unmasked */
+    }
+    st->fsw = (uint16_t)(rng() & 0x4700 & ~X87_SW_TOP);
+    st->fsw |= (uint16_t)(((r >> 16) & 7) << X87_SW_TOP_SHIFT);
+    st->fsw |= (uint16_t)((r >> 20) & 0x3f & st->fcw); /* masked flags */
+    st->ftw = (uint16_t)rng();
+    if ((r >> 28) & 1) {
+        st->ftw &= 0x5555; /* mostly full */
+    }
+    x87_post_load(st);
+}
+
+static const uint8_t diff_ops[][2] = {
+    { 0xd8, 0xc0 }, { 0xd8, 0xc8 }, { 0xd8, 0xd0 }, { 0xd8, 0xd8 },
+    { 0xd8, 0xe0 }, { 0xd8, 0xe8 }, { 0xd8, 0xf0 }, { 0xd8, 0xf8 },
+    { 0xdc, 0xc0 }, { 0xdc, 0xc8 }, { 0xdc, 0xe0 }, { 0xdc, 0xe8 },
+    { 0xdc, 0xf0 }, { 0xdc, 0xf8 }, { 0xde, 0xc0 }, { 0xde, 0xc8 },
+    { 0xde, 0xe0 }, { 0xde, 0xe8 }, { 0xde, 0xf0 }, { 0xde, 0xf8 },
+    { 0xde, 0xd9 }, { 0xda, 0xe9 }, { 0xdd, 0xd0 }, { 0xdd, 0xd8 },
+    { 0xdd, 0xe0 }, { 0xdd, 0xe8 }, { 0xd9, 0xc0 }, { 0xd9, 0xc8 },
+    { 0xd9, 0xe0 }, { 0xd9, 0xe1 }, { 0xd9, 0xe4 }, { 0xd9, 0xe5 },
+    { 0xd9, 0xe8 }, { 0xd9, 0xe9 }, { 0xd9, 0xea }, { 0xd9, 0xeb },
+    { 0xd9, 0xec }, { 0xd9, 0xed }, { 0xd9, 0xee },
+    /* memory forms (ModRM reg field only) */
+    { 0xd8, 0x00 }, { 0xd8, 0x08 }, { 0xd8, 0x10 }, { 0xd8, 0x18 },
+    { 0xd8, 0x20 }, { 0xd8, 0x28 }, { 0xd8, 0x30 }, { 0xd8, 0x38 },
+    { 0xdc, 0x00 }, { 0xdc, 0x18 }, { 0xdc, 0x28 }, { 0xdc, 0x38 },
+    { 0xda, 0x00 }, { 0xda, 0x10 }, { 0xda, 0x30 }, { 0xde, 0x08 },
+    { 0xde, 0x18 }, { 0xde, 0x20 }, { 0xd9, 0x00 }, { 0xdd, 0x00 },
+    { 0xdb, 0x00 }, { 0xdb, 0x28 }, { 0xdf, 0x00 }, { 0xdf, 0x28 },
+    { 0xd9, 0x10 }, { 0xd9, 0x18 }, { 0xdd, 0x10 }, { 0xdd, 0x18 },
+    { 0xdb, 0x10 }, { 0xdb, 0x18 }, { 0xdb, 0x38 }, { 0xdf, 0x10 },
+    { 0xdf, 0x18 }, { 0xdf, 0x38 },
+};
+
+static void test_fast_vs_full(void)
+{
+    for (unsigned n = 0; n < 40000; n++) {
+        unsigned k = (unsigned)(rng() % G_N_ELEMENTS(diff_ops));
+        uint8_t op = diff_ops[k][0], modrm = diff_ops[k][1];
+        X87State a, b;
+        X87Mem slow = xmem;
+        uint8_t operand[10], out_a[16], out_b[16];
+        uint32_t fa = 0, fb = 0;
+        uint64_t r = rng();
+        X87Reg m = random_reg();
+
+        if (modrm >= 0xc0 && (modrm & 7) == 0 && modrm < 0xe0) {
+            modrm = (uint8_t)(modrm | ((r >> 40) % 8)); /* ST(i) */
+        }
+        /* operand: random bits or a random extended value */
+        memcpy(operand, &r, 8);
+        operand[8] = (uint8_t)m.sexp;
+        operand[9] = (uint8_t)(m.sexp >> 8);
+        if ((r & 3) == 0) {
+            memcpy(operand, &m.mant, 8);
+        }
+        random_state(&a);
+        b = a;
+        slow.flags |= X87_MEM_SLOW;
+
+        memset(tmem.bytes + EA, 0xdb, 16);
+        memcpy(tmem.bytes + EA, operand, 10);
+        g_assert_cmpint(x87_exec(&a, op, modrm, &xmem, EA, NULL, &fa), ==,
+                        X87_OK);
+        memcpy(out_a, tmem.bytes + EA, 16);
+        memset(tmem.bytes + EA, 0xdb, 16);
+        memcpy(tmem.bytes + EA, operand, 10);
+        g_assert_cmpint(x87_exec(&b, op, modrm, &slow, EA, NULL, &fb), ==,
+                        X87_OK);
+        memcpy(out_b, tmem.bytes + EA, 16);
+        if (memcmp(out_a, out_b, 16) != 0 || a.fsw != b.fsw) {
+            g_test_message("op %02x %02x cw %04x sw %04x/%04x", op, modrm,
+                           a.fcw, a.fsw, b.fsw);
+        }
+        g_assert_cmpmem(out_a, 16, out_b, 16);
+        assert_same_state(&a, &b);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1239,5 +1374,6 @@ int main(int argc, char **argv)
     g_test_add_func("/cpu/x87/control", test_control);
     g_test_add_func("/cpu/x87/restart", test_restart);
     g_test_add_func("/cpu/x87/state-table", test_state_table);
+    g_test_add_func("/cpu/x87/fast-vs-full", test_fast_vs_full);
     return g_test_run();
 }

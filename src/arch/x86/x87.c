@@ -562,6 +562,294 @@ static bool x87_run(const X87State *st, X87State *ns, const X87Decoded *d,
     return !(raised & ~st->fcw & 0x1f);
 }
 
+/* ---- the fast path: only the operands go to the host ---- */
+
+/*
+ * With every exception masked (the common case) and no stack fault
+ * possible, the instructions below need only one or two registers: they
+ * are loaded onto an empty host stack with the guest's control word, the
+ * instruction runs with ST(i) re-encoded as ST(1), and what is left on the
+ * host stack is stored back.  TOP and the tags are done here; C1 and the
+ * exception flags come from the host, C0/C2/C3 too for the compares and
+ * are otherwise left alone (as the full-state path shows the hardware
+ * does; tests/cpu/test-x87.c compares the two paths on random states).
+ */
+
+#define FAST_NONE 127 /* discard this host output */
+
+typedef struct X87FastPlan {
+    uint8_t nin, nout;
+    int8_t in[2];     /* guest ST index loaded as host ST0, ST1 */
+    int8_t out[2];    /* guest ST index (old TOP) host ST0, ST1 go to */
+    int8_t pops;      /* -1: a push */
+    bool cmp;         /* C0, C2, C3 are results */
+    uint8_t hmodrm;   /* re-encoded register form */
+} X87FastPlan;
+
+static bool x87_fast_plan(uint8_t opcode, uint8_t modrm, X87FastPlan *p)
+{
+    unsigned reg = (modrm >> 3) & 7, i = modrm & 7;
+    bool mem = modrm < 0xc0;
+
+    memset(p, 0, sizeof(*p));
+    p->in[0] = 0;
+    p->in[1] = (int8_t)i;
+    p->out[0] = p->out[1] = FAST_NONE;
+    p->hmodrm = mem ? (uint8_t)(reg << 3) : (uint8_t)((modrm & 0xf8) | 1);
+
+    if (mem) {
+        switch (opcode) {
+        case 0xd8: case 0xda: case 0xdc: case 0xde: /* arith, compare m */
+            p->nin = 1;
+            if (reg == 2 || reg == 3) {
+                p->cmp = true;
+                p->nout = reg == 2;
+                p->pops = reg == 3;
+            } else {
+                p->nout = 1;
+                p->out[0] = 0;
+            }
+            return true;
+        case 0xd9: case 0xdd: case 0xdb: case 0xdf:
+            if (reg == 0 || (opcode == 0xdb && reg == 5) ||
+                (opcode == 0xdf && reg == 5)) { /* FLD, FILD */
+                p->nout = 1;
+                p->out[0] = -1;
+                p->pops = -1;
+                return true;
+            }
+            if (reg == 2 || reg == 3 || (reg == 7 && opcode != 0xd9 &&
+                                         opcode != 0xdd)) {
+                /* FST(P) m32/m64/m80, FIST(P) m16/m32/m64 */
+                bool pop = reg != 2;
+
+                p->nin = 1;
+                p->nout = !pop;
+                p->pops = pop;
+                return true;
+            }
+            return false;
+        default:
+            return false;
+        }
+    }
+    switch (opcode) {
+    case 0xd8: /* ST0 op STi */
+        p->nin = 2;
+        if (reg == 2 || reg == 3) {
+            p->cmp = true;
+            p->nout = reg == 2 ? 2 : 1;
+            p->pops = reg == 3;
+        } else {
+            p->nout = 2;
+            p->out[0] = 0;
+        }
+        return true;
+    case 0xdc: /* STi op ST0 */
+        if (reg == 2 || reg == 3) {
+            return false;
+        }
+        p->nin = 2;
+        p->nout = 2;
+        p->out[1] = (int8_t)i;
+        return true;
+    case 0xde: /* STi op ST0, pop */
+        if (reg == 2) {
+            return false;
+        }
+        p->nin = 2;
+        if (reg == 3) {
+            if (i != 1) {
+                return false;
+            }
+            p->cmp = true; /* FCOMPP */
+            p->pops = 2;
+            return true;
+        }
+        p->nout = 1;
+        p->out[0] = (int8_t)i;
+        p->pops = 1;
+        return true;
+    case 0xdd:
+        if (reg == 2 || reg == 3) { /* FST, FSTP ST(i) */
+            p->nin = 2;
+            if (reg == 2) {
+                p->nout = 2;
+                p->out[1] = (int8_t)i;
+            } else {
+                p->nout = 1;
+                p->out[0] = (int8_t)i;
+                p->pops = 1;
+            }
+            return true;
+        }
+        if (reg == 4 || reg == 5) { /* FUCOM, FUCOMP */
+            p->nin = 2;
+            p->cmp = true;
+            p->nout = reg == 4 ? 2 : 1;
+            p->pops = reg == 5;
+            return true;
+        }
+        return false;
+    case 0xda:
+        if (modrm == 0xe9) { /* FUCOMPP */
+            p->nin = 2;
+            p->cmp = true;
+            p->pops = 2;
+            return true;
+        }
+        return false;
+    case 0xd9:
+        if (reg == 0) { /* FLD ST(i): host FLD ST(0) of a copy */
+            p->nin = 1;
+            p->in[0] = (int8_t)i;
+            p->nout = 2;
+            p->out[0] = -1;
+            p->pops = -1;
+            p->hmodrm = 0xc0;
+            return true;
+        }
+        if (reg == 1) { /* FXCH */
+            p->nin = 2;
+            p->nout = 2;
+            p->out[0] = 0;
+            p->out[1] = (int8_t)i;
+            return true;
+        }
+        p->hmodrm = modrm;
+        switch (modrm) {
+        case 0xe0: /* FCHS */
+        case 0xe1: /* FABS */
+            p->nin = 1;
+            p->nout = 1;
+            p->out[0] = 0;
+            return true;
+        case 0xe4: /* FTST */
+        case 0xe5: /* FXAM */
+            p->nin = 1;
+            p->nout = 1;
+            p->cmp = true;
+            return true;
+        case 0xe8: case 0xe9: case 0xea: case 0xeb:
+        case 0xec: case 0xed: case 0xee: /* constants */
+            p->nout = 1;
+            p->out[0] = -1;
+            p->pops = -1;
+            return true;
+        default:
+            return false;
+        }
+    default:
+        return false;
+    }
+}
+
+/*
+ * Load nin registers (in[1] first, so in[0] ends up in ST0), run the stub
+ * with the guest's control word, take the status word, store nout values
+ * from ST0 upwards.  All exceptions are masked in cw; the flags are
+ * cleared first so the status word shows this instruction's only.
+ */
+static uint16_t x87_host_mini(uint16_t cw, const uint8_t *in, unsigned nin,
+                              const uint8_t *stub, void *buf, uint8_t *out,
+                              unsigned nout)
+{
+    uint16_t hcw[3] = { 0, cw, 0 }; /* host cw, guest cw, status */
+    uint16_t *h = hcw;
+
+    __asm__ volatile("lea -" X87_REDZONE "(" X87_SP "), " X87_SP "\n\t"
+                     "fnstcw (%[h])\n\t"
+                     "fldcw 2(%[h])\n\t"
+                     "fnclex\n\t"
+                     "cmp $2, %[nin]\n\t"
+                     "jb 1f\n\t"
+                     "fldt 10(%[in])\n"
+                     "1:\n\t"
+                     "cmp $1, %[nin]\n\t"
+                     "jb 2f\n\t"
+                     "fldt (%[in])\n"
+                     "2:\n\t"
+                     "call *%[stub]\n\t"
+                     "fnstsw 4(%[h])\n\t"
+                     "cmp $1, %[nout]\n\t"
+                     "jb 3f\n\t"
+                     "fstpt (%[out])\n\t"
+                     "cmp $2, %[nout]\n\t"
+                     "jb 3f\n\t"
+                     "fstpt 10(%[out])\n"
+                     "3:\n\t"
+                     "fnclex\n\t"
+                     "fldcw (%[h])\n\t"
+                     "lea " X87_REDZONE "(" X87_SP "), " X87_SP "\n\t"
+                     :
+                     : [h] "r"(h), [in] "r"(in), [nin] "r"(nin),
+                       [stub] "r"(stub), [out] "r"(out), [nout] "r"(nout),
+                       "a"(buf)
+                     : "memory", "cc", "st", "st(1)", "st(2)", "st(3)",
+                       "st(4)", "st(5)", "st(6)", "st(7)");
+    return hcw[2];
+}
+
+static bool x87_st_empty(const X87State *st, int i)
+{
+    unsigned phys = (x87_top(st) + (unsigned)i) & 7;
+
+    return ((st->ftw >> (2 * phys)) & 3) == X87_TAG_EMPTY;
+}
+
+static void x87_set_phys(X87State *st, unsigned phys, X87Reg r)
+{
+    st->r[phys] = r;
+    st->ftw = (uint16_t)((st->ftw & ~(3u << (2 * phys))) |
+                         x87_classify_tag(r) << (2 * phys));
+}
+
+/* Try the fast path; false: use the full-state path. */
+static bool x87_fast(const X87State *st, X87State *ns, uint8_t opcode,
+                     uint8_t modrm, uint8_t *buf)
+{
+    X87FastPlan p;
+    uint8_t in[20], out[20];
+    unsigned top = x87_top(st);
+    uint16_t hsw, keep;
+
+    if ((st->fcw & 0x3f) != 0x3f || !x87_fast_plan(opcode, modrm, &p)) {
+        return false;
+    }
+    for (unsigned k = 0; k < p.nin; k++) {
+        if (x87_st_empty(st, p.in[k])) {
+            return false;
+        }
+        put_reg80(in + 10 * k, st->r[(top + p.in[k]) & 7]);
+    }
+    if (p.pops < 0 && !x87_st_empty(st, -1)) {
+        return false; /* would overflow */
+    }
+
+    hsw = x87_host_mini(st->fcw, in, p.nin,
+                        mimic_x87_stubs +
+                            ((opcode & 7) * 256u + p.hmodrm) * X87_STUB_SIZE,
+                        buf, out, p.nout);
+
+    *ns = *st;
+    for (unsigned k = 0; k < p.nout; k++) {
+        if (p.out[k] != FAST_NONE) {
+            x87_set_phys(ns, (top + (unsigned)p.out[k]) & 7,
+                         get_reg80(out + 10 * k));
+        }
+    }
+    for (int k = 0; k < p.pops; k++) {
+        ns->ftw |= (uint16_t)(3u << (2 * ((top + (unsigned)k) & 7)));
+    }
+    top = (top + (unsigned)p.pops) & 7;
+    keep = p.cmp ? 0 : (X87_SW_C0 | X87_SW_C2 | X87_SW_C3);
+    ns->fsw = (uint16_t)((st->fsw & (keep | 0xff | X87_SW_B)) |
+                         (hsw & ~keep & (X87_SW_C0 | X87_SW_C1 | X87_SW_C2 |
+                                         X87_SW_C3)) |
+                         (hsw & 0x3f) | top << X87_SW_TOP_SHIFT);
+    return true;
+}
+
 /* ---- environment layouts (SDM Vol. 1 figures 8-9 to 8-12) ---- */
 
 static unsigned x87_env_len(uint32_t flags)
@@ -669,6 +957,7 @@ int x87_exec(X87State *st, uint8_t opcode, uint8_t modrm, const X87Mem *mem,
     uint8_t buf[HOST_IMG_SIZE];
     unsigned top, n;
     bool store_ok;
+    bool fast = !(mem->flags & X87_MEM_SLOW);
 
     if (!x87_decode(opcode, modrm, &d)) {
         return X87_UD;
@@ -677,20 +966,25 @@ int x87_exec(X87State *st, uint8_t opcode, uint8_t modrm, const X87Mem *mem,
         !(mem->flags & X87_MEM_IGNNE)) {
         return X87_MF;
     }
-    memset(buf, 0, sizeof(buf));
-
     switch (d.kind) {
     case K_HOST:
     case K_FCOMI:
     case K_FCMOV:
-        x87_run(st, &ns, &d, buf, eflags);
+        if (!fast || !x87_fast(st, &ns, opcode, modrm, buf)) {
+            x87_run(st, &ns, &d, buf, eflags);
+        }
         break;
     case K_HOST_LOAD:
         mem->load(mem->ctx, ea, buf, d.len);
-        x87_run(st, &ns, &d, buf, eflags);
+        if (!fast || !x87_fast(st, &ns, opcode, modrm, buf)) {
+            x87_run(st, &ns, &d, buf, eflags);
+        }
         break;
     case K_HOST_STORE:
-        store_ok = x87_run(st, &ns, &d, buf, eflags);
+        store_ok = true;
+        if (!fast || !x87_fast(st, &ns, opcode, modrm, buf)) {
+            store_ok = x87_run(st, &ns, &d, buf, eflags);
+        }
         if (store_ok) {
             mem->store(mem->ctx, ea, buf, d.len);
         }
