@@ -2,8 +2,10 @@
 /*
  * Tests of the MMX unit (src/arch/x86/mmx.c).  The expected values were
  * worked out by hand from the Operation sections of the Intel SDM Vol. 2
- * instruction pages; the x87 side effects follow SDM Vol. 1 9.5.
+ * instruction pages; the x87 side effects follow SDM Vol. 1 9.5.  A
+ * last test compares every binary operation with the host's MMX unit.
  */
+#include <mmintrin.h>
 #include <string.h>
 
 #include <glib.h>
@@ -330,6 +332,149 @@ static void test_invalid_and_pending(void)
     g_assert_cmphex(st.ftw, ==, 0xffff);
 }
 
+/* ---- against the host's own MMX unit, on random operands ---- */
+
+#define HOST_OP(name)                                                       \
+    static uint64_t host_##name(uint64_t a, uint64_t b)                    \
+    {                                                                       \
+        __m64 r = name((__m64)a, (__m64)b);                                 \
+        uint64_t v;                                                         \
+                                                                            \
+        memcpy(&v, &r, 8);                                                  \
+        _mm_empty();                                                        \
+        return v;                                                           \
+    }
+HOST_OP(_mm_unpacklo_pi8)
+HOST_OP(_mm_unpacklo_pi16)
+HOST_OP(_mm_unpacklo_pi32)
+HOST_OP(_mm_packs_pi16)
+HOST_OP(_mm_cmpgt_pi8)
+HOST_OP(_mm_cmpgt_pi16)
+HOST_OP(_mm_cmpgt_pi32)
+HOST_OP(_mm_packs_pu16)
+HOST_OP(_mm_unpackhi_pi8)
+HOST_OP(_mm_unpackhi_pi16)
+HOST_OP(_mm_unpackhi_pi32)
+HOST_OP(_mm_packs_pi32)
+HOST_OP(_mm_cmpeq_pi8)
+HOST_OP(_mm_cmpeq_pi16)
+HOST_OP(_mm_cmpeq_pi32)
+HOST_OP(_mm_srl_pi16)
+HOST_OP(_mm_srl_pi32)
+HOST_OP(_mm_srl_si64)
+HOST_OP(_mm_mullo_pi16)
+HOST_OP(_mm_subs_pu8)
+HOST_OP(_mm_subs_pu16)
+HOST_OP(_mm_and_si64)
+HOST_OP(_mm_adds_pu8)
+HOST_OP(_mm_adds_pu16)
+HOST_OP(_mm_andnot_si64)
+HOST_OP(_mm_sra_pi16)
+HOST_OP(_mm_sra_pi32)
+HOST_OP(_mm_mulhi_pi16)
+HOST_OP(_mm_subs_pi8)
+HOST_OP(_mm_subs_pi16)
+HOST_OP(_mm_or_si64)
+HOST_OP(_mm_adds_pi8)
+HOST_OP(_mm_adds_pi16)
+HOST_OP(_mm_xor_si64)
+HOST_OP(_mm_sll_pi16)
+HOST_OP(_mm_sll_pi32)
+HOST_OP(_mm_sll_si64)
+HOST_OP(_mm_madd_pi16)
+HOST_OP(_mm_sub_pi8)
+HOST_OP(_mm_sub_pi16)
+HOST_OP(_mm_sub_pi32)
+HOST_OP(_mm_add_pi8)
+HOST_OP(_mm_add_pi16)
+HOST_OP(_mm_add_pi32)
+
+static uint64_t rnd_state = 88172645463325252ull;
+
+/* Random lanes, biased towards the saturation edges. */
+static uint64_t rnd(void)
+{
+    uint64_t v;
+
+    rnd_state ^= rnd_state << 13;
+    rnd_state ^= rnd_state >> 7;
+    rnd_state ^= rnd_state << 17;
+    v = rnd_state;
+    switch (v & 7) {
+    case 0:
+        return 0x8000800080008000ull ^ (v >> 40);
+    case 1:
+        return v | 0x7f7f7f7f7f7f7f7full;
+    case 2:
+        return v & 0x00ff00ff00ff00ffull;
+    case 3:
+        return v & 0x4f; /* shift counts */
+    default:
+        return v;
+    }
+}
+
+static void test_host(void)
+{
+    static const struct {
+        uint8_t op;
+        uint64_t (*f)(uint64_t, uint64_t);
+    } ops[] = {
+        { 0x60, host__mm_unpacklo_pi8 },
+        { 0x61, host__mm_unpacklo_pi16 },
+        { 0x62, host__mm_unpacklo_pi32 },
+        { 0x63, host__mm_packs_pi16 },
+        { 0x64, host__mm_cmpgt_pi8 },
+        { 0x65, host__mm_cmpgt_pi16 },
+        { 0x66, host__mm_cmpgt_pi32 },
+        { 0x67, host__mm_packs_pu16 },
+        { 0x68, host__mm_unpackhi_pi8 },
+        { 0x69, host__mm_unpackhi_pi16 },
+        { 0x6a, host__mm_unpackhi_pi32 },
+        { 0x6b, host__mm_packs_pi32 },
+        { 0x74, host__mm_cmpeq_pi8 },
+        { 0x75, host__mm_cmpeq_pi16 },
+        { 0x76, host__mm_cmpeq_pi32 },
+        { 0xd1, host__mm_srl_pi16 },
+        { 0xd2, host__mm_srl_pi32 },
+        { 0xd3, host__mm_srl_si64 },
+        { 0xd5, host__mm_mullo_pi16 },
+        { 0xd8, host__mm_subs_pu8 },
+        { 0xd9, host__mm_subs_pu16 },
+        { 0xdb, host__mm_and_si64 },
+        { 0xdc, host__mm_adds_pu8 },
+        { 0xdd, host__mm_adds_pu16 },
+        { 0xdf, host__mm_andnot_si64 },
+        { 0xe1, host__mm_sra_pi16 },
+        { 0xe2, host__mm_sra_pi32 },
+        { 0xe5, host__mm_mulhi_pi16 },
+        { 0xe8, host__mm_subs_pi8 },
+        { 0xe9, host__mm_subs_pi16 },
+        { 0xeb, host__mm_or_si64 },
+        { 0xec, host__mm_adds_pi8 },
+        { 0xed, host__mm_adds_pi16 },
+        { 0xef, host__mm_xor_si64 },
+        { 0xf1, host__mm_sll_pi16 },
+        { 0xf2, host__mm_sll_pi32 },
+        { 0xf3, host__mm_sll_si64 },
+        { 0xf5, host__mm_madd_pi16 },
+        { 0xf8, host__mm_sub_pi8 },
+        { 0xf9, host__mm_sub_pi16 },
+        { 0xfa, host__mm_sub_pi32 },
+        { 0xfc, host__mm_add_pi8 },
+        { 0xfd, host__mm_add_pi16 },
+        { 0xfe, host__mm_add_pi32 },
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(ops); i++) {
+        for (int n = 0; n < 3000; n++) {
+            uint64_t a = rnd(), b = rnd();
+
+            g_assert_cmphex(binop(ops[i].op, a, b), ==, ops[i].f(a, b));
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -341,5 +486,6 @@ int main(int argc, char **argv)
     g_test_add_func("/cpu/mmx/shifts", test_shifts);
     g_test_add_func("/cpu/mmx/moves-state", test_moves_and_state);
     g_test_add_func("/cpu/mmx/invalid-pending", test_invalid_and_pending);
+    g_test_add_func("/cpu/mmx/host", test_host);
     return g_test_run();
 }
