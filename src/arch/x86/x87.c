@@ -35,8 +35,14 @@
  *
  * Control instructions that depend on the guest's mode or memory layout
  * (FLDENV, FSTENV, FRSTOR, FSAVE, FLDCW, FSTCW, FSTSW, FCLEX, FINIT) and
- * FFREEP are done here in C.  The cost is one FRSTOR/FNSAVE pair per
- * computational instruction.
+ * FFREEP are done here in C.
+ *
+ * The full-state path costs an FRSTOR/FNSAVE pair.  The common case (all
+ * exceptions masked, operands present, no overflow) takes a fast path that
+ * loads only the one or two operand registers onto an empty host stack
+ * under the guest's control word; it keeps TOP and the tags itself and
+ * must agree bit for bit with the full-state path, which the tests check
+ * on random states (the full path is the oracle, X87_MEM_SLOW forces it).
  */
 #include <string.h>
 
