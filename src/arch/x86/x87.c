@@ -589,6 +589,7 @@ typedef struct X87FastPlan {
     int8_t out[2];    /* guest ST index (old TOP) host ST0, ST1 go to */
     int8_t pops;      /* -1: a push */
     bool cmp;         /* C0, C2, C3 are results */
+    bool c2;          /* C2 is a result (FSIN, FCOS: operand out of range) */
     uint8_t hmodrm;   /* re-encoded register form */
 } X87FastPlan;
 
@@ -742,6 +743,41 @@ static bool x87_fast_plan(uint8_t opcode, uint8_t modrm, X87FastPlan *p)
             p->out[0] = -1;
             p->pops = -1;
             return true;
+        case 0xfe: /* FSIN */
+        case 0xff: /* FCOS */
+            p->c2 = true;
+            /* fall through */
+        case 0xf0: /* F2XM1 */
+        case 0xfa: /* FSQRT */
+        case 0xfc: /* FRNDINT */
+            p->nin = 1;
+            p->nout = 1;
+            p->out[0] = 0;
+            return true;
+        case 0xf4: /* FXTRACT: exponent in ST0, then push the significand */
+            p->nin = 1;
+            p->nout = 2;
+            p->out[0] = -1;
+            p->out[1] = 0;
+            p->pops = -1;
+            return true;
+        /* not FPREM, FPREM1: on special operands they leave C0 C1 C3 as
+         * they were, which the fast path's host stack does not know */
+        case 0xfd: /* FSCALE */
+            p->in[1] = 1;
+            p->nin = 2;
+            p->nout = 2;
+            p->out[0] = 0;
+            return true;
+        case 0xf1: /* FYL2X */
+        case 0xf3: /* FPATAN */
+        case 0xf9: /* FYL2XP1 */
+            p->in[1] = 1;
+            p->nin = 2;
+            p->nout = 1;
+            p->out[0] = 1;
+            p->pops = 1;
+            return true;
         default:
             return false;
         }
@@ -849,6 +885,9 @@ static bool x87_fast(const X87State *st, X87State *ns, uint8_t opcode,
     }
     top = (top + (unsigned)p.pops) & 7;
     keep = p.cmp ? 0 : (X87_SW_C0 | X87_SW_C2 | X87_SW_C3);
+    if (p.c2) {
+        keep &= (uint16_t)~X87_SW_C2;
+    }
     ns->fsw = (uint16_t)((st->fsw & (keep | 0xff | X87_SW_B)) |
                          (hsw & ~keep & (X87_SW_C0 | X87_SW_C1 | X87_SW_C2 |
                                          X87_SW_C3)) |
