@@ -295,11 +295,13 @@ static void test_moves_and_state(void)
     g_assert_cmpint(mmx_exec(&st, 0xfc, 0x00, &xmem, EA, gpr, 0), ==, X87_OK);
     g_assert_cmpuint(tmem.last_len, ==, 8);
 
-    /* EMMS: all tags empty, nothing else */
-    st.fsw = 0x0100;
+    /* EMMS: all tags empty, TOP = 0, nothing else */
+    st.fsw = 0x0100 | 5 << X87_SW_TOP_SHIFT;
+    st.fip = 0x1234;
     g_assert_cmpint(mmx_exec(&st, 0x77, 0, &xmem, 0, gpr, 0), ==, X87_OK);
     g_assert_cmphex(st.ftw, ==, 0xffff);
     g_assert_cmphex(st.fsw, ==, 0x0100);
+    g_assert_cmphex(st.fip, ==, 0x1234);
 }
 
 static void test_invalid_and_pending(void)

@@ -3,9 +3,10 @@
  * MMX execution unit (Pentium II instruction set: no SSE integer forms).
  *
  * The eight 64-bit MMX registers alias the significands of the x87
- * physical registers R0..R7.  Every MMX instruction except EMMS sets TOP to
- * 0 and all tags to valid; writing MMi sets bits 79..64 of Ri to all ones;
- * EMMS empties every tag.  An x87 exception pending (FSW.ES) makes any MMX
+ * physical registers R0..R7.  Every MMX instruction sets TOP to 0 and,
+ * except EMMS, all tags to valid; writing MMi sets bits 79..64 of Ri to all
+ * ones; EMMS empties every tag.  Nothing else of the x87 state changes (no
+ * FIP/FDP/FOP either).  An x87 exception pending (FSW.ES) makes any MMX
  * instruction fault with #MF first.  The arithmetic is plain C, lane by
  * lane, from the instruction pages' Operation sections.
  *
@@ -454,7 +455,8 @@ int mmx_exec(X87State *st, uint8_t opcode2, uint8_t modrm, const X87Mem *mem,
 
     memset(buf, 0, sizeof(buf));
     switch (k) {
-    case M_EMMS:
+    case M_EMMS: /* TOP = 0 as well (SDM Vol. 3 table 12-2) */
+        st->fsw &= (uint16_t)~X87_SW_TOP;
         st->ftw = 0xffff;
         return X87_OK;
     case M_SHIFTI:

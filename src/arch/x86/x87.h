@@ -193,8 +193,8 @@ void x87_post_load(X87State *st);
  * general registers in encoding order (EAX, ECX, EDX, EBX, ESP, EBP, ESI,
  * EDI) for MOVD, imm the immediate of 0F 71/72/73.  The CPU must not call
  * this with a 66/F2/F3 prefix (those are SSE forms).
- * Every MMX instruction but EMMS sets TOP = 0 and all tags valid; a write
- * of MMi sets r[i].sexp = FFFFh.  EMMS sets all tags empty.
+ * Every MMX instruction sets TOP = 0 and, but EMMS, all tags valid; a
+ * write of MMi sets r[i].sexp = FFFFh.  EMMS sets all tags empty.
  * Returns X87_OK, X87_UD (not an MMX opcode/encoding) or X87_MF.
  */
 int mmx_exec(X87State *st, uint8_t opcode2, uint8_t modrm, const X87Mem *mem,
