@@ -106,6 +106,7 @@ static unsigned long x87_host_run(uint8_t *img, const uint8_t *stub,
 
     __asm__ volatile("lea -" X87_REDZONE "(" X87_SP "), " X87_SP "\n\t"
                      "fnstcw (%[hcw])\n\t"
+                     "fnclex\n\t"
                      "frstor (%[img])\n\t"
                      "pushf\n\t"
                      "and %[keep], (" X87_SP ")\n\t"
@@ -801,8 +802,8 @@ static uint16_t x87_host_mini(uint16_t cw, const uint8_t *in, unsigned nin,
 
     __asm__ volatile("lea -" X87_REDZONE "(" X87_SP "), " X87_SP "\n\t"
                      "fnstcw (%[h])\n\t"
-                     "fldcw 2(%[h])\n\t"
                      "fnclex\n\t"
+                     "fldcw 2(%[h])\n\t"
                      "cmp $2, %[nin]\n\t"
                      "jb 1f\n\t"
                      "fldt 10(%[in])\n"
