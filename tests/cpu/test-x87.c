@@ -983,6 +983,43 @@ static void test_exact_ops(void)
     assert_ulp(st_i(&st, 0), 0.301029995663981195213738894724493027L);
     ok(&st, 0xd9, 0xed);
     assert_ulp(st_i(&st, 0), 0.693147180559945309417232121458176568L);
+    /* FPTAN/FSIN out of range (|x| >= 2^63): C2 = 1, operand kept, no push */
+    init(&st);
+    push(&st, 0x1p63L);
+    ok(&st, 0xd9, 0xf2);
+    g_assert_true(st.fsw & X87_SW_C2);
+    g_assert_cmpuint(x87_top(&st), ==, 7);
+    assert_ld(st_i(&st, 0), 0x1p63L);
+    ok(&st, 0xd9, 0xfe);
+    g_assert_true(st.fsw & X87_SW_C2);
+    assert_ld(st_i(&st, 0), 0x1p63L);
+    ok(&st, 0xd9, 0xe0); /* FCHS: C2 stays ("undefined", kept) */
+    /* in range again: C2 cleared */
+    init(&st);
+    push(&st, 0.5L);
+    ok(&st, 0xd9, 0xfe);
+    g_assert_false(st.fsw & X87_SW_C2);
+    /* FPREM of a huge dividend: partial remainder, C2 = 1 */
+    init(&st);
+    push(&st, 3.0L);
+    push(&st, 0x1p200L);
+    ok(&st, 0xd9, 0xf8);
+    g_assert_true(st.fsw & X87_SW_C2);
+    /* FILD m64 of INT64_MIN, FISTP m32 of 2^31: indefinite */
+    init(&st);
+    {
+        int64_t q = INT64_MIN;
+        int32_t d;
+
+        memcpy(tmem.bytes + EA, &q, 8);
+        ok(&st, 0xdf, 0x28);
+        assert_ld(st_i(&st, 0), -0x1p63L);
+        push(&st, 0x1p31L);
+        ok(&st, 0xdb, 0x18);
+        memcpy(&d, tmem.bytes + EA, 4);
+        g_assert_cmphex((uint32_t)d, ==, 0x80000000u);
+        g_assert_true(st.fsw & X87_SW_IE);
+    }
     /* FDIV by zero: masked ZE gives infinity */
     init(&st);
     ok(&st, 0xd9, 0xee);
