@@ -93,37 +93,84 @@ extern const uint8_t mimic_x87_stubs[];
 #define EFLAGS_ARITH 0x8d5u
 
 /*
- * Load img into the host FPU, run one stub with the guest's arithmetic
- * flags in EFLAGS and *mem in eax/rax, save the FPU back to img.  Returns
- * the EFLAGS after the instruction.  Operands are passed in registers and
- * the stack pointer is moved past the red zone around PUSHF and CALL.
+ * Everything the host sequences need, reached through one base register
+ * (the other is EAX/RAX, the memory operand of the stub), so that they
+ * also fit the register file of an i386 host.
  */
-static unsigned long x87_host_run(uint8_t *img, const uint8_t *stub,
-                                  void *buf, unsigned long flags)
-{
-    uint16_t hostcw;
-    uint16_t *hcw = &hostcw;
+typedef struct X87HostCall {
+    const uint8_t *stub;
+    uint8_t *img;        /* full path: FSAVE image, in and out */
+    const uint8_t *in;   /* fast path: operands, in[0] goes to ST0 */
+    uint8_t *out;        /* fast path: what is left, from ST0 up */
+    unsigned long nin;
+    unsigned long nout;
+    unsigned long wf;    /* nonzero: EFLAGS in and out */
+    unsigned long flags; /* guest CF PF AF ZF SF OF in, the host's out */
+    unsigned long keep;  /* ~EFLAGS_ARITH */
+    uint16_t hcw;        /* the host's control word, restored at the end */
+    uint16_t gcw;        /* fast path: the guest's */
+    uint16_t sw;         /* fast path: status word after the instruction */
+} X87HostCall;
 
+#define HC_OFF(f) [f] "i"(offsetof(X87HostCall, f))
+
+#if defined(__x86_64__)
+#define X87_CX "%%rcx"
+#else
+#define X87_CX "%%ecx"
+#endif
+
+/*
+ * With c->wf: load the guest's arithmetic flags into EFLAGS, run the stub,
+ * read EFLAGS back.  Clobbers CX.  The stack pointer has already been
+ * moved past the red zone.
+ */
+#define X87_CALL_STUB                                                       \
+    "cmp" X87_SUFFIX " $0, %c[wf](%[c])\n\t"                                \
+    "je 5f\n\t"                                                             \
+    "pushf\n\t"                                                             \
+    "mov %c[keep](%[c]), " X87_CX "\n\t"                                    \
+    "and " X87_CX ", (" X87_SP ")\n\t"                                      \
+    "mov %c[flags](%[c]), " X87_CX "\n\t"                                   \
+    "or " X87_CX ", (" X87_SP ")\n\t"                                       \
+    "popf\n\t"                                                              \
+    "call *%c[stub](%[c])\n\t"                                              \
+    "pushf\n\t"                                                             \
+    "pop " X87_CX "\n\t"                                                    \
+    "mov " X87_CX ", %c[flags](%[c])\n\t"                                   \
+    "jmp 6f\n"                                                              \
+    "5:\n\t"                                                                \
+    "call *%c[stub](%[c])\n"                                                 \
+    "6:\n\t"
+
+#if defined(__x86_64__)
+#define X87_SUFFIX "q"
+#else
+#define X87_SUFFIX "l"
+#endif
+
+/*
+ * Full path: load c->img into the host FPU, run the stub, save the FPU
+ * back to c->img.  FNSAVE is non-waiting and re-initialises the FPU, so a
+ * guest exception the instruction raised never reaches the host.
+ */
+static void x87_host_run(X87HostCall *c, void *buf)
+{
     __asm__ volatile("lea -" X87_REDZONE "(" X87_SP "), " X87_SP "\n\t"
-                     "fnstcw (%[hcw])\n\t"
+                     "fnstcw %c[hcw](%[c])\n\t"
                      "fnclex\n\t"
-                     "frstor (%[img])\n\t"
-                     "pushf\n\t"
-                     "and %[keep], (" X87_SP ")\n\t"
-                     "or %[fl], (" X87_SP ")\n\t"
-                     "popf\n\t"
-                     "call *%[stub]\n\t"
-                     "pushf\n\t"
-                     "pop %[fl]\n\t"
-                     "fnsave (%[img])\n\t"
-                     "fldcw (%[hcw])\n\t"
+                     "mov %c[img](%[c]), " X87_CX "\n\t"
+                     "frstor (" X87_CX ")\n\t"
+                     X87_CALL_STUB
+                     "mov %c[img](%[c]), " X87_CX "\n\t"
+                     "fnsave (" X87_CX ")\n\t"
+                     "fldcw %c[hcw](%[c])\n\t"
                      "lea " X87_REDZONE "(" X87_SP "), " X87_SP "\n\t"
-                     : [fl] "+r"(flags)
-                     : [img] "r"(img), [hcw] "r"(hcw), [stub] "r"(stub),
-                       [keep] "r"(~(unsigned long)EFLAGS_ARITH), "a"(buf)
-                     : "memory", "cc", "st", "st(1)", "st(2)", "st(3)",
-                       "st(4)", "st(5)", "st(6)", "st(7)");
-    return flags;
+                     :
+                     : [c] "r"(c), "a"(buf), HC_OFF(stub), HC_OFF(img),
+                       HC_OFF(wf), HC_OFF(flags), HC_OFF(keep), HC_OFF(hcw)
+                     : "memory", "cc", "ecx", "st", "st(1)", "st(2)",
+                       "st(3)", "st(4)", "st(5)", "st(6)", "st(7)");
 }
 
 /* ---- little-endian helpers ---- */
@@ -535,9 +582,14 @@ static bool x87_run(const X87State *st, X87State *ns, const X87Decoded *d,
 {
     uint8_t img[HOST_IMG_SIZE];
     unsigned top = x87_top(st);
-    unsigned long fl = eflags ? (*eflags & EFLAGS_ARITH) : 0;
-    const uint8_t *stub =
-        mimic_x87_stubs + ((d->hop & 7) * 256u + d->hmodrm) * X87_STUB_SIZE;
+    X87HostCall c = {
+        .stub = mimic_x87_stubs +
+                ((d->hop & 7) * 256u + d->hmodrm) * X87_STUB_SIZE,
+        .img = img,
+        .wf = d->kind == K_FCOMI || d->kind == K_FCMOV,
+        .flags = eflags ? (*eflags & EFLAGS_ARITH) : 0,
+        .keep = ~(unsigned long)EFLAGS_ARITH,
+    };
     uint16_t hsw, raised;
 
     memset(img, 0, sizeof(img));
@@ -548,7 +600,7 @@ static bool x87_run(const X87State *st, X87State *ns, const X87Decoded *d,
         put_reg80(img + 28 + 10 * i, st->r[(top + i) & 7]);
     }
 
-    fl = x87_host_run(img, stub, buf, fl);
+    x87_host_run(&c, buf);
 
     *ns = *st;
     hsw = get16(img + 4);
@@ -563,7 +615,8 @@ static bool x87_run(const X87State *st, X87State *ns, const X87Decoded *d,
         ns->r[(top + i) & 7] = get_reg80(img + 28 + 10 * i);
     }
     if (d->kind == K_FCOMI && eflags) {
-        *eflags = (*eflags & ~EFLAGS_ARITH) | ((uint32_t)fl & EFLAGS_ARITH);
+        *eflags = (*eflags & ~EFLAGS_ARITH) |
+                  ((uint32_t)c.flags & EFLAGS_ARITH);
     }
     /* An unmasked exception other than precision cancels the store. */
     return !(raised & ~st->fcw & 0x1f);
@@ -591,6 +644,8 @@ typedef struct X87FastPlan {
     int8_t pops;      /* -1: a push */
     bool cmp;         /* C0, C2, C3 are results */
     bool c2;          /* C2 is a result (FSIN, FCOS: operand out of range) */
+    uint8_t wf;       /* 1: reads EFLAGS (FCMOV), 2: and writes (FCOMI) */
+    bool c1_kept;     /* C1 only changes on a stack fault (FCMOV, FCOMI) */
     uint8_t hmodrm;   /* re-encoded register form */
 } X87FastPlan;
 
@@ -700,10 +755,36 @@ static bool x87_fast_plan(uint8_t opcode, uint8_t modrm, X87FastPlan *p)
         }
         return false;
     case 0xda:
+    case 0xdb:
+        if (reg < 4) { /* FCMOVcc */
+            p->nin = 2;
+            p->nout = 2;
+            p->out[0] = 0;
+            p->wf = 1;
+            p->c1_kept = true;
+            return true;
+        }
+        if (opcode == 0xdb && (reg == 5 || reg == 6)) { /* FUCOMI, FCOMI */
+            p->nin = 2;
+            p->nout = 2;
+            p->wf = 2;
+            p->c1_kept = true;
+            return true;
+        }
         if (modrm == 0xe9) { /* FUCOMPP */
             p->nin = 2;
             p->cmp = true;
             p->pops = 2;
+            return true;
+        }
+        return false;
+    case 0xdf:
+        if (reg == 5 || reg == 6) { /* FUCOMIP, FCOMIP */
+            p->nin = 2;
+            p->nout = 1;
+            p->pops = 1;
+            p->wf = 2;
+            p->c1_kept = true;
             return true;
         }
         return false;
@@ -788,49 +869,47 @@ static bool x87_fast_plan(uint8_t opcode, uint8_t modrm, X87FastPlan *p)
 }
 
 /*
- * Load nin registers (in[1] first, so in[0] ends up in ST0), run the stub
- * with the guest's control word, take the status word, store nout values
- * from ST0 upwards.  All exceptions are masked in cw; the flags are
- * cleared first so the status word shows this instruction's only.
+ * Fast path: load c->nin registers (in[1] first, so in[0] ends up in
+ * ST0), run the stub under the guest's control word, take the status word,
+ * store c->nout values from ST0 upwards: exactly what is left, so the host
+ * stack ends empty.  Every exception is masked in the guest's control
+ * word; the flags are cleared first so that c->sw shows this instruction's.
  */
-static uint16_t x87_host_mini(uint16_t cw, const uint8_t *in, unsigned nin,
-                              const uint8_t *stub, void *buf, uint8_t *out,
-                              unsigned nout)
+static void x87_host_mini(X87HostCall *c, void *buf)
 {
-    uint16_t hcw[3] = { 0, cw, 0 }; /* host cw, guest cw, status */
-    uint16_t *h = hcw;
-
     __asm__ volatile("lea -" X87_REDZONE "(" X87_SP "), " X87_SP "\n\t"
-                     "fnstcw (%[h])\n\t"
+                     "fnstcw %c[hcw](%[c])\n\t"
                      "fnclex\n\t"
-                     "fldcw 2(%[h])\n\t"
-                     "cmp $2, %[nin]\n\t"
+                     "fldcw %c[gcw](%[c])\n\t"
+                     "mov %c[in](%[c]), " X87_CX "\n\t"
+                     "cmp" X87_SUFFIX " $2, %c[nin](%[c])\n\t"
                      "jb 1f\n\t"
-                     "fldt 10(%[in])\n"
+                     "fldt 10(" X87_CX ")\n"
                      "1:\n\t"
-                     "cmp $1, %[nin]\n\t"
+                     "cmp" X87_SUFFIX " $1, %c[nin](%[c])\n\t"
                      "jb 2f\n\t"
-                     "fldt (%[in])\n"
+                     "fldt (" X87_CX ")\n"
                      "2:\n\t"
-                     "call *%[stub]\n\t"
-                     "fnstsw 4(%[h])\n\t"
-                     "cmp $1, %[nout]\n\t"
+                     X87_CALL_STUB
+                     "fnstsw %c[sw](%[c])\n\t"
+                     "mov %c[out](%[c]), " X87_CX "\n\t"
+                     "cmp" X87_SUFFIX " $1, %c[nout](%[c])\n\t"
                      "jb 3f\n\t"
-                     "fstpt (%[out])\n\t"
-                     "cmp $2, %[nout]\n\t"
+                     "fstpt (" X87_CX ")\n\t"
+                     "cmp" X87_SUFFIX " $2, %c[nout](%[c])\n\t"
                      "jb 3f\n\t"
-                     "fstpt 10(%[out])\n"
+                     "fstpt 10(" X87_CX ")\n"
                      "3:\n\t"
                      "fnclex\n\t"
-                     "fldcw (%[h])\n\t"
+                     "fldcw %c[hcw](%[c])\n\t"
                      "lea " X87_REDZONE "(" X87_SP "), " X87_SP "\n\t"
                      :
-                     : [h] "r"(h), [in] "r"(in), [nin] "r"(nin),
-                       [stub] "r"(stub), [out] "r"(out), [nout] "r"(nout),
-                       "a"(buf)
-                     : "memory", "cc", "st", "st(1)", "st(2)", "st(3)",
-                       "st(4)", "st(5)", "st(6)", "st(7)");
-    return hcw[2];
+                     : [c] "r"(c), "a"(buf), HC_OFF(stub), HC_OFF(in),
+                       HC_OFF(out), HC_OFF(nin), HC_OFF(nout), HC_OFF(wf),
+                       HC_OFF(flags), HC_OFF(keep), HC_OFF(hcw), HC_OFF(gcw),
+                       HC_OFF(sw)
+                     : "memory", "cc", "ecx", "st", "st(1)", "st(2)",
+                       "st(3)", "st(4)", "st(5)", "st(6)", "st(7)");
 }
 
 static bool x87_st_empty(const X87State *st, int i)
@@ -849,12 +928,13 @@ static void x87_set_phys(X87State *st, unsigned phys, X87Reg r)
 
 /* Try the fast path; false: use the full-state path. */
 static bool x87_fast(const X87State *st, X87State *ns, uint8_t opcode,
-                     uint8_t modrm, uint8_t *buf)
+                     uint8_t modrm, uint8_t *buf, uint32_t *eflags)
 {
     X87FastPlan p;
     uint8_t in[20], out[20];
     unsigned top = x87_top(st);
     uint16_t hsw, keep;
+    X87HostCall c;
 
     if ((st->fcw & 0x3f) != 0x3f || !x87_fast_plan(opcode, modrm, &p)) {
         return false;
@@ -869,10 +949,22 @@ static bool x87_fast(const X87State *st, X87State *ns, uint8_t opcode,
         return false; /* would overflow */
     }
 
-    hsw = x87_host_mini(st->fcw, in, p.nin,
-                        mimic_x87_stubs +
-                            ((opcode & 7) * 256u + p.hmodrm) * X87_STUB_SIZE,
-                        buf, out, p.nout);
+    memset(&c, 0, sizeof(c));
+    c.stub = mimic_x87_stubs + ((opcode & 7) * 256u + p.hmodrm) * X87_STUB_SIZE;
+    c.in = in;
+    c.out = out;
+    c.nin = p.nin;
+    c.nout = p.nout;
+    c.wf = p.wf;
+    c.flags = eflags ? (*eflags & EFLAGS_ARITH) : 0;
+    c.keep = ~(unsigned long)EFLAGS_ARITH;
+    c.gcw = st->fcw;
+    x87_host_mini(&c, buf);
+    hsw = c.sw;
+    if (p.wf == 2 && eflags) {
+        *eflags = (*eflags & ~EFLAGS_ARITH) |
+                  ((uint32_t)c.flags & EFLAGS_ARITH);
+    }
 
     *ns = *st;
     for (unsigned k = 0; k < p.nout; k++) {
@@ -888,6 +980,9 @@ static bool x87_fast(const X87State *st, X87State *ns, uint8_t opcode,
     keep = p.cmp ? 0 : (X87_SW_C0 | X87_SW_C2 | X87_SW_C3);
     if (p.c2) {
         keep &= (uint16_t)~X87_SW_C2;
+    }
+    if (p.c1_kept) {
+        keep |= X87_SW_C1;
     }
     ns->fsw = (uint16_t)((st->fsw & (keep | 0xff | X87_SW_B)) |
                          (hsw & ~keep & (X87_SW_C0 | X87_SW_C1 | X87_SW_C2 |
@@ -1016,19 +1111,19 @@ int x87_exec(X87State *st, uint8_t opcode, uint8_t modrm, const X87Mem *mem,
     case K_HOST:
     case K_FCOMI:
     case K_FCMOV:
-        if (!fast || !x87_fast(st, &ns, opcode, modrm, buf)) {
+        if (!fast || !x87_fast(st, &ns, opcode, modrm, buf, eflags)) {
             x87_run(st, &ns, &d, buf, eflags);
         }
         break;
     case K_HOST_LOAD:
         mem->load(mem->ctx, ea, buf, d.len);
-        if (!fast || !x87_fast(st, &ns, opcode, modrm, buf)) {
+        if (!fast || !x87_fast(st, &ns, opcode, modrm, buf, eflags)) {
             x87_run(st, &ns, &d, buf, eflags);
         }
         break;
     case K_HOST_STORE:
         store_ok = true;
-        if (!fast || !x87_fast(st, &ns, opcode, modrm, buf)) {
+        if (!fast || !x87_fast(st, &ns, opcode, modrm, buf, eflags)) {
             store_ok = x87_run(st, &ns, &d, buf, eflags);
         }
         if (store_ok) {
