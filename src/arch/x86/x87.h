@@ -123,6 +123,7 @@ typedef struct X87Mem {
 /*
  * Execute one x87 instruction: opcode is D8..DF, modrm its ModRM byte, ea
  * the effective address (offset within the segment) when mod != 3.
+ * mem is needed for register forms too (flags, FIP/FCS).
  * ax receives FNSTSW AX (DF E0); it may be NULL otherwise.
  * eflags: FCMOVcc reads CF/ZF/PF; FCOMI/FCOMIP/FUCOMI/FUCOMIP set ZF/PF/CF
  * and clear OF/SF/AF; every other instruction leaves it alone.  It may be
