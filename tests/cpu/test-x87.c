@@ -1229,6 +1229,20 @@ static void test_restart(void)
     g_assert_cmpuint(x87_top(&st), ==, 0);
 }
 
+static void test_dump(void)
+{
+    X87State st;
+    GString *s = g_string_new(NULL);
+
+    init(&st);
+    push(&st, 2.5L);
+    x87_dump(&st, s);
+    g_assert_nonnull(strstr(s->str, "FCW=037f FSW=3800 FTW=3fff TOP=7"));
+    g_assert_nonnull(strstr(s->str, "ST0=R7 4000 a000000000000000 vald 2.5\n"));
+    g_assert_nonnull(strstr(s->str, "ST1=R0 0000 0000000000000000 empt 0\n"));
+    g_string_free(s, TRUE);
+}
+
 static void test_state_table(void)
 {
     X87State st, st2;
@@ -1433,6 +1447,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cpu/x87/control", test_control);
     g_test_add_func("/cpu/x87/restart", test_restart);
     g_test_add_func("/cpu/x87/state-table", test_state_table);
+    g_test_add_func("/cpu/x87/dump", test_dump);
     g_test_add_func("/cpu/x87/fast-vs-full", test_fast_vs_full);
     return g_test_run();
 }

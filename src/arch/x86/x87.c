@@ -296,6 +296,30 @@ void x87_reset(X87State *st)
     st->mxcsr = 0x1f80;
 }
 
+void x87_dump(const X87State *st, GString *out)
+{
+    static const char tag_names[4][5] = { "vald", "zero", "spec", "empt" };
+    unsigned top = x87_top(st);
+
+    g_string_append_printf(out,
+                           "FCW=%04x FSW=%04x FTW=%04x TOP=%u FOP=%03x "
+                           "FIP=%04x:%08x FDP=%04x:%08x\n",
+                           st->fcw, st->fsw, st->ftw, top, st->fop, st->fcs,
+                           st->fip, st->fds, st->fdp);
+    for (unsigned i = 0; i < 8; i++) {
+        unsigned phys = (top + i) & 7;
+        X87Reg r = st->r[phys];
+        long double v = 0;
+
+        /* the host's long double is the same 80-bit format */
+        memcpy(&v, &r.mant, 8);
+        memcpy((uint8_t *)&v + 8, &r.sexp, 2);
+        g_string_append_printf(out, "ST%u=R%u %04x %016llx %s %.20Lg\n", i,
+                               phys, r.sexp, (unsigned long long)r.mant,
+                               tag_names[(st->ftw >> (2 * phys)) & 3], v);
+    }
+}
+
 void x87_post_load(X87State *st)
 {
     st->fcw = x87_cw_sanitize(st->fcw);

@@ -171,6 +171,9 @@ int x87_fxsave_mem(const X87State *st, const X87Mem *mem, uint32_t ea,
 int x87_fxrstor_mem(X87State *st, const X87Mem *mem, uint32_t ea,
                     uint32_t mxcsr_mask);
 
+/* Human-readable state for the monitor and -d cpu (appended to out). */
+void x87_dump(const X87State *st, GString *out);
+
 /* ST(i) access for debuggers, the monitor and tests. */
 X87Reg x87_get_st(const X87State *st, unsigned i);
 unsigned x87_top(const X87State *st);
