@@ -1423,6 +1423,32 @@ static void test_fast_vs_full(void)
     }
 }
 
+/* Our FNSAVE image (32-bit protected mode) against the host's own: the
+ * host recomputes the tags from the register contents as a P6 does. */
+static void test_fsave_vs_host(void)
+{
+    for (unsigned n = 0; n < 2000; n++) {
+        X87State st;
+        uint8_t mine[108], host[108];
+        uint16_t hcw = 0;
+
+        random_state(&st);
+        st.fsw &= (uint16_t)~(0x3f | X87_SW_ES | X87_SW_B);
+        st.fcw |= 0x3f;
+        g_assert_cmpint(x87_exec(&st, 0xdd, 0x30, &xmem, EA, NULL, NULL),
+                        ==, X87_OK);
+        memcpy(mine, tmem.bytes + EA, 108);
+        memcpy(host, mine, 108);
+        __asm__ volatile("fnstcw %1\n\t"
+                         "frstor %0\n\t"
+                         "fnsave %0\n\t"
+                         "fldcw %1"
+                         : "+m"(host), "+m"(hcw));
+        g_assert_cmpmem(mine, 12, host, 12);   /* CW, SW, TW */
+        g_assert_cmpmem(mine + 28, 80, host + 28, 80);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1448,6 +1474,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cpu/x87/restart", test_restart);
     g_test_add_func("/cpu/x87/state-table", test_state_table);
     g_test_add_func("/cpu/x87/dump", test_dump);
+    g_test_add_func("/cpu/x87/fsave-vs-host", test_fsave_vs_host);
     g_test_add_func("/cpu/x87/fast-vs-full", test_fast_vs_full);
     return g_test_run();
 }
