@@ -20,10 +20,13 @@
  * responses (the re-biased exponent of an unmasked overflow, the operands
  * left alone on an unmasked invalid operation) and the transcendentals
  * are those of real hardware, bit for bit, with no model of ours in
- * between.  FCMOVcc and FCOMI run with the guest's CF/ZF/PF loaded into
+ * between (of the host's hardware, that is: an AMD or a recent Intel FPU
+ * may differ from a Pentium II in the last bit of a transcendental).  FCMOVcc and FCOMI run with the guest's CF/ZF/PF loaded into
  * and read back from the host's EFLAGS around the instruction.
  *
- * A host FP exception never traps.  The image loaded by FRSTOR has the
+ * The guest's exception masks are kept rather than all masked on the
+ * host, because the unmasked responses are part of what must be exact.
+ * Still, a host FP exception never traps.  The image loaded by FRSTOR has the
  * exception flags, SF, ES and B cleared, so nothing is pending when the
  * guest's instruction (a waiting instruction) runs.  If that instruction
  * raises an exception the guest has unmasked, the host only sets ES: x87
@@ -44,6 +47,7 @@
  * must agree bit for bit with the full-state path, which the tests check
  * on random states (the full path is the oracle, X87_MEM_SLOW forces it).
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "arch/x86/x87.h"
