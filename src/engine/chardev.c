@@ -419,6 +419,12 @@ CharDev *chardev_new(const char *spec, GMainContext *ctx, GError **error)
         bool is_unix = s[0] == 'u';
         gchar **parts = g_strsplit(s + (is_unix ? 5 : 4), ",", -1);
         SockOpts o;
+        if (!parts[0] || !*parts[0]) {
+            g_set_error(error, CHARDEV_ERROR, 0, "'%s': missing address",
+                        spec);
+            g_strfreev(parts);
+            return NULL;
+        }
         if (!parse_sock_opts(parts + 1, &o, spec, error)) {
             g_strfreev(parts);
             return NULL;
