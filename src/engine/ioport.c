@@ -93,8 +93,10 @@ uint32_t ioport_read(IoSpace *io, uint16_t port, unsigned size)
     }
     uint16_t off = port - s->base;
     if (size > rmax(r) || off + size > r->len) {
+        /* Too wide: split at the device's width; straddling the region's
+           end: byte by byte (each byte then finds its own owner). */
         uint32_t v = 0;
-        unsigned step = MIN(rmax(r), size);
+        unsigned step = size > rmax(r) ? rmax(r) : 1;
         for (unsigned i = 0; i < size; i += step) {
             unsigned sz = MIN(step, size - i);
             v |= (ioport_read(io, port + i, sz) & mask_of(sz)) << (8 * i);
@@ -136,7 +138,7 @@ void ioport_write(IoSpace *io, uint16_t port, uint32_t value, unsigned size)
     }
     uint16_t off = port - s->base;
     if (size > rmax(r) || off + size > r->len) {
-        unsigned step = MIN(rmax(r), size);
+        unsigned step = size > rmax(r) ? rmax(r) : 1;
         for (unsigned i = 0; i < size; i += step) {
             ioport_write(io, port + i, value >> (8 * i), MIN(step, size - i));
         }

@@ -513,6 +513,8 @@ void memmap_read(MemMap *map, uint64_t paddr, void *buf, size_t len)
         const PageEntry *pe = page_lookup(map, paddr);
         if (pe->rd) {
             memcpy(out, pe->rd + pofs, chunk);
+        } else if (!pe->rmr || pe->rmr->kind != MEM_REGION_MMIO) {
+            memset(out, 0xff, chunk); /* open bus */
         } else {
             for (size_t i = 0; i < chunk; i++) {
                 out[i] = memmap_read_sized(map, paddr + i, 1);
@@ -534,11 +536,11 @@ void memmap_write(MemMap *map, uint64_t paddr, const void *buf, size_t len)
         if (pe->wr) {
             memcpy(pe->wr + pofs, in, chunk);
             code_check(map, pe, paddr, chunk);
-        } else {
+        } else if (pe->wmr && pe->wmr->kind == MEM_REGION_MMIO) {
             for (size_t i = 0; i < chunk; i++) {
                 memmap_write_sized(map, paddr + i, in[i], 1);
             }
-        }
+        } /* else: ROM or nothing there, the write is dropped */
         in += chunk;
         paddr += chunk;
         len -= chunk;

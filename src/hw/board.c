@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Board registry and firmware lookup.  Boards are found by name; a board
- * not linked into this build is absent (weak reference).  Firmware files
+ * Board registry and firmware lookup.  A board
+ * is found by name.  Firmware files
  * are searched in the -L directories, Mimic's data directory, then
  * Debian's /usr/share/seabios and /usr/share/qemu.
  */
@@ -15,7 +15,7 @@
 
 G_DEFINE_QUARK(mimic-board-error-quark, board_error)
 
-extern const BoardInfo pc_board __attribute__((weak));
+extern const BoardInfo pc_board;
 
 static const BoardInfo *const board_table[] = {
     &pc_board,

@@ -125,20 +125,14 @@ static void dma_run(FwCfg *s)
     FwCfgItem *it = current(s);
     uint32_t status = 0;
     if (control & DMA_READ) {
-        uint8_t buf[4096];
-        while (length) {
-            uint32_t n = MIN(length, (uint32_t)sizeof(buf));
-            uint32_t avail = it && s->offset < it->len ? it->len - s->offset
-                                                       : 0;
-            uint32_t k = MIN(n, avail);
-            if (k) {
-                memcpy(buf, it->data + s->offset, k);
-                s->offset += k;
-            }
-            memset(buf + k, 0, n - k); /* past the end reads as zero */
-            memmap_write(mem, addr, buf, n);
-            addr += n;
-            length -= n;
+        /* Only the item's remaining bytes move; a guest asking for more
+           (up to 4 GiB) gets the item and nothing else, so it cannot make
+           the emulator spin through a huge transfer. */
+        uint32_t avail = it && s->offset < it->len ? it->len - s->offset : 0;
+        uint32_t n = MIN(length, avail);
+        if (n) {
+            memmap_write(mem, addr, it->data + s->offset, n);
+            s->offset += n;
         }
     } else if (control & DMA_SKIP) {
         uint32_t avail = it && s->offset < it->len ? it->len - s->offset : 0;

@@ -105,10 +105,12 @@ static int64_t next_transition(PitChannel *c, int64_t d)
     }
 }
 
-static void irq_timer_update(I8254 *s)
+/* Evaluate channel 0's output at virtual time `at` and arm the timer for
+   the next transition; a late timer replays each edge at its own time. */
+static void irq_timer_update_at(I8254 *s, int64_t at)
 {
     PitChannel *c = &s->ch[0];
-    int64_t d = elapsed(s, c);
+    int64_t d = ns_to_ticks(at - c->count_load_time);
     bool out = c->gate ? get_out(c, d) : (c->mode == 0 ? get_out(c, d) : true);
     if (out != c->irq_level) {
         c->irq_level = out;
@@ -123,9 +125,15 @@ static void irq_timer_update(I8254 *s)
     timer_mod(s->timer, c->next_irq_time);
 }
 
+static void irq_timer_update(I8254 *s)
+{
+    irq_timer_update_at(s, now(s));
+}
+
 static void pit_timer_cb(void *opaque)
 {
-    irq_timer_update(opaque);
+    I8254 *s = opaque;
+    irq_timer_update_at(s, s->ch[0].next_irq_time);
 }
 
 static void load_count(I8254 *s, int n, uint32_t val)
@@ -315,8 +323,10 @@ static void i8254_reset(Device *dev)
         c->count_load_time = now(s);
     }
     s->port61 = 0;
+    /* Counting starts at power-on in mode 3, as the BIOS expects. */
+    s->ch[0].irq_level = false;
     irq_lower(s->irq0);
-    timer_del(s->timer);
+    irq_timer_update(s);
 }
 
 static bool i8254_realize(Device *dev, GError **error)

@@ -17,7 +17,17 @@ struct PciBus {
     Bus *bus;
     PciFunc *funcs[256];
     uint32_t config_address;
+    uint8_t rcr;
+    void (*rcr_write)(void *opaque, uint8_t v);
+    void *rcr_opaque;
 };
+
+void pci_bus_set_rcr_handler(PciBus *pb, void (*fn)(void *, uint8_t),
+                             void *opaque)
+{
+    pb->rcr_write = fn;
+    pb->rcr_opaque = opaque;
+}
 
 PciBus *pci_bus_new(Bus *bus)
 {
@@ -174,16 +184,31 @@ void pci_config_write(PciBus *pb, uint8_t devfn, uint32_t addr, uint32_t val,
     }
 }
 
+/* 0xcf8 as a dword is the address register; 0xcf9 as a byte is the
+   PIIX reset control register; other narrow accesses hit nothing. */
 static uint32_t cf8_read(void *opaque, uint16_t off, unsigned size)
 {
     PciBus *pb = opaque;
-    return pb->config_address;
+    if (off == 0 && size == 4) {
+        return pb->config_address;
+    }
+    if (off == 1 && size == 1) {
+        return pb->rcr;
+    }
+    return (1u << (8 * size)) - 1;
 }
 
 static void cf8_write(void *opaque, uint16_t off, uint32_t v, unsigned size)
 {
     PciBus *pb = opaque;
-    pb->config_address = v & 0x80fffffc;
+    if (off == 0 && size == 4) {
+        pb->config_address = v & 0x80fffffc;
+    } else if (off == 1 && size == 1) {
+        pb->rcr = v & 0x0e;
+        if ((v & 4) && pb->rcr_write) {
+            pb->rcr_write(pb->rcr_opaque, v);
+        }
+    }
 }
 
 static bool decode(PciBus *pb, uint16_t off, uint8_t *devfn, uint32_t *addr)
@@ -219,7 +244,7 @@ static void cfc_write(void *opaque, uint16_t off, uint32_t v, unsigned size)
 }
 
 static const IoRegion pci_io[] = {
-    { .base = 0xcf8, .len = 4, .min = 4, .max = 4, .read = cf8_read,
+    { .base = 0xcf8, .len = 4, .min = 1, .max = 4, .read = cf8_read,
       .write = cf8_write, .name = "pci-conf-addr" },
     { .base = 0xcfc, .len = 4, .min = 1, .max = 4, .read = cfc_read,
       .write = cfc_write, .name = "pci-conf-data" },

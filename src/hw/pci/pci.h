@@ -58,6 +58,9 @@ struct PciFunc {
 
 PciBus *pci_bus_new(Bus *bus);
 void pci_bus_free(PciBus *pb);
+/* The PIIX reset control register at 0xcf9 (byte access). */
+void pci_bus_set_rcr_handler(PciBus *pb, void (*fn)(void *, uint8_t),
+                             void *opaque);
 /* Register the bus's 0xcf8/0xcfc ports. */
 void pci_bus_register_ports(PciBus *pb, IoSpace *io);
 /* Add a function at devfn (device << 3 | function). */
