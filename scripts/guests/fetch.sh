@@ -14,9 +14,9 @@ set -eu
 CACHE=${MIMIC_GUEST_CACHE:-$HOME/.cache/mimic/guests}
 ROOT=$CACHE/root
 STAMP=$ROOT/.fetched
-MODS="crct10dif_generic crc64_rocksoft_generic ata_piix sd_mod sr_mod isofs vfat nls_cp437 nls_iso8859-1 nls_utf8"
+MODS="crct10dif_generic crc64_rocksoft_generic ata_piix sd_mod sr_mod isofs vfat nls_cp437 nls_ascii nls_iso8859-1 nls_utf8"
 
-if [ -f "$STAMP" ] && [ -s "$ROOT/vmlinuz" ] && [ -x "$ROOT/busybox" ] &&
+if [ "$(cat "$STAMP" 2>/dev/null)" = "$MODS" ] && [ -s "$ROOT/vmlinuz" ] && [ -x "$ROOT/busybox" ] &&
    [ "${1:-}" != "--force" ]; then
     exit 0
 fi
@@ -140,5 +140,5 @@ chmod 755 "$TMP/out/busybox"
 echo "$KVER" >"$TMP/out/kernel-version"
 rm -rf "$ROOT"
 mv "$TMP/out" "$ROOT"
-touch "$STAMP"
+echo "$MODS" >"$STAMP"
 echo "fetch.sh: guest software ready in $ROOT (kernel $KVER)" >&2
