@@ -94,8 +94,12 @@ class Emulator:
                     self.pos = m.end()
                     return m
                 if self.eof:
+                    try:
+                        status = self.proc.wait(5)
+                    except subprocess.TimeoutExpired:
+                        status = 'unknown, output closed'
                     self.fail('emulator exited (status %s) before %r' %
-                              (self.proc.poll(), rx.pattern))
+                              (status, rx.pattern))
                 left = deadline - time.monotonic()
                 if left <= 0:
                     self.fail('timeout after %gs waiting for %r' %
@@ -213,7 +217,7 @@ def find_emulator(path):
               % path, flush=True)
         print('SKIP ' + '!' * 60, flush=True)
         sys.exit(77)
-    return exe
+    return os.path.abspath(exe) if os.sep in exe else exe
 
 
 def linux_session(emu, boot_timeout=180):
