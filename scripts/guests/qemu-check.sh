@@ -10,7 +10,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 EMU=${1:-qemu-system-i386}
 [ $# -gt 0 ] && shift
-SCENARIOS=${*:-iso hdd kernel floppy}
+SCENARIOS=${*:-iso hdd kernel floppy vga}
 "$HERE/build.sh" all || exit 1
 status=0
 for s in $SCENARIOS; do

@@ -11,7 +11,7 @@ socket (screendump, sendkey, xp).  On a timeout it reports what was seen
 which is run when the cache lacks them.
 
 usage: boottest.py SCENARIO EMULATOR
-  SCENARIO: iso | hdd | kernel | floppy
+  SCENARIO: iso | hdd | kernel | floppy | vga
 Exit status: 0 pass, 1 fail, 77 skip (emulator missing).
 """
 import os
@@ -192,19 +192,57 @@ class Monitor:
                     vals.append(int(tok, 16))
         return bytes(vals[:count])
 
+    KEYS = {' ': 'spc', '\n': 'ret', '-': 'minus', '.': 'dot',
+            '/': 'slash', '=': 'equal', ',': 'comma', ';': 'semicolon',
+            "'": 'apostrophe', '_': 'shift-minus', '>': 'shift-dot',
+            '|': 'shift-backslash', '&': 'shift-7', '*': 'shift-8'}
+
+    def type_text(self, text):
+        """Type text on the guest keyboard with `sendkey`."""
+        for ch in text:
+            if ch.isalnum() and ch.isascii():
+                key = ('shift-' + ch.lower()) if ch.isupper() else ch
+            elif ch in self.KEYS:
+                key = self.KEYS[ch]
+            else:
+                raise BootError('no sendkey name for %r' % ch)
+            self.cmd('sendkey ' + key)
+
+    def screen_text(self):
+        """The 80x25 VGA text page at 0xb8000 as 25 lines."""
+        chars = self.xp_bytes(0xb8000, 4000)[0::2].decode('latin-1')
+        return [chars[r * 80:(r + 1) * 80] for r in range(len(chars) // 80)]
+
+    def wait_screen(self, rx, timeout):
+        """Poll VGA text memory until a line matches rx."""
+        rx = re.compile(rx)
+        deadline = time.monotonic() + timeout * SCALE
+        while True:
+            lines = self.screen_text()
+            for ln in lines:
+                if rx.search(ln):
+                    return ln
+            if time.monotonic() > deadline:
+                raise BootError('timeout after %gs waiting for %r on the '
+                                'screen; it shows:\n%s' %
+                                (timeout * SCALE, rx.pattern,
+                                 '\n'.join(ln.rstrip() for ln in lines)))
+            time.sleep(0.5)
+
     def close(self):
         self.sock.close()
 
 
 def ensure_images(what='all'):
     names = {'iso': ['demo.iso'], 'hdd': ['demo-hdd.img'],
-             'kernel': ['vmlinuz', 'initrd.gz'], 'floppy': ['floppy.img'],
+             'kernel': ['vmlinuz', 'initrd.gz'],
+             'vga': ['vmlinuz', 'initrd.gz'], 'floppy': ['floppy.img'],
              'all': ['demo.iso', 'demo-hdd.img', 'floppy.img', 'vmlinuz',
                      'initrd.gz']}[what]
     if all(os.path.exists(os.path.join(CACHE, n)) for n in names):
         return
     build = os.path.join(SRCROOT, 'scripts', 'guests', 'build.sh')
-    target = {'kernel': 'initrd'}.get(what, what)
+    target = {'kernel': 'initrd', 'vga': 'initrd'}.get(what, what)
     print('+ %s %s' % (build, target), flush=True)
     subprocess.run([build, target], check=True, stdin=subprocess.DEVNULL)
 
@@ -309,7 +347,35 @@ def scenario_floppy(exe, tmp):
         emu.close()
 
 
-SCENARIOS = {'iso': scenario_iso, 'kernel': scenario_kernel,
+def scenario_vga(exe, tmp):
+    """Console on the VGA text screen only, keyboard input by sendkey.
+    no-scroll keeps vgacon from hardware scrolling (moving the CRTC start
+    address), so the visible page stays at 0xb8000 where xp reads it."""
+    sock = os.path.join(tmp, 'mon.sock')
+    emu = Emulator([exe, '-display', 'none', '-monitor',
+                    'unix:%s,server=on,wait=off' % sock,
+                    '-kernel', os.path.join(CACHE, 'vmlinuz'),
+                    '-initrd', os.path.join(CACHE, 'initrd.gz'),
+                    '-append', 'console=tty0 no-scroll', '-m', '256'],
+                   os.path.join(tmp, 'stdout.log'))
+    try:
+        mon = Monitor(sock)
+        mon.wait_screen(r'^GUEST-READY', 180)
+        mon.wait_screen(r'^guest# ', 60)
+        mon.type_text('uname -m\n')
+        mon.wait_screen(r'^i686 *$', 60)
+        shot = os.path.join(tmp, 'vga.ppm')
+        mon.cmd('screendump ' + shot)
+        if not os.path.getsize(shot):
+            raise BootError('empty screendump')
+        mon.type_text('poweroff -f\n')
+        emu.wait_exit(60)
+        mon.close()
+    finally:
+        emu.close()
+
+
+SCENARIOS = {'vga': scenario_vga, 'iso': scenario_iso, 'kernel': scenario_kernel,
              'hdd': scenario_hdd, 'floppy': scenario_floppy}
 
 
