@@ -375,7 +375,8 @@ def scenario_vga(exe, tmp):
         emu.close()
 
 
-SCENARIOS = {'vga': scenario_vga, 'iso': scenario_iso, 'kernel': scenario_kernel,
+SCENARIOS = {'vga': scenario_vga, 'iso': scenario_iso,
+             'kernel': scenario_kernel,
              'hdd': scenario_hdd, 'floppy': scenario_floppy}
 
 

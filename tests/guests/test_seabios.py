@@ -9,9 +9,10 @@ COM1 (fw_cfg etc/sercon-port); wait for "SeaBIOS (version" and then
 Part 2: `-display none -monitor unix:SOCK`: poll VGA text memory with
 `xp /4000xb 0xb8000` until it holds "No bootable device", take
 `screendump` (PPM, netpbm P6), decode it and check the picture against the
-text memory cell by cell (except the cursor cell): a cell with a visible character (and foreground
-colour different from background) has ink, a blank cell has none, and the
-row holding "SeaBIOS" has exactly the expected pattern of inked cells.
+text memory cell by cell (except the cursor cell): a cell with a visible
+character (and foreground colour different from background) has ink, a
+blank cell has none, and the row holding "SeaBIOS" has exactly the
+expected pattern of inked cells.
 
 usage: test_seabios.py EMULATOR   (Mimic; qemu-system-i386 works too)
 """
