@@ -10,6 +10,9 @@
 # (SOURCE_DATE_EPOCH, sorted cpio, gzip -n, mkfs.fat --invariant); no root,
 # no loop devices.  Images are rebuilt only when an input is newer.
 # usage: build.sh [all|iso|hdd|floppy|initrd|kernel]
+#        build.sh --path iso|hdd|floppy|initrd|kernel
+#   (--path builds that image if needed and prints its path on stdout, for
+#    scripts/run-demo.sh and others; all progress goes to stderr)
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${MIMIC_GUEST_CACHE:-$HOME/.cache/mimic/guests}
@@ -245,6 +248,21 @@ CFG
 }
 
 mkdir -p "$CACHE"
+if [ "$what" = "--path" ]; then
+    what=${2:-iso}
+    case $what in
+        iso) f=demo.iso ;;
+        hdd) f=demo-hdd.img ;;
+        floppy) f=floppy.img ;;
+        initrd) f=initrd.gz ;;
+        kernel) f=vmlinuz ;;
+        *) echo "build.sh: --path iso|hdd|floppy|initrd|kernel" >&2
+           exit 2 ;;
+    esac
+    "$0" "$what" >&2
+    echo "$CACHE/$f"
+    exit 0
+fi
 case $what in
     all) iso; hdd; floppy ;;
     iso) iso ;;
