@@ -10,11 +10,14 @@
 # (SOURCE_DATE_EPOCH, sorted cpio, gzip -n, mkfs.fat --invariant); no root,
 # no loop devices.  Images are rebuilt only when an input is newer.
 # usage: build.sh [all|iso|hdd|floppy|initrd|kernel]
+#        build.sh --path iso|hdd|floppy|initrd|kernel
+#   (--path builds that image if needed and prints its path on stdout, for
+#    scripts/run-demo.sh and others; all progress goes to stderr)
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${MIMIC_GUEST_CACHE:-$HOME/.cache/mimic/guests}
 ROOT=$CACHE/root
-export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
+export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-1700000000}"
 export MTOOLS_SKIP_CHECK=1 TZ=UTC LC_ALL=C
 SYSLINUX_BIOS=/usr/lib/syslinux/modules/bios
 ISOLINUX=/usr/lib/ISOLINUX
@@ -37,7 +40,7 @@ up_to_date() {
     shift
     [ -s "$out" ] || return 1
     for i in "$@"; do
-        [ "$i" -nt "$out" ] && return 1
+        [ -n "$(find "$i" -newer "$out")" ] && return 1
     done
     return 0
 }
@@ -119,6 +122,7 @@ CFG
 # put_le32 FILE OFFSET VALUE: little-endian 32-bit write.
 put_le32() {
     v=$3
+    # shellcheck disable=SC2059
     printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $((v & 255)) \
         $(((v >> 8) & 255)) $(((v >> 16) & 255)) $(((v >> 24) & 255)))" |
         dd of="$1" bs=1 seek="$2" conv=notrunc status=none
@@ -133,6 +137,7 @@ put_bytes() {
     for b in "$@"; do
         s="$s$(printf '\\%03o' "$b")"
     done
+    # shellcheck disable=SC2059
     printf "$s" | dd of="$f" bs=1 seek="$o" conv=notrunc status=none
 }
 
@@ -168,8 +173,9 @@ hdd() {
     up_to_date "$out" "$CACHE/initrd.gz" "$CACHE/vmlinuz" "$HERE/build.sh" &&
         return 0
     need "$MBR"
-    command -v syslinux >/dev/null && command -v mcopy >/dev/null &&
-        command -v mkfs.fat >/dev/null || need /usr/bin/syslinux
+    for t in syslinux mcopy mkfs.fat; do
+        command -v $t >/dev/null || need "/usr/bin/$t"
+    done
     sectors=65536              # 32 MiB
     start=2048
     count=$((sectors - start))
@@ -242,6 +248,21 @@ CFG
 }
 
 mkdir -p "$CACHE"
+if [ "$what" = "--path" ]; then
+    what=${2:-iso}
+    case $what in
+        iso) f=demo.iso ;;
+        hdd) f=demo-hdd.img ;;
+        floppy) f=floppy.img ;;
+        initrd) f=initrd.gz ;;
+        kernel) f=vmlinuz ;;
+        *) echo "build.sh: --path iso|hdd|floppy|initrd|kernel" >&2
+           exit 2 ;;
+    esac
+    "$0" "$what" >&2
+    echo "$CACHE/$f"
+    exit 0
+fi
 case $what in
     all) iso; hdd; floppy ;;
     iso) iso ;;

@@ -6,7 +6,8 @@
 # modules (resolved with the package's own modules.dep) and a static i386
 # busybox.  The package ships no modules.dep (depmod makes it at install
 # time), so the dependencies come from each module's own .modinfo
-# "depends=" field, the same data depmod reads.  Uses a private apt state (lists, cache, pkgcache) so dpkg and
+# "depends=" field, the same data depmod reads.  Uses a private apt state
+# (lists, cache, pkgcache) so dpkg and
 # /etc/apt stay untouched; see /work/shared/GUESTS.md.  Idempotent: with a
 # warm cache it returns at once.  Output under $CACHE/root:
 #   vmlinuz  busybox  modules/<name>.ko  modules/order (insmod order)
@@ -14,10 +15,11 @@ set -eu
 CACHE=${MIMIC_GUEST_CACHE:-$HOME/.cache/mimic/guests}
 ROOT=$CACHE/root
 STAMP=$ROOT/.fetched
-MODS="crct10dif_generic crc64_rocksoft_generic ata_piix sd_mod sr_mod isofs vfat nls_cp437 nls_iso8859-1 nls_utf8"
+MODS="crct10dif_generic crc64_rocksoft_generic ata_piix sd_mod sr_mod isofs
+ vfat nls_cp437 nls_ascii nls_iso8859-1 nls_utf8"
 
-if [ -f "$STAMP" ] && [ -s "$ROOT/vmlinuz" ] && [ -x "$ROOT/busybox" ] &&
-   [ "${1:-}" != "--force" ]; then
+if [ "$(cat "$STAMP" 2>/dev/null)" = "$MODS" ] && [ -s "$ROOT/vmlinuz" ] &&
+   [ -x "$ROOT/busybox" ] && [ "${1:-}" != "--force" ]; then
     exit 0
 fi
 
@@ -52,9 +54,9 @@ fi
 
 # linux-image-686:i386 is a metapackage: find the real kernel package.
 # shellcheck disable=SC2086
+KRX='^ *Depends: \(linux-image-[0-9][^: ]*-686\)\(:i386\)\{0,1\} *$'
 KPKG=$(apt-cache $APT_OPTS depends linux-image-686:i386 </dev/null |
-       sed -n 's/^ *Depends: \(linux-image-[0-9][^: ]*-686\)\(:i386\)\{0,1\}$/\1/p' |
-       head -n 1)
+       sed -n "s/$KRX/\\1/p" | head -n 1)
 if [ -z "$KPKG" ]; then
     echo "fetch.sh: cannot resolve linux-image-686:i386" >&2
     exit 1
@@ -90,6 +92,7 @@ MDIR=$TMP/k/lib/modules/$KVER
 # Resolve the dependency closure in load order (dependencies first).
 rm -rf "$TMP/out"
 mkdir -p "$TMP/out/modules"
+# shellcheck disable=SC2086
 python3 - "$MDIR" "$TMP/out/modules" $MODS <<'PY'
 import os, shutil, sys
 mdir, out, wanted = sys.argv[1], sys.argv[2], sys.argv[3:]
@@ -140,5 +143,5 @@ chmod 755 "$TMP/out/busybox"
 echo "$KVER" >"$TMP/out/kernel-version"
 rm -rf "$ROOT"
 mv "$TMP/out" "$ROOT"
-touch "$STAMP"
+echo "$MODS" >"$STAMP"
 echo "fetch.sh: guest software ready in $ROOT (kernel $KVER)" >&2
