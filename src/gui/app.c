@@ -13,6 +13,9 @@
 #include <locale.h>
 #include <string.h>
 
+/* From gnome.compile_resources (mimic-resources.c, --manual-register). */
+void mimic_register_resource(void);
+
 static GtkApplication *the_app;
 static MachineConfig *start_cfg; /* NULL: open the library */
 static int app_status;
@@ -147,6 +150,11 @@ static const GActionEntry app_actions[] = {
 
 static void app_startup(GApplication *app, gpointer data)
 {
+    static bool registered;
+    if (!registered) {
+        mimic_register_resource();
+        registered = true;
+    }
     g_action_map_add_action_entries(G_ACTION_MAP(app), app_actions,
                                     G_N_ELEMENTS(app_actions), app);
     static const struct {

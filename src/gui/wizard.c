@@ -120,7 +120,8 @@ static void wz_check_name(Wizard *wz)
         gtk_label_set_text(wz->name_error,
                            _("A machine of that name exists already."));
     } else {
-        gtk_label_set_text(wz->name_error, ok ? "" : err->message);
+        /* No complaint before anything is typed. */
+        gtk_label_set_text(wz->name_error, ok || !*name ? "" : err->message);
     }
     GtkWidget *page = gtk_assistant_get_nth_page(wz->as, 0);
     gtk_assistant_set_page_complete(wz->as, page, ok);
@@ -364,7 +365,7 @@ void mimic_wizard_run(GtkWindow *parent)
     wz->name_error = GTK_LABEL(gtk_label_new(""));
     gtk_label_set_xalign(wz->name_error, 0);
     gtk_label_set_line_wrap(wz->name_error, TRUE);
-    gtk_grid_attach(GTK_GRID(g), label(_("_Name"), GTK_WIDGET(wz->name)),
+    gtk_grid_attach(GTK_GRID(g), label(_("N_ame"), GTK_WIDGET(wz->name)),
                     0, 0, 1, 1);
     gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->name), 1, 0, 1, 1);
     gtk_grid_attach(GTK_GRID(g), label(_("_System"), GTK_WIDGET(wz->os)),
@@ -384,7 +385,7 @@ void mimic_wizard_run(GtkWindow *parent)
     /* 2: hard disk */
     g = page_box();
     GtkWidget *rnew = gtk_radio_button_new_with_mnemonic(NULL,
-        _("Create a _new disk image"));
+        _("Create a ne_w disk image"));
     GtkWidget *rold = gtk_radio_button_new_with_mnemonic_from_widget(
         GTK_RADIO_BUTTON(rnew), _("Use an _existing image"));
     GtkWidget *rnone = gtk_radio_button_new_with_mnemonic_from_widget(
@@ -429,7 +430,7 @@ void mimic_wizard_run(GtkWindow *parent)
     gtk_drag_dest_add_uri_targets(g);
     g_signal_connect(g, "drag-data-received", G_CALLBACK(on_drop), wz);
     gtk_grid_attach(GTK_GRID(g), drop, 0, 0, 2, 1);
-    gtk_grid_attach(GTK_GRID(g), label(_("_CD/DVD image"),
+    gtk_grid_attach(GTK_GRID(g), label(_("CD/DVD _image"),
                                        GTK_WIDGET(wz->cdrom)), 0, 1, 1, 1);
     gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->cdrom), 1, 1, 1, 1);
     add_page(wz, g, _("CD/DVD"), GTK_ASSISTANT_PAGE_CONTENT, true);
@@ -444,7 +445,7 @@ void mimic_wizard_run(GtkWindow *parent)
                               _("Floppy, hard disk, then CD/DVD"));
     gtk_combo_box_text_append(wz->boot, "n", _("Network"));
     gtk_combo_box_set_active_id(GTK_COMBO_BOX(wz->boot), "dc");
-    gtk_grid_attach(GTK_GRID(g), label(_("_Boot from"), GTK_WIDGET(wz->boot)),
+    gtk_grid_attach(GTK_GRID(g), label(_("Boot _from"), GTK_WIDGET(wz->boot)),
                     0, 0, 1, 1);
     gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->boot), 1, 0, 1, 1);
     add_page(wz, g, _("Boot Order"), GTK_ASSISTANT_PAGE_CONTENT, true);
