@@ -5,7 +5,7 @@
  * keyboard-shortcuts window, gettext set-up, and small helpers shared by
  * the windows.  See docs/gui.md.
  */
-#include "config.h"
+#include "mimic-config.h"
 
 #include "gui/gui.h"
 #include "gui/gui_internal.h"
@@ -164,6 +164,7 @@ static void app_startup(GApplication *app, gpointer data)
         { "app.quit", { "<Control>q", NULL } },
         { "app.new-machine", { "<Control>n", NULL } },
         { "app.shortcuts", { "<Control>question", NULL } },
+        { "app.create-disk", { "<Control>d", NULL } },
         { "win.fullscreen", { "<Control><Alt>f", NULL } },
         { "win.grab", { "<Control><Alt>g", NULL } },
     };

@@ -40,12 +40,19 @@ def need(tools):
         sys.exit(77)
 
 
+# The application under test; a wait fails at once if it has exited.
+APP = None
+
+
 def wait_for(what, fn, deadline=DEADLINE):
     end = time.monotonic() + deadline
     while time.monotonic() < end:
         r = fn()
         if r:
             return r
+        if APP is not None and APP.poll() is not None:
+            raise AssertionError("mimic exited (status %d) while waiting "
+                                 "for %s" % (APP.returncode, what))
         time.sleep(0.1)
     raise AssertionError("timed out waiting for " + what)
 
@@ -123,7 +130,8 @@ def start_xvfb(tmp):
 
 
 def library_test(x, mimic, env, shots):
-    app = subprocess.Popen([mimic], env=env)
+    global APP
+    app = APP = subprocess.Popen([mimic], env=env)
     try:
         lib = wait_for("the library window", lambda: x.search("^Mimic$"))
         print("library window", lib)
@@ -161,6 +169,13 @@ def library_test(x, mimic, env, shots):
         assert "memory=512" in text, text
         assert "hda" not in text, text
         x.shot(lib, shots and os.path.join(shots, "gui-library.png"))
+        x.key("ctrl+d", window=lib)
+        disk = wait_for("the disk image dialog",
+                        lambda: x.search("^Create Disk Image$"))
+        x.shot(disk, shots and os.path.join(shots, "gui-disk-dialog.png"))
+        x.key("Escape")
+        wait_for("the disk dialog to close",
+                 lambda: not x.search("^Create Disk Image$"))
     finally:
         app.send_signal(signal.SIGTERM)
         try:
@@ -171,12 +186,12 @@ def library_test(x, mimic, env, shots):
 
 
 def guest_test(x, mimic, env, shots):
-    app = subprocess.Popen([mimic, "-display", "gtk", "-name", "gui-test"],
-                           env=env)
+    global APP
+    app = APP = subprocess.Popen([mimic, "-display", "gtk", "-name",
+                                  "gui-test"], env=env)
     try:
         win = wait_for("the machine window", lambda: x.search("gui-test"))
         print("machine window", win)
-        time.sleep(0)  # (no settle time: every check below polls)
         x.shot(win, shots and os.path.join(shots, "gui-machine.png"))
         screen = x.root_size()
         assert not x.fullscreen(win)
