@@ -58,6 +58,37 @@ typedef struct MachineWindow {
 } MachineWindow;
 
 static GHashTable *open_windows; /* library name -> MachineWindow */
+/*
+ * Every MachineWindow not yet freed.  Monitor replies for a machine may
+ * still sit in the main loop after its window has gone; they check here.
+ */
+static GHashTable *live_windows;
+
+static bool mw_alive(gpointer mw)
+{
+    return live_windows && g_hash_table_contains(live_windows, mw);
+}
+
+static gboolean machine_free_idle(gpointer m)
+{
+    mimic_machine_free(m);
+    return G_SOURCE_REMOVE;
+}
+
+/*
+ * Stop a machine and free it once the events it already posted to the
+ * main loop (default priority) have been dispatched to nobody.
+ */
+static void mw_dispose_machine(MimicMachine *m)
+{
+    if (!m) {
+        return;
+    }
+    mimic_machine_quit(m);
+    mimic_machine_wait(m);
+    mimic_machine_set_event_handler(m, NULL, NULL, NULL);
+    g_idle_add_full(G_PRIORITY_LOW, machine_free_idle, m, NULL);
+}
 
 static void mw_update_actions(MachineWindow *mw);
 static void mw_set_grab(MachineWindow *mw, bool on);
@@ -244,7 +275,7 @@ static void mw_update_tabs(MachineWindow *mw)
 static void mw_on_help(MimicMachine *m, const char *out, gpointer data)
 {
     MachineWindow *mw = data;
-    if (mw->m != m || !out) {
+    if (!mw_alive(mw) || mw->m != m || !out) {
         return;
     }
     g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
@@ -305,7 +336,7 @@ static bool mw_start_machine(MachineWindow *mw, GError **error)
     if (mw->m) {
         mw_clear_consoles(mw);
         mimic_display_set_machine(mw->display, NULL);
-        mimic_machine_free(mw->m);
+        mw_dispose_machine(mw->m);
         mw->m = NULL;
     }
     mw->m = mimic_machine_new(mw->cfg, error);
@@ -633,7 +664,7 @@ static void act_power_off(GSimpleAction *a, GVariant *p, gpointer data)
 static void on_savevm(MimicMachine *m, const char *out, gpointer data)
 {
     MachineWindow *mw = data;
-    if (mw->m != m) {
+    if (!mw_alive(mw) || mw->m != m) {
         return;
     }
     if (out && *out) {
@@ -664,7 +695,7 @@ static void on_info_snapshots(MimicMachine *m, const char *out,
                               gpointer data)
 {
     MachineWindow *mw = data;
-    if (mw->m != m) {
+    if (!mw_alive(mw) || mw->m != m) {
         return;
     }
     GtkWidget *d = gtk_dialog_new_with_buttons(
@@ -886,7 +917,8 @@ static void mw_destroy(GtkWidget *w, gpointer data)
     }
     mw_clear_consoles(mw);
     mimic_display_set_machine(mw->display, NULL);
-    mimic_machine_free(mw->m);
+    mw_dispose_machine(mw->m);
+    g_hash_table_remove(live_windows, mw);
     g_ptr_array_unref(mw->consoles);
     g_object_unref(mw->builder);
     machine_config_free(mw->cfg);
@@ -918,6 +950,10 @@ GtkWindow *mimic_machine_window_new(GtkApplication *app,
                                     const char *library_name, GError **error)
 {
     MachineWindow *mw = g_new0(MachineWindow, 1);
+    if (!live_windows) {
+        live_windows = g_hash_table_new(NULL, NULL);
+    }
+    g_hash_table_add(live_windows, mw);
     mw->cfg = machine_config_copy(cfg);
     /* The GUI supplies the terminals for the monitor and first serial. */
     if (!mw->cfg->monitor) {

@@ -135,7 +135,6 @@ def library_test(x, mimic, env, shots):
     try:
         lib = wait_for("the library window", lambda: x.search("^Mimic$"))
         print("library window", lib)
-        x.shot(lib, shots and os.path.join(shots, "gui-library-empty.png"))
         x.key("ctrl+n", window=lib)
         wiz = wait_for("the wizard",
                        lambda: x.search("Name and System|New Machine"))
