@@ -10,7 +10,8 @@ wrote and the card the library shows.
 --guest (suite 'gui-guest'): start a machine window (`mimic -display gtk
 -name gui-test`), then Ctrl+Alt+F must set _NET_WM_STATE_FULLSCREEN and
 make the window as large as the screen, and Ctrl+Alt+F again must undo
-both.  This needs an engine that can build a PC.
+both; Ctrl+Q typed into the guest must not quit Mimic.  This needs an
+engine that can build a PC.
 
 --screenshots DIR: also save PNGs of the windows (for docs/).
 
@@ -203,6 +204,14 @@ def guest_test(x, mimic, env, shots):
         wait_for("leaving fullscreen", lambda: not x.fullscreen(win))
         wait_for("a window smaller than the screen",
                  lambda: x.geometry(win) != screen)
+        # Ctrl+Q belongs to the guest while its screen has the focus.  The
+        # window handles keys in order, so if Ctrl+Q had quit, the
+        # Ctrl+Alt+F after it could not make the window full screen.
+        x.key("ctrl+q")
+        x.key("ctrl+alt+f")
+        wait_for("fullscreen after Ctrl+Q", lambda: x.fullscreen(win))
+        assert app.poll() is None, "Ctrl+Q reached the host"
+        assert x.search("gui-test") == win
     finally:
         app.send_signal(signal.SIGTERM)
         try:
