@@ -302,10 +302,10 @@ static void mw_on_event(MimicMachine *m, const MimicEvent *ev, gpointer data)
     switch (ev->kind) {
     case MIMIC_EVENT_DISPLAY_UPDATE:
         mimic_display_update(mw->display, ev->x, ev->y, ev->w, ev->h);
-        break;
+        return;
     case MIMIC_EVENT_DISPLAY_RESIZE:
         mimic_display_resize(mw->display, ev->w, ev->h);
-        break;
+        return;
     case MIMIC_EVENT_STATE_CHANGED:
         mw->state = ev->state;
         if (ev->state == MIMIC_STATE_PAUSED) {
@@ -323,7 +323,7 @@ static void mw_on_event(MimicMachine *m, const MimicEvent *ev, gpointer data)
         break;
     case MIMIC_EVENT_RESET:
     case MIMIC_EVENT_POWERDOWN:
-        break;
+        return;
     }
     mw_update_title(mw);
     mw_update_actions(mw);
