@@ -23,35 +23,13 @@ struct _MimicDisplay {
 
 G_DEFINE_TYPE(MimicDisplay, mimic_display, GTK_TYPE_DRAWING_AREA)
 
-typedef struct {
-    double scale, x0, y0;
-} Placement;
+typedef MimicPlacement Placement;
 
 static void display_place(MimicDisplay *d, Placement *p)
 {
-    int aw = gtk_widget_get_allocated_width(GTK_WIDGET(d));
-    int ah = gtk_widget_get_allocated_height(GTK_WIDGET(d));
-    double s = 1.0;
-    if (d->width > 0 && d->height > 0) {
-        double fit = MIN((double)aw / d->width, (double)ah / d->height);
-        switch (d->mode) {
-        case MIMIC_SCALE_FIT:
-            s = fit;
-            break;
-        case MIMIC_SCALE_ONE:
-            s = 1.0;
-            break;
-        case MIMIC_SCALE_INTEGER:
-            s = fit >= 1.0 ? (double)(int)fit : fit;
-            break;
-        }
-    }
-    if (s <= 0) {
-        s = 1.0;
-    }
-    p->scale = s;
-    p->x0 = floor((aw - d->width * s) / 2);
-    p->y0 = floor((ah - d->height * s) / 2);
+    mimic_scale_place(d->mode, d->width, d->height,
+                      gtk_widget_get_allocated_width(GTK_WIDGET(d)),
+                      gtk_widget_get_allocated_height(GTK_WIDGET(d)), p);
 }
 
 static gboolean display_draw(GtkWidget *w, cairo_t *cr)

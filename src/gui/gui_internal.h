@@ -12,17 +12,13 @@
 
 #include "engine/mimic.h"
 #include "gui/machine_file.h"
+#include "gui/scale.h"
 
 /* ---- MimicDisplay: the guest's screen (display.c) ---- */
 #define MIMIC_TYPE_DISPLAY (mimic_display_get_type())
 G_DECLARE_FINAL_TYPE(MimicDisplay, mimic_display, MIMIC, DISPLAY,
                      GtkDrawingArea)
 
-typedef enum {
-    MIMIC_SCALE_FIT,     /* largest size that keeps the aspect ratio */
-    MIMIC_SCALE_ONE,     /* 1:1 */
-    MIMIC_SCALE_INTEGER, /* largest whole multiple that fits */
-} MimicScaleMode;
 
 GtkWidget *mimic_display_new(void);
 void mimic_display_set_machine(MimicDisplay *d, MimicMachine *m);
