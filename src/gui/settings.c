@@ -113,9 +113,22 @@ static MimicMachineFile *settings_build(Settings *st, GError **error)
     g_autofree char *hda = gtk_toggle_button_get_active(st->has_hda)
                                ? gtk_file_chooser_get_filename(st->hda)
                                : NULL;
+    /*
+     * A chooser cannot show a file that is missing right now (an unplugged
+     * disk): keep the saved path rather than dropping the drive.
+     */
+    const DriveConfig *old_hda = get_drive(st->orig->cfg, DRIVE_IF_IDE, 0);
+    if (!hda && gtk_toggle_button_get_active(st->has_hda) && old_hda &&
+        old_hda->file) {
+        hda = g_strdup(old_hda->file);
+    }
     set_drive(cfg, DRIVE_IF_IDE, 0, DRIVE_MEDIA_DISK, hda,
               gtk_combo_box_get_active_id(GTK_COMBO_BOX(st->hda_format)));
     g_autofree char *cd = gtk_file_chooser_get_filename(st->cdrom);
+    const DriveConfig *old_cd = get_drive(st->orig->cfg, DRIVE_IF_IDE, 2);
+    if (!cd && old_cd && old_cd->file) {
+        cd = g_strdup(old_cd->file);
+    }
     set_drive(cfg, DRIVE_IF_IDE, 2, DRIVE_MEDIA_CDROM, cd, "raw");
     cfg->usb = gtk_toggle_button_get_active(st->usb);
     cfg->full_screen = gtk_toggle_button_get_active(st->full_screen);
