@@ -52,6 +52,7 @@ typedef struct MachineWindow {
     bool have_last;
     unsigned buttons;
     bool quit_after_save;
+    guint banner_timeout;
     bool closing;
     /* What the engine's monitor offers (from "help"). */
     bool has_savevm, has_loadvm, has_change, has_eject;
@@ -407,6 +408,14 @@ static void mw_release_keys(MachineWindow *mw)
     }
 }
 
+static gboolean mw_hide_banner(gpointer data)
+{
+    MachineWindow *mw = data;
+    mw->banner_timeout = 0;
+    gtk_revealer_set_reveal_child(GTK_REVEALER(mw->grab_revealer), FALSE);
+    return G_SOURCE_REMOVE;
+}
+
 static void mw_set_grab(MachineWindow *mw, bool on)
 {
     GdkWindow *gw = gtk_widget_get_window(GTK_WIDGET(mw->display));
@@ -423,8 +432,16 @@ static void mw_set_grab(MachineWindow *mw, bool on)
         gdk_seat_ungrab(seat);
         mw->grabbed = false;
     }
+    /* The banner says how to get out, then makes room for the guest. */
     gtk_revealer_set_reveal_child(GTK_REVEALER(mw->grab_revealer),
                                   mw->grabbed);
+    if (mw->banner_timeout) {
+        g_source_remove(mw->banner_timeout);
+        mw->banner_timeout = 0;
+    }
+    if (mw->grabbed) {
+        mw->banner_timeout = g_timeout_add_seconds(4, mw_hide_banner, mw);
+    }
     gtk_label_set_text(mw->grab_label,
                        mw->grabbed ? _("Input captured — Ctrl+Alt+G releases")
                                    : _("Click the screen to capture input"));
@@ -911,6 +928,9 @@ static void mw_destroy(GtkWidget *w, gpointer data)
 {
     MachineWindow *mw = data;
     mw_set_grab(mw, false);
+    if (mw->banner_timeout) {
+        g_source_remove(mw->banner_timeout);
+    }
     mw_save_thumbnail(mw);
     if (mw->library_name && open_windows) {
         g_hash_table_remove(open_windows, mw->library_name);
