@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * bios-smoke: run SeaBIOS (bios-256k.bin) on the bare x86 core with a
+ * minimal fake board and print what it writes to the debug port 0x402.
+ * A bring-up aid to find missing instructions before the PC board exists.
+ *
+ * Map: RAM below 0xE0000 and from 1 MiB to the RAM size, the BIOS image
+ * at 0xFFFC0000 and its last 128 KiB at 0xE0000 (ROM; --ram makes the
+ * low copy writable, as if shadowed).  CMOS 0x70/0x71 answers the memory
+ * size; every other port reads as all ones.
+ *
+ * Usage: bios-smoke [--ram] [--max N] [BIOS]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "arch/cpu.h"
+#include "engine/clock.h"
+#include "engine/ioport.h"
+#include "engine/log.h"
+#include "engine/memory.h"
+
+typedef struct Smoke {
+    GString *out;
+    uint8_t cmos_idx;
+    uint64_t ram_size;
+} Smoke;
+
+static uint32_t dbg_read(void *opaque, uint16_t off, unsigned size)
+{
+    return 0xe9;
+}
+
+static void dbg_write(void *opaque, uint16_t off, uint32_t v, unsigned size)
+{
+    Smoke *s = opaque;
+    putchar(v & 0xff);
+    fflush(stdout);
+    g_string_append_c(s->out, v & 0xff);
+}
+
+static uint32_t cmos_read(void *opaque, uint16_t off, unsigned size)
+{
+    Smoke *s = opaque;
+    if (off == 0) {
+        return 0xff;
+    }
+    uint64_t ext = s->ram_size > (16u << 20) ? (s->ram_size - (16u << 20)) >> 16
+                                             : 0;
+    switch (s->cmos_idx & 0x7f) {
+    case 0x0a: return 0x26;
+    case 0x0b: return 0x02;
+    case 0x0d: return 0x80;
+    case 0x15: return 0x80;
+    case 0x16: return 0x02;
+    case 0x17: case 0x30: return 0xff;
+    case 0x18: case 0x31: return 0xff;
+    case 0x34: return ext & 0xff;
+    case 0x35: return (ext >> 8) & 0xff;
+    case 0x5b: case 0x5c: case 0x5d: return 0;
+    }
+    return 0;
+}
+
+static void cmos_write(void *opaque, uint16_t off, uint32_t v, unsigned size)
+{
+    Smoke *s = opaque;
+    if (off == 0) {
+        s->cmos_idx = v;
+    }
+}
+
+static const IoRegion smoke_io[] = {
+    { .base = 0x402, .len = 1, .min = 1, .max = 1, .read = dbg_read,
+      .write = dbg_write, .name = "debugcon" },
+    { .base = 0x70, .len = 2, .min = 1, .max = 1, .read = cmos_read,
+      .write = cmos_write, .name = "cmos" },
+    { 0 },
+};
+
+static int no_intr(void *opaque)
+{
+    return -1;
+}
+
+static void on_shutdown(void *opaque)
+{
+    fprintf(stderr, "bios-smoke: shutdown (triple fault)\n");
+}
+
+int main(int argc, char **argv)
+{
+    const char *path = "/usr/share/seabios/bios-256k.bin";
+    bool ram_shadow = false;
+    int64_t max = 400000000;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--ram")) {
+            ram_shadow = true;
+        } else if (!strcmp(argv[i], "-d")) {
+            mimic_log_set_mask(LOG_INT | LOG_UNIMP | LOG_GUEST_ERROR);
+        } else if (!strcmp(argv[i], "-t")) {
+            mimic_log_set_mask(LOG_INT | LOG_UNIMP | LOG_GUEST_ERROR | LOG_EXEC);
+        } else if (!strcmp(argv[i], "--max") && i + 1 < argc) {
+            max = g_ascii_strtoll(argv[++i], NULL, 0);
+        } else {
+            path = argv[i];
+        }
+    }
+    gchar *bios;
+    gsize len;
+    GError *err = NULL;
+    if (!g_file_get_contents(path, &bios, &len, &err)) {
+        fprintf(stderr, "bios-smoke: %s\n", err->message);
+        return 77;
+    }
+    if (len != 256 * 1024) {
+        fprintf(stderr, "bios-smoke: %s is not a 256 KiB image\n", path);
+        return 1;
+    }
+    Smoke s = { .out = g_string_new(NULL), .ram_size = 64u << 20 };
+    MemMap *mem = memmap_new();
+    uint8_t *ram = g_malloc0(s.ram_size);
+    memmap_add_ram(mem, "ram-low", 0, ram_shadow ? 0xc0000 : 0xe0000, ram,
+                   0);
+    memmap_add_ram(mem, "ram-high", 0x100000, s.ram_size - 0x100000,
+                   ram + 0x100000, 0);
+    uint8_t *low = (uint8_t *)bios + 128 * 1024;
+    if (ram_shadow) {
+        /* What the shadowing through the PAM registers would leave: the
+           whole image in RAM at 0xC0000 (SeaBIOS links its init code
+           there and copies it from the high mapping after unlocking). */
+        memcpy(ram + 0xc0000, bios, 256 * 1024);
+        memmap_add_ram(mem, "bios-low", 0xc0000, 0x40000, ram + 0xc0000, 1);
+    } else {
+        memmap_add_rom(mem, "bios-low", 0xe0000, 0x20000, low, 1);
+    }
+    memmap_add_rom(mem, "bios", 0xfffc0000u, 0x40000, (uint8_t *)bios, 1);
+    IoSpace *io = ioport_new();
+    ioport_register_table(io, smoke_io, &s);
+    Clock *clk = clock_new(CLOCK_MODE_ICOUNT, 0);
+    CpuBus bus = { .mem = mem, .io = io, .clock = clk, .intr_ack = no_intr,
+                   .shutdown = on_shutdown };
+    const CpuOps *ops = cpu_find("pentium2");
+    Cpu *cpu = ops->create(&bus, &err);
+    int64_t total = 0;
+    int rc = 1;
+    while (total < max) {
+        CpuExit why;
+        total += ops->run(cpu, 1000000, &why);
+        if (strstr(s.out->str, "No bootable device")) {
+            rc = 0;
+            break;
+        }
+        if (why == CPU_EXIT_HALTED) {
+            /* No interrupt source: a halt with nothing to wake it. */
+            clock_warp_to(clk, clock_next_deadline(clk) == CLOCK_NEVER
+                                   ? clock_now(clk) + 1000000
+                                   : clock_next_deadline(clk));
+            fprintf(stderr, "\nbios-smoke: halted\n");
+            break;
+        }
+        if (why == CPU_EXIT_SHUTDOWN) {
+            break;
+        }
+    }
+    GString *regs = g_string_new(NULL);
+    ops->dump_registers(cpu, regs);
+    fprintf(stderr, "\nbios-smoke: %" G_GINT64_FORMAT " instructions\n%s",
+            total, regs->str);
+    GString *dis = g_string_new(NULL);
+    ops->disassemble(cpu, ops->get_pc(cpu), dis);
+    fprintf(stderr, "at pc: %s\n", dis->str);
+    return rc;
+}
