@@ -217,6 +217,17 @@ static void free_case(Case *c)
     g_array_free(c->ram_fina, TRUE);
 }
 
+typedef struct BufFetch {
+    const uint8_t *b;
+    unsigned n;
+} BufFetch;
+
+static uint32_t buf_fetch(void *ctx, uint32_t off)
+{
+    BufFetch *f = ctx;
+    return off < f->n ? f->b[off] : 0xf4;
+}
+
 /*
  * Cases a 386-class CPU executes differently from the 286, with the
  * reason; NULL if the case must pass.
@@ -234,6 +245,39 @@ static const char *exclusion(const char *op, const char *status,
        raises #GP for the fetch beyond the limit. */
     if ((uint32_t)c->init.v[RG_IP] + c->nbytes > 0x10000) {
         return "instruction wraps at IP FFFF (286 wraps, 386 faults)";
+    }
+    if (c->nbytes - 1 > 10) {
+        return "longer than 10 bytes (286 raises #GP, 386+ allow 15)";
+    }
+    X86Insn in;
+    {
+        BufFetch bf = { c->bytes, c->nbytes };
+        x86_decode(NULL, &in, 0, false, buf_fetch, &bf, NULL);
+    }
+    if ((in.op == 0x8c || in.op == 0x8e) && !in.op0f && in.reg >= 4) {
+        return "FS/GS do not exist on the 286 (#UD there)";
+    }
+    if (c->has_excp && c->excp_vec == 13) {
+        static const uint8_t stack_ops[] = {
+            0x06, 0x07, 0x0e, 0x16, 0x17, 0x1e, 0x1f, 0x60, 0x61, 0x68,
+            0x6a, 0x8f, 0x9a, 0x9c, 0x9d, 0xc2, 0xc3, 0xc8, 0xc9, 0xca,
+            0xcb, 0xcc, 0xcd, 0xce, 0xcf, 0xe8, 0xff };
+        bool stack = (in.op >= 0x50 && in.op <= 0x5f) ||
+                     (in.mod != 3 && in.seg == S_SS && !in.seg_ovr &&
+                      in.fn != x86_op_ud);
+        for (unsigned i = 0; i < sizeof(stack_ops); i++) {
+            stack = stack || in.op == stack_ops[i];
+        }
+        if (stack) {
+            return "stack access past the SS limit (286 #GP, 386+ #SS)";
+        }
+    }
+    /* Word string access at offset FFFF: the 286 splits it across the
+       wrap, a 386 faults. */
+    if (((in.op >= 0xa4 && in.op <= 0xaf) || (in.op >= 0x6c &&
+        in.op <= 0x6f)) && (in.op & 1) &&
+        (c->init.v[RG_SI] == 0xffff || c->init.v[RG_DI] == 0xffff)) {
+        return "word string access at offset FFFF (286 wraps, 386 faults)";
     }
     /* LOCK on an instruction that cannot be locked: the 286 ignores the
        prefix, a 386 and later raise #UD. */

@@ -419,7 +419,9 @@ static uint32_t shift_op(X86Cpu *cpu, int op, uint32_t v, unsigned cnt,
             cf = ((uint64_t)v >> (cnt - 1)) & 1;
         }
         f = (f & ~F_ARITH) | szp(r, sz) | (cf ? F_CF : 0);
-        if (v & s) {
+        /* OF = MSB(orig) for count 1; for larger counts (undefined) the
+           hardware gives the top two result bits XORed. */
+        if (cnt == 1 ? (v & s) : ((r ^ (r << 1)) & s)) {
             f |= F_OF;
         }
         break;
@@ -716,6 +718,7 @@ void x86_h_daa(X86Cpu *cpu, const X86Insn *in)
     uint8_t al = cpu->regs[R_EAX], old = al;
     bool cf = f & F_CF, af = false;
     if ((al & 0xf) > 9 || (f & F_AF)) {
+        cf = cf || al > 0xf9;
         al += 6;
         af = true;
     }
@@ -734,6 +737,7 @@ void x86_h_das(X86Cpu *cpu, const X86Insn *in)
     uint8_t al = cpu->regs[R_EAX], old = al;
     bool cf = f & F_CF, af = false;
     if ((al & 0xf) > 9 || (f & F_AF)) {
+        cf = cf || al < 6;
         al -= 6;
         af = true;
     }
@@ -752,7 +756,8 @@ static void aaa_aas(X86Cpu *cpu, bool sub)
     uint32_t ax = cpu->regs[R_EAX] & 0xffff;
     if ((ax & 0xf) > 9 || (f & F_AF)) {
         if (sub) {
-            ax = ((ax - 6) & 0xff) | (((ax >> 8) - 1) & 0xff) << 8;
+            ax = (ax - 6) & 0xffff;
+            ax = (ax & 0xff) | ((((ax >> 8) - 1) & 0xff) << 8);
         } else {
             ax += 0x106;
         }
