@@ -722,7 +722,7 @@ void x86_h_daa(X86Cpu *cpu, const X86Insn *in)
         al += 6;
         af = true;
     }
-    if (old > 0x99 || cf) {
+    if (old > 0x99 || (f & F_CF)) {
         al += 0x60;
         cf = true;
     }
@@ -741,7 +741,7 @@ void x86_h_das(X86Cpu *cpu, const X86Insn *in)
         al -= 6;
         af = true;
     }
-    if (old > 0x99 || cf) {
+    if (old > 0x99 || (f & F_CF)) {
         al -= 0x60;
         cf = true;
     }
