@@ -239,6 +239,10 @@ void x86_decode(X86Cpu *cpu, X86Insn *in, uint32_t eip, bool code32,
         in->mod = m >> 6;
         in->reg = (m >> 3) & 7;
         in->rm = m & 7;
+        if (f & D_REG) {
+            /* MOV CR/DR ignore mod: always a register. */
+            in->mod = 3;
+        }
         if (in->mod != 3) {
             unsigned def = S_DS;
             if (in->asz32) {
@@ -315,10 +319,6 @@ void x86_decode(X86Cpu *cpu, X86Insn *in, uint32_t eip, bool code32,
         }
         if ((f & D_MEM) && in->mod == 3) {
             invalid = true;
-        }
-        /* mov cr/dr ignore mod: always register. */
-        if (f & D_REG) {
-            in->mod = 3;
         }
     }
     if (in->seg == S_NONE) {
@@ -398,8 +398,6 @@ void x86_decode(X86Cpu *cpu, X86Insn *in, uint32_t eip, bool code32,
             goto bad;
         }
         break;
-    case 0x121: case 0x123:
-        break;
     case 0x1ae:
         /* FXSAVE/FXRSTOR not claimed. */
         goto bad;
@@ -418,6 +416,16 @@ void x86_decode(X86Cpu *cpu, X86Insn *in, uint32_t eip, bool code32,
         break;
     case 0x1a3:
         f &= ~D_LOCK;
+        break;
+    case 0xdb:
+        if (in->modrm >= 0xe5 && in->modrm <= 0xe7) {
+            goto bad;
+        }
+        break;
+    case 0xdf:
+        if (in->modrm >= 0xe1 && in->modrm <= 0xe7) {
+            goto bad;
+        }
         break;
     default:
         if ((op & 0x1f0) == 0x160 || (op & 0x1f0) == 0x170 ||
