@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Unit tests of the x86 core through CpuOps on a real MemMap: protected
+ * mode entry, paging with accessed/dirty bits and a #PF through an IDT
+ * interrupt gate, self-modifying code inside the executing block and from
+ * outside (DMA-style), and icount budget accounting.
+ *
+ * The programs are hand-assembled with nasm; the source is next to the
+ * bytes.
+ */
+#include <string.h>
+
+#include <glib.h>
+
+#include "arch/cpu.h"
+#include "engine/clock.h"
+#include "engine/ioport.h"
+#include "engine/memory.h"
+#include "arch/x86/x86.h"
+
+#define RAM_SIZE (16u << 20)
+
+typedef struct Rig {
+    MemMap *mem;
+    uint8_t *ram;
+    IoSpace *io;
+    Clock *clk;
+    Cpu *cpu;
+    X86Cpu *x;
+} Rig;
+
+static int no_intr(void *opaque)
+{
+    return -1;
+}
+
+static void rig_init(Rig *r)
+{
+    r->mem = memmap_new();
+    r->ram = g_malloc0(RAM_SIZE);
+    memmap_add_ram(r->mem, "ram", 0, RAM_SIZE, r->ram, 0);
+    r->io = ioport_new();
+    r->clk = clock_new(CLOCK_MODE_ICOUNT, 0);
+    CpuBus bus = { .mem = r->mem, .io = r->io, .clock = r->clk,
+                   .intr_ack = no_intr };
+    GError *err = NULL;
+    r->cpu = cpu_find("pentium2")->create(&bus, &err);
+    g_assert_nonnull(r->cpu);
+    r->x = (X86Cpu *)r->cpu;
+}
+
+static void rig_free(Rig *r)
+{
+    r->cpu->ops->destroy(r->cpu);
+    ioport_free(r->io);
+    memmap_free(r->mem);
+    clock_free(r->clk);
+    g_free(r->ram);
+}
+
+/* Start in real mode at 0000:ip. */
+static void rig_start(Rig *r, uint16_t ip)
+{
+    X86Cpu *x = r->x;
+    x->seg[S_CS].sel = 0;
+    x->seg[S_CS].base = 0;
+    x->eip = ip;
+}
+
+static CpuExit rig_run(Rig *r, int64_t budget)
+{
+    CpuExit why = CPU_EXIT_BUDGET;
+    r->cpu->ops->run(r->cpu, budget, &why);
+    return why;
+}
+
+/*
+ *   org 0x1000
+ *   mov byte [0x1006], 0x42   ; patches the immediate below
+ *   mov al, 0x11              ; at 0x1005, imm at 0x1006
+ *   hlt
+ */
+static const uint8_t smc_prog[] = { 0xc6, 0x06, 0x06, 0x10, 0x42,
+                                    0xb0, 0x11, 0xf4 };
+
+static void test_smc_same_block(void)
+{
+    Rig r;
+    rig_init(&r);
+    memmap_write(r.mem, 0x1000, smc_prog, sizeof(smc_prog));
+    rig_start(&r, 0x1000);
+    g_assert_cmpint(rig_run(&r, 100), ==, CPU_EXIT_HALTED);
+    g_assert_cmphex(r.x->regs[R_EAX] & 0xff, ==, 0x42);
+    rig_free(&r);
+}
+
+/*   org 0x2000: mov al, 0x11 ; hlt  -- run, patch from outside, rerun */
+static void test_smc_external(void)
+{
+    Rig r;
+    rig_init(&r);
+    static const uint8_t prog[] = { 0xb0, 0x11, 0xf4 };
+    memmap_write(r.mem, 0x2000, prog, sizeof(prog));
+    rig_start(&r, 0x2000);
+    g_assert_cmpint(rig_run(&r, 100), ==, CPU_EXIT_HALTED);
+    g_assert_cmphex(r.x->regs[R_EAX] & 0xff, ==, 0x11);
+    uint8_t v = 0x77;
+    memmap_write(r.mem, 0x2001, &v, 1);
+    r.x->halted = false;
+    rig_start(&r, 0x2000);
+    g_assert_cmpint(rig_run(&r, 100), ==, CPU_EXIT_HALTED);
+    g_assert_cmphex(r.x->regs[R_EAX] & 0xff, ==, 0x77);
+    /* A guest store into a translated page takes the same path. */
+    static const uint8_t patch[] = {
+        0xc6, 0x06, 0x01, 0x20, 0x55, /* mov byte [0x2001], 0x55 */
+        0xf4 };
+    memmap_write(r.mem, 0x3000, patch, sizeof(patch));
+    r.x->halted = false;
+    rig_start(&r, 0x3000);
+    g_assert_cmpint(rig_run(&r, 100), ==, CPU_EXIT_HALTED);
+    r.x->halted = false;
+    rig_start(&r, 0x2000);
+    g_assert_cmpint(rig_run(&r, 100), ==, CPU_EXIT_HALTED);
+    g_assert_cmphex(r.x->regs[R_EAX] & 0xff, ==, 0x55);
+    rig_free(&r);
+}
+
+/*
+ * bits 16 / org 0x1000
+ *     lgdt [gdtr] ; mov eax, cr0 ; or al, 1 ; mov cr0, eax
+ *     jmp dword 0x08:pm32
+ * gdtr: dw 0x17, dd 0x800      idtr: dw 0x7f, dd 0xa00
+ * bits 32
+ * pm32: mov ax, 0x10 ; mov ds/ss/es, ax ; mov esp, 0x8000 ; lidt [idtr]
+ *     mov eax, 0x10000 ; mov cr3, eax
+ *     mov eax, cr0 ; or eax, 0x80000000 ; mov cr0, eax
+ *     mov dword [0x400000], 0x12345678
+ *     mov ebx, [0x400000]
+ *     mov ecx, [0x800000]       ; not present: #PF
+ *     hlt
+ * align 16
+ * pfh: mov edx, cr2 ; pop eax ; hlt     (at 0x1070)
+ */
+static const uint8_t pm_prog[] = {
+    0x0f, 0x01, 0x16, 0x15, 0x10, 0x0f, 0x20, 0xc0, 0x0c, 0x01, 0x0f, 0x22,
+    0xc0, 0x66, 0xea, 0x21, 0x10, 0x00, 0x00, 0x08, 0x00, 0x17, 0x00, 0x00,
+    0x08, 0x00, 0x00, 0x7f, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x66, 0xb8, 0x10,
+    0x00, 0x8e, 0xd8, 0x8e, 0xd0, 0x8e, 0xc0, 0xbc, 0x00, 0x80, 0x00, 0x00,
+    0x0f, 0x01, 0x1d, 0x1b, 0x10, 0x00, 0x00, 0xb8, 0x00, 0x00, 0x01, 0x00,
+    0x0f, 0x22, 0xd8, 0x0f, 0x20, 0xc0, 0x0d, 0x00, 0x00, 0x00, 0x80, 0x0f,
+    0x22, 0xc0, 0xc7, 0x05, 0x00, 0x00, 0x40, 0x00, 0x78, 0x56, 0x34, 0x12,
+    0x8b, 0x1d, 0x00, 0x00, 0x40, 0x00, 0x8b, 0x0d, 0x00, 0x00, 0x80, 0x00,
+    0xf4, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
+    0x90, 0x90, 0x90, 0x90, 0x0f, 0x20, 0xd2, 0x58, 0xf4
+};
+
+static void put32(Rig *r, uint32_t addr, uint32_t v)
+{
+    memmap_write_sized(r->mem, addr, v, 4);
+}
+
+static void test_pm_paging_pf(void)
+{
+    Rig r;
+    rig_init(&r);
+    memmap_write(r.mem, 0x1000, pm_prog, sizeof(pm_prog));
+    /* GDT: null, flat code, flat data */
+    put32(&r, 0x808, 0x0000ffff);
+    put32(&r, 0x80c, 0x00cf9a00);
+    put32(&r, 0x810, 0x0000ffff);
+    put32(&r, 0x814, 0x00cf9200);
+    /* IDT[14]: 32-bit interrupt gate to 0008:00001070 */
+    put32(&r, 0xa00 + 14 * 8, 0x00081070);
+    put32(&r, 0xa00 + 14 * 8 + 4, 0x00008e00);
+    /* PD at 0x10000: 0-4M identity via PT 0x11000, 4M-8M via PT 0x12000 */
+    put32(&r, 0x10000, 0x11000 | 3);
+    put32(&r, 0x10004, 0x12000 | 3);
+    for (uint32_t i = 0; i < 1024; i++) {
+        put32(&r, 0x11000 + i * 4, (i << 12) | 3);
+    }
+    put32(&r, 0x12000, 0x20000 | 3); /* 0x400000 -> 0x20000 */
+    rig_start(&r, 0x1000);
+    g_assert_cmpint(rig_run(&r, 1000), ==, CPU_EXIT_HALTED);
+    X86Cpu *x = r.x;
+    g_assert_true(x->cr0 & CR0_PG);
+    g_assert_cmphex(x->regs[R_EBX], ==, 0x12345678);
+    g_assert_cmphex(memmap_read_sized(r.mem, 0x20000, 4), ==, 0x12345678);
+    /* accessed + dirty in the PTE, accessed in the PDE */
+    g_assert_cmphex(memmap_read_sized(r.mem, 0x12000, 4), ==,
+                    0x20000 | 3 | 0x60);
+    g_assert_cmphex(memmap_read_sized(r.mem, 0x10004, 4) & 0x20, ==, 0x20);
+    /* #PF: handler ran with CR2 and error code 0 (not present, read) */
+    g_assert_cmphex(x->regs[R_EDX], ==, 0x800000);
+    g_assert_cmphex(x->regs[R_EAX], ==, 0);
+    g_assert_cmphex(x->cr2, ==, 0x800000);
+    /* the pushed EIP is the faulting instruction */
+    g_assert_cmphex(memmap_read_sized(r.mem, 0x8000 - 12, 4), ==, 0x105a);
+    uint64_t pa;
+    g_assert_true(r.cpu->ops->virt_to_phys(r.cpu, 0x400010, &pa));
+    g_assert_cmphex(pa, ==, 0x20010);
+    g_assert_false(r.cpu->ops->virt_to_phys(r.cpu, 0x800000, &pa));
+    rig_free(&r);
+}
+
+/* loop: inc ax ; jmp loop   -- the budget is honoured exactly in icount
+   mode and icount equals the instructions executed. */
+static void test_icount_budget(void)
+{
+    Rig r;
+    rig_init(&r);
+    static const uint8_t prog[] = { 0x40, 0xeb, 0xfd };
+    memmap_write(r.mem, 0x1000, prog, sizeof(prog));
+    rig_start(&r, 0x1000);
+    r.x->regs[R_EAX] = 0;
+    int64_t total = 0;
+    for (int i = 0; i < 10; i++) {
+        CpuExit why;
+        int64_t n = r.cpu->ops->run(r.cpu, 7, &why);
+        g_assert_cmpint(n, ==, 7);
+        g_assert_cmpint(why, ==, CPU_EXIT_BUDGET);
+        total += n;
+    }
+    g_assert_cmpint(r.clk->icount, ==, total);
+    /* 70 instructions: 35 INCs */
+    g_assert_cmphex(r.x->regs[R_EAX] & 0xffff, ==, 35);
+    /* exit_request makes run() return at once */
+    r.cpu->ops->exit_request(r.cpu);
+    CpuExit why;
+    g_assert_cmpint(r.cpu->ops->run(r.cpu, 1000, &why), ==, 0);
+    g_assert_cmpint(why, ==, CPU_EXIT_REQUEST);
+    rig_free(&r);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/cpu/x86/smc/same-block", test_smc_same_block);
+    g_test_add_func("/cpu/x86/smc/external", test_smc_external);
+    g_test_add_func("/cpu/x86/pm/paging-pf", test_pm_paging_pf);
+    g_test_add_func("/cpu/x86/icount/budget", test_icount_budget);
+    return g_test_run();
+}
