@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <glib-unix.h>
 
-#include "config.h"
+#include "mimic-config.h"
 #include "engine/mimic.h"
 #ifdef HAVE_GUI
 #include "gui/gui.h"

@@ -4,7 +4,8 @@
 
 #include <string.h>
 
-extern const CpuOps x86_cpu_ops;
+/* Weak: a core that is not linked into this build is simply absent. */
+extern const CpuOps x86_cpu_ops __attribute__((weak));
 
 static const CpuOps *const cpu_table[] = {
     &x86_cpu_ops,
@@ -13,7 +14,7 @@ static const CpuOps *const cpu_table[] = {
 const CpuOps *cpu_find(const char *name)
 {
     for (size_t i = 0; i < G_N_ELEMENTS(cpu_table); i++) {
-        if (strcmp(cpu_table[i]->name, name) == 0) {
+        if (cpu_table[i] && strcmp(cpu_table[i]->name, name) == 0) {
             return cpu_table[i];
         }
     }
@@ -23,6 +24,9 @@ const CpuOps *cpu_find(const char *name)
 void cpu_list(GString *out)
 {
     for (size_t i = 0; i < G_N_ELEMENTS(cpu_table); i++) {
+        if (!cpu_table[i]) {
+            continue;
+        }
         g_string_append_printf(out, "%-12s %s\n", cpu_table[i]->name,
                                cpu_table[i]->description);
     }

@@ -14,7 +14,7 @@
 
 #include <string.h>
 
-#include "config.h"
+#include "mimic-config.h"
 #include "engine/log.h"
 
 G_DEFINE_QUARK(mimic-error-quark, mimic_error)
