@@ -287,6 +287,22 @@ void x86_tlb_flush(X86Cpu *cpu, bool global)
 
 void x86_tlb_flush_page(X86Cpu *cpu, uint32_t lin)
 {
+    if (cpu->cr4 & (CR4_PSE | CR4_PAE)) {
+        /* The address may lie in a large page that filled several 4 KiB
+           entries: drop every entry inside the 4 MiB (2 MiB) frame. */
+        uint32_t frame = (cpu->cr4 & CR4_PAE) ? ~0x1fffffu : ~0x3fffffu;
+        for (int u = 0; u < 2; u++) {
+            for (unsigned i = 0; i < TLB_SIZE; i++) {
+                TlbEntry *e = &cpu->tlb[u][i];
+                if (((e->tag_r ^ lin) & frame) == 0 ||
+                    ((e->tag_w ^ lin) & frame) == 0) {
+                    e->tag_r = TLB_INVALID;
+                    e->tag_w = TLB_INVALID;
+                }
+            }
+        }
+        return;
+    }
     for (int u = 0; u < 2; u++) {
         TlbEntry *e = &cpu->tlb[u][(lin >> 12) & (TLB_SIZE - 1)];
         e->tag_r = TLB_INVALID;
