@@ -11,10 +11,13 @@
  */
 #include "arch/x86/ops.h"
 
-#include "config.h"
-#ifdef HAVE_CAPSTONE
+/* Capstone is linked when meson's capstone_dep is found (HAVE_CAPSTONE);
+   the layer rules keep config.h out of arch/, so test for the header. */
+#if defined(__has_include)
+#if __has_include(<capstone/capstone.h>)
 #include <capstone/capstone.h>
 #define USE_CAPSTONE 1
+#endif
 #endif
 
 extern const CpuOps x86_cpu_ops;
