@@ -9,7 +9,10 @@
  * low copy writable, as if shadowed).  CMOS 0x70/0x71 answers the memory
  * size; every other port reads as all ones.
  *
- * Usage: bios-smoke [--ram] [--max N] [BIOS]
+ * With --vgabios FILE it instead calls SeaVGABIOS's init entry directly,
+ * then INT 10h set-mode and teletype, and passes when it returns to HLT.
+ *
+ * Usage: bios-smoke [--ram] [-d] [-t] [--max N] [--vgabios FILE] [BIOS]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +24,7 @@
 #include "engine/clock.h"
 #include "engine/ioport.h"
 #include "engine/log.h"
+#include "arch/x86/x86.h"
 #include "engine/memory.h"
 
 typedef struct Smoke {
@@ -81,6 +85,19 @@ static const IoRegion smoke_io[] = {
     { 0 },
 };
 
+/* Real mode at 0000:ip with a stack at 0000:7000 (the core's internals:
+   only this bring-up harness pokes them). */
+static void vga_start(Cpu *c, uint16_t ip)
+{
+    X86Cpu *x = (X86Cpu *)c;
+    x->seg[S_CS].sel = 0;
+    x->seg[S_CS].base = 0;
+    x->seg[S_CS].limit = 0xffff;
+    x->seg[S_CS].hi = 0xffff;
+    x->regs[R_ESP] = 0x7000;
+    x->eip = ip;
+}
+
 /* A crude timer: every halt is woken by IRQ0 (vector 8, the PIC's
    default base in SeaBIOS). */
 static Cpu *smoke_cpu;
@@ -101,6 +118,7 @@ int main(int argc, char **argv)
     const char *path = "/usr/share/seabios/bios-256k.bin";
     bool ram_shadow = false;
     int64_t max = 400000000;
+    const char *vgabios = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--ram")) {
             ram_shadow = true;
@@ -108,6 +126,8 @@ int main(int argc, char **argv)
             mimic_log_set_mask(LOG_INT | LOG_UNIMP | LOG_GUEST_ERROR);
         } else if (!strcmp(argv[i], "-t")) {
             mimic_log_set_mask(LOG_INT | LOG_UNIMP | LOG_GUEST_ERROR | LOG_EXEC);
+        } else if (!strcmp(argv[i], "--vgabios") && i + 1 < argc) {
+            vgabios = argv[++i];
         } else if (!strcmp(argv[i], "--max") && i + 1 < argc) {
             max = g_ascii_strtoll(argv[++i], NULL, 0);
         } else {
@@ -154,6 +174,33 @@ int main(int argc, char **argv)
     int halts = 0;
     int64_t total = 0;
     int rc = 1;
+    if (vgabios) {
+        /* Call the option ROM's init entry (C000:0003) directly, as
+           SeaBIOS would, with a far return to an HLT at 0000:0500. */
+        gchar *rom;
+        gsize rlen;
+        if (!g_file_get_contents(vgabios, &rom, &rlen, &err) ||
+            rlen > 0x10000) {
+            fprintf(stderr, "bios-smoke: cannot load %s\n", vgabios);
+            return 1;
+        }
+        memcpy(ram + 0xc0000, rom, rlen);
+        static const uint8_t stub[] = {
+            0x9a, 0x03, 0x00, 0x00, 0xc0, /* call far c000:0003 */
+            0xb8, 0x03, 0x00,             /* mov ax, 3 */
+            0xcd, 0x10,                   /* int 10h (set mode 3) */
+            0xb8, 0x41, 0x0e,             /* mov ax, 0e41h */
+            0xcd, 0x10,                   /* int 10h (teletype 'A') */
+            0xf4 };                       /* hlt */
+        memcpy(ram + 0x500, stub, sizeof(stub));
+        ops->reset(cpu);
+        vga_start(cpu, 0x500);
+        CpuExit why;
+        total = ops->run(cpu, 50000000, &why);
+        fprintf(stderr, "\nbios-smoke: vgabios exit %d\n", why);
+        rc = why == CPU_EXIT_HALTED ? 0 : 1;
+        max = 0;
+    }
     while (total < max) {
         CpuExit why;
         total += ops->run(cpu, 1000000, &why);
