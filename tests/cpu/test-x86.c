@@ -231,6 +231,44 @@ static void test_icount_budget(void)
     rig_free(&r);
 }
 
+static uint32_t counter_read(void *opaque, uint16_t off, unsigned size)
+{
+    unsigned *n = opaque;
+    return (*n)++ & 0xff;
+}
+
+static void counter_write(void *opaque, uint16_t off, uint32_t v,
+                          unsigned size)
+{
+}
+
+static const IoRegion counter_io = {
+    .base = 0x510, .len = 1, .min = 1, .max = 1, .read = counter_read,
+    .write = counter_write, .name = "counter" };
+
+/*   mov di, 0x3f00 ; mov cx, 0x2345 ; mov dx, 0x510 ; rep insb ; hlt
+     (crosses three pages; the port counts up) */
+static void test_rep_insb(void)
+{
+    Rig r;
+    rig_init(&r);
+    unsigned n = 0;
+    ioport_register(r.io, &counter_io, &n);
+    static const uint8_t prog[] = { 0xbf, 0x00, 0x3f, 0xb9, 0x45, 0x23,
+                                    0xba, 0x10, 0x05, 0xf3, 0x6c, 0xf4 };
+    memmap_write(r.mem, 0x1000, prog, sizeof(prog));
+    rig_start(&r, 0x1000);
+    g_assert_cmpint(rig_run(&r, 1000), ==, CPU_EXIT_HALTED);
+    g_assert_cmpuint(n, ==, 0x2345);
+    g_assert_cmphex(r.x->regs[R_ECX] & 0xffff, ==, 0);
+    g_assert_cmphex(r.x->regs[R_EDI] & 0xffff, ==, 0x3f00 + 0x2345);
+    for (unsigned i = 0; i < 0x2345; i++) {
+        g_assert_cmphex(r.ram[0x3f00 + i], ==, i & 0xff);
+    }
+    g_assert_cmphex(r.ram[0x3f00 + 0x2345], ==, 0);
+    rig_free(&r);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -238,5 +276,6 @@ int main(int argc, char **argv)
     g_test_add_func("/cpu/x86/smc/external", test_smc_external);
     g_test_add_func("/cpu/x86/pm/paging-pf", test_pm_paging_pf);
     g_test_add_func("/cpu/x86/icount/budget", test_icount_budget);
+    g_test_add_func("/cpu/x86/string/rep-insb", test_rep_insb);
     return g_test_run();
 }

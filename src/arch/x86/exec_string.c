@@ -297,6 +297,30 @@ void x86_h_ins(X86Cpu *cpu, const X86Insn *in)
     uint32_t done = 0;
     while (n > 0 && done < REP_CHUNK) {
         uint32_t di = getr(cpu, R_EDI, m);
+        if (step > 0 && n > 1) {
+            /* fw_cfg streams kernels with REP INSB: fill page runs. */
+            uint32_t dl = x86_seg_check(cpu, S_ES, di, sz, true);
+            uint32_t k = (0x1000 - (dl & 0xfff)) / sz;
+            if (k > n) {
+                k = n;
+            }
+            uint8_t *d;
+            if (k > 1 && di + k * sz - 1 <= m &&
+                di + k * sz - 1 <= cpu->seg[S_ES].hi &&
+                (d = host_run(cpu, dl, true))) {
+                for (uint32_t i = 0; i < k; i++) {
+                    x86_st_host(d + i * sz, ioport_read(cpu->bus.io, port, sz),
+                                sz);
+                }
+                setr(cpu, R_EDI, di + k * sz, m);
+                n -= k;
+                done += k;
+                if (in->rep) {
+                    setr(cpu, R_ECX, n, m);
+                }
+                continue;
+            }
+        }
         /* Check the destination before the port read has side effects. */
         uint32_t lin = x86_seg_check(cpu, S_ES, di, sz, true);
         x86_write_lin(cpu, lin, x86_read_lin(cpu, lin, sz), sz);
