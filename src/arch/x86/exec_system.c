@@ -458,6 +458,8 @@ static bool msr_access(X86Cpu *cpu, uint32_t idx, uint64_t *val, bool wr)
             *val = cpu->apic_base;
         }
         return true;
+    case 0x1d9: /* DEBUGCTL */
+    case 0x1db: case 0x1dc: case 0x1dd: case 0x1de: /* LBR */
     case 0x17: /* PLATFORM_ID */
     case 0x8b: /* BIOS_SIGN_ID */
     case 0x2a: /* EBL_CR_POWERON */
@@ -556,6 +558,7 @@ void x86_h_sysenter(X86Cpu *cpu, const X86Insn *in)
     flat_seg(cpu, S_SS, (cs + 8) & 0xfffc, 0, false);
     cpu->regs[R_ESP] = cpu->sysenter_esp;
     cpu->eip = cpu->sysenter_eip;
+    cpu->cpl = 0;
     x86_update_mode(cpu);
 }
 
@@ -569,6 +572,7 @@ void x86_h_sysexit(X86Cpu *cpu, const X86Insn *in)
     flat_seg(cpu, S_SS, ((cs + 24) & 0xfffc) | 3, 3, false);
     cpu->regs[R_ESP] = cpu->regs[R_ECX];
     cpu->eip = cpu->regs[R_EDX];
+    cpu->cpl = 3;
     x86_update_mode(cpu);
 }
 

@@ -50,14 +50,13 @@ void x86_update_mode(X86Cpu *cpu)
 {
     cpu->pe = cpu->cr0 & CR0_PE;
     bool vm = cpu->eflags & F_VM;
+    /* CPL is state of its own: it changes only with CS loads in protected
+       mode (load_cs, SYSENTER/SYSEXIT, interrupts), never when PE is set
+       (the real-mode CS selector's low bits mean nothing). */
     if (!cpu->pe) {
         cpu->cpl = 0;
     } else if (vm) {
         cpu->cpl = 3;
-    } else {
-        cpu->cpl = cpu->seg[S_CS].sel & 3;
-        /* CS.DPL is the CPL for conforming segments too after a load. */
-        cpu->cpl = (cpu->seg[S_CS].flags & SEGF_DPL) >> 5;
     }
     cpu->code32 = cpu->pe && !vm && (cpu->seg[S_CS].flags & SEGF_DB);
     cpu->ss32 = cpu->pe && !vm && (cpu->seg[S_SS].flags & SEGF_DB);
@@ -754,6 +753,7 @@ void x86_post_load_fixup(X86Cpu *cpu)
     for (int s = 0; s < 6; s++) {
         seg_derive(cpu, &cpu->seg[s], real);
     }
+    cpu->cpl = cpu->seg[S_CS].sel & 3; /* CS.RPL is the CPL in PM */
     x86_update_mode(cpu);
     x86_mmu_mode_changed(cpu);
     x86_tb_flush(cpu);
