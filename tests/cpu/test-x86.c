@@ -231,6 +231,71 @@ static void test_icount_budget(void)
     rig_free(&r);
 }
 
+/*
+ * Ring 3 and back (nasm source):
+ * bits 16 / org 0x1000
+ *     lgdt [gdtr] ; lidt [idtr] ; mov eax, cr0 ; or al, 1 ; mov cr0, eax
+ *     jmp dword 0x08:pm32
+ * gdtr: dw 0x2f, dd 0x800     idtr: dw 0x7ff, dd 0xa00
+ * bits 32
+ * pm32: mov ax, 0x10 ; mov ds/ss/es, ax ; mov esp, 0x8000
+ *     mov ax, 0x28 ; ltr ax
+ *     push 0x23 ; push 0x7000 ; push 0x002 ; push 0x1b ; push user ; iret
+ * user: mov eax, 0x1234 ; mov bx, cs ; mov di, ds ; int 0x80 ; hlt
+ * align 16
+ * k80: mov ecx, [esp+4] ; mov edx, esp ; mov si, ss ; hlt   (0x1060)
+ */
+static const uint8_t ring_prog[] = {
+    0x0f, 0x01, 0x16, 0x1a, 0x10, 0x0f, 0x01, 0x1e, 0x20, 0x10, 0x0f, 0x20,
+    0xc0, 0x0c, 0x01, 0x0f, 0x22, 0xc0, 0x66, 0xea, 0x26, 0x10, 0x00, 0x00,
+    0x08, 0x00, 0x2f, 0x00, 0x00, 0x08, 0x00, 0x00, 0xff, 0x07, 0x00, 0x0a,
+    0x00, 0x00, 0x66, 0xb8, 0x10, 0x00, 0x8e, 0xd8, 0x8e, 0xd0, 0x8e, 0xc0,
+    0xbc, 0x00, 0x80, 0x00, 0x00, 0x66, 0xb8, 0x28, 0x00, 0x0f, 0x00, 0xd8,
+    0x6a, 0x23, 0x68, 0x00, 0x70, 0x00, 0x00, 0x6a, 0x02, 0x6a, 0x1b, 0x68,
+    0x4d, 0x10, 0x00, 0x00, 0xcf, 0xb8, 0x34, 0x12, 0x00, 0x00, 0x66, 0x8c,
+    0xcb, 0x66, 0x8c, 0xdf, 0xcd, 0x80, 0xf4, 0x90, 0x90, 0x90, 0x90, 0x90,
+    0x8b, 0x4c, 0x24, 0x04, 0x89, 0xe2, 0x66, 0x8c, 0xd6, 0xf4
+};
+
+static void test_ring3_int(void)
+{
+    Rig r;
+    rig_init(&r);
+    memmap_write(r.mem, 0x1000, ring_prog, sizeof(ring_prog));
+    put32(&r, 0x808, 0x0000ffff); /* 08: code, DPL 0 */
+    put32(&r, 0x80c, 0x00cf9a00);
+    put32(&r, 0x810, 0x0000ffff); /* 10: data, DPL 0 */
+    put32(&r, 0x814, 0x00cf9200);
+    put32(&r, 0x818, 0x0000ffff); /* 18: code, DPL 3 */
+    put32(&r, 0x81c, 0x00cffa00);
+    put32(&r, 0x820, 0x0000ffff); /* 20: data, DPL 3 */
+    put32(&r, 0x824, 0x00cff200);
+    put32(&r, 0x828, 0x30000067); /* 28: 32-bit TSS at 0x3000 */
+    put32(&r, 0x82c, 0x00008900);
+    put32(&r, 0x3004, 0x9000);    /* ESP0 */
+    put32(&r, 0x3008, 0x10);      /* SS0 */
+    /* IDT[0x80]: interrupt gate, DPL 3, to 0008:00001060 */
+    put32(&r, 0xa00 + 0x80 * 8, 0x00081060);
+    put32(&r, 0xa00 + 0x80 * 8 + 4, 0x0000ee00);
+    rig_start(&r, 0x1000);
+    g_assert_cmpint(rig_run(&r, 1000), ==, CPU_EXIT_HALTED);
+    X86Cpu *x = r.x;
+    g_assert_cmphex(x->regs[R_EAX], ==, 0x1234);
+    g_assert_cmphex(x->regs[R_EBX] & 0xffff, ==, 0x1b);
+    /* DS (DPL 0) was nulled by the IRET to ring 3 */
+    g_assert_cmphex(x->regs[R_EDI] & 0xffff, ==, 0);
+    g_assert_cmphex(x->regs[R_ECX], ==, 0x1b);
+    g_assert_cmphex(x->regs[R_EDX], ==, 0x9000 - 20);
+    g_assert_cmphex(x->regs[R_ESI] & 0xffff, ==, 0x10);
+    g_assert_cmpint(x->cpl, ==, 0);
+    /* the outer stack pointer and SS were pushed */
+    g_assert_cmphex(memmap_read_sized(r.mem, 0x9000 - 4, 4), ==, 0x23);
+    g_assert_cmphex(memmap_read_sized(r.mem, 0x9000 - 8, 4), ==, 0x7000);
+    /* the busy bit of the TSS descriptor */
+    g_assert_cmphex(memmap_read_sized(r.mem, 0x82d, 1), ==, 0x8b);
+    rig_free(&r);
+}
+
 static uint32_t counter_read(void *opaque, uint16_t off, unsigned size)
 {
     unsigned *n = opaque;
@@ -277,5 +342,6 @@ int main(int argc, char **argv)
     g_test_add_func("/cpu/x86/pm/paging-pf", test_pm_paging_pf);
     g_test_add_func("/cpu/x86/icount/budget", test_icount_budget);
     g_test_add_func("/cpu/x86/string/rep-insb", test_rep_insb);
+    g_test_add_func("/cpu/x86/pm/ring3-int", test_ring3_int);
     return g_test_run();
 }
