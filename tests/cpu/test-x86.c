@@ -296,6 +296,53 @@ static void test_ring3_int(void)
     rig_free(&r);
 }
 
+/* Save the CPU after the ring-3 program, load it into a fresh CPU. */
+static void test_state_roundtrip(void)
+{
+    Rig a, b;
+    rig_init(&a);
+    rig_init(&b);
+    memmap_write(a.mem, 0x1000, pm_prog, sizeof(pm_prog));
+    put32(&a, 0x808, 0x0000ffff);
+    put32(&a, 0x80c, 0x00cf9a00);
+    put32(&a, 0x810, 0x0000ffff);
+    put32(&a, 0x814, 0x00cf9200);
+    put32(&a, 0xa00 + 14 * 8, 0x00081070);
+    put32(&a, 0xa00 + 14 * 8 + 4, 0x00008e00);
+    put32(&a, 0x10000, 0x11000 | 3);
+    put32(&a, 0x10004, 0x12000 | 3);
+    for (uint32_t i = 0; i < 1024; i++) {
+        put32(&a, 0x11000 + i * 4, (i << 12) | 3);
+    }
+    put32(&a, 0x12000, 0x20000 | 3);
+    rig_start(&a, 0x1000);
+    g_assert_cmpint(rig_run(&a, 1000), ==, CPU_EXIT_HALTED);
+    const StateDesc *sd = a.cpu->ops->state;
+    GByteArray *buf = g_byte_array_new();
+    if (sd->pre_save) {
+        sd->pre_save(a.cpu);
+    }
+    state_save(sd, a.cpu, buf);
+    g_assert_cmpuint(buf->len, ==, state_size(sd, sd->version));
+    size_t used;
+    GError *err = NULL;
+    g_assert_true(state_load(sd, b.cpu, sd->version, buf->data, buf->len,
+                             &used, &err));
+    g_assert_no_error(err);
+    g_assert_cmpuint(used, ==, buf->len);
+    GString *da = g_string_new(NULL), *db = g_string_new(NULL);
+    a.cpu->ops->dump_registers(a.cpu, da);
+    b.cpu->ops->dump_registers(b.cpu, db);
+    g_assert_cmpstr(da->str, ==, db->str);
+    g_assert_true(b.x->paging);
+    g_assert_cmpint(b.x->cpl, ==, 0);
+    g_string_free(da, TRUE);
+    g_string_free(db, TRUE);
+    g_byte_array_free(buf, TRUE);
+    rig_free(&a);
+    rig_free(&b);
+}
+
 static uint32_t counter_read(void *opaque, uint16_t off, unsigned size)
 {
     unsigned *n = opaque;
@@ -343,5 +390,6 @@ int main(int argc, char **argv)
     g_test_add_func("/cpu/x86/icount/budget", test_icount_budget);
     g_test_add_func("/cpu/x86/string/rep-insb", test_rep_insb);
     g_test_add_func("/cpu/x86/pm/ring3-int", test_ring3_int);
+    g_test_add_func("/cpu/x86/state/roundtrip", test_state_roundtrip);
     return g_test_run();
 }
