@@ -319,9 +319,6 @@ static void test_state_roundtrip(void)
     g_assert_cmpint(rig_run(&a, 1000), ==, CPU_EXIT_HALTED);
     const StateDesc *sd = a.cpu->ops->state;
     GByteArray *buf = g_byte_array_new();
-    if (sd->pre_save) {
-        sd->pre_save(a.cpu);
-    }
     state_save(sd, a.cpu, buf);
     g_assert_cmpuint(buf->len, ==, state_size(sd, sd->version));
     size_t used;
