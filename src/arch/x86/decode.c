@@ -372,6 +372,9 @@ void x86_decode(X86Cpu *cpu, X86Insn *in, uint32_t eip, bool code32,
             f |= D_END; /* may raise #DE */
         }
         break;
+    case 0x38: case 0x39:
+        f &= ~D_LOCK; /* CMP does not write */
+        break;
     case 0x80: case 0x81: case 0x82: case 0x83:
         if (in->reg == 7) {
             f &= ~D_LOCK;
