@@ -4,8 +4,9 @@
 
 #include <string.h>
 
-/* Weak: a core that is not linked into this build is simply absent. */
-extern const CpuOps x86_cpu_ops __attribute__((weak));
+/* A strong reference: with static libraries a weak one would not pull the
+   core's object file into the binary, and cpu_find() would miss it. */
+extern const CpuOps x86_cpu_ops;
 
 static const CpuOps *const cpu_table[] = {
     &x86_cpu_ops,
