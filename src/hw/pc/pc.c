@@ -18,6 +18,7 @@
 
 #include "engine/log.h"
 #include "hw/board.h"
+#include "hw/ide/piix_ide.h"
 #include "hw/isa/debugcon.h"
 #include "hw/isa/fw_cfg.h"
 #include "hw/isa/i8237.h"
@@ -29,6 +30,7 @@
 #include "hw/pc/i440fx.h"
 #include "hw/pc/piix3.h"
 #include "hw/pci/pci.h"
+#include "images/block.h"
 
 #define LOWMEM_MAX 0xe0000000ull
 
@@ -46,6 +48,8 @@ struct Board {
     Mc146818 *rtc;
     FwCfg *fw_cfg;
     Port92 *port92;
+    PiixIde *ide;
+    BlockDev *blk[MIMIC_MAX_DRIVES];
 };
 
 static const uint16_t com_base[4] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
@@ -258,6 +262,77 @@ static void fw_cfg_setup(Board *b)
     }
 }
 
+static BlockCache cache_mode(DriveCache c)
+{
+    switch (c) {
+    case DRIVE_CACHE_WRITETHROUGH:
+        return BLOCK_CACHE_WRITETHROUGH;
+    case DRIVE_CACHE_NONE:
+        return BLOCK_CACHE_NONE;
+    case DRIVE_CACHE_UNSAFE:
+        return BLOCK_CACHE_UNSAFE;
+    default:
+        return BLOCK_CACHE_WRITEBACK;
+    }
+}
+
+/* PIIX3 IDE with the configured disks and CD-ROMs (an empty CD-ROM drive
+   at ide1-cd0 when none is given, as QEMU's pc has). */
+static bool ide_setup(Board *b, GError **error)
+{
+    BoardContext *ctx = b->ctx;
+    const MachineConfig *cfg = ctx->cfg;
+    PiixIde *ide = (PiixIde *)mkdev(ctx, &piix_ide_info, "ide");
+    ide->bus = b->pci;
+    ide_channel_init(&ide->ch[0], ctx->bus->mem, b->isa_irq[14]);
+    ide_channel_init(&ide->ch[1], ctx->bus->mem, b->isa_irq[15]);
+    bool have_slot2 = false;
+    for (int i = 0; i < cfg->n_drives; i++) {
+        const DriveConfig *d = &cfg->drives[i];
+        if (d->interface != DRIVE_IF_IDE || d->index > 3) {
+            continue;
+        }
+        have_slot2 |= d->index == 2;
+        BlockDev *blk = NULL;
+        if (d->file) {
+            const char *fmt = d->format;
+            if (!fmt) {
+                /* As QEMU: guess raw for an unnamed format, and say so. */
+                fmt = "raw";
+                if (d->media == DRIVE_MEDIA_DISK) {
+                    g_printerr("mimic: warning: image format was not "
+                               "specified for '%s'; using raw (write "
+                               "format=raw to silence this)\n", d->file);
+                }
+            }
+            BlockOpenOptions o = {
+                .format = fmt, .read_only = d->readonly,
+                .snapshot = d->snapshot || cfg->snapshot,
+                .cache = cache_mode(d->cache),
+            };
+            blk = blk_open(d->file, &o, error);
+            if (!blk) {
+                return false;
+            }
+            b->blk[i] = blk;
+        }
+        g_autofree char *serial = g_strdup_printf("QM%05d", d->index + 1);
+        ide_attach(&ide->ch[d->index / 2], d->index % 2,
+                   d->media == DRIVE_MEDIA_CDROM ? IDE_CD : IDE_HD, blk,
+                   serial);
+        if (d->media == DRIVE_MEDIA_DISK && !blk) {
+            g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                        "IDE disk %d has no image file", d->index);
+            return false;
+        }
+    }
+    if (!have_slot2) {
+        ide_attach(&ide->ch[1], 0, IDE_CD, NULL, "QM00003");
+    }
+    b->ide = ide;
+    return device_realize(DEVICE(ide), error);
+}
+
 static bool pc_init(BoardContext *ctx, GError **error)
 {
     const MachineConfig *cfg = ctx->cfg;
@@ -272,9 +347,10 @@ static bool pc_init(BoardContext *ctx, GError **error)
         return false;
     }
     for (int i = 0; i < cfg->n_drives; i++) {
-        if (cfg->drives[i].file) {
+        if (cfg->drives[i].file &&
+            cfg->drives[i].interface == DRIVE_IF_FLOPPY) {
             g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
-                        "disk '%s': the IDE and floppy controllers are not "
+                        "floppy '%s': the floppy controller is not "
                         "connected to the pc board yet",
                         cfg->drives[i].file);
             return false;
@@ -375,6 +451,9 @@ static bool pc_init(BoardContext *ctx, GError **error)
         return false;
     }
 
+    if (!ide_setup(b, error)) {
+        return false;
+    }
     cmos_setup(b);
     fw_cfg_setup(b);
 
@@ -408,6 +487,9 @@ static void pc_destroy(BoardContext *ctx)
     if (ctx->cpu) {
         ctx->cpu->ops->destroy(ctx->cpu);
         ctx->cpu = NULL;
+    }
+    for (int i = 0; i < MIMIC_MAX_DRIVES; i++) {
+        blk_close(b->blk[i]);
     }
     irq_free_array(b->isa_irq, 16);
     pci_bus_free(b->pci);
