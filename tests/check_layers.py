@@ -17,16 +17,16 @@ BUS = ["engine/memory.h", "engine/ioport.h", "engine/irq.h",
        "engine/net.h", "engine/dma.h"]
 
 RULES = {
-    "gui": ["engine/mimic.h", "engine/config.h", "gui/", "config.h"],
+    "gui": ["engine/mimic.h", "engine/config.h", "gui/", "mimic-config.h"],
     "engine": ["engine/", "arch/cpu.h", "hw/", "images/block.h",
-               "state/state.h", "config.h"],
-    "arch": BUS + ["arch/", "state/state.h", "config.h"],
-    "hw": BUS + ["hw/", "arch/cpu.h", "images/block.h", "state/state.h",
-                 "config.h"],
-    "images": ["images/", "config.h"],
-    "state": ["state/", "config.h"],
+               "state/state.h", "mimic-config.h"],
+    "arch": BUS + ["arch/", "state/state.h", "mimic-config.h"],
+    "hw": BUS + ["hw/", "engine/config.h", "arch/cpu.h", "images/block.h", "state/state.h",
+                 "mimic-config.h"],
+    "images": ["images/", "mimic-config.h"],
+    "state": ["state/", "mimic-config.h"],
     "main.c": ["engine/mimic.h", "engine/config.h", "gui/gui.h",
-               "config.h"],
+               "mimic-config.h"],
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+/* A strong reference: with static libraries a weak one would not pull the
+   core's object file into the binary, and cpu_find() would miss it. */
 extern const CpuOps x86_cpu_ops;
 
 static const CpuOps *const cpu_table[] = {
@@ -13,7 +15,7 @@ static const CpuOps *const cpu_table[] = {
 const CpuOps *cpu_find(const char *name)
 {
     for (size_t i = 0; i < G_N_ELEMENTS(cpu_table); i++) {
-        if (strcmp(cpu_table[i]->name, name) == 0) {
+        if (cpu_table[i] && strcmp(cpu_table[i]->name, name) == 0) {
             return cpu_table[i];
         }
     }
@@ -23,6 +25,9 @@ const CpuOps *cpu_find(const char *name)
 void cpu_list(GString *out)
 {
     for (size_t i = 0; i < G_N_ELEMENTS(cpu_table); i++) {
+        if (!cpu_table[i]) {
+            continue;
+        }
         g_string_append_printf(out, "%-12s %s\n", cpu_table[i]->name,
                                cpu_table[i]->description);
     }

@@ -37,12 +37,15 @@ typedef struct CharFrontend {
 /* Parse and open a backend; NULL with an error naming the spec. */
 CharDev *chardev_new(const char *spec, GMainContext *ctx, GError **error);
 void chardev_free(CharDev *chr);
-/* A "mon:" backend hands out a second frontend slot for the monitor. */
+/* A "mon:" backend hands out a second frontend slot for the monitor;
+   the returned handle belongs to chr and is freed with it. */
 CharDev *chardev_mux_monitor(CharDev *chr);
 void chardev_set_frontend(CharDev *chr, const CharFrontend *fe,
                           void *opaque);
 /* Returns bytes written (all of them unless the backend is gone). */
 int chardev_write(CharDev *chr, const void *buf, int len);
+/* Write bypassing mux focus (internal to chardev.c). */
+int chardev_write_raw_(CharDev *chr, const void *buf, int len);
 void chardev_printf(CharDev *chr, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* Tell the backend the frontend can take input again after can_read==0. */
 void chardev_accept_input(CharDev *chr);

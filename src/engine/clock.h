@@ -36,6 +36,7 @@ typedef struct Clock {
     int64_t paused_at; /* realtime: virtual time when paused, or -1 */
     Timer **heap;
     int heap_len, heap_cap;
+    uint64_t timer_seq; /* tie-break: deterministic firing order */
 } Clock;
 
 #define CLOCK_NEVER INT64_MAX

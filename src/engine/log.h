@@ -27,6 +27,8 @@ enum {
 
 /* Parse "-d" categories ("in_asm,int,cpu", "help"); false on unknown. */
 bool mimic_log_parse(const char *spec, uint32_t *mask, GError **error);
+/* "-d help" listing. */
+void mimic_log_help(GString *out);
 void mimic_log_set_mask(uint32_t mask);
 uint32_t mimic_log_get_mask(void);
 /* NULL logs to stderr. */

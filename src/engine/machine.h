@@ -36,6 +36,7 @@ struct MimicMachine {
     Cpu *cpu;
     CharDev *serial[MIMIC_MAX_SERIAL];
     CharDev *monitor_chr;
+    bool monitor_chr_owned; /* false when it is a mux of serial0 */
     Monitor *monitor;
 
     /* Worker thread. */

@@ -56,6 +56,7 @@ typedef struct BoardInfo {
     const char *description;
     bool (*init)(BoardContext *ctx, GError **error);
     void (*reset)(BoardContext *ctx); /* after devices and CPU reset */
+    /* Frees the CPU and the board's own allocations (not the devices). */
     void (*destroy)(BoardContext *ctx);
     /* Monitor/front-end hooks (may be NULL). */
     void (*send_key)(BoardContext *ctx, unsigned evdev_code, bool down);

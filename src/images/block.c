@@ -179,14 +179,13 @@ static BlockDev *open_flags(const char *filename, const char *format,
 #endif
     fd = open(filename, flags);
     if (fd < 0) {
-        g_set_error(error, BLOCK_ERROR,
-                    errno == ENOENT ? BLOCK_ERROR_NOT_FOUND : BLOCK_ERROR_IO,
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_OPEN,
                     "Could not open '%s': %s", filename, g_strerror(errno));
         return NULL;
     }
     struct stat st;
     if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
-        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_INVALID,
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_OPEN,
                     "'%s' is not an image file", filename);
         close(fd);
         return NULL;
@@ -195,14 +194,14 @@ static BlockDev *open_flags(const char *filename, const char *format,
     if (format) {
         drv = blk_find_driver(format);
         if (!drv) {
-            g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_UNSUPPORTED,
+            g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_FORMAT,
                         "Unknown image format '%s'", format);
             close(fd);
             return NULL;
         }
     } else {
         if (!read_only) {
-            g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_INVALID,
+            g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_FORMAT,
                         "'%s': a writable image needs an explicit format",
                         filename);
             close(fd);
@@ -495,9 +494,9 @@ bool blk_truncate(BlockDev *bs, uint64_t size, GError **error)
     return bs->drv->truncate(bs, size, error);
 }
 
-uint64_t blk_get_size(BlockDev *bs)
+int64_t blk_get_size(BlockDev *bs)
 {
-    return bs->size;
+    return (int64_t)bs->size;
 }
 
 bool blk_is_read_only(BlockDev *bs)

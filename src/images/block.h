@@ -17,14 +17,16 @@
 GQuark block_error_quark(void);
 
 typedef enum {
-    BLOCK_ERROR_FAILED,       /* generic */
+    BLOCK_ERROR_OPEN,         /* the file cannot be opened */
+    BLOCK_ERROR_FORMAT,       /* no/unknown format, or format not allowed */
     BLOCK_ERROR_IO,           /* host I/O error */
+    BLOCK_ERROR_RANGE,        /* access past the end of the device */
+    BLOCK_ERROR_READ_ONLY,    /* write to a read-only device */
     BLOCK_ERROR_INVALID,      /* bad argument or malformed image */
     BLOCK_ERROR_UNSUPPORTED,  /* feature/format not supported */
     BLOCK_ERROR_CORRUPT,      /* image metadata is corrupt */
-    BLOCK_ERROR_READ_ONLY,    /* write to a read-only device */
-    BLOCK_ERROR_RANGE,        /* access past the end of the device */
     BLOCK_ERROR_NOT_FOUND,    /* snapshot or file not found */
+    BLOCK_ERROR_FAILED,       /* anything else */
 } BlockError;
 
 typedef enum {
@@ -33,6 +35,7 @@ typedef enum {
     BLOCK_CACHE_NONE,          /* O_DIRECT where the host allows it */
     BLOCK_CACHE_UNSAFE,        /* flushes are ignored */
 } BlockCacheMode;
+typedef BlockCacheMode BlockCache;
 
 typedef struct BlockOpenOptions {
     const char *format;   /* NULL = probe (only allowed with read_only) */
@@ -135,7 +138,7 @@ bool blk_flush(BlockDev *bs, GError **error);
 bool blk_discard(BlockDev *bs, uint64_t offset, uint64_t len, GError **error);
 bool blk_truncate(BlockDev *bs, uint64_t size, GError **error);
 
-uint64_t blk_get_size(BlockDev *bs);
+int64_t blk_get_size(BlockDev *bs);
 bool blk_is_read_only(BlockDev *bs);
 const char *blk_format_name(BlockDev *bs);
 const char *blk_filename(BlockDev *bs);

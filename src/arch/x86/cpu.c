@@ -1,0 +1,563 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The x86 CPU object behind CpuOps ("pentium2"): creation, reset, the
+ * dispatch loop over translation blocks, interrupts (INTR, NMI), exception
+ * unwinding (longjmp to the loop), double and triple faults, icount
+ * accounting, saved state and the monitor helpers.
+ *
+ * Specification: SDM Vol. 3A 9.1 (processor state after reset), 6.15
+ * (exception classes, double fault), 6.8.3 (interrupt shadow after STI and
+ * MOV SS).
+ */
+#include "arch/x86/ops.h"
+
+/* Capstone is linked when meson's capstone_dep is found (HAVE_CAPSTONE);
+   the layer rules keep config.h out of arch/, so test for the header. */
+#if defined(__has_include)
+#if __has_include(<capstone/capstone.h>)
+#include <capstone/capstone.h>
+#define USE_CAPSTONE 1
+#endif
+#endif
+
+extern const CpuOps x86_cpu_ops;
+
+static inline X86Cpu *X86(Cpu *c)
+{
+    return (X86Cpu *)c;
+}
+
+G_NORETURN void x86_raise(X86Cpu *cpu, int vec, uint32_t err)
+{
+    if (cpu->cur) {
+        cpu->eip = cpu->cur->eip;
+    }
+    cpu->exc_vec = vec;
+    cpu->exc_err = err;
+    longjmp(cpu->jb, 1);
+}
+
+static bool has_error_code(int vec)
+{
+    return vec == EX_DF || (vec >= EX_TS && vec <= EX_PF) || vec == EX_AC;
+}
+
+static bool contributory(int vec)
+{
+    return vec == EX_DE || (vec >= EX_TS && vec <= EX_GP);
+}
+
+static void x86_reset(Cpu *c)
+{
+    X86Cpu *cpu = X86(c);
+    memset(cpu->regs, 0, sizeof(cpu->regs));
+    cpu->regs[R_EDX] = 0x652;
+    cpu->eip = 0xfff0;
+    cpu->eflags = 2;
+    cpu->lf_op = LF_NONE;
+    for (int s = 0; s < 6; s++) {
+        SegCache *sc = &cpu->seg[s];
+        sc->sel = 0;
+        sc->base = 0;
+        sc->limit = 0xffff;
+        sc->flags = 0x93;
+        sc->lo = 0;
+        sc->hi = 0xffff;
+        sc->wok = sc->rok = true;
+    }
+    cpu->seg[S_CS].sel = 0xf000;
+    cpu->seg[S_CS].base = 0xffff0000u;
+    cpu->seg[S_CS].flags = 0x9b;
+    cpu->gdt.base = 0;
+    cpu->gdt.limit = 0xffff;
+    cpu->idt.base = 0;
+    cpu->idt.limit = 0xffff;
+    memset(&cpu->ldt, 0, sizeof(cpu->ldt));
+    cpu->ldt.limit = 0xffff;
+    cpu->ldt.flags = 0x82;
+    memset(&cpu->tr, 0, sizeof(cpu->tr));
+    cpu->tr.limit = 0xffff;
+    cpu->tr.flags = 0x8b;
+    cpu->cr0 = 0x60000010;
+    cpu->cr2 = cpu->cr3 = cpu->cr4 = 0;
+    memset(cpu->dr, 0, sizeof(cpu->dr));
+    cpu->dr[6] = 0xffff0ff0;
+    cpu->dr[7] = 0x400;
+    cpu->tsc_offset = -(uint64_t)clock_now(cpu->bus.clock);
+    cpu->apic_base = 0xfee00900ull;
+    cpu->sysenter_cs = cpu->sysenter_esp = cpu->sysenter_eip = 0;
+    cpu->mtrr_cap_def = 0;
+    memset(cpu->mtrr_fixed, 0, sizeof(cpu->mtrr_fixed));
+    memset(cpu->mtrr_var, 0, sizeof(cpu->mtrr_var));
+    cpu->pat = 0x0007040600070406ull;
+    cpu->misc_enable = 1;
+    x87_reset(&cpu->fpu);
+    cpu->halted = false;
+    cpu->nmi_pending = false;
+    cpu->nmi_blocked = false;
+    cpu->inhibit = false;
+    cpu->shutdown = false;
+    cpu->a20_mask = 0xffffffffu;
+    cpu->cur = NULL;
+    x86_update_mode(cpu);
+    x86_mmu_mode_changed(cpu);
+    x86_tb_flush(cpu);
+}
+
+static Cpu *x86_create(const CpuBus *bus, GError **error)
+{
+    X86Cpu *cpu = g_malloc0(sizeof(*cpu));
+    cpu->base.ops = &x86_cpu_ops;
+    cpu->bus = *bus;
+    x86_tb_init(cpu);
+    memmap_add_listener(bus->mem, x86_mem_listener, cpu);
+    memmap_set_code_write_hook(bus->mem, x86_code_write, cpu);
+    x86_reset(&cpu->base);
+    return &cpu->base;
+}
+
+static void x86_destroy(Cpu *c)
+{
+    X86Cpu *cpu = X86(c);
+    memmap_set_code_write_hook(cpu->bus.mem, NULL, NULL);
+    x86_tb_free(cpu);
+    g_free(cpu);
+}
+
+/* Called after longjmp: deliver the pending exception, escalating to a
+   double fault or shutdown. */
+static void deliver_exception(X86Cpu *cpu)
+{
+    int vec = cpu->exc_vec;
+    uint32_t err = cpu->exc_err;
+    cpu->cur = NULL;
+    if (cpu->delivering) {
+        int first = cpu->deliver_vec;
+        if (first == EX_DF) {
+            mimic_log_guest("x86: triple fault at %04x:%08x\n",
+                            cpu->seg[S_CS].sel, cpu->eip);
+            cpu->delivering = false;
+            cpu->shutdown = true;
+            return;
+        }
+        if ((contributory(first) && contributory(vec)) ||
+            (first == EX_PF && (vec == EX_PF || contributory(vec)))) {
+            vec = EX_DF;
+            err = 0;
+        }
+    }
+    cpu->delivering = true;
+    cpu->deliver_vec = vec;
+    x86_interrupt(cpu, vec, 0, has_error_code(vec), err, cpu->eip);
+    cpu->delivering = false;
+}
+
+static void check_interrupts(X86Cpu *cpu)
+{
+    if (cpu->nmi_pending && !cpu->nmi_blocked) {
+        cpu->nmi_pending = false;
+        cpu->nmi_blocked = true;
+        cpu->halted = false;
+        cpu->delivering = true;
+        cpu->deliver_vec = EX_NMI;
+        x86_interrupt(cpu, EX_NMI, 2, false, 0, cpu->eip);
+        cpu->delivering = false;
+        return;
+    }
+    if (cpu->irq_line && (cpu->eflags & F_IF)) {
+        int vec = cpu->bus.intr_ack(cpu->bus.intr_opaque);
+        cpu->halted = false;
+        if (vec < 0) {
+            return;
+        }
+        cpu->delivering = true;
+        cpu->deliver_vec = -1;
+        x86_interrupt(cpu, vec & 0xff, 2, false, 0, cpu->eip);
+        cpu->delivering = false;
+    }
+}
+
+static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
+{
+    X86Cpu *cpu = X86(c);
+    Clock *clk = cpu->bus.clock;
+    bool icount = clk && clk->mode == CLOCK_MODE_ICOUNT;
+    volatile int64_t executed = 0;
+    volatile int64_t charged = 0; /* icount added for the current block */
+    CpuExit r = CPU_EXIT_BUDGET;
+
+    if (setjmp(cpu->jb)) {
+        /* An exception inside a block or during delivery. */
+        TBlock *tb = cpu->cur_tb;
+        if (tb && cpu->cur) {
+            int64_t done = cpu->cur - tb->insn; /* faulting insn not done */
+            executed += done;
+            if (icount) {
+                clk->icount -= charged - done;
+            }
+        }
+        charged = 0;
+        cpu->cur_tb = NULL;
+        deliver_exception(cpu);
+    }
+    for (;;) {
+        cpu->cur = NULL;
+        cpu->cur_tb = NULL;
+        charged = 0;
+        if (cpu->shutdown) {
+            cpu->shutdown = false;
+            if (cpu->bus.shutdown) {
+                cpu->bus.shutdown(cpu->bus.shutdown_opaque);
+            }
+            r = CPU_EXIT_SHUTDOWN;
+            break;
+        }
+        if (atomic_exchange(&cpu->exit_req, 0)) {
+            r = CPU_EXIT_REQUEST;
+            break;
+        }
+        if (cpu->inhibit) {
+            cpu->inhibit = false;
+        } else if ((cpu->irq_line && (cpu->eflags & F_IF)) ||
+                   (cpu->nmi_pending && !cpu->nmi_blocked)) {
+            check_interrupts(cpu);
+        }
+        if (cpu->halted) {
+            r = CPU_EXIT_HALTED;
+            break;
+        }
+        if (executed >= budget) {
+            r = CPU_EXIT_BUDGET;
+            break;
+        }
+        TBlock *tb = x86_tb_find(cpu);
+        int n = tb->n;
+        if (icount && executed + n > budget) {
+            n = budget - executed;
+        }
+        if (icount) {
+            clk->icount += n;
+            charged = n;
+        }
+        cpu->cur_tb = tb;
+        cpu->tb_dirty = false;
+        cpu->block_end = false;
+        const X86Insn *in = tb->insn;
+        const X86Insn *end = in + n;
+        if (mimic_log_enabled(LOG_EXEC)) {
+            mimic_log("x86: exec %04x:%08x\n", cpu->seg[S_CS].sel, cpu->eip);
+        }
+        while (in < end) {
+            cpu->cur = in;
+            cpu->eip = in->eip + in->len;
+            in->fn(cpu, in);
+            in++;
+            if (G_UNLIKELY(cpu->block_end | cpu->tb_dirty)) {
+                break;
+            }
+        }
+        int done = in - tb->insn;
+        executed += done;
+        if (icount && done < n) {
+            clk->icount -= n - done;
+        }
+    }
+    cpu->cur = NULL;
+    cpu->cur_tb = NULL;
+    *why = r;
+    return executed;
+}
+
+static void x86_set_irq(Cpu *c, bool level)
+{
+    X86(c)->irq_line = level;
+}
+
+static void x86_set_nmi(Cpu *c)
+{
+    X86(c)->nmi_pending = true;
+}
+
+static void x86_set_a20(Cpu *c, bool enabled)
+{
+    X86Cpu *cpu = X86(c);
+    uint32_t m = enabled ? 0xffffffffu : 0xffefffffu;
+    if (m != cpu->a20_mask) {
+        cpu->a20_mask = m;
+        x86_tlb_flush(cpu, true);
+        x86_tb_flush(cpu);
+    }
+}
+
+static void x86_exit_request(Cpu *c)
+{
+    atomic_store(&X86(c)->exit_req, 1);
+}
+
+static bool x86_is_halted(Cpu *c)
+{
+    return X86(c)->halted;
+}
+
+static void dump_seg(GString *out, const char *name, const SegCache *sc)
+{
+    g_string_append_printf(out, "%-3s=%04x %08x %08x %08x\n", name, sc->sel,
+                           sc->base, sc->limit, (uint32_t)sc->flags << 8);
+}
+
+static void x86_dump_registers(Cpu *c, GString *out)
+{
+    X86Cpu *cpu = X86(c);
+    static const char *const fl = "ODITSZ-A-P-C";
+    uint32_t f = x86_get_eflags(cpu);
+    g_string_append_printf(out,
+        "EAX=%08x EBX=%08x ECX=%08x EDX=%08x\n"
+        "ESI=%08x EDI=%08x EBP=%08x ESP=%08x\n"
+        "EIP=%08x EFL=%08x [", cpu->regs[R_EAX], cpu->regs[R_EBX],
+        cpu->regs[R_ECX], cpu->regs[R_EDX], cpu->regs[R_ESI],
+        cpu->regs[R_EDI], cpu->regs[R_EBP], cpu->regs[R_ESP], cpu->eip, f);
+    for (int i = 0; i < 12; i++) {
+        bool set = (f >> (11 - i)) & 1;
+        g_string_append_c(out, fl[i] == '-' ? '-' : set ? fl[i] : '-');
+    }
+    g_string_append_printf(out, "] CPL=%d II=%d A20=%d HLT=%d\n", cpu->cpl,
+                           cpu->inhibit, cpu->a20_mask == 0xffffffffu,
+                           cpu->halted);
+    static const char *const names[] = { "ES", "CS", "SS", "DS", "FS", "GS" };
+    for (int s = 0; s < 6; s++) {
+        dump_seg(out, names[s], &cpu->seg[s]);
+    }
+    dump_seg(out, "LDT", &cpu->ldt);
+    dump_seg(out, "TR", &cpu->tr);
+    g_string_append_printf(out, "GDT=     %08x %08x\nIDT=     %08x %08x\n",
+                           cpu->gdt.base, cpu->gdt.limit, cpu->idt.base,
+                           cpu->idt.limit);
+    g_string_append_printf(out,
+        "CR0=%08x CR2=%08x CR3=%08x CR4=%08x\n"
+        "DR0=%08x DR1=%08x DR2=%08x DR3=%08x\nDR6=%08x DR7=%08x\n",
+        cpu->cr0, cpu->cr2, cpu->cr3, cpu->cr4, cpu->dr[0], cpu->dr[1],
+        cpu->dr[2], cpu->dr[3], cpu->dr[6], cpu->dr[7]);
+    x87_dump(&cpu->fpu, out);
+}
+
+static bool x86_virt_to_phys(Cpu *c, uint64_t vaddr, uint64_t *paddr)
+{
+    return x86_translate_probe(X86(c), (uint32_t)vaddr, paddr);
+}
+
+static uint64_t x86_get_pc(Cpu *c)
+{
+    X86Cpu *cpu = X86(c);
+    return (uint32_t)(cpu->seg[S_CS].base + cpu->eip);
+}
+
+static int x86_disassemble(Cpu *c, uint64_t vaddr, GString *out)
+{
+    X86Cpu *cpu = X86(c);
+    uint8_t buf[16];
+    int avail = 0;
+    for (int i = 0; i < 16; i++) {
+        uint64_t pa;
+        if (!x86_translate_probe(cpu, (uint32_t)(vaddr + i), &pa)) {
+            break;
+        }
+        buf[i] = memmap_read_sized(cpu->bus.mem, pa, 1);
+        avail++;
+    }
+    if (avail == 0) {
+        return 0;
+    }
+    bool valid;
+    int len = x86_decode_buf(buf, avail, cpu->code32, &valid);
+#ifdef USE_CAPSTONE
+    csh h;
+    if (cs_open(CS_ARCH_X86, cpu->code32 ? CS_MODE_32 : CS_MODE_16, &h) ==
+        CS_ERR_OK) {
+        cs_insn *insn;
+        size_t n = cs_disasm(h, buf, avail, vaddr, 1, &insn);
+        if (n > 0) {
+            g_string_append_printf(out, "%s %s", insn[0].mnemonic,
+                                   insn[0].op_str);
+            len = insn[0].size;
+            cs_free(insn, n);
+            cs_close(&h);
+            return len;
+        }
+        cs_close(&h);
+    }
+#endif
+    if (!valid) {
+        g_string_append(out, "(bad)");
+        return len > 0 ? len : 1;
+    }
+    for (int i = 0; i < len; i++) {
+        g_string_append_printf(out, "%02x ", buf[i]);
+    }
+    return len;
+}
+
+static void x86_flush_code(Cpu *c)
+{
+    x86_tb_flush(X86(c));
+}
+
+/* ---- saved state ---- */
+
+static int x86_pre_save(void *obj)
+{
+    X86Cpu *cpu = obj;
+    X86State *s = &cpu->st;
+    memcpy(s->regs, cpu->regs, sizeof(s->regs));
+    s->eip = cpu->eip;
+    s->eflags = x86_get_eflags(cpu);
+    for (int i = 0; i < 6; i++) {
+        s->seg_sel[i] = cpu->seg[i].sel;
+        s->seg_base[i] = cpu->seg[i].base;
+        s->seg_limit[i] = cpu->seg[i].limit;
+        s->seg_flags[i] = cpu->seg[i].flags;
+    }
+    s->gdt_base = cpu->gdt.base;
+    s->gdt_limit = cpu->gdt.limit;
+    s->idt_base = cpu->idt.base;
+    s->idt_limit = cpu->idt.limit;
+    s->ldt_sel = cpu->ldt.sel;
+    s->ldt_base = cpu->ldt.base;
+    s->ldt_limit = cpu->ldt.limit;
+    s->ldt_flags = cpu->ldt.flags;
+    s->tr_sel = cpu->tr.sel;
+    s->tr_base = cpu->tr.base;
+    s->tr_limit = cpu->tr.limit;
+    s->tr_flags = cpu->tr.flags;
+    s->cr0 = cpu->cr0;
+    s->cr2 = cpu->cr2;
+    s->cr3 = cpu->cr3;
+    s->cr4 = cpu->cr4;
+    memcpy(s->dr, cpu->dr, sizeof(s->dr));
+    s->tsc_offset = cpu->tsc_offset;
+    s->apic_base = cpu->apic_base;
+    s->sysenter_cs = cpu->sysenter_cs;
+    s->sysenter_esp = cpu->sysenter_esp;
+    s->sysenter_eip = cpu->sysenter_eip;
+    s->mtrr_cap_def = cpu->mtrr_cap_def;
+    memcpy(s->mtrr_fixed, cpu->mtrr_fixed, sizeof(s->mtrr_fixed));
+    memcpy(s->mtrr_var, cpu->mtrr_var, sizeof(s->mtrr_var));
+    s->pat = cpu->pat;
+    s->misc_enable = cpu->misc_enable;
+    s->a20_mask = cpu->a20_mask;
+    s->halted = cpu->halted;
+    s->nmi_pending = cpu->nmi_pending;
+    s->irq_line = cpu->irq_line;
+    s->inhibit = cpu->inhibit;
+    return 0;
+}
+
+static bool x86_post_load(void *obj, GError **error)
+{
+    X86Cpu *cpu = obj;
+    X86State *s = &cpu->st;
+    memcpy(cpu->regs, s->regs, sizeof(s->regs));
+    cpu->eip = s->eip;
+    cpu->lf_op = LF_NONE;
+    cpu->eflags = (s->eflags & 0x3f7fd5) | 2;
+    cpu->cr0 = s->cr0 | CR0_ET;
+    cpu->cr2 = s->cr2;
+    cpu->cr3 = s->cr3;
+    cpu->cr4 = s->cr4 & CR4_SUPPORTED_MASK;
+    for (int i = 0; i < 6; i++) {
+        SegCache *sc = &cpu->seg[i];
+        sc->sel = s->seg_sel[i];
+        sc->base = s->seg_base[i];
+        sc->limit = s->seg_limit[i];
+        sc->flags = s->seg_flags[i] & 0xf0ff;
+    }
+    cpu->gdt.base = s->gdt_base;
+    cpu->gdt.limit = s->gdt_limit & 0xffff;
+    cpu->idt.base = s->idt_base;
+    cpu->idt.limit = s->idt_limit & 0xffff;
+    cpu->ldt = (SegCache){ .sel = s->ldt_sel, .base = s->ldt_base,
+                           .limit = s->ldt_limit, .flags = s->ldt_flags };
+    cpu->tr = (SegCache){ .sel = s->tr_sel, .base = s->tr_base,
+                          .limit = s->tr_limit, .flags = s->tr_flags };
+    memcpy(cpu->dr, s->dr, sizeof(s->dr));
+    cpu->tsc_offset = s->tsc_offset;
+    cpu->apic_base = s->apic_base;
+    cpu->sysenter_cs = s->sysenter_cs;
+    cpu->sysenter_esp = s->sysenter_esp;
+    cpu->sysenter_eip = s->sysenter_eip;
+    cpu->mtrr_cap_def = s->mtrr_cap_def;
+    memcpy(cpu->mtrr_fixed, s->mtrr_fixed, sizeof(s->mtrr_fixed));
+    memcpy(cpu->mtrr_var, s->mtrr_var, sizeof(s->mtrr_var));
+    cpu->pat = s->pat;
+    cpu->misc_enable = s->misc_enable;
+    cpu->a20_mask = s->a20_mask == 0xffefffffu ? 0xffefffffu : 0xffffffffu;
+    cpu->halted = s->halted;
+    cpu->nmi_pending = s->nmi_pending;
+    cpu->irq_line = s->irq_line;
+    cpu->inhibit = s->inhibit;
+    x86_post_load_fixup(cpu);
+    x87_post_load(&cpu->fpu);
+    return true;
+}
+
+#define SF(f) STATE_U32(X86Cpu, st.f)
+static const StateField x86_state_fields[] = {
+    STATE_U32_ARRAY(X86Cpu, st.regs, 8),
+    STATE_U32(X86Cpu, st.eip),
+    STATE_U32(X86Cpu, st.eflags),
+    STATE_U16_ARRAY(X86Cpu, st.seg_sel, 6),
+    STATE_U32_ARRAY(X86Cpu, st.seg_base, 6),
+    STATE_U32_ARRAY(X86Cpu, st.seg_limit, 6),
+    STATE_U16_ARRAY(X86Cpu, st.seg_flags, 6),
+    SF(gdt_base), SF(gdt_limit), SF(idt_base), SF(idt_limit),
+    STATE_U16(X86Cpu, st.ldt_sel), STATE_U16(X86Cpu, st.tr_sel),
+    SF(ldt_base), SF(ldt_limit), SF(tr_base), SF(tr_limit),
+    STATE_U16(X86Cpu, st.ldt_flags), STATE_U16(X86Cpu, st.tr_flags),
+    SF(cr0), SF(cr2), SF(cr3), SF(cr4),
+    STATE_U32_ARRAY(X86Cpu, st.dr, 8),
+    STATE_U64(X86Cpu, st.tsc_offset),
+    STATE_U64(X86Cpu, st.apic_base),
+    STATE_U64(X86Cpu, st.sysenter_cs),
+    STATE_U64(X86Cpu, st.sysenter_esp),
+    STATE_U64(X86Cpu, st.sysenter_eip),
+    STATE_U64(X86Cpu, st.mtrr_cap_def),
+    STATE_U64_ARRAY(X86Cpu, st.mtrr_fixed, 11),
+    STATE_U64_ARRAY(X86Cpu, st.mtrr_var, 16),
+    STATE_U64(X86Cpu, st.pat),
+    STATE_U64(X86Cpu, st.misc_enable),
+    SF(a20_mask),
+    STATE_U8(X86Cpu, st.halted),
+    STATE_U8(X86Cpu, st.nmi_pending),
+    STATE_U8(X86Cpu, st.irq_line),
+    STATE_U8(X86Cpu, st.inhibit),
+    STATE_STRUCT(X86Cpu, fpu, x87_state_fields),
+    STATE_END
+};
+
+static const StateDesc x86_state_desc = {
+    .name = "cpu-x86",
+    .version = 1,
+    .min_version = 1,
+    .fields = x86_state_fields,
+    .pre_save = x86_pre_save,
+    .post_load = x86_post_load,
+};
+
+const CpuOps x86_cpu_ops = {
+    .name = "pentium2",
+    .description = "Intel Pentium II class IA-32 CPU (P6, MMX)",
+    .create = x86_create,
+    .destroy = x86_destroy,
+    .reset = x86_reset,
+    .run = x86_run,
+    .set_irq = x86_set_irq,
+    .set_nmi = x86_set_nmi,
+    .set_a20 = x86_set_a20,
+    .exit_request = x86_exit_request,
+    .is_halted = x86_is_halted,
+    .dump_registers = x86_dump_registers,
+    .virt_to_phys = x86_virt_to_phys,
+    .disassemble = x86_disassemble,
+    .get_pc = x86_get_pc,
+    .state = &x86_state_desc,
+    .flush_code = x86_flush_code,
+};

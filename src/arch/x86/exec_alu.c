@@ -1,0 +1,1124 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Integer arithmetic, logic, shifts/rotates, multiply/divide, BCD, bit
+ * operations and data moves of the x86 core, with lazy flags.
+ *
+ * Specification: SDM Vol. 2 (instruction reference), Vol. 1 3.4.3
+ * (EFLAGS) and appendix A of Vol. 1 (flag effects).
+ */
+#include "arch/x86/ops.h"
+
+const uint8_t x86_parity[256] = {
+#define P2(n) n, n ^ 4, n ^ 4, n
+#define P4(n) P2(n), P2(n ^ 4), P2(n ^ 4), P2(n)
+#define P6(n) P4(n), P4(n ^ 4), P4(n ^ 4), P4(n)
+    P6(4), P6(0), P6(0), P6(4)
+#undef P2
+#undef P4
+#undef P6
+};
+
+/* ---- lazy flags ---- */
+
+static uint32_t lazy_cf(X86Cpu *cpu)
+{
+    uint32_t m = x86_mask(cpu->lf_size);
+    uint32_t res = cpu->lf_res & m, a = cpu->lf_a & m, b = cpu->lf_b & m;
+    switch (cpu->lf_op) {
+    case LF_ADD:
+        return res < a;
+    case LF_ADC:
+        return (res < a) || (res == a && b != 0 && cpu->lf_cf) ||
+               (cpu->lf_cf && b == m);
+    case LF_SUB:
+        return a < b;
+    case LF_SBB:
+        return a < b || (cpu->lf_cf && a == b) ||
+               (cpu->lf_cf && b == m);
+    case LF_LOGIC:
+        return 0;
+    case LF_INC:
+    case LF_DEC:
+        return cpu->lf_cf;
+    }
+    return cpu->eflags & F_CF;
+}
+
+static uint32_t lazy_of(X86Cpu *cpu)
+{
+    uint32_t s = x86_sign(cpu->lf_size);
+    uint32_t res = cpu->lf_res, a = cpu->lf_a, b = cpu->lf_b;
+    switch (cpu->lf_op) {
+    case LF_ADD:
+    case LF_ADC:
+        return ((a ^ res) & (b ^ res) & s) != 0;
+    case LF_SUB:
+    case LF_SBB:
+        return ((a ^ b) & (a ^ res) & s) != 0;
+    case LF_LOGIC:
+        return 0;
+    case LF_INC:
+        return (res & x86_mask(cpu->lf_size)) == s;
+    case LF_DEC:
+        return (res & x86_mask(cpu->lf_size)) == s - 1;
+    }
+    return (cpu->eflags & F_OF) != 0;
+}
+
+uint32_t x86_get_eflags(X86Cpu *cpu)
+{
+    if (cpu->lf_op == LF_NONE) {
+        return cpu->eflags;
+    }
+    uint32_t m = x86_mask(cpu->lf_size);
+    uint32_t res = cpu->lf_res & m;
+    uint32_t f = cpu->eflags & ~F_ARITH;
+    if (lazy_cf(cpu)) {
+        f |= F_CF;
+    }
+    f |= x86_parity[res & 0xff];
+    if (cpu->lf_op != LF_LOGIC) {
+        f |= (cpu->lf_a ^ cpu->lf_b ^ cpu->lf_res) & F_AF;
+    }
+    if (cpu->lf_op == LF_INC || cpu->lf_op == LF_DEC) {
+        /* b is 1 */
+    }
+    if (res == 0) {
+        f |= F_ZF;
+    }
+    if (res & x86_sign(cpu->lf_size)) {
+        f |= F_SF;
+    }
+    if (lazy_of(cpu)) {
+        f |= F_OF;
+    }
+    return f;
+}
+
+void x86_set_eflags(X86Cpu *cpu, uint32_t v, uint32_t mask)
+{
+    x86_flags_flush(cpu);
+    cpu->eflags = (cpu->eflags & ~mask) | (v & mask);
+    cpu->eflags |= 2;
+    cpu->eflags &= ~(0x8 | 0x20 | 0x8000);
+}
+
+bool x86_cf(X86Cpu *cpu)
+{
+    return cpu->lf_op == LF_NONE ? (cpu->eflags & F_CF) != 0
+                                 : lazy_cf(cpu) != 0;
+}
+
+bool x86_zf(X86Cpu *cpu)
+{
+    return cpu->lf_op == LF_NONE ? (cpu->eflags & F_ZF) != 0
+                                 : (cpu->lf_res & x86_mask(cpu->lf_size)) == 0;
+}
+
+bool x86_sf(X86Cpu *cpu)
+{
+    return cpu->lf_op == LF_NONE ? (cpu->eflags & F_SF) != 0
+                                 : (cpu->lf_res & x86_sign(cpu->lf_size)) != 0;
+}
+
+bool x86_of(X86Cpu *cpu)
+{
+    return cpu->lf_op == LF_NONE ? (cpu->eflags & F_OF) != 0
+                                 : lazy_of(cpu) != 0;
+}
+
+bool x86_pf(X86Cpu *cpu)
+{
+    return cpu->lf_op == LF_NONE ? (cpu->eflags & F_PF) != 0
+                                 : x86_parity[cpu->lf_res & 0xff] != 0;
+}
+
+bool x86_cond(X86Cpu *cpu, int cc)
+{
+    bool r;
+    switch (cc >> 1) {
+    case 0: r = x86_of(cpu); break;
+    case 1: r = x86_cf(cpu); break;
+    case 2: r = x86_zf(cpu); break;
+    case 3: r = x86_cf(cpu) || x86_zf(cpu); break;
+    case 4: r = x86_sf(cpu); break;
+    case 5: r = x86_pf(cpu); break;
+    case 6: r = x86_sf(cpu) != x86_of(cpu); break;
+    default: r = x86_zf(cpu) || (x86_sf(cpu) != x86_of(cpu)); break;
+    }
+    return r ^ (cc & 1);
+}
+
+/* Set the arithmetic flags eagerly. */
+static void set_arith(X86Cpu *cpu, uint32_t f)
+{
+    cpu->lf_op = LF_NONE;
+    cpu->eflags = (cpu->eflags & ~F_ARITH) | (f & F_ARITH);
+}
+
+static uint32_t szp(uint32_t res, unsigned size)
+{
+    uint32_t f = x86_parity[res & 0xff];
+    res &= x86_mask(size);
+    if (res == 0) {
+        f |= F_ZF;
+    }
+    if (res & x86_sign(size)) {
+        f |= F_SF;
+    }
+    return f;
+}
+
+/* ---- ALU core ---- */
+
+static uint32_t alu(X86Cpu *cpu, int op, uint32_t a, uint32_t b,
+                    unsigned size)
+{
+    uint32_t m = x86_mask(size), r, c;
+    switch (op) {
+    case 0: /* ADD */
+        r = (a + b) & m;
+        x86_set_lazy(cpu, LF_ADD, size, r, a, b);
+        return r;
+    case 1: /* OR */
+        r = a | b;
+        x86_set_lazy(cpu, LF_LOGIC, size, r, 0, 0);
+        return r;
+    case 2: /* ADC */
+        c = x86_cf(cpu);
+        r = (a + b + c) & m;
+        x86_set_lazy(cpu, LF_ADC, size, r, a, b);
+        cpu->lf_cf = c;
+        return r;
+    case 3: /* SBB */
+        c = x86_cf(cpu);
+        r = (a - b - c) & m;
+        x86_set_lazy(cpu, LF_SBB, size, r, a, b);
+        cpu->lf_cf = c;
+        return r;
+    case 4: /* AND */
+        r = a & b;
+        x86_set_lazy(cpu, LF_LOGIC, size, r, 0, 0);
+        return r;
+    case 5: /* SUB */
+    case 7: /* CMP */
+        r = (a - b) & m;
+        x86_set_lazy(cpu, LF_SUB, size, r, a, b);
+        return r;
+    default: /* XOR */
+        r = a ^ b;
+        x86_set_lazy(cpu, LF_LOGIC, size, r, 0, 0);
+        return r;
+    }
+}
+
+void x86_h_alu_rm_r(X86Cpu *cpu, const X86Insn *in)
+{
+    int op = (in->op >> 3) & 7;
+    unsigned sz = in->osz;
+    uint32_t b = x86_getreg(cpu, in->reg, sz);
+    if (in->mod == 3) {
+        uint32_t r = alu(cpu, op, x86_getreg(cpu, in->rm, sz), b, sz);
+        if (op != 7) {
+            x86_setreg(cpu, in->rm, r, sz);
+        }
+        return;
+    }
+    uint32_t ea = x86_ea(cpu, in);
+    uint32_t lin = x86_seg_check(cpu, in->seg, ea, sz, op != 7);
+    uint32_t r = alu(cpu, op, x86_read_lin(cpu, lin, sz), b, sz);
+    if (op != 7) {
+        x86_write_lin(cpu, lin, r, sz);
+    }
+}
+
+void x86_h_alu_r_rm(X86Cpu *cpu, const X86Insn *in)
+{
+    int op = (in->op >> 3) & 7;
+    unsigned sz = in->osz;
+    uint32_t b = x86_rm_read(cpu, in, sz);
+    uint32_t r = alu(cpu, op, x86_getreg(cpu, in->reg, sz), b, sz);
+    if (op != 7) {
+        x86_setreg(cpu, in->reg, r, sz);
+    }
+}
+
+void x86_h_alu_a_imm(X86Cpu *cpu, const X86Insn *in)
+{
+    int op = (in->op >> 3) & 7;
+    unsigned sz = in->osz;
+    uint32_t r = alu(cpu, op, x86_getreg(cpu, R_EAX, sz), in->imm, sz);
+    if (op != 7) {
+        x86_setreg(cpu, R_EAX, r, sz);
+    }
+}
+
+void x86_h_grp1(X86Cpu *cpu, const X86Insn *in)
+{
+    int op = in->reg;
+    unsigned sz = in->osz;
+    uint32_t b = in->imm & x86_mask(sz);
+    if (in->mod == 3) {
+        uint32_t r = alu(cpu, op, x86_getreg(cpu, in->rm, sz), b, sz);
+        if (op != 7) {
+            x86_setreg(cpu, in->rm, r, sz);
+        }
+        return;
+    }
+    uint32_t lin = x86_seg_check(cpu, in->seg, x86_ea(cpu, in), sz, op != 7);
+    uint32_t r = alu(cpu, op, x86_read_lin(cpu, lin, sz), b, sz);
+    if (op != 7) {
+        x86_write_lin(cpu, lin, r, sz);
+    }
+}
+
+void x86_h_test_rm_r(X86Cpu *cpu, const X86Insn *in)
+{
+    uint32_t r = x86_rm_read(cpu, in, in->osz) &
+                 x86_getreg(cpu, in->reg, in->osz);
+    x86_set_lazy(cpu, LF_LOGIC, in->osz, r, 0, 0);
+}
+
+void x86_h_test_a_imm(X86Cpu *cpu, const X86Insn *in)
+{
+    uint32_t r = x86_getreg(cpu, R_EAX, in->osz) & in->imm;
+    x86_set_lazy(cpu, LF_LOGIC, in->osz, r, 0, 0);
+}
+
+static uint32_t do_inc(X86Cpu *cpu, uint32_t v, unsigned sz, bool dec)
+{
+    uint8_t c = x86_cf(cpu);
+    uint32_t r = (dec ? v - 1 : v + 1) & x86_mask(sz);
+    x86_set_lazy(cpu, dec ? LF_DEC : LF_INC, sz, r, v, 1);
+    cpu->lf_cf = c;
+    return r;
+}
+
+void x86_h_inc_r(X86Cpu *cpu, const X86Insn *in)
+{
+    int r = in->op & 7;
+    x86_setreg(cpu, r, do_inc(cpu, x86_getreg(cpu, r, in->osz), in->osz,
+                              false), in->osz);
+}
+
+void x86_h_dec_r(X86Cpu *cpu, const X86Insn *in)
+{
+    int r = in->op & 7;
+    x86_setreg(cpu, r, do_inc(cpu, x86_getreg(cpu, r, in->osz), in->osz,
+                              true), in->osz);
+}
+
+void x86_h_grp4(X86Cpu *cpu, const X86Insn *in)
+{
+    if (in->mod == 3) {
+        x86_setreg(cpu, in->rm, do_inc(cpu, x86_getreg(cpu, in->rm, 1), 1,
+                                       in->reg), 1);
+        return;
+    }
+    uint32_t lin = x86_seg_check(cpu, in->seg, x86_ea(cpu, in), 1, true);
+    x86_write_lin(cpu, lin, do_inc(cpu, x86_read_lin(cpu, lin, 1), 1,
+                                   in->reg), 1);
+}
+
+/* INC/DEC Ev for grp5 (exec_control.c handles the rest). */
+void x86_grp5_incdec(X86Cpu *cpu, const X86Insn *in);
+void x86_grp5_incdec(X86Cpu *cpu, const X86Insn *in)
+{
+    unsigned sz = in->osz;
+    if (in->mod == 3) {
+        x86_setreg(cpu, in->rm, do_inc(cpu, x86_getreg(cpu, in->rm, sz), sz,
+                                       in->reg), sz);
+        return;
+    }
+    uint32_t lin = x86_seg_check(cpu, in->seg, x86_ea(cpu, in), sz, true);
+    x86_write_lin(cpu, lin, do_inc(cpu, x86_read_lin(cpu, lin, sz), sz,
+                                   in->reg), sz);
+}
+
+/* ---- shifts and rotates ---- */
+
+static uint32_t shift_op(X86Cpu *cpu, int op, uint32_t v, unsigned cnt,
+                         unsigned sz)
+{
+    unsigned bits = sz * 8;
+    uint32_t m = x86_mask(sz), s = x86_sign(sz);
+    cnt &= 0x1f;
+    if (cnt == 0) {
+        return v;
+    }
+    uint32_t f = x86_get_eflags(cpu);
+    uint32_t r = v, cf;
+    switch (op) {
+    case 0: { /* ROL */
+        unsigned c = cnt % bits;
+        r = ((v << c) | (c ? v >> (bits - c) : 0)) & m;
+        cf = r & 1;
+        f = (f & ~(F_CF | F_OF)) | (cf ? F_CF : 0);
+        if (((r & s) != 0) ^ cf) {
+            f |= F_OF;
+        }
+        break;
+    }
+    case 1: { /* ROR */
+        unsigned c = cnt % bits;
+        r = ((v >> c) | (c ? v << (bits - c) : 0)) & m;
+        cf = (r & s) != 0;
+        f = (f & ~(F_CF | F_OF)) | (cf ? F_CF : 0);
+        if (((r & s) != 0) ^ ((r & (s >> 1)) != 0)) {
+            f |= F_OF;
+        }
+        break;
+    }
+    case 2: { /* RCL */
+        unsigned c = cnt % (bits + 1);
+        uint64_t x = ((uint64_t)(f & F_CF) << bits) | v;
+        for (unsigned i = 0; i < c; i++) {
+            x = ((x << 1) | (x >> bits)) & ((2ull << (bits)) - 1);
+        }
+        r = x & m;
+        cf = (x >> bits) & 1;
+        f = (f & ~(F_CF | F_OF)) | (cf ? F_CF : 0);
+        if (((r & s) != 0) ^ cf) {
+            f |= F_OF;
+        }
+        break;
+    }
+    case 3: { /* RCR */
+        unsigned c = cnt % (bits + 1);
+        uint64_t x = ((uint64_t)(f & F_CF) << bits) | v;
+        for (unsigned i = 0; i < c; i++) {
+            x = ((x >> 1) | ((x & 1) << bits));
+        }
+        r = x & m;
+        cf = (x >> bits) & 1;
+        f = (f & ~(F_CF | F_OF)) | (cf ? F_CF : 0);
+        if (((r & s) != 0) ^ ((r & (s >> 1)) != 0)) {
+            f |= F_OF;
+        }
+        break;
+    }
+    case 4: case 6: /* SHL/SAL */
+        if (cnt > bits) {
+            r = 0;
+            cf = 0;
+        } else {
+            r = ((uint64_t)v << cnt) & m;
+            cf = ((uint64_t)v >> (bits - cnt)) & 1;
+        }
+        f = (f & ~F_ARITH) | szp(r, sz) | (cf ? F_CF : 0);
+        if (((r & s) != 0) ^ cf) {
+            f |= F_OF;
+        }
+        break;
+    case 5: /* SHR */
+        if (cnt > bits) {
+            r = 0;
+            cf = 0;
+        } else {
+            r = (uint32_t)((uint64_t)v >> cnt);
+            cf = ((uint64_t)v >> (cnt - 1)) & 1;
+        }
+        f = (f & ~F_ARITH) | szp(r, sz) | (cf ? F_CF : 0);
+        /* OF = MSB(orig) for count 1; for larger counts (undefined) the
+           hardware gives the top two result bits XORed. */
+        if (cnt == 1 ? (v & s) : ((r ^ (r << 1)) & s)) {
+            f |= F_OF;
+        }
+        break;
+    default: { /* SAR */
+        int64_t sv = (v & s) ? (int64_t)(v | ~(uint64_t)m) : v;
+        unsigned c = cnt > bits ? bits : cnt;
+        r = (uint32_t)(sv >> c) & m;
+        cf = (sv >> (c - 1)) & 1;
+        f = (f & ~F_ARITH) | szp(r, sz) | (cf ? F_CF : 0);
+        break;
+    }
+    }
+    cpu->lf_op = LF_NONE;
+    cpu->eflags = f;
+    return r;
+}
+
+void x86_h_grp2(X86Cpu *cpu, const X86Insn *in)
+{
+    unsigned cnt;
+    if (in->op == 0xd0 || in->op == 0xd1) {
+        cnt = 1;
+    } else if (in->op == 0xd2 || in->op == 0xd3) {
+        cnt = cpu->regs[R_ECX] & 0xff;
+    } else {
+        cnt = in->imm & 0xff;
+    }
+    unsigned sz = in->osz;
+    if (in->mod == 3) {
+        x86_setreg(cpu, in->rm, shift_op(cpu, in->reg,
+                   x86_getreg(cpu, in->rm, sz), cnt, sz), sz);
+        return;
+    }
+    uint32_t lin = x86_seg_check(cpu, in->seg, x86_ea(cpu, in), sz, true);
+    uint32_t v = x86_read_lin(cpu, lin, sz);
+    x86_write_lin(cpu, lin, shift_op(cpu, in->reg, v, cnt, sz), sz);
+}
+
+static void shxd(X86Cpu *cpu, const X86Insn *in, bool left)
+{
+    unsigned cnt = ((in->op & 1) ? cpu->regs[R_ECX] : in->imm) & 0x1f;
+    unsigned sz = in->osz, bits = sz * 8;
+    uint32_t lin = 0;
+    uint32_t d;
+    if (in->mod == 3) {
+        d = x86_getreg(cpu, in->rm, sz);
+    } else {
+        lin = x86_seg_check(cpu, in->seg, x86_ea(cpu, in), sz, true);
+        d = x86_read_lin(cpu, lin, sz);
+    }
+    if (cnt == 0) {
+        return;
+    }
+    uint32_t s = x86_getreg(cpu, in->reg, sz);
+    uint32_t r, cf;
+    uint64_t x;
+    if (sz == 2) {
+        /* 16-bit: the 32-bit pattern d:s repeats for counts > 16. */
+        x = ((uint64_t)d << 32) | ((uint64_t)s << 16) | d;
+        if (left) {
+            x <<= cnt;
+            r = (x >> 32) & 0xffff;
+            cf = (x >> 48) & 1;
+        } else {
+            x = ((uint64_t)d << 32) | ((uint64_t)s << 16) | d;
+            x = ((uint64_t)s << 16 | d) | ((uint64_t)d << 32);
+            uint64_t y = ((uint64_t)d) | ((uint64_t)s << 16) |
+                         ((uint64_t)d << 32);
+            r = (y >> cnt) & 0xffff;
+            cf = (y >> (cnt - 1)) & 1;
+        }
+    } else {
+        if (left) {
+            x = ((uint64_t)d << 32) | s;
+            r = (uint32_t)((x << cnt) >> 32);
+            cf = (d >> (32 - cnt)) & 1;
+        } else {
+            x = ((uint64_t)s << 32) | d;
+            r = (uint32_t)(x >> cnt);
+            cf = (d >> (cnt - 1)) & 1;
+        }
+    }
+    (void)bits;
+    uint32_t f = (x86_get_eflags(cpu) & ~F_ARITH) | szp(r, sz) |
+                 (cf ? F_CF : 0);
+    if ((r ^ d) & x86_sign(sz)) {
+        f |= F_OF;
+    }
+    cpu->lf_op = LF_NONE;
+    cpu->eflags = f;
+    if (in->mod == 3) {
+        x86_setreg(cpu, in->rm, r, sz);
+    } else {
+        x86_write_lin(cpu, lin, r, sz);
+    }
+}
+
+void x86_h_shld(X86Cpu *cpu, const X86Insn *in)
+{
+    shxd(cpu, in, true);
+}
+
+void x86_h_shrd(X86Cpu *cpu, const X86Insn *in)
+{
+    shxd(cpu, in, false);
+}
+
+/* ---- multiply / divide ---- */
+
+static void mul_flags(X86Cpu *cpu, bool ovf, uint32_t low, unsigned sz)
+{
+    uint32_t f = szp(low, sz);
+    if (ovf) {
+        f |= F_CF | F_OF;
+    }
+    set_arith(cpu, f);
+}
+
+void x86_h_grp3(X86Cpu *cpu, const X86Insn *in)
+{
+    unsigned sz = in->osz;
+    uint32_t m = x86_mask(sz);
+    switch (in->reg) {
+    case 0:
+    case 1: {
+        uint32_t r = x86_rm_read(cpu, in, sz) & in->imm;
+        x86_set_lazy(cpu, LF_LOGIC, sz, r, 0, 0);
+        return;
+    }
+    case 2:
+    case 3: {
+        uint32_t lin = 0, v;
+        if (in->mod == 3) {
+            v = x86_getreg(cpu, in->rm, sz);
+        } else {
+            lin = x86_seg_check(cpu, in->seg, x86_ea(cpu, in), sz, true);
+            v = x86_read_lin(cpu, lin, sz);
+        }
+        uint32_t r;
+        if (in->reg == 2) {
+            r = ~v & m;
+        } else {
+            r = (0 - v) & m;
+            x86_set_lazy(cpu, LF_SUB, sz, r, 0, v);
+        }
+        if (in->mod == 3) {
+            x86_setreg(cpu, in->rm, r, sz);
+        } else {
+            x86_write_lin(cpu, lin, r, sz);
+        }
+        return;
+    }
+    }
+    uint32_t src = x86_rm_read(cpu, in, sz);
+    switch (in->reg) {
+    case 4: /* MUL */
+        if (sz == 1) {
+            uint32_t r = (cpu->regs[R_EAX] & 0xff) * src;
+            x86_setreg(cpu, R_EAX, r, 2);
+            mul_flags(cpu, r >> 8, r, 1);
+        } else if (sz == 2) {
+            uint32_t r = (cpu->regs[R_EAX] & 0xffff) * src;
+            x86_setreg(cpu, R_EAX, r, 2);
+            x86_setreg(cpu, R_EDX, r >> 16, 2);
+            mul_flags(cpu, r >> 16, r, 2);
+        } else {
+            uint64_t r = (uint64_t)cpu->regs[R_EAX] * src;
+            cpu->regs[R_EAX] = r;
+            cpu->regs[R_EDX] = r >> 32;
+            mul_flags(cpu, r >> 32, r, 4);
+        }
+        return;
+    case 5: /* IMUL */
+        if (sz == 1) {
+            int32_t r = (int8_t)cpu->regs[R_EAX] * (int8_t)src;
+            x86_setreg(cpu, R_EAX, r, 2);
+            mul_flags(cpu, r != (int8_t)r, r, 1);
+        } else if (sz == 2) {
+            int32_t r = (int16_t)cpu->regs[R_EAX] * (int16_t)src;
+            x86_setreg(cpu, R_EAX, r, 2);
+            x86_setreg(cpu, R_EDX, (uint32_t)r >> 16, 2);
+            mul_flags(cpu, r != (int16_t)r, r, 2);
+        } else {
+            int64_t r = (int64_t)(int32_t)cpu->regs[R_EAX] * (int32_t)src;
+            cpu->regs[R_EAX] = r;
+            cpu->regs[R_EDX] = (uint64_t)r >> 32;
+            mul_flags(cpu, r != (int32_t)r, r, 4);
+        }
+        return;
+    case 6: /* DIV */
+        if (src == 0) {
+            x86_raise(cpu, EX_DE, 0);
+        }
+        if (sz == 1) {
+            uint32_t a = cpu->regs[R_EAX] & 0xffff;
+            uint32_t q = a / src;
+            if (q > 0xff) {
+                x86_raise(cpu, EX_DE, 0);
+            }
+            x86_setreg(cpu, R_EAX, q | (a % src) << 8, 2);
+        } else if (sz == 2) {
+            uint32_t a = (cpu->regs[R_EDX] & 0xffff) << 16 |
+                         (cpu->regs[R_EAX] & 0xffff);
+            uint32_t q = a / src;
+            if (q > 0xffff) {
+                x86_raise(cpu, EX_DE, 0);
+            }
+            x86_setreg(cpu, R_EAX, q, 2);
+            x86_setreg(cpu, R_EDX, a % src, 2);
+        } else {
+            uint64_t a = (uint64_t)cpu->regs[R_EDX] << 32 | cpu->regs[R_EAX];
+            uint64_t q = a / src;
+            if (q > 0xffffffffu) {
+                x86_raise(cpu, EX_DE, 0);
+            }
+            cpu->regs[R_EAX] = q;
+            cpu->regs[R_EDX] = a % src;
+        }
+        return;
+    default: /* IDIV */
+        if (src == 0) {
+            x86_raise(cpu, EX_DE, 0);
+        }
+        if (sz == 1) {
+            int32_t a = (int16_t)cpu->regs[R_EAX];
+            int32_t d = (int8_t)src;
+            int32_t q = a / d;
+            if (q != (int8_t)q) {
+                x86_raise(cpu, EX_DE, 0);
+            }
+            x86_setreg(cpu, R_EAX, (q & 0xff) | ((a % d) & 0xff) << 8, 2);
+        } else if (sz == 2) {
+            int32_t a = (int32_t)((cpu->regs[R_EDX] & 0xffff) << 16 |
+                                  (cpu->regs[R_EAX] & 0xffff));
+            int32_t d = (int16_t)src;
+            if (a == INT32_MIN && d == -1) {
+                x86_raise(cpu, EX_DE, 0);
+            }
+            int32_t q = a / d;
+            if (q != (int16_t)q) {
+                x86_raise(cpu, EX_DE, 0);
+            }
+            x86_setreg(cpu, R_EAX, q, 2);
+            x86_setreg(cpu, R_EDX, a % d, 2);
+        } else {
+            int64_t a = (int64_t)((uint64_t)cpu->regs[R_EDX] << 32 |
+                                  cpu->regs[R_EAX]);
+            int64_t d = (int32_t)src;
+            if (a == INT64_MIN && d == -1) {
+                x86_raise(cpu, EX_DE, 0);
+            }
+            int64_t q = a / d;
+            if (q != (int32_t)q) {
+                x86_raise(cpu, EX_DE, 0);
+            }
+            cpu->regs[R_EAX] = q;
+            cpu->regs[R_EDX] = a % d;
+        }
+        return;
+    }
+}
+
+static void imul_common(X86Cpu *cpu, const X86Insn *in, uint32_t a,
+                        uint32_t b)
+{
+    unsigned sz = in->osz;
+    if (sz == 2) {
+        int32_t r = (int16_t)a * (int16_t)b;
+        x86_setreg(cpu, in->reg, r, 2);
+        mul_flags(cpu, r != (int16_t)r, r, 2);
+    } else {
+        int64_t r = (int64_t)(int32_t)a * (int32_t)b;
+        cpu->regs[in->reg] = r;
+        mul_flags(cpu, r != (int32_t)r, r, 4);
+    }
+}
+
+void x86_h_imul3(X86Cpu *cpu, const X86Insn *in)
+{
+    imul_common(cpu, in, x86_rm_read(cpu, in, in->osz), in->imm);
+}
+
+void x86_h_imul2(X86Cpu *cpu, const X86Insn *in)
+{
+    imul_common(cpu, in, x86_rm_read(cpu, in, in->osz),
+                x86_getreg(cpu, in->reg, in->osz));
+}
+
+/* ---- BCD ---- */
+
+void x86_h_daa(X86Cpu *cpu, const X86Insn *in)
+{
+    uint32_t f = x86_get_eflags(cpu);
+    uint8_t al = cpu->regs[R_EAX], old = al;
+    bool cf = f & F_CF, af = false;
+    if ((al & 0xf) > 9 || (f & F_AF)) {
+        cf = cf || al > 0xf9;
+        al += 6;
+        af = true;
+    }
+    if (old > 0x99 || (f & F_CF)) {
+        al += 0x60;
+        cf = true;
+    }
+    x86_setreg(cpu, R_EAX, al, 1);
+    f = szp(al, 1) | (cf ? F_CF : 0) | (af ? F_AF : 0);
+    set_arith(cpu, f);
+}
+
+void x86_h_das(X86Cpu *cpu, const X86Insn *in)
+{
+    uint32_t f = x86_get_eflags(cpu);
+    uint8_t al = cpu->regs[R_EAX], old = al;
+    bool cf = f & F_CF, af = false;
+    if ((al & 0xf) > 9 || (f & F_AF)) {
+        cf = cf || al < 6;
+        al -= 6;
+        af = true;
+    }
+    if (old > 0x99 || (f & F_CF)) {
+        al -= 0x60;
+        cf = true;
+    }
+    x86_setreg(cpu, R_EAX, al, 1);
+    f = szp(al, 1) | (cf ? F_CF : 0) | (af ? F_AF : 0);
+    set_arith(cpu, f);
+}
+
+static void aaa_aas(X86Cpu *cpu, bool sub)
+{
+    uint32_t f = x86_get_eflags(cpu);
+    uint32_t ax = cpu->regs[R_EAX] & 0xffff;
+    if ((ax & 0xf) > 9 || (f & F_AF)) {
+        if (sub) {
+            ax = (ax - 6) & 0xffff;
+            ax = (ax & 0xff) | ((((ax >> 8) - 1) & 0xff) << 8);
+        } else {
+            ax += 0x106;
+        }
+        f = (f & ~F_ARITH) | F_AF | F_CF;
+    } else {
+        f &= ~(F_AF | F_CF);
+    }
+    ax &= 0xff0f;
+    x86_setreg(cpu, R_EAX, ax, 2);
+    f = (f & ~(F_ZF | F_SF | F_PF | F_OF)) | szp(ax & 0xff, 1);
+    set_arith(cpu, f);
+}
+
+void x86_h_aaa(X86Cpu *cpu, const X86Insn *in)
+{
+    aaa_aas(cpu, false);
+}
+
+void x86_h_aas(X86Cpu *cpu, const X86Insn *in)
+{
+    aaa_aas(cpu, true);
+}
+
+void x86_h_aam(X86Cpu *cpu, const X86Insn *in)
+{
+    uint8_t base = in->imm;
+    if (base == 0) {
+        x86_raise(cpu, EX_DE, 0);
+    }
+    uint8_t al = cpu->regs[R_EAX];
+    uint32_t ax = ((al / base) << 8) | (al % base);
+    x86_setreg(cpu, R_EAX, ax, 2);
+    set_arith(cpu, szp(ax & 0xff, 1));
+}
+
+void x86_h_aad(X86Cpu *cpu, const X86Insn *in)
+{
+    uint8_t al = cpu->regs[R_EAX], ah = cpu->regs[R_EAX] >> 8;
+    uint8_t r = al + ah * (uint8_t)in->imm;
+    x86_setreg(cpu, R_EAX, r, 2);
+    alu(cpu, 0, al, (uint8_t)(ah * (uint8_t)in->imm), 1);
+    x86_flags_flush(cpu);
+}
+
+void x86_h_salc(X86Cpu *cpu, const X86Insn *in)
+{
+    x86_setreg(cpu, R_EAX, x86_cf(cpu) ? 0xff : 0, 1);
+}
+
+/* ---- moves and conversions ---- */
+
+void x86_h_mov_rm_r(X86Cpu *cpu, const X86Insn *in)
+{
+    x86_rm_write(cpu, in, x86_getreg(cpu, in->reg, in->osz), in->osz);
+}
+
+void x86_h_mov_r_rm(X86Cpu *cpu, const X86Insn *in)
+{
+    x86_setreg(cpu, in->reg, x86_rm_read(cpu, in, in->osz), in->osz);
+}
+
+void x86_h_mov_rm_imm(X86Cpu *cpu, const X86Insn *in)
+{
+    x86_rm_write(cpu, in, in->imm, in->osz);
+}
+
+void x86_h_mov_r_imm(X86Cpu *cpu, const X86Insn *in)
+{
+    x86_setreg(cpu, in->op & 7, in->imm, in->osz);
+}
+
+void x86_h_mov_a_moffs(X86Cpu *cpu, const X86Insn *in)
+{
+    x86_setreg(cpu, R_EAX, x86_rd(cpu, in->seg, in->imm, in->osz), in->osz);
+}
+
+void x86_h_mov_moffs_a(X86Cpu *cpu, const X86Insn *in)
+{
+    x86_wr(cpu, in->seg, in->imm, x86_getreg(cpu, R_EAX, in->osz), in->osz);
+}
+
+void x86_h_lea(X86Cpu *cpu, const X86Insn *in)
+{
+    x86_setreg(cpu, in->reg, x86_ea(cpu, in), in->osz);
+}
+
+void x86_h_xchg_rm_r(X86Cpu *cpu, const X86Insn *in)
+{
+    unsigned sz = in->osz;
+    uint32_t r = x86_getreg(cpu, in->reg, sz);
+    if (in->mod == 3) {
+        x86_setreg(cpu, in->reg, x86_getreg(cpu, in->rm, sz), sz);
+        x86_setreg(cpu, in->rm, r, sz);
+        return;
+    }
+    uint32_t lin = x86_seg_check(cpu, in->seg, x86_ea(cpu, in), sz, true);
+    uint32_t v = x86_read_lin(cpu, lin, sz);
+    x86_write_lin(cpu, lin, r, sz);
+    x86_setreg(cpu, in->reg, v, sz);
+}
+
+void x86_h_xchg_a(X86Cpu *cpu, const X86Insn *in)
+{
+    int r = in->op & 7;
+    uint32_t t = x86_getreg(cpu, r, in->osz);
+    x86_setreg(cpu, r, x86_getreg(cpu, R_EAX, in->osz), in->osz);
+    x86_setreg(cpu, R_EAX, t, in->osz);
+}
+
+void x86_h_nop(X86Cpu *cpu, const X86Insn *in)
+{
+}
+
+void x86_h_nop_rm(X86Cpu *cpu, const X86Insn *in)
+{
+}
+
+void x86_h_cbw(X86Cpu *cpu, const X86Insn *in)
+{
+    if (in->osz == 2) {
+        x86_setreg(cpu, R_EAX, (uint32_t)(int8_t)cpu->regs[R_EAX], 2);
+    } else {
+        cpu->regs[R_EAX] = (uint32_t)(int16_t)cpu->regs[R_EAX];
+    }
+}
+
+void x86_h_cwd(X86Cpu *cpu, const X86Insn *in)
+{
+    if (in->osz == 2) {
+        x86_setreg(cpu, R_EDX, (cpu->regs[R_EAX] & 0x8000) ? 0xffff : 0, 2);
+    } else {
+        cpu->regs[R_EDX] = (cpu->regs[R_EAX] & 0x80000000u) ? ~0u : 0;
+    }
+}
+
+void x86_h_sahf(X86Cpu *cpu, const X86Insn *in)
+{
+    x86_set_eflags(cpu, (cpu->regs[R_EAX] >> 8) & 0xff,
+                   F_CF | F_PF | F_AF | F_ZF | F_SF);
+}
+
+void x86_h_lahf(X86Cpu *cpu, const X86Insn *in)
+{
+    x86_setreg(cpu, 4, (x86_get_eflags(cpu) & 0xd5) | 2, 1);
+}
+
+void x86_h_xlat(X86Cpu *cpu, const X86Insn *in)
+{
+    uint32_t a = cpu->regs[R_EBX] + (cpu->regs[R_EAX] & 0xff);
+    if (!in->asz32) {
+        a &= 0xffff;
+    }
+    x86_setreg(cpu, R_EAX, x86_rd(cpu, in->seg, a, 1), 1);
+}
+
+void x86_h_movzx(X86Cpu *cpu, const X86Insn *in)
+{
+    unsigned ssz = (in->op & 1) ? 2 : 1;
+    x86_setreg(cpu, in->reg, x86_rm_read(cpu, in, ssz), in->osz);
+}
+
+void x86_h_movsx(X86Cpu *cpu, const X86Insn *in)
+{
+    unsigned ssz = (in->op & 1) ? 2 : 1;
+    uint32_t v = x86_rm_read(cpu, in, ssz);
+    v = ssz == 1 ? (uint32_t)(int8_t)v : (uint32_t)(int16_t)v;
+    x86_setreg(cpu, in->reg, v, in->osz);
+}
+
+void x86_h_cmov(X86Cpu *cpu, const X86Insn *in)
+{
+    uint32_t v = x86_rm_read(cpu, in, in->osz);
+    if (x86_cond(cpu, in->op & 0xf)) {
+        x86_setreg(cpu, in->reg, v, in->osz);
+    }
+}
+
+void x86_h_setcc(X86Cpu *cpu, const X86Insn *in)
+{
+    x86_rm_write(cpu, in, x86_cond(cpu, in->op & 0xf), 1);
+}
+
+void x86_h_bswap(X86Cpu *cpu, const X86Insn *in)
+{
+    int r = in->op & 7;
+    if (in->osz == 2) {
+        /* Undefined; real CPUs clear the low word. */
+        x86_setreg(cpu, r, 0, 2);
+        return;
+    }
+    cpu->regs[r] = __builtin_bswap32(cpu->regs[r]);
+}
+
+void x86_h_xadd(X86Cpu *cpu, const X86Insn *in)
+{
+    unsigned sz = in->osz;
+    uint32_t s = x86_getreg(cpu, in->reg, sz);
+    if (in->mod == 3) {
+        uint32_t d = x86_getreg(cpu, in->rm, sz);
+        uint32_t r = alu(cpu, 0, d, s, sz);
+        x86_setreg(cpu, in->reg, d, sz);
+        x86_setreg(cpu, in->rm, r, sz);
+        return;
+    }
+    uint32_t lin = x86_seg_check(cpu, in->seg, x86_ea(cpu, in), sz, true);
+    uint32_t d = x86_read_lin(cpu, lin, sz);
+    uint32_t r = alu(cpu, 0, d, s, sz);
+    x86_write_lin(cpu, lin, r, sz);
+    x86_setreg(cpu, in->reg, d, sz);
+}
+
+void x86_h_cmpxchg(X86Cpu *cpu, const X86Insn *in)
+{
+    unsigned sz = in->osz;
+    uint32_t lin = 0, d;
+    if (in->mod == 3) {
+        d = x86_getreg(cpu, in->rm, sz);
+    } else {
+        lin = x86_seg_check(cpu, in->seg, x86_ea(cpu, in), sz, true);
+        d = x86_read_lin(cpu, lin, sz);
+    }
+    uint32_t a = x86_getreg(cpu, R_EAX, sz);
+    alu(cpu, 7, a, d, sz);
+    uint32_t w = (a == d) ? x86_getreg(cpu, in->reg, sz) : d;
+    if (in->mod == 3) {
+        x86_setreg(cpu, in->rm, w, sz);
+    } else {
+        x86_write_lin(cpu, lin, w, sz); /* always written, as on hardware */
+    }
+    if (a != d) {
+        x86_setreg(cpu, R_EAX, d, sz);
+    }
+}
+
+void x86_h_grp9(X86Cpu *cpu, const X86Insn *in)
+{
+    /* CMPXCHG8B m64 */
+    uint32_t ea = x86_ea(cpu, in);
+    uint32_t lo_lin = x86_seg_check(cpu, in->seg, ea, 8, true);
+    uint32_t lo = x86_read_lin(cpu, lo_lin, 4);
+    uint32_t hi = x86_read_lin(cpu, lo_lin + 4, 4);
+    x86_flags_flush(cpu);
+    if (lo == cpu->regs[R_EAX] && hi == cpu->regs[R_EDX]) {
+        x86_write_lin(cpu, lo_lin, cpu->regs[R_EBX], 4);
+        x86_write_lin(cpu, lo_lin + 4, cpu->regs[R_ECX], 4);
+        cpu->eflags |= F_ZF;
+    } else {
+        x86_write_lin(cpu, lo_lin, lo, 4);
+        x86_write_lin(cpu, lo_lin + 4, hi, 4);
+        cpu->regs[R_EAX] = lo;
+        cpu->regs[R_EDX] = hi;
+        cpu->eflags &= ~F_ZF;
+    }
+}
+
+/* ---- bit operations ---- */
+
+static void bt_common(X86Cpu *cpu, const X86Insn *in, int op, uint32_t bit,
+                      bool imm)
+{
+    unsigned sz = in->osz, bits = sz * 8;
+    uint32_t lin = 0, v;
+    if (in->mod == 3) {
+        bit &= bits - 1;
+        v = x86_getreg(cpu, in->rm, sz);
+    } else {
+        uint32_t ea = x86_ea(cpu, in);
+        if (imm) {
+            bit &= bits - 1;
+        } else {
+            int32_t sbit = sz == 2 ? (int16_t)bit : (int32_t)bit;
+            ea += (sbit >> (sz == 2 ? 4 : 5)) * (int32_t)sz;
+            if (!in->asz32) {
+                ea &= 0xffff;
+            }
+            bit = sbit & (bits - 1);
+        }
+        lin = x86_seg_check(cpu, in->seg, ea, sz, op != 0);
+        v = x86_read_lin(cpu, lin, sz);
+    }
+    x86_flags_flush(cpu);
+    cpu->eflags = (cpu->eflags & ~F_CF) | ((v >> bit) & 1);
+    if (op == 0) {
+        return;
+    }
+    if (op == 1) {
+        v |= 1u << bit;
+    } else if (op == 2) {
+        v &= ~(1u << bit);
+    } else {
+        v ^= 1u << bit;
+    }
+    if (in->mod == 3) {
+        x86_setreg(cpu, in->rm, v, sz);
+    } else {
+        x86_write_lin(cpu, lin, v, sz);
+    }
+}
+
+void x86_h_bt(X86Cpu *cpu, const X86Insn *in)
+{
+    int op = in->op == 0xa3 ? 0 : in->op == 0xab ? 1 : in->op == 0xb3 ? 2
+                                                                      : 3;
+    bt_common(cpu, in, op, x86_getreg(cpu, in->reg, in->osz), false);
+}
+
+void x86_h_grp8(X86Cpu *cpu, const X86Insn *in)
+{
+    bt_common(cpu, in, in->reg - 4, in->imm & 0xff, true);
+}
+
+void x86_h_bsf(X86Cpu *cpu, const X86Insn *in)
+{
+    uint32_t v = x86_rm_read(cpu, in, in->osz);
+    x86_flags_flush(cpu);
+    if (v == 0) {
+        cpu->eflags |= F_ZF;
+        return;
+    }
+    cpu->eflags &= ~F_ZF;
+    x86_setreg(cpu, in->reg, __builtin_ctz(v), in->osz);
+}
+
+void x86_h_bsr(X86Cpu *cpu, const X86Insn *in)
+{
+    uint32_t v = x86_rm_read(cpu, in, in->osz);
+    x86_flags_flush(cpu);
+    if (v == 0) {
+        cpu->eflags |= F_ZF;
+        return;
+    }
+    cpu->eflags &= ~F_ZF;
+    x86_setreg(cpu, in->reg, 31 - __builtin_clz(v), in->osz);
+}
+
+/* ---- flag instructions ---- */
+
+void x86_h_cmc(X86Cpu *cpu, const X86Insn *in)
+{
+    x86_flags_flush(cpu);
+    cpu->eflags ^= F_CF;
+}
+
+void x86_h_clc(X86Cpu *cpu, const X86Insn *in)
+{
+    x86_flags_flush(cpu);
+    cpu->eflags &= ~F_CF;
+}
+
+void x86_h_stc(X86Cpu *cpu, const X86Insn *in)
+{
+    x86_flags_flush(cpu);
+    cpu->eflags |= F_CF;
+}
+
+void x86_h_cld(X86Cpu *cpu, const X86Insn *in)
+{
+    cpu->eflags &= ~F_DF;
+}
+
+void x86_h_std(X86Cpu *cpu, const X86Insn *in)
+{
+    cpu->eflags |= F_DF;
+}

@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Paging and the software TLB of the x86 core.
+ *
+ * The TLB is direct-mapped, one table for supervisor and one for user
+ * accesses, indexed by linear page.  An entry caches a host address for
+ * RAM pages (tag_r for reads and fetches, tag_w for writes); ROM, MMIO,
+ * unassigned memory and pages holding translated code never get a write
+ * tag, so those writes take the slow path through the memory map (which
+ * calls the code-write hook for code pages).  Writes get a tag only when
+ * the PTE's dirty bit is already set, so the first write sets D.
+ *
+ * Specification: SDM Vol. 3A chapter 4 (paging: 32-bit, PSE and PAE
+ * modes, accessed/dirty flags, WP, global pages, #PF error codes).
+ */
+#include "arch/x86/ops.h"
+
+#define PTE_P 0x1u
+#define PTE_W 0x2u
+#define PTE_U 0x4u
+#define PTE_A 0x20u
+#define PTE_D 0x40u
+#define PTE_PS 0x80u
+#define PTE_G 0x100u
+
+static uint64_t phys_rd(X86Cpu *cpu, uint64_t pa, unsigned size)
+{
+    return memmap_read_sized(cpu->bus.mem, pa & cpu->a20_mask, size);
+}
+
+static void phys_wr(X86Cpu *cpu, uint64_t pa, uint64_t v, unsigned size)
+{
+    memmap_write_sized(cpu->bus.mem, pa & cpu->a20_mask, v, size);
+}
+
+/*
+ * Walk the page tables.  acc: 0 read, 1 write, 2 fetch.  On success
+ * returns true with *phys and *wok (a write may go straight to the page:
+ * writable for this privilege and already dirty).  On a fault, *err has
+ * the #PF error code.  set_ad: update accessed/dirty bits.
+ */
+static bool walk(X86Cpu *cpu, uint32_t lin, int acc, bool user,
+                 uint64_t *phys, bool *wok, uint32_t *err, bool set_ad)
+{
+    bool write = acc == 1;
+    bool wp = cpu->cr0 & CR0_WP;
+    uint32_t ecode = (write ? 2 : 0) | (user ? 4 : 0);
+    if (cpu->cr4 & CR4_PAE) {
+        uint64_t pdpte = phys_rd(cpu, (cpu->cr3 & ~0x1fu) +
+                                 ((lin >> 30) & 3) * 8, 8);
+        if (!(pdpte & PTE_P)) {
+            *err = ecode;
+            return false;
+        }
+        uint64_t pde_a = (pdpte & 0xffffff000ull) + ((lin >> 21) & 0x1ff) * 8;
+        uint64_t pde = phys_rd(cpu, pde_a, 8);
+        if (!(pde & PTE_P)) {
+            *err = ecode;
+            return false;
+        }
+        uint32_t rights = pde & (PTE_W | PTE_U);
+        uint64_t pa;
+        uint64_t pte_a = 0, pte = 0;
+        bool big = pde & PTE_PS;
+        if (big) {
+            pa = (pde & 0xfffe00000ull) | (lin & 0x1fffff);
+        } else {
+            pte_a = (pde & 0xffffff000ull) + ((lin >> 12) & 0x1ff) * 8;
+            pte = phys_rd(cpu, pte_a, 8);
+            if (!(pte & PTE_P)) {
+                *err = ecode;
+                return false;
+            }
+            rights &= pte & (PTE_W | PTE_U);
+            pa = (pte & 0xffffff000ull) | (lin & 0xfff);
+        }
+        if ((user && !(rights & PTE_U)) ||
+            (write && !(rights & PTE_W) && (user || wp))) {
+            *err = ecode | 1;
+            return false;
+        }
+        bool dirty = big ? (pde & PTE_D) : (pte & PTE_D);
+        if (set_ad) {
+            if (!(pde & PTE_A) || (big && write && !(pde & PTE_D))) {
+                pde |= PTE_A | (big && write ? PTE_D : 0);
+                phys_wr(cpu, pde_a, (uint32_t)pde, 4);
+            }
+            if (!big && (!(pte & PTE_A) || (write && !(pte & PTE_D)))) {
+                pte |= PTE_A | (write ? PTE_D : 0);
+                phys_wr(cpu, pte_a, (uint32_t)pte, 4);
+            }
+            dirty = dirty || write;
+        }
+        *phys = pa;
+        *wok = dirty && ((rights & PTE_W) || (!user && !wp));
+        return true;
+    }
+    uint32_t pde_a = (cpu->cr3 & ~0xfffu) + (lin >> 22) * 4;
+    uint32_t pde = phys_rd(cpu, pde_a, 4);
+    if (!(pde & PTE_P)) {
+        *err = ecode;
+        return false;
+    }
+    bool big = (pde & PTE_PS) && (cpu->cr4 & CR4_PSE);
+    uint32_t rights = pde & (PTE_W | PTE_U);
+    uint32_t pte_a = 0, pte = 0;
+    uint64_t pa;
+    if (big) {
+        pa = (pde & 0xffc00000u) | (lin & 0x3fffff) |
+             ((uint64_t)(pde >> 13) & 0xf) << 32;
+    } else {
+        pte_a = (pde & ~0xfffu) + ((lin >> 12) & 0x3ff) * 4;
+        pte = phys_rd(cpu, pte_a, 4);
+        if (!(pte & PTE_P)) {
+            *err = ecode;
+            return false;
+        }
+        rights &= pte & (PTE_W | PTE_U);
+        pa = (pte & ~0xfffu) | (lin & 0xfff);
+    }
+    if ((user && !(rights & PTE_U)) ||
+        (write && !(rights & PTE_W) && (user || wp))) {
+        *err = ecode | 1;
+        return false;
+    }
+    bool dirty = big ? (pde & PTE_D) : (pte & PTE_D);
+    if (set_ad) {
+        if (!(pde & PTE_A) || (big && write && !(pde & PTE_D))) {
+            pde |= PTE_A | (big && write ? PTE_D : 0);
+            phys_wr(cpu, pde_a, pde, 4);
+        }
+        if (!big && (!(pte & PTE_A) || (write && !(pte & PTE_D)))) {
+            pte |= PTE_A | (write ? PTE_D : 0);
+            phys_wr(cpu, pte_a, pte, 4);
+        }
+        dirty = dirty || write;
+    }
+    *phys = pa;
+    *wok = dirty && ((rights & PTE_W) || (!user && !wp));
+    return true;
+}
+
+uint64_t x86_translate(X86Cpu *cpu, uint32_t lin, int acc, bool user)
+{
+    if (!cpu->paging) {
+        return lin & cpu->a20_mask;
+    }
+    uint64_t pa;
+    bool wok;
+    uint32_t err;
+    if (!walk(cpu, lin, acc, user, &pa, &wok, &err, true)) {
+        cpu->cr2 = lin;
+        x86_raise(cpu, EX_PF, err);
+    }
+    return pa & cpu->a20_mask;
+}
+
+bool x86_translate_probe(X86Cpu *cpu, uint32_t lin, uint64_t *phys)
+{
+    if (!cpu->paging) {
+        *phys = lin & cpu->a20_mask;
+        return true;
+    }
+    bool wok;
+    uint32_t err;
+    if (!walk(cpu, lin, 0, false, phys, &wok, &err, false)) {
+        return false;
+    }
+    *phys &= cpu->a20_mask;
+    return true;
+}
+
+/* Fill the TLB entry for lin after an access of type acc; returns the
+   physical address (faults with #PF). */
+uint32_t x86_tlb_fill(X86Cpu *cpu, uint32_t lin, int acc, bool user,
+                      TlbEntry *e)
+{
+    uint64_t pa;
+    bool wok = true;
+    if (cpu->paging) {
+        uint32_t err;
+        if (!walk(cpu, lin, acc, user, &pa, &wok, &err, true)) {
+            cpu->cr2 = lin;
+            x86_raise(cpu, EX_PF, err);
+        }
+    } else {
+        pa = lin;
+    }
+    pa &= cpu->a20_mask;
+    uint64_t page = pa & ~0xfffull;
+    uint8_t *rp = memmap_page_read_ptr(cpu->bus.mem, page);
+    uint8_t *wp = wok ? memmap_page_write_ptr(cpu->bus.mem, page) : NULL;
+    uint32_t lpage = lin & ~0xfffu;
+    e->tag_r = TLB_INVALID;
+    e->tag_w = TLB_INVALID;
+    e->phys = page;
+    if (acc == 1) {
+        if (wp) {
+            e->addend = (uintptr_t)wp - lpage;
+            e->tag_w = lpage;
+            if (rp == wp) {
+                e->tag_r = lpage;
+            }
+        }
+    } else if (rp) {
+        e->addend = (uintptr_t)rp - lpage;
+        e->tag_r = lpage;
+        if (wp == rp) {
+            e->tag_w = lpage;
+        }
+    }
+    return (uint32_t)pa;
+}
+
+uint32_t x86_mem_read_slow(X86Cpu *cpu, uint32_t lin, unsigned size)
+{
+    if ((lin & 0xfff) + size > 0x1000) {
+        uint32_t v = 0;
+        for (unsigned i = 0; i < size; i++) {
+            v |= x86_read_lin(cpu, lin + i, 1) << (8 * i);
+        }
+        return v;
+    }
+    bool user = cpu->tlb_user;
+    TlbEntry *e = &cpu->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
+    uint32_t pa = x86_tlb_fill(cpu, lin, 0, user, e);
+    if (e->tag_r == (lin & ~0xfffu)) {
+        return x86_ld_host((const uint8_t *)(e->addend + lin), size);
+    }
+    /* Physical address above 4 GiB (PAE) is truncated by uint32 here;
+       Mimic's boards have nothing there. */
+    return memmap_read_sized(cpu->bus.mem, pa, size);
+}
+
+void x86_mem_write_slow(X86Cpu *cpu, uint32_t lin, uint32_t val,
+                        unsigned size)
+{
+    if ((lin & 0xfff) + size > 0x1000) {
+        /* Check both pages before writing anything. */
+        uint32_t second = (lin + size - 1) & ~0xfffu;
+        x86_translate(cpu, lin, 1, cpu->tlb_user);
+        x86_translate(cpu, second, 1, cpu->tlb_user);
+        for (unsigned i = 0; i < size; i++) {
+            x86_write_lin(cpu, lin + i, val >> (8 * i), 1);
+        }
+        return;
+    }
+    bool user = cpu->tlb_user;
+    TlbEntry *e = &cpu->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
+    uint32_t pa = x86_tlb_fill(cpu, lin, 1, user, e);
+    if (e->tag_w == (lin & ~0xfffu)) {
+        x86_st_host((uint8_t *)(e->addend + lin), val, size);
+        return;
+    }
+    memmap_write_sized(cpu->bus.mem, pa, val, size);
+}
+
+/* Descriptor-table and TSS accesses are supervisor accesses (CPL 0). */
+uint32_t x86_sys_read(X86Cpu *cpu, uint32_t lin, unsigned size)
+{
+    int save = cpu->tlb_user;
+    cpu->tlb_user = 0;
+    uint32_t v = x86_read_lin(cpu, lin, size);
+    cpu->tlb_user = save;
+    return v;
+}
+
+void x86_sys_write(X86Cpu *cpu, uint32_t lin, uint32_t val, unsigned size)
+{
+    int save = cpu->tlb_user;
+    cpu->tlb_user = 0;
+    x86_write_lin(cpu, lin, val, size);
+    cpu->tlb_user = save;
+}
+
+void x86_tlb_flush(X86Cpu *cpu, bool global)
+{
+    /* Global pages are not tracked separately: a flush drops all, which
+       is always allowed (the TLB is a cache). */
+    for (int u = 0; u < 2; u++) {
+        for (unsigned i = 0; i < TLB_SIZE; i++) {
+            cpu->tlb[u][i].tag_r = TLB_INVALID;
+            cpu->tlb[u][i].tag_w = TLB_INVALID;
+        }
+    }
+}
+
+void x86_tlb_flush_page(X86Cpu *cpu, uint32_t lin)
+{
+    if (cpu->cr4 & (CR4_PSE | CR4_PAE)) {
+        /* The address may lie in a large page that filled several 4 KiB
+           entries: drop every entry inside the 4 MiB (2 MiB) frame. */
+        uint32_t frame = (cpu->cr4 & CR4_PAE) ? ~0x1fffffu : ~0x3fffffu;
+        for (int u = 0; u < 2; u++) {
+            for (unsigned i = 0; i < TLB_SIZE; i++) {
+                TlbEntry *e = &cpu->tlb[u][i];
+                if (((e->tag_r ^ lin) & frame) == 0 ||
+                    ((e->tag_w ^ lin) & frame) == 0) {
+                    e->tag_r = TLB_INVALID;
+                    e->tag_w = TLB_INVALID;
+                }
+            }
+        }
+        return;
+    }
+    for (int u = 0; u < 2; u++) {
+        TlbEntry *e = &cpu->tlb[u][(lin >> 12) & (TLB_SIZE - 1)];
+        e->tag_r = TLB_INVALID;
+        e->tag_w = TLB_INVALID;
+    }
+}
+
+void x86_mmu_mode_changed(X86Cpu *cpu)
+{
+    cpu->paging = (cpu->cr0 & CR0_PG) && (cpu->cr0 & CR0_PE);
+    x86_tlb_flush(cpu, true);
+}
+
+void x86_mem_listener(void *opaque, uint64_t start, uint64_t len)
+{
+    X86Cpu *cpu = opaque;
+    x86_tlb_flush(cpu, true);
+    /* Blocks translated from memory that moved are stale too. */
+    x86_tb_flush(cpu);
+}

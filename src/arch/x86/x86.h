@@ -1,0 +1,527 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Internal interface of the x86 (P6-class, "pentium2") CPU core: the CPU
+ * state, the pre-decoded instruction format of the translation blocks, the
+ * lazy-flags machinery and the inline TLB fast path for memory accesses.
+ *
+ * Specification: Intel 64 and IA-32 Architectures Software Developer's
+ * Manual (SDM), Vol. 2 (instruction set) and Vol. 3A (system programming).
+ * See docs/x86.md for the design.
+ */
+#ifndef MIMIC_ARCH_X86_X86_H
+#define MIMIC_ARCH_X86_X86_H
+
+#include <setjmp.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "arch/cpu.h"
+#include "arch/x86/x87.h"
+#include "engine/log.h"
+
+/* Registers in encoding order. */
+enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
+/* Segment registers in encoding order. */
+enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NONE = 7 };
+
+/* EFLAGS */
+#define F_CF 0x0001u
+#define F_PF 0x0004u
+#define F_AF 0x0010u
+#define F_ZF 0x0040u
+#define F_SF 0x0080u
+#define F_TF 0x0100u
+#define F_IF 0x0200u
+#define F_DF 0x0400u
+#define F_OF 0x0800u
+#define F_IOPL 0x3000u
+#define F_NT 0x4000u
+#define F_RF 0x10000u
+#define F_VM 0x20000u
+#define F_AC 0x40000u
+#define F_VIF 0x80000u
+#define F_VIP 0x100000u
+#define F_ID 0x200000u
+#define F_ARITH (F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF)
+
+/* CR0 / CR4 */
+#define CR0_PE 0x1u
+#define CR0_MP 0x2u
+#define CR0_EM 0x4u
+#define CR0_TS 0x8u
+#define CR0_ET 0x10u
+#define CR0_NE 0x20u
+#define CR0_WP 0x10000u
+#define CR0_AM 0x40000u
+#define CR0_NW 0x20000000u
+#define CR0_CD 0x40000000u
+#define CR0_PG 0x80000000u
+#define CR4_VME 0x1u
+#define CR4_PVI 0x2u
+#define CR4_TSD 0x4u
+#define CR4_DE 0x8u
+#define CR4_PSE 0x10u
+#define CR4_PAE 0x20u
+#define CR4_MCE 0x40u
+#define CR4_PGE 0x80u
+#define CR4_PCE 0x100u
+#define CR4_OSFXSR 0x200u
+#define CR4_SUPPORTED_MASK 0x1ffu
+
+/* Exception vectors */
+enum {
+    EX_DE = 0, EX_DB = 1, EX_NMI = 2, EX_BP = 3, EX_OF = 4, EX_BR = 5,
+    EX_UD = 6, EX_NM = 7, EX_DF = 8, EX_TS = 10, EX_NP = 11, EX_SS = 12,
+    EX_GP = 13, EX_PF = 14, EX_MF = 16, EX_AC = 17,
+};
+
+/* Segment descriptor cache; flags = descriptor bits 40..55 (access byte in
+   bits 0..7, AVL/L/D/G in bits 12..15). */
+typedef struct SegCache {
+    uint32_t base;
+    uint32_t limit;   /* byte granular, after G scaling */
+    uint16_t sel;
+    uint16_t flags;
+    /* Derived: valid offsets [lo, hi], writable, readable. */
+    uint32_t lo, hi;
+    bool wok, rok;
+} SegCache;
+
+#define SEGF_TYPE 0x000f
+#define SEGF_S 0x0010
+#define SEGF_DPL 0x0060
+#define SEGF_P 0x0080
+#define SEGF_DB 0x4000
+#define SEGF_G 0x8000
+
+typedef struct DescTable {
+    uint32_t base;
+    uint32_t limit;
+} DescTable;
+
+/* Lazy flags: the last flag-setting operation. */
+enum {
+    LF_NONE = 0, /* eflags holds the arithmetic flags */
+    LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC,
+};
+
+typedef struct X86Cpu X86Cpu;
+typedef struct X86Insn X86Insn;
+typedef void (*X86Handler)(X86Cpu *cpu, const X86Insn *in);
+
+/* One pre-decoded instruction. */
+struct X86Insn {
+    X86Handler fn;
+    uint32_t eip;       /* offset of the first byte (with prefixes) */
+    uint32_t imm;
+    uint32_t imm2;      /* second immediate (ENTER, far pointer seg) */
+    int32_t disp;
+    uint8_t len;
+    uint8_t osz;        /* operand size in bytes: 1, 2 or 4 */
+    uint8_t asz32;      /* 32-bit addressing */
+    uint8_t seg;        /* segment of the memory operand */
+    uint8_t mod;        /* 3 = register operand */
+    uint8_t reg;        /* ModRM.reg */
+    uint8_t rm;         /* ModRM.rm (register number when mod == 3) */
+    uint8_t base;       /* 0..7, or 8 = none */
+    uint8_t index;      /* 0..7, or 8 = none */
+    uint8_t scale;
+    uint8_t rep;        /* 0, 0xF2 or 0xF3 */
+    uint8_t lock;
+    uint8_t op;         /* opcode byte (second byte for 0F xx) */
+    uint8_t op0f;       /* 1 if two-byte opcode */
+    uint8_t modrm;      /* raw ModRM */
+    uint8_t seg_ovr;    /* 1 if a segment override was given */
+};
+
+#define TB_MAX_INSNS 48
+
+typedef struct TBlock TBlock;
+struct TBlock {
+    uint32_t phys;      /* physical address of the first byte */
+    uint32_t phys_end;  /* last byte's physical page start */
+    uint32_t cs_base;
+    uint32_t eip;
+    uint32_t flags;     /* decode mode */
+    uint32_t page2;     /* second page's phys (block may straddle) or ~0 */
+    TBlock *hnext;      /* hash chain */
+    TBlock *pnext[2];   /* per-page chains */
+    bool valid;
+    uint16_t n;
+    X86Insn insn[];
+};
+
+#define TB_HASH_SIZE 16384
+
+typedef struct TlbEntry {
+    uint32_t tag_r;     /* linear page, or 1 when invalid */
+    uint32_t tag_w;
+    uintptr_t addend;   /* host = addend + linear */
+    uint32_t phys;      /* physical page (for code marking/fetch) */
+    uint32_t pad;
+} TlbEntry;
+
+#define TLB_BITS 8
+#define TLB_SIZE (1u << TLB_BITS)
+#define TLB_INVALID 1u
+
+/* Architectural state saved in snapshots (plain integers only). */
+typedef struct X86State {
+    uint32_t regs[8];
+    uint32_t eip;
+    uint32_t eflags;
+    uint16_t seg_sel[6];
+    uint32_t seg_base[6];
+    uint32_t seg_limit[6];
+    uint16_t seg_flags[6];
+    uint32_t gdt_base, gdt_limit, idt_base, idt_limit;
+    uint16_t ldt_sel, tr_sel;
+    uint32_t ldt_base, ldt_limit, tr_base, tr_limit;
+    uint16_t ldt_flags, tr_flags;
+    uint32_t cr0, cr2, cr3, cr4;
+    uint32_t dr[8];
+    uint64_t tsc_offset;
+    uint64_t apic_base, sysenter_cs, sysenter_esp, sysenter_eip;
+    uint64_t mtrr_cap_def, mtrr_fixed[11], mtrr_var[16], pat, misc_enable;
+    uint32_t a20_mask;
+    uint8_t halted, nmi_pending, irq_line, inhibit;
+} X86State;
+
+struct X86Cpu {
+    Cpu base;
+    CpuBus bus;
+
+    /* Hot state first. */
+    uint32_t regs[8];
+    uint32_t eip;        /* next instruction (during exec: after current) */
+    uint32_t eflags;     /* non-arithmetic flags; arithmetic when LF_NONE */
+    int lf_op;
+    uint32_t lf_res, lf_a, lf_b;
+    uint8_t lf_size;     /* bytes */
+    uint8_t lf_cf;       /* carry for INC/DEC (preserved CF) */
+    SegCache seg[6];
+    uint8_t cpl;
+    bool code32;
+    bool ss32;
+    bool pe;
+    bool paging;
+    bool tb_dirty;       /* current block invalidated: leave it */
+    bool block_end;      /* an instruction asked to leave the block */
+    const X86Insn *cur;  /* instruction executing */
+    uint32_t a20_mask;
+    TlbEntry tlb[2][TLB_SIZE]; /* [user] */
+    int tlb_user;
+
+    DescTable gdt, idt;
+    SegCache ldt, tr;
+    uint32_t cr0, cr2, cr3, cr4;
+    uint32_t dr[8];
+    uint64_t tsc_offset;
+    uint64_t apic_base, sysenter_cs, sysenter_esp, sysenter_eip;
+    uint64_t mtrr_cap_def, mtrr_fixed[11], mtrr_var[16], pat, misc_enable;
+
+    X87State fpu;
+
+    bool halted;
+    bool nmi_pending;
+    bool nmi_blocked;
+    bool irq_line;
+    bool inhibit;        /* STI / MOV SS shadow for the next instruction */
+    atomic_int exit_req;
+    int exc_depth;       /* nesting of exception delivery */
+    int exc_class;       /* vector being delivered, -1 none */
+    bool shutdown;
+
+    jmp_buf jb;
+
+    /* Translation cache. */
+    TBlock *tb_hash[TB_HASH_SIZE];
+    GHashTable *tb_pages; /* phys page -> TBlock * chain head */
+    uint8_t *tb_arena;
+    size_t tb_arena_used, tb_arena_size;
+    X86Insn scratch[TB_MAX_INSNS];
+    bool tb_flush_pending;
+    TBlock *cur_tb;
+    int exc_vec;         /* exception being raised */
+    uint32_t exc_err;
+    bool delivering;     /* inside exception delivery (double fault) */
+    int deliver_vec;
+    uint32_t tb_fetch_page; /* decoder: physical page of the block start */
+    uint32_t tb_fetch_lpage;
+    bool tb_fetch_cross;
+    bool tb_fetch_first;
+    uint32_t tb_page2;
+
+    X86State st;          /* snapshot mirror */
+};
+
+/* ---- exceptions (cpu.c) ---- */
+G_NORETURN void x86_raise(X86Cpu *cpu, int vec, uint32_t err);
+G_NORETURN void x86_ud(X86Cpu *cpu);
+#define GP0(cpu) x86_raise((cpu), EX_GP, 0)
+
+/* ---- lazy flags (exec_alu.c) ---- */
+uint32_t x86_get_eflags(X86Cpu *cpu);
+void x86_set_eflags(X86Cpu *cpu, uint32_t v, uint32_t mask);
+bool x86_cf(X86Cpu *cpu);
+bool x86_zf(X86Cpu *cpu);
+bool x86_sf(X86Cpu *cpu);
+bool x86_of(X86Cpu *cpu);
+bool x86_pf(X86Cpu *cpu);
+bool x86_cond(X86Cpu *cpu, int cc);
+/* Make eflags hold every flag (LF_NONE). */
+static inline void x86_flags_flush(X86Cpu *cpu)
+{
+    if (cpu->lf_op != LF_NONE) {
+        cpu->eflags = x86_get_eflags(cpu);
+        cpu->lf_op = LF_NONE;
+    }
+}
+static inline void x86_set_lazy(X86Cpu *cpu, int op, unsigned size,
+                                uint32_t res, uint32_t a, uint32_t b)
+{
+    cpu->lf_op = op;
+    cpu->lf_size = size;
+    cpu->lf_res = res;
+    cpu->lf_a = a;
+    cpu->lf_b = b;
+}
+extern const uint8_t x86_parity[256];
+
+/* ---- memory (mmu.c) ---- */
+uint32_t x86_tlb_fill(X86Cpu *cpu, uint32_t lin, int acc, bool user,
+                      TlbEntry *e);
+uint32_t x86_mem_read_slow(X86Cpu *cpu, uint32_t lin, unsigned size);
+void x86_mem_write_slow(X86Cpu *cpu, uint32_t lin, uint32_t val,
+                        unsigned size);
+void x86_tlb_flush(X86Cpu *cpu, bool global);
+void x86_tlb_flush_page(X86Cpu *cpu, uint32_t lin);
+/* Translate for access acc (0 read, 1 write, 2 fetch); faults with #PF. */
+uint64_t x86_translate(X86Cpu *cpu, uint32_t lin, int acc, bool user);
+bool x86_translate_probe(X86Cpu *cpu, uint32_t lin, uint64_t *phys);
+void x86_mmu_mode_changed(X86Cpu *cpu);
+void x86_mem_listener(void *opaque, uint64_t start, uint64_t len);
+/* System accesses (descriptor tables, TSS) are supervisor accesses. */
+uint32_t x86_sys_read(X86Cpu *cpu, uint32_t lin, unsigned size);
+void x86_sys_write(X86Cpu *cpu, uint32_t lin, uint32_t val, unsigned size);
+
+static inline uint32_t x86_ld_host(const uint8_t *p, unsigned size)
+{
+    if (size == 1) {
+        return *p;
+    } else if (size == 2) {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        return v;
+    }
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static inline void x86_st_host(uint8_t *p, uint32_t v, unsigned size)
+{
+    if (size == 1) {
+        *p = v;
+    } else if (size == 2) {
+        uint16_t w = v;
+        memcpy(p, &w, 2);
+    } else {
+        memcpy(p, &v, 4);
+    }
+}
+
+/* Linear-address accesses with the current privilege (inline TLB hit). */
+static inline uint32_t x86_read_lin(X86Cpu *cpu, uint32_t lin, unsigned size)
+{
+    TlbEntry *e = &cpu->tlb[cpu->tlb_user][(lin >> 12) & (TLB_SIZE - 1)];
+    if (G_LIKELY(e->tag_r == (lin & ~0xfffu) &&
+                 (lin & 0xfff) <= 0x1000 - size)) {
+        return x86_ld_host((const uint8_t *)(e->addend + lin), size);
+    }
+    return x86_mem_read_slow(cpu, lin, size);
+}
+
+static inline void x86_write_lin(X86Cpu *cpu, uint32_t lin, uint32_t v,
+                                 unsigned size)
+{
+    TlbEntry *e = &cpu->tlb[cpu->tlb_user][(lin >> 12) & (TLB_SIZE - 1)];
+    if (G_LIKELY(e->tag_w == (lin & ~0xfffu) &&
+                 (lin & 0xfff) <= 0x1000 - size)) {
+        x86_st_host((uint8_t *)(e->addend + lin), v, size);
+        return;
+    }
+    x86_mem_write_slow(cpu, lin, v, size);
+}
+
+/* ---- segmentation (seg.c) ---- */
+G_NORETURN void x86_seg_fault(X86Cpu *cpu, int seg);
+uint32_t x86_seg_check_slow(X86Cpu *cpu, int s, uint32_t off, unsigned size,
+                            bool write);
+static inline uint32_t x86_seg_check(X86Cpu *cpu, int s, uint32_t off,
+                                     unsigned size, bool write)
+{
+    const SegCache *sc = &cpu->seg[s];
+    if (G_LIKELY(off >= sc->lo && off <= sc->hi &&
+                 sc->hi - off >= size - 1 && (write ? sc->wok : sc->rok))) {
+        return sc->base + off;
+    }
+    return x86_seg_check_slow(cpu, s, off, size, write);
+}
+
+static inline uint32_t x86_rd(X86Cpu *cpu, int s, uint32_t off,
+                              unsigned size)
+{
+    return x86_read_lin(cpu, x86_seg_check(cpu, s, off, size, false), size);
+}
+
+static inline void x86_wr(X86Cpu *cpu, int s, uint32_t off, uint32_t v,
+                          unsigned size)
+{
+    x86_write_lin(cpu, x86_seg_check(cpu, s, off, size, true), v, size);
+}
+
+void x86_load_seg(X86Cpu *cpu, int s, uint16_t sel);
+void x86_seg_set_real(X86Cpu *cpu, int s, uint16_t sel);
+void x86_update_mode(X86Cpu *cpu);
+void x86_post_load_fixup(X86Cpu *cpu);
+/* Read the 8-byte descriptor for sel; false if outside its table. */
+bool x86_read_desc(X86Cpu *cpu, uint16_t sel, uint32_t *lo, uint32_t *hi);
+void x86_desc_to_cache(SegCache *sc, uint16_t sel, uint32_t lo, uint32_t hi);
+void x86_far_jump(X86Cpu *cpu, uint16_t sel, uint32_t off, int osz,
+                  bool call, uint32_t ret_eip);
+void x86_far_ret(X86Cpu *cpu, int osz, uint16_t pop);
+void x86_iret(X86Cpu *cpu, int osz);
+/* Deliver interrupt/exception vec. kind: 0 exception, 1 software INT,
+   2 external. */
+void x86_interrupt(X86Cpu *cpu, int vec, int kind, bool has_err,
+                   uint32_t err, uint32_t next_eip);
+void x86_task_switch(X86Cpu *cpu, uint16_t sel, int reason,
+                     uint32_t next_eip);
+
+/* ---- stack helpers ---- */
+static inline uint32_t x86_sp_mask(X86Cpu *cpu)
+{
+    return cpu->ss32 ? 0xffffffffu : 0xffffu;
+}
+static inline void x86_push(X86Cpu *cpu, uint32_t v, unsigned size)
+{
+    uint32_t mask = x86_sp_mask(cpu);
+    uint32_t sp = (cpu->regs[R_ESP] - size) & mask;
+    x86_wr(cpu, S_SS, sp, v, size);
+    cpu->regs[R_ESP] = (cpu->regs[R_ESP] & ~mask) | sp;
+}
+static inline uint32_t x86_pop(X86Cpu *cpu, unsigned size)
+{
+    uint32_t mask = x86_sp_mask(cpu);
+    uint32_t sp = cpu->regs[R_ESP] & mask;
+    uint32_t v = x86_rd(cpu, S_SS, sp, size);
+    cpu->regs[R_ESP] = (cpu->regs[R_ESP] & ~mask) | ((sp + size) & mask);
+    return v;
+}
+
+/* ---- operands ---- */
+static inline uint32_t x86_ea(X86Cpu *cpu, const X86Insn *in)
+{
+    uint32_t a = (uint32_t)in->disp;
+    if (in->base < 8) {
+        a += cpu->regs[in->base];
+    }
+    if (in->index < 8) {
+        a += cpu->regs[in->index] << in->scale;
+    }
+    return in->asz32 ? a : (a & 0xffff);
+}
+
+static inline uint32_t x86_getreg(X86Cpu *cpu, int r, unsigned size)
+{
+    if (size == 4) {
+        return cpu->regs[r];
+    } else if (size == 2) {
+        return cpu->regs[r] & 0xffff;
+    }
+    return r < 4 ? cpu->regs[r] & 0xff : (cpu->regs[r - 4] >> 8) & 0xff;
+}
+
+static inline void x86_setreg(X86Cpu *cpu, int r, uint32_t v, unsigned size)
+{
+    if (size == 4) {
+        cpu->regs[r] = v;
+    } else if (size == 2) {
+        cpu->regs[r] = (cpu->regs[r] & 0xffff0000u) | (v & 0xffff);
+    } else if (r < 4) {
+        cpu->regs[r] = (cpu->regs[r] & ~0xffu) | (v & 0xff);
+    } else {
+        cpu->regs[r - 4] = (cpu->regs[r - 4] & ~0xff00u) | ((v & 0xff) << 8);
+    }
+}
+
+static inline uint32_t x86_rm_read(X86Cpu *cpu, const X86Insn *in,
+                                   unsigned size)
+{
+    if (in->mod == 3) {
+        return x86_getreg(cpu, in->rm, size);
+    }
+    return x86_rd(cpu, in->seg, x86_ea(cpu, in), size);
+}
+
+static inline void x86_rm_write(X86Cpu *cpu, const X86Insn *in, uint32_t v,
+                                unsigned size)
+{
+    if (in->mod == 3) {
+        x86_setreg(cpu, in->rm, v, size);
+    } else {
+        x86_wr(cpu, in->seg, x86_ea(cpu, in), v, size);
+    }
+}
+
+static inline uint32_t x86_mask(unsigned size)
+{
+    return size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
+}
+
+static inline uint32_t x86_sign(unsigned size)
+{
+    return 1u << (size * 8 - 1);
+}
+
+/* Set eip for a near branch target (masked to 16 bits for o16). */
+static inline void x86_jump(X86Cpu *cpu, uint32_t target, unsigned osz)
+{
+    if (osz != 4) {
+        target &= 0xffff;
+    }
+    if (target > cpu->seg[S_CS].limit) {
+        GP0(cpu);
+    }
+    cpu->eip = target;
+}
+
+/* ---- decoder (decode.c) ---- */
+/* Decode one instruction at cs:eip; returns false on #UD-worthy bytes
+   (the insn then holds a handler that raises #UD). Fetch faults longjmp. */
+void x86_decode(X86Cpu *cpu, X86Insn *in, uint32_t eip, bool code32,
+                uint32_t (*fetch)(void *ctx, uint32_t off), void *ctx,
+                bool *ends_block);
+/* Standalone length decoder for tests: returns length or 0 if invalid. */
+int x86_decode_buf(const uint8_t *buf, int len, bool code32, bool *valid);
+
+/* ---- translation blocks (tb.c) ---- */
+void x86_tb_init(X86Cpu *cpu);
+void x86_tb_free(X86Cpu *cpu);
+void x86_tb_flush(X86Cpu *cpu);
+TBlock *x86_tb_find(X86Cpu *cpu);
+void x86_code_write(void *opaque, uint64_t paddr, unsigned len);
+
+/* ---- handlers shared between files ---- */
+void x86_op_ud(X86Cpu *cpu, const X86Insn *in);
+uint64_t x86_rdtsc(X86Cpu *cpu);
+void x86_cpuid(X86Cpu *cpu);
+void x86_set_cr0(X86Cpu *cpu, uint32_t v);
+void x86_x87_op(X86Cpu *cpu, const X86Insn *in);
+void x86_mmx_op(X86Cpu *cpu, const X86Insn *in);
+void x86_fwait(X86Cpu *cpu, const X86Insn *in);
+
+#endif

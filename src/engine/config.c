@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* MachineConfig defaults, copy and release (see config.h). */
+#include "engine/config.h"
+
+#include <string.h>
+
+void machine_config_init(MachineConfig *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->machine_type = g_strdup("pc");
+    cfg->cpu_model = g_strdup("pentium2");
+    cfg->ram_size = 128ull << 20;
+    cfg->smp = 1;
+    cfg->icount_shift = -1;
+    cfg->display = DISPLAY_DEFAULT;
+    cfg->accel = ACCEL_TCG;
+    /* serial0: the GUI's terminal; -nographic turns it into mon:stdio. */
+    cfg->serial[0] = g_strdup("vc");
+    cfg->n_serial = 1;
+}
+
+#define FREE_ARRAY(a, n)                                                      \
+    do {                                                                      \
+        for (int i_ = 0; i_ < (n); i_++) {                                    \
+            g_free((a)[i_]);                                                  \
+        }                                                                     \
+    } while (0)
+
+void machine_config_clear(MachineConfig *cfg)
+{
+    g_free(cfg->name);
+    g_free(cfg->machine_type);
+    g_free(cfg->cpu_model);
+    for (int i = 0; i < MIMIC_MAX_DRIVES; i++) {
+        g_free(cfg->drives[i].file);
+        g_free(cfg->drives[i].format);
+    }
+    FREE_ARRAY(cfg->bios_dirs, MIMIC_MAX_BIOS_DIRS);
+    g_free(cfg->bios_file);
+    g_free(cfg->rtc_base);
+    FREE_ARRAY(cfg->soundhw, MIMIC_MAX_SOUNDHW);
+    FREE_ARRAY(cfg->usb_devices, MIMIC_MAX_USBDEV);
+    for (int i = 0; i < MIMIC_MAX_NICS; i++) {
+        g_free(cfg->nics[i].model);
+        g_free(cfg->nics[i].macaddr);
+        g_free(cfg->netdevs[i].kind);
+        g_free(cfg->netdevs[i].options);
+    }
+    FREE_ARRAY(cfg->serial, MIMIC_MAX_SERIAL);
+    g_free(cfg->monitor);
+    g_free(cfg->qmp);
+    g_free(cfg->kernel);
+    g_free(cfg->initrd);
+    g_free(cfg->append);
+    g_free(cfg->incoming);
+    g_free(cfg->loadvm);
+    g_free(cfg->log_items);
+    g_free(cfg->log_file);
+    memset(cfg, 0, sizeof(*cfg));
+}
+
+#define DUP(f) (c->f = g_strdup(src->f))
+
+MachineConfig *machine_config_copy(const MachineConfig *src)
+{
+    MachineConfig *c = g_new(MachineConfig, 1);
+    *c = *src;
+    DUP(name);
+    DUP(machine_type);
+    DUP(cpu_model);
+    for (int i = 0; i < MIMIC_MAX_DRIVES; i++) {
+        DUP(drives[i].file);
+        DUP(drives[i].format);
+    }
+    for (int i = 0; i < MIMIC_MAX_BIOS_DIRS; i++) {
+        DUP(bios_dirs[i]);
+    }
+    DUP(bios_file);
+    DUP(rtc_base);
+    for (int i = 0; i < MIMIC_MAX_SOUNDHW; i++) {
+        DUP(soundhw[i]);
+    }
+    for (int i = 0; i < MIMIC_MAX_USBDEV; i++) {
+        DUP(usb_devices[i]);
+    }
+    for (int i = 0; i < MIMIC_MAX_NICS; i++) {
+        DUP(nics[i].model);
+        DUP(nics[i].macaddr);
+        DUP(netdevs[i].kind);
+        DUP(netdevs[i].options);
+    }
+    for (int i = 0; i < MIMIC_MAX_SERIAL; i++) {
+        DUP(serial[i]);
+    }
+    DUP(monitor);
+    DUP(qmp);
+    DUP(kernel);
+    DUP(initrd);
+    DUP(append);
+    DUP(incoming);
+    DUP(loadvm);
+    DUP(log_items);
+    DUP(log_file);
+    return c;
+}
+
+void machine_config_free(MachineConfig *cfg)
+{
+    if (cfg) {
+        machine_config_clear(cfg);
+        g_free(cfg);
+    }
+}

@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The human monitor: QEMU's command language on a character device, and
+ * monitor_execute() for the GUI.  One command table holds each command's
+ * name, argument synopsis, help text and handler.  Input is collected into
+ * lines with simple editing (backspace, Ctrl-U) and echoed on terminals.
+ * Everything runs on the machine's worker thread.  Malformed input gets a
+ * message, never a crash.  Reference: QEMU's "QEMU Monitor" documentation.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/log.h"
+#include "engine/machine.h"
+
+#define PROMPT "(mimic) "
+#define MON_LINE_MAX 1024
+
+struct Monitor {
+    MimicMachine *m;
+    CharDev *chr;
+    char line[MON_LINE_MAX];
+    int len;
+    bool echo;
+    bool skip_lf;
+};
+
+typedef void (*CmdFn)(MimicMachine *m, gchar **argv, int argc, GString *out);
+
+typedef struct MonCmd {
+    const char *name;
+    const char *args;
+    const char *help;
+    CmdFn fn;
+} MonCmd;
+
+static const MonCmd *find_cmd(const char *name);
+static void cmd_help(MimicMachine *m, gchar **argv, int argc, GString *out);
+
+static const char *state_name(MimicRunState s)
+{
+    switch (s) {
+    case MIMIC_STATE_RUNNING:
+        return "running";
+    case MIMIC_STATE_PAUSED:
+    case MIMIC_STATE_CREATED:
+        return "paused";
+    case MIMIC_STATE_STOPPED:
+        return "shutdown";
+    }
+    return "unknown";
+}
+
+static void cmd_info(MimicMachine *m, gchar **argv, int argc, GString *out)
+{
+    const char *what = argc > 1 ? argv[1] : "";
+    if (!strcmp(what, "status")) {
+        g_string_append_printf(out, "VM status: %s\n",
+                               state_name(m->run_state));
+    } else if (!strcmp(what, "version")) {
+        g_string_append_printf(out, "%s\n", mimic_version());
+    } else if (!strcmp(what, "mtree")) {
+        memmap_dump(m->mem, out);
+    } else if (!strcmp(what, "ioports")) {
+        ioport_dump(m->io, out);
+    } else if (!strcmp(what, "registers")) {
+        if (m->cpu && m->cpu->ops->dump_registers) {
+            m->cpu->ops->dump_registers(m->cpu, out);
+        } else {
+            g_string_append(out, "no CPU\n");
+        }
+    } else if (!strcmp(what, "chardev")) {
+        for (int i = 0; i < MIMIC_MAX_SERIAL; i++) {
+            if (m->serial[i]) {
+                const char *pty = chardev_pty_path(m->serial[i]);
+                g_string_append_printf(out, "serial%d: filename=%s\n", i,
+                                       pty ? pty : chardev_spec(m->serial[i]));
+            }
+        }
+        if (m->monitor_chr) {
+            g_string_append_printf(out, "monitor: filename=%s\n",
+                                   chardev_spec(m->monitor_chr));
+        }
+    } else {
+        g_string_append(out, "info status|version|registers|mtree|ioports|"
+                        "chardev\n");
+    }
+}
+
+static void cmd_stop(MimicMachine *m, gchar **argv, int argc, GString *out)
+{
+    machine_do_stop(m);
+}
+
+static void cmd_cont(MimicMachine *m, gchar **argv, int argc, GString *out)
+{
+    machine_do_cont(m);
+}
+
+static void cmd_reset(MimicMachine *m, gchar **argv, int argc, GString *out)
+{
+    machine_do_reset(m);
+}
+
+static void cmd_powerdown(MimicMachine *m, gchar **argv, int argc,
+                          GString *out)
+{
+    machine_do_powerdown(m);
+}
+
+static void cmd_quit(MimicMachine *m, gchar **argv, int argc, GString *out)
+{
+    machine_do_quit(m, 0);
+}
+
+static void cmd_screendump(MimicMachine *m, gchar **argv, int argc,
+                           GString *out)
+{
+    GError *err = NULL;
+    if (argc < 2) {
+        g_string_append(out, "screendump: missing file name\n");
+        return;
+    }
+    display_flush(m->display);
+    if (!display_save(m->display, argv[1], &err)) {
+        g_string_append_printf(out, "%s\n", err->message);
+        g_error_free(err);
+    }
+}
+
+/* Parse "/NFMT" of x and xp: count, format letter, unit size. */
+static bool parse_fmt(const char *s, long *count, char *fmt, int *size)
+{
+    *count = 1;
+    *fmt = 'x';
+    *size = 4;
+    if (*s != '/') {
+        return false;
+    }
+    s++;
+    if (g_ascii_isdigit(*s)) {
+        char *end;
+        *count = strtol(s, &end, 10);
+        s = end;
+    }
+    for (; *s; s++) {
+        switch (*s) {
+        case 'x': case 'd': case 'u': case 'o': case 'c': case 'i':
+            *fmt = *s;
+            if (*s == 'c') {
+                *size = 1;
+            }
+            break;
+        case 'b':
+            *size = 1;
+            break;
+        case 'h':
+            *size = 2;
+            break;
+        case 'w':
+            *size = 4;
+            break;
+        case 'g':
+            *size = 8;
+            break;
+        default:
+            return false;
+        }
+    }
+    return *count > 0 && *count <= 65536;
+}
+
+static void memory_dump(MimicMachine *m, gchar **argv, int argc, GString *out,
+                        bool phys)
+{
+    long count;
+    char fmt;
+    int size;
+    int ai = 1;
+    if (argc > 1 && argv[1][0] == '/') {
+        if (!parse_fmt(argv[1], &count, &fmt, &size)) {
+            g_string_append_printf(out, "invalid format '%s'\n", argv[1]);
+            return;
+        }
+        ai = 2;
+    } else {
+        count = 1;
+        fmt = 'x';
+        size = 4;
+    }
+    if (ai >= argc) {
+        g_string_append(out, "missing address\n");
+        return;
+    }
+    char *end;
+    uint64_t addr = g_ascii_strtoull(argv[ai], &end, 0);
+    if (*end || end == argv[ai]) {
+        g_string_append_printf(out, "invalid address '%s'\n", argv[ai]);
+        return;
+    }
+    if (fmt == 'i') {
+        if (!m->cpu || !m->cpu->ops->disassemble) {
+            g_string_append(out, "no disassembler\n");
+            return;
+        }
+        for (long i = 0; i < count; i++) {
+            g_string_append_printf(out, "0x%08" G_GINT64_MODIFIER "x:  ",
+                                   addr);
+            int len = m->cpu->ops->disassemble(m->cpu, addr, out);
+            g_string_append_c(out, '\n');
+            if (len <= 0) {
+                break;
+            }
+            addr += len;
+        }
+        return;
+    }
+    int per_line = fmt == 'c' ? 16 : 16 / size;
+    for (long i = 0; i < count; i++) {
+        uint64_t a = addr + (uint64_t)i * size;
+        if (i % per_line == 0) {
+            g_string_append_printf(out, "%s%016" G_GINT64_MODIFIER "x:",
+                                   i ? "\n" : "", a);
+        }
+        uint64_t pa = a;
+        if (!phys) {
+            if (!m->cpu || !m->cpu->ops->virt_to_phys ||
+                !m->cpu->ops->virt_to_phys(m->cpu, a, &pa)) {
+                g_string_append(out, " Cannot access memory");
+                break;
+            }
+        }
+        uint64_t v = memmap_read_sized(m->mem, pa, size);
+        switch (fmt) {
+        case 'x':
+            g_string_append_printf(out, " 0x%0*" G_GINT64_MODIFIER "x",
+                                   size * 2, v);
+            break;
+        case 'u':
+            g_string_append_printf(out, " %" G_GUINT64_FORMAT, v);
+            break;
+        case 'd': {
+            int64_t sv = size == 8 ? (int64_t)v :
+                         (int64_t)(v << (64 - 8 * size)) >> (64 - 8 * size);
+            g_string_append_printf(out, " %" G_GINT64_FORMAT, sv);
+            break;
+        }
+        case 'o':
+            g_string_append_printf(out, " %#" G_GINT64_MODIFIER "o", v);
+            break;
+        case 'c':
+            if (v >= 32 && v < 127) {
+                g_string_append_printf(out, " '%c'", (char)v);
+            } else {
+                g_string_append_printf(out, " '\\x%02x'", (unsigned)v);
+            }
+            break;
+        }
+    }
+    g_string_append_c(out, '\n');
+}
+
+static void cmd_xp(MimicMachine *m, gchar **argv, int argc, GString *out)
+{
+    memory_dump(m, argv, argc, out, true);
+}
+
+static void cmd_x(MimicMachine *m, gchar **argv, int argc, GString *out)
+{
+    memory_dump(m, argv, argc, out, false);
+}
+
+/* QEMU key names to Linux evdev codes. */
+static const struct {
+    const char *name;
+    unsigned code;
+} key_names[] = {
+    { "esc", 1 }, { "1", 2 }, { "2", 3 }, { "3", 4 }, { "4", 5 }, { "5", 6 },
+    { "6", 7 }, { "7", 8 }, { "8", 9 }, { "9", 10 }, { "0", 11 },
+    { "minus", 12 }, { "equal", 13 }, { "backspace", 14 }, { "tab", 15 },
+    { "q", 16 }, { "w", 17 }, { "e", 18 }, { "r", 19 }, { "t", 20 },
+    { "y", 21 }, { "u", 22 }, { "i", 23 }, { "o", 24 }, { "p", 25 },
+    { "bracket_left", 26 }, { "bracket_right", 27 }, { "ret", 28 },
+    { "ctrl", 29 }, { "a", 30 }, { "s", 31 }, { "d", 32 }, { "f", 33 },
+    { "g", 34 }, { "h", 35 }, { "j", 36 }, { "k", 37 }, { "l", 38 },
+    { "semicolon", 39 }, { "apostrophe", 40 }, { "grave_accent", 41 },
+    { "shift", 42 }, { "backslash", 43 }, { "z", 44 }, { "x", 45 },
+    { "c", 46 }, { "v", 47 }, { "b", 48 }, { "n", 49 }, { "m", 50 },
+    { "comma", 51 }, { "dot", 52 }, { "slash", 53 }, { "shift_r", 54 },
+    { "asterisk", 55 }, { "alt", 56 }, { "spc", 57 }, { "caps_lock", 58 },
+    { "f1", 59 }, { "f2", 60 }, { "f3", 61 }, { "f4", 62 }, { "f5", 63 },
+    { "f6", 64 }, { "f7", 65 }, { "f8", 66 }, { "f9", 67 }, { "f10", 68 },
+    { "num_lock", 69 }, { "scroll_lock", 70 }, { "f11", 87 }, { "f12", 88 },
+    { "kp_enter", 96 }, { "ctrl_r", 97 }, { "alt_r", 100 }, { "home", 102 },
+    { "up", 103 }, { "pgup", 104 }, { "left", 105 }, { "right", 106 },
+    { "end", 107 }, { "down", 108 }, { "pgdn", 109 }, { "insert", 110 },
+    { "delete", 111 }, { "meta_l", 125 }, { "menu", 139 },
+};
+
+static void cmd_sendkey(MimicMachine *m, gchar **argv, int argc, GString *out)
+{
+    if (argc < 2) {
+        g_string_append(out, "sendkey: missing key (e.g. ctrl-alt-delete)\n");
+        return;
+    }
+    gchar **keys = g_strsplit(argv[1], "-", 8);
+    unsigned codes[8];
+    int n = 0;
+    for (gchar **k = keys; *k; k++) {
+        const char *name = !strcmp(*k, "delete") || !strcmp(*k, "del")
+                           ? "delete" : *k;
+        unsigned code = 0;
+        for (size_t i = 0; i < G_N_ELEMENTS(key_names); i++) {
+            if (!g_ascii_strcasecmp(name, key_names[i].name)) {
+                code = key_names[i].code;
+            }
+        }
+        if (!code && !strncmp(name, "0x", 2)) {
+            code = strtoul(name, NULL, 16);
+        }
+        if (!code || code > 767) {
+            g_string_append_printf(out, "unknown key: '%s'\n", *k);
+            g_strfreev(keys);
+            return;
+        }
+        codes[n++] = code;
+    }
+    g_strfreev(keys);
+    if (!m->board_info->send_key) {
+        g_string_append(out, "sendkey: this machine has no keyboard yet\n");
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        m->board_info->send_key(&m->board, codes[i], true);
+    }
+    for (int i = n - 1; i >= 0; i--) {
+        m->board_info->send_key(&m->board, codes[i], false);
+    }
+}
+
+static const MonCmd commands[] = {
+    { "help", "[cmd]", "show the help", cmd_help },
+    { "?", "[cmd]", "show the help", cmd_help },
+    { "info", "subcommand", "show machine state (status, version, registers, "
+      "mtree, ioports, chardev)", cmd_info },
+    { "stop", "", "stop emulation", cmd_stop },
+    { "cont", "", "resume emulation", cmd_cont },
+    { "c", "", "resume emulation", cmd_cont },
+    { "x", "/fmt addr", "virtual memory dump starting at 'addr'", cmd_x },
+    { "xp", "/fmt addr", "physical memory dump starting at 'addr'", cmd_xp },
+    { "screendump", "filename", "save the screen as PNG (.png) or PPM",
+      cmd_screendump },
+    { "sendkey", "keys", "send keys to the guest (e.g. ctrl-alt-delete)",
+      cmd_sendkey },
+    { "system_reset", "", "reset the machine", cmd_reset },
+    { "system_powerdown", "", "press the power button", cmd_powerdown },
+    { "quit", "", "quit the emulator", cmd_quit },
+    { "q", "", "quit the emulator", cmd_quit },
+};
+
+static const MonCmd *find_cmd(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+        if (!strcmp(commands[i].name, name)) {
+            return &commands[i];
+        }
+    }
+    return NULL;
+}
+
+static void cmd_help(MimicMachine *m, gchar **argv, int argc, GString *out)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+        const MonCmd *c = &commands[i];
+        if (argc > 1 && strcmp(argv[1], c->name)) {
+            continue;
+        }
+        g_string_append_printf(out, "%s %s -- %s\n", c->name, c->args,
+                               c->help);
+    }
+}
+
+void monitor_execute(MimicMachine *m, const char *cmdline, GString *out)
+{
+    gchar **argv = NULL;
+    int argc = 0;
+    g_autofree char *line = g_strstrip(g_strdup(cmdline));
+    if (!*line) {
+        return;
+    }
+    if (!g_shell_parse_argv(line, &argc, &argv, NULL)) {
+        g_string_append_printf(out, "could not parse: '%s'\n", line);
+        return;
+    }
+    const MonCmd *c = find_cmd(argv[0]);
+    if (!c) {
+        g_string_append_printf(out, "unknown command: '%s'\n", argv[0]);
+    } else {
+        c->fn(m, argv, argc, out);
+    }
+    g_strfreev(argv);
+}
+
+static void mon_puts(Monitor *mon, const char *s)
+{
+    /* Terminals want CR LF. */
+    GString *o = g_string_new(NULL);
+    for (; *s; s++) {
+        if (*s == '\n') {
+            g_string_append_c(o, '\r');
+        }
+        g_string_append_c(o, *s);
+    }
+    chardev_write(mon->chr, o->str, o->len);
+    g_string_free(o, TRUE);
+}
+
+static int mon_can_read(void *opaque)
+{
+    return 256;
+}
+
+static void mon_read(void *opaque, const uint8_t *buf, int len)
+{
+    Monitor *mon = opaque;
+    for (int i = 0; i < len; i++) {
+        uint8_t c = buf[i];
+        if (c == '\n' && mon->skip_lf) {
+            mon->skip_lf = false;
+            continue;
+        }
+        mon->skip_lf = c == '\r';
+        if (c == '\r' || c == '\n') {
+            mon->line[mon->len] = '\0';
+            if (mon->echo) {
+                mon_puts(mon, "\n");
+            }
+            GString *out = g_string_new(NULL);
+            monitor_execute(mon->m, mon->line, out);
+            mon->len = 0;
+            mon_puts(mon, out->str);
+            g_string_free(out, TRUE);
+            if (!mon->m->quit_requested) {
+                mon_puts(mon, PROMPT);
+            }
+        } else if (c == 0x7f || c == 0x08) {
+            if (mon->len > 0) {
+                mon->len--;
+                if (mon->echo) {
+                    mon_puts(mon, "\b \b");
+                }
+            }
+        } else if (c == 0x15) { /* Ctrl-U */
+            while (mon->echo && mon->len > 0) {
+                mon->len--;
+                mon_puts(mon, "\b \b");
+            }
+            mon->len = 0;
+        } else if (c >= 0x20 && c < 0x7f && mon->len < MON_LINE_MAX - 1) {
+            mon->line[mon->len++] = c;
+            if (mon->echo) {
+                char s[2] = { (char)c, 0 };
+                mon_puts(mon, s);
+            }
+        }
+    }
+}
+
+static void mon_event(void *opaque, int event)
+{
+    Monitor *mon = opaque;
+    if (event == CHARDEV_EVENT_OPENED) {
+        g_autofree char *banner = g_strdup_printf(
+            "Mimic %s monitor - type 'help' for more information\n" PROMPT,
+            mimic_version());
+        mon_puts(mon, banner);
+    }
+}
+
+static const CharFrontend monitor_frontend = {
+    .can_read = mon_can_read,
+    .read = mon_read,
+    .event = mon_event,
+};
+
+Monitor *monitor_new(MimicMachine *m, CharDev *chr)
+{
+    Monitor *mon = g_new0(Monitor, 1);
+    mon->m = m;
+    mon->chr = chr;
+    mon->echo = chardev_is_tty(chr);
+    chardev_set_frontend(chr, &monitor_frontend, mon);
+    return mon;
+}
+
+void monitor_free(Monitor *mon)
+{
+    if (mon) {
+        chardev_set_frontend(mon->chr, NULL, NULL);
+        g_free(mon);
+    }
+}

@@ -1,0 +1,1111 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The command line: QEMU-style options into a MachineConfig.
+ *
+ * One table lists every option, whether it takes an argument and its
+ * handler; "-opt" and "--opt" are the same.  A bad option or value fails
+ * with one line naming it.  Options that QEMU accepts but whose device
+ * Mimic does not emulate yet print a one-line warning and are otherwise
+ * left out (never silently dropped); legacy options are mapped to their
+ * modern meaning with a note, as QEMU 7 does.
+ * Reference: QEMU's qemu-options documentation (invocation).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mimic-config.h"
+#include "engine/log.h"
+#include "engine/mimic.h"
+
+typedef struct ParseCtx {
+    MachineConfig *cfg;
+    GString *out;
+    MimicParseResult *result;
+    bool nographic;
+    bool display_set;
+    bool serial_set;
+} ParseCtx;
+
+typedef bool (*OptHandler)(ParseCtx *p, const char *opt, const char *arg,
+                           GError **error);
+
+typedef struct Option {
+    const char *name;
+    bool has_arg;
+    OptHandler fn;
+    const char *help;
+} Option;
+
+static bool fail(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static bool fail(GError **error, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error_literal(error, MIMIC_ERROR, MIMIC_ERROR_CONFIG, msg);
+    return false;
+}
+
+static void warn(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+static void warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("mimic: warning: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* Size with an optional k/K/M/G/T suffix; plain numbers in `unit`. */
+static bool parse_size(const char *s, uint64_t unit, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!g_ascii_isdigit(*s)) {
+        return false;
+    }
+    double v = g_ascii_strtod(s, &end);
+    if (errno || end == s || v < 0) {
+        return false;
+    }
+    uint64_t mul = unit;
+    switch (*end) {
+    case '\0':
+        break;
+    case 'b': case 'B':
+        mul = 1;
+        end++;
+        break;
+    case 'k': case 'K':
+        mul = 1ull << 10;
+        end++;
+        break;
+    case 'm': case 'M':
+        mul = 1ull << 20;
+        end++;
+        break;
+    case 'g': case 'G':
+        mul = 1ull << 30;
+        end++;
+        break;
+    case 't': case 'T':
+        mul = 1ull << 40;
+        end++;
+        break;
+    default:
+        return false;
+    }
+    if (*end == 'i' || *end == 'B') { /* MiB, MB */
+        end++;
+    }
+    if (*end || v * mul > 1e18) {
+        return false;
+    }
+    *out = (uint64_t)(v * mul);
+    return true;
+}
+
+static bool parse_int(const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static bool parse_bool(const char *s, bool *out)
+{
+    if (!strcmp(s, "on") || !strcmp(s, "yes") || !strcmp(s, "true")) {
+        *out = true;
+    } else if (!strcmp(s, "off") || !strcmp(s, "no") ||
+               !strcmp(s, "false")) {
+        *out = false;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* Split "a=b,c=d" honouring QEMU's ",," escape; first key may be bare. */
+static GPtrArray *split_opts(const char *s)
+{
+    GPtrArray *parts = g_ptr_array_new_with_free_func(g_free);
+    GString *cur = g_string_new(NULL);
+    for (const char *p = s;; p++) {
+        if (*p == ',' && p[1] == ',') {
+            g_string_append_c(cur, ',');
+            p++;
+        } else if (*p == ',' || *p == '\0') {
+            g_ptr_array_add(parts, g_strdup(cur->str));
+            g_string_truncate(cur, 0);
+            if (!*p) {
+                break;
+            }
+        } else {
+            g_string_append_c(cur, *p);
+        }
+    }
+    g_string_free(cur, TRUE);
+    return parts;
+}
+
+static bool check_file(const char *opt, const char *file, GError **error)
+{
+    if (!*file) {
+        return fail(error, "%s: empty file name", opt);
+    }
+    if (g_file_test(file, G_FILE_TEST_IS_DIR)) {
+        return fail(error, "%s: '%s' is a directory", opt, file);
+    }
+    if (access(file, R_OK) != 0) {
+        return fail(error, "%s: could not open '%s': %s", opt, file,
+                    g_strerror(errno));
+    }
+    return true;
+}
+
+static DriveConfig *find_drive(MachineConfig *cfg, DriveInterface itf,
+                               int index)
+{
+    for (int i = 0; i < cfg->n_drives; i++) {
+        if (cfg->drives[i].interface == itf && cfg->drives[i].index == index) {
+            return &cfg->drives[i];
+        }
+    }
+    return NULL;
+}
+
+static bool add_drive(ParseCtx *p, const char *opt, DriveConfig *d,
+                      GError **error)
+{
+    MachineConfig *cfg = p->cfg;
+    int max = d->interface == DRIVE_IF_IDE ? 4 :
+              d->interface == DRIVE_IF_FLOPPY ? 2 : MIMIC_MAX_DRIVES;
+    if (d->index < 0) {
+        for (int i = 0; i < max; i++) {
+            if (!find_drive(cfg, d->interface, i)) {
+                d->index = i;
+                break;
+            }
+        }
+        if (d->index < 0) {
+            return fail(error, "%s: no free %s slot", opt,
+                        d->interface == DRIVE_IF_FLOPPY ? "floppy" : "IDE");
+        }
+    }
+    if (d->index >= max) {
+        return fail(error, "%s: index %d out of range (0-%d)", opt, d->index,
+                    max - 1);
+    }
+    if (find_drive(cfg, d->interface, d->index)) {
+        return fail(error, "%s: drive with index %d already in use", opt,
+                    d->index);
+    }
+    if (cfg->n_drives >= MIMIC_MAX_DRIVES) {
+        return fail(error, "%s: too many drives", opt);
+    }
+    if (d->file && !check_file(opt, d->file, error)) {
+        return false;
+    }
+    cfg->drives[cfg->n_drives++] = *d;
+    return true;
+}
+
+static bool opt_legacy_drive(ParseCtx *p, const char *opt, const char *arg,
+                             GError **error)
+{
+    DriveConfig d = { .index = -1, .cache = DRIVE_CACHE_WRITEBACK };
+    if (!strcmp(opt, "fda") || !strcmp(opt, "fdb")) {
+        d.interface = DRIVE_IF_FLOPPY;
+        d.index = opt[2] - 'a';
+    } else if (!strcmp(opt, "cdrom")) {
+        d.interface = DRIVE_IF_IDE;
+        d.index = 2;
+        d.media = DRIVE_MEDIA_CDROM;
+        d.readonly = true;
+    } else {
+        d.interface = DRIVE_IF_IDE;
+        d.index = opt[2] - 'a';
+    }
+    d.file = g_strdup(arg);
+    g_autofree char *o = g_strconcat("-", opt, NULL);
+    if (!add_drive(p, o, &d, error)) {
+        g_free(d.file);
+        return false;
+    }
+    return true;
+}
+
+static bool opt_drive(ParseCtx *p, const char *opt, const char *arg,
+                      GError **error)
+{
+    DriveConfig d = { .index = -1, .cache = DRIVE_CACHE_WRITEBACK };
+    long bus = -1, unit = -1;
+    GPtrArray *kv = split_opts(arg);
+    bool ok = true;
+    for (guint i = 0; ok && i < kv->len; i++) {
+        char *item = g_ptr_array_index(kv, i);
+        char *eq = strchr(item, '=');
+        if (!eq) {
+            ok = fail(error, "-drive: expected key=value, got '%s'", item);
+            break;
+        }
+        *eq = '\0';
+        const char *k = item, *v = eq + 1;
+        long n;
+        if (!strcmp(k, "file")) {
+            g_free(d.file);
+            d.file = g_strdup(v);
+        } else if (!strcmp(k, "format")) {
+            if (strcmp(v, "raw") && strcmp(v, "qcow") && strcmp(v, "qcow2")) {
+                ok = fail(error, "-drive: unknown format '%s' (raw, qcow, "
+                          "qcow2)", v);
+            }
+            g_free(d.format);
+            d.format = g_strdup(v);
+        } else if (!strcmp(k, "if")) {
+            if (!strcmp(v, "ide")) {
+                d.interface = DRIVE_IF_IDE;
+            } else if (!strcmp(v, "floppy")) {
+                d.interface = DRIVE_IF_FLOPPY;
+            } else if (!strcmp(v, "none")) {
+                d.interface = DRIVE_IF_NONE;
+            } else {
+                ok = fail(error, "-drive: interface '%s' is not supported "
+                          "(ide, floppy, none)", v);
+            }
+        } else if (!strcmp(k, "index")) {
+            if (!parse_int(v, 0, 7, &n)) {
+                ok = fail(error, "-drive: invalid index '%s'", v);
+            }
+            d.index = n;
+        } else if (!strcmp(k, "bus")) {
+            if (!parse_int(v, 0, 1, &bus)) {
+                ok = fail(error, "-drive: invalid bus '%s'", v);
+            }
+        } else if (!strcmp(k, "unit")) {
+            if (!parse_int(v, 0, 1, &unit)) {
+                ok = fail(error, "-drive: invalid unit '%s'", v);
+            }
+        } else if (!strcmp(k, "media")) {
+            if (!strcmp(v, "disk")) {
+                d.media = DRIVE_MEDIA_DISK;
+            } else if (!strcmp(v, "cdrom")) {
+                d.media = DRIVE_MEDIA_CDROM;
+                d.readonly = true;
+            } else {
+                ok = fail(error, "-drive: invalid media '%s' (disk, cdrom)",
+                          v);
+            }
+        } else if (!strcmp(k, "snapshot") || !strcmp(k, "readonly")) {
+            bool b;
+            if (!parse_bool(v, &b)) {
+                ok = fail(error, "-drive: %s: expected on or off, got '%s'",
+                          k, v);
+            }
+            if (!strcmp(k, "snapshot")) {
+                d.snapshot = b;
+            } else {
+                d.readonly = b;
+            }
+        } else if (!strcmp(k, "cache")) {
+            if (!strcmp(v, "writeback")) {
+                d.cache = DRIVE_CACHE_WRITEBACK;
+            } else if (!strcmp(v, "writethrough")) {
+                d.cache = DRIVE_CACHE_WRITETHROUGH;
+            } else if (!strcmp(v, "none") || !strcmp(v, "directsync")) {
+                d.cache = DRIVE_CACHE_NONE;
+            } else if (!strcmp(v, "unsafe")) {
+                d.cache = DRIVE_CACHE_UNSAFE;
+            } else {
+                ok = fail(error, "-drive: invalid cache mode '%s'", v);
+            }
+        } else if (!strcmp(k, "id") || !strcmp(k, "aio")) {
+            /* accepted */
+        } else {
+            ok = fail(error, "-drive: unknown parameter '%s'", k);
+        }
+    }
+    g_ptr_array_free(kv, TRUE);
+    if (ok && (bus >= 0 || unit >= 0)) {
+        d.index = (bus < 0 ? 0 : bus) * 2 + (unit < 0 ? 0 : unit);
+    }
+    if (ok && !d.file && d.media != DRIVE_MEDIA_CDROM) {
+        ok = fail(error, "-drive: a disk needs file=");
+    }
+    if (ok) {
+        ok = add_drive(p, "-drive", &d, error);
+    }
+    if (!ok) {
+        g_free(d.file);
+        g_free(d.format);
+    }
+    return ok;
+}
+
+static bool valid_boot_letters(const char *s)
+{
+    if (!*s || strlen(s) > 7) {
+        return false;
+    }
+    for (const char *c = s; *c; c++) {
+        if (!strchr("abcdnop", *c)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool opt_boot(ParseCtx *p, const char *opt, const char *arg,
+                     GError **error)
+{
+    MachineConfig *cfg = p->cfg;
+    if (!strchr(arg, '=')) {
+        if (!valid_boot_letters(arg)) {
+            return fail(error, "-boot: invalid boot device '%s' (use a, c, "
+                        "d or n)", arg);
+        }
+        g_strlcpy(cfg->boot_order, arg, sizeof(cfg->boot_order));
+        return true;
+    }
+    GPtrArray *kv = split_opts(arg);
+    bool ok = true;
+    for (guint i = 0; ok && i < kv->len; i++) {
+        char *item = g_ptr_array_index(kv, i);
+        char *eq = strchr(item, '=');
+        const char *v = eq ? eq + 1 : "";
+        if (eq) {
+            *eq = '\0';
+        }
+        if (!strcmp(item, "order") || !strcmp(item, "once")) {
+            if (!valid_boot_letters(v)) {
+                ok = fail(error, "-boot: invalid boot device '%s' (use a, c, "
+                          "d or n)", v);
+            } else if (!strcmp(item, "order")) {
+                g_strlcpy(cfg->boot_order, v, sizeof(cfg->boot_order));
+            } else {
+                g_strlcpy(cfg->boot_once, v, sizeof(cfg->boot_once));
+            }
+        } else if (!strcmp(item, "menu")) {
+            if (!parse_bool(v, &cfg->boot_menu)) {
+                ok = fail(error, "-boot: menu: expected on or off, got '%s'",
+                          v);
+            }
+        } else if (!strcmp(item, "splash-time") ||
+                   !strcmp(item, "reboot-timeout") ||
+                   !strcmp(item, "strict") || !strcmp(item, "splash")) {
+            /* accepted as QEMU does */
+        } else {
+            ok = fail(error, "-boot: unknown parameter '%s'", item);
+        }
+    }
+    g_ptr_array_free(kv, TRUE);
+    return ok;
+}
+
+static bool opt_m(ParseCtx *p, const char *opt, const char *arg,
+                  GError **error)
+{
+    const char *s = g_str_has_prefix(arg, "size=") ? arg + 5 : arg;
+    char *comma = strchr(s, ',');
+    g_autofree char *v = comma ? g_strndup(s, comma - s) : g_strdup(s);
+    uint64_t size;
+    if (!parse_size(v, 1ull << 20, &size)) {
+        return fail(error, "-m: invalid size '%s'", arg);
+    }
+    if (size < (1ull << 20)) {
+        return fail(error, "-m: %s is too little memory (at least 1M)", arg);
+    }
+    if (size > (64ull << 30)) {
+        return fail(error, "-m: %s is more memory than a 32-bit PC can "
+                    "address (64G at most)", arg);
+    }
+    p->cfg->ram_size = size & ~0xfffull;
+    return true;
+}
+
+static bool set_str(char **dst, const char *v)
+{
+    g_free(*dst);
+    *dst = g_strdup(v);
+    return true;
+}
+
+static bool opt_L(ParseCtx *p, const char *opt, const char *arg,
+                  GError **error)
+{
+    MachineConfig *cfg = p->cfg;
+    if (!g_file_test(arg, G_FILE_TEST_IS_DIR)) {
+        return fail(error, "-L: '%s' is not a directory", arg);
+    }
+    if (cfg->n_bios_dirs >= MIMIC_MAX_BIOS_DIRS) {
+        return fail(error, "-L: too many directories");
+    }
+    cfg->bios_dirs[cfg->n_bios_dirs++] = g_strdup(arg);
+    return true;
+}
+
+static bool opt_bios(ParseCtx *p, const char *opt, const char *arg,
+                     GError **error)
+{
+    return set_str(&p->cfg->bios_file, arg);
+}
+
+static bool opt_localtime(ParseCtx *p, const char *opt, const char *arg,
+                          GError **error)
+{
+    p->cfg->rtc_localtime = true;
+    return true;
+}
+
+static bool opt_rtc(ParseCtx *p, const char *opt, const char *arg,
+                    GError **error)
+{
+    GPtrArray *kv = split_opts(arg);
+    bool ok = true;
+    for (guint i = 0; ok && i < kv->len; i++) {
+        char *item = g_ptr_array_index(kv, i);
+        char *eq = strchr(item, '=');
+        if (!eq) {
+            ok = fail(error, "-rtc: expected key=value, got '%s'", item);
+            break;
+        }
+        *eq = '\0';
+        const char *v = eq + 1;
+        if (!strcmp(item, "base")) {
+            if (!strcmp(v, "utc")) {
+                p->cfg->rtc_localtime = false;
+            } else if (!strcmp(v, "localtime")) {
+                p->cfg->rtc_localtime = true;
+            } else {
+                g_autoptr(GDateTime) dt = NULL;
+                g_autofree char *iso = strchr(v, 'T') ?
+                    g_strdup(v) : g_strconcat(v, "T00:00:00", NULL);
+                if (!g_str_has_suffix(iso, "Z") && !strchr(iso + 10, '+')) {
+                    char *t = iso;
+                    iso = g_strconcat(t, "Z", NULL);
+                    g_free(t);
+                }
+                dt = g_date_time_new_from_iso8601(iso, NULL);
+                if (!dt) {
+                    ok = fail(error, "-rtc: invalid base '%s' (utc, "
+                              "localtime or YYYY-MM-DD[THH:MM:SS])", v);
+                    break;
+                }
+            }
+            set_str(&p->cfg->rtc_base, v);
+        } else if (!strcmp(item, "clock")) {
+            if (strcmp(v, "host") && strcmp(v, "rt") && strcmp(v, "vm")) {
+                ok = fail(error, "-rtc: invalid clock '%s' (host, rt, vm)",
+                          v);
+            }
+        } else if (!strcmp(item, "driftfix")) {
+            if (strcmp(v, "none") && strcmp(v, "slew")) {
+                ok = fail(error, "-rtc: invalid driftfix '%s' (none, slew)",
+                          v);
+            }
+        } else {
+            ok = fail(error, "-rtc: unknown parameter '%s'", item);
+        }
+    }
+    g_ptr_array_free(kv, TRUE);
+    return ok;
+}
+
+static const char *const sound_cards[] = {
+    "sb16", "es1370", "ac97", "pcspk", "adlib", "gus", "cs4231a", "hda",
+};
+
+static bool opt_soundhw(ParseCtx *p, const char *opt, const char *arg,
+                        GError **error)
+{
+    if (!strcmp(arg, "?") || !strcmp(arg, "help")) {
+        g_string_append(p->out, "Valid sound card names (comma separated):\n");
+        for (size_t i = 0; i < G_N_ELEMENTS(sound_cards); i++) {
+            g_string_append_printf(p->out, "%-11s (not emulated yet)\n",
+                                   sound_cards[i]);
+        }
+        g_string_append(p->out, "\n-soundhw all will enable all of the "
+                        "above\n");
+        *p->result = MIMIC_PARSE_EXIT;
+        return true;
+    }
+    gchar **names = g_strsplit(arg, ",", -1);
+    bool ok = true;
+    for (gchar **n = names; *n && ok; n++) {
+        bool known = !strcmp(*n, "all");
+        for (size_t i = 0; i < G_N_ELEMENTS(sound_cards); i++) {
+            known |= !strcmp(*n, sound_cards[i]);
+        }
+        if (!known) {
+            ok = fail(error, "-soundhw: unknown sound card '%s' (try "
+                      "-soundhw help)", *n);
+        } else if (p->cfg->n_soundhw < MIMIC_MAX_SOUNDHW) {
+            p->cfg->soundhw[p->cfg->n_soundhw++] = g_strdup(*n);
+        }
+    }
+    g_strfreev(names);
+    if (ok) {
+        warn("-soundhw %s: sound cards are not emulated yet; the machine "
+             "runs without sound", arg);
+    }
+    return ok;
+}
+
+static bool opt_enable_audio(ParseCtx *p, const char *opt, const char *arg,
+                             GError **error)
+{
+    warn("-enable-audio is a legacy option: it enables every sound card, "
+         "and sound cards are not emulated yet");
+    return true;
+}
+
+static bool opt_clock(ParseCtx *p, const char *opt, const char *arg,
+                      GError **error)
+{
+    if (strcmp(arg, "dynticks") && strcmp(arg, "unix") &&
+        strcmp(arg, "hpet") && strcmp(arg, "rtc") && strcmp(arg, "?")) {
+        return fail(error, "-clock: unknown clock '%s'", arg);
+    }
+    /* QEMU dropped -clock; its timers are what dynticks meant. */
+    return true;
+}
+
+static bool opt_rtc_td_hack(ParseCtx *p, const char *opt, const char *arg,
+                            GError **error)
+{
+    warn("-rtc-td-hack is a legacy option: it means -rtc driftfix=slew, "
+         "which Mimic's RTC does by default");
+    return true;
+}
+
+static bool opt_usb(ParseCtx *p, const char *opt, const char *arg,
+                    GError **error)
+{
+    p->cfg->usb = true;
+    warn("-usb: the USB controller is not emulated yet");
+    return true;
+}
+
+static bool opt_usbdevice(ParseCtx *p, const char *opt, const char *arg,
+                          GError **error)
+{
+    static const char *const devs[] = { "tablet", "mouse", "keyboard" };
+    if (!strcmp(arg, "help") || !strcmp(arg, "?")) {
+        for (size_t i = 0; i < G_N_ELEMENTS(devs); i++) {
+            g_string_append_printf(p->out, "%s (not emulated yet)\n",
+                                   devs[i]);
+        }
+        *p->result = MIMIC_PARSE_EXIT;
+        return true;
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(devs); i++) {
+        if (!strcmp(arg, devs[i])) {
+            if (p->cfg->n_usb_devices < MIMIC_MAX_USBDEV) {
+                p->cfg->usb_devices[p->cfg->n_usb_devices++] = g_strdup(arg);
+            }
+            warn("-usbdevice %s: USB devices are not emulated yet", arg);
+            return true;
+        }
+    }
+    return fail(error, "-usbdevice: unknown device '%s' (try -usbdevice "
+                "help)", arg);
+}
+
+static bool opt_net(ParseCtx *p, const char *opt, const char *arg,
+                    GError **error)
+{
+    MachineConfig *cfg = p->cfg;
+    GPtrArray *kv = split_opts(arg);
+    const char *kind = g_ptr_array_index(kv, 0);
+    bool ok = true;
+    if (!strcmp(kind, "none")) {
+        cfg->net_none = true;
+    } else if (!strcmp(kind, "nic")) {
+        if (cfg->n_nics >= MIMIC_MAX_NICS) {
+            ok = fail(error, "-net nic: too many network cards");
+        } else {
+            NicConfig *n = &cfg->nics[cfg->n_nics];
+            for (guint i = 1; ok && i < kv->len; i++) {
+                char *item = g_ptr_array_index(kv, i);
+                char *eq = strchr(item, '=');
+                if (!eq) {
+                    ok = fail(error, "-net nic: expected key=value, got '%s'",
+                              item);
+                    break;
+                }
+                *eq = '\0';
+                if (!strcmp(item, "model")) {
+                    set_str(&n->model, eq + 1);
+                } else if (!strcmp(item, "macaddr")) {
+                    set_str(&n->macaddr, eq + 1);
+                } else if (!strcmp(item, "vlan")) {
+                    long v;
+                    if (!parse_int(eq + 1, 0, 255, &v)) {
+                        ok = fail(error, "-net nic: invalid vlan '%s'",
+                                  eq + 1);
+                    }
+                    n->vlan = v;
+                } else if (strcmp(item, "name") && strcmp(item, "netdev") &&
+                           strcmp(item, "id")) {
+                    ok = fail(error, "-net nic: unknown parameter '%s'",
+                              item);
+                }
+            }
+            if (ok) {
+                cfg->n_nics++;
+                warn("-net nic: network cards are not emulated yet");
+            }
+        }
+    } else if (!strcmp(kind, "user") || !strcmp(kind, "tap") ||
+               !strcmp(kind, "dump")) {
+        if (cfg->n_netdevs >= MIMIC_MAX_NICS) {
+            ok = fail(error, "-net: too many network back ends");
+        } else {
+            NetBackendConfig *b = &cfg->netdevs[cfg->n_netdevs++];
+            b->kind = g_strdup(kind);
+            const char *comma = strchr(arg, ',');
+            b->options = g_strdup(comma ? comma + 1 : "");
+            warn("-net %s: networking is not emulated yet", kind);
+        }
+    } else {
+        ok = fail(error, "-net: unknown network type '%s' (nic, user, tap, "
+                  "dump, none)", kind);
+    }
+    g_ptr_array_free(kv, TRUE);
+    return ok;
+}
+
+static bool opt_nographic(ParseCtx *p, const char *opt, const char *arg,
+                          GError **error)
+{
+    p->nographic = true;
+    p->cfg->display = DISPLAY_NOGRAPHIC;
+    return true;
+}
+
+static bool opt_display(ParseCtx *p, const char *opt, const char *arg,
+                        GError **error)
+{
+    g_autofree char *kind = g_strndup(arg, strcspn(arg, ","));
+    if (!strcmp(kind, "gtk")) {
+        p->cfg->display = DISPLAY_GTK;
+    } else if (!strcmp(kind, "none")) {
+        p->cfg->display = DISPLAY_NONE;
+    } else if (!strcmp(kind, "help")) {
+        g_string_append(p->out, "Available display backend types:\n"
+                        "none\ngtk\n");
+        *p->result = MIMIC_PARSE_EXIT;
+    } else {
+        return fail(error, "-display: '%s' is not available (gtk, none)",
+                    kind);
+    }
+    p->display_set = true;
+    return true;
+}
+
+static bool opt_full_screen(ParseCtx *p, const char *opt, const char *arg,
+                            GError **error)
+{
+    p->cfg->full_screen = true;
+    return true;
+}
+
+static bool opt_vga(ParseCtx *p, const char *opt, const char *arg,
+                    GError **error)
+{
+    if (!strcmp(arg, "std")) {
+        return true;
+    }
+    return fail(error, "-vga: '%s' is not available (only std is emulated)",
+                arg);
+}
+
+static bool validate_chardev(const char *opt, const char *spec,
+                             GError **error)
+{
+    static const char *const kinds[] = {
+        "stdio", "null", "none", "pty", "vc", "file:", "unix:", "tcp:",
+        "mon:stdio", "mon:",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(kinds); i++) {
+        size_t n = strlen(kinds[i]);
+        if (kinds[i][n - 1] == ':' ? !strncmp(spec, kinds[i], n) && spec[n]
+                                   : !strcmp(spec, kinds[i])) {
+            return true;
+        }
+    }
+    return fail(error, "%s: unknown character device '%s' (stdio, null, "
+                "pty, vc, file:PATH, unix:PATH, tcp:HOST:PORT, mon:stdio)",
+                opt, spec);
+}
+
+static bool opt_serial(ParseCtx *p, const char *opt, const char *arg,
+                       GError **error)
+{
+    MachineConfig *cfg = p->cfg;
+    if (!validate_chardev("-serial", arg, error)) {
+        return false;
+    }
+    if (!p->serial_set) {
+        for (int i = 0; i < MIMIC_MAX_SERIAL; i++) {
+            g_clear_pointer(&cfg->serial[i], g_free);
+        }
+        cfg->n_serial = 0;
+        p->serial_set = true;
+    }
+    if (cfg->n_serial >= MIMIC_MAX_SERIAL) {
+        return fail(error, "-serial: at most %d serial ports",
+                    MIMIC_MAX_SERIAL);
+    }
+    cfg->serial[cfg->n_serial++] = g_strdup(arg);
+    return true;
+}
+
+static bool opt_monitor(ParseCtx *p, const char *opt, const char *arg,
+                        GError **error)
+{
+    if (!validate_chardev("-monitor", arg, error)) {
+        return false;
+    }
+    return set_str(&p->cfg->monitor, arg);
+}
+
+static bool opt_qmp(ParseCtx *p, const char *opt, const char *arg,
+                    GError **error)
+{
+    if (!validate_chardev("-qmp", arg, error)) {
+        return false;
+    }
+    warn("-qmp: the JSON control protocol is not available yet");
+    return set_str(&p->cfg->qmp, arg);
+}
+
+static bool opt_name(ParseCtx *p, const char *opt, const char *arg,
+                     GError **error)
+{
+    const char *v = g_str_has_prefix(arg, "guest=") ? arg + 6 : arg;
+    return set_str(&p->cfg->name, v);
+}
+
+static bool opt_snapshot(ParseCtx *p, const char *opt, const char *arg,
+                         GError **error)
+{
+    p->cfg->snapshot = true;
+    return true;
+}
+
+static bool opt_icount(ParseCtx *p, const char *opt, const char *arg,
+                       GError **error)
+{
+    const char *v = g_str_has_prefix(arg, "shift=") ? arg + 6 : arg;
+    g_autofree char *s = g_strndup(v, strcspn(v, ","));
+    long n;
+    if (!strcmp(s, "auto")) {
+        n = 3;
+    } else if (!parse_int(s, 0, 10, &n)) {
+        return fail(error, "-icount: invalid shift '%s' (0-10)", s);
+    }
+    p->cfg->icount_shift = n;
+    return true;
+}
+
+static bool set_accel(ParseCtx *p, const char *name, GError **error)
+{
+    if (!strcmp(name, "tcg")) {
+        p->cfg->accel = ACCEL_TCG;
+    } else if (!strcmp(name, "kvm")) {
+        p->cfg->accel = ACCEL_KVM;
+    } else if (!strcmp(name, "help")) {
+        g_string_append(p->out, "Accelerators supported in Mimic:\ntcg\n"
+                        "kvm\n");
+        *p->result = MIMIC_PARSE_EXIT;
+    } else {
+        return fail(error, "-accel: unknown accelerator '%s' (tcg, kvm)",
+                    name);
+    }
+    return true;
+}
+
+static bool opt_accel(ParseCtx *p, const char *opt, const char *arg,
+                      GError **error)
+{
+    g_autofree char *a = g_strndup(arg, strcspn(arg, ","));
+    return set_accel(p, a, error);
+}
+
+static bool opt_enable_kvm(ParseCtx *p, const char *opt, const char *arg,
+                           GError **error)
+{
+    return set_accel(p, "kvm", error);
+}
+
+static bool opt_machine(ParseCtx *p, const char *opt, const char *arg,
+                        GError **error)
+{
+    g_autofree char *m = g_strndup(arg, strcspn(arg, ","));
+    if (g_str_has_prefix(m, "type=")) {
+        char *t = g_strdup(m + 5);
+        g_free(m);
+        m = t;
+    }
+    if (!strcmp(m, "help") || !strcmp(m, "?")) {
+        g_string_append(p->out, "Supported machines are:\npc      Standard "
+                        "PC (i440FX + PIIX, 1996) (default)\n");
+        *p->result = MIMIC_PARSE_EXIT;
+        return true;
+    }
+    if (strcmp(m, "pc") && !g_str_has_prefix(m, "pc-i440fx")) {
+        return fail(error, "-machine: unknown machine type '%s' (try "
+                    "-machine help)", m);
+    }
+    return set_str(&p->cfg->machine_type, "pc");
+}
+
+static bool opt_cpu(ParseCtx *p, const char *opt, const char *arg,
+                    GError **error)
+{
+    if (!strcmp(arg, "help") || !strcmp(arg, "?")) {
+        g_string_append(p->out, "Available CPUs:\npentium2  Intel Pentium II "
+                        "(P6 family, x87, MMX)\n");
+        *p->result = MIMIC_PARSE_EXIT;
+        return true;
+    }
+    if (strcmp(arg, "pentium2") && strcmp(arg, "qemu32") &&
+        strcmp(arg, "pentiumpro") && strcmp(arg, "max")) {
+        return fail(error, "-cpu: unknown CPU model '%s' (try -cpu help)",
+                    arg);
+    }
+    return set_str(&p->cfg->cpu_model, "pentium2");
+}
+
+static bool opt_smp(ParseCtx *p, const char *opt, const char *arg,
+                    GError **error)
+{
+    long n;
+    g_autofree char *s = g_strndup(arg, strcspn(arg, ","));
+    const char *v = g_str_has_prefix(s, "cpus=") ? s + 5 : s;
+    if (!parse_int(v, 1, 1, &n)) {
+        return fail(error, "-smp: invalid CPU count '%s' (Mimic emulates one "
+                    "CPU)", arg);
+    }
+    p->cfg->smp = n;
+    return true;
+}
+
+static bool opt_kernel(ParseCtx *p, const char *opt, const char *arg,
+                       GError **error)
+{
+    g_autofree char *o = g_strconcat("-", opt, NULL);
+    if (!check_file(o, arg, error)) {
+        return false;
+    }
+    return set_str(!strcmp(opt, "kernel") ? &p->cfg->kernel
+                                          : &p->cfg->initrd, arg);
+}
+
+static bool opt_append(ParseCtx *p, const char *opt, const char *arg,
+                       GError **error)
+{
+    return set_str(&p->cfg->append, arg);
+}
+
+static bool opt_flag(ParseCtx *p, const char *opt, const char *arg,
+                     GError **error)
+{
+    MachineConfig *cfg = p->cfg;
+    if (!strcmp(opt, "no-reboot")) {
+        cfg->no_reboot = true;
+    } else if (!strcmp(opt, "no-shutdown")) {
+        cfg->no_shutdown = true;
+    } else if (!strcmp(opt, "S")) {
+        cfg->start_paused = true;
+    }
+    return true;
+}
+
+static bool opt_incoming(ParseCtx *p, const char *opt, const char *arg,
+                         GError **error)
+{
+    return fail(error, "-%s: saving and resuming machines is not available "
+                "yet", opt);
+}
+
+static bool opt_d(ParseCtx *p, const char *opt, const char *arg,
+                  GError **error)
+{
+    if (!strcmp(arg, "help") || !strcmp(arg, "?")) {
+        mimic_log_help(p->out);
+        *p->result = MIMIC_PARSE_EXIT;
+        return true;
+    }
+    uint32_t mask;
+    if (!mimic_log_parse(arg, &mask, error)) {
+        return false;
+    }
+    return set_str(&p->cfg->log_items, arg);
+}
+
+static bool opt_D(ParseCtx *p, const char *opt, const char *arg,
+                  GError **error)
+{
+    return set_str(&p->cfg->log_file, arg);
+}
+
+static bool opt_version(ParseCtx *p, const char *opt, const char *arg,
+                        GError **error)
+{
+    g_string_append_printf(p->out, "Mimic emulator version %s\n"
+                           "Copyright (c) the Mimic developers; "
+                           "GPL-2.0-or-later\n", MIMIC_VERSION);
+    *p->result = MIMIC_PARSE_EXIT;
+    return true;
+}
+
+static bool opt_help(ParseCtx *p, const char *opt, const char *arg,
+                     GError **error);
+
+static const Option options[] = {
+    { "hda", true, opt_legacy_drive, "FILE  primary master IDE disk" },
+    { "hdb", true, opt_legacy_drive, "FILE  primary slave IDE disk" },
+    { "hdc", true, opt_legacy_drive, "FILE  secondary master IDE disk" },
+    { "hdd", true, opt_legacy_drive, "FILE  secondary slave IDE disk" },
+    { "cdrom", true, opt_legacy_drive, "FILE  CD-ROM image (secondary master)" },
+    { "fda", true, opt_legacy_drive, "FILE  first floppy image" },
+    { "fdb", true, opt_legacy_drive, "FILE  second floppy image" },
+    { "drive", true, opt_drive,
+      "file=,format=,if=ide|floppy,index=,media=disk|cdrom,snapshot=on|off" },
+    { "boot", true, opt_boot, "[order=]DRIVES[,once=,menu=on|off]  a c d n" },
+    { "m", true, opt_m, "SIZE  RAM size (MiB, or with K/M/G suffix)" },
+    { "L", true, opt_L, "DIR  look for firmware in DIR first" },
+    { "bios", true, opt_bios, "FILE  BIOS image" },
+    { "localtime", false, opt_localtime, " RTC in local time" },
+    { "rtc", true, opt_rtc, "base=utc|localtime|DATE[,clock=,driftfix=]" },
+    { "full-screen", false, opt_full_screen, " start in full screen" },
+    { "soundhw", true, opt_soundhw, "CARDS  sound cards (help lists)" },
+    { "enable-audio", false, opt_enable_audio, " (legacy) all sound cards" },
+    { "usb", false, opt_usb, " USB controller" },
+    { "usbdevice", true, opt_usbdevice, "NAME  USB device (help lists)" },
+    { "net", true, opt_net, "nic[,model=]|user|none  network" },
+    { "nographic", false, opt_nographic,
+      " no window; serial port and monitor on the terminal" },
+    { "display", true, opt_display, "gtk|none  display" },
+    { "vga", true, opt_vga, "std  graphics card" },
+    { "serial", true, opt_serial, "DEV  serial port (stdio, pty, file:, "
+      "unix:, tcp:, null)" },
+    { "monitor", true, opt_monitor, "DEV  human monitor" },
+    { "qmp", true, opt_qmp, "DEV  JSON control protocol" },
+    { "name", true, opt_name, "NAME  machine name" },
+    { "snapshot", false, opt_snapshot, " write to temporary overlays" },
+    { "icount", true, opt_icount, "SHIFT  deterministic time: 2^SHIFT ns per "
+      "instruction" },
+    { "accel", true, opt_accel, "tcg|kvm  accelerator" },
+    { "enable-kvm", false, opt_enable_kvm, " same as -accel kvm" },
+    { "machine", true, opt_machine, "pc|help  machine type" },
+    { "M", true, opt_machine, NULL },
+    { "cpu", true, opt_cpu, "MODEL|help  CPU model" },
+    { "smp", true, opt_smp, "1  CPU count" },
+    { "kernel", true, opt_kernel, "FILE  Linux kernel (bzImage)" },
+    { "initrd", true, opt_kernel, "FILE  initial ram disk" },
+    { "append", true, opt_append, "CMDLINE  kernel command line" },
+    { "no-reboot", false, opt_flag, " exit instead of rebooting" },
+    { "no-shutdown", false, opt_flag, " stop instead of exiting on "
+      "power-off" },
+    { "S", false, opt_flag, " start paused" },
+    { "incoming", true, opt_incoming, "URI  resume from a saved state" },
+    { "loadvm", true, opt_incoming, "NAME  start from a snapshot" },
+    { "clock", true, opt_clock, "dynticks  (legacy, accepted)" },
+    { "rtc-td-hack", false, opt_rtc_td_hack, " (legacy) -rtc driftfix=slew" },
+    { "d", true, opt_d, "ITEMS  log items (help lists)" },
+    { "D", true, opt_D, "FILE  log file" },
+    { "version", false, opt_version, " print the version" },
+    { "h", false, opt_help, " this help" },
+    { "help", false, opt_help, NULL },
+};
+
+static bool opt_help(ParseCtx *p, const char *opt, const char *arg,
+                     GError **error)
+{
+    g_string_append(p->out,
+        "usage: mimic [options] [disk_image]\n\n"
+        "Mimic, a PC emulator. Options follow QEMU's spelling:\n");
+    for (size_t i = 0; i < G_N_ELEMENTS(options); i++) {
+        if (options[i].help) {
+            g_string_append_printf(p->out, "  -%s%s%s\n", options[i].name,
+                                   options[i].has_arg ? " " : "",
+                                   options[i].help);
+        }
+    }
+    *p->result = MIMIC_PARSE_EXIT;
+    return true;
+}
+
+bool mimic_parse_args(int argc, char **argv, MachineConfig *cfg,
+                      MimicParseResult *result, GString *out, GError **error)
+{
+    ParseCtx p = { .cfg = cfg, .out = out, .result = result };
+    *result = MIMIC_PARSE_OK;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || a[1] == '\0') {
+            /* A bare argument is the first hard disk, as in QEMU. */
+            if (!opt_legacy_drive(&p, "hda", a, error)) {
+                return false;
+            }
+            continue;
+        }
+        const char *name = a + (a[1] == '-' ? 2 : 1);
+        const Option *o = NULL;
+        for (size_t k = 0; k < G_N_ELEMENTS(options); k++) {
+            if (!strcmp(options[k].name, name)) {
+                o = &options[k];
+                break;
+            }
+        }
+        if (!o) {
+            return fail(error, "%s: invalid option", a);
+        }
+        const char *arg = NULL;
+        if (o->has_arg) {
+            if (i + 1 >= argc) {
+                return fail(error, "%s: requires an argument", a);
+            }
+            arg = argv[++i];
+        }
+        if (!o->fn(&p, name, arg, error)) {
+            return false;
+        }
+        if (*result == MIMIC_PARSE_EXIT) {
+            return true;
+        }
+    }
+    if (p.nographic) {
+        /* QEMU: serial port and monitor multiplexed on the terminal. */
+        if (!p.serial_set) {
+            g_free(cfg->serial[0]);
+            cfg->serial[0] = g_strdup("mon:stdio");
+        }
+        if (p.display_set) {
+            return fail(error, "-nographic cannot be used with -display");
+        }
+    } else if (!p.serial_set && (cfg->display == DISPLAY_NONE)) {
+        g_free(cfg->serial[0]);
+        cfg->serial[0] = g_strdup("null");
+    }
+    if (cfg->monitor && !strcmp(cfg->monitor, "stdio") && cfg->serial[0] &&
+        (!strcmp(cfg->serial[0], "stdio") ||
+         !strcmp(cfg->serial[0], "mon:stdio"))) {
+        return fail(error, "-monitor stdio: stdio is already used by the "
+                    "serial port");
+    }
+    return true;
+}

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The GtkApplication (org.mimic.Mimic): entry points for main(),
+ * application-wide actions and accelerators, the About dialog and the
+ * keyboard-shortcuts window, gettext set-up, and small helpers shared by
+ * the windows.  See docs/gui.md.
+ */
+#include "mimic-config.h"
+
+#include "gui/gui.h"
+#include "gui/gui_internal.h"
+
+#include <locale.h>
+#include <string.h>
+
+/* From gnome.compile_resources (mimic-resources.c, --manual-register). */
+void mimic_register_resource(void);
+
+static GtkApplication *the_app;
+static MachineConfig *start_cfg; /* NULL: open the library */
+static int app_status;
+
+GtkApplication *mimic_app_get(void)
+{
+    return the_app;
+}
+
+char *mimic_thumbnail_path(const char *name)
+{
+    g_autofree char *base = g_strdup_printf("%s.png", name);
+    return g_build_filename(g_get_user_cache_dir(), "mimic", "thumbnails",
+                            base, NULL);
+}
+
+/*
+ * A helper program of ours: beside the running binary's build tree
+ * (build/src/mimic -> build/src/images/mimic-img), beside the binary,
+ * then PATH.
+ */
+char *mimic_app_find_tool(const char *name)
+{
+    g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+    if (self) {
+        g_autofree char *dir = g_path_get_dirname(self);
+        char *cands[] = {
+            g_build_filename(dir, "images", name, NULL),
+            g_build_filename(dir, "..", "images", name, NULL),
+            g_build_filename(dir, "..", "..", "src", "images", name, NULL),
+            g_build_filename(dir, name, NULL),
+        };
+        char *found = NULL;
+        for (size_t i = 0; i < G_N_ELEMENTS(cands); i++) {
+            if (!found && g_file_test(cands[i], G_FILE_TEST_IS_EXECUTABLE) &&
+                !g_file_test(cands[i], G_FILE_TEST_IS_DIR)) {
+                found = g_strdup(cands[i]);
+            }
+            g_free(cands[i]);
+        }
+        if (found) {
+            return found;
+        }
+    }
+    return g_find_program_in_path(name);
+}
+
+void mimic_add_image_filters(GtkFileChooser *fc, bool cdrom)
+{
+    GtkFileFilter *f = gtk_file_filter_new();
+    if (cdrom) {
+        gtk_file_filter_set_name(f, _("CD/DVD images (*.iso)"));
+        gtk_file_filter_add_pattern(f, "*.iso");
+        gtk_file_filter_add_pattern(f, "*.ISO");
+    } else {
+        gtk_file_filter_set_name(f, _("Disk images (*.qcow2, *.qcow, "
+                                      "*.img, *.raw)"));
+        gtk_file_filter_add_pattern(f, "*.qcow2");
+        gtk_file_filter_add_pattern(f, "*.qcow");
+        gtk_file_filter_add_pattern(f, "*.img");
+        gtk_file_filter_add_pattern(f, "*.ima");
+        gtk_file_filter_add_pattern(f, "*.raw");
+    }
+    gtk_file_chooser_add_filter(fc, f);
+    GtkFileFilter *all = gtk_file_filter_new();
+    gtk_file_filter_set_name(all, _("All files"));
+    gtk_file_filter_add_pattern(all, "*");
+    gtk_file_chooser_add_filter(fc, all);
+}
+
+/* ---- application actions ---- */
+
+static void act_about(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    static const char *authors[] = { "The Mimic authors", NULL };
+    gtk_show_about_dialog(gtk_application_get_active_window(the_app),
+                          "program-name", "Mimic",
+                          "version", mimic_version(),
+                          "comments", _("A PC emulator for the desktop"),
+                          "license-type", GTK_LICENSE_GPL_2_0,
+                          "logo-icon-name", "org.mimic.Mimic",
+                          "authors", authors,
+                          "translator-credits", _("translator-credits"),
+                          NULL);
+}
+
+static void act_shortcuts(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    g_autoptr(GtkBuilder) b = gtk_builder_new_from_resource(
+        "/org/mimic/Mimic/ui/shortcuts.ui");
+    GtkWindow *w = GTK_WINDOW(gtk_builder_get_object(b, "shortcuts"));
+    gtk_window_set_transient_for(w,
+        gtk_application_get_active_window(the_app));
+    gtk_widget_show(GTK_WIDGET(w));
+}
+
+static void act_quit(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    /* Each machine window asks before turning its machine off. */
+    GList *l = g_list_copy(gtk_application_get_windows(the_app));
+    for (GList *i = l; i; i = i->next) {
+        gtk_window_close(GTK_WINDOW(i->data));
+    }
+    g_list_free(l);
+}
+
+static void act_new_machine(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    mimic_wizard_run(gtk_application_get_active_window(the_app));
+}
+
+static void act_library(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    GtkWindow *w = mimic_library_window_new(the_app);
+    gtk_window_present(w);
+}
+
+static void act_create_disk(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    mimic_disk_dialog_run(gtk_application_get_active_window(the_app), NULL,
+                          NULL, NULL, NULL);
+}
+
+static const GActionEntry app_actions[] = {
+    { "about", act_about, NULL, NULL, NULL, { 0 } },
+    { "shortcuts", act_shortcuts, NULL, NULL, NULL, { 0 } },
+    { "quit", act_quit, NULL, NULL, NULL, { 0 } },
+    { "new-machine", act_new_machine, NULL, NULL, NULL, { 0 } },
+    { "library", act_library, NULL, NULL, NULL, { 0 } },
+    { "create-disk", act_create_disk, NULL, NULL, NULL, { 0 } },
+};
+
+static void app_startup(GApplication *app, gpointer data)
+{
+    static bool registered;
+    if (!registered) {
+        mimic_register_resource();
+        registered = true;
+    }
+    g_action_map_add_action_entries(G_ACTION_MAP(app), app_actions,
+                                    G_N_ELEMENTS(app_actions), app);
+    static const struct {
+        const char *action;
+        const char *accels[2];
+    } accels[] = {
+        { "app.quit", { "<Control>q", NULL } },
+        { "app.new-machine", { "<Control>n", NULL } },
+        { "app.shortcuts", { "<Control>question", NULL } },
+        { "app.create-disk", { "<Control>d", NULL } },
+        { "win.fullscreen", { "<Control><Alt>f", NULL } },
+        { "win.grab", { "<Control><Alt>g", NULL } },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(accels); i++) {
+        gtk_application_set_accels_for_action(GTK_APPLICATION(app),
+                                              accels[i].action,
+                                              accels[i].accels);
+    }
+    gtk_window_set_default_icon_name("org.mimic.Mimic");
+    g_autoptr(GtkCssProvider) css = gtk_css_provider_new();
+    gtk_css_provider_load_from_resource(css, "/org/mimic/Mimic/style.css");
+    gtk_style_context_add_provider_for_screen(
+        gdk_screen_get_default(), GTK_STYLE_PROVIDER(css),
+        GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+}
+
+static void app_activate(GApplication *app, gpointer data)
+{
+    if (start_cfg) {
+        g_autoptr(GError) err = NULL;
+        GtkWindow *w = mimic_machine_window_new(GTK_APPLICATION(app),
+                                                start_cfg, NULL, &err);
+        start_cfg = NULL;
+        if (!w) {
+            g_printerr("mimic: %s\n", err->message);
+            app_status = 1;
+        }
+        return;
+    }
+    GtkWindow *w = mimic_library_window_new(GTK_APPLICATION(app));
+    gtk_window_present(w);
+}
+
+bool mimic_gui_available(void)
+{
+    if (!g_getenv("DISPLAY") && !g_getenv("WAYLAND_DISPLAY")) {
+        return false;
+    }
+    return gtk_init_check(NULL, NULL);
+}
+
+static void setup_gettext(void)
+{
+    const char *dir = g_getenv("MIMIC_LOCALEDIR");
+    bindtextdomain(GETTEXT_PACKAGE, dir ? dir : MIMIC_LOCALEDIR);
+    bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+    textdomain(GETTEXT_PACKAGE);
+}
+
+int mimic_gui_main(int argc, char **argv, MachineConfig *cfg_or_null)
+{
+    setlocale(LC_ALL, "");
+    setup_gettext();
+    g_set_application_name("Mimic");
+    g_set_prgname("org.mimic.Mimic");
+    /*
+     * A machine from the command line is its own process, as with QEMU;
+     * the library is one instance per session.
+     */
+    GApplicationFlags flags = cfg_or_null ? G_APPLICATION_NON_UNIQUE
+                                          : (GApplicationFlags)0;
+    the_app = gtk_application_new("org.mimic.Mimic", flags);
+    start_cfg = cfg_or_null;
+    app_status = 0;
+    g_signal_connect(the_app, "startup", G_CALLBACK(app_startup), NULL);
+    g_signal_connect(the_app, "activate", G_CALLBACK(app_activate), NULL);
+    /* The command line is main()'s (QEMU syntax); GApplication gets none. */
+    char *args[] = { argc > 0 ? argv[0] : (char *)"mimic", NULL };
+    int status = g_application_run(G_APPLICATION(the_app), 1, args);
+    g_clear_object(&the_app);
+    return status ? status : app_status;
+}

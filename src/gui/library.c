@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The machine library window: one card per machine file (name, OS type,
+ * state, a thumbnail of its last screen) with Start/Resume, Settings,
+ * Clone and Delete.  Files that fail validation are listed in an info bar
+ * and left untouched on disk; the other machines show as usual.
+ */
+#include "gui/gui_internal.h"
+
+#include <string.h>
+#include <glib/gstdio.h>
+
+typedef struct Library {
+    GtkApplicationWindow *win;
+    GtkBuilder *builder;
+    GtkFlowBox *cards;
+    GtkStack *stack;
+    GtkInfoBar *errors_bar;
+    GtkLabel *errors_label;
+    GPtrArray *machines; /* MimicMachineFile* */
+    char *dir;
+} Library;
+
+static Library *the_library;
+
+static const char *os_label(MimicOsType os)
+{
+    switch (os) {
+    case MIMIC_OS_LINUX:
+        return _("Linux");
+    case MIMIC_OS_DOS:
+        return _("DOS / FreeDOS");
+    case MIMIC_OS_WIN9X:
+        return _("Windows 95/98");
+    case MIMIC_OS_WINNT:
+        return _("Windows 2000/XP");
+    default:
+        return _("Other");
+    }
+}
+
+static void lib_error(Library *lib, const char *what, const char *msg)
+{
+    GtkWidget *d = gtk_message_dialog_new(GTK_WINDOW(lib->win),
+                                          GTK_DIALOG_MODAL, GTK_MESSAGE_ERROR,
+                                          GTK_BUTTONS_CLOSE, "%s", what);
+    gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(d), "%s",
+                                             msg);
+    gtk_dialog_run(GTK_DIALOG(d));
+    gtk_widget_destroy(d);
+}
+
+static MimicMachineFile *lib_find(Library *lib, const char *name)
+{
+    for (guint i = 0; i < lib->machines->len; i++) {
+        MimicMachineFile *mf = g_ptr_array_index(lib->machines, i);
+        if (!strcmp(mf->cfg->name, name)) {
+            return mf;
+        }
+    }
+    return NULL;
+}
+
+/* ---- card actions (the button's "machine" data names the machine) ---- */
+
+static const char *button_machine(GtkWidget *b)
+{
+    return g_object_get_data(G_OBJECT(b), "machine");
+}
+
+static void on_start(GtkWidget *b, gpointer data)
+{
+    Library *lib = data;
+    const char *name = button_machine(b);
+    GtkWindow *w = mimic_machine_window_find(name);
+    if (w) {
+        if (mimic_machine_window_state(name) == MIMIC_STATE_PAUSED) {
+            g_action_group_activate_action(G_ACTION_GROUP(w), "pause", NULL);
+        }
+        gtk_window_present(w);
+        return;
+    }
+    MimicMachineFile *mf = lib_find(lib, name);
+    if (!mf) {
+        return;
+    }
+    g_autoptr(GError) err = NULL;
+    if (!mimic_machine_window_new(mimic_app_get(), mf->cfg, name, &err)) {
+        lib_error(lib, _("The machine could not start"), err->message);
+    }
+    mimic_library_refresh();
+}
+
+static void on_settings(GtkWidget *b, gpointer data)
+{
+    Library *lib = data;
+    MimicMachineFile *mf = lib_find(lib, button_machine(b));
+    if (mf) {
+        mimic_settings_run(GTK_WINDOW(lib->win), mf);
+        mimic_library_refresh();
+    }
+}
+
+static char *unique_name(Library *lib, const char *base)
+{
+    for (int i = 1; i < 1000; i++) {
+        g_autofree char *n = i == 1 ? g_strdup_printf("%s copy", base)
+                                    : g_strdup_printf("%s copy %d", base, i);
+        g_autofree char *path = mimic_machine_file_path(lib->dir, n);
+        if (strlen(n) <= 64 && !g_file_test(path, G_FILE_TEST_EXISTS)) {
+            return g_steal_pointer(&n);
+        }
+    }
+    return NULL;
+}
+
+/* A copy of an image next to it; sparse, and shared blocks if possible. */
+static bool copy_image(const char *src, const char *dst, GError **error)
+{
+    g_autoptr(GSubprocess) p = g_subprocess_new(
+        G_SUBPROCESS_FLAGS_STDERR_MERGE, error, "cp", "--sparse=always",
+        "--reflink=auto", "--", src, dst, NULL);
+    return p && g_subprocess_wait_check(p, NULL, error);
+}
+
+static void on_clone(GtkWidget *b, gpointer data)
+{
+    Library *lib = data;
+    MimicMachineFile *mf = lib_find(lib, button_machine(b));
+    if (!mf) {
+        return;
+    }
+    g_autofree char *name = unique_name(lib, mf->cfg->name);
+    if (!name) {
+        return;
+    }
+    g_autoptr(MimicMachineFile) copy = g_new0(MimicMachineFile, 1);
+    copy->os = mf->os;
+    copy->cfg = machine_config_copy(mf->cfg);
+    g_free(copy->cfg->name);
+    copy->cfg->name = g_strdup(name);
+    /* Hard disks are copied: two machines must not write one image. */
+    for (int i = 0; i < copy->cfg->n_drives; i++) {
+        DriveConfig *d = &copy->cfg->drives[i];
+        if (d->interface != DRIVE_IF_IDE || d->media != DRIVE_MEDIA_DISK ||
+            !d->file) {
+            continue;
+        }
+        g_autofree char *dir = g_path_get_dirname(d->file);
+        g_autofree char *base = g_strdup_printf("%s-%d.%s", name, d->index,
+                                                d->format ? d->format
+                                                          : "img");
+        g_autofree char *dst = g_build_filename(dir, base, NULL);
+        g_autoptr(GError) err = NULL;
+        if (g_file_test(dst, G_FILE_TEST_EXISTS) ||
+            !copy_image(d->file, dst, &err)) {
+            lib_error(lib, _("The disk image could not be copied"),
+                      err ? err->message : dst);
+            return;
+        }
+        g_free(d->file);
+        d->file = g_steal_pointer(&dst);
+    }
+    g_autoptr(GError) err = NULL;
+    if (!mimic_machine_file_save(copy, lib->dir, &err)) {
+        lib_error(lib, _("The machine could not be saved"), err->message);
+    }
+    mimic_library_refresh();
+}
+
+static void on_delete(GtkWidget *b, gpointer data)
+{
+    Library *lib = data;
+    MimicMachineFile *mf = lib_find(lib, button_machine(b));
+    if (!mf) {
+        return;
+    }
+    if (mimic_machine_window_find(mf->cfg->name)) {
+        lib_error(lib, _("The machine is open"),
+                  _("Close its window before deleting it."));
+        return;
+    }
+    GtkWidget *d = gtk_message_dialog_new(
+        GTK_WINDOW(lib->win), GTK_DIALOG_MODAL, GTK_MESSAGE_QUESTION,
+        GTK_BUTTONS_NONE, _("Delete the machine “%s”?"), mf->cfg->name);
+    gtk_message_dialog_format_secondary_text(
+        GTK_MESSAGE_DIALOG(d), _("Its settings are removed. Its disk images "
+                                 "are kept unless you tick the box."));
+    GtkWidget *check = gtk_check_button_new_with_mnemonic(
+        _("Also delete its hard disk _images"));
+    GString *list = g_string_new(NULL);
+    for (int i = 0; i < mf->cfg->n_drives; i++) {
+        DriveConfig *dr = &mf->cfg->drives[i];
+        if (dr->media == DRIVE_MEDIA_DISK &&
+            dr->interface == DRIVE_IF_IDE && dr->file) {
+            g_string_append_printf(list, "%s\n", dr->file);
+        }
+    }
+    gtk_widget_set_tooltip_text(check, list->str);
+    gtk_widget_set_sensitive(check, list->len > 0);
+    gtk_container_add(GTK_CONTAINER(gtk_message_dialog_get_message_area(
+                          GTK_MESSAGE_DIALOG(d))),
+                      check);
+    gtk_widget_show(check);
+    gtk_dialog_add_buttons(GTK_DIALOG(d), _("_Cancel"), GTK_RESPONSE_CANCEL,
+                           _("_Delete"), GTK_RESPONSE_OK, NULL);
+    GtkWidget *del = gtk_dialog_get_widget_for_response(GTK_DIALOG(d),
+                                                        GTK_RESPONSE_OK);
+    gtk_style_context_add_class(gtk_widget_get_style_context(del),
+                                "destructive-action");
+    int r = gtk_dialog_run(GTK_DIALOG(d));
+    bool images = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(check));
+    gtk_widget_destroy(d);
+    if (r == GTK_RESPONSE_OK) {
+        g_autofree char *path = mimic_machine_file_path(lib->dir,
+                                                        mf->cfg->name);
+        g_autofree char *thumb = mimic_thumbnail_path(mf->cfg->name);
+        if (images) {
+            for (int i = 0; i < mf->cfg->n_drives; i++) {
+                DriveConfig *dr = &mf->cfg->drives[i];
+                if (dr->media == DRIVE_MEDIA_DISK &&
+                    dr->interface == DRIVE_IF_IDE && dr->file) {
+                    g_unlink(dr->file);
+                }
+            }
+        }
+        g_unlink(path);
+        g_unlink(thumb);
+        mimic_library_refresh();
+    }
+    g_string_free(list, TRUE);
+}
+
+static GtkWidget *card_button(Library *lib, const char *icon,
+                              const char *tip, const char *name,
+                              GCallback cb)
+{
+    GtkWidget *b = gtk_button_new_from_icon_name(icon, GTK_ICON_SIZE_BUTTON);
+    gtk_widget_set_tooltip_text(b, tip);
+    g_object_set_data_full(G_OBJECT(b), "machine", g_strdup(name), g_free);
+    g_signal_connect(b, "clicked", cb, lib);
+    AtkObject *acc = gtk_widget_get_accessible(b);
+    atk_object_set_name(acc, tip);
+    return b;
+}
+
+static GtkWidget *card_new(Library *lib, MimicMachineFile *mf)
+{
+    const char *name = mf->cfg->name;
+    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
+    gtk_style_context_add_class(gtk_widget_get_style_context(box),
+                                "machine-card");
+    g_autofree char *thumb = mimic_thumbnail_path(name);
+    g_autoptr(GdkPixbuf) pb = gdk_pixbuf_new_from_file_at_scale(
+        thumb, 200, 150, TRUE, NULL);
+    GtkWidget *img = pb ? gtk_image_new_from_pixbuf(pb)
+                        : gtk_image_new_from_icon_name("org.mimic.Mimic",
+                                                       GTK_ICON_SIZE_DIALOG);
+    gtk_widget_set_size_request(img, 200, 150);
+    gtk_container_add(GTK_CONTAINER(box), img);
+    GtkWidget *l = gtk_label_new(name);
+    gtk_label_set_ellipsize(GTK_LABEL(l), PANGO_ELLIPSIZE_END);
+    gtk_style_context_add_class(gtk_widget_get_style_context(l),
+                                "machine-name");
+    gtk_container_add(GTK_CONTAINER(box), l);
+    gtk_container_add(GTK_CONTAINER(box), gtk_label_new(os_label(mf->os)));
+    MimicRunState st = mimic_machine_window_state(name);
+    bool open = mimic_machine_window_find(name) != NULL;
+    const char *state = !open ? _("Powered off")
+                        : st == MIMIC_STATE_RUNNING ? _("Running")
+                        : st == MIMIC_STATE_PAUSED  ? _("Paused")
+                                                    : _("Open");
+    GtkWidget *sl = gtk_label_new(state);
+    gtk_style_context_add_class(gtk_widget_get_style_context(sl),
+                                "dim-label");
+    gtk_container_add(GTK_CONTAINER(box), sl);
+    GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 0);
+    gtk_style_context_add_class(gtk_widget_get_style_context(row), "linked");
+    gtk_widget_set_halign(row, GTK_ALIGN_CENTER);
+    bool paused = open && st == MIMIC_STATE_PAUSED;
+    gtk_container_add(GTK_CONTAINER(row),
+        card_button(lib, "media-playback-start-symbolic",
+                    paused ? _("Resume") : open ? _("Show") : _("Start"),
+                    name, G_CALLBACK(on_start)));
+    GtkWidget *settings = card_button(lib, "emblem-system-symbolic",
+                                      _("Settings"), name,
+                                      G_CALLBACK(on_settings));
+    gtk_widget_set_sensitive(settings, !open);
+    gtk_container_add(GTK_CONTAINER(row), settings);
+    gtk_container_add(GTK_CONTAINER(row),
+        card_button(lib, "edit-copy-symbolic", _("Clone"), name,
+                    G_CALLBACK(on_clone)));
+    gtk_container_add(GTK_CONTAINER(row),
+        card_button(lib, "user-trash-symbolic", _("Delete"), name,
+                    G_CALLBACK(on_delete)));
+    gtk_container_add(GTK_CONTAINER(box), row);
+    gtk_widget_show_all(box);
+    return box;
+}
+
+void mimic_library_refresh(void)
+{
+    Library *lib = the_library;
+    if (!lib) {
+        return;
+    }
+    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_unref(lib->machines);
+    lib->machines = mimic_library_load(lib->dir, errors);
+    GList *children = gtk_container_get_children(GTK_CONTAINER(lib->cards));
+    for (GList *l = children; l; l = l->next) {
+        gtk_widget_destroy(l->data);
+    }
+    g_list_free(children);
+    for (guint i = 0; i < lib->machines->len; i++) {
+        gtk_flow_box_insert(lib->cards,
+                            card_new(lib, g_ptr_array_index(lib->machines, i)),
+                            -1);
+    }
+    gtk_stack_set_visible_child_name(lib->stack,
+                                     lib->machines->len ? "cards" : "empty");
+    if (errors->len) {
+        g_ptr_array_add(errors, NULL);
+        g_autofree char *joined = g_strjoinv("\n", (char **)errors->pdata);
+        g_autofree char *msg = g_strdup_printf(
+            _("These machine files were not loaded (they are left as they "
+              "are):\n%s"), joined);
+        gtk_label_set_text(lib->errors_label, msg);
+        gtk_widget_show(GTK_WIDGET(lib->errors_bar));
+    } else {
+        gtk_widget_hide(GTK_WIDGET(lib->errors_bar));
+    }
+}
+
+static void lib_destroy(GtkWidget *w, gpointer data)
+{
+    Library *lib = data;
+    if (the_library == lib) {
+        the_library = NULL;
+    }
+    g_ptr_array_unref(lib->machines);
+    g_object_unref(lib->builder);
+    g_free(lib->dir);
+    g_free(lib);
+}
+
+static void on_errors_response(GtkInfoBar *bar, int response, gpointer data)
+{
+    gtk_widget_hide(GTK_WIDGET(bar));
+}
+
+GtkWindow *mimic_library_window_new(GtkApplication *app)
+{
+    if (the_library) {
+        return GTK_WINDOW(the_library->win);
+    }
+    Library *lib = g_new0(Library, 1);
+    the_library = lib;
+    lib->dir = mimic_library_dir();
+    lib->machines = g_ptr_array_new();
+    lib->win = GTK_APPLICATION_WINDOW(gtk_application_window_new(app));
+    gtk_window_set_title(GTK_WINDOW(lib->win), _("Mimic"));
+    gtk_window_set_default_size(GTK_WINDOW(lib->win), 800, 560);
+    lib->builder = gtk_builder_new_from_resource(
+        "/org/mimic/Mimic/ui/library.ui");
+#define OBJ(n) gtk_builder_get_object(lib->builder, n)
+    gtk_window_set_titlebar(GTK_WINDOW(lib->win), GTK_WIDGET(OBJ("headerbar")));
+    gtk_container_add(GTK_CONTAINER(lib->win), GTK_WIDGET(OBJ("content")));
+    lib->cards = GTK_FLOW_BOX(OBJ("cards"));
+    lib->stack = GTK_STACK(OBJ("stack"));
+    lib->errors_bar = GTK_INFO_BAR(OBJ("errors-bar"));
+    lib->errors_label = GTK_LABEL(OBJ("errors-label"));
+#undef OBJ
+    g_signal_connect(lib->errors_bar, "response",
+                     G_CALLBACK(on_errors_response), NULL);
+    g_signal_connect(lib->win, "destroy", G_CALLBACK(lib_destroy), lib);
+    mimic_library_refresh();
+    gtk_widget_show(GTK_WIDGET(lib->win));
+    return GTK_WINDOW(lib->win);
+}

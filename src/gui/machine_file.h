@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Machine files: one GKeyFile per machine under
+ * g_get_user_data_dir()/mimic/machines/NAME.mimic, and the MachineConfig
+ * it stands for.  No GTK here, so tests use it without a display.
+ *
+ * Format (docs/gui.md, "Machine files"): group [Machine] with name, os,
+ * memory (MiB), cpus, boot, sound, nic, net, full-screen; group [Drives]
+ * with hda..hdd (+ hdX-format), cdrom, fda/fdb.  Every value is checked;
+ * a bad one rejects the file with a message naming the key.
+ */
+#ifndef MIMIC_GUI_MACHINE_FILE_H
+#define MIMIC_GUI_MACHINE_FILE_H
+
+#include <stdbool.h>
+#include <glib.h>
+
+#include "engine/config.h"
+
+#define MIMIC_MACHINE_FILE_ERROR (mimic_machine_file_error_quark())
+GQuark mimic_machine_file_error_quark(void);
+typedef enum {
+    MIMIC_MACHINE_FILE_ERROR_INVALID, /* a bad or unknown value */
+    MIMIC_MACHINE_FILE_ERROR_EXISTS,
+    MIMIC_MACHINE_FILE_ERROR_IO,
+} MimicMachineFileError;
+
+typedef enum {
+    MIMIC_OS_LINUX,
+    MIMIC_OS_DOS,
+    MIMIC_OS_WIN9X,
+    MIMIC_OS_WINNT, /* Windows 2000 / XP */
+    MIMIC_OS_OTHER,
+    MIMIC_OS_COUNT,
+} MimicOsType;
+
+/* Defaults an OS preset gives a new machine. */
+typedef struct MimicPreset {
+    MimicOsType os;
+    const char *id;        /* "linux", "dos", ... as written to the file */
+    const char *label;     /* untranslated; wrap with _() to show */
+    unsigned memory_mib;
+    unsigned disk_mib;     /* 0: no hard disk by default */
+    const char *sound;     /* NULL: none */
+    const char *nic;       /* NULL: no network */
+    const char *cpu;
+} MimicPreset;
+
+const MimicPreset *mimic_preset_get(MimicOsType os);
+const MimicPreset *mimic_preset_find(const char *id);
+
+/* A machine as the library knows it. */
+typedef struct MimicMachineFile {
+    MimicOsType os;
+    MachineConfig *cfg; /* cfg->name is the machine's name */
+} MimicMachineFile;
+
+MimicMachineFile *mimic_machine_file_new(const char *name, MimicOsType os);
+void mimic_machine_file_free(MimicMachineFile *mf);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MimicMachineFile, mimic_machine_file_free)
+
+/* Apply the preset's memory, sound card and NIC (disks are the caller's). */
+void mimic_machine_file_apply_preset(MimicMachineFile *mf, MimicOsType os);
+
+bool mimic_machine_name_valid(const char *name, GError **error);
+
+/* Keyfile text <-> model.  from_data validates every value. */
+char *mimic_machine_file_to_data(const MimicMachineFile *mf, gsize *len);
+MimicMachineFile *mimic_machine_file_from_data(const char *data, gsize len,
+                                               GError **error);
+MimicMachineFile *mimic_machine_file_load(const char *path, GError **error);
+/* Atomic (g_file_set_contents); creates the directory. */
+bool mimic_machine_file_save(const MimicMachineFile *mf, const char *dir,
+                             GError **error);
+
+/* The library directory: $XDG_DATA_HOME/mimic/machines (newly allocated). */
+char *mimic_library_dir(void);
+char *mimic_machine_file_path(const char *dir, const char *name);
+/*
+ * Load every NAME.mimic in dir.  Good machines go to the returned array
+ * (of MimicMachineFile*, sorted by name); each bad file adds a message to
+ * errors (file name: reason) and is left alone on disk.
+ */
+GPtrArray *mimic_library_load(const char *dir, GPtrArray *errors);
+
+/*
+ * What the new-machine wizard asks; fields left 0/NULL take the OS
+ * preset's value.  disk_path NULL: no hard disk.  cdrom "" : an empty
+ * CD-ROM drive; NULL: none.
+ */
+typedef struct MimicNewMachine {
+    const char *name;
+    MimicOsType os;
+    unsigned memory_mib;
+    const char *disk_path;
+    const char *disk_format;
+    const char *cdrom;
+    const char *boot; /* SeaBIOS letters, e.g. "dc" */
+} MimicNewMachine;
+
+MimicMachineFile *mimic_machine_file_new_from_choices(
+    const MimicNewMachine *c, GError **error);
+/* Where the wizard puts a new machine's disk: .../mimic/disks/NAME.FMT */
+char *mimic_default_disk_path(const char *name, const char *format);
+
+/* The equivalent `mimic` command line (for the settings dialog). */
+char *mimic_machine_file_command_line(const MimicMachineFile *mf);
+
+#endif

@@ -1,0 +1,1043 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The machine window: a MimicDisplay showing the guest, the monitor and
+ * serial consoles in VTE terminals, menus of GActions, a status bar.
+ *
+ * Everything goes through engine/mimic.h: commands (start, pause, keys)
+ * are queued for the machine's worker thread and its events arrive on the
+ * GTK main loop.  Keys are sent by hardware keycode: on X11 (and Wayland)
+ * the keycode is the Linux evdev code plus 8, which is what the engine
+ * takes.  Menu items whose engine side is missing are insensitive with a
+ * tooltip saying so; their availability is asked of the monitor ("help").
+ */
+#include "gui/gui_internal.h"
+
+#include <string.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
+#include <vte/vte.h>
+
+/* evdev codes (linux/input-event-codes.h) the window itself needs. */
+#define KEY_LEFTCTRL 29
+#define KEY_LEFTALT 56
+#define KEY_DELETE 111
+#define MAX_KEYCODE 768
+
+typedef struct Console {
+    struct MachineWindow *mw;
+    char *name;
+    int fd;
+    GIOChannel *chan;
+    guint watch;
+    VteTerminal *term;
+    int page;
+} Console;
+
+typedef struct MachineWindow {
+    GtkApplicationWindow *win;
+    MachineConfig *cfg;
+    char *library_name; /* NULL: a machine from the command line */
+    MimicMachine *m;
+    MimicRunState state;
+    MimicDisplay *display;
+    GtkNotebook *notebook;
+    GtkWidget *menubar, *statusbar, *grab_revealer;
+    GtkLabel *state_label, *grab_label;
+    GtkBuilder *builder;
+    GPtrArray *consoles; /* Console* */
+    bool fullscreen;
+    bool grabbed;
+    bool pressed[MAX_KEYCODE];
+    double last_x, last_y;
+    bool have_last;
+    unsigned buttons;
+    bool quit_after_save;
+    guint banner_timeout;
+    bool closing;
+    /* What the engine's monitor offers (from "help"). */
+    bool has_savevm, has_loadvm, has_change, has_eject;
+} MachineWindow;
+
+static GHashTable *open_windows; /* library name -> MachineWindow */
+/*
+ * Every MachineWindow not yet freed.  Monitor replies for a machine may
+ * still sit in the main loop after its window has gone; they check here.
+ */
+static GHashTable *live_windows;
+
+static bool mw_alive(gpointer mw)
+{
+    return live_windows && g_hash_table_contains(live_windows, mw);
+}
+
+static gboolean machine_free_idle(gpointer m)
+{
+    mimic_machine_free(m);
+    return G_SOURCE_REMOVE;
+}
+
+/*
+ * Stop a machine and free it once the events it already posted to the
+ * main loop (default priority) have been dispatched to nobody.
+ */
+static void mw_dispose_machine(MimicMachine *m)
+{
+    if (!m) {
+        return;
+    }
+    mimic_machine_quit(m);
+    mimic_machine_wait(m);
+    mimic_machine_set_event_handler(m, NULL, NULL, NULL);
+    g_idle_add_full(G_PRIORITY_LOW, machine_free_idle, m, NULL);
+}
+
+static void mw_update_actions(MachineWindow *mw);
+static void mw_set_grab(MachineWindow *mw, bool on);
+
+static GAction *mw_action(MachineWindow *mw, const char *name)
+{
+    return g_action_map_lookup_action(G_ACTION_MAP(mw->win), name);
+}
+
+/*
+ * Enable or disable an action; when disabled for want of an engine
+ * feature, the menu item says why in its tooltip.
+ */
+static void mw_enable(MachineWindow *mw, const char *name, bool on,
+                      const char *why_not)
+{
+    g_simple_action_set_enabled(G_SIMPLE_ACTION(mw_action(mw, name)), on);
+    g_autofree char *id = g_strdup_printf("item-%s", name);
+    GtkWidget *item = GTK_WIDGET(gtk_builder_get_object(mw->builder, id));
+    if (item) {
+        gtk_widget_set_tooltip_text(item, on ? NULL : why_not);
+    }
+}
+
+static const char *state_text(MimicRunState s)
+{
+    switch (s) {
+    case MIMIC_STATE_CREATED:
+        return _("Not started");
+    case MIMIC_STATE_RUNNING:
+        return _("Running");
+    case MIMIC_STATE_PAUSED:
+        return _("Paused");
+    case MIMIC_STATE_STOPPED:
+        return _("Powered off");
+    }
+    return "";
+}
+
+static void mw_update_title(MachineWindow *mw)
+{
+    g_autofree char *t = NULL;
+    const char *name = mw->cfg->name ? mw->cfg->name : "Mimic";
+    if (mw->state == MIMIC_STATE_RUNNING) {
+        t = g_strdup_printf("%s — Mimic", name);
+    } else {
+        t = g_strdup_printf("%s [%s] — Mimic", name, state_text(mw->state));
+    }
+    gtk_window_set_title(GTK_WINDOW(mw->win), t);
+    gtk_label_set_text(mw->state_label, state_text(mw->state));
+}
+
+/* ---- thumbnails for the library ---- */
+
+static void mw_save_thumbnail(MachineWindow *mw)
+{
+    if (!mw->library_name) {
+        return;
+    }
+    g_autoptr(GdkPixbuf) pb = mimic_display_snapshot(mw->display, 240);
+    if (!pb) {
+        return;
+    }
+    g_autofree char *path = mimic_thumbnail_path(mw->library_name);
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_mkdir_with_parents(dir, 0700);
+    g_autofree char *tmp = g_strdup_printf("%s.tmp", path);
+    if (gdk_pixbuf_save(pb, tmp, "png", NULL, NULL)) {
+        g_rename(tmp, path);
+    }
+}
+
+/* ---- consoles ---- */
+
+static gboolean console_readable(GIOChannel *ch, GIOCondition cond,
+                                 gpointer data)
+{
+    Console *c = data;
+    char buf[4096];
+    ssize_t n = read(c->fd, buf, sizeof(buf));
+    if (n <= 0) {
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            return G_SOURCE_CONTINUE;
+        }
+        c->watch = 0;
+        return G_SOURCE_REMOVE;
+    }
+    /* The monitor writes bare newlines; a terminal needs CR LF. */
+    GString *out = g_string_sized_new(n + 16);
+    for (ssize_t i = 0; i < n; i++) {
+        if (buf[i] == '\n' && (i == 0 || buf[i - 1] != '\r')) {
+            g_string_append_c(out, '\r');
+        }
+        g_string_append_c(out, buf[i]);
+    }
+    vte_terminal_feed(c->term, out->str, out->len);
+    g_string_free(out, TRUE);
+    return G_SOURCE_CONTINUE;
+}
+
+static void console_commit(VteTerminal *t, char *text, guint size,
+                           gpointer data)
+{
+    Console *c = data;
+    size_t done = 0;
+    while (done < size) {
+        ssize_t n = write(c->fd, text + done, size - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break; /* the machine is gone or its buffer is full */
+        }
+        done += n;
+    }
+}
+
+static void console_free(gpointer data)
+{
+    Console *c = data;
+    if (c->watch) {
+        g_source_remove(c->watch);
+    }
+    if (c->chan) {
+        g_io_channel_unref(c->chan);
+    }
+    g_free(c->name);
+    g_free(c);
+}
+
+static void mw_add_console(MachineWindow *mw, const char *name,
+                           const char *title)
+{
+    int fd = mimic_machine_console_fd(mw->m, name);
+    if (fd < 0) {
+        return;
+    }
+    Console *c = g_new0(Console, 1);
+    c->mw = mw;
+    c->name = g_strdup(name);
+    c->fd = fd;
+    c->term = VTE_TERMINAL(vte_terminal_new());
+    vte_terminal_set_scrollback_lines(c->term, 10000);
+    g_signal_connect(c->term, "commit", G_CALLBACK(console_commit), c);
+    GtkWidget *sw = gtk_scrolled_window_new(NULL, NULL);
+    gtk_container_add(GTK_CONTAINER(sw), GTK_WIDGET(c->term));
+    gtk_widget_show_all(sw);
+    c->page = gtk_notebook_append_page(mw->notebook, sw,
+                                       gtk_label_new(title));
+    c->chan = g_io_channel_unix_new(fd);
+    c->watch = g_io_add_watch(c->chan, G_IO_IN | G_IO_HUP | G_IO_ERR,
+                              console_readable, c);
+    g_ptr_array_add(mw->consoles, c);
+}
+
+static Console *mw_console(MachineWindow *mw, const char *name)
+{
+    for (guint i = 0; i < mw->consoles->len; i++) {
+        Console *c = g_ptr_array_index(mw->consoles, i);
+        if (!strcmp(c->name, name)) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+static void mw_clear_consoles(MachineWindow *mw)
+{
+    while (gtk_notebook_get_n_pages(mw->notebook) > 1) {
+        gtk_notebook_remove_page(mw->notebook, -1);
+    }
+    g_ptr_array_set_size(mw->consoles, 0);
+}
+
+static void mw_update_tabs(MachineWindow *mw)
+{
+    gtk_notebook_set_show_tabs(mw->notebook,
+                               !mw->fullscreen &&
+                                   gtk_notebook_get_n_pages(mw->notebook) > 1);
+}
+
+/* ---- engine events ---- */
+
+static void mw_on_help(MimicMachine *m, const char *out, gpointer data)
+{
+    MachineWindow *mw = data;
+    if (!mw_alive(mw) || mw->m != m || !out) {
+        return;
+    }
+    g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+    for (int i = 0; lines[i]; i++) {
+        const char *l = lines[i];
+        while (*l == ' ') {
+            l++;
+        }
+        g_autofree char *word = g_strndup(l, strcspn(l, " |[\t"));
+        mw->has_savevm |= !strcmp(word, "savevm");
+        mw->has_loadvm |= !strcmp(word, "loadvm");
+        mw->has_change |= !strcmp(word, "change");
+        mw->has_eject |= !strcmp(word, "eject");
+    }
+    mw_update_actions(mw);
+}
+
+static void mw_on_event(MimicMachine *m, const MimicEvent *ev, gpointer data)
+{
+    MachineWindow *mw = data;
+    if (mw->m != m) {
+        return;
+    }
+    switch (ev->kind) {
+    case MIMIC_EVENT_DISPLAY_UPDATE:
+        mimic_display_update(mw->display, ev->x, ev->y, ev->w, ev->h);
+        return;
+    case MIMIC_EVENT_DISPLAY_RESIZE:
+        mimic_display_resize(mw->display, ev->w, ev->h);
+        return;
+    case MIMIC_EVENT_STATE_CHANGED:
+        mw->state = ev->state;
+        if (ev->state == MIMIC_STATE_PAUSED) {
+            mw_save_thumbnail(mw);
+        }
+        break;
+    case MIMIC_EVENT_SHUTDOWN:
+        mw->state = MIMIC_STATE_STOPPED;
+        mw_save_thumbnail(mw);
+        mw_set_grab(mw, false);
+        if (mw->closing) {
+            gtk_widget_destroy(GTK_WIDGET(mw->win));
+            return;
+        }
+        break;
+    case MIMIC_EVENT_RESET:
+    case MIMIC_EVENT_POWERDOWN:
+        return;
+    }
+    mw_update_title(mw);
+    mw_update_actions(mw);
+    mimic_library_refresh();
+}
+
+/* Build (or rebuild after power-off) the machine and start it. */
+static bool mw_start_machine(MachineWindow *mw, GError **error)
+{
+    if (mw->m) {
+        mw_clear_consoles(mw);
+        mimic_display_set_machine(mw->display, NULL);
+        mw_dispose_machine(mw->m);
+        mw->m = NULL;
+    }
+    mw->m = mimic_machine_new(mw->cfg, error);
+    if (!mw->m) {
+        return false;
+    }
+    mw->state = MIMIC_STATE_CREATED;
+    mimic_machine_set_event_handler(mw->m, mw_on_event, mw, NULL);
+    mimic_display_set_machine(mw->display, mw->m);
+    mw_add_console(mw, "monitor", _("Monitor"));
+    for (int i = 0; i < MIMIC_MAX_SERIAL; i++) {
+        g_autofree char *n = g_strdup_printf("serial%d", i);
+        g_autofree char *t = g_strdup_printf(_("Serial %d"), i);
+        mw_add_console(mw, n, t);
+    }
+    mw_update_tabs(mw);
+    if (!mimic_machine_start(mw->m, error)) {
+        return false;
+    }
+    mw->has_savevm = mw->has_loadvm = mw->has_change = mw->has_eject = false;
+    mimic_machine_monitor_command(mw->m, "help", mw_on_help, mw);
+    mw_update_title(mw);
+    mw_update_actions(mw);
+    return true;
+}
+
+static void mw_update_actions(MachineWindow *mw)
+{
+    bool alive = mw->m && (mw->state == MIMIC_STATE_RUNNING ||
+                           mw->state == MIMIC_STATE_PAUSED);
+    const char *no_monitor = _("The engine's monitor does not offer this "
+                               "yet.");
+    mw_enable(mw, "start", !mw->m || mw->state == MIMIC_STATE_STOPPED,
+              NULL);
+    mw_enable(mw, "pause", alive, NULL);
+    GtkWidget *pause = GTK_WIDGET(gtk_builder_get_object(mw->builder,
+                                                         "item-pause"));
+    gtk_menu_item_set_label(GTK_MENU_ITEM(pause),
+                            mw->state == MIMIC_STATE_PAUSED ? _("_Resume")
+                                                            : _("_Pause"));
+    mw_enable(mw, "reset", alive, NULL);
+    mw_enable(mw, "ctrl-alt-del", mw->state == MIMIC_STATE_RUNNING, NULL);
+    mw_enable(mw, "power-off", alive, NULL);
+    mw_enable(mw, "save-state", alive && mw->has_savevm, no_monitor);
+    mw_enable(mw, "save-state-quit", alive && mw->has_savevm, no_monitor);
+    mw_enable(mw, "snapshots", alive && mw->has_loadvm, no_monitor);
+    mw_enable(mw, "screenshot", mw->m != NULL, NULL);
+    mw_enable(mw, "change-cd", alive && mw->has_change, no_monitor);
+    mw_enable(mw, "eject-cd", alive && mw->has_eject, no_monitor);
+    mw_enable(mw, "change-floppy", alive && mw->has_change, no_monitor);
+    mw_enable(mw, "monitor", mw->m && mw_console(mw, "monitor"),
+              _("This machine has no monitor console."));
+    mw_enable(mw, "serial", mw->m && mw_console(mw, "serial0"),
+              _("This machine has no serial console."));
+}
+
+/* ---- input ---- */
+
+static void mw_release_keys(MachineWindow *mw)
+{
+    for (unsigned k = 0; k < MAX_KEYCODE; k++) {
+        if (mw->pressed[k]) {
+            mw->pressed[k] = false;
+            if (mw->m) {
+                mimic_machine_send_key(mw->m, k, false);
+            }
+        }
+    }
+}
+
+static gboolean mw_hide_banner(gpointer data)
+{
+    MachineWindow *mw = data;
+    mw->banner_timeout = 0;
+    gtk_revealer_set_reveal_child(GTK_REVEALER(mw->grab_revealer), FALSE);
+    return G_SOURCE_REMOVE;
+}
+
+static void mw_set_grab(MachineWindow *mw, bool on)
+{
+    GdkWindow *gw = gtk_widget_get_window(GTK_WIDGET(mw->display));
+    GdkSeat *seat = gdk_display_get_default_seat(gdk_display_get_default());
+    if (on && !mw->grabbed && gw && mw->m) {
+        g_autoptr(GdkCursor) blank = gdk_cursor_new_for_display(
+            gdk_display_get_default(), GDK_BLANK_CURSOR);
+        if (gdk_seat_grab(seat, gw, GDK_SEAT_CAPABILITY_ALL, TRUE, blank,
+                          NULL, NULL, NULL) == GDK_GRAB_SUCCESS) {
+            mw->grabbed = true;
+            mw->have_last = false;
+        }
+    } else if (!on && mw->grabbed) {
+        gdk_seat_ungrab(seat);
+        mw->grabbed = false;
+    }
+    /* The banner says how to get out, then makes room for the guest. */
+    gtk_revealer_set_reveal_child(GTK_REVEALER(mw->grab_revealer),
+                                  mw->grabbed);
+    if (mw->banner_timeout) {
+        g_source_remove(mw->banner_timeout);
+        mw->banner_timeout = 0;
+    }
+    if (mw->grabbed) {
+        mw->banner_timeout = g_timeout_add_seconds(4, mw_hide_banner, mw);
+    }
+    gtk_label_set_text(mw->grab_label,
+                       mw->grabbed ? _("Input captured — Ctrl+Alt+G releases")
+                                   : _("Click the screen to capture input"));
+}
+
+static bool is_ctrl_alt(GdkEventKey *ev)
+{
+    GdkModifierType mods = ev->state & gtk_accelerator_get_default_mod_mask();
+    return (mods & (GDK_CONTROL_MASK | GDK_MOD1_MASK)) ==
+           (GDK_CONTROL_MASK | GDK_MOD1_MASK);
+}
+
+static void mw_toggle_fullscreen(MachineWindow *mw)
+{
+    if (mw->fullscreen) {
+        gtk_window_unfullscreen(GTK_WINDOW(mw->win));
+    } else {
+        gtk_window_fullscreen(GTK_WINDOW(mw->win));
+    }
+}
+
+/*
+ * Runs before GtkWindow's own handler, so while the guest screen has the
+ * focus no host accelerator (Ctrl+Q...) takes a key from the guest; only
+ * Ctrl+Alt+G and Ctrl+Alt+F are the window's.
+ */
+static gboolean mw_key(GtkWidget *w, GdkEventKey *ev, gpointer data)
+{
+    MachineWindow *mw = data;
+    if (!gtk_widget_has_focus(GTK_WIDGET(mw->display)) && !mw->grabbed) {
+        return FALSE;
+    }
+    bool down = ev->type == GDK_KEY_PRESS;
+    guint kv = gdk_keyval_to_lower(ev->keyval);
+    if (down && is_ctrl_alt(ev) && (kv == GDK_KEY_g || kv == GDK_KEY_f)) {
+        if (kv == GDK_KEY_g) {
+            mw_set_grab(mw, !mw->grabbed);
+        } else {
+            mw_toggle_fullscreen(mw);
+        }
+        return TRUE;
+    }
+    if (!mw->m || ev->hardware_keycode < 8) {
+        return TRUE;
+    }
+    unsigned code = ev->hardware_keycode - 8;
+    if (code >= MAX_KEYCODE) {
+        return TRUE;
+    }
+    if (!down && !mw->pressed[code]) {
+        return TRUE; /* pressed before we had the focus */
+    }
+    mw->pressed[code] = down;
+    mimic_machine_send_key(mw->m, code, down);
+    return TRUE;
+}
+
+static gboolean mw_focus_out(GtkWidget *w, GdkEventFocus *ev, gpointer data)
+{
+    mw_release_keys(data);
+    return FALSE;
+}
+
+static unsigned mouse_buttons(GdkModifierType state)
+{
+    return ((state & GDK_BUTTON1_MASK) ? 1 : 0) |
+           ((state & GDK_BUTTON3_MASK) ? 2 : 0) |
+           ((state & GDK_BUTTON2_MASK) ? 4 : 0);
+}
+
+static unsigned button_bit(guint button)
+{
+    return button == 1 ? 1 : button == 3 ? 2 : button == 2 ? 4 : 0;
+}
+
+static gboolean mw_button(GtkWidget *w, GdkEventButton *ev, gpointer data)
+{
+    MachineWindow *mw = data;
+    gtk_widget_grab_focus(w);
+    if (!mw->grabbed) {
+        if (ev->type == GDK_BUTTON_PRESS && ev->button == 1) {
+            mw_set_grab(mw, true);
+        }
+        return TRUE;
+    }
+    unsigned b = mouse_buttons(ev->state);
+    if (ev->type == GDK_BUTTON_PRESS) {
+        b |= button_bit(ev->button);
+    } else if (ev->type == GDK_BUTTON_RELEASE) {
+        b &= ~button_bit(ev->button);
+    } else {
+        return TRUE;
+    }
+    mw->buttons = b;
+    mimic_machine_send_pointer_rel(mw->m, 0, 0, 0, b);
+    return TRUE;
+}
+
+static gboolean mw_motion(GtkWidget *w, GdkEventMotion *ev, gpointer data)
+{
+    MachineWindow *mw = data;
+    if (!mw->grabbed) {
+        return FALSE;
+    }
+    if (mw->have_last) {
+        int dx = (int)(ev->x_root - mw->last_x);
+        int dy = (int)(ev->y_root - mw->last_y);
+        if (dx || dy) {
+            mimic_machine_send_pointer_rel(mw->m, dx, dy, 0, mw->buttons);
+        }
+    }
+    mw->last_x = ev->x_root;
+    mw->last_y = ev->y_root;
+    mw->have_last = true;
+    /* Keep the host pointer away from the screen's edges. */
+    GdkWindow *gw = gtk_widget_get_window(w);
+    GdkMonitor *mon = gdk_display_get_monitor_at_window(
+        gdk_display_get_default(), gw);
+    GdkRectangle geo;
+    gdk_monitor_get_geometry(mon, &geo);
+    if (ev->x_root < geo.x + 16 || ev->y_root < geo.y + 16 ||
+        ev->x_root > geo.x + geo.width - 16 ||
+        ev->y_root > geo.y + geo.height - 16) {
+        int cx = geo.x + geo.width / 2, cy = geo.y + geo.height / 2;
+        gdk_device_warp(ev->device, gdk_window_get_screen(gw), cx, cy);
+        mw->last_x = cx;
+        mw->last_y = cy;
+    }
+    return TRUE;
+}
+
+static gboolean mw_scroll(GtkWidget *w, GdkEventScroll *ev, gpointer data)
+{
+    MachineWindow *mw = data;
+    if (!mw->grabbed) {
+        return FALSE;
+    }
+    int dz = 0;
+    if (ev->direction == GDK_SCROLL_UP) {
+        dz = -1;
+    } else if (ev->direction == GDK_SCROLL_DOWN) {
+        dz = 1;
+    } else if (ev->direction == GDK_SCROLL_SMOOTH) {
+        dz = ev->delta_y > 0 ? 1 : ev->delta_y < 0 ? -1 : 0;
+    }
+    if (dz) {
+        mimic_machine_send_pointer_rel(mw->m, 0, 0, dz, mw->buttons);
+    }
+    return TRUE;
+}
+
+static gboolean mw_window_state(GtkWidget *w, GdkEventWindowState *ev,
+                                gpointer data)
+{
+    MachineWindow *mw = data;
+    mw->fullscreen = ev->new_window_state & GDK_WINDOW_STATE_FULLSCREEN;
+    gtk_widget_set_visible(mw->menubar, !mw->fullscreen);
+    gtk_widget_set_visible(mw->statusbar, !mw->fullscreen);
+    mw_update_tabs(mw);
+    return FALSE;
+}
+
+/* ---- actions ---- */
+
+static void mw_error(MachineWindow *mw, const char *what, const char *msg)
+{
+    GtkWidget *d = gtk_message_dialog_new(GTK_WINDOW(mw->win),
+                                          GTK_DIALOG_MODAL |
+                                              GTK_DIALOG_DESTROY_WITH_PARENT,
+                                          GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE,
+                                          "%s", what);
+    gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(d), "%s",
+                                             msg);
+    g_signal_connect(d, "response", G_CALLBACK(gtk_widget_destroy), NULL);
+    gtk_widget_show(d);
+}
+
+static void act_start(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    MachineWindow *mw = data;
+    g_autoptr(GError) err = NULL;
+    if (!mw_start_machine(mw, &err)) {
+        mw_error(mw, _("The machine could not start"), err->message);
+    }
+    mw_update_actions(mw);
+}
+
+static void act_pause(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    MachineWindow *mw = data;
+    if (mw->state == MIMIC_STATE_PAUSED) {
+        mimic_machine_resume(mw->m);
+    } else {
+        mimic_machine_pause(mw->m);
+    }
+}
+
+static void act_reset(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    MachineWindow *mw = data;
+    mimic_machine_reset(mw->m);
+}
+
+static void act_cad(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    MachineWindow *mw = data;
+    static const unsigned keys[] = { KEY_LEFTCTRL, KEY_LEFTALT, KEY_DELETE };
+    for (int i = 0; i < 3; i++) {
+        mimic_machine_send_key(mw->m, keys[i], true);
+    }
+    for (int i = 2; i >= 0; i--) {
+        mimic_machine_send_key(mw->m, keys[i], false);
+    }
+}
+
+static void act_power_off(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    MachineWindow *mw = data;
+    GtkWidget *d = gtk_message_dialog_new(
+        GTK_WINDOW(mw->win), GTK_DIALOG_MODAL, GTK_MESSAGE_QUESTION,
+        GTK_BUTTONS_NONE, _("Power off the machine?"));
+    gtk_message_dialog_format_secondary_text(
+        GTK_MESSAGE_DIALOG(d),
+        _("“Shut down” presses the power button and lets the guest shut "
+          "down. “Force off” stops it at once, like pulling the plug."));
+    gtk_dialog_add_buttons(GTK_DIALOG(d), _("_Cancel"), GTK_RESPONSE_CANCEL,
+                           _("_Force off"), 1, _("_Shut down"), 2, NULL);
+    int r = gtk_dialog_run(GTK_DIALOG(d));
+    gtk_widget_destroy(d);
+    if (r == 1) {
+        mimic_machine_quit(mw->m);
+    } else if (r == 2) {
+        mimic_machine_powerdown(mw->m);
+    }
+}
+
+static void on_savevm(MimicMachine *m, const char *out, gpointer data)
+{
+    MachineWindow *mw = data;
+    if (!mw_alive(mw) || mw->m != m) {
+        return;
+    }
+    if (out && *out) {
+        mw_error(mw, _("Saving the state failed"), out);
+        mw->quit_after_save = false;
+        return;
+    }
+    if (mw->quit_after_save) {
+        mimic_machine_quit(m);
+    }
+}
+
+static void act_save_state(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    MachineWindow *mw = data;
+    mw->quit_after_save = false;
+    mimic_machine_monitor_command(mw->m, "savevm mimic-saved", on_savevm, mw);
+}
+
+static void act_save_state_quit(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    MachineWindow *mw = data;
+    mw->quit_after_save = true;
+    mimic_machine_monitor_command(mw->m, "savevm mimic-saved", on_savevm, mw);
+}
+
+static void on_info_snapshots(MimicMachine *m, const char *out,
+                              gpointer data)
+{
+    MachineWindow *mw = data;
+    if (!mw_alive(mw) || mw->m != m) {
+        return;
+    }
+    GtkWidget *d = gtk_dialog_new_with_buttons(
+        _("Snapshots"), GTK_WINDOW(mw->win), GTK_DIALOG_MODAL,
+        _("_Cancel"), GTK_RESPONSE_CANCEL, _("_Restore"), GTK_RESPONSE_OK,
+        NULL);
+    GtkWidget *box = gtk_dialog_get_content_area(GTK_DIALOG(d));
+    gtk_container_set_border_width(GTK_CONTAINER(box), 12);
+    gtk_box_set_spacing(GTK_BOX(box), 6);
+    GtkWidget *text = gtk_label_new(out && *out ? out : _("No snapshots."));
+    gtk_label_set_selectable(GTK_LABEL(text), TRUE);
+    gtk_widget_set_name(text, "snapshot-list");
+    gtk_label_set_xalign(GTK_LABEL(text), 0);
+    GtkWidget *entry = gtk_entry_new();
+    gtk_entry_set_placeholder_text(GTK_ENTRY(entry), _("Snapshot name"));
+    gtk_entry_set_text(GTK_ENTRY(entry), "mimic-saved");
+    gtk_container_add(GTK_CONTAINER(box), text);
+    gtk_container_add(GTK_CONTAINER(box), entry);
+    gtk_widget_show_all(d);
+    if (gtk_dialog_run(GTK_DIALOG(d)) == GTK_RESPONSE_OK) {
+        const char *name = gtk_entry_get_text(GTK_ENTRY(entry));
+        if (*name && !strpbrk(name, " \t\n\"")) {
+            g_autofree char *cmd = g_strdup_printf("loadvm %s", name);
+            mimic_machine_monitor_command(mw->m, cmd, NULL, NULL);
+        }
+    }
+    gtk_widget_destroy(d);
+}
+
+static void act_snapshots(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    MachineWindow *mw = data;
+    mimic_machine_monitor_command(mw->m, "info snapshots", on_info_snapshots,
+                                  mw);
+}
+
+static void act_screenshot(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    MachineWindow *mw = data;
+    GtkFileChooserNative *fc = gtk_file_chooser_native_new(
+        _("Save Screenshot"), GTK_WINDOW(mw->win),
+        GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
+    GtkFileChooser *ch = GTK_FILE_CHOOSER(fc);
+    gtk_file_chooser_set_do_overwrite_confirmation(ch, TRUE);
+    g_autofree char *name = g_strdup_printf("%s.png", mw->cfg->name
+                                                          ? mw->cfg->name
+                                                          : "screen");
+    gtk_file_chooser_set_current_name(ch, name);
+    if (gtk_native_dialog_run(GTK_NATIVE_DIALOG(fc)) ==
+        GTK_RESPONSE_ACCEPT) {
+        g_autofree char *path = gtk_file_chooser_get_filename(ch);
+        g_autoptr(GError) err = NULL;
+        if (path && !mimic_machine_screendump(mw->m, path, &err)) {
+            mw_error(mw, _("The screenshot could not be saved"),
+                     err->message);
+        }
+    }
+    g_object_unref(fc);
+}
+
+static void mw_change_media(MachineWindow *mw, const char *device,
+                            bool cdrom)
+{
+    GtkFileChooserNative *fc = gtk_file_chooser_native_new(
+        cdrom ? _("Choose a CD/DVD Image") : _("Choose a Floppy Image"),
+        GTK_WINDOW(mw->win), GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"),
+        _("_Cancel"));
+    mimic_add_image_filters(GTK_FILE_CHOOSER(fc), cdrom);
+    if (gtk_native_dialog_run(GTK_NATIVE_DIALOG(fc)) ==
+        GTK_RESPONSE_ACCEPT) {
+        g_autofree char *path =
+            gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(fc));
+        if (path && !strpbrk(path, "\"\n")) {
+            g_autofree char *cmd = g_strdup_printf("change %s \"%s\"",
+                                                   device, path);
+            mimic_machine_monitor_command(mw->m, cmd, on_savevm, mw);
+        }
+    }
+    g_object_unref(fc);
+}
+
+static void act_change_cd(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    mw_change_media(data, "ide1-cd0", true);
+}
+
+static void act_change_floppy(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    mw_change_media(data, "floppy0", false);
+}
+
+static void act_eject(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    MachineWindow *mw = data;
+    mimic_machine_monitor_command(mw->m, "eject ide1-cd0", NULL, NULL);
+}
+
+static void act_fullscreen(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    mw_toggle_fullscreen(data);
+}
+
+static void act_grab(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    MachineWindow *mw = data;
+    mw_set_grab(mw, !mw->grabbed);
+}
+
+static void mw_scale(MachineWindow *mw, MimicScaleMode mode)
+{
+    mimic_display_set_scale_mode(mw->display, mode);
+    if (mode == MIMIC_SCALE_ONE && !mw->fullscreen) {
+        gtk_window_resize(GTK_WINDOW(mw->win), 1, 1);
+    }
+}
+
+static void act_zoom_fit(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    mw_scale(data, MIMIC_SCALE_FIT);
+}
+
+static void act_zoom_one(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    mw_scale(data, MIMIC_SCALE_ONE);
+}
+
+static void act_zoom_integer(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    mw_scale(data, MIMIC_SCALE_INTEGER);
+}
+
+static void mw_show_page(MachineWindow *mw, const char *console)
+{
+    Console *c = console ? mw_console(mw, console) : NULL;
+    gtk_notebook_set_current_page(mw->notebook, c ? c->page : 0);
+    gtk_widget_grab_focus(c ? GTK_WIDGET(c->term) : GTK_WIDGET(mw->display));
+}
+
+static void act_monitor(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    mw_show_page(data, "monitor");
+}
+
+static void act_serial(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    mw_show_page(data, "serial0");
+}
+
+static void act_screen(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    mw_show_page(data, NULL);
+}
+
+static void act_close(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    MachineWindow *mw = data;
+    gtk_window_close(GTK_WINDOW(mw->win));
+}
+
+static const GActionEntry mw_actions[] = {
+    { "start", act_start, NULL, NULL, NULL, { 0 } },
+    { "pause", act_pause, NULL, NULL, NULL, { 0 } },
+    { "reset", act_reset, NULL, NULL, NULL, { 0 } },
+    { "ctrl-alt-del", act_cad, NULL, NULL, NULL, { 0 } },
+    { "power-off", act_power_off, NULL, NULL, NULL, { 0 } },
+    { "save-state", act_save_state, NULL, NULL, NULL, { 0 } },
+    { "save-state-quit", act_save_state_quit, NULL, NULL, NULL, { 0 } },
+    { "snapshots", act_snapshots, NULL, NULL, NULL, { 0 } },
+    { "screenshot", act_screenshot, NULL, NULL, NULL, { 0 } },
+    { "close", act_close, NULL, NULL, NULL, { 0 } },
+    { "fullscreen", act_fullscreen, NULL, NULL, NULL, { 0 } },
+    { "grab", act_grab, NULL, NULL, NULL, { 0 } },
+    { "zoom-to-fit", act_zoom_fit, NULL, NULL, NULL, { 0 } },
+    { "zoom-one", act_zoom_one, NULL, NULL, NULL, { 0 } },
+    { "zoom-integer", act_zoom_integer, NULL, NULL, NULL, { 0 } },
+    { "monitor", act_monitor, NULL, NULL, NULL, { 0 } },
+    { "serial", act_serial, NULL, NULL, NULL, { 0 } },
+    { "screen", act_screen, NULL, NULL, NULL, { 0 } },
+    { "change-cd", act_change_cd, NULL, NULL, NULL, { 0 } },
+    { "eject-cd", act_eject, NULL, NULL, NULL, { 0 } },
+    { "change-floppy", act_change_floppy, NULL, NULL, NULL, { 0 } },
+};
+
+/* ---- life cycle ---- */
+
+static gboolean mw_delete(GtkWidget *w, GdkEvent *ev, gpointer data)
+{
+    MachineWindow *mw = data;
+    if (!mw->m || mw->state == MIMIC_STATE_STOPPED ||
+        mw->state == MIMIC_STATE_CREATED) {
+        return FALSE;
+    }
+    GtkWidget *d = gtk_message_dialog_new(
+        GTK_WINDOW(mw->win), GTK_DIALOG_MODAL, GTK_MESSAGE_QUESTION,
+        GTK_BUTTONS_NONE, _("The machine is still running"));
+    gtk_message_dialog_format_secondary_text(
+        GTK_MESSAGE_DIALOG(d),
+        _("Closing the window turns it off at once; unsaved work in the "
+          "guest is lost."));
+    gtk_dialog_add_buttons(GTK_DIALOG(d), _("_Cancel"), GTK_RESPONSE_CANCEL,
+                           _("_Turn off and close"), GTK_RESPONSE_OK, NULL);
+    int r = gtk_dialog_run(GTK_DIALOG(d));
+    gtk_widget_destroy(d);
+    if (r == GTK_RESPONSE_OK) {
+        mw->closing = true;
+        mw_save_thumbnail(mw);
+        mimic_machine_quit(mw->m);
+    }
+    return TRUE; /* closed on MIMIC_EVENT_SHUTDOWN */
+}
+
+static void mw_destroy(GtkWidget *w, gpointer data)
+{
+    MachineWindow *mw = data;
+    mw_set_grab(mw, false);
+    if (mw->banner_timeout) {
+        g_source_remove(mw->banner_timeout);
+    }
+    mw_save_thumbnail(mw);
+    if (mw->library_name && open_windows) {
+        g_hash_table_remove(open_windows, mw->library_name);
+    }
+    mw_clear_consoles(mw);
+    mimic_display_set_machine(mw->display, NULL);
+    mw_dispose_machine(mw->m);
+    g_hash_table_remove(live_windows, mw);
+    g_ptr_array_unref(mw->consoles);
+    g_object_unref(mw->builder);
+    machine_config_free(mw->cfg);
+    g_free(mw->library_name);
+    g_free(mw);
+    mimic_library_refresh();
+}
+
+GtkWindow *mimic_machine_window_find(const char *library_name)
+{
+    if (!open_windows || !library_name) {
+        return NULL;
+    }
+    MachineWindow *mw = g_hash_table_lookup(open_windows, library_name);
+    return mw ? GTK_WINDOW(mw->win) : NULL;
+}
+
+MimicRunState mimic_machine_window_state(const char *library_name)
+{
+    if (!open_windows || !library_name) {
+        return MIMIC_STATE_CREATED;
+    }
+    MachineWindow *mw = g_hash_table_lookup(open_windows, library_name);
+    return mw ? mw->state : MIMIC_STATE_CREATED;
+}
+
+GtkWindow *mimic_machine_window_new(GtkApplication *app,
+                                    const MachineConfig *cfg,
+                                    const char *library_name, GError **error)
+{
+    MachineWindow *mw = g_new0(MachineWindow, 1);
+    if (!live_windows) {
+        live_windows = g_hash_table_new(NULL, NULL);
+    }
+    g_hash_table_add(live_windows, mw);
+    mw->cfg = machine_config_copy(cfg);
+    /* The GUI supplies the terminals for the monitor and first serial. */
+    if (!mw->cfg->monitor) {
+        mw->cfg->monitor = g_strdup("vc");
+    }
+    if (!mw->cfg->serial[0] && mw->cfg->n_serial == 0) {
+        mw->cfg->serial[0] = g_strdup("vc");
+        mw->cfg->n_serial = 1;
+    }
+    mw->library_name = g_strdup(library_name);
+    mw->consoles = g_ptr_array_new_with_free_func(console_free);
+    mw->win = GTK_APPLICATION_WINDOW(gtk_application_window_new(app));
+    gtk_application_window_set_show_menubar(mw->win, FALSE);
+    gtk_window_set_icon_name(GTK_WINDOW(mw->win), "org.mimic.Mimic");
+    mw->builder = gtk_builder_new_from_resource(
+        "/org/mimic/Mimic/ui/machine-window.ui");
+#define OBJ(n) gtk_builder_get_object(mw->builder, n)
+    gtk_container_add(GTK_CONTAINER(mw->win), GTK_WIDGET(OBJ("content")));
+    mw->menubar = GTK_WIDGET(OBJ("menubar"));
+    mw->statusbar = GTK_WIDGET(OBJ("statusbar"));
+    mw->grab_revealer = GTK_WIDGET(OBJ("grab-revealer"));
+    mw->notebook = GTK_NOTEBOOK(OBJ("notebook"));
+    mw->state_label = GTK_LABEL(OBJ("state-label"));
+    mw->grab_label = GTK_LABEL(OBJ("grab-label"));
+#undef OBJ
+    mw->display = MIMIC_DISPLAY(mimic_display_new());
+    gtk_widget_show(GTK_WIDGET(mw->display));
+    gtk_notebook_append_page(mw->notebook, GTK_WIDGET(mw->display),
+                             gtk_label_new(_("Screen")));
+    g_action_map_add_action_entries(G_ACTION_MAP(mw->win), mw_actions,
+                                    G_N_ELEMENTS(mw_actions), mw);
+    g_signal_connect(mw->win, "key-press-event", G_CALLBACK(mw_key), mw);
+    g_signal_connect(mw->win, "key-release-event", G_CALLBACK(mw_key), mw);
+    g_signal_connect(mw->win, "focus-out-event", G_CALLBACK(mw_focus_out),
+                     mw);
+    g_signal_connect(mw->win, "window-state-event",
+                     G_CALLBACK(mw_window_state), mw);
+    g_signal_connect(mw->win, "delete-event", G_CALLBACK(mw_delete), mw);
+    g_signal_connect(mw->win, "destroy", G_CALLBACK(mw_destroy), mw);
+    g_signal_connect(mw->display, "button-press-event",
+                     G_CALLBACK(mw_button), mw);
+    g_signal_connect(mw->display, "button-release-event",
+                     G_CALLBACK(mw_button), mw);
+    g_signal_connect(mw->display, "motion-notify-event",
+                     G_CALLBACK(mw_motion), mw);
+    g_signal_connect(mw->display, "scroll-event", G_CALLBACK(mw_scroll), mw);
+    if (library_name) {
+        if (!open_windows) {
+            open_windows = g_hash_table_new_full(g_str_hash, g_str_equal,
+                                                 g_free, NULL);
+        }
+        g_hash_table_replace(open_windows, g_strdup(library_name), mw);
+    }
+    mw_update_title(mw);
+    mw_update_actions(mw);
+    if (!mw_start_machine(mw, error)) {
+        /* The caller shows the error; the window goes (mw with it). */
+        gtk_widget_destroy(GTK_WIDGET(mw->win));
+        return NULL;
+    }
+    if (mw->cfg->full_screen) {
+        gtk_window_fullscreen(GTK_WINDOW(mw->win));
+    }
+    gtk_widget_show(GTK_WIDGET(mw->win));
+    gtk_widget_grab_focus(GTK_WIDGET(mw->display));
+    return GTK_WINDOW(mw->win);
+}

@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The machine settings dialog.  It edits a copy of the machine, shows the
+ * equivalent `mimic` command line as it changes (selectable, with a Copy
+ * button), and saves only a machine that passes the machine file's own
+ * validation, so the library never holds a file it would reject.
+ */
+#include "gui/gui_internal.h"
+
+#include <string.h>
+
+typedef struct Settings {
+    GtkDialog *dialog;
+    MimicMachineFile *orig;
+    GtkComboBoxText *os, *boot, *sound, *nic, *hda_format;
+    GtkSpinButton *memory, *cpus;
+    GtkFileChooser *hda, *cdrom;
+    GtkToggleButton *has_hda, *usb, *full_screen, *localtime;
+    GtkTextBuffer *cmdline;
+    GtkLabel *error;
+} Settings;
+
+static void set_drive(MachineConfig *cfg, DriveInterface iface, int index,
+                      DriveMedia media, const char *file, const char *fmt)
+{
+    int i;
+    for (i = 0; i < cfg->n_drives; i++) {
+        if (cfg->drives[i].interface == iface &&
+            cfg->drives[i].index == index) {
+            break;
+        }
+    }
+    if (i == cfg->n_drives) {
+        if (!file && media == DRIVE_MEDIA_DISK) {
+            return;
+        }
+        if (cfg->n_drives == MIMIC_MAX_DRIVES) {
+            return;
+        }
+        memset(&cfg->drives[i], 0, sizeof(cfg->drives[i]));
+        cfg->n_drives++;
+    }
+    DriveConfig *d = &cfg->drives[i];
+    if (!file && media == DRIVE_MEDIA_DISK) {
+        g_free(d->file);
+        g_free(d->format);
+        cfg->n_drives--;
+        memmove(d, d + 1, (cfg->n_drives - i) * sizeof(*d));
+        memset(&cfg->drives[cfg->n_drives], 0, sizeof(*d));
+        return;
+    }
+    g_free(d->file);
+    g_free(d->format);
+    d->file = g_strdup(file);
+    d->format = g_strdup(fmt);
+    d->interface = iface;
+    d->index = index;
+    d->media = media;
+    d->readonly = media == DRIVE_MEDIA_CDROM;
+}
+
+static const DriveConfig *get_drive(const MachineConfig *cfg,
+                                    DriveInterface iface, int index)
+{
+    for (int i = 0; i < cfg->n_drives; i++) {
+        if (cfg->drives[i].interface == iface &&
+            cfg->drives[i].index == index) {
+            return &cfg->drives[i];
+        }
+    }
+    return NULL;
+}
+
+/* The dialog's state as a machine file, checked like one read from disk. */
+static MimicMachineFile *settings_build(Settings *st, GError **error)
+{
+    g_autoptr(MimicMachineFile) mf = g_new0(MimicMachineFile, 1);
+    mf->cfg = machine_config_copy(st->orig->cfg);
+    MachineConfig *cfg = mf->cfg;
+    const MimicPreset *p = mimic_preset_find(
+        gtk_combo_box_get_active_id(GTK_COMBO_BOX(st->os)));
+    mf->os = p ? p->os : MIMIC_OS_OTHER;
+    cfg->ram_size = (uint64_t)gtk_spin_button_get_value_as_int(st->memory)
+                    << 20;
+    cfg->smp = gtk_spin_button_get_value_as_int(st->cpus);
+    g_strlcpy(cfg->boot_order,
+              gtk_combo_box_get_active_id(GTK_COMBO_BOX(st->boot)),
+              sizeof(cfg->boot_order));
+    for (int i = 0; i < cfg->n_soundhw; i++) {
+        g_clear_pointer(&cfg->soundhw[i], g_free);
+    }
+    cfg->n_soundhw = 0;
+    const char *snd = gtk_combo_box_get_active_id(GTK_COMBO_BOX(st->sound));
+    if (snd && strcmp(snd, "none")) {
+        cfg->soundhw[cfg->n_soundhw++] = g_strdup(snd);
+    }
+    const char *nic = gtk_combo_box_get_active_id(GTK_COMBO_BOX(st->nic));
+    for (int i = 0; i < cfg->n_nics; i++) {
+        g_clear_pointer(&cfg->nics[i].model, g_free);
+        g_clear_pointer(&cfg->nics[i].macaddr, g_free);
+    }
+    for (int i = 0; i < cfg->n_netdevs; i++) {
+        g_clear_pointer(&cfg->netdevs[i].kind, g_free);
+        g_clear_pointer(&cfg->netdevs[i].options, g_free);
+    }
+    cfg->n_nics = cfg->n_netdevs = 0;
+    cfg->net_none = !nic || !strcmp(nic, "none");
+    if (!cfg->net_none) {
+        cfg->nics[0].model = g_strdup(nic);
+        cfg->netdevs[0].kind = g_strdup("user");
+        cfg->n_nics = cfg->n_netdevs = 1;
+    }
+    g_autofree char *hda = gtk_toggle_button_get_active(st->has_hda)
+                               ? gtk_file_chooser_get_filename(st->hda)
+                               : NULL;
+    /*
+     * A chooser cannot show a file that is missing right now (an unplugged
+     * disk): keep the saved path rather than dropping the drive.
+     */
+    const DriveConfig *old_hda = get_drive(st->orig->cfg, DRIVE_IF_IDE, 0);
+    if (!hda && gtk_toggle_button_get_active(st->has_hda) && old_hda &&
+        old_hda->file) {
+        hda = g_strdup(old_hda->file);
+    }
+    set_drive(cfg, DRIVE_IF_IDE, 0, DRIVE_MEDIA_DISK, hda,
+              gtk_combo_box_get_active_id(GTK_COMBO_BOX(st->hda_format)));
+    g_autofree char *cd = gtk_file_chooser_get_filename(st->cdrom);
+    const DriveConfig *old_cd = get_drive(st->orig->cfg, DRIVE_IF_IDE, 2);
+    if (!cd && old_cd && old_cd->file) {
+        cd = g_strdup(old_cd->file);
+    }
+    set_drive(cfg, DRIVE_IF_IDE, 2, DRIVE_MEDIA_CDROM, cd, "raw");
+    cfg->usb = gtk_toggle_button_get_active(st->usb);
+    cfg->full_screen = gtk_toggle_button_get_active(st->full_screen);
+    cfg->rtc_localtime = gtk_toggle_button_get_active(st->localtime);
+    /* Validate through the file format itself. */
+    gsize len;
+    g_autofree char *data = mimic_machine_file_to_data(mf, &len);
+    MimicMachineFile *checked = mimic_machine_file_from_data(data, len,
+                                                             error);
+    return checked;
+}
+
+static void settings_changed(Settings *st)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(MimicMachineFile) mf = settings_build(st, &err);
+    g_autofree char *cmd = mf ? mimic_machine_file_command_line(mf) : NULL;
+    gtk_text_buffer_set_text(st->cmdline, cmd ? cmd : "", -1);
+    gtk_label_set_text(st->error, mf ? "" : err->message);
+    gtk_dialog_set_response_sensitive(st->dialog, GTK_RESPONSE_OK,
+                                      mf != NULL);
+}
+
+static void on_changed(GtkWidget *w, gpointer data)
+{
+    settings_changed(data);
+}
+
+static void on_copy(GtkButton *b, gpointer data)
+{
+    Settings *st = data;
+    GtkTextIter s, e;
+    gtk_text_buffer_get_bounds(st->cmdline, &s, &e);
+    g_autofree char *text = gtk_text_buffer_get_text(st->cmdline, &s, &e,
+                                                     FALSE);
+    gtk_clipboard_set_text(gtk_clipboard_get(GDK_SELECTION_CLIPBOARD), text,
+                           -1);
+}
+
+static GtkComboBoxText *combo(const char *const *ids,
+                              const char *const *labels, const char *active)
+{
+    GtkComboBoxText *c = GTK_COMBO_BOX_TEXT(gtk_combo_box_text_new());
+    for (int i = 0; ids[i]; i++) {
+        gtk_combo_box_text_append(c, ids[i], _(labels[i]));
+    }
+    if (!active || !gtk_combo_box_set_active_id(GTK_COMBO_BOX(c), active)) {
+        gtk_combo_box_set_active(GTK_COMBO_BOX(c), 0);
+    }
+    return c;
+}
+
+static void row(GtkGrid *g, int r, const char *text, GtkWidget *w)
+{
+    GtkWidget *l = gtk_label_new_with_mnemonic(text);
+    gtk_label_set_mnemonic_widget(GTK_LABEL(l), w);
+    gtk_label_set_xalign(GTK_LABEL(l), 1);
+    gtk_widget_set_hexpand(w, TRUE);
+    gtk_grid_attach(g, l, 0, r, 1, 1);
+    gtk_grid_attach(g, w, 1, r, 1, 1);
+}
+
+void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
+{
+    static const char *const os_ids[] = { "linux", "dos", "win9x", "winnt",
+                                          "other", NULL };
+    static const char *const os_labels[] = {
+        N_("Linux"), N_("DOS / FreeDOS"), N_("Windows 95/98"),
+        N_("Windows 2000/XP"), N_("Other"), NULL };
+    static const char *const boot_ids[] = { "dc", "cd", "c", "d", "acd",
+                                            "n", "cad", NULL };
+    static const char *const boot_labels[] = {
+        N_("CD/DVD, then hard disk"), N_("Hard disk, then CD/DVD"),
+        N_("Hard disk only"), N_("CD/DVD only"),
+        N_("Floppy, hard disk, then CD/DVD"), N_("Network"),
+        N_("Hard disk, floppy, then CD/DVD"), NULL };
+    static const char *const sound_ids[] = { "none", "sb16", "ac97",
+                                             "es1370", "adlib", "pcspk",
+                                             NULL };
+    static const char *const sound_labels[] = {
+        N_("None"), N_("Sound Blaster 16"), N_("Intel AC'97"),
+        N_("Ensoniq AudioPCI ES1370"), N_("AdLib (OPL2)"),
+        N_("PC speaker"), NULL };
+    static const char *const nic_ids[] = { "none", "ne2k_pci", "e1000",
+                                           "rtl8139", "pcnet", NULL };
+    static const char *const nic_labels[] = {
+        N_("No network"), N_("NE2000 (PCI)"), N_("Intel E1000"),
+        N_("Realtek RTL8139"), N_("AMD PCnet"), NULL };
+    static const char *const fmt_ids[] = { "qcow2", "qcow", "raw", NULL };
+    static const char *const fmt_labels[] = { N_("QCOW2"),
+                                              N_("QCOW version 1"),
+                                              N_("Raw"), NULL };
+
+    Settings st = { 0 };
+    st.orig = mf;
+    const MachineConfig *cfg = mf->cfg;
+    g_autofree char *title = g_strdup_printf(_("Settings of “%s”"),
+                                             cfg->name);
+    st.dialog = GTK_DIALOG(gtk_dialog_new_with_buttons(
+        title, parent, GTK_DIALOG_MODAL | GTK_DIALOG_USE_HEADER_BAR,
+        _("_Cancel"), GTK_RESPONSE_CANCEL, _("_Save"), GTK_RESPONSE_OK,
+        NULL));
+    GtkGrid *g = GTK_GRID(gtk_grid_new());
+    gtk_grid_set_row_spacing(g, 8);
+    gtk_grid_set_column_spacing(g, 12);
+    gtk_container_set_border_width(GTK_CONTAINER(g), 18);
+    st.os = combo(os_ids, os_labels, mimic_preset_get(mf->os)->id);
+    st.memory = GTK_SPIN_BUTTON(gtk_spin_button_new_with_range(1, 65536, 1));
+    gtk_spin_button_set_value(st.memory, (double)(cfg->ram_size >> 20));
+    st.cpus = GTK_SPIN_BUTTON(gtk_spin_button_new_with_range(1, 16, 1));
+    gtk_spin_button_set_value(st.cpus, cfg->smp > 0 ? cfg->smp : 1);
+    st.boot = combo(boot_ids, boot_labels, cfg->boot_order);
+    st.sound = combo(sound_ids, sound_labels,
+                     cfg->n_soundhw ? cfg->soundhw[0] : "none");
+    st.nic = combo(nic_ids, nic_labels,
+                   cfg->n_nics ? cfg->nics[0].model : "none");
+    const DriveConfig *hda = get_drive(cfg, DRIVE_IF_IDE, 0);
+    st.has_hda = GTK_TOGGLE_BUTTON(gtk_check_button_new_with_mnemonic(
+        _("_Hard disk")));
+    gtk_toggle_button_set_active(st.has_hda, hda && hda->file);
+    st.hda = GTK_FILE_CHOOSER(gtk_file_chooser_button_new(
+        _("Choose a Disk Image"), GTK_FILE_CHOOSER_ACTION_OPEN));
+    mimic_add_image_filters(st.hda, false);
+    if (hda && hda->file) {
+        gtk_file_chooser_set_filename(st.hda, hda->file);
+    }
+    st.hda_format = combo(fmt_ids, fmt_labels, hda ? hda->format : NULL);
+    const DriveConfig *cd = get_drive(cfg, DRIVE_IF_IDE, 2);
+    st.cdrom = GTK_FILE_CHOOSER(gtk_file_chooser_button_new(
+        _("Choose a CD/DVD Image"), GTK_FILE_CHOOSER_ACTION_OPEN));
+    mimic_add_image_filters(st.cdrom, true);
+    if (cd && cd->file) {
+        gtk_file_chooser_set_filename(st.cdrom, cd->file);
+    }
+    st.usb = GTK_TOGGLE_BUTTON(gtk_check_button_new_with_mnemonic(
+        _("_USB controller")));
+    gtk_toggle_button_set_active(st.usb, cfg->usb);
+    st.full_screen = GTK_TOGGLE_BUTTON(gtk_check_button_new_with_mnemonic(
+        _("Start in _full screen")));
+    gtk_toggle_button_set_active(st.full_screen, cfg->full_screen);
+    st.localtime = GTK_TOGGLE_BUTTON(gtk_check_button_new_with_mnemonic(
+        _("Clock in _local time (Windows, DOS)")));
+    gtk_toggle_button_set_active(st.localtime, cfg->rtc_localtime);
+
+    int r = 0;
+    row(g, r++, _("_System"), GTK_WIDGET(st.os));
+    row(g, r++, _("_Memory (MiB)"), GTK_WIDGET(st.memory));
+    row(g, r++, _("_Processors"), GTK_WIDGET(st.cpus));
+    gtk_grid_attach(g, GTK_WIDGET(st.has_hda), 0, r, 1, 1);
+    gtk_grid_attach(g, GTK_WIDGET(st.hda), 1, r++, 1, 1);
+    row(g, r++, _("Disk _format"), GTK_WIDGET(st.hda_format));
+    row(g, r++, _("_CD/DVD image"), GTK_WIDGET(st.cdrom));
+    row(g, r++, _("_Boot from"), GTK_WIDGET(st.boot));
+    row(g, r++, _("S_ound card"), GTK_WIDGET(st.sound));
+    row(g, r++, _("_Network card"), GTK_WIDGET(st.nic));
+    gtk_grid_attach(g, GTK_WIDGET(st.usb), 1, r++, 1, 1);
+    gtk_grid_attach(g, GTK_WIDGET(st.localtime), 1, r++, 1, 1);
+    gtk_grid_attach(g, GTK_WIDGET(st.full_screen), 1, r++, 1, 1);
+
+    GtkWidget *cl = gtk_label_new(_("Equivalent command line:"));
+    gtk_label_set_xalign(GTK_LABEL(cl), 0);
+    gtk_grid_attach(g, cl, 0, r++, 2, 1);
+    GtkWidget *tv = gtk_text_view_new();
+    gtk_widget_set_name(tv, "command-line");
+    gtk_text_view_set_editable(GTK_TEXT_VIEW(tv), FALSE);
+    gtk_text_view_set_wrap_mode(GTK_TEXT_VIEW(tv), GTK_WRAP_CHAR);
+    gtk_text_view_set_monospace(GTK_TEXT_VIEW(tv), TRUE);
+    gtk_widget_set_size_request(tv, 420, 60);
+    st.cmdline = gtk_text_view_get_buffer(GTK_TEXT_VIEW(tv));
+    gtk_grid_attach(g, tv, 0, r++, 2, 1);
+    GtkWidget *copy = gtk_button_new_with_mnemonic(_("Cop_y command line"));
+    gtk_widget_set_halign(copy, GTK_ALIGN_END);
+    g_signal_connect(copy, "clicked", G_CALLBACK(on_copy), &st);
+    gtk_grid_attach(g, copy, 0, r++, 2, 1);
+    st.error = GTK_LABEL(gtk_label_new(""));
+    gtk_label_set_line_wrap(st.error, TRUE);
+    gtk_style_context_add_class(gtk_widget_get_style_context(
+                                    GTK_WIDGET(st.error)), "error");
+    gtk_grid_attach(g, GTK_WIDGET(st.error), 0, r++, 2, 1);
+    gtk_container_add(GTK_CONTAINER(gtk_dialog_get_content_area(st.dialog)),
+                      GTK_WIDGET(g));
+
+    GtkWidget *combos[] = { GTK_WIDGET(st.os), GTK_WIDGET(st.boot),
+                            GTK_WIDGET(st.sound), GTK_WIDGET(st.nic),
+                            GTK_WIDGET(st.hda_format) };
+    for (size_t i = 0; i < G_N_ELEMENTS(combos); i++) {
+        g_signal_connect(combos[i], "changed", G_CALLBACK(on_changed), &st);
+    }
+    g_signal_connect(st.memory, "value-changed", G_CALLBACK(on_changed), &st);
+    g_signal_connect(st.cpus, "value-changed", G_CALLBACK(on_changed), &st);
+    g_signal_connect(st.hda, "file-set", G_CALLBACK(on_changed), &st);
+    g_signal_connect(st.cdrom, "file-set", G_CALLBACK(on_changed), &st);
+    GtkWidget *toggles[] = { GTK_WIDGET(st.has_hda), GTK_WIDGET(st.usb),
+                             GTK_WIDGET(st.full_screen),
+                             GTK_WIDGET(st.localtime) };
+    for (size_t i = 0; i < G_N_ELEMENTS(toggles); i++) {
+        g_signal_connect(toggles[i], "toggled", G_CALLBACK(on_changed), &st);
+    }
+    settings_changed(&st);
+    gtk_widget_show_all(GTK_WIDGET(st.dialog));
+    while (gtk_dialog_run(st.dialog) == GTK_RESPONSE_OK) {
+        g_autoptr(GError) err = NULL;
+        g_autoptr(MimicMachineFile) next = settings_build(&st, &err);
+        g_autofree char *dir = mimic_library_dir();
+        if (next && mimic_machine_file_save(next, dir, &err)) {
+            /* Take over the saved values. */
+            MachineConfig *tmp = mf->cfg;
+            mf->cfg = next->cfg;
+            next->cfg = tmp;
+            mf->os = next->os;
+            break;
+        }
+        gtk_label_set_text(st.error, err->message);
+    }
+    gtk_widget_destroy(GTK_WIDGET(st.dialog));
+}

@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The new-machine wizard (a GtkAssistant): name and OS preset, memory,
+ * hard disk (new image through mimic-img, an existing one, or none),
+ * CD/DVD image (file chooser with filters or drag and drop), boot order,
+ * a summary; then it creates the disk and the machine file and offers to
+ * start the machine.  The choices become a machine through
+ * mimic_machine_file_new_from_choices(), which the tests use too.
+ */
+#include "gui/gui_internal.h"
+
+#include <string.h>
+
+enum { DISK_NEW, DISK_EXISTING, DISK_NONE };
+
+typedef struct Wizard {
+    GtkAssistant *as;
+    GtkEntry *name;
+    GtkComboBoxText *os;
+    GtkLabel *name_error;
+    GtkSpinButton *memory;
+    GtkToggleButton *disk_new, *disk_existing, *disk_none;
+    GtkComboBoxText *format;
+    GtkSpinButton *disk_gib;
+    GtkFileChooser *disk_file;
+    GtkFileChooser *cdrom;
+    GtkComboBoxText *boot;
+    GtkLabel *summary;
+    GtkWidget *progress_page, *done_page;
+    GtkLabel *progress_label;
+    GtkSpinner *spinner;
+    GtkToggleButton *start_now;
+    MimicMachineFile *created;
+    bool failed;
+} Wizard;
+
+static GtkWidget *page_box(void)
+{
+    GtkWidget *g = gtk_grid_new();
+    gtk_grid_set_row_spacing(GTK_GRID(g), 8);
+    gtk_grid_set_column_spacing(GTK_GRID(g), 12);
+    gtk_container_set_border_width(GTK_CONTAINER(g), 18);
+    return g;
+}
+
+static GtkWidget *label(const char *mnemonic, GtkWidget *target)
+{
+    GtkWidget *l = gtk_label_new_with_mnemonic(mnemonic);
+    gtk_label_set_xalign(GTK_LABEL(l), 1);
+    if (target) {
+        gtk_label_set_mnemonic_widget(GTK_LABEL(l), target);
+    }
+    return l;
+}
+
+static MimicOsType wz_os(Wizard *wz)
+{
+    int i = gtk_combo_box_get_active(GTK_COMBO_BOX(wz->os));
+    return i >= 0 && i < MIMIC_OS_COUNT ? (MimicOsType)i : MIMIC_OS_OTHER;
+}
+
+static int wz_disk_mode(Wizard *wz)
+{
+    if (gtk_toggle_button_get_active(wz->disk_existing)) {
+        return DISK_EXISTING;
+    }
+    if (gtk_toggle_button_get_active(wz->disk_none)) {
+        return DISK_NONE;
+    }
+    return DISK_NEW;
+}
+
+static const char *wz_format(Wizard *wz)
+{
+    const char *f = gtk_combo_box_get_active_id(GTK_COMBO_BOX(wz->format));
+    return f ? f : "qcow2";
+}
+
+/* Fill choices from the pages; the strings stay owned by *keep. */
+static void wz_choices(Wizard *wz, MimicNewMachine *c, GPtrArray *keep)
+{
+    memset(c, 0, sizeof(*c));
+    c->name = gtk_entry_get_text(wz->name);
+    c->os = wz_os(wz);
+    c->memory_mib = gtk_spin_button_get_value_as_int(wz->memory);
+    switch (wz_disk_mode(wz)) {
+    case DISK_NEW: {
+        char *p = mimic_default_disk_path(c->name, wz_format(wz));
+        g_ptr_array_add(keep, p);
+        c->disk_path = p;
+        c->disk_format = wz_format(wz);
+        break;
+    }
+    case DISK_EXISTING: {
+        char *p = gtk_file_chooser_get_filename(wz->disk_file);
+        g_ptr_array_add(keep, p);
+        c->disk_path = p;
+        /* An existing image's format is asked of the user below. */
+        c->disk_format = wz_format(wz);
+        break;
+    }
+    default:
+        break;
+    }
+    char *cd = gtk_file_chooser_get_filename(wz->cdrom);
+    g_ptr_array_add(keep, cd);
+    c->cdrom = cd ? cd : "";
+    c->boot = gtk_combo_box_get_active_id(GTK_COMBO_BOX(wz->boot));
+}
+
+static void wz_check_name(Wizard *wz)
+{
+    g_autoptr(GError) err = NULL;
+    const char *name = gtk_entry_get_text(wz->name);
+    bool ok = mimic_machine_name_valid(name, &err);
+    g_autofree char *dir = mimic_library_dir();
+    g_autofree char *path = mimic_machine_file_path(dir, name);
+    if (ok && g_file_test(path, G_FILE_TEST_EXISTS)) {
+        ok = false;
+        gtk_label_set_text(wz->name_error,
+                           _("A machine of that name exists already."));
+    } else {
+        /* No complaint before anything is typed. */
+        gtk_label_set_text(wz->name_error, ok || !*name ? "" : err->message);
+    }
+    GtkWidget *page = gtk_assistant_get_nth_page(wz->as, 0);
+    gtk_assistant_set_page_complete(wz->as, page, ok);
+}
+
+static void on_name_changed(GtkEditable *e, gpointer data)
+{
+    wz_check_name(data);
+}
+
+static void on_os_changed(GtkComboBox *c, gpointer data)
+{
+    Wizard *wz = data;
+    const MimicPreset *p = mimic_preset_get(wz_os(wz));
+    gtk_spin_button_set_value(wz->memory, p->memory_mib);
+    gtk_spin_button_set_value(wz->disk_gib, MAX(1, p->disk_mib / 1024));
+    if (p->disk_mib < 1024) {
+        gtk_spin_button_set_value(wz->disk_gib, 1);
+    }
+}
+
+static void on_disk_mode(GtkToggleButton *b, gpointer data)
+{
+    Wizard *wz = data;
+    int mode = wz_disk_mode(wz);
+    gtk_widget_set_sensitive(GTK_WIDGET(wz->disk_gib), mode == DISK_NEW);
+    gtk_widget_set_sensitive(GTK_WIDGET(wz->format), mode != DISK_NONE);
+    gtk_widget_set_sensitive(GTK_WIDGET(wz->disk_file),
+                             mode == DISK_EXISTING);
+    GtkWidget *page = gtk_assistant_get_nth_page(wz->as, 2);
+    g_autofree char *f = gtk_file_chooser_get_filename(wz->disk_file);
+    gtk_assistant_set_page_complete(wz->as, page,
+                                    mode != DISK_EXISTING || f != NULL);
+}
+
+static void on_disk_file_set(GtkFileChooserButton *b, gpointer data)
+{
+    on_disk_mode(NULL, data);
+}
+
+static void on_drop(GtkWidget *w, GdkDragContext *ctx, int x, int y,
+                    GtkSelectionData *sel, guint info, guint time,
+                    gpointer data)
+{
+    Wizard *wz = data;
+    g_auto(GStrv) uris = gtk_selection_data_get_uris(sel);
+    bool ok = false;
+    if (uris && uris[0]) {
+        g_autofree char *path = g_filename_from_uri(uris[0], NULL, NULL);
+        if (path) {
+            ok = gtk_file_chooser_set_filename(wz->cdrom, path);
+        }
+    }
+    gtk_drag_finish(ctx, ok, FALSE, time);
+}
+
+static void wz_fill_summary(Wizard *wz)
+{
+    g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func(g_free);
+    MimicNewMachine c;
+    wz_choices(wz, &c, keep);
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, _("Name: %s\n"), c.name);
+    g_string_append_printf(s, _("System: %s\n"),
+                           gtk_combo_box_text_get_active_text(wz->os));
+    g_string_append_printf(s, _("Memory: %u MiB\n"), c.memory_mib);
+    switch (wz_disk_mode(wz)) {
+    case DISK_NEW:
+        g_string_append_printf(s, _("Hard disk: new %s image of %d GiB\n"
+                                    "    %s\n"), c.disk_format,
+                               gtk_spin_button_get_value_as_int(wz->disk_gib),
+                               c.disk_path);
+        break;
+    case DISK_EXISTING:
+        g_string_append_printf(s, _("Hard disk: %s (%s)\n"),
+                               c.disk_path ? c.disk_path : "?",
+                               c.disk_format);
+        break;
+    default:
+        g_string_append(s, _("Hard disk: none\n"));
+    }
+    g_string_append_printf(s, _("CD/DVD: %s\n"),
+                           *c.cdrom ? c.cdrom : _("empty drive"));
+    g_string_append_printf(s, _("Boot order: %s\n"),
+                           gtk_combo_box_text_get_active_text(wz->boot));
+    g_autoptr(GError) err = NULL;
+    g_autoptr(MimicMachineFile) mf = mimic_machine_file_new_from_choices(
+        &c, &err);
+    if (mf) {
+        g_autofree char *cmd = mimic_machine_file_command_line(mf);
+        g_string_append_printf(s, _("\nCommand line:\n%s\n"), cmd);
+    } else {
+        g_string_append_printf(s, _("\nProblem: %s\n"), err->message);
+    }
+    gtk_label_set_text(wz->summary, s->str);
+    GtkWidget *page = gtk_assistant_get_nth_page(wz->as, 5);
+    gtk_assistant_set_page_complete(wz->as, page, mf != NULL);
+    g_string_free(s, TRUE);
+}
+
+static void on_prepare(GtkAssistant *as, GtkWidget *page, gpointer data)
+{
+    Wizard *wz = data;
+    if (gtk_assistant_get_current_page(as) == 5) {
+        wz_fill_summary(wz);
+    }
+}
+
+static void wz_finish(Wizard *wz, const char *error)
+{
+    gtk_spinner_stop(wz->spinner);
+    if (error) {
+        wz->failed = true;
+        g_autofree char *msg = g_strdup_printf(
+            _("The machine was not created:\n%s"), error);
+        gtk_label_set_text(wz->progress_label, msg);
+        gtk_assistant_commit(wz->as);
+        return;
+    }
+    gtk_assistant_set_page_complete(wz->as, wz->progress_page, TRUE);
+    gtk_assistant_next_page(wz->as);
+    gtk_assistant_commit(wz->as);
+    mimic_library_refresh();
+}
+
+static void wz_save(Wizard *wz)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *dir = mimic_library_dir();
+    if (!mimic_machine_file_save(wz->created, dir, &err)) {
+        wz_finish(wz, err->message);
+        return;
+    }
+    wz_finish(wz, NULL);
+}
+
+static void on_disk_created(GError *error, gpointer data)
+{
+    Wizard *wz = data;
+    if (error) {
+        wz_finish(wz, error->message);
+        return;
+    }
+    wz_save(wz);
+}
+
+static void on_apply(GtkAssistant *as, gpointer data)
+{
+    Wizard *wz = data;
+    g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func(g_free);
+    MimicNewMachine c;
+    wz_choices(wz, &c, keep);
+    g_autoptr(GError) err = NULL;
+    wz->created = mimic_machine_file_new_from_choices(&c, &err);
+    if (!wz->created) {
+        wz_finish(wz, err->message);
+        return;
+    }
+    gtk_spinner_start(wz->spinner);
+    if (wz_disk_mode(wz) == DISK_NEW) {
+        if (g_file_test(c.disk_path, G_FILE_TEST_EXISTS)) {
+            g_autofree char *msg = g_strdup_printf(
+                _("%s exists already; it is left alone."), c.disk_path);
+            wz_finish(wz, msg);
+            return;
+        }
+        gtk_label_set_text(wz->progress_label, _("Creating the disk image…"));
+        guint64 size = (guint64)gtk_spin_button_get_value_as_int(wz->disk_gib)
+                       << 30;
+        mimic_img_create(c.disk_path, c.disk_format, size, NULL, NULL, NULL,
+                         on_disk_created, wz);
+    } else {
+        wz_save(wz);
+    }
+}
+
+static void wz_free(Wizard *wz)
+{
+    mimic_machine_file_free(wz->created);
+    g_free(wz);
+}
+
+static void on_close(GtkAssistant *as, gpointer data)
+{
+    Wizard *wz = data;
+    if (wz->created && !wz->failed &&
+        gtk_toggle_button_get_active(wz->start_now)) {
+        g_autoptr(GError) err = NULL;
+        if (!mimic_machine_window_new(mimic_app_get(), wz->created->cfg,
+                                      wz->created->cfg->name, &err)) {
+            GtkWidget *d = gtk_message_dialog_new(
+                NULL, 0, GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE, "%s",
+                _("The machine could not start"));
+            gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(d),
+                                                     "%s", err->message);
+            g_signal_connect(d, "response", G_CALLBACK(gtk_widget_destroy),
+                             NULL);
+            gtk_widget_show(d);
+        }
+        mimic_library_refresh();
+    }
+    gtk_widget_destroy(GTK_WIDGET(as));
+}
+
+static void on_cancel(GtkAssistant *as, gpointer data)
+{
+    gtk_widget_destroy(GTK_WIDGET(as));
+}
+
+static void add_page(Wizard *wz, GtkWidget *w, const char *title,
+                     GtkAssistantPageType type, bool complete)
+{
+    gtk_widget_show_all(w);
+    gtk_assistant_append_page(wz->as, w);
+    gtk_assistant_set_page_title(wz->as, w, title);
+    gtk_assistant_set_page_type(wz->as, w, type);
+    gtk_assistant_set_page_complete(wz->as, w, complete);
+}
+
+void mimic_wizard_run(GtkWindow *parent)
+{
+    Wizard *wz = g_new0(Wizard, 1);
+    wz->as = GTK_ASSISTANT(gtk_assistant_new());
+    gtk_window_set_title(GTK_WINDOW(wz->as), _("New Machine"));
+    gtk_window_set_transient_for(GTK_WINDOW(wz->as), parent);
+    gtk_window_set_modal(GTK_WINDOW(wz->as), TRUE);
+    gtk_window_set_default_size(GTK_WINDOW(wz->as), 640, 420);
+    g_object_set_data_full(G_OBJECT(wz->as), "wizard", wz,
+                           (GDestroyNotify)wz_free);
+
+    /* 0: name and system */
+    GtkWidget *g = page_box();
+    wz->name = GTK_ENTRY(gtk_entry_new());
+    gtk_widget_set_hexpand(GTK_WIDGET(wz->name), TRUE);
+    gtk_widget_set_name(GTK_WIDGET(wz->name), "machine-name");
+    wz->os = GTK_COMBO_BOX_TEXT(gtk_combo_box_text_new());
+    for (int i = 0; i < MIMIC_OS_COUNT; i++) {
+        const MimicPreset *p = mimic_preset_get(i);
+        gtk_combo_box_text_append(wz->os, p->id, _(p->label));
+    }
+    wz->name_error = GTK_LABEL(gtk_label_new(""));
+    gtk_label_set_xalign(wz->name_error, 0);
+    gtk_label_set_line_wrap(wz->name_error, TRUE);
+    gtk_grid_attach(GTK_GRID(g), label(_("N_ame"), GTK_WIDGET(wz->name)),
+                    0, 0, 1, 1);
+    gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->name), 1, 0, 1, 1);
+    gtk_grid_attach(GTK_GRID(g), label(_("_System"), GTK_WIDGET(wz->os)),
+                    0, 1, 1, 1);
+    gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->os), 1, 1, 1, 1);
+    gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->name_error), 1, 2, 1, 1);
+    add_page(wz, g, _("Name and System"), GTK_ASSISTANT_PAGE_INTRO, false);
+
+    /* 1: memory */
+    g = page_box();
+    wz->memory = GTK_SPIN_BUTTON(gtk_spin_button_new_with_range(1, 65536, 1));
+    gtk_grid_attach(GTK_GRID(g), label(_("_Memory (MiB)"),
+                                       GTK_WIDGET(wz->memory)), 0, 0, 1, 1);
+    gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->memory), 1, 0, 1, 1);
+    add_page(wz, g, _("Memory"), GTK_ASSISTANT_PAGE_CONTENT, true);
+
+    /* 2: hard disk */
+    g = page_box();
+    GtkWidget *rnew = gtk_radio_button_new_with_mnemonic(NULL,
+        _("Create a ne_w disk image"));
+    GtkWidget *rold = gtk_radio_button_new_with_mnemonic_from_widget(
+        GTK_RADIO_BUTTON(rnew), _("Use an _existing image"));
+    GtkWidget *rnone = gtk_radio_button_new_with_mnemonic_from_widget(
+        GTK_RADIO_BUTTON(rnew), _("N_o hard disk"));
+    wz->disk_new = GTK_TOGGLE_BUTTON(rnew);
+    wz->disk_existing = GTK_TOGGLE_BUTTON(rold);
+    wz->disk_none = GTK_TOGGLE_BUTTON(rnone);
+    wz->format = GTK_COMBO_BOX_TEXT(gtk_combo_box_text_new());
+    gtk_combo_box_text_append(wz->format, "qcow2", _("QCOW2"));
+    gtk_combo_box_text_append(wz->format, "qcow", _("QCOW version 1"));
+    gtk_combo_box_text_append(wz->format, "raw", _("Raw"));
+    gtk_combo_box_set_active_id(GTK_COMBO_BOX(wz->format), "qcow2");
+    wz->disk_gib = GTK_SPIN_BUTTON(gtk_spin_button_new_with_range(1, 2048,
+                                                                  1));
+    wz->disk_file = GTK_FILE_CHOOSER(gtk_file_chooser_button_new(
+        _("Choose a Disk Image"), GTK_FILE_CHOOSER_ACTION_OPEN));
+    mimic_add_image_filters(wz->disk_file, false);
+    gtk_grid_attach(GTK_GRID(g), rnew, 0, 0, 2, 1);
+    gtk_grid_attach(GTK_GRID(g), label(_("_Size (GiB)"),
+                                       GTK_WIDGET(wz->disk_gib)), 0, 1, 1, 1);
+    gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->disk_gib), 1, 1, 1, 1);
+    gtk_grid_attach(GTK_GRID(g), rold, 0, 2, 2, 1);
+    gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->disk_file), 1, 3, 1, 1);
+    gtk_grid_attach(GTK_GRID(g), label(_("_Format"), GTK_WIDGET(wz->format)),
+                    0, 4, 1, 1);
+    gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->format), 1, 4, 1, 1);
+    gtk_grid_attach(GTK_GRID(g), rnone, 0, 5, 2, 1);
+    gtk_widget_set_hexpand(GTK_WIDGET(wz->disk_file), TRUE);
+    add_page(wz, g, _("Hard Disk"), GTK_ASSISTANT_PAGE_CONTENT, true);
+
+    /* 3: CD/DVD */
+    g = page_box();
+    wz->cdrom = GTK_FILE_CHOOSER(gtk_file_chooser_button_new(
+        _("Choose a CD/DVD Image"), GTK_FILE_CHOOSER_ACTION_OPEN));
+    mimic_add_image_filters(wz->cdrom, true);
+    gtk_widget_set_hexpand(GTK_WIDGET(wz->cdrom), TRUE);
+    GtkWidget *drop = gtk_label_new(_("Choose an installation image, or "
+                                      "drop an .iso file here. Leave it "
+                                      "empty for an empty drive."));
+    gtk_label_set_line_wrap(GTK_LABEL(drop), TRUE);
+    gtk_drag_dest_set(g, GTK_DEST_DEFAULT_ALL, NULL, 0, GDK_ACTION_COPY);
+    gtk_drag_dest_add_uri_targets(g);
+    g_signal_connect(g, "drag-data-received", G_CALLBACK(on_drop), wz);
+    gtk_grid_attach(GTK_GRID(g), drop, 0, 0, 2, 1);
+    gtk_grid_attach(GTK_GRID(g), label(_("CD/DVD _image"),
+                                       GTK_WIDGET(wz->cdrom)), 0, 1, 1, 1);
+    gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->cdrom), 1, 1, 1, 1);
+    add_page(wz, g, _("CD/DVD"), GTK_ASSISTANT_PAGE_CONTENT, true);
+
+    /* 4: boot order */
+    g = page_box();
+    wz->boot = GTK_COMBO_BOX_TEXT(gtk_combo_box_text_new());
+    gtk_combo_box_text_append(wz->boot, "dc", _("CD/DVD, then hard disk"));
+    gtk_combo_box_text_append(wz->boot, "cd", _("Hard disk, then CD/DVD"));
+    gtk_combo_box_text_append(wz->boot, "c", _("Hard disk only"));
+    gtk_combo_box_text_append(wz->boot, "acd",
+                              _("Floppy, hard disk, then CD/DVD"));
+    gtk_combo_box_text_append(wz->boot, "n", _("Network"));
+    gtk_combo_box_set_active_id(GTK_COMBO_BOX(wz->boot), "dc");
+    gtk_grid_attach(GTK_GRID(g), label(_("Boot _from"), GTK_WIDGET(wz->boot)),
+                    0, 0, 1, 1);
+    gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->boot), 1, 0, 1, 1);
+    add_page(wz, g, _("Boot Order"), GTK_ASSISTANT_PAGE_CONTENT, true);
+
+    /* 5: summary */
+    wz->summary = GTK_LABEL(gtk_label_new(""));
+    gtk_label_set_xalign(wz->summary, 0);
+    gtk_label_set_yalign(wz->summary, 0);
+    gtk_label_set_selectable(wz->summary, TRUE);
+    gtk_label_set_line_wrap(wz->summary, TRUE);
+    gtk_label_set_line_wrap_mode(wz->summary, PANGO_WRAP_WORD_CHAR);
+    GtkWidget *sbox = page_box();
+    gtk_grid_attach(GTK_GRID(sbox), GTK_WIDGET(wz->summary), 0, 0, 1, 1);
+    add_page(wz, sbox, _("Summary"), GTK_ASSISTANT_PAGE_CONFIRM, true);
+
+    /* 6: progress */
+    g = page_box();
+    wz->spinner = GTK_SPINNER(gtk_spinner_new());
+    wz->progress_label = GTK_LABEL(gtk_label_new(_("Creating the machine…")));
+    gtk_label_set_line_wrap(wz->progress_label, TRUE);
+    gtk_label_set_selectable(wz->progress_label, TRUE);
+    gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->spinner), 0, 0, 1, 1);
+    gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->progress_label), 1, 0, 1, 1);
+    wz->progress_page = g;
+    add_page(wz, g, _("Creating"), GTK_ASSISTANT_PAGE_PROGRESS, false);
+
+    /* 7: done */
+    g = page_box();
+    gtk_grid_attach(GTK_GRID(g), gtk_label_new(_("The machine is ready.")),
+                    0, 0, 1, 1);
+    wz->start_now = GTK_TOGGLE_BUTTON(gtk_check_button_new_with_mnemonic(
+        _("_Start the machine now")));
+    gtk_toggle_button_set_active(wz->start_now, TRUE);
+    gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->start_now), 0, 1, 1, 1);
+    wz->done_page = g;
+    add_page(wz, g, _("Done"), GTK_ASSISTANT_PAGE_SUMMARY, true);
+
+    g_signal_connect(wz->name, "changed", G_CALLBACK(on_name_changed), wz);
+    g_signal_connect(wz->os, "changed", G_CALLBACK(on_os_changed), wz);
+    g_signal_connect(rnew, "toggled", G_CALLBACK(on_disk_mode), wz);
+    g_signal_connect(rold, "toggled", G_CALLBACK(on_disk_mode), wz);
+    g_signal_connect(rnone, "toggled", G_CALLBACK(on_disk_mode), wz);
+    g_signal_connect(wz->disk_file, "file-set", G_CALLBACK(on_disk_file_set),
+                     wz);
+    g_signal_connect(wz->as, "prepare", G_CALLBACK(on_prepare), wz);
+    g_signal_connect(wz->as, "apply", G_CALLBACK(on_apply), wz);
+    g_signal_connect(wz->as, "close", G_CALLBACK(on_close), wz);
+    g_signal_connect(wz->as, "cancel", G_CALLBACK(on_cancel), wz);
+
+    gtk_combo_box_set_active(GTK_COMBO_BOX(wz->os), MIMIC_OS_LINUX);
+    on_disk_mode(NULL, wz);
+    wz_check_name(wz);
+    gtk_widget_show(GTK_WIDGET(wz->as));
+}

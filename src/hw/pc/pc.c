@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The "pc" board: an i440FX + PIIX3 PC as SeaBIOS expects it.
+ *
+ * Memory: RAM from 0 (the 0xa0000-0xbffff window is the VGA hole, the
+ * PAM windows at 0xc0000-0xfffff shadow the ROMs), RAM above 0xe0000000
+ * moves to 4 GiB; the firmware at the top of the 32-bit space with its
+ * last 128 KiB also at 0xe0000.  Devices: two 8259A PICs, 8254 PIT,
+ * MC146818 RTC/CMOS, 8237 DMA, COM1-COM4, fw_cfg, port 0x92, the debug
+ * port, PCI bus with the i440FX host bridge and the PIIX3 ISA bridge.
+ * CMOS and fw_cfg carry the memory size, the e820 map, the boot order and
+ * the serial console port.  Wiring follows the IBM PC/AT: IRQ0 PIT, IRQ4
+ * COM1, IRQ3 COM2, IRQ8 RTC.
+ */
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "engine/log.h"
+#include "hw/board.h"
+#include "hw/isa/debugcon.h"
+#include "hw/isa/fw_cfg.h"
+#include "hw/isa/i8237.h"
+#include "hw/isa/i8254.h"
+#include "hw/isa/i8259.h"
+#include "hw/isa/mc146818.h"
+#include "hw/isa/port92.h"
+#include "hw/isa/serial.h"
+#include "hw/pc/i440fx.h"
+#include "hw/pc/piix3.h"
+#include "hw/pci/pci.h"
+
+#define LOWMEM_MAX 0xe0000000ull
+
+struct Board {
+    BoardContext *ctx;
+    uint8_t *ram;
+    uint64_t ram_size, below_4g, above_4g;
+    uint8_t *bios;
+    size_t bios_size;
+    uint8_t *vga_hole;
+    PciBus *pci;
+    IrqLine **isa_irq;
+    I8259 *pic;
+    I8254 *pit;
+    Mc146818 *rtc;
+    FwCfg *fw_cfg;
+    Port92 *port92;
+};
+
+static const uint16_t com_base[4] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
+static const int com_irq[4] = { 4, 3, 4, 3 };
+
+static void pic_to_cpu(void *opaque, bool level)
+{
+    Board *b = opaque;
+    if (b->ctx->cpu) {
+        b->ctx->cpu->ops->set_irq(b->ctx->cpu, level);
+    }
+}
+
+static void set_a20(void *opaque, bool on)
+{
+    Board *b = opaque;
+    if (b->ctx->cpu && b->ctx->cpu->ops->set_a20) {
+        b->ctx->cpu->ops->set_a20(b->ctx->cpu, on);
+    }
+}
+
+static void request_reset(void *opaque)
+{
+    Board *b = opaque;
+    b->ctx->host.request_reset(b->ctx->host.opaque);
+}
+
+static void rcr_reset(void *opaque, uint8_t v)
+{
+    request_reset(opaque);
+}
+
+static void cpu_shutdown(void *opaque)
+{
+    /* Triple fault: a reset, or with -no-reboot the engine quits. */
+    request_reset(opaque);
+}
+
+static uint64_t hole_read(void *opaque, uint64_t off, unsigned size)
+{
+    return ~0ull; /* no VGA memory yet: open bus */
+}
+
+static void hole_write(void *opaque, uint64_t off, uint64_t v, unsigned size)
+{
+}
+
+static const MemOps hole_ops = {
+    .read = hole_read, .write = hole_write, .min = 1, .max = 8,
+};
+
+static Device *mkdev(BoardContext *ctx, const DeviceInfo *info,
+                     const char *id)
+{
+    return device_new(ctx->devices, info, ctx->bus, id);
+}
+
+static bool load_bios(Board *b, GError **error)
+{
+    const MachineConfig *cfg = b->ctx->cfg;
+    g_autofree char *path = board_find_firmware(
+        cfg, cfg->bios_file ? cfg->bios_file : "bios-256k.bin", error);
+    if (!path) {
+        return false;
+    }
+    gchar *data;
+    gsize len;
+    if (!g_file_get_contents(path, &data, &len, error)) {
+        g_prefix_error(error, "BIOS: ");
+        return false;
+    }
+    if (len < 0x20000 || len > 16 * 1024 * 1024 || (len & 0xffff)) {
+        g_set_error(error, BOARD_ERROR, BOARD_ERROR_FIRMWARE,
+                    "BIOS '%s' has an invalid size (%zu bytes; a multiple of "
+                    "64 KiB from 128 KiB to 16 MiB is needed)", path,
+                    (size_t)len);
+        g_free(data);
+        return false;
+    }
+    b->bios = (uint8_t *)data;
+    b->bios_size = len;
+    return true;
+}
+
+static void cmos_setup(Board *b)
+{
+    const MachineConfig *cfg = b->ctx->cfg;
+    Mc146818 *rtc = b->rtc;
+    uint64_t kb_ext = b->below_4g > (1 << 20) ? (b->below_4g >> 10) - 1024
+                                               : 0;
+    if (kb_ext > 0xffff) {
+        kb_ext = 0xffff;
+    }
+    mc146818_set_cmos(rtc, 0x15, 640 & 0xff);
+    mc146818_set_cmos(rtc, 0x16, 640 >> 8);
+    mc146818_set_cmos(rtc, 0x17, kb_ext);
+    mc146818_set_cmos(rtc, 0x18, kb_ext >> 8);
+    mc146818_set_cmos(rtc, 0x30, kb_ext);
+    mc146818_set_cmos(rtc, 0x31, kb_ext >> 8);
+    uint64_t above16 = b->below_4g > (16 << 20)
+                       ? (b->below_4g - (16 << 20)) >> 16 : 0;
+    if (above16 > 0xffff) {
+        above16 = 0xffff;
+    }
+    mc146818_set_cmos(rtc, 0x34, above16);
+    mc146818_set_cmos(rtc, 0x35, above16 >> 8);
+    uint64_t high = b->above_4g >> 16;
+    mc146818_set_cmos(rtc, 0x5b, high);
+    mc146818_set_cmos(rtc, 0x5c, high >> 8);
+    mc146818_set_cmos(rtc, 0x5d, high >> 16);
+    mc146818_set_cmos(rtc, 0x5f, cfg->smp > 0 ? cfg->smp - 1 : 0);
+
+    /* Floppy types (1.44 MB drives where configured) and equipment. */
+    uint8_t fd = 0, nfd = 0;
+    for (int i = 0; i < cfg->n_drives; i++) {
+        const DriveConfig *d = &cfg->drives[i];
+        if (d->interface == DRIVE_IF_FLOPPY && d->index < 2) {
+            fd |= 4 << (d->index ? 0 : 4);
+            nfd++;
+        }
+    }
+    mc146818_set_cmos(rtc, 0x10, fd);
+    mc146818_set_cmos(rtc, 0x14, (nfd ? 0x01 | ((nfd - 1) << 6) : 0) | 0x06);
+
+    /* Boot order for SeaBIOS: nibbles 1 floppy, 2 disk, 3 CD, 4 net. */
+    const char *order = cfg->boot_once[0] ? cfg->boot_once
+                        : cfg->boot_order[0] ? cfg->boot_order : "cad";
+    uint8_t nib[3] = { 0, 0, 0 };
+    for (int i = 0; i < 3 && order[i]; i++) {
+        switch (order[i]) {
+        case 'a': case 'b':
+            nib[i] = 1;
+            break;
+        case 'c':
+            nib[i] = 2;
+            break;
+        case 'd':
+            nib[i] = 3;
+            break;
+        default:
+            nib[i] = 4;
+            break;
+        }
+    }
+    mc146818_set_cmos(rtc, 0x3d, nib[1] << 4 | nib[0]);
+    mc146818_set_cmos(rtc, 0x38, nib[2] << 4 | 1 /* no floppy sig check */);
+
+    /* Wall clock: host time (UTC or local), or the -rtc base date. */
+    int64_t t = time(NULL);
+    if (cfg->rtc_base && strcmp(cfg->rtc_base, "utc") &&
+        strcmp(cfg->rtc_base, "localtime")) {
+        g_autofree char *iso = strchr(cfg->rtc_base, 'T')
+            ? g_strconcat(cfg->rtc_base, "Z", NULL)
+            : g_strconcat(cfg->rtc_base, "T00:00:00Z", NULL);
+        GDateTime *dt = g_date_time_new_from_iso8601(iso, NULL);
+        if (dt) {
+            t = g_date_time_to_unix(dt);
+            g_date_time_unref(dt);
+        }
+    } else if (cfg->rtc_localtime) {
+        struct tm tm;
+        time_t now = t;
+        localtime_r(&now, &tm);
+        t += tm.tm_gmtoff;
+    }
+    mc146818_set_time(rtc, t);
+}
+
+static void fw_cfg_setup(Board *b)
+{
+    const MachineConfig *cfg = b->ctx->cfg;
+    FwCfg *f = b->fw_cfg;
+    fw_cfg_add_i64(f, FW_CFG_RAM_SIZE, b->ram_size);
+    fw_cfg_add_i16(f, FW_CFG_NB_CPUS, cfg->smp > 0 ? cfg->smp : 1);
+    fw_cfg_add_i16(f, FW_CFG_MAX_CPUS, cfg->smp > 0 ? cfg->smp : 1);
+    fw_cfg_add_i16(f, FW_CFG_NOGRAPHIC, cfg->display == DISPLAY_NOGRAPHIC);
+    fw_cfg_add_i16(f, FW_CFG_BOOT_MENU, cfg->boot_menu);
+    /* e820: RAM below the PCI hole and above 4 GiB. */
+    uint8_t *e820 = g_malloc0(40);
+    int n = 0;
+    uint64_t ent[2][2] = { { 0, b->below_4g }, { 1ull << 32, b->above_4g } };
+    for (int i = 0; i < 2; i++) {
+        if (!ent[i][1]) {
+            continue;
+        }
+        uint8_t *p = e820 + 20 * n++;
+        for (int k = 0; k < 8; k++) {
+            p[k] = ent[i][0] >> (8 * k);
+            p[8 + k] = ent[i][1] >> (8 * k);
+        }
+        p[16] = 1; /* E820_RAM */
+    }
+    fw_cfg_add_file(f, "etc/e820", e820, 20 * n);
+    uint8_t *menu = g_malloc0(2);
+    menu[0] = cfg->boot_menu;
+    fw_cfg_add_file(f, "etc/show-boot-menu", menu, 2);
+    if (cfg->display == DISPLAY_NOGRAPHIC) {
+        /* SeaBIOS mirrors its screen on this port (QEMU's -nographic). */
+        uint8_t *port = g_malloc(2);
+        port[0] = 0xf8;
+        port[1] = 0x03;
+        fw_cfg_add_file(f, "etc/sercon-port", port, 2);
+    }
+    if (cfg->no_reboot) {
+        uint8_t *t = g_malloc(8);
+        for (int i = 0; i < 8; i++) {
+            t[i] = 0xff; /* reboot-timeout -1: stay halted */
+        }
+        fw_cfg_add_file(f, "etc/boot-fail-wait", t, 4);
+    }
+}
+
+static bool pc_init(BoardContext *ctx, GError **error)
+{
+    const MachineConfig *cfg = ctx->cfg;
+    Bus *bus = ctx->bus;
+    Board *b = g_new0(Board, 1);
+    b->ctx = ctx;
+    ctx->board = b;
+
+    if (cfg->kernel) {
+        g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                    "-kernel: direct Linux boot is not available yet");
+        return false;
+    }
+    for (int i = 0; i < cfg->n_drives; i++) {
+        if (cfg->drives[i].file) {
+            g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                        "disk '%s': the IDE and floppy controllers are not "
+                        "connected to the pc board yet",
+                        cfg->drives[i].file);
+            return false;
+        }
+    }
+
+    /* RAM */
+    b->ram_size = cfg->ram_size;
+    b->below_4g = MIN(b->ram_size, LOWMEM_MAX);
+    b->above_4g = b->ram_size - b->below_4g;
+    if ((1ull << 32) + b->above_4g > MEM_PHYS_LIMIT) {
+        g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                    "-m: %" G_GUINT64_FORMAT " MiB does not fit the "
+                    "36-bit physical address space", b->ram_size >> 20);
+        return false;
+    }
+    b->ram = mmap(NULL, b->ram_size, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (b->ram == MAP_FAILED) {
+        b->ram = NULL;
+        g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                    "-m: cannot allocate %" G_GUINT64_FORMAT " MiB of guest "
+                    "RAM", b->ram_size >> 20);
+        return false;
+    }
+    ctx->ram = b->ram;
+    ctx->ram_size = b->ram_size;
+    memmap_add_ram(bus->mem, "ram-below-4g", 0, b->below_4g, b->ram, 0);
+    if (b->above_4g) {
+        memmap_add_ram(bus->mem, "ram-above-4g", 1ull << 32, b->above_4g,
+                       b->ram + b->below_4g, 0);
+    }
+    memmap_add_mmio(bus->mem, "vga-window", 0xa0000, 0x20000, &hole_ops, b,
+                    1);
+
+    /* Firmware */
+    if (!load_bios(b, error)) {
+        return false;
+    }
+    MemRegion *bios = memmap_add_rom(bus->mem, "bios",
+                                     (1ull << 32) - b->bios_size,
+                                     b->bios_size, b->bios, 0);
+
+    /* Interrupt controllers and ISA devices. */
+    b->pic = (I8259 *)mkdev(ctx, &i8259_info, "pic");
+    b->pic->set_intr = pic_to_cpu;
+    b->pic->intr_opaque = b;
+    b->isa_irq = irq_new_array(i8259_irq_handler, b->pic, 16);
+    if (!device_realize(DEVICE(b->pic), error)) {
+        return false;
+    }
+    b->pit = (I8254 *)mkdev(ctx, &i8254_info, "pit");
+    b->pit->irq0 = b->isa_irq[0];
+    b->rtc = (Mc146818 *)mkdev(ctx, &mc146818_info, "rtc");
+    b->rtc->irq = b->isa_irq[8];
+    Device *dma = mkdev(ctx, &i8237_info, "dma");
+    b->fw_cfg = (FwCfg *)mkdev(ctx, &fw_cfg_info, "fw_cfg");
+    b->port92 = (Port92 *)mkdev(ctx, &port92_info, "port92");
+    b->port92->set_a20 = set_a20;
+    b->port92->reset = request_reset;
+    b->port92->opaque = b;
+    Device *dbg = mkdev(ctx, &debugcon_info, "debugcon");
+    Device *later[] = { DEVICE(b->pit), DEVICE(b->rtc), dma,
+                        DEVICE(b->fw_cfg), DEVICE(b->port92), dbg };
+    for (size_t i = 0; i < G_N_ELEMENTS(later); i++) {
+        if (!device_realize(later[i], error)) {
+            return false;
+        }
+    }
+    for (int i = 0; i < MIMIC_MAX_SERIAL; i++) {
+        if (!ctx->serial[i]) {
+            continue;
+        }
+        g_autofree char *id = g_strdup_printf("serial%d", i);
+        Serial *s = (Serial *)mkdev(ctx, &serial_info, id);
+        s->base = com_base[i];
+        s->irq = b->isa_irq[com_irq[i]];
+        s->chr = ctx->serial[i];
+        if (!device_realize(DEVICE(s), error)) {
+            return false;
+        }
+    }
+
+    /* PCI */
+    b->pci = pci_bus_new(bus);
+    pci_bus_register_ports(b->pci, bus->io);
+    pci_bus_set_rcr_handler(b->pci, rcr_reset, b);
+    I440fx *host = (I440fx *)mkdev(ctx, &i440fx_info, "i440fx");
+    host->bus = b->pci;
+    if (!device_realize(DEVICE(host), error)) {
+        return false;
+    }
+    i440fx_init_pam(host, bios);
+    Piix3 *isa = (Piix3 *)mkdev(ctx, &piix3_info, "piix3");
+    isa->bus = b->pci;
+    isa->isa_irqs = b->isa_irq;
+    if (!device_realize(DEVICE(isa), error)) {
+        return false;
+    }
+
+    cmos_setup(b);
+    fw_cfg_setup(b);
+
+    /* CPU */
+    const CpuOps *cpu_ops = cpu_find(cfg->cpu_model ? cfg->cpu_model
+                                                    : "pentium2");
+    if (!cpu_ops) {
+        g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                    "CPU model '%s' is not available in this build (no x86 "
+                    "CPU core is linked in yet)", cfg->cpu_model);
+        return false;
+    }
+    CpuBus cbus = {
+        .mem = bus->mem, .io = bus->io, .clock = bus->clock,
+        .intr_ack = i8259_intr_ack, .intr_opaque = b->pic,
+        .shutdown = cpu_shutdown, .shutdown_opaque = b,
+    };
+    ctx->cpu = cpu_ops->create(&cbus, error);
+    if (!ctx->cpu) {
+        return false;
+    }
+    return true;
+}
+
+static void pc_destroy(BoardContext *ctx)
+{
+    Board *b = ctx->board;
+    if (!b) {
+        return;
+    }
+    if (ctx->cpu) {
+        ctx->cpu->ops->destroy(ctx->cpu);
+        ctx->cpu = NULL;
+    }
+    irq_free_array(b->isa_irq, 16);
+    pci_bus_free(b->pci);
+    if (b->ram) {
+        munmap(b->ram, b->ram_size);
+    }
+    g_free(b->bios);
+    g_free(b);
+    ctx->board = NULL;
+}
+
+const BoardInfo pc_board = {
+    .name = "pc",
+    .description = "Standard PC (i440FX + PIIX, 1996)",
+    .init = pc_init,
+    .destroy = pc_destroy,
+};

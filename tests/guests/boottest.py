@@ -1,0 +1,405 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Boot-test driver for real guest software (Python 3, stdlib only).
+
+Starts an emulator with a QEMU-style command line (qemu-system-i386 as the
+oracle, or Mimic, which takes the same options), reads the guest's serial
+console from the emulator's stdio, waits for markers with a timeout, types
+commands and checks the answers, and talks to an HMP monitor on a unix
+socket (screendump, sendkey, xp).  On a timeout it reports what was seen
+(the last 40 lines).  The guest images come from scripts/guests/build.sh,
+which is run when the cache lacks them.
+
+usage: boottest.py SCENARIO EMULATOR
+  SCENARIO: iso | hdd | kernel | floppy | vga
+Exit status: 0 pass, 1 fail, 77 skip (emulator missing).
+"""
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRCROOT = os.environ.get('MIMIC_SOURCE_ROOT',
+                         os.path.dirname(os.path.dirname(HERE)))
+CACHE = os.environ.get('MIMIC_GUEST_CACHE',
+                       os.path.expanduser('~/.cache/mimic/guests'))
+# Timeouts only bound a failure; a slow machine may scale them up.
+SCALE = float(os.environ.get('MIMIC_TEST_TIMEOUT_SCALE', '1'))
+PROMPT = 'guest# '
+
+
+class BootError(Exception):
+    """A guest did not do what a test expected."""
+
+
+class Emulator:
+    """One emulator process whose stdio is the guest's serial port."""
+
+    def __init__(self, argv, log_path=None):
+        self.argv = list(argv)
+        self.buf = ''
+        self.pos = 0            # start of the text not yet consumed
+        self.cond = threading.Condition()
+        self.eof = False
+        self.log = open(log_path, 'w') if log_path else None
+        print('+ ' + ' '.join(self.argv), flush=True)
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, bufsize=0)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        while True:
+            data = self.proc.stdout.read1(4096) if hasattr(
+                self.proc.stdout, 'read1') else self.proc.stdout.read(4096)
+            if not data:
+                break
+            text = data.decode('latin-1')
+            if self.log:
+                self.log.write(text)
+                self.log.flush()
+            with self.cond:
+                self.buf += text
+                self.cond.notify_all()
+        with self.cond:
+            self.eof = True
+            self.cond.notify_all()
+
+    def tail(self, lines=40):
+        clean = re.sub(r'\x1b\[[0-9;?]*[A-Za-z]|\x1bc', '', self.buf)
+        clean = clean.replace('\r', '')
+        return '\n'.join(clean.split('\n')[-lines:])
+
+    def fail(self, what):
+        raise BootError('%s\n---- last 40 lines seen ----\n%s\n'
+                        '---- end ----' % (what, self.tail()))
+
+    def wait_for(self, pattern, timeout):
+        """Wait for a regular expression (or plain string) in the output
+        after the last match; return the match.  Fails on timeout/exit."""
+        rx = re.compile(pattern if isinstance(pattern, re.Pattern)
+                        else re.escape(pattern))
+        deadline = time.monotonic() + timeout * SCALE
+        with self.cond:
+            while True:
+                m = rx.search(self.buf, self.pos)
+                if m:
+                    self.pos = m.end()
+                    return m
+                if self.eof:
+                    try:
+                        status = self.proc.wait(5)
+                    except subprocess.TimeoutExpired:
+                        status = 'unknown, output closed'
+                    self.fail('emulator exited (status %s) before %r' %
+                              (status, rx.pattern))
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.fail('timeout after %gs waiting for %r' %
+                              (timeout * SCALE, rx.pattern))
+                self.cond.wait(min(left, 1.0))
+
+    def send(self, text):
+        try:
+            self.proc.stdin.write(text.encode('latin-1'))
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            self.fail('emulator closed its input while sending %r' % text)
+
+    def command(self, cmd, expect, timeout=30):
+        """Type a shell command, wait for its answer and the next prompt."""
+        self.send(cmd + '\n')
+        m = self.wait_for(expect, timeout)
+        self.wait_for(PROMPT, timeout)
+        return m
+
+    def wait_exit(self, timeout):
+        try:
+            return self.proc.wait(timeout * SCALE)
+        except subprocess.TimeoutExpired:
+            self.fail('emulator still running %gs later' % (timeout * SCALE))
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self.reader.join(5)
+        if self.log:
+            self.log.close()
+
+
+class Monitor:
+    """HMP monitor on a unix socket (-monitor unix:PATH,server=on,wait=off).
+    Works with QEMU's "(qemu) " and Mimic's "(mimic) " prompts."""
+
+    PROMPT_RX = re.compile(r'\((?:qemu|mimic)\) $')
+
+    def __init__(self, path, timeout=30):
+        deadline = time.monotonic() + timeout * SCALE
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise BootError('no monitor on %s' % path)
+                time.sleep(0.1)
+        self.sock.settimeout(timeout * SCALE)
+        self._read_prompt()
+
+    def _read_prompt(self):
+        data = ''
+        while not self.PROMPT_RX.search(data):
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                raise BootError('monitor prompt timed out; saw %r' %
+                                data[-400:])
+            if not chunk:
+                raise BootError('monitor closed; saw %r' % data[-400:])
+            data += chunk.decode('latin-1')
+        return data
+
+    def cmd(self, line):
+        """Run one HMP command; return its output without echo/prompt."""
+        self.sock.sendall((line + '\n').encode())
+        out = self._read_prompt()
+        out = re.sub(r'\x1b\[[0-9;?]*[A-Za-z]', '', out).replace('\r', '')
+        out = self.PROMPT_RX.sub('', out)
+        lines = out.split('\n')
+        if lines and line in lines[0]:
+            lines = lines[1:]
+        return '\n'.join(lines)
+
+    def xp_bytes(self, addr, count):
+        """Read guest physical memory with `xp /Nxb ADDR`."""
+        out = self.cmd('xp /%dxb 0x%x' % (count, addr))
+        vals = []
+        for ln in out.split('\n'):
+            if ':' not in ln:
+                continue
+            for tok in ln.split(':', 1)[1].split():
+                if tok.startswith('0x'):
+                    vals.append(int(tok, 16))
+        return bytes(vals[:count])
+
+    KEYS = {' ': 'spc', '\n': 'ret', '-': 'minus', '.': 'dot',
+            '/': 'slash', '=': 'equal', ',': 'comma', ';': 'semicolon',
+            "'": 'apostrophe', '_': 'shift-minus', '>': 'shift-dot',
+            '|': 'shift-backslash', '&': 'shift-7', '*': 'shift-8'}
+
+    def type_text(self, text):
+        """Type text on the guest keyboard with `sendkey`."""
+        for ch in text:
+            if ch.isalnum() and ch.isascii():
+                key = ('shift-' + ch.lower()) if ch.isupper() else ch
+            elif ch in self.KEYS:
+                key = self.KEYS[ch]
+            else:
+                raise BootError('no sendkey name for %r' % ch)
+            self.cmd('sendkey ' + key)
+
+    def screen_text(self):
+        """The 80x25 VGA text page at 0xb8000 as 25 lines."""
+        chars = self.xp_bytes(0xb8000, 4000)[0::2].decode('latin-1')
+        return [chars[r * 80:(r + 1) * 80] for r in range(len(chars) // 80)]
+
+    def wait_screen(self, rx, timeout):
+        """Poll VGA text memory until a line matches rx."""
+        rx = re.compile(rx)
+        deadline = time.monotonic() + timeout * SCALE
+        while True:
+            lines = self.screen_text()
+            for ln in lines:
+                if rx.search(ln):
+                    return ln
+            if time.monotonic() > deadline:
+                raise BootError('timeout after %gs waiting for %r on the '
+                                'screen; it shows:\n%s' %
+                                (timeout * SCALE, rx.pattern,
+                                 '\n'.join(ln.rstrip() for ln in lines)))
+            time.sleep(0.5)
+
+    def close(self):
+        self.sock.close()
+
+
+def ensure_images(what='all'):
+    names = {'iso': ['demo.iso'], 'hdd': ['demo-hdd.img'],
+             'kernel': ['vmlinuz', 'initrd.gz'],
+             'vga': ['vmlinuz', 'initrd.gz'], 'floppy': ['floppy.img'],
+             'all': ['demo.iso', 'demo-hdd.img', 'floppy.img', 'vmlinuz',
+                     'initrd.gz']}[what]
+    if all(os.path.exists(os.path.join(CACHE, n)) for n in names):
+        return
+    build = os.path.join(SRCROOT, 'scripts', 'guests', 'build.sh')
+    target = {'kernel': 'initrd', 'vga': 'initrd'}.get(what, what)
+    print('+ %s %s' % (build, target), flush=True)
+    subprocess.run([build, target], check=True, stdin=subprocess.DEVNULL)
+
+
+def find_emulator(path):
+    exe = shutil.which(path) if os.sep not in path else path
+    if not exe or not os.access(exe, os.X_OK):
+        print('SKIP ' + '!' * 60, flush=True)
+        print('SKIP: emulator %r not found: this boot test did NOT run'
+              % path, flush=True)
+        print('SKIP ' + '!' * 60, flush=True)
+        sys.exit(77)
+    return os.path.abspath(exe) if os.sep in exe else exe
+
+
+def linux_session(emu, boot_timeout=180):
+    emu.wait_for('GUEST-READY', boot_timeout)
+    emu.wait_for(PROMPT, 60)
+    emu.command('uname -m', re.compile(r'\ni686\r?\n'))
+
+
+def poweroff(emu):
+    emu.send('poweroff -f\n')
+    emu.wait_exit(60)
+
+
+def scenario_iso(exe, tmp):
+    emu = Emulator([exe, '-nographic', '-cdrom',
+                    os.path.join(CACHE, 'demo.iso'), '-boot', 'd',
+                    '-m', '256'], os.path.join(tmp, 'serial.log'))
+    try:
+        emu.wait_for('ISOLINUX', 60)
+        linux_session(emu)
+        emu.command('cat /proc/cmdline', 'console=ttyS0,115200')
+        poweroff(emu)
+    finally:
+        emu.close()
+
+
+def scenario_kernel(exe, tmp):
+    emu = Emulator([exe, '-nographic',
+                    '-kernel', os.path.join(CACHE, 'vmlinuz'),
+                    '-initrd', os.path.join(CACHE, 'initrd.gz'),
+                    '-append', 'console=ttyS0,115200', '-m', '256'],
+                   os.path.join(tmp, 'serial.log'))
+    try:
+        linux_session(emu)
+        poweroff(emu)
+    finally:
+        emu.close()
+
+
+HDD_OFFSET = 2048 * 512
+
+
+def scenario_hdd(exe, tmp):
+    disk = os.path.join(tmp, 'hdd.img')
+    shutil.copyfile(os.path.join(CACHE, 'demo-hdd.img'), disk)
+    emu = Emulator([exe, '-nographic', '-hda', disk, '-m', '256'],
+                   os.path.join(tmp, 'serial.log'))
+    try:
+        emu.wait_for('SYSLINUX', 60)
+        emu.wait_for('GUEST-DISK /dev/sda1 mounted on /mnt', 180)
+        linux_session(emu)
+        emu.command('cat /mnt/hello.txt', 'file put on the disk by the host')
+        emu.command('echo written by the guest > /mnt/guest.txt && sync '
+                    '&& umount /mnt && echo WROTE-OK', '\nWROTE-OK')
+        poweroff(emu)
+    finally:
+        emu.close()
+    env = dict(os.environ, MTOOLS_SKIP_CHECK='1')
+    got = subprocess.run(['mtype', '-i', '%s@@%d' % (disk, HDD_OFFSET),
+                          '::guest.txt'], capture_output=True, text=True,
+                         env=env)
+    if 'written by the guest' not in got.stdout:
+        raise BootError('the guest\'s file is not on the disk: %r %r' %
+                        (got.stdout, got.stderr))
+
+
+def scenario_floppy(exe, tmp):
+    emu = Emulator([exe, '-nographic', '-fda',
+                    os.path.join(CACHE, 'floppy.img'), '-boot', 'a',
+                    '-m', '64'], os.path.join(tmp, 'serial.log'))
+    try:
+        emu.wait_for('MIMIC-FLOPPY', 60)
+        emu.wait_for('boot:', 30)
+        for cmd, expect in (('cpuid', re.compile(r'Family +=')),
+                            ('meminfo', 'INT 15 88'),
+                            ('pcitest', 'PCI bus position')):
+            emu.send(cmd + '\r')
+            emu.wait_for(expect, 60)
+            if cmd == 'pcitest':
+                # pcitest pages its output; Enter goes on.
+                while True:
+                    m = emu.wait_for(re.compile(r'Press Enter|boot:'), 60)
+                    if m.group(0) == 'boot:':
+                        break
+                    emu.send('\r')
+            else:
+                emu.wait_for('boot:', 60)
+    finally:
+        emu.close()
+
+
+def scenario_vga(exe, tmp):
+    """Console on the VGA text screen only, keyboard input by sendkey.
+    no-scroll keeps vgacon from hardware scrolling (moving the CRTC start
+    address), so the visible page stays at 0xb8000 where xp reads it."""
+    sock = os.path.join(tmp, 'mon.sock')
+    emu = Emulator([exe, '-display', 'none', '-monitor',
+                    'unix:%s,server=on,wait=off' % sock,
+                    '-kernel', os.path.join(CACHE, 'vmlinuz'),
+                    '-initrd', os.path.join(CACHE, 'initrd.gz'),
+                    '-append', 'console=tty0 no-scroll', '-m', '256'],
+                   os.path.join(tmp, 'stdout.log'))
+    try:
+        mon = Monitor(sock)
+        mon.wait_screen(r'^GUEST-READY', 180)
+        mon.wait_screen(r'^guest# ', 60)
+        mon.type_text('uname -m\n')
+        mon.wait_screen(r'^i686 *$', 60)
+        shot = os.path.join(tmp, 'vga.ppm')
+        mon.cmd('screendump ' + shot)
+        if not os.path.getsize(shot):
+            raise BootError('empty screendump')
+        mon.type_text('poweroff -f\n')
+        emu.wait_exit(60)
+        mon.close()
+    finally:
+        emu.close()
+
+
+SCENARIOS = {'vga': scenario_vga, 'iso': scenario_iso,
+             'kernel': scenario_kernel,
+             'hdd': scenario_hdd, 'floppy': scenario_floppy}
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[1] not in SCENARIOS:
+        print(__doc__, file=sys.stderr)
+        return 2
+    name, emulator = sys.argv[1], sys.argv[2]
+    exe = find_emulator(emulator)
+    ensure_images(name)
+    tmp = tempfile.mkdtemp(prefix='boottest-')
+    start = time.monotonic()
+    try:
+        SCENARIOS[name](exe, tmp)
+    except BootError as e:
+        print('FAIL %s under %s: %s' % (name, exe, e), flush=True)
+        print('(serial log kept in %s)' % tmp)
+        return 1
+    print('PASS %s under %s (%.1f s)' % (name, exe,
+                                         time.monotonic() - start))
+    shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Machine files (src/gui/machine_file.c): the wizard's presets give the
+ * machine files docs/gui.md promises, files round-trip through
+ * MachineConfig, bad values are rejected with a message naming the key,
+ * and a bad file never costs the library its other machines.
+ */
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "gui/machine_file.h"
+
+static char *to_data(const MimicMachineFile *mf)
+{
+    gsize len;
+    return mimic_machine_file_to_data(mf, &len);
+}
+
+static GKeyFile *to_keyfile(const MimicMachineFile *mf)
+{
+    g_autofree char *data = to_data(mf);
+    GKeyFile *kf = g_key_file_new();
+    g_assert_true(g_key_file_load_from_data(kf, data, -1, 0, NULL));
+    return kf;
+}
+
+typedef struct PresetCase {
+    MimicOsType os;
+    const char *os_id;
+    const char *memory;
+    const char *sound; /* a GKeyFile list; "" : none */
+    const char *nic;
+    const char *localtime;
+} PresetCase;
+
+/* What docs/gui.md ("OS presets") promises for each system. */
+static const PresetCase preset_cases[] = {
+    { MIMIC_OS_LINUX, "linux", "512", "ac97;", "e1000", "false" },
+    { MIMIC_OS_DOS, "dos", "32", "sb16;", "ne2k_pci", "true" },
+    { MIMIC_OS_WIN9X, "win9x", "64", "sb16;", "ne2k_pci", "true" },
+    { MIMIC_OS_WINNT, "winnt", "512", "ac97;", "rtl8139", "true" },
+    { MIMIC_OS_OTHER, "other", "128", "", "ne2k_pci", "false" },
+};
+
+static void test_preset(gconstpointer data)
+{
+    const PresetCase *pc = data;
+    MimicNewMachine c = {
+        .name = "Test box",
+        .os = pc->os,
+        .disk_path = "/images/test.qcow2",
+        .disk_format = "qcow2",
+        .cdrom = "/isos/install.iso",
+        .boot = "dc",
+    };
+    g_autoptr(GError) err = NULL;
+    g_autoptr(MimicMachineFile) mf = mimic_machine_file_new_from_choices(
+        &c, &err);
+    g_assert_no_error(err);
+    g_autoptr(GKeyFile) kf = to_keyfile(mf);
+#define EXPECT(group, key, want)                                            \
+    do {                                                                    \
+        g_autofree char *v = g_key_file_get_value(kf, group, key, NULL);    \
+        g_assert_cmpstr(v, ==, want);                                       \
+    } while (0)
+    EXPECT("Machine", "name", "Test box");
+    EXPECT("Machine", "os", pc->os_id);
+    EXPECT("Machine", "memory", pc->memory);
+    EXPECT("Machine", "sound", pc->sound);
+    EXPECT("Machine", "nic", pc->nic);
+    EXPECT("Machine", "net", "user");
+    EXPECT("Machine", "boot", "dc");
+    EXPECT("Machine", "rtc-localtime", pc->localtime);
+    EXPECT("Drives", "hda", "/images/test.qcow2");
+    EXPECT("Drives", "hda-format", "qcow2");
+    EXPECT("Drives", "cdrom", "/isos/install.iso");
+#undef EXPECT
+    /* Nothing else creeps in. */
+    g_auto(GStrv) dkeys = g_key_file_get_keys(kf, "Drives", NULL, NULL);
+    g_assert_cmpuint(g_strv_length(dkeys), ==, 3);
+}
+
+static void test_choices_memory_and_no_disk(void)
+{
+    MimicNewMachine c = { .name = "m", .os = MIMIC_OS_DOS,
+                          .memory_mib = 16 };
+    g_autoptr(MimicMachineFile) mf = mimic_machine_file_new_from_choices(
+        &c, NULL);
+    g_assert_nonnull(mf);
+    g_assert_cmpuint(mf->cfg->ram_size, ==, 16u << 20);
+    g_assert_cmpint(mf->cfg->n_drives, ==, 0);
+
+    MimicNewMachine bad = { .name = "m", .os = MIMIC_OS_DOS,
+                            .memory_mib = 100000 };
+    g_autoptr(GError) err = NULL;
+    g_assert_null(mimic_machine_file_new_from_choices(&bad, &err));
+    g_assert_error(err, MIMIC_MACHINE_FILE_ERROR,
+                   MIMIC_MACHINE_FILE_ERROR_INVALID);
+    g_assert_nonnull(strstr(err->message, "memory"));
+
+    MimicNewMachine badboot = { .name = "m", .os = MIMIC_OS_DOS,
+                                .boot = "cx" };
+    g_clear_error(&err);
+    g_assert_null(mimic_machine_file_new_from_choices(&badboot, &err));
+    g_assert_nonnull(strstr(err->message, "boot"));
+
+    MimicNewMachine badname = { .name = "../evil", .os = MIMIC_OS_DOS };
+    g_clear_error(&err);
+    g_assert_null(mimic_machine_file_new_from_choices(&badname, &err));
+}
+
+static void assert_same_config(const MachineConfig *a, const MachineConfig *b)
+{
+    g_assert_cmpstr(a->name, ==, b->name);
+    g_assert_cmpuint(a->ram_size, ==, b->ram_size);
+    g_assert_cmpint(a->smp, ==, b->smp);
+    g_assert_cmpstr(a->cpu_model, ==, b->cpu_model);
+    g_assert_cmpstr(a->boot_order, ==, b->boot_order);
+    g_assert_cmpint(a->n_soundhw, ==, b->n_soundhw);
+    for (int i = 0; i < a->n_soundhw; i++) {
+        g_assert_cmpstr(a->soundhw[i], ==, b->soundhw[i]);
+    }
+    g_assert_cmpint(a->n_nics, ==, b->n_nics);
+    for (int i = 0; i < a->n_nics; i++) {
+        g_assert_cmpstr(a->nics[i].model, ==, b->nics[i].model);
+    }
+    g_assert_cmpint(a->n_netdevs, ==, b->n_netdevs);
+    g_assert_cmpint(a->usb, ==, b->usb);
+    g_assert_cmpint(a->full_screen, ==, b->full_screen);
+    g_assert_cmpint(a->rtc_localtime, ==, b->rtc_localtime);
+    g_assert_cmpint(a->n_drives, ==, b->n_drives);
+    for (int i = 0; i < a->n_drives; i++) {
+        /* Drives may come back in another order: match by slot. */
+        const DriveConfig *da = &a->drives[i];
+        const DriveConfig *db = NULL;
+        for (int j = 0; j < b->n_drives; j++) {
+            if (b->drives[j].interface == da->interface &&
+                b->drives[j].index == da->index) {
+                db = &b->drives[j];
+            }
+        }
+        g_assert_nonnull(db);
+        g_assert_cmpstr(da->file, ==, db->file);
+        g_assert_cmpstr(da->format, ==, db->format);
+        g_assert_cmpint(da->media, ==, db->media);
+    }
+}
+
+static void test_round_trip(void)
+{
+    g_autoptr(MimicMachineFile) mf = mimic_machine_file_new(
+        "Round (trip)", MIMIC_OS_WINNT);
+    MachineConfig *cfg = mf->cfg;
+    cfg->ram_size = 768ull << 20;
+    cfg->smp = 2;
+    cfg->usb = true;
+    cfg->full_screen = true;
+    g_strlcpy(cfg->boot_order, "cdn", sizeof(cfg->boot_order));
+    cfg->soundhw[cfg->n_soundhw++] = g_strdup("adlib");
+    DriveConfig *d = &cfg->drives[cfg->n_drives++];
+    d->file = g_strdup("/a/b/disk one.qcow");
+    d->format = g_strdup("qcow");
+    d->interface = DRIVE_IF_IDE;
+    d->index = 1;
+    d->media = DRIVE_MEDIA_DISK;
+    d = &cfg->drives[cfg->n_drives++];
+    d->interface = DRIVE_IF_IDE;
+    d->index = 2;
+    d->media = DRIVE_MEDIA_CDROM;
+    d->format = g_strdup("raw");
+    d = &cfg->drives[cfg->n_drives++];
+    d->file = g_strdup("/f/boot.img");
+    d->format = g_strdup("raw");
+    d->interface = DRIVE_IF_FLOPPY;
+    d->index = 0;
+    d->media = DRIVE_MEDIA_DISK;
+
+    g_autofree char *data = to_data(mf);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(MimicMachineFile) back = mimic_machine_file_from_data(
+        data, strlen(data), &err);
+    g_assert_no_error(err);
+    g_assert_cmpint(back->os, ==, MIMIC_OS_WINNT);
+    assert_same_config(mf->cfg, back->cfg);
+    /* And the text is a fixed point. */
+    g_autofree char *again = to_data(back);
+    g_assert_cmpstr(data, ==, again);
+
+    g_autofree char *cmd = mimic_machine_file_command_line(back);
+    g_assert_nonnull(strstr(cmd, "-m 768"));
+    g_assert_nonnull(strstr(cmd, "-smp 2"));
+    g_assert_nonnull(strstr(cmd, "'file=/a/b/disk one.qcow,format=qcow,"
+                                 "if=ide,index=1,media=disk'"));
+    g_assert_nonnull(strstr(cmd, "-fda /f/boot.img"));
+    g_assert_nonnull(strstr(cmd, "-boot order=cdn"));
+    g_assert_nonnull(strstr(cmd, "-full-screen"));
+}
+
+/* A good file; each bad case replaces one line of it. */
+static const char good_file[] =
+    "[Machine]\n"
+    "name=Good\n"
+    "os=dos\n"
+    "memory=32\n"
+    "cpus=1\n"
+    "boot=cd\n"
+    "sound=sb16;\n"
+    "nic=ne2k_pci\n"
+    "net=user\n"
+    "usb=false\n"
+    "full-screen=false\n"
+    "[Drives]\n"
+    "hda=/disks/good.qcow2\n"
+    "hda-format=qcow2\n"
+    "cdrom=\n";
+
+typedef struct BadCase {
+    const char *find, *replace; /* replace the line starting with find */
+    const char *key;            /* the message must name it */
+} BadCase;
+
+static const BadCase bad_cases[] = {
+    { "memory=", "memory=0", "memory" },
+    { "memory=", "memory=99999999", "memory" },
+    { "memory=", "memory=32M", "memory" },
+    { "memory=", "memory=-5", "memory" },
+    { "cpus=", "cpus=17", "cpus" },
+    { "os=", "os=beos", "os" },
+    { "boot=", "boot=cz", "boot" },
+    { "boot=", "boot=cc", "boot" },
+    { "boot=", "boot=", "boot" },
+    { "sound=", "sound=gus;", "sound" },
+    { "nic=", "nic=3c509", "nic" },
+    { "net=", "net=tap", "net" },
+    { "usb=", "usb=yes", "usb" },
+    { "full-screen=", "full-screen=1", "full-screen" },
+    { "hda=", "hda=relative/path.qcow2", "hda" },
+    { "hda=", "hda=/a,b.qcow2", "hda" },
+    { "hda-format=", "hda-format=vmdk", "hda-format" },
+    { "hda-format=", "colour=blue", "colour" },
+    { "name=", "name=../../etc/passwd", "name" },
+    { "name=", "name=", "name" },
+    { "[Drives]", "[Extra]", "Extra" },
+};
+
+static char *apply_case(const BadCase *bc)
+{
+    g_auto(GStrv) lines = g_strsplit(good_file, "\n", -1);
+    for (int i = 0; lines[i]; i++) {
+        if (g_str_has_prefix(lines[i], bc->find)) {
+            g_free(lines[i]);
+            lines[i] = g_strdup(bc->replace);
+            break;
+        }
+    }
+    return g_strjoinv("\n", lines);
+}
+
+static void test_good_file(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(MimicMachineFile) mf = mimic_machine_file_from_data(
+        good_file, strlen(good_file), &err);
+    g_assert_no_error(err);
+    g_assert_cmpuint(mf->cfg->ram_size, ==, 32u << 20);
+    g_assert_cmpint(mf->cfg->n_drives, ==, 2);
+}
+
+static void test_bad_value(gconstpointer data)
+{
+    const BadCase *bc = data;
+    g_autofree char *text = apply_case(bc);
+    g_assert_cmpstr(text, !=, good_file);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(MimicMachineFile) mf = mimic_machine_file_from_data(
+        text, strlen(text), &err);
+    g_assert_null(mf);
+    g_assert_nonnull(err);
+    g_test_message("%s -> %s", bc->replace, err->message);
+    g_assert_nonnull(strstr(err->message, bc->key));
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    g_autofree char *p = g_build_filename(dir, name, NULL);
+    g_assert_true(g_file_set_contents(p, text, -1, NULL));
+}
+
+static char *read_file(const char *dir, const char *name)
+{
+    g_autofree char *p = g_build_filename(dir, name, NULL);
+    char *text = NULL;
+    g_assert_true(g_file_get_contents(p, &text, NULL, NULL));
+    return text;
+}
+
+static void test_library_keeps_others(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("mimic-lib-XXXXXX", NULL);
+    g_assert_nonnull(dir);
+    g_autoptr(MimicMachineFile) a = mimic_machine_file_new("Alpha",
+                                                           MIMIC_OS_LINUX);
+    g_autoptr(MimicMachineFile) b = mimic_machine_file_new("Beta",
+                                                           MIMIC_OS_DOS);
+    g_assert_true(mimic_machine_file_save(b, dir, NULL));
+    g_assert_true(mimic_machine_file_save(a, dir, NULL));
+    BadCase bc = { "memory=", "memory=lots", "memory" };
+    g_autofree char *bad = apply_case(&bc);
+    write_file(dir, "Good.mimic", bad); /* a bad value */
+    write_file(dir, "Garbage.mimic", "\x01\x02 not a key file [");
+    /* A good file under another machine's name. */
+    write_file(dir, "Imposter.mimic", good_file);
+    write_file(dir, "notes.txt", "not a machine");
+
+    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) ms = mimic_library_load(dir, errors);
+    g_assert_cmpuint(ms->len, ==, 2);
+    g_assert_cmpstr(((MimicMachineFile *)ms->pdata[0])->cfg->name, ==,
+                    "Alpha");
+    g_assert_cmpstr(((MimicMachineFile *)ms->pdata[1])->cfg->name, ==,
+                    "Beta");
+    g_assert_cmpuint(errors->len, ==, 3);
+    bool saw_memory = false;
+    for (guint i = 0; i < errors->len; i++) {
+        const char *e = errors->pdata[i];
+        g_test_message("%s", e);
+        saw_memory |= g_str_has_prefix(e, "Good.mimic: memory");
+    }
+    g_assert_true(saw_memory);
+
+    /* Saving another machine leaves every file as it was. */
+    g_autofree char *alpha_before = read_file(dir, "Alpha.mimic");
+    g_autoptr(MimicMachineFile) c = mimic_machine_file_new("Gamma",
+                                                           MIMIC_OS_WIN9X);
+    g_assert_true(mimic_machine_file_save(c, dir, NULL));
+    g_autofree char *bad_after = read_file(dir, "Good.mimic");
+    g_assert_cmpstr(bad_after, ==, bad);
+    g_autofree char *alpha_after = read_file(dir, "Alpha.mimic");
+    g_assert_cmpstr(alpha_after, ==, alpha_before);
+    g_autoptr(GPtrArray) ms2 = mimic_library_load(dir, NULL);
+    g_assert_cmpuint(ms2->len, ==, 3);
+
+    /* A name that is not a file name is refused before anything is made. */
+    g_autoptr(MimicMachineFile) evil = mimic_machine_file_new("x",
+                                                              MIMIC_OS_DOS);
+    g_free(evil->cfg->name);
+    evil->cfg->name = g_strdup("../escape");
+    g_autoptr(GError) err = NULL;
+    g_assert_false(mimic_machine_file_save(evil, dir, &err));
+    g_assert_nonnull(err);
+
+    const char *names[] = { "Alpha.mimic", "Beta.mimic", "Gamma.mimic",
+                            "Good.mimic", "Garbage.mimic", "Imposter.mimic",
+                            "notes.txt" };
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_autofree char *p = g_build_filename(dir, names[i], NULL);
+        g_assert_cmpint(g_unlink(p), ==, 0);
+    }
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    for (size_t i = 0; i < G_N_ELEMENTS(preset_cases); i++) {
+        g_autofree char *path = g_strdup_printf(
+            "/gui/machine-file/preset/%s", preset_cases[i].os_id);
+        g_test_add_data_func(path, &preset_cases[i], test_preset);
+    }
+    g_test_add_func("/gui/machine-file/choices",
+                    test_choices_memory_and_no_disk);
+    g_test_add_func("/gui/machine-file/round-trip", test_round_trip);
+    g_test_add_func("/gui/machine-file/good", test_good_file);
+    for (size_t i = 0; i < G_N_ELEMENTS(bad_cases); i++) {
+        g_autofree char *path = g_strdup_printf(
+            "/gui/machine-file/reject/%zu-%s", i, bad_cases[i].key);
+        g_test_add_data_func(path, &bad_cases[i], test_bad_value);
+    }
+    g_test_add_func("/gui/machine-file/library-keeps-others",
+                    test_library_keeps_others);
+    return g_test_run();
+}

@@ -1,0 +1,266 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Drive the real Mimic application under Xvfb with a window manager.
+
+Default (suite 'gui'): start `mimic` with no arguments, check that the
+library window appears, open the new-machine wizard with Ctrl+N, create a
+machine through it with the keyboard only, and check the machine file it
+wrote and the card the library shows.
+
+--guest (suite 'gui-guest'): start a machine window (`mimic -display gtk
+-name gui-test`), then Ctrl+Alt+F must set _NET_WM_STATE_FULLSCREEN and
+make the window as large as the screen, and Ctrl+Alt+F again must undo
+both; Ctrl+Q typed into the guest must not quit Mimic.  This needs an
+engine that can build a PC.
+
+--screenshots DIR: also save PNGs of the windows (for docs/).
+
+Tools (all Debian): Xvfb, openbox, xdotool, xprop, xwininfo
+(x11-utils), import (imagemagick, screenshots only).  If one is missing
+the test says which and exits 77 (skipped).  Waits poll for a condition
+with a generous deadline; nothing depends on how fast the machine is.
+"""
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+DEADLINE = 30.0
+
+
+def need(tools):
+    missing = [t for t in tools if not shutil.which(t)]
+    if missing:
+        print("SKIP: missing " + ", ".join(missing) +
+              " (Debian: xvfb openbox xdotool x11-utils imagemagick)",
+              file=sys.stderr)
+        sys.exit(77)
+
+
+# The application under test; a wait fails at once if it has exited.
+APP = None
+
+
+def wait_for(what, fn, deadline=DEADLINE):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        r = fn()
+        if r:
+            return r
+        if APP is not None and APP.poll() is not None:
+            raise AssertionError("mimic exited (status %d) while waiting "
+                                 "for %s" % (APP.returncode, what))
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting for " + what)
+
+
+class X:
+    def __init__(self, env):
+        self.env = env
+
+    def run(self, *args, check=True):
+        return subprocess.run(args, env=self.env, capture_output=True,
+                              text=True, check=check, timeout=DEADLINE)
+
+    def search(self, name):
+        r = self.run("xdotool", "search", "--onlyvisible", "--name", name,
+                     check=False)
+        ids = [int(x) for x in r.stdout.split()]
+        return ids[-1] if ids else None
+
+    def key(self, *keys, window=None):
+        for k in keys:
+            if window:
+                self.run("xdotool", "windowactivate", "--sync", str(window),
+                         check=False)
+            self.run("xdotool", "key", "--clearmodifiers", k)
+
+    def type(self, text):
+        self.run("xdotool", "type", "--delay", "20", text)
+
+    def fullscreen(self, win):
+        r = self.run("xprop", "-id", str(win), "_NET_WM_STATE", check=False)
+        return "_NET_WM_STATE_FULLSCREEN" in r.stdout
+
+    def geometry(self, win):
+        r = self.run("xwininfo", "-id", str(win))
+        vals = {}
+        for line in r.stdout.splitlines():
+            line = line.strip()
+            for k in ("Width:", "Height:"):
+                if line.startswith(k):
+                    vals[k[:-1]] = int(line.split()[1])
+        return vals["Width"], vals["Height"]
+
+    def root_size(self):
+        r = self.run("xwininfo", "-root")
+        w = h = 0
+        for line in r.stdout.splitlines():
+            line = line.strip()
+            if line.startswith("Width:"):
+                w = int(line.split()[1])
+            if line.startswith("Height:"):
+                h = int(line.split()[1])
+        return w, h
+
+    def shot(self, win, path):
+        if path:
+            self.run("import", "-window", str(win), path)
+            print("screenshot", path)
+
+
+def start_xvfb(tmp):
+    r, w = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0",
+                             "1024x768x24", "-nolisten", "tcp"],
+                            pass_fds=(w,), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    os.close(w)
+    num = b""
+    while not num.endswith(b"\n"):
+        c = os.read(r, 1)
+        if not c:
+            raise AssertionError("Xvfb did not start")
+        num += c
+    os.close(r)
+    return xvfb, ":" + num.decode().strip()
+
+
+def library_test(x, mimic, env, shots):
+    global APP
+    app = APP = subprocess.Popen([mimic], env=env)
+    try:
+        lib = wait_for("the library window", lambda: x.search("^Mimic$"))
+        print("library window", lib)
+        x.key("ctrl+n", window=lib)
+        wiz = wait_for("the wizard",
+                       lambda: x.search("Name and System|New Machine"))
+        print("wizard", wiz)
+        x.type("Test VM")
+        x.key("alt+n")              # -> Memory
+        wait_for("the memory page", lambda: x.search("^Memory$"))
+        x.key("alt+n")              # -> Hard disk
+        wait_for("the disk page", lambda: x.search("^Hard Disk$"))
+        x.shot(wiz, shots and os.path.join(shots, "gui-wizard.png"))
+        x.key("alt+o")              # No hard disk
+        x.key("alt+n")              # -> CD/DVD
+        wait_for("the CD page", lambda: x.search("^CD/DVD$"))
+        x.key("alt+n")              # -> Boot order
+        wait_for("the boot page", lambda: x.search("^Boot Order$"))
+        x.key("alt+n")              # -> Summary
+        wait_for("the summary", lambda: x.search("^Summary$"))
+        x.key("alt+a")              # Apply
+        wait_for("the done page", lambda: x.search("^Done$"))
+        x.key("alt+s")              # untick "Start the machine now"
+        x.key("alt+c")              # Close
+        wait_for("the wizard to close",
+                 lambda: not x.search("^Done$"))
+        path = os.path.join(env["XDG_DATA_HOME"], "mimic", "machines",
+                            "Test VM.mimic")
+        wait_for(path, lambda: os.path.exists(path))
+        text = open(path).read()
+        print(text)
+        assert "name=Test VM" in text, text
+        assert "os=linux" in text, text
+        assert "memory=512" in text, text
+        assert "hda" not in text, text
+        x.shot(lib, shots and os.path.join(shots, "gui-library.png"))
+        x.key("ctrl+d", window=lib)
+        disk = wait_for("the disk image dialog",
+                        lambda: x.search("^Create Disk Image$"))
+        x.shot(disk, shots and os.path.join(shots, "gui-disk-dialog.png"))
+        x.key("Escape")
+        wait_for("the disk dialog to close",
+                 lambda: not x.search("^Create Disk Image$"))
+    finally:
+        app.send_signal(signal.SIGTERM)
+        try:
+            app.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            app.kill()
+            app.wait()
+
+
+def guest_test(x, mimic, env, shots):
+    global APP
+    app = APP = subprocess.Popen([mimic, "-display", "gtk", "-name",
+                                  "gui-test"], env=env)
+    try:
+        win = wait_for("the machine window", lambda: x.search("gui-test"))
+        print("machine window", win)
+        x.shot(win, shots and os.path.join(shots, "gui-machine.png"))
+        screen = x.root_size()
+        assert not x.fullscreen(win)
+        x.run("xdotool", "windowactivate", "--sync", str(win), check=False)
+        x.key("ctrl+alt+f")
+        wait_for("fullscreen", lambda: x.fullscreen(win))
+        wait_for("a window the size of the screen %dx%d" % screen,
+                 lambda: x.geometry(win) == screen)
+        x.key("ctrl+alt+f")
+        wait_for("leaving fullscreen", lambda: not x.fullscreen(win))
+        wait_for("a window smaller than the screen",
+                 lambda: x.geometry(win) != screen)
+        # Ctrl+Q belongs to the guest while its screen has the focus.  The
+        # window handles keys in order, so if Ctrl+Q had quit, the
+        # Ctrl+Alt+F after it could not make the window full screen.
+        x.key("ctrl+q")
+        x.key("ctrl+alt+f")
+        wait_for("fullscreen after Ctrl+Q", lambda: x.fullscreen(win))
+        assert app.poll() is None, "Ctrl+Q reached the host"
+        assert x.search("gui-test") == win
+    finally:
+        app.send_signal(signal.SIGTERM)
+        try:
+            app.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            app.kill()
+            app.wait()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--guest", action="store_true")
+    ap.add_argument("--screenshots")
+    ap.add_argument("mimic")
+    args = ap.parse_args()
+    tools = ["Xvfb", "openbox", "xdotool", "xprop", "xwininfo"]
+    if args.screenshots:
+        tools.append("import")
+    need(tools)
+    with tempfile.TemporaryDirectory(prefix="mimic-xvfb-") as tmp:
+        xvfb, display = start_xvfb(tmp)
+        env = dict(os.environ)
+        env.update(DISPLAY=display, XDG_DATA_HOME=os.path.join(tmp, "data"),
+                   XDG_CACHE_HOME=os.path.join(tmp, "cache"),
+                   XDG_CONFIG_HOME=os.path.join(tmp, "config"),
+                   NO_AT_BRIDGE="1", GTK_THEME="Adwaita", LANG="C.UTF-8",
+                   LANGUAGE="", LC_ALL="C.UTF-8")
+        # No session bus: one library instance per test, never the user's.
+        env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+        env.pop("WAYLAND_DISPLAY", None)
+        wm = subprocess.Popen(["openbox", "--sm-disable"], env=env,
+                              stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+        x = X(env)
+        try:
+            wait_for("the window manager", lambda: x.run(
+                "xprop", "-root", "_NET_SUPPORTING_WM_CHECK",
+                check=False).stdout.find("window id") >= 0)
+            if args.guest:
+                guest_test(x, args.mimic, env, args.screenshots)
+            else:
+                library_test(x, args.mimic, env, args.screenshots)
+        finally:
+            wm.terminate()
+            xvfb.terminate()
+            wm.wait()
+            xvfb.wait()
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The pc board, driven through its ports and memory as a CPU would.
+ * A stand-in CPU core (this file's x86_cpu_ops, which takes the place of
+ * the registry's weak reference) records what the board tells the CPU.
+ */
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "engine/machine.h"
+#include "state/state.h"
+
+typedef struct FakeCpu {
+    Cpu cpu;
+    bool intr;
+    bool a20;
+    int resets;
+    CpuBus bus;
+} FakeCpu;
+
+static FakeCpu *fake;
+
+static Cpu *fake_create(const CpuBus *bus, GError **error)
+{
+    fake = g_new0(FakeCpu, 1);
+    extern const CpuOps x86_cpu_ops;
+    fake->cpu.ops = &x86_cpu_ops;
+    fake->bus = *bus;
+    fake->a20 = true;
+    return &fake->cpu;
+}
+
+static void fake_destroy(Cpu *cpu)
+{
+    g_free(cpu);
+    fake = NULL;
+}
+
+static void fake_reset(Cpu *cpu)
+{
+    ((FakeCpu *)cpu)->resets++;
+}
+
+static int64_t fake_run(Cpu *cpu, int64_t budget, CpuExit *why)
+{
+    *why = CPU_EXIT_HALTED;
+    return 0;
+}
+
+static void fake_set_irq(Cpu *cpu, bool level)
+{
+    ((FakeCpu *)cpu)->intr = level;
+}
+
+static void fake_set_a20(Cpu *cpu, bool on)
+{
+    ((FakeCpu *)cpu)->a20 = on;
+}
+
+static void fake_exit_request(Cpu *cpu)
+{
+}
+
+const CpuOps x86_cpu_ops = {
+    .name = "pentium2", .description = "test stand-in",
+    .create = fake_create, .destroy = fake_destroy, .reset = fake_reset,
+    .run = fake_run, .set_irq = fake_set_irq, .set_a20 = fake_set_a20,
+    .exit_request = fake_exit_request,
+};
+
+static char *serial_path;
+
+static MimicMachine *make_machine(bool nographic)
+{
+    MachineConfig cfg;
+    machine_config_init(&cfg);
+    cfg.ram_size = 64 << 20;
+    cfg.icount_shift = 0;
+    cfg.display = nographic ? DISPLAY_NOGRAPHIC : DISPLAY_NONE;
+    g_free(cfg.serial[0]);
+    cfg.serial[0] = g_strconcat("file:", serial_path, NULL);
+    GError *err = NULL;
+    MimicMachine *m = mimic_machine_new(&cfg, &err);
+    g_assert_no_error(err);
+    machine_config_clear(&cfg);
+    return m;
+}
+
+static uint32_t pci_read(MimicMachine *m, int devfn, int reg, int size)
+{
+    ioport_write(m->io, 0xcf8, 0x80000000 | devfn << 8 | (reg & 0xfc), 4);
+    return ioport_read(m->io, 0xcfc + (reg & 3), size);
+}
+
+static void pci_write(MimicMachine *m, int devfn, int reg, uint32_t v,
+                      int size)
+{
+    ioport_write(m->io, 0xcf8, 0x80000000 | devfn << 8 | (reg & 0xfc), 4);
+    ioport_write(m->io, 0xcfc + (reg & 3), v, size);
+}
+
+static void test_pci_and_pam(void)
+{
+    MimicMachine *m = make_machine(false);
+    g_assert_cmphex(pci_read(m, 0, 0, 4), ==, 0x12378086);
+    g_assert_cmphex(pci_read(m, 1 << 3, 0, 4), ==, 0x70008086);
+    g_assert_cmphex(pci_read(m, 5 << 3, 0, 4), ==, 0xffffffff);
+    /* The reset vector reads the firmware's last bytes, through both the
+       high mapping and the 0xf0000 shadow window. */
+    uint32_t hi = memmap_read_sized(m->mem, 0xfffffff0, 4);
+    uint32_t lo = memmap_read_sized(m->mem, 0xffff0, 4);
+    g_assert_cmphex(hi, ==, lo);
+    g_assert_cmphex(hi & 0xff, ==, 0xea); /* far jmp */
+    /* ROM: writes are dropped. */
+    memmap_write_sized(m->mem, 0xffff0, 0x12345678, 4);
+    g_assert_cmphex(memmap_read_sized(m->mem, 0xffff0, 4), ==, lo);
+    /* PAM0 = 0x30: RAM read/write; the RAM below is fresh (zero). */
+    pci_write(m, 0, 0x59, 0x30, 1);
+    g_assert_cmphex(pci_read(m, 0, 0x59, 1), ==, 0x30);
+    g_assert_cmphex(memmap_read_sized(m->mem, 0xffff0, 4), ==, 0);
+    memmap_write_sized(m->mem, 0xffff0, 0x12345678, 4);
+    g_assert_cmphex(memmap_read_sized(m->mem, 0xffff0, 4), ==, 0x12345678);
+    /* PAM0 = 0x20 (write-only RAM): reads see the ROM again. */
+    pci_write(m, 0, 0x59, 0x20, 1);
+    g_assert_cmphex(memmap_read_sized(m->mem, 0xffff0, 4), ==, lo);
+    /* VGA hole reads as open bus; RAM above it works. */
+    g_assert_cmphex(memmap_read_sized(m->mem, 0xb8000, 2), ==, 0xffff);
+    memmap_write_sized(m->mem, 0x100000, 0xabcd, 2);
+    g_assert_cmphex(memmap_read_sized(m->mem, 0x100000, 2), ==, 0xabcd);
+    mimic_machine_free(m);
+}
+
+static uint8_t cmos(MimicMachine *m, int i)
+{
+    ioport_write(m->io, 0x70, i, 1);
+    return ioport_read(m->io, 0x71, 1);
+}
+
+static void test_cmos_fw_cfg(void)
+{
+    MimicMachine *m = make_machine(true);
+    /* 64 MiB: 63 MiB of extended memory, 48 MiB above 16 MiB. */
+    g_assert_cmpuint(cmos(m, 0x17) | cmos(m, 0x18) << 8, ==, 63 * 1024);
+    g_assert_cmpuint(cmos(m, 0x34) | cmos(m, 0x35) << 8, ==, 48 * 16);
+    g_assert_cmphex(cmos(m, 0x0d), ==, 0x80);
+    /* Boot order "cad": disk, floppy, CD. */
+    g_assert_cmphex(cmos(m, 0x3d), ==, 0x12);
+    /* fw_cfg: signature, then the file directory. */
+    ioport_write(m->io, 0x510, 0, 2);
+    char sig[5] = { 0 };
+    for (int i = 0; i < 4; i++) {
+        sig[i] = ioport_read(m->io, 0x511, 1);
+    }
+    g_assert_cmpstr(sig, ==, "QEMU");
+    ioport_write(m->io, 0x510, 0x19, 2);
+    uint32_t count = 0;
+    for (int i = 0; i < 4; i++) {
+        count = count << 8 | ioport_read(m->io, 0x511, 1);
+    }
+    g_assert_cmpuint(count, >=, 3);
+    GString *names = g_string_new(NULL);
+    for (uint32_t e = 0; e < count; e++) {
+        uint8_t ent[64];
+        for (int i = 0; i < 64; i++) {
+            ent[i] = ioport_read(m->io, 0x511, 1);
+        }
+        g_string_append_printf(names, "%s;", (char *)ent + 8);
+    }
+    g_assert_nonnull(strstr(names->str, "etc/e820;"));
+    g_assert_nonnull(strstr(names->str, "etc/sercon-port;"));
+    g_string_free(names, TRUE);
+    /* DMA: read the 8-byte RAM size item into guest memory at 0x2000. */
+    uint8_t desc[16] = { 0 };
+    uint32_t ctl = (0x03 << 16) | 0x08 | 0x02;
+    for (int i = 0; i < 4; i++) {
+        desc[i] = ctl >> (24 - 8 * i);
+    }
+    desc[7] = 8;
+    desc[14] = 0x20;
+    memmap_write(m->mem, 0x1000, desc, 16);
+    ioport_write(m->io, 0x514, 0, 4);
+    ioport_write(m->io, 0x518, __builtin_bswap32(0x1000), 4);
+    g_assert_cmphex(memmap_read_sized(m->mem, 0x1000, 4), ==, 0);
+    g_assert_cmphex(memmap_read_sized(m->mem, 0x2000, 8), ==, 64 << 20);
+    /* A descriptor pointing outside RAM changes nothing on the host. */
+    desc[8] = 0xff;
+    memmap_write(m->mem, 0x1000, desc, 16);
+    ioport_write(m->io, 0x514, 0, 4);
+    ioport_write(m->io, 0x518, __builtin_bswap32(0x1000), 4);
+    /* The DMA register reads back "QEMU CFG". */
+    g_assert_cmphex(ioport_read(m->io, 0x514, 1), ==, 'Q');
+    mimic_machine_free(m);
+}
+
+static void test_irq_path_and_serial(void)
+{
+    MimicMachine *m = make_machine(false);
+    /* Program the PICs as a BIOS does; unmask IRQ0 and IRQ4. */
+    const uint8_t icw[] = { 0x11, 0x08, 0x04, 0x01 };
+    const uint8_t icw2[] = { 0x11, 0x70, 0x02, 0x01 };
+    for (int i = 0; i < 4; i++) {
+        ioport_write(m->io, i ? 0x21 : 0x20, icw[i], 1);
+        ioport_write(m->io, i ? 0xa1 : 0xa0, icw2[i], 1);
+    }
+    ioport_write(m->io, 0x21, 0xee, 1);
+    /* PIT channel 0, mode 2, count 1193 (~1 ms). */
+    ioport_write(m->io, 0x43, 0x34, 1);
+    ioport_write(m->io, 0x40, 1193 & 0xff, 1);
+    ioport_write(m->io, 0x40, 1193 >> 8, 1);
+    g_assert_false(fake->intr);
+    m->clock->icount = 2000000; /* 2 ms of virtual time */
+    clock_run_timers(m->clock);
+    g_assert_true(fake->intr);
+    g_assert_cmpint(fake->bus.intr_ack(fake->bus.intr_opaque), ==, 0x08);
+    g_assert_false(fake->intr);
+    ioport_write(m->io, 0x20, 0x20, 1); /* EOI */
+    /* Serial: THR empty interrupt on IRQ4 once enabled, output to file. */
+    ioport_write(m->io, 0x3f9, 0x02, 1);
+    ioport_write(m->io, 0x3fc, 0x08, 1); /* OUT2 */
+    g_assert_true(fake->intr);
+    g_assert_cmpint(fake->bus.intr_ack(fake->bus.intr_opaque), ==, 0x0c);
+    const char *msg = "SeaBIOS-like output\n";
+    for (const char *p = msg; *p; p++) {
+        ioport_write(m->io, 0x3f8, *p, 1);
+    }
+    g_assert_cmphex(ioport_read(m->io, 0x3fd, 1) & 0x60, ==, 0x60);
+    /* Fast A20 and reset through port 0x92 and 0xcf9. */
+    ioport_write(m->io, 0x92, 0x02, 1);
+    g_assert_true(fake->a20);
+    g_assert_cmphex(ioport_read(m->io, 0x92, 1), ==, 0x02);
+    ioport_write(m->io, 0x92, 0x00, 1);
+    g_assert_false(fake->a20);
+    ioport_write(m->io, 0xcf9, 0x06, 1);
+    g_assert_true(m->reset_requested);
+    mimic_machine_free(m);
+    gchar *out;
+    g_assert_true(g_file_get_contents(serial_path, &out, NULL, NULL));
+    g_assert_cmpstr(out, ==, msg);
+    g_free(out);
+}
+
+static void test_device_states(void)
+{
+    MimicMachine *m = make_machine(false);
+    guint n = device_list_length(m->devices);
+    g_assert_cmpuint(n, >=, 9);
+    for (guint i = 0; i < n; i++) {
+        Device *d = device_list_nth(m->devices, i);
+        const StateDesc *st = d->info->state;
+        if (!st) {
+            /* Every device saves its state or says why it need not. */
+            g_assert_nonnull(d->info->unmigratable);
+            continue;
+        }
+        GByteArray *a = g_byte_array_new(), *b = g_byte_array_new();
+        state_save(st, d, a);
+        GError *err = NULL;
+        g_assert_true(state_load(st, d, st->version, a->data, a->len, NULL,
+                                 &err));
+        g_assert_no_error(err);
+        state_save(st, d, b);
+        g_assert_cmpmem(a->data, a->len, b->data, b->len);
+        /* Truncation is refused. */
+        if (a->len) {
+            g_assert_false(state_load(st, d, st->version, a->data,
+                                      a->len - 1, NULL, &err));
+            g_clear_error(&err);
+        }
+        g_byte_array_free(a, TRUE);
+        g_byte_array_free(b, TRUE);
+    }
+    mimic_machine_free(m);
+}
+
+static void test_port_fuzz(void)
+{
+    MimicMachine *m = make_machine(false);
+    GRand *r = g_rand_new_with_seed(99);
+    static const uint16_t ports[] = { 0x20, 0x21, 0xa0, 0xa1, 0x40, 0x41,
+                                      0x42, 0x43, 0x61, 0x70, 0x71, 0x3f8,
+                                      0x3f9, 0x3fa, 0x3fb, 0x3fc, 0x3fd,
+                                      0x510, 0x511, 0x514, 0x518, 0xcf8,
+                                      0xcfc, 0xcfd, 0x0, 0x8, 0xc0, 0x81,
+                                      0x4d0, 0x4d1, 0x402 };
+    for (int i = 0; i < 100000; i++) {
+        uint16_t p = ports[g_rand_int_range(r, 0, G_N_ELEMENTS(ports))];
+        unsigned size = 1u << g_rand_int_range(r, 0, 3);
+        uint32_t v = g_rand_int(r);
+        if (p == 0xcf9 || p == 0x92) {
+            continue;
+        }
+        if (p == 0x518 && (v & 1)) {
+            v = __builtin_bswap32(g_rand_int_range(r, 0, 64 << 20));
+        }
+        if (g_rand_boolean(r)) {
+            ioport_write(m->io, p, v, size);
+        } else {
+            (void)ioport_read(m->io, p, size);
+        }
+        if ((i & 1023) == 0) {
+            m->clock->icount += g_rand_int_range(r, 0, 10000000);
+            clock_run_timers(m->clock);
+        }
+    }
+    g_rand_free(r);
+    mimic_machine_free(m);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    if (!g_file_test("/usr/share/seabios/bios-256k.bin", G_FILE_TEST_EXISTS)) {
+        g_printerr("SKIP: Debian's seabios package is not installed\n");
+        return 77;
+    }
+    g_autofree char *dir = g_dir_make_tmp("mimic-pc-XXXXXX", NULL);
+    serial_path = g_build_filename(dir, "serial.txt", NULL);
+    g_test_add_func("/hw/pc/pci-and-pam", test_pci_and_pam);
+    g_test_add_func("/hw/pc/cmos-and-fw_cfg", test_cmos_fw_cfg);
+    g_test_add_func("/hw/pc/irq-path-and-serial", test_irq_path_and_serial);
+    g_test_add_func("/hw/pc/device-states", test_device_states);
+    g_test_add_func("/hw/pc/port-fuzz", test_port_fuzz);
+    int rc = g_test_run();
+    g_unlink(serial_path);
+    g_rmdir(dir);
+    return rc;
+}

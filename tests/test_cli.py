@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The mimic binary on bad command lines: one clear line, exit status 1.
+
+Also checks the listings (-version, -h, -soundhw help) exit 0.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+MIMIC = sys.argv[1]
+
+BAD = [
+    (["-frobnicate"], "-frobnicate: invalid option"),
+    (["-m"], "requires an argument"),
+    (["-m", "0"], "-m"),
+    (["-m", "abc"], "invalid size 'abc'"),
+    (["-boot", "z"], "invalid boot device 'z'"),
+    (["-hda", "/nonexistent/c.img"], "could not open"),
+    (["-cdrom", "/nonexistent/x.iso"], "could not open"),
+    (["-drive", "file=/nonexistent,if=ide"], "could not open"),
+    (["-drive", "file=X,if=scsi"], "interface 'scsi'"),
+    (["-serial", "bogus"], "unknown character device"),
+    (["-icount", "abc"], "invalid shift"),
+    (["-smp", "0"], "invalid CPU count"),
+    (["-accel", "foo"], "unknown accelerator"),
+    (["-machine", "q35"], "unknown machine type"),
+    (["-cpu", "486sx"], "unknown CPU model"),
+    (["-display", "sdl"], "not available"),
+    (["-soundhw", "sb17"], "unknown sound card"),
+    (["-net", "bridge"], "unknown network type"),
+    (["-d", "nonsense"], "unknown log item"),
+    (["-rtc", "base=yesterday"], "invalid base"),
+    (["-L", "/nonexistent-dir"], "not a directory"),
+    (["-vga", "cirrus"], "only std"),
+]
+
+GOOD = [["-version"], ["-h"], ["-soundhw", "help"], ["-machine", "help"]]
+
+
+def main():
+    failed = 0
+    with tempfile.TemporaryDirectory() as d:
+        x = os.path.join(d, "x.img")
+        open(x, "w").close()
+        for args, expect in BAD:
+            args = [a.replace("file=X", "file=" + x) for a in args]
+            p = subprocess.run([MIMIC] + args, capture_output=True, text=True,
+                               timeout=30, stdin=subprocess.DEVNULL)
+            lines = [l for l in p.stderr.splitlines() if l.strip()]
+            ok = (p.returncode == 1 and len(lines) == 1 and
+                  lines[0].startswith("mimic: ") and expect in lines[0])
+            print(("ok    " if ok else "FAIL  ") + " ".join(args) + " -> " +
+                  repr(p.stderr.strip()) + f" (exit {p.returncode})")
+            failed += not ok
+        for args in GOOD:
+            p = subprocess.run([MIMIC] + args, capture_output=True, text=True,
+                               timeout=30, stdin=subprocess.DEVNULL)
+            ok = p.returncode == 0 and p.stdout.strip()
+            print(("ok    " if ok else "FAIL  ") + " ".join(args))
+            failed += not ok
+    print(f"{len(BAD) + len(GOOD) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Tests of the virtual clock and timers. */
+#include "engine/clock.h"
+
+#include <glib.h>
+
+static GString *order;
+
+static void fire(void *opaque)
+{
+    g_string_append(order, opaque);
+}
+
+static void test_icount_order(void)
+{
+    Clock *c = clock_new(CLOCK_MODE_ICOUNT, 2);
+    order = g_string_new(NULL);
+    Timer *a = timer_new(c, fire, "a");
+    Timer *b = timer_new(c, fire, "b");
+    Timer *t = timer_new(c, fire, "c");
+    timer_mod(a, 100);
+    timer_mod(b, 40);
+    timer_mod(t, 40);
+    g_assert_cmpint(clock_next_deadline(c), ==, 40);
+    c->icount = 9; /* 36 ns */
+    g_assert_cmpint(clock_run_timers(c), ==, 0);
+    c->icount = 10; /* 40 ns */
+    g_assert_cmpint(clock_run_timers(c), ==, 2);
+    g_assert_cmpstr(order->str, ==, "bc");
+    g_assert_true(timer_pending(a));
+    timer_del(a);
+    g_assert_false(timer_pending(a));
+    g_assert_cmpint(clock_next_deadline(c), ==, CLOCK_NEVER);
+    clock_warp_to(c, 1000);
+    g_assert_cmpint(clock_now(c), ==, 1000);
+    timer_mod(a, 500);
+    clock_run_timers(c);
+    g_assert_cmpstr(order->str, ==, "bca");
+    timer_free(a);
+    timer_free(b);
+    timer_free(t);
+    clock_free(c);
+    g_string_free(order, TRUE);
+}
+
+static void test_heap_many(void)
+{
+    Clock *c = clock_new(CLOCK_MODE_ICOUNT, 0);
+    Timer *ts[200];
+    order = g_string_new(NULL);
+    GRand *r = g_rand_new_with_seed(42);
+    for (int i = 0; i < 200; i++) {
+        ts[i] = timer_new(c, fire, "");
+        timer_mod(ts[i], g_rand_int_range(r, 0, 1000));
+    }
+    for (int i = 0; i < 100; i++) {
+        timer_mod(ts[g_rand_int_range(r, 0, 200)],
+                  g_rand_int_range(r, 0, 1000));
+        timer_del(ts[g_rand_int_range(r, 0, 200)]);
+    }
+    int64_t last = -1;
+    while (clock_next_deadline(c) != CLOCK_NEVER) {
+        int64_t d = clock_next_deadline(c);
+        g_assert_cmpint(d, >=, last);
+        last = d;
+        c->icount = d;
+        clock_run_timers(c);
+    }
+    for (int i = 0; i < 200; i++) {
+        timer_free(ts[i]);
+    }
+    g_rand_free(r);
+    clock_free(c);
+    g_string_free(order, TRUE);
+}
+
+static void test_realtime_pause(void)
+{
+    Clock *c = clock_new(CLOCK_MODE_REALTIME, 0);
+    /* A new clock is paused at 0 until the machine starts. */
+    g_assert_cmpint(clock_now(c), ==, 0);
+    clock_resume(c);
+    int64_t t0 = clock_now(c);
+    g_assert_cmpint(t0, >=, 0);
+    clock_pause(c);
+    int64_t t1 = clock_now(c);
+    g_assert_cmpint(clock_now(c), ==, t1);
+    clock_set_now(c, 5000000);
+    g_assert_cmpint(clock_now(c), ==, 5000000);
+    clock_resume(c);
+    g_assert_cmpint(clock_now(c), >=, 5000000);
+    clock_free(c);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/engine/clock/icount-order", test_icount_order);
+    g_test_add_func("/engine/clock/heap-many", test_heap_many);
+    g_test_add_func("/engine/clock/realtime-pause", test_realtime_pause);
+    return g_test_run();
+}

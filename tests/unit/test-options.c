@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The QEMU-style command line parser: good lines and bad lines. */
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "engine/mimic.h"
+
+static char *tmpdir, *img, *iso;
+
+static bool parse(const char *line, MachineConfig *cfg, GError **err,
+                  MimicParseResult *res, GString *out)
+{
+    gchar **argv;
+    int argc;
+    g_autofree char *full = g_strconcat("mimic ", line, NULL);
+    g_assert_true(g_shell_parse_argv(full, &argc, &argv, NULL));
+    machine_config_init(cfg);
+    MimicParseResult r;
+    bool ok = mimic_parse_args(argc, argv, cfg, res ? res : &r, out, err);
+    g_strfreev(argv);
+    return ok;
+}
+
+static char *subst(const char *line)
+{
+    GString *s = g_string_new(line);
+    g_string_replace(s, "IMG", img, 0);
+    g_string_replace(s, "ISO", iso, 0);
+    return g_string_free(s, FALSE);
+}
+
+static void test_seed_line(void)
+{
+    MachineConfig cfg;
+    GError *err = NULL;
+    GString *out = g_string_new(NULL);
+    g_autofree char *line = subst("-clock dynticks -rtc-td-hack -localtime "
+                                  "-hda IMG -cdrom ISO -boot d -m 128 "
+                                  "-enable-audio -localtime");
+    g_assert_true(parse(line, &cfg, &err, NULL, out));
+    g_assert_no_error(err);
+    g_assert_cmpuint(cfg.ram_size, ==, 128ull << 20);
+    g_assert_true(cfg.rtc_localtime);
+    g_assert_cmpstr(cfg.boot_order, ==, "d");
+    g_assert_cmpint(cfg.n_drives, ==, 2);
+    g_assert_cmpstr(cfg.drives[0].file, ==, img);
+    g_assert_cmpint(cfg.drives[0].index, ==, 0);
+    g_assert_cmpint(cfg.drives[1].media, ==, DRIVE_MEDIA_CDROM);
+    g_assert_cmpint(cfg.drives[1].index, ==, 2);
+    machine_config_clear(&cfg);
+    g_string_free(out, TRUE);
+}
+
+static void test_good_lines(void)
+{
+    MachineConfig cfg;
+    GError *err = NULL;
+    GString *out = g_string_new(NULL);
+    g_autofree char *l1 = subst("-drive file=IMG,format=qcow2,if=ide,"
+                                "index=1,snapshot=on -m 1G -nographic "
+                                "-icount shift=3 -no-reboot -S -name demo");
+    g_assert_true(parse(l1, &cfg, &err, NULL, out));
+    g_assert_no_error(err);
+    g_assert_cmpuint(cfg.ram_size, ==, 1ull << 30);
+    g_assert_cmpint(cfg.drives[0].index, ==, 1);
+    g_assert_true(cfg.drives[0].snapshot);
+    g_assert_cmpstr(cfg.drives[0].format, ==, "qcow2");
+    g_assert_cmpint(cfg.display, ==, DISPLAY_NOGRAPHIC);
+    g_assert_cmpstr(cfg.serial[0], ==, "mon:stdio");
+    g_assert_cmpint(cfg.icount_shift, ==, 3);
+    g_assert_true(cfg.no_reboot && cfg.start_paused);
+    g_assert_cmpstr(cfg.name, ==, "demo");
+    machine_config_clear(&cfg);
+
+    g_assert_true(parse("--boot order=dc,menu=on -m 2048K -display none "
+                        "-serial tcp:127.0.0.1:4444,server,nowait "
+                        "-monitor unix:/tmp/x.sock,server=on,wait=off "
+                        "-rtc base=2020-01-02", &cfg, &err, NULL, out));
+    g_assert_no_error(err);
+    g_assert_cmpstr(cfg.boot_order, ==, "dc");
+    g_assert_true(cfg.boot_menu);
+    g_assert_cmpint(cfg.display, ==, DISPLAY_NONE);
+    g_assert_cmpstr(cfg.serial[0], ==, "tcp:127.0.0.1:4444,server,nowait");
+    machine_config_clear(&cfg);
+
+    /* A bare argument is the first disk. */
+    g_autofree char *l3 = subst("IMG -fda IMG");
+    g_assert_true(parse(l3, &cfg, &err, NULL, out));
+    g_assert_cmpint(cfg.n_drives, ==, 2);
+    g_assert_cmpint(cfg.drives[1].interface, ==, DRIVE_IF_FLOPPY);
+    machine_config_clear(&cfg);
+
+    /* Listings exit 0 with text. */
+    MimicParseResult res;
+    const char *listing[] = { "-soundhw help", "-soundhw ?", "-version", "-h",
+                              "-machine help", "-cpu help", "-d help",
+                              "-usbdevice help", "-display help" };
+    for (size_t i = 0; i < G_N_ELEMENTS(listing); i++) {
+        g_string_truncate(out, 0);
+        g_assert_true(parse(listing[i], &cfg, &err, &res, out));
+        g_assert_cmpint(res, ==, MIMIC_PARSE_EXIT);
+        g_assert_cmpuint(out->len, >, 0);
+        machine_config_clear(&cfg);
+    }
+    g_assert_nonnull(strstr(out->str, "gtk"));
+    g_string_free(out, TRUE);
+}
+
+static const struct {
+    const char *line;
+    const char *expect; /* in the message */
+} bad_lines[] = {
+    { "-frobnicate", "-frobnicate: invalid option" },
+    { "-m", "-m: requires an argument" },
+    { "-m 0", "-m" },
+    { "-m abc", "invalid size 'abc'" },
+    { "-m 12Q", "invalid size" },
+    { "-m 1T", "64G at most" },
+    { "-m -5", "invalid size" },
+    { "-boot z", "invalid boot device 'z'" },
+    { "-boot order=x", "invalid boot device" },
+    { "-boot menu=maybe", "menu" },
+    { "-hda /nonexistent/disk.img", "could not open '/nonexistent/disk.img'" },
+    { "-cdrom /nonexistent.iso", "could not open" },
+    { "-kernel /nonexistent/bzImage", "-kernel: could not open" },
+    { "-drive file=IMG,if=scsi", "interface 'scsi'" },
+    { "-drive file=IMG,index=9", "invalid index" },
+    { "-drive file=IMG,format=vmdk", "unknown format 'vmdk'" },
+    { "-drive file=IMG,bogus=1", "unknown parameter 'bogus'" },
+    { "-drive if=ide", "needs file=" },
+    { "-hda IMG -hda IMG", "already in use" },
+    { "-serial bogus", "unknown character device 'bogus'" },
+    { "-monitor file:", "unknown character device" },
+    { "-icount abc", "invalid shift 'abc'" },
+    { "-smp 0", "invalid CPU count" },
+    { "-accel foo", "unknown accelerator 'foo'" },
+    { "-machine q35", "unknown machine type 'q35'" },
+    { "-cpu 486sx", "unknown CPU model" },
+    { "-display sdl", "'sdl' is not available" },
+    { "-vga cirrus", "only std" },
+    { "-soundhw sb17", "unknown sound card 'sb17'" },
+    { "-net bridge", "unknown network type" },
+    { "-usbdevice disk:x", "unknown device" },
+    { "-d nonsense", "unknown log item 'nonsense'" },
+    { "-rtc base=yesterday", "invalid base" },
+    { "-L /nonexistent-dir", "not a directory" },
+    { "-nographic -display none", "-nographic" },
+    { "-incoming file:/tmp/x", "not available yet" },
+};
+
+static void test_bad_lines(void)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(bad_lines); i++) {
+        MachineConfig cfg;
+        GError *err = NULL;
+        GString *out = g_string_new(NULL);
+        g_autofree char *line = subst(bad_lines[i].line);
+        g_assert_false(parse(line, &cfg, &err, NULL, out));
+        g_assert_nonnull(err);
+        if (!strstr(err->message, bad_lines[i].expect)) {
+            g_error("'%s': message '%s' lacks '%s'", line, err->message,
+                    bad_lines[i].expect);
+        }
+        g_assert_null(strchr(err->message, '\n'));
+        g_error_free(err);
+        machine_config_clear(&cfg);
+        g_string_free(out, TRUE);
+    }
+}
+
+static void test_config_copy(void)
+{
+    MachineConfig cfg;
+    GString *out = g_string_new(NULL);
+    g_autofree char *line = subst("-hda IMG -kernel IMG -append x=1 -name n");
+    g_assert_true(parse(line, &cfg, NULL, NULL, out));
+    MachineConfig *c = machine_config_copy(&cfg);
+    machine_config_clear(&cfg);
+    g_assert_cmpstr(c->drives[0].file, ==, img);
+    g_assert_cmpstr(c->append, ==, "x=1");
+    g_assert_cmpstr(c->name, ==, "n");
+    machine_config_free(c);
+    g_string_free(out, TRUE);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    tmpdir = g_dir_make_tmp("mimic-opts-XXXXXX", NULL);
+    img = g_build_filename(tmpdir, "c.img", NULL);
+    iso = g_build_filename(tmpdir, "linux.iso", NULL);
+    g_file_set_contents(img, "", 0, NULL);
+    g_file_set_contents(iso, "", 0, NULL);
+    g_test_add_func("/engine/options/seed-line", test_seed_line);
+    g_test_add_func("/engine/options/good-lines", test_good_lines);
+    g_test_add_func("/engine/options/bad-lines", test_bad_lines);
+    g_test_add_func("/engine/options/config-copy", test_config_copy);
+    int rc = g_test_run();
+    g_unlink(img);
+    g_unlink(iso);
+    g_rmdir(tmpdir);
+    return rc;
+}

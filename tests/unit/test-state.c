@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Tests of the declarative state serializer and the device list. */
+#include <string.h>
+
+#include "hw/device.h"
+#include "state/state.h"
+
+typedef struct Chan {
+    uint16_t reload;
+    uint8_t mode;
+    int64_t load_ns;
+} Chan;
+
+typedef struct Dev {
+    Device dev;
+    Chan ch[3];
+    uint32_t regs[4];
+    bool flag;
+    uint8_t blob[5];
+    uint32_t added_v2;
+} Dev;
+
+static const StateField chan_fields[] = {
+    STATE_U16(Chan, reload), STATE_U8(Chan, mode), STATE_I64(Chan, load_ns),
+    STATE_END,
+};
+
+static bool dev_post_load(void *obj, GError **error)
+{
+    Dev *d = obj;
+    for (int i = 0; i < 3; i++) {
+        if (d->ch[i].mode > 5) {
+            g_set_error(error, STATE_ERROR, STATE_ERROR_INVALID,
+                        "bad mode %u", d->ch[i].mode);
+            return false;
+        }
+    }
+    return true;
+}
+
+static const StateDesc dev_state = {
+    .name = "testdev", .version = 2, .min_version = 1,
+    .post_load = dev_post_load,
+    .fields = (const StateField[]) {
+        STATE_STRUCT_ARRAY(Dev, ch, 3, chan_fields),
+        STATE_U32_ARRAY(Dev, regs, 4),
+        STATE_BOOL(Dev, flag),
+        STATE_BYTES(Dev, blob, 5),
+        { .name = "added_v2", .offset = offsetof(Dev, added_v2),
+          .type = STATE_T_U32, .count = 1, .version = 2 },
+        STATE_END,
+    },
+};
+
+static void fill(Dev *d)
+{
+    for (int i = 0; i < 3; i++) {
+        d->ch[i].reload = 0x1000 + i;
+        d->ch[i].mode = i;
+        d->ch[i].load_ns = -5 - i;
+    }
+    for (int i = 0; i < 4; i++) {
+        d->regs[i] = 0xdead0000 + i;
+    }
+    d->flag = true;
+    memcpy(d->blob, "hello", 5);
+    d->added_v2 = 77;
+}
+
+static void test_round_trip(void)
+{
+    Dev a = { 0 }, b = { 0 };
+    fill(&a);
+    GByteArray *out = g_byte_array_new();
+    state_save(&dev_state, &a, out);
+    g_assert_cmpuint(out->len, ==, state_size(&dev_state, 2));
+    size_t used = 0;
+    g_assert_true(state_load(&dev_state, &b, 2, out->data, out->len, &used,
+                             NULL));
+    g_assert_cmpuint(used, ==, out->len);
+    g_assert_cmpmem(&a.ch, sizeof(a.ch), &b.ch, sizeof(b.ch));
+    g_assert_cmpmem(a.regs, sizeof(a.regs), b.regs, sizeof(b.regs));
+    g_assert_true(b.flag);
+    g_assert_cmpmem(a.blob, 5, b.blob, 5);
+    g_assert_cmpuint(b.added_v2, ==, 77);
+    /* Saving again gives identical bytes. */
+    GByteArray *again = g_byte_array_new();
+    state_save(&dev_state, &b, again);
+    g_assert_cmpmem(out->data, out->len, again->data, again->len);
+    g_byte_array_free(out, TRUE);
+    g_byte_array_free(again, TRUE);
+}
+
+static void test_hostile(void)
+{
+    Dev a = { 0 }, b = { 0 };
+    GError *err = NULL;
+    fill(&a);
+    GByteArray *out = g_byte_array_new();
+    state_save(&dev_state, &a, out);
+    /* Truncated at every length. */
+    for (guint n = 0; n < out->len; n++) {
+        g_assert_false(state_load(&dev_state, &b, 2, out->data, n, NULL,
+                                  &err));
+        g_assert_error(err, STATE_ERROR, STATE_ERROR_TRUNCATED);
+        g_clear_error(&err);
+    }
+    /* Out-of-range value caught by post_load. */
+    out->data[2] = 9; /* ch[0].mode */
+    g_assert_false(state_load(&dev_state, &b, 2, out->data, out->len, NULL,
+                              &err));
+    g_assert_error(err, STATE_ERROR, STATE_ERROR_INVALID);
+    g_clear_error(&err);
+    out->data[2] = 0;
+    /* Non-boolean boolean. */
+    size_t flag_pos = 3 * 11 + 16;
+    out->data[flag_pos] = 2;
+    g_assert_false(state_load(&dev_state, &b, 2, out->data, out->len, NULL,
+                              &err));
+    g_assert_error(err, STATE_ERROR, STATE_ERROR_INVALID);
+    g_clear_error(&err);
+    /* Versions. */
+    g_assert_false(state_load(&dev_state, &b, 3, out->data, out->len, NULL,
+                              &err));
+    g_assert_error(err, STATE_ERROR, STATE_ERROR_VERSION);
+    g_clear_error(&err);
+    g_byte_array_free(out, TRUE);
+}
+
+static void test_old_version(void)
+{
+    Dev a = { 0 }, b = { 0 };
+    fill(&a);
+    GByteArray *v1 = g_byte_array_new();
+    state_save(&dev_state, &a, v1);
+    g_byte_array_set_size(v1, state_size(&dev_state, 1));
+    size_t used;
+    b.added_v2 = 5;
+    g_assert_true(state_load(&dev_state, &b, 1, v1->data, v1->len, &used,
+                             NULL));
+    g_assert_cmpuint(used, ==, v1->len);
+    g_assert_cmpuint(b.added_v2, ==, 5); /* untouched */
+    g_byte_array_free(v1, TRUE);
+}
+
+static int resets;
+static void dev_reset(Device *d)
+{
+    resets++;
+}
+
+static const IoRegion dev_io[] = {
+    { .base = 0x80, .len = 1, .name = "post" }, { 0 },
+};
+
+static const DeviceInfo dev_info = {
+    .name = "testdev", .size = sizeof(Dev), .io = dev_io,
+    .state = &dev_state, .reset = dev_reset,
+};
+
+static void test_device_list(void)
+{
+    Bus bus = { .io = ioport_new() };
+    DeviceList *l = device_list_new();
+    Device *d = device_new(l, &dev_info, &bus, "t0");
+    g_assert_true(device_realize(d, NULL));
+    g_assert_cmpint(resets, ==, 1);
+    device_list_reset(l);
+    g_assert_cmpint(resets, ==, 2);
+    g_assert_true(device_find(l, "t0") == d);
+    g_assert_null(device_find(l, "nope"));
+    g_assert_cmpuint(device_list_length(l), ==, 1);
+    GString *s = g_string_new(NULL);
+    state_describe(&dev_state, s);
+    g_assert_nonnull(strstr(s->str, "u16 reload[1]"));
+    g_string_free(s, TRUE);
+    device_list_free(l);
+    ioport_free(bus.io);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/state/round-trip", test_round_trip);
+    g_test_add_func("/state/hostile", test_hostile);
+    g_test_add_func("/state/old-version", test_old_version);
+    g_test_add_func("/hw/device/list", test_device_list);
+    return g_test_run();
+}
