@@ -136,7 +136,8 @@ static char *feature_names(const uint8_t *hdr, Qcow2 *s, uint64_t bits)
             g_string_append(out, name);
         } else {
             g_string_append_printf(out, "Unknown incompatible feature: %"
-                                   G_GINT64_MODIFIER "x", 1ULL << b);
+                                   G_GINT64_MODIFIER "x",
+                                   (guint64)1 << b);
         }
     }
     return g_string_free(out, false);
