@@ -264,9 +264,8 @@ static bool fix_copied(BlockDev *bs, GError **error)
                 return false;
             }
         }
-        if (rc != 1) {
-            continue;
-        }
+        /* Entries of a shared table are fixed too (QEMU does the same):
+         * their COPIED flags must drop once the clusters are shared. */
         for (uint64_t j = 0; j < s->l2_entries; j++) {
             uint8_t *l2 = qcow2_l2_load(bs, l2off, error);
             if (!l2) {
@@ -469,7 +468,6 @@ bool qcow2_snapshot_apply(BlockDev *bs, const char *name, GError **error)
             s->l1[i] = e;
             be64_store(b + (uint64_t)i * 8, e);
         }
-        ok = qcow2_check_overlap(bs, s->l1_offset, 8, 0, NULL) || true;
         ok = blk_file_pwrite(bs, s->l1_offset, b,
                              (uint64_t)s->l1_size * 8, error) &&
              blk_file_sync(bs, error);
