@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -56,10 +57,36 @@ bool blk_file_pread(BlockDev *bs, uint64_t off, void *buf, size_t len,
     return true;
 }
 
+/*
+ * Crash-consistency testing: with MIMIC_BLOCK_CRASH_AFTER=N in the
+ * environment the process kills itself (SIGKILL) before its N+1st host
+ * write, so tests can stop a writer at any point between metadata writes.
+ */
+static gint64 crash_left = -2;
+static pid_t crash_pid;
+
+static void crash_point(void)
+{
+    gint64 left = crash_left;
+    if (left == -2 || crash_pid != getpid()) {
+        crash_pid = getpid();
+        const char *e = g_getenv("MIMIC_BLOCK_CRASH_AFTER");
+        left = e ? g_ascii_strtoll(e, NULL, 10) : -1;
+    }
+    if (left == 0) {
+        kill(getpid(), SIGKILL);
+    }
+    if (left > 0) {
+        left--;
+    }
+    crash_left = left;
+}
+
 bool blk_file_pwrite(BlockDev *bs, uint64_t off, const void *buf, size_t len,
                      GError **error)
 {
     const uint8_t *p = buf;
+    crash_point();
     if (off > (uint64_t)INT64_MAX - len) {
         g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_RANGE,
                     "%s: write offset out of range", bs->filename);

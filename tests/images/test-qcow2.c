@@ -152,8 +152,8 @@ static void test_qemu_images(gconstpointer data)
     GRand *r = g_rand_new_with_seed(c->cluster_size);
     for (int i = 0; i < 40; i++) {
         uint64_t off = g_rand_int_range(r, 0, (gint32)size);
-        size_t len = MIN((uint64_t)g_rand_int_range(r, 1, 40000),
-                         size - off);
+        uint64_t want = g_rand_int_range(r, 1, 40000);
+        size_t len = MIN(want, size - off);
         uint8_t v = g_rand_int(r);
         for (size_t k = 0; k < len; k++) {
             model[off + k] = (k % 64 < 32) ? v : (uint8_t)(v + k);
