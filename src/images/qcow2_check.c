@@ -266,10 +266,8 @@ bool qcow2_check(BlockDev *bs, BlockCheckFix fix, BlockCheckResult *res,
                           s->cluster_bits;
     res->image_end_offset = end << s->cluster_bits;
     g_free(c.refs);
-    if (ok && fix && !res->corruptions_fixed && !res->leaks_fixed) {
-        return true;
-    }
-    if (ok && fix && (res->corruptions == res->corruptions_fixed)) {
+    if (ok && (fix & BLOCK_CHECK_FIX_ERRORS) &&
+        res->corruptions == res->corruptions_fixed && !bs->read_only) {
         /* Repaired: clear the corrupt bit. */
         if (s->incompat & QCOW2_INCOMPAT_CORRUPT) {
             uint8_t b[8];

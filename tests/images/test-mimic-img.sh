@@ -68,6 +68,17 @@ set -e
 [ "$q" = 3 ] && [ "$m" = 3 ] || fail "leak exit codes qemu=$q mimic=$m"
 "$M" check -r leaks l.qcow2 >/dev/null || fail "repair leaks"
 "$Q" check l.qcow2 >/dev/null || fail "repaired"
+# A corrupt-marked image: refused for writing, repaired by check -r all.
+"$Q" create -f qcow2 k.qcow2 1M >/dev/null
+python3 - <<'PY'
+import struct
+f = open('k.qcow2', 'r+b')
+f.seek(72); v = struct.unpack('>Q', f.read(8))[0]
+f.seek(72); f.write(struct.pack('>Q', v | 2))
+PY
+if "$M" snapshot -c s k.qcow2 2>/dev/null; then fail "corrupt image written"; fi
+"$M" check -r all k.qcow2 >/dev/null || fail "repair corrupt bit"
+"$Q" info k.qcow2 | grep -q 'corrupt: false' || fail "corrupt bit kept"
 # Errors: one line, exit 1.
 set +e
 "$M" create -f qcow2 x.qcow2 12Q 2>err.txt; e=$?
