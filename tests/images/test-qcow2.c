@@ -259,6 +259,53 @@ static void test_qemu_backing_snapshots(void)
     g_unlink(base);
 }
 
+/* savevm/loadvm: VM state stored with a snapshot and restored by apply. */
+static void test_vmstate(void)
+{
+    g_autofree char *img = tpath("vm.qcow2");
+    BlockCreateOptions co = { .format = "qcow2", .size = 3 << 20,
+                              .cluster_size = 4096 };
+    GError *err = NULL;
+    g_assert_true(blk_create(img, &co, &err));
+    BlockOpenOptions rw = { .format = "qcow2" };
+    BlockDev *b = blk_open(img, &rw, &err);
+    g_assert_no_error(err);
+    uint8_t state[10000], disk[512], back[10000];
+    for (size_t i = 0; i < sizeof(state); i++) {
+        state[i] = i * 31 + 7;
+    }
+    memset(disk, 0x11, sizeof(disk));
+    g_assert_true(blk_pwrite(b, 0, disk, sizeof(disk), NULL));
+    g_assert_true(blk_vmstate_write(b, 0, state, sizeof(state), &err));
+    g_assert_no_error(err);
+    g_assert_true(blk_snapshot_create(b, "vm1", 123456789, sizeof(state),
+                                      &err));
+    g_assert_no_error(err);
+    memset(disk, 0x22, sizeof(disk));
+    g_assert_true(blk_pwrite(b, 0, disk, sizeof(disk), NULL));
+    g_assert_true(blk_snapshot_apply(b, "vm1", &err));
+    g_assert_no_error(err);
+    g_assert_true(blk_pread(b, 0, disk, sizeof(disk), NULL));
+    g_assert_cmphex(disk[0], ==, 0x11);
+    g_assert_true(blk_vmstate_read(b, 0, back, sizeof(back), &err));
+    g_assert_no_error(err);
+    g_assert_cmpmem(back, sizeof(back), state, sizeof(state));
+    BlockSnapshotInfo *l;
+    int n = blk_snapshot_list(b, &l, &err);
+    g_assert_cmpint(n, ==, 1);
+    g_assert_cmpuint(l[0].vm_state_size, ==, sizeof(state));
+    g_assert_cmpuint(l[0].vm_clock_nsec, ==, 123456789);
+    blk_snapshot_list_free(l, n);
+    BlockCheckResult res;
+    g_assert_true(blk_check(b, BLOCK_CHECK_NONE, &res, &err));
+    g_assert_cmpuint(res.corruptions + res.leaks, ==, 0);
+    blk_close(b);
+    if (have_qemu()) {
+        g_assert_cmpint(run(QEMU_IMG " check %s", img), ==, 0);
+    }
+    g_unlink(img);
+}
+
 static const Case cases[] = {
     { "qcow2", 65536, 3, 8 << 20 },
     { "qcow2", 512, 3, 2 << 20 },
@@ -286,6 +333,7 @@ int main(int argc, char **argv)
             g_test_add_data_func(q, c, test_qemu_images);
         }
     }
+    g_test_add_func("/images/qcow2/vmstate-snapshot", test_vmstate);
     g_test_add_func("/images/qcow2/qemu-backing-snapshots",
                     test_qemu_backing_snapshots);
     int ret = g_test_run();
