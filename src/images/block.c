@@ -1,42 +1,298 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * BlockDev over the raw format: a host file read and written with
- * pread/pwrite.  -snapshot keeps written data in memory (a temporary
- * overlay, lost on close) so the image file is never touched.  Other
- * formats (qcow, qcow2) plug in behind the same calls.
+ * Block layer core: opening images (format from the configuration, probing
+ * only for read-only opens), backing chains with loop/depth limits, the
+ * -snapshot temporary overlay, cache modes and the dispatch to the format
+ * drivers (raw.c, qcow.c, qcow2*.c).
  */
-#include "images/block.h"
+#include "images/block_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 G_DEFINE_QUARK(mimic-block-error-quark, block_error)
 
-#define OVERLAY_CHUNK 4096
-
-struct BlockDev {
-    char *filename;
-    int fd;
-    bool read_only;
-    bool snapshot;
-    BlockCache cache;
-    int64_t size;
-    GHashTable *overlay; /* chunk index -> 4 KiB copy (snapshot mode) */
+static const BlockDriver *const drivers[] = {
+    &block_qcow2_driver, &block_qcow_driver, &block_raw_driver, NULL,
 };
 
-static bool probe_is_raw(int fd, GError **error, const char *name)
+const BlockDriver *blk_find_driver(const char *name)
 {
-    uint8_t magic[4] = { 0 };
-    if (pread(fd, magic, 4, 0) == 4 &&
-        (!memcmp(magic, "QFI\xfb", 4))) {
-        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_FORMAT,
-                    "'%s' is a qcow/qcow2 image, which this build cannot "
-                    "open yet", name);
+    for (int i = 0; drivers[i]; i++) {
+        if (!strcmp(drivers[i]->name, name)) {
+            return drivers[i];
+        }
+    }
+    return NULL;
+}
+
+bool blk_file_pread(BlockDev *bs, uint64_t off, void *buf, size_t len,
+                    GError **error)
+{
+    uint8_t *p = buf;
+    while (len) {
+        ssize_t n = pread(bs->fd, p, len, (off_t)off);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_IO,
+                        "%s: read error at %" G_GUINT64_FORMAT ": %s",
+                        bs->filename, off, g_strerror(errno));
+            return false;
+        }
+        if (n == 0) {
+            /* Past the end of the host file reads as zeros. */
+            memset(p, 0, len);
+            return true;
+        }
+        p += n;
+        off += n;
+        len -= n;
+    }
+    return true;
+}
+
+/*
+ * Crash-consistency testing: with MIMIC_BLOCK_CRASH_AFTER=N in the
+ * environment the process kills itself (SIGKILL) before its N+1st host
+ * write, so tests can stop a writer at any point between metadata writes.
+ */
+static gint64 crash_left = -2;
+static pid_t crash_pid;
+
+static void crash_point(void)
+{
+    gint64 left = crash_left;
+    if (left == -2 || crash_pid != getpid()) {
+        crash_pid = getpid();
+        const char *e = g_getenv("MIMIC_BLOCK_CRASH_AFTER");
+        left = e ? g_ascii_strtoll(e, NULL, 10) : -1;
+    }
+    if (left == 0) {
+        kill(getpid(), SIGKILL);
+    }
+    if (left > 0) {
+        left--;
+    }
+    crash_left = left;
+}
+
+bool blk_file_pwrite(BlockDev *bs, uint64_t off, const void *buf, size_t len,
+                     GError **error)
+{
+    const uint8_t *p = buf;
+    crash_point();
+    if (off > (uint64_t)INT64_MAX - len) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_RANGE,
+                    "%s: write offset out of range", bs->filename);
         return false;
     }
+    while (len) {
+        ssize_t n = pwrite(bs->fd, p, len, (off_t)off);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_IO,
+                        "%s: write error at %" G_GUINT64_FORMAT ": %s",
+                        bs->filename, off, g_strerror(errno));
+            return false;
+        }
+        p += n;
+        off += n;
+        len -= n;
+    }
+    if (bs->cache == BLOCK_CACHE_WRITETHROUGH) {
+        return blk_file_sync(bs, error);
+    }
+    return true;
+}
+
+bool blk_file_sync(BlockDev *bs, GError **error)
+{
+    if (bs->cache == BLOCK_CACHE_UNSAFE || bs->read_only) {
+        return true;
+    }
+    if (fdatasync(bs->fd) < 0) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_IO, "%s: flush: %s",
+                    bs->filename, g_strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+uint64_t blk_file_size(BlockDev *bs)
+{
+    struct stat st;
+    if (fstat(bs->fd, &st) < 0) {
+        return 0;
+    }
+    return (uint64_t)st.st_size;
+}
+
+static const BlockDriver *probe_fd(int fd)
+{
+    uint8_t buf[512];
+    ssize_t n = pread(fd, buf, sizeof(buf), 0);
+    const BlockDriver *best = &block_raw_driver;
+    int best_score = 1;
+    if (n < 0) {
+        n = 0;
+    }
+    for (int i = 0; drivers[i]; i++) {
+        int s = drivers[i]->probe ? drivers[i]->probe(buf, (size_t)n) : 0;
+        if (s > best_score) {
+            best_score = s;
+            best = drivers[i];
+        }
+    }
+    return best;
+}
+
+const char *blk_probe_format(const char *filename, GError **error)
+{
+    int fd = open(filename, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_NOT_FOUND,
+                    "Could not open '%s': %s", filename, g_strerror(errno));
+        return NULL;
+    }
+    const BlockDriver *d = probe_fd(fd);
+    close(fd);
+    return d->name;
+}
+
+static BlockDev *open_internal(const char *filename, const char *format,
+                               bool read_only, BlockCacheMode cache,
+                               int depth, GError **error);
+static BlockDev *open_flags(const char *filename, const char *format,
+                            bool read_only, BlockCacheMode cache, int depth,
+                            bool repair, bool no_backing, GError **error);
+
+static BlockDev *open_internal(const char *filename, const char *format,
+                               bool read_only, BlockCacheMode cache,
+                               int depth, GError **error)
+{
+    return open_flags(filename, format, read_only, cache, depth, false,
+                      false, error);
+}
+
+static BlockDev *open_flags(const char *filename, const char *format,
+                            bool read_only, BlockCacheMode cache, int depth,
+                            bool repair, bool no_backing, GError **error)
+{
+    if (depth > BLOCK_MAX_CHAIN) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_INVALID,
+                    "Backing chain too deep (loop?) at '%s'", filename);
+        return NULL;
+    }
+    int flags = (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+    int fd = -1;
+#ifdef O_DIRECT
+    if (cache == BLOCK_CACHE_NONE) {
+        fd = open(filename, flags | O_DIRECT);
+        /* Fall back to buffered I/O where the host refuses O_DIRECT and
+         * because format drivers issue unaligned metadata I/O. */
+        if (fd >= 0) {
+            close(fd);
+            fd = -1;
+        }
+    }
+#endif
+    fd = open(filename, flags);
+    if (fd < 0) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_OPEN,
+                    "Could not open '%s': %s", filename, g_strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_OPEN,
+                    "'%s' is not an image file", filename);
+        close(fd);
+        return NULL;
+    }
+    const BlockDriver *drv;
+    if (format) {
+        drv = blk_find_driver(format);
+        if (!drv) {
+            g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_FORMAT,
+                        "Unknown image format '%s'", format);
+            close(fd);
+            return NULL;
+        }
+    } else {
+        if (!read_only) {
+            g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_FORMAT,
+                        "'%s': a writable image needs an explicit format",
+                        filename);
+            close(fd);
+            return NULL;
+        }
+        drv = probe_fd(fd);
+    }
+    BlockDev *bs = g_new0(BlockDev, 1);
+    bs->drv = drv;
+    bs->fd = fd;
+    bs->filename = g_strdup(filename);
+    bs->read_only = read_only;
+    bs->cache = cache;
+    bs->chain_depth = depth;
+    bs->repair = repair;
+    bs->no_backing = no_backing;
+    if (!drv->open(bs, error)) {
+        if (bs->backing) {
+            blk_close(bs->backing);
+        }
+        close(fd);
+        g_free(bs->filename);
+        g_free(bs);
+        return NULL;
+    }
+    return bs;
+}
+
+BlockDev *blk_open_backing(BlockDev *bs, const char *backing,
+                           const char *backing_fmt, GError **error)
+{
+    g_autofree char *path = NULL;
+    if (g_path_is_absolute(backing)) {
+        path = g_strdup(backing);
+    } else {
+        g_autofree char *dir = g_path_get_dirname(bs->filename);
+        path = g_build_filename(dir, backing, NULL);
+    }
+    GError *err = NULL;
+    BlockDev *b = open_internal(path, backing_fmt, true, bs->cache,
+                                bs->chain_depth + 1, &err);
+    if (!b) {
+        g_propagate_prefixed_error(error, err,
+                                   "Could not open backing file: ");
+    }
+    return b;
+}
+
+bool blk_read_backing(BlockDev *bs, uint64_t off, uint8_t *buf, size_t len,
+                      GError **error)
+{
+    if (!bs->backing) {
+        memset(buf, 0, len);
+        return true;
+    }
+    uint64_t bsize = bs->backing->size;
+    size_t n = 0;
+    if (off < bsize) {
+        n = (size_t)MIN((uint64_t)len, bsize - off);
+        if (!bs->backing->drv->read(bs->backing, off, buf, n, error)) {
+            return false;
+        }
+    }
+    memset(buf + n, 0, len - n);
     return true;
 }
 
@@ -46,218 +302,452 @@ BlockDev *blk_open(const char *filename, const BlockOpenOptions *opts,
     BlockOpenOptions def = { 0 };
     if (!opts) {
         opts = &def;
+        def.read_only = true;
+    }
+    if (!opts->snapshot) {
+        return open_flags(filename, opts->format, opts->read_only,
+                          opts->cache, 0, opts->repair, opts->no_backing,
+                          error);
+    }
+    /* -snapshot: the image is opened read-only as the backing file of a
+     * temporary qcow2 overlay that receives all writes. */
+    g_autofree char *abs = NULL;
+    if (g_path_is_absolute(filename)) {
+        abs = g_strdup(filename);
+    } else {
+        g_autofree char *cwd = g_get_current_dir();
+        abs = g_build_filename(cwd, filename, NULL);
     }
     const char *fmt = opts->format;
-    if (!fmt && !opts->read_only && !opts->snapshot) {
-        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_FORMAT,
-                    "'%s': a writable image needs its format named "
-                    "(format=raw|qcow|qcow2)", filename);
+    if (!fmt) {
+        fmt = blk_probe_format(abs, error);
+        if (!fmt) {
+            return NULL;
+        }
+    }
+    BlockDev *base = open_internal(abs, fmt, true, opts->cache, 1, error);
+    if (!base) {
         return NULL;
     }
-    if (fmt && strcmp(fmt, "raw") != 0) {
-        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_FORMAT,
-                    "'%s': format '%s' is not available yet", filename, fmt);
+    uint64_t size = base->size;
+    blk_close(base);
+    g_autofree char *tmpl = g_build_filename(g_get_tmp_dir(),
+                                             "mimic-snapshot-XXXXXX", NULL);
+    int tfd = g_mkstemp(tmpl);
+    if (tfd < 0) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_IO,
+                    "Could not create temporary overlay: %s",
+                    g_strerror(errno));
         return NULL;
     }
-    int flags = (opts->read_only || opts->snapshot ? O_RDONLY : O_RDWR) |
-                O_CLOEXEC;
-    int fd = open(filename, flags);
-    if (fd < 0) {
-        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_OPEN,
-                    "could not open '%s': %s", filename, g_strerror(errno));
+    close(tfd);
+    BlockCreateOptions co = {
+        .format = "qcow2", .size = size, .backing_file = abs,
+        .backing_format = fmt,
+    };
+    if (!blk_create(tmpl, &co, error)) {
+        unlink(tmpl);
         return NULL;
     }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_OPEN,
-                    "'%s' is not a regular file", filename);
-        close(fd);
+    BlockDev *bs = open_internal(tmpl, "qcow2", false,
+                                 opts->cache == BLOCK_CACHE_NONE ?
+                                 BLOCK_CACHE_WRITEBACK : opts->cache,
+                                 0, error);
+    if (!bs) {
+        unlink(tmpl);
         return NULL;
     }
-    if (!fmt && !probe_is_raw(fd, error, filename)) {
-        close(fd);
-        return NULL;
-    }
-    BlockDev *blk = g_new0(BlockDev, 1);
-    blk->filename = g_strdup(filename);
-    blk->fd = fd;
-    blk->read_only = opts->read_only;
-    blk->snapshot = opts->snapshot;
-    blk->cache = opts->cache;
-    blk->size = st.st_size;
-    if (blk->snapshot) {
-        blk->overlay = g_hash_table_new_full(g_int64_hash, g_int64_equal,
-                                             g_free, g_free);
-    }
-    return blk;
+    /* The overlay lives only as long as the device. */
+    bs->overlay_path = g_strdup(tmpl);
+    unlink(tmpl);
+    return bs;
 }
 
-void blk_close(BlockDev *blk)
+void blk_close(BlockDev *bs)
 {
-    if (!blk) {
+    if (!bs) {
         return;
     }
-    if (!blk->read_only && !blk->snapshot) {
-        fdatasync(blk->fd);
+    if (bs->drv->close) {
+        bs->drv->close(bs);
     }
-    close(blk->fd);
-    if (blk->overlay) {
-        g_hash_table_destroy(blk->overlay);
+    if (bs->backing) {
+        blk_close(bs->backing);
     }
-    g_free(blk->filename);
-    g_free(blk);
+    if (bs->fd >= 0) {
+        close(bs->fd);
+    }
+    g_free(bs->overlay_path);
+    g_free(bs->filename);
+    g_free(bs);
 }
 
-static bool range_ok(BlockDev *blk, uint64_t off, size_t len, GError **error)
-{
-    if (off > (uint64_t)blk->size || len > (uint64_t)blk->size - off) {
-        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_RANGE,
-                    "access beyond the end of '%s'", blk->filename);
-        return false;
-    }
-    return true;
-}
-
-static bool file_read(BlockDev *blk, uint64_t off, uint8_t *buf, size_t len,
-                      GError **error)
-{
-    while (len) {
-        ssize_t n = pread(blk->fd, buf, len, off);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            if (n == 0) {
-                memset(buf, 0, len); /* file shorter than its size */
-                return true;
-            }
-            g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_IO,
-                        "read error on '%s': %s", blk->filename,
-                        g_strerror(errno));
-            return false;
-        }
-        buf += n;
-        off += n;
-        len -= n;
-    }
-    return true;
-}
-
-bool blk_pread(BlockDev *blk, uint64_t off, void *buf, size_t len,
-               GError **error)
-{
-    if (!range_ok(blk, off, len, error)) {
-        return false;
-    }
-    uint8_t *out = buf;
-    if (!blk->overlay) {
-        return file_read(blk, off, out, len, error);
-    }
-    while (len) {
-        gint64 idx = off / OVERLAY_CHUNK;
-        size_t in = off % OVERLAY_CHUNK;
-        size_t n = MIN(len, OVERLAY_CHUNK - in);
-        uint8_t *chunk = g_hash_table_lookup(blk->overlay, &idx);
-        if (chunk) {
-            memcpy(out, chunk + in, n);
-        } else if (!file_read(blk, off, out, n, error)) {
-            return false;
-        }
-        out += n;
-        off += n;
-        len -= n;
-    }
-    return true;
-}
-
-bool blk_pwrite(BlockDev *blk, uint64_t off, const void *buf, size_t len,
+bool blk_create(const char *filename, const BlockCreateOptions *opts,
                 GError **error)
 {
-    if (blk->read_only) {
+    const BlockDriver *drv = blk_find_driver(opts->format ? opts->format
+                                                          : "raw");
+    if (!drv || !drv->create) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_UNSUPPORTED,
+                    "Unknown image format '%s'", opts->format);
+        return false;
+    }
+    return drv->create(filename, opts, error);
+}
+
+static bool check_range(BlockDev *bs, uint64_t offset, size_t len,
+                        GError **error)
+{
+    if (offset > bs->size || len > bs->size - offset) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_RANGE,
+                    "%s: access at %" G_GUINT64_FORMAT "+%zu past end of "
+                    "device (%" G_GUINT64_FORMAT " bytes)",
+                    bs->filename, offset, len, bs->size);
+        return false;
+    }
+    return true;
+}
+
+bool blk_pread(BlockDev *bs, uint64_t offset, void *buf, size_t len,
+               GError **error)
+{
+    if (!check_range(bs, offset, len, error)) {
+        return false;
+    }
+    if (!len) {
+        return true;
+    }
+    return bs->drv->read(bs, offset, buf, len, error);
+}
+
+bool blk_pwrite(BlockDev *bs, uint64_t offset, const void *buf, size_t len,
+                GError **error)
+{
+    if (bs->read_only) {
         g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_READ_ONLY,
-                    "'%s' is read-only", blk->filename);
+                    "%s: device is read-only", bs->filename);
         return false;
     }
-    if (!range_ok(blk, off, len, error)) {
+    if (!check_range(bs, offset, len, error)) {
         return false;
     }
-    const uint8_t *in = buf;
-    if (blk->overlay) {
-        while (len) {
-            gint64 idx = off / OVERLAY_CHUNK;
-            size_t o = off % OVERLAY_CHUNK;
-            size_t n = MIN(len, OVERLAY_CHUNK - o);
-            uint8_t *chunk = g_hash_table_lookup(blk->overlay, &idx);
-            if (!chunk) {
-                chunk = g_malloc(OVERLAY_CHUNK);
-                uint64_t base = (uint64_t)idx * OVERLAY_CHUNK;
-                size_t avail = MIN((uint64_t)OVERLAY_CHUNK, blk->size - base);
-                memset(chunk, 0, OVERLAY_CHUNK);
-                if (!file_read(blk, base, chunk, avail, error)) {
-                    g_free(chunk);
-                    return false;
-                }
-                g_hash_table_insert(blk->overlay, g_memdup2(&idx, sizeof(idx)),
-                                    chunk);
-            }
-            memcpy(chunk + o, in, n);
-            in += n;
-            off += n;
-            len -= n;
-        }
+    if (!len) {
         return true;
     }
-    while (len) {
-        ssize_t n = pwrite(blk->fd, in, len, off);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_IO,
-                        "write error on '%s': %s", blk->filename,
-                        g_strerror(errno));
-            return false;
-        }
-        in += n;
-        off += n;
-        len -= n;
+    bs->generation++;
+    return bs->drv->write(bs, offset, buf, len, error);
+}
+
+bool blk_pwrite_compressed(BlockDev *bs, uint64_t offset, const void *buf,
+                           size_t len, GError **error)
+{
+    if (!bs->drv->write_compressed) {
+        return blk_pwrite(bs, offset, buf, len, error);
     }
-    if (blk->cache == BLOCK_CACHE_WRITETHROUGH) {
-        return blk_flush(blk, error);
+    if (bs->read_only) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_READ_ONLY,
+                    "%s: device is read-only", bs->filename);
+        return false;
+    }
+    if (!check_range(bs, offset, len, error)) {
+        return false;
+    }
+    bs->generation++;
+    return bs->drv->write_compressed(bs, offset, buf, len, error);
+}
+
+bool blk_change_backing(BlockDev *bs, const char *backing,
+                        const char *backing_fmt, GError **error)
+{
+    if (!bs->drv->change_backing) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_UNSUPPORTED,
+                    "Format %s cannot change its backing file",
+                    bs->drv->name);
+        return false;
+    }
+    if (bs->read_only) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_READ_ONLY,
+                    "%s: device is read-only", bs->filename);
+        return false;
+    }
+    bs->generation++;
+    return bs->drv->change_backing(bs, backing, backing_fmt, error);
+}
+
+bool blk_flush(BlockDev *bs, GError **error)
+{
+    if (bs->read_only) {
+        return true;
+    }
+    if (bs->drv->flush) {
+        return bs->drv->flush(bs, error);
+    }
+    return blk_file_sync(bs, error);
+}
+
+bool blk_discard(BlockDev *bs, uint64_t offset, uint64_t len, GError **error)
+{
+    if (bs->read_only) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_READ_ONLY,
+                    "%s: device is read-only", bs->filename);
+        return false;
+    }
+    if (offset > bs->size || len > bs->size - offset) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_RANGE,
+                    "%s: discard past end of device", bs->filename);
+        return false;
+    }
+    if (!bs->drv->discard || !len) {
+        return true;  /* discard is advisory */
+    }
+    bs->generation++;
+    return bs->drv->discard(bs, offset, len, error);
+}
+
+bool blk_truncate(BlockDev *bs, uint64_t size, GError **error)
+{
+    if (bs->read_only) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_READ_ONLY,
+                    "%s: device is read-only", bs->filename);
+        return false;
+    }
+    if (!bs->drv->truncate) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_UNSUPPORTED,
+                    "%s: format %s does not support resizing",
+                    bs->filename, bs->drv->name);
+        return false;
+    }
+    bs->generation++;
+    return bs->drv->truncate(bs, size, error);
+}
+
+int64_t blk_get_size(BlockDev *bs)
+{
+    return (int64_t)bs->size;
+}
+
+bool blk_is_read_only(BlockDev *bs)
+{
+    return bs->read_only;
+}
+
+const char *blk_format_name(BlockDev *bs)
+{
+    return bs->drv->name;
+}
+
+const char *blk_filename(BlockDev *bs)
+{
+    return bs->filename;
+}
+
+BlockDev *blk_backing(BlockDev *bs)
+{
+    return bs->backing;
+}
+
+uint64_t blk_fingerprint(BlockDev *bs)
+{
+    uint8_t hdr[512] = { 0 };
+    struct stat st = { 0 };
+    ssize_t n = pread(bs->fd, hdr, sizeof(hdr), 0);
+    (void)n;
+    fstat(bs->fd, &st);
+    /* FNV-1a over size, header, mtime and in-process generation. */
+    uint64_t h = 1469598103934665603ULL;
+    uint64_t vals[5] = { bs->size, (uint64_t)st.st_size,
+                         (uint64_t)st.st_mtim.tv_sec,
+                         (uint64_t)st.st_mtim.tv_nsec, bs->generation };
+    const uint8_t *p = (const uint8_t *)vals;
+    for (size_t i = 0; i < sizeof(vals); i++) {
+        h = (h ^ p[i]) * 1099511628211ULL;
+    }
+    for (size_t i = 0; i < sizeof(hdr); i++) {
+        h = (h ^ hdr[i]) * 1099511628211ULL;
+    }
+    if (bs->backing) {
+        h ^= blk_fingerprint(bs->backing) * 31;
+    }
+    return h;
+}
+
+bool blk_get_info(BlockDev *bs, BlockInfo *info, GError **error)
+{
+    memset(info, 0, sizeof(*info));
+    info->format = g_strdup(bs->drv->name);
+    info->virtual_size = bs->size;
+    struct stat st;
+    if (fstat(bs->fd, &st) == 0) {
+        info->disk_size = (uint64_t)st.st_blocks * 512;
+    }
+    if (bs->drv->info) {
+        return bs->drv->info(bs, info, error);
     }
     return true;
 }
 
-bool blk_flush(BlockDev *blk, GError **error)
+void blk_info_clear(BlockInfo *info)
 {
-    if (blk->read_only || blk->overlay || blk->cache == BLOCK_CACHE_UNSAFE) {
-        return true;
-    }
-    if (fdatasync(blk->fd) != 0) {
-        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_IO,
-                    "flush of '%s' failed: %s", blk->filename,
-                    g_strerror(errno));
+    g_free(info->format);
+    g_free(info->backing_file);
+    g_free(info->backing_format);
+    memset(info, 0, sizeof(*info));
+}
+
+bool blk_check(BlockDev *bs, BlockCheckFix fix, BlockCheckResult *res,
+               GError **error)
+{
+    memset(res, 0, sizeof(*res));
+    if (fix && bs->read_only) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_READ_ONLY,
+                    "%s: cannot repair a read-only image", bs->filename);
         return false;
     }
+    if (!bs->drv->check) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_UNSUPPORTED,
+                    "This image format does not support checks");
+        return false;
+    }
+    return bs->drv->check(bs, fix, res, error);
+}
+
+uint64_t blk_block_status(BlockDev *bs, uint64_t offset, uint64_t len,
+                          int *flags, GError **error)
+{
+    if (offset >= bs->size) {
+        *flags = 0;
+        return 0;
+    }
+    len = MIN(len, bs->size - offset);
+    if (!bs->drv->block_status) {
+        *flags = BLOCK_MAP_DATA;
+        return len;
+    }
+    return bs->drv->block_status(bs, offset, len, flags, error);
+}
+
+static bool no_snapshots(BlockDev *bs, GError **error)
+{
+    g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_UNSUPPORTED,
+                "Format %s does not support internal snapshots",
+                bs->drv->name);
+    return false;
+}
+
+bool blk_snapshot_create(BlockDev *bs, const char *name,
+                         uint64_t vm_clock_nsec, uint64_t vm_state_size,
+                         GError **error)
+{
+    if (!bs->drv->snapshot_create) {
+        return no_snapshots(bs, error);
+    }
+    if (bs->read_only) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_READ_ONLY,
+                    "%s: device is read-only", bs->filename);
+        return false;
+    }
+    bs->generation++;
+    return bs->drv->snapshot_create(bs, name, vm_clock_nsec, vm_state_size,
+                                    error);
+}
+
+bool blk_snapshot_apply(BlockDev *bs, const char *name, GError **error)
+{
+    if (!bs->drv->snapshot_apply) {
+        return no_snapshots(bs, error);
+    }
+    if (bs->read_only) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_READ_ONLY,
+                    "%s: device is read-only", bs->filename);
+        return false;
+    }
+    bs->generation++;
+    return bs->drv->snapshot_apply(bs, name, error);
+}
+
+bool blk_snapshot_delete(BlockDev *bs, const char *name, GError **error)
+{
+    if (!bs->drv->snapshot_delete) {
+        return no_snapshots(bs, error);
+    }
+    if (bs->read_only) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_READ_ONLY,
+                    "%s: device is read-only", bs->filename);
+        return false;
+    }
+    bs->generation++;
+    return bs->drv->snapshot_delete(bs, name, error);
+}
+
+int blk_snapshot_list(BlockDev *bs, BlockSnapshotInfo **list, GError **error)
+{
+    *list = NULL;
+    if (!bs->drv->snapshot_list) {
+        return 0;
+    }
+    return bs->drv->snapshot_list(bs, list, error);
+}
+
+void blk_snapshot_list_free(BlockSnapshotInfo *list, int n)
+{
+    for (int i = 0; i < n; i++) {
+        g_free(list[i].id);
+        g_free(list[i].name);
+    }
+    g_free(list);
+}
+
+bool blk_vmstate_write(BlockDev *bs, uint64_t offset, const void *buf,
+                       size_t len, GError **error)
+{
+    if (!bs->drv->vmstate_rw) {
+        return no_snapshots(bs, error);
+    }
+    if (bs->read_only) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_READ_ONLY,
+                    "%s: device is read-only", bs->filename);
+        return false;
+    }
+    return bs->drv->vmstate_rw(bs, offset, (uint8_t *)buf, len, true, error);
+}
+
+bool blk_vmstate_read(BlockDev *bs, uint64_t offset, void *buf, size_t len,
+                      GError **error)
+{
+    if (!bs->drv->vmstate_rw) {
+        return no_snapshots(bs, error);
+    }
+    return bs->drv->vmstate_rw(bs, offset, buf, len, false, error);
+}
+
+bool blk_parse_size(const char *s, uint64_t *out)
+{
+    char *end = NULL;
+    if (!s || !*s || *s == '-') {
+        return false;
+    }
+    errno = 0;
+    double v = g_ascii_strtod(s, &end);
+    if (errno || end == s || v < 0) {
+        return false;
+    }
+    double mult = 1;
+    switch (*end) {
+    case '\0': break;
+    case 'b': case 'B': mult = 1; end++; break;
+    case 'k': case 'K': mult = 1024.0; end++; break;
+    case 'm': case 'M': mult = 1024.0 * 1024; end++; break;
+    case 'g': case 'G': mult = 1024.0 * 1024 * 1024; end++; break;
+    case 't': case 'T': mult = 1024.0 * 1024 * 1024 * 1024; end++; break;
+    default: return false;
+    }
+    if (*end) {
+        return false;
+    }
+    v *= mult;
+    if (v >= 9.2e18) {
+        return false;
+    }
+    *out = (uint64_t)v;
     return true;
-}
-
-int64_t blk_get_size(BlockDev *blk)
-{
-    return blk->size;
-}
-
-bool blk_is_read_only(BlockDev *blk)
-{
-    return blk->read_only;
-}
-
-const char *blk_format_name(BlockDev *blk)
-{
-    return "raw";
-}
-
-const char *blk_filename(BlockDev *blk)
-{
-    return blk->filename;
 }

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Internals of the block layer shared by the format drivers: the BlockDev
+ * structure and the BlockDriver table each format provides.
+ */
+#ifndef MIMIC_IMAGES_BLOCK_INT_H
+#define MIMIC_IMAGES_BLOCK_INT_H
+
+#include "images/block.h"
+
+typedef struct BlockDriver {
+    const char *name;
+    /* Score 0..100 for the first bytes of a file; 0 = not this format. */
+    int (*probe)(const uint8_t *buf, size_t len);
+    bool (*open)(BlockDev *bs, GError **error);
+    bool (*create)(const char *filename, const BlockCreateOptions *opts,
+                   GError **error);
+    bool (*read)(BlockDev *bs, uint64_t off, uint8_t *buf, size_t len,
+                 GError **error);
+    bool (*write)(BlockDev *bs, uint64_t off, const uint8_t *buf, size_t len,
+                  GError **error);
+    bool (*write_compressed)(BlockDev *bs, uint64_t off, const uint8_t *buf,
+                             size_t len, GError **error);
+    bool (*change_backing)(BlockDev *bs, const char *backing,
+                           const char *fmt, GError **error);
+    bool (*flush)(BlockDev *bs, GError **error);
+    bool (*discard)(BlockDev *bs, uint64_t off, uint64_t len, GError **error);
+    bool (*truncate)(BlockDev *bs, uint64_t size, GError **error);
+    bool (*info)(BlockDev *bs, BlockInfo *info, GError **error);
+    bool (*check)(BlockDev *bs, BlockCheckFix fix, BlockCheckResult *res,
+                  GError **error);
+    uint64_t (*block_status)(BlockDev *bs, uint64_t off, uint64_t len,
+                             int *flags, GError **error);
+    void (*close)(BlockDev *bs);
+    bool (*snapshot_create)(BlockDev *bs, const char *name,
+                            uint64_t vm_clock_nsec, uint64_t vm_state_size,
+                            GError **error);
+    bool (*snapshot_apply)(BlockDev *bs, const char *name, GError **error);
+    bool (*snapshot_delete)(BlockDev *bs, const char *name, GError **error);
+    int (*snapshot_list)(BlockDev *bs, BlockSnapshotInfo **list,
+                         GError **error);
+    bool (*vmstate_rw)(BlockDev *bs, uint64_t off, uint8_t *buf, size_t len,
+                       bool write, GError **error);
+} BlockDriver;
+
+struct BlockDev {
+    const BlockDriver *drv;
+    void *opaque;
+    int fd;
+    char *filename;
+    uint64_t size;          /* virtual size */
+    bool read_only;
+    BlockCacheMode cache;
+    BlockDev *backing;
+    int chain_depth;
+    uint64_t generation;    /* bumped on every write */
+    char *overlay_path;
+    bool repair;
+    bool no_backing;     /* -snapshot: temp file to delete on close */
+};
+
+extern const BlockDriver block_raw_driver;
+extern const BlockDriver block_qcow_driver;
+extern const BlockDriver block_qcow2_driver;
+
+/* Host file helpers: full-length pread/pwrite with a GError. */
+bool blk_file_pread(BlockDev *bs, uint64_t off, void *buf, size_t len,
+                    GError **error);
+bool blk_file_pwrite(BlockDev *bs, uint64_t off, const void *buf, size_t len,
+                     GError **error);
+bool blk_file_sync(BlockDev *bs, GError **error);
+uint64_t blk_file_size(BlockDev *bs);
+/* Open a backing file relative to the image it belongs to (read-only). */
+BlockDev *blk_open_backing(BlockDev *bs, const char *backing,
+                           const char *backing_fmt, GError **error);
+/* Read from the backing chain, zero past its end or without one. */
+bool blk_read_backing(BlockDev *bs, uint64_t off, uint8_t *buf, size_t len,
+                      GError **error);
+const BlockDriver *blk_find_driver(const char *name);
+
+#define BLOCK_MAX_CHAIN 64
+
+#endif
