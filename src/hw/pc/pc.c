@@ -296,13 +296,21 @@ static bool ide_setup(Board *b, GError **error)
         BlockDev *blk = NULL;
         if (d->file) {
             const char *fmt = d->format;
+            g_autofree char *probed = NULL;
             if (!fmt) {
-                /* As QEMU: guess raw for an unnamed format, and say so. */
-                fmt = "raw";
-                if (d->media == DRIVE_MEDIA_DISK) {
+                /* As QEMU: probe an unnamed format (read-only), and warn
+                   when the guess is raw, whose writes could fake a
+                   header. */
+                BlockOpenOptions po = { .read_only = true };
+                BlockDev *p = blk_open(d->file, &po, NULL);
+                probed = g_strdup(p ? blk_format_name(p) : "raw");
+                blk_close(p);
+                fmt = probed;
+                if (!strcmp(fmt, "raw") && d->media == DRIVE_MEDIA_DISK) {
                     g_printerr("mimic: warning: image format was not "
-                               "specified for '%s'; using raw (write "
-                               "format=raw to silence this)\n", d->file);
+                               "specified for '%s'; probing guessed raw "
+                               "(write format=raw to silence this)\n",
+                               d->file);
                 }
             }
             BlockOpenOptions o = {
