@@ -123,8 +123,17 @@ static void test_pci_and_pam(void)
     /* PAM0 = 0x20 (write-only RAM): reads see the ROM again. */
     pci_write(m, 0, 0x59, 0x20, 1);
     g_assert_cmphex(memmap_read_sized(m->mem, 0xffff0, 4), ==, lo);
-    /* VGA hole reads as open bus; RAM above it works. */
-    g_assert_cmphex(memmap_read_sized(m->mem, 0xb8000, 2), ==, 0xffff);
+    /* The VGA window is the VGA's, not RAM: with the text-mode memory map
+       (graphics controller misc = 0x0e) a character written at 0xb8000
+       lands in plane 0 and never in RAM. */
+    ioport_write(m->io, 0x3ce, 0x06, 1);
+    ioport_write(m->io, 0x3cf, 0x0e, 1);
+    ioport_write(m->io, 0x3c4, 0x04, 1);
+    ioport_write(m->io, 0x3c5, 0x02, 1); /* odd/even */
+    ioport_write(m->io, 0x3c4, 0x02, 1);
+    ioport_write(m->io, 0x3c5, 0x03, 1); /* planes 0 and 1 */
+    memmap_write_sized(m->mem, 0xb8000, 0x0741, 2);
+    g_assert_cmphex(memmap_read_sized(m->mem, 0xb8000, 2), ==, 0x0741);
     memmap_write_sized(m->mem, 0x100000, 0xabcd, 2);
     g_assert_cmphex(memmap_read_sized(m->mem, 0x100000, 2), ==, 0xabcd);
     mimic_machine_free(m);

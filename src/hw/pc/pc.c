@@ -2,12 +2,13 @@
 /*
  * The "pc" board: an i440FX + PIIX3 PC as SeaBIOS expects it.
  *
- * Memory: RAM from 0 (the 0xa0000-0xbffff window is the VGA hole, the
+ * Memory: RAM from 0 (the 0xa0000-0xbffff window belongs to the VGA, the
  * PAM windows at 0xc0000-0xfffff shadow the ROMs), RAM above 0xe0000000
  * moves to 4 GiB; the firmware at the top of the 32-bit space with its
  * last 128 KiB also at 0xe0000.  Devices: two 8259A PICs, 8254 PIT,
  * MC146818 RTC/CMOS, 8237 DMA, COM1-COM4, fw_cfg, port 0x92, the debug
- * port, PCI bus with the i440FX host bridge and the PIIX3 ISA bridge.
+ * port, PCI bus with the i440FX host bridge, the PIIX3 ISA bridge and
+ * IDE function, and a standard VGA with SeaVGABIOS.
  * CMOS and fw_cfg carry the memory size, the e820 map, the boot order and
  * the serial console port.  Wiring follows the IBM PC/AT: IRQ0 PIT, IRQ4
  * COM1, IRQ3 COM2, IRQ8 RTC.
@@ -18,6 +19,7 @@
 
 #include "engine/log.h"
 #include "hw/board.h"
+#include "hw/display/vga.h"
 #include "hw/ide/piix_ide.h"
 #include "hw/isa/debugcon.h"
 #include "hw/isa/fw_cfg.h"
@@ -87,19 +89,6 @@ static void cpu_shutdown(void *opaque)
     /* Triple fault: a reset, or with -no-reboot the engine quits. */
     request_reset(opaque);
 }
-
-static uint64_t hole_read(void *opaque, uint64_t off, unsigned size)
-{
-    return ~0ull; /* no VGA memory yet: open bus */
-}
-
-static void hole_write(void *opaque, uint64_t off, uint64_t v, unsigned size)
-{
-}
-
-static const MemOps hole_ops = {
-    .read = hole_read, .write = hole_write, .min = 1, .max = 8,
-};
 
 static Device *mkdev(BoardContext *ctx, const DeviceInfo *info,
                      const char *id)
@@ -391,8 +380,6 @@ static bool pc_init(BoardContext *ctx, GError **error)
         memmap_add_ram(bus->mem, "ram-above-4g", 1ull << 32, b->above_4g,
                        b->ram + b->below_4g, 0);
     }
-    memmap_add_mmio(bus->mem, "vga-window", 0xa0000, 0x20000, &hole_ops, b,
-                    1);
 
     /* Firmware */
     if (!load_bios(b, error)) {
@@ -459,6 +446,28 @@ static bool pc_init(BoardContext *ctx, GError **error)
         return false;
     }
 
+    /* Standard VGA with SeaVGABIOS as its expansion ROM (00:02.0). */
+    g_autofree char *vgabios = board_find_firmware(cfg, "vgabios-stdvga.bin",
+                                                   error);
+    if (!vgabios) {
+        return false;
+    }
+    Vga *vga = (Vga *)mkdev(ctx, &vga_info, "vga");
+    vga->bus = b->pci;
+    vga->display = ctx->display;
+    gsize rom_len;
+    if (!g_file_get_contents(vgabios, (gchar **)&vga->rom, &rom_len, error)) {
+        return false;
+    }
+    vga->rom_size = rom_len;
+    if (rom_len > 1024 * 1024) {
+        g_set_error(error, BOARD_ERROR, BOARD_ERROR_FIRMWARE,
+                    "VGA BIOS '%s' is too large", vgabios);
+        return false;
+    }
+    if (!device_realize(DEVICE(vga), error)) {
+        return false;
+    }
     if (!ide_setup(b, error)) {
         return false;
     }
