@@ -251,6 +251,147 @@ static void fw_cfg_setup(Board *b)
     }
 }
 
+extern const uint8_t linuxboot_rom[];
+extern const size_t linuxboot_rom_len;
+
+#define LINUX_SETUP_ADDR 0x10000
+#define LINUX_CMDLINE_ADDR 0x20000
+#define LINUX_KERNEL_ADDR 0x100000
+
+static uint32_t le32(const uint8_t *p)
+{
+    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+    p[0] = v;
+    p[1] = v >> 8;
+    p[2] = v >> 16;
+    p[3] = v >> 24;
+}
+
+/*
+ * Direct Linux boot (-kernel/-initrd/-append), Linux x86 boot protocol
+ * 2.02 or later (Documentation/arch/x86/boot.rst): the real-mode setup
+ * code goes to 0x10000 with its header filled in (loader type, heap,
+ * command line at 0x20000, initrd at the top of low memory below
+ * initrd_addr_max), the protected-mode kernel to 1 MiB.  Our loader ROM
+ * (pc/rom/linuxboot.asm) copies the pieces through fw_cfg DMA and starts
+ * the setup code; SeaBIOS boots it first through the bootorder file.
+ */
+static bool linux_setup(Board *b, GError **error)
+{
+    const MachineConfig *cfg = b->ctx->cfg;
+    gchar *k;
+    gsize klen;
+    if (!g_file_get_contents(cfg->kernel, &k, &klen, error)) {
+        g_prefix_error(error, "-kernel: ");
+        return false;
+    }
+    uint8_t *kern = (uint8_t *)k;
+    if (klen < 0x1000 || memcmp(kern + 0x202, "HdrS", 4) != 0 ||
+        (kern[0x206] | kern[0x207] << 8) < 0x202 ||
+        !(kern[0x211] & 1)) {
+        g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                    "-kernel: '%s' is not a bzImage with boot protocol 2.02 "
+                    "or later", cfg->kernel);
+        g_free(k);
+        return false;
+    }
+    uint16_t protocol = kern[0x206] | kern[0x207] << 8;
+    unsigned setup_sects = kern[0x1f1] ? kern[0x1f1] : 4;
+    size_t setup_size = (setup_sects + 1) * 512;
+    if (setup_size >= klen || setup_size > 0x8000 + 512) {
+        g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                    "-kernel: '%s' has an invalid setup size", cfg->kernel);
+        g_free(k);
+        return false;
+    }
+    size_t kernel_size = klen - setup_size;
+    if (LINUX_KERNEL_ADDR + kernel_size > b->below_4g) {
+        g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                    "-kernel: the kernel does not fit in %" G_GUINT64_FORMAT
+                    " MiB of RAM", b->ram_size >> 20);
+        g_free(k);
+        return false;
+    }
+    uint8_t *setup = g_memdup2(kern, setup_size);
+    setup[0x210] = 0xb0; /* type_of_loader: "other" */
+    setup[0x211] |= 0x80; /* CAN_USE_HEAP */
+    setup[0x224] = (LINUX_CMDLINE_ADDR - LINUX_SETUP_ADDR - 0x200) & 0xff;
+    setup[0x225] = (LINUX_CMDLINE_ADDR - LINUX_SETUP_ADDR - 0x200) >> 8;
+    put_le32(setup + 0x228, LINUX_CMDLINE_ADDR);
+
+    const char *append = cfg->append ? cfg->append : "";
+    size_t cmdline_len = strlen(append) + 1;
+    uint32_t cmdline_max = protocol >= 0x206 ? le32(kern + 0x238) : 255;
+    if (cmdline_len - 1 > cmdline_max || cmdline_len > 0xf000) {
+        g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                    "-append: the command line is longer than the kernel's "
+                    "limit of %u bytes", cmdline_max);
+        g_free(setup);
+        g_free(k);
+        return false;
+    }
+    FwCfg *f = b->fw_cfg;
+    if (cfg->initrd) {
+        gchar *initrd;
+        gsize ilen;
+        if (!g_file_get_contents(cfg->initrd, &initrd, &ilen, error)) {
+            g_prefix_error(error, "-initrd: ");
+            g_free(setup);
+            g_free(k);
+            return false;
+        }
+        uint64_t max = protocol >= 0x203 ? le32(kern + 0x22c) : 0x37ffffff;
+        /* Keep 128 KiB below the top of low RAM for firmware tables. */
+        max = MIN(max, b->below_4g - 0x20000 - 1);
+        if (ilen > max || max - ilen < LINUX_KERNEL_ADDR + kernel_size) {
+            g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                        "-initrd: '%s' (%zu bytes) does not fit in RAM "
+                        "beside the kernel", cfg->initrd, (size_t)ilen);
+            g_free(initrd);
+            g_free(setup);
+            g_free(k);
+            return false;
+        }
+        uint32_t addr = (max - ilen) & ~0xfffu;
+        put_le32(setup + 0x218, addr);
+        put_le32(setup + 0x21c, ilen);
+        fw_cfg_add_i32(f, FW_CFG_INITRD_ADDR, addr);
+        fw_cfg_add_i32(f, FW_CFG_INITRD_SIZE, ilen);
+        fw_cfg_add(f, FW_CFG_INITRD_DATA, initrd, ilen);
+    } else {
+        fw_cfg_add_i32(f, FW_CFG_INITRD_ADDR, 0);
+        fw_cfg_add_i32(f, FW_CFG_INITRD_SIZE, 0);
+    }
+    fw_cfg_add_i32(f, FW_CFG_KERNEL_ADDR, LINUX_KERNEL_ADDR);
+    fw_cfg_add_i32(f, FW_CFG_KERNEL_SIZE, kernel_size);
+    fw_cfg_add(f, FW_CFG_KERNEL_DATA, g_memdup2(kern + setup_size,
+                                                kernel_size), kernel_size);
+    fw_cfg_add_i32(f, FW_CFG_CMDLINE_ADDR, LINUX_CMDLINE_ADDR);
+    fw_cfg_add_i32(f, FW_CFG_CMDLINE_SIZE, cmdline_len);
+    fw_cfg_add(f, FW_CFG_CMDLINE_DATA, g_strdup(append), cmdline_len);
+    fw_cfg_add_i32(f, FW_CFG_SETUP_ADDR, LINUX_SETUP_ADDR);
+    fw_cfg_add_i32(f, FW_CFG_SETUP_SIZE, setup_size);
+    fw_cfg_add(f, FW_CFG_SETUP_DATA, setup, setup_size);
+    g_free(k);
+
+    /* The loader ROM, with its checksum byte fixed so all bytes sum to 0. */
+    uint8_t *rom = g_memdup2(linuxboot_rom, linuxboot_rom_len);
+    uint8_t sum = 0;
+    for (size_t i = 0; i + 1 < linuxboot_rom_len; i++) {
+        sum += rom[i];
+    }
+    rom[linuxboot_rom_len - 1] = -sum;
+    fw_cfg_add_file(f, "genroms/linuxboot.bin", rom, linuxboot_rom_len);
+    static const char order[] = "/rom@genroms/linuxboot.bin\n";
+    fw_cfg_add_file(f, "bootorder", g_memdup2(order, sizeof(order) - 1),
+                    sizeof(order) - 1);
+    return true;
+}
+
 static BlockCache cache_mode(DriveCache c)
 {
     switch (c) {
@@ -338,11 +479,6 @@ static bool pc_init(BoardContext *ctx, GError **error)
     b->ctx = ctx;
     ctx->board = b;
 
-    if (cfg->kernel) {
-        g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
-                    "-kernel: direct Linux boot is not available yet");
-        return false;
-    }
     for (int i = 0; i < cfg->n_drives; i++) {
         if (cfg->drives[i].file &&
             cfg->drives[i].interface == DRIVE_IF_FLOPPY) {
@@ -473,6 +609,9 @@ static bool pc_init(BoardContext *ctx, GError **error)
     }
     cmos_setup(b);
     fw_cfg_setup(b);
+    if (cfg->kernel && !linux_setup(b, error)) {
+        return false;
+    }
 
     /* CPU */
     const CpuOps *cpu_ops = cpu_find(cfg->cpu_model ? cfg->cpu_model
