@@ -394,7 +394,9 @@ bool qcow2_snapshot_create(BlockDev *bs, const char *name,
     /* 3. The new table, then the header. */
     uint32_t n = s->nb_snapshots;
     Qcow2Snapshot *snaps = g_new0(Qcow2Snapshot, n + 1);
-    memcpy(snaps, s->snapshots, sizeof(*snaps) * n);
+    if (n) {
+        memcpy(snaps, s->snapshots, sizeof(*snaps) * n);
+    }
     uint64_t max_id = 0;
     for (uint32_t i = 0; i < n; i++) {
         max_id = MAX(max_id, g_ascii_strtoull(snaps[i].id, NULL, 10));
