@@ -6,11 +6,7 @@
 set -eu
 BUILD=${1:-build}
 MIMIC="$BUILD/src/mimic"
-CACHE=${MIMIC_GUEST_CACHE:-$HOME/.cache/mimic/guests}
-if [ -x scripts/guests/build.sh ] || [ -f scripts/guests/build.sh ]; then
-    sh scripts/guests/build.sh iso
-fi
-ISO="$CACHE/demo.iso"
+ISO=$(sh scripts/guests/build.sh --path iso)
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
     exec "$MIMIC" -name "Demo: Debian i686" -cdrom "$ISO" -boot d -m 256
 else
