@@ -248,6 +248,36 @@ static void test_irq_path_and_serial(void)
     g_free(out);
 }
 
+static void test_keyboard(void)
+{
+    MimicMachine *m = make_machine(false);
+    /* Controller self-test, then a key press and release through IRQ1. */
+    ioport_write(m->io, 0x64, 0xaa, 1);
+    g_assert_cmphex(ioport_read(m->io, 0x64, 1) & 1, ==, 1);
+    g_assert_cmphex(ioport_read(m->io, 0x60, 1), ==, 0x55);
+    ioport_write(m->io, 0x60, 0xf2, 1); /* identify */
+    g_assert_cmphex(ioport_read(m->io, 0x60, 1), ==, 0xfa);
+    g_assert_cmphex(ioport_read(m->io, 0x60, 1), ==, 0xab);
+    g_assert_cmphex(ioport_read(m->io, 0x60, 1), ==, 0x83);
+    m->board_info->send_key(&m->board, 30, true);  /* 'a' */
+    m->board_info->send_key(&m->board, 103, false); /* up, released */
+    g_assert_cmphex(ioport_read(m->io, 0x60, 1), ==, 0x1e);
+    g_assert_cmphex(ioport_read(m->io, 0x60, 1), ==, 0xe0);
+    g_assert_cmphex(ioport_read(m->io, 0x60, 1), ==, 0xc8);
+    g_assert_cmphex(ioport_read(m->io, 0x64, 1) & 1, ==, 0);
+    /* Output port: A20 off and on. */
+    ioport_write(m->io, 0x64, 0xd1, 1);
+    ioport_write(m->io, 0x60, 0x01, 1);
+    g_assert_false(fake->a20);
+    ioport_write(m->io, 0x64, 0xd1, 1);
+    ioport_write(m->io, 0x60, 0x03, 1);
+    g_assert_true(fake->a20);
+    /* Pulsing the reset line asks the machine for a reset. */
+    ioport_write(m->io, 0x64, 0xfe, 1);
+    g_assert_true(m->reset_requested);
+    mimic_machine_free(m);
+}
+
 static void test_device_states(void)
 {
     MimicMachine *m = make_machine(false);
@@ -290,12 +320,12 @@ static void test_port_fuzz(void)
                                       0x3f9, 0x3fa, 0x3fb, 0x3fc, 0x3fd,
                                       0x510, 0x511, 0x514, 0x518, 0xcf8,
                                       0xcfc, 0xcfd, 0x0, 0x8, 0xc0, 0x81,
-                                      0x4d0, 0x4d1, 0x402 };
+                                      0x4d0, 0x4d1, 0x402, 0x60, 0x64 };
     for (int i = 0; i < 100000; i++) {
         uint16_t p = ports[g_rand_int_range(r, 0, G_N_ELEMENTS(ports))];
         unsigned size = 1u << g_rand_int_range(r, 0, 3);
         uint32_t v = g_rand_int(r);
-        if (p == 0xcf9 || p == 0x92) {
+        if (p == 0xcf9 || p == 0x92 || p == 0x64) {
             continue;
         }
         if (p == 0x518 && (v & 1)) {
@@ -327,6 +357,7 @@ int main(int argc, char **argv)
     g_test_add_func("/hw/pc/pci-and-pam", test_pci_and_pam);
     g_test_add_func("/hw/pc/cmos-and-fw_cfg", test_cmos_fw_cfg);
     g_test_add_func("/hw/pc/irq-path-and-serial", test_irq_path_and_serial);
+    g_test_add_func("/hw/pc/keyboard", test_keyboard);
     g_test_add_func("/hw/pc/device-states", test_device_states);
     g_test_add_func("/hw/pc/port-fuzz", test_port_fuzz);
     int rc = g_test_run();

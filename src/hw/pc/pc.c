@@ -6,7 +6,8 @@
  * PAM windows at 0xc0000-0xfffff shadow the ROMs), RAM above 0xe0000000
  * moves to 4 GiB; the firmware at the top of the 32-bit space with its
  * last 128 KiB also at 0xe0000.  Devices: two 8259A PICs, 8254 PIT,
- * MC146818 RTC/CMOS, 8237 DMA, COM1-COM4, fw_cfg, port 0x92, the debug
+ * MC146818 RTC/CMOS, 8237 DMA, COM1-COM4, fw_cfg, port 0x92, the i8042
+ * keyboard controller with a PS/2 keyboard, the debug
  * port, PCI bus with the i440FX host bridge, the PIIX3 ISA bridge and
  * IDE function, and a standard VGA with SeaVGABIOS.
  * CMOS and fw_cfg carry the memory size, the e820 map, the boot order and
@@ -23,6 +24,7 @@
 #include "hw/ide/piix_ide.h"
 #include "hw/isa/debugcon.h"
 #include "hw/isa/fw_cfg.h"
+#include "hw/isa/i8042.h"
 #include "hw/isa/i8237.h"
 #include "hw/isa/i8254.h"
 #include "hw/isa/i8259.h"
@@ -50,6 +52,7 @@ struct Board {
     Mc146818 *rtc;
     FwCfg *fw_cfg;
     Port92 *port92;
+    I8042 *kbc;
     PiixIde *ide;
     BlockDev *blk[MIMIC_MAX_DRIVES];
 };
@@ -544,8 +547,15 @@ static bool pc_init(BoardContext *ctx, GError **error)
     b->port92->reset = request_reset;
     b->port92->opaque = b;
     Device *dbg = mkdev(ctx, &debugcon_info, "debugcon");
+    b->kbc = (I8042 *)mkdev(ctx, &i8042_info, "i8042");
+    b->kbc->irq_kbd = b->isa_irq[1];
+    b->kbc->irq_aux = b->isa_irq[12];
+    b->kbc->set_a20 = set_a20;
+    b->kbc->reset = request_reset;
+    b->kbc->opaque = b;
     Device *later[] = { DEVICE(b->pit), DEVICE(b->rtc), dma,
-                        DEVICE(b->fw_cfg), DEVICE(b->port92), dbg };
+                        DEVICE(b->fw_cfg), DEVICE(b->port92), dbg,
+                        DEVICE(b->kbc) };
     for (size_t i = 0; i < G_N_ELEMENTS(later); i++) {
         if (!device_realize(later[i], error)) {
             return false;
@@ -657,9 +667,18 @@ static void pc_destroy(BoardContext *ctx)
     ctx->board = NULL;
 }
 
+static void pc_send_key(BoardContext *ctx, unsigned evdev, bool down)
+{
+    Board *b = ctx->board;
+    if (b && b->kbc) {
+        i8042_key(b->kbc, evdev, down);
+    }
+}
+
 const BoardInfo pc_board = {
     .name = "pc",
     .description = "Standard PC (i440FX + PIIX, 1996)",
     .init = pc_init,
     .destroy = pc_destroy,
+    .send_key = pc_send_key,
 };
