@@ -158,6 +158,19 @@ static GPtrArray *split_opts(const char *s)
     return parts;
 }
 
+/* Split "key=value" in place: *val points after the '='. */
+static bool split_kv(char *item, const char *opt, const char **val,
+                     GError **error)
+{
+    char *eq = strchr(item, '=');
+    if (!eq) {
+        return fail(error, "%s: expected key=value, got '%s'", opt, item);
+    }
+    *eq = '\0';
+    *val = eq + 1;
+    return true;
+}
+
 static bool check_file(const char *opt, const char *file, GError **error)
 {
     if (!*file) {
@@ -254,13 +267,11 @@ static bool opt_drive(ParseCtx *p, const char *opt, const char *arg,
     bool ok = true;
     for (guint i = 0; ok && i < kv->len; i++) {
         char *item = g_ptr_array_index(kv, i);
-        char *eq = strchr(item, '=');
-        if (!eq) {
-            ok = fail(error, "-drive: expected key=value, got '%s'", item);
+        const char *k = item, *v = NULL;
+        if (!split_kv(item, "-drive", &v, error)) {
+            ok = false;
             break;
         }
-        *eq = '\0';
-        const char *k = item, *v = eq + 1;
         long n;
         if (!strcmp(k, "file")) {
             g_free(d.file);
@@ -474,13 +485,11 @@ static bool opt_rtc(ParseCtx *p, const char *opt, const char *arg,
     bool ok = true;
     for (guint i = 0; ok && i < kv->len; i++) {
         char *item = g_ptr_array_index(kv, i);
-        char *eq = strchr(item, '=');
-        if (!eq) {
-            ok = fail(error, "-rtc: expected key=value, got '%s'", item);
+        const char *v = NULL;
+        if (!split_kv(item, "-rtc", &v, error)) {
+            ok = false;
             break;
         }
-        *eq = '\0';
-        const char *v = eq + 1;
         if (!strcmp(item, "base")) {
             if (!strcmp(v, "utc")) {
                 p->cfg->rtc_localtime = false;
@@ -637,22 +646,20 @@ static bool opt_net(ParseCtx *p, const char *opt, const char *arg,
             NicConfig *n = &cfg->nics[cfg->n_nics];
             for (guint i = 1; ok && i < kv->len; i++) {
                 char *item = g_ptr_array_index(kv, i);
-                char *eq = strchr(item, '=');
-                if (!eq) {
-                    ok = fail(error, "-net nic: expected key=value, got '%s'",
-                              item);
+                const char *val = NULL;
+                if (!split_kv(item, "-net nic", &val, error)) {
+                    ok = false;
                     break;
                 }
-                *eq = '\0';
                 if (!strcmp(item, "model")) {
-                    set_str(&n->model, eq + 1);
+                    set_str(&n->model, val);
                 } else if (!strcmp(item, "macaddr")) {
-                    set_str(&n->macaddr, eq + 1);
+                    set_str(&n->macaddr, val);
                 } else if (!strcmp(item, "vlan")) {
-                    long v;
-                    if (!parse_int(eq + 1, 0, 255, &v)) {
+                    long v = 0;
+                    if (!parse_int(val, 0, 255, &v)) {
                         ok = fail(error, "-net nic: invalid vlan '%s'",
-                                  eq + 1);
+                                  val);
                     }
                     n->vlan = v;
                 } else if (strcmp(item, "name") && strcmp(item, "netdev") &&
