@@ -10,12 +10,12 @@ MESON_OPTS ?=
 # Build dependencies.
 BUILD_PKGS := gcc meson ninja-build pkg-config python3 libglib2.0-dev \
 	libgtk-3-dev libvte-2.91-dev libpulse-dev zlib1g-dev libslirp-dev \
-	libcapstone-dev gettext
+	libcapstone-dev gettext nasm
 # Firmware the PC board runs.
 RUN_PKGS := seabios
 # Guest images, oracles and GUI test drivers.
 TEST_PKGS := qemu-utils qemu-system-x86 xorriso isolinux syslinux \
-	syslinux-common syslinux-utils mtools dosfstools cpio gzip nasm \
+	syslinux-common syslinux-utils mtools dosfstools cpio gzip \
 	xvfb xauth xdotool openbox x11-utils desktop-file-utils \
 	appstream ca-certificates dpkg-dev
 
