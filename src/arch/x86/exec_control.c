@@ -212,11 +212,9 @@ void x86_h_enter(X86Cpu *cpu, const X86Insn *in)
     sp -= in->imm & 0xffff;
     /* Touch the new stack top so a fault comes before any update. */
     x86_seg_check(cpu, S_SS, sp & mask, 1, true);
-    if (sz == 4) {
-        cpu->regs[R_EBP] = frame;
-    } else {
-        x86_setreg(cpu, R_EBP, frame, 2);
-    }
+    /* The stack size, not the operand size, picks BP or EBP (SDM vol. 2,
+       ENTER: "IF StackSize = 32 THEN EBP <- FrameTemp"). */
+    cpu->regs[R_EBP] = (cpu->regs[R_EBP] & ~mask) | (frame & mask);
     cpu->regs[R_ESP] = (cpu->regs[R_ESP] & ~mask) | (sp & mask);
 }
 
