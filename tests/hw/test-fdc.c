@@ -194,7 +194,7 @@ static void seek(Fixture *f, int unit, int head, int track)
     int before = f->irqs;
     CMD(f, 0x0f, head << 2 | unit, track);
     g_assert_cmpint(f->irqs, ==, before + 1);
-    sense_int(f, 0x20 | head << 2 | unit, track);
+    sense_int(f, 0x20 | unit, track); /* no head bit */
 }
 
 static uint32_t lba144(int c, int h, int r)

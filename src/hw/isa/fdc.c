@@ -45,7 +45,6 @@
 
 #define DIR_DSKCHG 0x80
 
-#define ST0_HD 0x04
 #define ST0_EC 0x10
 #define ST0_SE 0x20
 #define ST0_ABN 0x40
@@ -592,23 +591,22 @@ static void cmd_recalibrate(Fdc *f)
     seek_done(f, unit, ST0_SE);
 }
 
+/* Seek statuses carry no head bit (Linux checks ST0 & 0xf8 == 0x20). */
 static void cmd_seek(Fdc *f)
 {
     unsigned unit = f->cmd[1] & 3;
-    uint8_t head = (f->cmd[1] >> 2) & 1;
     FdcDrive *d = unit_drive(f, unit);
     if (d) {
         drive_seek(d, f->cmd[2]);
     } else {
         f->drive[unit].track = f->cmd[2];
     }
-    seek_done(f, unit, ST0_SE | (head ? ST0_HD : 0));
+    seek_done(f, unit, ST0_SE);
 }
 
 static void cmd_relative_seek(Fdc *f)
 {
     unsigned unit = f->cmd[1] & 3;
-    uint8_t head = (f->cmd[1] >> 2) & 1;
     FdcDrive *d = &f->drive[unit];
     int t = d->track;
     t = (f->cmd[0] & 0x40) ? MIN(t + f->cmd[2], 255) : MAX(t - f->cmd[2], 0);
@@ -617,7 +615,7 @@ static void cmd_relative_seek(Fdc *f)
     } else {
         d->track = t;
     }
-    seek_done(f, unit, ST0_SE | (head ? ST0_HD : 0));
+    seek_done(f, unit, ST0_SE);
 }
 
 static void cmd_sense_int(Fdc *f)
