@@ -157,6 +157,7 @@ static void to_command_phase(Fdc *f)
     f->cmd_pos = 0;
     f->cmd_len = 0;
     f->xfer = FDC_XFER_NONE;
+    f->data_pos = 0;
 }
 
 static void to_result_phase(Fdc *f, int len, bool with_int)
@@ -165,6 +166,7 @@ static void to_result_phase(Fdc *f, int len, bool with_int)
     f->res_len = len;
     f->res_pos = 0;
     f->xfer = FDC_XFER_NONE;
+    f->data_pos = 0;
     f->res_int = with_int;
     if (with_int) {
         raise_int(f);
@@ -1079,7 +1081,8 @@ static bool fdc_post_load(void *obj, GError **error)
                f->xfer > FDC_XFER_FORMAT ||
                (f->phase == FDC_PHASE_EXEC && f->xfer == FDC_XFER_NONE) ||
                f->data_pos >= FDC_SECTOR ||
-               (f->xfer == FDC_XFER_FORMAT && f->data_pos >= 4) ||
+               (f->xfer == FDC_XFER_FORMAT &&
+                (f->data_pos >= 4 || !f->x_left)) ||
                f->x_unit >= FDC_UNITS || f->x_head > 1 ||
                f->reset_sensei > 4 || f->seek_pending > 0x0f;
     if (!bad && f->phase == FDC_PHASE_CMD && f->cmd_pos) {
