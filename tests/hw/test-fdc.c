@@ -719,6 +719,47 @@ static void test_state(Fixture *f, gconstpointer data)
     g_byte_array_free(a, TRUE);
 }
 
+/* Saved states with random fields: post_load refuses what it cannot use,
+   and what it accepts never leads the controller out of its buffers. */
+static void test_hostile_state(Fixture *f, gconstpointer data)
+{
+    const StateDesc *st = fdc_info.state;
+    GByteArray *good = g_byte_array_new();
+    state_save(st, f->fdc, good);
+    GRand *rnd = g_rand_new_with_seed(11);
+    int accepted = 0;
+    for (int round = 0; round < 3000; round++) {
+        GByteArray *a = g_byte_array_new();
+        g_byte_array_append(a, good->data, good->len);
+        int flips = g_rand_int_range(rnd, 1, 8);
+        for (int k = 0; k < flips; k++) {
+            /* Mostly the small fields before the sector buffer. */
+            guint at = g_rand_boolean(rnd) ? g_rand_int_range(rnd, 0, 80)
+                                           : g_rand_int_range(rnd, 0,
+                                                              a->len);
+            a->data[at] = g_rand_int(rnd);
+        }
+        GError *err = NULL;
+        if (state_load(st, f->fdc, st->version, a->data, a->len, NULL,
+                       &err)) {
+            accepted++;
+            for (int i = 0; i < 600; i++) {
+                if (g_rand_int_range(rnd, 0, 3)) {
+                    (void)in(f, 0x3f5);
+                } else {
+                    out(f, 0x3f5, g_rand_int(rnd));
+                }
+            }
+        } else {
+            g_clear_error(&err);
+        }
+        g_byte_array_free(a, TRUE);
+    }
+    g_assert_cmpint(accepted, >, 0);
+    g_rand_free(rnd);
+    g_byte_array_free(good, TRUE);
+}
+
 typedef struct GeomCase {
     size_t size;
     uint8_t cmos;
@@ -812,6 +853,7 @@ int main(int argc, char **argv)
     ADD("media-change", test_media_change);
     ADD("hostile-dma", test_hostile_dma);
     ADD("state-mid-transfer", test_state);
+    ADD("hostile-state", test_hostile_state);
     g_test_add_func("/hw/fdc/geometry-from-size", test_geometry);
     return g_test_run();
 }
