@@ -320,7 +320,8 @@ static void test_port_fuzz(void)
                                       0x3f9, 0x3fa, 0x3fb, 0x3fc, 0x3fd,
                                       0x510, 0x511, 0x514, 0x518, 0xcf8,
                                       0xcfc, 0xcfd, 0x0, 0x8, 0xc0, 0x81,
-                                      0x4d0, 0x4d1, 0x402, 0x60, 0x64 };
+                                      0x4d0, 0x4d1, 0x402, 0x60, 0x64,
+                                      0x3f2, 0x3f4, 0x3f5, 0x3f7 };
     for (int i = 0; i < 100000; i++) {
         uint16_t p = ports[g_rand_int_range(r, 0, G_N_ELEMENTS(ports))];
         unsigned size = 1u << g_rand_int_range(r, 0, 3);
@@ -345,6 +346,91 @@ static void test_port_fuzz(void)
     mimic_machine_free(m);
 }
 
+/* The floppy controller on the board: CMOS drive types from the media,
+   -boot a in the CMOS boot order, and a sector read through IRQ 6 and
+   DMA channel 2 as SeaBIOS does it. */
+static void test_floppy(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("mimic-pc-fd-XXXXXX", NULL);
+    g_autofree char *a = g_build_filename(dir, "a.img", NULL);
+    g_autofree char *b = g_build_filename(dir, "b.img", NULL);
+    size_t sa = 1474560, sb = 2949120;
+    uint8_t *img = g_malloc(sb);
+    for (size_t i = 0; i < sb; i++) {
+        img[i] = (uint8_t)(i / 512 + i * 13);
+    }
+    g_assert_true(g_file_set_contents(a, (char *)img, sa, NULL));
+    g_assert_true(g_file_set_contents(b, (char *)img, sb, NULL));
+    MachineConfig cfg;
+    machine_config_init(&cfg);
+    cfg.ram_size = 64 << 20;
+    cfg.icount_shift = 0;
+    cfg.display = DISPLAY_NONE;
+    const char *files[2] = { a, b };
+    for (int i = 0; i < 2; i++) {
+        DriveConfig *d = &cfg.drives[cfg.n_drives++];
+        d->file = g_strdup(files[i]);
+        d->format = g_strdup("raw");
+        d->interface = DRIVE_IF_FLOPPY;
+        d->index = i;
+    }
+    g_strlcpy(cfg.boot_order, "a", sizeof(cfg.boot_order));
+    GError *err = NULL;
+    MimicMachine *m = mimic_machine_new(&cfg, &err);
+    g_assert_no_error(err);
+    machine_config_clear(&cfg);
+    g_assert_cmphex(cmos(m, 0x10), ==, 0x45); /* A: 1.44 MB, B: 2.88 MB */
+    g_assert_cmphex(cmos(m, 0x14) & 0xc1, ==, 0x41); /* two drives */
+    g_assert_cmphex(cmos(m, 0x3d) & 0x0f, ==, 1); /* floppy first */
+    /* PICs as a BIOS sets them, IRQ 6 unmasked. */
+    const uint8_t icw[] = { 0x11, 0x08, 0x04, 0x01 };
+    for (int i = 0; i < 4; i++) {
+        ioport_write(m->io, i ? 0x21 : 0x20, icw[i], 1);
+    }
+    ioport_write(m->io, 0x21, 0xbf, 1);
+    /* Controller reset: IRQ 6 (vector 0x0e), then SENSE INTERRUPT. */
+    ioport_write(m->io, 0x3f2, 0x08, 1);
+    ioport_write(m->io, 0x3f2, 0x0c, 1);
+    g_assert_true(fake->intr);
+    g_assert_cmpint(fake->bus.intr_ack(fake->bus.intr_opaque), ==, 0x0e);
+    ioport_write(m->io, 0x20, 0x20, 1);
+    ioport_write(m->io, 0x3f5, 0x08, 1);
+    g_assert_cmphex(ioport_read(m->io, 0x3f5, 1), ==, 0xc0);
+    g_assert_cmphex(ioport_read(m->io, 0x3f5, 1), ==, 0);
+    /* DMA channel 2 to 0x23400 (page 2), three sectors from C1 H0 R5 of
+       drive B at 1 Mbit/s. */
+    const uint8_t dma[][2] = { { 0x0a, 0x06 }, { 0x0c, 0 }, { 0x04, 0x00 },
+                               { 0x04, 0x34 }, { 0x0c, 0 }, { 0x05, 0xff },
+                               { 0x05, 0x05 }, { 0x0b, 0x46 },
+                               { 0x81, 0x02 }, { 0x0a, 0x02 } };
+    for (size_t i = 0; i < G_N_ELEMENTS(dma); i++) {
+        ioport_write(m->io, dma[i][0], dma[i][1], 1);
+    }
+    ioport_write(m->io, 0x3f2, 0x2d, 1);
+    ioport_write(m->io, 0x3f7, 0x03, 1);
+    const uint8_t rd[] = { 0xe6, 0x01, 1, 0, 5, 2, 36, 0x1b, 0xff };
+    for (size_t i = 0; i < sizeof(rd); i++) {
+        g_assert_cmphex(ioport_read(m->io, 0x3f4, 1) & 0xc0, ==, 0x80);
+        ioport_write(m->io, 0x3f5, rd[i], 1);
+    }
+    g_assert_true(fake->intr);
+    g_assert_cmpint(fake->bus.intr_ack(fake->bus.intr_opaque), ==, 0x0e);
+    uint8_t res[7];
+    for (int i = 0; i < 7; i++) {
+        res[i] = ioport_read(m->io, 0x3f5, 1);
+    }
+    const uint8_t ok[7] = { 0x01, 0, 0, 1, 0, 8, 2 };
+    g_assert_cmpmem(res, 7, ok, 7);
+    uint8_t got[3 * 512];
+    memmap_read(m->mem, 0x23400, got, sizeof(got));
+    g_assert_cmpmem(got, sizeof(got), img + (72 + 4) * 512, sizeof(got));
+    mimic_machine_free(m);
+    g_free(img);
+    g_unlink(a);
+    g_unlink(b);
+    g_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -358,6 +444,7 @@ int main(int argc, char **argv)
     g_test_add_func("/hw/pc/cmos-and-fw_cfg", test_cmos_fw_cfg);
     g_test_add_func("/hw/pc/irq-path-and-serial", test_irq_path_and_serial);
     g_test_add_func("/hw/pc/keyboard", test_keyboard);
+    g_test_add_func("/hw/pc/floppy", test_floppy);
     g_test_add_func("/hw/pc/device-states", test_device_states);
     g_test_add_func("/hw/pc/port-fuzz", test_port_fuzz);
     int rc = g_test_run();

@@ -216,6 +216,7 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
             r = CPU_EXIT_REQUEST;
             break;
         }
+        bool shadow = cpu->inhibit;
         if (cpu->inhibit) {
             cpu->inhibit = false;
         } else if ((cpu->irq_line && (cpu->eflags & F_IF)) ||
@@ -232,6 +233,12 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
         }
         TBlock *tb = x86_tb_find(cpu);
         int n = tb->n;
+        if (shadow) {
+            /* The STI / MOV SS shadow covers one instruction only: stop
+               after it so that a pending interrupt is taken before the
+               next (SeaBIOS waits with "sti; nop; rep nop; cli"). */
+            n = 1;
+        }
         if (icount && executed + n > budget) {
             n = budget - executed;
         }

@@ -16,7 +16,8 @@
 #define MODE_AUTOINIT 0x10
 #define MODE_DOWN 0x20
 
-/* Page register port offsets (from 0x80) for channels 0-7. */
+/* Channel of each page register port, indexed by port - 0x80 (the
+   regions start at 0x81 and 0x481, so an offset is port - 0x81). */
 static const int8_t page_port_chan[16] = {
     -1, 2, 3, 1, -1, -1, -1, 0, -1, 6, 7, 5, -1, -1, -1, 4,
 };
@@ -133,14 +134,14 @@ static void dma2_write(void *opaque, uint16_t off, uint32_t v, unsigned size)
 static uint32_t page_read(void *opaque, uint16_t off, unsigned size)
 {
     I8237 *d = opaque;
-    int n = page_port_chan[off & 15];
+    int n = page_port_chan[(off + 1) & 15];
     return n < 0 ? 0xff : chan(d, n)->page;
 }
 
 static void page_write(void *opaque, uint16_t off, uint32_t v, unsigned size)
 {
     I8237 *d = opaque;
-    int n = page_port_chan[off & 15];
+    int n = page_port_chan[(off + 1) & 15];
     if (n >= 0) {
         chan(d, n)->page = v;
     }
@@ -149,7 +150,7 @@ static void page_write(void *opaque, uint16_t off, uint32_t v, unsigned size)
 static uint32_t hpage_read(void *opaque, uint16_t off, unsigned size)
 {
     I8237 *d = opaque;
-    int n = page_port_chan[off & 15];
+    int n = page_port_chan[(off + 1) & 15];
     return n < 0 ? 0xff : chan(d, n)->hpage;
 }
 
@@ -157,7 +158,7 @@ static void hpage_write(void *opaque, uint16_t off, uint32_t v,
                         unsigned size)
 {
     I8237 *d = opaque;
-    int n = page_port_chan[off & 15];
+    int n = page_port_chan[(off + 1) & 15];
     if (n >= 0) {
         chan(d, n)->hpage = v;
     }

@@ -6,13 +6,13 @@
  * PAM windows at 0xc0000-0xfffff shadow the ROMs), RAM above 0xe0000000
  * moves to 4 GiB; the firmware at the top of the 32-bit space with its
  * last 128 KiB also at 0xe0000.  Devices: two 8259A PICs, 8254 PIT,
- * MC146818 RTC/CMOS, 8237 DMA, COM1-COM4, fw_cfg, port 0x92, the i8042
- * keyboard controller with a PS/2 keyboard, the debug
- * port, PCI bus with the i440FX host bridge, the PIIX3 ISA bridge and
- * IDE function, and a standard VGA with SeaVGABIOS.
+ * MC146818 RTC/CMOS, 8237 DMA, the 82078 floppy controller, COM1-COM4,
+ * fw_cfg, port 0x92, the i8042 keyboard controller with a PS/2 keyboard,
+ * the debug port, PCI bus with the i440FX host bridge, the PIIX3 ISA
+ * bridge and IDE function, and a standard VGA with SeaVGABIOS.
  * CMOS and fw_cfg carry the memory size, the e820 map, the boot order and
  * the serial console port.  Wiring follows the IBM PC/AT: IRQ0 PIT, IRQ4
- * COM1, IRQ3 COM2, IRQ8 RTC.
+ * COM1, IRQ3 COM2, IRQ6 and DMA channel 2 floppy, IRQ8 RTC.
  */
 #include <string.h>
 #include <sys/mman.h>
@@ -23,6 +23,7 @@
 #include "hw/display/vga.h"
 #include "hw/ide/piix_ide.h"
 #include "hw/isa/debugcon.h"
+#include "hw/isa/fdc.h"
 #include "hw/isa/fw_cfg.h"
 #include "hw/isa/i8042.h"
 #include "hw/isa/i8237.h"
@@ -53,6 +54,7 @@ struct Board {
     FwCfg *fw_cfg;
     Port92 *port92;
     I8042 *kbc;
+    Fdc *fdc;
     PiixIde *ide;
     BlockDev *blk[MIMIC_MAX_DRIVES];
 };
@@ -154,12 +156,12 @@ static void cmos_setup(Board *b)
     mc146818_set_cmos(rtc, 0x5d, high >> 16);
     mc146818_set_cmos(rtc, 0x5f, cfg->smp > 0 ? cfg->smp - 1 : 0);
 
-    /* Floppy types (1.44 MB drives where configured) and equipment. */
+    /* Floppy drive types (from the media) and equipment. */
     uint8_t fd = 0, nfd = 0;
-    for (int i = 0; i < cfg->n_drives; i++) {
-        const DriveConfig *d = &cfg->drives[i];
-        if (d->interface == DRIVE_IF_FLOPPY && d->index < 2) {
-            fd |= 4 << (d->index ? 0 : 4);
+    for (int i = 0; i < FDC_DRIVES; i++) {
+        uint8_t type = fdc_cmos_type(b->fdc, i);
+        if (type) {
+            fd |= type << (i ? 0 : 4);
             nfd++;
         }
     }
@@ -409,6 +411,71 @@ static BlockCache cache_mode(DriveCache c)
     }
 }
 
+/* Open the image of drive i of the configuration (NULL when the drive has
+   no file); the board keeps it and closes it at destroy. */
+static bool open_drive(Board *b, int i, BlockDev **out, GError **error)
+{
+    const MachineConfig *cfg = b->ctx->cfg;
+    const DriveConfig *d = &cfg->drives[i];
+    *out = NULL;
+    if (!d->file) {
+        return true;
+    }
+    const char *fmt = d->format;
+    g_autofree char *probed = NULL;
+    if (!fmt) {
+        /* As QEMU: probe an unnamed format (read-only), and warn when the
+           guess is raw, whose writes could fake a header. */
+        BlockOpenOptions po = { .read_only = true };
+        BlockDev *p = blk_open(d->file, &po, NULL);
+        probed = g_strdup(p ? blk_format_name(p) : "raw");
+        blk_close(p);
+        fmt = probed;
+        if (!strcmp(fmt, "raw") && d->media == DRIVE_MEDIA_DISK) {
+            g_printerr("mimic: warning: image format was not specified for "
+                       "'%s'; probing guessed raw (write format=raw to "
+                       "silence this)\n", d->file);
+        }
+    }
+    BlockOpenOptions o = {
+        .format = fmt, .read_only = d->readonly,
+        .snapshot = d->snapshot || cfg->snapshot,
+        .cache = cache_mode(d->cache),
+    };
+    BlockDev *blk = blk_open(d->file, &o, error);
+    if (!blk) {
+        return false;
+    }
+    b->blk[i] = blk;
+    *out = blk;
+    return true;
+}
+
+/* The 82078 at 0x3f0 (IRQ 6, DMA 2) with the configured floppy drives;
+   always present, as on QEMU's pc. */
+static bool fdc_setup(Board *b, I8237 *dma, GError **error)
+{
+    BoardContext *ctx = b->ctx;
+    const MachineConfig *cfg = ctx->cfg;
+    Fdc *fdc = (Fdc *)mkdev(ctx, &fdc_info, "fdc");
+    fdc->irq = b->isa_irq[6];
+    fdc->dma = dma;
+    fdc->dma_channel = 2;
+    for (int i = 0; i < cfg->n_drives; i++) {
+        const DriveConfig *d = &cfg->drives[i];
+        if (d->interface != DRIVE_IF_FLOPPY || d->index >= FDC_DRIVES) {
+            continue;
+        }
+        BlockDev *blk;
+        if (!open_drive(b, i, &blk, error) ||
+            !fdc_attach(fdc, d->index, blk, error)) {
+            return false;
+        }
+    }
+    b->fdc = fdc;
+    return device_realize(DEVICE(fdc), error);
+}
+
 /* PIIX3 IDE with the configured disks and CD-ROMs (an empty CD-ROM drive
    at ide1-cd0 when none is given, as QEMU's pc has). */
 static bool ide_setup(Board *b, GError **error)
@@ -427,35 +494,8 @@ static bool ide_setup(Board *b, GError **error)
         }
         have_slot2 |= d->index == 2;
         BlockDev *blk = NULL;
-        if (d->file) {
-            const char *fmt = d->format;
-            g_autofree char *probed = NULL;
-            if (!fmt) {
-                /* As QEMU: probe an unnamed format (read-only), and warn
-                   when the guess is raw, whose writes could fake a
-                   header. */
-                BlockOpenOptions po = { .read_only = true };
-                BlockDev *p = blk_open(d->file, &po, NULL);
-                probed = g_strdup(p ? blk_format_name(p) : "raw");
-                blk_close(p);
-                fmt = probed;
-                if (!strcmp(fmt, "raw") && d->media == DRIVE_MEDIA_DISK) {
-                    g_printerr("mimic: warning: image format was not "
-                               "specified for '%s'; probing guessed raw "
-                               "(write format=raw to silence this)\n",
-                               d->file);
-                }
-            }
-            BlockOpenOptions o = {
-                .format = fmt, .read_only = d->readonly,
-                .snapshot = d->snapshot || cfg->snapshot,
-                .cache = cache_mode(d->cache),
-            };
-            blk = blk_open(d->file, &o, error);
-            if (!blk) {
-                return false;
-            }
-            b->blk[i] = blk;
+        if (!open_drive(b, i, &blk, error)) {
+            return false;
         }
         g_autofree char *serial = g_strdup_printf("QM%05d", d->index + 1);
         ide_attach(&ide->ch[d->index / 2], d->index % 2,
@@ -481,17 +521,6 @@ static bool pc_init(BoardContext *ctx, GError **error)
     Board *b = g_new0(Board, 1);
     b->ctx = ctx;
     ctx->board = b;
-
-    for (int i = 0; i < cfg->n_drives; i++) {
-        if (cfg->drives[i].file &&
-            cfg->drives[i].interface == DRIVE_IF_FLOPPY) {
-            g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
-                        "floppy '%s': the floppy controller is not "
-                        "connected to the pc board yet",
-                        cfg->drives[i].file);
-            return false;
-        }
-    }
 
     /* RAM */
     b->ram_size = cfg->ram_size;
@@ -560,6 +589,9 @@ static bool pc_init(BoardContext *ctx, GError **error)
         if (!device_realize(later[i], error)) {
             return false;
         }
+    }
+    if (!fdc_setup(b, (I8237 *)dma, error)) {
+        return false;
     }
     for (int i = 0; i < MIMIC_MAX_SERIAL; i++) {
         if (!ctx->serial[i]) {
