@@ -653,6 +653,38 @@ static void test_hostile(void)
     rig_free(r);
 }
 
+/* 1920x1200x32: an unchanged screen is detected (no update) and its cost
+   is reported, not asserted (tests never fail on timing). */
+static void test_unchanged_frame(void)
+{
+    Rig *r = rig_new();
+    map_bars(r, 0xfd000000, 0xfebf0000);
+    dispi(r, VBE_DISPI_INDEX_XRES, 1920);
+    dispi(r, VBE_DISPI_INDEX_YRES, 1200);
+    dispi(r, VBE_DISPI_INDEX_BPP, 32);
+    dispi(r, VBE_DISPI_INDEX_ENABLE,
+          VBE_DISPI_ENABLED | VBE_DISPI_LFB_ENABLED);
+    attr_enable(r);
+    for (int i = 0; i < 1920 * 1200; i += 7) {
+        r->vga->vram[i * 4] = i;
+    }
+    int64_t t0 = g_get_monotonic_time();
+    render(r);
+    int64_t t1 = g_get_monotonic_time();
+    g_assert_cmpint(r->updates, ==, 1);
+    g_assert_cmpint(r->uh, ==, 1200);
+    const int n = 20;
+    for (int i = 0; i < n; i++) {
+        render(r);
+        g_assert_cmpint(r->updates, ==, 0);
+    }
+    int64_t t2 = g_get_monotonic_time();
+    g_test_message("1920x1200x32: full frame %.2f ms, unchanged frame "
+                   "%.3f ms", (t1 - t0) / 1000.0,
+                   (t2 - t1) / 1000.0 / n);
+    rig_free(r);
+}
+
 static void test_state(void)
 {
     Rig *r = rig_new();
@@ -693,6 +725,7 @@ int main(int argc, char **argv)
     g_test_add_func("/hw/vga/text-font-cursor", test_text);
     g_test_add_func("/hw/vga/vbe-lfb", test_vbe_lfb);
     g_test_add_func("/hw/vga/hostile-registers", test_hostile);
+    g_test_add_func("/hw/vga/unchanged-frame", test_unchanged_frame);
     g_test_add_func("/hw/vga/state", test_state);
     return g_test_run();
 }
