@@ -543,9 +543,10 @@ static void test_vbe_lfb(void)
     memmap_write_sized(r->bus.mem, 0xfebf0408, 0x05, 1); /* DAC index */
     g_assert_cmpuint(inb(r, 0x3c8), ==, 5);
 
-    /* Panning: virtual height 1200, y offset 100 through MMIO. */
-    memmap_write_sized(r->bus.mem, 0xfebf0500 + 2 * VBE_DISPI_INDEX_VIRT_HEIGHT,
-                       1200, 2);
+    /* Panning: the virtual height is all of VRAM; y offset 100 through
+       MMIO. */
+    g_assert_cmpuint(dispi_read(r, VBE_DISPI_INDEX_VIRT_HEIGHT), ==,
+                     VGA_VRAM_SIZE / 3200);
     memmap_write_sized(r->bus.mem, 0xfebf0500 + 2 * VBE_DISPI_INDEX_Y_OFFSET,
                        100, 2);
     render(r);

@@ -86,8 +86,10 @@ static void vbe_fixup(Vga *s)
         vw = MAX(vw & ~7u, xres);
         line = bytes ? vw * bytes : vw / 2;
     }
-    unsigned maxvh = MIN(s->vram_size / line, 0xffffu);
-    unsigned vh = CLAMP(r[VBE_DISPI_INDEX_VIRT_HEIGHT], yres, maxvh);
+    /* The virtual height is all of VRAM, whatever was written (as in
+       QEMU): Linux's bochs driver pans with Y_OFFSET over buffers
+       anywhere in VRAM without setting it. */
+    unsigned vh = MIN(s->vram_size / line, 0xffffu);
     unsigned xo = MIN(r[VBE_DISPI_INDEX_X_OFFSET], vw - xres);
     unsigned yo = MIN(r[VBE_DISPI_INDEX_Y_OFFSET], vh - yres);
     if (bytes) {
@@ -171,10 +173,8 @@ static void vbe_write_reg(Vga *s, unsigned idx, uint16_t val)
             r[VBE_DISPI_INDEX_Y_OFFSET] = 0;
             vbe_fixup(s);
             if (!(val & VBE_DISPI_NOCLEARMEM)) {
-                memset(s->vram, 0,
-                       MIN((size_t)s->vbe_line *
-                               r[VBE_DISPI_INDEX_VIRT_HEIGHT],
-                           (size_t)s->vram_size));
+                memset(s->vram + s->vbe_start, 0,
+                       (size_t)s->vbe_line * r[VBE_DISPI_INDEX_YRES]);
             }
         } else {
             vbe_fixup(s);
