@@ -354,6 +354,57 @@ static void test_planar(void)
     rig_free(r);
 }
 
+/* Mode 4 (CGA 320x200x4): even rows at b8000, odd rows at ba000. */
+static void test_cga(void)
+{
+    Rig *r = rig_new();
+    outb(r, 0x3c2, 0x63);
+    seq(r, 1, 0x09);
+    seq(r, 2, 0x03);
+    seq(r, 3, 0x00);
+    seq(r, 4, 0x02);
+    static const uint8_t cr[25] = {
+        0x2d, 0x27, 0x28, 0x90, 0x2b, 0x80, 0xbf, 0x1f, 0x00, 0xc1, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x9c, 0x8e, 0x8f, 0x14, 0x00, 0x96,
+        0xb9, 0xa2, 0xff };
+    for (int i = 0; i < 25; i++) {
+        crtc(r, i, cr[i]);
+    }
+    static const uint8_t pal[4] = { 0x00, 0x13, 0x15, 0x17 };
+    for (int i = 0; i < 4; i++) {
+        attr(r, i, pal[i]);
+        dac(r, pal[i], i * 20, 63 - i * 20, i * 5);
+    }
+    attr(r, 0x10, 0x01);
+    attr(r, 0x12, 0x03);
+    gc(r, 5, 0x30);
+    gc(r, 6, 0x0f);
+    attr_enable(r);
+    /* row 0, bytes 0-1: colours 0 1 2 3 | 3 2 1 0 */
+    wrb(r, 0xb8000, 0x1b);
+    wrb(r, 0xb8001, 0xe4);
+    /* row 1 (odd bank), row 2 (even bank, second line) */
+    wrb(r, 0xba000, 0xff);
+    wrb(r, 0xb8000 + 80, 0x55);
+    render(r);
+    int w, h;
+    surface_size(r, &w, &h);
+    g_assert_cmpint(w, ==, 320);
+    g_assert_cmpint(h, ==, 200);
+    for (int x = 0; x < 4; x++) {
+        int c = x;
+        g_assert_cmphex(pixel(r, x, 0), ==,
+                        rgb6(c * 20, 63 - c * 20, c * 5));
+        c = 3 - x;
+        g_assert_cmphex(pixel(r, 4 + x, 0), ==,
+                        rgb6(c * 20, 63 - c * 20, c * 5));
+        g_assert_cmphex(pixel(r, x, 1), ==, rgb6(60, 3, 15));
+        g_assert_cmphex(pixel(r, x, 2), ==, rgb6(20, 43, 5));
+    }
+    g_assert_cmphex(pixel(r, 8, 1), ==, rgb6(0, 63, 0));
+    rig_free(r);
+}
+
 static void test_text(void)
 {
     Rig *r = rig_new();
@@ -571,6 +622,33 @@ static void test_vbe_lfb(void)
     g_assert_cmpint(h, ==, 480);
     g_assert_cmphex(pixel(r, 128, 51), ==, 0xff0000);
     g_assert_cmphex(rdb(r, 0xfd010001), ==, 0xf8);
+
+    /* 15, 24 and 8 bpp pixel formats. */
+    static const struct { int bpp; uint32_t raw; int n; uint32_t rgb; }
+    fmts[] = {
+        { 15, 0x7c1f, 2, 0xff00ff }, { 15, 0x03e0, 2, 0x00ff00 },
+        { 24, 0x123456, 3, 0x123456 }, { 8, 9, 1, 0x0c1824 },
+    };
+    dac(r, 9, 3, 6, 9);
+    for (size_t i = 0; i < G_N_ELEMENTS(fmts); i++) {
+        dispi(r, VBE_DISPI_INDEX_ENABLE, 0);
+        dispi(r, VBE_DISPI_INDEX_BPP, fmts[i].bpp);
+        dispi(r, VBE_DISPI_INDEX_ENABLE,
+              VBE_DISPI_ENABLED | VBE_DISPI_LFB_ENABLED);
+        uint32_t off = (10 * 640 + 5) * fmts[i].n;
+        for (int b = 0; b < fmts[i].n; b++) {
+            wrb(r, 0xfd000000 + off + b, fmts[i].raw >> (8 * b));
+        }
+        render(r);
+        g_assert_cmphex(pixel(r, 5, 10), ==, fmts[i].rgb);
+        g_assert_cmphex(pixel(r, 6, 10), ==, 0);
+    }
+    /* The 8-bit DAC: values are used as they are. */
+    dispi(r, VBE_DISPI_INDEX_ENABLE, VBE_DISPI_ENABLED |
+          VBE_DISPI_LFB_ENABLED | VBE_DISPI_8BIT_DAC | VBE_DISPI_NOCLEARMEM);
+    dac(r, 9, 0x80, 0x81, 0xfe);
+    render(r);
+    g_assert_cmphex(pixel(r, 5, 10), ==, 0x8081fe);
     rig_free(r);
 }
 
@@ -723,6 +801,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/hw/vga/mode13h", test_mode13);
     g_test_add_func("/hw/vga/planar-write-modes", test_planar);
+    g_test_add_func("/hw/vga/cga-mode4", test_cga);
     g_test_add_func("/hw/vga/text-font-cursor", test_text);
     g_test_add_func("/hw/vga/vbe-lfb", test_vbe_lfb);
     g_test_add_func("/hw/vga/hostile-registers", test_hostile);
