@@ -272,6 +272,16 @@ static void test_mode13(void)
     crtc(r, 0x0d, (10 * 320 / 4) & 0xff);
     render(r);
     g_assert_cmphex(pixel(r, 160, 0), ==, 0x00ff00);
+    /* Line compare at scan line 99 (row 49 of the doubled 200): row 50 on
+       shows VRAM from address 0, so row 60 shows row 10 again. */
+    crtc(r, 0x18, 99);
+    crtc(r, 0x07, 0x0f); /* line compare bit 8 */
+    crtc(r, 0x09, 0x01); /* line compare bit 9 */
+    render(r);
+    g_assert_cmphex(pixel(r, 160, 0), ==, 0x00ff00);
+    g_assert_cmphex(pixel(r, 0, 60), ==, 0x0000ff);
+    g_assert_cmphex(pixel(r, 160, 60), ==, 0x00ff00);
+    g_assert_cmphex(pixel(r, 160, 61), ==, 0);
     rig_free(r);
 }
 
@@ -537,6 +547,10 @@ static void test_vbe_lfb(void)
     g_assert_cmphex(dispi_read(r, VBE_DISPI_INDEX_ID), ==, 0xb0c5);
     dispi(r, VBE_DISPI_INDEX_ID, 0xb0c0);
     g_assert_cmphex(dispi_read(r, VBE_DISPI_INDEX_ID), ==, 0xb0c0);
+    /* 0x1d0 is a data port too. */
+    outw(r, 0x1ce, VBE_DISPI_INDEX_ID);
+    outw(r, 0x1d0, 0xb0c4);
+    g_assert_cmphex(ioport_read(r->bus.io, 0x1d0, 2), ==, 0xb0c4);
     g_assert_cmpuint(dispi_read(r, VBE_DISPI_INDEX_VIDEO_MEMORY_64K), ==,
                      256);
     dispi(r, VBE_DISPI_INDEX_ENABLE, VBE_DISPI_GETCAPS);

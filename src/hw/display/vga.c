@@ -193,6 +193,9 @@ static uint32_t vbe_io_read(void *opaque, uint16_t off, unsigned size)
     if (off == 0) {
         return s->vbe_index;
     }
+    if (off == 3) {
+        return 0xff; /* only there so that a word access to 0x1d0 fits */
+    }
     return vbe_read_reg(s, s->vbe_index);
 }
 
@@ -202,6 +205,9 @@ static void vbe_io_write(void *opaque, uint16_t off, uint32_t val,
     Vga *s = opaque;
     if (off == 0) {
         s->vbe_index = val;
+        return;
+    }
+    if (off == 3) {
         return;
     }
     vbe_write_reg(s, s->vbe_index, val);
@@ -971,6 +977,8 @@ static void render_graphics(Vga *s)
     uint32_t start = (s->crtc[0x0d] | (s->crtc[0x0c] << 8)) << 2;
     uint32_t line_offset = s->crtc[0x13] << 3;
     uint8_t mode = s->crtc[0x17];
+    int line_compare = s->crtc[0x18] | ((s->crtc[7] & 0x10) << 4) |
+                       ((s->crtc[9] & 0x40) << 3);
     unsigned mask = (mode & 3) ^ 3;
     uint32_t *addr = g_new(uint32_t, height);
     uint32_t a1 = start;
@@ -988,6 +996,11 @@ static void render_graphics(Vga *s)
         addr[y] = a & VGA_MASK;
         if ((y & mask) == mask) {
             a1 += line_offset;
+        }
+        /* Line compare (split screen): after that scan line the picture
+           continues from address 0. */
+        if (line_compare >= y * per_row && line_compare < (y + 1) * per_row) {
+            a1 = 0;
         }
     }
     render_lines(s, fmt, width, height, addr, VGA_MASK + 1);
@@ -1049,7 +1062,7 @@ static const IoRegion vga_io_table[] = {
     { .base = 0x3b0, .len = 0x10, .min = 1, .max = 2, .read = vga_io_read_b,
       .write = vga_io_write_b, .name = "vga-mono" },
     /* 0x1ce index, 0x1cf data (x86), 0x1d0 data */
-    { .base = 0x1ce, .len = 3, .min = 1, .max = 2, .read = vbe_io_read,
+    { .base = 0x1ce, .len = 4, .min = 1, .max = 2, .read = vbe_io_read,
       .write = vbe_io_write, .name = "bochs-vbe" },
     { 0 },
 };
