@@ -24,6 +24,11 @@
  * only lines that changed (text mode compares character cells instead).
  * Any change of a display register or of the palette redraws the frame.
  * An unchanged screen costs one memcmp of the visible VRAM per frame.
+ *
+ * Pictures are rendered at the mode's own resolution (mode 13h is
+ * 320x200, 80x25 text with 9-dot cells 720x400).  Not emulated:
+ * horizontal pel panning, the doubled width of 40-column text, line
+ * compare in text modes, the PEL mask, a big-endian framebuffer.
  */
 #include "hw/display/vga.h"
 
