@@ -14,7 +14,11 @@ size and show exactly the pattern.
           (an emulator that shows the doubled 640x400 also passes; 6-bit
           DAC values may scale to 8 bits by any rule within 3).
 
-usage: test_vga_boot.py EMULATOR VBE.BIN MODE13.BIN
+  mode12: INT 10h AX=0012h, attribute i -> DAC i = (4i, 63-4i, 2i),
+          write mode 2 through the planes: pixel (x, y) =
+          DAC[((x >> 3) + y) & 15].
+
+usage: test_vga_boot.py EMULATOR VBE.BIN MODE13.BIN MODE12.BIN
 """
 import os
 import subprocess
@@ -35,6 +39,11 @@ def expect_vbe(x, y):
     return (x & 255, y & 255, 0x80)
 
 
+def expect_mode12(x, y):
+    i = ((x >> 3) + y) & 15
+    return (exp6(4 * i), exp6(63 - 4 * i), exp6(2 * i))
+
+
 def expect_mode13(x, y):
     i = (x + 2 * y) & 255
     return (exp6(i >> 2), exp6((255 - i) >> 2), exp6(32))
@@ -42,6 +51,7 @@ def expect_mode13(x, y):
 
 CASES = {
     'vbe': ((640, 480), [(640, 480)], expect_vbe),
+    'mode12': ((640, 480), [(640, 480)], expect_mode12),
     'mode13': ((320, 200), [(320, 200), (640, 400)], expect_mode13),
 }
 
@@ -110,7 +120,7 @@ def run_case(exe, name, boot, tmp):
 
 
 def main():
-    if len(sys.argv) != 4:
+    if len(sys.argv) != 5:
         print(__doc__, file=sys.stderr)
         return 2
     exe = boottest.find_emulator(sys.argv[1])
@@ -118,6 +128,7 @@ def main():
     try:
         run_case(exe, 'vbe', sys.argv[2], tmp)
         run_case(exe, 'mode13', sys.argv[3], tmp)
+        run_case(exe, 'mode12', sys.argv[4], tmp)
     except (boottest.BootError, subprocess.SubprocessError) as e:
         print('FAIL: %s\n(files kept in %s)' % (e, tmp))
         return 1

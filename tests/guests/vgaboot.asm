@@ -8,6 +8,9 @@
 ; sets it with bit 14 (LFB).  The pattern is drawn through the LFB from
 ; flat protected mode: pixel (x, y) = R x&255, G y&255, B 0x80.
 ;
+; -DMODE12: INT 10h AX=0012h (640x480x16 planar), attribute i -> DAC i,
+; DAC i = (4i, 63-4i, 2i), write mode 2: pixel (x, y) = ((x>>3) + y) & 15.
+;
 ; -DMODE13: INT 10h AX=0013h, DAC entry i = (i>>2, (255-i)>>2, 32) in
 ; 6-bit values, pixel (x, y) = (x + 2y) & 255 at a000:0.
 ;
@@ -42,7 +45,71 @@ start:
     mov al, 3
     out dx, al
 
-%ifdef MODE13
+%ifdef MODE12
+    mov ax, 0x0012
+    int 0x10
+    ; attribute palette i -> DAC i, DAC i = (4i, 63 - 4i, 2i)
+    mov dx, 0x3da
+    in al, dx
+    mov dx, 0x3c0
+    xor cx, cx
+.attr:
+    mov al, cl
+    out dx, al
+    out dx, al
+    inc cx
+    cmp cx, 16
+    jne .attr
+    mov al, 0x20
+    out dx, al
+    mov dx, 0x3c8
+    xor al, al
+    out dx, al
+    inc dx
+    xor cx, cx
+.dac12:
+    mov al, cl
+    shl al, 2
+    out dx, al
+    mov al, 63
+    sub al, cl
+    sub al, cl
+    sub al, cl
+    sub al, cl
+    out dx, al
+    mov al, cl
+    shl al, 1
+    out dx, al
+    inc cx
+    cmp cx, 16
+    jne .dac12
+    ; write mode 2: each byte written sets 8 pixels to its low 4 bits
+    mov dx, 0x3ce
+    mov ax, 0x0205
+    out dx, ax
+    mov ax, 0xff08
+    out dx, ax
+    mov ax, 0xa000
+    mov es, ax
+    xor di, di
+    xor bx, bx
+.row12:
+    xor cx, cx
+.col12:
+    mov al, cl
+    add al, bl
+    mov ah, [es:di]              ; load the latches
+    stosb
+    inc cx
+    cmp cx, 80
+    jne .col12
+    inc bx
+    cmp bx, 480
+    jne .row12
+    mov si, msg_ok
+    call puts16
+    jmp halt16
+%elifdef MODE13
     mov ax, 0x0013
     int 0x10
     mov dx, 0x3c8
