@@ -187,8 +187,8 @@ static void vbe_write_reg(Vga *s, unsigned idx, uint16_t val)
         return;
     }
     default:
-        mimic_log_guest("vga: write of %#x to unknown DISPI register %#x", val,
-                  idx);
+        mimic_log_guest("vga: write of %#x to unknown DISPI register %#x",
+                        val, idx);
     }
 }
 
@@ -603,8 +603,8 @@ static void vga_mmio_write(void *opaque, uint64_t off, uint64_t val,
         if (val == QEXT_LITTLE_ENDIAN) {
             s->vbe_byteorder = val;
         } else {
-            mimic_log_guest("vga: big-endian framebuffer (%#x) not supported",
-                      (unsigned)val);
+            mimic_log_guest("vga: big-endian framebuffer (%#x) not "
+                            "supported", (unsigned)val);
         }
     }
 }
@@ -746,7 +746,8 @@ static void render_text(Vga *s, const VgaDispKey *k)
             uint32_t bg = s->pal16[blink_attr ? (at >> 4) & 7 : at >> 4];
             uint32_t goff = font_base[(at >> 3) & 1] + ch * 32;
             for (int y = 0; y < cheight; y++) {
-                uint8_t bits = hidden ? 0 : v[(((goff + y) & 0xffff) << 2) | 2];
+                uint8_t bits =
+                    hidden ? 0 : v[(((goff + y) & 0xffff) << 2) | 2];
                 if (is_cursor && y >= cur_start && y <= cur_end) {
                     bits = 0xff;
                 }
