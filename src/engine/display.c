@@ -25,6 +25,8 @@ struct Display {
     int dx0, dy0, dx1, dy1; /* dirty box, empty when dx0 >= dx1 */
     bool resized;
     GArray *listeners;
+    void (*refresh)(void *opaque);
+    void *refresh_opaque;
 };
 
 #define MAX_DIM 8192
@@ -132,6 +134,21 @@ void display_flush(Display *d)
             l->l->update(l->opaque, x, y, w, h);
         }
     }
+}
+
+void display_set_refresh_hook(Display *d, void (*fn)(void *opaque),
+                              void *opaque)
+{
+    d->refresh = fn;
+    d->refresh_opaque = opaque;
+}
+
+void display_refresh(Display *d)
+{
+    if (d->refresh) {
+        d->refresh(d->refresh_opaque);
+    }
+    display_flush(d);
 }
 
 void display_add_listener(Display *d, const DisplayListener *l, void *opaque)

@@ -35,6 +35,14 @@ DisplaySurface *display_back(Display *d);
 void display_resize(Display *d, int width, int height);
 void display_mark_dirty(Display *d, int x, int y, int w, int h);
 void display_flush(Display *d);
+/*
+ * The display device's "render the current frame now" (worker thread):
+ * display_refresh() calls it, then flushes; screendump uses it so that the
+ * picture is not one refresh period old.
+ */
+void display_set_refresh_hook(Display *d, void (*fn)(void *opaque),
+                              void *opaque);
+void display_refresh(Display *d);
 void display_add_listener(Display *d, const DisplayListener *l, void *opaque);
 void display_remove_listener(Display *d, const DisplayListener *l,
                              void *opaque);

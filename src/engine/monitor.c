@@ -121,7 +121,7 @@ static void cmd_screendump(MimicMachine *m, gchar **argv, int argc,
         g_string_append(out, "screendump: missing file name\n");
         return;
     }
-    display_flush(m->display);
+    display_refresh(m->display);
     if (!display_save(m->display, argv[1], &err)) {
         g_string_append_printf(out, "%s\n", err->message);
         g_error_free(err);

@@ -17,6 +17,7 @@ static unsigned type_size(StateType t)
     case STATE_T_U8:
     case STATE_T_BOOL:
     case STATE_T_BYTES:
+    case STATE_T_BUFFER:
         return 1;
     case STATE_T_U16:
         return 2;
@@ -47,6 +48,10 @@ static void save_fields(const StateField *fields, const uint8_t *base,
                 /* Sub-structures carry every field (version 0). */
                 save_fields(f->sub, p + i * f->elem_size, out, INT32_MAX);
             }
+            continue;
+        }
+        if (f->type == STATE_T_BUFFER) {
+            g_byte_array_append(out, *(uint8_t *const *)p, f->count);
             continue;
         }
         unsigned sz = type_size(f->type);
@@ -116,6 +121,11 @@ static bool load_fields(const StateField *fields, uint8_t *base,
                         "state section '%s' is truncated at field '%s'",
                         section, f->name);
             return false;
+        }
+        if (f->type == STATE_T_BUFFER) {
+            memcpy(*(uint8_t **)p, buf + *pos, f->count);
+            *pos += f->count;
+            continue;
         }
         for (uint32_t i = 0; i < f->count; i++) {
             uint64_t v = 0;
@@ -206,7 +216,8 @@ size_t state_size(const StateDesc *desc, int version)
 static const char *type_name(StateType t)
 {
     static const char *const names[] = { "end", "u8", "u16", "u32", "u64",
-                                         "bool", "bytes", "struct" };
+                                         "bool", "bytes", "struct",
+                                         "buffer" };
     return t < G_N_ELEMENTS(names) ? names[t] : "?";
 }
 

@@ -35,6 +35,7 @@ typedef enum {
     STATE_T_BOOL,   /* stored as one byte, must be 0 or 1 */
     STATE_T_BYTES,  /* count raw bytes */
     STATE_T_STRUCT, /* count elements of sub-table, stride elem_size */
+    STATE_T_BUFFER, /* a uint8_t * to count raw bytes (large device memory) */
 } StateType;
 
 typedef struct StateField {
@@ -71,6 +72,8 @@ typedef struct StateDesc {
 #define STATE_U32_ARRAY(st, f, n) STATE_SCALAR_(st, f, STATE_T_U32, n)
 #define STATE_U64_ARRAY(st, f, n) STATE_SCALAR_(st, f, STATE_T_U64, n)
 #define STATE_BYTES(st, f, n) STATE_SCALAR_(st, f, STATE_T_BYTES, n)
+/* The field is a pointer to n bytes the device allocated (VRAM). */
+#define STATE_BUFFER(st, f, n) STATE_SCALAR_(st, f, STATE_T_BUFFER, n)
 #define STATE_STRUCT_ARRAY(st, f, n, subfields)                         \
     { .name = #f, .offset = offsetof(st, f), .type = STATE_T_STRUCT,     \
       .count = (n), .elem_size = sizeof(((st *)0)->f[0]),               \

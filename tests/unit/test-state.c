@@ -144,6 +144,59 @@ static void test_old_version(void)
 }
 
 static int resets;
+/* STATE_T_BUFFER: a device-allocated buffer behind a pointer (VRAM). */
+typedef struct BufDev {
+    uint8_t before;
+    uint8_t *buf;
+    uint16_t after;
+} BufDev;
+
+static const StateDesc bufdev_state = {
+    .name = "bufdev", .version = 1, .min_version = 1,
+    .fields = (const StateField[]) {
+        STATE_U8(BufDev, before), STATE_BUFFER(BufDev, buf, 100000),
+        STATE_U16(BufDev, after), STATE_END },
+};
+
+static void test_buffer(void)
+{
+    BufDev a = { .before = 7, .buf = g_malloc(100000), .after = 0x1234 };
+    for (int i = 0; i < 100000; i++) {
+        a.buf[i] = i * 7;
+    }
+    GByteArray *out = g_byte_array_new();
+    state_save(&bufdev_state, &a, out);
+    g_assert_cmpuint(out->len, ==, 1 + 100000 + 2);
+    g_assert_cmpuint(state_size(&bufdev_state, 1), ==, out->len);
+    g_assert_cmpmem(out->data + 1, 100000, a.buf, 100000);
+    BufDev b = { .buf = g_malloc0(100000) };
+    uint8_t *keep = b.buf;
+    size_t used = 0;
+    GError *err = NULL;
+    g_assert_true(state_load(&bufdev_state, &b, 1, out->data, out->len,
+                             &used, &err));
+    g_assert_no_error(err);
+    g_assert_true(b.buf == keep); /* loaded into, never replaced */
+    g_assert_cmpuint(used, ==, out->len);
+    g_assert_cmpmem(b.buf, 100000, a.buf, 100000);
+    g_assert_cmpuint(b.before, ==, 7);
+    g_assert_cmphex(b.after, ==, 0x1234);
+    /* Truncated inside the buffer: refused before anything is copied. */
+    memset(b.buf, 0, 100000);
+    g_assert_false(state_load(&bufdev_state, &b, 1, out->data, 5000, NULL,
+                              &err));
+    g_assert_error(err, STATE_ERROR, STATE_ERROR_TRUNCATED);
+    g_clear_error(&err);
+    g_assert_cmpuint(b.buf[10], ==, 0);
+    GString *desc = g_string_new(NULL);
+    state_describe(&bufdev_state, desc);
+    g_assert_nonnull(strstr(desc->str, "buffer buf[100000]"));
+    g_string_free(desc, TRUE);
+    g_byte_array_free(out, TRUE);
+    g_free(a.buf);
+    g_free(b.buf);
+}
+
 static void dev_reset(Device *d)
 {
     resets++;
@@ -184,6 +237,7 @@ int main(int argc, char **argv)
     g_test_add_func("/state/round-trip", test_round_trip);
     g_test_add_func("/state/hostile", test_hostile);
     g_test_add_func("/state/old-version", test_old_version);
+    g_test_add_func("/state/buffer", test_buffer);
     g_test_add_func("/hw/device/list", test_device_list);
     return g_test_run();
 }

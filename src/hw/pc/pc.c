@@ -14,6 +14,7 @@
  * the serial console port.  Wiring follows the IBM PC/AT: IRQ0 PIT, IRQ4
  * COM1, IRQ3 COM2, IRQ6 and DMA channel 2 floppy, IRQ8 RTC.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -329,6 +330,31 @@ static bool linux_setup(Board *b, GError **error)
     put_le32(setup + 0x228, LINUX_CMDLINE_ADDR);
 
     const char *append = cfg->append ? cfg->append : "";
+    /* vga= is the boot loader's business (boot.rst, vid_mode at 0x1fa):
+       the kernel's real-mode setup code then sets the mode through the
+       VGA BIOS. */
+    const char *vga = strstr(append, "vga=");
+    if (vga && (vga == append || vga[-1] == ' ')) {
+        const char *v = vga + 4;
+        uint16_t mode = 0;
+        bool ok = true;
+        if (g_str_has_prefix(v, "normal")) {
+            mode = 0xffff;
+        } else if (g_str_has_prefix(v, "ext")) {
+            mode = 0xfffe;
+        } else if (g_str_has_prefix(v, "ask")) {
+            mode = 0xfffd;
+        } else {
+            char *end;
+            unsigned long n = strtoul(v, &end, 0);
+            ok = end != v && n <= 0xffff;
+            mode = n;
+        }
+        if (ok) {
+            setup[0x1fa] = mode & 0xff;
+            setup[0x1fb] = mode >> 8;
+        }
+    }
     size_t cmdline_len = strlen(append) + 1;
     uint32_t cmdline_max = protocol >= 0x206 ? le32(kern + 0x238) : 255;
     if (cmdline_len - 1 > cmdline_max || cmdline_len > 0xf000) {
