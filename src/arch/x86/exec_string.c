@@ -72,7 +72,9 @@ void x86_h_movs(X86Cpu *cpu, const X86Insn *in)
             /* Bulk copy within one page on each side. */
             uint32_t sl = x86_seg_check(cpu, in->seg, si, sz, false);
             uint32_t dl = x86_seg_check(cpu, S_ES, di, sz, true);
-            uint32_t room = 0x1000 - ((sl > dl ? sl : dl) & 0xfff);
+            /* the run ends at whichever page end comes first */
+            uint32_t so = sl & 0xfff, dof = dl & 0xfff;
+            uint32_t room = 0x1000 - (so > dof ? so : dof);
             uint32_t k = room / sz;
             if (k > n) {
                 k = n;
