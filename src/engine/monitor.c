@@ -36,6 +36,7 @@ typedef struct MonCmd {
 
 static const MonCmd *find_cmd(const char *name);
 static void cmd_help(MimicMachine *m, gchar **argv, int argc, GString *out);
+static void info_block(MimicMachine *m, const char *device, GString *out);
 
 static const char *state_name(MimicRunState s)
 {
@@ -69,6 +70,8 @@ static void cmd_info(MimicMachine *m, gchar **argv, int argc, GString *out)
         } else {
             g_string_append(out, "no CPU\n");
         }
+    } else if (!strcmp(what, "block")) {
+        info_block(m, argc > 2 ? argv[2] : NULL, out);
     } else if (!strcmp(what, "chardev")) {
         for (int i = 0; i < MIMIC_MAX_SERIAL; i++) {
             if (m->serial[i]) {
@@ -83,7 +86,7 @@ static void cmd_info(MimicMachine *m, gchar **argv, int argc, GString *out)
         }
     } else {
         g_string_append(out, "info status|version|registers|mtree|ioports|"
-                        "chardev\n");
+                        "chardev|block\n");
     }
 }
 
@@ -338,11 +341,118 @@ static void cmd_sendkey(MimicMachine *m, gchar **argv, int argc, GString *out)
     }
 }
 
+static bool parse_int(const char *str, int *out)
+{
+    gint64 v;
+    if (!g_ascii_string_to_signed(str, 0, G_MININT, G_MAXINT, &v, NULL)) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static void cmd_mouse_move(MimicMachine *m, gchar **argv, int argc,
+                           GString *out)
+{
+    int d[3] = { 0, 0, 0 };
+    if (argc < 3 || argc > 4) {
+        g_string_append(out, "mouse_move: usage: mouse_move dx dy [dz]\n");
+        return;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (!parse_int(argv[i], &d[i - 1])) {
+            g_string_append_printf(out, "mouse_move: invalid number '%s'\n",
+                                   argv[i]);
+            return;
+        }
+    }
+    if (!m->board_info->send_pointer) {
+        g_string_append(out, "mouse_move: this machine has no mouse\n");
+        return;
+    }
+    machine_do_pointer(m, d[0], d[1], d[2], m->mouse_buttons);
+}
+
+static void cmd_mouse_button(MimicMachine *m, gchar **argv, int argc,
+                             GString *out)
+{
+    int state;
+    if (argc != 2) {
+        g_string_append(out, "mouse_button: usage: mouse_button state\n");
+        return;
+    }
+    if (!parse_int(argv[1], &state) || state < 0 || state > 31) {
+        g_string_append_printf(out, "mouse_button: invalid button state "
+                               "'%s' (0-31: 1 left, 2 right, 4 middle)\n",
+                               argv[1]);
+        return;
+    }
+    if (!m->board_info->send_pointer) {
+        g_string_append(out, "mouse_button: this machine has no mouse\n");
+        return;
+    }
+    machine_do_pointer(m, 0, 0, 0, state);
+}
+
+static void info_block(MimicMachine *m, const char *device, GString *out)
+{
+    if (!m->board_info->block_info) {
+        return;
+    }
+    gsize before = out->len;
+    m->board_info->block_info(&m->board, device, out);
+    if (device && out->len == before) {
+        g_string_append_printf(out, "Device '%s' not found\n", device);
+    }
+}
+
+static void cmd_change(MimicMachine *m, gchar **argv, int argc, GString *out)
+{
+    GError *err = NULL;
+    if (argc < 3 || argc > 4) {
+        g_string_append(out, "change: usage: change device filename "
+                        "[format]\n");
+        return;
+    }
+    if (!m->board_info->block_change) {
+        g_string_append_printf(out, "Device '%s' not found\n", argv[1]);
+        return;
+    }
+    if (!m->board_info->block_change(&m->board, argv[1], argv[2],
+                                     argc > 3 ? argv[3] : NULL, &err)) {
+        g_string_append_printf(out, "%s\n", err->message);
+        g_error_free(err);
+    }
+}
+
+static void cmd_eject(MimicMachine *m, gchar **argv, int argc, GString *out)
+{
+    GError *err = NULL;
+    bool force = false;
+    int ai = 1;
+    if (argc > 1 && !strcmp(argv[1], "-f")) {
+        force = true;
+        ai = 2;
+    }
+    if (ai != argc - 1) {
+        g_string_append(out, "eject: usage: eject [-f] device\n");
+        return;
+    }
+    if (!m->board_info->block_eject) {
+        g_string_append_printf(out, "Device '%s' not found\n", argv[ai]);
+        return;
+    }
+    if (!m->board_info->block_eject(&m->board, argv[ai], force, &err)) {
+        g_string_append_printf(out, "%s\n", err->message);
+        g_error_free(err);
+    }
+}
+
 static const MonCmd commands[] = {
     { "help", "[cmd]", "show the help", cmd_help },
     { "?", "[cmd]", "show the help", cmd_help },
     { "info", "subcommand", "show machine state (status, version, registers, "
-      "mtree, ioports, chardev)", cmd_info },
+      "mtree, ioports, chardev, block [device])", cmd_info },
     { "stop", "", "stop emulation", cmd_stop },
     { "cont", "", "resume emulation", cmd_cont },
     { "c", "", "resume emulation", cmd_cont },
@@ -352,6 +462,14 @@ static const MonCmd commands[] = {
       cmd_screendump },
     { "sendkey", "keys", "send keys to the guest (e.g. ctrl-alt-delete)",
       cmd_sendkey },
+    { "mouse_move", "dx dy [dz]", "send mouse move events (dy down, dz > 0 "
+      "the wheel up)", cmd_mouse_move },
+    { "mouse_button", "state", "change the mouse button state (1=L, 2=R, "
+      "4=M)", cmd_mouse_button },
+    { "change", "device filename [format]", "change a removable medium "
+      "(e.g. change ide1-cd0 /path/demo.iso raw)", cmd_change },
+    { "eject", "[-f] device", "eject a removable medium (-f: even if the "
+      "guest locked it)", cmd_eject },
     { "system_reset", "", "reset the machine", cmd_reset },
     { "system_powerdown", "", "press the power button", cmd_powerdown },
     { "quit", "", "quit the emulator", cmd_quit },
