@@ -317,9 +317,6 @@ static void i8042_write(void *opaque, uint16_t off, uint32_t val,
     switch (pc) {
     case 0x60:
         s->mode = v;
-        if (!(v & MODE_XLATE)) {
-            mimic_log_unimp("i8042: untranslated scan codes (set 2)");
-        }
         update(s);
         return;
     case 0xd1:

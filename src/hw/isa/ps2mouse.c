@@ -130,7 +130,7 @@ static void knock(Ps2Mouse *m, uint8_t rate)
         m->detect = 0;
         break;
     case 3:
-        if (rate == 80 && m->type == 3) {
+        if (rate == 80) {
             m->type = 4;
         }
         m->detect = 0;
