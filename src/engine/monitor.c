@@ -344,7 +344,7 @@ static void cmd_sendkey(MimicMachine *m, gchar **argv, int argc, GString *out)
 static bool parse_int(const char *str, int *out)
 {
     gint64 v;
-    if (!g_ascii_string_to_signed(str, 0, G_MININT, G_MAXINT, &v, NULL)) {
+    if (!g_ascii_string_to_signed(str, 10, G_MININT, G_MAXINT, &v, NULL)) {
         return false;
     }
     *out = v;
