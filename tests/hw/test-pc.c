@@ -519,6 +519,30 @@ static void test_mouse_path(void)
     mimic_machine_free(m);
 }
 
+/* The front end's pointer events reach the mouse on the worker thread,
+   in order with the other commands (quit comes after them). */
+static void test_pointer_through_worker(void)
+{
+    MimicMachine *m = make_machine(false);
+    ioport_write(m->io, 0x64, 0xd4, 1);
+    ioport_write(m->io, 0x60, 0xf4, 1);
+    g_assert_cmphex(ioport_read(m->io, 0x60, 1), ==, 0xfa);
+    GError *err = NULL;
+    g_assert_true(mimic_machine_start(m, &err));
+    g_assert_no_error(err);
+    mimic_machine_send_pointer_rel(m, 7, -2, 0, 0x01);
+    mimic_machine_send_pointer_rel(m, 0, 0, 0, 0x00);
+    mimic_machine_quit(m);
+    g_assert_cmpint(mimic_machine_wait(m), ==, 0);
+    static const uint8_t want[] = { 0x09, 7, 2, 0x08, 0, 0 };
+    for (size_t i = 0; i < sizeof(want); i++) {
+        g_assert_cmphex(ioport_read(m->io, 0x64, 1) & 0x21, ==, 0x21);
+        g_assert_cmphex(ioport_read(m->io, 0x60, 1), ==, want[i]);
+    }
+    g_assert_cmphex(ioport_read(m->io, 0x64, 1) & 1, ==, 0);
+    mimic_machine_free(m);
+}
+
 static void test_device_states(void)
 {
     MimicMachine *m = make_machine(false);
@@ -601,6 +625,8 @@ int main(int argc, char **argv)
     g_test_add_func("/hw/pc/keyboard", test_keyboard);
     g_test_add_func("/hw/pc/monitor-block", test_monitor_block);
     g_test_add_func("/hw/pc/mouse-path", test_mouse_path);
+    g_test_add_func("/hw/pc/pointer-through-worker",
+                    test_pointer_through_worker);
     g_test_add_func("/hw/pc/device-states", test_device_states);
     g_test_add_func("/hw/pc/port-fuzz", test_port_fuzz);
     int rc = g_test_run();
