@@ -80,6 +80,30 @@ static void test_stream_packets(void)
     rig_free(r);
 }
 
+/* Regression: the line dropped between the bytes of a packet, so an
+   edge-triggered 8259 saw only the first byte (SeaBIOS's IRQ12 handler
+   then waited forever for the rest). */
+static void test_irq_edge_per_byte(void)
+{
+    Rig *r = rig_new();
+    enable(r);
+    int before = r->raised[12];
+    i8042_pointer(r->kbc, 1, 1, 0, 0);
+    for (int i = 0; i < 3; i++) {
+        g_assert_true(r->level[12]);
+        g_assert_cmpint(r->raised[12], ==, before + i + 1);
+        ioport_read(r->bus.io, 0x60, 1);
+    }
+    g_assert_false(r->level[12]);
+    /* The keyboard's multi-byte codes likewise. */
+    before = r->raised[1];
+    i8042_key(r->kbc, 103, true);
+    ioport_read(r->bus.io, 0x60, 1);
+    ioport_read(r->bus.io, 0x60, 1);
+    g_assert_cmpint(r->raised[1], ==, before + 2);
+    rig_free(r);
+}
+
 static void test_large_move_split(void)
 {
     Rig *r = rig_new();
@@ -351,6 +375,8 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/hw/ps2mouse/reset-and-irq12", test_reset_and_irq12);
     g_test_add_func("/hw/ps2mouse/stream-packets", test_stream_packets);
+    g_test_add_func("/hw/ps2mouse/irq-edge-per-byte",
+                    test_irq_edge_per_byte);
     g_test_add_func("/hw/ps2mouse/large-move-split", test_large_move_split);
     g_test_add_func("/hw/ps2mouse/intellimouse", test_intellimouse);
     g_test_add_func("/hw/ps2mouse/remote-mode", test_remote_mode);

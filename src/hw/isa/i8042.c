@@ -251,6 +251,10 @@ static uint32_t i8042_read(void *opaque, uint16_t off, unsigned size)
     }
     uint8_t v = s->out;
     s->status &= ~(ST_OBF | ST_AUXB);
+    /* Reading drops the interrupt; the next byte raises it anew, so that
+       an edge-triggered PIC sees every byte of a packet or sequence. */
+    irq_lower(s->irq_kbd);
+    irq_lower(s->irq_aux);
     if (!s->aux.count) {
         ps2mouse_drain(&s->mouse, &s->aux); /* the rest of a big move */
     }
