@@ -647,6 +647,7 @@ void mimic_machine_free(MimicMachine *m)
     if (m->monitor) {
         monitor_free(m->monitor);
     }
+    timer_free(m->sendkey_timer);
     if (m->board_info && m->board_info->destroy && m->board.board) {
         m->board_info->destroy(&m->board);
     } else if (m->cpu) {

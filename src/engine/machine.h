@@ -51,6 +51,10 @@ struct MimicMachine {
     bool reset_requested;
     bool poweroff_requested;
     unsigned mouse_buttons; /* last pointer button state (worker side) */
+    /* sendkey's keys held until the timer releases them (monitor.c). */
+    Timer *sendkey_timer;
+    unsigned sendkey_codes[8];
+    int sendkey_n;
 
     /* Events to the front end. */
     MimicEventHandler event_fn;

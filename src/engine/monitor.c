@@ -300,6 +300,23 @@ static const struct {
     { "delete", 111 }, { "meta_l", 125 }, { "menu", 139 },
 };
 
+static void sendkey_release(MimicMachine *m)
+{
+    int n = m->sendkey_n;
+    m->sendkey_n = 0;
+    if (m->sendkey_timer) {
+        timer_del(m->sendkey_timer);
+    }
+    for (int i = n - 1; i >= 0; i--) {
+        m->board_info->send_key(&m->board, m->sendkey_codes[i], false);
+    }
+}
+
+static void sendkey_timer_cb(void *opaque)
+{
+    sendkey_release(opaque);
+}
+
 static void cmd_sendkey(MimicMachine *m, gchar **argv, int argc, GString *out)
 {
     if (argc < 2) {
@@ -329,16 +346,34 @@ static void cmd_sendkey(MimicMachine *m, gchar **argv, int argc, GString *out)
         codes[n++] = code;
     }
     g_strfreev(keys);
+    /* As QEMU: the keys are held for hold_ms (default 100) of machine
+       time, long enough for the guest to see them down, and a longer hold
+       lets the keyboard's typematic repeat run. */
+    gint64 hold = 100;
+    if (argc > 2 && !g_ascii_string_to_signed(argv[2], 10, 0, 600000, &hold,
+                                              NULL)) {
+        g_string_append_printf(out, "sendkey: invalid hold time '%s' "
+                               "(0-600000 ms)\n", argv[2]);
+        return;
+    }
     if (!m->board_info->send_key) {
         g_string_append(out, "sendkey: this machine has no keyboard yet\n");
         return;
     }
+    sendkey_release(m); /* the previous sendkey's keys come up first */
     for (int i = 0; i < n; i++) {
         m->board_info->send_key(&m->board, codes[i], true);
+        m->sendkey_codes[i] = codes[i];
     }
-    for (int i = n - 1; i >= 0; i--) {
-        m->board_info->send_key(&m->board, codes[i], false);
+    m->sendkey_n = n;
+    if (hold == 0) {
+        sendkey_release(m);
+        return;
     }
+    if (!m->sendkey_timer) {
+        m->sendkey_timer = timer_new(m->clock, sendkey_timer_cb, m);
+    }
+    timer_mod(m->sendkey_timer, clock_now(m->clock) + hold * 1000000);
 }
 
 static bool parse_int(const char *str, int *out)
@@ -459,7 +494,8 @@ static const MonCmd commands[] = {
     { "xp", "/fmt addr", "physical memory dump starting at 'addr'", cmd_xp },
     { "screendump", "filename", "save the screen as PNG (.png) or PPM",
       cmd_screendump },
-    { "sendkey", "keys", "send keys to the guest (e.g. ctrl-alt-delete)",
+    { "sendkey", "keys [hold_ms]", "send keys to the guest (e.g. "
+      "ctrl-alt-delete), held for hold_ms (100)",
       cmd_sendkey },
     { "mouse_move", "dx dy [dz]", "send mouse move events (dy down, dz > 0 "
       "the wheel up)", cmd_mouse_move },

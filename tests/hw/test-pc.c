@@ -543,6 +543,68 @@ static void test_pointer_through_worker(void)
     mimic_machine_free(m);
 }
 
+static void advance(MimicMachine *m, int64_t ns)
+{
+    int64_t end = clock_now(m->clock) + ns;
+    for (;;) {
+        int64_t d = clock_next_deadline(m->clock);
+        if (d > end) {
+            break;
+        }
+        clock_warp_to(m->clock, d);
+        clock_run_timers(m->clock);
+    }
+    clock_warp_to(m->clock, end);
+}
+
+static int read_kbd(MimicMachine *m, uint8_t *b, int max)
+{
+    int n = 0;
+    while (n < max && (ioport_read(m->io, 0x64, 1) & 1)) {
+        b[n++] = ioport_read(m->io, 0x60, 1);
+    }
+    return n;
+}
+
+/* sendkey holds its keys for hold_ms of machine time; held long enough,
+   the keyboard's typematic repeat (500 ms, then every 91.7 ms) runs. */
+static void test_sendkey_hold(void)
+{
+    MimicMachine *m = make_machine(false);
+    uint8_t b[64];
+    assert_mon(m, "sendkey a 1000", "");
+    g_assert_cmpint(read_kbd(m, b, 64), ==, 1);
+    g_assert_cmphex(b[0], ==, 0x1e);
+    advance(m, 999 * 1000000LL);
+    int n = read_kbd(m, b, 64);
+    g_assert_cmpint(n, ==, 6); /* at 500, 592, 683, 775, 867, 958 ms */
+    for (int i = 0; i < n; i++) {
+        g_assert_cmphex(b[i], ==, 0x1e);
+    }
+    advance(m, 1000000LL);
+    g_assert_cmpint(read_kbd(m, b, 64), ==, 1);
+    g_assert_cmphex(b[0], ==, 0x9e);
+    advance(m, 1000 * 1000000LL);
+    g_assert_cmpint(read_kbd(m, b, 64), ==, 0);
+    /* The default hold is short of the typematic delay; the next sendkey
+       releases the previous keys first. */
+    assert_mon(m, "sendkey ctrl-c", "");
+    assert_mon(m, "sendkey b", "");
+    static const uint8_t want[] = { 0x1d, 0x2e, 0xae, 0x9d, 0x30 };
+    g_assert_cmpint(read_kbd(m, b, 64), ==, sizeof(want));
+    g_assert_cmpmem(b, sizeof(want), want, sizeof(want));
+    advance(m, 100 * 1000000LL);
+    g_assert_cmpint(read_kbd(m, b, 64), ==, 1);
+    g_assert_cmphex(b[0], ==, 0xb0);
+    assert_mon(m, "sendkey x 0", "");
+    g_assert_cmpint(read_kbd(m, b, 64), ==, 2);
+    assert_mon_has(m, "sendkey a -5", "invalid hold time");
+    assert_mon_has(m, "sendkey a 99999999999999", "invalid hold time");
+    assert_mon_has(m, "sendkey a 1x", "invalid hold time");
+    g_assert_cmpint(read_kbd(m, b, 64), ==, 0);
+    mimic_machine_free(m);
+}
+
 static void test_device_states(void)
 {
     MimicMachine *m = make_machine(false);
@@ -625,6 +687,7 @@ int main(int argc, char **argv)
     g_test_add_func("/hw/pc/keyboard", test_keyboard);
     g_test_add_func("/hw/pc/monitor-block", test_monitor_block);
     g_test_add_func("/hw/pc/mouse-path", test_mouse_path);
+    g_test_add_func("/hw/pc/sendkey-hold", test_sendkey_hold);
     g_test_add_func("/hw/pc/pointer-through-worker",
                     test_pointer_through_worker);
     g_test_add_func("/hw/pc/device-states", test_device_states);
