@@ -248,6 +248,19 @@ static void test_typematic_repeat(void)
         g_assert_cmphex(b[i], ==, 0xe0);
         g_assert_cmphex(b[i + 1], ==, 0x48);
     }
+    key(r, 103, false);
+    rig_expect(r, 0xe0, 0xc8);
+    /* A late host (one jump of time, the timers run once) sees the same
+       repeats: the cadence follows the deadlines. */
+    kbd(r, 0xf3);
+    kbd(r, 0x2b);
+    rig_expect(r, 0xfa, 0xfa);
+    key(r, 30, true);
+    clock_warp_to(r->bus.clock, clock_now(r->bus.clock) + 999 * MS);
+    clock_run_timers(r->bus.clock);
+    g_assert_cmpint(rig_drain(r, b, sizeof(b)), ==, 7); /* 1 + 6 */
+    key(r, 103, true);
+    rig_expect(r, 0xe0, 0x48);
     /* Disabling the keyboard stops the repeat. */
     kbd(r, 0xf5);
     rig_expect(r, 0xfa);

@@ -150,6 +150,7 @@ int64_t i8042_typematic_period_ns(uint8_t v)
 static void repeat_stop(I8042 *s)
 {
     s->repeat_key = 0;
+    s->repeat_at = -1;
     if (s->repeat_timer) {
         timer_del(s->repeat_timer);
     }
@@ -500,6 +501,12 @@ static bool send_key(I8042 *s, unsigned evdev, bool down)
     return true;
 }
 
+static void repeat_arm(I8042 *s, int64_t deadline)
+{
+    s->repeat_at = deadline;
+    timer_mod(s->repeat_timer, deadline);
+}
+
 static void repeat_cb(void *opaque)
 {
     I8042 *s = opaque;
@@ -507,8 +514,9 @@ static void repeat_cb(void *opaque)
         return;
     }
     send_key(s, s->repeat_key, true);
-    timer_mod(s->repeat_timer, clock_now(s->dev.bus->clock) +
-              i8042_typematic_period_ns(s->typematic));
+    /* The cadence follows the deadlines, not the moment the timer ran, so
+       the repeats are the same however late the host is. */
+    repeat_arm(s, s->repeat_at + i8042_typematic_period_ns(s->typematic));
 }
 
 void i8042_key(I8042 *s, unsigned evdev, bool down)
@@ -517,8 +525,8 @@ void i8042_key(I8042 *s, unsigned evdev, bool down)
     if (down && sent && evdev != KEY_PAUSE && s->repeat_timer) {
         /* The last key pressed is the one that repeats. */
         s->repeat_key = evdev;
-        timer_mod(s->repeat_timer, clock_now(s->dev.bus->clock) +
-                  i8042_typematic_delay_ns(s->typematic));
+        repeat_arm(s, clock_now(s->dev.bus->clock) +
+                   i8042_typematic_delay_ns(s->typematic));
     } else if (!down && evdev == s->repeat_key) {
         repeat_stop(s);
     }
@@ -561,15 +569,6 @@ static void i8042_finalize(Device *dev)
     I8042 *s = (I8042 *)dev;
     timer_free(s->repeat_timer);
     s->repeat_timer = NULL;
-}
-
-static int i8042_pre_save(void *obj)
-{
-    I8042 *s = obj;
-    s->repeat_at = s->repeat_key && s->repeat_timer &&
-                   timer_pending(s->repeat_timer)
-                   ? timer_expire_time(s->repeat_timer) : -1;
-    return 0;
 }
 
 static bool i8042_post_load(void *obj, GError **error)
@@ -624,7 +623,7 @@ static const StateField ps2_queue_fields[] = {
 /* Version 2: typematic repeat and the mouse. */
 static const StateDesc i8042_state = {
     .name = "i8042", .version = 2, .min_version = 1,
-    .pre_save = i8042_pre_save, .post_load = i8042_post_load,
+    .post_load = i8042_post_load,
     .fields = (const StateField[]) {
         STATE_U8(I8042, status), STATE_U8(I8042, mode),
         STATE_U8(I8042, outport), STATE_U8(I8042, pending_cmd),

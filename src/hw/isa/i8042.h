@@ -23,7 +23,7 @@ typedef struct I8042 {
     /* Typematic: rate/delay byte (0xf3), the key that repeats and when. */
     uint8_t typematic;
     uint16_t repeat_key; /* evdev code, 0 when no key repeats */
-    int64_t repeat_at;   /* saved deadline of repeat_timer, -1 if idle */
+    int64_t repeat_at;   /* deadline of repeat_timer, -1 if idle */
     Timer *repeat_timer;
     bool xlate_break;    /* translation: an 0xf0 prefix was swallowed */
     Ps2Mouse mouse;
