@@ -204,19 +204,16 @@ static void kbd_command(I8042 *s, uint8_t v)
         return;
     case 0xf4:
         s->kbd_enabled = true;
-        s->kbd.count = 0; /* enabling clears the keyboard's buffer */
         kbd_put(s, 0xfa);
         return;
     case 0xf5: /* defaults, then stop scanning */
         kbd_defaults(s);
         s->kbd_enabled = false;
-        s->kbd.count = 0;
         kbd_put(s, 0xfa);
         return;
     case 0xf6: /* defaults, keep scanning */
         kbd_defaults(s);
         s->kbd_enabled = true;
-        s->kbd.count = 0;
         kbd_put(s, 0xfa);
         return;
     case 0xff:

@@ -16,8 +16,10 @@ typedef struct I8042 {
     uint8_t status, mode, outport;
     uint8_t pending_cmd; /* controller command awaiting its data byte */
     uint8_t out, out_aux; /* current output byte, from aux? */
-    uint8_t kbd_cmd, aux_cmd; /* device command awaiting a parameter */
-    bool kbd_enabled, aux_enabled;
+    uint8_t kbd_cmd; /* keyboard command awaiting a parameter */
+    uint8_t aux_cmd; /* unused since state version 2 (see mouse) */
+    bool kbd_enabled;
+    bool aux_enabled; /* unused since state version 2 (see mouse) */
     uint8_t leds, scancode_set;
     Ps2Queue kbd, aux;
     /* Typematic: rate/delay byte (0xf3), the key that repeats and when. */

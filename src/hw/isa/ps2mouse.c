@@ -103,6 +103,9 @@ void ps2mouse_drain(Ps2Mouse *m, Ps2Queue *q)
 void ps2mouse_event(Ps2Mouse *m, Ps2Queue *q, int dx, int dy, int dz,
                     unsigned buttons)
 {
+    if (!m->type) {
+        dz = 0; /* a plain PS/2 mouse has no wheel */
+    }
     bool changed = dx || dy || dz || (buttons & 0x1f) != m->buttons;
     m->buttons = buttons & 0x1f;
     m->dx = clamp(m->dx + clamp(dx, MOTION_MAX), MOTION_MAX);
