@@ -37,8 +37,6 @@
 #define MODE_DISABLE_AUX 0x20
 #define MODE_XLATE 0x40
 
-#define q_push ps2_queue_push
-#define q_pop ps2_queue_pop
 
 /* The 8042's translation of scan code set 2 to set 1 (bytes 0x88 and up
    pass unchanged). */
@@ -73,9 +71,9 @@ static void update(I8042 *s)
         int v = -1;
         bool aux = false;
         if (s->kbd.count && !(s->mode & MODE_DISABLE_KBD)) {
-            v = q_pop(&s->kbd);
+            v = ps2_queue_pop(&s->kbd);
         } else if (s->aux.count && !(s->mode & MODE_DISABLE_AUX)) {
-            v = q_pop(&s->aux);
+            v = ps2_queue_pop(&s->aux);
             aux = true;
         }
         if (v >= 0) {
@@ -132,7 +130,7 @@ static void kbd_put(I8042 *s, uint8_t v)
         v = xlate(v) | (s->xlate_break ? 0x80 : 0);
         s->xlate_break = false;
     }
-    q_push(&s->kbd, v);
+    ps2_queue_push(&s->kbd, v);
 }
 
 int64_t i8042_typematic_delay_ns(uint8_t v)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Intel 8042 keyboard controller (ports 0x60/0x64) with a PS/2 keyboard
- * on IRQ1 and a PS/2 mouse (ps2mouse.c) on IRQ12; the output port's A20 and reset
- * lines go to the board.
+ * on IRQ1 and a PS/2 mouse (ps2mouse.c) on IRQ12; the output port's A20
+ * and reset lines go to the board.
  */
 #ifndef MIMIC_HW_ISA_I8042_H
 #define MIMIC_HW_ISA_I8042_H
