@@ -29,6 +29,7 @@ typedef enum {
     CMD_POWERDOWN,
     CMD_QUIT,
     CMD_KEY,
+    CMD_POINTER,
     CMD_MONITOR,
     CMD_CALL,
 } CmdKind;
@@ -37,6 +38,7 @@ typedef struct Cmd {
     CmdKind kind;
     unsigned code;
     bool down;
+    int dx, dy, dz;
     char *line;
     MimicMonitorReply reply;
     gpointer user_data;
@@ -274,6 +276,9 @@ static void run_command(MimicMachine *m, Cmd *c)
         if (m->board_info->send_key) {
             m->board_info->send_key(&m->board, c->code, c->down);
         }
+        break;
+    case CMD_POINTER:
+        machine_do_pointer(m, c->dx, c->dy, c->dz, c->code);
         break;
     case CMD_MONITOR: {
         GString *out = g_string_new(NULL);
@@ -539,7 +544,22 @@ void mimic_machine_send_key(MimicMachine *m, unsigned code, bool down)
 void mimic_machine_send_pointer_rel(MimicMachine *m, int dx, int dy, int dz,
                                     unsigned buttons)
 {
-    /* The PS/2 mouse arrives with the platform work. */
+    Cmd *c = g_new0(Cmd, 1);
+    c->kind = CMD_POINTER;
+    c->dx = dx;
+    c->dy = dy;
+    c->dz = dz;
+    c->code = buttons;
+    push(m, c);
+}
+
+void machine_do_pointer(MimicMachine *m, int dx, int dy, int dz,
+                        unsigned buttons)
+{
+    m->mouse_buttons = buttons;
+    if (m->board_info->send_pointer) {
+        m->board_info->send_pointer(&m->board, dx, dy, dz, buttons);
+    }
 }
 
 void mimic_machine_monitor_command(MimicMachine *m, const char *cmdline,
@@ -627,6 +647,7 @@ void mimic_machine_free(MimicMachine *m)
     if (m->monitor) {
         monitor_free(m->monitor);
     }
+    timer_free(m->sendkey_timer);
     if (m->board_info && m->board_info->destroy && m->board.board) {
         m->board_info->destroy(&m->board);
     } else if (m->cpu) {

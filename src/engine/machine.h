@@ -50,6 +50,11 @@ struct MimicMachine {
     bool quit_requested;
     bool reset_requested;
     bool poweroff_requested;
+    unsigned mouse_buttons; /* last pointer button state (worker side) */
+    /* sendkey's keys held until the timer releases them (monitor.c). */
+    Timer *sendkey_timer;
+    unsigned sendkey_codes[8];
+    int sendkey_n;
 
     /* Events to the front end. */
     MimicEventHandler event_fn;
@@ -63,6 +68,8 @@ void machine_do_cont(MimicMachine *m);
 void machine_do_reset(MimicMachine *m);
 void machine_do_quit(MimicMachine *m, int status);
 void machine_do_powerdown(MimicMachine *m);
+void machine_do_pointer(MimicMachine *m, int dx, int dy, int dz,
+                        unsigned buttons);
 void machine_emit(MimicMachine *m, const MimicEvent *ev);
 
 /* Monitor (monitor.c): runs on the worker thread. */

@@ -71,7 +71,12 @@ int mimic_machine_exit_status(MimicMachine *m);
 int mimic_machine_wait(MimicMachine *m);
 const MachineConfig *mimic_machine_config(MimicMachine *m);
 
-/* Input: Linux evdev key codes; pointer in absolute or relative units. */
+/*
+ * Input: Linux evdev key codes; relative pointer motion in mouse counts
+ * (dx right, dy down, dz > 0 the wheel turned up, away from the user) and
+ * the buttons held (bit 0 left, 1 right, 2 middle, 3 side, 4 extra, as
+ * QEMU's mouse_button values).
+ */
 void mimic_machine_send_key(MimicMachine *m, unsigned evdev_code, bool down);
 void mimic_machine_send_pointer_rel(MimicMachine *m, int dx, int dy,
                                     int dz, unsigned buttons);

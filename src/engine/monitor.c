@@ -36,6 +36,7 @@ typedef struct MonCmd {
 
 static const MonCmd *find_cmd(const char *name);
 static void cmd_help(MimicMachine *m, gchar **argv, int argc, GString *out);
+static void info_block(MimicMachine *m, const char *device, GString *out);
 
 static const char *state_name(MimicRunState s)
 {
@@ -69,6 +70,8 @@ static void cmd_info(MimicMachine *m, gchar **argv, int argc, GString *out)
         } else {
             g_string_append(out, "no CPU\n");
         }
+    } else if (!strcmp(what, "block")) {
+        info_block(m, argc > 2 ? argv[2] : NULL, out);
     } else if (!strcmp(what, "chardev")) {
         for (int i = 0; i < MIMIC_MAX_SERIAL; i++) {
             if (m->serial[i]) {
@@ -83,7 +86,7 @@ static void cmd_info(MimicMachine *m, gchar **argv, int argc, GString *out)
         }
     } else {
         g_string_append(out, "info status|version|registers|mtree|ioports|"
-                        "chardev\n");
+                        "chardev|block\n");
     }
 }
 
@@ -297,6 +300,23 @@ static const struct {
     { "delete", 111 }, { "meta_l", 125 }, { "menu", 139 },
 };
 
+static void sendkey_release(MimicMachine *m)
+{
+    int n = m->sendkey_n;
+    m->sendkey_n = 0;
+    if (m->sendkey_timer) {
+        timer_del(m->sendkey_timer);
+    }
+    for (int i = n - 1; i >= 0; i--) {
+        m->board_info->send_key(&m->board, m->sendkey_codes[i], false);
+    }
+}
+
+static void sendkey_timer_cb(void *opaque)
+{
+    sendkey_release(opaque);
+}
+
 static void cmd_sendkey(MimicMachine *m, gchar **argv, int argc, GString *out)
 {
     if (argc < 2) {
@@ -326,15 +346,139 @@ static void cmd_sendkey(MimicMachine *m, gchar **argv, int argc, GString *out)
         codes[n++] = code;
     }
     g_strfreev(keys);
+    /* As QEMU: the keys are held for hold_ms (default 100) of machine
+       time, long enough for the guest to see them down, and a longer hold
+       lets the keyboard's typematic repeat run. */
+    gint64 hold = 100;
+    if (argc > 2 && !g_ascii_string_to_signed(argv[2], 10, 0, 600000, &hold,
+                                              NULL)) {
+        g_string_append_printf(out, "sendkey: invalid hold time '%s' "
+                               "(0-600000 ms)\n", argv[2]);
+        return;
+    }
     if (!m->board_info->send_key) {
         g_string_append(out, "sendkey: this machine has no keyboard yet\n");
         return;
     }
+    sendkey_release(m); /* the previous sendkey's keys come up first */
     for (int i = 0; i < n; i++) {
         m->board_info->send_key(&m->board, codes[i], true);
+        m->sendkey_codes[i] = codes[i];
     }
-    for (int i = n - 1; i >= 0; i--) {
-        m->board_info->send_key(&m->board, codes[i], false);
+    m->sendkey_n = n;
+    if (hold == 0) {
+        sendkey_release(m);
+        return;
+    }
+    if (!m->sendkey_timer) {
+        m->sendkey_timer = timer_new(m->clock, sendkey_timer_cb, m);
+    }
+    timer_mod(m->sendkey_timer, clock_now(m->clock) + hold * 1000000);
+}
+
+static bool parse_int(const char *str, int *out)
+{
+    gint64 v;
+    if (!g_ascii_string_to_signed(str, 10, G_MININT, G_MAXINT, &v, NULL)) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static void cmd_mouse_move(MimicMachine *m, gchar **argv, int argc,
+                           GString *out)
+{
+    int d[3] = { 0, 0, 0 };
+    if (argc < 3 || argc > 4) {
+        g_string_append(out, "mouse_move: usage: mouse_move dx dy [dz]\n");
+        return;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (!parse_int(argv[i], &d[i - 1])) {
+            g_string_append_printf(out, "mouse_move: invalid number '%s'\n",
+                                   argv[i]);
+            return;
+        }
+    }
+    if (!m->board_info->send_pointer) {
+        g_string_append(out, "mouse_move: this machine has no mouse\n");
+        return;
+    }
+    machine_do_pointer(m, d[0], d[1], d[2], m->mouse_buttons);
+}
+
+static void cmd_mouse_button(MimicMachine *m, gchar **argv, int argc,
+                             GString *out)
+{
+    int state;
+    if (argc != 2) {
+        g_string_append(out, "mouse_button: usage: mouse_button state\n");
+        return;
+    }
+    if (!parse_int(argv[1], &state) || state < 0 || state > 31) {
+        g_string_append_printf(out, "mouse_button: invalid button state "
+                               "'%s' (0-31: 1 left, 2 right, 4 middle)\n",
+                               argv[1]);
+        return;
+    }
+    if (!m->board_info->send_pointer) {
+        g_string_append(out, "mouse_button: this machine has no mouse\n");
+        return;
+    }
+    machine_do_pointer(m, 0, 0, 0, state);
+}
+
+static void info_block(MimicMachine *m, const char *device, GString *out)
+{
+    gsize before = out->len;
+    if (m->board_info->block_info) {
+        m->board_info->block_info(&m->board, device, out);
+    }
+    if (device && out->len == before) {
+        g_string_append_printf(out, "Device '%s' not found\n", device);
+    }
+}
+
+static void cmd_change(MimicMachine *m, gchar **argv, int argc, GString *out)
+{
+    GError *err = NULL;
+    if (argc < 3 || argc > 4) {
+        g_string_append(out, "change: usage: change device filename "
+                        "[format]\n");
+        return;
+    }
+    if (!m->board_info->block_change) {
+        g_string_append_printf(out, "Device '%s' not found\n", argv[1]);
+        return;
+    }
+    if (!m->board_info->block_change(&m->board, argv[1], argv[2],
+                                     argc > 3 ? argv[3] : NULL, &err)) {
+        g_string_append_printf(out, "%s\n", err->message);
+        g_error_free(err);
+    }
+}
+
+static void cmd_eject(MimicMachine *m, gchar **argv, int argc, GString *out)
+{
+    GError *err = NULL;
+    bool force = false;
+    int ai = 1;
+    if (argc > 1 && !strcmp(argv[1], "-f")) {
+        force = true;
+        ai = 2;
+    }
+    if (ai != argc - 1) {
+        g_string_append(out, "eject: usage: eject [-f] device\n");
+        return;
+    }
+    if (!m->board_info->block_eject) {
+        g_string_append_printf(out, "Device '%s' not found\n", argv[ai]);
+        return;
+    }
+    if (!m->board_info->block_eject(&m->board, argv[ai], force, &err)) {
+        g_string_append_printf(out, "%s\n", err->message);
+        g_error_free(err);
     }
 }
 
@@ -342,7 +486,7 @@ static const MonCmd commands[] = {
     { "help", "[cmd]", "show the help", cmd_help },
     { "?", "[cmd]", "show the help", cmd_help },
     { "info", "subcommand", "show machine state (status, version, registers, "
-      "mtree, ioports, chardev)", cmd_info },
+      "mtree, ioports, chardev, block [device])", cmd_info },
     { "stop", "", "stop emulation", cmd_stop },
     { "cont", "", "resume emulation", cmd_cont },
     { "c", "", "resume emulation", cmd_cont },
@@ -350,8 +494,17 @@ static const MonCmd commands[] = {
     { "xp", "/fmt addr", "physical memory dump starting at 'addr'", cmd_xp },
     { "screendump", "filename", "save the screen as PNG (.png) or PPM",
       cmd_screendump },
-    { "sendkey", "keys", "send keys to the guest (e.g. ctrl-alt-delete)",
+    { "sendkey", "keys [hold_ms]", "send keys to the guest (e.g. "
+      "ctrl-alt-delete), held for hold_ms (100)",
       cmd_sendkey },
+    { "mouse_move", "dx dy [dz]", "send mouse move events (dy down, dz > 0 "
+      "the wheel up)", cmd_mouse_move },
+    { "mouse_button", "state", "change the mouse button state (1=L, 2=R, "
+      "4=M)", cmd_mouse_button },
+    { "change", "device filename [format]", "change a removable medium "
+      "(e.g. change ide1-cd0 /path/demo.iso raw)", cmd_change },
+    { "eject", "[-f] device", "eject a removable medium (-f: even if the "
+      "guest locked it)", cmd_eject },
     { "system_reset", "", "reset the machine", cmd_reset },
     { "system_powerdown", "", "press the power button", cmd_powerdown },
     { "quit", "", "quit the emulator", cmd_quit },

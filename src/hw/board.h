@@ -60,6 +60,17 @@ typedef struct BoardInfo {
     void (*destroy)(BoardContext *ctx);
     /* Monitor/front-end hooks (may be NULL). */
     void (*send_key)(BoardContext *ctx, unsigned evdev_code, bool down);
+    /* Relative pointer (see mimic_machine_send_pointer_rel()). */
+    void (*send_pointer)(BoardContext *ctx, int dx, int dy, int dz,
+                         unsigned buttons);
+    /* Block devices by QEMU's names ("ide1-cd0"): list them as "info
+       block" does, change or eject removable media. */
+    void (*block_info)(BoardContext *ctx, const char *device, GString *out);
+    bool (*block_change)(BoardContext *ctx, const char *device,
+                         const char *file, const char *format,
+                         GError **error);
+    bool (*block_eject)(BoardContext *ctx, const char *device, bool force,
+                        GError **error);
     void (*powerdown)(BoardContext *ctx); /* ACPI power button */
 } BoardInfo;
 

@@ -234,6 +234,99 @@ static void test_atapi(Fixture *f, gconstpointer data)
     g_assert_cmphex(ide_cmd_read(f->ch, 1, 1) >> 4, ==, 2); /* not ready */
 }
 
+/* Run a command without data (or drain its data); returns the status. */
+static uint8_t packet_nodata(Fixture *f, const uint8_t cdb[12])
+{
+    uint8_t junk[4096];
+    packet(f, cdb, 2048);
+    while (status(f) & 0x08) {
+        read_words(f, junk, 2);
+    }
+    return status(f);
+}
+
+/* REQUEST SENSE: key, ASC, ASCQ packed as 0xKKAAQQ. */
+static uint32_t sense(Fixture *f)
+{
+    uint8_t rs[12] = { 0x03, 0, 0, 0, 18 }, b[18];
+    packet(f, rs, 18);
+    read_words(f, b, 18);
+    g_assert_cmphex(status(f) & 1, ==, 0);
+    return (uint32_t)b[2] << 16 | b[12] << 8 | b[13];
+}
+
+/* GET EVENT STATUS NOTIFICATION, media class: event << 8 | status. */
+static uint16_t media_event(Fixture *f)
+{
+    uint8_t gesn[12] = { 0x4a, 1, 0, 0, 0x10, 0, 0, 0, 8 }, b[8];
+    packet(f, gesn, 8);
+    read_words(f, b, 8);
+    g_assert_cmphex(b[2] & 0x07, ==, 0x04); /* media class */
+    return b[4] << 8 | b[5];
+}
+
+static void test_atapi_media_change(Fixture *f, gconstpointer data)
+{
+    static const uint8_t tur[12] = { 0x00 };
+    static const uint8_t lock[12] = { 0x1e, 0, 0, 0, 1 };
+    static const uint8_t unlock[12] = { 0x1e, 0, 0, 0, 0 };
+    static const uint8_t rd[12] = { 0x28, 0, 0, 0, 0, 1, 0, 0, 2 };
+    uint8_t buf[2048];
+    ide_cmd_write(f->ch, 6, 0xb0, 1);
+    g_assert_cmphex(packet_nodata(f, tur) & 1, ==, 0);
+    /* A new medium: the media event may be polled first without using
+       up the unit attention, then UNIT ATTENTION 06/28/00 once. */
+    BlockOpenOptions ro = { .format = "raw", .read_only = true };
+    BlockDev *n = blk_open(f->cd, &ro, NULL);
+    g_assert_true(ide_cd_change(f->ch, 1, n));
+    g_assert_cmphex(media_event(f), ==, 0x0202); /* new media, present */
+    g_assert_cmphex(media_event(f), ==, 0x0002); /* reported once */
+    g_assert_cmphex(packet_nodata(f, tur) & 1, ==, 1);
+    g_assert_cmphex(ide_cmd_read(f->ch, 1, 1) >> 4, ==, 6);
+    g_assert_cmphex(sense(f), ==, 0x062800);
+    g_assert_cmphex(packet_nodata(f, tur) & 1, ==, 0);
+    g_assert_cmphex(sense(f), ==, 0);
+    /* The guest locks the tray: eject is refused, the guest hears an
+       eject request, the medium stays readable. */
+    g_assert_cmphex(packet_nodata(f, lock) & 1, ==, 0);
+    g_assert_false(ide_cd_eject(f->ch, 1, false));
+    g_assert_cmphex(media_event(f), ==, 0x0102);
+    g_assert_cmphex(packet_nodata(f, tur) & 1, ==, 0);
+    g_assert_true(f->ch->drive[1].locked);
+    /* Unlocked, an eject opens the tray: NOT READY 02/3A/00. */
+    g_assert_cmphex(packet_nodata(f, unlock) & 1, ==, 0);
+    g_assert_true(ide_cd_eject(f->ch, 1, false));
+    g_assert_cmphex(media_event(f), ==, 0x0301); /* removal, tray open */
+    g_assert_cmphex(packet_nodata(f, tur) & 1, ==, 1);
+    g_assert_cmphex(ide_cmd_read(f->ch, 1, 1) >> 4, ==, 2);
+    g_assert_cmphex(sense(f), ==, 0x023a00);
+    g_assert_cmphex(packet_nodata(f, rd) & 1, ==, 1);
+    g_assert_cmphex(sense(f), ==, 0x023a00);
+    blk_close(n);
+    /* Forced eject of a locked tray, in the middle of a READ. */
+    n = blk_open(f->cd, &ro, NULL);
+    g_assert_true(ide_cd_change(f->ch, 1, n));
+    packet_nodata(f, tur);
+    g_assert_cmphex(sense(f), ==, 0x062800);
+    g_assert_cmphex(packet_nodata(f, lock) & 1, ==, 0);
+    uint8_t big[12] = { 0x28, 0, 0, 0, 0, 0, 0, 0, 12 };
+    packet(f, big, 2048);
+    read_words(f, buf, 2048);
+    g_assert_false(ide_cd_eject(f->ch, 1, false));
+    g_assert_true(ide_cd_eject(f->ch, 1, true));
+    g_assert_false(f->ch->drive[1].locked);
+    blk_close(n);
+    for (int i = 0; i < 64 && (status(f) & 0x08); i++) {
+        read_words(f, buf, 2048);
+    }
+    g_assert_cmphex(status(f) & 0x08, ==, 0);
+    g_assert_cmphex(packet_nodata(f, tur) & 1, ==, 1);
+    g_assert_cmphex(sense(f) >> 8, ==, 0x023a);
+    /* A hard disk has no media to change. */
+    g_assert_false(ide_cd_eject(f->ch, 0, true));
+    g_assert_false(ide_cd_change(f->ch, 0, NULL));
+}
+
 static void test_register_fuzz(Fixture *f, gconstpointer data)
 {
     GRand *r = g_rand_new_with_seed(1234);
@@ -271,6 +364,8 @@ int main(int argc, char **argv)
                fixture_teardown);
     g_test_add("/hw/ide/atapi", Fixture, NULL, fixture_setup, test_atapi,
                fixture_teardown);
+    g_test_add("/hw/ide/atapi-media-change", Fixture, NULL, fixture_setup,
+               test_atapi_media_change, fixture_teardown);
     g_test_add("/hw/ide/register-fuzz", Fixture, NULL, fixture_setup,
                test_register_fuzz, fixture_teardown);
     return g_test_run();

@@ -258,7 +258,7 @@ static void test_keyboard(void)
     ioport_write(m->io, 0x60, 0xf2, 1); /* identify */
     g_assert_cmphex(ioport_read(m->io, 0x60, 1), ==, 0xfa);
     g_assert_cmphex(ioport_read(m->io, 0x60, 1), ==, 0xab);
-    g_assert_cmphex(ioport_read(m->io, 0x60, 1), ==, 0x83);
+    g_assert_cmphex(ioport_read(m->io, 0x60, 1), ==, 0x41); /* translated */
     m->board_info->send_key(&m->board, 30, true);  /* 'a' */
     m->board_info->send_key(&m->board, 103, false); /* up, released */
     g_assert_cmphex(ioport_read(m->io, 0x60, 1), ==, 0x1e);
@@ -275,6 +275,333 @@ static void test_keyboard(void)
     /* Pulsing the reset line asks the machine for a reset. */
     ioport_write(m->io, 0x64, 0xfe, 1);
     g_assert_true(m->reset_requested);
+    mimic_machine_free(m);
+}
+
+static char *mon(MimicMachine *m, const char *line)
+{
+    GString *out = g_string_new(NULL);
+    monitor_execute(m, line, out);
+    return g_string_free(out, FALSE);
+}
+
+#define assert_mon(m, line, want)                                          \
+    do {                                                                   \
+        g_autofree char *o_ = mon((m), (line));                            \
+        g_assert_cmpstr(o_, ==, (want));                                   \
+    } while (0)
+
+#define assert_mon_has(m, line, want)                                      \
+    do {                                                                   \
+        g_autofree char *o_ = mon((m), (line));                            \
+        if (!strstr(o_, (want))) {                                         \
+            g_error("'%s' gave '%s', wanted '%s'", (line), o_, (want));    \
+        }                                                                  \
+    } while (0)
+
+/* An ATAPI packet without data to the secondary master; returns the
+   sense key of the result (0: good). */
+static int cd_packet(MimicMachine *m, const uint8_t cdb[12])
+{
+    ioport_write(m->io, 0x176, 0xa0, 1);
+    ioport_write(m->io, 0x171, 0, 1);
+    ioport_write(m->io, 0x174, 0x00, 1);
+    ioport_write(m->io, 0x175, 0x08, 1);
+    ioport_write(m->io, 0x177, 0xa0, 1);
+    for (int i = 0; i < 12; i += 2) {
+        ioport_write(m->io, 0x170, cdb[i] | cdb[i + 1] << 8, 2);
+    }
+    for (int i = 0; i < 4096 && (ioport_read(m->io, 0x177, 1) & 0x08); i++) {
+        ioport_read(m->io, 0x170, 2);
+    }
+    uint8_t st = ioport_read(m->io, 0x177, 1);
+    return st & 1 ? ioport_read(m->io, 0x171, 1) >> 4 : 0;
+}
+
+static uint32_t cd_sense(MimicMachine *m)
+{
+    uint8_t b[18];
+    ioport_write(m->io, 0x176, 0xa0, 1);
+    ioport_write(m->io, 0x171, 0, 1);
+    ioport_write(m->io, 0x174, 18, 1);
+    ioport_write(m->io, 0x175, 0, 1);
+    ioport_write(m->io, 0x177, 0xa0, 1);
+    static const uint8_t rs[12] = { 0x03, 0, 0, 0, 18 };
+    for (int i = 0; i < 12; i += 2) {
+        ioport_write(m->io, 0x170, rs[i] | rs[i + 1] << 8, 2);
+    }
+    for (int i = 0; i < 18; i += 2) {
+        uint16_t w = ioport_read(m->io, 0x170, 2);
+        b[i] = w;
+        b[i + 1] = w >> 8;
+    }
+    return (uint32_t)b[2] << 16 | b[12] << 8 | b[13];
+}
+
+static void write_iso(const char *path, int blocks, uint8_t fill)
+{
+    g_autofree char *data = g_malloc(blocks * 2048);
+    memset(data, fill, blocks * 2048);
+    g_assert_true(g_file_set_contents(path, data, blocks * 2048, NULL));
+}
+
+static void test_monitor_block(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("mimic-blk-XXXXXX", NULL);
+    g_autofree char *disk = g_build_filename(dir, "d.img", NULL);
+    g_autofree char *a = g_build_filename(dir, "a.iso", NULL);
+    g_autofree char *b = g_build_filename(dir, "b.iso", NULL);
+    write_iso(disk, 512, 0);
+    write_iso(a, 4, 0xaa);
+    write_iso(b, 8, 0xbb);
+
+    MachineConfig cfg;
+    machine_config_init(&cfg);
+    cfg.ram_size = 64 << 20;
+    cfg.icount_shift = 0;
+    cfg.display = DISPLAY_NONE;
+    g_free(cfg.serial[0]);
+    cfg.serial[0] = g_strconcat("file:", serial_path, NULL);
+    cfg.drives[0] = (DriveConfig){ .file = g_strdup(disk),
+        .format = g_strdup("raw"), .interface = DRIVE_IF_IDE, .index = 0,
+        .media = DRIVE_MEDIA_DISK };
+    cfg.drives[1] = (DriveConfig){ .file = g_strdup(a),
+        .format = g_strdup("raw"), .interface = DRIVE_IF_IDE, .index = 2,
+        .media = DRIVE_MEDIA_CDROM, .readonly = true };
+    cfg.n_drives = 2;
+    GError *err = NULL;
+    MimicMachine *m = mimic_machine_new(&cfg, &err);
+    g_assert_no_error(err);
+    machine_config_clear(&cfg);
+
+    g_autofree char *hd_line = g_strdup_printf(
+        "ide0-hd0 (#block100): %s (raw)\n", disk);
+    g_autofree char *cd_a = g_strdup_printf(
+        "ide1-cd0 (#block101): %s (raw, read-only)\n", a);
+    g_autofree char *info = mon(m, "info block");
+    g_assert_nonnull(strstr(info, hd_line));
+    g_assert_nonnull(strstr(info, cd_a));
+    g_assert_nonnull(strstr(info, "Removable device: not locked, tray "
+                                  "closed\n"));
+    g_autofree char *one = mon(m, "info block ide1-cd0");
+    g_assert_true(g_str_has_prefix(one, cd_a));
+    g_assert_null(strstr(one, "ide0-hd0"));
+    assert_mon(m, "info block ide9-cd9", "Device 'ide9-cd9' not found\n");
+
+    static const uint8_t tur[12] = { 0x00 };
+    static const uint8_t lock[12] = { 0x1e, 0, 0, 0, 1 };
+    g_assert_cmpint(cd_packet(m, tur), ==, 0);
+
+    /* change: the guest sees UNIT ATTENTION, then a ready drive. */
+    g_autofree char *chg = g_strdup_printf("change ide1-cd0 %s", b);
+    assert_mon(m, chg, "");
+    g_autofree char *cd_b = g_strdup_printf(
+        "ide1-cd0 (#block102): %s (raw, read-only)\n", b);
+    assert_mon_has(m, "info block ide1-cd0", cd_b);
+    g_assert_cmpint(cd_packet(m, tur), ==, 6);
+    g_assert_cmphex(cd_sense(m), ==, 0x062800);
+    g_assert_cmpint(cd_packet(m, tur), ==, 0);
+
+    /* Failures leave the medium in. */
+    g_autofree char *missing = g_build_filename(dir, "missing.iso", NULL);
+    g_autofree char *chg_missing = g_strdup_printf("change ide1-cd0 %s",
+                                                   missing);
+    assert_mon_has(m, chg_missing, "Could not open");
+    g_autofree char *chg_fmt = g_strdup_printf("change ide1-cd0 %s qcow2",
+                                               a);
+    g_autofree char *fmt_err = mon(m, chg_fmt);
+    g_assert_cmpstr(fmt_err, !=, "");
+    g_autofree char *chg_nofmt = g_strdup_printf("change ide1-cd0 %s frob",
+                                                 a);
+    g_autofree char *nofmt_err = mon(m, chg_nofmt);
+    g_assert_cmpstr(nofmt_err, !=, "");
+    assert_mon_has(m, "info block ide1-cd0", cd_b);
+    g_assert_cmpint(cd_packet(m, tur), ==, 0);
+    g_autofree char *chg_hd = g_strdup_printf("change ide0-hd0 %s", a);
+    assert_mon(m, chg_hd, "Device 'ide0-hd0' is not removable\n");
+    assert_mon(m, "eject ide0-hd0", "Device 'ide0-hd0' is not removable\n");
+    assert_mon(m, "eject nosuch", "Device 'nosuch' not found\n");
+    g_autofree char *chg_no = g_strdup_printf("change nosuch %s", a);
+    assert_mon(m, chg_no, "Device 'nosuch' not found\n");
+
+    /* The guest locks the tray: eject needs -f. */
+    g_assert_cmpint(cd_packet(m, lock), ==, 0);
+    assert_mon_has(m, "info block ide1-cd0", "Removable device: locked, "
+                   "tray closed");
+    assert_mon(m, "eject ide1-cd0", "Device 'ide1-cd0' is locked and force "
+               "was not specified, wait for tray to open and try again\n");
+    g_autofree char *chg_locked = mon(m, chg);
+    g_assert_nonnull(strstr(chg_locked, "is locked"));
+    g_assert_cmpint(cd_packet(m, tur), ==, 0);
+    assert_mon(m, "eject -f ide1-cd0", "");
+    assert_mon_has(m, "info block ide1-cd0", "ide1-cd0: [not inserted]\n"
+                   "    Attached to:      ide.1 unit 0\n"
+                   "    Removable device: not locked, tray open\n");
+    g_assert_cmpint(cd_packet(m, tur), ==, 2);
+    g_assert_cmphex(cd_sense(m), ==, 0x023a00);
+    /* An empty drive ejects again without complaint; a new medium closes
+       the tray. */
+    assert_mon(m, "eject ide1-cd0", "");
+    g_autofree char *chg_a = g_strdup_printf("change ide1-cd0 %s raw", a);
+    assert_mon(m, chg_a, "");
+    assert_mon_has(m, "info block ide1-cd0", "not locked, tray closed");
+    g_assert_cmpint(cd_packet(m, tur), ==, 6);
+    g_assert_cmpint(cd_packet(m, tur), ==, 0);
+
+    /* Hostile lines. */
+    assert_mon_has(m, "change", "usage");
+    assert_mon_has(m, "change ide1-cd0", "usage");
+    assert_mon_has(m, "change a b c d", "usage");
+    assert_mon_has(m, "eject", "usage");
+    assert_mon_has(m, "eject -f", "usage");
+    assert_mon_has(m, "eject -f ide1-cd0 extra", "usage");
+    assert_mon(m, "eject %s%n%x", "Device '%s%n%x' not found\n");
+    GString *longname = g_string_new("eject ");
+    for (int i = 0; i < 900; i++) {
+        g_string_append_c(longname, 'x');
+    }
+    assert_mon_has(m, longname->str, "not found");
+    g_string_free(longname, TRUE);
+    g_autofree char *empty = mon(m, "change ide1-cd0 ''");
+    g_assert_cmpstr(empty, !=, "");
+    assert_mon_has(m, "info block ide1-cd0", "ide1-cd0");
+
+    mimic_machine_free(m);
+    g_unlink(disk);
+    g_unlink(a);
+    g_unlink(b);
+    g_rmdir(dir);
+}
+
+static void test_mouse_path(void)
+{
+    MimicMachine *m = make_machine(false);
+    /* Enable the mouse as a driver would. */
+    ioport_write(m->io, 0x64, 0xd4, 1);
+    ioport_write(m->io, 0x60, 0xf4, 1);
+    g_assert_cmphex(ioport_read(m->io, 0x64, 1) & 0x21, ==, 0x21);
+    g_assert_cmphex(ioport_read(m->io, 0x60, 1), ==, 0xfa);
+    assert_mon(m, "mouse_button 1", "");
+    g_assert_cmphex(ioport_read(m->io, 0x64, 1) & 0x21, ==, 0x21);
+    g_assert_cmphex(ioport_read(m->io, 0x60, 1), ==, 0x09);
+    g_assert_cmphex(ioport_read(m->io, 0x60, 1), ==, 0);
+    g_assert_cmphex(ioport_read(m->io, 0x60, 1), ==, 0);
+    /* mouse_move keeps the buttons held; dy is down on the screen. */
+    assert_mon(m, "mouse_move 5 -3", "");
+    g_assert_cmphex(ioport_read(m->io, 0x60, 1), ==, 0x09);
+    g_assert_cmphex(ioport_read(m->io, 0x60, 1), ==, 5);
+    g_assert_cmphex(ioport_read(m->io, 0x60, 1), ==, 3);
+    assert_mon(m, "mouse_button 0", "");
+    for (int i = 0; i < 3; i++) {
+        ioport_read(m->io, 0x60, 1);
+    }
+    assert_mon(m, "mouse_move -2 1 1", "");
+    g_assert_cmphex(ioport_read(m->io, 0x60, 1), ==, 0x38);
+    g_assert_cmphex(ioport_read(m->io, 0x60, 1), ==, 0xfe);
+    g_assert_cmphex(ioport_read(m->io, 0x60, 1), ==, 0xff);
+    g_assert_cmphex(ioport_read(m->io, 0x64, 1) & 1, ==, 0);
+    /* Hostile lines: nothing reaches the guest. */
+    assert_mon_has(m, "mouse_move", "usage");
+    assert_mon_has(m, "mouse_move 1", "usage");
+    assert_mon_has(m, "mouse_move 1 2 3 4", "usage");
+    assert_mon_has(m, "mouse_move a 2", "invalid number 'a'");
+    assert_mon_has(m, "mouse_move 1 99999999999999999999", "invalid number");
+    assert_mon_has(m, "mouse_move 1 2 -99999999999", "invalid number");
+    assert_mon_has(m, "mouse_move 0x 2", "invalid number");
+    assert_mon_has(m, "mouse_button", "usage");
+    assert_mon_has(m, "mouse_button 32", "invalid button state");
+    assert_mon_has(m, "mouse_button -1", "invalid button state");
+    assert_mon_has(m, "mouse_button 1e9", "invalid button state");
+    g_assert_cmphex(ioport_read(m->io, 0x64, 1) & 1, ==, 0);
+    /* Huge but valid numbers are clamped by the mouse. */
+    assert_mon(m, "mouse_move 2147483647 -2147483648 2147483647", "");
+    g_assert_cmphex(ioport_read(m->io, 0x64, 1) & 0x21, ==, 0x21);
+    mimic_machine_free(m);
+}
+
+/* The front end's pointer events reach the mouse on the worker thread,
+   in order with the other commands (quit comes after them). */
+static void test_pointer_through_worker(void)
+{
+    MimicMachine *m = make_machine(false);
+    ioport_write(m->io, 0x64, 0xd4, 1);
+    ioport_write(m->io, 0x60, 0xf4, 1);
+    g_assert_cmphex(ioport_read(m->io, 0x60, 1), ==, 0xfa);
+    GError *err = NULL;
+    g_assert_true(mimic_machine_start(m, &err));
+    g_assert_no_error(err);
+    mimic_machine_send_pointer_rel(m, 7, -2, 0, 0x01);
+    mimic_machine_send_pointer_rel(m, 0, 0, 0, 0x00);
+    mimic_machine_quit(m);
+    g_assert_cmpint(mimic_machine_wait(m), ==, 0);
+    static const uint8_t want[] = { 0x09, 7, 2, 0x08, 0, 0 };
+    for (size_t i = 0; i < sizeof(want); i++) {
+        g_assert_cmphex(ioport_read(m->io, 0x64, 1) & 0x21, ==, 0x21);
+        g_assert_cmphex(ioport_read(m->io, 0x60, 1), ==, want[i]);
+    }
+    g_assert_cmphex(ioport_read(m->io, 0x64, 1) & 1, ==, 0);
+    mimic_machine_free(m);
+}
+
+static void advance(MimicMachine *m, int64_t ns)
+{
+    int64_t end = clock_now(m->clock) + ns;
+    for (;;) {
+        int64_t d = clock_next_deadline(m->clock);
+        if (d > end) {
+            break;
+        }
+        clock_warp_to(m->clock, d);
+        clock_run_timers(m->clock);
+    }
+    clock_warp_to(m->clock, end);
+}
+
+static int read_kbd(MimicMachine *m, uint8_t *b, int max)
+{
+    int n = 0;
+    while (n < max && (ioport_read(m->io, 0x64, 1) & 1)) {
+        b[n++] = ioport_read(m->io, 0x60, 1);
+    }
+    return n;
+}
+
+/* sendkey holds its keys for hold_ms of machine time; held long enough,
+   the keyboard's typematic repeat (500 ms, then every 91.7 ms) runs. */
+static void test_sendkey_hold(void)
+{
+    MimicMachine *m = make_machine(false);
+    uint8_t b[64];
+    assert_mon(m, "sendkey a 1000", "");
+    g_assert_cmpint(read_kbd(m, b, 64), ==, 1);
+    g_assert_cmphex(b[0], ==, 0x1e);
+    advance(m, 999 * 1000000LL);
+    int n = read_kbd(m, b, 64);
+    g_assert_cmpint(n, ==, 6); /* at 500, 592, 683, 775, 867, 958 ms */
+    for (int i = 0; i < n; i++) {
+        g_assert_cmphex(b[i], ==, 0x1e);
+    }
+    advance(m, 1000000LL);
+    g_assert_cmpint(read_kbd(m, b, 64), ==, 1);
+    g_assert_cmphex(b[0], ==, 0x9e);
+    advance(m, 1000 * 1000000LL);
+    g_assert_cmpint(read_kbd(m, b, 64), ==, 0);
+    /* The default hold is short of the typematic delay; the next sendkey
+       releases the previous keys first. */
+    assert_mon(m, "sendkey ctrl-c", "");
+    assert_mon(m, "sendkey b", "");
+    static const uint8_t want[] = { 0x1d, 0x2e, 0xae, 0x9d, 0x30 };
+    g_assert_cmpint(read_kbd(m, b, 64), ==, sizeof(want));
+    g_assert_cmpmem(b, sizeof(want), want, sizeof(want));
+    advance(m, 100 * 1000000LL);
+    g_assert_cmpint(read_kbd(m, b, 64), ==, 1);
+    g_assert_cmphex(b[0], ==, 0xb0);
+    assert_mon(m, "sendkey x 0", "");
+    g_assert_cmpint(read_kbd(m, b, 64), ==, 2);
+    assert_mon_has(m, "sendkey a -5", "invalid hold time");
+    assert_mon_has(m, "sendkey a 99999999999999", "invalid hold time");
+    assert_mon_has(m, "sendkey a 1x", "invalid hold time");
+    g_assert_cmpint(read_kbd(m, b, 64), ==, 0);
     mimic_machine_free(m);
 }
 
@@ -445,6 +772,11 @@ int main(int argc, char **argv)
     g_test_add_func("/hw/pc/irq-path-and-serial", test_irq_path_and_serial);
     g_test_add_func("/hw/pc/keyboard", test_keyboard);
     g_test_add_func("/hw/pc/floppy", test_floppy);
+    g_test_add_func("/hw/pc/monitor-block", test_monitor_block);
+    g_test_add_func("/hw/pc/mouse-path", test_mouse_path);
+    g_test_add_func("/hw/pc/sendkey-hold", test_sendkey_hold);
+    g_test_add_func("/hw/pc/pointer-through-worker",
+                    test_pointer_through_worker);
     g_test_add_func("/hw/pc/device-states", test_device_states);
     g_test_add_func("/hw/pc/port-fuzz", test_port_fuzz);
     int rc = g_test_run();

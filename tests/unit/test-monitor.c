@@ -82,6 +82,32 @@ static void test_commands(void)
     g_assert_nonnull(strstr(b7, "no keyboard"));
     g_autofree char *b8 = run(m, "sendkey ctrl-nosuchkey");
     g_assert_nonnull(strstr(b8, "unknown key: 'nosuchkey'"));
+    /* Block and mouse commands on a machine without the hardware. */
+    g_autofree char *hb = run(m, "help");
+    g_assert_nonnull(strstr(hb, "change device filename [format]"));
+    g_assert_nonnull(strstr(hb, "eject [-f] device"));
+    g_assert_nonnull(strstr(hb, "mouse_move dx dy [dz]"));
+    g_assert_nonnull(strstr(hb, "mouse_button state"));
+    g_autofree char *ib = run(m, "info block");
+    g_assert_cmpstr(ib, ==, "");
+    g_autofree char *ib2 = run(m, "info block ide1-cd0");
+    g_assert_cmpstr(ib2, ==, "Device 'ide1-cd0' not found\n");
+    g_autofree char *ch = run(m, "change ide1-cd0 /nonexistent.iso");
+    g_assert_cmpstr(ch, ==, "Device 'ide1-cd0' not found\n");
+    g_autofree char *ch2 = run(m, "change");
+    g_assert_nonnull(strstr(ch2, "usage"));
+    g_autofree char *ej = run(m, "eject -f ide1-cd0");
+    g_assert_cmpstr(ej, ==, "Device 'ide1-cd0' not found\n");
+    g_autofree char *ej2 = run(m, "eject -f");
+    g_assert_nonnull(strstr(ej2, "usage"));
+    g_autofree char *mm = run(m, "mouse_move 1 2");
+    g_assert_nonnull(strstr(mm, "no mouse"));
+    g_autofree char *mm2 = run(m, "mouse_move 1 184467440737095516160");
+    g_assert_nonnull(strstr(mm2, "invalid number"));
+    g_autofree char *mb = run(m, "mouse_button 7");
+    g_assert_nonnull(strstr(mb, "no mouse"));
+    g_autofree char *mb2 = run(m, "mouse_button 4294967297");
+    g_assert_nonnull(strstr(mb2, "invalid button state"));
     g_autofree char *e = run(m, "   ");
     g_assert_cmpstr(e, ==, "");
     /* Screendump through the display. */

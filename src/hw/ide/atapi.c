@@ -398,9 +398,8 @@ static void event_status(IdeChannel *ch, IdeDrive *d, const uint8_t *cdb)
         put_be16(b, 6);
         b[2] = 0x04;
         b[3] = 0x10;
-        if (d->media_changed) {
-            b[4] = d->blk ? 2 : 3; /* new media / media removal */
-        }
+        b[4] = d->media_event; /* reported once */
+        d->media_event = ATAPI_EV_NONE;
         b[5] = (d->blk && !d->tray_open ? 2 : 0) | (d->tray_open ? 1 : 0);
         len = 8;
     } else {
@@ -528,9 +527,6 @@ void atapi_packet_received(IdeChannel *ch)
         return;
     case 0x4a: /* GET EVENT STATUS NOTIFICATION */
         event_status(ch, d, cdb);
-        if (cdb[4] & 0x10) {
-            d->media_changed = false;
-        }
         return;
     case 0x51: { /* READ DISC INFORMATION */
         if (!need_medium(ch, d)) {

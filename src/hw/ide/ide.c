@@ -813,7 +813,28 @@ bool ide_cd_change(IdeChannel *ch, int unit, BlockDev *blk)
     }
     d->blk = blk;
     d->media_changed = true;
+    d->media_event = blk ? ATAPI_EV_NEW_MEDIA : ATAPI_EV_MEDIA_REMOVAL;
     d->tray_open = false;
+    return true;
+}
+
+bool ide_cd_eject(IdeChannel *ch, int unit, bool force)
+{
+    IdeDrive *d = &ch->drive[unit & 1];
+    if (d->kind != IDE_CD) {
+        return false;
+    }
+    if (d->locked && !force) {
+        d->media_event = ATAPI_EV_EJECT_REQUEST;
+        return false;
+    }
+    d->locked = false;
+    bool had = d->blk != NULL;
+    d->blk = NULL;
+    d->tray_open = true;
+    if (had) {
+        d->media_event = ATAPI_EV_MEDIA_REMOVAL;
+    }
     return true;
 }
 
@@ -869,7 +890,9 @@ bool ide_channel_post_load(IdeChannel *ch, GError **error)
     if (ch->end > IDE_BUF_SIZE || ch->pos > ch->end ||
         ch->xfer > XFER_DMA_OUT || ch->block > IDE_MAX_MULT ||
         ch->drive[0].mult_sectors > IDE_MAX_MULT ||
-        ch->drive[1].mult_sectors > IDE_MAX_MULT) {
+        ch->drive[1].mult_sectors > IDE_MAX_MULT ||
+        ch->drive[0].media_event > ATAPI_EV_MEDIA_REMOVAL ||
+        ch->drive[1].media_event > ATAPI_EV_MEDIA_REMOVAL) {
         g_set_error(error, STATE_ERROR, STATE_ERROR_INVALID,
                     "ide: transfer state out of range");
         return false;

@@ -42,6 +42,12 @@ typedef enum {
     XFER_DMA_OUT,    /* memory -> device */
 } IdeXfer;
 
+/* GET EVENT STATUS NOTIFICATION media event codes (MMC-2 table 5-13). */
+#define ATAPI_EV_NONE 0
+#define ATAPI_EV_EJECT_REQUEST 1
+#define ATAPI_EV_NEW_MEDIA 2
+#define ATAPI_EV_MEDIA_REMOVAL 3
+
 typedef struct IdeDrive {
     IdeKind kind;
     BlockDev *blk;
@@ -50,6 +56,7 @@ typedef struct IdeDrive {
     uint8_t mult_sectors; /* SET MULTIPLE */
     uint8_t sense_key, asc, ascq;
     bool media_changed; /* report UNIT ATTENTION once */
+    uint8_t media_event; /* GESN media event to report: ATAPI_EV_* */
     bool tray_open;
     bool locked;
     bool write_cache;
@@ -90,8 +97,20 @@ void ide_channel_init(IdeChannel *ch, MemMap *mem, IrqLine *irq);
 /* Attach a drive; blk may be NULL for an empty CD-ROM drive. */
 void ide_attach(IdeChannel *ch, int unit, IdeKind kind, BlockDev *blk,
                 const char *serial);
-/* Change or eject (blk NULL) CD media; returns false for a locked tray. */
+/*
+ * Put new CD media in and close the tray (blk NULL: take the medium out):
+ * the guest sees UNIT ATTENTION (06/28/00) on its next media command and a
+ * media event.  False when the unit is not a CD-ROM.  The caller owns the
+ * old BlockDev and checks the lock (IdeDrive.locked) first if it cares.
+ */
 bool ide_cd_change(IdeChannel *ch, int unit, BlockDev *blk);
+/*
+ * Open the tray and remove the medium (the caller then closes the old
+ * BlockDev).  A tray the guest locked (PREVENT ALLOW MEDIUM REMOVAL) stays
+ * shut unless force: the guest gets an eject request event instead and
+ * false is returned.  Also false when the unit is not a CD-ROM.
+ */
+bool ide_cd_eject(IdeChannel *ch, int unit, bool force);
 void ide_channel_reset(IdeChannel *ch);
 
 /* Command block (offset 0..7) and control block (offset 0 = 0x3f6). */

@@ -154,14 +154,22 @@ static const StateField bm_fields[] = {
     STATE_U32(BmChannel, prd), STATE_END,
 };
 
+#define MEDIA_EVENT(c, u)                                                \
+    { .name = "media_event" #c #u,                                       \
+      .offset = offsetof(PiixIde, ch[c].drive[u].media_event),           \
+      .type = STATE_T_U8, .count = 1, .version = 2 }
+
 static const StateDesc piix_ide_state = {
-    .name = "piix-ide", .version = 1, .min_version = 1,
+    .name = "piix-ide", .version = 2, .min_version = 1,
     .post_load = piix_ide_post_load,
     .fields = (const StateField[]) {
         { .name = "config", .offset = offsetof(PiixIde, pci.config),
           .type = STATE_T_BYTES, .count = 256 },
         STATE_STRUCT_ARRAY(PiixIde, ch, 2, ide_channel_fields),
         STATE_STRUCT_ARRAY(PiixIde, bm, 2, bm_fields),
+        /* Version 2: pending media events of the four drives. */
+        MEDIA_EVENT(0, 0), MEDIA_EVENT(0, 1), MEDIA_EVENT(1, 0),
+        MEDIA_EVENT(1, 1),
         STATE_END },
 };
 

@@ -40,6 +40,14 @@
 
 #define LOWMEM_MAX 0xe0000000ull
 
+/* What the board knows of an IDE position's medium, for the monitor. */
+typedef struct IdeSlot {
+    BlockDev *blk;
+    char *file; /* as the user named it (not a snapshot overlay) */
+    int node;
+    BlockCacheMode cache;
+} IdeSlot;
+
 struct Board {
     BoardContext *ctx;
     uint8_t *ram;
@@ -56,8 +64,10 @@ struct Board {
     Port92 *port92;
     I8042 *kbc;
     Fdc *fdc;
+    BlockDev *fd_blk[FDC_DRIVES];
     PiixIde *ide;
-    BlockDev *blk[MIMIC_MAX_DRIVES];
+    IdeSlot slot[4]; /* IDE bus * 2 + unit */
+    int next_node;   /* "#blockN" numbers, as QEMU's node names */
 };
 
 static const uint16_t com_base[4] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
@@ -438,7 +448,8 @@ static BlockCache cache_mode(DriveCache c)
 }
 
 /* Open the image of drive i of the configuration (NULL when the drive has
-   no file); the board keeps it and closes it at destroy. */
+   no file); the caller keeps it (an IDE slot, or fd_blk) and the board
+   closes it at destroy. */
 static bool open_drive(Board *b, int i, BlockDev **out, GError **error)
 {
     const MachineConfig *cfg = b->ctx->cfg;
@@ -472,7 +483,6 @@ static bool open_drive(Board *b, int i, BlockDev **out, GError **error)
     if (!blk) {
         return false;
     }
-    b->blk[i] = blk;
     *out = blk;
     return true;
 }
@@ -493,8 +503,12 @@ static bool fdc_setup(Board *b, I8237 *dma, GError **error)
             continue;
         }
         BlockDev *blk;
-        if (!open_drive(b, i, &blk, error) ||
-            !fdc_attach(fdc, d->index, blk, error)) {
+        if (!open_drive(b, i, &blk, error)) {
+            return false;
+        }
+        blk_close(b->fd_blk[d->index]);
+        b->fd_blk[d->index] = blk;
+        if (!fdc_attach(fdc, d->index, blk, error)) {
             return false;
         }
     }
@@ -520,8 +534,20 @@ static bool ide_setup(Board *b, GError **error)
         }
         have_slot2 |= d->index == 2;
         BlockDev *blk = NULL;
+        if (d->file && b->slot[d->index].blk) {
+            g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                        "IDE position %d is given twice", d->index);
+            return false;
+        }
         if (!open_drive(b, i, &blk, error)) {
             return false;
+        }
+        if (blk) {
+            IdeSlot *sl = &b->slot[d->index];
+            sl->blk = blk;
+            sl->file = g_strdup(d->file);
+            sl->node = b->next_node++;
+            sl->cache = cache_mode(d->cache);
         }
         g_autofree char *serial = g_strdup_printf("QM%05d", d->index + 1);
         ide_attach(&ide->ch[d->index / 2], d->index % 2,
@@ -545,6 +571,7 @@ static bool pc_init(BoardContext *ctx, GError **error)
     const MachineConfig *cfg = ctx->cfg;
     Bus *bus = ctx->bus;
     Board *b = g_new0(Board, 1);
+    b->next_node = 100;
     b->ctx = ctx;
     ctx->board = b;
 
@@ -712,8 +739,12 @@ static void pc_destroy(BoardContext *ctx)
         ctx->cpu->ops->destroy(ctx->cpu);
         ctx->cpu = NULL;
     }
-    for (int i = 0; i < MIMIC_MAX_DRIVES; i++) {
-        blk_close(b->blk[i]);
+    for (int i = 0; i < 4; i++) {
+        blk_close(b->slot[i].blk);
+        g_free(b->slot[i].file);
+    }
+    for (int i = 0; i < FDC_DRIVES; i++) {
+        blk_close(b->fd_blk[i]);
     }
     irq_free_array(b->isa_irq, 16);
     pci_bus_free(b->pci);
@@ -733,10 +764,181 @@ static void pc_send_key(BoardContext *ctx, unsigned evdev, bool down)
     }
 }
 
+static void pc_send_pointer(BoardContext *ctx, int dx, int dy, int dz,
+                            unsigned buttons)
+{
+    Board *b = ctx->board;
+    if (b && b->kbc) {
+        i8042_pointer(b->kbc, dx, dy, dz, buttons);
+    }
+}
+
+/* ---- block devices for the monitor, by QEMU's names ---- */
+
+static IdeDrive *slot_drive(Board *b, int i)
+{
+    return b->ide ? &b->ide->ch[i / 2].drive[i % 2] : NULL;
+}
+
+static void slot_name(Board *b, int i, char *buf, size_t len)
+{
+    g_snprintf(buf, len, "ide%d-%s%d", i / 2,
+               slot_drive(b, i)->kind == IDE_CD ? "cd" : "hd", i % 2);
+}
+
+static int find_slot(Board *b, const char *device, GError **error)
+{
+    for (int i = 0; i < 4; i++) {
+        IdeDrive *d = slot_drive(b, i);
+        char name[16];
+        if (!d || d->kind == IDE_NONE) {
+            continue;
+        }
+        slot_name(b, i, name, sizeof(name));
+        if (!strcmp(name, device)) {
+            return i;
+        }
+    }
+    g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                "Device '%s' not found", device);
+    return -1;
+}
+
+static const char *cache_name(BlockCacheMode c)
+{
+    switch (c) {
+    case BLOCK_CACHE_WRITETHROUGH:
+        return "writethrough";
+    case BLOCK_CACHE_NONE:
+        return "writeback, direct";
+    case BLOCK_CACHE_UNSAFE:
+        return "writeback, ignore flushes";
+    default:
+        return "writeback";
+    }
+}
+
+static void pc_block_info(BoardContext *ctx, const char *device,
+                          GString *out)
+{
+    Board *b = ctx->board;
+    bool first = true;
+    for (int i = 0; b && i < 4; i++) {
+        IdeDrive *d = slot_drive(b, i);
+        char name[16];
+        if (!d || d->kind == IDE_NONE) {
+            continue;
+        }
+        slot_name(b, i, name, sizeof(name));
+        if (device && strcmp(device, name)) {
+            continue;
+        }
+        IdeSlot *sl = &b->slot[i];
+        if (!first) {
+            g_string_append_c(out, '\n');
+        }
+        first = false;
+        if (sl->blk) {
+            g_string_append_printf(out, "%s (#block%d): %s (%s%s)\n", name,
+                                   sl->node, sl->file,
+                                   blk_format_name(sl->blk),
+                                   blk_is_read_only(sl->blk)
+                                   ? ", read-only" : "");
+        } else {
+            g_string_append_printf(out, "%s: [not inserted]\n", name);
+        }
+        g_string_append_printf(out, "    Attached to:      ide.%d unit %d\n",
+                               i / 2, i % 2);
+        if (d->kind == IDE_CD) {
+            g_string_append_printf(out, "    Removable device: %slocked, "
+                                   "tray %s\n", d->locked ? "" : "not ",
+                                   d->tray_open ? "open" : "closed");
+        }
+        if (sl->blk) {
+            g_string_append_printf(out, "    Cache mode:       %s\n",
+                                   cache_name(sl->cache));
+        }
+    }
+}
+
+static int removable_slot(Board *b, const char *device, GError **error)
+{
+    int i = find_slot(b, device, error);
+    if (i >= 0 && slot_drive(b, i)->kind != IDE_CD) {
+        g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                    "Device '%s' is not removable", device);
+        return -1;
+    }
+    return i;
+}
+
+static void set_locked_error(GError **error, const char *device)
+{
+    g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                "Device '%s' is locked and force was not specified, wait "
+                "for tray to open and try again", device);
+}
+
+static bool pc_block_eject(BoardContext *ctx, const char *device, bool force,
+                           GError **error)
+{
+    Board *b = ctx->board;
+    int i = removable_slot(b, device, error);
+    if (i < 0) {
+        return false;
+    }
+    if (!ide_cd_eject(&b->ide->ch[i / 2], i % 2, force)) {
+        set_locked_error(error, device);
+        return false;
+    }
+    IdeSlot *sl = &b->slot[i];
+    blk_close(sl->blk);
+    g_free(sl->file);
+    sl->blk = NULL;
+    sl->file = NULL;
+    return true;
+}
+
+static bool pc_block_change(BoardContext *ctx, const char *device,
+                            const char *file, const char *format,
+                            GError **error)
+{
+    Board *b = ctx->board;
+    int i = removable_slot(b, device, error);
+    if (i < 0) {
+        return false;
+    }
+    IdeDrive *d = slot_drive(b, i);
+    if (d->locked) {
+        d->media_event = ATAPI_EV_EJECT_REQUEST; /* ask the guest */
+        set_locked_error(error, device);
+        return false;
+    }
+    /* The new medium opens first: on failure the old one stays in. */
+    BlockOpenOptions o = { .format = format, .read_only = true };
+    BlockDev *blk = blk_open(file, &o, error);
+    if (!blk) {
+        return false;
+    }
+    IdeSlot *sl = &b->slot[i];
+    ide_cd_change(&b->ide->ch[i / 2], i % 2, blk);
+    blk_close(sl->blk);
+    g_free(sl->file);
+    sl->blk = blk;
+    sl->file = g_strdup(file);
+    sl->node = b->next_node++;
+    sl->cache = BLOCK_CACHE_WRITEBACK;
+    return true;
+}
+
 const BoardInfo pc_board = {
     .name = "pc",
     .description = "Standard PC (i440FX + PIIX, 1996)",
     .init = pc_init,
     .destroy = pc_destroy,
     .send_key = pc_send_key,
+    .send_pointer = pc_send_pointer,
+    .block_info = pc_block_info,
+    .block_change = pc_block_change,
+    .block_eject = pc_block_eject,
 };
