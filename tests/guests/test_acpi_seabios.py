@@ -129,8 +129,8 @@ def main():
             raise boottest.BootError('system_powerdown without an ACPI OS '
                                      'ended the emulator')
         mon.sock.sendall(b'quit\n')  # no prompt follows
-        mon.close()
         rc = emu.wait_exit(30)
+        mon.close()
         if rc != 0:
             raise boottest.BootError('quit: exit status %d' % rc)
     except (boottest.BootError, subprocess.SubprocessError) as e:
