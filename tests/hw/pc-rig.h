@@ -96,14 +96,14 @@ static MimicMachine *rig_new(void (*configure)(MachineConfig *cfg))
     return m;
 }
 
-static uint32_t rig_pci_read(MimicMachine *m, int devfn, int reg, int size)
+static inline uint32_t rig_pci_read(MimicMachine *m, int devfn, int reg, int size)
 {
     ioport_write(m->io, 0xcf8, 0x80000000 | devfn << 8 | (reg & 0xfc), 4);
     return ioport_read(m->io, 0xcfc + (reg & 3), size);
 }
 
-static void rig_pci_write(MimicMachine *m, int devfn, int reg, uint32_t v,
-                          int size)
+static inline void rig_pci_write(MimicMachine *m, int devfn, int reg,
+                                 uint32_t v, int size)
 {
     ioport_write(m->io, 0xcf8, 0x80000000 | devfn << 8 | (reg & 0xfc), 4);
     ioport_write(m->io, 0xcfc + (reg & 3), v, size);
@@ -111,7 +111,7 @@ static void rig_pci_write(MimicMachine *m, int devfn, int reg, uint32_t v,
 
 /* Program both 8259s as a BIOS does (vectors 0x08 and 0x70) and unmask
    the given IRQs (and the cascade). */
-static void rig_pic_init(MimicMachine *m, uint16_t unmask)
+static inline void rig_pic_init(MimicMachine *m, uint16_t unmask)
 {
     const uint8_t icw[] = { 0x11, 0x08, 0x04, 0x01 };
     const uint8_t icw2[] = { 0x11, 0x70, 0x02, 0x01 };
@@ -127,7 +127,7 @@ static void rig_pic_init(MimicMachine *m, uint16_t unmask)
 }
 
 /* Acknowledge the pending interrupt: its vector, with EOIs sent. */
-static int rig_pic_ack(MimicMachine *m)
+static inline int rig_pic_ack(MimicMachine *m)
 {
     int v = fake->bus.intr_ack(fake->bus.intr_opaque);
     if (v >= 0x70) {
@@ -139,7 +139,7 @@ static int rig_pic_ack(MimicMachine *m)
 
 /* Advance virtual time by ns and fire the timers that fall due, one
    deadline at a time (as the worker does while the CPU is halted). */
-static void rig_advance(MimicMachine *m, int64_t ns)
+static inline void rig_advance(MimicMachine *m, int64_t ns)
 {
     int64_t end = clock_now(m->clock) + ns;
     for (;;) {
