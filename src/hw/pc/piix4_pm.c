@@ -144,7 +144,10 @@ static void pm_write_byte(Piix4Pm *s, unsigned off, uint8_t v)
 
 static uint32_t pm_io_read(void *opaque, uint16_t off, unsigned size)
 {
-    return pm_read_byte(opaque, off);
+    Piix4Pm *s = opaque;
+    uint8_t v = pm_read_byte(s, off);
+    update_sci(s); /* reading PM1_STS may have noticed a timer overflow */
+    return v;
 }
 
 static void pm_io_write(void *opaque, uint16_t off, uint32_t v, unsigned size)
