@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Acceptance test: the ACPI power button and S5 power-off on real
-firmware and the real CPU, without Linux.
+"""Acceptance test: reset through port 0xcf9, the ACPI power button and
+S5 power-off on real firmware and the real CPU, without Linux.
 
 A boot sector (tests/guests/asm/acpi-button.asm, assembled with nasm here)
-plays a minimal ACPI OS: it finds the PM I/O base SeaBIOS programmed into
+first resets the machine through the PIIX reset control register (0xcf9):
+SeaBIOS must start again and boot it a second time ("ACPI-BOOT1", then
+"ACPI-BOOT2", told apart by a CMOS byte).  Then it plays a minimal ACPI
+OS: it finds the PM I/O base SeaBIOS programmed into
 the PIIX4 PM function, turns ACPI on through SMI_CMD, enables the power
 button event and the SCI on IRQ 9, and prints "ACPI-READY".  The test
 then presses the power button with the monitor's `system_powerdown`; the
@@ -60,7 +63,10 @@ def main():
          '-monitor', 'unix:%s,server=on,wait=off' % sock],
         os.path.join(tmp, 'serial.log'))
     try:
-        emu.wait_for('ACPI-READY', 60)
+        emu.wait_for('ACPI-BOOT1', 60)
+        emu.wait_for('SeaBIOS (version', 60)
+        emu.wait_for('ACPI-BOOT2', 60)
+        emu.wait_for('ACPI-READY', 30)
         mon = boottest.Monitor(sock)
         mon.cmd('system_powerdown')
         emu.wait_for('ACPI-PWRBTN', 30)
@@ -73,7 +79,8 @@ def main():
         return 1
     finally:
         emu.close()
-    print('ok: power button -> SCI -> guest S5 -> exit status 0')
+    print('ok: 0xcf9 reset -> SeaBIOS again; power button -> SCI -> '
+          'guest S5 -> exit status 0')
     shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

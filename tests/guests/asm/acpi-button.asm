@@ -1,7 +1,10 @@
 ; SPDX-License-Identifier: GPL-2.0-or-later
 ;
-; A boot sector that plays a minimal ACPI OS (for test_acpi_button.py):
-; it finds the PIIX4 PM I/O base that SeaBIOS programmed (PCI 00:01.3,
+; A boot sector that plays a minimal ACPI OS (for test_acpi_button.py).
+; First boot (CMOS byte 0x50 is not 0xa5): it sets that byte, prints
+; "ACPI-BOOT1" and resets the machine through the PIIX reset control
+; register (0xcf9 = 0x06, a hard reset); SeaBIOS starts again and boots
+; this sector a second time.  Second boot: it prints "ACPI-BOOT2", finds the PIIX4 PM I/O base that SeaBIOS programmed (PCI 00:01.3,
 ; PMBA at config 0x40), turns ACPI on by writing the FADT's ACPI_ENABLE
 ; value (0xf1) to SMI_CMD (0xb2) and waits for SCI_EN, enables the power
 ; button event (PWRBTN_EN) and the SCI (IRQ 9, vector 0x71 with SeaBIOS's
@@ -14,6 +17,8 @@
 bits 16
 org 0x7c00
 
+CMOS_MARK equ 0x50              ; a CMOS byte that SeaBIOS leaves alone
+
 start:
     cli
     xor ax, ax
@@ -22,6 +27,32 @@ start:
     mov ss, ax
     mov sp, 0x7c00
     cld
+
+    ; Which boot is this?  CMOS RAM survives a reset.
+    mov al, CMOS_MARK
+    out 0x70, al
+    in al, 0x71
+    cmp al, 0xa5
+    je .second_boot
+    mov al, CMOS_MARK
+    out 0x70, al
+    mov al, 0xa5
+    out 0x71, al
+    mov si, msg_boot1
+    call print
+    mov al, 0x02                ; RCR: system reset type "hard" ...
+    mov dx, 0xcf9
+    out dx, al
+    mov al, 0x06                ; ... and the reset itself
+    out dx, al
+    jmp fail                    ; not reached
+.second_boot:
+    mov al, CMOS_MARK
+    out 0x70, al
+    xor al, al
+    out 0x71, al
+    mov si, msg_boot2
+    call print
 
     ; PMBA of bus 0, device 1, function 3.
     mov eax, 0x80000b40
@@ -125,7 +156,9 @@ print:
     ret
 
 pmbase:       dw 0
-msg_ready:    db 13, 10, "ACPI-READY", 13, 10, 0
+msg_boot1:    db 13, 10, "ACPI-BOOT1", 13, 10, 0
+msg_boot2:    db 13, 10, "ACPI-BOOT2", 13, 10, 0
+msg_ready:    db "ACPI-READY", 13, 10, 0
 msg_pwrbtn:   db "ACPI-PWRBTN", 13, 10, 0
 msg_fail:     db 13, 10, "ACPI-FAIL", 13, 10, 0
 
