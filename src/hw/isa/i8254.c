@@ -136,6 +136,38 @@ static void pit_timer_cb(void *opaque)
     irq_timer_update_at(s, s->ch[0].next_irq_time);
 }
 
+/* OUT of a channel at d ticks after its load: with the gate low, modes 2
+   and 3 hold OUT high; mode 0 keeps its level (counting is not paused in
+   this model); modes 1 and 5 only look at gate edges. */
+static bool out_level(PitChannel *c, int64_t d)
+{
+    if (!c->gate && (c->mode == 2 || c->mode == 3)) {
+        return true;
+    }
+    return get_out(c, d);
+}
+
+static void speaker_notify(I8254 *s)
+{
+    if (s->speaker_changed) {
+        s->speaker_changed(s->speaker_opaque);
+    }
+}
+
+void i8254_speaker_get(I8254 *s, PcSpeakerState *st)
+{
+    PitChannel *c = &s->ch[2];
+    st->gate = s->port61 & 1;
+    st->data = s->port61 & 2;
+    st->out2 = out_level(c, elapsed(s, c));
+    st->mode = c->mode;
+    st->count = c->count;
+    /* A tone only comes from mode 3 (square wave) with a running gate;
+       other modes give single edges that a sampler must follow. */
+    st->tone_hz = (st->gate && st->data && c->mode == 3 && !c->null_count)
+                  ? (double)PIT_FREQ / c->count : 0.0;
+}
+
 static void load_count(I8254 *s, int n, uint32_t val)
 {
     PitChannel *c = &s->ch[n];
@@ -147,6 +179,8 @@ static void load_count(I8254 *s, int n, uint32_t val)
     c->null_count = false;
     if (n == 0) {
         irq_timer_update(s);
+    } else if (n == 2) {
+        speaker_notify(s);
     }
 }
 
@@ -254,6 +288,8 @@ static void pit_write(void *opaque, uint16_t off, uint32_t v, unsigned size)
         c->null_count = true;
         if (n == 0) {
             irq_timer_update(s);
+        } else if (n == 2) {
+            speaker_notify(s);
         }
         return;
     }
@@ -297,7 +333,7 @@ static uint32_t port61_read(void *opaque, uint16_t off, unsigned size)
 {
     I8254 *s = opaque;
     PitChannel *c = &s->ch[2];
-    bool out2 = c->gate ? get_out(c, elapsed(s, c)) : false;
+    bool out2 = out_level(c, elapsed(s, c));
     /* Bit 4 toggles with DRAM refresh, every 15.085 us. */
     bool refresh = (now(s) / 15085) & 1;
     return (s->port61 & 0x0f) | (refresh << 4) | (out2 << 5);
@@ -307,8 +343,12 @@ static void port61_write(void *opaque, uint16_t off, uint32_t v,
                          unsigned size)
 {
     I8254 *s = opaque;
+    uint8_t old = s->port61;
     s->port61 = v & 0x0f;
     set_gate(s, 2, v & 1);
+    if ((old ^ s->port61) & 3) {
+        speaker_notify(s);
+    }
 }
 
 static void i8254_reset(Device *dev)

@@ -3,6 +3,11 @@
  * Intel 8254 programmable interval timer (ports 0x40-0x43), channel 0 on
  * IRQ0, channel 2 gated by port 0x61 (the PC speaker / NMI status port,
  * also modelled here with its refresh-toggle bit that firmware polls).
+ * Port 0x61: bit 0 drives channel 2's gate, bit 1 enables the speaker
+ * data (the speaker sounds OUT2 AND bit 1), bit 4 toggles with the DRAM
+ * refresh, bit 5 reads OUT2.  The speaker itself is a sound device's job:
+ * it registers speaker_changed and reads the state with
+ * i8254_speaker_get().
  */
 #ifndef MIMIC_HW_ISA_I8254_H
 #define MIMIC_HW_ISA_I8254_H
@@ -30,10 +35,25 @@ typedef struct I8254 {
     PitChannel ch[3];
     uint8_t port61; /* speaker data enable (bit 1) */
     IrqLine *irq0;
+    /* PC speaker listener (an audio device), called after port 0x61's
+       gate or data bit or channel 2's mode or count changes; may be NULL. */
+    void (*speaker_changed)(void *opaque);
+    void *speaker_opaque;
     struct Timer *timer;
 } I8254;
 
 extern const DeviceInfo i8254_info;
+
+typedef struct PcSpeakerState {
+    bool gate;      /* port 0x61 bit 0: channel 2 counts */
+    bool data;      /* port 0x61 bit 1: OUT2 reaches the speaker */
+    bool out2;      /* channel 2's output now */
+    uint8_t mode;   /* channel 2's mode, 0-5 */
+    uint32_t count; /* channel 2's reload value, 1-65536 */
+    double tone_hz; /* square-wave frequency when sounding, else 0 */
+} PcSpeakerState;
+
+void i8254_speaker_get(I8254 *s, PcSpeakerState *st);
 
 #define PIT_FREQ 1193182
 

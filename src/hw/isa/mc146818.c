@@ -97,6 +97,7 @@ static void regs_to_time(Mc146818 *s)
     int64_t t = timegm(&tm);
     s->base_sec = t == -1 ? 0 : t;
     s->base_ns = vnow(s);
+    s->last_sec = s->base_sec; /* the guest set this second itself */
 }
 
 static void raise_flags(Mc146818 *s, uint8_t flags)
@@ -169,16 +170,30 @@ static void second_arm(Mc146818 *s)
     }
 }
 
+/* The update cycle of the current second, once: UF, and AF when the
+   alarm matches.  Runs from the timer (UIE/AIE) and, for guests that
+   poll register C with those interrupts off, when C is read. */
+static void update_ended(Mc146818 *s)
+{
+    if (s->cmos[RTC_REG_B] & REG_B_SET) {
+        return;
+    }
+    int64_t t = guest_time(s);
+    if (t == s->last_sec) {
+        return;
+    }
+    s->last_sec = t;
+    uint8_t f = REG_C_UF;
+    if (alarm_matches(s)) {
+        f |= REG_C_AF;
+    }
+    raise_flags(s, f);
+}
+
 static void second_cb(void *opaque)
 {
     Mc146818 *s = opaque;
-    if (!(s->cmos[RTC_REG_B] & REG_B_SET)) {
-        uint8_t f = REG_C_UF;
-        if (alarm_matches(s)) {
-            f |= REG_C_AF;
-        }
-        raise_flags(s, f);
-    }
+    update_ended(s);
     second_arm(s);
 }
 
@@ -204,6 +219,7 @@ static uint32_t rtc_read(void *opaque, uint16_t off, unsigned size)
         return (s->cmos[RTC_REG_A] & 0x7f) | (uip ? 0x80 : 0);
     }
     case RTC_REG_C: {
+        update_ended(s);
         uint8_t v = s->cmos[RTC_REG_C];
         s->cmos[RTC_REG_C] = 0;
         irq_lower(s->irq);
@@ -284,6 +300,7 @@ void mc146818_set_time(Mc146818 *s, int64_t unix_seconds)
 {
     s->base_sec = unix_seconds;
     s->base_ns = vnow(s);
+    s->last_sec = unix_seconds;
 }
 
 static void mc146818_reset(Device *dev)

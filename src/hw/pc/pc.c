@@ -9,7 +9,9 @@
  * MC146818 RTC/CMOS, 8237 DMA, the 82078 floppy controller, COM1-COM4,
  * fw_cfg, port 0x92, the i8042 keyboard controller with a PS/2 keyboard,
  * the debug port, PCI bus with the i440FX host bridge, the PIIX3 ISA
- * bridge and IDE function, and a standard VGA with SeaVGABIOS.
+ * bridge and IDE function, the PIIX4 power-management function (ACPI,
+ * SCI on IRQ 9; SeaBIOS builds the ACPI tables from it), and a standard
+ * VGA with SeaVGABIOS.
  * CMOS and fw_cfg carry the memory size, the e820 map, the boot order and
  * the serial console port.  Wiring follows the IBM PC/AT: IRQ0 PIT, IRQ4
  * COM1, IRQ3 COM2, IRQ6 and DMA channel 2 floppy, IRQ8 RTC.
@@ -35,6 +37,7 @@
 #include "hw/isa/serial.h"
 #include "hw/pc/i440fx.h"
 #include "hw/pc/piix3.h"
+#include "hw/pc/piix4_pm.h"
 #include "hw/pci/pci.h"
 #include "images/block.h"
 
@@ -68,6 +71,7 @@ struct Board {
     PiixIde *ide;
     IdeSlot slot[4]; /* IDE bus * 2 + unit */
     int next_node;   /* "#blockN" numbers, as QEMU's node names */
+    Piix4Pm *pm;
 };
 
 static const uint16_t com_base[4] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
@@ -93,6 +97,12 @@ static void request_reset(void *opaque)
 {
     Board *b = opaque;
     b->ctx->host.request_reset(b->ctx->host.opaque);
+}
+
+static void request_poweroff(void *opaque)
+{
+    Board *b = opaque;
+    b->ctx->host.request_poweroff(b->ctx->host.opaque);
 }
 
 static void rcr_reset(void *opaque, uint8_t v)
@@ -258,6 +268,11 @@ static void fw_cfg_setup(Board *b)
         port[1] = 0x03;
         fw_cfg_add_file(f, "etc/sercon-port", port, 2);
     }
+    /* Sleep states for SeaBIOS's own ACPI tables (one byte per state S0-S5,
+       bit 7 = offered, low bits = SLP_TYP): only soft off (S5, SLP_TYP 0,
+       which SeaBIOS always offers) is modelled, so hide S3 and S4. */
+    static const uint8_t states[6] = { 0x80, 0, 0, 0x01, 0x02, 0x80 };
+    fw_cfg_add_file(f, "etc/system-states", g_memdup2(states, 6), 6);
     if (cfg->no_reboot) {
         uint8_t *t = g_malloc(8);
         for (int i = 0; i < 8; i++) {
@@ -676,6 +691,22 @@ static bool pc_init(BoardContext *ctx, GError **error)
     if (!device_realize(DEVICE(isa), error)) {
         return false;
     }
+    /* PIIX4 power management at 00:01.3: ACPI with the SCI on IRQ 9. */
+    b->pm = (Piix4Pm *)mkdev(ctx, &piix4_pm_info, "piix4-pm");
+    b->pm->bus = b->pci;
+    b->pm->sci = b->isa_irq[9];
+    b->pm->poweroff = request_poweroff;
+    b->pm->opaque = b;
+    if (!device_realize(DEVICE(b->pm), error)) {
+        return false;
+    }
+    /* Device resource registers with the ISA decode enables, which the
+       DSDT's _STA methods read (as QEMU's pc sets them): 0x5f bit 7
+       parallel port (none here), 0x67 bit 3 COM A, bit 7 COM B. */
+    b->pm->pci.config[0x5f] = 0x10;
+    b->pm->pci.config[0x63] = 0x60;
+    b->pm->pci.config[0x67] = (ctx->serial[0] ? 0x08 : 0) |
+                              (ctx->serial[1] ? 0x90 : 0);
 
     /* Standard VGA with SeaVGABIOS as its expansion ROM (00:02.0). */
     g_autofree char *vgabios = board_find_firmware(cfg, "vgabios-stdvga.bin",
@@ -931,6 +962,15 @@ static bool pc_block_change(BoardContext *ctx, const char *device,
     return true;
 }
 
+static void pc_powerdown(BoardContext *ctx)
+{
+    Board *b = ctx->board;
+    if (b && b->pm && !piix4_pm_power_button(b->pm)) {
+        mimic_log_guest("system_powerdown: the guest has not enabled ACPI; "
+                        "nobody answers the power button");
+    }
+}
+
 const BoardInfo pc_board = {
     .name = "pc",
     .description = "Standard PC (i440FX + PIIX, 1996)",
@@ -941,4 +981,5 @@ const BoardInfo pc_board = {
     .block_info = pc_block_info,
     .block_change = pc_block_change,
     .block_eject = pc_block_eject,
+    .powerdown = pc_powerdown,
 };
