@@ -505,7 +505,7 @@ static bool uc_case(UcRun *u, const Case *c, const uint8_t *data,
     uint32_t fl = c->eflags;
     uc_reg_write(uc, UC_X86_REG_EFLAGS, &fl);
     u->intno = -1;
-    uc_err e = uc_emu_start(uc, CODE, CODE + c->len, 2000000, 1000);
+    uc_err e = uc_emu_start(uc, CODE, CODE + c->len, 0, 1000);
     if (u->intno >= 0) {
         uc_reopen(u);
     }
