@@ -12,7 +12,8 @@
  */
 #include "arch/x86/ops.h"
 
-#define REP_CHUNK 65536
+/* Single-stepping (TF) traps after every iteration. */
+#define REP_CHUNK (G_UNLIKELY(cpu->eflags & F_TF) ? 1u : 65536u)
 
 static inline uint32_t amask(const X86Insn *in)
 {
@@ -68,7 +69,7 @@ void x86_h_movs(X86Cpu *cpu, const X86Insn *in)
     uint32_t done = 0;
     while (n > 0 && done < REP_CHUNK) {
         uint32_t si = getr(cpu, R_ESI, m), di = getr(cpu, R_EDI, m);
-        if (step > 0 && n > 1) {
+        if (step > 0 && n > 1 && REP_CHUNK > 1) {
             /* Bulk copy within one page on each side. */
             uint32_t sl = x86_seg_check(cpu, in->seg, si, sz, false);
             uint32_t dl = x86_seg_check(cpu, S_ES, di, sz, true);
@@ -134,7 +135,7 @@ void x86_h_stos(X86Cpu *cpu, const X86Insn *in)
     uint32_t done = 0;
     while (n > 0 && done < REP_CHUNK) {
         uint32_t di = getr(cpu, R_EDI, m);
-        if (step > 0 && n > 1) {
+        if (step > 0 && n > 1 && REP_CHUNK > 1) {
             uint32_t dl = x86_seg_check(cpu, S_ES, di, sz, true);
             uint32_t k = (0x1000 - (dl & 0xfff)) / sz;
             if (k > n) {
@@ -297,7 +298,7 @@ void x86_h_ins(X86Cpu *cpu, const X86Insn *in)
     uint32_t done = 0;
     while (n > 0 && done < REP_CHUNK) {
         uint32_t di = getr(cpu, R_EDI, m);
-        if (step > 0 && n > 1) {
+        if (step > 0 && n > 1 && REP_CHUNK > 1) {
             /* fw_cfg streams kernels with REP INSB: fill page runs. */
             uint32_t dl = x86_seg_check(cpu, S_ES, di, sz, true);
             uint32_t k = (0x1000 - (dl & 0xfff)) / sz;

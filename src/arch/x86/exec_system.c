@@ -375,6 +375,18 @@ void x86_h_mov_cr_r(X86Cpu *cpu, const X86Insn *in)
     }
 }
 
+/* DR7.GD: any debug register access is a #DB fault with DR6.BD; the
+   handler runs with GD clear (SDM Vol. 3B 17.2.4). */
+static void dr_general_detect(X86Cpu *cpu)
+{
+    if (cpu->dr[7] & DR7_GD) {
+        cpu->dr[7] &= ~DR7_GD;
+        cpu->dr[6] |= DR6_BD;
+        x86_dbg_update(cpu);
+        x86_raise(cpu, EX_DB, 0);
+    }
+}
+
 void x86_h_mov_r_dr(X86Cpu *cpu, const X86Insn *in)
 {
     need_cpl0(cpu);
@@ -385,6 +397,7 @@ void x86_h_mov_r_dr(X86Cpu *cpu, const X86Insn *in)
     if (r == 4 || r == 5) {
         r += 2;
     }
+    dr_general_detect(cpu);
     cpu->regs[in->rm] = cpu->dr[r];
 }
 
@@ -398,16 +411,17 @@ void x86_h_mov_dr_r(X86Cpu *cpu, const X86Insn *in)
     if (r == 4 || r == 5) {
         r += 2;
     }
+    dr_general_detect(cpu);
     uint32_t v = cpu->regs[in->rm];
     if (r == 6) {
         v = (v & 0xf00f) | 0xffff0ff0u;
     } else if (r == 7) {
         v = (v & ~0xd800u) | 0x400;
-        if (v & 0xff) {
-            mimic_log_unimp("x86: hardware breakpoints not implemented\n");
-        }
     }
     cpu->dr[r] = v;
+    if (r != 6) {
+        x86_dbg_update(cpu);
+    }
 }
 
 /* ---- TSC, MSRs ---- */
