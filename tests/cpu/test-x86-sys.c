@@ -427,6 +427,35 @@ static const uint8_t db_gd[] = {
 };
 
 /*
+ * bits 32, org 0x2000
+ *   in al, 0x81         ; not DR3's port
+ *   out 0x80, al        ; DR3: I/O breakpoint, trap (eip 0x2004)
+ *   hlt
+ */
+static const uint8_t db_io[] = {
+    0xe4, 0x81, 0xe6, 0x80, 0xf4,
+};
+
+/*
+ * bits 32, org 0x2000
+ *   mov edi, 0x8000
+ *   mov ecx, 3
+ *   pushfd
+ *   or dword [esp], 0x100
+ *   popfd
+ *   rep stosb           ; a trap after each iteration: 0x2013 0x2013 0x2015
+ *   pushfd              ; 0x2016
+ *   and dword [esp], ~0x100 ; 0x201d
+ *   popfd               ; 0x201e
+ *   hlt
+ */
+static const uint8_t db_rep[] = {
+    0xbf, 0x00, 0x80, 0x00, 0x00, 0xb9, 0x03, 0x00, 0x00, 0x00, 0x9c, 0x81,
+    0x0c, 0x24, 0x00, 0x01, 0x00, 0x00, 0x9d, 0xf3, 0xaa, 0x9c, 0x81, 0x24,
+    0x24, 0xff, 0xfe, 0xff, 0xff, 0x9d, 0xf4,
+};
+
+/*
  * bits 16, org 0x2000
  *   cli
  *   sti
@@ -758,6 +787,26 @@ static void test_debug_single_step(void)
     rig_free(&r);
 }
 
+/* REP string instructions trap after every iteration. */
+static void test_debug_single_step_rep(void)
+{
+    Rig r;
+    debug_rig(&r, db_rep, sizeof(db_rep));
+    run_halt(&r);
+    static const uint32_t eips[] = { 0x2013, 0x2013, 0x2015, 0x2016,
+                                     0x201d, 0x201e };
+    g_assert_cmpint(get32(&r, DB_COUNT), ==, G_N_ELEMENTS(eips));
+    for (unsigned i = 0; i < G_N_ELEMENTS(eips); i++) {
+        g_assert_cmphex(get32(&r, DB_EIP + 4 * i), ==, eips[i]);
+    }
+    /* ECX as each trap saw it */
+    g_assert_cmphex(get32(&r, DB_ECX), ==, 2);
+    g_assert_cmphex(get32(&r, DB_ECX + 4), ==, 1);
+    g_assert_cmphex(get32(&r, DB_ECX + 8), ==, 0);
+    g_assert_cmphex(r.x->regs[R_EDI], ==, 0x8003);
+    rig_free(&r);
+}
+
 static void test_debug_exec_breakpoint(void)
 {
     Rig r;
@@ -819,6 +868,36 @@ static void test_debug_icebp_gd(void)
     g_assert_true(r.x->dr[6] & DR6_BD);
     g_assert_false(r.x->dr[7] & DR7_GD);
     g_assert_cmphex(r.x->regs[R_EAX], ==, 0x1234);
+    rig_free(&r);
+}
+
+static void test_debug_io_breakpoint(void)
+{
+    Rig r;
+    debug_rig(&r, db_io, sizeof(db_io));
+    r.x->cr4 |= CR4_DE;
+    r.x->dr[3] = 0x80;
+    r.x->dr[7] = 0x400 | (1 << 6) | (2u << 28);  /* L3, I/O, 1 byte */
+    x86_dbg_update(r.x);
+    run_halt(&r);
+    g_assert_cmpint(get32(&r, DB_COUNT), ==, 1);
+    g_assert_cmphex(get32(&r, DB_EIP), ==, 0x2004);
+    g_assert_cmphex(get32(&r, DB_DR6) & 0xf, ==, 8);
+    rig_free(&r);
+}
+
+/* The TSS T bit: #DB (DR6.BT) before the new task's first instruction. */
+static void test_debug_task_trap(void)
+{
+    Rig r;
+    task_rig(&r, ts_jmp, sizeof(ts_jmp));
+    tss32(&r, TSS_A, 0x2100, 0x8800);
+    put16(&r, TSS_A + 0x64, 1);
+    run_halt(&r);
+    g_assert_cmpint(get32(&r, VEC), ==, EX_DB);
+    g_assert_cmphex(r.x->tr.sel, ==, 0x30);
+    g_assert_cmphex(stk(&r, 0), ==, 0x2100);
+    g_assert_true(r.x->dr[6] & DR6_BT);
     rig_free(&r);
 }
 
@@ -945,11 +1024,15 @@ int main(int argc, char **argv)
     g_test_add_func("/x86/task/ldt-cr3", test_task_ldt_cr3);
     g_test_add_func("/x86/task/16bit", test_task_16bit);
     g_test_add_func("/x86/debug/single-step", test_debug_single_step);
+    g_test_add_func("/x86/debug/single-step-rep",
+                    test_debug_single_step_rep);
     g_test_add_func("/x86/debug/exec-breakpoint",
                     test_debug_exec_breakpoint);
     g_test_add_func("/x86/debug/data-breakpoint",
                     test_debug_data_breakpoint);
     g_test_add_func("/x86/debug/icebp-gd", test_debug_icebp_gd);
+    g_test_add_func("/x86/debug/io-breakpoint", test_debug_io_breakpoint);
+    g_test_add_func("/x86/debug/task-trap", test_debug_task_trap);
     g_test_add_func("/x86/v86/iopl-sensitive", test_v86_iopl_sensitive);
     g_test_add_func("/x86/v86/io-bitmap", test_v86_io_bitmap);
     g_test_add_func("/x86/v86/int-iret", test_v86_int_iret);

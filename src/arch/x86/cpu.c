@@ -169,6 +169,7 @@ static void deliver_debug_trap(X86Cpu *cpu)
 {
     uint32_t bits = cpu->dbg_pending;
     cpu->dbg_pending = 0;
+    cpu->halted = false; /* a trap after HLT runs its handler */
     cpu->dr[6] = (cpu->dr[6] & ~0xfu) | bits;
     cpu->exc_vec = EX_DB;
     cpu->exc_err = 0;
@@ -299,7 +300,7 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
         TBlock *tb = x86_tb_find(cpu);
         int n = tb->n;
         if (G_UNLIKELY((cpu->eflags & (F_TF | F_RF)) || cpu->dbg_exec ||
-                       cpu->dbg_watch || cpu->dbg_pending)) {
+                       cpu->dbg_watch || cpu->dbg_io || cpu->dbg_pending)) {
             /* Debug features on: one instruction at a time. */
             if (icount) {
                 clk->icount += 1;

@@ -5,7 +5,8 @@
  * breakpoints are faults checked by the dispatch loop before the
  * instruction (suppressed by EFLAGS.RF); data breakpoints are traps: the
  * pages they cover get no TLB tags, so every access to them takes the
- * slow path (mmu.c), which records hits here; the loop delivers #DB after
+ * slow path (mmu.c), which records hits here; I/O breakpoints (CR4.DE)
+ * are recorded by the I/O permission check; the loop delivers #DB after
  * the instruction.  While any breakpoint is enabled, TF or RF is set, or a
  * trap is pending, the loop runs one instruction at a time (cpu.c).
  *
@@ -32,19 +33,20 @@ static unsigned bp_len(X86Cpu *cpu, int i)
 
 void x86_dbg_update(X86Cpu *cpu)
 {
-    bool exec = false, watch = false;
+    bool exec = false, watch = false, io = false;
     for (int i = 0; i < 4; i++) {
         int rw = bp_rw(cpu, i);
         if (rw == 0) {
             exec = true;
         } else if (rw == 1 || rw == 3) {
             watch = true;
-        } else if (rw == 2) {
-            mimic_log_unimp("x86: I/O breakpoints not implemented\n");
+        } else if (rw == 2 && (cpu->cr4 & CR4_DE)) {
+            io = true; /* without CR4.DE, R/W = 10 is undefined */
         }
     }
     cpu->dbg_exec = exec;
     cpu->dbg_watch = watch;
+    cpu->dbg_io = io;
     /* Pages newly watched must lose their TLB tags. */
     x86_tlb_flush(cpu, true);
 }
@@ -83,6 +85,19 @@ void x86_dbg_access(X86Cpu *cpu, uint32_t lin, unsigned size, bool write)
             uint32_t a = cpu->dr[i] & ~(len - 1);
             /* [lin, lin+size) overlaps [a, a+len) */
             if (lin - a < len || a - lin < size) {
+                cpu->dbg_hits |= 1u << i;
+            }
+        }
+    }
+}
+
+void x86_dbg_io(X86Cpu *cpu, uint16_t port, unsigned size)
+{
+    for (int i = 0; i < 4; i++) {
+        if (bp_rw(cpu, i) == 2) {
+            unsigned len = bp_len(cpu, i);
+            uint16_t a = cpu->dr[i] & ~(len - 1);
+            if ((uint16_t)(port - a) < len || (uint16_t)(a - port) < size) {
                 cpu->dbg_hits |= 1u << i;
             }
         }

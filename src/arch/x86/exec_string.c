@@ -265,6 +265,9 @@ void x86_h_scas(X86Cpu *cpu, const X86Insn *in)
 void x86_io_check(X86Cpu *cpu, uint16_t port, unsigned size);
 void x86_io_check(X86Cpu *cpu, uint16_t port, unsigned size)
 {
+    if (G_UNLIKELY(cpu->dbg_io)) {
+        x86_dbg_io(cpu, port, size); /* a trap: reported after the insn */
+    }
     if (!cpu->pe) {
         return;
     }

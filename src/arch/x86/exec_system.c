@@ -369,6 +369,7 @@ void x86_h_mov_cr_r(X86Cpu *cpu, const X86Insn *in)
         }
         cpu->cr4 = v;
         x86_tlb_flush(cpu, true);
+        x86_dbg_update(cpu); /* CR4.DE qualifies I/O breakpoints */
         return;
     default:
         x86_raise(cpu, EX_UD, 0);

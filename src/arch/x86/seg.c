@@ -933,8 +933,10 @@ void x86_task_switch(X86Cpu *cpu, uint16_t sel, int reason,
     cpu->tr.flags |= 2; /* busy */
     cpu->cr0 |= CR0_TS;
 
-    /* Enter the new task: from here on faults are the new task's. */
+    /* Enter the new task: from here on faults are the new task's (no
+       rewinding of EIP, no double fault). */
     cpu->delivering = false;
+    cpu->eip_fixed = true;
     if (n32 && cpu->paging) {
         cpu->cr3 = ncr3;
         x86_tlb_flush(cpu, false);
@@ -989,6 +991,7 @@ void x86_task_switch(X86Cpu *cpu, uint16_t sel, int reason,
     if (cpu->eip > cpu->seg[S_CS].limit) {
         task_fault(cpu, EX_GP, 0);
     }
+    cpu->eip_fixed = false;
     if (trap) {
         cpu->dbg_pending |= DR6_BT; /* the TSS T bit: #DB in the new task */
     }

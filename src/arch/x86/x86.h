@@ -258,6 +258,7 @@ struct X86Cpu {
        after the current instruction (DR6 bits), the MOV SS shadow. */
     bool dbg_exec;        /* an instruction breakpoint is enabled */
     bool dbg_watch;       /* a data breakpoint is enabled */
+    bool dbg_io;          /* an I/O breakpoint is enabled (CR4.DE) */
     bool dbg_defer;       /* last insn was MOV SS/POP SS: traps wait */
     bool soft_int;        /* the insn delivered INT n/INT3/INTO/INT1 */
     bool eip_fixed;       /* x86_raise keeps cpu->eip (new task's) */
@@ -533,6 +534,8 @@ unsigned x86_dbg_exec_match(X86Cpu *cpu, uint32_t lin);
 bool x86_dbg_watched(X86Cpu *cpu, uint32_t lpage);
 /* Slow-path data access: record data breakpoint hits. */
 void x86_dbg_access(X86Cpu *cpu, uint32_t lin, unsigned size, bool write);
+/* IN/OUT/INS/OUTS: record I/O breakpoint hits (CR4.DE, R/W = 10). */
+void x86_dbg_io(X86Cpu *cpu, uint16_t port, unsigned size);
 
 /* ---- translation blocks (tb.c) ---- */
 void x86_tb_init(X86Cpu *cpu);
