@@ -44,6 +44,9 @@ static inline void rep_again(X86Cpu *cpu, const X86Insn *in)
 {
     cpu->eip = in->eip;
     cpu->block_end = true;
+    /* An event between iterations pushes RF=1, so the restarted insn
+       does not hit its instruction breakpoint again (SDM Vol. 3B 17.3.1.1) */
+    cpu->eflags |= F_RF;
 }
 
 /* Host pointer for a run of n bytes at lin, or NULL. */
