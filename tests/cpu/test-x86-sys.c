@@ -456,6 +456,19 @@ static const uint8_t db_rep[] = {
 };
 
 /*
+ * bits 32, org 0x2000
+ *   mov edi, 0x8000
+ *   mov ecx, 5
+ *   mov al, 0x5a
+ *   rep stosb           ; DR1 = 0x8002: trap after the 3rd store (eip 0x200c)
+ *   hlt
+ */
+static const uint8_t db_data_rep[] = {
+    0xbf, 0x00, 0x80, 0x00, 0x00, 0xb9, 0x05, 0x00, 0x00, 0x00, 0xb0, 0x5a,
+    0xf3, 0xaa, 0xf4,
+};
+
+/*
  * bits 16, org 0x2000
  *   cli
  *   sti
@@ -846,6 +859,26 @@ static void test_debug_data_breakpoint(void)
     rig_free(&r);
 }
 
+/* A data breakpoint inside REP STOSB: the trap follows that iteration,
+   EIP at the REP (to restart it). */
+static void test_debug_data_breakpoint_rep(void)
+{
+    Rig r;
+    debug_rig(&r, db_data_rep, sizeof(db_data_rep));
+    r.x->dr[1] = 0x8002;
+    r.x->dr[7] = 0x400 | (1 << 2) | (1u << 20);  /* L1, write, 1 byte */
+    x86_dbg_update(r.x);
+    run_halt(&r);
+    g_assert_cmpint(get32(&r, DB_COUNT), ==, 1);
+    g_assert_cmphex(get32(&r, DB_EIP), ==, 0x200c);
+    g_assert_cmphex(get32(&r, DB_ECX), ==, 2);
+    g_assert_cmphex(get32(&r, DB_DR6) & 0xf, ==, 2);
+    g_assert_cmphex(r.x->regs[R_EDI], ==, 0x8005);
+    g_assert_cmphex(r.x->regs[R_ECX], ==, 0);
+    g_assert_cmphex(memmap_read_sized(r.mem, 0x8004, 1), ==, 0x5a);
+    rig_free(&r);
+}
+
 static void test_debug_icebp_gd(void)
 {
     Rig r;
@@ -1030,6 +1063,8 @@ int main(int argc, char **argv)
                     test_debug_exec_breakpoint);
     g_test_add_func("/x86/debug/data-breakpoint",
                     test_debug_data_breakpoint);
+    g_test_add_func("/x86/debug/data-breakpoint-rep",
+                    test_debug_data_breakpoint_rep);
     g_test_add_func("/x86/debug/icebp-gd", test_debug_icebp_gd);
     g_test_add_func("/x86/debug/io-breakpoint", test_debug_io_breakpoint);
     g_test_add_func("/x86/debug/task-trap", test_debug_task_trap);

@@ -12,8 +12,9 @@
  */
 #include "arch/x86/ops.h"
 
-/* Single-stepping (TF) traps after every iteration. */
-#define REP_CHUNK (G_UNLIKELY(cpu->eflags & F_TF) ? 1u : 65536u)
+/* Single-stepping (TF) and data breakpoints trap after the iteration. */
+#define REP_CHUNK \
+    (G_UNLIKELY((cpu->eflags & F_TF) || cpu->dbg_watch) ? 1u : 65536u)
 
 static inline uint32_t amask(const X86Insn *in)
 {
