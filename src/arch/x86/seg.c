@@ -861,9 +861,13 @@ void x86_task_switch(X86Cpu *cpu, uint16_t sel, int reason,
     if (cpu->tr.limit < (o32 ? 0x5fu : 0x29u)) {
         x86_raise(cpu, EX_TS, (cpu->tr.sel & ~3u) | ext);
     }
-    /* Page faults on the old TSS come before anything changes. */
+    /* Page faults on the old TSS (and the new one's back link) come
+       before anything changes. */
     x86_translate(cpu, ob, 1, false);
     x86_translate(cpu, ob + (o32 ? 0x5f : 0x29), 1, false);
+    if (nest) {
+        x86_translate(cpu, ntr.base, 1, false);
+    }
 
     /* The new task's state, read before anything is written. */
     uint32_t ncr3 = 0, neip, nfl, nregs[8];
@@ -994,6 +998,7 @@ void x86_task_switch(X86Cpu *cpu, uint16_t sel, int reason,
     cpu->eip_fixed = false;
     if (trap) {
         cpu->dbg_pending |= DR6_BT; /* the TSS T bit: #DB in the new task */
+        cpu->dbg_defer = false;
     }
 }
 
