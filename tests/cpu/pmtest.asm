@@ -18,7 +18,9 @@
 ;   - single-steps five instructions with TF (#DB with DR6.BS and the
 ;     expected EIP each time; MOV SS holds the trap back one instruction;
 ;     INT n runs its handler untraced),
-; and prints "PMTEST OK faults=3 tasks=3 v86=1 steps=5" on COM1, or
+;   - hits an instruction breakpoint (DR0) twice in a loop, resuming with
+;     RF, and a data breakpoint (DR1, 4-byte write watch) once,
+; and prints "PMTEST OK faults=3 tasks=3 v86=1 steps=5 bps=3" on COM1, or
 ; "PMTEST FAIL ..." at the first thing that went wrong.
 ;
 ; Build: nasm -f bin pmtest.asm -o pmtest.img
@@ -328,6 +330,33 @@ step5:  nop
         pop eax
         jnz fail_step
 
+; ---- debug registers ------------------------------------------------
+        mov eax, bp_insn
+        mov dr0, eax                    ; instruction breakpoint
+        mov eax, bp_data
+        mov dr1, eax                    ; data breakpoint: writes, 4 bytes
+        mov eax, (1 << 0) | (1 << 2) | (1 << 20) | (3 << 22)
+        mov dr7, eax
+        mov esi, 2
+        xor ecx, ecx
+bp_insn:
+.l:     inc ecx                         ; #DB fault before it, twice
+        dec esi
+        jnz .l
+        mov dword [bp_data + 2], 1      ; #DB trap after it
+bp_after:
+        xor eax, eax
+        mov dr7, eax
+        cmp ecx, 2
+        jne fail_bp
+        cmp dword [bps], 3
+        jne fail_bp
+        mov esi, bp_expect
+        mov edi, bp_log
+        mov ecx, 6
+        repe cmpsd
+        jne fail_bp
+
 ; ---- result ---------------------------------------------------------
         mov esi, msg_ok
         call puts
@@ -345,6 +374,10 @@ step5:  nop
         call puts
         mov eax, [steps]
         call putdec
+        mov esi, msg_bps
+        call puts
+        mov eax, [bps]
+        call putdec
         mov esi, msg_nl
         call puts
 halt:   cli
@@ -358,6 +391,8 @@ fail_task: mov esi, msg_fail_task
 fail_v86:  mov esi, msg_fail_v86
            jmp fail
 fail_step: mov esi, msg_fail_step
+           jmp fail
+fail_bp:   mov esi, msg_fail_bp
 fail:   mov ax, SEL_DATA
         mov ds, ax
         mov es, ax
@@ -556,14 +591,30 @@ gp_handler:
         push dword 13
         jmp unexpected
 
-; #DB: single-step traps.
+; #DB: single-step traps, then the breakpoints.
 db_handler:
         push eax
         push ebx
         mov eax, dr6
         test eax, 0x4000                ; BS
-        jz .bad
-        mov ebx, [steps]
+        jnz .step
+        mov ebx, [bps]                  ; a breakpoint: log EIP and B0-B3
+        cmp ebx, 3
+        jae .bad
+        and eax, 15
+        mov [bp_log + ebx * 8 + 4], eax
+        mov eax, [esp + 8]
+        mov [bp_log + ebx * 8], eax
+        inc dword [bps]
+        test byte [bp_log + ebx * 8 + 4], 1
+        jz .clr
+        or dword [esp + 16], 0x10000    ; RF: the insn runs this time
+.clr:   xor eax, eax
+        mov dr6, eax
+        pop ebx
+        pop eax
+        iretd
+.step:  mov ebx, [steps]
         cmp ebx, 5
         jae .bad
         mov eax, [esp + 8]              ; the next instruction
@@ -662,6 +713,10 @@ int32s:     dd 0
 saved_esp:  dd 0
 pf_errs:    dd 2, 2, 0
 step_eips:  dd step1, step2, step3, step4, step5
+bps:        dd 0
+bp_data:    dd 0, 0
+bp_log:     times 6 dd 0                ; EIP, DR6 & 15 of each #DB
+bp_expect:  dd bp_insn, 1, bp_insn, 1, bp_after, 2
 
 msg_hello:  db "pmtest: protected mode", 13, 10, 0
 msg_v86code: db "pmtest: v86 mode", 13, 10, 0
@@ -669,6 +724,7 @@ msg_ok:     db "PMTEST OK faults=", 0
 msg_tasks:  db " tasks=", 0
 msg_v86:    db " v86=", 0
 msg_steps:  db " steps=", 0
+msg_bps:    db " bps=", 0
 msg_nl:     db 13, 10, 0
 msg_fail:   db "PMTEST FAIL ", 0
 msg_exc:    db "exception ", 0
@@ -676,5 +732,6 @@ msg_fail_pf:   db "paging", 0
 msg_fail_task: db "task switch", 0
 msg_fail_v86:  db "v86", 0
 msg_fail_step: db "single-step", 0
+msg_fail_bp:   db "breakpoints", 0
 
         times (SECTORS + 1) * 512 - ($ - $$) db 0

@@ -5,9 +5,10 @@ a raw disk image) through SeaBIOS and check the result line it prints on
 COM1.  The kernel enables paging and takes three page faults, switches
 tasks three times (JMP to a TSS, CALL through a task gate with IRET back,
 INT through an IDT task gate), runs virtual-8086 code that traps to its
-monitor and leaves through an interrupt, and single-steps five
-instructions; it prints "PMTEST FAIL <what>" at the first check that does
-not hold.  qemu-system-i386 runs it too (the oracle for the kernel).
+monitor and leaves through an interrupt, single-steps five instructions
+and hits DR0/DR1 breakpoints; it prints "PMTEST FAIL <what>" at the first
+check that does not hold.  qemu-system-i386 runs it too (the oracle for
+the kernel).
 
 usage: test_pmtest.py EMULATOR PMTEST_IMG
 """
@@ -21,7 +22,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import boottest  # noqa: E402
 
-EXPECTED = 'PMTEST OK faults=3 tasks=3 v86=1 steps=5'
+EXPECTED = 'PMTEST OK faults=3 tasks=3 v86=1 steps=5 bps=3'
 
 
 def main():
