@@ -509,6 +509,47 @@ static const uint8_t v86_int[] = {
 };
 
 /*
+ * bits 16, org 0x2000
+ *   cli                 ; VME, IOPL 0: VIF = 0
+ *   pushf
+ *   pop ax              ; IF (= VIF) 0, IOPL 3
+ *   sti                 ; VIF = 1
+ *   pushf
+ *   pop bx              ; IF 1
+ *   int 0x21            ; redirection bit clear: IVT[21h] in V86
+ *   mov dx, 0x4321
+ *   int 0x22            ; bit set, IOPL 0: #GP (eip 0x200b)
+ */
+static const uint8_t v86_vme[] = {
+    0xfa, 0x9c, 0x58, 0xfb, 0x9c, 0x5b, 0xcd, 0x21, 0xba, 0x21, 0x43, 0xcd,
+    0x22,
+};
+
+/*
+ * bits 16, org 0x2100
+ *   pushf
+ *   pop cx              ; VIF was cleared on the way in
+ *   iret                ; VIF from the popped IF
+ */
+static const uint8_t v86_vme_handler[] = {
+    0x9c, 0x59, 0xcf,
+};
+
+/*
+ * bits 32, org 0x2000
+ *   cli                 ; CPL 3, IOPL 0, PVI: VIF = 0
+ *   pushfd
+ *   pop eax
+ *   sti                 ; VIF = 1
+ *   pushfd
+ *   pop ebx
+ *   hlt                 ; #GP: the end of the test (eip 0x2006)
+ */
+static const uint8_t pvi[] = {
+    0xfa, 0x9c, 0x58, 0xfb, 0x9c, 0x5b, 0xf4,
+};
+
+/*
  * bits 32, org 0x2600
  *   mov eax, ds         ; nulled on the way in
  *   mov [ss:0x540], eax
@@ -939,7 +980,9 @@ static void test_debug_task_trap(void)
 #define RING0_SP 0x9000u
 
 /* V86 at 0000:eip, IOPL iopl; ES/FS/GS 0x100/0x200/0x300; the TSS at
-   0x5000 (ring-0 stack 0010:9000) has an I/O bitmap allowing 0x80-0x87. */
+   0x5000 (ring-0 stack 0010:9000) has an I/O bitmap at 0x88 allowing
+   0x80-0x87, below it the (clear) interrupt redirection bitmap. */
+#define REDIR (TSS_MAIN + 0x68)
 static void v86_rig(Rig *r, const uint8_t *prog, size_t n, unsigned iopl)
 {
     rig_init(r);
@@ -949,12 +992,15 @@ static void v86_rig(Rig *r, const uint8_t *prog, size_t n, unsigned iopl)
     tss32(r, TSS_MAIN, 0, 0);
     put32(r, TSS_MAIN + 4, RING0_SP);
     put32(r, TSS_MAIN + 8, 0x10);
-    put16(r, TSS_MAIN + 0x66, 0x68);
-    for (unsigned i = 0; i <= 0x2000; i++) {
-        put8(r, TSS_MAIN + 0x68 + i, 0xff);
+    put16(r, TSS_MAIN + 0x66, 0x88);
+    for (unsigned i = 0; i < 32; i++) {
+        put8(r, REDIR + i, 0);
     }
-    put8(r, TSS_MAIN + 0x68 + 0x10, 0x00);
-    gdt_set(r, 0x28, TSS_MAIN, 0x68 + 0x2000, 0x8b, 0);
+    for (unsigned i = 0; i <= 0x2000; i++) {
+        put8(r, TSS_MAIN + 0x88 + i, 0xff);
+    }
+    put8(r, TSS_MAIN + 0x88 + 0x10, 0x00);
+    gdt_set(r, 0x28, TSS_MAIN, 0x88 + 0x2000, 0x8b, 0);
     x86_desc_to_cache(&x->tr, 0x28, get32(r, GDT + 0x28),
                       get32(r, GDT + 0x2c));
     x->eflags = 0x20002 | (iopl << 12);
@@ -1048,6 +1094,78 @@ static void test_v86_int_iret(void)
     rig_free(&r);
 }
 
+/* VME (CR4.VME, IOPL 0): CLI/STI/PUSHF/POPF/IRET use VIF, INT n is
+   redirected to the 8086 program's IVT unless its redirection bit is set. */
+static void test_v86_vme(void)
+{
+    Rig r;
+    v86_rig(&r, v86_vme, sizeof(v86_vme), 0);
+    X86Cpu *x = r.x;
+    load(&r, 0x2100, v86_vme_handler, sizeof(v86_vme_handler));
+    put32(&r, 0x21 * 4, 0x00002100);    /* IVT[21h] = 0000:2100 */
+    put8(&r, REDIR + 0x22 / 8, 1u << (0x22 & 7));
+    x->cr4 |= CR4_VME;
+    run_halt(&r);
+    check_v86_frame(&r, EX_GP, 0x200b);
+    g_assert_cmphex(x->regs[R_EAX] & 0x3200, ==, 0x3000);
+    g_assert_cmphex(x->regs[R_EBX] & 0x3200, ==, 0x3200);
+    g_assert_cmphex(x->regs[R_ECX] & 0x3200, ==, 0x3000);
+    g_assert_cmphex(x->regs[R_EDX] & 0xffff, ==, 0x4321);
+    /* the real IF and IOPL never changed; VIF is set again */
+    g_assert_cmphex(stk(&r, 3) & (F_IF | F_IOPL | F_VIF), ==, F_VIF);
+    g_assert_cmphex(stk(&r, 4), ==, 0x100); /* IRET balanced the stack */
+    rig_free(&r);
+
+    /* STI with VIP pending: #GP */
+    v86_rig(&r, v86_vme, sizeof(v86_vme), 0);
+    r.x->cr4 |= CR4_VME;
+    r.x->eflags |= F_VIP;
+    r.x->eip = 0x2003;
+    run_halt(&r);
+    check_v86_frame(&r, EX_GP, 0x2003);
+    rig_free(&r);
+
+    /* without CR4.VME the same CLI faults */
+    v86_rig(&r, v86_vme, sizeof(v86_vme), 0);
+    run_halt(&r);
+    check_v86_frame(&r, EX_GP, 0x2000);
+    rig_free(&r);
+}
+
+/* PVI: CLI/STI at CPL 3 with IOPL 0 act on VIF. */
+static void test_pvi(void)
+{
+    Rig r;
+    rig_init(&r);
+    load(&r, 0x2000, pvi, sizeof(pvi));
+    rig_pm32(&r, 0x2000);
+    X86Cpu *x = r.x;
+    gdt_set(&r, 0x18, 0, 0xfffff, 0xfa, 0xc);
+    gdt_set(&r, 0x20, 0, 0xfffff, 0xf2, 0xc);
+    tss32(&r, TSS_MAIN, 0, 0);
+    put32(&r, TSS_MAIN + 4, RING0_SP);
+    put32(&r, TSS_MAIN + 8, 0x10);
+    gdt_set(&r, 0x28, TSS_MAIN, 0x67, 0x8b, 0);
+    x86_desc_to_cache(&x->tr, 0x28, get32(&r, GDT + 0x28),
+                      get32(&r, GDT + 0x2c));
+    for (int s = 0; s < 6; s++) {
+        uint16_t sel = s == S_CS ? 0x1b : 0x23;
+        x86_desc_to_cache(&x->seg[s], sel, get32(&r, GDT + (sel & ~3)),
+                          get32(&r, GDT + (sel & ~3) + 4));
+    }
+    x->regs[R_ESP] = 0x8000;
+    x->cr4 |= CR4_PVI;
+    x->eflags = 2 | F_VIF;
+    x86_post_load_fixup(x);
+    g_assert_cmpint(x->cpl, ==, 3);
+    run_halt(&r);
+    g_assert_cmpint(get32(&r, VEC), ==, EX_GP);   /* the HLT */
+    g_assert_cmphex(stk(&r, 1), ==, 0x2006);
+    g_assert_cmphex(x->regs[R_EAX] & (F_IF | F_VIF), ==, 0);
+    g_assert_cmphex(x->regs[R_EBX] & (F_IF | F_VIF), ==, F_VIF);
+    rig_free(&r);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1071,5 +1189,7 @@ int main(int argc, char **argv)
     g_test_add_func("/x86/v86/iopl-sensitive", test_v86_iopl_sensitive);
     g_test_add_func("/x86/v86/io-bitmap", test_v86_io_bitmap);
     g_test_add_func("/x86/v86/int-iret", test_v86_int_iret);
+    g_test_add_func("/x86/v86/vme", test_v86_vme);
+    g_test_add_func("/x86/pvi", test_pvi);
     return g_test_run();
 }

@@ -342,8 +342,8 @@ void x86_h_mov_r_cr(X86Cpu *cpu, const X86Insn *in)
     cpu->regs[in->rm] = v;
 }
 
-#define CR4_SUPPORTED (CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | \
-                       CR4_PCE | CR4_TSD)
+#define CR4_SUPPORTED (CR4_VME | CR4_PVI | CR4_DE | CR4_PSE | CR4_PAE | \
+                       CR4_MCE | CR4_PGE | CR4_PCE | CR4_TSD)
 
 void x86_h_mov_cr_r(X86Cpu *cpu, const X86Insn *in)
 {
@@ -606,10 +606,10 @@ void x86_cpuid(X86Cpu *cpu)
         break;
     case 1:
         a = 0x652; /* family 6, model 5 (Pentium II Deschutes), stepping 2 */
-        /* FPU DE PSE TSC MSR PAE CX8 SEP MTRR PGE CMOV MMX */
-        d = (1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) |
-            (1u << 6) | (1u << 8) | (1u << 11) | (1u << 12) | (1u << 13) |
-            (1u << 15) | (1u << 23);
+        /* FPU VME DE PSE TSC MSR PAE CX8 SEP MTRR PGE CMOV MMX */
+        d = (1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) |
+            (1u << 5) | (1u << 6) | (1u << 8) | (1u << 11) | (1u << 12) |
+            (1u << 13) | (1u << 15) | (1u << 23);
         break;
     case 2:
         a = 0x03020101;

@@ -504,7 +504,23 @@ void x86_iret(X86Cpu *cpu, int osz)
     }
     if (cpu->eflags & F_VM) {
         if (((cpu->eflags & F_IOPL) >> 12) < 3) {
-            GP0(cpu);
+            if (!(cpu->cr4 & CR4_VME) || osz != 2) {
+                GP0(cpu);
+            }
+            /* VME: FLAGS.IF goes to VIF; IOPL and IF stay (SDM IRET) */
+            uint32_t off = x86_rd(cpu, S_SS, sp & mask, 2);
+            uint16_t sel = x86_rd(cpu, S_SS, (sp + 2) & mask, 2);
+            uint32_t fl = x86_rd(cpu, S_SS, (sp + 4) & mask, 2);
+            if (((fl & F_IF) && (cpu->eflags & F_VIP)) || (fl & F_TF)) {
+                GP0(cpu);
+            }
+            x86_seg_set_real(cpu, S_CS, sel);
+            cpu->eip = off;
+            x86_set_eflags(cpu, fl, F_ARITH | F_DF | F_NT);
+            cpu->eflags = (cpu->eflags & ~F_VIF) | ((fl & F_IF) ? F_VIF : 0);
+            sp += 6;
+            cpu->regs[R_ESP] = (cpu->regs[R_ESP] & ~mask) | (sp & mask);
+            return;
         }
         uint32_t off = x86_rd(cpu, S_SS, sp & mask, osz);
         uint16_t sel = x86_rd(cpu, S_SS, (sp + osz) & mask, 2);
