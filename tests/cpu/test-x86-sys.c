@@ -1132,6 +1132,41 @@ static void test_v86_vme(void)
     rig_free(&r);
 }
 
+/* IRET into V86 with VIF and VIP set (VME, IOPL 0): #GP before the
+   first V86 instruction. */
+static void test_v86_vme_vip_iret(void)
+{
+    Rig r;
+    rig_init(&r);
+    static const uint8_t iretd[] = { 0xcf };
+    load(&r, 0x2000, iretd, 1);
+    rig_pm32(&r, 0x2000);
+    X86Cpu *x = r.x;
+    tss32(&r, TSS_MAIN, 0, 0);
+    put32(&r, TSS_MAIN + 4, RING0_SP);
+    put32(&r, TSS_MAIN + 8, 0x10);
+    gdt_set(&r, 0x28, TSS_MAIN, 0x67, 0x8b, 0);
+    x86_desc_to_cache(&x->tr, 0x28, get32(&r, GDT + 0x28),
+                      get32(&r, GDT + 0x2c));
+    x->cr4 |= CR4_VME;
+    /* EIP CS EFLAGS ESP SS ES DS FS GS */
+    static const uint32_t frame[] = { 0x1234, 0x0100, 0x2 | F_VM | F_VIF |
+                                      F_VIP, 0x0200, 0x0700, 0, 0, 0, 0 };
+    x->regs[R_ESP] = 0x7000;
+    for (unsigned i = 0; i < G_N_ELEMENTS(frame); i++) {
+        put32(&r, 0x7000 + 4 * i, frame[i]);
+    }
+    run_halt(&r);
+    g_assert_cmpint(get32(&r, VEC), ==, EX_GP);
+    g_assert_cmphex(stk(&r, 0), ==, 0);
+    g_assert_cmphex(stk(&r, 1), ==, 0x1234);  /* the V86 instruction */
+    g_assert_cmphex(stk(&r, 2), ==, 0x0100);
+    g_assert_cmphex(stk(&r, 3) & (F_VM | F_VIF | F_VIP), ==,
+                    F_VM | F_VIF | F_VIP);
+    g_assert_cmphex(x->regs[R_ESP], ==, RING0_SP - 40);
+    rig_free(&r);
+}
+
 /* PVI: CLI/STI at CPL 3 with IOPL 0 act on VIF. */
 static void test_pvi(void)
 {
@@ -1190,6 +1225,7 @@ int main(int argc, char **argv)
     g_test_add_func("/x86/v86/io-bitmap", test_v86_io_bitmap);
     g_test_add_func("/x86/v86/int-iret", test_v86_int_iret);
     g_test_add_func("/x86/v86/vme", test_v86_vme);
+    g_test_add_func("/x86/v86/vme-vip-iret", test_v86_vme_vip_iret);
     g_test_add_func("/x86/pvi", test_pvi);
     return g_test_run();
 }

@@ -478,6 +478,19 @@ void x86_far_ret(X86Cpu *cpu, int osz, uint16_t pop)
     outer_fixup(cpu);
 }
 
+/* VME: VIF and VIP both set at the start of a V86 instruction (only
+   possible right after an IRET or a task switch into V86) is #GP(0) in
+   V86 context, for the monitor to deliver the pending interrupt. */
+static void v86_vip_check(X86Cpu *cpu)
+{
+    uint32_t m = F_VM | F_VIF | F_VIP;
+    if ((cpu->cr4 & CR4_VME) && (cpu->eflags & m) == m &&
+        ((cpu->eflags & F_IOPL) >> 12) < 3) {
+        cpu->eip_fixed = true;
+        x86_raise(cpu, EX_GP, 0);
+    }
+}
+
 void x86_iret(X86Cpu *cpu, int osz)
 {
     uint32_t mask = x86_sp_mask(cpu);
@@ -570,6 +583,7 @@ void x86_iret(X86Cpu *cpu, int osz)
         cpu->regs[R_ESP] = nesp;
         cpu->eip = off & 0xffff;
         x86_update_mode(cpu);
+        v86_vip_check(cpu);
         return;
     }
     if ((sel & ~3u) == 0) {
@@ -1012,6 +1026,7 @@ void x86_task_switch(X86Cpu *cpu, uint16_t sel, int reason,
         task_fault(cpu, EX_GP, 0);
     }
     cpu->eip_fixed = false;
+    v86_vip_check(cpu);
     if (trap) {
         cpu->dbg_pending |= DR6_BT; /* the TSS T bit: #DB in the new task */
         cpu->dbg_defer = false;
