@@ -714,6 +714,7 @@ saved_esp:  dd 0
 pf_errs:    dd 2, 2, 0
 step_eips:  dd step1, step2, step3, step4, step5
 bps:        dd 0
+        align 8                         ; DR1 watches this aligned dword
 bp_data:    dd 0, 0
 bp_log:     times 6 dd 0                ; EIP, DR6 & 15 of each #DB
 bp_expect:  dd bp_insn, 1, bp_insn, 1, bp_after, 2
