@@ -29,9 +29,10 @@ static inline X86Cpu *X86(Cpu *c)
 
 G_NORETURN void x86_raise(X86Cpu *cpu, int vec, uint32_t err)
 {
-    if (cpu->cur) {
+    if (cpu->cur && !cpu->eip_fixed) {
         cpu->eip = cpu->cur->eip;
     }
+    cpu->eip_fixed = false;
     cpu->exc_vec = vec;
     cpu->exc_err = err;
     longjmp(cpu->jb, 1);
@@ -97,6 +98,10 @@ static void x86_reset(Cpu *c)
     cpu->nmi_blocked = false;
     cpu->inhibit = false;
     cpu->shutdown = false;
+    cpu->dbg_pending = 0;
+    cpu->dbg_defer = false;
+    cpu->eip_fixed = false;
+    x86_dbg_update(cpu);
     cpu->a20_mask = 0xffffffffu;
     cpu->cur = NULL;
     x86_update_mode(cpu);
@@ -148,8 +153,70 @@ static void deliver_exception(X86Cpu *cpu)
     }
     cpu->delivering = true;
     cpu->deliver_vec = vec;
+    if (vec != EX_DB && vec != EX_DF) {
+        /* Faults push EFLAGS with RF set so that the restarted
+           instruction does not hit its instruction breakpoint again
+           (SDM Vol. 3B 17.3.1.1). */
+        cpu->eflags |= F_RF;
+    }
     x86_interrupt(cpu, vec, 0, has_error_code(vec), err, cpu->eip);
     cpu->delivering = false;
+}
+
+/* Deliver the #DB traps collected in dbg_pending (EIP is the next
+   instruction's). */
+static void deliver_debug_trap(X86Cpu *cpu)
+{
+    uint32_t bits = cpu->dbg_pending;
+    cpu->dbg_pending = 0;
+    cpu->halted = false; /* a trap after HLT runs its handler */
+    cpu->dr[6] = (cpu->dr[6] & ~0xfu) | bits;
+    cpu->exc_vec = EX_DB;
+    cpu->exc_err = 0;
+    deliver_exception(cpu);
+}
+
+/* One instruction with the debug checks: instruction breakpoints before
+   it (faults, unless RF), then the single-step and data breakpoint traps
+   after it, deferred past an instruction that loads SS.  Returns the
+   number of instructions completed (0 or 1). */
+static int run_debug_insn(X86Cpu *cpu, TBlock *tb)
+{
+    const X86Insn *in = tb->insn;
+    if (cpu->dbg_pending && !cpu->dbg_defer) {
+        deliver_debug_trap(cpu); /* e.g. the TSS T bit after a switch */
+        return 0;
+    }
+    if (cpu->dbg_exec && !(cpu->eflags & F_RF)) {
+        unsigned hits = x86_dbg_exec_match(cpu, cpu->seg[S_CS].base +
+                                                cpu->eip);
+        if (hits) {
+            cpu->dr[6] = (cpu->dr[6] & ~0xfu) | hits;
+            cpu->exc_vec = EX_DB;
+            cpu->exc_err = 0;
+            deliver_exception(cpu);
+            return 0;
+        }
+    }
+    bool tf = cpu->eflags & F_TF;
+    cpu->eflags &= ~F_RF;
+    cpu->soft_int = false;
+    cpu->dbg_hits = 0;
+    cpu->cur = in;
+    cpu->eip = in->eip + in->len;
+    in->fn(cpu, in);
+    cpu->cur = NULL;
+    if (tf && !cpu->soft_int) {
+        cpu->dbg_pending |= DR6_BS;
+    }
+    cpu->dbg_pending |= cpu->dbg_hits;
+    bool ss_load = (in->fn == x86_h_mov_sreg_rm && in->reg == S_SS) ||
+                   (in->fn == x86_h_pop_sreg && !in->op0f && in->op == 0x17);
+    cpu->dbg_defer = ss_load;
+    if (cpu->dbg_pending && !ss_load) {
+        deliver_debug_trap(cpu);
+    }
+    return 1;
 }
 
 static void check_interrupts(X86Cpu *cpu)
@@ -233,6 +300,23 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
         }
         TBlock *tb = x86_tb_find(cpu);
         int n = tb->n;
+        if (G_UNLIKELY((cpu->eflags & (F_TF | F_RF)) || cpu->dbg_exec ||
+                       cpu->dbg_watch || cpu->dbg_io || cpu->dbg_pending)) {
+            /* Debug features on: one instruction at a time. */
+            if (icount) {
+                clk->icount += 1;
+                charged = 1;
+            }
+            cpu->cur_tb = tb;
+            cpu->tb_dirty = false;
+            cpu->block_end = false;
+            int done = run_debug_insn(cpu, tb);
+            executed += done;
+            if (icount && !done) {
+                clk->icount -= 1;
+            }
+            continue;
+        }
         if (shadow) {
             /* The STI / MOV SS shadow covers one instruction only: stop
                after it so that a pending interrupt is taken before the
@@ -502,6 +586,9 @@ static bool x86_post_load(void *obj, GError **error)
     cpu->irq_line = s->irq_line;
     cpu->inhibit = s->inhibit;
     x86_post_load_fixup(cpu);
+    cpu->dbg_pending = 0;
+    cpu->dbg_defer = false;
+    x86_dbg_update(cpu);
     x87_post_load(&cpu->fpu);
     return true;
 }

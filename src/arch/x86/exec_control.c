@@ -245,11 +245,25 @@ void x86_h_bound(X86Cpu *cpu, const X86Insn *in)
 
 /* ---- flags register ---- */
 
+/* CLI/STI at CPL > IOPL act on VIF: in V86 mode with CR4.VME, at CPL 3
+   with CR4.PVI (SDM Vol. 3B 20.3, 20.4). */
+static bool virtual_if(X86Cpu *cpu)
+{
+    if (cpu->eflags & F_VM) {
+        return cpu->cr4 & CR4_VME;
+    }
+    return cpu->cpl == 3 && (cpu->cr4 & CR4_PVI);
+}
+
 void x86_h_pushf(X86Cpu *cpu, const X86Insn *in)
 {
     uint32_t f = x86_get_eflags(cpu);
     if ((f & F_VM) && ((f & F_IOPL) >> 12) < 3) {
-        GP0(cpu);
+        if (!(cpu->cr4 & CR4_VME) || in->osz != 2) {
+            GP0(cpu);
+        }
+        /* VME: the 8086 program sees VIF as IF, and IOPL 3 */
+        f = (f & ~F_IF) | F_IOPL | ((f & F_VIF) ? F_IF : 0);
     }
     x86_push(cpu, f & ~(F_VM | F_RF), in->osz);
 }
@@ -258,7 +272,20 @@ void x86_h_popf(X86Cpu *cpu, const X86Insn *in)
 {
     uint32_t f = x86_get_eflags(cpu);
     if ((f & F_VM) && ((f & F_IOPL) >> 12) < 3) {
-        GP0(cpu);
+        if (!(cpu->cr4 & CR4_VME) || in->osz != 2) {
+            GP0(cpu);
+        }
+        /* VME: IF goes to VIF; setting it with VIP pending, or TF, is
+           the monitor's business. */
+        uint32_t sp = cpu->regs[R_ESP] & 0xffff;
+        uint32_t v = x86_rd(cpu, S_SS, sp, 2);
+        if (((v & F_IF) && (f & F_VIP)) || (v & F_TF)) {
+            GP0(cpu);
+        }
+        x86_pop(cpu, 2);
+        x86_set_eflags(cpu, v, F_ARITH | F_DF | F_NT);
+        cpu->eflags = (cpu->eflags & ~F_VIF) | ((v & F_IF) ? F_VIF : 0);
+        return;
     }
     uint32_t v = x86_pop(cpu, in->osz);
     uint32_t mask = F_ARITH | F_TF | F_DF | F_NT;
@@ -277,7 +304,11 @@ void x86_h_popf(X86Cpu *cpu, const X86Insn *in)
 void x86_h_cli(X86Cpu *cpu, const X86Insn *in)
 {
     if (cpu->pe && cpu->cpl > ((cpu->eflags & F_IOPL) >> 12)) {
-        GP0(cpu);
+        if (!virtual_if(cpu)) {
+            GP0(cpu);
+        }
+        cpu->eflags &= ~F_VIF;
+        return;
     }
     cpu->eflags &= ~F_IF;
 }
@@ -285,7 +316,11 @@ void x86_h_cli(X86Cpu *cpu, const X86Insn *in)
 void x86_h_sti(X86Cpu *cpu, const X86Insn *in)
 {
     if (cpu->pe && cpu->cpl > ((cpu->eflags & F_IOPL) >> 12)) {
-        GP0(cpu);
+        if (!virtual_if(cpu) || (cpu->eflags & F_VIP)) {
+            GP0(cpu);
+        }
+        cpu->eflags |= F_VIF;
+        return;
     }
     if (!(cpu->eflags & F_IF)) {
         cpu->inhibit = true;
@@ -304,12 +339,61 @@ void x86_h_hlt(X86Cpu *cpu, const X86Insn *in)
 
 /* ---- software interrupts ---- */
 
-void x86_h_int_imm(X86Cpu *cpu, const X86Insn *in)
+/* VME: the interrupt redirection bitmap (32 bytes below the I/O bitmap
+   of the 32-bit TSS) has a clear bit for vec: the 8086 program's own
+   handler (IVT at linear 0) takes it. */
+static bool v86_redirected(X86Cpu *cpu, unsigned vec)
 {
-    if ((cpu->eflags & F_VM) && ((cpu->eflags & F_IOPL) >> 12) < 3) {
+    if ((cpu->tr.flags & 0xd) != 0x9 || cpu->tr.limit < 0x67) {
         GP0(cpu);
     }
-    x86_interrupt(cpu, in->imm & 0xff, 1, false, 0, cpu->eip);
+    uint32_t base = x86_sys_read(cpu, cpu->tr.base + 0x66, 2);
+    uint32_t off = base - 32 + vec / 8;
+    if (base < 32 || off > cpu->tr.limit) {
+        GP0(cpu);
+    }
+    return !((x86_sys_read(cpu, cpu->tr.base + off, 1) >> (vec & 7)) & 1);
+}
+
+/* Methods 5 and 6 of SDM Vol. 3B Table 20-2: a real-mode style INT in
+   V86 mode; with IOPL < 3 the pushed FLAGS carry VIF as IF and IOPL 3,
+   and VIF rather than IF is cleared. */
+static void v86_int_redirect(X86Cpu *cpu, unsigned vec)
+{
+    uint32_t f = x86_get_eflags(cpu);
+    bool virt = ((f & F_IOPL) >> 12) < 3;
+    uint32_t ent = x86_read_lin(cpu, vec * 4, 4);
+    uint32_t pushed = f & 0xffff;
+    if (virt) {
+        pushed = (pushed & ~F_IF) | F_IOPL | ((f & F_VIF) ? F_IF : 0);
+    }
+    uint32_t sp = cpu->regs[R_ESP];
+    uint32_t a = (sp - 2) & 0xffff, b = (sp - 4) & 0xffff,
+             c = (sp - 6) & 0xffff;
+    x86_wr(cpu, S_SS, a, pushed, 2);
+    x86_wr(cpu, S_SS, b, cpu->seg[S_CS].sel, 2);
+    x86_wr(cpu, S_SS, c, cpu->eip, 2);
+    cpu->regs[R_ESP] = (sp & ~0xffffu) | c;
+    cpu->eflags &= ~(F_TF | F_RF | (virt ? F_VIF : F_IF));
+    cpu->soft_int = true;
+    x86_seg_set_real(cpu, S_CS, ent >> 16);
+    cpu->eip = ent & 0xffff;
+}
+
+void x86_h_int_imm(X86Cpu *cpu, const X86Insn *in)
+{
+    unsigned vec = in->imm & 0xff;
+    if (cpu->eflags & F_VM) {
+        bool iopl3 = ((cpu->eflags & F_IOPL) >> 12) == 3;
+        if ((cpu->cr4 & CR4_VME) && v86_redirected(cpu, vec)) {
+            v86_int_redirect(cpu, vec);
+            return;
+        }
+        if (!iopl3) {
+            GP0(cpu);
+        }
+    }
+    x86_interrupt(cpu, vec, 1, false, 0, cpu->eip);
 }
 
 void x86_h_int3(X86Cpu *cpu, const X86Insn *in)

@@ -12,7 +12,9 @@
  */
 #include "arch/x86/ops.h"
 
-#define REP_CHUNK 65536
+/* Single-stepping (TF) and data breakpoints trap after the iteration. */
+#define REP_CHUNK \
+    (G_UNLIKELY((cpu->eflags & F_TF) || cpu->dbg_watch) ? 1u : 65536u)
 
 static inline uint32_t amask(const X86Insn *in)
 {
@@ -43,6 +45,9 @@ static inline void rep_again(X86Cpu *cpu, const X86Insn *in)
 {
     cpu->eip = in->eip;
     cpu->block_end = true;
+    /* An event between iterations pushes RF=1, so the restarted insn
+       does not hit its instruction breakpoint again (SDM Vol. 3B 17.3.1.1) */
+    cpu->eflags |= F_RF;
 }
 
 /* Host pointer for a run of n bytes at lin, or NULL. */
@@ -68,7 +73,7 @@ void x86_h_movs(X86Cpu *cpu, const X86Insn *in)
     uint32_t done = 0;
     while (n > 0 && done < REP_CHUNK) {
         uint32_t si = getr(cpu, R_ESI, m), di = getr(cpu, R_EDI, m);
-        if (step > 0 && n > 1) {
+        if (step > 0 && n > 1 && REP_CHUNK > 1) {
             /* Bulk copy within one page on each side. */
             uint32_t sl = x86_seg_check(cpu, in->seg, si, sz, false);
             uint32_t dl = x86_seg_check(cpu, S_ES, di, sz, true);
@@ -136,7 +141,7 @@ void x86_h_stos(X86Cpu *cpu, const X86Insn *in)
     uint32_t done = 0;
     while (n > 0 && done < REP_CHUNK) {
         uint32_t di = getr(cpu, R_EDI, m);
-        if (step > 0 && n > 1) {
+        if (step > 0 && n > 1 && REP_CHUNK > 1) {
             uint32_t dl = x86_seg_check(cpu, S_ES, di, sz, true);
             uint32_t k = (0x1000 - (dl & 0xfff)) / sz;
             if (k > n) {
@@ -266,6 +271,9 @@ void x86_h_scas(X86Cpu *cpu, const X86Insn *in)
 void x86_io_check(X86Cpu *cpu, uint16_t port, unsigned size);
 void x86_io_check(X86Cpu *cpu, uint16_t port, unsigned size)
 {
+    if (G_UNLIKELY(cpu->dbg_io)) {
+        x86_dbg_io(cpu, port, size); /* a trap: reported after the insn */
+    }
     if (!cpu->pe) {
         return;
     }
@@ -299,7 +307,7 @@ void x86_h_ins(X86Cpu *cpu, const X86Insn *in)
     uint32_t done = 0;
     while (n > 0 && done < REP_CHUNK) {
         uint32_t di = getr(cpu, R_EDI, m);
-        if (step > 0 && n > 1) {
+        if (step > 0 && n > 1 && REP_CHUNK > 1) {
             /* fw_cfg streams kernels with REP INSB: fill page runs. */
             uint32_t dl = x86_seg_check(cpu, S_ES, di, sz, true);
             uint32_t k = (0x1000 - (dl & 0xfff)) / sz;

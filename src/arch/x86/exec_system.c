@@ -342,8 +342,8 @@ void x86_h_mov_r_cr(X86Cpu *cpu, const X86Insn *in)
     cpu->regs[in->rm] = v;
 }
 
-#define CR4_SUPPORTED (CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | \
-                       CR4_PCE | CR4_TSD)
+#define CR4_SUPPORTED (CR4_VME | CR4_PVI | CR4_DE | CR4_PSE | CR4_PAE | \
+                       CR4_MCE | CR4_PGE | CR4_PCE | CR4_TSD)
 
 void x86_h_mov_cr_r(X86Cpu *cpu, const X86Insn *in)
 {
@@ -369,9 +369,22 @@ void x86_h_mov_cr_r(X86Cpu *cpu, const X86Insn *in)
         }
         cpu->cr4 = v;
         x86_tlb_flush(cpu, true);
+        x86_dbg_update(cpu); /* CR4.DE qualifies I/O breakpoints */
         return;
     default:
         x86_raise(cpu, EX_UD, 0);
+    }
+}
+
+/* DR7.GD: any debug register access is a #DB fault with DR6.BD; the
+   handler runs with GD clear (SDM Vol. 3B 17.2.4). */
+static void dr_general_detect(X86Cpu *cpu)
+{
+    if (cpu->dr[7] & DR7_GD) {
+        cpu->dr[7] &= ~DR7_GD;
+        cpu->dr[6] |= DR6_BD;
+        x86_dbg_update(cpu);
+        x86_raise(cpu, EX_DB, 0);
     }
 }
 
@@ -385,6 +398,7 @@ void x86_h_mov_r_dr(X86Cpu *cpu, const X86Insn *in)
     if (r == 4 || r == 5) {
         r += 2;
     }
+    dr_general_detect(cpu);
     cpu->regs[in->rm] = cpu->dr[r];
 }
 
@@ -398,16 +412,17 @@ void x86_h_mov_dr_r(X86Cpu *cpu, const X86Insn *in)
     if (r == 4 || r == 5) {
         r += 2;
     }
+    dr_general_detect(cpu);
     uint32_t v = cpu->regs[in->rm];
     if (r == 6) {
         v = (v & 0xf00f) | 0xffff0ff0u;
     } else if (r == 7) {
         v = (v & ~0xd800u) | 0x400;
-        if (v & 0xff) {
-            mimic_log_unimp("x86: hardware breakpoints not implemented\n");
-        }
     }
     cpu->dr[r] = v;
+    if (r != 6) {
+        x86_dbg_update(cpu);
+    }
 }
 
 /* ---- TSC, MSRs ---- */
@@ -591,10 +606,10 @@ void x86_cpuid(X86Cpu *cpu)
         break;
     case 1:
         a = 0x652; /* family 6, model 5 (Pentium II Deschutes), stepping 2 */
-        /* FPU DE PSE TSC MSR PAE CX8 SEP MTRR PGE CMOV MMX */
-        d = (1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) |
-            (1u << 6) | (1u << 8) | (1u << 11) | (1u << 12) | (1u << 13) |
-            (1u << 15) | (1u << 23);
+        /* FPU VME DE PSE TSC MSR PAE CX8 SEP MTRR PGE CMOV MMX */
+        d = (1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) |
+            (1u << 5) | (1u << 6) | (1u << 8) | (1u << 11) | (1u << 12) |
+            (1u << 13) | (1u << 15) | (1u << 23);
         break;
     case 2:
         a = 0x03020101;

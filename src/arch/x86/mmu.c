@@ -209,6 +209,9 @@ uint32_t x86_tlb_fill(X86Cpu *cpu, uint32_t lin, int acc, bool user,
             e->tag_w = lpage;
         }
     }
+    if (G_UNLIKELY(cpu->dbg_watch) && x86_dbg_watched(cpu, lpage)) {
+        e->tag_r = e->tag_w = TLB_INVALID; /* data breakpoint: slow path */
+    }
     return (uint32_t)pa;
 }
 
@@ -224,6 +227,9 @@ uint32_t x86_mem_read_slow(X86Cpu *cpu, uint32_t lin, unsigned size)
     bool user = cpu->tlb_user;
     TlbEntry *e = &cpu->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
     uint32_t pa = x86_tlb_fill(cpu, lin, 0, user, e);
+    if (G_UNLIKELY(cpu->dbg_watch)) {
+        x86_dbg_access(cpu, lin, size, false);
+    }
     if (e->tag_r == (lin & ~0xfffu)) {
         return x86_ld_host((const uint8_t *)(e->addend + lin), size);
     }
@@ -248,6 +254,9 @@ void x86_mem_write_slow(X86Cpu *cpu, uint32_t lin, uint32_t val,
     bool user = cpu->tlb_user;
     TlbEntry *e = &cpu->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
     uint32_t pa = x86_tlb_fill(cpu, lin, 1, user, e);
+    if (G_UNLIKELY(cpu->dbg_watch)) {
+        x86_dbg_access(cpu, lin, size, true);
+    }
     if (e->tag_w == (lin & ~0xfffu)) {
         x86_st_host((uint8_t *)(e->addend + lin), val, size);
         return;

@@ -330,8 +330,14 @@ void x86_far_jump(X86Cpu *cpu, uint16_t sel, uint32_t off, int osz,
     if (!(hi & 0x8000)) {
         x86_raise(cpu, EX_NP, sel & ~3u);
     }
-    if (type == 1 || type == 9 || type == 5) {
-        x86_task_switch(cpu, sel, call ? 2 : 1, ret_eip);
+    if (type == 1 || type == 9) {
+        x86_task_switch(cpu, sel, call ? TS_CALL : TS_JMP, ret_eip);
+        return;
+    }
+    if (type == 5) {
+        /* Task gate: the TSS it names is checked by the switch (its DPL
+           is not; the gate's was). */
+        x86_task_switch(cpu, lo >> 16, call ? TS_CALL : TS_JMP, ret_eip);
         return;
     }
     if (type != 4 && type != 12) {
@@ -472,6 +478,19 @@ void x86_far_ret(X86Cpu *cpu, int osz, uint16_t pop)
     outer_fixup(cpu);
 }
 
+/* VME: VIF and VIP both set at the start of a V86 instruction (only
+   possible right after an IRET or a task switch into V86) is #GP(0) in
+   V86 context, for the monitor to deliver the pending interrupt. */
+static void v86_vip_check(X86Cpu *cpu)
+{
+    uint32_t m = F_VM | F_VIF | F_VIP;
+    if ((cpu->cr4 & CR4_VME) && (cpu->eflags & m) == m &&
+        ((cpu->eflags & F_IOPL) >> 12) < 3) {
+        cpu->eip_fixed = true;
+        x86_raise(cpu, EX_GP, 0);
+    }
+}
+
 void x86_iret(X86Cpu *cpu, int osz)
 {
     uint32_t mask = x86_sp_mask(cpu);
@@ -498,7 +517,23 @@ void x86_iret(X86Cpu *cpu, int osz)
     }
     if (cpu->eflags & F_VM) {
         if (((cpu->eflags & F_IOPL) >> 12) < 3) {
-            GP0(cpu);
+            if (!(cpu->cr4 & CR4_VME) || osz != 2) {
+                GP0(cpu);
+            }
+            /* VME: FLAGS.IF goes to VIF; IOPL and IF stay (SDM IRET) */
+            uint32_t off = x86_rd(cpu, S_SS, sp & mask, 2);
+            uint16_t sel = x86_rd(cpu, S_SS, (sp + 2) & mask, 2);
+            uint32_t fl = x86_rd(cpu, S_SS, (sp + 4) & mask, 2);
+            if (((fl & F_IF) && (cpu->eflags & F_VIP)) || (fl & F_TF)) {
+                GP0(cpu);
+            }
+            x86_seg_set_real(cpu, S_CS, sel);
+            cpu->eip = off;
+            x86_set_eflags(cpu, fl, F_ARITH | F_DF | F_NT);
+            cpu->eflags = (cpu->eflags & ~F_VIF) | ((fl & F_IF) ? F_VIF : 0);
+            sp += 6;
+            cpu->regs[R_ESP] = (cpu->regs[R_ESP] & ~mask) | (sp & mask);
+            return;
         }
         uint32_t off = x86_rd(cpu, S_SS, sp & mask, osz);
         uint16_t sel = x86_rd(cpu, S_SS, (sp + osz) & mask, 2);
@@ -515,8 +550,9 @@ void x86_iret(X86Cpu *cpu, int osz)
         return;
     }
     if (cpu->eflags & F_NT) {
+        /* Return to the task in the back link of this TSS. */
         uint16_t back = x86_sys_read(cpu, cpu->tr.base, 2);
-        x86_task_switch(cpu, back, 3, cpu->eip);
+        x86_task_switch(cpu, back, TS_IRET, cpu->eip);
         return;
     }
     uint32_t off = x86_rd(cpu, S_SS, sp & mask, osz);
@@ -547,6 +583,7 @@ void x86_iret(X86Cpu *cpu, int osz)
         cpu->regs[R_ESP] = nesp;
         cpu->eip = off & 0xffff;
         x86_update_mode(cpu);
+        v86_vip_check(cpu);
         return;
     }
     if ((sel & ~3u) == 0) {
@@ -616,6 +653,9 @@ void x86_interrupt(X86Cpu *cpu, int vec, int kind, bool has_err,
                   vec, kind, err, cpu->seg[S_CS].sel, cpu->eip,
                   cpu->regs[R_EAX]);
     }
+    if (kind == 1 || kind == 3) {
+        cpu->soft_int = true; /* no single-step trap after INT n */
+    }
     uint32_t fl = x86_get_eflags(cpu);
     if (!cpu->pe) {
         if (vec * 4 + 3 > cpu->idt.limit) {
@@ -651,9 +691,13 @@ void x86_interrupt(X86Cpu *cpu, int vec, int kind, bool has_err,
         x86_raise(cpu, EX_NP, vec * 8 + 2 + ext);
     }
     if (type == 5) {
-        x86_task_switch(cpu, lo >> 16, 2, next_eip);
+        x86_task_switch(cpu, lo >> 16, ext ? TS_INT_EXT : TS_INT, next_eip);
         if (has_err) {
+            /* On the new task's stack, sized by the new TSS; faults here
+               belong to the new task. */
+            cpu->eip_fixed = true;
             x86_push(cpu, err, (cpu->tr.flags & 8) ? 4 : 2);
+            cpu->eip_fixed = false;
         }
         return;
     }
@@ -739,11 +783,254 @@ void x86_interrupt(X86Cpu *cpu, int vec, int kind, bool has_err,
     cpu->eip = off;
 }
 
+/* ---- hardware task switching (SDM Vol. 3A chapter 7) ---- */
+
+/* Set or clear the busy bit of the TSS descriptor sel in the GDT. */
+static void tss_set_busy(X86Cpu *cpu, uint16_t sel, bool busy)
+{
+    uint32_t a = cpu->gdt.base + (sel & ~7u) + 5;
+    uint32_t b = x86_sys_read(cpu, a, 1);
+    x86_sys_write(cpu, a, busy ? (b | 2) : (b & ~2u), 1);
+}
+
+/* A fault while loading the new task's state belongs to the new task:
+   its EIP is the one saved, and it is no double fault. */
+static G_NORETURN void task_fault(X86Cpu *cpu, int vec, uint16_t sel)
+{
+    cpu->eip_fixed = true;
+    x86_raise(cpu, vec, sel & ~3u);
+}
+
+/* Load segment register s of the new task (CPL already the new one)
+   with the checks of SDM Vol. 3A Table 7-1: #TS(sel) for an invalid
+   selector or descriptor, #NP(sel) (#SS(sel) for SS) when not present. */
+static void task_load_seg(X86Cpu *cpu, int s, uint16_t sel)
+{
+    SegCache *sc = &cpu->seg[s];
+    unsigned cpl = cpu->cpl;
+    if ((sel & ~3u) == 0) {
+        if (s == S_CS || s == S_SS) {
+            task_fault(cpu, EX_TS, sel);
+        }
+        sc->sel = sel;
+        sc->base = 0;
+        sc->limit = 0;
+        sc->flags = 0;
+        seg_derive(cpu, sc, false);
+        return;
+    }
+    uint32_t lo, hi;
+    if (!x86_read_desc(cpu, sel, &lo, &hi)) {
+        task_fault(cpu, EX_TS, sel);
+    }
+    unsigned type = (hi >> 8) & 0x1f, dpl = (hi >> 13) & 3, rpl = sel & 3;
+    bool bad;
+    int np = EX_NP;
+    if (s == S_CS) {
+        /* code; conforming: DPL <= RPL, else DPL == RPL (== CPL) */
+        bad = (type & 0x18) != 0x18 || ((type & 4) ? dpl > rpl : dpl != rpl);
+    } else if (s == S_SS) {
+        bad = (type & 0x1a) != 0x12 || dpl != cpl || rpl != cpl;
+        np = EX_SS;
+    } else {
+        /* data or readable code; DPL >= max(CPL, RPL) unless conforming */
+        bad = !(type & 0x10) || (type & 0x1a) == 0x18 ||
+              ((type & 0x1c) != 0x1c && (dpl < cpl || dpl < rpl));
+    }
+    if (bad) {
+        task_fault(cpu, EX_TS, sel);
+    }
+    if (!(hi & 0x8000)) {
+        task_fault(cpu, np, sel);
+    }
+    load_cache(cpu, s, sel, lo, hi);
+}
+
+/*
+ * Switch to the task whose TSS descriptor (in the GDT) sel selects.
+ * reason: TS_JMP, TS_CALL (nesting: back link, NT), TS_IRET (return to
+ * the back-linked task), TS_INT / TS_INT_EXT (an IDT task gate; nesting;
+ * EXT in error codes).  next_eip is the EIP saved in the old task.
+ * Checks before the switch fault in the old task (#GP/#TS for a wrong
+ * type or busy state, #NP, #TS for a short TSS); errors while loading
+ * the new state fault in the new task.
+ */
 void x86_task_switch(X86Cpu *cpu, uint16_t sel, int reason,
                      uint32_t next_eip)
 {
-    mimic_log_unimp("x86: task switch to %04x not implemented\n", sel);
-    x86_raise(cpu, EX_GP, sel & ~3u);
+    uint32_t ext = reason == TS_INT_EXT;
+    uint32_t err = (sel & ~3u) | ext;
+    bool iret = reason == TS_IRET;
+    bool nest = reason == TS_CALL || reason == TS_INT || reason == TS_INT_EXT;
+    if (mimic_log_enabled(LOG_INT)) {
+        mimic_log("x86: task switch %04x -> %04x reason %d\n", cpu->tr.sel,
+                  sel, reason);
+    }
+    if ((sel & 4) || (sel & ~3u) == 0 || (sel & ~7u) + 7 > cpu->gdt.limit) {
+        x86_raise(cpu, iret ? EX_TS : EX_GP, err);
+    }
+    uint32_t lo = x86_sys_read(cpu, cpu->gdt.base + (sel & ~7u), 4);
+    uint32_t hi = x86_sys_read(cpu, cpu->gdt.base + (sel & ~7u) + 4, 4);
+    unsigned type = (hi >> 8) & 0x1f;
+    /* IRET returns to a busy TSS; the others need an available one. */
+    if (iret ? (type != 0x03 && type != 0x0b)
+             : (type != 0x01 && type != 0x09)) {
+        x86_raise(cpu, iret ? EX_TS : EX_GP, err);
+    }
+    if (!(hi & 0x8000)) {
+        x86_raise(cpu, EX_NP, err);
+    }
+    SegCache ntr;
+    x86_desc_to_cache(&ntr, sel, lo, hi);
+    bool n32 = type & 8;
+    if (ntr.limit < (n32 ? 0x67u : 0x2bu)) {
+        x86_raise(cpu, EX_TS, err);
+    }
+    bool o32 = cpu->tr.flags & 8;
+    uint32_t ob = cpu->tr.base, nb = ntr.base;
+    if (cpu->tr.limit < (o32 ? 0x5fu : 0x29u)) {
+        x86_raise(cpu, EX_TS, (cpu->tr.sel & ~3u) | ext);
+    }
+    /* Page faults on the old TSS (and the new one's back link) come
+       before anything changes. */
+    x86_translate(cpu, ob, 1, false);
+    x86_translate(cpu, ob + (o32 ? 0x5f : 0x29), 1, false);
+    if (nest) {
+        x86_translate(cpu, ntr.base, 1, false);
+    }
+
+    /* The new task's state, read before anything is written. */
+    uint32_t ncr3 = 0, neip, nfl, nregs[8];
+    uint16_t nsegs[6], nldt;
+    bool trap = false;
+    if (n32) {
+        ncr3 = x86_sys_read(cpu, nb + 0x1c, 4);
+        neip = x86_sys_read(cpu, nb + 0x20, 4);
+        nfl = x86_sys_read(cpu, nb + 0x24, 4);
+        for (int i = 0; i < 8; i++) {
+            nregs[i] = x86_sys_read(cpu, nb + 0x28 + i * 4, 4);
+        }
+        for (int i = 0; i < 6; i++) {
+            nsegs[i] = x86_sys_read(cpu, nb + 0x48 + i * 4, 2);
+        }
+        nldt = x86_sys_read(cpu, nb + 0x60, 2);
+        trap = x86_sys_read(cpu, nb + 0x64, 2) & 1;
+    } else {
+        neip = x86_sys_read(cpu, nb + 0x0e, 2);
+        nfl = x86_sys_read(cpu, nb + 0x10, 2);
+        for (int i = 0; i < 8; i++) {
+            nregs[i] = x86_sys_read(cpu, nb + 0x12 + i * 2, 2);
+        }
+        /* ES, CS, SS, DS: the encoding order; a 286 TSS has no FS/GS */
+        for (int i = 0; i < 4; i++) {
+            nsegs[i] = x86_sys_read(cpu, nb + 0x22 + i * 2, 2);
+        }
+        nsegs[S_FS] = nsegs[S_GS] = 0;
+        nldt = x86_sys_read(cpu, nb + 0x2a, 2);
+    }
+
+    /* Leave the old task: busy bit, NT in its saved EFLAGS, its state. */
+    uint32_t fl = x86_get_eflags(cpu);
+    if (reason == TS_JMP || iret) {
+        tss_set_busy(cpu, cpu->tr.sel, false);
+    }
+    if (iret) {
+        fl &= ~F_NT;
+    }
+    if (o32) {
+        x86_sys_write(cpu, ob + 0x20, next_eip, 4);
+        x86_sys_write(cpu, ob + 0x24, fl, 4);
+        for (int i = 0; i < 8; i++) {
+            x86_sys_write(cpu, ob + 0x28 + i * 4, cpu->regs[i], 4);
+        }
+        for (int i = 0; i < 6; i++) {
+            x86_sys_write(cpu, ob + 0x48 + i * 4, cpu->seg[i].sel, 2);
+        }
+    } else {
+        x86_sys_write(cpu, ob + 0x0e, next_eip, 2);
+        x86_sys_write(cpu, ob + 0x10, fl, 2);
+        for (int i = 0; i < 8; i++) {
+            x86_sys_write(cpu, ob + 0x12 + i * 2, cpu->regs[i], 2);
+        }
+        for (int i = 0; i < 4; i++) {
+            x86_sys_write(cpu, ob + 0x22 + i * 2, cpu->seg[i].sel, 2);
+        }
+    }
+    if (nest) {
+        x86_sys_write(cpu, nb, cpu->tr.sel, 2);
+        nfl |= F_NT;
+    }
+    if (!iret) {
+        tss_set_busy(cpu, sel, true);
+    }
+    cpu->tr = ntr;
+    cpu->tr.flags |= 2; /* busy */
+    cpu->cr0 |= CR0_TS;
+
+    /* Enter the new task: from here on faults are the new task's (no
+       rewinding of EIP, no double fault). */
+    cpu->delivering = false;
+    cpu->eip_fixed = true;
+    if (n32 && cpu->paging) {
+        cpu->cr3 = ncr3;
+        x86_tlb_flush(cpu, false);
+    }
+    cpu->eip = neip;
+    if (!n32) {
+        nfl &= 0xffff;
+    }
+    x86_set_eflags(cpu, nfl, 0x3f7fd5);
+    for (int i = 0; i < 8; i++) {
+        if (n32) {
+            cpu->regs[i] = nregs[i];
+        } else {
+            x86_setreg(cpu, i, nregs[i], 2);
+        }
+    }
+    /* Selectors first, so that a fault while loading one shows the new
+       task's selectors (SDM Vol. 3A 7.3, step 13). */
+    for (int s = 0; s < 6; s++) {
+        cpu->seg[s].sel = nsegs[s];
+    }
+    if ((nldt & ~3u) == 0) {
+        cpu->ldt = (SegCache){ .sel = nldt };
+    } else {
+        uint32_t llo, lhi;
+        if ((nldt & 4) || (nldt & ~7u) + 7 > cpu->gdt.limit) {
+            task_fault(cpu, EX_TS, nldt);
+        }
+        llo = x86_sys_read(cpu, cpu->gdt.base + (nldt & ~7u), 4);
+        lhi = x86_sys_read(cpu, cpu->gdt.base + (nldt & ~7u) + 4, 4);
+        if (((lhi >> 8) & 0x1f) != 0x02 || !(lhi & 0x8000)) {
+            task_fault(cpu, EX_TS, nldt);
+        }
+        x86_desc_to_cache(&cpu->ldt, nldt, llo, lhi);
+    }
+    if (cpu->eflags & F_VM) {
+        cpu->cpl = 3;
+        for (int s = 0; s < 6; s++) {
+            x86_seg_set_real(cpu, s, nsegs[s]);
+        }
+    } else {
+        cpu->cpl = nsegs[S_CS] & 3;
+        cpu->tlb_user = cpu->cpl == 3;
+        static const int order[] = { S_CS, S_SS, S_DS, S_ES, S_FS, S_GS };
+        for (int i = 0; i < 6; i++) {
+            task_load_seg(cpu, order[i], nsegs[order[i]]);
+        }
+    }
+    x86_update_mode(cpu);
+    cpu->tlb_user = cpu->cpl == 3;
+    cpu->block_end = true;
+    if (cpu->eip > cpu->seg[S_CS].limit) {
+        task_fault(cpu, EX_GP, 0);
+    }
+    cpu->eip_fixed = false;
+    v86_vip_check(cpu);
+    if (trap) {
+        cpu->dbg_pending |= DR6_BT; /* the TSS T bit: #DB in the new task */
+        cpu->dbg_defer = false;
+    }
 }
 
 /* Recompute derived state after a state load or mode change. */

@@ -254,6 +254,17 @@ struct X86Cpu {
     bool tb_fetch_first;
     uint32_t tb_page2;
 
+    /* Debug (debug.c): breakpoints from DR7, traps pending for delivery
+       after the current instruction (DR6 bits), the MOV SS shadow. */
+    bool dbg_exec;        /* an instruction breakpoint is enabled */
+    bool dbg_watch;       /* a data breakpoint is enabled */
+    bool dbg_io;          /* an I/O breakpoint is enabled (CR4.DE) */
+    bool dbg_defer;       /* last insn was MOV SS/POP SS: traps wait */
+    bool soft_int;        /* the insn delivered INT n/INT3/INTO/INT1 */
+    bool eip_fixed;       /* x86_raise keeps cpu->eip (new task's) */
+    uint8_t dbg_hits;     /* data breakpoints hit by the current insn */
+    uint32_t dbg_pending; /* DR6 bits of #DB traps not yet delivered */
+
     X86State st;          /* snapshot mirror */
 };
 
@@ -398,6 +409,8 @@ void x86_iret(X86Cpu *cpu, int osz);
    2 external. */
 void x86_interrupt(X86Cpu *cpu, int vec, int kind, bool has_err,
                    uint32_t err, uint32_t next_eip);
+/* Hardware task switch to the TSS selected by sel (SDM Vol. 3A 7.3). */
+enum { TS_JMP = 1, TS_CALL = 2, TS_IRET = 3, TS_INT = 4, TS_INT_EXT = 5 };
 void x86_task_switch(X86Cpu *cpu, uint16_t sel, int reason,
                      uint32_t next_eip);
 
@@ -507,6 +520,22 @@ void x86_decode(X86Cpu *cpu, X86Insn *in, uint32_t eip, bool code32,
                 bool *ends_block);
 /* Standalone length decoder for tests: returns length or 0 if invalid. */
 int x86_decode_buf(const uint8_t *buf, int len, bool code32, bool *valid);
+
+/* ---- debug registers (debug.c) ---- */
+#define DR6_BD 0x2000u
+#define DR6_BS 0x4000u
+#define DR6_BT 0x8000u
+#define DR7_GD 0x2000u
+/* Recompute dbg_exec/dbg_watch after a DR7 or DR0-3 change. */
+void x86_dbg_update(X86Cpu *cpu);
+/* Instruction breakpoints matching linear address lin (B0-B3 mask). */
+unsigned x86_dbg_exec_match(X86Cpu *cpu, uint32_t lin);
+/* A data breakpoint covers the linear page lpage: keep it off the TLB. */
+bool x86_dbg_watched(X86Cpu *cpu, uint32_t lpage);
+/* Slow-path data access: record data breakpoint hits. */
+void x86_dbg_access(X86Cpu *cpu, uint32_t lin, unsigned size, bool write);
+/* IN/OUT/INS/OUTS: record I/O breakpoint hits (CR4.DE, R/W = 10). */
+void x86_dbg_io(X86Cpu *cpu, uint16_t port, unsigned size);
 
 /* ---- translation blocks (tb.c) ---- */
 void x86_tb_init(X86Cpu *cpu);
