@@ -378,6 +378,66 @@ static void test_rep_insb(void)
     rig_free(&r);
 }
 
+
+/* Flat 32-bit protected mode at CPL 0 with paging: GDT at 0x800, page
+   directory at 0x10000, one page table at 0x11000 mapping the first 4 MiB
+   identically except linear page 0x5000, which maps to physical 0x8000. */
+static void rig_flat_paged(Rig *r)
+{
+    X86Cpu *x = r->x;
+    put32(r, 0x808, 0x0000ffff);
+    put32(r, 0x80c, 0x00cf9a00);
+    put32(r, 0x810, 0x0000ffff);
+    put32(r, 0x814, 0x00cf9200);
+    put32(r, 0x10000, 0x11000 | 3);
+    for (uint32_t i = 0; i < 1024; i++) {
+        put32(r, 0x11000 + i * 4, (i << 12) | 3);
+    }
+    put32(r, 0x11000 + 5 * 4, 0x8000 | 3);
+    x->gdt.base = 0x800;
+    x->gdt.limit = 23;
+    x->cr3 = 0x10000;
+    x->cr0 = CR0_PE | CR0_ET | CR0_PG;
+    for (int s = 0; s < 6; s++) {
+        uint16_t sel = s == S_CS ? 0x08 : 0x10;
+        x86_desc_to_cache(&x->seg[s], sel,
+                          memmap_read_sized(r->mem, 0x800 + sel, 4),
+                          memmap_read_sized(r->mem, 0x804 + sel, 4));
+    }
+    x86_post_load_fixup(x);
+}
+
+/*
+ * REP MOVSB whose source run crosses into a page that is not physically
+ * adjacent while the destination is far from its page end: the bulk copy
+ * must stop at the source's page end (it once read on into the next
+ * physical page).
+ *   mov esi, 0x4ff0 ; mov edi, 0x6010 ; mov ecx, 0x40 ; cld ; rep movsb ; hlt
+ */
+static void test_rep_movs_page_runs(void)
+{
+    Rig r;
+    rig_init(&r);
+    static const uint8_t prog[] = {
+        0xbe, 0xf0, 0x4f, 0x00, 0x00, 0xbf, 0x10, 0x60, 0x00, 0x00,
+        0xb9, 0x40, 0x00, 0x00, 0x00, 0xfc, 0xf3, 0xa4, 0xf4 };
+    memmap_write(r.mem, 0x1000, prog, sizeof(prog));
+    for (uint32_t i = 0; i < 0x1000; i++) {
+        r.ram[0x4000 + i] = 0x11;      /* linear and physical 0x4000 */
+        r.ram[0x5000 + i] = 0x55;      /* physical 0x5000: not mapped there */
+        r.ram[0x8000 + i] = 0x88;      /* linear 0x5000 */
+    }
+    rig_flat_paged(&r);
+    r.x->eip = 0x1000;
+    g_assert_cmpint(rig_run(&r, 1000), ==, CPU_EXIT_HALTED);
+    for (uint32_t i = 0; i < 0x40; i++) {
+        g_assert_cmphex(r.ram[0x6010 + i], ==, i < 0x10 ? 0x11 : 0x88);
+    }
+    g_assert_cmphex(r.x->regs[R_ECX], ==, 0);
+    g_assert_cmphex(r.x->regs[R_ESI], ==, 0x5030);
+    rig_free(&r);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -386,6 +446,8 @@ int main(int argc, char **argv)
     g_test_add_func("/cpu/x86/pm/paging-pf", test_pm_paging_pf);
     g_test_add_func("/cpu/x86/icount/budget", test_icount_budget);
     g_test_add_func("/cpu/x86/string/rep-insb", test_rep_insb);
+    g_test_add_func("/cpu/x86/string/rep-movs-page-runs",
+                    test_rep_movs_page_runs);
     g_test_add_func("/cpu/x86/pm/ring3-int", test_ring3_int);
     g_test_add_func("/cpu/x86/state/roundtrip", test_state_roundtrip);
     return g_test_run();
