@@ -16,6 +16,7 @@
 
 #include "mimic-config.h"
 #include "engine/log.h"
+#include "engine/savevm.h"
 
 G_DEFINE_QUARK(mimic-error-quark, mimic_error)
 
@@ -212,6 +213,16 @@ MimicMachine *mimic_machine_new(const MachineConfig *cfg, GError **error)
     if (m->monitor_chr) {
         m->monitor = monitor_new(m, m->monitor_chr);
     }
+    if (cfg->incoming &&
+        !machine_incoming(m, cfg->incoming, cfg->incoming_force, error)) {
+        mimic_machine_free(m);
+        return NULL;
+    }
+    if (cfg->loadvm && !machine_loadvm(m, cfg->loadvm, error)) {
+        g_prefix_error(error, "-loadvm: ");
+        mimic_machine_free(m);
+        return NULL;
+    }
     return m;
 }
 
@@ -320,6 +331,7 @@ void machine_do_cont(MimicMachine *m)
 {
     if (m->run_state == MIMIC_STATE_PAUSED ||
         m->run_state == MIMIC_STATE_CREATED) {
+        m->postmigrate = false;
         clock_resume(m->clock);
         set_run_state(m, MIMIC_STATE_RUNNING);
     }

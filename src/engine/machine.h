@@ -50,6 +50,7 @@ struct MimicMachine {
     bool quit_requested;
     bool reset_requested;
     bool poweroff_requested;
+    bool postmigrate; /* paused after a completed migrate, as QEMU */
 
     /* Events to the front end. */
     MimicEventHandler event_fn;

@@ -293,6 +293,7 @@ static bool linux_setup(Board *b, GError **error)
         return false;
     }
     uint8_t *kern = (uint8_t *)k;
+    board_add_rom(b->ctx, "kernel", kern, klen);
     if (klen < 0x1000 || memcmp(kern + 0x202, "HdrS", 4) != 0 ||
         (kern[0x206] | kern[0x207] << 8) < 0x202 ||
         !(kern[0x211] & 1)) {
@@ -389,6 +390,7 @@ static bool linux_setup(Board *b, GError **error)
     }
     rom[linuxboot_rom_len - 1] = -sum;
     fw_cfg_add_file(f, "genroms/linuxboot.bin", rom, linuxboot_rom_len);
+    board_add_rom(b->ctx, "linuxboot", rom, linuxboot_rom_len);
     static const char order[] = "/rom@genroms/linuxboot.bin\n";
     fw_cfg_add_file(f, "bootorder", g_memdup2(order, sizeof(order) - 1),
                     sizeof(order) - 1);
@@ -456,6 +458,7 @@ static bool ide_setup(Board *b, GError **error)
                 return false;
             }
             b->blk[i] = blk;
+            ctx->blk[i] = blk;
         }
         g_autofree char *serial = g_strdup_printf("QM%05d", d->index + 1);
         ide_attach(&ide->ch[d->index / 2], d->index % 2,
@@ -514,6 +517,7 @@ static bool pc_init(BoardContext *ctx, GError **error)
     }
     ctx->ram = b->ram;
     ctx->ram_size = b->ram_size;
+    board_add_ram_block(ctx, "pc.ram", b->ram, b->ram_size);
     memmap_add_ram(bus->mem, "ram-below-4g", 0, b->below_4g, b->ram, 0);
     if (b->above_4g) {
         memmap_add_ram(bus->mem, "ram-above-4g", 1ull << 32, b->above_4g,
@@ -524,6 +528,7 @@ static bool pc_init(BoardContext *ctx, GError **error)
     if (!load_bios(b, error)) {
         return false;
     }
+    board_add_rom(ctx, "bios", b->bios, b->bios_size);
     MemRegion *bios = memmap_add_rom(bus->mem, "bios",
                                      (1ull << 32) - b->bios_size,
                                      b->bios_size, b->bios, 0);
@@ -611,9 +616,11 @@ static bool pc_init(BoardContext *ctx, GError **error)
                     "VGA BIOS '%s' is too large", vgabios);
         return false;
     }
+    board_add_rom(ctx, "vgabios", vga->rom, vga->rom_size);
     if (!device_realize(DEVICE(vga), error)) {
         return false;
     }
+    board_add_ram_block(ctx, "vga.vram", vga->vram, VGA_VRAM_SIZE);
     if (!ide_setup(b, error)) {
         return false;
     }
