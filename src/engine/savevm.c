@@ -786,7 +786,10 @@ bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
             goto out;
         }
     }
-    for (guint i = 0; i < ndev; i++) {
+    /* Reverse creation order: the interrupt controllers, created first,
+       come last, so their saved input state wins over the lines that the
+       other devices' post_load drive again. */
+    for (guint i = ndev; i-- > 0;) {
         Device *d = device_list_nth(m->devices, i);
         if (devs[i] && !load_desc(d->info->state, d, devs[i], error)) {
             g_free(devs);
