@@ -140,7 +140,8 @@ static void cmd_migrate(MimicMachine *m, gchar **argv, int argc, GString *out)
                         "\"exec:COMMAND\")\n");
         return;
     }
-    report(out, machine_migrate(m, argv[ai], &err), err);
+    bool ok = machine_migrate(m, argv[ai], &err);
+    report(out, ok, err);
 }
 
 static void cmd_savevm(MimicMachine *m, gchar **argv, int argc, GString *out)
@@ -149,7 +150,8 @@ static void cmd_savevm(MimicMachine *m, gchar **argv, int argc, GString *out)
     g_autoptr(GDateTime) now = g_date_time_new_now_local();
     g_autofree char *name = argc > 1 ? g_strdup(argv[1])
         : g_date_time_format(now, "vm-%Y%m%d%H%M%S");
-    report(out, machine_savevm(m, name, &err), err);
+    bool ok = machine_savevm(m, name, &err);
+    report(out, ok, err);
 }
 
 static void cmd_loadvm(MimicMachine *m, gchar **argv, int argc, GString *out)
@@ -159,7 +161,8 @@ static void cmd_loadvm(MimicMachine *m, gchar **argv, int argc, GString *out)
         g_string_append(out, "loadvm: missing snapshot name\n");
         return;
     }
-    report(out, machine_loadvm(m, argv[1], &err), err);
+    bool ok = machine_loadvm(m, argv[1], &err);
+    report(out, ok, err);
 }
 
 static void cmd_delvm(MimicMachine *m, gchar **argv, int argc, GString *out)
@@ -169,7 +172,8 @@ static void cmd_delvm(MimicMachine *m, gchar **argv, int argc, GString *out)
         g_string_append(out, "delvm: missing snapshot name\n");
         return;
     }
-    report(out, machine_delvm(m, argv[1], &err), err);
+    bool ok = machine_delvm(m, argv[1], &err);
+    report(out, ok, err);
 }
 
 static void cmd_screendump(MimicMachine *m, gchar **argv, int argc,

@@ -883,7 +883,10 @@ static bool wait_shell(const char *cmd, GPid pid, GError **error)
     g_spawn_close_pid(pid);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_IO,
-                    "exec:%s: the command failed", cmd);
+                    "the command failed (%s %d)",
+                    WIFEXITED(status) ? "exit status" : "signal",
+                    WIFEXITED(status) ? WEXITSTATUS(status)
+                                      : WTERMSIG(status));
         return false;
     }
     return true;
@@ -918,7 +921,7 @@ static bool migrate_exec(const char *cmd, const GByteArray *f, GError **error)
     }
     if (!ok) {
         g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_IO,
-                    "exec:%s: the command did not read the whole state", cmd);
+                    "the command did not read the whole state");
     }
     return ok;
 }
@@ -936,11 +939,15 @@ bool machine_migrate(MimicMachine *m, const char *uri, GError **error)
     machine_do_stop(m);
     GByteArray *f = machine_state_save(m, true, error);
     if (!f) {
+        g_prefix_error(error, "migrate %s: ", uri);
         return false;
     }
     bool ok = file ? state_write_file_atomic(uri + 5, f->data, f->len, error)
                    : migrate_exec(uri + 5, f, error);
     g_byte_array_unref(f);
+    if (!ok) {
+        g_prefix_error(error, "migrate %s: ", uri);
+    }
     if (ok) {
         m->postmigrate = true; /* as QEMU: stays paused after migration */
     }
@@ -982,12 +989,14 @@ bool machine_incoming(MimicMachine *m, const char *uri, bool force,
         gchar *data;
         gsize len;
         if (!g_file_get_contents(uri + 5, &data, &len, error)) {
+            g_prefix_error(error, "-incoming: ");
             return false;
         }
         b = g_byte_array_new_take((guint8 *)data, len);
     } else if (g_str_has_prefix(uri, "exec:")) {
         b = read_exec(uri + 5, error);
         if (!b) {
+            g_prefix_error(error, "-incoming %s: ", uri);
             return false;
         }
     } else {
