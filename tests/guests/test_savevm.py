@@ -147,6 +147,7 @@ def test_migrate(exe, tmp, pristine):
         check('paused (postmigrate)' in st, 'after migrate: %r' % st)
         time.sleep(0.3)
         half1 = a.out()
+        time.sleep(0.5)
         check(a.out() == half1, 'the guest ran on after migrate')
         a.quit()
         b = Run(exe, tmp, disk, 'raw', extra=['-incoming', uri_in % state],
