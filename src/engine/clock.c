@@ -6,6 +6,7 @@
  */
 #include "engine/clock.h"
 
+#include <string.h>
 #include <time.h>
 #include <glib.h>
 
@@ -45,6 +46,10 @@ void clock_free(Clock *c)
     for (int i = 0; i < c->heap_len; i++) {
         c->heap[i]->heap_index = -1;
     }
+    for (int i = 0; i < c->all_len; i++) {
+        c->all[i]->clock = NULL;
+    }
+    g_free(c->all);
     g_free(c->heap);
     g_free(c);
 }
@@ -181,20 +186,37 @@ Timer *timer_new(Clock *c, TimerCallback cb, void *opaque)
     t->opaque = opaque;
     t->heap_index = -1;
     t->deadline = CLOCK_NEVER;
+    if (c->all_len == c->all_cap) {
+        c->all_cap = c->all_cap ? c->all_cap * 2 : 16;
+        c->all = g_renew(Timer *, c->all, c->all_cap);
+    }
+    c->all[c->all_len++] = t;
     return t;
 }
 
 void timer_free(Timer *t)
 {
-    if (t) {
-        timer_del(t);
-        g_free(t);
+    if (!t) {
+        return;
     }
+    Clock *c = t->clock;
+    if (c) {
+        timer_del(t);
+        for (int i = 0; i < c->all_len; i++) {
+            if (c->all[i] == t) {
+                memmove(&c->all[i], &c->all[i + 1],
+                        (c->all_len - i - 1) * sizeof(Timer *));
+                c->all_len--;
+                break;
+            }
+        }
+    }
+    g_free(t);
 }
 
 void timer_del(Timer *t)
 {
-    if (t->heap_index >= 0) {
+    if (t->clock && t->heap_index >= 0) {
         heap_remove(t->clock, t);
     }
     t->deadline = CLOCK_NEVER;
@@ -225,4 +247,40 @@ bool timer_pending(const Timer *t)
 int64_t timer_expire_time(const Timer *t)
 {
     return t->heap_index >= 0 ? t->deadline : CLOCK_NEVER;
+}
+
+int clock_timer_count(const Clock *c)
+{
+    return c->all_len;
+}
+
+Timer *clock_timer_nth(const Clock *c, int n)
+{
+    return n >= 0 && n < c->all_len ? c->all[n] : NULL;
+}
+
+uint64_t timer_seq(const Timer *t)
+{
+    return t->seq;
+}
+
+void timer_restore(Timer *t, int64_t deadline, uint64_t seq)
+{
+    Clock *c = t->clock;
+    if (t->heap_index >= 0) {
+        heap_remove(c, t);
+    }
+    t->deadline = CLOCK_NEVER;
+    t->seq = seq;
+    if (deadline == CLOCK_NEVER) {
+        return;
+    }
+    t->deadline = deadline;
+    if (c->heap_len == c->heap_cap) {
+        c->heap_cap = c->heap_cap ? c->heap_cap * 2 : 16;
+        c->heap = g_renew(Timer *, c->heap, c->heap_cap);
+    }
+    t->heap_index = c->heap_len++;
+    c->heap[t->heap_index] = t;
+    sift_up(c, t->heap_index);
 }

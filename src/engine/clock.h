@@ -37,6 +37,8 @@ typedef struct Clock {
     Timer **heap;
     int heap_len, heap_cap;
     uint64_t timer_seq; /* tie-break: deterministic firing order */
+    Timer **all;        /* every live timer, in creation order (state) */
+    int all_len, all_cap;
 } Clock;
 
 #define CLOCK_NEVER INT64_MAX
@@ -64,5 +66,16 @@ void timer_mod(Timer *timer, int64_t deadline_ns);
 void timer_del(Timer *timer);
 bool timer_pending(const Timer *timer);
 int64_t timer_expire_time(const Timer *timer); /* CLOCK_NEVER if idle */
+
+/*
+ * Saved state: the timers of a machine are identified by their creation
+ * index (a machine of the same configuration creates them in the same
+ * order).  timer_restore() sets a timer's deadline (CLOCK_NEVER: idle) and
+ * tie-break sequence exactly, without bumping clock->timer_seq.
+ */
+int clock_timer_count(const Clock *clock);
+Timer *clock_timer_nth(const Clock *clock, int n);
+uint64_t timer_seq(const Timer *timer);
+void timer_restore(Timer *timer, int64_t deadline_ns, uint64_t seq);
 
 #endif

@@ -125,7 +125,8 @@ typedef struct MachineConfig {
     bool no_reboot;
     bool no_shutdown;
     bool start_paused; /* -S */
-    char *incoming;    /* -incoming */
+    char *incoming;    /* -incoming URI (file:PATH, exec:COMMAND) */
+    bool incoming_force; /* -incoming-force: even if the disks changed */
     char *loadvm;      /* -loadvm */
 
     char *log_items; /* -d */

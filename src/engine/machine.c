@@ -16,6 +16,8 @@
 
 #include "mimic-config.h"
 #include "engine/log.h"
+#include "engine/qmp.h"
+#include "engine/savevm.h"
 
 G_DEFINE_QUARK(mimic-error-quark, mimic_error)
 
@@ -67,6 +69,9 @@ static gboolean event_dispatch(gpointer data)
 
 void machine_emit(MimicMachine *m, const MimicEvent *ev)
 {
+    if (m->qmp) {
+        qmp_machine_event(m->qmp, ev);
+    }
     if (!m->event_fn) {
         return;
     }
@@ -161,6 +166,13 @@ static bool open_chardevs(MimicMachine *m, GError **error)
                g_str_has_prefix(cfg->serial[0], "mon:")) {
         m->monitor_chr = chardev_mux_monitor(m->serial[0]);
     }
+    if (cfg->qmp && strcmp(cfg->qmp, "none") != 0) {
+        m->qmp_chr = chardev_new(cfg->qmp, m->ctx, error);
+        if (!m->qmp_chr) {
+            g_prefix_error(error, "-qmp: ");
+            return false;
+        }
+    }
     return true;
 }
 
@@ -213,6 +225,19 @@ MimicMachine *mimic_machine_new(const MachineConfig *cfg, GError **error)
     m->cpu = m->board.cpu;
     if (m->monitor_chr) {
         m->monitor = monitor_new(m, m->monitor_chr);
+    }
+    if (m->qmp_chr) {
+        m->qmp = qmp_new(m, m->qmp_chr, NULL);
+    }
+    if (cfg->incoming &&
+        !machine_incoming(m, cfg->incoming, cfg->incoming_force, error)) {
+        mimic_machine_free(m);
+        return NULL;
+    }
+    if (cfg->loadvm && !machine_loadvm(m, cfg->loadvm, error)) {
+        g_prefix_error(error, "-loadvm: ");
+        mimic_machine_free(m);
+        return NULL;
     }
     return m;
 }
@@ -325,6 +350,7 @@ void machine_do_cont(MimicMachine *m)
 {
     if (m->run_state == MIMIC_STATE_PAUSED ||
         m->run_state == MIMIC_STATE_CREATED) {
+        m->postmigrate = false;
         clock_resume(m->clock);
         set_run_state(m, MIMIC_STATE_RUNNING);
     }
@@ -345,11 +371,12 @@ void machine_do_reset(MimicMachine *m)
 
 void machine_do_powerdown(MimicMachine *m)
 {
+    /* As QEMU, the event says the button was pressed, whatever the
+       guest makes of it. */
+    MimicEvent ev = { .kind = MIMIC_EVENT_POWERDOWN, .state = m->run_state };
+    machine_emit(m, &ev);
     if (m->board_info->powerdown) {
         m->board_info->powerdown(&m->board);
-        MimicEvent ev = { .kind = MIMIC_EVENT_POWERDOWN,
-                          .state = m->run_state };
-        machine_emit(m, &ev);
     } else {
         /* No ACPI yet: a power button without a listener does nothing. */
         mimic_log_unimp("system_powerdown: this board has no power button");
@@ -369,18 +396,22 @@ static void handle_requests(MimicMachine *m)
 {
     if (m->poweroff_requested) {
         m->poweroff_requested = false;
+        m->guest_request = true;
         if (m->cfg->no_shutdown) {
             machine_do_stop(m);
+            m->guest_request = false;
         } else {
             machine_do_quit(m, 0);
         }
     }
     if (m->reset_requested) {
         m->reset_requested = false;
+        m->guest_request = true;
         if (m->cfg->no_reboot) {
             machine_do_quit(m, 0);
         } else {
             machine_do_reset(m);
+            m->guest_request = false;
         }
     }
 }
@@ -648,6 +679,8 @@ void mimic_machine_free(MimicMachine *m)
         monitor_free(m->monitor);
     }
     timer_free(m->sendkey_timer);
+    qmp_free(m->qmp);
+    chardev_free(m->qmp_chr);
     if (m->board_info && m->board_info->destroy && m->board.board) {
         m->board_info->destroy(&m->board);
     } else if (m->cpu) {

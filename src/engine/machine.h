@@ -38,6 +38,8 @@ struct MimicMachine {
     CharDev *monitor_chr;
     bool monitor_chr_owned; /* false when it is a mux of serial0 */
     Monitor *monitor;
+    CharDev *qmp_chr;
+    struct Qmp *qmp;
 
     /* Worker thread. */
     GThread *thread;
@@ -55,6 +57,8 @@ struct MimicMachine {
     Timer *sendkey_timer;
     unsigned sendkey_codes[8];
     int sendkey_n;
+    bool postmigrate; /* paused after a completed migrate, as QEMU */
+    bool guest_request; /* the reset/shutdown under way is the guest's */
 
     /* Events to the front end. */
     MimicEventHandler event_fn;

@@ -12,6 +12,7 @@
 
 #include "engine/log.h"
 #include "engine/machine.h"
+#include "engine/savevm.h"
 
 #define PROMPT "(mimic) "
 #define MON_LINE_MAX 1024
@@ -56,8 +57,12 @@ static void cmd_info(MimicMachine *m, gchar **argv, int argc, GString *out)
 {
     const char *what = argc > 1 ? argv[1] : "";
     if (!strcmp(what, "status")) {
-        g_string_append_printf(out, "VM status: %s\n",
-                               state_name(m->run_state));
+        g_string_append_printf(out, "VM status: %s%s\n",
+                               state_name(m->run_state),
+                               m->postmigrate &&
+                                       m->run_state == MIMIC_STATE_PAUSED
+                                   ? " (postmigrate)"
+                                   : "");
     } else if (!strcmp(what, "version")) {
         g_string_append_printf(out, "%s\n", mimic_version());
     } else if (!strcmp(what, "mtree")) {
@@ -84,9 +89,11 @@ static void cmd_info(MimicMachine *m, gchar **argv, int argc, GString *out)
             g_string_append_printf(out, "monitor: filename=%s\n",
                                    chardev_spec(m->monitor_chr));
         }
+    } else if (!strcmp(what, "snapshots")) {
+        machine_info_snapshots(m, out);
     } else {
         g_string_append(out, "info status|version|registers|mtree|ioports|"
-                        "chardev|block\n");
+                        "chardev|block|snapshots\n");
     }
 }
 
@@ -114,6 +121,62 @@ static void cmd_powerdown(MimicMachine *m, gchar **argv, int argc,
 static void cmd_quit(MimicMachine *m, gchar **argv, int argc, GString *out)
 {
     machine_do_quit(m, 0);
+}
+
+static void report(GString *out, bool ok, GError *err)
+{
+    if (!ok) {
+        g_string_append_printf(out, "Error: %s\n", err->message);
+        g_error_free(err);
+    }
+}
+
+static void cmd_migrate(MimicMachine *m, gchar **argv, int argc, GString *out)
+{
+    GError *err = NULL;
+    int ai = 1;
+    while (ai < argc && argv[ai][0] == '-') {
+        ai++; /* -d (detach) and friends: migration is synchronous here */
+    }
+    if (ai >= argc) {
+        g_string_append(out, "migrate: missing URI (file:PATH or "
+                        "\"exec:COMMAND\")\n");
+        return;
+    }
+    bool ok = machine_migrate(m, argv[ai], &err);
+    report(out, ok, err);
+}
+
+static void cmd_savevm(MimicMachine *m, gchar **argv, int argc, GString *out)
+{
+    GError *err = NULL;
+    g_autoptr(GDateTime) now = g_date_time_new_now_local();
+    g_autofree char *name = argc > 1 ? g_strdup(argv[1])
+        : g_date_time_format(now, "vm-%Y%m%d%H%M%S");
+    bool ok = machine_savevm(m, name, &err);
+    report(out, ok, err);
+}
+
+static void cmd_loadvm(MimicMachine *m, gchar **argv, int argc, GString *out)
+{
+    GError *err = NULL;
+    if (argc < 2) {
+        g_string_append(out, "loadvm: missing snapshot name\n");
+        return;
+    }
+    bool ok = machine_loadvm(m, argv[1], &err);
+    report(out, ok, err);
+}
+
+static void cmd_delvm(MimicMachine *m, gchar **argv, int argc, GString *out)
+{
+    GError *err = NULL;
+    if (argc < 2) {
+        g_string_append(out, "delvm: missing snapshot name\n");
+        return;
+    }
+    bool ok = machine_delvm(m, argv[1], &err);
+    report(out, ok, err);
 }
 
 static void cmd_screendump(MimicMachine *m, gchar **argv, int argc,
@@ -507,6 +570,11 @@ static const MonCmd commands[] = {
       "guest locked it)", cmd_eject },
     { "system_reset", "", "reset the machine", cmd_reset },
     { "system_powerdown", "", "press the power button", cmd_powerdown },
+    { "migrate", "uri", "save the machine to file:PATH or \"exec:COMMAND\" "
+      "(the machine stays paused)", cmd_migrate },
+    { "savevm", "[tag]", "save a VM snapshot in the qcow2 disks", cmd_savevm },
+    { "loadvm", "tag", "restore a VM snapshot", cmd_loadvm },
+    { "delvm", "tag", "delete a VM snapshot", cmd_delvm },
     { "quit", "", "quit the emulator", cmd_quit },
     { "q", "", "quit the emulator", cmd_quit },
 };

@@ -793,7 +793,6 @@ static bool opt_qmp(ParseCtx *p, const char *opt, const char *arg,
     if (!validate_chardev("-qmp", arg, error)) {
         return false;
     }
-    warn("-qmp: the JSON control protocol is not available yet");
     return set_str(&p->cfg->qmp, arg);
 }
 
@@ -943,8 +942,24 @@ static bool opt_flag(ParseCtx *p, const char *opt, const char *arg,
 static bool opt_incoming(ParseCtx *p, const char *opt, const char *arg,
                          GError **error)
 {
-    return fail(error, "-%s: saving and resuming machines is not available "
-                "yet", opt);
+    if (!strcmp(opt, "loadvm")) {
+        if (!*arg) {
+            return fail(error, "-loadvm: missing snapshot name");
+        }
+        return set_str(&p->cfg->loadvm, arg);
+    }
+    if (!g_str_has_prefix(arg, "file:") && !g_str_has_prefix(arg, "exec:")) {
+        return fail(error, "-incoming: unsupported URI '%s' (use file:PATH "
+                    "or exec:COMMAND)", arg);
+    }
+    return set_str(&p->cfg->incoming, arg);
+}
+
+static bool opt_incoming_force(ParseCtx *p, const char *opt,
+                               const char *arg, GError **error)
+{
+    p->cfg->incoming_force = true;
+    return true;
 }
 
 static bool opt_d(ParseCtx *p, const char *opt, const char *arg,
@@ -1029,6 +1044,8 @@ static const Option options[] = {
       "power-off" },
     { "S", false, opt_flag, " start paused" },
     { "incoming", true, opt_incoming, "URI  resume from a saved state" },
+    { "incoming-force", false, opt_incoming_force,
+      " resume even if the disks changed since the save" },
     { "loadvm", true, opt_incoming, "NAME  start from a snapshot" },
     { "clock", true, opt_clock, "dynticks  (legacy, accepted)" },
     { "rtc-td-hack", false, opt_rtc_td_hack, " (legacy) -rtc driftfix=slew" },

@@ -77,3 +77,22 @@ char *board_find_firmware(const MachineConfig *cfg, const char *name,
     }
     return found;
 }
+
+void board_add_ram_block(BoardContext *ctx, const char *name, uint8_t *host,
+                         uint64_t size)
+{
+    g_assert(ctx->n_ram_blocks < BOARD_MAX_RAM_BLOCKS);
+    ctx->ram_blocks[ctx->n_ram_blocks++] =
+        (BoardRamBlock){ .name = name, .host = host, .size = size };
+}
+
+void board_add_rom(BoardContext *ctx, const char *name, const void *data,
+                   size_t len)
+{
+    g_assert(ctx->n_roms < BOARD_MAX_ROMS);
+    BoardRom *r = &ctx->roms[ctx->n_roms++];
+    r->name = name;
+    g_autofree char *h = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
+                                                      data, len);
+    g_strlcpy(r->sha256, h, sizeof(r->sha256));
+}

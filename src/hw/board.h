@@ -20,6 +20,7 @@
 #include "engine/display.h"
 #include "engine/config.h"
 #include "hw/device.h"
+#include "images/block.h"
 
 #define BOARD_ERROR (board_error_quark())
 GQuark board_error_quark(void);
@@ -37,6 +38,19 @@ typedef struct BoardHost {
 
 typedef struct Board Board;
 
+/* Saved state: guest memory blocks and the identity of loaded firmware. */
+#define BOARD_MAX_RAM_BLOCKS 4
+#define BOARD_MAX_ROMS 8
+typedef struct BoardRamBlock {
+    const char *name; /* "pc.ram", "vga.vram" */
+    uint8_t *host;
+    uint64_t size;    /* a multiple of 4 KiB */
+} BoardRamBlock;
+typedef struct BoardRom {
+    const char *name;  /* "bios" */
+    char sha256[65];   /* of the image as loaded */
+} BoardRom;
+
 typedef struct BoardContext {
     const MachineConfig *cfg;
     Bus *bus;
@@ -49,7 +63,18 @@ typedef struct BoardContext {
     uint8_t *ram;
     uint64_t ram_size;
     Board *board; /* the board's private state */
+    BoardRamBlock ram_blocks[BOARD_MAX_RAM_BLOCKS];
+    int n_ram_blocks;
+    BoardRom roms[BOARD_MAX_ROMS];
+    int n_roms;
+    BlockDev *blk[MIMIC_MAX_DRIVES]; /* by drive index in cfg->drives */
 } BoardContext;
+
+/* For boards: record a RAM block / a firmware image's identity. */
+void board_add_ram_block(BoardContext *ctx, const char *name, uint8_t *host,
+                         uint64_t size);
+void board_add_rom(BoardContext *ctx, const char *name, const void *data,
+                   size_t len);
 
 typedef struct BoardInfo {
     const char *name; /* "pc" */

@@ -297,6 +297,9 @@ static uint64_t l2_for_write(BlockDev *bs, uint64_t vcl, GError **error)
     bool ok = qcow2_check_overlap(bs, noff, s->cluster_size, 0, error) &&
               blk_file_pwrite(bs, noff, tbl, s->cluster_size, error);
     g_free(tbl);
+    /* The new table may reuse a freed cluster whose old content (a table
+       dropped by a snapshot apply) is still cached. */
+    qcow2_l2_cache_drop(s);
     if (!ok) {
         return 0;
     }

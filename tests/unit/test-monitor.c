@@ -108,6 +108,18 @@ static void test_commands(void)
     g_assert_nonnull(strstr(mb, "no mouse"));
     g_autofree char *mb2 = run(m, "mouse_button 4294967297");
     g_assert_nonnull(strstr(mb2, "invalid button state"));
+    g_autofree char *s1 = run(m, "migrate");
+    g_assert_nonnull(strstr(s1, "missing URI"));
+    g_autofree char *s2 = run(m, "migrate tcp:localhost:4444");
+    g_assert_nonnull(strstr(s2, "unsupported URI"));
+    g_autofree char *s3 = run(m, "savevm s1");
+    g_assert_nonnull(strstr(s3, "qcow2 disk is needed"));
+    g_autofree char *s4 = run(m, "loadvm");
+    g_assert_nonnull(strstr(s4, "missing snapshot name"));
+    g_autofree char *s5 = run(m, "info snapshots");
+    g_assert_nonnull(strstr(s5, "qcow2 disk is needed"));
+    g_autofree char *s6 = run(m, "delvm s1");
+    g_assert_nonnull(strstr(s6, "Error: "));
     g_autofree char *e = run(m, "   ");
     g_assert_cmpstr(e, ==, "");
     /* Screendump through the display. */

@@ -145,7 +145,7 @@ static const struct {
     { "-rtc base=yesterday", "invalid base" },
     { "-L /nonexistent-dir", "not a directory" },
     { "-nographic -display none", "-nographic" },
-    { "-incoming file:/tmp/x", "not available yet" },
+    { "-incoming tcp:localhost:4444", "unsupported URI" },
 };
 
 static void test_bad_lines(void)

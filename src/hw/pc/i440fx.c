@@ -114,19 +114,36 @@ static void i440fx_finalize(Device *dev)
     g_free(s->cseg_rom);
 }
 
+static int i440fx_pre_save(void *obj)
+{
+    I440fx *s = obj;
+    pci_bus_get_regs(s->bus, &s->cf8, &s->cf9);
+    return 0;
+}
+
 static bool i440fx_post_load(void *obj, GError **error)
 {
     I440fx *s = obj;
     pam_update(s);
+    /* Any address is harmless (config cycles check it).  A version-1
+       state has no such fields: cf8/cf9 then hold the values of this
+       machine's last save or 0, which only disables config cycles until
+       the guest writes 0xcf8 again. */
+    pci_bus_set_regs(s->bus, s->cf8, s->cf9);
     return true;
 }
 
 static const StateDesc i440fx_state = {
-    .name = "i440fx", .version = 1, .min_version = 1,
+    .name = "i440fx", .version = 2, .min_version = 1,
+    .pre_save = i440fx_pre_save,
     .post_load = i440fx_post_load,
     .fields = (const StateField[]) {
         { .name = "config", .offset = offsetof(I440fx, pci.config),
           .type = STATE_T_BYTES, .count = 256 },
+        { .name = "cf8", .offset = offsetof(I440fx, cf8),
+          .type = STATE_T_U32, .count = 1, .version = 2 },
+        { .name = "cf9", .offset = offsetof(I440fx, cf9),
+          .type = STATE_T_U8, .count = 1, .version = 2 },
         STATE_END },
 };
 

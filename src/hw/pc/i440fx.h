@@ -19,6 +19,9 @@ typedef struct I440fx {
     /* PAM: "PCI side" of each segment (ROM or empty); RAM lies beneath. */
     MemRegion *pam_rom[PAM_SEGMENTS];
     uint8_t *cseg_rom; /* 0xc0000-0xdffff when shadowing is off */
+    /* Saved state: the bus's 0xcf8 and 0xcf9 registers (version 2). */
+    uint32_t cf8;
+    uint8_t cf9;
 } I440fx;
 
 extern const DeviceInfo i440fx_info;

@@ -321,6 +321,7 @@ static bool linux_setup(Board *b, GError **error)
         return false;
     }
     uint8_t *kern = (uint8_t *)k;
+    board_add_rom(b->ctx, "kernel", kern, klen);
     if (klen < 0x1000 || memcmp(kern + 0x202, "HdrS", 4) != 0 ||
         (kern[0x206] | kern[0x207] << 8) < 0x202 ||
         !(kern[0x211] & 1)) {
@@ -442,6 +443,7 @@ static bool linux_setup(Board *b, GError **error)
     }
     rom[linuxboot_rom_len - 1] = -sum;
     fw_cfg_add_file(f, "genroms/linuxboot.bin", rom, linuxboot_rom_len);
+    board_add_rom(b->ctx, "linuxboot", rom, linuxboot_rom_len);
     static const char order[] = "/rom@genroms/linuxboot.bin\n";
     fw_cfg_add_file(f, "bootorder", g_memdup2(order, sizeof(order) - 1),
                     sizeof(order) - 1);
@@ -499,6 +501,7 @@ static bool open_drive(Board *b, int i, BlockDev **out, GError **error)
         return false;
     }
     *out = blk;
+    b->ctx->blk[i] = blk;   /* the engine's view, for save/resume */
     return true;
 }
 
@@ -611,6 +614,7 @@ static bool pc_init(BoardContext *ctx, GError **error)
     }
     ctx->ram = b->ram;
     ctx->ram_size = b->ram_size;
+    board_add_ram_block(ctx, "pc.ram", b->ram, b->ram_size);
     memmap_add_ram(bus->mem, "ram-below-4g", 0, b->below_4g, b->ram, 0);
     if (b->above_4g) {
         memmap_add_ram(bus->mem, "ram-above-4g", 1ull << 32, b->above_4g,
@@ -621,6 +625,7 @@ static bool pc_init(BoardContext *ctx, GError **error)
     if (!load_bios(b, error)) {
         return false;
     }
+    board_add_rom(ctx, "bios", b->bios, b->bios_size);
     MemRegion *bios = memmap_add_rom(bus->mem, "bios",
                                      (1ull << 32) - b->bios_size,
                                      b->bios_size, b->bios, 0);
@@ -727,9 +732,11 @@ static bool pc_init(BoardContext *ctx, GError **error)
                     "VGA BIOS '%s' is too large", vgabios);
         return false;
     }
+    board_add_rom(ctx, "vgabios", vga->rom, vga->rom_size);
     if (!device_realize(DEVICE(vga), error)) {
         return false;
     }
+    board_add_ram_block(ctx, "vga.vram", vga->vram, VGA_VRAM_SIZE);
     if (!ide_setup(b, error)) {
         return false;
     }
@@ -805,6 +812,17 @@ static void pc_send_pointer(BoardContext *ctx, int dx, int dy, int dz,
 }
 
 /* ---- block devices for the monitor, by QEMU's names ---- */
+
+/* Keep the engine's drive table (save/resume fingerprints) in step with a
+   medium change: the closed image must not stay there. */
+static void ctx_blk_replace(BoardContext *ctx, BlockDev *old, BlockDev *nw)
+{
+    for (int i = 0; old && i < MIMIC_MAX_DRIVES; i++) {
+        if (ctx->blk[i] == old) {
+            ctx->blk[i] = nw;
+        }
+    }
+}
 
 static IdeDrive *slot_drive(Board *b, int i)
 {
@@ -923,6 +941,7 @@ static bool pc_block_eject(BoardContext *ctx, const char *device, bool force,
         return false;
     }
     IdeSlot *sl = &b->slot[i];
+    ctx_blk_replace(b->ctx, sl->blk, NULL);
     blk_close(sl->blk);
     g_free(sl->file);
     sl->blk = NULL;
@@ -953,6 +972,7 @@ static bool pc_block_change(BoardContext *ctx, const char *device,
     }
     IdeSlot *sl = &b->slot[i];
     ide_cd_change(&b->ide->ch[i / 2], i % 2, blk);
+    ctx_blk_replace(b->ctx, sl->blk, blk);
     blk_close(sl->blk);
     g_free(sl->file);
     sl->blk = blk;

@@ -270,3 +270,15 @@ void pci_dump(PciBus *pb, GString *out)
                                f->config[0x0b], f->config[0x0a]);
     }
 }
+
+void pci_bus_get_regs(PciBus *pb, uint32_t *config_address, uint8_t *rcr)
+{
+    *config_address = pb->config_address;
+    *rcr = pb->rcr;
+}
+
+void pci_bus_set_regs(PciBus *pb, uint32_t config_address, uint8_t rcr)
+{
+    pb->config_address = config_address & 0x80fffffc;
+    pb->rcr = rcr & 0x0e;
+}

@@ -63,6 +63,10 @@ void pci_bus_set_rcr_handler(PciBus *pb, void (*fn)(void *, uint8_t),
                              void *opaque);
 /* Register the bus's 0xcf8/0xcfc ports. */
 void pci_bus_register_ports(PciBus *pb, IoSpace *io);
+/* The 0xcf8 address register and the reset control register (saved by
+   the host bridge, which owns them). */
+void pci_bus_get_regs(PciBus *pb, uint32_t *config_address, uint8_t *rcr);
+void pci_bus_set_regs(PciBus *pb, uint32_t config_address, uint8_t rcr);
 /* Add a function at devfn (device << 3 | function). */
 void pci_add_function(PciBus *pb, PciFunc *f, uint8_t devfn,
                       uint16_t vendor, uint16_t device, uint32_t class_rev,

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Saving and resuming whole machines (docs/state-format.md).
+ *
+ * machine_state_save() serializes a stopped machine into the state file
+ * format; machine_state_load() parses and validates a whole file before
+ * it touches the machine, then restores it.  On top of these: migrate and
+ * -incoming (file: and exec: URIs), and savevm/loadvm/delvm with the VM
+ * state stored in a qcow2 internal snapshot.  Everything runs on the
+ * machine's worker thread (or before it starts).
+ */
+#ifndef MIMIC_ENGINE_SAVEVM_H
+#define MIMIC_ENGINE_SAVEVM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+#include "engine/machine.h"
+
+#define MIMIC_STATE_MAGIC "\x89MIMIC\r\n"
+#define MIMIC_STATE_FORMAT_VERSION 1
+
+typedef enum {
+    STATE_LOAD_CHECK_DISKS = 1, /* compare the disks' fingerprints */
+    STATE_LOAD_FORCE = 2,       /* ... but only warn when they differ */
+} StateLoadFlags;
+
+/* The machine must not be running.  with_disks: record the disks'
+   fingerprints (flushing them first). */
+GByteArray *machine_state_save(MimicMachine *m, bool with_disks,
+                               GError **error);
+bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
+                        unsigned flags, GError **error);
+
+/* Write data to path through a temporary file, fsync and rename. */
+bool state_write_file_atomic(const char *path, const void *data, size_t len,
+                             GError **error);
+
+/* "file:PATH" or "exec:COMMAND" (QEMU's migration URIs). */
+bool machine_migrate(MimicMachine *m, const char *uri, GError **error);
+bool machine_incoming(MimicMachine *m, const char *uri, bool force,
+                      GError **error);
+
+/* Named snapshots in the qcow2 disks. */
+bool machine_savevm(MimicMachine *m, const char *name, GError **error);
+bool machine_loadvm(MimicMachine *m, const char *name, GError **error);
+bool machine_delvm(MimicMachine *m, const char *name, GError **error);
+void machine_info_snapshots(MimicMachine *m, GString *out);
+
+#endif
