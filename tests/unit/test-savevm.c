@@ -45,6 +45,13 @@ static void run_insns(MimicMachine *m, int64_t n)
         CpuExit why;
         int64_t done = m->cpu->ops->run(m->cpu, budget, &why);
         clock_run_timers(clk);
+        /* SeaBIOS reboots after "No bootable device" (60 virtual seconds,
+           quickly reached with halts warped over): reset as the worker
+           does, or the CPU would spin in its shutdown state. */
+        if (m->reset_requested || why == CPU_EXIT_SHUTDOWN) {
+            m->reset_requested = false;
+            machine_do_reset(m);
+        }
         if (why == CPU_EXIT_HALTED && done == 0) {
             deadline = clock_next_deadline(clk);
             if (deadline == CLOCK_NEVER) {
