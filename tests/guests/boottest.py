@@ -266,7 +266,10 @@ def linux_session(emu, boot_timeout=180):
 
 def poweroff(emu):
     emu.send('poweroff -f\n')
-    emu.wait_exit(60)
+    rc = emu.wait_exit(60)
+    if rc != 0:
+        raise BootError('poweroff ended the emulator with status %r, not 0'
+                        % rc)
 
 
 def scenario_iso(exe, tmp):
@@ -369,7 +372,9 @@ def scenario_vga(exe, tmp):
         if not os.path.getsize(shot):
             raise BootError('empty screendump')
         mon.type_text('poweroff -f\n')
-        emu.wait_exit(60)
+        rc = emu.wait_exit(60)
+        if rc != 0:
+            raise BootError('poweroff: exit status %r, not 0' % rc)
         mon.close()
     finally:
         emu.close()
