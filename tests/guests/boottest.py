@@ -14,6 +14,8 @@ usage: boottest.py SCENARIO EMULATOR
   SCENARIO: iso | hdd | kernel | floppy | vga
 Exit status: 0 pass, 1 fail, 77 skip (emulator missing).
 """
+import hashlib
+import math
 import os
 import re
 import shutil
@@ -264,6 +266,32 @@ def linux_session(emu, boot_timeout=180):
     emu.command('uname -m', re.compile(r'\ni686\r?\n'))
 
 
+def self_test(emu):
+    """The issue's CPU self-test: results computed in the guest, on
+    Mimic's CPU (integer, memory and x87 work), equal the host's."""
+    with open(os.path.join(CACHE, 'root', 'busybox'), 'rb') as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    emu.command('sha256sum /bin/busybox', digest, 120)
+    emu.command('gzip -c /bin/busybox | gunzip -c | sha256sum', digest, 300)
+    # busybox awk has no math library: + - * / and int() on doubles (the
+    # x87 on i386).
+    x, y = 1.0, 0.0
+    for i in range(1, 300):
+        x = x * 1.0001 + i / 7
+        y = y + 1 / (i * i) - x / 1e9
+    want = '%.6f %.9f %d' % (x, y, int(x * 1000) % 1009)
+    emu.command("awk 'BEGIN{x=1; y=0; for(i=1;i<300;i++) "
+                "{x=x*1.0001+i/7; y=y+1/(i*i)-x/1e9}; "
+                "printf \"%.6f %.9f %d\\n\", x, y, int(x*1000)%1009}'",
+                want, 60)
+    # 64-bit shell arithmetic (busybox ash: C semantics, % truncates).
+    want = '%d %d %d' % (123456789 * 987654321, 0x7fffffffffffffff // 12345,
+                         -(9876543210 % 97))
+    emu.command('echo $((123456789*987654321)) '
+                '$((0x7fffffffffffffff / 12345)) $((-9876543210 % 97))',
+                want, 30)
+
+
 def poweroff(emu):
     emu.send('poweroff -f\n')
     rc = emu.wait_exit(60)
@@ -293,6 +321,7 @@ def scenario_kernel(exe, tmp):
                    os.path.join(tmp, 'serial.log'))
     try:
         linux_session(emu)
+        self_test(emu)
         poweroff(emu)
     finally:
         emu.close()
