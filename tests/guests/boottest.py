@@ -384,7 +384,7 @@ def scenario_vga(exe, tmp):
     no-scroll keeps vgacon from hardware scrolling (moving the CRTC start
     address), so the visible page stays at 0xb8000 where xp reads it."""
     sock = os.path.join(tmp, 'mon.sock')
-    emu = Emulator([exe, '-display', 'none', '-monitor',
+    emu = Emulator([exe, '-display', 'none', '-serial', 'stdio', '-monitor',
                     'unix:%s,server=on,wait=off' % sock,
                     '-kernel', os.path.join(CACHE, 'vmlinuz'),
                     '-initrd', os.path.join(CACHE, 'initrd.gz'),
@@ -396,6 +396,9 @@ def scenario_vga(exe, tmp):
         mon.wait_screen(r'^guest# ', 60)
         mon.type_text('uname -m\n')
         mon.wait_screen(r'^i686 *$', 60)
+        # Typed on the VGA console, answered on the serial port.
+        mon.type_text('echo sendkey-ok > /dev/ttyS0\n')
+        emu.wait_for('sendkey-ok', 60)
         shot = os.path.join(tmp, 'vga.ppm')
         mon.cmd('screendump ' + shot)
         if not os.path.getsize(shot):
