@@ -260,7 +260,7 @@ def find_emulator(path):
     return os.path.abspath(exe) if os.sep in exe else exe
 
 
-def linux_session(emu, boot_timeout=180):
+def linux_session(emu, boot_timeout=480):
     emu.wait_for('GUEST-READY', boot_timeout)
     emu.wait_for(PROMPT, 60)
     emu.command('uname -m', re.compile(r'\ni686\r?\n'))
@@ -392,7 +392,7 @@ def scenario_vga(exe, tmp):
                    os.path.join(tmp, 'stdout.log'))
     try:
         mon = Monitor(sock)
-        mon.wait_screen(r'^GUEST-READY', 180)
+        mon.wait_screen(r'^GUEST-READY', 480)
         mon.wait_screen(r'^guest# ', 60)
         mon.type_text('uname -m\n')
         mon.wait_screen(r'^i686 *$', 60)
