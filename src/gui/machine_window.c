@@ -51,6 +51,7 @@ typedef struct MachineWindow {
     double last_x, last_y;
     bool have_last;
     unsigned buttons;
+    double scroll_acc; /* smooth scrolling, in wheel notches (up > 0) */
     bool quit_after_save;
     guint banner_timeout;
     bool closing;
@@ -431,6 +432,12 @@ static void mw_set_grab(MachineWindow *mw, bool on)
     } else if (!on && mw->grabbed) {
         gdk_seat_ungrab(seat);
         mw->grabbed = false;
+        /* Buttons held at the release are let go in the guest. */
+        if (mw->buttons && mw->m) {
+            mimic_machine_send_pointer_rel(mw->m, 0, 0, 0, 0);
+        }
+        mw->buttons = 0;
+        mw->scroll_acc = 0;
     }
     /* The banner says how to get out, then makes room for the guest. */
     gtk_revealer_set_reveal_child(GTK_REVEALER(mw->grab_revealer),
@@ -494,6 +501,13 @@ static gboolean mw_key(GtkWidget *w, GdkEventKey *ev, gpointer data)
     if (!down && !mw->pressed[code]) {
         return TRUE; /* pressed before we had the focus */
     }
+    if (down && mw->pressed[code]) {
+        /*
+         * The host's auto-repeat: the emulated keyboard repeats a held key
+         * itself (typematic), so only the first press goes to the guest.
+         */
+        return TRUE;
+    }
     mw->pressed[code] = down;
     mimic_machine_send_key(mw->m, code, down);
     return TRUE;
@@ -505,16 +519,23 @@ static gboolean mw_focus_out(GtkWidget *w, GdkEventFocus *ev, gpointer data)
     return FALSE;
 }
 
-static unsigned mouse_buttons(GdkModifierType state)
-{
-    return ((state & GDK_BUTTON1_MASK) ? 1 : 0) |
-           ((state & GDK_BUTTON3_MASK) ? 2 : 0) |
-           ((state & GDK_BUTTON2_MASK) ? 4 : 0);
-}
-
+/* GDK's button numbers to mimic_machine_send_pointer_rel()'s bits. */
 static unsigned button_bit(guint button)
 {
-    return button == 1 ? 1 : button == 3 ? 2 : button == 2 ? 4 : 0;
+    switch (button) {
+    case 1:
+        return 1; /* left */
+    case 3:
+        return 2; /* right */
+    case 2:
+        return 4; /* middle */
+    case 8:
+        return 8; /* side (back) */
+    case 9:
+        return 16; /* extra (forward) */
+    default:
+        return 0; /* 4-7 are the wheel's, sent as scroll events */
+    }
 }
 
 static gboolean mw_button(GtkWidget *w, GdkEventButton *ev, gpointer data)
@@ -527,16 +548,18 @@ static gboolean mw_button(GtkWidget *w, GdkEventButton *ev, gpointer data)
         }
         return TRUE;
     }
-    unsigned b = mouse_buttons(ev->state);
+    unsigned b = mw->buttons;
     if (ev->type == GDK_BUTTON_PRESS) {
         b |= button_bit(ev->button);
     } else if (ev->type == GDK_BUTTON_RELEASE) {
         b &= ~button_bit(ev->button);
     } else {
-        return TRUE;
+        return TRUE; /* double and triple clicks: their presses came */
     }
-    mw->buttons = b;
-    mimic_machine_send_pointer_rel(mw->m, 0, 0, 0, b);
+    if (b != mw->buttons && mw->m) {
+        mw->buttons = b;
+        mimic_machine_send_pointer_rel(mw->m, 0, 0, 0, b);
+    }
     return TRUE;
 }
 
@@ -549,7 +572,7 @@ static gboolean mw_motion(GtkWidget *w, GdkEventMotion *ev, gpointer data)
     if (mw->have_last) {
         int dx = (int)(ev->x_root - mw->last_x);
         int dy = (int)(ev->y_root - mw->last_y);
-        if (dx || dy) {
+        if ((dx || dy) && mw->m) {
             mimic_machine_send_pointer_rel(mw->m, dx, dy, 0, mw->buttons);
         }
     }
@@ -579,15 +602,17 @@ static gboolean mw_scroll(GtkWidget *w, GdkEventScroll *ev, gpointer data)
     if (!mw->grabbed) {
         return FALSE;
     }
-    int dz = 0;
+    /* The engine's dz > 0 is the wheel turned up (away from the user). */
     if (ev->direction == GDK_SCROLL_UP) {
-        dz = -1;
+        mw->scroll_acc += 1;
     } else if (ev->direction == GDK_SCROLL_DOWN) {
-        dz = 1;
+        mw->scroll_acc -= 1;
     } else if (ev->direction == GDK_SCROLL_SMOOTH) {
-        dz = ev->delta_y > 0 ? 1 : ev->delta_y < 0 ? -1 : 0;
+        mw->scroll_acc -= ev->delta_y; /* delta_y < 0: scrolled up */
     }
-    if (dz) {
+    int dz = (int)mw->scroll_acc; /* whole notches; the rest waits */
+    if (dz && mw->m) {
+        mw->scroll_acc -= dz;
         mimic_machine_send_pointer_rel(mw->m, 0, 0, dz, mw->buttons);
     }
     return TRUE;
