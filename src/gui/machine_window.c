@@ -42,7 +42,8 @@ typedef struct MachineWindow {
     MimicDisplay *display;
     GtkNotebook *notebook;
     GtkWidget *menubar, *statusbar, *grab_revealer;
-    GtkLabel *state_label, *grab_label;
+    GtkLabel *state_label, *grab_label, *speed_label;
+    guint speed_timeout;
     GtkBuilder *builder;
     GPtrArray *consoles; /* Console* */
     bool fullscreen;
@@ -141,6 +142,39 @@ static void mw_update_title(MachineWindow *mw)
     }
     gtk_window_set_title(GTK_WINDOW(mw->win), t);
     gtk_label_set_text(mw->state_label, state_text(mw->state));
+}
+
+/* ---- emulation speed (status bar) ---- */
+
+static gboolean mw_update_speed(gpointer data)
+{
+    MachineWindow *mw = data;
+    MimicSpeed sp;
+    if (!mw->m || mw->state != MIMIC_STATE_RUNNING ||
+        !mimic_machine_get_speed(mw->m, &sp)) {
+        gtk_label_set_text(mw->speed_label, _("Speed: —"));
+        gtk_widget_set_tooltip_text(GTK_WIDGET(mw->speed_label),
+                                    _("Guest instructions per second, "
+                                      "measured while the machine runs"));
+        return G_SOURCE_CONTINUE;
+    }
+    double mips = sp.insns_per_sec / 1e6;
+    g_autofree char *text = NULL;
+    if (mw->cfg->icount_shift >= 0) {
+        /* -icount: virtual time is the instruction count; say its pace. */
+        text = g_strdup_printf(_("Speed: %.1f MIPS, %u%% of real time"),
+                               mips, sp.realtime_percent);
+    } else {
+        text = g_strdup_printf(_("Speed: %.1f MIPS"), mips);
+    }
+    g_autofree char *ips = g_strdup_printf("%" G_GUINT64_FORMAT,
+                                           sp.insns_per_sec);
+    g_autofree char *tip = g_strdup_printf(
+        _("%s guest instructions per second; guest time ran at %u%% of "
+          "real time"), ips, sp.realtime_percent);
+    gtk_label_set_text(mw->speed_label, text);
+    gtk_widget_set_tooltip_text(GTK_WIDGET(mw->speed_label), tip);
+    return G_SOURCE_CONTINUE;
 }
 
 /* ---- thumbnails for the library ---- */
@@ -956,6 +990,9 @@ static void mw_destroy(GtkWidget *w, gpointer data)
     if (mw->banner_timeout) {
         g_source_remove(mw->banner_timeout);
     }
+    if (mw->speed_timeout) {
+        g_source_remove(mw->speed_timeout);
+    }
     mw_save_thumbnail(mw);
     if (mw->library_name && open_windows) {
         g_hash_table_remove(open_windows, mw->library_name);
@@ -1023,6 +1060,7 @@ GtkWindow *mimic_machine_window_new(GtkApplication *app,
     mw->notebook = GTK_NOTEBOOK(OBJ("notebook"));
     mw->state_label = GTK_LABEL(OBJ("state-label"));
     mw->grab_label = GTK_LABEL(OBJ("grab-label"));
+    mw->speed_label = GTK_LABEL(OBJ("speed-label"));
 #undef OBJ
     mw->display = MIMIC_DISPLAY(mimic_display_new());
     gtk_widget_show(GTK_WIDGET(mw->display));
@@ -1054,6 +1092,8 @@ GtkWindow *mimic_machine_window_new(GtkApplication *app,
     }
     mw_update_title(mw);
     mw_update_actions(mw);
+    mw_update_speed(mw);
+    mw->speed_timeout = g_timeout_add_seconds(1, mw_update_speed, mw);
     if (!mw_start_machine(mw, error)) {
         /* The caller shows the error; the window goes (mw with it). */
         gtk_widget_destroy(GTK_WIDGET(mw->win));
