@@ -242,6 +242,27 @@ static void console_commit(VteTerminal *t, char *text, guint size,
     }
 }
 
+/* Terminal keys: Ctrl+Shift+C copies the selection, Ctrl+Shift+A selects
+   everything (the scrollback too). */
+static gboolean console_key(GtkWidget *w, GdkEventKey *ev, gpointer data)
+{
+    Console *c = data;
+    GdkModifierType mods = ev->state & gtk_accelerator_get_default_mod_mask();
+    if (mods != (GDK_CONTROL_MASK | GDK_SHIFT_MASK)) {
+        return FALSE;
+    }
+    guint kv = gdk_keyval_to_lower(ev->keyval);
+    if (kv == GDK_KEY_c) {
+        vte_terminal_copy_clipboard_format(c->term, VTE_FORMAT_TEXT);
+        return TRUE;
+    }
+    if (kv == GDK_KEY_a) {
+        vte_terminal_select_all(c->term);
+        return TRUE;
+    }
+    return FALSE;
+}
+
 static void console_free(gpointer data)
 {
     Console *c = data;
@@ -269,6 +290,7 @@ static void mw_add_console(MachineWindow *mw, const char *name,
     c->term = VTE_TERMINAL(vte_terminal_new());
     vte_terminal_set_scrollback_lines(c->term, 10000);
     g_signal_connect(c->term, "commit", G_CALLBACK(console_commit), c);
+    g_signal_connect(c->term, "key-press-event", G_CALLBACK(console_key), c);
     GtkWidget *sw = gtk_scrolled_window_new(NULL, NULL);
     gtk_container_add(GTK_CONTAINER(sw), GTK_WIDGET(c->term));
     gtk_widget_show_all(sw);
