@@ -153,8 +153,11 @@ static bool open_chardevs(MimicMachine *m, GError **error)
         }
     }
     if (cfg->monitor && strcmp(cfg->monitor, "none") != 0) {
+        /* One terminal named twice is shared; each "vc" is its own. */
+        bool vc = !strcmp(cfg->monitor, "vc") ||
+                  g_str_has_prefix(cfg->monitor, "vc:");
         if (cfg->serial[0] && !strcmp(cfg->monitor, cfg->serial[0]) &&
-            m->serial[0]) {
+            m->serial[0] && !vc) {
             m->monitor_chr = chardev_mux_monitor(m->serial[0]);
         } else {
             m->monitor_chr = chardev_new(cfg->monitor, m->ctx, error);
