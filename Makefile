@@ -16,7 +16,7 @@ RUN_PKGS := seabios
 # Guest images, oracles and GUI test drivers.
 TEST_PKGS := qemu-utils qemu-system-x86 xorriso isolinux syslinux \
 	syslinux-common syslinux-utils mtools dosfstools cpio gzip \
-	xvfb xauth xdotool openbox x11-utils desktop-file-utils \
+	xvfb xauth xdotool openbox x11-utils x11-apps xclip desktop-file-utils \
 	appstream ca-certificates dpkg-dev libunicorn-dev
 
 .PHONY: all deps test-deps build run check clean

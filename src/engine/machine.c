@@ -23,6 +23,8 @@ G_DEFINE_QUARK(mimic-error-quark, mimic_error)
 
 /* Instructions per slice in real-time mode; timers are checked between. */
 #define SLICE_INSNS 200000
+/* How long the speed is measured over. */
+#define SPEED_PERIOD_NS 1000000000
 
 typedef enum {
     CMD_PAUSE,
@@ -151,8 +153,11 @@ static bool open_chardevs(MimicMachine *m, GError **error)
         }
     }
     if (cfg->monitor && strcmp(cfg->monitor, "none") != 0) {
+        /* One terminal named twice is shared; each "vc" is its own. */
+        bool vc = !strcmp(cfg->monitor, "vc") ||
+                  g_str_has_prefix(cfg->monitor, "vc:");
         if (cfg->serial[0] && !strcmp(cfg->monitor, cfg->serial[0]) &&
-            m->serial[0]) {
+            m->serial[0] && !vc) {
             m->monitor_chr = chardev_mux_monitor(m->serial[0]);
         } else {
             m->monitor_chr = chardev_new(cfg->monitor, m->ctx, error);
@@ -338,8 +343,43 @@ static void drain_commands(MimicMachine *m)
     }
 }
 
+/* The speed is measured afresh from the next slice (start, pause...). */
+static void speed_restart(MimicMachine *m)
+{
+    m->speed_host0 = 0;
+    atomic_store(&m->speed_valid, false);
+}
+
+static void speed_account(MimicMachine *m, int64_t insns)
+{
+    int64_t now = clock_host_ns();
+    m->speed_insns += insns;
+    int64_t dt = now - m->speed_host0;
+    if (dt < SPEED_PERIOD_NS) {
+        return;
+    }
+    int64_t guest = clock_now(m->clock);
+    double ips = (double)m->speed_insns * 1e9 / (double)dt;
+    double pct = (double)(guest - m->speed_guest0) * 100.0 / (double)dt;
+    atomic_store(&m->speed_ips, (uint64_t)ips);
+    atomic_store(&m->speed_percent,
+                 pct <= 0 ? 0u : (unsigned)MIN(pct + 0.5, 1e6));
+    atomic_store(&m->speed_valid, true);
+    m->speed_host0 = now;
+    m->speed_guest0 = guest;
+    m->speed_insns = 0;
+}
+
+bool mimic_machine_get_speed(MimicMachine *m, MimicSpeed *out)
+{
+    out->insns_per_sec = atomic_load(&m->speed_ips);
+    out->realtime_percent = atomic_load(&m->speed_percent);
+    return atomic_load(&m->speed_valid);
+}
+
 void machine_do_stop(MimicMachine *m)
 {
+    speed_restart(m);
     if (m->run_state == MIMIC_STATE_RUNNING) {
         clock_pause(m->clock);
         set_run_state(m, MIMIC_STATE_PAUSED);
@@ -352,6 +392,7 @@ void machine_do_cont(MimicMachine *m)
         m->run_state == MIMIC_STATE_CREATED) {
         m->postmigrate = false;
         clock_resume(m->clock);
+        speed_restart(m);
         set_run_state(m, MIMIC_STATE_RUNNING);
     }
 }
@@ -449,8 +490,14 @@ static void run_slice(MimicMachine *m)
         int64_t insns = ns > 0 ? (ns >> clk->icount_shift) + 1 : 1;
         budget = MIN(budget, insns);
     }
+    if (!m->speed_host0) {
+        m->speed_host0 = clock_host_ns();
+        m->speed_guest0 = clock_now(clk);
+        m->speed_insns = 0;
+    }
     CpuExit why = CPU_EXIT_BUDGET;
     int64_t done = m->cpu->ops->run(m->cpu, budget, &why);
+    speed_account(m, done);
     clock_run_timers(clk);
     handle_requests(m);
     if (m->quit_requested) {
@@ -500,6 +547,7 @@ static gpointer worker_main(gpointer data)
         }
     }
     clock_pause(m->clock);
+    speed_restart(m);
     set_run_state(m, MIMIC_STATE_STOPPED);
     MimicEvent ev = { .kind = MIMIC_EVENT_SHUTDOWN,
                       .state = MIMIC_STATE_STOPPED };

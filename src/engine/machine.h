@@ -6,6 +6,7 @@
 #ifndef MIMIC_ENGINE_MACHINE_H
 #define MIMIC_ENGINE_MACHINE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <glib.h>
 
@@ -59,6 +60,12 @@ struct MimicMachine {
     int sendkey_n;
     bool postmigrate; /* paused after a completed migrate, as QEMU */
     bool guest_request; /* the reset/shutdown under way is the guest's */
+
+    /* Speed (mimic_machine_get_speed): worker-only window, atomic result. */
+    int64_t speed_host0, speed_guest0, speed_insns; /* host0 0: restart */
+    _Atomic uint64_t speed_ips;
+    _Atomic unsigned speed_percent;
+    _Atomic bool speed_valid;
 
     /* Events to the front end. */
     MimicEventHandler event_fn;

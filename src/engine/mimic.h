@@ -65,6 +65,19 @@ void mimic_machine_reset(MimicMachine *m);
 void mimic_machine_powerdown(MimicMachine *m); /* ACPI power button */
 void mimic_machine_quit(MimicMachine *m);
 MimicRunState mimic_machine_get_state(MimicMachine *m);
+/*
+ * Emulation speed, measured on the worker thread over about a second of
+ * running and read here without locking (each field atomically): guest
+ * instructions per second, and how far guest time advanced per host time
+ * in percent (about 100 in real-time mode; with -icount it shows how fast
+ * virtual time runs).  false while no measurement is current: not yet
+ * running for a second since start or resume, paused, or stopped.
+ */
+typedef struct MimicSpeed {
+    uint64_t insns_per_sec;
+    unsigned realtime_percent;
+} MimicSpeed;
+bool mimic_machine_get_speed(MimicMachine *m, MimicSpeed *out);
 /* After MIMIC_EVENT_SHUTDOWN: 0 for a clean power-off or quit. */
 int mimic_machine_exit_status(MimicMachine *m);
 /* Block until the worker ends; returns the exit status. */

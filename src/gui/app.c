@@ -195,7 +195,27 @@ static void app_activate(GApplication *app, gpointer data)
         return;
     }
     GtkWindow *w = mimic_library_window_new(GTK_APPLICATION(app));
+    /* Another process may have just added a machine (the demo). */
+    mimic_library_refresh();
     gtk_window_present(w);
+}
+
+/*
+ * `make run` (scripts/run-demo.sh) names the demo ISO in MIMIC_DEMO_ISO:
+ * the library then offers the demo machine, written on first use.
+ */
+static void ensure_demo(void)
+{
+    const char *iso = g_getenv("MIMIC_DEMO_ISO");
+    if (!iso || !*iso) {
+        return;
+    }
+    g_autofree char *abs = g_canonicalize_filename(iso, NULL);
+    g_autofree char *dir = mimic_library_dir();
+    g_autoptr(GError) err = NULL;
+    if (!mimic_library_ensure_demo(dir, abs, NULL, &err)) {
+        g_printerr("mimic: the demo machine: %s\n", err->message);
+    }
 }
 
 bool mimic_gui_available(void)
@@ -226,6 +246,9 @@ int mimic_gui_main(int argc, char **argv, MachineConfig *cfg_or_null)
      */
     GApplicationFlags flags = cfg_or_null ? G_APPLICATION_NON_UNIQUE
                                           : (GApplicationFlags)0;
+    if (!cfg_or_null) {
+        ensure_demo();
+    }
     the_app = gtk_application_new("org.mimic.Mimic", flags);
     start_cfg = cfg_or_null;
     app_status = 0;

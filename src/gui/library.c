@@ -91,6 +91,16 @@ static void on_start(GtkWidget *b, gpointer data)
     mimic_library_refresh();
 }
 
+/* Enter on a card (or a double click) starts it, as its Start button. */
+static void on_card_activated(GtkFlowBox *fb, GtkFlowBoxChild *child,
+                              gpointer data)
+{
+    GtkWidget *card = gtk_bin_get_child(GTK_BIN(child));
+    if (card && button_machine(card)) {
+        on_start(card, data);
+    }
+}
+
 static void on_settings(GtkWidget *b, gpointer data)
 {
     Library *lib = data;
@@ -250,6 +260,7 @@ static GtkWidget *card_new(Library *lib, MimicMachineFile *mf)
     GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
     gtk_style_context_add_class(gtk_widget_get_style_context(box),
                                 "machine-card");
+    g_object_set_data_full(G_OBJECT(box), "machine", g_strdup(name), g_free);
     g_autofree char *thumb = mimic_thumbnail_path(name);
     g_autoptr(GdkPixbuf) pb = gdk_pixbuf_new_from_file_at_scale(
         thumb, 200, 150, TRUE, NULL);
@@ -371,6 +382,8 @@ GtkWindow *mimic_library_window_new(GtkApplication *app)
     lib->errors_bar = GTK_INFO_BAR(OBJ("errors-bar"));
     lib->errors_label = GTK_LABEL(OBJ("errors-label"));
 #undef OBJ
+    g_signal_connect(lib->cards, "child-activated",
+                     G_CALLBACK(on_card_activated), lib);
     g_signal_connect(lib->errors_bar, "response",
                      G_CALLBACK(on_errors_response), NULL);
     g_signal_connect(lib->win, "destroy", G_CALLBACK(lib_destroy), lib);

@@ -649,6 +649,77 @@ GPtrArray *mimic_library_load(const char *dir, GPtrArray *errors)
     return machines;
 }
 
+/* ---- the demo machine ---- */
+
+MimicMachineFile *mimic_demo_machine_new(const char *iso, GError **error)
+{
+    MimicNewMachine c = {
+        .name = MIMIC_DEMO_MACHINE_NAME,
+        .os = MIMIC_OS_LINUX,
+        .memory_mib = 256,
+        .cdrom = iso,
+        .boot = "d",
+    };
+    if (!iso || !*iso) {
+        invalid(error, "cdrom", "the demo needs its CD image");
+        return NULL;
+    }
+    MimicMachineFile *mf = mimic_machine_file_new_from_choices(&c, error);
+    if (mf) {
+        clear_sound(mf->cfg); /* the demo guest plays no sound */
+    }
+    return mf;
+}
+
+static DriveConfig *find_cdrom(MachineConfig *cfg)
+{
+    for (int i = 0; i < cfg->n_drives; i++) {
+        if (cfg->drives[i].media == DRIVE_MEDIA_CDROM) {
+            return &cfg->drives[i];
+        }
+    }
+    return NULL;
+}
+
+bool mimic_library_ensure_demo(const char *dir, const char *iso,
+                               bool *written, GError **error)
+{
+    if (written) {
+        *written = false;
+    }
+    g_autofree char *path = mimic_machine_file_path(dir,
+                                                    MIMIC_DEMO_MACHINE_NAME);
+    g_autoptr(MimicMachineFile) mf = NULL;
+    if (g_file_test(path, G_FILE_TEST_EXISTS)) {
+        mf = mimic_machine_file_load(path, NULL);
+        if (!mf) {
+            return true; /* the person's file: shown as bad, kept */
+        }
+        DriveConfig *cd = find_cdrom(mf->cfg);
+        if (!cd || (cd->file && !strcmp(cd->file, iso)) ||
+            (cd->file && g_file_test(cd->file, G_FILE_TEST_EXISTS))) {
+            return true;
+        }
+        if (!check_path("cdrom", iso, error)) {
+            return false;
+        }
+        g_free(cd->file);
+        cd->file = g_strdup(iso);
+    } else {
+        mf = mimic_demo_machine_new(iso, error);
+        if (!mf) {
+            return false;
+        }
+    }
+    if (!mimic_machine_file_save(mf, dir, error)) {
+        return false;
+    }
+    if (written) {
+        *written = true;
+    }
+    return true;
+}
+
 /* ---- the new-machine wizard's choices ---- */
 
 char *mimic_default_disk_path(const char *name, const char *format)

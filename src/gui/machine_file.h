@@ -103,6 +103,22 @@ MimicMachineFile *mimic_machine_file_new_from_choices(
 /* Where the wizard puts a new machine's disk: .../mimic/disks/NAME.FMT */
 char *mimic_default_disk_path(const char *name, const char *format);
 
+/*
+ * The demo machine `make run` offers: Debian i686 Linux booting from the
+ * demo ISO (scripts/guests/build.sh), 256 MiB, CD first, no hard disk.
+ */
+#define MIMIC_DEMO_MACHINE_NAME "Debian Linux (demo)"
+MimicMachineFile *mimic_demo_machine_new(const char *iso, GError **error);
+/*
+ * Make sure dir holds the demo machine: written when it is missing; when
+ * it exists and loads but its CD image is gone, its cdrom is pointed at
+ * iso (nothing else of the person's changes is touched).  A demo file
+ * that does not load is left alone (the library reports it).  *written
+ * (if given) says whether a file was written.
+ */
+bool mimic_library_ensure_demo(const char *dir, const char *iso,
+                               bool *written, GError **error);
+
 /* The equivalent `mimic` command line (for the settings dialog). */
 char *mimic_machine_file_command_line(const MimicMachineFile *mf);
 

@@ -42,7 +42,8 @@ typedef struct MachineWindow {
     MimicDisplay *display;
     GtkNotebook *notebook;
     GtkWidget *menubar, *statusbar, *grab_revealer;
-    GtkLabel *state_label, *grab_label;
+    GtkLabel *state_label, *grab_label, *speed_label;
+    guint speed_timeout;
     GtkBuilder *builder;
     GPtrArray *consoles; /* Console* */
     bool fullscreen;
@@ -51,6 +52,7 @@ typedef struct MachineWindow {
     double last_x, last_y;
     bool have_last;
     unsigned buttons;
+    double scroll_acc; /* smooth scrolling, in wheel notches (up > 0) */
     bool quit_after_save;
     guint banner_timeout;
     bool closing;
@@ -142,6 +144,39 @@ static void mw_update_title(MachineWindow *mw)
     gtk_label_set_text(mw->state_label, state_text(mw->state));
 }
 
+/* ---- emulation speed (status bar) ---- */
+
+static gboolean mw_update_speed(gpointer data)
+{
+    MachineWindow *mw = data;
+    MimicSpeed sp;
+    if (!mw->m || mw->state != MIMIC_STATE_RUNNING ||
+        !mimic_machine_get_speed(mw->m, &sp)) {
+        gtk_label_set_text(mw->speed_label, _("Speed: —"));
+        gtk_widget_set_tooltip_text(GTK_WIDGET(mw->speed_label),
+                                    _("Guest instructions per second, "
+                                      "measured while the machine runs"));
+        return G_SOURCE_CONTINUE;
+    }
+    double mips = sp.insns_per_sec / 1e6;
+    g_autofree char *text = NULL;
+    if (mw->cfg->icount_shift >= 0) {
+        /* -icount: virtual time is the instruction count; say its pace. */
+        text = g_strdup_printf(_("Speed: %.1f MIPS, %u%% of real time"),
+                               mips, sp.realtime_percent);
+    } else {
+        text = g_strdup_printf(_("Speed: %.1f MIPS"), mips);
+    }
+    g_autofree char *ips = g_strdup_printf("%" G_GUINT64_FORMAT,
+                                           sp.insns_per_sec);
+    g_autofree char *tip = g_strdup_printf(
+        _("%s guest instructions per second; guest time ran at %u%% of "
+          "real time"), ips, sp.realtime_percent);
+    gtk_label_set_text(mw->speed_label, text);
+    gtk_widget_set_tooltip_text(GTK_WIDGET(mw->speed_label), tip);
+    return G_SOURCE_CONTINUE;
+}
+
 /* ---- thumbnails for the library ---- */
 
 static void mw_save_thumbnail(MachineWindow *mw)
@@ -207,6 +242,27 @@ static void console_commit(VteTerminal *t, char *text, guint size,
     }
 }
 
+/* Terminal keys: Ctrl+Shift+C copies the selection, Ctrl+Shift+A selects
+   everything (the scrollback too). */
+static gboolean console_key(GtkWidget *w, GdkEventKey *ev, gpointer data)
+{
+    Console *c = data;
+    GdkModifierType mods = ev->state & gtk_accelerator_get_default_mod_mask();
+    if (mods != (GDK_CONTROL_MASK | GDK_SHIFT_MASK)) {
+        return FALSE;
+    }
+    guint kv = gdk_keyval_to_lower(ev->keyval);
+    if (kv == GDK_KEY_c) {
+        vte_terminal_copy_clipboard_format(c->term, VTE_FORMAT_TEXT);
+        return TRUE;
+    }
+    if (kv == GDK_KEY_a) {
+        vte_terminal_select_all(c->term);
+        return TRUE;
+    }
+    return FALSE;
+}
+
 static void console_free(gpointer data)
 {
     Console *c = data;
@@ -234,6 +290,7 @@ static void mw_add_console(MachineWindow *mw, const char *name,
     c->term = VTE_TERMINAL(vte_terminal_new());
     vte_terminal_set_scrollback_lines(c->term, 10000);
     g_signal_connect(c->term, "commit", G_CALLBACK(console_commit), c);
+    g_signal_connect(c->term, "key-press-event", G_CALLBACK(console_key), c);
     GtkWidget *sw = gtk_scrolled_window_new(NULL, NULL);
     gtk_container_add(GTK_CONTAINER(sw), GTK_WIDGET(c->term));
     gtk_widget_show_all(sw);
@@ -431,6 +488,12 @@ static void mw_set_grab(MachineWindow *mw, bool on)
     } else if (!on && mw->grabbed) {
         gdk_seat_ungrab(seat);
         mw->grabbed = false;
+        /* Buttons held at the release are let go in the guest. */
+        if (mw->buttons && mw->m) {
+            mimic_machine_send_pointer_rel(mw->m, 0, 0, 0, 0);
+        }
+        mw->buttons = 0;
+        mw->scroll_acc = 0;
     }
     /* The banner says how to get out, then makes room for the guest. */
     gtk_revealer_set_reveal_child(GTK_REVEALER(mw->grab_revealer),
@@ -494,6 +557,13 @@ static gboolean mw_key(GtkWidget *w, GdkEventKey *ev, gpointer data)
     if (!down && !mw->pressed[code]) {
         return TRUE; /* pressed before we had the focus */
     }
+    if (down && mw->pressed[code]) {
+        /*
+         * The host's auto-repeat: the emulated keyboard repeats a held key
+         * itself (typematic), so only the first press goes to the guest.
+         */
+        return TRUE;
+    }
     mw->pressed[code] = down;
     mimic_machine_send_key(mw->m, code, down);
     return TRUE;
@@ -505,16 +575,23 @@ static gboolean mw_focus_out(GtkWidget *w, GdkEventFocus *ev, gpointer data)
     return FALSE;
 }
 
-static unsigned mouse_buttons(GdkModifierType state)
-{
-    return ((state & GDK_BUTTON1_MASK) ? 1 : 0) |
-           ((state & GDK_BUTTON3_MASK) ? 2 : 0) |
-           ((state & GDK_BUTTON2_MASK) ? 4 : 0);
-}
-
+/* GDK's button numbers to mimic_machine_send_pointer_rel()'s bits. */
 static unsigned button_bit(guint button)
 {
-    return button == 1 ? 1 : button == 3 ? 2 : button == 2 ? 4 : 0;
+    switch (button) {
+    case 1:
+        return 1; /* left */
+    case 3:
+        return 2; /* right */
+    case 2:
+        return 4; /* middle */
+    case 8:
+        return 8; /* side (back) */
+    case 9:
+        return 16; /* extra (forward) */
+    default:
+        return 0; /* 4-7 are the wheel's, sent as scroll events */
+    }
 }
 
 static gboolean mw_button(GtkWidget *w, GdkEventButton *ev, gpointer data)
@@ -527,16 +604,18 @@ static gboolean mw_button(GtkWidget *w, GdkEventButton *ev, gpointer data)
         }
         return TRUE;
     }
-    unsigned b = mouse_buttons(ev->state);
+    unsigned b = mw->buttons;
     if (ev->type == GDK_BUTTON_PRESS) {
         b |= button_bit(ev->button);
     } else if (ev->type == GDK_BUTTON_RELEASE) {
         b &= ~button_bit(ev->button);
     } else {
-        return TRUE;
+        return TRUE; /* double and triple clicks: their presses came */
     }
-    mw->buttons = b;
-    mimic_machine_send_pointer_rel(mw->m, 0, 0, 0, b);
+    if (b != mw->buttons && mw->m) {
+        mw->buttons = b;
+        mimic_machine_send_pointer_rel(mw->m, 0, 0, 0, b);
+    }
     return TRUE;
 }
 
@@ -549,7 +628,7 @@ static gboolean mw_motion(GtkWidget *w, GdkEventMotion *ev, gpointer data)
     if (mw->have_last) {
         int dx = (int)(ev->x_root - mw->last_x);
         int dy = (int)(ev->y_root - mw->last_y);
-        if (dx || dy) {
+        if ((dx || dy) && mw->m) {
             mimic_machine_send_pointer_rel(mw->m, dx, dy, 0, mw->buttons);
         }
     }
@@ -579,15 +658,17 @@ static gboolean mw_scroll(GtkWidget *w, GdkEventScroll *ev, gpointer data)
     if (!mw->grabbed) {
         return FALSE;
     }
-    int dz = 0;
+    /* The engine's dz > 0 is the wheel turned up (away from the user). */
     if (ev->direction == GDK_SCROLL_UP) {
-        dz = -1;
+        mw->scroll_acc += 1;
     } else if (ev->direction == GDK_SCROLL_DOWN) {
-        dz = 1;
+        mw->scroll_acc -= 1;
     } else if (ev->direction == GDK_SCROLL_SMOOTH) {
-        dz = ev->delta_y > 0 ? 1 : ev->delta_y < 0 ? -1 : 0;
+        mw->scroll_acc -= ev->delta_y; /* delta_y < 0: scrolled up */
     }
-    if (dz) {
+    int dz = (int)mw->scroll_acc; /* whole notches; the rest waits */
+    if (dz && mw->m) {
+        mw->scroll_acc -= dz;
         mimic_machine_send_pointer_rel(mw->m, 0, 0, dz, mw->buttons);
     }
     return TRUE;
@@ -931,6 +1012,9 @@ static void mw_destroy(GtkWidget *w, gpointer data)
     if (mw->banner_timeout) {
         g_source_remove(mw->banner_timeout);
     }
+    if (mw->speed_timeout) {
+        g_source_remove(mw->speed_timeout);
+    }
     mw_save_thumbnail(mw);
     if (mw->library_name && open_windows) {
         g_hash_table_remove(open_windows, mw->library_name);
@@ -998,6 +1082,7 @@ GtkWindow *mimic_machine_window_new(GtkApplication *app,
     mw->notebook = GTK_NOTEBOOK(OBJ("notebook"));
     mw->state_label = GTK_LABEL(OBJ("state-label"));
     mw->grab_label = GTK_LABEL(OBJ("grab-label"));
+    mw->speed_label = GTK_LABEL(OBJ("speed-label"));
 #undef OBJ
     mw->display = MIMIC_DISPLAY(mimic_display_new());
     gtk_widget_show(GTK_WIDGET(mw->display));
@@ -1029,6 +1114,8 @@ GtkWindow *mimic_machine_window_new(GtkApplication *app,
     }
     mw_update_title(mw);
     mw_update_actions(mw);
+    mw_update_speed(mw);
+    mw->speed_timeout = g_timeout_add_seconds(1, mw_update_speed, mw);
     if (!mw_start_machine(mw, error)) {
         /* The caller shows the error; the window goes (mw with it). */
         gtk_widget_destroy(GTK_WIDGET(mw->win));

@@ -359,6 +359,77 @@ static void test_library_keeps_others(void)
     g_assert_cmpint(g_rmdir(dir), ==, 0);
 }
 
+/*
+ * make run's demo machine: written when missing with the CD image and
+ * boot order the demo needs; a changed demo is kept as the person left it
+ * except for a CD image that is gone; a demo file that does not load is
+ * never overwritten.
+ */
+static void test_demo(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("mimic-demo-XXXXXX", NULL);
+    g_assert_nonnull(dir);
+    g_autofree char *iso = g_build_filename(dir, "demo.iso", NULL);
+    g_assert_true(g_file_set_contents(iso, "", 0, NULL));
+    const char *file = MIMIC_DEMO_MACHINE_NAME ".mimic";
+    bool written = false;
+    g_autoptr(GError) err = NULL;
+
+    g_assert_true(mimic_library_ensure_demo(dir, iso, &written, &err));
+    g_assert_no_error(err);
+    g_assert_true(written);
+    g_autofree char *path = g_build_filename(dir, file, NULL);
+    g_autoptr(MimicMachineFile) mf = mimic_machine_file_load(path, &err);
+    g_assert_no_error(err);
+    g_assert_cmpstr(mf->cfg->name, ==, "Debian Linux (demo)");
+    g_assert_cmpint(mf->os, ==, MIMIC_OS_LINUX);
+    g_assert_cmpuint(mf->cfg->ram_size, ==, 256u << 20);
+    g_assert_cmpstr(mf->cfg->boot_order, ==, "d");
+    g_assert_cmpint(mf->cfg->n_drives, ==, 1);
+    g_assert_cmpint(mf->cfg->drives[0].media, ==, DRIVE_MEDIA_CDROM);
+    g_assert_cmpstr(mf->cfg->drives[0].file, ==, iso);
+    g_autofree char *first = read_file(dir, file);
+    g_assert_nonnull(strstr(first, "cdrom=" ));
+
+    /* Present and fine: left alone, even when the person changed it. */
+    g_assert_nonnull(strstr(first, "memory=256\n"));
+    GString *edit = g_string_new(first);
+    g_string_replace(edit, "memory=256\n", "memory=128\n", 1);
+    g_autofree char *changed = g_string_free(edit, FALSE);
+    write_file(dir, file, changed);
+    g_assert_true(mimic_library_ensure_demo(dir, iso, &written, &err));
+    g_assert_false(written);
+    g_autofree char *kept = read_file(dir, file);
+    g_assert_cmpstr(kept, ==, changed);
+
+    /* Its CD image is gone: pointed at the new one, the rest kept. */
+    g_autofree char *iso2 = g_build_filename(dir, "demo2.iso", NULL);
+    g_assert_true(g_file_set_contents(iso2, "", 0, NULL));
+    g_assert_cmpint(g_unlink(iso), ==, 0);
+    g_assert_true(mimic_library_ensure_demo(dir, iso2, &written, &err));
+    g_assert_true(written);
+    g_autoptr(MimicMachineFile) mf2 = mimic_machine_file_load(path, &err);
+    g_assert_no_error(err);
+    g_assert_cmpstr(mf2->cfg->drives[0].file, ==, iso2);
+    g_assert_cmpuint(mf2->cfg->ram_size, ==, 128u << 20);
+
+    /* A demo file that does not load is the person's: never rewritten. */
+    write_file(dir, file, "[Machine]\nname=Debian Linux (demo)\nmemory=0\n");
+    g_assert_true(mimic_library_ensure_demo(dir, iso2, &written, &err));
+    g_assert_false(written);
+    g_autofree char *bad = read_file(dir, file);
+    g_assert_cmpstr(bad, ==, "[Machine]\nname=Debian Linux (demo)\nmemory=0\n");
+
+    /* No CD image named: an error, nothing written. */
+    g_assert_cmpint(g_unlink(path), ==, 0);
+    g_assert_false(mimic_library_ensure_demo(dir, "", &written, &err));
+    g_assert_nonnull(err);
+    g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+
+    g_assert_cmpint(g_unlink(iso2), ==, 0);
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -378,5 +449,6 @@ int main(int argc, char **argv)
     }
     g_test_add_func("/gui/machine-file/library-keeps-others",
                     test_library_keeps_others);
+    g_test_add_func("/gui/machine-file/demo", test_demo);
     return g_test_run();
 }
