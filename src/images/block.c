@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -63,15 +64,27 @@ bool blk_file_pread(BlockDev *bs, uint64_t off, void *buf, size_t len,
  * write, so tests can stop a writer at any point between metadata writes.
  */
 static gint64 crash_left = -2;
-static pid_t crash_pid;
+
+static void crash_reset(void)
+{
+    crash_left = -2;   /* a forked child reads the environment again */
+}
 
 static void crash_point(void)
 {
     gint64 left = crash_left;
-    if (left == -2 || crash_pid != getpid()) {
-        crash_pid = getpid();
+    if (left == -2) {
+        static gsize once;
+        if (g_once_init_enter(&once)) {
+            pthread_atfork(NULL, NULL, crash_reset);
+            g_once_init_leave(&once, 1);
+        }
         const char *e = g_getenv("MIMIC_BLOCK_CRASH_AFTER");
         left = e ? g_ascii_strtoll(e, NULL, 10) : -1;
+    }
+    if (left == -1) {
+        crash_left = -1;
+        return;
     }
     if (left == 0) {
         kill(getpid(), SIGKILL);

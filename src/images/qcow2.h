@@ -33,6 +33,7 @@
 #define QCOW2_MAX_RT_BYTES (8u << 20)
 #define QCOW2_MAX_SNAPSHOTS 65536
 #define QCOW2_L2_CACHE 32
+#define QCOW2_OVL_CACHE 1024  /* clusters known clear of metadata */
 
 /* Header field offsets. */
 #define QH_BACKING_OFFSET 8
@@ -102,6 +103,10 @@ typedef struct Qcow2 {
     uint64_t lru_clock;
     uint8_t *rb_cache;
     uint64_t rb_cache_off;
+    /* Cluster offsets that passed qcow2_check_overlap, direct-mapped by
+       cluster index; emptied whenever metadata moves or grows (any
+       allocation, L1/refcount-table entry write, L2 cache drop). */
+    uint64_t ovl_ok[QCOW2_OVL_CACHE];
     uint8_t *cbuf;           /* a cluster of scratch */
     uint8_t *zbuf;           /* compressed-data scratch (2 clusters) */
     bool corrupt;
@@ -146,6 +151,7 @@ bool qcow2_discard_range(BlockDev *bs, uint64_t off, uint64_t len,
                          bool zero, GError **error);
 uint8_t *qcow2_l2_load(BlockDev *bs, uint64_t l2_offset, GError **error);
 void qcow2_l2_cache_drop(Qcow2 *s);
+void qcow2_overlap_cache_drop(Qcow2 *s);
 bool qcow2_decompress(Qcow2 *s, BlockDev *bs, uint64_t entry, uint8_t *out,
                       GError **error);
 void qcow2_compressed_range(Qcow2 *s, uint64_t entry, uint64_t *off,

@@ -167,6 +167,7 @@ static bool rt_write_entry(BlockDev *bs, uint64_t idx, GError **error)
     Qcow2 *s = qcow2_state(bs);
     uint8_t b[8];
     be64_store(b, s->rt[idx]);
+    qcow2_overlap_cache_drop(s);
     return blk_file_pwrite(bs, s->rt_offset + idx * 8, b, 8, error);
 }
 
@@ -345,6 +346,7 @@ static bool create_refblock(BlockDev *bs, uint64_t r, int depth,
     }
     s->file_end = MAX(s->file_end, (f + 1) << s->cluster_bits);
     s->rt[r] = f << s->cluster_bits;
+    qcow2_overlap_cache_drop(s);
     if (!rt_write_entry(bs, r, error)) {
         s->rt[r] = 0;
         return false;
@@ -403,6 +405,7 @@ uint64_t qcow2_alloc_clusters(BlockDev *bs, uint64_t n, GError **error)
             s->free_hint = start + n;
         }
         s->file_end = MAX(s->file_end, (start + n) << s->cluster_bits);
+        qcow2_overlap_cache_drop(s);
         return start << s->cluster_bits;
     }
     g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_FAILED,
@@ -432,11 +435,25 @@ static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
     return a < b + blen && b < a + alen;
 }
 
+void qcow2_overlap_cache_drop(Qcow2 *s)
+{
+    memset(s->ovl_ok, 0, sizeof(s->ovl_ok));
+}
+
 bool qcow2_check_overlap(BlockDev *bs, uint64_t off, uint64_t len,
                          uint64_t ignore_off, GError **error)
 {
     Qcow2 *s = qcow2_state(bs);
     const char *what = NULL;
+    /* Whole data clusters are checked on every write: remember the ones
+       found clear (offset 0 is the header, never cached). */
+    bool cacheable = off && len == s->cluster_size && !ignore_off &&
+                     !(off & (s->cluster_size - 1));
+    uint64_t *slot = &s->ovl_ok[(off >> s->cluster_bits) %
+                                QCOW2_OVL_CACHE];
+    if (cacheable && *slot == off) {
+        return true;
+    }
     if (overlaps(off, len, 0, s->cluster_size)) {
         what = "the header";
     } else if (overlaps(off, len, s->l1_offset, (uint64_t)s->l1_size * 8)) {
@@ -467,6 +484,9 @@ bool qcow2_check_overlap(BlockDev *bs, uint64_t off, uint64_t len,
         }
     }
     if (!what) {
+        if (cacheable) {
+            *slot = off;
+        }
         return true;
     }
     return qcow2_signal_corruption(bs, error, "Preventing invalid write on "

@@ -356,6 +356,63 @@ static void test_crash(void)
     g_free(buf);
 }
 
+/*
+ * The overlap check remembers data clusters it found clear; metadata that
+ * later lands on such a cluster must still be caught. An uncounted data
+ * cluster (refcount 0, patched in) is written (remembered), then becomes
+ * a new L2 table; writing the old mapping again must mark the image
+ * corrupt instead of overwriting the table.
+ */
+static void test_overlap_cache(void)
+{
+    char *path = tpath("ovl.qcow2");
+    BlockCreateOptions co = { .format = "qcow2", .size = 4 << 20,
+                              .cluster_size = 4096, .compat = 3 };
+    g_assert_true(blk_create(path, &co, NULL));
+    BlockOpenOptions oo = { .format = "qcow2" };
+    BlockDev *b = blk_open(path, &oo, NULL);
+    g_assert_nonnull(b);
+    uint8_t buf[4096];
+    memset(buf, 0x44, sizeof(buf));
+    g_assert_true(blk_pwrite(b, 0, buf, sizeof(buf), NULL));
+    blk_close(b);
+
+    gsize len;
+    char *d;
+    g_assert_true(g_file_get_contents(path, &d, &len, NULL));
+    uint8_t *img = (uint8_t *)d;
+    uint64_t l1 = be64_load(img + 40), rt = be64_load(img + 48);
+    g_assert_cmpuint(be32_load(img + 96), ==, 4);
+    uint64_t l2 = be64_load(img + l1) & 0x00fffffffffffe00ULL;
+    uint64_t data = be64_load(img + l2) & 0x00fffffffffffe00ULL;
+    uint64_t rb = be64_load(img + rt) & 0x00fffffffffffe00ULL;
+    g_assert_cmpuint(data, !=, 0);
+    g_assert_cmpuint(be16_load(img + rb + 2 * (data >> 12)), ==, 1);
+    be16_store(img + rb + 2 * (data >> 12), 0);
+    /* Nothing free below the data cluster, so it is the next allocation. */
+    for (uint64_t c = 0; c < data >> 12; c++) {
+        g_assert_cmpuint(be16_load(img + rb + 2 * c), !=, 0);
+    }
+    g_assert_true(g_file_set_contents(path, d, (gssize)len, NULL));
+    g_free(d);
+
+    b = blk_open(path, &oo, NULL);
+    g_assert_nonnull(b);
+    GError *err = NULL;
+    memset(buf, 0x55, sizeof(buf));
+    g_assert_true(blk_pwrite(b, 0, buf, sizeof(buf), &err));
+    g_assert_no_error(err);
+    /* A new L2 table (the second 2 MiB) takes the uncounted cluster. */
+    g_assert_true(blk_pwrite(b, 3 << 20, buf, sizeof(buf), &err));
+    g_assert_no_error(err);
+    g_assert_false(blk_pwrite(b, 0, buf, sizeof(buf), &err));
+    g_assert_nonnull(err);
+    g_assert_nonnull(strstr(err->message, "active L2 table"));
+    g_clear_error(&err);
+    blk_close(b);
+    g_free(path);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -364,6 +421,7 @@ int main(int argc, char **argv)
     g_test_add_func("/images/qcow2/truncation", test_truncation);
     g_test_add_func("/images/qcow2/backing-loop", test_backing_loop);
     g_test_add_func("/images/qcow2/crash-consistency", test_crash);
+    g_test_add_func("/images/qcow2/overlap-cache", test_overlap_cache);
     int ret = g_test_run();
     g_rmdir(tmpdir);
     return ret;
