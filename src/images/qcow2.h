@@ -111,6 +111,10 @@ typedef struct Qcow2 {
     uint8_t *zbuf;           /* compressed-data scratch (2 clusters) */
     bool corrupt;
     bool dirty_set;          /* lazy refcounts: dirty bit is on disk */
+    /* Lazy refcounts: refcount blocks changed in memory only while the
+       dirty bit is set (offset -> cluster), written by
+       qcow2_refcount_writeback() on flush and close. */
+    GHashTable *rb_dirty;
 } Qcow2;
 
 /* qcow2.c */
@@ -121,6 +125,8 @@ bool qcow2_write_header_field(BlockDev *bs, uint64_t off, const void *buf,
 
 /* qcow2_refcount.c */
 bool qcow2_refcount_load(BlockDev *bs, GError **error);
+bool qcow2_refcount_writeback(BlockDev *bs, GError **error);
+void qcow2_refcount_dirty_free(Qcow2 *s);
 bool qcow2_get_refcount(BlockDev *bs, uint64_t cluster, uint64_t *rc,
                         GError **error);
 bool qcow2_update_refcount(BlockDev *bs, uint64_t cluster, int64_t delta,

@@ -31,6 +31,12 @@ bool qcow2_refcount_load(BlockDev *bs, GError **error)
 static uint8_t *rb_load(BlockDev *bs, uint64_t rb_off, GError **error)
 {
     Qcow2 *s = qcow2_state(bs);
+    if (s->rb_dirty) {
+        uint8_t *d = g_hash_table_lookup(s->rb_dirty, &rb_off);
+        if (d) {
+            return d;
+        }
+    }
     if (s->rb_cache_off == rb_off) {
         return s->rb_cache;
     }
@@ -134,10 +140,25 @@ bool qcow2_set_refcount(BlockDev *bs, uint64_t cluster, uint64_t value,
         return false;
     }
     uint64_t boff, blen;
-    rb_set(s, rb, cluster % s->rb_entries, value, &boff, &blen);
-    if (!blk_file_pwrite(bs, rb_off + boff, rb + boff, blen, error)) {
-        s->rb_cache_off = 0;
-        return false;
+    if (s->dirty_set) {
+        /* Lazy refcounts: the dirty bit is on disk, so an open after a
+           crash rebuilds refcounts; keep the block in memory. */
+        if (!s->rb_dirty) {
+            s->rb_dirty = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+                                                g_free, g_free);
+        }
+        if (!g_hash_table_contains(s->rb_dirty, &rb_off)) {
+            uint8_t *d = g_memdup2(rb, s->cluster_size);
+            g_hash_table_insert(s->rb_dirty, g_memdup2(&rb_off, 8), d);
+            rb = d;
+        }
+        rb_set(s, rb, cluster % s->rb_entries, value, &boff, &blen);
+    } else {
+        rb_set(s, rb, cluster % s->rb_entries, value, &boff, &blen);
+        if (!blk_file_pwrite(bs, rb_off + boff, rb + boff, blen, error)) {
+            s->rb_cache_off = 0;
+            return false;
+        }
     }
     if (value == 0 && cluster < s->free_hint) {
         s->free_hint = cluster;
@@ -160,6 +181,34 @@ bool qcow2_update_refcount(BlockDev *bs, uint64_t cluster, int64_t delta,
                                        cluster);
     }
     return qcow2_set_refcount(bs, cluster, rc + delta, error);
+}
+
+void qcow2_refcount_dirty_free(Qcow2 *s)
+{
+    if (s->rb_dirty) {
+        g_hash_table_destroy(s->rb_dirty);
+        s->rb_dirty = NULL;
+    }
+}
+
+bool qcow2_refcount_writeback(BlockDev *bs, GError **error)
+{
+    Qcow2 *s = qcow2_state(bs);
+    if (!s->rb_dirty || !g_hash_table_size(s->rb_dirty)) {
+        return true;
+    }
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, s->rb_dirty);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        uint64_t off = *(uint64_t *)k;
+        if (!blk_file_pwrite(bs, off, v, s->cluster_size, error)) {
+            return false;   /* kept: a later flush retries */
+        }
+        g_hash_table_iter_remove(&it);
+    }
+    s->rb_cache_off = 0;    /* may hold an older copy */
+    return true;
 }
 
 static bool rt_write_entry(BlockDev *bs, uint64_t idx, GError **error)
