@@ -5,6 +5,7 @@
 
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
 MESON_OPTS ?=
 
 # Build dependencies.
@@ -17,7 +18,8 @@ RUN_PKGS := seabios
 TEST_PKGS := qemu-utils qemu-system-x86 xorriso isolinux syslinux \
 	syslinux-common syslinux-utils mtools dosfstools cpio gzip \
 	xvfb xauth xdotool openbox x11-utils x11-apps xclip desktop-file-utils \
-	appstream ca-certificates dpkg-dev libunicorn-dev
+	appstream ca-certificates dpkg-dev libunicorn-dev \
+	clang libclang-rt-dev
 
 .PHONY: all deps test-deps build run check clean
 
@@ -39,7 +41,7 @@ run: test-deps build
 	@sh scripts/run-demo.sh $(BUILD)
 
 check: test-deps build
-	@sh scripts/check.sh $(BUILD) $(ASAN_BUILD)
+	@sh scripts/check.sh $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

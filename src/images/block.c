@@ -9,7 +9,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,8 +32,8 @@ const BlockDriver *blk_find_driver(const char *name)
     return NULL;
 }
 
-bool blk_file_pread(BlockDev *bs, uint64_t off, void *buf, size_t len,
-                    GError **error)
+static bool file_pread(BlockDev *bs, uint64_t off, void *buf, size_t len,
+                       GError **error)
 {
     uint8_t *p = buf;
     while (len) {
@@ -50,6 +52,12 @@ bool blk_file_pread(BlockDev *bs, uint64_t off, void *buf, size_t len,
             memset(p, 0, len);
             return true;
         }
+        if (bs->direct && (size_t)n < len) {
+            /* O_DIRECT reads short only at the end of the file, and the
+             * next offset would be unaligned. */
+            memset(p + n, 0, len - (size_t)n);
+            return true;
+        }
         p += n;
         off += n;
         len -= n;
@@ -63,15 +71,27 @@ bool blk_file_pread(BlockDev *bs, uint64_t off, void *buf, size_t len,
  * write, so tests can stop a writer at any point between metadata writes.
  */
 static gint64 crash_left = -2;
-static pid_t crash_pid;
+
+static void crash_reset(void)
+{
+    crash_left = -2;   /* a forked child reads the environment again */
+}
 
 static void crash_point(void)
 {
     gint64 left = crash_left;
-    if (left == -2 || crash_pid != getpid()) {
-        crash_pid = getpid();
+    if (left == -2) {
+        static gsize once;
+        if (g_once_init_enter(&once)) {
+            pthread_atfork(NULL, NULL, crash_reset);
+            g_once_init_leave(&once, 1);
+        }
         const char *e = g_getenv("MIMIC_BLOCK_CRASH_AFTER");
         left = e ? g_ascii_strtoll(e, NULL, 10) : -1;
+    }
+    if (left == -1) {
+        crash_left = -1;
+        return;
     }
     if (left == 0) {
         kill(getpid(), SIGKILL);
@@ -82,16 +102,10 @@ static void crash_point(void)
     crash_left = left;
 }
 
-bool blk_file_pwrite(BlockDev *bs, uint64_t off, const void *buf, size_t len,
-                     GError **error)
+static bool file_pwrite(BlockDev *bs, uint64_t off, const void *buf,
+                        size_t len, GError **error)
 {
     const uint8_t *p = buf;
-    crash_point();
-    if (off > (uint64_t)INT64_MAX - len) {
-        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_RANGE,
-                    "%s: write offset out of range", bs->filename);
-        return false;
-    }
     while (len) {
         ssize_t n = pwrite(bs->fd, p, len, (off_t)off);
         if (n < 0) {
@@ -107,10 +121,104 @@ bool blk_file_pwrite(BlockDev *bs, uint64_t off, const void *buf, size_t len,
         off += n;
         len -= n;
     }
-    if (bs->cache == BLOCK_CACHE_WRITETHROUGH) {
+    return true;
+}
+
+static bool direct_aligned(uint64_t off, const void *buf, size_t len)
+{
+    return !((off | len | (uintptr_t)buf) & (BLOCK_DIRECT_ALIGN - 1));
+}
+
+/* O_DIRECT: widen to aligned blocks through an aligned bounce buffer. */
+static uint8_t *direct_bounce(uint64_t off, size_t len, uint64_t *a0,
+                              size_t *alen)
+{
+    *a0 = off & ~(uint64_t)(BLOCK_DIRECT_ALIGN - 1);
+    uint64_t a1 = (off + len + BLOCK_DIRECT_ALIGN - 1) &
+                  ~(uint64_t)(BLOCK_DIRECT_ALIGN - 1);
+    *alen = (size_t)(a1 - *a0);
+    void *p = NULL;
+    if (posix_memalign(&p, BLOCK_DIRECT_ALIGN, *alen)) {
+        return NULL;
+    }
+    return p;
+}
+
+bool blk_file_pread(BlockDev *bs, uint64_t off, void *buf, size_t len,
+                    GError **error)
+{
+    if (!bs->direct || direct_aligned(off, buf, len)) {
+        return file_pread(bs, off, buf, len, error);
+    }
+    if (off > (uint64_t)INT64_MAX - len - BLOCK_DIRECT_ALIGN) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_RANGE,
+                    "%s: read offset out of range", bs->filename);
+        return false;
+    }
+    uint64_t a0;
+    size_t alen;
+    uint8_t *b = direct_bounce(off, len, &a0, &alen);
+    if (!b) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_IO,
+                    "%s: out of memory for a bounce buffer", bs->filename);
+        return false;
+    }
+    bool ok = file_pread(bs, a0, b, alen, error);
+    if (ok) {
+        memcpy(buf, b + (off - a0), len);
+    }
+    free(b);
+    return ok;
+}
+
+bool blk_file_pwrite(BlockDev *bs, uint64_t off, const void *buf, size_t len,
+                     GError **error)
+{
+    crash_point();
+    if (off > (uint64_t)INT64_MAX - len - BLOCK_DIRECT_ALIGN) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_RANGE,
+                    "%s: write offset out of range", bs->filename);
+        return false;
+    }
+    bool ok;
+    if (!bs->direct || direct_aligned(off, buf, len)) {
+        ok = file_pwrite(bs, off, buf, len, error);
+    } else {
+        /* Read-modify-write of the partial first and last blocks; a
+         * write that ends past the host file's end must not leave the
+         * file longer than the write itself. */
+        uint64_t a0;
+        size_t alen;
+        uint8_t *b = direct_bounce(off, len, &a0, &alen);
+        if (!b) {
+            g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_IO,
+                        "%s: out of memory for a bounce buffer",
+                        bs->filename);
+            return false;
+        }
+        uint64_t fsize = blk_file_size(bs);
+        ok = file_pread(bs, a0, b, BLOCK_DIRECT_ALIGN, error);
+        if (ok && alen > BLOCK_DIRECT_ALIGN) {
+            ok = file_pread(bs, a0 + alen - BLOCK_DIRECT_ALIGN,
+                            b + alen - BLOCK_DIRECT_ALIGN,
+                            BLOCK_DIRECT_ALIGN, error);
+        }
+        if (ok) {
+            memcpy(b + (off - a0), buf, len);
+            ok = file_pwrite(bs, a0, b, alen, error);
+        }
+        free(b);
+        uint64_t end = MAX(fsize, off + len);
+        if (ok && a0 + alen > end && ftruncate(bs->fd, (off_t)end) < 0) {
+            g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_IO,
+                        "%s: truncate: %s", bs->filename, g_strerror(errno));
+            ok = false;
+        }
+    }
+    if (ok && bs->cache == BLOCK_CACHE_WRITETHROUGH) {
         return blk_file_sync(bs, error);
     }
-    return true;
+    return ok;
 }
 
 bool blk_file_sync(BlockDev *bs, GError **error)
@@ -137,7 +245,8 @@ uint64_t blk_file_size(BlockDev *bs)
 
 static const BlockDriver *probe_fd(int fd)
 {
-    uint8_t buf[512];
+    /* Aligned and whole: the fd may have O_DIRECT. */
+    uint8_t buf[BLOCK_DIRECT_ALIGN] __attribute__((aligned(BLOCK_DIRECT_ALIGN)));
     ssize_t n = pread(fd, buf, sizeof(buf), 0);
     const BlockDriver *best = &block_raw_driver;
     int best_score = 1;
@@ -193,18 +302,32 @@ static BlockDev *open_flags(const char *filename, const char *format,
     }
     int flags = (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
     int fd = -1;
+    bool direct = false;
 #ifdef O_DIRECT
     if (cache == BLOCK_CACHE_NONE) {
         fd = open(filename, flags | O_DIRECT);
-        /* Fall back to buffered I/O where the host refuses O_DIRECT and
-         * because format drivers issue unaligned metadata I/O. */
         if (fd >= 0) {
-            close(fd);
-            fd = -1;
+            /* Some filesystems accept the flag but refuse the I/O. */
+            void *p = NULL;
+            if (!posix_memalign(&p, BLOCK_DIRECT_ALIGN, BLOCK_DIRECT_ALIGN) &&
+                pread(fd, p, BLOCK_DIRECT_ALIGN, 0) >= 0) {
+                direct = true;
+            } else {
+                close(fd);
+                fd = -1;
+            }
+            free(p);
+        }
+        if (!direct && errno != ENOENT && errno != EACCES) {
+            g_message("%s: cache=none: the host filesystem refuses O_DIRECT "
+                      "(%s); using buffered I/O", filename,
+                      g_strerror(errno));
         }
     }
 #endif
-    fd = open(filename, flags);
+    if (fd < 0) {
+        fd = open(filename, flags);
+    }
     if (fd < 0) {
         g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_OPEN,
                     "Could not open '%s': %s", filename, g_strerror(errno));
@@ -242,6 +365,7 @@ static BlockDev *open_flags(const char *filename, const char *format,
     bs->filename = g_strdup(filename);
     bs->read_only = read_only;
     bs->cache = cache;
+    bs->direct = direct;
     bs->chain_depth = depth;
     bs->repair = repair;
     bs->no_backing = no_backing;
@@ -550,8 +674,7 @@ uint64_t blk_fingerprint(BlockDev *bs)
 {
     uint8_t hdr[512] = { 0 };
     struct stat st = { 0 };
-    ssize_t n = pread(bs->fd, hdr, sizeof(hdr), 0);
-    (void)n;
+    (void)blk_file_pread(bs, 0, hdr, sizeof(hdr), NULL);
     fstat(bs->fd, &st);
     /* FNV-1a over size, header, mtime and in-process generation. */
     uint64_t h = 1469598103934665603ULL;

@@ -43,6 +43,10 @@ typedef struct BlockDriver {
                        bool write, GError **error);
 } BlockDriver;
 
+/* Offset, length and memory alignment for O_DIRECT I/O (covers 512-byte
+ * and 4 KiB logical sectors). */
+#define BLOCK_DIRECT_ALIGN 4096
+
 struct BlockDev {
     const BlockDriver *drv;
     void *opaque;
@@ -51,6 +55,8 @@ struct BlockDev {
     uint64_t size;          /* virtual size */
     bool read_only;
     BlockCacheMode cache;
+    bool direct;            /* fd has O_DIRECT: I/O goes through aligned
+                               bounce buffers (BLOCK_DIRECT_ALIGN) */
     BlockDev *backing;
     int chain_depth;
     uint64_t generation;    /* bumped on every write */

@@ -154,6 +154,7 @@ static void qcow2_free_state(Qcow2 *s)
         g_free(s->l2c[i].data);
     }
     g_free(s->rb_cache);
+    qcow2_refcount_dirty_free(s);
     g_free(s->cbuf);
     g_free(s->zbuf);
     g_free(s->backing_file);
@@ -394,7 +395,7 @@ static void qcow2_close(BlockDev *bs)
     Qcow2 *s = qcow2_state(bs);
     if (s && !bs->read_only && s->dirty_set && !s->corrupt) {
         GError *err = NULL;
-        if (blk_file_sync(bs, &err)) {
+        if (qcow2_refcount_writeback(bs, &err) && blk_file_sync(bs, &err)) {
             uint8_t b[8];
             s->incompat &= ~QCOW2_INCOMPAT_DIRTY;
             be64_store(b, s->incompat);
@@ -418,6 +419,19 @@ static bool writable(BlockDev *bs, GError **error)
                     bs->filename);
         return false;
     }
+    if (!s->dirty_set && s->version >= 3 &&
+        (s->compat & QCOW2_COMPAT_LAZY_REFCOUNTS) && !bs->read_only) {
+        /* Lazy refcounts: the dirty bit reaches the disk before any
+           refcount update is held back in memory. */
+        uint8_t b[8];
+        be64_store(b, s->incompat | QCOW2_INCOMPAT_DIRTY);
+        if (!blk_file_pwrite(bs, QH_INCOMPAT, b, 8, error) ||
+            !blk_file_sync(bs, error)) {
+            return false;
+        }
+        s->incompat |= QCOW2_INCOMPAT_DIRTY;
+        s->dirty_set = true;
+    }
     return true;
 }
 
@@ -430,6 +444,10 @@ static bool qcow2_write(BlockDev *bs, uint64_t off, const uint8_t *buf,
 
 static bool qcow2_flush(BlockDev *bs, GError **error)
 {
+    Qcow2 *s = qcow2_state(bs);
+    if (s->dirty_set && !qcow2_refcount_writeback(bs, error)) {
+        return false;
+    }
     return blk_file_sync(bs, error);
 }
 

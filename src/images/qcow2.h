@@ -33,6 +33,7 @@
 #define QCOW2_MAX_RT_BYTES (8u << 20)
 #define QCOW2_MAX_SNAPSHOTS 65536
 #define QCOW2_L2_CACHE 32
+#define QCOW2_OVL_CACHE 1024  /* clusters known clear of metadata */
 
 /* Header field offsets. */
 #define QH_BACKING_OFFSET 8
@@ -102,10 +103,18 @@ typedef struct Qcow2 {
     uint64_t lru_clock;
     uint8_t *rb_cache;
     uint64_t rb_cache_off;
+    /* Cluster offsets that passed qcow2_check_overlap, direct-mapped by
+       cluster index; emptied whenever metadata moves or grows (any
+       allocation, L1/refcount-table entry write, L2 cache drop). */
+    uint64_t ovl_ok[QCOW2_OVL_CACHE];
     uint8_t *cbuf;           /* a cluster of scratch */
     uint8_t *zbuf;           /* compressed-data scratch (2 clusters) */
     bool corrupt;
     bool dirty_set;          /* lazy refcounts: dirty bit is on disk */
+    /* Lazy refcounts: refcount blocks changed in memory only while the
+       dirty bit is set (offset -> cluster), written by
+       qcow2_refcount_writeback() on flush and close. */
+    GHashTable *rb_dirty;
 } Qcow2;
 
 /* qcow2.c */
@@ -116,6 +125,8 @@ bool qcow2_write_header_field(BlockDev *bs, uint64_t off, const void *buf,
 
 /* qcow2_refcount.c */
 bool qcow2_refcount_load(BlockDev *bs, GError **error);
+bool qcow2_refcount_writeback(BlockDev *bs, GError **error);
+void qcow2_refcount_dirty_free(Qcow2 *s);
 bool qcow2_get_refcount(BlockDev *bs, uint64_t cluster, uint64_t *rc,
                         GError **error);
 bool qcow2_update_refcount(BlockDev *bs, uint64_t cluster, int64_t delta,
@@ -146,6 +157,7 @@ bool qcow2_discard_range(BlockDev *bs, uint64_t off, uint64_t len,
                          bool zero, GError **error);
 uint8_t *qcow2_l2_load(BlockDev *bs, uint64_t l2_offset, GError **error);
 void qcow2_l2_cache_drop(Qcow2 *s);
+void qcow2_overlap_cache_drop(Qcow2 *s);
 bool qcow2_decompress(Qcow2 *s, BlockDev *bs, uint64_t entry, uint8_t *out,
                       GError **error);
 void qcow2_compressed_range(Qcow2 *s, uint64_t entry, uint64_t *off,

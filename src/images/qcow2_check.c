@@ -153,6 +153,10 @@ bool qcow2_check(BlockDev *bs, BlockCheckFix fix, BlockCheckResult *res,
 {
     Qcow2 *s = qcow2_state(bs);
     memset(res, 0, sizeof(*res));
+    qcow2_overlap_cache_drop(s);
+    if (!qcow2_refcount_writeback(bs, error)) {
+        return false;
+    }
     uint64_t fsize = blk_file_size(bs);
     uint64_t ncl = (fsize + s->cluster_size - 1) >> s->cluster_bits;
     if (ncl > QCOW2_CHECK_MAX_CLUSTERS) {

@@ -18,6 +18,7 @@ void qcow2_l2_cache_drop(Qcow2 *s)
     for (int i = 0; i < QCOW2_L2_CACHE; i++) {
         s->l2c[i].offset = 0;
     }
+    qcow2_overlap_cache_drop(s);
 }
 
 uint8_t *qcow2_l2_load(BlockDev *bs, uint64_t l2_offset, GError **error)
@@ -199,6 +200,7 @@ bool qcow2_write_l1_entry(BlockDev *bs, uint32_t idx, GError **error)
     Qcow2 *s = qcow2_state(bs);
     uint8_t b[8];
     be64_store(b, s->l1[idx]);
+    qcow2_overlap_cache_drop(s);
     return blk_file_pwrite(bs, s->l1_offset + (uint64_t)idx * 8, b, 8, error);
 }
 

@@ -31,6 +31,12 @@ bool qcow2_refcount_load(BlockDev *bs, GError **error)
 static uint8_t *rb_load(BlockDev *bs, uint64_t rb_off, GError **error)
 {
     Qcow2 *s = qcow2_state(bs);
+    if (s->rb_dirty) {
+        uint8_t *d = g_hash_table_lookup(s->rb_dirty, &rb_off);
+        if (d) {
+            return d;
+        }
+    }
     if (s->rb_cache_off == rb_off) {
         return s->rb_cache;
     }
@@ -134,10 +140,25 @@ bool qcow2_set_refcount(BlockDev *bs, uint64_t cluster, uint64_t value,
         return false;
     }
     uint64_t boff, blen;
-    rb_set(s, rb, cluster % s->rb_entries, value, &boff, &blen);
-    if (!blk_file_pwrite(bs, rb_off + boff, rb + boff, blen, error)) {
-        s->rb_cache_off = 0;
-        return false;
+    if (s->dirty_set) {
+        /* Lazy refcounts: the dirty bit is on disk, so an open after a
+           crash rebuilds refcounts; keep the block in memory. */
+        if (!s->rb_dirty) {
+            s->rb_dirty = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+                                                g_free, g_free);
+        }
+        if (!g_hash_table_contains(s->rb_dirty, &rb_off)) {
+            uint8_t *d = g_memdup2(rb, s->cluster_size);
+            g_hash_table_insert(s->rb_dirty, g_memdup2(&rb_off, 8), d);
+            rb = d;
+        }
+        rb_set(s, rb, cluster % s->rb_entries, value, &boff, &blen);
+    } else {
+        rb_set(s, rb, cluster % s->rb_entries, value, &boff, &blen);
+        if (!blk_file_pwrite(bs, rb_off + boff, rb + boff, blen, error)) {
+            s->rb_cache_off = 0;
+            return false;
+        }
     }
     if (value == 0 && cluster < s->free_hint) {
         s->free_hint = cluster;
@@ -162,11 +183,40 @@ bool qcow2_update_refcount(BlockDev *bs, uint64_t cluster, int64_t delta,
     return qcow2_set_refcount(bs, cluster, rc + delta, error);
 }
 
+void qcow2_refcount_dirty_free(Qcow2 *s)
+{
+    if (s->rb_dirty) {
+        g_hash_table_destroy(s->rb_dirty);
+        s->rb_dirty = NULL;
+    }
+}
+
+bool qcow2_refcount_writeback(BlockDev *bs, GError **error)
+{
+    Qcow2 *s = qcow2_state(bs);
+    if (!s->rb_dirty || !g_hash_table_size(s->rb_dirty)) {
+        return true;
+    }
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, s->rb_dirty);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        uint64_t off = *(uint64_t *)k;
+        if (!blk_file_pwrite(bs, off, v, s->cluster_size, error)) {
+            return false;   /* kept: a later flush retries */
+        }
+        g_hash_table_iter_remove(&it);
+    }
+    s->rb_cache_off = 0;    /* may hold an older copy */
+    return true;
+}
+
 static bool rt_write_entry(BlockDev *bs, uint64_t idx, GError **error)
 {
     Qcow2 *s = qcow2_state(bs);
     uint8_t b[8];
     be64_store(b, s->rt[idx]);
+    qcow2_overlap_cache_drop(s);
     return blk_file_pwrite(bs, s->rt_offset + idx * 8, b, 8, error);
 }
 
@@ -345,6 +395,7 @@ static bool create_refblock(BlockDev *bs, uint64_t r, int depth,
     }
     s->file_end = MAX(s->file_end, (f + 1) << s->cluster_bits);
     s->rt[r] = f << s->cluster_bits;
+    qcow2_overlap_cache_drop(s);
     if (!rt_write_entry(bs, r, error)) {
         s->rt[r] = 0;
         return false;
@@ -403,6 +454,7 @@ uint64_t qcow2_alloc_clusters(BlockDev *bs, uint64_t n, GError **error)
             s->free_hint = start + n;
         }
         s->file_end = MAX(s->file_end, (start + n) << s->cluster_bits);
+        qcow2_overlap_cache_drop(s);
         return start << s->cluster_bits;
     }
     g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_FAILED,
@@ -432,11 +484,25 @@ static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
     return a < b + blen && b < a + alen;
 }
 
+void qcow2_overlap_cache_drop(Qcow2 *s)
+{
+    memset(s->ovl_ok, 0, sizeof(s->ovl_ok));
+}
+
 bool qcow2_check_overlap(BlockDev *bs, uint64_t off, uint64_t len,
                          uint64_t ignore_off, GError **error)
 {
     Qcow2 *s = qcow2_state(bs);
     const char *what = NULL;
+    /* Whole data clusters are checked on every write: remember the ones
+       found clear (offset 0 is the header, never cached). */
+    bool cacheable = off && len == s->cluster_size && !ignore_off &&
+                     !(off & (s->cluster_size - 1));
+    uint64_t *slot = &s->ovl_ok[(off >> s->cluster_bits) %
+                                QCOW2_OVL_CACHE];
+    if (cacheable && *slot == off) {
+        return true;
+    }
     if (overlaps(off, len, 0, s->cluster_size)) {
         what = "the header";
     } else if (overlaps(off, len, s->l1_offset, (uint64_t)s->l1_size * 8)) {
@@ -467,6 +533,9 @@ bool qcow2_check_overlap(BlockDev *bs, uint64_t off, uint64_t len,
         }
     }
     if (!what) {
+        if (cacheable) {
+            *slot = off;
+        }
         return true;
     }
     return qcow2_signal_corruption(bs, error, "Preventing invalid write on "

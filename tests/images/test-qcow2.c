@@ -7,13 +7,17 @@
  * internal snapshots) read back byte for byte. Without /usr/bin/qemu-img
  * the interoperability tests say so loudly and the program exits 77.
  */
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "images/block.h"
+#include "images/block_int.h"
 
 #define QEMU_IMG "/usr/bin/qemu-img"
 
@@ -320,6 +324,89 @@ static const Case cases[] = {
     { "raw", 0, 0, 3 << 20 },
 };
 
+/* Can this file be opened and read with O_DIRECT here? */
+static bool host_allows_direct(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECT);
+    if (fd < 0) {
+        return false;
+    }
+    void *p = NULL;
+    bool ok = !posix_memalign(&p, 4096, 4096) && pread(fd, p, 4096, 0) >= 0;
+    free(p);
+    close(fd);
+    return ok;
+}
+
+/*
+ * cache=none: the fd has O_DIRECT where the filesystem allows it, and the
+ * unaligned I/O of the drivers (metadata entries, partial clusters, a raw
+ * image whose size is no multiple of 4 KiB) goes through bounce buffers.
+ */
+static void test_cache_none(gconstpointer data)
+{
+    const Case *c = data;
+    g_autofree char *img = tpath("d.img");
+    g_autofree char *raw = tpath("d.raw");
+    BlockCreateOptions co = { .format = c->format, .size = c->size,
+                              .cluster_size = c->cluster_size,
+                              .compat = c->compat };
+    GError *err = NULL;
+    g_assert_true(blk_create(img, &co, &err));
+    g_assert_no_error(err);
+    uint64_t size0 = 0;
+    struct stat st;
+    g_assert_cmpint(stat(img, &st), ==, 0);
+    size0 = (uint64_t)st.st_size;
+    BlockOpenOptions oo = { .format = c->format, .cache = BLOCK_CACHE_NONE };
+    BlockDev *b = blk_open(img, &oo, &err);
+    g_assert_no_error(err);
+    int fl = fcntl(b->fd, F_GETFL);
+    if (host_allows_direct(img)) {
+        g_assert_true(fl & O_DIRECT);
+        g_assert_true(b->direct);
+    } else {
+        g_printerr("*** %s: the filesystem refuses O_DIRECT: the O_DIRECT "
+                   "flag is NOT checked, only the buffered fallback ***\n",
+                   tmpdir);
+        g_assert_false(fl & O_DIRECT);
+        g_test_skip("O_DIRECT refused by the test filesystem");
+    }
+    uint8_t *model = g_malloc0(c->size);
+    workload(b, model, c->size, 99 + c->cluster_size, 120);
+    g_assert_true(blk_flush(b, NULL));
+    blk_close(b);
+    if (!strcmp(c->format, "raw")) {
+        g_assert_cmpint(stat(img, &st), ==, 0);
+        g_assert_cmpuint((uint64_t)st.st_size, ==, size0);
+    }
+    b = blk_open(img, &oo, &err);
+    g_assert_no_error(err);
+    uint8_t *back = g_malloc(c->size);
+    g_assert_true(blk_pread(b, 0, back, c->size, NULL));
+    g_assert_cmpmem(back, c->size, model, c->size);
+    blk_close(b);
+    if (have_qemu()) {
+        write_raw(raw, model, c->size);
+        if (!strcmp(c->format, "qcow2")) {
+            g_assert_cmpint(run(QEMU_IMG " check -f qcow2 %s", img), ==, 0);
+        }
+        g_assert_cmpint(run(QEMU_IMG " compare -f %s -F raw %s %s",
+                            c->format, img, raw), ==, 0);
+    }
+    g_free(model);
+    g_free(back);
+    g_unlink(img);
+    g_unlink(raw);
+}
+
+static const Case direct_cases[] = {
+    { "qcow2", 65536, 3, 8 << 20 },
+    { "qcow2", 512, 2, 2 << 20 },
+    { "qcow", 0, 0, 3 << 20 },
+    { "raw", 0, 0, (3 << 20) + 1000 },
+};
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -336,6 +423,13 @@ int main(int argc, char **argv)
                 c->compat);
             g_test_add_data_func(q, c, test_qemu_images);
         }
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(direct_cases); i++) {
+        const Case *c = &direct_cases[i];
+        g_autofree char *p = g_strdup_printf("/images/%s/cache-none/c%u-v%d",
+                                             c->format, c->cluster_size,
+                                             c->compat);
+        g_test_add_data_func(p, c, test_cache_none);
     }
     g_test_add_func("/images/qcow2/vmstate-snapshot", test_vmstate);
     g_test_add_func("/images/qcow2/qemu-backing-snapshots",
