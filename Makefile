@@ -17,7 +17,7 @@ RUN_PKGS := seabios
 TEST_PKGS := qemu-utils qemu-system-x86 xorriso isolinux syslinux \
 	syslinux-common syslinux-utils mtools dosfstools cpio gzip \
 	xvfb xauth xdotool openbox x11-utils desktop-file-utils \
-	appstream ca-certificates dpkg-dev libunicorn-dev
+	appstream ca-certificates dpkg-dev libunicorn-dev qemu-user
 
 .PHONY: all deps test-deps build run check clean
 

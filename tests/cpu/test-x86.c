@@ -438,6 +438,38 @@ static void test_rep_movs_page_runs(void)
     rig_free(&r);
 }
 
+/*
+ * user-diff regression: CMPXCHG8B sets ZF and leaves CF, PF, AF, SF and OF
+ * unchanged (SDM; qemu-i386 7.2 gets this wrong, see
+ * tests/cpu/user-diff/gen.py).  Real mode, org 0x1000, [0x2000] = 0:
+ *   xor eax, eax ; xor edx, edx     ; ZF PF
+ *   cmpxchg8b [0x2000]              ; equal: ZF, PF kept
+ *   hlt
+ *   mov al, 0x7f ; add al, 1 ; stc  ; OF SF AF CF, eax = 0x80
+ *   cmpxchg8b [0x2000]              ; unequal: ZF clear, rest kept
+ *   hlt
+ */
+static void test_cmpxchg8b_flags(void)
+{
+    Rig r;
+    rig_init(&r);
+    static const uint8_t prog[] = {
+        0x66, 0x31, 0xc0, 0x66, 0x31, 0xd2, 0x0f, 0xc7, 0x0e, 0x00, 0x20,
+        0xf4,
+        0xb0, 0x7f, 0x04, 0x01, 0xf9, 0x0f, 0xc7, 0x0e, 0x00, 0x20, 0xf4 };
+    const uint32_t arith = F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF;
+    memmap_write(r.mem, 0x1000, prog, sizeof(prog));
+    rig_start(&r, 0x1000);
+    g_assert_cmpint(rig_run(&r, 100), ==, CPU_EXIT_HALTED);
+    g_assert_cmphex(x86_get_eflags(r.x) & arith, ==, F_ZF | F_PF);
+    r.x->halted = false;
+    g_assert_cmpint(rig_run(&r, 100), ==, CPU_EXIT_HALTED);
+    g_assert_cmphex(r.x->regs[R_EAX], ==, 0);   /* loaded from memory */
+    g_assert_cmphex(x86_get_eflags(r.x) & arith, ==,
+                    F_OF | F_SF | F_AF | F_CF);
+    rig_free(&r);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -446,6 +478,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cpu/x86/pm/paging-pf", test_pm_paging_pf);
     g_test_add_func("/cpu/x86/icount/budget", test_icount_budget);
     g_test_add_func("/cpu/x86/string/rep-insb", test_rep_insb);
+    g_test_add_func("/cpu/x86/cmpxchg8b-flags", test_cmpxchg8b_flags);
     g_test_add_func("/cpu/x86/string/rep-movs-page-runs",
                     test_rep_movs_page_runs);
     g_test_add_func("/cpu/x86/pm/ring3-int", test_ring3_int);
