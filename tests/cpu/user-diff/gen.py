@@ -358,8 +358,8 @@ class Seq:
     def i_cmpxchg8b(self):
         # EXCLUSION (QEMU bug): the SDM says CMPXCHG8B sets ZF and leaves
         # every other flag unchanged, and Mimic does (test x86
-        # /cpu/x86/cmpxchg8b-flags).  Debian's qemu-i386 7.2 corrupts its flag
-        # state after it: `xor edx,edx; cmpxchg8b (equal)` loses PF;
+        # /cpu/x86/cmpxchg8b-flags).  Debian's qemu-i386 7.2 corrupts its
+        # flag state after it: `xor edx,edx; cmpxchg8b (equal)` loses PF;
         # `inc eax; stc; cmpxchg8b (unequal)` sets PF and AF; in longer
         # sequences even DF, NT and TF came back wrong from a later PUSHF
         # (TF then killed qemu with SIGTRAP).  So ZF is captured with SETZ
