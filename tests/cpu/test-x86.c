@@ -470,6 +470,37 @@ static void test_cmpxchg8b_flags(void)
     rig_free(&r);
 }
 
+/*
+ * user-diff regression: REP MOVSD with overlapping operands (EDI = ESI + 1,
+ * DF = 0) copies one dword per step, each read before it is written; the
+ * bulk path once copied byte by byte as for MOVSB.  Real mode, org 0x1000:
+ *   mov si, 0x3000 ; mov di, 0x3001 ; mov cx, 4 ; cld ; rep movsd ; hlt
+ * with bytes 0, 1, 2, ... at 0x3000.
+ */
+static void test_rep_movsd_overlap(void)
+{
+    Rig r;
+    rig_init(&r);
+    static const uint8_t prog[] = {
+        0xbe, 0x00, 0x30, 0xbf, 0x01, 0x30, 0xb9, 0x04, 0x00, 0xfc,
+        0xf3, 0x66, 0xa5, 0xf4 };
+    uint8_t buf[32];
+    for (int i = 0; i < 32; i++) {
+        buf[i] = i;
+    }
+    memmap_write(r.mem, 0x3000, buf, sizeof(buf));
+    memmap_write(r.mem, 0x1000, prog, sizeof(prog));
+    rig_start(&r, 0x1000);
+    g_assert_cmpint(rig_run(&r, 100), ==, CPU_EXIT_HALTED);
+    static const uint8_t want[18] = { 0, 0, 1, 2, 3, 3, 5, 6, 7, 7, 9, 10,
+                                      11, 11, 13, 14, 15, 17 };
+    g_assert_cmpmem(r.ram + 0x3000, sizeof(want), want, sizeof(want));
+    g_assert_cmphex(r.x->regs[R_ESI] & 0xffff, ==, 0x3010);
+    g_assert_cmphex(r.x->regs[R_EDI] & 0xffff, ==, 0x3011);
+    g_assert_cmphex(r.x->regs[R_ECX] & 0xffff, ==, 0);
+    rig_free(&r);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -479,6 +510,8 @@ int main(int argc, char **argv)
     g_test_add_func("/cpu/x86/icount/budget", test_icount_budget);
     g_test_add_func("/cpu/x86/string/rep-insb", test_rep_insb);
     g_test_add_func("/cpu/x86/cmpxchg8b-flags", test_cmpxchg8b_flags);
+    g_test_add_func("/cpu/x86/string/rep-movsd-overlap",
+                    test_rep_movsd_overlap);
     g_test_add_func("/cpu/x86/string/rep-movs-page-runs",
                     test_rep_movs_page_runs);
     g_test_add_func("/cpu/x86/pm/ring3-int", test_ring3_int);
