@@ -501,6 +501,37 @@ static void test_rep_movsd_overlap(void)
     rig_free(&r);
 }
 
+/*
+ * user-diff regression: FCOMI/FUCOMI(P) set ZF, PF, CF from the comparison
+ * and clear OF, SF and AF (SDM; qemu-i386 7.2 keeps them, see
+ * tests/cpu/user-diff/gen.py).  Real mode, org 0x1000:
+ *   fninit ; fld1 ; fldz
+ *   mov al, 0x7f ; add al, 1        ; OF SF AF set, ZF PF CF clear
+ *   fcomi st1                       ; 0 < 1: CF=1, ZF=PF=0, OF=SF=AF=0
+ *   hlt
+ *   mov al, 0x7f ; add al, 1
+ *   fucomip st1                     ; same, pops
+ *   hlt
+ */
+static void test_fcomi_flags(void)
+{
+    Rig r;
+    rig_init(&r);
+    static const uint8_t prog[] = {
+        0xdb, 0xe3, 0xd9, 0xe8, 0xd9, 0xee, 0xb0, 0x7f, 0x04, 0x01,
+        0xdb, 0xf1, 0xf4,
+        0xb0, 0x7f, 0x04, 0x01, 0xdf, 0xe9, 0xf4 };
+    const uint32_t arith = F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF;
+    memmap_write(r.mem, 0x1000, prog, sizeof(prog));
+    rig_start(&r, 0x1000);
+    g_assert_cmpint(rig_run(&r, 100), ==, CPU_EXIT_HALTED);
+    g_assert_cmphex(x86_get_eflags(r.x) & arith, ==, F_CF);
+    r.x->halted = false;
+    g_assert_cmpint(rig_run(&r, 100), ==, CPU_EXIT_HALTED);
+    g_assert_cmphex(x86_get_eflags(r.x) & arith, ==, F_CF);
+    rig_free(&r);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -510,6 +541,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cpu/x86/icount/budget", test_icount_budget);
     g_test_add_func("/cpu/x86/string/rep-insb", test_rep_insb);
     g_test_add_func("/cpu/x86/cmpxchg8b-flags", test_cmpxchg8b_flags);
+    g_test_add_func("/cpu/x86/fcomi-flags", test_fcomi_flags);
     g_test_add_func("/cpu/x86/string/rep-movsd-overlap",
                     test_rep_movsd_overlap);
     g_test_add_func("/cpu/x86/string/rep-movs-page-runs",
