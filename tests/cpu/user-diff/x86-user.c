@@ -3,18 +3,18 @@
  * x86-user: run static i386 Linux ELF programs on Mimic's CPU core, for
  * the differential tests against qemu-i386 (tests/cpu/user-diff/).
  *
- * The CPU runs in flat 32-bit protected mode at CPL 0 without paging (the
- * generated programs use no privileged instruction and no address outside
- * their own PT_LOAD segments, so CPL 3 would change nothing they observe;
- * EFLAGS bits that differ between CPL 0 and Linux user mode, IF and IOPL,
- * are not part of the programs' dumps).  INT 0x80 goes through an IDT
- * interrupt gate to a stub `hlt; iret`: when the CPU halts there the
- * harness services the system call from EAX/EBX/ECX/EDX, puts the result
- * in EAX and lets the IRET return to the program.  System calls: write
+ * The program runs as Linux runs it: flat 32-bit protected mode, CPL 3,
+ * paging on (identity map of RAM; the system area below 64 KiB is
+ * supervisor-only), IOPL 0, IF set.  INT 0x80 goes through a DPL 3 IDT
+ * interrupt gate (stack switch through the TSS) to a ring-0 stub
+ * `hlt; iret`: when the CPU halts there the harness services the system
+ * call from EAX/EBX/ECX/EDX, puts the result in EAX and lets the IRET
+ * return to ring 3.  `--cpl0` runs the program at CPL 0 without paging
+ * instead (the INT 0x80 frame then lands on the program's stack).  System calls: write
  * (4) to fd 1 or 2, exit (1), exit_group (252); others return -ENOSYS.
  * Any other exception ends the program with a message on stderr.
  *
- * usage: x86-user [-n MAXINSNS] PROG.elf...
+ * usage: x86-user [--cpl0] [-n MAXINSNS] PROG.elf...
  * The programs run one after another; their fd 1 output goes to stdout.
  * Exit status: 0 when every program exited through exit/exit_group with
  * status 0, else 1.
@@ -36,6 +36,10 @@
 #define IDT 0x1000u          /* 256 gates: 0x1000..0x17ff */
 #define EXC_STUBS 0x2000u    /* vector v: hlt at EXC_STUBS + v */
 #define SYSCALL_STUB 0x2200u /* hlt; iret */
+#define TSS 0x3000u
+#define PD 0x4000u
+#define PT 0x5000u           /* 4 page tables: 16 MiB */
+#define KSTACK 0xf000u
 #define LOW_END 0x10000u     /* programs may not load below this */
 
 static void put32(uint8_t *p, uint32_t v)
@@ -71,10 +75,11 @@ typedef struct Rig {
     X86Cpu *x;
 } Rig;
 
-static void set_gate(uint8_t *ram, int v, uint32_t off)
+static void set_gate(uint8_t *ram, int v, uint32_t off, int dpl)
 {
     put32(ram + IDT + v * 8, (0x08u << 16) | (off & 0xffff));
-    put32(ram + IDT + v * 8 + 4, (off & 0xffff0000u) | 0x8e00);
+    put32(ram + IDT + v * 8 + 4,
+          (off & 0xffff0000u) | 0x8e00 | (uint32_t)dpl << 13);
 }
 
 static void sys_tables(uint8_t *ram)
@@ -84,11 +89,27 @@ static void sys_tables(uint8_t *ram)
     put32(ram + GDT + 12, 0x00cf9a00);
     put32(ram + GDT + 16, 0x0000ffff);
     put32(ram + GDT + 20, 0x00cf9200);
+    /* user code (0x1b), user data (0x23), busy TSS (0x28) */
+    put32(ram + GDT + 24, 0x0000ffff);
+    put32(ram + GDT + 28, 0x00cffa00);
+    put32(ram + GDT + 32, 0x0000ffff);
+    put32(ram + GDT + 36, 0x00cff200);
+    put32(ram + GDT + 40, (TSS << 16) | 0x67);
+    put32(ram + GDT + 44, 0x00008b00 | ((TSS >> 16) & 0xff));
+    put32(ram + TSS + 4, KSTACK);   /* ESP0 */
+    put32(ram + TSS + 8, 0x10);     /* SS0 */
+    /* identity map; user pages from LOW_END up */
+    for (uint32_t t = 0; t < 4; t++) {
+        put32(ram + PD + t * 4, (PT + t * 0x1000) | 7);
+    }
+    for (uint32_t p = 0; p < RAM_SIZE >> 12; p++) {
+        put32(ram + PT + p * 4, (p << 12) | ((p << 12) < LOW_END ? 3 : 7));
+    }
     for (int v = 0; v < 256; v++) {
-        set_gate(ram, v, EXC_STUBS + v);
+        set_gate(ram, v, EXC_STUBS + v, 0);
         ram[EXC_STUBS + v] = 0xf4;
     }
-    set_gate(ram, 0x80, SYSCALL_STUB);
+    set_gate(ram, 0x80, SYSCALL_STUB, 3);
     ram[SYSCALL_STUB] = 0xf4;     /* hlt */
     ram[SYSCALL_STUB + 1] = 0xcf; /* iret */
 }
@@ -141,7 +162,7 @@ out:
 }
 
 /* Run one program; returns its exit status, or -1. */
-static int run_prog(Rig *r, const char *path, int64_t max_insns)
+static int run_prog(Rig *r, const char *path, int64_t max_insns, bool cpl0)
 {
     X86Cpu *x = r->x;
     memset(r->ram, 0, RAM_SIZE);
@@ -152,16 +173,23 @@ static int run_prog(Rig *r, const char *path, int64_t max_insns)
     }
     r->cpu->ops->reset(r->cpu);
     x->gdt.base = GDT;
-    x->gdt.limit = 23;
+    x->gdt.limit = 47;
     x->idt.base = IDT;
     x->idt.limit = 256 * 8 - 1;
-    x->cr0 = CR0_PE | CR0_ET;
-    x->cpl = 0;
+    x->cr0 = CR0_PE | CR0_ET | (cpl0 ? 0 : CR0_PG);
+    x->cr3 = PD;
+    x->cpl = cpl0 ? 0 : 3;
     for (int s = 0; s < 6; s++) {
         uint16_t sel = s == S_CS ? 0x08 : 0x10;
-        x86_desc_to_cache(&x->seg[s], sel, get32(r->ram + GDT + sel),
-                          get32(r->ram + GDT + sel + 4));
+        if (!cpl0) {
+            sel = s == S_CS ? 0x1b : 0x23;
+        }
+        uint32_t d = GDT + (sel & ~7u);
+        x86_desc_to_cache(&x->seg[s], sel, get32(r->ram + d),
+                          get32(r->ram + d + 4));
     }
+    x86_desc_to_cache(&x->tr, 0x28, get32(r->ram + GDT + 40),
+                      get32(r->ram + GDT + 44));
     x86_mmu_mode_changed(x);
     memset(x->regs, 0, sizeof(x->regs));
     x->regs[R_ESP] = RAM_SIZE - 0x1000;  /* Linux: an argc/argv block */
@@ -188,10 +216,13 @@ static int run_prog(Rig *r, const char *path, int64_t max_insns)
         }
         uint32_t at = x->eip - 1;
         if (at != SYSCALL_STUB) {
-            fprintf(stderr, "x86-user: %s: exception %d (eip 0x%x)\n", path,
+            uint32_t sp = x->regs[R_ESP] & (RAM_SIZE - 16);
+            fprintf(stderr, "x86-user: %s: exception %d (frame %08x %08x "
+                    "%08x: [error code,] eip, cs)\n", path,
                     at >= EXC_STUBS && at < EXC_STUBS + 256
                         ? (int)(at - EXC_STUBS) : -1,
-                    get32(r->ram + (x->regs[R_ESP] & (RAM_SIZE - 4))));
+                    get32(r->ram + sp), get32(r->ram + sp + 4),
+                    get32(r->ram + sp + 8));
             return -1;
         }
         uint32_t nr = x->regs[R_EAX], a = x->regs[R_EBX];
@@ -226,13 +257,22 @@ static int run_prog(Rig *r, const char *path, int64_t max_insns)
 int main(int argc, char **argv)
 {
     int64_t max_insns = 200000000;
+    bool cpl0 = false;
     int first = 1;
-    if (argc > 2 && !strcmp(argv[1], "-n")) {
-        max_insns = atoll(argv[2]);
-        first = 3;
+    for (;;) {
+        if (first + 1 < argc && !strcmp(argv[first], "-n")) {
+            max_insns = atoll(argv[first + 1]);
+            first += 2;
+        } else if (first < argc && !strcmp(argv[first], "--cpl0")) {
+            cpl0 = true;
+            first++;
+        } else {
+            break;
+        }
     }
     if (first >= argc) {
-        fprintf(stderr, "usage: x86-user [-n MAXINSNS] PROG.elf...\n");
+        fprintf(stderr,
+                "usage: x86-user [--cpl0] [-n MAXINSNS] PROG.elf...\n");
         return 2;
     }
     Rig r;
@@ -252,7 +292,7 @@ int main(int argc, char **argv)
     r.x = (X86Cpu *)r.cpu;
     int status = 0;
     for (int i = first; i < argc; i++) {
-        if (run_prog(&r, argv[i], max_insns) != 0) {
+        if (run_prog(&r, argv[i], max_insns, cpl0) != 0) {
             status = 1;
         }
     }
