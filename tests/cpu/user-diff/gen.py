@@ -459,8 +459,9 @@ class Seq:
         reg = r.choice(WREG)
         self.emit('pushf', b'\x9c', ALL6)
         self.emit('pop', bytes([0x58 + reg]))
+        # also IF and IOPL (ignored by POPF at CPL 3, IOPL 0) and ID
         self.emit('xor', b'\x81' + bytes([0xf0 + reg]) + struct.pack(
-            '<I', r.getrandbits(32) & DUMP_MASK), 0, ALL6, AF)
+            '<I', r.getrandbits(32) & (DUMP_MASK | 0x203200)), 0, ALL6, AF)
         self.emit('push', bytes([0x50 + reg]))
         self.emit('popf', b'\x9d', 0, ALL6, 0)
 
