@@ -850,7 +850,7 @@ def describe(sid, seq, qrec, mrec):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--harness', required=True)
-    ap.add_argument('-n', type=int, default=3000, help='sequences')
+    ap.add_argument('-n', type=int, default=5000, help='sequences')
     ap.add_argument('-s', type=int, default=1, help='seed')
     ap.add_argument('--per-elf', type=int, default=100)
     ap.add_argument('--insns', type=int, default=40,
