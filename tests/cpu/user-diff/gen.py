@@ -735,7 +735,8 @@ def finish(s, seq_id):
     s.code += b'\x66\x81\x25' + struct.pack('<IH', DUMP + 44, 0xfdff)
     for reg in range(8):                                 # mov [DUMP+4r], r
         c = s.code
-        c += bytes([0x89, 0x05 | (reg << 3)]) + struct.pack('<I', DUMP + 4 * reg)
+        c += bytes([0x89, 0x05 | (reg << 3)]) + struct.pack('<I',
+                                                          DUMP + 4 * reg)
     c += b'\x9c\x58\x25' + struct.pack('<I', DUMP_MASK)  # pushf; pop; and
     c += b'\xa3' + struct.pack('<I', DUMP + 32)
     c += b'\xc7\x05' + struct.pack('<II', DUMP + 36, MAGIC)

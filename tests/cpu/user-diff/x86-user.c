@@ -10,8 +10,9 @@
  * `hlt; iret`: when the CPU halts there the harness services the system
  * call from EAX/EBX/ECX/EDX, puts the result in EAX and lets the IRET
  * return to ring 3.  `--cpl0` runs the program at CPL 0 without paging
- * instead (the INT 0x80 frame then lands on the program's stack).  System calls: write
- * (4) to fd 1 or 2, exit (1), exit_group (252); others return -ENOSYS.
+ * instead (the INT 0x80 frame then lands on the program's stack).
+ * System calls: write (4) to fd 1 or 2, exit (1), exit_group (252);
+ * others return -ENOSYS.
  * Any other exception ends the program with a message on stderr.
  *
  * usage: x86-user [--cpl0] [-n MAXINSNS] PROG.elf...
