@@ -155,6 +155,12 @@ class Seq:
     def pfx(self, size):
         return b'\x66' if size == 2 else b''
 
+    def lock(self, b, at):
+        """LOCK on a read-modify-write whose ModRM (b[at]) is memory."""
+        if b[at] < 0xc0 and self.r.randrange(3) == 0:
+            return b'\xf0' + b
+        return b
+
     def imm(self, size):
         v = self.val()
         return struct.pack('<I', v)[:size]
@@ -182,6 +188,8 @@ class Seq:
                 b = b'\x81' + self.rm(op, s) + self.imm(s)
         else:
             b = bytes([op * 8 + 4 + w]) + self.imm(s)
+        if form in (0, 2) and op != 7:
+            b = self.lock(b, 1)
         self.emit(names[op], self.pfx(s) + b, rd, ALL6, ud)
 
     def i_test(self):
@@ -201,13 +209,13 @@ class Seq:
         if s != 1 and self.r.randrange(2):
             b = bytes([0x40 + op * 8 + self.reg(s)])
         else:
-            b = bytes([0xfe + (s != 1)]) + self.rm(op, s)
+            b = self.lock(bytes([0xfe + (s != 1)]) + self.rm(op, s), 1)
         self.emit('inc/dec', self.pfx(s) + b, 0, ALL6 & ~CF, 0)
 
     def i_notneg(self):
         s = self.size()
         op = self.r.randrange(2, 4)
-        b = bytes([0xf6 + (s != 1)]) + self.rm(op, s)
+        b = self.lock(bytes([0xf6 + (s != 1)]) + self.rm(op, s), 1)
         self.emit('not/neg', self.pfx(s) + b, 0, ALL6 if op == 3 else 0, 0)
 
     def count(self):
@@ -347,6 +355,8 @@ class Seq:
             b = bytes([0x0f, 0xa3 + 8 * op]) + self.rm(self.reg(s), s, False)
         else:
             b = b'\x0f\xba' + self.rm(4 + op, s) + self.imm(1)
+            if op:
+                b = self.lock(b, 2)
         u = OF | SF | AF | PF
         self.emit('bt*', self.pfx(s) + b, 0, CF | u, u)
 
@@ -370,7 +380,8 @@ class Seq:
     def i_xadd(self):
         s = self.size()
         op = self.r.choice([0xc0, 0xb0])
-        b = bytes([0x0f, op + (s != 1)]) + self.rm(self.reg(s), s)
+        b = self.lock(bytes([0x0f, op + (s != 1)]) + self.rm(self.reg(s), s),
+                      2)
         self.emit('xadd/cmpxchg', self.pfx(s) + b, 0, ALL6, 0)
 
     def i_cmpxchg8b(self):
@@ -383,7 +394,8 @@ class Seq:
         # (TF then killed qemu with SIGTRAP).  So ZF is captured with SETZ
         # right after it and all of EFLAGS is reloaded with PUSH imm; POPF.
         r = self.r
-        self.emit('cmpxchg8b', b'\x0f\xc7' + self.mem(1, 8), 0, ALL6,
+        self.emit('cmpxchg8b', self.lock(b'\x0f\xc7' + self.mem(1, 8), 2),
+                  0, ALL6,
                   ALL6 & ~ZF)
         self.emit('setz', [0x0f, 0x94, 0xc0 | r.randrange(8)], ZF)
         fl = 0x202 | (r.getrandbits(32) & DUMP_MASK)
@@ -515,10 +527,24 @@ class Seq:
                 b = bytes([0x86 + w]) + self.rm(self.reg(s), s)
         self.emit('mov/xchg', self.pfx(s) + b)
 
+    def i_enter(self):
+        """ENTER (nesting level 0-3: the frame pointers are copied from
+        the data area below EBP) and LEAVE right after it."""
+        r = self.r
+        if self.depth > 0x700:
+            return self.i_alu()
+        self.emit('enter', b'\xc8' + struct.pack('<H', r.randrange(0x100))
+                  + bytes([r.randrange(4)]))
+        self.emit('leave', b'\xc9')
+
     def i_misc(self):
         r = self.r
-        k = r.randrange(10)
-        if k == 0:
+        k = r.randrange(11)
+        if k == 10:
+            self.emit('mov ebx', b'\xbb' + struct.pack(
+                '<I', DATA + r.randrange(DATA_LEN - 256)))
+            self.emit('xlat', b'\xd7')
+        elif k == 0:
             self.emit('bswap', bytes([0x0f, 0xc8 + r.choice(WREG)]))
         elif k == 1:
             self.emit('lahf', b'\x9f', SF | ZF | AF | PF | CF)
@@ -677,7 +703,7 @@ class Seq:
         (i_bt, 3), (i_bsx, 2), (i_cmov, 3), (i_setcc, 2), (i_xadd, 3),
         (i_cmpxchg8b, 1), (i_string, 3), (i_push, 3), (i_pop, 3),
         (i_pusha, 1), (i_popf, 1), (i_lea, 2), (i_movx, 2), (i_mov, 4),
-        (i_misc, 6), (i_branch, 4), (i_x87, 8),
+        (i_misc, 6), (i_branch, 4), (i_x87, 8), (i_enter, 1),
     ]
 
     def one(self):
