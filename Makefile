@@ -18,7 +18,7 @@ RUN_PKGS := seabios
 TEST_PKGS := qemu-utils qemu-system-x86 xorriso isolinux syslinux \
 	syslinux-common syslinux-utils mtools dosfstools cpio gzip \
 	xvfb xauth xdotool openbox x11-utils x11-apps xclip desktop-file-utils \
-	appstream ca-certificates dpkg-dev libunicorn-dev \
+	appstream ca-certificates dpkg-dev libunicorn-dev qemu-user \
 	clang libclang-rt-dev
 
 .PHONY: all deps test-deps build run check clean

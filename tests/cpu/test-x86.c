@@ -438,6 +438,100 @@ static void test_rep_movs_page_runs(void)
     rig_free(&r);
 }
 
+/*
+ * user-diff regression: CMPXCHG8B sets ZF and leaves CF, PF, AF, SF and OF
+ * unchanged (SDM; qemu-i386 7.2 gets this wrong, see
+ * tests/cpu/user-diff/gen.py).  Real mode, org 0x1000, [0x2000] = 0:
+ *   xor eax, eax ; xor edx, edx     ; ZF PF
+ *   cmpxchg8b [0x2000]              ; equal: ZF, PF kept
+ *   hlt
+ *   mov al, 0x7f ; add al, 1 ; stc  ; OF SF AF CF, eax = 0x80
+ *   cmpxchg8b [0x2000]              ; unequal: ZF clear, rest kept
+ *   hlt
+ */
+static void test_cmpxchg8b_flags(void)
+{
+    Rig r;
+    rig_init(&r);
+    static const uint8_t prog[] = {
+        0x66, 0x31, 0xc0, 0x66, 0x31, 0xd2, 0x0f, 0xc7, 0x0e, 0x00, 0x20,
+        0xf4,
+        0xb0, 0x7f, 0x04, 0x01, 0xf9, 0x0f, 0xc7, 0x0e, 0x00, 0x20, 0xf4 };
+    const uint32_t arith = F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF;
+    memmap_write(r.mem, 0x1000, prog, sizeof(prog));
+    rig_start(&r, 0x1000);
+    g_assert_cmpint(rig_run(&r, 100), ==, CPU_EXIT_HALTED);
+    g_assert_cmphex(x86_get_eflags(r.x) & arith, ==, F_ZF | F_PF);
+    r.x->halted = false;
+    g_assert_cmpint(rig_run(&r, 100), ==, CPU_EXIT_HALTED);
+    g_assert_cmphex(r.x->regs[R_EAX], ==, 0);   /* loaded from memory */
+    g_assert_cmphex(x86_get_eflags(r.x) & arith, ==,
+                    F_OF | F_SF | F_AF | F_CF);
+    rig_free(&r);
+}
+
+/*
+ * user-diff regression: REP MOVSD with overlapping operands (EDI = ESI + 1,
+ * DF = 0) copies one dword per step, each read before it is written; the
+ * bulk path once copied byte by byte as for MOVSB.  Real mode, org 0x1000:
+ *   mov si, 0x3000 ; mov di, 0x3001 ; mov cx, 4 ; cld ; rep movsd ; hlt
+ * with bytes 0, 1, 2, ... at 0x3000.
+ */
+static void test_rep_movsd_overlap(void)
+{
+    Rig r;
+    rig_init(&r);
+    static const uint8_t prog[] = {
+        0xbe, 0x00, 0x30, 0xbf, 0x01, 0x30, 0xb9, 0x04, 0x00, 0xfc,
+        0xf3, 0x66, 0xa5, 0xf4 };
+    uint8_t buf[32];
+    for (int i = 0; i < 32; i++) {
+        buf[i] = i;
+    }
+    memmap_write(r.mem, 0x3000, buf, sizeof(buf));
+    memmap_write(r.mem, 0x1000, prog, sizeof(prog));
+    rig_start(&r, 0x1000);
+    g_assert_cmpint(rig_run(&r, 100), ==, CPU_EXIT_HALTED);
+    static const uint8_t want[18] = { 0, 0, 1, 2, 3, 3, 5, 6, 7, 7, 9, 10,
+                                      11, 11, 13, 14, 15, 17 };
+    g_assert_cmpmem(r.ram + 0x3000, sizeof(want), want, sizeof(want));
+    g_assert_cmphex(r.x->regs[R_ESI] & 0xffff, ==, 0x3010);
+    g_assert_cmphex(r.x->regs[R_EDI] & 0xffff, ==, 0x3011);
+    g_assert_cmphex(r.x->regs[R_ECX] & 0xffff, ==, 0);
+    rig_free(&r);
+}
+
+/*
+ * user-diff regression: FCOMI/FUCOMI(P) set ZF, PF, CF from the comparison
+ * and clear OF, SF and AF (SDM; qemu-i386 7.2 keeps them, see
+ * tests/cpu/user-diff/gen.py).  Real mode, org 0x1000:
+ *   fninit ; fld1 ; fldz
+ *   mov al, 0x7f ; add al, 1        ; OF SF AF set, ZF PF CF clear
+ *   fcomi st1                       ; 0 < 1: CF=1, ZF=PF=0, OF=SF=AF=0
+ *   hlt
+ *   mov al, 0x7f ; add al, 1
+ *   fucomip st1                     ; same, pops
+ *   hlt
+ */
+static void test_fcomi_flags(void)
+{
+    Rig r;
+    rig_init(&r);
+    static const uint8_t prog[] = {
+        0xdb, 0xe3, 0xd9, 0xe8, 0xd9, 0xee, 0xb0, 0x7f, 0x04, 0x01,
+        0xdb, 0xf1, 0xf4,
+        0xb0, 0x7f, 0x04, 0x01, 0xdf, 0xe9, 0xf4 };
+    const uint32_t arith = F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF;
+    memmap_write(r.mem, 0x1000, prog, sizeof(prog));
+    rig_start(&r, 0x1000);
+    g_assert_cmpint(rig_run(&r, 100), ==, CPU_EXIT_HALTED);
+    g_assert_cmphex(x86_get_eflags(r.x) & arith, ==, F_CF);
+    r.x->halted = false;
+    g_assert_cmpint(rig_run(&r, 100), ==, CPU_EXIT_HALTED);
+    g_assert_cmphex(x86_get_eflags(r.x) & arith, ==, F_CF);
+    rig_free(&r);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -446,6 +540,10 @@ int main(int argc, char **argv)
     g_test_add_func("/cpu/x86/pm/paging-pf", test_pm_paging_pf);
     g_test_add_func("/cpu/x86/icount/budget", test_icount_budget);
     g_test_add_func("/cpu/x86/string/rep-insb", test_rep_insb);
+    g_test_add_func("/cpu/x86/cmpxchg8b-flags", test_cmpxchg8b_flags);
+    g_test_add_func("/cpu/x86/fcomi-flags", test_fcomi_flags);
+    g_test_add_func("/cpu/x86/string/rep-movsd-overlap",
+                    test_rep_movsd_overlap);
     g_test_add_func("/cpu/x86/string/rep-movs-page-runs",
                     test_rep_movs_page_runs);
     g_test_add_func("/cpu/x86/pm/ring3-int", test_ring3_int);

@@ -93,8 +93,13 @@ void x86_h_movs(X86Cpu *cpu, const X86Insn *in)
                 if (s && d) {
                     uint32_t bytes = k * sz;
                     if (d > s && d < s + bytes) {
-                        for (uint32_t i = 0; i < bytes; i++) {
-                            d[i] = s[i];
+                        /* Forward overlap: element by element, each read
+                           whole before it is written (a MOVSD with EDI =
+                           ESI + 1 copies 4 bytes per step, not 1). */
+                        for (uint32_t i = 0; i < bytes; i += sz) {
+                            uint8_t t[4];
+                            memcpy(t, s + i, sz);
+                            memcpy(d + i, t, sz);
                         }
                     } else {
                         memmove(d, s, bytes);

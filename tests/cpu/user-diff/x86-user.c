@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * x86-user: run static i386 Linux ELF programs on Mimic's CPU core, for
+ * the differential tests against qemu-i386 (tests/cpu/user-diff/).
+ *
+ * The program runs as Linux runs it: flat 32-bit protected mode, CPL 3,
+ * paging on (identity map of RAM; the system area below 64 KiB is
+ * supervisor-only), IOPL 0, IF set.  INT 0x80 goes through a DPL 3 IDT
+ * interrupt gate (stack switch through the TSS) to a ring-0 stub
+ * `hlt; iret`: when the CPU halts there the harness services the system
+ * call from EAX/EBX/ECX/EDX, puts the result in EAX and lets the IRET
+ * return to ring 3.  `--cpl0` runs the program at CPL 0 without paging
+ * instead (the INT 0x80 frame then lands on the program's stack).
+ * System calls: write (4) to fd 1 or 2, exit (1), exit_group (252);
+ * others return -ENOSYS.
+ * Any other exception ends the program with a message on stderr.
+ *
+ * usage: x86-user [--cpl0] [-n MAXINSNS] PROG.elf...
+ * The programs run one after another; their fd 1 output goes to stdout.
+ * Exit status: 0 when every program exited through exit/exit_group with
+ * status 0, else 1.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "arch/cpu.h"
+#include "arch/x86/x86.h"
+#include "engine/clock.h"
+#include "engine/ioport.h"
+#include "engine/memory.h"
+
+#define RAM_SIZE (16u << 20)
+#define GDT 0x800u
+#define IDT 0x1000u          /* 256 gates: 0x1000..0x17ff */
+#define EXC_STUBS 0x2000u    /* vector v: hlt at EXC_STUBS + v */
+#define SYSCALL_STUB 0x2200u /* hlt; iret */
+#define TSS 0x3000u
+#define PD 0x4000u
+#define PT 0x5000u           /* 4 page tables: 16 MiB */
+#define KSTACK 0xf000u
+#define LOW_END 0x10000u     /* programs may not load below this */
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    memcpy(p, &v, 4);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+
+static int no_intr(void *opaque)
+{
+    return -1;
+}
+
+typedef struct Rig {
+    MemMap *mem;
+    uint8_t *ram;
+    IoSpace *io;
+    Clock *clk;
+    Cpu *cpu;
+    X86Cpu *x;
+} Rig;
+
+static void set_gate(uint8_t *ram, int v, uint32_t off, int dpl)
+{
+    put32(ram + IDT + v * 8, (0x08u << 16) | (off & 0xffff));
+    put32(ram + IDT + v * 8 + 4,
+          (off & 0xffff0000u) | 0x8e00 | (uint32_t)dpl << 13);
+}
+
+static void sys_tables(uint8_t *ram)
+{
+    /* GDT: null, flat code (0x08), flat data (0x10). */
+    put32(ram + GDT + 8, 0x0000ffff);
+    put32(ram + GDT + 12, 0x00cf9a00);
+    put32(ram + GDT + 16, 0x0000ffff);
+    put32(ram + GDT + 20, 0x00cf9200);
+    /* user code (0x1b), user data (0x23), busy TSS (0x28) */
+    put32(ram + GDT + 24, 0x0000ffff);
+    put32(ram + GDT + 28, 0x00cffa00);
+    put32(ram + GDT + 32, 0x0000ffff);
+    put32(ram + GDT + 36, 0x00cff200);
+    put32(ram + GDT + 40, (TSS << 16) | 0x67);
+    put32(ram + GDT + 44, 0x00008b00 | ((TSS >> 16) & 0xff));
+    put32(ram + TSS + 4, KSTACK);   /* ESP0 */
+    put32(ram + TSS + 8, 0x10);     /* SS0 */
+    /* identity map; user pages from LOW_END up */
+    for (uint32_t t = 0; t < 4; t++) {
+        put32(ram + PD + t * 4, (PT + t * 0x1000) | 7);
+    }
+    for (uint32_t p = 0; p < RAM_SIZE >> 12; p++) {
+        put32(ram + PT + p * 4, (p << 12) | ((p << 12) < LOW_END ? 3 : 7));
+    }
+    for (int v = 0; v < 256; v++) {
+        set_gate(ram, v, EXC_STUBS + v, 0);
+        ram[EXC_STUBS + v] = 0xf4;
+    }
+    set_gate(ram, 0x80, SYSCALL_STUB, 3);
+    ram[SYSCALL_STUB] = 0xf4;     /* hlt */
+    ram[SYSCALL_STUB + 1] = 0xcf; /* iret */
+}
+
+/* Load PT_LOAD segments; returns the entry point or 0 on error. */
+static uint32_t load_elf(uint8_t *ram, const char *path)
+{
+    gchar *buf;
+    gsize len;
+    GError *err = NULL;
+    if (!g_file_get_contents(path, &buf, &len, &err)) {
+        fprintf(stderr, "x86-user: %s\n", err->message);
+        g_error_free(err);
+        return 0;
+    }
+    const uint8_t *b = (const uint8_t *)buf;
+    uint32_t entry = 0;
+    if (len < 52 || memcmp(b, "\x7f" "ELF\x01\x01", 6) ||
+        get16(b + 18) != 3 /* EM_386 */) {
+        fprintf(stderr, "x86-user: %s: not an i386 ELF\n", path);
+        goto out;
+    }
+    uint32_t phoff = get32(b + 28);
+    unsigned phentsize = get16(b + 42), phnum = get16(b + 44);
+    for (unsigned i = 0; i < phnum; i++) {
+        uint64_t o = (uint64_t)phoff + (uint64_t)i * phentsize;
+        if (phentsize < 32 || o + 32 > len) {
+            fprintf(stderr, "x86-user: %s: bad program headers\n", path);
+            goto out;
+        }
+        const uint8_t *ph = b + o;
+        if (get32(ph) != 1 /* PT_LOAD */) {
+            continue;
+        }
+        uint32_t off = get32(ph + 4), va = get32(ph + 8);
+        uint32_t filesz = get32(ph + 16), memsz = get32(ph + 20);
+        if (filesz > memsz || (uint64_t)off + filesz > len || va < LOW_END ||
+            (uint64_t)va + memsz > RAM_SIZE) {
+            fprintf(stderr, "x86-user: %s: segment outside 0x%x..0x%x\n",
+                    path, LOW_END, RAM_SIZE);
+            goto out;
+        }
+        memcpy(ram + va, b + off, filesz);
+        memset(ram + va + filesz, 0, memsz - filesz);
+    }
+    entry = get32(b + 24);
+out:
+    g_free(buf);
+    return entry;
+}
+
+/* Run one program; returns its exit status, or -1. */
+static int run_prog(Rig *r, const char *path, int64_t max_insns, bool cpl0)
+{
+    X86Cpu *x = r->x;
+    memset(r->ram, 0, RAM_SIZE);
+    sys_tables(r->ram);
+    uint32_t entry = load_elf(r->ram, path);
+    if (!entry) {
+        return -1;
+    }
+    r->cpu->ops->reset(r->cpu);
+    x->gdt.base = GDT;
+    x->gdt.limit = 47;
+    x->idt.base = IDT;
+    x->idt.limit = 256 * 8 - 1;
+    x->cr0 = CR0_PE | CR0_ET | (cpl0 ? 0 : CR0_PG);
+    x->cr3 = PD;
+    x->cpl = cpl0 ? 0 : 3;
+    for (int s = 0; s < 6; s++) {
+        uint16_t sel = s == S_CS ? 0x08 : 0x10;
+        if (!cpl0) {
+            sel = s == S_CS ? 0x1b : 0x23;
+        }
+        uint32_t d = GDT + (sel & ~7u);
+        x86_desc_to_cache(&x->seg[s], sel, get32(r->ram + d),
+                          get32(r->ram + d + 4));
+    }
+    x86_desc_to_cache(&x->tr, 0x28, get32(r->ram + GDT + 40),
+                      get32(r->ram + GDT + 44));
+    x86_mmu_mode_changed(x);
+    memset(x->regs, 0, sizeof(x->regs));
+    x->regs[R_ESP] = RAM_SIZE - 0x1000;  /* Linux: an argc/argv block */
+    x->lf_op = LF_NONE;
+    x->eflags = 0x202;   /* IF, as in Linux user mode (no IRQ comes) */
+    x->eip = entry;
+    x->halted = false;
+    x->shutdown = false;
+    x86_post_load_fixup(x);
+    if (r->cpu->ops->flush_code) {
+        r->cpu->ops->flush_code(r->cpu);
+    }
+
+    int64_t left = max_insns;
+    while (left > 0) {
+        CpuExit why = CPU_EXIT_BUDGET;
+        left -= r->cpu->ops->run(r->cpu, left < 100000 ? left : 100000, &why);
+        if (why == CPU_EXIT_SHUTDOWN || x->shutdown) {
+            fprintf(stderr, "x86-user: %s: triple fault\n", path);
+            return -1;
+        }
+        if (why != CPU_EXIT_HALTED) {
+            continue;
+        }
+        uint32_t at = x->eip - 1;
+        if (at != SYSCALL_STUB) {
+            uint32_t sp = x->regs[R_ESP] & (RAM_SIZE - 16);
+            fprintf(stderr, "x86-user: %s: exception %d (frame %08x %08x "
+                    "%08x: [error code,] eip, cs)\n", path,
+                    at >= EXC_STUBS && at < EXC_STUBS + 256
+                        ? (int)(at - EXC_STUBS) : -1,
+                    get32(r->ram + sp), get32(r->ram + sp + 4),
+                    get32(r->ram + sp + 8));
+            return -1;
+        }
+        uint32_t nr = x->regs[R_EAX], a = x->regs[R_EBX];
+        uint32_t b = x->regs[R_ECX], c = x->regs[R_EDX];
+        uint32_t ret = (uint32_t)-38; /* ENOSYS */
+        switch (nr) {
+        case 1:
+        case 252:
+            fflush(stdout);
+            return (int)(a & 0xff);
+        case 4:
+            if (a != 1 && a != 2) {
+                ret = (uint32_t)-9; /* EBADF */
+            } else if (b >= RAM_SIZE || c > RAM_SIZE - b) {
+                ret = (uint32_t)-14; /* EFAULT */
+            } else {
+                fwrite(r->ram + b, 1, c, a == 1 ? stdout : stderr);
+                ret = c;
+            }
+            break;
+        default:
+            break;
+        }
+        x->regs[R_EAX] = ret;
+        x->halted = false;
+    }
+    fprintf(stderr, "x86-user: %s: no exit after %lld instructions\n", path,
+            (long long)max_insns);
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    int64_t max_insns = 200000000;
+    bool cpl0 = false;
+    int first = 1;
+    for (;;) {
+        if (first + 1 < argc && !strcmp(argv[first], "-n")) {
+            max_insns = atoll(argv[first + 1]);
+            first += 2;
+        } else if (first < argc && !strcmp(argv[first], "--cpl0")) {
+            cpl0 = true;
+            first++;
+        } else {
+            break;
+        }
+    }
+    if (first >= argc) {
+        fprintf(stderr,
+                "usage: x86-user [--cpl0] [-n MAXINSNS] PROG.elf...\n");
+        return 2;
+    }
+    Rig r;
+    r.mem = memmap_new();
+    r.ram = g_malloc0(RAM_SIZE);
+    memmap_add_ram(r.mem, "ram", 0, RAM_SIZE, r.ram, 0);
+    r.io = ioport_new();
+    r.clk = clock_new(CLOCK_MODE_ICOUNT, 0);
+    CpuBus bus = { .mem = r.mem, .io = r.io, .clock = r.clk,
+                   .intr_ack = no_intr };
+    GError *err = NULL;
+    r.cpu = cpu_find("pentium2")->create(&bus, &err);
+    if (!r.cpu) {
+        fprintf(stderr, "x86-user: %s\n", err ? err->message : "no CPU");
+        return 1;
+    }
+    r.x = (X86Cpu *)r.cpu;
+    int status = 0;
+    for (int i = first; i < argc; i++) {
+        if (run_prog(&r, argv[i], max_insns, cpl0) != 0) {
+            status = 1;
+        }
+    }
+    return status;
+}
