@@ -252,6 +252,7 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
     volatile int64_t executed = 0;
     volatile int64_t charged = 0; /* icount added for the current block */
     CpuExit r = CPU_EXIT_BUDGET;
+    bool log_exec = mimic_log_enabled(LOG_EXEC);
 
     if (setjmp(cpu->jb)) {
         /* An exception inside a block or during delivery. */
@@ -279,7 +280,11 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
             r = CPU_EXIT_SHUTDOWN;
             break;
         }
-        if (atomic_exchange(&cpu->exit_req, 0)) {
+        /* A plain load first: the exchange is a locked bus cycle on the
+           host, far too dear for every block. */
+        if (G_UNLIKELY(atomic_load_explicit(&cpu->exit_req,
+                                            memory_order_relaxed)) &&
+            atomic_exchange(&cpu->exit_req, 0)) {
             r = CPU_EXIT_REQUEST;
             break;
         }
@@ -335,7 +340,7 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
         cpu->block_end = false;
         const X86Insn *in = tb->insn;
         const X86Insn *end = in + n;
-        if (mimic_log_enabled(LOG_EXEC)) {
+        if (G_UNLIKELY(log_exec)) {
             mimic_log("x86: exec %04x:%08x\n", cpu->seg[S_CS].sel, cpu->eip);
         }
         while (in < end) {
