@@ -252,6 +252,8 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
     volatile int64_t executed = 0;
     volatile int64_t charged = 0; /* icount added for the current block */
     CpuExit r = CPU_EXIT_BUDGET;
+    bool log_exec = mimic_log_enabled(LOG_EXEC);
+    TBlock *prev = NULL; /* last block run (successor cache) */
 
     if (setjmp(cpu->jb)) {
         /* An exception inside a block or during delivery. */
@@ -265,6 +267,7 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
         }
         charged = 0;
         cpu->cur_tb = NULL;
+        prev = NULL;
         deliver_exception(cpu);
     }
     for (;;) {
@@ -279,7 +282,11 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
             r = CPU_EXIT_SHUTDOWN;
             break;
         }
-        if (atomic_exchange(&cpu->exit_req, 0)) {
+        /* A plain load first: the exchange is a locked bus cycle on the
+           host, far too dear for every block. */
+        if (G_UNLIKELY(atomic_load_explicit(&cpu->exit_req,
+                                            memory_order_relaxed)) &&
+            atomic_exchange(&cpu->exit_req, 0)) {
             r = CPU_EXIT_REQUEST;
             break;
         }
@@ -298,7 +305,34 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
             r = CPU_EXIT_BUDGET;
             break;
         }
-        TBlock *tb = x86_tb_find(cpu);
+        TBlock *tb = NULL;
+        uint32_t key = cpu->tb_gen | cpu->tlb_user;
+        unsigned slot = 0;
+        if (prev) {
+            /* Successor cache: the same (EIP, CS base, mode) under the
+               same TLB generation and privilege is the same block as
+               x86_tb_find would return, without the hash walk. */
+            slot = cpu->eip != prev->eip_next;
+            TBlock *nt = prev->link[slot].tb;
+            if (nt && prev->link[slot].key == key && nt->valid &&
+                nt->eip == cpu->eip &&
+                nt->cs_base == cpu->seg[S_CS].base &&
+                nt->flags == (cpu->code32 | (cpu->pe << 1) |
+                              (((cpu->eflags & F_VM) != 0) << 2)) &&
+                cpu->eip <= cpu->seg[S_CS].limit &&
+                !cpu->tb_flush_pending) {
+                tb = nt;
+            }
+        }
+        if (!tb) {
+            tb = x86_tb_find(cpu);
+            /* A flush inside the lookup may have freed prev. */
+            if (prev && cpu->tb_gen == (key & ~1u)) {
+                prev->link[slot].tb = tb;
+                prev->link[slot].key = key;
+            }
+        }
+        prev = NULL;
         int n = tb->n;
         if (G_UNLIKELY((cpu->eflags & (F_TF | F_RF)) || cpu->dbg_exec ||
                        cpu->dbg_watch || cpu->dbg_io || cpu->dbg_pending)) {
@@ -335,7 +369,7 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
         cpu->block_end = false;
         const X86Insn *in = tb->insn;
         const X86Insn *end = in + n;
-        if (mimic_log_enabled(LOG_EXEC)) {
+        if (G_UNLIKELY(log_exec)) {
             mimic_log("x86: exec %04x:%08x\n", cpu->seg[S_CS].sel, cpu->eip);
         }
         while (in < end) {
@@ -349,6 +383,7 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
         }
         int done = in - tb->insn;
         executed += done;
+        prev = tb;
         if (icount && done < n) {
             clk->icount -= n - done;
         }

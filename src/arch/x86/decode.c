@@ -486,6 +486,7 @@ void x86_decode(X86Cpu *cpu, X86Insn *in, uint32_t eip, bool code32,
     }
     in->len = n;
     in->fn = oi->fn;
+    x86_specialise(in);
     if (ends_block) {
         *ends_block = (f & D_END) != 0;
     }

@@ -171,8 +171,8 @@ static uint32_t szp(uint32_t res, unsigned size)
 
 /* ---- ALU core ---- */
 
-static uint32_t alu(X86Cpu *cpu, int op, uint32_t a, uint32_t b,
-                    unsigned size)
+static inline __attribute__((always_inline))
+uint32_t alu(X86Cpu *cpu, int op, uint32_t a, uint32_t b, unsigned size)
 {
     uint32_t m = x86_mask(size), r, c;
     switch (op) {
@@ -1121,4 +1121,96 @@ void x86_h_cld(X86Cpu *cpu, const X86Insn *in)
 void x86_h_std(X86Cpu *cpu, const X86Insn *in)
 {
     cpu->eflags |= F_DF;
+}
+
+/* ---- specialised forms ----
+ * The hottest instructions of a Linux boot in their commonest shapes
+ * (32-bit operands, register or plain memory operand), with the size
+ * and operand kind fixed at decode time instead of tested per execution.
+ * Same semantics as the generic handlers above. */
+
+void x86_h_mov_rr32(X86Cpu *cpu, const X86Insn *in)
+{
+    /* 89 /r: rm <- reg; 8B /r: reg <- rm (mod == 3). */
+    if (in->op == 0x89) {
+        cpu->regs[in->rm] = cpu->regs[in->reg];
+    } else {
+        cpu->regs[in->reg] = cpu->regs[in->rm];
+    }
+}
+
+void x86_h_mov_load32(X86Cpu *cpu, const X86Insn *in)
+{
+    cpu->regs[in->reg] = x86_rd(cpu, in->seg, x86_ea(cpu, in), 4);
+}
+
+void x86_h_mov_store32(X86Cpu *cpu, const X86Insn *in)
+{
+    x86_wr(cpu, in->seg, x86_ea(cpu, in), cpu->regs[in->reg], 4);
+}
+
+void x86_h_alu_rr32(X86Cpu *cpu, const X86Insn *in)
+{
+    /* 01/09/.../39 with mod == 3: rm op= reg. */
+    int op = (in->op >> 3) & 7;
+    uint32_t r = alu(cpu, op, cpu->regs[in->rm], cpu->regs[in->reg], 4);
+    if (op != 7) {
+        cpu->regs[in->rm] = r;
+    }
+}
+
+void x86_h_alu_mr32(X86Cpu *cpu, const X86Insn *in)
+{
+    /* 01/09/.../39 with a memory operand: [m] op= reg. */
+    int op = (in->op >> 3) & 7;
+    uint32_t lin = x86_seg_check(cpu, in->seg, x86_ea(cpu, in), 4, op != 7);
+    uint32_t r = alu(cpu, op, x86_read_lin(cpu, lin, 4), cpu->regs[in->reg],
+                     4);
+    if (op != 7) {
+        x86_write_lin(cpu, lin, r, 4);
+    }
+}
+
+void x86_h_alu_rm32(X86Cpu *cpu, const X86Insn *in)
+{
+    /* 03/0B/.../3B: reg op= rm (register or memory). */
+    int op = (in->op >> 3) & 7;
+    uint32_t b = in->mod == 3 ? cpu->regs[in->rm]
+                              : x86_rd(cpu, in->seg, x86_ea(cpu, in), 4);
+    uint32_t r = alu(cpu, op, cpu->regs[in->reg], b, 4);
+    if (op != 7) {
+        cpu->regs[in->reg] = r;
+    }
+}
+
+void x86_h_movzx_rr(X86Cpu *cpu, const X86Insn *in)
+{
+    /* 0F B6/B7, 32-bit destination, register source. */
+    cpu->regs[in->reg] = x86_getreg(cpu, in->rm, (in->op & 1) ? 2 : 1);
+}
+
+void x86_h_movzx_load(X86Cpu *cpu, const X86Insn *in)
+{
+    uint32_t ea = x86_ea(cpu, in);
+    cpu->regs[in->reg] = (in->op & 1) ? x86_rd(cpu, in->seg, ea, 2)
+                                      : x86_rd(cpu, in->seg, ea, 1);
+}
+
+void x86_specialise(X86Insn *in)
+{
+    if (in->osz != 4 || in->lock) {
+        return;
+    }
+    bool reg = in->mod == 3;
+    if (in->fn == x86_h_mov_rm_r) {
+        in->fn = reg ? x86_h_mov_rr32 : x86_h_mov_store32;
+    } else if (in->fn == x86_h_mov_r_rm) {
+        in->fn = reg ? x86_h_mov_rr32 : x86_h_mov_load32;
+    } else if (in->fn == x86_h_alu_rm_r) {
+        in->fn = reg ? x86_h_alu_rr32 : x86_h_alu_mr32;
+    } else if (in->fn == x86_h_alu_r_rm) {
+        in->fn = x86_h_alu_rm32;
+    } else if (in->fn == x86_h_movzx) {
+        in->fn = reg ? x86_h_movzx_rr : x86_h_movzx_load;
+    }
 }

@@ -284,6 +284,7 @@ void x86_sys_write(X86Cpu *cpu, uint32_t lin, uint32_t val, unsigned size)
 
 void x86_tlb_flush(X86Cpu *cpu, bool global)
 {
+    cpu->tb_gen += 2;
     /* Global pages are not tracked separately: a flush drops all, which
        is always allowed (the TLB is a cache). */
     for (int u = 0; u < 2; u++) {
@@ -296,6 +297,7 @@ void x86_tlb_flush(X86Cpu *cpu, bool global)
 
 void x86_tlb_flush_page(X86Cpu *cpu, uint32_t lin)
 {
+    cpu->tb_gen += 2;
     if (cpu->cr4 & (CR4_PSE | CR4_PAE)) {
         /* The address may lie in a large page that filled several 4 KiB
            entries: drop every entry inside the 4 MiB (2 MiB) frame. */

@@ -27,9 +27,15 @@
     X(wrmsr) X(rdtsc) X(rdmsr) X(rdpmc) X(sysenter) X(sysexit) X(cmov)    \
     X(mmx) X(setcc) X(cpuid) X(bt) X(shld) X(shrd) X(imul2) X(cmpxchg)    \
     X(movzx) X(movsx) X(grp8) X(bsf) X(bsr) X(xadd) X(grp9) X(bswap)      \
-    X(fxsave) X(rsm)
+    X(fxsave) X(rsm)                                                         \
+    /* Specialised forms picked by x86_specialise() (exec_alu.c). */       \
+    X(mov_rr32) X(mov_load32) X(mov_store32) X(alu_rr32) X(alu_mr32)      \
+    X(alu_rm32) X(movzx_rr) X(movzx_load)
 
 #define X86_DECLARE_HANDLER(n) void x86_h_##n(X86Cpu *cpu, const X86Insn *in);
 X86_HANDLERS(X86_DECLARE_HANDLER)
+
+/* Swap in->fn for a faster handler of the same instruction, if any. */
+void x86_specialise(X86Insn *in);
 
 #endif

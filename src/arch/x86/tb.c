@@ -49,6 +49,7 @@ static void tb_flush_now(X86Cpu *cpu)
     memset(cpu->tb_hash, 0, sizeof(cpu->tb_hash));
     cpu->tb_arena_used = 0;
     cpu->tb_flush_pending = false;
+    cpu->tb_gen += 2;
     /* Pages lost their code mark: write tags may come back. */
 }
 
@@ -65,6 +66,7 @@ void x86_tb_flush(X86Cpu *cpu)
     /* Invalidate lookups at once; free memory at the next boundary. */
     memset(cpu->tb_hash, 0, sizeof(cpu->tb_hash));
     cpu->tb_flush_pending = true;
+    cpu->tb_gen += 2;
     cpu->tb_dirty = true;
 }
 
@@ -211,6 +213,8 @@ static TBlock *tb_translate(X86Cpu *cpu, uint32_t phys, uint32_t flags)
     tb->n = n;
     tb->valid = true;
     tb->page2 = cpu->tb_page2;
+    tb->eip_next = eip;
+    tb->link[0].tb = tb->link[1].tb = NULL;
     tb->pnext[0] = tb->pnext[1] = NULL;
     memcpy(tb->insn, cpu->scratch, n * sizeof(X86Insn));
     unsigned h = tb_hash(phys, tb->eip, flags);

@@ -148,6 +148,10 @@ struct TBlock {
     uint32_t page2;     /* second page's phys (block may straddle) or ~0 */
     TBlock *hnext;      /* hash chain */
     TBlock *pnext[2];   /* per-page chains */
+    uint32_t eip_next;  /* fall-through successor's EIP */
+    /* Successor cache (cpu.c): [0] the fall-through block, [1] the last
+       other successor; key = cpu->tb_gen | tlb_user when it was made. */
+    struct { TBlock *tb; uint32_t key; } link[2];
     bool valid;
     uint16_t n;
     X86Insn insn[];
@@ -243,6 +247,10 @@ struct X86Cpu {
     size_t tb_arena_used, tb_arena_size;
     X86Insn scratch[TB_MAX_INSNS];
     bool tb_flush_pending;
+    /* Bumped (by 2) by every TLB or block-cache flush: a successor link
+       made under another generation is stale (the mapping of its linear
+       address, or the block itself, may have changed). */
+    uint32_t tb_gen;
     TBlock *cur_tb;
     int exc_vec;         /* exception being raised */
     uint32_t exc_err;
