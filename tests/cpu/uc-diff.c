@@ -506,9 +506,6 @@ static bool uc_case(UcRun *u, const Case *c, const uint8_t *data,
     uc_reg_write(uc, UC_X86_REG_EFLAGS, &fl);
     u->intno = -1;
     uc_err e = uc_emu_start(uc, CODE, CODE + c->len, 0, 1000);
-    if (u->intno >= 0) {
-        uc_reopen(u);
-    }
     if (e != UC_ERR_OK) {
         uc_reopen(u);
         return false;
@@ -518,6 +515,9 @@ static bool uc_case(UcRun *u, const Case *c, const uint8_t *data,
     }
     uc_reg_read(uc, UC_X86_REG_EFLAGS, eflags);
     uc_mem_read(uc, DATA, mem_out, DATA_LEN);
+    if (u->intno >= 0) {
+        uc_reopen(u);   /* uc is closed from here on */
+    }
     return true;
 }
 

@@ -11,7 +11,7 @@ socket (screendump, sendkey, xp).  On a timeout it reports what was seen
 which is run when the cache lacks them.
 
 usage: boottest.py SCENARIO EMULATOR
-  SCENARIO: iso | hdd | kernel | floppy | vga
+  SCENARIO: iso | hdd | hdd-snapshot | kernel | floppy | vga
 Exit status: 0 pass, 1 fail, 77 skip (emulator missing).
 """
 import hashlib
@@ -237,6 +237,7 @@ class Monitor:
 
 def ensure_images(what='all'):
     names = {'iso': ['demo.iso'], 'hdd': ['demo-hdd.img'],
+             'hdd-snapshot': ['demo-hdd.img'],
              'kernel': ['vmlinuz', 'initrd.gz'],
              'vga': ['vmlinuz', 'initrd.gz'], 'floppy': ['floppy.img'],
              'all': ['demo.iso', 'demo-hdd.img', 'floppy.img', 'vmlinuz',
@@ -244,7 +245,8 @@ def ensure_images(what='all'):
     if all(os.path.exists(os.path.join(CACHE, n)) for n in names):
         return
     build = os.path.join(SRCROOT, 'scripts', 'guests', 'build.sh')
-    target = {'kernel': 'initrd', 'vga': 'initrd'}.get(what, what)
+    target = {'kernel': 'initrd', 'vga': 'initrd',
+              'hdd-snapshot': 'hdd'}.get(what, what)
     print('+ %s %s' % (build, target), flush=True)
     subprocess.run([build, target], check=True, stdin=subprocess.DEVNULL)
 
@@ -354,6 +356,31 @@ def scenario_hdd(exe, tmp):
                         (got.stdout, got.stderr))
 
 
+def scenario_hdd_snapshot(exe, tmp):
+    """-drive ...,snapshot=on: the guest writes to the disk and reads its
+    write back, but the image file is unchanged after poweroff."""
+    disk = os.path.join(tmp, 'hdd.img')
+    shutil.copyfile(os.path.join(CACHE, 'demo-hdd.img'), disk)
+    with open(disk, 'rb') as f:
+        before = hashlib.sha256(f.read()).hexdigest()
+    emu = Emulator([exe, '-nographic', '-drive',
+                    'file=%s,format=raw,if=ide,snapshot=on' % disk,
+                    '-m', '256'], os.path.join(tmp, 'serial.log'))
+    try:
+        emu.wait_for('GUEST-DISK /dev/sda1 mounted on /mnt', 480)
+        linux_session(emu)
+        emu.command('echo snapshot-write > /mnt/snap.txt && sync && '
+                    'echo 3 > /proc/sys/vm/drop_caches && cat /mnt/snap.txt '
+                    '| tr a-z A-Z', 'SNAPSHOT-WRITE')
+        poweroff(emu)
+    finally:
+        emu.close()
+    with open(disk, 'rb') as f:
+        after = hashlib.sha256(f.read()).hexdigest()
+    if after != before:
+        raise BootError('snapshot=on: the image file changed')
+
+
 def scenario_floppy(exe, tmp):
     emu = Emulator([exe, '-nographic', '-fda',
                     os.path.join(CACHE, 'floppy.img'), '-boot', 'a',
@@ -413,6 +440,7 @@ def scenario_vga(exe, tmp):
 
 
 SCENARIOS = {'vga': scenario_vga, 'iso': scenario_iso,
+             'hdd-snapshot': scenario_hdd_snapshot,
              'kernel': scenario_kernel,
              'hdd': scenario_hdd, 'floppy': scenario_floppy}
 
