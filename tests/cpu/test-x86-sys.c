@@ -18,11 +18,7 @@
 
 #include <glib.h>
 
-#include "arch/cpu.h"
-#include "engine/clock.h"
-#include "engine/ioport.h"
-#include "engine/memory.h"
-#include "arch/x86/x86.h"
+#include "x86-rig.h"
 
 #define RAM_SIZE (4u << 20)
 #define GDT 0x800u
@@ -31,44 +27,11 @@
 #define VEC 0x500u           /* the stubs store the vector here */
 #define STACK 0x9000u
 
-typedef struct Rig {
-    MemMap *mem;
-    uint8_t *ram;
-    IoSpace *io;
-    Clock *clk;
-    Cpu *cpu;
-    X86Cpu *x;
-} Rig;
-
-static int no_intr(void *opaque)
-{
-    return -1;
-}
-
-static void put8(Rig *r, uint32_t a, uint8_t v)
-{
-    memmap_write_sized(r->mem, a, v, 1);
-}
-
-static void put16(Rig *r, uint32_t a, uint16_t v)
-{
-    memmap_write_sized(r->mem, a, v, 2);
-}
-
-static void put32(Rig *r, uint32_t a, uint32_t v)
-{
-    memmap_write_sized(r->mem, a, v, 4);
-}
-
-static uint32_t get32(Rig *r, uint32_t a)
-{
-    return memmap_read_sized(r->mem, a, 4);
-}
-
-static uint16_t get16(Rig *r, uint32_t a)
-{
-    return memmap_read_sized(r->mem, a, 2);
-}
+#define put8 rig_put8
+#define put16 rig_put16
+#define put32 rig_put32
+#define get16 rig_get16
+#define get32 rig_get32
 
 /* Stack slot i (dwords) above ESP (flat SS). */
 static uint32_t stk(Rig *r, int i)
@@ -79,12 +42,7 @@ static uint32_t stk(Rig *r, int i)
 static void gdt_set(Rig *r, unsigned sel, uint32_t base, uint32_t limit,
                     uint8_t access, uint8_t flags)
 {
-    uint32_t lo = (limit & 0xffff) | (base << 16);
-    uint32_t hi = ((base >> 16) & 0xff) | ((uint32_t)access << 8) |
-                  (limit & 0xf0000) | ((uint32_t)flags << 20) |
-                  (base & 0xff000000u);
-    put32(r, GDT + sel, lo);
-    put32(r, GDT + sel + 4, hi);
+    rig_desc_set(r, GDT, sel, base, limit, access, flags);
 }
 
 static uint8_t gdt_access(Rig *r, unsigned sel)
@@ -96,14 +54,12 @@ static uint8_t gdt_access(Rig *r, unsigned sel)
 static void idt_set(Rig *r, unsigned vec, uint16_t sel, uint32_t off,
                     unsigned type, unsigned dpl)
 {
-    put32(r, IDT + vec * 8, (off & 0xffff) | ((uint32_t)sel << 16));
-    put32(r, IDT + vec * 8 + 4,
-          (off & 0xffff0000u) | 0x8000 | (dpl << 13) | (type << 8));
+    rig_idt_gate(r, IDT, vec, sel, off, type, dpl);
 }
 
 static void load(Rig *r, uint32_t at, const uint8_t *p, size_t n)
 {
-    memmap_write(r->mem, at, p, n);
+    rig_load(r, at, p, n);
 }
 
 /* A 32-bit TSS at base: flat ring-0 segments, EFLAGS 2. */
@@ -121,30 +77,6 @@ static void tss32(Rig *r, uint32_t base, uint32_t eip, uint32_t esp)
     }
 }
 
-static void rig_init(Rig *r)
-{
-    r->mem = memmap_new();
-    r->ram = g_malloc0(RAM_SIZE);
-    memmap_add_ram(r->mem, "ram", 0, RAM_SIZE, r->ram, 0);
-    r->io = ioport_new();
-    r->clk = clock_new(CLOCK_MODE_ICOUNT, 0);
-    CpuBus bus = { .mem = r->mem, .io = r->io, .clock = r->clk,
-                   .intr_ack = no_intr };
-    GError *err = NULL;
-    r->cpu = cpu_find("pentium2")->create(&bus, &err);
-    g_assert_nonnull(r->cpu);
-    r->x = (X86Cpu *)r->cpu;
-}
-
-static void rig_free(Rig *r)
-{
-    r->cpu->ops->destroy(r->cpu);
-    ioport_free(r->io);
-    memmap_free(r->mem);
-    clock_free(r->clk);
-    g_free(r->ram);
-}
-
 /*
  * 32-bit flat protected mode at CPL 0, EIP eip, ESP STACK.  GDT: 0x08
  * code, 0x10 data (DPL 0); the tests add TSS descriptors from 0x28 on.
@@ -155,8 +87,6 @@ static void rig_free(Rig *r)
 static void rig_pm32(Rig *r, uint32_t eip)
 {
     X86Cpu *x = r->x;
-    gdt_set(r, 0x08, 0, 0xfffff, 0x9a, 0xc);
-    gdt_set(r, 0x10, 0, 0xfffff, 0x92, 0xc);
     for (unsigned v = 0; v < 256; v++) {
         uint32_t s = STUBS + v * 16;
         static const uint8_t stub[] = { 0x36, 0xc7, 0x05, 0x00, 0x05, 0x00,
@@ -167,17 +97,11 @@ static void rig_pm32(Rig *r, uint32_t eip)
         idt_set(r, v, 0x08, s, 0xe, 0);
     }
     put32(r, VEC, 0xffffffffu);
-    x->gdt = (DescTable){ GDT, 0x77 };
+    rig_flat(r, GDT, 0);
+    x->gdt.limit = 0x77;
     x->idt = (DescTable){ IDT, 0x7ff };
-    x->cr0 |= CR0_PE;
-    for (int s = 0; s < 6; s++) {
-        uint16_t sel = s == S_CS ? 0x08 : 0x10;
-        x86_desc_to_cache(&x->seg[s], sel, get32(r, GDT + sel),
-                          get32(r, GDT + sel + 4));
-    }
     x->regs[R_ESP] = STACK;
     x->eip = eip;
-    x86_post_load_fixup(x);
 }
 
 static void run_halt(Rig *r)
@@ -574,7 +498,7 @@ static const uint8_t v86_handler[] = {
 
 static void task_rig(Rig *r, const uint8_t *prog, size_t n)
 {
-    rig_init(r);
+    rig_init(r, RAM_SIZE);
     load(r, 0x2000, prog, n);
     rig_pm32(r, 0x2000);
     tss32(r, TSS_MAIN, 0, 0);
@@ -813,7 +737,7 @@ static void test_task_16bit(void)
 
 static void debug_rig(Rig *r, const uint8_t *prog, size_t n)
 {
-    rig_init(r);
+    rig_init(r, RAM_SIZE);
     load(r, 0x2000, prog, n);
     load(r, 0x2800, db_handler, sizeof(db_handler));
     load(r, 0x2900, int32_handler, sizeof(int32_handler));
@@ -923,7 +847,7 @@ static void test_debug_data_breakpoint_rep(void)
 static void test_debug_icebp_gd(void)
 {
     Rig r;
-    rig_init(&r);
+    rig_init(&r, RAM_SIZE);
     load(&r, 0x2000, db_icebp, sizeof(db_icebp));
     rig_pm32(&r, 0x2000);
     run_halt(&r);
@@ -931,7 +855,7 @@ static void test_debug_icebp_gd(void)
     g_assert_cmphex(stk(&r, 0), ==, 0x2002);  /* a trap */
     rig_free(&r);
 
-    rig_init(&r);
+    rig_init(&r, RAM_SIZE);
     load(&r, 0x2000, db_gd, sizeof(db_gd));
     rig_pm32(&r, 0x2000);
     r.x->dr[7] = 0x400 | DR7_GD;
@@ -985,7 +909,7 @@ static void test_debug_task_trap(void)
 #define REDIR (TSS_MAIN + 0x68)
 static void v86_rig(Rig *r, const uint8_t *prog, size_t n, unsigned iopl)
 {
-    rig_init(r);
+    rig_init(r, RAM_SIZE);
     load(r, 0x2000, prog, n);
     rig_pm32(r, 0x2000);
     X86Cpu *x = r->x;
@@ -1137,7 +1061,7 @@ static void test_v86_vme(void)
 static void test_v86_vme_vip_iret(void)
 {
     Rig r;
-    rig_init(&r);
+    rig_init(&r, RAM_SIZE);
     static const uint8_t iretd[] = { 0xcf };
     load(&r, 0x2000, iretd, 1);
     rig_pm32(&r, 0x2000);
@@ -1171,7 +1095,7 @@ static void test_v86_vme_vip_iret(void)
 static void test_pvi(void)
 {
     Rig r;
-    rig_init(&r);
+    rig_init(&r, RAM_SIZE);
     load(&r, 0x2000, pvi, sizeof(pvi));
     rig_pm32(&r, 0x2000);
     X86Cpu *x = r.x;

@@ -12,51 +12,9 @@
 
 #include <glib.h>
 
-#include "arch/cpu.h"
-#include "engine/clock.h"
-#include "engine/ioport.h"
-#include "engine/memory.h"
-#include "arch/x86/x86.h"
+#include "x86-rig.h"
 
 #define RAM_SIZE (16u << 20)
-
-typedef struct Rig {
-    MemMap *mem;
-    uint8_t *ram;
-    IoSpace *io;
-    Clock *clk;
-    Cpu *cpu;
-    X86Cpu *x;
-} Rig;
-
-static int no_intr(void *opaque)
-{
-    return -1;
-}
-
-static void rig_init(Rig *r)
-{
-    r->mem = memmap_new();
-    r->ram = g_malloc0(RAM_SIZE);
-    memmap_add_ram(r->mem, "ram", 0, RAM_SIZE, r->ram, 0);
-    r->io = ioport_new();
-    r->clk = clock_new(CLOCK_MODE_ICOUNT, 0);
-    CpuBus bus = { .mem = r->mem, .io = r->io, .clock = r->clk,
-                   .intr_ack = no_intr };
-    GError *err = NULL;
-    r->cpu = cpu_find("pentium2")->create(&bus, &err);
-    g_assert_nonnull(r->cpu);
-    r->x = (X86Cpu *)r->cpu;
-}
-
-static void rig_free(Rig *r)
-{
-    r->cpu->ops->destroy(r->cpu);
-    ioport_free(r->io);
-    memmap_free(r->mem);
-    clock_free(r->clk);
-    g_free(r->ram);
-}
 
 /* Start in real mode at 0000:ip. */
 static void rig_start(Rig *r, uint16_t ip)
@@ -65,13 +23,6 @@ static void rig_start(Rig *r, uint16_t ip)
     x->seg[S_CS].sel = 0;
     x->seg[S_CS].base = 0;
     x->eip = ip;
-}
-
-static CpuExit rig_run(Rig *r, int64_t budget)
-{
-    CpuExit why = CPU_EXIT_BUDGET;
-    r->cpu->ops->run(r->cpu, budget, &why);
-    return why;
 }
 
 /*
@@ -86,7 +37,7 @@ static const uint8_t smc_prog[] = { 0xc6, 0x06, 0x06, 0x10, 0x42,
 static void test_smc_same_block(void)
 {
     Rig r;
-    rig_init(&r);
+    rig_init(&r, RAM_SIZE);
     memmap_write(r.mem, 0x1000, smc_prog, sizeof(smc_prog));
     rig_start(&r, 0x1000);
     g_assert_cmpint(rig_run(&r, 100), ==, CPU_EXIT_HALTED);
@@ -98,7 +49,7 @@ static void test_smc_same_block(void)
 static void test_smc_external(void)
 {
     Rig r;
-    rig_init(&r);
+    rig_init(&r, RAM_SIZE);
     static const uint8_t prog[] = { 0xb0, 0x11, 0xf4 };
     memmap_write(r.mem, 0x2000, prog, sizeof(prog));
     rig_start(&r, 0x2000);
@@ -154,31 +105,26 @@ static const uint8_t pm_prog[] = {
     0x90, 0x90, 0x90, 0x90, 0x0f, 0x20, 0xd2, 0x58, 0xf4
 };
 
-static void put32(Rig *r, uint32_t addr, uint32_t v)
-{
-    memmap_write_sized(r->mem, addr, v, 4);
-}
-
 static void test_pm_paging_pf(void)
 {
     Rig r;
-    rig_init(&r);
+    rig_init(&r, RAM_SIZE);
     memmap_write(r.mem, 0x1000, pm_prog, sizeof(pm_prog));
     /* GDT: null, flat code, flat data */
-    put32(&r, 0x808, 0x0000ffff);
-    put32(&r, 0x80c, 0x00cf9a00);
-    put32(&r, 0x810, 0x0000ffff);
-    put32(&r, 0x814, 0x00cf9200);
+    rig_put32(&r, 0x808, 0x0000ffff);
+    rig_put32(&r, 0x80c, 0x00cf9a00);
+    rig_put32(&r, 0x810, 0x0000ffff);
+    rig_put32(&r, 0x814, 0x00cf9200);
     /* IDT[14]: 32-bit interrupt gate to 0008:00001070 */
-    put32(&r, 0xa00 + 14 * 8, 0x00081070);
-    put32(&r, 0xa00 + 14 * 8 + 4, 0x00008e00);
+    rig_put32(&r, 0xa00 + 14 * 8, 0x00081070);
+    rig_put32(&r, 0xa00 + 14 * 8 + 4, 0x00008e00);
     /* PD at 0x10000: 0-4M identity via PT 0x11000, 4M-8M via PT 0x12000 */
-    put32(&r, 0x10000, 0x11000 | 3);
-    put32(&r, 0x10004, 0x12000 | 3);
+    rig_put32(&r, 0x10000, 0x11000 | 3);
+    rig_put32(&r, 0x10004, 0x12000 | 3);
     for (uint32_t i = 0; i < 1024; i++) {
-        put32(&r, 0x11000 + i * 4, (i << 12) | 3);
+        rig_put32(&r, 0x11000 + i * 4, (i << 12) | 3);
     }
-    put32(&r, 0x12000, 0x20000 | 3); /* 0x400000 -> 0x20000 */
+    rig_put32(&r, 0x12000, 0x20000 | 3); /* 0x400000 -> 0x20000 */
     rig_start(&r, 0x1000);
     g_assert_cmpint(rig_run(&r, 1000), ==, CPU_EXIT_HALTED);
     X86Cpu *x = r.x;
@@ -207,7 +153,7 @@ static void test_pm_paging_pf(void)
 static void test_icount_budget(void)
 {
     Rig r;
-    rig_init(&r);
+    rig_init(&r, RAM_SIZE);
     static const uint8_t prog[] = { 0x40, 0xeb, 0xfd };
     memmap_write(r.mem, 0x1000, prog, sizeof(prog));
     rig_start(&r, 0x1000);
@@ -260,23 +206,23 @@ static const uint8_t ring_prog[] = {
 static void test_ring3_int(void)
 {
     Rig r;
-    rig_init(&r);
+    rig_init(&r, RAM_SIZE);
     memmap_write(r.mem, 0x1000, ring_prog, sizeof(ring_prog));
-    put32(&r, 0x808, 0x0000ffff); /* 08: code, DPL 0 */
-    put32(&r, 0x80c, 0x00cf9a00);
-    put32(&r, 0x810, 0x0000ffff); /* 10: data, DPL 0 */
-    put32(&r, 0x814, 0x00cf9200);
-    put32(&r, 0x818, 0x0000ffff); /* 18: code, DPL 3 */
-    put32(&r, 0x81c, 0x00cffa00);
-    put32(&r, 0x820, 0x0000ffff); /* 20: data, DPL 3 */
-    put32(&r, 0x824, 0x00cff200);
-    put32(&r, 0x828, 0x30000067); /* 28: 32-bit TSS at 0x3000 */
-    put32(&r, 0x82c, 0x00008900);
-    put32(&r, 0x3004, 0x9000);    /* ESP0 */
-    put32(&r, 0x3008, 0x10);      /* SS0 */
+    rig_put32(&r, 0x808, 0x0000ffff); /* 08: code, DPL 0 */
+    rig_put32(&r, 0x80c, 0x00cf9a00);
+    rig_put32(&r, 0x810, 0x0000ffff); /* 10: data, DPL 0 */
+    rig_put32(&r, 0x814, 0x00cf9200);
+    rig_put32(&r, 0x818, 0x0000ffff); /* 18: code, DPL 3 */
+    rig_put32(&r, 0x81c, 0x00cffa00);
+    rig_put32(&r, 0x820, 0x0000ffff); /* 20: data, DPL 3 */
+    rig_put32(&r, 0x824, 0x00cff200);
+    rig_put32(&r, 0x828, 0x30000067); /* 28: 32-bit TSS at 0x3000 */
+    rig_put32(&r, 0x82c, 0x00008900);
+    rig_put32(&r, 0x3004, 0x9000);    /* ESP0 */
+    rig_put32(&r, 0x3008, 0x10);      /* SS0 */
     /* IDT[0x80]: interrupt gate, DPL 3, to 0008:00001060 */
-    put32(&r, 0xa00 + 0x80 * 8, 0x00081060);
-    put32(&r, 0xa00 + 0x80 * 8 + 4, 0x0000ee00);
+    rig_put32(&r, 0xa00 + 0x80 * 8, 0x00081060);
+    rig_put32(&r, 0xa00 + 0x80 * 8 + 4, 0x0000ee00);
     rig_start(&r, 0x1000);
     g_assert_cmpint(rig_run(&r, 1000), ==, CPU_EXIT_HALTED);
     X86Cpu *x = r.x;
@@ -300,21 +246,21 @@ static void test_ring3_int(void)
 static void test_state_roundtrip(void)
 {
     Rig a, b;
-    rig_init(&a);
-    rig_init(&b);
+    rig_init(&a, RAM_SIZE);
+    rig_init(&b, RAM_SIZE);
     memmap_write(a.mem, 0x1000, pm_prog, sizeof(pm_prog));
-    put32(&a, 0x808, 0x0000ffff);
-    put32(&a, 0x80c, 0x00cf9a00);
-    put32(&a, 0x810, 0x0000ffff);
-    put32(&a, 0x814, 0x00cf9200);
-    put32(&a, 0xa00 + 14 * 8, 0x00081070);
-    put32(&a, 0xa00 + 14 * 8 + 4, 0x00008e00);
-    put32(&a, 0x10000, 0x11000 | 3);
-    put32(&a, 0x10004, 0x12000 | 3);
+    rig_put32(&a, 0x808, 0x0000ffff);
+    rig_put32(&a, 0x80c, 0x00cf9a00);
+    rig_put32(&a, 0x810, 0x0000ffff);
+    rig_put32(&a, 0x814, 0x00cf9200);
+    rig_put32(&a, 0xa00 + 14 * 8, 0x00081070);
+    rig_put32(&a, 0xa00 + 14 * 8 + 4, 0x00008e00);
+    rig_put32(&a, 0x10000, 0x11000 | 3);
+    rig_put32(&a, 0x10004, 0x12000 | 3);
     for (uint32_t i = 0; i < 1024; i++) {
-        put32(&a, 0x11000 + i * 4, (i << 12) | 3);
+        rig_put32(&a, 0x11000 + i * 4, (i << 12) | 3);
     }
-    put32(&a, 0x12000, 0x20000 | 3);
+    rig_put32(&a, 0x12000, 0x20000 | 3);
     rig_start(&a, 0x1000);
     g_assert_cmpint(rig_run(&a, 1000), ==, CPU_EXIT_HALTED);
     const StateDesc *sd = a.cpu->ops->state;
@@ -360,7 +306,7 @@ static const IoRegion counter_io = {
 static void test_rep_insb(void)
 {
     Rig r;
-    rig_init(&r);
+    rig_init(&r, RAM_SIZE);
     unsigned n = 0;
     ioport_register(r.io, &counter_io, &n);
     static const uint8_t prog[] = { 0xbf, 0x00, 0x3f, 0xb9, 0x45, 0x23,
@@ -384,27 +330,12 @@ static void test_rep_insb(void)
    identically except linear page 0x5000, which maps to physical 0x8000. */
 static void rig_flat_paged(Rig *r)
 {
-    X86Cpu *x = r->x;
-    put32(r, 0x808, 0x0000ffff);
-    put32(r, 0x80c, 0x00cf9a00);
-    put32(r, 0x810, 0x0000ffff);
-    put32(r, 0x814, 0x00cf9200);
-    put32(r, 0x10000, 0x11000 | 3);
+    rig_put32(r, 0x10000, 0x11000 | 3);
     for (uint32_t i = 0; i < 1024; i++) {
-        put32(r, 0x11000 + i * 4, (i << 12) | 3);
+        rig_put32(r, 0x11000 + i * 4, (i << 12) | 3);
     }
-    put32(r, 0x11000 + 5 * 4, 0x8000 | 3);
-    x->gdt.base = 0x800;
-    x->gdt.limit = 23;
-    x->cr3 = 0x10000;
-    x->cr0 = CR0_PE | CR0_ET | CR0_PG;
-    for (int s = 0; s < 6; s++) {
-        uint16_t sel = s == S_CS ? 0x08 : 0x10;
-        x86_desc_to_cache(&x->seg[s], sel,
-                          memmap_read_sized(r->mem, 0x800 + sel, 4),
-                          memmap_read_sized(r->mem, 0x804 + sel, 4));
-    }
-    x86_post_load_fixup(x);
+    rig_put32(r, 0x11000 + 5 * 4, 0x8000 | 3);
+    rig_flat(r, 0x800, 0x10000);
 }
 
 /*
@@ -417,7 +348,7 @@ static void rig_flat_paged(Rig *r)
 static void test_rep_movs_page_runs(void)
 {
     Rig r;
-    rig_init(&r);
+    rig_init(&r, RAM_SIZE);
     static const uint8_t prog[] = {
         0xbe, 0xf0, 0x4f, 0x00, 0x00, 0xbf, 0x10, 0x60, 0x00, 0x00,
         0xb9, 0x40, 0x00, 0x00, 0x00, 0xfc, 0xf3, 0xa4, 0xf4 };
@@ -452,7 +383,7 @@ static void test_rep_movs_page_runs(void)
 static void test_cmpxchg8b_flags(void)
 {
     Rig r;
-    rig_init(&r);
+    rig_init(&r, RAM_SIZE);
     static const uint8_t prog[] = {
         0x66, 0x31, 0xc0, 0x66, 0x31, 0xd2, 0x0f, 0xc7, 0x0e, 0x00, 0x20,
         0xf4,
@@ -480,7 +411,7 @@ static void test_cmpxchg8b_flags(void)
 static void test_rep_movsd_overlap(void)
 {
     Rig r;
-    rig_init(&r);
+    rig_init(&r, RAM_SIZE);
     static const uint8_t prog[] = {
         0xbe, 0x00, 0x30, 0xbf, 0x01, 0x30, 0xb9, 0x04, 0x00, 0xfc,
         0xf3, 0x66, 0xa5, 0xf4 };
@@ -516,7 +447,7 @@ static void test_rep_movsd_overlap(void)
 static void test_fcomi_flags(void)
 {
     Rig r;
-    rig_init(&r);
+    rig_init(&r, RAM_SIZE);
     static const uint8_t prog[] = {
         0xdb, 0xe3, 0xd9, 0xe8, 0xd9, 0xee, 0xb0, 0x7f, 0x04, 0x01,
         0xdb, 0xf1, 0xf4,

@@ -20,11 +20,7 @@
 #include <glib.h>
 #include <unicorn/unicorn.h>
 
-#include "arch/cpu.h"
-#include "arch/x86/x86.h"
-#include "engine/clock.h"
-#include "engine/ioport.h"
-#include "engine/memory.h"
+#include "x86-rig.h"
 
 #define RAM_SIZE (1u << 20)
 #define CODE 0x1000u
@@ -368,78 +364,22 @@ static bool seq_ok(const Tmpl *t)
 
 /* ---- Mimic ---- */
 
-typedef struct Rig {
-    MemMap *mem;
-    uint8_t *ram;
-    IoSpace *io;
-    Clock *clk;
-    Cpu *cpu;
-    X86Cpu *x;
-} Rig;
-
-static int no_intr(void *opaque)
-{
-    return -1;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    memcpy(p, &v, 4);
-}
-
-static void rig_init(Rig *r)
-{
-    r->mem = memmap_new();
-    r->ram = g_malloc0(RAM_SIZE);
-    memmap_add_ram(r->mem, "ram", 0, RAM_SIZE, r->ram, 0);
-    r->io = ioport_new();
-    r->clk = clock_new(CLOCK_MODE_ICOUNT, 0);
-    CpuBus bus = { .mem = r->mem, .io = r->io, .clock = r->clk,
-                   .intr_ack = no_intr };
-    GError *err = NULL;
-    r->cpu = cpu_find("pentium2")->create(&bus, &err);
-    g_assert(r->cpu);
-    r->x = (X86Cpu *)r->cpu;
-}
-
-static void sys_tables(uint8_t *ram)
-{
-    /* GDT: null, flat code (0x08), flat data (0x10). */
-    put32(ram + GDT + 8, 0x0000ffff);
-    put32(ram + GDT + 12, 0x00cf9a00);
-    put32(ram + GDT + 16, 0x0000ffff);
-    put32(ram + GDT + 20, 0x00cf9200);
-    /* IDT: interrupt gates for vectors 0..31 to HLTs at EXC_STUBS+v. */
-    for (int v = 0; v < 32; v++) {
-        uint32_t off = EXC_STUBS + v;
-        put32(ram + IDT + v * 8, (0x08u << 16) | (off & 0xffff));
-        put32(ram + IDT + v * 8 + 4, (off & 0xffff0000u) | 0x8e00);
-        ram[EXC_STUBS + v] = 0xf4;
-    }
-}
-
+/* GDT: null, flat code (0x08), flat data (0x10); IDT: interrupt gates
+   for vectors 0..31 to HLTs at EXC_STUBS + v. */
 static void mimic_setup(Rig *r, const Case *c, const uint8_t *data)
 {
     X86Cpu *x = r->x;
     memset(r->ram, 0, RAM_SIZE);
-    sys_tables(r->ram);
+    for (int v = 0; v < 32; v++) {
+        rig_idt_gate(r, IDT, v, 0x08, EXC_STUBS + v, 0xe, 0);
+        r->ram[EXC_STUBS + v] = 0xf4;
+    }
     memcpy(r->ram + CODE, c->code, c->len);
     r->ram[CODE + c->len] = 0xf4;
     memcpy(r->ram + DATA, data, DATA_LEN);
-    x->gdt.base = GDT;
-    x->gdt.limit = 23;
+    rig_flat(r, GDT, 0);
     x->idt.base = IDT;
     x->idt.limit = 32 * 8 - 1;
-    x->cr0 = CR0_PE | CR0_ET;
-    x->cpl = 0;
-    for (int s = 0; s < 6; s++) {
-        uint16_t sel = s == S_CS ? 0x08 : 0x10;
-        uint32_t lo, hi;
-        memcpy(&lo, r->ram + GDT + sel, 4);
-        memcpy(&hi, r->ram + GDT + sel + 4, 4);
-        x86_desc_to_cache(&x->seg[s], sel, lo, hi);
-    }
-    x86_mmu_mode_changed(x);
     memcpy(x->regs, c->regs, sizeof(x->regs));
     x->lf_op = LF_NONE;
     x->eflags = c->eflags;
@@ -486,19 +426,12 @@ static const int uc_regs[8] = {
 };
 
 /* Returns false when Unicorn could not run the case (unmapped access). */
-static bool uc_case(UcRun *u, const Case *c, const uint8_t *data,
+/* The engine starts from image, Mimic's memory before it runs. */
+static bool uc_case(UcRun *u, const Case *c, const uint8_t *image,
                     uint32_t *regs, uint32_t *eflags, uint8_t *mem_out)
 {
     uc_engine *uc = u->uc;
-    static uint8_t low[RAM_SIZE];
-    memset(low, 0, sizeof(low));
-    sys_tables(low);
-    uc_mem_write(uc, 0, low, sizeof(low));
-    uint8_t code[sizeof(c->code) + 1] = { 0 };
-    memcpy(code, c->code, c->len);
-    code[c->len] = 0xf4;
-    uc_mem_write(uc, CODE, code, sizeof(code));
-    uc_mem_write(uc, DATA, data, DATA_LEN);
+    uc_mem_write(uc, 0, image, RAM_SIZE);
     for (int i = 0; i < 8; i++) {
         uc_reg_write(uc, uc_regs[i], &c->regs[i]);
     }
@@ -562,7 +495,7 @@ int main(int argc, char **argv)
         }
     }
     Rig rig;
-    rig_init(&rig);
+    rig_init(&rig, RAM_SIZE);
     UcRun u = { 0 };
     if (!uc_reopen(&u)) {
         fprintf(stderr, "uc-diff: cannot open Unicorn\n");
@@ -601,11 +534,11 @@ int main(int argc, char **argv)
             memcpy(data + i, &v, 4);
         }
         uint32_t uregs[8], ufl;
-        if (!uc_case(&u, &c, data, uregs, &ufl, umem)) {
+        mimic_setup(&rig, &c, data);
+        if (!uc_case(&u, &c, rig.ram, uregs, &ufl, umem)) {
             skipped++;
             continue;
         }
-        mimic_setup(&rig, &c, data);
         CpuExit why = CPU_EXIT_BUDGET;
         rig.cpu->ops->run(rig.cpu, 5000, &why);
         X86Cpu *x = rig.x;
@@ -702,5 +635,9 @@ int main(int argc, char **argv)
     }
     printf("uc-diff: %ld passed, %ld failed\n", pass, fail);
     uc_close(u.uc);
+    rig_free(&rig);
+    g_free(st);
+    g_free(data);
+    g_free(umem);
     return fail ? 1 : 0;
 }

@@ -26,11 +26,7 @@
 
 #include <glib.h>
 
-#include "arch/cpu.h"
-#include "arch/x86/x86.h"
-#include "engine/clock.h"
-#include "engine/ioport.h"
-#include "engine/memory.h"
+#include "../x86-rig.h"
 
 #define RAM_SIZE (16u << 20)
 #define GDT 0x800u
@@ -61,20 +57,6 @@ static uint16_t get16(const uint8_t *p)
     memcpy(&v, p, 2);
     return v;
 }
-
-static int no_intr(void *opaque)
-{
-    return -1;
-}
-
-typedef struct Rig {
-    MemMap *mem;
-    uint8_t *ram;
-    IoSpace *io;
-    Clock *clk;
-    Cpu *cpu;
-    X86Cpu *x;
-} Rig;
 
 static void set_gate(uint8_t *ram, int v, uint32_t off, int dpl)
 {
@@ -277,25 +259,13 @@ int main(int argc, char **argv)
         return 2;
     }
     Rig r;
-    r.mem = memmap_new();
-    r.ram = g_malloc0(RAM_SIZE);
-    memmap_add_ram(r.mem, "ram", 0, RAM_SIZE, r.ram, 0);
-    r.io = ioport_new();
-    r.clk = clock_new(CLOCK_MODE_ICOUNT, 0);
-    CpuBus bus = { .mem = r.mem, .io = r.io, .clock = r.clk,
-                   .intr_ack = no_intr };
-    GError *err = NULL;
-    r.cpu = cpu_find("pentium2")->create(&bus, &err);
-    if (!r.cpu) {
-        fprintf(stderr, "x86-user: %s\n", err ? err->message : "no CPU");
-        return 1;
-    }
-    r.x = (X86Cpu *)r.cpu;
+    rig_init(&r, RAM_SIZE);
     int status = 0;
     for (int i = first; i < argc; i++) {
         if (run_prog(&r, argv[i], max_insns, cpl0) != 0) {
             status = 1;
         }
     }
+    rig_free(&r);
     return status;
 }
