@@ -5,7 +5,9 @@
  * protected mode: random but valid integer instructions (ALU, shifts and
  * rotates, multiply/divide, BCD, bit operations, string instructions with
  * REP, CMOV/SETcc, XADD/CMPXCHG/CMPXCHG8B, moves with sign/zero extension,
- * stack operations, 16-bit operand-size forms) run one at a time on both
+ * stack operations, 16-bit operand-size forms, 16-bit addressing through
+ * the 67 prefix: every ModRM form, disp16, wrap at 64 KiB, string
+ * instructions on SI/DI/CX, XLAT, moffs) run one at a time on both
  * engines from the same random registers and memory; registers, the flags
  * each instruction defines, and memory must agree.
  *
@@ -56,6 +58,7 @@ typedef struct Tmpl {
 #define T_SHIFT 4      /* OF undefined unless count == 1 */
 #define T_ONLY16 8     /* only with 66 */
 #define T_BYTE 16
+#define T_MOFFS 32     /* MOV with a moffs address (A0..A3) */
 
 #define A F_AF
 #define ALLF (F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF)
@@ -164,6 +167,10 @@ static const Tmpl tmpls[] = {
     { "scasb", { 0xae }, 1, K_NONE, -1, I_NONE, 0, T_STR | T_BYTE },
     { "scas", { 0xaf }, 1, K_NONE, -1, I_NONE, 0, T_STR | T_O16 },
     { "xlat", { 0xd7 }, 1, K_NONE, -1, I_NONE, 0, 0 },
+    { "mov al,moffs", { 0xa0 }, 1, K_NONE, -1, I_NONE, 0, T_MOFFS | T_BYTE },
+    { "mov eax,moffs", { 0xa1 }, 1, K_NONE, -1, I_NONE, 0, T_MOFFS | T_O16 },
+    { "mov moffs,al", { 0xa2 }, 1, K_NONE, -1, I_NONE, 0, T_MOFFS | T_BYTE },
+    { "mov moffs,eax", { 0xa3 }, 1, K_NONE, -1, I_NONE, 0, T_MOFFS | T_O16 },
     { "cmovcc", { 0x0f, 0x40 }, 2, K_MODRM, -1, I_NONE, 0, T_O16 },
     { "setcc", { 0x0f, 0x90 }, 2, K_MODRM, 0, I_NONE, 0, 0 },
     { "bt rm,r", { 0x0f, 0xa3 }, 2, K_MODRM, -1, I_NONE,
@@ -225,13 +232,86 @@ static uint32_t rnd_val(Rng *r)
     }
 }
 
+/*
+ * 16-bit addressing (the 67 prefix in 32-bit code): the last instruction
+ * of a case may use it.  Its memory operands land in the low 64 KiB, in
+ * LOW16..0xffff (below LOW16 are the tables and the code): the generator
+ * picks BX, SI, DI and BP (random upper halves, which the address must
+ * ignore) until the 16-bit effective address, wrapped at 64 KiB, does.
+ * Such cases compare the low 64 KiB of memory too.
+ */
+#define LOW16 0x4000u
+
 typedef struct Case {
     uint8_t code[128];
     int len;
     uint32_t regs[8];
     uint32_t eflags;
     uint32_t undef;
+    bool a16;          /* the last instruction has the 67 prefix */
+    bool a16_mem;      /* ... and a ModRM memory operand: */
+    uint8_t a16_modrm;
+    uint16_t a16_disp;
 } Case;
+
+/* The 16-bit effective address of the case's ModRM operand. */
+static uint32_t a16_ea(const Case *c)
+{
+    const uint32_t *g = c->regs;
+    uint16_t bx = g[R_EBX], bp = g[R_EBP], si = g[R_ESI], di = g[R_EDI];
+    int mod = c->a16_modrm >> 6, rm = c->a16_modrm & 7;
+    if (mod == 0 && rm == 6) {
+        return c->a16_disp;
+    }
+    static const int8_t b[8] = { 3, 3, 5, 5, -1, -1, 5, 3 };
+    static const int8_t i[8] = { 6, 7, 6, 7, 6, 7, -1, -1 };
+    uint16_t ea = mod ? c->a16_disp : 0;
+    ea += b[rm] == 3 ? bx : b[rm] == 5 ? bp : 0;
+    ea += i[rm] == 6 ? si : i[rm] == 7 ? di : 0;
+    return ea;
+}
+
+/* ModRM with a 16-bit memory operand (all eight forms, disp8 sign-
+   extended, disp16), or a register. */
+static int gen_modrm16(Rng *r, Case *c, uint8_t *p, int reg, int kind)
+{
+    bool mem = kind == K_MODRM_M || (kind == K_MODRM && rnd(r) % 2);
+    if (!mem) {
+        p[0] = 0xc0 | (reg << 3) | (rnd(r) % 8);
+        return 1;
+    }
+    int mod = rnd(r) % 3, rm = rnd(r) % 8;
+    int n = 1;
+    uint16_t disp = 0;
+    if (mod == 0 && rm == 6) {
+        disp = LOW16 + rnd(r) % (0x10000 - LOW16);
+        memcpy(p + 1, &disp, 2);
+        n = 3;
+    } else if (mod == 1) {
+        p[1] = rnd(r);
+        disp = (int8_t)p[1];
+        n = 2;
+    } else if (mod == 2) {
+        disp = rnd(r);
+        memcpy(p + 1, &disp, 2);
+        n = 3;
+    }
+    p[0] = (mod << 6) | (reg << 3) | rm;
+    c->a16_mem = true;
+    c->a16_modrm = p[0];
+    c->a16_disp = disp;
+    return n;
+}
+
+/* Templates whose memory operand may take a 16-bit address. */
+static bool a16_ok(const Tmpl *t)
+{
+    if (t->nop == 2 && (t->op[1] & 0xc7) == 0x83) {
+        return false;   /* bt* rm,r: the bit offset moves the address */
+    }
+    return t->kind == K_MODRM || t->kind == K_MODRM_M ||
+           (t->flags & (T_STR | T_MOFFS)) || t->op[0] == 0xd7;
+}
 
 /* ModRM with a memory operand inside DATA: bases are EBX, ESI, EDI (set
    to DATA + offset), or a SIB with base EBX and index ESI/EDI scaled. */
@@ -266,11 +346,16 @@ static int gen_modrm(Rng *r, uint8_t *p, int reg, int kind, bool a16)
     }
 }
 
-/* Append one instruction of template t at c->code + c->len. */
-static void gen_insn(Rng *r, Case *c, const Tmpl *t)
+/* Append one instruction of template t at c->code + c->len; a16 allows
+   a 67 prefix. */
+static void gen_insn(Rng *r, Case *c, const Tmpl *t, bool a16)
 {
     int n = c->len;
     bool o16 = (t->flags & T_ONLY16) || ((t->flags & T_O16) && rnd(r) % 3 == 0);
+    c->a16 = a16 && a16_ok(t) && rnd(r) % 3 == 0;
+    if (c->a16) {
+        c->code[n++] = 0x67;
+    }
     if (o16) {
         c->code[n++] = 0x66;
     }
@@ -301,7 +386,19 @@ static void gen_insn(Rng *r, Case *c, const Tmpl *t)
         if (t->nop == 2 && t->op[1] == 0xba) {
             reg = 4 + rnd(r) % 4;
         }
-        n += gen_modrm(r, c->code + n, reg, t->kind, false);
+        n += c->a16 ? gen_modrm16(r, c, c->code + n, reg, t->kind)
+                    : gen_modrm(r, c->code + n, reg, t->kind, false);
+    }
+    if (t->flags & T_MOFFS) {
+        if (c->a16) {
+            uint16_t a = LOW16 + rnd(r) % (0x10000 - LOW16 - 3);
+            memcpy(c->code + n, &a, 2);
+            n += 2;
+        } else {
+            uint32_t a = DATA + rnd(r) % 0x8000;
+            memcpy(c->code + n, &a, 4);
+            n += 4;
+        }
     }
     unsigned osz = (t->flags & T_BYTE) ? 1 : o16 ? 2 : 4;
     switch (t->imm) {
@@ -350,6 +447,37 @@ static void gen_regs(Rng *r, Case *c, const Tmpl *t)
     }
     c->eflags = 0x2 | (rnd(r) & (F_ARITH | F_DF));
     c->undef = t->undef;
+    if (!c->a16) {
+        return;
+    }
+    /* 16-bit addressing: pointers in the low 64 KiB, see LOW16 */
+    static const int ptr[4] = { R_EBX, R_EBP, R_ESI, R_EDI };
+    for (int tries = 0; tries < 1000; tries++) {
+        for (int i = 0; i < 4; i++) {
+            uint32_t lo = rnd(r) % 8 ? LOW16 + rnd(r) % (0x10000 - LOW16)
+                                     : rnd(r) & 0xffff;
+            c->regs[ptr[i]] = (rnd(r) << 16) | lo;
+        }
+        if (t->flags & T_STR) {
+            /* SI/DI may wrap to 0 (nothing lives at 0..0x7ff) */
+            c->regs[R_ECX] = (rnd(r) << 16) | (rnd(r) % 12);
+            for (int i = 2; i < 4; i++) {
+                c->regs[ptr[i]] = (c->regs[ptr[i]] & 0xffff0000u) |
+                                  (rnd(r) % 8 ? LOW16 + rnd(r) % 0xb000
+                                              : 0xfff0 + rnd(r) % 16);
+            }
+            return;
+        }
+        if (t->op[0] == 0xd7) {  /* xlat: BX + AL */
+            c->regs[R_EBX] = (c->regs[R_EBX] & 0xffff0000u) |
+                             (LOW16 + rnd(r) % (0xff00 - LOW16));
+            return;
+        }
+        if (!c->a16_mem || (a16_ea(c) >= LOW16 && a16_ea(c) <= 0xfff0)) {
+            return;
+        }
+    }
+    c->a16_mem = false;   /* unreachable in practice */
 }
 
 /* Templates that may come before another one in a sequence: they leave no
@@ -366,7 +494,8 @@ static bool seq_ok(const Tmpl *t)
 
 /* GDT: null, flat code (0x08), flat data (0x10); IDT: interrupt gates
    for vectors 0..31 to HLTs at EXC_STUBS + v. */
-static void mimic_setup(Rig *r, const Case *c, const uint8_t *data)
+static void mimic_setup(Rig *r, const Case *c, const uint8_t *data,
+                        const uint8_t *low)
 {
     X86Cpu *x = r->x;
     memset(r->ram, 0, RAM_SIZE);
@@ -377,6 +506,7 @@ static void mimic_setup(Rig *r, const Case *c, const uint8_t *data)
     memcpy(r->ram + CODE, c->code, c->len);
     r->ram[CODE + c->len] = 0xf4;
     memcpy(r->ram + DATA, data, DATA_LEN);
+    memcpy(r->ram + LOW16, low, 0x10000 - LOW16);
     rig_flat(r, GDT, 0);
     x->idt.base = IDT;
     x->idt.limit = 32 * 8 - 1;
@@ -428,7 +558,8 @@ static const int uc_regs[8] = {
 /* Returns false when Unicorn could not run the case (unmapped access). */
 /* The engine starts from image, Mimic's memory before it runs. */
 static bool uc_case(UcRun *u, const Case *c, const uint8_t *image,
-                    uint32_t *regs, uint32_t *eflags, uint8_t *mem_out)
+                    uint32_t *regs, uint32_t *eflags, uint8_t *mem_out,
+                    uint8_t *low_out)
 {
     uc_engine *uc = u->uc;
     uc_mem_write(uc, 0, image, RAM_SIZE);
@@ -448,6 +579,9 @@ static bool uc_case(UcRun *u, const Case *c, const uint8_t *image,
     }
     uc_reg_read(uc, UC_X86_REG_EFLAGS, eflags);
     uc_mem_read(uc, DATA, mem_out, DATA_LEN);
+    if (c->a16) {
+        uc_mem_read(uc, 0, low_out, 0x10000);
+    }
     if (u->intno >= 0) {
         uc_reopen(u);   /* uc is closed from here on */
     }
@@ -507,7 +641,9 @@ int main(int argc, char **argv)
     Rng rng = { seed * 0x9e3779b97f4a7c15ull + 12345 };
     uint8_t *data = g_malloc(DATA_LEN);
     uint8_t *umem = g_malloc(DATA_LEN);
-    long pass = 0, fail = 0, skipped = 0;
+    uint8_t *low = g_malloc0(0x10000 - LOW16);
+    uint8_t *ulow = g_malloc(0x10000);
+    long pass = 0, fail = 0, skipped = 0, n_a16 = 0;
     for (long k = 0; k < cases; k++) {
         Case c;
         memset(&c, 0, sizeof(c));
@@ -518,14 +654,14 @@ int main(int argc, char **argv)
             do {
                 ti = rnd(&rng) % nt;
             } while (!seq_ok(&tmpls[ti]));
-            gen_insn(&rng, &c, &tmpls[ti]);
+            gen_insn(&rng, &c, &tmpls[ti], false);
         }
         ti = rnd(&rng) % nt;
         t = &tmpls[ti];
         if (t->flags & T_STR) {
             c.len = 0;   /* a prefix may have made ECX huge */
         }
-        gen_insn(&rng, &c, t);
+        gen_insn(&rng, &c, t, ninsn == 1);
         gen_regs(&rng, &c, t);
         /* the string templates need a small ECX whatever came first */
         memset(data, 0, DATA_LEN);
@@ -533,9 +669,19 @@ int main(int argc, char **argv)
             uint32_t v = rnd_val(&rng);
             memcpy(data + i, &v, 4);
         }
+        if (c.a16) {
+            n_a16++;
+            for (uint32_t i = 0; i < 0x10000 - LOW16; i += 4) {
+                uint32_t v = rnd_val(&rng);
+                memcpy(low + i, &v, 4);
+            }
+        }
         uint32_t uregs[8], ufl;
-        mimic_setup(&rig, &c, data);
-        if (!uc_case(&u, &c, rig.ram, uregs, &ufl, umem)) {
+        mimic_setup(&rig, &c, data, low);
+        if (c.a16) {
+            memset(low, 0, 0x10000 - LOW16);
+        }
+        if (!uc_case(&u, &c, rig.ram, uregs, &ufl, umem, ulow)) {
             skipped++;
             continue;
         }
@@ -611,6 +757,17 @@ int main(int argc, char **argv)
             }
             bad = true;
         }
+        if (!bad && c.a16 && memcmp(rig.ram, ulow, 0x10000)) {
+            for (uint32_t i = 0; i < 0x10000; i++) {
+                if (rig.ram[i] != ulow[i]) {
+                    snprintf(why_s, sizeof(why_s),
+                             "memory at %08x mimic=%02x uc=%02x", i,
+                             rig.ram[i], ulow[i]);
+                    break;
+                }
+            }
+            bad = true;
+        }
         if (bad) {
             if (st[ti].fail < verbose_max) {
                 dump_case(t, &c);
@@ -633,11 +790,14 @@ int main(int argc, char **argv)
         printf("uc-diff: %ld cases Unicorn could not run (skipped)\n",
                skipped);
     }
+    printf("uc-diff: %ld cases with 16-bit addressing\n", n_a16);
     printf("uc-diff: %ld passed, %ld failed\n", pass, fail);
     uc_close(u.uc);
     rig_free(&rig);
     g_free(st);
     g_free(data);
     g_free(umem);
+    g_free(low);
+    g_free(ulow);
     return fail ? 1 : 0;
 }
