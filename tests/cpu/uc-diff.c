@@ -499,17 +499,12 @@ static void mimic_setup(Rig *r, const Case *c, const uint8_t *data,
 {
     X86Cpu *x = r->x;
     memset(r->ram, 0, RAM_SIZE);
-    for (int v = 0; v < 32; v++) {
-        rig_idt_gate(r, IDT, v, 0x08, EXC_STUBS + v, 0xe, 0);
-        r->ram[EXC_STUBS + v] = 0xf4;
-    }
     memcpy(r->ram + CODE, c->code, c->len);
     r->ram[CODE + c->len] = 0xf4;
     memcpy(r->ram + DATA, data, DATA_LEN);
     memcpy(r->ram + LOW16, low, 0x10000 - LOW16);
     rig_flat(r, GDT, 0);
-    x->idt.base = IDT;
-    x->idt.limit = 32 * 8 - 1;
+    rig_idt_hlt(r, IDT, EXC_STUBS, 32);
     memcpy(x->regs, c->regs, sizeof(x->regs));
     x->lf_op = LF_NONE;
     x->eflags = c->eflags;

@@ -97,6 +97,22 @@ void rig_idt_gate(Rig *r, uint32_t idt, unsigned vec, uint16_t sel,
               (off & 0xffff0000u) | 0x8000 | (dpl << 13) | (type << 8));
 }
 
+void rig_idt_hlt(Rig *r, uint32_t idt, uint32_t stubs, unsigned n)
+{
+    for (unsigned v = 0; v < n; v++) {
+        rig_idt_gate(r, idt, v, 0x08, stubs + v, 0xe, 0);
+        rig_put8(r, stubs + v, 0xf4);
+    }
+    r->x->idt.base = idt;
+    r->x->idt.limit = n * 8 - 1;
+}
+
+int rig_stub_vector(Rig *r, uint32_t stubs, unsigned n)
+{
+    uint32_t at = r->x->seg[S_CS].base + r->x->eip - 1;
+    return at >= stubs && at < stubs + n ? (int)(at - stubs) : -1;
+}
+
 void rig_load_seg(Rig *r, int s, uint16_t sel)
 {
     uint32_t d = r->x->gdt.base + (sel & ~7u);

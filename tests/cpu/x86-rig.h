@@ -53,6 +53,11 @@ void rig_desc_set(Rig *r, uint32_t gdt, unsigned sel, uint32_t base,
 /* IDT gate for vec at idt: type 0xe interrupt, 0xf trap, 0x5 task. */
 void rig_idt_gate(Rig *r, uint32_t idt, unsigned vec, uint16_t sel,
                   uint32_t off, unsigned type, unsigned dpl);
+/* IDTR = idt, n vectors, each an interrupt gate (CS 0x08, DPL 0) to a
+   HLT at stubs + v. */
+void rig_idt_hlt(Rig *r, uint32_t idt, uint32_t stubs, unsigned n);
+/* The vector whose rig_idt_hlt stub the CPU halted in, or -1. */
+int rig_stub_vector(Rig *r, uint32_t stubs, unsigned n);
 /* Load segment register s from the GDT descriptor of sel (no checks). */
 void rig_load_seg(Rig *r, int s, uint16_t sel);
 /* 32-bit flat protected mode, see above; GDTR limit 23. */

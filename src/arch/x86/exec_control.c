@@ -94,26 +94,22 @@ void x86_h_push_imm(X86Cpu *cpu, const X86Insn *in)
 
 void x86_h_pop_rm(X86Cpu *cpu, const X86Insn *in)
 {
-    /* The effective address is computed with the incremented ESP. */
     uint32_t mask = x86_sp_mask(cpu);
     uint32_t old = cpu->regs[R_ESP];
-    uint32_t v = x86_pop(cpu, in->osz);
+    uint32_t v = x86_rd(cpu, S_SS, old & mask, in->osz);
+    uint32_t sp = (old & ~mask) | ((old + in->osz) & mask);
+    cpu->regs[R_ESP] = sp;
     if (in->mod == 3) {
         x86_setreg(cpu, in->rm, v, in->osz);
         return;
     }
+    /* The effective address is computed with the incremented ESP, but a
+       fault of the store (segment limit, either page of a straddling
+       operand) leaves ESP as it was (SDM vol. 2 POP). */
     uint32_t ea = x86_ea(cpu, in);
-    uint32_t lin = x86_seg_check(cpu, in->seg, ea, in->osz, true);
-    (void)mask;
-    TlbEntry *e = &cpu->tlb[cpu->tlb_user][(lin >> 12) & (TLB_SIZE - 1)];
-    if (e->tag_w != (lin & ~0xfffu)) {
-        /* Probe the write before committing ESP. */
-        uint32_t cur = cpu->regs[R_ESP];
-        cpu->regs[R_ESP] = old;
-        x86_translate(cpu, lin, 1, cpu->cpl == 3);
-        cpu->regs[R_ESP] = cur;
-    }
-    x86_write_lin(cpu, lin, v, in->osz);
+    cpu->regs[R_ESP] = old;
+    x86_wr(cpu, in->seg, ea, v, in->osz);
+    cpu->regs[R_ESP] = sp;
 }
 
 void x86_h_push_sreg(X86Cpu *cpu, const X86Insn *in)

@@ -11,9 +11,23 @@
  * call from EAX/EBX/ECX/EDX, puts the result in EAX and lets the IRET
  * return to ring 3.  `--cpl0` runs the program at CPL 0 without paging
  * instead (the INT 0x80 frame then lands on the program's stack).
- * System calls: write (4) to fd 1 or 2, exit (1), exit_group (252);
- * others return -ENOSYS.
- * Any other exception ends the program with a message on stderr.
+ * Only the pages of the PT_LOAD segments and the top 64 KiB (the initial
+ * stack) are present for the program; an access elsewhere page-faults as
+ * under Linux.  IDT vectors 3 (INT3), 4 (INTO) and 0x80 are DPL 3, as in
+ * Linux.
+ * System calls: write (4) to fd 1 or 2, exit (1), exit_group (252),
+ * sigaction (67) and rt_sigaction (174) (handler and SA_SIGINFO only: no
+ * mask, no restorer); others return -ENOSYS.
+ * An exception from ring 3 whose signal (Linux's mapping: #DE SIGFPE,
+ * #DB/#BP SIGTRAP, #UD SIGILL, #NP/#SS/#AC SIGBUS, others SIGSEGV) has a
+ * handler is delivered as Linux delivers it: a frame below the faulting
+ * ESP (return address 0, signal number, then struct sigcontext with
+ * trapno, err, eip and cr2; with SA_SIGINFO pointers to a siginfo with
+ * Linux's si_code and si_addr and to a ucontext holding the
+ * sigcontext), EIP at the handler, TF/DF/RF cleared.  The handlers of user-diff never
+ * return (they dump the sigcontext and jump on), so there is no
+ * sigreturn.  Any other exception ends the program with a message on
+ * stderr.
  *
  * usage: x86-user [--cpl0] [-n MAXINSNS] PROG.elf...
  * The programs run one after another; their fd 1 output goes to stdout.
@@ -38,6 +52,13 @@
 #define PT 0x5000u           /* 4 page tables: 16 MiB */
 #define KSTACK 0xf000u
 #define LOW_END 0x10000u     /* programs may not load below this */
+#define STACK_PAGES 16       /* the top 64 KiB: the initial stack */
+#define NSIGS 65
+
+typedef struct Sigs {
+    uint32_t handler[NSIGS];
+    bool siginfo[NSIGS];   /* SA_SIGINFO: an rt frame */
+} Sigs;
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -81,15 +102,22 @@ static void sys_tables(uint8_t *ram)
     put32(ram + GDT + 44, 0x00008b00 | ((TSS >> 16) & 0xff));
     put32(ram + TSS + 4, KSTACK);   /* ESP0 */
     put32(ram + TSS + 8, 0x10);     /* SS0 */
+    /* I/O map base past the limit: no bitmap, so IN/OUT at IOPL 0 #GP, as
+       under Linux (without it the bitmap would be the TSS itself) */
+    put32(ram + TSS + 0x64, 0x68u << 16);
     /* identity map; user pages from LOW_END up */
     for (uint32_t t = 0; t < 4; t++) {
         put32(ram + PD + t * 4, (PT + t * 0x1000) | 7);
     }
+    /* user pages are not present until a segment is loaded there */
     for (uint32_t p = 0; p < RAM_SIZE >> 12; p++) {
-        put32(ram + PT + p * 4, (p << 12) | ((p << 12) < LOW_END ? 3 : 7));
+        bool sys = (p << 12) < LOW_END;
+        bool stack = p >= (RAM_SIZE >> 12) - STACK_PAGES;
+        put32(ram + PT + p * 4, sys ? (p << 12) | 3
+                                    : stack ? (p << 12) | 7 : 0);
     }
     for (int v = 0; v < 256; v++) {
-        set_gate(ram, v, EXC_STUBS + v, 0);
+        set_gate(ram, v, EXC_STUBS + v, v == 3 || v == 4 ? 3 : 0);
         ram[EXC_STUBS + v] = 0xf4;
     }
     set_gate(ram, 0x80, SYSCALL_STUB, 3);
@@ -137,11 +165,146 @@ static uint32_t load_elf(uint8_t *ram, const char *path)
         }
         memcpy(ram + va, b + off, filesz);
         memset(ram + va + filesz, 0, memsz - filesz);
+        for (uint32_t p = va >> 12; memsz && p <= (va + memsz - 1) >> 12;
+             p++) {
+            put32(ram + PT + p * 4, (p << 12) | 7);
+        }
     }
     entry = get32(b + 24);
 out:
     g_free(buf);
     return entry;
+}
+
+/* Linux's signal for an exception vector (arch/x86/kernel/traps.c). */
+static int vec_signal(int v)
+{
+    switch (v) {
+    case 0: case 16: case 19:
+        return 8;   /* SIGFPE */
+    case 1: case 3:
+        return 5;   /* SIGTRAP */
+    case 6:
+        return 4;   /* SIGILL */
+    case 11: case 12: case 17:
+        return 7;   /* SIGBUS */
+    default:
+        return 11;  /* SIGSEGV */
+    }
+}
+
+/* Linux's si_code and si_addr for vector v. */
+static uint32_t vec_si_code(int v, uint32_t err)
+{
+    switch (v) {
+    case 0:
+        return 1;   /* FPE_INTDIV */
+    case 1:
+        return 1;   /* TRAP_BRKPT */
+    case 6:
+        return 2;   /* ILL_ILLOPN */
+    case 14:
+        return err & 1 ? 2 : 1;   /* SEGV_ACCERR : SEGV_MAPERR */
+    default:
+        return 0x80;  /* SI_KERNEL */
+    }
+}
+
+static uint32_t vec_si_addr(X86Cpu *x, int v, uint32_t eip)
+{
+    switch (v) {
+    case 0: case 1: case 6:
+        return eip;
+    case 14:
+        return x->cr2;
+    default:
+        return 0;
+    }
+}
+
+static bool vec_has_err(int v)
+{
+    return v == 8 || (v >= 10 && v <= 14) || v == 17;
+}
+
+/* Is the user page of linear address a present (the identity map)? */
+static bool user_ok(Rig *r, uint32_t a, uint32_t len)
+{
+    for (uint32_t p = a >> 12; p <= (a + len - 1) >> 12; p++) {
+        if (a + len < a || (p << 12) >= RAM_SIZE ||
+            (get32(r->ram + PT + p * 4) & 5) != 5) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * The CPU halted in the stub of vector v, at CPL 0 on the kernel stack
+ * (the frame the exception pushed).  Deliver the signal to the program's
+ * handler: returns false when there is none or the frame does not fit.
+ */
+static bool deliver(Rig *r, const Sigs *sigs, int v)
+{
+    X86Cpu *x = r->x;
+    uint32_t k = x->regs[R_ESP];
+    uint32_t err = 0;
+    if (k < TSS + 0x68 || k > KSTACK - 20) {
+        return false;
+    }
+    if (vec_has_err(v)) {
+        err = get32(r->ram + k);
+        k += 4;
+    }
+    uint32_t feip = get32(r->ram + k), fcs = get32(r->ram + k + 4);
+    uint32_t ffl = get32(r->ram + k + 8), fesp = get32(r->ram + k + 12);
+    uint32_t fss = get32(r->ram + k + 16);
+    int sig = vec_signal(v);
+    if ((fcs & 3) != 3 || !sigs->handler[sig]) {
+        return false;
+    }
+    /* frame: return address, signal number, struct sigcontext (22 words);
+       rt: return address, signal number, &info, &uc, siginfo (128
+       bytes), ucontext (flags, link, stack, sigcontext, mask) */
+    bool rt = sigs->siginfo[sig];
+    uint32_t size = rt ? 16 + 128 + 20 + 22 * 4 + 8 : 8 + 22 * 4;
+    uint32_t sp = ((fesp - size + 4) & ~15u) - 4;
+    if (!user_ok(r, sp, size)) {
+        return false;
+    }
+    uint32_t scp = sp + 8;
+    memset(r->ram + sp, 0, size);
+    if (rt) {
+        uint32_t info = sp + 16, uc = info + 128;
+        put32(r->ram + sp + 8, info);
+        put32(r->ram + sp + 12, uc);
+        put32(r->ram + info, sig);
+        put32(r->ram + info + 8, vec_si_code(v, err));
+        put32(r->ram + info + 12, vec_si_addr(x, v, feip));
+        scp = uc + 20;
+    }
+    uint32_t sc[22] = {
+        x->seg[S_GS].sel, x->seg[S_FS].sel, x->seg[S_ES].sel,
+        x->seg[S_DS].sel, x->regs[R_EDI], x->regs[R_ESI], x->regs[R_EBP],
+        fesp, x->regs[R_EBX], x->regs[R_EDX], x->regs[R_ECX],
+        x->regs[R_EAX], v, err, feip, fcs, ffl, fesp, fss, 0, 0,
+        v == 14 ? x->cr2 : 0,
+    };
+    put32(r->ram + sp + 4, sig);
+    for (int i = 0; i < 22; i++) {
+        put32(r->ram + scp + 4 * i, sc[i]);
+    }
+    /* back to ring 3 through the IRET after the system call stub */
+    put32(r->ram + k, sigs->handler[sig]);
+    put32(r->ram + k + 8, ffl & ~(F_TF | F_DF | F_RF));
+    put32(r->ram + k + 12, sp);
+    x->regs[R_ESP] = k;
+    x->regs[R_EAX] = sig;
+    x->regs[R_ECX] = 0;
+    x->regs[R_EDX] = 0;
+    x->eip = SYSCALL_STUB + 1;
+    x->halted = false;
+    return true;
 }
 
 /* Run one program; returns its exit status, or -1. */
@@ -186,6 +349,7 @@ static int run_prog(Rig *r, const char *path, int64_t max_insns, bool cpl0)
         r->cpu->ops->flush_code(r->cpu);
     }
 
+    Sigs sigs = { { 0 } };
     int64_t left = max_insns;
     while (left > 0) {
         CpuExit why = CPU_EXIT_BUDGET;
@@ -198,6 +362,10 @@ static int run_prog(Rig *r, const char *path, int64_t max_insns, bool cpl0)
             continue;
         }
         uint32_t at = x->eip - 1;
+        if (at >= EXC_STUBS && at < EXC_STUBS + 256 && !cpl0 &&
+            deliver(r, &sigs, at - EXC_STUBS)) {
+            continue;
+        }
         if (at != SYSCALL_STUB) {
             uint32_t sp = x->regs[R_ESP] & (RAM_SIZE - 16);
             fprintf(stderr, "x86-user: %s: exception %d (frame %08x %08x "
@@ -224,6 +392,46 @@ static int run_prog(Rig *r, const char *path, int64_t max_insns, bool cpl0)
             } else {
                 fwrite(r->ram + b, 1, c, a == 1 ? stdout : stderr);
                 ret = c;
+            }
+            break;
+        case 67: /* sigaction(sig, act, oact) */
+            if (a == 0 || a >= NSIGS || a == 9 || a == 19) {
+                ret = (uint32_t)-22; /* EINVAL */
+            } else if ((b && !user_ok(r, b, 16)) ||
+                       (c && !user_ok(r, c, 16))) {
+                ret = (uint32_t)-14;
+            } else {
+                if (c) {
+                    put32(r->ram + c, sigs.handler[a]);
+                    memset(r->ram + c + 4, 0, 12);
+                }
+                if (b) {
+                    uint32_t h = get32(r->ram + b);
+                    sigs.handler[a] = h == 1 ? 0 : h;  /* SIG_IGN: none */
+                    sigs.siginfo[a] = false;
+                }
+                ret = 0;
+            }
+            break;
+        case 174: /* rt_sigaction(sig, act, oact, 8) */
+            if (a == 0 || a >= NSIGS || a == 9 || a == 19 ||
+                x->regs[R_ESI] != 8) {
+                ret = (uint32_t)-22; /* EINVAL */
+            } else if ((b && !user_ok(r, b, 20)) ||
+                       (c && !user_ok(r, c, 20))) {
+                ret = (uint32_t)-14;
+            } else {
+                if (c) {
+                    memset(r->ram + c, 0, 20);
+                    put32(r->ram + c, sigs.handler[a]);
+                    put32(r->ram + c + 4, sigs.siginfo[a] ? 4 : 0);
+                }
+                if (b) {
+                    uint32_t h = get32(r->ram + b);
+                    sigs.handler[a] = h == 1 ? 0 : h;
+                    sigs.siginfo[a] = get32(r->ram + b + 4) & 4;
+                }
+                ret = 0;
             }
             break;
         default:
