@@ -1125,10 +1125,143 @@ static void test_pvi(void)
     rig_free(&r);
 }
 
+/*
+ * Segment limits and types (SDM Vol. 3A 5.3, 5.4; Vol. 2 for each
+ * instruction: #GP(0), or #SS(0) through SS, and the instruction is not
+ * committed).  Neither qemu-i386 nor Unicorn checks data segment limits,
+ * so these are not in the differential tests.  GDT additions, all DPL 0
+ * with base 0x20000 unless said:
+ *   0x60 data RW expand-up, limit 0xfff, B=1
+ *   0x68 data RW expand-down, limit 0xfff, B=0: offsets 0x1000..0xffff
+ *   0x70 data read-only, limit 0xfff
+ *   0x58 code 32-bit, base 0, limit 0x7005
+ * Each program runs at 0x6000.  A vector of -1: no fault, it halts.
+ */
+typedef struct LimitCase {
+    const char *what;
+    uint8_t prog[32];
+    uint8_t n;
+    int vec;
+    uint32_t eip;       /* of the faulting instruction */
+} LimitCase;
+
+#define ES(sel) 0x66, 0xb8, sel, 0x00, 0x8e, 0xc0      /* mov ax, sel; mov es, ax */
+#define SS(sel) 0x66, 0xb8, sel, 0x00, 0x8e, 0xd0      /* mov ax, sel; mov ss, ax */
+
+static const LimitCase limit_cases[] = {
+    { "dword read ending at the limit", { ES(0x60), 0x26, 0xa1, 0xfc, 0x0f,
+      0, 0, 0xf4 }, 13, -1, 0 },
+    { "dword read crossing the limit", { ES(0x60), 0x26, 0xa1, 0xfd, 0x0f,
+      0, 0, 0xf4 }, 13, EX_GP, 0x6006 },
+    { "byte write past the limit", { ES(0x60), 0x26, 0xa2, 0x00, 0x10, 0, 0,
+      0xf4 }, 13, EX_GP, 0x6006 },
+    { "expand-down: the limit itself", { ES(0x68), 0x26, 0xa0, 0xff, 0x0f,
+      0, 0, 0xf4 }, 13, EX_GP, 0x6006 },
+    { "expand-down: limit + 1", { ES(0x68), 0x26, 0xa1, 0x00, 0x10, 0, 0,
+      0xf4 }, 13, -1, 0 },
+    { "expand-down B=0: word crossing 0xffff", { ES(0x68), 0x66, 0x26, 0xa1,
+      0xff, 0xff, 0, 0, 0xf4 }, 14, EX_GP, 0x6006 },
+    { "expand-down B=0: past 0xffff", { ES(0x68), 0x26, 0xa0, 0x00, 0x00,
+      0x01, 0, 0xf4 }, 13, EX_GP, 0x6006 },
+    { "write to a read-only segment", { ES(0x70), 0x26, 0xa3, 0, 0, 0, 0,
+      0xf4 }, 13, EX_GP, 0x6006 },
+    { "read from a read-only segment", { ES(0x70), 0x26, 0xa1, 0, 0, 0, 0,
+      0xf4 }, 13, -1, 0 },
+    { "null ES", { ES(0x00), 0x26, 0xa1, 0, 0, 0, 0, 0xf4 }, 13, EX_GP,
+      0x6006 },
+    /* mov esp, 0xf00 ; mov ebp, 0xffe ; mov eax, [ebp] */
+    { "SS: read crossing the limit", { SS(0x60), 0xbc, 0x00, 0x0f, 0, 0,
+      0xbd, 0xfe, 0x0f, 0, 0, 0x8b, 0x45, 0x00, 0xf4 }, 20, EX_SS, 0x6010 },
+    /* jmp far 0x58:0x7000 (at 0x7000: nop x3; mov eax, imm32 crossing the
+       limit 0x7005) */
+    { "CS: instruction crossing the limit", { 0xea, 0x00, 0x70, 0, 0, 0x58,
+      0x00 }, 7, EX_GP, 0x7003 },
+    /* jmp far 0x58:0x7010: past the limit, the JMP faults */
+    { "CS: far jump past the limit", { 0xea, 0x10, 0x70, 0, 0, 0x58, 0x00 },
+      7, EX_GP, 0x6000 },
+};
+
+static void limit_rig(Rig *r, const LimitCase *c)
+{
+    rig_init(r, RAM_SIZE);
+    rig_pm32(r, 0x6000);
+    gdt_set(r, 0x60, 0x20000, 0xfff, 0x92, 0x4);
+    gdt_set(r, 0x68, 0x20000, 0xfff, 0x96, 0x0);
+    gdt_set(r, 0x70, 0x20000, 0xfff, 0x90, 0x4);
+    gdt_set(r, 0x58, 0, 0x7005, 0x9a, 0x4);
+    static const uint8_t cs_code[] = { 0x90, 0x90, 0x90, 0xb8, 1, 2, 3, 4,
+                                       0xf4 };
+    load(r, 0x7000, cs_code, sizeof(cs_code));
+    load(r, 0x6000, c->prog, c->n);
+}
+
+static void test_segment_limits(void)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(limit_cases); i++) {
+        const LimitCase *c = &limit_cases[i];
+        Rig r;
+        limit_rig(&r, c);
+        g_test_message("%s", c->what);
+        run_halt(&r);
+        X86Cpu *x = r.x;
+        uint32_t vec = get32(&r, x->seg[S_SS].base + VEC);
+        if (c->vec < 0) {
+            g_assert_cmphex(vec, ==, 0xffffffffu);
+            g_assert_cmphex(pc(&r), ==, 0x6000u + c->n);
+        } else {
+            g_assert_cmpint(vec, ==, c->vec);
+            g_assert_cmphex(stk(&r, 0), ==, 0);       /* error code */
+            g_assert_cmphex(stk(&r, 1), ==, c->eip);
+        }
+        rig_free(&r);
+    }
+}
+
+/*
+ * A fault leaves the instruction uncommitted: POP EAX whose read crosses
+ * the SS limit keeps ESP and EAX; REP STOSB running past the ES limit
+ * stops with the iterations done counted in ECX/EDI (SDM Vol. 2 REP: the
+ * fault is taken with the registers of the failing iteration).
+ *   SS 0x60, mov esp, 0xffe ; mov eax, 0x11223344 ; pop eax
+ *   ES 0x60, mov edi, 0xffc ; mov ecx, 8 ; mov al, 0x5a ; cld ; rep stosb
+ */
+static void test_segment_fault_commit(void)
+{
+    static const LimitCase pop = { "pop", { SS(0x60), 0xbc, 0xfe, 0x0f, 0,
+        0, 0xb8, 0x44, 0x33, 0x22, 0x11, 0x58, 0xf4 }, 18, EX_SS, 0x6010 };
+    Rig r;
+    limit_rig(&r, &pop);
+    run_halt(&r);
+    g_assert_cmpint(get32(&r, r.x->seg[S_SS].base + VEC), ==, EX_SS);
+    g_assert_cmphex(stk(&r, 1), ==, 0x6010);
+    g_assert_cmphex(r.x->regs[R_ESP] + 16, ==, 0xffe);
+    g_assert_cmphex(r.x->regs[R_EAX], ==, 0x11223344);
+    rig_free(&r);
+
+    static const LimitCase stos = { "rep stosb", { ES(0x60), 0xbf, 0xfc,
+        0x0f, 0, 0, 0xb9, 8, 0, 0, 0, 0xb0, 0x5a, 0xfc, 0xf3, 0xaa, 0xf4 },
+        21, EX_GP, 0x6013 };
+    limit_rig(&r, &stos);
+    run_halt(&r);
+    g_assert_cmpint(get32(&r, VEC), ==, EX_GP);
+    g_assert_cmphex(stk(&r, 0), ==, 0);
+    g_assert_cmphex(stk(&r, 1), ==, 0x6013);
+    g_assert_cmphex(r.x->regs[R_ECX], ==, 4);
+    g_assert_cmphex(r.x->regs[R_EDI], ==, 0x1000);
+    g_assert_cmphex(get32(&r, 0x20ffc), ==, 0x5a5a5a5a);
+    g_assert_cmphex(get32(&r, 0x21000), ==, 0);
+    rig_free(&r);
+}
+
+#undef ES
+#undef SS
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/x86/task/jmp-call-iret", test_task_jmp_call_iret);
+    g_test_add_func("/x86/segment/limits", test_segment_limits);
+    g_test_add_func("/x86/segment/fault-commit", test_segment_fault_commit);
     g_test_add_func("/x86/task/checks", test_task_checks);
     g_test_add_func("/x86/task/gate-exception", test_task_gate_exception);
     g_test_add_func("/x86/task/ldt-cr3", test_task_ldt_cr3);
