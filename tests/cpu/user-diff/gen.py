@@ -57,6 +57,8 @@ FSAVE = DATA + DATA_LEN - 80  # the x87 stack is stored here at the dump
 REC_LEN = 64 + DATA_LEN
 MAGIC = 0x46494455            # 'UDIF'
 ACT = BASE + 0xf90            # struct sigaction for the fault handler
+RET_PTR = BASE + 0xf68        # far pointer back from 16-bit code
+UDESC = BASE + 0xf70          # struct user_desc for modify_ldt
 CUR_SID = BASE + 0xfb0        # the running sequence's id
 RESUME = BASE + 0xfb4         # where the fault handler goes on
 IMG_END = BASE + 0x80000      # the image is padded to here: unmapped above
@@ -96,6 +98,27 @@ EDGE = [0, 1, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff, 0x7fffffff,
         0x80000000, 0xffffffff, 0x10, 0x1f, 0x20, 0x21]
 
 
+PREFIXES = {0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0xf0, 0xf2, 0xf3, 0x66, 0x67}
+
+
+def to16(b):
+    """One 32-bit-code instruction as the same instruction in 16-bit code:
+    the operand- and address-size prefixes toggled (the ModRM, SIB and
+    immediates keep their meaning)."""
+    b = bytes(b)
+    i, pre, o, a = 0, bytearray(), False, False
+    while i < len(b) and b[i] in PREFIXES:
+        if b[i] == 0x66:
+            o = True
+        elif b[i] == 0x67:
+            a = True
+        else:
+            pre.append(b[i])
+        i += 1
+    return bytes(pre) + (b'' if o else b'\x66') + (b'' if a else b'\x67') \
+        + b[i:]
+
+
 class Seq:
     """Instruction emission with flag-definedness tracking."""
 
@@ -108,6 +131,8 @@ class Seq:
         self.in_block = False     # inside a skipped block: no stack ops
         self.marks = []           # (code length, undef, names, fdepth)
         self.vec = None           # the vector the last instruction raises
+        self.mode16 = False       # the body runs in a 16-bit code segment
+        self.init_len = 0         # bytes of 32-bit set-up before the body
         self.fdepth = 0           # x87 registers in use
 
     def val(self):
@@ -120,17 +145,19 @@ class Seq:
         return r.getrandbits(32)
 
     def emit(self, name, b, reads=0, writes=0, undef=0):
+        """Append one instruction (b: its bytes as in 32-bit code)."""
         if reads & self.undef:
             self.normalize()
-        self.code += bytes(b)
+        self.code += to16(b) if self.mode16 else bytes(b)
         self.names.append(name)
         self.undef = (self.undef & ~writes) | undef
 
     def normalize(self):
         u = self.undef
         # pushfd; and dword [esp], ~u; popfd
-        self.code += b'\x9c\x81\x24\x24' + struct.pack('<I', ~u & 0xffffffff)
-        self.code += b'\x9d'
+        for b in (b'\x9c', b'\x81\x24\x24' + struct.pack('<I', ~u & 0xffffffff),
+                  b'\x9d'):
+            self.code += to16(b) if self.mode16 else b
         self.names.append('normalize(%#x)' % u)
         self.undef = 0
 
@@ -409,8 +436,8 @@ class Seq:
                   ALL6 & ~ZF)
         self.emit('setz', [0x0f, 0x94, 0xc0 | r.randrange(8)], ZF)
         fl = 0x202 | (r.getrandbits(32) & DUMP_MASK)
-        self.emit('push fl; popf', b'\x68' + struct.pack('<I', fl)
-                  + b'\x9d', 0, ALL6, 0)
+        self.emit('push fl', b'\x68' + struct.pack('<I', fl))
+        self.emit('popf', b'\x9d', 0, ALL6, 0)
 
     def i_string(self):
         r = self.r
@@ -935,8 +962,8 @@ class Seq:
             self.emit('FAULT int3', r.choice([b'\xcc', b'\xcd\x03']))
         elif k == 1:
             fl = 0x202 | (r.getrandbits(32) & DUMP_MASK)
-            self.emit('push fl; popf', b'\x68' + struct.pack('<I', fl)
-                      + b'\x9d', 0, ALL6, 0)
+            self.emit('push fl', b'\x68' + struct.pack('<I', fl))
+            self.emit('popf', b'\x9d', 0, ALL6, 0)
             self.emit('FAULT into of=%d' % (fl >> 11 & 1), b'\xce')
             self.vec = 4
         elif k == 2:
@@ -948,8 +975,9 @@ class Seq:
             # vol. 2 "INT n/INTO/INT3/INT1"); qemu-i386 7.2 raises SIGILL
             # at it.  Not generated; test x86-sys /cpu/x86-sys/debug/icebp-gd.
             self.vec = 1
-            self.emit('pushf; or [esp], TF; popf',
-                      b'\x9c\x81\x0c\x24\x00\x01\x00\x00\x9d', 0, 0, 0)
+            self.emit('pushf', b'\x9c')
+            self.emit('or [esp], TF', b'\x81\x0c\x24\x00\x01\x00\x00')
+            self.emit('popf', b'\x9d')
             nxt = r.choice([b'\x90', b'\x40', b'\x8b\x45\x00', b'\x01\xc3'])
             self.emit('FAULT single-step %s' % nxt.hex(), nxt, 0, ALL6, 0)
 
@@ -993,7 +1021,7 @@ class Seq:
                                self.fdepth))
 
 
-def gen_sequence(rng, seq_id, tmpl_addr, ninsn, fault=False):
+def gen_sequence(rng, seq_id, tmpl_addr, ninsn, fault=False, mode16=False):
     s = Seq(rng)
     c = s.code
     # cld; mov esi, tmpl; mov edi, DATA; mov ecx, DATA_LEN/4; rep movsd
@@ -1009,6 +1037,10 @@ def gen_sequence(rng, seq_id, tmpl_addr, ninsn, fault=False):
     c += b'\xdb\xe3'                                    # fninit
     s.names.append('init fl=%#x' % fl)
     s.marks.append((len(s.code), 0, 1, 0))
+    s.init_len = len(s.code)
+    if mode16:
+        s.mode16 = True
+        s.names.append('(16-bit code)')
     for _ in range(ninsn):
         s.one()
     if fault:
@@ -1046,7 +1078,7 @@ def finish(s, seq_id):
     c += b'\xba' + struct.pack('<I', REC_LEN) + b'\xcd\x80'
 
 
-def make_elf(rng, first_id, nseq, ninsn_max, faults=0.0):
+def make_elf(rng, first_id, nseq, ninsn_max, faults=0.0, code16=0.0):
     """Returns (elf bytes, {seq_id: Seq})."""
     tmpl = bytearray()
     for _ in range(nseq):
@@ -1054,9 +1086,10 @@ def make_elf(rng, first_id, nseq, ninsn_max, faults=0.0):
             tmpl += struct.pack('<I', Seq(rng).val())
     seqs = {}
     for i in range(nseq):
+        m16 = rng.random() < code16
         s = gen_sequence(rng, first_id + i, TMPL + i * DATA_LEN,
                          rng.randrange(1, ninsn_max + 1),
-                         rng.random() < faults)
+                         not m16 and rng.random() < faults, m16)
         seqs[first_id + i] = s
     return tmpl, seqs
 
@@ -1118,12 +1151,32 @@ def layout(tmpl, seqs):
         c = Seq(None)
         c.code, c.undef = bytearray(s.code), s.undef
         c.fdepth = s.fdepth
+        pre = bytearray()
+        if s.mode16:
+            # The body in a 16-bit code segment (LDT entry 0, selector 7,
+            # based at the body, limit 0xffff): set up its descriptor
+            # with modify_ldt(1, UDESC, 16) and the way back (RET_PTR:
+            # the offset after the body and this CS); run the 32-bit
+            # set-up, jmp far 7:0, the body, jmp far [RET_PTR] (no stack
+            # use: ESP is the body's own); the dump runs in 32-bit code.
+            body_at = code_addr + len(code) + 20 + 48 + s.init_len + 7
+            back = body_at + len(c.code) - s.init_len + 8
+            pre += b'\xc7\x05' + struct.pack('<II', UDESC + 4, body_at)
+            pre += b'\xb8\x7b\x00\x00\x00\xbb\x01\x00\x00\x00'
+            pre += b'\xb9' + struct.pack('<I', UDESC)
+            pre += b'\xba\x10\x00\x00\x00\xcd\x80'
+            pre += b'\xc7\x05' + struct.pack('<II', RET_PTR, back)
+            pre += b'\x8c\x0d' + struct.pack('<I', RET_PTR + 4)
+            assert len(pre) == 48
+            c.code = (c.code[:s.init_len] + b'\xea\x00\x00\x00\x00\x07\x00'
+                      + c.code[s.init_len:] + b'\x66\x67\xff\x2d'
+                      + struct.pack('<I', RET_PTR))
         finish(c, s.sid)
         # mov dword [CUR_SID], sid; mov dword [RESUME], end of the sequence
-        end = code_addr + len(code) + 20 + len(c.code)
+        end = code_addr + len(code) + 20 + len(pre) + len(c.code)
         code += b'\xc7\x05' + struct.pack('<II', CUR_SID, s.sid)
         code += b'\xc7\x05' + struct.pack('<II', RESUME, end)
-        code += c.code
+        code += pre + c.code
     code += b'\xb8\xfc\x00\x00\x00\x31\xdb\xcd\x80'      # exit_group(0)
     image = bytearray(TMPL - BASE) + tmpl + code
     if BASE + len(image) > IMG_END:
@@ -1132,6 +1185,10 @@ def layout(tmpl, seqs):
     image[FPOOL - BASE:FPOOL - BASE + len(FPOOL_BYTES)] = FPOOL_BYTES
     image[ACT - BASE:ACT - BASE + 20] = struct.pack(
         '<IIIII', handler, SA_SIGINFO | SA_NODEFER, 0, 0, 0)
+    # struct user_desc: entry 0, base (set per sequence), limit 0xffff,
+    # readable 16-bit code (contents 2, seg_32bit 0)
+    image[UDESC - BASE:UDESC - BASE + 16] = struct.pack('<IIII', 0, 0,
+                                                        0xffff, 2 << 1)
     ehdr = struct.pack('<16sHHIIIIIHHHHHH', b'\x7fELF\x01\x01\x01',
                        2, 3, 1, code_addr, 52, 0, 0, 52, 32, 1, 0, 0, 0)
     phdr = struct.pack('<IIIIIIII', 1, 0, BASE, BASE, len(image),
@@ -1156,6 +1213,7 @@ def reduce(qemu, harness, d, tmpl, s):
         t = Seq(None)
         t.code, t.undef, t.sid = s.code[:off], undef, s.sid
         t.fdepth = fdepth
+        t.mode16, t.init_len = s.mode16, s.init_len
         with open(p, 'wb') as f:
             f.write(layout(tmpl, [t]))
         os.chmod(p, 0o755)
@@ -1234,6 +1292,9 @@ def main():
                     help='max instructions per sequence')
     ap.add_argument('--faults', type=float, default=0.25,
                     help='fraction of sequences that end with a fault')
+    ap.add_argument('--code16', type=float, default=0.15,
+                    help='fraction of sequences whose body runs in a '
+                    '16-bit code segment')
     ap.add_argument('--keep', help='write the ELF files here')
     ap.add_argument('--jobs', type=int, default=2)
     ap.add_argument('--reduce', action='store_true',
@@ -1254,7 +1315,7 @@ def main():
     sid = 0
     while sid < a.n:
         k = min(a.per_elf, a.n - sid)
-        tmpl, ss = make_elf(rng, sid, k, a.insns, a.faults)
+        tmpl, ss = make_elf(rng, sid, k, a.insns, a.faults, a.code16)
         img = layout(tmpl, [ss[i] for i in sorted(ss)])
         for i in ss:
             tmpls[i] = tmpl

@@ -16,6 +16,7 @@
  * under Linux.  IDT vectors 3 (INT3), 4 (INTO) and 0x80 are DPL 3, as in
  * Linux.
  * System calls: write (4) to fd 1 or 2, exit (1), exit_group (252),
+ * modify_ldt (123, writes only: an LDT of 256 entries),
  * sigaction (67) and rt_sigaction (174) (handler and SA_SIGINFO only: no
  * mask, no restorer); others return -ENOSYS.
  * An exception from ring 3 whose signal (Linux's mapping: #DE SIGFPE,
@@ -50,6 +51,8 @@
 #define TSS 0x3000u
 #define PD 0x4000u
 #define PT 0x5000u           /* 4 page tables: 16 MiB */
+#define LDT 0x9000u          /* 256 entries: 0x9000..0x97ff */
+#define LDT_ENTRIES 256
 #define KSTACK 0xf000u
 #define LOW_END 0x10000u     /* programs may not load below this */
 #define STACK_PAGES 16       /* the top 64 KiB: the initial stack */
@@ -100,6 +103,9 @@ static void sys_tables(uint8_t *ram)
     put32(ram + GDT + 36, 0x00cff200);
     put32(ram + GDT + 40, (TSS << 16) | 0x67);
     put32(ram + GDT + 44, 0x00008b00 | ((TSS >> 16) & 0xff));
+    /* the LDT (0x30), filled by modify_ldt */
+    put32(ram + GDT + 48, (LDT << 16) | (LDT_ENTRIES * 8 - 1));
+    put32(ram + GDT + 52, 0x00008200 | ((LDT >> 16) & 0xff));
     put32(ram + TSS + 4, KSTACK);   /* ESP0 */
     put32(ram + TSS + 8, 0x10);     /* SS0 */
     /* I/O map base past the limit: no bitmap, so IN/OUT at IOPL 0 #GP, as
@@ -296,8 +302,10 @@ static bool deliver(Rig *r, const Sigs *sigs, int v)
     }
     /* back to ring 3 through the IRET after the system call stub */
     put32(r->ram + k, sigs->handler[sig]);
+    put32(r->ram + k + 4, 0x1b);     /* the flat user CS and SS, as Linux */
     put32(r->ram + k + 8, ffl & ~(F_TF | F_DF | F_RF));
     put32(r->ram + k + 12, sp);
+    put32(r->ram + k + 16, 0x23);
     x->regs[R_ESP] = k;
     x->regs[R_EAX] = sig;
     x->regs[R_ECX] = 0;
@@ -305,6 +313,29 @@ static bool deliver(Rig *r, const Sigs *sigs, int v)
     x->eip = SYSCALL_STUB + 1;
     x->halted = false;
     return true;
+}
+
+/* modify_ldt's write: an LDT descriptor from a struct user_desc, as
+   Linux's fill_ldt() builds it (DPL 3). */
+static uint32_t write_ldt(Rig *r, uint32_t ud)
+{
+    uint32_t n = get32(r->ram + ud), base = get32(r->ram + ud + 4);
+    uint32_t limit = get32(r->ram + ud + 8), f = get32(r->ram + ud + 12);
+    if (n >= LDT_ENTRIES || ((f >> 1) & 3) == 3) {
+        return (uint32_t)-22;
+    }
+    uint32_t lo = (base << 16) | (limit & 0xffff);
+    uint32_t hi = (base & 0xff000000u) | ((base >> 16) & 0xff) |
+                  (limit & 0xf0000) | ((~f >> 3 & 1) << 9) |
+                  (((f >> 1) & 3) << 10) | ((~f >> 5 & 1) << 15) |
+                  ((f & 1) << 22) | ((f >> 4 & 1) << 23) |
+                  ((f >> 6 & 1) << 20) | 0x7000;
+    if (!base && !limit && (f & 0x28) == 0x28) {
+        lo = hi = 0;   /* an empty entry */
+    }
+    put32(r->ram + LDT + n * 8, lo);
+    put32(r->ram + LDT + n * 8 + 4, hi);
+    return 0;
 }
 
 /* Run one program; returns its exit status, or -1. */
@@ -319,7 +350,7 @@ static int run_prog(Rig *r, const char *path, int64_t max_insns, bool cpl0)
     }
     r->cpu->ops->reset(r->cpu);
     x->gdt.base = GDT;
-    x->gdt.limit = 47;
+    x->gdt.limit = 55;
     x->idt.base = IDT;
     x->idt.limit = 256 * 8 - 1;
     x->cr0 = CR0_PE | CR0_ET | (cpl0 ? 0 : CR0_PG);
@@ -336,6 +367,8 @@ static int run_prog(Rig *r, const char *path, int64_t max_insns, bool cpl0)
     }
     x86_desc_to_cache(&x->tr, 0x28, get32(r->ram + GDT + 40),
                       get32(r->ram + GDT + 44));
+    x86_desc_to_cache(&x->ldt, 0x30, get32(r->ram + GDT + 48),
+                      get32(r->ram + GDT + 52));
     x86_mmu_mode_changed(x);
     memset(x->regs, 0, sizeof(x->regs));
     x->regs[R_ESP] = RAM_SIZE - 0x1000;  /* Linux: an argc/argv block */
@@ -411,6 +444,13 @@ static int run_prog(Rig *r, const char *path, int64_t max_insns, bool cpl0)
                     sigs.siginfo[a] = false;
                 }
                 ret = 0;
+            }
+            break;
+        case 123: /* modify_ldt(1 or 0x11, struct user_desc *, 16) */
+            if ((a != 1 && a != 0x11) || c != 16 || !user_ok(r, b, 16)) {
+                ret = (uint32_t)-22;
+            } else {
+                ret = write_ldt(r, b);
             }
             break;
         case 174: /* rt_sigaction(sig, act, oact, 8) */
