@@ -18,6 +18,20 @@ SEQS sequences; each sequence
     write(1, ...) through INT 0x80.
 Every program ends with exit_group(0).
 
+FAULTS (--faults, default 0.25 of the sequences): the sequence ends with
+an instruction that faults or traps (Seq.f_*).  Each program first
+installs an SA_SIGINFO handler (rt_sigaction, SA_NODEFER) for SIGILL,
+SIGTRAP, SIGBUS, SIGFPE and SIGSEGV; it writes the record from the
+sigcontext (GPRs, EFLAGS, trapno, err, EIP), si_signo/si_code/si_addr
+and the 16 bytes below IMG_END (over FSAVE), then jumps to [RESUME], the
+next sequence (it never returns: no sigreturn).  The image is padded to
+IMG_END; the page above it, the page below BASE and HOLE are unmapped.
+
+16-bit code (--code16, default 0.15 of the sequences, never with a
+fault): the body runs in a 16-bit code segment set up with modify_ldt,
+entered and left with JMP FAR; each instruction has its 66/67 prefixes
+toggled (to16) so that it does what it does in 32-bit code.
+
 Undefined flags: the generator tracks, for each arithmetic flag, whether
 its current value is architecturally defined (each instruction emitted
 states which flags it writes and which of those it leaves undefined, for
