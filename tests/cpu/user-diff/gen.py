@@ -79,6 +79,23 @@ IMG_END = BASE + 0x80000      # the image is padded to here: unmapped above
 HOLE = 0x20000000             # unmapped under both engines
 WINDOW = IMG_END - 16         # the fault handler copies it to FSAVE
 SIGNALS = [4, 5, 7, 8, 11]    # SIGILL SIGTRAP SIGBUS SIGFPE SIGSEGV
+LDT_DESCS = BASE + 0xe00      # struct user_desc for LDT_ENTRIES
+# LDT entries each program makes (modify_ldt(1, ...)): (entry, base,
+# limit, user_desc flags: seg_32bit 1, contents 2, read_exec_only 8,
+# limit_in_pages 16, seg_not_present 32)
+LDT_ENTRIES = [(1, 0x1000, 0xfffff, 1 | 16 | 32),   # data, not present
+               (2, 0x10000, 0xfff, 1 | 4 | 8),      # code, execute-only
+               (3, 0x10000, 0xfff, 1 | 4),          # code, readable
+               (4, 0x10000, 0xfff, 1 | 8),          # data, read-only
+               (5, 0x10000, 0xfff, 1),              # data, read/write
+               (6, 0x10000, 0xfff, 1 | 4 | 32)]     # code, not present
+# (entry, segment register or 'jmp', vector) of the loads that fault
+# (SDM vol. 2 MOV, JMP): #NP(sel) for DS/ES not present, #SS(sel) for SS,
+# #GP(sel) for execute-only into DS, code or read-only into SS, RPL !=
+# CPL into SS, data as a JMP target; #NP(sel) for a not-present target.
+LDT_FAULTS = [(1, 3, 11), (1, 0, 11), (1, 2, 12), (2, 3, 13), (2, 5, 13),
+              (3, 2, 13), (4, 2, 13), (5, 2, 13), (5, 'jmp', 13),
+              (4, 'jmp', 13), (6, 'jmp', 11)]
 SA_NODEFER = 0x40000000
 SA_SIGINFO = 4
 
@@ -829,11 +846,30 @@ class Seq:
         r = self.r
         if r.randrange(2):
             return r.randrange(0x80 >> 3, 0x2000) << 3 | r.randrange(4)
-        return r.randrange(0x2000) << 3 | 4 | r.randrange(4)
+        return r.randrange(16, 0x2000) << 3 | 4 | r.randrange(4)
+
+    def f_ldt(self):
+        """A descriptor check fault: a segment register loaded with one of
+        the LDT entries the program made (LDT_ENTRIES)."""
+        r = self.r
+        n, sreg, vec = r.choice(LDT_FAULTS)
+        sel = n << 3 | 4 | 3
+        if n == 5:
+            sel = n << 3 | 4 | r.randrange(3)     # RPL != CPL into SS
+        if sreg == 'jmp':
+            self.emit('FAULT jmp far %#x' % sel, b'\xea' + struct.pack(
+                '<IH', 0, sel))
+        else:
+            self.emit('mov ax', b'\x66\xb8' + struct.pack('<H', sel))
+            self.emit('FAULT mov sreg%d, %#x' % (sreg, sel),
+                      bytes([0x8e, 0xc0 | sreg << 3]))
+        self.vec = vec
 
     def f_sel(self):
         """#GP(selector) from segment loads and far transfers."""
         r = self.r
+        if r.randrange(3) == 0:
+            return self.f_ldt()
         sel = self.selector()
         self.vec = 13
         k = r.randrange(6)
@@ -1157,6 +1193,10 @@ def layout(tmpl, seqs):
         code += b'\xb8\xae\x00\x00\x00\xbb' + struct.pack('<I', sig)
         code += b'\xb9' + struct.pack('<I', ACT) + b'\x31\xd2'
         code += b'\xbe\x08\x00\x00\x00\xcd\x80'
+    for i in range(len(LDT_ENTRIES)):   # modify_ldt(1, LDT_DESCS + 16i, 16)
+        code += b'\xb8\x7b\x00\x00\x00\xbb\x01\x00\x00\x00\xb9'
+        code += struct.pack('<I', LDT_DESCS + 16 * i)
+        code += b'\xba\x10\x00\x00\x00\xcd\x80'
     h = handler_code()
     code += b'\xe9' + struct.pack('<i', len(h))     # jmp over the handler
     handler = code_addr + len(code)
@@ -1199,6 +1239,9 @@ def layout(tmpl, seqs):
     image[FPOOL - BASE:FPOOL - BASE + len(FPOOL_BYTES)] = FPOOL_BYTES
     image[ACT - BASE:ACT - BASE + 20] = struct.pack(
         '<IIIII', handler, SA_SIGINFO | SA_NODEFER, 0, 0, 0)
+    for i, (n, base, limit, fl) in enumerate(LDT_ENTRIES):
+        o = LDT_DESCS - BASE + 16 * i
+        image[o:o + 16] = struct.pack('<IIII', n, base, limit, fl)
     # struct user_desc: entry 0, base (set per sequence), limit 0xffff,
     # readable 16-bit code (contents 2, seg_32bit 0)
     image[UDESC - BASE:UDESC - BASE + 16] = struct.pack('<IIII', 0, 0,
@@ -1372,6 +1415,15 @@ def main():
             shown += 1
     if not a.keep:
         shutil.rmtree(d)
+    vecs = {}
+    for i in range(a.n):
+        q = fix_trapno(qrecs.get(i), seqs[i])
+        if q is not None and q[46]:
+            v = struct.unpack_from('<I', q, 48)[0]
+            vecs[v] = vecs.get(v, 0) + 1
+    print('user-diff: %d sequences in 16-bit code; faults by vector: %s'
+          % (sum(1 for s in seqs.values() if s.mode16),
+             ' '.join('%d:%d' % kv for kv in sorted(vecs.items()))))
     print('user-diff: %d passed, %d failed' % (passed, failed))
     return 1 if failed else 0
 

@@ -317,11 +317,11 @@ static bool deliver(Rig *r, const Sigs *sigs, int v)
 
 /* modify_ldt's write: an LDT descriptor from a struct user_desc, as
    Linux's fill_ldt() builds it (DPL 3). */
-static uint32_t write_ldt(Rig *r, uint32_t ud)
+static uint32_t write_ldt(Rig *r, uint32_t ud, bool oldmode)
 {
     uint32_t n = get32(r->ram + ud), base = get32(r->ram + ud + 4);
     uint32_t limit = get32(r->ram + ud + 8), f = get32(r->ram + ud + 12);
-    if (n >= LDT_ENTRIES || ((f >> 1) & 3) == 3) {
+    if (n >= LDT_ENTRIES || (((f >> 1) & 3) == 3 && (oldmode || !(f & 32)))) {
         return (uint32_t)-22;
     }
     uint32_t lo = (base << 16) | (limit & 0xffff);
@@ -329,8 +329,8 @@ static uint32_t write_ldt(Rig *r, uint32_t ud)
                   (limit & 0xf0000) | ((~f >> 3 & 1) << 9) |
                   (((f >> 1) & 3) << 10) | ((~f >> 5 & 1) << 15) |
                   ((f & 1) << 22) | ((f >> 4 & 1) << 23) |
-                  ((f >> 6 & 1) << 20) | 0x7000;
-    if (!base && !limit && (f & 0x28) == 0x28) {
+                  (oldmode ? 0 : (f >> 6 & 1) << 20) | 0x7000;
+    if (!base && !limit && (oldmode || (f & 0x7f) == 0x28)) {
         lo = hi = 0;   /* an empty entry */
     }
     put32(r->ram + LDT + n * 8, lo);
@@ -450,7 +450,7 @@ static int run_prog(Rig *r, const char *path, int64_t max_insns, bool cpl0)
             if ((a != 1 && a != 0x11) || c != 16 || !user_ok(r, b, 16)) {
                 ret = (uint32_t)-22;
             } else {
-                ret = write_ldt(r, b);
+                ret = write_ldt(r, b, a == 1);
             }
             break;
         case 174: /* rt_sigaction(sig, act, oact, 8) */
