@@ -27,8 +27,8 @@ and the 16 bytes below IMG_END (over FSAVE), then jumps to [RESUME], the
 next sequence (it never returns: no sigreturn).  The image is padded to
 IMG_END; the page above it, the page below BASE and HOLE are unmapped.
 
-16-bit code (--code16, default 0.15 of the sequences, never with a
-fault): the body runs in a 16-bit code segment set up with modify_ldt,
+16-bit code (--code16, default 0.15 of the sequences; faults there too,
+but no fetch faults, which would be CS limit violations): the body runs in a 16-bit code segment set up with modify_ldt,
 entered and left with JMP FAR; each instruction has its 66/67 prefixes
 toggled (to16) so that it does what it does in 32-bit code.
 
@@ -927,6 +927,8 @@ class Seq:
         r = self.r
         self.vec = 14
         k = r.randrange(6)
+        while self.mode16 and k == 2:
+            k = r.randrange(6)      # a fetch there is past the CS limit
         if k == 0:      # load/store through ESI
             op, size = r.choice([(b'\x8b\x06', 4), (b'\x89\x06', 4),
                                  (b'\x66\x8b\x06', 2), (b'\x66\x89\x06', 2),
@@ -1139,7 +1141,7 @@ def make_elf(rng, first_id, nseq, ninsn_max, faults=0.0, code16=0.0):
         m16 = rng.random() < code16
         s = gen_sequence(rng, first_id + i, TMPL + i * DATA_LEN,
                          rng.randrange(1, ninsn_max + 1),
-                         not m16 and rng.random() < faults, m16)
+                         rng.random() < faults, m16)
         seqs[first_id + i] = s
     return tmpl, seqs
 
