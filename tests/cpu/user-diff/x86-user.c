@@ -16,7 +16,8 @@
  * under Linux.  IDT vectors 3 (INT3), 4 (INTO) and 0x80 are DPL 3, as in
  * Linux.
  * System calls: write (4) to fd 1 or 2, exit (1), exit_group (252),
- * modify_ldt (123, writes only: an LDT of 256 entries),
+ * modify_ldt (123, writes only: an LDT of 256 entries), sigaltstack
+ * (186; SA_ONSTACK handlers run on it),
  * sigaction (67) and rt_sigaction (174) (handler and SA_SIGINFO only: no
  * mask, no restorer); others return -ENOSYS.
  * An exception from ring 3 whose signal (Linux's mapping: #DE SIGFPE,
@@ -61,6 +62,8 @@
 typedef struct Sigs {
     uint32_t handler[NSIGS];
     bool siginfo[NSIGS];   /* SA_SIGINFO: an rt frame */
+    bool onstack[NSIGS];   /* SA_ONSTACK */
+    uint32_t alt_sp, alt_size;   /* sigaltstack; size 0: none */
 } Sigs;
 
 static void put32(uint8_t *p, uint32_t v)
@@ -274,7 +277,12 @@ static bool deliver(Rig *r, const Sigs *sigs, int v)
        bytes), ucontext (flags, link, stack, sigcontext, mask) */
     bool rt = sigs->siginfo[sig];
     uint32_t size = rt ? 16 + 128 + 20 + 22 * 4 + 8 : 8 + 22 * 4;
-    uint32_t sp = ((fesp - size + 4) & ~15u) - 4;
+    uint32_t sp = fesp;
+    if (sigs->onstack[sig] && sigs->alt_size &&
+        fesp - sigs->alt_sp > sigs->alt_size) {
+        sp = sigs->alt_sp + sigs->alt_size;   /* not on it yet: switch */
+    }
+    sp = ((sp - size + 4) & ~15u) - 4;
     if (!user_ok(r, sp, size)) {
         return false;
     }
@@ -442,6 +450,7 @@ static int run_prog(Rig *r, const char *path, int64_t max_insns, bool cpl0)
                     uint32_t h = get32(r->ram + b);
                     sigs.handler[a] = h == 1 ? 0 : h;  /* SIG_IGN: none */
                     sigs.siginfo[a] = false;
+                    sigs.onstack[a] = get32(r->ram + b + 8) & 0x08000000;
                 }
                 ret = 0;
             }
@@ -451,6 +460,23 @@ static int run_prog(Rig *r, const char *path, int64_t max_insns, bool cpl0)
                 ret = (uint32_t)-22;
             } else {
                 ret = write_ldt(r, b, a == 1);
+            }
+            break;
+        case 186: /* sigaltstack(ss, oss): ss_sp, ss_flags, ss_size */
+            if ((b && !user_ok(r, b, 12)) || (a && !user_ok(r, a, 12))) {
+                ret = (uint32_t)-14;
+            } else {
+                if (b) {
+                    put32(r->ram + b, sigs.alt_sp);
+                    put32(r->ram + b + 4, sigs.alt_size ? 0 : 2);
+                    put32(r->ram + b + 8, sigs.alt_size);
+                }
+                if (a) {
+                    bool off = get32(r->ram + a + 4) & 2;  /* SS_DISABLE */
+                    sigs.alt_sp = off ? 0 : get32(r->ram + a);
+                    sigs.alt_size = off ? 0 : get32(r->ram + a + 8);
+                }
+                ret = 0;
             }
             break;
         case 174: /* rt_sigaction(sig, act, oact, 8) */
@@ -470,6 +496,7 @@ static int run_prog(Rig *r, const char *path, int64_t max_insns, bool cpl0)
                     uint32_t h = get32(r->ram + b);
                     sigs.handler[a] = h == 1 ? 0 : h;
                     sigs.siginfo[a] = get32(r->ram + b + 4) & 4;
+                    sigs.onstack[a] = get32(r->ram + b + 4) & 0x08000000;
                 }
                 ret = 0;
             }
