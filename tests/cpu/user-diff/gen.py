@@ -994,7 +994,7 @@ class Seq:
     STACK_OPS = [  # (bytes, pushes: ESP at the unmapped page below BASE)
         (b'\x50', True), (b'\x66\x53', True), (b'\x6a\x11', True),
         (b'\x68\x44\x33\x22\x11', True), (b'\xff\x75\x00', True),
-        (b'\x9c', True),
+        (b'\x9c', True), (b'\x9a\x00\x00\x00\x00\x1f\x00', True),
         (b'\xe8\x00\x00\x00\x00', True), (b'\xff\xd3', True),
         (b'\xc8\x08\x00\x00', True), (b'\x0e', True), (b'\x0f\xa0', True),
         (b'\x58', False), (b'\x66\x5b', False), (b'\x8f\x45\x00', False),
