@@ -940,7 +940,11 @@ class Seq:
                                  (b'\x88\x06', 1), (b'\x0f\xb6\x06', 1),
                                  (b'\x0f\xbf\x06', 2), (b'\xff\x36', 4),
                                  (b'\x8f\x06', 4), (b'\x39\x06', 4),
-                                 (b'\xdd\x06', 8)])
+                                 (b'\xdd\x06', 8), (b'\x01\x06', 4),
+                                 (b'\xff\x06', 4), (b'\x86\x06', 1),
+                                 (b'\x0f\xc1\x06', 4), (b'\xf0\x09\x06', 4),
+                                 (b'\xd1\x26', 4),
+                                 (b'\x0f\xb1\x06', 4)])
             a = self.fault_addr(size)
             self.emit('mov esi', b'\xbe' + struct.pack('<I', a))
             self.emit('FAULT mem %s [%#x]' % (op.hex(), a), op)
