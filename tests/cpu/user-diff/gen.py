@@ -1019,7 +1019,8 @@ class Seq:
         # EXCLUSION (QEMU difference): in 16-bit code CALL EBX aims past the
         # CS limit, which is #GP(0) before the push (SDM vol. 2 CALL,
         # Operation: the limit check comes first; Mimic does that);
-        # qemu-i386 7.2 pushes first and page-faults.
+        # qemu-i386 7.2 pushes first and page-faults (x86-sys
+        # /x86/segment/limits, "near call past the limit").
         while self.mode16 and op == b'\xff\xd3':
             op, push = r.choice(self.STACK_OPS)
         self.vec = 14
