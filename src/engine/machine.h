@@ -60,6 +60,8 @@ struct MimicMachine {
     int sendkey_n;
     bool postmigrate; /* paused after a completed migrate, as QEMU */
     bool guest_request; /* the reset/shutdown under way is the guest's */
+    /* -icount: stop when clock->icount reaches this (icount_stop); -1 none. */
+    int64_t icount_stop;
 
     /* Speed (mimic_machine_get_speed): worker-only window, atomic result. */
     int64_t speed_host0, speed_guest0, speed_insns; /* host0 0: restart */
