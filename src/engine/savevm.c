@@ -33,6 +33,9 @@
 
 #define SECT_MARK "SECT"
 #define RAM_RUN_PAGES 256 /* pages per compressed record (1 MiB) */
+/* ram/ sections: 2 stores a record whose length is its pages' size
+   as is; 1 (still read) always holds a zlib stream. */
+#define RAM_SECTION_VERSION 2
 #define PAGE 4096u
 #define FP_SPAN (1u << 20) /* disk fingerprint: first and last MiB */
 
@@ -300,7 +303,7 @@ static void save_ram_block(GByteArray *f, const BoardRamBlock *rb)
     size_t mark;
     char name[64];
     g_snprintf(name, sizeof(name), "ram/%s", rb->name);
-    section_begin(f, name, 1, &mark);
+    section_begin(f, name, RAM_SECTION_VERSION, &mark);
     put_u64(f, rb->size);
     uint64_t npages = rb->size / PAGE;
     RamZ z;
@@ -316,12 +319,20 @@ static void save_ram_block(GByteArray *f, const BoardRamBlock *rb)
                !page_is_zero(rb->host + p * PAGE)) {
             p++;
         }
-        size_t zlen = ramz_compress(&z, rb->host + start * PAGE,
-                                    (p - start) * PAGE);
+        const uint8_t *raw = rb->host + start * PAGE;
+        size_t rawlen = (p - start) * PAGE;
+        size_t zlen = ramz_compress(&z, raw, rawlen);
         put_u64(f, start);
         put_u32(f, p - start);
-        put_u32(f, zlen);
-        g_byte_array_append(f, z.buf, zlen);
+        if (zlen * 4 < rawlen * 3) {
+            put_u32(f, zlen);
+            g_byte_array_append(f, z.buf, zlen);
+        } else {
+            /* Deflate saves less than a quarter: inflating would cost
+               more time at restore than the bytes saved; store as is. */
+            put_u32(f, rawlen);
+            g_byte_array_append(f, raw, rawlen);
+        }
     }
     put_u64(f, UINT64_MAX);
     put_u32(f, 0);
@@ -642,15 +653,29 @@ static bool check_disks(MimicMachine *m, const Section *s, unsigned flags,
     return ok;
 }
 
-/* Check a RAM section's records (apply false), or restore the block. */
+/* One RAM record to restore, and the zero gap before it (the last job
+   of a block has no data: the gap up to the block's end). */
+typedef struct RamJob {
+    uint8_t *gap;         /* first page of the zero gap */
+    size_t gap_pages;
+    uint8_t *dst;
+    const uint8_t *data;
+    uint32_t count, zlen;
+    bool stored;          /* the pages as they are, not a zlib stream */
+    uint64_t first;       /* page number, for messages */
+    const char *section;
+} RamJob;
+
+/* Check a RAM section's records; append the restore jobs to jobs. */
 static bool check_ram(const BoardRamBlock *rb, const Section *s,
-                      bool apply, GError **error)
+                      GArray *jobs, GError **error)
 {
     const uint8_t *p = s->data, *end = s->data + s->len;
-    if (s->version != 1) {
+    if (s->version < 1 || s->version > RAM_SECTION_VERSION) {
         g_set_error(error, STATE_ERROR, STATE_ERROR_VERSION,
                     "state section '%s' has version %u; this Mimic reads "
-                    "version 1", s->name, s->version);
+                    "versions 1 to %d", s->name, s->version,
+                    RAM_SECTION_VERSION);
         return false;
     }
     if (s->len < 8 || get_u64(p) != rb->size) {
@@ -659,61 +684,116 @@ static bool check_ram(const BoardRamBlock *rb, const Section *s,
     }
     p += 8;
     uint64_t npages = rb->size / PAGE, next = 0;
-    bool ok = true;
     for (;;) {
         if (end - p < 16) {
-            ok = bad(error, "state section '%s' is truncated", s->name);
-            break;
+            return bad(error, "state section '%s' is truncated", s->name);
         }
         uint64_t first = get_u64(p);
         uint32_t count = get_u32(p + 8), zlen = get_u32(p + 12);
         p += 16;
+        RamJob j = { .gap = rb->host + next * PAGE, .section = s->name };
         if (first == UINT64_MAX) {
             if (count || zlen || p != end) {
-                ok = bad(error, "state section '%s': bad end record",
-                         s->name);
-            } else if (apply) {
-                for (uint64_t q = next; q < npages; q++) {
-                    if (!page_is_zero(rb->host + q * PAGE)) {
-                        memset(rb->host + q * PAGE, 0, PAGE);
-                    }
-                }
+                return bad(error, "state section '%s': bad end record",
+                           s->name);
             }
-            break;
+            j.gap_pages = npages - next;
+            g_array_append_val(jobs, j);
+            return true;
         }
         if (first < next || first >= npages || count == 0 ||
             count > RAM_RUN_PAGES || count > npages - first ||
             zlen > (size_t)(end - p)) {
-            ok = bad(error, "state section '%s': bad page record at page "
-                     "%" G_GUINT64_FORMAT, s->name, first);
-            break;
+            return bad(error, "state section '%s': bad page record at page "
+                       "%" G_GUINT64_FORMAT, s->name, first);
         }
-        if (!apply) {
-            /* The check pass only walks the records: decompressing twice
-               would double the restore time.  The checksum already vouches
-               for the bytes; a stream that still fails to inflate is
-               caught when applying, before the CPU and devices are
-               touched. */
-            p += zlen;
-            next = first + count;
-            continue;
-        }
-        uint8_t *dst = rb->host + first * PAGE;
-        for (uint64_t q = next; q < first; q++) {
-            if (!page_is_zero(rb->host + q * PAGE)) {
-                memset(rb->host + q * PAGE, 0, PAGE);
-            }
-        }
-        if (!ram_uncompress(dst, (size_t)count * PAGE, p, zlen)) {
-            ok = bad(error, "state section '%s': page data at page "
-                     "%" G_GUINT64_FORMAT " does not decompress", s->name,
-                     first);
-            break;
-        }
+        /* The data is not inflated here: the checksum already vouches
+           for the bytes; a stream that still fails to inflate is caught
+           when restoring, before the CPU and devices are touched. */
+        j.gap_pages = first - next;
+        j.dst = rb->host + first * PAGE;
+        j.data = p;
+        j.count = count;
+        j.zlen = zlen;
+        j.stored = s->version >= 2 && zlen == (size_t)count * PAGE;
+        j.first = first;
+        g_array_append_val(jobs, j);
         p += zlen;
         next = first + count;
     }
-    return ok;
+}
+
+typedef struct RamRestore {
+    GArray *jobs;
+    gint next;   /* atomic: the next job to take */
+    gint failed; /* atomic: lowest failed job + 1, or 0 */
+} RamRestore;
+
+static void ram_job_run(const RamJob *j)
+{
+    for (size_t q = 0; q < j->gap_pages; q++) {
+        /* Untouched RAM reads as zero without being written (and so
+           without being allocated by the host). */
+        if (!page_is_zero(j->gap + q * PAGE)) {
+            memset(j->gap + q * PAGE, 0, PAGE);
+        }
+    }
+}
+
+static gpointer ram_restore_worker(gpointer data)
+{
+    RamRestore *r = data;
+    for (;;) {
+        gint i = g_atomic_int_add(&r->next, 1);
+        if (i >= (gint)r->jobs->len) {
+            return NULL;
+        }
+        const RamJob *j = &g_array_index(r->jobs, RamJob, i);
+        ram_job_run(j);
+        bool ok = true;
+        if (!j->count) {
+            continue;
+        } else if (j->stored) {
+            memcpy(j->dst, j->data, j->zlen);
+        } else {
+            ok = ram_uncompress(j->dst, (size_t)j->count * PAGE, j->data,
+                                j->zlen);
+        }
+        while (!ok) {
+            gint old = g_atomic_int_get(&r->failed);
+            if ((old && old <= i + 1) ||
+                g_atomic_int_compare_and_exchange(&r->failed, old, i + 1)) {
+                break;
+            }
+        }
+    }
+}
+
+/* Restore the checked RAM: the jobs are independent (disjoint pages), so
+   they run on up to four threads; inflating is most of a restore. */
+static bool restore_ram(GArray *jobs, GError **error)
+{
+    RamRestore r = { .jobs = jobs };
+    guint nthreads = MIN(MAX(g_get_num_processors(), 1), 4);
+    nthreads = MIN(nthreads, MAX(jobs->len / 4, 1));
+    GThread *th[4] = { NULL };
+    for (guint t = 1; t < nthreads; t++) {
+        th[t] = g_thread_try_new("mimic-restore", ram_restore_worker, &r,
+                                 NULL);
+    }
+    ram_restore_worker(&r);
+    for (guint t = 1; t < nthreads; t++) {
+        if (th[t]) {
+            g_thread_join(th[t]);
+        }
+    }
+    if (r.failed) {
+        const RamJob *j = &g_array_index(jobs, RamJob, r.failed - 1);
+        return bad(error, "state section '%s': page data at page "
+                   "%" G_GUINT64_FORMAT " does not decompress", j->section,
+                   j->first);
+    }
+    return true;
 }
 
 static bool load_desc(const StateDesc *desc, void *obj, const Section *s,
@@ -735,6 +815,7 @@ bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
                         unsigned flags, GError **error)
 {
     GArray *secs = g_array_new(FALSE, TRUE, sizeof(Section));
+    GArray *ram_jobs = g_array_new(FALSE, FALSE, sizeof(RamJob));
     bool ok = false;
     if (!parse_file(buf, len, secs, error)) {
         goto out;
@@ -764,7 +845,7 @@ bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
         g_snprintf(name, sizeof(name), "ram/%s", m->board.ram_blocks[i].name);
         ram[i] = need_section(secs, name, error);
         if (!ram[i] ||
-            !check_ram(&m->board.ram_blocks[i], ram[i], false, error)) {
+            !check_ram(&m->board.ram_blocks[i], ram[i], ram_jobs, error)) {
             goto out;
         }
     }
@@ -860,11 +941,9 @@ bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
     m->clock->icount = m->clock->mode == CLOCK_MODE_ICOUNT ? icount : 0;
     clock_set_now(m->clock, now);
     m->clock->timer_seq = seq;
-    for (int i = 0; i < m->board.n_ram_blocks; i++) {
-        if (!check_ram(&m->board.ram_blocks[i], ram[i], true, error)) {
-            g_free(devs);
-            goto out;
-        }
+    if (!restore_ram(ram_jobs, error)) {
+        g_free(devs);
+        goto out;
     }
     if (cpu) {
         if (m->cpu->ops->flush_code) {
@@ -894,6 +973,7 @@ bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
     m->clock->timer_seq = seq;
     ok = true;
 out:
+    g_array_unref(ram_jobs);
     g_array_unref(secs);
     return ok;
 }

@@ -160,6 +160,10 @@ def main():
     except boottest.BootError as e:
         print('FAIL: %s' % e)
         return 1
+    except OSError as e:  # the monitor socket closed under us
+        print('FAIL: %s\n---- emulator output ----\n%s' %
+              (e, emu.tail() if emu else ''))
+        return 1
     finally:
         if emu:
             emu.close()

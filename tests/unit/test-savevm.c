@@ -337,6 +337,79 @@ static void test_bad_values(void)
     mimic_machine_free(m);
 }
 
+static uint32_t le32(const uint8_t *p)
+{
+    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* RAM whose deflate would save little is stored as is (ram/ version 2):
+   such a record restores exactly; the same record in a version 1
+   section, where every record is a zlib stream, is refused. */
+static void test_stored_ram(void)
+{
+    MimicMachine *a = make(32);
+    run_insns(a, 1000000);
+    uint8_t *ram = a->board.ram_blocks[0].host;
+    GRand *r = g_rand_new_with_seed(7);
+    for (size_t i = 0; i < (3u << 20); i += 4) { /* at 16 MiB: free RAM */
+        uint32_t v = g_rand_int(r);
+        memcpy(ram + (16u << 20) + i, &v, 4);
+    }
+    g_rand_free(r);
+    GByteArray *f = save(a);
+    Sect s[64];
+    int n = sections(f, s, 64), ri = -1;
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(s[i].name, "ram/pc.ram")) {
+            ri = i;
+        }
+    }
+    g_assert_cmpint(ri, >=, 0);
+    g_assert_cmpuint(le32(f->data + s[ri].payload - 12), ==, 2);
+    /* Walk the records: the random megabytes are stored. */
+    size_t p = s[ri].payload + 8, stored = 0, deflated = 0;
+    for (;;) {
+        uint32_t count = le32(f->data + p + 8), zlen = le32(f->data + p + 12);
+        if (count == 0) {
+            break;
+        }
+        if (zlen == count * 4096u) {
+            stored += count;
+        } else {
+            deflated += count;
+        }
+        p += 16 + zlen;
+    }
+    g_assert_cmpuint(stored, >=, 3 * 256);
+    g_assert_cmpuint(deflated, >, 0);
+
+    MimicMachine *b = make(32);
+    GError *err = NULL;
+    g_assert_true(machine_state_load(b, f->data, f->len, 0, &err));
+    g_assert_no_error(err);
+    g_assert_cmpint(memcmp(ram, b->board.ram_blocks[0].host, 32u << 20), ==,
+                    0);
+    GByteArray *f2 = save(b);
+    assert_same(f, f2);
+    g_byte_array_unref(f2);
+
+    GByteArray *before = save(b);
+    GByteArray *c = copy(f);
+    c->data[s[ri].payload - 12] = 1; /* the section version */
+    fix_crc(c, &s[ri]);
+    refused(b, before, c->data, c->len, "does not decompress");
+    g_byte_array_unref(c);
+    c = copy(f);
+    c->data[s[ri].payload - 12] = 3;
+    fix_crc(c, &s[ri]);
+    refused(b, before, c->data, c->len, "version 3");
+    g_byte_array_unref(c);
+    g_byte_array_unref(before);
+    g_byte_array_unref(f);
+    mimic_machine_free(a);
+    mimic_machine_free(b);
+}
+
 static void test_other_ram_size(void)
 {
     MimicMachine *big = make(512);
@@ -363,6 +436,7 @@ int main(int argc, char **argv)
     g_test_add_func("/savevm/versions", test_versions);
     g_test_add_func("/savevm/bad-values", test_bad_values);
     g_test_add_func("/savevm/other-ram-size", test_other_ram_size);
+    g_test_add_func("/savevm/stored-ram", test_stored_ram);
     int r = g_test_run();
     if (booted) {
         g_byte_array_unref(booted);
