@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -664,6 +665,7 @@ typedef struct RamJob {
     bool stored;          /* the pages as they are, not a zlib stream */
     uint64_t first;       /* page number, for messages */
     const char *section;
+    bool anonymous;       /* the block is a private anonymous mapping */
 } RamJob;
 
 /* Check a RAM section's records; append the restore jobs to jobs. */
@@ -691,7 +693,8 @@ static bool check_ram(const BoardRamBlock *rb, const Section *s,
         uint64_t first = get_u64(p);
         uint32_t count = get_u32(p + 8), zlen = get_u32(p + 12);
         p += 16;
-        RamJob j = { .gap = rb->host + next * PAGE, .section = s->name };
+        RamJob j = { .gap = rb->host + next * PAGE, .section = s->name,
+                     .anonymous = rb->anonymous };
         if (first == UINT64_MAX) {
             if (count || zlen || p != end) {
                 return bad(error, "state section '%s': bad end record",
@@ -731,6 +734,13 @@ typedef struct RamRestore {
 
 static void ram_job_run(const RamJob *j)
 {
+    if (j->anonymous && j->gap_pages >= 16 &&
+        ((uintptr_t)j->gap & (PAGE - 1)) == 0 &&
+        madvise(j->gap, j->gap_pages * PAGE, MADV_DONTNEED) == 0) {
+        /* Dropped pages of a private anonymous mapping read as zero:
+           a fresh machine's untouched RAM is not even read. */
+        return;
+    }
     for (size_t q = 0; q < j->gap_pages; q++) {
         /* Untouched RAM reads as zero without being written (and so
            without being allocated by the host). */
