@@ -103,23 +103,50 @@ static size_t ramz_compress(RamZ *z, const uint8_t *src, size_t n)
 #endif
 }
 
+#ifdef HAVE_LIBDEFLATE
+typedef struct libdeflate_decompressor RamUnz;
+#define ramunz_new() libdeflate_alloc_decompressor()
+#define ramunz_free(d) libdeflate_free_decompressor(d)
+#else
+typedef void RamUnz;
+#define ramunz_new() NULL
+#define ramunz_free(d) ((void)(d))
+#endif
+
 /* Inflate exactly zlen bytes of one zlib stream into exactly n bytes. */
-static bool ram_uncompress(uint8_t *dst, size_t n, const uint8_t *src,
-                           size_t zlen)
+static bool ram_uncompress(RamUnz *d, uint8_t *dst, size_t n,
+                           const uint8_t *src, size_t zlen)
 {
 #ifdef HAVE_LIBDEFLATE
-    static __thread struct libdeflate_decompressor *d;
-    if (!d) {
-        d = libdeflate_alloc_decompressor();
-    }
     size_t in_used = 0;
     return libdeflate_zlib_decompress_ex(d, src, zlen, dst, n, &in_used,
                                          NULL) == LIBDEFLATE_SUCCESS &&
            in_used == zlen;
 #else
+    (void)d;
     uLongf out = n;
     return uncompress(dst, &out, src, zlen) == Z_OK && out == n;
 #endif
+}
+
+/* RAM is compressed and inflated in independent runs: run worker(ctx)
+   on this thread and up to three more (one per host CPU), each taking
+   jobs from a shared counter until there are none left.  The result
+   does not depend on the number of threads. */
+static void run_parallel(GThreadFunc worker, gpointer ctx, guint njobs)
+{
+    guint n = MIN(MAX(g_get_num_processors(), 1), 4);
+    n = MIN(n, MAX(njobs / 4, 1));
+    GThread *th[4] = { NULL };
+    for (guint t = 1; t < n; t++) {
+        th[t] = g_thread_try_new("mimic-ram", worker, ctx, NULL);
+    }
+    worker(ctx);
+    for (guint t = 1; t < n; t++) {
+        if (th[t]) {
+            g_thread_join(th[t]);
+        }
+    }
 }
 
 /* ---- little-endian helpers ---- */
@@ -299,6 +326,45 @@ static bool disks_text(MimicMachine *m, bool flush, GString *s,
     return true;
 }
 
+typedef struct SaveRun {
+    uint64_t start;
+    uint32_t count;
+    uint8_t *z;   /* the zlib stream, or NULL: stored as is */
+    size_t zlen;
+} SaveRun;
+
+typedef struct RamSave {
+    const BoardRamBlock *rb;
+    GArray *runs;
+    gint next;
+} RamSave;
+
+static gpointer ram_save_worker(gpointer data)
+{
+    RamSave *r = data;
+    RamZ z;
+    ramz_init(&z, RAM_RUN_PAGES * PAGE);
+    for (;;) {
+        gint i = g_atomic_int_add(&r->next, 1);
+        if (i >= (gint)r->runs->len) {
+            break;
+        }
+        SaveRun *run = &g_array_index(r->runs, SaveRun, i);
+        size_t rawlen = (size_t)run->count * PAGE;
+        size_t zlen = ramz_compress(&z, r->rb->host + run->start * PAGE,
+                                    rawlen);
+        /* Deflate saving less than a quarter: inflating would cost more
+           time at restore than the bytes saved; the run is stored. */
+        if (zlen * 4 < rawlen * 3) {
+            run->z = g_malloc(zlen);
+            memcpy(run->z, z.buf, zlen);
+            run->zlen = zlen;
+        }
+    }
+    ramz_free(&z);
+    return NULL;
+}
+
 static void save_ram_block(GByteArray *f, const BoardRamBlock *rb)
 {
     size_t mark;
@@ -307,38 +373,41 @@ static void save_ram_block(GByteArray *f, const BoardRamBlock *rb)
     section_begin(f, name, RAM_SECTION_VERSION, &mark);
     put_u64(f, rb->size);
     uint64_t npages = rb->size / PAGE;
-    RamZ z;
-    ramz_init(&z, RAM_RUN_PAGES * PAGE);
+    RamSave r = { .rb = rb, .runs = g_array_new(FALSE, TRUE,
+                                                sizeof(SaveRun)) };
     uint64_t p = 0;
     while (p < npages) {
         if (page_is_zero(rb->host + p * PAGE)) {
             p++;
             continue;
         }
-        uint64_t start = p;
-        while (p < npages && p - start < RAM_RUN_PAGES &&
+        SaveRun run = { .start = p };
+        while (p < npages && p - run.start < RAM_RUN_PAGES &&
                !page_is_zero(rb->host + p * PAGE)) {
             p++;
         }
-        const uint8_t *raw = rb->host + start * PAGE;
-        size_t rawlen = (p - start) * PAGE;
-        size_t zlen = ramz_compress(&z, raw, rawlen);
-        put_u64(f, start);
-        put_u32(f, p - start);
-        if (zlen * 4 < rawlen * 3) {
-            put_u32(f, zlen);
-            g_byte_array_append(f, z.buf, zlen);
+        run.count = p - run.start;
+        g_array_append_val(r.runs, run);
+    }
+    run_parallel(ram_save_worker, &r, r.runs->len);
+    for (guint i = 0; i < r.runs->len; i++) {
+        SaveRun *run = &g_array_index(r.runs, SaveRun, i);
+        put_u64(f, run->start);
+        put_u32(f, run->count);
+        if (run->z) {
+            put_u32(f, run->zlen);
+            g_byte_array_append(f, run->z, run->zlen);
+            g_free(run->z);
         } else {
-            /* Deflate saves less than a quarter: inflating would cost
-               more time at restore than the bytes saved; store as is. */
-            put_u32(f, rawlen);
-            g_byte_array_append(f, raw, rawlen);
+            put_u32(f, run->count * PAGE);
+            g_byte_array_append(f, rb->host + run->start * PAGE,
+                                run->count * PAGE);
         }
     }
+    g_array_unref(r.runs);
     put_u64(f, UINT64_MAX);
     put_u32(f, 0);
     put_u32(f, 0);
-    ramz_free(&z);
     section_end(f, mark);
 }
 
@@ -753,9 +822,11 @@ static void ram_job_run(const RamJob *j)
 static gpointer ram_restore_worker(gpointer data)
 {
     RamRestore *r = data;
+    RamUnz *d = ramunz_new();
     for (;;) {
         gint i = g_atomic_int_add(&r->next, 1);
         if (i >= (gint)r->jobs->len) {
+            ramunz_free(d);
             return NULL;
         }
         const RamJob *j = &g_array_index(r->jobs, RamJob, i);
@@ -766,8 +837,8 @@ static gpointer ram_restore_worker(gpointer data)
         } else if (j->stored) {
             memcpy(j->dst, j->data, j->zlen);
         } else {
-            ok = ram_uncompress(j->dst, (size_t)j->count * PAGE, j->data,
-                                j->zlen);
+            ok = d && ram_uncompress(d, j->dst, (size_t)j->count * PAGE,
+                                     j->data, j->zlen);
         }
         while (!ok) {
             gint old = g_atomic_int_get(&r->failed);
@@ -784,19 +855,7 @@ static gpointer ram_restore_worker(gpointer data)
 static bool restore_ram(GArray *jobs, GError **error)
 {
     RamRestore r = { .jobs = jobs };
-    guint nthreads = MIN(MAX(g_get_num_processors(), 1), 4);
-    nthreads = MIN(nthreads, MAX(jobs->len / 4, 1));
-    GThread *th[4] = { NULL };
-    for (guint t = 1; t < nthreads; t++) {
-        th[t] = g_thread_try_new("mimic-restore", ram_restore_worker, &r,
-                                 NULL);
-    }
-    ram_restore_worker(&r);
-    for (guint t = 1; t < nthreads; t++) {
-        if (th[t]) {
-            g_thread_join(th[t]);
-        }
-    }
+    run_parallel(ram_restore_worker, &r, jobs->len);
     if (r.failed) {
         const RamJob *j = &g_array_index(jobs, RamJob, r.failed - 1);
         return bad(error, "state section '%s': page data at page "
