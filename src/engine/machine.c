@@ -538,6 +538,20 @@ static void run_slice(MimicMachine *m)
     /* Show the guest's screen (devices flush their own dirty areas). */
 }
 
+bool machine_run_to_icount(MimicMachine *m, int64_t until)
+{
+    if (m->clock->mode != CLOCK_MODE_ICOUNT || !m->cpu || m->thread ||
+        until <= m->clock->icount) {
+        return false;
+    }
+    m->icount_stop = until;
+    machine_do_cont(m);
+    while (!m->quit_requested && m->run_state == MIMIC_STATE_RUNNING) {
+        run_slice(m);
+    }
+    return m->clock->icount == until;
+}
+
 static gpointer worker_main(gpointer data)
 {
     MimicMachine *m = data;

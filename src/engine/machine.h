@@ -84,6 +84,14 @@ void machine_do_powerdown(MimicMachine *m);
 void machine_do_pointer(MimicMachine *m, int dx, int dy, int dz,
                         unsigned buttons);
 void machine_emit(MimicMachine *m, const MimicEvent *ev);
+/*
+ * -icount: run a machine whose worker thread is not started on the
+ * calling thread, slice by slice exactly as the worker does, until the
+ * instruction counter reaches until (icount_stop); the machine is then
+ * paused.  false if it stopped short (quit, power-off) or cannot run.
+ * For tests that need the worker's timing without its thread.
+ */
+bool machine_run_to_icount(MimicMachine *m, int64_t until);
 
 /* Monitor (monitor.c): runs on the worker thread. */
 Monitor *monitor_new(MimicMachine *m, CharDev *chr);

@@ -30,39 +30,11 @@ static MimicMachine *make(uint64_t ram_mib)
     return m;
 }
 
-/* What the worker loop does, without the thread: icount slices bounded by
-   timer deadlines, timers fired between them, a halted CPU warped ahead. */
+/* n instructions as the worker runs them (the engine's own slice loop,
+   on this thread). */
 static void run_insns(MimicMachine *m, int64_t n)
 {
-    Clock *clk = m->clock;
-    while (n > 0) {
-        int64_t budget = MIN(n, 200000);
-        int64_t deadline = clock_next_deadline(clk);
-        if (deadline != CLOCK_NEVER) {
-            int64_t ns = deadline - clock_now(clk);
-            budget = MIN(budget, ns > 0 ? (ns >> clk->icount_shift) + 1 : 1);
-        }
-        CpuExit why;
-        int64_t done = m->cpu->ops->run(m->cpu, budget, &why);
-        clock_run_timers(clk);
-        /* SeaBIOS reboots after "No bootable device" (60 virtual seconds,
-           quickly reached with halts warped over): reset as the worker
-           does, or the CPU would spin in its shutdown state. */
-        if (m->reset_requested || why == CPU_EXIT_SHUTDOWN) {
-            m->reset_requested = false;
-            machine_do_reset(m);
-        }
-        if (why == CPU_EXIT_HALTED && done == 0) {
-            deadline = clock_next_deadline(clk);
-            if (deadline == CLOCK_NEVER) {
-                break;
-            }
-            clock_warp_to(clk, deadline);
-            clock_run_timers(clk);
-            n--;
-        }
-        n -= done;
-    }
+    g_assert_true(machine_run_to_icount(m, m->clock->icount + n));
 }
 
 static GByteArray *save(MimicMachine *m)
