@@ -7,6 +7,7 @@
  * Everything runs on the machine's worker thread.  Malformed input gets a
  * message, never a crash.  Reference: QEMU's "QEMU Monitor" documentation.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,42 @@ static const char *state_name(MimicRunState s)
     return "unknown";
 }
 
+/* Mimic extension: the instruction counter of -icount mode. */
+static void info_icount(MimicMachine *m, GString *out)
+{
+    Clock *clk = m->clock;
+    if (clk->mode != CLOCK_MODE_ICOUNT) {
+        g_string_append(out, "icount: off (real-time clock)\n");
+        return;
+    }
+    g_string_append_printf(out, "icount: %" G_GINT64_FORMAT
+                           " instructions, shift %d, virtual time %"
+                           G_GINT64_FORMAT " ns\n", clk->icount,
+                           clk->icount_shift, clock_now(clk));
+    if (m->icount_stop >= 0) {
+        g_string_append_printf(out, "stop at: %" G_GINT64_FORMAT "\n",
+                               m->icount_stop);
+    }
+}
+
+/* Mimic extension: SHA-256 of each RAM block, then of all of them in
+   order (what a deterministic run must reproduce). */
+static void info_ramhash(MimicMachine *m, GString *out)
+{
+    GChecksum *all = g_checksum_new(G_CHECKSUM_SHA256);
+    for (int i = 0; i < m->board.n_ram_blocks; i++) {
+        const BoardRamBlock *rb = &m->board.ram_blocks[i];
+        GChecksum *one = g_checksum_new(G_CHECKSUM_SHA256);
+        g_checksum_update(one, rb->host, rb->size);
+        g_checksum_update(all, rb->host, rb->size);
+        g_string_append_printf(out, "%s %s\n", rb->name,
+                               g_checksum_get_string(one));
+        g_checksum_free(one);
+    }
+    g_string_append_printf(out, "all %s\n", g_checksum_get_string(all));
+    g_checksum_free(all);
+}
+
 static void cmd_info(MimicMachine *m, gchar **argv, int argc, GString *out)
 {
     const char *what = argc > 1 ? argv[1] : "";
@@ -91,9 +128,13 @@ static void cmd_info(MimicMachine *m, gchar **argv, int argc, GString *out)
         }
     } else if (!strcmp(what, "snapshots")) {
         machine_info_snapshots(m, out);
+    } else if (!strcmp(what, "icount")) {
+        info_icount(m, out);
+    } else if (!strcmp(what, "ramhash")) {
+        info_ramhash(m, out);
     } else {
         g_string_append(out, "info status|version|registers|mtree|ioports|"
-                        "chardev|block|snapshots\n");
+                        "chardev|block|snapshots|icount|ramhash\n");
     }
 }
 
@@ -105,6 +146,36 @@ static void cmd_stop(MimicMachine *m, gchar **argv, int argc, GString *out)
 static void cmd_cont(MimicMachine *m, gchar **argv, int argc, GString *out)
 {
     machine_do_cont(m);
+}
+
+/* Mimic extension: stop when the -icount instruction counter reaches N
+   (exactly: the CPU ends its slice there); no argument clears it. */
+static void cmd_icount_stop(MimicMachine *m, gchar **argv, int argc,
+                            GString *out)
+{
+    if (m->clock->mode != CLOCK_MODE_ICOUNT) {
+        g_string_append(out, "Error: icount_stop needs -icount\n");
+        return;
+    }
+    if (argc < 2) {
+        m->icount_stop = -1;
+        return;
+    }
+    char *end;
+    errno = 0;
+    gint64 n = g_ascii_strtoll(argv[1], &end, 0);
+    if (argc > 2 || errno || end == argv[1] || *end || n < 0) {
+        g_string_append_printf(out, "Error: icount_stop: '%s' is not an "
+                               "instruction count\n", argv[1]);
+        return;
+    }
+    if (n <= m->clock->icount) {
+        g_string_append_printf(out, "Error: icount_stop: the counter is "
+                               "already at %" G_GINT64_FORMAT "\n",
+                               m->clock->icount);
+        return;
+    }
+    m->icount_stop = n;
 }
 
 static void cmd_reset(MimicMachine *m, gchar **argv, int argc, GString *out)
@@ -549,8 +620,11 @@ static const MonCmd commands[] = {
     { "help", "[cmd]", "show the help", cmd_help },
     { "?", "[cmd]", "show the help", cmd_help },
     { "info", "subcommand", "show machine state (status, version, registers, "
-      "mtree, ioports, chardev, block [device])", cmd_info },
+      "mtree, ioports, chardev, block [device], snapshots; Mimic "
+      "extensions: icount, ramhash)", cmd_info },
     { "stop", "", "stop emulation", cmd_stop },
+    { "icount_stop", "[count]", "stop when the -icount instruction counter "
+      "reaches count; no count: clear (Mimic extension)", cmd_icount_stop },
     { "cont", "", "resume emulation", cmd_cont },
     { "c", "", "resume emulation", cmd_cont },
     { "x", "/fmt addr", "virtual memory dump starting at 'addr'", cmd_x },

@@ -394,14 +394,26 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
     return executed;
 }
 
+/* A line raised by the instruction executing (an I/O or MMIO write) ends
+   its block, so the interrupt is taken at the next instruction boundary
+   whatever the block layout: a run resumed from a state file, whose
+   blocks are cut differently, takes it at the same instruction. */
 static void x86_set_irq(Cpu *c, bool level)
 {
-    X86(c)->irq_line = level;
+    X86Cpu *cpu = X86(c);
+    cpu->irq_line = level;
+    if (level && cpu->cur) {
+        cpu->block_end = true;
+    }
 }
 
 static void x86_set_nmi(Cpu *c)
 {
-    X86(c)->nmi_pending = true;
+    X86Cpu *cpu = X86(c);
+    cpu->nmi_pending = true;
+    if (cpu->cur) {
+        cpu->block_end = true;
+    }
 }
 
 static void x86_set_a20(Cpu *c, bool enabled)

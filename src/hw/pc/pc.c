@@ -615,6 +615,7 @@ static bool pc_init(BoardContext *ctx, GError **error)
     ctx->ram = b->ram;
     ctx->ram_size = b->ram_size;
     board_add_ram_block(ctx, "pc.ram", b->ram, b->ram_size);
+    ctx->ram_blocks[ctx->n_ram_blocks - 1].anonymous = true;
     memmap_add_ram(bus->mem, "ram-below-4g", 0, b->below_4g, b->ram, 0);
     if (b->above_4g) {
         memmap_add_ram(bus->mem, "ram-above-4g", 1ull << 32, b->above_4g,
