@@ -97,6 +97,8 @@ static void x86_reset(Cpu *c)
     cpu->nmi_pending = false;
     cpu->nmi_blocked = false;
     cpu->inhibit = false;
+    cpu->ferr = false; /* the board's FERR#/IGNNE# logic resets too */
+    cpu->ignne = false;
     cpu->shutdown = false;
     cpu->dbg_pending = 0;
     cpu->dbg_defer = false;
@@ -415,6 +417,11 @@ static void x86_set_a20(Cpu *c, bool enabled)
     }
 }
 
+static void x86_set_ignne(Cpu *c, bool level)
+{
+    X86(c)->ignne = level;
+}
+
 static void x86_exit_request(Cpu *c)
 {
     atomic_store(&X86(c)->exit_req, 1);
@@ -574,6 +581,8 @@ static int x86_pre_save(void *obj)
     s->nmi_pending = cpu->nmi_pending;
     s->irq_line = cpu->irq_line;
     s->inhibit = cpu->inhibit;
+    s->ferr = cpu->ferr;
+    s->ignne = cpu->ignne;
     return 0;
 }
 
@@ -620,6 +629,11 @@ static bool x86_post_load(void *obj, GError **error)
     cpu->nmi_pending = s->nmi_pending;
     cpu->irq_line = s->irq_line;
     cpu->inhibit = s->inhibit;
+    /* The pins as saved (a version 1 file has zeros: none asserted); the
+       board restores its side of the FERR#/IGNNE# logic itself. */
+    cpu->ferr = s->ferr != 0;
+    cpu->ignne = s->ignne != 0;
+    s->ferr = s->ignne = 0; /* for the next version 1 file */
     x86_post_load_fixup(cpu);
     cpu->dbg_pending = 0;
     cpu->dbg_defer = false;
@@ -659,12 +673,16 @@ static const StateField x86_state_fields[] = {
     STATE_U8(X86Cpu, st.irq_line),
     STATE_U8(X86Cpu, st.inhibit),
     STATE_STRUCT(X86Cpu, fpu, x87_state_fields),
+    { .name = "st.ferr", .offset = offsetof(X86Cpu, st.ferr),
+      .type = STATE_T_U8, .count = 1, .version = 2 },
+    { .name = "st.ignne", .offset = offsetof(X86Cpu, st.ignne),
+      .type = STATE_T_U8, .count = 1, .version = 2 },
     STATE_END
 };
 
 static const StateDesc x86_state_desc = {
     .name = "cpu-x86",
-    .version = 1,
+    .version = 2,
     .min_version = 1,
     .fields = x86_state_fields,
     .pre_save = x86_pre_save,
@@ -681,6 +699,7 @@ const CpuOps x86_cpu_ops = {
     .set_irq = x86_set_irq,
     .set_nmi = x86_set_nmi,
     .set_a20 = x86_set_a20,
+    .set_ignne = x86_set_ignne,
     .exit_request = x86_exit_request,
     .is_halted = x86_is_halted,
     .dump_registers = x86_dump_registers,
