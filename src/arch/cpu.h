@@ -68,8 +68,9 @@ struct CpuOps {
     /* Translate a virtual address with the CPU's current paging; false if
        not mapped. */
     bool (*virt_to_phys)(Cpu *cpu, uint64_t vaddr, uint64_t *paddr);
-    /* Disassemble one instruction at vaddr; returns its length (0 fails). */
-    int (*disassemble)(Cpu *cpu, uint64_t vaddr, GString *out);
+    /* Disassemble one instruction at a virtual address (phys: physical),
+       in the current code size; returns its length (0: not readable). */
+    int (*disassemble)(Cpu *cpu, uint64_t addr, bool phys, GString *out);
     uint64_t (*get_pc)(Cpu *cpu); /* linear address of next instruction */
     const StateDesc *state;
     /* Debugging/tests: drop every translated block. */

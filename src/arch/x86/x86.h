@@ -560,6 +560,11 @@ void x86_op_ud(X86Cpu *cpu, const X86Insn *in);
 uint64_t x86_rdtsc(X86Cpu *cpu);
 void x86_cpuid(X86Cpu *cpu);
 void x86_set_ferr(X86Cpu *cpu, bool level);
+/* Diagnostics (cpu.c): the integer state as "info registers" shows it,
+   and the -d cpu / in_asm log records. */
+void x86_dump_state(X86Cpu *cpu, GString *out);
+void x86_log_state(X86Cpu *cpu);
+void x86_log_block(X86Cpu *cpu, const TBlock *tb);
 void x86_set_cr0(X86Cpu *cpu, uint32_t v);
 void x86_x87_op(X86Cpu *cpu, const X86Insn *in);
 void x86_mmx_op(X86Cpu *cpu, const X86Insn *in);
