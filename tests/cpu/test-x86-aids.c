@@ -12,7 +12,7 @@
  *
  * CPUID: every feature bit leaf 1 claims has a test here that uses it
  * (a representative instruction does not #UD, its CR4 bit can be set);
- * unclaimed features (FXSR, SSE, SSE2, MCE) fault.  A new claim without a
+ * unclaimed features (SSE, SSE2, MCE) fault.  A new claim without a
  * test fails /cpu/x86/cpuid/claims-tested.
  *
  * Programs are assembled with nasm; the source is next to the bytes.
@@ -408,8 +408,22 @@ static const uint8_t p_cmov[] = {
 static const uint8_t p_mmx[] = {
     0x66, 0xc7, 0x06, 0x00, 0x20, 0x04, 0x03, 0x02, 0x01, 0x0f, 0x6e, 0x06,
     0x00, 0x20, 0x0f, 0xfc, 0xc0, 0x0f, 0x7e, 0xc3, 0x0f, 0x77 };
-/* fxsave [0x2000] */
-static const uint8_t p_fxsr[] = { 0x0f, 0xae, 0x06, 0x00, 0x20 };
+/*
+ * fninit; fldcw [0x2800]; fldpi; mov eax, cr4; or eax, 0x200 (OSFXSR);
+ * mov cr4, eax; mov ebx, cr4; fxsave [0x2000]; fninit; fxrstor [0x2000];
+ * fnstcw [0x2802]; fstp qword [0x2808]; mov si, 0x2001; fxsave [si]
+ */
+static const uint8_t p_fxsr[] = {
+    0xdb, 0xe3, 0xd9, 0x2e, 0x00, 0x28, 0xd9, 0xeb, 0x0f, 0x20, 0xe0, 0x66,
+    0x0d, 0x00, 0x02, 0x00, 0x00, 0x0f, 0x22, 0xe0, 0x0f, 0x20, 0xe3, 0x0f,
+    0xae, 0x06, 0x00, 0x20, 0xdb, 0xe3, 0x0f, 0xae, 0x0e, 0x00, 0x20, 0xd9,
+    0x3e, 0x02, 0x28, 0xdd, 0x1e, 0x08, 0x28, 0xbe, 0x01, 0x20, 0x0f, 0xae,
+    0x04 };
+/* ldmxcsr [0x2000] */
+static const uint8_t p_ldmxcsr[] = { 0x0f, 0xae, 0x16, 0x00, 0x20 };
+/* mov eax, cr4; or eax, 0x400 (OSXMMEXCPT); mov cr4, eax */
+static const uint8_t p_cr4_osxmm[] = {
+    0x0f, 0x20, 0xe0, 0x66, 0x0d, 0x00, 0x04, 0x00, 0x00, 0x0f, 0x22, 0xe0 };
 /* movaps xmm0, xmm1 */
 static const uint8_t p_sse[] = { 0x0f, 0x28, 0xc1 };
 /* pxor xmm0, xmm0 */
@@ -417,9 +431,6 @@ static const uint8_t p_sse2[] = { 0x66, 0x0f, 0xef, 0xc0 };
 /* mov eax, cr4; or eax, 0x40; mov cr4, eax */
 static const uint8_t p_cr4_mce[] = {
     0x0f, 0x20, 0xe0, 0x66, 0x83, 0xc8, 0x40, 0x0f, 0x22, 0xe0 };
-/* mov eax, cr4; or eax, 0x200; mov cr4, eax */
-static const uint8_t p_cr4_osfxsr[] = {
-    0x0f, 0x20, 0xe0, 0x66, 0x0d, 0x00, 0x02, 0x00, 0x00, 0x0f, 0x22, 0xe0 };
 /* mov eax, 1; cpuid */
 static const uint8_t p_cpuid1[] = {
     0x66, 0xb8, 0x01, 0x00, 0x00, 0x00, 0x0f, 0xa2 };
@@ -565,6 +576,28 @@ static void check_cmov(Rig *r)
     g_assert_cmphex(w, ==, 1); /* 0 < 1: CF, so FCMOVB took st1 = 1 */
 }
 
+/* FXSR: FXSAVE/FXRSTOR round trip (FCW, the abridged tag word, ST0),
+   CR4.OSFXSR can be set, a misaligned operand is #GP(0). */
+static void check_fxsr(Rig *r)
+{
+    uint16_t cw = 0x0f7f; /* round toward zero, extended precision */
+    memmap_write(r->mem, 0x2800, &cw, 2);
+    g_assert_cmpint(RUN(r, fxsr), ==, EX_GP);
+    g_assert_cmphex(r->x->eip, ==, 0x3000 + EX_GP * 4 + 4); /* the stub */
+    g_assert_cmphex(r->x->regs[R_EBX] & CR4_OSFXSR, ==, CR4_OSFXSR);
+    uint8_t img[8];
+    memmap_read(r->mem, 0x2000, img, sizeof(img));
+    g_assert_cmphex(img[0] | img[1] << 8, ==, 0x0f7f); /* FCW */
+    g_assert_cmphex(img[4], ==, 0x80);                 /* ST0 = R7 valid */
+    uint16_t got = 0;
+    memmap_read(r->mem, 0x2802, &got, 2);
+    g_assert_cmphex(got, ==, 0x0f7f); /* restored by FXRSTOR */
+    double pi = 0;
+    memmap_read(r->mem, 0x2808, &pi, sizeof(pi));
+    g_assert_cmpfloat(pi, >, 3.14159);
+    g_assert_cmpfloat(pi, <, 3.1416);
+}
+
 static void check_mmx(Rig *r)
 {
     g_assert_cmpint(RUN(r, mmx), ==, -1);
@@ -581,6 +614,7 @@ static const struct {
     { 6, "pae", check_pae }, { 8, "cx8", check_cx8 }, { 11, "sep", check_sep },
     { 12, "mtrr", check_mtrr }, { 13, "pge", check_pge },
     { 15, "cmov", check_cmov }, { 23, "mmx", check_mmx },
+    { 24, "fxsr", check_fxsr },
 };
 
 /* Every bit CPUID.1:EDX claims has a check here. */
@@ -608,8 +642,9 @@ static void test_claim(gconstpointer data)
     rig_free(&r);
 }
 
-/* What is not claimed is not there: FXSAVE, SSE and SSE2 instructions are
-   #UD, the CR4 bits of MCE and OSFXSR are reserved (#GP). */
+/* What is not claimed is not there: SSE and SSE2 instructions (LDMXCSR,
+   the rest of 0F AE beside FXSAVE/FXRSTOR) are #UD, the CR4 bits of MCE
+   and OSXMMEXCPT are reserved (#GP). */
 static void test_unclaimed(void)
 {
     uint32_t d = cpuid_edx();
@@ -619,11 +654,11 @@ static void test_unclaimed(void)
         size_t len;
         int vec;
     } absent[] = {
-        { 24, p_fxsr, sizeof(p_fxsr), EX_UD },
         { 25, p_sse, sizeof(p_sse), EX_UD },
+        { 25, p_ldmxcsr, sizeof(p_ldmxcsr), EX_UD },
         { 26, p_sse2, sizeof(p_sse2), EX_UD },
         { 7, p_cr4_mce, sizeof(p_cr4_mce), EX_GP },
-        { 24, p_cr4_osfxsr, sizeof(p_cr4_osfxsr), EX_GP },
+        { 25, p_cr4_osxmm, sizeof(p_cr4_osxmm), EX_GP },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(absent); i++) {
         g_assert_cmphex(d & (1u << absent[i].bit), ==, 0);

@@ -408,8 +408,12 @@ void x86_decode(X86Cpu *cpu, X86Insn *in, uint32_t eip, bool code32,
         }
         break;
     case 0x1ae:
-        /* FXSAVE/FXRSTOR not claimed. */
-        goto bad;
+        /* FXSAVE/FXRSTOR (FXSR); the rest of group 15 (LDMXCSR,
+           STMXCSR, CLFLUSH, the fences) is SSE/SSE2. */
+        if (in->mod == 3 || in->reg > 1) {
+            goto bad;
+        }
+        break;
     case 0x1ba:
         if (in->reg < 4) {
             goto bad;

@@ -45,10 +45,6 @@ void x86_h_rsm(X86Cpu *cpu, const X86Insn *in)
     x86_raise(cpu, EX_UD, 0);
 }
 
-void x86_h_fxsave(X86Cpu *cpu, const X86Insn *in)
-{
-    x86_raise(cpu, EX_UD, 0);
-}
 
 static void need_pm(X86Cpu *cpu)
 {
@@ -343,9 +339,10 @@ void x86_h_mov_r_cr(X86Cpu *cpu, const X86Insn *in)
 }
 
 /* The CR4 bits of the features CPUID claims (MCE is not claimed: no
-   machine-check architecture); the others are reserved (#GP). */
+   machine-check architecture; no SSE, so no OSXMMEXCPT); the others are
+   reserved (#GP). */
 #define CR4_SUPPORTED (CR4_VME | CR4_PVI | CR4_DE | CR4_PSE | CR4_PAE | \
-                       CR4_PGE | CR4_PCE | CR4_TSD)
+                       CR4_PGE | CR4_PCE | CR4_TSD | CR4_OSFXSR)
 
 void x86_h_mov_cr_r(X86Cpu *cpu, const X86Insn *in)
 {
@@ -608,10 +605,11 @@ void x86_cpuid(X86Cpu *cpu)
         break;
     case 1:
         a = 0x652; /* family 6, model 5 (Pentium II Deschutes), stepping 2 */
-        /* FPU VME DE PSE TSC MSR PAE CX8 SEP MTRR PGE CMOV MMX */
+        /* FPU VME DE PSE TSC MSR PAE CX8 SEP MTRR PGE CMOV MMX FXSR
+           (tests/cpu/test-x86-aids.c has a check for each) */
         d = (1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) |
             (1u << 5) | (1u << 6) | (1u << 8) | (1u << 11) | (1u << 12) |
-            (1u << 13) | (1u << 15) | (1u << 23);
+            (1u << 13) | (1u << 15) | (1u << 23) | (1u << 24);
         break;
     case 2:
         a = 0x03020101;
@@ -794,6 +792,28 @@ void x86_h_fwait(X86Cpu *cpu, const X86Insn *in)
     if (x87_pending_exception(&cpu->fpu)) {
         fpu_mf(cpu);
     }
+}
+
+/* FXSAVE / FXRSTOR (0F AE /0, /1; SDM Vol. 2A): no pending-exception
+   check; #NM with EM or TS; #GP(0) unless the operand is 16-byte
+   aligned.  No SSE: MXCSR and MXCSR_MASK are stored as 0 and ignored. */
+void x86_h_fxsave(X86Cpu *cpu, const X86Insn *in)
+{
+    if (cpu->cr0 & (CR0_EM | CR0_TS)) {
+        x86_raise(cpu, EX_NM, 0);
+    }
+    X87Mem m;
+    fpu_mem(cpu, in, &m);
+    uint32_t ea = x86_ea(cpu, in);
+    if ((cpu->seg[in->seg].base + ea) & 15) {
+        GP0(cpu);
+    }
+    if (in->reg == 0) {
+        x87_fxsave_mem(&cpu->fpu, &m, ea, 0);
+    } else if (x87_fxrstor_mem(&cpu->fpu, &m, ea, 0) == X87_GP) {
+        GP0(cpu);
+    }
+    fpu_sync_ferr(cpu);
 }
 
 void x86_h_mmx(X86Cpu *cpu, const X86Insn *in)

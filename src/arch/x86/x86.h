@@ -68,7 +68,7 @@ enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NONE = 7 };
 #define CR4_PGE 0x80u
 #define CR4_PCE 0x100u
 #define CR4_OSFXSR 0x200u
-#define CR4_SUPPORTED_MASK 0x1bfu /* CR4_SUPPORTED in exec_system.c */
+#define CR4_SUPPORTED_MASK 0x3bfu /* CR4_SUPPORTED in exec_system.c */
 
 /* Exception vectors */
 enum {
