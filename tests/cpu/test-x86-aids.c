@@ -273,7 +273,12 @@ static void test_ferr_frozen(void)
     Rig r;
     ferr_setup(&r, wait_fld1, false, true);
     r.x->eflags &= ~F_IF;
-    g_assert_cmpint(rig_run(&r, 1000), ==, CPU_EXIT_HALTED);
+    CpuExit why;
+    /* Six instructions ran; the waiting FLD1 did not (nor in icount). */
+    int64_t icount0 = r.clk->icount;
+    g_assert_cmpint(r.cpu->ops->run(r.cpu, 1000, &why), ==, 6);
+    g_assert_cmpint(why, ==, CPU_EXIT_HALTED);
+    g_assert_cmpint(r.clk->icount - icount0, ==, 6);
     g_assert_cmphex(r.x->eip, ==, WAIT_INSN);
     g_assert_cmphex(r.x->regs[R_EAX] & 0xffff, ==, 1);
     g_assert_cmphex(r.x->regs[R_EBX] & 0xffff, ==, 0);
@@ -284,6 +289,24 @@ static void test_ferr_frozen(void)
     /* A reset drops FERR# (the board resets its side). */
     r.cpu->ops->reset(r.cpu);
     g_assert_false(r.x->ferr);
+    rig_free(&r);
+}
+
+/* Single-stepping into the stop: one #DB per instruction that ran, none
+   for the waiting FLD1 the CPU stopped before. */
+static void test_ferr_single_step(void)
+{
+    Rig r;
+    ferr_setup(&r, wait_fld1, false, true);
+    static const uint8_t db_handler[] = { 0x42, 0xcf }; /* inc dx; iret */
+    memmap_write(r.mem, 0x1200, db_handler, sizeof(db_handler));
+    set_ivt(&r, EX_DB, 0x1200);
+    r.x->eflags = (r.x->eflags & ~F_IF) | F_TF;
+    r.x->regs[R_EDX] = 0;
+    g_assert_cmpint(rig_run(&r, 1000), ==, CPU_EXIT_HALTED);
+    g_assert_cmphex(r.x->eip, ==, WAIT_INSN);
+    g_assert_cmphex(r.x->regs[R_EDX] & 0xffff, ==, 6);
+    g_assert_true(r.ferr);
     rig_free(&r);
 }
 
@@ -677,6 +700,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cpu/x86/ferr/irq13", test_ferr_irq13);
     g_test_add_func("/cpu/x86/ferr/ignne", test_ferr_ignne);
     g_test_add_func("/cpu/x86/ferr/frozen", test_ferr_frozen);
+    g_test_add_func("/cpu/x86/ferr/single-step", test_ferr_single_step);
     g_test_add_func("/cpu/x86/ferr/state", test_ferr_state);
     g_test_add_func("/cpu/x86/decoder/emms-length", test_emms_length);
     g_test_add_func("/cpu/x86/cpuid/claims-tested", test_claims_tested);

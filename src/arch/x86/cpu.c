@@ -99,6 +99,7 @@ static void x86_reset(Cpu *c)
     cpu->inhibit = false;
     cpu->ferr = false; /* the board's FERR#/IGNNE# logic resets too */
     cpu->ignne = false;
+    cpu->undone = false;
     cpu->shutdown = false;
     cpu->dbg_pending = 0;
     cpu->dbg_defer = false;
@@ -208,6 +209,10 @@ static int run_debug_insn(X86Cpu *cpu, TBlock *tb)
     cpu->eip = in->eip + in->len;
     in->fn(cpu, in);
     cpu->cur = NULL;
+    if (G_UNLIKELY(cpu->undone)) {
+        cpu->undone = false; /* stopped before it (FERR#): no trap yet */
+        return 0;
+    }
     if (tf && !cpu->soft_int) {
         cpu->dbg_pending |= DR6_BS;
     }
@@ -391,6 +396,10 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
             }
         }
         int done = in - tb->insn;
+        if (G_UNLIKELY(cpu->undone)) {
+            cpu->undone = false; /* stopped before it (FERR#) */
+            done--;
+        }
         executed += done;
         prev = tb;
         if (icount && done < n) {

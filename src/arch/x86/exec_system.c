@@ -730,6 +730,7 @@ static bool fpu_mf(X86Cpu *cpu)
     cpu->eip = cpu->cur->eip;
     cpu->halted = true;
     cpu->block_end = true;
+    cpu->undone = true;
     return false;
 }
 

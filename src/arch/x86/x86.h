@@ -236,6 +236,8 @@ struct X86Cpu {
     bool inhibit;        /* STI / MOV SS shadow for the next instruction */
     bool ferr;           /* FERR# output asserted (x87 error, CR0.NE=0) */
     bool ignne;          /* IGNNE# input asserted */
+    bool undone;         /* the instruction just run did not execute
+                            (stopped at FERR#): not counted, no trap */
     atomic_int exit_req;
     int exc_depth;       /* nesting of exception delivery */
     int exc_class;       /* vector being delivered, -1 none */
