@@ -191,6 +191,20 @@ MimicMachine *mimic_machine_new(const MachineConfig *cfg, GError **error)
     m->ctx = g_main_context_new();
     m->run_state = MIMIC_STATE_CREATED;
 
+    /* -d / -D: process-wide diagnostics, applied before the board and
+       the CPU exist (the CPU reads the mask when it starts running). */
+    if (cfg->log_items) {
+        uint32_t mask;
+        if (!mimic_log_parse(cfg->log_items, &mask, error)) {
+            mimic_machine_free(m);
+            return NULL;
+        }
+        mimic_log_set_mask(mask);
+    }
+    if (cfg->log_file && !mimic_log_set_file(cfg->log_file, error)) {
+        mimic_machine_free(m);
+        return NULL;
+    }
     m->board_info = board_find(cfg->machine_type ? cfg->machine_type : "pc");
     if (!m->board_info) {
         g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_CONFIG,

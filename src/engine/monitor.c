@@ -330,10 +330,20 @@ static void memory_dump(MimicMachine *m, gchar **argv, int argc, GString *out,
         return;
     }
     char *end;
-    uint64_t addr = g_ascii_strtoull(argv[ai], &end, 0);
-    if (*end || end == argv[ai]) {
-        g_string_append_printf(out, "invalid address '%s'\n", argv[ai]);
-        return;
+    uint64_t addr;
+    if (!strcmp(argv[ai], "$pc")) {
+        /* The next instruction's address, as QEMU's $pc (linear). */
+        if (!m->cpu || !m->cpu->ops->get_pc) {
+            g_string_append(out, "no CPU\n");
+            return;
+        }
+        addr = m->cpu->ops->get_pc(m->cpu);
+    } else {
+        addr = g_ascii_strtoull(argv[ai], &end, 0);
+        if (*end || end == argv[ai]) {
+            g_string_append_printf(out, "invalid address '%s'\n", argv[ai]);
+            return;
+        }
     }
     if (fmt == 'i') {
         if (!m->cpu || !m->cpu->ops->disassemble) {
@@ -343,11 +353,12 @@ static void memory_dump(MimicMachine *m, gchar **argv, int argc, GString *out,
         for (long i = 0; i < count; i++) {
             g_string_append_printf(out, "0x%08" G_GINT64_MODIFIER "x:  ",
                                    addr);
-            int len = m->cpu->ops->disassemble(m->cpu, addr, out);
-            g_string_append_c(out, '\n');
+            int len = m->cpu->ops->disassemble(m->cpu, addr, phys, out);
             if (len <= 0) {
+                g_string_append(out, "Cannot access memory\n");
                 break;
             }
+            g_string_append_c(out, '\n');
             addr += len;
         }
         return;
@@ -682,6 +693,15 @@ void monitor_execute(MimicMachine *m, const char *cmdline, GString *out)
     g_autofree char *line = g_strstrip(g_strdup(cmdline));
     if (!*line) {
         return;
+    }
+    /* "x/3i addr" as QEMU writes it: the format joined to the name. */
+    size_t name_len = strcspn(line, " \t");
+    char *slash = memchr(line, '/', name_len);
+    if (slash && slash != line) {
+        char *split = g_strdup_printf("%.*s %s", (int)(slash - line), line,
+                                      slash);
+        g_free(line);
+        line = split;
     }
     if (!g_shell_parse_argv(line, &argc, &argv, NULL)) {
         g_string_append_printf(out, "could not parse: '%s'\n", line);

@@ -54,6 +54,16 @@ static void test_commands(void)
     g_assert_cmpint(m->run_state, ==, MIMIC_STATE_PAUSED);
     g_autofree char *xb = run(m, "xp /4xb 0x100");
     g_assert_cmpstr(xb, ==, "0000000000000100: 0x4d 0x69 0x6d 0x69\n");
+    /* QEMU's spelling, the format joined to the name. */
+    g_autofree char *xj = run(m, "xp/4xb 0x100");
+    g_assert_cmpstr(xj, ==, xb);
+    /* No CPU: no $pc, no disassembler. */
+    g_autofree char *xpc = run(m, "x/2i $pc");
+    g_assert_cmpstr(xpc, ==, "no CPU\n");
+    g_autofree char *xi = run(m, "xp/2i 0x100");
+    g_assert_cmpstr(xi, ==, "no disassembler\n");
+    g_autofree char *xs = run(m, "/4xb 0x100");
+    g_assert_nonnull(strstr(xs, "unknown command"));
     g_autofree char *xw = run(m, "xp /2xw 0x100");
     g_assert_nonnull(strstr(xw, "0x696d694d"));
     g_autofree char *xc = run(m, "xp /3c 0x100");
