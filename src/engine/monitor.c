@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/log.h"
 #include "engine/machine.h"
@@ -90,6 +91,79 @@ static void info_ramhash(MimicMachine *m, GString *out)
     g_checksum_free(all);
 }
 
+/* The board's devices, as QEMU's "info qtree" lists its device tree:
+   here one level, with each device's ports and its saved state. */
+static void info_qtree(MimicMachine *m, GString *out)
+{
+    const BoardInfo *bi = m->board_info;
+    g_string_append_printf(out, "bus: main-system-bus\n  type %s%s%s%s\n",
+                           bi->name, bi->description ? " (" : "",
+                           bi->description ? bi->description : "",
+                           bi->description ? ")" : "");
+    guint n = m->devices ? device_list_length(m->devices) : 0;
+    for (guint i = 0; i < n; i++) {
+        const Device *d = device_list_nth(m->devices, i);
+        const DeviceInfo *di = d->info;
+        g_string_append_printf(out, "  dev: %s, id \"%s\"\n", di->name,
+                               d->id);
+        for (const IoRegion *r = di->io; r && r->len; r++) {
+            g_string_append_printf(out, "    ioport 0x%04x-0x%04x\n",
+                                   r->base, r->base + r->len - 1);
+        }
+        if (di->state) {
+            g_string_append_printf(out, "    state \"%s\" version %d\n",
+                                   di->state->name, di->state->version);
+        } else {
+            g_string_append_printf(out, "    state none (%s)\n",
+                                   di->unmigratable ? di->unmigratable
+                                                    : "no reason given");
+        }
+    }
+}
+
+static void info_roms(MimicMachine *m, GString *out)
+{
+    for (int i = 0; i < m->board.n_roms; i++) {
+        const BoardRom *r = &m->board.roms[i];
+        g_string_append_printf(out, "name=\"%s\" size=0x%06zx sha256=%s\n",
+                               r->name, r->size, r->sha256);
+    }
+}
+
+static void info_network(MimicMachine *m, GString *out)
+{
+    const MachineConfig *cfg = m->cfg;
+    if (!cfg || cfg->n_nics == 0) {
+        g_string_append(out, "no network cards\n");
+    }
+    for (int i = 0; cfg && i < cfg->n_nics; i++) {
+        const NicConfig *n = &cfg->nics[i];
+        g_string_append_printf(out, "nic%d: model=%s%s%s (not emulated "
+                               "yet: the guest does not see it)\n", i,
+                               n->model ? n->model : "default",
+                               n->macaddr ? ",macaddr=" : "",
+                               n->macaddr ? n->macaddr : "");
+    }
+}
+
+static void info_cpus(MimicMachine *m, GString *out)
+{
+    if (!m->cpu) {
+        g_string_append(out, "no CPU\n");
+        return;
+    }
+    g_string_append_printf(out, "* CPU #0: pc=0x%08" G_GINT64_MODIFIER "x%s "
+                           "thread_id=%d\n",
+                           (guint64)(m->cpu->ops->get_pc
+                                         ? m->cpu->ops->get_pc(m->cpu)
+                                         : 0),
+                           m->cpu->ops->is_halted &&
+                                   m->cpu->ops->is_halted(m->cpu)
+                               ? " (halted)"
+                               : "",
+                           (int)getpid());
+}
+
 static void cmd_info(MimicMachine *m, gchar **argv, int argc, GString *out)
 {
     const char *what = argc > 1 ? argv[1] : "";
@@ -128,13 +202,22 @@ static void cmd_info(MimicMachine *m, gchar **argv, int argc, GString *out)
         }
     } else if (!strcmp(what, "snapshots")) {
         machine_info_snapshots(m, out);
+    } else if (!strcmp(what, "qtree")) {
+        info_qtree(m, out);
+    } else if (!strcmp(what, "roms")) {
+        info_roms(m, out);
+    } else if (!strcmp(what, "network")) {
+        info_network(m, out);
+    } else if (!strcmp(what, "cpus")) {
+        info_cpus(m, out);
     } else if (!strcmp(what, "icount")) {
         info_icount(m, out);
     } else if (!strcmp(what, "ramhash")) {
         info_ramhash(m, out);
     } else {
-        g_string_append(out, "info status|version|registers|mtree|ioports|"
-                        "chardev|block|snapshots|icount|ramhash\n");
+        g_string_append(out, "info status|version|registers|cpus|mtree|"
+                        "ioports|qtree|roms|network|chardev|block|"
+                        "snapshots|icount|ramhash\n");
     }
 }
 
@@ -631,7 +714,8 @@ static const MonCmd commands[] = {
     { "help", "[cmd]", "show the help", cmd_help },
     { "?", "[cmd]", "show the help", cmd_help },
     { "info", "subcommand", "show machine state (status, version, registers, "
-      "mtree, ioports, chardev, block [device], snapshots; Mimic "
+      "cpus, mtree, ioports, qtree, roms, network, chardev, "
+      "block [device], snapshots; Mimic "
       "extensions: icount, ramhash)", cmd_info },
     { "stop", "", "stop emulation", cmd_stop },
     { "icount_stop", "[count]", "stop when the -icount instruction counter "

@@ -92,6 +92,7 @@ void board_add_rom(BoardContext *ctx, const char *name, const void *data,
     g_assert(ctx->n_roms < BOARD_MAX_ROMS);
     BoardRom *r = &ctx->roms[ctx->n_roms++];
     r->name = name;
+    r->size = len;
     g_autofree char *h = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
                                                       data, len);
     g_strlcpy(r->sha256, h, sizeof(r->sha256));

@@ -51,6 +51,7 @@ typedef struct BoardRamBlock {
 } BoardRamBlock;
 typedef struct BoardRom {
     const char *name;  /* "bios" */
+    size_t size;       /* bytes, as loaded */
     char sha256[65];   /* of the image as loaded */
 } BoardRom;
 

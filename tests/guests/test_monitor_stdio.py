@@ -5,9 +5,15 @@ before running the guest and shows its HMP prompt "(mimic) " on stdio;
 `quit` ends it with status 0.  The command line is the classic QEMU 0.x
 seed line (old options -clock, -rtc-td-hack, -localtime, -enable-audio
 must be accepted), with c.img and linux.iso created empty in a temp dir.
+Before quitting, the machine's inventory: `info qtree` lists the board's
+devices, each with its saved-state section or the reason it has none;
+`info roms` names the BIOS with the SHA-256 of SeaBIOS's file as Debian
+installs it; `info cpus` shows the CPU at the reset vector; `info network`
+says there are no network cards.
 
 usage: test_monitor_stdio.py EMULATOR
 """
+import hashlib
 import os
 import re
 import shutil
@@ -35,6 +41,31 @@ def main():
     emu = boottest.Emulator(argv)
     try:
         emu.wait_for(re.compile(r'\(mimic\) '), 30)
+        emu.send('info qtree\n')
+        m = emu.wait_for(re.compile(r'bus: main-system-bus(.*?)\(mimic\) ',
+                                    re.S), 30)
+        tree = m.group(1)
+        devs = re.findall(r'dev: (\S+), id "([^"]+)"', tree)
+        names = [d[0] for d in devs]
+        for want in ('i8259', 'i8254', 'mc146818', 'i8042', 'serial',
+                     'piix-ide', 'vga', 'piix4-pm'):
+            if want not in names:
+                emu.fail('info qtree lacks %s: %s' % (want, names))
+        if len(re.findall(r'^    state ', tree, re.M)) != len(devs):
+            emu.fail('a device without a state line:\n' + tree)
+        emu.send('info roms\n')
+        m = emu.wait_for(re.compile(r'name="bios" size=0x([0-9a-f]+) '
+                                    r'sha256=([0-9a-f]{64})'), 30)
+        bios = '/usr/share/seabios/bios-256k.bin'
+        if os.path.exists(bios):
+            data = open(bios, 'rb').read()
+            if (int(m.group(1), 16) != len(data) or
+                    m.group(2) != hashlib.sha256(data).hexdigest()):
+                emu.fail('info roms: %s is not %s' % (m.group(0), bios))
+        emu.send('info cpus\n')
+        emu.wait_for(re.compile(r'\* CPU #0: pc=0xfffffff0 '), 30)
+        emu.send('info network\n')
+        emu.wait_for(re.compile(r'no network cards'), 30)
         emu.send('quit\n')
         status = emu.wait_exit(30)
         if status != 0:

@@ -130,6 +130,15 @@ static void test_commands(void)
     g_assert_nonnull(strstr(s5, "qcow2 disk is needed"));
     g_autofree char *s6 = run(m, "delvm s1");
     g_assert_nonnull(strstr(s6, "Error: "));
+    /* The inventory of a machine without a board. */
+    g_autofree char *iq = run(m, "info qtree");
+    g_assert_cmpstr(iq, ==, "bus: main-system-bus\n  type none\n");
+    g_autofree char *ir = run(m, "info roms");
+    g_assert_cmpstr(ir, ==, "");
+    g_autofree char *ic = run(m, "info cpus");
+    g_assert_cmpstr(ic, ==, "no CPU\n");
+    g_autofree char *in = run(m, "info network");
+    g_assert_cmpstr(in, ==, "no network cards\n");
     g_autofree char *e = run(m, "   ");
     g_assert_cmpstr(e, ==, "");
     /* Screendump through the display. */
