@@ -25,6 +25,7 @@
 
 %define IDT         0x20000
 %define TSS         0x21000
+%define TSS_X       0x21100     ; the exception task
 %define PD          0x100000
 %define PT0         0x101000
 %define PT1         0x102000
@@ -41,6 +42,7 @@
 %define STK_R3      0x6000
 %define STK_R0      0x5800
 %define STK_SE      0x4800
+%define STK_X       0x3800
 %define SECTORS     63
 
 %define MARK_A      0xaaaa0001
@@ -63,7 +65,8 @@
 %define SEL_XO      0x60        ; execute-only code
 %define SEL_RO      0x68        ; read-only data
 %define SEL_SED     0x70        ; expand-down stack, limit 0x5fff, B=1
-%define GDT_LIMIT   0x77
+%define SEL_TSS_X   0x78        ; the exception task's TSS
+%define GDT_LIMIT   0x7f
 
         bits 16
         org 0x7c00
@@ -126,6 +129,8 @@ gdt:
         dq 0x00cf98000000ffff           ; 0x60 execute-only code
         dq 0x00cf90000000ffff           ; 0x68 read-only data
         dq 0x0040960000005fff           ; 0x70 expand-down, B=1
+        dw 0x67, TSS_X & 0xffff         ; 0x78 32-bit TSS
+        db (TSS_X >> 16) & 0xff, 0x89, 0, 0
 gdt_end:
 %if gdt_end - gdt - 1 != GDT_LIMIT
 %error GDT_LIMIT
@@ -229,6 +234,8 @@ pm32:
         GROUP "seg-limit", g_seg_limit
         GROUP "seg-expand-down", g_expdown
         GROUP "seg-null-use", g_null_use
+        GROUP "exc-df-task", g_df_task
+        GROUP "seg-stack-push", g_stack_push
         GROUP "pg-4k", g_pg4k
         GROUP "pg-wp", g_pgwp
         GROUP "pg-user", g_pguser
@@ -1024,6 +1031,120 @@ g_null_use:
         TRY .b
 .b_i:   mov dword [fs:0x1000], 0
 .b:     EXPECT "null-write", 13, 0, .b_i, -1
+        ret
+
+; An exception through an IDT task gate runs in the task of TSS_X
+; (task_handler): the error code is on the new task's stack, the faulting
+; EIP/ESP are in the old task's TSS, the back link names it (SDM 6.12.2,
+; 7.3).  The handler points the old task at the TRY label and IRETs to it.
+; eax = the vector (the task's EAX), edi = the IDT entry to make a gate.
+task_gate:
+        push eax
+        mov byte [gdt + SEL_TSS_X + 5], 0x89    ; not busy
+        push edi
+        mov edi, TSS_X
+        mov ecx, 0x68 / 4
+        xor eax, eax
+        rep stosd
+        pop edi
+        pop eax
+        mov [TSS_X + 0x28], eax                 ; EAX = vector
+        mov dword [TSS_X + 0x20], task_handler  ; EIP
+        mov dword [TSS_X + 0x24], 2             ; EFLAGS
+        mov dword [TSS_X + 0x38], STK_X         ; ESP
+        mov dword [TSS_X + 0x4c], SEL_CODE
+        mov dword [TSS_X + 0x48], SEL_DATA
+        mov dword [TSS_X + 0x50], SEL_DATA
+        mov dword [TSS_X + 0x54], SEL_DATA
+        mov dword [TSS_X + 0x58], SEL_DATA
+        mov dword [TSS_X + 0x5c], SEL_DATA
+        mov word [TSS_X + 0x66], 0x68
+        mov dword [edi], SEL_TSS_X << 16        ; task gate
+        mov dword [edi + 4], 0x8500
+        ret
+
+task_handler:
+        mov [exc_vec], eax
+        pop dword [exc_err]
+        mov [exc_hesp], esp
+        mov eax, [TSS + 0x20]           ; the old task's EIP ...
+        mov [exc_eip], eax
+        mov eax, [TSS + 0x38]           ; ... and ESP
+        mov [exc_esp], eax
+        movzx eax, word [TSS_X]         ; back link
+        mov [exc_cs], eax
+        pushfd
+        pop dword [exc_efl]
+        mov eax, cr2
+        mov [exc_cr2], eax
+        inc dword [exc_count]
+        mov eax, [recover]              ; resume the old task at the label
+        mov [TSS + 0x20], eax
+        mov eax, [rec_esp]
+        mov [TSS + 0x38], eax
+        mov dword [TSS + 0x24], 2
+        mov dword [TSS + 0x4c], SEL_CODE
+        mov dword [TSS + 0x48], SEL_DATA
+        mov dword [TSS + 0x50], SEL_DATA
+        mov dword [TSS + 0x54], SEL_DATA
+        mov dword [TSS + 0x58], SEL_DATA
+        mov dword [TSS + 0x5c], SEL_DATA
+        iretd                           ; NT = 1: back to the old task
+        jmp task_handler
+
+; #DF through a task gate: #GP through a not-present gate (SDM 6.15,
+; "Interrupt 8": a task gate is the way to a sound stack).
+g_df_task:
+        mov eax, 8
+        mov edi, IDT + 8 * 8
+        call task_gate
+        and byte [IDT + 13 * 8 + 5], 0x7f       ; #GP gate not present
+        TRY .df
+        mov ax, SEL_DATA | 3
+.df_i:  mov ds, ax
+.df:    EXPECT "df-task", 8, 0, -1, -1
+        mov eax, [exc_cs]
+        CHK "df-back-link", SEL_TSS
+        mov eax, [exc_hesp]
+        CHK "df-task-esp", STK_X
+        mov eax, [exc_efl]
+        and eax, 0x4000
+        CHK "df-task-nt", 0x4000
+        str ax
+        movzx eax, ax
+        CHK "tr-after-iret", SEL_TSS
+        movzx eax, byte [gdt + SEL_TSS_X + 5]
+        CHK "tss-x-not-busy", 0x89
+        movzx eax, byte [gdt + SEL_TSS + 5]
+        CHK "tss-busy", 0x8b
+        ret
+
+; A PUSH beyond the limit of SS: #SS(0), a fault (ESP unchanged).  The
+; #SS goes through a task gate since the faulting stack cannot take the
+; frame (SDM 6.15, "Interrupt 12").
+g_stack_push:
+        mov eax, 12
+        mov edi, IDT + 12 * 8
+        call task_gate
+        TRY .a
+        mov ax, SEL_SLIM                ; limit 0x7fff
+        mov ss, ax
+        mov esp, 0x8002
+.a_i:   push eax                        ; 0x7ffe-0x8001
+.a:     EXPECT "push-over-limit", 12, 0, .a_i, -1
+        mov eax, [exc_esp]
+        CHK "push-esp", 0x8002
+        mov eax, 12
+        mov edi, IDT + 12 * 8
+        call task_gate
+        TRY .b
+        mov ax, SEL_SED                 ; expand-down, lowest 0x6000
+        mov ss, ax
+        mov esp, 0x6002
+.b_i:   push eax                        ; 0x5ffe-0x6001
+.b:     EXPECT "push-below-expand-down", 12, 0, .b_i, -1
+        mov eax, [exc_esp]
+        CHK "push-ed-esp", 0x6002
         ret
 
 ; 32-bit paging with 4 KiB pages: A on reads, A and D on writes (never D

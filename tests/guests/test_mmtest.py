@@ -29,6 +29,7 @@ GROUPS = [
     'cpuid', 'exc-fault-trap', 'exc-lock', 'exc-double-fault',
     'exc-sysenter', 'seg-load', 'seg-priv', 'seg-conforming',
     'seg-tss-stack', 'seg-limit', 'seg-expand-down', 'seg-null-use',
+    'exc-df-task', 'seg-stack-push',
     'pg-4k', 'pg-wp', 'pg-user', 'pg-pse', 'pg-pae', 'pg-pae-rsvd',
     'pg-invlpg', 'pg-global',
 ]
@@ -60,6 +61,9 @@ QEMU_DEVIATIONS = {
     'seg-null-use': ('null-read',
                      'QEMU lets a memory access through a null selector '
                      'pass; SDM Vol. 3A 3.4.2, Vol. 2B MOV: #GP(0)'),
+    'seg-stack-push': ('push-over-limit',
+                       'QEMU does not check PUSH against the SS limit; SDM '
+                       'Vol. 3A 5.3, Vol. 2B PUSH: #SS(0)'),
     'pg-pae': ('pdpte-untouched',
                'QEMU sets bit 5 (A) in a PAE PDPTE; SDM Vol. 3A 4.4.1, '
                'table 4-8: bits 8:5 of a PDPTE are reserved, the '
