@@ -66,7 +66,8 @@
 %define SEL_RO      0x68        ; read-only data
 %define SEL_SED     0x70        ; expand-down stack, limit 0x5fff, B=1
 %define SEL_TSS_X   0x78        ; the exception task's TSS
-%define GDT_LIMIT   0x7f
+%define SEL_CLIM    0x80        ; code, limit 0xffff
+%define GDT_LIMIT   0x87
 
         bits 16
         org 0x7c00
@@ -131,6 +132,7 @@ gdt:
         dq 0x0040960000005fff           ; 0x70 expand-down, B=1
         dw 0x67, TSS_X & 0xffff         ; 0x78 32-bit TSS
         db (TSS_X >> 16) & 0xff, 0x89, 0, 0
+        dq 0x00409a000000ffff           ; 0x80 code, limit 0xffff
 gdt_end:
 %if gdt_end - gdt - 1 != GDT_LIMIT
 %error GDT_LIMIT
@@ -234,6 +236,7 @@ pm32:
         GROUP "seg-limit", g_seg_limit
         GROUP "seg-expand-down", g_expdown
         GROUP "seg-null-use", g_null_use
+        GROUP "seg-cs-limit", g_cs_limit
         GROUP "exc-df-task", g_df_task
         GROUP "seg-stack-push", g_stack_push
         GROUP "pg-4k", g_pg4k
@@ -850,6 +853,27 @@ g_seg_load:
 ; Privilege: a data segment with DPL < max(CPL, RPL) #GP(sel); SS needs
 ; RPL = DPL = CPL.
 g_seg_priv:
+        TRY .iret                       ; IRET to ring 3 nulls DS, ES with
+        mov ebx, -1                     ; DPL < CPL (SDM Vol. 2A IRET)
+        mov ecx, -1
+        push dword SEL_DATA3 | 3
+        push dword STK_R3
+        push dword 2
+        push dword SEL_CODE3 | 3
+        push dword .iret3
+        iretd
+.iret3: mov ebx, ds
+        mov ecx, es
+        mov edx, ss
+        int 0x30
+.iret:  mov [r3_val], ecx
+        mov [r3_ss], edx
+        mov eax, ebx
+        CHK "iret-nulls-ds", 0
+        mov eax, [r3_val]
+        CHK "iret-nulls-es", 0
+        mov eax, [r3_ss]
+        CHK "iret-ss", SEL_DATA3 | 3
         TRY .r0
         mov ax, SEL_DATA | 3            ; RPL 3 > DPL 0
 .r0_i:  mov ds, ax
@@ -1033,6 +1057,26 @@ g_null_use:
 .b:     EXPECT "null-write", 13, 0, .b_i, -1
         ret
 
+; A near jump beyond the CS limit: #GP(0) with the EIP of the jump; a far
+; jump to an offset beyond the limit too (SDM Vol. 2A JMP).
+g_cs_limit:
+        mov word [0x12000], 0x30cd      ; landing pads: int 0x30
+        mov word [0x10000], 0x30cd
+        jmp SEL_CLIM:.in
+.in:    TRY .a
+        mov eax, 0x12000
+.a_i:   jmp eax
+.a:     EXPECT "near-jmp", 13, 0, .a_i, -1
+        mov eax, [exc_cs]
+        CHK "near-jmp-cs", SEL_CLIM
+        TRY .b
+.b_i:   jmp SEL_CLIM:0x10000
+.b:     EXPECT "far-jmp", 13, 0, .b_i, -1
+        TRY .c                          ; in the limit: fine
+        jmp SEL_CLIM:.c
+.c:     EXPECT "far-jmp-in", -1, 0, -1, -1
+        ret
+
 ; An exception through an IDT task gate runs in the task of TSS_X
 ; (task_handler): the error code is on the new task's stack, the faulting
 ; EIP/ESP are in the old task's TSS, the back link names it (SDM 6.12.2,
@@ -1185,6 +1229,23 @@ g_pg4k:
         TRY .d                          ; a dword straddling into a hole
 .d_i:   mov eax, [0x402ffe]
 .d:     EXPECT "straddle", 14, 0, .d_i, 0x403000
+
+        ; instruction fetches: through a remapped page, from a hole, and
+        ; an instruction straddling into a hole (EIP = its first byte)
+        mov byte [FR_B + 0x100], 0xc3           ; ret
+        mov word [FR_B + 0xffe], 0x11b8         ; mov eax, imm32 (cut)
+        TRY .e
+        mov eax, 0x402100
+        call eax
+.e:     EXPECT "fetch-mapped", -1, 0, -1, -1
+        TRY .f
+        mov eax, 0x401000
+        call eax
+.f:     EXPECT "fetch-np", 14, 0, 0x401000, 0x401000
+        TRY .g
+        mov eax, 0x402ffe
+        call eax
+.g:     EXPECT "fetch-straddle", 14, 0, 0x402ffe, 0x403000
         ret
 
 ; WP=0: supervisor writes to read-only pages succeed; WP=1: #PF(P|W)
@@ -1233,6 +1294,11 @@ g_pguser:
         RING3
 .a_i:   mov eax, [0x400000]
 .a:     EXPECT "user-read-sup", 14, 5, .a_i, 0x400000
+        TRY .a2
+        RING3
+        mov eax, 0x400000
+        jmp eax
+.a2:    EXPECT "user-fetch-sup", 14, 5, 0x400000, 0x400000
         TRY .b
         RING3
 .b_i:   mov dword [0x403010], 1
@@ -1268,6 +1334,17 @@ g_pse:
         call pg32_build
         mov dword [PD + 3 * 4], BIG4M | 0x83     ; 0xc00000 -> 0x800000
         mov dword [PD + 4 * 4], BIG4M | 0x81     ; read-only
+        ; with CR4.PSE = 0 the PS bit is ignored: the PDE points to a page
+        ; table at 0x800000, whose entry 1 maps 0xc01000 to FR_A
+        mov dword [BIG4M + 4], FR_A | 3
+        mov dword [FR_A + 0x234], 0x3456
+        call paging_on
+        mov eax, [0xc01234]
+        CHK "pse-off-ps-ignored", 0x3456
+        mov eax, cr0
+        and eax, ~0x80000000
+        mov cr0, eax
+        mov dword [PD + 3 * 4], BIG4M | 0x83     ; A set by the walk: clear
         mov eax, cr4
         or eax, 0x10
         mov cr4, eax

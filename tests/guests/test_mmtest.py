@@ -29,7 +29,7 @@ GROUPS = [
     'cpuid', 'exc-fault-trap', 'exc-lock', 'exc-double-fault',
     'exc-sysenter', 'seg-load', 'seg-priv', 'seg-conforming',
     'seg-tss-stack', 'seg-limit', 'seg-expand-down', 'seg-null-use',
-    'exc-df-task', 'seg-stack-push',
+    'seg-cs-limit', 'exc-df-task', 'seg-stack-push',
     'pg-4k', 'pg-wp', 'pg-user', 'pg-pse', 'pg-pae', 'pg-pae-rsvd',
     'pg-invlpg', 'pg-global',
 ]
@@ -61,6 +61,10 @@ QEMU_DEVIATIONS = {
     'seg-null-use': ('null-read',
                      'QEMU lets a memory access through a null selector '
                      'pass; SDM Vol. 3A 3.4.2, Vol. 2B MOV: #GP(0)'),
+    'seg-cs-limit': ('near-jmp',
+                     'QEMU jumps beyond the CS limit; SDM Vol. 2A JMP: '
+                     '#GP(0) if the target is beyond the code segment '
+                     'limit'),
     'seg-stack-push': ('push-over-limit',
                        'QEMU does not check PUSH against the SS limit; SDM '
                        'Vol. 3A 5.3, Vol. 2B PUSH: #SS(0)'),
