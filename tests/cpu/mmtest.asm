@@ -245,6 +245,7 @@ pm32:
         GROUP "pg-pse", g_pse
         GROUP "pg-pae", g_pae
         GROUP "pg-pae-rsvd", g_pae_rsvd
+        GROUP "pg-fault-state", g_fault_state
         GROUP "pg-invlpg", g_invlpg
         GROUP "pg-global", g_global
 
@@ -1450,6 +1451,77 @@ pae_build:
 
         ret
 
+; A fault leaves no partial result: a dword store straddling into a
+; read-only page (WP=1) writes neither page; REP MOVSD / STOSD that
+; fault on a hole leave ECX, ESI, EDI at the faulting iteration (SDM Vol.
+; 3A 6.5: faults are restartable; Vol. 2B REP).
+g_fault_state:
+        call markers
+        call pg32_build
+        mov dword [PT1], FR_A | 3
+        mov dword [PT1 + 4], FR_B | 1           ; read-only
+        call paging_on
+        call set_wp
+        mov dword [0x400ffc], 0x11223344
+        TRY .a
+.a_i:   mov dword [0x400ffe], 0xaabbccdd
+.a:     EXPECT "straddle-ro", 14, 3, .a_i, 0x401000
+        mov eax, [0x400ffc]
+        CHK "straddle-first-page", 0x11223344
+        mov eax, [0x401000]
+        CHK "straddle-second-page", MARK_B
+
+        mov dword [PT1 + 4], 0                  ; a hole at 0x401000
+        invlpg [0x401000]
+        mov edi, 0x400ff0
+        mov ecx, 4
+        mov eax, 0x5a5a5a5a
+        rep stosd                       ; fill 0x400ff0-0x400fff first
+        mov dword [0x400ff0], 0
+        mov esi, scratch_src
+        mov edi, 0x400ff0
+        mov ecx, 8
+        TRY .b
+.b_i:   rep movsd
+.b:     mov [r3_val], ecx
+        mov [r3_esp], esi
+        mov [r3_cs], edi
+        EXPECT "rep-movsd", 14, 2, .b_i, 0x401000
+        mov eax, [r3_val]
+        CHK "rep-movsd-ecx", 4
+        mov eax, [r3_esp]
+        CHK "rep-movsd-esi", scratch_src + 16
+        mov eax, [r3_cs]
+        CHK "rep-movsd-edi", 0x401000
+        mov eax, [0x400ffc]
+        CHK "rep-movsd-copied", 4
+
+        mov edi, 0x400ff8
+        mov ecx, 5
+        mov eax, 0x77
+        TRY .c
+.c_i:   rep stosd
+.c:     mov [r3_val], ecx
+        mov [r3_cs], edi
+        EXPECT "rep-stosd", 14, 2, .c_i, 0x401000
+        mov eax, [r3_val]
+        CHK "rep-stosd-ecx", 3
+        mov eax, [r3_cs]
+        CHK "rep-stosd-edi", 0x401000
+        mov eax, [0x400ffc]
+        CHK "rep-stosd-stored", 0x77
+
+        mov esi, 0x400ff8               ; a read straddling into the hole
+        mov edi, scratch_src
+        mov ecx, 4
+        TRY .d
+.d_i:   rep movsd
+.d:     mov [r3_val], ecx
+        EXPECT "rep-movsd-read", 14, 0, .d_i, 0x401000
+        mov eax, [r3_val]
+        CHK "rep-movsd-read-ecx", 2
+        ret
+
 ; INVLPG flushes one entry: after two PTEs change, both pages still show
 ; the cached frames; INVLPG of one shows its new frame and leaves the
 ; other stale; a CR3 reload shows both (SDM 4.10.4.1).
@@ -1548,6 +1620,7 @@ stub_other:
 ; ---- data -----------------------------------------------------------
         align 4
 bounds:     dd 0, 5
+scratch_src: dd 1, 2, 3, 4, 5, 6, 7, 8
 scratch:    dd 0
 recover:    dd 0
 rec_esp:    dd 0
