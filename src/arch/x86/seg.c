@@ -726,7 +726,26 @@ void x86_interrupt(X86Cpu *cpu, int vec, int kind, bool has_err,
         if (vm && cdpl != 0) {
             x86_raise(cpu, EX_GP, (csel & ~3u) + ext);
         }
+        SegCache old_ss = cpu->seg[S_SS];
         load_inner_ss(cpu, nss, cdpl);
+        if (cpu->paging) {
+            /* A #PF while pushing the frame must find the interrupted
+               context (CPL, SS:ESP) unchanged, so that its own delivery
+               switches stacks again (and faults again: #DF).  Probe the
+               frame's pages, first and last push, before committing. */
+            SegCache new_ss = cpu->seg[S_SS];
+            uint32_t smask = (new_ss.flags & SEGF_DB) ? 0xffffffffu
+                                                       : 0xffffu;
+            unsigned n = (5 + (vm ? 4 : 0) + (has_err ? 1 : 0)) * gsz;
+            uint32_t first = new_ss.base + ((nsp - gsz) & smask);
+            uint32_t last = new_ss.base + ((nsp - n) & smask);
+            cpu->seg[S_SS] = old_ss;
+            x86_translate(cpu, first, 1, false);
+            if ((first ^ last) & ~0xfffu) {
+                x86_translate(cpu, last, 1, false);
+            }
+            cpu->seg[S_SS] = new_ss;
+        }
         cpu->ss32 = (cpu->seg[S_SS].flags & SEGF_DB) != 0;
         cpu->cpl = cdpl;
         cpu->tlb_user = cdpl == 3;
