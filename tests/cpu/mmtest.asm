@@ -246,6 +246,7 @@ pm32:
         GROUP "pg-pae", g_pae
         GROUP "pg-pae-rsvd", g_pae_rsvd
         GROUP "pg-fault-state", g_fault_state
+        GROUP "exc-pf-in-delivery", g_pf_delivery
         GROUP "pg-invlpg", g_invlpg
         GROUP "pg-global", g_global
 
@@ -304,6 +305,7 @@ group_reset:
         mov cr4, eax
         mov cr3, eax
         mov dword [recover], 0
+        mov dword [TSS + 4], STK_R0
         call build_idt
         lidt [idtr]
         ret
@@ -1118,6 +1120,8 @@ task_handler:
         mov [exc_esp], eax
         movzx eax, word [TSS_X]         ; back link
         mov [exc_cs], eax
+        mov eax, [TSS + 0x4c]           ; the old task's CS
+        mov [exc_ocs], eax
         pushfd
         pop dword [exc_efl]
         mov eax, cr2
@@ -1522,6 +1526,42 @@ g_fault_state:
         CHK "rep-movsd-read-ecx", 2
         ret
 
+; An interrupt from ring 3 whose TSS stack is not mapped: pushing the
+; frame is a #PF (supervisor write, CR2 = ESP0 - 4); delivering that #PF
+; faults the same way, and a #PF during a #PF is #DF(0) (SDM 6.15, table
+; 6-5), here through a task gate.
+g_pf_delivery:
+        call pg32_build
+        mov eax, 8
+        mov edi, IDT + 8 * 8
+        call task_gate
+        mov dword [TSS_X + 0x1c], PD            ; CR3 of both tasks
+        mov dword [TSS + 0x1c], PD
+        mov dword [TSS + 4], 0x401000           ; ESP0 in a hole
+        call paging_on
+        TRY .df
+        RING3
+        int 0x30
+.df:    EXPECT "pf-pf-df", 8, 0, -1, 0x400ffc
+        mov eax, [exc_cs]
+        CHK "df-back-link", SEL_TSS
+
+        ; the same #PF to a task: the interrupted ring-3 context is intact
+        ; (CS, ESP; EIP of the INT, a fault), error code W (supervisor)
+        mov eax, 14
+        mov edi, IDT + 14 * 8
+        call task_gate
+        mov dword [TSS_X + 0x1c], PD
+        TRY .pf
+        RING3
+.pf_i:  int 0x30
+.pf:    EXPECT "pf-task", 14, 2, .pf_i, 0x400ffc
+        mov eax, [exc_ocs]
+        CHK "pf-old-cs", SEL_CODE3 | 3
+        mov eax, [exc_esp]
+        CHK "pf-old-esp", STK_R3
+        ret
+
 ; INVLPG flushes one entry: after two PTEs change, both pages still show
 ; the cached frames; INVLPG of one shows its new frame and leaves the
 ; other stale; a CR3 reload shows both (SDM 4.10.4.1).
@@ -1634,6 +1674,7 @@ exc_ss:     dd 0
 exc_hesp:   dd 0
 exc_cr2:    dd 0
 exc_count:  dd 0
+exc_ocs:    dd 0
 se_cs:      dd 0
 se_ss:      dd 0
 se_esp:     dd 0

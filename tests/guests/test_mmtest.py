@@ -31,7 +31,7 @@ GROUPS = [
     'seg-tss-stack', 'seg-limit', 'seg-expand-down', 'seg-null-use',
     'seg-cs-limit', 'exc-df-task', 'seg-stack-push',
     'pg-4k', 'pg-wp', 'pg-user', 'pg-pse', 'pg-pae', 'pg-pae-rsvd',
-    'pg-fault-state', 'pg-invlpg', 'pg-global',
+    'pg-fault-state', 'exc-pf-in-delivery', 'pg-invlpg', 'pg-global',
 ]
 EXPECTED = ['mmtest: %s ok' % g for g in GROUPS] + \
     ['MMTEST OK groups=%d' % len(GROUPS)]
