@@ -67,7 +67,8 @@
 %define SEL_SED     0x70        ; expand-down stack, limit 0x5fff, B=1
 %define SEL_TSS_X   0x78        ; the exception task's TSS
 %define SEL_CLIM    0x80        ; code, limit 0xffff
-%define GDT_LIMIT   0x87
+%define SEL_CGATE   0x88        ; call gate, DPL 3 (filled at run time)
+%define GDT_LIMIT   0x8f
 
         bits 16
         org 0x7c00
@@ -133,6 +134,7 @@ gdt:
         dw 0x67, TSS_X & 0xffff         ; 0x78 32-bit TSS
         db (TSS_X >> 16) & 0xff, 0x89, 0, 0
         dq 0x00409a000000ffff           ; 0x80 code, limit 0xffff
+        dq 0                            ; 0x88 call gate
 gdt_end:
 %if gdt_end - gdt - 1 != GDT_LIMIT
 %error GDT_LIMIT
@@ -1120,8 +1122,10 @@ task_handler:
         mov [exc_esp], eax
         movzx eax, word [TSS_X]         ; back link
         mov [exc_cs], eax
-        mov eax, [TSS + 0x4c]           ; the old task's CS
+        mov eax, [TSS + 0x4c]           ; the old task's CS, SS
         mov [exc_ocs], eax
+        mov eax, [TSS + 0x50]
+        mov [exc_oss], eax
         pushfd
         pop dword [exc_efl]
         mov eax, cr2
@@ -1560,7 +1564,47 @@ g_pf_delivery:
         CHK "pf-old-cs", SEL_CODE3 | 3
         mov eax, [exc_esp]
         CHK "pf-old-esp", STK_R3
+        mov eax, [exc_oss]
+        CHK "pf-old-ss", SEL_DATA3 | 3
+
+        ; the same through a call gate to ring 0
+        mov eax, .cg_target
+        mov [gdt + SEL_CGATE], ax
+        mov word [gdt + SEL_CGATE + 2], SEL_CODE
+        mov word [gdt + SEL_CGATE + 4], 0xec00  ; 32-bit call gate, DPL 3
+        shr eax, 16
+        mov [gdt + SEL_CGATE + 6], ax
+        mov eax, 14
+        mov edi, IDT + 14 * 8
+        call task_gate
+        mov dword [TSS_X + 0x1c], PD
+        TRY .cg
+        RING3
+.cg_i:  call SEL_CGATE | 3:0
+.cg:    EXPECT "callgate-pf-task", 14, 2, .cg_i, 0x400ffc
+        mov eax, [exc_ocs]
+        CHK "callgate-old-cs", SEL_CODE3 | 3
+        mov eax, [exc_esp]
+        CHK "callgate-old-esp", STK_R3
+        mov eax, [exc_oss]
+        CHK "callgate-old-ss", SEL_DATA3 | 3
+
+        mov dword [TSS + 4], STK_R0     ; and with a mapped stack
+        TRY .cg2
+        RING3
+        call SEL_CGATE | 3:0
+.cg2:   EXPECT "callgate-ok", 0x30, 0, .cg_n, -1
+        mov eax, [r3_cs]
+        CHK "callgate-cs", SEL_CODE
+        mov eax, [r3_esp]
+        CHK "callgate-esp", STK_R0 - 16
         ret
+.cg_target:
+        mov eax, cs
+        mov [r3_cs], eax
+        mov [r3_esp], esp
+        int 0x30
+.cg_n:  jmp .cg_n
 
 ; INVLPG flushes one entry: after two PTEs change, both pages still show
 ; the cached frames; INVLPG of one shows its new frame and leaves the
@@ -1675,6 +1719,7 @@ exc_hesp:   dd 0
 exc_cr2:    dd 0
 exc_count:  dd 0
 exc_ocs:    dd 0
+exc_oss:    dd 0
 se_cs:      dd 0
 se_ss:      dd 0
 se_esp:     dd 0
