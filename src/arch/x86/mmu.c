@@ -188,6 +188,22 @@ bool x86_translate_probe(X86Cpu *cpu, uint32_t lin, uint64_t *phys)
     return true;
 }
 
+/* Alignment checking (CR0.AM, EFLAGS.AC, CPL 3): user accesses then take
+   the slow path (the fill gives no user tags; x86_set_eflags and CR0
+   writes flush when it turns on), which raises #AC(0) for a misaligned
+   data access (SDM Vol. 3A 6.15, "Interrupt 17"). */
+static bool ac_on(const X86Cpu *cpu)
+{
+    return cpu->tlb_user && (cpu->cr0 & CR0_AM) && (cpu->eflags & F_AC);
+}
+
+static void ac_check(X86Cpu *cpu, uint32_t lin, unsigned size)
+{
+    if (G_UNLIKELY(ac_on(cpu)) && (lin & (size - 1))) {
+        x86_raise(cpu, EX_AC, 0);
+    }
+}
+
 /* Fill the TLB entry for lin after an access of type acc; returns the
    physical address (faults with #PF). */
 uint32_t x86_tlb_fill(X86Cpu *cpu, uint32_t lin, int acc, bool user,
@@ -231,11 +247,15 @@ uint32_t x86_tlb_fill(X86Cpu *cpu, uint32_t lin, int acc, bool user,
     if (G_UNLIKELY(cpu->dbg_watch) && x86_dbg_watched(cpu, lpage)) {
         e->tag_r = e->tag_w = TLB_INVALID; /* data breakpoint: slow path */
     }
+    if (G_UNLIKELY(user && ac_on(cpu))) {
+        e->tag_r = e->tag_w = TLB_INVALID; /* alignment checks */
+    }
     return (uint32_t)pa;
 }
 
 uint32_t x86_mem_read_slow(X86Cpu *cpu, uint32_t lin, unsigned size)
 {
+    ac_check(cpu, lin, size);
     if ((lin & 0xfff) + size > 0x1000) {
         uint32_t v = 0;
         for (unsigned i = 0; i < size; i++) {
@@ -260,6 +280,7 @@ uint32_t x86_mem_read_slow(X86Cpu *cpu, uint32_t lin, unsigned size)
 void x86_mem_write_slow(X86Cpu *cpu, uint32_t lin, uint32_t val,
                         unsigned size)
 {
+    ac_check(cpu, lin, size);
     if ((lin & 0xfff) + size > 0x1000) {
         /* Check both pages before writing anything. */
         uint32_t second = (lin + size - 1) & ~0xfffu;
