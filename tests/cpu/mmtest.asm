@@ -68,7 +68,10 @@
 %define SEL_TSS_X   0x78        ; the exception task's TSS
 %define SEL_CLIM    0x80        ; code, limit 0xffff
 %define SEL_CGATE   0x88        ; call gate, DPL 3 (filled at run time)
-%define GDT_LIMIT   0x8f
+%define SEL_CNP     0x90        ; code, not present
+%define SEL_TSS_S   0x98        ; a TSS descriptor with limit 0x20
+%define SEL_TSS_NP  0xa0        ; a TSS descriptor, not present
+%define GDT_LIMIT   0xa7
 
         bits 16
         org 0x7c00
@@ -135,6 +138,11 @@ gdt:
         db (TSS_X >> 16) & 0xff, 0x89, 0, 0
         dq 0x00409a000000ffff           ; 0x80 code, limit 0xffff
         dq 0                            ; 0x88 call gate
+        dq 0x00cf1a000000ffff           ; 0x90 code, not present
+        dw 0x20, TSS_X & 0xffff         ; 0x98 TSS, limit too small
+        db (TSS_X >> 16) & 0xff, 0x89, 0, 0
+        dw 0x67, TSS_X & 0xffff         ; 0xa0 TSS, not present
+        db (TSS_X >> 16) & 0xff, 0x09, 0, 0
 gdt_end:
 %if gdt_end - gdt - 1 != GDT_LIMIT
 %error GDT_LIMIT
@@ -239,6 +247,9 @@ pm32:
         GROUP "seg-expand-down", g_expdown
         GROUP "seg-null-use", g_null_use
         GROUP "seg-cs-limit", g_cs_limit
+        GROUP "seg-far", g_far
+        GROUP "exc-task-checks", g_ts
+        GROUP "exc-ac", g_ac
         GROUP "exc-df-task", g_df_task
         GROUP "seg-stack-push", g_stack_push
         GROUP "pg-4k", g_pg4k
@@ -764,6 +775,7 @@ g_sysenter:
         mov ecx, STK_R3
         mov edx, .gp
 .gp_i:  sysexit
+        int 0x30                        ; (reached only without the fault)
 .gp:    EXPECT "sysexit-ring3", 13, 0, .gp_i, -1
 
         ; SYSENTER with SYSENTER_CS = 0: #GP(0)
@@ -898,6 +910,7 @@ g_seg_priv:
         RING3
         mov ax, SEL_DATA                ; DPL 0 < CPL 3
 .r3_i:  mov ds, ax
+        int 0x30                        ; (reached only without the fault)
 .r3:    EXPECT "cpl3-ds", 13, SEL_DATA, .r3_i, -1
         mov eax, [exc_cs]
         CHK "cpl3-ds-cs", SEL_CODE3 | 3
@@ -927,6 +940,7 @@ g_conforming:
         mov eax, cs
         mov [r3_cs], eax
 .nc_i:  call SEL_CODE | 3:.conf_fn
+        int 0x30                        ; (reached only without the fault)
 .b:     EXPECT "call-nonconforming", 13, SEL_CODE, .nc_i, -1
         mov eax, [conf_cs]
         CHK "conforming-cs", SEL_CONF | 3
@@ -967,6 +981,7 @@ g_tss_stack:
         TRY .g                          ; a DPL 0 gate from ring 3
         RING3
 .g_i:   int 0x31
+        int 0x30                        ; (reached only without the fault)
 .g:     EXPECT "int-dpl0-gate", 13, 0x31 * 8 + 2, .g_i, -1
         mov eax, [exc_hesp]
         CHK "gp-handler-esp", STK_R0 - 20
@@ -1080,6 +1095,93 @@ g_cs_limit:
         TRY .c                          ; in the limit: fine
         jmp SEL_CLIM:.c
 .c:     EXPECT "far-jmp-in", -1, 0, -1, -1
+        ret
+
+; Far transfers (SDM Vol. 2A JMP, CALL, RET, IRET): a not-present code
+; segment #NP(sel); a data segment #GP(sel); a non-conforming segment of
+; another DPL #GP(sel); RETF / IRET to an inner level #GP(sel).
+g_far:
+        TRY .a
+.a_i:   jmp SEL_CNP:0
+.a:     EXPECT "jmp-not-present", 11, SEL_CNP, .a_i, -1
+        TRY .b
+.b_i:   jmp SEL_DATA:0
+.b:     EXPECT "jmp-data", 13, SEL_DATA, .b_i, -1
+        TRY .c
+.c_i:   call SEL_CODE3:.c               ; DPL 3 from CPL 0
+.c:     EXPECT "call-outer", 13, SEL_CODE3, .c_i, -1
+        TRY .d
+        RING3
+        push dword SEL_CODE
+        push dword .d
+.d_i:   retf
+        int 0x30                        ; (reached only without the fault)
+.d:     EXPECT "retf-inner", 13, SEL_CODE, .d_i, -1
+        TRY .e
+        RING3
+        push dword 2
+        push dword SEL_CODE
+        push dword .e
+.e_i:   iretd
+        int 0x30                        ; (reached only without the fault)
+.e:     EXPECT "iret-inner", 13, SEL_CODE, .e_i, -1
+        ret
+
+; Task switch checks through IDT task gates (SDM 7.3, table 7-1): a TSS
+; limit below 0x67 #TS(sel), a not-present TSS #NP(sel), a busy one
+; #GP(sel); the current task is untouched.
+g_ts:
+        mov dword [IDT + 0x32 * 8], SEL_TSS_S << 16
+        mov dword [IDT + 0x32 * 8 + 4], 0x8500
+        mov dword [IDT + 0x33 * 8], SEL_TSS_NP << 16
+        mov dword [IDT + 0x33 * 8 + 4], 0x8500
+        mov dword [IDT + 0x34 * 8], SEL_TSS << 16
+        mov dword [IDT + 0x34 * 8 + 4], 0x8500
+        TRY .a
+.a_i:   int 0x32
+.a:     EXPECT "tss-limit", 10, SEL_TSS_S, .a_i, -1
+        TRY .b
+.b_i:   int 0x33
+.b:     EXPECT "tss-not-present", 11, SEL_TSS_NP, .b_i, -1
+        TRY .c
+.c_i:   int 0x34
+.c:     EXPECT "tss-busy", 13, SEL_TSS, .c_i, -1
+        str ax
+        movzx eax, ax
+        CHK "tr", SEL_TSS
+        ret
+
+; Alignment check: CR0.AM, EFLAGS.AC and CPL 3 make a misaligned access
+; #AC(0), a fault (SDM 6.15, "Interrupt 17"); not at CPL 0, not without
+; AC.
+g_ac:
+        mov eax, cr0
+        or eax, 0x40000                 ; AM
+        mov cr0, eax
+        pushfd
+        or dword [esp], 0x40000         ; AC
+        popfd
+        TRY .a
+        mov eax, [0x1001]               ; CPL 0: no check
+.a:     EXPECT "ac-cpl0", -1, 0, -1, -1
+        TRY .b
+        push dword SEL_DATA3 | 3
+        push dword STK_R3
+        push dword 0x40002              ; AC
+        push dword SEL_CODE3 | 3
+        push dword .b3
+        iretd
+.b3:    mov ax, SEL_DATA3 | 3
+        mov ds, ax
+        mov eax, [0x1000]               ; aligned: fine
+.b_i:   mov eax, [0x1001]
+        int 0x30                        ; (reached only without the fault)
+.b:     EXPECT "ac-cpl3", 17, 0, .b_i, -1
+        TRY .c
+        RING3                           ; AC clear
+        mov eax, [0x1001]
+        int 0x30
+.c:     EXPECT "ac-off", 0x30, 0, -1, -1
         ret
 
 ; An exception through an IDT task gate runs in the task of TSS_X
@@ -1302,6 +1404,7 @@ g_pguser:
         TRY .a
         RING3
 .a_i:   mov eax, [0x400000]
+        int 0x30                        ; (reached only without the fault)
 .a:     EXPECT "user-read-sup", 14, 5, .a_i, 0x400000
         TRY .a2
         RING3
@@ -1311,14 +1414,17 @@ g_pguser:
         TRY .b
         RING3
 .b_i:   mov dword [0x403010], 1
+        int 0x30                        ; (reached only without the fault)
 .b:     EXPECT "user-write-ro", 14, 7, .b_i, 0x403010
         TRY .c
         RING3
 .c_i:   mov eax, [0x401000]
+        int 0x30                        ; (reached only without the fault)
 .c:     EXPECT "user-read-np", 14, 4, .c_i, 0x401000
         TRY .d
         RING3
 .d_i:   mov dword [0x401000], 0
+        int 0x30                        ; (reached only without the fault)
 .d:     EXPECT "user-write-np", 14, 6, .d_i, 0x401000
         TRY .e
         RING3
@@ -1334,6 +1440,7 @@ g_pguser:
         TRY .f
         RING3
 .f_i:   mov eax, [0x403000]
+        int 0x30                        ; (reached only without the fault)
 .f:     EXPECT "user-read-sup-pde", 14, 5, .f_i, 0x403000
         ret
 
@@ -1423,6 +1530,7 @@ g_pae_rsvd:
         TRY .e
         RING3
 .e_i:   mov eax, [0x601000]             ; RSVD with U
+        int 0x30                        ; (reached only without the fault)
 .e:     EXPECT "pte-bit63-user", 14, 0x0d, .e_i, 0x601000
         ret
 
@@ -1581,6 +1689,7 @@ g_pf_delivery:
         TRY .cg
         RING3
 .cg_i:  call SEL_CGATE | 3:0
+        int 0x30                        ; (reached only without the fault)
 .cg:    EXPECT "callgate-pf-task", 14, 2, .cg_i, 0x400ffc
         mov eax, [exc_ocs]
         CHK "callgate-old-cs", SEL_CODE3 | 3

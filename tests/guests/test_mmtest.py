@@ -29,7 +29,7 @@ GROUPS = [
     'cpuid', 'exc-fault-trap', 'exc-lock', 'exc-double-fault',
     'exc-sysenter', 'seg-load', 'seg-priv', 'seg-conforming',
     'seg-tss-stack', 'seg-limit', 'seg-expand-down', 'seg-null-use',
-    'seg-cs-limit', 'exc-df-task', 'seg-stack-push',
+    'seg-cs-limit', 'seg-far', 'exc-task-checks', 'exc-ac', 'exc-df-task', 'seg-stack-push',
     'pg-4k', 'pg-wp', 'pg-user', 'pg-pse', 'pg-pae', 'pg-pae-rsvd',
     'pg-fault-state', 'exc-pf-in-delivery', 'pg-invlpg', 'pg-global',
 ]
@@ -65,6 +65,10 @@ QEMU_DEVIATIONS = {
                      'QEMU jumps beyond the CS limit; SDM Vol. 2A JMP: '
                      '#GP(0) if the target is beyond the code segment '
                      'limit'),
+    'exc-ac': ('ac-cpl3',
+               'QEMU has no alignment check; SDM Vol. 3A 6.15 '
+               '"Interrupt 17": #AC(0) for a misaligned access at CPL 3 '
+               'with CR0.AM and EFLAGS.AC'),
     'seg-stack-push': ('push-over-limit',
                        'QEMU does not check PUSH against the SS limit; SDM '
                        'Vol. 3A 5.3, Vol. 2B PUSH: #SS(0)'),
