@@ -71,7 +71,8 @@
 %define SEL_CNP     0x90        ; code, not present
 %define SEL_TSS_S   0x98        ; a TSS descriptor with limit 0x20
 %define SEL_TSS_NP  0xa0        ; a TSS descriptor, not present
-%define GDT_LIMIT   0xa7
+%define SEL_HI      0xa8        ; data, base 0x400000, limit 0xfff
+%define GDT_LIMIT   0xaf
 
         bits 16
         org 0x7c00
@@ -143,6 +144,7 @@ gdt:
         db (TSS_X >> 16) & 0xff, 0x89, 0, 0
         dw 0x67, TSS_X & 0xffff         ; 0xa0 TSS, not present
         db (TSS_X >> 16) & 0xff, 0x09, 0, 0
+        dq 0x0040924000000fff           ; 0xa8 data, base 0x400000
 gdt_end:
 %if gdt_end - gdt - 1 != GDT_LIMIT
 %error GDT_LIMIT
@@ -250,6 +252,9 @@ pm32:
         GROUP "seg-far", g_far
         GROUP "exc-task-checks", g_ts
         GROUP "exc-ac", g_ac
+        GROUP "exc-gates", g_gates
+        GROUP "exc-privileged", g_priv
+        GROUP "exc-msr-cr", g_msr_cr
         GROUP "exc-df-task", g_df_task
         GROUP "seg-stack-push", g_stack_push
         GROUP "pg-4k", g_pg4k
@@ -260,6 +265,7 @@ pm32:
         GROUP "pg-pae-rsvd", g_pae_rsvd
         GROUP "pg-fault-state", g_fault_state
         GROUP "exc-pf-in-delivery", g_pf_delivery
+        GROUP "pg-seg-order", g_seg_order
         GROUP "pg-invlpg", g_invlpg
         GROUP "pg-global", g_global
 
@@ -437,9 +443,11 @@ put_exc:
 ; ---- the exception handler ------------------------------------------
 ; Stubs push (0 for vectors without an error code) and the vector.
 exc_common:
+        pushfd                          ; the handler's EFLAGS
         mov ax, SEL_DATA
         mov ds, ax
         mov es, ax
+        pop dword [exc_hefl]
         lea eax, [esp + 8]
         mov [exc_hesp], eax
         pop dword [exc_vec]
@@ -1184,6 +1192,99 @@ g_ac:
 .c:     EXPECT "ac-off", 0x30, 0, -1, -1
         ret
 
+; Interrupt gates clear IF, TF, NT; trap gates keep IF (SDM 6.12.1.3).
+; The PIC is masked first, so IF = 1 lets nothing in.
+g_gates:
+        mov al, 0xff
+        out 0x21, al
+        out 0xa1, al
+        mov byte [IDT + 0x35 * 8 + 5], 0x8f     ; trap gate
+        TRY .a
+        sti
+        int 0x35
+.a:     EXPECT "trap-gate", 0x35, 0, .a, -1
+        cli
+        mov eax, [exc_hefl]
+        and eax, 0x4300
+        CHK "trap-gate-if", 0x200
+        mov eax, [exc_efl]
+        and eax, 0x200
+        CHK "trap-gate-pushed-if", 0x200
+        TRY .b
+        sti
+        pushfd
+        or dword [esp], 0x4100          ; TF, NT
+        popfd
+.b_i:   int 0x36                        ; (TF: the INT is not traced)
+.b:     EXPECT "int-gate", 0x36, 0, .b, -1
+        cli
+        mov eax, [exc_hefl]
+        and eax, 0x4300
+        CHK "int-gate-flags", 0
+        mov eax, [exc_efl]
+        and eax, 0x4300
+        CHK "int-gate-pushed", 0x4300
+        pushfd
+        and dword [esp], ~0x4100
+        popfd
+        ret
+
+; CPL 3 may not run privileged instructions, nor CLI/IN/OUT with IOPL 0
+; and no I/O bitmap: #GP(0), a fault (SDM 5.9, 16.5, Vol. 2 each
+; instruction).  RDTSC faults only with CR4.TSD.
+%macro PRIV 2
+        TRY %%r
+        RING3
+%%i:    %2
+        int 0x30                        ; (reached only without the fault)
+%%r:    EXPECT %1, 13, 0, %%i, -1
+%endmacro
+g_priv:
+        PRIV "hlt", hlt
+        PRIV "cli", cli
+        PRIV "mov-cr0", {mov cr0, eax}
+        PRIV "mov-from-cr3", {mov eax, cr3}
+        PRIV "lgdt", {lgdt [gdtr]}
+        PRIV "invlpg", {invlpg [0]}
+        PRIV "wrmsr", wrmsr
+        PRIV "mov-dr7", {mov eax, dr7}
+        PRIV "in", {in al, 0x80}
+        PRIV "out", {out 0x80, al}
+        PRIV "clts", clts
+        PRIV "ltr", {ltr ax}
+        TRY .t
+        RING3
+        rdtsc                           ; CR4.TSD = 0: fine
+        int 0x30
+.t:     EXPECT "rdtsc", 0x30, 0, -1, -1
+        mov eax, cr4
+        or eax, 4                       ; TSD
+        mov cr4, eax
+        PRIV "rdtsc-tsd", rdtsc
+        ret
+
+; MSRs that do not exist, CR0.NW without CD: #GP(0) (SDM Vol. 2B
+; RDMSR/WRMSR, MOV CR).
+g_msr_cr:
+        ; (no check of a reserved CR4 bit here: QEMU 7.2 hangs on it)
+        TRY .d
+        mov eax, cr0
+        and eax, ~0x40000000
+        or eax, 0x20000000              ; NW without CD
+.d_i:   mov cr0, eax
+.d:     EXPECT "cr0-nw", 13, 0, .d_i, -1
+        TRY .a
+        mov ecx, 0x12345678
+.a_i:   rdmsr
+.a:     EXPECT "rdmsr-none", 13, 0, .a_i, -1
+        TRY .b
+        mov ecx, 0x12345678
+        xor eax, eax
+        xor edx, edx
+.b_i:   wrmsr
+.b:     EXPECT "wrmsr-none", 13, 0, .b_i, -1
+        ret
+
 ; An exception through an IDT task gate runs in the task of TSS_X
 ; (task_handler): the error code is on the new task's stack, the faulting
 ; EIP/ESP are in the old task's TSS, the back link names it (SDM 6.12.2,
@@ -1715,6 +1816,24 @@ g_pf_delivery:
         int 0x30
 .cg_n:  jmp .cg_n
 
+; Segmentation comes before paging: a limit violation in a segment whose
+; base lies in a hole is #GP(0), not #PF; inside the limit it is the #PF
+; (SDM 3.1, 6.9 priorities).
+g_seg_order:
+        call pg32_build
+        call paging_on
+        mov ax, SEL_HI                  ; base 0x400000 (a hole)
+        mov fs, ax
+        TRY .a
+.a_i:   mov eax, [fs:0x800]
+.a:     EXPECT "in-limit-pf", 14, 0, .a_i, 0x400800
+        mov ax, SEL_HI
+        mov fs, ax
+        TRY .b
+.b_i:   mov eax, [fs:0x1000]
+.b:     EXPECT "over-limit-gp", 13, 0, .b_i, -1
+        ret
+
 ; INVLPG flushes one entry: after two PTEs change, both pages still show
 ; the cached frames; INVLPG of one shows its new frame and leaves the
 ; other stale; a CR3 reload shows both (SDM 4.10.4.1).
@@ -1828,6 +1947,7 @@ exc_hesp:   dd 0
 exc_cr2:    dd 0
 exc_count:  dd 0
 exc_ocs:    dd 0
+exc_hefl:   dd 0
 exc_oss:    dd 0
 se_cs:      dd 0
 se_ss:      dd 0

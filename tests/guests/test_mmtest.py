@@ -29,9 +29,10 @@ GROUPS = [
     'cpuid', 'exc-fault-trap', 'exc-lock', 'exc-double-fault',
     'exc-sysenter', 'seg-load', 'seg-priv', 'seg-conforming',
     'seg-tss-stack', 'seg-limit', 'seg-expand-down', 'seg-null-use',
-    'seg-cs-limit', 'seg-far', 'exc-task-checks', 'exc-ac', 'exc-df-task', 'seg-stack-push',
+    'seg-cs-limit', 'seg-far', 'exc-task-checks', 'exc-ac', 'exc-gates',
+    'exc-privileged', 'exc-msr-cr', 'exc-df-task', 'seg-stack-push',
     'pg-4k', 'pg-wp', 'pg-user', 'pg-pse', 'pg-pae', 'pg-pae-rsvd',
-    'pg-fault-state', 'exc-pf-in-delivery', 'pg-invlpg', 'pg-global',
+    'pg-fault-state', 'exc-pf-in-delivery', 'pg-seg-order', 'pg-invlpg', 'pg-global',
 ]
 EXPECTED = ['mmtest: %s ok' % g for g in GROUPS] + \
     ['MMTEST OK groups=%d' % len(GROUPS)]
@@ -69,6 +70,14 @@ QEMU_DEVIATIONS = {
                'QEMU has no alignment check; SDM Vol. 3A 6.15 '
                '"Interrupt 17": #AC(0) for a misaligned access at CPL 3 '
                'with CR0.AM and EFLAGS.AC'),
+    'exc-msr-cr': ('cr0-nw',
+                   'QEMU sets CR0.NW with CD clear, and reads an MSR that '
+                   'does not exist as 0; SDM Vol. 2B MOV CR: #GP(0) for NW '
+                   'without CD, RDMSR: #GP(0) for an unimplemented MSR'),
+    'pg-seg-order': ('over-limit-gp',
+                     'QEMU does not check data segment limits, so the '
+                     'access reaches paging (#PF); SDM Vol. 3A 5.3, 3.1: '
+                     'segmentation first, #GP(0)'),
     'seg-stack-push': ('push-over-limit',
                        'QEMU does not check PUSH against the SS limit; SDM '
                        'Vol. 3A 5.3, Vol. 2B PUSH: #SS(0)'),
