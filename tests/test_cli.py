@@ -31,6 +31,8 @@ BAD = [
     (["-soundhw", "sb17"], "unknown sound card"),
     (["-net", "bridge"], "unknown network type"),
     (["-d", "nonsense"], "unknown log item"),
+    (["-display", "none", "-d", "int", "-D", "/nonexistent/dir/x.log"],
+     "-D: cannot open log file"),
     (["-rtc", "base=yesterday"], "invalid base"),
     (["-L", "/nonexistent-dir"], "not a directory"),
     (["-vga", "cirrus"], "only std"),

@@ -35,6 +35,9 @@ typedef struct CpuBus {
     /* Triple fault / shutdown cycle: the board resets or powers off. */
     void (*shutdown)(void *opaque);
     void *shutdown_opaque;
+    /* x86: the FERR# output (x87 error with CR0.NE=0); NULL if unwired. */
+    void (*ferr)(void *opaque, bool level);
+    void *ferr_opaque;
 } CpuBus;
 
 typedef enum {
@@ -55,6 +58,8 @@ struct CpuOps {
     void (*set_irq)(Cpu *cpu, bool level); /* the INTR pin */
     void (*set_nmi)(Cpu *cpu);
     void (*set_a20)(Cpu *cpu, bool enabled);
+    /* x86: the IGNNE# input (ignore a pending x87 error); may be NULL. */
+    void (*set_ignne)(Cpu *cpu, bool level);
     /* Any thread: make run() return soon. */
     void (*exit_request)(Cpu *cpu);
     bool (*is_halted)(Cpu *cpu);
@@ -63,8 +68,9 @@ struct CpuOps {
     /* Translate a virtual address with the CPU's current paging; false if
        not mapped. */
     bool (*virt_to_phys)(Cpu *cpu, uint64_t vaddr, uint64_t *paddr);
-    /* Disassemble one instruction at vaddr; returns its length (0 fails). */
-    int (*disassemble)(Cpu *cpu, uint64_t vaddr, GString *out);
+    /* Disassemble one instruction at a virtual address (phys: physical),
+       in the current code size; returns its length (0: not readable). */
+    int (*disassemble)(Cpu *cpu, uint64_t addr, bool phys, GString *out);
     uint64_t (*get_pc)(Cpu *cpu); /* linear address of next instruction */
     const StateDesc *state;
     /* Debugging/tests: drop every translated block. */

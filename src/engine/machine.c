@@ -191,6 +191,20 @@ MimicMachine *mimic_machine_new(const MachineConfig *cfg, GError **error)
     m->ctx = g_main_context_new();
     m->run_state = MIMIC_STATE_CREATED;
 
+    /* -d / -D: process-wide diagnostics, applied before the board and
+       the CPU exist (the CPU reads the mask when it starts running). */
+    if (cfg->log_items) {
+        uint32_t mask;
+        if (!mimic_log_parse(cfg->log_items, &mask, error)) {
+            mimic_machine_free(m);
+            return NULL;
+        }
+        mimic_log_set_mask(mask);
+    }
+    if (cfg->log_file && !mimic_log_set_file(cfg->log_file, error)) {
+        mimic_machine_free(m);
+        return NULL;
+    }
     m->board_info = board_find(cfg->machine_type ? cfg->machine_type : "pc");
     if (!m->board_info) {
         g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_CONFIG,
@@ -205,6 +219,7 @@ MimicMachine *mimic_machine_new(const MachineConfig *cfg, GError **error)
                                                 : CLOCK_MODE_REALTIME,
                          cfg->icount_shift);
     m->bus = (Bus){ .mem = m->mem, .io = m->io, .clock = m->clock };
+    m->icount_stop = -1;
     m->devices = device_list_new();
     m->display = display_new();
     display_add_listener(m->display, &machine_display_listener, m);
@@ -490,6 +505,17 @@ static void run_slice(MimicMachine *m)
         int64_t insns = ns > 0 ? (ns >> clk->icount_shift) + 1 : 1;
         budget = MIN(budget, insns);
     }
+    if (m->icount_stop >= 0 && clk->mode == CLOCK_MODE_ICOUNT) {
+        /* icount_stop: the slice ends exactly at the requested count
+           (the CPU trims its last block in icount mode); a slice
+           boundary changes nothing the guest can see. */
+        if (clk->icount >= m->icount_stop) {
+            m->icount_stop = -1;
+            machine_do_stop(m);
+            return;
+        }
+        budget = MIN(budget, m->icount_stop - clk->icount);
+    }
     if (!m->speed_host0) {
         m->speed_host0 = clock_host_ns();
         m->speed_guest0 = clock_now(clk);
@@ -524,6 +550,20 @@ static void run_slice(MimicMachine *m)
         poll_context(m, 0);
     }
     /* Show the guest's screen (devices flush their own dirty areas). */
+}
+
+bool machine_run_to_icount(MimicMachine *m, int64_t until)
+{
+    if (m->clock->mode != CLOCK_MODE_ICOUNT || !m->cpu || m->thread ||
+        until <= m->clock->icount) {
+        return false;
+    }
+    m->icount_stop = until;
+    machine_do_cont(m);
+    while (!m->quit_requested && m->run_state == MIMIC_STATE_RUNNING) {
+        run_slice(m);
+    }
+    return m->clock->icount == until;
 }
 
 static gpointer worker_main(gpointer data)

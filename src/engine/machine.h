@@ -60,6 +60,8 @@ struct MimicMachine {
     int sendkey_n;
     bool postmigrate; /* paused after a completed migrate, as QEMU */
     bool guest_request; /* the reset/shutdown under way is the guest's */
+    /* -icount: stop when clock->icount reaches this (icount_stop); -1 none. */
+    int64_t icount_stop;
 
     /* Speed (mimic_machine_get_speed): worker-only window, atomic result. */
     int64_t speed_host0, speed_guest0, speed_insns; /* host0 0: restart */
@@ -82,6 +84,14 @@ void machine_do_powerdown(MimicMachine *m);
 void machine_do_pointer(MimicMachine *m, int dx, int dy, int dz,
                         unsigned buttons);
 void machine_emit(MimicMachine *m, const MimicEvent *ev);
+/*
+ * -icount: run a machine whose worker thread is not started on the
+ * calling thread, slice by slice exactly as the worker does, until the
+ * instruction counter reaches until (icount_stop); the machine is then
+ * paused.  false if it stopped short (quit, power-off) or cannot run.
+ * For tests that need the worker's timing without its thread.
+ */
+bool machine_run_to_icount(MimicMachine *m, int64_t until);
 
 /* Monitor (monitor.c): runs on the worker thread. */
 Monitor *monitor_new(MimicMachine *m, CharDev *chr);

@@ -7,6 +7,7 @@
  * Everything runs on the machine's worker thread.  Malformed input gets a
  * message, never a crash.  Reference: QEMU's "QEMU Monitor" documentation.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,42 @@ static const char *state_name(MimicRunState s)
     return "unknown";
 }
 
+/* Mimic extension: the instruction counter of -icount mode. */
+static void info_icount(MimicMachine *m, GString *out)
+{
+    Clock *clk = m->clock;
+    if (clk->mode != CLOCK_MODE_ICOUNT) {
+        g_string_append(out, "icount: off (real-time clock)\n");
+        return;
+    }
+    g_string_append_printf(out, "icount: %" G_GINT64_FORMAT
+                           " instructions, shift %d, virtual time %"
+                           G_GINT64_FORMAT " ns\n", clk->icount,
+                           clk->icount_shift, clock_now(clk));
+    if (m->icount_stop >= 0) {
+        g_string_append_printf(out, "stop at: %" G_GINT64_FORMAT "\n",
+                               m->icount_stop);
+    }
+}
+
+/* Mimic extension: SHA-256 of each RAM block, then of all of them in
+   order (what a deterministic run must reproduce). */
+static void info_ramhash(MimicMachine *m, GString *out)
+{
+    GChecksum *all = g_checksum_new(G_CHECKSUM_SHA256);
+    for (int i = 0; i < m->board.n_ram_blocks; i++) {
+        const BoardRamBlock *rb = &m->board.ram_blocks[i];
+        GChecksum *one = g_checksum_new(G_CHECKSUM_SHA256);
+        g_checksum_update(one, rb->host, rb->size);
+        g_checksum_update(all, rb->host, rb->size);
+        g_string_append_printf(out, "%s %s\n", rb->name,
+                               g_checksum_get_string(one));
+        g_checksum_free(one);
+    }
+    g_string_append_printf(out, "all %s\n", g_checksum_get_string(all));
+    g_checksum_free(all);
+}
+
 static void cmd_info(MimicMachine *m, gchar **argv, int argc, GString *out)
 {
     const char *what = argc > 1 ? argv[1] : "";
@@ -91,9 +128,13 @@ static void cmd_info(MimicMachine *m, gchar **argv, int argc, GString *out)
         }
     } else if (!strcmp(what, "snapshots")) {
         machine_info_snapshots(m, out);
+    } else if (!strcmp(what, "icount")) {
+        info_icount(m, out);
+    } else if (!strcmp(what, "ramhash")) {
+        info_ramhash(m, out);
     } else {
         g_string_append(out, "info status|version|registers|mtree|ioports|"
-                        "chardev|block|snapshots\n");
+                        "chardev|block|snapshots|icount|ramhash\n");
     }
 }
 
@@ -105,6 +146,36 @@ static void cmd_stop(MimicMachine *m, gchar **argv, int argc, GString *out)
 static void cmd_cont(MimicMachine *m, gchar **argv, int argc, GString *out)
 {
     machine_do_cont(m);
+}
+
+/* Mimic extension: stop when the -icount instruction counter reaches N
+   (exactly: the CPU ends its slice there); no argument clears it. */
+static void cmd_icount_stop(MimicMachine *m, gchar **argv, int argc,
+                            GString *out)
+{
+    if (m->clock->mode != CLOCK_MODE_ICOUNT) {
+        g_string_append(out, "Error: icount_stop needs -icount\n");
+        return;
+    }
+    if (argc < 2) {
+        m->icount_stop = -1;
+        return;
+    }
+    char *end;
+    errno = 0;
+    gint64 n = g_ascii_strtoll(argv[1], &end, 0);
+    if (argc > 2 || errno || end == argv[1] || *end || n < 0) {
+        g_string_append_printf(out, "Error: icount_stop: '%s' is not an "
+                               "instruction count\n", argv[1]);
+        return;
+    }
+    if (n <= m->clock->icount) {
+        g_string_append_printf(out, "Error: icount_stop: the counter is "
+                               "already at %" G_GINT64_FORMAT "\n",
+                               m->clock->icount);
+        return;
+    }
+    m->icount_stop = n;
 }
 
 static void cmd_reset(MimicMachine *m, gchar **argv, int argc, GString *out)
@@ -259,10 +330,20 @@ static void memory_dump(MimicMachine *m, gchar **argv, int argc, GString *out,
         return;
     }
     char *end;
-    uint64_t addr = g_ascii_strtoull(argv[ai], &end, 0);
-    if (*end || end == argv[ai]) {
-        g_string_append_printf(out, "invalid address '%s'\n", argv[ai]);
-        return;
+    uint64_t addr;
+    if (!strcmp(argv[ai], "$pc")) {
+        /* The next instruction's address, as QEMU's $pc (linear). */
+        if (!m->cpu || !m->cpu->ops->get_pc) {
+            g_string_append(out, "no CPU\n");
+            return;
+        }
+        addr = m->cpu->ops->get_pc(m->cpu);
+    } else {
+        addr = g_ascii_strtoull(argv[ai], &end, 0);
+        if (*end || end == argv[ai]) {
+            g_string_append_printf(out, "invalid address '%s'\n", argv[ai]);
+            return;
+        }
     }
     if (fmt == 'i') {
         if (!m->cpu || !m->cpu->ops->disassemble) {
@@ -272,11 +353,12 @@ static void memory_dump(MimicMachine *m, gchar **argv, int argc, GString *out,
         for (long i = 0; i < count; i++) {
             g_string_append_printf(out, "0x%08" G_GINT64_MODIFIER "x:  ",
                                    addr);
-            int len = m->cpu->ops->disassemble(m->cpu, addr, out);
-            g_string_append_c(out, '\n');
+            int len = m->cpu->ops->disassemble(m->cpu, addr, phys, out);
             if (len <= 0) {
+                g_string_append(out, "Cannot access memory\n");
                 break;
             }
+            g_string_append_c(out, '\n');
             addr += len;
         }
         return;
@@ -549,8 +631,11 @@ static const MonCmd commands[] = {
     { "help", "[cmd]", "show the help", cmd_help },
     { "?", "[cmd]", "show the help", cmd_help },
     { "info", "subcommand", "show machine state (status, version, registers, "
-      "mtree, ioports, chardev, block [device])", cmd_info },
+      "mtree, ioports, chardev, block [device], snapshots; Mimic "
+      "extensions: icount, ramhash)", cmd_info },
     { "stop", "", "stop emulation", cmd_stop },
+    { "icount_stop", "[count]", "stop when the -icount instruction counter "
+      "reaches count; no count: clear (Mimic extension)", cmd_icount_stop },
     { "cont", "", "resume emulation", cmd_cont },
     { "c", "", "resume emulation", cmd_cont },
     { "x", "/fmt addr", "virtual memory dump starting at 'addr'", cmd_x },
@@ -608,6 +693,15 @@ void monitor_execute(MimicMachine *m, const char *cmdline, GString *out)
     g_autofree char *line = g_strstrip(g_strdup(cmdline));
     if (!*line) {
         return;
+    }
+    /* "x/3i addr" as QEMU writes it: the format joined to the name. */
+    size_t name_len = strcspn(line, " \t");
+    char *slash = memchr(line, '/', name_len);
+    if (slash && slash != line) {
+        char *split = g_strdup_printf("%.*s %s", (int)(slash - line), line,
+                                      slash);
+        g_free(line);
+        line = split;
     }
     if (!g_shell_parse_argv(line, &argc, &argv, NULL)) {
         g_string_append_printf(out, "could not parse: '%s'\n", line);

@@ -45,6 +45,9 @@ typedef struct BoardRamBlock {
     const char *name; /* "pc.ram", "vga.vram" */
     uint8_t *host;
     uint64_t size;    /* a multiple of 4 KiB */
+    /* host is a private anonymous mmap: madvise(MADV_DONTNEED) zeroes
+       ranges of it without touching them (state restore). */
+    bool anonymous;
 } BoardRamBlock;
 typedef struct BoardRom {
     const char *name;  /* "bios" */

@@ -229,7 +229,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "\nbios-smoke: %" G_GINT64_FORMAT " instructions\n%s",
             total, regs->str);
     GString *dis = g_string_new(NULL);
-    ops->disassemble(cpu, ops->get_pc(cpu), dis);
+    ops->disassemble(cpu, ops->get_pc(cpu), false, dis);
     fprintf(stderr, "at pc: %s\n", dis->str);
     return rc;
 }

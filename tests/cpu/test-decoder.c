@@ -17,7 +17,7 @@ static const char *const claimed[] = {
     "INTEL8086", "INTEL8086_ONLY", "INTEL186", "INTEL286", "INTEL386",
     "INTEL486", "PENTIUM", "CMOV", "MMX", "FPU", "FPU287", "FPU387",
     "CPUID", "MSR", "TSC", "CX8", "SEP", "INTEL8086;FPU", "MULTIBYTENOP",
-    "PAUSE", NULL,
+    "PAUSE", "FXSR", NULL,
 };
 
 static bool features_ok(const char *list)

@@ -14,6 +14,7 @@ typedef struct FakeCpu {
     Cpu cpu;
     bool intr;
     bool a20;
+    bool ignne;
     int resets;
     CpuBus bus;
 } FakeCpu;
@@ -61,11 +62,16 @@ static void fake_exit_request(Cpu *cpu)
 {
 }
 
+static void fake_set_ignne(Cpu *cpu, bool level)
+{
+    ((FakeCpu *)cpu)->ignne = level;
+}
+
 const CpuOps x86_cpu_ops = {
     .name = "pentium2", .description = "test stand-in",
     .create = fake_create, .destroy = fake_destroy, .reset = fake_reset,
     .run = fake_run, .set_irq = fake_set_irq, .set_a20 = fake_set_a20,
-    .exit_request = fake_exit_request,
+    .exit_request = fake_exit_request, .set_ignne = fake_set_ignne,
 };
 
 static char *serial_path;
@@ -198,6 +204,47 @@ static void test_cmos_fw_cfg(void)
     ioport_write(m->io, 0x518, __builtin_bswap32(0x1000), 4);
     /* The DMA register reads back "QEMU CFG". */
     g_assert_cmphex(ioport_read(m->io, 0x514, 1), ==, 'Q');
+    mimic_machine_free(m);
+}
+
+/* The legacy x87 error path: FERR# raises IRQ13 (vector 0x75 behind the
+   slave PIC); a write to port 0xF0 drops it and asserts IGNNE#, until
+   FERR# goes away; a write without FERR# does nothing. */
+static void test_ferr_irq13(void)
+{
+    MimicMachine *m = make_machine(false);
+    const uint8_t icw[] = { 0x11, 0x08, 0x04, 0x01 };
+    const uint8_t icw2[] = { 0x11, 0x70, 0x02, 0x01 };
+    for (int i = 0; i < 4; i++) {
+        ioport_write(m->io, i ? 0x21 : 0x20, icw[i], 1);
+        ioport_write(m->io, i ? 0xa1 : 0xa0, icw2[i], 1);
+    }
+    ioport_write(m->io, 0x21, 0xfb, 1); /* cascade only */
+    ioport_write(m->io, 0xa1, 0xdf, 1); /* IRQ13 only */
+    g_assert_nonnull(fake->bus.ferr);
+    ioport_write(m->io, 0xf0, 0, 1);
+    g_assert_false(fake->ignne);
+    g_assert_false(fake->intr);
+    fake->bus.ferr(fake->bus.ferr_opaque, true);
+    g_assert_true(fake->intr);
+    g_assert_false(fake->ignne);
+    g_assert_cmpint(fake->bus.intr_ack(fake->bus.intr_opaque), ==, 0x75);
+    ioport_write(m->io, 0xa0, 0x20, 1); /* EOIs */
+    ioport_write(m->io, 0x20, 0x20, 1);
+    g_assert_false(fake->intr);
+    ioport_write(m->io, 0xf0, 0, 1);
+    g_assert_true(fake->ignne);
+    /* IRR is clear: the line went down with the port write. */
+    ioport_write(m->io, 0xa0, 0x0a, 1);
+    g_assert_cmphex(ioport_read(m->io, 0xa0, 1) & 0x20, ==, 0);
+    fake->bus.ferr(fake->bus.ferr_opaque, false);
+    g_assert_false(fake->ignne);
+    g_assert_false(fake->intr);
+    /* The next error raises IRQ13 again; a reset clears everything. */
+    fake->bus.ferr(fake->bus.ferr_opaque, true);
+    g_assert_true(fake->intr);
+    ioport_write(m->io, 0xa0, 0x0a, 1);
+    g_assert_cmphex(ioport_read(m->io, 0xa0, 1) & 0x20, ==, 0x20);
     mimic_machine_free(m);
 }
 
@@ -770,6 +817,7 @@ int main(int argc, char **argv)
     g_test_add_func("/hw/pc/pci-and-pam", test_pci_and_pam);
     g_test_add_func("/hw/pc/cmos-and-fw_cfg", test_cmos_fw_cfg);
     g_test_add_func("/hw/pc/irq-path-and-serial", test_irq_path_and_serial);
+    g_test_add_func("/hw/pc/ferr-irq13", test_ferr_irq13);
     g_test_add_func("/hw/pc/keyboard", test_keyboard);
     g_test_add_func("/hw/pc/floppy", test_floppy);
     g_test_add_func("/hw/pc/monitor-block", test_monitor_block);

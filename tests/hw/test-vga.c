@@ -790,9 +790,11 @@ static void test_state(void)
     GByteArray *a = g_byte_array_new();
     state_save(st, v, a);
     g_assert_cmpuint(a->len, ==, state_size(st, st->version));
-    g_assert_cmpuint(a->len, >, VGA_VRAM_SIZE);
-    memset(v->vram, 0, VGA_VRAM_SIZE);
+    /* Video memory is not in the table: the board saves it as its RAM
+       block "vga.vram" (compressed), restored before the registers. */
+    g_assert_cmpuint(a->len, <, 4096);
     seq(r, 4, 0);
+    dac(r, 3, 9, 9, 9);
     GError *err = NULL;
     g_assert_true(state_load(st, v, st->version, a->data, a->len, NULL,
                              &err));

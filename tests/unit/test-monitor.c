@@ -54,6 +54,16 @@ static void test_commands(void)
     g_assert_cmpint(m->run_state, ==, MIMIC_STATE_PAUSED);
     g_autofree char *xb = run(m, "xp /4xb 0x100");
     g_assert_cmpstr(xb, ==, "0000000000000100: 0x4d 0x69 0x6d 0x69\n");
+    /* QEMU's spelling, the format joined to the name. */
+    g_autofree char *xj = run(m, "xp/4xb 0x100");
+    g_assert_cmpstr(xj, ==, xb);
+    /* No CPU: no $pc, no disassembler. */
+    g_autofree char *xpc = run(m, "x/2i $pc");
+    g_assert_cmpstr(xpc, ==, "no CPU\n");
+    g_autofree char *xi = run(m, "xp/2i 0x100");
+    g_assert_cmpstr(xi, ==, "no disassembler\n");
+    g_autofree char *xs = run(m, "/4xb 0x100");
+    g_assert_nonnull(strstr(xs, "unknown command"));
     g_autofree char *xw = run(m, "xp /2xw 0x100");
     g_assert_nonnull(strstr(xw, "0x696d694d"));
     g_autofree char *xc = run(m, "xp /3c 0x100");
@@ -135,6 +145,57 @@ static void test_commands(void)
     g_assert_true(m->quit_requested);
 }
 
+/* Mimic's determinism extensions: icount_stop, info icount, info
+   ramhash. */
+static void test_icount_commands(void)
+{
+    MimicMachine *m = fake_machine();
+    m->icount_stop = -1;
+    uint8_t *ram = g_malloc0(65536);
+    ram[5] = 7;
+    m->board.ram_blocks[0] = (BoardRamBlock){ "pc.ram", ram, 65536 };
+    m->board.n_ram_blocks = 1;
+    g_autofree char *i0 = run(m, "info icount");
+    g_assert_cmpstr(i0, ==, "icount: 0 instructions, shift 0, virtual time "
+                    "0 ns\n");
+    m->clock->icount = 1000;
+    g_autofree char *e1 = run(m, "icount_stop zz");
+    g_assert_nonnull(strstr(e1, "'zz' is not an instruction count"));
+    g_autofree char *e2 = run(m, "icount_stop -5");
+    g_assert_nonnull(strstr(e2, "is not an instruction count"));
+    g_autofree char *e3 = run(m, "icount_stop 99999999999999999999999");
+    g_assert_nonnull(strstr(e3, "is not an instruction count"));
+    g_autofree char *e4 = run(m, "icount_stop 1000");
+    g_assert_nonnull(strstr(e4, "already at 1000"));
+    g_assert_cmpint(m->icount_stop, ==, -1);
+    g_autofree char *ok = run(m, "icount_stop 0x1000");
+    g_assert_cmpstr(ok, ==, "");
+    g_assert_cmpint(m->icount_stop, ==, 4096);
+    g_autofree char *i1 = run(m, "info icount");
+    g_assert_cmpstr(i1, ==, "icount: 1000 instructions, shift 0, virtual "
+                    "time 1000 ns\nstop at: 4096\n");
+    g_autofree char *cl = run(m, "icount_stop");
+    g_assert_cmpstr(cl, ==, "");
+    g_assert_cmpint(m->icount_stop, ==, -1);
+    /* The hash is SHA-256 of the block's bytes, and follows them. */
+    g_autofree char *want = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
+                                                        ram, 65536);
+    g_autofree char *h1 = run(m, "info ramhash");
+    g_autofree char *line = g_strdup_printf("pc.ram %s\nall %s\n", want,
+                                            want);
+    g_assert_cmpstr(h1, ==, line);
+    ram[65535] ^= 1;
+    g_autofree char *h2 = run(m, "info ramhash");
+    g_assert_cmpstr(h2, !=, h1);
+    /* Without -icount there is no instruction counter to stop at. */
+    clock_free(m->clock);
+    m->clock = clock_new(CLOCK_MODE_REALTIME, -1);
+    g_autofree char *r1 = run(m, "icount_stop 5000");
+    g_assert_nonnull(strstr(r1, "needs -icount"));
+    g_autofree char *r2 = run(m, "info icount");
+    g_assert_cmpstr(r2, ==, "icount: off (real-time clock)\n");
+}
+
 static void test_chardev_file_and_socket(void)
 {
     GError *err = NULL;
@@ -203,6 +264,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/engine/monitor/commands", test_commands);
+    g_test_add_func("/engine/monitor/icount", test_icount_commands);
     g_test_add_func("/engine/chardev/file-and-socket",
                     test_chardev_file_and_socket);
     return g_test_run();

@@ -97,6 +97,9 @@ static void x86_reset(Cpu *c)
     cpu->nmi_pending = false;
     cpu->nmi_blocked = false;
     cpu->inhibit = false;
+    cpu->ferr = false; /* the board's FERR#/IGNNE# logic resets too */
+    cpu->ignne = false;
+    cpu->undone = false;
     cpu->shutdown = false;
     cpu->dbg_pending = 0;
     cpu->dbg_defer = false;
@@ -206,6 +209,10 @@ static int run_debug_insn(X86Cpu *cpu, TBlock *tb)
     cpu->eip = in->eip + in->len;
     in->fn(cpu, in);
     cpu->cur = NULL;
+    if (G_UNLIKELY(cpu->undone)) {
+        cpu->undone = false; /* stopped before it (FERR#): no trap yet */
+        return 0;
+    }
     if (tf && !cpu->soft_int) {
         cpu->dbg_pending |= DR6_BS;
     }
@@ -253,6 +260,7 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
     volatile int64_t charged = 0; /* icount added for the current block */
     CpuExit r = CPU_EXIT_BUDGET;
     bool log_exec = mimic_log_enabled(LOG_EXEC);
+    bool log_cpu = mimic_log_enabled(LOG_CPU);
     TBlock *prev = NULL; /* last block run (successor cache) */
 
     if (setjmp(cpu->jb)) {
@@ -369,8 +377,14 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
         cpu->block_end = false;
         const X86Insn *in = tb->insn;
         const X86Insn *end = in + n;
-        if (G_UNLIKELY(log_exec)) {
-            mimic_log("x86: exec %04x:%08x\n", cpu->seg[S_CS].sel, cpu->eip);
+        if (G_UNLIKELY(log_exec | log_cpu)) {
+            if (log_exec) {
+                mimic_log("x86: exec %04x:%08x\n", cpu->seg[S_CS].sel,
+                          cpu->eip);
+            }
+            if (log_cpu) {
+                x86_log_state(cpu);
+            }
         }
         while (in < end) {
             cpu->cur = in;
@@ -382,6 +396,10 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
             }
         }
         int done = in - tb->insn;
+        if (G_UNLIKELY(cpu->undone)) {
+            cpu->undone = false; /* stopped before it (FERR#) */
+            done--;
+        }
         executed += done;
         prev = tb;
         if (icount && done < n) {
@@ -394,14 +412,26 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
     return executed;
 }
 
+/* A line raised by the instruction executing (an I/O or MMIO write) ends
+   its block, so the interrupt is taken at the next instruction boundary
+   whatever the block layout: a run resumed from a state file, whose
+   blocks are cut differently, takes it at the same instruction. */
 static void x86_set_irq(Cpu *c, bool level)
 {
-    X86(c)->irq_line = level;
+    X86Cpu *cpu = X86(c);
+    cpu->irq_line = level;
+    if (level && cpu->cur) {
+        cpu->block_end = true;
+    }
 }
 
 static void x86_set_nmi(Cpu *c)
 {
-    X86(c)->nmi_pending = true;
+    X86Cpu *cpu = X86(c);
+    cpu->nmi_pending = true;
+    if (cpu->cur) {
+        cpu->block_end = true;
+    }
 }
 
 static void x86_set_a20(Cpu *c, bool enabled)
@@ -413,6 +443,11 @@ static void x86_set_a20(Cpu *c, bool enabled)
         x86_tlb_flush(cpu, true);
         x86_tb_flush(cpu);
     }
+}
+
+static void x86_set_ignne(Cpu *c, bool level)
+{
+    X86(c)->ignne = level;
 }
 
 static void x86_exit_request(Cpu *c)
@@ -431,9 +466,9 @@ static void dump_seg(GString *out, const char *name, const SegCache *sc)
                            sc->base, sc->limit, (uint32_t)sc->flags << 8);
 }
 
-static void x86_dump_registers(Cpu *c, GString *out)
+/* The integer state in QEMU's "info registers" / -d cpu layout. */
+void x86_dump_state(X86Cpu *cpu, GString *out)
 {
-    X86Cpu *cpu = X86(c);
     static const char *const fl = "ODITSZ-A-P-C";
     uint32_t f = x86_get_eflags(cpu);
     g_string_append_printf(out,
@@ -463,6 +498,19 @@ static void x86_dump_registers(Cpu *c, GString *out)
         "DR0=%08x DR1=%08x DR2=%08x DR3=%08x\nDR6=%08x DR7=%08x\n",
         cpu->cr0, cpu->cr2, cpu->cr3, cpu->cr4, cpu->dr[0], cpu->dr[1],
         cpu->dr[2], cpu->dr[3], cpu->dr[6], cpu->dr[7]);
+}
+
+void x86_log_state(X86Cpu *cpu)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+    x86_dump_state(cpu, out);
+    mimic_log("%s", out->str);
+}
+
+static void x86_dump_registers(Cpu *c, GString *out)
+{
+    X86Cpu *cpu = X86(c);
+    x86_dump_state(cpu, out);
     x87_dump(&cpu->fpu, out);
 }
 
@@ -477,49 +525,122 @@ static uint64_t x86_get_pc(Cpu *c)
     return (uint32_t)(cpu->seg[S_CS].base + cpu->eip);
 }
 
-static int x86_disassemble(Cpu *c, uint64_t vaddr, GString *out)
+/* Up to 16 code bytes at a linear (phys: physical) address; the number
+   readable (0 when the first is not mapped). */
+static int fetch_code(X86Cpu *cpu, uint64_t addr, bool phys, uint8_t *buf)
 {
-    X86Cpu *cpu = X86(c);
-    uint8_t buf[16];
     int avail = 0;
     for (int i = 0; i < 16; i++) {
-        uint64_t pa;
-        if (!x86_translate_probe(cpu, (uint32_t)(vaddr + i), &pa)) {
+        uint64_t pa = addr + i;
+        if (!phys && !x86_translate_probe(cpu, (uint32_t)(addr + i), &pa)) {
             break;
         }
         buf[i] = memmap_read_sized(cpu->bus.mem, pa, 1);
         avail++;
     }
-    if (avail == 0) {
-        return 0;
-    }
+    return avail;
+}
+
+/*
+ * Disassemble one instruction from buf (in the current code size) as
+ * "mnemonic operands" (Capstone, Intel syntax); with bytes, the encoding
+ * first, QEMU's in_asm layout.  Returns its length (at least 1).
+ */
+static int disas_buf(X86Cpu *cpu, const uint8_t *buf, int avail,
+                     uint64_t addr, bool bytes, GString *out)
+{
     bool valid;
     int len = x86_decode_buf(buf, avail, cpu->code32, &valid);
+    GString *text = g_string_new(NULL);
 #ifdef USE_CAPSTONE
     csh h;
+    bool done = false;
     if (cs_open(CS_ARCH_X86, cpu->code32 ? CS_MODE_32 : CS_MODE_16, &h) ==
         CS_ERR_OK) {
         cs_insn *insn;
-        size_t n = cs_disasm(h, buf, avail, vaddr, 1, &insn);
+        size_t n = cs_disasm(h, buf, avail, addr, 1, &insn);
         if (n > 0) {
-            g_string_append_printf(out, "%s %s", insn[0].mnemonic,
-                                   insn[0].op_str);
+            if (insn[0].op_str[0]) {
+                g_string_append_printf(text, "%-7s %s", insn[0].mnemonic,
+                                       insn[0].op_str);
+            } else {
+                g_string_append(text, insn[0].mnemonic);
+            }
+            /* Mimic's own decoder decides what the CPU executes: show
+               it when the two disagree on the length. */
+            if (!valid || len != (int)insn[0].size) {
+                g_string_append_printf(text, "  ; mimic: %s, %d bytes",
+                                       valid ? "valid" : "#UD", len);
+            }
             len = insn[0].size;
             cs_free(insn, n);
-            cs_close(&h);
-            return len;
+            done = true;
         }
         cs_close(&h);
     }
+    if (!done)
 #endif
-    if (!valid) {
-        g_string_append(out, "(bad)");
-        return len > 0 ? len : 1;
+    {
+        if (!valid) {
+            g_string_append(text, "(bad)");
+            len = len > 0 ? len : 1;
+        } else {
+            g_string_append(text, ".byte");
+            for (int i = 0; i < len; i++) {
+                g_string_append_printf(text, "%s0x%02x", i ? "," : " ",
+                                       buf[i]);
+            }
+        }
     }
-    for (int i = 0; i < len; i++) {
-        g_string_append_printf(out, "%02x ", buf[i]);
+    if (len > avail) {
+        len = avail;
     }
+    if (len < 1) {
+        len = 1;
+    }
+    if (bytes) {
+        GString *hex = g_string_new(NULL);
+        for (int i = 0; i < len; i++) {
+            g_string_append_printf(hex, "%02x ", buf[i]);
+        }
+        g_string_append_printf(out, "%-24s ", hex->str);
+        g_string_free(hex, TRUE);
+    }
+    g_string_append(out, text->str);
+    g_string_free(text, TRUE);
     return len;
+}
+
+static int x86_disassemble(Cpu *c, uint64_t addr, bool phys, GString *out)
+{
+    X86Cpu *cpu = X86(c);
+    uint8_t buf[16];
+    int avail = fetch_code(cpu, addr, phys, buf);
+    if (avail == 0) {
+        return 0;
+    }
+    return disas_buf(cpu, buf, avail, addr, false, out);
+}
+
+/* -d in_asm: a new block, QEMU's "IN:" layout (linear addresses). */
+void x86_log_block(X86Cpu *cpu, const TBlock *tb)
+{
+    g_autoptr(GString) out = g_string_new("----------------\nIN: \n");
+    for (int i = 0; i < tb->n; i++) {
+        const X86Insn *in = &tb->insn[i];
+        uint32_t lin = tb->cs_base + in->eip;
+        uint8_t buf[16];
+        int avail = fetch_code(cpu, lin, false, buf);
+        g_string_append_printf(out, "0x%08x:  ", lin);
+        if (avail == 0) {
+            g_string_append(out, "(not mapped)\n");
+            continue;
+        }
+        disas_buf(cpu, buf, MIN(avail, in->len), lin, true, out);
+        g_string_append_c(out, '\n');
+    }
+    g_string_append_c(out, '\n');
+    mimic_log("%s", out->str);
 }
 
 static void x86_flush_code(Cpu *c)
@@ -574,6 +695,8 @@ static int x86_pre_save(void *obj)
     s->nmi_pending = cpu->nmi_pending;
     s->irq_line = cpu->irq_line;
     s->inhibit = cpu->inhibit;
+    s->ferr = cpu->ferr;
+    s->ignne = cpu->ignne;
     return 0;
 }
 
@@ -620,6 +743,11 @@ static bool x86_post_load(void *obj, GError **error)
     cpu->nmi_pending = s->nmi_pending;
     cpu->irq_line = s->irq_line;
     cpu->inhibit = s->inhibit;
+    /* The pins as saved (a version 1 file has zeros: none asserted); the
+       board restores its side of the FERR#/IGNNE# logic itself. */
+    cpu->ferr = s->ferr != 0;
+    cpu->ignne = s->ignne != 0;
+    s->ferr = s->ignne = 0; /* for the next version 1 file */
     x86_post_load_fixup(cpu);
     cpu->dbg_pending = 0;
     cpu->dbg_defer = false;
@@ -659,12 +787,16 @@ static const StateField x86_state_fields[] = {
     STATE_U8(X86Cpu, st.irq_line),
     STATE_U8(X86Cpu, st.inhibit),
     STATE_STRUCT(X86Cpu, fpu, x87_state_fields),
+    { .name = "st.ferr", .offset = offsetof(X86Cpu, st.ferr),
+      .type = STATE_T_U8, .count = 1, .version = 2 },
+    { .name = "st.ignne", .offset = offsetof(X86Cpu, st.ignne),
+      .type = STATE_T_U8, .count = 1, .version = 2 },
     STATE_END
 };
 
 static const StateDesc x86_state_desc = {
     .name = "cpu-x86",
-    .version = 1,
+    .version = 2,
     .min_version = 1,
     .fields = x86_state_fields,
     .pre_save = x86_pre_save,
@@ -681,6 +813,7 @@ const CpuOps x86_cpu_ops = {
     .set_irq = x86_set_irq,
     .set_nmi = x86_set_nmi,
     .set_a20 = x86_set_a20,
+    .set_ignne = x86_set_ignne,
     .exit_request = x86_exit_request,
     .is_halted = x86_is_halted,
     .dump_registers = x86_dump_registers,

@@ -149,7 +149,13 @@ static const OpInfo optab[512] = {
     [0x132] = { H(rdmsr), 0 }, [0x133] = { H(rdpmc), 0 },
     [0x134] = { H(sysenter), D_END }, [0x135] = { H(sysexit), D_END },
     R16(0x140, cmov, D_M),
-    R16(0x160, mmx, D_M), R16(0x170, mmx, D_M),
+    R16(0x160, mmx, D_M),
+    [0x170] = { H(mmx), D_M }, [0x171] = { H(mmx), D_M },
+    [0x172] = { H(mmx), D_M }, [0x173] = { H(mmx), D_M },
+    [0x174] = { H(mmx), D_M }, [0x175] = { H(mmx), D_M },
+    [0x176] = { H(mmx), D_M },
+    [0x177] = { H(mmx), 0 }, /* EMMS: no ModRM */
+    R8(0x178, mmx, D_M),
     R16(0x180, jcc, D_IZ | D_END),
     R16(0x190, setcc, D_M | D_B),
     [0x1a0] = { H(push_sreg), 0 }, [0x1a1] = { H(pop_sreg), D_END },
@@ -402,8 +408,12 @@ void x86_decode(X86Cpu *cpu, X86Insn *in, uint32_t eip, bool code32,
         }
         break;
     case 0x1ae:
-        /* FXSAVE/FXRSTOR not claimed. */
-        goto bad;
+        /* FXSAVE/FXRSTOR (FXSR); the rest of group 15 (LDMXCSR,
+           STMXCSR, CLFLUSH, the fences) is SSE/SSE2. */
+        if (in->mod == 3 || in->reg > 1) {
+            goto bad;
+        }
+        break;
     case 0x1ba:
         if (in->reg < 4) {
             goto bad;

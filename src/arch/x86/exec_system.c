@@ -45,10 +45,6 @@ void x86_h_rsm(X86Cpu *cpu, const X86Insn *in)
     x86_raise(cpu, EX_UD, 0);
 }
 
-void x86_h_fxsave(X86Cpu *cpu, const X86Insn *in)
-{
-    x86_raise(cpu, EX_UD, 0);
-}
 
 static void need_pm(X86Cpu *cpu)
 {
@@ -342,8 +338,11 @@ void x86_h_mov_r_cr(X86Cpu *cpu, const X86Insn *in)
     cpu->regs[in->rm] = v;
 }
 
+/* The CR4 bits of the features CPUID claims (MCE is not claimed: no
+   machine-check architecture; no SSE, so no OSXMMEXCPT); the others are
+   reserved (#GP). */
 #define CR4_SUPPORTED (CR4_VME | CR4_PVI | CR4_DE | CR4_PSE | CR4_PAE | \
-                       CR4_MCE | CR4_PGE | CR4_PCE | CR4_TSD)
+                       CR4_PGE | CR4_PCE | CR4_TSD | CR4_OSFXSR)
 
 void x86_h_mov_cr_r(X86Cpu *cpu, const X86Insn *in)
 {
@@ -606,10 +605,11 @@ void x86_cpuid(X86Cpu *cpu)
         break;
     case 1:
         a = 0x652; /* family 6, model 5 (Pentium II Deschutes), stepping 2 */
-        /* FPU VME DE PSE TSC MSR PAE CX8 SEP MTRR PGE CMOV MMX */
+        /* FPU VME DE PSE TSC MSR PAE CX8 SEP MTRR PGE CMOV MMX FXSR
+           (tests/cpu/test-x86-aids.c has a check for each) */
         d = (1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) |
             (1u << 5) | (1u << 6) | (1u << 8) | (1u << 11) | (1u << 12) |
-            (1u << 13) | (1u << 15) | (1u << 23);
+            (1u << 13) | (1u << 15) | (1u << 23) | (1u << 24);
         break;
     case 2:
         a = 0x03020101;
@@ -688,12 +688,50 @@ static void fpu_store(void *ctx, uint32_t ea, const void *buf, unsigned len)
     }
 }
 
-static void fpu_mf(X86Cpu *cpu)
+/* Drive the FERR# pin. */
+void x86_set_ferr(X86Cpu *cpu, bool level)
+{
+    if (cpu->ferr != level) {
+        cpu->ferr = level;
+        if (cpu->bus.ferr) {
+            cpu->bus.ferr(cpu->bus.ferr_opaque, level);
+        }
+    }
+}
+
+/* After an x87/MMX instruction: FERR# follows FSW.ES once asserted, so
+   FNCLEX, FNINIT, FRSTOR, FLDENV... deassert it (and the PC's IGNNE#
+   logic with it). */
+static void fpu_sync_ferr(X86Cpu *cpu)
+{
+    if (cpu->ferr && !x87_pending_exception(&cpu->fpu)) {
+        x86_set_ferr(cpu, false);
+    }
+}
+
+/*
+ * A waiting x87/MMX instruction or WAIT found an unmasked exception
+ * pending (SDM Vol. 1 8.7, Appendix D.2.1).  CR0.NE=1: #MF, a fault on
+ * this instruction.  CR0.NE=0 (MS-DOS compatibility): the P6 asserts FERR#
+ * now, at the next waiting instruction; with IGNNE# asserted the
+ * instruction runs as if nothing were pending (returns true), otherwise
+ * the processor stops before it and waits for an interrupt (the PC's
+ * IRQ13), whose return address is the waiting instruction.
+ */
+static bool fpu_mf(X86Cpu *cpu)
 {
     if (cpu->cr0 & CR0_NE) {
         x86_raise(cpu, EX_MF, 0);
     }
-    /* FERR# / IRQ13 is not wired: behave as if IGNNE# were asserted. */
+    x86_set_ferr(cpu, true);
+    if (cpu->ignne) {
+        return true;
+    }
+    cpu->eip = cpu->cur->eip;
+    cpu->halted = true;
+    cpu->block_end = true;
+    cpu->undone = true;
+    return false;
 }
 
 static void fpu_mem(X86Cpu *cpu, const X86Insn *in, X87Mem *m)
@@ -725,11 +763,14 @@ void x86_h_esc(X86Cpu *cpu, const X86Insn *in)
     int r = x87_exec(&cpu->fpu, in->op, in->modrm, &m, ea, &ax,
                      use ? &fl : NULL);
     if (r == X87_MF) {
-        fpu_mf(cpu);
+        if (!fpu_mf(cpu)) {
+            return;
+        }
         m.flags |= X87_MEM_IGNNE;
         r = x87_exec(&cpu->fpu, in->op, in->modrm, &m, ea, &ax,
                      use ? &fl : NULL);
     }
+    fpu_sync_ferr(cpu);
     if (r == X87_UD) {
         x86_raise(cpu, EX_UD, 0);
     }
@@ -754,6 +795,28 @@ void x86_h_fwait(X86Cpu *cpu, const X86Insn *in)
     }
 }
 
+/* FXSAVE / FXRSTOR (0F AE /0, /1; SDM Vol. 2A): no pending-exception
+   check; #NM with EM or TS; #GP(0) unless the operand is 16-byte
+   aligned.  No SSE: MXCSR and MXCSR_MASK are stored as 0 and ignored. */
+void x86_h_fxsave(X86Cpu *cpu, const X86Insn *in)
+{
+    if (cpu->cr0 & (CR0_EM | CR0_TS)) {
+        x86_raise(cpu, EX_NM, 0);
+    }
+    X87Mem m;
+    fpu_mem(cpu, in, &m);
+    uint32_t ea = x86_ea(cpu, in);
+    if ((cpu->seg[in->seg].base + ea) & 15) {
+        GP0(cpu);
+    }
+    if (in->reg == 0) {
+        x87_fxsave_mem(&cpu->fpu, &m, ea, 0);
+    } else if (x87_fxrstor_mem(&cpu->fpu, &m, ea, 0) == X87_GP) {
+        GP0(cpu);
+    }
+    fpu_sync_ferr(cpu);
+}
+
 void x86_h_mmx(X86Cpu *cpu, const X86Insn *in)
 {
     if (cpu->cr0 & CR0_EM) {
@@ -768,11 +831,14 @@ void x86_h_mmx(X86Cpu *cpu, const X86Insn *in)
     int r = mmx_exec(&cpu->fpu, in->op, in->modrm, &m, ea, cpu->regs,
                      in->imm);
     if (r == X87_MF) {
-        fpu_mf(cpu);
+        if (!fpu_mf(cpu)) {
+            return;
+        }
         m.flags |= X87_MEM_IGNNE;
         r = mmx_exec(&cpu->fpu, in->op, in->modrm, &m, ea, cpu->regs,
                      in->imm);
     }
+    fpu_sync_ferr(cpu);
     if (r == X87_UD) {
         x86_raise(cpu, EX_UD, 0);
     }

@@ -665,6 +665,28 @@ void x86_iret(X86Cpu *cpu, int osz)
     outer_fixup(cpu);
 }
 
+/* -d int: QEMU's layout (a sequence number, vector, error code, whether
+   software, CPL, CS:EIP, linear PC, SS:ESP, CR2 for #PF), then the
+   state. */
+static void log_interrupt(X86Cpu *cpu, int vec, int kind, uint32_t err)
+{
+    static int count;
+    if (kind == 2) {
+        mimic_log("Servicing hardware INT=0x%02x\n", vec);
+    }
+    bool soft = kind == 1 || kind == 3;
+    /* Faults: EIP is the faulting instruction already; INT n: show the
+       INT itself, as QEMU does; hardware interrupts: the next one. */
+    uint32_t eip = soft && cpu->cur ? cpu->cur->eip : cpu->eip;
+    mimic_log("%6d: v=%02x e=%04x i=%d cpl=%d IP=%04x:%08x pc=%08x "
+              "SP=%04x:%08x %s=%08x\n", count++, vec, err, soft, cpu->cpl,
+              cpu->seg[S_CS].sel, eip, cpu->seg[S_CS].base + eip,
+              cpu->seg[S_SS].sel,
+              cpu->regs[R_ESP], vec == EX_PF && kind == 0 ? "CR2" : "EAX",
+              vec == EX_PF && kind == 0 ? cpu->cr2 : cpu->regs[R_EAX]);
+    x86_log_state(cpu);
+}
+
 /*
  * Deliver an interrupt.  kind: 0 exception (hardware-generated), 1 INT n /
  * INT3 / INTO (DPL checked), 2 external interrupt or NMI, 3 INT1.
@@ -674,9 +696,7 @@ void x86_interrupt(X86Cpu *cpu, int vec, int kind, bool has_err,
                    uint32_t err, uint32_t next_eip)
 {
     if (mimic_log_enabled(LOG_INT)) {
-        mimic_log("x86: int %02x kind %d err %x at %04x:%08x EAX=%08x\n",
-                  vec, kind, err, cpu->seg[S_CS].sel, cpu->eip,
-                  cpu->regs[R_EAX]);
+        log_interrupt(cpu, vec, kind, err);
     }
     if (kind == 1 || kind == 3) {
         cpu->soft_int = true; /* no single-step trap after INT n */

@@ -225,8 +225,7 @@ static TBlock *tb_translate(X86Cpu *cpu, uint32_t phys, uint32_t flags)
         mark_page(cpu, tb, tb->page2, 1);
     }
     if (mimic_log_enabled(LOG_IN_ASM)) {
-        mimic_log("x86: block %04x:%08x phys %08x, %d insns\n",
-                  cpu->seg[S_CS].sel, tb->eip, phys, n);
+        x86_log_block(cpu, tb);
     }
     return tb;
 }

@@ -68,7 +68,7 @@ enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NONE = 7 };
 #define CR4_PGE 0x80u
 #define CR4_PCE 0x100u
 #define CR4_OSFXSR 0x200u
-#define CR4_SUPPORTED_MASK 0x1ffu
+#define CR4_SUPPORTED_MASK 0x3bfu /* CR4_SUPPORTED in exec_system.c */
 
 /* Exception vectors */
 enum {
@@ -191,6 +191,7 @@ typedef struct X86State {
     uint64_t mtrr_cap_def, mtrr_fixed[11], mtrr_var[16], pat, misc_enable;
     uint32_t a20_mask;
     uint8_t halted, nmi_pending, irq_line, inhibit;
+    uint8_t ferr, ignne; /* version 2 */
 } X86State;
 
 struct X86Cpu {
@@ -233,6 +234,10 @@ struct X86Cpu {
     bool nmi_blocked;
     bool irq_line;
     bool inhibit;        /* STI / MOV SS shadow for the next instruction */
+    bool ferr;           /* FERR# output asserted (x87 error, CR0.NE=0) */
+    bool ignne;          /* IGNNE# input asserted */
+    bool undone;         /* the instruction just run did not execute
+                            (stopped at FERR#): not counted, no trap */
     atomic_int exit_req;
     int exc_depth;       /* nesting of exception delivery */
     int exc_class;       /* vector being delivered, -1 none */
@@ -556,6 +561,12 @@ void x86_code_write(void *opaque, uint64_t paddr, unsigned len);
 void x86_op_ud(X86Cpu *cpu, const X86Insn *in);
 uint64_t x86_rdtsc(X86Cpu *cpu);
 void x86_cpuid(X86Cpu *cpu);
+void x86_set_ferr(X86Cpu *cpu, bool level);
+/* Diagnostics (cpu.c): the integer state as "info registers" shows it,
+   and the -d cpu / in_asm log records. */
+void x86_dump_state(X86Cpu *cpu, GString *out);
+void x86_log_state(X86Cpu *cpu);
+void x86_log_block(X86Cpu *cpu, const TBlock *tb);
 void x86_set_cr0(X86Cpu *cpu, uint32_t v);
 void x86_x87_op(X86Cpu *cpu, const X86Insn *in);
 void x86_mmx_op(X86Cpu *cpu, const X86Insn *in);

@@ -1168,7 +1168,9 @@ static bool vga_post_load(void *obj, GError **error)
 }
 
 static const StateDesc vga_state = {
-    .name = "vga", .version = 2, .min_version = 2,
+    /* Version 3: video memory is no longer a field here; it is the
+       board's RAM block "vga.vram" (its own, compressed, state section). */
+    .name = "vga", .version = 3, .min_version = 3,
     .post_load = vga_post_load,
     .fields = (const StateField[]) {
         { .name = "config", .offset = offsetof(Vga, pci.config),
@@ -1183,8 +1185,7 @@ static const StateDesc vga_state = {
         STATE_U8_ARRAY(Vga, palette, 768), STATE_U8_ARRAY(Vga, latch, 4),
         STATE_U8(Vga, fcr), STATE_U16(Vga, vbe_index),
         STATE_U16_ARRAY(Vga, vbe_regs, VBE_DISPI_INDEX_NB),
-        STATE_U32(Vga, vbe_byteorder),
-        STATE_BUFFER(Vga, vram, VGA_VRAM_SIZE), STATE_END },
+        STATE_U32(Vga, vbe_byteorder), STATE_END },
 };
 
 const DeviceInfo vga_info = {

@@ -31,6 +31,7 @@
 #include "hw/isa/i8042.h"
 #include "hw/isa/i8237.h"
 #include "hw/isa/i8254.h"
+#include "hw/isa/fpuerr.h"
 #include "hw/isa/i8259.h"
 #include "hw/isa/mc146818.h"
 #include "hw/isa/port92.h"
@@ -72,6 +73,7 @@ struct Board {
     IdeSlot slot[4]; /* IDE bus * 2 + unit */
     int next_node;   /* "#blockN" numbers, as QEMU's node names */
     Piix4Pm *pm;
+    FpuErr *fpuerr;
 };
 
 static const uint16_t com_base[4] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
@@ -90,6 +92,14 @@ static void set_a20(void *opaque, bool on)
     Board *b = opaque;
     if (b->ctx->cpu && b->ctx->cpu->ops->set_a20) {
         b->ctx->cpu->ops->set_a20(b->ctx->cpu, on);
+    }
+}
+
+static void set_ignne(void *opaque, bool level)
+{
+    Board *b = opaque;
+    if (b->ctx->cpu && b->ctx->cpu->ops->set_ignne) {
+        b->ctx->cpu->ops->set_ignne(b->ctx->cpu, level);
     }
 }
 
@@ -615,6 +625,7 @@ static bool pc_init(BoardContext *ctx, GError **error)
     ctx->ram = b->ram;
     ctx->ram_size = b->ram_size;
     board_add_ram_block(ctx, "pc.ram", b->ram, b->ram_size);
+    ctx->ram_blocks[ctx->n_ram_blocks - 1].anonymous = true;
     memmap_add_ram(bus->mem, "ram-below-4g", 0, b->below_4g, b->ram, 0);
     if (b->above_4g) {
         memmap_add_ram(bus->mem, "ram-above-4g", 1ull << 32, b->above_4g,
@@ -649,6 +660,11 @@ static bool pc_init(BoardContext *ctx, GError **error)
     b->port92->reset = request_reset;
     b->port92->opaque = b;
     Device *dbg = mkdev(ctx, &debugcon_info, "debugcon");
+    /* FERR# -> IRQ13, port 0xF0 -> IGNNE# (the legacy x87 error path). */
+    b->fpuerr = (FpuErr *)mkdev(ctx, &fpuerr_info, "fpuerr");
+    b->fpuerr->irq13 = b->isa_irq[13];
+    b->fpuerr->set_ignne = set_ignne;
+    b->fpuerr->opaque = b;
     b->kbc = (I8042 *)mkdev(ctx, &i8042_info, "i8042");
     b->kbc->irq_kbd = b->isa_irq[1];
     b->kbc->irq_aux = b->isa_irq[12];
@@ -657,7 +673,7 @@ static bool pc_init(BoardContext *ctx, GError **error)
     b->kbc->opaque = b;
     Device *later[] = { DEVICE(b->pit), DEVICE(b->rtc), dma,
                         DEVICE(b->fw_cfg), DEVICE(b->port92), dbg,
-                        DEVICE(b->kbc) };
+                        DEVICE(b->kbc), DEVICE(b->fpuerr) };
     for (size_t i = 0; i < G_N_ELEMENTS(later); i++) {
         if (!device_realize(later[i], error)) {
             return false;
@@ -759,6 +775,7 @@ static bool pc_init(BoardContext *ctx, GError **error)
         .mem = bus->mem, .io = bus->io, .clock = bus->clock,
         .intr_ack = i8259_intr_ack, .intr_opaque = b->pic,
         .shutdown = cpu_shutdown, .shutdown_opaque = b,
+        .ferr = fpuerr_set_ferr, .ferr_opaque = b->fpuerr,
     };
     ctx->cpu = cpu_ops->create(&cbus, error);
     if (!ctx->cpu) {

@@ -36,39 +36,7 @@ next:
     call putc
     jmp next
 
-puthex8:
-    push ax
-    shr al, 4
-    call nibble
-    pop ax
-nibble:
-    and al, 0x0f
-    add al, '0'
-    cmp al, '9'
-    jbe putc
-    add al, 'A' - '0' - 10
-putc:
-    push dx
-    push ax
-    mov dx, 0x3fd
-.wait:
-    in al, dx
-    test al, 0x20
-    jz .wait
-    pop ax
-    mov dx, 0x3f8
-    out dx, al
-    pop dx
-    ret
-
-puts:
-    lodsb
-    test al, al
-    jz .done
-    call putc
-    jmp puts
-.done:
-    ret
+%include "serial16.inc"
 
 msg_ready: db 'KBD-READY', 13, 10, 0
 msg_k:     db 'K ', 0
