@@ -1555,6 +1555,8 @@ g_pse:
         ; table at 0x800000, whose entry 1 maps 0xc01000 to FR_A
         mov dword [BIG4M + 4], FR_A | 3
         mov dword [FR_A + 0x234], 0x3456
+        mov dword [BIG4M + 0x100000], 0x5a5a0001
+        mov dword [0xd00000], 0x5a5a0002
         call paging_on
         mov eax, [0xc01234]
         CHK "pse-off-ps-ignored", 0x3456
@@ -1579,6 +1581,14 @@ g_pse:
         TRY .a
 .a_i:   mov dword [0x1000010], 0
 .a:     EXPECT "ro-4m-write", 14, 3, .a_i, 0x1000010
+        ; INVLPG of one address in a 4 MiB page drops the whole page's
+        ; translation, however the TLB cached it (SDM 4.10.2.3, 4.10.4.1)
+        mov eax, [0xd00000]
+        CHK "4m-far-read", 0x5a5a0001
+        mov dword [PD + 3 * 4], 0xc00000 | 0x83 ; identity now
+        invlpg [0xc01234]
+        mov eax, [0xd00000]
+        CHK "4m-invlpg-whole-page", 0x5a5a0002
         ret
 
 ; PAE: CR3 -> 4 PDPTEs, 8-byte entries, 2 MiB pages, 4 KiB pages; with
