@@ -98,9 +98,13 @@ uint32_t x86_get_eflags(X86Cpu *cpu)
 void x86_set_eflags(X86Cpu *cpu, uint32_t v, uint32_t mask)
 {
     x86_flags_flush(cpu);
+    uint32_t old = cpu->eflags;
     cpu->eflags = (cpu->eflags & ~mask) | (v & mask);
     cpu->eflags |= 2;
     cpu->eflags &= ~(0x8 | 0x20 | 0x8000);
+    if (G_UNLIKELY((old ^ cpu->eflags) & F_AC) && (cpu->cr0 & CR0_AM)) {
+        x86_tlb_flush(cpu, true); /* alignment checks on or off (mmu.c) */
+    }
 }
 
 bool x86_cf(X86Cpu *cpu)

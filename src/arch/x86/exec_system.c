@@ -301,7 +301,7 @@ void x86_set_cr0(X86Cpu *cpu, uint32_t v)
     }
     uint32_t old = cpu->cr0;
     cpu->cr0 = v & 0xe005003fu;
-    if ((old ^ cpu->cr0) & (CR0_PE | CR0_PG | CR0_WP)) {
+    if ((old ^ cpu->cr0) & (CR0_PE | CR0_PG | CR0_WP | CR0_AM)) {
         x86_mmu_mode_changed(cpu);
         x86_update_mode(cpu);
         if (!(cpu->cr0 & CR0_PE)) {

@@ -23,6 +23,12 @@
 #define PTE_PS 0x80u
 #define PTE_G 0x100u
 
+/* PAE reserved bits (SDM 4.4.2, tables 4-8 to 4-11): MAXPHYADDR is 36
+   (CPUID has no leaf 80000008h) and there is no NX, so bits 63:36 are
+   reserved in every PDE and PTE, and bits 20:13 in a 2 MiB PDE. */
+#define PAE_RSVD 0xfffffff000000000ull
+#define PAE_RSVD_2M (PAE_RSVD | 0x1fe000ull)
+
 static uint64_t phys_rd(X86Cpu *cpu, uint64_t pa, unsigned size)
 {
     return memmap_read_sized(cpu->bus.mem, pa & cpu->a20_mask, size);
@@ -37,10 +43,12 @@ static void phys_wr(X86Cpu *cpu, uint64_t pa, uint64_t v, unsigned size)
  * Walk the page tables.  acc: 0 read, 1 write, 2 fetch.  On success
  * returns true with *phys and *wok (a write may go straight to the page:
  * writable for this privilege and already dirty).  On a fault, *err has
- * the #PF error code.  set_ad: update accessed/dirty bits.
+ * the #PF error code.  set_ad: update accessed/dirty bits.  *glob: a
+ * global page (G in the last entry, CR4.PGE on).
  */
 static bool walk(X86Cpu *cpu, uint32_t lin, int acc, bool user,
-                 uint64_t *phys, bool *wok, uint32_t *err, bool set_ad)
+                 uint64_t *phys, bool *wok, uint32_t *err, bool set_ad,
+                 bool *glob)
 {
     bool write = acc == 1;
     bool wp = cpu->cr0 & CR0_WP;
@@ -62,6 +70,10 @@ static bool walk(X86Cpu *cpu, uint32_t lin, int acc, bool user,
         uint64_t pa;
         uint64_t pte_a = 0, pte = 0;
         bool big = pde & PTE_PS;
+        if (pde & (big ? PAE_RSVD_2M : PAE_RSVD)) {
+            *err = ecode | 9; /* P, RSVD */
+            return false;
+        }
         if (big) {
             pa = (pde & 0xfffe00000ull) | (lin & 0x1fffff);
         } else {
@@ -69,6 +81,10 @@ static bool walk(X86Cpu *cpu, uint32_t lin, int acc, bool user,
             pte = phys_rd(cpu, pte_a, 8);
             if (!(pte & PTE_P)) {
                 *err = ecode;
+                return false;
+            }
+            if (pte & PAE_RSVD) {
+                *err = ecode | 9;
                 return false;
             }
             rights &= pte & (PTE_W | PTE_U);
@@ -93,6 +109,7 @@ static bool walk(X86Cpu *cpu, uint32_t lin, int acc, bool user,
         }
         *phys = pa;
         *wok = dirty && ((rights & PTE_W) || (!user && !wp));
+        *glob = (cpu->cr4 & CR4_PGE) && ((big ? pde : pte) & PTE_G);
         return true;
     }
     uint32_t pde_a = (cpu->cr3 & ~0xfffu) + (lin >> 22) * 4;
@@ -137,6 +154,7 @@ static bool walk(X86Cpu *cpu, uint32_t lin, int acc, bool user,
     }
     *phys = pa;
     *wok = dirty && ((rights & PTE_W) || (!user && !wp));
+    *glob = (cpu->cr4 & CR4_PGE) && ((big ? pde : pte) & PTE_G);
     return true;
 }
 
@@ -146,9 +164,9 @@ uint64_t x86_translate(X86Cpu *cpu, uint32_t lin, int acc, bool user)
         return lin & cpu->a20_mask;
     }
     uint64_t pa;
-    bool wok;
+    bool wok, glob;
     uint32_t err;
-    if (!walk(cpu, lin, acc, user, &pa, &wok, &err, true)) {
+    if (!walk(cpu, lin, acc, user, &pa, &wok, &err, true, &glob)) {
         cpu->cr2 = lin;
         x86_raise(cpu, EX_PF, err);
     }
@@ -161,13 +179,29 @@ bool x86_translate_probe(X86Cpu *cpu, uint32_t lin, uint64_t *phys)
         *phys = lin & cpu->a20_mask;
         return true;
     }
-    bool wok;
+    bool wok, glob;
     uint32_t err;
-    if (!walk(cpu, lin, 0, false, phys, &wok, &err, false)) {
+    if (!walk(cpu, lin, 0, false, phys, &wok, &err, false, &glob)) {
         return false;
     }
     *phys &= cpu->a20_mask;
     return true;
+}
+
+/* Alignment checking (CR0.AM, EFLAGS.AC, CPL 3): user accesses then take
+   the slow path (the fill gives no user tags; x86_set_eflags and CR0
+   writes flush when it turns on), which raises #AC(0) for a misaligned
+   data access (SDM Vol. 3A 6.15, "Interrupt 17"). */
+static bool ac_on(const X86Cpu *cpu)
+{
+    return cpu->tlb_user && (cpu->cr0 & CR0_AM) && (cpu->eflags & F_AC);
+}
+
+static void ac_check(X86Cpu *cpu, uint32_t lin, unsigned size)
+{
+    if (G_UNLIKELY(ac_on(cpu)) && (lin & (size - 1))) {
+        x86_raise(cpu, EX_AC, 0);
+    }
 }
 
 /* Fill the TLB entry for lin after an access of type acc; returns the
@@ -176,10 +210,10 @@ uint32_t x86_tlb_fill(X86Cpu *cpu, uint32_t lin, int acc, bool user,
                       TlbEntry *e)
 {
     uint64_t pa;
-    bool wok = true;
+    bool wok = true, glob = false;
     if (cpu->paging) {
         uint32_t err;
-        if (!walk(cpu, lin, acc, user, &pa, &wok, &err, true)) {
+        if (!walk(cpu, lin, acc, user, &pa, &wok, &err, true, &glob)) {
             cpu->cr2 = lin;
             x86_raise(cpu, EX_PF, err);
         }
@@ -194,6 +228,7 @@ uint32_t x86_tlb_fill(X86Cpu *cpu, uint32_t lin, int acc, bool user,
     e->tag_r = TLB_INVALID;
     e->tag_w = TLB_INVALID;
     e->phys = page;
+    e->global = glob;
     if (acc == 1) {
         if (wp) {
             e->addend = (uintptr_t)wp - lpage;
@@ -212,11 +247,15 @@ uint32_t x86_tlb_fill(X86Cpu *cpu, uint32_t lin, int acc, bool user,
     if (G_UNLIKELY(cpu->dbg_watch) && x86_dbg_watched(cpu, lpage)) {
         e->tag_r = e->tag_w = TLB_INVALID; /* data breakpoint: slow path */
     }
+    if (G_UNLIKELY(user && ac_on(cpu))) {
+        e->tag_r = e->tag_w = TLB_INVALID; /* alignment checks */
+    }
     return (uint32_t)pa;
 }
 
 uint32_t x86_mem_read_slow(X86Cpu *cpu, uint32_t lin, unsigned size)
 {
+    ac_check(cpu, lin, size);
     if ((lin & 0xfff) + size > 0x1000) {
         uint32_t v = 0;
         for (unsigned i = 0; i < size; i++) {
@@ -241,6 +280,7 @@ uint32_t x86_mem_read_slow(X86Cpu *cpu, uint32_t lin, unsigned size)
 void x86_mem_write_slow(X86Cpu *cpu, uint32_t lin, uint32_t val,
                         unsigned size)
 {
+    ac_check(cpu, lin, size);
     if ((lin & 0xfff) + size > 0x1000) {
         /* Check both pages before writing anything. */
         uint32_t second = (lin + size - 1) & ~0xfffu;
@@ -285,10 +325,13 @@ void x86_sys_write(X86Cpu *cpu, uint32_t lin, uint32_t val, unsigned size)
 void x86_tlb_flush(X86Cpu *cpu, bool global)
 {
     cpu->tb_gen += 2;
-    /* Global pages are not tracked separately: a flush drops all, which
-       is always allowed (the TLB is a cache). */
+    /* global false (MOV CR3, a task switch): entries of global pages stay
+       (SDM 4.10.4.1); CR4 writes, paging mode changes: all go. */
     for (int u = 0; u < 2; u++) {
         for (unsigned i = 0; i < TLB_SIZE; i++) {
+            if (!global && cpu->tlb[u][i].global) {
+                continue;
+            }
             cpu->tlb[u][i].tag_r = TLB_INVALID;
             cpu->tlb[u][i].tag_w = TLB_INVALID;
         }

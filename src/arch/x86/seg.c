@@ -271,6 +271,29 @@ static void load_inner_ss(X86Cpu *cpu, uint16_t ss, unsigned dpl)
     load_cache(cpu, S_SS, ss, lo, hi);
 }
 
+/* A stack switch (interrupt, call gate) with the new SS loaded but nothing
+   else committed: a #PF while pushing the frame must find the old context
+   (CPL, SS:ESP) unchanged, so that its delivery switches stacks again (and
+   faults again: #DF), SDM Vol. 3A 6.12.1.  Probe the pages of the first
+   push and of the frame's lowest byte with the old SS back in place. */
+static void probe_new_stack(X86Cpu *cpu, const SegCache *old, uint32_t nsp,
+                            unsigned n, unsigned gsz)
+{
+    if (!cpu->paging) {
+        return;
+    }
+    SegCache new_ss = cpu->seg[S_SS];
+    uint32_t smask = (new_ss.flags & SEGF_DB) ? 0xffffffffu : 0xffffu;
+    uint32_t first = new_ss.base + ((nsp - gsz) & smask);
+    uint32_t last = new_ss.base + ((nsp - n) & smask);
+    cpu->seg[S_SS] = *old;
+    x86_translate(cpu, first, 1, false);
+    if ((first ^ last) & ~0xfffu) {
+        x86_translate(cpu, last, 1, false);
+    }
+    cpu->seg[S_SS] = new_ss;
+}
+
 static void push_at(X86Cpu *cpu, uint32_t *sp, uint32_t v, unsigned sz)
 {
     uint32_t mask = x86_sp_mask(cpu);
@@ -380,7 +403,9 @@ void x86_far_jump(X86Cpu *cpu, uint16_t sel, uint32_t off, int osz,
         uint16_t nss;
         uint32_t nsp;
         tss_stack(cpu, cdpl, &nss, &nsp);
+        SegCache old_ss = cpu->seg[S_SS];
         load_inner_ss(cpu, nss, cdpl);
+        probe_new_stack(cpu, &old_ss, nsp, (4 + pcount) * gsz, gsz);
         cpu->ss32 = (cpu->seg[S_SS].flags & SEGF_DB) != 0;
         uint32_t sp = nsp;
         cpu->cpl = cdpl;
@@ -746,7 +771,10 @@ void x86_interrupt(X86Cpu *cpu, int vec, int kind, bool has_err,
         if (vm && cdpl != 0) {
             x86_raise(cpu, EX_GP, (csel & ~3u) + ext);
         }
+        SegCache old_ss = cpu->seg[S_SS];
         load_inner_ss(cpu, nss, cdpl);
+        probe_new_stack(cpu, &old_ss, nsp,
+                        (5 + (vm ? 4 : 0) + (has_err ? 1 : 0)) * gsz, gsz);
         cpu->ss32 = (cpu->seg[S_SS].flags & SEGF_DB) != 0;
         cpu->cpl = cdpl;
         cpu->tlb_user = cdpl == 3;

@@ -164,7 +164,7 @@ typedef struct TlbEntry {
     uint32_t tag_w;
     uintptr_t addend;   /* host = addend + linear */
     uint32_t phys;      /* physical page (for code marking/fetch) */
-    uint32_t pad;
+    uint32_t global;    /* a global page: kept by x86_tlb_flush(, false) */
 } TlbEntry;
 
 #define TLB_BITS 8
