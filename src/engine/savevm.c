@@ -547,8 +547,10 @@ static bool check_disks(MimicMachine *m, const Section *s, unsigned flags,
             g_printerr("mimic: warning: %s (resuming anyway: "
                        "-incoming-force)\n", msg);
         } else {
-            ok = bad(error, "%s; the guest would see a different disk "
-                     "(use -incoming-force to resume anyway)", msg);
+            g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_STATE_DISKS,
+                        "%s; the guest would see a different disk "
+                        "(use -incoming-force to resume anyway)", msg);
+            ok = false;
         }
         g_strfreev(a);
         g_strfreev(b);
@@ -996,6 +998,10 @@ bool machine_incoming(MimicMachine *m, const char *uri, bool force,
         gsize len;
         if (!g_file_get_contents(uri + 5, &data, &len, error)) {
             g_prefix_error(error, "-incoming: ");
+            if (error && *error) {
+                (*error)->domain = MIMIC_ERROR;
+                (*error)->code = MIMIC_ERROR_STATE;
+            }
             return false;
         }
         b = g_byte_array_new_take((guint8 *)data, len);
@@ -1016,6 +1022,12 @@ bool machine_incoming(MimicMachine *m, const char *uri, bool force,
                                  (force ? STATE_LOAD_FORCE : 0), error);
     if (!ok) {
         g_prefix_error(error, "-incoming %s: ", uri);
+        /* One code for callers (mimic.h): the state, or its disks. */
+        if (error && *error &&
+            !g_error_matches(*error, MIMIC_ERROR, MIMIC_ERROR_STATE_DISKS)) {
+            (*error)->domain = MIMIC_ERROR;
+            (*error)->code = MIMIC_ERROR_STATE;
+        }
     }
     g_byte_array_unref(b);
     return ok;
