@@ -122,6 +122,7 @@ static void on_discard_state(GtkWidget *b, gpointer data)
     GtkWidget *d = gtk_message_dialog_new(
         GTK_WINDOW(lib->win), GTK_DIALOG_MODAL, GTK_MESSAGE_QUESTION,
         GTK_BUTTONS_NONE, _("Discard the saved state of “%s”?"), name);
+    gtk_window_set_title(GTK_WINDOW(d), _("Discard Saved State"));
     gtk_message_dialog_format_secondary_text(
         GTK_MESSAGE_DIALOG(d),
         _("The machine then starts afresh, as if it had been turned off: "

@@ -408,6 +408,7 @@ static int ask_refused_state(const char *name, const GError *err)
     GtkWidget *d = gtk_message_dialog_new(
         parent, GTK_DIALOG_MODAL, GTK_MESSAGE_WARNING, GTK_BUTTONS_NONE,
         _("The saved state of “%s” cannot be resumed"), name);
+    gtk_window_set_title(GTK_WINDOW(d), _("Resume Saved State"));
     gtk_message_dialog_format_secondary_text(
         GTK_MESSAGE_DIALOG(d), _("%s\n\nThe saved state is kept unless you "
                                  "discard it."), err->message);

@@ -25,6 +25,22 @@ Ctrl+Shift+A / Ctrl+Shift+C and xclip); View -> Monitor console runs
 `info status` and its terminal shows "VM status: running".  The guest is
 slow: these waits have deadlines of many minutes.
 
+--save (suite 'gui-guest'): save state and resume from the library, with
+tests/guests/counter.asm (built with nasm; skipped, 77, without it), a
+boot sector that prints "N D" on COM1 each round, N its counter in RAM
+and D the number it last wrote to its disk.  A machine file for it is put
+in the test's library; Enter on its card starts it; once the Serial 0
+tab shows the count past 5, Machine -> Save state and quit must close
+the window, leave Counter.state beside the machine file and a thumbnail,
+and the card must say "Saved" with a "Resume" button (the cards as
+MIMIC_GUI_CARDS_DUMP writes them).  Enter resumes it: the first line of
+the new console continues the count (N above the last one seen, D = N-1:
+no reboot) and the state file is gone.  Then Machine -> Save state (the
+window stays, titled [Saved]), the window is closed and the disk touched:
+Start now shows the engine's refusal ("changed since the state was
+saved"); Keep leaves the state, Start again and Resume anyway continues
+the count.
+
 --screenshots DIR: also save PNGs of the windows (for docs/).
 
 Tools (all Debian): Xvfb, openbox, xdotool, xprop, xwininfo
@@ -258,6 +274,183 @@ def guest_test(x, mimic, env, shots):
             app.wait()
 
 
+# The machine window's menus, in window coordinates (Adwaita, C locale:
+# the menu bar is the top row, its menus drop from y = 25): where to
+# click the menu's title, and each item's x and y.
+MENUS = {"machine": (27, 60), "view": (95, 150)}
+ITEMS = {("machine", "save-state"): 164,
+         ("machine", "save-state-quit"): 189,
+         ("machine", "close"): 266,
+         ("view", "monitor"): 139, ("view", "serial"): 164,
+         ("view", "screen"): 189}
+
+
+def menu(x, win, name, item):
+    """Choose an item of one of the machine window's menus."""
+    title_x, item_x = MENUS[name]
+    x.run("xdotool", "windowactivate", "--sync", str(win), check=False)
+    x.run("xdotool", "mousemove", "--window", str(win), str(title_x), "12",
+          "click", "1")
+    time.sleep(0.5)
+    x.run("xdotool", "mousemove", "--window", str(win), str(item_x),
+          str(ITEMS[name, item]), "click", "1")
+    time.sleep(0.5)
+
+
+def terminal_text(x):
+    """The focused console's text (select all, copy, read the clipboard)."""
+    x.key("ctrl+shift+a")
+    x.key("ctrl+shift+c")
+    return x.clipboard()
+
+
+def counter_lines(text):
+    """The counter guest's "N D" lines, as (N, D).  The last line of the
+    console may still be incomplete: it is left out."""
+    out = []
+    for line in text.rstrip("\n").splitlines()[:-1]:
+        parts = line.split()
+        if len(parts) == 2 and all(p.isdigit() for p in parts):
+            out.append((int(parts[0]), int(parts[1])))
+    return out
+
+
+def save_test(x, mimic, env, shots):
+    global APP
+    need(["nasm", "xclip"])
+    tmp = env["XDG_DATA_HOME"] + "-counter"
+    os.makedirs(tmp)
+    here = os.path.dirname(os.path.abspath(__file__))
+    asm = os.path.join(here, "..", "guests", "counter.asm")
+    boot = os.path.join(tmp, "counter.bin")
+    subprocess.run(["nasm", "-f", "bin", "-o", boot, asm], check=True)
+    disk = os.path.join(tmp, "counter.img")
+    with open(disk, "wb") as f:
+        f.write(open(boot, "rb").read())
+        f.truncate(2 << 20)
+    machines = os.path.join(env["XDG_DATA_HOME"], "mimic", "machines")
+    os.makedirs(machines)
+    with open(os.path.join(machines, "Counter.mimic"), "w") as f:
+        f.write("[Machine]\nname=Counter\nos=other\nmemory=16\ncpus=1\n"
+                "boot=c\nsound=\nnic=none\nnet=none\nusb=false\n"
+                "full-screen=false\n[Drives]\nhda=%s\nhda-format=raw\n"
+                % disk)
+    state = os.path.join(machines, "Counter.state")
+    thumb = os.path.join(env["XDG_CACHE_HOME"], "mimic", "thumbnails",
+                         "Counter.png")
+    cards = os.path.join(tmp, "cards.txt")
+    env = dict(env, MIMIC_GUI_CARDS_DUMP=cards)
+
+    def card():
+        try:
+            return open(cards).read().strip()
+        except FileNotFoundError:
+            return ""
+
+    app = APP = subprocess.Popen([mimic], env=env)
+    try:
+        lib = wait_for("the library window", lambda: x.search("^Mimic$"))
+        assert card() == "Counter\tPowered off\tStart", card()
+
+        def start():
+            x.key("Tab", window=lib)    # the first card
+            x.key("Return", window=lib)  # starts (or resumes) it
+
+        def running_window():
+            return wait_for("Counter's machine window",
+                            lambda: x.search("^Counter — Mimic$"))
+
+        def counted(win, above):
+            """Show Serial 0; wait for a count above `above`."""
+            def more():
+                menu(x, win, "view", "serial")
+                lines = counter_lines(terminal_text(x))
+                return lines if lines and lines[-1][0] > above else None
+            return wait_for("the count above %d" % above, more,
+                            BOOT_DEADLINE)
+
+        start()
+        win = running_window()
+        lines = counted(win, 5)
+        print("counted", lines[:3], "...", lines[-1])
+        assert all(d == n - 1 for n, d in lines), lines[:3]
+        seen = lines[-1][0]
+
+        menu(x, win, "machine", "save-state-quit")
+        wait_for("the window to close after saving",
+                 lambda: not x.search("^Counter"), BOOT_DEADLINE)
+        assert os.path.getsize(state) > 0, state
+        assert os.path.getsize(thumb) > 0, thumb
+        wait_for("the card to say Saved / Resume",
+                 lambda: card() == "Counter\tSaved\tResume")
+        x.shot(lib, shots and os.path.join(shots, "gui-library-saved.png"))
+
+        def resumed(win, above):
+            """The new console's lines continue the count: the first one
+            may be the end of a line begun before the save, the others
+            count on from above the last one seen, each D = N-1 (what
+            the guest wrote to its disk), never from 1 again."""
+            lines = counted(win, above)[1:]
+            while len(lines) < 3:
+                lines = counted(win, above)[1:]
+            print("resumed", lines[:3])
+            n, d = lines[0]
+            assert n > above and d == n - 1, \
+                "the count restarted: %s after %d" % (lines[:3], above)
+            for (a, _), (b, e) in zip(lines, lines[1:]):
+                assert b == a + 1 and e == a, "not one count: %s" % lines
+            return lines[-1][0]
+
+        start()
+        win = running_window()
+        seen = resumed(win, seen)
+        wait_for("the state to be used up",
+                 lambda: not os.path.exists(state))
+        wait_for("the card to say Running",
+                 lambda: card() == "Counter\tRunning\tShow")
+
+        # Save state (not quit): the window stays, the machine is off.
+        menu(x, win, "machine", "save-state")
+        wait_for("the window titled [Saved]",
+                 lambda: x.search("^Counter \\[Saved\\]"), BOOT_DEADLINE)
+        assert os.path.exists(state)
+        win = x.search("^Counter")
+        menu(x, win, "machine", "close")
+        wait_for("the window to close", lambda: not x.search("^Counter"))
+        wait_for("the card to say Saved",
+                 lambda: card() == "Counter\tSaved\tResume")
+
+        # A changed disk: the engine refuses; Keep changes nothing.
+        st = os.stat(disk)
+        os.utime(disk, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+        start()
+        ask = wait_for("the refusal dialog",
+                       lambda: x.search("^Resume Saved State$"))
+        x.shot(ask, shots and os.path.join(shots, "gui-resume-refused.png"))
+        x.key("Escape", window=ask)         # Keep the saved state
+        wait_for("the dialog to close",
+                 lambda: not x.search("^Resume Saved State$"))
+        assert os.path.exists(state), "the state went without asking"
+        assert not x.search("^Counter"), "a machine started"
+        assert card() == "Counter\tSaved\tResume", card()
+        start()
+        ask = wait_for("the refusal dialog again",
+                       lambda: x.search("^Resume Saved State$"))
+        x.key("alt+r", window=ask)          # Resume anyway
+        win = running_window()
+        resumed(win, seen)
+        wait_for("the state to be used up",
+                 lambda: not os.path.exists(state))
+        assert app.poll() is None
+    finally:
+        app.send_signal(signal.SIGTERM)
+        try:
+            app.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            app.kill()
+            app.wait()
+
+
 def uniform(band):
     """True when every pixel (4 bytes) of the band is the same."""
     return len(set(band[i:i + 4] for i in range(0, len(band), 4))) <= 1
@@ -355,6 +548,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--guest", action="store_true")
     ap.add_argument("--demo", action="store_true")
+    ap.add_argument("--save", action="store_true")
     ap.add_argument("--screenshots")
     ap.add_argument("mimic")
     args = ap.parse_args()
@@ -363,6 +557,8 @@ def main():
         tools.append("import")
     if args.demo:
         tools += ["xwd", "xclip"]
+    if args.save:
+        tools += ["xclip", "nasm"]
     need(tools)
     with tempfile.TemporaryDirectory(prefix="mimic-xvfb-") as tmp:
         xvfb, display = start_xvfb(tmp)
@@ -385,6 +581,8 @@ def main():
                 check=False).stdout.find("window id") >= 0)
             if args.demo:
                 demo_test(x, args.mimic, env, args.screenshots)
+            elif args.save:
+                save_test(x, args.mimic, env, args.screenshots)
             elif args.guest:
                 guest_test(x, args.mimic, env, args.screenshots)
             else:
