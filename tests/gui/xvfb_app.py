@@ -5,7 +5,13 @@
 Default (suite 'gui'): start `mimic` with no arguments, check that the
 library window appears, open the new-machine wizard with Ctrl+N, create a
 machine through it with the keyboard only, and check the machine file it
-wrote and the card the library shows.
+wrote and the card the library shows; Ctrl+D opens Create Disk Image,
+which makes a 3 GiB qcow2 image that passes `qemu-img check`.
+
+--wizard-start (suite 'gui-guest'): a machine made with the wizard and
+started from its last page opens its window, and the guest draws on its
+screen (xwd of the window: the band where SeaBIOS writes stops being one
+colour).
 
 --guest (suite 'gui-guest'): start a machine window (`mimic -display gtk
 -name gui-test`), then Ctrl+Alt+F must set _NET_WM_STATE_FULLSCREEN and
@@ -50,6 +56,7 @@ the test says which and exits 77 (skipped).  Waits poll for a condition
 with a generous deadline; nothing depends on how fast the machine is.
 """
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -68,7 +75,8 @@ def need(tools):
     missing = [t for t in tools if not shutil.which(t)]
     if missing:
         print("SKIP: missing " + ", ".join(missing) +
-              " (Debian: xvfb openbox xdotool x11-utils imagemagick)",
+              " (Debian: xvfb openbox xdotool x11-utils imagemagick"
+              " x11-apps xclip nasm qemu-utils)",
               file=sys.stderr)
         sys.exit(77)
 
@@ -183,35 +191,41 @@ def start_xvfb(tmp):
     return xvfb, ":" + num.decode().strip()
 
 
+def run_wizard(x, lib, name, start, shots=None):
+    """Create a machine through the wizard with the keyboard alone: Linux,
+    no hard disk, no CD; start it at the end or not."""
+    x.key("ctrl+n", window=lib)
+    wiz = wait_for("the wizard",
+                   lambda: x.search("Name and System|New Machine"))
+    print("wizard", wiz)
+    x.type(name)
+    x.key("alt+n")              # -> Memory
+    wait_for("the memory page", lambda: x.search("^Memory$"))
+    x.key("alt+n")              # -> Hard disk
+    wait_for("the disk page", lambda: x.search("^Hard Disk$"))
+    x.shot(wiz, shots and os.path.join(shots, "gui-wizard.png"))
+    x.key("alt+o")              # No hard disk
+    x.key("alt+n")              # -> CD/DVD
+    wait_for("the CD page", lambda: x.search("^CD/DVD$"))
+    x.key("alt+n")              # -> Boot order
+    wait_for("the boot page", lambda: x.search("^Boot Order$"))
+    x.key("alt+n")              # -> Summary
+    wait_for("the summary", lambda: x.search("^Summary$"))
+    x.key("alt+a")              # Apply
+    wait_for("the done page", lambda: x.search("^Done$"))
+    if not start:
+        x.key("alt+s")          # untick "Start the machine now"
+    x.key("alt+c")              # Close
+    wait_for("the wizard to close", lambda: not x.search("^Done$"))
+
+
 def library_test(x, mimic, env, shots):
     global APP
     app = APP = subprocess.Popen([mimic], env=env)
     try:
         lib = wait_for("the library window", lambda: x.search("^Mimic$"))
         print("library window", lib)
-        x.key("ctrl+n", window=lib)
-        wiz = wait_for("the wizard",
-                       lambda: x.search("Name and System|New Machine"))
-        print("wizard", wiz)
-        x.type("Test VM")
-        x.key("alt+n")              # -> Memory
-        wait_for("the memory page", lambda: x.search("^Memory$"))
-        x.key("alt+n")              # -> Hard disk
-        wait_for("the disk page", lambda: x.search("^Hard Disk$"))
-        x.shot(wiz, shots and os.path.join(shots, "gui-wizard.png"))
-        x.key("alt+o")              # No hard disk
-        x.key("alt+n")              # -> CD/DVD
-        wait_for("the CD page", lambda: x.search("^CD/DVD$"))
-        x.key("alt+n")              # -> Boot order
-        wait_for("the boot page", lambda: x.search("^Boot Order$"))
-        x.key("alt+n")              # -> Summary
-        wait_for("the summary", lambda: x.search("^Summary$"))
-        x.key("alt+a")              # Apply
-        wait_for("the done page", lambda: x.search("^Done$"))
-        x.key("alt+s")              # untick "Start the machine now"
-        x.key("alt+c")              # Close
-        wait_for("the wizard to close",
-                 lambda: not x.search("^Done$"))
+        run_wizard(x, lib, "Test VM", False, shots)
         path = os.path.join(env["XDG_DATA_HOME"], "mimic", "machines",
                             "Test VM.mimic")
         wait_for(path, lambda: os.path.exists(path))
@@ -229,6 +243,31 @@ def library_test(x, mimic, env, shots):
         x.key("Escape")
         wait_for("the disk dialog to close",
                  lambda: not x.search("^Create Disk Image$"))
+        # Again, and create a 3 GiB qcow2 image (the default format).
+        image = os.path.join(env["XDG_DATA_HOME"], "mimic", "disks",
+                             "dialog.qcow2")
+        x.key("ctrl+d", window=lib)
+        disk = wait_for("the disk image dialog",
+                        lambda: x.search("^Create Disk Image$"))
+        x.key("alt+s", "ctrl+a", window=disk)
+        x.type("3")
+        x.key("Tab")
+        x.key("alt+n", "ctrl+a", window=disk)
+        x.type("dialog.qcow2")
+        x.key("alt+r", window=disk)         # Create
+        wait_for("the disk dialog to close after creating",
+                 lambda: not x.search("^Create Disk Image$"))
+        assert os.path.exists(image), image
+        r = subprocess.run(["qemu-img", "check", "-f", "qcow2", image],
+                           capture_output=True, text=True, timeout=DEADLINE)
+        print(r.stdout, r.stderr)
+        assert r.returncode == 0, "qemu-img check failed"
+        r = subprocess.run(["qemu-img", "info", "--output=json", image],
+                           capture_output=True, text=True, check=True,
+                           timeout=DEADLINE)
+        info = json.loads(r.stdout)
+        assert info["format"] == "qcow2", info
+        assert info["virtual-size"] == 3 << 30, info
     finally:
         app.send_signal(signal.SIGTERM)
         try:
@@ -451,6 +490,37 @@ def save_test(x, mimic, env, shots):
             app.wait()
 
 
+def wizard_start_test(x, mimic, env, shots):
+    """A machine made with the wizard, started from its last page: its
+    window opens and the guest draws on its screen (SeaBIOS's lines at
+    the top of the screen, which starts black)."""
+    global APP
+    app = APP = subprocess.Popen([mimic], env=env)
+    try:
+        lib = wait_for("the library window", lambda: x.search("^Mimic$"))
+        run_wizard(x, lib, "Wizard VM", True)
+        win = wait_for("the new machine's window",
+                       lambda: x.search("^Wizard VM"))
+        first = x.band(win, 0.15, 0.30)
+        print("the guest screen is", "blank" if uniform(first) else "drawn")
+        drawn = wait_for("the guest to draw on its screen",
+                         lambda: (not uniform(x.band(win, 0.15, 0.30))) and
+                         x.band(win, 0.15, 0.30), BOOT_DEADLINE)
+        assert not uniform(drawn)
+        x.shot(win, shots and os.path.join(shots, "gui-wizard-started.png"))
+        path = os.path.join(env["XDG_DATA_HOME"], "mimic", "machines",
+                            "Wizard VM.mimic")
+        assert "name=Wizard VM" in open(path).read()
+        assert app.poll() is None
+    finally:
+        app.send_signal(signal.SIGTERM)
+        try:
+            app.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            app.kill()
+            app.wait()
+
+
 def uniform(band):
     """True when every pixel (4 bytes) of the band is the same."""
     return len(set(band[i:i + 4] for i in range(0, len(band), 4))) <= 1
@@ -549,6 +619,7 @@ def main():
     ap.add_argument("--guest", action="store_true")
     ap.add_argument("--demo", action="store_true")
     ap.add_argument("--save", action="store_true")
+    ap.add_argument("--wizard-start", action="store_true")
     ap.add_argument("--screenshots")
     ap.add_argument("mimic")
     args = ap.parse_args()
@@ -559,6 +630,10 @@ def main():
         tools += ["xwd", "xclip"]
     if args.save:
         tools += ["xclip", "nasm"]
+    if args.wizard_start:
+        tools += ["xwd"]
+    if not (args.demo or args.guest or args.save or args.wizard_start):
+        tools += ["qemu-img"]
     need(tools)
     with tempfile.TemporaryDirectory(prefix="mimic-xvfb-") as tmp:
         xvfb, display = start_xvfb(tmp)
@@ -583,6 +658,8 @@ def main():
                 demo_test(x, args.mimic, env, args.screenshots)
             elif args.save:
                 save_test(x, args.mimic, env, args.screenshots)
+            elif args.wizard_start:
+                wizard_start_test(x, args.mimic, env, args.screenshots)
             elif args.guest:
                 guest_test(x, args.mimic, env, args.screenshots)
             else:
