@@ -806,9 +806,11 @@ static void act_start(GSimpleAction *a, GVariant *p, gpointer data)
 {
     MachineWindow *mw = data;
     g_autoptr(GError) err = NULL;
-    if (!mw_start_machine(mw, &err)) {
+    if (!mw_start_machine(mw, &err) &&
+        !g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
         mw_error(mw, _("The machine could not start"), err->message);
     }
+    mw_update_title(mw);
     mw_update_actions(mw);
 }
 
