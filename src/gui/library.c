@@ -80,12 +80,21 @@ static void on_start(GtkWidget *b, gpointer data)
         gtk_window_present(w);
         return;
     }
-    MimicMachineFile *mf = lib_find(lib, name);
-    if (!mf) {
+    if (!lib_find(lib, name)) {
         return;
     }
+    /* The machine as its file says now (it may have changed since the
+       cards were drawn). */
     g_autoptr(GError) err = NULL;
-    if (!mimic_machine_window_new(mimic_app_get(), mf->cfg, name, &err) &&
+    g_autofree char *path = mimic_machine_file_path(lib->dir, name);
+    g_autoptr(MimicMachineFile) mf = mimic_machine_file_load(path, &err);
+    if (!mf) {
+        lib_error(lib, _("The machine could not start"), err->message);
+        mimic_library_refresh();
+        return;
+    }
+    if (!mimic_machine_window_new(mimic_app_get(), mf->cfg, mf->cfg->name,
+                                  &err) &&
         !g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
         lib_error(lib, _("The machine could not start"), err->message);
     }

@@ -45,7 +45,8 @@ no reboot) and the state file is gone.  Then Machine -> Save state (the
 window stays, titled [Saved]), the window is closed and the disk touched:
 Start now shows the engine's refusal ("changed since the state was
 saved"); Keep leaves the state, Start again and Resume anyway continues
-the count.
+the count.  Saved again with the machine file's memory changed, Start is
+refused again and Discard boots the machine afresh.
 
 --screenshots DIR: also save PNGs of the windows (for docs/).
 
@@ -477,9 +478,29 @@ def save_test(x, mimic, env, shots):
                        lambda: x.search("^Resume Saved State$"))
         x.key("alt+r", window=ask)          # Resume anyway
         win = running_window()
-        resumed(win, seen)
+        seen = resumed(win, seen)
         wait_for("the state to be used up",
                  lambda: not os.path.exists(state))
+
+        # Another configuration (the memory size changed behind the
+        # library's back): refused; Discard boots the machine afresh.
+        menu(x, win, "machine", "save-state-quit")
+        wait_for("the window to close after saving",
+                 lambda: not x.search("^Counter"), BOOT_DEADLINE)
+        mfile = os.path.join(machines, "Counter.mimic")
+        text = open(mfile).read()
+        with open(mfile, "w") as f:
+            f.write(text.replace("memory=16", "memory=32"))
+        start()
+        ask = wait_for("the refusal dialog (configuration)",
+                       lambda: x.search("^Resume Saved State$"))
+        x.key("alt+d", window=ask)          # Discard it and start afresh
+        win = running_window()
+        wait_for("the state to be discarded",
+                 lambda: not os.path.exists(state))
+        lines = counted(win, 0)
+        print("afresh", lines[:2], "...", lines[-1])
+        assert lines[-1][0] < seen, "not a new boot: %s" % lines[-3:]
         assert app.poll() is None
     finally:
         app.send_signal(signal.SIGTERM)
