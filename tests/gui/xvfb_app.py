@@ -357,7 +357,7 @@ def counter_lines(text):
 
 def save_test(x, mimic, env, shots):
     global APP
-    need(["nasm", "xclip"])
+    need(["nasm", "xclip", "xwd"])
     tmp = env["XDG_DATA_HOME"] + "-counter"
     os.makedirs(tmp)
     here = os.path.dirname(os.path.abspath(__file__))
@@ -439,6 +439,11 @@ def save_test(x, mimic, env, shots):
                 "the count restarted: %s after %d" % (lines[:3], above)
             for (a, _), (b, e) in zip(lines, lines[1:]):
                 assert b == a + 1 and e == a, "not one count: %s" % lines
+            # The screen comes back from the state too: SeaBIOS's lines,
+            # which nothing draws again after a resume.
+            menu(x, win, "view", "screen")
+            wait_for("SeaBIOS's lines on the resumed screen",
+                     lambda: not uniform(x.band(win, 0.15, 0.30)))
             return lines[-1][0]
 
         start()
@@ -650,7 +655,7 @@ def main():
     if args.demo:
         tools += ["xwd", "xclip"]
     if args.save:
-        tools += ["xclip", "nasm"]
+        tools += ["xclip", "nasm", "xwd"]
     if args.wizard_start:
         tools += ["xwd"]
     if not (args.demo or args.guest or args.save or args.wizard_start):
