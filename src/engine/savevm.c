@@ -998,10 +998,6 @@ bool machine_incoming(MimicMachine *m, const char *uri, bool force,
         gsize len;
         if (!g_file_get_contents(uri + 5, &data, &len, error)) {
             g_prefix_error(error, "-incoming: ");
-            if (error && *error) {
-                (*error)->domain = MIMIC_ERROR;
-                (*error)->code = MIMIC_ERROR_STATE;
-            }
             return false;
         }
         b = g_byte_array_new_take((guint8 *)data, len);
@@ -1022,12 +1018,6 @@ bool machine_incoming(MimicMachine *m, const char *uri, bool force,
                                  (force ? STATE_LOAD_FORCE : 0), error);
     if (!ok) {
         g_prefix_error(error, "-incoming %s: ", uri);
-        /* One code for callers (mimic.h): the state, or its disks. */
-        if (error && *error &&
-            !g_error_matches(*error, MIMIC_ERROR, MIMIC_ERROR_STATE_DISKS)) {
-            (*error)->domain = MIMIC_ERROR;
-            (*error)->code = MIMIC_ERROR_STATE;
-        }
     }
     g_byte_array_unref(b);
     return ok;
