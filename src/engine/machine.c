@@ -251,6 +251,12 @@ MimicMachine *mimic_machine_new(const MachineConfig *cfg, GError **error)
     }
     if (cfg->incoming &&
         !machine_incoming(m, cfg->incoming, cfg->incoming_force, error)) {
+        /* One code for callers (mimic.h): the state, or its disks. */
+        if (error && *error &&
+            !g_error_matches(*error, MIMIC_ERROR, MIMIC_ERROR_STATE_DISKS)) {
+            (*error)->domain = MIMIC_ERROR;
+            (*error)->code = MIMIC_ERROR_STATE;
+        }
         mimic_machine_free(m);
         return NULL;
     }

@@ -23,6 +23,9 @@ typedef enum {
     MIMIC_ERROR_CONFIG,   /* a bad option or machine-file value */
     MIMIC_ERROR_FIRMWARE, /* BIOS or option ROM missing/unreadable */
     MIMIC_ERROR_IO,
+    MIMIC_ERROR_STATE,       /* -incoming: the saved state was refused */
+    MIMIC_ERROR_STATE_DISKS, /* -incoming: a disk changed since the save
+                                (-incoming-force resumes anyway) */
 } MimicError;
 
 typedef struct MimicMachine MimicMachine;

@@ -693,8 +693,10 @@ static bool check_disks(MimicMachine *m, const Section *s, unsigned flags,
             g_printerr("mimic: warning: %s (resuming anyway: "
                        "-incoming-force)\n", msg);
         } else {
-            ok = bad(error, "%s; the guest would see a different disk "
-                     "(use -incoming-force to resume anyway)", msg);
+            g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_STATE_DISKS,
+                        "%s; the guest would see a different disk "
+                        "(use -incoming-force to resume anyway)", msg);
+            ok = false;
         }
         g_strfreev(a);
         g_strfreev(b);

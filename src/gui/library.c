@@ -80,12 +80,22 @@ static void on_start(GtkWidget *b, gpointer data)
         gtk_window_present(w);
         return;
     }
-    MimicMachineFile *mf = lib_find(lib, name);
-    if (!mf) {
+    if (!lib_find(lib, name)) {
         return;
     }
+    /* The machine as its file says now (it may have changed since the
+       cards were drawn). */
     g_autoptr(GError) err = NULL;
-    if (!mimic_machine_window_new(mimic_app_get(), mf->cfg, name, &err)) {
+    g_autofree char *path = mimic_machine_file_path(lib->dir, name);
+    g_autoptr(MimicMachineFile) mf = mimic_machine_file_load(path, &err);
+    if (!mf) {
+        lib_error(lib, _("The machine could not start"), err->message);
+        mimic_library_refresh();
+        return;
+    }
+    if (!mimic_machine_window_new(mimic_app_get(), mf->cfg, mf->cfg->name,
+                                  &err) &&
+        !g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
         lib_error(lib, _("The machine could not start"), err->message);
     }
     mimic_library_refresh();
@@ -109,6 +119,38 @@ static void on_settings(GtkWidget *b, gpointer data)
         mimic_settings_run(GTK_WINDOW(lib->win), mf);
         mimic_library_refresh();
     }
+}
+
+static void on_discard_state(GtkWidget *b, gpointer data)
+{
+    Library *lib = data;
+    const char *name = button_machine(b);
+    if (!mimic_machine_has_state(lib->dir, name)) {
+        return;
+    }
+    GtkWidget *d = gtk_message_dialog_new(
+        GTK_WINDOW(lib->win), GTK_DIALOG_MODAL, GTK_MESSAGE_QUESTION,
+        GTK_BUTTONS_NONE, _("Discard the saved state of “%s”?"), name);
+    gtk_window_set_title(GTK_WINDOW(d), _("Discard Saved State"));
+    gtk_message_dialog_format_secondary_text(
+        GTK_MESSAGE_DIALOG(d),
+        _("The machine then starts afresh, as if it had been turned off: "
+          "whatever was not saved inside the guest is lost."));
+    gtk_dialog_add_buttons(GTK_DIALOG(d), _("_Cancel"), GTK_RESPONSE_CANCEL,
+                           _("_Discard"), GTK_RESPONSE_OK, NULL);
+    GtkWidget *del = gtk_dialog_get_widget_for_response(GTK_DIALOG(d),
+                                                        GTK_RESPONSE_OK);
+    gtk_style_context_add_class(gtk_widget_get_style_context(del),
+                                "destructive-action");
+    int r = gtk_dialog_run(GTK_DIALOG(d));
+    gtk_widget_destroy(d);
+    g_autoptr(GError) err = NULL;
+    if (r == GTK_RESPONSE_OK &&
+        !mimic_machine_discard_state(lib->dir, name, &err)) {
+        lib_error(lib, _("The saved state could not be discarded"),
+                  err->message);
+    }
+    mimic_library_refresh();
 }
 
 static char *unique_name(Library *lib, const char *base)
@@ -194,8 +236,12 @@ static void on_delete(GtkWidget *b, gpointer data)
         GTK_WINDOW(lib->win), GTK_DIALOG_MODAL, GTK_MESSAGE_QUESTION,
         GTK_BUTTONS_NONE, _("Delete the machine “%s”?"), mf->cfg->name);
     gtk_message_dialog_format_secondary_text(
-        GTK_MESSAGE_DIALOG(d), _("Its settings are removed. Its disk images "
-                                 "are kept unless you tick the box."));
+        GTK_MESSAGE_DIALOG(d),
+        mimic_machine_has_state(lib->dir, mf->cfg->name)
+            ? _("Its settings and its saved state are removed. Its disk "
+                "images are kept unless you tick the box.")
+            : _("Its settings are removed. Its disk images are kept unless "
+                "you tick the box."));
     GtkWidget *check = gtk_check_button_new_with_mnemonic(
         _("Also delete its hard disk _images"));
     GString *list = g_string_new(NULL);
@@ -236,6 +282,7 @@ static void on_delete(GtkWidget *b, gpointer data)
         }
         g_unlink(path);
         g_unlink(thumb);
+        mimic_machine_discard_state(lib->dir, mf->cfg->name, NULL);
         mimic_library_refresh();
     }
     g_string_free(list, TRUE);
@@ -277,7 +324,11 @@ static GtkWidget *card_new(Library *lib, MimicMachineFile *mf)
     gtk_container_add(GTK_CONTAINER(box), gtk_label_new(os_label(mf->os)));
     MimicRunState st = mimic_machine_window_state(name);
     bool open = mimic_machine_window_find(name) != NULL;
-    const char *state = !open ? _("Powered off")
+    bool alive = open && (st == MIMIC_STATE_RUNNING ||
+                          st == MIMIC_STATE_PAUSED);
+    bool saved = !alive && mimic_machine_has_state(lib->dir, name);
+    const char *state = saved ? _("Saved")
+                        : !open ? _("Powered off")
                         : st == MIMIC_STATE_RUNNING ? _("Running")
                         : st == MIMIC_STATE_PAUSED  ? _("Paused")
                                                     : _("Open");
@@ -289,10 +340,21 @@ static GtkWidget *card_new(Library *lib, MimicMachineFile *mf)
     gtk_style_context_add_class(gtk_widget_get_style_context(row), "linked");
     gtk_widget_set_halign(row, GTK_ALIGN_CENTER);
     bool paused = open && st == MIMIC_STATE_PAUSED;
-    gtk_container_add(GTK_CONTAINER(row),
-        card_button(lib, "media-playback-start-symbolic",
-                    paused ? _("Resume") : open ? _("Show") : _("Start"),
-                    name, G_CALLBACK(on_start)));
+    const char *start = paused || (saved && !open) ? _("Resume")
+                        : open                     ? _("Show")
+                                                   : _("Start");
+    GtkWidget *sb = card_button(lib, "media-playback-start-symbolic", start,
+                                name, G_CALLBACK(on_start));
+    if (saved && !open) {
+        /* Say it on the button too: Start continues where it was. */
+        gtk_button_set_label(GTK_BUTTON(sb), start);
+        gtk_button_set_always_show_image(GTK_BUTTON(sb), TRUE);
+    }
+    gtk_container_add(GTK_CONTAINER(row), sb);
+    g_object_set_data_full(G_OBJECT(box), "start-label", g_strdup(start),
+                           g_free);
+    g_object_set_data_full(G_OBJECT(box), "state-label", g_strdup(state),
+                           g_free);
     GtkWidget *settings = card_button(lib, "emblem-system-symbolic",
                                       _("Settings"), name,
                                       G_CALLBACK(on_settings));
@@ -301,12 +363,48 @@ static GtkWidget *card_new(Library *lib, MimicMachineFile *mf)
     gtk_container_add(GTK_CONTAINER(row),
         card_button(lib, "edit-copy-symbolic", _("Clone"), name,
                     G_CALLBACK(on_clone)));
+    if (saved) {
+        GtkWidget *discard = card_button(lib, "edit-clear-all-symbolic",
+                                         _("Discard Saved State"), name,
+                                         G_CALLBACK(on_discard_state));
+        gtk_widget_set_sensitive(discard, !open);
+        gtk_container_add(GTK_CONTAINER(row), discard);
+    }
     gtk_container_add(GTK_CONTAINER(row),
         card_button(lib, "user-trash-symbolic", _("Delete"), name,
                     G_CALLBACK(on_delete)));
     gtk_container_add(GTK_CONTAINER(box), row);
     gtk_widget_show_all(box);
     return box;
+}
+
+/*
+ * MIMIC_GUI_CARDS_DUMP=PATH (for tests that drive the real application):
+ * after each refresh, PATH holds one line per card, "NAME<TAB>STATE<TAB>
+ * START BUTTON", written atomically.
+ */
+static void lib_dump_cards(Library *lib)
+{
+    const char *path = g_getenv("MIMIC_GUI_CARDS_DUMP");
+    if (!path || !*path) {
+        return;
+    }
+    GString *s = g_string_new(NULL);
+    GList *children = gtk_container_get_children(GTK_CONTAINER(lib->cards));
+    for (GList *l = children; l; l = l->next) {
+        GtkWidget *card = gtk_bin_get_child(GTK_BIN(l->data));
+        if (!card) {
+            continue;
+        }
+        GObject *o = G_OBJECT(card);
+        g_string_append_printf(s, "%s\t%s\t%s\n",
+                               (char *)g_object_get_data(o, "machine"),
+                               (char *)g_object_get_data(o, "state-label"),
+                               (char *)g_object_get_data(o, "start-label"));
+    }
+    g_list_free(children);
+    g_file_set_contents(path, s->str, s->len, NULL);
+    g_string_free(s, TRUE);
 }
 
 void mimic_library_refresh(void)
@@ -330,6 +428,7 @@ void mimic_library_refresh(void)
     }
     gtk_stack_set_visible_child_name(lib->stack,
                                      lib->machines->len ? "cards" : "empty");
+    lib_dump_cards(lib);
     if (errors->len) {
         g_ptr_array_add(errors, NULL);
         g_autofree char *joined = g_strjoinv("\n", (char **)errors->pdata);

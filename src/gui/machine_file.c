@@ -12,6 +12,8 @@
 #include "gui/machine_file.h"
 
 #include <string.h>
+#include <errno.h>
+#include <glib/gstdio.h>
 
 G_DEFINE_QUARK(mimic-machine-file-error-quark, mimic_machine_file_error)
 
@@ -608,6 +610,57 @@ bool mimic_machine_file_save(const MimicMachineFile *mf, const char *dir,
     g_autofree char *data = mimic_machine_file_to_data(mf, &len);
     g_autofree char *path = mimic_machine_file_path(dir, mf->cfg->name);
     return g_file_set_contents(path, data, len, error);
+}
+
+/* ---- saved states ---- */
+
+char *mimic_machine_state_path(const char *dir, const char *name)
+{
+    g_autofree char *base = g_strdup_printf("%s.state", name);
+    return g_build_filename(dir, base, NULL);
+}
+
+bool mimic_machine_has_state(const char *dir, const char *name)
+{
+    g_autofree char *path = mimic_machine_state_path(dir, name);
+    return g_file_test(path, G_FILE_TEST_IS_REGULAR);
+}
+
+bool mimic_machine_discard_state(const char *dir, const char *name,
+                                 GError **error)
+{
+    g_autofree char *path = mimic_machine_state_path(dir, name);
+    if (g_unlink(path) < 0 && errno != ENOENT) {
+        int e = errno;
+        g_set_error(error, MIMIC_MACHINE_FILE_ERROR,
+                    MIMIC_MACHINE_FILE_ERROR_IO, "%s: %s", path,
+                    g_strerror(e));
+        return false;
+    }
+    return true;
+}
+
+MachineConfig *mimic_machine_resume_config(const MimicMachineFile *mf,
+                                           const char *dir, bool force)
+{
+    MachineConfig *cfg = machine_config_copy(mf->cfg);
+    g_autofree char *path = mimic_machine_state_path(dir, mf->cfg->name);
+    g_free(cfg->incoming);
+    cfg->incoming = g_strconcat("file:", path, NULL);
+    cfg->incoming_force = force;
+    return cfg;
+}
+
+bool mimic_machine_file_changes_state(const MimicMachineFile *a,
+                                      const MimicMachineFile *b)
+{
+    MimicMachineFile tmp = { .os = a->os, .cfg = machine_config_copy(b->cfg) };
+    tmp.cfg->full_screen = a->cfg->full_screen;
+    gsize la, lb;
+    g_autofree char *da = mimic_machine_file_to_data(a, &la);
+    g_autofree char *db = mimic_machine_file_to_data(&tmp, &lb);
+    machine_config_free(tmp.cfg);
+    return la != lb || memcmp(da, db, la) != 0;
 }
 
 static int compare_machines(gconstpointer a, gconstpointer b)

@@ -119,6 +119,30 @@ MimicMachineFile *mimic_demo_machine_new(const char *iso, GError **error);
 bool mimic_library_ensure_demo(const char *dir, const char *iso,
                                bool *written, GError **error);
 
+/*
+ * Saved states (Machine -> Save state): the state of a stopped machine is
+ * one file next to its machine file, dir/NAME.state, written by the
+ * engine's `migrate file:` (atomically) and read by `-incoming file:`.
+ */
+char *mimic_machine_state_path(const char *dir, const char *name);
+bool mimic_machine_has_state(const char *dir, const char *name);
+/* Remove the saved state (none is not an error). */
+bool mimic_machine_discard_state(const char *dir, const char *name,
+                                 GError **error);
+/*
+ * The configuration that resumes mf from its saved state: a copy of
+ * mf->cfg with incoming = "file:PATH" (and incoming_force if force).
+ */
+MachineConfig *mimic_machine_resume_config(const MimicMachineFile *mf,
+                                           const char *dir, bool force);
+/*
+ * Whether changing a machine from a to b makes a saved state of it
+ * unusable: every setting counts except the OS type and full screen,
+ * which the engine never sees.
+ */
+bool mimic_machine_file_changes_state(const MimicMachineFile *a,
+                                      const MimicMachineFile *b);
+
 /* The equivalent `mimic` command line (for the settings dialog). */
 char *mimic_machine_file_command_line(const MimicMachineFile *mf);
 

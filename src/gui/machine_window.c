@@ -54,10 +54,13 @@ typedef struct MachineWindow {
     unsigned buttons;
     double scroll_acc; /* smooth scrolling, in wheel notches (up > 0) */
     bool quit_after_save;
+    bool saving;       /* a `migrate file:` to the saved state is running */
+    bool saved;        /* stopped with its state saved (Start resumes) */
+    bool was_running;  /* before the save paused it */
     guint banner_timeout;
     bool closing;
     /* What the engine's monitor offers (from "help"). */
-    bool has_savevm, has_loadvm, has_change, has_eject;
+    bool has_savevm, has_loadvm, has_change, has_eject, has_migrate;
 } MachineWindow;
 
 static GHashTable *open_windows; /* library name -> MachineWindow */
@@ -135,13 +138,17 @@ static void mw_update_title(MachineWindow *mw)
 {
     g_autofree char *t = NULL;
     const char *name = mw->cfg->name ? mw->cfg->name : "Mimic";
-    if (mw->state == MIMIC_STATE_RUNNING) {
+    const char *st = mw->saving ? _("Saving the state…")
+                     : mw->saved && mw->state == MIMIC_STATE_STOPPED
+                         ? _("Saved")
+                         : state_text(mw->state);
+    if (mw->state == MIMIC_STATE_RUNNING && !mw->saving) {
         t = g_strdup_printf("%s — Mimic", name);
     } else {
-        t = g_strdup_printf("%s [%s] — Mimic", name, state_text(mw->state));
+        t = g_strdup_printf("%s [%s] — Mimic", name, st);
     }
     gtk_window_set_title(GTK_WINDOW(mw->win), t);
-    gtk_label_set_text(mw->state_label, state_text(mw->state));
+    gtk_label_set_text(mw->state_label, st);
 }
 
 /* ---- emulation speed (status bar) ---- */
@@ -347,6 +354,7 @@ static void mw_on_help(MimicMachine *m, const char *out, gpointer data)
         mw->has_loadvm |= !strcmp(word, "loadvm");
         mw->has_change |= !strcmp(word, "change");
         mw->has_eject |= !strcmp(word, "eject");
+        mw->has_migrate |= !strcmp(word, "migrate");
     }
     mw_update_actions(mw);
 }
@@ -388,6 +396,82 @@ static void mw_on_event(MimicMachine *m, const MimicEvent *ev, gpointer data)
     mimic_library_refresh();
 }
 
+/*
+ * The engine refused the saved state (message: its reason).  Ask what to
+ * do: keep the state and start nothing (0), discard it and boot afresh
+ * (1), or, when only the disks changed, resume anyway (2).
+ */
+static int ask_refused_state(const char *name, const GError *err)
+{
+    GtkApplication *app = mimic_app_get();
+    GtkWindow *parent = app ? gtk_application_get_active_window(app) : NULL;
+    GtkWidget *d = gtk_message_dialog_new(
+        parent, GTK_DIALOG_MODAL, GTK_MESSAGE_WARNING, GTK_BUTTONS_NONE,
+        _("The saved state of “%s” cannot be resumed"), name);
+    gtk_window_set_title(GTK_WINDOW(d), _("Resume Saved State"));
+    gtk_message_dialog_format_secondary_text(
+        GTK_MESSAGE_DIALOG(d), _("%s\n\nThe saved state is kept unless you "
+                                 "discard it."), err->message);
+    gtk_dialog_add_buttons(GTK_DIALOG(d), _("_Keep the saved state"), 0,
+                           _("_Discard it and start afresh"), 1, NULL);
+    if (g_error_matches(err, MIMIC_ERROR, MIMIC_ERROR_STATE_DISKS)) {
+        gtk_dialog_add_button(GTK_DIALOG(d), _("_Resume anyway"), 2);
+    }
+    gtk_dialog_set_default_response(GTK_DIALOG(d), 0);
+    int r = gtk_dialog_run(GTK_DIALOG(d));
+    gtk_widget_destroy(d);
+    return r == 1 || r == 2 ? r : 0;
+}
+
+/*
+ * Build the machine: a library machine with a saved state resumes from
+ * it (the state is consumed once the machine runs), otherwise it boots.
+ * *resumed says which.  Keeping a refused state fails with
+ * G_IO_ERROR_CANCELLED (nothing more to tell the person).
+ */
+static MimicMachine *mw_build(MachineWindow *mw, bool *resumed,
+                              GError **error)
+{
+    *resumed = false;
+    g_autofree char *dir = mimic_library_dir();
+    if (!mw->library_name ||
+        !mimic_machine_has_state(dir, mw->library_name)) {
+        return mimic_machine_new(mw->cfg, error);
+    }
+    MimicMachineFile here = { .cfg = mw->cfg };
+    MachineConfig *rcfg = mimic_machine_resume_config(&here, dir, false);
+    g_autoptr(GError) err = NULL;
+    MimicMachine *m = mimic_machine_new(rcfg, &err);
+    if (!m && (g_error_matches(err, MIMIC_ERROR, MIMIC_ERROR_STATE) ||
+               g_error_matches(err, MIMIC_ERROR, MIMIC_ERROR_STATE_DISKS))) {
+        int choice = ask_refused_state(mw->library_name, err);
+        if (choice == 0) {
+            machine_config_free(rcfg);
+            g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                _("The saved state was kept."));
+            return NULL;
+        }
+        if (choice == 1) {
+            machine_config_free(rcfg);
+            if (!mimic_machine_discard_state(dir, mw->library_name, error)) {
+                return NULL;
+            }
+            mw->saved = false;
+            return mimic_machine_new(mw->cfg, error);
+        }
+        rcfg->incoming_force = true;
+        g_clear_error(&err);
+        m = mimic_machine_new(rcfg, &err);
+    }
+    machine_config_free(rcfg);
+    if (!m) {
+        g_propagate_error(error, g_steal_pointer(&err));
+        return NULL;
+    }
+    *resumed = true;
+    return m;
+}
+
 /* Build (or rebuild after power-off) the machine and start it. */
 static bool mw_start_machine(MachineWindow *mw, GError **error)
 {
@@ -397,7 +481,8 @@ static bool mw_start_machine(MachineWindow *mw, GError **error)
         mw_dispose_machine(mw->m);
         mw->m = NULL;
     }
-    mw->m = mimic_machine_new(mw->cfg, error);
+    bool resumed;
+    mw->m = mw_build(mw, &resumed, error);
     if (!mw->m) {
         return false;
     }
@@ -414,7 +499,17 @@ static bool mw_start_machine(MachineWindow *mw, GError **error)
     if (!mimic_machine_start(mw->m, error)) {
         return false;
     }
+    if (resumed) {
+        /* As VirtualBox: a resumed state is used up. */
+        g_autofree char *dir = mimic_library_dir();
+        g_autoptr(GError) err = NULL;
+        if (!mimic_machine_discard_state(dir, mw->library_name, &err)) {
+            g_warning("%s", err->message);
+        }
+    }
+    mw->saved = false;
     mw->has_savevm = mw->has_loadvm = mw->has_change = mw->has_eject = false;
+    mw->has_migrate = false;
     mimic_machine_monitor_command(mw->m, "help", mw_on_help, mw);
     mw_update_title(mw);
     mw_update_actions(mw);
@@ -438,8 +533,15 @@ static void mw_update_actions(MachineWindow *mw)
     mw_enable(mw, "reset", alive, NULL);
     mw_enable(mw, "ctrl-alt-del", mw->state == MIMIC_STATE_RUNNING, NULL);
     mw_enable(mw, "power-off", alive, NULL);
-    mw_enable(mw, "save-state", alive && mw->has_savevm, no_monitor);
-    mw_enable(mw, "save-state-quit", alive && mw->has_savevm, no_monitor);
+    const char *why_not_save =
+        !mw->library_name ? _("Only machines in the library can save "
+                              "their state here; the monitor's migrate "
+                              "command can.")
+                          : no_monitor;
+    bool can_save = alive && !mw->saving && mw->library_name &&
+                    mw->has_migrate;
+    mw_enable(mw, "save-state", can_save, why_not_save);
+    mw_enable(mw, "save-state-quit", can_save, why_not_save);
     mw_enable(mw, "snapshots", alive && mw->has_loadvm, no_monitor);
     mw_enable(mw, "screenshot", mw->m != NULL, NULL);
     mw_enable(mw, "change-cd", alive && mw->has_change, no_monitor);
@@ -704,9 +806,11 @@ static void act_start(GSimpleAction *a, GVariant *p, gpointer data)
 {
     MachineWindow *mw = data;
     g_autoptr(GError) err = NULL;
-    if (!mw_start_machine(mw, &err)) {
+    if (!mw_start_machine(mw, &err) &&
+        !g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
         mw_error(mw, _("The machine could not start"), err->message);
     }
+    mw_update_title(mw);
     mw_update_actions(mw);
 }
 
@@ -759,34 +863,83 @@ static void act_power_off(GSimpleAction *a, GVariant *p, gpointer data)
     }
 }
 
-static void on_savevm(MimicMachine *m, const char *out, gpointer data)
+/* A monitor command's reply: anything it says is an error. */
+static void on_media_reply(MimicMachine *m, const char *out, gpointer data)
 {
     MachineWindow *mw = data;
     if (!mw_alive(mw) || mw->m != m) {
         return;
     }
     if (out && *out) {
-        mw_error(mw, _("Saving the state failed"), out);
-        mw->quit_after_save = false;
+        mw_error(mw, _("Changing the medium failed"), out);
+    }
+}
+
+/*
+ * The reply to `migrate file:NAME.state`: on success the machine (paused
+ * by the save) is turned off, its state kept for Start to resume; "and
+ * quit" closes the window then.  On failure the machine goes on as it
+ * was and the window stays.
+ */
+static void on_migrate(MimicMachine *m, const char *out, gpointer data)
+{
+    MachineWindow *mw = data;
+    if (!mw_alive(mw) || mw->m != m) {
         return;
     }
-    if (mw->quit_after_save) {
-        mimic_machine_quit(m);
+    mw->saving = false;
+    if (out && *out) {
+        g_autofree char *msg = g_strstrip(g_strdup(out));
+        mw->quit_after_save = false;
+        if (mw->was_running) {
+            mimic_machine_resume(m);
+        }
+        mw_update_title(mw);
+        mw_update_actions(mw);
+        mw_error(mw, _("Saving the state failed"), msg);
+        return;
     }
+    mw->saved = true;
+    mw->closing = mw->quit_after_save;
+    mw_save_thumbnail(mw);
+    mimic_machine_quit(m);
+    mw_update_title(mw);
+    mw_update_actions(mw);
+    mimic_library_refresh();
+}
+
+static void mw_save_state(MachineWindow *mw, bool quit)
+{
+    if (!mw->m || !mw->library_name || mw->saving) {
+        return;
+    }
+    g_autofree char *dir = mimic_library_dir();
+    if (g_mkdir_with_parents(dir, 0700) < 0) {
+        int e = errno;
+        mw_error(mw, _("Saving the state failed"), g_strerror(e));
+        return;
+    }
+    g_autofree char *path = mimic_machine_state_path(dir, mw->library_name);
+    g_autofree char *uri = g_strconcat("file:", path, NULL);
+    g_autofree char *quoted = g_shell_quote(uri);
+    g_autofree char *cmd = g_strconcat("migrate ", quoted, NULL);
+    mw->quit_after_save = quit;
+    mw->was_running = mw->state == MIMIC_STATE_RUNNING;
+    mw->saving = true;
+    mw_set_grab(mw, false);
+    mw_update_title(mw);
+    mw_update_actions(mw);
+    mimic_machine_monitor_command(mw->m, cmd, on_migrate, mw);
 }
 
 static void act_save_state(GSimpleAction *a, GVariant *p, gpointer data)
 {
-    MachineWindow *mw = data;
-    mw->quit_after_save = false;
-    mimic_machine_monitor_command(mw->m, "savevm mimic-saved", on_savevm, mw);
+    mw_save_state(data, false);
 }
 
 static void act_save_state_quit(GSimpleAction *a, GVariant *p, gpointer data)
 {
-    MachineWindow *mw = data;
-    mw->quit_after_save = true;
-    mimic_machine_monitor_command(mw->m, "savevm mimic-saved", on_savevm, mw);
+    mw_save_state(data, true);
 }
 
 static void on_info_snapshots(MimicMachine *m, const char *out,
@@ -869,7 +1022,7 @@ static void mw_change_media(MachineWindow *mw, const char *device,
         if (path && !strpbrk(path, "\"\n")) {
             g_autofree char *cmd = g_strdup_printf("change %s \"%s\"",
                                                    device, path);
-            mimic_machine_monitor_command(mw->m, cmd, on_savevm, mw);
+            mimic_machine_monitor_command(mw->m, cmd, on_media_reply, mw);
         }
     }
     g_object_unref(fc);
@@ -995,9 +1148,15 @@ static gboolean mw_delete(GtkWidget *w, GdkEvent *ev, gpointer data)
           "guest is lost."));
     gtk_dialog_add_buttons(GTK_DIALOG(d), _("_Cancel"), GTK_RESPONSE_CANCEL,
                            _("_Turn off and close"), GTK_RESPONSE_OK, NULL);
+    if (g_action_get_enabled(mw_action(mw, "save-state-quit"))) {
+        gtk_dialog_add_button(GTK_DIALOG(d), _("_Save state and close"),
+                              GTK_RESPONSE_ACCEPT);
+    }
     int r = gtk_dialog_run(GTK_DIALOG(d));
     gtk_widget_destroy(d);
-    if (r == GTK_RESPONSE_OK) {
+    if (r == GTK_RESPONSE_ACCEPT && mw_alive(mw) && mw->m) {
+        mw_save_state(mw, true);
+    } else if (r == GTK_RESPONSE_OK) {
         mw->closing = true;
         mw_save_thumbnail(mw);
         mimic_machine_quit(mw->m);

@@ -274,6 +274,19 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
     gtk_toggle_button_set_active(st.localtime, cfg->rtc_localtime);
 
     int r = 0;
+    g_autofree char *dir = mimic_library_dir();
+    bool saved = mimic_machine_has_state(dir, cfg->name);
+    if (saved) {
+        GtkWidget *warn = gtk_label_new(
+            _("This machine has a saved state. Changing its settings "
+              "(other than full screen) discards that state: the machine "
+              "then starts afresh."));
+        gtk_label_set_line_wrap(GTK_LABEL(warn), TRUE);
+        gtk_label_set_max_width_chars(GTK_LABEL(warn), 60);
+        gtk_label_set_xalign(GTK_LABEL(warn), 0);
+        gtk_widget_set_name(warn, "saved-state-warning");
+        gtk_grid_attach(g, warn, 0, r++, 2, 1);
+    }
     row(g, r++, _("_System"), GTK_WIDGET(st.os));
     row(g, r++, _("_Memory (MiB)"), GTK_WIDGET(st.memory));
     row(g, r++, _("_Processors"), GTK_WIDGET(st.cpus));
@@ -332,7 +345,31 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
     while (gtk_dialog_run(st.dialog) == GTK_RESPONSE_OK) {
         g_autoptr(GError) err = NULL;
         g_autoptr(MimicMachineFile) next = settings_build(&st, &err);
-        g_autofree char *dir = mimic_library_dir();
+        if (next && mimic_machine_has_state(dir, cfg->name) &&
+            mimic_machine_file_changes_state(mf, next)) {
+            /* The engine would refuse the state for the new settings. */
+            GtkWidget *d = gtk_message_dialog_new(
+                GTK_WINDOW(st.dialog), GTK_DIALOG_MODAL,
+                GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
+                _("Discard the saved state?"));
+            gtk_message_dialog_format_secondary_text(
+                GTK_MESSAGE_DIALOG(d),
+                _("The machine's state was saved with the old settings and "
+                  "cannot be resumed with the new ones."));
+            gtk_dialog_add_buttons(GTK_DIALOG(d), _("_Cancel"),
+                                   GTK_RESPONSE_CANCEL,
+                                   _("_Discard State and Save"),
+                                   GTK_RESPONSE_OK, NULL);
+            int r2 = gtk_dialog_run(GTK_DIALOG(d));
+            gtk_widget_destroy(d);
+            if (r2 != GTK_RESPONSE_OK) {
+                continue;
+            }
+            if (!mimic_machine_discard_state(dir, cfg->name, &err)) {
+                gtk_label_set_text(st.error, err->message);
+                continue;
+            }
+        }
         if (next && mimic_machine_file_save(next, dir, &err)) {
             /* Take over the saved values. */
             MachineConfig *tmp = mf->cfg;

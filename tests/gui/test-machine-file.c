@@ -430,6 +430,98 @@ static void test_demo(void)
     g_assert_cmpint(g_rmdir(dir), ==, 0);
 }
 
+/*
+ * Saved states: NAME.state beside the machine file; the library loads the
+ * machine and says nothing about the state file; the resume configuration
+ * is the machine's plus -incoming file:PATH; discarding removes the file
+ * and nothing else, and discarding none is no error.
+ */
+static void test_saved_state(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("mimic-state-XXXXXX", NULL);
+    g_assert_nonnull(dir);
+    g_autoptr(GError) err = NULL;
+    MimicNewMachine c = { .name = "Saver (1)", .os = MIMIC_OS_DOS,
+                          .cdrom = "/srv/dos.iso", .boot = "dc" };
+    g_autoptr(MimicMachineFile) mf = mimic_machine_file_new_from_choices(
+        &c, &err);
+    g_assert_no_error(err);
+    g_assert_true(mimic_machine_file_save(mf, dir, &err));
+    g_autofree char *path = mimic_machine_state_path(dir, "Saver (1)");
+    g_autofree char *want = g_build_filename(dir, "Saver (1).state", NULL);
+    g_assert_cmpstr(path, ==, want);
+    g_assert_false(mimic_machine_has_state(dir, "Saver (1)"));
+    g_assert_true(mimic_machine_discard_state(dir, "Saver (1)", &err));
+    g_assert_no_error(err);
+
+    write_file(dir, "Saver (1).state", "\x89MIMIC\r\n");
+    g_assert_true(mimic_machine_has_state(dir, "Saver (1)"));
+    g_assert_false(mimic_machine_has_state(dir, "Saver"));
+    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) ms = mimic_library_load(dir, errors);
+    g_assert_cmpuint(ms->len, ==, 1);
+    g_assert_cmpuint(errors->len, ==, 0);
+
+    for (int force = 0; force < 2; force++) {
+        MachineConfig *rc = mimic_machine_resume_config(mf, dir, force);
+        g_autofree char *uri = g_strconcat("file:", want, NULL);
+        g_assert_cmpstr(rc->incoming, ==, uri);
+        g_assert_cmpint(rc->incoming_force, ==, force);
+        /* Otherwise the very machine the file describes. */
+        MimicMachineFile same = { .os = mf->os, .cfg = rc };
+        g_autofree char *a = to_data(mf);
+        g_autofree char *b = to_data(&same);
+        g_assert_cmpstr(a, ==, b);
+        g_assert_null(mf->cfg->incoming);
+        machine_config_free(rc);
+    }
+
+    g_autofree char *before = read_file(dir, "Saver (1).mimic");
+    g_assert_true(mimic_machine_discard_state(dir, "Saver (1)", &err));
+    g_assert_no_error(err);
+    g_assert_false(mimic_machine_has_state(dir, "Saver (1)"));
+    g_assert_false(g_file_test(want, G_FILE_TEST_EXISTS));
+    g_autofree char *after = read_file(dir, "Saver (1).mimic");
+    g_assert_cmpstr(before, ==, after);
+
+    /* A directory where the state should be cannot be discarded. */
+    g_assert_cmpint(g_mkdir(want, 0700), ==, 0);
+    g_assert_false(mimic_machine_has_state(dir, "Saver (1)"));
+    g_assert_false(mimic_machine_discard_state(dir, "Saver (1)", &err));
+    g_assert_error(err, MIMIC_MACHINE_FILE_ERROR,
+                   MIMIC_MACHINE_FILE_ERROR_IO);
+    g_assert_nonnull(strstr(err->message, "Saver (1).state"));
+    g_assert_cmpint(g_rmdir(want), ==, 0);
+
+    g_autofree char *mpath = g_build_filename(dir, "Saver (1).mimic", NULL);
+    g_assert_cmpint(g_unlink(mpath), ==, 0);
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
+/* Which settings changes make a saved state unusable. */
+static void test_changes_state(void)
+{
+    g_autoptr(MimicMachineFile) a = mimic_machine_file_new("m",
+                                                           MIMIC_OS_LINUX);
+    g_autoptr(MimicMachineFile) b = g_new0(MimicMachineFile, 1);
+    b->os = a->os;
+    b->cfg = machine_config_copy(a->cfg);
+    g_assert_false(mimic_machine_file_changes_state(a, b));
+    /* Neither the OS type nor full screen reach the engine. */
+    b->os = MIMIC_OS_WIN9X;
+    b->cfg->full_screen = !a->cfg->full_screen;
+    g_assert_false(mimic_machine_file_changes_state(a, b));
+    b->cfg->ram_size = a->cfg->ram_size * 2;
+    g_assert_true(mimic_machine_file_changes_state(a, b));
+    b->cfg->ram_size = a->cfg->ram_size;
+    g_assert_false(mimic_machine_file_changes_state(a, b));
+    b->cfg->rtc_localtime = !a->cfg->rtc_localtime;
+    g_assert_true(mimic_machine_file_changes_state(a, b));
+    b->cfg->rtc_localtime = a->cfg->rtc_localtime;
+    b->cfg->usb = !a->cfg->usb;
+    g_assert_true(mimic_machine_file_changes_state(a, b));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -450,5 +542,7 @@ int main(int argc, char **argv)
     g_test_add_func("/gui/machine-file/library-keeps-others",
                     test_library_keeps_others);
     g_test_add_func("/gui/machine-file/demo", test_demo);
+    g_test_add_func("/gui/machine-file/saved-state", test_saved_state);
+    g_test_add_func("/gui/machine-file/changes-state", test_changes_state);
     return g_test_run();
 }

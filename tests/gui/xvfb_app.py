@@ -5,7 +5,13 @@
 Default (suite 'gui'): start `mimic` with no arguments, check that the
 library window appears, open the new-machine wizard with Ctrl+N, create a
 machine through it with the keyboard only, and check the machine file it
-wrote and the card the library shows.
+wrote and the card the library shows; Ctrl+D opens Create Disk Image,
+which makes a 3 GiB qcow2 image that passes `qemu-img check`.
+
+--wizard-start (suite 'gui-guest'): a machine made with the wizard and
+started from its last page opens its window, and the guest draws on its
+screen (xwd of the window: the band where SeaBIOS writes stops being one
+colour).
 
 --guest (suite 'gui-guest'): start a machine window (`mimic -display gtk
 -name gui-test`), then Ctrl+Alt+F must set _NET_WM_STATE_FULLSCREEN and
@@ -25,6 +31,23 @@ Ctrl+Shift+A / Ctrl+Shift+C and xclip); View -> Monitor console runs
 `info status` and its terminal shows "VM status: running".  The guest is
 slow: these waits have deadlines of many minutes.
 
+--save (suite 'gui-guest'): save state and resume from the library, with
+tests/guests/counter.asm (built with nasm; skipped, 77, without it), a
+boot sector that prints "N D" on COM1 each round, N its counter in RAM
+and D the number it last wrote to its disk.  A machine file for it is put
+in the test's library; Enter on its card starts it; once the Serial 0
+tab shows the count past 5, Machine -> Save state and quit must close
+the window, leave Counter.state beside the machine file and a thumbnail,
+and the card must say "Saved" with a "Resume" button (the cards as
+MIMIC_GUI_CARDS_DUMP writes them).  Enter resumes it: the first line of
+the new console continues the count (N above the last one seen, D = N-1:
+no reboot) and the state file is gone.  Then Machine -> Save state (the
+window stays, titled [Saved]), the window is closed and the disk touched:
+Start now shows the engine's refusal ("changed since the state was
+saved"); Keep leaves the state, Start again and Resume anyway continues
+the count.  Saved again with the machine file's memory changed, Start is
+refused again and Discard boots the machine afresh.
+
 --screenshots DIR: also save PNGs of the windows (for docs/).
 
 Tools (all Debian): Xvfb, openbox, xdotool, xprop, xwininfo
@@ -34,6 +57,7 @@ the test says which and exits 77 (skipped).  Waits poll for a condition
 with a generous deadline; nothing depends on how fast the machine is.
 """
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -52,7 +76,8 @@ def need(tools):
     missing = [t for t in tools if not shutil.which(t)]
     if missing:
         print("SKIP: missing " + ", ".join(missing) +
-              " (Debian: xvfb openbox xdotool x11-utils imagemagick)",
+              " (Debian: xvfb openbox xdotool x11-utils imagemagick"
+              " x11-apps xclip nasm qemu-utils)",
               file=sys.stderr)
         sys.exit(77)
 
@@ -167,35 +192,41 @@ def start_xvfb(tmp):
     return xvfb, ":" + num.decode().strip()
 
 
+def run_wizard(x, lib, name, start, shots=None):
+    """Create a machine through the wizard with the keyboard alone: Linux,
+    no hard disk, no CD; start it at the end or not."""
+    x.key("ctrl+n", window=lib)
+    wiz = wait_for("the wizard",
+                   lambda: x.search("Name and System|New Machine"))
+    print("wizard", wiz)
+    x.type(name)
+    x.key("alt+n")              # -> Memory
+    wait_for("the memory page", lambda: x.search("^Memory$"))
+    x.key("alt+n")              # -> Hard disk
+    wait_for("the disk page", lambda: x.search("^Hard Disk$"))
+    x.shot(wiz, shots and os.path.join(shots, "gui-wizard.png"))
+    x.key("alt+o")              # No hard disk
+    x.key("alt+n")              # -> CD/DVD
+    wait_for("the CD page", lambda: x.search("^CD/DVD$"))
+    x.key("alt+n")              # -> Boot order
+    wait_for("the boot page", lambda: x.search("^Boot Order$"))
+    x.key("alt+n")              # -> Summary
+    wait_for("the summary", lambda: x.search("^Summary$"))
+    x.key("alt+a")              # Apply
+    wait_for("the done page", lambda: x.search("^Done$"))
+    if not start:
+        x.key("alt+s")          # untick "Start the machine now"
+    x.key("alt+c")              # Close
+    wait_for("the wizard to close", lambda: not x.search("^Done$"))
+
+
 def library_test(x, mimic, env, shots):
     global APP
     app = APP = subprocess.Popen([mimic], env=env)
     try:
         lib = wait_for("the library window", lambda: x.search("^Mimic$"))
         print("library window", lib)
-        x.key("ctrl+n", window=lib)
-        wiz = wait_for("the wizard",
-                       lambda: x.search("Name and System|New Machine"))
-        print("wizard", wiz)
-        x.type("Test VM")
-        x.key("alt+n")              # -> Memory
-        wait_for("the memory page", lambda: x.search("^Memory$"))
-        x.key("alt+n")              # -> Hard disk
-        wait_for("the disk page", lambda: x.search("^Hard Disk$"))
-        x.shot(wiz, shots and os.path.join(shots, "gui-wizard.png"))
-        x.key("alt+o")              # No hard disk
-        x.key("alt+n")              # -> CD/DVD
-        wait_for("the CD page", lambda: x.search("^CD/DVD$"))
-        x.key("alt+n")              # -> Boot order
-        wait_for("the boot page", lambda: x.search("^Boot Order$"))
-        x.key("alt+n")              # -> Summary
-        wait_for("the summary", lambda: x.search("^Summary$"))
-        x.key("alt+a")              # Apply
-        wait_for("the done page", lambda: x.search("^Done$"))
-        x.key("alt+s")              # untick "Start the machine now"
-        x.key("alt+c")              # Close
-        wait_for("the wizard to close",
-                 lambda: not x.search("^Done$"))
+        run_wizard(x, lib, "Test VM", False, shots)
         path = os.path.join(env["XDG_DATA_HOME"], "mimic", "machines",
                             "Test VM.mimic")
         wait_for(path, lambda: os.path.exists(path))
@@ -213,6 +244,31 @@ def library_test(x, mimic, env, shots):
         x.key("Escape")
         wait_for("the disk dialog to close",
                  lambda: not x.search("^Create Disk Image$"))
+        # Again, and create a 3 GiB qcow2 image (the default format).
+        image = os.path.join(env["XDG_DATA_HOME"], "mimic", "disks",
+                             "dialog.qcow2")
+        x.key("ctrl+d", window=lib)
+        disk = wait_for("the disk image dialog",
+                        lambda: x.search("^Create Disk Image$"))
+        x.key("alt+s", "ctrl+a", window=disk)
+        x.type("3")
+        x.key("Tab")
+        x.key("alt+n", "ctrl+a", window=disk)
+        x.type("dialog.qcow2")
+        x.key("alt+r", window=disk)         # Create
+        wait_for("the disk dialog to close after creating",
+                 lambda: not x.search("^Create Disk Image$"))
+        assert os.path.exists(image), image
+        r = subprocess.run(["qemu-img", "check", "-f", "qcow2", image],
+                           capture_output=True, text=True, timeout=DEADLINE)
+        print(r.stdout, r.stderr)
+        assert r.returncode == 0, "qemu-img check failed"
+        r = subprocess.run(["qemu-img", "info", "--output=json", image],
+                           capture_output=True, text=True, check=True,
+                           timeout=DEADLINE)
+        info = json.loads(r.stdout)
+        assert info["format"] == "qcow2", info
+        assert info["virtual-size"] == 3 << 30, info
     finally:
         app.send_signal(signal.SIGTERM)
         try:
@@ -249,6 +305,254 @@ def guest_test(x, mimic, env, shots):
         wait_for("fullscreen after Ctrl+Q", lambda: x.fullscreen(win))
         assert app.poll() is None, "Ctrl+Q reached the host"
         assert x.search("gui-test") == win
+    finally:
+        app.send_signal(signal.SIGTERM)
+        try:
+            app.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            app.kill()
+            app.wait()
+
+
+# The machine window's menus, in window coordinates (Adwaita, C locale:
+# the menu bar is the top row, its menus drop from y = 25): where to
+# click the menu's title, and each item's x and y.
+MENUS = {"machine": (27, 60), "view": (95, 150)}
+ITEMS = {("machine", "pause"): 62,
+         ("machine", "save-state"): 164,
+         ("machine", "save-state-quit"): 189,
+         ("machine", "close"): 266,
+         ("view", "monitor"): 139, ("view", "serial"): 164,
+         ("view", "screen"): 189}
+
+
+def menu(x, win, name, item):
+    """Choose an item of one of the machine window's menus."""
+    title_x, item_x = MENUS[name]
+    x.run("xdotool", "windowactivate", "--sync", str(win), check=False)
+    x.run("xdotool", "mousemove", "--window", str(win), str(title_x), "12",
+          "click", "1")
+    time.sleep(0.5)
+    x.run("xdotool", "mousemove", "--window", str(win), str(item_x),
+          str(ITEMS[name, item]), "click", "1")
+    time.sleep(0.5)
+
+
+def terminal_text(x):
+    """The focused console's text (select all, copy, read the clipboard)."""
+    x.key("ctrl+shift+a")
+    x.key("ctrl+shift+c")
+    return x.clipboard()
+
+
+def counter_lines(text):
+    """The counter guest's "N D" lines, as (N, D).  The last line of the
+    console may still be incomplete: it is left out."""
+    out = []
+    for line in text.rstrip("\n").splitlines()[:-1]:
+        parts = line.split()
+        if len(parts) == 2 and all(p.isdigit() for p in parts):
+            out.append((int(parts[0]), int(parts[1])))
+    return out
+
+
+def save_test(x, mimic, env, shots):
+    global APP
+    need(["nasm", "xclip", "xwd"])
+    tmp = env["XDG_DATA_HOME"] + "-counter"
+    os.makedirs(tmp)
+    here = os.path.dirname(os.path.abspath(__file__))
+    asm = os.path.join(here, "..", "guests", "counter.asm")
+    boot = os.path.join(tmp, "counter.bin")
+    subprocess.run(["nasm", "-f", "bin", "-o", boot, asm], check=True)
+    disk = os.path.join(tmp, "counter.img")
+    with open(disk, "wb") as f:
+        f.write(open(boot, "rb").read())
+        f.truncate(2 << 20)
+    machines = os.path.join(env["XDG_DATA_HOME"], "mimic", "machines")
+    os.makedirs(machines)
+    with open(os.path.join(machines, "Counter.mimic"), "w") as f:
+        f.write("[Machine]\nname=Counter\nos=other\nmemory=16\ncpus=1\n"
+                "boot=c\nsound=\nnic=none\nnet=none\nusb=false\n"
+                "full-screen=false\n[Drives]\nhda=%s\nhda-format=raw\n"
+                % disk)
+    state = os.path.join(machines, "Counter.state")
+    thumb = os.path.join(env["XDG_CACHE_HOME"], "mimic", "thumbnails",
+                         "Counter.png")
+    cards = os.path.join(tmp, "cards.txt")
+    env = dict(env, MIMIC_GUI_CARDS_DUMP=cards)
+
+    def card():
+        try:
+            return open(cards).read().strip()
+        except FileNotFoundError:
+            return ""
+
+    app = APP = subprocess.Popen([mimic], env=env)
+    try:
+        lib = wait_for("the library window", lambda: x.search("^Mimic$"))
+        assert card() == "Counter\tPowered off\tStart", card()
+
+        def start():
+            x.key("Tab", window=lib)    # the first card
+            x.key("Return", window=lib)  # starts (or resumes) it
+
+        def running_window():
+            return wait_for("Counter's machine window",
+                            lambda: x.search("^Counter — Mimic$"))
+
+        def counted(win, above):
+            """Show Serial 0; wait for a count above `above`.  The console
+            is read while the machine is paused: a terminal whose
+            scrollback is full drops its selection at each new line."""
+            def more():
+                menu(x, win, "view", "serial")
+                menu(x, win, "machine", "pause")
+                text = wait_for("the paused console's text",
+                                lambda: terminal_text(x))
+                while True:
+                    again = wait_for("the paused console's text",
+                                     lambda: terminal_text(x))
+                    if again == text:
+                        break
+                    text = again
+                menu(x, win, "machine", "pause")    # Resume
+                lines = counter_lines(text)
+                return lines if lines and lines[-1][0] > above else None
+            return wait_for("the count above %d" % above, more,
+                            BOOT_DEADLINE)
+
+        start()
+        win = running_window()
+        # Far enough that a machine booted afresh at the end of the test
+        # (which is read at once) cannot have counted as far.
+        lines = counted(win, 20000)
+        print("counted", lines[:3], "...", lines[-1])
+        assert all(d == n - 1 for n, d in lines), lines[:3]
+        seen = lines[-1][0]
+
+        menu(x, win, "machine", "save-state-quit")
+        wait_for("the window to close after saving",
+                 lambda: not x.search("^Counter"), BOOT_DEADLINE)
+        assert os.path.getsize(state) > 0, state
+        assert os.path.getsize(thumb) > 0, thumb
+        wait_for("the card to say Saved / Resume",
+                 lambda: card() == "Counter\tSaved\tResume")
+        x.shot(lib, shots and os.path.join(shots, "gui-library-saved.png"))
+
+        def resumed(win, above):
+            """The new console's lines continue the count: the first one
+            may be the end of a line begun before the save, the others
+            count on from above the last one seen, each D = N-1 (what
+            the guest wrote to its disk), never from 1 again."""
+            lines = counted(win, above)[1:]
+            while len(lines) < 3:
+                lines = counted(win, above)[1:]
+            print("resumed", lines[:3])
+            n, d = lines[0]
+            assert n > above and d == n - 1, \
+                "the count restarted: %s after %d" % (lines[:3], above)
+            for (a, _), (b, e) in zip(lines, lines[1:]):
+                assert b == a + 1 and e == a, "not one count: %s" % lines
+            # The screen comes back from the state too: SeaBIOS's lines,
+            # which nothing draws again after a resume.
+            menu(x, win, "view", "screen")
+            wait_for("SeaBIOS's lines on the resumed screen",
+                     lambda: not uniform(x.band(win, 0.15, 0.30)))
+            return lines[-1][0]
+
+        start()
+        win = running_window()
+        seen = resumed(win, seen)
+        wait_for("the state to be used up",
+                 lambda: not os.path.exists(state))
+        wait_for("the card to say Running",
+                 lambda: card() == "Counter\tRunning\tShow")
+
+        # Save state (not quit): the window stays, the machine is off.
+        menu(x, win, "machine", "save-state")
+        wait_for("the window titled [Saved]",
+                 lambda: x.search("^Counter \\[Saved\\]"), BOOT_DEADLINE)
+        assert os.path.exists(state)
+        win = x.search("^Counter")
+        menu(x, win, "machine", "close")
+        wait_for("the window to close", lambda: not x.search("^Counter"))
+        wait_for("the card to say Saved",
+                 lambda: card() == "Counter\tSaved\tResume")
+
+        # A changed disk: the engine refuses; Keep changes nothing.
+        st = os.stat(disk)
+        os.utime(disk, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+        start()
+        ask = wait_for("the refusal dialog",
+                       lambda: x.search("^Resume Saved State$"))
+        x.shot(ask, shots and os.path.join(shots, "gui-resume-refused.png"))
+        x.key("Escape", window=ask)         # Keep the saved state
+        wait_for("the dialog to close",
+                 lambda: not x.search("^Resume Saved State$"))
+        assert os.path.exists(state), "the state went without asking"
+        assert not x.search("^Counter"), "a machine started"
+        assert card() == "Counter\tSaved\tResume", card()
+        start()
+        ask = wait_for("the refusal dialog again",
+                       lambda: x.search("^Resume Saved State$"))
+        x.key("alt+r", window=ask)          # Resume anyway
+        win = running_window()
+        seen = resumed(win, seen)
+        wait_for("the state to be used up",
+                 lambda: not os.path.exists(state))
+
+        # Another configuration (the memory size changed behind the
+        # library's back): refused; Discard boots the machine afresh.
+        menu(x, win, "machine", "save-state-quit")
+        wait_for("the window to close after saving",
+                 lambda: not x.search("^Counter"), BOOT_DEADLINE)
+        mfile = os.path.join(machines, "Counter.mimic")
+        text = open(mfile).read()
+        with open(mfile, "w") as f:
+            f.write(text.replace("memory=16", "memory=32"))
+        start()
+        ask = wait_for("the refusal dialog (configuration)",
+                       lambda: x.search("^Resume Saved State$"))
+        x.key("alt+d", window=ask)          # Discard it and start afresh
+        win = running_window()
+        wait_for("the state to be discarded",
+                 lambda: not os.path.exists(state))
+        lines = counted(win, 0)
+        print("afresh", lines[:2], "...", lines[-1])
+        assert lines[0][0] < seen, "not a new boot: %s" % lines[:3]
+        assert app.poll() is None
+    finally:
+        app.send_signal(signal.SIGTERM)
+        try:
+            app.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            app.kill()
+            app.wait()
+
+
+def wizard_start_test(x, mimic, env, shots):
+    """A machine made with the wizard, started from its last page: its
+    window opens and the guest draws on its screen (SeaBIOS's lines at
+    the top of the screen, which starts black)."""
+    global APP
+    app = APP = subprocess.Popen([mimic], env=env)
+    try:
+        lib = wait_for("the library window", lambda: x.search("^Mimic$"))
+        run_wizard(x, lib, "Wizard VM", True)
+        win = wait_for("the new machine's window",
+                       lambda: x.search("^Wizard VM"))
+        first = x.band(win, 0.15, 0.30)
+        print("the guest screen is", "blank" if uniform(first) else "drawn")
+        drawn = wait_for("the guest to draw on its screen",
+                         lambda: (not uniform(x.band(win, 0.15, 0.30))) and
+                         x.band(win, 0.15, 0.30), BOOT_DEADLINE)
+        assert not uniform(drawn)
+        x.shot(win, shots and os.path.join(shots, "gui-wizard-started.png"))
+        path = os.path.join(env["XDG_DATA_HOME"], "mimic", "machines",
+                            "Wizard VM.mimic")
+        assert "name=Wizard VM" in open(path).read()
+        assert app.poll() is None
     finally:
         app.send_signal(signal.SIGTERM)
         try:
@@ -355,6 +659,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--guest", action="store_true")
     ap.add_argument("--demo", action="store_true")
+    ap.add_argument("--save", action="store_true")
+    ap.add_argument("--wizard-start", action="store_true")
     ap.add_argument("--screenshots")
     ap.add_argument("mimic")
     args = ap.parse_args()
@@ -363,6 +669,12 @@ def main():
         tools.append("import")
     if args.demo:
         tools += ["xwd", "xclip"]
+    if args.save:
+        tools += ["xclip", "nasm", "xwd"]
+    if args.wizard_start:
+        tools += ["xwd"]
+    if not (args.demo or args.guest or args.save or args.wizard_start):
+        tools += ["qemu-img"]
     need(tools)
     with tempfile.TemporaryDirectory(prefix="mimic-xvfb-") as tmp:
         xvfb, display = start_xvfb(tmp)
@@ -385,6 +697,10 @@ def main():
                 check=False).stdout.find("window id") >= 0)
             if args.demo:
                 demo_test(x, args.mimic, env, args.screenshots)
+            elif args.save:
+                save_test(x, args.mimic, env, args.screenshots)
+            elif args.wizard_start:
+                wizard_start_test(x, args.mimic, env, args.screenshots)
             elif args.guest:
                 guest_test(x, args.mimic, env, args.screenshots)
             else:

@@ -9,6 +9,7 @@
  */
 #include <string.h>
 #include <zlib.h>
+#include <glib/gstdio.h>
 
 #include "engine/machine.h"
 #include "engine/savevm.h"
@@ -415,9 +416,100 @@ static void test_other_ram_size(void)
     mimic_machine_free(m);
 }
 
+/*
+ * What mimic_machine_new() tells a front end (mimic.h) about a refused
+ * -incoming state: MIMIC_ERROR_STATE_DISKS when a disk changed since the
+ * save (-incoming-force then resumes), MIMIC_ERROR_STATE for any other
+ * refusal (no file, a corrupt file, another machine).
+ */
+static MimicMachine *incoming(const char *disk, const char *state,
+                              bool force, GError **err)
+{
+    MachineConfig cfg;
+    machine_config_init(&cfg);
+    cfg.ram_size = 32 << 20;
+    cfg.icount_shift = 3;
+    cfg.display = DISPLAY_NONE;
+    g_free(cfg.serial[0]);
+    cfg.serial[0] = g_strdup("null");
+    if (disk) {
+        DriveConfig *d = &cfg.drives[cfg.n_drives++];
+        d->file = g_strdup(disk);
+        d->format = g_strdup("raw");
+        d->interface = DRIVE_IF_IDE;
+        d->media = DRIVE_MEDIA_DISK;
+    }
+    if (state) {
+        cfg.incoming = g_strconcat("file:", state, NULL);
+        cfg.incoming_force = force;
+    }
+    MimicMachine *m = mimic_machine_new(&cfg, err);
+    machine_config_clear(&cfg);
+    return m;
+}
+
+static void test_incoming_errors(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("mimic-incoming-XXXXXX", NULL);
+    g_assert_nonnull(dir);
+    g_autofree char *disk = g_build_filename(dir, "disk.img", NULL);
+    g_autofree char *state = g_build_filename(dir, "m.state", NULL);
+    g_autofree char *none = g_build_filename(dir, "none.state", NULL);
+    g_autofree char *zeros = g_malloc0(1 << 20);
+    g_assert_true(g_file_set_contents(disk, zeros, 1 << 20, NULL));
+
+    GError *err = NULL;
+    MimicMachine *m = incoming(disk, NULL, false, &err);
+    g_assert_no_error(err);
+    run_insns(m, 1000000);
+    GByteArray *f = save(m);
+    mimic_machine_free(m);
+    g_assert_true(g_file_set_contents(state, (const char *)f->data, f->len,
+                                      NULL));
+
+    /* The very machine resumes. */
+    m = incoming(disk, state, false, &err);
+    g_assert_no_error(err);
+    mimic_machine_free(m);
+
+    g_assert_null(incoming(disk, none, false, &err));
+    g_assert_error(err, MIMIC_ERROR, MIMIC_ERROR_STATE);
+    g_clear_error(&err);
+    /* Another machine: this one has no disk. */
+    g_assert_null(incoming(NULL, state, false, &err));
+    g_assert_error(err, MIMIC_ERROR, MIMIC_ERROR_STATE);
+    g_test_message("%s", err->message);
+    g_clear_error(&err);
+
+    /* A changed disk (its contents, so its fingerprint). */
+    zeros[0] = 1;
+    g_assert_true(g_file_set_contents(disk, zeros, 1 << 20, NULL));
+    g_assert_null(incoming(disk, state, false, &err));
+    g_assert_error(err, MIMIC_ERROR, MIMIC_ERROR_STATE_DISKS);
+    g_assert_nonnull(strstr(err->message, "-incoming-force"));
+    g_clear_error(&err);
+    m = incoming(disk, state, true, &err);
+    g_assert_no_error(err);
+    mimic_machine_free(m);
+
+    /* A corrupt file: its last byte (the end section's checksum). */
+    f->data[f->len - 1] ^= 0xff;
+    g_assert_true(g_file_set_contents(state, (const char *)f->data, f->len,
+                                      NULL));
+    g_assert_null(incoming(disk, state, true, &err));
+    g_assert_error(err, MIMIC_ERROR, MIMIC_ERROR_STATE);
+    g_clear_error(&err);
+
+    g_byte_array_unref(f);
+    g_assert_cmpint(g_remove(state), ==, 0);
+    g_assert_cmpint(g_remove(disk), ==, 0);
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/savevm/incoming-errors", test_incoming_errors);
     g_test_add_func("/savevm/round-trip", test_round_trip);
     g_test_add_func("/savevm/continues-identically",
                     test_continues_identically);
