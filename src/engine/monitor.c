@@ -12,20 +12,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/lineedit.h"
 #include "engine/log.h"
 #include "engine/machine.h"
 #include "engine/savevm.h"
 
 #define PROMPT "(mimic) "
-#define MON_LINE_MAX 1024
 
 struct Monitor {
     MimicMachine *m;
     CharDev *chr;
-    char line[MON_LINE_MAX];
-    int len;
+    LineEdit *edit;
     bool echo;
-    bool skip_lf;
 };
 
 typedef void (*CmdFn)(MimicMachine *m, gchar **argv, int argc, GString *out);
@@ -822,47 +820,28 @@ static int mon_can_read(void *opaque)
 static void mon_read(void *opaque, const uint8_t *buf, int len)
 {
     Monitor *mon = opaque;
+    GString *echo = g_string_new(NULL);
     for (int i = 0; i < len; i++) {
-        uint8_t c = buf[i];
-        if (c == '\n' && mon->skip_lf) {
-            mon->skip_lf = false;
+        const char *line = lineedit_feed(mon->edit, buf[i],
+                                         mon->echo ? echo : NULL);
+        if (!line) {
             continue;
         }
-        mon->skip_lf = c == '\r';
-        if (c == '\r' || c == '\n') {
-            mon->line[mon->len] = '\0';
-            if (mon->echo) {
-                mon_puts(mon, "\n");
-            }
-            GString *out = g_string_new(NULL);
-            monitor_execute(mon->m, mon->line, out);
-            mon->len = 0;
-            mon_puts(mon, out->str);
-            g_string_free(out, TRUE);
-            if (!mon->m->quit_requested) {
-                mon_puts(mon, PROMPT);
-            }
-        } else if (c == 0x7f || c == 0x08) {
-            if (mon->len > 0) {
-                mon->len--;
-                if (mon->echo) {
-                    mon_puts(mon, "\b \b");
-                }
-            }
-        } else if (c == 0x15) { /* Ctrl-U */
-            while (mon->echo && mon->len > 0) {
-                mon->len--;
-                mon_puts(mon, "\b \b");
-            }
-            mon->len = 0;
-        } else if (c >= 0x20 && c < 0x7f && mon->len < MON_LINE_MAX - 1) {
-            mon->line[mon->len++] = c;
-            if (mon->echo) {
-                char s[2] = { (char)c, 0 };
-                mon_puts(mon, s);
-            }
+        if (mon->echo) {
+            g_string_append_c(echo, '\n');
+        }
+        mon_puts(mon, echo->str);
+        g_string_truncate(echo, 0);
+        GString *out = g_string_new(NULL);
+        monitor_execute(mon->m, line, out);
+        mon_puts(mon, out->str);
+        g_string_free(out, TRUE);
+        if (!mon->m->quit_requested) {
+            mon_puts(mon, PROMPT);
         }
     }
+    mon_puts(mon, echo->str);
+    g_string_free(echo, TRUE);
 }
 
 static void mon_event(void *opaque, int event)
@@ -888,6 +867,7 @@ Monitor *monitor_new(MimicMachine *m, CharDev *chr)
     mon->m = m;
     mon->chr = chr;
     mon->echo = chardev_is_tty(chr);
+    mon->edit = lineedit_new(PROMPT);
     chardev_set_frontend(chr, &monitor_frontend, mon);
     return mon;
 }
@@ -896,6 +876,7 @@ void monitor_free(Monitor *mon)
 {
     if (mon) {
         chardev_set_frontend(mon->chr, NULL, NULL);
+        lineedit_free(mon->edit);
         g_free(mon);
     }
 }
