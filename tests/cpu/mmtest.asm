@@ -43,7 +43,7 @@
 %define STK_R0      0x5800
 %define STK_SE      0x4800
 %define STK_X       0x3800
-%define SECTORS     63
+%define SECTORS     95
 
 %define MARK_A      0xaaaa0001
 %define MARK_B      0xbbbb0002
@@ -102,7 +102,7 @@ boot:
 
 dap:    db 0x10, 0
         dw SECTORS
-        dw 0x7e00, 0
+        dw 0, 0x07e0
         dq 1
 msg_ioerr: db "MMTEST FAIL disk read", 13, 10, 0
 
@@ -268,6 +268,11 @@ pm32:
         GROUP "pg-seg-order", g_seg_order
         GROUP "pg-invlpg", g_invlpg
         GROUP "pg-global", g_global
+        GROUP "pg-pdpte-rsvd", g_pdpte_rsvd
+        GROUP "pg-pse-rsvd", g_pse_rsvd
+        GROUP "exc-ac-sizes", g_ac_sizes
+        GROUP "exc-ss-switch", g_ss_switch
+        GROUP "exc-priority", g_priority
 
         cmp dword [groups_failed], 0
         jne .failed
@@ -325,6 +330,7 @@ group_reset:
         mov cr3, eax
         mov dword [recover], 0
         mov dword [TSS + 4], STK_R0
+        mov dword [TSS + 8], SEL_DATA
         call build_idt
         lidt [idtr]
         ret
@@ -1916,6 +1922,342 @@ g_global:
         ; entries at any time, SDM 4.10.1; Mimic's keeps them)
         mov eax, [r3_val]
         CHK "global-kept", MARK_A
+        ret
+
+; PAE: MOV CR3, MOV CR0 setting PG and MOV CR4 changing PGE load the
+; four PDPTEs; a present one with a reserved bit (2:1, 8:5, 63:36) is
+; #GP(0) and nothing changes; a not-present one may hold anything (SDM
+; Vol. 3A 4.4.1, table 4-8).
+g_pdpte_rsvd:
+        call pae_build
+        mov dword [PDPT + 0x20], XPD | 1
+        mov dword [PDPT + 0x28], 0x1e6          ; not present: no check
+        mov dword [PDPT + 0x2c], 0x80000000
+        TRY .b
+        mov eax, PDPT + 0x20
+        mov cr3, eax
+.b:     EXPECT "cr3-np-rsvd-ok", -1, 0, -1, -1
+        mov eax, [0x400010]
+        CHK "np-rsvd-read", MARK_2M
+        mov eax, PDPT
+        mov cr3, eax
+        mov dword [PDPT + 0x20], XPD | 3        ; bit 1 reserved
+        TRY .a
+        mov eax, PDPT + 0x20
+.a_i:   mov cr3, eax
+.a:     EXPECT "cr3-pdpte-bit1", 13, 0, .a_i, -1
+        mov eax, cr3
+        CHK "cr3-kept", PDPT
+        mov dword [PDPT + 0x20], XPD | 1
+        mov dword [PDPT + 0x28], XPD | 1
+        mov dword [PDPT + 0x2c], 0x80000000     ; bit 63, present
+        TRY .h
+        mov eax, PDPT + 0x20
+.h_i:   mov cr3, eax
+.h:     EXPECT "cr3-pdpte-bit63", 13, 0, .h_i, -1
+        ; paging off, CR3 -> PDPTEs with bit 5 set: MOV CR0 (PG) faults
+        mov eax, cr0
+        and eax, ~0x80000000
+        mov cr0, eax
+        mov dword [PDPT + 0x2c], 0
+        mov dword [PDPT + 0x28], XPD | 0x21
+        mov eax, PDPT + 0x20
+        mov cr3, eax                    ; paging off: loads nothing
+        TRY .c
+        mov eax, cr0
+        or eax, 0x80000000
+.c_i:   mov cr0, eax
+.c:     EXPECT "cr0-pg-pdpte-bit5", 13, 0, .c_i, -1
+        mov eax, cr0
+        and eax, 0x80000000
+        CHK "cr0-pg-clear", 0
+        ; paging on, a PDPTE changed in memory: MOV CR4 (PGE) reloads
+        mov eax, PDPT
+        mov cr3, eax
+        call paging_on
+        mov dword [PDPT], XPD | 0x41
+        TRY .d
+        mov eax, cr4
+        or eax, 0x80
+.d_i:   mov cr4, eax
+.d:     EXPECT "cr4-pge-pdpte-bit6", 13, 0, .d_i, -1
+        mov eax, cr4
+        mov dword [PDPT], XPD | 1
+        CHK "cr4-kept", 0x20
+        ret
+
+; 32-bit paging, CR4.PSE: Mimic's CPUID does not claim PSE-36, so bits
+; 21:13 of a 4 MiB PDE are reserved: #PF with P|RSVD (SDM Vol. 3A 4.3,
+; table 4-4; 4.7).
+g_pse_rsvd:
+        call markers
+        call pg32_build
+        mov dword [PD + 3 * 4], BIG4M | 0x200083        ; bit 21
+        mov dword [PD + 5 * 4], BIG4M | 0x83
+        mov dword [PD + 6 * 4], BIG4M | 0x2083          ; bit 13
+        mov eax, cr4
+        or eax, 0x10
+        mov cr4, eax
+        call paging_on
+        mov eax, [0x1401234]
+        CHK "4m-read", MARK_4M
+        TRY .a
+.a_i:   mov eax, [0xc01234]
+.a:     EXPECT "4m-bit21", 14, 9, .a_i, 0xc01234
+        TRY .b
+.b_i:   mov dword [0xc01234], 0
+.b:     EXPECT "4m-bit21-write", 14, 0x0b, .b_i, 0xc01234
+        TRY .c
+.c_i:   mov eax, [0x1801234]
+.c:     EXPECT "4m-bit13", 14, 9, .c_i, 0x1801234
+        ret
+
+; Ring 3 with EFLAGS.AC (CR0.AM set by the group).
+%macro RING3AC 0
+        push dword SEL_DATA3 | 3
+        push dword STK_R3
+        push dword 0x40002
+        push dword SEL_CODE3 | 3
+        push dword %%r3
+        iretd
+%%r3:   mov ax, SEL_DATA3 | 3
+        mov ds, ax
+        mov es, ax
+%endmacro
+
+; #AC by operand size (SDM Vol. 3A 6.15 "Interrupt 17", table 6-7):
+; words 2, CMPXCHG8B, 64-bit x87 and MMX operands 8, 80-bit x87 operands
+; 8, FSTENV areas 4 with a 32-bit operand size, SGDT/SIDT operands 4.
+g_ac_sizes:
+        mov eax, cr0
+        or eax, 0x40000                 ; AM
+        and eax, ~0x0c                  ; EM, TS clear
+        mov cr0, eax
+        fninit
+        mov dword [0x1008], 0
+        mov dword [0x100c], 0
+        mov dword [0x1010], 0
+        TRY .w
+        RING3AC
+        mov ax, [0x1002]
+.w_i:   mov ax, [0x1001]
+        int 0x30
+.w:     EXPECT "word", 17, 0, .w_i, -1
+        TRY .x
+        RING3AC
+        xor eax, eax
+        xor edx, edx
+        cmpxchg8b [0x1008]
+.x_i:   cmpxchg8b [0x1004]
+        int 0x30
+.x:     EXPECT "cmpxchg8b", 17, 0, .x_i, -1
+        TRY .q
+        RING3AC
+        fld qword [0x1008]
+        fstp st0
+.q_i:   fld qword [0x100c]
+        int 0x30
+.q:     EXPECT "fld-m64", 17, 0, .q_i, -1
+        TRY .s
+        RING3AC
+        fst qword [0x1008]
+.s_i:   fst qword [0x1004]
+        int 0x30
+.s:     EXPECT "fst-m64", 17, 0, .s_i, -1
+        TRY .t
+        RING3AC
+        fld tword [0x1008]
+        fstp st0
+.t_i:   fld tword [0x100c]
+        int 0x30
+.t:     EXPECT "fld-m80", 17, 0, .t_i, -1
+        TRY .i
+        RING3AC
+        fild word [0x1002]
+        fstp st0
+.i_i:   fild word [0x1003]
+        int 0x30
+.i:     EXPECT "fild-m16", 17, 0, .i_i, -1
+        TRY .e
+        RING3AC
+        fnstenv [0x1100]
+.e_i:   fnstenv [0x1102]
+        int 0x30
+.e:     EXPECT "fnstenv-32", 17, 0, .e_i, -1
+        TRY .m
+        RING3AC
+        movq mm0, [0x1008]
+.m_i:   movq mm0, [0x1004]
+        int 0x30
+.m:     EXPECT "movq-m64", 17, 0, .m_i, -1
+        emms
+        TRY .g
+        RING3AC
+        sgdt [0x1104]
+.g_i:   sidt [0x1102]
+        int 0x30
+.g:     EXPECT "sgdt-sidt", 17, 0, .g_i, -1
+        mov eax, [0x1106]
+        CHK "sgdt-base", gdt
+        ret
+
+; A stack switch whose frame does not fit in the new SS (from the TSS,
+; limit 0xfff): #SS(new SS selector, EXT for an exception) with the
+; ring-3 context intact; #SS goes to a task (SDM Vol. 2A INT n, CALL;
+; Vol. 3A 6.12.1).  The frame that ends exactly at the limit fits.  An
+; SS0 that is no writable data segment is #TS(SS0), EXT set while
+; delivering an exception (SDM Vol. 3A 6.13).
+g_ss_switch:
+        mov dword [TSS + 8], SEL_LIM
+        mov dword [TSS + 4], 0x1000             ; 20 bytes: 0xfec-0xfff
+        TRY .ok
+        RING3
+        int 0x30
+.ok:    EXPECT "frame-at-limit", 0x30, 0, -1, -1
+        mov eax, [exc_hesp]
+        CHK "frame-esp", 0x1000 - 20
+        mov eax, 12
+        mov edi, IDT + 12 * 8
+        call task_gate
+        mov dword [TSS + 4], 0x1010             ; 0xffc-0x100f
+        TRY .a
+        RING3
+.a_i:   int 0x30
+.a:     EXPECT "int-ss-limit", 12, SEL_LIM, .a_i, -1
+        mov eax, [exc_ocs]
+        CHK "int-old-cs", SEL_CODE3 | 3
+        mov eax, [exc_esp]
+        CHK "int-old-esp", STK_R3
+        mov eax, [exc_oss]
+        CHK "int-old-ss", SEL_DATA3 | 3
+        mov eax, 12
+        mov edi, IDT + 12 * 8
+        call task_gate
+        TRY .u
+        RING3
+.u_i:   ud2
+.u:     EXPECT "ud-ss-limit-ext", 12, SEL_LIM | 1, .u_i, -1
+        mov eax, .cg_target
+        mov [gdt + SEL_CGATE], ax
+        mov word [gdt + SEL_CGATE + 2], SEL_CODE
+        mov word [gdt + SEL_CGATE + 4], 0xec00  ; 32-bit call gate, DPL 3
+        shr eax, 16
+        mov [gdt + SEL_CGATE + 6], ax
+        mov eax, 12
+        mov edi, IDT + 12 * 8
+        call task_gate
+        mov dword [TSS + 4], 0x100c             ; 16 bytes: 0xffc-0x100b
+        TRY .c
+        RING3
+.c_i:   call SEL_CGATE | 3:0
+        int 0x30
+.c:     EXPECT "callgate-ss-limit", 12, SEL_LIM, .c_i, -1
+        mov eax, [exc_esp]
+        CHK "callgate-old-esp", STK_R3
+        mov eax, [exc_oss]
+        CHK "callgate-old-ss", SEL_DATA3 | 3
+        ; SS0 not a writable data segment: #TS(SS0), EXT for an exception
+        mov dword [TSS + 8], SEL_CODE
+        mov dword [TSS + 4], STK_R0
+        mov eax, 10
+        mov edi, IDT + 10 * 8
+        call task_gate
+        TRY .t
+        RING3
+.t_i:   int 0x30
+.t:     EXPECT "int-ts-ss", 10, SEL_CODE, .t_i, -1
+        mov eax, 10
+        mov edi, IDT + 10 * 8
+        call task_gate
+        TRY .v
+        RING3
+.v_i:   ud2
+.v:     EXPECT "ud-ts-ss-ext", 10, SEL_CODE | 1, .v_i, -1
+        ret
+.cg_target:
+        int 0x30
+.cg_n:  jmp .cg_n
+
+; Priorities (SDM Vol. 3A 6.9, table 6-2): a code breakpoint (priority
+; 7) comes before the #PF of fetching the instruction (8); #NM from
+; decoding (9) before the #PF of the operand (10); a single-step trap on
+; the previous instruction (4) before an external interrupt (6) that the
+; instruction let in (OUT unmasking a pending IRQ0; the PIC is moved to
+; vectors 0x20-0x27 first).
+g_priority:
+        call pg32_build
+        call paging_on
+        xor eax, eax
+        mov dr6, eax
+        mov cr2, eax
+        mov eax, 0x401000               ; a hole
+        mov dr0, eax
+        mov eax, 1                      ; L0, execute
+        mov dr7, eax
+        TRY .b
+        mov eax, 0x401000
+        jmp eax
+.b:     EXPECT "bp-before-fetch-pf", 1, 0, 0x401000, 0
+        mov eax, dr6
+        and eax, 0x0f
+        CHK "bp-dr6", 1
+        xor eax, eax
+        mov dr7, eax
+        TRY .p
+        mov eax, 0x401000
+        jmp eax
+.p:     EXPECT "fetch-pf", 14, 0, 0x401000, 0x401000
+        mov eax, cr0
+        or eax, 0x08                    ; TS
+        mov cr0, eax
+        xor eax, eax
+        mov cr2, eax
+        TRY .n
+.n_i:   fld dword [0x402000]            ; a hole
+.n:     EXPECT "nm-before-operand-pf", 7, 0, .n_i, 0
+        clts
+
+        mov al, 0x11                    ; ICW1: edge, cascade, ICW4
+        out 0x20, al
+        mov al, 0x20                    ; ICW2: vectors 0x20-0x27
+        out 0x21, al
+        mov al, 0x04
+        out 0x21, al
+        mov al, 0x01
+        out 0x21, al
+        mov al, 0xff
+        out 0x21, al
+        mov ecx, 0x10000000             ; wait for IRQ0 in the IRR
+.w:     mov al, 0x0a
+        out 0x20, al
+        in al, 0x20
+        test al, 1
+        jnz .pend
+        loop .w
+        mov eax, 0
+        CHK "irq0-pending", 1
+.pend:  TRY .t
+        mov al, 0xfe
+        pushfd
+        or dword [esp], 0x300           ; TF, IF (IRQ0 still masked)
+        popfd
+        out 0x21, al
+.t_n:   nop
+        nop
+.t:     EXPECT "tf-before-intr", 1, 0, .t_n, -1
+        mov eax, [exc_efl]
+        and eax, 0x300
+        CHK "tf-if-saved", 0x300
+        TRY .i
+        sti
+        nop
+        nop
+        cli
+.i:     EXPECT "intr-after", 0x20, 0, -1, -1
+        mov al, 0x20                    ; EOI
+        out 0x20, al
+        mov al, 0xff
+        out 0x21, al
         ret
 
 ; ---------------------------------------------------------------------

@@ -33,6 +33,8 @@ GROUPS = [
     'exc-privileged', 'exc-msr-cr', 'exc-df-task', 'seg-stack-push',
     'pg-4k', 'pg-wp', 'pg-user', 'pg-pse', 'pg-pae', 'pg-pae-rsvd',
     'pg-fault-state', 'exc-pf-in-delivery', 'pg-seg-order', 'pg-invlpg', 'pg-global',
+    'pg-pdpte-rsvd', 'pg-pse-rsvd', 'exc-ac-sizes', 'exc-ss-switch',
+    'exc-priority',
 ]
 EXPECTED = ['mmtest: %s ok' % g for g in GROUPS] + \
     ['MMTEST OK groups=%d' % len(GROUPS)]
@@ -89,6 +91,21 @@ QEMU_DEVIATIONS = {
                     'QEMU reports a reserved-bit #PF with error code 8 '
                     '(no P); SDM Vol. 3A 4.7: RSVD can be set only with P, '
                     'error code 9'),
+    'pg-pdpte-rsvd': ('cr3-pdpte-bit1',
+                      'QEMU loads PDPTEs with reserved bits at MOV CR3 '
+                      '(it checks them at each walk instead); SDM Vol. 3A '
+                      '4.4.1: #GP(0) at MOV CR3/CR0/CR4 when a present '
+                      'PDPTE sets a reserved bit'),
+    'pg-pse-rsvd': ('4m-bit21',
+                    'QEMU reports a reserved-bit #PF with error code 8 '
+                    '(no P); SDM Vol. 3A 4.7: error code 9'),
+    'exc-ac-sizes': ('word',
+                     'QEMU has no alignment check; SDM Vol. 3A 6.15 '
+                     '"Interrupt 17", table 6-7'),
+    'exc-ss-switch': ('int-ss-limit',
+                      'QEMU pushes the frame of a stack switch without '
+                      'checking the new SS limit; SDM Vol. 2A INT n: '
+                      '#SS(new SS selector) if the new stack has no room'),
     'pg-global': ('global-kept',
                   'QEMU drops global TLB entries on MOV CR3 (allowed: SDM '
                   'Vol. 3A 4.10.1, a TLB may drop entries at any time); '

@@ -179,16 +179,15 @@ static void deliver_debug_trap(X86Cpu *cpu)
     deliver_exception(cpu);
 }
 
-/* One instruction with the debug checks: instruction breakpoints before
-   it (faults, unless RF), then the single-step and data breakpoint traps
-   after it, deferred past an instruction that loads SS.  Returns the
-   number of instructions completed (0 or 1). */
-static int run_debug_insn(X86Cpu *cpu, TBlock *tb)
+/* Before an instruction: pending #DB traps, then instruction breakpoints
+   (faults, unless RF).  Both come before fetching the instruction and its
+   faults (SDM Vol. 3A 6.9, table 6-2: priority 4 before 6), so the loop
+   also calls this before translating a block.  True if it delivered. */
+static bool debug_before_insn(X86Cpu *cpu)
 {
-    const X86Insn *in = tb->insn;
     if (cpu->dbg_pending && !cpu->dbg_defer) {
         deliver_debug_trap(cpu); /* e.g. the TSS T bit after a switch */
-        return 0;
+        return true;
     }
     if (cpu->dbg_exec && !(cpu->eflags & F_RF)) {
         unsigned hits = x86_dbg_exec_match(cpu, cpu->seg[S_CS].base +
@@ -198,8 +197,21 @@ static int run_debug_insn(X86Cpu *cpu, TBlock *tb)
             cpu->exc_vec = EX_DB;
             cpu->exc_err = 0;
             deliver_exception(cpu);
-            return 0;
+            return true;
         }
+    }
+    return false;
+}
+
+/* One instruction with the debug checks: those before it
+   (debug_before_insn), then the single-step and data breakpoint traps
+   after it, deferred past an instruction that loads SS.  Returns the
+   number of instructions completed (0 or 1). */
+static int run_debug_insn(X86Cpu *cpu, TBlock *tb)
+{
+    const X86Insn *in = tb->insn;
+    if (debug_before_insn(cpu)) {
+        return 0;
     }
     bool tf = cpu->eflags & F_TF;
     cpu->eflags &= ~F_RF;
@@ -333,6 +345,11 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
             }
         }
         if (!tb) {
+            if (G_UNLIKELY(cpu->dbg_exec || cpu->dbg_pending) &&
+                debug_before_insn(cpu)) {
+                prev = NULL; /* not before the fetch's #PF (or #GP) */
+                continue;
+            }
             tb = x86_tb_find(cpu);
             /* A flush inside the lookup may have freed prev. */
             if (prev && cpu->tb_gen == (key & ~1u)) {

@@ -1001,6 +1001,7 @@ void x86_h_grp9(X86Cpu *cpu, const X86Insn *in)
     /* CMPXCHG8B m64 */
     uint32_t ea = x86_ea(cpu, in);
     uint32_t lo_lin = x86_seg_check(cpu, in->seg, ea, 8, true);
+    x86_ac_check(cpu, lo_lin, 8);
     uint32_t lo = x86_read_lin(cpu, lo_lin, 4);
     uint32_t hi = x86_read_lin(cpu, lo_lin + 4, 4);
     x86_flags_flush(cpu);

@@ -149,9 +149,13 @@ void x86_h_grp7(X86Cpu *cpu, const X86Insn *in)
         if (in->osz == 2) {
             base &= 0x00ffffff; /* P6 stores zero in the high byte */
         }
+        /* #AC: the 6-byte operand needs 4-byte alignment as a whole
+           (SDM Vol. 3A table 6-7), so the base goes as two words. */
+        uint32_t m = in->asz32 ? ~0u : 0xffffu;
+        x86_ac_check(cpu, cpu->seg[in->seg].base + (ea & m), 4);
         x86_wr(cpu, in->seg, ea, t->limit, 2);
-        x86_wr(cpu, in->seg, (ea + 2) & (in->asz32 ? ~0u : 0xffffu), base,
-               4);
+        x86_wr(cpu, in->seg, (ea + 2) & m, base & 0xffff, 2);
+        x86_wr(cpu, in->seg, (ea + 4) & m, base >> 16, 2);
         return;
     }
     case 2:
@@ -299,6 +303,12 @@ void x86_set_cr0(X86Cpu *cpu, uint32_t v)
     if ((v & CR0_NW) && !(v & CR0_CD)) {
         GP0(cpu);
     }
+    /* PAE paging after the write, CD/NW/PG changed: the PDPTEs load. */
+    if ((v & CR0_PG) && (cpu->cr4 & CR4_PAE) &&
+        ((v ^ cpu->cr0) & (CR0_PG | CR0_CD | CR0_NW)) &&
+        !x86_pdptes_ok(cpu, cpu->cr3)) {
+        GP0(cpu);
+    }
     uint32_t old = cpu->cr0;
     cpu->cr0 = v & 0xe005003fu;
     if ((old ^ cpu->cr0) & (CR0_PE | CR0_PG | CR0_WP | CR0_AM)) {
@@ -359,11 +369,19 @@ void x86_h_mov_cr_r(X86Cpu *cpu, const X86Insn *in)
         cpu->cr2 = v;
         return;
     case 3:
+        if (cpu->paging && (cpu->cr4 & CR4_PAE) && !x86_pdptes_ok(cpu, v)) {
+            GP0(cpu); /* reserved bits in a present PDPTE (SDM 4.4.1) */
+        }
         cpu->cr3 = v;
         x86_tlb_flush(cpu, false);
         return;
     case 4:
         if (v & ~CR4_SUPPORTED) {
+            GP0(cpu);
+        }
+        if (cpu->paging && (v & CR4_PAE) &&
+            ((v ^ cpu->cr4) & (CR4_PAE | CR4_PGE | CR4_PSE)) &&
+            !x86_pdptes_ok(cpu, cpu->cr3)) {
             GP0(cpu);
         }
         cpu->cr4 = v;
@@ -661,11 +679,27 @@ void x86_h_out_dx(X86Cpu *cpu, const X86Insn *in)
 
 /* ---- x87 / MMX glue ---- */
 
+/* The alignment an x87/MMX operand of len bytes needs for #AC (SDM Vol.
+   3A table 6-7): words 2, dwords 4, 64- and 80-bit operands 8, the
+   FSTENV/FSAVE areas 4 or 2 by operand size. */
+static void fpu_ac_check(X86Cpu *cpu, uint32_t ea, unsigned len)
+{
+    const X86Insn *in = cpu->cur;
+    unsigned align = len == 2 || len == 4 ? len
+                     : len == 8 || len == 10 ? 8
+                     : in->osz == 4 ? 4 : 2;
+    x86_ac_check(cpu, cpu->seg[in->seg].base + ea, align);
+}
+
 static void fpu_load(void *ctx, uint32_t ea, void *buf, unsigned len)
 {
     X86Cpu *cpu = ctx;
     const X86Insn *in = cpu->cur;
     uint8_t *b = buf;
+    uint32_t m = in->asz32 ? ~0u : 0xffffu;
+    x86_seg_check(cpu, in->seg, ea & m, 1, false); /* #GP before #AC */
+    x86_seg_check(cpu, in->seg, (ea + len - 1) & m, 1, false);
+    fpu_ac_check(cpu, ea & m, len);
     for (unsigned i = 0; i < len; i++) {
         b[i] = x86_rd(cpu, in->seg, (ea + i) & (in->asz32 ? ~0u : 0xffffu),
                       1);
@@ -681,6 +715,7 @@ static void fpu_store(void *ctx, uint32_t ea, const void *buf, unsigned len)
     uint32_t m = in->asz32 ? ~0u : 0xffffu;
     uint32_t l0 = x86_seg_check(cpu, in->seg, ea & m, 1, true);
     uint32_t l1 = x86_seg_check(cpu, in->seg, (ea + len - 1) & m, 1, true);
+    fpu_ac_check(cpu, ea & m, len);
     x86_write_lin(cpu, l0, x86_read_lin(cpu, l0, 1), 1);
     x86_write_lin(cpu, l1, x86_read_lin(cpu, l1, 1), 1);
     for (unsigned i = 0; i < len; i++) {

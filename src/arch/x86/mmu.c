@@ -28,6 +28,11 @@
    reserved in every PDE and PTE, and bits 20:13 in a 2 MiB PDE. */
 #define PAE_RSVD 0xfffffff000000000ull
 #define PAE_RSVD_2M (PAE_RSVD | 0x1fe000ull)
+/* A PDPTE (table 4-8): bits 2:1, 8:5 and 63:36. */
+#define PDPTE_RSVD (PAE_RSVD | 0x1e6ull)
+/* 32-bit paging, a 4 MiB PDE (table 4-4): CPUID does not claim PSE-36, so
+   bits 21:13 are reserved. */
+#define PSE_RSVD_4M 0x3fe000u
 
 static uint64_t phys_rd(X86Cpu *cpu, uint64_t pa, unsigned size)
 {
@@ -123,8 +128,11 @@ static bool walk(X86Cpu *cpu, uint32_t lin, int acc, bool user,
     uint32_t pte_a = 0, pte = 0;
     uint64_t pa;
     if (big) {
-        pa = (pde & 0xffc00000u) | (lin & 0x3fffff) |
-             ((uint64_t)(pde >> 13) & 0xf) << 32;
+        if (pde & PSE_RSVD_4M) {
+            *err = ecode | 9; /* P, RSVD */
+            return false;
+        }
+        pa = (pde & 0xffc00000u) | (lin & 0x3fffff);
     } else {
         pte_a = (pde & ~0xfffu) + ((lin >> 12) & 0x3ff) * 4;
         pte = phys_rd(cpu, pte_a, 4);
@@ -202,6 +210,24 @@ static void ac_check(X86Cpu *cpu, uint32_t lin, unsigned size)
     if (G_UNLIKELY(ac_on(cpu)) && (lin & (size - 1))) {
         x86_raise(cpu, EX_AC, 0);
     }
+}
+
+/* For operands not accessed in one piece of their own size (CMPXCHG8B,
+   x87 and MMX operands; SDM Vol. 3A table 6-7). */
+void x86_ac_check(X86Cpu *cpu, uint32_t lin, unsigned align)
+{
+    ac_check(cpu, lin, align);
+}
+
+bool x86_pdptes_ok(X86Cpu *cpu, uint32_t cr3)
+{
+    for (unsigned i = 0; i < 4; i++) {
+        uint64_t e = phys_rd(cpu, (cr3 & ~0x1fu) + i * 8, 8);
+        if ((e & PTE_P) && (e & PDPTE_RSVD)) {
+            return false;
+        }
+    }
+    return true;
 }
 
 /* Fill the TLB entry for lin after an access of type acc; returns the

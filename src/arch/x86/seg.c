@@ -231,23 +231,25 @@ static void check_code(X86Cpu *cpu, uint16_t sel, uint32_t hi)
     }
 }
 
-/* Inner stack from the TSS for privilege level dpl. */
-static void tss_stack(X86Cpu *cpu, unsigned dpl, uint16_t *ss, uint32_t *sp)
+/* Inner stack from the TSS for privilege level dpl; ext: the EXT bit of
+   the error codes (delivering an external event, SDM Vol. 3A 6.13). */
+static void tss_stack(X86Cpu *cpu, unsigned dpl, uint16_t *ss, uint32_t *sp,
+                      unsigned ext)
 {
     if (!(cpu->tr.flags & SEGF_P)) {
-        x86_raise(cpu, EX_TS, cpu->tr.sel & ~3u);
+        x86_raise(cpu, EX_TS, (cpu->tr.sel & ~3u) | ext);
     }
     if ((cpu->tr.flags & 0x8) != 0) {
         uint32_t off = 4 + dpl * 8;
         if (off + 5 > cpu->tr.limit) {
-            x86_raise(cpu, EX_TS, cpu->tr.sel & ~3u);
+            x86_raise(cpu, EX_TS, (cpu->tr.sel & ~3u) | ext);
         }
         *sp = x86_sys_read(cpu, cpu->tr.base + off, 4);
         *ss = x86_sys_read(cpu, cpu->tr.base + off + 4, 2);
     } else {
         uint32_t off = 2 + dpl * 4;
         if (off + 3 > cpu->tr.limit) {
-            x86_raise(cpu, EX_TS, cpu->tr.sel & ~3u);
+            x86_raise(cpu, EX_TS, (cpu->tr.sel & ~3u) | ext);
         }
         *sp = x86_sys_read(cpu, cpu->tr.base + off, 2);
         *ss = x86_sys_read(cpu, cpu->tr.base + off + 2, 2);
@@ -255,18 +257,19 @@ static void tss_stack(X86Cpu *cpu, unsigned dpl, uint16_t *ss, uint32_t *sp)
 }
 
 /* Validate and load a new SS for an inner-level transfer. */
-static void load_inner_ss(X86Cpu *cpu, uint16_t ss, unsigned dpl)
+static void load_inner_ss(X86Cpu *cpu, uint16_t ss, unsigned dpl,
+                          unsigned ext)
 {
     uint32_t lo, hi;
     if ((ss & ~3u) == 0 || !x86_read_desc(cpu, ss, &lo, &hi)) {
-        x86_raise(cpu, EX_TS, ss & ~3u);
+        x86_raise(cpu, EX_TS, (ss & ~3u) | ext);
     }
     if ((ss & 3) != dpl || ((hi >> 13) & 3) != dpl ||
         ((hi >> 8) & 0x1a) != 0x12) {
-        x86_raise(cpu, EX_TS, ss & ~3u);
+        x86_raise(cpu, EX_TS, (ss & ~3u) | ext);
     }
     if (!(hi & 0x8000)) {
-        x86_raise(cpu, EX_SS, ss & ~3u);
+        x86_raise(cpu, EX_SS, (ss & ~3u) | ext);
     }
     load_cache(cpu, S_SS, ss, lo, hi);
 }
@@ -274,18 +277,27 @@ static void load_inner_ss(X86Cpu *cpu, uint16_t ss, unsigned dpl)
 /* A stack switch (interrupt, call gate) with the new SS loaded but nothing
    else committed: a #PF while pushing the frame must find the old context
    (CPL, SS:ESP) unchanged, so that its delivery switches stacks again (and
-   faults again: #DF), SDM Vol. 3A 6.12.1.  Probe the pages of the first
-   push and of the frame's lowest byte with the old SS back in place. */
+   faults again: #DF), SDM Vol. 3A 6.12.1.  A frame (n bytes) beyond the
+   new SS limit is #SS(new SS, EXT) with nothing committed (SDM Vol. 2A
+   INT n, CALL: "new stack does not have room").  Then probe the pages of
+   the first push and of the frame's lowest byte with the old SS back in
+   place. */
 static void probe_new_stack(X86Cpu *cpu, const SegCache *old, uint32_t nsp,
-                            unsigned n, unsigned gsz)
+                            unsigned n, unsigned gsz, unsigned ext)
 {
+    SegCache new_ss = cpu->seg[S_SS];
+    uint32_t smask = (new_ss.flags & SEGF_DB) ? 0xffffffffu : 0xffffu;
+    uint32_t bottom = (nsp - n) & smask;
+    if (bottom < new_ss.lo || bottom > new_ss.hi ||
+        new_ss.hi - bottom < n - 1 || ((nsp - 1) & smask) < bottom) {
+        cpu->seg[S_SS] = *old;
+        x86_raise(cpu, EX_SS, (new_ss.sel & ~3u) | ext);
+    }
     if (!cpu->paging) {
         return;
     }
-    SegCache new_ss = cpu->seg[S_SS];
-    uint32_t smask = (new_ss.flags & SEGF_DB) ? 0xffffffffu : 0xffffu;
     uint32_t first = new_ss.base + ((nsp - gsz) & smask);
-    uint32_t last = new_ss.base + ((nsp - n) & smask);
+    uint32_t last = new_ss.base + bottom;
     cpu->seg[S_SS] = *old;
     x86_translate(cpu, first, 1, false);
     if ((first ^ last) & ~0xfffu) {
@@ -402,10 +414,10 @@ void x86_far_jump(X86Cpu *cpu, uint16_t sel, uint32_t off, int osz,
         }
         uint16_t nss;
         uint32_t nsp;
-        tss_stack(cpu, cdpl, &nss, &nsp);
+        tss_stack(cpu, cdpl, &nss, &nsp, 0);
         SegCache old_ss = cpu->seg[S_SS];
-        load_inner_ss(cpu, nss, cdpl);
-        probe_new_stack(cpu, &old_ss, nsp, (4 + pcount) * gsz, gsz);
+        load_inner_ss(cpu, nss, cdpl, 0);
+        probe_new_stack(cpu, &old_ss, nsp, (4 + pcount) * gsz, gsz, 0);
         cpu->ss32 = (cpu->seg[S_SS].flags & SEGF_DB) != 0;
         uint32_t sp = nsp;
         cpu->cpl = cdpl;
@@ -765,16 +777,17 @@ void x86_interrupt(X86Cpu *cpu, int vec, int kind, bool has_err,
     if (!(chi & 0x400) && cdpl < cpu->cpl) {
         uint16_t nss;
         uint32_t nsp;
-        tss_stack(cpu, cdpl, &nss, &nsp);
+        tss_stack(cpu, cdpl, &nss, &nsp, ext);
         uint16_t oss = cpu->seg[S_SS].sel;
         uint32_t oesp = cpu->regs[R_ESP];
         if (vm && cdpl != 0) {
             x86_raise(cpu, EX_GP, (csel & ~3u) + ext);
         }
         SegCache old_ss = cpu->seg[S_SS];
-        load_inner_ss(cpu, nss, cdpl);
+        load_inner_ss(cpu, nss, cdpl, ext);
         probe_new_stack(cpu, &old_ss, nsp,
-                        (5 + (vm ? 4 : 0) + (has_err ? 1 : 0)) * gsz, gsz);
+                        (5 + (vm ? 4 : 0) + (has_err ? 1 : 0)) * gsz, gsz,
+                        ext);
         cpu->ss32 = (cpu->seg[S_SS].flags & SEGF_DB) != 0;
         cpu->cpl = cdpl;
         cpu->tlb_user = cdpl == 3;

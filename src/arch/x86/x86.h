@@ -326,6 +326,11 @@ void x86_tlb_flush_page(X86Cpu *cpu, uint32_t lin);
 uint64_t x86_translate(X86Cpu *cpu, uint32_t lin, int acc, bool user);
 bool x86_translate_probe(X86Cpu *cpu, uint32_t lin, uint64_t *phys);
 void x86_mmu_mode_changed(X86Cpu *cpu);
+/* PAE: the PDPTEs at cr3 have no reserved bit set in a present entry (the
+   check of MOV CR0/CR3/CR4 when they load the PDPTEs, SDM 4.4.1). */
+bool x86_pdptes_ok(X86Cpu *cpu, uint32_t cr3);
+/* #AC(0) if alignment checking is on and lin is not a multiple of align. */
+void x86_ac_check(X86Cpu *cpu, uint32_t lin, unsigned align);
 void x86_mem_listener(void *opaque, uint64_t start, uint64_t len);
 /* System accesses (descriptor tables, TSS) are supervisor accesses. */
 uint32_t x86_sys_read(X86Cpu *cpu, uint32_t lin, unsigned size);
