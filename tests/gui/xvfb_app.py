@@ -51,8 +51,8 @@ refused again and Discard boots the machine afresh.
 --screenshots DIR: also save PNGs of the windows (for docs/).
 
 Tools (all Debian): Xvfb, openbox, xdotool, xprop, xwininfo
-(x11-utils), import (imagemagick, screenshots only), xwd (x11-apps) and
-xclip for --demo.  If one is missing
+(x11-utils), xwd (x11-apps; also for the screenshots, which are
+converted to PNG here) and xclip for --demo.  If one is missing
 the test says which and exits 77 (skipped).  Waits poll for a condition
 with a generous deadline; nothing depends on how fast the machine is.
 """
@@ -66,6 +66,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 DEADLINE = 30.0
 # Booting Linux on the emulated CPU takes minutes on a loaded machine.
@@ -76,7 +77,7 @@ def need(tools):
     missing = [t for t in tools if not shutil.which(t)]
     if missing:
         print("SKIP: missing " + ", ".join(missing) +
-              " (Debian: xvfb openbox xdotool x11-utils imagemagick"
+              " (Debian: xvfb openbox xdotool x11-utils"
               " x11-apps xclip nasm qemu-utils)",
               file=sys.stderr)
         sys.exit(77)
@@ -150,10 +151,7 @@ class X:
 
     def rows(self, win):
         """The window's pixels (xwd): (width, height, rows of bytes)."""
-        r = subprocess.run(["xwd", "-silent", "-id", str(win)],
-                           env=self.env, capture_output=True, check=True,
-                           timeout=DEADLINE)
-        d = r.stdout
+        d = self.xwd(win)
         f = struct.unpack(">25I", d[:100])
         header, width, height, bpl, ncolors = f[0], f[4], f[5], f[12], f[19]
         off = header + ncolors * 12
@@ -169,10 +167,52 @@ class X:
         r = self.run("xclip", "-o", "-selection", "clipboard", check=False)
         return r.stdout if r.returncode == 0 else ""
 
+    def xwd(self, win):
+        r = subprocess.run(["xwd", "-silent", "-id", str(win)],
+                           env=self.env, capture_output=True, check=True,
+                           timeout=DEADLINE)
+        return r.stdout
+
     def shot(self, win, path):
+        """Save the window as a PNG (xwd, converted here: no ImageMagick)."""
         if path:
-            self.run("import", "-window", str(win), path)
+            with open(path, "wb") as f:
+                f.write(xwd_to_png(self.xwd(win)))
             print("screenshot", path)
+
+
+def xwd_to_png(d):
+    """An xwd dump of a TrueColor window (ZPixmap, 24 or 32 bits per
+    pixel, any byte order) as an RGB PNG file."""
+    f = struct.unpack(">25I", d[:100])
+    header, fmt, width, height = f[0], f[2], f[4], f[5]
+    order, bpp, bpl = f[7], f[11], f[12]
+    masks, ncolors = f[14:17], f[19]
+    if fmt != 2 or bpp not in (24, 32):
+        raise AssertionError("xwd: format %d, %d bits per pixel: only "
+                             "ZPixmap with 24 or 32 is read" % (fmt, bpp))
+    shifts = [(m & -m).bit_length() - 1 for m in masks]
+    step = bpp // 8
+    pix = d[header + ncolors * 12:]
+    raw = bytearray()
+    for y in range(height):
+        row = pix[y * bpl:y * bpl + width * step]
+        raw.append(0)               # filter: none
+        for i in range(0, len(row), step):
+            v = int.from_bytes(row[i:i + step],
+                               "little" if order == 0 else "big")
+            raw += bytes(((v & m) >> s) & 0xff
+                         for m, s in zip(masks, shifts))
+
+    def chunk(kind, data):
+        c = kind + data
+        return (struct.pack(">I", len(data)) + c +
+                struct.pack(">I", zlib.crc32(c) & 0xffffffff))
+    return (b"\x89PNG\r\n\x1a\n" +
+            chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2,
+                                       0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(bytes(raw), 9)) +
+            chunk(b"IEND", b""))
 
 
 def start_xvfb(tmp):
@@ -666,7 +706,7 @@ def main():
     args = ap.parse_args()
     tools = ["Xvfb", "openbox", "xdotool", "xprop", "xwininfo"]
     if args.screenshots:
-        tools.append("import")
+        tools.append("xwd")
     if args.demo:
         tools += ["xwd", "xclip"]
     if args.save:
