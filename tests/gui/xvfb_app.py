@@ -10,8 +10,9 @@ which makes a 3 GiB qcow2 image that passes `qemu-img check`.
 
 --wizard-start (suite 'gui-guest'): a machine made with the wizard and
 started from its last page opens its window, and the guest draws on its
-screen (xwd of the window: the band where SeaBIOS writes stops being one
-colour).
+screen: an xwd screenshot taken as soon as the window is there (the band
+where SeaBIOS writes still one colour) and a later one, where that band
+is drawn and differs from the first.
 
 --guest (suite 'gui-guest'): start a machine window (`mimic -display gtk
 -name gui-test`), then Ctrl+Alt+F must set _NET_WM_STATE_FULLSCREEN and
@@ -232,10 +233,12 @@ def start_xvfb(tmp):
     return xvfb, ":" + num.decode().strip()
 
 
-def run_wizard(x, lib, name, start, shots=None):
+def run_wizard(x, lib, name, start, shots=None, opened=False):
     """Create a machine through the wizard with the keyboard alone: Linux,
-    no hard disk, no CD; start it at the end or not."""
-    x.key("ctrl+n", window=lib)
+    no hard disk, no CD (unless the wizard was opened with one); start it
+    at the end or not."""
+    if not opened:
+        x.key("ctrl+n", window=lib)
     wiz = wait_for("the wizard",
                    lambda: x.search("Name and System|New Machine"))
     print("wizard", wiz)
@@ -260,8 +263,70 @@ def run_wizard(x, lib, name, start, shots=None):
     wait_for("the wizard to close", lambda: not x.search("^Done$"))
 
 
+def stop(app):
+    app.send_signal(signal.SIGTERM)
+    try:
+        app.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        app.kill()
+        app.wait()
+
+
+def read_cards(path):
+    """The cards as MIMIC_GUI_CARDS_DUMP writes them (a test hook)."""
+    try:
+        return open(path).read().strip()
+    except FileNotFoundError:
+        return ""
+
+
+def settings_test(x, lib, env, name, cards):
+    """The settings dialog of a machine with a saved state: a change asks
+    first; Cancel keeps state and file, Discard State and Save removes
+    the state and saves the change."""
+    machines = os.path.join(env["XDG_DATA_HOME"], "mimic", "machines")
+    mfile = os.path.join(machines, name + ".mimic")
+    state = os.path.join(machines, name + ".state")
+    before = open(mfile).read()
+    assert "memory=512" in before, before
+
+    def open_settings():
+        # In a library just opened the first Tab reaches the first card;
+        # Alt+Return is the settings of the card that has the focus.
+        x.key("Tab", window=lib)
+        x.key("alt+Return")
+        return wait_for("the settings dialog",
+                        lambda: x.search("^Settings of"))
+
+    dlg = open_settings()
+    x.key("alt+m", "ctrl+a", window=dlg)
+    x.type("24")
+    x.key("Tab", "alt+s")               # Save
+    ask = wait_for("the discard question",
+                   lambda: x.search("^Discard Saved State$"))
+    x.key("Escape", window=ask)         # Cancel: back in the settings
+    wait_for("the question to close",
+             lambda: not x.search("^Discard Saved State$"))
+    assert x.search("^Settings of") == dlg
+    assert os.path.exists(state), "Cancel discarded the state"
+    assert open(mfile).read() == before, "Cancel saved the change"
+    x.key("alt+s", window=dlg)          # Save again
+    ask = wait_for("the discard question again",
+                   lambda: x.search("^Discard Saved State$"))
+    x.key("alt+d", window=ask)          # Discard State and Save
+    wait_for("the settings to close", lambda: not x.search("^Settings of"))
+    assert not os.path.exists(state), "the state is still there"
+    after = open(mfile).read()
+    assert "memory=24\n" in after, after
+    assert after.replace("memory=24", "memory=512") == before, after
+    wait_for("the card to say Powered off",
+             lambda: read_cards(cards) == name + "\tPowered off\tStart")
+
+
 def library_test(x, mimic, env, shots):
     global APP
+    cards = os.path.join(env["XDG_CACHE_HOME"], "cards.txt")
+    env = dict(env, MIMIC_GUI_CARDS_DUMP=cards)
     app = APP = subprocess.Popen([mimic], env=env)
     try:
         lib = wait_for("the library window", lambda: x.search("^Mimic$"))
@@ -309,13 +374,49 @@ def library_test(x, mimic, env, shots):
         info = json.loads(r.stdout)
         assert info["format"] == "qcow2", info
         assert info["virtual-size"] == 3 << 30, info
+
     finally:
-        app.send_signal(signal.SIGTERM)
-        try:
-            app.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            app.kill()
-            app.wait()
+        stop(app)
+    # A saved state (the settings dialog only looks for the file), in a
+    # library opened afresh.
+    state = path[:-len(".mimic")] + ".state"
+    with open(state, "w") as f:
+        f.write("not a state: only its presence matters here")
+    app = APP = subprocess.Popen([mimic], env=env)
+    try:
+        lib = wait_for("the library window", lambda: x.search("^Mimic$"))
+        wait_for("the card to say Saved",
+                 lambda: read_cards(cards) == "Test VM\tSaved\tResume")
+        settings_test(x, lib, env, "Test VM", cards)
+    finally:
+        stop(app)
+    iso_test(x, mimic, env)
+
+
+def iso_test(x, mimic, env):
+    """`mimic FILE.iso` opens the library and the wizard with that ISO as
+    the CD/DVD of the new machine."""
+    global APP
+    iso = os.path.join(env["XDG_CACHE_HOME"], "Install Disc.ISO")
+    with open(iso, "wb") as f:
+        f.truncate(1 << 20)
+    app = APP = subprocess.Popen([mimic, iso], env=env)
+    try:
+        wiz = wait_for("the wizard for the ISO",
+                       lambda: x.search("Name and System|New Machine"))
+        lib = x.search("^Mimic$")
+        assert lib, "no library window behind the wizard"
+        x.run("xdotool", "windowactivate", "--sync", str(wiz), check=False)
+        run_wizard(x, lib, "From ISO", False, opened=True)
+        path = os.path.join(env["XDG_DATA_HOME"], "mimic", "machines",
+                            "From ISO.mimic")
+        wait_for(path, lambda: os.path.exists(path))
+        text = open(path).read()
+        print(text)
+        assert "cdrom=" + os.path.realpath(iso) + "\n" in text, text
+        assert "boot=dc" in text and "hda" not in text, text
+    finally:
+        stop(app)
 
 
 def guest_test(x, mimic, env, shots):
@@ -542,11 +643,21 @@ def save_test(x, mimic, env, shots):
         wait_for("the state to be used up",
                  lambda: not os.path.exists(state))
 
-        # Another configuration (the memory size changed behind the
-        # library's back): refused; Discard boots the machine afresh.
-        menu(x, win, "machine", "save-state-quit")
+        # Closing the window of the running machine (the window
+        # manager's Alt+F4) asks; "Save state and close" saves it.
+        x.run("xdotool", "windowactivate", "--sync", str(win), check=False)
+        x.key("alt+F4")
+        ask = wait_for("the close question",
+                       lambda: x.search("^Close Machine$"))
+        x.key("alt+s", window=ask)          # Save state and close
         wait_for("the window to close after saving",
                  lambda: not x.search("^Counter"), BOOT_DEADLINE)
+        assert os.path.getsize(state) > 0, state
+        wait_for("the card to say Saved",
+                 lambda: card() == "Counter\tSaved\tResume")
+
+        # Another configuration (the memory size changed behind the
+        # library's back): refused; Discard boots the machine afresh.
         mfile = os.path.join(machines, "Counter.mimic")
         text = open(mfile).read()
         with open(mfile, "w") as f:
@@ -582,12 +693,25 @@ def wizard_start_test(x, mimic, env, shots):
         run_wizard(x, lib, "Wizard VM", True)
         win = wait_for("the new machine's window",
                        lambda: x.search("^Wizard VM"))
+        # The first screenshot, as soon as the window is there: the band
+        # where SeaBIOS writes is normally still one colour (POST on the
+        # emulated CPU takes far longer than the window takes to appear).
+        # Then a screenshot must show the guest's drawing there, different
+        # from the first.  Should the guest have drawn already, the test
+        # does not fail on that timing: SeaBIOS goes on writing (its boot
+        # attempts, then a reboot after "No bootable device"), so the band
+        # must still change from what the first screenshot showed.
+        t0 = time.monotonic()
         first = x.band(win, 0.15, 0.30)
-        print("the guest screen is", "blank" if uniform(first) else "drawn")
+        print("first screenshot:", "blank" if uniform(first) else
+              "ALREADY DRAWN (the guest was faster than the screenshot)")
         drawn = wait_for("the guest to draw on its screen",
-                         lambda: (not uniform(x.band(win, 0.15, 0.30))) and
-                         x.band(win, 0.15, 0.30), BOOT_DEADLINE)
-        assert not uniform(drawn)
+                         lambda: (lambda b: b != first and not uniform(b)
+                                  and b)(x.band(win, 0.15, 0.30)),
+                         BOOT_DEADLINE)
+        print("the guest drew %.1f s after the first screenshot" %
+              (time.monotonic() - t0))
+        assert drawn != first and not uniform(drawn)
         x.shot(win, shots and os.path.join(shots, "gui-wizard-started.png"))
         path = os.path.join(env["XDG_DATA_HOME"], "mimic", "machines",
                             "Wizard VM.mimic")
