@@ -110,9 +110,15 @@ class X:
                               text=True, check=check, timeout=DEADLINE)
 
     def search(self, name):
-        r = self.run("xdotool", "search", "--onlyvisible", "--name", name,
-                     check=False)
-        ids = [int(x) for x in r.stdout.split()]
+        # A window that goes while xdotool looks at it is an X error, and
+        # no answer: ask again then, "not found" must mean not there.
+        while True:
+            r = self.run("xdotool", "search", "--onlyvisible", "--name",
+                         name, check=False)
+            if "X Error" not in r.stderr and "BadWindow" not in r.stderr:
+                break
+            time.sleep(0.1)
+        ids = [int(x) for x in r.stdout.split() if x.isdigit()]
         return ids[-1] if ids else None
 
     def key(self, *keys, window=None):
@@ -609,6 +615,11 @@ def save_test(x, mimic, env, shots):
                  lambda: not os.path.exists(state))
         wait_for("the card to say Running",
                  lambda: card() == "Counter\tRunning\tShow")
+        if shots:
+            x.run("xdotool", "windowactivate", "--sync", str(lib),
+                  check=False)
+            time.sleep(0.5)     # the library redrawn above the machine
+            x.shot(lib, os.path.join(shots, "gui-library-running.png"))
 
         # Save state (not quit): the window stays, the machine is off.
         menu(x, win, "machine", "save-state")
@@ -651,7 +662,8 @@ def save_test(x, mimic, env, shots):
                        lambda: x.search("^Close Machine$"))
         x.key("alt+s", window=ask)          # Save state and close
         wait_for("the window to close after saving",
-                 lambda: not x.search("^Counter"), BOOT_DEADLINE)
+                 lambda: not x.search("^Counter") and
+                 os.path.exists(state), BOOT_DEADLINE)
         assert os.path.getsize(state) > 0, state
         wait_for("the card to say Saved",
                  lambda: card() == "Counter\tSaved\tResume")
