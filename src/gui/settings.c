@@ -14,7 +14,7 @@ typedef struct Settings {
     MimicMachineFile *orig;
     GtkComboBoxText *os, *boot, *hda_format;
     GtkSpinButton *memory, *cpus;
-    GtkFileChooser *hda, *cdrom;
+    GtkFileChooser *hda, *cdrom, *fda;
     GtkToggleButton *has_hda, *full_screen, *localtime;
     GtkTextBuffer *cmdline;
     GtkLabel *error;
@@ -111,6 +111,15 @@ static MimicMachineFile *settings_build(Settings *st, GError **error)
         cd = g_strdup(old_cd->file);
     }
     set_drive(cfg, DRIVE_IF_IDE, 2, DRIVE_MEDIA_CDROM, cd, "raw");
+    /* Floppy A: as the CD, a file chooser cannot show a missing file. */
+    g_autofree char *fd = gtk_file_chooser_get_filename(st->fda);
+    const DriveConfig *old_fd = get_drive(st->orig->cfg, DRIVE_IF_FLOPPY, 0);
+    if (!fd && old_fd && old_fd->file) {
+        fd = g_strdup(old_fd->file);
+    }
+    if (fd) {
+        set_drive(cfg, DRIVE_IF_FLOPPY, 0, DRIVE_MEDIA_DISK, fd, "raw");
+    }
     cfg->full_screen = gtk_toggle_button_get_active(st->full_screen);
     cfg->rtc_localtime = gtk_toggle_button_get_active(st->localtime);
     /* Validate through the file format itself. */
@@ -236,8 +245,15 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
     if (cd && cd->file) {
         gtk_file_chooser_set_filename(st.cdrom, cd->file);
     }
+    const DriveConfig *fda = get_drive(cfg, DRIVE_IF_FLOPPY, 0);
+    st.fda = GTK_FILE_CHOOSER(gtk_file_chooser_button_new(
+        _("Choose a Floppy Image"), GTK_FILE_CHOOSER_ACTION_OPEN));
+    mimic_add_image_filters(st.fda, false);
+    if (fda && fda->file) {
+        gtk_file_chooser_set_filename(st.fda, fda->file);
+    }
     st.full_screen = GTK_TOGGLE_BUTTON(gtk_check_button_new_with_mnemonic(
-        _("Start in _full screen")));
+        _("Start in f_ull screen")));
     gtk_toggle_button_set_active(st.full_screen, cfg->full_screen);
     st.localtime = GTK_TOGGLE_BUTTON(gtk_check_button_new_with_mnemonic(
         _("Clock in _local time (Windows, DOS)")));
@@ -264,6 +280,7 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
     gtk_grid_attach(g, GTK_WIDGET(st.hda), 1, r++, 1, 1);
     row(g, r++, _("Disk _format"), GTK_WIDGET(st.hda_format));
     row(g, r++, _("_CD/DVD image"), GTK_WIDGET(st.cdrom));
+    row(g, r++, _("Floppy _A image"), GTK_WIDGET(st.fda));
     row(g, r++, _("_Boot from"), GTK_WIDGET(st.boot));
     gtk_grid_attach(g, GTK_WIDGET(st.localtime), 1, r++, 1, 1);
     gtk_grid_attach(g, GTK_WIDGET(st.full_screen), 1, r++, 1, 1);
@@ -300,6 +317,7 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
     g_signal_connect(st.cpus, "value-changed", G_CALLBACK(on_changed), &st);
     g_signal_connect(st.hda, "file-set", G_CALLBACK(on_changed), &st);
     g_signal_connect(st.cdrom, "file-set", G_CALLBACK(on_changed), &st);
+    g_signal_connect(st.fda, "file-set", G_CALLBACK(on_changed), &st);
     GtkWidget *toggles[] = { GTK_WIDGET(st.has_hda),
                              GTK_WIDGET(st.full_screen),
                              GTK_WIDGET(st.localtime) };

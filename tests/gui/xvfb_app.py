@@ -289,7 +289,7 @@ def read_cards(path):
 def settings_test(x, lib, env, name, cards):
     """The settings dialog of a machine with a saved state: a change asks
     first; Cancel keeps state and file, Discard State and Save removes
-    the state and saves the change."""
+    the state and saves the changes (the memory, a floppy image)."""
     machines = os.path.join(env["XDG_DATA_HOME"], "mimic", "machines")
     mfile = os.path.join(machines, name + ".mimic")
     state = os.path.join(machines, name + ".state")
@@ -316,6 +316,26 @@ def settings_test(x, lib, env, name, cards):
     assert x.search("^Settings of") == dlg
     assert os.path.exists(state), "Cancel discarded the state"
     assert open(mfile).read() == before, "Cancel saved the change"
+    # A floppy image for drive A, typed into the file chooser.
+    floppy = os.path.join(env["XDG_CACHE_HOME"], "boot.img")
+    with open(floppy, "wb") as f:
+        f.truncate(1474560)
+    x.key("alt+a", "space", window=dlg)
+    fc = wait_for("the floppy file chooser",
+                  lambda: x.search("^Choose a Floppy Image$"))
+    x.key("ctrl+l", window=fc)
+    x.type(floppy)
+
+    def chosen():
+        # Open (Alt+O) again until the chooser takes the file: it may be
+        # busy completing the typed name.  Alt+O means nothing to the
+        # settings dialog, should the chooser be gone already.
+        w = x.search("^Choose a Floppy Image$")
+        if w:
+            x.key("alt+o", window=w)
+            time.sleep(0.5)
+        return not x.search("^Choose a Floppy Image$")
+    wait_for("the file chooser to take the file", chosen)
     x.key("alt+s", window=dlg)          # Save again
     ask = wait_for("the discard question again",
                    lambda: x.search("^Discard Saved State$"))
@@ -324,7 +344,9 @@ def settings_test(x, lib, env, name, cards):
     assert not os.path.exists(state), "the state is still there"
     after = open(mfile).read()
     assert "memory=24\n" in after, after
-    assert after.replace("memory=24", "memory=512") == before, after
+    assert "fda=" + floppy + "\n" in after, after
+    assert (after.replace("memory=24", "memory=512")
+            .replace("fda=" + floppy + "\n", "") == before), after
     wait_for("the card to say Powered off",
              lambda: read_cards(cards) == name + "\tPowered off\tStart")
 
