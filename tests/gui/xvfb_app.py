@@ -286,7 +286,7 @@ def read_cards(path):
         return ""
 
 
-def settings_test(x, lib, env, name, cards):
+def settings_test(x, lib, env, name, cards, shots=None):
     """The settings dialog of a machine with a saved state: a change asks
     first; Cancel keeps state and file, Discard State and Save removes
     the state and saves the changes (the memory, a floppy image)."""
@@ -305,6 +305,7 @@ def settings_test(x, lib, env, name, cards):
                         lambda: x.search("^Settings of"))
 
     dlg = open_settings()
+    x.shot(dlg, shots and os.path.join(shots, "gui-settings.png"))
     x.key("alt+m", "ctrl+a", window=dlg)
     x.type("24")
     x.key("Tab", "alt+s")               # Save
@@ -415,7 +416,7 @@ def library_test(x, mimic, env, shots):
         lib = wait_for("the library window", lambda: x.search("^Mimic$"))
         wait_for("the card to say Saved",
                  lambda: read_cards(cards) == "Test VM\tSaved\tResume")
-        settings_test(x, lib, env, "Test VM", cards)
+        settings_test(x, lib, env, "Test VM", cards, shots)
     finally:
         stop(app)
     iso_test(x, mimic, env)
