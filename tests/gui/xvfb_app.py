@@ -6,7 +6,11 @@ Default (suite 'gui'): start `mimic` with no arguments, check that the
 library window appears, open the new-machine wizard with Ctrl+N, create a
 machine through it with the keyboard only, and check the machine file it
 wrote and the card the library shows; Ctrl+D opens Create Disk Image,
-which makes a 3 GiB qcow2 image that passes `qemu-img check`.
+which makes a 3 GiB qcow2 image that passes `qemu-img check`.  Then, with
+a state file beside that machine, the settings dialog (Alt+Return on its
+card) asks before a change discards the state (Cancel keeps both, Discard
+State and Save saves the memory and a floppy image); `mimic FILE.iso`
+opens the wizard with that ISO as the new machine's CD.
 
 --wizard-start (suite 'gui-guest'): a machine made with the wizard and
 started from its last page opens its window, and the guest draws on its
@@ -46,7 +50,8 @@ no reboot) and the state file is gone.  Then Machine -> Save state (the
 window stays, titled [Saved]), the window is closed and the disk touched:
 Start now shows the engine's refusal ("changed since the state was
 saved"); Keep leaves the state, Start again and Resume anyway continues
-the count.  Saved again with the machine file's memory changed, Start is
+the count.  Alt+F4 on the running machine's window asks, and "Save state
+and close" saves it.  Saved again with the machine file's memory changed, Start is
 refused again and Discard boots the machine afresh.
 
 --screenshots DIR: also save PNGs of the windows (for docs/).
