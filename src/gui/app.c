@@ -167,6 +167,7 @@ static void app_startup(GApplication *app, gpointer data)
         { "app.create-disk", { "<Control>d", NULL } },
         { "win.fullscreen", { "<Control><Alt>f", NULL } },
         { "win.grab", { "<Control><Alt>g", NULL } },
+        { "win.card-settings", { "<Alt>Return", NULL } },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(accels); i++) {
         gtk_application_set_accels_for_action(GTK_APPLICATION(app),
@@ -198,6 +199,39 @@ static void app_activate(GApplication *app, gpointer data)
     /* Another process may have just added a machine (the demo). */
     mimic_library_refresh();
     gtk_window_present(w);
+}
+
+/*
+ * Files given to the library instance (`mimic file.iso`, also from a
+ * second process when the library already runs): the library, and the
+ * wizard for each file.
+ */
+static void app_open(GApplication *app, GFile **files, int n_files,
+                     const char *hint, gpointer data)
+{
+    GtkWindow *w = mimic_library_window_new(GTK_APPLICATION(app));
+    mimic_library_refresh();
+    gtk_window_present(w);
+    for (int i = 0; i < n_files; i++) {
+        g_autofree char *path = g_file_get_path(files[i]);
+        if (path) {
+            mimic_wizard_run_with_file(w, path);
+        }
+    }
+}
+
+/*
+ * `mimic FILE.iso` (one argument, an ISO image): opens it in the app, as a
+ * new machine's CD/DVD.  Any other bare argument keeps QEMU's meaning (the
+ * first hard disk) and runs that machine.
+ */
+static bool is_bare_iso(int argc, char **argv)
+{
+    if (argc != 2 || argv[1][0] == '-') {
+        return false;
+    }
+    g_autofree char *lower = g_ascii_strdown(argv[1], -1);
+    return g_str_has_suffix(lower, ".iso");
 }
 
 /*
@@ -244,8 +278,12 @@ int mimic_gui_main(int argc, char **argv, MachineConfig *cfg_or_null)
      * A machine from the command line is its own process, as with QEMU;
      * the library is one instance per session.
      */
+    bool open_iso = is_bare_iso(argc, argv);
+    if (open_iso) {
+        cfg_or_null = NULL;
+    }
     GApplicationFlags flags = cfg_or_null ? G_APPLICATION_NON_UNIQUE
-                                          : (GApplicationFlags)0;
+                                          : G_APPLICATION_HANDLES_OPEN;
     if (!cfg_or_null) {
         ensure_demo();
     }
@@ -254,9 +292,15 @@ int mimic_gui_main(int argc, char **argv, MachineConfig *cfg_or_null)
     app_status = 0;
     g_signal_connect(the_app, "startup", G_CALLBACK(app_startup), NULL);
     g_signal_connect(the_app, "activate", G_CALLBACK(app_activate), NULL);
-    /* The command line is main()'s (QEMU syntax); GApplication gets none. */
-    char *args[] = { argc > 0 ? argv[0] : (char *)"mimic", NULL };
-    int status = g_application_run(G_APPLICATION(the_app), 1, args);
+    g_signal_connect(the_app, "open", G_CALLBACK(app_open), NULL);
+    /*
+     * The command line is main()'s (QEMU syntax); GApplication gets none,
+     * but for the ISO it opens.
+     */
+    char *args[] = { argc > 0 ? argv[0] : (char *)"mimic",
+                     open_iso ? argv[1] : NULL, NULL };
+    int status = g_application_run(G_APPLICATION(the_app), open_iso ? 2 : 1,
+                                   args);
     g_clear_object(&the_app);
     return status ? status : app_status;
 }

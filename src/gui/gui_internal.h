@@ -58,6 +58,8 @@ void mimic_library_refresh(void);
 /* ---- dialogs ---- */
 /* New-machine wizard (wizard.c); calls mimic_library_refresh() on success. */
 void mimic_wizard_run(GtkWindow *parent);
+/* The wizard with a file taken as its CD/DVD (.iso) or existing disk. */
+void mimic_wizard_run_with_file(GtkWindow *parent, const char *path);
 /* Settings (settings.c): edits mf and saves it on OK. */
 void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf);
 /*

@@ -121,6 +121,30 @@ static void on_settings(GtkWidget *b, gpointer data)
     }
 }
 
+/*
+ * win.card-settings (Alt+Return): the settings of the card that has the
+ * focus (the card or one of its buttons), unless its machine is open, as
+ * the card's Settings button.
+ */
+static void act_card_settings(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    Library *lib = data;
+    GtkWidget *w = gtk_window_get_focus(GTK_WINDOW(lib->win));
+    const char *name = NULL;
+    for (; w && !name; w = gtk_widget_get_parent(w)) {
+        name = button_machine(w);
+        if (!name && GTK_IS_FLOW_BOX_CHILD(w) &&
+            gtk_bin_get_child(GTK_BIN(w))) {
+            name = button_machine(gtk_bin_get_child(GTK_BIN(w)));
+        }
+    }
+    MimicMachineFile *mf = name ? lib_find(lib, name) : NULL;
+    if (mf && !mimic_machine_window_find(name)) {
+        mimic_settings_run(GTK_WINDOW(lib->win), mf);
+        mimic_library_refresh();
+    }
+}
+
 static void on_discard_state(GtkWidget *b, gpointer data)
 {
     Library *lib = data;
@@ -459,6 +483,22 @@ static void on_errors_response(GtkInfoBar *bar, int response, gpointer data)
     gtk_widget_hide(GTK_WIDGET(bar));
 }
 
+/* An ISO or disk image dropped on the library: a new machine for it. */
+static void on_lib_drop(GtkWidget *w, GdkDragContext *ctx, int x, int y,
+                        GtkSelectionData *sel, guint info, guint time,
+                        gpointer data)
+{
+    Library *lib = data;
+    g_auto(GStrv) uris = gtk_selection_data_get_uris(sel);
+    g_autofree char *path = uris && uris[0]
+                                ? g_filename_from_uri(uris[0], NULL, NULL)
+                                : NULL;
+    gtk_drag_finish(ctx, path != NULL, FALSE, time);
+    if (path) {
+        mimic_wizard_run_with_file(GTK_WINDOW(lib->win), path);
+    }
+}
+
 GtkWindow *mimic_library_window_new(GtkApplication *app)
 {
     if (the_library) {
@@ -486,6 +526,16 @@ GtkWindow *mimic_library_window_new(GtkApplication *app)
     g_signal_connect(lib->errors_bar, "response",
                      G_CALLBACK(on_errors_response), NULL);
     g_signal_connect(lib->win, "destroy", G_CALLBACK(lib_destroy), lib);
+    static const GActionEntry win_actions[] = {
+        { "card-settings", act_card_settings, NULL, NULL, NULL, { 0 } },
+    };
+    g_action_map_add_action_entries(G_ACTION_MAP(lib->win), win_actions,
+                                    G_N_ELEMENTS(win_actions), lib);
+    gtk_drag_dest_set(GTK_WIDGET(lib->win), GTK_DEST_DEFAULT_ALL, NULL, 0,
+                      GDK_ACTION_COPY);
+    gtk_drag_dest_add_uri_targets(GTK_WIDGET(lib->win));
+    g_signal_connect(lib->win, "drag-data-received", G_CALLBACK(on_lib_drop),
+                     lib);
     mimic_library_refresh();
     gtk_widget_show(GTK_WIDGET(lib->win));
     return GTK_WINDOW(lib->win);

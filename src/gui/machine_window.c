@@ -1142,6 +1142,7 @@ static gboolean mw_delete(GtkWidget *w, GdkEvent *ev, gpointer data)
     GtkWidget *d = gtk_message_dialog_new(
         GTK_WINDOW(mw->win), GTK_DIALOG_MODAL, GTK_MESSAGE_QUESTION,
         GTK_BUTTONS_NONE, _("The machine is still running"));
+    gtk_window_set_title(GTK_WINDOW(d), _("Close Machine"));
     gtk_message_dialog_format_secondary_text(
         GTK_MESSAGE_DIALOG(d),
         _("Closing the window turns it off at once; unsaved work in the "

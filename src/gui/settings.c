@@ -12,10 +12,10 @@
 typedef struct Settings {
     GtkDialog *dialog;
     MimicMachineFile *orig;
-    GtkComboBoxText *os, *boot, *sound, *nic, *hda_format;
+    GtkComboBoxText *os, *boot, *hda_format;
     GtkSpinButton *memory, *cpus;
-    GtkFileChooser *hda, *cdrom;
-    GtkToggleButton *has_hda, *usb, *full_screen, *localtime;
+    GtkFileChooser *hda, *cdrom, *fda;
+    GtkToggleButton *has_hda, *full_screen, *localtime;
     GtkTextBuffer *cmdline;
     GtkLabel *error;
 } Settings;
@@ -86,30 +86,11 @@ static MimicMachineFile *settings_build(Settings *st, GError **error)
     g_strlcpy(cfg->boot_order,
               gtk_combo_box_get_active_id(GTK_COMBO_BOX(st->boot)),
               sizeof(cfg->boot_order));
-    for (int i = 0; i < cfg->n_soundhw; i++) {
-        g_clear_pointer(&cfg->soundhw[i], g_free);
-    }
-    cfg->n_soundhw = 0;
-    const char *snd = gtk_combo_box_get_active_id(GTK_COMBO_BOX(st->sound));
-    if (snd && strcmp(snd, "none")) {
-        cfg->soundhw[cfg->n_soundhw++] = g_strdup(snd);
-    }
-    const char *nic = gtk_combo_box_get_active_id(GTK_COMBO_BOX(st->nic));
-    for (int i = 0; i < cfg->n_nics; i++) {
-        g_clear_pointer(&cfg->nics[i].model, g_free);
-        g_clear_pointer(&cfg->nics[i].macaddr, g_free);
-    }
-    for (int i = 0; i < cfg->n_netdevs; i++) {
-        g_clear_pointer(&cfg->netdevs[i].kind, g_free);
-        g_clear_pointer(&cfg->netdevs[i].options, g_free);
-    }
-    cfg->n_nics = cfg->n_netdevs = 0;
-    cfg->net_none = !nic || !strcmp(nic, "none");
-    if (!cfg->net_none) {
-        cfg->nics[0].model = g_strdup(nic);
-        cfg->netdevs[0].kind = g_strdup("user");
-        cfg->n_nics = cfg->n_netdevs = 1;
-    }
+    /*
+     * Sound cards, network cards and USB are not emulated yet: the dialog
+     * does not offer them and keeps what the machine file says (the OS
+     * presets' defaults, for the day the engine has them).
+     */
     g_autofree char *hda = gtk_toggle_button_get_active(st->has_hda)
                                ? gtk_file_chooser_get_filename(st->hda)
                                : NULL;
@@ -130,7 +111,15 @@ static MimicMachineFile *settings_build(Settings *st, GError **error)
         cd = g_strdup(old_cd->file);
     }
     set_drive(cfg, DRIVE_IF_IDE, 2, DRIVE_MEDIA_CDROM, cd, "raw");
-    cfg->usb = gtk_toggle_button_get_active(st->usb);
+    /* Floppy A: as the CD, a file chooser cannot show a missing file. */
+    g_autofree char *fd = gtk_file_chooser_get_filename(st->fda);
+    const DriveConfig *old_fd = get_drive(st->orig->cfg, DRIVE_IF_FLOPPY, 0);
+    if (!fd && old_fd && old_fd->file) {
+        fd = g_strdup(old_fd->file);
+    }
+    if (fd) {
+        set_drive(cfg, DRIVE_IF_FLOPPY, 0, DRIVE_MEDIA_DISK, fd, "raw");
+    }
     cfg->full_screen = gtk_toggle_button_get_active(st->full_screen);
     cfg->rtc_localtime = gtk_toggle_button_get_active(st->localtime);
     /* Validate through the file format itself. */
@@ -198,25 +187,14 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
     static const char *const os_labels[] = {
         N_("Linux"), N_("DOS / FreeDOS"), N_("Windows 95/98"),
         N_("Windows 2000/XP"), N_("Other"), NULL };
+    /* No network boot: there is no network card to boot from yet. */
     static const char *const boot_ids[] = { "dc", "cd", "c", "d", "acd",
-                                            "n", "cad", NULL };
+                                            "cad", NULL };
     static const char *const boot_labels[] = {
         N_("CD/DVD, then hard disk"), N_("Hard disk, then CD/DVD"),
         N_("Hard disk only"), N_("CD/DVD only"),
-        N_("Floppy, hard disk, then CD/DVD"), N_("Network"),
+        N_("Floppy, hard disk, then CD/DVD"),
         N_("Hard disk, floppy, then CD/DVD"), NULL };
-    static const char *const sound_ids[] = { "none", "sb16", "ac97",
-                                             "es1370", "adlib", "pcspk",
-                                             NULL };
-    static const char *const sound_labels[] = {
-        N_("None"), N_("Sound Blaster 16"), N_("Intel AC'97"),
-        N_("Ensoniq AudioPCI ES1370"), N_("AdLib (OPL2)"),
-        N_("PC speaker"), NULL };
-    static const char *const nic_ids[] = { "none", "ne2k_pci", "e1000",
-                                           "rtl8139", "pcnet", NULL };
-    static const char *const nic_labels[] = {
-        N_("No network"), N_("NE2000 (PCI)"), N_("Intel E1000"),
-        N_("Realtek RTL8139"), N_("AMD PCnet"), NULL };
     static const char *const fmt_ids[] = { "qcow2", "qcow", "raw", NULL };
     static const char *const fmt_labels[] = { N_("QCOW2"),
                                               N_("QCOW version 1"),
@@ -241,10 +219,14 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
     st.cpus = GTK_SPIN_BUTTON(gtk_spin_button_new_with_range(1, 16, 1));
     gtk_spin_button_set_value(st.cpus, cfg->smp > 0 ? cfg->smp : 1);
     st.boot = combo(boot_ids, boot_labels, cfg->boot_order);
-    st.sound = combo(sound_ids, sound_labels,
-                     cfg->n_soundhw ? cfg->soundhw[0] : "none");
-    st.nic = combo(nic_ids, nic_labels,
-                   cfg->n_nics ? cfg->nics[0].model : "none");
+    if (cfg->boot_order[0] &&
+        g_strcmp0(gtk_combo_box_get_active_id(GTK_COMBO_BOX(st.boot)),
+                  cfg->boot_order)) {
+        /* An order the list lacks (written by hand): keep it, as is. */
+        gtk_combo_box_text_append(st.boot, cfg->boot_order,
+                                  cfg->boot_order);
+        gtk_combo_box_set_active_id(GTK_COMBO_BOX(st.boot), cfg->boot_order);
+    }
     const DriveConfig *hda = get_drive(cfg, DRIVE_IF_IDE, 0);
     st.has_hda = GTK_TOGGLE_BUTTON(gtk_check_button_new_with_mnemonic(
         _("_Hard disk")));
@@ -263,11 +245,15 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
     if (cd && cd->file) {
         gtk_file_chooser_set_filename(st.cdrom, cd->file);
     }
-    st.usb = GTK_TOGGLE_BUTTON(gtk_check_button_new_with_mnemonic(
-        _("_USB controller")));
-    gtk_toggle_button_set_active(st.usb, cfg->usb);
+    const DriveConfig *fda = get_drive(cfg, DRIVE_IF_FLOPPY, 0);
+    st.fda = GTK_FILE_CHOOSER(gtk_file_chooser_button_new(
+        _("Choose a Floppy Image"), GTK_FILE_CHOOSER_ACTION_OPEN));
+    mimic_add_image_filters(st.fda, false);
+    if (fda && fda->file) {
+        gtk_file_chooser_set_filename(st.fda, fda->file);
+    }
     st.full_screen = GTK_TOGGLE_BUTTON(gtk_check_button_new_with_mnemonic(
-        _("Start in _full screen")));
+        _("Start in f_ull screen")));
     gtk_toggle_button_set_active(st.full_screen, cfg->full_screen);
     st.localtime = GTK_TOGGLE_BUTTON(gtk_check_button_new_with_mnemonic(
         _("Clock in _local time (Windows, DOS)")));
@@ -287,17 +273,15 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
         gtk_widget_set_name(warn, "saved-state-warning");
         gtk_grid_attach(g, warn, 0, r++, 2, 1);
     }
-    row(g, r++, _("_System"), GTK_WIDGET(st.os));
+    row(g, r++, _("Sys_tem"), GTK_WIDGET(st.os));
     row(g, r++, _("_Memory (MiB)"), GTK_WIDGET(st.memory));
     row(g, r++, _("_Processors"), GTK_WIDGET(st.cpus));
     gtk_grid_attach(g, GTK_WIDGET(st.has_hda), 0, r, 1, 1);
     gtk_grid_attach(g, GTK_WIDGET(st.hda), 1, r++, 1, 1);
     row(g, r++, _("Disk _format"), GTK_WIDGET(st.hda_format));
     row(g, r++, _("_CD/DVD image"), GTK_WIDGET(st.cdrom));
+    row(g, r++, _("Floppy _A image"), GTK_WIDGET(st.fda));
     row(g, r++, _("_Boot from"), GTK_WIDGET(st.boot));
-    row(g, r++, _("S_ound card"), GTK_WIDGET(st.sound));
-    row(g, r++, _("_Network card"), GTK_WIDGET(st.nic));
-    gtk_grid_attach(g, GTK_WIDGET(st.usb), 1, r++, 1, 1);
     gtk_grid_attach(g, GTK_WIDGET(st.localtime), 1, r++, 1, 1);
     gtk_grid_attach(g, GTK_WIDGET(st.full_screen), 1, r++, 1, 1);
 
@@ -325,7 +309,6 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
                       GTK_WIDGET(g));
 
     GtkWidget *combos[] = { GTK_WIDGET(st.os), GTK_WIDGET(st.boot),
-                            GTK_WIDGET(st.sound), GTK_WIDGET(st.nic),
                             GTK_WIDGET(st.hda_format) };
     for (size_t i = 0; i < G_N_ELEMENTS(combos); i++) {
         g_signal_connect(combos[i], "changed", G_CALLBACK(on_changed), &st);
@@ -334,7 +317,8 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
     g_signal_connect(st.cpus, "value-changed", G_CALLBACK(on_changed), &st);
     g_signal_connect(st.hda, "file-set", G_CALLBACK(on_changed), &st);
     g_signal_connect(st.cdrom, "file-set", G_CALLBACK(on_changed), &st);
-    GtkWidget *toggles[] = { GTK_WIDGET(st.has_hda), GTK_WIDGET(st.usb),
+    g_signal_connect(st.fda, "file-set", G_CALLBACK(on_changed), &st);
+    GtkWidget *toggles[] = { GTK_WIDGET(st.has_hda),
                              GTK_WIDGET(st.full_screen),
                              GTK_WIDGET(st.localtime) };
     for (size_t i = 0; i < G_N_ELEMENTS(toggles); i++) {
@@ -352,6 +336,7 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
                 GTK_WINDOW(st.dialog), GTK_DIALOG_MODAL,
                 GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
                 _("Discard the saved state?"));
+            gtk_window_set_title(GTK_WINDOW(d), _("Discard Saved State"));
             gtk_message_dialog_format_secondary_text(
                 GTK_MESSAGE_DIALOG(d),
                 _("The machine's state was saved with the old settings and "

@@ -162,6 +162,29 @@ static void on_disk_file_set(GtkFileChooserButton *b, gpointer data)
     on_disk_mode(NULL, data);
 }
 
+/*
+ * A file given to the wizard (dropped on it or on the library, or named on
+ * the command line): an .iso becomes the CD/DVD, any other image the
+ * existing hard disk, its format from its name (qcow2 unless it says .qcow
+ * or is a raw-looking .img/.raw).
+ */
+static bool wz_take_file(Wizard *wz, const char *path)
+{
+    g_autofree char *lower = g_ascii_strdown(path, -1);
+    if (g_str_has_suffix(lower, ".iso")) {
+        return gtk_file_chooser_set_filename(wz->cdrom, path);
+    }
+    if (!gtk_file_chooser_set_filename(wz->disk_file, path)) {
+        return false;
+    }
+    const char *fmt = g_str_has_suffix(lower, ".qcow") ? "qcow"
+                      : g_str_has_suffix(lower, ".img") ||
+                        g_str_has_suffix(lower, ".raw") ? "raw" : "qcow2";
+    gtk_combo_box_set_active_id(GTK_COMBO_BOX(wz->format), fmt);
+    gtk_toggle_button_set_active(wz->disk_existing, TRUE);
+    return true;
+}
+
 static void on_drop(GtkWidget *w, GdkDragContext *ctx, int x, int y,
                     GtkSelectionData *sel, guint info, guint time,
                     gpointer data)
@@ -172,7 +195,7 @@ static void on_drop(GtkWidget *w, GdkDragContext *ctx, int x, int y,
     if (uris && uris[0]) {
         g_autofree char *path = g_filename_from_uri(uris[0], NULL, NULL);
         if (path) {
-            ok = gtk_file_chooser_set_filename(wz->cdrom, path);
+            ok = wz_take_file(wz, path);
         }
     }
     gtk_drag_finish(ctx, ok, FALSE, time);
@@ -343,6 +366,11 @@ static void add_page(Wizard *wz, GtkWidget *w, const char *title,
 
 void mimic_wizard_run(GtkWindow *parent)
 {
+    mimic_wizard_run_with_file(parent, NULL);
+}
+
+void mimic_wizard_run_with_file(GtkWindow *parent, const char *path)
+{
     Wizard *wz = g_new0(Wizard, 1);
     wz->as = GTK_ASSISTANT(gtk_assistant_new());
     gtk_window_set_title(GTK_WINDOW(wz->as), _("New Machine"));
@@ -443,7 +471,6 @@ void mimic_wizard_run(GtkWindow *parent)
     gtk_combo_box_text_append(wz->boot, "c", _("Hard disk only"));
     gtk_combo_box_text_append(wz->boot, "acd",
                               _("Floppy, hard disk, then CD/DVD"));
-    gtk_combo_box_text_append(wz->boot, "n", _("Network"));
     gtk_combo_box_set_active_id(GTK_COMBO_BOX(wz->boot), "dc");
     gtk_grid_attach(GTK_GRID(g), label(_("Boot _from"), GTK_WIDGET(wz->boot)),
                     0, 0, 1, 1);
@@ -498,5 +525,13 @@ void mimic_wizard_run(GtkWindow *parent)
     gtk_combo_box_set_active(GTK_COMBO_BOX(wz->os), MIMIC_OS_LINUX);
     on_disk_mode(NULL, wz);
     wz_check_name(wz);
+    /* Drops anywhere in the wizard, not only on its CD/DVD page. */
+    gtk_drag_dest_set(GTK_WIDGET(wz->as), GTK_DEST_DEFAULT_ALL, NULL, 0,
+                      GDK_ACTION_COPY);
+    gtk_drag_dest_add_uri_targets(GTK_WIDGET(wz->as));
+    g_signal_connect(wz->as, "drag-data-received", G_CALLBACK(on_drop), wz);
+    if (path && !wz_take_file(wz, path)) {
+        g_printerr("mimic: %s: cannot use this file\n", path);
+    }
     gtk_widget_show(GTK_WIDGET(wz->as));
 }

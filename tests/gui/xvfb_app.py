@@ -6,12 +6,17 @@ Default (suite 'gui'): start `mimic` with no arguments, check that the
 library window appears, open the new-machine wizard with Ctrl+N, create a
 machine through it with the keyboard only, and check the machine file it
 wrote and the card the library shows; Ctrl+D opens Create Disk Image,
-which makes a 3 GiB qcow2 image that passes `qemu-img check`.
+which makes a 3 GiB qcow2 image that passes `qemu-img check`.  Then, with
+a state file beside that machine, the settings dialog (Alt+Return on its
+card) asks before a change discards the state (Cancel keeps both, Discard
+State and Save saves the memory and a floppy image); `mimic FILE.iso`
+opens the wizard with that ISO as the new machine's CD.
 
 --wizard-start (suite 'gui-guest'): a machine made with the wizard and
 started from its last page opens its window, and the guest draws on its
-screen (xwd of the window: the band where SeaBIOS writes stops being one
-colour).
+screen: an xwd screenshot taken as soon as the window is there (the band
+where SeaBIOS writes still one colour) and a later one, where that band
+is drawn and differs from the first.
 
 --guest (suite 'gui-guest'): start a machine window (`mimic -display gtk
 -name gui-test`), then Ctrl+Alt+F must set _NET_WM_STATE_FULLSCREEN and
@@ -45,14 +50,15 @@ no reboot) and the state file is gone.  Then Machine -> Save state (the
 window stays, titled [Saved]), the window is closed and the disk touched:
 Start now shows the engine's refusal ("changed since the state was
 saved"); Keep leaves the state, Start again and Resume anyway continues
-the count.  Saved again with the machine file's memory changed, Start is
+the count.  Alt+F4 on the running machine's window asks, and "Save state
+and close" saves it.  Saved again with the machine file's memory changed, Start is
 refused again and Discard boots the machine afresh.
 
 --screenshots DIR: also save PNGs of the windows (for docs/).
 
 Tools (all Debian): Xvfb, openbox, xdotool, xprop, xwininfo
-(x11-utils), import (imagemagick, screenshots only), xwd (x11-apps) and
-xclip for --demo.  If one is missing
+(x11-utils), xwd (x11-apps; also for the screenshots, which are
+converted to PNG here) and xclip for --demo.  If one is missing
 the test says which and exits 77 (skipped).  Waits poll for a condition
 with a generous deadline; nothing depends on how fast the machine is.
 """
@@ -66,6 +72,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 DEADLINE = 30.0
 # Booting Linux on the emulated CPU takes minutes on a loaded machine.
@@ -76,7 +83,7 @@ def need(tools):
     missing = [t for t in tools if not shutil.which(t)]
     if missing:
         print("SKIP: missing " + ", ".join(missing) +
-              " (Debian: xvfb openbox xdotool x11-utils imagemagick"
+              " (Debian: xvfb openbox xdotool x11-utils"
               " x11-apps xclip nasm qemu-utils)",
               file=sys.stderr)
         sys.exit(77)
@@ -108,9 +115,15 @@ class X:
                               text=True, check=check, timeout=DEADLINE)
 
     def search(self, name):
-        r = self.run("xdotool", "search", "--onlyvisible", "--name", name,
-                     check=False)
-        ids = [int(x) for x in r.stdout.split()]
+        # A window that goes while xdotool looks at it is an X error, and
+        # no answer: ask again then, "not found" must mean not there.
+        while True:
+            r = self.run("xdotool", "search", "--onlyvisible", "--name",
+                         name, check=False)
+            if "X Error" not in r.stderr and "BadWindow" not in r.stderr:
+                break
+            time.sleep(0.1)
+        ids = [int(x) for x in r.stdout.split() if x.isdigit()]
         return ids[-1] if ids else None
 
     def key(self, *keys, window=None):
@@ -150,10 +163,7 @@ class X:
 
     def rows(self, win):
         """The window's pixels (xwd): (width, height, rows of bytes)."""
-        r = subprocess.run(["xwd", "-silent", "-id", str(win)],
-                           env=self.env, capture_output=True, check=True,
-                           timeout=DEADLINE)
-        d = r.stdout
+        d = self.xwd(win)
         f = struct.unpack(">25I", d[:100])
         header, width, height, bpl, ncolors = f[0], f[4], f[5], f[12], f[19]
         off = header + ncolors * 12
@@ -169,10 +179,52 @@ class X:
         r = self.run("xclip", "-o", "-selection", "clipboard", check=False)
         return r.stdout if r.returncode == 0 else ""
 
+    def xwd(self, win):
+        r = subprocess.run(["xwd", "-silent", "-id", str(win)],
+                           env=self.env, capture_output=True, check=True,
+                           timeout=DEADLINE)
+        return r.stdout
+
     def shot(self, win, path):
+        """Save the window as a PNG (xwd, converted here: no ImageMagick)."""
         if path:
-            self.run("import", "-window", str(win), path)
+            with open(path, "wb") as f:
+                f.write(xwd_to_png(self.xwd(win)))
             print("screenshot", path)
+
+
+def xwd_to_png(d):
+    """An xwd dump of a TrueColor window (ZPixmap, 24 or 32 bits per
+    pixel, any byte order) as an RGB PNG file."""
+    f = struct.unpack(">25I", d[:100])
+    header, fmt, width, height = f[0], f[2], f[4], f[5]
+    order, bpp, bpl = f[7], f[11], f[12]
+    masks, ncolors = f[14:17], f[19]
+    if fmt != 2 or bpp not in (24, 32):
+        raise AssertionError("xwd: format %d, %d bits per pixel: only "
+                             "ZPixmap with 24 or 32 is read" % (fmt, bpp))
+    shifts = [(m & -m).bit_length() - 1 for m in masks]
+    step = bpp // 8
+    pix = d[header + ncolors * 12:]
+    raw = bytearray()
+    for y in range(height):
+        row = pix[y * bpl:y * bpl + width * step]
+        raw.append(0)               # filter: none
+        for i in range(0, len(row), step):
+            v = int.from_bytes(row[i:i + step],
+                               "little" if order == 0 else "big")
+            raw += bytes(((v & m) >> s) & 0xff
+                         for m, s in zip(masks, shifts))
+
+    def chunk(kind, data):
+        c = kind + data
+        return (struct.pack(">I", len(data)) + c +
+                struct.pack(">I", zlib.crc32(c) & 0xffffffff))
+    return (b"\x89PNG\r\n\x1a\n" +
+            chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2,
+                                       0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(bytes(raw), 9)) +
+            chunk(b"IEND", b""))
 
 
 def start_xvfb(tmp):
@@ -192,10 +244,12 @@ def start_xvfb(tmp):
     return xvfb, ":" + num.decode().strip()
 
 
-def run_wizard(x, lib, name, start, shots=None):
+def run_wizard(x, lib, name, start, shots=None, opened=False):
     """Create a machine through the wizard with the keyboard alone: Linux,
-    no hard disk, no CD; start it at the end or not."""
-    x.key("ctrl+n", window=lib)
+    no hard disk, no CD (unless the wizard was opened with one); start it
+    at the end or not."""
+    if not opened:
+        x.key("ctrl+n", window=lib)
     wiz = wait_for("the wizard",
                    lambda: x.search("Name and System|New Machine"))
     print("wizard", wiz)
@@ -220,8 +274,93 @@ def run_wizard(x, lib, name, start, shots=None):
     wait_for("the wizard to close", lambda: not x.search("^Done$"))
 
 
+def stop(app):
+    app.send_signal(signal.SIGTERM)
+    try:
+        app.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        app.kill()
+        app.wait()
+
+
+def read_cards(path):
+    """The cards as MIMIC_GUI_CARDS_DUMP writes them (a test hook)."""
+    try:
+        return open(path).read().strip()
+    except FileNotFoundError:
+        return ""
+
+
+def settings_test(x, lib, env, name, cards, shots=None):
+    """The settings dialog of a machine with a saved state: a change asks
+    first; Cancel keeps state and file, Discard State and Save removes
+    the state and saves the changes (the memory, a floppy image)."""
+    machines = os.path.join(env["XDG_DATA_HOME"], "mimic", "machines")
+    mfile = os.path.join(machines, name + ".mimic")
+    state = os.path.join(machines, name + ".state")
+    before = open(mfile).read()
+    assert "memory=512" in before, before
+
+    def open_settings():
+        # In a library just opened the first Tab reaches the first card;
+        # Alt+Return is the settings of the card that has the focus.
+        x.key("Tab", window=lib)
+        x.key("alt+Return")
+        return wait_for("the settings dialog",
+                        lambda: x.search("^Settings of"))
+
+    dlg = open_settings()
+    x.shot(dlg, shots and os.path.join(shots, "gui-settings.png"))
+    x.key("alt+m", "ctrl+a", window=dlg)
+    x.type("24")
+    x.key("Tab", "alt+s")               # Save
+    ask = wait_for("the discard question",
+                   lambda: x.search("^Discard Saved State$"))
+    x.key("Escape", window=ask)         # Cancel: back in the settings
+    wait_for("the question to close",
+             lambda: not x.search("^Discard Saved State$"))
+    assert x.search("^Settings of") == dlg
+    assert os.path.exists(state), "Cancel discarded the state"
+    assert open(mfile).read() == before, "Cancel saved the change"
+    # A floppy image for drive A, typed into the file chooser.
+    floppy = os.path.join(env["XDG_CACHE_HOME"], "boot.img")
+    with open(floppy, "wb") as f:
+        f.truncate(1474560)
+    x.key("alt+a", "space", window=dlg)
+    fc = wait_for("the floppy file chooser",
+                  lambda: x.search("^Choose a Floppy Image$"))
+    x.key("ctrl+l", window=fc)
+    x.type(floppy)
+
+    def chosen():
+        # Open (Alt+O) again until the chooser takes the file: it may be
+        # busy completing the typed name.  Alt+O means nothing to the
+        # settings dialog, should the chooser be gone already.
+        w = x.search("^Choose a Floppy Image$")
+        if w:
+            x.key("alt+o", window=w)
+            time.sleep(0.5)
+        return not x.search("^Choose a Floppy Image$")
+    wait_for("the file chooser to take the file", chosen)
+    x.key("alt+s", window=dlg)          # Save again
+    ask = wait_for("the discard question again",
+                   lambda: x.search("^Discard Saved State$"))
+    x.key("alt+d", window=ask)          # Discard State and Save
+    wait_for("the settings to close", lambda: not x.search("^Settings of"))
+    assert not os.path.exists(state), "the state is still there"
+    after = open(mfile).read()
+    assert "memory=24\n" in after, after
+    assert "fda=" + floppy + "\n" in after, after
+    assert (after.replace("memory=24", "memory=512")
+            .replace("fda=" + floppy + "\n", "") == before), after
+    wait_for("the card to say Powered off",
+             lambda: read_cards(cards) == name + "\tPowered off\tStart")
+
+
 def library_test(x, mimic, env, shots):
     global APP
+    cards = os.path.join(env["XDG_CACHE_HOME"], "cards.txt")
+    env = dict(env, MIMIC_GUI_CARDS_DUMP=cards)
     app = APP = subprocess.Popen([mimic], env=env)
     try:
         lib = wait_for("the library window", lambda: x.search("^Mimic$"))
@@ -269,13 +408,49 @@ def library_test(x, mimic, env, shots):
         info = json.loads(r.stdout)
         assert info["format"] == "qcow2", info
         assert info["virtual-size"] == 3 << 30, info
+
     finally:
-        app.send_signal(signal.SIGTERM)
-        try:
-            app.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            app.kill()
-            app.wait()
+        stop(app)
+    # A saved state (the settings dialog only looks for the file), in a
+    # library opened afresh.
+    state = path[:-len(".mimic")] + ".state"
+    with open(state, "w") as f:
+        f.write("not a state: only its presence matters here")
+    app = APP = subprocess.Popen([mimic], env=env)
+    try:
+        lib = wait_for("the library window", lambda: x.search("^Mimic$"))
+        wait_for("the card to say Saved",
+                 lambda: read_cards(cards) == "Test VM\tSaved\tResume")
+        settings_test(x, lib, env, "Test VM", cards, shots)
+    finally:
+        stop(app)
+    iso_test(x, mimic, env)
+
+
+def iso_test(x, mimic, env):
+    """`mimic FILE.iso` opens the library and the wizard with that ISO as
+    the CD/DVD of the new machine."""
+    global APP
+    iso = os.path.join(env["XDG_CACHE_HOME"], "Install Disc.ISO")
+    with open(iso, "wb") as f:
+        f.truncate(1 << 20)
+    app = APP = subprocess.Popen([mimic, iso], env=env)
+    try:
+        wiz = wait_for("the wizard for the ISO",
+                       lambda: x.search("Name and System|New Machine"))
+        lib = x.search("^Mimic$")
+        assert lib, "no library window behind the wizard"
+        x.run("xdotool", "windowactivate", "--sync", str(wiz), check=False)
+        run_wizard(x, lib, "From ISO", False, opened=True)
+        path = os.path.join(env["XDG_DATA_HOME"], "mimic", "machines",
+                            "From ISO.mimic")
+        wait_for(path, lambda: os.path.exists(path))
+        text = open(path).read()
+        print(text)
+        assert "cdrom=" + os.path.realpath(iso) + "\n" in text, text
+        assert "boot=dc" in text and "hda" not in text, text
+    finally:
+        stop(app)
 
 
 def guest_test(x, mimic, env, shots):
@@ -468,6 +643,11 @@ def save_test(x, mimic, env, shots):
                  lambda: not os.path.exists(state))
         wait_for("the card to say Running",
                  lambda: card() == "Counter\tRunning\tShow")
+        if shots:
+            x.run("xdotool", "windowactivate", "--sync", str(lib),
+                  check=False)
+            time.sleep(0.5)     # the library redrawn above the machine
+            x.shot(lib, os.path.join(shots, "gui-library-running.png"))
 
         # Save state (not quit): the window stays, the machine is off.
         menu(x, win, "machine", "save-state")
@@ -502,11 +682,22 @@ def save_test(x, mimic, env, shots):
         wait_for("the state to be used up",
                  lambda: not os.path.exists(state))
 
+        # Closing the window of the running machine (the window
+        # manager's Alt+F4) asks; "Save state and close" saves it.
+        x.run("xdotool", "windowactivate", "--sync", str(win), check=False)
+        x.key("alt+F4")
+        ask = wait_for("the close question",
+                       lambda: x.search("^Close Machine$"))
+        x.key("alt+s", window=ask)          # Save state and close
+        wait_for("the window to close after saving",
+                 lambda: not x.search("^Counter") and
+                 os.path.exists(state), BOOT_DEADLINE)
+        assert os.path.getsize(state) > 0, state
+        wait_for("the card to say Saved",
+                 lambda: card() == "Counter\tSaved\tResume")
+
         # Another configuration (the memory size changed behind the
         # library's back): refused; Discard boots the machine afresh.
-        menu(x, win, "machine", "save-state-quit")
-        wait_for("the window to close after saving",
-                 lambda: not x.search("^Counter"), BOOT_DEADLINE)
         mfile = os.path.join(machines, "Counter.mimic")
         text = open(mfile).read()
         with open(mfile, "w") as f:
@@ -542,12 +733,25 @@ def wizard_start_test(x, mimic, env, shots):
         run_wizard(x, lib, "Wizard VM", True)
         win = wait_for("the new machine's window",
                        lambda: x.search("^Wizard VM"))
+        # The first screenshot, as soon as the window is there: the band
+        # where SeaBIOS writes is normally still one colour (POST on the
+        # emulated CPU takes far longer than the window takes to appear).
+        # Then a screenshot must show the guest's drawing there, different
+        # from the first.  Should the guest have drawn already, the test
+        # does not fail on that timing: SeaBIOS goes on writing (its boot
+        # attempts, then a reboot after "No bootable device"), so the band
+        # must still change from what the first screenshot showed.
+        t0 = time.monotonic()
         first = x.band(win, 0.15, 0.30)
-        print("the guest screen is", "blank" if uniform(first) else "drawn")
+        print("first screenshot:", "blank" if uniform(first) else
+              "ALREADY DRAWN (the guest was faster than the screenshot)")
         drawn = wait_for("the guest to draw on its screen",
-                         lambda: (not uniform(x.band(win, 0.15, 0.30))) and
-                         x.band(win, 0.15, 0.30), BOOT_DEADLINE)
-        assert not uniform(drawn)
+                         lambda: (lambda b: b != first and not uniform(b)
+                                  and b)(x.band(win, 0.15, 0.30)),
+                         BOOT_DEADLINE)
+        print("the guest drew %.1f s after the first screenshot" %
+              (time.monotonic() - t0))
+        assert drawn != first and not uniform(drawn)
         x.shot(win, shots and os.path.join(shots, "gui-wizard-started.png"))
         path = os.path.join(env["XDG_DATA_HOME"], "mimic", "machines",
                             "Wizard VM.mimic")
@@ -666,7 +870,7 @@ def main():
     args = ap.parse_args()
     tools = ["Xvfb", "openbox", "xdotool", "xprop", "xwininfo"]
     if args.screenshots:
-        tools.append("import")
+        tools.append("xwd")
     if args.demo:
         tools += ["xwd", "xclip"]
     if args.save:
