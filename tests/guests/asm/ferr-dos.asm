@@ -125,28 +125,7 @@ mf:
     pop ax
     iret
 
-puts:
-    lodsb
-    test al, al
-    jz .done
-    call putc
-    jmp puts
-.done:
-    ret
-
-putc:
-    push dx
-    push ax
-    mov dx, 0x3fd
-.wait:
-    in al, dx
-    test al, 0x20
-    jz .wait
-    pop ax
-    mov dx, 0x3f8
-    out dx, al
-    pop dx
-    ret
+%include "serial16.inc"
 
 putdigit:
     add al, '0'
