@@ -65,10 +65,15 @@ static uint32_t lazy_of(X86Cpu *cpu)
     return (cpu->eflags & F_OF) != 0;
 }
 
+static uint32_t szp(uint32_t res, unsigned size);
+
 uint32_t x86_get_eflags(X86Cpu *cpu)
 {
     if (cpu->lf_op == LF_NONE) {
         return cpu->eflags;
+    }
+    if (cpu->lf_op == LF_LOGIC) { /* CF = OF = 0, AF cleared */
+        return (cpu->eflags & ~F_ARITH) | szp(cpu->lf_res, cpu->lf_size);
     }
     uint32_t m = x86_mask(cpu->lf_size);
     uint32_t res = cpu->lf_res & m;
@@ -1350,6 +1355,22 @@ static const X86Handler jcc_special[16] = {
     x86_h_jcc32_12, x86_h_jcc32_13, x86_h_jcc32_14, x86_h_jcc32_15,
 };
 
+/* IMUL r32, r32, imm (69/6B, mod 3) and IMUL r32, r32 (0F AF, mod 3). */
+static void x86_h_imul3_rr32(X86Cpu *cpu, const X86Insn *in)
+{
+    int64_t r = (int64_t)(int32_t)cpu->regs[in->rm] * (int32_t)in->imm;
+    cpu->regs[in->reg] = r;
+    mul_flags(cpu, r != (int32_t)r, r, 4);
+}
+
+static void x86_h_imul2_rr32(X86Cpu *cpu, const X86Insn *in)
+{
+    int64_t r = (int64_t)(int32_t)cpu->regs[in->rm] *
+                (int32_t)cpu->regs[in->reg];
+    cpu->regs[in->reg] = r;
+    mul_flags(cpu, r != (int32_t)r, r, 4);
+}
+
 /* INC/DEC r32 (40+r, 48+r). */
 static void x86_h_inc_r32(X86Cpu *cpu, const X86Insn *in)
 {
@@ -1416,6 +1437,14 @@ void x86_specialise(X86Insn *in)
     if (in->fn == x86_h_grp2 && reg && in->op == 0xc1 &&
         shift_special[in->reg]) {
         in->fn = shift_special[in->reg];
+        return;
+    }
+    if (in->fn == x86_h_imul3 && reg) {
+        in->fn = x86_h_imul3_rr32;
+        return;
+    }
+    if (in->fn == x86_h_imul2 && reg) {
+        in->fn = x86_h_imul2_rr32;
         return;
     }
     if (in->fn == x86_h_jcc) {
