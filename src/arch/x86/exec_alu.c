@@ -65,10 +65,15 @@ static uint32_t lazy_of(X86Cpu *cpu)
     return (cpu->eflags & F_OF) != 0;
 }
 
+static uint32_t szp(uint32_t res, unsigned size);
+
 uint32_t x86_get_eflags(X86Cpu *cpu)
 {
     if (cpu->lf_op == LF_NONE) {
         return cpu->eflags;
+    }
+    if (cpu->lf_op == LF_LOGIC) { /* CF = OF = 0, AF cleared */
+        return (cpu->eflags & ~F_ARITH) | szp(cpu->lf_res, cpu->lf_size);
     }
     uint32_t m = x86_mask(cpu->lf_size);
     uint32_t res = cpu->lf_res & m;
@@ -109,8 +114,17 @@ void x86_set_eflags(X86Cpu *cpu, uint32_t v, uint32_t mask)
 
 bool x86_cf(X86Cpu *cpu)
 {
-    return cpu->lf_op == LF_NONE ? (cpu->eflags & F_CF) != 0
-                                 : lazy_cf(cpu) != 0;
+    switch (cpu->lf_op) {
+    case LF_NONE:
+        return (cpu->eflags & F_CF) != 0;
+    case LF_LOGIC:
+        return false;
+    case LF_INC:
+    case LF_DEC:
+        return cpu->lf_cf;
+    default:
+        return lazy_cf(cpu) != 0;
+    }
 }
 
 bool x86_zf(X86Cpu *cpu)
@@ -137,20 +151,74 @@ bool x86_pf(X86Cpu *cpu)
                                  : x86_parity[cpu->lf_res & 0xff] != 0;
 }
 
-bool x86_cond(X86Cpu *cpu, int cc)
+/* cc (0..15) from a full EFLAGS image. */
+static inline bool cond_flags(uint32_t f, int cc)
 {
     bool r;
     switch (cc >> 1) {
-    case 0: r = x86_of(cpu); break;
-    case 1: r = x86_cf(cpu); break;
-    case 2: r = x86_zf(cpu); break;
-    case 3: r = x86_cf(cpu) || x86_zf(cpu); break;
-    case 4: r = x86_sf(cpu); break;
-    case 5: r = x86_pf(cpu); break;
-    case 6: r = x86_sf(cpu) != x86_of(cpu); break;
-    default: r = x86_zf(cpu) || (x86_sf(cpu) != x86_of(cpu)); break;
+    case 0: r = f & F_OF; break;
+    case 1: r = f & F_CF; break;
+    case 2: r = f & F_ZF; break;
+    case 3: r = f & (F_CF | F_ZF); break;
+    case 4: r = f & F_SF; break;
+    case 5: r = f & F_PF; break;
+    case 6: r = !(f & F_SF) != !(f & F_OF); break;
+    default: r = (f & F_ZF) || (!(f & F_SF) != !(f & F_OF)); break;
     }
     return r ^ (cc & 1);
+}
+
+/* Jcc/SETcc/CMOVcc: after CMP/SUB (LF_SUB) the unsigned and signed
+   orders of the operands are the conditions themselves (B = a < b,
+   BE = a <= b, L = SF != OF = a < b signed, LE = a <= b signed); after
+   logic ops CF = OF = 0.  Anything else goes through the flags image. */
+static inline __attribute__((always_inline))
+bool cond_eval(X86Cpu *cpu, int cc)
+{
+    bool r;
+    switch (cpu->lf_op) {
+    case LF_NONE:
+        return cond_flags(cpu->eflags, cc);
+    case LF_SUB: {
+        unsigned sh = 32 - cpu->lf_size * 8;
+        uint32_t a = cpu->lf_a << sh, b = cpu->lf_b << sh;
+        switch (cc >> 1) {
+        case 1: r = a < b; break;
+        case 2: r = a == b; break;
+        case 3: r = a <= b; break;
+        case 6: r = (int32_t)a < (int32_t)b; break;
+        case 7: r = (int32_t)a <= (int32_t)b; break;
+        default: return cond_flags(x86_get_eflags(cpu), cc);
+        }
+        return r ^ (cc & 1);
+    }
+    case LF_LOGIC: {
+        unsigned sh = 32 - cpu->lf_size * 8;
+        int32_t v = (int32_t)(cpu->lf_res << sh);
+        switch (cc >> 1) {
+        case 0: r = false; break;
+        case 1: r = false; break;
+        case 2: r = v == 0; break;
+        case 3: r = v == 0; break;
+        case 4: r = v < 0; break;
+        case 6: r = v < 0; break;
+        case 7: r = v <= 0; break;
+        default: return cond_flags(x86_get_eflags(cpu), cc);
+        }
+        return r ^ (cc & 1);
+    }
+    default:
+        if ((cc >> 1) == 2) { /* ZF: the result is zero */
+            unsigned sh = 32 - cpu->lf_size * 8;
+            return ((cpu->lf_res << sh) == 0) ^ (cc & 1);
+        }
+        return cond_flags(x86_get_eflags(cpu), cc);
+    }
+}
+
+bool x86_cond(X86Cpu *cpu, int cc)
+{
+    return cond_eval(cpu, cc);
 }
 
 /* Set the arithmetic flags eagerly. */
@@ -341,8 +409,8 @@ void x86_grp5_incdec(X86Cpu *cpu, const X86Insn *in)
 
 /* ---- shifts and rotates ---- */
 
-static uint32_t shift_op(X86Cpu *cpu, int op, uint32_t v, unsigned cnt,
-                         unsigned sz)
+static inline __attribute__((always_inline))
+uint32_t shift_op(X86Cpu *cpu, int op, uint32_t v, unsigned cnt, unsigned sz)
 {
     unsigned bits = sz * 8;
     uint32_t m = x86_mask(sz), s = x86_sign(sz);
@@ -350,7 +418,9 @@ static uint32_t shift_op(X86Cpu *cpu, int op, uint32_t v, unsigned cnt,
     if (cnt == 0) {
         return v;
     }
-    uint32_t f = x86_get_eflags(cpu);
+    /* SHL/SHR/SAR replace every arithmetic flag: no need to evaluate
+       the lazy ones (eflags holds the others whatever lf_op). */
+    uint32_t f = op >= 4 ? cpu->eflags : x86_get_eflags(cpu);
     uint32_t r = v, cf;
     switch (op) {
     case 0: { /* ROL */
@@ -1201,12 +1271,195 @@ void x86_h_movzx_load(X86Cpu *cpu, const X86Insn *in)
                                       : x86_rd(cpu, in->seg, ea, 1);
 }
 
+/* The ALU forms once more with the operation fixed too (ADC and SBB,
+   rarer, keep the handlers above): rm op= reg (01.., mod 3), reg op= rm
+   (03.., mod 3), rm op= imm (81/83, mod 3), EAX op= imm (05..). */
+#define ALU_SPECIALISED(X) X(0, add) X(1, or) X(4, and) X(5, sub) X(6, xor) \
+    X(7, cmp)
+#define ALU_HANDLERS(opn, name)                                             \
+    static void x86_h_##name##_rr32(X86Cpu *cpu, const X86Insn *in)        \
+    {                                                                       \
+        uint32_t r = alu(cpu, opn, cpu->regs[in->rm], cpu->regs[in->reg], 4); \
+        if (opn != 7) {                                                     \
+            cpu->regs[in->rm] = r;                                          \
+        }                                                                   \
+    }                                                                       \
+    static void x86_h_##name##_rr32r(X86Cpu *cpu, const X86Insn *in)       \
+    {                                                                       \
+        uint32_t r = alu(cpu, opn, cpu->regs[in->reg], cpu->regs[in->rm], 4); \
+        if (opn != 7) {                                                     \
+            cpu->regs[in->reg] = r;                                         \
+        }                                                                   \
+    }                                                                       \
+    static void x86_h_##name##_ri32(X86Cpu *cpu, const X86Insn *in)        \
+    {                                                                       \
+        uint32_t r = alu(cpu, opn, cpu->regs[in->rm], in->imm, 4);          \
+        if (opn != 7) {                                                     \
+            cpu->regs[in->rm] = r;                                          \
+        }                                                                   \
+    }                                                                       \
+    static void x86_h_##name##_ai32(X86Cpu *cpu, const X86Insn *in)        \
+    {                                                                       \
+        uint32_t r = alu(cpu, opn, cpu->regs[R_EAX], in->imm, 4);           \
+        if (opn != 7) {                                                     \
+            cpu->regs[R_EAX] = r;                                           \
+        }                                                                   \
+    }
+ALU_SPECIALISED(ALU_HANDLERS)
+#undef ALU_HANDLERS
+
+static const struct {
+    X86Handler rr, rrr, ri, ai;
+} alu_special[8] = {
+#define ALU_ENTRY(opn, name)                                                \
+    [opn] = { x86_h_##name##_rr32, x86_h_##name##_rr32r,                    \
+              x86_h_##name##_ri32, x86_h_##name##_ai32 },
+    ALU_SPECIALISED(ALU_ENTRY)
+#undef ALU_ENTRY
+};
+
+/* Shifts and rotates of a 32-bit register by an immediate (C1 /r ib). */
+#define SHIFT_SPECIALISED(X) X(0, rol) X(1, ror) X(4, shl) X(5, shr) X(7, sar)
+#define SHIFT_HANDLER(opn, name)                                            \
+    static void x86_h_##name##_ri32(X86Cpu *cpu, const X86Insn *in)        \
+    {                                                                       \
+        cpu->regs[in->rm] = shift_op(cpu, opn, cpu->regs[in->rm],           \
+                                     in->imm & 0xff, 4);                    \
+    }
+SHIFT_SPECIALISED(SHIFT_HANDLER)
+#undef SHIFT_HANDLER
+
+static const X86Handler shift_special[8] = {
+#define SHIFT_ENTRY(opn, name) [opn] = x86_h_##name##_ri32,
+    SHIFT_SPECIALISED(SHIFT_ENTRY)
+#undef SHIFT_ENTRY
+};
+
+/* Jcc with 32-bit operand size, one handler per condition. */
+#define JCC_HANDLER(cc)                                                     \
+    static void x86_h_jcc32_##cc(X86Cpu *cpu, const X86Insn *in)           \
+    {                                                                       \
+        if (cond_eval(cpu, cc)) {                                           \
+            x86_jump(cpu, cpu->eip + in->imm, 4);                           \
+        }                                                                   \
+    }
+JCC_HANDLER(0) JCC_HANDLER(1) JCC_HANDLER(2) JCC_HANDLER(3)
+JCC_HANDLER(4) JCC_HANDLER(5) JCC_HANDLER(6) JCC_HANDLER(7)
+JCC_HANDLER(8) JCC_HANDLER(9) JCC_HANDLER(10) JCC_HANDLER(11)
+JCC_HANDLER(12) JCC_HANDLER(13) JCC_HANDLER(14) JCC_HANDLER(15)
+#undef JCC_HANDLER
+
+static const X86Handler jcc_special[16] = {
+    x86_h_jcc32_0, x86_h_jcc32_1, x86_h_jcc32_2, x86_h_jcc32_3,
+    x86_h_jcc32_4, x86_h_jcc32_5, x86_h_jcc32_6, x86_h_jcc32_7,
+    x86_h_jcc32_8, x86_h_jcc32_9, x86_h_jcc32_10, x86_h_jcc32_11,
+    x86_h_jcc32_12, x86_h_jcc32_13, x86_h_jcc32_14, x86_h_jcc32_15,
+};
+
+/* IMUL r32, r32, imm (69/6B, mod 3) and IMUL r32, r32 (0F AF, mod 3). */
+static void x86_h_imul3_rr32(X86Cpu *cpu, const X86Insn *in)
+{
+    int64_t r = (int64_t)(int32_t)cpu->regs[in->rm] * (int32_t)in->imm;
+    cpu->regs[in->reg] = r;
+    mul_flags(cpu, r != (int32_t)r, r, 4);
+}
+
+static void x86_h_imul2_rr32(X86Cpu *cpu, const X86Insn *in)
+{
+    int64_t r = (int64_t)(int32_t)cpu->regs[in->rm] *
+                (int32_t)cpu->regs[in->reg];
+    cpu->regs[in->reg] = r;
+    mul_flags(cpu, r != (int32_t)r, r, 4);
+}
+
+/* INC/DEC r32 (40+r, 48+r). */
+static void x86_h_inc_r32(X86Cpu *cpu, const X86Insn *in)
+{
+    int r = in->op & 7;
+    uint8_t c = x86_cf(cpu);
+    uint32_t v = cpu->regs[r];
+    cpu->regs[r] = v + 1;
+    x86_set_lazy(cpu, LF_INC, 4, v + 1, v, 1);
+    cpu->lf_cf = c;
+}
+
+static void x86_h_dec_r32(X86Cpu *cpu, const X86Insn *in)
+{
+    int r = in->op & 7;
+    uint8_t c = x86_cf(cpu);
+    uint32_t v = cpu->regs[r];
+    cpu->regs[r] = v - 1;
+    x86_set_lazy(cpu, LF_DEC, 4, v - 1, v, 1);
+    cpu->lf_cf = c;
+}
+
+/* MOV r/m8, imm8 to memory (C6 /0), the byte store of loops over
+   arrays. */
+static void x86_h_mov_store8_imm(X86Cpu *cpu, const X86Insn *in)
+{
+    x86_wr(cpu, in->seg, x86_ea(cpu, in), in->imm, 1);
+}
+
 void x86_specialise(X86Insn *in)
 {
-    if (in->osz != 4 || in->lock) {
+    if (in->lock) {
+        return;
+    }
+    if (in->fn == x86_h_mov_rm_imm && in->osz == 1 && in->mod != 3) {
+        in->fn = x86_h_mov_store8_imm;
+        return;
+    }
+    if (in->osz != 4) {
         return;
     }
     bool reg = in->mod == 3;
+    int aop = (in->op >> 3) & 7;
+    if (!in->op0f && in->op < 0x40 && (in->op & 7) <= 5 &&
+        alu_special[aop].rr) {
+        /* 00..3D without the byte forms. */
+        if (in->fn == x86_h_alu_rm_r && reg) {
+            in->fn = alu_special[aop].rr;
+            return;
+        }
+        if (in->fn == x86_h_alu_r_rm && reg) {
+            in->fn = alu_special[aop].rrr;
+            return;
+        }
+        if (in->fn == x86_h_alu_a_imm) {
+            in->fn = alu_special[aop].ai;
+            return;
+        }
+    }
+    if (in->fn == x86_h_grp1 && reg && (in->op == 0x81 || in->op == 0x83) &&
+        alu_special[in->reg].rr) {
+        in->fn = alu_special[in->reg].ri;
+        return;
+    }
+    if (in->fn == x86_h_grp2 && reg && in->op == 0xc1 &&
+        shift_special[in->reg]) {
+        in->fn = shift_special[in->reg];
+        return;
+    }
+    if (in->fn == x86_h_imul3 && reg) {
+        in->fn = x86_h_imul3_rr32;
+        return;
+    }
+    if (in->fn == x86_h_imul2 && reg) {
+        in->fn = x86_h_imul2_rr32;
+        return;
+    }
+    if (in->fn == x86_h_jcc) {
+        in->fn = jcc_special[in->op & 0xf];
+        return;
+    }
+    if (in->fn == x86_h_inc_r) {
+        in->fn = x86_h_inc_r32;
+        return;
+    }
+    if (in->fn == x86_h_dec_r) {
+        in->fn = x86_h_dec_r32;
+        return;
+    }
     if (in->fn == x86_h_mov_rm_r) {
         in->fn = reg ? x86_h_mov_rr32 : x86_h_mov_store32;
     } else if (in->fn == x86_h_mov_r_rm) {

@@ -188,6 +188,18 @@ static TBlock *tb_translate(X86Cpu *cpu, uint32_t phys, uint32_t flags)
         }
         n++;
         eip += in->len;
+        if (end && cpu->code32 && in->osz == 4 && cpu->tb_page2 == ~0u &&
+            (in->fn == x86_h_jmp_rel || in->fn == x86_h_call_rel)) {
+            /* A direct JMP/CALL to the same linear page: the block goes
+               on at the target (its bytes are on the page the block
+               already covers; the handler still checks the CS limit). */
+            uint32_t target = eip + in->imm;
+            if (target <= cpu->seg[S_CS].limit &&
+                ((cs_base + target) & ~0xfffu) == cpu->tb_fetch_lpage) {
+                eip = target;
+                continue;
+            }
+        }
         if (!cpu->code32) {
             /* 16-bit IP wraps; keep the block from running past it. */
             if (eip > 0xffff) {

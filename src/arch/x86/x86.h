@@ -167,7 +167,7 @@ typedef struct TlbEntry {
     uint32_t global;    /* a global page: kept by x86_tlb_flush(, false) */
 } TlbEntry;
 
-#define TLB_BITS 8
+#define TLB_BITS 10
 #define TLB_SIZE (1u << TLB_BITS)
 #define TLB_INVALID 1u
 
