@@ -9,13 +9,44 @@
 
 #include <string.h>
 
+/*
+ * The disks and floppies the dialog edits (the CD/DVD, ide1-cd0 = index 2,
+ * has its own row): each a check box that attaches it, a file chooser and,
+ * for hard disks, a format.
+ */
+typedef struct DiskRow {
+    DriveInterface iface;
+    int index;
+    /* Hard disks: a check box, with mnemonic.  Floppies: a label whose
+       mnemonic opens the chooser, and an "Inserted" check box. */
+    const char *label;
+    const char *chooser; /* the chooser's title */
+    bool has_format;
+} DiskRow;
+
+static const DiskRow disk_rows[] = {
+    { DRIVE_IF_IDE, 0, N_("_Hard disk"), N_("Choose a Disk Image"), true },
+    { DRIVE_IF_IDE, 1, N_("Second hard _disk"), N_("Choose a Disk Image"),
+      true },
+    { DRIVE_IF_IDE, 3, N_("Thi_rd hard disk"), N_("Choose a Disk Image"),
+      true },
+    { DRIVE_IF_FLOPPY, 0, N_("Floppy _A image"), N_("Choose a Floppy Image"),
+      false },
+    { DRIVE_IF_FLOPPY, 1, N_("Floppy B ima_ge"), N_("Choose a Floppy Image"),
+      false },
+};
+#define N_DISK_ROWS G_N_ELEMENTS(disk_rows)
+
 typedef struct Settings {
     GtkDialog *dialog;
     MimicMachineFile *orig;
-    GtkComboBoxText *os, *boot, *hda_format;
+    GtkComboBoxText *os, *boot;
     GtkSpinButton *memory, *cpus;
-    GtkFileChooser *hda, *cdrom, *fda;
-    GtkToggleButton *has_hda, *full_screen, *localtime;
+    GtkFileChooser *cdrom;
+    GtkToggleButton *full_screen, *localtime;
+    GtkToggleButton *disk_on[N_DISK_ROWS];
+    GtkFileChooser *disk[N_DISK_ROWS];
+    GtkComboBoxText *disk_format[N_DISK_ROWS]; /* NULL: floppies (raw) */
     GtkTextBuffer *cmdline;
     GtkLabel *error;
 } Settings;
@@ -91,35 +122,33 @@ static MimicMachineFile *settings_build(Settings *st, GError **error)
      * does not offer them and keeps what the machine file says (the OS
      * presets' defaults, for the day the engine has them).
      */
-    g_autofree char *hda = gtk_toggle_button_get_active(st->has_hda)
-                               ? gtk_file_chooser_get_filename(st->hda)
-                               : NULL;
-    /*
-     * A chooser cannot show a file that is missing right now (an unplugged
-     * disk): keep the saved path rather than dropping the drive.
-     */
-    const DriveConfig *old_hda = get_drive(st->orig->cfg, DRIVE_IF_IDE, 0);
-    if (!hda && gtk_toggle_button_get_active(st->has_hda) && old_hda &&
-        old_hda->file) {
-        hda = g_strdup(old_hda->file);
+    for (size_t i = 0; i < N_DISK_ROWS; i++) {
+        const DiskRow *dr = &disk_rows[i];
+        bool on = gtk_toggle_button_get_active(st->disk_on[i]);
+        g_autofree char *file = on ? gtk_file_chooser_get_filename(
+                                         st->disk[i])
+                                   : NULL;
+        /*
+         * A chooser cannot show a file that is missing right now (an
+         * unplugged disk): keep the saved path rather than dropping it.
+         */
+        const DriveConfig *old = get_drive(st->orig->cfg, dr->iface,
+                                           dr->index);
+        if (!file && on && old && old->file) {
+            file = g_strdup(old->file);
+        }
+        const char *fmt = st->disk_format[i]
+                              ? gtk_combo_box_get_active_id(
+                                    GTK_COMBO_BOX(st->disk_format[i]))
+                              : "raw";
+        set_drive(cfg, dr->iface, dr->index, DRIVE_MEDIA_DISK, file, fmt);
     }
-    set_drive(cfg, DRIVE_IF_IDE, 0, DRIVE_MEDIA_DISK, hda,
-              gtk_combo_box_get_active_id(GTK_COMBO_BOX(st->hda_format)));
     g_autofree char *cd = gtk_file_chooser_get_filename(st->cdrom);
     const DriveConfig *old_cd = get_drive(st->orig->cfg, DRIVE_IF_IDE, 2);
     if (!cd && old_cd && old_cd->file) {
         cd = g_strdup(old_cd->file);
     }
     set_drive(cfg, DRIVE_IF_IDE, 2, DRIVE_MEDIA_CDROM, cd, "raw");
-    /* Floppy A: as the CD, a file chooser cannot show a missing file. */
-    g_autofree char *fd = gtk_file_chooser_get_filename(st->fda);
-    const DriveConfig *old_fd = get_drive(st->orig->cfg, DRIVE_IF_FLOPPY, 0);
-    if (!fd && old_fd && old_fd->file) {
-        fd = g_strdup(old_fd->file);
-    }
-    if (fd) {
-        set_drive(cfg, DRIVE_IF_FLOPPY, 0, DRIVE_MEDIA_DISK, fd, "raw");
-    }
     cfg->full_screen = gtk_toggle_button_get_active(st->full_screen);
     cfg->rtc_localtime = gtk_toggle_button_get_active(st->localtime);
     /* Validate through the file format itself. */
@@ -144,6 +173,11 @@ static void settings_changed(Settings *st)
 static void on_changed(GtkWidget *w, gpointer data)
 {
     settings_changed(data);
+}
+
+static void on_disk_chosen(GtkToggleButton *attached)
+{
+    gtk_toggle_button_set_active(attached, TRUE);
 }
 
 static void on_copy(GtkButton *b, gpointer data)
@@ -227,30 +261,30 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
                                   cfg->boot_order);
         gtk_combo_box_set_active_id(GTK_COMBO_BOX(st.boot), cfg->boot_order);
     }
-    const DriveConfig *hda = get_drive(cfg, DRIVE_IF_IDE, 0);
-    st.has_hda = GTK_TOGGLE_BUTTON(gtk_check_button_new_with_mnemonic(
-        _("_Hard disk")));
-    gtk_toggle_button_set_active(st.has_hda, hda && hda->file);
-    st.hda = GTK_FILE_CHOOSER(gtk_file_chooser_button_new(
-        _("Choose a Disk Image"), GTK_FILE_CHOOSER_ACTION_OPEN));
-    mimic_add_image_filters(st.hda, false);
-    if (hda && hda->file) {
-        gtk_file_chooser_set_filename(st.hda, hda->file);
+    for (size_t i = 0; i < N_DISK_ROWS; i++) {
+        const DiskRow *dr = &disk_rows[i];
+        const DriveConfig *d = get_drive(cfg, dr->iface, dr->index);
+        st.disk_on[i] = GTK_TOGGLE_BUTTON(
+            dr->has_format ? gtk_check_button_new_with_mnemonic(_(dr->label))
+                           : gtk_check_button_new_with_label(_("Inserted")));
+        gtk_toggle_button_set_active(st.disk_on[i], d && d->file);
+        st.disk[i] = GTK_FILE_CHOOSER(gtk_file_chooser_button_new(
+            _(dr->chooser), GTK_FILE_CHOOSER_ACTION_OPEN));
+        mimic_add_image_filters(st.disk[i], false);
+        if (d && d->file) {
+            gtk_file_chooser_set_filename(st.disk[i], d->file);
+        }
+        if (dr->has_format) {
+            st.disk_format[i] = combo(fmt_ids, fmt_labels,
+                                      d ? d->format : NULL);
+        }
     }
-    st.hda_format = combo(fmt_ids, fmt_labels, hda ? hda->format : NULL);
     const DriveConfig *cd = get_drive(cfg, DRIVE_IF_IDE, 2);
     st.cdrom = GTK_FILE_CHOOSER(gtk_file_chooser_button_new(
         _("Choose a CD/DVD Image"), GTK_FILE_CHOOSER_ACTION_OPEN));
     mimic_add_image_filters(st.cdrom, true);
     if (cd && cd->file) {
         gtk_file_chooser_set_filename(st.cdrom, cd->file);
-    }
-    const DriveConfig *fda = get_drive(cfg, DRIVE_IF_FLOPPY, 0);
-    st.fda = GTK_FILE_CHOOSER(gtk_file_chooser_button_new(
-        _("Choose a Floppy Image"), GTK_FILE_CHOOSER_ACTION_OPEN));
-    mimic_add_image_filters(st.fda, false);
-    if (fda && fda->file) {
-        gtk_file_chooser_set_filename(st.fda, fda->file);
     }
     st.full_screen = GTK_TOGGLE_BUTTON(gtk_check_button_new_with_mnemonic(
         _("Start in f_ull screen")));
@@ -276,11 +310,34 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
     row(g, r++, _("Sys_tem"), GTK_WIDGET(st.os));
     row(g, r++, _("_Memory (MiB)"), GTK_WIDGET(st.memory));
     row(g, r++, _("_Processors"), GTK_WIDGET(st.cpus));
-    gtk_grid_attach(g, GTK_WIDGET(st.has_hda), 0, r, 1, 1);
-    gtk_grid_attach(g, GTK_WIDGET(st.hda), 1, r++, 1, 1);
-    row(g, r++, _("Disk _format"), GTK_WIDGET(st.hda_format));
-    row(g, r++, _("_CD/DVD image"), GTK_WIDGET(st.cdrom));
-    row(g, r++, _("Floppy _A image"), GTK_WIDGET(st.fda));
+    for (size_t i = 0; i < N_DISK_ROWS; i++) {
+        if (disk_rows[i].iface == DRIVE_IF_FLOPPY &&
+            disk_rows[i].index == 0) {
+            row(g, r++, _("_CD/DVD image"), GTK_WIDGET(st.cdrom));
+        }
+        /* A disk's chooser and its format share a row. */
+        GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+        gtk_widget_set_hexpand(GTK_WIDGET(st.disk[i]), TRUE);
+        gtk_box_pack_start(GTK_BOX(box), GTK_WIDGET(st.disk[i]), TRUE, TRUE,
+                           0);
+        if (st.disk_format[i]) {
+            gtk_widget_set_tooltip_text(GTK_WIDGET(st.disk_format[i]),
+                                        _("Disk format"));
+            gtk_box_pack_start(GTK_BOX(box), GTK_WIDGET(st.disk_format[i]),
+                               FALSE, FALSE, 0);
+            gtk_grid_attach(g, GTK_WIDGET(st.disk_on[i]), 0, r, 1, 1);
+            gtk_grid_attach(g, box, 1, r++, 1, 1);
+        } else {
+            gtk_box_pack_start(GTK_BOX(box), GTK_WIDGET(st.disk_on[i]),
+                               FALSE, FALSE, 0);
+            GtkWidget *l = gtk_label_new_with_mnemonic(_(disk_rows[i].label));
+            gtk_label_set_mnemonic_widget(GTK_LABEL(l),
+                                          GTK_WIDGET(st.disk[i]));
+            gtk_label_set_xalign(GTK_LABEL(l), 1);
+            gtk_grid_attach(g, l, 0, r, 1, 1);
+            gtk_grid_attach(g, box, 1, r++, 1, 1);
+        }
+    }
     row(g, r++, _("_Boot from"), GTK_WIDGET(st.boot));
     gtk_grid_attach(g, GTK_WIDGET(st.localtime), 1, r++, 1, 1);
     gtk_grid_attach(g, GTK_WIDGET(st.full_screen), 1, r++, 1, 1);
@@ -308,18 +365,27 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
     gtk_container_add(GTK_CONTAINER(gtk_dialog_get_content_area(st.dialog)),
                       GTK_WIDGET(g));
 
-    GtkWidget *combos[] = { GTK_WIDGET(st.os), GTK_WIDGET(st.boot),
-                            GTK_WIDGET(st.hda_format) };
+    GtkWidget *combos[] = { GTK_WIDGET(st.os), GTK_WIDGET(st.boot) };
     for (size_t i = 0; i < G_N_ELEMENTS(combos); i++) {
         g_signal_connect(combos[i], "changed", G_CALLBACK(on_changed), &st);
     }
+    for (size_t i = 0; i < N_DISK_ROWS; i++) {
+        /* Choosing a file attaches the drive (which updates the rest). */
+        g_signal_connect_swapped(st.disk[i], "file-set",
+                                 G_CALLBACK(on_disk_chosen), st.disk_on[i]);
+        g_signal_connect(st.disk[i], "file-set", G_CALLBACK(on_changed),
+                         &st);
+        g_signal_connect(st.disk_on[i], "toggled", G_CALLBACK(on_changed),
+                         &st);
+        if (st.disk_format[i]) {
+            g_signal_connect(st.disk_format[i], "changed",
+                             G_CALLBACK(on_changed), &st);
+        }
+    }
     g_signal_connect(st.memory, "value-changed", G_CALLBACK(on_changed), &st);
     g_signal_connect(st.cpus, "value-changed", G_CALLBACK(on_changed), &st);
-    g_signal_connect(st.hda, "file-set", G_CALLBACK(on_changed), &st);
     g_signal_connect(st.cdrom, "file-set", G_CALLBACK(on_changed), &st);
-    g_signal_connect(st.fda, "file-set", G_CALLBACK(on_changed), &st);
-    GtkWidget *toggles[] = { GTK_WIDGET(st.has_hda),
-                             GTK_WIDGET(st.full_screen),
+    GtkWidget *toggles[] = { GTK_WIDGET(st.full_screen),
                              GTK_WIDGET(st.localtime) };
     for (size_t i = 0; i < G_N_ELEMENTS(toggles); i++) {
         g_signal_connect(toggles[i], "toggled", G_CALLBACK(on_changed), &st);

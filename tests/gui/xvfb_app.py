@@ -294,7 +294,8 @@ def read_cards(path):
 def settings_test(x, lib, env, name, cards, shots=None):
     """The settings dialog of a machine with a saved state: a change asks
     first; Cancel keeps state and file, Discard State and Save removes
-    the state and saves the changes (the memory, a floppy image)."""
+    the state and saves the changes (the memory, floppy images A and B, a
+    second hard disk)."""
     machines = os.path.join(env["XDG_DATA_HOME"], "mimic", "machines")
     mfile = os.path.join(machines, name + ".mimic")
     state = os.path.join(machines, name + ".state")
@@ -326,22 +327,34 @@ def settings_test(x, lib, env, name, cards, shots=None):
     floppy = os.path.join(env["XDG_CACHE_HOME"], "boot.img")
     with open(floppy, "wb") as f:
         f.truncate(1474560)
-    x.key("alt+a", "space", window=dlg)
-    fc = wait_for("the floppy file chooser",
-                  lambda: x.search("^Choose a Floppy Image$"))
-    x.key("ctrl+l", window=fc)
-    x.type(floppy)
+    def choose(keys, title, path):
+        x.key(*keys, window=dlg)
+        fc = wait_for("the file chooser " + title,
+                      lambda: x.search("^%s$" % title))
+        x.key("ctrl+l", window=fc)
+        x.type(path)
 
-    def chosen():
-        # Open (Alt+O) again until the chooser takes the file: it may be
-        # busy completing the typed name.  Alt+O means nothing to the
-        # settings dialog, should the chooser be gone already.
-        w = x.search("^Choose a Floppy Image$")
-        if w:
-            x.key("alt+o", window=w)
-            time.sleep(0.5)
-        return not x.search("^Choose a Floppy Image$")
-    wait_for("the file chooser to take the file", chosen)
+        def chosen():
+            # Open (Alt+O) again until the chooser takes the file: it may
+            # be busy completing the typed name.  Alt+O means nothing to
+            # the settings dialog, should the chooser be gone already.
+            w = x.search("^%s$" % title)
+            if w:
+                x.key("alt+o", window=w)
+                time.sleep(0.5)
+            return not x.search("^%s$" % title)
+        wait_for("the file chooser to take " + path, chosen)
+    choose(("alt+a", "space"), "Choose a Floppy Image", floppy)
+    # Floppy B the same way; the second hard disk: its check box
+    # (Alt+D), then Tab to its chooser.
+    floppy_b = os.path.join(env["XDG_CACHE_HOME"], "b.img")
+    with open(floppy_b, "wb") as f:
+        f.truncate(737280)
+    choose(("alt+g", "space"), "Choose a Floppy Image", floppy_b)
+    hdb = os.path.join(env["XDG_CACHE_HOME"], "second.img")
+    with open(hdb, "wb") as f:
+        f.truncate(1 << 20)
+    choose(("alt+d", "Tab", "space"), "Choose a Disk Image", hdb)
     x.key("alt+s", window=dlg)          # Save again
     ask = wait_for("the discard question again",
                    lambda: x.search("^Discard Saved State$"))
@@ -350,9 +363,14 @@ def settings_test(x, lib, env, name, cards, shots=None):
     assert not os.path.exists(state), "the state is still there"
     after = open(mfile).read()
     assert "memory=24\n" in after, after
-    assert "fda=" + floppy + "\n" in after, after
-    assert (after.replace("memory=24", "memory=512")
-            .replace("fda=" + floppy + "\n", "") == before), after
+    added = ["fda=" + floppy + "\n", "fdb=" + floppy_b + "\n",
+             "hdb=" + hdb + "\n", "hdb-format=qcow2\n"]
+    for line in added:
+        assert line in after, (line, after)
+    rest = after.replace("memory=24", "memory=512")
+    for line in added:
+        rest = rest.replace(line, "")
+    assert rest == before, after
     wait_for("the card to say Powered off",
              lambda: read_cards(cards) == name + "\tPowered off\tStart")
 
