@@ -46,6 +46,7 @@ typedef struct DriveConfig {
     DriveMedia media;
     bool snapshot;
     bool readonly;
+    bool no_locking;  /* file.locking=off */
     DriveCache cache;
 } DriveConfig;
 

@@ -18,6 +18,7 @@
 #include "engine/log.h"
 #include "engine/qmp.h"
 #include "engine/savevm.h"
+#include "images/block.h"
 
 G_DEFINE_QUARK(mimic-error-quark, mimic_error)
 
@@ -51,6 +52,11 @@ typedef struct Cmd {
 const char *mimic_version(void)
 {
     return MIMIC_VERSION;
+}
+
+const char *mimic_image_format(const char *path, GError **error)
+{
+    return blk_probe_format(path, error);
 }
 
 /* ---- events to the front end ---- */

@@ -130,4 +130,11 @@ bool mimic_parse_args(int argc, char **argv, MachineConfig *cfg,
 
 const char *mimic_version(void);
 
+/*
+ * The format a disk image's content says it has ("qcow2", "qcow" or, when
+ * no known magic is there, "raw"), so that the GUI stores an explicit
+ * format instead of guessing from the name. NULL with error if unreadable.
+ */
+const char *mimic_image_format(const char *path, GError **error);
+
 #endif

@@ -340,6 +340,15 @@ static bool opt_drive(ParseCtx *p, const char *opt, const char *arg,
             } else {
                 ok = fail(error, "-drive: invalid cache mode '%s'", v);
             }
+        } else if (!strcmp(k, "file.locking") || !strcmp(k, "locking")) {
+            bool b;
+            if (!strcmp(v, "auto")) {
+                b = true;   /* on, silently off where the host lacks OFD */
+            } else if (!parse_bool(v, &b)) {
+                ok = fail(error, "-drive: %s: expected on, off or auto, "
+                          "got '%s'", k, v);
+            }
+            d.no_locking = !b;
         } else if (!strcmp(k, "id") || !strcmp(k, "aio")) {
             /* accepted */
         } else {

@@ -10,6 +10,7 @@
  * message naming it; the library then lists the other machines as usual.
  */
 #include "gui/machine_file.h"
+#include "engine/mimic.h"
 
 #include <string.h>
 #include <errno.h>
@@ -236,8 +237,11 @@ char *mimic_machine_file_to_data(const MimicMachineFile *mf, gsize *len)
                                                   disk_keys[i].key);
             g_key_file_set_string(kf, GROUP_DRIVES, disk_keys[i].key,
                                   d->file);
-            g_key_file_set_string(kf, GROUP_DRIVES, fk,
-                                  d->format ? d->format : "raw");
+            /* Always an explicit format: an unnamed one is what the
+             * content says now (a machine from the command line). */
+            const char *fmt = d->format ? d->format
+                                        : mimic_image_format(d->file, NULL);
+            g_key_file_set_string(kf, GROUP_DRIVES, fk, fmt ? fmt : "raw");
         }
     }
     const DriveConfig *cd = find_drive(cfg, DRIVE_IF_IDE, 2);

@@ -165,8 +165,9 @@ static void on_disk_file_set(GtkFileChooserButton *b, gpointer data)
 /*
  * A file given to the wizard (dropped on it or on the library, or named on
  * the command line): an .iso becomes the CD/DVD, any other image the
- * existing hard disk, its format from its name (qcow2 unless it says .qcow
- * or is a raw-looking .img/.raw).
+ * existing hard disk, its format from its content (what the engine would
+ * find); a file without a known magic is raw. Never from the name: a
+ * qcow2 image called .img attached as raw would be destroyed by its guest.
  */
 static bool wz_take_file(Wizard *wz, const char *path)
 {
@@ -177,9 +178,10 @@ static bool wz_take_file(Wizard *wz, const char *path)
     if (!gtk_file_chooser_set_filename(wz->disk_file, path)) {
         return false;
     }
-    const char *fmt = g_str_has_suffix(lower, ".qcow") ? "qcow"
-                      : g_str_has_suffix(lower, ".img") ||
-                        g_str_has_suffix(lower, ".raw") ? "raw" : "qcow2";
+    const char *fmt = mimic_image_format(path, NULL);
+    if (!fmt) {
+        return false;
+    }
     gtk_combo_box_set_active_id(GTK_COMBO_BOX(wz->format), fmt);
     gtk_toggle_button_set_active(wz->disk_existing, TRUE);
     return true;

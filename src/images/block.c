@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 G_DEFINE_QUARK(mimic-block-error-quark, block_error)
@@ -243,18 +244,12 @@ uint64_t blk_file_size(BlockDev *bs)
     return (uint64_t)st.st_size;
 }
 
-static const BlockDriver *probe_fd(int fd)
+static const BlockDriver *probe_buf(const uint8_t *buf, size_t n)
 {
-    /* Aligned and whole: the fd may have O_DIRECT. */
-    uint8_t buf[BLOCK_DIRECT_ALIGN] __attribute__((aligned(BLOCK_DIRECT_ALIGN)));
-    ssize_t n = pread(fd, buf, sizeof(buf), 0);
     const BlockDriver *best = &block_raw_driver;
     int best_score = 1;
-    if (n < 0) {
-        n = 0;
-    }
     for (int i = 0; drivers[i]; i++) {
-        int s = drivers[i]->probe ? drivers[i]->probe(buf, (size_t)n) : 0;
+        int s = drivers[i]->probe ? drivers[i]->probe(buf, n) : 0;
         if (s > best_score) {
             best_score = s;
             best = drivers[i];
@@ -263,9 +258,20 @@ static const BlockDriver *probe_fd(int fd)
     return best;
 }
 
+static const BlockDriver *probe_fd(int fd)
+{
+    /* Aligned and whole: the fd may have O_DIRECT. */
+    uint8_t buf[BLOCK_DIRECT_ALIGN] __attribute__((aligned(BLOCK_DIRECT_ALIGN)));
+    ssize_t n = pread(fd, buf, sizeof(buf), 0);
+    if (n < 0) {
+        n = 0;
+    }
+    return probe_buf(buf, MIN((size_t)n, BLOCK_PROBE_SIZE));
+}
+
 const char *blk_probe_format(const char *filename, GError **error)
 {
-    int fd = open(filename, O_RDONLY | O_CLOEXEC);
+    int fd = open(filename, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_NOT_FOUND,
                     "Could not open '%s': %s", filename, g_strerror(errno));
@@ -276,35 +282,97 @@ const char *blk_probe_format(const char *filename, GError **error)
     return d->name;
 }
 
-static BlockDev *open_internal(const char *filename, const char *format,
-                               bool read_only, BlockCacheMode cache,
-                               int depth, GError **error);
-static BlockDev *open_flags(const char *filename, const char *format,
-                            bool read_only, BlockCacheMode cache, int depth,
-                            bool repair, bool no_backing, GError **error);
+/* What one open asks for; the public options plus the chain position. */
+typedef struct OpenReq {
+    BlockOpenOptions o;
+    int depth;
+    bool backing;        /* a backing file: a regular file, never probed
+                            writable */
+    BlockDev *child;     /* the image it backs */
+} OpenReq;
 
-static BlockDev *open_internal(const char *filename, const char *format,
-                               bool read_only, BlockCacheMode cache,
-                               int depth, GError **error)
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+#ifndef SYSFS_MAGIC
+#define SYSFS_MAGIC 0x62656572
+#endif
+
+/*
+ * What an image may be on the host: a regular file (a block device too,
+ * but not as a backing file), never a directory, FIFO, socket or character
+ * device, and nothing of /proc or /sys (/proc/self/mem, environ, ... are
+ * "regular files" that would hand the guest the host's secrets).
+ */
+static bool host_file_allowed(int fd, const char *filename, bool backing,
+                              GError **error)
 {
-    return open_flags(filename, format, read_only, cache, depth, false,
-                      false, error);
+    struct stat st;
+    struct statfs sfs;
+    const char *why = NULL;
+    if (fstat(fd, &st) < 0) {
+        why = g_strerror(errno);
+    } else if (S_ISDIR(st.st_mode)) {
+        why = "it is a directory";
+    } else if (S_ISBLK(st.st_mode) && backing) {
+        why = "a device cannot be a backing file";
+    } else if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+        why = "not a regular file or block device";
+    } else if (fstatfs(fd, &sfs) == 0 &&
+               (sfs.f_type == PROC_SUPER_MAGIC ||
+                sfs.f_type == SYSFS_MAGIC)) {
+        why = "files of /proc and /sys are not disk images";
+    }
+    if (why) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_OPEN,
+                    "'%s' %s: %s", filename,
+                    backing ? "refused as a backing file"
+                            : "is not an image file", why);
+        return false;
+    }
+    return true;
 }
 
-static BlockDev *open_flags(const char *filename, const char *format,
-                            bool read_only, BlockCacheMode cache, int depth,
-                            bool repair, bool no_backing, GError **error)
+static bool take_locks(BlockDev *bs, const OpenReq *r, GError **error)
 {
-    if (depth > BLOCK_MAX_CHAIN) {
+    if (r->o.no_locking) {
+        return true;
+    }
+    unsigned perm = BLK_PERM_READ;
+    unsigned shared = BLK_PERM_ALL & ~(BLK_PERM_WRITE | BLK_PERM_RESIZE);
+    if (!bs->read_only) {
+        /* As QEMU's: a raw image is written in place, a qcow/qcow2 image
+         * also grows. */
+        perm |= BLK_PERM_WRITE;
+        if (bs->drv != &block_raw_driver) {
+            perm |= BLK_PERM_RESIZE;
+        } else {
+            shared |= BLK_PERM_RESIZE;
+        }
+    }
+    if (r->o.force_share) {
+        shared = BLK_PERM_ALL;
+    }
+    return blk_file_lock(bs, perm, shared, error);
+}
+
+static BlockDev *open_req(const char *filename, const OpenReq *r,
+                          GError **error)
+{
+    const BlockOpenOptions *o = &r->o;
+    if (r->depth > BLOCK_MAX_CHAIN) {
         g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_INVALID,
-                    "Backing chain too deep (loop?) at '%s'", filename);
+                    "Backing chain of more than %d images at '%s'",
+                    BLOCK_MAX_CHAIN, filename);
         return NULL;
     }
-    int flags = (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is then
+     * refused below. */
+    int flags = (o->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK;
     int fd = -1;
     bool direct = false;
 #ifdef O_DIRECT
-    if (cache == BLOCK_CACHE_NONE) {
+    if (o->cache == BLOCK_CACHE_NONE) {
         fd = open(filename, flags | O_DIRECT);
         if (fd >= 0) {
             /* Some filesystems accept the flag but refuse the I/O. */
@@ -334,23 +402,24 @@ static BlockDev *open_flags(const char *filename, const char *format,
         return NULL;
     }
     struct stat st;
-    if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
-        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_OPEN,
-                    "'%s' is not an image file", filename);
+    if (!host_file_allowed(fd, filename, r->backing, error) ||
+        fstat(fd, &st) < 0) {
         close(fd);
         return NULL;
     }
+    (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     const BlockDriver *drv;
-    if (format) {
-        drv = blk_find_driver(format);
+    bool probed = false;
+    if (o->format) {
+        drv = blk_find_driver(o->format);
         if (!drv) {
             g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_FORMAT,
-                        "Unknown image format '%s'", format);
+                        "Unknown image format '%s'", o->format);
             close(fd);
             return NULL;
         }
     } else {
-        if (!read_only) {
+        if (!o->read_only && !o->probe_writable) {
             g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_FORMAT,
                         "'%s': a writable image needs an explicit format",
                         filename);
@@ -358,18 +427,23 @@ static BlockDev *open_flags(const char *filename, const char *format,
             return NULL;
         }
         drv = probe_fd(fd);
+        probed = true;
     }
     BlockDev *bs = g_new0(BlockDev, 1);
     bs->drv = drv;
     bs->fd = fd;
     bs->filename = g_strdup(filename);
-    bs->read_only = read_only;
-    bs->cache = cache;
+    bs->read_only = o->read_only;
+    bs->cache = o->cache;
     bs->direct = direct;
-    bs->chain_depth = depth;
-    bs->repair = repair;
-    bs->no_backing = no_backing;
-    if (!drv->open(bs, error)) {
+    bs->chain_depth = r->depth;
+    bs->repair = o->repair;
+    bs->no_backing = o->no_backing;
+    bs->probed_raw = probed && drv == &block_raw_driver && !o->read_only;
+    bs->dev = (uint64_t)st.st_dev;
+    bs->ino = (uint64_t)st.st_ino;
+    bs->child = r->child;
+    if (!take_locks(bs, r, error) || !drv->open(bs, error)) {
         if (bs->backing) {
             blk_close(bs->backing);
         }
@@ -379,6 +453,17 @@ static BlockDev *open_flags(const char *filename, const char *format,
         return NULL;
     }
     return bs;
+}
+
+static BlockDev *open_internal(const char *filename, const char *format,
+                               bool read_only, BlockCacheMode cache,
+                               bool no_locking, GError **error)
+{
+    OpenReq r = {
+        .o = { .format = format, .read_only = read_only, .cache = cache,
+               .no_locking = no_locking },
+    };
+    return open_req(filename, &r, error);
 }
 
 BlockDev *blk_open_backing(BlockDev *bs, const char *backing,
@@ -391,12 +476,39 @@ BlockDev *blk_open_backing(BlockDev *bs, const char *backing,
         g_autofree char *dir = g_path_get_dirname(bs->filename);
         path = g_build_filename(dir, backing, NULL);
     }
+    /* A loop is the same host file met twice on the way down, whatever
+     * path names it (./a, a, a symlink, a hard link). */
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        for (BlockDev *c = bs; c; c = c->child) {
+            if (c->ino && c->dev == (uint64_t)st.st_dev &&
+                c->ino == (uint64_t)st.st_ino) {
+                g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_INVALID,
+                            "Backing file loop: '%s' is backed by '%s', "
+                            "which is '%s' again", bs->filename, backing,
+                            c->filename);
+                return NULL;
+            }
+        }
+    }
     GError *err = NULL;
-    BlockDev *b = open_internal(path, backing_fmt, true, bs->cache,
-                                bs->chain_depth + 1, &err);
+    OpenReq r = {
+        .o = { .format = backing_fmt, .read_only = true, .cache = bs->cache,
+               .no_locking = !bs->locked },
+        .depth = bs->chain_depth + 1,
+        .backing = true,
+        .child = bs->ino ? bs : NULL,
+    };
+    BlockDev *b = open_req(path, &r, &err);
     if (!b) {
-        g_propagate_prefixed_error(error, err,
-                                   "Could not open backing file: ");
+        /* One prefix for the whole chain, not one per level. */
+        if (!g_str_has_prefix(err->message, "Could not open backing file")) {
+            g_propagate_prefixed_error(error, err,
+                                       "Could not open backing file of "
+                                       "'%s': ", bs->filename);
+        } else {
+            g_propagate_error(error, err);
+        }
     }
     return b;
 }
@@ -429,9 +541,8 @@ BlockDev *blk_open(const char *filename, const BlockOpenOptions *opts,
         def.read_only = true;
     }
     if (!opts->snapshot) {
-        return open_flags(filename, opts->format, opts->read_only,
-                          opts->cache, 0, opts->repair, opts->no_backing,
-                          error);
+        OpenReq r = { .o = *opts };
+        return open_req(filename, &r, error);
     }
     /* -snapshot: the image is opened read-only as the backing file of a
      * temporary qcow2 overlay that receives all writes. */
@@ -449,7 +560,8 @@ BlockDev *blk_open(const char *filename, const BlockOpenOptions *opts,
             return NULL;
         }
     }
-    BlockDev *base = open_internal(abs, fmt, true, opts->cache, 1, error);
+    BlockDev *base = open_internal(abs, fmt, true, opts->cache,
+                                   opts->no_locking, error);
     if (!base) {
         return NULL;
     }
@@ -476,7 +588,7 @@ BlockDev *blk_open(const char *filename, const BlockOpenOptions *opts,
     BlockDev *bs = open_internal(tmpl, "qcow2", false,
                                  opts->cache == BLOCK_CACHE_NONE ?
                                  BLOCK_CACHE_WRITEBACK : opts->cache,
-                                 0, error);
+                                 opts->no_locking, error);
     if (!bs) {
         unlink(tmpl);
         return NULL;
@@ -499,7 +611,7 @@ void blk_close(BlockDev *bs)
         blk_close(bs->backing);
     }
     if (bs->fd >= 0) {
-        close(bs->fd);
+        close(bs->fd);   /* drops its OFD locks */
     }
     g_free(bs->overlay_path);
     g_free(bs->filename);
@@ -544,6 +656,32 @@ bool blk_pread(BlockDev *bs, uint64_t offset, void *buf, size_t len,
     return bs->drv->read(bs, offset, buf, len, error);
 }
 
+/*
+ * QEMU's rule for an image whose format was guessed raw: its guest may not
+ * write a first sector that would make the next guess another format
+ * (a qcow2 header naming a host file as its backing file, say).
+ */
+static bool sector0_write_allowed(BlockDev *bs, uint64_t offset,
+                                  const void *buf, size_t len, GError **error)
+{
+    uint8_t sec[BLOCK_PROBE_SIZE];
+    if (!blk_file_pread(bs, 0, sec, sizeof(sec), error)) {
+        return false;
+    }
+    size_t n = (size_t)MIN((uint64_t)len, sizeof(sec) - offset);
+    memcpy(sec + offset, buf, n);
+    const BlockDriver *d = probe_buf(sec, sizeof(sec));
+    if (d != &block_raw_driver) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_DENIED,
+                    "%s: write to sector 0 refused: it would make the image "
+                    "look like %s, and its format was only guessed as raw "
+                    "(give format=raw to allow such writes)",
+                    bs->filename, d->name);
+        return false;
+    }
+    return true;
+}
+
 bool blk_pwrite(BlockDev *bs, uint64_t offset, const void *buf, size_t len,
                 GError **error)
 {
@@ -557,6 +695,10 @@ bool blk_pwrite(BlockDev *bs, uint64_t offset, const void *buf, size_t len,
     }
     if (!len) {
         return true;
+    }
+    if (bs->probed_raw && offset < BLOCK_PROBE_SIZE &&
+        !sector0_write_allowed(bs, offset, buf, len, error)) {
+        return false;
     }
     bs->generation++;
     return bs->drv->write(bs, offset, buf, len, error);

@@ -27,6 +27,8 @@ typedef enum {
     BLOCK_ERROR_CORRUPT,      /* image metadata is corrupt */
     BLOCK_ERROR_NOT_FOUND,    /* snapshot or file not found */
     BLOCK_ERROR_FAILED,       /* anything else */
+    BLOCK_ERROR_LOCKED,       /* another user holds a conflicting lock */
+    BLOCK_ERROR_DENIED,       /* a write refused to protect the host */
 } BlockError;
 
 typedef enum {
@@ -38,8 +40,21 @@ typedef enum {
 typedef BlockCacheMode BlockCache;
 
 typedef struct BlockOpenOptions {
-    const char *format;   /* NULL = probe (only allowed with read_only) */
+    /*
+     * NULL = guess from the content. A recognised magic opens that format
+     * or fails (never raw); without probe_writable only read-only opens
+     * may guess.
+     */
+    const char *format;
+    /*
+     * A writable open with format NULL (QEMU's -hda without format=): an
+     * image guessed raw then refuses writes that would give its first
+     * sector another format's magic (the CVE-2008-2004 class).
+     */
+    bool probe_writable;
     bool read_only;
+    bool no_locking;      /* file.locking=off: take no OFD image locks */
+    bool force_share;     /* mimic-img -U: lock nothing away from others */
     bool snapshot;        /* temporary qcow2 overlay, discarded on close */
     BlockCacheMode cache;
     bool repair;          /* mimic-img check -r: open even if marked corrupt */
@@ -120,7 +135,8 @@ BlockDev *blk_open(const char *filename, const BlockOpenOptions *opts,
 void blk_close(BlockDev *bs);
 bool blk_create(const char *filename, const BlockCreateOptions *opts,
                 GError **error);
-/* Probe an image's format by content (for read-only use and tools). */
+/* Probe an image's format by content (for read-only use and tools): a
+ * recognised magic gives that format, anything else "raw". */
 const char *blk_probe_format(const char *filename, GError **error);
 
 bool blk_pread(BlockDev *bs, uint64_t offset, void *buf, size_t len,

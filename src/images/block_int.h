@@ -62,8 +62,27 @@ struct BlockDev {
     uint64_t generation;    /* bumped on every write */
     char *overlay_path;
     bool repair;
-    bool no_backing;     /* -snapshot: temp file to delete on close */
+    bool no_backing;        /* do not open the backing chain */
+    bool probed_raw;        /* format guessed raw: guard sector 0 */
+    bool locked;            /* holds OFD locks (file_lock.c) */
+    uint64_t dev, ino;      /* the host file, for backing-loop checks */
+    BlockDev *child;        /* the image this one backs (NULL at the top) */
 };
+
+/* Image lock permissions (QEMU's bit numbers, see file_lock.c). */
+enum {
+    BLK_PERM_READ = 1,
+    BLK_PERM_WRITE = 2,
+    BLK_PERM_WRITE_UNCHANGED = 4,
+    BLK_PERM_RESIZE = 8,
+    BLK_PERM_ALL = 15,
+};
+bool blk_file_lock(BlockDev *bs, unsigned perm, unsigned shared,
+                   GError **error);
+void blk_file_unlock(BlockDev *bs);
+
+/* Bytes of an image's start that probing looks at (QEMU's too). */
+#define BLOCK_PROBE_SIZE 512
 
 extern const BlockDriver block_raw_driver;
 extern const BlockDriver block_qcow_driver;

@@ -44,7 +44,7 @@ static void usage(FILE *f)
         "      fmt: raw, qcow, qcow2; opts: cluster_size=N,\n"
         "      preallocation=off|metadata|full, lazy_refcounts=on|off,\n"
         "      compat=0.10|1.1, refcount_bits=N\n"
-        "  info [--output=human|json] [--backing-chain] [-f fmt] FILE\n"
+        "  info [-U] [--output=human|json] [--backing-chain] [-f fmt] FILE\n"
         "  check [-f fmt] [-r leaks|all] [--output=human|json] FILE\n"
         "  convert [-c] [-p] [-f fmt] [-O fmt] [-o opts] IN OUT\n"
         "  resize [-f fmt] FILE [+|-]SIZE\n"
@@ -53,7 +53,9 @@ static void usage(FILE *f)
         "  compare [-f fmt] [-F fmt] FILE1 FILE2\n"
         "  map [--output=human|json] [-f fmt] FILE\n"
         "  --help, --version\n"
-        "SIZE takes k, K, M, G, T suffixes (powers of 1024).\n");
+        "SIZE takes k, K, M, G, T suffixes (powers of 1024).\n"
+        "-U (--force-share) reads an image that another process has open\n"
+        "for writing; without it such an image is refused (image locks).\n");
 }
 
 /* Minimal getopt for "-x value" and flags, in any order. */
@@ -148,9 +150,14 @@ bad:
     return true;
 }
 
+/* -U / --force-share: read an image another process has open for
+ * writing (what is read may be inconsistent), as qemu-img -U. */
+static bool force_share;
+
 static BlockDev *open_ro(const char *file, const char *fmt, GError **error)
 {
-    BlockOpenOptions o = { .format = fmt, .read_only = true };
+    BlockOpenOptions o = { .format = fmt, .read_only = true,
+                           .force_share = force_share };
     return blk_open(file, &o, error);
 }
 
@@ -214,6 +221,13 @@ static int cmd_create(int argc, char **argv)
     }
     if (np == 1 && !co.backing_file) {
         return fail("create: expecting a size");
+    }
+    if (co.backing_file && !co.backing_format) {
+        /* A guessed backing format is how a raw backing file that its
+         * guest wrote a header into becomes a window on host files. */
+        return fail("create: backing file '%s' specified without its "
+                    "format: add -F raw, -F qcow or -F qcow2",
+                    co.backing_file);
     }
     if (strcmp(co.format, "raw") && strcmp(co.format, "qcow") &&
         strcmp(co.format, "qcow2")) {
@@ -1015,6 +1029,16 @@ int main(int argc, char **argv)
             return 0;
         }
     }
+    int kept = 2;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "-U") || !strcmp(argv[i], "--force-share")) {
+            force_share = true;
+        } else {
+            argv[kept++] = argv[i];
+        }
+    }
+    argc = kept;
+    argv[argc] = NULL;
     argc--;
     argv++;
     if (!strcmp(cmd, "create")) {

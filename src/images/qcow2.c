@@ -20,8 +20,10 @@ bool qcow2_read(BlockDev *bs, uint64_t off, uint8_t *buf, size_t len,
 
 static int qcow2_probe(const uint8_t *buf, size_t len)
 {
+    /* Every version but qcow's 1: an unknown version is a qcow2 image
+     * this build cannot open, never a raw one. */
     if (len >= 8 && be32_load(buf) == QCOW2_MAGIC &&
-        be32_load(buf + 4) >= 2) {
+        be32_load(buf + 4) != 1) {
         return 100;
     }
     return 0;

@@ -84,6 +84,36 @@ set +e
 "$M" create -f qcow2 x.qcow2 12Q 2>err.txt; e=$?
 set -e
 [ "$e" = 1 ] && [ "$(wc -l < err.txt)" = 1 ] || fail "error line"
+# A backing file without its format is refused (never probed later).
+set +e
+"$M" create -f qcow2 -b c.img nofmt.qcow2 2>err.txt; e=$?
+set -e
+[ "$e" = 1 ] && [ ! -e nofmt.qcow2 ] && grep -q -- '-F' err.txt ||
+    fail "create -b without -F"
+# Locks: while QEMU holds an image for writing, mimic-img info is refused
+# with QEMU's message and -U reads it anyway (the lock bytes are QEMU's).
+QS=/usr/bin/qemu-system-i386
+if [ -x "$QS" ]; then
+    "$M" create -f qcow2 held.qcow2 1M >/dev/null
+    "$QS" -S -display none -nodefaults -monitor none \
+        -drive file=held.qcow2,format=qcow2,if=none,id=d0 &
+    qpid=$!
+    i=0
+    while ! grep -q "$(stat -c %i held.qcow2) 201 201" /proc/locks; do
+        i=$((i + 1)); [ $i -lt 100 ] || { kill $qpid; fail "qemu lock"; }
+        sleep 0.1
+    done
+    set +e
+    "$M" info held.qcow2 >/dev/null 2>err.txt; e=$?
+    set -e
+    "$M" info -U held.qcow2 >/dev/null || { kill $qpid; fail "info -U"; }
+    kill $qpid; wait $qpid 2>/dev/null || true
+    [ "$e" = 1 ] && grep -q 'Failed to get shared "write" lock' err.txt ||
+        fail "info of an image QEMU writes"
+    "$M" info held.qcow2 >/dev/null || fail "info after QEMU left"
+else
+    echo "*** $QS missing: locks against QEMU NOT tested ***" >&2
+fi
 "$M" --version | grep -q mimic-img || fail "version"
 "$M" --help | grep -q create || fail "help"
 echo "mimic-img cli: all passed"

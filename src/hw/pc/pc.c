@@ -485,26 +485,26 @@ static bool open_drive(Board *b, int i, BlockDev **out, GError **error)
     if (!d->file) {
         return true;
     }
-    const char *fmt = d->format;
-    g_autofree char *probed = NULL;
-    if (!fmt) {
-        /* As QEMU: probe an unnamed format (read-only), and warn when the
-           guess is raw, whose writes could fake a header. */
-        BlockOpenOptions po = { .read_only = true };
-        BlockDev *p = blk_open(d->file, &po, NULL);
-        probed = g_strdup(p ? blk_format_name(p) : "raw");
-        blk_close(p);
-        fmt = probed;
-        if (!strcmp(fmt, "raw") && d->media == DRIVE_MEDIA_DISK) {
+    /* Without format=, the block layer guesses as QEMU does: a magic it
+       recognises opens that format or fails (never raw), and an image
+       guessed raw refuses guest writes that would fake a header. */
+    if (!d->format && d->media == DRIVE_MEDIA_DISK && !d->readonly &&
+        !d->snapshot && !cfg->snapshot) {
+        const char *g = blk_probe_format(d->file, NULL);
+        if (g && !strcmp(g, "raw")) {
             g_printerr("mimic: warning: image format was not specified for "
-                       "'%s'; probing guessed raw (write format=raw to "
-                       "silence this)\n", d->file);
+                       "'%s'; probing guessed raw: writes to its first "
+                       "sector that would make it look like another format "
+                       "are refused (write format=raw to allow them)\n",
+                       d->file);
         }
     }
     BlockOpenOptions o = {
-        .format = fmt, .read_only = d->readonly,
+        .format = d->format, .probe_writable = !d->format,
+        .read_only = d->readonly,
         .snapshot = d->snapshot || cfg->snapshot,
         .cache = cache_mode(d->cache),
+        .no_locking = d->no_locking,
     };
     BlockDev *blk = blk_open(d->file, &o, error);
     if (!blk) {
