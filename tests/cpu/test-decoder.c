@@ -101,7 +101,10 @@ static void run_mode(int bits)
         if (**l == '#' || !**l) {
             continue;
         }
-        if (strstr(*l, "decopt=")) {
+        /* The hint-NOP space (0F 18-1F) as a CPU without MPX, CET and
+           the like decodes it: iced's ForceReservedNop option. */
+        bool hint_nop = strstr(*l, "decopt=ForceReservedNop") != NULL;
+        if (strstr(*l, "decopt=") && !hint_nop) {
             continue; /* needs non-default decoder options */
         }
         char **f = g_strsplit(*l, ",", 3);
@@ -132,7 +135,7 @@ static void run_mode(int bits)
             g_strfreev(f);
             continue;
         }
-        if (want_valid) {
+        if (want_valid && !hint_nop) {
             const char *fs = g_hash_table_lookup(feat, code);
             if (!fs || !features_ok(fs)) {
                 g_strfreev(f);

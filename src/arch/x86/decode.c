@@ -140,7 +140,15 @@ static const OpInfo optab[512] = {
     [0x102] = { H(lar), D_M }, [0x103] = { H(lsl), D_M },
     [0x106] = { H(clts), 0 }, [0x108] = { H(invd), 0 },
     [0x109] = { H(invd), 0 }, [0x10b] = { H(ud), D_END },
-    [0x11f] = { H(nop_rm), D_M },
+    [0x10d] = { H(nop_rm), D_M },   /* PREFETCHW's slot: a NOP, as QEMU */
+    /* 0F 18-1F: the hint-NOP space. A P6 executes all of it as a NOP
+       with a ModRM operand it never accesses (PREFETCHh, and on later
+       CPUs ENDBR32/ENDBR64, BNDx, CLDEMOTE live here; gcc's
+       -fcf-protection puts ENDBR32 = F3 0F 1E FB at every function). */
+    [0x118] = { H(nop_rm), D_M }, [0x119] = { H(nop_rm), D_M },
+    [0x11a] = { H(nop_rm), D_M }, [0x11b] = { H(nop_rm), D_M },
+    [0x11c] = { H(nop_rm), D_M }, [0x11d] = { H(nop_rm), D_M },
+    [0x11e] = { H(nop_rm), D_M }, [0x11f] = { H(nop_rm), D_M },
     [0x120] = { H(mov_r_cr), D_M | D_REG },
     [0x121] = { H(mov_r_dr), D_M | D_REG },
     [0x122] = { H(mov_cr_r), D_M | D_REG | D_END },

@@ -612,8 +612,23 @@ class Seq:
 
     def i_misc(self):
         r = self.r
-        k = r.randrange(11)
-        if k == 10:
+        k = r.randrange(12)
+        if k == 11:
+            # The hint-NOP space: ENDBR32 (gcc -fcf-protection), then
+            # 0F 19-1F with any operand, 0F 0D/18 (prefetches) with a
+            # memory one; none of them touches memory or flags.
+            c = r.randrange(3)
+            if c == 0:
+                self.emit('endbr32', b'\xf3\x0f\x1e\xfb')
+            elif c == 1:
+                op = r.randrange(0x19, 0x20)
+                self.emit('hint nop', self.pfx(r.choice([2, 4])) +
+                          bytes([0x0f, op]) + self.rm(r.randrange(8), 4))
+            else:
+                op = r.choice([0x0d, 0x18])
+                self.emit('prefetch', bytes([0x0f, op]) +
+                          self.mem(r.randrange(8)))
+        elif k == 10:
             self.emit('mov ebx', b'\xbb' + struct.pack(
                 '<I', DATA + r.randrange(DATA_LEN - 256)))
             self.emit('xlat', b'\xd7')
