@@ -21,7 +21,7 @@ TEST_PKGS := qemu-utils qemu-system-x86 xorriso isolinux syslinux \
 	appstream ca-certificates dpkg-dev libunicorn-dev qemu-user \
 	clang libclang-rt-dev
 
-.PHONY: all deps test-deps build run check clean
+.PHONY: all deps test-deps build run check clean fuzz-pc fuzz-qcow2
 
 all: build
 
@@ -42,6 +42,12 @@ run: test-deps build
 
 check: test-deps build
 	@sh scripts/check.sh $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+
+# Long fuzzing runs (FUZZ_TIME seconds, default 8 hours); new inputs are
+# kept in $(FUZZ_BUILD)/corpus-NAME, crashes in $(FUZZ_BUILD)/crash-*.
+FUZZ_TIME ?= 28800
+fuzz-pc fuzz-qcow2: test-deps
+	@sh scripts/fuzz.sh $(FUZZ_BUILD) $(@:fuzz-%=%) $(FUZZ_TIME) keep
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

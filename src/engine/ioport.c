@@ -16,6 +16,7 @@ typedef struct IoSlot {
 
 struct IoSpace {
     IoSlot slots[65536];
+    uint64_t generation;   /* bumped by every (un)registration */
 };
 
 IoSpace *ioport_new(void)
@@ -38,6 +39,7 @@ void ioport_register_at(IoSpace *io, const IoRegion *region, uint16_t base,
         }
         io->slots[port] = (IoSlot){ region, opaque, base };
     }
+    io->generation++;
 }
 
 void ioport_register(IoSpace *io, const IoRegion *region, void *opaque)
@@ -59,6 +61,12 @@ void ioport_unregister(IoSpace *io, const IoRegion *region, void *opaque)
             io->slots[p] = (IoSlot){ 0 };
         }
     }
+    io->generation++;
+}
+
+uint64_t ioport_generation(const IoSpace *io)
+{
+    return io->generation;
 }
 
 static unsigned rmin(const IoRegion *r)
@@ -160,10 +168,9 @@ void ioport_write(IoSpace *io, uint16_t port, uint32_t value, unsigned size)
     r->write(s->opaque, off, value & mask_of(size), size);
 }
 
-void ioport_dump(IoSpace *io, GString *out)
+void ioport_foreach(IoSpace *io, IoRangeFn fn, void *opaque)
 {
     unsigned p = 0;
-    g_string_append(out, "address-space: I/O\n");
     while (p < 65536) {
         const IoSlot *s = &io->slots[p];
         if (!s->region) {
@@ -175,8 +182,21 @@ void ioport_dump(IoSpace *io, GString *out)
                io->slots[q + 1].opaque == s->opaque) {
             q++;
         }
-        g_string_append_printf(out, "  %04x-%04x: %s\n", p, q,
-                               s->region->name ? s->region->name : "?");
+        fn(opaque, (uint16_t)p, q - p + 1,
+           s->region->name ? s->region->name : "?");
         p = q + 1;
     }
+}
+
+static void dump_one(void *opaque, uint16_t base, unsigned len,
+                     const char *name)
+{
+    g_string_append_printf(opaque, "  %04x-%04x: %s\n", base,
+                           base + len - 1, name);
+}
+
+void ioport_dump(IoSpace *io, GString *out)
+{
+    g_string_append(out, "address-space: I/O\n");
+    ioport_foreach(io, dump_one, out);
 }

@@ -40,5 +40,11 @@ uint32_t ioport_read(IoSpace *io, uint16_t port, unsigned size);
 void ioport_write(IoSpace *io, uint16_t port, uint32_t value, unsigned size);
 
 void ioport_dump(IoSpace *io, GString *out);
+/* Every assigned range of ports, in order (the monitor, the fuzzers). */
+typedef void (*IoRangeFn)(void *opaque, uint16_t base, unsigned len,
+                          const char *name);
+void ioport_foreach(IoSpace *io, IoRangeFn fn, void *opaque);
+/* Changes whenever a region is registered or unregistered. */
+uint64_t ioport_generation(const IoSpace *io);
 
 #endif

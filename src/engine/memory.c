@@ -166,10 +166,18 @@ static void rebuild(MemMap *map, uint64_t start, uint64_t len)
     if (end > MEM_PHYS_LIMIT) {
         end = MEM_PHYS_LIMIT;
     }
+    /* Only the regions that meet the range can win one of its pages. */
+    g_autoptr(GPtrArray) near = g_ptr_array_new();
+    for (unsigned i = 0; i < map->regions->len; i++) {
+        MemRegion *mr = g_ptr_array_index(map->regions, i);
+        if (mr->base < end && mr->base + mr->size > (start & MEM_PAGE_MASK)) {
+            g_ptr_array_add(near, mr);
+        }
+    }
     for (uint64_t a = start & MEM_PAGE_MASK; a < end; a += MEM_PAGE_SIZE) {
         MemRegion *rtop = NULL, *wtop = NULL;
-        for (unsigned i = 0; i < map->regions->len; i++) {
-            MemRegion *mr = g_ptr_array_index(map->regions, i);
+        for (unsigned i = 0; i < near->len; i++) {
+            MemRegion *mr = g_ptr_array_index(near, i);
             if (!covers(mr, a)) {
                 continue;
             }
@@ -612,6 +620,26 @@ static gint region_cmp(gconstpointer a, gconstpointer b)
         return x->base < y->base ? -1 : 1;
     }
     return y->priority - x->priority;
+}
+
+void memmap_foreach(MemMap *map, MemRegionFn fn, void *opaque)
+{
+    GPtrArray *sorted = g_ptr_array_copy(map->regions, NULL, NULL);
+    g_ptr_array_sort(sorted, region_cmp);
+    for (unsigned i = 0; i < sorted->len; i++) {
+        fn(opaque, g_ptr_array_index(sorted, i));
+    }
+    g_ptr_array_free(sorted, TRUE);
+}
+
+MemRegionKind memregion_kind(const MemRegion *mr)
+{
+    return mr->kind;
+}
+
+bool memregion_enabled(const MemRegion *mr)
+{
+    return mr->access != MEM_ACCESS_NONE;
 }
 
 void memmap_dump(MemMap *map, GString *out)

@@ -87,6 +87,11 @@ void memmap_move(MemMap *map, MemRegion *mr, uint64_t new_base);
 /* Which accesses the region claims (RW by default). */
 void memmap_set_access(MemMap *map, MemRegion *mr, MemAccess access);
 
+/* Every region of the map, in address order (the fuzzers). */
+typedef void (*MemRegionFn)(void *opaque, const MemRegion *mr);
+void memmap_foreach(MemMap *map, MemRegionFn fn, void *opaque);
+MemRegionKind memregion_kind(const MemRegion *mr);
+bool memregion_enabled(const MemRegion *mr);
 uint64_t memregion_base(const MemRegion *mr);
 uint64_t memregion_size(const MemRegion *mr);
 const char *memregion_name(const MemRegion *mr);
