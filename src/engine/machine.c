@@ -47,6 +47,11 @@ typedef struct Cmd {
     char *line;
     MimicMonitorReply reply;
     gpointer user_data;
+    /* CMD_CALL */
+    MachineCallFn fn;
+    gpointer args;
+    GDestroyNotify free_args;
+    MachineCallDone done;
 } Cmd;
 
 const char *mimic_version(void)
@@ -249,6 +254,7 @@ MimicMachine *mimic_machine_new(const MachineConfig *cfg, GError **error)
         return NULL;
     }
     m->cpu = m->board.cpu;
+    m->caps = machine_compute_caps(m);
     if (m->monitor_chr) {
         m->monitor = monitor_new(m, m->monitor_chr);
     }
@@ -286,6 +292,9 @@ void mimic_machine_set_event_handler(MimicMachine *m, MimicEventHandler fn,
 
 static void cmd_free(Cmd *c)
 {
+    if (c->args && c->free_args) {
+        c->free_args(c->args);
+    }
     g_free(c->line);
     g_free(c);
 }
@@ -308,6 +317,35 @@ static void monitor_reply_free(gpointer data)
 {
     MonitorReplyPost *p = data;
     g_free(p->text);
+    g_free(p);
+}
+
+typedef struct CallPost {
+    MimicMachine *m;
+    bool ok;
+    GError *error;
+    MachineCallDone done;
+    gpointer args;
+    GDestroyNotify free_args;
+    gpointer user_data;
+} CallPost;
+
+static gboolean call_dispatch(gpointer data)
+{
+    CallPost *p = data;
+    if (p->done) {
+        p->done(p->m, p->ok ? NULL : p->error, p->args, p->user_data);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+static void call_post_free(gpointer data)
+{
+    CallPost *p = data;
+    g_clear_error(&p->error);
+    if (p->free_args) {
+        p->free_args(p->args);
+    }
     g_free(p);
 }
 
@@ -356,8 +394,21 @@ static void run_command(MimicMachine *m, Cmd *c)
         }
         break;
     }
-    case CMD_CALL:
+    case CMD_CALL: {
+        CallPost *p = g_new0(CallPost, 1);
+        p->m = m;
+        p->ok = c->fn(m, c->args, &p->error);
+        p->done = c->done;
+        p->args = c->args;
+        p->free_args = c->free_args;
+        p->user_data = c->user_data;
+        c->args = NULL;   /* the post owns them now */
+        g_main_context_invoke_full(m->event_ctx ? m->event_ctx
+                                                : g_main_context_default(),
+                                   G_PRIORITY_DEFAULT, call_dispatch, p,
+                                   call_post_free);
         break;
+    }
     }
 }
 
@@ -691,6 +742,20 @@ void machine_do_pointer(MimicMachine *m, int dx, int dy, int dz,
     if (m->board_info->send_pointer) {
         m->board_info->send_pointer(&m->board, dx, dy, dz, buttons);
     }
+}
+
+void machine_call(MimicMachine *m, MachineCallFn fn, gpointer args,
+                  GDestroyNotify free_args, MachineCallDone done,
+                  gpointer user_data)
+{
+    Cmd *c = g_new0(Cmd, 1);
+    c->kind = CMD_CALL;
+    c->fn = fn;
+    c->args = args;
+    c->free_args = free_args;
+    c->done = done;
+    c->user_data = user_data;
+    push(m, c);
 }
 
 void mimic_machine_monitor_command(MimicMachine *m, const char *cmdline,

@@ -73,6 +73,7 @@ struct MimicMachine {
     MimicEventHandler event_fn;
     gpointer event_data;
     GMainContext *event_ctx;
+    MimicCaps caps;         /* what the machine can do (api.c) */
 };
 
 /* Worker-thread side, for the monitor: */
@@ -98,5 +99,27 @@ Monitor *monitor_new(MimicMachine *m, CharDev *chr);
 void monitor_free(Monitor *mon);
 /* Execute one command line, output appended to out. */
 void monitor_execute(MimicMachine *m, const char *cmdline, GString *out);
+
+/*
+ * Run fn(m, args) on the worker thread between slices (as a monitor
+ * command runs), then done on the front end's main context with the error
+ * fn set (NULL on success); args are freed with free_args after done.
+ * The typed engine API (api.c) is built on this.
+ */
+typedef bool (*MachineCallFn)(MimicMachine *m, gpointer args,
+                              GError **error);
+typedef void (*MachineCallDone)(MimicMachine *m, const GError *error,
+                                gpointer args, gpointer user_data);
+void machine_call(MimicMachine *m, MachineCallFn fn, gpointer args,
+                  GDestroyNotify free_args, MachineCallDone done,
+                  gpointer user_data);
+/* Removable media, for every front end (api.c; worker thread). */
+bool machine_change_media(MimicMachine *m, const char *device,
+                          const char *path, const char *format,
+                          GError **error);
+bool machine_eject_media(MimicMachine *m, const char *device, bool force,
+                         GError **error);
+/* The capabilities of a machine just built (api.c). */
+MimicCaps machine_compute_caps(MimicMachine *m);
 
 #endif

@@ -119,6 +119,60 @@ void mimic_machine_monitor_command(MimicMachine *m, const char *cmdline,
 /* "vc" consoles: the GUI end's fd of a serial port or the monitor. */
 int mimic_machine_console_fd(MimicMachine *m, const char *name);
 
+/*
+ * The typed engine API (api.c): what the GUI, the human monitor and QMP
+ * do to a running machine, as functions with a GError. Each runs on the
+ * machine's worker thread between slices; `done` is called afterwards on
+ * the front end's main context with error NULL on success (done may be
+ * NULL). No caller parses monitor text.
+ */
+typedef void (*MimicDone)(MimicMachine *m, const GError *error,
+                          gpointer user_data);
+
+/* Save the whole machine to a state file (the machine stays paused after
+ * a successful save; Resume or -incoming continues it). */
+void mimic_machine_save_state(MimicMachine *m, const char *path,
+                              MimicDone done, gpointer user_data);
+/* Internal snapshots in the machine's qcow2 disks (savevm/loadvm/delvm). */
+void mimic_machine_snapshot_save(MimicMachine *m, const char *name,
+                                 MimicDone done, gpointer user_data);
+void mimic_machine_snapshot_load(MimicMachine *m, const char *name,
+                                 MimicDone done, gpointer user_data);
+void mimic_machine_snapshot_delete(MimicMachine *m, const char *name,
+                                   MimicDone done, gpointer user_data);
+
+typedef struct MimicSnapshot {
+    char *id;
+    char *name;
+    guint64 vm_state_size;
+    gint64 date_sec;          /* Unix time */
+    guint64 vm_clock_nsec;
+} MimicSnapshot;
+void mimic_snapshot_free(MimicSnapshot *s);
+/* The snapshots present on every disk (as `info snapshots`); `snapshots`
+ * holds MimicSnapshot* and is freed after the call. */
+typedef void (*MimicSnapshotsDone)(MimicMachine *m, GPtrArray *snapshots,
+                                   const GError *error, gpointer user_data);
+void mimic_machine_snapshot_list(MimicMachine *m, MimicSnapshotsDone done,
+                                 gpointer user_data);
+
+/* Removable media: device "ide1-cd0", "floppy0"... (as `info block`). */
+void mimic_machine_change_media(MimicMachine *m, const char *device,
+                                const char *path, const char *format,
+                                MimicDone done, gpointer user_data);
+void mimic_machine_eject_media(MimicMachine *m, const char *device,
+                               bool force, MimicDone done,
+                               gpointer user_data);
+
+/* What this machine can do; fixed once it is built. */
+typedef enum {
+    MIMIC_CAP_SAVE_STATE = 1 << 0,
+    MIMIC_CAP_SNAPSHOTS = 1 << 1,   /* every writable disk is qcow2 */
+    MIMIC_CAP_CHANGE_MEDIA = 1 << 2,
+    MIMIC_CAP_EJECT_MEDIA = 1 << 3,
+} MimicCaps;
+MimicCaps mimic_machine_capabilities(MimicMachine *m);
+
 /* Command line: QEMU-style options into a config (options.c). */
 typedef enum {
     MIMIC_PARSE_OK,

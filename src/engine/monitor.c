@@ -674,12 +674,8 @@ static void cmd_change(MimicMachine *m, gchar **argv, int argc, GString *out)
                         "[format]\n");
         return;
     }
-    if (!m->board_info->block_change) {
-        g_string_append_printf(out, "Device '%s' not found\n", argv[1]);
-        return;
-    }
-    if (!m->board_info->block_change(&m->board, argv[1], argv[2],
-                                     argc > 3 ? argv[3] : NULL, &err)) {
+    if (!machine_change_media(m, argv[1], argv[2],
+                              argc > 3 ? argv[3] : NULL, &err)) {
         g_string_append_printf(out, "%s\n", err->message);
         g_error_free(err);
     }
@@ -698,11 +694,7 @@ static void cmd_eject(MimicMachine *m, gchar **argv, int argc, GString *out)
         g_string_append(out, "eject: usage: eject [-f] device\n");
         return;
     }
-    if (!m->board_info->block_eject) {
-        g_string_append_printf(out, "Device '%s' not found\n", argv[ai]);
-        return;
-    }
-    if (!m->board_info->block_eject(&m->board, argv[ai], force, &err)) {
+    if (!machine_eject_media(m, argv[ai], force, &err)) {
         g_string_append_printf(out, "%s\n", err->message);
         g_error_free(err);
     }

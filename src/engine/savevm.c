@@ -1250,7 +1250,7 @@ bool machine_incoming(MimicMachine *m, const char *uri, bool force,
 
 /* The disks that take part; the first qcow2 one holds the VM state.
    Refuses when a writable disk cannot take snapshots. */
-static int snapshot_disks(MimicMachine *m, BlockDev **out, GError **error)
+int machine_snapshot_disks(MimicMachine *m, BlockDev **out, GError **error)
 {
     int n = 0;
     for (int i = 0; i < MIMIC_MAX_DRIVES; i++) {
@@ -1305,7 +1305,7 @@ static bool snapshot_exists(BlockDev *blk, const char *name,
 bool machine_savevm(MimicMachine *m, const char *name, GError **error)
 {
     BlockDev *disks[MIMIC_MAX_DRIVES];
-    int n = snapshot_disks(m, disks, error);
+    int n = machine_snapshot_disks(m, disks, error);
     if (n < 0) {
         return false;
     }
@@ -1339,7 +1339,7 @@ bool machine_savevm(MimicMachine *m, const char *name, GError **error)
 bool machine_loadvm(MimicMachine *m, const char *name, GError **error)
 {
     BlockDev *disks[MIMIC_MAX_DRIVES];
-    int n = snapshot_disks(m, disks, error);
+    int n = machine_snapshot_disks(m, disks, error);
     if (n < 0) {
         return false;
     }
@@ -1393,7 +1393,7 @@ bool machine_loadvm(MimicMachine *m, const char *name, GError **error)
 bool machine_delvm(MimicMachine *m, const char *name, GError **error)
 {
     BlockDev *disks[MIMIC_MAX_DRIVES];
-    int n = snapshot_disks(m, disks, error);
+    int n = machine_snapshot_disks(m, disks, error);
     if (n < 0) {
         return false;
     }
@@ -1417,7 +1417,7 @@ void machine_info_snapshots(MimicMachine *m, GString *out)
 {
     BlockDev *disks[MIMIC_MAX_DRIVES];
     GError *err = NULL;
-    int n = snapshot_disks(m, disks, &err);
+    int n = machine_snapshot_disks(m, disks, &err);
     if (n < 0) {
         g_string_append_printf(out, "%s\n", err->message);
         g_error_free(err);

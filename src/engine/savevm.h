@@ -47,5 +47,8 @@ bool machine_savevm(MimicMachine *m, const char *name, GError **error);
 bool machine_loadvm(MimicMachine *m, const char *name, GError **error);
 bool machine_delvm(MimicMachine *m, const char *name, GError **error);
 void machine_info_snapshots(MimicMachine *m, GString *out);
+/* The disks that hold internal snapshots (every qcow2 drive); -1 with an
+ * error when a writable drive cannot, or none can. */
+int machine_snapshot_disks(MimicMachine *m, BlockDev **out, GError **error);
 
 #endif

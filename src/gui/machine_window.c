@@ -8,7 +8,9 @@
  * GTK main loop.  Keys are sent by hardware keycode: on X11 (and Wayland)
  * the keycode is the Linux evdev code plus 8, which is what the engine
  * takes.  Menu items whose engine side is missing are insensitive with a
- * tooltip saying so; their availability is asked of the monitor ("help").
+ * tooltip saying so; what the machine can do comes from the typed engine
+ * API (mimic_machine_capabilities), which also saves, restores snapshots
+ * and changes media: no monitor text is written or parsed here.
  */
 #include "gui/gui_internal.h"
 
@@ -59,8 +61,6 @@ typedef struct MachineWindow {
     bool was_running;  /* before the save paused it */
     guint banner_timeout;
     bool closing;
-    /* What the engine's monitor offers (from "help"). */
-    bool has_savevm, has_loadvm, has_change, has_eject, has_migrate;
 } MachineWindow;
 
 static GHashTable *open_windows; /* library name -> MachineWindow */
@@ -337,28 +337,6 @@ static void mw_update_tabs(MachineWindow *mw)
 
 /* ---- engine events ---- */
 
-static void mw_on_help(MimicMachine *m, const char *out, gpointer data)
-{
-    MachineWindow *mw = data;
-    if (!mw_alive(mw) || mw->m != m || !out) {
-        return;
-    }
-    g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
-    for (int i = 0; lines[i]; i++) {
-        const char *l = lines[i];
-        while (*l == ' ') {
-            l++;
-        }
-        g_autofree char *word = g_strndup(l, strcspn(l, " |[\t"));
-        mw->has_savevm |= !strcmp(word, "savevm");
-        mw->has_loadvm |= !strcmp(word, "loadvm");
-        mw->has_change |= !strcmp(word, "change");
-        mw->has_eject |= !strcmp(word, "eject");
-        mw->has_migrate |= !strcmp(word, "migrate");
-    }
-    mw_update_actions(mw);
-}
-
 static void mw_on_event(MimicMachine *m, const MimicEvent *ev, gpointer data)
 {
     MachineWindow *mw = data;
@@ -508,9 +486,6 @@ static bool mw_start_machine(MachineWindow *mw, GError **error)
         }
     }
     mw->saved = false;
-    mw->has_savevm = mw->has_loadvm = mw->has_change = mw->has_eject = false;
-    mw->has_migrate = false;
-    mimic_machine_monitor_command(mw->m, "help", mw_on_help, mw);
     mw_update_title(mw);
     mw_update_actions(mw);
     return true;
@@ -520,8 +495,10 @@ static void mw_update_actions(MachineWindow *mw)
 {
     bool alive = mw->m && (mw->state == MIMIC_STATE_RUNNING ||
                            mw->state == MIMIC_STATE_PAUSED);
-    const char *no_monitor = _("The engine's monitor does not offer this "
-                               "yet.");
+    MimicCaps caps = mw->m ? mimic_machine_capabilities(mw->m) : 0;
+    const char *no_engine = _("This machine cannot do this.");
+    const char *no_snapshots = _("Snapshots need every writable disk of "
+                                 "the machine in the qcow2 format.");
     mw_enable(mw, "start", !mw->m || mw->state == MIMIC_STATE_STOPPED,
               NULL);
     mw_enable(mw, "pause", alive, NULL);
@@ -537,16 +514,20 @@ static void mw_update_actions(MachineWindow *mw)
         !mw->library_name ? _("Only machines in the library can save "
                               "their state here; the monitor's migrate "
                               "command can.")
-                          : no_monitor;
+                          : no_engine;
     bool can_save = alive && !mw->saving && mw->library_name &&
-                    mw->has_migrate;
+                    (caps & MIMIC_CAP_SAVE_STATE);
     mw_enable(mw, "save-state", can_save, why_not_save);
     mw_enable(mw, "save-state-quit", can_save, why_not_save);
-    mw_enable(mw, "snapshots", alive && mw->has_loadvm, no_monitor);
+    mw_enable(mw, "snapshots", alive && (caps & MIMIC_CAP_SNAPSHOTS),
+              no_snapshots);
     mw_enable(mw, "screenshot", mw->m != NULL, NULL);
-    mw_enable(mw, "change-cd", alive && mw->has_change, no_monitor);
-    mw_enable(mw, "eject-cd", alive && mw->has_eject, no_monitor);
-    mw_enable(mw, "change-floppy", alive && mw->has_change, no_monitor);
+    mw_enable(mw, "change-cd", alive && (caps & MIMIC_CAP_CHANGE_MEDIA),
+              no_engine);
+    mw_enable(mw, "eject-cd", alive && (caps & MIMIC_CAP_EJECT_MEDIA),
+              no_engine);
+    mw_enable(mw, "change-floppy", alive && (caps & MIMIC_CAP_CHANGE_MEDIA),
+              no_engine);
     mw_enable(mw, "monitor", mw->m && mw_console(mw, "monitor"),
               _("This machine has no monitor console."));
     mw_enable(mw, "serial", mw->m && mw_console(mw, "serial0"),
@@ -863,40 +844,38 @@ static void act_power_off(GSimpleAction *a, GVariant *p, gpointer data)
     }
 }
 
-/* A monitor command's reply: anything it says is an error. */
-static void on_media_reply(MimicMachine *m, const char *out, gpointer data)
+static void on_media_done(MimicMachine *m, const GError *error,
+                          gpointer data)
 {
     MachineWindow *mw = data;
-    if (!mw_alive(mw) || mw->m != m) {
+    if (!mw_alive(mw) || mw->m != m || !error) {
         return;
     }
-    if (out && *out) {
-        mw_error(mw, _("Changing the medium failed"), out);
-    }
+    mw_error(mw, _("Changing the medium failed"), error->message);
 }
 
 /*
- * The reply to `migrate file:NAME.state`: on success the machine (paused
- * by the save) is turned off, its state kept for Start to resume; "and
- * quit" closes the window then.  On failure the machine goes on as it
- * was and the window stays.
+ * The state is saved: on success the machine (paused by the save) is
+ * turned off, its state kept for Start to resume; "and quit" closes the
+ * window then.  On failure the machine goes on as it was and the window
+ * stays.
  */
-static void on_migrate(MimicMachine *m, const char *out, gpointer data)
+static void on_state_saved(MimicMachine *m, const GError *error,
+                           gpointer data)
 {
     MachineWindow *mw = data;
     if (!mw_alive(mw) || mw->m != m) {
         return;
     }
     mw->saving = false;
-    if (out && *out) {
-        g_autofree char *msg = g_strstrip(g_strdup(out));
+    if (error) {
         mw->quit_after_save = false;
         if (mw->was_running) {
             mimic_machine_resume(m);
         }
         mw_update_title(mw);
         mw_update_actions(mw);
-        mw_error(mw, _("Saving the state failed"), msg);
+        mw_error(mw, _("Saving the state failed"), error->message);
         return;
     }
     mw->saved = true;
@@ -920,16 +899,13 @@ static void mw_save_state(MachineWindow *mw, bool quit)
         return;
     }
     g_autofree char *path = mimic_machine_state_path(dir, mw->library_name);
-    g_autofree char *uri = g_strconcat("file:", path, NULL);
-    g_autofree char *quoted = g_shell_quote(uri);
-    g_autofree char *cmd = g_strconcat("migrate ", quoted, NULL);
     mw->quit_after_save = quit;
     mw->was_running = mw->state == MIMIC_STATE_RUNNING;
     mw->saving = true;
     mw_set_grab(mw, false);
     mw_update_title(mw);
     mw_update_actions(mw);
-    mimic_machine_monitor_command(mw->m, cmd, on_migrate, mw);
+    mimic_machine_save_state(mw->m, path, on_state_saved, mw);
 }
 
 static void act_save_state(GSimpleAction *a, GVariant *p, gpointer data)
@@ -942,45 +918,98 @@ static void act_save_state_quit(GSimpleAction *a, GVariant *p, gpointer data)
     mw_save_state(data, true);
 }
 
-static void on_info_snapshots(MimicMachine *m, const char *out,
-                              gpointer data)
+static void on_snapshot_done(MimicMachine *m, const GError *error,
+                             gpointer data)
+{
+    MachineWindow *mw = data;
+    if (!mw_alive(mw) || mw->m != m || !error) {
+        return;
+    }
+    mw_error(mw, _("The snapshot operation failed"), error->message);
+}
+
+/* The Snapshots dialog: the snapshots on every disk, newest last; Restore
+ * the selected one, Take a new one, or Delete. */
+enum { SNAP_RESTORE = 1, SNAP_TAKE, SNAP_DELETE };
+
+static void on_snapshot_list(MimicMachine *m, GPtrArray *list,
+                             const GError *error, gpointer data)
 {
     MachineWindow *mw = data;
     if (!mw_alive(mw) || mw->m != m) {
         return;
     }
+    if (error) {
+        mw_error(mw, _("The snapshots could not be listed"), error->message);
+        return;
+    }
     GtkWidget *d = gtk_dialog_new_with_buttons(
         _("Snapshots"), GTK_WINDOW(mw->win), GTK_DIALOG_MODAL,
-        _("_Cancel"), GTK_RESPONSE_CANCEL, _("_Restore"), GTK_RESPONSE_OK,
+        _("_Delete"), SNAP_DELETE, _("_Take Snapshot"), SNAP_TAKE,
+        _("_Cancel"), GTK_RESPONSE_CANCEL, _("_Restore"), SNAP_RESTORE,
         NULL);
     GtkWidget *box = gtk_dialog_get_content_area(GTK_DIALOG(d));
     gtk_container_set_border_width(GTK_CONTAINER(box), 12);
     gtk_box_set_spacing(GTK_BOX(box), 6);
-    GtkWidget *text = gtk_label_new(out && *out ? out : _("No snapshots."));
-    gtk_label_set_selectable(GTK_LABEL(text), TRUE);
-    gtk_widget_set_name(text, "snapshot-list");
-    gtk_label_set_xalign(GTK_LABEL(text), 0);
-    GtkWidget *entry = gtk_entry_new();
-    gtk_entry_set_placeholder_text(GTK_ENTRY(entry), _("Snapshot name"));
-    gtk_entry_set_text(GTK_ENTRY(entry), "mimic-saved");
-    gtk_container_add(GTK_CONTAINER(box), text);
-    gtk_container_add(GTK_CONTAINER(box), entry);
-    gtk_widget_show_all(d);
-    if (gtk_dialog_run(GTK_DIALOG(d)) == GTK_RESPONSE_OK) {
-        const char *name = gtk_entry_get_text(GTK_ENTRY(entry));
-        if (*name && !strpbrk(name, " \t\n\"")) {
-            g_autofree char *cmd = g_strdup_printf("loadvm %s", name);
-            mimic_machine_monitor_command(mw->m, cmd, NULL, NULL);
-        }
+    GtkListStore *store = gtk_list_store_new(3, G_TYPE_STRING, G_TYPE_STRING,
+                                             G_TYPE_STRING);
+    for (guint i = 0; i < list->len; i++) {
+        const MimicSnapshot *s = g_ptr_array_index(list, i);
+        g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local(s->date_sec);
+        g_autofree char *date = dt ? g_date_time_format(dt, "%x %X")
+                                   : g_strdup("?");
+        g_autofree char *size = g_format_size(s->vm_state_size);
+        gtk_list_store_insert_with_values(store, NULL, -1, 0, s->name,
+                                          1, date, 2, size, -1);
     }
+    GtkWidget *view = gtk_tree_view_new_with_model(GTK_TREE_MODEL(store));
+    g_object_unref(store);
+    gtk_widget_set_name(view, "snapshot-list");
+    const char *titles[] = { _("Name"), _("Taken"), _("Machine state") };
+    for (int c = 0; c < 3; c++) {
+        gtk_tree_view_append_column(
+            GTK_TREE_VIEW(view),
+            gtk_tree_view_column_new_with_attributes(
+                titles[c], gtk_cell_renderer_text_new(), "text", c, NULL));
+    }
+    GtkWidget *empty = gtk_label_new(_("This machine has no snapshots "
+                                       "yet."));
+    GtkWidget *entry = gtk_entry_new();
+    gtk_entry_set_placeholder_text(GTK_ENTRY(entry),
+                                   _("Name of a new snapshot"));
+    g_autoptr(GDateTime) now = g_date_time_new_now_local();
+    g_autofree char *suggest = g_date_time_format(now, "snapshot-%Y%m%d-%H%M%S");
+    gtk_entry_set_text(GTK_ENTRY(entry), suggest);
+    gtk_container_add(GTK_CONTAINER(box), list->len ? view : empty);
+    gtk_container_add(GTK_CONTAINER(box), entry);
+    gtk_dialog_set_response_sensitive(GTK_DIALOG(d), SNAP_RESTORE,
+                                      list->len > 0);
+    gtk_dialog_set_response_sensitive(GTK_DIALOG(d), SNAP_DELETE,
+                                      list->len > 0);
+    gtk_widget_show_all(d);
+    int r = gtk_dialog_run(GTK_DIALOG(d));
+    g_autofree char *chosen = NULL;
+    GtkTreeIter it;
+    GtkTreeModel *model;
+    if (list->len && gtk_tree_selection_get_selected(
+            gtk_tree_view_get_selection(GTK_TREE_VIEW(view)), &model, &it)) {
+        gtk_tree_model_get(model, &it, 0, &chosen, -1);
+    }
+    g_autofree char *name = g_strdup(gtk_entry_get_text(GTK_ENTRY(entry)));
     gtk_widget_destroy(d);
+    if (r == SNAP_RESTORE && chosen) {
+        mimic_machine_snapshot_load(mw->m, chosen, on_snapshot_done, mw);
+    } else if (r == SNAP_DELETE && chosen) {
+        mimic_machine_snapshot_delete(mw->m, chosen, on_snapshot_done, mw);
+    } else if (r == SNAP_TAKE && *g_strstrip(name)) {
+        mimic_machine_snapshot_save(mw->m, name, on_snapshot_done, mw);
+    }
 }
 
 static void act_snapshots(GSimpleAction *a, GVariant *p, gpointer data)
 {
     MachineWindow *mw = data;
-    mimic_machine_monitor_command(mw->m, "info snapshots", on_info_snapshots,
-                                  mw);
+    mimic_machine_snapshot_list(mw->m, on_snapshot_list, mw);
 }
 
 static void act_screenshot(GSimpleAction *a, GVariant *p, gpointer data)
@@ -1019,10 +1048,11 @@ static void mw_change_media(MachineWindow *mw, const char *device,
         GTK_RESPONSE_ACCEPT) {
         g_autofree char *path =
             gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(fc));
-        if (path && !strpbrk(path, "\"\n")) {
-            g_autofree char *cmd = g_strdup_printf("change %s \"%s\"",
-                                                   device, path);
-            mimic_machine_monitor_command(mw->m, cmd, on_media_reply, mw);
+        if (path) {
+            /* The format the content has, never a guess by name. */
+            const char *fmt = mimic_image_format(path, NULL);
+            mimic_machine_change_media(mw->m, device, path,
+                                       fmt ? fmt : "raw", on_media_done, mw);
         }
     }
     g_object_unref(fc);
@@ -1041,7 +1071,7 @@ static void act_change_floppy(GSimpleAction *a, GVariant *p, gpointer data)
 static void act_eject(GSimpleAction *a, GVariant *p, gpointer data)
 {
     MachineWindow *mw = data;
-    mimic_machine_monitor_command(mw->m, "eject ide1-cd0", NULL, NULL);
+    mimic_machine_eject_media(mw->m, "ide1-cd0", false, on_media_done, mw);
 }
 
 static void act_fullscreen(GSimpleAction *a, GVariant *p, gpointer data)

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The typed engine API (mimic.h, engine/api.c) on a running pc machine
+ * (stand-in CPU, real worker thread): save state, snapshots, media, and
+ * the capabilities the GUI shows its menus from. Each call's done arrives
+ * on the main context with a GError or NULL: nothing is parsed from
+ * monitor text.
+ */
+#include <glib/gstdio.h>
+
+#include "pc-rig.h"
+#include "images/block.h"
+
+static char *tmpdir;
+
+typedef struct Result {
+    bool called;
+    GError *error;
+    GPtrArray *names;
+} Result;
+
+static void on_done(MimicMachine *m, const GError *error, gpointer data)
+{
+    Result *r = data;
+    r->called = true;
+    r->error = error ? g_error_copy(error) : NULL;
+}
+
+static void on_list(MimicMachine *m, GPtrArray *list, const GError *error,
+                    gpointer data)
+{
+    Result *r = data;
+    r->called = true;
+    r->error = error ? g_error_copy(error) : NULL;
+    r->names = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; list && i < list->len; i++) {
+        const MimicSnapshot *s = g_ptr_array_index(list, i);
+        g_ptr_array_add(r->names, g_strdup(s->name));
+    }
+}
+
+static void wait_result(Result *r)
+{
+    gint64 end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    while (!r->called && g_get_monotonic_time() < end) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(1000);
+    }
+    g_assert_true(r->called);
+}
+
+static void clear(Result *r)
+{
+    g_clear_error(&r->error);
+    if (r->names) {
+        g_ptr_array_unref(r->names);
+    }
+    memset(r, 0, sizeof(*r));
+}
+
+static const char *disk_format;
+static char *disk_path;
+
+static void with_disk(MachineConfig *cfg)
+{
+    DriveConfig *d = &cfg->drives[cfg->n_drives++];
+    memset(d, 0, sizeof(*d));
+    d->file = g_strdup(disk_path);
+    d->format = g_strdup(disk_format);
+    d->interface = DRIVE_IF_IDE;
+    d->index = 0;
+    d->media = DRIVE_MEDIA_DISK;
+    DriveConfig *cd = &cfg->drives[cfg->n_drives++];
+    memset(cd, 0, sizeof(*cd));
+    cd->interface = DRIVE_IF_IDE;
+    cd->index = 2;
+    cd->media = DRIVE_MEDIA_CDROM;
+    cd->readonly = true;
+}
+
+static MimicMachine *start(const char *format)
+{
+    disk_format = format;
+    g_free(disk_path);
+    disk_path = g_build_filename(tmpdir, !strcmp(format, "raw") ? "d.img"
+                                                                : "d.qcow2",
+                                 NULL);
+    BlockCreateOptions co = { .format = format, .size = 1 << 20 };
+    g_assert_true(blk_create(disk_path, &co, NULL));
+    MimicMachine *m = rig_new(with_disk);
+    GError *err = NULL;
+    g_assert_true(mimic_machine_start(m, &err));
+    g_assert_no_error(err);
+    return m;
+}
+
+static void finish(MimicMachine *m)
+{
+    mimic_machine_quit(m);
+    mimic_machine_wait(m);
+    mimic_machine_free(m);
+    g_unlink(disk_path);
+}
+
+static void test_caps(void)
+{
+    MimicMachine *m = start("raw");
+    MimicCaps c = mimic_machine_capabilities(m);
+    g_assert_true(c & MIMIC_CAP_SAVE_STATE);
+    g_assert_true(c & MIMIC_CAP_CHANGE_MEDIA);
+    g_assert_true(c & MIMIC_CAP_EJECT_MEDIA);
+    g_assert_false(c & MIMIC_CAP_SNAPSHOTS);   /* a writable raw disk */
+    finish(m);
+    m = start("qcow2");
+    g_assert_true(mimic_machine_capabilities(m) & MIMIC_CAP_SNAPSHOTS);
+    finish(m);
+}
+
+static void test_snapshots(void)
+{
+    MimicMachine *m = start("qcow2");
+    Result r = { 0 };
+    mimic_machine_snapshot_list(m, on_list, &r);
+    wait_result(&r);
+    g_assert_no_error(r.error);
+    g_assert_cmpuint(r.names->len, ==, 0);
+    clear(&r);
+
+    mimic_machine_snapshot_save(m, "first", on_done, &r);
+    wait_result(&r);
+    g_assert_no_error(r.error);
+    clear(&r);
+    mimic_machine_snapshot_save(m, "second", on_done, &r);
+    wait_result(&r);
+    clear(&r);
+
+    mimic_machine_snapshot_list(m, on_list, &r);
+    wait_result(&r);
+    g_assert_cmpuint(r.names->len, ==, 2);
+    g_assert_cmpstr(g_ptr_array_index(r.names, 0), ==, "first");
+    g_assert_cmpstr(g_ptr_array_index(r.names, 1), ==, "second");
+    clear(&r);
+
+    mimic_machine_snapshot_load(m, "first", on_done, &r);
+    wait_result(&r);
+    g_assert_no_error(r.error);
+    clear(&r);
+    mimic_machine_snapshot_load(m, "nonesuch", on_done, &r);
+    wait_result(&r);
+    g_assert_nonnull(r.error);
+    clear(&r);
+    mimic_machine_snapshot_delete(m, "first", on_done, &r);
+    wait_result(&r);
+    g_assert_no_error(r.error);
+    clear(&r);
+
+    mimic_machine_snapshot_list(m, on_list, &r);
+    wait_result(&r);
+    g_assert_cmpuint(r.names->len, ==, 1);
+    g_assert_cmpstr(g_ptr_array_index(r.names, 0), ==, "second");
+    clear(&r);
+    finish(m);
+
+    /* A raw disk cannot hold them: an error, not an empty list. */
+    m = start("raw");
+    mimic_machine_snapshot_list(m, on_list, &r);
+    wait_result(&r);
+    g_assert_nonnull(r.error);
+    clear(&r);
+    mimic_machine_snapshot_save(m, "x", on_done, &r);
+    wait_result(&r);
+    g_assert_nonnull(r.error);
+    clear(&r);
+    finish(m);
+}
+
+static void test_save_state(void)
+{
+    MimicMachine *m = start("raw");
+    g_autofree char *state = g_build_filename(tmpdir, "m.state", NULL);
+    Result r = { 0 };
+    mimic_machine_save_state(m, state, on_done, &r);
+    wait_result(&r);
+    g_assert_no_error(r.error);
+    g_assert_true(g_file_test(state, G_FILE_TEST_IS_REGULAR));
+    clear(&r);
+    /* A directory that does not exist: an error, the machine goes on. */
+    mimic_machine_save_state(m, "/nonexistent-dir/m.state", on_done, &r);
+    wait_result(&r);
+    g_assert_nonnull(r.error);
+    clear(&r);
+    g_assert_cmpint(mimic_machine_get_state(m), !=, MIMIC_STATE_STOPPED);
+    finish(m);
+    g_unlink(state);
+}
+
+static void test_media(void)
+{
+    MimicMachine *m = start("raw");
+    g_autofree char *iso = g_build_filename(tmpdir, "cd.iso", NULL);
+    g_autofree char *zeros = g_malloc0(64 * 2048);
+    g_assert_true(g_file_set_contents(iso, zeros, 64 * 2048, NULL));
+    Result r = { 0 };
+    mimic_machine_change_media(m, "ide1-cd0", iso, "raw", on_done, &r);
+    wait_result(&r);
+    g_assert_no_error(r.error);
+    clear(&r);
+    mimic_machine_eject_media(m, "ide1-cd0", false, on_done, &r);
+    wait_result(&r);
+    g_assert_no_error(r.error);
+    clear(&r);
+    mimic_machine_change_media(m, "nonesuch", iso, "raw", on_done, &r);
+    wait_result(&r);
+    g_assert_nonnull(r.error);
+    g_assert_nonnull(strstr(r.error->message, "nonesuch"));
+    clear(&r);
+    mimic_machine_change_media(m, "ide1-cd0", "/nonexistent.iso", "raw",
+                               on_done, &r);
+    wait_result(&r);
+    g_assert_nonnull(r.error);
+    clear(&r);
+    finish(m);
+    g_unlink(iso);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    tmpdir = g_dir_make_tmp("mimic-api-XXXXXX", NULL);
+    g_test_add_func("/engine/api/capabilities", test_caps);
+    g_test_add_func("/engine/api/snapshots", test_snapshots);
+    g_test_add_func("/engine/api/save-state", test_save_state);
+    g_test_add_func("/engine/api/media", test_media);
+    int ret = g_test_run();
+    g_rmdir(tmpdir);
+    return ret;
+}
