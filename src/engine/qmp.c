@@ -19,6 +19,7 @@
 
 #include "engine/json.h"
 #include "engine/machine.h"
+#include "engine/savevm.h"
 #include "mimic-config.h"
 
 #define QMP_MAX_MESSAGE (1u << 20)
@@ -126,8 +127,26 @@ static const char *status_name(MimicMachine *m)
 static const char *const commands[] = {
     "qmp_capabilities", "query-status", "query-version", "query-commands",
     "stop", "cont", "system_reset", "system_powerdown", "quit",
-    "human-monitor-command",
+    "human-monitor-command", "migrate", "eject", "blockdev-change-medium",
 };
+
+/* The result of a typed engine call (engine/api.c, savevm.c) as QMP's. */
+static void send_result(Qmp *q, const JsonValue *id, bool ok, GError *err)
+{
+    if (ok) {
+        send_return(q, id, "{}");
+    } else {
+        send_error(q, id, "GenericError", err ? err->message : "failed");
+        g_clear_error(&err);
+    }
+}
+
+/* QEMU names a drive by device= (its qdev name, "ide1-cd0") or id=. */
+static const char *drive_arg(const JsonValue *args)
+{
+    const char *d = json_get_string(args, "device");
+    return d ? d : json_get_string(args, "id");
+}
 
 static void execute(Qmp *q, const char *cmd, const JsonValue *args,
                     const JsonValue *id)
@@ -186,6 +205,41 @@ static void execute(Qmp *q, const char *cmd, const JsonValue *args,
     } else if (!strcmp(cmd, "quit")) {
         send_return(q, id, "{}");
         machine_do_quit(m, 0);
+    } else if (!strcmp(cmd, "migrate")) {
+        const char *uri = json_get_string(args, "uri");
+        GError *err = NULL;
+        if (!uri) {
+            send_error(q, id, "GenericError", "Parameter 'uri' is missing");
+            return;
+        }
+        bool ok = machine_migrate(m, uri, &err);
+        send_result(q, id, ok, err);
+    } else if (!strcmp(cmd, "eject")) {
+        const char *dev = drive_arg(args);
+        const JsonValue *force = json_get(args, "force");
+        GError *err = NULL;
+        if (!dev) {
+            send_error(q, id, "GenericError", "Parameter 'device' is "
+                       "missing");
+            return;
+        }
+        bool ok = machine_eject_media(m, dev, force &&
+                                      force->type == JSON_BOOL &&
+                                      force->boolean, &err);
+        send_result(q, id, ok, err);
+    } else if (!strcmp(cmd, "blockdev-change-medium")) {
+        const char *dev = drive_arg(args);
+        const char *file = json_get_string(args, "filename");
+        GError *err = NULL;
+        if (!dev || !file) {
+            send_error(q, id, "GenericError", dev ? "Parameter 'filename' "
+                       "is missing" : "Parameter 'device' is missing");
+            return;
+        }
+        bool ok = machine_change_media(m, dev, file,
+                                       json_get_string(args, "format"),
+                                       &err);
+        send_result(q, id, ok, err);
     } else if (!strcmp(cmd, "human-monitor-command")) {
         const char *line = json_get_string(args, "command-line");
         if (!line) {

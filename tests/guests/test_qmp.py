@@ -159,6 +159,30 @@ def main():
         check('return' in q.cmd('system_powerdown'), 'powerdown failed')
         q.event('POWERDOWN')
 
+        # The typed commands (the same engine functions as the GUI's):
+        # change the CD, eject it, and migrate to a file.
+        iso = os.path.join(tmp, 'cd.iso')
+        with open(iso, 'wb') as f:
+            f.truncate(64 * 2048)
+        r = q.cmd('blockdev-change-medium',
+                  {'device': 'ide1-cd0', 'filename': iso, 'format': 'raw'})
+        check('return' in r, 'blockdev-change-medium: %r' % r)
+        r = q.cmd('human-monitor-command', {'command-line': 'info block'})
+        check(iso in r.get('return', ''), 'the CD is not in: %r' % r)
+        check('return' in q.cmd('eject', {'device': 'ide1-cd0'}),
+              'eject failed')
+        r = q.cmd('blockdev-change-medium',
+                  {'device': 'nonesuch', 'filename': iso})
+        check('nonesuch' in r.get('error', {}).get('desc', ''),
+              'a bad device: %r' % r)
+        r = q.cmd('migrate', {'uri': 'file:' + os.path.join(tmp, 'm.st')})
+        check('return' in r and os.path.getsize(os.path.join(tmp, 'm.st')),
+              'migrate: %r' % r)
+        r = q.cmd('migrate', {'uri': 'file:/nonexistent-dir/m.st'})
+        check('error' in r, 'migrate to a missing directory: %r' % r)
+        check('return' in q.cmd('cont'), 'cont after migrate failed')
+        print('ok: blockdev-change-medium, eject and migrate')
+
         for raw in (b'{"execute": }', b'nonsense\n', b'[1, 2]',
                     b'{"execute": "no-such-command"}',
                     b'{"execute": "stop", "arguments": []}'):
