@@ -23,34 +23,8 @@ if [ "$(cat "$STAMP" 2>/dev/null)" = "$MODS" ] && [ -s "$ROOT/vmlinuz" ] &&
     exit 0
 fi
 
-export DEBIAN_FRONTEND=noninteractive
-mkdir -p "$CACHE/apt/lists/partial" "$CACHE/apt/cache/archives/partial" \
-    "$CACHE/debs"
-APT_OPTS="-o APT::Architectures=amd64,i386
- -o Dir::State::Lists=$CACHE/apt/lists
- -o Dir::Cache=$CACHE/apt/cache
- -o Dir::Cache::pkgcache=$CACHE/apt/cache/pkgcache.bin
- -o Dir::Cache::srcpkgcache=$CACHE/apt/cache/srcpkgcache.bin
- -o Dir::State::status=/var/lib/dpkg/status
- -o Debug::NoLocking=1 -o APT::Sandbox::User=root -q"
-
-# Refresh the index at most once a day; a failing security index is fine as
-# long as the main index is there.
-lists_ok() {
-    ls "$CACHE"/apt/lists/*_dists_bookworm_main_binary-i386_Packages* \
-        >/dev/null 2>&1
-}
-if ! lists_ok || [ -n "$(find "$CACHE/apt/lists" -maxdepth 0 -mmin +1440)" ]
-then
-    echo "fetch.sh: updating private apt index in $CACHE/apt" >&2
-    # shellcheck disable=SC2086
-    apt-get $APT_OPTS update </dev/null >&2 || true
-    if ! lists_ok; then
-        echo "fetch.sh: no bookworm i386 index; is Debian's archive" \
-             "reachable?" >&2
-        exit 1
-    fi
-fi
+# The private apt state and its index (APT_OPTS).
+. "$(dirname "$0")/apt.sh"
 
 # linux-image-686:i386 is a metapackage: find the real kernel package.
 # shellcheck disable=SC2086

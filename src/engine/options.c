@@ -921,7 +921,11 @@ static bool opt_kernel(ParseCtx *p, const char *opt, const char *arg,
                        GError **error)
 {
     g_autofree char *o = g_strconcat("-", opt, NULL);
-    if (!check_file(o, arg, error)) {
+    /* A Multiboot kernel's -initrd is a list of "module args" separated
+       by commas: the board's loader checks each module. */
+    bool module_list = !strcmp(opt, "initrd") && strpbrk(arg, ", ") &&
+                       !g_file_test(arg, G_FILE_TEST_EXISTS);
+    if (!module_list && !check_file(o, arg, error)) {
         return false;
     }
     return set_str(!strcmp(opt, "kernel") ? &p->cfg->kernel

@@ -28,6 +28,7 @@
 #include "hw/isa/debugcon.h"
 #include "hw/isa/fdc.h"
 #include "hw/isa/fw_cfg.h"
+#include "hw/pc/loader.h"
 #include "hw/isa/i8042.h"
 #include "hw/isa/i8237.h"
 #include "hw/isa/i8254.h"
@@ -299,6 +300,28 @@ extern const size_t linuxboot_rom_len;
 #define LINUX_CMDLINE_ADDR 0x20000
 #define LINUX_KERNEL_ADDR 0x100000
 
+/* A module file for the Multiboot loader. */
+static bool read_user_file(const char *what, const char *path,
+                           uint8_t **data, size_t *len, uint64_t max,
+                           GError **error)
+{
+    gchar *d;
+    gsize n;
+    if (!g_file_get_contents(path, &d, &n, error)) {
+        g_prefix_error(error, "%s: ", what);
+        return false;
+    }
+    if (n > max) {
+        g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                    "%s: '%s' does not fit in RAM", what, path);
+        g_free(d);
+        return false;
+    }
+    *data = (uint8_t *)d;
+    *len = n;
+    return true;
+}
+
 static uint32_t le32(const uint8_t *p)
 {
     return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
@@ -332,12 +355,23 @@ static bool linux_setup(Board *b, GError **error)
     }
     uint8_t *kern = (uint8_t *)k;
     board_add_rom(b->ctx, "kernel", kern, klen);
+    bool bzimage = klen >= 0x1000 && !memcmp(kern + 0x202, "HdrS", 4);
+    if (!bzimage && multiboot_header_offset(kern, klen) >= 0) {
+        MultibootArgs mb = {
+            .kernel_path = cfg->kernel, .append = cfg->append,
+            .modules = cfg->initrd, .below_4g = b->below_4g,
+            .read_file = read_user_file,
+        };
+        bool ok = multiboot_setup(b->fw_cfg, b->ctx, kern, klen, &mb, error);
+        g_free(k);
+        return ok;
+    }
     if (klen < 0x1000 || memcmp(kern + 0x202, "HdrS", 4) != 0 ||
         (kern[0x206] | kern[0x207] << 8) < 0x202 ||
         !(kern[0x211] & 1)) {
         g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
-                    "-kernel: '%s' is not a bzImage with boot protocol 2.02 "
-                    "or later", cfg->kernel);
+                    "-kernel: '%s' is neither a bzImage with boot protocol "
+                    "2.02 or later nor a Multiboot kernel", cfg->kernel);
         g_free(k);
         return false;
     }
@@ -445,18 +479,8 @@ static bool linux_setup(Board *b, GError **error)
     fw_cfg_add(f, FW_CFG_SETUP_DATA, setup, setup_size);
     g_free(k);
 
-    /* The loader ROM, with its checksum byte fixed so all bytes sum to 0. */
-    uint8_t *rom = g_memdup2(linuxboot_rom, linuxboot_rom_len);
-    uint8_t sum = 0;
-    for (size_t i = 0; i + 1 < linuxboot_rom_len; i++) {
-        sum += rom[i];
-    }
-    rom[linuxboot_rom_len - 1] = -sum;
-    fw_cfg_add_file(f, "genroms/linuxboot.bin", rom, linuxboot_rom_len);
-    board_add_rom(b->ctx, "linuxboot", rom, linuxboot_rom_len);
-    static const char order[] = "/rom@genroms/linuxboot.bin\n";
-    fw_cfg_add_file(f, "bootorder", g_memdup2(order, sizeof(order) - 1),
-                    sizeof(order) - 1);
+    loader_install_rom(f, b->ctx, "linuxboot.bin", linuxboot_rom,
+                       linuxboot_rom_len);
     return true;
 }
 

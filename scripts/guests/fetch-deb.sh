@@ -1,0 +1,28 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Fetch one file of one Debian 12 package into the guest cache and print
+# its path:  fetch-deb.sh PACKAGE[:ARCH] PATH-IN-PACKAGE
+# e.g. fetch-deb.sh grub-invaders ./boot/invaders.exec (a Multiboot
+# kernel).  Uses fetch.sh's private apt state (apt.sh); idempotent: with a
+# warm cache it prints the path at once.  Output under
+# $CACHE/extra/PACKAGE/.
+set -eu
+CACHE=${MIMIC_GUEST_CACHE:-$HOME/.cache/mimic/guests}
+PKG=$1
+FILE=$2
+NAME=${PKG%%:*}
+OUT=$CACHE/extra/$NAME
+if [ -s "$OUT/$FILE" ]; then
+    echo "$OUT/$FILE"
+    exit 0
+fi
+. "$(dirname "$0")/apt.sh"
+cd "$CACHE/debs"
+if ! ls "${NAME}"_*.deb >/dev/null 2>&1; then
+    # shellcheck disable=SC2086
+    apt-get $APT_OPTS download "$PKG" </dev/null >&2
+fi
+DEB=$(ls "${NAME}"_*.deb | head -n 1)
+mkdir -p "$OUT"
+dpkg-deb --fsys-tarfile "$DEB" | tar -x -C "$OUT" "$FILE"
+echo "$OUT/$FILE"
