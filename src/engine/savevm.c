@@ -492,6 +492,16 @@ static bool bad(GError **error, const char *fmt, ...)
     return false;
 }
 
+/* A section whose layout has one version, and that version is not it. */
+static bool bad_version(GError **error, const char *name, uint32_t version,
+                        uint32_t want)
+{
+    g_set_error(error, STATE_ERROR, STATE_ERROR_VERSION,
+                "state section '%s' has version %u; this Mimic reads "
+                "version %u", name, version, want);
+    return false;
+}
+
 /* Walk the file: header, every section's framing and checksum, the end
    marker.  Fills secs (borrowing buf). */
 static bool parse_file(const uint8_t *buf, size_t len, GArray *secs,
@@ -565,6 +575,9 @@ static bool parse_file(const uint8_t *buf, size_t len, GArray *secs,
         }
         pos += 4;
         if (!strcmp(s.name, "end")) {
+            if (s.version != 1) {
+                return bad_version(error, s.name, s.version, 1);
+            }
             if (s.len != 12 || get_u32(s.data) != secs->len ||
                 get_u64(s.data + 4) != start) {
                 return bad(error, "state file is corrupt: bad end marker");
@@ -607,13 +620,46 @@ static Section *need_section(GArray *secs, const char *name, GError **error)
     return s;
 }
 
+/* A text section (config, disks): printable ASCII lines, each ended by a
+   newline, each of the form key=value; nothing after the last newline. */
+static bool check_text(const Section *s, GError **error)
+{
+    const uint8_t *p = s->data, *end = s->data + s->len;
+    while (p < end) {
+        const uint8_t *nl = memchr(p, '\n', end - p);
+        if (!nl) {
+            return bad(error, "state section '%s' is corrupt: %zu bytes "
+                       "after its last line", s->name, (size_t)(end - p));
+        }
+        bool eq = false;
+        for (const uint8_t *q = p; q < nl; q++) {
+            if (*q < 0x20 || *q > 0x7e) {
+                return bad(error, "state section '%s' is corrupt: byte "
+                           "0x%02x at offset %zu", s->name, *q,
+                           (size_t)(q - s->data));
+            }
+            eq |= *q == '=' && q > p;
+        }
+        if (!eq) {
+            return bad(error, "state section '%s' is corrupt: line at "
+                       "offset %zu is not key=value", s->name,
+                       (size_t)(p - s->data));
+        }
+        p = nl + 1;
+    }
+    return true;
+}
+
 static bool check_config(MimicMachine *m, const Section *s, GError **error)
 {
+    if (s->version != 1) {
+        return bad_version(error, s->name, s->version, 1);
+    }
+    if (!check_text(s, error)) {
+        return false;
+    }
     g_autofree char *here = config_text(m);
     g_autofree char *saved = g_strndup((const char *)s->data, s->len);
-    if (strlen(saved) != s->len) {
-        return bad(error, "state file is corrupt: bad configuration text");
-    }
     gchar **a = g_strsplit(saved, "\n", -1);
     gchar **b = g_strsplit(here, "\n", -1);
     int ia = 0, ib = 0;
@@ -658,6 +704,38 @@ static bool check_config(MimicMachine *m, const Section *s, GError **error)
     }
     g_strfreev(a);
     g_strfreev(b);
+    return ok;
+}
+
+/* The disks section's form: "drive=I size=N mtime=S.NS sha256=HEX" lines
+   with ascending drive indices (also when the disks are not compared). */
+static bool check_disks_form(const Section *s, GError **error)
+{
+    if (s->version != 1) {
+        return bad_version(error, s->name, s->version, 1);
+    }
+    if (!check_text(s, error)) {
+        return false;
+    }
+    g_autofree char *text = g_strndup((const char *)s->data, s->len);
+    gchar **lines = g_strsplit(text, "\n", -1);
+    int last = -1;
+    bool ok = true;
+    for (int i = 0; ok && lines[i] && lines[i][0]; i++) {
+        int drive, n = -1;
+        long long size, sec;
+        long nsec;
+        char hash[65];
+        if (sscanf(lines[i], "drive=%d size=%lld mtime=%lld.%9ld "
+                   "sha256=%64[0-9a-f]%n", &drive, &size, &sec, &nsec, hash,
+                   &n) != 5 || n != (int)strlen(lines[i]) ||
+            strlen(hash) != 64 || drive <= last ||
+            drive >= MIMIC_MAX_DRIVES || size < 0 || nsec < 0) {
+            ok = bad(error, "state section 'disks' is corrupt: line %d", i + 1);
+        }
+        last = ok ? drive : last;
+    }
+    g_strfreev(lines);
     return ok;
 }
 
@@ -714,6 +792,7 @@ typedef struct RamJob {
     const uint8_t *data;
     uint32_t count, zlen;
     bool stored;          /* the pages as they are, not zstd frames */
+    uint8_t *scratch;     /* the decoded frame, until it is committed */
     uint64_t first;       /* page number, for messages */
     const char *section;
     bool anonymous;       /* the block is a private anonymous mapping */
@@ -764,9 +843,8 @@ static bool check_ram(const BoardRamBlock *rb, const Section *s,
             return bad(error, "state section '%s': bad page record at page "
                        "%" G_GUINT64_FORMAT, s->name, first);
         }
-        /* The data is not inflated here: the checksum already vouches
-           for the bytes; a stream that still fails to inflate is caught
-           when restoring, before the CPU and devices are touched. */
+        /* Frames are decoded into scratch memory once every section
+           was checked (decode_ram), before anything is committed. */
         j.gap_pages = first - next;
         j.dst = rb->host + first * PAGE;
         j.data = p;
@@ -786,25 +864,10 @@ typedef struct RamRestore {
     gint failed; /* atomic: lowest failed job + 1, or 0 */
 } RamRestore;
 
-static void ram_job_run(const RamJob *j)
-{
-    if (j->anonymous && j->gap_pages >= 16 &&
-        ((uintptr_t)j->gap & (PAGE - 1)) == 0 &&
-        madvise(j->gap, j->gap_pages * PAGE, MADV_DONTNEED) == 0) {
-        /* Dropped pages of a private anonymous mapping read as zero:
-           a fresh machine's untouched RAM is not even read. */
-        return;
-    }
-    for (size_t q = 0; q < j->gap_pages; q++) {
-        /* Untouched RAM reads as zero without being written (and so
-           without being allocated by the host). */
-        if (!page_is_zero(j->gap + q * PAGE)) {
-            memset(j->gap + q * PAGE, 0, PAGE);
-        }
-    }
-}
-
-static gpointer ram_restore_worker(gpointer data)
+/* Decode the zstd frames into scratch memory (the machine's RAM is not
+   touched): a frame that fails to decode despite its good checksum is
+   refused before anything of the machine changed. */
+static gpointer ram_decode_worker(gpointer data)
 {
     RamRestore *r = data;
     ZSTD_DCtx *d = ZSTD_createDCtx();
@@ -814,18 +877,17 @@ static gpointer ram_restore_worker(gpointer data)
             ZSTD_freeDCtx(d);
             return NULL;
         }
-        const RamJob *j = &g_array_index(r->jobs, RamJob, i);
-        ram_job_run(j);
-        bool ok = true;
-        if (!j->count) {
+        RamJob *j = &g_array_index(r->jobs, RamJob, i);
+        if (!j->count || j->stored) {
             continue;
-        } else if (j->stored) {
-            memcpy(j->dst, j->data, j->zlen);
-        } else {
-            ok = ram_uncompress(d, j->dst, (size_t)j->count * PAGE, j->data,
-                                j->zlen);
         }
-        while (!ok) {
+        size_t n = (size_t)j->count * PAGE;
+        j->scratch = g_try_malloc(n);
+        if (j->scratch && ram_uncompress(d, j->scratch, n, j->data,
+                                         j->zlen)) {
+            continue;
+        }
+        while (true) {
             gint old = g_atomic_int_get(&r->failed);
             if ((old && old <= i + 1) ||
                 g_atomic_int_compare_and_exchange(&r->failed, old, i + 1)) {
@@ -835,19 +897,74 @@ static gpointer ram_restore_worker(gpointer data)
     }
 }
 
-/* Restore the checked RAM: the jobs are independent (disjoint pages), so
-   they run on up to four threads; inflating is most of a restore. */
-static bool restore_ram(GArray *jobs, GError **error)
+static void free_ram_jobs(GArray *jobs)
+{
+    for (guint i = 0; i < jobs->len; i++) {
+        g_free(g_array_index(jobs, RamJob, i).scratch);
+    }
+    g_array_unref(jobs);
+}
+
+/* RAM is decoded in independent records (disjoint pages), so this runs
+   on up to four threads; decoding is most of a restore. */
+static bool decode_ram(GArray *jobs, GError **error)
 {
     RamRestore r = { .jobs = jobs };
-    run_parallel(ram_restore_worker, &r, jobs->len);
+    run_parallel(ram_decode_worker, &r, jobs->len);
     if (r.failed) {
         const RamJob *j = &g_array_index(jobs, RamJob, r.failed - 1);
+        if (!j->scratch) {
+            g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_IO,
+                        "state section '%s': out of memory for page data at "
+                        "page %" G_GUINT64_FORMAT, j->section, j->first);
+            return false;
+        }
         return bad(error, "state section '%s': page data at page "
                    "%" G_GUINT64_FORMAT " does not decompress", j->section,
                    j->first);
     }
     return true;
+}
+
+static void ram_job_run(const RamJob *j)
+{
+    if (j->anonymous && j->gap_pages >= 16 &&
+        ((uintptr_t)j->gap & (PAGE - 1)) == 0 &&
+        madvise(j->gap, j->gap_pages * PAGE, MADV_DONTNEED) == 0) {
+        /* Dropped pages of a private anonymous mapping read as zero:
+           a fresh machine's untouched RAM is not even read. */
+    } else {
+        for (size_t q = 0; q < j->gap_pages; q++) {
+            /* Untouched RAM reads as zero without being written (and so
+               without being allocated by the host). */
+            if (!page_is_zero(j->gap + q * PAGE)) {
+                memset(j->gap + q * PAGE, 0, PAGE);
+            }
+        }
+    }
+    if (j->count) {
+        memcpy(j->dst, j->stored ? j->data : j->scratch,
+               (size_t)j->count * PAGE);
+    }
+}
+
+static gpointer ram_commit_worker(gpointer data)
+{
+    RamRestore *r = data;
+    for (;;) {
+        gint i = g_atomic_int_add(&r->next, 1);
+        if (i >= (gint)r->jobs->len) {
+            return NULL;
+        }
+        ram_job_run(&g_array_index(r->jobs, RamJob, i));
+    }
+}
+
+/* Copy the checked and decoded RAM into the machine: cannot fail. */
+static void commit_ram(GArray *jobs)
+{
+    RamRestore r = { .jobs = jobs };
+    run_parallel(ram_commit_worker, &r, jobs->len);
 }
 
 static bool load_desc(const StateDesc *desc, void *obj, const Section *s,
@@ -865,24 +982,196 @@ static bool load_desc(const StateDesc *desc, void *obj, const Section *s,
     return true;
 }
 
+/* The sections this machine writes, in the order it writes them (without
+   "end", which parse_file checks). */
+static GPtrArray *expected_sections(MimicMachine *m)
+{
+    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(names, g_strdup("config"));
+    g_ptr_array_add(names, g_strdup("clock"));
+    for (int i = 0; i < m->board.n_ram_blocks; i++) {
+        g_ptr_array_add(names, g_strdup_printf("ram/%s",
+                                               m->board.ram_blocks[i].name));
+    }
+    if (m->cpu && m->cpu->ops->state) {
+        g_ptr_array_add(names, g_strdup("cpu"));
+    }
+    guint n = device_list_length(m->devices);
+    for (guint i = 0; i < n; i++) {
+        Device *d = device_list_nth(m->devices, i);
+        if (d->info->state) {
+            g_ptr_array_add(names, g_strdup_printf("dev/%s", d->id));
+        }
+    }
+    g_ptr_array_add(names, g_strdup("timers"));
+    g_ptr_array_add(names, g_strdup("disks"));
+    return names;
+}
+
+/* Every section must be known, every needed one present, each once (see
+   parse_file), and in the order this machine writes them. */
+static bool check_section_list(MimicMachine *m, GArray *secs, GError **error)
+{
+    g_autoptr(GPtrArray) want = expected_sections(m);
+    for (guint i = 0; i < secs->len; i++) {
+        const char *name = g_array_index(secs, Section, i).name;
+        bool known = false;
+        for (guint k = 0; k < want->len && !known; k++) {
+            known = !strcmp(name, want->pdata[k]);
+        }
+        if (!known) {
+            return bad(error, "state file has section '%s', which this "
+                       "machine does not have", name);
+        }
+    }
+    for (guint k = 0; k < want->len; k++) {
+        if (!find_section(secs, want->pdata[k])) {
+            return bad(error, "state file has no '%s' section",
+                       (const char *)want->pdata[k]);
+        }
+    }
+    /* Same set, no duplicates: the same length; now the order. */
+    for (guint i = 0; i < secs->len; i++) {
+        const char *name = g_array_index(secs, Section, i).name;
+        if (strcmp(name, want->pdata[i]) != 0) {
+            return bad(error, "state file has section '%s' where '%s' "
+                       "belongs (sections out of order)", name,
+                       (const char *)want->pdata[i]);
+        }
+    }
+    return true;
+}
+
+/*
+ * What a load would change and cannot be changed back from the file:
+ * the clock, the CPU's and devices' fields and the timers, as this
+ * machine's own serializer writes them.  Taken before anything is
+ * committed; when the CPU or a device refuses its section (post_load),
+ * it is loaded back, so the machine is left as it was.  RAM needs no
+ * copy: it is committed only after every section was accepted.
+ */
+typedef struct Backup {
+    int64_t icount, now;
+    uint64_t seq;
+    GByteArray *cpu;
+    GByteArray **dev;   /* by device index, NULL: no state table */
+    int nt;
+    int64_t *deadline;
+    uint64_t *tseq;
+} Backup;
+
+static void backup_take(MimicMachine *m, Backup *b)
+{
+    Clock *clk = m->clock;
+    b->icount = clk->icount;
+    b->now = clock_now(clk);
+    b->seq = clk->timer_seq;
+    if (m->cpu && m->cpu->ops->state) {
+        b->cpu = g_byte_array_new();
+        state_save(m->cpu->ops->state, m->cpu, b->cpu);
+    }
+    guint n = device_list_length(m->devices);
+    b->dev = g_new0(GByteArray *, n + 1);
+    for (guint i = 0; i < n; i++) {
+        Device *d = device_list_nth(m->devices, i);
+        if (d->info->state) {
+            b->dev[i] = g_byte_array_new();
+            state_save(d->info->state, d, b->dev[i]);
+        }
+    }
+    b->nt = clock_timer_count(clk);
+    b->deadline = g_new(int64_t, b->nt + 1);
+    b->tseq = g_new(uint64_t, b->nt + 1);
+    for (int i = 0; i < b->nt; i++) {
+        Timer *t = clock_timer_nth(clk, i);
+        b->deadline[i] = timer_expire_time(t);
+        b->tseq[i] = timer_seq(t);
+    }
+}
+
+static void backup_free(MimicMachine *m, Backup *b)
+{
+    if (b->cpu) {
+        g_byte_array_unref(b->cpu);
+    }
+    guint n = device_list_length(m->devices);
+    for (guint i = 0; i < n; i++) {
+        if (b->dev[i]) {
+            g_byte_array_unref(b->dev[i]);
+        }
+    }
+    g_free(b->dev);
+    g_free(b->deadline);
+    g_free(b->tseq);
+}
+
+/* Put back what backup_take saw, in the order a load restores it. */
+static bool backup_restore(MimicMachine *m, Backup *b, GError **error)
+{
+    bool ok = true;
+    m->clock->icount = b->icount;
+    clock_set_now(m->clock, b->now);
+    m->clock->timer_seq = b->seq;
+    if (b->cpu) {
+        size_t used;
+        if (m->cpu->ops->flush_code) {
+            m->cpu->ops->flush_code(m->cpu);
+        }
+        const StateDesc *d = m->cpu->ops->state;
+        ok &= state_load(d, m->cpu, d->version, b->cpu->data, b->cpu->len,
+                         &used, ok ? error : NULL);
+    }
+    for (guint i = device_list_length(m->devices); i-- > 0;) {
+        Device *d = device_list_nth(m->devices, i);
+        size_t used;
+        if (b->dev[i]) {
+            ok &= state_load(d->info->state, d, d->info->state->version,
+                             b->dev[i]->data, b->dev[i]->len, &used,
+                             ok ? error : NULL);
+        }
+    }
+    for (int i = 0; i < b->nt; i++) {
+        timer_restore(clock_timer_nth(m->clock, i), b->deadline[i],
+                      b->tseq[i]);
+    }
+    m->clock->timer_seq = b->seq;
+    return ok;
+}
+
+/*
+ * Loading has two phases.  Check: every rule of docs/state-format.md on
+ * the whole file, and the RAM decoded into scratch memory, with nothing
+ * of the machine changed.  Commit: the clock, the CPU and the devices
+ * (whose post_load may still refuse: then all of them are loaded back
+ * from a backup taken just before), and only then RAM and the timers,
+ * which cannot fail.  A refused file, wherever it is refused, leaves the
+ * machine as it was.
+ */
 bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
                         unsigned flags, GError **error)
 {
     GArray *secs = g_array_new(FALSE, TRUE, sizeof(Section));
     GArray *ram_jobs = g_array_new(FALSE, FALSE, sizeof(RamJob));
+    guint ndev = device_list_length(m->devices);
+    Section **devs = g_new0(Section *, ndev + 1);
     bool ok = false;
     if (!parse_file(buf, len, secs, error)) {
         goto out;
     }
     Section *cfg = need_section(secs, "config", error);
-    if (!cfg || !check_config(m, cfg, error)) {
+    if (!cfg || !check_config(m, cfg, error) ||
+        !check_section_list(m, secs, error)) {
         goto out;
     }
     Section *clk = need_section(secs, "clock", error);
     if (!clk) {
         goto out;
     }
-    if (clk->version != 1 || clk->len != 2 + 3 * 8) {
+    if (clk->version != 1) {
+        bad_version(error, clk->name, clk->version, 1);
+        goto out;
+    }
+    if (clk->len != 2 + 3 * 8) {
         bad(error, "state section 'clock' has an unknown layout");
         goto out;
     }
@@ -893,13 +1182,12 @@ bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
         bad(error, "state section 'clock': values out of range");
         goto out;
     }
-    Section *ram[BOARD_MAX_RAM_BLOCKS];
     for (int i = 0; i < m->board.n_ram_blocks; i++) {
         char name[64];
         g_snprintf(name, sizeof(name), "ram/%s", m->board.ram_blocks[i].name);
-        ram[i] = need_section(secs, name, error);
-        if (!ram[i] ||
-            !check_ram(&m->board.ram_blocks[i], ram[i], ram_jobs, error)) {
+        Section *ram = need_section(secs, name, error);
+        if (!ram ||
+            !check_ram(&m->board.ram_blocks[i], ram, ram_jobs, error)) {
             goto out;
         }
     }
@@ -919,8 +1207,6 @@ bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
             goto out;
         }
     }
-    guint ndev = device_list_length(m->devices);
-    Section **devs = g_new0(Section *, ndev + 1);
     for (guint i = 0; i < ndev; i++) {
         Device *d = device_list_nth(m->devices, i);
         if (!d->info->state) {
@@ -930,7 +1216,6 @@ bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
         g_snprintf(name, sizeof(name), "dev/%s", d->id);
         devs[i] = need_section(secs, name, error);
         if (!devs[i]) {
-            g_free(devs);
             goto out;
         }
         const StateDesc *sd = d->info->state;
@@ -940,94 +1225,94 @@ bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
                         "state section '%s' has version %u; this Mimic reads "
                         "versions %d to %d", name, devs[i]->version,
                         sd->min_version, sd->version);
-            g_free(devs);
             goto out;
         }
         if (devs[i]->len != state_size(sd, devs[i]->version)) {
             bad(error, "state section '%s' has %" G_GUINT64_FORMAT " bytes; "
                 "version %u has %zu", name, devs[i]->len, devs[i]->version,
                 state_size(sd, devs[i]->version));
-            g_free(devs);
             goto out;
         }
     }
     Section *tim = need_section(secs, "timers", error);
     int nt = clock_timer_count(m->clock);
     if (!tim) {
-        g_free(devs);
         goto out;
     }
-    if (tim->version != 1 || tim->len < 4 || get_u32(tim->data) != (uint32_t)nt ||
+    if (tim->version != 1) {
+        bad_version(error, tim->name, tim->version, 1);
+        goto out;
+    }
+    if (tim->len < 4 || get_u32(tim->data) != (uint32_t)nt ||
         tim->len != 4 + 16ull * nt) {
         bad(error, "state section 'timers' does not match this machine's "
             "%d timers", nt);
-        g_free(devs);
         goto out;
     }
     for (int i = 0; i < nt; i++) {
         if (get_u64(tim->data + 4 + 16 * i + 8) > seq) {
             bad(error, "state section 'timers': timer %d out of range", i);
-            g_free(devs);
             goto out;
         }
     }
     Section *disks = need_section(secs, "disks", error);
-    if (!disks) {
-        g_free(devs);
+    if (!disks || !check_disks_form(disks, error)) {
         goto out;
     }
     if ((flags & STATE_LOAD_CHECK_DISKS) &&
         !check_disks(m, disks, flags, error)) {
-        g_free(devs);
         goto out;
     }
-    for (guint i = 0; i < secs->len; i++) {
-        Section *s = &g_array_index(secs, Section, i);
-        if (!s->used) {
-            bad(error, "state file has section '%s', which this machine "
-                "does not have", s->name);
-            g_free(devs);
-            goto out;
-        }
+    if (!decode_ram(ram_jobs, error)) {
+        goto out;
     }
 
-    /* Everything checked: restore. */
+    /* Everything checked: commit, with a way back until RAM is written. */
+    Backup backup = { 0 };
+    backup_take(m, &backup);
     m->clock->icount = m->clock->mode == CLOCK_MODE_ICOUNT ? icount : 0;
     clock_set_now(m->clock, now);
     m->clock->timer_seq = seq;
-    if (!restore_ram(ram_jobs, error)) {
-        g_free(devs);
-        goto out;
-    }
+    ok = true;
     if (cpu) {
         if (m->cpu->ops->flush_code) {
             m->cpu->ops->flush_code(m->cpu);
         }
-        if (!load_desc(m->cpu->ops->state, m->cpu, cpu, error)) {
-            g_free(devs);
-            goto out;
-        }
+        ok = load_desc(m->cpu->ops->state, m->cpu, cpu, error);
     }
     /* Reverse creation order: the interrupt controllers, created first,
        come last, so their saved input state wins over the lines that the
        other devices' post_load drive again. */
-    for (guint i = ndev; i-- > 0;) {
+    for (guint i = ndev; ok && i-- > 0;) {
         Device *d = device_list_nth(m->devices, i);
-        if (devs[i] && !load_desc(d->info->state, d, devs[i], error)) {
-            g_free(devs);
-            goto out;
+        if (devs[i]) {
+            ok = load_desc(d->info->state, d, devs[i], error);
         }
     }
-    g_free(devs);
+    if (!ok) {
+        GError *again = NULL;
+        if (!backup_restore(m, &backup, &again)) {
+            /* Our own state refused by our own devices: a bug. */
+            g_critical("savevm: the machine could not be put back after a "
+                       "refused state: %s", again->message);
+            g_prefix_error(error, "(the machine is damaged: %s) ",
+                           again->message);
+            g_error_free(again);
+        }
+        backup_free(m, &backup);
+        goto out;
+    }
+    backup_free(m, &backup);
+    commit_ram(ram_jobs);
     for (int i = 0; i < nt; i++) {
         const uint8_t *p = tim->data + 4 + 16 * i;
         timer_restore(clock_timer_nth(m->clock, i), get_u64(p),
                       get_u64(p + 8));
     }
     m->clock->timer_seq = seq;
-    ok = true;
 out:
-    g_array_unref(ram_jobs);
+    g_free(devs);
+    free_ram_jobs(ram_jobs);
     g_array_unref(secs);
     return ok;
 }
