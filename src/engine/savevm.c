@@ -1105,22 +1105,15 @@ static void backup_free(MimicMachine *m, Backup *b)
     g_free(b->tseq);
 }
 
-/* Put back what backup_take saw, in the order a load restores it. */
+/* Put back what backup_take saw.  The CPU comes last: the devices'
+   post_load drive interrupt lines into it again, and its saved input
+   state must win, as the interrupt controllers' does over the devices. */
 static bool backup_restore(MimicMachine *m, Backup *b, GError **error)
 {
     bool ok = true;
     m->clock->icount = b->icount;
     clock_set_now(m->clock, b->now);
     m->clock->timer_seq = b->seq;
-    if (b->cpu) {
-        size_t used;
-        if (m->cpu->ops->flush_code) {
-            m->cpu->ops->flush_code(m->cpu);
-        }
-        const StateDesc *d = m->cpu->ops->state;
-        ok &= state_load(d, m->cpu, d->version, b->cpu->data, b->cpu->len,
-                         &used, ok ? error : NULL);
-    }
     for (guint i = device_list_length(m->devices); i-- > 0;) {
         Device *d = device_list_nth(m->devices, i);
         size_t used;
@@ -1129,6 +1122,15 @@ static bool backup_restore(MimicMachine *m, Backup *b, GError **error)
                              b->dev[i]->data, b->dev[i]->len, &used,
                              ok ? error : NULL);
         }
+    }
+    if (b->cpu) {
+        size_t used;
+        if (m->cpu->ops->flush_code) {
+            m->cpu->ops->flush_code(m->cpu);
+        }
+        const StateDesc *d = m->cpu->ops->state;
+        ok &= state_load(d, m->cpu, d->version, b->cpu->data, b->cpu->len,
+                         &used, ok ? error : NULL);
     }
     for (int i = 0; i < b->nt; i++) {
         timer_restore(clock_timer_nth(m->clock, i), b->deadline[i],
