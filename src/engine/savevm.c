@@ -284,6 +284,23 @@ static bool disk_fingerprint(BlockDev *blk, GString *out, GError **error)
     return true;
 }
 
+/* The image a resuming process opens for drive i: with -snapshot the
+   drive is a temporary overlay (already unlinked, and gone with this
+   process), and the resuming process opens the same image under a new
+   overlay, so that image is what is fingerprinted.  As in QEMU, the
+   guest's writes to the overlay are not part of the state. */
+static BlockDev *drive_image(MimicMachine *m, int i)
+{
+    BlockDev *blk = m->board.blk[i];
+    const MachineConfig *cfg = m->cfg;
+    bool snapshot = cfg->snapshot || (i < cfg->n_drives &&
+                                      cfg->drives[i].snapshot);
+    if (blk && snapshot && blk_backing(blk)) {
+        return blk_backing(blk);
+    }
+    return blk;
+}
+
 static bool disks_text(MimicMachine *m, bool flush, GString *s,
                        GError **error)
 {
@@ -297,7 +314,7 @@ static bool disks_text(MimicMachine *m, bool flush, GString *s,
             return false;
         }
         g_string_append_printf(s, "drive=%d ", i);
-        if (!disk_fingerprint(blk, s, error)) {
+        if (!disk_fingerprint(drive_image(m, i), s, error)) {
             return false;
         }
         g_string_append_c(s, '\n');
@@ -763,7 +780,7 @@ static bool check_disks(MimicMachine *m, const Section *s, unsigned flags,
         }
         const char *file = drive >= 0 && drive < MIMIC_MAX_DRIVES &&
                            m->board.blk[drive]
-                               ? blk_filename(m->board.blk[drive])
+                               ? blk_filename(drive_image(m, drive))
                                : "?";
         g_autofree char *msg = g_strdup_printf(
             "disk '%s' changed since the state was saved", file);

@@ -853,8 +853,8 @@ static void test_refused_leaves_machine(void)
  * save (-incoming-force then resumes), MIMIC_ERROR_STATE for any other
  * refusal (no file, a corrupt file, another machine).
  */
-static MimicMachine *incoming(const char *disk, const char *state,
-                              bool force, GError **err)
+static MimicMachine *incoming_snap(const char *disk, const char *state,
+                                   bool force, bool snapshot, GError **err)
 {
     MachineConfig cfg;
     machine_config_init(&cfg);
@@ -874,9 +874,56 @@ static MimicMachine *incoming(const char *disk, const char *state,
         cfg.incoming = g_strconcat("file:", state, NULL);
         cfg.incoming_force = force;
     }
+    cfg.snapshot = snapshot;
     MimicMachine *m = mimic_machine_new(&cfg, err);
     machine_config_clear(&cfg);
     return m;
+}
+
+static MimicMachine *incoming(const char *disk, const char *state,
+                              bool force, GError **err)
+{
+    return incoming_snap(disk, state, force, false, err);
+}
+
+/* -snapshot: migrate fingerprints the image the command line names (the
+   temporary overlay is already unlinked), a process started with the
+   same command line resumes, and a change of that image is caught. */
+static void test_snapshot_migrate(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("mimic-snapmig-XXXXXX", NULL);
+    g_autofree char *disk = g_build_filename(dir, "disk.img", NULL);
+    g_autofree char *state = g_build_filename(dir, "m.state", NULL);
+    g_autofree char *uri = g_strconcat("file:", state, NULL);
+    g_autofree char *zeros = g_malloc0(1 << 20);
+    g_assert_true(g_file_set_contents(disk, zeros, 1 << 20, NULL));
+
+    GError *err = NULL;
+    MimicMachine *m = incoming_snap(disk, NULL, false, true, &err);
+    g_assert_no_error(err);
+    run_insns(m, 1000000);
+    /* A guest write goes to the overlay, not to disk.img. */
+    uint8_t sector[512] = { 0x55 };
+    g_assert_true(blk_pwrite(m->board.blk[0], 0, sector, 512, &err));
+    g_assert_no_error(err);
+    g_assert_true(machine_migrate(m, uri, &err));
+    g_assert_no_error(err);
+    mimic_machine_free(m);
+
+    m = incoming_snap(disk, state, false, true, &err);
+    g_assert_no_error(err);
+    mimic_machine_free(m);
+
+    zeros[0] = 1;
+    g_assert_true(g_file_set_contents(disk, zeros, 1 << 20, NULL));
+    g_assert_null(incoming_snap(disk, state, false, true, &err));
+    g_assert_error(err, MIMIC_ERROR, MIMIC_ERROR_STATE_DISKS);
+    g_assert_nonnull(strstr(err->message, disk));
+    g_clear_error(&err);
+
+    g_assert_cmpint(g_remove(state), ==, 0);
+    g_assert_cmpint(g_remove(disk), ==, 0);
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
 }
 
 static void test_incoming_errors(void)
@@ -950,6 +997,7 @@ int main(int argc, char **argv)
     g_test_add_func("/savevm/bad-values", test_bad_values);
     g_test_add_func("/savevm/other-ram-size", test_other_ram_size);
     g_test_add_func("/savevm/stored-ram", test_stored_ram);
+    g_test_add_func("/savevm/snapshot-migrate", test_snapshot_migrate);
     g_test_add_func("/savevm/rules/pack", test_rules_pack);
     g_test_add_func("/savevm/rules/versions", test_rules_versions);
     g_test_add_func("/savevm/rules/trailing-bytes", test_rules_trailing);
