@@ -9,6 +9,7 @@
  */
 #include <string.h>
 #include <zlib.h>
+#include <zstd.h>
 #include <glib/gstdio.h>
 
 #include "engine/machine.h"
@@ -847,6 +848,177 @@ static void test_refused_leaves_machine(void)
     live_free(&lv);
 }
 
+/* ---- golden state files (tests/state/README.md) ----
+ * A small machine (8 MiB, -icount 3, no disks) saved early in SeaBIOS's
+ * POST.  The loader must take the checked-in file, and saving the loaded
+ * machine must give it back: a change of the format on either side fails
+ * here.  Two things are normalised, as they are not the format: the
+ * firmware's hashes (rom= lines; the host's SeaBIOS may differ) and the
+ * Mimic version (info.mimic); RAM sections are compared record by record
+ * after decoding, since another zstd version may encode differently. */
+
+#define GOLDEN_INSNS 200000
+
+static MimicMachine *golden_machine(void)
+{
+    MachineConfig cfg;
+    machine_config_init(&cfg);
+    cfg.ram_size = 8 << 20;
+    cfg.icount_shift = 3;
+    cfg.display = DISPLAY_NONE;
+    g_free(cfg.serial[0]);
+    cfg.serial[0] = g_strdup("null");
+    GError *err = NULL;
+    MimicMachine *m = mimic_machine_new(&cfg, &err);
+    g_assert_no_error(err);
+    machine_config_clear(&cfg);
+    return m;
+}
+
+/* The golden file with this machine's rom= and info.mimic lines. */
+static GByteArray *golden_normalised(const GByteArray *golden,
+                                     const GByteArray *here)
+{
+    GPtrArray *g = unpack(golden), *h = unpack(here);
+    USect *gc = g->pdata[usect_find(g, "config")];
+    USect *hc = h->pdata[usect_find(h, "config")];
+    g_autofree char *gt = g_strndup((char *)gc->payload->data,
+                                    gc->payload->len);
+    g_autofree char *ht = g_strndup((char *)hc->payload->data,
+                                    hc->payload->len);
+    gchar **gl = g_strsplit(gt, "\n", -1), **hl = g_strsplit(ht, "\n", -1);
+    GString *out = g_string_new(NULL);
+    int hi = 0;
+    for (int i = 0; gl[i] && gl[i][0]; i++) {
+        const char *line = gl[i];
+        bool rom = g_str_has_prefix(line, "rom="),
+             ver = g_str_has_prefix(line, "info.mimic=");
+        if (rom || ver) {
+            while (hl[hi] && !g_str_has_prefix(hl[hi], rom ? "rom=" :
+                                               "info.mimic=")) {
+                hi++;
+            }
+            g_assert_nonnull(hl[hi]);
+            line = hl[hi++];
+        }
+        g_string_append_printf(out, "%s\n", line);
+    }
+    g_byte_array_set_size(gc->payload, 0);
+    g_byte_array_append(gc->payload, (guint8 *)out->str, out->len);
+    g_string_free(out, TRUE);
+    g_strfreev(gl);
+    g_strfreev(hl);
+    GByteArray *r = pack(g);
+    g_ptr_array_unref(g);
+    g_ptr_array_unref(h);
+    return r;
+}
+
+/* A RAM section's records, decoded: "first count" headers and pages. */
+static GByteArray *ram_decoded(const USect *u)
+{
+    GByteArray *out = g_byte_array_new();
+    const uint8_t *p = u->payload->data, *end = p + u->payload->len;
+    g_byte_array_append(out, p, 8); /* block size */
+    p += 8;
+    for (;;) {
+        g_assert_cmpint(end - p, >=, 16);
+        uint32_t count = le32(p + 8), zlen = le32(p + 12);
+        g_byte_array_append(out, p, 12);
+        p += 16;
+        if (!count) {
+            break;
+        }
+        size_t n = (size_t)count * 4096;
+        guint at = out->len;
+        g_byte_array_set_size(out, at + n);
+        if (zlen == n) {
+            memcpy(out->data + at, p, n);
+        } else {
+            size_t r = ZSTD_decompress(out->data + at, n, p, zlen);
+            g_assert_false(ZSTD_isError(r));
+            g_assert_cmpuint(r, ==, n);
+        }
+        p += zlen;
+    }
+    return out;
+}
+
+static void assert_same_format(const GByteArray *want, const GByteArray *got)
+{
+    GPtrArray *a = unpack(want), *b = unpack(got);
+    g_assert_cmpuint(a->len, ==, b->len);
+    for (guint i = 0; i < a->len; i++) {
+        USect *x = a->pdata[i], *y = b->pdata[i];
+        g_assert_cmpstr(x->name, ==, y->name);
+        if (x->version != y->version) {
+            g_error("section '%s': golden version %u, now %u", x->name,
+                    x->version, y->version);
+        }
+        GByteArray *px = x->payload, *py = y->payload;
+        bool ram = g_str_has_prefix(x->name, "ram/");
+        if (ram) {
+            px = ram_decoded(x);
+            py = ram_decoded(y);
+        }
+        if (px->len != py->len || memcmp(px->data, py->data, px->len)) {
+            guint k = 0;
+            while (k < MIN(px->len, py->len) && px->data[k] == py->data[k]) {
+                k++;
+            }
+            g_error("section '%s' differs from the golden file at byte %u "
+                    "(%u and %u bytes%s)", x->name, k, px->len, py->len,
+                    ram ? ", decoded" : "");
+        }
+        if (ram) {
+            g_byte_array_unref(px);
+            g_byte_array_unref(py);
+        }
+    }
+    g_ptr_array_unref(a);
+    g_ptr_array_unref(b);
+}
+
+static void test_golden(void)
+{
+    g_autofree char *path = g_build_filename(
+        g_getenv("MIMIC_SOURCE_ROOT") ? g_getenv("MIMIC_SOURCE_ROOT") : ".",
+        "tests", "state", "pc-8m-icount3.state", NULL);
+    GError *err = NULL;
+    if (g_getenv("MIMIC_REGENERATE_GOLDEN")) {
+        MimicMachine *m = golden_machine();
+        run_insns(m, GOLDEN_INSNS);
+        GByteArray *f = save(m);
+        g_assert_true(state_write_file_atomic(path, f->data, f->len, &err));
+        g_assert_no_error(err);
+        g_test_message("wrote %s (%u bytes)", path, f->len);
+        g_byte_array_unref(f);
+        mimic_machine_free(m);
+    }
+    gchar *data;
+    gsize len;
+    g_assert_true(g_file_get_contents(path, &data, &len, &err));
+    g_assert_no_error(err);
+    GByteArray *golden = g_byte_array_new_take((guint8 *)data, len);
+
+    MimicMachine *m = golden_machine();
+    GByteArray *fresh = save(m);
+    GByteArray *want = golden_normalised(golden, fresh);
+    g_assert_true(machine_state_load(m, want->data, want->len,
+                                     STATE_LOAD_CHECK_DISKS, &err));
+    g_assert_no_error(err);
+    g_assert_cmpint(m->clock->icount, ==, GOLDEN_INSNS);
+    GByteArray *again = save(m);
+    assert_same_format(want, again);
+    /* ... and the machine runs on from it. */
+    run_insns(m, 100000);
+    g_byte_array_unref(again);
+    g_byte_array_unref(want);
+    g_byte_array_unref(fresh);
+    g_byte_array_unref(golden);
+    mimic_machine_free(m);
+}
+
 /*
  * What mimic_machine_new() tells a front end (mimic.h) about a refused
  * -incoming state: MIMIC_ERROR_STATE_DISKS when a disk changed since the
@@ -998,6 +1170,7 @@ int main(int argc, char **argv)
     g_test_add_func("/savevm/other-ram-size", test_other_ram_size);
     g_test_add_func("/savevm/stored-ram", test_stored_ram);
     g_test_add_func("/savevm/snapshot-migrate", test_snapshot_migrate);
+    g_test_add_func("/savevm/golden", test_golden);
     g_test_add_func("/savevm/rules/pack", test_rules_pack);
     g_test_add_func("/savevm/rules/versions", test_rules_versions);
     g_test_add_func("/savevm/rules/trailing-bytes", test_rules_trailing);
