@@ -1481,26 +1481,64 @@ bool machine_migrate(MimicMachine *m, const char *uri, GError **error)
     return ok;
 }
 
-static GByteArray *read_exec(const char *cmd, GError **error)
+/* The most a state of this machine can take: its RAM stored as is, a
+   record header per run, and the rest (devices, text) far below 64 MiB.
+   A stream (FIFO, exec:) longer than this is not a state of it. */
+static size_t state_size_cap(MimicMachine *m)
+{
+    uint64_t ram = 0;
+    for (int i = 0; i < m->board.n_ram_blocks; i++) {
+        ram += m->board.ram_blocks[i].size;
+    }
+    return ram + ram / PAGE / RAM_RUN_PAGES * 16 + ((size_t)64 << 20);
+}
+
+/* Read fd to its end, refusing more than cap bytes. */
+static GByteArray *read_stream(int fd, size_t cap, GError **error)
+{
+    GByteArray *b = g_byte_array_new();
+    uint8_t chunk[65536];
+    for (;;) {
+        ssize_t r = read(fd, chunk, sizeof(chunk));
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r < 0) {
+            g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_IO, "%s",
+                        g_strerror(errno));
+            g_byte_array_unref(b);
+            return NULL;
+        }
+        if (r == 0) {
+            return b;
+        }
+        if (b->len + (size_t)r > cap) {
+            g_set_error(error, STATE_ERROR, STATE_ERROR_INVALID,
+                        "more than %zu bytes: not a state of this machine",
+                        cap);
+            g_byte_array_unref(b);
+            return NULL;
+        }
+        g_byte_array_append(b, chunk, r);
+    }
+}
+
+static GByteArray *read_exec(const char *cmd, size_t cap, GError **error)
 {
     int out_fd;
     GPid pid;
     if (!spawn_shell(cmd, NULL, &out_fd, &pid, error)) {
         return NULL;
     }
-    GByteArray *b = g_byte_array_new();
-    uint8_t chunk[65536];
-    for (;;) {
-        ssize_t r = read(out_fd, chunk, sizeof(chunk));
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r <= 0) {
-            break;
-        }
-        g_byte_array_append(b, chunk, r);
-    }
+    GByteArray *b = read_stream(out_fd, cap, error);
     close(out_fd);
+    if (!b) {
+        kill(pid, SIGTERM);
+        int status;
+        waitpid(pid, &status, 0);
+        g_spawn_close_pid(pid);
+        return NULL;
+    }
     if (!wait_shell(cmd, pid, error)) {
         g_byte_array_unref(b);
         return NULL;
@@ -1508,28 +1546,75 @@ static GByteArray *read_exec(const char *cmd, GError **error)
     return b;
 }
 
+/*
+ * -incoming file:PATH.  A regular file is mapped.  A FIFO is read as a
+ * stream, as QEMU reads one: the open waits for a writer, so Mimic says
+ * so on stderr first.  Anything else (a directory, a device, a socket)
+ * is refused.
+ */
+static GByteArray *read_incoming_file(MimicMachine *m, const char *path,
+                                      GMappedFile **mapped, GError **error)
+{
+    struct stat st;
+    *mapped = NULL;
+    if (stat(path, &st) < 0) {
+        g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_IO, "%s",
+                    g_strerror(errno));
+        return NULL;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_IO,
+                    "'%s' is a directory, not a state file", path);
+        return NULL;
+    }
+    if (S_ISREG(st.st_mode)) {
+        GError *err = NULL;
+        *mapped = g_mapped_file_new(path, FALSE, &err);
+        if (!*mapped) {
+            /* GLib's message repeats the path in odd quotes. */
+            g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_IO, "cannot read "
+                        "'%s'", path);
+            g_error_free(err);
+        }
+        return NULL;
+    }
+    if (!S_ISFIFO(st.st_mode)) {
+        g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_IO,
+                    "'%s' is not a regular file or a FIFO", path);
+        return NULL;
+    }
+    g_printerr("mimic: -incoming file:%s: waiting for a writer on the FIFO "
+               "'%s' (e.g. migrate \"exec:cat > %s\" in the saving "
+               "Mimic)\n", path, path, path);
+    int fd;
+    do {
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_IO, "%s",
+                    g_strerror(errno));
+        return NULL;
+    }
+    GByteArray *b = read_stream(fd, state_size_cap(m), error);
+    close(fd);
+    return b;
+}
+
 bool machine_incoming(MimicMachine *m, const char *uri, bool force,
                       GError **error)
 {
     GByteArray *b = NULL;
+    GMappedFile *mf = NULL;
+    const uint8_t *data;
+    size_t len;
     if (g_str_has_prefix(uri, "file:")) {
-        /* Mapped, not read: no copy and no fresh buffer to fault in. */
-        GMappedFile *mf = g_mapped_file_new(uri + 5, FALSE, error);
-        if (!mf) {
-            g_prefix_error(error, "-incoming: ");
+        b = read_incoming_file(m, uri + 5, &mf, error);
+        if (!b && !mf) {
+            g_prefix_error(error, "-incoming %s: ", uri);
             return false;
         }
-        bool ok = machine_state_load(
-            m, (const uint8_t *)g_mapped_file_get_contents(mf),
-            g_mapped_file_get_length(mf),
-            STATE_LOAD_CHECK_DISKS | (force ? STATE_LOAD_FORCE : 0), error);
-        if (!ok) {
-            g_prefix_error(error, "-incoming %s: ", uri);
-        }
-        g_mapped_file_unref(mf);
-        return ok;
     } else if (g_str_has_prefix(uri, "exec:")) {
-        b = read_exec(uri + 5, error);
+        b = read_exec(uri + 5, state_size_cap(m), error);
         if (!b) {
             g_prefix_error(error, "-incoming %s: ", uri);
             return false;
@@ -1540,13 +1625,25 @@ bool machine_incoming(MimicMachine *m, const char *uri, bool force,
                     "exec:COMMAND)", uri);
         return false;
     }
-    bool ok = machine_state_load(m, b->data, b->len,
+    if (mf) {
+        /* Mapped, not read: no copy and no fresh buffer to fault in. */
+        data = (const uint8_t *)g_mapped_file_get_contents(mf);
+        len = g_mapped_file_get_length(mf);
+    } else {
+        data = b->data;
+        len = b->len;
+    }
+    bool ok = machine_state_load(m, data, len,
                                  STATE_LOAD_CHECK_DISKS |
                                  (force ? STATE_LOAD_FORCE : 0), error);
     if (!ok) {
         g_prefix_error(error, "-incoming %s: ", uri);
     }
-    g_byte_array_unref(b);
+    if (mf) {
+        g_mapped_file_unref(mf);
+    } else {
+        g_byte_array_unref(b);
+    }
     return ok;
 }
 
