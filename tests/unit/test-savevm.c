@@ -15,10 +15,11 @@
 #include "engine/machine.h"
 #include "engine/savevm.h"
 
-static MimicMachine *make(uint64_t ram_mib)
+static MimicMachine *make_rtc(uint64_t ram_mib, const char *rtc_base)
 {
     MachineConfig cfg;
     machine_config_init(&cfg);
+    cfg.rtc_base = g_strdup(rtc_base);
     cfg.ram_size = ram_mib << 20;
     cfg.icount_shift = 3;
     cfg.display = DISPLAY_NONE;
@@ -31,6 +32,15 @@ static MimicMachine *make(uint64_t ram_mib)
     machine_config_clear(&cfg);
     return m;
 }
+
+static MimicMachine *make(uint64_t ram_mib)
+{
+    return make_rtc(ram_mib, NULL);
+}
+
+/* Machines whose runs are compared with each other: the RTC must not
+   start from the host's clock, which ticks between their creations. */
+#define FIXED_RTC "2020-01-01T00:00:00"
 
 /* n instructions as the worker runs them (the engine's own slice loop,
    on this thread). */
@@ -512,7 +522,7 @@ typedef struct {
 
 static Live live_machine(void)
 {
-    Live l = { .m = make(32) };
+    Live l = { .m = make_rtc(32, FIXED_RTC) };
     run_insns(l.m, 2000000);
     l.before = save(l.m);
     return l;
@@ -833,7 +843,7 @@ static void test_refused_leaves_machine(void)
 
     /* The twin is saved at the same point (as the live machine was,
        before the loads): a save is part of the run being compared. */
-    MimicMachine *twin = make(32);
+    MimicMachine *twin = make_rtc(32, FIXED_RTC);
     run_insns(twin, 2000000);
     g_byte_array_unref(save(twin));
     run_insns(twin, 1000000);
