@@ -19,195 +19,23 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <zlib.h>
-#include <zstd.h>
 #include <glib/gstdio.h>
-#include "mimic-config.h"
-#ifdef HAVE_LIBDEFLATE
-#include <libdeflate.h>
-#endif
 
 #include "engine/log.h"
+#include "state/statefile.h"
 
-#define SECT_MARK "SECT"
-#define RAM_RUN_PAGES 256 /* pages per compressed record (1 MiB) */
-/* ram/ sections: version 3 holds zstd frames, and a record whose length
-   is its pages' size holds them as they are (1 and 2, zlib, are
-   refused). */
-#define RAM_SECTION_VERSION 3
-#define PAGE 4096u
 #define FP_SPAN (1u << 20) /* disk fingerprint: first and last MiB */
-
-/* ---- checksums and RAM compression ----
- * Sections are checked with zlib's CRC-32 (libdeflate, when built in,
- * computes the same value several times faster).  RAM runs are zstd
- * frames (level 1: smaller than deflate's, and decoded about five times
- * faster than zlib streams, which ram/ sections before version 3 held). */
-
-static uint32_t sect_crc(const uint8_t *p, size_t n)
-{
-#ifdef HAVE_LIBDEFLATE
-    return libdeflate_crc32(0, p, n);
-#else
-    uint32_t crc = crc32(0, NULL, 0);
-    while (n) { /* crc32() takes a uInt length */
-        uInt k = n > (1u << 30) ? 1u << 30 : (uInt)n;
-        crc = crc32(crc, p, k);
-        p += k;
-        n -= k;
-    }
-    return crc;
-#endif
-}
-
-#define RAM_ZSTD_LEVEL 1
-
-typedef struct RamZ {
-    ZSTD_CCtx *c;
-    size_t cap;
-    uint8_t *buf;
-} RamZ;
-
-static void ramz_init(RamZ *z, size_t max_in)
-{
-    z->c = ZSTD_createCCtx();
-    z->cap = ZSTD_compressBound(max_in);
-    z->buf = g_malloc(z->cap);
-}
-
-static void ramz_free(RamZ *z)
-{
-    ZSTD_freeCCtx(z->c);
-    g_free(z->buf);
-}
-
-/* Compress n bytes into z->buf (one zstd frame); returns the length, or
-   0 when zstd failed (out of memory): the run is then stored. */
-static size_t ramz_compress(RamZ *z, const uint8_t *src, size_t n)
-{
-    if (!z->c) {
-        return 0;
-    }
-    size_t r = ZSTD_compressCCtx(z->c, z->buf, z->cap, src, n,
-                                 RAM_ZSTD_LEVEL);
-    return ZSTD_isError(r) ? 0 : r;
-}
-
-/* Decode exactly zlen bytes (zstd frames) into exactly n bytes. */
-static bool ram_uncompress(ZSTD_DCtx *d, uint8_t *dst, size_t n,
-                           const uint8_t *src, size_t zlen)
-{
-    if (!d) {
-        return false;
-    }
-    size_t r = ZSTD_decompressDCtx(d, dst, n, src, zlen);
-    return !ZSTD_isError(r) && r == n;
-}
-
-/* RAM is compressed and inflated in independent runs: run worker(ctx)
-   on this thread and up to three more (one per host CPU), each taking
-   jobs from a shared counter until there are none left.  The result
-   does not depend on the number of threads. */
-static void run_parallel(GThreadFunc worker, gpointer ctx, guint njobs)
-{
-    guint n = MIN(MAX(g_get_num_processors(), 1), 4);
-    n = MIN(n, MAX(njobs / 4, 1));
-    GThread *th[4] = { NULL };
-    for (guint t = 1; t < n; t++) {
-        th[t] = g_thread_try_new("mimic-ram", worker, ctx, NULL);
-    }
-    worker(ctx);
-    for (guint t = 1; t < n; t++) {
-        if (th[t]) {
-            g_thread_join(th[t]);
-        }
-    }
-}
-
-/* ---- little-endian helpers ---- */
-
-static void put_u16(GByteArray *b, uint16_t v)
-{
-    uint8_t x[2] = { v, v >> 8 };
-    g_byte_array_append(b, x, 2);
-}
-
-static void put_u32(GByteArray *b, uint32_t v)
-{
-    uint8_t x[4] = { v, v >> 8, v >> 16, v >> 24 };
-    g_byte_array_append(b, x, 4);
-}
-
-static void put_u64(GByteArray *b, uint64_t v)
-{
-    put_u32(b, (uint32_t)v);
-    put_u32(b, (uint32_t)(v >> 32));
-}
-
-static uint32_t get_u16(const uint8_t *p)
-{
-    return p[0] | p[1] << 8;
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-    return get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
-}
-
-/* ---- writing sections ---- */
-
-static void section_begin(GByteArray *f, const char *name, uint32_t version,
-                          size_t *mark)
-{
-    g_byte_array_append(f, (const uint8_t *)SECT_MARK, 4);
-    *mark = f->len;
-    size_t n = strlen(name);
-    put_u16(f, n);
-    g_byte_array_append(f, (const uint8_t *)name, n);
-    put_u32(f, version);
-    put_u64(f, 0); /* length, patched by section_end */
-}
-
-static void section_end(GByteArray *f, size_t mark)
-{
-    size_t n = get_u16(f->data + mark);
-    size_t len_at = mark + 2 + n + 4;
-    uint64_t len = f->len - (len_at + 8);
-    for (int i = 0; i < 8; i++) {
-        f->data[len_at + i] = len >> (8 * i);
-    }
-    put_u32(f, sect_crc(f->data + mark, f->len - mark));
-}
-
-static void add_section(GByteArray *f, const char *name, uint32_t version,
-                        const uint8_t *data, size_t len)
-{
-    size_t mark;
-    section_begin(f, name, version, &mark);
-    g_byte_array_append(f, data, len);
-    section_end(f, mark);
-}
 
 /* ---- the pieces of a machine ---- */
 
-static bool page_is_zero(const uint8_t *p)
+/* A board RAM block as the state file format sees it. */
+static StateRamBlock ram_block(const BoardRamBlock *b)
 {
-    const uint64_t *q = (const uint64_t *)p;
-    for (unsigned i = 0; i < PAGE / 8; i += 4) {
-        if (q[i] | q[i + 1] | q[i + 2] | q[i + 3]) {
-            return false;
-        }
-    }
-    return true;
+    return (StateRamBlock){ .name = b->name, .host = b->host,
+                            .size = b->size, .anonymous = b->anonymous };
 }
 
 /* The configuration lines a state is bound to; "info." lines are only
@@ -322,124 +150,38 @@ static bool disks_text(MimicMachine *m, bool flush, GString *s,
     return true;
 }
 
-typedef struct SaveRun {
-    uint64_t start;
-    uint32_t count;
-    uint8_t *z;   /* the zstd frame, or NULL: stored as is */
-    size_t zlen;
-} SaveRun;
-
-typedef struct RamSave {
-    const BoardRamBlock *rb;
-    GArray *runs;
-    gint next;
-} RamSave;
-
-static gpointer ram_save_worker(gpointer data)
-{
-    RamSave *r = data;
-    RamZ z;
-    ramz_init(&z, RAM_RUN_PAGES * PAGE);
-    for (;;) {
-        gint i = g_atomic_int_add(&r->next, 1);
-        if (i >= (gint)r->runs->len) {
-            break;
-        }
-        SaveRun *run = &g_array_index(r->runs, SaveRun, i);
-        size_t rawlen = (size_t)run->count * PAGE;
-        size_t zlen = ramz_compress(&z, r->rb->host + run->start * PAGE,
-                                    rawlen);
-        /* Compression saving less than a quarter: decoding would cost
-           more time at restore than the bytes saved; the run is stored
-           (as it is when zstd fails). */
-        if (zlen && zlen * 4 < rawlen * 3) {
-            run->z = g_malloc(zlen);
-            memcpy(run->z, z.buf, zlen);
-            run->zlen = zlen;
-        }
-    }
-    ramz_free(&z);
-    return NULL;
-}
-
-static void save_ram_block(GByteArray *f, const BoardRamBlock *rb)
-{
-    size_t mark;
-    char name[64];
-    g_snprintf(name, sizeof(name), "ram/%s", rb->name);
-    section_begin(f, name, RAM_SECTION_VERSION, &mark);
-    put_u64(f, rb->size);
-    uint64_t npages = rb->size / PAGE;
-    RamSave r = { .rb = rb, .runs = g_array_new(FALSE, TRUE,
-                                                sizeof(SaveRun)) };
-    uint64_t p = 0;
-    while (p < npages) {
-        if (page_is_zero(rb->host + p * PAGE)) {
-            p++;
-            continue;
-        }
-        SaveRun run = { .start = p };
-        while (p < npages && p - run.start < RAM_RUN_PAGES &&
-               !page_is_zero(rb->host + p * PAGE)) {
-            p++;
-        }
-        run.count = p - run.start;
-        g_array_append_val(r.runs, run);
-    }
-    run_parallel(ram_save_worker, &r, r.runs->len);
-    for (guint i = 0; i < r.runs->len; i++) {
-        SaveRun *run = &g_array_index(r.runs, SaveRun, i);
-        put_u64(f, run->start);
-        put_u32(f, run->count);
-        if (run->z) {
-            put_u32(f, run->zlen);
-            g_byte_array_append(f, run->z, run->zlen);
-            g_free(run->z);
-        } else {
-            put_u32(f, run->count * PAGE);
-            g_byte_array_append(f, rb->host + run->start * PAGE,
-                                run->count * PAGE);
-        }
-    }
-    g_array_unref(r.runs);
-    put_u64(f, UINT64_MAX);
-    put_u32(f, 0);
-    put_u32(f, 0);
-    section_end(f, mark);
-}
-
 GByteArray *machine_state_save(MimicMachine *m, bool with_disks,
                                GError **error)
 {
     GByteArray *f = g_byte_array_new();
     unsigned nsect = 0;
-    g_byte_array_append(f, (const uint8_t *)MIMIC_STATE_MAGIC, 8);
-    put_u32(f, MIMIC_STATE_FORMAT_VERSION);
-    put_u32(f, 0); /* flags */
+    state_file_begin(f);
 
     g_autofree char *cfg = config_text(m);
-    add_section(f, "config", 1, (const uint8_t *)cfg, strlen(cfg));
+    state_section_add(f, "config", 1, (const uint8_t *)cfg, strlen(cfg));
     nsect++;
 
     GByteArray *b = g_byte_array_new();
     Clock *clk = m->clock;
     g_byte_array_append(b, (const uint8_t[]){ clk->mode, clk->icount_shift },
                         2);
-    put_u64(b, clk->icount);
-    put_u64(b, clock_now(clk));
-    put_u64(b, clk->timer_seq);
-    add_section(f, "clock", 1, b->data, b->len);
+    state_put_u64(b, clk->icount);
+    state_put_u64(b, clock_now(clk));
+    state_put_u64(b, clk->timer_seq);
+    state_section_add(f, "clock", 1, b->data, b->len);
     nsect++;
 
     for (int i = 0; i < m->board.n_ram_blocks; i++) {
-        save_ram_block(f, &m->board.ram_blocks[i]);
+        StateRamBlock rb = ram_block(&m->board.ram_blocks[i]);
+        state_ram_save(f, &rb);
         nsect++;
     }
 
     if (m->cpu && m->cpu->ops->state) {
         g_byte_array_set_size(b, 0);
         state_save(m->cpu->ops->state, m->cpu, b);
-        add_section(f, "cpu", m->cpu->ops->state->version, b->data, b->len);
+        state_section_add(f, "cpu", m->cpu->ops->state->version, b->data,
+                          b->len);
         nsect++;
     }
 
@@ -453,20 +195,20 @@ GByteArray *machine_state_save(MimicMachine *m, bool with_disks,
         state_save(d->info->state, d, b);
         char name[80];
         g_snprintf(name, sizeof(name), "dev/%s", d->id);
-        add_section(f, name, d->info->state->version, b->data, b->len);
+        state_section_add(f, name, d->info->state->version, b->data, b->len);
         nsect++;
     }
 
     /* Pending timers, last: they override what post_load rearmed. */
     g_byte_array_set_size(b, 0);
     int nt = clock_timer_count(clk);
-    put_u32(b, nt);
+    state_put_u32(b, nt);
     for (int i = 0; i < nt; i++) {
         Timer *t = clock_timer_nth(clk, i);
-        put_u64(b, timer_expire_time(t));
-        put_u64(b, timer_seq(t));
+        state_put_u64(b, timer_expire_time(t));
+        state_put_u64(b, timer_seq(t));
     }
-    add_section(f, "timers", 1, b->data, b->len);
+    state_section_add(f, "timers", 1, b->data, b->len);
     nsect++;
 
     GString *disks = g_string_new(NULL);
@@ -476,203 +218,35 @@ GByteArray *machine_state_save(MimicMachine *m, bool with_disks,
         g_byte_array_unref(f);
         return NULL;
     }
-    add_section(f, "disks", 1, (const uint8_t *)disks->str, disks->len);
+    state_section_add(f, "disks", 1, (const uint8_t *)disks->str, disks->len);
     nsect++;
     g_string_free(disks, TRUE);
 
-    g_byte_array_set_size(b, 0);
-    put_u32(b, nsect);
-    put_u64(b, f->len);
-    add_section(f, "end", 1, b->data, b->len);
+    state_file_finish(f, nsect);
     g_byte_array_unref(b);
     return f;
 }
 
 /* ---- loading ---- */
 
-typedef struct Section {
-    char name[256];
-    uint32_t version;
-    const uint8_t *data;
-    uint64_t len;
-    bool used;
-} Section;
-
-static bool bad(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static bool bad(GError **error, const char *fmt, ...)
+static StateSection *need_section(GArray *secs, const char *name,
+                                  GError **error)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_set_error(error, STATE_ERROR, STATE_ERROR_INVALID, "%s", msg);
-    return false;
-}
-
-/* A section whose layout has one version, and that version is not it. */
-static bool bad_version(GError **error, const char *name, uint32_t version,
-                        uint32_t want)
-{
-    g_set_error(error, STATE_ERROR, STATE_ERROR_VERSION,
-                "state section '%s' has version %u; this Mimic reads "
-                "version %u", name, version, want);
-    return false;
-}
-
-/* Walk the file: header, every section's framing and checksum, the end
-   marker.  Fills secs (borrowing buf). */
-static bool parse_file(const uint8_t *buf, size_t len, GArray *secs,
-                       GError **error)
-{
-    if (len < 16 || memcmp(buf, MIMIC_STATE_MAGIC, 8) != 0) {
-        return bad(error, "not a Mimic state file (bad magic)");
-    }
-    uint32_t ver = get_u32(buf + 8);
-    if (ver != MIMIC_STATE_FORMAT_VERSION) {
-        g_set_error(error, STATE_ERROR, STATE_ERROR_VERSION,
-                    "state file format version %u is not supported (this "
-                    "Mimic reads version %d)", ver,
-                    MIMIC_STATE_FORMAT_VERSION);
-        return false;
-    }
-    if (get_u32(buf + 12) != 0) {
-        return bad(error, "state file has unknown header flags");
-    }
-    size_t pos = 16;
-    for (;;) {
-        size_t start = pos;
-        if (len - pos < 4 + 2) {
-            g_set_error(error, STATE_ERROR, STATE_ERROR_TRUNCATED,
-                        "state file is truncated at offset %zu (no end "
-                        "marker)", pos);
-            return false;
-        }
-        if (memcmp(buf + pos, SECT_MARK, 4) != 0) {
-            return bad(error, "state file is corrupt at offset %zu (no "
-                       "section marker)", pos);
-        }
-        pos += 4;
-        size_t mark = pos;
-        size_t nlen = get_u16(buf + pos);
-        pos += 2;
-        if (nlen == 0 || nlen > 255) {
-            return bad(error, "state file is corrupt at offset %zu (bad "
-                       "section name length)", start);
-        }
-        if (len - pos < nlen + 4 + 8) {
-            g_set_error(error, STATE_ERROR, STATE_ERROR_TRUNCATED,
-                        "state file is truncated in a section header at "
-                        "offset %zu", start);
-            return false;
-        }
-        Section s = { 0 };
-        memcpy(s.name, buf + pos, nlen);
-        for (size_t i = 0; i < nlen; i++) {
-            if (s.name[i] < 0x21 || s.name[i] > 0x7e) {
-                return bad(error, "state file is corrupt at offset %zu "
-                           "(bad section name)", start);
-            }
-        }
-        pos += nlen;
-        s.version = get_u32(buf + pos);
-        pos += 4;
-        s.len = get_u64(buf + pos);
-        pos += 8;
-        if (s.len > len - pos || len - pos - s.len < 4) {
-            g_set_error(error, STATE_ERROR, STATE_ERROR_TRUNCATED,
-                        "state file is truncated in section '%s'", s.name);
-            return false;
-        }
-        s.data = buf + pos;
-        pos += s.len;
-        uint32_t crc = sect_crc(buf + mark, pos - mark);
-        if (crc != get_u32(buf + pos)) {
-            return bad(error, "state file is corrupt: checksum mismatch in "
-                       "section '%s'", s.name);
-        }
-        pos += 4;
-        if (!strcmp(s.name, "end")) {
-            if (s.version != 1) {
-                return bad_version(error, s.name, s.version, 1);
-            }
-            if (s.len != 12 || get_u32(s.data) != secs->len ||
-                get_u64(s.data + 4) != start) {
-                return bad(error, "state file is corrupt: bad end marker");
-            }
-            if (pos != len) {
-                return bad(error, "state file has %zu bytes of garbage after "
-                           "the end marker", len - pos);
-            }
-            return true;
-        }
-        for (guint i = 0; i < secs->len; i++) {
-            if (!strcmp(g_array_index(secs, Section, i).name, s.name)) {
-                return bad(error, "state file has section '%s' twice",
-                           s.name);
-            }
-        }
-        g_array_append_val(secs, s);
-    }
-}
-
-static Section *find_section(GArray *secs, const char *name)
-{
-    for (guint i = 0; i < secs->len; i++) {
-        Section *s = &g_array_index(secs, Section, i);
-        if (!strcmp(s->name, name)) {
-            return s;
-        }
-    }
-    return NULL;
-}
-
-static Section *need_section(GArray *secs, const char *name, GError **error)
-{
-    Section *s = find_section(secs, name);
+    StateSection *s = state_section_find(secs, name);
     if (!s) {
-        bad(error, "state file has no '%s' section", name);
+        state_invalid(error, "state file has no '%s' section", name);
         return NULL;
     }
     s->used = true;
     return s;
 }
 
-/* A text section (config, disks): printable ASCII lines, each ended by a
-   newline, each of the form key=value; nothing after the last newline. */
-static bool check_text(const Section *s, GError **error)
-{
-    const uint8_t *p = s->data, *end = s->data + s->len;
-    while (p < end) {
-        const uint8_t *nl = memchr(p, '\n', end - p);
-        if (!nl) {
-            return bad(error, "state section '%s' is corrupt: %zu bytes "
-                       "after its last line", s->name, (size_t)(end - p));
-        }
-        bool eq = false;
-        for (const uint8_t *q = p; q < nl; q++) {
-            if (*q < 0x20 || *q > 0x7e) {
-                return bad(error, "state section '%s' is corrupt: byte "
-                           "0x%02x at offset %zu", s->name, *q,
-                           (size_t)(q - s->data));
-            }
-            eq |= *q == '=' && q > p;
-        }
-        if (!eq) {
-            return bad(error, "state section '%s' is corrupt: line at "
-                       "offset %zu is not key=value", s->name,
-                       (size_t)(p - s->data));
-        }
-        p = nl + 1;
-    }
-    return true;
-}
-
-static bool check_config(MimicMachine *m, const Section *s, GError **error)
+static bool check_config(MimicMachine *m, const StateSection *s, GError **error)
 {
     if (s->version != 1) {
-        return bad_version(error, s->name, s->version, 1);
+        return state_bad_version(error, s->name, s->version, 1);
     }
-    if (!check_text(s, error)) {
+    if (!state_text_check(s, error)) {
         return false;
     }
     g_autofree char *here = config_text(m);
@@ -690,10 +264,12 @@ static bool check_config(MimicMachine *m, const Section *s, GError **error)
         }
         if (!a[ia] || !b[ib]) {
             if (a[ia] || b[ib]) {
-                ok = bad(error, "the state was saved from another machine "
-                         "configuration: %s '%s'",
-                         a[ia] ? "this machine lacks" : "this machine also has",
-                         a[ia] ? a[ia] : b[ib]);
+                ok = state_invalid(error,
+                                   "the state was saved from another machine "
+                                   "configuration: %s '%s'",
+                                   a[ia] ? "this machine lacks"
+                                         : "this machine also has",
+                                   a[ia] ? a[ia] : b[ib]);
             }
             break;
         }
@@ -701,18 +277,23 @@ static bool check_config(MimicMachine *m, const Section *s, GError **error)
             uint64_t x, y;
             if (sscanf(a[ia], "ram=%" G_GUINT64_FORMAT, &x) == 1 &&
                 sscanf(b[ib], "ram=%" G_GUINT64_FORMAT, &y) == 1) {
-                ok = bad(error, "the state was saved from a machine with "
-                         "%" G_GUINT64_FORMAT " MiB of RAM; this machine "
-                         "has %" G_GUINT64_FORMAT " MiB (-m)", x >> 20,
-                         y >> 20);
+                ok = state_invalid(error,
+                                   "the state was saved from a machine with "
+                                   "%" G_GUINT64_FORMAT
+                                   " MiB of RAM; this machine "
+                                   "has %" G_GUINT64_FORMAT " MiB (-m)",
+                                   x >> 20, y >> 20);
             } else if (g_str_has_prefix(a[ia], "rom=") &&
                        g_str_has_prefix(b[ib], "rom=")) {
-                ok = bad(error, "the state was saved with other firmware "
-                         "(saved '%s', here '%s')", a[ia], b[ib]);
+                ok = state_invalid(error,
+                                   "the state was saved with other firmware "
+                                   "(saved '%s', here '%s')",
+                                   a[ia], b[ib]);
             } else {
-                ok = bad(error, "the state was saved from another machine "
-                         "configuration (saved '%s', here '%s')", a[ia],
-                         b[ib]);
+                ok = state_invalid(error,
+                                   "the state was saved from another machine "
+                                   "configuration (saved '%s', here '%s')",
+                                   a[ia], b[ib]);
             }
             break;
         }
@@ -726,12 +307,12 @@ static bool check_config(MimicMachine *m, const Section *s, GError **error)
 
 /* The disks section's form: "drive=I size=N mtime=S.NS sha256=HEX" lines
    with ascending drive indices (also when the disks are not compared). */
-static bool check_disks_form(const Section *s, GError **error)
+static bool check_disks_form(const StateSection *s, GError **error)
 {
     if (s->version != 1) {
-        return bad_version(error, s->name, s->version, 1);
+        return state_bad_version(error, s->name, s->version, 1);
     }
-    if (!check_text(s, error)) {
+    if (!state_text_check(s, error)) {
         return false;
     }
     g_autofree char *text = g_strndup((const char *)s->data, s->len);
@@ -748,7 +329,8 @@ static bool check_disks_form(const Section *s, GError **error)
                    &n) != 5 || n != (int)strlen(lines[i]) ||
             strlen(hash) != 64 || drive <= last ||
             drive >= MIMIC_MAX_DRIVES || size < 0 || nsec < 0) {
-            ok = bad(error, "state section 'disks' is corrupt: line %d", i + 1);
+            ok = state_invalid(
+                error, "state section 'disks' is corrupt: line %d", i + 1);
         }
         last = ok ? drive : last;
     }
@@ -756,7 +338,7 @@ static bool check_disks_form(const Section *s, GError **error)
     return ok;
 }
 
-static bool check_disks(MimicMachine *m, const Section *s, unsigned flags,
+static bool check_disks(MimicMachine *m, const StateSection *s, unsigned flags,
                         GError **error)
 {
     GString *here = g_string_new(NULL);
@@ -800,191 +382,7 @@ static bool check_disks(MimicMachine *m, const Section *s, unsigned flags,
     return ok;
 }
 
-/* One RAM record to restore, and the zero gap before it (the last job
-   of a block has no data: the gap up to the block's end). */
-typedef struct RamJob {
-    uint8_t *gap;         /* first page of the zero gap */
-    size_t gap_pages;
-    uint8_t *dst;
-    const uint8_t *data;
-    uint32_t count, zlen;
-    bool stored;          /* the pages as they are, not zstd frames */
-    uint8_t *scratch;     /* the decoded frame, until it is committed */
-    uint64_t first;       /* page number, for messages */
-    const char *section;
-    bool anonymous;       /* the block is a private anonymous mapping */
-} RamJob;
-
-/* Check a RAM section's records; append the restore jobs to jobs. */
-static bool check_ram(const BoardRamBlock *rb, const Section *s,
-                      GArray *jobs, GError **error)
-{
-    const uint8_t *p = s->data, *end = s->data + s->len;
-    if (s->version != RAM_SECTION_VERSION) {
-        g_set_error(error, STATE_ERROR, STATE_ERROR_VERSION,
-                    "state section '%s' has version %u; this Mimic reads "
-                    "version %d%s", s->name, s->version, RAM_SECTION_VERSION,
-                    s->version < RAM_SECTION_VERSION
-                        ? " (zstd; older Mimic wrote zlib RAM, which cannot "
-                          "be resumed here)"
-                        : "");
-        return false;
-    }
-    if (s->len < 8 || get_u64(p) != rb->size) {
-        return bad(error, "state section '%s': RAM block size mismatch",
-                   s->name);
-    }
-    p += 8;
-    uint64_t npages = rb->size / PAGE, next = 0;
-    for (;;) {
-        if (end - p < 16) {
-            return bad(error, "state section '%s' is truncated", s->name);
-        }
-        uint64_t first = get_u64(p);
-        uint32_t count = get_u32(p + 8), zlen = get_u32(p + 12);
-        p += 16;
-        RamJob j = { .gap = rb->host + next * PAGE, .section = s->name,
-                     .anonymous = rb->anonymous };
-        if (first == UINT64_MAX) {
-            if (count || zlen || p != end) {
-                return bad(error, "state section '%s': bad end record",
-                           s->name);
-            }
-            j.gap_pages = npages - next;
-            g_array_append_val(jobs, j);
-            return true;
-        }
-        if (first < next || first >= npages || count == 0 ||
-            count > RAM_RUN_PAGES || count > npages - first ||
-            zlen > (size_t)(end - p)) {
-            return bad(error, "state section '%s': bad page record at page "
-                       "%" G_GUINT64_FORMAT, s->name, first);
-        }
-        /* Frames are decoded into scratch memory once every section
-           was checked (decode_ram), before anything is committed. */
-        j.gap_pages = first - next;
-        j.dst = rb->host + first * PAGE;
-        j.data = p;
-        j.count = count;
-        j.zlen = zlen;
-        j.stored = zlen == (size_t)count * PAGE;
-        j.first = first;
-        g_array_append_val(jobs, j);
-        p += zlen;
-        next = first + count;
-    }
-}
-
-typedef struct RamRestore {
-    GArray *jobs;
-    gint next;   /* atomic: the next job to take */
-    gint failed; /* atomic: lowest failed job + 1, or 0 */
-} RamRestore;
-
-/* Decode the zstd frames into scratch memory (the machine's RAM is not
-   touched): a frame that fails to decode despite its good checksum is
-   refused before anything of the machine changed. */
-static gpointer ram_decode_worker(gpointer data)
-{
-    RamRestore *r = data;
-    ZSTD_DCtx *d = ZSTD_createDCtx();
-    for (;;) {
-        gint i = g_atomic_int_add(&r->next, 1);
-        if (i >= (gint)r->jobs->len) {
-            ZSTD_freeDCtx(d);
-            return NULL;
-        }
-        RamJob *j = &g_array_index(r->jobs, RamJob, i);
-        if (!j->count || j->stored) {
-            continue;
-        }
-        size_t n = (size_t)j->count * PAGE;
-        j->scratch = g_try_malloc(n);
-        if (j->scratch && ram_uncompress(d, j->scratch, n, j->data,
-                                         j->zlen)) {
-            continue;
-        }
-        while (true) {
-            gint old = g_atomic_int_get(&r->failed);
-            if ((old && old <= i + 1) ||
-                g_atomic_int_compare_and_exchange(&r->failed, old, i + 1)) {
-                break;
-            }
-        }
-    }
-}
-
-static void free_ram_jobs(GArray *jobs)
-{
-    for (guint i = 0; i < jobs->len; i++) {
-        g_free(g_array_index(jobs, RamJob, i).scratch);
-    }
-    g_array_unref(jobs);
-}
-
-/* RAM is decoded in independent records (disjoint pages), so this runs
-   on up to four threads; decoding is most of a restore. */
-static bool decode_ram(GArray *jobs, GError **error)
-{
-    RamRestore r = { .jobs = jobs };
-    run_parallel(ram_decode_worker, &r, jobs->len);
-    if (r.failed) {
-        const RamJob *j = &g_array_index(jobs, RamJob, r.failed - 1);
-        if (!j->scratch) {
-            g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_IO,
-                        "state section '%s': out of memory for page data at "
-                        "page %" G_GUINT64_FORMAT, j->section, j->first);
-            return false;
-        }
-        return bad(error, "state section '%s': page data at page "
-                   "%" G_GUINT64_FORMAT " does not decompress", j->section,
-                   j->first);
-    }
-    return true;
-}
-
-static void ram_job_run(const RamJob *j)
-{
-    if (j->anonymous && j->gap_pages >= 16 &&
-        ((uintptr_t)j->gap & (PAGE - 1)) == 0 &&
-        madvise(j->gap, j->gap_pages * PAGE, MADV_DONTNEED) == 0) {
-        /* Dropped pages of a private anonymous mapping read as zero:
-           a fresh machine's untouched RAM is not even read. */
-    } else {
-        for (size_t q = 0; q < j->gap_pages; q++) {
-            /* Untouched RAM reads as zero without being written (and so
-               without being allocated by the host). */
-            if (!page_is_zero(j->gap + q * PAGE)) {
-                memset(j->gap + q * PAGE, 0, PAGE);
-            }
-        }
-    }
-    if (j->count) {
-        memcpy(j->dst, j->stored ? j->data : j->scratch,
-               (size_t)j->count * PAGE);
-    }
-}
-
-static gpointer ram_commit_worker(gpointer data)
-{
-    RamRestore *r = data;
-    for (;;) {
-        gint i = g_atomic_int_add(&r->next, 1);
-        if (i >= (gint)r->jobs->len) {
-            return NULL;
-        }
-        ram_job_run(&g_array_index(r->jobs, RamJob, i));
-    }
-}
-
-/* Copy the checked and decoded RAM into the machine: cannot fail. */
-static void commit_ram(GArray *jobs)
-{
-    RamRestore r = { .jobs = jobs };
-    run_parallel(ram_commit_worker, &r, jobs->len);
-}
-
-static bool load_desc(const StateDesc *desc, void *obj, const Section *s,
+static bool load_desc(const StateDesc *desc, void *obj, const StateSection *s,
                       GError **error)
 {
     size_t used = 0;
@@ -992,7 +390,7 @@ static bool load_desc(const StateDesc *desc, void *obj, const Section *s,
         return false;
     }
     if (used != s->len) {
-        return bad(error, "state section '%s' has %" G_GUINT64_FORMAT
+        return state_invalid(error, "state section '%s' has %" G_GUINT64_FORMAT
                    " bytes; version %u has %zu", s->name, s->len, s->version,
                    used);
     }
@@ -1000,7 +398,7 @@ static bool load_desc(const StateDesc *desc, void *obj, const Section *s,
 }
 
 /* The sections this machine writes, in the order it writes them (without
-   "end", which parse_file checks). */
+   "end", which state_file_parse checks). */
 static GPtrArray *expected_sections(MimicMachine *m)
 {
     GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
@@ -1026,34 +424,37 @@ static GPtrArray *expected_sections(MimicMachine *m)
 }
 
 /* Every section must be known, every needed one present, each once (see
-   parse_file), and in the order this machine writes them. */
+   state_file_parse), and in the order this machine writes them. */
 static bool check_section_list(MimicMachine *m, GArray *secs, GError **error)
 {
     g_autoptr(GPtrArray) want = expected_sections(m);
     for (guint i = 0; i < secs->len; i++) {
-        const char *name = g_array_index(secs, Section, i).name;
+        const char *name = g_array_index(secs, StateSection, i).name;
         bool known = false;
         for (guint k = 0; k < want->len && !known; k++) {
             known = !strcmp(name, want->pdata[k]);
         }
         if (!known) {
-            return bad(error, "state file has section '%s', which this "
-                       "machine does not have", name);
+            return state_invalid(error,
+                                 "state file has section '%s', which this "
+                                 "machine does not have",
+                                 name);
         }
     }
     for (guint k = 0; k < want->len; k++) {
-        if (!find_section(secs, want->pdata[k])) {
-            return bad(error, "state file has no '%s' section",
+        if (!state_section_find(secs, want->pdata[k])) {
+            return state_invalid(error, "state file has no '%s' section",
                        (const char *)want->pdata[k]);
         }
     }
     /* Same set, no duplicates: the same length; now the order. */
     for (guint i = 0; i < secs->len; i++) {
-        const char *name = g_array_index(secs, Section, i).name;
+        const char *name = g_array_index(secs, StateSection, i).name;
         if (strcmp(name, want->pdata[i]) != 0) {
-            return bad(error, "state file has section '%s' where '%s' "
-                       "belongs (sections out of order)", name,
-                       (const char *)want->pdata[i]);
+            return state_invalid(error,
+                                 "state file has section '%s' where '%s' "
+                                 "belongs (sections out of order)",
+                                 name, (const char *)want->pdata[i]);
         }
     }
     return true;
@@ -1169,48 +570,49 @@ static bool backup_restore(MimicMachine *m, Backup *b, GError **error)
 bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
                         unsigned flags, GError **error)
 {
-    GArray *secs = g_array_new(FALSE, TRUE, sizeof(Section));
-    GArray *ram_jobs = g_array_new(FALSE, FALSE, sizeof(RamJob));
+    GArray *secs = g_array_new(FALSE, TRUE, sizeof(StateSection));
+    StateRamLoad *ram_load = state_ram_load_new();
     guint ndev = device_list_length(m->devices);
-    Section **devs = g_new0(Section *, ndev + 1);
+    StateSection **devs = g_new0(StateSection *, ndev + 1);
     bool ok = false;
-    if (!parse_file(buf, len, secs, error)) {
+    if (!state_file_parse(buf, len, secs, error)) {
         goto out;
     }
-    Section *cfg = need_section(secs, "config", error);
+    StateSection *cfg = need_section(secs, "config", error);
     if (!cfg || !check_config(m, cfg, error) ||
         !check_section_list(m, secs, error)) {
         goto out;
     }
-    Section *clk = need_section(secs, "clock", error);
+    StateSection *clk = need_section(secs, "clock", error);
     if (!clk) {
         goto out;
     }
     if (clk->version != 1) {
-        bad_version(error, clk->name, clk->version, 1);
+        state_bad_version(error, clk->name, clk->version, 1);
         goto out;
     }
     if (clk->len != 2 + 3 * 8) {
-        bad(error, "state section 'clock' has an unknown layout");
+        state_invalid(error, "state section 'clock' has an unknown layout");
         goto out;
     }
-    int64_t icount = get_u64(clk->data + 2), now = get_u64(clk->data + 10);
-    uint64_t seq = get_u64(clk->data + 18);
+    int64_t icount = state_get_u64(clk->data + 2),
+            now = state_get_u64(clk->data + 10);
+    uint64_t seq = state_get_u64(clk->data + 18);
     if (clk->data[0] > CLOCK_MODE_ICOUNT || clk->data[1] > 10 ||
         icount < 0 || now < 0) {
-        bad(error, "state section 'clock': values out of range");
+        state_invalid(error, "state section 'clock': values out of range");
         goto out;
     }
     for (int i = 0; i < m->board.n_ram_blocks; i++) {
         char name[64];
         g_snprintf(name, sizeof(name), "ram/%s", m->board.ram_blocks[i].name);
-        Section *ram = need_section(secs, name, error);
-        if (!ram ||
-            !check_ram(&m->board.ram_blocks[i], ram, ram_jobs, error)) {
+        StateSection *ram = need_section(secs, name, error);
+        StateRamBlock rb = ram_block(&m->board.ram_blocks[i]);
+        if (!ram || !state_ram_check(ram_load, &rb, ram, error)) {
             goto out;
         }
     }
-    Section *cpu = NULL;
+    StateSection *cpu = NULL;
     if (m->cpu && m->cpu->ops->state) {
         cpu = need_section(secs, "cpu", error);
         if (!cpu) {
@@ -1220,7 +622,7 @@ bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
         if (cpu->version < (uint32_t)d->min_version ||
             cpu->version > (uint32_t)d->version ||
             cpu->len != state_size(d, cpu->version)) {
-            bad(error, "state section 'cpu': version %u or size "
+            state_invalid(error, "state section 'cpu': version %u or size "
                 "%" G_GUINT64_FORMAT " does not match this Mimic's %s",
                 cpu->version, cpu->len, d->name);
             goto out;
@@ -1247,34 +649,39 @@ bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
             goto out;
         }
         if (devs[i]->len != state_size(sd, devs[i]->version)) {
-            bad(error, "state section '%s' has %" G_GUINT64_FORMAT " bytes; "
-                "version %u has %zu", name, devs[i]->len, devs[i]->version,
-                state_size(sd, devs[i]->version));
+            state_invalid(error,
+                          "state section '%s' has %" G_GUINT64_FORMAT " bytes; "
+                          "version %u has %zu",
+                          name, devs[i]->len, devs[i]->version,
+                          state_size(sd, devs[i]->version));
             goto out;
         }
     }
-    Section *tim = need_section(secs, "timers", error);
+    StateSection *tim = need_section(secs, "timers", error);
     int nt = clock_timer_count(m->clock);
     if (!tim) {
         goto out;
     }
     if (tim->version != 1) {
-        bad_version(error, tim->name, tim->version, 1);
+        state_bad_version(error, tim->name, tim->version, 1);
         goto out;
     }
-    if (tim->len < 4 || get_u32(tim->data) != (uint32_t)nt ||
+    if (tim->len < 4 || state_get_u32(tim->data) != (uint32_t)nt ||
         tim->len != 4 + 16ull * nt) {
-        bad(error, "state section 'timers' does not match this machine's "
-            "%d timers", nt);
+        state_invalid(error,
+                      "state section 'timers' does not match this machine's "
+                      "%d timers",
+                      nt);
         goto out;
     }
     for (int i = 0; i < nt; i++) {
-        if (get_u64(tim->data + 4 + 16 * i + 8) > seq) {
-            bad(error, "state section 'timers': timer %d out of range", i);
+        if (state_get_u64(tim->data + 4 + 16 * i + 8) > seq) {
+            state_invalid(error,
+                          "state section 'timers': timer %d out of range", i);
             goto out;
         }
     }
-    Section *disks = need_section(secs, "disks", error);
+    StateSection *disks = need_section(secs, "disks", error);
     if (!disks || !check_disks_form(disks, error)) {
         goto out;
     }
@@ -1282,7 +689,7 @@ bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
         !check_disks(m, disks, flags, error)) {
         goto out;
     }
-    if (!decode_ram(ram_jobs, error)) {
+    if (!state_ram_decode(ram_load, error)) {
         goto out;
     }
 
@@ -1322,16 +729,16 @@ bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
         goto out;
     }
     backup_free(m, &backup);
-    commit_ram(ram_jobs);
+    state_ram_commit(ram_load);
     for (int i = 0; i < nt; i++) {
         const uint8_t *p = tim->data + 4 + 16 * i;
-        timer_restore(clock_timer_nth(m->clock, i), get_u64(p),
-                      get_u64(p + 8));
+        timer_restore(clock_timer_nth(m->clock, i), state_get_u64(p),
+                      state_get_u64(p + 8));
     }
     m->clock->timer_seq = seq;
 out:
     g_free(devs);
-    free_ram_jobs(ram_jobs);
+    state_ram_load_free(ram_load);
     g_array_unref(secs);
     return ok;
 }
@@ -1341,50 +748,12 @@ out:
 bool state_write_file_atomic(const char *path, const void *data, size_t len,
                              GError **error)
 {
-    g_autofree char *tmp = g_strdup_printf("%s.tmp-XXXXXX", path);
-    int fd = g_mkstemp_full(tmp, O_WRONLY, 0644);
-    if (fd < 0) {
-        g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_IO, "%s: %s", path,
-                    g_strerror(errno));
+    GError *err = NULL;
+    if (!state_file_write_atomic(path, data, len, &err)) {
+        /* The engine's callers (mimic.h) see an I/O error. */
+        g_set_error_literal(error, MIMIC_ERROR, MIMIC_ERROR_IO, err->message);
+        g_error_free(err);
         return false;
-    }
-    const uint8_t *p = data;
-    size_t left = len;
-    while (left) {
-        ssize_t w = write(fd, p, MIN(left, (size_t)1 << 24));
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w <= 0) {
-            int e = errno;
-            close(fd);
-            g_unlink(tmp);
-            g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_IO, "%s: %s", path,
-                        g_strerror(e));
-            return false;
-        }
-        p += w;
-        left -= w;
-    }
-    if (fsync(fd) < 0 || close(fd) < 0) {
-        int e = errno;
-        g_unlink(tmp);
-        g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_IO, "%s: %s", path,
-                    g_strerror(e));
-        return false;
-    }
-    if (rename(tmp, path) < 0) {
-        int e = errno;
-        g_unlink(tmp);
-        g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_IO, "%s: %s", path,
-                    g_strerror(e));
-        return false;
-    }
-    g_autofree char *dir = g_path_get_dirname(path);
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
     }
     return true;
 }
@@ -1490,7 +859,8 @@ static size_t state_size_cap(MimicMachine *m)
     for (int i = 0; i < m->board.n_ram_blocks; i++) {
         ram += m->board.ram_blocks[i].size;
     }
-    return ram + ram / PAGE / RAM_RUN_PAGES * 16 + ((size_t)64 << 20);
+    /* 16 bytes of record header per MiB (a record is at most 256 pages). */
+    return ram + ram / (1u << 20) * 16 + ((size_t)64 << 20);
 }
 
 /* Read fd to its end, refusing more than cap bytes. */
