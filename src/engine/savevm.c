@@ -256,10 +256,11 @@ static bool check_config(MimicMachine *m, const StateSection *s, GError **error)
     int ia = 0, ib = 0;
     bool ok = true;
     for (;;) {
-        while (a[ia] && g_str_has_prefix(a[ia], "info.")) {
+        /* The text ends with a newline: its last piece is empty. */
+        while (a[ia] && (!a[ia][0] || g_str_has_prefix(a[ia], "info."))) {
             ia++;
         }
-        while (b[ib] && g_str_has_prefix(b[ib], "info.")) {
+        while (b[ib] && (!b[ib][0] || g_str_has_prefix(b[ib], "info."))) {
             ib++;
         }
         if (!a[ia] || !b[ib]) {

@@ -1138,6 +1138,8 @@ static void test_incoming_errors(void)
     /* Another machine: this one has no disk. */
     g_assert_null(incoming(NULL, state, false, &err));
     g_assert_error(err, MIMIC_ERROR, MIMIC_ERROR_STATE);
+    g_assert_nonnull(strstr(err->message, "this machine lacks 'drive=0 ide "
+                            "0 disk'"));
     g_test_message("%s", err->message);
     g_clear_error(&err);
 
