@@ -690,18 +690,24 @@ bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
         !check_disks(m, disks, flags, error)) {
         goto out;
     }
-    if (!state_ram_decode(ram_load, error)) {
+    /* A machine that is discarded when the load fails (-incoming,
+       -loadvm) needs no way back: its RAM is decoded in place, first, as
+       fast as a restore can be.  Any other is kept as it was. */
+    bool discard = flags & STATE_LOAD_DISCARD_ON_FAILURE;
+    if (!discard && !state_ram_decode(ram_load, error)) {
         goto out;
     }
 
     /* Everything checked: commit, with a way back until RAM is written. */
     Backup backup = { 0 };
-    backup_take(m, &backup);
+    if (!discard) {
+        backup_take(m, &backup);
+    }
     m->clock->icount = m->clock->mode == CLOCK_MODE_ICOUNT ? icount : 0;
     clock_set_now(m->clock, now);
     m->clock->timer_seq = seq;
-    ok = true;
-    if (cpu) {
+    ok = !discard || state_ram_commit(ram_load, error);
+    if (ok && cpu) {
         if (m->cpu->ops->flush_code) {
             m->cpu->ops->flush_code(m->cpu);
         }
@@ -716,7 +722,11 @@ bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
             ok = load_desc(d->info->state, d, devs[i], error);
         }
     }
-    if (!ok) {
+    if (discard) {
+        if (!ok) {
+            goto out;
+        }
+    } else if (!ok) {
         GError *again = NULL;
         if (!backup_restore(m, &backup, &again)) {
             /* Our own state refused by our own devices: a bug. */
@@ -728,9 +738,12 @@ bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
         }
         backup_free(m, &backup);
         goto out;
+    } else {
+        backup_free(m, &backup);
+        /* Decoded beforehand: cannot fail. */
+        ok = state_ram_commit(ram_load, error);
+        g_assert(ok);
     }
-    backup_free(m, &backup);
-    state_ram_commit(ram_load);
     for (int i = 0; i < nt; i++) {
         const uint8_t *p = tim->data + 4 + 16 * i;
         timer_restore(clock_timer_nth(m->clock, i), state_get_u64(p),
@@ -1004,9 +1017,12 @@ bool machine_incoming(MimicMachine *m, const char *uri, bool force,
         data = b->data;
         len = b->len;
     }
+    /* mimic_machine_new() frees a machine whose -incoming failed. */
     bool ok = machine_state_load(m, data, len,
                                  STATE_LOAD_CHECK_DISKS |
-                                 (force ? STATE_LOAD_FORCE : 0), error);
+                                     STATE_LOAD_DISCARD_ON_FAILURE |
+                                     (force ? STATE_LOAD_FORCE : 0),
+                                 error);
     if (!ok) {
         g_prefix_error(error, "-incoming %s: ", uri);
     }

@@ -25,6 +25,10 @@
 typedef enum {
     STATE_LOAD_CHECK_DISKS = 1, /* compare the disks' fingerprints */
     STATE_LOAD_FORCE = 2,       /* ... but only warn when they differ */
+    /* The caller discards the machine when the load fails (-incoming,
+       -loadvm): RAM is decoded in place, without scratch memory or a way
+       back.  Without it a refused load leaves the machine as it was. */
+    STATE_LOAD_DISCARD_ON_FAILURE = 4,
 } StateLoadFlags;
 
 /* The machine must not be running.  with_disks: record the disks'

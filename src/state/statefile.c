@@ -608,7 +608,10 @@ static bool decode_ram(GArray *jobs, GError **error)
     return true;
 }
 
-static void ram_job_run(const RamJob *j)
+/* Zero the job's gap, then write its pages: stored, decoded in scratch
+   memory, or (when they were not decoded beforehand) decoded in place.
+   False: an in-place decode failed. */
+static bool ram_job_run(const RamJob *j, ZSTD_DCtx *d)
 {
     if (j->anonymous && j->gap_pages >= 16 &&
         ((uintptr_t)j->gap & (PAGE - 1)) == 0 &&
@@ -624,29 +627,51 @@ static void ram_job_run(const RamJob *j)
             }
         }
     }
-    if (j->count) {
-        memcpy(j->dst, j->stored ? j->data : j->scratch,
-               (size_t)j->count * PAGE);
+    size_t n = (size_t)j->count * PAGE;
+    if (!j->count) {
+        return true;
+    } else if (j->stored || j->scratch) {
+        memcpy(j->dst, j->stored ? j->data : j->scratch, n);
+        return true;
     }
+    return ram_uncompress(d, j->dst, n, j->data, j->zlen);
 }
 
 static gpointer ram_commit_worker(gpointer data)
 {
     RamRestore *r = data;
+    ZSTD_DCtx *d = ZSTD_createDCtx();
     for (;;) {
         gint i = g_atomic_int_add(&r->next, 1);
         if (i >= (gint)r->jobs->len) {
+            ZSTD_freeDCtx(d);
             return NULL;
         }
-        ram_job_run(&g_array_index(r->jobs, RamJob, i));
+        if (!ram_job_run(&g_array_index(r->jobs, RamJob, i), d)) {
+            while (true) {
+                gint old = g_atomic_int_get(&r->failed);
+                if ((old && old <= i + 1) ||
+                    g_atomic_int_compare_and_exchange(&r->failed, old,
+                                                      i + 1)) {
+                    break;
+                }
+            }
+        }
     }
 }
 
-/* Copy the checked and decoded RAM into the machine: cannot fail. */
-static void commit_ram(GArray *jobs)
+static bool commit_ram(GArray *jobs, GError **error)
 {
     RamRestore r = {.jobs = jobs};
     run_parallel(ram_commit_worker, &r, jobs->len);
+    if (r.failed) {
+        const RamJob *j = &g_array_index(jobs, RamJob, r.failed - 1);
+        return state_invalid(error,
+                             "state section '%s': page data at page "
+                             "%" G_GUINT64_FORMAT " does not decompress",
+                             j->section, j->first);
+    }
+    return true;
 }
 
 bool state_file_write_atomic(const char *path, const void *data, size_t len,
@@ -724,9 +749,9 @@ bool state_ram_decode(StateRamLoad *l, GError **error)
     return decode_ram(l->jobs, error);
 }
 
-void state_ram_commit(StateRamLoad *l)
+bool state_ram_commit(StateRamLoad *l, GError **error)
 {
-    commit_ram(l->jobs);
+    return commit_ram(l->jobs, error);
 }
 
 void state_ram_load_free(StateRamLoad *l)

@@ -82,14 +82,18 @@ bool state_invalid(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 bool state_bad_version(GError **error, const char *name, uint32_t version,
                        uint32_t want);
 
-/* Loading RAM in two steps: check and decode every block into scratch
-   memory (the blocks are not touched), then commit (cannot fail). */
+/* Loading RAM: check every block's records (the blocks are not touched),
+   optionally decode every zstd frame into scratch memory, then commit.
+   After state_ram_decode() the commit cannot fail; without it, frames are
+   decoded straight into the blocks (faster, less memory), and one that
+   does not decode fails the commit with the blocks half written: only for
+   a machine that is discarded when its load fails. */
 typedef struct StateRamLoad StateRamLoad;
 StateRamLoad *state_ram_load_new(void);
 bool state_ram_check(StateRamLoad *l, const StateRamBlock *rb,
                      const StateSection *s, GError **error);
 bool state_ram_decode(StateRamLoad *l, GError **error);
-void state_ram_commit(StateRamLoad *l);
+bool state_ram_commit(StateRamLoad *l, GError **error);
 void state_ram_load_free(StateRamLoad *l);
 
 #endif

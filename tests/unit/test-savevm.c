@@ -405,6 +405,15 @@ static void test_stored_ram(void)
     c->data[p + 16] ^= 0xff;
     fix_crc(c, &s[ri]);
     refused(b, NULL, c->data, c->len, "does not decompress");
+    /* ... also when decoded in place, into a machine the caller then
+       discards (-incoming). */
+    MimicMachine *fresh = make(32);
+    GError *err2 = NULL;
+    g_assert_false(machine_state_load(fresh, c->data, c->len,
+                                      STATE_LOAD_DISCARD_ON_FAILURE, &err2));
+    g_assert_nonnull(strstr(err2->message, "does not decompress"));
+    g_clear_error(&err2);
+    mimic_machine_free(fresh);
     g_byte_array_unref(c);
     g_byte_array_unref(before);
     g_byte_array_unref(f);
