@@ -13,9 +13,13 @@ and D the number it last wrote to the disk.  All runs use -icount.
     broken state file (the old one, or a complete new one).
  3. bad state files (truncated, corrupt, another -m) and changed disks are
     refused with a one-line "mimic: ..." message and exit status 1;
-    -incoming-force resumes despite changed disks.
+    -incoming-force resumes despite changed disks; -incoming file: of a
+    directory or a device is refused in one line, a FIFO is read after
+    Mimic said it waits for a writer.
  4. savevm/loadvm/delvm/-loadvm on a qcow2 disk: loadvm rewinds RAM and
-    disk, qemu-img lists the snapshot; a raw disk is refused.
+    disk, qemu-img lists the snapshot; a raw disk is refused; a loadvm
+    that a device refuses leaves RAM (info ramhash) and the CPU as they
+    were, and the guest counts on.
 
 usage: test_savevm.py EMULATOR
 """
