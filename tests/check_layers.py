@@ -19,7 +19,7 @@ BUS = ["engine/memory.h", "engine/ioport.h", "engine/irq.h",
 RULES = {
     "gui": ["engine/mimic.h", "engine/config.h", "gui/", "mimic-config.h"],
     "engine": ["engine/", "arch/cpu.h", "hw/", "images/block.h",
-               "state/state.h", "mimic-config.h"],
+               "state/state.h", "state/statefile.h", "mimic-config.h"],
     "arch": BUS + ["arch/", "state/state.h", "mimic-config.h"],
     "hw": BUS + ["hw/", "engine/config.h", "arch/cpu.h", "images/block.h", "state/state.h",
                  "mimic-config.h"],

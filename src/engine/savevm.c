@@ -19,195 +19,23 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <zlib.h>
-#include <zstd.h>
 #include <glib/gstdio.h>
-#include "mimic-config.h"
-#ifdef HAVE_LIBDEFLATE
-#include <libdeflate.h>
-#endif
 
 #include "engine/log.h"
+#include "state/statefile.h"
 
-#define SECT_MARK "SECT"
-#define RAM_RUN_PAGES 256 /* pages per compressed record (1 MiB) */
-/* ram/ sections: version 3 holds zstd frames, and a record whose length
-   is its pages' size holds them as they are (1 and 2, zlib, are
-   refused). */
-#define RAM_SECTION_VERSION 3
-#define PAGE 4096u
 #define FP_SPAN (1u << 20) /* disk fingerprint: first and last MiB */
-
-/* ---- checksums and RAM compression ----
- * Sections are checked with zlib's CRC-32 (libdeflate, when built in,
- * computes the same value several times faster).  RAM runs are zstd
- * frames (level 1: smaller than deflate's, and decoded about five times
- * faster than zlib streams, which ram/ sections before version 3 held). */
-
-static uint32_t sect_crc(const uint8_t *p, size_t n)
-{
-#ifdef HAVE_LIBDEFLATE
-    return libdeflate_crc32(0, p, n);
-#else
-    uint32_t crc = crc32(0, NULL, 0);
-    while (n) { /* crc32() takes a uInt length */
-        uInt k = n > (1u << 30) ? 1u << 30 : (uInt)n;
-        crc = crc32(crc, p, k);
-        p += k;
-        n -= k;
-    }
-    return crc;
-#endif
-}
-
-#define RAM_ZSTD_LEVEL 1
-
-typedef struct RamZ {
-    ZSTD_CCtx *c;
-    size_t cap;
-    uint8_t *buf;
-} RamZ;
-
-static void ramz_init(RamZ *z, size_t max_in)
-{
-    z->c = ZSTD_createCCtx();
-    z->cap = ZSTD_compressBound(max_in);
-    z->buf = g_malloc(z->cap);
-}
-
-static void ramz_free(RamZ *z)
-{
-    ZSTD_freeCCtx(z->c);
-    g_free(z->buf);
-}
-
-/* Compress n bytes into z->buf (one zstd frame); returns the length, or
-   0 when zstd failed (out of memory): the run is then stored. */
-static size_t ramz_compress(RamZ *z, const uint8_t *src, size_t n)
-{
-    if (!z->c) {
-        return 0;
-    }
-    size_t r = ZSTD_compressCCtx(z->c, z->buf, z->cap, src, n,
-                                 RAM_ZSTD_LEVEL);
-    return ZSTD_isError(r) ? 0 : r;
-}
-
-/* Decode exactly zlen bytes (zstd frames) into exactly n bytes. */
-static bool ram_uncompress(ZSTD_DCtx *d, uint8_t *dst, size_t n,
-                           const uint8_t *src, size_t zlen)
-{
-    if (!d) {
-        return false;
-    }
-    size_t r = ZSTD_decompressDCtx(d, dst, n, src, zlen);
-    return !ZSTD_isError(r) && r == n;
-}
-
-/* RAM is compressed and inflated in independent runs: run worker(ctx)
-   on this thread and up to three more (one per host CPU), each taking
-   jobs from a shared counter until there are none left.  The result
-   does not depend on the number of threads. */
-static void run_parallel(GThreadFunc worker, gpointer ctx, guint njobs)
-{
-    guint n = MIN(MAX(g_get_num_processors(), 1), 4);
-    n = MIN(n, MAX(njobs / 4, 1));
-    GThread *th[4] = { NULL };
-    for (guint t = 1; t < n; t++) {
-        th[t] = g_thread_try_new("mimic-ram", worker, ctx, NULL);
-    }
-    worker(ctx);
-    for (guint t = 1; t < n; t++) {
-        if (th[t]) {
-            g_thread_join(th[t]);
-        }
-    }
-}
-
-/* ---- little-endian helpers ---- */
-
-static void put_u16(GByteArray *b, uint16_t v)
-{
-    uint8_t x[2] = { v, v >> 8 };
-    g_byte_array_append(b, x, 2);
-}
-
-static void put_u32(GByteArray *b, uint32_t v)
-{
-    uint8_t x[4] = { v, v >> 8, v >> 16, v >> 24 };
-    g_byte_array_append(b, x, 4);
-}
-
-static void put_u64(GByteArray *b, uint64_t v)
-{
-    put_u32(b, (uint32_t)v);
-    put_u32(b, (uint32_t)(v >> 32));
-}
-
-static uint32_t get_u16(const uint8_t *p)
-{
-    return p[0] | p[1] << 8;
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-    return get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
-}
-
-/* ---- writing sections ---- */
-
-static void section_begin(GByteArray *f, const char *name, uint32_t version,
-                          size_t *mark)
-{
-    g_byte_array_append(f, (const uint8_t *)SECT_MARK, 4);
-    *mark = f->len;
-    size_t n = strlen(name);
-    put_u16(f, n);
-    g_byte_array_append(f, (const uint8_t *)name, n);
-    put_u32(f, version);
-    put_u64(f, 0); /* length, patched by section_end */
-}
-
-static void section_end(GByteArray *f, size_t mark)
-{
-    size_t n = get_u16(f->data + mark);
-    size_t len_at = mark + 2 + n + 4;
-    uint64_t len = f->len - (len_at + 8);
-    for (int i = 0; i < 8; i++) {
-        f->data[len_at + i] = len >> (8 * i);
-    }
-    put_u32(f, sect_crc(f->data + mark, f->len - mark));
-}
-
-static void add_section(GByteArray *f, const char *name, uint32_t version,
-                        const uint8_t *data, size_t len)
-{
-    size_t mark;
-    section_begin(f, name, version, &mark);
-    g_byte_array_append(f, data, len);
-    section_end(f, mark);
-}
 
 /* ---- the pieces of a machine ---- */
 
-static bool page_is_zero(const uint8_t *p)
+/* A board RAM block as the state file format sees it. */
+static StateRamBlock ram_block(const BoardRamBlock *b)
 {
-    const uint64_t *q = (const uint64_t *)p;
-    for (unsigned i = 0; i < PAGE / 8; i += 4) {
-        if (q[i] | q[i + 1] | q[i + 2] | q[i + 3]) {
-            return false;
-        }
-    }
-    return true;
+    return (StateRamBlock){ .name = b->name, .host = b->host,
+                            .size = b->size, .anonymous = b->anonymous };
 }
 
 /* The configuration lines a state is bound to; "info." lines are only
@@ -284,6 +112,23 @@ static bool disk_fingerprint(BlockDev *blk, GString *out, GError **error)
     return true;
 }
 
+/* The image a resuming process opens for drive i: with -snapshot the
+   drive is a temporary overlay (already unlinked, and gone with this
+   process), and the resuming process opens the same image under a new
+   overlay, so that image is what is fingerprinted.  As in QEMU, the
+   guest's writes to the overlay are not part of the state. */
+static BlockDev *drive_image(MimicMachine *m, int i)
+{
+    BlockDev *blk = m->board.blk[i];
+    const MachineConfig *cfg = m->cfg;
+    bool snapshot = cfg->snapshot || (i < cfg->n_drives &&
+                                      cfg->drives[i].snapshot);
+    if (blk && snapshot && blk_backing(blk)) {
+        return blk_backing(blk);
+    }
+    return blk;
+}
+
 static bool disks_text(MimicMachine *m, bool flush, GString *s,
                        GError **error)
 {
@@ -297,7 +142,7 @@ static bool disks_text(MimicMachine *m, bool flush, GString *s,
             return false;
         }
         g_string_append_printf(s, "drive=%d ", i);
-        if (!disk_fingerprint(blk, s, error)) {
+        if (!disk_fingerprint(drive_image(m, i), s, error)) {
             return false;
         }
         g_string_append_c(s, '\n');
@@ -305,124 +150,38 @@ static bool disks_text(MimicMachine *m, bool flush, GString *s,
     return true;
 }
 
-typedef struct SaveRun {
-    uint64_t start;
-    uint32_t count;
-    uint8_t *z;   /* the zstd frame, or NULL: stored as is */
-    size_t zlen;
-} SaveRun;
-
-typedef struct RamSave {
-    const BoardRamBlock *rb;
-    GArray *runs;
-    gint next;
-} RamSave;
-
-static gpointer ram_save_worker(gpointer data)
-{
-    RamSave *r = data;
-    RamZ z;
-    ramz_init(&z, RAM_RUN_PAGES * PAGE);
-    for (;;) {
-        gint i = g_atomic_int_add(&r->next, 1);
-        if (i >= (gint)r->runs->len) {
-            break;
-        }
-        SaveRun *run = &g_array_index(r->runs, SaveRun, i);
-        size_t rawlen = (size_t)run->count * PAGE;
-        size_t zlen = ramz_compress(&z, r->rb->host + run->start * PAGE,
-                                    rawlen);
-        /* Compression saving less than a quarter: decoding would cost
-           more time at restore than the bytes saved; the run is stored
-           (as it is when zstd fails). */
-        if (zlen && zlen * 4 < rawlen * 3) {
-            run->z = g_malloc(zlen);
-            memcpy(run->z, z.buf, zlen);
-            run->zlen = zlen;
-        }
-    }
-    ramz_free(&z);
-    return NULL;
-}
-
-static void save_ram_block(GByteArray *f, const BoardRamBlock *rb)
-{
-    size_t mark;
-    char name[64];
-    g_snprintf(name, sizeof(name), "ram/%s", rb->name);
-    section_begin(f, name, RAM_SECTION_VERSION, &mark);
-    put_u64(f, rb->size);
-    uint64_t npages = rb->size / PAGE;
-    RamSave r = { .rb = rb, .runs = g_array_new(FALSE, TRUE,
-                                                sizeof(SaveRun)) };
-    uint64_t p = 0;
-    while (p < npages) {
-        if (page_is_zero(rb->host + p * PAGE)) {
-            p++;
-            continue;
-        }
-        SaveRun run = { .start = p };
-        while (p < npages && p - run.start < RAM_RUN_PAGES &&
-               !page_is_zero(rb->host + p * PAGE)) {
-            p++;
-        }
-        run.count = p - run.start;
-        g_array_append_val(r.runs, run);
-    }
-    run_parallel(ram_save_worker, &r, r.runs->len);
-    for (guint i = 0; i < r.runs->len; i++) {
-        SaveRun *run = &g_array_index(r.runs, SaveRun, i);
-        put_u64(f, run->start);
-        put_u32(f, run->count);
-        if (run->z) {
-            put_u32(f, run->zlen);
-            g_byte_array_append(f, run->z, run->zlen);
-            g_free(run->z);
-        } else {
-            put_u32(f, run->count * PAGE);
-            g_byte_array_append(f, rb->host + run->start * PAGE,
-                                run->count * PAGE);
-        }
-    }
-    g_array_unref(r.runs);
-    put_u64(f, UINT64_MAX);
-    put_u32(f, 0);
-    put_u32(f, 0);
-    section_end(f, mark);
-}
-
 GByteArray *machine_state_save(MimicMachine *m, bool with_disks,
                                GError **error)
 {
     GByteArray *f = g_byte_array_new();
     unsigned nsect = 0;
-    g_byte_array_append(f, (const uint8_t *)MIMIC_STATE_MAGIC, 8);
-    put_u32(f, MIMIC_STATE_FORMAT_VERSION);
-    put_u32(f, 0); /* flags */
+    state_file_begin(f);
 
     g_autofree char *cfg = config_text(m);
-    add_section(f, "config", 1, (const uint8_t *)cfg, strlen(cfg));
+    state_section_add(f, "config", 1, (const uint8_t *)cfg, strlen(cfg));
     nsect++;
 
     GByteArray *b = g_byte_array_new();
     Clock *clk = m->clock;
     g_byte_array_append(b, (const uint8_t[]){ clk->mode, clk->icount_shift },
                         2);
-    put_u64(b, clk->icount);
-    put_u64(b, clock_now(clk));
-    put_u64(b, clk->timer_seq);
-    add_section(f, "clock", 1, b->data, b->len);
+    state_put_u64(b, clk->icount);
+    state_put_u64(b, clock_now(clk));
+    state_put_u64(b, clk->timer_seq);
+    state_section_add(f, "clock", 1, b->data, b->len);
     nsect++;
 
     for (int i = 0; i < m->board.n_ram_blocks; i++) {
-        save_ram_block(f, &m->board.ram_blocks[i]);
+        StateRamBlock rb = ram_block(&m->board.ram_blocks[i]);
+        state_ram_save(f, &rb);
         nsect++;
     }
 
     if (m->cpu && m->cpu->ops->state) {
         g_byte_array_set_size(b, 0);
         state_save(m->cpu->ops->state, m->cpu, b);
-        add_section(f, "cpu", m->cpu->ops->state->version, b->data, b->len);
+        state_section_add(f, "cpu", m->cpu->ops->state->version, b->data,
+                          b->len);
         nsect++;
     }
 
@@ -436,20 +195,20 @@ GByteArray *machine_state_save(MimicMachine *m, bool with_disks,
         state_save(d->info->state, d, b);
         char name[80];
         g_snprintf(name, sizeof(name), "dev/%s", d->id);
-        add_section(f, name, d->info->state->version, b->data, b->len);
+        state_section_add(f, name, d->info->state->version, b->data, b->len);
         nsect++;
     }
 
     /* Pending timers, last: they override what post_load rearmed. */
     g_byte_array_set_size(b, 0);
     int nt = clock_timer_count(clk);
-    put_u32(b, nt);
+    state_put_u32(b, nt);
     for (int i = 0; i < nt; i++) {
         Timer *t = clock_timer_nth(clk, i);
-        put_u64(b, timer_expire_time(t));
-        put_u64(b, timer_seq(t));
+        state_put_u64(b, timer_expire_time(t));
+        state_put_u64(b, timer_seq(t));
     }
-    add_section(f, "timers", 1, b->data, b->len);
+    state_section_add(f, "timers", 1, b->data, b->len);
     nsect++;
 
     GString *disks = g_string_new(NULL);
@@ -459,178 +218,59 @@ GByteArray *machine_state_save(MimicMachine *m, bool with_disks,
         g_byte_array_unref(f);
         return NULL;
     }
-    add_section(f, "disks", 1, (const uint8_t *)disks->str, disks->len);
+    state_section_add(f, "disks", 1, (const uint8_t *)disks->str, disks->len);
     nsect++;
     g_string_free(disks, TRUE);
 
-    g_byte_array_set_size(b, 0);
-    put_u32(b, nsect);
-    put_u64(b, f->len);
-    add_section(f, "end", 1, b->data, b->len);
+    state_file_finish(f, nsect);
     g_byte_array_unref(b);
     return f;
 }
 
 /* ---- loading ---- */
 
-typedef struct Section {
-    char name[256];
-    uint32_t version;
-    const uint8_t *data;
-    uint64_t len;
-    bool used;
-} Section;
-
-static bool bad(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static bool bad(GError **error, const char *fmt, ...)
+static StateSection *need_section(GArray *secs, const char *name,
+                                  GError **error)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_set_error(error, STATE_ERROR, STATE_ERROR_INVALID, "%s", msg);
-    return false;
-}
-
-/* Walk the file: header, every section's framing and checksum, the end
-   marker.  Fills secs (borrowing buf). */
-static bool parse_file(const uint8_t *buf, size_t len, GArray *secs,
-                       GError **error)
-{
-    if (len < 16 || memcmp(buf, MIMIC_STATE_MAGIC, 8) != 0) {
-        return bad(error, "not a Mimic state file (bad magic)");
-    }
-    uint32_t ver = get_u32(buf + 8);
-    if (ver != MIMIC_STATE_FORMAT_VERSION) {
-        g_set_error(error, STATE_ERROR, STATE_ERROR_VERSION,
-                    "state file format version %u is not supported (this "
-                    "Mimic reads version %d)", ver,
-                    MIMIC_STATE_FORMAT_VERSION);
-        return false;
-    }
-    if (get_u32(buf + 12) != 0) {
-        return bad(error, "state file has unknown header flags");
-    }
-    size_t pos = 16;
-    for (;;) {
-        size_t start = pos;
-        if (len - pos < 4 + 2) {
-            g_set_error(error, STATE_ERROR, STATE_ERROR_TRUNCATED,
-                        "state file is truncated at offset %zu (no end "
-                        "marker)", pos);
-            return false;
-        }
-        if (memcmp(buf + pos, SECT_MARK, 4) != 0) {
-            return bad(error, "state file is corrupt at offset %zu (no "
-                       "section marker)", pos);
-        }
-        pos += 4;
-        size_t mark = pos;
-        size_t nlen = get_u16(buf + pos);
-        pos += 2;
-        if (nlen == 0 || nlen > 255) {
-            return bad(error, "state file is corrupt at offset %zu (bad "
-                       "section name length)", start);
-        }
-        if (len - pos < nlen + 4 + 8) {
-            g_set_error(error, STATE_ERROR, STATE_ERROR_TRUNCATED,
-                        "state file is truncated in a section header at "
-                        "offset %zu", start);
-            return false;
-        }
-        Section s = { 0 };
-        memcpy(s.name, buf + pos, nlen);
-        for (size_t i = 0; i < nlen; i++) {
-            if (s.name[i] < 0x21 || s.name[i] > 0x7e) {
-                return bad(error, "state file is corrupt at offset %zu "
-                           "(bad section name)", start);
-            }
-        }
-        pos += nlen;
-        s.version = get_u32(buf + pos);
-        pos += 4;
-        s.len = get_u64(buf + pos);
-        pos += 8;
-        if (s.len > len - pos || len - pos - s.len < 4) {
-            g_set_error(error, STATE_ERROR, STATE_ERROR_TRUNCATED,
-                        "state file is truncated in section '%s'", s.name);
-            return false;
-        }
-        s.data = buf + pos;
-        pos += s.len;
-        uint32_t crc = sect_crc(buf + mark, pos - mark);
-        if (crc != get_u32(buf + pos)) {
-            return bad(error, "state file is corrupt: checksum mismatch in "
-                       "section '%s'", s.name);
-        }
-        pos += 4;
-        if (!strcmp(s.name, "end")) {
-            if (s.len != 12 || get_u32(s.data) != secs->len ||
-                get_u64(s.data + 4) != start) {
-                return bad(error, "state file is corrupt: bad end marker");
-            }
-            if (pos != len) {
-                return bad(error, "state file has %zu bytes of garbage after "
-                           "the end marker", len - pos);
-            }
-            return true;
-        }
-        for (guint i = 0; i < secs->len; i++) {
-            if (!strcmp(g_array_index(secs, Section, i).name, s.name)) {
-                return bad(error, "state file has section '%s' twice",
-                           s.name);
-            }
-        }
-        g_array_append_val(secs, s);
-    }
-}
-
-static Section *find_section(GArray *secs, const char *name)
-{
-    for (guint i = 0; i < secs->len; i++) {
-        Section *s = &g_array_index(secs, Section, i);
-        if (!strcmp(s->name, name)) {
-            return s;
-        }
-    }
-    return NULL;
-}
-
-static Section *need_section(GArray *secs, const char *name, GError **error)
-{
-    Section *s = find_section(secs, name);
+    StateSection *s = state_section_find(secs, name);
     if (!s) {
-        bad(error, "state file has no '%s' section", name);
+        state_invalid(error, "state file has no '%s' section", name);
         return NULL;
     }
     s->used = true;
     return s;
 }
 
-static bool check_config(MimicMachine *m, const Section *s, GError **error)
+static bool check_config(MimicMachine *m, const StateSection *s, GError **error)
 {
+    if (s->version != 1) {
+        return state_bad_version(error, s->name, s->version, 1);
+    }
+    if (!state_text_check(s, error)) {
+        return false;
+    }
     g_autofree char *here = config_text(m);
     g_autofree char *saved = g_strndup((const char *)s->data, s->len);
-    if (strlen(saved) != s->len) {
-        return bad(error, "state file is corrupt: bad configuration text");
-    }
     gchar **a = g_strsplit(saved, "\n", -1);
     gchar **b = g_strsplit(here, "\n", -1);
     int ia = 0, ib = 0;
     bool ok = true;
     for (;;) {
-        while (a[ia] && g_str_has_prefix(a[ia], "info.")) {
+        /* The text ends with a newline: its last piece is empty. */
+        while (a[ia] && (!a[ia][0] || g_str_has_prefix(a[ia], "info."))) {
             ia++;
         }
-        while (b[ib] && g_str_has_prefix(b[ib], "info.")) {
+        while (b[ib] && (!b[ib][0] || g_str_has_prefix(b[ib], "info."))) {
             ib++;
         }
         if (!a[ia] || !b[ib]) {
             if (a[ia] || b[ib]) {
-                ok = bad(error, "the state was saved from another machine "
-                         "configuration: %s '%s'",
-                         a[ia] ? "this machine lacks" : "this machine also has",
-                         a[ia] ? a[ia] : b[ib]);
+                ok = state_invalid(error,
+                                   "the state was saved from another machine "
+                                   "configuration: %s '%s'",
+                                   a[ia] ? "this machine lacks"
+                                         : "this machine also has",
+                                   a[ia] ? a[ia] : b[ib]);
             }
             break;
         }
@@ -638,18 +278,23 @@ static bool check_config(MimicMachine *m, const Section *s, GError **error)
             uint64_t x, y;
             if (sscanf(a[ia], "ram=%" G_GUINT64_FORMAT, &x) == 1 &&
                 sscanf(b[ib], "ram=%" G_GUINT64_FORMAT, &y) == 1) {
-                ok = bad(error, "the state was saved from a machine with "
-                         "%" G_GUINT64_FORMAT " MiB of RAM; this machine "
-                         "has %" G_GUINT64_FORMAT " MiB (-m)", x >> 20,
-                         y >> 20);
+                ok = state_invalid(error,
+                                   "the state was saved from a machine with "
+                                   "%" G_GUINT64_FORMAT
+                                   " MiB of RAM; this machine "
+                                   "has %" G_GUINT64_FORMAT " MiB (-m)",
+                                   x >> 20, y >> 20);
             } else if (g_str_has_prefix(a[ia], "rom=") &&
                        g_str_has_prefix(b[ib], "rom=")) {
-                ok = bad(error, "the state was saved with other firmware "
-                         "(saved '%s', here '%s')", a[ia], b[ib]);
+                ok = state_invalid(error,
+                                   "the state was saved with other firmware "
+                                   "(saved '%s', here '%s')",
+                                   a[ia], b[ib]);
             } else {
-                ok = bad(error, "the state was saved from another machine "
-                         "configuration (saved '%s', here '%s')", a[ia],
-                         b[ib]);
+                ok = state_invalid(error,
+                                   "the state was saved from another machine "
+                                   "configuration (saved '%s', here '%s')",
+                                   a[ia], b[ib]);
             }
             break;
         }
@@ -661,7 +306,40 @@ static bool check_config(MimicMachine *m, const Section *s, GError **error)
     return ok;
 }
 
-static bool check_disks(MimicMachine *m, const Section *s, unsigned flags,
+/* The disks section's form: "drive=I size=N mtime=S.NS sha256=HEX" lines
+   with ascending drive indices (also when the disks are not compared). */
+static bool check_disks_form(const StateSection *s, GError **error)
+{
+    if (s->version != 1) {
+        return state_bad_version(error, s->name, s->version, 1);
+    }
+    if (!state_text_check(s, error)) {
+        return false;
+    }
+    g_autofree char *text = g_strndup((const char *)s->data, s->len);
+    gchar **lines = g_strsplit(text, "\n", -1);
+    int last = -1;
+    bool ok = true;
+    for (int i = 0; ok && lines[i] && lines[i][0]; i++) {
+        int drive, n = -1;
+        long long size, sec;
+        long nsec;
+        char hash[65];
+        if (sscanf(lines[i], "drive=%d size=%lld mtime=%lld.%9ld "
+                   "sha256=%64[0-9a-f]%n", &drive, &size, &sec, &nsec, hash,
+                   &n) != 5 || n != (int)strlen(lines[i]) ||
+            strlen(hash) != 64 || drive <= last ||
+            drive >= MIMIC_MAX_DRIVES || size < 0 || nsec < 0) {
+            ok = state_invalid(
+                error, "state section 'disks' is corrupt: line %d", i + 1);
+        }
+        last = ok ? drive : last;
+    }
+    g_strfreev(lines);
+    return ok;
+}
+
+static bool check_disks(MimicMachine *m, const StateSection *s, unsigned flags,
                         GError **error)
 {
     GString *here = g_string_new(NULL);
@@ -685,7 +363,7 @@ static bool check_disks(MimicMachine *m, const Section *s, unsigned flags,
         }
         const char *file = drive >= 0 && drive < MIMIC_MAX_DRIVES &&
                            m->board.blk[drive]
-                               ? blk_filename(m->board.blk[drive])
+                               ? blk_filename(drive_image(m, drive))
                                : "?";
         g_autofree char *msg = g_strdup_printf(
             "disk '%s' changed since the state was saved", file);
@@ -705,152 +383,7 @@ static bool check_disks(MimicMachine *m, const Section *s, unsigned flags,
     return ok;
 }
 
-/* One RAM record to restore, and the zero gap before it (the last job
-   of a block has no data: the gap up to the block's end). */
-typedef struct RamJob {
-    uint8_t *gap;         /* first page of the zero gap */
-    size_t gap_pages;
-    uint8_t *dst;
-    const uint8_t *data;
-    uint32_t count, zlen;
-    bool stored;          /* the pages as they are, not zstd frames */
-    uint64_t first;       /* page number, for messages */
-    const char *section;
-    bool anonymous;       /* the block is a private anonymous mapping */
-} RamJob;
-
-/* Check a RAM section's records; append the restore jobs to jobs. */
-static bool check_ram(const BoardRamBlock *rb, const Section *s,
-                      GArray *jobs, GError **error)
-{
-    const uint8_t *p = s->data, *end = s->data + s->len;
-    if (s->version != RAM_SECTION_VERSION) {
-        g_set_error(error, STATE_ERROR, STATE_ERROR_VERSION,
-                    "state section '%s' has version %u; this Mimic reads "
-                    "version %d%s", s->name, s->version, RAM_SECTION_VERSION,
-                    s->version < RAM_SECTION_VERSION
-                        ? " (zstd; older Mimic wrote zlib RAM, which cannot "
-                          "be resumed here)"
-                        : "");
-        return false;
-    }
-    if (s->len < 8 || get_u64(p) != rb->size) {
-        return bad(error, "state section '%s': RAM block size mismatch",
-                   s->name);
-    }
-    p += 8;
-    uint64_t npages = rb->size / PAGE, next = 0;
-    for (;;) {
-        if (end - p < 16) {
-            return bad(error, "state section '%s' is truncated", s->name);
-        }
-        uint64_t first = get_u64(p);
-        uint32_t count = get_u32(p + 8), zlen = get_u32(p + 12);
-        p += 16;
-        RamJob j = { .gap = rb->host + next * PAGE, .section = s->name,
-                     .anonymous = rb->anonymous };
-        if (first == UINT64_MAX) {
-            if (count || zlen || p != end) {
-                return bad(error, "state section '%s': bad end record",
-                           s->name);
-            }
-            j.gap_pages = npages - next;
-            g_array_append_val(jobs, j);
-            return true;
-        }
-        if (first < next || first >= npages || count == 0 ||
-            count > RAM_RUN_PAGES || count > npages - first ||
-            zlen > (size_t)(end - p)) {
-            return bad(error, "state section '%s': bad page record at page "
-                       "%" G_GUINT64_FORMAT, s->name, first);
-        }
-        /* The data is not inflated here: the checksum already vouches
-           for the bytes; a stream that still fails to inflate is caught
-           when restoring, before the CPU and devices are touched. */
-        j.gap_pages = first - next;
-        j.dst = rb->host + first * PAGE;
-        j.data = p;
-        j.count = count;
-        j.zlen = zlen;
-        j.stored = zlen == (size_t)count * PAGE;
-        j.first = first;
-        g_array_append_val(jobs, j);
-        p += zlen;
-        next = first + count;
-    }
-}
-
-typedef struct RamRestore {
-    GArray *jobs;
-    gint next;   /* atomic: the next job to take */
-    gint failed; /* atomic: lowest failed job + 1, or 0 */
-} RamRestore;
-
-static void ram_job_run(const RamJob *j)
-{
-    if (j->anonymous && j->gap_pages >= 16 &&
-        ((uintptr_t)j->gap & (PAGE - 1)) == 0 &&
-        madvise(j->gap, j->gap_pages * PAGE, MADV_DONTNEED) == 0) {
-        /* Dropped pages of a private anonymous mapping read as zero:
-           a fresh machine's untouched RAM is not even read. */
-        return;
-    }
-    for (size_t q = 0; q < j->gap_pages; q++) {
-        /* Untouched RAM reads as zero without being written (and so
-           without being allocated by the host). */
-        if (!page_is_zero(j->gap + q * PAGE)) {
-            memset(j->gap + q * PAGE, 0, PAGE);
-        }
-    }
-}
-
-static gpointer ram_restore_worker(gpointer data)
-{
-    RamRestore *r = data;
-    ZSTD_DCtx *d = ZSTD_createDCtx();
-    for (;;) {
-        gint i = g_atomic_int_add(&r->next, 1);
-        if (i >= (gint)r->jobs->len) {
-            ZSTD_freeDCtx(d);
-            return NULL;
-        }
-        const RamJob *j = &g_array_index(r->jobs, RamJob, i);
-        ram_job_run(j);
-        bool ok = true;
-        if (!j->count) {
-            continue;
-        } else if (j->stored) {
-            memcpy(j->dst, j->data, j->zlen);
-        } else {
-            ok = ram_uncompress(d, j->dst, (size_t)j->count * PAGE, j->data,
-                                j->zlen);
-        }
-        while (!ok) {
-            gint old = g_atomic_int_get(&r->failed);
-            if ((old && old <= i + 1) ||
-                g_atomic_int_compare_and_exchange(&r->failed, old, i + 1)) {
-                break;
-            }
-        }
-    }
-}
-
-/* Restore the checked RAM: the jobs are independent (disjoint pages), so
-   they run on up to four threads; inflating is most of a restore. */
-static bool restore_ram(GArray *jobs, GError **error)
-{
-    RamRestore r = { .jobs = jobs };
-    run_parallel(ram_restore_worker, &r, jobs->len);
-    if (r.failed) {
-        const RamJob *j = &g_array_index(jobs, RamJob, r.failed - 1);
-        return bad(error, "state section '%s': page data at page "
-                   "%" G_GUINT64_FORMAT " does not decompress", j->section,
-                   j->first);
-    }
-    return true;
-}
-
-static bool load_desc(const StateDesc *desc, void *obj, const Section *s,
+static bool load_desc(const StateDesc *desc, void *obj, const StateSection *s,
                       GError **error)
 {
     size_t used = 0;
@@ -858,52 +391,229 @@ static bool load_desc(const StateDesc *desc, void *obj, const Section *s,
         return false;
     }
     if (used != s->len) {
-        return bad(error, "state section '%s' has %" G_GUINT64_FORMAT
+        return state_invalid(error, "state section '%s' has %" G_GUINT64_FORMAT
                    " bytes; version %u has %zu", s->name, s->len, s->version,
                    used);
     }
     return true;
 }
 
+/* The sections this machine writes, in the order it writes them (without
+   "end", which state_file_parse checks). */
+static GPtrArray *expected_sections(MimicMachine *m)
+{
+    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(names, g_strdup("config"));
+    g_ptr_array_add(names, g_strdup("clock"));
+    for (int i = 0; i < m->board.n_ram_blocks; i++) {
+        g_ptr_array_add(names, g_strdup_printf("ram/%s",
+                                               m->board.ram_blocks[i].name));
+    }
+    if (m->cpu && m->cpu->ops->state) {
+        g_ptr_array_add(names, g_strdup("cpu"));
+    }
+    guint n = device_list_length(m->devices);
+    for (guint i = 0; i < n; i++) {
+        Device *d = device_list_nth(m->devices, i);
+        if (d->info->state) {
+            g_ptr_array_add(names, g_strdup_printf("dev/%s", d->id));
+        }
+    }
+    g_ptr_array_add(names, g_strdup("timers"));
+    g_ptr_array_add(names, g_strdup("disks"));
+    return names;
+}
+
+/* Every section must be known, every needed one present, each once (see
+   state_file_parse), and in the order this machine writes them. */
+static bool check_section_list(MimicMachine *m, GArray *secs, GError **error)
+{
+    g_autoptr(GPtrArray) want = expected_sections(m);
+    for (guint i = 0; i < secs->len; i++) {
+        const char *name = g_array_index(secs, StateSection, i).name;
+        bool known = false;
+        for (guint k = 0; k < want->len && !known; k++) {
+            known = !strcmp(name, want->pdata[k]);
+        }
+        if (!known) {
+            return state_invalid(error,
+                                 "state file has section '%s', which this "
+                                 "machine does not have",
+                                 name);
+        }
+    }
+    for (guint k = 0; k < want->len; k++) {
+        if (!state_section_find(secs, want->pdata[k])) {
+            return state_invalid(error, "state file has no '%s' section",
+                       (const char *)want->pdata[k]);
+        }
+    }
+    /* Same set, no duplicates: the same length; now the order. */
+    for (guint i = 0; i < secs->len; i++) {
+        const char *name = g_array_index(secs, StateSection, i).name;
+        if (strcmp(name, want->pdata[i]) != 0) {
+            return state_invalid(error,
+                                 "state file has section '%s' where '%s' "
+                                 "belongs (sections out of order)",
+                                 name, (const char *)want->pdata[i]);
+        }
+    }
+    return true;
+}
+
+/*
+ * What a load would change and cannot be changed back from the file:
+ * the clock, the CPU's and devices' fields and the timers, as this
+ * machine's own serializer writes them.  Taken before anything is
+ * committed; when the CPU or a device refuses its section (post_load),
+ * it is loaded back, so the machine is left as it was.  RAM needs no
+ * copy: it is committed only after every section was accepted.
+ */
+typedef struct Backup {
+    int64_t icount, now;
+    uint64_t seq;
+    GByteArray *cpu;
+    GByteArray **dev;   /* by device index, NULL: no state table */
+    int nt;
+    int64_t *deadline;
+    uint64_t *tseq;
+} Backup;
+
+static void backup_take(MimicMachine *m, Backup *b)
+{
+    Clock *clk = m->clock;
+    b->icount = clk->icount;
+    b->now = clock_now(clk);
+    b->seq = clk->timer_seq;
+    if (m->cpu && m->cpu->ops->state) {
+        b->cpu = g_byte_array_new();
+        state_save(m->cpu->ops->state, m->cpu, b->cpu);
+    }
+    guint n = device_list_length(m->devices);
+    b->dev = g_new0(GByteArray *, n + 1);
+    for (guint i = 0; i < n; i++) {
+        Device *d = device_list_nth(m->devices, i);
+        if (d->info->state) {
+            b->dev[i] = g_byte_array_new();
+            state_save(d->info->state, d, b->dev[i]);
+        }
+    }
+    b->nt = clock_timer_count(clk);
+    b->deadline = g_new(int64_t, b->nt + 1);
+    b->tseq = g_new(uint64_t, b->nt + 1);
+    for (int i = 0; i < b->nt; i++) {
+        Timer *t = clock_timer_nth(clk, i);
+        b->deadline[i] = timer_expire_time(t);
+        b->tseq[i] = timer_seq(t);
+    }
+}
+
+static void backup_free(MimicMachine *m, Backup *b)
+{
+    if (b->cpu) {
+        g_byte_array_unref(b->cpu);
+    }
+    guint n = device_list_length(m->devices);
+    for (guint i = 0; i < n; i++) {
+        if (b->dev[i]) {
+            g_byte_array_unref(b->dev[i]);
+        }
+    }
+    g_free(b->dev);
+    g_free(b->deadline);
+    g_free(b->tseq);
+}
+
+/* Put back what backup_take saw.  The CPU comes last: the devices'
+   post_load drive interrupt lines into it again, and its saved input
+   state must win, as the interrupt controllers' does over the devices. */
+static bool backup_restore(MimicMachine *m, Backup *b, GError **error)
+{
+    bool ok = true;
+    m->clock->icount = b->icount;
+    clock_set_now(m->clock, b->now);
+    m->clock->timer_seq = b->seq;
+    for (guint i = device_list_length(m->devices); i-- > 0;) {
+        Device *d = device_list_nth(m->devices, i);
+        size_t used;
+        if (b->dev[i]) {
+            ok &= state_load(d->info->state, d, d->info->state->version,
+                             b->dev[i]->data, b->dev[i]->len, &used,
+                             ok ? error : NULL);
+        }
+    }
+    if (b->cpu) {
+        size_t used;
+        if (m->cpu->ops->flush_code) {
+            m->cpu->ops->flush_code(m->cpu);
+        }
+        const StateDesc *d = m->cpu->ops->state;
+        ok &= state_load(d, m->cpu, d->version, b->cpu->data, b->cpu->len,
+                         &used, ok ? error : NULL);
+    }
+    for (int i = 0; i < b->nt; i++) {
+        timer_restore(clock_timer_nth(m->clock, i), b->deadline[i],
+                      b->tseq[i]);
+    }
+    m->clock->timer_seq = b->seq;
+    return ok;
+}
+
+/*
+ * Loading has two phases.  Check: every rule of docs/state-format.md on
+ * the whole file, and the RAM decoded into scratch memory, with nothing
+ * of the machine changed.  Commit: the clock, the CPU and the devices
+ * (whose post_load may still refuse: then all of them are loaded back
+ * from a backup taken just before), and only then RAM and the timers,
+ * which cannot fail.  A refused file, wherever it is refused, leaves the
+ * machine as it was.
+ */
 bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
                         unsigned flags, GError **error)
 {
-    GArray *secs = g_array_new(FALSE, TRUE, sizeof(Section));
-    GArray *ram_jobs = g_array_new(FALSE, FALSE, sizeof(RamJob));
+    GArray *secs = g_array_new(FALSE, TRUE, sizeof(StateSection));
+    StateRamLoad *ram_load = state_ram_load_new();
+    guint ndev = device_list_length(m->devices);
+    StateSection **devs = g_new0(StateSection *, ndev + 1);
     bool ok = false;
-    if (!parse_file(buf, len, secs, error)) {
+    if (!state_file_parse(buf, len, secs, error)) {
         goto out;
     }
-    Section *cfg = need_section(secs, "config", error);
-    if (!cfg || !check_config(m, cfg, error)) {
+    StateSection *cfg = need_section(secs, "config", error);
+    if (!cfg || !check_config(m, cfg, error) ||
+        !check_section_list(m, secs, error)) {
         goto out;
     }
-    Section *clk = need_section(secs, "clock", error);
+    StateSection *clk = need_section(secs, "clock", error);
     if (!clk) {
         goto out;
     }
-    if (clk->version != 1 || clk->len != 2 + 3 * 8) {
-        bad(error, "state section 'clock' has an unknown layout");
+    if (clk->version != 1) {
+        state_bad_version(error, clk->name, clk->version, 1);
         goto out;
     }
-    int64_t icount = get_u64(clk->data + 2), now = get_u64(clk->data + 10);
-    uint64_t seq = get_u64(clk->data + 18);
+    if (clk->len != 2 + 3 * 8) {
+        state_invalid(error, "state section 'clock' has an unknown layout");
+        goto out;
+    }
+    int64_t icount = state_get_u64(clk->data + 2),
+            now = state_get_u64(clk->data + 10);
+    uint64_t seq = state_get_u64(clk->data + 18);
     if (clk->data[0] > CLOCK_MODE_ICOUNT || clk->data[1] > 10 ||
         icount < 0 || now < 0) {
-        bad(error, "state section 'clock': values out of range");
+        state_invalid(error, "state section 'clock': values out of range");
         goto out;
     }
-    Section *ram[BOARD_MAX_RAM_BLOCKS];
     for (int i = 0; i < m->board.n_ram_blocks; i++) {
         char name[64];
         g_snprintf(name, sizeof(name), "ram/%s", m->board.ram_blocks[i].name);
-        ram[i] = need_section(secs, name, error);
-        if (!ram[i] ||
-            !check_ram(&m->board.ram_blocks[i], ram[i], ram_jobs, error)) {
+        StateSection *ram = need_section(secs, name, error);
+        StateRamBlock rb = ram_block(&m->board.ram_blocks[i]);
+        if (!ram || !state_ram_check(ram_load, &rb, ram, error)) {
             goto out;
         }
     }
-    Section *cpu = NULL;
+    StateSection *cpu = NULL;
     if (m->cpu && m->cpu->ops->state) {
         cpu = need_section(secs, "cpu", error);
         if (!cpu) {
@@ -913,14 +623,12 @@ bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
         if (cpu->version < (uint32_t)d->min_version ||
             cpu->version > (uint32_t)d->version ||
             cpu->len != state_size(d, cpu->version)) {
-            bad(error, "state section 'cpu': version %u or size "
+            state_invalid(error, "state section 'cpu': version %u or size "
                 "%" G_GUINT64_FORMAT " does not match this Mimic's %s",
                 cpu->version, cpu->len, d->name);
             goto out;
         }
     }
-    guint ndev = device_list_length(m->devices);
-    Section **devs = g_new0(Section *, ndev + 1);
     for (guint i = 0; i < ndev; i++) {
         Device *d = device_list_nth(m->devices, i);
         if (!d->info->state) {
@@ -930,7 +638,6 @@ bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
         g_snprintf(name, sizeof(name), "dev/%s", d->id);
         devs[i] = need_section(secs, name, error);
         if (!devs[i]) {
-            g_free(devs);
             goto out;
         }
         const StateDesc *sd = d->info->state;
@@ -940,94 +647,112 @@ bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
                         "state section '%s' has version %u; this Mimic reads "
                         "versions %d to %d", name, devs[i]->version,
                         sd->min_version, sd->version);
-            g_free(devs);
             goto out;
         }
         if (devs[i]->len != state_size(sd, devs[i]->version)) {
-            bad(error, "state section '%s' has %" G_GUINT64_FORMAT " bytes; "
-                "version %u has %zu", name, devs[i]->len, devs[i]->version,
-                state_size(sd, devs[i]->version));
-            g_free(devs);
+            state_invalid(error,
+                          "state section '%s' has %" G_GUINT64_FORMAT " bytes; "
+                          "version %u has %zu",
+                          name, devs[i]->len, devs[i]->version,
+                          state_size(sd, devs[i]->version));
             goto out;
         }
     }
-    Section *tim = need_section(secs, "timers", error);
+    StateSection *tim = need_section(secs, "timers", error);
     int nt = clock_timer_count(m->clock);
     if (!tim) {
-        g_free(devs);
         goto out;
     }
-    if (tim->version != 1 || tim->len < 4 || get_u32(tim->data) != (uint32_t)nt ||
+    if (tim->version != 1) {
+        state_bad_version(error, tim->name, tim->version, 1);
+        goto out;
+    }
+    if (tim->len < 4 || state_get_u32(tim->data) != (uint32_t)nt ||
         tim->len != 4 + 16ull * nt) {
-        bad(error, "state section 'timers' does not match this machine's "
-            "%d timers", nt);
-        g_free(devs);
+        state_invalid(error,
+                      "state section 'timers' does not match this machine's "
+                      "%d timers",
+                      nt);
         goto out;
     }
     for (int i = 0; i < nt; i++) {
-        if (get_u64(tim->data + 4 + 16 * i + 8) > seq) {
-            bad(error, "state section 'timers': timer %d out of range", i);
-            g_free(devs);
+        if (state_get_u64(tim->data + 4 + 16 * i + 8) > seq) {
+            state_invalid(error,
+                          "state section 'timers': timer %d out of range", i);
             goto out;
         }
     }
-    Section *disks = need_section(secs, "disks", error);
-    if (!disks) {
-        g_free(devs);
+    StateSection *disks = need_section(secs, "disks", error);
+    if (!disks || !check_disks_form(disks, error)) {
         goto out;
     }
     if ((flags & STATE_LOAD_CHECK_DISKS) &&
         !check_disks(m, disks, flags, error)) {
-        g_free(devs);
         goto out;
     }
-    for (guint i = 0; i < secs->len; i++) {
-        Section *s = &g_array_index(secs, Section, i);
-        if (!s->used) {
-            bad(error, "state file has section '%s', which this machine "
-                "does not have", s->name);
-            g_free(devs);
-            goto out;
-        }
+    /* A machine that is discarded when the load fails (-incoming,
+       -loadvm) needs no way back: its RAM is decoded in place, first, as
+       fast as a restore can be.  Any other is kept as it was. */
+    bool discard = flags & STATE_LOAD_DISCARD_ON_FAILURE;
+    if (!discard && !state_ram_decode(ram_load, error)) {
+        goto out;
     }
 
-    /* Everything checked: restore. */
+    /* Everything checked: commit, with a way back until RAM is written. */
+    Backup backup = { 0 };
+    if (!discard) {
+        backup_take(m, &backup);
+    }
     m->clock->icount = m->clock->mode == CLOCK_MODE_ICOUNT ? icount : 0;
     clock_set_now(m->clock, now);
     m->clock->timer_seq = seq;
-    if (!restore_ram(ram_jobs, error)) {
-        g_free(devs);
-        goto out;
-    }
-    if (cpu) {
+    ok = !discard || state_ram_commit(ram_load, error);
+    if (ok && cpu) {
         if (m->cpu->ops->flush_code) {
             m->cpu->ops->flush_code(m->cpu);
         }
-        if (!load_desc(m->cpu->ops->state, m->cpu, cpu, error)) {
-            g_free(devs);
-            goto out;
-        }
+        ok = load_desc(m->cpu->ops->state, m->cpu, cpu, error);
     }
     /* Reverse creation order: the interrupt controllers, created first,
        come last, so their saved input state wins over the lines that the
        other devices' post_load drive again. */
-    for (guint i = ndev; i-- > 0;) {
+    for (guint i = ndev; ok && i-- > 0;) {
         Device *d = device_list_nth(m->devices, i);
-        if (devs[i] && !load_desc(d->info->state, d, devs[i], error)) {
-            g_free(devs);
-            goto out;
+        if (devs[i]) {
+            ok = load_desc(d->info->state, d, devs[i], error);
         }
     }
-    g_free(devs);
+    if (discard) {
+        if (!ok) {
+            goto out;
+        }
+    } else if (!ok) {
+        GError *again = NULL;
+        if (!backup_restore(m, &backup, &again)) {
+            /* Our own state refused by our own devices: a bug. */
+            g_critical("savevm: the machine could not be put back after a "
+                       "refused state: %s", again->message);
+            g_prefix_error(error, "(the machine is damaged: %s) ",
+                           again->message);
+            g_error_free(again);
+        }
+        backup_free(m, &backup);
+        goto out;
+    } else {
+        backup_free(m, &backup);
+        /* Decoded beforehand: cannot fail. */
+        ok = state_ram_commit(ram_load, error);
+        g_assert(ok);
+    }
     for (int i = 0; i < nt; i++) {
         const uint8_t *p = tim->data + 4 + 16 * i;
-        timer_restore(clock_timer_nth(m->clock, i), get_u64(p),
-                      get_u64(p + 8));
+        timer_restore(clock_timer_nth(m->clock, i), state_get_u64(p),
+                      state_get_u64(p + 8));
     }
     m->clock->timer_seq = seq;
-    ok = true;
 out:
-    g_array_unref(ram_jobs);
+    g_free(devs);
+    state_ram_load_free(ram_load);
     g_array_unref(secs);
     return ok;
 }
@@ -1037,50 +762,12 @@ out:
 bool state_write_file_atomic(const char *path, const void *data, size_t len,
                              GError **error)
 {
-    g_autofree char *tmp = g_strdup_printf("%s.tmp-XXXXXX", path);
-    int fd = g_mkstemp_full(tmp, O_WRONLY, 0644);
-    if (fd < 0) {
-        g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_IO, "%s: %s", path,
-                    g_strerror(errno));
+    GError *err = NULL;
+    if (!state_file_write_atomic(path, data, len, &err)) {
+        /* The engine's callers (mimic.h) see an I/O error. */
+        g_set_error_literal(error, MIMIC_ERROR, MIMIC_ERROR_IO, err->message);
+        g_error_free(err);
         return false;
-    }
-    const uint8_t *p = data;
-    size_t left = len;
-    while (left) {
-        ssize_t w = write(fd, p, MIN(left, (size_t)1 << 24));
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w <= 0) {
-            int e = errno;
-            close(fd);
-            g_unlink(tmp);
-            g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_IO, "%s: %s", path,
-                        g_strerror(e));
-            return false;
-        }
-        p += w;
-        left -= w;
-    }
-    if (fsync(fd) < 0 || close(fd) < 0) {
-        int e = errno;
-        g_unlink(tmp);
-        g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_IO, "%s: %s", path,
-                    g_strerror(e));
-        return false;
-    }
-    if (rename(tmp, path) < 0) {
-        int e = errno;
-        g_unlink(tmp);
-        g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_IO, "%s: %s", path,
-                    g_strerror(e));
-        return false;
-    }
-    g_autofree char *dir = g_path_get_dirname(path);
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
     }
     return true;
 }
@@ -1177,26 +864,65 @@ bool machine_migrate(MimicMachine *m, const char *uri, GError **error)
     return ok;
 }
 
-static GByteArray *read_exec(const char *cmd, GError **error)
+/* The most a state of this machine can take: its RAM stored as is, a
+   record header per run, and the rest (devices, text) far below 64 MiB.
+   A stream (FIFO, exec:) longer than this is not a state of it. */
+static size_t state_size_cap(MimicMachine *m)
+{
+    uint64_t ram = 0;
+    for (int i = 0; i < m->board.n_ram_blocks; i++) {
+        ram += m->board.ram_blocks[i].size;
+    }
+    /* 16 bytes of record header per MiB (a record is at most 256 pages). */
+    return ram + ram / (1u << 20) * 16 + ((size_t)64 << 20);
+}
+
+/* Read fd to its end, refusing more than cap bytes. */
+static GByteArray *read_stream(int fd, size_t cap, GError **error)
+{
+    GByteArray *b = g_byte_array_new();
+    uint8_t chunk[65536];
+    for (;;) {
+        ssize_t r = read(fd, chunk, sizeof(chunk));
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r < 0) {
+            g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_IO, "%s",
+                        g_strerror(errno));
+            g_byte_array_unref(b);
+            return NULL;
+        }
+        if (r == 0) {
+            return b;
+        }
+        if (b->len + (size_t)r > cap) {
+            g_set_error(error, STATE_ERROR, STATE_ERROR_INVALID,
+                        "more than %zu bytes: not a state of this machine",
+                        cap);
+            g_byte_array_unref(b);
+            return NULL;
+        }
+        g_byte_array_append(b, chunk, r);
+    }
+}
+
+static GByteArray *read_exec(const char *cmd, size_t cap, GError **error)
 {
     int out_fd;
     GPid pid;
     if (!spawn_shell(cmd, NULL, &out_fd, &pid, error)) {
         return NULL;
     }
-    GByteArray *b = g_byte_array_new();
-    uint8_t chunk[65536];
-    for (;;) {
-        ssize_t r = read(out_fd, chunk, sizeof(chunk));
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r <= 0) {
-            break;
-        }
-        g_byte_array_append(b, chunk, r);
-    }
+    GByteArray *b = read_stream(out_fd, cap, error);
     close(out_fd);
+    if (!b) {
+        kill(pid, SIGTERM);
+        int status;
+        waitpid(pid, &status, 0);
+        g_spawn_close_pid(pid);
+        return NULL;
+    }
     if (!wait_shell(cmd, pid, error)) {
         g_byte_array_unref(b);
         return NULL;
@@ -1204,28 +930,75 @@ static GByteArray *read_exec(const char *cmd, GError **error)
     return b;
 }
 
+/*
+ * -incoming file:PATH.  A regular file is mapped.  A FIFO is read as a
+ * stream, as QEMU reads one: the open waits for a writer, so Mimic says
+ * so on stderr first.  Anything else (a directory, a device, a socket)
+ * is refused.
+ */
+static GByteArray *read_incoming_file(MimicMachine *m, const char *path,
+                                      GMappedFile **mapped, GError **error)
+{
+    struct stat st;
+    *mapped = NULL;
+    if (stat(path, &st) < 0) {
+        g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_IO, "%s",
+                    g_strerror(errno));
+        return NULL;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_IO,
+                    "'%s' is a directory, not a state file", path);
+        return NULL;
+    }
+    if (S_ISREG(st.st_mode)) {
+        GError *err = NULL;
+        *mapped = g_mapped_file_new(path, FALSE, &err);
+        if (!*mapped) {
+            /* GLib's message repeats the path in odd quotes. */
+            g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_IO, "cannot read "
+                        "'%s'", path);
+            g_error_free(err);
+        }
+        return NULL;
+    }
+    if (!S_ISFIFO(st.st_mode)) {
+        g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_IO,
+                    "'%s' is not a regular file or a FIFO", path);
+        return NULL;
+    }
+    g_printerr("mimic: -incoming file:%s: waiting for a writer on the FIFO "
+               "'%s' (e.g. migrate \"exec:cat > %s\" in the saving "
+               "Mimic)\n", path, path, path);
+    int fd;
+    do {
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_IO, "%s",
+                    g_strerror(errno));
+        return NULL;
+    }
+    GByteArray *b = read_stream(fd, state_size_cap(m), error);
+    close(fd);
+    return b;
+}
+
 bool machine_incoming(MimicMachine *m, const char *uri, bool force,
                       GError **error)
 {
     GByteArray *b = NULL;
+    GMappedFile *mf = NULL;
+    const uint8_t *data;
+    size_t len;
     if (g_str_has_prefix(uri, "file:")) {
-        /* Mapped, not read: no copy and no fresh buffer to fault in. */
-        GMappedFile *mf = g_mapped_file_new(uri + 5, FALSE, error);
-        if (!mf) {
-            g_prefix_error(error, "-incoming: ");
+        b = read_incoming_file(m, uri + 5, &mf, error);
+        if (!b && !mf) {
+            g_prefix_error(error, "-incoming %s: ", uri);
             return false;
         }
-        bool ok = machine_state_load(
-            m, (const uint8_t *)g_mapped_file_get_contents(mf),
-            g_mapped_file_get_length(mf),
-            STATE_LOAD_CHECK_DISKS | (force ? STATE_LOAD_FORCE : 0), error);
-        if (!ok) {
-            g_prefix_error(error, "-incoming %s: ", uri);
-        }
-        g_mapped_file_unref(mf);
-        return ok;
     } else if (g_str_has_prefix(uri, "exec:")) {
-        b = read_exec(uri + 5, error);
+        b = read_exec(uri + 5, state_size_cap(m), error);
         if (!b) {
             g_prefix_error(error, "-incoming %s: ", uri);
             return false;
@@ -1236,13 +1009,28 @@ bool machine_incoming(MimicMachine *m, const char *uri, bool force,
                     "exec:COMMAND)", uri);
         return false;
     }
-    bool ok = machine_state_load(m, b->data, b->len,
+    if (mf) {
+        /* Mapped, not read: no copy and no fresh buffer to fault in. */
+        data = (const uint8_t *)g_mapped_file_get_contents(mf);
+        len = g_mapped_file_get_length(mf);
+    } else {
+        data = b->data;
+        len = b->len;
+    }
+    /* mimic_machine_new() frees a machine whose -incoming failed. */
+    bool ok = machine_state_load(m, data, len,
                                  STATE_LOAD_CHECK_DISKS |
-                                 (force ? STATE_LOAD_FORCE : 0), error);
+                                     STATE_LOAD_DISCARD_ON_FAILURE |
+                                     (force ? STATE_LOAD_FORCE : 0),
+                                 error);
     if (!ok) {
         g_prefix_error(error, "-incoming %s: ", uri);
     }
-    g_byte_array_unref(b);
+    if (mf) {
+        g_mapped_file_unref(mf);
+    } else {
+        g_byte_array_unref(b);
+    }
     return ok;
 }
 

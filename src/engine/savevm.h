@@ -17,13 +17,18 @@
 #include <glib.h>
 
 #include "engine/machine.h"
+#include "state/statefile.h"
 
-#define MIMIC_STATE_MAGIC "\x89MIMIC\r\n"
-#define MIMIC_STATE_FORMAT_VERSION 1
+#define MIMIC_STATE_MAGIC STATE_FILE_MAGIC
+#define MIMIC_STATE_FORMAT_VERSION STATE_FILE_VERSION
 
 typedef enum {
     STATE_LOAD_CHECK_DISKS = 1, /* compare the disks' fingerprints */
     STATE_LOAD_FORCE = 2,       /* ... but only warn when they differ */
+    /* The caller discards the machine when the load fails (-incoming,
+       -loadvm): RAM is decoded in place, without scratch memory or a way
+       back.  Without it a refused load leaves the machine as it was. */
+    STATE_LOAD_DISCARD_ON_FAILURE = 4,
 } StateLoadFlags;
 
 /* The machine must not be running.  with_disks: record the disks'
@@ -33,7 +38,7 @@ GByteArray *machine_state_save(MimicMachine *m, bool with_disks,
 bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
                         unsigned flags, GError **error);
 
-/* Write data to path through a temporary file, fsync and rename. */
+/* state_file_write_atomic() with the engine's MIMIC_ERROR_IO. */
 bool state_write_file_atomic(const char *path, const void *data, size_t len,
                              GError **error);
 

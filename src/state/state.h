@@ -24,6 +24,7 @@ typedef enum {
     STATE_ERROR_TRUNCATED,
     STATE_ERROR_INVALID,
     STATE_ERROR_VERSION,
+    STATE_ERROR_IO,         /* reading or writing a state file */
 } StateError;
 
 typedef enum {

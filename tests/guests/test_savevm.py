@@ -13,9 +13,13 @@ and D the number it last wrote to the disk.  All runs use -icount.
     broken state file (the old one, or a complete new one).
  3. bad state files (truncated, corrupt, another -m) and changed disks are
     refused with a one-line "mimic: ..." message and exit status 1;
-    -incoming-force resumes despite changed disks.
+    -incoming-force resumes despite changed disks; -incoming file: of a
+    directory or a device is refused in one line, a FIFO is read after
+    Mimic said it waits for a writer.
  4. savevm/loadvm/delvm/-loadvm on a qcow2 disk: loadvm rewinds RAM and
-    disk, qemu-img lists the snapshot; a raw disk is refused.
+    disk, qemu-img lists the snapshot; a raw disk is refused; a loadvm
+    that a device refuses leaves RAM (info ramhash) and the CPU as they
+    were, and the guest counts on.
 
 usage: test_savevm.py EMULATOR
 """
@@ -28,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import boottest  # noqa: E402
@@ -245,6 +250,50 @@ def test_refusals(exe, tmp, disk, state):
             'changed since the state was saved.*-incoming-force')
     check(load_only(exe, disk, state) == 0, '-incoming-force did not load')
     print('ok: -incoming-force resumes a machine whose disk changed')
+    test_incoming_special(exe, tmp, disk, state)
+
+
+def test_incoming_special(exe, tmp, disk, state):
+    """-incoming file: of a directory or a device is refused in one line;
+    a FIFO is read as a stream (as QEMU does) after Mimic said that it
+    waits for a writer on it."""
+    refused(exe, base_args(disk, 'raw', ['-incoming', 'file:' + tmp,
+                                         '-incoming-force']),
+            r"^mimic: -incoming file:%s: '%s' is a directory, not a state "
+            r"file$" % (re.escape(tmp), re.escape(tmp)))
+    refused(exe, base_args(disk, 'raw', ['-incoming', 'file:/dev/zero']),
+            r"'/dev/zero' is not a regular file or a FIFO$")
+    fifo = os.path.join(tmp, 'state.fifo')
+    os.mkfifo(fifo)
+    data = open(state, 'rb').read()
+    for payload, want_rc in ((data, 0), (data[:len(data) // 2], 1)):
+        argv = [a if a != 'none' else 'stdio' for a in base_args(disk, 'raw')]
+        argv[argv.index('-serial') + 1] = 'null'
+        argv[argv.index('-display') + 1] = 'none'
+        p = subprocess.Popen([exe] + argv + ['-incoming', 'file:' + fifo,
+                                             '-incoming-force', '-S'],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        first = p.stderr.readline()
+        check('waiting for a writer on the FIFO' in first and fifo in first,
+              'no word of the FIFO wait: %r' % first)
+        with open(fifo, 'wb') as f:
+            f.write(payload)
+        try:
+            out, err = p.communicate('quit\n', timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            raise Fail('-incoming file:FIFO did not finish')
+        check(p.returncode == want_rc, 'FIFO (%d bytes): status %d, %r' %
+              (len(payload), p.returncode, err))
+        if want_rc:
+            lines = err.strip().split('\n')
+            check(len(lines) == 1 and 'truncated' in lines[0],
+                  'truncated FIFO stream: %r' % err)
+    os.unlink(fifo)
+    print('ok: -incoming file: refuses a directory and /dev/zero in one '
+          'line; a FIFO says it waits, then loads (or refuses a truncated '
+          'stream)')
 
 
 def test_snapshots(exe, tmp, pristine):
@@ -293,6 +342,8 @@ def test_snapshots(exe, tmp, pristine):
     r.quit()
     print('ok: -loadvm resumes at %d; delvm removes the snapshot' % c[0][0])
 
+    test_damaged_snapshot(exe, tmp, q)
+
     raw = os.path.join(tmp, 'raw.img')
     shutil.copy(pristine, raw)
     r = Run(exe, tmp, raw, 'raw', name='r')
@@ -300,6 +351,72 @@ def test_snapshots(exe, tmp, pristine):
     check('does not support snapshots' in reply, 'savevm on raw: %r' % reply)
     r.quit()
     print('ok: savevm refused on a raw disk: %s' % reply.strip())
+
+
+def damage_pit(path):
+    """Make every dev/pit section of a VM state inside a qcow2 image one
+    that the i8254's post_load refuses (channel 0 mode 7), with a valid
+    checksum: the device refuses after every earlier section was
+    accepted.  Returns how many were found whole (contiguous)."""
+    data = bytearray(open(path, 'rb').read())
+    n = 0
+    at = data.find(b'SECT\x07\x00dev/pit')
+    while at >= 0:
+        mark = at + 4
+        plen = int.from_bytes(data[mark + 13:mark + 21], 'little')
+        pay = mark + 21
+        crc = int.from_bytes(data[pay + plen:pay + plen + 4], 'little')
+        if zlib.crc32(bytes(data[mark:pay + plen])) == crc:
+            data[pay + 4 + 2 + 7] = 7
+            crc = zlib.crc32(bytes(data[mark:pay + plen]))
+            data[pay + plen:pay + plen + 4] = crc.to_bytes(4, 'little')
+            n += 1
+        at = data.find(b'SECT\x07\x00dev/pit', at + 1)
+    open(path, 'wb').write(data)
+    return n
+
+
+def mon_reply(mon, line):
+    """One HMP command's whole reply (Monitor.cmd drops a first line that
+    contains the command, as an error naming it does)."""
+    mon.sock.sendall((line + '\n').encode())
+    out = re.sub(r'\x1b\[[0-9;?]*[A-Za-z]', '', mon._read_prompt())
+    out = mon.PROMPT_RX.sub('', out.replace('\r', ''))
+    return '\n'.join(x for x in out.split('\n') if x.strip() != line)
+
+
+def test_damaged_snapshot(exe, tmp, q):
+    """loadvm of a snapshot whose VM state a device refuses: the running
+    machine keeps its RAM (info ramhash) and CPU, and runs on."""
+    q2 = os.path.join(tmp, 'damaged.qcow2')
+    shutil.copy(q, q2)
+    r = Run(exe, tmp, q2, 'qcow2', name='d')
+    r.wait_count(50)
+    reply = r.mon.cmd('savevm bad')
+    check(reply.strip() == '', 'savevm said %r' % reply)
+    r.quit()
+    check(damage_pit(q2) >= 1, 'dev/pit not found whole in the image')
+    r = Run(exe, tmp, q2, 'qcow2', name='d2')
+    r.wait_count(80)
+    r.mon.cmd('stop')
+    regs = r.mon.cmd('info registers')
+    before = r.mon.cmd('info ramhash')
+    check('all ' in before, 'info ramhash: %r' % before)
+    reply = mon_reply(r.mon, 'loadvm bad')
+    check('i8254' in reply, 'loadvm of a damaged state said %r' % reply)
+    after = r.mon.cmd('info ramhash')
+    check(after == before, 'a refused loadvm changed RAM:\n%s\n%s' %
+          (before, after))
+    check(r.mon.cmd('info registers') == regs,
+          'a refused loadvm changed the CPU')
+    mark = len(r.out())
+    r.mon.cmd('cont')
+    n = lines_after(r, mark, 3)
+    check(n[0][0] > 80, 'after a refused loadvm the guest restarted: %r' %
+          (n,))
+    r.quit()
+    print('ok: loadvm refused by the i8254 (%s): RAM hash and registers '
+          'unchanged, the guest counts on (%d)' % (reply.strip(), n[-1][0]))
 
 
 def main():

@@ -9,15 +9,17 @@
  */
 #include <string.h>
 #include <zlib.h>
+#include <zstd.h>
 #include <glib/gstdio.h>
 
 #include "engine/machine.h"
 #include "engine/savevm.h"
 
-static MimicMachine *make(uint64_t ram_mib)
+static MimicMachine *make_rtc(uint64_t ram_mib, const char *rtc_base)
 {
     MachineConfig cfg;
     machine_config_init(&cfg);
+    cfg.rtc_base = g_strdup(rtc_base);
     cfg.ram_size = ram_mib << 20;
     cfg.icount_shift = 3;
     cfg.display = DISPLAY_NONE;
@@ -30,6 +32,15 @@ static MimicMachine *make(uint64_t ram_mib)
     machine_config_clear(&cfg);
     return m;
 }
+
+static MimicMachine *make(uint64_t ram_mib)
+{
+    return make_rtc(ram_mib, NULL);
+}
+
+/* Machines whose runs are compared with each other: the RTC must not
+   start from the host's clock, which ticks between their creations. */
+#define FIXED_RTC "2020-01-01T00:00:00"
 
 /* n instructions as the worker runs them (the engine's own slice loop,
    on this thread). */
@@ -394,6 +405,15 @@ static void test_stored_ram(void)
     c->data[p + 16] ^= 0xff;
     fix_crc(c, &s[ri]);
     refused(b, NULL, c->data, c->len, "does not decompress");
+    /* ... also when decoded in place, into a machine the caller then
+       discards (-incoming). */
+    MimicMachine *fresh = make(32);
+    GError *err2 = NULL;
+    g_assert_false(machine_state_load(fresh, c->data, c->len,
+                                      STATE_LOAD_DISCARD_ON_FAILURE, &err2));
+    g_assert_nonnull(strstr(err2->message, "does not decompress"));
+    g_clear_error(&err2);
+    mimic_machine_free(fresh);
     g_byte_array_unref(c);
     g_byte_array_unref(before);
     g_byte_array_unref(f);
@@ -416,14 +436,616 @@ static void test_other_ram_size(void)
     mimic_machine_free(m);
 }
 
+/* ---- every rule of docs/state-format.md, one mutation each ----
+ * A state file is unpacked into its sections (name, version, payload) and
+ * packed again with correct lengths, checksums and end marker, so that
+ * each mutated file breaks exactly the rule under test. */
+
+typedef struct {
+    char name[256];
+    uint32_t version;
+    GByteArray *payload;
+} USect;
+
+static void usect_free(gpointer p)
+{
+    USect *u = p;
+    g_byte_array_unref(u->payload);
+    g_free(u);
+}
+
+static GPtrArray *unpack(const GByteArray *f)
+{
+    GPtrArray *l = g_ptr_array_new_with_free_func(usect_free);
+    Sect s[64];
+    int n = sections(f, s, 64);
+    for (int i = 0; i < n; i++) {
+        USect *u = g_new0(USect, 1);
+        g_strlcpy(u->name, s[i].name, sizeof(u->name));
+        u->version = le32(f->data + s[i].payload - 12);
+        u->payload = g_byte_array_new();
+        g_byte_array_append(u->payload, f->data + s[i].payload, s[i].len);
+        g_ptr_array_add(l, u);
+    }
+    return l;
+}
+
+static USect *usect_dup(const USect *u)
+{
+    USect *c = g_new0(USect, 1);
+    *c = *u;
+    c->payload = g_byte_array_new();
+    g_byte_array_append(c->payload, u->payload->data, u->payload->len);
+    return c;
+}
+
+static void put_le(GByteArray *b, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++) {
+        uint8_t x = v >> (8 * i);
+        g_byte_array_append(b, &x, 1);
+    }
+}
+
+/* Sections named "end" get a correct count and offset. */
+static GByteArray *pack(GPtrArray *l)
+{
+    GByteArray *f = g_byte_array_new();
+    g_byte_array_append(f, (const uint8_t *)MIMIC_STATE_MAGIC, 8);
+    put_le(f, MIMIC_STATE_FORMAT_VERSION, 4);
+    put_le(f, 0, 4);
+    for (guint i = 0; i < l->len; i++) {
+        USect *u = l->pdata[i];
+        if (!strcmp(u->name, "end")) {
+            g_byte_array_set_size(u->payload, 0);
+            put_le(u->payload, i, 4);
+            put_le(u->payload, f->len, 8);
+        }
+        g_byte_array_append(f, (const uint8_t *)"SECT", 4);
+        size_t mark = f->len, nl = strlen(u->name);
+        put_le(f, nl, 2);
+        g_byte_array_append(f, (const uint8_t *)u->name, nl);
+        put_le(f, u->version, 4);
+        put_le(f, u->payload->len, 8);
+        g_byte_array_append(f, u->payload->data, u->payload->len);
+        put_le(f, crc32(0, f->data + mark, f->len - mark), 4);
+    }
+    return f;
+}
+
+static int usect_find(GPtrArray *l, const char *name)
+{
+    for (guint i = 0; i < l->len; i++) {
+        if (!strcmp(((USect *)l->pdata[i])->name, name)) {
+            return i;
+        }
+    }
+    g_error("no section '%s'", name);
+}
+
+/* A machine that ran elsewhere than the file's, and its own state. */
+typedef struct {
+    MimicMachine *m;
+    GByteArray *before;
+} Live;
+
+static Live live_machine(void)
+{
+    Live l = { .m = make_rtc(32, FIXED_RTC) };
+    run_insns(l.m, 2000000);
+    l.before = save(l.m);
+    return l;
+}
+
+static void live_free(Live *l)
+{
+    g_byte_array_unref(l->before);
+    mimic_machine_free(l->m);
+}
+
+static void refused_packed(Live *l, GPtrArray *secs, const char *want)
+{
+    GByteArray *c = pack(secs);
+    refused(l->m, l->before, c->data, c->len, want);
+    g_byte_array_unref(c);
+}
+
+/* The helpers themselves: unpack then pack gives the file back. */
+static void test_rules_pack(void)
+{
+    GByteArray *f = booted_state();
+    GPtrArray *l = unpack(f);
+    GByteArray *g = pack(l);
+    assert_same(f, g);
+    g_byte_array_unref(g);
+    g_ptr_array_unref(l);
+}
+
+/* "config 1, clock 1, ram/ 3, cpu and dev/ the table's, timers 1,
+   disks 1, end 1": any other version of any section is refused. */
+static void test_rules_versions(void)
+{
+    GByteArray *f = booted_state();
+    Live lv = live_machine();
+    GPtrArray *base = unpack(f);
+    for (guint i = 0; i < base->len; i++) {
+        uint32_t v0 = ((USect *)base->pdata[i])->version;
+        uint32_t bad[] = { v0 + 1, 0, 0x80000001u };
+        for (guint k = 0; k < G_N_ELEMENTS(bad); k++) {
+            GPtrArray *l = unpack(f);
+            ((USect *)l->pdata[i])->version = bad[k];
+            g_autofree char *want = g_strdup_printf("version %u", bad[k]);
+            refused_packed(&lv, l, want);
+            g_ptr_array_unref(l);
+        }
+    }
+    g_test_message("wrong versions of %u sections refused", base->len);
+    g_ptr_array_unref(base);
+    live_free(&lv);
+}
+
+/* Nothing may follow a section's payload: one more byte in any section
+   (a NUL, a newline, a letter) is refused. */
+static void test_rules_trailing(void)
+{
+    GByteArray *f = booted_state();
+    Live lv = live_machine();
+    GPtrArray *base = unpack(f);
+    const uint8_t extra[] = { 0, '\n', 'x' };
+    for (guint i = 0; i < base->len; i++) {
+        if (!strcmp(((USect *)base->pdata[i])->name, "end")) {
+            continue; /* pack() rewrites its payload; see test_rules_end */
+        }
+        for (guint k = 0; k < G_N_ELEMENTS(extra); k++) {
+            GPtrArray *l = unpack(f);
+            g_byte_array_append(((USect *)l->pdata[i])->payload, &extra[k],
+                                1);
+            refused_packed(&lv, l, NULL);
+            g_ptr_array_unref(l);
+        }
+    }
+    /* ... also when the disks are not compared (loadvm). */
+    GPtrArray *l = unpack(f);
+    g_byte_array_append(((USect *)l->pdata[usect_find(l, "disks")])->payload,
+                        (const uint8_t *)"\0x", 2);
+    GByteArray *c = pack(l);
+    GError *err = NULL;
+    g_assert_false(machine_state_load(lv.m, c->data, c->len, 0, &err));
+    g_assert_nonnull(strstr(err->message, "disks"));
+    g_clear_error(&err);
+    g_byte_array_unref(c);
+    g_ptr_array_unref(l);
+    g_ptr_array_unref(base);
+    live_free(&lv);
+}
+
+/* "Sections, in the order they are written": every swap of two
+   neighbours is refused, as is a section twice, one missing, an unknown
+   one. */
+static void test_rules_order(void)
+{
+    GByteArray *f = booted_state();
+    Live lv = live_machine();
+    GPtrArray *base = unpack(f);
+    guint n = base->len;
+    for (guint i = 0; i + 2 < n; i++) {
+        GPtrArray *l = unpack(f);
+        gpointer t = l->pdata[i];
+        l->pdata[i] = l->pdata[i + 1];
+        l->pdata[i + 1] = t;
+        /* A swap with config first is refused for config's place. */
+        refused_packed(&lv, l, i == 0 ? "config" : "out of order");
+        g_ptr_array_unref(l);
+
+        l = unpack(f);
+        g_ptr_array_insert(l, i + 1, usect_dup(l->pdata[i]));
+        refused_packed(&lv, l, "twice");
+        g_ptr_array_unref(l);
+
+        l = unpack(f);
+        g_ptr_array_remove_index(l, i);
+        refused_packed(&lv, l, i == 0 ? "config" : "no '");
+        g_ptr_array_unref(l);
+    }
+    GPtrArray *l = unpack(f);
+    USect *u = usect_dup(l->pdata[usect_find(l, "dev/pit")]);
+    g_strlcpy(u->name, "dev/pit2", sizeof(u->name));
+    g_ptr_array_insert(l, n - 1, u);
+    refused_packed(&lv, l, "does not have");
+    g_ptr_array_unref(l);
+    /* The same file in order loads (into another machine). */
+    l = unpack(f);
+    GByteArray *c = pack(l);
+    MimicMachine *m = make(32);
+    GError *err = NULL;
+    g_assert_true(machine_state_load(m, c->data, c->len, 0, &err));
+    g_assert_no_error(err);
+    mimic_machine_free(m);
+    g_byte_array_unref(c);
+    g_ptr_array_unref(l);
+    g_ptr_array_unref(base);
+    live_free(&lv);
+}
+
+/* Cut at every section boundary and inside every section's framing:
+   "truncated"; a bad checksum in any section: "checksum". */
+static void test_rules_framing(void)
+{
+    GByteArray *f = booted_state();
+    Live lv = live_machine();
+    Sect s[64];
+    int n = sections(f, s, 64);
+    for (int i = 0; i < n; i++) {
+        size_t cuts[] = { s[i].start, s[i].start + 5, s[i].name_at + 3,
+                          s[i].payload - 1, s[i].payload + s[i].len,
+                          s[i].payload + s[i].len + 3 };
+        for (guint k = 0; k < G_N_ELEMENTS(cuts); k++) {
+            refused(lv.m, lv.before, f->data, cuts[k], "truncated");
+        }
+        GByteArray *c = copy(f);
+        c->data[s[i].payload + s[i].len] ^= 1;
+        refused(lv.m, lv.before, c->data, c->len, "checksum mismatch");
+        g_byte_array_unref(c);
+    }
+    GByteArray *c = copy(f);
+    c->data[12] = 1;
+    refused(lv.m, lv.before, c->data, c->len, "header flags");
+    g_byte_array_unref(c);
+    /* Name length 0 and a name with a control character. */
+    c = copy(f);
+    c->data[s[1].name_at] = 0;
+    refused(lv.m, lv.before, c->data, c->len, "name length");
+    g_byte_array_unref(c);
+    GPtrArray *l = unpack(f);
+    ((USect *)l->pdata[1])->name[2] = '\t';
+    refused_packed(&lv, l, "bad section name");
+    g_ptr_array_unref(l);
+    live_free(&lv);
+}
+
+/* The end marker's count and offset; the RAM block size; the clock's
+   values; RAM records out of order; text sections' form. */
+static void test_rules_values(void)
+{
+    GByteArray *f = booted_state();
+    Live lv = live_machine();
+    Sect s[64];
+    int n = sections(f, s, 64);
+    GByteArray *c = copy(f);
+    c->data[s[n - 1].payload] ^= 1; /* count */
+    fix_crc(c, &s[n - 1]);
+    refused(lv.m, lv.before, c->data, c->len, "bad end marker");
+    g_byte_array_unref(c);
+    c = copy(f);
+    c->data[s[n - 1].payload + 4] ^= 1; /* offset */
+    fix_crc(c, &s[n - 1]);
+    refused(lv.m, lv.before, c->data, c->len, "bad end marker");
+    g_byte_array_unref(c);
+
+    GPtrArray *l = unpack(f);
+    USect *ram = l->pdata[usect_find(l, "ram/pc.ram")];
+    ram->payload->data[2] ^= 1; /* block size */
+    refused_packed(&lv, l, "RAM block size mismatch");
+    g_ptr_array_unref(l);
+
+    /* Two records swapped: no longer ascending. */
+    l = unpack(f);
+    ram = l->pdata[usect_find(l, "ram/pc.ram")];
+    const uint8_t *p = ram->payload->data + 8;
+    size_t r1 = 16 + le32(p + 12), r2 = 16 + le32(p + r1 + 12);
+    g_assert_cmpuint(le32(p + r1 + 8), >, 0);
+    GByteArray *sw = g_byte_array_new();
+    g_byte_array_append(sw, ram->payload->data, 8);
+    g_byte_array_append(sw, p + r1, r2);
+    g_byte_array_append(sw, p, r1);
+    g_byte_array_append(sw, p + r1 + r2, ram->payload->len - 8 - r1 - r2);
+    g_byte_array_unref(ram->payload);
+    ram->payload = sw;
+    refused_packed(&lv, l, "bad page record");
+    g_ptr_array_unref(l);
+
+    l = unpack(f);
+    ((USect *)l->pdata[usect_find(l, "clock")])->payload->data[0] = 2;
+    refused_packed(&lv, l, "out of range");
+    g_ptr_array_unref(l);
+
+    l = unpack(f);
+    USect *cfg = l->pdata[usect_find(l, "config")];
+    g_byte_array_append(cfg->payload, (const uint8_t *)"info.x", 6);
+    refused_packed(&lv, l, "after its last line");
+    g_ptr_array_unref(l);
+    l = unpack(f);
+    cfg = l->pdata[usect_find(l, "config")];
+    g_byte_array_append(cfg->payload, (const uint8_t *)"info.x=\x01\n", 9);
+    refused_packed(&lv, l, "byte 0x01");
+    g_ptr_array_unref(l);
+    /* info. lines are informative: one more still loads. */
+    l = unpack(f);
+    cfg = l->pdata[usect_find(l, "config")];
+    g_byte_array_append(cfg->payload, (const uint8_t *)"info.x=1\n", 9);
+    c = pack(l);
+    MimicMachine *m = make(32);
+    GError *err = NULL;
+    g_assert_true(machine_state_load(m, c->data, c->len, 0, &err));
+    g_assert_no_error(err);
+    mimic_machine_free(m);
+    g_byte_array_unref(c);
+    g_ptr_array_unref(l);
+
+    l = unpack(f);
+    USect *dk = l->pdata[usect_find(l, "disks")];
+    g_byte_array_append(dk->payload, (const uint8_t *)"drive=0 size=1\n", 15);
+    c = pack(l);
+    g_assert_false(machine_state_load(lv.m, c->data, c->len, 0, &err));
+    g_assert_nonnull(strstr(err->message, "'disks' is corrupt"));
+    g_clear_error(&err);
+    g_byte_array_unref(c);
+    g_ptr_array_unref(l);
+    live_free(&lv);
+}
+
+/*
+ * A load refused at any section, also one the CPU or a device refuses in
+ * its post_load after earlier sections were accepted, leaves a running
+ * machine exactly as it was (its state file and RAM hash unchanged), and
+ * the machine then runs on as a twin that never saw the file.
+ */
+static void test_refused_leaves_machine(void)
+{
+    GByteArray *f = booted_state();
+    Live lv = live_machine();
+    GPtrArray *base = unpack(f);
+    MimicMachine *scratch = make(32);
+    int refusals = 0, late = 0;
+    for (guint i = 0; i < base->len; i++) {
+        const char *name = ((USect *)base->pdata[i])->name;
+        if (!strcmp(name, "end")) {
+            continue;
+        }
+        /* Every byte the same behind valid framing (0xff, 2, 0, 0x80):
+           BOOL fields, modes and indices out of range, RAM records and
+           text malformed.  The first pattern a scratch machine refuses
+           is the one the live machine gets. */
+        const uint8_t fill[] = { 0xff, 2, 0, 0x80 };
+        GPtrArray *l = NULL;
+        GByteArray *c = NULL;
+        GError *err = NULL;
+        for (guint k = 0; k < G_N_ELEMENTS(fill) && !c; k++) {
+            l = unpack(f);
+            GByteArray *pl = ((USect *)l->pdata[i])->payload;
+            memset(pl->data, fill[k], pl->len);
+            c = pack(l);
+            if (machine_state_load(scratch, c->data, c->len, 0, &err)) {
+                mimic_machine_free(scratch); /* it took the file */
+                scratch = make(32);
+                g_byte_array_unref(c);
+                g_ptr_array_unref(l);
+                c = NULL;
+            }
+            g_clear_error(&err);
+        }
+        if (!c) {
+            g_test_message("section '%s' accepts every filling", name);
+            continue;
+        }
+        g_assert_false(machine_state_load(lv.m, c->data, c->len, 0, &err));
+        g_test_message("'%s': %s", name, err->message);
+        refusals++;
+        /* Refused by the CPU's or a device's own load (fields or
+           post_load), after the sections before it were accepted. */
+        late += g_str_has_prefix(name, "dev/") || !strcmp(name, "cpu");
+        g_clear_error(&err);
+        GByteArray *now = save(lv.m);
+        assert_same(lv.before, now);
+        g_byte_array_unref(now);
+        g_byte_array_unref(c);
+        g_ptr_array_unref(l);
+    }
+    g_test_message("%d refusals, %d by the CPU or a device", refusals, late);
+    g_assert_cmpint(late, >=, 5);
+    /* A post_load refusal after every other section was accepted. */
+    GPtrArray *l = unpack(f);
+    USect *pit = l->pdata[usect_find(l, "dev/pit")];
+    pit->payload->data[4 + 2 + 7] = 7; /* channel 0 mode */
+    refused_packed(&lv, l, "i8254");
+    g_ptr_array_unref(l);
+
+    /* The twin is saved at the same point (as the live machine was,
+       before the loads): a save is part of the run being compared. */
+    MimicMachine *twin = make_rtc(32, FIXED_RTC);
+    run_insns(twin, 2000000);
+    g_byte_array_unref(save(twin));
+    run_insns(twin, 1000000);
+    run_insns(lv.m, 1000000);
+    GByteArray *a = save(lv.m), *b = save(twin);
+    assert_same(b, a);
+    g_byte_array_unref(a);
+    g_byte_array_unref(b);
+    mimic_machine_free(twin);
+    mimic_machine_free(scratch);
+    g_ptr_array_unref(base);
+    live_free(&lv);
+}
+
+/* ---- golden state files (tests/state/README.md) ----
+ * A small machine (8 MiB, -icount 3, no disks) saved early in SeaBIOS's
+ * POST.  The loader must take the checked-in file, and saving the loaded
+ * machine must give it back: a change of the format on either side fails
+ * here.  Two things are normalised, as they are not the format: the
+ * firmware's hashes (rom= lines; the host's SeaBIOS may differ) and the
+ * Mimic version (info.mimic); RAM sections are compared record by record
+ * after decoding, since another zstd version may encode differently. */
+
+#define GOLDEN_INSNS 200000
+
+static MimicMachine *golden_machine(void)
+{
+    MachineConfig cfg;
+    machine_config_init(&cfg);
+    cfg.ram_size = 8 << 20;
+    cfg.icount_shift = 3;
+    cfg.display = DISPLAY_NONE;
+    g_free(cfg.serial[0]);
+    cfg.serial[0] = g_strdup("null");
+    GError *err = NULL;
+    MimicMachine *m = mimic_machine_new(&cfg, &err);
+    g_assert_no_error(err);
+    machine_config_clear(&cfg);
+    return m;
+}
+
+/* The golden file with this machine's rom= and info.mimic lines. */
+static GByteArray *golden_normalised(const GByteArray *golden,
+                                     const GByteArray *here)
+{
+    GPtrArray *g = unpack(golden), *h = unpack(here);
+    USect *gc = g->pdata[usect_find(g, "config")];
+    USect *hc = h->pdata[usect_find(h, "config")];
+    g_autofree char *gt = g_strndup((char *)gc->payload->data,
+                                    gc->payload->len);
+    g_autofree char *ht = g_strndup((char *)hc->payload->data,
+                                    hc->payload->len);
+    gchar **gl = g_strsplit(gt, "\n", -1), **hl = g_strsplit(ht, "\n", -1);
+    GString *out = g_string_new(NULL);
+    int hi = 0;
+    for (int i = 0; gl[i] && gl[i][0]; i++) {
+        const char *line = gl[i];
+        bool rom = g_str_has_prefix(line, "rom="),
+             ver = g_str_has_prefix(line, "info.mimic=");
+        if (rom || ver) {
+            while (hl[hi] && !g_str_has_prefix(hl[hi], rom ? "rom=" :
+                                               "info.mimic=")) {
+                hi++;
+            }
+            g_assert_nonnull(hl[hi]);
+            line = hl[hi++];
+        }
+        g_string_append_printf(out, "%s\n", line);
+    }
+    g_byte_array_set_size(gc->payload, 0);
+    g_byte_array_append(gc->payload, (guint8 *)out->str, out->len);
+    g_string_free(out, TRUE);
+    g_strfreev(gl);
+    g_strfreev(hl);
+    GByteArray *r = pack(g);
+    g_ptr_array_unref(g);
+    g_ptr_array_unref(h);
+    return r;
+}
+
+/* A RAM section's records, decoded: "first count" headers and pages. */
+static GByteArray *ram_decoded(const USect *u)
+{
+    GByteArray *out = g_byte_array_new();
+    const uint8_t *p = u->payload->data, *end = p + u->payload->len;
+    g_byte_array_append(out, p, 8); /* block size */
+    p += 8;
+    for (;;) {
+        g_assert_cmpint(end - p, >=, 16);
+        uint32_t count = le32(p + 8), zlen = le32(p + 12);
+        g_byte_array_append(out, p, 12);
+        p += 16;
+        if (!count) {
+            break;
+        }
+        size_t n = (size_t)count * 4096;
+        guint at = out->len;
+        g_byte_array_set_size(out, at + n);
+        if (zlen == n) {
+            memcpy(out->data + at, p, n);
+        } else {
+            size_t r = ZSTD_decompress(out->data + at, n, p, zlen);
+            g_assert_false(ZSTD_isError(r));
+            g_assert_cmpuint(r, ==, n);
+        }
+        p += zlen;
+    }
+    return out;
+}
+
+static void assert_same_format(const GByteArray *want, const GByteArray *got)
+{
+    GPtrArray *a = unpack(want), *b = unpack(got);
+    g_assert_cmpuint(a->len, ==, b->len);
+    for (guint i = 0; i < a->len; i++) {
+        USect *x = a->pdata[i], *y = b->pdata[i];
+        g_assert_cmpstr(x->name, ==, y->name);
+        if (x->version != y->version) {
+            g_error("section '%s': golden version %u, now %u", x->name,
+                    x->version, y->version);
+        }
+        GByteArray *px = x->payload, *py = y->payload;
+        bool ram = g_str_has_prefix(x->name, "ram/");
+        if (ram) {
+            px = ram_decoded(x);
+            py = ram_decoded(y);
+        }
+        if (px->len != py->len || memcmp(px->data, py->data, px->len)) {
+            guint k = 0;
+            while (k < MIN(px->len, py->len) && px->data[k] == py->data[k]) {
+                k++;
+            }
+            g_error("section '%s' differs from the golden file at byte %u "
+                    "(%u and %u bytes%s)", x->name, k, px->len, py->len,
+                    ram ? ", decoded" : "");
+        }
+        if (ram) {
+            g_byte_array_unref(px);
+            g_byte_array_unref(py);
+        }
+    }
+    g_ptr_array_unref(a);
+    g_ptr_array_unref(b);
+}
+
+static void test_golden(void)
+{
+    g_autofree char *path = g_build_filename(
+        g_getenv("MIMIC_SOURCE_ROOT") ? g_getenv("MIMIC_SOURCE_ROOT") : ".",
+        "tests", "state", "pc-8m-icount3.state", NULL);
+    GError *err = NULL;
+    if (g_getenv("MIMIC_REGENERATE_GOLDEN")) {
+        MimicMachine *m = golden_machine();
+        run_insns(m, GOLDEN_INSNS);
+        GByteArray *f = save(m);
+        g_assert_true(state_write_file_atomic(path, f->data, f->len, &err));
+        g_assert_no_error(err);
+        g_test_message("wrote %s (%u bytes)", path, f->len);
+        g_byte_array_unref(f);
+        mimic_machine_free(m);
+    }
+    gchar *data;
+    gsize len;
+    g_assert_true(g_file_get_contents(path, &data, &len, &err));
+    g_assert_no_error(err);
+    GByteArray *golden = g_byte_array_new_take((guint8 *)data, len);
+
+    MimicMachine *m = golden_machine();
+    GByteArray *fresh = save(m);
+    GByteArray *want = golden_normalised(golden, fresh);
+    g_assert_true(machine_state_load(m, want->data, want->len,
+                                     STATE_LOAD_CHECK_DISKS, &err));
+    g_assert_no_error(err);
+    g_assert_cmpint(m->clock->icount, ==, GOLDEN_INSNS);
+    GByteArray *again = save(m);
+    assert_same_format(want, again);
+    /* ... and the machine runs on from it. */
+    run_insns(m, 100000);
+    g_byte_array_unref(again);
+    g_byte_array_unref(want);
+    g_byte_array_unref(fresh);
+    g_byte_array_unref(golden);
+    mimic_machine_free(m);
+}
+
 /*
  * What mimic_machine_new() tells a front end (mimic.h) about a refused
  * -incoming state: MIMIC_ERROR_STATE_DISKS when a disk changed since the
  * save (-incoming-force then resumes), MIMIC_ERROR_STATE for any other
  * refusal (no file, a corrupt file, another machine).
  */
-static MimicMachine *incoming(const char *disk, const char *state,
-                              bool force, GError **err)
+static MimicMachine *incoming_snap(const char *disk, const char *state,
+                                   bool force, bool snapshot, GError **err)
 {
     MachineConfig cfg;
     machine_config_init(&cfg);
@@ -443,9 +1065,56 @@ static MimicMachine *incoming(const char *disk, const char *state,
         cfg.incoming = g_strconcat("file:", state, NULL);
         cfg.incoming_force = force;
     }
+    cfg.snapshot = snapshot;
     MimicMachine *m = mimic_machine_new(&cfg, err);
     machine_config_clear(&cfg);
     return m;
+}
+
+static MimicMachine *incoming(const char *disk, const char *state,
+                              bool force, GError **err)
+{
+    return incoming_snap(disk, state, force, false, err);
+}
+
+/* -snapshot: migrate fingerprints the image the command line names (the
+   temporary overlay is already unlinked), a process started with the
+   same command line resumes, and a change of that image is caught. */
+static void test_snapshot_migrate(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("mimic-snapmig-XXXXXX", NULL);
+    g_autofree char *disk = g_build_filename(dir, "disk.img", NULL);
+    g_autofree char *state = g_build_filename(dir, "m.state", NULL);
+    g_autofree char *uri = g_strconcat("file:", state, NULL);
+    g_autofree char *zeros = g_malloc0(1 << 20);
+    g_assert_true(g_file_set_contents(disk, zeros, 1 << 20, NULL));
+
+    GError *err = NULL;
+    MimicMachine *m = incoming_snap(disk, NULL, false, true, &err);
+    g_assert_no_error(err);
+    run_insns(m, 1000000);
+    /* A guest write goes to the overlay, not to disk.img. */
+    uint8_t sector[512] = { 0x55 };
+    g_assert_true(blk_pwrite(m->board.blk[0], 0, sector, 512, &err));
+    g_assert_no_error(err);
+    g_assert_true(machine_migrate(m, uri, &err));
+    g_assert_no_error(err);
+    mimic_machine_free(m);
+
+    m = incoming_snap(disk, state, false, true, &err);
+    g_assert_no_error(err);
+    mimic_machine_free(m);
+
+    zeros[0] = 1;
+    g_assert_true(g_file_set_contents(disk, zeros, 1 << 20, NULL));
+    g_assert_null(incoming_snap(disk, state, false, true, &err));
+    g_assert_error(err, MIMIC_ERROR, MIMIC_ERROR_STATE_DISKS);
+    g_assert_nonnull(strstr(err->message, disk));
+    g_clear_error(&err);
+
+    g_assert_cmpint(g_remove(state), ==, 0);
+    g_assert_cmpint(g_remove(disk), ==, 0);
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
 }
 
 static void test_incoming_errors(void)
@@ -478,6 +1147,8 @@ static void test_incoming_errors(void)
     /* Another machine: this one has no disk. */
     g_assert_null(incoming(NULL, state, false, &err));
     g_assert_error(err, MIMIC_ERROR, MIMIC_ERROR_STATE);
+    g_assert_nonnull(strstr(err->message, "this machine lacks 'drive=0 ide "
+                            "0 disk'"));
     g_test_message("%s", err->message);
     g_clear_error(&err);
 
@@ -519,6 +1190,16 @@ int main(int argc, char **argv)
     g_test_add_func("/savevm/bad-values", test_bad_values);
     g_test_add_func("/savevm/other-ram-size", test_other_ram_size);
     g_test_add_func("/savevm/stored-ram", test_stored_ram);
+    g_test_add_func("/savevm/snapshot-migrate", test_snapshot_migrate);
+    g_test_add_func("/savevm/golden", test_golden);
+    g_test_add_func("/savevm/rules/pack", test_rules_pack);
+    g_test_add_func("/savevm/rules/versions", test_rules_versions);
+    g_test_add_func("/savevm/rules/trailing-bytes", test_rules_trailing);
+    g_test_add_func("/savevm/rules/order", test_rules_order);
+    g_test_add_func("/savevm/rules/framing", test_rules_framing);
+    g_test_add_func("/savevm/rules/values", test_rules_values);
+    g_test_add_func("/savevm/refused-leaves-machine",
+                    test_refused_leaves_machine);
     int r = g_test_run();
     if (booted) {
         g_byte_array_unref(booted);
