@@ -51,6 +51,16 @@ void lineedit_free(LineEdit *le)
     g_free(le);
 }
 
+void lineedit_reset(LineEdit *le)
+{
+    le->len = le->cur = 0;
+    le->buf[0] = '\0';
+    le->hist_pos = le->n_hist;
+    le->state = ST_NORMAL;
+    le->param = -1;
+    le->skip_lf = false;
+}
+
 const char *lineedit_text(const LineEdit *le)
 {
     return le->buf;

@@ -847,7 +847,10 @@ static void mon_read(void *opaque, const uint8_t *buf, int len)
 static void mon_event(void *opaque, int event)
 {
     Monitor *mon = opaque;
-    if (event == CHARDEV_EVENT_OPENED) {
+    if (event == CHARDEV_EVENT_CLOSED) {
+        /* The next client must not inherit half a line of the last. */
+        lineedit_reset(mon->edit);
+    } else if (event == CHARDEV_EVENT_OPENED) {
         g_autofree char *banner = g_strdup_printf(
             "Mimic %s monitor - type 'help' for more information\n" PROMPT,
             mimic_version());
