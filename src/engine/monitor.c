@@ -772,6 +772,13 @@ void monitor_execute(MimicMachine *m, const char *cmdline, GString *out)
 {
     gchar **argv = NULL;
     int argc = 0;
+    if (!g_utf8_validate(cmdline, -1, NULL)) {
+        /* Junk from a terminal or socket: refused whole, never read as
+           the command its ASCII part spells; not echoed either. */
+        g_string_append(out, "invalid UTF-8 in the command line: "
+                             "refused\n");
+        return;
+    }
     g_autofree char *line = g_strstrip(g_strdup(cmdline));
     if (!*line) {
         return;
