@@ -140,10 +140,10 @@ static bool load_bios(Board *b, GError **error)
     if (!path) {
         return false;
     }
-    gchar *data;
-    gsize len;
-    if (!g_file_get_contents(path, &data, &len, error)) {
-        g_prefix_error(error, "BIOS: ");
+    uint8_t *data;
+    size_t len;
+    if (!board_load_file(cfg->bios_file ? "-bios" : "BIOS", path,
+                         16 * 1024 * 1024, &data, &len, error)) {
         return false;
     }
     if (len < 0x20000 || len > 16 * 1024 * 1024 || (len & 0xffff)) {
@@ -154,7 +154,7 @@ static bool load_bios(Board *b, GError **error)
         g_free(data);
         return false;
     }
-    b->bios = (uint8_t *)data;
+    b->bios = data;
     b->bios_size = len;
     return true;
 }
@@ -324,13 +324,14 @@ static void put_le32(uint8_t *p, uint32_t v)
 static bool linux_setup(Board *b, GError **error)
 {
     const MachineConfig *cfg = b->ctx->cfg;
-    gchar *k;
-    gsize klen;
-    if (!g_file_get_contents(cfg->kernel, &k, &klen, error)) {
-        g_prefix_error(error, "-kernel: ");
+    uint8_t *kern;
+    size_t klen;
+    /* Neither the kernel nor the initrd can be larger than low RAM. */
+    if (!board_load_file("-kernel", cfg->kernel, b->below_4g, &kern, &klen,
+                         error)) {
         return false;
     }
-    uint8_t *kern = (uint8_t *)k;
+    gchar *k = (gchar *)kern;
     board_add_rom(b->ctx, "kernel", kern, klen);
     if (klen < 0x1000 || memcmp(kern + 0x202, "HdrS", 4) != 0 ||
         (kern[0x206] | kern[0x207] << 8) < 0x202 ||
@@ -403,10 +404,10 @@ static bool linux_setup(Board *b, GError **error)
     }
     FwCfg *f = b->fw_cfg;
     if (cfg->initrd) {
-        gchar *initrd;
-        gsize ilen;
-        if (!g_file_get_contents(cfg->initrd, &initrd, &ilen, error)) {
-            g_prefix_error(error, "-initrd: ");
+        uint8_t *initrd;
+        size_t ilen;
+        if (!board_load_file("-initrd", cfg->initrd, b->below_4g, &initrd,
+                             &ilen, error)) {
             g_free(setup);
             g_free(k);
             return false;
@@ -738,16 +739,12 @@ static bool pc_init(BoardContext *ctx, GError **error)
     Vga *vga = (Vga *)mkdev(ctx, &vga_info, "vga");
     vga->bus = b->pci;
     vga->display = ctx->display;
-    gsize rom_len;
-    if (!g_file_get_contents(vgabios, (gchar **)&vga->rom, &rom_len, error)) {
+    size_t rom_len;
+    if (!board_load_file("VGA BIOS", vgabios, 1024 * 1024, &vga->rom,
+                         &rom_len, error)) {
         return false;
     }
     vga->rom_size = rom_len;
-    if (rom_len > 1024 * 1024) {
-        g_set_error(error, BOARD_ERROR, BOARD_ERROR_FIRMWARE,
-                    "VGA BIOS '%s' is too large", vgabios);
-        return false;
-    }
     board_add_rom(ctx, "vgabios", vga->rom, vga->rom_size);
     if (!device_realize(DEVICE(vga), error)) {
         return false;
