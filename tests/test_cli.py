@@ -4,13 +4,14 @@
 
 Also checks the listings (-version, -h, -soundhw help) exit 0.
 """
+import hashlib
 import os
 import resource
 import subprocess
 import sys
 import tempfile
 
-MIMIC = sys.argv[1]
+MIMIC = os.path.abspath(sys.argv[1])
 
 BAD = [
     (["-frobnicate"], "-frobnicate: invalid option"),
@@ -53,6 +54,30 @@ BAD = [
     (["-display", "none", "-kernel", "KERNEL", "-initrd", "FIFO"],
      "-initrd: 'FIFO' is not a regular file"),
     (["-display", "none", "-kernel", "DIR"], "-kernel: 'DIR' is a directory"),
+    # Issue 15 item 10: refused where QEMU refuses.
+    (["-display", "none", "-hda", "x.img", "-hdb", "./x.img"],
+     "-hdb: './x.img' is the image of -hda already"),
+    (["-display", "none", "-drive", "file=x.img,format=raw", "-cdrom",
+      "x.img"], "-cdrom: 'x.img' is the image of -drive already"),
+    (["-display", "none", "-append", "console=ttyS0"],
+     "-append only allowed with -kernel option"),
+    (["-display", "none", "-initrd", "x.img"],
+     "-initrd only allowed with -kernel option"),
+    (["-display", "none", "-m", "1.5"], "-m: invalid size '1.5'"),
+    (["-display", "none", "-accel", "kvm"],
+     "-accel kvm: KVM is not available"),
+    (["-display", "none", "-enable-kvm"], "-enable-kvm: KVM is not available"),
+    (["-display", "none", "-machine", "accel=kvm"],
+     "-machine accel=kvm: KVM is not available"),
+]
+
+# Issue 15 item 10: accepted where QEMU accepts (the fallbacks), with
+# -S: the machine is built, then quit from the monitor.
+STARTS = [
+    ["-accel", "kvm", "-accel", "tcg"],
+    ["-machine", "accel=kvm:tcg"],
+    ["-snapshot", "-hda", "x.img", "-hdb", "./x.img"],
+    ["-m", "1.5G"],
 ]
 
 GOOD = [["-version"], ["-h"], ["-soundhw", "help"], ["-machine", "help"]]
@@ -82,6 +107,46 @@ def limit_memory():
     resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
 
 
+def monitor_session(d, args, commands):
+    """Runs mimic -S with the monitor on stdio in directory d."""
+    try:
+        p = subprocess.run([MIMIC, "-S", "-display", "none", "-monitor",
+                            "stdio"] + args, input=commands + "quit\n",
+                           capture_output=True, text=True, timeout=60, cwd=d)
+    except subprocess.TimeoutExpired:
+        return None
+    return p
+
+
+def starts(d, args):
+    p = monitor_session(d, args, "info status\n")
+    ok = p is not None and p.returncode == 0 and "VM status" in p.stdout
+    print(("ok    " if ok else "FAIL  ") + " ".join(args) + " starts" +
+          ("" if ok or p is None else
+           " -> " + repr(p.stderr.strip()) + f" (exit {p.returncode})"))
+    return ok
+
+
+def bios_from_cwd(d):
+    """A relative -bios name is the file in the current directory before
+    one of that name in a -L directory (QEMU's qemu_find_file)."""
+    other = os.path.join(d, "L")
+    os.mkdir(other)
+    mine = bytes([0x11]) * 0x20000
+    with open(os.path.join(d, "mybios.bin"), "wb") as f:
+        f.write(mine)
+    with open(os.path.join(other, "mybios.bin"), "wb") as f:
+        f.write(bytes([0x22]) * 0x20000)
+    p = monitor_session(d, ["-L", other, "-bios", "mybios.bin"],
+                        "info roms\n")
+    want = 'name="bios" size=0x020000 sha256=' + hashlib.sha256(mine).hexdigest()
+    ok = p is not None and want in p.stdout
+    print(("ok    " if ok else "FAIL  ") + "-bios mybios.bin from the current "
+          "directory before -L" + ("" if ok or p is None else
+                                   " -> " + repr(p.stdout[-300:])))
+    return ok
+
+
 def main():
     failed = 0
     limit = None if is_asan(MIMIC) else limit_memory
@@ -103,7 +168,7 @@ def main():
                 expect = expect.replace("'%s'" % k, "'%s'" % v)
             try:
                 p = subprocess.run([MIMIC] + args, capture_output=True,
-                                   text=True, timeout=30,
+                                   text=True, timeout=30, cwd=d,
                                    stdin=subprocess.DEVNULL,
                                    preexec_fn=limit)
             except subprocess.TimeoutExpired:
@@ -116,13 +181,17 @@ def main():
             print(("ok    " if ok else "FAIL  ") + " ".join(args) + " -> " +
                   repr(p.stderr.strip()) + f" (exit {p.returncode})")
             failed += not ok
+        for args in STARTS:
+            failed += not starts(d, args)
+        failed += not bios_from_cwd(d)
         for args in GOOD:
             p = subprocess.run([MIMIC] + args, capture_output=True, text=True,
                                timeout=30, stdin=subprocess.DEVNULL)
             ok = p.returncode == 0 and p.stdout.strip()
             print(("ok    " if ok else "FAIL  ") + " ".join(args))
             failed += not ok
-    print(f"{len(BAD) + len(GOOD) - failed} passed, {failed} failed")
+    total = len(BAD) + len(STARTS) + 1 + len(GOOD)
+    print(f"{total - failed} passed, {failed} failed")
     return 1 if failed else 0
 
 

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "engine/log.h"
 #include "hw/board.h"
@@ -135,8 +136,16 @@ static Device *mkdev(BoardContext *ctx, const DeviceInfo *info,
 static bool load_bios(Board *b, GError **error)
 {
     const MachineConfig *cfg = b->ctx->cfg;
-    g_autofree char *path = board_find_firmware(
-        cfg, cfg->bios_file ? cfg->bios_file : "bios-256k.bin", error);
+    g_autofree char *path = NULL;
+    if (cfg->bios_file && access(cfg->bios_file, F_OK) == 0) {
+        /* A -bios name that exists from the current directory is that
+           file, before the -L and data directories (QEMU's
+           qemu_find_file tries the name as a path first). */
+        path = g_strdup(cfg->bios_file);
+    } else {
+        path = board_find_firmware(
+            cfg, cfg->bios_file ? cfg->bios_file : "bios-256k.bin", error);
+    }
     if (!path) {
         return false;
     }
