@@ -3,7 +3,7 @@
 # make check: the whole test suite.
 #  1. the optimized build runs every suite (real guests included);
 #  2. an AddressSanitizer + UBSan build runs the unit-level suites;
-#  3. a clang build runs the libFuzzer harness for 45 s.
+#  3. a clang build runs the libFuzzer harnesses (about 4 min in all).
 # Writes the combined tally to $BUILD/test-tally.txt and prints it last.
 set -u
 BUILD=${1:-build}
@@ -37,13 +37,34 @@ else
     status=1
 fi
 
-# 3. libFuzzer on the qcow2/qcow open/read/check paths, under ASan+UBSan,
-#    for a bounded time (45 s of fuzzing, killed at 60 s), starting from a
-#    copy of tests/fuzz/corpus-qcow2 (new inputs are not kept), with a
-#    fixed seed so that a run is reproducible. A crash
-#    leaves its input as $FUZZ/crash-* and fails the check.
+# 3. libFuzzer under ASan+UBSan, each harness for a bounded time (killed
+#    30 s after its budget), starting from a copy of its corpus in
+#    tests/fuzz/ (new inputs are not kept), with a fixed seed so that a
+#    run is reproducible.  A crash leaves its input as
+#    $FUZZ/<harness>-crash-* and fails the check.  The harnesses: qcow2/qcow
+#    open/read/check (45 s); the human monitor, QMP and the machine-file
+#    parser (60 s each).  By hand: $FUZZ/tests/fuzz/fuzz-hmp CORPUS-DIR
+#    -max_total_time=3600 and so on.
 FUZZ=${3:-build-fuzz}
-echo "== fuzz (libFuzzer, qcow2/qcow, 45 s)"
+run_fuzz() { # name, ninja target, corpus directory, seconds
+    corpus=$(mktemp -d)
+    cp "$3"/* "$corpus"/
+    if ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+       UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+       timeout $(($4 + 30)) "$FUZZ/$2" -max_total_time="$4" \
+           -seed=1 -timeout=10 -max_len=65536 -rss_limit_mb=2048 \
+           -artifact_prefix="$FUZZ/$1-" "$corpus" >"$FUZZ/fuzz-$1.log" 2>&1
+    then
+        echo "$1: $(grep -E '^#[0-9]+.*(DONE|cov:)' "$FUZZ/fuzz-$1.log" | \
+            tail -1)"
+    else
+        tail -40 "$FUZZ/fuzz-$1.log"
+        echo "fuzzing $1 failed (inputs: $FUZZ/$1-crash-* etc.)"
+        status=1
+    fi
+    rm -rf "$corpus"
+}
+echo "== fuzz (libFuzzer: qcow2/qcow 45 s, hmp, qmp, machine-file 60 s each)"
 if command -v clang >/dev/null 2>&1; then
     if [ ! -f "$FUZZ/build.ninja" ]; then
         CC=clang meson setup "$FUZZ" -Dfuzz=true -Dgui=false \
@@ -51,22 +72,13 @@ if command -v clang >/dev/null 2>&1; then
             -Dbuildtype=debug -Dc_args=-fsanitize=fuzzer-no-link \
             >"$FUZZ.log" 2>&1 || { tail -20 "$FUZZ.log"; status=1; }
     fi
-    if ninja -C "$FUZZ" tests/images/fuzz-qcow2 >>"$FUZZ.log" 2>&1; then
-        corpus=$(mktemp -d)
-        cp tests/fuzz/corpus-qcow2/* "$corpus"/
-        if ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
-           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-           timeout 60 "$FUZZ/tests/images/fuzz-qcow2" -max_total_time=45 \
-               -seed=1 -timeout=10 -max_len=65536 -rss_limit_mb=2048 \
-               -artifact_prefix="$FUZZ/" "$corpus" >"$FUZZ/fuzz.log" 2>&1
-        then
-            tail -1 "$FUZZ/fuzz.log"
-        else
-            tail -40 "$FUZZ/fuzz.log"
-            echo "fuzzing failed (inputs: $FUZZ/crash-* etc.)"
-            status=1
-        fi
-        rm -rf "$corpus"
+    if ninja -C "$FUZZ" tests/images/fuzz-qcow2 tests/fuzz/fuzz-hmp \
+           tests/fuzz/fuzz-qmp tests/fuzz/fuzz-machine-file \
+           >>"$FUZZ.log" 2>&1; then
+        run_fuzz qcow2 tests/images/fuzz-qcow2 tests/fuzz/corpus-qcow2 45
+        for h in hmp qmp machine-file; do
+            run_fuzz $h tests/fuzz/fuzz-$h tests/fuzz/corpus-$h 60
+        done
     else
         tail -30 "$FUZZ.log"
         echo "fuzz build failed"

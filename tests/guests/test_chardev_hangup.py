@@ -10,8 +10,9 @@ For each of -monitor unix:, -qmp unix:, -monitor tcp: and -serial unix:
 lot of output without reading any of it, close the socket abruptly
 (SO_LINGER 0, so TCP sends a reset), reconnect at once and run a command;
 the answer must come and the process must still be alive.  Also -monitor
-stdio whose stdout reader closed (SIGPIPE must be ignored process-wide).
-Runs with -S: no guest software is needed.
+stdio whose stdout reader closed (SIGPIPE must be ignored process-wide),
+and -serial tcp: carrying a running guest's output (the counting boot
+sector of counter.asm, built with nasm); the other cases run with -S.
 
 usage: test_chardev_hangup.py EMULATOR
 """
@@ -117,9 +118,10 @@ def free_port():
     return port
 
 
-def run_case(exe, tmp, name, opts, flood, check, addr):
+def run_case(exe, tmp, name, opts, flood, check, addr, paused=True):
     log = open(os.path.join(tmp, name + '.log'), 'w+')
-    p = subprocess.Popen([exe, '-S', '-display', 'none'] + opts,
+    p = subprocess.Popen([exe] + (['-S'] if paused else []) +
+                         ['-display', 'none'] + opts,
                          stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     try:
         for round_ in range(3):
@@ -145,6 +147,40 @@ def run_case(exe, tmp, name, opts, flood, check, addr):
             p.kill()
         p.wait()
         log.close()
+
+
+def serial_guest_case(exe, tmp):
+    """-serial tcp: carrying a guest's output (tests/guests/counter.asm
+    counts on COM1): the client resets the connection while the guest
+    writes, then a new client gets the output that follows."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    boot = os.path.join(tmp, 'counter.bin')
+    subprocess.run(['nasm', '-f', 'bin', '-o', boot,
+                    os.path.join(here, 'counter.asm')], check=True)
+    disk = os.path.join(tmp, 'counter.img')
+    with open(disk, 'wb') as f:
+        f.write(open(boot, 'rb').read())
+        f.truncate(1 << 20)
+    port = free_port()
+    addr = ('127.0.0.1', port)
+
+    def flood(addr):
+        s = connect(addr)
+        recv_until(s, b'\n')
+        time.sleep(1)  # the guest writes on; nothing is read
+        hang_up(s)
+        time.sleep(0.5)
+
+    def check(addr):
+        s = connect(addr)
+        out = recv_until(s, b'\n')
+        out += recv_until(s, b'\n')
+        s.close()
+        return out
+    return run_case(exe, tmp, 'serial-tcp-guest',
+                    ['-drive', 'file=%s,format=raw' % disk, '-serial',
+                     'tcp:127.0.0.1:%d,server,nowait' % port],
+                    flood, check, addr, paused=False)
 
 
 def stdio_case(exe):
@@ -229,6 +265,7 @@ def main():
                        ['-serial', 'mon:unix:%s,server,nowait' % ser],
                        flood_mux, check_mux, ser)
         ok &= stdio_case(exe)
+        ok &= serial_guest_case(exe, tmp)
         return 0 if ok else 1
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
