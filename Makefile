@@ -21,7 +21,8 @@ TEST_PKGS := qemu-utils qemu-system-x86 xorriso isolinux syslinux \
 	appstream ca-certificates dpkg-dev libunicorn-dev qemu-user \
 	clang libclang-rt-dev
 
-.PHONY: all deps test-deps build run check clean fuzz-pc fuzz-qcow2
+FUZZERS := fuzz-pc fuzz-qcow2 fuzz-hmp fuzz-qmp fuzz-machine-file
+.PHONY: all deps test-deps build run check clean $(FUZZERS)
 
 all: build
 
@@ -46,7 +47,7 @@ check: test-deps build
 # Long fuzzing runs (FUZZ_TIME seconds, default 8 hours); new inputs are
 # kept in $(FUZZ_BUILD)/corpus-NAME, crashes in $(FUZZ_BUILD)/crash-*.
 FUZZ_TIME ?= 28800
-fuzz-pc fuzz-qcow2: test-deps
+$(FUZZERS): test-deps
 	@sh scripts/fuzz.sh $(FUZZ_BUILD) $(@:fuzz-%=%) $(FUZZ_TIME) keep
 
 clean:

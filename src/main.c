@@ -6,6 +6,7 @@
  * on a GLib main loop until the machine stops.
  */
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <glib-unix.h>
 
@@ -66,6 +67,10 @@ static int run_headless(MachineConfig *cfg)
 int main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
+    /* A monitor, QMP or serial client (socket, pipe, terminal) that goes
+       away is an EPIPE for the character device to handle, never a reason
+       to die (QEMU ignores SIGPIPE too). */
+    signal(SIGPIPE, SIG_IGN);
     MachineConfig cfg;
     machine_config_init(&cfg);
     GString *out = g_string_new(NULL);

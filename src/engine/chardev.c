@@ -24,6 +24,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <termios.h>
 #include <unistd.h>
 #include <glib-unix.h>
@@ -46,6 +47,11 @@ struct CharDev {
     GSource *in_src;
     int listen_fd;
     GSource *listen_src;
+    /* socket: the client went away while we wrote (EPIPE, ECONNRESET);
+       nothing more is written and the client is dropped from the main
+       loop, never from inside a frontend's callback */
+    bool hung_up;
+    GSource *drop_src;
     const CharFrontend *fe;
     void *fe_opaque;
     /* mon: multiplexing */
@@ -155,10 +161,79 @@ static bool mux_byte(CharDev *chr, uint8_t c)
     return false;
 }
 
+static void notify(CharDev *chr, int event)
+{
+    if (chr->fe && chr->fe->event) {
+        chr->fe->event(chr->fe_opaque, event);
+    }
+    if (chr->mux_mon && chr->mux_mon->fe && chr->mux_mon->fe->event) {
+        chr->mux_mon->fe->event(chr->mux_mon->fe_opaque, event);
+    }
+}
+
+/* A socket's peer is gone: forget it.  A server listens on (its listening
+   source was never removed); the next client is accepted as usual. */
+static void drop_client(CharDev *chr)
+{
+    if (chr->drop_src) {
+        g_source_destroy(chr->drop_src);
+        g_source_unref(chr->drop_src);
+        chr->drop_src = NULL;
+    }
+    unwatch_input(chr);
+    if (chr->in_fd >= 0) {
+        close(chr->in_fd);
+    }
+    chr->in_fd = chr->out_fd = -1;
+    chr->hung_up = false;
+    chr->escape = false;
+    notify(chr, CHARDEV_EVENT_CLOSED);
+}
+
+static gboolean on_drop(gpointer data)
+{
+    CharDev *chr = data;
+    /* drop_client() destroys this source: keep it alive until we return. */
+    GSource *self = g_source_ref(chr->drop_src);
+    drop_client(chr);
+    g_source_unref(self);
+    return G_SOURCE_REMOVE;
+}
+
+/* Called where a write failed because the peer is gone: may be deep in a
+   frontend (the monitor printing a reply), so the drop itself waits for
+   the main loop. */
+static void schedule_drop(CharDev *chr)
+{
+    chr->hung_up = true;
+    if (!chr->drop_src) {
+        chr->drop_src = g_idle_source_new();
+        g_source_set_priority(chr->drop_src, G_PRIORITY_DEFAULT);
+        g_source_set_callback(chr->drop_src, on_drop, chr, NULL);
+        g_source_attach(chr->drop_src, chr->ctx);
+    }
+}
+
+/* Whether a connected socket's peer has closed or reset the connection,
+   without consuming its input. */
+static bool peer_gone(int fd)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDHUP };
+    if (poll(&p, 1, 0) <= 0) {
+        return false;
+    }
+    return (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
 static gboolean on_input(gint fd, GIOCondition cond, gpointer data)
 {
     CharDev *chr = data;
     CharDev *t = target(chr);
+    if (chr->hung_up) {
+        /* Whatever the departed client still had in flight is not run. */
+        drop_client(chr);
+        return G_SOURCE_REMOVE;
+    }
     int room = frontend_room(t);
     if (room <= 0) {
         /* The frontend is full: stop watching until it accepts input. */
@@ -170,13 +245,10 @@ static gboolean on_input(gint fd, GIOCondition cond, gpointer data)
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
         /* Peer gone. */
         if (chr->kind == CHR_SOCKET) {
-            close(chr->in_fd);
-            chr->in_fd = chr->out_fd = -1;
-            if (t->fe && t->fe->event) {
-                t->fe->event(t->fe_opaque, CHARDEV_EVENT_CLOSED);
-            }
+            drop_client(chr); /* destroys this source; GLib holds a ref */
+        } else {
+            chr->in_src = NULL;
         }
-        chr->in_src = NULL;
         return G_SOURCE_REMOVE;
     }
     if (n < 0) {
@@ -226,6 +298,11 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
     int c = accept(fd, NULL, NULL);
     if (c < 0) {
         return G_SOURCE_CONTINUE;
+    }
+    if (chr->in_fd >= 0 && (chr->hung_up || peer_gone(chr->in_fd))) {
+        /* A client that reconnects at once may be seen before its old
+           connection's end is. */
+        drop_client(chr);
     }
     if (chr->in_fd >= 0) {
         close(c); /* one client at a time */
@@ -480,6 +557,10 @@ void chardev_free(CharDev *chr)
         return;
     }
     unwatch_input(chr);
+    if (chr->drop_src) {
+        g_source_destroy(chr->drop_src);
+        g_source_unref(chr->drop_src);
+    }
     if (chr->listen_src) {
         g_source_destroy(chr->listen_src);
         g_source_unref(chr->listen_src);
@@ -543,17 +624,29 @@ int chardev_write_raw_(CharDev *chr, const void *buf, int len)
     const uint8_t *p = buf;
     int done = 0;
     int spins = 0;
-    if (chr->out_fd < 0) {
+    if (chr->out_fd < 0 || chr->hung_up) {
         return len;
     }
     while (done < len) {
-        ssize_t n = write(chr->out_fd, p + done, len - done);
+        ssize_t n;
+        if (chr->kind == CHR_SOCKET) {
+            /* MSG_NOSIGNAL: a departed client is an EPIPE, not a SIGPIPE,
+               whatever the process does with the signal. */
+            n = send(chr->out_fd, p + done, len - done, MSG_NOSIGNAL);
+        } else {
+            n = write(chr->out_fd, p + done, len - done);
+        }
         if (n > 0) {
             done += n;
         } else if (n < 0 && (errno == EAGAIN || errno == EINTR) &&
                    spins++ < 100) {
             g_usleep(1000); /* a slow reader: wait at most ~0.1 s */
         } else {
+            if (n < 0 && chr->kind == CHR_SOCKET &&
+                (errno == EPIPE || errno == ECONNRESET ||
+                 errno == ENOTCONN)) {
+                schedule_drop(chr);
+            }
             break; /* gone or too slow: drop the rest */
         }
     }

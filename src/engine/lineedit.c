@@ -10,8 +10,13 @@
  *   ESC [ A / B, Ctrl-P / Ctrl-N: previous / next history line
  *   Ctrl-K  delete to the end; Ctrl-U  delete to the start;
  *   Ctrl-W  delete the word before the cursor
- * Anything else (other control bytes, unknown sequences, bytes >= 0x80)
- * is ignored.  Screen updates are VT100: CR, BS, ESC [ K, ESC [ n C/D.
+ * Bytes >= 0x80 are part of the line as they come (UTF-8, or junk the
+ * command parser refuses): never dropped, so "q\xbe" cannot become "q".
+ * The cursor keys, BS and Delete step over whole UTF-8 characters (a lead
+ * byte and its continuation bytes), and cursor moves count one column a
+ * character (double-width characters are not special-cased).
+ * Anything else (other control bytes, unknown sequences) is ignored.
+ * Screen updates are VT100: CR, BS, ESC [ K, ESC [ n C/D.
  */
 #include <string.h>
 
@@ -51,6 +56,16 @@ void lineedit_free(LineEdit *le)
     g_free(le);
 }
 
+void lineedit_reset(LineEdit *le)
+{
+    le->len = le->cur = 0;
+    le->buf[0] = '\0';
+    le->hist_pos = le->n_hist;
+    le->state = ST_NORMAL;
+    le->param = -1;
+    le->skip_lf = false;
+}
+
 const char *lineedit_text(const LineEdit *le)
 {
     return le->buf;
@@ -59,6 +74,44 @@ const char *lineedit_text(const LineEdit *le)
 int lineedit_cursor(const LineEdit *le)
 {
     return le->cur;
+}
+
+static bool is_cont(char c)
+{
+    return ((uint8_t)c & 0xc0) == 0x80;
+}
+
+/* Where the character before / after byte offset at starts. */
+static int char_before(const LineEdit *le, int at)
+{
+    if (at > 0) {
+        at--;
+    }
+    while (at > 0 && is_cont(le->buf[at])) {
+        at--;
+    }
+    return at;
+}
+
+static int char_after(const LineEdit *le, int at)
+{
+    if (at < le->len) {
+        at++;
+    }
+    while (at < le->len && is_cont(le->buf[at])) {
+        at++;
+    }
+    return at;
+}
+
+/* Terminal columns of buf[from, to): one a character. */
+static int columns(const LineEdit *le, int from, int to)
+{
+    int n = 0;
+    for (int i = from; i < to; i++) {
+        n += !is_cont(le->buf[i]);
+    }
+    return n;
 }
 
 static void move_left(GString *echo, int n)
@@ -78,7 +131,7 @@ static void redraw(LineEdit *le, GString *echo)
     g_string_append(echo, le->prompt);
     g_string_append_len(echo, le->buf, le->len);
     g_string_append(echo, "\033[K");
-    move_left(echo, le->len - le->cur);
+    move_left(echo, columns(le, le->cur, le->len));
 }
 
 static void set_line(LineEdit *le, const char *s, GString *echo)
@@ -101,10 +154,14 @@ static void insert(LineEdit *le, char c, GString *echo)
     }
     if (le->cur == le->len) {
         g_string_append_c(echo, c);
+    } else if ((uint8_t)c >= 0x80) {
+        /* Half a character in the middle: a terminal would mangle the
+           tail, so the whole line again (once more per byte). */
+        redraw(le, echo);
     } else {
         g_string_append_len(echo, le->buf + le->cur - 1,
                             le->len - le->cur + 1);
-        move_left(echo, le->len - le->cur);
+        move_left(echo, columns(le, le->cur, le->len));
     }
 }
 
@@ -114,9 +171,10 @@ static void erase(LineEdit *le, int at, int n, GString *echo)
     if (n <= 0) {
         return;
     }
+    bool at_end = le->cur == le->len && at + n == le->cur &&
+                  columns(le, at, at + n) == 1;
     memmove(le->buf + at, le->buf + at + n, le->len - at - n + 1);
     le->len -= n;
-    bool at_end = le->cur == le->len + n && at + n == le->cur && n == 1;
     le->cur = at;
     if (echo && at_end) {
         g_string_append(echo, "\b \b");
@@ -155,7 +213,7 @@ static void history_move(LineEdit *le, int dir, GString *echo)
 static void key_left(LineEdit *le, GString *echo)
 {
     if (le->cur > 0) {
-        le->cur--;
+        le->cur = char_before(le, le->cur);
         move_left(echo, 1);
     }
 }
@@ -163,7 +221,7 @@ static void key_left(LineEdit *le, GString *echo)
 static void key_right(LineEdit *le, GString *echo)
 {
     if (le->cur < le->len) {
-        le->cur++;
+        le->cur = char_after(le, le->cur);
         if (echo) {
             g_string_append(echo, "\033[C");
         }
@@ -172,14 +230,15 @@ static void key_right(LineEdit *le, GString *echo)
 
 static void key_home(LineEdit *le, GString *echo)
 {
-    move_left(echo, le->cur);
+    move_left(echo, columns(le, 0, le->cur));
     le->cur = 0;
 }
 
 static void key_end(LineEdit *le, GString *echo)
 {
     if (echo && le->cur < le->len) {
-        g_string_append_printf(echo, "\033[%dC", le->len - le->cur);
+        g_string_append_printf(echo, "\033[%dC",
+                               columns(le, le->cur, le->len));
     }
     le->cur = le->len;
 }
@@ -187,7 +246,7 @@ static void key_end(LineEdit *le, GString *echo)
 static void key_delete(LineEdit *le, GString *echo)
 {
     if (le->cur < le->len) {
-        erase(le, le->cur, 1, echo);
+        erase(le, le->cur, char_after(le, le->cur) - le->cur, echo);
     }
 }
 
@@ -281,7 +340,8 @@ const char *lineedit_feed(LineEdit *le, uint8_t c, GString *echo)
     case 0x7f:
     case 0x08:
         if (le->cur > 0) {
-            erase(le, le->cur - 1, 1, echo);
+            int at = char_before(le, le->cur);
+            erase(le, at, le->cur - at, echo);
         }
         break;
     case 0x01: /* Ctrl-A */
@@ -326,7 +386,7 @@ const char *lineedit_feed(LineEdit *le, uint8_t c, GString *echo)
         break;
     }
     default:
-        if (c >= 0x20 && c < 0x7f) {
+        if (c >= 0x20 && c != 0x7f) {
             insert(le, (char)c, echo);
         }
         break;

@@ -32,6 +32,10 @@ void lineedit_free(LineEdit *le);
  */
 const char *lineedit_feed(LineEdit *le, uint8_t c, GString *echo);
 
+/* Forgets the line being typed and any half-received key sequence (the
+   history stays): a new client starts from a clean line. */
+void lineedit_reset(LineEdit *le);
+
 /* The line being edited and the cursor's offset in it (tests). */
 const char *lineedit_text(const LineEdit *le);
 int lineedit_cursor(const LineEdit *le);

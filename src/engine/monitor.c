@@ -764,6 +764,13 @@ void monitor_execute(MimicMachine *m, const char *cmdline, GString *out)
 {
     gchar **argv = NULL;
     int argc = 0;
+    if (!g_utf8_validate(cmdline, -1, NULL)) {
+        /* Junk from a terminal or socket: refused whole, never read as
+           the command its ASCII part spells; not echoed either. */
+        g_string_append(out, "invalid UTF-8 in the command line: "
+                             "refused\n");
+        return;
+    }
     g_autofree char *line = g_strstrip(g_strdup(cmdline));
     if (!*line) {
         return;
@@ -839,7 +846,10 @@ static void mon_read(void *opaque, const uint8_t *buf, int len)
 static void mon_event(void *opaque, int event)
 {
     Monitor *mon = opaque;
-    if (event == CHARDEV_EVENT_OPENED) {
+    if (event == CHARDEV_EVENT_CLOSED) {
+        /* The next client must not inherit half a line of the last. */
+        lineedit_reset(mon->edit);
+    } else if (event == CHARDEV_EVENT_OPENED) {
         g_autofree char *banner = g_strdup_printf(
             "Mimic %s monitor - type 'help' for more information\n" PROMPT,
             mimic_version());

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mimic-config.h"
@@ -27,6 +28,13 @@ typedef struct ParseCtx {
     bool nographic;
     bool display_set;
     bool serial_set;
+    /* The option that added each drive, for messages ("-hdb", "-drive"). */
+    char drive_opt[MIMIC_MAX_DRIVES][16];
+    /* Accelerators in the order asked for (-accel, -enable-kvm, -machine
+       accel=a:b); the first one available is used, as in QEMU. */
+    AccelKind accels[8];
+    int n_accels;
+    char kvm_opt[32]; /* how KVM was first asked for, for the message */
 } ParseCtx;
 
 typedef bool (*OptHandler)(ParseCtx *p, const char *opt, const char *arg,
@@ -61,24 +69,51 @@ static void warn(const char *fmt, ...)
     va_end(ap);
 }
 
-/* Size with an optional k/K/M/G/T suffix; plain numbers in `unit`. */
+/* Size with an optional k/K/M/G/T suffix; plain numbers in `unit`.
+   QEMU's rules (qemu_strtosz): decimal digits with an optional fraction,
+   or a 0x hex integer; a fraction that is not zero needs a suffix other
+   than b ("1.5G" yes, "1.5" and "1.5b" no); no exponent, inf or nan. */
 static bool parse_size(const char *s, uint64_t unit, uint64_t *out)
 {
     char *end;
-    errno = 0;
+    double v;
+    bool fraction = false;
     if (!g_ascii_isdigit(*s)) {
         return false;
     }
-    double v = g_ascii_strtod(s, &end);
-    if (errno || end == s || v < 0) {
+    errno = 0;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        if (!g_ascii_isxdigit(s[2])) {
+            return false;
+        }
+        v = (double)g_ascii_strtoull(s, &end, 16);
+    } else {
+        end = (char *)s;
+        while (g_ascii_isdigit(*end)) {
+            end++;
+        }
+        if (*end == '.') {
+            end++;
+            while (g_ascii_isdigit(*end)) {
+                fraction |= *end != '0';
+                end++;
+            }
+        }
+        g_autofree char *num = g_strndup(s, end - s);
+        v = g_ascii_strtod(num, NULL);
+    }
+    if (errno || v < 0) {
         return false;
     }
     uint64_t mul = unit;
+    bool suffix = true;
     switch (*end) {
     case '\0':
+        suffix = false;
         break;
     case 'b': case 'B':
         mul = 1;
+        suffix = false;
         end++;
         break;
     case 'k': case 'K':
@@ -100,10 +135,10 @@ static bool parse_size(const char *s, uint64_t unit, uint64_t *out)
     default:
         return false;
     }
-    if (*end == 'i' || *end == 'B') { /* MiB, MB */
+    if (suffix && (*end == 'i' || *end == 'B')) { /* MiB, MB */
         end++;
     }
-    if (*end || v * mul > 1e18) {
+    if (*end || (fraction && !suffix) || v * mul > 1e18) {
         return false;
     }
     *out = (uint64_t)(v * mul);
@@ -229,7 +264,44 @@ static bool add_drive(ParseCtx *p, const char *opt, DriveConfig *d,
     if (d->file && !check_file(opt, d->file, error)) {
         return false;
     }
+    g_strlcpy(p->drive_opt[cfg->n_drives], opt, sizeof(p->drive_opt[0]));
     cfg->drives[cfg->n_drives++] = *d;
+    return true;
+}
+
+static bool drive_writes(const MachineConfig *cfg, const DriveConfig *d)
+{
+    return !d->readonly && !d->snapshot && !cfg->snapshot &&
+           d->media != DRIVE_MEDIA_CDROM;
+}
+
+/* QEMU refuses (by its image locks) an image opened by two drives when
+   one of them writes: the guest would corrupt it.  The same file however
+   it is spelt (./x, a symlink): compared by device and inode. */
+static bool check_shared_images(ParseCtx *p, GError **error)
+{
+    const MachineConfig *cfg = p->cfg;
+    for (int i = 1; i < cfg->n_drives; i++) {
+        const DriveConfig *a = &cfg->drives[i];
+        struct stat sa;
+        if (!a->file || stat(a->file, &sa)) {
+            continue;
+        }
+        for (int j = 0; j < i; j++) {
+            const DriveConfig *b = &cfg->drives[j];
+            struct stat sb;
+            if (!b->file || stat(b->file, &sb) || sa.st_dev != sb.st_dev ||
+                sa.st_ino != sb.st_ino) {
+                continue;
+            }
+            if (drive_writes(cfg, a) || drive_writes(cfg, b)) {
+                return fail(error, "%s: '%s' is the image of %s already (an "
+                            "image a drive writes cannot be opened by "
+                            "another)", p->drive_opt[i], a->file,
+                            p->drive_opt[j]);
+            }
+        }
+    }
     return true;
 }
 
@@ -834,20 +906,54 @@ static bool opt_icount(ParseCtx *p, const char *opt, const char *arg,
     return true;
 }
 
-static bool set_accel(ParseCtx *p, const char *name, GError **error)
+/* Queue an accelerator; how: the option, for the message. */
+static bool set_accel(ParseCtx *p, const char *name, const char *how,
+                      GError **error)
 {
+    AccelKind k;
     if (!strcmp(name, "tcg")) {
-        p->cfg->accel = ACCEL_TCG;
+        k = ACCEL_TCG;
     } else if (!strcmp(name, "kvm")) {
-        p->cfg->accel = ACCEL_KVM;
+        k = ACCEL_KVM;
+        if (!p->kvm_opt[0]) {
+            g_strlcpy(p->kvm_opt, how, sizeof(p->kvm_opt));
+        }
     } else if (!strcmp(name, "help")) {
         g_string_append(p->out, "Accelerators supported in Mimic:\ntcg\n"
                         "kvm\n");
         *p->result = MIMIC_PARSE_EXIT;
+        return true;
     } else {
         return fail(error, "-accel: unknown accelerator '%s' (tcg, kvm)",
                     name);
     }
+    if (p->n_accels < (int)G_N_ELEMENTS(p->accels)) {
+        p->accels[p->n_accels++] = k;
+    }
+    return true;
+}
+
+/* Mimic has no KVM back end: the CPU is always emulated.  Asked for KVM
+   alone it refuses, as QEMU does where KVM cannot be used; with a later
+   tcg in the list it falls back, as QEMU does. */
+static bool choose_accel(ParseCtx *p, GError **error)
+{
+    for (int i = 0; i < p->n_accels; i++) {
+        if (p->accels[i] == ACCEL_TCG) {
+            if (i > 0) {
+                warn("%s: KVM is not available (Mimic has no KVM support); "
+                     "falling back to tcg", p->kvm_opt);
+            }
+            p->cfg->accel = ACCEL_TCG;
+            return true;
+        }
+    }
+    if (p->n_accels) {
+        return fail(error, "%s: KVM is not available (Mimic has no KVM "
+                    "support; add -accel tcg to fall back to emulation)",
+                    p->kvm_opt);
+    }
+    p->cfg->accel = ACCEL_TCG;
     return true;
 }
 
@@ -855,23 +961,46 @@ static bool opt_accel(ParseCtx *p, const char *opt, const char *arg,
                       GError **error)
 {
     g_autofree char *a = g_strndup(arg, strcspn(arg, ","));
-    return set_accel(p, a, error);
+    g_autofree char *how = g_strconcat("-accel ", a, NULL);
+    return set_accel(p, a, how, error);
 }
 
 static bool opt_enable_kvm(ParseCtx *p, const char *opt, const char *arg,
                            GError **error)
 {
-    return set_accel(p, "kvm", error);
+    return set_accel(p, "kvm", "-enable-kvm", error);
 }
 
 static bool opt_machine(ParseCtx *p, const char *opt, const char *arg,
                         GError **error)
 {
-    g_autofree char *m = g_strndup(arg, strcspn(arg, ","));
-    if (g_str_has_prefix(m, "type=")) {
-        char *t = g_strdup(m + 5);
-        g_free(m);
-        m = t;
+    gchar **items = g_strsplit(arg, ",", -1);
+    g_autofree char *m = NULL;
+    bool ok = true;
+    for (int i = 0; ok && items[i]; i++) {
+        const char *it = items[i];
+        if (i == 0 && !strchr(it, '=')) {
+            m = g_strdup(it);
+        } else if (g_str_has_prefix(it, "type=")) {
+            g_free(m);
+            m = g_strdup(it + 5);
+        } else if (g_str_has_prefix(it, "accel=")) {
+            gchar **names = g_strsplit(it + 6, ":", -1);
+            for (int k = 0; ok && names[k]; k++) {
+                g_autofree char *how = g_strconcat("-machine accel=",
+                                                   names[k], NULL);
+                ok = set_accel(p, names[k], how, error);
+            }
+            g_strfreev(names);
+        }
+        /* other properties: accepted, as before */
+    }
+    g_strfreev(items);
+    if (!ok) {
+        return false;
+    }
+    if (!m) {
+        return true; /* -machine accel=...: the default type */
     }
     if (!strcmp(m, "help") || !strcmp(m, "?")) {
         g_string_append(p->out, "Supported machines are:\npc      Standard "
@@ -1144,5 +1273,12 @@ bool mimic_parse_args(int argc, char **argv, MachineConfig *cfg,
         return fail(error, "-monitor stdio: stdio is already used by the "
                     "serial port");
     }
-    return true;
+    /* QEMU's words. */
+    if (!cfg->kernel && cfg->append) {
+        return fail(error, "-append only allowed with -kernel option");
+    }
+    if (!cfg->kernel && cfg->initrd) {
+        return fail(error, "-initrd only allowed with -kernel option");
+    }
+    return check_shared_images(&p, error) && choose_accel(&p, error);
 }

@@ -8,7 +8,9 @@
 #include "hw/board.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mimic-config.h"
@@ -39,6 +41,83 @@ void board_list(GString *out)
                                    board_table[i]->description);
         }
     }
+}
+
+static const char *file_kind(mode_t mode)
+{
+    return S_ISDIR(mode) ? "a directory" :
+           S_ISCHR(mode) ? "a character device" :
+           S_ISBLK(mode) ? "a block device" :
+           S_ISFIFO(mode) ? "a FIFO" :
+           S_ISSOCK(mode) ? "a socket" : "a special file";
+}
+
+bool board_load_file(const char *what, const char *path, size_t max,
+                     uint8_t **data, size_t *len, GError **error)
+{
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) {
+        g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                    "%s: cannot open '%s': %s", what, path,
+                    g_strerror(errno));
+        return false;
+    }
+    struct stat st;
+    if (fstat(fd, &st)) {
+        g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG, "%s: '%s': %s",
+                    what, path, g_strerror(errno));
+        close(fd);
+        return false;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                    "%s: '%s' is not a regular file (%s)", what, path,
+                    file_kind(st.st_mode));
+        close(fd);
+        return false;
+    }
+    if ((uint64_t)st.st_size > max) {
+        g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                    "%s: '%s' is too large (%" G_GUINT64_FORMAT " bytes; at "
+                    "most %zu)", what, path, (guint64)st.st_size, max);
+        close(fd);
+        return false;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    /* One byte more than the size: a file that grows while we read it is
+       seen, and read no further than max. */
+    size_t want = MIN((size_t)st.st_size, max) + 1;
+    uint8_t *buf = g_malloc(want);
+    size_t got = 0;
+    while (got < want) {
+        ssize_t n = read(fd, buf + got, want - got);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                        "%s: cannot read '%s': %s", what, path,
+                        g_strerror(errno));
+            g_free(buf);
+            close(fd);
+            return false;
+        }
+        if (n == 0) {
+            break;
+        }
+        got += n;
+    }
+    close(fd);
+    if (got > max || got != (size_t)st.st_size) {
+        g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                    "%s: '%s' changed while it was read", what, path);
+        g_free(buf);
+        return false;
+    }
+    *data = buf;
+    *len = got;
+    return true;
 }
 
 char *board_find_firmware(const MachineConfig *cfg, const char *name,

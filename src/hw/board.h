@@ -111,4 +111,12 @@ void board_list(GString *out);
 char *board_find_firmware(const MachineConfig *cfg, const char *name,
                           GError **error);
 
+/* Read a whole file the user named (what: "-bios", "-kernel", ...) into
+   *data (g_free it).  Refuses, with one line naming what and path, a file
+   that is not a regular file (device, FIFO, directory: /dev/zero would
+   never end, a FIFO would block) or is larger than max bytes, before
+   reading any of it. */
+bool board_load_file(const char *what, const char *path, size_t max,
+                     uint8_t **data, size_t *len, GError **error);
+
 #endif

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Replays every file of a fuzz corpus directory through the libFuzzer
- * entry point of fuzz-qcow2.c, so the seeds and every checked-in crash
- * reproducer run in the normal build (suite 'images').
+ * entry point it is linked with (fuzz-qcow2.c, fuzz-hmp.c, ...), so the
+ * seeds and every checked-in crash reproducer run in the normal build.
+ * usage: fuzz-replay-X CORPUS-DIR [TEST-PATH]
  */
 #include <glib.h>
 #include <stdint.h>
@@ -37,6 +38,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     corpus = argc > 1 ? argv[1] : "corpus-qcow2";
-    g_test_add_func("/images/fuzz/qcow2-corpus-replay", test_replay);
+    g_test_add_func(argc > 2 ? argv[2] : "/images/fuzz/qcow2-corpus-replay",
+                    test_replay);
     return g_test_run();
 }

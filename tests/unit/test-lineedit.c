@@ -51,9 +51,10 @@ static void test_editing(void)
     check_line("ab\002\002c\006\006d\r", "cabd");      /* Ctrl-B/F */
     /* Moving past either end does nothing. */
     check_line("\033[D\033[Dab\033[C\033[Cc\r", "abc");
-    /* Unknown sequences and bytes are dropped. */
+    /* Unknown sequences and control bytes are dropped (bytes >= 0x80 are
+       not: see test_utf8). */
     check_line("in\033[99~\033[5;5Xfo\r", "info");
-    check_line("in\x80\xff\x07" "fo\r", "info");
+    check_line("in\x07\x1c" "fo\r", "info");
 }
 
 static void test_history(void)
@@ -148,6 +149,56 @@ static void test_hostile(void)
     lineedit_free(le);
 }
 
+/* Issue 15 item 8: bytes >= 0x80 are part of the line, never dropped (so
+   "q\xbe" is not "q"), and the editing keys step over whole UTF-8
+   characters. */
+static void test_utf8(void)
+{
+    check_line("q\xbe\r", "q\xbe");
+    check_line("\xffquit\r", "\xffquit");
+    check_line("quit\x80\r", "quit\x80");
+    check_line("echo caf\xc3\xa9\r", "echo caf\xc3\xa9");
+    /* Backspace and Delete remove a whole character. */
+    check_line("caf\xc3\xa9\x7f\r", "caf");
+    check_line("a\xe2\x82\xac\033[D\033[3~\r", "a");
+    /* Left over a two-byte character, then insert before it. */
+    check_line("ab\xc3\xa9\033[Dx\r", "abx\xc3\xa9");
+    check_line("\xc3\xa9" "b\033[D\033[Dx\r", "x\xc3\xa9" "b");
+    check_line("\xc3\xa9\033[D\033[Cx\r", "\xc3\xa9x");
+    /* Ctrl-W takes a word made of multibyte characters. */
+    check_line("info \xc3\xa9\xc3\xa9\x17status\r", "info status");
+
+    /* The echo counts columns in characters, not bytes. */
+    LineEdit *le = lineedit_new("> ");
+    GString *echo = g_string_new(NULL);
+    g_free(feed(le, "\xc3\xa9\xc3\xa9", echo));
+    g_assert_cmpstr(echo->str, ==, "\xc3\xa9\xc3\xa9");
+    g_string_truncate(echo, 0);
+    g_free(feed(le, "\x7f", echo));
+    g_assert_cmpstr(echo->str, ==, "\b \b");
+    g_string_truncate(echo, 0);
+    g_free(feed(le, "\x01", echo)); /* Ctrl-A: home, one column back */
+    g_assert_cmpstr(echo->str, ==, "\033[1D");
+    g_assert_cmpint(lineedit_cursor(le), ==, 0);
+    g_string_truncate(echo, 0);
+    g_free(feed(le, "x", echo));
+    g_assert_cmpstr(echo->str, ==, "x\xc3\xa9\033[1D");
+    g_string_free(echo, TRUE);
+    lineedit_free(le);
+}
+
+/* A new client starts on a clean line: lineedit_reset forgets the half
+   line and a half-received escape sequence. */
+static void test_reset(void)
+{
+    LineEdit *le = lineedit_new("> ");
+    g_free(feed(le, "he\033[", NULL));
+    lineedit_reset(le);
+    g_autofree char *l = feed(le, "Ainfo\r", NULL);
+    g_assert_cmpstr(l, ==, "Ainfo");
+    lineedit_free(le);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -155,5 +206,7 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/lineedit/history", test_history);
     g_test_add_func("/engine/lineedit/echo", test_echo);
     g_test_add_func("/engine/lineedit/hostile", test_hostile);
+    g_test_add_func("/engine/lineedit/utf8", test_utf8);
+    g_test_add_func("/engine/lineedit/reset", test_reset);
     return g_test_run();
 }

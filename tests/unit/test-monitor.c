@@ -62,6 +62,10 @@ static void test_commands(void)
     g_assert_cmpstr(xpc, ==, "no CPU\n");
     g_autofree char *xi = run(m, "xp/2i 0x100");
     g_assert_cmpstr(xi, ==, "no disassembler\n");
+    /* Issue 15 item 8: invalid UTF-8 is refused, not run as "q". */
+    g_autofree char *bad = run(m, "q\xbe");
+    g_assert_cmpstr(bad, ==, "invalid UTF-8 in the command line: refused\n");
+    g_assert_false(m->quit_requested);
     g_autofree char *xs = run(m, "/4xb 0x100");
     g_assert_nonnull(strstr(xs, "unknown command"));
     g_autofree char *xw = run(m, "xp /2xw 0x100");

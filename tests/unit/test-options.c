@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The QEMU-style command line parser: good lines and bad lines. */
 #include <string.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 
 #include "engine/mimic.h"
 
-static char *tmpdir, *img, *iso;
+static char *tmpdir, *img, *iso, *lnk;
 
 static bool parse(const char *line, MachineConfig *cfg, GError **err,
                   MimicParseResult *res, GString *out)
@@ -26,6 +27,7 @@ static char *subst(const char *line)
     GString *s = g_string_new(line);
     g_string_replace(s, "IMG", img, 0);
     g_string_replace(s, "ISO", iso, 0);
+    g_string_replace(s, "LINK", lnk, 0);
     return g_string_free(s, FALSE);
 }
 
@@ -84,7 +86,7 @@ static void test_good_lines(void)
     machine_config_clear(&cfg);
 
     /* A bare argument is the first disk. */
-    g_autofree char *l3 = subst("IMG -fda IMG");
+    g_autofree char *l3 = subst("IMG -fda ISO");
     g_assert_true(parse(l3, &cfg, &err, NULL, out));
     g_assert_cmpint(cfg.n_drives, ==, 2);
     g_assert_cmpint(cfg.drives[1].interface, ==, DRIVE_IF_FLOPPY);
@@ -146,6 +148,28 @@ static const struct {
     { "-L /nonexistent-dir", "not a directory" },
     { "-nographic -display none", "-nographic" },
     { "-incoming tcp:localhost:4444", "unsupported URI" },
+    /* Issue 15 item 10: where QEMU refuses.  The same image for two
+       drives when one of them writes, however the path is spelt. */
+    { "-hda IMG -hdb IMG", "-hdb: 'IMG' is the image of -hda already" },
+    { "-hda IMG -hdb ./c.img", "-hdb: './c.img' is the image of -hda" },
+    { "-hda c.img -drive file=LINK,if=floppy", "is the image of -hda" },
+    { "-hda IMG -cdrom IMG", "-cdrom: 'IMG' is the image of -hda" },
+    { "-cdrom IMG -hda IMG", "-hda: 'IMG' is the image of -cdrom" },
+    { "-drive file=IMG,snapshot=on -hdb IMG", "is the image of -drive" },
+    { "-append console=ttyS0", "-append only allowed with -kernel" },
+    { "-initrd IMG", "-initrd only allowed with -kernel" },
+    /* QEMU: a fraction needs a unit; no exponents. */
+    { "-m 1.5", "-m: invalid size '1.5'" },
+    { "-m 0.5", "invalid size" },
+    { "-m 1.5b", "invalid size" },
+    { "-m 1e3", "invalid size" },
+    { "-m inf", "invalid size" },
+    /* No KVM in Mimic: say so unless a fallback was asked for. */
+    { "-accel kvm", "-accel kvm: KVM is not available" },
+    { "-enable-kvm", "-enable-kvm: KVM is not available" },
+    { "-machine accel=kvm", "-machine accel=kvm: KVM is not available" },
+    { "-machine pc,accel=kvm", "KVM is not available" },
+    { "-machine accel=xen:kvm", "unknown accelerator 'xen'" },
 };
 
 static void test_bad_lines(void)
@@ -155,14 +179,58 @@ static void test_bad_lines(void)
         GError *err = NULL;
         GString *out = g_string_new(NULL);
         g_autofree char *line = subst(bad_lines[i].line);
-        g_assert_false(parse(line, &cfg, &err, NULL, out));
+        g_autofree char *expect = subst(bad_lines[i].expect);
+        if (parse(line, &cfg, &err, NULL, out)) {
+            g_error("'%s' accepted", line);
+        }
         g_assert_nonnull(err);
-        if (!strstr(err->message, bad_lines[i].expect)) {
+        if (!strstr(err->message, expect)) {
             g_error("'%s': message '%s' lacks '%s'", line, err->message,
-                    bad_lines[i].expect);
+                    expect);
         }
         g_assert_null(strchr(err->message, '\n'));
         g_error_free(err);
+        machine_config_clear(&cfg);
+        g_string_free(out, TRUE);
+    }
+}
+
+/* Issue 15 item 10: what QEMU accepts next to what it refuses. */
+static void test_qemu_verdicts(void)
+{
+    static const struct {
+        const char *line;
+        uint64_t ram;
+    } good[] = {
+        /* Read-only or snapshot users of one image may share it. */
+        { "-cdrom IMG -drive file=./c.img,if=floppy,readonly=on", 0 },
+        { "-snapshot -hda IMG -hdb LINK", 0 },
+        { "-drive file=IMG,snapshot=on -drive file=IMG,snapshot=on,index=1",
+          0 },
+        { "-kernel IMG -initrd ISO -append x=1", 0 },
+        { "-m 1.5G", 3ull << 29 },
+        { "-m 128.0", 128ull << 20 },
+        { "-m 1500.5k", 1536512 & ~0xfffull },
+        { "-m 0x80", 128ull << 20 },
+        { "-accel kvm -accel tcg", 0 },
+        { "-enable-kvm -accel tcg", 0 },
+        { "-machine accel=kvm:tcg", 0 },
+        { "-machine pc,accel=kvm:tcg", 0 },
+        { "-machine type=pc,accel=tcg", 0 },
+        { "-accel tcg -accel kvm", 0 },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(good); i++) {
+        MachineConfig cfg;
+        GError *err = NULL;
+        GString *out = g_string_new(NULL);
+        g_autofree char *line = subst(good[i].line);
+        if (!parse(line, &cfg, &err, NULL, out)) {
+            g_error("'%s' refused: %s", line, err->message);
+        }
+        g_assert_cmpint(cfg.accel, ==, ACCEL_TCG);
+        if (good[i].ram) {
+            g_assert_cmpuint(cfg.ram_size, ==, good[i].ram);
+        }
         machine_config_clear(&cfg);
         g_string_free(out, TRUE);
     }
@@ -191,13 +259,20 @@ int main(int argc, char **argv)
     iso = g_build_filename(tmpdir, "linux.iso", NULL);
     g_file_set_contents(img, "", 0, NULL);
     g_file_set_contents(iso, "", 0, NULL);
+    /* Another spelling of IMG; relative names ("c.img", "./c.img") are
+       IMG too. */
+    lnk = g_build_filename(tmpdir, "link.img", NULL);
+    g_assert_cmpint(symlink("c.img", lnk), ==, 0);
+    g_assert_cmpint(g_chdir(tmpdir), ==, 0);
     g_test_add_func("/engine/options/seed-line", test_seed_line);
     g_test_add_func("/engine/options/good-lines", test_good_lines);
     g_test_add_func("/engine/options/bad-lines", test_bad_lines);
     g_test_add_func("/engine/options/config-copy", test_config_copy);
+    g_test_add_func("/engine/options/qemu-verdicts", test_qemu_verdicts);
     int rc = g_test_run();
     g_unlink(img);
     g_unlink(iso);
+    g_unlink(lnk);
     g_rmdir(tmpdir);
     return rc;
 }

@@ -32,9 +32,6 @@ typedef struct MultibootArgs {
     const char *modules;      /* -initrd: "file args,file args" (",," is a
                                  comma), or NULL */
     uint64_t below_4g;        /* RAM below 4 GiB */
-    /* Reads a module file (capped, regular files only). */
-    bool (*read_file)(const char *what, const char *path, uint8_t **data,
-                      size_t *len, uint64_t max, GError **error);
 } MultibootArgs;
 
 /* Prepare a Multiboot kernel (kern stays the caller's). */

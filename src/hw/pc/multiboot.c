@@ -341,8 +341,8 @@ bool multiboot_setup(FwCfg *f, BoardContext *ctx, const uint8_t *kern,
             uint8_t *data = NULL;
             size_t dlen = 0;
             if (start >= top ||
-                !a->read_file("-initrd", file, &data, &dlen, top - start,
-                              error)) {
+                !board_load_file("-initrd", file, (size_t)(top - start),
+                                 &data, &dlen, error)) {
                 if (start >= top) {
                     g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
                                 "-initrd: the modules do not fit in RAM");

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "engine/log.h"
 #include "hw/board.h"
@@ -136,15 +137,23 @@ static Device *mkdev(BoardContext *ctx, const DeviceInfo *info,
 static bool load_bios(Board *b, GError **error)
 {
     const MachineConfig *cfg = b->ctx->cfg;
-    g_autofree char *path = board_find_firmware(
-        cfg, cfg->bios_file ? cfg->bios_file : "bios-256k.bin", error);
+    g_autofree char *path = NULL;
+    if (cfg->bios_file && access(cfg->bios_file, F_OK) == 0) {
+        /* A -bios name that exists from the current directory is that
+           file, before the -L and data directories (QEMU's
+           qemu_find_file tries the name as a path first). */
+        path = g_strdup(cfg->bios_file);
+    } else {
+        path = board_find_firmware(
+            cfg, cfg->bios_file ? cfg->bios_file : "bios-256k.bin", error);
+    }
     if (!path) {
         return false;
     }
-    gchar *data;
-    gsize len;
-    if (!g_file_get_contents(path, &data, &len, error)) {
-        g_prefix_error(error, "BIOS: ");
+    uint8_t *data;
+    size_t len;
+    if (!board_load_file(cfg->bios_file ? "-bios" : "BIOS", path,
+                         16 * 1024 * 1024, &data, &len, error)) {
         return false;
     }
     if (len < 0x20000 || len > 16 * 1024 * 1024 || (len & 0xffff)) {
@@ -155,7 +164,7 @@ static bool load_bios(Board *b, GError **error)
         g_free(data);
         return false;
     }
-    b->bios = (uint8_t *)data;
+    b->bios = data;
     b->bios_size = len;
     return true;
 }
@@ -300,28 +309,6 @@ extern const size_t linuxboot_rom_len;
 #define LINUX_CMDLINE_ADDR 0x20000
 #define LINUX_KERNEL_ADDR 0x100000
 
-/* A module file for the Multiboot loader. */
-static bool read_user_file(const char *what, const char *path,
-                           uint8_t **data, size_t *len, uint64_t max,
-                           GError **error)
-{
-    gchar *d;
-    gsize n;
-    if (!g_file_get_contents(path, &d, &n, error)) {
-        g_prefix_error(error, "%s: ", what);
-        return false;
-    }
-    if (n > max) {
-        g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
-                    "%s: '%s' does not fit in RAM", what, path);
-        g_free(d);
-        return false;
-    }
-    *data = (uint8_t *)d;
-    *len = n;
-    return true;
-}
-
 static uint32_t le32(const uint8_t *p)
 {
     return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
@@ -347,20 +334,20 @@ static void put_le32(uint8_t *p, uint32_t v)
 static bool linux_setup(Board *b, GError **error)
 {
     const MachineConfig *cfg = b->ctx->cfg;
-    gchar *k;
-    gsize klen;
-    if (!g_file_get_contents(cfg->kernel, &k, &klen, error)) {
-        g_prefix_error(error, "-kernel: ");
+    uint8_t *kern;
+    size_t klen;
+    /* Neither the kernel nor the initrd can be larger than low RAM. */
+    if (!board_load_file("-kernel", cfg->kernel, b->below_4g, &kern, &klen,
+                         error)) {
         return false;
     }
-    uint8_t *kern = (uint8_t *)k;
+    gchar *k = (gchar *)kern;
     board_add_rom(b->ctx, "kernel", kern, klen);
     bool bzimage = klen >= 0x1000 && !memcmp(kern + 0x202, "HdrS", 4);
     if (!bzimage && multiboot_header_offset(kern, klen) >= 0) {
         MultibootArgs mb = {
             .kernel_path = cfg->kernel, .append = cfg->append,
             .modules = cfg->initrd, .below_4g = b->below_4g,
-            .read_file = read_user_file,
         };
         bool ok = multiboot_setup(b->fw_cfg, b->ctx, kern, klen, &mb, error);
         g_free(k);
@@ -437,10 +424,10 @@ static bool linux_setup(Board *b, GError **error)
     }
     FwCfg *f = b->fw_cfg;
     if (cfg->initrd) {
-        gchar *initrd;
-        gsize ilen;
-        if (!g_file_get_contents(cfg->initrd, &initrd, &ilen, error)) {
-            g_prefix_error(error, "-initrd: ");
+        uint8_t *initrd;
+        size_t ilen;
+        if (!board_load_file("-initrd", cfg->initrd, b->below_4g, &initrd,
+                             &ilen, error)) {
             g_free(setup);
             g_free(k);
             return false;
@@ -762,16 +749,12 @@ static bool pc_init(BoardContext *ctx, GError **error)
     Vga *vga = (Vga *)mkdev(ctx, &vga_info, "vga");
     vga->bus = b->pci;
     vga->display = ctx->display;
-    gsize rom_len;
-    if (!g_file_get_contents(vgabios, (gchar **)&vga->rom, &rom_len, error)) {
+    size_t rom_len;
+    if (!board_load_file("VGA BIOS", vgabios, 1024 * 1024, &vga->rom,
+                         &rom_len, error)) {
         return false;
     }
     vga->rom_size = rom_len;
-    if (rom_len > 1024 * 1024) {
-        g_set_error(error, BOARD_ERROR, BOARD_ERROR_FIRMWARE,
-                    "VGA BIOS '%s' is too large", vgabios);
-        return false;
-    }
     board_add_rom(ctx, "vgabios", vga->rom, vga->rom_size);
     if (!device_realize(DEVICE(vga), error)) {
         return false;
