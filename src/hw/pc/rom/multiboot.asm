@@ -16,11 +16,6 @@
 bits 16
 org 0
 
-FW_CFG_SEL      equ 0x510
-FW_CFG_DATA     equ 0x511
-FW_CFG_DMA_HI   equ 0x514
-FW_CFG_DMA_LO   equ 0x518
-DESC            equ 0x7b00          ; DMA descriptor, physical address
 
 MB_LOW          equ 0x8000          ; keep in step with pc/multiboot.c
 MB_GDTR         equ MB_LOW + 0x18
@@ -29,93 +24,9 @@ MB_INFO         equ MB_LOW + 0x100
 MB_MMAP         equ 0x9000
 MB_MMAP_MAX     equ 64              ; entries of 24 bytes
 
-rom_start:
-        db 0x55, 0xaa
-        db 1                        ; 512 bytes
-        jmp short init
-        times 0x18 - ($ - $$) db 0
-        dw 0                        ; no PCI data structure
-        dw pnp                      ; PnP expansion header
-
-init:
-        retf
-
-pnp:
-        db '$PnP'
-        db 1                        ; revision
-        db 2                        ; length / 16
-        dw 0                        ; next header
-        db 0
-        db 0                        ; checksum (not used by SeaBIOS)
-        dd 0                        ; device id
-        dw 0                        ; manufacturer string
-        dw name                     ; product name string
-        db 0, 0, 0                  ; device type
-        db 0x14                     ; indicators: boot device, IPL
-        dw 0                        ; boot connection vector
-        dw 0                        ; disconnect vector
-        dw bev                      ; bootstrap entry vector
-        dw 0
-        dw 0
+%include "fwcfg.inc"
 
 name:   db 'Multiboot kernel', 0
-
-; in: ax = key; out: eax = little-endian dword item value
-read32:
-        mov dx, FW_CFG_SEL
-        out dx, ax
-        mov dx, FW_CFG_DATA
-        in al, dx
-        mov bl, al
-        in al, dx
-        mov bh, al
-        in al, dx
-        mov cl, al
-        in al, dx
-        mov ch, al
-        movzx eax, cx
-        shl eax, 16
-        mov ax, bx
-        ret
-
-; in: si = key, edi = destination, ecx = length; DMA read
-dma:
-        jecxz .done
-        xor ax, ax
-        mov es, ax
-        movzx edx, si
-        shl edx, 16
-        or edx, 0x0a                ; SELECT | READ
-        bswap edx
-        mov [es:DESC], edx
-        bswap ecx
-        mov [es:DESC + 4], ecx
-        mov dword [es:DESC + 8], 0
-        mov eax, edi
-        bswap eax
-        mov [es:DESC + 12], eax
-        mov dx, FW_CFG_DMA_HI
-        xor eax, eax
-        out dx, eax
-        mov eax, DESC
-        bswap eax
-        mov dx, FW_CFG_DMA_LO
-        out dx, eax
-.done:
-        ret
-
-; load(addr_key, size_key, data_key)
-%macro LOAD 3
-        mov ax, %1
-        call read32
-        push eax
-        mov ax, %2
-        call read32
-        mov ecx, eax
-        pop edi
-        mov si, %3
-        call dma
-%endmacro
 
 bev:
         cli
