@@ -17,9 +17,9 @@
 #include <stdint.h>
 #include <glib.h>
 
-#include "engine/clock.h"
-#include "engine/ioport.h"
-#include "engine/memory.h"
+#include "bus/clock.h"
+#include "bus/ioport.h"
+#include "bus/memory.h"
 #include "state/state.h"
 
 typedef struct Cpu Cpu;

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "mimic-config.h"
-#include "engine/log.h"
+#include "bus/log.h"
 #include "engine/qmp.h"
 #include "engine/savevm.h"
 #include "images/block.h"

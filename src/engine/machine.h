@@ -11,15 +11,15 @@
 #include <glib.h>
 
 #include "arch/cpu.h"
-#include "engine/chardev.h"
-#include "engine/clock.h"
-#include "engine/config.h"
-#include "engine/display.h"
-#include "engine/ioport.h"
-#include "engine/memory.h"
+#include "bus/chardev.h"
+#include "bus/clock.h"
+#include "bus/config.h"
+#include "bus/display.h"
+#include "bus/ioport.h"
+#include "bus/memory.h"
 #include "engine/mimic.h"
 #include "hw/board.h"
-#include "hw/device.h"
+#include "bus/device.h"
 
 typedef struct Monitor Monitor;
 

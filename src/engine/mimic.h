@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <glib.h>
 
-#include "engine/config.h"
+#include "bus/config.h"
 
 #define MIMIC_ERROR (mimic_error_quark())
 GQuark mimic_error_quark(void);

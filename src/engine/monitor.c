@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "engine/lineedit.h"
-#include "engine/log.h"
+#include "bus/log.h"
 #include "engine/machine.h"
 #include "engine/savevm.h"
 

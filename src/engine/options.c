@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "mimic-config.h"
-#include "engine/log.h"
+#include "bus/log.h"
 #include "engine/mimic.h"
 
 typedef struct ParseCtx {

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <glib.h>
 
-#include "engine/chardev.h"
+#include "bus/chardev.h"
 #include "engine/mimic.h"
 
 typedef struct Qmp Qmp;

@@ -24,7 +24,7 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 
-#include "engine/log.h"
+#include "bus/log.h"
 #include "state/statefile.h"
 
 #define FP_SPAN (1u << 20) /* disk fingerprint: first and last MiB */

@@ -11,7 +11,7 @@
 
 #include <stdbool.h>
 
-#include "engine/config.h"
+#include "bus/config.h"
 
 int mimic_gui_main(int argc, char **argv, MachineConfig *cfg_or_null);
 /* True when a display can be opened (initialises GTK if so). */

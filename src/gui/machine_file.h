@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <glib.h>
 
-#include "engine/config.h"
+#include "bus/config.h"
 
 #define MIMIC_MACHINE_FILE_ERROR (mimic_machine_file_error_quark())
 GQuark mimic_machine_file_error_quark(void);

@@ -16,10 +16,10 @@
 #include <glib.h>
 
 #include "arch/cpu.h"
-#include "engine/chardev.h"
-#include "engine/display.h"
-#include "engine/config.h"
-#include "hw/device.h"
+#include "bus/chardev.h"
+#include "bus/display.h"
+#include "bus/config.h"
+#include "bus/device.h"
 #include "images/block.h"
 
 #define BOARD_ERROR (board_error_quark())

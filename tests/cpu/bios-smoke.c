@@ -21,11 +21,11 @@
 #include <glib.h>
 
 #include "arch/cpu.h"
-#include "engine/clock.h"
-#include "engine/ioport.h"
-#include "engine/log.h"
+#include "bus/clock.h"
+#include "bus/ioport.h"
+#include "bus/log.h"
 #include "arch/x86/x86.h"
-#include "engine/memory.h"
+#include "bus/memory.h"
 
 typedef struct Smoke {
     GString *out;

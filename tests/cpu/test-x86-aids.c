@@ -22,9 +22,9 @@
 #include <glib.h>
 
 #include "arch/cpu.h"
-#include "engine/clock.h"
-#include "engine/ioport.h"
-#include "engine/memory.h"
+#include "bus/clock.h"
+#include "bus/ioport.h"
+#include "bus/memory.h"
 #include "arch/x86/x86.h"
 
 #define RAM_SIZE (16u << 20)

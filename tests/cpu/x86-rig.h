@@ -19,9 +19,9 @@
 
 #include "arch/cpu.h"
 #include "arch/x86/x86.h"
-#include "engine/clock.h"
-#include "engine/ioport.h"
-#include "engine/memory.h"
+#include "bus/clock.h"
+#include "bus/ioport.h"
+#include "bus/memory.h"
 
 typedef struct Rig {
     MemMap *mem;

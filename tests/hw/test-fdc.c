@@ -9,8 +9,8 @@
 #include <string.h>
 #include <glib/gstdio.h>
 
-#include "engine/ioport.h"
-#include "engine/memory.h"
+#include "bus/ioport.h"
+#include "bus/memory.h"
 #include "hw/isa/fdc.h"
 #include "hw/isa/i8237.h"
 #include "state/state.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Tests of the virtual clock and timers. */
-#include "engine/clock.h"
+#include "bus/clock.h"
 
 #include <glib.h>
 

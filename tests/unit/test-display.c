@@ -5,7 +5,7 @@
 
 #include <glib/gstdio.h>
 
-#include "engine/display.h"
+#include "bus/display.h"
 
 static int updates;
 static void on_update(void *o, int x, int y, int w, int h)

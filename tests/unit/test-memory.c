@@ -2,8 +2,8 @@
 /* Tests of the physical address map and the I/O port space. */
 #include <string.h>
 
-#include "engine/ioport.h"
-#include "engine/memory.h"
+#include "bus/ioport.h"
+#include "bus/memory.h"
 
 static uint64_t mmio_last_off;
 static unsigned mmio_last_size;

@@ -2,7 +2,7 @@
 /* Tests of the declarative state serializer and the device list. */
 #include <string.h>
 
-#include "hw/device.h"
+#include "bus/device.h"
 #include "state/state.h"
 
 typedef struct Chan {

@@ -19,7 +19,7 @@
 
 #include "arch/cpu.h"
 #include "arch/x86/x87.h"
-#include "engine/log.h"
+#include "bus/log.h"
 
 /* Registers in encoding order. */
 enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };

@@ -34,7 +34,7 @@
 
 #include <string.h>
 
-#include "engine/log.h"
+#include "bus/log.h"
 #include "hw/board.h"
 
 #define RETRACE_NS (1000000000 / 60)

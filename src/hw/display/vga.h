@@ -14,8 +14,8 @@
 #ifndef MIMIC_HW_DISPLAY_VGA_H
 #define MIMIC_HW_DISPLAY_VGA_H
 
-#include "engine/display.h"
-#include "hw/device.h"
+#include "bus/display.h"
+#include "bus/device.h"
 #include "hw/pci/pci.h"
 
 #define VGA_VRAM_SIZE (16u << 20)

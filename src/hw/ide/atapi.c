@@ -12,7 +12,7 @@
  */
 #include <string.h>
 
-#include "engine/log.h"
+#include "bus/log.h"
 #include "hw/ide/ide_internal.h"
 
 #define SENSE_NONE 0

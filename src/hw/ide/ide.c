@@ -12,7 +12,7 @@
 
 #include <string.h>
 
-#include "engine/log.h"
+#include "bus/log.h"
 #include "hw/ide/ide_internal.h"
 
 static inline IdeDrive *cur(IdeChannel *ch)

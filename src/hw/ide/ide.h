@@ -18,8 +18,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "engine/irq.h"
-#include "engine/memory.h"
+#include "bus/irq.h"
+#include "bus/memory.h"
 #include "images/block.h"
 #include "state/state.h"
 

@@ -7,7 +7,7 @@
 #ifndef MIMIC_HW_IDE_PIIX_IDE_H
 #define MIMIC_HW_IDE_PIIX_IDE_H
 
-#include "hw/device.h"
+#include "bus/device.h"
 #include "hw/ide/ide.h"
 #include "hw/pci/pci.h"
 

@@ -3,7 +3,7 @@
 #ifndef MIMIC_HW_ISA_DEBUGCON_H
 #define MIMIC_HW_ISA_DEBUGCON_H
 
-#include "hw/device.h"
+#include "bus/device.h"
 
 typedef struct Debugcon {
     Device dev;

@@ -19,7 +19,7 @@
 
 #include <string.h>
 
-#include "engine/log.h"
+#include "bus/log.h"
 #include "hw/board.h"
 
 /* Register offsets from 0x3f0. */

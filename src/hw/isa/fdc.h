@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "hw/device.h"
+#include "bus/device.h"
 #include "hw/isa/i8237.h"
 #include "images/block.h"
 

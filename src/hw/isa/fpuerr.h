@@ -3,8 +3,8 @@
 #ifndef MIMIC_HW_ISA_FPUERR_H
 #define MIMIC_HW_ISA_FPUERR_H
 
-#include "engine/irq.h"
-#include "hw/device.h"
+#include "bus/irq.h"
+#include "bus/device.h"
 
 typedef struct FpuErr {
     Device dev;

@@ -14,7 +14,7 @@
 
 #include <string.h>
 
-#include "engine/log.h"
+#include "bus/log.h"
 
 #define DMA_ERROR 0x01
 #define DMA_READ 0x02

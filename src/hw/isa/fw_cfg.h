@@ -7,7 +7,7 @@
 #ifndef MIMIC_HW_ISA_FW_CFG_H
 #define MIMIC_HW_ISA_FW_CFG_H
 
-#include "hw/device.h"
+#include "bus/device.h"
 
 #define FW_CFG_SIGNATURE 0x00
 #define FW_CFG_ID 0x01

@@ -21,7 +21,7 @@
 
 #include <string.h>
 
-#include "engine/log.h"
+#include "bus/log.h"
 
 #define KEY_SYSRQ 99  /* evdev: Print Screen */
 #define KEY_PAUSE 119

@@ -7,7 +7,7 @@
 #ifndef MIMIC_HW_ISA_I8042_H
 #define MIMIC_HW_ISA_I8042_H
 
-#include "hw/device.h"
+#include "bus/device.h"
 #include "hw/isa/ps2.h"
 #include "hw/isa/ps2mouse.h"
 

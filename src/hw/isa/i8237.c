@@ -10,7 +10,7 @@
  */
 #include "hw/isa/i8237.h"
 
-#include "engine/log.h"
+#include "bus/log.h"
 
 #define MODE_XFER(m) (((m) >> 2) & 3) /* 0 verify, 1 write, 2 read */
 #define MODE_AUTOINIT 0x10

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "hw/device.h"
+#include "bus/device.h"
 
 typedef struct DmaChannel {
     uint16_t base_addr, base_count;

@@ -8,7 +8,7 @@
  */
 #include "hw/isa/i8254.h"
 
-#include "engine/log.h"
+#include "bus/log.h"
 
 #define RW_LSB 1
 #define RW_MSB 2

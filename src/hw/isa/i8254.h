@@ -12,7 +12,7 @@
 #ifndef MIMIC_HW_ISA_I8254_H
 #define MIMIC_HW_ISA_I8254_H
 
-#include "hw/device.h"
+#include "bus/device.h"
 
 typedef struct PitChannel {
     uint32_t count; /* reload value, 1..65536 */

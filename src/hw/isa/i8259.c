@@ -9,7 +9,7 @@
  */
 #include "hw/isa/i8259.h"
 
-#include "engine/log.h"
+#include "bus/log.h"
 
 static int priority(PicUnit *p, uint8_t mask)
 {

@@ -7,7 +7,7 @@
 #ifndef MIMIC_HW_ISA_I8259_H
 #define MIMIC_HW_ISA_I8259_H
 
-#include "hw/device.h"
+#include "bus/device.h"
 
 typedef struct PicUnit {
     uint8_t irr, imr, isr;

@@ -12,7 +12,7 @@
 
 #include <time.h>
 
-#include "engine/log.h"
+#include "bus/log.h"
 
 #define REG_B_SET 0x80
 #define REG_B_PIE 0x40

@@ -3,7 +3,7 @@
 #ifndef MIMIC_HW_ISA_MC146818_H
 #define MIMIC_HW_ISA_MC146818_H
 
-#include "hw/device.h"
+#include "bus/device.h"
 
 #define RTC_REG_A 10
 #define RTC_REG_B 11

@@ -3,7 +3,7 @@
 #ifndef MIMIC_HW_ISA_PORT92_H
 #define MIMIC_HW_ISA_PORT92_H
 
-#include "hw/device.h"
+#include "bus/device.h"
 
 typedef struct Port92 {
     Device dev;

@@ -13,7 +13,7 @@
  */
 #include "hw/isa/ps2mouse.h"
 
-#include "engine/log.h"
+#include "bus/log.h"
 
 #define ACK 0xfa
 #define RESEND 0xfe

@@ -9,7 +9,7 @@
  */
 #include "hw/isa/serial.h"
 
-#include "engine/log.h"
+#include "bus/log.h"
 
 #define LSR_DR 0x01
 #define LSR_OE 0x02

@@ -3,8 +3,8 @@
 #ifndef MIMIC_HW_ISA_SERIAL_H
 #define MIMIC_HW_ISA_SERIAL_H
 
-#include "engine/chardev.h"
-#include "hw/device.h"
+#include "bus/chardev.h"
+#include "bus/device.h"
 
 #define SERIAL_FIFO 16
 

@@ -7,7 +7,7 @@
 #ifndef MIMIC_HW_PC_I440FX_H
 #define MIMIC_HW_PC_I440FX_H
 
-#include "hw/device.h"
+#include "bus/device.h"
 #include "hw/pci/pci.h"
 
 #define PAM_SEGMENTS 13

@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine/log.h"
+#include "bus/log.h"
 #include "hw/board.h"
 #include "hw/display/vga.h"
 #include "hw/ide/piix_ide.h"

@@ -6,7 +6,7 @@
 #ifndef MIMIC_HW_PC_PIIX3_H
 #define MIMIC_HW_PC_PIIX3_H
 
-#include "hw/device.h"
+#include "bus/device.h"
 #include "hw/pci/pci.h"
 
 typedef struct Piix3 {

@@ -17,7 +17,7 @@
  */
 #include "hw/pc/piix4_pm.h"
 
-#include "engine/log.h"
+#include "bus/log.h"
 
 #define PMBA 0x40
 #define DEVACTB 0x58

@@ -12,7 +12,7 @@
 #ifndef MIMIC_HW_PC_PIIX4_PM_H
 #define MIMIC_HW_PC_PIIX4_PM_H
 
-#include "hw/device.h"
+#include "bus/device.h"
 #include "hw/pci/pci.h"
 
 #define PIIX4_PM_DEVFN (1 << 3 | 3)

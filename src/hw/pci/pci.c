@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-#include "engine/log.h"
+#include "bus/log.h"
 
 struct PciBus {
     Bus *bus;

@@ -11,7 +11,7 @@
 #ifndef MIMIC_HW_PCI_PCI_H
 #define MIMIC_HW_PCI_PCI_H
 
-#include "hw/device.h"
+#include "bus/device.h"
 
 #define PCI_VENDOR_ID 0x00
 #define PCI_DEVICE_ID 0x02

@@ -12,8 +12,8 @@
  * Timers live in a binary min-heap.  All timer calls happen on the
  * machine's worker thread.
  */
-#ifndef MIMIC_ENGINE_CLOCK_H
-#define MIMIC_ENGINE_CLOCK_H
+#ifndef MIMIC_BUS_CLOCK_H
+#define MIMIC_BUS_CLOCK_H
 
 #include <stdbool.h>
 #include <stdint.h>

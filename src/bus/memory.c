@@ -11,11 +11,11 @@
  * removed, moved or has its access changed; the CPU is told through the
  * listeners so that it can flush its TLB.
  */
-#include "engine/memory.h"
+#include "bus/memory.h"
 
 #include <string.h>
 
-#include "engine/log.h"
+#include "bus/log.h"
 
 #define L2_BITS 10
 #define L2_SIZE (1u << L2_BITS)

@@ -19,8 +19,8 @@
  * as on a PC's open bus.  No access ever leaves the host buffers that
  * regions declare.
  */
-#ifndef MIMIC_ENGINE_MEMORY_H
-#define MIMIC_ENGINE_MEMORY_H
+#ifndef MIMIC_BUS_MEMORY_H
+#define MIMIC_BUS_MEMORY_H
 
 #include <stdbool.h>
 #include <stddef.h>

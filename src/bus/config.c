@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* MachineConfig defaults, copy and release (see config.h). */
-#include "engine/config.h"
+#include "bus/config.h"
 
 #include <string.h>
 

@@ -9,17 +9,17 @@
  * the device's realize hook.  Devices only see the bus (memory map, port
  * space, clock, IRQ lines) and the backends, never the GUI.
  */
-#ifndef MIMIC_HW_DEVICE_H
-#define MIMIC_HW_DEVICE_H
+#ifndef MIMIC_BUS_DEVICE_H
+#define MIMIC_BUS_DEVICE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <glib.h>
 
-#include "engine/clock.h"
-#include "engine/ioport.h"
-#include "engine/irq.h"
-#include "engine/memory.h"
+#include "bus/clock.h"
+#include "bus/ioport.h"
+#include "bus/irq.h"
+#include "bus/memory.h"
 #include "state/state.h"
 
 typedef struct Device Device;

@@ -4,7 +4,7 @@
  * min-heap ordered by deadline, ties broken by insertion sequence so that
  * the firing order is deterministic.
  */
-#include "engine/clock.h"
+#include "bus/clock.h"
 
 #include <string.h>
 #include <time.h>

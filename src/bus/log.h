@@ -8,8 +8,8 @@
  * flood the host's terminal.  Trace categories (-d in_asm,int,cpu) are
  * selected once at start-up by main().
  */
-#ifndef MIMIC_ENGINE_LOG_H
-#define MIMIC_ENGINE_LOG_H
+#ifndef MIMIC_BUS_LOG_H
+#define MIMIC_BUS_LOG_H
 
 #include <stdbool.h>
 #include <stdint.h>

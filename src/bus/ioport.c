@@ -4,9 +4,9 @@
  * naming the region and opaque that own the port; dispatch splits or
  * widens accesses to the sizes the region accepts.
  */
-#include "engine/ioport.h"
+#include "bus/ioport.h"
 
-#include "engine/log.h"
+#include "bus/log.h"
 
 typedef struct IoSlot {
     const IoRegion *region;

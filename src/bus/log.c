@@ -4,7 +4,7 @@
  * main() before any machine starts; they are process-wide diagnostics
  * settings, not machine state.
  */
-#include "engine/log.h"
+#include "bus/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>

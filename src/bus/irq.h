@@ -4,8 +4,8 @@
  * output line to an interrupt controller input; edge-triggered sinks look
  * at the transitions.  irq_raise/lower/pulse are conveniences.
  */
-#ifndef MIMIC_ENGINE_IRQ_H
-#define MIMIC_ENGINE_IRQ_H
+#ifndef MIMIC_BUS_IRQ_H
+#define MIMIC_BUS_IRQ_H
 
 #include <stdbool.h>
 

@@ -6,7 +6,7 @@
  * and notifies listeners.  Screendumps are written as binary PPM (P6) or
  * PNG (8-bit RGB, zlib-compressed, one filter byte per row).
  */
-#include "engine/display.h"
+#include "bus/display.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -10,7 +10,7 @@
  * Ctrl-A sends a literal Ctrl-A — QEMU's keys.  The terminal is put in raw
  * mode while a stdio back end is open and restored when it closes.
  */
-#include "engine/chardev.h"
+#include "bus/chardev.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -7,8 +7,8 @@
  * widened, so a device handler never sees an odd width and always gets
  * offset < len.  Unassigned ports read as all ones and ignore writes.
  */
-#ifndef MIMIC_ENGINE_IOPORT_H
-#define MIMIC_ENGINE_IOPORT_H
+#ifndef MIMIC_BUS_IOPORT_H
+#define MIMIC_BUS_IOPORT_H
 
 #include <stdint.h>
 #include <glib.h>

@@ -6,8 +6,8 @@
  * produce one; the board function reads it.  Strings are owned by the
  * config (g_free'd by machine_config_free()).
  */
-#ifndef MIMIC_ENGINE_CONFIG_H
-#define MIMIC_ENGINE_CONFIG_H
+#ifndef MIMIC_BUS_CONFIG_H
+#define MIMIC_BUS_CONFIG_H
 
 #include <stdbool.h>
 #include <stdint.h>

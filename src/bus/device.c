@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The device list: creation, realization, reset and lookup of devices. */
-#include "hw/device.h"
+#include "bus/device.h"
 
 #include <string.h>
 

@@ -7,8 +7,8 @@
  * surface under a lock and tells listeners, which may run on another
  * thread (the GUI) and read the front surface with display_lock().
  */
-#ifndef MIMIC_ENGINE_DISPLAY_H
-#define MIMIC_ENGINE_DISPLAY_H
+#ifndef MIMIC_BUS_DISPLAY_H
+#define MIMIC_BUS_DISPLAY_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Interrupt lines (see irq.h). */
-#include "engine/irq.h"
+#include "bus/irq.h"
 
 #include <glib.h>
 

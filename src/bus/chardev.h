@@ -13,8 +13,8 @@
  * thread.  Writes never block the guest for long: a peer that does not
  * read loses output rather than stalling the machine.
  */
-#ifndef MIMIC_ENGINE_CHARDEV_H
-#define MIMIC_ENGINE_CHARDEV_H
+#ifndef MIMIC_BUS_CHARDEV_H
+#define MIMIC_BUS_CHARDEV_H
 
 #include <stdbool.h>
 #include <stdint.h>
