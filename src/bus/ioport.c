@@ -6,6 +6,7 @@
  */
 #include "bus/ioport.h"
 
+#include "bus/access.h"
 #include "bus/log.h"
 
 typedef struct IoSlot {
@@ -69,19 +70,57 @@ uint64_t ioport_generation(const IoSpace *io)
     return io->generation;
 }
 
-static unsigned rmin(const IoRegion *r)
-{
-    return r->min ? r->min : 1;
-}
-
-static unsigned rmax(const IoRegion *r)
-{
-    return r->max ? r->max : 4;
-}
-
 static uint32_t mask_of(unsigned size)
 {
-    return size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+    return (uint32_t)bus_size_mask(size > 4 ? 4 : size);
+}
+
+/* A region's device behind the bus access adapter (bus/access.c): the
+ * adapter speaks 64-bit offsets and values, the port handlers 16 and 32. */
+typedef struct IoCtx {
+    IoSpace *io;
+    const IoSlot *slot;
+    uint16_t port0;      /* the port of offset 0 of the region */
+} IoCtx;
+
+static uint64_t ctx_read(void *opaque, uint64_t off, unsigned size)
+{
+    IoCtx *c = opaque;
+    return c->slot->region->read(c->slot->opaque, (uint16_t)off, size);
+}
+
+static void ctx_write(void *opaque, uint64_t off, uint64_t v, unsigned size)
+{
+    IoCtx *c = opaque;
+    c->slot->region->write(c->slot->opaque, (uint16_t)off, (uint32_t)v,
+                           size);
+}
+
+/* Bytes past the region's end belong to whoever owns those ports. */
+static uint64_t space_read(void *opaque, uint64_t off, unsigned size)
+{
+    IoCtx *c = opaque;
+    return ioport_read(c->io, (uint16_t)(c->port0 + off), size);
+}
+
+static void space_write(void *opaque, uint64_t off, uint64_t v,
+                        unsigned size)
+{
+    IoCtx *c = opaque;
+    ioport_write(c->io, (uint16_t)(c->port0 + off), (uint32_t)v, size);
+}
+
+static BusAccess io_access(IoCtx *c)
+{
+    const IoRegion *r = c->slot->region;
+    return (BusAccess){
+        .read = r->read ? ctx_read : NULL,
+        .write = r->write ? ctx_write : NULL,
+        .ctx = c, .len = r->len,
+        .min = r->min ? r->min : 1, .max = r->max ? r->max : 4,
+        .outside_read = space_read, .outside_write = space_write,
+        .outside_ctx = c,
+    };
 }
 
 uint32_t ioport_read(IoSpace *io, uint16_t port, unsigned size)
@@ -99,28 +138,9 @@ uint32_t ioport_read(IoSpace *io, uint16_t port, unsigned size)
         }
         return mask_of(size);
     }
-    uint16_t off = port - s->base;
-    if (size > rmax(r) || off + size > r->len) {
-        /* Too wide: split at the device's width; straddling the region's
-           end: byte by byte (each byte then finds its own owner). */
-        uint32_t v = 0;
-        unsigned step = size > rmax(r) ? rmax(r) : 1;
-        for (unsigned i = 0; i < size; i += step) {
-            unsigned sz = MIN(step, size - i);
-            v |= (ioport_read(io, port + i, sz) & mask_of(sz)) << (8 * i);
-        }
-        return v;
-    }
-    if (size < rmin(r)) {
-        unsigned lo = rmin(r);
-        uint16_t aligned = off & ~(lo - 1);
-        if (aligned + lo > r->len) {
-            return mask_of(size);
-        }
-        uint32_t v = r->read(s->opaque, aligned, lo);
-        return (v >> (8 * (off - aligned))) & mask_of(size);
-    }
-    return r->read(s->opaque, off, size) & mask_of(size);
+    IoCtx c = { io, s, s->base };
+    BusAccess a = io_access(&c);
+    return (uint32_t)bus_access_read(&a, (uint16_t)(port - s->base), size);
 }
 
 void ioport_write(IoSpace *io, uint16_t port, uint32_t value, unsigned size)
@@ -144,28 +164,9 @@ void ioport_write(IoSpace *io, uint16_t port, uint32_t value, unsigned size)
         }
         return;
     }
-    uint16_t off = port - s->base;
-    if (size > rmax(r) || off + size > r->len) {
-        unsigned step = size > rmax(r) ? rmax(r) : 1;
-        for (unsigned i = 0; i < size; i += step) {
-            ioport_write(io, port + i, value >> (8 * i), MIN(step, size - i));
-        }
-        return;
-    }
-    if (size < rmin(r)) {
-        unsigned lo = rmin(r);
-        uint16_t aligned = off & ~(lo - 1);
-        if (aligned + lo > r->len || !r->read) {
-            return;
-        }
-        unsigned shift = 8 * (off - aligned);
-        uint32_t v = r->read(s->opaque, aligned, lo);
-        v = (v & ~(mask_of(size) << shift)) |
-            ((value & mask_of(size)) << shift);
-        r->write(s->opaque, aligned, v, lo);
-        return;
-    }
-    r->write(s->opaque, off, value & mask_of(size), size);
+    IoCtx c = { io, s, s->base };
+    BusAccess a = io_access(&c);
+    bus_access_write(&a, (uint16_t)(port - s->base), value, size);
 }
 
 void ioport_foreach(IoSpace *io, IoRangeFn fn, void *opaque)

@@ -13,6 +13,8 @@
  */
 #include "bus/memory.h"
 
+#include "bus/access.h"
+
 #include <string.h>
 
 #include "bus/log.h"
@@ -55,6 +57,7 @@ struct MemMap {
     unsigned next_seq;
     MemCodeWriteFn code_write;
     void *code_opaque;
+    bool big_endian;   /* the machine's byte order (RAM values, MMIO) */
 };
 
 static const PageEntry unassigned_page;
@@ -360,19 +363,24 @@ uint8_t *memmap_page_write_ptr(MemMap *map, uint64_t paddr)
     return pe->code ? NULL : pe->wr;
 }
 
-static inline uint64_t load_le(const uint8_t *p, unsigned size)
+/* A value in RAM, in the machine's byte order. */
+static inline uint64_t load_val(const MemMap *map, const uint8_t *p,
+                                unsigned size)
 {
     uint64_t v = 0;
     for (unsigned i = 0; i < size; i++) {
-        v |= (uint64_t)p[i] << (8 * i);
+        unsigned lane = map->big_endian ? size - 1 - i : i;
+        v |= (uint64_t)p[i] << (8 * lane);
     }
     return v;
 }
 
-static inline void store_le(uint8_t *p, uint64_t v, unsigned size)
+static inline void store_val(const MemMap *map, uint8_t *p, uint64_t v,
+                             unsigned size)
 {
     for (unsigned i = 0; i < size; i++) {
-        p[i] = v >> (8 * i);
+        unsigned lane = map->big_endian ? size - 1 - i : i;
+        p[i] = v >> (8 * lane);
     }
 }
 
@@ -386,79 +394,28 @@ static unsigned ops_max(const MemOps *ops)
     return ops->max ? ops->max : 4;
 }
 
-static uint64_t size_mask(unsigned size)
+/* An MMIO access, fitted to the region's declared sizes (bus/access.c);
+   bytes past the region's end read as all ones, writes to them vanish. */
+static BusAccess mmio_access(const MemRegion *mr)
 {
-    return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
+    return (BusAccess){
+        .read = mr->ops->read, .write = mr->ops->write, .ctx = mr->opaque,
+        .len = mr->size, .min = ops_min(mr->ops), .max = ops_max(mr->ops),
+        .big_endian = mr->ops->big_endian,
+    };
 }
 
-/* MMIO read honouring the region's declared access sizes. */
 static uint64_t mmio_read(MemRegion *mr, uint64_t off, unsigned size)
 {
-    unsigned lo = ops_min(mr->ops), hi = ops_max(mr->ops);
-    if (!mr->ops->read) {
-        return size_mask(size);
-    }
-    if (size > hi) {
-        uint64_t v = 0;
-        for (unsigned i = 0; i < size; i += hi) {
-            v |= mmio_read(mr, off + i, hi) << (8 * i);
-        }
-        return v;
-    }
-    if (size < lo) {
-        uint64_t aligned = off & ~(uint64_t)(lo - 1);
-        if (aligned + lo > mr->size) {
-            return size_mask(size);
-        }
-        uint64_t v = mr->ops->read(mr->opaque, aligned, lo);
-        return (v >> (8 * (off - aligned))) & size_mask(size);
-    }
-    if (off + size > mr->size) {
-        /* Straddles the end of the region: byte by byte. */
-        uint64_t v = 0;
-        for (unsigned i = 0; i < size; i++) {
-            uint64_t b = off + i < mr->size ? mmio_read(mr, off + i, 1)
-                                            : 0xff;
-            v |= b << (8 * i);
-        }
-        return v;
-    }
-    return mr->ops->read(mr->opaque, off, size) & size_mask(size);
+    BusAccess a = mmio_access(mr);
+    return bus_access_read(&a, off, size);
 }
 
 static void mmio_write(MemRegion *mr, uint64_t off, uint64_t val,
                        unsigned size)
 {
-    unsigned lo = ops_min(mr->ops), hi = ops_max(mr->ops);
-    if (!mr->ops->write) {
-        return;
-    }
-    if (size > hi) {
-        for (unsigned i = 0; i < size; i += hi) {
-            mmio_write(mr, off + i, val >> (8 * i), hi);
-        }
-        return;
-    }
-    if (size < lo) {
-        /* Read-modify-write of the smallest access the device takes. */
-        uint64_t aligned = off & ~(uint64_t)(lo - 1);
-        if (aligned + lo > mr->size) {
-            return;
-        }
-        unsigned shift = 8 * (off - aligned);
-        uint64_t v = mmio_read(mr, aligned, lo);
-        v &= ~(size_mask(size) << shift);
-        v |= (val & size_mask(size)) << shift;
-        mr->ops->write(mr->opaque, aligned, v, lo);
-        return;
-    }
-    if (off + size > mr->size) {
-        for (unsigned i = 0; i < size && off + i < mr->size; i++) {
-            mmio_write(mr, off + i, val >> (8 * i), 1);
-        }
-        return;
-    }
-    mr->ops->write(mr->opaque, off, val & size_mask(size), size);
+    BusAccess a = mmio_access(mr);
+    bus_access_write(&a, off, val, size);
 }
 
 uint64_t memmap_read_sized(MemMap *map, uint64_t paddr, unsigned size)
@@ -474,12 +431,12 @@ uint64_t memmap_read_sized(MemMap *map, uint64_t paddr, unsigned size)
     const PageEntry *pe = page_lookup(map, paddr);
     uint64_t pofs = paddr & (MEM_PAGE_SIZE - 1);
     if (pe->rd) {
-        return load_le(pe->rd + pofs, size);
+        return load_val(map, pe->rd + pofs, size);
     }
     if (pe->rmr && pe->rmr->kind == MEM_REGION_MMIO) {
         return mmio_read(pe->rmr, pe->roff + pofs, size);
     }
-    return size_mask(size);
+    return bus_size_mask(size);
 }
 
 static void code_check(MemMap *map, const PageEntry *pe, uint64_t paddr,
@@ -503,7 +460,7 @@ void memmap_write_sized(MemMap *map, uint64_t paddr, uint64_t value,
     const PageEntry *pe = page_lookup(map, paddr);
     uint64_t pofs = paddr & (MEM_PAGE_SIZE - 1);
     if (pe->wr) {
-        store_le(pe->wr + pofs, value, size);
+        store_val(map, pe->wr + pofs, value, size);
         code_check(map, pe, paddr, size);
         return;
     }
@@ -630,6 +587,16 @@ void memmap_foreach(MemMap *map, MemRegionFn fn, void *opaque)
         fn(opaque, g_ptr_array_index(sorted, i));
     }
     g_ptr_array_free(sorted, TRUE);
+}
+
+void memmap_set_big_endian(MemMap *map, bool big_endian)
+{
+    map->big_endian = big_endian;
+}
+
+bool memmap_is_big_endian(const MemMap *map)
+{
+    return map->big_endian;
 }
 
 MemRegionKind memregion_kind(const MemRegion *mr)

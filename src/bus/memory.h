@@ -46,6 +46,7 @@ typedef struct MemOps {
     void (*write)(void *opaque, uint64_t offset, uint64_t value,
                   unsigned size);
     uint8_t min, max; /* 0 means 1 and 4 */
+    bool big_endian;  /* byte lanes when accesses are split or widened */
 } MemOps;
 
 typedef enum {
@@ -64,6 +65,11 @@ typedef enum {
 } MemAccess;
 
 MemMap *memmap_new(void);
+/* The machine's byte order for the values of memmap_read_sized() and
+ * memmap_write_sized() in RAM (little-endian unless a board says so;
+ * MMIO regions declare their own in MemOps). */
+void memmap_set_big_endian(MemMap *map, bool big_endian);
+bool memmap_is_big_endian(const MemMap *map);
 void memmap_free(MemMap *map);
 
 /*
