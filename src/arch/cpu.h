@@ -29,16 +29,35 @@ typedef struct CpuBus {
     MemMap *mem;
     IoSpace *io; /* NULL on architectures without port I/O */
     Clock *clock;
-    /* Interrupt acknowledge: the vector of the highest pending interrupt. */
+    /* Vectored interrupts (x86's INTA cycle): the vector of the highest
+       pending interrupt of the board's controller; NULL where the CPU
+       reads the cause itself (MIPS, ...). */
     int (*intr_ack)(void *opaque);
     void *intr_opaque;
     /* Triple fault / shutdown cycle: the board resets or powers off. */
     void (*shutdown)(void *opaque);
     void *shutdown_opaque;
-    /* x86: the FERR# output (x87 error with CR0.NE=0); NULL if unwired. */
-    void (*ferr)(void *opaque, bool level);
-    void *ferr_opaque;
+    /* The CPU's output pins (x86: CPU_X86_OUT_FERR); NULL if unwired. */
+    void (*output)(void *opaque, unsigned line, bool level);
+    void *output_opaque;
 } CpuBus;
+
+/*
+ * Input and output pins, numbered per architecture.  x86: INTR (the
+ * 8259's output), NMI (edge: raising it latches one NMI), A20 (the gate:
+ * level true = address bit 20 passes), IGNNE# (asserted = ignore a pending
+ * x87 error); FERR# out.  A MIPS core will number its six hardware
+ * interrupt lines IP2..IP7 the same way.
+ */
+enum {
+    CPU_X86_INTR = 0,
+    CPU_X86_NMI = 1,
+    CPU_X86_A20 = 2,
+    CPU_X86_IGNNE = 3,
+};
+enum {
+    CPU_X86_OUT_FERR = 0,
+};
 
 typedef enum {
     CPU_EXIT_BUDGET,   /* instruction budget used up */
@@ -55,11 +74,8 @@ struct CpuOps {
     void (*reset)(Cpu *cpu);
     /* Execute up to budget instructions; returns the number executed. */
     int64_t (*run)(Cpu *cpu, int64_t budget, CpuExit *why);
-    void (*set_irq)(Cpu *cpu, bool level); /* the INTR pin */
-    void (*set_nmi)(Cpu *cpu);
-    void (*set_a20)(Cpu *cpu, bool enabled);
-    /* x86: the IGNNE# input (ignore a pending x87 error); may be NULL. */
-    void (*set_ignne)(Cpu *cpu, bool level);
+    /* Drive an input pin (CPU_X86_*: the board's wiring). */
+    void (*set_line)(Cpu *cpu, unsigned line, bool level);
     /* Any thread: make run() return soon. */
     void (*exit_request)(Cpu *cpu);
     bool (*is_halted)(Cpu *cpu);

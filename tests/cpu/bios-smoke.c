@@ -104,7 +104,7 @@ static Cpu *smoke_cpu;
 
 static int timer_intr(void *opaque)
 {
-    smoke_cpu->ops->set_irq(smoke_cpu, false);
+    smoke_cpu->ops->set_line(smoke_cpu, CPU_X86_INTR, false);
     return 0x08;
 }
 
@@ -218,7 +218,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "\nbios-smoke: halted for good\n");
                 break;
             }
-            ops->set_irq(cpu, true);
+            ops->set_line(cpu, CPU_X86_INTR, true);
         }
         if (why == CPU_EXIT_SHUTDOWN) {
             break;

@@ -51,11 +51,11 @@ static int rig_intr_ack(void *opaque)
     }
     /* Edge-triggered PIC: the request is taken by the acknowledge. */
     r->irq13 = false;
-    r->cpu->ops->set_irq(r->cpu, false);
+    r->cpu->ops->set_line(r->cpu, CPU_X86_INTR, false);
     return 0x75;
 }
 
-static void rig_ferr(void *opaque, bool level)
+static void rig_ferr(void *opaque, unsigned line, bool level)
 {
     Rig *r = opaque;
     g_assert(level != r->ferr); /* the CPU reports changes only */
@@ -63,11 +63,11 @@ static void rig_ferr(void *opaque, bool level)
     if (level) {
         r->ferr_rises++;
         r->irq13 = true;
-        r->cpu->ops->set_irq(r->cpu, true);
+        r->cpu->ops->set_line(r->cpu, CPU_X86_INTR, true);
     } else {
         r->ferr_falls++;
         r->ignne = false;
-        r->cpu->ops->set_ignne(r->cpu, false);
+        r->cpu->ops->set_line(r->cpu, CPU_X86_IGNNE, false);
     }
 }
 
@@ -82,7 +82,7 @@ static void port_f0_write(void *opaque, uint16_t off, uint32_t v,
     Rig *r = opaque;
     if (r->ferr) {
         r->ignne = true;
-        r->cpu->ops->set_ignne(r->cpu, true);
+        r->cpu->ops->set_line(r->cpu, CPU_X86_IGNNE, true);
     }
 }
 
@@ -119,7 +119,7 @@ static void rig_init(Rig *r)
     r->clk = clock_new(CLOCK_MODE_ICOUNT, 0);
     CpuBus bus = { .mem = r->mem, .io = r->io, .clock = r->clk,
                    .intr_ack = rig_intr_ack, .intr_opaque = r,
-                   .ferr = rig_ferr, .ferr_opaque = r };
+                   .output = rig_ferr, .output_opaque = r };
     GError *err = NULL;
     r->cpu = cpu_find("pentium2")->create(&bus, &err);
     g_assert_no_error(err);

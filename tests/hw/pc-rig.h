@@ -54,13 +54,11 @@ static int64_t fake_run(Cpu *cpu, int64_t budget, CpuExit *why)
     return 0;
 }
 
-static void fake_set_irq(Cpu *cpu, bool level)
+static void fake_set_line(Cpu *cpu, unsigned line, bool level)
 {
-    ((FakeCpu *)cpu)->intr = level;
-}
-
-static void fake_set_a20(Cpu *cpu, bool on)
-{
+    if (line == CPU_X86_INTR) {
+        ((FakeCpu *)cpu)->intr = level;
+    }
 }
 
 static void fake_exit_request(Cpu *cpu)
@@ -70,7 +68,7 @@ static void fake_exit_request(Cpu *cpu)
 const CpuOps x86_cpu_ops = {
     .name = "pentium2", .description = "test stand-in",
     .create = fake_create, .destroy = fake_destroy, .reset = fake_reset,
-    .run = fake_run, .set_irq = fake_set_irq, .set_a20 = fake_set_a20,
+    .run = fake_run, .set_line = fake_set_line,
     .exit_request = fake_exit_request,
 };
 

@@ -48,30 +48,27 @@ static int64_t fake_run(Cpu *cpu, int64_t budget, CpuExit *why)
     return 0;
 }
 
-static void fake_set_irq(Cpu *cpu, bool level)
+static void fake_set_line(Cpu *cpu, unsigned line, bool level)
 {
-    ((FakeCpu *)cpu)->intr = level;
-}
-
-static void fake_set_a20(Cpu *cpu, bool on)
-{
-    ((FakeCpu *)cpu)->a20 = on;
+    FakeCpu *f = (FakeCpu *)cpu;
+    if (line == CPU_X86_INTR) {
+        f->intr = level;
+    } else if (line == CPU_X86_A20) {
+        f->a20 = level;
+    } else if (line == CPU_X86_IGNNE) {
+        f->ignne = level;
+    }
 }
 
 static void fake_exit_request(Cpu *cpu)
 {
 }
 
-static void fake_set_ignne(Cpu *cpu, bool level)
-{
-    ((FakeCpu *)cpu)->ignne = level;
-}
-
 const CpuOps x86_cpu_ops = {
     .name = "pentium2", .description = "test stand-in",
     .create = fake_create, .destroy = fake_destroy, .reset = fake_reset,
-    .run = fake_run, .set_irq = fake_set_irq, .set_a20 = fake_set_a20,
-    .exit_request = fake_exit_request, .set_ignne = fake_set_ignne,
+    .run = fake_run, .set_line = fake_set_line,
+    .exit_request = fake_exit_request,
 };
 
 static char *serial_path;
@@ -221,11 +218,11 @@ static void test_ferr_irq13(void)
     }
     ioport_write(m->io, 0x21, 0xfb, 1); /* cascade only */
     ioport_write(m->io, 0xa1, 0xdf, 1); /* IRQ13 only */
-    g_assert_nonnull(fake->bus.ferr);
+    g_assert_nonnull(fake->bus.output);
     ioport_write(m->io, 0xf0, 0, 1);
     g_assert_false(fake->ignne);
     g_assert_false(fake->intr);
-    fake->bus.ferr(fake->bus.ferr_opaque, true);
+    fake->bus.output(fake->bus.output_opaque, CPU_X86_OUT_FERR, true);
     g_assert_true(fake->intr);
     g_assert_false(fake->ignne);
     g_assert_cmpint(fake->bus.intr_ack(fake->bus.intr_opaque), ==, 0x75);
@@ -237,11 +234,11 @@ static void test_ferr_irq13(void)
     /* IRR is clear: the line went down with the port write. */
     ioport_write(m->io, 0xa0, 0x0a, 1);
     g_assert_cmphex(ioport_read(m->io, 0xa0, 1) & 0x20, ==, 0);
-    fake->bus.ferr(fake->bus.ferr_opaque, false);
+    fake->bus.output(fake->bus.output_opaque, CPU_X86_OUT_FERR, false);
     g_assert_false(fake->ignne);
     g_assert_false(fake->intr);
     /* The next error raises IRQ13 again; a reset clears everything. */
-    fake->bus.ferr(fake->bus.ferr_opaque, true);
+    fake->bus.output(fake->bus.output_opaque, CPU_X86_OUT_FERR, true);
     g_assert_true(fake->intr);
     ioport_write(m->io, 0xa0, 0x0a, 1);
     g_assert_cmphex(ioport_read(m->io, 0xa0, 1) & 0x20, ==, 0x20);

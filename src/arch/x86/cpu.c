@@ -433,38 +433,37 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
    its block, so the interrupt is taken at the next instruction boundary
    whatever the block layout: a run resumed from a state file, whose
    blocks are cut differently, takes it at the same instruction. */
-static void x86_set_irq(Cpu *c, bool level)
+static void x86_set_line(Cpu *c, unsigned line, bool level)
 {
     X86Cpu *cpu = X86(c);
-    cpu->irq_line = level;
-    if (level && cpu->cur) {
-        cpu->block_end = true;
+    switch (line) {
+    case CPU_X86_INTR:
+        cpu->irq_line = level;
+        if (level && cpu->cur) {
+            cpu->block_end = true;
+        }
+        break;
+    case CPU_X86_NMI:
+        if (level) {
+            cpu->nmi_pending = true;
+            if (cpu->cur) {
+                cpu->block_end = true;
+            }
+        }
+        break;
+    case CPU_X86_A20: {
+        uint32_t m = level ? 0xffffffffu : 0xffefffffu;
+        if (m != cpu->a20_mask) {
+            cpu->a20_mask = m;
+            x86_tlb_flush(cpu, true);
+            x86_tb_flush(cpu);
+        }
+        break;
     }
-}
-
-static void x86_set_nmi(Cpu *c)
-{
-    X86Cpu *cpu = X86(c);
-    cpu->nmi_pending = true;
-    if (cpu->cur) {
-        cpu->block_end = true;
+    case CPU_X86_IGNNE:
+        cpu->ignne = level;
+        break;
     }
-}
-
-static void x86_set_a20(Cpu *c, bool enabled)
-{
-    X86Cpu *cpu = X86(c);
-    uint32_t m = enabled ? 0xffffffffu : 0xffefffffu;
-    if (m != cpu->a20_mask) {
-        cpu->a20_mask = m;
-        x86_tlb_flush(cpu, true);
-        x86_tb_flush(cpu);
-    }
-}
-
-static void x86_set_ignne(Cpu *c, bool level)
-{
-    X86(c)->ignne = level;
 }
 
 static void x86_exit_request(Cpu *c)
@@ -827,10 +826,7 @@ const CpuOps x86_cpu_ops = {
     .destroy = x86_destroy,
     .reset = x86_reset,
     .run = x86_run,
-    .set_irq = x86_set_irq,
-    .set_nmi = x86_set_nmi,
-    .set_a20 = x86_set_a20,
-    .set_ignne = x86_set_ignne,
+    .set_line = x86_set_line,
     .exit_request = x86_exit_request,
     .is_halted = x86_is_halted,
     .dump_registers = x86_dump_registers,

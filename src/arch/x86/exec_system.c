@@ -728,8 +728,8 @@ void x86_set_ferr(X86Cpu *cpu, bool level)
 {
     if (cpu->ferr != level) {
         cpu->ferr = level;
-        if (cpu->bus.ferr) {
-            cpu->bus.ferr(cpu->bus.ferr_opaque, level);
+        if (cpu->bus.output) {
+            cpu->bus.output(cpu->bus.output_opaque, CPU_X86_OUT_FERR, level);
         }
     }
 }

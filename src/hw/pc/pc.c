@@ -81,27 +81,34 @@ struct Board {
 static const uint16_t com_base[4] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
 static const int com_irq[4] = { 4, 3, 4, 3 };
 
+/* The board's wiring to the CPU's pins. */
+static void cpu_line(Board *b, unsigned line, bool level)
+{
+    if (b->ctx->cpu) {
+        b->ctx->cpu->ops->set_line(b->ctx->cpu, line, level);
+    }
+}
+
 static void pic_to_cpu(void *opaque, bool level)
 {
-    Board *b = opaque;
-    if (b->ctx->cpu) {
-        b->ctx->cpu->ops->set_irq(b->ctx->cpu, level);
-    }
+    cpu_line(opaque, CPU_X86_INTR, level);
 }
 
 static void set_a20(void *opaque, bool on)
 {
-    Board *b = opaque;
-    if (b->ctx->cpu && b->ctx->cpu->ops->set_a20) {
-        b->ctx->cpu->ops->set_a20(b->ctx->cpu, on);
-    }
+    cpu_line(opaque, CPU_X86_A20, on);
 }
 
 static void set_ignne(void *opaque, bool level)
 {
+    cpu_line(opaque, CPU_X86_IGNNE, level);
+}
+
+static void cpu_output(void *opaque, unsigned line, bool level)
+{
     Board *b = opaque;
-    if (b->ctx->cpu && b->ctx->cpu->ops->set_ignne) {
-        b->ctx->cpu->ops->set_ignne(b->ctx->cpu, level);
+    if (line == CPU_X86_OUT_FERR) {
+        fpuerr_set_ferr(b->fpuerr, level);
     }
 }
 
@@ -782,7 +789,7 @@ static bool pc_init(BoardContext *ctx, GError **error)
         .mem = bus->mem, .io = bus->io, .clock = bus->clock,
         .intr_ack = i8259_intr_ack, .intr_opaque = b->pic,
         .shutdown = cpu_shutdown, .shutdown_opaque = b,
-        .ferr = fpuerr_set_ferr, .ferr_opaque = b->fpuerr,
+        .output = cpu_output, .output_opaque = b,
     };
     ctx->cpu = cpu_ops->create(&cbus, error);
     if (!ctx->cpu) {
