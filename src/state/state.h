@@ -59,31 +59,48 @@ typedef struct StateDesc {
     bool (*post_load)(void *obj, GError **error);
 } StateDesc;
 
-#define STATE_SCALAR_(st, f, t, n) \
-    { .name = #f, .offset = offsetof(st, f), .type = (t), .count = (n) }
-#define STATE_U8(st, f) STATE_SCALAR_(st, f, STATE_T_U8, 1)
-#define STATE_U16(st, f) STATE_SCALAR_(st, f, STATE_T_U16, 1)
-#define STATE_U32(st, f) STATE_SCALAR_(st, f, STATE_T_U32, 1)
-#define STATE_U64(st, f) STATE_SCALAR_(st, f, STATE_T_U64, 1)
-#define STATE_I32(st, f) STATE_SCALAR_(st, f, STATE_T_U32, 1)
-#define STATE_I64(st, f) STATE_SCALAR_(st, f, STATE_T_U64, 1)
-#define STATE_BOOL(st, f) STATE_SCALAR_(st, f, STATE_T_BOOL, 1)
-#define STATE_U8_ARRAY(st, f, n) STATE_SCALAR_(st, f, STATE_T_U8, n)
-#define STATE_U16_ARRAY(st, f, n) STATE_SCALAR_(st, f, STATE_T_U16, n)
-#define STATE_U32_ARRAY(st, f, n) STATE_SCALAR_(st, f, STATE_T_U32, n)
-#define STATE_U64_ARRAY(st, f, n) STATE_SCALAR_(st, f, STATE_T_U64, n)
-#define STATE_BYTES(st, f, n) STATE_SCALAR_(st, f, STATE_T_BYTES, n)
+/* Each field macro takes optional extra designated initializers, such as
+ * STATE_V(2) for a field that versions before 2 lack:
+ *     STATE_U8(X86Cpu, st.ferr, STATE_V(2)) */
+#define STATE_SCALAR_(st, f, t, n, ...) \
+    { .name = #f, .offset = offsetof(st, f), .type = (t), .count = (n), \
+      __VA_ARGS__ }
+#define STATE_U8(st, f, ...) STATE_SCALAR_(st, f, STATE_T_U8, 1, __VA_ARGS__)
+#define STATE_U16(st, f, ...) \
+    STATE_SCALAR_(st, f, STATE_T_U16, 1, __VA_ARGS__)
+#define STATE_U32(st, f, ...) \
+    STATE_SCALAR_(st, f, STATE_T_U32, 1, __VA_ARGS__)
+#define STATE_U64(st, f, ...) \
+    STATE_SCALAR_(st, f, STATE_T_U64, 1, __VA_ARGS__)
+#define STATE_I32(st, f, ...) \
+    STATE_SCALAR_(st, f, STATE_T_U32, 1, __VA_ARGS__)
+#define STATE_I64(st, f, ...) \
+    STATE_SCALAR_(st, f, STATE_T_U64, 1, __VA_ARGS__)
+#define STATE_BOOL(st, f, ...) \
+    STATE_SCALAR_(st, f, STATE_T_BOOL, 1, __VA_ARGS__)
+#define STATE_U8_ARRAY(st, f, n, ...) \
+    STATE_SCALAR_(st, f, STATE_T_U8, n, __VA_ARGS__)
+#define STATE_U16_ARRAY(st, f, n, ...) \
+    STATE_SCALAR_(st, f, STATE_T_U16, n, __VA_ARGS__)
+#define STATE_U32_ARRAY(st, f, n, ...) \
+    STATE_SCALAR_(st, f, STATE_T_U32, n, __VA_ARGS__)
+#define STATE_U64_ARRAY(st, f, n, ...) \
+    STATE_SCALAR_(st, f, STATE_T_U64, n, __VA_ARGS__)
+#define STATE_BYTES(st, f, n, ...) \
+    STATE_SCALAR_(st, f, STATE_T_BYTES, n, __VA_ARGS__)
 /* The field is a pointer to n bytes the device allocated (VRAM). */
-#define STATE_BUFFER(st, f, n) STATE_SCALAR_(st, f, STATE_T_BUFFER, n)
-#define STATE_STRUCT_ARRAY(st, f, n, subfields)                         \
+#define STATE_BUFFER(st, f, n, ...) \
+    STATE_SCALAR_(st, f, STATE_T_BUFFER, n, __VA_ARGS__)
+#define STATE_STRUCT_ARRAY(st, f, n, subfields, ...)                    \
     { .name = #f, .offset = offsetof(st, f), .type = STATE_T_STRUCT,     \
       .count = (n), .elem_size = sizeof(((st *)0)->f[0]),               \
-      .sub = (subfields) }
-#define STATE_STRUCT(st, f, subfields)                                  \
+      .sub = (subfields), __VA_ARGS__ }
+#define STATE_STRUCT(st, f, subfields, ...)                             \
     { .name = #f, .offset = offsetof(st, f), .type = STATE_T_STRUCT,     \
-      .count = 1, .elem_size = sizeof(((st *)0)->f), .sub = (subfields) }
-/* Field present from version v on. */
-#define STATE_V(field, v) /* use as: { ...field-initializer..., .version = v } */
+      .count = 1, .elem_size = sizeof(((st *)0)->f), .sub = (subfields), \
+      __VA_ARGS__ }
+/* Field present from version v on (an extra argument of a field macro). */
+#define STATE_V(v) .version = (v)
 #define STATE_END { .name = NULL, .type = STATE_T_END }
 
 /* Append the object's fields to out. */

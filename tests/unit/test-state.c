@@ -46,8 +46,7 @@ static const StateDesc dev_state = {
         STATE_U32_ARRAY(Dev, regs, 4),
         STATE_BOOL(Dev, flag),
         STATE_BYTES(Dev, blob, 5),
-        { .name = "added_v2", .offset = offsetof(Dev, added_v2),
-          .type = STATE_T_U32, .count = 1, .version = 2 },
+        STATE_U32(Dev, added_v2, STATE_V(2)),
         STATE_END,
     },
 };

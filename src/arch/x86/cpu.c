@@ -803,10 +803,8 @@ static const StateField x86_state_fields[] = {
     STATE_U8(X86Cpu, st.irq_line),
     STATE_U8(X86Cpu, st.inhibit),
     STATE_STRUCT(X86Cpu, fpu, x87_state_fields),
-    { .name = "st.ferr", .offset = offsetof(X86Cpu, st.ferr),
-      .type = STATE_T_U8, .count = 1, .version = 2 },
-    { .name = "st.ignne", .offset = offsetof(X86Cpu, st.ignne),
-      .type = STATE_T_U8, .count = 1, .version = 2 },
+    STATE_U8(X86Cpu, st.ferr, STATE_V(2)),
+    STATE_U8(X86Cpu, st.ignne, STATE_V(2)),
     STATE_END
 };
 
