@@ -95,6 +95,8 @@ typedef struct Qcow2 {
     uint64_t snapshots_offset;
     uint64_t snapshots_size; /* bytes of the snapshot table */
     Qcow2Snapshot *snapshots;
+    uint32_t snap_incomplete; /* v3 entries without 16 bytes extra data */
+    uint32_t snap_fixes;     /* table damage dropped by a repair open */
     char *backing_file;
     char *backing_format;
     uint64_t free_hint;      /* lowest possibly free cluster index */
@@ -126,6 +128,8 @@ bool qcow2_write_header_field(BlockDev *bs, uint64_t off, const void *buf,
 /* qcow2_refcount.c */
 bool qcow2_refcount_load(BlockDev *bs, GError **error);
 bool qcow2_refcount_writeback(BlockDev *bs, GError **error);
+/* Store refcount v at index idx of a refcount block in memory. */
+void qcow2_rb_store(Qcow2 *s, uint8_t *rb, uint64_t idx, uint64_t v);
 void qcow2_refcount_dirty_free(Qcow2 *s);
 bool qcow2_get_refcount(BlockDev *bs, uint64_t cluster, uint64_t *rc,
                         GError **error);
@@ -171,6 +175,8 @@ bool qcow2_check(BlockDev *bs, BlockCheckFix fix, BlockCheckResult *res,
 
 /* qcow2_snapshot.c */
 bool qcow2_snapshots_load(BlockDev *bs, GError **error);
+/* Rewrite the snapshot table from s->snapshots (check -r all). */
+bool qcow2_snapshots_rewrite(BlockDev *bs, GError **error);
 void qcow2_snapshots_free(Qcow2 *s);
 bool qcow2_snapshot_create(BlockDev *bs, const char *name,
                            uint64_t vm_clock_nsec, uint64_t vm_state_size,

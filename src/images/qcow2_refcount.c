@@ -102,6 +102,12 @@ static void rb_set(Qcow2 *s, uint8_t *rb, uint64_t idx, uint64_t v,
     }
 }
 
+void qcow2_rb_store(Qcow2 *s, uint8_t *rb, uint64_t idx, uint64_t v)
+{
+    uint64_t bo, bl;
+    rb_set(s, rb, idx, v, &bo, &bl);
+}
+
 bool qcow2_get_refcount(BlockDev *bs, uint64_t cluster, uint64_t *rc,
                         GError **error)
 {

@@ -25,30 +25,50 @@ void qcow2_snapshots_free(Qcow2 *s)
     s->snapshots = NULL;
 }
 
+/*
+ * Read the snapshot table. Like QEMU, only a table that cannot be located
+ * (unaligned offset; the count is limited in qcow2_open) refuses the open;
+ * the table is read with zeros past the end of the file, and damage inside
+ * entries (L1 offsets, sizes, missing extra data) is left to
+ * qcow2_check, so that `check -r all` can open and repair the image.
+ * Extra data over 1 KiB refuses the open unless it is for a repair, which
+ * drops it (s->snap_fixes counts such repairs for the check).
+ */
 bool qcow2_snapshots_load(BlockDev *bs, GError **error)
 {
     Qcow2 *s = qcow2_state(bs);
     uint32_t n = s->nb_snapshots;
     s->snapshots = NULL;
     s->snapshots_size = 0;
+    s->snap_incomplete = 0;
+    s->snap_fixes = 0;
     if (!n) {
         return true;
     }
-    uint64_t fsize = blk_file_size(bs);
-    if ((s->snapshots_offset & (s->cluster_size - 1)) ||
-        s->snapshots_offset >= fsize) {
+    if (s->snapshots_offset & (s->cluster_size - 1)) {
         g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_INVALID,
                     "%s: snapshot table offset invalid", bs->filename);
         return false;
     }
     s->snapshots = g_new0(Qcow2Snapshot, n);
     uint64_t off = s->snapshots_offset;
+    uint64_t end = off;
     uint8_t h[40];
     for (uint32_t i = 0; i < n; i++) {
         Qcow2Snapshot *sn = &s->snapshots[i];
-        if (off + 40 > fsize ||
-            off - s->snapshots_offset > QCOW2_MAX_SNAPSHOTS_BYTES) {
-            goto bad;
+        if (off - s->snapshots_offset > QCOW2_MAX_SNAPSHOTS_BYTES) {
+            if (bs->repair) {
+                /* Discard the overhanging snapshots. */
+                s->nb_snapshots = i;
+                s->snap_fixes++;
+                break;
+            }
+            s->nb_snapshots = i;
+            g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_INVALID,
+                        "%s: snapshot table too large; 'mimic-img check -r "
+                        "all' can discard the overhanging snapshots",
+                        bs->filename);
+            return false;
         }
         if (!blk_file_pread(bs, off, h, 40, error)) {
             s->nb_snapshots = i;
@@ -64,41 +84,62 @@ bool qcow2_snapshots_load(BlockDev *bs, GError **error)
         sn->vm_state_size = be32_load(h + 32);
         sn->extra_size = be32_load(h + 36);
         sn->disk_size = bs->size;
-        if (sn->extra_size > 1024) {
-            goto bad;
-        }
         off += 40;
-        uint64_t var = (uint64_t)sn->extra_size + id_len + name_len;
-        if (off + var > fsize) {
-            goto bad;
+        uint32_t keep = sn->extra_size;
+        if (sn->extra_size > 1024) {
+            if (!bs->repair) {
+                s->nb_snapshots = i + 1;
+                g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_INVALID,
+                            "%s: too much extra metadata in snapshot table "
+                            "entry %u; 'mimic-img check -r all' can remove "
+                            "it", bs->filename, i);
+                return false;
+            }
+            keep = 0;
+            s->snap_fixes++;
         }
+        uint64_t var = (uint64_t)sn->extra_size + id_len + name_len;
         uint8_t *v = g_malloc0(var + 1);
         if (!blk_file_pread(bs, off, v, var, error)) {
             g_free(v);
             s->nb_snapshots = i + 1;
             return false;
         }
-        sn->extra = g_memdup2(v, sn->extra_size ? sn->extra_size : 1);
-        if (sn->extra_size >= 16) {
+        sn->extra_size = keep;
+        sn->extra = g_memdup2(v, keep ? keep : 1);
+        if (keep >= 16) {
             sn->disk_size = be64_load(v + 8);
+        } else if (s->version >= 3) {
+            /* Version 3 needs vm_state_size_large and disk_size. */
+            s->snap_incomplete++;
         }
-        sn->id = g_strndup((const char *)v + sn->extra_size, id_len);
-        sn->name = g_strndup((const char *)v + sn->extra_size + id_len,
-                             name_len);
+        uint64_t skip = var - id_len - name_len;
+        sn->id = g_strndup((const char *)v + skip, id_len);
+        sn->name = g_strndup((const char *)v + skip + id_len, name_len);
         g_free(v);
         off += var;
+        end = off;
         off = (off + 7) & ~7ULL;
-        if ((uint64_t)sn->l1_size * 8 > QCOW2_MAX_L1_BYTES ||
-            (sn->l1_offset & (s->cluster_size - 1))) {
-            goto bad;
-        }
     }
-    s->snapshots_size = off - s->snapshots_offset;
+    s->snapshots_size = end - s->snapshots_offset;
     return true;
-bad:
-    g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_INVALID,
-                "%s: snapshot table is invalid", bs->filename);
-    return false;
+}
+
+/* Can the snapshot's L1 table be used (apply, delete)? */
+static bool snapshot_l1_ok(BlockDev *bs, const Qcow2Snapshot *sn,
+                           GError **error)
+{
+    Qcow2 *s = qcow2_state(bs);
+    uint64_t bytes = (uint64_t)sn->l1_size * 8;
+    if (bytes > QCOW2_MAX_L1_BYTES || (sn->l1_offset & (s->cluster_size - 1))
+        || (bytes && (!sn->l1_offset ||
+                      sn->l1_offset + bytes > blk_file_size(bs)))) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_CORRUPT,
+                    "%s: snapshot '%s' has an invalid L1 table; see "
+                    "'mimic-img check'", bs->filename, sn->name);
+        return false;
+    }
+    return true;
 }
 
 static Qcow2Snapshot *find_snapshot(Qcow2 *s, const char *name, int *idx)
@@ -120,7 +161,7 @@ static Qcow2Snapshot *find_snapshot(Qcow2 *s, const char *name, int *idx)
 
 /* Write the table for snaps[0..n) to new clusters and switch the header. */
 static bool write_table(BlockDev *bs, Qcow2Snapshot *snaps, uint32_t n,
-                        GError **error)
+                        bool free_old, GError **error)
 {
     Qcow2 *s = qcow2_state(bs);
     GByteArray *t = g_byte_array_new();
@@ -179,9 +220,22 @@ static bool write_table(BlockDev *bs, Qcow2Snapshot *snaps, uint32_t n,
     s->snapshots_offset = noff;
     s->snapshots_size = new_size;
     s->nb_snapshots = n;
-    if (old_n && old_size) {
+    if (free_old && old_n && old_size) {
         return qcow2_free_clusters(bs, old_off, old_size, error);
     }
+    return true;
+}
+
+bool qcow2_snapshots_rewrite(BlockDev *bs, GError **error)
+{
+    /* The old table is not freed: the check that follows rebuilds its
+       refcounts (it may lie past the end of the file). */
+    Qcow2 *s = qcow2_state(bs);
+    if (!write_table(bs, s->snapshots, s->nb_snapshots, false, error)) {
+        return false;
+    }
+    s->snap_incomplete = 0;
+    s->snap_fixes = 0;
     return true;
 }
 
@@ -414,7 +468,7 @@ bool qcow2_snapshot_create(BlockDev *bs, const char *name,
     sn->vm_state_size = (uint32_t)vm_state_size;
     sn->disk_size = bs->size;
     sn->extra = g_malloc0(1);
-    if (!write_table(bs, snaps, n + 1, error)) {
+    if (!write_table(bs, snaps, n + 1, true, error)) {
         g_free(sn->id);
         g_free(sn->name);
         g_free(sn->extra);
@@ -453,7 +507,8 @@ bool qcow2_snapshot_apply(BlockDev *bs, const char *name, GError **error)
         return false;
     }
     uint64_t *sl1;
-    if (!read_l1(bs, sn->l1_offset, sn->l1_size, &sl1, error)) {
+    if (!snapshot_l1_ok(bs, sn, error) ||
+        !read_l1(bs, sn->l1_offset, sn->l1_size, &sl1, error)) {
         return false;
     }
     bool ok = qcow2_grow_l1(bs, sn->l1_size, error);
@@ -499,6 +554,9 @@ bool qcow2_snapshot_delete(BlockDev *bs, const char *name, GError **error)
                     "%s: image is corrupt", bs->filename);
         return false;
     }
+    if (!snapshot_l1_ok(bs, sn, error)) {
+        return false;
+    }
     Qcow2Snapshot gone = *sn;
     uint32_t n = s->nb_snapshots;
     Qcow2Snapshot *snaps = g_new0(Qcow2Snapshot, n);
@@ -509,7 +567,7 @@ bool qcow2_snapshot_delete(BlockDev *bs, const char *name, GError **error)
         }
     }
     /* 1. Drop the entry; 2. then its references (a crash leaks). */
-    if (!write_table(bs, snaps, n - 1, error)) {
+    if (!write_table(bs, snaps, n - 1, true, error)) {
         g_free(snaps);
         return false;
     }

@@ -13,7 +13,8 @@ header extensions, feature bits).  For every case:
    corruptions > 0, leaks > 0) must be the same;
 2. `check -r all` with both tools on two copies; after that, qemu-img must
    find the copy Mimic repaired as clean as the copy it repaired itself
-   (what QEMU can repair, Mimic repairs too).
+   (what QEMU can repair, Mimic repairs too), and exactly as Mimic's own
+   `check -r all` exit code said.
 
 Usage: qcow2-check-diff.py MIMIC_IMG [CASE...]; exit 77 without qemu-img.
 With MIMIC_QCHECK_REPORT=1 every case is printed, agreeing or not.
@@ -674,6 +675,8 @@ def verdict(tool, path, repair=False):
 
 
 def key(v):
+    if v['rc'] == 1:
+        return (1,)          # check not completed: counts mean nothing
     return (v['rc'], v['corrupt'], v['leaks'])
 
 
@@ -716,7 +719,10 @@ def main():
             am = verdict(QEMU_IMG, pm)
             # What QEMU leaves clean, Mimic must leave clean; where QEMU
             # cannot repair, Mimic may do better but not worse.
-            ok2 = am['rc'] == aq['rc'] or am['rc'] == 0
+            # Mimic's own verdict after its repair must be what qemu-img
+            # then finds.
+            ok2 = (am['rc'] == aq['rc'] or am['rc'] == 0) and \
+                rm['rc'] == am['rc']
             agree_repair += ok2
             line = ('%-26s check q=%s m=%s %s | repair q=%d->%d m=%d->%d %s'
                     % (name, key(q), key(mv), 'ok' if ok1 else 'DIFF',
