@@ -47,6 +47,15 @@ def must(cmd):
     return out
 
 
+class Skip(Exception):
+    """The class does not apply to this base image."""
+
+
+def v3_only(m):
+    if m.version < 3:
+        raise Skip()
+
+
 class Img:
     """A qcow2 image in memory with just enough parsing to damage it."""
 
@@ -261,6 +270,7 @@ def l2_unaligned(m):
 @case
 def l2_zero_unaligned(m):
     """zero-flagged L2 entry with an unaligned offset"""
+    v3_only(m)
     o, e = m.data_entry()
     m.p64(o, (e + 512) | 1)
 
@@ -469,6 +479,7 @@ def snap_extra_huge(m):
 @case
 def snap_extra_short(m):
     """v3 snapshot with 8 bytes of extra data (needs 16)"""
+    v3_only(m)
     s = m.snapshots()
     s[0]['extra'] = s[0]['extra'][:8]
     m.write_snapshots(s)
@@ -477,6 +488,7 @@ def snap_extra_short(m):
 @case
 def snap_extra_none(m):
     """v3 snapshot without extra data"""
+    v3_only(m)
     s = m.snapshots()
     s[1]['extra'] = b''
     m.write_snapshots(s)
@@ -575,30 +587,35 @@ def hdr_feature_table_odd(m):
 @case
 def hdr_incompat_unknown(m):
     """unknown incompatible feature bit 12"""
+    v3_only(m)
     m.p64(72, m.u64(72) | (1 << 12))
 
 
 @case
 def hdr_compat_unknown(m):
     """unknown compatible feature bit 9"""
+    v3_only(m)
     m.p64(80, m.u64(80) | (1 << 9))
 
 
 @case
 def hdr_autoclear_unknown(m):
     """unknown autoclear feature bit 7"""
+    v3_only(m)
     m.p64(88, m.u64(88) | (1 << 7))
 
 
 @case
 def hdr_corrupt_bit(m):
     """corrupt bit set on a consistent image"""
+    v3_only(m)
     m.p64(72, m.u64(72) | 2)
 
 
 @case
 def hdr_corrupt_bit_leak(m):
     """corrupt bit set and a leaked cluster"""
+    v3_only(m)
     rb_leak(m)
     m.p64(72, m.u64(72) | 2)
 
@@ -606,6 +623,7 @@ def hdr_corrupt_bit_leak(m):
 @case
 def hdr_dirty_leak(m):
     """lazy refcounts dirty bit set with a leaked cluster"""
+    v3_only(m)
     rb_leak(m)
     m.p64(80, m.u64(80) | 1)
     m.p64(72, m.u64(72) | 1)
@@ -638,14 +656,14 @@ def hdr_rt_unaligned(m):
 @case
 def hdr_header_length_huge(m):
     """header length larger than a cluster"""
+    v3_only(m)
     m.p32(100, m.cs + 8)
 
 
 # Driver -------------------------------------------------------------------
-def make_base(d):
-    base = os.path.join(d, 'base.qcow2')
-    must([QEMU_IMG, 'create', '-q', '-f', 'qcow2', '-o',
-          'cluster_size=%d' % CS, base, '4M'])
+def make_base(d, name, opts):
+    base = os.path.join(d, name + '.qcow2')
+    must([QEMU_IMG, 'create', '-q', '-f', 'qcow2', '-o', opts, base, '4M'])
     must([QEMU_IO, '-c', 'write -P 0x11 0 64k',
           '-c', 'write -c -P 0x22 1M 4k', base])
     must([QEMU_IMG, 'snapshot', '-c', 's1', base])
@@ -655,6 +673,17 @@ def make_base(d):
     must([QEMU_IO, '-c', 'write -P 0x55 3M 8k', base])
     with open(base, 'rb') as f:
         return f.read()
+
+
+# Base images: (name, qemu-img create options).
+BASES = [('v3', 'cluster_size=%d' % CS),
+         ('v2', 'cluster_size=%d,compat=0.10' % CS)]
+
+
+def opens(tool, path):
+    """Can the tool open the image read-only (info)?"""
+    rc, out, err = run([tool, 'info', '--output=json', path])
+    return rc == 0
 
 
 def verdict(tool, path, repair=False):
@@ -692,51 +721,64 @@ def main():
     verbose = os.environ.get('MIMIC_QCHECK_REPORT') == '1'
     d = tempfile.mkdtemp(prefix='qcheck-')
     try:
-        base = make_base(d)
-        agree_check = agree_repair = 0
+        agree_check = agree_repair = agree_open = 0
         bad = []
         n = 0
-        for name, doc, fn in CASES:
-            if want and name not in want:
-                continue
-            n += 1
-            img = Img(base)
-            fn(img)
-            p = os.path.join(d, name + '.qcow2')
-            with open(p, 'wb') as f:
-                f.write(img.d)
-            q = verdict(QEMU_IMG, p)
-            mv = verdict(mimic, p)
-            ok1 = key(q) == key(mv)
-            agree_check += ok1
-            # Repair on copies, then qemu-img judges both results.
-            pq, pm = p + '.q', p + '.m'
-            shutil.copy(p, pq)
-            shutil.copy(p, pm)
-            rq = verdict(QEMU_IMG, pq, repair=True)
-            rm = verdict(mimic, pm, repair=True)
-            aq = verdict(QEMU_IMG, pq)
-            am = verdict(QEMU_IMG, pm)
-            # What QEMU leaves clean, Mimic must leave clean; where QEMU
-            # cannot repair, Mimic may do better but not worse.
-            # Mimic's own verdict after its repair must be what qemu-img
-            # then finds.
-            ok2 = (am['rc'] == aq['rc'] or am['rc'] == 0) and \
-                rm['rc'] == am['rc']
-            agree_repair += ok2
-            line = ('%-26s check q=%s m=%s %s | repair q=%d->%d m=%d->%d %s'
-                    % (name, key(q), key(mv), 'ok' if ok1 else 'DIFF',
-                       rq['rc'], aq['rc'], rm['rc'], am['rc'],
-                       'ok' if ok2 else 'DIFF'))
-            if verbose or not (ok1 and ok2):
-                print(line)
-                if not (ok1 and ok2):
-                    print('    %s; qemu: %s; mimic: %s; mimic -r: %s' %
-                          (doc, q['err'], mv['err'], rm['err']))
-            if not (ok1 and ok2):
-                bad.append(name)
-        print('%d/%d damage classes: check verdict agrees with qemu-img; '
-              '%d/%d: repair agrees' % (agree_check, n, agree_repair, n))
+        for bname, bopts in BASES:
+            base = make_base(d, bname, bopts)
+            for name, doc, fn in CASES:
+                if want and name not in want:
+                    continue
+                img = Img(base)
+                try:
+                    fn(img)
+                except Skip:
+                    continue
+                n += 1
+                name = bname + '/' + name
+                p = os.path.join(d, name.replace('/', '-') + '.qcow2')
+                with open(p, 'wb') as f:
+                    f.write(img.d)
+                q = verdict(QEMU_IMG, p)
+                mv = verdict(mimic, p)
+                ok1 = key(q) == key(mv)
+                agree_check += ok1
+                # Opening for reading (info): Mimic opens what QEMU opens.
+                oq, om = opens(QEMU_IMG, p), opens(mimic, p)
+                ok0 = oq == om
+                agree_open += ok0
+                # Repair on copies, then qemu-img judges both results.
+                pq, pm = p + '.q', p + '.m'
+                shutil.copy(p, pq)
+                shutil.copy(p, pm)
+                rq = verdict(QEMU_IMG, pq, repair=True)
+                rm = verdict(mimic, pm, repair=True)
+                aq = verdict(QEMU_IMG, pq)
+                am = verdict(QEMU_IMG, pm)
+                # What QEMU leaves clean, Mimic must leave clean; where
+                # QEMU cannot repair, Mimic may do better but not worse.
+                # Mimic's own verdict after its repair must be what
+                # qemu-img then finds.
+                ok2 = (am['rc'] == aq['rc'] or am['rc'] == 0) and \
+                    rm['rc'] == am['rc']
+                agree_repair += ok2
+                good = ok0 and ok1 and ok2
+                line = ('%-29s open q=%d m=%d %s | check q=%s m=%s %s | '
+                        'repair q=%d->%d m=%d->%d %s'
+                        % (name, oq, om, 'ok' if ok0 else 'DIFF',
+                           key(q), key(mv), 'ok' if ok1 else 'DIFF',
+                           rq['rc'], aq['rc'], rm['rc'], am['rc'],
+                           'ok' if ok2 else 'DIFF'))
+                if verbose or not good:
+                    print(line)
+                    if not good:
+                        print('    %s; qemu: %s; mimic: %s; mimic -r: %s' %
+                              (doc, q['err'], mv['err'], rm['err']))
+                if not good:
+                    bad.append(name)
+        print('%d/%d damaged images: check verdict agrees with qemu-img; '
+              '%d/%d: repair agrees; %d/%d: open (info) agrees'
+              % (agree_check, n, agree_repair, n, agree_open, n))
         if bad:
             print('disagree: ' + ' '.join(bad))
             return 1
