@@ -520,9 +520,12 @@ bool qcow2_check_overlap(BlockDev *bs, uint64_t off, uint64_t len,
                overlaps(off, len, s->snapshots_offset, s->snapshots_size)) {
         what = "the snapshot table";
     }
+    /* ignore_off (the L2 table an entry is written into) is exempt only
+       as an L2 table: an L2 table that is also a refcount block is
+       corrupt, and writing the entry would change refcounts. */
     for (uint64_t i = 0; !what && i < s->rt_entries; i++) {
         uint64_t o = s->rt[i] & QCOW2_OFFSET_MASK;
-        if (o && o != ignore_off && overlaps(off, len, o, s->cluster_size)) {
+        if (o && overlaps(off, len, o, s->cluster_size)) {
             what = "a refcount block";
         }
     }
