@@ -211,6 +211,7 @@ bool blk_file_pwrite(BlockDev *bs, uint64_t off, const void *buf, size_t len,
                     "%s: write offset out of range", bs->filename);
         return false;
     }
+    bs->host_writes++;
     if (!inject_point(bs, BLK_INJECT_WRITE, off, error)) {
         return false;
     }

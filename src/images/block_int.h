@@ -70,6 +70,7 @@ struct BlockDev {
     uint64_t dev, ino;      /* the host file, for backing-loop checks */
     BlockDev *child;        /* the image this one backs (NULL at the top) */
     BlockFaultInject *inject; /* test-only fault injection, or NULL */
+    uint64_t host_writes;   /* blk_file_pwrite calls (tried writes) */
 };
 
 /*

@@ -113,6 +113,8 @@ typedef struct Qcow2 {
     uint8_t *zbuf;           /* compressed-data scratch (2 clusters) */
     bool corrupt;
     bool dirty_set;          /* lazy refcounts: dirty bit is on disk */
+    bool dirty_op;           /* dirty bit set around a tree update */
+    bool needs_repair;       /* such an update failed, not repaired yet */
     /* Lazy refcounts: refcount blocks changed in memory only while the
        dirty bit is set (offset -> cluster), written by
        qcow2_refcount_writeback() on flush and close. */
@@ -124,6 +126,14 @@ bool qcow2_signal_corruption(BlockDev *bs, GError **error, const char *fmt,
                              ...) G_GNUC_PRINTF(3, 4);
 bool qcow2_write_header_field(BlockDev *bs, uint64_t off, const void *buf,
                               size_t len, GError **error);
+/* Around metadata updates that cannot keep the image consistent at every
+ * step (v3): the dirty bit on disk first; cleared after a sync. */
+bool qcow2_mark_dirty(BlockDev *bs, GError **error);
+bool qcow2_mark_clean(BlockDev *bs, GError **error);
+/* After such an update failed: repair now if the image can be written
+ * (the dirty bit is cleared then); if not, flush and close try again and
+ * the dirty bit leaves it to the next open. */
+bool qcow2_recover(BlockDev *bs);
 
 /* qcow2_refcount.c */
 bool qcow2_refcount_load(BlockDev *bs, GError **error);

@@ -164,9 +164,11 @@ static bool check_copied(CheckCtx *c, BlockCheckFix fix, GError **error)
         if (want != !!(s->l1[i] & QCOW2_OFLAG_COPIED)) {
             c->res->corruptions++;
             if (fix & BLOCK_CHECK_FIX_ERRORS) {
+                uint64_t was = s->l1[i];
                 s->l1[i] = (s->l1[i] & ~QCOW2_OFLAG_COPIED) |
                            (want ? QCOW2_OFLAG_COPIED : 0);
                 if (!qcow2_write_l1_entry(bs, i, error)) {
+                    s->l1[i] = was;
                     return false;
                 }
                 c->res->corruptions_fixed++;
@@ -512,10 +514,14 @@ bool qcow2_check(BlockDev *bs, BlockCheckFix fix, BlockCheckResult *res,
     res->corruptions += cf;
     res->leaks += lf;
     if ((fix & BLOCK_CHECK_FIX_ERRORS) && !again.corruptions) {
-        /* Repaired: clear the corrupt bit. */
-        if (s->incompat & QCOW2_INCOMPAT_CORRUPT) {
+        /* Repaired: clear the corrupt bit, and the dirty bit unless
+           lazy refcounts hold it. */
+        uint64_t clear = QCOW2_INCOMPAT_CORRUPT |
+                         (s->dirty_set ? 0 : QCOW2_INCOMPAT_DIRTY);
+        if (s->incompat & clear) {
             uint8_t b[8];
-            s->incompat &= ~QCOW2_INCOMPAT_CORRUPT;
+            s->incompat &= ~clear;
+            s->dirty_op = false;
             be64_store(b, s->incompat);
             if (!blk_file_pwrite(bs, QH_INCOMPAT, b, 8, error) ||
                 !blk_file_sync(bs, error)) {

@@ -159,9 +159,10 @@ static Qcow2Snapshot *find_snapshot(Qcow2 *s, const char *name, int *idx)
     return NULL;
 }
 
-/* Write the table for snaps[0..n) to new clusters and switch the header. */
+/* Write the table for snaps[0..n) to new clusters and switch the header;
+ * *switched tells whether the header was switched, even on failure. */
 static bool write_table(BlockDev *bs, Qcow2Snapshot *snaps, uint32_t n,
-                        bool free_old, GError **error)
+                        bool free_old, bool *switched, GError **error)
 {
     Qcow2 *s = qcow2_state(bs);
     GByteArray *t = g_byte_array_new();
@@ -205,21 +206,27 @@ static bool write_table(BlockDev *bs, Qcow2Snapshot *snaps, uint32_t n,
     }
     uint64_t old_off = s->snapshots_offset, old_size = s->snapshots_size;
     uint32_t old_n = s->nb_snapshots;
+    *switched = false;
     if (ok) {
         uint8_t hdr[12];
         be32_store(hdr, n);
         be64_store(hdr + 4, noff);
-        ok = qcow2_write_header_field(bs, QH_NB_SNAPSHOTS, hdr, 12, error) &&
-             blk_file_sync(bs, error);
+        ok = qcow2_write_header_field(bs, QH_NB_SNAPSHOTS, hdr, 12, error);
     }
     uint64_t new_size = t->len;
     g_byte_array_free(t, true);
     if (!ok) {
         return false;
     }
+    /* The file has the new header now (a failed sync below only means it
+       may not be durable): the state in memory follows the file. */
+    *switched = true;
     s->snapshots_offset = noff;
     s->snapshots_size = new_size;
     s->nb_snapshots = n;
+    if (!blk_file_sync(bs, error)) {
+        return false;
+    }
     if (free_old && old_n && old_size) {
         return qcow2_free_clusters(bs, old_off, old_size, error);
     }
@@ -231,7 +238,9 @@ bool qcow2_snapshots_rewrite(BlockDev *bs, GError **error)
     /* The old table is not freed: the check that follows rebuilds its
        refcounts (it may lie past the end of the file). */
     Qcow2 *s = qcow2_state(bs);
-    if (!write_table(bs, s->snapshots, s->nb_snapshots, false, error)) {
+    bool sw;
+    if (!write_table(bs, s->snapshots, s->nb_snapshots, false, &sw,
+                     error)) {
         return false;
     }
     s->snap_incomplete = 0;
@@ -313,8 +322,10 @@ static bool fix_copied(BlockDev *bs, GError **error)
         }
         uint64_t ne = l2off | (rc == 1 ? QCOW2_OFLAG_COPIED : 0);
         if (ne != s->l1[i]) {
+            uint64_t was = s->l1[i];
             s->l1[i] = ne;
             if (!qcow2_write_l1_entry(bs, i, error)) {
+                s->l1[i] = was;     /* memory follows the file */
                 return false;
             }
         }
@@ -388,7 +399,7 @@ bool qcow2_vmstate_rw(BlockDev *bs, uint64_t off, uint8_t *buf, size_t len,
     return ok;
 }
 
-bool qcow2_snapshot_create(BlockDev *bs, const char *name,
+static bool snapshot_create(BlockDev *bs, const char *name,
                            uint64_t vm_clock_nsec, uint64_t vm_state_size,
                            GError **error)
 {
@@ -468,7 +479,9 @@ bool qcow2_snapshot_create(BlockDev *bs, const char *name,
     sn->vm_state_size = (uint32_t)vm_state_size;
     sn->disk_size = bs->size;
     sn->extra = g_malloc0(1);
-    if (!write_table(bs, snaps, n + 1, true, error)) {
+    bool sw;
+    bool ok = write_table(bs, snaps, n + 1, true, &sw, error);
+    if (!sw) {
         g_free(sn->id);
         g_free(sn->name);
         g_free(sn->extra);
@@ -477,6 +490,9 @@ bool qcow2_snapshot_create(BlockDev *bs, const char *name,
     }
     g_free(s->snapshots);
     s->snapshots = snaps;
+    if (!ok) {
+        return false;
+    }
     /* 4. The active state no longer needs the VM state. */
     if (vm_state_size) {
         return qcow2_discard_range(bs, vm_state_offset(s, bs),
@@ -486,7 +502,7 @@ bool qcow2_snapshot_create(BlockDev *bs, const char *name,
     return true;
 }
 
-bool qcow2_snapshot_apply(BlockDev *bs, const char *name, GError **error)
+static bool snapshot_apply(BlockDev *bs, const char *name, GError **error)
 {
     Qcow2 *s = qcow2_state(bs);
     int idx;
@@ -522,12 +538,17 @@ bool qcow2_snapshot_apply(BlockDev *bs, const char *name, GError **error)
         uint8_t *b = g_malloc0((uint64_t)s->l1_size * 8);
         for (uint32_t i = 0; i < s->l1_size; i++) {
             uint64_t e = i < sn->l1_size ? sl1[i] & QCOW2_OFFSET_MASK : 0;
-            s->l1[i] = e;
             be64_store(b + (uint64_t)i * 8, e);
         }
         ok = blk_file_pwrite(bs, s->l1_offset, b,
-                             (uint64_t)s->l1_size * 8, error) &&
-             blk_file_sync(bs, error);
+                             (uint64_t)s->l1_size * 8, error);
+        if (ok) {
+            /* Memory follows the file, even if the sync fails. */
+            for (uint32_t i = 0; i < s->l1_size; i++) {
+                s->l1[i] = be64_load(b + (uint64_t)i * 8);
+            }
+            ok = blk_file_sync(bs, error);
+        }
         g_free(b);
         qcow2_l2_cache_drop(s);
     }
@@ -539,7 +560,7 @@ bool qcow2_snapshot_apply(BlockDev *bs, const char *name, GError **error)
     return ok;
 }
 
-bool qcow2_snapshot_delete(BlockDev *bs, const char *name, GError **error)
+static bool snapshot_delete(BlockDev *bs, const char *name, GError **error)
 {
     Qcow2 *s = qcow2_state(bs);
     int idx;
@@ -567,14 +588,23 @@ bool qcow2_snapshot_delete(BlockDev *bs, const char *name, GError **error)
         }
     }
     /* 1. Drop the entry; 2. then its references (a crash leaks). */
-    if (!write_table(bs, snaps, n - 1, true, error)) {
+    bool sw;
+    bool ok = write_table(bs, snaps, n - 1, true, &sw, error);
+    if (!sw) {
         g_free(snaps);
         return false;
     }
     g_free(s->snapshots);
     s->snapshots = snaps;
+    if (!ok) {
+        /* The entry is gone; its clusters stay counted (leaks). */
+        g_free(gone.id);
+        g_free(gone.name);
+        g_free(gone.extra);
+        return false;
+    }
     uint64_t *l1;
-    bool ok = read_l1(bs, gone.l1_offset, gone.l1_size, &l1, error);
+    ok = read_l1(bs, gone.l1_offset, gone.l1_size, &l1, error);
     if (ok) {
         ok = update_tree(bs, l1, gone.l1_size, -1, error);
         g_free(l1);
@@ -587,6 +617,80 @@ bool qcow2_snapshot_delete(BlockDev *bs, const char *name, GError **error)
     g_free(gone.name);
     g_free(gone.extra);
     return ok && fix_copied(bs, error);
+}
+
+/*
+ * Snapshot create, apply and delete change the refcounts and COPIED flags
+ * of a whole tree; no order of those writes keeps every intermediate
+ * state consistent (a cluster's refcount and its L2 entry's COPIED flag
+ * are in different clusters). So the dirty bit goes to disk first (v3):
+ * an update cut short by a crash or a lasting I/O error is repaired by
+ * the next writable open, Mimic's or QEMU's; one that fails while the
+ * image can still be written is repaired at once.
+ */
+typedef struct SnapshotArgs {
+    const char *name;
+    uint64_t vm_clock_nsec, vm_state_size;
+    bool (*op)(BlockDev *bs, const struct SnapshotArgs *a, GError **error);
+} SnapshotArgs;
+
+static bool guarded(BlockDev *bs, const SnapshotArgs *a, GError **error)
+{
+    Qcow2 *s = qcow2_state(bs);
+    if (s->corrupt || bs->read_only) {
+        return a->op(bs, a, error);
+    }
+    if (!qcow2_mark_dirty(bs, error)) {
+        return false;
+    }
+    uint64_t writes = bs->host_writes;
+    if (!a->op(bs, a, error)) {
+        if (bs->host_writes != writes) {
+            (void)qcow2_recover(bs);
+        } else {
+            (void)qcow2_mark_clean(bs, NULL);
+        }
+        return false;
+    }
+    /* Done; if the bit cannot be cleared now, flush or close will. */
+    (void)qcow2_mark_clean(bs, NULL);
+    return true;
+}
+
+static bool create_op(BlockDev *bs, const SnapshotArgs *a, GError **error)
+{
+    return snapshot_create(bs, a->name, a->vm_clock_nsec, a->vm_state_size,
+                           error);
+}
+
+static bool apply_op(BlockDev *bs, const SnapshotArgs *a, GError **error)
+{
+    return snapshot_apply(bs, a->name, error);
+}
+
+static bool delete_op(BlockDev *bs, const SnapshotArgs *a, GError **error)
+{
+    return snapshot_delete(bs, a->name, error);
+}
+
+bool qcow2_snapshot_create(BlockDev *bs, const char *name,
+                           uint64_t vm_clock_nsec, uint64_t vm_state_size,
+                           GError **error)
+{
+    SnapshotArgs a = { name, vm_clock_nsec, vm_state_size, create_op };
+    return guarded(bs, &a, error);
+}
+
+bool qcow2_snapshot_apply(BlockDev *bs, const char *name, GError **error)
+{
+    SnapshotArgs a = { .name = name, .op = apply_op };
+    return guarded(bs, &a, error);
+}
+
+bool qcow2_snapshot_delete(BlockDev *bs, const char *name, GError **error)
+{
+    SnapshotArgs a = { .name = name, .op = delete_op };
+    return guarded(bs, &a, error);
 }
 
 int qcow2_snapshot_list(BlockDev *bs, BlockSnapshotInfo **list,

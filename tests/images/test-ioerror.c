@@ -145,7 +145,9 @@ static const Op ops_snapshots[] = {
     { OP_FLUSH, 0, 0 },
     { OP_SNAP_CREATE, 0, 0 },
     { OP_WRITE, 1000, 3000 },               /* COW of shared L2 and data */
+    { OP_WRITE, 9000, 2000 },               /* same L2 table again */
     { OP_DISCARD, 4096, 4096 },
+    { OP_WRITE, 30000, 1000 },
     { OP_FLUSH, 0, 0 },
     { OP_WRITE, (2u << 20) + 512, 6000 },   /* new L2 tables */
     { OP_SNAP_DELETE, 0, 0 },
@@ -171,11 +173,14 @@ typedef struct Workload {
     size_t n_ops;
     uint64_t fill;           /* bytes of data in the base image at 2 MiB */
     bool grows_rt;           /* the refcount table must move */
+    bool both_modes;         /* every N fails once and, again, for good */
 } Workload;
 
 static const Workload workloads[] = {
-    { "snapshots", ops_snapshots, G_N_ELEMENTS(ops_snapshots), 0, false },
-    { "growth", ops_growth, G_N_ELEMENTS(ops_growth), 1920 * 1024, true },
+    { "snapshots", ops_snapshots, G_N_ELEMENTS(ops_snapshots), 0, false,
+      true },
+    { "growth", ops_growth, G_N_ELEMENTS(ops_growth), 1920 * 1024, true,
+      false },
 };
 
 static uint8_t pattern(uint64_t off, int op)
@@ -322,9 +327,31 @@ static int64_t mimic_corruptions(const char *path, bool *marked_corrupt)
     return r.check_errors ? -1 : (int64_t)r.corruptions;
 }
 
-/* The verdicts an image must get: no corruption, leaks allowed. */
-static bool image_ok(const char *path, const Model *m, const char *what)
+static uint64_t header_u64(const char *path, size_t off);
+
+/* The verdicts an image must get: no corruption, leaks allowed. An image
+ * left with the dirty bit (an update of refcounts and COPIED flags cut
+ * short) is first opened for writing, which repairs it, as the next
+ * user's open (Mimic's or QEMU's) would. */
+static bool image_ok(const char *path, const Model *m, const char *what,
+                     bool *was_dirty)
 {
+    *was_dirty = header_u64(path, 72) & 1;
+    if (*was_dirty) {
+        BlockOpenOptions oo = { .format = "qcow2" };
+        GError *err = NULL;
+        BlockDev *b = blk_open(path, &oo, &err);
+        if (!b) {
+            g_test_message("%s: repairing open: %s", what, err->message);
+            g_clear_error(&err);
+            return false;
+        }
+        blk_close(b);
+        if (header_u64(path, 72) & 1) {
+            g_test_message("%s: still dirty after a writable open", what);
+            return false;
+        }
+    }
     bool marked = false;
     int64_t mc = mimic_corruptions(path, &marked);
     int qc = have_qemu_img() ? qemu_check(path) : 0;
@@ -371,7 +398,9 @@ static uint64_t count_ops(const Workload *w, const char *base)
     if (w->grows_rt) {
         g_assert_cmphex(header_u64(img, 48), !=, header_u64(base, 48));
     }
-    g_assert_true(image_ok(img, &m, "error-free run"));
+    bool dirty;
+    g_assert_true(image_ok(img, &m, "error-free run", &dirty));
+    g_assert_false(dirty);
     model_free(&m);
     g_unlink(img);
     return n;
@@ -389,16 +418,21 @@ static void test_io_error(gconstpointer data)
     Model start;
     model_from_image(&start, base);
     int bad = 0;
-    uint64_t hit = 0;
-    /* Every host operation, each with a failure mode of its own. */
-    for (uint64_t n = 0; n < total; n++) {
+    uint64_t hit = 0, dirty_left = 0, absorbed = 0;
+    /* Every host operation; the error alternates between EIO and
+     * ENOSPC; each fails once and for good (or, for the long workload,
+     * one of the two in turn). */
+    uint64_t runs = w->both_modes ? 2 * total : total;
+    for (uint64_t k = 0; k < runs; k++) {
+        uint64_t n = w->both_modes ? k / 2 : k;
+        bool sticky = w->both_modes ? k % 2 : n % 3 == 0;
         copy_file(base, img);
         BlockOpenOptions oo = { .format = "qcow2" };
         BlockDev *b = blk_open(img, &oo, NULL);
         g_assert_nonnull(b);
         BlockFaultInject fi = {
             .ops = BLK_INJECT_WRITE | BLK_INJECT_FLUSH, .nth = (int64_t)n,
-            .err = n % 2 ? ENOSPC : EIO, .sticky = n % 3 == 0 };
+            .err = n % 2 ? ENOSPC : EIO, .sticky = sticky };
         blk_set_fault_inject(b, &fi);
         Model m;
         model_copy(&m, &start);
@@ -406,19 +440,32 @@ static void test_io_error(gconstpointer data)
         int failures = run_workload(w, b, &m, &ff);
         blk_close(b);
         hit += fi.failed > 0;
-        g_assert_cmpint(failures, >, 0);
+        /* A failure may be absorbed: clearing the dirty bit after a
+         * snapshot operation is retried at the next flush. */
+        absorbed += failures == 0;
         char what[128];
         snprintf(what, sizeof(what), "host op %" G_GUINT64_FORMAT " fails "
                  "(%s, %s) in op %d (%s)", n, n % 2 ? "ENOSPC" : "EIO",
-                 n % 3 == 0 ? "for good" : "once", ff,
-                 op_names[w->ops[ff].kind]);
-        if (!image_ok(img, &m, what)) {
+                 sticky ? "for good" : "once", ff,
+                 ff < 0 ? "retried later" : op_names[w->ops[ff].kind]);
+        bool dirty;
+        if (!image_ok(img, &m, what, &dirty)) {
+            bad++;
+        } else if (dirty && !fi.sticky) {
+            /* A single failure must be repaired in the same process. */
+            g_test_message("%s: left dirty", what);
             bad++;
         }
+        dirty_left += dirty;
         model_free(&m);
     }
     model_free(&start);
-    g_assert_cmpuint(hit, ==, total);
+    g_test_message("%" G_GUINT64_FORMAT " runs left the dirty bit (a "
+                   "lasting error during a snapshot operation); %"
+                   G_GUINT64_FORMAT " failures were absorbed", dirty_left,
+                   absorbed);
+    g_assert_cmpuint(absorbed, <, runs / 10);
+    g_assert_cmpuint(hit, ==, runs);
     g_assert_cmpint(bad, ==, 0);
 }
 
@@ -470,7 +517,9 @@ static void test_power_loss(gconstpointer data)
         char what[48];
         snprintf(what, sizeof(what), "power cut after sync %u", i);
         const char *f = g_ptr_array_index(p.files, i);
-        if (!image_ok(f, &g_array_index(p.models, Model, i), what)) {
+        bool dirty;
+        if (!image_ok(f, &g_array_index(p.models, Model, i), what,
+                      &dirty)) {
             bad++;
         }
         g_unlink(f);
