@@ -250,6 +250,9 @@ bool blk_file_pwrite(BlockDev *bs, uint64_t off, const void *buf, size_t len,
             ok = false;
         }
     }
+    if (ok && bs->inject && bs->inject->on_write) {
+        bs->inject->on_write(bs, off, buf, len, bs->inject->opaque);
+    }
     if (ok && bs->cache == BLOCK_CACHE_WRITETHROUGH) {
         return blk_file_sync(bs, error);
     }

@@ -95,6 +95,10 @@ struct BlockFaultInject {
     uint64_t count;         /* operations seen so far */
     uint64_t failed;        /* operations failed so far */
     void (*on_sync)(BlockDev *bs, void *opaque);
+    /* After every successful host write (power-loss tests that reorder
+       the writes between two syncs). */
+    void (*on_write)(BlockDev *bs, uint64_t off, const void *buf,
+                     size_t len, void *opaque);
     void *opaque;
 };
 
