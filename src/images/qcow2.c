@@ -560,7 +560,10 @@ static bool qcow2_truncate(BlockDev *bs, uint64_t size, GError **error)
     }
     uint64_t need = (size + (s->cluster_size << s->l2_bits) - 1) >>
                     (s->cluster_bits + s->l2_bits);
-    if (!qcow2_grow_l1(bs, need, error)) {
+    /* The grown L1 table must be durable before the header gives the
+       size that needs it (else a power cut can leave an image whose L1
+       table is too small for its size, which nothing opens). */
+    if (!qcow2_grow_l1(bs, need, error) || !blk_file_sync(bs, error)) {
         return false;
     }
     uint8_t b[8];
