@@ -103,6 +103,36 @@ static void crash_point(void)
     crash_left = left;
 }
 
+void blk_set_fault_inject(BlockDev *bs, BlockFaultInject *fi)
+{
+    bs->inject = fi;
+}
+
+/* Counts one operation; false (error set) if it is to fail. */
+static bool inject_point(BlockDev *bs, unsigned op, uint64_t off,
+                         GError **error)
+{
+    BlockFaultInject *fi = bs->inject;
+    if (!fi || !(fi->ops & op)) {
+        return true;
+    }
+    uint64_t n = fi->count++;
+    if (fi->nth < 0 || n < (uint64_t)fi->nth ||
+        (n > (uint64_t)fi->nth && !fi->sticky)) {
+        return true;
+    }
+    fi->failed++;
+    if (op == BLK_INJECT_FLUSH) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_IO, "%s: flush: %s",
+                    bs->filename, g_strerror(fi->err));
+    } else {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_IO,
+                    "%s: write error at %" G_GUINT64_FORMAT ": %s",
+                    bs->filename, off, g_strerror(fi->err));
+    }
+    return false;
+}
+
 static bool file_pwrite(BlockDev *bs, uint64_t off, const void *buf,
                         size_t len, GError **error)
 {
@@ -181,6 +211,10 @@ bool blk_file_pwrite(BlockDev *bs, uint64_t off, const void *buf, size_t len,
                     "%s: write offset out of range", bs->filename);
         return false;
     }
+    bs->host_writes++;
+    if (!inject_point(bs, BLK_INJECT_WRITE, off, error)) {
+        return false;
+    }
     bool ok;
     if (!bs->direct || direct_aligned(off, buf, len)) {
         ok = file_pwrite(bs, off, buf, len, error);
@@ -216,6 +250,9 @@ bool blk_file_pwrite(BlockDev *bs, uint64_t off, const void *buf, size_t len,
             ok = false;
         }
     }
+    if (ok && bs->inject && bs->inject->on_write) {
+        bs->inject->on_write(bs, off, buf, len, bs->inject->opaque);
+    }
     if (ok && bs->cache == BLOCK_CACHE_WRITETHROUGH) {
         return blk_file_sync(bs, error);
     }
@@ -227,10 +264,16 @@ bool blk_file_sync(BlockDev *bs, GError **error)
     if (bs->cache == BLOCK_CACHE_UNSAFE || bs->read_only) {
         return true;
     }
+    if (!inject_point(bs, BLK_INJECT_FLUSH, 0, error)) {
+        return false;
+    }
     if (fdatasync(bs->fd) < 0) {
         g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_IO, "%s: flush: %s",
                     bs->filename, g_strerror(errno));
         return false;
+    }
+    if (bs->inject && bs->inject->on_sync) {
+        bs->inject->on_sync(bs, bs->inject->opaque);
     }
     return true;
 }

@@ -8,6 +8,8 @@
 
 #include "images/block.h"
 
+typedef struct BlockFaultInject BlockFaultInject;
+
 typedef struct BlockDriver {
     const char *name;
     /* Score 0..100 for the first bytes of a file; 0 = not this format. */
@@ -67,7 +69,41 @@ struct BlockDev {
     bool locked;            /* holds OFD locks (file_lock.c) */
     uint64_t dev, ino;      /* the host file, for backing-loop checks */
     BlockDev *child;        /* the image this one backs (NULL at the top) */
+    BlockFaultInject *inject; /* test-only fault injection, or NULL */
+    uint64_t host_writes;   /* blk_file_pwrite calls (tried writes) */
 };
+
+/*
+ * Test-only fault injection, in the manner of QEMU's blkdebug driver:
+ * host writes (blk_file_pwrite) and flushes (blk_file_sync, when it would
+ * really sync) of one BlockDev are counted from 0 in one sequence; the one
+ * numbered `nth` fails with `err` (EIO, ENOSPC, ...) and, if `sticky`,
+ * every later one too, as a disk that went away does. Nothing is written
+ * by a failed write. `on_sync` runs after every successful sync (power-loss
+ * tests take a copy of the file there: what a crash may not lose).
+ */
+typedef enum {
+    BLK_INJECT_WRITE = 1,
+    BLK_INJECT_FLUSH = 2,
+} BlkInjectOps;
+
+struct BlockFaultInject {
+    unsigned ops;           /* BlkInjectOps the counter and failure cover */
+    int64_t nth;            /* -1: never fail, only count */
+    int err;
+    bool sticky;
+    uint64_t count;         /* operations seen so far */
+    uint64_t failed;        /* operations failed so far */
+    void (*on_sync)(BlockDev *bs, void *opaque);
+    /* After every successful host write (power-loss tests that reorder
+       the writes between two syncs). */
+    void (*on_write)(BlockDev *bs, uint64_t off, const void *buf,
+                     size_t len, void *opaque);
+    void *opaque;
+};
+
+/* Attach (or with NULL detach) an injector; the caller owns it. */
+void blk_set_fault_inject(BlockDev *bs, BlockFaultInject *fi);
 
 /* Image lock permissions (QEMU's bit numbers, see file_lock.c). */
 enum {

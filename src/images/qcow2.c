@@ -64,6 +64,71 @@ bool qcow2_signal_corruption(BlockDev *bs, GError **error, const char *fmt,
     return false;
 }
 
+bool qcow2_mark_dirty(BlockDev *bs, GError **error)
+{
+    Qcow2 *s = qcow2_state(bs);
+    if (s->version < 3 || (s->incompat & QCOW2_INCOMPAT_DIRTY)) {
+        return true;    /* v2 has no dirty bit; or it is set already */
+    }
+    uint8_t b[8];
+    be64_store(b, s->incompat | QCOW2_INCOMPAT_DIRTY);
+    if (!blk_file_pwrite(bs, QH_INCOMPAT, b, 8, error)) {
+        return false;
+    }
+    /* The file has the bit (a failed sync only makes that uncertain):
+       flush or close clear it again. */
+    s->incompat |= QCOW2_INCOMPAT_DIRTY;
+    s->dirty_op = true;
+    return blk_file_sync(bs, error);
+}
+
+bool qcow2_mark_clean(BlockDev *bs, GError **error)
+{
+    Qcow2 *s = qcow2_state(bs);
+    if (!s->dirty_op) {
+        return true;
+    }
+    if (s->needs_repair) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_IO,
+                    "%s: a failed metadata update is not repaired yet",
+                    bs->filename);
+        return false;
+    }
+    if (s->dirty_set) {
+        /* Lazy refcounts hold the bit until close. */
+        s->dirty_op = false;
+        return true;
+    }
+    uint8_t b[8];
+    be64_store(b, s->incompat & ~QCOW2_INCOMPAT_DIRTY);
+    if (!blk_file_sync(bs, error) ||
+        !blk_file_pwrite(bs, QH_INCOMPAT, b, 8, error)) {
+        return false;
+    }
+    s->incompat &= ~QCOW2_INCOMPAT_DIRTY;
+    s->dirty_op = false;
+    return true;
+}
+
+bool qcow2_recover(BlockDev *bs)
+{
+    Qcow2 *s = qcow2_state(bs);
+    if (s->corrupt || bs->read_only) {
+        return false;
+    }
+    BlockCheckResult r;
+    GError *err = NULL;
+    bool ok = qcow2_check(bs, BLOCK_CHECK_FIX_ALL, &r, &err) &&
+              r.corruptions == r.corruptions_fixed && !r.check_errors;
+    s->needs_repair = !ok;
+    if (ok) {
+        /* If the bit cannot be cleared now, flush or close will. */
+        (void)qcow2_mark_clean(bs, NULL);
+    }
+    g_clear_error(&err);
+    return ok;
+}
+
 static bool invalid(GError **error, const char *fn, const char *what)
 {
     g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_INVALID,
@@ -405,6 +470,13 @@ static void qcow2_close(BlockDev *bs)
         }
         g_clear_error(&err);
     }
+    if (s && !bs->read_only && !s->corrupt) {
+        if (s->needs_repair) {
+            (void)qcow2_recover(bs);
+        } else if (s->dirty_op) {
+            (void)qcow2_mark_clean(bs, NULL);
+        }
+    }
     if (s && !bs->read_only) {
         (void)blk_file_sync(bs, NULL);
     }
@@ -450,7 +522,17 @@ static bool qcow2_flush(BlockDev *bs, GError **error)
     if (s->dirty_set && !qcow2_refcount_writeback(bs, error)) {
         return false;
     }
-    return blk_file_sync(bs, error);
+    if (!blk_file_sync(bs, error)) {
+        return false;
+    }
+    /* A failed tree update not repaired yet, or a dirty bit that could
+       not be cleared: try again now. */
+    if (s->needs_repair) {
+        (void)qcow2_recover(bs);
+    } else if (s->dirty_op) {
+        (void)qcow2_mark_clean(bs, NULL);
+    }
+    return true;
 }
 
 static bool qcow2_discard(BlockDev *bs, uint64_t off, uint64_t len,
@@ -478,7 +560,10 @@ static bool qcow2_truncate(BlockDev *bs, uint64_t size, GError **error)
     }
     uint64_t need = (size + (s->cluster_size << s->l2_bits) - 1) >>
                     (s->cluster_bits + s->l2_bits);
-    if (!qcow2_grow_l1(bs, need, error)) {
+    /* The grown L1 table must be durable before the header gives the
+       size that needs it (else a power cut can leave an image whose L1
+       table is too small for its size, which nothing opens). */
+    if (!qcow2_grow_l1(bs, need, error) || !blk_file_sync(bs, error)) {
         return false;
     }
     uint8_t b[8];

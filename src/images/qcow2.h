@@ -95,6 +95,8 @@ typedef struct Qcow2 {
     uint64_t snapshots_offset;
     uint64_t snapshots_size; /* bytes of the snapshot table */
     Qcow2Snapshot *snapshots;
+    uint32_t snap_incomplete; /* v3 entries without 16 bytes extra data */
+    uint32_t snap_fixes;     /* table damage dropped by a repair open */
     char *backing_file;
     char *backing_format;
     uint64_t free_hint;      /* lowest possibly free cluster index */
@@ -111,6 +113,8 @@ typedef struct Qcow2 {
     uint8_t *zbuf;           /* compressed-data scratch (2 clusters) */
     bool corrupt;
     bool dirty_set;          /* lazy refcounts: dirty bit is on disk */
+    bool dirty_op;           /* dirty bit set around a tree update */
+    bool needs_repair;       /* such an update failed, not repaired yet */
     /* Lazy refcounts: refcount blocks changed in memory only while the
        dirty bit is set (offset -> cluster), written by
        qcow2_refcount_writeback() on flush and close. */
@@ -122,10 +126,20 @@ bool qcow2_signal_corruption(BlockDev *bs, GError **error, const char *fmt,
                              ...) G_GNUC_PRINTF(3, 4);
 bool qcow2_write_header_field(BlockDev *bs, uint64_t off, const void *buf,
                               size_t len, GError **error);
+/* Around metadata updates that cannot keep the image consistent at every
+ * step (v3): the dirty bit on disk first; cleared after a sync. */
+bool qcow2_mark_dirty(BlockDev *bs, GError **error);
+bool qcow2_mark_clean(BlockDev *bs, GError **error);
+/* After such an update failed: repair now if the image can be written
+ * (the dirty bit is cleared then); if not, flush and close try again and
+ * the dirty bit leaves it to the next open. */
+bool qcow2_recover(BlockDev *bs);
 
 /* qcow2_refcount.c */
 bool qcow2_refcount_load(BlockDev *bs, GError **error);
 bool qcow2_refcount_writeback(BlockDev *bs, GError **error);
+/* Store refcount v at index idx of a refcount block in memory. */
+void qcow2_rb_store(Qcow2 *s, uint8_t *rb, uint64_t idx, uint64_t v);
 void qcow2_refcount_dirty_free(Qcow2 *s);
 bool qcow2_get_refcount(BlockDev *bs, uint64_t cluster, uint64_t *rc,
                         GError **error);
@@ -171,6 +185,8 @@ bool qcow2_check(BlockDev *bs, BlockCheckFix fix, BlockCheckResult *res,
 
 /* qcow2_snapshot.c */
 bool qcow2_snapshots_load(BlockDev *bs, GError **error);
+/* Rewrite the snapshot table from s->snapshots (check -r all). */
+bool qcow2_snapshots_rewrite(BlockDev *bs, GError **error);
 void qcow2_snapshots_free(Qcow2 *s);
 bool qcow2_snapshot_create(BlockDev *bs, const char *name,
                            uint64_t vm_clock_nsec, uint64_t vm_state_size,

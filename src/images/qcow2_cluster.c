@@ -275,7 +275,11 @@ static uint64_t l2_for_write(BlockDev *bs, uint64_t vcl, GError **error)
         if (rc == 1) {
             /* A missing COPIED flag on an unshared table: just set it. */
             s->l1[l1i] = old | QCOW2_OFLAG_COPIED;
-            return qcow2_write_l1_entry(bs, (uint32_t)l1i, error) ? old : 0;
+            if (!qcow2_write_l1_entry(bs, (uint32_t)l1i, error)) {
+                s->l1[l1i] = e;
+                return 0;
+            }
+            return old;
         }
     }
     uint64_t noff = qcow2_alloc_clusters(bs, 1, error);
@@ -307,6 +311,10 @@ static uint64_t l2_for_write(BlockDev *bs, uint64_t vcl, GError **error)
     }
     s->l1[l1i] = noff | QCOW2_OFLAG_COPIED;
     if (!qcow2_write_l1_entry(bs, (uint32_t)l1i, error)) {
+        /* The file still has the old entry: so must memory, or later
+           writes would go to a table nothing on disk points to. The new
+           table leaks. */
+        s->l1[l1i] = e;
         return 0;
     }
     if (old && !qcow2_update_refcount(bs, old >> s->cluster_bits, -1,

@@ -102,6 +102,12 @@ static void rb_set(Qcow2 *s, uint8_t *rb, uint64_t idx, uint64_t v,
     }
 }
 
+void qcow2_rb_store(Qcow2 *s, uint8_t *rb, uint64_t idx, uint64_t v)
+{
+    uint64_t bo, bl;
+    rb_set(s, rb, idx, v, &bo, &bl);
+}
+
 bool qcow2_get_refcount(BlockDev *bs, uint64_t cluster, uint64_t *rc,
                         GError **error)
 {
@@ -514,9 +520,12 @@ bool qcow2_check_overlap(BlockDev *bs, uint64_t off, uint64_t len,
                overlaps(off, len, s->snapshots_offset, s->snapshots_size)) {
         what = "the snapshot table";
     }
+    /* ignore_off (the L2 table an entry is written into) is exempt only
+       as an L2 table: an L2 table that is also a refcount block is
+       corrupt, and writing the entry would change refcounts. */
     for (uint64_t i = 0; !what && i < s->rt_entries; i++) {
         uint64_t o = s->rt[i] & QCOW2_OFFSET_MASK;
-        if (o && o != ignore_off && overlaps(off, len, o, s->cluster_size)) {
+        if (o && overlaps(off, len, o, s->cluster_size)) {
             what = "a refcount block";
         }
     }

@@ -25,30 +25,50 @@ void qcow2_snapshots_free(Qcow2 *s)
     s->snapshots = NULL;
 }
 
+/*
+ * Read the snapshot table. Like QEMU, only a table that cannot be located
+ * (unaligned offset; the count is limited in qcow2_open) refuses the open;
+ * the table is read with zeros past the end of the file, and damage inside
+ * entries (L1 offsets, sizes, missing extra data) is left to
+ * qcow2_check, so that `check -r all` can open and repair the image.
+ * Extra data over 1 KiB refuses the open unless it is for a repair, which
+ * drops it (s->snap_fixes counts such repairs for the check).
+ */
 bool qcow2_snapshots_load(BlockDev *bs, GError **error)
 {
     Qcow2 *s = qcow2_state(bs);
     uint32_t n = s->nb_snapshots;
     s->snapshots = NULL;
     s->snapshots_size = 0;
+    s->snap_incomplete = 0;
+    s->snap_fixes = 0;
     if (!n) {
         return true;
     }
-    uint64_t fsize = blk_file_size(bs);
-    if ((s->snapshots_offset & (s->cluster_size - 1)) ||
-        s->snapshots_offset >= fsize) {
+    if (s->snapshots_offset & (s->cluster_size - 1)) {
         g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_INVALID,
                     "%s: snapshot table offset invalid", bs->filename);
         return false;
     }
     s->snapshots = g_new0(Qcow2Snapshot, n);
     uint64_t off = s->snapshots_offset;
+    uint64_t end = off;
     uint8_t h[40];
     for (uint32_t i = 0; i < n; i++) {
         Qcow2Snapshot *sn = &s->snapshots[i];
-        if (off + 40 > fsize ||
-            off - s->snapshots_offset > QCOW2_MAX_SNAPSHOTS_BYTES) {
-            goto bad;
+        if (off - s->snapshots_offset > QCOW2_MAX_SNAPSHOTS_BYTES) {
+            if (bs->repair) {
+                /* Discard the overhanging snapshots. */
+                s->nb_snapshots = i;
+                s->snap_fixes++;
+                break;
+            }
+            s->nb_snapshots = i;
+            g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_INVALID,
+                        "%s: snapshot table too large; 'mimic-img check -r "
+                        "all' can discard the overhanging snapshots",
+                        bs->filename);
+            return false;
         }
         if (!blk_file_pread(bs, off, h, 40, error)) {
             s->nb_snapshots = i;
@@ -64,41 +84,62 @@ bool qcow2_snapshots_load(BlockDev *bs, GError **error)
         sn->vm_state_size = be32_load(h + 32);
         sn->extra_size = be32_load(h + 36);
         sn->disk_size = bs->size;
-        if (sn->extra_size > 1024) {
-            goto bad;
-        }
         off += 40;
-        uint64_t var = (uint64_t)sn->extra_size + id_len + name_len;
-        if (off + var > fsize) {
-            goto bad;
+        uint32_t keep = sn->extra_size;
+        if (sn->extra_size > 1024) {
+            if (!bs->repair) {
+                s->nb_snapshots = i + 1;
+                g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_INVALID,
+                            "%s: too much extra metadata in snapshot table "
+                            "entry %u; 'mimic-img check -r all' can remove "
+                            "it", bs->filename, i);
+                return false;
+            }
+            keep = 0;
+            s->snap_fixes++;
         }
+        uint64_t var = (uint64_t)sn->extra_size + id_len + name_len;
         uint8_t *v = g_malloc0(var + 1);
         if (!blk_file_pread(bs, off, v, var, error)) {
             g_free(v);
             s->nb_snapshots = i + 1;
             return false;
         }
-        sn->extra = g_memdup2(v, sn->extra_size ? sn->extra_size : 1);
-        if (sn->extra_size >= 16) {
+        sn->extra_size = keep;
+        sn->extra = g_memdup2(v, keep ? keep : 1);
+        if (keep >= 16) {
             sn->disk_size = be64_load(v + 8);
+        } else if (s->version >= 3) {
+            /* Version 3 needs vm_state_size_large and disk_size. */
+            s->snap_incomplete++;
         }
-        sn->id = g_strndup((const char *)v + sn->extra_size, id_len);
-        sn->name = g_strndup((const char *)v + sn->extra_size + id_len,
-                             name_len);
+        uint64_t skip = var - id_len - name_len;
+        sn->id = g_strndup((const char *)v + skip, id_len);
+        sn->name = g_strndup((const char *)v + skip + id_len, name_len);
         g_free(v);
         off += var;
+        end = off;
         off = (off + 7) & ~7ULL;
-        if ((uint64_t)sn->l1_size * 8 > QCOW2_MAX_L1_BYTES ||
-            (sn->l1_offset & (s->cluster_size - 1))) {
-            goto bad;
-        }
     }
-    s->snapshots_size = off - s->snapshots_offset;
+    s->snapshots_size = end - s->snapshots_offset;
     return true;
-bad:
-    g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_INVALID,
-                "%s: snapshot table is invalid", bs->filename);
-    return false;
+}
+
+/* Can the snapshot's L1 table be used (apply, delete)? */
+static bool snapshot_l1_ok(BlockDev *bs, const Qcow2Snapshot *sn,
+                           GError **error)
+{
+    Qcow2 *s = qcow2_state(bs);
+    uint64_t bytes = (uint64_t)sn->l1_size * 8;
+    if (bytes > QCOW2_MAX_L1_BYTES || (sn->l1_offset & (s->cluster_size - 1))
+        || (bytes && (!sn->l1_offset ||
+                      sn->l1_offset + bytes > blk_file_size(bs)))) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_CORRUPT,
+                    "%s: snapshot '%s' has an invalid L1 table; see "
+                    "'mimic-img check'", bs->filename, sn->name);
+        return false;
+    }
+    return true;
 }
 
 static Qcow2Snapshot *find_snapshot(Qcow2 *s, const char *name, int *idx)
@@ -118,9 +159,10 @@ static Qcow2Snapshot *find_snapshot(Qcow2 *s, const char *name, int *idx)
     return NULL;
 }
 
-/* Write the table for snaps[0..n) to new clusters and switch the header. */
+/* Write the table for snaps[0..n) to new clusters and switch the header;
+ * *switched tells whether the header was switched, even on failure. */
 static bool write_table(BlockDev *bs, Qcow2Snapshot *snaps, uint32_t n,
-                        GError **error)
+                        bool free_old, bool *switched, GError **error)
 {
     Qcow2 *s = qcow2_state(bs);
     GByteArray *t = g_byte_array_new();
@@ -164,24 +206,45 @@ static bool write_table(BlockDev *bs, Qcow2Snapshot *snaps, uint32_t n,
     }
     uint64_t old_off = s->snapshots_offset, old_size = s->snapshots_size;
     uint32_t old_n = s->nb_snapshots;
+    *switched = false;
     if (ok) {
         uint8_t hdr[12];
         be32_store(hdr, n);
         be64_store(hdr + 4, noff);
-        ok = qcow2_write_header_field(bs, QH_NB_SNAPSHOTS, hdr, 12, error) &&
-             blk_file_sync(bs, error);
+        ok = qcow2_write_header_field(bs, QH_NB_SNAPSHOTS, hdr, 12, error);
     }
     uint64_t new_size = t->len;
     g_byte_array_free(t, true);
     if (!ok) {
         return false;
     }
+    /* The file has the new header now (a failed sync below only means it
+       may not be durable): the state in memory follows the file. */
+    *switched = true;
     s->snapshots_offset = noff;
     s->snapshots_size = new_size;
     s->nb_snapshots = n;
-    if (old_n && old_size) {
+    if (!blk_file_sync(bs, error)) {
+        return false;
+    }
+    if (free_old && old_n && old_size) {
         return qcow2_free_clusters(bs, old_off, old_size, error);
     }
+    return true;
+}
+
+bool qcow2_snapshots_rewrite(BlockDev *bs, GError **error)
+{
+    /* The old table is not freed: the check that follows rebuilds its
+       refcounts (it may lie past the end of the file). */
+    Qcow2 *s = qcow2_state(bs);
+    bool sw;
+    if (!write_table(bs, s->snapshots, s->nb_snapshots, false, &sw,
+                     error)) {
+        return false;
+    }
+    s->snap_incomplete = 0;
+    s->snap_fixes = 0;
     return true;
 }
 
@@ -259,8 +322,10 @@ static bool fix_copied(BlockDev *bs, GError **error)
         }
         uint64_t ne = l2off | (rc == 1 ? QCOW2_OFLAG_COPIED : 0);
         if (ne != s->l1[i]) {
+            uint64_t was = s->l1[i];
             s->l1[i] = ne;
             if (!qcow2_write_l1_entry(bs, i, error)) {
+                s->l1[i] = was;     /* memory follows the file */
                 return false;
             }
         }
@@ -334,7 +399,7 @@ bool qcow2_vmstate_rw(BlockDev *bs, uint64_t off, uint8_t *buf, size_t len,
     return ok;
 }
 
-bool qcow2_snapshot_create(BlockDev *bs, const char *name,
+static bool snapshot_create(BlockDev *bs, const char *name,
                            uint64_t vm_clock_nsec, uint64_t vm_state_size,
                            GError **error)
 {
@@ -414,7 +479,9 @@ bool qcow2_snapshot_create(BlockDev *bs, const char *name,
     sn->vm_state_size = (uint32_t)vm_state_size;
     sn->disk_size = bs->size;
     sn->extra = g_malloc0(1);
-    if (!write_table(bs, snaps, n + 1, error)) {
+    bool sw;
+    bool ok = write_table(bs, snaps, n + 1, true, &sw, error);
+    if (!sw) {
         g_free(sn->id);
         g_free(sn->name);
         g_free(sn->extra);
@@ -423,6 +490,9 @@ bool qcow2_snapshot_create(BlockDev *bs, const char *name,
     }
     g_free(s->snapshots);
     s->snapshots = snaps;
+    if (!ok) {
+        return false;
+    }
     /* 4. The active state no longer needs the VM state. */
     if (vm_state_size) {
         return qcow2_discard_range(bs, vm_state_offset(s, bs),
@@ -432,7 +502,7 @@ bool qcow2_snapshot_create(BlockDev *bs, const char *name,
     return true;
 }
 
-bool qcow2_snapshot_apply(BlockDev *bs, const char *name, GError **error)
+static bool snapshot_apply(BlockDev *bs, const char *name, GError **error)
 {
     Qcow2 *s = qcow2_state(bs);
     int idx;
@@ -453,7 +523,8 @@ bool qcow2_snapshot_apply(BlockDev *bs, const char *name, GError **error)
         return false;
     }
     uint64_t *sl1;
-    if (!read_l1(bs, sn->l1_offset, sn->l1_size, &sl1, error)) {
+    if (!snapshot_l1_ok(bs, sn, error) ||
+        !read_l1(bs, sn->l1_offset, sn->l1_size, &sl1, error)) {
         return false;
     }
     bool ok = qcow2_grow_l1(bs, sn->l1_size, error);
@@ -467,12 +538,17 @@ bool qcow2_snapshot_apply(BlockDev *bs, const char *name, GError **error)
         uint8_t *b = g_malloc0((uint64_t)s->l1_size * 8);
         for (uint32_t i = 0; i < s->l1_size; i++) {
             uint64_t e = i < sn->l1_size ? sl1[i] & QCOW2_OFFSET_MASK : 0;
-            s->l1[i] = e;
             be64_store(b + (uint64_t)i * 8, e);
         }
         ok = blk_file_pwrite(bs, s->l1_offset, b,
-                             (uint64_t)s->l1_size * 8, error) &&
-             blk_file_sync(bs, error);
+                             (uint64_t)s->l1_size * 8, error);
+        if (ok) {
+            /* Memory follows the file, even if the sync fails. */
+            for (uint32_t i = 0; i < s->l1_size; i++) {
+                s->l1[i] = be64_load(b + (uint64_t)i * 8);
+            }
+            ok = blk_file_sync(bs, error);
+        }
         g_free(b);
         qcow2_l2_cache_drop(s);
     }
@@ -484,7 +560,7 @@ bool qcow2_snapshot_apply(BlockDev *bs, const char *name, GError **error)
     return ok;
 }
 
-bool qcow2_snapshot_delete(BlockDev *bs, const char *name, GError **error)
+static bool snapshot_delete(BlockDev *bs, const char *name, GError **error)
 {
     Qcow2 *s = qcow2_state(bs);
     int idx;
@@ -499,6 +575,9 @@ bool qcow2_snapshot_delete(BlockDev *bs, const char *name, GError **error)
                     "%s: image is corrupt", bs->filename);
         return false;
     }
+    if (!snapshot_l1_ok(bs, sn, error)) {
+        return false;
+    }
     Qcow2Snapshot gone = *sn;
     uint32_t n = s->nb_snapshots;
     Qcow2Snapshot *snaps = g_new0(Qcow2Snapshot, n);
@@ -509,14 +588,23 @@ bool qcow2_snapshot_delete(BlockDev *bs, const char *name, GError **error)
         }
     }
     /* 1. Drop the entry; 2. then its references (a crash leaks). */
-    if (!write_table(bs, snaps, n - 1, error)) {
+    bool sw;
+    bool ok = write_table(bs, snaps, n - 1, true, &sw, error);
+    if (!sw) {
         g_free(snaps);
         return false;
     }
     g_free(s->snapshots);
     s->snapshots = snaps;
+    if (!ok) {
+        /* The entry is gone; its clusters stay counted (leaks). */
+        g_free(gone.id);
+        g_free(gone.name);
+        g_free(gone.extra);
+        return false;
+    }
     uint64_t *l1;
-    bool ok = read_l1(bs, gone.l1_offset, gone.l1_size, &l1, error);
+    ok = read_l1(bs, gone.l1_offset, gone.l1_size, &l1, error);
     if (ok) {
         ok = update_tree(bs, l1, gone.l1_size, -1, error);
         g_free(l1);
@@ -529,6 +617,80 @@ bool qcow2_snapshot_delete(BlockDev *bs, const char *name, GError **error)
     g_free(gone.name);
     g_free(gone.extra);
     return ok && fix_copied(bs, error);
+}
+
+/*
+ * Snapshot create, apply and delete change the refcounts and COPIED flags
+ * of a whole tree; no order of those writes keeps every intermediate
+ * state consistent (a cluster's refcount and its L2 entry's COPIED flag
+ * are in different clusters). So the dirty bit goes to disk first (v3):
+ * an update cut short by a crash or a lasting I/O error is repaired by
+ * the next writable open, Mimic's or QEMU's; one that fails while the
+ * image can still be written is repaired at once.
+ */
+typedef struct SnapshotArgs {
+    const char *name;
+    uint64_t vm_clock_nsec, vm_state_size;
+    bool (*op)(BlockDev *bs, const struct SnapshotArgs *a, GError **error);
+} SnapshotArgs;
+
+static bool guarded(BlockDev *bs, const SnapshotArgs *a, GError **error)
+{
+    Qcow2 *s = qcow2_state(bs);
+    if (s->corrupt || bs->read_only) {
+        return a->op(bs, a, error);
+    }
+    if (!qcow2_mark_dirty(bs, error)) {
+        return false;
+    }
+    uint64_t writes = bs->host_writes;
+    if (!a->op(bs, a, error)) {
+        if (bs->host_writes != writes) {
+            (void)qcow2_recover(bs);
+        } else {
+            (void)qcow2_mark_clean(bs, NULL);
+        }
+        return false;
+    }
+    /* Done; if the bit cannot be cleared now, flush or close will. */
+    (void)qcow2_mark_clean(bs, NULL);
+    return true;
+}
+
+static bool create_op(BlockDev *bs, const SnapshotArgs *a, GError **error)
+{
+    return snapshot_create(bs, a->name, a->vm_clock_nsec, a->vm_state_size,
+                           error);
+}
+
+static bool apply_op(BlockDev *bs, const SnapshotArgs *a, GError **error)
+{
+    return snapshot_apply(bs, a->name, error);
+}
+
+static bool delete_op(BlockDev *bs, const SnapshotArgs *a, GError **error)
+{
+    return snapshot_delete(bs, a->name, error);
+}
+
+bool qcow2_snapshot_create(BlockDev *bs, const char *name,
+                           uint64_t vm_clock_nsec, uint64_t vm_state_size,
+                           GError **error)
+{
+    SnapshotArgs a = { name, vm_clock_nsec, vm_state_size, create_op };
+    return guarded(bs, &a, error);
+}
+
+bool qcow2_snapshot_apply(BlockDev *bs, const char *name, GError **error)
+{
+    SnapshotArgs a = { .name = name, .op = apply_op };
+    return guarded(bs, &a, error);
+}
+
+bool qcow2_snapshot_delete(BlockDev *bs, const char *name, GError **error)
+{
+    SnapshotArgs a = { .name = name, .op = delete_op };
+    return guarded(bs, &a, error);
 }
 
 int qcow2_snapshot_list(BlockDev *bs, BlockSnapshotInfo **list,
