@@ -120,7 +120,9 @@ static void run_mode(int bits)
            Mimic's decoder turns those into #UD, which the SingleStep
            tests check at execution. */
         bool lock = false;
+        int opi = n;   /* index of the opcode byte, after the prefixes */
         for (int i = 0; i < n; i++) {
+            opi = i;
             if (bytes[i] == 0xf0) {
                 lock = true;
             }
@@ -147,6 +149,16 @@ static void run_mode(int bits)
         bool valid;
         int len = x86_decode_buf(bytes, n, bits == 32, &valid);
         checked++;
+        /* The opcode map (opcodes.def) names every opcode that decodes. */
+        if (valid && opi < n) {
+            unsigned op = bytes[opi] == 0x0f && opi + 1 < n
+                              ? 0x100u | bytes[opi + 1] : bytes[opi];
+            if (!x86_opcode_name(op)) {
+                bad++;
+                printf("# %d-bit %s decodes but opcode %03x has no name in "
+                       "opcodes.def\n", bits, f[0], op);
+            }
+        }
         if (valid != want_valid || (want_valid && len != n)) {
             bad++;
             if (bad <= 40) {

@@ -33,161 +33,28 @@ typedef struct OpInfo {
     uint16_t flags;
 } OpInfo;
 
-#define H(n) x86_h_##n
-#define ALU(o)                                                              \
-    [o + 0] = { H(alu_rm_r), D_M | D_B | D_LOCK },                          \
-    [o + 1] = { H(alu_rm_r), D_M | D_LOCK },                                \
-    [o + 2] = { H(alu_r_rm), D_M | D_B },                                   \
-    [o + 3] = { H(alu_r_rm), D_M },                                         \
-    [o + 4] = { H(alu_a_imm), D_B | D_IB },                                 \
-    [o + 5] = { H(alu_a_imm), D_IZ }
-#define R8(o, h, f)                                                         \
-    [o] = { H(h), f }, [o + 1] = { H(h), f }, [o + 2] = { H(h), f },        \
-    [o + 3] = { H(h), f }, [o + 4] = { H(h), f }, [o + 5] = { H(h), f },    \
-    [o + 6] = { H(h), f }, [o + 7] = { H(h), f }
-#define R16(o, h, f) R8(o, h, f), R8(o + 8, h, f)
-
+/* The opcode map (opcodes.def), with GNU range designators for runs. */
+#define x86_h_NULL NULL
+#define OP(first, last, handler, flags, mnemonic) \
+    [first ... last] = { x86_h_##handler, flags },
 static const OpInfo optab[512] = {
-    ALU(0x00), ALU(0x08), ALU(0x10), ALU(0x18),
-    ALU(0x20), ALU(0x28), ALU(0x30), ALU(0x38),
-    [0x06] = { H(push_sreg), 0 }, [0x07] = { H(pop_sreg), D_END },
-    [0x0e] = { H(push_sreg), 0 },
-    [0x16] = { H(push_sreg), 0 }, [0x17] = { H(pop_sreg), D_END },
-    [0x1e] = { H(push_sreg), 0 }, [0x1f] = { H(pop_sreg), D_END },
-    [0x26] = { NULL, D_PFX }, [0x2e] = { NULL, D_PFX },
-    [0x36] = { NULL, D_PFX }, [0x3e] = { NULL, D_PFX },
-    [0x27] = { H(daa), 0 }, [0x2f] = { H(das), 0 },
-    [0x37] = { H(aaa), 0 }, [0x3f] = { H(aas), 0 },
-    R8(0x40, inc_r, 0), R8(0x48, dec_r, 0),
-    R8(0x50, push_r, 0), R8(0x58, pop_r, 0),
-    [0x60] = { H(pusha), 0 }, [0x61] = { H(popa), 0 },
-    [0x62] = { H(bound), D_M | D_MEM }, [0x63] = { H(arpl), D_M },
-    [0x64] = { NULL, D_PFX }, [0x65] = { NULL, D_PFX },
-    [0x66] = { NULL, D_PFX }, [0x67] = { NULL, D_PFX },
-    [0x68] = { H(push_imm), D_IZ }, [0x69] = { H(imul3), D_M | D_IZ },
-    [0x6a] = { H(push_imm), D_IB | D_SX },
-    [0x6b] = { H(imul3), D_M | D_IB | D_SX },
-    [0x6c] = { H(ins), D_B }, [0x6d] = { H(ins), 0 },
-    [0x6e] = { H(outs), D_B }, [0x6f] = { H(outs), 0 },
-    R16(0x70, jcc, D_IB | D_SX | D_END),
-    [0x80] = { H(grp1), D_M | D_B | D_IB | D_LOCK },
-    [0x81] = { H(grp1), D_M | D_IZ | D_LOCK },
-    [0x82] = { H(grp1), D_M | D_B | D_IB | D_LOCK },
-    [0x83] = { H(grp1), D_M | D_IB | D_SX | D_LOCK },
-    [0x84] = { H(test_rm_r), D_M | D_B }, [0x85] = { H(test_rm_r), D_M },
-    [0x86] = { H(xchg_rm_r), D_M | D_B | D_LOCK },
-    [0x87] = { H(xchg_rm_r), D_M | D_LOCK },
-    [0x88] = { H(mov_rm_r), D_M | D_B }, [0x89] = { H(mov_rm_r), D_M },
-    [0x8a] = { H(mov_r_rm), D_M | D_B }, [0x8b] = { H(mov_r_rm), D_M },
-    [0x8c] = { H(mov_rm_sreg), D_M }, [0x8d] = { H(lea), D_M | D_MEM },
-    [0x8e] = { H(mov_sreg_rm), D_M | D_END }, [0x8f] = { H(pop_rm), D_M },
-    R8(0x90, xchg_a, 0),
-    [0x98] = { H(cbw), 0 }, [0x99] = { H(cwd), 0 },
-    [0x9a] = { H(call_far), D_FAR | D_END }, [0x9b] = { H(fwait), 0 },
-    [0x9c] = { H(pushf), 0 }, [0x9d] = { H(popf), D_END },
-    [0x9e] = { H(sahf), 0 }, [0x9f] = { H(lahf), 0 },
-    [0xa0] = { H(mov_a_moffs), D_B | D_MOFFS },
-    [0xa1] = { H(mov_a_moffs), D_MOFFS },
-    [0xa2] = { H(mov_moffs_a), D_B | D_MOFFS },
-    [0xa3] = { H(mov_moffs_a), D_MOFFS },
-    [0xa4] = { H(movs), D_B }, [0xa5] = { H(movs), 0 },
-    [0xa6] = { H(cmps), D_B }, [0xa7] = { H(cmps), 0 },
-    [0xa8] = { H(test_a_imm), D_B | D_IB }, [0xa9] = { H(test_a_imm), D_IZ },
-    [0xaa] = { H(stos), D_B }, [0xab] = { H(stos), 0 },
-    [0xac] = { H(lods), D_B }, [0xad] = { H(lods), 0 },
-    [0xae] = { H(scas), D_B }, [0xaf] = { H(scas), 0 },
-    R8(0xb0, mov_r_imm, D_B | D_IB), R8(0xb8, mov_r_imm, D_IZ),
-    [0xc0] = { H(grp2), D_M | D_B | D_IB }, [0xc1] = { H(grp2), D_M | D_IB },
-    [0xc2] = { H(ret_near), D_IW | D_END }, [0xc3] = { H(ret_near), D_END },
-    [0xc4] = { H(les), D_M | D_MEM }, [0xc5] = { H(les), D_M | D_MEM },
-    [0xc6] = { H(mov_rm_imm), D_M | D_B | D_IB },
-    [0xc7] = { H(mov_rm_imm), D_M | D_IZ },
-    [0xc8] = { H(enter), D_IBW }, [0xc9] = { H(leave), 0 },
-    [0xca] = { H(ret_far), D_IW | D_END }, [0xcb] = { H(ret_far), D_END },
-    [0xcc] = { H(int3), D_END }, [0xcd] = { H(int_imm), D_IB | D_END },
-    [0xce] = { H(into), D_END }, [0xcf] = { H(iret), D_END },
-    [0xd0] = { H(grp2), D_M | D_B }, [0xd1] = { H(grp2), D_M },
-    [0xd2] = { H(grp2), D_M | D_B }, [0xd3] = { H(grp2), D_M },
-    [0xd4] = { H(aam), D_IB }, [0xd5] = { H(aad), D_IB },
-    [0xd6] = { H(salc), 0 }, [0xd7] = { H(xlat), 0 },
-    R8(0xd8, esc, D_M),
-    [0xe0] = { H(loop), D_IB | D_SX | D_END },
-    [0xe1] = { H(loop), D_IB | D_SX | D_END },
-    [0xe2] = { H(loop), D_IB | D_SX | D_END },
-    [0xe3] = { H(jcxz), D_IB | D_SX | D_END },
-    [0xe4] = { H(in_imm), D_B | D_IB }, [0xe5] = { H(in_imm), D_IB },
-    [0xe6] = { H(out_imm), D_B | D_IB | D_END },
-    [0xe7] = { H(out_imm), D_IB | D_END },
-    [0xe8] = { H(call_rel), D_IZ | D_END },
-    [0xe9] = { H(jmp_rel), D_IZ | D_END },
-    [0xea] = { H(jmp_far), D_FAR | D_END },
-    [0xeb] = { H(jmp_rel), D_IB | D_SX | D_END },
-    [0xec] = { H(in_dx), D_B }, [0xed] = { H(in_dx), 0 },
-    [0xee] = { H(out_dx), D_B | D_END }, [0xef] = { H(out_dx), D_END },
-    [0xf0] = { NULL, D_PFX }, [0xf1] = { H(int1), D_END },
-    [0xf2] = { NULL, D_PFX }, [0xf3] = { NULL, D_PFX },
-    [0xf4] = { H(hlt), D_END }, [0xf5] = { H(cmc), 0 },
-    [0xf6] = { H(grp3), D_M | D_B | D_LOCK },
-    [0xf7] = { H(grp3), D_M | D_LOCK },
-    [0xf8] = { H(clc), 0 }, [0xf9] = { H(stc), 0 },
-    [0xfa] = { H(cli), D_END }, [0xfb] = { H(sti), D_END },
-    [0xfc] = { H(cld), 0 }, [0xfd] = { H(std), 0 },
-    [0xfe] = { H(grp4), D_M | D_B | D_LOCK },
-    [0xff] = { H(grp5), D_M | D_LOCK },
-
-    /* Two-byte opcodes (0F xx) at 0x100 + xx. */
-    [0x100] = { H(grp6), D_M | D_END }, [0x101] = { H(grp7), D_M | D_END },
-    [0x102] = { H(lar), D_M }, [0x103] = { H(lsl), D_M },
-    [0x106] = { H(clts), 0 }, [0x108] = { H(invd), 0 },
-    [0x109] = { H(invd), 0 }, [0x10b] = { H(ud), D_END },
-    [0x10d] = { H(nop_rm), D_M },   /* PREFETCHW's slot: a NOP, as QEMU */
-    /* 0F 18-1F: the hint-NOP space. A P6 executes all of it as a NOP
-       with a ModRM operand it never accesses (PREFETCHh, and on later
-       CPUs ENDBR32/ENDBR64, BNDx, CLDEMOTE live here; gcc's
-       -fcf-protection puts ENDBR32 = F3 0F 1E FB at every function). */
-    [0x118] = { H(nop_rm), D_M }, [0x119] = { H(nop_rm), D_M },
-    [0x11a] = { H(nop_rm), D_M }, [0x11b] = { H(nop_rm), D_M },
-    [0x11c] = { H(nop_rm), D_M }, [0x11d] = { H(nop_rm), D_M },
-    [0x11e] = { H(nop_rm), D_M }, [0x11f] = { H(nop_rm), D_M },
-    [0x120] = { H(mov_r_cr), D_M | D_REG },
-    [0x121] = { H(mov_r_dr), D_M | D_REG },
-    [0x122] = { H(mov_cr_r), D_M | D_REG | D_END },
-    [0x123] = { H(mov_dr_r), D_M | D_REG | D_END },
-    [0x130] = { H(wrmsr), D_END }, [0x131] = { H(rdtsc), 0 },
-    [0x132] = { H(rdmsr), 0 }, [0x133] = { H(rdpmc), 0 },
-    [0x134] = { H(sysenter), D_END }, [0x135] = { H(sysexit), D_END },
-    R16(0x140, cmov, D_M),
-    R16(0x160, mmx, D_M),
-    [0x170] = { H(mmx), D_M }, [0x171] = { H(mmx), D_M },
-    [0x172] = { H(mmx), D_M }, [0x173] = { H(mmx), D_M },
-    [0x174] = { H(mmx), D_M }, [0x175] = { H(mmx), D_M },
-    [0x176] = { H(mmx), D_M },
-    [0x177] = { H(mmx), 0 }, /* EMMS: no ModRM */
-    R8(0x178, mmx, D_M),
-    R16(0x180, jcc, D_IZ | D_END),
-    R16(0x190, setcc, D_M | D_B),
-    [0x1a0] = { H(push_sreg), 0 }, [0x1a1] = { H(pop_sreg), D_END },
-    [0x1a2] = { H(cpuid), 0 }, [0x1a3] = { H(bt), D_M },
-    [0x1a4] = { H(shld), D_M | D_IB }, [0x1a5] = { H(shld), D_M },
-    [0x1a8] = { H(push_sreg), 0 }, [0x1a9] = { H(pop_sreg), D_END },
-    [0x1aa] = { H(rsm), D_END }, [0x1ab] = { H(bt), D_M | D_LOCK },
-    [0x1ac] = { H(shrd), D_M | D_IB }, [0x1ad] = { H(shrd), D_M },
-    [0x1ae] = { H(fxsave), D_M }, [0x1af] = { H(imul2), D_M },
-    [0x1b0] = { H(cmpxchg), D_M | D_B | D_LOCK },
-    [0x1b1] = { H(cmpxchg), D_M | D_LOCK },
-    [0x1b2] = { H(les), D_M | D_MEM }, [0x1b3] = { H(bt), D_M | D_LOCK },
-    [0x1b4] = { H(les), D_M | D_MEM }, [0x1b5] = { H(les), D_M | D_MEM },
-    [0x1b6] = { H(movzx), D_M }, [0x1b7] = { H(movzx), D_M },
-    [0x1b9] = { H(ud), D_M | D_END },
-    [0x1ba] = { H(grp8), D_M | D_IB | D_LOCK }, [0x1bb] = { H(bt), D_M | D_LOCK },
-    [0x1bc] = { H(bsf), D_M }, [0x1bd] = { H(bsr), D_M },
-    [0x1be] = { H(movsx), D_M }, [0x1bf] = { H(movsx), D_M },
-    [0x1c0] = { H(xadd), D_M | D_B | D_LOCK },
-    [0x1c1] = { H(xadd), D_M | D_LOCK },
-    [0x1c7] = { H(grp9), D_M | D_MEM | D_LOCK },
-    R8(0x1c8, bswap, 0),
-    R16(0x1d0, mmx, D_M), R16(0x1e0, mmx, D_M), R16(0x1f0, mmx, D_M),
+#include "arch/x86/opcodes.def"
 };
+#undef OP
+#undef x86_h_NULL
+
+/* The mnemonics of the map, for messages and tests. */
+#define OP(first, last, handler, flags, mnemonic) \
+    [first ... last] = mnemonic,
+static const char *const opnames[512] = {
+#include "arch/x86/opcodes.def"
+};
+#undef OP
+
+const char *x86_opcode_name(unsigned op)
+{
+    return op < 512 && opnames[op] ? opnames[op] : NULL;
+}
 
 static bool is_mmx_valid(uint8_t op)
 {

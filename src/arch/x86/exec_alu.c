@@ -325,7 +325,7 @@ void x86_h_alu_a_imm(X86Cpu *cpu, const X86Insn *in)
     }
 }
 
-void x86_h_grp1(X86Cpu *cpu, const X86Insn *in)
+void x86_h_alu_rm_imm(X86Cpu *cpu, const X86Insn *in)
 {
     int op = in->reg;
     unsigned sz = in->osz;
@@ -380,7 +380,7 @@ void x86_h_dec_r(X86Cpu *cpu, const X86Insn *in)
                               true), in->osz);
 }
 
-void x86_h_grp4(X86Cpu *cpu, const X86Insn *in)
+void x86_h_incdec_rm8(X86Cpu *cpu, const X86Insn *in)
 {
     if (in->mod == 3) {
         x86_setreg(cpu, in->rm, do_inc(cpu, x86_getreg(cpu, in->rm, 1), 1,
@@ -513,7 +513,7 @@ uint32_t shift_op(X86Cpu *cpu, int op, uint32_t v, unsigned cnt, unsigned sz)
     return r;
 }
 
-void x86_h_grp2(X86Cpu *cpu, const X86Insn *in)
+void x86_h_shift_rm(X86Cpu *cpu, const X86Insn *in)
 {
     unsigned cnt;
     if (in->op == 0xd0 || in->op == 0xd1) {
@@ -614,7 +614,7 @@ static void mul_flags(X86Cpu *cpu, bool ovf, uint32_t low, unsigned sz)
     set_arith(cpu, f);
 }
 
-void x86_h_grp3(X86Cpu *cpu, const X86Insn *in)
+void x86_h_unary_rm(X86Cpu *cpu, const X86Insn *in)
 {
     unsigned sz = in->osz;
     uint32_t m = x86_mask(sz);
@@ -941,10 +941,6 @@ void x86_h_xchg_a(X86Cpu *cpu, const X86Insn *in)
     x86_setreg(cpu, R_EAX, t, in->osz);
 }
 
-void x86_h_nop(X86Cpu *cpu, const X86Insn *in)
-{
-}
-
 void x86_h_nop_rm(X86Cpu *cpu, const X86Insn *in)
 {
 }
@@ -1066,7 +1062,7 @@ void x86_h_cmpxchg(X86Cpu *cpu, const X86Insn *in)
     }
 }
 
-void x86_h_grp9(X86Cpu *cpu, const X86Insn *in)
+void x86_h_cmpxchg8b(X86Cpu *cpu, const X86Insn *in)
 {
     /* CMPXCHG8B m64 */
     uint32_t ea = x86_ea(cpu, in);
@@ -1139,7 +1135,7 @@ void x86_h_bt(X86Cpu *cpu, const X86Insn *in)
     bt_common(cpu, in, op, x86_getreg(cpu, in->reg, in->osz), false);
 }
 
-void x86_h_grp8(X86Cpu *cpu, const X86Insn *in)
+void x86_h_bt_imm(X86Cpu *cpu, const X86Insn *in)
 {
     bt_common(cpu, in, in->reg - 4, in->imm & 0xff, true);
 }
@@ -1430,12 +1426,12 @@ void x86_specialise(X86Insn *in)
             return;
         }
     }
-    if (in->fn == x86_h_grp1 && reg && (in->op == 0x81 || in->op == 0x83) &&
+    if (in->fn == x86_h_alu_rm_imm && reg && (in->op == 0x81 || in->op == 0x83) &&
         alu_special[in->reg].rr) {
         in->fn = alu_special[in->reg].ri;
         return;
     }
-    if (in->fn == x86_h_grp2 && reg && in->op == 0xc1 &&
+    if (in->fn == x86_h_shift_rm && reg && in->op == 0xc1 &&
         shift_special[in->reg]) {
         in->fn = shift_special[in->reg];
         return;

@@ -431,7 +431,7 @@ void x86_h_ret_far(X86Cpu *cpu, const X86Insn *in)
     x86_far_ret(cpu, in->osz, in->op == 0xca ? in->imm : 0);
 }
 
-void x86_h_grp5(X86Cpu *cpu, const X86Insn *in)
+void x86_h_incdec_call_jmp_push_rm(X86Cpu *cpu, const X86Insn *in)
 {
     unsigned sz = in->osz;
     switch (in->reg) {

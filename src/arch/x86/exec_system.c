@@ -62,7 +62,7 @@ static void need_cpl0(X86Cpu *cpu)
 
 /* ---- descriptor table registers ---- */
 
-void x86_h_grp6(X86Cpu *cpu, const X86Insn *in)
+void x86_h_sys_ldt_tr(X86Cpu *cpu, const X86Insn *in)
 {
     need_pm(cpu);
     switch (in->reg) {
@@ -138,7 +138,7 @@ void x86_h_grp6(X86Cpu *cpu, const X86Insn *in)
     }
 }
 
-void x86_h_grp7(X86Cpu *cpu, const X86Insn *in)
+void x86_h_sys_desc_tables(X86Cpu *cpu, const X86Insn *in)
 {
     switch (in->reg) {
     case 0:

@@ -538,6 +538,9 @@ void x86_decode(X86Cpu *cpu, X86Insn *in, uint32_t eip, bool code32,
                 bool *ends_block);
 /* Standalone length decoder for tests: returns length or 0 if invalid. */
 int x86_decode_buf(const uint8_t *buf, int len, bool code32, bool *valid);
+/* The mnemonic of opcode op (0x000-0x0ff, 0x100-0x1ff for 0F xx) in the
+ * opcode map (opcodes.def), or NULL where the map has none (#UD). */
+const char *x86_opcode_name(unsigned op);
 
 /* ---- debug registers (debug.c) ---- */
 #define DR6_BD 0x2000u
