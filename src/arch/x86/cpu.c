@@ -22,7 +22,7 @@
 
 extern const CpuOps x86_cpu_ops;
 
-static inline X86Cpu *X86(Cpu *c)
+static inline X86Cpu *x86_cpu_of(Cpu *c)
 {
     return (X86Cpu *)c;
 }
@@ -50,7 +50,7 @@ static bool contributory(int vec)
 
 static void x86_reset(Cpu *c)
 {
-    X86Cpu *cpu = X86(c);
+    X86Cpu *cpu = x86_cpu_of(c);
     memset(cpu->regs, 0, sizeof(cpu->regs));
     cpu->regs[R_EDX] = 0x652;
     cpu->eip = 0xfff0;
@@ -126,7 +126,7 @@ static Cpu *x86_create(const CpuBus *bus, GError **error)
 
 static void x86_destroy(Cpu *c)
 {
-    X86Cpu *cpu = X86(c);
+    X86Cpu *cpu = x86_cpu_of(c);
     memmap_set_code_write_hook(cpu->bus.mem, NULL, NULL);
     x86_tb_free(cpu);
     g_free(cpu);
@@ -265,7 +265,7 @@ static void check_interrupts(X86Cpu *cpu)
 
 static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
 {
-    X86Cpu *cpu = X86(c);
+    X86Cpu *cpu = x86_cpu_of(c);
     Clock *clk = cpu->bus.clock;
     bool icount = clk && clk->mode == CLOCK_MODE_ICOUNT;
     volatile int64_t executed = 0;
@@ -435,7 +435,7 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
    blocks are cut differently, takes it at the same instruction. */
 static void x86_set_line(Cpu *c, unsigned line, bool level)
 {
-    X86Cpu *cpu = X86(c);
+    X86Cpu *cpu = x86_cpu_of(c);
     switch (line) {
     case CPU_X86_INTR:
         cpu->irq_line = level;
@@ -468,12 +468,12 @@ static void x86_set_line(Cpu *c, unsigned line, bool level)
 
 static void x86_exit_request(Cpu *c)
 {
-    atomic_store(&X86(c)->exit_req, 1);
+    atomic_store(&x86_cpu_of(c)->exit_req, 1);
 }
 
 static bool x86_is_halted(Cpu *c)
 {
-    return X86(c)->halted;
+    return x86_cpu_of(c)->halted;
 }
 
 static void dump_seg(GString *out, const char *name, const SegCache *sc)
@@ -525,19 +525,19 @@ void x86_log_state(X86Cpu *cpu)
 
 static void x86_dump_registers(Cpu *c, GString *out)
 {
-    X86Cpu *cpu = X86(c);
+    X86Cpu *cpu = x86_cpu_of(c);
     x86_dump_state(cpu, out);
     x87_dump(&cpu->fpu, out);
 }
 
 static bool x86_virt_to_phys(Cpu *c, uint64_t vaddr, uint64_t *paddr)
 {
-    return x86_translate_probe(X86(c), (uint32_t)vaddr, paddr);
+    return x86_translate_probe(x86_cpu_of(c), (uint32_t)vaddr, paddr);
 }
 
 static uint64_t x86_get_pc(Cpu *c)
 {
-    X86Cpu *cpu = X86(c);
+    X86Cpu *cpu = x86_cpu_of(c);
     return (uint32_t)(cpu->seg[S_CS].base + cpu->eip);
 }
 
@@ -629,7 +629,7 @@ static int disas_buf(X86Cpu *cpu, const uint8_t *buf, int avail,
 
 static int x86_disassemble(Cpu *c, uint64_t addr, bool phys, GString *out)
 {
-    X86Cpu *cpu = X86(c);
+    X86Cpu *cpu = x86_cpu_of(c);
     uint8_t buf[16];
     int avail = fetch_code(cpu, addr, phys, buf);
     if (avail == 0) {
@@ -661,7 +661,7 @@ void x86_log_block(X86Cpu *cpu, const TBlock *tb)
 
 static void x86_flush_code(Cpu *c)
 {
-    x86_tb_flush(X86(c));
+    x86_tb_flush(x86_cpu_of(c));
 }
 
 /* ---- saved state ---- */
@@ -772,7 +772,7 @@ static bool x86_post_load(void *obj, GError **error)
     return true;
 }
 
-#define SF(f) STATE_U32(X86Cpu, st.f)
+#define ST_U32(f) STATE_U32(X86Cpu, st.f)
 static const StateField x86_state_fields[] = {
     STATE_U32_ARRAY(X86Cpu, st.regs, 8),
     STATE_U32(X86Cpu, st.eip),
@@ -781,11 +781,11 @@ static const StateField x86_state_fields[] = {
     STATE_U32_ARRAY(X86Cpu, st.seg_base, 6),
     STATE_U32_ARRAY(X86Cpu, st.seg_limit, 6),
     STATE_U16_ARRAY(X86Cpu, st.seg_flags, 6),
-    SF(gdt_base), SF(gdt_limit), SF(idt_base), SF(idt_limit),
+    ST_U32(gdt_base), ST_U32(gdt_limit), ST_U32(idt_base), ST_U32(idt_limit),
     STATE_U16(X86Cpu, st.ldt_sel), STATE_U16(X86Cpu, st.tr_sel),
-    SF(ldt_base), SF(ldt_limit), SF(tr_base), SF(tr_limit),
+    ST_U32(ldt_base), ST_U32(ldt_limit), ST_U32(tr_base), ST_U32(tr_limit),
     STATE_U16(X86Cpu, st.ldt_flags), STATE_U16(X86Cpu, st.tr_flags),
-    SF(cr0), SF(cr2), SF(cr3), SF(cr4),
+    ST_U32(cr0), ST_U32(cr2), ST_U32(cr3), ST_U32(cr4),
     STATE_U32_ARRAY(X86Cpu, st.dr, 8),
     STATE_U64(X86Cpu, st.tsc_offset),
     STATE_U64(X86Cpu, st.apic_base),
@@ -797,7 +797,7 @@ static const StateField x86_state_fields[] = {
     STATE_U64_ARRAY(X86Cpu, st.mtrr_var, 16),
     STATE_U64(X86Cpu, st.pat),
     STATE_U64(X86Cpu, st.misc_enable),
-    SF(a20_mask),
+    ST_U32(a20_mask),
     STATE_U8(X86Cpu, st.halted),
     STATE_U8(X86Cpu, st.nmi_pending),
     STATE_U8(X86Cpu, st.irq_line),
