@@ -18,6 +18,25 @@
 #include "hw/board.h"
 #include "hw/isa/fw_cfg.h"
 
+/* -kernel (with -initrd, -append) of the configuration: a Linux bzImage
+ * or a Multiboot kernel, prepared behind fw_cfg (linux.c). */
+bool loader_setup(FwCfg *f, BoardContext *ctx, uint64_t below_4g,
+                  GError **error);
+
+/* Little-endian fields of boot headers. */
+static inline uint32_t loader_le32(const uint8_t *p)
+{
+    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline void loader_put_le32(uint8_t *p, uint32_t v)
+{
+    p[0] = v;
+    p[1] = v >> 8;
+    p[2] = v >> 16;
+    p[3] = v >> 24;
+}
+
 /* Install a boot option ROM as genroms/FILE, first in the boot order; its
  * last byte is set so that all its bytes sum to 0. */
 void loader_install_rom(FwCfg *f, BoardContext *ctx, const char *file,

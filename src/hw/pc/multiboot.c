@@ -51,22 +51,9 @@
 extern const uint8_t multiboot_rom[];
 extern const size_t multiboot_rom_len;
 
-static uint32_t rd32(const uint8_t *p)
-{
-    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static uint16_t rd16(const uint8_t *p)
 {
     return p[0] | p[1] << 8;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    p[0] = v;
-    p[1] = v >> 8;
-    p[2] = v >> 16;
-    p[3] = v >> 24;
 }
 
 void loader_install_rom(FwCfg *f, BoardContext *ctx, const char *file,
@@ -90,9 +77,9 @@ long multiboot_header_offset(const uint8_t *kern, size_t len)
 {
     size_t end = MIN(len, (size_t)MB_SEARCH);
     for (size_t off = 0; off + 12 <= end; off += 4) {
-        if (rd32(kern + off) == MB_MAGIC &&
-            (uint32_t)(rd32(kern + off) + rd32(kern + off + 4) +
-                       rd32(kern + off + 8)) == 0) {
+        if (loader_le32(kern + off) == MB_MAGIC &&
+            (uint32_t)(loader_le32(kern + off) + loader_le32(kern + off + 4) +
+                       loader_le32(kern + off + 8)) == 0) {
             return (long)off;
         }
     }
@@ -116,9 +103,9 @@ static bool image_aout(const uint8_t *k, size_t klen, long hoff,
         return bad(error, path, "header is truncated");
     }
     const uint8_t *h = k + hoff;
-    uint32_t header_addr = rd32(h + 12), load_addr = rd32(h + 16);
-    uint32_t load_end = rd32(h + 20), bss_end = rd32(h + 24);
-    *entry = rd32(h + 28);
+    uint32_t header_addr = loader_le32(h + 12), load_addr = loader_le32(h + 16);
+    uint32_t load_end = loader_le32(h + 20), bss_end = loader_le32(h + 24);
+    *entry = loader_le32(h + 28);
     if (load_addr > header_addr ||
         header_addr - load_addr > (uint32_t)hoff) {
         return bad(error, path, "has a load address after its header");
@@ -158,9 +145,9 @@ static bool image_elf(const uint8_t *k, size_t klen, const char *path,
         return bad(error, path, "is neither an ELF32 i386 file nor marked "
                    "with load addresses (flag 16)");
     }
-    uint32_t phoff = rd32(k + 28);
+    uint32_t phoff = loader_le32(k + 28);
     unsigned phentsize = rd16(k + 42), phnum = rd16(k + 44);
-    *entry = rd32(k + 24);
+    *entry = loader_le32(k + 24);
     if (phentsize < 32 || phnum == 0 || phnum > 64 ||
         phoff > klen || (uint64_t)phentsize * phnum > klen - phoff) {
         return bad(error, path, "has invalid program headers");
@@ -168,11 +155,11 @@ static bool image_elf(const uint8_t *k, size_t klen, const char *path,
     uint64_t lo = UINT64_MAX, hi = 0;
     for (unsigned i = 0; i < phnum; i++) {
         const uint8_t *ph = k + phoff + (size_t)i * phentsize;
-        if (rd32(ph) != 1 || !rd32(ph + 20)) {   /* PT_LOAD, p_memsz */
+        if (loader_le32(ph) != 1 || !loader_le32(ph + 20)) {   /* PT_LOAD, p_memsz */
             continue;
         }
-        uint64_t pa = rd32(ph + 12), filesz = rd32(ph + 16);
-        uint64_t memsz = rd32(ph + 20), off = rd32(ph + 4);
+        uint64_t pa = loader_le32(ph + 12), filesz = loader_le32(ph + 16);
+        uint64_t memsz = loader_le32(ph + 20), off = loader_le32(ph + 4);
         if (filesz > memsz || off > klen || filesz > klen - off) {
             return bad(error, path, "has a segment outside the file");
         }
@@ -190,9 +177,9 @@ static bool image_elf(const uint8_t *k, size_t klen, const char *path,
     *blob = g_malloc0(*blen);
     for (unsigned i = 0; i < phnum; i++) {
         const uint8_t *ph = k + phoff + (size_t)i * phentsize;
-        if (rd32(ph) == 1 && rd32(ph + 20)) {
-            memcpy(*blob + (rd32(ph + 12) - lo), k + rd32(ph + 4),
-                   rd32(ph + 16));
+        if (loader_le32(ph) == 1 && loader_le32(ph + 20)) {
+            memcpy(*blob + (loader_le32(ph + 12) - lo), k + loader_le32(ph + 4),
+                   loader_le32(ph + 16));
         }
     }
     return true;
@@ -248,7 +235,7 @@ static void build_stub(uint8_t *low, uint32_t entry)
     uint8_t *gdtr = low + (MB_GDTR - MB_LOW);
     gdtr[0] = sizeof(gdt) - 1;
     gdtr[1] = 0;
-    wr32(gdtr + 2, MB_LOW);
+    loader_put_le32(gdtr + 2, MB_LOW);
     uint8_t *c = low + (MB_STUB - MB_LOW);
     static const uint8_t segs[] = {
         0x66, 0xb8, 0x10, 0x00,     /* mov ax, 0x10 */
@@ -259,16 +246,16 @@ static void build_stub(uint8_t *low, uint32_t entry)
     memcpy(c, segs, sizeof(segs));
     c += sizeof(segs);
     *c++ = 0xbc;                    /* mov esp, 0x7c00 */
-    wr32(c, 0x7c00);
+    loader_put_le32(c, 0x7c00);
     c += 4;
     *c++ = 0xb8;                    /* mov eax, MB_BOOT_MAGIC */
-    wr32(c, MB_BOOT_MAGIC);
+    loader_put_le32(c, MB_BOOT_MAGIC);
     c += 4;
     *c++ = 0xbb;                    /* mov ebx, MB_INFO */
-    wr32(c, MB_INFO);
+    loader_put_le32(c, MB_INFO);
     c += 4;
     *c++ = 0xb9;                    /* mov ecx, entry */
-    wr32(c, entry);
+    loader_put_le32(c, entry);
     c += 4;
     *c++ = 0xff;                    /* jmp ecx */
     *c++ = 0xe1;
@@ -281,7 +268,7 @@ bool multiboot_setup(FwCfg *f, BoardContext *ctx, const uint8_t *kern,
     if (hoff < 0) {
         return bad(error, a->kernel_path, "header not found");
     }
-    uint32_t flags = rd32(kern + hoff + 4);
+    uint32_t flags = loader_le32(kern + hoff + 4);
     if (flags & 0xffff & ~MB_KNOWN_REQUIRED) {
         g_autofree char *why = g_strdup_printf(
             "requires features this loader lacks (flags 0x%08x)", flags);
@@ -306,19 +293,19 @@ bool multiboot_setup(FwCfg *f, BoardContext *ctx, const uint8_t *kern,
     uint32_t mbi_flags = MBI_MEMORY | MBI_BOOT_DEVICE | MBI_CMDLINE |
                          MBI_MMAP | MBI_LOADER_NAME;
     /* mem_lower, mem_upper: the ROM sets them from the E820 map. */
-    wr32(mbi + 4, 639);
-    wr32(mbi + 8, (uint32_t)((MIN(a->below_4g, (uint64_t)0xffffffffu) -
+    loader_put_le32(mbi + 4, 639);
+    loader_put_le32(mbi + 8, (uint32_t)((MIN(a->below_4g, (uint64_t)0xffffffffu) -
                               0x100000) / 1024));        /* mem_upper */
-    wr32(mbi + 12, 0x8000ffffu);     /* boot_device: first hard disk */
+    loader_put_le32(mbi + 12, 0x8000ffffu);     /* boot_device: first hard disk */
     uint32_t addr;
     g_autofree char *cmdline = g_strdup_printf(
         "%s%s%s", a->kernel_path, a->append ? " " : "",
         a->append ? a->append : "");
     ok = put_string(low, &next_str, cmdline, &addr, error);
-    wr32(mbi + 16, addr);
+    loader_put_le32(mbi + 16, addr);
     ok = ok && put_string(low, &next_str, "Mimic", &addr, error);
-    wr32(mbi + 64, addr);
-    wr32(mbi + 48, MB_MMAP);         /* mmap_addr; the ROM sets length */
+    loader_put_le32(mbi + 64, addr);
+    loader_put_le32(mbi + 48, MB_MMAP);         /* mmap_addr; the ROM sets length */
 
     /* Modules: after the kernel, page-aligned, one blob. */
     GByteArray *mods = g_byte_array_new();
@@ -353,10 +340,10 @@ bool multiboot_setup(FwCfg *f, BoardContext *ctx, const uint8_t *kern,
             g_byte_array_append(mods, data, (guint)dlen);
             g_free(data);
             uint8_t *e = low + (MB_MODS - MB_LOW) + nmods * 16;
-            wr32(e, (uint32_t)start);
-            wr32(e + 4, (uint32_t)(start + dlen));
+            loader_put_le32(e, (uint32_t)start);
+            loader_put_le32(e + 4, (uint32_t)(start + dlen));
             ok = put_string(low, &next_str, spec, &addr, error);
-            wr32(e + 8, addr);
+            loader_put_le32(e + 8, addr);
             nmods++;
             /* The next one starts on a page boundary. */
             guint pad = (guint)(((mods->len + 0xfff) & ~0xfffu) - mods->len);
@@ -378,9 +365,9 @@ bool multiboot_setup(FwCfg *f, BoardContext *ctx, const uint8_t *kern,
     if (nmods) {
         mbi_flags |= MBI_MODS;
     }
-    wr32(mbi + 20, nmods);
-    wr32(mbi + 24, MB_MODS);
-    wr32(mbi, mbi_flags);
+    loader_put_le32(mbi + 20, nmods);
+    loader_put_le32(mbi + 24, MB_MODS);
+    loader_put_le32(mbi, mbi_flags);
     build_stub(low, entry);
 
     fw_cfg_add_i32(f, FW_CFG_SETUP_ADDR, MB_LOW);
