@@ -21,7 +21,8 @@ TEST_PKGS := qemu-utils qemu-system-x86 xorriso isolinux syslinux \
 	appstream ca-certificates dpkg-dev libunicorn-dev qemu-user \
 	clang libclang-rt-dev
 
-FUZZERS := fuzz-pc fuzz-qcow2 fuzz-hmp fuzz-qmp fuzz-machine-file
+FUZZERS := fuzz-pc fuzz-qcow2 fuzz-hmp fuzz-qmp fuzz-machine-file \
+	fuzz-kernel
 .PHONY: all deps test-deps build run check clean $(FUZZERS)
 
 all: build

@@ -42,10 +42,11 @@ fi
 #    a run is reproducible (scripts/fuzz.sh; long runs: make fuzz-pc).
 #    qcow2: the qcow2/qcow open/read/check paths; pc: the generic device
 #    fuzzer over the whole pc board; hmp, qmp, machine-file: the human
-#    monitor, QMP and the machine-file parser.  A crash leaves its input
+#    monitor, QMP and the machine-file parser; kernel: the -kernel
+#    loaders (bzImage, Multiboot a.out and ELF).  A crash leaves its input
 #    as $FUZZ/crash-* and fails the check.
 FUZZ=${3:-build-fuzz}
-for h in qcow2:45 pc:60 hmp:60 qmp:60 machine-file:60; do
+for h in qcow2:45 pc:60 hmp:60 qmp:60 machine-file:60 kernel:45; do
     echo "== fuzz (libFuzzer, ${h%%:*}, ${h##*:} s)"
     sh scripts/fuzz.sh "$FUZZ" "${h%%:*}" "${h##*:}" || status=1
 done

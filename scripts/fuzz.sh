@@ -3,7 +3,7 @@
 # Run one libFuzzer harness under ASan+UBSan.
 #   scripts/fuzz.sh FUZZ_BUILD NAME SECONDS [keep]
 # NAME is the harness: qcow2 (tests/images/fuzz-qcow2), pc (the generic
-# device fuzzer), hmp, qmp or machine-file
+# device fuzzer), hmp, qmp, machine-file or kernel (the -kernel loaders)
 # (tests/fuzz/fuzz-NAME); its seeds are tests/fuzz/corpus-NAME.
 # Sets up the clang fuzz build in FUZZ_BUILD when missing.  Without
 # "keep", it starts from a copy of the seeds with a fixed seed (a
@@ -19,7 +19,7 @@ KEEP=${4:-}
 case "$NAME" in
     qcow2) target=tests/images/fuzz-qcow2; maxlen=65536 ;;
     pc) target=tests/fuzz/fuzz-pc; maxlen=4096 ;;
-    hmp|qmp|machine-file) target=tests/fuzz/fuzz-$NAME; maxlen=65536 ;;
+    hmp|qmp|machine-file|kernel) target=tests/fuzz/fuzz-$NAME; maxlen=65536 ;;
     *) echo "fuzz.sh: unknown harness '$NAME'" >&2; exit 2 ;;
 esac
 if ! command -v clang >/dev/null 2>&1; then
