@@ -699,6 +699,17 @@ bool blk_pread(BlockDev *bs, uint64_t offset, void *buf, size_t len,
     return bs->drv->read(bs, offset, buf, len, error);
 }
 
+/* The guard of every modifying operation. */
+static bool writable(BlockDev *bs, GError **error)
+{
+    if (bs->read_only) {
+        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_READ_ONLY,
+                    "%s: device is read-only", bs->filename);
+        return false;
+    }
+    return true;
+}
+
 /*
  * QEMU's rule for an image whose format was guessed raw: its guest may not
  * write a first sector that would make the next guess another format
@@ -728,9 +739,7 @@ static bool sector0_write_allowed(BlockDev *bs, uint64_t offset,
 bool blk_pwrite(BlockDev *bs, uint64_t offset, const void *buf, size_t len,
                 GError **error)
 {
-    if (bs->read_only) {
-        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_READ_ONLY,
-                    "%s: device is read-only", bs->filename);
+    if (!writable(bs, error)) {
         return false;
     }
     if (!check_range(bs, offset, len, error)) {
@@ -753,9 +762,7 @@ bool blk_pwrite_compressed(BlockDev *bs, uint64_t offset, const void *buf,
     if (!bs->drv->write_compressed) {
         return blk_pwrite(bs, offset, buf, len, error);
     }
-    if (bs->read_only) {
-        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_READ_ONLY,
-                    "%s: device is read-only", bs->filename);
+    if (!writable(bs, error)) {
         return false;
     }
     if (!check_range(bs, offset, len, error)) {
@@ -774,9 +781,7 @@ bool blk_change_backing(BlockDev *bs, const char *backing,
                     bs->drv->name);
         return false;
     }
-    if (bs->read_only) {
-        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_READ_ONLY,
-                    "%s: device is read-only", bs->filename);
+    if (!writable(bs, error)) {
         return false;
     }
     bs->generation++;
@@ -796,9 +801,7 @@ bool blk_flush(BlockDev *bs, GError **error)
 
 bool blk_discard(BlockDev *bs, uint64_t offset, uint64_t len, GError **error)
 {
-    if (bs->read_only) {
-        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_READ_ONLY,
-                    "%s: device is read-only", bs->filename);
+    if (!writable(bs, error)) {
         return false;
     }
     if (offset > bs->size || len > bs->size - offset) {
@@ -815,9 +818,7 @@ bool blk_discard(BlockDev *bs, uint64_t offset, uint64_t len, GError **error)
 
 bool blk_truncate(BlockDev *bs, uint64_t size, GError **error)
 {
-    if (bs->read_only) {
-        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_READ_ONLY,
-                    "%s: device is read-only", bs->filename);
+    if (!writable(bs, error)) {
         return false;
     }
     if (!bs->drv->truncate) {
@@ -942,16 +943,18 @@ static bool no_snapshots(BlockDev *bs, GError **error)
     return false;
 }
 
+/* A modifying snapshot operation: the format has it and the image is
+ * writable. */
+static bool snapshots_writable(BlockDev *bs, bool supported, GError **error)
+{
+    return supported ? writable(bs, error) : no_snapshots(bs, error);
+}
+
 bool blk_snapshot_create(BlockDev *bs, const char *name,
                          uint64_t vm_clock_nsec, uint64_t vm_state_size,
                          GError **error)
 {
-    if (!bs->drv->snapshot_create) {
-        return no_snapshots(bs, error);
-    }
-    if (bs->read_only) {
-        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_READ_ONLY,
-                    "%s: device is read-only", bs->filename);
+    if (!snapshots_writable(bs, bs->drv->snapshot_create != NULL, error)) {
         return false;
     }
     bs->generation++;
@@ -961,12 +964,7 @@ bool blk_snapshot_create(BlockDev *bs, const char *name,
 
 bool blk_snapshot_apply(BlockDev *bs, const char *name, GError **error)
 {
-    if (!bs->drv->snapshot_apply) {
-        return no_snapshots(bs, error);
-    }
-    if (bs->read_only) {
-        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_READ_ONLY,
-                    "%s: device is read-only", bs->filename);
+    if (!snapshots_writable(bs, bs->drv->snapshot_apply != NULL, error)) {
         return false;
     }
     bs->generation++;
@@ -975,12 +973,7 @@ bool blk_snapshot_apply(BlockDev *bs, const char *name, GError **error)
 
 bool blk_snapshot_delete(BlockDev *bs, const char *name, GError **error)
 {
-    if (!bs->drv->snapshot_delete) {
-        return no_snapshots(bs, error);
-    }
-    if (bs->read_only) {
-        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_READ_ONLY,
-                    "%s: device is read-only", bs->filename);
+    if (!snapshots_writable(bs, bs->drv->snapshot_delete != NULL, error)) {
         return false;
     }
     bs->generation++;
@@ -1008,12 +1001,7 @@ void blk_snapshot_list_free(BlockSnapshotInfo *list, int n)
 bool blk_vmstate_write(BlockDev *bs, uint64_t offset, const void *buf,
                        size_t len, GError **error)
 {
-    if (!bs->drv->vmstate_rw) {
-        return no_snapshots(bs, error);
-    }
-    if (bs->read_only) {
-        g_set_error(error, BLOCK_ERROR, BLOCK_ERROR_READ_ONLY,
-                    "%s: device is read-only", bs->filename);
+    if (!snapshots_writable(bs, bs->drv->vmstate_rw != NULL, error)) {
         return false;
     }
     return bs->drv->vmstate_rw(bs, offset, (uint8_t *)buf, len, true, error);

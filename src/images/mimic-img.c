@@ -36,6 +36,74 @@ static int fail_err(GError *err)
     return r;
 }
 
+/* One option of a command: "-f" (with a value unless it is a flag),
+ * "--output" (also "--output=VALUE"); ignored options have neither. */
+typedef struct Opt {
+    const char *name;
+    const char **value;   /* takes an argument */
+    bool *flag;           /* a flag */
+} Opt;
+
+/*
+ * The command line of one command: options from opts in any order and up
+ * to max_pos positional arguments (at least min_pos), into pos[].  From
+ * the dash_pos-th positional on, an argument starting with '-' is
+ * positional too (resize's "-1G").  Prints the error and returns false.
+ */
+static bool parse_args(const char *cmd, int argc, char **argv,
+                       const Opt *opts, const char **pos, int min_pos,
+                       int max_pos, int dash_pos, const char *expecting)
+{
+    int np = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] == '-' && a[1] && !(dash_pos && np >= dash_pos)) {
+            const Opt *o = opts;
+            const char *eq = strchr(a, '=');
+            size_t n = eq && a[1] == '-' ? (size_t)(eq - a) : strlen(a);
+            for (; o->name; o++) {
+                if (strlen(o->name) == n && !strncmp(o->name, a, n)) {
+                    break;
+                }
+            }
+            if (!o->name || (!o->value && n != strlen(a)) ||
+                (o->value && n == strlen(a) && i + 1 >= argc)) {
+                fail("%s: unknown or incomplete option '%s'", cmd, a);
+                return false;
+            }
+            if (o->value) {
+                *o->value = n != strlen(a) ? a + n + 1 : argv[++i];
+            } else if (o->flag) {
+                *o->flag = true;
+            }
+        } else if (np < max_pos) {
+            pos[np++] = a;
+        } else {
+            fail("%s: too many arguments", cmd);
+            return false;
+        }
+    }
+    if (np < min_pos) {
+        fail("%s: expecting %s", cmd, expecting);
+        return false;
+    }
+    for (int i = np; i < max_pos; i++) {
+        pos[i] = NULL;
+    }
+    return true;
+}
+
+/* --output=human|json */
+static bool output_json(const char *cmd, const char *v, bool *json)
+{
+    if (v && strcmp(v, "json") && strcmp(v, "human")) {
+        fail("%s: --output takes 'human' or 'json'", cmd);
+        return false;
+    }
+    *json = v && !strcmp(v, "json");
+    return true;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -186,35 +254,20 @@ static int cmd_create(int argc, char **argv)
 {
     BlockCreateOptions co = { .format = "raw" };
     const char *opts = NULL;
-    char *pos[2];
-    int np = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if ((!strcmp(a, "-f") || !strcmp(a, "-b") || !strcmp(a, "-F") ||
-             !strcmp(a, "-o")) && i + 1 < argc) {
-            const char *v = argv[++i];
-            switch (a[1]) {
-            case 'f': co.format = v; break;
-            case 'b': co.backing_file = v; break;
-            case 'F': co.backing_format = v; break;
-            default: opts = v; break;
-            }
-        } else if (!strcmp(a, "-q") || !strcmp(a, "-u")) {
-            continue;
-        } else if (a[0] == '-' && a[1]) {
-            return fail("create: unknown or incomplete option '%s'", a);
-        } else if (np < 2) {
-            pos[np++] = argv[i];
-        } else {
-            return fail("create: too many arguments");
-        }
+    const char *pos[2];
+    const Opt options[] = {
+        { "-f", &co.format }, { "-b", &co.backing_file },
+        { "-F", &co.backing_format }, { "-o", &opts }, { "-q" }, { "-u" },
+        { NULL },
+    };
+    if (!parse_args("create", argc, argv, options, pos, 1, 2, 0,
+                    "a file name")) {
+        return 1;
     }
+    int np = pos[1] ? 2 : 1;
     GError *err = NULL;
     if (!parse_opts(opts, &co, &err)) {
         return fail_err(err);
-    }
-    if (np < 1) {
-        return fail("create: expecting a file name");
     }
     if (np == 2 && !blk_parse_size(pos[1], &co.size)) {
         return fail("create: invalid size '%s'", pos[1]);
@@ -360,29 +413,16 @@ static void info_one(BlockDev *bs, const BlockInfo *in, bool json,
 
 static int cmd_info(int argc, char **argv)
 {
-    const char *fmt = NULL, *file = NULL;
+    const char *fmt = NULL, *file = NULL, *output = NULL;
     bool json = false, chain = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-f") && i + 1 < argc) {
-            fmt = argv[++i];
-        } else if (!strcmp(argv[i], "--output=json")) {
-            json = true;
-        } else if (!strcmp(argv[i], "--output=human")) {
-            json = false;
-        } else if (!strcmp(argv[i], "--output") && i + 1 < argc) {
-            json = !strcmp(argv[++i], "json");
-        } else if (!strcmp(argv[i], "--backing-chain")) {
-            chain = true;
-        } else if (argv[i][0] == '-') {
-            return fail("info: unknown option '%s'", argv[i]);
-        } else if (!file) {
-            file = argv[i];
-        } else {
-            return fail("info: too many arguments");
-        }
-    }
-    if (!file) {
-        return fail("info: expecting a file name");
+    const Opt options[] = {
+        { "-f", &fmt }, { "--output", &output },
+        { "--backing-chain", NULL, &chain }, { NULL },
+    };
+    if (!parse_args("info", argc, argv, options, &file, 1, 1, 0,
+                    "a file name") ||
+        !output_json("info", output, &json)) {
+        return 1;
     }
     GError *err = NULL;
     BlockDev *bs = open_ro(file, fmt, &err);
@@ -418,36 +458,24 @@ static int cmd_info(int argc, char **argv)
 
 static int cmd_check(int argc, char **argv)
 {
-    const char *fmt = NULL, *file = NULL;
+    const char *fmt = NULL, *file = NULL, *output = NULL, *repair = NULL;
     BlockCheckFix fix = BLOCK_CHECK_NONE;
     bool json = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-f") && i + 1 < argc) {
-            fmt = argv[++i];
-        } else if (!strcmp(argv[i], "-r") && i + 1 < argc) {
-            const char *v = argv[++i];
-            if (!strcmp(v, "leaks")) {
-                fix = BLOCK_CHECK_FIX_LEAKS;
-            } else if (!strcmp(v, "all")) {
-                fix = BLOCK_CHECK_FIX_ALL;
-            } else {
-                return fail("check: -r takes 'leaks' or 'all'");
-            }
-        } else if (!strcmp(argv[i], "--output=json")) {
-            json = true;
-        } else if (!strcmp(argv[i], "--output=human") ||
-                   !strcmp(argv[i], "-q")) {
-            continue;
-        } else if (argv[i][0] == '-') {
-            return fail("check: unknown option '%s'", argv[i]);
-        } else if (!file) {
-            file = argv[i];
-        } else {
-            return fail("check: too many arguments");
-        }
+    const Opt options[] = {
+        { "-f", &fmt }, { "-r", &repair }, { "--output", &output }, { "-q" },
+        { NULL },
+    };
+    if (!parse_args("check", argc, argv, options, &file, 1, 1, 0,
+                    "a file name") ||
+        !output_json("check", output, &json)) {
+        return 1;
     }
-    if (!file) {
-        return fail("check: expecting a file name");
+    if (repair && !strcmp(repair, "leaks")) {
+        fix = BLOCK_CHECK_FIX_LEAKS;
+    } else if (repair && !strcmp(repair, "all")) {
+        fix = BLOCK_CHECK_FIX_ALL;
+    } else if (repair) {
+        return fail("check: -r takes 'leaks' or 'all'");
     }
     GError *err = NULL;
     BlockDev *bs;
@@ -537,30 +565,14 @@ static int cmd_convert(int argc, char **argv)
 {
     const char *ifmt = NULL, *ofmt = "raw", *opts = NULL;
     bool compress = false, progress = false;
-    char *pos[2];
-    int np = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-f") && i + 1 < argc) {
-            ifmt = argv[++i];
-        } else if (!strcmp(a, "-O") && i + 1 < argc) {
-            ofmt = argv[++i];
-        } else if (!strcmp(a, "-o") && i + 1 < argc) {
-            opts = argv[++i];
-        } else if (!strcmp(a, "-c")) {
-            compress = true;
-        } else if (!strcmp(a, "-p")) {
-            progress = true;
-        } else if (a[0] == '-') {
-            return fail("convert: unknown option '%s'", a);
-        } else if (np < 2) {
-            pos[np++] = argv[i];
-        } else {
-            return fail("convert: too many arguments");
-        }
-    }
-    if (np != 2) {
-        return fail("convert: expecting input and output file names");
+    const char *pos[2];
+    const Opt options[] = {
+        { "-f", &ifmt }, { "-O", &ofmt }, { "-o", &opts },
+        { "-c", NULL, &compress }, { "-p", NULL, &progress }, { NULL },
+    };
+    if (!parse_args("convert", argc, argv, options, pos, 2, 2, 0,
+                    "input and output file names")) {
+        return 1;
     }
     if (compress && strcmp(ofmt, "qcow2")) {
         return fail("convert: compression needs -O qcow2");
@@ -631,23 +643,13 @@ static int cmd_convert(int argc, char **argv)
 static int cmd_resize(int argc, char **argv)
 {
     const char *fmt = NULL;
-    char *pos[2];
-    int np = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-f") && i + 1 < argc) {
-            fmt = argv[++i];
-        } else if (!strcmp(argv[i], "--shrink") || !strcmp(argv[i], "-q")) {
-            continue;
-        } else if (argv[i][0] == '-' && np < 1) {
-            return fail("resize: unknown option '%s'", argv[i]);
-        } else if (np < 2) {
-            pos[np++] = argv[i];
-        } else {
-            return fail("resize: too many arguments");
-        }
-    }
-    if (np != 2) {
-        return fail("resize: expecting a file name and a size");
+    const char *pos[2];
+    const Opt options[] = {
+        { "-f", &fmt }, { "--shrink" }, { "-q" }, { NULL },
+    };
+    if (!parse_args("resize", argc, argv, options, pos, 2, 2, 1,
+                    "a file name and a size")) {
+        return 1;
     }
     GError *err = NULL;
     BlockDev *bs = open_rw(pos[0], fmt, &err);
@@ -683,27 +685,21 @@ static int cmd_snapshot(int argc, char **argv)
 {
     char op = 0;
     const char *name = NULL, *file = NULL, *fmt = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-l")) {
-            op = 'l';
-        } else if ((!strcmp(a, "-c") || !strcmp(a, "-a") ||
-                    !strcmp(a, "-d")) && i + 1 < argc) {
-            op = a[1];
-            name = argv[++i];
-        } else if (!strcmp(a, "-f") && i + 1 < argc) {
-            fmt = argv[++i];
-        } else if (a[0] == '-') {
-            return fail("snapshot: unknown option '%s'", a);
-        } else if (!file) {
-            file = a;
-        } else {
-            return fail("snapshot: too many arguments");
-        }
+    const char *create = NULL, *apply = NULL, *del = NULL;
+    bool list = false;
+    const Opt options[] = {
+        { "-l", NULL, &list }, { "-c", &create }, { "-a", &apply },
+        { "-d", &del }, { "-f", &fmt }, { NULL },
+    };
+    if (!parse_args("snapshot", argc, argv, options, &file, 1, 1, 0,
+                    "-l, -c, -a or -d and a file name")) {
+        return 1;
     }
-    if (!file || !op) {
-        return fail("snapshot: expecting -l, -c, -a or -d and a file name");
+    if ((list + !!create + !!apply + !!del) != 1) {
+        return fail("snapshot: expecting one of -l, -c, -a or -d");
     }
+    op = list ? 'l' : create ? 'c' : apply ? 'a' : 'd';
+    name = create ? create : apply ? apply : del;
     GError *err = NULL;
     BlockDev *bs = op == 'l' ? open_ro(file, fmt, &err)
                              : open_rw(file, fmt, &err);
@@ -754,25 +750,15 @@ static int cmd_rebase(int argc, char **argv)
 {
     const char *fmt = NULL, *backing = NULL, *bfmt = NULL, *file = NULL;
     bool unsafe = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-u")) {
-            unsafe = true;
-        } else if (!strcmp(a, "-f") && i + 1 < argc) {
-            fmt = argv[++i];
-        } else if (!strcmp(a, "-b") && i + 1 < argc) {
-            backing = argv[++i];
-        } else if (!strcmp(a, "-F") && i + 1 < argc) {
-            bfmt = argv[++i];
-        } else if (a[0] == '-') {
-            return fail("rebase: unknown option '%s'", a);
-        } else if (!file) {
-            file = a;
-        } else {
-            return fail("rebase: too many arguments");
-        }
+    const Opt options[] = {
+        { "-u", NULL, &unsafe }, { "-f", &fmt }, { "-b", &backing },
+        { "-F", &bfmt }, { NULL },
+    };
+    if (!parse_args("rebase", argc, argv, options, &file, 1, 1, 0,
+                    "-b BACKING and a file name")) {
+        return 1;
     }
-    if (!file || !backing) {
+    if (!backing) {
         return fail("rebase: expecting -b BACKING and a file name");
     }
     GError *err = NULL;
@@ -853,27 +839,12 @@ static int cmd_rebase(int argc, char **argv)
 static int cmd_compare(int argc, char **argv)
 {
     const char *f1 = NULL, *f2 = NULL;
-    char *pos[2];
-    int np = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-f") && i + 1 < argc) {
-            f1 = argv[++i];
-        } else if (!strcmp(argv[i], "-F") && i + 1 < argc) {
-            f2 = argv[++i];
-        } else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "-s")) {
-            continue;
-        } else if (argv[i][0] == '-') {
-            fail("compare: unknown option '%s'", argv[i]);
-            return 2;
-        } else if (np < 2) {
-            pos[np++] = argv[i];
-        } else {
-            fail("compare: too many arguments");
-            return 2;
-        }
-    }
-    if (np != 2) {
-        fail("compare: expecting two file names");
+    const char *pos[2];
+    const Opt options[] = {
+        { "-f", &f1 }, { "-F", &f2 }, { "-q" }, { "-s" }, { NULL },
+    };
+    if (!parse_args("compare", argc, argv, options, pos, 2, 2, 0,
+                    "two file names")) {
         return 2;
     }
     GError *err = NULL;
@@ -930,25 +901,13 @@ static int cmd_compare(int argc, char **argv)
 
 static int cmd_map(int argc, char **argv)
 {
-    const char *fmt = NULL, *file = NULL;
+    const char *fmt = NULL, *file = NULL, *output = NULL;
     bool json = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-f") && i + 1 < argc) {
-            fmt = argv[++i];
-        } else if (!strcmp(argv[i], "--output=json")) {
-            json = true;
-        } else if (!strcmp(argv[i], "--output=human")) {
-            json = false;
-        } else if (argv[i][0] == '-') {
-            return fail("map: unknown option '%s'", argv[i]);
-        } else if (!file) {
-            file = argv[i];
-        } else {
-            return fail("map: too many arguments");
-        }
-    }
-    if (!file) {
-        return fail("map: expecting a file name");
+    const Opt options[] = { { "-f", &fmt }, { "--output", &output }, { NULL } };
+    if (!parse_args("map", argc, argv, options, &file, 1, 1, 0,
+                    "a file name") ||
+        !output_json("map", output, &json)) {
+        return 1;
     }
     GError *err = NULL;
     BlockDev *bs = open_ro(file, fmt, &err);
