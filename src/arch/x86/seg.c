@@ -462,6 +462,29 @@ static void outer_fixup(X86Cpu *cpu)
     }
 }
 
+/* The checks of the code segment a far RET or an IRET returns to (SDM
+   Vol. 2, RET and IRET, protected mode): a non-null selector of a present
+   code segment at the selector's RPL or outer (conforming: DPL <= RPL,
+   else DPL == RPL); faults #GP/#NP with the selector. */
+static void check_return_cs(X86Cpu *cpu, uint16_t sel, uint32_t *lo,
+                            uint32_t *hi)
+{
+    if ((sel & ~3u) == 0) {
+        GP0(cpu);
+    }
+    if (!x86_read_desc(cpu, sel, lo, hi)) {
+        x86_raise(cpu, EX_GP, sel & ~3u);
+    }
+    unsigned rpl = sel & 3, dpl = (*hi >> 13) & 3;
+    if ((*hi & 0x1800) != 0x1800 || rpl < cpu->cpl ||
+        ((*hi & 0x400) ? dpl > rpl : dpl != rpl)) {
+        x86_raise(cpu, EX_GP, sel & ~3u);
+    }
+    if (!(*hi & 0x8000)) {
+        x86_raise(cpu, EX_NP, sel & ~3u);
+    }
+}
+
 void x86_far_ret(X86Cpu *cpu, int osz, uint16_t pop)
 {
     uint32_t mask = x86_sp_mask(cpu);
@@ -478,21 +501,9 @@ void x86_far_ret(X86Cpu *cpu, int osz, uint16_t pop)
         cpu->regs[R_ESP] = (cpu->regs[R_ESP] & ~mask) | (sp & mask);
         return;
     }
-    if ((sel & ~3u) == 0) {
-        GP0(cpu);
-    }
     uint32_t lo, hi;
-    if (!x86_read_desc(cpu, sel, &lo, &hi)) {
-        x86_raise(cpu, EX_GP, sel & ~3u);
-    }
-    unsigned rpl = sel & 3, dpl = (hi >> 13) & 3;
-    if ((hi & 0x1800) != 0x1800 || rpl < cpu->cpl ||
-        ((hi & 0x400) ? dpl > rpl : dpl != rpl)) {
-        x86_raise(cpu, EX_GP, sel & ~3u);
-    }
-    if (!(hi & 0x8000)) {
-        x86_raise(cpu, EX_NP, sel & ~3u);
-    }
+    check_return_cs(cpu, sel, &lo, &hi);
+    unsigned rpl = sel & 3;
     if (rpl == cpu->cpl) {
         load_cs(cpu, sel, lo, hi, rpl);
         cpu->eip = off;
@@ -623,21 +634,9 @@ void x86_iret(X86Cpu *cpu, int osz)
         v86_vip_check(cpu);
         return;
     }
-    if ((sel & ~3u) == 0) {
-        GP0(cpu);
-    }
     uint32_t lo, hi;
-    if (!x86_read_desc(cpu, sel, &lo, &hi)) {
-        x86_raise(cpu, EX_GP, sel & ~3u);
-    }
-    unsigned rpl = sel & 3, dpl = (hi >> 13) & 3;
-    if ((hi & 0x1800) != 0x1800 || rpl < cpu->cpl ||
-        ((hi & 0x400) ? dpl > rpl : dpl != rpl)) {
-        x86_raise(cpu, EX_GP, sel & ~3u);
-    }
-    if (!(hi & 0x8000)) {
-        x86_raise(cpu, EX_NP, sel & ~3u);
-    }
+    check_return_cs(cpu, sel, &lo, &hi);
+    unsigned rpl = sel & 3;
     unsigned old_cpl = cpu->cpl;
     uint32_t fmask = F_ARITH | F_TF | F_DF | F_NT;
     if (osz == 4) {
