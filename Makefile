@@ -11,7 +11,7 @@ MESON_OPTS ?=
 # Build dependencies.
 BUILD_PKGS := gcc meson ninja-build pkg-config python3 libglib2.0-dev \
 	libgtk-3-dev libvte-2.91-dev libpulse-dev zlib1g-dev libzstd-dev \
-	libdeflate-dev libslirp-dev libcapstone-dev gettext nasm
+	libdeflate-dev libslirp-dev libcapstone-dev libspeexdsp-dev gettext nasm
 # Firmware the PC board runs.
 RUN_PKGS := seabios
 # Guest images, oracles and GUI test drivers.
