@@ -26,6 +26,8 @@
 #include "hw/display/vga.h"
 #include "hw/ide/piix_ide.h"
 #include "hw/isa/debugcon.h"
+#include "hw/audio/pcspk.h"
+#include "hw/audio/sb16.h"
 #include "hw/isa/fdc.h"
 #include "hw/isa/fw_cfg.h"
 #include "hw/isa/i8042.h"
@@ -546,6 +548,38 @@ static bool fdc_setup(Board *b, I8237 *dma, GError **error)
 
 /* PIIX3 IDE with the configured disks and CD-ROMs (an empty CD-ROM drive
    at ide1-cd0 when none is given, as QEMU's pc has). */
+/* The sound cards of cfg->soundhw, each on its audio device. */
+static bool sound_setup(Board *b, I8237 *dma, GError **error)
+{
+    BoardContext *ctx = b->ctx;
+    const MachineConfig *cfg = ctx->cfg;
+    for (int i = 0; i < cfg->n_soundhw; i++) {
+        const char *model = cfg->soundhw[i];
+        Device *d;
+        if (!strcmp(model, "pcspk")) {
+            PcSpk *spk = (PcSpk *)mkdev(ctx, &pcspk_info, "pcspk");
+            spk->pit = b->pit;
+            spk->audio = ctx->audio[i];
+            d = DEVICE(spk);
+        } else if (!strcmp(model, "sb16")) {
+            /* The Sound Blaster 16's defaults: 0x220, IRQ 5, DMA 1/5. */
+            Sb16 *sb = (Sb16 *)mkdev(ctx, &sb16_info, "sb16");
+            sb->irq = b->isa_irq[5];
+            sb->dma = dma;
+            sb->audio = ctx->audio[i];
+            d = DEVICE(sb);
+        } else {
+            g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                        "sound card '%s' is not emulated", model);
+            return false;
+        }
+        if (!device_realize(d, error)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool ide_setup(Board *b, GError **error)
 {
     BoardContext *ctx = b->ctx;
@@ -680,6 +714,9 @@ static bool pc_init(BoardContext *ctx, GError **error)
         }
     }
     if (!fdc_setup(b, (I8237 *)dma, error)) {
+        return false;
+    }
+    if (!sound_setup(b, (I8237 *)dma, error)) {
         return false;
     }
     for (int i = 0; i < MIMIC_MAX_SERIAL; i++) {
