@@ -378,9 +378,19 @@ void audio_voice_set_active(AudioVoice *v, bool on)
     }
     v->active = on;
     if (on) {
-        /* Prime: a little silence ahead of the first frames. */
-        if (v->out_len < PRIME_FRAMES) {
-            int add = PRIME_FRAMES - v->out_len;
+        /* Prime: silence for the part of the coming mix that lies before
+           this instant (so the first frame plays when it was made), and a
+           little more to absorb the rounding of frame counts. */
+        Audio *a = v->audio;
+        int64_t since = 0;
+        if (a->synced) {
+            since = (clock_now(a->clock) - a->t0) * AUDIO_OUT_RATE /
+                    1000000000LL - a->frames;
+            since = CLAMP(since, 0, AUDIO_OUT_RATE / 10);
+        }
+        int want = PRIME_FRAMES + (int)since;
+        if (v->out_len < want) {
+            int add = want - v->out_len;
             out_reserve(v, add);
             memmove(v->out + 2 * add, v->out, 4 * (size_t)v->out_len);
             memset(v->out, 0, 4 * (size_t)add);
@@ -487,6 +497,12 @@ static void voice_resample(AudioVoice *v)
 void audio_mix_now(Audio *a)
 {
     int64_t now = clock_now(a->clock);
+    for (guint i = 0; i < a->voices->len; i++) {
+        AudioVoice *v = g_ptr_array_index(a->voices, i);
+        if (v->active && v->pull) {
+            v->pull(v->opaque); /* the devices catch up to now */
+        }
+    }
     if (!a->synced || now < a->t0 ||
         now - a->t0 > 2000000000LL) {
         /* First mix, or virtual time jumped (a restored state). */
@@ -515,9 +531,6 @@ void audio_mix_now(Audio *a)
     memset(a->mix, 0, 8 * (size_t)n);
     for (guint i = 0; i < a->voices->len; i++) {
         AudioVoice *v = g_ptr_array_index(a->voices, i);
-        if (v->active && v->pull) {
-            v->pull(v->opaque);
-        }
         voice_resample(v);
         int take = MIN(n, v->out_len);
         if (take < n && v->active) {

@@ -14,7 +14,7 @@
  * far less aliasing than point sampling; tones above the Nyquist
  * frequency are inaudible to us as to the real cone, and become silence).
  * Otherwise the cone sits where OUT2 AND data put it.  A one-pole DC
- * blocker (the speaker's AC coupling, about 40 Hz) turns a cone held at
+ * blocker (the speaker's AC coupling, about 10 Hz) turns a cone held at
  * one position into silence.
  * Limits: OUT2 edges that the PIT produces on its own in modes 0/1/4/5
  * (no notification) are seen at the next change or tick only.
@@ -29,7 +29,7 @@
 
 #define SPK_RATE 48000
 #define SPK_AMPLITUDE 8192.0f /* -12 dBFS peak */
-#define DC_POLE 0.995f        /* 1 - 2*pi*38 Hz / 48 kHz */
+#define DC_POLE 0.9987f       /* 1 - 2*pi*10 Hz / 48 kHz */
 
 /* Measure of [0, x) spent high by a square wave high in [k, k + 0.5). */
 static double high_time(double x)
@@ -117,6 +117,8 @@ static bool pcspk_realize(Device *dev, GError **error)
     s->pit->speaker_changed = pcspk_changed;
     s->pit->speaker_opaque = s;
     i8254_speaker_get(s->pit, &s->st);
+    s->t0 = clock_now(dev->bus->clock);
+    s->synced = true;
     return true;
 }
 

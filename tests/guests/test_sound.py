@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Acceptance test: sound from a boot sector, recorded by the WAV backend.
+
+Scenarios (each boots SeaBIOS and a boot sector from tests/guests/asm):
+  pcspk  pcspk-tone.asm: PIT channel 2 at 440 Hz, gate and data open for
+         18 BIOS ticks.  `-soundhw pcspk -audiodev wav,...`.  The test
+         finds the tone's frequency within 1% by counting the periods of
+         the recording (crossings with hysteresis), and its length (about 1 s of virtual time).
+  sb16   sb16-tone.asm: a 1 kHz sine, peak 16384, 16-bit auto-init DMA at
+         48 kHz with the mixer at 0 dB, 11 blocks of 100 ms.
+         `-device sb16,audiodev=a0`.  Frequency within 1%, RMS level
+         within 3 dB of the sine's -9.03 dBFS, 11 interrupts, length.
+Each scenario runs in real time and again with -icount 3 (virtual time
+from the instruction count; the recording must be the same length of
+tone: audio follows the virtual clock).
+
+usage: test_sound.py EMULATOR SCENARIO BOOT.BIN [icount]
+"""
+import math
+import os
+import struct
+import sys
+import tempfile
+import wave
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import boottest  # noqa: E402
+
+
+def read_wav(path):
+    with wave.open(path, 'rb') as w:
+        if (w.getnchannels(), w.getsampwidth()) != (2, 2):
+            raise ValueError('not 16-bit stereo: %r' % (w.getparams(),))
+        rate = w.getframerate()
+        raw = w.readframes(w.getnframes())
+    n = len(raw) // 4
+    frames = struct.unpack('<%dh' % (2 * n), raw[:4 * n])
+    left = frames[0::2]
+    right = frames[1::2]
+    return rate, left, right
+
+
+def tone_segment(x, rate, threshold=300):
+    """First and last sample of the loud part (10 ms windows)."""
+    win = rate // 100
+    loud = [i for i in range(0, len(x) - win, win)
+            if max(abs(v) for v in x[i:i + win]) > threshold]
+    if not loud:
+        return None
+    return loud[0], loud[-1] + win
+
+
+def frequency(x, rate):
+    """Rising crossings of +T after the signal was below -T (hysteresis,
+    T = 30% of the peak, so that the ringing of a band-limited square wave
+    near its edges is not counted), interpolated, first to last."""
+    t = 0.3 * max(abs(v) for v in x)
+    cross = []
+    low = False
+    for i in range(1, len(x)):
+        if x[i] < -t:
+            low = True
+        elif low and x[i - 1] < t <= x[i]:
+            frac = (t - x[i - 1]) / (x[i] - x[i - 1])
+            cross.append(i - 1 + frac)
+            low = False
+    if len(cross) < 3:
+        return 0.0
+    return (len(cross) - 1) * rate / (cross[-1] - cross[0])
+
+
+def rms_dbfs(x):
+    if not x:
+        return -200.0
+    r = math.sqrt(sum(v * v for v in x) / len(x))
+    return 20 * math.log10(max(r, 1e-9) / 32768)
+
+
+SCEN = {
+    # argv, ready/done markers, expected frequency, level (None: any above
+    # -30 dBFS), tone seconds (min, max)
+    'pcspk': (['-soundhw', 'pcspk'], 'SPK-ON', 'SPK-OFF', 439.97, None,
+              (0.8, 1.3)),
+    'sb16': (['-device', 'sb16,audiodev=a0'], 'SB-PLAY', 'SB-DONE 0B',
+             1000.0, 20 * math.log10(16384 / math.sqrt(2) / 32768),
+             (1.0, 1.25)),
+}
+
+
+def main():
+    if len(sys.argv) not in (4, 5):
+        print(__doc__, file=sys.stderr)
+        return 2
+    exe = boottest.find_emulator(sys.argv[1])
+    scen = sys.argv[2]
+    boot = sys.argv[3]
+    icount = len(sys.argv) == 5 and sys.argv[4] == 'icount'
+    args, ready, done, want_hz, want_db, length = SCEN[scen]
+    tmp = tempfile.mkdtemp(prefix='sound-')
+    img = os.path.join(tmp, 'disk.img')
+    with open(boot, 'rb') as f:
+        sector = f.read()
+    if len(sector) != 512 or sector[510:] != b'\x55\xaa':
+        print('FAIL: the boot sector is not 512 bytes with a signature')
+        return 1
+    with open(img, 'wb') as f:
+        f.write(sector)
+        f.truncate(1 << 20)
+    wav = os.path.join(tmp, 'out.wav')
+    sock = os.path.join(tmp, 'mon.sock')
+    argv = [exe, '-nographic', '-m', '32', '-net', 'none',
+            '-drive', 'file=%s,format=raw,if=ide' % img,
+            '-audiodev', 'wav,id=a0,path=%s' % wav,
+            '-monitor', 'unix:%s,server=on,wait=off' % sock] + args
+    if icount:
+        argv += ['-icount', '3']
+    emu = boottest.Emulator(argv, os.path.join(tmp, 'serial.log'))
+    try:
+        emu.wait_for(ready, 60)
+        emu.wait_for(done, 60)
+        mon = boottest.Monitor(sock)
+        info = mon.cmd('info audio')
+        print(info.strip())
+        try:
+            mon.cmd('quit')
+        except Exception:
+            pass
+        rc = emu.wait_exit(30)
+        if rc != 0:
+            print('FAIL: exit status %d' % rc)
+            return 1
+    except boottest.BootError as e:
+        print('FAIL: %s' % e)
+        print(emu.tail())
+        return 1
+    finally:
+        emu.close()
+
+    rate, left, right = read_wav(wav)
+    print('recording: %d frames at %d Hz (%.2f s)' % (len(left), rate,
+                                                       len(left) / rate))
+    seg = tone_segment(left, rate)
+    if not seg:
+        print('FAIL: the recording is silent')
+        return 1
+    a, b = seg
+    secs = (b - a) / rate
+    # Skip the edges (onset, resampler ramp) for the measurements.
+    edge = rate // 20
+    body_l = left[a + edge:b - edge]
+    body_r = right[a + edge:b - edge]
+    hz = frequency(body_l, rate)
+    db = rms_dbfs(body_l)
+    db_r = rms_dbfs(body_r)
+    print('tone: %.3f s, %.2f Hz, %.2f dBFS left, %.2f dBFS right' %
+          (secs, hz, db, db_r))
+    ok = True
+    if abs(hz - want_hz) > want_hz * 0.01:
+        print('FAIL: frequency %.2f Hz, want %.2f Hz +- 1%%' % (hz, want_hz))
+        ok = False
+    if want_db is not None:
+        for side, d in (('left', db), ('right', db_r)):
+            if abs(d - want_db) > 3:
+                print('FAIL: %s level %.2f dBFS, want %.2f +- 3 dB' %
+                      (side, d, want_db))
+                ok = False
+    elif db < -30:
+        print('FAIL: level %.2f dBFS is too quiet' % db)
+        ok = False
+    if not length[0] <= secs <= length[1]:
+        print('FAIL: tone lasts %.3f s, want %.2f..%.2f s' %
+              (secs, length[0], length[1]))
+        ok = False
+    if ok:
+        print('PASS: %s%s' % (scen, ' (icount)' if icount else ''))
+    return 0 if ok else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
