@@ -36,9 +36,43 @@ BAD = [
     (["-rtc", "base=yesterday"], "invalid base"),
     (["-L", "/nonexistent-dir"], "not a directory"),
     (["-vga", "cirrus"], "only std"),
+    (["-audiodev", "alsa,id=a0"], "unknown audio driver 'alsa'"),
+    (["-audiodev", "wav,path=x.wav"], "parameter 'id' is missing"),
+    (["-audiodev", "none,id=a,frob=1"], "unknown parameter 'frob'"),
+    (["-audiodev", "none,id=a", "-audiodev", "none,id=a"],
+     "duplicate id 'a'"),
+    (["-device", "sb16,audiodev=nope"], "audiodev 'nope' is not defined"),
+    (["-device", "frob"], "unknown device 'frob'"),
+    (["-device", "AC97"], "not emulated yet"),
+    (["-audio", "none,model=sb17"], "unknown sound card 'sb17'"),
+    (["-soundhw", "sb16,sb16"], "given twice"),
+    (["-display", "none", "-audiodev", "wav,id=a0,path=/proc/mimic.wav",
+      "-soundhw", "pcspk"], "-audiodev wav: cannot create '/proc/mimic.wav'"),
+    (["-display", "none", "-audiodev", "wav,id=a0,path=/nonexistent/d/x.wav",
+      "-device", "sb16,audiodev=a0"], "cannot create"),
 ]
 
-GOOD = [["-version"], ["-h"], ["-soundhw", "help"], ["-machine", "help"]]
+GOOD = [["-version"], ["-h"], ["-soundhw", "help"], ["-soundhw", "?"],
+        ["-machine", "help"], ["-audiodev", "help"], ["-audio", "model=help"],
+        ["-device", "help"]]
+
+
+def pa_unreachable(d):
+    """No PulseAudio server: one warning line, the machine runs (mute)."""
+    p = subprocess.run([MIMIC, "-display", "none", "-net", "none",
+                        "-audiodev", "pa,id=a0,server=unix:" +
+                        os.path.join(d, "no-such-socket"),
+                        "-soundhw", "pcspk", "-monitor", "stdio"],
+                       input="info audio\nquit\n", capture_output=True,
+                       text=True, timeout=60)
+    lines = [l for l in p.stderr.splitlines() if l.strip()]
+    ok = (p.returncode == 0 and len(lines) == 1 and
+          "mimic: warning: audio: cannot connect to the PulseAudio server"
+          in lines[0] and "runs mute" in lines[0] and
+          "driver none" in p.stdout)
+    print(("ok    " if ok else "FAIL  ") + "-audiodev pa without a server -> " +
+          repr(p.stderr.strip()) + f" (exit {p.returncode})")
+    return ok
 
 
 def main():
@@ -62,7 +96,8 @@ def main():
             ok = p.returncode == 0 and p.stdout.strip()
             print(("ok    " if ok else "FAIL  ") + " ".join(args))
             failed += not ok
-    print(f"{len(BAD) + len(GOOD) - failed} passed, {failed} failed")
+        failed += not pa_unreachable(d)
+    print(f"{len(BAD) + len(GOOD) + 1 - failed} passed, {failed} failed")
     return 1 if failed else 0
 
 

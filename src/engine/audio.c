@@ -241,8 +241,10 @@ Audio *audio_new(Clock *clock, const char *id, const char *driver,
     a->voices = g_ptr_array_new();
     /* The timer runs from the start, so that the output (a recording)
        keeps the guest's timeline, silence included. */
+    a->t0 = clock_now(clock);
+    a->synced = true;
     a->timer = timer_new(clock, audio_tick, a);
-    timer_mod(a->timer, clock_now(clock) + AUDIO_TICK_NS);
+    timer_mod(a->timer, a->t0 + AUDIO_TICK_NS);
     return a;
 }
 
