@@ -425,6 +425,7 @@ static void dsp_write(Sb16 *s, uint8_t v)
         s->want = 0;
         dsp_command(s);
         s->cmd = 0;
+        s->nargs = 0;
     }
 }
 
