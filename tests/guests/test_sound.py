@@ -15,7 +15,11 @@ Each scenario runs in real time and again with -icount 3 (virtual time
 from the instruction count; the recording must be the same length of
 tone: audio follows the virtual clock).
 
-usage: test_sound.py EMULATOR SCENARIO BOOT.BIN [icount]
+Mode "savevm": the machine is stopped as soon as the tone plays, saved
+with `migrate file:` and resumed with -incoming in a new process, whose
+recording must hold the rest of the tone (same frequency and level).
+
+usage: test_sound.py EMULATOR SCENARIO BOOT.BIN [icount|savevm]
 """
 import math
 import os
@@ -88,6 +92,35 @@ SCEN = {
 }
 
 
+def run(argv, tmp, name, waits, monitor_cmds):
+    """Run the emulator until the serial markers came, then give the
+    monitor commands (the last one ends the run); None when all went."""
+    sock = os.path.join(tmp, name + '.sock')
+    emu = boottest.Emulator(
+        argv + ['-monitor', 'unix:%s,server=on,wait=off' % sock],
+        os.path.join(tmp, name + '.log'))
+    try:
+        for w in waits:
+            emu.wait_for(w, 60)
+        mon = boottest.Monitor(sock)
+        for c in monitor_cmds[:-1]:
+            reply = mon.cmd(c)
+            print('(%s) %s' % (c, reply.strip()))
+        try:
+            mon.cmd(monitor_cmds[-1])
+        except Exception:
+            pass
+        rc = emu.wait_exit(30)
+        if rc != 0:
+            return 'exit status %d' % rc
+    except boottest.BootError as e:
+        print(emu.tail())
+        return str(e)
+    finally:
+        emu.close()
+    return None
+
+
 def main():
     if len(sys.argv) not in (4, 5):
         print(__doc__, file=sys.stderr)
@@ -95,7 +128,7 @@ def main():
     exe = boottest.find_emulator(sys.argv[1])
     scen = sys.argv[2]
     boot = sys.argv[3]
-    icount = len(sys.argv) == 5 and sys.argv[4] == 'icount'
+    mode = sys.argv[4] if len(sys.argv) == 5 else ''
     args, ready, done, want_hz, want_db, length = SCEN[scen]
     tmp = tempfile.mkdtemp(prefix='sound-')
     img = os.path.join(tmp, 'disk.img')
@@ -108,34 +141,44 @@ def main():
         f.write(sector)
         f.truncate(1 << 20)
     wav = os.path.join(tmp, 'out.wav')
-    sock = os.path.join(tmp, 'mon.sock')
-    argv = [exe, '-nographic', '-m', '32', '-net', 'none',
-            '-drive', 'file=%s,format=raw,if=ide' % img,
-            '-audiodev', 'wav,id=a0,path=%s' % wav,
-            '-monitor', 'unix:%s,server=on,wait=off' % sock] + args
-    if icount:
-        argv += ['-icount', '3']
-    emu = boottest.Emulator(argv, os.path.join(tmp, 'serial.log'))
-    try:
-        emu.wait_for(ready, 60)
-        emu.wait_for(done, 60)
-        mon = boottest.Monitor(sock)
-        info = mon.cmd('info audio')
-        print(info.strip())
-        try:
-            mon.cmd('quit')
-        except Exception:
-            pass
-        rc = emu.wait_exit(30)
-        if rc != 0:
-            print('FAIL: exit status %d' % rc)
+    base = [exe, '-nographic', '-m', '32', '-net', 'none',
+            '-drive', 'file=%s,format=raw,if=ide' % img] + args
+    if mode == 'icount':
+        base += ['-icount', '3']
+    if mode == 'savevm':
+        # Stop the machine as soon as the tone started (real time: within
+        # a few ten milliseconds of its 1.1 s), save it, resume it in a
+        # new process recording to the WAV file: the tone goes on, with
+        # its interrupts, to the end.
+        state = os.path.join(tmp, 'state')
+        first = os.path.join(tmp, 'first.wav')
+        err = run(base + ['-audiodev', 'wav,id=a0,path=%s' % first], tmp,
+                  'save', [ready],
+                  ['stop', 'migrate file:%s' % state, 'quit'])
+        if err:
+            print('FAIL: saving run: %s' % err)
             return 1
-    except boottest.BootError as e:
-        print('FAIL: %s' % e)
-        print(emu.tail())
-        return 1
-    finally:
-        emu.close()
+        err = run(base + ['-audiodev', 'wav,id=a0,path=%s' % wav,
+                          '-incoming', 'file:%s' % state], tmp, 'resume',
+                  [done], ['info audio', 'quit'])
+        if err:
+            print('FAIL: resumed run: %s' % err)
+            return 1
+        with open(os.path.join(tmp, 'save.log'), errors='replace') as f:
+            if done.split()[0] in f.read():
+                print('FAIL: the tone ended before the machine was saved')
+                return 1
+        with open(os.path.join(tmp, 'resume.log'), errors='replace') as f:
+            if ready in f.read():
+                print('FAIL: the resumed machine started the guest afresh')
+                return 1
+        length = (0.5, length[1])
+    else:
+        err = run(base + ['-audiodev', 'wav,id=a0,path=%s' % wav], tmp,
+                  'run', [ready, done], ['info audio', 'quit'])
+        if err:
+            print('FAIL: %s' % err)
+            return 1
 
     rate, left, right = read_wav(wav)
     print('recording: %d frames at %d Hz (%.2f s)' % (len(left), rate,
@@ -173,7 +216,7 @@ def main():
               (secs, length[0], length[1]))
         ok = False
     if ok:
-        print('PASS: %s%s' % (scen, ' (icount)' if icount else ''))
+        print('PASS: %s %s' % (scen, mode))
     return 0 if ok else 1
 
 
