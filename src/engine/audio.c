@@ -548,7 +548,10 @@ void audio_mix_now(Audio *a)
                                                 gr) >> 16);
             }
         }
-        memmove(v->out, v->out + 2 * take, 4 * (size_t)(v->out_len - take));
+        if (v->out_len > take) {
+            memmove(v->out, v->out + 2 * take,
+                    4 * (size_t)(v->out_len - take));
+        }
         v->out_len -= take;
     }
     for (int k = 0; k < 2 * n; k++) {

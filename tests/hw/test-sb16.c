@@ -6,7 +6,8 @@
  * aliases, 8-bit single-cycle DMA (the block's interrupt comes when its
  * samples have played, in virtual time), 16-bit auto-init with pause,
  * continue and exit, the direct DAC, saved state in the middle of a
- * stream, and a bounded register fuzz (run under ASan by make check).
+ * stream, and a bounded register fuzz of the card and the PC speaker's
+ * ports (run under ASan and UBSan by make check).
  */
 #include "pc-rig.h"
 
@@ -23,7 +24,8 @@ static void configure(MachineConfig *cfg)
     cfg->n_audiodevs = 1;
     cfg->soundhw[0] = g_strdup("sb16");
     cfg->soundhw_audiodev[0] = g_strdup("a0");
-    cfg->n_soundhw = 1;
+    cfg->soundhw[1] = g_strdup("pcspk"); /* shares the mixer */
+    cfg->n_soundhw = 2;
 }
 
 static Sb16 *sb_of(MimicMachine *m)
@@ -328,6 +330,14 @@ static void test_fuzz(void)
             break;
         case 7:
             ioport_read(m->io, SB + (g_rand_int(r) & 15), 1);
+            break;
+        case 8: /* the PC speaker's side: port 0x61, PIT channel 2 */
+            ioport_write(m->io, 0x61, g_rand_int(r) & 0xff, 1);
+            break;
+        case 9:
+            ioport_write(m->io, 0x43, 0x80 | (g_rand_int(r) & 0x3f), 1);
+            ioport_write(m->io, 0x42, g_rand_int(r) & 0xff, 1);
+            ioport_write(m->io, 0x42, g_rand_int(r) & 0xff, 1);
             break;
         default: /* mostly DSP data: commands get their arguments */
             ioport_write(m->io, SB + 0xc, g_rand_int(r) & 0xff, 1);
