@@ -19,7 +19,7 @@ TEST_PKGS := qemu-utils qemu-system-x86 xorriso isolinux syslinux \
 	syslinux-common syslinux-utils mtools dosfstools cpio gzip \
 	xvfb xauth xdotool openbox x11-utils x11-apps xclip desktop-file-utils \
 	appstream ca-certificates dpkg-dev libunicorn-dev qemu-user \
-	clang libclang-rt-dev
+	clang libclang-rt-dev pulseaudio pulseaudio-utils
 
 .PHONY: all deps test-deps build run check clean
 

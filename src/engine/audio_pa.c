@@ -9,7 +9,8 @@
  * has less than the server asks for, the rest is silence and the underrun
  * is counted.  When the ring is fuller than its bound (the guest ran ahead
  * of the host, e.g. with -icount) the oldest frames are dropped and
- * counted.  Buffer: tlength 40 ms, minreq 10 ms.
+ * counted.  Server buffer: tlength 40 ms, minreq 10 ms, prebuf 0 (a
+ * prebuffer larger than the first request would stall the stream).
  */
 #include "mimic-config.h"
 
@@ -23,6 +24,12 @@
 #include <pulse/pulseaudio.h>
 
 #define RING_MS 200
+/* Latency bounds of the ring: more than HIGH queued (a burst, e.g. the
+   guest's first mix after a slow start) drops the oldest down to TARGET,
+   so that the sound stays within ~30 ms (+ the server's 40 ms) of the
+   picture.  Both sides run on the host's clock, so this happens once. */
+#define HIGH_MS 80
+#define TARGET_MS 30
 
 typedef struct PaBackend {
     AudioBackend be;
@@ -94,6 +101,13 @@ static void pa_write(AudioBackend *be, const int16_t *frames, int n)
         p->ring[2 * k] = frames[2 * i];
         p->ring[2 * k + 1] = frames[2 * i + 1];
         p->len++;
+    }
+    size_t high = (size_t)p->rate * HIGH_MS / 1000;
+    if (p->len > high) {
+        size_t drop = p->len - (size_t)p->rate * TARGET_MS / 1000;
+        p->head = (p->head + drop) % p->cap;
+        p->len -= drop;
+        p->dropped += drop;
     }
     g_mutex_unlock(&p->lock);
 }
@@ -176,7 +190,7 @@ AudioBackend *audio_pa_open(const char *server, int rate, GError **error)
         pa_buffer_attr attr = {
             .maxlength = (uint32_t)-1,
             .tlength = pa_usec_to_bytes(40000, &ss),
-            .prebuf = (uint32_t)-1,
+            .prebuf = 0, /* start at once; never wait for a refill */
             .minreq = pa_usec_to_bytes(10000, &ss),
             .fragsize = (uint32_t)-1,
         };

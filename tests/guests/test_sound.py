@@ -19,17 +19,88 @@ Mode "savevm": the machine is stopped as soon as the tone plays, saved
 with `migrate file:` and resumed with -incoming in a new process, whose
 recording must hold the rest of the tone (same frequency and level).
 
-usage: test_sound.py EMULATOR SCENARIO BOOT.BIN [icount|savevm]
+Mode "pa": the card plays through `-audiodev pa,server=...` to a private
+PulseAudio daemon started here (`pulseaudio -n --daemonize=no
+--exit-idle-time=-1`, module-null-sink), recorded from the sink's monitor
+with parec; the same checks on that recording.  Skips (77) when
+pulseaudio/parec are not installed.
+
+usage: test_sound.py EMULATOR SCENARIO BOOT.BIN [icount|savevm|pa]
 """
 import math
 import os
+import shutil
+import signal
 import struct
+import subprocess
 import sys
 import tempfile
+import time
 import wave
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import boottest  # noqa: E402
+
+
+class PulseDaemon:
+    """A private PulseAudio daemon with a null sink, recorded by parec."""
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.sock = os.path.join(tmp, 'pa.sock')
+        env = dict(os.environ, XDG_RUNTIME_DIR=tmp, HOME=tmp)
+        env.pop('PULSE_SERVER', None)
+        self.env = env
+        self.log = open(os.path.join(tmp, 'pulseaudio.log'), 'w')
+        self.daemon = subprocess.Popen(
+            ['pulseaudio', '-n', '--daemonize=no', '--exit-idle-time=-1',
+             '--use-pid-file=no', '--disable-shm=yes', '--log-target=stderr',
+             '-L', 'module-native-protocol-unix socket=%s auth-anonymous=1'
+             % self.sock,
+             '-L', 'module-null-sink sink_name=mimic rate=48000 channels=2'],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.rec = None
+        for _ in range(100):
+            if os.path.exists(self.sock) and subprocess.run(
+                    ['pactl', '-s', 'unix:' + self.sock, 'info'], env=env,
+                    capture_output=True).returncode == 0:
+                return
+            time.sleep(0.1)
+        self.close()
+        raise RuntimeError('the private PulseAudio daemon did not start')
+
+    def server(self):
+        return 'unix:' + self.sock
+
+    def record(self, path):
+        self.raw = path
+        self.rec_file = open(path, 'wb')
+        self.rec = subprocess.Popen(
+            ['parec', '-s', self.server(), '-d', 'mimic.monitor',
+             '--format=s16le', '--rate=48000', '--channels=2', '--raw'],
+            env=self.env, stdout=self.rec_file, stderr=self.log)
+        time.sleep(0.5)
+
+    def close(self):
+        for p in (self.rec, self.daemon):
+            if p and p.poll() is None:
+                p.send_signal(signal.SIGINT)
+                try:
+                    p.wait(5)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        if self.rec:
+            self.rec_file.close()
+        self.log.close()
+
+
+def read_raw(path, rate=48000):
+    with open(path, 'rb') as f:
+        raw = f.read()
+    n = len(raw) // 4
+    frames = struct.unpack('<%dh' % (2 * n), raw[:4 * n])
+    return rate, frames[0::2], frames[1::2]
 
 
 def read_wav(path):
@@ -92,17 +163,25 @@ SCEN = {
 }
 
 
-def run(argv, tmp, name, waits, monitor_cmds):
+def run(argv, tmp, name, waits, monitor_cmds, start_delay=0):
     """Run the emulator until the serial markers came, then give the
-    monitor commands (the last one ends the run); None when all went."""
+    monitor commands (the last one ends the run); None when all went.
+    start_delay: start paused (-S) and continue that many seconds later."""
     sock = os.path.join(tmp, name + '.sock')
     emu = boottest.Emulator(
-        argv + ['-monitor', 'unix:%s,server=on,wait=off' % sock],
+        argv + ['-monitor', 'unix:%s,server=on,wait=off' % sock] +
+        (['-S'] if start_delay else []),
         os.path.join(tmp, name + '.log'))
     try:
+        mon = None
+        if start_delay:
+            time.sleep(0.2)
+            mon = boottest.Monitor(sock)
+            time.sleep(start_delay)
+            mon.cmd('cont')
         for w in waits:
             emu.wait_for(w, 60)
-        mon = boottest.Monitor(sock)
+        mon = mon or boottest.Monitor(sock)
         for c in monitor_cmds[:-1]:
             reply = mon.cmd(c)
             print('(%s) %s' % (c, reply.strip()))
@@ -173,6 +252,30 @@ def main():
                 print('FAIL: the resumed machine started the guest afresh')
                 return 1
         length = (0.5, length[1])
+    elif mode == 'pa':
+        # QEMU's spelling with the server given; the card plays to the
+        # private daemon's null sink, whose monitor parec records.
+        for tool in ('pulseaudio', 'parec', 'pactl'):
+            if not shutil.which(tool):
+                print('SKIP: %s is not installed (make test-deps)' % tool)
+                return 77
+        pa = PulseDaemon(tmp)
+        try:
+            raw = os.path.join(tmp, 'rec.raw')
+            pa.record(raw)
+            # Started paused for 2.5 s: an idle null sink renders in 2 s
+            # blocks and takes that long to notice a new low-latency
+            # stream (the backend would drop that backlog to keep its
+            # latency, and with it the start of the tone).
+            err = run(base + ['-audiodev', 'pa,id=a0,server=%s' % pa.server()],
+                      tmp, 'run', [ready, done], ['info audio', 'quit'],
+                      start_delay=2.5)
+            time.sleep(1.0)  # the tail of the recording reaches parec
+        finally:
+            pa.close()
+        if err:
+            print('FAIL: %s' % err)
+            return 1
     else:
         err = run(base + ['-audiodev', 'wav,id=a0,path=%s' % wav], tmp,
                   'run', [ready, done], ['info audio', 'quit'])
@@ -180,7 +283,10 @@ def main():
             print('FAIL: %s' % err)
             return 1
 
-    rate, left, right = read_wav(wav)
+    if mode == 'pa':
+        rate, left, right = read_raw(raw)
+    else:
+        rate, left, right = read_wav(wav)
     print('recording: %d frames at %d Hz (%.2f s)' % (len(left), rate,
                                                        len(left) / rate))
     seg = tone_segment(left, rate)
