@@ -538,7 +538,7 @@ static const struct {
 } sound_cards[] = {
     { "pcspk", "PC speaker", true },
     { "sb16", "Creative Sound Blaster 16", true },
-    { "ac97", "Intel 82801AA AC97 Audio", false },
+    { "ac97", "Intel 82801AA AC97 Audio", true },
     { "es1370", "ENSONIQ AudioPCI ES1370", false },
     { "adlib", "Yamaha YM3812 (OPL2)", false },
     { "gus", "Gravis Ultrasound GF1", false },
@@ -764,6 +764,8 @@ static bool opt_device(ParseCtx *p, const char *opt, const char *arg,
 {
     if (!strcmp(arg, "help") || !strcmp(arg, "?")) {
         g_string_append(p->out, "Sound devices:\n"
+                        "name \"AC97\", bus PCI, desc \"Intel 82801AA "
+                        "AC97 Audio\"\n"
                         "name \"sb16\", bus ISA, desc \"Creative Sound "
                         "Blaster 16\"\n");
         *p->result = MIMIC_PARSE_EXIT;
@@ -1264,7 +1266,7 @@ static const Option options[] = {
     { "audiodev", true, opt_audiodev, "pa|wav|none,id=ID[,path=F][,server=S]"
       "  audio backend" },
     { "audio", true, opt_audio, "pa|wav|none[,model=CARD]  backend and card" },
-    { "device", true, opt_device, "sb16[,audiodev=ID]  add a device" },
+    { "device", true, opt_device, "sb16|AC97[,audiodev=ID]  add a device" },
     { "usb", false, opt_usb, " USB controller" },
     { "usbdevice", true, opt_usbdevice, "NAME  USB device (help lists)" },
     { "net", true, opt_net, "nic[,model=]|user|none  network" },

@@ -11,6 +11,10 @@ Scenarios (each boots SeaBIOS and a boot sector from tests/guests/asm):
          48 kHz with the mixer at 0 dB, 11 blocks of 100 ms.
          `-device sb16,audiodev=a0`.  Frequency within 1%, RMS level
          within 3 dB of the sine's -9.03 dBFS, 11 interrupts, length.
+  ac97   ac97-tone.asm: the same sine at 24 kHz (VRA) through the AC'97
+         controller's PCM out box: 11 buffers of 100 ms from a buffer
+         descriptor list, an interrupt per buffer through the PCI INTA#
+         routing, `-device AC97,audiodev=a0`.  Same checks.
 Each scenario runs in real time and again with -icount 3 (virtual time
 from the instruction count; the recording must be the same length of
 tone: audio follows the virtual clock).
@@ -158,6 +162,9 @@ SCEN = {
     'pcspk': (['-soundhw', 'pcspk'], 'SPK-ON', 'SPK-OFF', 439.97, None,
               (0.8, 1.3)),
     'sb16': (['-device', 'sb16,audiodev=a0'], 'SB-PLAY', 'SB-DONE 0B',
+             1000.0, 20 * math.log10(16384 / math.sqrt(2) / 32768),
+             (1.0, 1.25)),
+    'ac97': (['-device', 'AC97,audiodev=a0'], 'AC97-PLAY', 'AC97-DONE 0B',
              1000.0, 20 * math.log10(16384 / math.sqrt(2) / 32768),
              (1.0, 1.25)),
 }

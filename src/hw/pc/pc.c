@@ -26,6 +26,7 @@
 #include "hw/display/vga.h"
 #include "hw/ide/piix_ide.h"
 #include "hw/isa/debugcon.h"
+#include "hw/audio/ac97.h"
 #include "hw/audio/pcspk.h"
 #include "hw/audio/sb16.h"
 #include "hw/isa/fdc.h"
@@ -76,6 +77,7 @@ struct Board {
     int next_node;   /* "#blockN" numbers, as QEMU's node names */
     Piix4Pm *pm;
     FpuErr *fpuerr;
+    Piix3 *piix3;
 };
 
 static const uint16_t com_base[4] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
@@ -568,12 +570,46 @@ static bool sound_setup(Board *b, I8237 *dma, GError **error)
             sb->dma = dma;
             sb->audio = ctx->audio[i];
             d = DEVICE(sb);
+        } else if (!strcmp(model, "ac97")) {
+            continue; /* a PCI function: sound_setup_pci() */
         } else {
             g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
                         "sound card '%s' is not emulated", model);
             return false;
         }
         if (!device_realize(d, error)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* PCI slot 3 (after the VGA), INTA#: PIRQ (3 + 0) & 3 = PIRQD, the
+   swizzle SeaBIOS assumes for the PIIX. */
+#define AC97_SLOT 3
+
+static void ac97_irq(void *opaque, bool level)
+{
+    Board *b = opaque;
+    piix3_set_pirq(b->piix3, AC97_SLOT & 3, level);
+}
+
+/* The PCI sound cards of cfg->soundhw. */
+static bool sound_setup_pci(Board *b, GError **error)
+{
+    BoardContext *ctx = b->ctx;
+    const MachineConfig *cfg = ctx->cfg;
+    for (int i = 0; i < cfg->n_soundhw; i++) {
+        if (strcmp(cfg->soundhw[i], "ac97")) {
+            continue;
+        }
+        Ac97 *ac = (Ac97 *)mkdev(ctx, &ac97_info, "ac97");
+        ac->bus = b->pci;
+        ac->devfn = AC97_SLOT << 3;
+        ac->set_irq = ac97_irq;
+        ac->irq_opaque = b;
+        ac->audio = ctx->audio[i];
+        if (!device_realize(DEVICE(ac), error)) {
             return false;
         }
     }
@@ -746,6 +782,7 @@ static bool pc_init(BoardContext *ctx, GError **error)
     Piix3 *isa = (Piix3 *)mkdev(ctx, &piix3_info, "piix3");
     isa->bus = b->pci;
     isa->isa_irqs = b->isa_irq;
+    b->piix3 = isa;
     if (!device_realize(DEVICE(isa), error)) {
         return false;
     }
@@ -790,6 +827,9 @@ static bool pc_init(BoardContext *ctx, GError **error)
         return false;
     }
     board_add_ram_block(ctx, "vga.vram", vga->vram, VGA_VRAM_SIZE);
+    if (!sound_setup_pci(b, error)) {
+        return false;
+    }
     if (!ide_setup(b, error)) {
         return false;
     }
