@@ -155,6 +155,16 @@ static void codec_write(Ac97 *s, uint8_t reg, uint16_t v)
         /* Power-down requests in the high byte; the ready bits stay. */
         s->codec[reg / 2] = (v & 0xff00) | 0x000f;
         return;
+    case AC97_MASTER:
+    case AC97_HEADPHONE:
+    case AC97_PCM_OUT:
+        /* 5-bit volumes: the optional sixth bits (5, 13) read back 0,
+           which is how drivers tell the width. */
+        s->codec[reg / 2] = v & 0x9f1f;
+        break;
+    case AC97_MONO:
+        s->codec[reg / 2] = v & 0x801f;
+        break;
     case AC97_EXT_ID:
     case AC97_VENDOR1:
     case AC97_VENDOR2:
