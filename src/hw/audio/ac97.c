@@ -377,9 +377,6 @@ static uint8_t nabm_read_byte(Ac97 *s, uint16_t off)
 {
     if (off < 0x2c) {
         Ac97Box *b = &s->box[off >> 4];
-        if (off >> 4 == BOX_PO) {
-            po_run(s); /* PICB and CIV as of now */
-        }
         switch (off & 0xf) {
         case 0: case 1: case 2: case 3:
             return b->bdbar >> (8 * (off & 3));
@@ -418,9 +415,6 @@ static void nabm_write_byte(Ac97 *s, uint16_t off, uint8_t v)
     if (off < 0x2c) {
         int i = off >> 4;
         Ac97Box *b = &s->box[i];
-        if (i == BOX_PO) {
-            po_run(s);
-        }
         switch (off & 0xf) {
         case 0: case 1: case 2: case 3: {
             unsigned sh = 8 * (off & 3);
@@ -489,6 +483,11 @@ static uint32_t nabm_read(void *opaque, uint16_t off, unsigned size)
 {
     Ac97 *s = opaque;
     uint32_t v = 0;
+    if (off >> 4 == BOX_PO) {
+        /* PICB and CIV as of now, once per access: a word read must not
+           see its two bytes at two different instants. */
+        po_run(s);
+    }
     for (unsigned i = 0; i < size; i++) {
         v |= (uint32_t)nabm_read_byte(s, off + i) << (8 * i);
     }
@@ -498,6 +497,9 @@ static uint32_t nabm_read(void *opaque, uint16_t off, unsigned size)
 static void nabm_write(void *opaque, uint16_t off, uint32_t v, unsigned size)
 {
     Ac97 *s = opaque;
+    if (off >> 4 == BOX_PO) {
+        po_run(s);
+    }
     for (unsigned i = 0; i < size; i++) {
         nabm_write_byte(s, off + i, v >> (8 * i));
     }
