@@ -584,14 +584,15 @@ static bool sound_setup(Board *b, I8237 *dma, GError **error)
     return true;
 }
 
-/* PCI slot 3 (after the VGA), INTA#: PIRQ (3 + 0) & 3 = PIRQD, the
-   swizzle SeaBIOS assumes for the PIIX. */
+/* PCI slot 3 (after the VGA), INTA#.  The PIIX board's swizzle, which
+   SeaBIOS's routing and the DSDT's _PRT (slot 3 INTA# -> LNKC) assume:
+   PIRQ = (slot - 1 + pin) & 3, pin 0 = INTA#, so PIRQC. */
 #define AC97_SLOT 3
 
 static void ac97_irq(void *opaque, bool level)
 {
     Board *b = opaque;
-    piix3_set_pirq(b->piix3, AC97_SLOT & 3, level);
+    piix3_set_pirq(b->piix3, (AC97_SLOT - 1 + 0) & 3, level);
 }
 
 /* The PCI sound cards of cfg->soundhw. */
