@@ -115,6 +115,11 @@ static void test_pcm_out(void)
 {
     MimicMachine *m = setup();
     Ac97 *ac = ac_of(m);
+    /* PIIX3 PIRQ routing: C -> IRQ 10, D -> IRQ 11; slot 3's INTA# is
+       PIRQC ((slot - 1 + pin) & 3, as SeaBIOS and the DSDT assume). */
+    rig_pic_init(m, 1 << 10 | 1 << 11);
+    rig_pci_write(m, 1 << 3, 0x60, 0x0b0a8080, 4);
+    g_assert_cmphex(rig_pci_read(m, 1 << 3, 0x60, 4), ==, 0x0b0a8080);
     start_two(m, 0x15); /* RPBM | LVBIE | IOCE */
     g_assert_cmphex(ioport_read(m->io, NABM + PO + 6, 2) & 1, ==, 0);
     g_assert_cmpint(ioport_read(m->io, NABM + PO + 8, 2), ==, 480);
@@ -125,6 +130,8 @@ static void test_pcm_out(void)
     g_assert_false(ac->irq_level);
     rig_advance(m, 3 * MS);
     g_assert_true(ac->irq_level);
+    ioport_write(m->io, 0xa0, 0x0a, 1); /* OCW3: read the slave's IRR */
+    g_assert_cmphex(ioport_read(m->io, 0xa0, 1) & 0x0c, ==, 0x04);
     uint16_t sr = ioport_read(m->io, NABM + PO + 6, 2);
     g_assert_cmphex(sr & 0x08, ==, 0x08); /* BCIS */
     g_assert_cmphex(ioport_read(m->io, NABM + 0x30, 4) & 0x40, ==, 0x40);
