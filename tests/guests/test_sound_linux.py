@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Acceptance test: Debian's Linux plays a 1 kHz tone through the AC'97
-with its own driver (snd-intel8x0), recorded by the WAV backend.
+(snd-intel8x0) or the Sound Blaster 16 (snd-sb16) with its own driver,
+recorded by the WAV backend.
 
 The test builds an initramfs of its own from the demo guest's cache
 (scripts/guests: Debian's i686 kernel package and busybox-static): the
@@ -21,7 +22,10 @@ the serial log for diagnosis.
  -append console=ttyS0,115200
  -device AC97,audiodev=a0 -audiodev wav,id=a0,path=out.wav`
 
-usage: test_sound_linux.py EMULATOR OSSMIX
+For the SB16 the module gets the card's resources (isapnp=0 port=0x220
+irq=5 dma8=1 dma16=5) and ossmix sets PCM (the voice volume) to 100%.
+
+usage: test_sound_linux.py EMULATOR OSSMIX [ac97|sb16]
 """
 import glob
 import math
@@ -37,19 +41,25 @@ import test_sound  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
-WANTED = ['snd-intel8x0', 'snd-pcm-oss']
+CARDS = {
+    # card: (modules wanted, module arguments, ossmix PCM %, -device)
+    'ac97': (['snd-intel8x0', 'snd-pcm-oss'], {}, '75', 'AC97'),
+    'sb16': (['snd-sb16', 'snd-pcm-oss'],
+             {'snd-sb16': 'isapnp=0 port=0x220 irq=5 dma8=1 dma16=5'},
+             '100', 'sb16'),
+}
 
 INIT = '''#!/bin/sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
-for m in $(cat /modules.order); do
-    insmod /lib/modules/$m.ko || echo "SND-INSMOD-FAIL $m"
-done
+while read m args; do
+    insmod /lib/modules/$m.ko $args || echo "SND-INSMOD-FAIL $m"
+done < /modules.order
 cat /proc/asound/cards
 echo SND-LOADED
-/ossmix || echo SND-MIXER-FAIL
+/ossmix $(cat /pcm-volume) || echo SND-MIXER-FAIL
 echo SND-PLAY
 (cat /sine.u8 > /dev/dsp && echo SND-PLAYED) &
 sleep 0.3
@@ -93,7 +103,8 @@ def load_order(paths, wanted):
     return order
 
 
-def build_initrd(tmp, ossmix):
+def build_initrd(tmp, ossmix, card):
+    wanted, margs, pcm, _ = CARDS[card]
     cache = boottest.CACHE
     debs = glob.glob(os.path.join(cache, 'debs', 'linux-image-*-686_*.deb'))
     if not debs:
@@ -107,7 +118,7 @@ def build_initrd(tmp, ossmix):
                    check=True)
     p1.wait()
     paths = module_paths(os.path.join(k, 'lib', 'modules'))
-    order = load_order(paths, WANTED)
+    order = load_order(paths, wanted)
     print('modules: ' + ' '.join(order))
     st = os.path.join(tmp, 'stage')
     for d in ('bin', 'dev', 'proc', 'sys', 'lib/modules'):
@@ -118,7 +129,10 @@ def build_initrd(tmp, ossmix):
     for n in order:
         shutil.copy(paths[n], os.path.join(st, 'lib', 'modules', n + '.ko'))
     with open(os.path.join(st, 'modules.order'), 'w') as f:
-        f.write('\n'.join(order) + '\n')
+        for n in order:
+            f.write(('%s %s' % (n, margs.get(n, ''))).strip() + '\n')
+    with open(os.path.join(st, 'pcm-volume'), 'w') as f:
+        f.write(pcm + '\n')
     with open(os.path.join(st, 'init'), 'w') as f:
         f.write(INIT)
     shutil.copy(ossmix, os.path.join(st, 'ossmix'))
@@ -139,21 +153,22 @@ def build_initrd(tmp, ossmix):
 
 
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         print(__doc__, file=sys.stderr)
         return 2
     exe = boottest.find_emulator(sys.argv[1])
     ossmix = sys.argv[2]
+    card = sys.argv[3] if len(sys.argv) == 4 else 'ac97'
     boottest.ensure_images('kernel')
     tmp = tempfile.mkdtemp(prefix='sound-linux-')
-    initrd = build_initrd(tmp, ossmix)
+    initrd = build_initrd(tmp, ossmix, card)
     wav = os.path.join(tmp, 'out.wav')
     emu = boottest.Emulator(
         [exe, '-nographic', '-m', '128', '-net', 'none',
          '-kernel', os.path.join(boottest.CACHE, 'vmlinuz'),
          '-initrd', initrd,
          '-append', 'console=ttyS0,115200',
-         '-device', 'AC97,audiodev=a0',
+         '-device', '%s,audiodev=a0' % CARDS[card][3],
          '-audiodev', 'wav,id=a0,path=%s' % wav],
         os.path.join(tmp, 'serial.log'))
     try:

@@ -2,9 +2,11 @@
 ;
 ; A static i386 Linux program, hand-assembled as a whole ELF file, for
 ; test_sound_linux.py: it opens /dev/mixer (ALSA's OSS mixer emulation)
-; and sets the master volume to 100% and PCM to 75% (0 dB on an AC'97
-; codec: PCM out has 5 bits, +12 dB at the top), which also unmutes them:
-; ALSA drivers load with their mixers muted.  Exit status 0 on success.
+; and sets the master volume to 100% and PCM to the percentage given as
+; its argument (default 75: 0 dB on an AC'97 codec, whose PCM out has 5
+; bits with +12 dB at the top; 100 for a Sound Blaster 16), which also
+; unmutes them: ALSA drivers load with their mixers muted.  Exit status 0
+; on success.
 ; Build: nasm -f bin ossmix.asm -o ossmix
 ; (ELF format: the System V ABI i386 supplement, program header PT_LOAD;
 ;  OSS: soundcard.h SOUND_MIXER_WRITE_VOLUME/PCM = _IOWR('M', 0/4, int).)
@@ -43,24 +45,42 @@ MIXER_WRITE_VOLUME equ 0xc0044d00
 MIXER_WRITE_PCM equ 0xc0044d04
 
 start:
+    mov edi, 75                     ; PCM percentage
+    cmp dword [esp], 2              ; argc
+    jb .open
+    mov esi, [esp + 8]              ; argv[1]: decimal digits
+    xor edi, edi
+.digit:
+    movzx eax, byte [esi]
+    sub eax, '0'
+    cmp eax, 9
+    ja .open
+    imul edi, edi, 10
+    add edi, eax
+    inc esi
+    jmp .digit
+.open:
     mov eax, SYS_OPEN
     mov ebx, path
     mov ecx, 2                      ; O_RDWR
     int 0x80
     test eax, eax
     js fail
-    mov esi, eax
+    mov ebp, eax
     push dword 100 | 100 << 8       ; left | right << 8
     mov eax, SYS_IOCTL
-    mov ebx, esi
+    mov ebx, ebp
     mov ecx, MIXER_WRITE_VOLUME
     mov edx, esp
     int 0x80
     test eax, eax
     js fail
-    mov dword [esp], 75 | 75 << 8
+    mov eax, edi                    ; left | right << 8
+    shl eax, 8
+    or eax, edi
+    mov [esp], eax
     mov eax, SYS_IOCTL
-    mov ebx, esi
+    mov ebx, ebp
     mov ecx, MIXER_WRITE_PCM
     mov edx, esp
     int 0x80
