@@ -460,11 +460,30 @@ static int voice_convert(AudioVoice *v)
     return n;
 }
 
+/* A device far ahead of the mixer: keep the newest half of the bound. */
+static void voice_bound(AudioVoice *v)
+{
+    if (v->out_len > MAX_QUEUED) {
+        int drop = v->out_len - MAX_QUEUED / 2;
+        memmove(v->out, v->out + 2 * drop, 4 * (size_t)(v->out_len - drop));
+        v->out_len -= drop;
+    }
+}
+
 /* Move the voice's input through the resampler into v->out. */
 static void voice_resample(AudioVoice *v)
 {
     int n = voice_convert(v);
     if (n == 0) {
+        return;
+    }
+    if (v->rate == AUDIO_OUT_RATE) {
+        /* Already at the output rate (the PC speaker, 48 kHz streams):
+           no filter to run. */
+        out_reserve(v, n);
+        memcpy(v->out + 2 * v->out_len, v->conv, 4 * (size_t)n);
+        v->out_len += n;
+        voice_bound(v);
         return;
     }
     if (!v->rs || v->rs_rate != v->rate) {
@@ -489,11 +508,7 @@ static void voice_resample(AudioVoice *v)
                                             v->out + 2 * v->out_len,
                                             &out_len);
     v->out_len += out_len;
-    if (v->out_len > MAX_QUEUED) {
-        int drop = v->out_len - MAX_QUEUED / 2;
-        memmove(v->out, v->out + 2 * drop, 4 * (size_t)(v->out_len - drop));
-        v->out_len -= drop;
-    }
+    voice_bound(v);
 }
 
 void audio_mix_now(Audio *a)
