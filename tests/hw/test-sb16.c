@@ -357,6 +357,23 @@ static void test_fuzz(void)
     mimic_machine_free(m);
 }
 
+static void configure_unknown(MachineConfig *cfg)
+{
+    configure(cfg);
+    cfg->soundhw[2] = g_strdup("es1370"); /* e.g. from a machine file */
+    cfg->n_soundhw = 3;
+}
+
+/* A card Mimic does not emulate is skipped with a warning, the others
+   are there. */
+static void test_unknown_card(void)
+{
+    MimicMachine *m = rig_new(configure_unknown);
+    g_assert_nonnull(device_find(m->devices, "sb16"));
+    g_assert_nonnull(device_find(m->devices, "pcspk"));
+    mimic_machine_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -365,5 +382,6 @@ int main(int argc, char **argv)
     g_test_add_func("/hw/sb16/dma16-auto", test_dma16_auto);
     g_test_add_func("/hw/sb16/state-mid-stream", test_state_mid_stream);
     g_test_add_func("/hw/sb16/fuzz", test_fuzz);
+    g_test_add_func("/hw/sb16/unknown-card-skipped", test_unknown_card);
     return g_test_run();
 }
