@@ -106,9 +106,13 @@ def load_order(paths, wanted):
 def build_initrd(tmp, ossmix, card):
     wanted, margs, pcm, _ = CARDS[card]
     cache = boottest.CACHE
-    debs = glob.glob(os.path.join(cache, 'debs', 'linux-image-*-686_*.deb'))
+    # The package of the kernel we boot (fetch.sh records its version).
+    with open(os.path.join(cache, 'root', 'kernel-version')) as f:
+        kver = f.read().strip()
+    debs = glob.glob(os.path.join(cache, 'debs',
+                                  'linux-image-%s_*.deb' % kver))
     if not debs:
-        raise RuntimeError('no kernel package in %s' % cache)
+        raise RuntimeError('no package of kernel %s in %s' % (kver, cache))
     k = os.path.join(tmp, 'k')
     os.makedirs(k)
     p1 = subprocess.Popen(['dpkg-deb', '--fsys-tarfile', debs[0]],
