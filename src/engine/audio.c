@@ -59,6 +59,7 @@ struct Audio {
     int16_t *mix16;
     int mix_cap;
     uint64_t frames_out, voice_underruns;
+    uint32_t epoch;      /* audio_resync() count */
 };
 
 /* ---- the none and wav backends ---- */
@@ -509,6 +510,28 @@ static void voice_resample(AudioVoice *v)
                                             &out_len);
     v->out_len += out_len;
     voice_bound(v);
+}
+
+uint32_t audio_epoch(const Audio *a)
+{
+    return a->epoch;
+}
+
+void audio_resync(Audio *a)
+{
+    a->t0 = clock_now(a->clock);
+    a->frames = 0;
+    a->synced = true;
+    a->epoch++;
+    for (guint i = 0; i < a->voices->len; i++) {
+        AudioVoice *v = g_ptr_array_index(a->voices, i);
+        g_byte_array_set_size(v->in, 0);
+        v->out_len = 0;
+        if (v->active) {
+            v->active = false;
+            audio_voice_set_active(v, true); /* primed again */
+        }
+    }
 }
 
 void audio_mix_now(Audio *a)

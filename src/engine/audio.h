@@ -92,4 +92,14 @@ void audio_get_stats(Audio *a, AudioStats *st);
 /* Mix now up to the current virtual time (the timer does this itself). */
 void audio_mix_now(Audio *a);
 
+/*
+ * Virtual time jumped (a state was loaded): restart the mixer's timeline
+ * at the current time and drop what the voices had queued, so the output
+ * goes on from the restored instant without a burst or a gap.  Devices
+ * that keep a timeline of their own outside their saved state compare
+ * audio_epoch() with the value they saw last and restart theirs.
+ */
+void audio_resync(Audio *a);
+uint32_t audio_epoch(const Audio *a);
+
 #endif

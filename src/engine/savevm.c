@@ -1025,6 +1025,10 @@ bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
                       get_u64(p + 8));
     }
     m->clock->timer_seq = seq;
+    /* The mixers' timelines restart at the restored time (audio.h). */
+    for (int i = 0; i < m->n_audio; i++) {
+        audio_resync(m->audio[i]);
+    }
     ok = true;
 out:
     g_array_unref(ram_jobs);

@@ -170,7 +170,7 @@ SCEN = {
 }
 
 
-def run(argv, tmp, name, waits, monitor_cmds, start_delay=0):
+def run(argv, tmp, name, waits, monitor_cmds, start_delay=0, settle=0):
     """Run the emulator until the serial markers came, then give the
     monitor commands (the last one ends the run); None when all went.
     start_delay: start paused (-S) and continue that many seconds later."""
@@ -188,6 +188,7 @@ def run(argv, tmp, name, waits, monitor_cmds, start_delay=0):
             mon.cmd('cont')
         for w in waits:
             emu.wait_for(w, 60)
+        time.sleep(settle)
         mon = mon or boottest.Monitor(sock)
         for c in monitor_cmds[:-1]:
             reply = mon.cmd(c)
@@ -232,15 +233,14 @@ def main():
     if mode == 'icount':
         base += ['-icount', '3']
     if mode == 'savevm':
-        # Stop the machine as soon as the tone started (real time: within
-        # a few ten milliseconds of its 1.1 s), save it, resume it in a
-        # new process recording to the WAV file: the tone goes on, with
-        # its interrupts, to the end.
+        # Stop the machine 0.3 s (real time) into the tone, save it,
+        # resume it in a new process recording to the WAV file: the tone
+        # goes on, with its interrupts, to the end, without a gap.
         state = os.path.join(tmp, 'state')
         first = os.path.join(tmp, 'first.wav')
         err = run(base + ['-audiodev', 'wav,id=a0,path=%s' % first], tmp,
                   'save', [ready],
-                  ['stop', 'migrate file:%s' % state, 'quit'])
+                  ['stop', 'migrate file:%s' % state, 'quit'], settle=0.3)
         if err:
             print('FAIL: saving run: %s' % err)
             return 1
@@ -258,7 +258,14 @@ def main():
             if ready in f.read():
                 print('FAIL: the resumed machine started the guest afresh')
                 return 1
-        length = (0.5, length[1])
+        r1, l1, _ = read_wav(first)
+        seg1 = tone_segment(l1, r1)
+        before = (seg1[1] - seg1[0]) / r1 if seg1 else 0.0
+        print('tone before the save: %.3f s' % before)
+        if before < 0.05:
+            print('FAIL: the machine was saved before the tone played')
+            return 1
+        length = (1.0 - before, 1.25 - before)
     elif mode == 'pa':
         # QEMU's spelling with the server given; the card plays to the
         # private daemon's null sink, whose monitor parec records.
@@ -323,6 +330,12 @@ def main():
                 ok = False
     elif db < -30:
         print('FAIL: level %.2f dBFS is too quiet' % db)
+        ok = False
+    win = rate // 100
+    quiet = sum(1 for i in range(a, b - win, win)
+                if max(abs(v) for v in left[i:i + win]) <= 300)
+    if quiet:
+        print('FAIL: %d silent 10 ms windows inside the tone (a gap)' % quiet)
         ok = False
     if not length[0] <= secs <= length[1]:
         print('FAIL: tone lasts %.3f s, want %.2f..%.2f s' %

@@ -40,6 +40,10 @@ static double high_time(double x)
 
 static void pcspk_render_to(PcSpk *s, int64_t now)
 {
+    if (s->epoch != audio_epoch(s->audio)) {
+        s->epoch = audio_epoch(s->audio);
+        s->synced = false; /* a state was loaded: start from now */
+    }
     if (!s->synced || now < s->t0) {
         s->t0 = now;
         s->frames = 0;
@@ -119,6 +123,7 @@ static bool pcspk_realize(Device *dev, GError **error)
     i8254_speaker_get(s->pit, &s->st);
     s->t0 = clock_now(dev->bus->clock);
     s->synced = true;
+    s->epoch = audio_epoch(s->audio);
     return true;
 }
 

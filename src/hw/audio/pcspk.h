@@ -21,6 +21,7 @@ typedef struct PcSpk {
     int64_t t0;          /* virtual time of sample `frames` below */
     int64_t frames;      /* samples rendered since t0 */
     bool synced;
+    uint32_t epoch;      /* audio_epoch() the timeline belongs to */
     double phase;        /* of the square wave, in periods */
     float hp_x, hp_y;    /* DC blocker memory */
 } PcSpk;
