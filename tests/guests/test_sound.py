@@ -33,6 +33,7 @@ usage: test_sound.py EMULATOR SCENARIO BOOT.BIN [icount|savevm|pa]
 """
 import math
 import os
+import re
 import shutil
 import signal
 import struct
@@ -170,6 +171,9 @@ SCEN = {
 }
 
 
+REPLIES = []  # monitor replies of the runs, for the checks
+
+
 def run(argv, tmp, name, waits, monitor_cmds, start_delay=0, settle=0):
     """Run the emulator until the serial markers came, then give the
     monitor commands (the last one ends the run); None when all went.
@@ -192,6 +196,7 @@ def run(argv, tmp, name, waits, monitor_cmds, start_delay=0, settle=0):
         mon = mon or boottest.Monitor(sock)
         for c in monitor_cmds[:-1]:
             reply = mon.cmd(c)
+            REPLIES.append(reply)
             print('(%s) %s' % (c, reply.strip()))
         try:
             mon.cmd(monitor_cmds[-1])
@@ -334,9 +339,20 @@ def main():
     win = rate // 100
     quiet = sum(1 for i in range(a, b - win, win)
                 if max(abs(v) for v in left[i:i + win]) <= 300)
-    if quiet:
-        print('FAIL: %d silent 10 ms windows inside the tone (a gap)' % quiet)
+    # Through PulseAudio in real time a starved server (the host too busy
+    # to run the emulator for tens of ms) plays silence: allowed only as
+    # far as the backend counted those underruns (at most 100 ms each).
+    underruns = sum(int(n) for r in REPLIES
+                    for n in re.findall(r'(\d+) underruns', r))
+    allowed = 10 * underruns if mode == 'pa' else 0
+    if quiet > allowed:
+        print('FAIL: %d silent 10 ms windows inside the tone (a gap; %d '
+              'allowed by %d counted underruns)' % (quiet, allowed,
+                                                     underruns))
         ok = False
+    elif quiet:
+        print('note: %d silent 10 ms windows inside the tone, explained by '
+              '%d counted PulseAudio underruns' % (quiet, underruns))
     if not length[0] <= secs <= length[1]:
         print('FAIL: tone lasts %.3f s, want %.2f..%.2f s' %
               (secs, length[0], length[1]))
