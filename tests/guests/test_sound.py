@@ -121,14 +121,29 @@ def read_wav(path):
     return rate, left, right
 
 
-def tone_segment(x, rate, threshold=300):
-    """First and last sample of the loud part (10 ms windows)."""
+def loud_runs(x, rate, threshold=300):
+    """Runs of loud 10 ms windows: [(first sample, end sample)]."""
     win = rate // 100
-    loud = [i for i in range(0, len(x) - win, win)
-            if max(abs(v) for v in x[i:i + win]) > threshold]
-    if not loud:
+    runs = []
+    for i in range(0, len(x) - win, win):
+        if max(abs(v) for v in x[i:i + win]) > threshold:
+            if runs and runs[-1][1] == i:
+                runs[-1][1] = i + win
+            else:
+                runs.append([i, i + win])
+    return runs
+
+
+def tone_segment(x, rate, threshold=300):
+    """From the first to the last run of at least 5 loud 10 ms windows
+    (shorter runs are clicks: the speaker's cone moving once); None if
+    there is no such run."""
+    win = rate // 100
+    runs = [r for r in loud_runs(x, rate, threshold)
+            if (r[1] - r[0]) // win >= 5]
+    if not runs:
         return None
-    return loud[0], loud[-1] + win
+    return runs[0][0], runs[-1][1]
 
 
 def frequency(x, rate):
@@ -337,6 +352,10 @@ def main():
         print('FAIL: level %.2f dBFS is too quiet' % db)
         ok = False
     win = rate // 100
+    for ra, rb in loud_runs(left, rate):
+        if (rb - ra) // win < 5:
+            print('note: a click of %d ms at %.2f s' % (10 * (rb - ra) // win,
+                                                      ra / rate))
     quiet = sum(1 for i in range(a, b - win, win)
                 if max(abs(v) for v in left[i:i + win]) <= 300)
     # Through PulseAudio in real time a starved server (the host too busy
@@ -345,10 +364,16 @@ def main():
     underruns = sum(int(n) for r in REPLIES
                     for n in re.findall(r'(\d+) underruns', r))
     allowed = 10 * underruns if mode == 'pa' else 0
+    if mode in ('', 'pa'):
+        # Real time on a loaded host: a stall of the emulator over a
+        # second restarts the mixer's timeline and may leave one empty
+        # tick (a known glitch, see docs/design.md); -icount and the
+        # savevm run allow none.
+        allowed += 2
     if quiet > allowed:
-        print('FAIL: %d silent 10 ms windows inside the tone (a gap; %d '
+        print('FAIL: the tone has a gap (%d silent 10 ms windows; %d '
               'allowed by %d counted underruns)' % (quiet, allowed,
-                                                     underruns))
+                                                    underruns))
         ok = False
     elif quiet:
         print('note: %d silent 10 ms windows inside the tone, explained by '
