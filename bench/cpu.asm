@@ -11,6 +11,10 @@
 ; Lines: "CPU-BENCH START", "int XXXXXXXX", "mem XXXXXXXX",
 ; "fpu XXXXXXXX XXXXXXXX", "CPU-BENCH DONE"; then it halts with IF=0.
 ; SCALE (nasm -DSCALE=n, default 1) multiplies every phase's work.
+; SOUND (nasm -DSOUND, bench/audio.py) first starts two endless streams:
+; the PC speaker at 440 Hz (PIT channel 2, port 0x61) and the Sound
+; Blaster 16 playing 8-bit mono at 44100 Hz by auto-init DMA on channel 1
+; from the ROM's own bytes at 0xf0000 (noise; the cost is what counts).
 %ifndef SCALE
 %define SCALE 1
 %endif
@@ -80,6 +84,45 @@ pm32:
     or eax, 0x80000000
     mov cr0, eax
 
+%ifdef SOUND
+    mov al, 0xb6                ; PIT channel 2, mode 3, 440 Hz
+    out 0x43, al
+    mov al, 2712 & 0xff
+    out 0x42, al
+    mov al, 2712 >> 8
+    out 0x42, al
+    in al, 0x61
+    or al, 3
+    out 0x61, al
+    mov dx, 0x226               ; SB16 DSP reset
+    mov al, 1
+    out dx, al
+    in al, 0x80
+    xor al, al
+    out dx, al
+    mov al, 0x05                ; DMA channel 1: mask, auto-init read
+    out 0x0a, al
+    out 0x0c, al
+    mov al, 0x59
+    out 0x0b, al
+    xor al, al                  ; address 0xf0000: page 0x0f, offset 0
+    out 0x02, al
+    out 0x02, al
+    mov al, 0xff                ; 64 KiB
+    out 0x03, al
+    out 0x03, al
+    mov al, 0x0f
+    out 0x83, al
+    mov al, 0x01
+    out 0x0a, al
+    mov esi, sb_cmds            ; rate 44100, 8-bit auto-init, 32 KiB
+    mov ecx, sb_cmds_end - sb_cmds
+    mov dx, 0x22c
+.sb:
+    lodsb
+    out dx, al
+    loop .sb
+%endif
     mov esi, msg_start
     call puts
 
@@ -275,6 +318,10 @@ align 8
 k_decay: dq 0.99999
 k_scale: dd 1048576.0
 msg_start: db "CPU-BENCH START", 10, 0
+%ifdef SOUND
+sb_cmds: db 0x41, 44100 >> 8, 44100 & 0xff, 0xc6, 0x00, 0xff, 0x7f
+sb_cmds_end:
+%endif
 msg_int: db "int ", 0
 msg_mem: db "mem ", 0
 msg_fpu: db "fpu ", 0

@@ -69,6 +69,21 @@ BAD = [
     (["-display", "none", "-enable-kvm"], "-enable-kvm: KVM is not available"),
     (["-display", "none", "-machine", "accel=kvm"],
      "-machine accel=kvm: KVM is not available"),
+    (["-audiodev", "alsa,id=a0"], "unknown audio driver 'alsa'"),
+    (["-audiodev", "wav,path=x.wav"], "parameter 'id' is missing"),
+    (["-audiodev", "none,id=a,frob=1"], "unknown parameter 'frob'"),
+    (["-audiodev", "none,id=a", "-audiodev", "none,id=a"],
+     "duplicate id 'a'"),
+    (["-device", "sb16,audiodev=nope"], "audiodev 'nope' is not defined"),
+    (["-device", "frob"], "unknown device 'frob'"),
+    (["-device", "intel-hda"], "unknown device"),
+    (["-device", "hda"], "not emulated yet"),
+    (["-audio", "none,model=sb17"], "unknown sound card 'sb17'"),
+    (["-soundhw", "sb16,sb16"], "given twice"),
+    (["-display", "none", "-audiodev", "wav,id=a0,path=/proc/mimic.wav",
+      "-soundhw", "pcspk"], "-audiodev wav: cannot create '/proc/mimic.wav'"),
+    (["-display", "none", "-audiodev", "wav,id=a0,path=/nonexistent/d/x.wav",
+      "-device", "sb16,audiodev=a0"], "cannot create"),
 ]
 
 # Issue 15 item 10: accepted where QEMU accepts (the fallbacks), with
@@ -80,7 +95,27 @@ STARTS = [
     ["-m", "1.5G"],
 ]
 
-GOOD = [["-version"], ["-h"], ["-soundhw", "help"], ["-machine", "help"]]
+GOOD = [["-version"], ["-h"], ["-soundhw", "help"], ["-soundhw", "?"],
+        ["-machine", "help"], ["-audiodev", "help"], ["-audio", "model=help"],
+        ["-device", "help"]]
+
+
+def pa_unreachable(d):
+    """No PulseAudio server: one warning line, the machine runs (mute)."""
+    p = subprocess.run([MIMIC, "-display", "none", "-net", "none",
+                        "-audiodev", "pa,id=a0,server=unix:" +
+                        os.path.join(d, "no-such-socket"),
+                        "-soundhw", "pcspk", "-monitor", "stdio"],
+                       input="info audio\nquit\n", capture_output=True,
+                       text=True, timeout=60)
+    lines = [l for l in p.stderr.splitlines() if l.strip()]
+    ok = (p.returncode == 0 and len(lines) == 1 and
+          "mimic: warning: audio: cannot connect to the PulseAudio server"
+          in lines[0] and "runs mute" in lines[0] and
+          "driver none" in p.stdout)
+    print(("ok    " if ok else "FAIL  ") + "-audiodev pa without a server -> " +
+          repr(p.stderr.strip()) + f" (exit {p.returncode})")
+    return ok
 
 
 def fake_bzimage(path):
@@ -190,7 +225,8 @@ def main():
             ok = p.returncode == 0 and p.stdout.strip()
             print(("ok    " if ok else "FAIL  ") + " ".join(args))
             failed += not ok
-    total = len(BAD) + len(STARTS) + 1 + len(GOOD)
+        failed += not pa_unreachable(d)
+    total = len(BAD) + len(STARTS) + 2 + len(GOOD)
     print(f"{total - failed} passed, {failed} failed")
     return 1 if failed else 0
 

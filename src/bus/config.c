@@ -39,6 +39,13 @@ void machine_config_clear(MachineConfig *cfg)
     g_free(cfg->bios_file);
     g_free(cfg->rtc_base);
     FREE_ARRAY(cfg->soundhw, MIMIC_MAX_SOUNDHW);
+    FREE_ARRAY(cfg->soundhw_audiodev, MIMIC_MAX_SOUNDHW);
+    for (int i = 0; i < MIMIC_MAX_AUDIODEV; i++) {
+        g_free(cfg->audiodevs[i].driver);
+        g_free(cfg->audiodevs[i].id);
+        g_free(cfg->audiodevs[i].path);
+        g_free(cfg->audiodevs[i].server);
+    }
     FREE_ARRAY(cfg->usb_devices, MIMIC_MAX_USBDEV);
     for (int i = 0; i < MIMIC_MAX_NICS; i++) {
         g_free(cfg->nics[i].model);
@@ -79,6 +86,13 @@ MachineConfig *machine_config_copy(const MachineConfig *src)
     DUP(rtc_base);
     for (int i = 0; i < MIMIC_MAX_SOUNDHW; i++) {
         DUP(soundhw[i]);
+        DUP(soundhw_audiodev[i]);
+    }
+    for (int i = 0; i < MIMIC_MAX_AUDIODEV; i++) {
+        DUP(audiodevs[i].driver);
+        DUP(audiodevs[i].id);
+        DUP(audiodevs[i].path);
+        DUP(audiodevs[i].server);
     }
     for (int i = 0; i < MIMIC_MAX_USBDEV; i++) {
         DUP(usb_devices[i]);

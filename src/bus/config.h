@@ -17,6 +17,7 @@
 #define MIMIC_MAX_SERIAL 4
 #define MIMIC_MAX_NICS 4
 #define MIMIC_MAX_SOUNDHW 4
+#define MIMIC_MAX_AUDIODEV 4
 #define MIMIC_MAX_USBDEV 8
 #define MIMIC_MAX_BIOS_DIRS 4
 
@@ -74,6 +75,14 @@ typedef struct NetBackendConfig {
     int vlan;
 } NetBackendConfig;
 
+/* -audiodev DRIVER,id=ID[,path=F][,server=S] */
+typedef struct AudioDevConfig {
+    char *driver; /* "pa", "wav", "none" */
+    char *id;
+    char *path;   /* wav */
+    char *server; /* pa; NULL: the default server */
+} AudioDevConfig;
+
 typedef struct MachineConfig {
     char *name;
     char *machine_type; /* "pc" */
@@ -99,8 +108,13 @@ typedef struct MachineConfig {
     DisplayKind display;
     bool full_screen;
 
-    char *soundhw[MIMIC_MAX_SOUNDHW];
+    char *soundhw[MIMIC_MAX_SOUNDHW]; /* card models: "pcspk", "sb16" */
     int n_soundhw;
+    /* The audiodev id each card plays through (-device X,audiodev=ID);
+       NULL: the first -audiodev, or the default backend (pa). */
+    char *soundhw_audiodev[MIMIC_MAX_SOUNDHW];
+    AudioDevConfig audiodevs[MIMIC_MAX_AUDIODEV];
+    int n_audiodevs;
     bool usb;
     char *usb_devices[MIMIC_MAX_USBDEV];
     int n_usb_devices;

@@ -150,6 +150,38 @@ static void host_request_poweroff(void *opaque)
 
 /* ---- construction ---- */
 
+/* Every -audiodev, and the default one (PulseAudio, mute when no server
+   answers) when a sound card names none. */
+static bool open_audio(MimicMachine *m, GError **error)
+{
+    const MachineConfig *cfg = m->cfg;
+    for (int i = 0; i < cfg->n_audiodevs; i++) {
+        const AudioDevConfig *ad = &cfg->audiodevs[i];
+        Audio *a = audio_new(m->clock, ad->id, ad->driver, ad->path,
+                             ad->server, error);
+        if (!a) {
+            return false;
+        }
+        m->audio[m->n_audio++] = a;
+    }
+    if (cfg->n_soundhw > 0 && cfg->n_audiodevs == 0) {
+        m->audio[m->n_audio++] = audio_new(m->clock, "audio0", "pa", NULL,
+                                           NULL, error);
+    }
+    return true;
+}
+
+static Audio *audio_for_card(MimicMachine *m, int card)
+{
+    const char *id = m->cfg->soundhw_audiodev[card];
+    for (int i = 0; id && i < m->n_audio; i++) {
+        if (!strcmp(audio_id(m->audio[i]), id)) {
+            return m->audio[i];
+        }
+    }
+    return m->n_audio ? m->audio[0] : NULL;
+}
+
 static bool open_chardevs(MimicMachine *m, GError **error)
 {
     const MachineConfig *cfg = m->cfg;
@@ -240,6 +272,11 @@ MimicMachine *mimic_machine_new(const MachineConfig *cfg, GError **error)
         return NULL;
     }
 
+    if (!open_audio(m, error)) {
+        mimic_machine_free(m);
+        return NULL;
+    }
+
     m->board = (BoardContext){
         .cfg = m->cfg,
         .bus = &m->bus,
@@ -249,6 +286,9 @@ MimicMachine *mimic_machine_new(const MachineConfig *cfg, GError **error)
                   .request_poweroff = host_request_poweroff },
     };
     memcpy(m->board.serial, m->serial, sizeof(m->serial));
+    for (int i = 0; i < cfg->n_soundhw; i++) {
+        m->board.audio[i] = audio_for_card(m, i);
+    }
     if (!m->board_info->init(&m->board, error)) {
         mimic_machine_free(m);
         return NULL;
@@ -852,6 +892,9 @@ void mimic_machine_free(MimicMachine *m)
         m->cpu->ops->destroy(m->cpu);
     }
     device_list_free(m->devices);
+    for (int i = 0; i < m->n_audio; i++) {
+        audio_free(m->audio[i]);
+    }
     if (m->monitor_chr && m->monitor_chr_owned) {
         chardev_free(m->monitor_chr);
     }

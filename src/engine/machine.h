@@ -36,6 +36,8 @@ struct MimicMachine {
     BoardContext board;
     Cpu *cpu;
     CharDev *serial[MIMIC_MAX_SERIAL];
+    Audio *audio[MIMIC_MAX_AUDIODEV + 1]; /* one per audiodev in use */
+    int n_audio;
     CharDev *monitor_chr;
     bool monitor_chr_owned; /* false when it is a mux of serial0 */
     Monitor *monitor;

@@ -206,6 +206,14 @@ static void cmd_info(MimicMachine *m, gchar **argv, int argc, GString *out)
         info_roms(m, out);
     } else if (!strcmp(what, "network")) {
         info_network(m, out);
+    } else if (!strcmp(what, "audio")) {
+        /* A Mimic extension: backends, voices and underrun counters. */
+        for (int i = 0; i < m->n_audio; i++) {
+            audio_info(m->audio[i], out);
+        }
+        if (!m->n_audio) {
+            g_string_append(out, "no audio device\n");
+        }
     } else if (!strcmp(what, "cpus")) {
         info_cpus(m, out);
     } else if (!strcmp(what, "icount")) {
@@ -706,7 +714,7 @@ static const MonCmd commands[] = {
     { "info", "subcommand", "show machine state (status, version, registers, "
       "cpus, mtree, ioports, qtree, roms, network, chardev, "
       "block [device], snapshots; Mimic "
-      "extensions: icount, ramhash)", cmd_info },
+      "extensions: icount, ramhash, audio)", cmd_info },
     { "stop", "", "stop emulation", cmd_stop },
     { "icount_stop", "[count]", "stop when the -icount instruction counter "
       "reaches count; no count: clear (Mimic extension)", cmd_icount_stop },

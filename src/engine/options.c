@@ -611,51 +611,299 @@ static bool opt_rtc(ParseCtx *p, const char *opt, const char *arg,
     return ok;
 }
 
-static const char *const sound_cards[] = {
-    "sb16", "es1370", "ac97", "pcspk", "adlib", "gus", "cs4231a", "hda",
+/* Sound cards QEMU knows; `emulated` marks those Mimic has. */
+static const struct {
+    const char *name;
+    const char *desc;
+    bool emulated;
+} sound_cards[] = {
+    { "pcspk", "PC speaker", true },
+    { "sb16", "Creative Sound Blaster 16", true },
+    { "ac97", "Intel 82801AA AC97 Audio", true },
+    { "es1370", "ENSONIQ AudioPCI ES1370", false },
+    { "adlib", "Yamaha YM3812 (OPL2)", false },
+    { "gus", "Gravis Ultrasound GF1", false },
+    { "cs4231a", "CS4231A", false },
+    { "hda", "Intel HD Audio", false },
 };
+
+static int sound_card_find(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(sound_cards); i++) {
+        if (!g_ascii_strcasecmp(name, sound_cards[i].name)) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+static void sound_card_help(GString *out)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(sound_cards); i++) {
+        g_string_append_printf(out, "%-11s %s%s\n", sound_cards[i].name,
+                               sound_cards[i].desc,
+                               sound_cards[i].emulated ? ""
+                                                       : " (not emulated yet)");
+    }
+}
+
+/* Add card `name` (playing through audiodev, NULL: the default). */
+static bool add_sound_card(ParseCtx *p, const char *opt, const char *name,
+                           const char *audiodev, GError **error)
+{
+    MachineConfig *cfg = p->cfg;
+    int k = sound_card_find(name);
+    if (k < 0) {
+        return fail(error, "%s: unknown sound card '%s' (try -soundhw help)",
+                    opt, name);
+    }
+    if (!sound_cards[k].emulated) {
+        warn("%s %s: this sound card is not emulated yet; the machine runs "
+             "without it", opt, name);
+        return true;
+    }
+    for (int i = 0; i < cfg->n_soundhw; i++) {
+        if (!strcmp(cfg->soundhw[i], sound_cards[k].name)) {
+            return fail(error, "%s: sound card '%s' given twice", opt, name);
+        }
+    }
+    if (cfg->n_soundhw >= MIMIC_MAX_SOUNDHW) {
+        return fail(error, "%s: too many sound cards", opt);
+    }
+    cfg->soundhw_audiodev[cfg->n_soundhw] = g_strdup(audiodev);
+    cfg->soundhw[cfg->n_soundhw++] = g_strdup(sound_cards[k].name);
+    return true;
+}
+
+static bool add_all_sound_cards(ParseCtx *p, const char *opt, GError **error)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(sound_cards); i++) {
+        bool have = false;
+        for (int k = 0; k < p->cfg->n_soundhw; k++) {
+            have |= !strcmp(p->cfg->soundhw[k], sound_cards[i].name);
+        }
+        if (sound_cards[i].emulated && !have &&
+            !add_sound_card(p, opt, sound_cards[i].name, NULL, error)) {
+            return false;
+        }
+    }
+    return true;
+}
 
 static bool opt_soundhw(ParseCtx *p, const char *opt, const char *arg,
                         GError **error)
 {
     if (!strcmp(arg, "?") || !strcmp(arg, "help")) {
         g_string_append(p->out, "Valid sound card names (comma separated):\n");
-        for (size_t i = 0; i < G_N_ELEMENTS(sound_cards); i++) {
-            g_string_append_printf(p->out, "%-11s (not emulated yet)\n",
-                                   sound_cards[i]);
-        }
+        sound_card_help(p->out);
         g_string_append(p->out, "\n-soundhw all will enable all of the "
-                        "above\n");
+                        "emulated cards above\n");
         *p->result = MIMIC_PARSE_EXIT;
         return true;
     }
     gchar **names = g_strsplit(arg, ",", -1);
     bool ok = true;
     for (gchar **n = names; *n && ok; n++) {
-        bool known = !strcmp(*n, "all");
-        for (size_t i = 0; i < G_N_ELEMENTS(sound_cards); i++) {
-            known |= !strcmp(*n, sound_cards[i]);
-        }
-        if (!known) {
-            ok = fail(error, "-soundhw: unknown sound card '%s' (try "
-                      "-soundhw help)", *n);
-        } else if (p->cfg->n_soundhw < MIMIC_MAX_SOUNDHW) {
-            p->cfg->soundhw[p->cfg->n_soundhw++] = g_strdup(*n);
+        if (!strcmp(*n, "all")) {
+            ok = add_all_sound_cards(p, "-soundhw", error);
+        } else {
+            ok = add_sound_card(p, "-soundhw", *n, NULL, error);
         }
     }
     g_strfreev(names);
-    if (ok) {
-        warn("-soundhw %s: sound cards are not emulated yet; the machine "
-             "runs without sound", arg);
-    }
     return ok;
 }
 
 static bool opt_enable_audio(ParseCtx *p, const char *opt, const char *arg,
                              GError **error)
 {
-    warn("-enable-audio is a legacy option: it enables every sound card, "
-         "and sound cards are not emulated yet");
+    /* The seed's legacy option: every sound card there is. */
+    return add_all_sound_cards(p, "-enable-audio", error);
+}
+
+static const char *const audio_drivers[] = { "pa", "wav", "none" };
+
+static bool audio_driver_known(const char *d)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(audio_drivers); i++) {
+        if (!strcmp(d, audio_drivers[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* -audiodev DRIVER,id=ID[,path=F][,server=S]; "driver=" may be spelt. */
+static bool parse_audiodev(ParseCtx *p, const char *opt, GPtrArray *kv,
+                           guint first, const char *driver, const char *id,
+                           char **model, GError **error)
+{
+    MachineConfig *cfg = p->cfg;
+    if (cfg->n_audiodevs >= MIMIC_MAX_AUDIODEV) {
+        return fail(error, "%s: too many audio devices", opt);
+    }
+    AudioDevConfig ad = { 0 };
+    bool ok = true;
+    ad.driver = g_strdup(driver);
+    ad.id = g_strdup(id);
+    for (guint i = first; ok && i < kv->len; i++) {
+        char *item = g_ptr_array_index(kv, i);
+        const char *v = NULL;
+        if (!split_kv(item, opt, &v, error)) {
+            ok = false;
+        } else if (!strcmp(item, "driver")) {
+            set_str(&ad.driver, v);
+        } else if (!strcmp(item, "id")) {
+            set_str(&ad.id, v);
+        } else if (!strcmp(item, "path")) {
+            set_str(&ad.path, v);
+        } else if (!strcmp(item, "server")) {
+            set_str(&ad.server, v);
+        } else if (model && !strcmp(item, "model")) {
+            set_str(model, v);
+        } else if (!g_str_has_prefix(item, "in.") &&
+                   !g_str_has_prefix(item, "out.") &&
+                   strcmp(item, "timer-period")) {
+            ok = fail(error, "%s: unknown parameter '%s'", opt, item);
+        }
+    }
+    if (ok && !ad.driver) {
+        ok = fail(error, "%s: no driver given (pa, wav, none)", opt);
+    } else if (ok && !audio_driver_known(ad.driver)) {
+        ok = fail(error, "%s: unknown audio driver '%s' (pa, wav, none)", opt,
+                  ad.driver);
+    } else if (ok && !ad.id) {
+        ok = fail(error, "%s: parameter 'id' is missing", opt);
+    }
+    for (int i = 0; ok && i < cfg->n_audiodevs; i++) {
+        if (!strcmp(cfg->audiodevs[i].id, ad.id)) {
+            ok = fail(error, "%s: duplicate id '%s'", opt, ad.id);
+        }
+    }
+    if (ok && !strcmp(ad.driver, "wav") && !ad.path) {
+        ad.path = g_strdup("qemu.wav"); /* QEMU's default file name */
+    }
+    if (!ok) {
+        g_free(ad.driver);
+        g_free(ad.id);
+        g_free(ad.path);
+        g_free(ad.server);
+        return false;
+    }
+    cfg->audiodevs[cfg->n_audiodevs++] = ad;
+    return true;
+}
+
+static bool opt_audiodev(ParseCtx *p, const char *opt, const char *arg,
+                         GError **error)
+{
+    if (!strcmp(arg, "help") || !strcmp(arg, "?")) {
+        g_string_append(p->out, "Available audio drivers:\npa\nwav\nnone\n");
+        *p->result = MIMIC_PARSE_EXIT;
+        return true;
+    }
+    GPtrArray *kv = split_opts(arg);
+    const char *first = g_ptr_array_index(kv, 0);
+    bool bare = !strchr(first, '=');
+    bool ok = parse_audiodev(p, "-audiodev", kv, bare ? 1 : 0,
+                             bare ? first : NULL, NULL, NULL, error);
+    g_ptr_array_free(kv, TRUE);
+    return ok;
+}
+
+/* -audio [driver=]DRIVER[,model=CARD][,id=..]: an audiodev and a card. */
+static bool opt_audio(ParseCtx *p, const char *opt, const char *arg,
+                      GError **error)
+{
+    if (!strcmp(arg, "help") || !strcmp(arg, "?") ||
+        !strcmp(arg, "model=help")) {
+        g_string_append(p->out, "Available audio drivers: pa wav none\n"
+                        "Sound card models:\n");
+        sound_card_help(p->out);
+        *p->result = MIMIC_PARSE_EXIT;
+        return true;
+    }
+    GPtrArray *kv = split_opts(arg);
+    const char *first = g_ptr_array_index(kv, 0);
+    bool bare = !strchr(first, '=');
+    g_autofree char *model = NULL;
+    /* The audiodev of -audio is "audio0" unless id= names it. */
+    bool ok = parse_audiodev(p, "-audio", kv, bare ? 1 : 0,
+                             bare ? first : NULL, "audio0", &model, error);
+    g_ptr_array_free(kv, TRUE);
+    if (ok && model) {
+        ok = add_sound_card(p, "-audio", model,
+                            p->cfg->audiodevs[p->cfg->n_audiodevs - 1].id,
+                            error);
+    }
+    return ok;
+}
+
+/* -device: the sound cards (the only devices Mimic adds this way yet). */
+static bool opt_device(ParseCtx *p, const char *opt, const char *arg,
+                       GError **error)
+{
+    if (!strcmp(arg, "help") || !strcmp(arg, "?")) {
+        g_string_append(p->out, "Sound devices:\n"
+                        "name \"AC97\", bus PCI, desc \"Intel 82801AA "
+                        "AC97 Audio\"\n"
+                        "name \"sb16\", bus ISA, desc \"Creative Sound "
+                        "Blaster 16\"\n");
+        *p->result = MIMIC_PARSE_EXIT;
+        return true;
+    }
+    GPtrArray *kv = split_opts(arg);
+    const char *driver = g_ptr_array_index(kv, 0);
+    const char *audiodev = NULL;
+    bool ok = true;
+    for (guint i = 1; ok && i < kv->len; i++) {
+        char *item = g_ptr_array_index(kv, i);
+        const char *v = NULL;
+        if (!split_kv(item, "-device", &v, error)) {
+            ok = false;
+        } else if (!strcmp(item, "audiodev")) {
+            audiodev = v;
+        } else if (strcmp(item, "id") && strcmp(item, "iobase") &&
+                   strcmp(item, "irq") && strcmp(item, "dma") &&
+                   strcmp(item, "dma16")) {
+            ok = fail(error, "-device %s: unknown parameter '%s'", driver,
+                      item);
+        }
+    }
+    if (ok) {
+        int k = sound_card_find(driver);
+        if (k < 0 || !strcmp(sound_cards[k].name, "pcspk")) {
+            ok = fail(error, "-device: unknown device '%s' (try -device "
+                      "help)", driver);
+        } else if (!sound_cards[k].emulated) {
+            ok = fail(error, "-device %s: this sound card is not emulated "
+                      "yet (try -device help)", driver);
+        } else {
+            ok = add_sound_card(p, "-device", driver, audiodev, error);
+        }
+    }
+    g_ptr_array_free(kv, TRUE);
+    return ok;
+}
+
+/* After parsing: every card's audiodev must exist. */
+static bool check_audio(MachineConfig *cfg, GError **error)
+{
+    for (int i = 0; i < cfg->n_soundhw; i++) {
+        const char *want = cfg->soundhw_audiodev[i];
+        if (!want) {
+            continue;
+        }
+        bool found = false;
+        for (int k = 0; k < cfg->n_audiodevs; k++) {
+            found |= !strcmp(cfg->audiodevs[k].id, want);
+        }
+        if (!found) {
+            return fail(error, "-device %s,audiodev=%s: audiodev '%s' is "
+                        "not defined (use -audiodev DRIVER,id=%s)",
+                        cfg->soundhw[i], want, want, want);
+        }
+    }
     return true;
 }
 
@@ -1157,6 +1405,10 @@ static const Option options[] = {
     { "full-screen", false, opt_full_screen, " start in full screen" },
     { "soundhw", true, opt_soundhw, "CARDS  sound cards (help lists)" },
     { "enable-audio", false, opt_enable_audio, " (legacy) all sound cards" },
+    { "audiodev", true, opt_audiodev, "pa|wav|none,id=ID[,path=F][,server=S]"
+      "  audio backend" },
+    { "audio", true, opt_audio, "pa|wav|none[,model=CARD]  backend and card" },
+    { "device", true, opt_device, "sb16|AC97[,audiodev=ID]  add a device" },
     { "usb", false, opt_usb, " USB controller" },
     { "usbdevice", true, opt_usbdevice, "NAME  USB device (help lists)" },
     { "net", true, opt_net, "nic[,model=]|user|none  network" },
@@ -1266,6 +1518,9 @@ bool mimic_parse_args(int argc, char **argv, MachineConfig *cfg,
     } else if (!p.serial_set && (cfg->display == DISPLAY_NONE)) {
         g_free(cfg->serial[0]);
         cfg->serial[0] = g_strdup("null");
+    }
+    if (!check_audio(cfg, error)) {
+        return false;
     }
     if (cfg->monitor && !strcmp(cfg->monitor, "stdio") && cfg->serial[0] &&
         (!strcmp(cfg->serial[0], "stdio") ||

@@ -750,6 +750,10 @@ bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
                       state_get_u64(p + 8));
     }
     m->clock->timer_seq = seq;
+    /* The mixers' timelines restart at the restored time (audio.h). */
+    for (int i = 0; i < m->n_audio; i++) {
+        audio_resync(m->audio[i]);
+    }
 out:
     g_free(devs);
     state_ram_load_free(ram_load);

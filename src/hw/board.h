@@ -16,6 +16,7 @@
 #include <glib.h>
 
 #include "arch/cpu.h"
+#include "bus/audio.h"
 #include "bus/chardev.h"
 #include "bus/display.h"
 #include "bus/config.h"
@@ -62,6 +63,8 @@ typedef struct BoardContext {
     Display *display;
     CharDev *serial[MIMIC_MAX_SERIAL]; /* NULL where not configured */
     BoardHost host;
+    /* The mixer each configured sound card (cfg->soundhw[i]) plays to. */
+    Audio *audio[MIMIC_MAX_SOUNDHW];
     /* Filled in by the board. */
     Cpu *cpu;
     uint8_t *ram;

@@ -27,6 +27,9 @@
 #include "hw/display/vga.h"
 #include "hw/ide/piix_ide.h"
 #include "hw/isa/debugcon.h"
+#include "hw/audio/ac97.h"
+#include "hw/audio/pcspk.h"
+#include "hw/audio/sb16.h"
 #include "hw/isa/fdc.h"
 #include "hw/isa/fw_cfg.h"
 #include "hw/pc/loader.h"
@@ -76,6 +79,7 @@ struct Board {
     int next_node;   /* "#blockN" numbers, as QEMU's node names */
     Piix4Pm *pm;
     FpuErr *fpuerr;
+    Piix3 *piix3;
 };
 
 static const uint16_t com_base[4] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
@@ -395,6 +399,76 @@ static bool fdc_setup(Board *b, I8237 *dma, GError **error)
 
 /* PIIX3 IDE with the configured disks and CD-ROMs (an empty CD-ROM drive
    at ide1-cd0 when none is given, as QEMU's pc has). */
+/* The sound cards of cfg->soundhw, each on its audio device. */
+static bool sound_setup(Board *b, I8237 *dma, GError **error)
+{
+    BoardContext *ctx = b->ctx;
+    const MachineConfig *cfg = ctx->cfg;
+    for (int i = 0; i < cfg->n_soundhw; i++) {
+        const char *model = cfg->soundhw[i];
+        Device *d;
+        if (!strcmp(model, "pcspk")) {
+            PcSpk *spk = (PcSpk *)mkdev(ctx, &pcspk_info, "pcspk");
+            spk->pit = b->pit;
+            spk->audio = ctx->audio[i];
+            d = DEVICE(spk);
+        } else if (!strcmp(model, "sb16")) {
+            /* The Sound Blaster 16's defaults: 0x220, IRQ 5, DMA 1/5. */
+            Sb16 *sb = (Sb16 *)mkdev(ctx, &sb16_info, "sb16");
+            sb->irq = b->isa_irq[5];
+            sb->dma = dma;
+            sb->audio = ctx->audio[i];
+            d = DEVICE(sb);
+        } else if (!strcmp(model, "ac97")) {
+            continue; /* a PCI function: sound_setup_pci() */
+        } else {
+            /* A card QEMU has and Mimic not (es1370, adlib, ... from a
+               machine file): the machine runs without it, as QEMU's
+               -soundhw parser here warns. */
+            g_printerr("mimic: warning: sound card '%s' is not emulated "
+                       "yet; the machine runs without it\n", model);
+            continue;
+        }
+        if (!device_realize(d, error)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* PCI slot 3 (after the VGA), INTA#.  The PIIX board's swizzle, which
+   SeaBIOS's routing and the DSDT's _PRT (slot 3 INTA# -> LNKC) assume:
+   PIRQ = (slot - 1 + pin) & 3, pin 0 = INTA#, so PIRQC. */
+#define AC97_SLOT 3
+
+static void ac97_irq(void *opaque, bool level)
+{
+    Board *b = opaque;
+    piix3_set_pirq(b->piix3, (AC97_SLOT - 1 + 0) & 3, level);
+}
+
+/* The PCI sound cards of cfg->soundhw. */
+static bool sound_setup_pci(Board *b, GError **error)
+{
+    BoardContext *ctx = b->ctx;
+    const MachineConfig *cfg = ctx->cfg;
+    for (int i = 0; i < cfg->n_soundhw; i++) {
+        if (strcmp(cfg->soundhw[i], "ac97")) {
+            continue;
+        }
+        Ac97 *ac = (Ac97 *)mkdev(ctx, &ac97_info, "ac97");
+        ac->bus = b->pci;
+        ac->devfn = AC97_SLOT << 3;
+        ac->set_irq = ac97_irq;
+        ac->irq_opaque = b;
+        ac->audio = ctx->audio[i];
+        if (!device_realize(DEVICE(ac), error)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool ide_setup(Board *b, GError **error)
 {
     BoardContext *ctx = b->ctx;
@@ -531,6 +605,9 @@ static bool pc_init(BoardContext *ctx, GError **error)
     if (!fdc_setup(b, (I8237 *)dma, error)) {
         return false;
     }
+    if (!sound_setup(b, (I8237 *)dma, error)) {
+        return false;
+    }
     for (int i = 0; i < MIMIC_MAX_SERIAL; i++) {
         if (!ctx->serial[i]) {
             continue;
@@ -558,6 +635,7 @@ static bool pc_init(BoardContext *ctx, GError **error)
     Piix3 *isa = (Piix3 *)mkdev(ctx, &piix3_info, "piix3");
     isa->bus = b->pci;
     isa->isa_irqs = b->isa_irq;
+    b->piix3 = isa;
     if (!device_realize(DEVICE(isa), error)) {
         return false;
     }
@@ -598,6 +676,9 @@ static bool pc_init(BoardContext *ctx, GError **error)
         return false;
     }
     board_add_ram_block(ctx, "vga.vram", vga->vram, VGA_VRAM_SIZE);
+    if (!sound_setup_pci(b, error)) {
+        return false;
+    }
     if (!ide_setup(b, error)) {
         return false;
     }
