@@ -22,6 +22,7 @@
 #include "hw/device.h"
 
 typedef struct Monitor Monitor;
+typedef struct MachineNet MachineNet;
 
 struct MimicMachine {
     MachineConfig *cfg;
@@ -36,6 +37,7 @@ struct MimicMachine {
     BoardContext board;
     Cpu *cpu;
     CharDev *serial[MIMIC_MAX_SERIAL];
+    MachineNet *net; /* back ends and hubs (network.c) */
     CharDev *monitor_chr;
     bool monitor_chr_owned; /* false when it is a mux of serial0 */
     Monitor *monitor;
@@ -45,6 +47,7 @@ struct MimicMachine {
     /* Worker thread. */
     GThread *thread;
     GMainContext *ctx; /* worker's context: chardev input, commands */
+    GArray *pollfds;   /* GPollFD, reused by every poll (worker only) */
     GAsyncQueue *commands;
     GMutex lock; /* run_state, exit_status */
     GCond cond;

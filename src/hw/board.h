@@ -19,6 +19,7 @@
 #include "engine/chardev.h"
 #include "engine/display.h"
 #include "engine/config.h"
+#include "engine/net.h"
 #include "hw/device.h"
 #include "images/block.h"
 
@@ -55,12 +56,24 @@ typedef struct BoardRom {
     char sha256[65];   /* of the image as loaded */
 } BoardRom;
 
+/* A network card the engine asks for: the board creates it, connects its
+   port to peer (a back end or a hub port; NULL: no cable) and records the
+   card's own port. */
+typedef struct BoardNic {
+    const char *model; /* "e1000" */
+    uint8_t mac[6];
+    NetPort *peer;
+    NetPort *port;     /* filled in by the board */
+} BoardNic;
+
 typedef struct BoardContext {
     const MachineConfig *cfg;
     Bus *bus;
     DeviceList *devices;
     Display *display;
     CharDev *serial[MIMIC_MAX_SERIAL]; /* NULL where not configured */
+    BoardNic nics[MIMIC_MAX_NICS];
+    int n_nics;
     BoardHost host;
     /* Filled in by the board. */
     Cpu *cpu;

@@ -39,6 +39,7 @@
 #include "hw/pc/i440fx.h"
 #include "hw/pc/piix3.h"
 #include "hw/pc/piix4_pm.h"
+#include "hw/net/e1000.h"
 #include "hw/pci/pci.h"
 #include "images/block.h"
 
@@ -74,6 +75,8 @@ struct Board {
     int next_node;   /* "#blockN" numbers, as QEMU's node names */
     Piix4Pm *pm;
     FpuErr *fpuerr;
+    Piix3 *piix3;
+    IrqLine *nic_irq[MIMIC_MAX_NICS];
 };
 
 static const uint16_t com_base[4] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
@@ -594,6 +597,43 @@ static bool ide_setup(Board *b, GError **error)
     return device_realize(DEVICE(ide), error);
 }
 
+/* PCI INTx to the PIIX3's PIRQ lines: slot d, pin INTA lands on PIRQ
+   (d - 1) & 3, the swizzle SeaBIOS and the DSDT assume on i440FX. */
+static void pci_intx(void *opaque, int slot, bool level)
+{
+    Board *b = opaque;
+    piix3_set_pirq(b->piix3, (slot - 1) & 3, level);
+}
+
+/* Network cards from the engine, at 00:03.0 onwards (QEMU's slots). */
+static bool nic_setup(Board *b, GError **error)
+{
+    BoardContext *ctx = b->ctx;
+    for (int i = 0; i < ctx->n_nics; i++) {
+        BoardNic *bn = &ctx->nics[i];
+        if (strcmp(bn->model, "e1000")) {
+            g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                        "network card model '%s' is not available on the pc "
+                        "board", bn->model);
+            return false;
+        }
+        int slot = 3 + i;
+        g_autofree char *id = g_strdup_printf("e1000.%d", i);
+        E1000 *e = (E1000 *)mkdev(ctx, &e1000_info, id);
+        e->bus = b->pci;
+        e->devfn = slot << 3;
+        b->nic_irq[i] = irq_new(pci_intx, b, slot);
+        e->irq = b->nic_irq[i];
+        memcpy(e->mac, bn->mac, 6);
+        if (!device_realize(DEVICE(e), error)) {
+            return false;
+        }
+        bn->port = e->port;
+        net_port_connect(e->port, bn->peer);
+    }
+    return true;
+}
+
 static bool pc_init(BoardContext *ctx, GError **error)
 {
     const MachineConfig *cfg = ctx->cfg;
@@ -709,6 +749,7 @@ static bool pc_init(BoardContext *ctx, GError **error)
     Piix3 *isa = (Piix3 *)mkdev(ctx, &piix3_info, "piix3");
     isa->bus = b->pci;
     isa->isa_irqs = b->isa_irq;
+    b->piix3 = isa;
     if (!device_realize(DEVICE(isa), error)) {
         return false;
     }
@@ -754,6 +795,9 @@ static bool pc_init(BoardContext *ctx, GError **error)
     }
     board_add_ram_block(ctx, "vga.vram", vga->vram, VGA_VRAM_SIZE);
     if (!ide_setup(b, error)) {
+        return false;
+    }
+    if (!nic_setup(b, error)) {
         return false;
     }
     cmos_setup(b);
@@ -802,6 +846,9 @@ static void pc_destroy(BoardContext *ctx)
         blk_close(b->fd_blk[i]);
     }
     irq_free_array(b->isa_irq, 16);
+    for (int i = 0; i < MIMIC_MAX_NICS; i++) {
+        irq_free(b->nic_irq[i]);
+    }
     pci_bus_free(b->pci);
     if (b->ram) {
         munmap(b->ram, b->ram_size);

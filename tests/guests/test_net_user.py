@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""User-mode networking with the e1000, end to end, with Debian's i686
+Linux (its e1000 driver loaded by the test initramfs) and busybox:
+
+1. udhcpc gets 10.0.2.15 from libslirp's DHCP server through the NIC;
+2. the guest wgets a random file from an HTTP server this test runs on
+   the host's loopback, reached as 10.0.2.2; sha256 equal;
+3. with hostfwd=tcp:127.0.0.1:PORT-:8080, the host fetches from a busybox
+   httpd in the guest a known reply and the guest's own busybox binary
+   (a large TCP transfer out of the guest: checksum and segmentation
+   offloads of the e1000's transmit path); sha256 equal to the host's copy.
+
+usage: test_net_user.py MIMIC"""
+import hashlib
+import http.server
+import os
+import re
+import socket
+import sys
+import tempfile
+import threading
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import boottest  # noqa: E402
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def serve(directory):
+    handler = lambda *a, **kw: http.server.SimpleHTTPRequestHandler(  # noqa
+        *a, directory=directory, **kw)
+    http.server.SimpleHTTPRequestHandler.log_message = lambda *a: None
+    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+def main():
+    emu_path = boottest.find_emulator(sys.argv[1])
+    boottest.ensure_images('kernel')
+    cache = boottest.CACHE
+    tmp = tempfile.mkdtemp(prefix='mimic-net-')
+    blob = os.urandom(1536 * 1024 + 123)
+    with open(os.path.join(tmp, 'blob.bin'), 'wb') as f:
+        f.write(blob)
+    srv = serve(tmp)
+    http_port = srv.server_address[1]
+    fwd_port = free_port()
+    e = boottest.Emulator(
+        [emu_path, '-nographic', '-m', '256',
+         '-nic', 'user,model=e1000,hostfwd=tcp:127.0.0.1:%d-:8080' %
+         fwd_port,
+         '-kernel', os.path.join(cache, 'vmlinuz'),
+         '-initrd', os.path.join(cache, 'initrd.gz'),
+         '-append', 'console=ttyS0,115200'],
+        os.path.join(tmp, 'serial.log'))
+    try:
+        boottest.linux_session(e)
+        e.command('ls /sys/class/net', re.compile(r'eth0'), 60)
+        e.command('udhcpc -i eth0 -n -q -t 10 -T 2',
+                  re.compile(r'lease of 10\.0\.2\.15 obtained'), 120)
+        e.command('ifconfig eth0',
+                  re.compile(r'inet addr:10\.0\.2\.15\s+Bcast:\S+\s+'
+                             r'Mask:255\.255\.255\.0'), 30)
+        print('ok: udhcpc got 10.0.2.15', flush=True)
+        digest = hashlib.sha256(blob).hexdigest()
+        e.command('wget -q -O /tmp/blob.bin http://10.0.2.2:%d/blob.bin && '
+                  'sha256sum /tmp/blob.bin' % http_port,
+                  re.compile(digest + r'\s+/tmp/blob\.bin'), 600)
+        print('ok: the guest fetched %d bytes from the host, sha256 equal'
+              % len(blob), flush=True)
+        e.command('mkdir -p /www && echo mimic-net-$((6*7)) > '
+                  '/www/hello.txt && cp /bin/busybox /www/bb && '
+                  'httpd -p 8080 -h /www && echo HTTPD-UP', 'HTTPD-UP', 30)
+        url = 'http://127.0.0.1:%d/' % fwd_port
+        reply = urllib.request.urlopen(url + 'hello.txt', timeout=120).read()
+        if reply.strip() != b'mimic-net-42':
+            e.fail('hostfwd: unexpected reply %r' % reply)
+        print('ok: hostfwd reached the guest httpd: %r' % reply.strip(),
+              flush=True)
+        data = urllib.request.urlopen(url + 'bb', timeout=600).read()
+        with open(os.path.join(cache, 'root', 'busybox'), 'rb') as f:
+            want = f.read()
+        if hashlib.sha256(data).digest() != hashlib.sha256(want).digest():
+            e.fail('hostfwd: the guest busybox arrived different (%d bytes, '
+                   'want %d)' % (len(data), len(want)))
+        print('ok: %d bytes from the guest through hostfwd, sha256 equal'
+              % len(data), flush=True)
+        boottest.poweroff(e)
+    except boottest.BootError as err:
+        print('FAIL: %s' % err, flush=True)
+        return 1
+    finally:
+        e.close()
+        srv.shutdown()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
