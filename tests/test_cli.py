@@ -5,6 +5,7 @@
 Also checks the listings (-version, -h, -soundhw help) exit 0.
 """
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -36,18 +37,60 @@ BAD = [
     (["-rtc", "base=yesterday"], "invalid base"),
     (["-L", "/nonexistent-dir"], "not a directory"),
     (["-vga", "cirrus"], "only std"),
+    # Networking: parse-time and machine-construction errors.
+    (["-net", "nic,model=foo"], "unknown NIC model 'foo'"),
+    (["-nic", "user,model=bogus"], "unknown NIC model 'bogus'"),
+    (["-device", "e1001,netdev=n0"], "not a supported device"),
+    (["-net", "nic,macaddr=52:54:00:12:34"], "invalid MAC address"),
+    (["-nic", "user,mac=01:00:5e:00:00:01"], "invalid MAC address"),
+    (["-net", "nic,macaddr=52:54:00:12:34:5g"], "invalid MAC address"),
+    (["-netdev", "user,id=n0", "-netdev", "user,id=n0"],
+     "duplicate netdev id 'n0'"),
+    (["-netdev", "user"], "parameter 'id' is missing"),
+    (["-net", "tap"], "'tap' network back end is not available"),
+    (["-display", "none", "-netdev", "user,id=n0", "-device",
+      "e1000,netdev=n1"], "netdev 'n1' does not exist"),
+    (["-display", "none", "-netdev", "user,id=n0", "-device",
+      "e1000,netdev=n0", "-device", "e1000,netdev=n0"],
+     "netdev 'n0' is already used"),
+    (["-display", "none", "-nic", "user,hostfwd=tcp::22x-:22"],
+     "invalid host port '22x'"),
+    (["-display", "none", "-nic", "user,hostfwd=tcp::2222-:0"],
+     "invalid guest port"),
+    (["-display", "none", "-nic", "user,hostfwd=icmp::2222-:22"],
+     "invalid protocol 'icmp'"),
+    (["-display", "none", "-nic", "user,restrict=maybe"],
+     "invalid restrict 'maybe'"),
+    (["-display", "none", "-nic", "user,frob=1"],
+     "invalid parameter 'frob'"),
+    (["-display", "none", "-nic", "user,hostfwd=tcp:127.0.0.1:BUSY-:22"],
+     "cannot forward host TCP port"),
+    (["-display", "none", "-nic", "user,hostfwd=udp:127.0.0.1:UBUSY-:53"],
+     "cannot forward host UDP port"),
 ]
 
-GOOD = [["-version"], ["-h"], ["-soundhw", "help"], ["-machine", "help"]]
+GOOD = [["-version"], ["-h"], ["-soundhw", "help"], ["-machine", "help"],
+        ["-nic", "model=help"], ["-net", "nic,model=help"],
+        ["-device", "help"], ["-netdev", "help"]]
 
 
 def main():
     failed = 0
+    # Ports that are in use, for the hostfwd cases (TCP listening, UDP
+    # bound), held open while the cases run.
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    ubusy = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    ubusy.bind(("127.0.0.1", 0))
     with tempfile.TemporaryDirectory() as d:
         x = os.path.join(d, "x.img")
         open(x, "w").close()
         for args, expect in BAD:
-            args = [a.replace("file=X", "file=" + x) for a in args]
+            args = [a.replace("file=X", "file=" + x)
+                    .replace("UBUSY", str(ubusy.getsockname()[1]))
+                    .replace("BUSY", str(busy.getsockname()[1]))
+                    for a in args]
             p = subprocess.run([MIMIC] + args, capture_output=True, text=True,
                                timeout=30, stdin=subprocess.DEVNULL)
             lines = [l for l in p.stderr.splitlines() if l.strip()]

@@ -708,7 +708,7 @@ static bool add_backend(ParseCtx *p, const char *opt, const char *kind,
         known |= !strcmp(kind, net_backends[i]);
     }
     if (!known) {
-        if (!strcmp(kind, "tap") || !strcmp(kind, "bridge") ||
+        if (!strcmp(kind, "tap") ||
             !strcmp(kind, "socket") || !strcmp(kind, "dump") ||
             !strcmp(kind, "vde") || !strcmp(kind, "l2tpv3")) {
             return fail(error, "%s: the '%s' network back end is not "
