@@ -330,9 +330,24 @@ static void stat_add64(E1000 *s, int lo, uint64_t n)
     s->regs[lo + 1] = v >> 32;
 }
 
+static bool rx_frame(E1000 *s, const uint8_t *buf, size_t len);
+
+/* A guest can point DMA at the device's own registers: a receive or a
+   transmit started from inside another one waits instead of recursing. */
 static bool e1000_receive(void *opaque, const uint8_t *buf, size_t len)
 {
     E1000 *s = opaque;
+    if (s->in_rx) {
+        return false;
+    }
+    s->in_rx = true;
+    bool r = rx_frame(s, buf, len);
+    s->in_rx = false;
+    return r;
+}
+
+static bool rx_frame(E1000 *s, const uint8_t *buf, size_t len)
+{
     uint32_t rctl = s->regs[RCTL];
     if (!(rctl & RCTL_EN) || !(s->regs[STATUS] & STATUS_LU)) {
         return true; /* dropped, as by a stopped receiver */
@@ -528,7 +543,19 @@ static void tx_frame(E1000 *s, uint8_t *p, size_t len, bool ext, bool tse,
     g_free(seg);
 }
 
+static void tx_ring(E1000 *s);
+
 static void tx_run(E1000 *s)
+{
+    if (s->in_tx) {
+        return;
+    }
+    s->in_tx = true;
+    tx_ring(s);
+    s->in_tx = false;
+}
+
+static void tx_ring(E1000 *s)
 {
     MemMap *mem = s->dev.bus->mem;
     uint32_t n = s->regs[TDLEN] / 16;

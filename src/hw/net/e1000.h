@@ -53,6 +53,7 @@ typedef struct E1000 {
     IoRegion io;
     uint8_t *txbuf;
     uint8_t *rxbuf;
+    bool in_rx, in_tx; /* DMA re-entry guards */
 } E1000;
 
 extern const DeviceInfo e1000_info;
