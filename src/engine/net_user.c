@@ -390,7 +390,7 @@ NetUser *net_user_new(const char *name, const char *options, GError **error)
     inet_ntop(AF_INET, &c.vnetwork, net_s, sizeof(net_s));
     inet_ntop(AF_INET, &c.vnetmask, mask_s, sizeof(mask_s));
     g_autofree char *info = g_strdup_printf(
-        "index=0,type=user,net=%s,restrict=%s", net_s,
+        "type=user,net=%s,restrict=%s", net_s,
         c.restricted ? "on" : "off");
     net_port_set_info(u->port, info);
     for (guint i = 0; i < fwds->len; i++) {

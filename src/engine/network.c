@@ -216,7 +216,7 @@ void machine_net_info(MachineNet *n, const BoardContext *board,
                       GString *out)
 {
     if (!board->n_nics && (!n || !n->backends->len)) {
-        g_string_append(out, "no network devices\n");
+        g_string_append(out, "no network cards\n");
         return;
     }
     for (guint i = 0; n && i < n->hubs->len; i++) {

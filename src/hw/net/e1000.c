@@ -833,7 +833,7 @@ static bool e1000_realize(Device *dev, GError **error)
     pci_set_bar_io(&s->pci, 1, 0x40, &s->io, s);
     s->port = net_port_new(dev->id, &e1000_port_ops, s);
     g_autofree char *info = g_strdup_printf(
-        "model=e1000,macaddr=%02x:%02x:%02x:%02x:%02x:%02x", s->mac[0],
+        "type=nic,model=e1000,macaddr=%02x:%02x:%02x:%02x:%02x:%02x", s->mac[0],
         s->mac[1], s->mac[2], s->mac[3], s->mac[4], s->mac[5]);
     net_port_set_info(s->port, info);
     eeprom_init(s);
