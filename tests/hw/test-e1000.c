@@ -7,6 +7,8 @@
  * segmentation with checksums) and a bounded-time fuzz of registers,
  * descriptor rings, DMA addresses outside RAM (and onto the device's own
  * registers) and incoming frames of any size; under ASan in make check.
+ * The fuzz prints its seed; MIMIC_FUZZ_SEED=N replays one run and
+ * MIMIC_FUZZ_SECONDS=S changes its length (8 s by default).
  */
 #include <string.h>
 #include <glib.h>
@@ -434,7 +436,9 @@ static void fuzz_descriptors(Rig *r, GRand *g)
 
 static void test_fuzz(void)
 {
-    guint32 seed = g_test_rand_int();
+    const char *seed_env = g_getenv("MIMIC_FUZZ_SEED");
+    guint32 seed = seed_env ? (guint32)g_ascii_strtoull(seed_env, NULL, 10)
+                            : (guint32)g_test_rand_int();
     double budget = g_test_slow() ? 60.0 : 8.0;
     const char *env = g_getenv("MIMIC_FUZZ_SECONDS");
     if (env) {
