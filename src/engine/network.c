@@ -91,7 +91,14 @@ MachineNet *machine_net_new(const MachineConfig *cfg, BoardContext *board,
     for (int i = 0; i < n_nics; i++) {
         const NicConfig *nc = deflt ? &def_nic : &cfg->nics[i];
         BoardNic *bn = &board->nics[board->n_nics++];
-        bn->model = nc->model ? nc->model : "e1000";
+        bn->model = "e1000";
+        if (nc->model && strcmp(nc->model, "e1000") &&
+            strcmp(nc->model, "e1000-82540em")) {
+            /* Machine files of the GUI may name QEMU's other models; the
+               command line has already refused names QEMU does not know. */
+            fprintf(stderr, "mimic: warning: NIC model '%s' is not emulated "
+                    "yet; the machine gets an e1000 instead\n", nc->model);
+        }
         static const uint8_t base[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
         memcpy(bn->mac, base, 6);
         bn->mac[5] += i;
