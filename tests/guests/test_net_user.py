@@ -9,7 +9,10 @@ Linux (its e1000 driver loaded by the test initramfs) and busybox:
 3. with hostfwd=tcp:127.0.0.1:PORT-:8080, the host fetches from a busybox
    httpd in the guest a known reply and the guest's own busybox binary
    (a large TCP transfer out of the guest: checksum and segmentation
-   offloads of the e1000's transmit path); sha256 equal to the host's copy.
+   offloads of the e1000's transmit path); sha256 equal to the host's copy;
+4. save and resume: `migrate file:` with the link up, a new Mimic with
+   -incoming, and the resumed guest fetches the file again and still
+   answers through hostfwd.
 
 usage: test_net_user.py MIMIC"""
 import hashlib
@@ -20,6 +23,7 @@ import socket
 import sys
 import tempfile
 import threading
+import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -54,14 +58,15 @@ def main():
     srv = serve(tmp)
     http_port = srv.server_address[1]
     fwd_port = free_port()
-    e = boottest.Emulator(
-        [emu_path, '-nographic', '-m', '256',
-         '-nic', 'user,model=e1000,hostfwd=tcp:127.0.0.1:%d-:8080' %
-         fwd_port,
-         '-kernel', os.path.join(cache, 'vmlinuz'),
-         '-initrd', os.path.join(cache, 'initrd.gz'),
-         '-append', 'console=ttyS0,115200'],
-        os.path.join(tmp, 'serial.log'))
+    sock = os.path.join(tmp, 'mon.sock')
+    argv = [emu_path, '-display', 'none', '-serial', 'stdio', '-m', '256',
+            '-monitor', 'unix:%s,server=on,wait=off' % sock,
+            '-nic', 'user,model=e1000,hostfwd=tcp:127.0.0.1:%d-:8080' %
+            fwd_port,
+            '-kernel', os.path.join(cache, 'vmlinuz'),
+            '-initrd', os.path.join(cache, 'initrd.gz'),
+            '-append', 'console=ttyS0,115200']
+    e = boottest.Emulator(argv, os.path.join(tmp, 'serial.log'))
     try:
         boottest.linux_session(e)
         e.command('ls /sys/class/net', re.compile(r'eth0'), 60)
@@ -72,11 +77,13 @@ def main():
                              r'Mask:255\.255\.255\.0'), 30)
         print('ok: udhcpc got 10.0.2.15', flush=True)
         digest = hashlib.sha256(blob).hexdigest()
+        t0 = time.monotonic()
         e.command('wget -q -O /tmp/blob.bin http://10.0.2.2:%d/blob.bin && '
                   'sha256sum /tmp/blob.bin' % http_port,
                   re.compile(digest + r'\s+/tmp/blob\.bin'), 600)
-        print('ok: the guest fetched %d bytes from the host, sha256 equal'
-              % len(blob), flush=True)
+        print('ok: the guest fetched %d bytes from the host, sha256 equal '
+              '(%.1f s with the checksum)' % (len(blob), time.monotonic() - t0),
+              flush=True)
         e.command('mkdir -p /www && echo mimic-net-$((6*7)) > '
                   '/www/hello.txt && cp /bin/busybox /www/bb && '
                   'httpd -p 8080 -h /www && echo HTTPD-UP', 'HTTPD-UP', 30)
@@ -86,14 +93,41 @@ def main():
             e.fail('hostfwd: unexpected reply %r' % reply)
         print('ok: hostfwd reached the guest httpd: %r' % reply.strip(),
               flush=True)
+        t0 = time.monotonic()
         data = urllib.request.urlopen(url + 'bb', timeout=600).read()
+        dt = time.monotonic() - t0
         with open(os.path.join(cache, 'root', 'busybox'), 'rb') as f:
             want = f.read()
         if hashlib.sha256(data).digest() != hashlib.sha256(want).digest():
             e.fail('hostfwd: the guest busybox arrived different (%d bytes, '
                    'want %d)' % (len(data), len(want)))
-        print('ok: %d bytes from the guest through hostfwd, sha256 equal'
-              % len(data), flush=True)
+        print('ok: %d bytes from the guest through hostfwd, sha256 equal '
+              '(%.1f s, %.0f KiB/s)' % (len(data), dt, len(data) / 1024 / dt),
+              flush=True)
+
+        # Save with the link up, resume in a new process.
+        state = os.path.join(tmp, 'state.mimic')
+        mon = boottest.Monitor(sock)
+        reply = mon.cmd('migrate file:%s' % state)
+        if reply.strip():
+            e.fail('migrate said %r' % reply)
+        mon.sock.sendall(b'quit\n')
+        e.wait_exit(60)
+        e.close()
+        os.unlink(sock)
+        e = boottest.Emulator(argv + ['-incoming', 'file:' + state],
+                              os.path.join(tmp, 'serial2.log'))
+        e.send('\n')
+        e.wait_for(boottest.PROMPT, 60)
+        e.command('rm /tmp/blob.bin; wget -q -O /tmp/blob.bin '
+                  'http://10.0.2.2:%d/blob.bin && sha256sum /tmp/blob.bin'
+                  % http_port, re.compile(digest + r'\s+/tmp/blob\.bin'),
+                  600)
+        reply = urllib.request.urlopen(url + 'hello.txt', timeout=120).read()
+        if reply.strip() != b'mimic-net-42':
+            e.fail('hostfwd after resume: unexpected reply %r' % reply)
+        print('ok: resumed from migrate file:, the guest fetched the file '
+              'again and answered through hostfwd', flush=True)
         boottest.poweroff(e)
     except boottest.BootError as err:
         print('FAIL: %s' % err, flush=True)
