@@ -10,7 +10,11 @@ Linux (its e1000 driver loaded by the test initramfs) and busybox:
    httpd in the guest a known reply and the guest's own busybox binary
    (a large TCP transfer out of the guest: checksum and segmentation
    offloads of the e1000's transmit path); sha256 equal to the host's copy;
-4. save and resume: `migrate file:` with the link up, a new Mimic with
+4. a second e1000 (eth1, MAC 52:54:00:12:34:57, sharing IRQ 11) on a
+   restrict=on back end with net=10.0.3.0/24: DHCP works there, but the
+   host's server is out of reach through it (10.0.3.2), while it stays
+   reachable through eth0;
+5. save and resume: `migrate file:` with the link up, a new Mimic with
    -incoming, and the resumed guest fetches the file again and still
    answers through hostfwd.
 
@@ -63,6 +67,8 @@ def main():
             '-monitor', 'unix:%s,server=on,wait=off' % sock,
             '-nic', 'user,model=e1000,hostfwd=tcp:127.0.0.1:%d-:8080' %
             fwd_port,
+            '-netdev', 'user,id=r,net=10.0.3.0/24,restrict=on',
+            '-device', 'e1000,netdev=r',
             '-kernel', os.path.join(cache, 'vmlinuz'),
             '-initrd', os.path.join(cache, 'initrd.gz'),
             '-append', 'console=ttyS0,115200']
@@ -104,6 +110,20 @@ def main():
         print('ok: %d bytes from the guest through hostfwd, sha256 equal '
               '(%.1f s, %.0f KiB/s)' % (len(data), dt, len(data) / 1024 / dt),
               flush=True)
+
+        # The second card, on a restricted network.
+        e.command('cat /sys/class/net/eth1/address',
+                  '52:54:00:12:34:57', 30)
+        e.command('udhcpc -i eth1 -n -q -t 10 -T 2',
+                  re.compile(r'lease of 10\.0\.3\.15 obtained'), 120)
+        e.command('wget -T 10 -q -O /tmp/r.bin http://10.0.3.2:%d/blob.bin; '
+                  'echo "restricted rc=$?"' % http_port,
+                  re.compile(r'restricted rc=[1-9]'), 120)
+        e.command('wget -q -O /tmp/r.bin http://10.0.2.2:%d/blob.bin; '
+                  'echo "open rc=$?"' % http_port,
+                  re.compile(r'open rc=0'), 300)
+        print('ok: eth1 on restrict=on got 10.0.3.15 and cannot reach the '
+              'host; eth0 still can', flush=True)
 
         # Save with the link up, resume in a new process.
         state = os.path.join(tmp, 'state.mimic')
