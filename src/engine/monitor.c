@@ -728,6 +728,21 @@ static void cmd_hostfwd_remove(MimicMachine *m, gchar **argv, int argc,
     hostfwd(m, argv, argc, out, false);
 }
 
+static void cmd_set_link(MimicMachine *m, gchar **argv, int argc,
+                         GString *out)
+{
+    if (argc != 3 || (strcmp(argv[2], "on") && strcmp(argv[2], "off"))) {
+        g_string_append(out, "Error: usage: set_link name on|off\n");
+        return;
+    }
+    GError *err = NULL;
+    if (!machine_net_set_link(m->net, &m->board, argv[1],
+                              !strcmp(argv[2], "on"), &err)) {
+        g_string_append_printf(out, "Error: %s\n", err->message);
+        g_error_free(err);
+    }
+}
+
 static const MonCmd commands[] = {
     { "help", "[cmd]", "show the help", cmd_help },
     { "?", "[cmd]", "show the help", cmd_help },
@@ -767,6 +782,8 @@ static const MonCmd commands[] = {
       cmd_hostfwd_add },
     { "hostfwd_remove", "[netdev_id] [tcp|udp]:[hostaddr]:hostport",
       "remove a port redirection", cmd_hostfwd_remove },
+    { "set_link", "name on|off", "change the link status of a network "
+      "card or back end", cmd_set_link },
     { "quit", "", "quit the emulator", cmd_quit },
     { "q", "", "quit the emulator", cmd_quit },
 };

@@ -88,6 +88,15 @@ void net_port_connect(NetPort *a, NetPort *b)
 
 void net_port_set_link(NetPort *p, bool up)
 {
+    bool changed = p->link_down == up;
+    p->link_down = !up;
+    if (changed && p->ops && p->ops->link_changed) {
+        p->ops->link_changed(p->opaque, up);
+    }
+}
+
+void net_port_init_link(NetPort *p, bool up)
+{
     p->link_down = !up;
 }
 

@@ -29,6 +29,8 @@ typedef struct NetPortOps {
     /* Deliver one frame; false when the port cannot take it now (it is
        queued and offered again after net_port_flush()). */
     bool (*receive)(void *opaque, const uint8_t *buf, size_t len);
+    /* Optional: told after net_port_set_link() changed this port. */
+    void (*link_changed)(void *opaque, bool up);
 } NetPortOps;
 
 typedef struct NetStats {
@@ -48,9 +50,11 @@ void net_port_connect(NetPort *a, NetPort *b);
 void net_send(NetPort *p, const uint8_t *buf, size_t len);
 /* The receiver p can take frames again: deliver what waits for it. */
 void net_port_flush(NetPort *p);
-/* Link state as seen by the NIC ("set_link"); frames are dropped while
-   the link is down. */
+/* Link state ("set_link"); frames are dropped while the link is down.
+   The port's link_changed hook is called when the state changes. */
 void net_port_set_link(NetPort *p, bool up);
+/* The same without telling the port (a NIC restoring its saved state). */
+void net_port_init_link(NetPort *p, bool up);
 bool net_port_link(const NetPort *p);
 
 /* A hub: net_hub_port() adds a member port whose peer is given. */

@@ -301,3 +301,32 @@ bool machine_net_hostfwd(MachineNet *n, const char *netdev, const char *rule,
                        : "no user network back end%s", netdev ? netdev : "");
     return false;
 }
+
+bool machine_net_set_link(MachineNet *n, BoardContext *board,
+                          const char *name, bool up, GError **error)
+{
+    for (int k = 0; k < board->n_nics; k++) {
+        NetPort *p = board->nics[k].port;
+        if (p && !strcmp(net_port_name(p), name)) {
+            net_port_set_link(p, up);
+            return true;
+        }
+    }
+    for (guint i = 0; n && i < n->backends->len; i++) {
+        Backend *b = g_ptr_array_index(n->backends, i);
+        if (!strcmp(b->name, name)) {
+            NetPort *up_port = net_user_port(b->user);
+            net_port_set_link(up_port, up);
+            NetPort *peer = net_port_peer(up_port);
+            for (int k = 0; peer && k < board->n_nics; k++) {
+                if (board->nics[k].port == peer) {
+                    net_port_set_link(peer, up);
+                }
+            }
+            return true;
+        }
+    }
+    g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_CONFIG,
+                "client '%s' not found", name);
+    return false;
+}

@@ -33,4 +33,9 @@ void machine_net_info(MachineNet *n, const BoardContext *board,
 bool machine_net_hostfwd(MachineNet *n, const char *netdev, const char *rule,
                          bool add, GError **error);
 
+/* set_link NAME on|off: a card (e1000.0) or a back end (user.0, an id);
+   a back end takes its card's link with it, as in QEMU. */
+bool machine_net_set_link(MachineNet *n, BoardContext *board,
+                          const char *name, bool up, GError **error);
+
 #endif

@@ -14,7 +14,9 @@ Linux (its e1000 driver loaded by the test initramfs) and busybox:
    restrict=on back end with net=10.0.3.0/24: DHCP works there, but the
    host's server is out of reach through it (10.0.3.2), while it stays
    reachable through eth0;
-5. save and resume: `migrate file:` with the link up, a new Mimic with
+5. set_link e1000.0 off/on in the monitor: the driver reports the link
+   down, then up;
+6. save and resume: `migrate file:` with the link up, a new Mimic with
    -incoming, and the resumed guest fetches the file again and still
    answers through hostfwd.
 
@@ -125,9 +127,23 @@ def main():
         print('ok: eth1 on restrict=on got 10.0.3.15 and cannot reach the '
               'host; eth0 still can', flush=True)
 
+        # set_link: the driver sees the cable go and come back.
+        mon = boottest.Monitor(sock)
+        reply = mon.cmd('set_link e1000.0 off')
+        if reply.strip():
+            e.fail('set_link said %r' % reply)
+        e.wait_for(re.compile(r'e1000: eth0 NIC Link is Down'), 60)
+        e.command('cat /sys/class/net/eth0/carrier', re.compile(r'\n0\r?\n'),
+                  30)
+        mon.cmd('set_link e1000.0 on')
+        e.wait_for(re.compile(r'e1000: eth0 NIC Link is Up'), 60)
+        e.command('cat /sys/class/net/eth0/carrier', re.compile(r'\n1\r?\n'),
+                  30)
+        print('ok: set_link off/on: the guest saw the link go down and up',
+              flush=True)
+
         # Save with the link up, resume in a new process.
         state = os.path.join(tmp, 'state.mimic')
-        mon = boottest.Monitor(sock)
         reply = mon.cmd('migrate file:%s' % state)
         if reply.strip():
             e.fail('migrate said %r' % reply)

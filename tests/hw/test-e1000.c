@@ -367,6 +367,40 @@ static void test_tso(void)
     rig_free(r);
 }
 
+/* set_link: STATUS.LU, the PHY's link bits and an LSC interrupt; no
+   frames cross while the link is down. */
+static void test_link(void)
+{
+    Rig *r = rig_new();
+    setup_rings(r, 8);
+    wr(r, 0xd0, 0x4); /* IMS.LSC */
+    net_port_set_link(r->nic->port, false);
+    g_assert_cmphex(rd(r, 0x08) & 2, ==, 0);
+    g_assert_true(r->level);
+    g_assert_cmphex(rd(r, 0xc0) & 4, ==, 4);
+    wr(r, 0x20, 2u << 26 | 1u << 21 | 1u << 16);
+    g_assert_cmphex(rd(r, 0x20) & 0x4, ==, 0);
+    uint8_t in[64];
+    memset(in, 0xff, sizeof(in));
+    net_send(r->peer, in, sizeof(in));
+    g_assert_cmpuint(rd(r, 0x2810), ==, 0);
+    memcpy(r->ram + TXBUF, in, sizeof(in));
+    put64(r->ram + TXRING, TXBUF);
+    put32(r->ram + TXRING + 8, sizeof(in) | 1u << 24 | 1u << 27);
+    wr(r, 0x3818, 1);
+    g_assert_cmpuint(r->frames->len, ==, 0);
+    net_port_set_link(r->nic->port, true);
+    g_assert_cmphex(rd(r, 0x08) & 2, ==, 2);
+    g_assert_cmphex(rd(r, 0xc0) & 4, ==, 4);
+    net_send(r->peer, in, sizeof(in));
+    g_assert_cmpuint(rd(r, 0x2810), ==, 1);
+    /* A device reset keeps the cable's state. */
+    net_port_set_link(r->nic->port, false);
+    wr(r, 0x0, 1u << 26);
+    g_assert_cmphex(rd(r, 0x08) & 2, ==, 0);
+    rig_free(r);
+}
+
 /* ---- fuzz ---- */
 
 static const uint32_t fuzz_regs[] = {
@@ -530,6 +564,7 @@ int main(int argc, char **argv)
     g_test_add_func("/hw/e1000/phy", test_phy);
     g_test_add_func("/hw/e1000/tx-rx", test_tx_rx);
     g_test_add_func("/hw/e1000/tso", test_tso);
+    g_test_add_func("/hw/e1000/link", test_link);
     g_test_add_func("/hw/e1000/fuzz", test_fuzz);
     return g_test_run();
 }

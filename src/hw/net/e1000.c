@@ -255,6 +255,8 @@ static void mdic_write(E1000 *s, uint32_t v)
 
 /* ---- reset ---- */
 
+static void link_apply(E1000 *s, bool up);
+
 static void regs_reset(E1000 *s)
 {
     memset(s->regs, 0, sizeof(s->regs));
@@ -271,6 +273,9 @@ static void regs_reset(E1000 *s)
     s->ee_do = 1;
     memset(&s->txctx, 0, sizeof(s->txctx));
     phy_reset(s);
+    if (s->port) {
+        link_apply(s, net_port_link(s->port));
+    }
     update_irq(s);
 }
 
@@ -413,7 +418,31 @@ static bool rx_frame(E1000 *s, const uint8_t *buf, size_t len)
     return true;
 }
 
-static const NetPortOps e1000_port_ops = { .receive = e1000_receive };
+/* set_link: the PHY loses (or finds) its partner; the driver hears of
+   it through a link status change interrupt. */
+static void link_apply(E1000 *s, bool up)
+{
+    if (up) {
+        s->regs[STATUS] |= STATUS_LU;
+        s->phy[0x01] |= 0x0024;
+        s->phy[0x11] |= 0x0400;
+    } else {
+        s->regs[STATUS] &= ~STATUS_LU;
+        s->phy[0x01] &= ~0x0024;
+        s->phy[0x11] &= ~0x0400;
+    }
+}
+
+static void e1000_link_changed(void *opaque, bool up)
+{
+    E1000 *s = opaque;
+    link_apply(s, up);
+    set_ics(s, ICR_LSC);
+}
+
+static const NetPortOps e1000_port_ops = {
+    .receive = e1000_receive, .link_changed = e1000_link_changed,
+};
 
 /* ---- transmit ---- */
 
@@ -705,6 +734,7 @@ static void reg_write(E1000 *s, uint32_t off, uint32_t v)
         s->regs[CTRL] = v & ~(CTRL_RST | CTRL_PHY_RST);
         if (v & CTRL_PHY_RST) {
             phy_reset(s);
+            link_apply(s, net_port_link(s->port));
         }
         return;
     case STATUS:
@@ -865,6 +895,7 @@ static bool e1000_post_load(void *obj, GError **error)
         return false;
     }
     s->ioaddr &= 0x1fffc;
+    net_port_init_link(s->port, s->regs[STATUS] & STATUS_LU);
     pci_update_mappings(&s->pci);
     update_irq(s);
     net_port_flush(s->port);
