@@ -381,6 +381,10 @@ static bool rx_frame(E1000 *s, const uint8_t *buf, size_t len)
     unsigned bsize = rx_buf_size(rctl);
     uint32_t need = (flen + bsize - 1) / bsize;
     uint32_t avail = (tail + n - head) % n;
+    if (need > n - 1) {
+        set_ics(s, ICR_RXO);
+        return true; /* can never fit this ring: dropped, not queued */
+    }
     if (avail < need) {
         set_ics(s, ICR_RXO);
         return false; /* queued until the driver gives buffers (RDT) */
