@@ -83,7 +83,10 @@ def main():
         e.command('ifconfig eth0',
                   re.compile(r'inet addr:10\.0\.2\.15\s+Bcast:\S+\s+'
                              r'Mask:255\.255\.255\.0'), 30)
-        print('ok: udhcpc got 10.0.2.15', flush=True)
+        e.command('ping -c 2 -W 5 10.0.2.2',
+                  re.compile(r'2 packets transmitted, 2 (packets )?received'),
+                  60)
+        print('ok: udhcpc got 10.0.2.15; ping 10.0.2.2 answers', flush=True)
         digest = hashlib.sha256(blob).hexdigest()
         t0 = time.monotonic()
         e.command('wget -q -O /tmp/blob.bin http://10.0.2.2:%d/blob.bin && '
