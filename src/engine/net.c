@@ -205,13 +205,11 @@ int net_hub_id(const NetHub *h)
     return h->id;
 }
 
-/* A hub member receives what its peer sends and forwards it. */
+/* What a member's peer sends to a hub port, net_send() hands to
+   hub_forward() directly; this hook only keeps the port well formed. */
 static bool hub_port_receive(void *opaque, const uint8_t *buf, size_t len)
 {
-    (void)opaque;
-    (void)buf;
-    (void)len;
-    return true; /* never reached: net_send() forwards hub ports directly */
+    return true;
 }
 
 static const NetPortOps hub_port_ops = { .receive = hub_port_receive };
@@ -228,9 +226,7 @@ NetPort *net_hub_add_port(NetHub *h)
 
 void net_port_describe(const NetPort *p, GString *out)
 {
-    g_string_append_printf(out, "%s: %s%s%s", p->name,
-                           p->info ? p->info : "",
-                           p->info ? "" : "",
+    g_string_append_printf(out, "%s: %s%s", p->name, p->info ? p->info : "",
                            p->link_down ? " (link down)" : "");
 }
 

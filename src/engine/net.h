@@ -57,7 +57,8 @@ void net_port_set_link(NetPort *p, bool up);
 void net_port_init_link(NetPort *p, bool up);
 bool net_port_link(const NetPort *p);
 
-/* A hub: net_hub_port() adds a member port whose peer is given. */
+/* A hub: net_hub_add_port() adds a member port (connect it to a card or a
+   back end); frames from one member's peer reach every other member's. */
 NetHub *net_hub_new(int id);
 void net_hub_free(NetHub *h);
 int net_hub_id(const NetHub *h);
