@@ -7,6 +7,7 @@ Also checks the listings (-version, -h, -soundhw help) exit 0.
 import hashlib
 import os
 import resource
+import socket
 import subprocess
 import sys
 import tempfile
@@ -84,6 +85,36 @@ BAD = [
       "-soundhw", "pcspk"], "-audiodev wav: cannot create '/proc/mimic.wav'"),
     (["-display", "none", "-audiodev", "wav,id=a0,path=/nonexistent/d/x.wav",
       "-device", "sb16,audiodev=a0"], "cannot create"),
+    # Networking: parse-time and machine-construction errors.
+    (["-net", "nic,model=foo"], "unknown NIC model 'foo'"),
+    (["-nic", "user,model=bogus"], "unknown NIC model 'bogus'"),
+    (["-device", "e1001,netdev=n0"], "not a supported device"),
+    (["-net", "nic,macaddr=52:54:00:12:34"], "invalid MAC address"),
+    (["-nic", "user,mac=01:00:5e:00:00:01"], "invalid MAC address"),
+    (["-net", "nic,macaddr=52:54:00:12:34:5g"], "invalid MAC address"),
+    (["-netdev", "user,id=n0", "-netdev", "user,id=n0"],
+     "duplicate netdev id 'n0'"),
+    (["-netdev", "user"], "parameter 'id' is missing"),
+    (["-net", "tap"], "'tap' network back end is not available"),
+    (["-display", "none", "-netdev", "user,id=n0", "-device",
+      "e1000,netdev=n1"], "netdev 'n1' does not exist"),
+    (["-display", "none", "-netdev", "user,id=n0", "-device",
+      "e1000,netdev=n0", "-device", "e1000,netdev=n0"],
+     "netdev 'n0' is already used"),
+    (["-display", "none", "-nic", "user,hostfwd=tcp::22x-:22"],
+     "invalid host port '22x'"),
+    (["-display", "none", "-nic", "user,hostfwd=tcp::2222-:0"],
+     "invalid guest port"),
+    (["-display", "none", "-nic", "user,hostfwd=icmp::2222-:22"],
+     "invalid protocol 'icmp'"),
+    (["-display", "none", "-nic", "user,restrict=maybe"],
+     "invalid restrict 'maybe'"),
+    (["-display", "none", "-nic", "user,frob=1"],
+     "invalid parameter 'frob'"),
+    (["-display", "none", "-nic", "user,hostfwd=tcp:127.0.0.1:BUSY-:22"],
+     "cannot forward host TCP port"),
+    (["-display", "none", "-nic", "user,hostfwd=udp:127.0.0.1:UBUSY-:53"],
+     "cannot forward host UDP port"),
 ]
 
 # Issue 15 item 10: accepted where QEMU accepts (the fallbacks), with
@@ -97,7 +128,8 @@ STARTS = [
 
 GOOD = [["-version"], ["-h"], ["-soundhw", "help"], ["-soundhw", "?"],
         ["-machine", "help"], ["-audiodev", "help"], ["-audio", "model=help"],
-        ["-device", "help"]]
+        ["-device", "help"], ["-nic", "model=help"],
+        ["-net", "nic,model=help"], ["-netdev", "help"]]
 
 
 def pa_unreachable(d):
@@ -185,6 +217,13 @@ def bios_from_cwd(d):
 def main():
     failed = 0
     limit = None if is_asan(MIMIC) else limit_memory
+    # Ports that are in use, for the hostfwd cases (TCP listening, UDP
+    # bound), held open while the cases run.
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    ubusy = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    ubusy.bind(("127.0.0.1", 0))
     with tempfile.TemporaryDirectory() as d:
         x = os.path.join(d, "x.img")
         open(x, "w").close()
@@ -197,7 +236,10 @@ def main():
         os.mkfifo(fifo)
         subst = {"HUGE": huge, "KERNEL": kernel, "FIFO": fifo, "DIR": d}
         for args, expect in BAD:
-            args = [a.replace("file=X", "file=" + x) for a in args]
+            args = [a.replace("file=X", "file=" + x)
+                    .replace("UBUSY", str(ubusy.getsockname()[1]))
+                    .replace("BUSY", str(busy.getsockname()[1]))
+                    for a in args]
             args = [subst.get(a, a) for a in args]
             for k, v in subst.items():
                 expect = expect.replace("'%s'" % k, "'%s'" % v)

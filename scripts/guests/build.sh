@@ -1,7 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Build Mimic's guest images from the Debian software fetch.sh downloads:
-#   initrd.gz     busybox initramfs (/init = init.sh, disk modules)
+#   initrd.gz     busybox initramfs (/init = init.sh, disk and e1000
+#                 modules, udhcpc.script as
+#                 /etc/udhcpc/default.script)
 #   demo.iso      isolinux El Torito CD (isohybrid), kernel + initrd
 #   demo-hdd.img  raw disk: syslinux MBR, one active FAT16 partition at
 #                 LBA 2048, syslinux, kernel + initrd
@@ -63,7 +65,8 @@ kernel() {
 initrd() {
     kernel
     out=$CACHE/initrd.gz
-    up_to_date "$out" "$ROOT/.fetched" "$HERE/init.sh" "$HERE/mkcpio.py" &&
+    up_to_date "$out" "$ROOT/.fetched" "$HERE/init.sh" "$HERE/mkcpio.py" \
+        "$HERE/udhcpc.script" &&
         return 0
     st=$CACHE/stage-initrd
     rm -rf "$st"
@@ -72,7 +75,9 @@ initrd() {
     cp "$ROOT/busybox" "$st/bin/busybox"
     ln -s busybox "$st/bin/sh"
     cp "$HERE/init.sh" "$st/init"
-    chmod 755 "$st/init" "$st/bin/busybox"
+    mkdir -p "$st/etc/udhcpc"
+    cp "$HERE/udhcpc.script" "$st/etc/udhcpc/default.script"
+    chmod 755 "$st/init" "$st/bin/busybox" "$st/etc/udhcpc/default.script"
     cp "$ROOT"/modules/* "$st/lib/modules/"
     python3 "$HERE/mkcpio.py" "$st" "$out" \
         --node /dev/console:600:c:5:1 --node /dev/null:666:c:1:3 \

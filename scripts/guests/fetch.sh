@@ -3,7 +3,7 @@
 # Fetch the real guest software for Mimic's demo machine and boot tests from
 # Debian 12's package archive (no other network): the i386 Linux kernel
 # (linux-image-686:i386 resolved to linux-image-6.1.0-NN-686), its disk
-# modules (resolved with the package's own modules.dep) and a static i386
+# modules and the e1000 NIC driver (resolved with the package's own modules.dep) and a static i386
 # busybox.  The package ships no modules.dep (depmod makes it at install
 # time), so the dependencies come from each module's own .modinfo
 # "depends=" field, the same data depmod reads.  Uses a private apt state
@@ -16,7 +16,7 @@ CACHE=${MIMIC_GUEST_CACHE:-$HOME/.cache/mimic/guests}
 ROOT=$CACHE/root
 STAMP=$ROOT/.fetched
 MODS="crct10dif_generic crc64_rocksoft_generic ata_piix sd_mod sr_mod isofs
- vfat nls_cp437 nls_ascii nls_iso8859-1 nls_utf8"
+ vfat nls_cp437 nls_ascii nls_iso8859-1 nls_utf8 e1000"
 
 if [ "$(cat "$STAMP" 2>/dev/null)" = "$MODS" ] && [ -s "$ROOT/vmlinuz" ] &&
    [ -x "$ROOT/busybox" ] && [ "${1:-}" != "--force" ]; then
@@ -57,7 +57,8 @@ dpkg-deb --fsys-tarfile "$KDEB" | tar -x -C "$TMP/k" --wildcards \
     './lib/modules/*/kernel/drivers/scsi/*' \
     './lib/modules/*/kernel/drivers/cdrom/*' \
     './lib/modules/*/kernel/fs/*' './lib/modules/*/kernel/lib/*' \
-    './lib/modules/*/kernel/block/*' './lib/modules/*/kernel/crypto/*'
+    './lib/modules/*/kernel/block/*' './lib/modules/*/kernel/crypto/*' \
+    './lib/modules/*/kernel/drivers/net/ethernet/intel/e1000/*'
 dpkg-deb --fsys-tarfile "$BDEB" | tar -x -C "$TMP/b" ./bin/busybox
 
 KVER=$(ls "$TMP/k/lib/modules" | head -n 1)

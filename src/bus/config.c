@@ -52,6 +52,8 @@ void machine_config_clear(MachineConfig *cfg)
         g_free(cfg->nics[i].macaddr);
         g_free(cfg->netdevs[i].kind);
         g_free(cfg->netdevs[i].options);
+        g_free(cfg->nics[i].netdev);
+        g_free(cfg->netdevs[i].id);
     }
     FREE_ARRAY(cfg->serial, MIMIC_MAX_SERIAL);
     g_free(cfg->monitor);
@@ -64,6 +66,14 @@ void machine_config_clear(MachineConfig *cfg)
     g_free(cfg->log_items);
     g_free(cfg->log_file);
     memset(cfg, 0, sizeof(*cfg));
+}
+
+void machine_config_nic_clear(NicConfig *nic)
+{
+    g_free(nic->model);
+    g_free(nic->macaddr);
+    g_free(nic->netdev);
+    memset(nic, 0, sizeof(*nic));
 }
 
 #define DUP(f) (c->f = g_strdup(src->f))
@@ -102,6 +112,8 @@ MachineConfig *machine_config_copy(const MachineConfig *src)
         DUP(nics[i].macaddr);
         DUP(netdevs[i].kind);
         DUP(netdevs[i].options);
+        DUP(nics[i].netdev);
+        DUP(netdevs[i].id);
     }
     for (int i = 0; i < MIMIC_MAX_SERIAL; i++) {
         DUP(serial[i]);

@@ -64,15 +64,17 @@ typedef enum {
 } AccelKind;
 
 typedef struct NicConfig {
-    char *model; /* "ne2k_pci", "e1000", "rtl8139", "pcnet" */
+    char *model; /* "e1000"; NULL: the board's default */
     char *macaddr;
-    int vlan;
+    int vlan;     /* -net hub number; ignored when netdev is set */
+    char *netdev; /* back end id (-nic, -device), or NULL */
 } NicConfig;
 
 typedef struct NetBackendConfig {
-    char *kind; /* "user", "tap", "dump" */
+    char *kind; /* "user" */
     char *options; /* the rest of the option string, e.g. "hostfwd=..." */
-    int vlan;
+    int vlan;   /* -net hub number (id NULL) */
+    char *id;   /* -netdev id, or NULL for a -net back end */
 } NetBackendConfig;
 
 /* -audiodev DRIVER,id=ID[,path=F][,server=S] */
@@ -149,6 +151,7 @@ typedef struct MachineConfig {
 } MachineConfig;
 
 void machine_config_init(MachineConfig *cfg);
+void machine_config_nic_clear(NicConfig *nic);
 void machine_config_clear(MachineConfig *cfg);
 MachineConfig *machine_config_copy(const MachineConfig *cfg);
 void machine_config_free(MachineConfig *cfg);

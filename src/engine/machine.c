@@ -11,6 +11,7 @@
  * Events for the front end are posted to the GMainContext it registered.
  */
 #include "engine/machine.h"
+#include "engine/network.h"
 
 #include <string.h>
 
@@ -288,6 +289,11 @@ MimicMachine *mimic_machine_new(const MachineConfig *cfg, GError **error)
     memcpy(m->board.serial, m->serial, sizeof(m->serial));
     for (int i = 0; i < cfg->n_soundhw; i++) {
         m->board.audio[i] = audio_for_card(m, i);
+    }
+    m->net = machine_net_new(m->cfg, &m->board, error);
+    if (!m->net) {
+        mimic_machine_free(m);
+        return NULL;
     }
     if (!m->board_info->init(&m->board, error)) {
         mimic_machine_free(m);
@@ -575,25 +581,38 @@ static void handle_requests(MimicMachine *m)
     }
 }
 
-/* Wait for fd events or commands, at most timeout_ns (-1: forever). */
+/* Wait for fd events or commands, at most timeout_ns (-1: forever).  The
+   network back ends' sockets are polled in the same call, so slirp runs
+   here, on the worker thread, and never makes the CPU wait. */
 static void poll_context(MimicMachine *m, int64_t timeout_ns)
 {
     GMainContext *ctx = m->ctx;
     gint max_prio, timeout_ms, nfds;
-    GPollFD fds[32];
-    g_main_context_prepare(ctx, &max_prio);
-    nfds = g_main_context_query(ctx, max_prio, &timeout_ms, fds,
-                                G_N_ELEMENTS(fds));
-    if (nfds > (gint)G_N_ELEMENTS(fds)) {
-        nfds = G_N_ELEMENTS(fds);
+    if (!m->pollfds) {
+        m->pollfds = g_array_sized_new(FALSE, TRUE, sizeof(GPollFD), 32);
     }
+    GArray *fds = m->pollfds;
+    g_array_set_size(fds, 0);
+    g_main_context_prepare(ctx, &max_prio);
+    for (;;) {
+        g_array_set_size(fds, MAX(fds->len, 32));
+        nfds = g_main_context_query(ctx, max_prio, &timeout_ms,
+                                    (GPollFD *)fds->data, fds->len);
+        if (nfds <= (gint)fds->len) {
+            break;
+        }
+        g_array_set_size(fds, nfds);
+    }
+    g_array_set_size(fds, nfds);
     int ours = timeout_ns < 0 ? -1 : (int)MIN((timeout_ns + 999999) / 1000000,
                                               1000);
     if (timeout_ms < 0 || (ours >= 0 && ours < timeout_ms)) {
         timeout_ms = ours;
     }
-    g_poll(fds, nfds, timeout_ms);
-    if (g_main_context_check(ctx, max_prio, fds, nfds)) {
+    machine_net_fill(m->net, fds, &timeout_ms);
+    int r = g_poll((GPollFD *)fds->data, fds->len, timeout_ms);
+    machine_net_dispatch(m->net, fds, r < 0);
+    if (g_main_context_check(ctx, max_prio, (GPollFD *)fds->data, nfds)) {
         g_main_context_dispatch(ctx);
     }
 }
@@ -894,6 +913,10 @@ void mimic_machine_free(MimicMachine *m)
     device_list_free(m->devices);
     for (int i = 0; i < m->n_audio; i++) {
         audio_free(m->audio[i]);
+    }
+    machine_net_free(m->net);
+    if (m->pollfds) {
+        g_array_free(m->pollfds, TRUE);
     }
     if (m->monitor_chr && m->monitor_chr_owned) {
         chardev_free(m->monitor_chr);

@@ -22,6 +22,7 @@
 #include "bus/device.h"
 
 typedef struct Monitor Monitor;
+typedef struct MachineNet MachineNet;
 
 struct MimicMachine {
     MachineConfig *cfg;
@@ -38,6 +39,7 @@ struct MimicMachine {
     CharDev *serial[MIMIC_MAX_SERIAL];
     Audio *audio[MIMIC_MAX_AUDIODEV + 1]; /* one per audiodev in use */
     int n_audio;
+    MachineNet *net; /* back ends and hubs (network.c) */
     CharDev *monitor_chr;
     bool monitor_chr_owned; /* false when it is a mux of serial0 */
     Monitor *monitor;
@@ -47,6 +49,7 @@ struct MimicMachine {
     /* Worker thread. */
     GThread *thread;
     GMainContext *ctx; /* worker's context: chardev input, commands */
+    GArray *pollfds;   /* GPollFD, reused by every poll (worker only) */
     GAsyncQueue *commands;
     GMutex lock; /* run_state, exit_status */
     GCond cond;

@@ -15,6 +15,7 @@
 #include "engine/lineedit.h"
 #include "bus/log.h"
 #include "engine/machine.h"
+#include "engine/network.h"
 #include "engine/savevm.h"
 
 #define PROMPT "(mimic) "
@@ -130,18 +131,7 @@ static void info_roms(MimicMachine *m, GString *out)
 
 static void info_network(MimicMachine *m, GString *out)
 {
-    const MachineConfig *cfg = m->cfg;
-    if (!cfg || cfg->n_nics == 0) {
-        g_string_append(out, "no network cards\n");
-    }
-    for (int i = 0; cfg && i < cfg->n_nics; i++) {
-        const NicConfig *n = &cfg->nics[i];
-        g_string_append_printf(out, "nic%d: model=%s%s%s (not emulated "
-                               "yet: the guest does not see it)\n", i,
-                               n->model ? n->model : "default",
-                               n->macaddr ? ",macaddr=" : "",
-                               n->macaddr ? n->macaddr : "");
-    }
+    machine_net_info(m->net, &m->board, out);
 }
 
 static void info_cpus(MimicMachine *m, GString *out)
@@ -708,6 +698,51 @@ static void cmd_eject(MimicMachine *m, gchar **argv, int argc, GString *out)
     }
 }
 
+/* hostfwd_add [netdev] RULE / hostfwd_remove [netdev] RULE (QEMU's) */
+static void hostfwd(MimicMachine *m, gchar **argv, int argc, GString *out,
+                    bool add)
+{
+    if (argc < 2 || argc > 3) {
+        g_string_append_printf(out, "Error: usage: %s [netdev_id] "
+                               "[tcp|udp]:[hostaddr]:hostport%s\n", argv[0],
+                               add ? "-[guestaddr]:guestport" : "");
+        return;
+    }
+    GError *err = NULL;
+    if (!machine_net_hostfwd(m->net, argc == 3 ? argv[1] : NULL,
+                             argv[argc - 1], add, &err)) {
+        g_string_append_printf(out, "Error: %s\n", err->message);
+        g_error_free(err);
+    }
+}
+
+static void cmd_hostfwd_add(MimicMachine *m, gchar **argv, int argc,
+                            GString *out)
+{
+    hostfwd(m, argv, argc, out, true);
+}
+
+static void cmd_hostfwd_remove(MimicMachine *m, gchar **argv, int argc,
+                               GString *out)
+{
+    hostfwd(m, argv, argc, out, false);
+}
+
+static void cmd_set_link(MimicMachine *m, gchar **argv, int argc,
+                         GString *out)
+{
+    if (argc != 3 || (strcmp(argv[2], "on") && strcmp(argv[2], "off"))) {
+        g_string_append(out, "Error: usage: set_link name on|off\n");
+        return;
+    }
+    GError *err = NULL;
+    if (!machine_net_set_link(m->net, &m->board, argv[1],
+                              !strcmp(argv[2], "on"), &err)) {
+        g_string_append_printf(out, "Error: %s\n", err->message);
+        g_error_free(err);
+    }
+}
+
 static const MonCmd commands[] = {
     { "help", "[cmd]", "show the help", cmd_help },
     { "?", "[cmd]", "show the help", cmd_help },
@@ -742,6 +777,13 @@ static const MonCmd commands[] = {
     { "savevm", "[tag]", "save a VM snapshot in the qcow2 disks", cmd_savevm },
     { "loadvm", "tag", "restore a VM snapshot", cmd_loadvm },
     { "delvm", "tag", "delete a VM snapshot", cmd_delvm },
+    { "hostfwd_add", "[netdev_id] [tcp|udp]:[hostaddr]:hostport-"
+      "[guestaddr]:guestport", "redirect a host port to the guest",
+      cmd_hostfwd_add },
+    { "hostfwd_remove", "[netdev_id] [tcp|udp]:[hostaddr]:hostport",
+      "remove a port redirection", cmd_hostfwd_remove },
+    { "set_link", "name on|off", "change the link status of a network "
+      "card or back end", cmd_set_link },
     { "quit", "", "quit the emulator", cmd_quit },
     { "q", "", "quit the emulator", cmd_quit },
 };

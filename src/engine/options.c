@@ -19,6 +19,7 @@
 
 #include "mimic-config.h"
 #include "bus/log.h"
+#include "bus/net.h"
 #include "engine/mimic.h"
 
 typedef struct ParseCtx {
@@ -839,19 +840,9 @@ static bool opt_audio(ParseCtx *p, const char *opt, const char *arg,
     return ok;
 }
 
-/* -device: the sound cards (the only devices Mimic adds this way yet). */
-static bool opt_device(ParseCtx *p, const char *opt, const char *arg,
-                       GError **error)
+/* -device of a sound card (opt_device dispatches). */
+static bool opt_device_sound(ParseCtx *p, const char *arg, GError **error)
 {
-    if (!strcmp(arg, "help") || !strcmp(arg, "?")) {
-        g_string_append(p->out, "Sound devices:\n"
-                        "name \"AC97\", bus PCI, desc \"Intel 82801AA "
-                        "AC97 Audio\"\n"
-                        "name \"sb16\", bus ISA, desc \"Creative Sound "
-                        "Blaster 16\"\n");
-        *p->result = MIMIC_PARSE_EXIT;
-        return true;
-    }
     GPtrArray *kv = split_opts(arg);
     const char *driver = g_ptr_array_index(kv, 0);
     const char *audiodev = NULL;
@@ -872,10 +863,7 @@ static bool opt_device(ParseCtx *p, const char *opt, const char *arg,
     }
     if (ok) {
         int k = sound_card_find(driver);
-        if (k < 0 || !strcmp(sound_cards[k].name, "pcspk")) {
-            ok = fail(error, "-device: unknown device '%s' (try -device "
-                      "help)", driver);
-        } else if (!sound_cards[k].emulated) {
+        if (!sound_cards[k].emulated) {
             ok = fail(error, "-device %s: this sound card is not emulated "
                       "yet (try -device help)", driver);
         } else {
@@ -959,6 +947,118 @@ static bool opt_usbdevice(ParseCtx *p, const char *opt, const char *arg,
                 "help)", arg);
 }
 
+/* ---- network: -net, -nic, -netdev, -device ---- */
+
+/* NIC models by QEMU's names: emulated ones, and QEMU's others, which get
+   an e1000 with a warning (saved GUI machines may name them). */
+static const char *const nic_models[] = { "e1000", NULL };
+static const char *const nic_models_later[] = {
+    "rtl8139", "ne2k_pci", "ne2k_isa", "virtio-net-pci", "pcnet", "i82551",
+    "i82557b", "i82559er", "e1000e", "vmxnet3", NULL };
+static const char *const net_backends[] = { "user", NULL };
+
+static bool nic_model_help(ParseCtx *p)
+{
+    g_string_append(p->out, "Available NIC models:\n");
+    for (int i = 0; nic_models[i]; i++) {
+        g_string_append_printf(p->out, "%s\n", nic_models[i]);
+    }
+    *p->result = MIMIC_PARSE_EXIT;
+    return true;
+}
+
+/* Check a model name; NULL means the board's default (e1000). */
+static bool check_nic_model(const char *opt, char **model, GError **error)
+{
+    if (!*model) {
+        return true;
+    }
+    if (!strcmp(*model, "e1000-82540em")) {
+        set_str(model, "e1000");
+    }
+    for (int i = 0; nic_models[i]; i++) {
+        if (!strcmp(*model, nic_models[i])) {
+            return true;
+        }
+    }
+    for (int i = 0; nic_models_later[i]; i++) {
+        if (!strcmp(*model, nic_models_later[i])) {
+            warn("%s: NIC model '%s' is not emulated yet; the machine gets "
+                 "an e1000 instead", opt, *model);
+            set_str(model, "e1000");
+            return true;
+        }
+    }
+    return fail(error, "%s: unknown NIC model '%s' (try model=help)", opt,
+                *model);
+}
+
+static bool check_mac(const char *opt, const char *mac, GError **error)
+{
+    uint8_t b[6];
+    if (!net_parse_mac(mac, b)) {
+        return fail(error, "%s: invalid MAC address '%s' (expected "
+                    "xx:xx:xx:xx:xx:xx, not multicast)", opt, mac);
+    }
+    return true;
+}
+
+static NetBackendConfig *find_netdev(MachineConfig *cfg, const char *id)
+{
+    for (int i = 0; i < cfg->n_netdevs; i++) {
+        if (cfg->netdevs[i].id && !strcmp(cfg->netdevs[i].id, id)) {
+            return &cfg->netdevs[i];
+        }
+    }
+    return NULL;
+}
+
+/* A back end from "TYPE,opts..."; id NULL for -net (a hub member). */
+static bool add_backend(ParseCtx *p, const char *opt, const char *kind,
+                        const char *options, const char *id, int vlan,
+                        GError **error)
+{
+    MachineConfig *cfg = p->cfg;
+    bool known = false;
+    for (int i = 0; net_backends[i]; i++) {
+        known |= !strcmp(kind, net_backends[i]);
+    }
+    if (!known) {
+        if (!strcmp(kind, "tap") ||
+            !strcmp(kind, "socket") || !strcmp(kind, "dump") ||
+            !strcmp(kind, "vde") || !strcmp(kind, "l2tpv3")) {
+            return fail(error, "%s: the '%s' network back end is not "
+                        "available yet (user is)", opt, kind);
+        }
+        return fail(error, "%s: unknown network type '%s' (nic, user, "
+                    "none)", opt, kind);
+    }
+    if (id && find_netdev(cfg, id)) {
+        return fail(error, "%s: duplicate netdev id '%s'", opt, id);
+    }
+    if (cfg->n_netdevs >= MIMIC_MAX_NICS) {
+        return fail(error, "%s: too many network back ends (at most %d)",
+                    opt, MIMIC_MAX_NICS);
+    }
+    NetBackendConfig *b = &cfg->netdevs[cfg->n_netdevs++];
+    b->kind = g_strdup(kind);
+    b->options = g_strdup(options ? options : "");
+    b->id = g_strdup(id);
+    b->vlan = vlan;
+    return true;
+}
+
+static NicConfig *new_nic(MachineConfig *cfg, const char *opt,
+                          GError **error)
+{
+    if (cfg->n_nics >= MIMIC_MAX_NICS) {
+        fail(error, "%s: too many network cards (at most %d)", opt,
+             MIMIC_MAX_NICS);
+        return NULL;
+    }
+    return &cfg->nics[cfg->n_nics];
+}
+
 static bool opt_net(ParseCtx *p, const char *opt, const char *arg,
                     GError **error)
 {
@@ -969,56 +1069,253 @@ static bool opt_net(ParseCtx *p, const char *opt, const char *arg,
     if (!strcmp(kind, "none")) {
         cfg->net_none = true;
     } else if (!strcmp(kind, "nic")) {
-        if (cfg->n_nics >= MIMIC_MAX_NICS) {
-            ok = fail(error, "-net nic: too many network cards");
-        } else {
-            NicConfig *n = &cfg->nics[cfg->n_nics];
-            for (guint i = 1; ok && i < kv->len; i++) {
-                char *item = g_ptr_array_index(kv, i);
-                const char *val = NULL;
-                if (!split_kv(item, "-net nic", &val, error)) {
-                    ok = false;
-                    break;
-                }
-                if (!strcmp(item, "model")) {
-                    set_str(&n->model, val);
-                } else if (!strcmp(item, "macaddr")) {
-                    set_str(&n->macaddr, val);
-                } else if (!strcmp(item, "vlan")) {
-                    long v = 0;
-                    if (!parse_int(val, 0, 255, &v)) {
-                        ok = fail(error, "-net nic: invalid vlan '%s'",
-                                  val);
-                    }
-                    n->vlan = v;
-                } else if (strcmp(item, "name") && strcmp(item, "netdev") &&
-                           strcmp(item, "id")) {
-                    ok = fail(error, "-net nic: unknown parameter '%s'",
-                              item);
-                }
+        NicConfig *n = new_nic(cfg, "-net nic", error);
+        NicConfig tmp = { 0 };
+        ok = n != NULL;
+        for (guint i = 1; ok && i < kv->len; i++) {
+            char *item = g_ptr_array_index(kv, i);
+            const char *val = NULL;
+            if (!split_kv(item, "-net nic", &val, error)) {
+                ok = false;
+                break;
             }
-            if (ok) {
-                cfg->n_nics++;
-                warn("-net nic: network cards are not emulated yet");
+            if (!strcmp(item, "model")) {
+                if (!strcmp(val, "help") || !strcmp(val, "?")) {
+                    machine_config_nic_clear(&tmp);
+                    g_ptr_array_free(kv, TRUE);
+                    return nic_model_help(p);
+                }
+                set_str(&tmp.model, val);
+            } else if (!strcmp(item, "macaddr")) {
+                set_str(&tmp.macaddr, val);
+                ok = check_mac("-net nic", val, error);
+            } else if (!strcmp(item, "vlan")) {
+                long v = 0;
+                if (!parse_int(val, 0, 255, &v)) {
+                    ok = fail(error, "-net nic: invalid vlan '%s'", val);
+                }
+                tmp.vlan = v;
+            } else if (!strcmp(item, "netdev")) {
+                set_str(&tmp.netdev, val);
+            } else if (strcmp(item, "name") && strcmp(item, "id")) {
+                ok = fail(error, "-net nic: unknown parameter '%s'", item);
             }
         }
-    } else if (!strcmp(kind, "user") || !strcmp(kind, "tap") ||
-               !strcmp(kind, "dump")) {
-        if (cfg->n_netdevs >= MIMIC_MAX_NICS) {
-            ok = fail(error, "-net: too many network back ends");
+        ok = ok && check_nic_model("-net nic", &tmp.model, error);
+        if (ok) {
+            *n = tmp;
+            cfg->n_nics++;
         } else {
-            NetBackendConfig *b = &cfg->netdevs[cfg->n_netdevs++];
-            b->kind = g_strdup(kind);
-            const char *comma = strchr(arg, ',');
-            b->options = g_strdup(comma ? comma + 1 : "");
-            warn("-net %s: networking is not emulated yet", kind);
+            machine_config_nic_clear(&tmp);
         }
     } else {
-        ok = fail(error, "-net: unknown network type '%s' (nic, user, tap, "
-                  "dump, none)", kind);
+        /* -net user[,vlan=N][,...]: a back end on hub N. */
+        long vlan = 0;
+        GString *rest = g_string_new(NULL);
+        for (guint i = 1; ok && i < kv->len; i++) {
+            const char *item = g_ptr_array_index(kv, i);
+            if (g_str_has_prefix(item, "vlan=")) {
+                if (!parse_int(item + 5, 0, 255, &vlan)) {
+                    ok = fail(error, "-net %s: invalid vlan '%s'", kind,
+                              item + 5);
+                }
+                continue;
+            }
+            if (rest->len) {
+                g_string_append_c(rest, ',');
+            }
+            g_string_append(rest, item);
+        }
+        g_autofree char *o = g_strdup_printf("-net %s", kind);
+        ok = ok && add_backend(p, o, kind, rest->str, NULL, vlan, error);
+        g_string_free(rest, TRUE);
     }
     g_ptr_array_free(kv, TRUE);
     return ok;
+}
+
+/* -netdev TYPE,id=ID[,...] */
+static bool opt_netdev(ParseCtx *p, const char *opt, const char *arg,
+                       GError **error)
+{
+    GPtrArray *kv = split_opts(arg);
+    const char *kind = g_ptr_array_index(kv, 0);
+    const char *id = NULL;
+    GString *rest = g_string_new(NULL);
+    for (guint i = 1; i < kv->len; i++) {
+        const char *item = g_ptr_array_index(kv, i);
+        if (g_str_has_prefix(item, "id=")) {
+            id = item + 3;
+            continue;
+        }
+        if (rest->len) {
+            g_string_append_c(rest, ',');
+        }
+        g_string_append(rest, item);
+    }
+    bool ok;
+    if (!strcmp(kind, "help") || !strcmp(kind, "?")) {
+        g_string_append(p->out, "Available netdev backend types:\n");
+        for (int i = 0; net_backends[i]; i++) {
+            g_string_append_printf(p->out, "%s\n", net_backends[i]);
+        }
+        *p->result = MIMIC_PARSE_EXIT;
+        ok = true;
+    } else if (!id || !*id) {
+        ok = fail(error, "-netdev %s: parameter 'id' is missing", kind);
+    } else {
+        g_autofree char *o = g_strdup_printf("-netdev %s", kind);
+        ok = add_backend(p, o, kind, rest->str, id, -1, error);
+    }
+    g_string_free(rest, TRUE);
+    g_ptr_array_free(kv, TRUE);
+    return ok;
+}
+
+/* -nic TYPE[,model=M][,mac=MAC][,backend options], -nic none,
+   -nic model=help */
+static bool opt_nic(ParseCtx *p, const char *opt, const char *arg,
+                    GError **error)
+{
+    MachineConfig *cfg = p->cfg;
+    GPtrArray *kv = split_opts(arg);
+    const char *kind = g_ptr_array_index(kv, 0);
+    bool ok = true;
+    if (!strcmp(kind, "none")) {
+        cfg->net_none = true;
+        g_ptr_array_free(kv, TRUE);
+        return true;
+    }
+    NicConfig tmp = { 0 };
+    GString *rest = g_string_new(NULL);
+    guint first = 1;
+    if (strchr(kind, '=')) {
+        first = 0; /* "-nic model=help": no type given */
+        kind = "user";
+    }
+    for (guint i = first; ok && i < kv->len; i++) {
+        const char *item = g_ptr_array_index(kv, i);
+        if (g_str_has_prefix(item, "model=")) {
+            const char *val = item + 6;
+            if (!strcmp(val, "help") || !strcmp(val, "?")) {
+                machine_config_nic_clear(&tmp);
+                g_string_free(rest, TRUE);
+                g_ptr_array_free(kv, TRUE);
+                return nic_model_help(p);
+            }
+            set_str(&tmp.model, val);
+        } else if (g_str_has_prefix(item, "mac=")) {
+            set_str(&tmp.macaddr, item + 4);
+            ok = check_mac("-nic", item + 4, error);
+        } else {
+            if (rest->len) {
+                g_string_append_c(rest, ',');
+            }
+            g_string_append(rest, item);
+        }
+    }
+    ok = ok && check_nic_model("-nic", &tmp.model, error);
+    NicConfig *n = ok ? new_nic(cfg, "-nic", error) : NULL;
+    if (n) {
+        g_autofree char *id = g_strdup_printf("__nic%d", cfg->n_nics);
+        g_autofree char *o = g_strdup_printf("-nic %s", kind);
+        ok = add_backend(p, o, kind, rest->str, id, -1, error);
+        if (ok) {
+            tmp.netdev = g_strdup(id);
+            *n = tmp;
+            cfg->n_nics++;
+        }
+    } else {
+        ok = false;
+    }
+    if (!ok) {
+        machine_config_nic_clear(&tmp);
+    }
+    g_string_free(rest, TRUE);
+    g_ptr_array_free(kv, TRUE);
+    return ok;
+}
+
+static bool is_nic_model(const char *driver)
+{
+    bool is_nic = !strcmp(driver, "e1000-82540em");
+    for (int i = 0; nic_models[i]; i++) {
+        is_nic |= !strcmp(driver, nic_models[i]);
+    }
+    for (int i = 0; nic_models_later[i]; i++) {
+        is_nic |= !strcmp(driver, nic_models_later[i]);
+    }
+    return is_nic;
+}
+
+/* -device MODEL,netdev=ID[,mac=MAC][,id=NAME] of a network card. */
+static bool opt_device_nic(ParseCtx *p, const char *arg, GError **error)
+{
+    MachineConfig *cfg = p->cfg;
+    GPtrArray *kv = split_opts(arg);
+    const char *driver = g_ptr_array_index(kv, 0);
+    NicConfig tmp = { 0 };
+    tmp.model = g_strdup(driver);
+    bool ok = true;
+    for (guint i = 1; ok && i < kv->len; i++) {
+        char *item = g_ptr_array_index(kv, i);
+        const char *val = NULL;
+        if (!split_kv(item, "-device", &val, error)) {
+            ok = false;
+        } else if (!strcmp(item, "netdev")) {
+            set_str(&tmp.netdev, val);
+        } else if (!strcmp(item, "mac")) {
+            set_str(&tmp.macaddr, val);
+            ok = check_mac("-device", val, error);
+        } else if (strcmp(item, "id") && strcmp(item, "bus") &&
+                   strcmp(item, "addr")) {
+            ok = fail(error, "-device %s: unknown property '%s'", driver,
+                      item);
+        }
+    }
+    ok = ok && check_nic_model("-device", &tmp.model, error);
+    NicConfig *n = ok ? new_nic(cfg, "-device", error) : NULL;
+    if (n) {
+        tmp.vlan = -1;
+        *n = tmp;
+        cfg->n_nics++;
+    } else {
+        machine_config_nic_clear(&tmp);
+        ok = false;
+    }
+    g_ptr_array_free(kv, TRUE);
+    return ok;
+}
+
+/* -device: sound cards and network cards, the devices Mimic adds this
+   way so far. */
+static bool opt_device(ParseCtx *p, const char *opt, const char *arg,
+                       GError **error)
+{
+    g_autofree char *driver = g_strndup(arg, strcspn(arg, ","));
+    if (!strcmp(driver, "help") || !strcmp(driver, "?")) {
+        g_string_append(p->out, "Sound devices:\n"
+                        "name \"AC97\", bus PCI, desc \"Intel 82801AA "
+                        "AC97 Audio\"\n"
+                        "name \"sb16\", bus ISA, desc \"Creative Sound "
+                        "Blaster 16\"\n"
+                        "Network devices:\n");
+        for (int i = 0; nic_models[i]; i++) {
+            g_string_append_printf(p->out, "name \"%s\", bus PCI\n",
+                                   nic_models[i]);
+        }
+        *p->result = MIMIC_PARSE_EXIT;
+        return true;
+    }
+    int k = sound_card_find(driver);
+    if (k >= 0 && strcmp(sound_cards[k].name, "pcspk")) {
+        return opt_device_sound(p, arg, error);
+    }
+    if (is_nic_model(driver)) {
+        return opt_device_nic(p, arg, error);
+    }
+    return fail(error, "-device: unknown device '%s' (not a supported "
+                "device: try -device help)", driver);
 }
 
 static bool opt_nographic(ParseCtx *p, const char *opt, const char *arg,
@@ -1408,10 +1705,16 @@ static const Option options[] = {
     { "audiodev", true, opt_audiodev, "pa|wav|none,id=ID[,path=F][,server=S]"
       "  audio backend" },
     { "audio", true, opt_audio, "pa|wav|none[,model=CARD]  backend and card" },
-    { "device", true, opt_device, "sb16|AC97[,audiodev=ID]  add a device" },
+    { "device", true, opt_device,
+      "sb16|AC97[,audiodev=ID] | e1000,netdev=ID[,mac=]  add a device" },
     { "usb", false, opt_usb, " USB controller" },
     { "usbdevice", true, opt_usbdevice, "NAME  USB device (help lists)" },
-    { "net", true, opt_net, "nic[,model=]|user|none  network" },
+    { "net", true, opt_net, "nic[,model=,macaddr=]|user[,...]|none  "
+      "network card / back end on a hub" },
+    { "nic", true, opt_nic, "user[,model=,mac=,hostfwd=...]|none  network "
+      "card with its back end" },
+    { "netdev", true, opt_netdev, "user,id=ID[,hostfwd=,restrict=,...]  "
+      "network back end" },
     { "nographic", false, opt_nographic,
       " no window; serial port and monitor on the terminal" },
     { "display", true, opt_display, "gtk|none  display" },

@@ -21,6 +21,7 @@
 #include "bus/display.h"
 #include "bus/config.h"
 #include "bus/device.h"
+#include "bus/net.h"
 #include "images/block.h"
 
 #define BOARD_ERROR (board_error_quark())
@@ -56,12 +57,24 @@ typedef struct BoardRom {
     char sha256[65];   /* of the image as loaded */
 } BoardRom;
 
+/* A network card the engine asks for: the board creates it, connects its
+   port to peer (a back end or a hub port; NULL: no cable) and records the
+   card's own port. */
+typedef struct BoardNic {
+    const char *model; /* "e1000" */
+    uint8_t mac[6];
+    NetPort *peer;
+    NetPort *port;     /* filled in by the board */
+} BoardNic;
+
 typedef struct BoardContext {
     const MachineConfig *cfg;
     Bus *bus;
     DeviceList *devices;
     Display *display;
     CharDev *serial[MIMIC_MAX_SERIAL]; /* NULL where not configured */
+    BoardNic nics[MIMIC_MAX_NICS];
+    int n_nics;
     BoardHost host;
     /* The mixer each configured sound card (cfg->soundhw[i]) plays to. */
     Audio *audio[MIMIC_MAX_SOUNDHW];

@@ -9,7 +9,8 @@ Before quitting, the machine's inventory: `info qtree` lists the board's
 devices, each with its saved-state section or the reason it has none;
 `info roms` names the BIOS with the SHA-256 of SeaBIOS's file as Debian
 installs it; `info cpus` shows the CPU at the reset vector; `info network`
-says there are no network cards.
+shows the default e1000 on user networking; hostfwd_add on a busy port
+answers an error and the emulator runs on.
 
 usage: test_monitor_stdio.py EMULATOR
 """
@@ -17,6 +18,7 @@ import hashlib
 import os
 import re
 import shutil
+import socket
 import sys
 import tempfile
 
@@ -64,8 +66,22 @@ def main():
                 emu.fail('info roms: %s is not %s' % (m.group(0), bios))
         emu.send('info cpus\n')
         emu.wait_for(re.compile(r'\* CPU #0: pc=0xfffffff0 '), 30)
+        # QEMU's pc default: an e1000 on user networking.
         emu.send('info network\n')
-        emu.wait_for(re.compile(r'no network cards'), 30)
+        emu.wait_for(re.compile(r'e1000\.0: type=nic,model=e1000,'
+                                r'macaddr=52:54:00:12:34:56\s+\\ user\.0: '
+                                r'type=user,net=10\.0\.2\.0'), 30)
+        # hostfwd_add on a busy port answers an error; Mimic runs on.
+        busy = socket.socket()
+        busy.bind(('127.0.0.1', 0))
+        busy.listen(1)
+        emu.send('hostfwd_add tcp:127.0.0.1:%d-:22\n' %
+                 busy.getsockname()[1])
+        emu.wait_for(re.compile(r'Error: hostfwd: cannot forward host TCP '
+                                r'port \d+'), 30)
+        busy.close()
+        emu.send('info status\n')
+        emu.wait_for(re.compile(r'VM status: paused'), 30)
         emu.send('quit\n')
         status = emu.wait_exit(30)
         if status != 0:

@@ -236,6 +236,63 @@ static void test_qemu_verdicts(void)
     }
 }
 
+/* The network options in QEMU's spellings, as the config records them. */
+static void test_network_lines(void)
+{
+    MachineConfig cfg;
+    GError *err = NULL;
+    GString *out = g_string_new(NULL);
+    g_assert_true(parse("-nic user,model=e1000,mac=52:54:00:aa:bb:cc,"
+                        "hostfwd=tcp::2222-:22,restrict=on", &cfg, &err,
+                        NULL, out));
+    g_assert_no_error(err);
+    g_assert_cmpint(cfg.n_nics, ==, 1);
+    g_assert_cmpint(cfg.n_netdevs, ==, 1);
+    g_assert_cmpstr(cfg.nics[0].model, ==, "e1000");
+    g_assert_cmpstr(cfg.nics[0].macaddr, ==, "52:54:00:aa:bb:cc");
+    g_assert_nonnull(cfg.nics[0].netdev);
+    g_assert_cmpstr(cfg.nics[0].netdev, ==, cfg.netdevs[0].id);
+    g_assert_cmpstr(cfg.netdevs[0].kind, ==, "user");
+    g_assert_cmpstr(cfg.netdevs[0].options, ==,
+                    "hostfwd=tcp::2222-:22,restrict=on");
+    machine_config_clear(&cfg);
+
+    g_assert_true(parse("-netdev user,id=n0,hostfwd=udp::5353-:53 "
+                        "-device e1000,netdev=n0", &cfg, &err, NULL, out));
+    g_assert_no_error(err);
+    g_assert_cmpstr(cfg.netdevs[0].id, ==, "n0");
+    g_assert_cmpstr(cfg.netdevs[0].options, ==, "hostfwd=udp::5353-:53");
+    g_assert_cmpstr(cfg.nics[0].netdev, ==, "n0");
+    MachineConfig *copy = machine_config_copy(&cfg);
+    g_assert_cmpstr(copy->nics[0].netdev, ==, "n0");
+    g_assert_cmpstr(copy->netdevs[0].id, ==, "n0");
+    machine_config_free(copy);
+    machine_config_clear(&cfg);
+
+    g_assert_true(parse("-net nic,model=e1000,vlan=1 -net user,vlan=1,"
+                        "dhcpstart=10.0.2.20", &cfg, &err, NULL, out));
+    g_assert_no_error(err);
+    g_assert_cmpint(cfg.nics[0].vlan, ==, 1);
+    g_assert_null(cfg.nics[0].netdev);
+    g_assert_null(cfg.netdevs[0].id);
+    g_assert_cmpint(cfg.netdevs[0].vlan, ==, 1);
+    g_assert_cmpstr(cfg.netdevs[0].options, ==, "dhcpstart=10.0.2.20");
+    machine_config_clear(&cfg);
+
+    g_assert_true(parse("-nic none", &cfg, &err, NULL, out));
+    g_assert_true(cfg.net_none);
+    g_assert_cmpint(cfg.n_nics, ==, 0);
+    machine_config_clear(&cfg);
+
+    MimicParseResult res = MIMIC_PARSE_OK;
+    g_string_truncate(out, 0);
+    g_assert_true(parse("-nic model=help", &cfg, &err, &res, out));
+    g_assert_cmpint(res, ==, MIMIC_PARSE_EXIT);
+    g_assert_nonnull(strstr(out->str, "e1000"));
+    machine_config_clear(&cfg);
+    g_string_free(out, TRUE);
+}
+
 static void test_config_copy(void)
 {
     MachineConfig cfg;
@@ -269,6 +326,7 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/options/bad-lines", test_bad_lines);
     g_test_add_func("/engine/options/config-copy", test_config_copy);
     g_test_add_func("/engine/options/qemu-verdicts", test_qemu_verdicts);
+    g_test_add_func("/engine/options/network-lines", test_network_lines);
     int rc = g_test_run();
     g_unlink(img);
     g_unlink(iso);

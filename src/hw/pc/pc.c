@@ -44,6 +44,7 @@
 #include "hw/pc/i440fx.h"
 #include "hw/pc/piix3.h"
 #include "hw/pc/piix4_pm.h"
+#include "hw/net/e1000.h"
 #include "hw/pci/pci.h"
 #include "images/block.h"
 
@@ -76,10 +77,13 @@ struct Board {
     BlockDev *fd_blk[FDC_DRIVES];
     PiixIde *ide;
     IdeSlot slot[4]; /* IDE bus * 2 + unit */
+    int next_slot;   /* the next free PCI slot */
+    int ac97_slot;
     int next_node;   /* "#blockN" numbers, as QEMU's node names */
     Piix4Pm *pm;
     FpuErr *fpuerr;
     Piix3 *piix3;
+    IrqLine *nic_irq[MIMIC_MAX_NICS];
 };
 
 static const uint16_t com_base[4] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
@@ -436,15 +440,13 @@ static bool sound_setup(Board *b, I8237 *dma, GError **error)
     return true;
 }
 
-/* PCI slot 3 (after the VGA), INTA#.  The PIIX board's swizzle, which
-   SeaBIOS's routing and the DSDT's _PRT (slot 3 INTA# -> LNKC) assume:
-   PIRQ = (slot - 1 + pin) & 3, pin 0 = INTA#, so PIRQC. */
-#define AC97_SLOT 3
-
+/* INTA# of the AC'97 in its slot.  The PIIX board's swizzle, which
+   SeaBIOS's routing and the DSDT's _PRT assume: PIRQ = (slot - 1 + pin)
+   & 3, pin 0 = INTA# (slot 3: PIRQC). */
 static void ac97_irq(void *opaque, bool level)
 {
     Board *b = opaque;
-    piix3_set_pirq(b->piix3, (AC97_SLOT - 1 + 0) & 3, level);
+    piix3_set_pirq(b->piix3, (b->ac97_slot - 1) & 3, level);
 }
 
 /* The PCI sound cards of cfg->soundhw. */
@@ -458,7 +460,8 @@ static bool sound_setup_pci(Board *b, GError **error)
         }
         Ac97 *ac = (Ac97 *)mkdev(ctx, &ac97_info, "ac97");
         ac->bus = b->pci;
-        ac->devfn = AC97_SLOT << 3;
+        b->ac97_slot = b->next_slot++;
+        ac->devfn = b->ac97_slot << 3;
         ac->set_irq = ac97_irq;
         ac->irq_opaque = b;
         ac->audio = ctx->audio[i];
@@ -515,6 +518,44 @@ static bool ide_setup(Board *b, GError **error)
     }
     b->ide = ide;
     return device_realize(DEVICE(ide), error);
+}
+
+/* PCI INTx to the PIIX3's PIRQ lines: slot d, pin INTA lands on PIRQ
+   (d - 1) & 3, the swizzle SeaBIOS and the DSDT assume on i440FX. */
+static void pci_intx(void *opaque, int slot, bool level)
+{
+    Board *b = opaque;
+    piix3_set_pirq(b->piix3, (slot - 1) & 3, level);
+}
+
+/* Network cards from the engine, at 00:03.0 onwards (QEMU's slots for
+   the default NIC); the PCI sound cards come after them. */
+static bool nic_setup(Board *b, GError **error)
+{
+    BoardContext *ctx = b->ctx;
+    for (int i = 0; i < ctx->n_nics; i++) {
+        BoardNic *bn = &ctx->nics[i];
+        if (strcmp(bn->model, "e1000")) {
+            g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                        "network card model '%s' is not available on the pc "
+                        "board", bn->model);
+            return false;
+        }
+        int slot = b->next_slot++;
+        g_autofree char *id = g_strdup_printf("e1000.%d", i);
+        E1000 *e = (E1000 *)mkdev(ctx, &e1000_info, id);
+        e->bus = b->pci;
+        e->devfn = slot << 3;
+        b->nic_irq[i] = irq_new(pci_intx, b, slot);
+        e->irq = b->nic_irq[i];
+        memcpy(e->mac, bn->mac, 6);
+        if (!device_realize(DEVICE(e), error)) {
+            return false;
+        }
+        bn->port = e->port;
+        net_port_connect(e->port, bn->peer);
+    }
+    return true;
 }
 
 static bool pc_init(BoardContext *ctx, GError **error)
@@ -676,10 +717,12 @@ static bool pc_init(BoardContext *ctx, GError **error)
         return false;
     }
     board_add_ram_block(ctx, "vga.vram", vga->vram, VGA_VRAM_SIZE);
-    if (!sound_setup_pci(b, error)) {
+    if (!ide_setup(b, error)) {
         return false;
     }
-    if (!ide_setup(b, error)) {
+    /* PCI slots from 3 on (0: host bridge, 1: PIIX3, 2: VGA). */
+    b->next_slot = 3;
+    if (!nic_setup(b, error) || !sound_setup_pci(b, error)) {
         return false;
     }
     cmos_setup(b);
@@ -729,6 +772,9 @@ static void pc_destroy(BoardContext *ctx)
         blk_close(b->fd_blk[i]);
     }
     irq_free_array(b->isa_irq, 16);
+    for (int i = 0; i < MIMIC_MAX_NICS; i++) {
+        irq_free(b->nic_irq[i]);
+    }
     pci_bus_free(b->pci);
     if (b->ram) {
         munmap(b->ram, b->ram_size);
