@@ -620,7 +620,7 @@ bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
             goto out;
         }
         const StateDesc *d = m->cpu->ops->state;
-        if (cpu->version < (uint32_t)d->min_version ||
+        if (cpu->version < (uint32_t)state_min_version(d) ||
             cpu->version > (uint32_t)d->version ||
             cpu->len != state_size(d, cpu->version)) {
             state_invalid(error, "state section 'cpu': version %u or size "
@@ -641,12 +641,12 @@ bool machine_state_load(MimicMachine *m, const uint8_t *buf, size_t len,
             goto out;
         }
         const StateDesc *sd = d->info->state;
-        if (devs[i]->version < (uint32_t)sd->min_version ||
+        if (devs[i]->version < (uint32_t)state_min_version(sd) ||
             devs[i]->version > (uint32_t)sd->version) {
             g_set_error(error, STATE_ERROR, STATE_ERROR_VERSION,
                         "state section '%s' has version %u; this Mimic reads "
                         "versions %d to %d", name, devs[i]->version,
-                        sd->min_version, sd->version);
+                        state_min_version(sd), sd->version);
             goto out;
         }
         if (devs[i]->len != state_size(sd, devs[i]->version)) {

@@ -171,11 +171,11 @@ static bool load_fields(const StateField *fields, uint8_t *base,
 bool state_load(const StateDesc *desc, void *obj, int version,
                 const uint8_t *buf, size_t len, size_t *used, GError **error)
 {
-    if (version > desc->version || version < desc->min_version) {
+    if (version > desc->version || version < state_min_version(desc)) {
         g_set_error(error, STATE_ERROR, STATE_ERROR_VERSION,
                     "state section '%s' has version %d; this Mimic reads "
                     "versions %d to %d", desc->name, version,
-                    desc->min_version, desc->version);
+                    state_min_version(desc), desc->version);
         return false;
     }
     size_t pos = 0;
@@ -237,6 +237,6 @@ static void describe_fields(const StateField *fields, GString *out,
 void state_describe(const StateDesc *desc, GString *out)
 {
     g_string_append_printf(out, "%s version %d (min %d)\n", desc->name,
-                           desc->version, desc->min_version);
+                           desc->version, state_min_version(desc));
     describe_fields(desc->fields, out, 2);
 }

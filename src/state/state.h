@@ -59,6 +59,13 @@ typedef struct StateDesc {
     bool (*post_load)(void *obj, GError **error);
 } StateDesc;
 
+/* The oldest version a table reads: min_version, or only its own version
+   when it does not say (a version 0 never exists). */
+static inline int state_min_version(const StateDesc *desc)
+{
+    return desc->min_version > 0 ? desc->min_version : desc->version;
+}
+
 /* Each field macro takes optional extra designated initializers, such as
  * STATE_V(2) for a field that versions before 2 lack:
  *     STATE_U8(X86Cpu, st.ferr, STATE_V(2)) */

@@ -26,6 +26,7 @@ static void configure(MachineConfig *cfg)
     cfg->soundhw[0] = g_strdup("ac97");
     cfg->soundhw_audiodev[0] = g_strdup("a0");
     cfg->n_soundhw = 1;
+    cfg->net_none = true;   /* the AC'97 alone, at 00:03.0 */
 }
 
 static Ac97 *ac_of(MimicMachine *m)

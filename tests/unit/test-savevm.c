@@ -885,6 +885,7 @@ static MimicMachine *golden_machine(void)
     cfg.ram_size = 8 << 20;
     cfg.icount_shift = 3;
     cfg.display = DISPLAY_NONE;
+    cfg.net_none = true;   /* the file predates the default NIC */
     g_free(cfg.serial[0]);
     cfg.serial[0] = g_strdup("null");
     GError *err = NULL;

@@ -915,7 +915,7 @@ static const StateField e1000_txctx_fields[] = {
 };
 
 static const StateDesc e1000_state = {
-    .name = "e1000", .version = 1, .post_load = e1000_post_load,
+    .name = "e1000", .version = 1, .min_version = 1, .post_load = e1000_post_load,
     .fields = (const StateField[]) {
         { .name = "config", .offset = offsetof(E1000, pci.config),
           .type = STATE_T_BYTES, .count = 256 },
