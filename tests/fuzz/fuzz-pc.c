@@ -13,7 +13,8 @@
  *   interrupt acknowledge   as the CPU would take a pending INTR
  *
  * Each input gets a fresh machine (16 MiB, a raw IDE disk, a CD-ROM
- * drive, a floppy; the disk images are emptied first, so a run depends
+ * drive, a floppy, the default e1000 on user networking, the PC speaker,
+ * a Sound Blaster 16 and an AC'97 on a silent audio back end; the disk images are emptied first, so a run depends
  * on its input only) whose PCI devices have been given BARs and enabled
  * as firmware would.  Every device on the board is reached without
  * naming it: a device added later is fuzzed as soon as it registers
@@ -202,6 +203,15 @@ static void configure(MachineConfig *cfg)
     for (int i = 0; i < cfg->n_serial; i++) {
         g_free(cfg->serial[i]);
         cfg->serial[i] = g_strdup("null");
+    }
+    /* Every sound card (the default e1000 is there already). */
+    cfg->audiodevs[0].driver = g_strdup("none");
+    cfg->audiodevs[0].id = g_strdup("a0");
+    cfg->n_audiodevs = 1;
+    static const char *const cards[] = { "pcspk", "sb16", "ac97" };
+    for (size_t i = 0; i < G_N_ELEMENTS(cards); i++) {
+        cfg->soundhw[cfg->n_soundhw] = g_strdup(cards[i]);
+        cfg->soundhw_audiodev[cfg->n_soundhw++] = g_strdup("a0");
     }
     add_drive(cfg, DRIVE_IF_IDE, 0, DRIVE_MEDIA_DISK, disk_path);
     add_drive(cfg, DRIVE_IF_IDE, 2, DRIVE_MEDIA_CDROM, NULL);
