@@ -22,7 +22,7 @@ TEST_PKGS := qemu-utils qemu-system-x86 xorriso isolinux syslinux \
 	clang libclang-rt-dev pulseaudio pulseaudio-utils
 
 FUZZERS := fuzz-pc fuzz-qcow2 fuzz-hmp fuzz-qmp fuzz-machine-file \
-	fuzz-kernel
+	fuzz-kernel fuzz-state
 .PHONY: all deps test-deps build run check clean $(FUZZERS)
 
 all: build

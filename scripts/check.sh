@@ -43,10 +43,11 @@ fi
 #    qcow2: the qcow2/qcow open/read/check paths; pc: the generic device
 #    fuzzer over the whole pc board; hmp, qmp, machine-file: the human
 #    monitor, QMP and the machine-file parser; kernel: the -kernel
-#    loaders (bzImage, Multiboot a.out and ELF).  A crash leaves its input
+#    loaders (bzImage, Multiboot a.out and ELF); state: the state-file
+#    loader.  Seven minutes in all.  A crash leaves its input
 #    as $FUZZ/crash-* and fails the check.
 FUZZ=${3:-build-fuzz}
-for h in qcow2:45 pc:60 hmp:60 qmp:60 machine-file:60 kernel:45; do
+for h in qcow2:60 pc:60 hmp:60 qmp:60 machine-file:60 kernel:60 state:60; do
     echo "== fuzz (libFuzzer, ${h%%:*}, ${h##*:} s)"
     sh scripts/fuzz.sh "$FUZZ" "${h%%:*}" "${h##*:}" || status=1
 done

@@ -3,7 +3,8 @@
 # Run one libFuzzer harness under ASan+UBSan.
 #   scripts/fuzz.sh FUZZ_BUILD NAME SECONDS [keep]
 # NAME is the harness: qcow2 (tests/images/fuzz-qcow2), pc (the generic
-# device fuzzer), hmp, qmp, machine-file or kernel (the -kernel loaders)
+# device fuzzer), hmp, qmp, machine-file, kernel (the -kernel loaders)
+# or state (the state-file loader)
 # (tests/fuzz/fuzz-NAME); its seeds are tests/fuzz/corpus-NAME.
 # Sets up the clang fuzz build in FUZZ_BUILD when missing.  Without
 # "keep", it starts from a copy of the seeds with a fixed seed (a
@@ -20,6 +21,7 @@ case "$NAME" in
     qcow2) target=tests/images/fuzz-qcow2; maxlen=65536 ;;
     pc) target=tests/fuzz/fuzz-pc; maxlen=4096 ;;
     hmp|qmp|machine-file|kernel) target=tests/fuzz/fuzz-$NAME; maxlen=65536 ;;
+    state) target=tests/fuzz/fuzz-state; maxlen=1048576 ;;
     *) echo "fuzz.sh: unknown harness '$NAME'" >&2; exit 2 ;;
 esac
 if ! command -v clang >/dev/null 2>&1; then
@@ -46,6 +48,11 @@ else
     corpus=$(mktemp -d)
     cp tests/fuzz/corpus-"$NAME"/* "$corpus"/
     seed=1
+fi
+if [ "$NAME" = state ]; then
+    # A whole state of the harness's own machine, made by the harness.
+    MIMIC_FUZZ_STATE_SEED="$corpus/own-machine" "$FUZZ/$target" \
+        >/dev/null 2>&1 || true
 fi
 log="$FUZZ/fuzz-$NAME.log"
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
