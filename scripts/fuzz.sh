@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Run one libFuzzer harness under ASan+UBSan.
-#   scripts/fuzz.sh FUZZ_BUILD NAME SECONDS [keep]
+#   scripts/fuzz.sh FUZZ_BUILD NAME SECONDS [keep]   (SECONDS 0: build only)
 # NAME is the harness: qcow2 (tests/images/fuzz-qcow2), pc (the generic
 # device fuzzer), hmp, qmp, machine-file, kernel (the -kernel loaders)
 # or state (the state-file loader)
@@ -39,6 +39,7 @@ if ! ninja -C "$FUZZ" "$target" >>"$FUZZ.log" 2>&1; then
     echo "fuzz build failed"
     exit 1
 fi
+[ "$SECS" = 0 ] && exit 0   # build only
 if [ -n "$KEEP" ]; then
     corpus="$FUZZ/corpus-$NAME"
     mkdir -p "$corpus"
