@@ -32,7 +32,7 @@ static unsigned type_size(StateType t)
 
 static bool field_present(const StateField *f, int version)
 {
-    return f->version <= version;
+    return f->version <= version && (!f->until || version <= f->until);
 }
 
 static void save_fields(const StateField *fields, const uint8_t *base,
@@ -91,10 +91,16 @@ static void save_fields(const StateField *fields, const uint8_t *base,
 
 void state_save(const StateDesc *desc, void *obj, GByteArray *out)
 {
+    state_save_version(desc, obj, desc->version, out);
+}
+
+void state_save_version(const StateDesc *desc, void *obj, int version,
+                        GByteArray *out)
+{
     if (desc->pre_save) {
         desc->pre_save(obj);
     }
-    save_fields(desc->fields, obj, out, desc->version);
+    save_fields(desc->fields, obj, out, version);
 }
 
 static bool load_fields(const StateField *fields, uint8_t *base,
@@ -179,6 +185,9 @@ bool state_load(const StateDesc *desc, void *obj, int version,
         return false;
     }
     size_t pos = 0;
+    if (desc->pre_load) {
+        desc->pre_load(obj);
+    }
     if (!load_fields(desc->fields, obj, buf, len, &pos, version, desc->name,
                      error)) {
         return false;
@@ -225,9 +234,13 @@ static void describe_fields(const StateField *fields, GString *out,
                             int indent)
 {
     for (const StateField *f = fields; f->type != STATE_T_END; f++) {
-        g_string_append_printf(out, "%*s%s %s[%u] v%d\n", indent, "",
+        g_string_append_printf(out, "%*s%s %s[%u] v%d", indent, "",
                                type_name(f->type), f->name, f->count,
                                f->version);
+        if (f->until) {
+            g_string_append_printf(out, "-%d", f->until);
+        }
+        g_string_append_c(out, '\n');
         if (f->type == STATE_T_STRUCT) {
             describe_fields(f->sub, out, indent + 2);
         }

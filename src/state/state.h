@@ -47,6 +47,7 @@ typedef struct StateField {
     size_t elem_size;   /* STRUCT stride */
     const struct StateField *sub;
     int version;        /* first version that has the field */
+    int until;          /* last version that has it (0: every later one) */
 } StateField;
 
 typedef struct StateDesc {
@@ -55,6 +56,9 @@ typedef struct StateDesc {
     int min_version;         /* oldest version state_load accepts */
     const StateField *fields;
     int (*pre_save)(void *obj);
+    /* Before the fields are read: give the fields an older version lacks
+       their defaults (they keep whatever the last save left otherwise). */
+    void (*pre_load)(void *obj);
     /* Validate and recompute derived state; false + error rejects. */
     bool (*post_load)(void *obj, GError **error);
 } StateDesc;
@@ -67,7 +71,8 @@ static inline int state_min_version(const StateDesc *desc)
 }
 
 /* Each field macro takes optional extra designated initializers, such as
- * STATE_V(2) for a field that versions before 2 lack:
+ * STATE_V(2) for a field that versions before 2 lack, or STATE_UNTIL(2)
+ * for one that later versions dropped:
  *     STATE_U8(X86Cpu, st.ferr, STATE_V(2)) */
 #define STATE_SCALAR_(st, f, t, n, ...) \
     { .name = #f, .offset = offsetof(st, f), .type = (t), .count = (n), \
@@ -108,10 +113,17 @@ static inline int state_min_version(const StateDesc *desc)
       __VA_ARGS__ }
 /* Field present from version v on (an extra argument of a field macro). */
 #define STATE_V(v) .version = (v)
+/* Field present up to version v only (replaced by another field later, as
+   the x86 CPU's 32-bit registers by their 64-bit forms in version 3). */
+#define STATE_UNTIL(v) .until = (v)
 #define STATE_END { .name = NULL, .type = STATE_T_END }
 
 /* Append the object's fields to out. */
 void state_save(const StateDesc *desc, void *obj, GByteArray *out);
+/* The fields an older version of the section had (tests of the loading
+   side: what an older Mimic wrote, as far as the table describes it). */
+void state_save_version(const StateDesc *desc, void *obj, int version,
+                        GByteArray *out);
 /*
  * Load fields written by state_save() with section version `version` from
  * buf[0..len).  *used receives the bytes consumed.  Calls post_load.

@@ -95,7 +95,7 @@ static void vga_start(Cpu *c, uint16_t ip)
     x->seg[S_CS].limit = 0xffff;
     x->seg[S_CS].hi = 0xffff;
     x->regs[R_ESP] = 0x7000;
-    x->eip = ip;
+    x->rip = ip;
 }
 
 /* A crude timer: every halt is woken by IRQ0 (vector 8, the PIC's

@@ -222,7 +222,7 @@ typedef struct BufFetch {
     unsigned n;
 } BufFetch;
 
-static uint32_t buf_fetch(void *ctx, uint32_t off)
+static uint32_t buf_fetch(void *ctx, uint64_t off)
 {
     BufFetch *f = ctx;
     return off < f->n ? f->b[off] : 0xf4;
@@ -345,7 +345,7 @@ static bool run_case(Runner *r, const Case *c, uint32_t fmask, GString *why)
     set_real_seg(x, S_DS, iv[RG_DS]);
     set_real_seg(x, S_FS, 0);
     set_real_seg(x, S_GS, 0);
-    x->eip = iv[RG_IP];
+    x->rip = iv[RG_IP];
     x->lf_op = LF_NONE;
     x->eflags = (iv[RG_FLAGS] & 0x0fd5) | 2;
     x->cr0 = 0x60000010;
@@ -372,6 +372,19 @@ static bool run_case(Runner *r, const Case *c, uint32_t fmask, GString *why)
         g_string_append_printf(why, " no HLT reached (exit %d)", ex);
         ok = false;
     }
+    /* The 64-bit layout's rule outside 64-bit mode: upper halves stay
+       zero, R8-R15 untouched (docs/x86.md). */
+    for (int i = 0; i < X86_NREGS; i++) {
+        if (x->regs[i] >> 32 || (i >= 8 && x->regs[i])) {
+            g_string_append_printf(why, " register %d = %016" G_GINT64_MODIFIER
+                                   "x (upper half set)", i, x->regs[i]);
+            ok = false;
+        }
+    }
+    if (x->rip >> 32) {
+        g_string_append(why, " RIP upper half set");
+        ok = false;
+    }
     uint16_t got[14];
     got[RG_AX] = x->regs[R_EAX];
     got[RG_BX] = x->regs[R_EBX];
@@ -385,7 +398,7 @@ static bool run_case(Runner *r, const Case *c, uint32_t fmask, GString *why)
     got[RG_SS] = x->seg[S_SS].sel;
     got[RG_DS] = x->seg[S_DS].sel;
     got[RG_ES] = x->seg[S_ES].sel;
-    got[RG_IP] = x->eip;
+    got[RG_IP] = x->rip;
     got[RG_FLAGS] = x86_get_eflags(x);
     for (int i = 0; i < 14; i++) {
         uint16_t want = (c->fina.mask >> i) & 1 ? c->fina.v[i] : iv[i];

@@ -101,7 +101,7 @@ static void rig_pm32(Rig *r, uint32_t eip)
     x->gdt.limit = 0x77;
     x->idt = (DescTable){ IDT, 0x7ff };
     x->regs[R_ESP] = STACK;
-    x->eip = eip;
+    x->rip = eip;
 }
 
 static void run_halt(Rig *r)
@@ -115,7 +115,7 @@ static void run_halt(Rig *r)
 /* Linear address the CPU halted after (HLT's successor). */
 static uint32_t pc(Rig *r)
 {
-    return r->x->seg[S_CS].base + r->x->eip;
+    return r->x->seg[S_CS].base + r->x->rip;
 }
 
 /*
@@ -969,7 +969,7 @@ static void test_v86_iopl_sensitive(void)
     for (unsigned i = 0; i < G_N_ELEMENTS(offs); i++) {
         Rig r;
         v86_rig(&r, v86_sens, sizeof(v86_sens), 0);
-        r.x->eip = 0x2000 + offs[i];
+        r.x->rip = 0x2000 + offs[i];
         run_halt(&r);
         check_v86_frame(&r, EX_GP, 0x2000 + offs[i]);
         rig_free(&r);
@@ -1044,7 +1044,7 @@ static void test_v86_vme(void)
     v86_rig(&r, v86_vme, sizeof(v86_vme), 0);
     r.x->cr4 |= CR4_VME;
     r.x->eflags |= F_VIP;
-    r.x->eip = 0x2003;
+    r.x->rip = 0x2003;
     run_halt(&r);
     check_v86_frame(&r, EX_GP, 0x2003);
     rig_free(&r);

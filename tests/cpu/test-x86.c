@@ -22,7 +22,7 @@ static void rig_start(Rig *r, uint16_t ip)
     X86Cpu *x = r->x;
     x->seg[S_CS].sel = 0;
     x->seg[S_CS].base = 0;
-    x->eip = ip;
+    x->rip = ip;
 }
 
 /*
@@ -359,7 +359,7 @@ static void test_rep_movs_page_runs(void)
         r.ram[0x8000 + i] = 0x88;      /* linear 0x5000 */
     }
     rig_flat_paged(&r);
-    r.x->eip = 0x1000;
+    r.x->rip = 0x1000;
     g_assert_cmpint(rig_run(&r, 1000), ==, CPU_EXIT_HALTED);
     for (uint32_t i = 0; i < 0x40; i++) {
         g_assert_cmphex(r.ram[0x6010 + i], ==, i < 0x10 ? 0x11 : 0x88);
@@ -484,7 +484,7 @@ static void test_pop_rm_straddle_pf(void)
     rig_flat_paged(&r);
     rig_put32(&r, 0x11000 + 7 * 4, 0);
     rig_idt_hlt(&r, IDT, STUBS, 32);
-    r.x->eip = 0x1000;
+    r.x->rip = 0x1000;
     g_assert_cmpint(rig_run(&r, 100), ==, CPU_EXIT_HALTED);
     g_assert_cmpint(rig_stub_vector(&r, STUBS, 32), ==, 14);
     g_assert_cmphex(r.x->cr2, ==, 0x7000);
@@ -517,7 +517,7 @@ static void test_lock_ud(void)
         rig_idt_hlt(&r, IDT, STUBS, 32);
         r.x->regs[R_ESP] = 0x9000;
         r.x->regs[R_EBX] = 0x4000;
-        r.x->eip = 0x1000;
+        r.x->rip = 0x1000;
         g_assert_cmpint(rig_run(&r, 100), ==, CPU_EXIT_HALTED);
         g_assert_cmpint(rig_stub_vector(&r, STUBS, 32), ==, 6);
         g_assert_cmphex(rig_get32(&r, 0x9000 - 12), ==, 0x1000);

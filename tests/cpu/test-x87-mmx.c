@@ -40,7 +40,7 @@ static const X87Mem xmem = {
     .ctx = &tmem, .load = tm_load, .store = tm_store,
     .flags = X87_MEM_OP32 | X87_MEM_PMODE,
 };
-static uint32_t gpr[8];
+static uint64_t gpr[16];
 
 #define EA 0x40
 

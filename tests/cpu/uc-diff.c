@@ -510,10 +510,12 @@ static void mimic_setup(Rig *r, const Case *c, const uint8_t *data,
     memcpy(r->ram + LOW16, low, 0x10000 - LOW16);
     rig_flat(r, GDT, 0);
     rig_idt_hlt(r, IDT, EXC_STUBS, 32);
-    memcpy(x->regs, c->regs, sizeof(x->regs));
+    for (int i = 0; i < 8; i++) {
+        x->regs[i] = c->regs[i];
+    }
     x->lf_op = LF_NONE;
     x->eflags = c->eflags;
-    x->eip = CODE;
+    x->rip = CODE;
     x->halted = false;
     x->shutdown = false;
     x86_post_load_fixup(x);
@@ -703,7 +705,7 @@ int main(int argc, char **argv)
         X86Cpu *x = rig.x;
         uint32_t mfl = x86_get_eflags(x);
         int mexc = -1;
-        uint32_t end = x->eip;
+        uint32_t end = x->rip;
         if (end >= EXC_STUBS + 1 && end <= EXC_STUBS + 32) {
             mexc = end - EXC_STUBS - 1;
         }
@@ -790,7 +792,7 @@ int main(int argc, char **argv)
                     bad = true;
                     snprintf(why_s, sizeof(why_s),
                              "%s mimic=%08x uc=%08x", reg_names[i],
-                             x->regs[i], uregs[i]);
+                             (uint32_t)x->regs[i], uregs[i]);
                     break;
                 }
             }

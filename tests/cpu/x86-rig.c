@@ -109,7 +109,7 @@ void rig_idt_hlt(Rig *r, uint32_t idt, uint32_t stubs, unsigned n)
 
 int rig_stub_vector(Rig *r, uint32_t stubs, unsigned n)
 {
-    uint32_t at = r->x->seg[S_CS].base + r->x->eip - 1;
+    uint32_t at = r->x->seg[S_CS].base + r->x->rip - 1;
     return at >= stubs && at < stubs + n ? (int)(at - stubs) : -1;
 }
 

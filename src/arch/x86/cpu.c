@@ -30,7 +30,7 @@ static inline X86Cpu *x86_cpu_of(Cpu *c)
 G_NORETURN void x86_raise(X86Cpu *cpu, int vec, uint32_t err)
 {
     if (cpu->cur && !cpu->eip_fixed) {
-        cpu->eip = cpu->cur->eip;
+        cpu->rip = cpu->cur->ip;
     }
     cpu->eip_fixed = false;
     cpu->exc_vec = vec;
@@ -53,7 +53,7 @@ static void x86_reset(Cpu *c)
     X86Cpu *cpu = x86_cpu_of(c);
     memset(cpu->regs, 0, sizeof(cpu->regs));
     cpu->regs[R_EDX] = 0x652;
-    cpu->eip = 0xfff0;
+    cpu->rip = 0xfff0;
     cpu->eflags = 2;
     cpu->lf_op = LF_NONE;
     for (int s = 0; s < 6; s++) {
@@ -105,7 +105,8 @@ static void x86_reset(Cpu *c)
     cpu->dbg_defer = false;
     cpu->eip_fixed = false;
     x86_dbg_update(cpu);
-    cpu->a20_mask = 0xffffffffu;
+    cpu->a20_mask = ~(uint64_t)0;
+    cpu->lin_mask = 0xffffffffu;
     cpu->cur = NULL;
     x86_update_mode(cpu);
     x86_mmu_mode_changed(cpu);
@@ -143,7 +144,7 @@ static void deliver_exception(X86Cpu *cpu)
         int first = cpu->deliver_vec;
         if (first == EX_DF) {
             mimic_log_guest("x86: triple fault at %04x:%08x\n",
-                            cpu->seg[S_CS].sel, cpu->eip);
+                            cpu->seg[S_CS].sel, (uint32_t)cpu->rip);
             cpu->delivering = false;
             cpu->shutdown = true;
             return;
@@ -162,7 +163,7 @@ static void deliver_exception(X86Cpu *cpu)
            (SDM Vol. 3B 17.3.1.1). */
         cpu->eflags |= F_RF;
     }
-    x86_interrupt(cpu, vec, 0, has_error_code(vec), err, cpu->eip);
+    x86_interrupt(cpu, vec, 0, has_error_code(vec), err, cpu->rip);
     cpu->delivering = false;
 }
 
@@ -191,7 +192,7 @@ static bool debug_before_insn(X86Cpu *cpu)
     }
     if (cpu->dbg_exec && !(cpu->eflags & F_RF)) {
         unsigned hits = x86_dbg_exec_match(cpu, cpu->seg[S_CS].base +
-                                                cpu->eip);
+                                                cpu->rip);
         if (hits) {
             cpu->dr[6] = (cpu->dr[6] & ~0xfu) | hits;
             cpu->exc_vec = EX_DB;
@@ -218,7 +219,7 @@ static int run_debug_insn(X86Cpu *cpu, TBlock *tb)
     cpu->soft_int = false;
     cpu->dbg_hits = 0;
     cpu->cur = in;
-    cpu->eip = in->eip + in->len;
+    cpu->rip = in->ip + in->len;
     in->fn(cpu, in);
     cpu->cur = NULL;
     if (G_UNLIKELY(cpu->undone)) {
@@ -246,7 +247,7 @@ static void check_interrupts(X86Cpu *cpu)
         cpu->halted = false;
         cpu->delivering = true;
         cpu->deliver_vec = EX_NMI;
-        x86_interrupt(cpu, EX_NMI, 2, false, 0, cpu->eip);
+        x86_interrupt(cpu, EX_NMI, 2, false, 0, cpu->rip);
         cpu->delivering = false;
         return;
     }
@@ -258,7 +259,7 @@ static void check_interrupts(X86Cpu *cpu)
         }
         cpu->delivering = true;
         cpu->deliver_vec = -1;
-        x86_interrupt(cpu, vec & 0xff, 2, false, 0, cpu->eip);
+        x86_interrupt(cpu, vec & 0xff, 2, false, 0, cpu->rip);
         cpu->delivering = false;
     }
 }
@@ -332,14 +333,14 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
             /* Successor cache: the same (EIP, CS base, mode) under the
                same TLB generation and privilege is the same block as
                x86_tb_find would return, without the hash walk. */
-            slot = cpu->eip != prev->eip_next;
+            slot = cpu->rip != prev->ip_next;
             TBlock *nt = prev->link[slot].tb;
             if (nt && prev->link[slot].key == key && nt->valid &&
-                nt->eip == cpu->eip &&
+                nt->ip == cpu->rip &&
                 nt->cs_base == cpu->seg[S_CS].base &&
                 nt->flags == (cpu->code32 | (cpu->pe << 1) |
                               (((cpu->eflags & F_VM) != 0) << 2)) &&
-                cpu->eip <= cpu->seg[S_CS].limit &&
+                cpu->rip <= cpu->seg[S_CS].limit &&
                 !cpu->tb_flush_pending) {
                 tb = nt;
             }
@@ -397,7 +398,7 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
         if (G_UNLIKELY(log_exec | log_cpu)) {
             if (log_exec) {
                 mimic_log("x86: exec %04x:%08x\n", cpu->seg[S_CS].sel,
-                          cpu->eip);
+                          (uint32_t)cpu->rip);
             }
             if (log_cpu) {
                 x86_log_state(cpu);
@@ -405,7 +406,7 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
         }
         while (in < end) {
             cpu->cur = in;
-            cpu->eip = in->eip + in->len;
+            cpu->rip = in->ip + in->len;
             in->fn(cpu, in);
             in++;
             if (G_UNLIKELY(cpu->block_end | cpu->tb_dirty)) {
@@ -452,7 +453,7 @@ static void x86_set_line(Cpu *c, unsigned line, bool level)
         }
         break;
     case CPU_X86_A20: {
-        uint32_t m = level ? 0xffffffffu : 0xffefffffu;
+        uint64_t m = level ? ~(uint64_t)0 : ~(uint64_t)(1u << 20);
         if (m != cpu->a20_mask) {
             cpu->a20_mask = m;
             x86_tlb_flush(cpu, true);
@@ -479,7 +480,7 @@ static bool x86_is_halted(Cpu *c)
 static void dump_seg(GString *out, const char *name, const SegCache *sc)
 {
     g_string_append_printf(out, "%-3s=%04x %08x %08x %08x\n", name, sc->sel,
-                           sc->base, sc->limit, (uint32_t)sc->flags << 8);
+                           (uint32_t)sc->base, sc->limit, (uint32_t)sc->flags << 8);
 }
 
 /* The integer state in QEMU's "info registers" / -d cpu layout. */
@@ -490,15 +491,17 @@ void x86_dump_state(X86Cpu *cpu, GString *out)
     g_string_append_printf(out,
         "EAX=%08x EBX=%08x ECX=%08x EDX=%08x\n"
         "ESI=%08x EDI=%08x EBP=%08x ESP=%08x\n"
-        "EIP=%08x EFL=%08x [", cpu->regs[R_EAX], cpu->regs[R_EBX],
-        cpu->regs[R_ECX], cpu->regs[R_EDX], cpu->regs[R_ESI],
-        cpu->regs[R_EDI], cpu->regs[R_EBP], cpu->regs[R_ESP], cpu->eip, f);
+        "EIP=%08x EFL=%08x [", (uint32_t)cpu->regs[R_EAX],
+        (uint32_t)cpu->regs[R_EBX], (uint32_t)cpu->regs[R_ECX],
+        (uint32_t)cpu->regs[R_EDX], (uint32_t)cpu->regs[R_ESI],
+        (uint32_t)cpu->regs[R_EDI], (uint32_t)cpu->regs[R_EBP],
+        (uint32_t)cpu->regs[R_ESP], (uint32_t)cpu->rip, f);
     for (int i = 0; i < 12; i++) {
         bool set = (f >> (11 - i)) & 1;
         g_string_append_c(out, fl[i] == '-' ? '-' : set ? fl[i] : '-');
     }
     g_string_append_printf(out, "] CPL=%d II=%d A20=%d HLT=%d\n", cpu->cpl,
-                           cpu->inhibit, cpu->a20_mask == 0xffffffffu,
+                           cpu->inhibit, !(~cpu->a20_mask & (1u << 20)),
                            cpu->halted);
     static const char *const names[] = { "ES", "CS", "SS", "DS", "FS", "GS" };
     for (int s = 0; s < 6; s++) {
@@ -507,13 +510,15 @@ void x86_dump_state(X86Cpu *cpu, GString *out)
     dump_seg(out, "LDT", &cpu->ldt);
     dump_seg(out, "TR", &cpu->tr);
     g_string_append_printf(out, "GDT=     %08x %08x\nIDT=     %08x %08x\n",
-                           cpu->gdt.base, cpu->gdt.limit, cpu->idt.base,
-                           cpu->idt.limit);
+                           (uint32_t)cpu->gdt.base, cpu->gdt.limit,
+                           (uint32_t)cpu->idt.base, cpu->idt.limit);
     g_string_append_printf(out,
         "CR0=%08x CR2=%08x CR3=%08x CR4=%08x\n"
         "DR0=%08x DR1=%08x DR2=%08x DR3=%08x\nDR6=%08x DR7=%08x\n",
-        cpu->cr0, cpu->cr2, cpu->cr3, cpu->cr4, cpu->dr[0], cpu->dr[1],
-        cpu->dr[2], cpu->dr[3], cpu->dr[6], cpu->dr[7]);
+        (uint32_t)cpu->cr0, (uint32_t)cpu->cr2, (uint32_t)cpu->cr3,
+        (uint32_t)cpu->cr4, (uint32_t)cpu->dr[0], (uint32_t)cpu->dr[1],
+        (uint32_t)cpu->dr[2], (uint32_t)cpu->dr[3], (uint32_t)cpu->dr[6],
+        (uint32_t)cpu->dr[7]);
 }
 
 void x86_log_state(X86Cpu *cpu)
@@ -532,13 +537,14 @@ static void x86_dump_registers(Cpu *c, GString *out)
 
 static bool x86_virt_to_phys(Cpu *c, uint64_t vaddr, uint64_t *paddr)
 {
-    return x86_translate_probe(x86_cpu_of(c), (uint32_t)vaddr, paddr);
+    X86Cpu *cpu = x86_cpu_of(c);
+    return x86_translate_probe(cpu, vaddr & cpu->lin_mask, paddr);
 }
 
 static uint64_t x86_get_pc(Cpu *c)
 {
     X86Cpu *cpu = x86_cpu_of(c);
-    return (uint32_t)(cpu->seg[S_CS].base + cpu->eip);
+    return (cpu->seg[S_CS].base + cpu->rip) & cpu->lin_mask;
 }
 
 /* Up to 16 code bytes at a linear (phys: physical) address; the number
@@ -644,7 +650,7 @@ void x86_log_block(X86Cpu *cpu, const TBlock *tb)
     g_autoptr(GString) out = g_string_new("----------------\nIN: \n");
     for (int i = 0; i < tb->n; i++) {
         const X86Insn *in = &tb->insn[i];
-        uint32_t lin = tb->cs_base + in->eip;
+        uint32_t lin = tb->cs_base + in->ip;
         uint8_t buf[16];
         int avail = fetch_code(cpu, lin, false, buf);
         g_string_append_printf(out, "0x%08x:  ", lin);
@@ -670,32 +676,32 @@ static int x86_pre_save(void *obj)
 {
     X86Cpu *cpu = obj;
     X86State *s = &cpu->st;
-    memcpy(s->regs, cpu->regs, sizeof(s->regs));
-    s->eip = cpu->eip;
+    memcpy(s->regs64, cpu->regs, sizeof(s->regs64));
+    s->rip64 = cpu->rip;
     s->eflags = x86_get_eflags(cpu);
     for (int i = 0; i < 6; i++) {
         s->seg_sel[i] = cpu->seg[i].sel;
-        s->seg_base[i] = cpu->seg[i].base;
+        s->seg_base64[i] = cpu->seg[i].base;
         s->seg_limit[i] = cpu->seg[i].limit;
         s->seg_flags[i] = cpu->seg[i].flags;
     }
-    s->gdt_base = cpu->gdt.base;
+    s->gdt_base64 = cpu->gdt.base;
     s->gdt_limit = cpu->gdt.limit;
-    s->idt_base = cpu->idt.base;
+    s->idt_base64 = cpu->idt.base;
     s->idt_limit = cpu->idt.limit;
     s->ldt_sel = cpu->ldt.sel;
-    s->ldt_base = cpu->ldt.base;
+    s->ldt_base64 = cpu->ldt.base;
     s->ldt_limit = cpu->ldt.limit;
     s->ldt_flags = cpu->ldt.flags;
     s->tr_sel = cpu->tr.sel;
-    s->tr_base = cpu->tr.base;
+    s->tr_base64 = cpu->tr.base;
     s->tr_limit = cpu->tr.limit;
     s->tr_flags = cpu->tr.flags;
-    s->cr0 = cpu->cr0;
-    s->cr2 = cpu->cr2;
-    s->cr3 = cpu->cr3;
-    s->cr4 = cpu->cr4;
-    memcpy(s->dr, cpu->dr, sizeof(s->dr));
+    s->cr64[0] = cpu->cr0;
+    s->cr64[1] = cpu->cr2;
+    s->cr64[2] = cpu->cr3;
+    s->cr64[3] = cpu->cr4;
+    memcpy(s->dr64, cpu->dr, sizeof(s->dr64));
     s->tsc_offset = cpu->tsc_offset;
     s->apic_base = cpu->apic_base;
     s->sysenter_cs = cpu->sysenter_cs;
@@ -706,44 +712,115 @@ static int x86_pre_save(void *obj)
     memcpy(s->mtrr_var, cpu->mtrr_var, sizeof(s->mtrr_var));
     s->pat = cpu->pat;
     s->misc_enable = cpu->misc_enable;
-    s->a20_mask = cpu->a20_mask;
+    /* The A20 gate as versions 1 and 2 wrote it. */
+    s->a20_mask = (cpu->a20_mask & (1u << 20)) ? 0xffffffffu : 0xffefffffu;
     s->halted = cpu->halted;
     s->nmi_pending = cpu->nmi_pending;
     s->irq_line = cpu->irq_line;
     s->inhibit = cpu->inhibit;
     s->ferr = cpu->ferr;
     s->ignne = cpu->ignne;
+    s->wide = 1;
+    /* The 32-bit fields of versions 1 and 2 (state_save_version). */
+    for (int i = 0; i < 8; i++) {
+        s->regs[i] = (uint32_t)s->regs64[i];
+        s->dr[i] = (uint32_t)s->dr64[i];
+    }
+    s->eip = (uint32_t)s->rip64;
+    for (int i = 0; i < 6; i++) {
+        s->seg_base[i] = (uint32_t)s->seg_base64[i];
+    }
+    s->gdt_base = (uint32_t)s->gdt_base64;
+    s->idt_base = (uint32_t)s->idt_base64;
+    s->ldt_base = (uint32_t)s->ldt_base64;
+    s->tr_base = (uint32_t)s->tr_base64;
+    s->cr0 = (uint32_t)s->cr64[0];
+    s->cr2 = (uint32_t)s->cr64[1];
+    s->cr3 = (uint32_t)s->cr64[2];
+    s->cr4 = (uint32_t)s->cr64[3];
     return 0;
+}
+
+/* A version 1 or 2 file: its 32-bit fields are the low halves of the
+   64-bit layout (the upper halves are zero outside 64-bit mode). */
+static void x86_state_widen(X86State *s)
+{
+    memset(s->regs64, 0, sizeof(s->regs64));
+    for (int i = 0; i < 8; i++) {
+        s->regs64[i] = s->regs[i];
+    }
+    s->rip64 = s->eip;
+    for (int i = 0; i < 6; i++) {
+        s->seg_base64[i] = s->seg_base[i];
+    }
+    s->gdt_base64 = s->gdt_base;
+    s->idt_base64 = s->idt_base;
+    s->ldt_base64 = s->ldt_base;
+    s->tr_base64 = s->tr_base;
+    s->cr64[0] = s->cr0;
+    s->cr64[1] = s->cr2;
+    s->cr64[2] = s->cr3;
+    s->cr64[3] = s->cr4;
+    for (int i = 0; i < 8; i++) {
+        s->dr64[i] = s->dr[i];
+    }
+}
+
+static void x86_pre_load(void *obj)
+{
+    X86State *s = &((X86Cpu *)obj)->st;
+    s->wide = 0;            /* a version 3 file sets it */
+    s->ferr = s->ignne = 0; /* a version 1 file has no pins: none asserted */
 }
 
 static bool x86_post_load(void *obj, GError **error)
 {
     X86Cpu *cpu = obj;
     X86State *s = &cpu->st;
-    memcpy(cpu->regs, s->regs, sizeof(s->regs));
-    cpu->eip = s->eip;
+    if (!s->wide) {
+        x86_state_widen(s);
+    }
+    /* No 64-bit mode yet: a state from one (or a damaged file) must not
+       leave upper halves that this core's 32-bit paths would misread. */
+    for (int i = 0; i < X86_NREGS; i++) {
+        if (s->regs64[i] >> 32 || (i >= 8 && s->regs64[i])) {
+            g_set_error(error, STATE_ERROR, STATE_ERROR_INVALID,
+                        "cpu-x86: register %d has a 64-bit value", i);
+            return false;
+        }
+    }
+    if (s->rip64 >> 32) {
+        g_set_error(error, STATE_ERROR, STATE_ERROR_INVALID,
+                    "cpu-x86: RIP has a 64-bit value");
+        return false;
+    }
+    memcpy(cpu->regs, s->regs64, sizeof(cpu->regs));
+    cpu->rip = s->rip64;
     cpu->lf_op = LF_NONE;
     cpu->eflags = (s->eflags & 0x3f7fd5) | 2;
-    cpu->cr0 = s->cr0 | CR0_ET;
-    cpu->cr2 = s->cr2;
-    cpu->cr3 = s->cr3;
-    cpu->cr4 = s->cr4 & CR4_SUPPORTED_MASK;
+    cpu->cr0 = (uint32_t)s->cr64[0] | CR0_ET;
+    cpu->cr2 = (uint32_t)s->cr64[1];
+    cpu->cr3 = (uint32_t)s->cr64[2];
+    cpu->cr4 = s->cr64[3] & CR4_SUPPORTED_MASK;
     for (int i = 0; i < 6; i++) {
         SegCache *sc = &cpu->seg[i];
         sc->sel = s->seg_sel[i];
-        sc->base = s->seg_base[i];
+        sc->base = (uint32_t)s->seg_base64[i];
         sc->limit = s->seg_limit[i];
         sc->flags = s->seg_flags[i] & 0xf0ff;
     }
-    cpu->gdt.base = s->gdt_base;
+    cpu->gdt.base = (uint32_t)s->gdt_base64;
     cpu->gdt.limit = s->gdt_limit & 0xffff;
-    cpu->idt.base = s->idt_base;
+    cpu->idt.base = (uint32_t)s->idt_base64;
     cpu->idt.limit = s->idt_limit & 0xffff;
-    cpu->ldt = (SegCache){ .sel = s->ldt_sel, .base = s->ldt_base,
+    cpu->ldt = (SegCache){ .sel = s->ldt_sel,
+                           .base = (uint32_t)s->ldt_base64,
                            .limit = s->ldt_limit, .flags = s->ldt_flags };
-    cpu->tr = (SegCache){ .sel = s->tr_sel, .base = s->tr_base,
+    cpu->tr = (SegCache){ .sel = s->tr_sel, .base = (uint32_t)s->tr_base64,
                           .limit = s->tr_limit, .flags = s->tr_flags };
-    memcpy(cpu->dr, s->dr, sizeof(s->dr));
+    for (int i = 0; i < 8; i++) {
+        cpu->dr[i] = (uint32_t)s->dr64[i];
+    }
     cpu->tsc_offset = s->tsc_offset;
     cpu->apic_base = s->apic_base;
     cpu->sysenter_cs = s->sysenter_cs;
@@ -754,16 +831,17 @@ static bool x86_post_load(void *obj, GError **error)
     memcpy(cpu->mtrr_var, s->mtrr_var, sizeof(s->mtrr_var));
     cpu->pat = s->pat;
     cpu->misc_enable = s->misc_enable;
-    cpu->a20_mask = s->a20_mask == 0xffefffffu ? 0xffefffffu : 0xffffffffu;
+    cpu->a20_mask = s->a20_mask == 0xffefffffu ? ~(uint64_t)(1u << 20)
+                                                : ~(uint64_t)0;
+    cpu->lin_mask = 0xffffffffu;
     cpu->halted = s->halted;
     cpu->nmi_pending = s->nmi_pending;
     cpu->irq_line = s->irq_line;
     cpu->inhibit = s->inhibit;
-    /* The pins as saved (a version 1 file has zeros: none asserted); the
-       board restores its side of the FERR#/IGNNE# logic itself. */
+    /* The pins as saved; the board restores its side of the FERR#/IGNNE#
+       logic itself. */
     cpu->ferr = s->ferr != 0;
     cpu->ignne = s->ignne != 0;
-    s->ferr = s->ignne = 0; /* for the next version 1 file */
     x86_post_load_fixup(cpu);
     cpu->dbg_pending = 0;
     cpu->dbg_defer = false;
@@ -773,20 +851,24 @@ static bool x86_post_load(void *obj, GError **error)
 }
 
 #define ST_U32(f) STATE_U32(X86Cpu, st.f)
+#define ST_U32_OLD(f) STATE_U32(X86Cpu, st.f, STATE_UNTIL(2))
+#define ST_U64_NEW(f) STATE_U64(X86Cpu, st.f, STATE_V(3))
 static const StateField x86_state_fields[] = {
-    STATE_U32_ARRAY(X86Cpu, st.regs, 8),
-    STATE_U32(X86Cpu, st.eip),
+    STATE_U32_ARRAY(X86Cpu, st.regs, 8, STATE_UNTIL(2)),
+    ST_U32_OLD(eip),
     STATE_U32(X86Cpu, st.eflags),
     STATE_U16_ARRAY(X86Cpu, st.seg_sel, 6),
-    STATE_U32_ARRAY(X86Cpu, st.seg_base, 6),
+    STATE_U32_ARRAY(X86Cpu, st.seg_base, 6, STATE_UNTIL(2)),
     STATE_U32_ARRAY(X86Cpu, st.seg_limit, 6),
     STATE_U16_ARRAY(X86Cpu, st.seg_flags, 6),
-    ST_U32(gdt_base), ST_U32(gdt_limit), ST_U32(idt_base), ST_U32(idt_limit),
+    ST_U32_OLD(gdt_base), ST_U32(gdt_limit),
+    ST_U32_OLD(idt_base), ST_U32(idt_limit),
     STATE_U16(X86Cpu, st.ldt_sel), STATE_U16(X86Cpu, st.tr_sel),
-    ST_U32(ldt_base), ST_U32(ldt_limit), ST_U32(tr_base), ST_U32(tr_limit),
+    ST_U32_OLD(ldt_base), ST_U32(ldt_limit),
+    ST_U32_OLD(tr_base), ST_U32(tr_limit),
     STATE_U16(X86Cpu, st.ldt_flags), STATE_U16(X86Cpu, st.tr_flags),
-    ST_U32(cr0), ST_U32(cr2), ST_U32(cr3), ST_U32(cr4),
-    STATE_U32_ARRAY(X86Cpu, st.dr, 8),
+    ST_U32_OLD(cr0), ST_U32_OLD(cr2), ST_U32_OLD(cr3), ST_U32_OLD(cr4),
+    STATE_U32_ARRAY(X86Cpu, st.dr, 8, STATE_UNTIL(2)),
     STATE_U64(X86Cpu, st.tsc_offset),
     STATE_U64(X86Cpu, st.apic_base),
     STATE_U64(X86Cpu, st.sysenter_cs),
@@ -805,15 +887,24 @@ static const StateField x86_state_fields[] = {
     STATE_STRUCT(X86Cpu, fpu, x87_state_fields),
     STATE_U8(X86Cpu, st.ferr, STATE_V(2)),
     STATE_U8(X86Cpu, st.ignne, STATE_V(2)),
+    STATE_U64_ARRAY(X86Cpu, st.regs64, X86_NREGS, STATE_V(3)),
+    ST_U64_NEW(rip64),
+    STATE_U64_ARRAY(X86Cpu, st.seg_base64, 6, STATE_V(3)),
+    ST_U64_NEW(gdt_base64), ST_U64_NEW(idt_base64),
+    ST_U64_NEW(ldt_base64), ST_U64_NEW(tr_base64),
+    STATE_U64_ARRAY(X86Cpu, st.cr64, 4, STATE_V(3)),
+    STATE_U64_ARRAY(X86Cpu, st.dr64, 8, STATE_V(3)),
+    STATE_U8(X86Cpu, st.wide, STATE_V(3)),
     STATE_END
 };
 
 static const StateDesc x86_state_desc = {
     .name = "cpu-x86",
-    .version = 2,
+    .version = 3,
     .min_version = 1,
     .fields = x86_state_fields,
     .pre_save = x86_pre_save,
+    .pre_load = x86_pre_load,
     .post_load = x86_post_load,
 };
 

@@ -51,24 +51,24 @@ void x86_dbg_update(X86Cpu *cpu)
     x86_tlb_flush(cpu, true);
 }
 
-unsigned x86_dbg_exec_match(X86Cpu *cpu, uint32_t lin)
+unsigned x86_dbg_exec_match(X86Cpu *cpu, uint64_t lin)
 {
     unsigned hits = 0;
     for (int i = 0; i < 4; i++) {
-        if (bp_rw(cpu, i) == 0 && cpu->dr[i] == lin) {
+        if (bp_rw(cpu, i) == 0 && cpu->dr[i] == (lin & cpu->lin_mask)) {
             hits |= 1u << i;
         }
     }
     return hits;
 }
 
-bool x86_dbg_watched(X86Cpu *cpu, uint32_t lpage)
+bool x86_dbg_watched(X86Cpu *cpu, uint64_t lpage)
 {
     for (int i = 0; i < 4; i++) {
         int rw = bp_rw(cpu, i);
         if (rw == 1 || rw == 3) {
-            uint32_t a = cpu->dr[i] & ~(bp_len(cpu, i) - 1);
-            if ((a & ~0xfffu) == lpage) {
+            uint64_t a = cpu->dr[i] & ~(uint64_t)(bp_len(cpu, i) - 1);
+            if ((a & ~(uint64_t)0xfff) == lpage) {
                 return true;
             }
         }
@@ -76,15 +76,17 @@ bool x86_dbg_watched(X86Cpu *cpu, uint32_t lpage)
     return false;
 }
 
-void x86_dbg_access(X86Cpu *cpu, uint32_t lin, unsigned size, bool write)
+void x86_dbg_access(X86Cpu *cpu, uint64_t lin, unsigned size, bool write)
 {
     for (int i = 0; i < 4; i++) {
         int rw = bp_rw(cpu, i);
         if (rw == 3 || (rw == 1 && write)) {
             unsigned len = bp_len(cpu, i);
-            uint32_t a = cpu->dr[i] & ~(len - 1);
-            /* [lin, lin+size) overlaps [a, a+len) */
-            if (lin - a < len || a - lin < size) {
+            uint64_t a = cpu->dr[i] & ~(uint64_t)(len - 1);
+            /* [lin, lin+size) overlaps [a, a+len), modulo the linear
+               address space */
+            if (((lin - a) & cpu->lin_mask) < len ||
+                ((a - lin) & cpu->lin_mask) < size) {
                 cpu->dbg_hits |= 1u << i;
             }
         }

@@ -63,12 +63,12 @@ static bool is_mmx_valid(uint8_t op)
 
 /* Decode one instruction.  fetch(ctx, off) returns the byte at cs:off and
    longjmps on a fault; cpu may be NULL (tests). */
-void x86_decode(X86Cpu *cpu, X86Insn *in, uint32_t eip, bool code32,
-                uint32_t (*fetch)(void *ctx, uint32_t off), void *ctx,
+void x86_decode(X86Cpu *cpu, X86Insn *in, uint64_t eip, bool code32,
+                uint32_t (*fetch)(void *ctx, uint64_t off), void *ctx,
                 bool *ends_block)
 {
     memset(in, 0, sizeof(*in));
-    in->eip = eip;
+    in->ip = eip;
     in->seg = S_NONE;
     in->base = in->index = 8;
     bool opsz = false, adsz = false;
@@ -390,7 +390,7 @@ typedef struct BufCtx {
     bool over;
 } BufCtx;
 
-static uint32_t buf_fetch(void *ctx, uint32_t off)
+static uint32_t buf_fetch(void *ctx, uint64_t off)
 {
     BufCtx *b = ctx;
     if ((int)off >= b->len) {

@@ -180,21 +180,22 @@ bool cond_eval(X86Cpu *cpu, int cc)
     case LF_NONE:
         return cond_flags(cpu->eflags, cc);
     case LF_SUB: {
-        unsigned sh = 32 - cpu->lf_size * 8;
-        uint32_t a = cpu->lf_a << sh, b = cpu->lf_b << sh;
+        /* Operands shifted to the top of 64 bits: compare whole. */
+        unsigned sh = 64 - cpu->lf_size * 8;
+        uint64_t a = cpu->lf_a << sh, b = cpu->lf_b << sh;
         switch (cc >> 1) {
         case 1: r = a < b; break;
         case 2: r = a == b; break;
         case 3: r = a <= b; break;
-        case 6: r = (int32_t)a < (int32_t)b; break;
-        case 7: r = (int32_t)a <= (int32_t)b; break;
+        case 6: r = (int64_t)a < (int64_t)b; break;
+        case 7: r = (int64_t)a <= (int64_t)b; break;
         default: return cond_flags(x86_get_eflags(cpu), cc);
         }
         return r ^ (cc & 1);
     }
     case LF_LOGIC: {
-        unsigned sh = 32 - cpu->lf_size * 8;
-        int32_t v = (int32_t)(cpu->lf_res << sh);
+        unsigned sh = 64 - cpu->lf_size * 8;
+        int64_t v = (int64_t)(cpu->lf_res << sh);
         switch (cc >> 1) {
         case 0: r = false; break;
         case 1: r = false; break;
@@ -209,7 +210,7 @@ bool cond_eval(X86Cpu *cpu, int cc)
     }
     default:
         if ((cc >> 1) == 2) { /* ZF: the result is zero */
-            unsigned sh = 32 - cpu->lf_size * 8;
+            unsigned sh = 64 - cpu->lf_size * 8;
             return ((cpu->lf_res << sh) == 0) ^ (cc & 1);
         }
         return cond_flags(x86_get_eflags(cpu), cc);
@@ -662,8 +663,8 @@ void x86_h_unary_rm(X86Cpu *cpu, const X86Insn *in)
             x86_setreg(cpu, R_EDX, r >> 16, 2);
             mul_flags(cpu, r >> 16, r, 2);
         } else {
-            uint64_t r = (uint64_t)cpu->regs[R_EAX] * src;
-            cpu->regs[R_EAX] = r;
+            uint64_t r = (uint64_t)(uint32_t)cpu->regs[R_EAX] * src;
+            cpu->regs[R_EAX] = (uint32_t)r;
             cpu->regs[R_EDX] = r >> 32;
             mul_flags(cpu, r >> 32, r, 4);
         }
@@ -680,7 +681,7 @@ void x86_h_unary_rm(X86Cpu *cpu, const X86Insn *in)
             mul_flags(cpu, r != (int16_t)r, r, 2);
         } else {
             int64_t r = (int64_t)(int32_t)cpu->regs[R_EAX] * (int32_t)src;
-            cpu->regs[R_EAX] = r;
+            cpu->regs[R_EAX] = (uint32_t)r;
             cpu->regs[R_EDX] = (uint64_t)r >> 32;
             mul_flags(cpu, r != (int32_t)r, r, 4);
         }
@@ -706,13 +707,14 @@ void x86_h_unary_rm(X86Cpu *cpu, const X86Insn *in)
             x86_setreg(cpu, R_EAX, q, 2);
             x86_setreg(cpu, R_EDX, a % src, 2);
         } else {
-            uint64_t a = (uint64_t)cpu->regs[R_EDX] << 32 | cpu->regs[R_EAX];
+            uint64_t a = (uint64_t)(uint32_t)cpu->regs[R_EDX] << 32 |
+                         (uint32_t)cpu->regs[R_EAX];
             uint64_t q = a / src;
             if (q > 0xffffffffu) {
                 x86_raise(cpu, EX_DE, 0);
             }
-            cpu->regs[R_EAX] = q;
-            cpu->regs[R_EDX] = a % src;
+            cpu->regs[R_EAX] = (uint32_t)q;
+            cpu->regs[R_EDX] = (uint32_t)(a % src);
         }
         return;
     default: /* IDIV */
@@ -741,8 +743,8 @@ void x86_h_unary_rm(X86Cpu *cpu, const X86Insn *in)
             x86_setreg(cpu, R_EAX, q, 2);
             x86_setreg(cpu, R_EDX, a % d, 2);
         } else {
-            int64_t a = (int64_t)((uint64_t)cpu->regs[R_EDX] << 32 |
-                                  cpu->regs[R_EAX]);
+            int64_t a = (int64_t)((uint64_t)(uint32_t)cpu->regs[R_EDX] << 32 |
+                                  (uint32_t)cpu->regs[R_EAX]);
             int64_t d = (int32_t)src;
             if (a == INT64_MIN && d == -1) {
                 x86_raise(cpu, EX_DE, 0);
@@ -751,8 +753,8 @@ void x86_h_unary_rm(X86Cpu *cpu, const X86Insn *in)
             if (q != (int32_t)q) {
                 x86_raise(cpu, EX_DE, 0);
             }
-            cpu->regs[R_EAX] = q;
-            cpu->regs[R_EDX] = a % d;
+            cpu->regs[R_EAX] = (uint32_t)q;
+            cpu->regs[R_EDX] = (uint32_t)(a % d);
         }
         return;
     }
@@ -768,7 +770,7 @@ static void imul_common(X86Cpu *cpu, const X86Insn *in, uint32_t a,
         mul_flags(cpu, r != (int16_t)r, r, 2);
     } else {
         int64_t r = (int64_t)(int32_t)a * (int32_t)b;
-        cpu->regs[in->reg] = r;
+        cpu->regs[in->reg] = (uint32_t)r;
         mul_flags(cpu, r != (int32_t)r, r, 4);
     }
 }
@@ -1336,7 +1338,7 @@ static const X86Handler shift_special[8] = {
     static void x86_h_jcc32_##cc(X86Cpu *cpu, const X86Insn *in)           \
     {                                                                       \
         if (cond_eval(cpu, cc)) {                                           \
-            x86_jump(cpu, cpu->eip + in->imm, 4);                           \
+            x86_jump(cpu, cpu->rip + in->imm, 4);                           \
         }                                                                   \
     }
 JCC_HANDLER(0) JCC_HANDLER(1) JCC_HANDLER(2) JCC_HANDLER(3)
@@ -1356,7 +1358,7 @@ static const X86Handler jcc_special[16] = {
 static void x86_h_imul3_rr32(X86Cpu *cpu, const X86Insn *in)
 {
     int64_t r = (int64_t)(int32_t)cpu->regs[in->rm] * (int32_t)in->imm;
-    cpu->regs[in->reg] = r;
+    cpu->regs[in->reg] = (uint32_t)r;
     mul_flags(cpu, r != (int32_t)r, r, 4);
 }
 
@@ -1364,7 +1366,7 @@ static void x86_h_imul2_rr32(X86Cpu *cpu, const X86Insn *in)
 {
     int64_t r = (int64_t)(int32_t)cpu->regs[in->rm] *
                 (int32_t)cpu->regs[in->reg];
-    cpu->regs[in->reg] = r;
+    cpu->regs[in->reg] = (uint32_t)r;
     mul_flags(cpu, r != (int32_t)r, r, 4);
 }
 

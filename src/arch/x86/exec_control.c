@@ -3,7 +3,7 @@
  * Control transfer and stack instructions: Jcc, JMP, CALL, RET, LOOP,
  * JCXZ, PUSH/POP (incl. PUSHA/POPA, PUSHF/POPF with the IOPL rules),
  * ENTER/LEAVE, BOUND, INT n/INT3/INTO/INT1, IRET, far transfers, HLT,
- * CLI/STI.  While a handler runs, cpu->eip already holds the address of
+ * CLI/STI.  While a handler runs, cpu->rip already holds the address of
  * the next instruction.
  *
  * Specification: SDM Vol. 2 (instruction reference), Vol. 3A chapter 6
@@ -16,26 +16,26 @@ void x86_grp5_incdec(X86Cpu *cpu, const X86Insn *in);
 void x86_h_jcc(X86Cpu *cpu, const X86Insn *in)
 {
     if (x86_cond(cpu, in->op & 0xf)) {
-        x86_jump(cpu, cpu->eip + in->imm, in->osz);
+        x86_jump(cpu, cpu->rip + in->imm, in->osz);
     }
 }
 
 void x86_h_jmp_rel(X86Cpu *cpu, const X86Insn *in)
 {
-    x86_jump(cpu, cpu->eip + in->imm, in->osz);
+    x86_jump(cpu, cpu->rip + in->imm, in->osz);
 }
 
 void x86_h_call_rel(X86Cpu *cpu, const X86Insn *in)
 {
-    uint32_t t = cpu->eip + in->imm;
+    uint32_t t = cpu->rip + in->imm;
     if (in->osz == 2) {
         t &= 0xffff;
     }
     if (t > cpu->seg[S_CS].limit) {
         GP0(cpu);
     }
-    x86_push(cpu, cpu->eip, in->osz);
-    cpu->eip = t;
+    x86_push(cpu, cpu->rip, in->osz);
+    cpu->rip = t;
 }
 
 void x86_h_ret_near(X86Cpu *cpu, const X86Insn *in)
@@ -48,7 +48,7 @@ void x86_h_ret_near(X86Cpu *cpu, const X86Insn *in)
     }
     sp += in->osz + (in->op == 0xc2 ? in->imm : 0);
     cpu->regs[R_ESP] = (cpu->regs[R_ESP] & ~mask) | (sp & mask);
-    cpu->eip = t;
+    cpu->rip = t;
 }
 
 void x86_h_loop(X86Cpu *cpu, const X86Insn *in)
@@ -63,7 +63,7 @@ void x86_h_loop(X86Cpu *cpu, const X86Insn *in)
         take = take && x86_zf(cpu);
     }
     if (take) {
-        x86_jump(cpu, cpu->eip + in->imm, in->osz);
+        x86_jump(cpu, cpu->rip + in->imm, in->osz);
     }
 }
 
@@ -71,7 +71,7 @@ void x86_h_jcxz(X86Cpu *cpu, const X86Insn *in)
 {
     uint32_t m = in->asz32 ? 0xffffffffu : 0xffffu;
     if ((cpu->regs[R_ECX] & m) == 0) {
-        x86_jump(cpu, cpu->eip + in->imm, in->osz);
+        x86_jump(cpu, cpu->rip + in->imm, in->osz);
     }
 }
 
@@ -368,12 +368,12 @@ static void v86_int_redirect(X86Cpu *cpu, unsigned vec)
              c = (sp - 6) & 0xffff;
     x86_wr(cpu, S_SS, a, pushed, 2);
     x86_wr(cpu, S_SS, b, cpu->seg[S_CS].sel, 2);
-    x86_wr(cpu, S_SS, c, cpu->eip, 2);
+    x86_wr(cpu, S_SS, c, cpu->rip, 2);
     cpu->regs[R_ESP] = (sp & ~0xffffu) | c;
     cpu->eflags &= ~(F_TF | F_RF | (virt ? F_VIF : F_IF));
     cpu->soft_int = true;
     x86_seg_set_real(cpu, S_CS, ent >> 16);
-    cpu->eip = ent & 0xffff;
+    cpu->rip = ent & 0xffff;
 }
 
 void x86_h_int_imm(X86Cpu *cpu, const X86Insn *in)
@@ -389,23 +389,23 @@ void x86_h_int_imm(X86Cpu *cpu, const X86Insn *in)
             GP0(cpu);
         }
     }
-    x86_interrupt(cpu, vec, 1, false, 0, cpu->eip);
+    x86_interrupt(cpu, vec, 1, false, 0, cpu->rip);
 }
 
 void x86_h_int3(X86Cpu *cpu, const X86Insn *in)
 {
-    x86_interrupt(cpu, EX_BP, 1, false, 0, cpu->eip);
+    x86_interrupt(cpu, EX_BP, 1, false, 0, cpu->rip);
 }
 
 void x86_h_int1(X86Cpu *cpu, const X86Insn *in)
 {
-    x86_interrupt(cpu, EX_DB, 3, false, 0, cpu->eip);
+    x86_interrupt(cpu, EX_DB, 3, false, 0, cpu->rip);
 }
 
 void x86_h_into(X86Cpu *cpu, const X86Insn *in)
 {
     if (x86_of(cpu)) {
-        x86_interrupt(cpu, EX_OF, 1, false, 0, cpu->eip);
+        x86_interrupt(cpu, EX_OF, 1, false, 0, cpu->rip);
     }
 }
 
@@ -418,12 +418,12 @@ void x86_h_iret(X86Cpu *cpu, const X86Insn *in)
 
 void x86_h_call_far(X86Cpu *cpu, const X86Insn *in)
 {
-    x86_far_jump(cpu, in->imm2, in->imm, in->osz, true, cpu->eip);
+    x86_far_jump(cpu, in->imm2, in->imm, in->osz, true, cpu->rip);
 }
 
 void x86_h_jmp_far(X86Cpu *cpu, const X86Insn *in)
 {
-    x86_far_jump(cpu, in->imm2, in->imm, in->osz, false, cpu->eip);
+    x86_far_jump(cpu, in->imm2, in->imm, in->osz, false, cpu->rip);
 }
 
 void x86_h_ret_far(X86Cpu *cpu, const X86Insn *in)
@@ -447,8 +447,8 @@ void x86_h_incdec_call_jmp_push_rm(X86Cpu *cpu, const X86Insn *in)
         if (t > cpu->seg[S_CS].limit) {
             GP0(cpu);
         }
-        x86_push(cpu, cpu->eip, sz);
-        cpu->eip = t;
+        x86_push(cpu, cpu->rip, sz);
+        cpu->rip = t;
         return;
     }
     case 4: /* JMP near Ev */
@@ -460,7 +460,7 @@ void x86_h_incdec_call_jmp_push_rm(X86Cpu *cpu, const X86Insn *in)
         uint32_t off = x86_rd(cpu, in->seg, ea, sz);
         uint16_t sel = x86_rd(cpu, in->seg,
                               (ea + sz) & (in->asz32 ? ~0u : 0xffffu), 2);
-        x86_far_jump(cpu, sel, off, sz, in->reg == 3, cpu->eip);
+        x86_far_jump(cpu, sel, off, sz, in->reg == 3, cpu->rip);
         return;
     }
     default: /* PUSH Ev */

@@ -43,7 +43,7 @@ static inline uint32_t rep_count(X86Cpu *cpu, const X86Insn *in, uint32_t m)
 /* After a chunk: if ECX is still non-zero, restart the instruction. */
 static inline void rep_again(X86Cpu *cpu, const X86Insn *in)
 {
-    cpu->eip = in->eip;
+    cpu->rip = in->ip;
     cpu->block_end = true;
     /* An event between iterations pushes RF=1, so the restarted insn
        does not hit its instruction breakpoint again (SDM Vol. 3B 17.3.1.1) */

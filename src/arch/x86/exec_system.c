@@ -18,13 +18,13 @@ void x86_op_ud(X86Cpu *cpu, const X86Insn *in)
     uint8_t bytes[15];
     unsigned n = in->len ? in->len : 1;
     for (unsigned i = 0; i < n && i < 15; i++) {
-        uint32_t lin = cpu->seg[S_CS].base + in->eip + i;
+        uint32_t lin = cpu->seg[S_CS].base + in->ip + i;
         uint64_t pa;
         bytes[i] = x86_translate_probe(cpu, lin, &pa)
                        ? memmap_read_sized(cpu->bus.mem, pa, 1) : 0xff;
     }
     mimic_log_unimp("x86: #UD at %04x:%08x: %02x %02x %02x %02x %02x\n",
-                    cpu->seg[S_CS].sel, in->eip, bytes[0],
+                    cpu->seg[S_CS].sel, (uint32_t)in->ip, bytes[0],
                     n > 1 ? bytes[1] : 0, n > 2 ? bytes[2] : 0,
                     n > 3 ? bytes[3] : 0, n > 4 ? bytes[4] : 0);
     x86_raise(cpu, EX_UD, 0);
@@ -294,7 +294,7 @@ void x86_h_invd(X86Cpu *cpu, const X86Insn *in)
 
 /* ---- control registers ---- */
 
-void x86_set_cr0(X86Cpu *cpu, uint32_t v)
+void x86_set_cr0(X86Cpu *cpu, uint64_t v)
 {
     v |= CR0_ET;
     if ((v & CR0_PG) && !(v & CR0_PE)) {
@@ -456,7 +456,7 @@ void x86_h_rdtsc(X86Cpu *cpu, const X86Insn *in)
         GP0(cpu);
     }
     uint64_t t = x86_rdtsc(cpu);
-    cpu->regs[R_EAX] = t;
+    cpu->regs[R_EAX] = (uint32_t)t;
     cpu->regs[R_EDX] = t >> 32;
 }
 
@@ -546,10 +546,11 @@ void x86_h_rdmsr(X86Cpu *cpu, const X86Insn *in)
     need_cpl0(cpu);
     uint64_t v = 0;
     if (!msr_access(cpu, cpu->regs[R_ECX], &v, false)) {
-        mimic_log_guest("x86: rdmsr %08x unknown\n", cpu->regs[R_ECX]);
+        mimic_log_guest("x86: rdmsr %08x unknown\n",
+                        (uint32_t)cpu->regs[R_ECX]);
         GP0(cpu);
     }
-    cpu->regs[R_EAX] = v;
+    cpu->regs[R_EAX] = (uint32_t)v;
     cpu->regs[R_EDX] = v >> 32;
 }
 
@@ -558,7 +559,8 @@ void x86_h_wrmsr(X86Cpu *cpu, const X86Insn *in)
     need_cpl0(cpu);
     uint64_t v = (uint64_t)cpu->regs[R_EDX] << 32 | cpu->regs[R_EAX];
     if (!msr_access(cpu, cpu->regs[R_ECX], &v, true)) {
-        mimic_log_guest("x86: wrmsr %08x unknown\n", cpu->regs[R_ECX]);
+        mimic_log_guest("x86: wrmsr %08x unknown\n",
+                        (uint32_t)cpu->regs[R_ECX]);
         GP0(cpu);
     }
 }
@@ -588,8 +590,8 @@ void x86_h_sysenter(X86Cpu *cpu, const X86Insn *in)
     cpu->eflags &= ~(F_VM | F_IF | F_RF);
     flat_seg(cpu, S_CS, cs & 0xfffc, 0, true);
     flat_seg(cpu, S_SS, (cs + 8) & 0xfffc, 0, false);
-    cpu->regs[R_ESP] = cpu->sysenter_esp;
-    cpu->eip = cpu->sysenter_eip;
+    cpu->regs[R_ESP] = (uint32_t)cpu->sysenter_esp;
+    cpu->rip = (uint32_t)cpu->sysenter_eip;
     cpu->cpl = 0;
     x86_update_mode(cpu);
 }
@@ -603,7 +605,7 @@ void x86_h_sysexit(X86Cpu *cpu, const X86Insn *in)
     flat_seg(cpu, S_CS, ((cs + 16) & 0xfffc) | 3, 3, true);
     flat_seg(cpu, S_SS, ((cs + 24) & 0xfffc) | 3, 3, false);
     cpu->regs[R_ESP] = cpu->regs[R_ECX];
-    cpu->eip = cpu->regs[R_EDX];
+    cpu->rip = cpu->regs[R_EDX];
     cpu->cpl = 3;
     x86_update_mode(cpu);
 }
@@ -762,7 +764,7 @@ static bool fpu_mf(X86Cpu *cpu)
     if (cpu->ignne) {
         return true;
     }
-    cpu->eip = cpu->cur->eip;
+    cpu->rip = cpu->cur->ip;
     cpu->halted = true;
     cpu->block_end = true;
     cpu->undone = true;
@@ -776,7 +778,7 @@ static void fpu_mem(X86Cpu *cpu, const X86Insn *in, X87Mem *m)
     m->store = fpu_store;
     m->flags = (in->osz == 4 ? X87_MEM_OP32 : 0) |
                (cpu->pe && !(cpu->eflags & F_VM) ? X87_MEM_PMODE : 0);
-    m->fip = in->eip;
+    m->fip = in->ip;
     m->fcs = cpu->seg[S_CS].sel;
     m->fds = cpu->seg[in->seg].sel;
 }

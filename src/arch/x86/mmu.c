@@ -51,7 +51,7 @@ static void phys_wr(X86Cpu *cpu, uint64_t pa, uint64_t v, unsigned size)
  * the #PF error code.  set_ad: update accessed/dirty bits.  *glob: a
  * global page (G in the last entry, CR4.PGE on).
  */
-static bool walk(X86Cpu *cpu, uint32_t lin, int acc, bool user,
+static bool walk(X86Cpu *cpu, uint64_t lin, int acc, bool user,
                  uint64_t *phys, bool *wok, uint32_t *err, bool set_ad,
                  bool *glob)
 {
@@ -166,8 +166,9 @@ static bool walk(X86Cpu *cpu, uint32_t lin, int acc, bool user,
     return true;
 }
 
-uint64_t x86_translate(X86Cpu *cpu, uint32_t lin, int acc, bool user)
+uint64_t x86_translate(X86Cpu *cpu, uint64_t lin, int acc, bool user)
 {
+    lin &= cpu->lin_mask;
     if (!cpu->paging) {
         return lin & cpu->a20_mask;
     }
@@ -181,8 +182,9 @@ uint64_t x86_translate(X86Cpu *cpu, uint32_t lin, int acc, bool user)
     return pa & cpu->a20_mask;
 }
 
-bool x86_translate_probe(X86Cpu *cpu, uint32_t lin, uint64_t *phys)
+bool x86_translate_probe(X86Cpu *cpu, uint64_t lin, uint64_t *phys)
 {
+    lin &= cpu->lin_mask;
     if (!cpu->paging) {
         *phys = lin & cpu->a20_mask;
         return true;
@@ -205,7 +207,7 @@ static bool ac_on(const X86Cpu *cpu)
     return cpu->tlb_user && (cpu->cr0 & CR0_AM) && (cpu->eflags & F_AC);
 }
 
-static void ac_check(X86Cpu *cpu, uint32_t lin, unsigned size)
+static void ac_check(X86Cpu *cpu, uint64_t lin, unsigned size)
 {
     if (G_UNLIKELY(ac_on(cpu)) && (lin & (size - 1))) {
         x86_raise(cpu, EX_AC, 0);
@@ -214,12 +216,12 @@ static void ac_check(X86Cpu *cpu, uint32_t lin, unsigned size)
 
 /* For operands not accessed in one piece of their own size (CMPXCHG8B,
    x87 and MMX operands; SDM Vol. 3A table 6-7). */
-void x86_ac_check(X86Cpu *cpu, uint32_t lin, unsigned align)
+void x86_ac_check(X86Cpu *cpu, uint64_t lin, unsigned align)
 {
     ac_check(cpu, lin, align);
 }
 
-bool x86_pdptes_ok(X86Cpu *cpu, uint32_t cr3)
+bool x86_pdptes_ok(X86Cpu *cpu, uint64_t cr3)
 {
     for (unsigned i = 0; i < 4; i++) {
         uint64_t e = phys_rd(cpu, (cr3 & ~0x1fu) + i * 8, 8);
@@ -232,9 +234,10 @@ bool x86_pdptes_ok(X86Cpu *cpu, uint32_t cr3)
 
 /* Fill the TLB entry for lin after an access of type acc; returns the
    physical address (faults with #PF). */
-uint32_t x86_tlb_fill(X86Cpu *cpu, uint32_t lin, int acc, bool user,
+uint64_t x86_tlb_fill(X86Cpu *cpu, uint64_t lin, int acc, bool user,
                       TlbEntry *e)
 {
+    lin &= cpu->lin_mask;
     uint64_t pa;
     bool wok = true, glob = false;
     if (cpu->paging) {
@@ -250,7 +253,7 @@ uint32_t x86_tlb_fill(X86Cpu *cpu, uint32_t lin, int acc, bool user,
     uint64_t page = pa & ~0xfffull;
     uint8_t *rp = memmap_page_read_ptr(cpu->bus.mem, page);
     uint8_t *wp = wok ? memmap_page_write_ptr(cpu->bus.mem, page) : NULL;
-    uint32_t lpage = lin & ~0xfffu;
+    uint64_t lpage = lin & ~(uint64_t)0xfff;
     e->tag_r = TLB_INVALID;
     e->tag_w = TLB_INVALID;
     e->phys = page;
@@ -276,11 +279,12 @@ uint32_t x86_tlb_fill(X86Cpu *cpu, uint32_t lin, int acc, bool user,
     if (G_UNLIKELY(user && ac_on(cpu))) {
         e->tag_r = e->tag_w = TLB_INVALID; /* alignment checks */
     }
-    return (uint32_t)pa;
+    return pa;
 }
 
-uint32_t x86_mem_read_slow(X86Cpu *cpu, uint32_t lin, unsigned size)
+uint32_t x86_mem_read_slow(X86Cpu *cpu, uint64_t lin, unsigned size)
 {
+    lin &= cpu->lin_mask;
     ac_check(cpu, lin, size);
     if ((lin & 0xfff) + size > 0x1000) {
         uint32_t v = 0;
@@ -291,25 +295,24 @@ uint32_t x86_mem_read_slow(X86Cpu *cpu, uint32_t lin, unsigned size)
     }
     bool user = cpu->tlb_user;
     TlbEntry *e = &cpu->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
-    uint32_t pa = x86_tlb_fill(cpu, lin, 0, user, e);
+    uint64_t pa = x86_tlb_fill(cpu, lin, 0, user, e);
     if (G_UNLIKELY(cpu->dbg_watch)) {
         x86_dbg_access(cpu, lin, size, false);
     }
-    if (e->tag_r == (lin & ~0xfffu)) {
+    if (e->tag_r == (lin & ~(uint64_t)0xfff)) {
         return x86_ld_host((const uint8_t *)(e->addend + lin), size);
     }
-    /* Physical address above 4 GiB (PAE) is truncated by uint32 here;
-       Mimic's boards have nothing there. */
     return memmap_read_sized(cpu->bus.mem, pa, size);
 }
 
-void x86_mem_write_slow(X86Cpu *cpu, uint32_t lin, uint32_t val,
+void x86_mem_write_slow(X86Cpu *cpu, uint64_t lin, uint32_t val,
                         unsigned size)
 {
+    lin &= cpu->lin_mask;
     ac_check(cpu, lin, size);
     if ((lin & 0xfff) + size > 0x1000) {
         /* Check both pages before writing anything. */
-        uint32_t second = (lin + size - 1) & ~0xfffu;
+        uint64_t second = (lin + size - 1) & ~(uint64_t)0xfff;
         x86_translate(cpu, lin, 1, cpu->tlb_user);
         x86_translate(cpu, second, 1, cpu->tlb_user);
         for (unsigned i = 0; i < size; i++) {
@@ -319,11 +322,11 @@ void x86_mem_write_slow(X86Cpu *cpu, uint32_t lin, uint32_t val,
     }
     bool user = cpu->tlb_user;
     TlbEntry *e = &cpu->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
-    uint32_t pa = x86_tlb_fill(cpu, lin, 1, user, e);
+    uint64_t pa = x86_tlb_fill(cpu, lin, 1, user, e);
     if (G_UNLIKELY(cpu->dbg_watch)) {
         x86_dbg_access(cpu, lin, size, true);
     }
-    if (e->tag_w == (lin & ~0xfffu)) {
+    if (e->tag_w == (lin & ~(uint64_t)0xfff)) {
         x86_st_host((uint8_t *)(e->addend + lin), val, size);
         return;
     }
@@ -331,7 +334,7 @@ void x86_mem_write_slow(X86Cpu *cpu, uint32_t lin, uint32_t val,
 }
 
 /* Descriptor-table and TSS accesses are supervisor accesses (CPL 0). */
-uint32_t x86_sys_read(X86Cpu *cpu, uint32_t lin, unsigned size)
+uint32_t x86_sys_read(X86Cpu *cpu, uint64_t lin, unsigned size)
 {
     int save = cpu->tlb_user;
     cpu->tlb_user = 0;
@@ -340,7 +343,7 @@ uint32_t x86_sys_read(X86Cpu *cpu, uint32_t lin, unsigned size)
     return v;
 }
 
-void x86_sys_write(X86Cpu *cpu, uint32_t lin, uint32_t val, unsigned size)
+void x86_sys_write(X86Cpu *cpu, uint64_t lin, uint32_t val, unsigned size)
 {
     int save = cpu->tlb_user;
     cpu->tlb_user = 0;
@@ -364,13 +367,15 @@ void x86_tlb_flush(X86Cpu *cpu, bool global)
     }
 }
 
-void x86_tlb_flush_page(X86Cpu *cpu, uint32_t lin)
+void x86_tlb_flush_page(X86Cpu *cpu, uint64_t lin)
 {
+    lin &= cpu->lin_mask;
     cpu->tb_gen += 2;
     if (cpu->cr4 & (CR4_PSE | CR4_PAE)) {
         /* The address may lie in a large page that filled several 4 KiB
            entries: drop every entry inside the 4 MiB (2 MiB) frame. */
-        uint32_t frame = (cpu->cr4 & CR4_PAE) ? ~0x1fffffu : ~0x3fffffu;
+        uint64_t frame = ~(uint64_t)((cpu->cr4 & CR4_PAE) ? 0x1fffff
+                                                           : 0x3fffff);
         for (int u = 0; u < 2; u++) {
             for (unsigned i = 0; i < TLB_SIZE; i++) {
                 TlbEntry *e = &cpu->tlb[u][i];

@@ -433,7 +433,7 @@ static void mmx_commit(X87State *st, int write, uint64_t value)
 }
 
 int mmx_exec(X87State *st, uint8_t opcode2, uint8_t modrm, const X87Mem *mem,
-             uint32_t ea, uint32_t *gpr, uint8_t imm)
+             uint32_t ea, uint64_t *gpr, uint8_t imm)
 {
     MmxKind k = mmx_kind(opcode2);
     unsigned reg = (modrm >> 3) & 7, rm = modrm & 7;

@@ -70,7 +70,7 @@ void x86_update_mode(X86Cpu *cpu)
     cpu->tlb_user = user;
 }
 
-uint32_t x86_seg_check_slow(X86Cpu *cpu, int s, uint32_t off, unsigned size,
+uint64_t x86_seg_check_slow(X86Cpu *cpu, int s, uint32_t off, unsigned size,
                             bool write)
 {
     x86_seg_fault(cpu, s);
@@ -328,7 +328,7 @@ void x86_far_jump(X86Cpu *cpu, uint16_t sel, uint32_t off, int osz,
             cpu->regs[R_ESP] = (cpu->regs[R_ESP] & ~mask) | (sp & mask);
         }
         x86_seg_set_real(cpu, S_CS, sel);
-        cpu->eip = off;
+        cpu->rip = off;
         return;
     }
     if ((sel & ~3u) == 0) {
@@ -353,7 +353,7 @@ void x86_far_jump(X86Cpu *cpu, uint16_t sel, uint32_t off, int osz,
             cpu->regs[R_ESP] = (cpu->regs[R_ESP] & ~mask) | (sp & mask);
         }
         load_cs(cpu, sel, lo, hi, cpu->cpl);
-        cpu->eip = off;
+        cpu->rip = off;
         return;
     }
     /* System descriptor: call gate, task gate or TSS. */
@@ -400,7 +400,7 @@ void x86_far_jump(X86Cpu *cpu, uint16_t sel, uint32_t off, int osz,
             x86_raise(cpu, EX_GP, csel & ~3u);
         }
         load_cs(cpu, csel, clo, chi, cpu->cpl);
-        cpu->eip = goff;
+        cpu->rip = goff;
         return;
     }
     if (!(chi & 0x400) && cdpl < cpu->cpl) {
@@ -433,7 +433,7 @@ void x86_far_jump(X86Cpu *cpu, uint16_t sel, uint32_t off, int osz,
                                      : (cpu->regs[R_ESP] & ~0xffffu) |
                                            (sp & 0xffff);
         load_cs(cpu, csel, clo, chi, cdpl);
-        cpu->eip = goff;
+        cpu->rip = goff;
         return;
     }
     uint32_t mask = x86_sp_mask(cpu);
@@ -442,7 +442,7 @@ void x86_far_jump(X86Cpu *cpu, uint16_t sel, uint32_t off, int osz,
     push_at(cpu, &sp, ret_eip, gsz);
     cpu->regs[R_ESP] = (cpu->regs[R_ESP] & ~mask) | (sp & mask);
     load_cs(cpu, csel, clo, chi, cpu->cpl);
-    cpu->eip = goff;
+    cpu->rip = goff;
 }
 
 /* After returning to an outer level, null data segments the new CPL may
@@ -496,7 +496,7 @@ void x86_far_ret(X86Cpu *cpu, int osz, uint16_t pop)
     }
     if (!cpu->pe || (cpu->eflags & F_VM)) {
         x86_seg_set_real(cpu, S_CS, sel);
-        cpu->eip = off;
+        cpu->rip = off;
         sp += 2 * osz + pop;
         cpu->regs[R_ESP] = (cpu->regs[R_ESP] & ~mask) | (sp & mask);
         return;
@@ -506,7 +506,7 @@ void x86_far_ret(X86Cpu *cpu, int osz, uint16_t pop)
     unsigned rpl = sel & 3;
     if (rpl == cpu->cpl) {
         load_cs(cpu, sel, lo, hi, rpl);
-        cpu->eip = off;
+        cpu->rip = off;
         sp += 2 * osz + pop;
         cpu->regs[R_ESP] = (cpu->regs[R_ESP] & ~mask) | (sp & mask);
         return;
@@ -516,7 +516,7 @@ void x86_far_ret(X86Cpu *cpu, int osz, uint16_t pop)
     uint16_t nss = x86_rd(cpu, S_SS, (sp + 3 * osz + pop) & mask, 2);
     load_cs(cpu, sel, lo, hi, rpl);
     x86_load_seg(cpu, S_SS, nss);
-    cpu->eip = off;
+    cpu->rip = off;
     nsp += pop;
     if (cpu->ss32) {
         cpu->regs[R_ESP] = nsp;
@@ -553,7 +553,7 @@ void x86_iret(X86Cpu *cpu, int osz)
             fl = (x86_get_eflags(cpu) & 0xffff0000u) | (fl & 0xffff);
         }
         x86_seg_set_real(cpu, S_CS, sel);
-        cpu->eip = off;
+        cpu->rip = off;
         uint32_t fmask = F_ARITH | F_TF | F_IF | F_DF | F_IOPL | F_NT;
         if (osz == 4) {
             fmask |= F_AC | F_ID | F_RF;
@@ -576,7 +576,7 @@ void x86_iret(X86Cpu *cpu, int osz)
                 GP0(cpu);
             }
             x86_seg_set_real(cpu, S_CS, sel);
-            cpu->eip = off;
+            cpu->rip = off;
             x86_set_eflags(cpu, fl, F_ARITH | F_DF | F_NT);
             cpu->eflags = (cpu->eflags & ~F_VIF) | ((fl & F_IF) ? F_VIF : 0);
             sp += 6;
@@ -587,7 +587,7 @@ void x86_iret(X86Cpu *cpu, int osz)
         uint16_t sel = x86_rd(cpu, S_SS, (sp + osz) & mask, 2);
         uint32_t fl = x86_rd(cpu, S_SS, (sp + 2 * osz) & mask, osz);
         x86_seg_set_real(cpu, S_CS, sel);
-        cpu->eip = osz == 2 ? off & 0xffff : off;
+        cpu->rip = osz == 2 ? off & 0xffff : off;
         uint32_t fmask = F_ARITH | F_TF | F_IF | F_DF | F_NT;
         if (osz == 4) {
             fmask |= F_AC | F_ID | F_RF;
@@ -600,7 +600,7 @@ void x86_iret(X86Cpu *cpu, int osz)
     if (cpu->eflags & F_NT) {
         /* Return to the task in the back link of this TSS. */
         uint16_t back = x86_sys_read(cpu, cpu->tr.base, 2);
-        x86_task_switch(cpu, back, TS_IRET, cpu->eip);
+        x86_task_switch(cpu, back, TS_IRET, cpu->rip);
         return;
     }
     uint32_t off = x86_rd(cpu, S_SS, sp & mask, osz);
@@ -629,7 +629,7 @@ void x86_iret(X86Cpu *cpu, int osz)
             seg_derive(cpu, sc, true);
         }
         cpu->regs[R_ESP] = nesp;
-        cpu->eip = off & 0xffff;
+        cpu->rip = off & 0xffff;
         x86_update_mode(cpu);
         v86_vip_check(cpu);
         return;
@@ -656,7 +656,7 @@ void x86_iret(X86Cpu *cpu, int osz)
     }
     if (rpl == old_cpl) {
         load_cs(cpu, sel, lo, hi, rpl);
-        cpu->eip = off;
+        cpu->rip = off;
         x86_set_eflags(cpu, fl, fmask);
         sp += 3 * osz;
         cpu->regs[R_ESP] = (cpu->regs[R_ESP] & ~mask) | (sp & mask);
@@ -666,7 +666,7 @@ void x86_iret(X86Cpu *cpu, int osz)
     uint16_t nss = x86_rd(cpu, S_SS, (sp + 4 * osz) & mask, 2);
     load_cs(cpu, sel, lo, hi, rpl);
     x86_load_seg(cpu, S_SS, nss);
-    cpu->eip = off;
+    cpu->rip = off;
     x86_set_eflags(cpu, fl, fmask);
     if (cpu->ss32) {
         cpu->regs[R_ESP] = nsp;
@@ -688,13 +688,14 @@ static void log_interrupt(X86Cpu *cpu, int vec, int kind, uint32_t err)
     bool soft = kind == 1 || kind == 3;
     /* Faults: EIP is the faulting instruction already; INT n: show the
        INT itself, as QEMU does; hardware interrupts: the next one. */
-    uint32_t eip = soft && cpu->cur ? cpu->cur->eip : cpu->eip;
+    uint32_t eip = soft && cpu->cur ? cpu->cur->ip : cpu->rip;
     mimic_log("%6d: v=%02x e=%04x i=%d cpl=%d IP=%04x:%08x pc=%08x "
               "SP=%04x:%08x %s=%08x\n", count++, vec, err, soft, cpu->cpl,
-              cpu->seg[S_CS].sel, eip, cpu->seg[S_CS].base + eip,
-              cpu->seg[S_SS].sel,
-              cpu->regs[R_ESP], vec == EX_PF && kind == 0 ? "CR2" : "EAX",
-              vec == EX_PF && kind == 0 ? cpu->cr2 : cpu->regs[R_EAX]);
+              cpu->seg[S_CS].sel, eip, (uint32_t)(cpu->seg[S_CS].base + eip),
+              cpu->seg[S_SS].sel, (uint32_t)cpu->regs[R_ESP],
+              vec == EX_PF && kind == 0 ? "CR2" : "EAX",
+              (uint32_t)(vec == EX_PF && kind == 0 ? cpu->cr2
+                                                    : cpu->regs[R_EAX]));
     x86_log_state(cpu);
 }
 
@@ -726,7 +727,7 @@ void x86_interrupt(X86Cpu *cpu, int vec, int kind, bool has_err,
         cpu->regs[R_ESP] = (cpu->regs[R_ESP] & ~mask) | (sp & mask);
         cpu->eflags &= ~(F_IF | F_TF | F_AC | F_RF);
         x86_seg_set_real(cpu, S_CS, ent >> 16);
-        cpu->eip = ent & 0xffff;
+        cpu->rip = ent & 0xffff;
         return;
     }
     unsigned ext = kind == 0 || kind == 2 ? 1 : 0;
@@ -840,7 +841,7 @@ void x86_interrupt(X86Cpu *cpu, int vec, int kind, bool has_err,
         cpu->eflags &= ~F_IF;
     }
     load_cs(cpu, csel, clo, chi, cdpl);
-    cpu->eip = off;
+    cpu->rip = off;
 }
 
 /* ---- hardware task switching (SDM Vol. 3A chapter 7) ---- */
@@ -1035,7 +1036,7 @@ void x86_task_switch(X86Cpu *cpu, uint16_t sel, int reason,
         cpu->cr3 = ncr3;
         x86_tlb_flush(cpu, false);
     }
-    cpu->eip = neip;
+    cpu->rip = neip;
     if (!n32) {
         nfl &= 0xffff;
     }
@@ -1082,7 +1083,7 @@ void x86_task_switch(X86Cpu *cpu, uint16_t sel, int reason,
     x86_update_mode(cpu);
     cpu->tlb_user = cpu->cpl == 3;
     cpu->block_end = true;
-    if (cpu->eip > cpu->seg[S_CS].limit) {
+    if (cpu->rip > cpu->seg[S_CS].limit) {
         task_fault(cpu, EX_GP, 0);
     }
     cpu->eip_fixed = false;

@@ -20,9 +20,13 @@
 
 #define TB_ARENA_SIZE (24u << 20)
 
-static inline unsigned tb_hash(uint32_t phys, uint32_t eip, uint32_t flags)
+/* No second page. */
+#define TB_NO_PAGE (~(uint64_t)0)
+
+static inline unsigned tb_hash(uint64_t phys, uint64_t ip, uint32_t flags)
 {
-    uint32_t h = phys * 0x9e3779b1u ^ eip * 0x85ebca6bu ^ flags;
+    uint32_t h = (uint32_t)(phys ^ phys >> 32) * 0x9e3779b1u ^
+                 (uint32_t)(ip ^ ip >> 32) * 0x85ebca6bu ^ flags;
     return (h ^ (h >> 15)) & (TB_HASH_SIZE - 1);
 }
 
@@ -39,7 +43,7 @@ static void unmark_page(gpointer key, gpointer value, gpointer opaque)
 {
     X86Cpu *cpu = opaque;
     memmap_unmark_code(cpu->bus.mem,
-                       (uint64_t)GPOINTER_TO_UINT(key) << 12);
+                       (uint64_t)GPOINTER_TO_SIZE(key) << 12);
 }
 
 static void tb_flush_now(X86Cpu *cpu)
@@ -72,7 +76,7 @@ void x86_tb_flush(X86Cpu *cpu)
 
 static void tb_unlink_hash(X86Cpu *cpu, TBlock *tb)
 {
-    unsigned h = tb_hash(tb->phys, tb->eip, tb->flags);
+    unsigned h = tb_hash(tb->phys, tb->ip, tb->flags);
     TBlock **pp = &cpu->tb_hash[h];
     while (*pp) {
         if (*pp == tb) {
@@ -83,9 +87,9 @@ static void tb_unlink_hash(X86Cpu *cpu, TBlock *tb)
     }
 }
 
-static void invalidate_page(X86Cpu *cpu, uint32_t page)
+static void invalidate_page(X86Cpu *cpu, uint64_t page)
 {
-    gpointer key = GUINT_TO_POINTER(page >> 12);
+    gpointer key = GSIZE_TO_POINTER(page >> 12);
     TBlock *tb = g_hash_table_lookup(cpu->tb_pages, key);
     if (!tb) {
         return;
@@ -93,7 +97,7 @@ static void invalidate_page(X86Cpu *cpu, uint32_t page)
     g_hash_table_remove(cpu->tb_pages, key);
     memmap_unmark_code(cpu->bus.mem, page);
     while (tb) {
-        int which = (tb->phys & ~0xfffu) == page ? 0 : 1;
+        int which = (tb->phys & ~(uint64_t)0xfff) == page ? 0 : 1;
         TBlock *next = tb->pnext[which];
         if (tb->valid) {
             tb->valid = false;
@@ -109,8 +113,8 @@ static void invalidate_page(X86Cpu *cpu, uint32_t page)
 void x86_code_write(void *opaque, uint64_t paddr, unsigned len)
 {
     X86Cpu *cpu = opaque;
-    uint32_t first = paddr & ~0xfffull;
-    uint32_t last = (paddr + len - 1) & ~0xfffull;
+    uint64_t first = paddr & ~0xfffull;
+    uint64_t last = (paddr + len - 1) & ~0xfffull;
     invalidate_page(cpu, first);
     if (last != first) {
         invalidate_page(cpu, last);
@@ -118,7 +122,7 @@ void x86_code_write(void *opaque, uint64_t paddr, unsigned len)
 }
 
 /* Drop write tags that point at a page now holding code. */
-static void tlb_protect_phys(X86Cpu *cpu, uint32_t page)
+static void tlb_protect_phys(X86Cpu *cpu, uint64_t page)
 {
     for (int u = 0; u < 2; u++) {
         for (unsigned i = 0; i < TLB_SIZE; i++) {
@@ -129,9 +133,9 @@ static void tlb_protect_phys(X86Cpu *cpu, uint32_t page)
     }
 }
 
-static void mark_page(X86Cpu *cpu, TBlock *tb, uint32_t page, int which)
+static void mark_page(X86Cpu *cpu, TBlock *tb, uint64_t page, int which)
 {
-    gpointer key = GUINT_TO_POINTER(page >> 12);
+    gpointer key = GSIZE_TO_POINTER(page >> 12);
     TBlock *head = g_hash_table_lookup(cpu->tb_pages, key);
     tb->pnext[which] = head;
     g_hash_table_insert(cpu->tb_pages, key, tb);
@@ -145,7 +149,7 @@ static void mark_page(X86Cpu *cpu, TBlock *tb, uint32_t page, int which)
    come from its physical page; a byte beyond it is fetched with a full
    translation only for the block's first instruction (a fault belongs to
    it); otherwise the decoder is told to stop (tb_fetch_cross). */
-static uint32_t tb_fetch(void *ctx, uint32_t off)
+static uint32_t tb_fetch(void *ctx, uint64_t off)
 {
     X86Cpu *cpu = ctx;
     if (off > cpu->seg[S_CS].limit) {
@@ -155,8 +159,8 @@ static uint32_t tb_fetch(void *ctx, uint32_t off)
         cpu->tb_fetch_cross = true;
         return 0x90;
     }
-    uint32_t lin = cpu->seg[S_CS].base + off;
-    if ((lin & ~0xfffu) == cpu->tb_fetch_lpage) {
+    uint64_t lin = (cpu->seg[S_CS].base + off) & cpu->lin_mask;
+    if ((lin & ~(uint64_t)0xfff) == cpu->tb_fetch_lpage) {
         return memmap_read_sized(cpu->bus.mem,
                                  cpu->tb_fetch_page | (lin & 0xfff), 1);
     }
@@ -165,17 +169,18 @@ static uint32_t tb_fetch(void *ctx, uint32_t off)
         return 0x90;
     }
     uint64_t pa = x86_translate(cpu, lin, 2, cpu->cpl == 3);
-    cpu->tb_page2 = pa & ~0xfffu;
+    cpu->tb_page2 = pa & ~(uint64_t)0xfff;
     return memmap_read_sized(cpu->bus.mem, pa, 1);
 }
 
-static TBlock *tb_translate(X86Cpu *cpu, uint32_t phys, uint32_t flags)
+static TBlock *tb_translate(X86Cpu *cpu, uint64_t phys, uint32_t flags)
 {
-    uint32_t eip = cpu->eip;
-    uint32_t cs_base = cpu->seg[S_CS].base;
-    cpu->tb_fetch_page = phys & ~0xfffu;
-    cpu->tb_fetch_lpage = (cs_base + eip) & ~0xfffu;
-    cpu->tb_page2 = ~0u;
+    uint32_t eip = cpu->rip;
+    uint64_t cs_base = cpu->seg[S_CS].base;
+    uint64_t lmask = cpu->lin_mask & ~(uint64_t)0xfff;
+    cpu->tb_fetch_page = phys & ~(uint64_t)0xfff;
+    cpu->tb_fetch_lpage = (cs_base + eip) & lmask;
+    cpu->tb_page2 = TB_NO_PAGE;
     int n = 0;
     while (n < TB_MAX_INSNS) {
         bool end = false;
@@ -188,14 +193,14 @@ static TBlock *tb_translate(X86Cpu *cpu, uint32_t phys, uint32_t flags)
         }
         n++;
         eip += in->len;
-        if (end && cpu->code32 && in->osz == 4 && cpu->tb_page2 == ~0u &&
+        if (end && cpu->code32 && in->osz == 4 && cpu->tb_page2 == TB_NO_PAGE &&
             (in->fn == x86_h_jmp_rel || in->fn == x86_h_call_rel)) {
             /* A direct JMP/CALL to the same linear page: the block goes
                on at the target (its bytes are on the page the block
                already covers; the handler still checks the CS limit). */
             uint32_t target = eip + in->imm;
             if (target <= cpu->seg[S_CS].limit &&
-                ((cs_base + target) & ~0xfffu) == cpu->tb_fetch_lpage) {
+                ((cs_base + target) & lmask) == cpu->tb_fetch_lpage) {
                 eip = target;
                 continue;
             }
@@ -206,8 +211,8 @@ static TBlock *tb_translate(X86Cpu *cpu, uint32_t phys, uint32_t flags)
                 break;
             }
         }
-        if (end || cpu->tb_page2 != ~0u ||
-            ((cs_base + eip) & ~0xfffu) != cpu->tb_fetch_lpage) {
+        if (end || cpu->tb_page2 != TB_NO_PAGE ||
+            ((cs_base + eip) & lmask) != cpu->tb_fetch_lpage) {
             break;
         }
     }
@@ -220,20 +225,20 @@ static TBlock *tb_translate(X86Cpu *cpu, uint32_t phys, uint32_t flags)
     cpu->tb_arena_used += size;
     tb->phys = phys;
     tb->cs_base = cs_base;
-    tb->eip = cpu->eip;
+    tb->ip = cpu->rip;
     tb->flags = flags;
     tb->n = n;
     tb->valid = true;
     tb->page2 = cpu->tb_page2;
-    tb->eip_next = eip;
+    tb->ip_next = eip;
     tb->link[0].tb = tb->link[1].tb = NULL;
     tb->pnext[0] = tb->pnext[1] = NULL;
     memcpy(tb->insn, cpu->scratch, n * sizeof(X86Insn));
-    unsigned h = tb_hash(phys, tb->eip, flags);
+    unsigned h = tb_hash(phys, tb->ip, flags);
     tb->hnext = cpu->tb_hash[h];
     cpu->tb_hash[h] = tb;
-    mark_page(cpu, tb, phys & ~0xfffu, 0);
-    if (tb->page2 != ~0u && tb->page2 != (phys & ~0xfffu)) {
+    mark_page(cpu, tb, phys & ~(uint64_t)0xfff, 0);
+    if (tb->page2 != TB_NO_PAGE && tb->page2 != (phys & ~(uint64_t)0xfff)) {
         mark_page(cpu, tb, tb->page2, 1);
     }
     if (mimic_log_enabled(LOG_IN_ASM)) {
@@ -247,26 +252,26 @@ TBlock *x86_tb_find(X86Cpu *cpu)
     if (cpu->tb_flush_pending) {
         tb_flush_now(cpu);
     }
-    if (cpu->eip > cpu->seg[S_CS].limit) {
+    if (cpu->rip > cpu->seg[S_CS].limit) {
         GP0(cpu);
     }
-    uint32_t lin = cpu->seg[S_CS].base + cpu->eip;
+    uint64_t lin = (cpu->seg[S_CS].base + cpu->rip) & cpu->lin_mask;
     TlbEntry *e = &cpu->tlb[cpu->tlb_user][(lin >> 12) & (TLB_SIZE - 1)];
-    uint32_t phys;
-    if (G_LIKELY(e->tag_r == (lin & ~0xfffu))) {
+    uint64_t phys;
+    if (G_LIKELY(e->tag_r == (lin & ~(uint64_t)0xfff))) {
         phys = e->phys | (lin & 0xfff);
     } else {
         phys = x86_tlb_fill(cpu, lin, 2, cpu->tlb_user, e);
     }
     uint32_t flags = cpu->code32 | (cpu->pe << 1) |
                      (((cpu->eflags & F_VM) != 0) << 2);
-    unsigned h = tb_hash(phys, cpu->eip, flags);
+    unsigned h = tb_hash(phys, cpu->rip, flags);
     for (TBlock *tb = cpu->tb_hash[h]; tb; tb = tb->hnext) {
-        if (tb->phys == phys && tb->eip == cpu->eip &&
+        if (tb->phys == phys && tb->ip == cpu->rip &&
             tb->flags == flags && tb->cs_base == cpu->seg[S_CS].base) {
-            if (tb->page2 != ~0u) {
+            if (tb->page2 != TB_NO_PAGE) {
                 /* The second page's mapping may have changed. */
-                uint32_t l2 = (lin & ~0xfffu) + 0x1000;
+                uint64_t l2 = (lin & ~(uint64_t)0xfff) + 0x1000;
                 uint64_t p2;
                 if (!x86_translate_probe(cpu, l2, &p2) ||
                     (p2 & ~0xfffull) != tb->page2) {

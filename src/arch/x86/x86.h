@@ -21,8 +21,10 @@
 #include "arch/x86/x87.h"
 #include "bus/log.h"
 
-/* Registers in encoding order. */
+/* Registers in encoding order (R8..R15 follow; see docs/x86.md, "The
+   64-bit layout"). */
 enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
+#define X86_NREGS 16
 /* Segment registers in encoding order. */
 enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NONE = 7 };
 
@@ -80,7 +82,7 @@ enum {
 /* Segment descriptor cache; flags = descriptor bits 40..55 (access byte in
    bits 0..7, AVL/L/D/G in bits 12..15). */
 typedef struct SegCache {
-    uint32_t base;
+    uint64_t base;
     uint32_t limit;   /* byte granular, after G scaling */
     uint16_t sel;
     uint16_t flags;
@@ -97,7 +99,7 @@ typedef struct SegCache {
 #define SEGF_G 0x8000
 
 typedef struct DescTable {
-    uint32_t base;
+    uint64_t base;
     uint32_t limit;
 } DescTable;
 
@@ -114,7 +116,7 @@ typedef void (*X86Handler)(X86Cpu *cpu, const X86Insn *in);
 /* One pre-decoded instruction. */
 struct X86Insn {
     X86Handler fn;
-    uint32_t eip;       /* offset of the first byte (with prefixes) */
+    uint64_t ip;        /* offset of the first byte (with prefixes) */
     uint32_t imm;
     uint32_t imm2;      /* second immediate (ENTER, far pointer seg) */
     int32_t disp;
@@ -140,15 +142,15 @@ struct X86Insn {
 
 typedef struct TBlock TBlock;
 struct TBlock {
-    uint32_t phys;      /* physical address of the first byte */
-    uint32_t phys_end;  /* last byte's physical page start */
-    uint32_t cs_base;
-    uint32_t eip;
+    uint64_t phys;      /* physical address of the first byte */
+    uint64_t phys_end;  /* last byte's physical page start */
+    uint64_t cs_base;
+    uint64_t ip;
     uint32_t flags;     /* decode mode */
-    uint32_t page2;     /* second page's phys (block may straddle) or ~0 */
+    uint64_t page2;     /* second page's phys (block may straddle) or ~0 */
     TBlock *hnext;      /* hash chain */
     TBlock *pnext[2];   /* per-page chains */
-    uint32_t eip_next;  /* fall-through successor's EIP */
+    uint64_t ip_next;   /* fall-through successor's IP */
     /* Successor cache (cpu.c): [0] the fall-through block, [1] the last
        other successor; key = cpu->tb_gen | tlb_user when it was made. */
     struct { TBlock *tb; uint32_t key; } link[2];
@@ -160,18 +162,20 @@ struct TBlock {
 #define TB_HASH_SIZE 16384
 
 typedef struct TlbEntry {
-    uint32_t tag_r;     /* linear page, or 1 when invalid */
-    uint32_t tag_w;
+    uint64_t tag_r;     /* linear page, or 1 when invalid */
+    uint64_t tag_w;
     uintptr_t addend;   /* host = addend + linear */
-    uint32_t phys;      /* physical page (for code marking/fetch) */
-    uint32_t global;    /* a global page: kept by x86_tlb_flush(, false) */
+    uint64_t phys;      /* physical page (for code marking/fetch) */
+    uint64_t global;    /* a global page: kept by x86_tlb_flush(, false) */
 } TlbEntry;
 
 #define TLB_BITS 10
 #define TLB_SIZE (1u << TLB_BITS)
 #define TLB_INVALID 1u
 
-/* Architectural state saved in snapshots (plain integers only). */
+/* Architectural state saved in snapshots (plain integers only).  Version
+   3 saves the 64-bit layout (the *64 fields); versions 1 and 2 had the
+   32-bit fields, which a load of such a file puts in the low halves. */
 typedef struct X86State {
     uint32_t regs[8];
     uint32_t eip;
@@ -192,6 +196,12 @@ typedef struct X86State {
     uint32_t a20_mask;
     uint8_t halted, nmi_pending, irq_line, inhibit;
     uint8_t ferr, ignne; /* version 2 */
+    /* version 3 */
+    uint64_t regs64[X86_NREGS], rip64, seg_base64[6];
+    uint64_t gdt_base64, idt_base64, ldt_base64, tr_base64;
+    uint64_t cr64[4]; /* CR0, CR2, CR3, CR4 */
+    uint64_t dr64[8];
+    uint8_t wide;     /* 1 when the fields above were loaded */
 } X86State;
 
 struct X86Cpu {
@@ -199,11 +209,13 @@ struct X86Cpu {
     CpuBus bus;
 
     /* Hot state first. */
-    uint32_t regs[8];
-    uint32_t eip;        /* next instruction (during exec: after current) */
+    /* Outside 64-bit mode every write keeps the upper halves zero: a
+       32-bit write zero-extends, 8/16-bit writes merge (docs/x86.md). */
+    uint64_t regs[X86_NREGS];
+    uint64_t rip;        /* next instruction (during exec: after current) */
     uint32_t eflags;     /* non-arithmetic flags; arithmetic when LF_NONE */
     int lf_op;
-    uint32_t lf_res, lf_a, lf_b;
+    uint64_t lf_res, lf_a, lf_b;
     uint8_t lf_size;     /* bytes */
     uint8_t lf_cf;       /* carry for INC/DEC (preserved CF) */
     SegCache seg[6];
@@ -215,14 +227,17 @@ struct X86Cpu {
     bool tb_dirty;       /* current block invalidated: leave it */
     bool block_end;      /* an instruction asked to leave the block */
     const X86Insn *cur;  /* instruction executing */
-    uint32_t a20_mask;
+    uint64_t a20_mask;
+    /* Linear addresses outside 64-bit mode wrap at 4 GiB: the slow paths
+       mask with this (the TLB only holds addresses below it). */
+    uint64_t lin_mask;
     TlbEntry tlb[2][TLB_SIZE]; /* [user] */
     int tlb_user;
 
     DescTable gdt, idt;
     SegCache ldt, tr;
-    uint32_t cr0, cr2, cr3, cr4;
-    uint32_t dr[8];
+    uint64_t cr0, cr2, cr3, cr4;
+    uint64_t dr[8];
     uint64_t tsc_offset;
     uint64_t apic_base, sysenter_cs, sysenter_esp, sysenter_eip;
     uint64_t mtrr_cap_def, mtrr_fixed[11], mtrr_var[16], pat, misc_enable;
@@ -261,11 +276,11 @@ struct X86Cpu {
     uint32_t exc_err;
     bool delivering;     /* inside exception delivery (double fault) */
     int deliver_vec;
-    uint32_t tb_fetch_page; /* decoder: physical page of the block start */
-    uint32_t tb_fetch_lpage;
+    uint64_t tb_fetch_page; /* decoder: physical page of the block start */
+    uint64_t tb_fetch_lpage;
     bool tb_fetch_cross;
     bool tb_fetch_first;
-    uint32_t tb_page2;
+    uint64_t tb_page2;
 
     /* Debug (debug.c): breakpoints from DR7, traps pending for delivery
        after the current instruction (DR6 bits), the MOV SS shadow. */
@@ -274,7 +289,7 @@ struct X86Cpu {
     bool dbg_io;          /* an I/O breakpoint is enabled (CR4.DE) */
     bool dbg_defer;       /* last insn was MOV SS/POP SS: traps wait */
     bool soft_int;        /* the insn delivered INT n/INT3/INTO/INT1 */
-    bool eip_fixed;       /* x86_raise keeps cpu->eip (new task's) */
+    bool eip_fixed;       /* x86_raise keeps cpu->rip (new task's) */
     uint8_t dbg_hits;     /* data breakpoints hit by the current insn */
     uint32_t dbg_pending; /* DR6 bits of #DB traps not yet delivered */
 
@@ -304,7 +319,7 @@ static inline void x86_flags_flush(X86Cpu *cpu)
     }
 }
 static inline void x86_set_lazy(X86Cpu *cpu, int op, unsigned size,
-                                uint32_t res, uint32_t a, uint32_t b)
+                                uint64_t res, uint64_t a, uint64_t b)
 {
     cpu->lf_op = op;
     cpu->lf_size = size;
@@ -315,26 +330,26 @@ static inline void x86_set_lazy(X86Cpu *cpu, int op, unsigned size,
 extern const uint8_t x86_parity[256];
 
 /* ---- memory (mmu.c) ---- */
-uint32_t x86_tlb_fill(X86Cpu *cpu, uint32_t lin, int acc, bool user,
+uint64_t x86_tlb_fill(X86Cpu *cpu, uint64_t lin, int acc, bool user,
                       TlbEntry *e);
-uint32_t x86_mem_read_slow(X86Cpu *cpu, uint32_t lin, unsigned size);
-void x86_mem_write_slow(X86Cpu *cpu, uint32_t lin, uint32_t val,
+uint32_t x86_mem_read_slow(X86Cpu *cpu, uint64_t lin, unsigned size);
+void x86_mem_write_slow(X86Cpu *cpu, uint64_t lin, uint32_t val,
                         unsigned size);
 void x86_tlb_flush(X86Cpu *cpu, bool global);
-void x86_tlb_flush_page(X86Cpu *cpu, uint32_t lin);
+void x86_tlb_flush_page(X86Cpu *cpu, uint64_t lin);
 /* Translate for access acc (0 read, 1 write, 2 fetch); faults with #PF. */
-uint64_t x86_translate(X86Cpu *cpu, uint32_t lin, int acc, bool user);
-bool x86_translate_probe(X86Cpu *cpu, uint32_t lin, uint64_t *phys);
+uint64_t x86_translate(X86Cpu *cpu, uint64_t lin, int acc, bool user);
+bool x86_translate_probe(X86Cpu *cpu, uint64_t lin, uint64_t *phys);
 void x86_mmu_mode_changed(X86Cpu *cpu);
 /* PAE: the PDPTEs at cr3 have no reserved bit set in a present entry (the
    check of MOV CR0/CR3/CR4 when they load the PDPTEs, SDM 4.4.1). */
-bool x86_pdptes_ok(X86Cpu *cpu, uint32_t cr3);
+bool x86_pdptes_ok(X86Cpu *cpu, uint64_t cr3);
 /* #AC(0) if alignment checking is on and lin is not a multiple of align. */
-void x86_ac_check(X86Cpu *cpu, uint32_t lin, unsigned align);
+void x86_ac_check(X86Cpu *cpu, uint64_t lin, unsigned align);
 void x86_mem_listener(void *opaque, uint64_t start, uint64_t len);
 /* System accesses (descriptor tables, TSS) are supervisor accesses. */
-uint32_t x86_sys_read(X86Cpu *cpu, uint32_t lin, unsigned size);
-void x86_sys_write(X86Cpu *cpu, uint32_t lin, uint32_t val, unsigned size);
+uint32_t x86_sys_read(X86Cpu *cpu, uint64_t lin, unsigned size);
+void x86_sys_write(X86Cpu *cpu, uint64_t lin, uint32_t val, unsigned size);
 
 static inline uint32_t x86_ld_host(const uint8_t *p, unsigned size)
 {
@@ -363,21 +378,21 @@ static inline void x86_st_host(uint8_t *p, uint32_t v, unsigned size)
 }
 
 /* Linear-address accesses with the current privilege (inline TLB hit). */
-static inline uint32_t x86_read_lin(X86Cpu *cpu, uint32_t lin, unsigned size)
+static inline uint32_t x86_read_lin(X86Cpu *cpu, uint64_t lin, unsigned size)
 {
     TlbEntry *e = &cpu->tlb[cpu->tlb_user][(lin >> 12) & (TLB_SIZE - 1)];
-    if (G_LIKELY(e->tag_r == (lin & ~0xfffu) &&
+    if (G_LIKELY(e->tag_r == (lin & ~(uint64_t)0xfff) &&
                  (lin & 0xfff) <= 0x1000 - size)) {
         return x86_ld_host((const uint8_t *)(e->addend + lin), size);
     }
     return x86_mem_read_slow(cpu, lin, size);
 }
 
-static inline void x86_write_lin(X86Cpu *cpu, uint32_t lin, uint32_t v,
+static inline void x86_write_lin(X86Cpu *cpu, uint64_t lin, uint32_t v,
                                  unsigned size)
 {
     TlbEntry *e = &cpu->tlb[cpu->tlb_user][(lin >> 12) & (TLB_SIZE - 1)];
-    if (G_LIKELY(e->tag_w == (lin & ~0xfffu) &&
+    if (G_LIKELY(e->tag_w == (lin & ~(uint64_t)0xfff) &&
                  (lin & 0xfff) <= 0x1000 - size)) {
         x86_st_host((uint8_t *)(e->addend + lin), v, size);
         return;
@@ -387,9 +402,11 @@ static inline void x86_write_lin(X86Cpu *cpu, uint32_t lin, uint32_t v,
 
 /* ---- segmentation (seg.c) ---- */
 G_NORETURN void x86_seg_fault(X86Cpu *cpu, int seg);
-uint32_t x86_seg_check_slow(X86Cpu *cpu, int s, uint32_t off, unsigned size,
+uint64_t x86_seg_check_slow(X86Cpu *cpu, int s, uint32_t off, unsigned size,
                             bool write);
-static inline uint32_t x86_seg_check(X86Cpu *cpu, int s, uint32_t off,
+/* The linear address of s:off (base + off; outside 64-bit mode it may
+   pass 4 GiB, and the memory slow path wraps it with lin_mask). */
+static inline uint64_t x86_seg_check(X86Cpu *cpu, int s, uint32_t off,
                                      unsigned size, bool write)
 {
     const SegCache *sc = &cpu->seg[s];
@@ -469,23 +486,25 @@ static inline uint32_t x86_ea(X86Cpu *cpu, const X86Insn *in)
 static inline uint32_t x86_getreg(X86Cpu *cpu, int r, unsigned size)
 {
     if (size == 4) {
-        return cpu->regs[r];
+        return (uint32_t)cpu->regs[r];
     } else if (size == 2) {
         return cpu->regs[r] & 0xffff;
     }
     return r < 4 ? cpu->regs[r] & 0xff : (cpu->regs[r - 4] >> 8) & 0xff;
 }
 
+/* A 32-bit write zero-extends; 8- and 16-bit writes merge. */
 static inline void x86_setreg(X86Cpu *cpu, int r, uint32_t v, unsigned size)
 {
     if (size == 4) {
         cpu->regs[r] = v;
     } else if (size == 2) {
-        cpu->regs[r] = (cpu->regs[r] & 0xffff0000u) | (v & 0xffff);
+        cpu->regs[r] = (cpu->regs[r] & ~(uint64_t)0xffff) | (v & 0xffff);
     } else if (r < 4) {
-        cpu->regs[r] = (cpu->regs[r] & ~0xffu) | (v & 0xff);
+        cpu->regs[r] = (cpu->regs[r] & ~(uint64_t)0xff) | (v & 0xff);
     } else {
-        cpu->regs[r - 4] = (cpu->regs[r - 4] & ~0xff00u) | ((v & 0xff) << 8);
+        cpu->regs[r - 4] = (cpu->regs[r - 4] & ~(uint64_t)0xff00) |
+                           ((v & 0xff) << 8);
     }
 }
 
@@ -527,14 +546,14 @@ static inline void x86_jump(X86Cpu *cpu, uint32_t target, unsigned osz)
     if (target > cpu->seg[S_CS].limit) {
         GP0(cpu);
     }
-    cpu->eip = target;
+    cpu->rip = target;
 }
 
 /* ---- decoder (decode.c) ---- */
 /* Decode one instruction at cs:eip; returns false on #UD-worthy bytes
    (the insn then holds a handler that raises #UD). Fetch faults longjmp. */
-void x86_decode(X86Cpu *cpu, X86Insn *in, uint32_t eip, bool code32,
-                uint32_t (*fetch)(void *ctx, uint32_t off), void *ctx,
+void x86_decode(X86Cpu *cpu, X86Insn *in, uint64_t ip, bool code32,
+                uint32_t (*fetch)(void *ctx, uint64_t off), void *ctx,
                 bool *ends_block);
 /* Standalone length decoder for tests: returns length or 0 if invalid. */
 int x86_decode_buf(const uint8_t *buf, int len, bool code32, bool *valid);
@@ -550,11 +569,11 @@ const char *x86_opcode_name(unsigned op);
 /* Recompute dbg_exec/dbg_watch after a DR7 or DR0-3 change. */
 void x86_dbg_update(X86Cpu *cpu);
 /* Instruction breakpoints matching linear address lin (B0-B3 mask). */
-unsigned x86_dbg_exec_match(X86Cpu *cpu, uint32_t lin);
+unsigned x86_dbg_exec_match(X86Cpu *cpu, uint64_t lin);
 /* A data breakpoint covers the linear page lpage: keep it off the TLB. */
-bool x86_dbg_watched(X86Cpu *cpu, uint32_t lpage);
+bool x86_dbg_watched(X86Cpu *cpu, uint64_t lpage);
 /* Slow-path data access: record data breakpoint hits. */
-void x86_dbg_access(X86Cpu *cpu, uint32_t lin, unsigned size, bool write);
+void x86_dbg_access(X86Cpu *cpu, uint64_t lin, unsigned size, bool write);
 /* IN/OUT/INS/OUTS: record I/O breakpoint hits (CR4.DE, R/W = 10). */
 void x86_dbg_io(X86Cpu *cpu, uint16_t port, unsigned size);
 
@@ -575,7 +594,7 @@ void x86_set_ferr(X86Cpu *cpu, bool level);
 void x86_dump_state(X86Cpu *cpu, GString *out);
 void x86_log_state(X86Cpu *cpu);
 void x86_log_block(X86Cpu *cpu, const TBlock *tb);
-void x86_set_cr0(X86Cpu *cpu, uint32_t v);
+void x86_set_cr0(X86Cpu *cpu, uint64_t v);
 void x86_x87_op(X86Cpu *cpu, const X86Insn *in);
 void x86_mmx_op(X86Cpu *cpu, const X86Insn *in);
 void x86_fwait(X86Cpu *cpu, const X86Insn *in);

@@ -193,7 +193,7 @@ void x87_post_load(X87State *st);
 
 /*
  * Execute one MMX instruction: opcode2 is the byte after 0F, modrm its
- * ModRM, ea the effective address when mod != 3, gpr the eight 32-bit
+ * ModRM, ea the effective address when mod != 3, gpr the general (64-bit)
  * general registers in encoding order (EAX, ECX, EDX, EBX, ESP, EBP, ESI,
  * EDI) for MOVD, imm the immediate of 0F 71/72/73.  The CPU must not call
  * this with a 66/F2/F3 prefix (those are SSE forms).
@@ -202,7 +202,7 @@ void x87_post_load(X87State *st);
  * Returns X87_OK, X87_UD (not an MMX opcode/encoding) or X87_MF.
  */
 int mmx_exec(X87State *st, uint8_t opcode2, uint8_t modrm, const X87Mem *mem,
-             uint32_t ea, uint32_t *gpr, uint8_t imm);
+             uint32_t ea, uint64_t *gpr, uint8_t imm);
 /* Is 0F opcode2 an MMX instruction (with 0F 71/72/73 it needs imm8)? */
 bool mmx_is_opcode(uint8_t opcode2);
 bool mmx_has_imm8(uint8_t opcode2);

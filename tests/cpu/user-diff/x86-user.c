@@ -318,7 +318,7 @@ static bool deliver(Rig *r, const Sigs *sigs, int v)
     x->regs[R_EAX] = sig;
     x->regs[R_ECX] = 0;
     x->regs[R_EDX] = 0;
-    x->eip = SYSCALL_STUB + 1;
+    x->rip = SYSCALL_STUB + 1;
     x->halted = false;
     return true;
 }
@@ -382,7 +382,7 @@ static int run_prog(Rig *r, const char *path, int64_t max_insns, bool cpl0)
     x->regs[R_ESP] = RAM_SIZE - 0x1000;  /* Linux: an argc/argv block */
     x->lf_op = LF_NONE;
     x->eflags = 0x202;   /* IF, as in Linux user mode (no IRQ comes) */
-    x->eip = entry;
+    x->rip = entry;
     x->halted = false;
     x->shutdown = false;
     x86_post_load_fixup(x);
@@ -402,7 +402,7 @@ static int run_prog(Rig *r, const char *path, int64_t max_insns, bool cpl0)
         if (why != CPU_EXIT_HALTED) {
             continue;
         }
-        uint32_t at = x->eip - 1;
+        uint32_t at = x->rip - 1;
         if (at >= EXC_STUBS && at < EXC_STUBS + 256 && !cpl0 &&
             deliver(r, &sigs, at - EXC_STUBS)) {
             continue;
