@@ -72,7 +72,10 @@ struct CpuOps {
     Cpu *(*create)(const CpuBus *bus, GError **error);
     void (*destroy)(Cpu *cpu);
     void (*reset)(Cpu *cpu);
-    /* Execute up to budget instructions; returns the number executed. */
+    /* Execute up to budget instructions; returns the number executed
+       (the engine adds it to the clock's icount).  While it runs, the
+       core keeps Cpu.progress at the instructions done plus those of the
+       block it executes (for devices that read the time). */
     int64_t (*run)(Cpu *cpu, int64_t budget, CpuExit *why);
     /* Drive an input pin (CPU_X86_*: the board's wiring). */
     void (*set_line)(Cpu *cpu, unsigned line, bool level);
@@ -95,6 +98,9 @@ struct CpuOps {
 
 struct Cpu {
     const CpuOps *ops;
+    /* Instructions of the current run() so far, the executing block
+       counted whole; 0 outside run() (see run above). */
+    int64_t progress;
 };
 
 /* Registry of the cores linked into this binary. */

@@ -54,10 +54,16 @@ void clock_free(Clock *c)
     g_free(c);
 }
 
+void clock_set_progress(Clock *c, const int64_t *progress)
+{
+    c->progress = progress;
+}
+
 int64_t clock_now(Clock *c)
 {
     if (c->mode == CLOCK_MODE_ICOUNT) {
-        return c->base_ns + (c->icount << c->icount_shift);
+        int64_t n = c->icount + (c->progress ? *c->progress : 0);
+        return c->base_ns + (n << c->icount_shift);
     }
     if (c->paused_at >= 0) {
         return c->paused_at;

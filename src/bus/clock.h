@@ -5,8 +5,9 @@
  * Virtual time is in nanoseconds.  In real-time mode it follows the host's
  * monotonic clock while the machine runs and stands still while it is
  * paused.  In deterministic mode (-icount SHIFT) it advances by 2^SHIFT ns
- * per executed guest instruction: the CPU adds each block's instruction
- * count to clock->icount before running it, and a halted CPU warps time to
+ * per executed guest instruction: the engine adds the count each CPU
+ * run() returns to clock->icount, the time read inside a run() counts the
+ * running block whole (Clock.progress), and a halted CPU warps time to
  * the next deadline, so a run is reproducible bit for bit.
  *
  * Timers live in a binary min-heap.  All timer calls happen on the
@@ -29,8 +30,14 @@ typedef void (*TimerCallback)(void *opaque);
 typedef struct Clock {
     ClockMode mode;
     int icount_shift;
-    /* Instructions executed; written by the CPU in icount mode. */
+    /* Instructions executed (icount mode): the engine adds what each
+       CpuOps.run() returns. */
     int64_t icount;
+    /* Instructions of the run() in progress not yet in icount, counting
+       the whole block being executed: a CPU's own counter, wired by the
+       engine (clock_set_progress), so time read by a device inside a
+       block is that of the block's end, as with a charged count. */
+    const int64_t *progress;
     /* private */
     int64_t base_ns;   /* icount: time at icount == 0; realtime: offset */
     int64_t paused_at; /* realtime: virtual time when paused, or -1 */
@@ -44,6 +51,8 @@ typedef struct Clock {
 #define CLOCK_NEVER INT64_MAX
 
 Clock *clock_new(ClockMode mode, int icount_shift);
+/* icount mode: where the running CPU keeps its progress (NULL: none). */
+void clock_set_progress(Clock *c, const int64_t *progress);
 void clock_free(Clock *clock);
 int64_t clock_now(Clock *clock);
 /* Real-time mode: stop/restart the passage of virtual time. */

@@ -300,6 +300,7 @@ MimicMachine *mimic_machine_new(const MachineConfig *cfg, GError **error)
         return NULL;
     }
     m->cpu = m->board.cpu;
+    clock_set_progress(m->clock, &m->cpu->progress);
     m->caps = machine_compute_caps(m);
     if (m->monitor_chr) {
         m->monitor = monitor_new(m, m->monitor_chr);
@@ -645,6 +646,9 @@ static void run_slice(MimicMachine *m)
     }
     CpuExit why = CPU_EXIT_BUDGET;
     int64_t done = m->cpu->ops->run(m->cpu, budget, &why);
+    if (clk->mode == CLOCK_MODE_ICOUNT) {
+        clk->icount += done;
+    }
     speed_account(m, done);
     clock_run_timers(clk);
     handle_requests(m);
@@ -905,6 +909,9 @@ void mimic_machine_free(MimicMachine *m)
     timer_free(m->sendkey_timer);
     qmp_free(m->qmp);
     chardev_free(m->qmp_chr);
+    if (m->clock) {
+        clock_set_progress(m->clock, NULL); /* the CPU goes first */
+    }
     if (m->board_info && m->board_info->destroy && m->board.board) {
         m->board_info->destroy(&m->board);
     } else if (m->cpu) {

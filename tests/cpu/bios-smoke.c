@@ -170,6 +170,7 @@ int main(int argc, char **argv)
                    .shutdown = on_shutdown };
     const CpuOps *ops = cpu_find("pentium2");
     Cpu *cpu = ops->create(&bus, &err);
+    clock_set_progress(clk, &cpu->progress);
     smoke_cpu = cpu;
     int halts = 0;
     int64_t total = 0;
@@ -198,13 +199,16 @@ int main(int argc, char **argv)
         vga_start(cpu, 0x500);
         CpuExit why;
         total = ops->run(cpu, 50000000, &why);
+        clk->icount += total;
         fprintf(stderr, "\nbios-smoke: vgabios exit %d\n", why);
         rc = why == CPU_EXIT_HALTED ? 0 : 1;
         max = 0;
     }
     while (total < max) {
         CpuExit why;
-        total += ops->run(cpu, 1000000, &why);
+        int64_t n = ops->run(cpu, 1000000, &why);
+        total += n;
+        clk->icount += n; /* as the engine does */
         if (strstr(s.out->str, "No bootable device")) {
             rc = 0;
             break;

@@ -30,10 +30,12 @@ void rig_init(Rig *r, uint32_t ram_size)
         abort();
     }
     r->x = (X86Cpu *)r->cpu;
+    clock_set_progress(r->clk, &r->cpu->progress);
 }
 
 void rig_free(Rig *r)
 {
+    clock_set_progress(r->clk, NULL);
     r->cpu->ops->destroy(r->cpu);
     ioport_free(r->io);
     memmap_free(r->mem);
@@ -44,7 +46,8 @@ void rig_free(Rig *r)
 CpuExit rig_run(Rig *r, int64_t budget)
 {
     CpuExit why = CPU_EXIT_BUDGET;
-    r->cpu->ops->run(r->cpu, budget, &why);
+    /* As the engine does: the count run() returns goes to the clock. */
+    r->clk->icount += r->cpu->ops->run(r->cpu, budget, &why);
     return why;
 }
 

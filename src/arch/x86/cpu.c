@@ -270,7 +270,6 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
     Clock *clk = cpu->bus.clock;
     bool icount = clk && clk->mode == CLOCK_MODE_ICOUNT;
     volatile int64_t executed = 0;
-    volatile int64_t charged = 0; /* icount added for the current block */
     CpuExit r = CPU_EXIT_BUDGET;
     bool log_exec = mimic_log_enabled(LOG_EXEC);
     bool log_cpu = mimic_log_enabled(LOG_CPU);
@@ -282,11 +281,8 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
         if (tb && cpu->cur) {
             int64_t done = cpu->cur - tb->insn; /* faulting insn not done */
             executed += done;
-            if (icount) {
-                clk->icount -= charged - done;
-            }
         }
-        charged = 0;
+        c->progress = executed;
         cpu->cur_tb = NULL;
         prev = NULL;
         deliver_exception(cpu);
@@ -294,7 +290,6 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
     for (;;) {
         cpu->cur = NULL;
         cpu->cur_tb = NULL;
-        charged = 0;
         if (cpu->shutdown) {
             cpu->shutdown = false;
             if (cpu->bus.shutdown) {
@@ -363,18 +358,13 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
         if (G_UNLIKELY((cpu->eflags & (F_TF | F_RF)) || cpu->dbg_exec ||
                        cpu->dbg_watch || cpu->dbg_io || cpu->dbg_pending)) {
             /* Debug features on: one instruction at a time. */
-            if (icount) {
-                clk->icount += 1;
-                charged = 1;
-            }
+            c->progress = executed + 1;
             cpu->cur_tb = tb;
             cpu->tb_dirty = false;
             cpu->block_end = false;
             int done = run_debug_insn(cpu, tb);
             executed += done;
-            if (icount && !done) {
-                clk->icount -= 1;
-            }
+            c->progress = executed;
             continue;
         }
         if (shadow) {
@@ -387,8 +377,7 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
             n = budget - executed;
         }
         if (icount) {
-            clk->icount += n;
-            charged = n;
+            c->progress = executed + n;
         }
         cpu->cur_tb = tb;
         cpu->tb_dirty = false;
@@ -420,10 +409,11 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
         }
         executed += done;
         prev = tb;
-        if (icount && done < n) {
-            clk->icount -= n - done;
+        if (icount) {
+            c->progress = executed;
         }
     }
+    c->progress = 0;
     cpu->cur = NULL;
     cpu->cur_tb = NULL;
     *why = r;
