@@ -314,6 +314,10 @@ static void mips_cpu_start(UserThread *t, uint64_t pc, uint64_t sp)
 {
     MipsCpu *cpu = CPU(t);
     mips_set_pc(cpu, pc);
+    /* FR = 1 (64-bit FPRs) unless the program needs the FR = 0 pairs
+       (fp_abi "double"), as QEMU's user mode chooses for a release 2 CPU
+       with a 64-bit FPU (FPXX and unmarked programs run either way). */
+    cpu->fr = t->proc->fp_abi != 1;
     cpu->gpr[29] = sp;
     cpu->gpr[25] = pc; /* t9: the PIC entry's own address */
 }

@@ -385,6 +385,15 @@ bool user_load(UserProc *p, const char *path, char **argv, char **envp,
         *pc = ie->entry + ibias;
         p->interp_base = ibias;
     }
+    /* MIPS: the FP ABI of .MIPS.abiflags picks the FPU register mode. */
+    for (unsigned i = 0; i < e->phnum; i++) {
+        uint8_t af[24];
+        if (e->ph[i].type == 0x70000003 && e->ph[i].filesz >= 24 &&
+            e->ph[i].offset <= e->size - 24 &&
+            read_at(e->fd, af, 24, e->ph[i].offset)) {
+            p->fp_abi = af[7];
+        }
+    }
     p->entry = e->entry + bias;
     p->phdr = phdr_addr(e, bias);
     p->phnum = e->phnum;

@@ -138,6 +138,7 @@ struct UserProc {
     char *cpu_model;
     bool strace;
     uint64_t entry, phdr, phnum, phent, interp_base;
+    int fp_abi; /* MIPS .MIPS.abiflags fp_abi (0: any, 1: double...) */
     /* Signals: the guest's handlers, in the guest's struct layout. */
     GMutex sig_lock;
     UserSigaction sigact[65];

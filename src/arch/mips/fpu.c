@@ -159,8 +159,9 @@ static void fp_end(MipsCpu *cpu, unsigned cause)
 
 enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_SQRT, OP_RECIP, OP_RSQRT };
 
-/* NaN operands: a signalling one gives the default NaN and V, else the
-   first quiet NaN passes through.  Returns true when it decided. */
+/* NaN operands give the default NaN (V for a signalling one): release 2
+   cores in the legacy NaN mode do not propagate NaN payloads here, as
+   QEMU's model of them does not.  Returns true when it decided. */
 static bool s_nan_in(uint32_t a, uint32_t b, bool two, uint32_t *res,
                      unsigned *cause)
 {
@@ -169,10 +170,8 @@ static bool s_nan_in(uint32_t a, uint32_t b, bool two, uint32_t *res,
     }
     if (s_is_snan(a) || (two && s_is_snan(b))) {
         *cause |= FP_V;
-        *res = S_DEFAULT_NAN;
-    } else {
-        *res = s_is_nan(a) ? a : b;
     }
+    *res = S_DEFAULT_NAN;
     return true;
 }
 
@@ -184,10 +183,8 @@ static bool d_nan_in(uint64_t a, uint64_t b, bool two, uint64_t *res,
     }
     if (d_is_snan(a) || (two && d_is_snan(b))) {
         *cause |= FP_V;
-        *res = D_DEFAULT_NAN;
-    } else {
-        *res = d_is_nan(a) ? a : b;
     }
+    *res = D_DEFAULT_NAN;
     return true;
 }
 
@@ -711,7 +708,7 @@ void mips_fpu_cop1x(MipsCpu *cpu, uint32_t insn)
         fp_begin(cpu);
         uint32_t p = s_arith(OP_MUL, x, y, &cause);
         uint32_t r = s_arith((fn & 8) ? OP_SUB : OP_ADD, p, z, &cause);
-        if ((fn & 0x10) && !s_is_nan(r)) {
+        if (fn & 0x10) {
             r ^= 0x80000000u;
         }
         fp_end(cpu, cause);
@@ -724,7 +721,7 @@ void mips_fpu_cop1x(MipsCpu *cpu, uint32_t insn)
         fp_begin(cpu);
         uint64_t p = d_arith(OP_MUL, x, y, &cause);
         uint64_t r = d_arith((fn & 8) ? OP_SUB : OP_ADD, p, z, &cause);
-        if ((fn & 0x10) && !d_is_nan(r)) {
+        if (fn & 0x10) {
             r ^= 1ull << 63;
         }
         fp_end(cpu, cause);
