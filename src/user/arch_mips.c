@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 
 #include "arch/mips/mips.h"
+#include "bus/log.h"
 
 #define E(n, s) { n, US_##s }
 
@@ -317,7 +318,7 @@ static void mips_cpu_start(UserThread *t, uint64_t pc, uint64_t sp)
     /* FR = 1 (64-bit FPRs) unless the program needs the FR = 0 pairs
        (fp_abi "double"), as QEMU's user mode chooses for a release 2 CPU
        with a 64-bit FPU (FPXX and unmarked programs run either way). */
-    cpu->fr = t->proc->fp_abi != 1;
+    cpu->fr = t->proc->arch->is64 || t->proc->fp_abi != 1;
     cpu->gpr[29] = sp;
     cpu->gpr[25] = pc; /* t9: the PIC entry's own address */
 }
@@ -635,6 +636,15 @@ static int mips_cpu_loop(UserThread *t)
         t->in_cpu = false;
         if (why == MIPS_RUN_EXCEPTION) {
             uint64_t epc = cpu->exc_epc, bad = cpu->exc_badvaddr;
+            if (cpu->exc_code != MIPS_EXC_SYS && mimic_log_enabled(LOG_INT)) {
+                uint32_t insn = 0;
+                if (user_range_ok(p, epc, 4) && addr_mapped(p, epc)) {
+                    insn = user_get32(p, epc);
+                }
+                mimic_log("mips: exception %d at pc 0x%" G_GINT64_MODIFIER
+                          "x (insn %08x) badvaddr 0x%" G_GINT64_MODIFIER
+                          "x\n", cpu->exc_code, epc, insn, bad);
+            }
             switch (cpu->exc_code) {
             case MIPS_EXC_SYS:
                 do_syscall(t);

@@ -368,8 +368,11 @@ bool user_load(UserProc *p, const char *path, char **argv, char **envp,
     }
     *pc = e->entry + bias;
     if (interp) {
-        char *ipath = p->sysroot ? g_build_filename(p->sysroot, interp, NULL)
-                                 : g_strdup(interp);
+        char *ipath = p->sysroot ? user_sysroot_path(p, interp) : NULL;
+        if (!ipath) {
+            ipath = p->sysroot ? g_build_filename(p->sysroot, interp, NULL)
+                               : g_strdup(interp);
+        }
         ie = g_new(Elf, 1);
         GError *err = NULL;
         bool iok = elf_open(p, ie, ipath, &err) &&

@@ -154,14 +154,39 @@ static char *host_path(UserProc *p, const char *g, bool follow_proc)
         return r ? r : g_strdup(g);
     }
     if (p->sysroot && g[0] == '/' && g[1]) {
-        char *s = g_build_filename(p->sysroot, g, NULL);
+        char *s = user_sysroot_path(p, g);
+        if (s) {
+            return s;
+        }
+    }
+    return g_strdup(g);
+}
+
+char *user_sysroot_path(UserProc *p, const char *g)
+{
+    /* An absolute symbolic link inside the sysroot points into it (the
+       loader's /lib64/ld.so.1 -> /lib/.../ld.so.1). */
+    g_autofree char *cur = g_strdup(g);
+    for (int i = 0; i < 8; i++) {
+        char *s = g_build_filename(p->sysroot, cur, NULL);
         struct stat st;
-        if (lstat(s, &st) == 0) {
+        if (lstat(s, &st) < 0) {
+            g_free(s);
+            return NULL;
+        }
+        if (!S_ISLNK(st.st_mode)) {
+            return s;
+        }
+        char *target = g_file_read_link(s, NULL);
+        if (!target || target[0] != '/') {
+            g_free(target);
             return s;
         }
         g_free(s);
+        g_free(cur);
+        cur = target;
     }
-    return g_strdup(g);
+    return NULL;
 }
 
 /* A guest string: NULL if it runs off the window. */

@@ -198,6 +198,9 @@ bool user_load(UserProc *p, const char *path, char **argv, char **envp,
                GError **error);
 
 /* ---- system calls (syscall.c) ---- */
+/* The file for guest path g under the -L sysroot (absolute symbolic links
+   re-rooted there); NULL if it is not there. */
+char *user_sysroot_path(UserProc *p, const char *g);
 /* nr: the guest's number; returns the result or -(host errno). */
 int64_t user_syscall(UserThread *t, uint64_t nr, const uint64_t a[8]);
 /* Parts of the dispatcher in signal.c: USER_NOT_MINE if not theirs. */
