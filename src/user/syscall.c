@@ -675,6 +675,24 @@ static int64_t do_execve(UserThread *t, uint64_t gpath, uint64_t gargv,
     return -e;
 }
 
+/* Socket types: MIPS swaps SOCK_DGRAM (1) and SOCK_STREAM (2); the
+   NONBLOCK and CLOEXEC flags are the open flags. */
+static int sock_type(UserProc *p, uint64_t g)
+{
+    int type = (int)(g & 0xf);
+    uint64_t fl = g & ~0xfull;
+    int h = 0;
+    if (p->arch->e_machine == 8) {
+        type = type == 1 ? SOCK_DGRAM : type == 2 ? SOCK_STREAM : type;
+    }
+    if (fl) {
+        int o = open_flags_to_host(p, fl);
+        h |= (o & O_NONBLOCK) ? SOCK_NONBLOCK : 0;
+        h |= (o & O_CLOEXEC) ? SOCK_CLOEXEC : 0;
+    }
+    return type | h;
+}
+
 /* ---- the dispatcher ---- */
 
 static UserSys sys_of(const UserArch *a, uint64_t nr)
@@ -1475,10 +1493,10 @@ static int64_t dispatch(UserThread *t, UserSys sys, const uint64_t *a)
         return r;
     }
     case US_socket:
-        return ret(socket((int)a[0], (int)a[1], (int)a[2]));
+        return ret(socket((int)a[0], sock_type(p, a[1]), (int)a[2]));
     case US_socketpair: {
         int sv[2];
-        if (socketpair((int)a[0], (int)a[1], (int)a[2], sv) < 0) {
+        if (socketpair((int)a[0], sock_type(p, a[1]), (int)a[2], sv) < 0) {
             return -errno;
         }
         if (!gptr(p, a[3], 8)) {
@@ -1568,8 +1586,29 @@ static int64_t dispatch(UserThread *t, UserSys sys, const uint64_t *a)
         }
         return ret(setsockopt((int)a[0], lvl, opt, v, (socklen_t)a[4]));
     }
-    case US_getsockopt:
-        return -ENOPROTOOPT;
+    case US_getsockopt: {
+        int lvl = (int)a[1], opt = (int)a[2];
+        if (p->arch->e_machine == 8 && lvl == 0xffff) {
+            /* MIPS SOL_SOCKET options: SO_ERROR 0x1007, SO_TYPE 0x1008 */
+            lvl = SOL_SOCKET;
+            opt = opt == 0x1007 ? SO_ERROR : opt == 0x1008 ? SO_TYPE
+                  : opt == 4 ? SO_REUSEADDR : opt == 8 ? SO_KEEPALIVE : -1;
+        }
+        if (opt < 0 || !gptr(p, a[4], 4) || !gptr(p, a[3], 4)) {
+            return opt < 0 ? -ENOPROTOOPT : -EFAULT;
+        }
+        int v = 0;
+        socklen_t len = sizeof(v);
+        if (getsockopt((int)a[0], lvl, opt, &v, &len) < 0) {
+            return -errno;
+        }
+        if (opt == SO_TYPE && p->arch->e_machine == 8) {
+            v = v == SOCK_DGRAM ? 1 : v == SOCK_STREAM ? 2 : v;
+        }
+        user_put32(p, a[3], (uint32_t)v);
+        user_put32(p, a[4], 4);
+        return 0;
+    }
     case US_sendfile: case US_sendfile64: {
         off_t off = 0;
         if (a[2]) {

@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Linux user mode against QEMU's: Debian's programs under mimic-ARCH and
+qemu-ARCH (Debian's qemu-user), outputs compared byte for byte.
+
+For each architecture (mipsel, mips64el):
+  - busybox-static's applets: sh -c with arithmetic and a loop, ls, awk
+    with floating point, sha256sum, gzip then gunzip (a round trip checked
+    against the original too), find, sort, wget from a loopback HTTP
+    server, a shell trap run by `kill -USR1 $$`;
+  - a dynamically linked program (hello, with libc6:ARCH unpacked as the
+    -L sysroot);
+  - bad inputs: a missing program, a non-ELF file, an ELF of another
+    architecture, a truncated ELF, a huge PT_LOAD, an unreadable
+    interpreter: each one line on stderr and exit status 1.
+The packages come from Debian's archive through scripts/guests/fetch-deb.sh
+(cached in ~/.cache/mimic/guests).  Exits 77 when qemu-user is missing.
+
+usage: test_user.py BUILD_DIR_OF_MIMIC_USER
+"""
+import http.server
+import os
+import shutil
+import socketserver
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+
+SRC = os.environ.get('MIMIC_SOURCE_ROOT',
+                     os.path.join(os.path.dirname(__file__), '..', '..'))
+FETCH = os.path.join(SRC, 'scripts', 'guests', 'fetch-deb.sh')
+ARCHES = ['mipsel', 'mips64el']
+
+failures = []
+
+
+def fail(msg):
+    print('FAIL: ' + msg)
+    failures.append(msg)
+
+
+def fetch(pkg, member):
+    p = subprocess.run(['sh', FETCH, pkg, member], capture_output=True,
+                       text=True)
+    if p.returncode != 0:
+        raise SystemExit('could not fetch %s: %s' % (pkg, p.stderr[-400:]))
+    return p.stdout.strip().split('\n')[-1]
+
+
+def run(cmd, cwd, stdin=None):
+    p = subprocess.run(cmd, cwd=cwd, capture_output=True, timeout=120,
+                       input=stdin)
+    return p.returncode, p.stdout, p.stderr
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def http_server(root):
+    handler = lambda *a, **k: Quiet(*a, directory=root, **k)  # noqa: E731
+    srv = socketserver.TCPServer(('127.0.0.1', 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+def make_files(d):
+    os.makedirs(os.path.join(d, 'sub'), exist_ok=True)
+    with open(os.path.join(d, 'numbers.txt'), 'w') as f:
+        for i in range(1, 5001):
+            f.write('%d %d\n' % (i, (i * 7919) % 1000))
+    with open(os.path.join(d, 'words.txt'), 'w') as f:
+        f.write('pear\napple\nfig\nbanana\napple\ncherry\n')
+    with open(os.path.join(d, 'sub', 'blob.bin'), 'wb') as f:
+        f.write(bytes((i * 37 + (i >> 8)) & 0xff for i in range(200000)))
+    with open(os.path.join(d, 'sub', 'note.txt'), 'w') as f:
+        f.write('a note\n')
+
+
+def busybox_cases(port):
+    awk = ('BEGIN { s = 0; for (i = 1; i <= 200; i++) s += 1 / i; '
+           'printf "%.10f %.3e %g\\n", s, s * 1e-7, 2.5 * 4.1; '
+           'x = 7 / 3; print x, int(x * 1000), -x }')
+    return [
+        ('sh', ['sh', '-c', 'x=6; echo $((x * 7)); for i in a b c; do '
+                'echo "$i-$x"; done; test -d sub && echo dir; exit 3']),
+        ('ls', ['ls', '-1', '.', 'sub']),
+        ('awk', ['awk', awk]),
+        ('awk-file', ['awk', '{ t += $2 * 0.5 } END { printf "%.4f\\n", '
+                      't / NR }', 'numbers.txt']),
+        ('sha256sum', ['sha256sum', 'numbers.txt', 'sub/blob.bin']),
+        ('gzip', ['gzip', '-c', '-9', 'sub/blob.bin']),
+        ('find', ['find', '.', '-name', '*.txt']),
+        ('sort', ['sort', 'words.txt']),
+        ('sort-n', ['sort', '-k2,2n', '-k1,1nr', 'numbers.txt']),
+        ('wget', ['wget', '-q', '-O', '-',
+                  'http://127.0.0.1:%d/words.txt' % port]),
+        ('trap', ['sh', '-c', 'trap "echo got USR1" USR1; echo before; '
+                  'kill -USR1 $$; echo after']),
+    ]
+
+
+def check_busybox(arch, mimic, qemu, bb, d, port):
+    for name, args in busybox_cases(port):
+        m = run([mimic, bb] + args, d)
+        q = run([qemu, bb] + args, d)
+        if m[:2] != q[:2]:
+            fail('%s busybox %s: Mimic rc %d, %d bytes %r; QEMU rc %d, %d '
+                 'bytes %r; stderr %r' % (arch, name, m[0], len(m[1]),
+                                          m[1][:120], q[0], len(q[1]),
+                                          q[1][:120], m[2][-300:]))
+        else:
+            print('ok: %s busybox %s (%d bytes, rc %d)' % (arch, name,
+                                                          len(m[1]), m[0]))
+    # gzip then gunzip under Mimic gives the original back
+    blob = os.path.join(d, 'sub', 'blob.bin')
+    rc, gz, err = run([mimic, bb, 'gzip', '-c', blob], d)
+    rc2, back, err2 = run([mimic, bb, 'gunzip', '-c'], d, stdin=gz)
+    with open(blob, 'rb') as f:
+        orig = f.read()
+    if rc or rc2 or back != orig:
+        fail('%s gzip round trip: rc %d/%d, %d bytes back of %d'
+             % (arch, rc, rc2, len(back), len(orig)))
+    else:
+        print('ok: %s gzip | gunzip round trip (%d bytes)' % (arch,
+                                                             len(orig)))
+
+
+def check_dynamic(arch, mimic, qemu):
+    sysroot = os.path.dirname(fetch('libc6:' + arch, './lib'))
+    if arch == 'mips64el':
+        fetch('libc6:' + arch, './lib64')
+    hello = fetch('hello:' + arch, './usr/bin/hello')
+    m = run([mimic, '-L', sysroot, hello], '/')
+    q = run([qemu, '-L', sysroot, hello], '/')
+    if m[0] != 0 or m[1] != b'Hello, world!\n':
+        fail('%s hello with -L: rc %d out %r err %r' % (arch, m[0], m[1],
+                                                         m[2][-300:]))
+    elif m[:2] != q[:2] and q[0] == 0:
+        fail('%s hello differs from QEMU: %r vs %r' % (arch, m[1], q[1]))
+    else:
+        print('ok: %s dynamically linked hello through -L %s' % (arch,
+                                                                 sysroot))
+
+
+def bad_inputs(arch, mimic, bb, other_bb, d):
+    """Each: exit status 1 and one line on stderr naming the problem."""
+    with open(bb, 'rb') as f:
+        elf = bytearray(f.read())
+    cases = {}
+    cases['missing'] = os.path.join(d, 'no-such-program')
+    p = os.path.join(d, 'not-elf')
+    with open(p, 'w') as f:
+        f.write('just some text\n')
+    cases['non-ELF'] = p
+    cases['wrong architecture'] = other_bb
+    p = os.path.join(d, 'truncated')
+    with open(p, 'wb') as f:
+        f.write(elf[:3000])
+    cases['truncated'] = p
+    # a huge PT_LOAD: the first PT_LOAD's p_memsz set to the top
+    is64 = elf[4] == 2
+    phoff = struct.unpack_from('<Q' if is64 else '<I', elf,
+                               32 if is64 else 28)[0]
+    phent = struct.unpack_from('<H', elf, 54 if is64 else 42)[0]
+    phnum = struct.unpack_from('<H', elf, 56 if is64 else 44)[0]
+    huge = bytearray(elf)
+    for i in range(phnum):
+        o = phoff + i * phent
+        if struct.unpack_from('<I', huge, o)[0] == 1:
+            if is64:
+                struct.pack_into('<Q', huge, o + 40, 0xfffffffff0000000)
+            else:
+                struct.pack_into('<I', huge, o + 20, 0xfffff000)
+            break
+    p = os.path.join(d, 'huge')
+    with open(p, 'wb') as f:
+        f.write(huge)
+    cases['huge PT_LOAD'] = p
+    hello = fetch('hello:' + arch, './usr/bin/hello')
+    cases['unreadable interpreter'] = hello   # no -L: no such loader
+    for name, path in cases.items():
+        os.chmod(path, 0o755) if os.path.exists(path) else None
+        rc, out, err = run([mimic, path], d)
+        lines = err.decode(errors='replace').strip().split('\n')
+        if rc != 1 or len(lines) != 1 or \
+                not lines[0].startswith('mimic-%s: ' % arch):
+            fail('%s bad input "%s": rc %d, stderr %r' % (arch, name, rc,
+                                                         err[-300:]))
+        else:
+            print('ok: %s bad input "%s": %s' % (arch, name, lines[0]))
+
+
+def main():
+    bindir = sys.argv[1]
+    for arch in ARCHES:
+        if not shutil.which('qemu-' + arch):
+            print('SKIP: qemu-%s (Debian package qemu-user) is missing'
+                  % arch)
+            return 77
+    bbs = {a: fetch('busybox-static:' + a, './bin/busybox') for a in ARCHES}
+    with tempfile.TemporaryDirectory(prefix='mimic-user-') as d:
+        make_files(d)
+        srv = http_server(d)
+        port = srv.server_address[1]
+        try:
+            for arch in ARCHES:
+                mimic = os.path.join(bindir, 'mimic-' + arch)
+                qemu = shutil.which('qemu-' + arch)
+                check_busybox(arch, mimic, qemu, bbs[arch], d, port)
+                check_dynamic(arch, mimic, qemu)
+                other = bbs['mips64el' if arch == 'mipsel' else 'mipsel']
+                bad_inputs(arch, mimic, bbs[arch], other, d)
+        finally:
+            srv.shutdown()
+    if failures:
+        print('%d failures' % len(failures))
+        return 1
+    print('all passed')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
