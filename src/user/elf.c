@@ -103,7 +103,7 @@ static bool elf_open(UserProc *p, Elf *e, const char *path, GError **error)
 
     memset(e, 0, sizeof(*e));
     e->path = path;
-    e->fd = open(path, O_RDONLY | O_CLOEXEC);
+    e->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (e->fd < 0) {
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
                     "%s: %s", path, g_strerror(errno));
