@@ -421,7 +421,7 @@ static const FrameLayout o32_frame = {
 static const FrameLayout n64_frame = {
     .uc_stack = 16, .mcontext = 40, .sigmask = 40 + 600, .size = 920,
     .sc_pc = 576, .sc_regs = 0, .sc_fpregs = 256, .sc_fcsr = 584,
-    .sc_used_math = 588, .sc_hi = 512, .sc_lo = 520,
+    .sc_used_math = 588, .sc_hi = 512, .sc_lo = 544,
 };
 
 static bool mips_signal_enter(UserThread *t, int gsig,

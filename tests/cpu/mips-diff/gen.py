@@ -22,6 +22,15 @@ FR=1).  Each program holds SEQS sequences; each sequence
     MOVZ/MOVN.fmt, MADD/MSUB/NMADD/NMSUB, MFC1/MTC1/MFHC1/MTHC1);
   - dumps the GPRs, HI, LO, the FPRs, FCSR and the data area with
     write(1, ...).
+With --faults (half of the programs by default), sequences end with an
+instruction that traps (a load from an unmapped page, an unaligned load,
+BREAK, TEQ, ADD overflow, MFC0 in user mode, a floating-point divide by
+zero with the exception enabled, a fault in a branch delay slot); the
+program's SA_SIGINFO handler for SIGSEGV, SIGBUS, SIGILL, SIGFPE and
+SIGTRAP records the signal, si_code, si_addr and the saved sc_pc, HI, LO,
+FCSR and $8 from the rt signal frame, sets sc_pc to the next sequence and
+returns through the kernel's trampoline (rt_sigreturn restores every
+register, which the next dump shows).
 Every program ends with exit_group(0).  Instructions whose result the
 architecture leaves UNPREDICTABLE are not generated (a zero divisor, ADD
 overflow traps, odd FPRs as doubles with FR=0).
@@ -44,6 +53,15 @@ import tempfile
 SEQS = 24
 BODY = 40
 DATA_LEN = 1024
+# --faults: the record the signal handler writes (after the dump), the
+# resume address, the struct sigaction (the handler's third argument
+# points at the ucontext: RS_UC 0)
+REC = DATA_LEN + 8 * 67
+REC_LEN = 64
+RESUME = REC + REC_LEN
+ACT = RESUME + 8
+REC_END = REC + REC_LEN
+RS_UC = 0
 
 
 class Prog:
@@ -156,6 +174,78 @@ class Gen:
             p.emit(I(0x0d, r, r, addr & 0xffff))
         else:
             self.li(r, addr)
+
+    def la_fixed(self, r):
+        """A patchable load of an address: 6 instructions on mips64el,
+        2 on mipsel; returns the position for patch_la()."""
+        p = self.p
+        pos = len(p.code)
+        for _ in range(6 if self.is64 else 2):
+            p.emit(0)
+        return pos
+
+    def patch_la(self, pos, r, addr):
+        p = self.p
+        if self.is64:
+            ws = [I(0x0f, 0, r, 0), I(0x0d, r, r, (addr >> 32) & 0xffff),
+                  R(0, 0, r, r, 16, 0x38),
+                  I(0x0d, r, r, (addr >> 16) & 0xffff),
+                  R(0, 0, r, r, 16, 0x38), I(0x0d, r, r, addr & 0xffff)]
+        else:
+            ws = [I(0x0f, 0, r, (addr >> 16) & 0xffff),
+                  I(0x0d, r, r, addr & 0xffff)]
+        p.code[pos:pos + len(ws)] = ws
+
+    def fault(self):
+        """An instruction that traps, at the end of a body; returns the
+        instructions (some set up their operands first)."""
+        g = self.rng
+        t = g.choice([r for r in DEST if r not in (31,)])
+        k = g.randrange(9)
+        if k == 0:
+            return [(I(0x23, 0, t, g.randrange(0x100, 0x7ff0) & ~3),
+                     'lw unmapped')]
+        if k == 1:
+            return [(I(0x23 if g.random() < 0.5 else 0x21, DATA, t,
+                       g.randrange(0, DATA_LEN - 8) | 1), 'unaligned')]
+        # BREAK/TEQ codes 6 and 7 (overflow, divide by zero) raise SIGFPE
+        # under Linux (traps.c, do_trap_or_bp; gcc's `teq rt, $0, 7`
+        # after a division relies on it), as Mimic does; qemu-user 7.2
+        # kills the program with an uncaught SIGTRAP instead, so the
+        # programs leave them out.
+        fpe = []
+        if k == 2:
+            code = g.choice([0, 1, 12, 0x3ff] + fpe)
+            return [((code << 16) | 0x0d, 'break %d' % code)]
+        if k == 3:
+            code = g.choice([0, 5] + fpe)
+            return [(R(0, 0, 0, 0, 0, 0x34) | (code << 6), 'teq %d' % code)]
+        if k == 4:
+            t2 = g.choice([r for r in DEST if r != t])
+            return [(I(0x0f, 0, t, 0x7fff), 'lui'),
+                    (I(0x0d, t, t, 0xffff), 'ori'),
+                    (R(0, t, t, t2, 0, 0x20), 'add (overflow)')]
+        if k == 5:
+            return [((0x10 << 26) | (t << 16) | (12 << 11), 'mfc0')]
+        if k == 6:
+            # enable divide-by-zero and invalid, then 1.0 / 0.0
+            rm = g.randrange(4)
+            return [(I(0x09, 0, t, 0x0c00 | rm), 'li (enables)'),
+                    ((0x11 << 26) | (6 << 21) | (t << 16) | (31 << 11),
+                     'ctc1'),
+                    (I(0x0f, 0, t, 0x3f80), 'lui 1.0f'),
+                    ((0x11 << 26) | (4 << 21) | (t << 16) | (2 << 11),
+                     'mtc1'),
+                    ((0x11 << 26) | (4 << 21) | (0 << 16) | (4 << 11),
+                     'mtc1 0'),
+                    ((0x11 << 26) | (16 << 21) | (4 << 16) | (2 << 11) |
+                     (0 << 6) | 3, 'div.s by zero')]
+        if k == 7:
+            # a fault in a branch delay slot: EPC names the branch
+            return [(I(0x04, 0, 0, 1), 'beq (taken)'),
+                    (I(0x23, 0, t, 0x400), 'lw unmapped (delay slot)'),
+                    (0, 'nop')]
+        return []
 
     def alu(self):
         """One random non-branch, non-memory integer instruction."""
@@ -449,7 +539,7 @@ class Gen:
                 p.emit(w, n)
 
 
-def build(is64, seed, nseq, trunc=None):
+def build(is64, seed, nseq, trunc=None, faults=False):
     """trunc=(k, n): stop after sequence k, which keeps its first n
     instructions (to find the first one that differs)."""
     rng = random.Random(seed)
@@ -479,9 +569,32 @@ def build(is64, seed, nseq, trunc=None):
         tmpls += t
     tmpl_base = p.data_addr + 0x1000
     dump_off = DATA_LEN
+    # the fault handler for SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP
+    act_pos = None
+    if faults:
+        g.la64(DATA, p.data_addr)
+        act_pos = g.la_fixed(5)       # a1 <- the struct sigaction
+        act = p.data_addr + ACT
+        for sig in (11, 10, 4, 8, 5):
+            p.emit(I(0x09, 0, 4, sig))
+            p.emit(I(0x09, 0, 6, 0))
+            p.emit(I(0x09, 0, 7, 16))
+            p.emit(I(0x09, 0, 2, 5013 if is64 else 4194))
+            p.emit(0x0000000c)
+        g.patch_la(act_pos, 5, act)
     for i in range(nseq):
         start_listing = len(p.listing)
         tb = tmpl_base + i * tmpl_len
+        resume_pos = None
+        if faults:
+            # clear the record, store where the handler resumes
+            g.la64(DATA, p.data_addr)
+            st = 0x3f if is64 else 0x2b
+            for k in range(0, REC_LEN, 8):
+                p.emit(I(0x2b, DATA, 0, REC + k))
+                p.emit(I(0x2b, DATA, 0, REC + k + 4))
+            resume_pos = g.la_fixed(1)
+            p.emit(I(st, DATA, 1, RESUME))
         # $30 <- the template
         g.la64(DATA, tb)
         ld = 0x37 if is64 else 0x23
@@ -507,7 +620,12 @@ def build(is64, seed, nseq, trunc=None):
             items = items[:trunc[1]]
         for it in items:
             g.place(it)
+        if faults and rng.random() < 0.75:
+            for w_, n_ in g.fault():
+                p.emit(w_, n_)
         seq_listing.append(list(p.listing[start_listing:]))
+        if faults:
+            g.patch_la(resume_pos, 1, p.pc())
         # dump
         st = 0x3f if is64 else 0x2b
         for r in range(32):
@@ -528,7 +646,7 @@ def build(is64, seed, nseq, trunc=None):
         p.emit(I(0x09, 0, 2, nr_write))
         p.emit(I(0x09, 0, 4, 1))
         p.emit(R(0, DATA, 0, 5, 0, 0x25))   # or a1, $30, $0
-        p.emit(I(0x09, 0, 6, DATA_LEN + 8 * 67))
+        p.emit(I(0x09, 0, 6, REC_END if faults else DATA_LEN + 8 * 67))
         p.emit(0x0000000c)
         if trunc and trunc[0] == i:
             break
@@ -536,7 +654,54 @@ def build(is64, seed, nseq, trunc=None):
     p.emit(I(0x09, 0, 2, nr_exit))
     p.emit(I(0x09, 0, 4, 0))
     p.emit(0x0000000c)
+    if faults:
+        handler = p.pc()
+        emit_handler(g, p, is64)
+        # struct sigaction: SA_SIGINFO | SA_NODEFER, the handler, no mask
+        if is64:
+            sa = struct.pack('<IIQQQ', 0x40000008, 0, handler, 0, 0)
+        else:
+            sa = struct.pack('<IIIIII', 0x40000008, handler, 0, 0, 0, 0)
+        data[ACT:ACT + len(sa)] = sa
     return elf(p, data, tmpls, tmpl_base), seq_listing
+
+
+def emit_handler(g, p, is64):
+    """a0 = signal, a1 = siginfo, a2 = ucontext: copy the signal number,
+    si_code, si_addr and the saved sc_pc, HI, LO, FCSR and $8 to the
+    record, clear the saved FCSR, resume at [RESUME], return through the
+    kernel's trampoline ($ra: rt_sigreturn restores every register)."""
+    K, T = 26, 8
+    g.la64(K, p.data_addr)
+    if is64:
+        sc, pc, hi, lo, fc, regs = 40, 576, 512, 544, 584, 0
+        uni = 16
+    else:
+        sc, pc, hi, lo, fc, regs = 24, 8, 552, 560, 532, 16
+        uni = 12
+    sc += RS_UC
+    p.emit(I(0x2b, K, 4, REC + 0))                       # sw a0
+    p.emit(I(0x23, 5, T, 4))                             # lw si_code
+    p.emit(I(0x2b, K, T, REC + 8))
+    p.emit(I(0x23, 5, T, uni))                           # si_addr low
+    p.emit(I(0x2b, K, T, REC + 16))
+    if is64:
+        p.emit(I(0x23, 5, T, uni + 4))
+        p.emit(I(0x2b, K, T, REC + 20))
+    for src, dst in ((pc, 24), (hi, 32), (lo, 40), (regs + 8 * 8, 56)):
+        for half in (0, 4):
+            p.emit(I(0x23, 6, T, sc + src + half))
+            p.emit(I(0x2b, K, T, REC + dst + half))
+    p.emit(I(0x23, 6, T, sc + fc))
+    p.emit(I(0x2b, K, T, REC + 48))
+    p.emit(I(0x2b, 6, 0, sc + fc))                       # saved FCSR = 0
+    # sc_pc = [RESUME]
+    p.emit(I(0x23, K, T, RESUME))
+    p.emit(I(0x2b, 6, T, sc + pc))
+    p.emit(I(0x23, K, T, RESUME + 4))
+    p.emit(I(0x2b, 6, T, sc + pc + 4))
+    p.emit(R(0, 31, 0, 0, 0, 0x08))                      # jr ra
+    p.emit(0)
 
 
 def elf(p, data, tmpls, tmpl_base):
@@ -583,9 +748,13 @@ def names(is64):
     return regs
 
 
-def compare(a, b, is64, listing):
+REC_NAMES = ['signo', 'si_code', 'si_addr', 'sc_pc', 'sc_mdhi', 'sc_mdlo',
+             'sc_fpc_csr', 'sc_regs[8]']
+
+
+def compare(a, b, is64, listing, faults=False):
     """Return a description of the first differences, or None."""
-    rec = DATA_LEN + 8 * 67
+    rec = REC_END if faults else DATA_LEN + 8 * 67
     if a == b:
         return None
     out = []
@@ -619,6 +788,13 @@ def compare(a, b, is64, listing):
             fb = struct.unpack_from('<I', regs[1], 8 * 66)[0]
             if fa != fb:
                 out.append('  fcsr: %08x (Mimic) vs %08x (qemu)' % (fa, fb))
+            if faults:
+                for k, nm in enumerate(REC_NAMES):
+                    va = struct.unpack_from('<Q', ra, REC + 8 * k)[0]
+                    vb = struct.unpack_from('<Q', rb, REC + 8 * k)[0]
+                    if va != vb:
+                        out.append('  handler %s: %x (Mimic) vs %x (qemu)'
+                                   % (nm, va, vb))
             if ra[:DATA_LEN] != rb[:DATA_LEN]:
                 off = next(i for i in range(DATA_LEN) if ra[i] != rb[i])
                 out.append('  data differs from offset %d' % off)
@@ -636,6 +812,9 @@ def main():
     ap.add_argument('-s', type=int, default=None, help='seed')
     ap.add_argument('--keep', default=None)
     ap.add_argument('--arch', default='mipsel,mips64el')
+    ap.add_argument('--faults', type=float, default=0.5,
+                    help='share of the programs whose sequences end in a '
+                    'trap caught by a signal handler')
     args = ap.parse_args()
     seed = args.s if args.s is not None else random.randrange(1 << 30)
     print('mips-diff: seed %d' % seed)
@@ -651,7 +830,8 @@ def main():
         mimic = os.path.join(args.mimic, 'mimic-' + arch)
         for i in range(args.n):
             pseed = seed * 1000 + i
-            img, listing = build(is64, pseed, SEQS)
+            faults = random.Random(pseed).random() < args.faults
+            img, listing = build(is64, pseed, SEQS, faults=faults)
             path = os.path.join(tmp, '%s-%d' % (arch, pseed))
             with open(path, 'wb') as f:
                 f.write(img)
@@ -664,7 +844,7 @@ def main():
                                timeout=60)
             m = subprocess.run([mimic] + cpu + [path], capture_output=True,
                                timeout=60)
-            diff = compare(m.stdout, q.stdout, is64, listing)
+            diff = compare(m.stdout, q.stdout, is64, listing, faults)
             if diff is None and m.returncode == q.returncode:
                 passed += 1
                 if not args.keep:
