@@ -10,6 +10,8 @@ For each architecture (mipsel, mips64el):
     server, a shell trap run by `kill -USR1 $$`;
   - a dynamically linked program (hello, with libc6:ARCH unpacked as the
     -L sysroot);
+  - threads: pigz -p 8 (libc6 and zlib1g as the sysroot), its output the
+    same bytes as pigz's under qemu-mipsel and a gzip round trip;
   - bad inputs: a missing program, a non-ELF file, an ELF of another
     architecture, a truncated ELF, a huge PT_LOAD, an unreadable
     interpreter: each one line on stderr and exit status 1.
@@ -70,7 +72,7 @@ def http_server(root):
 def make_files(d):
     os.makedirs(os.path.join(d, 'sub'), exist_ok=True)
     with open(os.path.join(d, 'numbers.txt'), 'w') as f:
-        for i in range(1, 5001):
+        for i in range(1, 2001):
             f.write('%d %d\n' % (i, (i * 7919) % 1000))
     with open(os.path.join(d, 'words.txt'), 'w') as f:
         f.write('pear\napple\nfig\nbanana\napple\ncherry\n')
@@ -146,6 +148,40 @@ def check_dynamic(arch, mimic, qemu):
                                                                  sysroot))
 
 
+def check_threads(arch, mimic, qemu, d, ref):
+    """pigz -p 8 (pthreads: a compressing thread per block, futexes) with
+    libc6 and zlib1g as the sysroot; its output is the same whatever the
+    number of threads."""
+    root = os.path.join(d, 'sysroot-' + arch)
+    if not os.path.isdir(root):
+        if arch == 'mips64el':
+            fetch('libc6:' + arch, './lib64')
+        shutil.copytree(os.path.dirname(fetch('libc6:' + arch, './lib')),
+                        root, symlinks=True)
+        zlib = os.path.dirname(fetch('zlib1g:' + arch, './lib'))
+        shutil.copytree(zlib, root, symlinks=True, dirs_exist_ok=True)
+    pigz = fetch('pigz:' + arch, './usr/bin/pigz')
+    src = os.path.join(d, 'sub', 'blob.bin')
+    m = run([mimic, '-L', root, pigz, '-p', '8', '-b', '32', '-c', src], d)
+    if m[0] != 0 or not m[1]:
+        fail('%s pigz -p 8: rc %d err %r' % (arch, m[0], m[2][-300:]))
+        return None
+    back = subprocess.run(['gzip', '-dc'], input=m[1],
+                          capture_output=True).stdout
+    with open(src, 'rb') as f:
+        if back != f.read():
+            fail('%s pigz -p 8: the output does not decompress to the '
+                 'input' % arch)
+            return None
+    if ref is not None and m[1] != ref:
+        fail('%s pigz -p 8: output differs from the reference' % arch)
+        return None
+    print('ok: %s pigz -p 8 (threads): %d bytes, round trip%s'
+          % (arch, len(m[1]), ', same as the reference'
+             if ref is not None else ''))
+    return m[1]
+
+
 def bad_inputs(arch, mimic, bb, other_bb, d):
     """Each: exit status 1 and one line on stderr naming the problem."""
     with open(bb, 'rb') as f:
@@ -206,12 +242,29 @@ def main():
         make_files(d)
         srv = http_server(d)
         port = srv.server_address[1]
+        ref = None
         try:
             for arch in ARCHES:
                 mimic = os.path.join(bindir, 'mimic-' + arch)
                 qemu = shutil.which('qemu-' + arch)
                 check_busybox(arch, mimic, qemu, bbs[arch], d, port)
                 check_dynamic(arch, mimic, qemu)
+                if ref is None:
+                    # the reference: pigz under qemu-mipsel
+                    root = os.path.join(d, 'sysroot-q')
+                    shutil.copytree(os.path.dirname(
+                        fetch('libc6:mipsel', './lib')), root, symlinks=True)
+                    shutil.copytree(os.path.dirname(
+                        fetch('zlib1g:mipsel', './lib')), root,
+                        symlinks=True, dirs_exist_ok=True)
+                    q = run([shutil.which('qemu-mipsel'), '-L', root,
+                             fetch('pigz:mipsel', './usr/bin/pigz'), '-p',
+                             '8', '-b', '32', '-c',
+                             os.path.join(d, 'sub', 'blob.bin')], d)
+                    ref = q[1] if q[0] == 0 and q[1] else None
+                    if ref is None:
+                        fail('pigz under qemu-mipsel failed: %r' % (q[2],))
+                check_threads(arch, mimic, qemu, d, ref)
                 other = bbs['mips64el' if arch == 'mipsel' else 'mipsel']
                 bad_inputs(arch, mimic, bbs[arch], other, d)
         finally:
