@@ -20,6 +20,8 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -691,6 +693,96 @@ static int sock_type(UserProc *p, uint64_t g)
         h |= (o & O_CLOEXEC) ? SOCK_CLOEXEC : 0;
     }
     return type | h;
+}
+
+/* struct epoll_event: packed (12 bytes) on x86, 16 bytes (the 64-bit
+   data aligned) on MIPS. */
+static unsigned epoll_event_size(UserProc *p)
+{
+    return p->arch->e_machine == 8 ? 16 : 12;
+}
+
+static bool get_epoll_event(UserProc *p, uint64_t g, struct epoll_event *e)
+{
+    if (!gptr(p, g, epoll_event_size(p))) {
+        return false;
+    }
+    e->events = user_get32(p, g);
+    e->data.u64 = user_get64(p, g + epoll_event_size(p) - 8);
+    return true;
+}
+
+static void put_epoll_event(UserProc *p, uint64_t g,
+                            const struct epoll_event *e)
+{
+    user_put32(p, g, e->events);
+    user_put64(p, g + epoll_event_size(p) - 8, e->data.u64);
+}
+
+/* sendmsg/recvmsg: the guest's msghdr (4- or 8-byte fields) without
+   ancillary data on 32-bit guests (their cmsghdr differs). */
+static int64_t do_msg(UserProc *p, bool send, int fd, uint64_t g, int flags)
+{
+    unsigned w = p->arch->is64 ? 8 : 4;
+    if (!gptr(p, g, 7 * w)) {
+        return -EFAULT;
+    }
+    uint64_t name = user_get_ulong(p, g);
+    uint32_t namelen = user_get32(p, g + w);
+    uint64_t iov = user_get_ulong(p, g + 2 * w);
+    uint64_t iovlen = user_get_ulong(p, g + 3 * w);
+    uint64_t control = user_get_ulong(p, g + 4 * w);
+    uint64_t controllen = user_get_ulong(p, g + 5 * w);
+    struct msghdr m = { 0 };
+    struct iovec *v;
+    int64_t r = get_iov(p, iov, iovlen, &v);
+    if (r < 0) {
+        return r;
+    }
+    if (controllen && (!p->arch->is64 || p->arch->big_endian)) {
+        g_free(v);
+        return -EOPNOTSUPP;
+    }
+    uint8_t sa[128];
+    if (name && namelen) {
+        if (!gptr(p, name, MIN(namelen, sizeof(sa)))) {
+            g_free(v);
+            return -EFAULT;
+        }
+        memcpy(sa, g2h(p, name), MIN(namelen, sizeof(sa)));
+        uint16_t fam;
+        memcpy(&fam, sa, 2);
+        fam = ug16(p, fam);
+        memcpy(sa, &fam, 2);
+        m.msg_name = sa;
+        m.msg_namelen = MIN(namelen, sizeof(sa));
+    }
+    m.msg_iov = v;
+    m.msg_iovlen = iovlen;
+    if (controllen) {
+        m.msg_control = gptr(p, control, controllen);
+        m.msg_controllen = controllen;
+        if (!m.msg_control) {
+            g_free(v);
+            return -EFAULT;
+        }
+    }
+    r = send ? sendmsg(fd, &m, flags) : recvmsg(fd, &m, flags);
+    r = r < 0 ? -errno : r;
+    if (r >= 0 && !send) {
+        if (name && namelen) {
+            uint16_t fam;
+            memcpy(&fam, sa, 2);
+            fam = ug16(p, fam);
+            memcpy(sa, &fam, 2);
+            memcpy(g2h(p, name), sa, MIN(namelen, m.msg_namelen));
+            user_put32(p, g + w, m.msg_namelen);
+        }
+        user_put_ulong(p, g + 5 * w, m.msg_controllen);
+        user_put32(p, g + 6 * w, (uint32_t)m.msg_flags);
+    }
+    g_free(v);
+    return r;
 }
 
 /* ---- the dispatcher ---- */
@@ -1565,7 +1657,22 @@ static int64_t dispatch(UserThread *t, UserSys sys, const uint64_t *a)
                               a[4] ? gptr(p, a[4], a[5]) : NULL,
                               (socklen_t)a[5]));
         }
-        return ret(recvfrom((int)a[0], b, a[2], (int)a[3], NULL, NULL));
+        uint8_t sa[128];
+        socklen_t sl = sizeof(sa);
+        ssize_t r = recvfrom((int)a[0], b, a[2], (int)a[3],
+                             a[4] ? (void *)sa : NULL, a[4] ? &sl : NULL);
+        if (r >= 0 && a[4] && a[5] && gptr(p, a[5], 4)) {
+            uint32_t glen = user_get32(p, a[5]);
+            uint16_t fam;
+            memcpy(&fam, sa, 2);
+            fam = ug16(p, fam);
+            memcpy(sa, &fam, 2);
+            if (gptr(p, a[4], MIN(glen, sl))) {
+                memcpy(g2h(p, a[4]), sa, MIN(glen, sl));
+            }
+            user_put32(p, a[5], sl);
+        }
+        return ret(r);
     }
     case US_setsockopt: {
         void *v = gptr(p, a[3], a[4]);
@@ -1629,6 +1736,41 @@ static int64_t dispatch(UserThread *t, UserSys sys, const uint64_t *a)
             }
         }
         return ret(r);
+    }
+    case US_sendmsg: case US_recvmsg:
+        return do_msg(p, sys == US_sendmsg, (int)a[0], a[1], (int)a[2]);
+    case US_eventfd2:
+        return ret(eventfd((unsigned)a[0], open_flags_to_host(p, a[1])));
+    case US_epoll_create:
+        return ret(epoll_create((int)a[0]));
+    case US_epoll_create1:
+        return ret(epoll_create1(open_flags_to_host(p, a[0])));
+    case US_epoll_ctl: {
+        struct epoll_event ev = { 0 };
+        if (a[3]) {
+            if (!get_epoll_event(p, a[3], &ev)) {
+                return -EFAULT;
+            }
+        }
+        return ret(epoll_ctl((int)a[0], (int)a[1], (int)a[2],
+                             a[3] ? &ev : NULL));
+    }
+    case US_epoll_wait: case US_epoll_pwait: {
+        int n = (int)a[2];
+        if (n <= 0 || n > 4096) {
+            return -EINVAL;
+        }
+        unsigned esz = epoll_event_size(p);
+        if (!gptr(p, a[1], (uint64_t)n * esz)) {
+            return -EFAULT;
+        }
+        struct epoll_event *ev = g_new(struct epoll_event, n);
+        int r = epoll_wait((int)a[0], ev, n, (int)a[3]);
+        for (int i = 0; i < r; i++) {
+            put_epoll_event(p, a[1] + (uint64_t)i * esz, &ev[i]);
+        }
+        g_free(ev);
+        return r < 0 ? -errno : r;
     }
     case US_copy_file_range:
         return -ENOSYS;
