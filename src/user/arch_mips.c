@@ -629,10 +629,54 @@ static bool addr_mapped(UserProc *p, uint64_t addr)
     return found;
 }
 
+/* -d in_asm: each block of straight-line code once, as QEMU logs its
+   translation blocks (up to a branch and its delay slot). */
+static void trace_block(MipsCpu *cpu, uint64_t pc)
+{
+    static GHashTable *seen;
+    static GMutex lock;
+    UserProc *p = user_the_proc;
+    g_mutex_lock(&lock);
+    if (!seen) {
+        seen = g_hash_table_new(g_int64_hash, g_int64_equal);
+    }
+    bool logged = g_hash_table_contains(seen, &pc);
+    if (!logged) {
+        g_hash_table_add(seen, g_memdup2(&pc, sizeof(pc)));
+    }
+    g_mutex_unlock(&lock);
+    if (logged) {
+        return;
+    }
+    GString *s = g_string_new("----------------\nIN: \n");
+    int w = cpu->is64 ? 16 : 8;
+    uint64_t a = pc;
+    for (int i = 0; i < 64; i++, a += 4) {
+        if (!user_range_ok(p, a, 4) || !addr_mapped(p, a)) {
+            break;
+        }
+        uint32_t insn = user_get32(p, a);
+        g_string_append_printf(s, "0x%0*" G_GINT64_MODIFIER "x:  ", w,
+                               cpu->is64 ? a : (uint32_t)a);
+        mips_disassemble(cpu, insn, a, s);
+        g_string_append_c(s, '\n');
+        if (i > 0 && mips_is_branch(user_get32(p, a - 4))) {
+            break;
+        }
+    }
+    g_string_append_c(s, '\n');
+    mimic_log("%s", s->str);
+    g_string_free(s, true);
+}
+
 static int mips_cpu_loop(UserThread *t)
 {
     UserProc *p = t->proc;
     MipsCpu *cpu = CPU(t);
+
+    if (mimic_log_enabled(LOG_IN_ASM)) {
+        cpu->trace_block = trace_block;
+    }
 
     for (;;) {
         int64_t n;

@@ -1818,22 +1818,38 @@ static void strace_log(UserThread *t, uint64_t nr, UserSys sys,
     (void)nr;
 }
 
+/* -d unimp: each unsupported call once. */
+static void log_unimp(UserProc *p, uint64_t nr, UserSys sys)
+{
+    uint64_t n = nr - p->arch->syscall_base;
+    if (!mimic_log_enabled(LOG_UNIMP) || nr < p->arch->syscall_base ||
+        n >= sizeof(p->unimp_seen) * 8 ||
+        (p->unimp_seen[n / 8] & (1u << (n % 8)))) {
+        return;
+    }
+    p->unimp_seen[n / 8] |= 1u << (n % 8);
+    if (sys == US_none) {
+        mimic_log("user: unsupported syscall %" G_GUINT64_FORMAT "\n", nr);
+    } else {
+        mimic_log("user: syscall %s (%" G_GUINT64_FORMAT ") returns "
+                  "ENOSYS\n", sys_names[sys], nr);
+    }
+}
+
 int64_t user_syscall(UserThread *t, uint64_t nr, const uint64_t a[8])
 {
     UserProc *p = t->proc;
     const volatile UserSys sys = sys_of(p->arch, nr);
     int64_t r;
 
+    if (p->strace && (sys == US_exit_group || sys == US_exit ||
+                      sys == US_execve)) {
+        /* calls that do not come back are logged before they run */
+        fprintf(stderr, "%d %s(0x%" G_GINT64_MODIFIER "x,0x%"
+                G_GINT64_MODIFIER "x,0x%" G_GINT64_MODIFIER "x)\n",
+                getpid(), sys_names[sys], a[0], a[1], a[2]);
+    }
     if (sys == US_none) {
-        uint64_t n = nr - p->arch->syscall_base;
-        if (n < sizeof(p->unimp_seen) * 8 &&
-            !(p->unimp_seen[n / 8] & (1u << (n % 8)))) {
-            p->unimp_seen[n / 8] |= 1u << (n % 8);
-            if (mimic_log_enabled(LOG_UNIMP)) {
-                mimic_log("user: unsupported syscall %" G_GUINT64_FORMAT "\n",
-                          nr);
-            }
-        }
         r = -ENOSYS;
     } else if (sigsetjmp(t->syscall_jmp, 0)) {
         /* a guest buffer on an unmapped page */
@@ -1843,12 +1859,9 @@ int64_t user_syscall(UserThread *t, uint64_t nr, const uint64_t a[8])
         t->in_syscall = true;
         r = dispatch(t, sys, a);
         t->in_syscall = false;
-        if (r == -ENOSYS && mimic_log_enabled(LOG_UNIMP) &&
-            !(p->unimp_seen[(nr % 8192) / 8] & (1u << (nr % 8)))) {
-            p->unimp_seen[(nr % 8192) / 8] |= 1u << (nr % 8);
-            mimic_log("user: syscall %s (%" G_GUINT64_FORMAT ") returns "
-                      "ENOSYS\n", sys_names[sys], nr);
-        }
+    }
+    if (r == -ENOSYS) {
+        log_unimp(p, nr, sys);
     }
     if (p->strace) {
         strace_log(t, nr, sys, a, r);

@@ -12,6 +12,8 @@ For each architecture (mipsel, mips64el):
     -L sysroot);
   - threads: pigz -p 8 (libc6 and zlib1g as the sysroot), its output the
     same bytes as pigz's under qemu-mipsel and a gzip round trip;
+  - the options: -version, -cpu help, -E/-U, -0, -strace, -d in_asm,
+    -binfmt, an unknown option;
   - bad inputs: a missing program, a non-ELF file, an ELF of another
     architecture, a truncated ELF, a huge PT_LOAD, an unreadable
     interpreter: each one line on stderr and exit status 1.
@@ -182,6 +184,39 @@ def check_threads(arch, mimic, qemu, d, ref):
     return m[1]
 
 
+def check_options(arch, mimic, bb, d):
+    """-version, -cpu help, -E/-U, -0, -strace, -d in_asm, -binfmt."""
+    with open(bb, 'rb') as f:
+        hdr = f.read(64)
+    is64 = hdr[4] == 2
+    entry = struct.unpack_from('<Q' if is64 else '<I', hdr, 24)[0]
+    checks = [
+        (['-version'], lambda rc, o, e: rc == 0 and b'version' in o),
+        (['-cpu', 'help'], lambda rc, o, e: rc == 0 and
+         (b'5KEf' if is64 else b'24Kf') in o),
+        (['-E', 'MIMIC_T=a,MIMIC_U=b', '-U', 'HOME', bb, 'sh', '-c',
+          'echo $MIMIC_T$MIMIC_U${HOME:-none}'],
+         lambda rc, o, e: rc == 0 and o == b'abnone\n'),
+        (['-0', 'echo', bb, 'hi'], lambda rc, o, e: o == b'hi\n'),
+        (['-strace', bb, 'true'],
+         lambda rc, o, e: rc == 0 and b'exit_group(' in e),
+        (['-d', 'in_asm', bb, 'true'],
+         lambda rc, o, e: rc == 0 and
+         (b'0x%0*x:  ' % (16 if is64 else 8, entry)) in e),
+        (['-binfmt'], lambda rc, o, e: rc == 0 and
+         o.startswith(b':mimic-' + arch.encode() + b':M::\\x7f\\x45')),
+        (['-nonsense'], lambda rc, o, e: rc == 1 and
+         e.count(b'\n') == 1),
+    ]
+    for args, ok in checks:
+        rc, out, err = run([mimic] + args, d)
+        if not ok(rc, out, err):
+            fail('%s %s: rc %d out %r err %r' % (arch, ' '.join(args[:2]),
+                                                 rc, out[:100], err[-200:]))
+        else:
+            print('ok: %s option %s' % (arch, args[0]))
+
+
 def bad_inputs(arch, mimic, bb, other_bb, d):
     """Each: exit status 1 and one line on stderr naming the problem."""
     with open(bb, 'rb') as f:
@@ -249,6 +284,7 @@ def main():
                 qemu = shutil.which('qemu-' + arch)
                 check_busybox(arch, mimic, qemu, bbs[arch], d, port)
                 check_dynamic(arch, mimic, qemu)
+                check_options(arch, mimic, bbs[arch], d)
                 if ref is None:
                     # the reference: pigz under qemu-mipsel
                     root = os.path.join(d, 'sysroot-q')

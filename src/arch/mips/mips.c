@@ -15,6 +15,15 @@
 
 #include <string.h>
 
+/* Capstone for disassembly when it is installed (the layer rules keep
+   config.h out of arch/, so test for the header, as the x86 core does). */
+#if defined(__has_include)
+#if __has_include(<capstone/capstone.h>)
+#include <capstone/capstone.h>
+#define USE_CAPSTONE 1
+#endif
+#endif
+
 static const MipsModel mips_models[] = {
     { "24Kf", "MIPS32r2 with FPU (24Kf)", false, true, 0x00739300,
       0x00019300 },
@@ -1035,7 +1044,12 @@ MipsRunExit mips_run(MipsCpu *cpu, int64_t budget, int64_t *executed)
         *executed = n;
         return MIPS_RUN_EXCEPTION;
     }
+    uint64_t last = cpu->pc - 8; /* the first instruction starts a block */
     while (n < budget) {
+        if (G_UNLIKELY(cpu->trace_block) && cpu->pc != last + 4) {
+            cpu->trace_block(cpu, cpu->pc);
+        }
+        last = cpu->pc;
         if (G_UNLIKELY(cpu->exit_request)) {
             cpu->exit_request = 0;
             *executed = n;
@@ -1058,6 +1072,52 @@ MipsRunExit mips_run(MipsCpu *cpu, int64_t budget, int64_t *executed)
     }
     *executed = n;
     return MIPS_RUN_BUDGET;
+}
+
+bool mips_is_branch(uint32_t insn)
+{
+    unsigned op = insn >> 26;
+    switch (op) {
+    case 0x00:
+        return FUNCT(insn) == 0x08 || FUNCT(insn) == 0x09;
+    case 0x01:
+        return (RT(insn) & 0x0c) == 0; /* BLTZ..BGEZALL, not traps */
+    case 0x02: case 0x03: case 0x04: case 0x05: case 0x06: case 0x07:
+    case 0x14: case 0x15: case 0x16: case 0x17:
+        return true;
+    case 0x11:
+        return RS(insn) == 0x08; /* BC1 */
+    default:
+        return false;
+    }
+}
+
+void mips_disassemble(MipsCpu *cpu, uint32_t insn, uint64_t addr,
+                      GString *out)
+{
+#ifdef USE_CAPSTONE
+    csh h;
+    int mode = (cpu->is64 ? CS_MODE_MIPS64 : CS_MODE_MIPS32) |
+               (cpu->big_endian ? CS_MODE_BIG_ENDIAN
+                                : CS_MODE_LITTLE_ENDIAN);
+    if (cs_open(CS_ARCH_MIPS, mode, &h) == CS_ERR_OK) {
+        uint8_t b[4];
+        uint32_t v = cpu->big_endian ? GUINT32_TO_BE(insn)
+                                     : GUINT32_TO_LE(insn);
+        memcpy(b, &v, 4);
+        cs_insn *ci;
+        size_t n = cs_disasm(h, b, 4, addr, 1, &ci);
+        if (n > 0) {
+            g_string_append_printf(out, "%-8s%s", ci[0].mnemonic,
+                                   ci[0].op_str);
+            cs_free(ci, n);
+            cs_close(&h);
+            return;
+        }
+        cs_close(&h);
+    }
+#endif
+    g_string_append_printf(out, ".word   0x%08x", insn);
 }
 
 void mips_dump_registers(MipsCpu *cpu, GString *out)

@@ -113,6 +113,11 @@ typedef struct MipsCpu {
     bool exc_bd;
     uint32_t exc_insn; /* the instruction (BREAK/TRAP codes, RI) */
 
+    /* Debugging: called before the first instruction of each run of
+       straight-line code (after a taken branch or a jump in). */
+    void (*trace_block)(struct MipsCpu *cpu, uint64_t pc);
+    void *trace_opaque;
+
     /* Set from any thread to make mips_run() return soon. */
     volatile int exit_request;
 
@@ -152,6 +157,12 @@ void mips_set_pc(MipsCpu *cpu, uint64_t addr);
 
 /* Debug aids. */
 void mips_dump_registers(MipsCpu *cpu, GString *out);
-int mips_disassemble(MipsCpu *cpu, uint64_t addr, GString *out);
+/* One instruction word at addr as "mnemonic operands" (Capstone when it
+   is linked, else ".word"). */
+void mips_disassemble(MipsCpu *cpu, uint32_t insn, uint64_t addr,
+                      GString *out);
+/* Does the instruction end straight-line code (a branch or jump; its
+   delay slot follows)? */
+bool mips_is_branch(uint32_t insn);
 
 #endif
