@@ -121,7 +121,9 @@ static inline void check_align(MipsCpu *cpu, uint64_t addr, unsigned size,
     }
 }
 
-uint64_t mips_load(MipsCpu *cpu, uint64_t addr, unsigned size)
+static inline __attribute__((always_inline)) uint64_t load_inl(MipsCpu *cpu,
+                                                     uint64_t addr,
+                                                     unsigned size)
 {
     check_align(cpu, addr, size, false);
     uint8_t *p = mips_translate(cpu, addr, size, false);
@@ -146,7 +148,10 @@ uint64_t mips_load(MipsCpu *cpu, uint64_t addr, unsigned size)
     }
 }
 
-void mips_store(MipsCpu *cpu, uint64_t addr, unsigned size, uint64_t val)
+static inline __attribute__((always_inline)) void store_inl(MipsCpu *cpu,
+                                                  uint64_t addr,
+                                                  unsigned size,
+                                                  uint64_t val)
 {
     check_align(cpu, addr, size, true);
     uint8_t *p = mips_translate(cpu, addr, size, true);
@@ -173,6 +178,16 @@ void mips_store(MipsCpu *cpu, uint64_t addr, unsigned size, uint64_t val)
         break;
     }
     }
+}
+
+uint64_t mips_load(MipsCpu *cpu, uint64_t addr, unsigned size)
+{
+    return load_inl(cpu, addr, size);
+}
+
+void mips_store(MipsCpu *cpu, uint64_t addr, unsigned size, uint64_t val)
+{
+    store_inl(cpu, addr, size, val);
 }
 
 /* SC/SCD: succeeds when the word still holds the value LL saw (the
@@ -212,7 +227,7 @@ static uint32_t mips_fetch(MipsCpu *cpu, uint64_t pc)
     if (G_UNLIKELY(pc & 3)) {
         mips_raise(cpu, MIPS_EXC_ADEL, pc);
     }
-    return (uint32_t)mips_load(cpu, pc, 4);
+    return (uint32_t)load_inl(cpu, pc, 4);
 }
 
 /* ---- helpers ---- */
@@ -942,35 +957,35 @@ static void mips_step(MipsCpu *cpu, uint32_t insn)
         exec_special3(cpu, insn);
         break;
     case 0x20: /* LB */
-        r[rt] = (uint64_t)(int64_t)(int8_t)mips_load(cpu, a + SIMM(insn), 1);
+        r[rt] = (uint64_t)(int64_t)(int8_t)load_inl(cpu, a + SIMM(insn), 1);
         break;
     case 0x21: /* LH */
-        r[rt] = (uint64_t)(int64_t)(int16_t)mips_load(cpu, a + SIMM(insn), 2);
+        r[rt] = (uint64_t)(int64_t)(int16_t)load_inl(cpu, a + SIMM(insn), 2);
         break;
     case 0x22: case 0x26: case 0x2a: case 0x2e: /* LWL LWR SWL SWR */
         exec_lwlr(cpu, insn, op);
         break;
     case 0x23: /* LW */
-        r[rt] = sx32(mips_load(cpu, a + SIMM(insn), 4));
+        r[rt] = sx32(load_inl(cpu, a + SIMM(insn), 4));
         break;
     case 0x24: /* LBU */
-        r[rt] = mips_load(cpu, a + SIMM(insn), 1);
+        r[rt] = load_inl(cpu, a + SIMM(insn), 1);
         break;
     case 0x25: /* LHU */
-        r[rt] = mips_load(cpu, a + SIMM(insn), 2);
+        r[rt] = load_inl(cpu, a + SIMM(insn), 2);
         break;
     case 0x27: /* LWU */
         need64(cpu);
-        r[rt] = mips_load(cpu, a + SIMM(insn), 4);
+        r[rt] = load_inl(cpu, a + SIMM(insn), 4);
         break;
     case 0x28: /* SB */
-        mips_store(cpu, a + SIMM(insn), 1, b);
+        store_inl(cpu, a + SIMM(insn), 1, b);
         break;
     case 0x29: /* SH */
-        mips_store(cpu, a + SIMM(insn), 2, b);
+        store_inl(cpu, a + SIMM(insn), 2, b);
         break;
     case 0x2b: /* SW */
-        mips_store(cpu, a + SIMM(insn), 4, b);
+        store_inl(cpu, a + SIMM(insn), 4, b);
         break;
     case 0x2f: /* CACHE: privileged */
         mips_raise(cpu, MIPS_EXC_CPU, 0);
@@ -981,7 +996,7 @@ static void mips_step(MipsCpu *cpu, uint32_t insn)
             need64(cpu);
         }
         uint64_t addr = a + SIMM(insn);
-        uint64_t v = mips_load(cpu, addr, n);
+        uint64_t v = load_inl(cpu, addr, n);
         cpu->ll_addr = addr;
         cpu->ll_val = v;
         cpu->ll_bit = true;
@@ -998,7 +1013,7 @@ static void mips_step(MipsCpu *cpu, uint32_t insn)
         break;
     case 0x37: /* LD */
         need64(cpu);
-        r[rt] = mips_load(cpu, a + SIMM(insn), 8);
+        r[rt] = load_inl(cpu, a + SIMM(insn), 8);
         break;
     case 0x38: /* SC */
     case 0x3c: { /* SCD */
@@ -1011,7 +1026,7 @@ static void mips_step(MipsCpu *cpu, uint32_t insn)
     }
     case 0x3f: /* SD */
         need64(cpu);
-        mips_store(cpu, a + SIMM(insn), 8, b);
+        store_inl(cpu, a + SIMM(insn), 8, b);
         break;
     default:
         reserved(cpu);
