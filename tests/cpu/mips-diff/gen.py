@@ -3,9 +3,10 @@
 """Differential tests of Mimic's MIPS core against qemu-user.
 
 A generator writes random MIPS instruction sequences into static Linux
-programs (one PT_LOAD, no assembler needed): little-endian o32 programs
-for mipsel (MIPS32r2, FR=0) and n64 programs for mips64el (MIPS64r2,
-FR=1).  Each program holds SEQS sequences; each sequence
+programs (one PT_LOAD, no assembler needed): o32 programs for mipsel and
+mips (MIPS32r2; FR=1, or FR=0 when marked fp_abi "double" in
+.MIPS.abiflags) and n64 programs for mips64el and mips64 (MIPS64r2,
+FR=1), in both byte orders.  Each program holds SEQS sequences; each sequence
   - loads every GPR (but $30, the data base, and $29, the stack) and
     every FPR from its own random template, sets FCSR to a random
     rounding mode with the flags, causes and enables clear, and HI/LO;
@@ -100,6 +101,8 @@ def I(op, rs, rt, imm):
 SEXT = {'addu', 'subu', 'addiu', 'srl', 'sra', 'srlv', 'srav', 'rotr',
         'rotrv', 'mult', 'multu', 'mul', 'madd', 'maddu', 'msub', 'msubu',
         'clz', 'clo', 'wsbh', 'ext', 'ins'}
+
+E = '<'   # the byte order of the program being built ('>' for mips, mips64)
 
 DATA = 30          # the data base register, never written by the body
 DEST = [r for r in range(1, 29)] + [31]
@@ -556,16 +559,21 @@ def build(is64, seed, nseq, trunc=None, faults=False):
     seq_listing = []
     for i in range(nseq):
         t = bytearray()
+        def slot(v):
+            # o32 loads the slot's first word: the same 32 bits twice
+            if is64:
+                return struct.pack(E + 'Q', v)
+            return struct.pack(E + 'II', v & 0xffffffff, v & 0xffffffff)
         for r in range(32):
-            t += struct.pack('<Q', rand_val(rng, is64))
-        t += struct.pack('<QQ', rand_val(rng, is64), rand_val(rng, is64))
+            t += slot(rand_val(rng, is64))
+        t += slot(rand_val(rng, is64)) + slot(rand_val(rng, is64))
         for r in range(32):
             if fr or r % 2 == 0 and rng.random() < 0.5:
-                t += struct.pack('<Q', fp_bits(rng, False))
+                t += struct.pack(E + 'Q', fp_bits(rng, False))
             else:
-                t += struct.pack('<II', fp_bits(rng, True),
+                t += struct.pack(E + 'II', fp_bits(rng, True),
                                  fp_bits(rng, True))
-        t += struct.pack('<Q', rng.randrange(4))
+        t += slot(rng.randrange(4))
         tmpls += t
     tmpl_base = p.data_addr + 0x1000
     dump_off = DATA_LEN
@@ -659,9 +667,10 @@ def build(is64, seed, nseq, trunc=None, faults=False):
         emit_handler(g, p, is64)
         # struct sigaction: SA_SIGINFO | SA_NODEFER, the handler, no mask
         if is64:
-            sa = struct.pack('<IIQQQ', 0x40000008, 0, handler, 0, 0)
+            sa = struct.pack(E + 'IIQQQ', 0x40000008, 0, handler, 0, 0)
         else:
-            sa = struct.pack('<IIIIII', 0x40000008, handler, 0, 0, 0, 0)
+            sa = struct.pack(E + 'IIIIII', 0x40000008, handler, 0, 0, 0,
+                             0)
         data[ACT:ACT + len(sa)] = sa
     return elf(p, data, tmpls, tmpl_base), seq_listing
 
@@ -695,17 +704,24 @@ def emit_handler(g, p, is64):
     p.emit(I(0x23, 6, T, sc + fc))
     p.emit(I(0x2b, K, T, REC + 48))
     p.emit(I(0x2b, 6, 0, sc + fc))                       # saved FCSR = 0
-    # sc_pc = [RESUME]
-    p.emit(I(0x23, K, T, RESUME))
-    p.emit(I(0x2b, 6, T, sc + pc))
-    p.emit(I(0x23, K, T, RESUME + 4))
-    p.emit(I(0x2b, 6, T, sc + pc + 4))
+    # sc_pc = [RESUME] (o32 stores the word; the 64-bit sc_pc holds it
+    # sign-extended, in the guest's byte order)
+    if is64:
+        p.emit(I(0x23, K, T, RESUME))
+        p.emit(I(0x2b, 6, T, sc + pc))
+        p.emit(I(0x23, K, T, RESUME + 4))
+        p.emit(I(0x2b, 6, T, sc + pc + 4))
+    else:
+        lo_off = 4 if E == '>' else 0
+        p.emit(I(0x23, K, T, RESUME))
+        p.emit(I(0x2b, 6, T, sc + pc + lo_off))
+        p.emit(I(0x2b, 6, 0, sc + pc + 4 - lo_off))
     p.emit(R(0, 31, 0, 0, 0, 0x08))                      # jr ra
     p.emit(0)
 
 
 def elf(p, data, tmpls, tmpl_base):
-    code = b''.join(struct.pack('<I', w) for w in p.code)
+    code = b''.join(struct.pack(E + 'I', w) for w in p.code)
     img = bytearray(tmpl_base - p.base + len(tmpls))
     img[0x1000:0x1000 + len(code)] = code
     d = p.data_addr - p.base
@@ -719,24 +735,26 @@ def elf(p, data, tmpls, tmpl_base):
     if not p.fr:
         # .MIPS.abiflags: version 0, MIPS32 release 2, 32-bit GPRs and
         # FPRs, fp_abi 1 (double: FR=0)
-        img[0x800:0x818] = struct.pack('<HBBBBBBIIII', 0, 32, 2, 1, 1, 0,
+        img[0x800:0x818] = struct.pack(E + 'HBBBBBBIIII', 0, 32, 2, 1, 1, 0,
                                        1, 0, 0, 0, 0)
     if p.is64:
-        eh = struct.pack('<4sBBBBB7sHHIQQQIHHHHHH', b'\x7fELF', 2, 1, 1, 0,
+        eh = struct.pack(E + '4sBBBBB7sHHIQQQIHHHHHH', b'\x7fELF', 2,
+                         1 if E == '<' else 2, 1, 0,
                          0, b'\0' * 7, 2, 8, 1, entry, 64, 0, 0x80000000,
                          64, 56, 1, 64, 0, 0)
-        ph = struct.pack('<IIQQQQQQ', 1, 7, 0, p.base, p.base, len(img),
+        ph = struct.pack(E + 'IIQQQQQQ', 1, 7, 0, p.base, p.base, len(img),
                          memsz, 0x10000)
         hdr = eh + ph
     else:
-        eh = struct.pack('<4sBBBBB7sHHIIIIIHHHHHH', b'\x7fELF', 1, 1, 1, 0,
+        eh = struct.pack(E + '4sBBBBB7sHHIIIIIHHHHHH', b'\x7fELF', 1,
+                         1 if E == '<' else 2, 1, 0,
                          0, b'\0' * 7, 2, 8, 1, entry, 52, 0, 0x70001000,
                          52, 32, 1, 40, 0, 0)
-        ph = struct.pack('<IIIIIIII', 1, 0, p.base, p.base, len(img), memsz,
+        ph = struct.pack(E + 'IIIIIIII', 1, 0, p.base, p.base, len(img), memsz,
                          7, 0x10000)
         if not p.fr:
-            eh = eh[:44] + struct.pack('<H', 2) + eh[46:]
-            ph += struct.pack('<IIIIIIII', 0x70000003, 0x800, p.base + 0x800,
+            eh = eh[:44] + struct.pack(E + 'H', 2) + eh[46:]
+            ph += struct.pack(E + 'IIIIIIII', 0x70000003, 0x800, p.base + 0x800,
                               p.base + 0x800, 24, 24, 4, 8)
         hdr = eh + ph
     img[0:len(hdr)] = hdr
@@ -770,28 +788,26 @@ def compare(a, b, is64, listing, faults=False):
         else:
             regs = ra[DATA_LEN:], rb[DATA_LEN:]
             for i in range(34):
-                va = struct.unpack_from('<Q', regs[0], 8 * i)[0]
-                vb = struct.unpack_from('<Q', regs[1], 8 * i)[0]
-                if not is64:
-                    va &= 0xffffffff
-                    vb &= 0xffffffff
+                f = E + ('Q' if is64 else 'I')
+                va = struct.unpack_from(f, regs[0], 8 * i)[0]
+                vb = struct.unpack_from(f, regs[1], 8 * i)[0]
                 if va != vb:
                     out.append('  %s: %x (Mimic) vs %x (qemu)'
                                % (names(is64)[i], va, vb))
             for i in range(32):
-                va = struct.unpack_from('<Q', regs[0], 8 * 34 + 8 * i)[0]
-                vb = struct.unpack_from('<Q', regs[1], 8 * 34 + 8 * i)[0]
+                va = struct.unpack_from(E + 'Q', regs[0], 8 * 34 + 8 * i)[0]
+                vb = struct.unpack_from(E + 'Q', regs[1], 8 * 34 + 8 * i)[0]
                 if va != vb:
                     out.append('  fpr slot %d: %x (Mimic) vs %x (qemu)'
                                % (i, va, vb))
-            fa = struct.unpack_from('<I', regs[0], 8 * 66)[0]
-            fb = struct.unpack_from('<I', regs[1], 8 * 66)[0]
+            fa = struct.unpack_from(E + 'I', regs[0], 8 * 66)[0]
+            fb = struct.unpack_from(E + 'I', regs[1], 8 * 66)[0]
             if fa != fb:
                 out.append('  fcsr: %08x (Mimic) vs %08x (qemu)' % (fa, fb))
             if faults:
                 for k, nm in enumerate(REC_NAMES):
-                    va = struct.unpack_from('<Q', ra, REC + 8 * k)[0]
-                    vb = struct.unpack_from('<Q', rb, REC + 8 * k)[0]
+                    va = struct.unpack_from(E + 'Q', ra, REC + 8 * k)[0]
+                    vb = struct.unpack_from(E + 'Q', rb, REC + 8 * k)[0]
                     if va != vb:
                         out.append('  handler %s: %x (Mimic) vs %x (qemu)'
                                    % (nm, va, vb))
@@ -811,7 +827,7 @@ def main():
     ap.add_argument('-n', type=int, default=40, help='programs per arch')
     ap.add_argument('-s', type=int, default=None, help='seed')
     ap.add_argument('--keep', default=None)
-    ap.add_argument('--arch', default='mipsel,mips64el')
+    ap.add_argument('--arch', default='mipsel,mips64el,mips,mips64')
     ap.add_argument('--faults', type=float, default=0.5,
                     help='share of the programs whose sequences end in a '
                     'trap caught by a signal handler')
@@ -821,8 +837,10 @@ def main():
     passed = failed = 0
     tmp = args.keep or tempfile.mkdtemp(prefix='mips-diff-')
     os.makedirs(tmp, exist_ok=True)
+    global E
     for arch in args.arch.split(','):
-        is64 = arch == 'mips64el'
+        is64 = arch.startswith('mips64')
+        E = '<' if arch.endswith('el') else '>'
         qemu = shutil.which('qemu-' + arch)
         if not qemu:
             print('mips-diff: qemu-%s not found' % arch)
