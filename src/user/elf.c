@@ -324,8 +324,9 @@ static char *elf_interp(Elf *e, GError **error)
             return (char *)-1;
         }
         char *s = g_malloc0(ph->filesz + 1);
+        /* as Linux: the segment's last byte must be the NUL */
         if (!read_at(e->fd, s, ph->filesz, ph->offset) ||
-            strlen(s) != ph->filesz - 1) {
+            s[ph->filesz - 1] != 0 || !s[0]) {
             g_free(s);
             fail(error, e->path, "bad PT_INTERP");
             return (char *)-1;

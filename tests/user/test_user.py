@@ -12,6 +12,9 @@ For each architecture (mipsel, mips64el):
     -L sysroot);
   - threads: pigz -p 8 (libc6 and zlib1g as the sysroot), its output the
     same bytes as pigz's under qemu-mipsel and a gzip round trip;
+  - /proc/self/exe, /proc/self/maps and /proc/cpuinfo;
+  - big-endian mips and mips64: glibc's libc.so.6 from Debian's
+    libc6-mips-cross/libc6-mips64-cross run as a program through -L;
   - the options: -version, -cpu help, -E/-U, -0, -strace, -d in_asm,
     -binfmt, an unknown option;
   - bad inputs: a missing program, a non-ELF file, an ELF of another
@@ -184,6 +187,42 @@ def check_threads(arch, mimic, qemu, d, ref):
     return m[1]
 
 
+def check_big_endian(bindir, d):
+    """mips and mips64: Debian's libc6-mips-cross and libc6-mips64-cross
+    carry big-endian glibc; libc.so.6 run as a program (through its
+    ld.so.1 in the -L sysroot) prints its banner."""
+    for arch, pkg, root in (
+            ('mips', 'libc6-mips-cross', './usr/mips-linux-gnu'),
+            ('mips64', 'libc6-mips64-cross', './usr/mips64-linux-gnuabi64')):
+        sysroot = fetch(pkg, root)
+        libc = os.path.join(sysroot, 'lib', 'libc.so.6')
+        m = run([os.path.join(bindir, 'mimic-' + arch), '-L', sysroot, libc],
+                d)
+        q = run([shutil.which('qemu-' + arch), '-L', sysroot, libc], d)
+        if m[0] != 0 or b'GNU C Library' not in m[1] or m[:2] != q[:2]:
+            fail('%s libc.so.6: rc %d %r vs QEMU rc %d %r; %r'
+                 % (arch, m[0], m[1][:80], q[0], q[1][:80], m[2][-200:]))
+        else:
+            print('ok: %s (big-endian) glibc\'s libc.so.6 banner, %d bytes'
+                  % (arch, len(m[1])))
+
+
+def check_proc(arch, mimic, bb, d):
+    """/proc/self/exe, /proc/self/maps and /proc/cpuinfo as the guest
+    sees them."""
+    rc, out, err = run([mimic, bb, 'readlink', '/proc/self/exe'], d)
+    if rc or out.strip() != os.path.realpath(bb).encode():
+        fail('%s readlink /proc/self/exe: %r' % (arch, out))
+    rc, out, err = run([mimic, bb, 'cat', '/proc/self/maps'], d)
+    if rc or b'[stack]' not in out or b'busybox' not in out:
+        fail('%s /proc/self/maps: %r' % (arch, out[:300]))
+    rc, out, err = run([mimic, bb, 'cat', '/proc/cpuinfo'], d)
+    want = b'MIPS 5KE' if '64' in arch else b'MIPS 24Kf'
+    if rc or want not in out:
+        fail('%s /proc/cpuinfo: %r' % (arch, out[:200]))
+    print('ok: %s /proc/self/exe, /proc/self/maps, /proc/cpuinfo' % arch)
+
+
 def check_options(arch, mimic, bb, d):
     """-version, -cpu help, -E/-U, -0, -strace, -d in_asm, -binfmt."""
     with open(bb, 'rb') as f:
@@ -285,6 +324,7 @@ def main():
                 check_busybox(arch, mimic, qemu, bbs[arch], d, port)
                 check_dynamic(arch, mimic, qemu)
                 check_options(arch, mimic, bbs[arch], d)
+                check_proc(arch, mimic, bbs[arch], d)
                 if ref is None:
                     # the reference: pigz under qemu-mipsel
                     root = os.path.join(d, 'sysroot-q')
@@ -303,6 +343,7 @@ def main():
                 check_threads(arch, mimic, qemu, d, ref)
                 other = bbs['mips64el' if arch == 'mipsel' else 'mipsel']
                 bad_inputs(arch, mimic, bbs[arch], other, d)
+            check_big_endian(bindir, d)
         finally:
             srv.shutdown()
     if failures:
