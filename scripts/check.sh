@@ -44,12 +44,12 @@ fi
 #    fuzzer over the whole pc board; hmp, qmp, machine-file: the human
 #    monitor, QMP and the machine-file parser; kernel: the -kernel
 #    loaders (bzImage, Multiboot a.out and ELF); state: the state-file
-#    loader; elf (30 s): the ELF loader of user mode.  Seven and a half
+#    loader; elf (20 s): the ELF loader of user mode.  Seven and a half
 #    minutes in all.  A crash leaves its input
 #    as $FUZZ/crash-* and fails the check.
 FUZZ=${3:-build-fuzz}
 for h in qcow2:60 pc:60 hmp:60 qmp:60 machine-file:60 kernel:60 state:60 \
-    elf:30; do
+    elf:20; do
     echo "== fuzz (libFuzzer, ${h%%:*}, ${h##*:} s)"
     sh scripts/fuzz.sh "$FUZZ" "${h%%:*}" "${h##*:}" || status=1
 done
