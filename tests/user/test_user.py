@@ -12,7 +12,8 @@ For each architecture (mipsel, mips64el):
     -L sysroot);
   - threads: pigz -p 8 (libc6 and zlib1g as the sysroot), its output the
     same bytes as pigz's under qemu-mipsel and a gzip round trip;
-  - /proc/self/exe, /proc/self/maps and /proc/cpuinfo;
+  - /proc/self/exe, /proc/self/maps and /proc/cpuinfo; execve of a
+    guest program and of a #! script (Mimic only);
   - big-endian mips and mips64: glibc's libc.so.6 from Debian's
     libc6-mips-cross/libc6-mips64-cross run as a program through -L;
   - the options: -version, -cpu help, -E/-U, -0, -strace, -d in_asm,
@@ -207,6 +208,21 @@ def check_big_endian(bindir, d):
                   % (arch, len(m[1])))
 
 
+def check_exec(arch, mimic, bb, d):
+    """execve of a guest program and of a #! script starts a new Mimic
+    (QEMU's user mode without binfmt_misc cannot: no comparison)."""
+    script = os.path.join(d, 'script-' + arch)
+    with open(script, 'w') as f:
+        f.write('#!%s sh\necho script says "$1"\n' % bb)
+    os.chmod(script, 0o755)
+    rc, out, err = run([mimic, bb, 'sh', '-c', '%s echo exec ok; %s one; '
+                        'echo rc=$?' % (bb, script)], d)
+    if out != b'exec ok\nscript says one\nrc=0\n':
+        fail('%s execve: rc %d out %r err %r' % (arch, rc, out, err[-200:]))
+    else:
+        print('ok: %s execve of a guest program and of a #! script' % arch)
+
+
 def check_proc(arch, mimic, bb, d):
     """/proc/self/exe, /proc/self/maps and /proc/cpuinfo as the guest
     sees them."""
@@ -325,6 +341,7 @@ def main():
                 check_dynamic(arch, mimic, qemu)
                 check_options(arch, mimic, bbs[arch], d)
                 check_proc(arch, mimic, bbs[arch], d)
+                check_exec(arch, mimic, bbs[arch], d)
                 if ref is None:
                     # the reference: pigz under qemu-mipsel
                     root = os.path.join(d, 'sysroot-q')
