@@ -58,6 +58,7 @@ static const UserSysEntry o32_syscalls[] = {
     E(200, pread64), E(201, pwrite64), E(202, chown), E(203, getcwd),
     E(206, sigaltstack), E(207, sendfile), E(210, mmap2),
     E(211, truncate64), E(212, ftruncate64), E(213, stat64),
+    E(255, statfs64), E(256, fstatfs64),
     E(214, lstat64), E(215, fstat64), E(218, madvise),
     E(219, getdents64), E(220, fcntl64), E(222, gettid), E(236, tkill),
     E(237, sendfile64), E(238, futex), E(239, sched_setaffinity),

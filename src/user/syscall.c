@@ -31,6 +31,7 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/time.h>
@@ -785,6 +786,52 @@ static int64_t do_msg(UserProc *p, bool send, int fd, uint64_t g, int flags)
     return r;
 }
 
+/* MIPS's struct statfs orders its fields its own way (f_frsize third,
+   f_bavail after f_ffree); o32's statfs64 has 64-bit counts after a
+   padded header, n64's statfs is all longs. */
+static int64_t put_statfs(UserProc *p, uint64_t g, bool s64,
+                          const struct statfs *sf)
+{
+    const bool is64 = p->arch->is64;
+    unsigned w = is64 ? 8 : 4;
+    size_t size = (is64 || !s64) ? 15 * w + 8 : 84;
+    if (p->arch->e_machine != 8) {
+        return -ENOSYS;
+    }
+    if (!gptr(p, g, size)) {
+        return -EFAULT;
+    }
+    memset(g2h(p, g), 0, size);
+    uint32_t fsid[2];
+    memcpy(fsid, &sf->f_fsid, 8);
+    if (is64 || !s64) {
+        uint64_t v[] = { (uint64_t)sf->f_type, (uint64_t)sf->f_bsize,
+                         (uint64_t)sf->f_frsize, sf->f_blocks, sf->f_bfree,
+                         sf->f_files, sf->f_ffree, sf->f_bavail };
+        for (int i = 0; i < 8; i++) {
+            user_put_ulong(p, g + i * w, v[i]);
+        }
+        user_put32(p, g + 8 * w, fsid[0]);
+        user_put32(p, g + 8 * w + 4, fsid[1]);
+        user_put_ulong(p, g + 8 * w + 8, (uint64_t)sf->f_namelen);
+        user_put_ulong(p, g + 9 * w + 8, (uint64_t)sf->f_flags);
+    } else {
+        user_put32(p, g, (uint32_t)sf->f_type);
+        user_put32(p, g + 4, (uint32_t)sf->f_bsize);
+        user_put32(p, g + 8, (uint32_t)sf->f_frsize);
+        user_put64(p, g + 16, sf->f_blocks);
+        user_put64(p, g + 24, sf->f_bfree);
+        user_put64(p, g + 32, sf->f_files);
+        user_put64(p, g + 40, sf->f_ffree);
+        user_put64(p, g + 48, sf->f_bavail);
+        user_put32(p, g + 56, fsid[0]);
+        user_put32(p, g + 60, fsid[1]);
+        user_put32(p, g + 64, (uint32_t)sf->f_namelen);
+        user_put32(p, g + 68, (uint32_t)sf->f_flags);
+    }
+    return 0;
+}
+
 /* ---- the dispatcher ---- */
 
 static UserSys sys_of(const UserArch *a, uint64_t nr)
@@ -952,6 +999,22 @@ static int64_t dispatch(UserThread *t, UserSys sys, const uint64_t *a)
     }
     case US_getdents64:
         return do_getdents64(p, (int)a[0], a[1], a[2]);
+    case US_statfs: case US_fstatfs: case US_statfs64: case US_fstatfs64: {
+        struct statfs sf;
+        int r;
+        bool is64 = sys == US_statfs64 || sys == US_fstatfs64;
+        if (sys == US_statfs || sys == US_statfs64) {
+            HPATH(path, a[0]);
+            r = statfs(path, &sf);
+        } else {
+            r = fstatfs((int)a[0], &sf);
+        }
+        if (r < 0) {
+            return -errno;
+        }
+        /* statfs64 takes the size first: the buffer is the third arg */
+        return put_statfs(p, is64 ? a[2] : a[1], is64, &sf);
+    }
     case US_getcwd: {
         char *b = gptr(p, a[0], a[1]);
         if (!b) {

@@ -102,6 +102,7 @@ def busybox_cases(port):
         ('sha256sum', ['sha256sum', 'numbers.txt', 'sub/blob.bin']),
         ('gzip', ['gzip', '-c', '-9', 'sub/blob.bin']),
         ('find', ['find', '.', '-name', '*.txt']),
+        ('stat-f', ['stat', '-f', '-c', '%t %s %S %b %c %l %i', '.']),
         ('sort', ['sort', 'words.txt']),
         ('sort-n', ['sort', '-k2,2n', '-k1,1nr', 'numbers.txt']),
         ('wget', ['wget', '-q', '-O', '-',
