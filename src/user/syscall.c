@@ -389,6 +389,63 @@ static int64_t get_iov(UserProc *p, uint64_t g, uint64_t n,
 
 /* ---- ioctl: the terminal ones ---- */
 
+/* MIPS's struct termios: 23 control characters in its own order, and
+   three c_lflag bits elsewhere (asm/termbits.h); the other flags are the
+   generic values. */
+static const int8_t mips_cc[][2] = {
+    { VINTR, 0 }, { VQUIT, 1 }, { VERASE, 2 }, { VKILL, 3 }, { VMIN, 4 },
+    { VTIME, 5 }, { VEOL2, 6 }, { VSWTC, 7 }, { VSTART, 8 }, { VSTOP, 9 },
+    { VSUSP, 10 }, { VREPRINT, 12 }, { VDISCARD, 13 }, { VWERASE, 14 },
+    { VLNEXT, 15 }, { VEOF, 16 }, { VEOL, 17 },
+};
+static const UserMapEntry mips_lflags[] = {
+    { ISIG, 01 }, { ICANON, 02 }, { XCASE, 04 }, { ECHO, 010 },
+    { ECHOE, 020 }, { ECHOK, 040 }, { ECHONL, 0100 }, { NOFLSH, 0200 },
+    { IEXTEN, 0400 }, { ECHOCTL, 01000 }, { ECHOPRT, 02000 },
+    { ECHOKE, 04000 }, { FLUSHO, 020000 }, { PENDIN, 040000 },
+    { TOSTOP, 0100000 }, { EXTPROC, 0200000 }, { 0, 0 }
+};
+
+static void termios_to_guest(UserProc *p, const struct termios *t,
+                             uint64_t g, uint8_t *b)
+{
+    const bool mips = p->arch->e_machine == 8;
+    memset(b, 0, mips ? 40 : 36);
+    user_put32(p, g, t->c_iflag);
+    user_put32(p, g + 4, t->c_oflag);
+    user_put32(p, g + 8, t->c_cflag);
+    user_put32(p, g + 12, mips ? (uint32_t)bits_to_guest(mips_lflags,
+                                                         (int)t->c_lflag)
+                               : t->c_lflag);
+    b[16] = t->c_line;
+    if (mips) {
+        for (size_t i = 0; i < G_N_ELEMENTS(mips_cc); i++) {
+            b[17 + mips_cc[i][1]] = t->c_cc[mips_cc[i][0]];
+        }
+    } else {
+        memcpy(b + 17, t->c_cc, MIN(sizeof(t->c_cc), 19));
+    }
+}
+
+static void termios_from_guest(UserProc *p, struct termios *t, uint64_t g,
+                               const uint8_t *b)
+{
+    const bool mips = p->arch->e_machine == 8;
+    t->c_iflag = user_get32(p, g);
+    t->c_oflag = user_get32(p, g + 4);
+    t->c_cflag = user_get32(p, g + 8);
+    uint32_t l = user_get32(p, g + 12);
+    t->c_lflag = mips ? (tcflag_t)bits_to_host(mips_lflags, l, NULL) : l;
+    t->c_line = b[16];
+    if (mips) {
+        for (size_t i = 0; i < G_N_ELEMENTS(mips_cc); i++) {
+            t->c_cc[mips_cc[i][0]] = b[17 + mips_cc[i][1]];
+        }
+    } else {
+        memcpy(t->c_cc, b + 17, MIN(sizeof(t->c_cc), 19));
+    }
+}
+
 typedef struct IoctlMap {
     uint32_t guest;
     unsigned long host;
@@ -425,17 +482,11 @@ static int64_t do_ioctl(UserProc *p, int fd, uint32_t req, uint64_t arg)
         if (tcgetattr(fd, &t) < 0) {
             return -errno;
         }
-        uint8_t *b = gptr(p, arg, 36);
+        uint8_t *b = gptr(p, arg, mips ? 40 : 36);
         if (!b) {
             return -EFAULT;
         }
-        memset(b, 0, 36);
-        user_put32(p, arg, t.c_iflag);
-        user_put32(p, arg + 4, t.c_oflag);
-        user_put32(p, arg + 8, t.c_cflag);
-        user_put32(p, arg + 12, t.c_lflag);
-        b[16] = t.c_line;
-        memcpy(b + 17, t.c_cc, MIN(sizeof(t.c_cc), 19));
+        termios_to_guest(p, &t, arg, b);
         return 0;
     }
     case TCSETS: case TCSETSW: case TCSETSF: {
@@ -443,15 +494,11 @@ static int64_t do_ioctl(UserProc *p, int fd, uint32_t req, uint64_t arg)
         if (tcgetattr(fd, &t) < 0) {
             return -errno;
         }
-        uint8_t *b = gptr(p, arg, 36);
+        uint8_t *b = gptr(p, arg, mips ? 40 : 36);
         if (!b) {
             return -EFAULT;
         }
-        t.c_iflag = user_get32(p, arg);
-        t.c_oflag = user_get32(p, arg + 4);
-        t.c_cflag = user_get32(p, arg + 8);
-        t.c_lflag = user_get32(p, arg + 12);
-        memcpy(t.c_cc, b + 17, MIN(sizeof(t.c_cc), 19));
+        termios_from_guest(p, &t, arg, b);
         int act = h == TCSETS ? TCSANOW : h == TCSETSW ? TCSADRAIN
                                                         : TCSAFLUSH;
         return tcsetattr(fd, act, &t) < 0 ? -errno : 0;

@@ -16,6 +16,7 @@ For each architecture (mipsel, mips64el):
     guest program and of a #! script (Mimic only);
   - big-endian mips and mips64: glibc's libc.so.6 from Debian's
     libc6-mips-cross/libc6-mips64-cross run as a program through -L;
+  - terminals: stty -a, raw -echo, sane on a pseudo-terminal;
   - the options: -version, -cpu help, -E/-U, -0, -strace, -d in_asm,
     -binfmt, an unknown option;
   - bad inputs: a missing program, a non-ELF file, an ELF of another
@@ -28,6 +29,7 @@ usage: test_user.py BUILD_DIR_OF_MIMIC_USER
 """
 import http.server
 import os
+import pty
 import shutil
 import socketserver
 import struct
@@ -209,6 +211,40 @@ def check_big_endian(bindir, d):
                   % (arch, len(m[1])))
 
 
+def on_pty(cmd):
+    """Run cmd with a pseudo-terminal as its stdin/stdout/stderr."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(cmd[0], cmd)
+    out = b''
+    while True:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        out += data
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return status, out
+
+
+def check_tty(arch, mimic, qemu, bb):
+    """The terminal ioctls (MIPS's struct termios: 23 control characters
+    in its own order, IEXTEN/TOSTOP/FLUSHO elsewhere): stty -a, raw
+    -echo, sane on a pseudo-terminal, the same text as under QEMU."""
+    script = 'stty -a; stty raw -echo; stty -a; stty sane; stty -a'
+    m = on_pty([mimic, bb, 'sh', '-c', script])
+    q = on_pty([qemu, bb, 'sh', '-c', script])
+    if m != q or b'-echo' not in m[1]:
+        fail('%s stty on a pty: %r vs QEMU %r' % (arch, m[1][-300:],
+                                                   q[1][-300:]))
+    else:
+        print('ok: %s stty -a/raw/sane on a pty (%d bytes)' % (arch,
+                                                               len(m[1])))
+
+
 def check_exec(arch, mimic, bb, d):
     """execve of a guest program and of a #! script starts a new Mimic
     (QEMU's user mode without binfmt_misc cannot: no comparison)."""
@@ -343,6 +379,7 @@ def main():
                 check_options(arch, mimic, bbs[arch], d)
                 check_proc(arch, mimic, bbs[arch], d)
                 check_exec(arch, mimic, bbs[arch], d)
+                check_tty(arch, mimic, qemu, bbs[arch])
                 if ref is None:
                     # the reference: pigz under qemu-mipsel
                     root = os.path.join(d, 'sysroot-q')
