@@ -117,6 +117,9 @@ static uint64_t bits_to_guest(const UserMapEntry *map, int h)
 static int open_flags_to_host(UserProc *p, uint64_t g)
 {
     uint64_t left;
+    if (!p->arch->open_flags) {
+        return (int)g; /* the generic values: the host's */
+    }
     int h = bits_to_host(p->arch->open_flags, g & ~3ull, &left);
     return h | (int)(g & 3) | (int)(left & ~0xffffull);
 }
