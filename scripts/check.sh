@@ -44,12 +44,13 @@ fi
 #    fuzzer over the whole pc board; hmp, qmp, machine-file: the human
 #    monitor, QMP and the machine-file parser; kernel: the -kernel
 #    loaders (bzImage, Multiboot a.out and ELF); state: the state-file
-#    loader.  A crash leaves its input
-#    as $FUZZ/crash-* and fails the check.  They run two at a time
-#    (one per core), so the seven take about four minutes.
+#    loader; elf (20 s): the ELF loader of user mode.  A crash leaves
+#    its input as $FUZZ/crash-* and fails the check.  They run two at a
+#    time (one per core), so the eight take about four minutes.
 FUZZ=${3:-build-fuzz}
 S=${FUZZ_SECS:-60}
-HARNESSES="qcow2:$S pc:$S hmp:$S qmp:$S machine-file:$S kernel:$S state:$S"
+HARNESSES="qcow2:$S pc:$S hmp:$S qmp:$S machine-file:$S kernel:$S state:$S
+    elf:$((S / 3))"
 for h in $HARNESSES; do
     sh scripts/fuzz.sh "$FUZZ" "${h%%:*}" 0 || status=1
 done

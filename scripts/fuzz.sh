@@ -3,8 +3,8 @@
 # Run one libFuzzer harness under ASan+UBSan.
 #   scripts/fuzz.sh FUZZ_BUILD NAME SECONDS [keep]   (SECONDS 0: build only)
 # NAME is the harness: qcow2 (tests/images/fuzz-qcow2), pc (the generic
-# device fuzzer), hmp, qmp, machine-file, kernel (the -kernel loaders)
-# or state (the state-file loader)
+# device fuzzer), hmp, qmp, machine-file, kernel (the -kernel loaders),
+# state (the state-file loader) or elf (the ELF loader of user mode)
 # (tests/fuzz/fuzz-NAME); its seeds are tests/fuzz/corpus-NAME.
 # Sets up the clang fuzz build in FUZZ_BUILD when missing.  Without
 # "keep", it starts from a copy of the seeds with a fixed seed (a
@@ -20,7 +20,7 @@ KEEP=${4:-}
 case "$NAME" in
     qcow2) target=tests/images/fuzz-qcow2; maxlen=65536 ;;
     pc) target=tests/fuzz/fuzz-pc; maxlen=4096 ;;
-    hmp|qmp|machine-file|kernel) target=tests/fuzz/fuzz-$NAME; maxlen=65536 ;;
+    hmp|qmp|machine-file|kernel|elf) target=tests/fuzz/fuzz-$NAME; maxlen=65536 ;;
     state) target=tests/fuzz/fuzz-state; maxlen=1048576 ;;
     *) echo "fuzz.sh: unknown harness '$NAME'" >&2; exit 2 ;;
 esac

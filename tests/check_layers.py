@@ -22,6 +22,8 @@ RULES = {
            "mimic-config.h"],
     "bus": ["bus/", "state/state.h", "mimic-config.h"],
     "images": ["images/", "mimic-config.h"],
+    # Linux user mode runs the CPU cores directly, without a machine.
+    "user": ["user/", "arch/", "bus/log.h", "mimic-config.h"],
     "state": ["state/", "mimic-config.h"],
     "main.c": ["engine/mimic.h", "bus/config.h", "gui/gui.h",
                "mimic-config.h"],

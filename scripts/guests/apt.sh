@@ -2,11 +2,13 @@
 # Sourced by fetch.sh and fetch-deb.sh: a private apt state under $CACHE
 # (lists, cache, pkgcache) for Debian 12's archive, so that dpkg and
 # /etc/apt stay untouched, and APT_OPTS to use it; the index is refreshed
-# at most once a day.  Needs CACHE set.
+# at most once a day.  Needs CACHE set.  APT_ARCH (fetch-deb.sh sets it
+# from PACKAGE:ARCH) adds a foreign architecture such as mipsel.
 export DEBIAN_FRONTEND=noninteractive
 mkdir -p "$CACHE/apt/lists/partial" "$CACHE/apt/cache/archives/partial" \
     "$CACHE/debs"
-APT_OPTS="-o APT::Architectures=amd64,i386
+APT_ARCHS=amd64,i386,mipsel,mips64el
+APT_OPTS="-o APT::Architectures=$APT_ARCHS
  -o Dir::State::Lists=$CACHE/apt/lists
  -o Dir::Cache=$CACHE/apt/cache
  -o Dir::Cache::pkgcache=$CACHE/apt/cache/pkgcache.bin
@@ -18,6 +20,8 @@ APT_OPTS="-o APT::Architectures=amd64,i386
 # long as the main index is there.
 lists_ok() {
     ls "$CACHE"/apt/lists/*_dists_bookworm_main_binary-i386_Packages* \
+        >/dev/null 2>&1 &&
+    ls "$CACHE"/apt/lists/*_dists_bookworm_main_binary-"${APT_ARCH:-i386}"_Packages* \
         >/dev/null 2>&1
 }
 if ! lists_ok || [ -n "$(find "$CACHE/apt/lists" -maxdepth 0 -mmin +1440)" ]

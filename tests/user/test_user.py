@@ -1,0 +1,412 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Linux user mode against QEMU's: Debian's programs under mimic-ARCH and
+qemu-ARCH (Debian's qemu-user), outputs compared byte for byte.
+
+For each architecture (mipsel, mips64el):
+  - busybox-static's applets: sh -c with arithmetic and a loop, ls, awk
+    with floating point, sha256sum, gzip then gunzip (a round trip checked
+    against the original too), find, sort, wget from a loopback HTTP
+    server, a shell trap run by `kill -USR1 $$`;
+  - a dynamically linked program (hello, with libc6:ARCH unpacked as the
+    -L sysroot);
+  - threads: pigz -p 8 (libc6 and zlib1g as the sysroot), its output the
+    same bytes as pigz's under qemu-mipsel and a gzip round trip;
+  - /proc/self/exe, /proc/self/maps and /proc/cpuinfo; execve of a
+    guest program and of a #! script (Mimic only);
+  - big-endian mips and mips64: glibc's libc.so.6 from Debian's
+    libc6-mips-cross/libc6-mips64-cross run as a program through -L;
+  - terminals: stty -a, raw -echo, sane on a pseudo-terminal;
+  - the options: -version, -cpu help, -E/-U, -0, -strace, -d in_asm,
+    -binfmt, an unknown option;
+  - bad inputs: a missing program, a non-ELF file, an ELF of another
+    architecture, a truncated ELF, a huge PT_LOAD, an unreadable
+    interpreter: each one line on stderr and exit status 1.
+The packages come from Debian's archive through scripts/guests/fetch-deb.sh
+(cached in ~/.cache/mimic/guests).  Exits 77 when qemu-user is missing.
+
+usage: test_user.py BUILD_DIR_OF_MIMIC_USER
+"""
+import http.server
+import os
+import pty
+import shutil
+import socketserver
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+
+SRC = os.environ.get('MIMIC_SOURCE_ROOT',
+                     os.path.join(os.path.dirname(__file__), '..', '..'))
+FETCH = os.path.join(SRC, 'scripts', 'guests', 'fetch-deb.sh')
+ARCHES = ['mipsel', 'mips64el']
+
+failures = []
+
+
+def fail(msg):
+    print('FAIL: ' + msg)
+    failures.append(msg)
+
+
+def fetch(pkg, member):
+    p = subprocess.run(['sh', FETCH, pkg, member], capture_output=True,
+                       text=True)
+    if p.returncode != 0:
+        raise SystemExit('could not fetch %s: %s' % (pkg, p.stderr[-400:]))
+    return p.stdout.strip().split('\n')[-1]
+
+
+def run(cmd, cwd, stdin=None):
+    p = subprocess.run(cmd, cwd=cwd, capture_output=True, timeout=120,
+                       input=stdin)
+    return p.returncode, p.stdout, p.stderr
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def http_server(root):
+    handler = lambda *a, **k: Quiet(*a, directory=root, **k)  # noqa: E731
+    srv = socketserver.TCPServer(('127.0.0.1', 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+def make_files(d):
+    os.makedirs(os.path.join(d, 'sub'), exist_ok=True)
+    with open(os.path.join(d, 'numbers.txt'), 'w') as f:
+        for i in range(1, 2001):
+            f.write('%d %d\n' % (i, (i * 7919) % 1000))
+    with open(os.path.join(d, 'words.txt'), 'w') as f:
+        f.write('pear\napple\nfig\nbanana\napple\ncherry\n')
+    with open(os.path.join(d, 'sub', 'blob.bin'), 'wb') as f:
+        f.write(bytes((i * 37 + (i >> 8)) & 0xff for i in range(200000)))
+    with open(os.path.join(d, 'sub', 'note.txt'), 'w') as f:
+        f.write('a note\n')
+
+
+def busybox_cases(port):
+    awk = ('BEGIN { s = 0; for (i = 1; i <= 200; i++) s += 1 / i; '
+           'printf "%.10f %.3e %g\\n", s, s * 1e-7, 2.5 * 4.1; '
+           'x = 7 / 3; print x, int(x * 1000), -x }')
+    return [
+        ('sh', ['sh', '-c', 'x=6; echo $((x * 7)); for i in a b c; do '
+                'echo "$i-$x"; done; test -d sub && echo dir; exit 3']),
+        ('ls', ['ls', '-1', '.', 'sub']),
+        ('awk', ['awk', awk]),
+        ('awk-file', ['awk', '{ t += $2 * 0.5 } END { printf "%.4f\\n", '
+                      't / NR }', 'numbers.txt']),
+        ('sha256sum', ['sha256sum', 'numbers.txt', 'sub/blob.bin']),
+        ('gzip', ['gzip', '-c', '-9', 'sub/blob.bin']),
+        ('find', ['find', '.', '-name', '*.txt']),
+        ('stat-f', ['stat', '-f', '-c', '%t %s %S %b %c %l %i', '.']),
+        ('sort', ['sort', 'words.txt']),
+        ('sort-n', ['sort', '-k2,2n', '-k1,1nr', 'numbers.txt']),
+        ('wget', ['wget', '-q', '-O', '-',
+                  'http://127.0.0.1:%d/words.txt' % port]),
+        ('trap', ['sh', '-c', 'trap "echo got USR1" USR1; echo before; '
+                  'kill -USR1 $$; echo after']),
+    ]
+
+
+def check_busybox(arch, mimic, qemu, bb, d, port):
+    for name, args in busybox_cases(port):
+        m = run([mimic, bb] + args, d)
+        q = run([qemu, bb] + args, d)
+        if m[:2] != q[:2]:
+            fail('%s busybox %s: Mimic rc %d, %d bytes %r; QEMU rc %d, %d '
+                 'bytes %r; stderr %r' % (arch, name, m[0], len(m[1]),
+                                          m[1][:120], q[0], len(q[1]),
+                                          q[1][:120], m[2][-300:]))
+        else:
+            print('ok: %s busybox %s (%d bytes, rc %d)' % (arch, name,
+                                                          len(m[1]), m[0]))
+    # gzip then gunzip under Mimic gives the original back
+    blob = os.path.join(d, 'sub', 'blob.bin')
+    rc, gz, err = run([mimic, bb, 'gzip', '-c', blob], d)
+    rc2, back, err2 = run([mimic, bb, 'gunzip', '-c'], d, stdin=gz)
+    with open(blob, 'rb') as f:
+        orig = f.read()
+    if rc or rc2 or back != orig:
+        fail('%s gzip round trip: rc %d/%d, %d bytes back of %d'
+             % (arch, rc, rc2, len(back), len(orig)))
+    else:
+        print('ok: %s gzip | gunzip round trip (%d bytes)' % (arch,
+                                                             len(orig)))
+
+
+def check_dynamic(arch, mimic, qemu):
+    sysroot = os.path.dirname(fetch('libc6:' + arch, './lib'))
+    if arch == 'mips64el':
+        fetch('libc6:' + arch, './lib64')
+    hello = fetch('hello:' + arch, './usr/bin/hello')
+    m = run([mimic, '-L', sysroot, hello], '/')
+    q = run([qemu, '-L', sysroot, hello], '/')
+    if m[0] != 0 or m[1] != b'Hello, world!\n':
+        fail('%s hello with -L: rc %d out %r err %r' % (arch, m[0], m[1],
+                                                         m[2][-300:]))
+    elif m[:2] != q[:2] and q[0] == 0:
+        fail('%s hello differs from QEMU: %r vs %r' % (arch, m[1], q[1]))
+    else:
+        print('ok: %s dynamically linked hello through -L %s' % (arch,
+                                                                 sysroot))
+
+
+def check_threads(arch, mimic, qemu, d, ref):
+    """pigz -p 8 (pthreads: a compressing thread per block, futexes) with
+    libc6 and zlib1g as the sysroot; its output is the same whatever the
+    number of threads."""
+    root = os.path.join(d, 'sysroot-' + arch)
+    if not os.path.isdir(root):
+        if arch == 'mips64el':
+            fetch('libc6:' + arch, './lib64')
+        shutil.copytree(os.path.dirname(fetch('libc6:' + arch, './lib')),
+                        root, symlinks=True)
+        zlib = os.path.dirname(fetch('zlib1g:' + arch, './lib'))
+        shutil.copytree(zlib, root, symlinks=True, dirs_exist_ok=True)
+    pigz = fetch('pigz:' + arch, './usr/bin/pigz')
+    src = os.path.join(d, 'sub', 'blob.bin')
+    m = run([mimic, '-L', root, pigz, '-p', '8', '-b', '32', '-c', src], d)
+    if m[0] != 0 or not m[1]:
+        fail('%s pigz -p 8: rc %d err %r' % (arch, m[0], m[2][-300:]))
+        return None
+    back = subprocess.run(['gzip', '-dc'], input=m[1],
+                          capture_output=True).stdout
+    with open(src, 'rb') as f:
+        if back != f.read():
+            fail('%s pigz -p 8: the output does not decompress to the '
+                 'input' % arch)
+            return None
+    if ref is not None and m[1] != ref:
+        fail('%s pigz -p 8: output differs from the reference' % arch)
+        return None
+    print('ok: %s pigz -p 8 (threads): %d bytes, round trip%s'
+          % (arch, len(m[1]), ', same as the reference'
+             if ref is not None else ''))
+    return m[1]
+
+
+def check_big_endian(bindir, d):
+    """mips and mips64: Debian's libc6-mips-cross and libc6-mips64-cross
+    carry big-endian glibc; libc.so.6 run as a program (through its
+    ld.so.1 in the -L sysroot) prints its banner."""
+    for arch, pkg, root in (
+            ('mips', 'libc6-mips-cross', './usr/mips-linux-gnu'),
+            ('mips64', 'libc6-mips64-cross', './usr/mips64-linux-gnuabi64')):
+        sysroot = fetch(pkg, root)
+        libc = os.path.join(sysroot, 'lib', 'libc.so.6')
+        m = run([os.path.join(bindir, 'mimic-' + arch), '-L', sysroot, libc],
+                d)
+        q = run([shutil.which('qemu-' + arch), '-L', sysroot, libc], d)
+        if m[0] != 0 or b'GNU C Library' not in m[1] or m[:2] != q[:2]:
+            fail('%s libc.so.6: rc %d %r vs QEMU rc %d %r; %r'
+                 % (arch, m[0], m[1][:80], q[0], q[1][:80], m[2][-200:]))
+        else:
+            print('ok: %s (big-endian) glibc\'s libc.so.6 banner, %d bytes'
+                  % (arch, len(m[1])))
+
+
+def on_pty(cmd):
+    """Run cmd with a pseudo-terminal as its stdin/stdout/stderr."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(cmd[0], cmd)
+    out = b''
+    while True:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        out += data
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return status, out
+
+
+def check_tty(arch, mimic, qemu, bb):
+    """The terminal ioctls (MIPS's struct termios: 23 control characters
+    in its own order, IEXTEN/TOSTOP/FLUSHO elsewhere): stty -a, raw
+    -echo, sane on a pseudo-terminal, the same text as under QEMU."""
+    script = 'stty -a; stty raw -echo; stty -a; stty sane; stty -a'
+    m = on_pty([mimic, bb, 'sh', '-c', script])
+    q = on_pty([qemu, bb, 'sh', '-c', script])
+    if m != q or b'-echo' not in m[1]:
+        fail('%s stty on a pty: %r vs QEMU %r' % (arch, m[1][-300:],
+                                                   q[1][-300:]))
+    else:
+        print('ok: %s stty -a/raw/sane on a pty (%d bytes)' % (arch,
+                                                               len(m[1])))
+
+
+def check_exec(arch, mimic, bb, d):
+    """execve of a guest program and of a #! script starts a new Mimic
+    (QEMU's user mode without binfmt_misc cannot: no comparison)."""
+    script = os.path.join(d, 'script-' + arch)
+    with open(script, 'w') as f:
+        f.write('#!%s sh\necho script says "$1"\n' % bb)
+    os.chmod(script, 0o755)
+    rc, out, err = run([mimic, bb, 'sh', '-c', '%s echo exec ok; %s one; '
+                        'echo rc=$?' % (bb, script)], d)
+    if out != b'exec ok\nscript says one\nrc=0\n':
+        fail('%s execve: rc %d out %r err %r' % (arch, rc, out, err[-200:]))
+    else:
+        print('ok: %s execve of a guest program and of a #! script' % arch)
+
+
+def check_proc(arch, mimic, bb, d):
+    """/proc/self/exe, /proc/self/maps and /proc/cpuinfo as the guest
+    sees them."""
+    rc, out, err = run([mimic, bb, 'readlink', '/proc/self/exe'], d)
+    if rc or out.strip() != os.path.realpath(bb).encode():
+        fail('%s readlink /proc/self/exe: %r' % (arch, out))
+    rc, out, err = run([mimic, bb, 'cat', '/proc/self/maps'], d)
+    if rc or b'[stack]' not in out or b'busybox' not in out:
+        fail('%s /proc/self/maps: %r' % (arch, out[:300]))
+    rc, out, err = run([mimic, bb, 'cat', '/proc/cpuinfo'], d)
+    want = b'MIPS 5KE' if '64' in arch else b'MIPS 24Kf'
+    if rc or want not in out:
+        fail('%s /proc/cpuinfo: %r' % (arch, out[:200]))
+    print('ok: %s /proc/self/exe, /proc/self/maps, /proc/cpuinfo' % arch)
+
+
+def check_options(arch, mimic, bb, d):
+    """-version, -cpu help, -E/-U, -0, -strace, -d in_asm, -binfmt."""
+    with open(bb, 'rb') as f:
+        hdr = f.read(64)
+    is64 = hdr[4] == 2
+    entry = struct.unpack_from('<Q' if is64 else '<I', hdr, 24)[0]
+    checks = [
+        (['-version'], lambda rc, o, e: rc == 0 and b'version' in o),
+        (['-cpu', 'help'], lambda rc, o, e: rc == 0 and
+         (b'5KEf' if is64 else b'24Kf') in o),
+        (['-E', 'MIMIC_T=a,MIMIC_U=b', '-U', 'HOME', bb, 'sh', '-c',
+          'echo $MIMIC_T$MIMIC_U${HOME:-none}'],
+         lambda rc, o, e: rc == 0 and o == b'abnone\n'),
+        (['-0', 'echo', bb, 'hi'], lambda rc, o, e: o == b'hi\n'),
+        (['-strace', bb, 'true'],
+         lambda rc, o, e: rc == 0 and b'exit_group(' in e),
+        (['-d', 'in_asm', bb, 'true'],
+         lambda rc, o, e: rc == 0 and
+         (b'0x%0*x:  ' % (16 if is64 else 8, entry)) in e),
+        (['-binfmt'], lambda rc, o, e: rc == 0 and
+         o.startswith(b':mimic-' + arch.encode() + b':M::\\x7f\\x45')),
+        (['-nonsense'], lambda rc, o, e: rc == 1 and
+         e.count(b'\n') == 1),
+    ]
+    for args, ok in checks:
+        rc, out, err = run([mimic] + args, d)
+        if not ok(rc, out, err):
+            fail('%s %s: rc %d out %r err %r' % (arch, ' '.join(args[:2]),
+                                                 rc, out[:100], err[-200:]))
+        else:
+            print('ok: %s option %s' % (arch, args[0]))
+
+
+def bad_inputs(arch, mimic, bb, other_bb, d):
+    """Each: exit status 1 and one line on stderr naming the problem."""
+    with open(bb, 'rb') as f:
+        elf = bytearray(f.read())
+    cases = {}
+    cases['missing'] = os.path.join(d, 'no-such-program')
+    p = os.path.join(d, 'not-elf')
+    with open(p, 'w') as f:
+        f.write('just some text\n')
+    cases['non-ELF'] = p
+    cases['wrong architecture'] = other_bb
+    p = os.path.join(d, 'truncated')
+    with open(p, 'wb') as f:
+        f.write(elf[:3000])
+    cases['truncated'] = p
+    # a huge PT_LOAD: the first PT_LOAD's p_memsz set to the top
+    is64 = elf[4] == 2
+    phoff = struct.unpack_from('<Q' if is64 else '<I', elf,
+                               32 if is64 else 28)[0]
+    phent = struct.unpack_from('<H', elf, 54 if is64 else 42)[0]
+    phnum = struct.unpack_from('<H', elf, 56 if is64 else 44)[0]
+    huge = bytearray(elf)
+    for i in range(phnum):
+        o = phoff + i * phent
+        if struct.unpack_from('<I', huge, o)[0] == 1:
+            if is64:
+                struct.pack_into('<Q', huge, o + 40, 0xfffffffff0000000)
+            else:
+                struct.pack_into('<I', huge, o + 20, 0xfffff000)
+            break
+    p = os.path.join(d, 'huge')
+    with open(p, 'wb') as f:
+        f.write(huge)
+    cases['huge PT_LOAD'] = p
+    hello = fetch('hello:' + arch, './usr/bin/hello')
+    cases['unreadable interpreter'] = hello   # no -L: no such loader
+    for name, path in cases.items():
+        os.chmod(path, 0o755) if os.path.exists(path) else None
+        rc, out, err = run([mimic, path], d)
+        lines = err.decode(errors='replace').strip().split('\n')
+        if rc != 1 or len(lines) != 1 or \
+                not lines[0].startswith('mimic-%s: ' % arch):
+            fail('%s bad input "%s": rc %d, stderr %r' % (arch, name, rc,
+                                                         err[-300:]))
+        else:
+            print('ok: %s bad input "%s": %s' % (arch, name, lines[0]))
+
+
+def main():
+    bindir = sys.argv[1]
+    for arch in ARCHES:
+        if not shutil.which('qemu-' + arch):
+            print('SKIP: qemu-%s (Debian package qemu-user) is missing'
+                  % arch)
+            return 77
+    bbs = {a: fetch('busybox-static:' + a, './bin/busybox') for a in ARCHES}
+    with tempfile.TemporaryDirectory(prefix='mimic-user-') as d:
+        make_files(d)
+        srv = http_server(d)
+        port = srv.server_address[1]
+        ref = None
+        try:
+            for arch in ARCHES:
+                mimic = os.path.join(bindir, 'mimic-' + arch)
+                qemu = shutil.which('qemu-' + arch)
+                check_busybox(arch, mimic, qemu, bbs[arch], d, port)
+                check_dynamic(arch, mimic, qemu)
+                check_options(arch, mimic, bbs[arch], d)
+                check_proc(arch, mimic, bbs[arch], d)
+                check_exec(arch, mimic, bbs[arch], d)
+                check_tty(arch, mimic, qemu, bbs[arch])
+                if ref is None:
+                    # the reference: pigz under qemu-mipsel
+                    root = os.path.join(d, 'sysroot-q')
+                    shutil.copytree(os.path.dirname(
+                        fetch('libc6:mipsel', './lib')), root, symlinks=True)
+                    shutil.copytree(os.path.dirname(
+                        fetch('zlib1g:mipsel', './lib')), root,
+                        symlinks=True, dirs_exist_ok=True)
+                    q = run([shutil.which('qemu-mipsel'), '-L', root,
+                             fetch('pigz:mipsel', './usr/bin/pigz'), '-p',
+                             '8', '-b', '32', '-c',
+                             os.path.join(d, 'sub', 'blob.bin')], d)
+                    ref = q[1] if q[0] == 0 and q[1] else None
+                    if ref is None:
+                        fail('pigz under qemu-mipsel failed: %r' % (q[2],))
+                check_threads(arch, mimic, qemu, d, ref)
+                other = bbs['mips64el' if arch == 'mipsel' else 'mipsel']
+                bad_inputs(arch, mimic, bbs[arch], other, d)
+            check_big_endian(bindir, d)
+        finally:
+            srv.shutdown()
+    if failures:
+        print('%d failures' % len(failures))
+        return 1
+    print('all passed')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
