@@ -25,7 +25,7 @@
 
 static const UserArch *const arches[] = {
     &user_arch_mipsel, &user_arch_mips, &user_arch_mips64el,
-    &user_arch_mips64,
+    &user_arch_mips64, &user_arch_i386,
 };
 
 static const UserArch *arch_by_name(const char *name)
@@ -295,7 +295,7 @@ int main(int argc, char **argv)
     }
     if (!arch) {
         die("no architecture: run as mimic-ARCH or give -arch ARCH "
-            "(mipsel, mips, mips64el, mips64)");
+            "(mipsel, mips, mips64el, mips64, i386)");
     }
     if (binfmt) {
         print_binfmt(arch);

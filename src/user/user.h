@@ -241,6 +241,7 @@ uint64_t user_get64(UserProc *p, uint64_t addr);
 
 extern const UserArch user_arch_mipsel, user_arch_mips, user_arch_mips64el,
     user_arch_mips64;
+extern const UserArch user_arch_i386;
 
 /* The process's one UserProc (signal handlers need it). */
 extern UserProc *user_the_proc;

@@ -599,4 +599,44 @@ void x86_x87_op(X86Cpu *cpu, const X86Insn *in);
 void x86_mmx_op(X86Cpu *cpu, const X86Insn *in);
 void x86_fwait(X86Cpu *cpu, const X86Insn *in);
 
+/* ---- Linux user mode (user.c; the user layer's src/user/arch_i386.c) ----
+ * A CPU at CPL 3 in flat 32-bit protected mode without paging over the
+ * guest window [0, limit) at guest_base; the system tables live in a
+ * private area at X86U_HIDDEN. */
+#define X86U_HIDDEN 0xffff0000u
+#define X86U_HIDDEN_SIZE 0x10000u
+#define X86U_SEL_UCODE 0x73
+#define X86U_SEL_UDATA 0x7b
+#define X86U_TLS_FIRST 6
+enum { X86U_NONE = -1, X86U_SHUTDOWN = -2 };
+typedef struct X86User {
+    Cpu *cpu;
+    X86Cpu *x;
+    MemMap *mem;
+    Clock *clock;
+    uint8_t *hidden;
+    uint64_t limit;
+} X86User;
+X86User *x86_user_new(uint8_t *guest_base, uint64_t limit, GError **error);
+void x86_user_free(X86User *u);
+/* Registers, segments, x87 state and TLS entries of src (clone). */
+void x86_user_copy(X86User *dst, const X86User *src);
+void x86_user_set_pc_sp(X86User *u, uint32_t pc, uint32_t sp);
+/* Load a user selector from the private GDT; false if not loadable. */
+bool x86_user_set_seg(X86User *u, int s, uint16_t sel);
+uint16_t x86_user_get_seg(X86User *u, int s);
+/* set_thread_area's struct user_desc: entry (-1: pick and store), base,
+   limit, the flag bits; 0 or -errno. */
+int x86_user_set_tls(X86User *u, uint32_t *entry, uint32_t base,
+                     uint32_t limit, uint32_t flags);
+/* Run until an event: X86U_NONE (budget, exit request), X86U_SHUTDOWN,
+   or the vector taken (0x80: a system call), with its error code; the
+   CPU is back in ring 3 at the faulting or next instruction. */
+int x86_user_run(X86User *u, uint32_t *err);
+/* From the host fault handler while the CPU runs: #PF at addr. */
+G_NORETURN void x86_user_host_fault(X86User *u, uint64_t addr, bool write,
+                                    bool present);
+void x86_user_exit_request(X86User *u);
+void x86_user_flush_code(X86User *u);
+
 #endif

@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The x86 core under Linux user mode (src/user/arch_i386.c): a CPU in
+ * flat 32-bit protected mode at CPL 3, paging off, whose physical (=
+ * linear) address space is the user layer's reservation at guest_base.
+ *
+ * The CPU runs as the system-mode core it is.  A private 64 KiB area
+ * above the guest's window (X86U_HIDDEN, host memory of its own, out of
+ * reach of the user segments, whose limit is the guest's address limit)
+ * holds a GDT laid out as Linux's (TLS entries 6..8, user CS 0x73 and DS
+ * 0x7b), an IDT whose every gate leads to a ring-0 stub "hlt; [add esp,
+ * 4;] iret", a TSS and the ring-0 stack.  INT 0x80 (a DPL 3 gate, as are
+ * INT3 and INTO) and every exception therefore enter ring 0 through the
+ * core's own delivery and halt in the stub of their vector: run() returns,
+ * x86_user_run() notes the vector and error code, lets the stub's IRET
+ * return to ring 3 and hands the event to the user layer with the guest's
+ * registers live in the CPU, the faulting (or next) instruction in rip.
+ *
+ * A guest access to a page the host has not mapped (or protected) faults
+ * on the host; the user layer's fault handler calls x86_user_host_fault(),
+ * which raises #PF with CR2 = the address.  Each CPU has its own memory
+ * map, so the map's code-page marking keeps self-modifying code right for
+ * the thread that writes its own code.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "arch/x86/x86.h"
+#include "bus/clock.h"
+#include "bus/memory.h"
+
+#define GDT_OFF 0x0000u
+#define GDT_ENTRIES 32
+#define IDT_OFF 0x0800u
+#define STUB_OFF 0x1000u  /* vector v: its stub at STUB_OFF + 8 v */
+#define TSS_OFF 0x1800u
+#define KSTACK_OFF 0xfff0u
+
+#define SEL_KCODE 0x08
+#define SEL_KDATA 0x10
+#define SEL_TSS 0x80
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    memcpy(p, &v, 4);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static bool has_err(int v)
+{
+    return v == EX_DF || (v >= EX_TS && v <= EX_PF) || v == EX_AC;
+}
+
+static void gdt_set(uint8_t *h, unsigned idx, uint32_t lo, uint32_t hi)
+{
+    put32(h + GDT_OFF + idx * 8, lo);
+    put32(h + GDT_OFF + idx * 8 + 4, hi);
+}
+
+/* A flat descriptor up to limit (4 KiB units - 1) with access byte acc. */
+static void gdt_flat(uint8_t *h, unsigned idx, uint32_t plimit, uint8_t acc)
+{
+    gdt_set(h, idx, plimit & 0xffff,
+            (plimit & 0xf0000) | 0x00c00000u | (uint32_t)acc << 8);
+}
+
+static void system_tables(X86User *u)
+{
+    uint8_t *h = u->hidden;
+    uint32_t hb = X86U_HIDDEN;
+    uint32_t ulim = (uint32_t)((u->limit >> 12) - 1);
+    gdt_flat(h, SEL_KCODE >> 3, 0xfffff, 0x9a);
+    gdt_flat(h, SEL_KDATA >> 3, 0xfffff, 0x92);
+    gdt_flat(h, X86U_SEL_UCODE >> 3, ulim, 0xfa);
+    gdt_flat(h, X86U_SEL_UDATA >> 3, ulim, 0xf2);
+    uint32_t tss = hb + TSS_OFF;
+    gdt_set(h, SEL_TSS >> 3, (tss << 16) | 0x67,
+            (tss & 0xff000000u) | ((tss >> 16) & 0xff) | 0x8b00);
+    put32(h + TSS_OFF + 4, hb + KSTACK_OFF); /* ESP0 */
+    put32(h + TSS_OFF + 8, SEL_KDATA);       /* SS0 */
+    /* no I/O bitmap: IN/OUT at IOPL 0 #GP, as under Linux */
+    put32(h + TSS_OFF + 0x64, 0x68u << 16);
+    for (unsigned v = 0; v < 256; v++) {
+        uint32_t off = hb + STUB_OFF + v * 8;
+        unsigned dpl = (v == EX_BP || v == EX_OF || v == 0x80) ? 3 : 0;
+        put32(h + IDT_OFF + v * 8, (SEL_KCODE << 16) | (off & 0xffff));
+        put32(h + IDT_OFF + v * 8 + 4,
+              (off & 0xffff0000u) | 0x8e00 | dpl << 13);
+        uint8_t *s = h + STUB_OFF + v * 8;
+        *s++ = 0xf4; /* hlt */
+        if (has_err((int)v)) {
+            *s++ = 0x83; /* add esp, 4 */
+            *s++ = 0xc4;
+            *s++ = 0x04;
+        }
+        *s = 0xcf; /* iret */
+    }
+}
+
+static int no_intr(void *opaque)
+{
+    (void)opaque;
+    return -1;
+}
+
+X86User *x86_user_new(uint8_t *guest_base, uint64_t limit, GError **error)
+{
+    X86User *u = g_new0(X86User, 1);
+    u->limit = limit;
+    u->mem = memmap_new();
+    memmap_add_ram(u->mem, "guest", 0, limit, guest_base, 0);
+    u->hidden = g_malloc0(X86U_HIDDEN_SIZE);
+    memmap_add_ram(u->mem, "user-system", X86U_HIDDEN, X86U_HIDDEN_SIZE,
+                   u->hidden, 1);
+    u->clock = clock_new(CLOCK_MODE_REALTIME, 0);
+    CpuBus bus = { .mem = u->mem, .clock = u->clock, .intr_ack = no_intr };
+    const CpuOps *ops = cpu_find("pentium2");
+    u->cpu = ops ? ops->create(&bus, error) : NULL;
+    if (!u->cpu) {
+        x86_user_free(u);
+        return NULL;
+    }
+    u->x = (X86Cpu *)u->cpu;
+    system_tables(u);
+
+    X86Cpu *x = u->x;
+    x->gdt.base = X86U_HIDDEN + GDT_OFF;
+    x->gdt.limit = GDT_ENTRIES * 8 - 1;
+    x->idt.base = X86U_HIDDEN + IDT_OFF;
+    x->idt.limit = 256 * 8 - 1;
+    x->cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_MP;
+    x86_desc_to_cache(&x->tr, SEL_TSS, get32(u->hidden + SEL_TSS),
+                      get32(u->hidden + SEL_TSS + 4));
+    for (int s = 0; s < 6; s++) {
+        uint16_t sel = s == S_CS ? X86U_SEL_UCODE
+                       : (s == S_FS || s == S_GS) ? 0 : X86U_SEL_UDATA;
+        uint32_t d = sel & ~7u;
+        x86_desc_to_cache(&x->seg[s], sel, get32(u->hidden + d),
+                          get32(u->hidden + d + 4));
+    }
+    memset(x->regs, 0, sizeof(x->regs));
+    x->lf_op = LF_NONE;
+    x->eflags = 0x202;
+    x87_finit(&x->fpu); /* as Linux starts a process: FNINIT's state */
+    x86_post_load_fixup(x);
+    return u;
+}
+
+void x86_user_free(X86User *u)
+{
+    if (u->cpu) {
+        u->cpu->ops->destroy(u->cpu);
+    }
+    memmap_free(u->mem);
+    if (u->clock) {
+        clock_free(u->clock);
+    }
+    g_free(u->hidden);
+    g_free(u);
+}
+
+void x86_user_copy(X86User *dst, const X86User *src)
+{
+    X86Cpu *d = dst->x;
+    const X86Cpu *s = src->x;
+    memcpy(d->regs, s->regs, sizeof(d->regs));
+    d->rip = s->rip;
+    d->eflags = s->eflags;
+    d->lf_op = s->lf_op;
+    d->lf_res = s->lf_res;
+    d->lf_a = s->lf_a;
+    d->lf_b = s->lf_b;
+    d->lf_size = s->lf_size;
+    d->lf_cf = s->lf_cf;
+    memcpy(d->seg, s->seg, sizeof(d->seg));
+    d->fpu = s->fpu;
+    /* the TLS entries (Linux copies them into the new thread) */
+    memcpy(dst->hidden + GDT_OFF + 6 * 8, src->hidden + GDT_OFF + 6 * 8,
+           3 * 8);
+    x86_post_load_fixup(d);
+}
+
+void x86_user_set_pc_sp(X86User *u, uint32_t pc, uint32_t sp)
+{
+    u->x->rip = pc;
+    u->x->regs[R_ESP] = sp;
+}
+
+bool x86_user_set_seg(X86User *u, int s, uint16_t sel)
+{
+    X86Cpu *x = u->x;
+    uint32_t lo = 0, hi = 0;
+    if (sel & ~3u) {
+        unsigned idx = sel >> 3;
+        if ((sel & 4) || idx >= GDT_ENTRIES || (sel & 3) != 3) {
+            return false;
+        }
+        lo = get32(u->hidden + GDT_OFF + idx * 8);
+        hi = get32(u->hidden + GDT_OFF + idx * 8 + 4);
+        /* present, a user code or data segment of DPL 3 */
+        if (!(hi & 0x8000) || !(hi & 0x1000) || ((hi >> 13) & 3) != 3) {
+            return false;
+        }
+        if (s == S_CS ? !(hi & 0x800) : s == S_SS ? (hi & 0xa00) != 0x200
+                                                  : false) {
+            return false;
+        }
+    } else if (s == S_CS || s == S_SS) {
+        return false;
+    }
+    x86_desc_to_cache(&x->seg[s], sel, lo, hi);
+    x86_post_load_fixup(x);
+    return true;
+}
+
+uint16_t x86_user_get_seg(X86User *u, int s)
+{
+    return u->x->seg[s].sel;
+}
+
+int x86_user_set_tls(X86User *u, uint32_t *entry, uint32_t base,
+                     uint32_t limit, uint32_t flags)
+{
+    unsigned n = *entry;
+    if (n == 0xffffffffu) {
+        for (n = X86U_TLS_FIRST; n < X86U_TLS_FIRST + 3; n++) {
+            uint8_t *d = u->hidden + GDT_OFF + n * 8;
+            if (!get32(d) && !get32(d + 4)) {
+                break;
+            }
+        }
+        if (n == X86U_TLS_FIRST + 3) {
+            return -ESRCH;
+        }
+        *entry = n;
+    }
+    if (n < X86U_TLS_FIRST || n >= X86U_TLS_FIRST + 3) {
+        return -EINVAL;
+    }
+    unsigned seg32 = flags & 1, contents = (flags >> 1) & 3,
+             ro = (flags >> 3) & 1, pages = (flags >> 4) & 1,
+             np = (flags >> 5) & 1, usable = (flags >> 6) & 1;
+    uint32_t lo = 0, hi = 0;
+    bool empty = !base && !limit && contents == 0 && ro && !seg32 &&
+                 !pages && np && !usable;
+    if (!empty) {
+        if (contents == 3) {
+            return -EINVAL;
+        }
+        lo = ((base & 0xffff) << 16) | (limit & 0xffff);
+        hi = (base & 0xff000000u) | ((base >> 16) & 0xff) |
+             (limit & 0xf0000) | ((ro ^ 1) << 9) | (contents << 10) |
+             ((np ^ 1) << 15) | (seg32 << 22) | (pages << 23) |
+             (usable << 20) | 0x7000;
+    }
+    gdt_set(u->hidden, n, lo, hi);
+    /* a segment register holding the entry sees the new descriptor */
+    for (int s = 0; s < 6; s++) {
+        if ((u->x->seg[s].sel >> 3) == n) {
+            x86_user_set_seg(u, s, u->x->seg[s].sel);
+        }
+    }
+    return 0;
+}
+
+int x86_user_run(X86User *u, uint32_t *err)
+{
+    X86Cpu *x = u->x;
+    for (;;) {
+        CpuExit why = CPU_EXIT_BUDGET;
+        u->cpu->ops->run(u->cpu, 1 << 22, &why);
+        if (x->shutdown || why == CPU_EXIT_SHUTDOWN) {
+            x->shutdown = false;
+            return X86U_SHUTDOWN;
+        }
+        if (x->cpl == 3) {
+            return X86U_NONE;
+        }
+        if (!x->halted) {
+            continue; /* stopped before the stub (an exit request) */
+        }
+        uint64_t at = x->rip - 1 - (X86U_HIDDEN + STUB_OFF);
+        if (at >= 256 * 8 || at % 8) {
+            return X86U_SHUTDOWN;
+        }
+        int v = (int)(at / 8);
+        uint32_t esp = (uint32_t)x->regs[R_ESP] - X86U_HIDDEN;
+        *err = has_err(v) && esp < X86U_HIDDEN_SIZE - 4
+                   ? get32(u->hidden + esp) : 0;
+        x->halted = false;
+        /* the stub's IRET back to ring 3 */
+        for (int i = 0; x->cpl != 3; i++) {
+            if (i > 16 || x->shutdown) {
+                return X86U_SHUTDOWN;
+            }
+            u->cpu->ops->run(u->cpu, 1, &why);
+        }
+        return v;
+    }
+}
+
+G_NORETURN void x86_user_host_fault(X86User *u, uint64_t addr, bool write,
+                         bool present)
+{
+    X86Cpu *x = u->x;
+    x->cr2 = addr;
+    x86_raise(x, EX_PF, 4 | (write ? 2 : 0) | (present ? 1 : 0));
+}
+
+void x86_user_exit_request(X86User *u)
+{
+    u->cpu->ops->exit_request(u->cpu);
+}
+
+void x86_user_flush_code(X86User *u)
+{
+    x86_tb_flush(u->x);
+}

@@ -1,0 +1,597 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * i386 under the user layer: the syscall numbers (INT 0x80: EAX the
+ * number, EBX ECX EDX ESI EDI EBP the arguments, EAX the result or
+ * -errno), socketcall, set_thread_area, the CPU loop over the x86 core's
+ * user-mode hook (src/arch/x86/user.c) and the signal frames (sigframe
+ * and rt_sigframe).  Errno, signal and open-flag values are the generic
+ * ones, the host's.
+ *
+ * Reference: the Linux kernel's arch/x86/entry/syscalls/syscall_32.tbl,
+ * arch/x86/kernel/signal_32.c (struct sigframe, rt_sigframe and their
+ * return trampolines), uapi asm/sigcontext.h (struct sigcontext_32),
+ * asm/ldt.h (struct user_desc), traps.c (which exception gives which
+ * signal and si_code).
+ */
+#include "user/user.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "arch/x86/x86.h"
+
+#define E(n, s) { n, US_##s }
+
+static const UserSysEntry i386_syscalls[] = {
+    E(1, exit), E(2, fork), E(3, read), E(4, write), E(5, open),
+    E(6, close), E(7, waitpid), E(9, link), E(10, unlink), E(11, execve),
+    E(12, chdir), E(13, time), E(14, mknod), E(15, chmod), E(19, lseek),
+    E(20, getpid), E(27, alarm), E(29, pause), E(33, access), E(36, sync),
+    E(37, kill), E(38, rename), E(39, mkdir), E(40, rmdir), E(41, dup),
+    E(42, pipe), E(43, times), E(45, brk), E(54, ioctl), E(55, fcntl),
+    E(57, setpgid), E(60, umask), E(63, dup2), E(64, getppid),
+    E(65, getpgrp), E(66, setsid), E(77, getrusage),
+    E(78, gettimeofday), E(83, symlink), E(85, readlink), E(91, munmap),
+    E(92, truncate), E(93, ftruncate), E(94, fchmod), E(99, statfs),
+    E(100, fstatfs), E(104, setitimer), E(105, getitimer), E(114, wait4),
+    E(116, sysinfo), E(118, fsync), E(119, sigreturn), E(120, clone),
+    E(122, uname), E(125, mprotect), E(132, getpgid), E(133, fchdir),
+    E(136, personality), E(140, _llseek), E(142, _newselect),
+    E(143, flock), E(144, msync), E(145, readv), E(146, writev),
+    E(147, getsid), E(148, fdatasync), E(150, mlock), E(151, munlock),
+    E(158, sched_yield), E(162, nanosleep), E(163, mremap), E(168, poll),
+    E(172, prctl), E(173, rt_sigreturn), E(174, rt_sigaction),
+    E(175, rt_sigprocmask), E(176, rt_sigpending),
+    E(177, rt_sigtimedwait), E(179, rt_sigsuspend), E(180, pread64),
+    E(181, pwrite64), E(183, getcwd), E(186, sigaltstack),
+    E(187, sendfile), E(190, vfork), E(191, getrlimit), E(192, mmap2),
+    E(193, truncate64), E(194, ftruncate64), E(195, stat64),
+    E(196, lstat64), E(197, fstat64), E(198, lchown), E(199, getuid),
+    E(200, getgid), E(201, geteuid), E(202, getegid), E(203, setreuid),
+    E(204, setregid), E(205, getgroups), E(206, setgroups),
+    E(207, fchown), E(208, setresuid), E(209, getresuid),
+    E(210, setresgid), E(211, getresgid), E(212, chown), E(213, setuid),
+    E(214, setgid), E(219, madvise), E(220, getdents64), E(221, fcntl64),
+    E(224, gettid), E(238, tkill), E(239, sendfile64), E(240, futex),
+    E(241, sched_setaffinity), E(242, sched_getaffinity),
+    E(243, set_thread_area), E(250, fadvise64), E(252, exit_group),
+    E(254, epoll_create), E(255, epoll_ctl), E(256, epoll_wait),
+    E(258, set_tid_address), E(265, clock_gettime), E(266, clock_getres),
+    E(267, clock_nanosleep), E(268, statfs64), E(269, fstatfs64),
+    E(270, tgkill), E(295, openat), E(296, mkdirat), E(297, mknodat),
+    E(298, fchownat), E(300, fstatat64), E(301, unlinkat),
+    E(302, renameat), E(303, linkat), E(304, symlinkat),
+    E(305, readlinkat), E(306, fchmodat), E(307, faccessat),
+    E(308, pselect6), E(309, ppoll), E(311, set_robust_list),
+    E(312, get_robust_list), E(318, getcpu), E(319, epoll_pwait),
+    E(320, utimensat), E(328, eventfd2), E(329, epoll_create1),
+    E(330, dup3), E(331, pipe2), E(340, prlimit64), E(353, renameat2),
+    E(355, getrandom), E(359, socket), E(360, socketpair), E(361, bind),
+    E(362, connect), E(363, listen), E(364, accept4),
+    E(365, getsockopt), E(366, setsockopt), E(367, getsockname),
+    E(368, getpeername), E(369, sendto), E(370, sendmsg),
+    E(371, recvfrom), E(372, recvmsg), E(373, shutdown),
+    E(375, membarrier), E(377, copy_file_range), E(383, statx),
+    E(386, rseq), E(403, clock_gettime64), E(406, clock_getres_time64),
+    E(407, clock_nanosleep_time64), E(412, utimensat_time64),
+    E(413, pselect6_time64), E(414, ppoll_time64),
+    E(421, rt_sigtimedwait_time64), E(422, futex_time64),
+    E(435, clone3), E(436, close_range), E(439, faccessat2),
+};
+
+#undef E
+
+/* asm/mman.h: the generic values (the table only says which bits pass). */
+static const UserMapEntry i386_mmap_flags[] = {
+    { MAP_SHARED, 0x1 }, { MAP_PRIVATE, 0x2 }, { MAP_FIXED, 0x10 },
+    { MAP_ANONYMOUS, 0x20 }, { MAP_GROWSDOWN, 0x100 },
+    { MAP_NORESERVE, 0x4000 }, { MAP_FIXED_NOREPLACE, 0x100000 },
+    { 0, 0 }
+};
+
+static const char i386_cpuinfo[] =
+    "processor\t: 0\n"
+    "vendor_id\t: GenuineIntel\n"
+    "cpu family\t: 6\n"
+    "model\t\t: 5\n"
+    "model name\t: Pentium II (Deschutes)\n"
+    "stepping\t: 2\n"
+    "fpu\t\t: yes\n"
+    "fpu_exception\t: yes\n"
+    "cpuid level\t: 2\n"
+    "wp\t\t: yes\n"
+    "flags\t\t: fpu vme de pse tsc msr pae mce cx8 sep mtrr pge mca cmov "
+    "pat pse36 mmx fxsr\n"
+    "bogomips\t: 800.00\n\n";
+
+/* The thread's CPU: the core's user-mode state and the last trap (for
+   the signal frame's sigcontext). */
+typedef struct I386Cpu {
+    X86User *u;
+    int trapno;
+    uint32_t err;
+} I386Cpu;
+
+#define CPU(t) ((I386Cpu *)(t)->cpu)
+#define X(t) (CPU(t)->u->x)
+
+static bool i386_cpu_init(UserThread *t, const char *model, GError **error)
+{
+    if (strcmp(model, "pentium2") && strcmp(model, "any")) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "unknown CPU '%s' (try -cpu help)", model);
+        return false;
+    }
+    X86User *u = x86_user_new(t->proc->guest_base,
+                              t->proc->arch->addr_limit, error);
+    if (!u) {
+        return false;
+    }
+    I386Cpu *c = g_new0(I386Cpu, 1);
+    c->u = u;
+    t->cpu = c;
+    return true;
+}
+
+static void i386_cpu_list(GString *out)
+{
+    g_string_append(out, "pentium2 (the default)\n");
+}
+
+static void i386_cpu_start(UserThread *t, uint64_t pc, uint64_t sp)
+{
+    /* ELF entry: EDX 0 (no atexit function), the others 0 too */
+    x86_user_set_pc_sp(CPU(t)->u, (uint32_t)pc, (uint32_t)sp);
+}
+
+static void *i386_cpu_copy(UserThread *parent)
+{
+    GError *err = NULL;
+    UserProc *p = parent->proc;
+    X86User *u = x86_user_new(p->guest_base, p->arch->addr_limit, &err);
+    if (!u) {
+        g_error("%s", err->message);
+    }
+    x86_user_copy(u, CPU(parent)->u);
+    I386Cpu *c = g_new0(I386Cpu, 1);
+    c->u = u;
+    return c;
+}
+
+/* struct user_desc at g: set the TLS descriptor, store a picked entry. */
+static int set_tls_desc(UserThread *t, uint64_t g)
+{
+    UserProc *p = t->proc;
+    if (!user_range_ok(p, g, 16)) {
+        return -EFAULT;
+    }
+    uint32_t entry = user_get32(p, g);
+    int r = x86_user_set_tls(CPU(t)->u, &entry, user_get32(p, g + 4),
+                             user_get32(p, g + 8), user_get32(p, g + 12));
+    if (r == 0) {
+        user_put32(p, g, entry);
+    }
+    return r;
+}
+
+static void i386_set_tls(UserThread *t, uint64_t tls)
+{
+    set_tls_desc(t, tls);
+}
+
+static void i386_cpu_clone(UserThread *child, UserThread *parent,
+                           uint64_t sp, bool set_tls, uint64_t tls)
+{
+    if (child != parent) {
+        x86_user_copy(CPU(child)->u, CPU(parent)->u);
+    }
+    X86Cpu *x = X(child);
+    if (sp) {
+        x->regs[R_ESP] = (uint32_t)sp;
+    }
+    if (set_tls) {
+        set_tls_desc(child, tls);
+    }
+    x->regs[R_EAX] = 0;
+}
+
+static void i386_exit_request(UserThread *t)
+{
+    if (t->cpu) {
+        x86_user_exit_request(CPU(t)->u);
+    }
+}
+
+static void i386_host_fault(UserThread *t, int hs, uint64_t addr,
+                            bool write)
+{
+    (void)hs;
+    x86_user_host_fault(CPU(t)->u, addr, write, false);
+}
+
+/* ---- signals ---- */
+
+#define SA_RESTORER_I386 0x04000000u
+
+static void i386_sigaction_get(UserProc *p, uint64_t g, UserSigaction *sa)
+{
+    sa->handler = user_get32(p, g);
+    sa->flags = user_get32(p, g + 4);
+    sa->restorer = user_get32(p, g + 8);
+    sa->mask = user_get32(p, g + 12) | (uint64_t)user_get32(p, g + 16) << 32;
+}
+
+static void i386_sigaction_put(UserProc *p, uint64_t g,
+                               const UserSigaction *sa)
+{
+    user_put32(p, g, (uint32_t)sa->handler);
+    user_put32(p, g + 4, (uint32_t)sa->flags);
+    user_put32(p, g + 8, (uint32_t)sa->restorer);
+    user_put32(p, g + 12, (uint32_t)sa->mask);
+    user_put32(p, g + 16, (uint32_t)(sa->mask >> 32));
+}
+
+/* struct sigcontext_32 */
+enum {
+    SC_GS = 0, SC_FS = 4, SC_ES = 8, SC_DS = 12, SC_EDI = 16, SC_ESI = 20,
+    SC_EBP = 24, SC_ESP = 28, SC_EBX = 32, SC_EDX = 36, SC_ECX = 40,
+    SC_EAX = 44, SC_TRAPNO = 48, SC_ERR = 52, SC_EIP = 56, SC_CS = 60,
+    SC_EFLAGS = 64, SC_ESP_SIG = 68, SC_SS = 72, SC_FPSTATE = 76,
+    SC_OLDMASK = 80, SC_CR2 = 84, SC_SIZE = 88,
+};
+/* Which register each general-purpose slot holds. */
+static const struct { uint8_t off, reg; } sc_regs[] = {
+    { SC_EDI, R_EDI }, { SC_ESI, R_ESI }, { SC_EBP, R_EBP },
+    { SC_ESP, R_ESP }, { SC_EBX, R_EBX }, { SC_EDX, R_EDX },
+    { SC_ECX, R_ECX }, { SC_EAX, R_EAX },
+};
+static const struct { uint8_t off, seg; } sc_segs[] = {
+    { SC_GS, S_GS }, { SC_FS, S_FS }, { SC_ES, S_ES }, { SC_DS, S_DS },
+};
+
+/* struct rt_sigframe: pretcode, sig, pinfo, puc, siginfo (128), ucontext
+   (flags, link, stack_t, sigcontext, sigmask), retcode[8]; struct
+   sigframe: pretcode, sig, sigcontext, the unused fpstate (624),
+   extramask, retcode[8].  Both end with the x87 state (Mimic's own
+   layout, pointed to by sigcontext.fpstate). */
+#define RT_INFO 16
+#define RT_UC 144
+#define UC_STACK 8
+#define UC_MCONTEXT 20
+#define UC_SIGMASK 108
+#define RT_RETCODE 260
+#define RT_FP 268
+#define OLD_SC 8
+#define OLD_EXTRAMASK 720
+#define OLD_RETCODE 724
+#define OLD_FP 732
+#define FP_SIZE ((unsigned)((sizeof(X87State) + 3) & ~3u))
+
+/* EFLAGS bits a sigreturn may change (FIX_EFLAGS). */
+#define FIX_EFLAGS (F_ARITH | F_TF | F_DF | F_RF | F_AC)
+
+static void put_sigcontext(UserThread *t, uint64_t sc, uint64_t fp,
+                           uint64_t oldmask)
+{
+    UserProc *p = t->proc;
+    X86Cpu *x = X(t);
+    x86_flags_flush(x);
+    for (size_t i = 0; i < G_N_ELEMENTS(sc_segs); i++) {
+        user_put32(p, sc + sc_segs[i].off, x->seg[sc_segs[i].seg].sel);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(sc_regs); i++) {
+        user_put32(p, sc + sc_regs[i].off, (uint32_t)x->regs[sc_regs[i].reg]);
+    }
+    user_put32(p, sc + SC_TRAPNO, (uint32_t)CPU(t)->trapno);
+    user_put32(p, sc + SC_ERR, CPU(t)->err);
+    user_put32(p, sc + SC_EIP, (uint32_t)x->rip);
+    user_put32(p, sc + SC_CS, x->seg[S_CS].sel);
+    user_put32(p, sc + SC_EFLAGS, x->eflags);
+    user_put32(p, sc + SC_ESP_SIG, (uint32_t)x->regs[R_ESP]);
+    user_put32(p, sc + SC_SS, x->seg[S_SS].sel);
+    user_put32(p, sc + SC_FPSTATE, (uint32_t)fp);
+    user_put32(p, sc + SC_OLDMASK, (uint32_t)oldmask);
+    user_put32(p, sc + SC_CR2, (uint32_t)x->cr2);
+    memcpy(g2h(p, fp), &x->fpu, sizeof(x->fpu));
+}
+
+/* false: a segment selector that cannot be loaded. */
+static bool get_sigcontext(UserThread *t, uint64_t sc)
+{
+    UserProc *p = t->proc;
+    X86User *u = CPU(t)->u;
+    X86Cpu *x = u->x;
+    for (size_t i = 0; i < G_N_ELEMENTS(sc_segs); i++) {
+        uint16_t sel = (uint16_t)user_get32(p, sc + sc_segs[i].off);
+        if (sel != x->seg[sc_segs[i].seg].sel &&
+            !x86_user_set_seg(u, sc_segs[i].seg, sel)) {
+            return false;
+        }
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(sc_regs); i++) {
+        x->regs[sc_regs[i].reg] = user_get32(p, sc + sc_regs[i].off);
+    }
+    x->rip = user_get32(p, sc + SC_EIP);
+    x86_flags_flush(x);
+    x->eflags = (x->eflags & ~FIX_EFLAGS) |
+                (user_get32(p, sc + SC_EFLAGS) & FIX_EFLAGS);
+    x->lf_op = LF_NONE;
+    uint64_t fp = user_get32(p, sc + SC_FPSTATE);
+    if (fp && user_range_ok(p, fp, sizeof(X87State))) {
+        memcpy(&x->fpu, g2h(p, fp), sizeof(x->fpu));
+    }
+    return true;
+}
+
+static bool i386_signal_enter(UserThread *t, int gsig,
+                              const UserSigaction *sa, const siginfo_t *info,
+                              uint64_t oldmask)
+{
+    UserProc *p = t->proc;
+    X86User *u = CPU(t)->u;
+    X86Cpu *x = u->x;
+    bool rt = (sa->flags & p->arch->sa_siginfo) != 0;
+    unsigned size = (rt ? RT_FP : OLD_FP) + FP_SIZE;
+    uint64_t sp = (uint32_t)x->regs[R_ESP];
+
+    if ((sa->flags & p->arch->sa_onstack) && t->altstack_size &&
+        !(sp > t->altstack_sp && sp <= t->altstack_sp + t->altstack_size)) {
+        sp = t->altstack_sp + t->altstack_size;
+    }
+    /* at the handler's entry (sp + 4) is a multiple of 16, as after a
+       call */
+    uint64_t f = (((sp - size) + 4) & ~15ull) - 4;
+    f = (uint32_t)f;
+    if (!user_range_ok(p, f, size)) {
+        return false;
+    }
+    memset(g2h(p, f), 0, size);
+    uint32_t restorer = (sa->flags & SA_RESTORER_I386) ? (uint32_t)sa->restorer
+                                                       : 0;
+    user_put32(p, f + 4, (uint32_t)gsig);
+    if (rt) {
+        /* movl $173, %eax; int $0x80 */
+        static const uint8_t ret[8] = { 0xb8, 173, 0, 0, 0, 0xcd, 0x80 };
+        memcpy(g2h(p, f + RT_RETCODE), ret, 8);
+        user_put32(p, f, restorer ? restorer : (uint32_t)(f + RT_RETCODE));
+        user_put32(p, f + 8, (uint32_t)(f + RT_INFO));
+        user_put32(p, f + 12, (uint32_t)(f + RT_UC));
+        uint64_t si = f + RT_INFO;
+        user_put32(p, si, (uint32_t)gsig);
+        user_put32(p, si + 4, (uint32_t)info->si_errno);
+        user_put32(p, si + 8, (uint32_t)info->si_code);
+        int hs = info->si_signo;
+        if (hs == SIGSEGV || hs == SIGBUS || hs == SIGILL || hs == SIGFPE ||
+            hs == SIGTRAP) {
+            user_put32(p, si + 12, (uint32_t)(uintptr_t)info->si_addr);
+        } else {
+            user_put32(p, si + 12, (uint32_t)info->si_pid);
+            user_put32(p, si + 16, (uint32_t)info->si_uid);
+            if (hs == SIGCHLD) {
+                user_put32(p, si + 20, (uint32_t)info->si_status);
+            }
+        }
+        uint64_t uc = f + RT_UC;
+        user_put32(p, uc + UC_STACK, (uint32_t)t->altstack_sp);
+        user_put32(p, uc + UC_STACK + 4, t->altstack_size ? 0 : 2);
+        user_put32(p, uc + UC_STACK + 8, (uint32_t)t->altstack_size);
+        put_sigcontext(t, uc + UC_MCONTEXT, f + RT_FP, oldmask);
+        user_put32(p, uc + UC_SIGMASK, (uint32_t)oldmask);
+        user_put32(p, uc + UC_SIGMASK + 4, (uint32_t)(oldmask >> 32));
+        x->regs[R_EDX] = (uint32_t)(f + RT_INFO);
+        x->regs[R_ECX] = (uint32_t)(f + RT_UC);
+    } else {
+        /* popl %eax; movl $119, %eax; int $0x80 */
+        static const uint8_t ret[8] = { 0x58, 0xb8, 119, 0, 0, 0, 0xcd, 0x80 };
+        memcpy(g2h(p, f + OLD_RETCODE), ret, 8);
+        user_put32(p, f, restorer ? restorer : (uint32_t)(f + OLD_RETCODE));
+        put_sigcontext(t, f + OLD_SC, f + OLD_FP, oldmask);
+        user_put32(p, f + OLD_EXTRAMASK, (uint32_t)(oldmask >> 32));
+        x->regs[R_EDX] = 0;
+        x->regs[R_ECX] = 0;
+    }
+    x->regs[R_EAX] = (uint32_t)gsig;
+    x->regs[R_ESP] = (uint32_t)f;
+    x->rip = (uint32_t)sa->handler;
+    x86_flags_flush(x);
+    x->eflags &= ~(F_TF | F_DF | F_RF);
+    x86_user_set_seg(u, S_DS, X86U_SEL_UDATA);
+    x86_user_set_seg(u, S_ES, X86U_SEL_UDATA);
+    x86_user_set_seg(u, S_SS, X86U_SEL_UDATA);
+    x86_user_set_seg(u, S_CS, X86U_SEL_UCODE);
+    x87_finit(&x->fpu); /* the handler starts with a clean x87 */
+    return true;
+}
+
+static uint64_t i386_sigreturn(UserThread *t, bool rt)
+{
+    UserProc *p = t->proc;
+    X86Cpu *x = X(t);
+    uint64_t esp = (uint32_t)x->regs[R_ESP];
+    uint64_t f = (uint32_t)(esp - (rt ? 4 : 8));
+    unsigned size = rt ? RT_FP : OLD_FP;
+    if (!user_range_ok(p, f, size)) {
+        user_signal_fault(t, SIGSEGV, 0x80, 0);
+        return t->sigmask;
+    }
+    uint64_t sc = rt ? f + RT_UC + UC_MCONTEXT : f + OLD_SC;
+    uint64_t mask = rt ? (user_get32(p, f + RT_UC + UC_SIGMASK) |
+                          (uint64_t)user_get32(p, f + RT_UC + UC_SIGMASK + 4)
+                              << 32)
+                       : (user_get32(p, sc + SC_OLDMASK) |
+                          (uint64_t)user_get32(p, f + OLD_EXTRAMASK) << 32);
+    if (!get_sigcontext(t, sc)) {
+        user_signal_fault(t, SIGSEGV, 0x80, 0);
+    }
+    return mask;
+}
+
+/* ---- the CPU loop ---- */
+
+/* socketcall(call, args): the direct system call of the same meaning. */
+static int64_t socketcall(UserThread *t, uint32_t call, uint32_t args)
+{
+    static const struct { uint16_t nr; uint8_t n; } calls[] = {
+        [1] = { 359, 3 }, [2] = { 361, 3 }, [3] = { 362, 3 },
+        [4] = { 363, 2 }, [5] = { 364, 3 }, [6] = { 367, 3 },
+        [7] = { 368, 3 }, [8] = { 360, 4 }, [9] = { 369, 4 },
+        [10] = { 371, 4 }, [11] = { 369, 6 }, [12] = { 371, 6 },
+        [13] = { 373, 2 }, [14] = { 366, 5 }, [15] = { 365, 5 },
+        [16] = { 370, 3 }, [17] = { 372, 3 }, [18] = { 364, 4 },
+    };
+    UserProc *p = t->proc;
+    if (call < 1 || call >= G_N_ELEMENTS(calls)) {
+        return -EINVAL;
+    }
+    unsigned n = calls[call].n;
+    if (!user_range_ok(p, args, n * 4)) {
+        return -EFAULT;
+    }
+    uint64_t a[8] = { 0 };
+    for (unsigned i = 0; i < n; i++) {
+        a[i] = user_get32(p, args + i * 4);
+    }
+    /* accept, send and recv are accept4, sendto and recvfrom with zeros */
+    return user_syscall(t, calls[call].nr, a);
+}
+
+static void do_syscall(UserThread *t)
+{
+    UserProc *p = t->proc;
+    X86Cpu *x = X(t);
+    uint32_t nr = (uint32_t)x->regs[R_EAX];
+    static const int argreg[6] = { R_EBX, R_ECX, R_EDX, R_ESI, R_EDI,
+                                   R_EBP };
+    uint64_t a[8] = { 0 };
+    for (int i = 0; i < 6; i++) {
+        a[i] = (uint32_t)x->regs[argreg[i]];
+    }
+    int64_t r;
+    if (nr == 102) {
+        bool in = t->in_syscall;
+        r = socketcall(t, (uint32_t)a[0], (uint32_t)a[1]);
+        t->in_syscall = in;
+    } else if (nr == 244) { /* get_thread_area: not kept */
+        r = -ENOSYS;
+    } else {
+        r = user_syscall(t, nr, a);
+    }
+    if (r == USER_NORETURN) {
+        return;
+    }
+    if (r < 0 && r > -4096) {
+        r = -(int64_t)user_errno_to_guest(p->arch, (int)-r);
+    }
+    x->regs[R_EAX] = (uint32_t)r;
+    /* New mappings may hold other code at addresses already translated. */
+    if (r >= 0 && (nr == 192 || nr == 91 || nr == 125 || nr == 163 ||
+                   nr == 45)) {
+        x86_user_flush_code(CPU(t)->u);
+    }
+}
+
+static bool addr_mapped(UserProc *p, uint64_t addr)
+{
+    bool found = false;
+    g_mutex_lock(&p->mm_lock);
+    for (guint i = 0; i < p->maps->len; i++) {
+        UserMap *m = &g_array_index(p->maps, UserMap, i);
+        if (addr >= m->start && addr < m->end) {
+            found = true;
+        }
+    }
+    g_mutex_unlock(&p->mm_lock);
+    return found;
+}
+
+/* traps.c: SI_KERNEL for #GP, #NP, #SS, INT3 and INTO */
+#define SI_KERNEL_CODE 0x80
+
+static int i386_cpu_loop(UserThread *t)
+{
+    UserProc *p = t->proc;
+    I386Cpu *c = CPU(t);
+    X86Cpu *x = c->u->x;
+
+    for (;;) {
+        uint32_t err = 0;
+        t->in_cpu = true;
+        int v = x86_user_run(c->u, &err);
+        t->in_cpu = false;
+        if (v >= 0 && v != 0x80 && mimic_log_enabled(LOG_INT)) {
+            mimic_log("i386: exception %d at eip 0x%08x error %x cr2 "
+                      "0x%08x\n", v, (uint32_t)x->rip, err,
+                      (uint32_t)x->cr2);
+        }
+        if (v >= 0 && v != 0x80) {
+            c->trapno = v;
+            c->err = err;
+        }
+        uint32_t eip = (uint32_t)x->rip;
+        switch (v) {
+        case X86U_NONE:
+            break;
+        case 0x80:
+            do_syscall(t);
+            break;
+        case EX_DE:
+            user_signal_fault(t, SIGFPE, 1 /* FPE_INTDIV */, eip);
+            break;
+        case EX_DB:
+            user_signal_fault(t, SIGTRAP, 2 /* TRAP_TRACE */, eip);
+            break;
+        case EX_BP:
+            user_signal_fault(t, SIGTRAP, SI_KERNEL_CODE, 0);
+            break;
+        case EX_UD:
+            user_signal_fault(t, SIGILL, 2 /* ILL_ILLOPN */, eip);
+            break;
+        case EX_MF: {
+            unsigned sw = x->fpu.fsw & ~x->fpu.fcw & 0x3f;
+            int code = (sw & 1) ? 7 : (sw & 4) ? 3 : (sw & 8) ? 4
+                       : (sw & 16) ? 5 : (sw & 32) ? 6 : 0;
+            user_signal_fault(t, SIGFPE, code, eip);
+            break;
+        }
+        case EX_PF: {
+            uint32_t a = (uint32_t)x->cr2;
+            user_signal_fault(t, SIGSEGV, addr_mapped(p, a) ? 2 : 1, a);
+            break;
+        }
+        case EX_AC:
+            user_signal_fault(t, SIGBUS, 1 /* BUS_ADRALN */, eip);
+            break;
+        case EX_NP: case EX_SS:
+            user_signal_fault(t, SIGBUS, SI_KERNEL_CODE, 0);
+            break;
+        default: /* #GP, INTO, BOUND, an INT n without a user gate */
+            user_signal_fault(t, SIGSEGV, SI_KERNEL_CODE, 0);
+            break;
+        }
+        user_signal_check(t);
+    }
+    return 0;
+}
+
+const UserArch user_arch_i386 = {
+    .name = "i386", .e_machine = 3, .is64 = false, .big_endian = false,
+    .platform = "i686", .default_cpu = "pentium2",
+    .hwcap = 0x0183fbffu, /* CPUID 1 EDX of the core */
+    .addr_limit = 0xc0000000ull, .stack_top = 0xbfff0000ull,
+    .mmap_top = 0xb7000000ull, .elf_base = 0,
+    .page_size = 4096, .syscall_base = 0,
+    .syscalls = i386_syscalls, .n_syscalls = G_N_ELEMENTS(i386_syscalls),
+    .mmap_flags = i386_mmap_flags, .stat_kind = 1,
+    .cpuinfo = i386_cpuinfo, .elf_ok = NULL,
+    .cpu_init = i386_cpu_init, .cpu_list = i386_cpu_list,
+    .cpu_start = i386_cpu_start, .cpu_loop = i386_cpu_loop,
+    .cpu_clone = i386_cpu_clone, .set_tls = i386_set_tls,
+    .cpu_copy = i386_cpu_copy, .cpu_exit_request = i386_exit_request,
+    .cpu_host_fault = i386_host_fault,
+    .sa_siginfo = 0x4, .sa_onstack = 0x08000000, .sa_restart = 0x10000000,
+    .sa_nodefer = 0x40000000, .sa_resethand = 0x80000000u,
+    .sigaction_get = i386_sigaction_get,
+    .sigaction_put = i386_sigaction_put,
+    .signal_enter = i386_signal_enter, .sigreturn = i386_sigreturn,
+};
