@@ -836,6 +836,39 @@ static int64_t do_msg(UserProc *p, bool send, int fd, uint64_t g, int flags)
     return r;
 }
 
+/* i386's struct statfs: longs in the generic order; statfs64: 64-bit
+   counts after f_type and f_bsize, packed to 4 bytes (84 bytes). */
+static int64_t put_statfs_i386(UserProc *p, uint64_t g, bool s64,
+                               const struct statfs *sf)
+{
+    size_t size = s64 ? 84 : 64;
+    if (!gptr(p, g, size)) {
+        return -EFAULT;
+    }
+    memset(g2h(p, g), 0, size);
+    uint32_t fsid[2];
+    memcpy(fsid, &sf->f_fsid, 8);
+    uint64_t v[] = { sf->f_blocks, sf->f_bfree, sf->f_bavail, sf->f_files,
+                     sf->f_ffree };
+    unsigned w = s64 ? 8 : 4;
+    user_put32(p, g, (uint32_t)sf->f_type);
+    user_put32(p, g + 4, (uint32_t)sf->f_bsize);
+    for (int i = 0; i < 5; i++) {
+        if (s64) {
+            user_put64(p, g + 8 + i * w, v[i]);
+        } else {
+            user_put32(p, g + 8 + i * w, (uint32_t)v[i]);
+        }
+    }
+    uint64_t t = g + 8 + 5 * w;
+    user_put32(p, t, fsid[0]);
+    user_put32(p, t + 4, fsid[1]);
+    user_put32(p, t + 8, (uint32_t)sf->f_namelen);
+    user_put32(p, t + 12, (uint32_t)sf->f_frsize);
+    user_put32(p, t + 16, (uint32_t)sf->f_flags);
+    return 0;
+}
+
 /* MIPS's struct statfs orders its fields its own way (f_frsize third,
    f_bavail after f_ffree); o32's statfs64 has 64-bit counts after a
    padded header, n64's statfs is all longs. */
@@ -845,6 +878,9 @@ static int64_t put_statfs(UserProc *p, uint64_t g, bool s64,
     const bool is64 = p->arch->is64;
     unsigned w = is64 ? 8 : 4;
     size_t size = (is64 || !s64) ? 15 * w + 8 : 84;
+    if (p->arch->e_machine == 3) {
+        return put_statfs_i386(p, g, s64, sf);
+    }
     if (p->arch->e_machine != 8) {
         return -ENOSYS;
     }

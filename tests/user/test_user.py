@@ -3,7 +3,7 @@
 """Linux user mode against QEMU's: Debian's programs under mimic-ARCH and
 qemu-ARCH (Debian's qemu-user), outputs compared byte for byte.
 
-For each architecture (mipsel, mips64el):
+For each architecture (mipsel, mips64el, i386):
   - busybox-static's applets: sh -c with arithmetic and a loop, ls, awk
     with floating point, sha256sum, gzip then gunzip (a round trip checked
     against the original too), find, sort, wget from a loopback HTTP
@@ -41,7 +41,10 @@ import threading
 SRC = os.environ.get('MIMIC_SOURCE_ROOT',
                      os.path.join(os.path.dirname(__file__), '..', '..'))
 FETCH = os.path.join(SRC, 'scripts', 'guests', 'fetch-deb.sh')
-ARCHES = ['mipsel', 'mips64el']
+ARCHES = ['mipsel', 'mips64el', 'i386']
+# -cpu help's default model and /proc/cpuinfo's name per architecture
+CPU_NAMES = {'mipsel': (b'24Kf', b'MIPS 24Kf'), 'mips64el': (b'5KEf', b'MIPS 5KE'),
+             'i386': (b'pentium2', b'Pentium II')}
 
 failures = []
 
@@ -270,7 +273,7 @@ def check_proc(arch, mimic, bb, d):
     if rc or b'[stack]' not in out or b'busybox' not in out:
         fail('%s /proc/self/maps: %r' % (arch, out[:300]))
     rc, out, err = run([mimic, bb, 'cat', '/proc/cpuinfo'], d)
-    want = b'MIPS 5KE' if '64' in arch else b'MIPS 24Kf'
+    want = CPU_NAMES[arch][1]
     if rc or want not in out:
         fail('%s /proc/cpuinfo: %r' % (arch, out[:200]))
     print('ok: %s /proc/self/exe, /proc/self/maps, /proc/cpuinfo' % arch)
@@ -285,7 +288,7 @@ def check_options(arch, mimic, bb, d):
     checks = [
         (['-version'], lambda rc, o, e: rc == 0 and b'version' in o),
         (['-cpu', 'help'], lambda rc, o, e: rc == 0 and
-         (b'5KEf' if is64 else b'24Kf') in o),
+         CPU_NAMES[arch][0] in o),
         (['-E', 'MIMIC_T=a,MIMIC_U=b', '-U', 'HOME', bb, 'sh', '-c',
           'echo $MIMIC_T$MIMIC_U${HOME:-none}'],
          lambda rc, o, e: rc == 0 and o == b'abnone\n'),
@@ -345,6 +348,15 @@ def bad_inputs(arch, mimic, bb, other_bb, d):
     cases['huge PT_LOAD'] = p
     hello = fetch('hello:' + arch, './usr/bin/hello')
     cases['unreadable interpreter'] = hello   # no -L: no such loader
+    if arch == 'i386':
+        # the host may have /lib/ld-linux.so.2: name a loader not there
+        with open(hello, 'rb') as f:
+            h = f.read()
+        p = os.path.join(d, 'hello-noloader')
+        with open(p, 'wb') as f:
+            f.write(h.replace(b'/lib/ld-linux.so.2\0',
+                              b'/no/such/loader.2\0\0'))
+        cases['unreadable interpreter'] = p
     for name, path in cases.items():
         os.chmod(path, 0o755) if os.path.exists(path) else None
         rc, out, err = run([mimic, path], d)
@@ -397,6 +409,8 @@ def main():
                         fail('pigz under qemu-mipsel failed: %r' % (q[2],))
                 check_threads(arch, mimic, qemu, d, ref)
                 other = bbs['mips64el' if arch == 'mipsel' else 'mipsel']
+                if arch == 'mipsel':
+                    other = bbs['i386']   # an x86 program on MIPS
                 bad_inputs(arch, mimic, bbs[arch], other, d)
             check_big_endian(bindir, d)
         finally:
