@@ -17,6 +17,8 @@ For each architecture (mipsel, mips64el, i386):
   - big-endian mips and mips64: glibc's libc.so.6 from Debian's
     libc6-mips-cross/libc6-mips64-cross run as a program through -L;
   - terminals: stty -a, raw -echo, sane on a pseudo-terminal;
+  - i386: faults caught by a handler that steps over them, and
+    self-modifying code, in a program assembled by i386_faults.py;
   - the options: -version, -cpu help, -E/-U, -0, -strace, -d in_asm,
     -binfmt, an unknown option;
   - bad inputs: a missing program, a non-ELF file, an ELF of another
@@ -192,6 +194,41 @@ def check_threads(arch, mimic, qemu, d, ref):
           % (arch, len(m[1]), ', same as the reference'
              if ref is not None else ''))
     return m[1]
+
+
+def check_i386_faults(mimic, qemu, d):
+    """i386 faults caught by an SA_SIGINFO handler that steps over them
+    (SIGSEGV with si_addr, SIGILL, SIGFPE, SIGTRAP, #GP), the rt signal
+    frame and rt_sigreturn, and self-modifying code (i386_faults.py):
+    the same bytes as under qemu-i386 and, where the host kernel runs
+    i386 programs, as under Linux itself."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import i386_faults
+    prog = os.path.join(d, 'faults-i386')
+    with open(prog, 'wb') as f:
+        f.write(i386_faults.build())
+    os.chmod(prog, 0o755)
+    m = run([mimic, prog], d)
+    q = run([qemu, prog], d)
+    # two results of the modified routine, EBP, ESI, five log records
+    ok = (m[0] == 0 and len(m[1]) == 16 + 5 * 6 and
+          struct.unpack_from('<4I', m[1]) ==
+          (1, 0x5eed, 0x12345678, 0x9abcdef0))
+    if not ok or m[:2] != q[:2]:
+        fail('i386 faults/SMC program: rc %d %r vs QEMU rc %d %r; %r'
+             % (m[0], m[1].hex(), q[0], q[1].hex(), m[2][-200:]))
+        return
+    try:
+        n = run([prog], d)
+    except OSError:
+        n = None
+    if n is not None and n[0] == 0 and n[1] != m[1]:
+        fail('i386 faults/SMC program: %r, Linux itself %r'
+             % (m[1].hex(), n[1].hex()))
+        return
+    print('ok: i386 faults caught and stepped over, SMC (%d bytes, same as '
+          'qemu-i386%s)' % (len(m[1]), ' and Linux' if n and n[0] == 0
+                            else ''))
 
 
 def check_big_endian(bindir, d):
@@ -392,6 +429,8 @@ def main():
                 check_proc(arch, mimic, bbs[arch], d)
                 check_exec(arch, mimic, bbs[arch], d)
                 check_tty(arch, mimic, qemu, bbs[arch])
+                if arch == 'i386':
+                    check_i386_faults(mimic, qemu, d)
                 if ref is None:
                     # the reference: pigz under qemu-mipsel
                     root = os.path.join(d, 'sysroot-q')
