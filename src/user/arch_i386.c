@@ -159,6 +159,13 @@ static void *i386_cpu_copy(UserThread *parent)
     return c;
 }
 
+static void i386_cpu_free(void *cpu)
+{
+    I386Cpu *c = cpu;
+    x86_user_free(c->u);
+    g_free(c);
+}
+
 /* struct user_desc at g: set the TLS descriptor, store a picked entry. */
 static int set_tls_desc(UserThread *t, uint64_t g)
 {
@@ -491,20 +498,6 @@ static void do_syscall(UserThread *t)
     }
 }
 
-static bool addr_mapped(UserProc *p, uint64_t addr)
-{
-    bool found = false;
-    g_mutex_lock(&p->mm_lock);
-    for (guint i = 0; i < p->maps->len; i++) {
-        UserMap *m = &g_array_index(p->maps, UserMap, i);
-        if (addr >= m->start && addr < m->end) {
-            found = true;
-        }
-    }
-    g_mutex_unlock(&p->mm_lock);
-    return found;
-}
-
 /* traps.c: SI_KERNEL for #GP, #NP, #SS, INT3 and INTO */
 #define SI_KERNEL_CODE 0x80
 
@@ -556,7 +549,7 @@ static int i386_cpu_loop(UserThread *t)
         }
         case EX_PF: {
             uint32_t a = (uint32_t)x->cr2;
-            user_signal_fault(t, SIGSEGV, addr_mapped(p, a) ? 2 : 1, a);
+            user_signal_fault(t, SIGSEGV, user_addr_mapped(p, a) ? 2 : 1, a);
             break;
         }
         case EX_AC:
@@ -587,7 +580,8 @@ const UserArch user_arch_i386 = {
     .cpu_init = i386_cpu_init, .cpu_list = i386_cpu_list,
     .cpu_start = i386_cpu_start, .cpu_loop = i386_cpu_loop,
     .cpu_clone = i386_cpu_clone, .set_tls = i386_set_tls,
-    .cpu_copy = i386_cpu_copy, .cpu_exit_request = i386_exit_request,
+    .cpu_copy = i386_cpu_copy, .cpu_free = i386_cpu_free,
+    .cpu_exit_request = i386_exit_request,
     .cpu_host_fault = i386_host_fault,
     .sa_siginfo = 0x4, .sa_onstack = 0x08000000, .sa_restart = 0x10000000,
     .sa_nodefer = 0x40000000, .sa_resethand = 0x80000000u,

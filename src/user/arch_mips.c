@@ -616,20 +616,6 @@ static void do_syscall(UserThread *t)
     }
 }
 
-static bool addr_mapped(UserProc *p, uint64_t addr)
-{
-    bool found = false;
-    g_mutex_lock(&p->mm_lock);
-    for (guint i = 0; i < p->maps->len; i++) {
-        UserMap *m = &g_array_index(p->maps, UserMap, i);
-        if (addr >= m->start && addr < m->end) {
-            found = true;
-        }
-    }
-    g_mutex_unlock(&p->mm_lock);
-    return found;
-}
-
 /* -d in_asm: each block of straight-line code once, as QEMU logs its
    translation blocks (up to a branch and its delay slot). */
 static void trace_block(MipsCpu *cpu, uint64_t pc)
@@ -653,7 +639,7 @@ static void trace_block(MipsCpu *cpu, uint64_t pc)
     int w = cpu->is64 ? 16 : 8;
     uint64_t a = pc;
     for (int i = 0; i < 64; i++, a += 4) {
-        if (!user_range_ok(p, a, 4) || !addr_mapped(p, a)) {
+        if (!user_range_ok(p, a, 4) || !user_addr_mapped(p, a)) {
             break;
         }
         uint32_t insn = user_get32(p, a);
@@ -688,7 +674,7 @@ static int mips_cpu_loop(UserThread *t)
             uint64_t epc = cpu->exc_epc, bad = cpu->exc_badvaddr;
             if (cpu->exc_code != MIPS_EXC_SYS && mimic_log_enabled(LOG_INT)) {
                 uint32_t insn = 0;
-                if (user_range_ok(p, epc, 4) && addr_mapped(p, epc)) {
+                if (user_range_ok(p, epc, 4) && user_addr_mapped(p, epc)) {
                     insn = user_get32(p, epc);
                 }
                 mimic_log("mips: exception %d at pc 0x%" G_GINT64_MODIFIER
@@ -726,7 +712,7 @@ static int mips_cpu_loop(UserThread *t)
             case MIPS_EXC_TLBL:
             case MIPS_EXC_TLBS:
                 user_signal_fault(t, SIGSEGV,
-                                  addr_mapped(p, bad) ? 2 : 1, bad);
+                                  user_addr_mapped(p, bad) ? 2 : 1, bad);
                 break;
             case MIPS_EXC_FPE: {
                 unsigned c = (cpu->fcsr >> FCSR_CAUSE_SHIFT) & 0x3f;

@@ -355,3 +355,17 @@ uint64_t user_get64(UserProc *p, uint64_t addr)
     memcpy(&v, g2h(p, addr), 8);
     return ug64(p, v);
 }
+
+bool user_addr_mapped(UserProc *p, uint64_t addr)
+{
+    bool found = false;
+    g_mutex_lock(&p->mm_lock);
+    for (guint i = 0; i < p->maps->len; i++) {
+        UserMap *m = &g_array_index(p->maps, UserMap, i);
+        if (addr >= m->start && addr < m->end) {
+            found = true;
+        }
+    }
+    g_mutex_unlock(&p->mm_lock);
+    return found;
+}

@@ -433,6 +433,15 @@ static void thread_exit(UserThread *t, int status)
         syscall(SYS_futex, g2h(p, t->clear_child_tid), FUTEX_WAKE, 1, NULL,
                 NULL, 0);
     }
+    if (p->arch->cpu_free) {
+        /* no handler of this thread may look at the CPU any more */
+        sigset_t all;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, NULL);
+        void *cpu = t->cpu;
+        t->cpu = NULL;
+        p->arch->cpu_free(cpu);
+    }
     pthread_exit(NULL);
 }
 

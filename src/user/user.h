@@ -94,6 +94,8 @@ typedef struct UserArch {
     void (*set_tls)(UserThread *t, uint64_t tls);
     /* A new CPU state for a thread (a copy of parent's). */
     void *(*cpu_copy)(UserThread *parent);
+    /* Free a CPU state of cpu_copy when its thread exits (NULL: kept). */
+    void (*cpu_free)(void *cpu);
     /* Any thread/signal handler: make cpu_loop look at signals soon. */
     void (*cpu_exit_request)(UserThread *t);
     /* From the host fault handler, while t runs guest code: unwind to the
@@ -190,6 +192,8 @@ int64_t user_brk(UserProc *p, uint64_t addr);
 int64_t user_mremap(UserProc *p, uint64_t old, uint64_t oldlen,
                     uint64_t newlen, int flags);
 char *user_maps_text(UserProc *p);
+/* Does a guest mapping cover addr? */
+bool user_addr_mapped(UserProc *p, uint64_t addr);
 
 /* ---- ELF loading (elf.c) ---- */
 /* Load the program and its interpreter, build the stack; sets pc/sp. */
