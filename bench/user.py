@@ -3,7 +3,7 @@
 """Linux user mode: Mimic against QEMU's user mode, in the same run.
 
 Runs CPU-bound work in Debian's busybox-static for each architecture
-(mipsel, mips64el) under mimic-ARCH and qemu-ARCH, interleaved (--runs N,
+(mipsel, mips64el, i386) under mimic-ARCH and qemu-ARCH, interleaved (--runs N,
 median) so both see the same load, and prints the time ratio Mimic/QEMU
 per workload and in total:
   - int:   sha256sum of a 4 MiB file (integer, rotates, loads/stores);
@@ -44,7 +44,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('bindir')
     ap.add_argument('--runs', type=int, default=3)
-    ap.add_argument('--arch', default='mipsel,mips64el')
+    ap.add_argument('--arch', default='mipsel,mips64el,i386')
     args = ap.parse_args()
     rng = random.Random(1)
     with tempfile.TemporaryDirectory(prefix='bench-user-') as d:
