@@ -2,7 +2,8 @@
 /*
  * libFuzzer entry point for the ELF loader of Linux user mode
  * (src/user/elf.c): the input is a program file; its class and byte order
- * pick the MIPS flavour (so most inputs reach the program headers), it is
+ * pick the MIPS flavour, EM_386 picks i386 (so most inputs reach the
+ * program headers), it is
  * loaded into a fresh guest address space with an empty -L sysroot (a
  * PT_INTERP never reaches the host's files), and the space is dropped.
  * A malformed file must be one clean error: no host fault, no hang.
@@ -36,6 +37,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     UserProc *p = g_new0(UserProc, 1);
     p->arch = is64 ? (be ? &user_arch_mips64 : &user_arch_mips64el)
                    : (be ? &user_arch_mips : &user_arch_mipsel);
+    if (!is64 && !be && size > 19 && data[18] == 3 && data[19] == 0) {
+        p->arch = &user_arch_i386; /* EM_386 */
+    }
     p->sysroot = empty_root;
     GError *err = NULL;
     g_assert(user_mem_init(p, &err));
