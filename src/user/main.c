@@ -118,6 +118,10 @@ static void fault_handler(int sig, siginfo_t *si, void *ucv)
     UserThread *t = user_self;
     UserProc *p = user_the_proc;
     uintptr_t a = (uintptr_t)si->si_addr;
+    if (p && si->si_code <= 0) {
+        user_signal_sent(sig, si, ucv); /* kill(), not a fault */
+        return;
+    }
     if (t && p && a >= (uintptr_t)p->guest_base &&
         a - (uintptr_t)p->guest_base < p->reserve_size) {
         if (t->in_syscall) {

@@ -92,6 +92,11 @@ static void host_handler(int hs, siginfo_t *info, void *uc)
     }
 }
 
+void user_signal_sent(int hs, siginfo_t *info, void *uc)
+{
+    host_handler(hs, info, uc);
+}
+
 static const int default_ignored[] = { SIGCHLD, SIGWINCH, SIGURG, SIGCONT };
 
 static bool ignored_by_default(int hs)
@@ -143,7 +148,8 @@ static void deliver(UserThread *t, int hs, const siginfo_t *info)
         }
         die_by(hs);
     }
-    uint64_t old = t->sigmask;
+    uint64_t old = t->restore_mask ? t->saved_mask : t->sigmask;
+    t->restore_mask = false;
     if (!a->signal_enter(t, gs, &sa, info, old)) {
         die_by(SIGSEGV);
     }
@@ -154,9 +160,21 @@ static void deliver(UserThread *t, int hs, const siginfo_t *info)
     apply_mask(t);
 }
 
+/* After rt_sigsuspend: the mask before it comes back (deliver() puts it
+   in the frame instead when a handler runs). */
+static void restore_saved_mask(UserThread *t)
+{
+    if (t->restore_mask) {
+        t->restore_mask = false;
+        t->sigmask = t->saved_mask;
+        apply_mask(t);
+    }
+}
+
 void user_signal_check(UserThread *t)
 {
     if (!t->pending_signal) {
+        restore_saved_mask(t);
         return;
     }
     t->pending_signal = 0;
@@ -172,6 +190,7 @@ void user_signal_check(UserThread *t)
         siginfo_t info = pending_info[hs];
         deliver(t, hs, &info);
     }
+    restore_saved_mask(t);
 }
 
 void user_signal_fault(UserThread *t, int hs, int code, uint64_t addr)
@@ -542,11 +561,12 @@ int64_t user_sys_signal(UserThread *t, UserSys sys, const uint64_t a[8])
         sigset_t set;
         guest_mask_to_host(arch, m, &set);
         sigsuspend(&set);
-        /* The handler runs with the suspend mask, then the old one. */
+        /* The CPU loop delivers the signal after -EINTR is in the
+           registers: the handler runs with the suspend mask, its frame
+           saves the old one (the kernel's saved_sigmask). */
         t->sigmask = m;
-        user_signal_check(t);
-        t->sigmask = old;
-        apply_mask(t);
+        t->saved_mask = old;
+        t->restore_mask = true;
         return -EINTR;
     }
     case US_sigaltstack: {
@@ -588,8 +608,9 @@ int64_t user_sys_signal(UserThread *t, UserSys sys, const uint64_t a[8])
         if (r < 0) {
             return -errno;
         }
-        /* A signal to ourselves is seen before the next instruction. */
-        user_signal_check(t);
+        /* A signal to ourselves is seen before the next instruction: the
+           CPU loop delivers it once the result is in the registers (a
+           frame built here would save the registers without it). */
         return 0;
     }
     case US_alarm:

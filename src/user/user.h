@@ -164,6 +164,9 @@ struct UserThread {
     /* In a system call: a host fault on guest memory is -EFAULT. */
     bool in_syscall;
     sigjmp_buf syscall_jmp;
+    /* rt_sigsuspend: the mask to restore after the handler. */
+    bool restore_mask;
+    uint64_t saved_mask;
 };
 
 /* user_syscall's result when the call set the registers itself
@@ -220,6 +223,9 @@ void user_signal_check(UserThread *t);
    address): deliver to the guest handler or die as the signal. */
 void user_signal_fault(UserThread *t, int host_sig, int code, uint64_t addr);
 void user_signals_init(UserProc *p);
+/* A fault signal (SIGSEGV, SIGBUS) sent by kill/tgkill rather than raised
+   by an access: the guest's handler or default action, as for others. */
+void user_signal_sent(int hs, siginfo_t *info, void *uc);
 G_NORETURN void user_exit_group(UserProc *p, int status);
 
 /* Byte order of the guest. */

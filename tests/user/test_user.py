@@ -116,6 +116,11 @@ def busybox_cases(port):
                   'http://127.0.0.1:%d/words.txt' % port]),
         ('trap', ['sh', '-c', 'trap "echo got USR1" USR1; echo before; '
                   'kill -USR1 $$; echo after']),
+        # kill's own result once the handler returned, and a SIGSEGV
+        # sent (not faulted) with no handler: death by the signal
+        ('kill-rc', ['sh', '-c', 'trap "echo int" INT; kill -INT $$; '
+                     'echo rc=$?']),
+        ('kill-segv', ['sh', '-c', 'kill -SEGV $$; echo survived']),
     ]
 
 
