@@ -19,6 +19,7 @@ For each architecture (mipsel, mips64el, i386):
   - terminals: stty -a, raw -echo, sane on a pseudo-terminal;
   - i386: faults caught by a handler that steps over them, and
     self-modifying code, in a program assembled by i386_faults.py;
+    Debian's perl with libc6 and libcrypt1 through -L;
   - the options: -version, -cpu help, -E/-U, -0, -strace, -d in_asm,
     -binfmt, an unknown option;
   - bad inputs: a missing program, a non-ELF file, an ELF of another
@@ -236,6 +237,44 @@ def check_i386_faults(mimic, qemu, d):
                             else ''))
 
 
+PERL = (
+    'my %h; for my $i (1..20000) { $h{$i % 97} += sqrt($i) * 1.5 } '
+    'printf "%.6f\n", $h{5}; '
+    'print join(",", sort { $a <=> $b } map { $_ ** 2 } 1..10), "\n"; '
+    'my $s = "hello world" x 3; $s =~ s/(o)/uc $1/ge; print "$s\n"; '
+    'printf "%s\n", scalar gmtime(86400 * 365); '
+    'opendir(my $d, ".") or die; '
+    'print join(" ", sort grep /\.txt$/, readdir $d), "\n"; '
+    'local $SIG{ALRM} = sub { print "alarm\n" }; alarm 1; sleep 3; '
+    'eval { die "oops\n" }; print "caught $@"; '
+    'my $pid = fork; if ($pid == 0) { exit 7 } waitpid $pid, 0; '
+    'print "child ", $? >> 8, "\n";')
+
+
+def check_perl(arch, mimic, qemu, d):
+    """Debian's perl (dynamically linked: libc6 and libcrypt1 as the -L
+    sysroot): hashes and floating point, sort, regular expressions,
+    gmtime, readdir, SIGALRM interrupting sleep, die/eval, fork and
+    waitpid; the same bytes as under QEMU."""
+    root = os.path.join(d, 'sysroot-perl-' + arch)
+    if not os.path.isdir(root):
+        shutil.copytree(os.path.dirname(fetch('libc6:' + arch, './lib')),
+                        root, symlinks=True)
+        shutil.copytree(os.path.dirname(fetch('libcrypt1:' + arch,
+                                              './lib')),
+                        root, symlinks=True, dirs_exist_ok=True)
+    perl = fetch('perl-base:' + arch, './usr/bin/perl')
+    m = run([mimic, '-L', root, perl, '-e', PERL], d)
+    q = run([qemu, '-L', root, perl, '-e', PERL], d)
+    if m[0] != 0 or b'alarm\ncaught oops\nchild 7\n' not in m[1] or \
+            m[:2] != q[:2]:
+        fail('%s perl: rc %d %r vs QEMU rc %d %r; %r'
+             % (arch, m[0], m[1][-200:], q[0], q[1][-200:], m[2][-200:]))
+    else:
+        print('ok: %s perl (signals, fork, floating point), %d bytes'
+              % (arch, len(m[1])))
+
+
 def check_big_endian(bindir, d):
     """mips and mips64: Debian's libc6-mips-cross and libc6-mips64-cross
     carry big-endian glibc; libc.so.6 run as a program (through its
@@ -436,6 +475,7 @@ def main():
                 check_tty(arch, mimic, qemu, bbs[arch])
                 if arch == 'i386':
                     check_i386_faults(mimic, qemu, d)
+                    check_perl(arch, mimic, qemu, d)
                 if ref is None:
                     # the reference: pigz under qemu-mipsel
                     root = os.path.join(d, 'sysroot-q')
