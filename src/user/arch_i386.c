@@ -260,8 +260,8 @@ static const struct { uint8_t off, seg; } sc_segs[] = {
 /* struct rt_sigframe: pretcode, sig, pinfo, puc, siginfo (128), ucontext
    (flags, link, stack_t, sigcontext, sigmask), retcode[8]; struct
    sigframe: pretcode, sig, sigcontext, the unused fpstate (624),
-   extramask, retcode[8].  Both end with the x87 state (Mimic's own
-   layout, pointed to by sigcontext.fpstate). */
+   extramask, retcode[8].  Both end with the x87 state (the kernel's
+   _fpstate_32, pointed to by sigcontext.fpstate). */
 #define RT_INFO 16
 #define RT_UC 144
 #define UC_STACK 8
@@ -273,10 +273,40 @@ static const struct { uint8_t off, seg; } sc_segs[] = {
 #define OLD_EXTRAMASK 720
 #define OLD_RETCODE 724
 #define OLD_FP 732
-#define FP_SIZE ((unsigned)((sizeof(X87State) + 3) & ~3u))
+/* struct _fpstate_32: the FNSAVE-format header (112 bytes, magic 0 =
+   an FXSAVE image follows), then the 512-byte FXSAVE image. */
+#define FP_SIZE 624
+#define FP_FX 112
 
 /* EFLAGS bits a sigreturn may change (FIX_EFLAGS). */
 #define FIX_EFLAGS (F_ARITH | F_TF | F_DF | F_RF | F_AC)
+
+/* The kernel's convert_from_fxsr(): the FNSAVE-format header from the
+   FXSAVE image, which follows it. */
+static void put_fpstate(UserProc *p, uint64_t fp, const X87State *st)
+{
+    uint8_t fx[512];
+    x87_fxsave(st, fx, 0);
+    uint8_t *h = g2h(p, fp);
+    memset(h, 0, FP_FX);
+    uint32_t v[7] = {
+        0xffff0000u | (fx[0] | fx[1] << 8),          /* cw */
+        0xffff0000u | (fx[2] | fx[3] << 8),          /* sw */
+        0xffff0000u | st->ftw,                       /* full tag word */
+        st->fip, (uint32_t)st->fcs | (uint32_t)st->fop << 16,
+        st->fdp, 0xffff0000u | st->fds,
+    };
+    for (int i = 0; i < 7; i++) {
+        user_put32(p, fp + i * 4, v[i]);
+    }
+    for (int i = 0; i < 8; i++) {
+        memcpy(h + 28 + i * 10, fx + 32 + i * 16, 10);
+    }
+    h[108] = fx[2]; /* status */
+    h[109] = fx[3];
+    /* magic 0 (X86_FXSR_MAGIC): the FXSAVE image is there */
+    memcpy(h + FP_FX, fx, 512);
+}
 
 static void put_sigcontext(UserThread *t, uint64_t sc, uint64_t fp,
                            uint64_t oldmask)
@@ -300,7 +330,7 @@ static void put_sigcontext(UserThread *t, uint64_t sc, uint64_t fp,
     user_put32(p, sc + SC_FPSTATE, (uint32_t)fp);
     user_put32(p, sc + SC_OLDMASK, (uint32_t)oldmask);
     user_put32(p, sc + SC_CR2, (uint32_t)x->cr2);
-    memcpy(g2h(p, fp), &x->fpu, sizeof(x->fpu));
+    put_fpstate(p, fp, &x->fpu);
 }
 
 /* false: a segment selector that cannot be loaded. */
@@ -325,8 +355,11 @@ static bool get_sigcontext(UserThread *t, uint64_t sc)
                 (user_get32(p, sc + SC_EFLAGS) & FIX_EFLAGS);
     x->lf_op = LF_NONE;
     uint64_t fp = user_get32(p, sc + SC_FPSTATE);
-    if (fp && user_range_ok(p, fp, sizeof(X87State))) {
-        memcpy(&x->fpu, g2h(p, fp), sizeof(x->fpu));
+    if (fp && user_range_ok(p, fp, FP_SIZE) &&
+        user_get32(p, fp + 108) >> 16 == 0) {
+        uint8_t fx[512];
+        memcpy(fx, g2h(p, fp + FP_FX), 512);
+        x87_fxrstor(&x->fpu, fx, 0);
     }
     return true;
 }

@@ -4,10 +4,12 @@ needed), for test_user.py: it installs an SA_SIGINFO handler (with its
 own sa_restorer) for SIGSEGV, SIGILL, SIGFPE and SIGTRAP, then faults
 five times (a store to an unmapped page, UD2, DIV by zero, INT3, HLT at
 CPL 3); the handler logs the signal, si_code and si_addr and steps over
-the faulting instruction through the ucontext's EIP.  Then self-modifying
+the faulting instruction through the ucontext's EIP; it also logs the
+x87 control word from the frame's fpstate, and ST0 (pi, loaded before
+the faults) must survive the handlers.  Then self-modifying
 code: a routine in the RWX segment is called, its immediate rewritten,
-called again.  It writes its two results, EBP and ESI (which must survive
-the handlers) and the handler log to stdout and exits 0.
+called again.  It writes its two results, EBP, ESI and ST0 (which must
+survive the handlers) and the handler log to stdout and exits 0.
 
 usage: i386_faults.py OUTPUT
 """
@@ -25,8 +27,8 @@ def build():
     skip = DATA + 0x20    # bytes the handler steps over
     logptr = DATA + 0x24
     buf = DATA + 0x30     # the self-modified routine: mov eax, imm32; ret
-    tail = DATA + 0x40    # 16 bytes: two results, EBP, ESI
-    log = DATA + 0x50
+    tail = DATA + 0x40    # 24 bytes: two results, EBP, ESI, ST0
+    log = DATA + 0x58
     code = bytearray()
 
     def d32(v):
@@ -44,7 +46,11 @@ def build():
     code += b'\x88\x4f\x01'                     # mov [edi+1], cl
     code += b'\x8b\x48\x0c'                     # mov ecx, [eax+12] (addr)
     code += b'\x89\x4f\x02'                     # mov [edi+2], ecx
-    code += b'\x83\xc7\x06'                     # add edi, 6
+    code += b'\x8b\x54\x24\x0c'                 # mov edx, [esp+12] (uc)
+    code += b'\x8b\x52\x60'                     # mov edx, [edx+20+76]
+    code += b'\x66\x8b\x12'                     # mov dx, [edx] (fpstate cw)
+    code += b'\x66\x89\x57\x06'                 # mov [edi+6], dx
+    code += b'\x83\xc7\x08'                     # add edi, 8
     code += b'\x89\x3d' + d32(logptr)           # mov [logptr], edi
     code += b'\x8b\x44\x24\x0c'                 # mov eax, [esp+12] (uc)
     code += b'\x8b\x0d' + d32(skip)             # mov ecx, [skip]
@@ -62,6 +68,7 @@ def build():
         code += b'\xcd\x80'
     code += b'\xbd' + d32(0x12345678)           # mov ebp, magic
     code += b'\xbe' + d32(0x9abcdef0)           # mov esi, magic
+    code += b'\xd9\xeb'                         # fldpi (kept across)
     faults = [
         (10, b'\xc7\x05' + d32(0x10) + d32(1)),  # mov dword [0x10], 1
         (2, b'\x0f\x0b'),                       # ud2
@@ -79,6 +86,7 @@ def build():
         code += b'\xc7\x05' + d32(buf + 1) + d32(0x5eed)  # rewrite imm
     code += b'\x89\x2d' + d32(tail + 8)         # mov [tail+8], ebp
     code += b'\x89\x35' + d32(tail + 12)        # mov [tail+12], esi
+    code += b'\xdd\x1d' + d32(tail + 16)        # fstp qword [tail+16]
     code += b'\xb8' + d32(4) + b'\xbb' + d32(1) + b'\xb9' + d32(tail)
     code += b'\x8b\x15' + d32(logptr)           # mov edx, [logptr]
     code += b'\x81\xea' + d32(tail)             # sub edx, tail

@@ -31,6 +31,7 @@ The packages come from Debian's archive through scripts/guests/fetch-deb.sh
 usage: test_user.py BUILD_DIR_OF_MIMIC_USER
 """
 import http.server
+import math
 import os
 import pty
 import shutil
@@ -205,9 +206,9 @@ def check_threads(arch, mimic, qemu, d, ref):
 def check_i386_faults(mimic, qemu, d):
     """i386 faults caught by an SA_SIGINFO handler that steps over them
     (SIGSEGV with si_addr, SIGILL, SIGFPE, SIGTRAP, #GP), the rt signal
-    frame and rt_sigreturn, and self-modifying code (i386_faults.py):
-    the same bytes as under qemu-i386 and, where the host kernel runs
-    i386 programs, as under Linux itself."""
+    frame with the x87 state and rt_sigreturn, and self-modifying code
+    (i386_faults.py): the same bytes as under qemu-i386 (but ST0) and,
+    where the host kernel runs i386 programs, as under Linux itself."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import i386_faults
     prog = os.path.join(d, 'faults-i386')
@@ -216,11 +217,16 @@ def check_i386_faults(mimic, qemu, d):
     os.chmod(prog, 0o755)
     m = run([mimic, prog], d)
     q = run([qemu, prog], d)
-    # two results of the modified routine, EBP, ESI, five log records
-    ok = (m[0] == 0 and len(m[1]) == 16 + 5 * 6 and
-          struct.unpack_from('<4I', m[1]) ==
-          (1, 0x5eed, 0x12345678, 0x9abcdef0))
-    if not ok or m[:2] != q[:2]:
+    # two results of the modified routine, EBP, ESI, ST0, five records
+    ok = (m[0] == 0 and len(m[1]) == 24 + 5 * 8 and
+          struct.unpack_from('<4Id', m[1]) ==
+          (1, 0x5eed, 0x12345678, 0x9abcdef0, math.pi))
+    # QEMU 7.2 does not give the x87 registers back after a handler
+    # (ST0 reads 0.0 there; Linux keeps pi): ST0 is left out of the
+    # comparison with QEMU, not of the one with Linux below.
+    def no_st0(out):
+        return out[:16] + out[24:]
+    if not ok or m[0] != q[0] or no_st0(m[1]) != no_st0(q[1]):
         fail('i386 faults/SMC program: rc %d %r vs QEMU rc %d %r; %r'
              % (m[0], m[1].hex(), q[0], q[1].hex(), m[2][-200:]))
         return
