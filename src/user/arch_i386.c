@@ -524,6 +524,11 @@ static void do_syscall(UserThread *t)
         r = -(int64_t)user_errno_to_guest(p->arch, (int)-r);
     }
     x->regs[R_EAX] = (uint32_t)r;
+    /* read() and pread64() write guest memory on the host: code there
+       must be translated again. */
+    if (r > 0 && (nr == 3 || nr == 180)) {
+        x86_user_written(CPU(t)->u, a[1], (uint64_t)r);
+    }
     /* New mappings may hold other code at addresses already translated. */
     if (r >= 0 && (nr == 192 || nr == 91 || nr == 125 || nr == 163 ||
                    nr == 45)) {

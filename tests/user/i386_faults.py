@@ -8,8 +8,10 @@ the faulting instruction through the ucontext's EIP; it also logs the
 x87 control word from the frame's fpstate, and ST0 (pi, loaded before
 the faults) must survive the handlers.  Then self-modifying
 code: a routine in the RWX segment is called, its immediate rewritten,
-called again.  It writes its two results, EBP, ESI and ST0 (which must
-survive the handlers) and the handler log to stdout and exits 0.
+called again; then it is called once more, overwritten by read() from a
+pipe and called: the code read must run.  It writes its results, EBP,
+ESI and ST0 (which must survive the handlers) and the handler log to
+stdout and exits 0.
 
 usage: i386_faults.py OUTPUT
 """
@@ -26,9 +28,12 @@ def build():
     act = DATA            # struct sigaction: handler, flags, restorer, mask
     skip = DATA + 0x20    # bytes the handler steps over
     logptr = DATA + 0x24
-    buf = DATA + 0x30     # the self-modified routine: mov eax, imm32; ret
-    tail = DATA + 0x40    # 24 bytes: two results, EBP, ESI, ST0
-    log = DATA + 0x58
+    buf = BASE + 0x1000   # the self-modified routine: mov eax, imm32; ret
+                          # (a page of its own)
+    fds = DATA + 0x28     # pipe()
+    newcode = DATA + 0x38  # mov eax, 3; ret: read() over buf
+    tail = DATA + 0x40    # 28 bytes: two results, EBP, ESI, ST0, third
+    log = DATA + 0x60
     code = bytearray()
 
     def d32(v):
@@ -87,6 +92,16 @@ def build():
     code += b'\x89\x2d' + d32(tail + 8)         # mov [tail+8], ebp
     code += b'\x89\x35' + d32(tail + 12)        # mov [tail+12], esi
     code += b'\xdd\x1d' + d32(tail + 16)        # fstp qword [tail+16]
+    # buf translated again, then rewritten by read() from a pipe (the
+    # kernel's write, not the CPU's) and called: the new code runs
+    code += b'\xe8' + d32(buf - (here() + 5))    # call buf
+    code += b'\xb8' + d32(42) + b'\xbb' + d32(fds) + b'\xcd\x80'
+    code += b'\xb8' + d32(4) + b'\x8b\x1d' + d32(fds + 4)
+    code += b'\xb9' + d32(newcode) + b'\xba' + d32(6) + b'\xcd\x80'
+    code += b'\xb8' + d32(3) + b'\x8b\x1d' + d32(fds)
+    code += b'\xb9' + d32(buf) + b'\xba' + d32(6) + b'\xcd\x80'
+    code += b'\xe8' + d32(buf - (here() + 5))    # call buf
+    code += b'\xa3' + d32(tail + 24)             # mov [tail+24], eax
     code += b'\xb8' + d32(4) + b'\xbb' + d32(1) + b'\xb9' + d32(tail)
     code += b'\x8b\x15' + d32(logptr)           # mov edx, [logptr]
     code += b'\x81\xea' + d32(tail)             # sub edx, tail
@@ -94,17 +109,18 @@ def build():
     code += b'\xb8' + d32(1) + b'\x31\xdb\xcd\x80'  # exit(0)
     assert CODE + len(code) <= DATA
 
-    img = bytearray(0x500)
+    img = bytearray(0x1010)
     img[CODE - BASE:CODE - BASE + len(code)] = code
     struct.pack_into('<5I', img, act - BASE, CODE, 0x04000004, restorer,
                      0, 0)
     struct.pack_into('<I', img, logptr - BASE, log)
     img[buf - BASE:buf - BASE + 6] = b'\xb8' + d32(1) + b'\xc3'
-    # ELF header and one RWX PT_LOAD covering the file and 4 KiB
+    img[newcode - BASE:newcode - BASE + 6] = b'\xb8' + d32(3) + b'\xc3'
+    # ELF header and one RWX PT_LOAD covering the file and 8 KiB
     img[0:16] = b'\x7fELF\x01\x01\x01' + bytes(9)
     struct.pack_into('<HHIIIIIHHHHHH', img, 16, 2, 3, 1, entry, 52, 0, 0,
                      52, 32, 1, 0, 0, 0)
-    struct.pack_into('<8I', img, 52, 1, 0, BASE, BASE, len(img), 0x1000,
+    struct.pack_into('<8I', img, 52, 1, 0, BASE, BASE, len(img), 0x2000,
                      7, 0x1000)
     return bytes(img)
 

@@ -322,3 +322,16 @@ void x86_user_flush_code(X86User *u)
 {
     x86_tb_flush(u->x);
 }
+
+void x86_user_written(X86User *u, uint64_t addr, uint64_t len)
+{
+    if (!len || addr >= u->limit) {
+        return;
+    }
+    uint64_t end = MIN(addr + len, u->limit);
+    for (uint64_t pg = addr & ~0xfffull; pg < end; pg += 0x1000) {
+        if (memmap_is_code(u->mem, pg)) {
+            x86_code_write(u->x, pg, 1);
+        }
+    }
+}

@@ -638,5 +638,8 @@ G_NORETURN void x86_user_host_fault(X86User *u, uint64_t addr, bool write,
                                     bool present);
 void x86_user_exit_request(X86User *u);
 void x86_user_flush_code(X86User *u);
+/* The host wrote guest memory behind the CPU's back (a read() into it):
+   drop the blocks translated from [addr, addr + len). */
+void x86_user_written(X86User *u, uint64_t addr, uint64_t len);
 
 #endif
