@@ -33,7 +33,7 @@ def build():
     fds = DATA + 0x28     # pipe()
     newcode = DATA + 0x38  # mov eax, 3; ret: read() over buf
     tail = DATA + 0x40    # 28 bytes: two results, EBP, ESI, ST0, third
-    log = DATA + 0x60
+    log = DATA + 0x5c
     code = bytearray()
 
     def d32(v):
