@@ -101,8 +101,8 @@ static const char i386_cpuinfo[] =
     "fpu_exception\t: yes\n"
     "cpuid level\t: 2\n"
     "wp\t\t: yes\n"
-    "flags\t\t: fpu vme de pse tsc msr pae mce cx8 sep mtrr pge mca cmov "
-    "pat pse36 mmx fxsr\n"
+    "flags\t\t: fpu vme de pse tsc msr pae cx8 sep mtrr pge cmov mmx "
+    "fxsr\n"
     "bogomips\t: 800.00\n\n";
 
 /* The thread's CPU: the core's user-mode state and the last trap (for
@@ -608,7 +608,7 @@ static int i386_cpu_loop(UserThread *t)
 const UserArch user_arch_i386 = {
     .name = "i386", .e_machine = 3, .is64 = false, .big_endian = false,
     .platform = "i686", .default_cpu = "pentium2",
-    .hwcap = 0x0183fbffu, /* CPUID 1 EDX of the core */
+    .hwcap = 0x0180b97fu, /* CPUID 1 EDX of the core (x86_cpuid) */
     .addr_limit = 0xc0000000ull, .stack_top = 0xbfff0000ull,
     .mmap_top = 0xb7000000ull, .elf_base = 0,
     .page_size = 4096, .syscall_base = 0,
