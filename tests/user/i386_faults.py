@@ -2,8 +2,8 @@
 """A static i386 Linux program, assembled here byte by byte (no assembler
 needed), for test_user.py: it installs an SA_SIGINFO handler (with its
 own sa_restorer) for SIGSEGV, SIGILL, SIGFPE and SIGTRAP, then faults
-five times (a store to an unmapped page, UD2, DIV by zero, INT3, HLT at
-CPL 3); the handler logs the signal, si_code and si_addr and steps over
+six times (a store to an unmapped page, UD2, DIV by zero, INT3, HLT at
+CPL 3, a load from 0xffff0000, where Mimic keeps its system tables); the handler logs the signal, si_code and si_addr and steps over
 the faulting instruction through the ucontext's EIP; it also logs the
 x87 control word from the frame's fpstate, and ST0 (pi, loaded before
 the faults) must survive the handlers.  Then self-modifying
@@ -80,6 +80,7 @@ def build():
         (2, b'\x31\xc9\xf7\xf1'),               # xor ecx, ecx; div ecx
         (0, b'\xcc'),                           # int3 (a trap: EIP after)
         (1, b'\xf4'),                           # hlt: #GP at CPL 3
+        (5, b'\xa1' + d32(0xffff0000)),          # mov eax, [0xffff0000]
     ]
     for n, insn in faults:
         code += b'\xc7\x05' + d32(skip) + d32(n)

@@ -218,8 +218,8 @@ def check_i386_faults(mimic, qemu, d):
     m = run([mimic, prog], d)
     q = run([qemu, prog], d)
     # two results of the modified routine, EBP, ESI, ST0, the result of
-    # the code read(), five records
-    ok = (m[0] == 0 and len(m[1]) == 28 + 5 * 8 and
+    # the code read(), six records
+    ok = (m[0] == 0 and len(m[1]) == 28 + 6 * 8 and
           struct.unpack_from('<4IdI', m[1]) ==
           (1, 0x5eed, 0x12345678, 0x9abcdef0, math.pi, 3))
     # QEMU 7.2 does not give the x87 registers back after a handler

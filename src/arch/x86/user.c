@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The x86 core under Linux user mode (src/user/arch_i386.c): a CPU in
- * flat 32-bit protected mode at CPL 3, paging off, whose physical (=
- * linear) address space is the user layer's reservation at guest_base.
+ * flat 32-bit protected mode at CPL 3 with identity paging, whose
+ * physical (= linear) address space is the user layer's reservation at
+ * guest_base.
  *
  * The CPU runs as the system-mode core it is.  A private 64 KiB area
- * above the guest's window (X86U_HIDDEN, host memory of its own, out of
- * reach of the user segments, whose limit is the guest's address limit)
- * holds a GDT laid out as Linux's (TLS entries 6..8, user CS 0x73 and DS
+ * above the guest's window (X86U_HIDDEN, host memory of its own, in a
+ * supervisor-only 4 MiB page: paging identity-maps the guest window with
+ * user 4 MiB pages and nothing else) holds a page directory, a GDT laid
+ * out as Linux's (TLS entries 6..8, user CS 0x73 and DS
  * 0x7b), an IDT whose every gate leads to a ring-0 stub "hlt; [add esp,
  * 4;] iret", a TSS and the ring-0 stack.  INT 0x80 (a DPL 3 gate, as are
  * INT3 and INTO) and every exception therefore enter ring 0 through the
@@ -34,6 +36,7 @@
 #define IDT_OFF 0x0800u
 #define STUB_OFF 0x1000u  /* vector v: its stub at STUB_OFF + 8 v */
 #define TSS_OFF 0x1800u
+#define PD_OFF 0x2000u    /* the page directory: 4 MiB pages */
 #define KSTACK_OFF 0xfff0u
 
 #define SEL_KCODE 0x08
@@ -74,7 +77,7 @@ static void system_tables(X86User *u)
 {
     uint8_t *h = u->hidden;
     uint32_t hb = X86U_HIDDEN;
-    uint32_t ulim = (uint32_t)((u->limit >> 12) - 1);
+    uint32_t ulim = 0xfffff; /* flat, as Linux's: paging guards */
     gdt_flat(h, SEL_KCODE >> 3, 0xfffff, 0x9a);
     gdt_flat(h, SEL_KDATA >> 3, 0xfffff, 0x92);
     gdt_flat(h, X86U_SEL_UCODE >> 3, ulim, 0xfa);
@@ -86,6 +89,13 @@ static void system_tables(X86User *u)
     put32(h + TSS_OFF + 8, SEL_KDATA);       /* SS0 */
     /* no I/O bitmap: IN/OUT at IOPL 0 #GP, as under Linux */
     put32(h + TSS_OFF + 0x64, 0x68u << 16);
+    /* Identity-mapped 4 MiB pages: the guest window for user mode, the
+       last 4 MiB (this area) for the supervisor only, so that no user
+       segment (glibc's TLS segment spans 4 GiB) reaches the tables. */
+    for (uint32_t i = 0; i < (uint32_t)(u->limit >> 22); i++) {
+        put32(h + PD_OFF + i * 4, (i << 22) | 0x87);
+    }
+    put32(h + PD_OFF + 1023 * 4, (hb & 0xffc00000u) | 0x83);
     for (unsigned v = 0; v < 256; v++) {
         uint32_t off = hb + STUB_OFF + v * 8;
         unsigned dpl = (v == EX_BP || v == EX_OF || v == 0x80) ? 3 : 0;
@@ -134,7 +144,9 @@ X86User *x86_user_new(uint8_t *guest_base, uint64_t limit, GError **error)
     x->gdt.limit = GDT_ENTRIES * 8 - 1;
     x->idt.base = X86U_HIDDEN + IDT_OFF;
     x->idt.limit = 256 * 8 - 1;
-    x->cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_MP;
+    x->cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_MP | CR0_PG;
+    x->cr3 = X86U_HIDDEN + PD_OFF;
+    x->cr4 = CR4_PSE;
     x86_desc_to_cache(&x->tr, SEL_TSS, get32(u->hidden + SEL_TSS),
                       get32(u->hidden + SEL_TSS + 4));
     for (int s = 0; s < 6; s++) {
