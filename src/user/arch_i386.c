@@ -587,7 +587,11 @@ static int i386_cpu_loop(UserThread *t)
         }
         case EX_PF: {
             uint32_t a = (uint32_t)x->cr2;
-            user_signal_fault(t, SIGSEGV, user_addr_mapped(p, a) ? 2 : 1, a);
+            bool mapped = user_addr_mapped(p, a);
+            if (mapped) {
+                c->err |= 1; /* a protection fault: P set, as Linux's */
+            }
+            user_signal_fault(t, SIGSEGV, mapped ? 2 : 1, a);
             break;
         }
         case EX_AC:
