@@ -42,11 +42,15 @@ import test_sound  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
 CARDS = {
-    # card: (modules wanted, module arguments, ossmix PCM %, -device)
-    'ac97': (['snd-intel8x0', 'snd-pcm-oss'], {}, '75', 'AC97'),
+    # card: (modules wanted, module arguments, ossmix PCM %, -device list)
+    'ac97': (['snd-intel8x0', 'snd-pcm-oss'], {}, '75', ['AC97']),
     'sb16': (['snd-sb16', 'snd-pcm-oss'],
              {'snd-sb16': 'isapnp=0 port=0x220 irq=5 dma8=1 dma16=5'},
-             '100', 'sb16'),
+             '100', ['sb16']),
+    # Intel HDA with our generic codec: Linux's generic parser (loaded
+    # first: nothing in the initramfs answers the kernel's request_module).
+    'hda': (['snd-hda-codec-generic', 'snd-hda-intel', 'snd-pcm-oss'], {},
+            '100', ['intel-hda', 'hda-duplex']),
 }
 
 INIT = '''#!/bin/sh
@@ -117,8 +121,10 @@ def build_initrd(tmp, ossmix, card):
     os.makedirs(k)
     p1 = subprocess.Popen(['dpkg-deb', '--fsys-tarfile', debs[0]],
                           stdout=subprocess.PIPE)
+    # (snd-hda-codec-generic needs ledtrig-audio from drivers/leds.)
     subprocess.run(['tar', '-x', '-C', k, '--wildcards',
-                    './lib/modules/*/kernel/sound/*'], stdin=p1.stdout,
+                    './lib/modules/*/kernel/sound/*',
+                    './lib/modules/*/kernel/drivers/leds/*'], stdin=p1.stdout,
                    check=True)
     p1.wait()
     paths = module_paths(os.path.join(k, 'lib', 'modules'))
@@ -172,7 +178,8 @@ def main():
          '-kernel', os.path.join(boottest.CACHE, 'vmlinuz'),
          '-initrd', initrd,
          '-append', 'console=ttyS0,115200',
-         '-device', '%s,audiodev=a0' % CARDS[card][3],
+         ] + [a for d in CARDS[card][3][:-1] for a in ('-device', d)] + [
+         '-device', '%s,audiodev=a0' % CARDS[card][3][-1],
          '-audiodev', 'wav,id=a0,path=%s' % wav],
         os.path.join(tmp, 'serial.log'))
     try:
