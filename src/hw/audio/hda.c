@@ -140,6 +140,7 @@
 static void hda_update_irq(Hda *s);
 static void sd_run(Hda *s, int i);
 static void sd_arm(Hda *s, int i);
+static void update_voice(Hda *s);
 
 static bool sd_is_output(int i)
 {
@@ -702,13 +703,26 @@ static void sd_run(Hda *s, int i)
     d->frames += due;
     uint64_t bytes = (uint64_t)due * sd_frame_bytes(d);
     uint8_t buf[4096];
-    /* Empty buffers do not move the position: bound the walk. */
-    for (unsigned guard = 0; bytes > 0 && guard <= 256u; guard++) {
+    /* Bound the walk: empty or tiny buffers would make it long (what is
+       left over is dropped, as a starved FIFO would). */
+    unsigned empty = 0;
+    for (unsigned iter = 0; bytes > 0 && iter < 1024 && d->running;
+         iter++) {
         uint32_t left = d->bde_len - MIN(d->bde_off, d->bde_len);
         if (left == 0) {
+            if (++empty > d->lvi + 1u) {
+                /* A whole lap of empty buffers: a descriptor error, the
+                   stream stops. */
+                d->sts |= STS_DESE;
+                d->running = false;
+                d->ctl &= ~CTL_RUN;
+                update_voice(s);
+                break;
+            }
             sd_next(s, d);
             continue;
         }
+        empty = 0;
         uint32_t n = (uint32_t)MIN(MIN(bytes, (uint64_t)left),
                                    (uint64_t)sizeof(buf));
         n = MIN(n, d->cbl - MIN(d->lpib, d->cbl));
@@ -717,7 +731,6 @@ static void sd_run(Hda *s, int i)
             d->bde_off += n;
             d->lpib += n;
             bytes -= n;
-            guard = 0;
         }
         if (d->bde_off >= d->bde_len) {
             sd_next(s, d);
