@@ -60,6 +60,7 @@ struct Audio {
     int mix_cap;
     uint64_t frames_out, voice_underruns;
     uint32_t epoch;      /* audio_resync() count */
+    gint muted;          /* audio_set_muted(), atomic */
 };
 
 /* ---- the none and wav backends ---- */
@@ -294,10 +295,11 @@ void audio_info(Audio *a, GString *out)
     g_string_append_printf(out, "audiodev %s: driver %s, %d Hz s16 stereo, "
                            "%" G_GUINT64_FORMAT " frames out, %"
                            G_GUINT64_FORMAT " underruns, %" G_GUINT64_FORMAT
-                           " frames dropped\n", a->id, a->be->name,
+                           " frames dropped%s\n", a->id, a->be->name,
                            AUDIO_OUT_RATE, st.frames_out,
                            st.backend_underruns + st.voice_underruns,
-                           st.backend_dropped);
+                           st.backend_dropped,
+                           audio_muted(a) ? ", muted" : "");
     for (guint i = 0; i < a->voices->len; i++) {
         AudioVoice *v = g_ptr_array_index(a->voices, i);
         g_string_append_printf(out, "  voice %s: %s, %d Hz, %d-bit %s, "
@@ -512,6 +514,16 @@ static void voice_resample(AudioVoice *v)
     voice_bound(v);
 }
 
+void audio_set_muted(Audio *a, bool muted)
+{
+    g_atomic_int_set(&a->muted, muted);
+}
+
+bool audio_muted(Audio *a)
+{
+    return g_atomic_int_get(&a->muted);
+}
+
 uint32_t audio_epoch(const Audio *a)
 {
     return a->epoch;
@@ -592,8 +604,9 @@ void audio_mix_now(Audio *a)
         }
         v->out_len -= take;
     }
+    bool muted = g_atomic_int_get(&a->muted);
     for (int k = 0; k < 2 * n; k++) {
-        a->mix16[k] = (int16_t)CLAMP(a->mix[k], -32768, 32767);
+        a->mix16[k] = muted ? 0 : (int16_t)CLAMP(a->mix[k], -32768, 32767);
     }
     a->be->write(a->be, a->mix16, n);
     a->frames += n;

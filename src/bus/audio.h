@@ -89,6 +89,14 @@ typedef struct AudioStats {
 } AudioStats;
 void audio_get_stats(Audio *a, AudioStats *st);
 
+/*
+ * Mute the whole output (the window's mute toggle): the mixer goes on at
+ * the same pace and hands silence to the backend.  Any thread may call
+ * these (an atomic flag read by the mixer on the worker thread).
+ */
+void audio_set_muted(Audio *a, bool muted);
+bool audio_muted(Audio *a);
+
 /* Mix now up to the current virtual time (the timer does this itself). */
 void audio_mix_now(Audio *a);
 

@@ -151,6 +151,9 @@ static double zc_freq(const Rec *r, int c, size_t a, size_t b)
     return n > 2 ? (n - 1) * r->rate / (last - first) : 0;
 }
 
+/* play() mutes the whole output (the window's toggle). */
+static bool play_all_muted;
+
 /* Play a tone for `secs` of virtual time into a WAV file and read it. */
 static void play(Tone *t, double secs, float gain, bool mute, Rec *r,
                  AudioStats *st)
@@ -166,6 +169,8 @@ static void play(Tone *t, double secs, float gain, bool mute, Rec *r,
     t->v = audio_voice_new(a, "tone", tone_pull, t);
     audio_voice_set_format(t->v, t->rate, t->fmt, t->channels);
     audio_voice_set_volume(t->v, gain, gain, mute);
+    audio_set_muted(a, play_all_muted);
+    g_assert_true(audio_muted(a) == play_all_muted);
     /* Start in the middle of a mixer period, as a device does. */
     clock->icount += AUDIO_TICK_NS / 3;
     clock_run_timers(clock);
@@ -285,6 +290,16 @@ static void test_volume(void)
     g_free(r.s);
     t.phase = 0;
     play(&t, 0.5, 1.0f, true, &r, &st);
+    for (size_t i = 0; i < 2 * r.frames; i++) {
+        g_assert_cmpint(r.s[i], ==, 0);
+    }
+    g_free(r.s);
+    /* The global mute: silence of the same length. */
+    t.phase = 0;
+    play_all_muted = true;
+    play(&t, 0.5, 1.0f, false, &r, &st);
+    play_all_muted = false;
+    g_assert_cmpuint(r.frames, >=, AUDIO_OUT_RATE / 2 - AUDIO_OUT_RATE / 50);
     for (size_t i = 0; i < 2 * r.frames; i++) {
         g_assert_cmpint(r.s[i], ==, 0);
     }
