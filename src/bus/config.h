@@ -83,6 +83,7 @@ typedef struct AudioDevConfig {
     char *id;
     char *path;   /* wav */
     char *server; /* pa; NULL: the default server */
+    char *in_path; /* in.path=: a WAV file as the recording source */
 } AudioDevConfig;
 
 typedef struct MachineConfig {

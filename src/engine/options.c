@@ -772,6 +772,8 @@ static bool parse_audiodev(ParseCtx *p, const char *opt, GPtrArray *kv,
             set_str(&ad.path, v);
         } else if (!strcmp(item, "server")) {
             set_str(&ad.server, v);
+        } else if (!strcmp(item, "in.path")) {
+            set_str(&ad.in_path, v); /* a WAV file to record from */
         } else if (model && !strcmp(item, "model")) {
             set_str(model, v);
         } else if (!g_str_has_prefix(item, "in.") &&
@@ -801,6 +803,7 @@ static bool parse_audiodev(ParseCtx *p, const char *opt, GPtrArray *kv,
         g_free(ad.id);
         g_free(ad.path);
         g_free(ad.server);
+        g_free(ad.in_path);
         return false;
     }
     cfg->audiodevs[cfg->n_audiodevs++] = ad;
@@ -1737,7 +1740,7 @@ static const Option options[] = {
     { "soundhw", true, opt_soundhw, "CARDS  sound cards (help lists)" },
     { "enable-audio", false, opt_enable_audio, " (legacy) all sound cards" },
     { "audiodev", true, opt_audiodev, "pa|wav|none,id=ID[,path=F][,server=S]"
-      "  audio backend" },
+      "[,in.path=WAV]  audio backend (in.path: what the guest records)" },
     { "audio", true, opt_audio, "pa|wav|none[,model=CARD]  backend and card" },
     { "device", true, opt_device,
       "sb16|AC97|intel-hda|hda-duplex|hda-output[,audiodev=ID] | "

@@ -16,7 +16,9 @@
  * timer at the end of each buffer for its interrupt (as the AC'97 does).
  * An output stream whose tag the codec's DAC carries plays into the audio
  * voice (16-bit, or the top 16 bits of 20/24/32-bit samples; the first two
- * channels); an input stream whose tag the ADC carries records (silence).
+ * channels); an input stream whose tag the ADC carries records the audio
+ * device's input (audio_in_read(): a WAV file or the PulseAudio source)
+ * through the ADC amplifier, once the in pin is enabled.
  *
  * The codec (address 0) is our own generic one, which Linux drives with
  * snd-hda-codec-generic: node 1 the audio function group, 2 a stereo DAC
@@ -613,6 +615,70 @@ static void play_frames(Hda *s, HdaStream *d, const uint8_t *p, size_t n)
     }
 }
 
+static bool adc_stream(Hda *s, int i)
+{
+    HdaStream *d = &s->sd[i];
+    unsigned tag = d->ctl >> 20 & 0xf;
+    return !sd_is_output(i) && s->ain && tag &&
+           tag == (s->codec.adc_chan >> 4);
+}
+
+/* n bytes of input stream i in its format: from the line in through the
+   ADC amplifier when the stream carries the ADC's tag, else silence.
+   Bytes of a frame that did not fit wait in d->stage. */
+static void record(Hda *s, int i, uint8_t *buf, uint32_t n)
+{
+    HdaStream *d = &s->sd[i];
+    int bps = fmt_bytes(d->fmt), ch = fmt_channels(d->fmt);
+    int fb = bps * ch;
+    uint32_t off = MIN(n, (uint32_t)d->staged);
+    memcpy(buf, d->stage, off);
+    memmove(d->stage, d->stage + off, d->staged - off);
+    d->staged -= off;
+    bool live = adc_stream(s, i) && (s->codec.pinctl[1] & 0x20);
+    float g[2] = { amp_gain(s->codec.adc_amp[0]),
+                   amp_gain(s->codec.adc_amp[1]) };
+    if (live) {
+        audio_in_set_rate(s->ain, fmt_rate(d->fmt));
+    }
+    while (off < n) {
+        int16_t in[2 * 128];
+        uint8_t tmp[64 * 128];
+        int frames = MIN((n - off + fb - 1) / fb, 128u);
+        if (live) {
+            audio_in_read(s->ain, in, frames);
+        } else {
+            memset(in, 0, sizeof(in));
+        }
+        uint8_t *q = tmp;
+        for (int f = 0; f < frames; f++) {
+            for (int c = 0; c < ch; c++) {
+                int v = c < 2 ? (int)lrintf(in[2 * f + c] * g[c]) : 0;
+                v = CLAMP(v, -32768, 32767);
+                if (bps == 1) {
+                    *q++ = (uint8_t)((v >> 8) + 128);
+                } else if (bps == 2) {
+                    *q++ = v;
+                    *q++ = v >> 8;
+                } else {
+                    *q++ = 0;
+                    *q++ = 0;
+                    *q++ = v;
+                    *q++ = v >> 8;
+                }
+            }
+        }
+        uint32_t made = (uint32_t)(frames * fb);
+        uint32_t take = MIN(made, n - off);
+        memcpy(buf + off, tmp, take);
+        off += take;
+        if (take < made) {
+            memcpy(d->stage, tmp + take, made - take);
+            d->staged = made - take;
+        }
+    }
+}
+
 /* Bytes of stream d moved through buf (its DMA). */
 static void sd_transfer(Hda *s, int i, uint8_t *buf, uint32_t n)
 {
@@ -620,8 +686,7 @@ static void sd_transfer(Hda *s, int i, uint8_t *buf, uint32_t n)
     MemMap *mem = s->dev.bus->mem;
     uint64_t a = d->bde_addr + d->bde_off;
     if (!sd_is_output(i)) {
-        /* Recording: the line in is silent. */
-        memset(buf, fmt_bytes(d->fmt) == 1 ? 0x80 : 0, n);
+        record(s, i, buf, n);
         memmap_write(mem, a, buf, n);
         return;
     }
@@ -1307,6 +1372,9 @@ static bool hda_realize(Device *dev, GError **error)
     pci_set_bar_mem(&s->pci, 0, s->mmio);
     s->pci.config_written = hda_config_written;
     s->voice = audio_voice_new(s->audio, "hda", hda_pull, s);
+    if (s->duplex) {
+        s->ain = audio_in_new(s->audio, "hda");
+    }
     for (int i = 0; i < HDA_NSD; i++) {
         s->timer[i] = timer_new(dev->bus->clock, sd_timer_fn[i], s);
     }
@@ -1331,6 +1399,7 @@ static void hda_finalize(Device *dev)
         timer_free(s->timer[i]);
     }
     audio_voice_free(s->voice);
+    audio_in_free(s->ain);
 }
 
 static bool hda_post_load(void *obj, GError **error)

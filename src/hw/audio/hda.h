@@ -71,6 +71,7 @@ typedef struct Hda {
     /* private */
     MemRegion *mmio;
     AudioVoice *voice;
+    AudioIn *ain;        /* hda-duplex: the line in */
     struct Timer *timer[HDA_NSD];
     bool irq_level;
     bool in_corb;        /* re-entry guard: CORB DMA aimed at ourselves */
