@@ -12,6 +12,8 @@
  */
 #include "pc-rig.h"
 
+#include <glib/gstdio.h>
+
 #include "hw/audio/hda.h"
 
 #define DEVFN (3 << 3)
@@ -23,8 +25,12 @@
 #define DPL 0x13000
 #define SD4 (0x80 + 4 * 0x20) /* the first output stream */
 
+/* in.path= of the audio device (test_stream_in), or NULL. */
+static const char *in_path;
+
 static void configure(MachineConfig *cfg)
 {
+    cfg->audiodevs[0].in_path = g_strdup(in_path);
     cfg->audiodevs[0].driver = g_strdup("none");
     cfg->audiodevs[0].id = g_strdup("a0");
     cfg->n_audiodevs = 1;
@@ -241,6 +247,73 @@ static void test_stream_out(void)
     mimic_machine_free(m);
 }
 
+/* A constant-level stereo WAV: left 8000, right -4000, 48 kHz. */
+static char *dc_wav(void)
+{
+    char *path = g_build_filename(g_get_tmp_dir(), "mimic-hda-in.wav",
+                                  NULL);
+    uint8_t h[44 + 4 * 4800] = { 'R', 'I', 'F', 'F' };
+    uint32_t data = 4 * 4800, riff = 36 + data, rate = 48000,
+             brate = 4 * 48000;
+    memcpy(h + 4, &riff, 4);
+    memcpy(h + 8, "WAVEfmt \x10\0\0\0\x01\0\x02\0", 16);
+    memcpy(h + 24, &rate, 4);
+    memcpy(h + 28, &brate, 4);
+    memcpy(h + 32, "\x04\0\x10\0data", 8);
+    memcpy(h + 40, &data, 4);
+    for (int i = 0; i < 4800; i++) {
+        h[44 + 4 * i] = 8000 & 0xff;
+        h[45 + 4 * i] = 8000 >> 8;
+        h[46 + 4 * i] = (uint8_t)(-4000 & 0xff);
+        h[47 + 4 * i] = (uint8_t)((-4000 >> 8) & 0xff);
+    }
+    g_assert_true(g_file_set_contents(path, (char *)h, sizeof(h), NULL));
+    return path;
+}
+
+/* Input stream 0 on the ADC's tag records the line in through the ADC
+   amplifier; muted, it records silence. */
+static void test_stream_in(void)
+{
+    g_autofree char *path = dc_wav();
+    in_path = path;
+    MimicMachine *m = setup();
+    in_path = NULL;
+    rings(m);
+    verb(m, 4, 0x70620);           /* ADC on stream 2 */
+    verb(m, 5, 0x70720);           /* line in enabled */
+    verb(m, 4, 0x37000 | 0x3f);    /* input amp, both, 0 dB */
+    put32(m, BDL, 0x20000);
+    put32(m, BDL + 4, 0);
+    put32(m, BDL + 8, 960);
+    put32(m, BDL + 12, 1);
+    memset(m->board.ram + 0x20000, 0x55, 960);
+    wr(m, 0x80 + 0x18, BDL, 4);
+    wr(m, 0x80 + 0x08, 960, 4);
+    wr(m, 0x80 + 0x0c, 0, 2);
+    wr(m, 0x80 + 0x12, 0x0011, 2); /* 48 kHz 16-bit stereo */
+    wr(m, 0x80 + 0x02, 0x20, 1);   /* tag 2 */
+    wr(m, 0x80, 0x06, 1);
+    rig_advance(m, 4 * MS);        /* 192 of the 240 frames */
+    g_assert_cmpint(rd(m, 0x84, 4), >=, 700);
+    const uint8_t *b = m->board.ram + 0x20000;
+    /* Past the resampler-free start: the input's levels exactly. */
+    for (int f = 0; f < 150; f++) {
+        g_assert_cmpint((int16_t)(b[4 * f] | b[4 * f + 1] << 8), ==, 8000);
+        g_assert_cmpint((int16_t)(b[4 * f + 2] | b[4 * f + 3] << 8), ==,
+                        -4000);
+    }
+    /* Mute the left input: silence there from now on. */
+    verb(m, 4, 0x36000 | 0x80);
+    rig_advance(m, 5 * MS);        /* wraps into the buffer again */
+    uint32_t lpib = rd(m, 0x84, 4);
+    g_assert_cmpint(lpib, >, 8);
+    g_assert_cmpint((int16_t)(b[0] | b[1] << 8), ==, 0);
+    g_assert_cmpint((int16_t)(b[2] | b[3] << 8), ==, -4000);
+    mimic_machine_free(m);
+    g_unlink(path);
+}
+
 static void test_no_bus_master(void)
 {
     MimicMachine *m = setup();
@@ -358,6 +431,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/hw/hda/identity-codec", test_identity_codec);
     g_test_add_func("/hw/hda/stream-out", test_stream_out);
+    g_test_add_func("/hw/hda/stream-in", test_stream_in);
     g_test_add_func("/hw/hda/no-bus-master", test_no_bus_master);
     g_test_add_func("/hw/hda/state", test_state);
     g_test_add_func("/hw/hda/fuzz", test_fuzz);
