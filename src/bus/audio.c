@@ -79,6 +79,8 @@ struct AudioIn {
     SpeexResamplerState *rs;
     int rs_in, rs_out;
     uint64_t frames;          /* frames delivered */
+    int16_t carry[2 * 1024];  /* source frames the resampler left */
+    int ncarry;
 };
 
 /* ---- the none and wav backends ---- */
@@ -736,6 +738,7 @@ bool audio_set_input_file(Audio *a, const char *path, GError **error)
     for (guint i = 0; i < a->inputs->len; i++) {
         AudioIn *in = g_ptr_array_index(a->inputs, i);
         in->pos = 0;
+        in->ncarry = 0;
     }
     return true;
 }
@@ -768,9 +771,8 @@ void audio_in_set_rate(AudioIn *in, int rate)
     in->rate = CLAMP(rate, 1000, 192000);
 }
 
-/* n frames of the source at its own rate; returns how many were real
-   (the rest is silence). */
-static int in_source(AudioIn *in, int16_t *buf, int n)
+/* n frames of the source at its own rate (silence where it has none). */
+static void in_source(AudioIn *in, int16_t *buf, int n)
 {
     Audio *a = in->audio;
     int got = 0;
@@ -785,7 +787,6 @@ static int in_source(AudioIn *in, int16_t *buf, int n)
         got = CLAMP(got, 0, n);
     }
     memset(buf + 2 * got, 0, 4 * (size_t)(n - got));
-    return got;
 }
 
 void audio_in_read(AudioIn *in, int16_t *out, size_t n)
@@ -813,23 +814,29 @@ void audio_in_read(AudioIn *in, int16_t *out, size_t n)
         }
         in->rs_in = src_rate;
         in->rs_out = in->rate;
+        in->ncarry = 0;
     }
     /* Bounded: each round gives most of what is asked (the filter's delay
-       holds back a few frames the first time). */
+       holds back a few frames the first time).  What the resampler did
+       not take waits in carry for the next round: a source (PulseAudio's)
+       cannot be read twice. */
     for (int guard = 0; in->rs && got < n && guard < 64 + (int)(n / 256);
          guard++) {
         size_t want = n - got;
         int need = (int)MIN(want * (size_t)src_rate / (size_t)in->rate + 1,
                             (size_t)1024);
-        int real = in_source(in, scratch, need);
+        need = MAX(need, in->ncarry);
+        memcpy(scratch, in->carry, 4 * (size_t)in->ncarry);
+        if (need > in->ncarry) {
+            in_source(in, scratch + 2 * in->ncarry, need - in->ncarry);
+        }
         spx_uint32_t in_len = need, out_len = want;
         speex_resampler_process_interleaved_int(in->rs, scratch, &in_len,
                                                 out + 2 * got, &out_len);
         got += out_len;
-        if (a->in_file && (int)in_len < real) {
-            /* File frames not taken this round: read them again. */
-            in->pos -= real - in_len;
-        }
+        in->ncarry = need - (int)MIN(in_len, (spx_uint32_t)need);
+        memcpy(in->carry, scratch + 2 * (need - in->ncarry),
+               4 * (size_t)in->ncarry);
     }
     memset(out + 2 * got, 0, 4 * (n - got));
 }
