@@ -231,9 +231,28 @@ static void test_stream_out(void)
     wr(m, SD4 + 3, 4, 1);
     lpib = rd(m, SD4 + 4, 4);
     g_assert_cmpint(lpib, <, 960);
-    /* The DAC amplifier reaches the voice; stop halts the position. */
+    /* The DAC amplifier and the pin reach the voice (info audio shows
+       its gains): 0 dB, -6 dB on the left, muted, pin off. */
+    GString *info = g_string_new(NULL);
+    audio_info(h->audio, info);
+    g_assert_nonnull(strstr(info->str, "voice hda: playing, 48000 Hz"));
+    g_assert_nonnull(strstr(info->str, "volume 100%/100%\n"));
+    verb(m, 2, 0x3a000 | (0x3f - 6));
+    g_string_truncate(info, 0);
+    audio_info(h->audio, info);
+    g_assert_nonnull(strstr(info->str, "volume 50%/100%\n"));
+    verb(m, 3, 0x70700);
+    g_string_truncate(info, 0);
+    audio_info(h->audio, info);
+    g_assert_nonnull(strstr(info->str, "50%/100%, muted"));
+    verb(m, 3, 0x70740);
     verb(m, 2, 0x3b000 | 0x80);
     g_assert_cmphex(h->codec.dac_amp[1], ==, 0x80);
+    g_string_truncate(info, 0);
+    audio_info(h->audio, info);
+    g_assert_nonnull(strstr(info->str, "volume 0%/0%\n"));
+    g_string_free(info, TRUE);
+    /* Stop halts the position. */
     wr(m, SD4, 0x04, 1);
     g_assert_false(h->sd[4].running);
     lpib = rd(m, SD4 + 4, 4);
