@@ -24,8 +24,11 @@ G_DEFINE_QUARK(mimic-audio-error-quark, audio_error)
 /* Silence put in front of a voice that starts, so that the rounding of
    its frame counts per tick never leaves the mixer short: 5 ms. */
 #define PRIME_FRAMES (AUDIO_OUT_RATE / 200)
-/* More than this queued in a voice means its device ran ahead: drop. */
-#define MAX_QUEUED (AUDIO_OUT_RATE / 10)
+/* More than this queued in a voice means its device ran ahead: drop.
+   One second, the mixer's own limit (beyond it the timeline restarts):
+   after a host stall (real-time mode on a loaded host) a device's timer
+   may catch up before the mixer's, and what it made is due at once. */
+#define MAX_QUEUED AUDIO_OUT_RATE
 /* Quality 5: PulseAudio's "speex-float-5"-like default, cheap enough. */
 #define RESAMPLER_QUALITY 5
 
