@@ -624,7 +624,7 @@ static const struct {
     { "sb16", "Creative Sound Blaster 16", true },
     { "ac97", "Intel 82801AA AC97 Audio", true },
     { "es1370", "ENSONIQ AudioPCI ES1370", false },
-    { "adlib", "Yamaha YM3812 (OPL2)", false },
+    { "adlib", "Yamaha YM3812 (OPL2)", true },
     { "gus", "Gravis Ultrasound GF1", false },
     { "cs4231a", "CS4231A", false },
     { "hda", "Intel HD Audio", true },

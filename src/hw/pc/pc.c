@@ -29,6 +29,7 @@
 #include "hw/isa/debugcon.h"
 #include "hw/audio/ac97.h"
 #include "hw/audio/hda.h"
+#include "hw/audio/opl3.h"
 #include "hw/audio/pcspk.h"
 #include "hw/audio/sb16.h"
 #include "hw/isa/fdc.h"
@@ -410,9 +411,25 @@ static bool sound_setup(Board *b, I8237 *dma, GError **error)
 {
     BoardContext *ctx = b->ctx;
     const MachineConfig *cfg = ctx->cfg;
+    /* The OPL3 at 0x388: the SB16's FM part, or the AdLib's; one chip
+       serves both. */
+    Opl3 *opl = NULL;
+    for (int i = 0; i < cfg->n_soundhw && !opl; i++) {
+        if (!strcmp(cfg->soundhw[i], "sb16") ||
+            !strcmp(cfg->soundhw[i], "adlib")) {
+            opl = (Opl3 *)mkdev(ctx, &opl3_info, "opl3");
+            opl->audio = ctx->audio[i];
+            if (!device_realize(DEVICE(opl), error)) {
+                return false;
+            }
+        }
+    }
     for (int i = 0; i < cfg->n_soundhw; i++) {
         const char *model = cfg->soundhw[i];
         Device *d;
+        if (!strcmp(model, "adlib")) {
+            continue; /* the OPL3 above */
+        }
         if (!strcmp(model, "pcspk")) {
             PcSpk *spk = (PcSpk *)mkdev(ctx, &pcspk_info, "pcspk");
             spk->pit = b->pit;
@@ -424,6 +441,7 @@ static bool sound_setup(Board *b, I8237 *dma, GError **error)
             sb->irq = b->isa_irq[5];
             sb->dma = dma;
             sb->audio = ctx->audio[i];
+            sb->opl = opl;
             d = DEVICE(sb);
         } else if (!strcmp(model, "ac97") || !strcmp(model, "hda") ||
                    !strcmp(model, "hda-output")) {
