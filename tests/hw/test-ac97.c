@@ -168,35 +168,12 @@ static void test_pcm_out(void)
     mimic_machine_free(m);
 }
 
-/* A constant-level stereo WAV: left 8000, right -4000, 48 kHz. */
-static char *dc_wav(void)
-{
-    char *path = g_build_filename(g_get_tmp_dir(), "mimic-ac97-in.wav",
-                                  NULL);
-    uint8_t h[44 + 4 * 4800] = { 'R', 'I', 'F', 'F' };
-    uint32_t data = 4 * 4800, riff = 36 + data, rate = 48000,
-             brate = 4 * 48000;
-    memcpy(h + 4, &riff, 4);
-    memcpy(h + 8, "WAVEfmt \x10\0\0\0\x01\0\x02\0", 16);
-    memcpy(h + 24, &rate, 4);
-    memcpy(h + 28, &brate, 4);
-    memcpy(h + 32, "\x04\0\x10\0data", 8);
-    memcpy(h + 40, &data, 4);
-    for (int i = 0; i < 4800; i++) {
-        h[44 + 4 * i] = 8000 & 0xff;
-        h[45 + 4 * i] = 8000 >> 8;
-        h[46 + 4 * i] = (uint8_t)(-4000 & 0xff);
-        h[47 + 4 * i] = (uint8_t)((-4000 >> 8) & 0xff);
-    }
-    g_assert_true(g_file_set_contents(path, (char *)h, sizeof(h), NULL));
-    return path;
-}
-
 /* PCM in records the input through the record gain into its buffers,
    with IOC at each buffer's end; muted (the reset value), silence. */
 static void test_pcm_in(void)
 {
-    g_autofree char *path = dc_wav();
+    /* Left 8000, right -4000. */
+    g_autofree char *path = rig_dc_wav("mimic-ac97-in.wav", 8000, -4000);
     in_path = path;
     MimicMachine *m = setup();
     in_path = NULL;
