@@ -15,6 +15,11 @@ Scenarios (each boots SeaBIOS and a boot sector from tests/guests/asm):
          controller's PCM out box: 11 buffers of 100 ms from a buffer
          descriptor list, an interrupt per buffer through the PCI INTA#
          routing, `-device AC97,audiodev=a0`.  Same checks.
+  opl    opl-tone.asm: the AdLib detection (timer 1 and the status port),
+         then an FM channel of the OPL3 at 0x388 with a silent modulator
+         holding F-number 0x241 in block 4 (437.71 Hz) at the carrier's
+         full scale (-21.07 dBFS) for 18 BIOS ticks.  `-soundhw adlib`.
+         Frequency within 1%, level within 3 dB, length.
   ac97-rec  ac97-loop.asm: records 1.1 s through the AC'97's PCM in box
          at 24 kHz and plays it back through PCM out.  The source is a
          440 Hz WAV file at half scale (`in.path=`), or with mode "pa"
@@ -211,6 +216,8 @@ SCEN = {
     'ac97': (['-device', 'AC97,audiodev=a0'], 'AC97-PLAY', 'AC97-DONE 0B',
              1000.0, 20 * math.log10(16384 / math.sqrt(2) / 32768),
              (1.0, 1.25)),
+    'opl': (['-soundhw', 'adlib'], 'OPL-ON', 'OPL-OFF', 437.71,
+            20 * math.log10(4096 / math.sqrt(2) / 32768), (0.8, 1.3)),
     'ac97-rec': (['-device', 'AC97,audiodev=a0'], 'AC97-PLAY',
                  'AC97-LOOP-DONE', 440.0, 20 * math.log10(0.5 / math.sqrt(2)),
                  (1.0, 1.25)),
