@@ -1385,7 +1385,7 @@ static void hda_reset(Device *dev)
 {
     Hda *s = (Hda *)dev;
     pci_reset_function(&s->pci);
-    pci_set_word(s->pci.config + PCI_STATUS, 0x0010);
+    pci_set_word(s->pci.config + PCI_STATUS, 0x0000); /* no capabilities */
     s->gctl = 0;
     controller_reset(s);
     codec_reset(s);
