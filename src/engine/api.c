@@ -242,6 +242,21 @@ void mimic_machine_eject_media(MimicMachine *m, const char *device,
     call(m, do_eject, x, done, user_data);
 }
 
+/* ---- sound ---- */
+
+void mimic_machine_set_audio_muted(MimicMachine *m, bool muted)
+{
+    /* m->audio[] is fixed once the machine is built. */
+    for (int i = 0; i < m->n_audio; i++) {
+        audio_set_muted(m->audio[i], muted);
+    }
+}
+
+bool mimic_machine_get_audio_muted(MimicMachine *m)
+{
+    return m->n_audio > 0 && audio_muted(m->audio[0]);
+}
+
 /* ---- capabilities ---- */
 
 MimicCaps mimic_machine_capabilities(MimicMachine *m)

@@ -173,6 +173,11 @@ typedef enum {
 } MimicCaps;
 MimicCaps mimic_machine_capabilities(MimicMachine *m);
 
+/* Sound: mute every audio output of the machine (the window's toggle);
+   the guest goes on playing, silently.  Any thread. */
+void mimic_machine_set_audio_muted(MimicMachine *m, bool muted);
+bool mimic_machine_get_audio_muted(MimicMachine *m);
+
 /* Command line: QEMU-style options into a config (options.c). */
 typedef enum {
     MIMIC_PARSE_OK,

@@ -9,6 +9,8 @@
 #include <glib/gstdio.h>
 
 #include "pc-rig.h"
+
+#include "bus/audio.h"
 #include "images/block.h"
 
 static char *tmpdir;
@@ -223,6 +225,35 @@ static void test_media(void)
     g_unlink(iso);
 }
 
+static void two_audiodevs(MachineConfig *cfg)
+{
+    for (int i = 0; i < 2; i++) {
+        cfg->audiodevs[i].driver = g_strdup("none");
+        cfg->audiodevs[i].id = g_strdup(i ? "a1" : "a0");
+        cfg->soundhw_audiodev[i] = g_strdup(i ? "a1" : "a0");
+    }
+    cfg->n_audiodevs = 2;
+    cfg->soundhw[0] = g_strdup("sb16");
+    cfg->soundhw[1] = g_strdup("hda");
+    cfg->n_soundhw = 2;
+}
+
+/* The window's mute toggle reaches every audio output. */
+static void test_audio_mute(void)
+{
+    MimicMachine *m = rig_new(two_audiodevs);
+    g_assert_cmpint(m->n_audio, ==, 2);
+    g_assert_false(mimic_machine_get_audio_muted(m));
+    mimic_machine_set_audio_muted(m, true);
+    g_assert_true(mimic_machine_get_audio_muted(m));
+    for (int i = 0; i < m->n_audio; i++) {
+        g_assert_true(audio_muted(m->audio[i]));
+    }
+    mimic_machine_set_audio_muted(m, false);
+    g_assert_false(audio_muted(m->audio[1]));
+    mimic_machine_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -231,6 +262,7 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/api/snapshots", test_snapshots);
     g_test_add_func("/engine/api/save-state", test_save_state);
     g_test_add_func("/engine/api/media", test_media);
+    g_test_add_func("/engine/api/audio-mute", test_audio_mute);
     int ret = g_test_run();
     g_rmdir(tmpdir);
     return ret;
