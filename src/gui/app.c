@@ -86,6 +86,41 @@ void mimic_add_image_filters(GtkFileChooser *fc, bool cdrom)
     gtk_file_chooser_add_filter(fc, all);
 }
 
+/*
+ * GTK 3's file chooser moves the focus to its location entry (Ctrl+L, or
+ * a typed "/") before that entry is realized; keys typed at once then
+ * reach gtk_widget_event() on an unrealized widget (a Gtk-CRITICAL, and
+ * the key is lost).  Realize the focus widget before the key goes on.
+ */
+static gboolean chooser_key(GtkWidget *w, GdkEventKey *ev, gpointer data)
+{
+    GtkWidget *focus = gtk_window_get_focus(GTK_WINDOW(w));
+    if (focus && !gtk_widget_get_realized(focus) &&
+        gtk_widget_get_visible(focus) && gtk_widget_get_realized(w)) {
+        gtk_widget_realize(focus);
+    }
+    return FALSE;
+}
+
+GtkWidget *mimic_file_chooser_dialog_new(const char *title,
+                                         GtkWindow *parent)
+{
+    GtkWidget *d = gtk_file_chooser_dialog_new(
+        title, parent, GTK_FILE_CHOOSER_ACTION_OPEN, _("_Cancel"),
+        GTK_RESPONSE_CANCEL, _("_Open"), GTK_RESPONSE_ACCEPT, NULL);
+    gtk_dialog_set_default_response(GTK_DIALOG(d), GTK_RESPONSE_ACCEPT);
+    g_signal_connect(d, "key-press-event", G_CALLBACK(chooser_key), NULL);
+    g_signal_connect(d, "key-release-event", G_CALLBACK(chooser_key), NULL);
+    return d;
+}
+
+GtkFileChooser *mimic_file_chooser_button_new(const char *title)
+{
+    GtkWidget *d = mimic_file_chooser_dialog_new(title, NULL);
+    gtk_window_set_modal(GTK_WINDOW(d), TRUE);
+    return GTK_FILE_CHOOSER(gtk_file_chooser_button_new_with_dialog(d));
+}
+
 /* ---- application actions ---- */
 
 static void act_about(GSimpleAction *a, GVariant *p, gpointer data)

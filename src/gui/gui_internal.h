@@ -79,6 +79,14 @@ void mimic_img_create(const char *path, const char *format,
                       const char *prealloc, GCancellable *cancel,
                       MimicImgDone done, gpointer user_data);
 
+/*
+ * File choosers (Open) for images: every dialog uses these, which keep
+ * keys typed into the location entry from reaching it unrealized.
+ */
+GtkWidget *mimic_file_chooser_dialog_new(const char *title,
+                                         GtkWindow *parent);
+GtkFileChooser *mimic_file_chooser_button_new(const char *title);
+
 /* File-chooser filters shared by the dialogs. */
 void mimic_add_image_filters(GtkFileChooser *fc, bool cdrom);
 

@@ -61,6 +61,9 @@ typedef struct MachineWindow {
     bool was_running;  /* before the save paused it */
     guint banner_timeout;
     bool closing;
+    bool shutting_down;   /* Power off -> Shut down: waiting for the guest */
+    guint shutdown_timeout;
+    bool sized;           /* the window was fitted to the guest's screen */
 } MachineWindow;
 
 static GHashTable *open_windows; /* library name -> MachineWindow */
@@ -98,6 +101,9 @@ static void mw_dispose_machine(MimicMachine *m)
 
 static void mw_update_actions(MachineWindow *mw);
 static void mw_set_grab(MachineWindow *mw, bool on);
+static GAction *mw_action(MachineWindow *mw, const char *name);
+static void mw_dump(MachineWindow *mw);
+static void mw_fit_to_guest(MachineWindow *mw, int w, int h);
 
 static GAction *mw_action(MachineWindow *mw, const char *name)
 {
@@ -119,6 +125,67 @@ static void mw_enable(MachineWindow *mw, const char *name, bool on,
     }
 }
 
+/*
+ * A test hook (MIMIC_GUI_WINDOW_DUMP=FILE): the window's title, status
+ * bar texts, scaling mode and the accelerators its menus show, written
+ * whenever one changes, so that tests under Xvfb read what a person sees.
+ */
+static void mw_dump(MachineWindow *mw)
+{
+    const char *path = g_getenv("MIMIC_GUI_WINDOW_DUMP");
+    if (!path || !mw->builder) {
+        return;
+    }
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "title=%s\n",
+                           gtk_window_get_title(GTK_WINDOW(mw->win)));
+    g_string_append_printf(s, "state=%s\n",
+                           gtk_label_get_text(mw->state_label));
+    g_string_append_printf(s, "hint=%s\n",
+                           gtk_label_get_text(mw->grab_label));
+    GVariant *scale = g_action_get_state(mw_action(mw, "scale"));
+    g_string_append_printf(s, "scale=%s\n",
+                           scale ? g_variant_get_string(scale, NULL) : "");
+    g_clear_pointer(&scale, g_variant_unref);
+    int dx = 0, dy = 0;
+    GtkWidget *dw = GTK_WIDGET(mw->display);
+    gtk_widget_translate_coordinates(dw, GTK_WIDGET(mw->win), 0, 0, &dx,
+                                     &dy);
+    int gw, gh;
+    mimic_display_get_guest_size(mw->display, &gw, &gh);
+    g_string_append_printf(s, "display=%d,%d,%d,%d guest=%dx%d\n", dx, dy,
+                           gtk_widget_get_allocated_width(dw),
+                           gtk_widget_get_allocated_height(dw), gw, gh);
+    g_string_append_printf(s, "page=%s\n",
+                           gtk_notebook_get_tab_label_text(
+                               mw->notebook,
+                               gtk_notebook_get_nth_page(
+                                   mw->notebook,
+                                   gtk_notebook_get_current_page(
+                                       mw->notebook))));
+    GSList *objs = gtk_builder_get_objects(mw->builder);
+    for (GSList *l = objs; l; l = l->next) {
+        if (!GTK_IS_MENU_ITEM(l->data)) {
+            continue;
+        }
+        GtkWidget *child = gtk_bin_get_child(GTK_BIN(l->data));
+        guint key;
+        GdkModifierType mods;
+        if (!GTK_IS_ACCEL_LABEL(child)) {
+            continue;
+        }
+        gtk_accel_label_get_accel(GTK_ACCEL_LABEL(child), &key, &mods);
+        if (key) {
+            g_autofree char *acc = gtk_accelerator_get_label(key, mods);
+            g_string_append_printf(s, "accel %s=%s\n",
+                                   gtk_buildable_get_name(l->data), acc);
+        }
+    }
+    g_slist_free(objs);
+    g_file_set_contents(path, s->str, (gssize)s->len, NULL);
+    g_string_free(s, TRUE);
+}
+
 static const char *state_text(MimicRunState s)
 {
     switch (s) {
@@ -134,21 +201,43 @@ static const char *state_text(MimicRunState s)
     return "";
 }
 
+/*
+ * The status bar's hint: how to capture input while the guest runs,
+ * nothing once it is off.
+ */
+static void mw_update_grab_label(MachineWindow *mw)
+{
+    bool alive = mw->m && (mw->state == MIMIC_STATE_RUNNING ||
+                           mw->state == MIMIC_STATE_PAUSED);
+    gtk_label_set_text(mw->grab_label,
+                       !alive         ? ""
+                       : mw->grabbed ? _("Input captured — Ctrl+Alt+G releases")
+                                     : _("Click the screen to capture input"));
+    mw_dump(mw);
+}
+
 static void mw_update_title(MachineWindow *mw)
 {
     g_autofree char *t = NULL;
-    const char *name = mw->cfg->name ? mw->cfg->name : "Mimic";
+    const char *name = mw->cfg->name;
     const char *st = mw->saving ? _("Saving the state…")
                      : mw->saved && mw->state == MIMIC_STATE_STOPPED
                          ? _("Saved")
+                     : mw->shutting_down && mw->state == MIMIC_STATE_RUNNING
+                         ? _("Shutting down…")
                          : state_text(mw->state);
-    if (mw->state == MIMIC_STATE_RUNNING && !mw->saving) {
-        t = g_strdup_printf("%s — Mimic", name);
+    bool plain = mw->state == MIMIC_STATE_RUNNING && !mw->saving &&
+                 !mw->shutting_down;
+    /* A machine without a name (the command line's) is just "Mimic". */
+    if (plain) {
+        t = name ? g_strdup_printf("%s — Mimic", name) : g_strdup("Mimic");
     } else {
-        t = g_strdup_printf("%s [%s] — Mimic", name, st);
+        t = name ? g_strdup_printf("%s [%s] — Mimic", name, st)
+                 : g_strdup_printf("Mimic [%s]", st);
     }
     gtk_window_set_title(GTK_WINDOW(mw->win), t);
     gtk_label_set_text(mw->state_label, st);
+    mw_update_grab_label(mw);
 }
 
 /* ---- emulation speed (status bar) ---- */
@@ -337,6 +426,52 @@ static void mw_update_tabs(MachineWindow *mw)
 
 /* ---- engine events ---- */
 
+static void mw_end_shutdown_wait(MachineWindow *mw)
+{
+    mw->shutting_down = false;
+    if (mw->shutdown_timeout) {
+        g_source_remove(mw->shutdown_timeout);
+        mw->shutdown_timeout = 0;
+    }
+}
+
+/*
+ * Open at the guest's size: the screen at one guest pixel per logical
+ * pixel (on a HiDPI screen that is a whole multiple of device pixels, so
+ * text stays sharp), as long as it fits the monitor's work area; later
+ * mode changes resize the window the same way unless it is maximized or
+ * full screen.
+ */
+static void mw_fit_to_guest(MachineWindow *mw, int w, int h)
+{
+    GtkWindow *win = GTK_WINDOW(mw->win);
+    GtkWidget *dw = GTK_WIDGET(mw->display);
+    if (mw->fullscreen || gtk_window_is_maximized(win) || w <= 0 ||
+        h <= 0 || !gtk_widget_get_realized(GTK_WIDGET(win))) {
+        return;
+    }
+    int ww, wh;
+    gtk_window_get_size(win, &ww, &wh);
+    int extra_w = ww - gtk_widget_get_allocated_width(dw);
+    int extra_h = wh - gtk_widget_get_allocated_height(dw);
+    if (extra_w < 0 || extra_h < 0) {
+        return;
+    }
+    GdkMonitor *mon = gdk_display_get_monitor_at_window(
+        gtk_widget_get_display(dw), gtk_widget_get_window(GTK_WIDGET(win)));
+    if (mon) {
+        GdkRectangle area;
+        gdk_monitor_get_workarea(mon, &area);
+        if (w + extra_w > area.width || h + extra_h > area.height) {
+            return; /* too large: Zoom to fit shows it scaled */
+        }
+    }
+    if (ww != w + extra_w || wh != h + extra_h) {
+        gtk_window_resize(win, w + extra_w, h + extra_h);
+    }
+    mw->sized = true;
+}
+
 static void mw_on_event(MimicMachine *m, const MimicEvent *ev, gpointer data)
 {
     MachineWindow *mw = data;
@@ -349,6 +484,7 @@ static void mw_on_event(MimicMachine *m, const MimicEvent *ev, gpointer data)
         return;
     case MIMIC_EVENT_DISPLAY_RESIZE:
         mimic_display_resize(mw->display, ev->w, ev->h);
+        mw_fit_to_guest(mw, ev->w, ev->h);
         return;
     case MIMIC_EVENT_STATE_CHANGED:
         mw->state = ev->state;
@@ -358,6 +494,7 @@ static void mw_on_event(MimicMachine *m, const MimicEvent *ev, gpointer data)
         break;
     case MIMIC_EVENT_SHUTDOWN:
         mw->state = MIMIC_STATE_STOPPED;
+        mw_end_shutdown_wait(mw);
         mw_save_thumbnail(mw);
         mw_set_grab(mw, false);
         if (mw->closing) {
@@ -366,6 +503,12 @@ static void mw_on_event(MimicMachine *m, const MimicEvent *ev, gpointer data)
         }
         break;
     case MIMIC_EVENT_RESET:
+        /* A reset ends a shutdown the guest was asked for. */
+        if (mw->shutting_down) {
+            mw_end_shutdown_wait(mw);
+            break;
+        }
+        return;
     case MIMIC_EVENT_POWERDOWN:
         return;
     }
@@ -588,9 +731,7 @@ static void mw_set_grab(MachineWindow *mw, bool on)
     if (mw->grabbed) {
         mw->banner_timeout = g_timeout_add_seconds(4, mw_hide_banner, mw);
     }
-    gtk_label_set_text(mw->grab_label,
-                       mw->grabbed ? _("Input captured — Ctrl+Alt+G releases")
-                                   : _("Click the screen to capture input"));
+    mw_update_grab_label(mw);
 }
 
 static bool is_ctrl_alt(GdkEventKey *ev)
@@ -823,12 +964,58 @@ static void act_cad(GSimpleAction *a, GVariant *p, gpointer data)
     }
 }
 
+/* How long a guest gets to shut down before Force off is offered. */
+static unsigned shutdown_wait_seconds(void)
+{
+    const char *s = g_getenv("MIMIC_GUI_SHUTDOWN_WAIT"); /* tests */
+    unsigned v = s ? (unsigned)g_ascii_strtoull(s, NULL, 10) : 0;
+    return v > 0 && v < 3600 ? v : 20;
+}
+
+/* The guest has not shut down in time: offer to force it off. */
+static gboolean mw_shutdown_overdue(gpointer data)
+{
+    MachineWindow *mw = data;
+    mw->shutdown_timeout = 0;
+    if (!mw->shutting_down || mw->state == MIMIC_STATE_STOPPED) {
+        return G_SOURCE_REMOVE;
+    }
+    GtkWidget *d = gtk_message_dialog_new(
+        GTK_WINDOW(mw->win), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+        GTK_MESSAGE_WARNING, GTK_BUTTONS_NONE,
+        _("The guest has not shut down"));
+    gtk_window_set_title(GTK_WINDOW(d), _("Shut Down"));
+    gtk_message_dialog_format_secondary_text(
+        GTK_MESSAGE_DIALOG(d),
+        _("The power button was pressed %u seconds ago, but the guest is "
+          "still running: it may ignore the button (no ACPI support, or "
+          "still booting). Force off stops it at once, like pulling the "
+          "plug."),
+        shutdown_wait_seconds());
+    gtk_dialog_add_buttons(GTK_DIALOG(d), _("_Keep waiting"),
+                           GTK_RESPONSE_CANCEL, _("_Force off"),
+                           GTK_RESPONSE_ACCEPT, NULL);
+    int r = gtk_dialog_run(GTK_DIALOG(d));
+    gtk_widget_destroy(d);
+    if (!mw_alive(mw) || !mw->m || mw->state == MIMIC_STATE_STOPPED) {
+        return G_SOURCE_REMOVE;
+    }
+    if (r == GTK_RESPONSE_ACCEPT) {
+        mimic_machine_quit(mw->m);
+    } else if (mw->shutting_down) {
+        mw->shutdown_timeout = g_timeout_add_seconds(
+            shutdown_wait_seconds(), mw_shutdown_overdue, mw);
+    }
+    return G_SOURCE_REMOVE;
+}
+
 static void act_power_off(GSimpleAction *a, GVariant *p, gpointer data)
 {
     MachineWindow *mw = data;
     GtkWidget *d = gtk_message_dialog_new(
         GTK_WINDOW(mw->win), GTK_DIALOG_MODAL, GTK_MESSAGE_QUESTION,
         GTK_BUTTONS_NONE, _("Power off the machine?"));
+    gtk_window_set_title(GTK_WINDOW(d), _("Power Off"));
     gtk_message_dialog_format_secondary_text(
         GTK_MESSAGE_DIALOG(d),
         _("“Shut down” presses the power button and lets the guest shut "
@@ -837,10 +1024,18 @@ static void act_power_off(GSimpleAction *a, GVariant *p, gpointer data)
                            _("_Force off"), 1, _("_Shut down"), 2, NULL);
     int r = gtk_dialog_run(GTK_DIALOG(d));
     gtk_widget_destroy(d);
+    if (!mw_alive(mw) || !mw->m) {
+        return;
+    }
     if (r == 1) {
         mimic_machine_quit(mw->m);
     } else if (r == 2) {
+        mw_end_shutdown_wait(mw);
+        mw->shutting_down = true;
         mimic_machine_powerdown(mw->m);
+        mw->shutdown_timeout = g_timeout_add_seconds(shutdown_wait_seconds(),
+                                                     mw_shutdown_overdue, mw);
+        mw_update_title(mw);
     }
 }
 
@@ -1039,13 +1234,12 @@ static void act_screenshot(GSimpleAction *a, GVariant *p, gpointer data)
 static void mw_change_media(MachineWindow *mw, const char *device,
                             bool cdrom)
 {
-    GtkFileChooserNative *fc = gtk_file_chooser_native_new(
+    GtkWidget *fc = mimic_file_chooser_dialog_new(
         cdrom ? _("Choose a CD/DVD Image") : _("Choose a Floppy Image"),
-        GTK_WINDOW(mw->win), GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"),
-        _("_Cancel"));
+        GTK_WINDOW(mw->win));
     mimic_add_image_filters(GTK_FILE_CHOOSER(fc), cdrom);
-    if (gtk_native_dialog_run(GTK_NATIVE_DIALOG(fc)) ==
-        GTK_RESPONSE_ACCEPT) {
+    if (gtk_dialog_run(GTK_DIALOG(fc)) == GTK_RESPONSE_ACCEPT &&
+        mw_alive(mw) && mw->m) {
         g_autofree char *path =
             gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(fc));
         if (path) {
@@ -1055,7 +1249,7 @@ static void mw_change_media(MachineWindow *mw, const char *device,
                                        fmt ? fmt : "raw", on_media_done, mw);
         }
     }
-    g_object_unref(fc);
+    gtk_widget_destroy(fc);
 }
 
 static void act_change_cd(GSimpleAction *a, GVariant *p, gpointer data)
@@ -1093,19 +1287,19 @@ static void mw_scale(MachineWindow *mw, MimicScaleMode mode)
     }
 }
 
-static void act_zoom_fit(GSimpleAction *a, GVariant *p, gpointer data)
+/* View -> scaling: one stateful action, so the menu marks the mode. */
+static void act_scale(GSimpleAction *a, GVariant *p, gpointer data)
 {
-    mw_scale(data, MIMIC_SCALE_FIT);
-}
-
-static void act_zoom_one(GSimpleAction *a, GVariant *p, gpointer data)
-{
-    mw_scale(data, MIMIC_SCALE_ONE);
-}
-
-static void act_zoom_integer(GSimpleAction *a, GVariant *p, gpointer data)
-{
-    mw_scale(data, MIMIC_SCALE_INTEGER);
+    const char *mode = g_variant_get_string(p, NULL);
+    MimicScaleMode m = !strcmp(mode, "one")       ? MIMIC_SCALE_ONE
+                       : !strcmp(mode, "integer") ? MIMIC_SCALE_INTEGER
+                                                  : MIMIC_SCALE_FIT;
+    g_simple_action_set_state(a, g_variant_new_string(
+                                     m == MIMIC_SCALE_ONE       ? "one"
+                                     : m == MIMIC_SCALE_INTEGER ? "integer"
+                                                                : "fit"));
+    mw_scale(data, m);
+    mw_dump(data);
 }
 
 static void mw_show_page(MachineWindow *mw, const char *console)
@@ -1149,9 +1343,7 @@ static const GActionEntry mw_actions[] = {
     { "close", act_close, NULL, NULL, NULL, { 0 } },
     { "fullscreen", act_fullscreen, NULL, NULL, NULL, { 0 } },
     { "grab", act_grab, NULL, NULL, NULL, { 0 } },
-    { "zoom-to-fit", act_zoom_fit, NULL, NULL, NULL, { 0 } },
-    { "zoom-one", act_zoom_one, NULL, NULL, NULL, { 0 } },
-    { "zoom-integer", act_zoom_integer, NULL, NULL, NULL, { 0 } },
+    { "scale", act_scale, "s", "'fit'", NULL, { 0 } },
     { "monitor", act_monitor, NULL, NULL, NULL, { 0 } },
     { "serial", act_serial, NULL, NULL, NULL, { 0 } },
     { "screen", act_screen, NULL, NULL, NULL, { 0 } },
@@ -1161,6 +1353,12 @@ static const GActionEntry mw_actions[] = {
 };
 
 /* ---- life cycle ---- */
+
+static void mw_display_allocated(GtkWidget *w, GdkRectangle *alloc,
+                                 gpointer data)
+{
+    mw_dump(data);
+}
 
 static gboolean mw_delete(GtkWidget *w, GdkEvent *ev, gpointer data)
 {
@@ -1205,6 +1403,7 @@ static void mw_destroy(GtkWidget *w, gpointer data)
     if (mw->speed_timeout) {
         g_source_remove(mw->speed_timeout);
     }
+    mw_end_shutdown_wait(mw);
     mw_save_thumbnail(mw);
     if (mw->library_name && open_windows) {
         g_hash_table_remove(open_windows, mw->library_name);
@@ -1273,6 +1472,12 @@ GtkWindow *mimic_machine_window_new(GtkApplication *app,
     mw->state_label = GTK_LABEL(OBJ("state-label"));
     mw->grab_label = GTK_LABEL(OBJ("grab-label"));
     mw->speed_label = GTK_LABEL(OBJ("speed-label"));
+    /* Shortcuts the window handles itself, shown in its menus. */
+    GtkWidget *fs = gtk_bin_get_child(GTK_BIN(OBJ("item-fullscreen")));
+    if (GTK_IS_ACCEL_LABEL(fs)) {
+        gtk_accel_label_set_accel(GTK_ACCEL_LABEL(fs), GDK_KEY_f,
+                                  GDK_CONTROL_MASK | GDK_MOD1_MASK);
+    }
 #undef OBJ
     mw->display = MIMIC_DISPLAY(mimic_display_new());
     gtk_widget_show(GTK_WIDGET(mw->display));
@@ -1295,6 +1500,8 @@ GtkWindow *mimic_machine_window_new(GtkApplication *app,
     g_signal_connect(mw->display, "motion-notify-event",
                      G_CALLBACK(mw_motion), mw);
     g_signal_connect(mw->display, "scroll-event", G_CALLBACK(mw_scroll), mw);
+    g_signal_connect(mw->display, "size-allocate",
+                     G_CALLBACK(mw_display_allocated), mw);
     if (library_name) {
         if (!open_windows) {
             open_windows = g_hash_table_new_full(g_str_hash, g_str_equal,

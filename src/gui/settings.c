@@ -268,8 +268,7 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
             dr->has_format ? gtk_check_button_new_with_mnemonic(_(dr->label))
                            : gtk_check_button_new_with_label(_("Inserted")));
         gtk_toggle_button_set_active(st.disk_on[i], d && d->file);
-        st.disk[i] = GTK_FILE_CHOOSER(gtk_file_chooser_button_new(
-            _(dr->chooser), GTK_FILE_CHOOSER_ACTION_OPEN));
+        st.disk[i] = mimic_file_chooser_button_new(_(dr->chooser));
         mimic_add_image_filters(st.disk[i], false);
         if (d && d->file) {
             gtk_file_chooser_set_filename(st.disk[i], d->file);
@@ -280,8 +279,7 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
         }
     }
     const DriveConfig *cd = get_drive(cfg, DRIVE_IF_IDE, 2);
-    st.cdrom = GTK_FILE_CHOOSER(gtk_file_chooser_button_new(
-        _("Choose a CD/DVD Image"), GTK_FILE_CHOOSER_ACTION_OPEN));
+    st.cdrom = mimic_file_chooser_button_new(_("Choose a CD/DVD Image"));
     mimic_add_image_filters(st.cdrom, true);
     if (cd && cd->file) {
         gtk_file_chooser_set_filename(st.cdrom, cd->file);

@@ -430,8 +430,7 @@ void mimic_wizard_run_with_file(GtkWindow *parent, const char *path)
     gtk_combo_box_set_active_id(GTK_COMBO_BOX(wz->format), "qcow2");
     wz->disk_gib = GTK_SPIN_BUTTON(gtk_spin_button_new_with_range(1, 2048,
                                                                   1));
-    wz->disk_file = GTK_FILE_CHOOSER(gtk_file_chooser_button_new(
-        _("Choose a Disk Image"), GTK_FILE_CHOOSER_ACTION_OPEN));
+    wz->disk_file = mimic_file_chooser_button_new(_("Choose a Disk Image"));
     mimic_add_image_filters(wz->disk_file, false);
     gtk_grid_attach(GTK_GRID(g), rnew, 0, 0, 2, 1);
     gtk_grid_attach(GTK_GRID(g), label(_("_Size (GiB)"),
@@ -448,8 +447,7 @@ void mimic_wizard_run_with_file(GtkWindow *parent, const char *path)
 
     /* 3: CD/DVD */
     g = page_box();
-    wz->cdrom = GTK_FILE_CHOOSER(gtk_file_chooser_button_new(
-        _("Choose a CD/DVD Image"), GTK_FILE_CHOOSER_ACTION_OPEN));
+    wz->cdrom = mimic_file_chooser_button_new(_("Choose a CD/DVD Image"));
     mimic_add_image_filters(wz->cdrom, true);
     gtk_widget_set_hexpand(GTK_WIDGET(wz->cdrom), TRUE);
     GtkWidget *drop = gtk_label_new(_("Choose an installation image, or "

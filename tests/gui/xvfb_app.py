@@ -91,6 +91,28 @@ def need(tools):
 
 # The application under test; a wait fails at once if it has exited.
 APP = None
+# Everything the application writes to stderr, over all its runs.
+APP_LOG = None
+
+
+def launch(argv, env):
+    """Start Mimic with its stderr going to APP_LOG (checked at the end:
+    no Gtk-CRITICAL or -WARNING is allowed)."""
+    with open(APP_LOG, "ab") as log:
+        return subprocess.Popen(argv, env=env, stderr=log)
+
+
+def check_app_log():
+    """Show what Mimic printed; fail on any GLib/GTK critical or warning
+    (issue 22, item 9)."""
+    try:
+        text = open(APP_LOG, errors="replace").read()
+    except (FileNotFoundError, TypeError):
+        return
+    sys.stderr.write(text)
+    bad = [line for line in text.splitlines()
+           if "-CRITICAL **" in line or "-WARNING **" in line]
+    assert not bad, "GLib/GTK warnings from mimic:\n" + "\n".join(bad)
 
 
 def wait_for(what, fn, deadline=DEADLINE):
@@ -379,7 +401,7 @@ def library_test(x, mimic, env, shots):
     global APP
     cards = os.path.join(env["XDG_CACHE_HOME"], "cards.txt")
     env = dict(env, MIMIC_GUI_CARDS_DUMP=cards)
-    app = APP = subprocess.Popen([mimic], env=env)
+    app = APP = launch([mimic], env=env)
     try:
         lib = wait_for("the library window", lambda: x.search("^Mimic$"))
         print("library window", lib)
@@ -434,7 +456,7 @@ def library_test(x, mimic, env, shots):
     state = path[:-len(".mimic")] + ".state"
     with open(state, "w") as f:
         f.write("not a state: only its presence matters here")
-    app = APP = subprocess.Popen([mimic], env=env)
+    app = APP = launch([mimic], env=env)
     try:
         lib = wait_for("the library window", lambda: x.search("^Mimic$"))
         wait_for("the card to say Saved",
@@ -452,7 +474,7 @@ def iso_test(x, mimic, env):
     iso = os.path.join(env["XDG_CACHE_HOME"], "Install Disc.ISO")
     with open(iso, "wb") as f:
         f.truncate(1 << 20)
-    app = APP = subprocess.Popen([mimic, iso], env=env)
+    app = APP = launch([mimic, iso], env=env)
     try:
         wiz = wait_for("the wizard for the ISO",
                        lambda: x.search("Name and System|New Machine"))
@@ -471,13 +493,121 @@ def iso_test(x, mimic, env):
         stop(app)
 
 
+def green_boot_iso(path):
+    """A CD image (El Torito, no emulation) whose boot code fills the text
+    screen with green: mov ax,0xb800; mov es,ax; xor di,di; mov ax,0x2f4d
+    ('M', white on green); mov cx,2000; cld; rep stosw; hlt; jmp back to
+    the hlt.  Sector 17 is the boot record, 18 the catalogue, 19 the
+    code."""
+    code = bytes([0xb8, 0x00, 0xb8, 0x8e, 0xc0, 0x31, 0xff, 0xb8, 0x4d,
+                  0x2f, 0xb9, 0xd0, 0x07, 0xfc, 0xf3, 0xab, 0xf4, 0xeb,
+                  0xfd])
+    iso = bytearray(2048 * 24)
+    pvd = bytearray(2048)
+    pvd[0:6] = b"\x01CD001"[0:6]
+    pvd[6] = 1
+    iso[16 * 2048:17 * 2048] = pvd
+    br = bytearray(2048)
+    br[0:7] = b"\x00CD001\x01"
+    br[7:7 + 23] = b"EL TORITO SPECIFICATION"
+    br[0x47:0x4b] = struct.pack("<I", 18)
+    iso[17 * 2048:18 * 2048] = br
+    term = bytearray(2048)
+    term[0:7] = b"\xffCD001\x01"
+    iso[20 * 2048:21 * 2048] = term
+    val = bytearray(32)
+    val[0] = 1
+    val[30:32] = b"\x55\xaa"
+    total = sum(struct.unpack("<16H", bytes(val)))
+    val[28:30] = struct.pack("<H", (-total) & 0xffff)
+    entry = bytearray(32)
+    entry[0] = 0x88                     # bootable, no emulation
+    entry[6:8] = struct.pack("<H", 4)   # four 512-byte sectors
+    entry[8:12] = struct.pack("<I", 19)
+    iso[18 * 2048:18 * 2048 + 64] = bytes(val) + bytes(entry)
+    iso[19 * 2048:19 * 2048 + len(code)] = code
+    with open(path, "wb") as f:
+        f.write(iso)
+
+
+def window_dump(path):
+    """The machine window as MIMIC_GUI_WINDOW_DUMP writes it (a dict)."""
+    try:
+        text = open(path).read()
+    except FileNotFoundError:
+        return {}
+    out = {}
+    for line in text.splitlines():
+        k, _, v = line.partition("=")
+        out[k] = v
+    return out
+
+
+def guest_pixels(x, win, dump, y0, y1, x0=0):
+    """The guest screen's pixels in guest rows y0..y1 (columns from x0),
+    as (r, g, b) tuples; the screen is shown 1:1 at the display's origin."""
+    dx, dy, dw, dh = (int(v) for v in
+                      dump["display"].split()[0].split(","))
+    d = x.xwd(win)
+    f = struct.unpack(">25I", d[:100])
+    header, width, height, bpl, ncolors = f[0], f[4], f[5], f[12], f[19]
+    masks = f[14:17]
+    shifts = [(m & -m).bit_length() - 1 for m in masks]
+    step = f[11] // 8
+    pix = d[header + ncolors * 12:]
+    out = []
+    for y in range(dy + y0, min(dy + y1, height)):
+        for xx in range(dx + x0, min(dx + dw, width)):
+            v = int.from_bytes(pix[y * bpl + xx * step:
+                                   y * bpl + xx * step + step],
+                               "little" if f[7] == 0 else "big")
+            out.append(tuple(((v & m) >> sh) & 0xff
+                             for m, sh in zip(masks, shifts)))
+    return out
+
+
+def menu_keys(x, win, title_x, downs):
+    """Open a menu of the machine window by clicking its title, then
+    choose its downs-th sensitive item with the keyboard."""
+    x.run("xdotool", "windowactivate", "--sync", str(win), check=False)
+    x.run("xdotool", "mousemove", "--window", str(win), str(title_x), "12",
+          "click", "1")
+    time.sleep(0.5)
+    x.run("xdotool", "key", *(["Down"] * downs + ["Return"]))
+
+
+MENU_X = {"machine": 27, "view": 95, "devices": 152}
+
+
 def guest_test(x, mimic, env, shots):
+    """The machine window of `mimic -display gtk -name gui-test -net none`
+    (no disk): its title, size and menus; full screen; Reset at
+    SeaBIOS's "No bootable device" prompt after a floppy was inserted
+    there; Power off -> Shut down with a guest that ignores the button."""
     global APP
-    app = APP = subprocess.Popen([mimic, "-display", "gtk", "-name",
-                                  "gui-test"], env=env)
+    dumpf = os.path.join(env["XDG_CACHE_HOME"], "window.txt")
+    env = dict(env, MIMIC_GUI_WINDOW_DUMP=dumpf, MIMIC_GUI_SHUTDOWN_WAIT="2")
+    cd = os.path.join(env["XDG_CACHE_HOME"], "green.iso")
+    os.makedirs(env["XDG_CACHE_HOME"], exist_ok=True)
+    green_boot_iso(cd)
+    app = APP = launch([mimic, "-display", "gtk", "-name", "gui-test",
+                        "-net", "none"], env=env)
     try:
         win = wait_for("the machine window", lambda: x.search("gui-test"))
         print("machine window", win)
+        # Item 5: the title is the machine's name; item 8: the window
+        # opens at the text screen's 720x400, 1:1, scaling mode marked,
+        # accelerators shown in the menus.
+        wait_for("the window fitted to the 720x400 screen",
+                 lambda: window_dump(dumpf).get("display", "").startswith(
+                     "") and window_dump(dumpf).get("display", "")
+                 .split(",")[2:4] == ["720", "400 guest=720x400"])
+        dump = window_dump(dumpf)
+        print(dump)
+        assert dump["title"] == "gui-test — Mimic", dump
+        assert dump["scale"] == "fit", dump
+        assert dump["accel item-fullscreen"] == "Ctrl+Alt+F", dump
+        assert x.geometry(win)[0] == 720, x.geometry(win)
         x.shot(win, shots and os.path.join(shots, "gui-machine.png"))
         screen = x.root_size()
         assert not x.fullscreen(win)
@@ -498,13 +628,82 @@ def guest_test(x, mimic, env, shots):
         wait_for("fullscreen after Ctrl+Q", lambda: x.fullscreen(win))
         assert app.poll() is None, "Ctrl+Q reached the host"
         assert x.search("gui-test") == win
+        x.key("ctrl+alt+f")
+        wait_for("leaving fullscreen again", lambda: not x.fullscreen(win))
+        wait_for("the screen shown 1:1 again",
+                 lambda: window_dump(dumpf).get("display", "")
+                 .split(",")[2:4] == ["720", "400 guest=720x400"])
+
+        # Item 1: at SeaBIOS's prompt (text right of the cursor's column
+        # on the 10th row or below: the last line it writes), insert a
+        # CD that boots and Reset: the CD's green screen must come at
+        # once, not after SeaBIOS's 60 s retry.
+        def lit(px):
+            return sum(1 for p in px if max(p) > 64)
+        wait_for("SeaBIOS's No bootable device prompt",
+                 lambda: lit(guest_pixels(x, win, window_dump(dumpf),
+                                          144, 400, x0=9)) > 50, 90)
+        prompt_at = time.monotonic()
+        menu_keys(x, win, MENU_X["devices"], 1)    # Change CD/DVD...
+        fc = wait_for("the CD chooser",
+                      lambda: x.search("^Choose a CD/DVD Image$"))
+        x.key("ctrl+l", window=fc)
+        x.type(cd)
+
+        def chosen():
+            w = x.search("^Choose a CD/DVD Image$")
+            if w:
+                x.key("Return", window=w)
+                time.sleep(0.5)
+            return not x.search("^Choose a CD/DVD Image$")
+        wait_for("the chooser to take the CD", chosen)
+        menu_keys(x, win, MENU_X["machine"], 2)    # Pause, Reset
+        def green():
+            px = guest_pixels(x, win, window_dump(dumpf), 100, 300)
+            g = sum(1 for r, gg, b in px if gg > 120 and r < 80 and b < 80)
+            return g > len(px) // 2
+        wait_for("the CD's green screen after Reset", green)
+        waited = time.monotonic() - prompt_at
+        print("green screen %.1f s after the prompt" % waited)
+        assert waited < 55, "it came only with SeaBIOS's own retry"
+        x.shot(win, shots and os.path.join(shots, "gui-reset.png"))
+
+        # Item 3: Power off -> Shut down says so; a guest that ignores
+        # the button is offered Force off; after it the status bar no
+        # longer offers to capture input.
+        menu_keys(x, win, MENU_X["machine"], 4)    # ..., Power off
+        ask = wait_for("the power off question",
+                       lambda: x.search("^Power Off$"))
+        x.key("alt+s", window=ask)                 # Shut down
+        wait_for("the status to say Shutting down",
+                 lambda: window_dump(dumpf).get("state") ==
+                 "Shutting down…")
+        assert window_dump(dumpf)["title"] == \
+            "gui-test [Shutting down…] — Mimic"
+        over = wait_for("the offer to force it off",
+                        lambda: x.search("^Shut Down$"))
+        x.key("alt+f", window=over)                # Force off
+        wait_for("Powered off",
+                 lambda: window_dump(dumpf).get("state") == "Powered off")
+        dump = window_dump(dumpf)
+        assert dump["hint"] == "", dump
+        assert dump["title"] == "gui-test [Powered off] — Mimic", dump
+        assert app.poll() is None
     finally:
-        app.send_signal(signal.SIGTERM)
-        try:
-            app.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            app.kill()
-            app.wait()
+        stop(app)
+    # A machine without -name is "Mimic", not "Mimic — Mimic".
+    app = APP = launch([mimic, "-display", "gtk", "-net", "none", "-S"],
+                       env=env)
+    try:
+        wait_for("the unnamed machine's window",
+                 lambda: x.search("^Mimic"))
+        wait_for("its title",
+                 lambda: window_dump(dumpf).get("title", "").startswith(
+                     "Mimic ["))
+        assert window_dump(dumpf)["title"] == "Mimic [Paused]", \
+            window_dump(dumpf)
+    finally:
+        stop(app)
 
 
 # The machine window's menus, in window coordinates (Adwaita, C locale:
@@ -581,7 +780,7 @@ def save_test(x, mimic, env, shots):
         except FileNotFoundError:
             return ""
 
-    app = APP = subprocess.Popen([mimic], env=env)
+    app = APP = launch([mimic], env=env)
     try:
         lib = wait_for("the library window", lambda: x.search("^Mimic$"))
         assert card() == "Counter\tPowered off\tStart", card()
@@ -745,7 +944,7 @@ def wizard_start_test(x, mimic, env, shots):
     window opens and the guest draws on its screen (SeaBIOS's lines at
     the top of the screen, which starts black)."""
     global APP
-    app = APP = subprocess.Popen([mimic], env=env)
+    app = APP = launch([mimic], env=env)
     try:
         lib = wait_for("the library window", lambda: x.search("^Mimic$"))
         run_wizard(x, lib, "Wizard VM", True)
@@ -797,7 +996,7 @@ def demo_test(x, mimic, env, shots):
               file=sys.stderr)
         sys.exit(77)
     env = dict(env, MIMIC_DEMO_ISO=iso)
-    app = APP = subprocess.Popen([mimic], env=env)
+    app = APP = launch([mimic], env=env)
     try:
         lib = wait_for("the library window", lambda: x.search("^Mimic$"))
         path = os.path.join(env["XDG_DATA_HOME"], "mimic", "machines",
@@ -905,7 +1104,9 @@ def main():
                    XDG_CACHE_HOME=os.path.join(tmp, "cache"),
                    XDG_CONFIG_HOME=os.path.join(tmp, "config"),
                    NO_AT_BRIDGE="1", GTK_THEME="Adwaita", LANG="C.UTF-8",
-                   LANGUAGE="", LC_ALL="C.UTF-8")
+                   LANGUAGE="", LC_ALL="C.UTF-8",
+                   # No dconf (it would want a session bus).
+                   GSETTINGS_BACKEND="memory")
         # No session bus: one library instance per test, never the user's.
         env.pop("DBUS_SESSION_BUS_ADDRESS", None)
         env.pop("WAYLAND_DISPLAY", None)
@@ -913,6 +1114,8 @@ def main():
                               stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
         x = X(env)
+        global APP_LOG
+        APP_LOG = os.path.join(tmp, "mimic-stderr.log")
         try:
             wait_for("the window manager", lambda: x.run(
                 "xprop", "-root", "_NET_SUPPORTING_WM_CHECK",
@@ -932,6 +1135,7 @@ def main():
             xvfb.terminate()
             wm.wait()
             xvfb.wait()
+            check_app_log()
     print("ok")
 
 
