@@ -185,6 +185,16 @@ bool mimic_parse_args(int argc, char **argv, MachineConfig *cfg,
 const char *mimic_version(void);
 
 /*
+ * The devices this build emulates, by QEMU's names, for the GUI's
+ * choices (NULL-terminated, static): NIC models (the first is the pc
+ * board's default) and sound cards (-soundhw names).  The description is
+ * the card's full name, or NULL for a name not in the list.
+ */
+const char *const *mimic_nic_models(void);
+const char *const *mimic_sound_cards(void);
+const char *mimic_sound_card_description(const char *name);
+
+/*
  * The format a disk image's content says it has ("qcow2", "qcow" or, when
  * no known magic is there, "raw"), so that the GUI stores an explicit
  * format instead of guessing from the name. NULL with error if unreadable.

@@ -41,10 +41,31 @@ typedef struct MimicPreset {
     const char *label;     /* untranslated; wrap with _() to show */
     unsigned memory_mib;
     unsigned disk_mib;     /* 0: no hard disk by default */
+    /* Sound card and NIC model in order of preference (comma-separated
+       QEMU names); the machine gets the first the engine emulates. */
     const char *sound;     /* NULL: none */
     const char *nic;       /* NULL: no network */
     const char *cpu;
 } MimicPreset;
+
+/* The preset's sound card / NIC model among those the engine emulates
+   (mimic_sound_cards(), mimic_nic_models()); NULL: none. */
+const char *mimic_preset_sound(const MimicPreset *p);
+const char *mimic_preset_nic(const MimicPreset *p);
+
+/*
+ * Port forwards of user networking, each as QEMU's hostfwd value
+ * "tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT".  Stored in the
+ * machine file as the list key port-forwards and given to the engine as
+ * the user back end's hostfwd= options.
+ */
+bool mimic_port_forward_valid(const char *rule, GError **error);
+/* The rules of cfg's user network (NULL-terminated, free with g_strfreev). */
+char **mimic_machine_port_forwards(const MachineConfig *cfg);
+/* Replace them; false (cfg unchanged) with error for a bad rule. */
+bool mimic_machine_set_port_forwards(MachineConfig *cfg,
+                                     const char *const *rules,
+                                     GError **error);
 
 const MimicPreset *mimic_preset_get(MimicOsType os);
 const MimicPreset *mimic_preset_find(const char *id);
