@@ -121,6 +121,57 @@ GtkFileChooser *mimic_file_chooser_button_new(const char *title)
     return GTK_FILE_CHOOSER(gtk_file_chooser_button_new_with_dialog(d));
 }
 
+/*
+ * A command line for a person to read and copy: monospace, selectable,
+ * never hyphenated or broken inside an argument.  Each option starts a
+ * line, continued with a backslash, so the copied text is still one
+ * shell command.
+ */
+GtkWidget *mimic_command_view_new(GtkTextBuffer **buffer)
+{
+    GtkWidget *tv = gtk_text_view_new();
+    gtk_widget_set_name(tv, "command-line");
+    gtk_text_view_set_editable(GTK_TEXT_VIEW(tv), FALSE);
+    gtk_text_view_set_wrap_mode(GTK_TEXT_VIEW(tv), GTK_WRAP_NONE);
+    gtk_text_view_set_monospace(GTK_TEXT_VIEW(tv), TRUE);
+    GtkWidget *sw = gtk_scrolled_window_new(NULL, NULL);
+    gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(sw),
+                                   GTK_POLICY_AUTOMATIC, GTK_POLICY_NEVER);
+    gtk_scrolled_window_set_shadow_type(GTK_SCROLLED_WINDOW(sw),
+                                        GTK_SHADOW_IN);
+    gtk_container_add(GTK_CONTAINER(sw), tv);
+    gtk_widget_set_size_request(sw, 420, -1);
+    *buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(tv));
+    return sw;
+}
+
+void mimic_command_view_set(GtkTextBuffer *buffer, const char *cmd)
+{
+    GString *out = g_string_new(NULL);
+    bool quoted = false;
+    const char *word = cmd ? cmd : "";
+    /* Split at spaces outside single quotes (the line is shell-quoted). */
+    for (const char *p = word;; p++) {
+        if (*p == '\'') {
+            quoted = !quoted;
+        }
+        if ((*p == ' ' && !quoted) || !*p) {
+            if (p > word) {
+                bool option = *word == '-' && out->len;
+                g_string_append(out, option ? " \\\n  " : out->len ? " "
+                                                                     : "");
+                g_string_append_len(out, word, p - word);
+            }
+            word = p + 1;
+            if (!*p) {
+                break;
+            }
+        }
+    }
+    gtk_text_buffer_set_text(buffer, out->str, -1);
+    g_string_free(out, TRUE);
+}
+
 /* ---- application actions ---- */
 
 static void act_about(GSimpleAction *a, GVariant *p, gpointer data)

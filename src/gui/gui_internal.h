@@ -60,6 +60,12 @@ void mimic_library_refresh(void);
 void mimic_wizard_run(GtkWindow *parent);
 /* The wizard with a file taken as its CD/DVD (.iso) or existing disk. */
 void mimic_wizard_run_with_file(GtkWindow *parent, const char *path);
+/*
+ * A combo box of "none" and the given emulated devices (settings.c):
+ * sound cards, or NIC models when nic; ids are QEMU's names.
+ */
+GtkComboBoxText *mimic_device_combo_new(const char *const *ids, bool nic,
+                                        const char *active);
 /* Settings (settings.c): edits mf and saves it on OK. */
 void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf);
 /*
@@ -86,6 +92,10 @@ void mimic_img_create(const char *path, const char *format,
 GtkWidget *mimic_file_chooser_dialog_new(const char *title,
                                          GtkWindow *parent);
 GtkFileChooser *mimic_file_chooser_button_new(const char *title);
+
+/* A monospace, selectable command-line box (one option per line). */
+GtkWidget *mimic_command_view_new(GtkTextBuffer **buffer);
+void mimic_command_view_set(GtkTextBuffer *buffer, const char *cmd);
 
 /* File-chooser filters shared by the dialogs. */
 void mimic_add_image_filters(GtkFileChooser *fc, bool cdrom);

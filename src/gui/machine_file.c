@@ -15,6 +15,7 @@
 #include <string.h>
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <unistd.h>
 
 G_DEFINE_QUARK(mimic-machine-file-error-quark, mimic_machine_file_error)
 
@@ -276,6 +277,28 @@ static void set_nic(MachineConfig *cfg, const char *model)
     cfg->n_nics = 1;
     cfg->netdevs[0].kind = g_strdup("user");
     cfg->n_netdevs = 1;
+}
+
+void mimic_machine_set_sound(MachineConfig *cfg, const char *card)
+{
+    clear_sound(cfg);
+    if (card) {
+        cfg->soundhw[cfg->n_soundhw++] = g_strdup(card);
+    }
+}
+
+void mimic_machine_set_nic(MachineConfig *cfg, const char *model)
+{
+    set_nic(cfg, model);
+}
+
+unsigned mimic_host_memory_mib(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || size <= 0) {
+        return 0;
+    }
+    return (unsigned)MIN((guint64)pages * (guint64)size / MIB, G_MAXUINT);
 }
 
 void mimic_machine_file_apply_preset(MimicMachineFile *mf, MimicOsType os)
@@ -972,6 +995,22 @@ MimicMachineFile *mimic_machine_file_new_from_choices(
             return NULL;
         }
         g_strlcpy(mf->cfg->boot_order, c->boot, sizeof(mf->cfg->boot_order));
+    }
+    if (c->sound) {
+        bool none = !strcmp(c->sound, "none");
+        if (!none && !in_list(mimic_sound_cards(), c->sound)) {
+            invalid(error, "sound", "\"%s\" is not emulated", c->sound);
+            return NULL;
+        }
+        mimic_machine_set_sound(mf->cfg, none ? NULL : c->sound);
+    }
+    if (c->nic) {
+        bool none = !strcmp(c->nic, "none");
+        if (!none && !in_list(mimic_nic_models(), c->nic)) {
+            invalid(error, "nic", "\"%s\" is not emulated", c->nic);
+            return NULL;
+        }
+        set_nic(mf->cfg, none ? NULL : c->nic);
     }
     return g_steal_pointer(&mf);
 }

@@ -60,6 +60,13 @@ const char *mimic_preset_nic(const MimicPreset *p);
  * the user back end's hostfwd= options.
  */
 bool mimic_port_forward_valid(const char *rule, GError **error);
+/* The machine's sound card (NULL: none) and NIC model (NULL: no
+   network; with user networking otherwise), as the dialogs set them. */
+void mimic_machine_set_sound(MachineConfig *cfg, const char *card);
+void mimic_machine_set_nic(MachineConfig *cfg, const char *model);
+/* The host's memory in MiB (0 if unknown), for the dialogs' limits. */
+unsigned mimic_host_memory_mib(void);
+
 /* The rules of cfg's user network (NULL-terminated, free with g_strfreev). */
 char **mimic_machine_port_forwards(const MachineConfig *cfg);
 /* Replace them; false (cfg unchanged) with error for a bad rule. */
@@ -117,6 +124,9 @@ typedef struct MimicNewMachine {
     const char *disk_format;
     const char *cdrom;
     const char *boot; /* SeaBIOS letters, e.g. "dc" */
+    /* Sound card and NIC model: NULL the preset's, "none" none. */
+    const char *sound;
+    const char *nic;
 } MimicNewMachine;
 
 MimicMachineFile *mimic_machine_file_new_from_choices(

@@ -277,23 +277,23 @@ def run_wizard(x, lib, name, start, shots=None, opened=False):
     print("wizard", wiz)
     x.type(name)
     x.key("alt+n")              # -> Memory
-    wait_for("the memory page", lambda: x.search("^Memory$"))
+    wait_for("the memory page", lambda: x.search("^New Machine — Memory and Devices$"))
     x.key("alt+n")              # -> Hard disk
-    wait_for("the disk page", lambda: x.search("^Hard Disk$"))
+    wait_for("the disk page", lambda: x.search("^New Machine — Hard Disk$"))
     x.shot(wiz, shots and os.path.join(shots, "gui-wizard.png"))
     x.key("alt+o")              # No hard disk
     x.key("alt+n")              # -> CD/DVD
-    wait_for("the CD page", lambda: x.search("^CD/DVD$"))
+    wait_for("the CD page", lambda: x.search("^New Machine — CD/DVD$"))
     x.key("alt+n")              # -> Boot order
-    wait_for("the boot page", lambda: x.search("^Boot Order$"))
+    wait_for("the boot page", lambda: x.search("^New Machine — Boot Order$"))
     x.key("alt+n")              # -> Summary
-    wait_for("the summary", lambda: x.search("^Summary$"))
+    wait_for("the summary", lambda: x.search("^New Machine — Summary$"))
     x.key("alt+a")              # Apply
-    wait_for("the done page", lambda: x.search("^Done$"))
+    wait_for("the done page", lambda: x.search("^New Machine — Done$"))
     if not start:
         x.key("alt+s")          # untick "Start the machine now"
     x.key("alt+c")              # Close
-    wait_for("the wizard to close", lambda: not x.search("^Done$"))
+    wait_for("the wizard to close", lambda: not x.search("^New Machine — Done$"))
 
 
 def stop(app):
