@@ -346,10 +346,55 @@ bool mimic_gui_available(void)
     return gtk_init_check(NULL, NULL);
 }
 
+/* dir holds a catalogue of ours (LANG/LC_MESSAGES/mimic.mo) */
+static bool has_catalogue(const char *dir)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *lang;
+    while (d && (lang = g_dir_read_name(d))) {
+        g_autofree char *mo = g_build_filename(
+            dir, lang, "LC_MESSAGES", GETTEXT_PACKAGE ".mo", NULL);
+        if (g_file_test(mo, G_FILE_TEST_IS_REGULAR)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Where the translations are: MIMIC_LOCALEDIR when set; else beside the
+ * program: the build tree's po/ (build/src/mimic -> build/po, what
+ * `make run` starts) or a relocated install's share/locale; else the
+ * configured locale directory.
+ */
+static char *find_localedir(void)
+{
+    const char *env = g_getenv("MIMIC_LOCALEDIR");
+    if (env && *env) {
+        return g_strdup(env);
+    }
+    g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+    if (exe) {
+        g_autofree char *bin = g_path_get_dirname(exe);
+        const char *const rel[] = { "../po", "../share/locale" };
+        for (size_t i = 0; i < G_N_ELEMENTS(rel); i++) {
+            g_autofree char *dir = g_build_filename(bin, rel[i], NULL);
+            g_autofree char *canon = g_canonicalize_filename(dir, NULL);
+            if (has_catalogue(canon)) {
+                return g_steal_pointer(&canon);
+            }
+        }
+    }
+    return g_strdup(MIMIC_LOCALEDIR);
+}
+
 static void setup_gettext(void)
 {
-    const char *dir = g_getenv("MIMIC_LOCALEDIR");
-    bindtextdomain(GETTEXT_PACKAGE, dir ? dir : MIMIC_LOCALEDIR);
+    g_autofree char *dir = find_localedir();
+    if (g_getenv("MIMIC_GUI_PRINT_LOCALEDIR")) { /* tests */
+        g_print("localedir %s\n", dir);
+    }
+    bindtextdomain(GETTEXT_PACKAGE, dir);
     bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
     textdomain(GETTEXT_PACKAGE);
 }

@@ -104,6 +104,8 @@ static void mw_set_grab(MachineWindow *mw, bool on);
 static GAction *mw_action(MachineWindow *mw, const char *name);
 static void mw_dump(MachineWindow *mw);
 static void mw_fit_to_guest(MachineWindow *mw, int w, int h);
+static void mw_keep_scrollback(MachineWindow *mw);
+static void mw_replay_scrollback(MachineWindow *mw, bool resumed);
 
 static GAction *mw_action(MachineWindow *mw, const char *name)
 {
@@ -617,6 +619,7 @@ static bool mw_start_machine(MachineWindow *mw, GError **error)
         mw_add_console(mw, n, t);
     }
     mw_update_tabs(mw);
+    mw_replay_scrollback(mw, resumed);
     if (!mimic_machine_start(mw->m, error)) {
         return false;
     }
@@ -1076,10 +1079,63 @@ static void on_state_saved(MimicMachine *m, const GError *error,
     mw->saved = true;
     mw->closing = mw->quit_after_save;
     mw_save_thumbnail(mw);
+    mw_keep_scrollback(mw);
     mimic_machine_quit(m);
     mw_update_title(mw);
     mw_update_actions(mw);
     mimic_library_refresh();
+}
+
+/*
+ * A serial console's text is not in the machine's state: keep it beside
+ * the state file (NAME.state.serialN) so that a resumed machine's console
+ * shows what was there, then a line saying where the resume begins.
+ */
+static char *scrollback_path(const char *library_name, const char *console)
+{
+    g_autofree char *dir = mimic_library_dir();
+    g_autofree char *state = mimic_machine_state_path(dir, library_name);
+    return g_strdup_printf("%s.%s", state, console);
+}
+
+static void mw_keep_scrollback(MachineWindow *mw)
+{
+    for (guint i = 0; mw->library_name && i < mw->consoles->len; i++) {
+        Console *c = g_ptr_array_index(mw->consoles, i);
+        if (!g_str_has_prefix(c->name, "serial")) {
+            continue;
+        }
+        g_autofree char *text = vte_terminal_get_text(c->term, NULL, NULL,
+                                                      NULL);
+        g_autofree char *path = scrollback_path(mw->library_name, c->name);
+        g_strchomp(text ? text : (text = g_strdup("")));
+        if (*text) {
+            g_file_set_contents(path, text, -1, NULL);
+        } else {
+            g_unlink(path);
+        }
+    }
+}
+
+/* After a resume: show the kept text (and forget it); otherwise drop it. */
+static void mw_replay_scrollback(MachineWindow *mw, bool resumed)
+{
+    for (guint i = 0; mw->library_name && i < mw->consoles->len; i++) {
+        Console *c = g_ptr_array_index(mw->consoles, i);
+        g_autofree char *path = scrollback_path(mw->library_name, c->name);
+        g_autofree char *text = NULL;
+        if (resumed && g_file_get_contents(path, &text, NULL, NULL) &&
+            *text) {
+            g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+            g_autofree char *crlf = g_strjoinv("\r\n", lines);
+            vte_terminal_feed(c->term, crlf, -1);
+            g_autofree char *mark = g_strdup_printf(
+                "\r\n\033[2m%s\033[0m\r\n",
+                _("—— resumed from the saved state ——"));
+            vte_terminal_feed(c->term, mark, -1);
+        }
+        g_unlink(path);
+    }
 }
 
 static void mw_save_state(MachineWindow *mw, bool quit)

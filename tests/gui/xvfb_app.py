@@ -491,6 +491,26 @@ def iso_test(x, mimic, env):
         assert "boot=dc" in text and "hda" not in text, text
     finally:
         stop(app)
+    zh_test(x, mimic, env)
+
+
+def zh_test(x, mimic, env):
+    """Item 7: with LANGUAGE=zh_CN and no MIMIC_LOCALEDIR, the program
+    finds the build tree's catalogue (as `make run` starts it): the
+    wizard's title is Chinese."""
+    global APP
+    env = dict(env, LANGUAGE="zh_CN")
+    env.pop("MIMIC_LOCALEDIR", None)
+    app = APP = launch([mimic], env=env)
+    try:
+        lib = wait_for("the library window", lambda: x.search("^Mimic$"))
+        x.key("ctrl+n", window=lib)
+        wiz = wait_for("the wizard titled in Chinese",
+                       lambda: x.search("^新建虚拟机"))
+        print("zh_CN wizard", x.run("xdotool", "getwindowname",
+                                    str(wiz)).stdout.strip())
+    finally:
+        stop(app)
 
 
 def green_boot_iso(path):
@@ -793,10 +813,13 @@ def save_test(x, mimic, env, shots):
             return wait_for("Counter's machine window",
                             lambda: x.search("^Counter — Mimic$"))
 
-        def counted(win, above):
+        def counted(win, above, resumed=False):
             """Show Serial 0; wait for a count above `above`.  The console
             is read while the machine is paused: a terminal whose
-            scrollback is full drops its selection at each new line."""
+            scrollback is full drops its selection at each new line.
+            resumed: the console of a resumed machine, which shows the
+            text from before the save (the count up to `above` at least),
+            then a line saying it resumed; the lines after it count."""
             def more():
                 menu(x, win, "view", "serial")
                 menu(x, win, "machine", "pause")
@@ -809,6 +832,13 @@ def save_test(x, mimic, env, shots):
                         break
                     text = again
                 menu(x, win, "machine", "pause")    # Resume
+                if resumed:
+                    mark = "resumed from the saved state"
+                    assert mark in text, "no scrollback replayed"
+                    before, text = text.split(mark, 1)
+                    old = counter_lines(before)
+                    assert old and old[-1][0] >= above, \
+                        "the replayed text ends before %d" % above
                 lines = counter_lines(text)
                 return lines if lines and lines[-1][0] > above else None
             return wait_for("the count above %d" % above, more,
@@ -837,9 +867,9 @@ def save_test(x, mimic, env, shots):
             may be the end of a line begun before the save, the others
             count on from above the last one seen, each D = N-1 (what
             the guest wrote to its disk), never from 1 again."""
-            lines = counted(win, above)[1:]
+            lines = counted(win, above, True)[1:]
             while len(lines) < 3:
-                lines = counted(win, above)[1:]
+                lines = counted(win, above, True)[1:]
             print("resumed", lines[:3])
             n, d = lines[0]
             assert n > above and d == n - 1, \
