@@ -64,6 +64,7 @@ typedef struct MachineWindow {
     bool shutting_down;   /* Power off -> Shut down: waiting for the guest */
     guint shutdown_timeout;
     bool sized;           /* the window was fitted to the guest's screen */
+    unsigned replayed_lines; /* serial text shown again after a resume */
 } MachineWindow;
 
 static GHashTable *open_windows; /* library name -> MachineWindow */
@@ -158,6 +159,7 @@ static void mw_dump(MachineWindow *mw)
     g_string_append_printf(s, "display=%d,%d,%d,%d guest=%dx%d\n", dx, dy,
                            gtk_widget_get_allocated_width(dw),
                            gtk_widget_get_allocated_height(dw), gw, gh);
+    g_string_append_printf(s, "replayed=%u\n", mw->replayed_lines);
     g_string_append_printf(s, "page=%s\n",
                            gtk_notebook_get_tab_label_text(
                                mw->notebook,
@@ -1091,6 +1093,8 @@ static void on_state_saved(MimicMachine *m, const GError *error,
  * the state file (NAME.state.serialN) so that a resumed machine's console
  * shows what was there, then a line saying where the resume begins.
  */
+#define SCROLLBACK_KEEP 2000
+
 static char *scrollback_path(const char *library_name, const char *console)
 {
     g_autofree char *dir = mimic_library_dir();
@@ -1105,8 +1109,16 @@ static void mw_keep_scrollback(MachineWindow *mw)
         if (!g_str_has_prefix(c->name, "serial")) {
             continue;
         }
-        g_autofree char *text = vte_terminal_get_text(c->term, NULL, NULL,
-                                                      NULL);
+        /* The scrollback too (rows from the adjustment's lower bound),
+           at most the last SCROLLBACK_KEEP rows. */
+        GtkAdjustment *adj = gtk_scrollable_get_vadjustment(
+            GTK_SCROLLABLE(c->term));
+        glong last = (glong)gtk_adjustment_get_upper(adj);
+        glong first = MAX((glong)gtk_adjustment_get_lower(adj),
+                          last - SCROLLBACK_KEEP);
+        g_autofree char *text = vte_terminal_get_text_range(
+            c->term, first, 0, last, vte_terminal_get_column_count(c->term),
+            NULL, NULL, NULL);
         g_autofree char *path = scrollback_path(mw->library_name, c->name);
         g_strchomp(text ? text : (text = g_strdup("")));
         if (*text) {
@@ -1120,6 +1132,7 @@ static void mw_keep_scrollback(MachineWindow *mw)
 /* After a resume: show the kept text (and forget it); otherwise drop it. */
 static void mw_replay_scrollback(MachineWindow *mw, bool resumed)
 {
+    mw->replayed_lines = 0;
     for (guint i = 0; mw->library_name && i < mw->consoles->len; i++) {
         Console *c = g_ptr_array_index(mw->consoles, i);
         g_autofree char *path = scrollback_path(mw->library_name, c->name);
@@ -1133,9 +1146,11 @@ static void mw_replay_scrollback(MachineWindow *mw, bool resumed)
                 "\r\n\033[2m%s\033[0m\r\n",
                 _("—— resumed from the saved state ——"));
             vte_terminal_feed(c->term, mark, -1);
+            mw->replayed_lines += g_strv_length(lines);
         }
         g_unlink(path);
     }
+    mw_dump(mw);
 }
 
 static void mw_save_state(MachineWindow *mw, bool quit)
@@ -1238,6 +1253,14 @@ static void on_snapshot_list(MimicMachine *m, GPtrArray *list,
     gtk_dialog_set_response_sensitive(GTK_DIALOG(d), SNAP_DELETE,
                                       list->len > 0);
     gtk_widget_show_all(d);
+    /* Nothing to restore or delete: no such buttons. */
+    for (int k = 0; !list->len && k < 2; k++) {
+        GtkWidget *b = gtk_dialog_get_widget_for_response(
+            GTK_DIALOG(d), k ? SNAP_DELETE : SNAP_RESTORE);
+        if (b) {
+            gtk_widget_hide(b);
+        }
+    }
     int r = gtk_dialog_run(GTK_DIALOG(d));
     g_autofree char *chosen = NULL;
     GtkTreeIter it;
