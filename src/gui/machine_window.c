@@ -1109,16 +1109,17 @@ static void mw_keep_scrollback(MachineWindow *mw)
         if (!g_str_has_prefix(c->name, "serial")) {
             continue;
         }
-        /* The scrollback too (rows from the adjustment's lower bound),
-           at most the last SCROLLBACK_KEEP rows. */
-        GtkAdjustment *adj = gtk_scrollable_get_vadjustment(
-            GTK_SCROLLABLE(c->term));
-        glong last = (glong)gtk_adjustment_get_upper(adj);
-        glong first = MAX((glong)gtk_adjustment_get_lower(adj),
-                          last - SCROLLBACK_KEEP);
+        /* The scrollback too: the rows up to the cursor's (absolute row
+           numbers), at most the last SCROLLBACK_KEEP of them. */
+        glong col = 0, row = 0;
+        vte_terminal_get_cursor_position(c->term, &col, &row);
         g_autofree char *text = vte_terminal_get_text_range(
-            c->term, first, 0, last, vte_terminal_get_column_count(c->term),
-            NULL, NULL, NULL);
+            c->term, MAX(0, row - SCROLLBACK_KEEP), 0, row,
+            vte_terminal_get_column_count(c->term) - 1, NULL, NULL, NULL);
+        if (!text || !*text) {
+            g_free(text);
+            text = vte_terminal_get_text(c->term, NULL, NULL, NULL);
+        }
         g_autofree char *path = scrollback_path(mw->library_name, c->name);
         g_strchomp(text ? text : (text = g_strdup("")));
         if (*text) {
