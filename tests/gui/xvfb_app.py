@@ -1031,12 +1031,15 @@ def uniform(band):
 
 def demo_test(x, mimic, env, shots):
     global APP
-    iso = os.path.expanduser("~/.cache/mimic/guests/demo.iso")
+    iso = os.path.join(os.environ.get("MIMIC_GUEST_CACHE") or
+                       os.path.expanduser("~/.cache/mimic/guests"),
+                       "demo.iso")
     if not os.path.exists(iso):
         print("SKIP: no demo guest (sh scripts/guests/build.sh)",
               file=sys.stderr)
         sys.exit(77)
-    env = dict(env, MIMIC_DEMO_ISO=iso)
+    dumpf = os.path.join(env["XDG_CACHE_HOME"], "window.txt")
+    env = dict(env, MIMIC_DEMO_ISO=iso, MIMIC_GUI_WINDOW_DUMP=dumpf)
     app = APP = launch([mimic], env=env)
     try:
         lib = wait_for("the library window", lambda: x.search("^Mimic$"))
@@ -1107,6 +1110,27 @@ def demo_test(x, mimic, env, shots):
                        lambda: "VM status: running" in terminal_text() and
                        terminal_text(), DEADLINE)
         print(out)
+        assert app.poll() is None
+
+        # Item 2: the screen has a shell too (tty1).  Click the screen
+        # (which captures input), type there, release with Ctrl+Alt+G,
+        # and see the command's effect from the serial console.
+        view("screen")
+        x.run("xdotool", "mousemove", "--window", str(win), "360", "250",
+              "click", "1")
+        time.sleep(0.5)
+        x.type("touch /tmp/from-screen\n")
+        x.key("ctrl+alt+g")
+        view("serial")
+        x.type("ls /tmp/from-screen && echo SCREEN-$((40+2))\n")
+        wait_for("the screen's shell to have run the command",
+                 lambda: "SCREEN-42" in terminal_text(), DEADLINE)
+        # Item 3: `poweroff` (no -f) turns the machine off; the window
+        # says so and no longer offers to capture input.
+        x.type("poweroff\n")
+        wait_for("the machine to power off", lambda: window_dump(dumpf)
+                 .get("state") == "Powered off", BOOT_DEADLINE)
+        assert window_dump(dumpf)["hint"] == "", window_dump(dumpf)
         assert app.poll() is None
     finally:
         app.send_signal(signal.SIGTERM)
