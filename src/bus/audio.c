@@ -60,6 +60,7 @@ struct Audio {
     int mix_cap;
     uint64_t frames_out, voice_underruns;
     uint32_t epoch;      /* audio_resync() count */
+    bool muted;          /* audio_set_muted() */
 };
 
 /* ---- the none and wav backends ---- */
@@ -593,7 +594,8 @@ void audio_mix_now(Audio *a)
         v->out_len -= take;
     }
     for (int k = 0; k < 2 * n; k++) {
-        a->mix16[k] = (int16_t)CLAMP(a->mix[k], -32768, 32767);
+        a->mix16[k] = a->muted ? 0
+                               : (int16_t)CLAMP(a->mix[k], -32768, 32767);
     }
     a->be->write(a->be, a->mix16, n);
     a->frames += n;
@@ -603,4 +605,9 @@ void audio_mix_now(Audio *a)
         a->t0 += 1000000000LL;
         a->frames -= AUDIO_OUT_RATE;
     }
+}
+
+void audio_set_muted(Audio *a, bool muted)
+{
+    a->muted = muted;
 }

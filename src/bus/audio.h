@@ -80,6 +80,10 @@ void audio_voice_write(AudioVoice *v, const void *buf, size_t bytes);
 void audio_voice_set_volume(AudioVoice *v, float left, float right,
                             bool mute);
 
+/* The machine's mute switch (the GUI's): the mixer keeps its timeline
+   and the cards play on, the backend gets silence. */
+void audio_set_muted(Audio *a, bool muted);
+
 /* Counters (tests, "info audio"). */
 typedef struct AudioStats {
     uint64_t frames_out;      /* frames handed to the backend */

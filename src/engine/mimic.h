@@ -170,7 +170,16 @@ typedef enum {
     MIMIC_CAP_SNAPSHOTS = 1 << 1,   /* every writable disk is qcow2 */
     MIMIC_CAP_CHANGE_MEDIA = 1 << 2,
     MIMIC_CAP_EJECT_MEDIA = 1 << 3,
+    MIMIC_CAP_NETWORK = 1 << 4, /* a NIC: mimic_machine_set_link() */
+    MIMIC_CAP_SOUND = 1 << 5,   /* a sound card: mimic_machine_set_mute() */
 } MimicCaps;
+
+/* Plug or unplug the cable of every NIC (as `set_link NAME on|off`). */
+void mimic_machine_set_link(MimicMachine *m, bool up, MimicDone done,
+                            gpointer user_data);
+/* Mute or unmute the machine's sound output (the cards go on playing). */
+void mimic_machine_set_mute(MimicMachine *m, bool mute, MimicDone done,
+                            gpointer user_data);
 MimicCaps mimic_machine_capabilities(MimicMachine *m);
 
 /* Command line: QEMU-style options into a config (options.c). */

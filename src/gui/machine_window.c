@@ -45,6 +45,7 @@ typedef struct MachineWindow {
     GtkNotebook *notebook;
     GtkWidget *menubar, *statusbar, *grab_revealer;
     GtkLabel *state_label, *grab_label, *speed_label;
+    GtkLabel *net_label, *sound_label;
     guint speed_timeout;
     GtkBuilder *builder;
     GPtrArray *consoles; /* Console* */
@@ -106,6 +107,7 @@ static GAction *mw_action(MachineWindow *mw, const char *name);
 static void mw_dump(MachineWindow *mw);
 static void mw_fit_to_guest(MachineWindow *mw, int w, int h);
 static void mw_keep_scrollback(MachineWindow *mw);
+static void mw_update_device_labels(MachineWindow *mw);
 static void mw_replay_scrollback(MachineWindow *mw, bool resumed);
 
 static GAction *mw_action(MachineWindow *mw, const char *name)
@@ -160,6 +162,15 @@ static void mw_dump(MachineWindow *mw)
                            gtk_widget_get_allocated_width(dw),
                            gtk_widget_get_allocated_height(dw), gw, gh);
     g_string_append_printf(s, "replayed=%u\n", mw->replayed_lines);
+    g_string_append_printf(s, "net=%s\n",
+                           gtk_widget_get_visible(GTK_WIDGET(mw->net_label))
+                               ? gtk_label_get_text(mw->net_label)
+                               : "");
+    g_string_append_printf(s, "sound=%s\n",
+                           gtk_widget_get_visible(
+                               GTK_WIDGET(mw->sound_label))
+                               ? gtk_label_get_text(mw->sound_label)
+                               : "");
     g_string_append_printf(s, "page=%s\n",
                            gtk_notebook_get_tab_label_text(
                                mw->notebook,
@@ -612,6 +623,11 @@ static bool mw_start_machine(MachineWindow *mw, GError **error)
         return false;
     }
     mw->state = MIMIC_STATE_CREATED;
+    /* A machine built afresh has its cable in and its sound on. */
+    g_simple_action_set_state(G_SIMPLE_ACTION(mw_action(mw, "link")),
+                              g_variant_new_boolean(TRUE));
+    g_simple_action_set_state(G_SIMPLE_ACTION(mw_action(mw, "mute")),
+                              g_variant_new_boolean(FALSE));
     mimic_machine_set_event_handler(mw->m, mw_on_event, mw, NULL);
     mimic_display_set_machine(mw->display, mw->m);
     mw_add_console(mw, "monitor", _("Monitor"));
@@ -676,6 +692,11 @@ static void mw_update_actions(MachineWindow *mw)
               no_engine);
     mw_enable(mw, "change-floppy", alive && (caps & MIMIC_CAP_CHANGE_MEDIA),
               no_engine);
+    mw_enable(mw, "link", alive && (caps & MIMIC_CAP_NETWORK),
+              _("This machine has no network card."));
+    mw_enable(mw, "mute", alive && (caps & MIMIC_CAP_SOUND),
+              _("This machine has no sound card."));
+    mw_update_device_labels(mw);
     mw_enable(mw, "monitor", mw->m && mw_console(mw, "monitor"),
               _("This machine has no monitor console."));
     mw_enable(mw, "serial", mw->m && mw_console(mw, "serial0"),
@@ -1332,6 +1353,84 @@ static void mw_change_media(MachineWindow *mw, const char *device,
     gtk_widget_destroy(fc);
 }
 
+/*
+ * Devices -> Network cable connected / Mute sound: stateful actions whose
+ * state follows the engine (set once the engine has done it); the status
+ * bar says the same.
+ */
+static void mw_update_device_labels(MachineWindow *mw)
+{
+    MimicCaps caps = mw->m ? mimic_machine_capabilities(mw->m) : 0;
+    GVariant *link = g_action_get_state(mw_action(mw, "link"));
+    GVariant *mute = g_action_get_state(mw_action(mw, "mute"));
+    gtk_label_set_text(mw->net_label,
+                       g_variant_get_boolean(link)
+                           ? _("Network: connected")
+                           : _("Network: cable unplugged"));
+    gtk_label_set_text(mw->sound_label, g_variant_get_boolean(mute)
+                                            ? _("Sound: muted")
+                                            : _("Sound: on"));
+    gtk_widget_set_visible(GTK_WIDGET(mw->net_label),
+                           caps & MIMIC_CAP_NETWORK);
+    gtk_widget_set_visible(GTK_WIDGET(mw->sound_label),
+                           caps & MIMIC_CAP_SOUND);
+    g_variant_unref(link);
+    g_variant_unref(mute);
+    mw_dump(mw);
+}
+
+typedef struct SwitchDone {
+    MachineWindow *mw;
+    char *action;
+    bool value;
+} SwitchDone;
+
+static void on_switch_done(MimicMachine *m, const GError *error,
+                           gpointer data)
+{
+    SwitchDone *sd = data;
+    MachineWindow *mw = sd->mw;
+    if (mw_alive(mw) && mw->m == m) {
+        if (error) {
+            mw_error(mw, _("The device could not be switched"),
+                     error->message);
+        } else {
+            g_simple_action_set_state(
+                G_SIMPLE_ACTION(mw_action(mw, sd->action)),
+                g_variant_new_boolean(sd->value));
+        }
+        mw_update_device_labels(mw);
+    }
+    g_free(sd->action);
+    g_free(sd);
+}
+
+static void mw_switch(MachineWindow *mw, const char *action, bool value)
+{
+    if (!mw->m) {
+        return;
+    }
+    SwitchDone *sd = g_new0(SwitchDone, 1);
+    sd->mw = mw;
+    sd->action = g_strdup(action);
+    sd->value = value;
+    if (!strcmp(action, "link")) {
+        mimic_machine_set_link(mw->m, value, on_switch_done, sd);
+    } else {
+        mimic_machine_set_mute(mw->m, value, on_switch_done, sd);
+    }
+}
+
+static void act_link(GSimpleAction *a, GVariant *v, gpointer data)
+{
+    mw_switch(data, "link", g_variant_get_boolean(v));
+}
+
+static void act_mute(GSimpleAction *a, GVariant *v, gpointer data)
+{
+    mw_switch(data, "mute", g_variant_get_boolean(v));
+}
+
 static void act_change_cd(GSimpleAction *a, GVariant *p, gpointer data)
 {
     mw_change_media(data, "ide1-cd0", true);
@@ -1430,6 +1529,8 @@ static const GActionEntry mw_actions[] = {
     { "change-cd", act_change_cd, NULL, NULL, NULL, { 0 } },
     { "eject-cd", act_eject, NULL, NULL, NULL, { 0 } },
     { "change-floppy", act_change_floppy, NULL, NULL, NULL, { 0 } },
+    { "link", NULL, NULL, "true", act_link, { 0 } },
+    { "mute", NULL, NULL, "false", act_mute, { 0 } },
 };
 
 /* ---- life cycle ---- */
@@ -1552,6 +1653,8 @@ GtkWindow *mimic_machine_window_new(GtkApplication *app,
     mw->state_label = GTK_LABEL(OBJ("state-label"));
     mw->grab_label = GTK_LABEL(OBJ("grab-label"));
     mw->speed_label = GTK_LABEL(OBJ("speed-label"));
+    mw->net_label = GTK_LABEL(OBJ("net-label"));
+    mw->sound_label = GTK_LABEL(OBJ("sound-label"));
     /* Shortcuts the window handles itself, shown in its menus. */
     GtkWidget *fs = gtk_bin_get_child(GTK_BIN(OBJ("item-fullscreen")));
     if (GTK_IS_ACCEL_LABEL(fs)) {

@@ -717,17 +717,31 @@ def guest_test(x, mimic, env, shots):
         assert app.poll() is None
     finally:
         stop(app)
-    # A machine without -name is "Mimic", not "Mimic — Mimic".
-    app = APP = launch([mimic, "-display", "gtk", "-net", "none", "-S"],
-                       env=env)
+    # A machine without -name is "Mimic", not "Mimic — Mimic".  This one
+    # has the default NIC and a Sound Blaster: Devices -> Network cable
+    # connected and Mute sound switch them in the engine, and the status
+    # bar says so (issues 18 and 19).
+    app = APP = launch([mimic, "-display", "gtk", "-S", "-soundhw", "sb16",
+                        "-audiodev", "none,id=a0"], env=env)
     try:
-        wait_for("the unnamed machine's window",
-                 lambda: x.search("^Mimic"))
+        win = wait_for("the unnamed machine's window",
+                       lambda: x.search("^Mimic"))
         wait_for("its title",
                  lambda: window_dump(dumpf).get("title", "").startswith(
                      "Mimic ["))
-        assert window_dump(dumpf)["title"] == "Mimic [Paused]", \
-            window_dump(dumpf)
+        dump = window_dump(dumpf)
+        assert dump["title"] == "Mimic [Paused]", dump
+        assert dump["net"] == "Network: connected", dump
+        assert dump["sound"] == "Sound: on", dump
+        menu_keys(x, win, MENU_X["devices"], 4)    # the cable
+        wait_for("the cable unplugged", lambda: window_dump(dumpf)
+                 .get("net") == "Network: cable unplugged")
+        menu_keys(x, win, MENU_X["devices"], 5)    # mute
+        wait_for("the sound muted", lambda: window_dump(dumpf)
+                 .get("sound") == "Sound: muted")
+        menu_keys(x, win, MENU_X["devices"], 4)    # the cable again
+        wait_for("the cable connected again", lambda: window_dump(dumpf)
+                 .get("net") == "Network: connected")
     finally:
         stop(app)
 
@@ -1120,6 +1134,7 @@ def demo_test(x, mimic, env, shots):
               "click", "1")
         time.sleep(0.5)
         x.type("touch /tmp/from-screen\n")
+        time.sleep(2); x.shot(win, "/tmp/gx/tty1shot.png")
         x.key("ctrl+alt+g")
         view("serial")
         x.type("ls /tmp/from-screen && echo SCREEN-$((40+2))\n")
