@@ -464,6 +464,34 @@ static void on_title(GObject *obj, GParamSpec *ps, gpointer data)
     gtk_window_set_title(w, full);
 }
 
+/*
+ * GtkAssistant shows its Finish ("last") button on content pages only
+ * when every later page is complete, so it comes and goes as the pages
+ * change; the wizard walks its pages with Next and Apply on the summary,
+ * so that button never shows.
+ */
+static void keep_hidden(GObject *obj, GParamSpec *ps, gpointer data)
+{
+    if (gtk_widget_get_visible(GTK_WIDGET(obj))) {
+        gtk_widget_hide(GTK_WIDGET(obj));
+    }
+}
+
+static void hide_finish_button(GtkWidget *w, gpointer data)
+{
+    if (GTK_IS_CONTAINER(w)) {
+        gtk_container_forall(GTK_CONTAINER(w), hide_finish_button, data);
+    }
+    if (GTK_IS_BUTTON(w)) {
+        const char *l = gtk_button_get_label(GTK_BUTTON(w));
+        if (l && !strcmp(l, g_dgettext("gtk30", "_Finish"))) {
+            gtk_widget_hide(w);
+            g_signal_connect(w, "notify::visible", G_CALLBACK(keep_hidden),
+                             NULL);
+        }
+    }
+}
+
 static void add_page(Wizard *wz, GtkWidget *w, const char *title,
                      GtkAssistantPageType type, bool complete)
 {
@@ -689,6 +717,7 @@ void mimic_wizard_run_with_file(GtkWindow *parent, const char *path)
                       GDK_ACTION_COPY);
     gtk_drag_dest_add_uri_targets(GTK_WIDGET(wz->as));
     g_signal_connect(wz->as, "drag-data-received", G_CALLBACK(on_drop), wz);
+    gtk_container_forall(GTK_CONTAINER(wz->as), hide_finish_button, NULL);
     if (path && !wz_take_file(wz, path)) {
         g_printerr("mimic: %s: cannot use this file\n", path);
     }
