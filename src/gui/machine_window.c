@@ -23,6 +23,11 @@
 #define KEY_LEFTCTRL 29
 #define KEY_LEFTALT 56
 #define KEY_DELETE 111
+#define KEY_LEFTSHIFT 42
+#define KEY_RIGHTALT 100
+/* Machine -> Type Clipboard: one key a TYPE_INTERVAL_MS, at most so many. */
+#define TYPE_INTERVAL_MS 15
+#define TYPE_MAX_CHARS 65536
 #define MAX_KEYCODE 768
 
 typedef struct Console {
@@ -64,6 +69,9 @@ typedef struct MachineWindow {
     bool closing;
     bool shutting_down;   /* Power off -> Shut down: waiting for the guest */
     guint shutdown_timeout;
+    GArray *typing;       /* Type Clipboard: evdev codes, bit 15 shift,
+                             bit 14 AltGr */
+    guint typing_pos, typing_timeout;
     bool sized;           /* the window was fitted to the guest's screen */
     unsigned replayed_lines; /* serial text shown again after a resume */
 } MachineWindow;
@@ -673,6 +681,7 @@ static void mw_update_actions(MachineWindow *mw)
                                                             : _("_Pause"));
     mw_enable(mw, "reset", alive, NULL);
     mw_enable(mw, "ctrl-alt-del", mw->state == MIMIC_STATE_RUNNING, NULL);
+    mw_enable(mw, "type-clipboard", mw->state == MIMIC_STATE_RUNNING, NULL);
     mw_enable(mw, "power-off", alive, NULL);
     const char *why_not_save =
         !mw->library_name ? _("Only machines in the library can save "
@@ -1033,6 +1042,109 @@ static gboolean mw_shutdown_overdue(gpointer data)
             shutdown_wait_seconds(), mw_shutdown_overdue, mw);
     }
     return G_SOURCE_REMOVE;
+}
+
+/*
+ * Machine -> Type Clipboard: the host clipboard's text typed as key
+ * presses.  Each character is looked up in the host's keyboard layout
+ * (the key and level that produce it, GDK's keymap), which is the layout
+ * the guest is assumed to use, as a person's own typing would be; a
+ * character no key produces is left out.  One key every
+ * TYPE_INTERVAL_MS, so the guest's keyboard buffer never overflows.
+ */
+#define TYPE_SHIFT 0x8000u
+#define TYPE_ALTGR 0x4000u
+
+static gboolean mw_type_next(gpointer data)
+{
+    MachineWindow *mw = data;
+    if (!mw->m || mw->state != MIMIC_STATE_RUNNING ||
+        mw->typing_pos >= mw->typing->len) {
+        mw->typing_timeout = 0;
+        g_array_set_size(mw->typing, 0);
+        mw->typing_pos = 0;
+        return G_SOURCE_REMOVE;
+    }
+    unsigned k = g_array_index(mw->typing, unsigned, mw->typing_pos++);
+    unsigned code = k & 0x3fffu;
+    if (k & TYPE_SHIFT) {
+        mimic_machine_send_key(mw->m, KEY_LEFTSHIFT, true);
+    }
+    if (k & TYPE_ALTGR) {
+        mimic_machine_send_key(mw->m, KEY_RIGHTALT, true);
+    }
+    mimic_machine_send_key(mw->m, code, true);
+    mimic_machine_send_key(mw->m, code, false);
+    if (k & TYPE_ALTGR) {
+        mimic_machine_send_key(mw->m, KEY_RIGHTALT, false);
+    }
+    if (k & TYPE_SHIFT) {
+        mimic_machine_send_key(mw->m, KEY_LEFTSHIFT, false);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static void on_clipboard_text(GtkClipboard *cb, const char *text,
+                              gpointer data)
+{
+    MachineWindow *mw = data;
+    if (!mw_alive(mw) || !mw->m || !text) {
+        return;
+    }
+    GdkKeymap *km = gdk_keymap_get_for_display(
+        gtk_widget_get_display(GTK_WIDGET(mw->win)));
+    unsigned skipped = 0, n = 0;
+    for (const char *p = text; *p && n < TYPE_MAX_CHARS;
+         p = g_utf8_next_char(p), n++) {
+        gunichar c = g_utf8_get_char(p);
+        guint kv = c == '\n'   ? GDK_KEY_Return
+                   : c == '\t' ? GDK_KEY_Tab
+                   : c == '\r' ? GDK_KEY_VoidSymbol
+                                : gdk_unicode_to_keyval(c);
+        if (kv == GDK_KEY_VoidSymbol) {
+            continue;
+        }
+        GdkKeymapKey *keys = NULL;
+        int nkeys = 0;
+        bool found = false;
+        if (gdk_keymap_get_entries_for_keyval(km, kv, &keys, &nkeys)) {
+            /* The first group's plain, Shift or AltGr level. */
+            for (int i = 0; i < nkeys && !found; i++) {
+                if (keys[i].group == 0 && keys[i].level <= 2 &&
+                    keys[i].keycode >= 8) {
+                    unsigned k = keys[i].keycode - 8;
+                    k |= keys[i].level == 1 ? TYPE_SHIFT
+                         : keys[i].level == 2 ? TYPE_ALTGR : 0;
+                    g_array_append_val(mw->typing, k);
+                    found = true;
+                }
+            }
+            g_free(keys);
+        }
+        skipped += !found;
+    }
+    if (skipped) {
+        g_autofree char *msg = g_strdup_printf(
+            ngettext("%u character has no key in this keyboard layout "
+                     "and was left out.",
+                     "%u characters have no key in this keyboard "
+                     "layout and were left out.", skipped),
+            skipped);
+        gtk_widget_set_tooltip_text(GTK_WIDGET(mw->state_label), msg);
+    }
+    if (!mw->typing_timeout && mw->typing->len) {
+        mw->typing_timeout = g_timeout_add(TYPE_INTERVAL_MS, mw_type_next,
+                                           mw);
+    }
+}
+
+static void act_type_clipboard(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    MachineWindow *mw = data;
+    gtk_clipboard_request_text(
+        gtk_widget_get_clipboard(GTK_WIDGET(mw->win),
+                                 GDK_SELECTION_CLIPBOARD),
+        on_clipboard_text, mw);
 }
 
 static void act_power_off(GSimpleAction *a, GVariant *p, gpointer data)
@@ -1514,6 +1626,7 @@ static const GActionEntry mw_actions[] = {
     { "pause", act_pause, NULL, NULL, NULL, { 0 } },
     { "reset", act_reset, NULL, NULL, NULL, { 0 } },
     { "ctrl-alt-del", act_cad, NULL, NULL, NULL, { 0 } },
+    { "type-clipboard", act_type_clipboard, NULL, NULL, NULL, { 0 } },
     { "power-off", act_power_off, NULL, NULL, NULL, { 0 } },
     { "save-state", act_save_state, NULL, NULL, NULL, { 0 } },
     { "save-state-quit", act_save_state_quit, NULL, NULL, NULL, { 0 } },
@@ -1585,6 +1698,10 @@ static void mw_destroy(GtkWidget *w, gpointer data)
         g_source_remove(mw->speed_timeout);
     }
     mw_end_shutdown_wait(mw);
+    if (mw->typing_timeout) {
+        g_source_remove(mw->typing_timeout);
+    }
+    g_array_unref(mw->typing);
     mw_save_thumbnail(mw);
     if (mw->library_name && open_windows) {
         g_hash_table_remove(open_windows, mw->library_name);
@@ -1639,6 +1756,7 @@ GtkWindow *mimic_machine_window_new(GtkApplication *app,
     }
     mw->library_name = g_strdup(library_name);
     mw->consoles = g_ptr_array_new_with_free_func(console_free);
+    mw->typing = g_array_new(FALSE, FALSE, sizeof(unsigned));
     mw->win = GTK_APPLICATION_WINDOW(gtk_application_window_new(app));
     gtk_application_window_set_show_menubar(mw->win, FALSE);
     gtk_window_set_icon_name(GTK_WINDOW(mw->win), "org.mimic.Mimic");
