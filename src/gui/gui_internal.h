@@ -31,6 +31,9 @@ void mimic_display_get_guest_size(MimicDisplay *d, int *w, int *h);
 /* Map a widget position to the guest's screen (false: outside it). */
 bool mimic_display_to_guest(MimicDisplay *d, double wx, double wy,
                             int *gx, int *gy);
+/* Text drawn over the screen's top-left corner (NULL: none). */
+void mimic_display_set_overlay(MimicDisplay *d, const char *text);
+const char *mimic_display_get_overlay(MimicDisplay *d);
 /* A PNG-able copy of the current screen (NULL when there is none). */
 GdkPixbuf *mimic_display_snapshot(MimicDisplay *d, int max_width);
 

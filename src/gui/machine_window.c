@@ -16,6 +16,7 @@
 
 #include <string.h>
 #include <glib/gstdio.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <vte/vte.h>
 
@@ -74,6 +75,9 @@ typedef struct MachineWindow {
     guint typing_pos, typing_timeout;
     bool sized;           /* the window was fitted to the guest's screen */
     unsigned replayed_lines; /* serial text shown again after a resume */
+    bool stats;              /* View -> Statistics */
+    unsigned frames;         /* display updates since the last second */
+    gint64 stats_wall, stats_cpu; /* host time, process CPU time (us) */
 } MachineWindow;
 
 static GHashTable *open_windows; /* library name -> MachineWindow */
@@ -170,6 +174,10 @@ static void mw_dump(MachineWindow *mw)
                            gtk_widget_get_allocated_width(dw),
                            gtk_widget_get_allocated_height(dw), gw, gh);
     g_string_append_printf(s, "replayed=%u\n", mw->replayed_lines);
+    const char *ov = mimic_display_get_overlay(mw->display);
+    g_auto(GStrv) ovl = g_strsplit(ov ? ov : "", "\n", -1);
+    g_autofree char *ovj = g_strjoinv(" | ", ovl);
+    g_string_append_printf(s, "statistics=%s\n", ovj);
     g_string_append_printf(s, "net=%s\n",
                            gtk_widget_get_visible(GTK_WIDGET(mw->net_label))
                                ? gtk_label_get_text(mw->net_label)
@@ -265,18 +273,62 @@ static void mw_update_title(MachineWindow *mw)
 
 /* ---- emulation speed (status bar) ---- */
 
+/* The process's CPU time (user + system) in microseconds. */
+static gint64 process_cpu_us(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) {
+        return 0;
+    }
+    return (gint64)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
+           ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+}
+
+/*
+ * View -> Statistics: drawn over the screen once a second: the guest's
+ * speed, the frames the display sent in that second, and the host CPU
+ * time Mimic took (100 % = one core).
+ */
+static void mw_update_stats(MachineWindow *mw, const MimicSpeed *sp)
+{
+    gint64 wall = g_get_monotonic_time(), cpu = process_cpu_us();
+    gint64 dwall = wall - mw->stats_wall, dcpu = cpu - mw->stats_cpu;
+    unsigned frames = mw->frames;
+    mw->frames = 0;
+    mw->stats_wall = wall;
+    mw->stats_cpu = cpu;
+    if (!mw->stats) {
+        if (mimic_display_get_overlay(mw->display)) {
+            mimic_display_set_overlay(mw->display, NULL);
+            mw_dump(mw);
+        }
+        return;
+    }
+    double secs = dwall > 0 ? dwall / 1e6 : 1.0;
+    g_autofree char *speed =
+        sp ? g_strdup_printf("%.1f", sp->insns_per_sec / 1e6)
+           : g_strdup("—");
+    g_autofree char *text = g_strdup_printf(
+        _("Guest: %s MIPS\nDisplay: %.0f frames/s\nHost CPU: %.0f %%"),
+        speed, frames / secs, dwall > 0 ? 100.0 * dcpu / dwall : 0.0);
+    mimic_display_set_overlay(mw->display, text);
+    mw_dump(mw);
+}
+
 static gboolean mw_update_speed(gpointer data)
 {
     MachineWindow *mw = data;
     MimicSpeed sp;
     if (!mw->m || mw->state != MIMIC_STATE_RUNNING ||
         !mimic_machine_get_speed(mw->m, &sp)) {
+        mw_update_stats(mw, NULL);
         gtk_label_set_text(mw->speed_label, _("Speed: —"));
         gtk_widget_set_tooltip_text(GTK_WIDGET(mw->speed_label),
                                     _("Guest instructions per second, "
                                       "measured while the machine runs"));
         return G_SOURCE_CONTINUE;
     }
+    mw_update_stats(mw, &sp);
     double mips = sp.insns_per_sec / 1e6;
     g_autofree char *text = NULL;
     if (mw->cfg->icount_shift >= 0) {
@@ -504,6 +556,7 @@ static void mw_on_event(MimicMachine *m, const MimicEvent *ev, gpointer data)
     switch (ev->kind) {
     case MIMIC_EVENT_DISPLAY_UPDATE:
         mimic_display_update(mw->display, ev->x, ev->y, ev->w, ev->h);
+        mw->frames++;
         return;
     case MIMIC_EVENT_DISPLAY_RESIZE:
         mimic_display_resize(mw->display, ev->w, ev->h);
@@ -1600,6 +1653,14 @@ static void mw_show_page(MachineWindow *mw, const char *console)
     gtk_widget_grab_focus(c ? GTK_WIDGET(c->term) : GTK_WIDGET(mw->display));
 }
 
+static void act_statistics(GSimpleAction *a, GVariant *v, gpointer data)
+{
+    MachineWindow *mw = data;
+    g_simple_action_set_state(a, v);
+    mw->stats = g_variant_get_boolean(v);
+    mw_update_speed(mw);
+}
+
 static void act_monitor(GSimpleAction *a, GVariant *p, gpointer data)
 {
     mw_show_page(data, "monitor");
@@ -1636,6 +1697,7 @@ static const GActionEntry mw_actions[] = {
     { "fullscreen", act_fullscreen, NULL, NULL, NULL, { 0 } },
     { "grab", act_grab, NULL, NULL, NULL, { 0 } },
     { "scale", act_scale, "s", "'fit'", NULL, { 0 } },
+    { "statistics", NULL, NULL, "false", act_statistics, { 0 } },
     { "monitor", act_monitor, NULL, NULL, NULL, { 0 } },
     { "serial", act_serial, NULL, NULL, NULL, { 0 } },
     { "screen", act_screen, NULL, NULL, NULL, { 0 } },

@@ -64,6 +64,7 @@ with a generous deadline; nothing depends on how fast the machine is.
 """
 import argparse
 import json
+import re
 import os
 import shutil
 import signal
@@ -693,6 +694,24 @@ def guest_test(x, mimic, env, shots):
         print("green screen %.1f s after the prompt" % waited)
         assert waited < 55, "it came only with SeaBIOS's own retry"
         x.shot(win, shots and os.path.join(shots, "gui-reset.png"))
+
+        # Item 12: View -> Statistics draws the guest's speed, the frame
+        # rate and the host CPU use over the screen (off by default).
+        assert window_dump(dumpf)["statistics"] == "", window_dump(dumpf)
+        corner = guest_pixels(x, win, window_dump(dumpf), 4, 40)
+        menu_keys(x, win, MENU_X["view"], 8)       # ..., Statistics
+        wait_for("the statistics overlay", lambda: "MIPS" in
+                 window_dump(dumpf).get("statistics", ""))
+        print(window_dump(dumpf)["statistics"])
+        assert re.search(r"Guest: [0-9.]+ MIPS \| Display: [0-9]+ "
+                         r"frames/s \| Host CPU: [0-9]+ %",
+                         window_dump(dumpf)["statistics"])
+        wait_for("the overlay drawn over the green screen",
+                 lambda: guest_pixels(x, win, window_dump(dumpf), 4, 40)
+                 != corner)
+        menu_keys(x, win, MENU_X["view"], 8)
+        wait_for("the overlay gone", lambda: window_dump(dumpf)
+                 .get("statistics", "x") == "")
 
         # Item 3: Power off -> Shut down says so; a guest that ignores
         # the button is offered Force off; after it the status bar no
