@@ -36,17 +36,15 @@ console=$(cat /sys/class/tty/console/active 2>/dev/null)
 case "${console##* }" in
 tty[0-9]*) ;;
 *)
-    printf '#!/bin/sh\nexec /bin/sh -l\n' >/bin/tty1-shell
-    chmod 755 /bin/tty1-shell
     (
         trap - USR2 TERM USR1
         while :; do
             printf '\nMimic guest: a shell (also on the serial port); '
             printf 'type poweroff to turn the machine off.\n'
-            setsid getty -n -l /bin/tty1-shell 0 tty1 linux
+            setsid -c sh -l
             sleep 1
         done
-    ) </dev/null >/dev/tty1 2>&1 &
+    ) </dev/tty1 >/dev/tty1 2>&1 &
     ;;
 esac
 # The console's shell, started again should it exit.
