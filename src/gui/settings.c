@@ -455,8 +455,20 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
     gtk_style_context_add_class(gtk_widget_get_style_context(
                                     GTK_WIDGET(st.error)), "error");
     gtk_grid_attach(g, GTK_WIDGET(st.error), 0, r++, 2, 1);
+    /* Scrolled, so the dialog fits a small screen (the rows grew). */
+    GtkWidget *sw = gtk_scrolled_window_new(NULL, NULL);
+    gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(sw),
+                                   GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+    gtk_scrolled_window_set_propagate_natural_height(GTK_SCROLLED_WINDOW(sw),
+                                                     TRUE);
+    gtk_scrolled_window_set_max_content_height(GTK_SCROLLED_WINDOW(sw), 560);
+    gtk_container_add(GTK_CONTAINER(sw), GTK_WIDGET(g));
+    gtk_container_set_focus_vadjustment(
+        GTK_CONTAINER(g),
+        gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(sw)));
+    gtk_widget_set_vexpand(sw, TRUE);
     gtk_container_add(GTK_CONTAINER(gtk_dialog_get_content_area(st.dialog)),
-                      GTK_WIDGET(g));
+                      sw);
 
     GtkWidget *combos[] = { GTK_WIDGET(st.os), GTK_WIDGET(st.boot),
                             GTK_WIDGET(st.sound), GTK_WIDGET(st.nic),
