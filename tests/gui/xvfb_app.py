@@ -1219,7 +1219,7 @@ def main():
         tools += ["xwd", "xclip"]
     if args.save:
         tools += ["xclip", "nasm", "xwd"]
-    if args.wizard_start:
+    if args.wizard_start or args.guest:
         tools += ["xwd"]
     if not (args.demo or args.guest or args.save or args.wizard_start):
         tools += ["qemu-img"]
