@@ -1117,3 +1117,69 @@ char *mimic_machine_file_command_line(const MimicMachineFile *mf)
     }
     return g_string_free(s, FALSE);
 }
+
+/* ---- OS detection (the wizard's) ---- */
+
+/*
+ * Volume IDs of installation media, by a word they contain (any case).
+ * A small table of our own: libosinfo's database would know more media
+ * but would be a new build and run dependency of the GUI (docs/gui.md).
+ */
+static const struct {
+    const char *word;
+    MimicOsType os;
+} volume_words[] = {
+    { "debian", MIMIC_OS_LINUX },    { "ubuntu", MIMIC_OS_LINUX },
+    { "fedora", MIMIC_OS_LINUX },    { "centos", MIMIC_OS_LINUX },
+    { "rhel", MIMIC_OS_LINUX },      { "opensuse", MIMIC_OS_LINUX },
+    { "linux", MIMIC_OS_LINUX },     { "archiso", MIMIC_OS_LINUX },
+    { "alpine", MIMIC_OS_LINUX },    { "mimic demo", MIMIC_OS_LINUX },
+    { "freedos", MIMIC_OS_DOS },     { "fd1", MIMIC_OS_DOS },
+    { "msdos", MIMIC_OS_DOS },       { "win98", MIMIC_OS_WIN9X },
+    { "win95", MIMIC_OS_WIN9X },     { "windows 98", MIMIC_OS_WIN9X },
+    { "windows 95", MIMIC_OS_WIN9X },
+    { "wxp", MIMIC_OS_WINNT },       { "winxp", MIMIC_OS_WINNT },
+    { "windows xp", MIMIC_OS_WINNT },{ "w2k", MIMIC_OS_WINNT },
+    { "win2000", MIMIC_OS_WINNT },   { "windows 2000", MIMIC_OS_WINNT },
+};
+
+MimicOsType mimic_detect_os(const char *iso_path, char **volume_id)
+{
+    if (volume_id) {
+        *volume_id = NULL;
+    }
+    FILE *f = iso_path ? fopen(iso_path, "rb") : NULL;
+    if (!f) {
+        return MIMIC_OS_COUNT;
+    }
+    unsigned char pvd[72];
+    bool ok = fseek(f, 16 * 2048, SEEK_SET) == 0 &&
+              fread(pvd, 1, sizeof(pvd), f) == sizeof(pvd) &&
+              pvd[0] == 1 && !memcmp(pvd + 1, "CD001", 5);
+    fclose(f);
+    if (!ok) {
+        return MIMIC_OS_COUNT;
+    }
+    char id[33];
+    for (int i = 0; i < 32; i++) {
+        unsigned char c = pvd[40 + i];
+        id[i] = c >= 0x20 && c < 0x7f ? (char)c : ' '; /* d-characters */
+    }
+    id[32] = 0;
+    g_strstrip(id);
+    if (!*id) {
+        return MIMIC_OS_COUNT;
+    }
+    if (volume_id) {
+        *volume_id = g_strdup(id);
+    }
+    g_autofree char *lower = g_ascii_strdown(id, -1);
+    /* Separators as spaces: "Windows_XP", "WIN-98". */
+    g_strdelimit(lower, "_-.", ' ');
+    for (size_t i = 0; i < G_N_ELEMENTS(volume_words); i++) {
+        if (strstr(lower, volume_words[i].word)) {
+            return volume_words[i].os;
+        }
+    }
+    return MIMIC_OS_COUNT;
+}

@@ -174,6 +174,13 @@ MachineConfig *mimic_machine_resume_config(const MimicMachineFile *mf,
 bool mimic_machine_file_changes_state(const MimicMachineFile *a,
                                       const MimicMachineFile *b);
 
+/*
+ * The system an installation CD is for, from its ISO 9660 volume ID
+ * (sector 16, bytes 40..71): MIMIC_OS_COUNT when unknown.  *volume_id
+ * (if given) gets the ID, trimmed, whenever the image has one.
+ */
+MimicOsType mimic_detect_os(const char *iso_path, char **volume_id);
+
 /* The equivalent `mimic` command line (for the settings dialog). */
 char *mimic_machine_file_command_line(const MimicMachineFile *mf);
 

@@ -28,7 +28,7 @@ typedef struct Wizard {
     GtkFileChooser *cdrom;
     GtkComboBoxText *boot;
     GtkComboBoxText *sound, *nic;
-    GtkLabel *disk_error, *cdrom_error, *detected_format;
+    GtkLabel *disk_error, *cdrom_error, *detected_format, *detected_os;
     char *disk_path, *cdrom_path; /* the last good choices */
     GtkLabel *summary;
     GtkTextBuffer *cmdline;
@@ -234,10 +234,41 @@ static void on_disk_file_set(GtkFileChooserButton *b, gpointer data)
     on_disk_mode(NULL, data);
 }
 
+/*
+ * OS detection: an installation CD's volume ID proposes the system, and
+ * with it the preset (memory, disk size, sound card, NIC); the page says
+ * so, and the first page can change it.
+ */
+static void wz_detect(Wizard *wz, const char *path)
+{
+    g_autofree char *vid = NULL;
+    MimicOsType os = mimic_detect_os(path, &vid);
+    if (os == MIMIC_OS_COUNT) {
+        g_autofree char *msg =
+            vid ? g_strdup_printf(_("The disc “%s” is not one Mimic "
+                                    "knows: choose its system on the "
+                                    "first page."),
+                                  vid)
+                : g_strdup("");
+        gtk_label_set_text(wz->detected_os, msg);
+        return;
+    }
+    gtk_combo_box_set_active(GTK_COMBO_BOX(wz->os), os);
+    g_autofree char *msg = g_strdup_printf(
+        _("Detected from the disc “%s”: %s. The machine gets that "
+          "system's settings (memory, disk, devices); change the system "
+          "on the first page."),
+        vid, _(mimic_preset_get(os)->label));
+    gtk_label_set_text(wz->detected_os, msg);
+}
+
 static void on_cdrom_file_set(GtkFileChooserButton *b, gpointer data)
 {
     Wizard *wz = data;
-    wz_check_file(wz, wz->cdrom, &wz->cdrom_path, wz->cdrom_error, false);
+    if (wz_check_file(wz, wz->cdrom, &wz->cdrom_path, wz->cdrom_error,
+                      false)) {
+        wz_detect(wz, wz->cdrom_path);
+    }
 }
 
 /*
@@ -251,9 +282,13 @@ static bool wz_take_file(Wizard *wz, const char *path)
 {
     g_autofree char *lower = g_ascii_strdown(path, -1);
     if (g_str_has_suffix(lower, ".iso")) {
-        return gtk_file_chooser_set_filename(wz->cdrom, path) &&
-               wz_check_file(wz, wz->cdrom, &wz->cdrom_path,
-                             wz->cdrom_error, false);
+        if (!gtk_file_chooser_set_filename(wz->cdrom, path) ||
+            !wz_check_file(wz, wz->cdrom, &wz->cdrom_path, wz->cdrom_error,
+                           false)) {
+            return false;
+        }
+        wz_detect(wz, wz->cdrom_path);
+        return true;
     }
     if (!gtk_file_chooser_set_filename(wz->disk_file, path) ||
         !wz_check_file(wz, wz->disk_file, &wz->disk_path, wz->disk_error,
@@ -641,6 +676,12 @@ void mimic_wizard_run_with_file(GtkWindow *parent, const char *path)
     gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->cdrom), 1, 1, 1, 1);
     wz->cdrom_error = error_label();
     gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->cdrom_error), 1, 2, 1, 1);
+    wz->detected_os = GTK_LABEL(gtk_label_new(""));
+    gtk_label_set_xalign(wz->detected_os, 0);
+    gtk_label_set_line_wrap(wz->detected_os, TRUE);
+    gtk_label_set_max_width_chars(wz->detected_os, 50);
+    gtk_widget_set_name(GTK_WIDGET(wz->detected_os), "detected-os");
+    gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->detected_os), 1, 3, 1, 1);
     add_page(wz, g, _("CD/DVD"), GTK_ASSISTANT_PAGE_CONTENT, true);
 
     /* 4: boot order */

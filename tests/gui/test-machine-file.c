@@ -296,6 +296,59 @@ static void test_port_forwards(void)
     }
 }
 
+/* An image with an ISO 9660 primary volume descriptor naming `id`. */
+static char *make_iso(const char *dir, const char *name, const char *id)
+{
+    g_autofree char *data = g_malloc0(18 * 2048);
+    if (id) {
+        char *pvd = data + 16 * 2048;
+        pvd[0] = 1;
+        memcpy(pvd + 1, "CD001", 5);
+        pvd[6] = 1;
+        memset(pvd + 40, ' ', 32);
+        memcpy(pvd + 40, id, MIN(strlen(id), 32));
+    }
+    char *path = g_build_filename(dir, name, NULL);
+    g_assert_true(g_file_set_contents(path, data, 18 * 2048, NULL));
+    return path;
+}
+
+/* The wizard proposes the system from an installation disc's volume ID. */
+static void test_detect_os(void)
+{
+    static const struct {
+        const char *id;
+        MimicOsType os;
+    } cases[] = {
+        { "Debian 12.5.0 i386 n", MIMIC_OS_LINUX },
+        { "Ubuntu 22.04 LTS amd64", MIMIC_OS_LINUX },
+        { "MIMIC_DEMO", MIMIC_OS_LINUX },
+        { "FREEDOS13", MIMIC_OS_DOS },
+        { "WIN98 SE", MIMIC_OS_WIN9X },
+        { "Windows_95", MIMIC_OS_WIN9X },
+        { "WXPFPP_EN", MIMIC_OS_WINNT },
+        { "W2KPRO", MIMIC_OS_WINNT },
+        { "MY_BACKUP_DISC", MIMIC_OS_COUNT },
+    };
+    g_autofree char *dir = g_dir_make_tmp("mimic-os-XXXXXX", NULL);
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *iso = make_iso(dir, "a.iso", cases[i].id);
+        g_autofree char *vid = NULL;
+        g_assert_cmpint(mimic_detect_os(iso, &vid), ==, cases[i].os);
+        g_assert_cmpstr(vid, ==, cases[i].id);
+        g_unlink(iso);
+    }
+    /* No volume descriptor, no file: nothing detected, no ID. */
+    g_autofree char *blank = make_iso(dir, "b.iso", NULL);
+    g_autofree char *vid = NULL;
+    g_assert_cmpint(mimic_detect_os(blank, &vid), ==, MIMIC_OS_COUNT);
+    g_assert_null(vid);
+    g_assert_cmpint(mimic_detect_os("/nonexistent.iso", &vid), ==,
+                    MIMIC_OS_COUNT);
+    g_unlink(blank);
+    g_rmdir(dir);
+}
+
 /* A good file; each bad case replaces one line of it. */
 static const char good_file[] =
     "[Machine]\n"
@@ -635,6 +688,7 @@ int main(int argc, char **argv)
     g_test_add_func("/gui/machine-file/round-trip", test_round_trip);
     g_test_add_func("/gui/machine-file/unicode-names", test_unicode_names);
     g_test_add_func("/gui/machine-file/port-forwards", test_port_forwards);
+    g_test_add_func("/gui/machine-file/detect-os", test_detect_os);
     g_test_add_func("/gui/machine-file/good", test_good_file);
     for (size_t i = 0; i < G_N_ELEMENTS(bad_cases); i++) {
         g_autofree char *path = g_strdup_printf(

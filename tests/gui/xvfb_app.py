@@ -478,7 +478,12 @@ def iso_test(x, mimic, env):
     the CD/DVD of the new machine."""
     global APP
     iso = os.path.join(env["XDG_CACHE_HOME"], "Install Disc.ISO")
+    # Item 10: an ISO 9660 volume ID the wizard knows (Windows 98's).
+    pvd = bytearray(2048)
+    pvd[0:6] = b"\x01CD001"
+    pvd[40:72] = b"WIN98 SE".ljust(32)
     with open(iso, "wb") as f:
+        f.write(bytes(16 * 2048) + bytes(pvd))
         f.truncate(1 << 20)
     app = APP = launch([mimic, iso], env=env)
     try:
@@ -495,7 +500,9 @@ def iso_test(x, mimic, env):
         text = open(path).read()
         print(text)
         assert "cdrom=" + os.path.realpath(iso) + "\n" in text, text
-        assert "boot=dc" in text and "hda" not in text, text
+        assert "boot=dc" in text, text
+        # Detected: Windows 98, so its preset (64 MiB, a 2 GiB disk).
+        assert "os=win9x\n" in text and "memory=64\n" in text, text
     finally:
         stop(app)
     zh_test(x, mimic, env)
