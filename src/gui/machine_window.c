@@ -1596,6 +1596,66 @@ static void act_mute(GSimpleAction *a, GVariant *v, gpointer data)
     mw_switch(data, "mute", g_variant_get_boolean(v));
 }
 
+/*
+ * A file dropped on the screen: an .iso goes into the CD/DVD drive, a
+ * floppy-sized image (up to 2.88 MB) into drive A, after a question.
+ * Hard disks cannot be attached to a running machine: the dialog says
+ * where to do that.
+ */
+static void on_display_drop(GtkWidget *w, GdkDragContext *ctx, int x, int y,
+                            GtkSelectionData *sel, guint info, guint time,
+                            gpointer data)
+{
+    MachineWindow *mw = data;
+    g_auto(GStrv) uris = gtk_selection_data_get_uris(sel);
+    g_autofree char *path = uris && uris[0]
+                                ? g_filename_from_uri(uris[0], NULL, NULL)
+                                : NULL;
+    gtk_drag_finish(ctx, path != NULL, FALSE, time);
+    bool alive = mw->m && (mw->state == MIMIC_STATE_RUNNING ||
+                           mw->state == MIMIC_STATE_PAUSED);
+    if (!path || !alive ||
+        !(mimic_machine_capabilities(mw->m) & MIMIC_CAP_CHANGE_MEDIA)) {
+        return;
+    }
+    g_autofree char *lower = g_ascii_strdown(path, -1);
+    GStatBuf sb;
+    bool iso = g_str_has_suffix(lower, ".iso");
+    bool floppy = !iso && g_stat(path, &sb) == 0 &&
+                  sb.st_size <= 2949120;
+    g_autofree char *base = g_path_get_basename(path);
+    GtkWidget *d = gtk_message_dialog_new(
+        GTK_WINDOW(mw->win), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+        GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
+        iso ? _("Insert “%s” into the CD/DVD drive?")
+        : floppy ? _("Insert “%s” into floppy drive A?")
+                 : _("“%s” cannot be attached now"),
+        base);
+    gtk_window_set_title(GTK_WINDOW(d), _("Dropped Image"));
+    if (iso || floppy) {
+        gtk_message_dialog_format_secondary_text(
+            GTK_MESSAGE_DIALOG(d), "%s",
+            _("The disc or floppy now in the drive is taken out."));
+        gtk_dialog_add_buttons(GTK_DIALOG(d), _("_Cancel"),
+                               GTK_RESPONSE_CANCEL, _("_Insert"),
+                               GTK_RESPONSE_ACCEPT, NULL);
+    } else {
+        gtk_message_dialog_format_secondary_text(
+            GTK_MESSAGE_DIALOG(d), "%s",
+            _("A hard disk is attached in the machine's settings while it "
+              "is powered off."));
+        gtk_dialog_add_buttons(GTK_DIALOG(d), _("_Close"),
+                               GTK_RESPONSE_CANCEL, NULL);
+    }
+    int r = gtk_dialog_run(GTK_DIALOG(d));
+    gtk_widget_destroy(d);
+    if (r == GTK_RESPONSE_ACCEPT && mw_alive(mw) && mw->m) {
+        const char *fmt = mimic_image_format(path, NULL);
+        mimic_machine_change_media(mw->m, iso ? "ide1-cd0" : "floppy0", path,
+                                   fmt ? fmt : "raw", on_media_done, mw);
+    }
+}
+
 static void act_change_cd(GSimpleAction *a, GVariant *p, gpointer data)
 {
     mw_change_media(data, "ide1-cd0", true);
@@ -1863,6 +1923,11 @@ GtkWindow *mimic_machine_window_new(GtkApplication *app,
     g_signal_connect(mw->display, "motion-notify-event",
                      G_CALLBACK(mw_motion), mw);
     g_signal_connect(mw->display, "scroll-event", G_CALLBACK(mw_scroll), mw);
+    gtk_drag_dest_set(GTK_WIDGET(mw->display), GTK_DEST_DEFAULT_ALL, NULL, 0,
+                      GDK_ACTION_COPY);
+    gtk_drag_dest_add_uri_targets(GTK_WIDGET(mw->display));
+    g_signal_connect(mw->display, "drag-data-received",
+                     G_CALLBACK(on_display_drop), mw);
     g_signal_connect(mw->display, "size-allocate",
                      G_CALLBACK(mw_display_allocated), mw);
     if (library_name) {
