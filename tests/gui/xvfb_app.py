@@ -1032,24 +1032,22 @@ def wizard_start_test(x, mimic, env, shots):
         win = wait_for("the new machine's window",
                        lambda: x.search("^Wizard VM"))
         # The first screenshot, as soon as the window is there: the band
-        # where SeaBIOS writes is normally still one colour (POST on the
-        # emulated CPU takes far longer than the window takes to appear).
-        # Then a screenshot must show the guest's drawing there, different
-        # from the first.  Should the guest have drawn already, the test
-        # does not fail on that timing: SeaBIOS goes on writing (its boot
-        # attempts, then a reboot after "No bootable device"), so the band
-        # must still change from what the first screenshot showed.
+        # where SeaBIOS writes is often still one colour.  Then a
+        # screenshot must show the guest's drawing there.  The screen
+        # starts black, so a band already drawn in the first screenshot
+        # is the guest's drawing too (SeaBIOS is quick to its lines, and
+        # after "No bootable device" it draws the same lines again a
+        # minute later: waiting for a change could take minutes).
         t0 = time.monotonic()
         first = x.band(win, 0.15, 0.30)
         print("first screenshot:", "blank" if uniform(first) else
-              "ALREADY DRAWN (the guest was faster than the screenshot)")
+              "already drawn (the guest was faster than the screenshot)")
         drawn = wait_for("the guest to draw on its screen",
-                         lambda: (lambda b: b != first and not uniform(b)
-                                  and b)(x.band(win, 0.15, 0.30)),
-                         BOOT_DEADLINE)
+                         lambda: (lambda b: not uniform(b) and b)(
+                             x.band(win, 0.15, 0.30)), BOOT_DEADLINE)
         print("the guest drew %.1f s after the first screenshot" %
               (time.monotonic() - t0))
-        assert drawn != first and not uniform(drawn)
+        assert not uniform(drawn)
         x.shot(win, shots and os.path.join(shots, "gui-wizard-started.png"))
         path = os.path.join(env["XDG_DATA_HOME"], "mimic", "machines",
                             "Wizard VM.mimic")
