@@ -285,6 +285,9 @@ def run_wizard(x, lib, name, start, shots=None, opened=False):
     x.key("alt+o")              # No hard disk
     x.key("alt+n")              # -> CD/DVD
     wait_for("the CD page", lambda: x.search("^New Machine — CD/DVD$"))
+    if opened:
+        x.shot(wiz, shots and os.path.join(shots,
+                                           "gui-wizard-detected.png"))
     x.key("alt+n")              # -> Boot order
     wait_for("the boot page", lambda: x.search("^New Machine — Boot Order$"))
     x.key("alt+n")              # -> Summary
@@ -470,10 +473,10 @@ def library_test(x, mimic, env, shots):
         settings_test(x, lib, env, "Test VM", cards, shots)
     finally:
         stop(app)
-    iso_test(x, mimic, env)
+    iso_test(x, mimic, env, shots)
 
 
-def iso_test(x, mimic, env):
+def iso_test(x, mimic, env, shots=None):
     """`mimic FILE.iso` opens the library and the wizard with that ISO as
     the CD/DVD of the new machine."""
     global APP
@@ -493,7 +496,7 @@ def iso_test(x, mimic, env):
         assert lib, "no library window behind the wizard"
         x.run("xdotool", "windowactivate", "--sync", str(wiz), check=False)
         # Item 6: a name in any script is a machine name.
-        run_wizard(x, lib, "Débian ISO", False, opened=True)
+        run_wizard(x, lib, "Débian ISO", False, shots, opened=True)
         path = os.path.join(env["XDG_DATA_HOME"], "mimic", "machines",
                             "Débian ISO.mimic")
         wait_for(path, lambda: os.path.exists(path))
