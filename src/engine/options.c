@@ -1888,3 +1888,33 @@ bool mimic_parse_args(int argc, char **argv, MachineConfig *cfg,
     }
     return check_shared_images(&p, error) && choose_accel(&p, error);
 }
+
+/* ---- the emulated device lists, for the GUI (mimic.h) ---- */
+
+const char *const *mimic_nic_models(void)
+{
+    return nic_models;
+}
+
+const char *const *mimic_sound_cards(void)
+{
+    static const char *names[G_N_ELEMENTS(sound_cards) + 1];
+    static gsize done;
+    if (g_once_init_enter(&done)) {
+        size_t n = 0;
+        for (size_t i = 0; i < G_N_ELEMENTS(sound_cards); i++) {
+            if (sound_cards[i].emulated) {
+                names[n++] = sound_cards[i].name;
+            }
+        }
+        names[n] = NULL;
+        g_once_init_leave(&done, 1);
+    }
+    return names;
+}
+
+const char *mimic_sound_card_description(const char *name)
+{
+    int k = name ? sound_card_find(name) : -1;
+    return k >= 0 ? sound_cards[k].desc : NULL;
+}
