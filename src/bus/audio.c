@@ -10,6 +10,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include <glib/gstdio.h>
 
 #include <speex/speex_resampler.h>
 
@@ -21,8 +24,11 @@ G_DEFINE_QUARK(mimic-audio-error-quark, audio_error)
 /* Silence put in front of a voice that starts, so that the rounding of
    its frame counts per tick never leaves the mixer short: 5 ms. */
 #define PRIME_FRAMES (AUDIO_OUT_RATE / 200)
-/* More than this queued in a voice means its device ran ahead: drop. */
-#define MAX_QUEUED (AUDIO_OUT_RATE / 10)
+/* More than this queued in a voice means its device ran ahead: drop.
+   One second, the mixer's own limit (beyond it the timeline restarts):
+   after a host stall (real-time mode on a loaded host) a device's timer
+   may catch up before the mixer's, and what it made is due at once. */
+#define MAX_QUEUED AUDIO_OUT_RATE
 /* Quality 5: PulseAudio's "speex-float-5"-like default, cheap enough. */
 #define RESAMPLER_QUALITY 5
 
@@ -60,6 +66,24 @@ struct Audio {
     int mix_cap;
     uint64_t frames_out, voice_underruns;
     uint32_t epoch;      /* audio_resync() count */
+    gint muted;          /* audio_set_muted(), atomic */
+    /* Recording source: a WAV file as S16 stereo at in_rate. */
+    int16_t *in_file;
+    size_t in_frames;
+    int in_rate;
+    GPtrArray *inputs;
+};
+
+struct AudioIn {
+    Audio *audio;
+    char *name;
+    int rate;
+    size_t pos;               /* next frame of the input file */
+    SpeexResamplerState *rs;
+    int rs_in, rs_out;
+    uint64_t frames;          /* frames delivered */
+    int16_t carry[2 * 1024];  /* source frames the resampler left */
+    int ncarry;
 };
 
 /* ---- the none and wav backends ---- */
@@ -240,6 +264,8 @@ Audio *audio_new(Clock *clock, const char *id, const char *driver,
     a->clock = clock;
     a->be = be;
     a->voices = g_ptr_array_new();
+    a->inputs = g_ptr_array_new();
+    a->in_rate = AUDIO_OUT_RATE;
     /* The timer runs from the start, so that the output (a recording)
        keeps the guest's timeline, silence included. */
     a->t0 = clock_now(clock);
@@ -259,6 +285,11 @@ void audio_free(Audio *a)
         audio_voice_free(g_ptr_array_index(a->voices, 0));
     }
     g_ptr_array_free(a->voices, TRUE);
+    while (a->inputs->len) {
+        audio_in_free(g_ptr_array_index(a->inputs, 0));
+    }
+    g_ptr_array_free(a->inputs, TRUE);
+    g_free(a->in_file);
     timer_free(a->timer);
     a->be->close(a->be);
     g_free(a->mix);
@@ -294,10 +325,11 @@ void audio_info(Audio *a, GString *out)
     g_string_append_printf(out, "audiodev %s: driver %s, %d Hz s16 stereo, "
                            "%" G_GUINT64_FORMAT " frames out, %"
                            G_GUINT64_FORMAT " underruns, %" G_GUINT64_FORMAT
-                           " frames dropped\n", a->id, a->be->name,
+                           " frames dropped%s\n", a->id, a->be->name,
                            AUDIO_OUT_RATE, st.frames_out,
                            st.backend_underruns + st.voice_underruns,
-                           st.backend_dropped);
+                           st.backend_dropped,
+                           audio_muted(a) ? ", muted" : "");
     for (guint i = 0; i < a->voices->len; i++) {
         AudioVoice *v = g_ptr_array_index(a->voices, i);
         g_string_append_printf(out, "  voice %s: %s, %d Hz, %d-bit %s, "
@@ -308,6 +340,14 @@ void audio_info(Audio *a, GString *out)
                                (int)(v->gain_l * 100 + 0.5),
                                (int)(v->gain_r * 100 + 0.5),
                                v->mute ? ", muted" : "");
+    }
+    for (guint i = 0; i < a->inputs->len; i++) {
+        AudioIn *in = g_ptr_array_index(a->inputs, i);
+        g_string_append_printf(out, "  input %s: %d Hz from %s, %"
+                               G_GUINT64_FORMAT " frames in\n", in->name,
+                               in->rate, a->in_file ? "a WAV file"
+                               : a->be->read ? a->be->name : "silence",
+                               in->frames);
     }
 }
 
@@ -512,6 +552,16 @@ static void voice_resample(AudioVoice *v)
     voice_bound(v);
 }
 
+void audio_set_muted(Audio *a, bool muted)
+{
+    g_atomic_int_set(&a->muted, muted);
+}
+
+bool audio_muted(Audio *a)
+{
+    return g_atomic_int_get(&a->muted);
+}
+
 uint32_t audio_epoch(const Audio *a)
 {
     return a->epoch;
@@ -592,8 +642,9 @@ void audio_mix_now(Audio *a)
         }
         v->out_len -= take;
     }
+    bool muted = g_atomic_int_get(&a->muted);
     for (int k = 0; k < 2 * n; k++) {
-        a->mix16[k] = (int16_t)CLAMP(a->mix[k], -32768, 32767);
+        a->mix16[k] = muted ? 0 : (int16_t)CLAMP(a->mix[k], -32768, 32767);
     }
     a->be->write(a->be, a->mix16, n);
     a->frames += n;
@@ -603,4 +654,192 @@ void audio_mix_now(Audio *a)
         a->t0 += 1000000000LL;
         a->frames -= AUDIO_OUT_RATE;
     }
+}
+
+/* ---- recording ---- */
+
+static uint32_t get_le32(const uint8_t *p)
+{
+    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Largest input file: ten minutes of 48 kHz stereo 16-bit and a bit. */
+#define IN_FILE_MAX (128u << 20)
+
+bool audio_set_input_file(Audio *a, const char *path, GError **error)
+{
+    gchar *data = NULL;
+    gsize len = 0;
+    GError *err = NULL;
+    struct stat st;
+    if (g_stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        g_set_error(error, AUDIO_ERROR, 0,
+                    "-audiodev in.path: '%s' is not a regular file", path);
+        return false;
+    }
+    if (g_stat(path, &st) == 0 && st.st_size > IN_FILE_MAX) {
+        g_set_error(error, AUDIO_ERROR, 0,
+                    "-audiodev in.path: '%s' is larger than %u MiB", path,
+                    IN_FILE_MAX >> 20);
+        return false;
+    }
+    if (!g_file_get_contents(path, &data, &len, &err)) {
+        g_set_error(error, AUDIO_ERROR, 0, "-audiodev in.path: %s",
+                    err->message);
+        g_error_free(err);
+        return false;
+    }
+    const uint8_t *p = (const uint8_t *)data;
+    int channels = 0, bits = 0, rate = 0;
+    const uint8_t *pcm = NULL;
+    size_t pcm_len = 0;
+    bool ok = len >= 12 && !memcmp(p, "RIFF", 4) && !memcmp(p + 8, "WAVE", 4);
+    /* The chunks: "fmt " then "data", others skipped. */
+    for (size_t off = 12; ok && off + 8 <= len;) {
+        uint32_t csize = get_le32(p + off + 4);
+        size_t body = off + 8;
+        size_t avail = len - body;
+        if (!memcmp(p + off, "fmt ", 4) && csize >= 16 && avail >= 16) {
+            unsigned tag = p[body] | p[body + 1] << 8;
+            channels = p[body + 2] | p[body + 3] << 8;
+            rate = (int)get_le32(p + body + 4);
+            bits = p[body + 14] | p[body + 15] << 8;
+            if (tag != 1 && tag != 0xfffe) {
+                ok = false;
+            }
+        } else if (!memcmp(p + off, "data", 4)) {
+            pcm = p + body;
+            pcm_len = MIN((size_t)csize, avail);
+            break;
+        }
+        off = body + (size_t)csize + (csize & 1);
+    }
+    if (!ok || !pcm || (channels != 1 && channels != 2) ||
+        (bits != 8 && bits != 16) || rate < 1000 || rate > 192000) {
+        g_set_error(error, AUDIO_ERROR, 0,
+                    "-audiodev in.path: '%s' is not a PCM WAV file of 8 or "
+                    "16 bits, mono or stereo, 1-192 kHz", path);
+        g_free(data);
+        return false;
+    }
+    size_t fb = (size_t)channels * bits / 8;
+    size_t n = pcm_len / fb;
+    int16_t *s = g_new(int16_t, 2 * MAX(n, 1));
+    for (size_t i = 0; i < n; i++) {
+        for (int c = 0; c < 2; c++) {
+            const uint8_t *q = pcm + i * fb + (channels == 2 ? c : 0) *
+                               (bits / 8);
+            s[2 * i + c] = bits == 8 ? (int16_t)((q[0] - 128) << 8)
+                                     : (int16_t)(q[0] | q[1] << 8);
+        }
+    }
+    g_free(data);
+    g_free(a->in_file);
+    a->in_file = s;
+    a->in_frames = n;
+    a->in_rate = rate;
+    for (guint i = 0; i < a->inputs->len; i++) {
+        AudioIn *in = g_ptr_array_index(a->inputs, i);
+        in->pos = 0;
+        in->ncarry = 0;
+    }
+    return true;
+}
+
+AudioIn *audio_in_new(Audio *a, const char *name)
+{
+    AudioIn *in = g_new0(AudioIn, 1);
+    in->audio = a;
+    in->name = g_strdup(name);
+    in->rate = 48000;
+    g_ptr_array_add(a->inputs, in);
+    return in;
+}
+
+void audio_in_free(AudioIn *in)
+{
+    if (!in) {
+        return;
+    }
+    g_ptr_array_remove(in->audio->inputs, in);
+    if (in->rs) {
+        speex_resampler_destroy(in->rs);
+    }
+    g_free(in->name);
+    g_free(in);
+}
+
+void audio_in_set_rate(AudioIn *in, int rate)
+{
+    in->rate = CLAMP(rate, 1000, 192000);
+}
+
+/* n frames of the source at its own rate (silence where it has none). */
+static void in_source(AudioIn *in, int16_t *buf, int n)
+{
+    Audio *a = in->audio;
+    int got = 0;
+    if (a->in_file) {
+        if (in->pos < a->in_frames) {
+            got = (int)MIN((size_t)n, a->in_frames - in->pos);
+            memcpy(buf, a->in_file + 2 * in->pos, 4 * (size_t)got);
+            in->pos += got;
+        }
+    } else if (a->be->read) {
+        got = a->be->read(a->be, buf, n);
+        got = CLAMP(got, 0, n);
+    }
+    memset(buf + 2 * got, 0, 4 * (size_t)(n - got));
+}
+
+void audio_in_read(AudioIn *in, int16_t *out, size_t n)
+{
+    Audio *a = in->audio;
+    int src_rate = a->in_file ? a->in_rate : AUDIO_OUT_RATE;
+    int16_t scratch[2 * 1024];
+    size_t got = 0;
+    in->frames += n;
+    if (src_rate == in->rate) {
+        while (got < n) {
+            int k = (int)MIN(n - got, (size_t)1024);
+            in_source(in, out + 2 * got, k);
+            got += k;
+        }
+        return;
+    }
+    if (!in->rs || in->rs_in != src_rate || in->rs_out != in->rate) {
+        if (in->rs) {
+            speex_resampler_set_rate(in->rs, src_rate, in->rate);
+        } else {
+            int err;
+            in->rs = speex_resampler_init(2, src_rate, in->rate,
+                                          RESAMPLER_QUALITY, &err);
+        }
+        in->rs_in = src_rate;
+        in->rs_out = in->rate;
+        in->ncarry = 0;
+    }
+    /* Bounded: each round gives most of what is asked (the filter's delay
+       holds back a few frames the first time).  What the resampler did
+       not take waits in carry for the next round: a source (PulseAudio's)
+       cannot be read twice. */
+    for (int guard = 0; in->rs && got < n && guard < 64 + (int)(n / 256);
+         guard++) {
+        size_t want = n - got;
+        int need = (int)MIN(want * (size_t)src_rate / (size_t)in->rate + 1,
+                            (size_t)1024);
+        need = MAX(need, in->ncarry);
+        memcpy(scratch, in->carry, 4 * (size_t)in->ncarry);
+        if (need > in->ncarry) {
+            in_source(in, scratch + 2 * in->ncarry, need - in->ncarry);
+        }
+        spx_uint32_t in_len = need, out_len = want;
+        speex_resampler_process_interleaved_int(in->rs, scratch, &in_len,
+                                                out + 2 * got, &out_len);
+        got += out_len;
+        in->ncarry = need - (int)MIN(in_len, (spx_uint32_t)need);
+        memcpy(in->carry, scratch + 2 * (need - in->ncarry),
+               4 * (size_t)in->ncarry);
+    }
+    memset(out + 2 * got, 0, 4 * (n - got));
 }

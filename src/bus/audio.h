@@ -80,6 +80,22 @@ void audio_voice_write(AudioVoice *v, const void *buf, size_t bytes);
 void audio_voice_set_volume(AudioVoice *v, float left, float right,
                             bool mute);
 
+/*
+ * Recording.  A device that records opens an AudioIn and reads frames of
+ * signed 16-bit stereo at its own rate as its DMA engine needs them (so
+ * the input follows virtual time, as the output does).  The source is the
+ * WAV file of audio_set_input_file() (-audiodev ...,in.path=F: any rate,
+ * 8/16-bit, mono/stereo; silence after its end), else the backend's own
+ * (PulseAudio's default source), else silence; it is resampled with the
+ * same libspeexdsp resampler.
+ */
+typedef struct AudioIn AudioIn;
+AudioIn *audio_in_new(Audio *a, const char *name);
+void audio_in_free(AudioIn *in);
+void audio_in_set_rate(AudioIn *in, int rate); /* 1000..192000 Hz */
+void audio_in_read(AudioIn *in, int16_t *frames, size_t n);
+bool audio_set_input_file(Audio *a, const char *path, GError **error);
+
 /* Counters (tests, "info audio"). */
 typedef struct AudioStats {
     uint64_t frames_out;      /* frames handed to the backend */
@@ -88,6 +104,14 @@ typedef struct AudioStats {
     uint64_t voice_underruns; /* active voices short of data at a mix */
 } AudioStats;
 void audio_get_stats(Audio *a, AudioStats *st);
+
+/*
+ * Mute the whole output (the window's mute toggle): the mixer goes on at
+ * the same pace and hands silence to the backend.  Any thread may call
+ * these (an atomic flag read by the mixer on the worker thread).
+ */
+void audio_set_muted(Audio *a, bool muted);
+bool audio_muted(Audio *a);
 
 /* Mix now up to the current virtual time (the timer does this itself). */
 void audio_mix_now(Audio *a);

@@ -15,6 +15,9 @@ struct AudioBackend {
     void (*write)(AudioBackend *be, const int16_t *frames, int n);
     void (*close)(AudioBackend *be); /* frees be */
     void (*stats)(AudioBackend *be, uint64_t *underruns, uint64_t *dropped);
+    /* Recording, optional: up to n frames at the backend's rate captured
+       since the last call; returns how many. */
+    int (*read)(AudioBackend *be, int16_t *frames, int n);
 };
 
 /* PulseAudio (audio_pa.c); NULL with *error set when no server answers. */

@@ -11,6 +11,15 @@
  * of the host, e.g. with -icount) the oldest frames are dropped and
  * counted.  Server buffer: tlength 40 ms, minreq 10 ms, prebuf 0 (a
  * prebuffer larger than the first request would stall the stream).
+ *
+ * Recording: the first time a device records, a record stream on the
+ * default source is connected (not earlier, so that an idle machine shows
+ * no recording in the desktop's indicators; that one time the worker takes
+ * the mainloop lock briefly and does not wait for the stream).  Its read
+ * callback appends to a second ring; the worker takes from it once 150 ms
+ * are queued, getting silence before and whenever it runs dry; more
+ * than 500 ms queued drops the oldest to 250 ms (sources may deliver in
+ * large blocks).
  */
 #include "mimic-config.h"
 
@@ -30,6 +39,16 @@
    picture.  Both sides run on the host's clock, so this happens once. */
 #define HIGH_MS 80
 #define TARGET_MS 30
+/* Recording: a source may deliver in blocks of 200 ms and more (the
+   server's fragment size is a wish), so the input ring is larger and
+   only more than 500 ms queued drops the oldest, down to 250 ms. */
+#define IN_RING_MS 1000
+#define IN_HIGH_MS 500
+#define IN_TARGET_MS 250
+/* Before the first frames the guest gets silence until this much is
+   queued: a cushion for the host's scheduling and the virtual clock's
+   steps. */
+#define IN_PRIME_MS 150
 
 typedef struct PaBackend {
     AudioBackend be;
@@ -42,6 +61,12 @@ typedef struct PaBackend {
     size_t cap, head, len; /* frames */
     bool started;          /* real frames arrived once */
     uint64_t underruns, dropped;
+    /* Recording (under lock too). */
+    pa_stream *rec;
+    bool rec_tried;        /* worker thread only */
+    bool primed;           /* enough queued to start handing out */
+    int16_t *iring;
+    size_t icap, ihead, ilen;
 } PaBackend;
 
 static void pa_ctx_state(pa_context *c, void *opaque)
@@ -112,6 +137,97 @@ static void pa_write(AudioBackend *be, const int16_t *frames, int n)
     g_mutex_unlock(&p->lock);
 }
 
+/* Captured data, on the mainloop's thread: into the input ring. */
+static void pa_rec_ready(pa_stream *s, size_t nbytes, void *opaque)
+{
+    PaBackend *p = opaque;
+    for (int guard = 0; guard < 64 && pa_stream_readable_size(s) > 0;
+         guard++) {
+        const void *data;
+        size_t len;
+        if (pa_stream_peek(s, &data, &len) < 0 || len == 0) {
+            return;
+        }
+                if (data) { /* NULL: a hole, skipped */
+            const int16_t *f = data;
+            size_t n = len / 4;
+            g_mutex_lock(&p->lock);
+            for (size_t i = 0; i < n; i++) {
+                if (p->ilen == p->icap) {
+                    p->ihead = (p->ihead + 1) % p->icap;
+                    p->ilen--;
+                }
+                size_t k = (p->ihead + p->ilen) % p->icap;
+                p->iring[2 * k] = f[2 * i];
+                p->iring[2 * k + 1] = f[2 * i + 1];
+                p->ilen++;
+            }
+            g_mutex_unlock(&p->lock);
+        }
+        pa_stream_drop(s);
+    }
+}
+
+/* The first recording: connect a record stream, without waiting. */
+static void pa_rec_open(PaBackend *p)
+{
+    pa_threaded_mainloop_lock(p->ml);
+    pa_sample_spec ss = { .format = PA_SAMPLE_S16LE, .rate = p->rate,
+                          .channels = 2 };
+    pa_stream *s = pa_stream_new(p->ctx, "Mimic guest recording", &ss,
+                                 NULL);
+    if (s) {
+        pa_buffer_attr attr = {
+            .maxlength = (uint32_t)-1,
+            .tlength = (uint32_t)-1,
+            .prebuf = (uint32_t)-1,
+            .minreq = (uint32_t)-1,
+            .fragsize = pa_usec_to_bytes(10000, &ss),
+        };
+        pa_stream_set_read_callback(s, pa_rec_ready, p);
+        if (pa_stream_connect_record(s, NULL, &attr,
+                                     PA_STREAM_ADJUST_LATENCY) < 0) {
+            g_printerr("mimic: warning: audio: PulseAudio recording: %s; "
+                       "the guest records silence\n",
+                       pa_strerror(pa_context_errno(p->ctx)));
+            pa_stream_set_read_callback(s, NULL, NULL);
+            pa_stream_unref(s);
+            s = NULL;
+        }
+    }
+    p->rec = s;
+    pa_threaded_mainloop_unlock(p->ml);
+}
+
+static int pa_read(AudioBackend *be, int16_t *frames, int n)
+{
+    PaBackend *p = (PaBackend *)be;
+    if (!p->rec_tried) {
+        p->rec_tried = true;
+        pa_rec_open(p);
+    }
+    g_mutex_lock(&p->lock);
+    size_t high = (size_t)p->rate * IN_HIGH_MS / 1000;
+    if (p->ilen > high) {
+        size_t drop = p->ilen - (size_t)p->rate * IN_TARGET_MS / 1000;
+        p->ihead = (p->ihead + drop) % p->icap;
+        p->ilen -= drop;
+    }
+    if (!p->primed && p->ilen >= (size_t)p->rate * IN_PRIME_MS / 1000) {
+        p->primed = true;
+    }
+    size_t have = p->primed ? MIN((size_t)MAX(n, 0), p->ilen) : 0;
+    for (size_t i = 0; i < have; i++) {
+        size_t k = (p->ihead + i) % p->icap;
+        frames[2 * i] = p->iring[2 * k];
+        frames[2 * i + 1] = p->iring[2 * k + 1];
+    }
+    p->ihead = (p->ihead + have) % p->icap;
+    p->ilen -= have;
+    g_mutex_unlock(&p->lock);
+    return (int)have;
+}
+
 static void pa_stats(AudioBackend *be, uint64_t *underruns, uint64_t *dropped)
 {
     PaBackend *p = (PaBackend *)be;
@@ -126,6 +242,11 @@ static void pa_close(AudioBackend *be)
     PaBackend *p = (PaBackend *)be;
     if (p->ml) {
         pa_threaded_mainloop_lock(p->ml);
+        if (p->rec) {
+            pa_stream_set_read_callback(p->rec, NULL, NULL);
+            pa_stream_disconnect(p->rec);
+            pa_stream_unref(p->rec);
+        }
         if (p->stream) {
             pa_stream_set_write_callback(p->stream, NULL, NULL);
             pa_stream_set_state_callback(p->stream, NULL, NULL);
@@ -143,6 +264,7 @@ static void pa_close(AudioBackend *be)
     }
     g_mutex_clear(&p->lock);
     g_free(p->ring);
+    g_free(p->iring);
     g_free(p);
 }
 
@@ -153,10 +275,13 @@ AudioBackend *audio_pa_open(const char *server, int rate, GError **error)
     p->be.write = pa_write;
     p->be.close = pa_close;
     p->be.stats = pa_stats;
+    p->be.read = pa_read;
     p->rate = rate;
     g_mutex_init(&p->lock);
     p->cap = (size_t)rate * RING_MS / 1000;
     p->ring = g_new0(int16_t, 2 * p->cap);
+    p->icap = (size_t)rate * IN_RING_MS / 1000;
+    p->iring = g_new0(int16_t, 2 * p->icap);
 
     p->ml = pa_threaded_mainloop_new();
     if (!p->ml || pa_threaded_mainloop_start(p->ml) < 0) {

@@ -45,6 +45,7 @@ void machine_config_clear(MachineConfig *cfg)
         g_free(cfg->audiodevs[i].id);
         g_free(cfg->audiodevs[i].path);
         g_free(cfg->audiodevs[i].server);
+        g_free(cfg->audiodevs[i].in_path);
     }
     FREE_ARRAY(cfg->usb_devices, MIMIC_MAX_USBDEV);
     for (int i = 0; i < MIMIC_MAX_NICS; i++) {
@@ -103,6 +104,7 @@ MachineConfig *machine_config_copy(const MachineConfig *src)
         DUP(audiodevs[i].id);
         DUP(audiodevs[i].path);
         DUP(audiodevs[i].server);
+        DUP(audiodevs[i].in_path);
     }
     for (int i = 0; i < MIMIC_MAX_USBDEV; i++) {
         DUP(usb_devices[i]);

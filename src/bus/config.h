@@ -16,7 +16,7 @@
 #define MIMIC_MAX_DRIVES 8
 #define MIMIC_MAX_SERIAL 4
 #define MIMIC_MAX_NICS 4
-#define MIMIC_MAX_SOUNDHW 4
+#define MIMIC_MAX_SOUNDHW 8
 #define MIMIC_MAX_AUDIODEV 4
 #define MIMIC_MAX_USBDEV 8
 #define MIMIC_MAX_BIOS_DIRS 4
@@ -83,6 +83,7 @@ typedef struct AudioDevConfig {
     char *id;
     char *path;   /* wav */
     char *server; /* pa; NULL: the default server */
+    char *in_path; /* in.path=: a WAV file as the recording source */
 } AudioDevConfig;
 
 typedef struct MachineConfig {

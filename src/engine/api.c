@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/machine.h"
+#include "engine/network.h"
 #include "engine/savevm.h"
 #include "images/block.h"
 
@@ -242,6 +243,21 @@ void mimic_machine_eject_media(MimicMachine *m, const char *device,
     call(m, do_eject, x, done, user_data);
 }
 
+/* ---- sound ---- */
+
+void mimic_machine_set_audio_muted(MimicMachine *m, bool muted)
+{
+    /* m->audio[] is fixed once the machine is built. */
+    for (int i = 0; i < m->n_audio; i++) {
+        audio_set_muted(m->audio[i], muted);
+    }
+}
+
+bool mimic_machine_get_audio_muted(MimicMachine *m)
+{
+    return m->n_audio > 0 && audio_muted(m->audio[0]);
+}
+
 /* ---- capabilities ---- */
 
 MimicCaps mimic_machine_capabilities(MimicMachine *m)
@@ -262,5 +278,57 @@ MimicCaps machine_compute_caps(MimicMachine *m)
     if (m->board_info->block_eject) {
         caps |= MIMIC_CAP_EJECT_MEDIA;
     }
+    for (int k = 0; k < m->board.n_nics; k++) {
+        if (m->board.nics[k].port) {
+            caps |= MIMIC_CAP_NETWORK;
+        }
+    }
+    if (m->n_audio > 0) {
+        caps |= MIMIC_CAP_SOUND;
+    }
     return caps;
+}
+
+/* ---- network link, mute (the machine window's switches) ---- */
+
+static bool do_set_link(MimicMachine *m, gpointer args, GError **error)
+{
+    ApiArgs *x = args;
+    bool any = false;
+    for (int k = 0; k < m->board.n_nics; k++) {
+        NetPort *p = m->board.nics[k].port;
+        if (p && !machine_net_set_link(m->net, &m->board, net_port_name(p),
+                                       x->flag, error)) {
+            return false;
+        }
+        any |= p != NULL;
+    }
+    if (!any) {
+        g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_CONFIG,
+                    "this machine has no network card");
+    }
+    return any;
+}
+
+void mimic_machine_set_link(MimicMachine *m, bool up, MimicDone done,
+                            gpointer user_data)
+{
+    ApiArgs *x = args_new(NULL, NULL, NULL);
+    x->flag = up;
+    call(m, do_set_link, x, done, user_data);
+}
+
+static bool do_set_mute(MimicMachine *m, gpointer args, GError **error)
+{
+    ApiArgs *x = args;
+    mimic_machine_set_audio_muted(m, x->flag);
+    return true;
+}
+
+void mimic_machine_set_mute(MimicMachine *m, bool mute, MimicDone done,
+                            gpointer user_data)
+{
+    ApiArgs *x = args_new(NULL, NULL, NULL);
+    x->flag = mute;
+    call(m, do_set_mute, x, done, user_data);
 }

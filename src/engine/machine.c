@@ -164,6 +164,9 @@ static bool open_audio(MimicMachine *m, GError **error)
             return false;
         }
         m->audio[m->n_audio++] = a;
+        if (ad->in_path && !audio_set_input_file(a, ad->in_path, error)) {
+            return false;
+        }
     }
     if (cfg->n_soundhw > 0 && cfg->n_audiodevs == 0) {
         m->audio[m->n_audio++] = audio_new(m->clock, "audio0", "pa", NULL,

@@ -170,8 +170,24 @@ typedef enum {
     MIMIC_CAP_SNAPSHOTS = 1 << 1,   /* every writable disk is qcow2 */
     MIMIC_CAP_CHANGE_MEDIA = 1 << 2,
     MIMIC_CAP_EJECT_MEDIA = 1 << 3,
+    MIMIC_CAP_NETWORK = 1 << 4, /* a NIC: mimic_machine_set_link() */
+    MIMIC_CAP_SOUND = 1 << 5,   /* a sound card: mimic_machine_set_mute() */
 } MimicCaps;
+
+/* Plug or unplug the cable of every NIC (as `set_link NAME on|off`). */
+void mimic_machine_set_link(MimicMachine *m, bool up, MimicDone done,
+                            gpointer user_data);
+/* Mute or unmute the machine's sound output (the cards go on playing),
+   queued like the other calls: done runs after it took effect.  The
+   same as mimic_machine_set_audio_muted() below, which acts at once. */
+void mimic_machine_set_mute(MimicMachine *m, bool mute, MimicDone done,
+                            gpointer user_data);
 MimicCaps mimic_machine_capabilities(MimicMachine *m);
+
+/* Sound: mute every audio output of the machine (the window's toggle);
+   the guest goes on playing, silently.  Any thread. */
+void mimic_machine_set_audio_muted(MimicMachine *m, bool muted);
+bool mimic_machine_get_audio_muted(MimicMachine *m);
 
 /* Command line: QEMU-style options into a config (options.c). */
 typedef enum {
@@ -183,6 +199,16 @@ bool mimic_parse_args(int argc, char **argv, MachineConfig *cfg,
                       GError **error);
 
 const char *mimic_version(void);
+
+/*
+ * The devices this build emulates, by QEMU's names, for the GUI's
+ * choices (NULL-terminated, static): NIC models (the first is the pc
+ * board's default) and sound cards (-soundhw names).  The description is
+ * the card's full name, or NULL for a name not in the list.
+ */
+const char *const *mimic_nic_models(void);
+const char *const *mimic_sound_cards(void);
+const char *mimic_sound_card_description(const char *name);
 
 /*
  * The format a disk image's content says it has ("qcow2", "qcow" or, when

@@ -36,6 +36,7 @@ typedef struct ParseCtx {
     AccelKind accels[8];
     int n_accels;
     char kvm_opt[32]; /* how KVM was first asked for, for the message */
+    bool intel_hda;   /* -device intel-hda seen (its codec comes next) */
 } ParseCtx;
 
 typedef bool (*OptHandler)(ParseCtx *p, const char *opt, const char *arg,
@@ -617,15 +618,19 @@ static const struct {
     const char *name;
     const char *desc;
     bool emulated;
+    bool device_only; /* a -device codec, not a -soundhw name */
 } sound_cards[] = {
     { "pcspk", "PC speaker", true },
     { "sb16", "Creative Sound Blaster 16", true },
     { "ac97", "Intel 82801AA AC97 Audio", true },
     { "es1370", "ENSONIQ AudioPCI ES1370", false },
-    { "adlib", "Yamaha YM3812 (OPL2)", false },
+    { "adlib", "Yamaha YM3812 (OPL2)", true },
     { "gus", "Gravis Ultrasound GF1", false },
     { "cs4231a", "CS4231A", false },
-    { "hda", "Intel HD Audio", false },
+    { "hda", "Intel HD Audio", true },
+    /* -device intel-hda -device hda-output: the codec without line in
+       (hda-duplex and -soundhw hda are "hda"). */
+    { "hda-output", "Intel HD Audio, output codec", true, true },
 };
 
 static int sound_card_find(const char *name)
@@ -641,6 +646,9 @@ static int sound_card_find(const char *name)
 static void sound_card_help(GString *out)
 {
     for (size_t i = 0; i < G_N_ELEMENTS(sound_cards); i++) {
+        if (sound_cards[i].device_only) {
+            continue;
+        }
         g_string_append_printf(out, "%-11s %s%s\n", sound_cards[i].name,
                                sound_cards[i].desc,
                                sound_cards[i].emulated ? ""
@@ -654,7 +662,7 @@ static bool add_sound_card(ParseCtx *p, const char *opt, const char *name,
 {
     MachineConfig *cfg = p->cfg;
     int k = sound_card_find(name);
-    if (k < 0) {
+    if (k < 0 || (sound_cards[k].device_only && strcmp(opt, "-device"))) {
         return fail(error, "%s: unknown sound card '%s' (try -soundhw help)",
                     opt, name);
     }
@@ -664,8 +672,11 @@ static bool add_sound_card(ParseCtx *p, const char *opt, const char *name,
         return true;
     }
     for (int i = 0; i < cfg->n_soundhw; i++) {
-        if (!strcmp(cfg->soundhw[i], sound_cards[k].name)) {
-            return fail(error, "%s: sound card '%s' given twice", opt, name);
+        if (!strcmp(cfg->soundhw[i], sound_cards[k].name) ||
+            (g_str_has_prefix(cfg->soundhw[i], "hda") &&
+             g_str_has_prefix(sound_cards[k].name, "hda"))) {
+            return fail(error, "%s: sound card '%s' given twice (one HDA "
+                        "controller with one codec)", opt, name);
         }
     }
     if (cfg->n_soundhw >= MIMIC_MAX_SOUNDHW) {
@@ -683,7 +694,8 @@ static bool add_all_sound_cards(ParseCtx *p, const char *opt, GError **error)
         for (int k = 0; k < p->cfg->n_soundhw; k++) {
             have |= !strcmp(p->cfg->soundhw[k], sound_cards[i].name);
         }
-        if (sound_cards[i].emulated && !have &&
+        if (sound_cards[i].emulated && !sound_cards[i].device_only &&
+            !have &&
             !add_sound_card(p, opt, sound_cards[i].name, NULL, error)) {
             return false;
         }
@@ -760,6 +772,8 @@ static bool parse_audiodev(ParseCtx *p, const char *opt, GPtrArray *kv,
             set_str(&ad.path, v);
         } else if (!strcmp(item, "server")) {
             set_str(&ad.server, v);
+        } else if (!strcmp(item, "in.path")) {
+            set_str(&ad.in_path, v); /* a WAV file to record from */
         } else if (model && !strcmp(item, "model")) {
             set_str(model, v);
         } else if (!g_str_has_prefix(item, "in.") &&
@@ -789,6 +803,7 @@ static bool parse_audiodev(ParseCtx *p, const char *opt, GPtrArray *kv,
         g_free(ad.id);
         g_free(ad.path);
         g_free(ad.server);
+        g_free(ad.in_path);
         return false;
     }
     cfg->audiodevs[cfg->n_audiodevs++] = ad;
@@ -1299,6 +1314,12 @@ static bool opt_device(ParseCtx *p, const char *opt, const char *arg,
                         "AC97 Audio\"\n"
                         "name \"sb16\", bus ISA, desc \"Creative Sound "
                         "Blaster 16\"\n"
+                        "name \"intel-hda\", bus PCI, desc \"Intel HD "
+                        "Audio Controller (ich6)\"\n"
+                        "name \"hda-duplex\", bus HDA-BUS, desc \"HDA "
+                        "Audio Codec, duplex (line-out, line-in)\"\n"
+                        "name \"hda-output\", bus HDA-BUS, desc \"HDA "
+                        "Audio Codec, output-only (line-out)\"\n"
                         "Network devices:\n");
         for (int i = 0; nic_models[i]; i++) {
             g_string_append_printf(p->out, "name \"%s\", bus PCI\n",
@@ -1307,8 +1328,24 @@ static bool opt_device(ParseCtx *p, const char *opt, const char *arg,
         *p->result = MIMIC_PARSE_EXIT;
         return true;
     }
+    /* Intel HDA: the controller, then its codec with the audiodev. */
+    if (!strcmp(driver, "intel-hda")) {
+        p->intel_hda = true;
+        return true;
+    }
+    if (!strcmp(driver, "hda-duplex") || !strcmp(driver, "hda-output")) {
+        if (!p->intel_hda) {
+            return fail(error, "-device %s: no HDA bus (give -device "
+                        "intel-hda first)", driver);
+        }
+        g_autofree char *as = g_strconcat(
+            !strcmp(driver, "hda-duplex") ? "hda" : "hda-output",
+            arg + strlen(driver), NULL);
+        return opt_device_sound(p, as, error);
+    }
     int k = sound_card_find(driver);
-    if (k >= 0 && strcmp(sound_cards[k].name, "pcspk")) {
+    if (k >= 0 && strcmp(sound_cards[k].name, "pcspk") &&
+        !g_str_has_prefix(sound_cards[k].name, "hda")) {
         return opt_device_sound(p, arg, error);
     }
     if (is_nic_model(driver)) {
@@ -1703,10 +1740,11 @@ static const Option options[] = {
     { "soundhw", true, opt_soundhw, "CARDS  sound cards (help lists)" },
     { "enable-audio", false, opt_enable_audio, " (legacy) all sound cards" },
     { "audiodev", true, opt_audiodev, "pa|wav|none,id=ID[,path=F][,server=S]"
-      "  audio backend" },
+      "[,in.path=WAV]  audio backend (in.path: what the guest records)" },
     { "audio", true, opt_audio, "pa|wav|none[,model=CARD]  backend and card" },
     { "device", true, opt_device,
-      "sb16|AC97[,audiodev=ID] | e1000,netdev=ID[,mac=]  add a device" },
+      "sb16|AC97|intel-hda|hda-duplex|hda-output[,audiodev=ID] | "
+      "e1000,netdev=ID[,mac=]  add a device" },
     { "usb", false, opt_usb, " USB controller" },
     { "usbdevice", true, opt_usbdevice, "NAME  USB device (help lists)" },
     { "net", true, opt_net, "nic[,model=,macaddr=]|user[,...]|none  "
@@ -1809,6 +1847,16 @@ bool mimic_parse_args(int argc, char **argv, MachineConfig *cfg,
             return true;
         }
     }
+    if (p.intel_hda) {
+        bool codec = false;
+        for (int k = 0; k < cfg->n_soundhw; k++) {
+            codec |= g_str_has_prefix(cfg->soundhw[k], "hda");
+        }
+        if (!codec) {
+            warn("-device intel-hda: no codec (add -device hda-duplex or "
+                 "hda-output); the machine runs without it");
+        }
+    }
     if (p.nographic) {
         /* QEMU: serial port and monitor multiplexed on the terminal. */
         if (!p.serial_set) {
@@ -1839,4 +1887,34 @@ bool mimic_parse_args(int argc, char **argv, MachineConfig *cfg,
         return fail(error, "-initrd only allowed with -kernel option");
     }
     return check_shared_images(&p, error) && choose_accel(&p, error);
+}
+
+/* ---- the emulated device lists, for the GUI (mimic.h) ---- */
+
+const char *const *mimic_nic_models(void)
+{
+    return nic_models;
+}
+
+const char *const *mimic_sound_cards(void)
+{
+    static const char *names[G_N_ELEMENTS(sound_cards) + 1];
+    static gsize done;
+    if (g_once_init_enter(&done)) {
+        size_t n = 0;
+        for (size_t i = 0; i < G_N_ELEMENTS(sound_cards); i++) {
+            if (sound_cards[i].emulated) {
+                names[n++] = sound_cards[i].name;
+            }
+        }
+        names[n] = NULL;
+        g_once_init_leave(&done, 1);
+    }
+    return names;
+}
+
+const char *mimic_sound_card_description(const char *name)
+{
+    int k = name ? sound_card_find(name) : -1;
+    return k >= 0 ? sound_cards[k].desc : NULL;
 }

@@ -86,6 +86,92 @@ void mimic_add_image_filters(GtkFileChooser *fc, bool cdrom)
     gtk_file_chooser_add_filter(fc, all);
 }
 
+/*
+ * GTK 3's file chooser moves the focus to its location entry (Ctrl+L, or
+ * a typed "/") before that entry is realized; keys typed at once then
+ * reach gtk_widget_event() on an unrealized widget (a Gtk-CRITICAL, and
+ * the key is lost).  Realize the focus widget before the key goes on.
+ */
+static gboolean chooser_key(GtkWidget *w, GdkEventKey *ev, gpointer data)
+{
+    GtkWidget *focus = gtk_window_get_focus(GTK_WINDOW(w));
+    if (focus && !gtk_widget_get_realized(focus) &&
+        gtk_widget_get_visible(focus) && gtk_widget_get_realized(w)) {
+        gtk_widget_realize(focus);
+    }
+    return FALSE;
+}
+
+GtkWidget *mimic_file_chooser_dialog_new(const char *title,
+                                         GtkWindow *parent)
+{
+    GtkWidget *d = gtk_file_chooser_dialog_new(
+        title, parent, GTK_FILE_CHOOSER_ACTION_OPEN, _("_Cancel"),
+        GTK_RESPONSE_CANCEL, _("_Open"), GTK_RESPONSE_ACCEPT, NULL);
+    gtk_dialog_set_default_response(GTK_DIALOG(d), GTK_RESPONSE_ACCEPT);
+    g_signal_connect(d, "key-press-event", G_CALLBACK(chooser_key), NULL);
+    g_signal_connect(d, "key-release-event", G_CALLBACK(chooser_key), NULL);
+    return d;
+}
+
+GtkFileChooser *mimic_file_chooser_button_new(const char *title)
+{
+    GtkWidget *d = mimic_file_chooser_dialog_new(title, NULL);
+    gtk_window_set_modal(GTK_WINDOW(d), TRUE);
+    return GTK_FILE_CHOOSER(gtk_file_chooser_button_new_with_dialog(d));
+}
+
+/*
+ * A command line for a person to read and copy: monospace, selectable,
+ * never hyphenated or broken inside an argument.  Each option starts a
+ * line, continued with a backslash, so the copied text is still one
+ * shell command.
+ */
+GtkWidget *mimic_command_view_new(GtkTextBuffer **buffer)
+{
+    GtkWidget *tv = gtk_text_view_new();
+    gtk_widget_set_name(tv, "command-line");
+    gtk_text_view_set_editable(GTK_TEXT_VIEW(tv), FALSE);
+    gtk_text_view_set_wrap_mode(GTK_TEXT_VIEW(tv), GTK_WRAP_NONE);
+    gtk_text_view_set_monospace(GTK_TEXT_VIEW(tv), TRUE);
+    GtkWidget *sw = gtk_scrolled_window_new(NULL, NULL);
+    gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(sw),
+                                   GTK_POLICY_AUTOMATIC, GTK_POLICY_NEVER);
+    gtk_scrolled_window_set_shadow_type(GTK_SCROLLED_WINDOW(sw),
+                                        GTK_SHADOW_IN);
+    gtk_container_add(GTK_CONTAINER(sw), tv);
+    gtk_widget_set_size_request(sw, 420, -1);
+    *buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(tv));
+    return sw;
+}
+
+void mimic_command_view_set(GtkTextBuffer *buffer, const char *cmd)
+{
+    GString *out = g_string_new(NULL);
+    bool quoted = false;
+    const char *word = cmd ? cmd : "";
+    /* Split at spaces outside single quotes (the line is shell-quoted). */
+    for (const char *p = word;; p++) {
+        if (*p == '\'') {
+            quoted = !quoted;
+        }
+        if ((*p == ' ' && !quoted) || !*p) {
+            if (p > word) {
+                bool option = *word == '-' && out->len;
+                g_string_append(out, option ? " \\\n  " : out->len ? " "
+                                                                     : "");
+                g_string_append_len(out, word, p - word);
+            }
+            word = p + 1;
+            if (!*p) {
+                break;
+            }
+        }
+    }
+    gtk_text_buffer_set_text(buffer, out->str, -1);
+    g_string_free(out, TRUE);
+}
+
 /* ---- application actions ---- */
 
 static void act_about(GSimpleAction *a, GVariant *p, gpointer data)
@@ -260,10 +346,55 @@ bool mimic_gui_available(void)
     return gtk_init_check(NULL, NULL);
 }
 
+/* dir holds a catalogue of ours (LANG/LC_MESSAGES/mimic.mo) */
+static bool has_catalogue(const char *dir)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *lang;
+    while (d && (lang = g_dir_read_name(d))) {
+        g_autofree char *mo = g_build_filename(
+            dir, lang, "LC_MESSAGES", GETTEXT_PACKAGE ".mo", NULL);
+        if (g_file_test(mo, G_FILE_TEST_IS_REGULAR)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Where the translations are: MIMIC_LOCALEDIR when set; else beside the
+ * program: the build tree's po/ (build/src/mimic -> build/po, what
+ * `make run` starts) or a relocated install's share/locale; else the
+ * configured locale directory.
+ */
+static char *find_localedir(void)
+{
+    const char *env = g_getenv("MIMIC_LOCALEDIR");
+    if (env && *env) {
+        return g_strdup(env);
+    }
+    g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+    if (exe) {
+        g_autofree char *bin = g_path_get_dirname(exe);
+        const char *const rel[] = { "../po", "../share/locale" };
+        for (size_t i = 0; i < G_N_ELEMENTS(rel); i++) {
+            g_autofree char *dir = g_build_filename(bin, rel[i], NULL);
+            g_autofree char *canon = g_canonicalize_filename(dir, NULL);
+            if (has_catalogue(canon)) {
+                return g_steal_pointer(&canon);
+            }
+        }
+    }
+    return g_strdup(MIMIC_LOCALEDIR);
+}
+
 static void setup_gettext(void)
 {
-    const char *dir = g_getenv("MIMIC_LOCALEDIR");
-    bindtextdomain(GETTEXT_PACKAGE, dir ? dir : MIMIC_LOCALEDIR);
+    g_autofree char *dir = find_localedir();
+    if (g_getenv("MIMIC_GUI_PRINT_LOCALEDIR")) { /* tests */
+        g_print("localedir %s\n", dir);
+    }
+    bindtextdomain(GETTEXT_PACKAGE, dir);
     bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
     textdomain(GETTEXT_PACKAGE);
 }

@@ -19,6 +19,7 @@ struct _MimicDisplay {
     cairo_surface_t *surface; /* our copy of the guest's screen */
     int width, height;
     MimicScaleMode mode;
+    char *overlay; /* View -> Statistics */
 };
 
 G_DEFINE_TYPE(MimicDisplay, mimic_display, GTK_TYPE_DRAWING_AREA)
@@ -42,6 +43,7 @@ static gboolean display_draw(GtkWidget *w, cairo_t *cr)
     }
     Placement p;
     display_place(d, &p);
+    cairo_save(cr);
     cairo_translate(cr, p.x0, p.y0);
     cairo_scale(cr, p.scale, p.scale);
     cairo_set_source_surface(cr, d->surface, 0, 0);
@@ -51,7 +53,41 @@ static gboolean display_draw(GtkWidget *w, cairo_t *cr)
                                                          : CAIRO_FILTER_GOOD);
     cairo_rectangle(cr, 0, 0, d->width, d->height);
     cairo_fill(cr);
+    cairo_restore(cr);
+    if (d->overlay) {
+        /* In widget coordinates, whatever the scale: a dark box, light
+           monospace text. */
+        PangoLayout *pl = gtk_widget_create_pango_layout(w, d->overlay);
+        PangoFontDescription *fd = pango_font_description_from_string(
+            "Monospace 9");
+        pango_layout_set_font_description(pl, fd);
+        pango_font_description_free(fd);
+        int tw, th;
+        pango_layout_get_pixel_size(pl, &tw, &th);
+        cairo_set_source_rgba(cr, 0, 0, 0, 0.7);
+        cairo_rectangle(cr, 4, 4, tw + 12, th + 8);
+        cairo_fill(cr);
+        cairo_set_source_rgb(cr, 0.6, 1.0, 0.6);
+        cairo_move_to(cr, 10, 8);
+        pango_cairo_show_layout(cr, pl);
+        g_object_unref(pl);
+    }
     return TRUE;
+}
+
+const char *mimic_display_get_overlay(MimicDisplay *d)
+{
+    return d->overlay;
+}
+
+void mimic_display_set_overlay(MimicDisplay *d, const char *text)
+{
+    if (!g_strcmp0(text, d->overlay)) {
+        return;
+    }
+    g_free(d->overlay);
+    d->overlay = g_strdup(text);
+    gtk_widget_queue_draw(GTK_WIDGET(d));
 }
 
 static void display_get_preferred_width(GtkWidget *w, int *min, int *nat)
@@ -78,6 +114,7 @@ static void display_finalize(GObject *obj)
 {
     MimicDisplay *d = MIMIC_DISPLAY(obj);
     g_clear_pointer(&d->surface, cairo_surface_destroy);
+    g_clear_pointer(&d->overlay, g_free);
     G_OBJECT_CLASS(mimic_display_parent_class)->finalize(obj);
 }
 

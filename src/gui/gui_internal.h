@@ -31,6 +31,9 @@ void mimic_display_get_guest_size(MimicDisplay *d, int *w, int *h);
 /* Map a widget position to the guest's screen (false: outside it). */
 bool mimic_display_to_guest(MimicDisplay *d, double wx, double wy,
                             int *gx, int *gy);
+/* Text drawn over the screen's top-left corner (NULL: none). */
+void mimic_display_set_overlay(MimicDisplay *d, const char *text);
+const char *mimic_display_get_overlay(MimicDisplay *d);
 /* A PNG-able copy of the current screen (NULL when there is none). */
 GdkPixbuf *mimic_display_snapshot(MimicDisplay *d, int max_width);
 
@@ -60,6 +63,12 @@ void mimic_library_refresh(void);
 void mimic_wizard_run(GtkWindow *parent);
 /* The wizard with a file taken as its CD/DVD (.iso) or existing disk. */
 void mimic_wizard_run_with_file(GtkWindow *parent, const char *path);
+/*
+ * A combo box of "none" and the given emulated devices (settings.c):
+ * sound cards, or NIC models when nic; ids are QEMU's names.
+ */
+GtkComboBoxText *mimic_device_combo_new(const char *const *ids, bool nic,
+                                        const char *active);
 /* Settings (settings.c): edits mf and saves it on OK. */
 void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf);
 /*
@@ -78,6 +87,18 @@ void mimic_img_create(const char *path, const char *format,
                       guint64 size_bytes, const char *backing,
                       const char *prealloc, GCancellable *cancel,
                       MimicImgDone done, gpointer user_data);
+
+/*
+ * File choosers (Open) for images: every dialog uses these, which keep
+ * keys typed into the location entry from reaching it unrealized.
+ */
+GtkWidget *mimic_file_chooser_dialog_new(const char *title,
+                                         GtkWindow *parent);
+GtkFileChooser *mimic_file_chooser_button_new(const char *title);
+
+/* A monospace, selectable command-line box (one option per line). */
+GtkWidget *mimic_command_view_new(GtkTextBuffer **buffer);
+void mimic_command_view_set(GtkTextBuffer *buffer, const char *cmd);
 
 /* File-chooser filters shared by the dialogs. */
 void mimic_add_image_filters(GtkFileChooser *fc, bool cdrom);

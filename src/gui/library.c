@@ -115,6 +115,28 @@ static void on_settings(GtkWidget *b, gpointer data)
 {
     Library *lib = data;
     MimicMachineFile *mf = lib_find(lib, button_machine(b));
+    GtkWindow *open = mf ? mimic_machine_window_find(mf->cfg->name) : NULL;
+    if (open) {
+        /* Say why, rather than a greyed-out button that says nothing. */
+        GtkWidget *d = gtk_message_dialog_new(
+            GTK_WINDOW(lib->win), GTK_DIALOG_MODAL, GTK_MESSAGE_INFO,
+            GTK_BUTTONS_NONE, _("The machine is open"));
+        gtk_window_set_title(GTK_WINDOW(d), _("Settings"));
+        gtk_message_dialog_format_secondary_text(
+            GTK_MESSAGE_DIALOG(d),
+            _("Its settings can be changed once it is powered off and its "
+              "window closed. Media (CD/DVD, floppy) can be changed while "
+              "it runs, from its Devices menu."));
+        gtk_dialog_add_buttons(GTK_DIALOG(d), _("_Close"),
+                               GTK_RESPONSE_CLOSE, _("_Show Machine"),
+                               GTK_RESPONSE_ACCEPT, NULL);
+        int r = gtk_dialog_run(GTK_DIALOG(d));
+        gtk_widget_destroy(d);
+        if (r == GTK_RESPONSE_ACCEPT) {
+            gtk_window_present(open);
+        }
+        return;
+    }
     if (mf) {
         mimic_settings_run(GTK_WINDOW(lib->win), mf);
         mimic_library_refresh();
@@ -346,6 +368,35 @@ static GtkWidget *card_new(Library *lib, MimicMachineFile *mf)
                                 "machine-name");
     gtk_container_add(GTK_CONTAINER(box), l);
     gtk_container_add(GTK_CONTAINER(box), gtk_label_new(os_label(mf->os)));
+    /* What it has: memory, its first disk's size, when it was saved. */
+    GString *det = g_string_new(NULL);
+    g_string_append_printf(det, _("%u MiB"),
+                           (unsigned)(mf->cfg->ram_size >> 20));
+    for (int i = 0; i < mf->cfg->n_drives; i++) {
+        const DriveConfig *d = &mf->cfg->drives[i];
+        GStatBuf sb;
+        if (d->media == DRIVE_MEDIA_DISK && d->interface == DRIVE_IF_IDE &&
+            d->file && g_stat(d->file, &sb) == 0) {
+            g_autofree char *sz = g_format_size((guint64)sb.st_size);
+            g_string_append_printf(det, _(" · disk %s"), sz);
+            break;
+        }
+    }
+    g_autofree char *state_file = mimic_machine_state_path(lib->dir, name);
+    GStatBuf ss;
+    if (g_stat(state_file, &ss) == 0) {
+        g_autoptr(GDateTime) t = g_date_time_new_from_unix_local(ss.st_mtime);
+        g_autofree char *when = t ? g_date_time_format(t, "%x %H:%M") : NULL;
+        if (when) {
+            g_string_append_printf(det, _(" · saved %s"), when);
+        }
+    }
+    GtkWidget *dl = gtk_label_new(det->str);
+    gtk_style_context_add_class(gtk_widget_get_style_context(dl),
+                                "dim-label");
+    gtk_container_add(GTK_CONTAINER(box), dl);
+    g_object_set_data_full(G_OBJECT(box), "details",
+                           g_string_free(det, FALSE), g_free);
     MimicRunState st = mimic_machine_window_state(name);
     bool open = mimic_machine_window_find(name) != NULL;
     bool alive = open && (st == MIMIC_STATE_RUNNING ||
@@ -379,10 +430,12 @@ static GtkWidget *card_new(Library *lib, MimicMachineFile *mf)
                            g_free);
     g_object_set_data_full(G_OBJECT(box), "state-label", g_strdup(state),
                            g_free);
-    GtkWidget *settings = card_button(lib, "emblem-system-symbolic",
-                                      _("Settings"), name,
-                                      G_CALLBACK(on_settings));
-    gtk_widget_set_sensitive(settings, !open);
+    GtkWidget *settings = card_button(
+        lib, "emblem-system-symbolic",
+        open ? _("Settings (the machine must be powered off to change "
+                 "them)")
+             : _("Settings"),
+        name, G_CALLBACK(on_settings));
     gtk_container_add(GTK_CONTAINER(row), settings);
     gtk_container_add(GTK_CONTAINER(row),
         card_button(lib, "edit-copy-symbolic", _("Clone"), name,
@@ -426,7 +479,21 @@ static void lib_dump_cards(Library *lib)
                                (char *)g_object_get_data(o, "state-label"),
                                (char *)g_object_get_data(o, "start-label"));
     }
+    /* The cards' detail lines, beside it (PATH.details). */
+    GString *d = g_string_new(NULL);
+    for (GList *l = children; l; l = l->next) {
+        GtkWidget *card = gtk_bin_get_child(GTK_BIN(l->data));
+        if (card) {
+            g_string_append_printf(
+                d, "%s\t%s\n",
+                (char *)g_object_get_data(G_OBJECT(card), "machine"),
+                (char *)g_object_get_data(G_OBJECT(card), "details"));
+        }
+    }
     g_list_free(children);
+    g_autofree char *dpath = g_strconcat(path, ".details", NULL);
+    g_file_set_contents(dpath, d->str, d->len, NULL);
+    g_string_free(d, TRUE);
     g_file_set_contents(path, s->str, s->len, NULL);
     g_string_free(s, TRUE);
 }

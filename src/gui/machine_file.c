@@ -15,6 +15,7 @@
 #include <string.h>
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <unistd.h>
 
 G_DEFINE_QUARK(mimic-machine-file-error-quark, mimic_machine_file_error)
 
@@ -25,23 +26,31 @@ G_DEFINE_QUARK(mimic-machine-file-error-quark, mimic_machine_file_error)
 #define MEMORY_MAX_MIB 65536
 #define CPUS_MAX 16
 
+/*
+ * What each system has drivers for, best first: Linux takes HDA and
+ * virtio-net; DOS and Windows 9x the Sound Blaster and the NE2000; the
+ * e1000 last, as the board's default that every preset may fall back to.
+ */
 static const MimicPreset presets[MIMIC_OS_COUNT] = {
     [MIMIC_OS_LINUX] = { MIMIC_OS_LINUX, "linux", "Linux", 512, 8192,
-                         "ac97", "e1000", "pentium2" },
+                         "hda,ac97", "virtio-net-pci,e1000", "pentium2" },
     [MIMIC_OS_DOS] = { MIMIC_OS_DOS, "dos", "DOS / FreeDOS", 32, 512,
-                       "sb16", "ne2k_pci", "pentium2" },
+                       "sb16", "ne2k_pci,ne2k_isa,rtl8139,e1000",
+                       "pentium2" },
     [MIMIC_OS_WIN9X] = { MIMIC_OS_WIN9X, "win9x", "Windows 95/98", 64, 2048,
-                         "sb16", "ne2k_pci", "pentium2" },
+                         "sb16", "ne2k_pci,rtl8139,e1000", "pentium2" },
     [MIMIC_OS_WINNT] = { MIMIC_OS_WINNT, "winnt", "Windows 2000/XP", 512,
-                         10240, "ac97", "rtl8139", "pentium2" },
+                         10240, "ac97,sb16", "rtl8139,e1000", "pentium2" },
     [MIMIC_OS_OTHER] = { MIMIC_OS_OTHER, "other", "Other", 128, 2048,
-                         NULL, "ne2k_pci", "pentium2" },
+                         NULL, "ne2k_pci,rtl8139,e1000", "pentium2" },
 };
 
+/* Names a machine file may hold (QEMU's); the engine may emulate fewer. */
 static const char *const sound_cards[] = { "sb16", "ac97", "es1370",
-                                           "adlib", "pcspk", NULL };
+                                           "adlib", "pcspk", "hda", NULL };
 static const char *const nic_models[] = { "ne2k_pci", "e1000", "rtl8139",
-                                          "pcnet", NULL };
+                                          "pcnet", "ne2k_isa",
+                                          "virtio-net-pci", NULL };
 static const char *const formats[] = { "qcow2", "qcow", "raw", NULL };
 /* Hard disk keys and their IDE index (bus * 2 + unit); index 2 is cdrom. */
 static const struct {
@@ -51,7 +60,7 @@ static const struct {
 
 static const char *const machine_keys[] = {
     "name", "os", "memory", "cpus", "cpu", "boot", "sound", "nic", "net",
-    "usb", "full-screen", "rtc-localtime", NULL };
+    "port-forwards", "usb", "full-screen", "rtc-localtime", NULL };
 static const char *const drive_keys[] = {
     "hda", "hda-format", "hdb", "hdb-format", "hdd", "hdd-format", "cdrom",
     "fda", "fdb", NULL };
@@ -79,6 +88,94 @@ static bool in_list(const char *const *list, const char *word)
     return word && g_strv_contains(list, word);
 }
 
+/* The first name of a comma-separated preference list in `have`. */
+static const char *first_emulated(const char *prefs,
+                                  const char *const *have)
+{
+    if (!prefs) {
+        return NULL;
+    }
+    g_auto(GStrv) want = g_strsplit(prefs, ",", -1);
+    for (int i = 0; want[i]; i++) {
+        for (int k = 0; have[k]; k++) {
+            if (!strcmp(want[i], have[k])) {
+                return have[k];
+            }
+        }
+    }
+    return NULL;
+}
+
+const char *mimic_preset_sound(const MimicPreset *p)
+{
+    return first_emulated(p->sound, mimic_sound_cards());
+}
+
+const char *mimic_preset_nic(const MimicPreset *p)
+{
+    return first_emulated(p->nic, mimic_nic_models());
+}
+
+bool mimic_port_forward_valid(const char *rule, GError **error)
+{
+    g_autoptr(GRegex) re = g_regex_new(
+        "^(tcp|udp):([0-9.]*):([0-9]{1,5})-([0-9.]*):([0-9]{1,5})$", 0, 0,
+        NULL);
+    g_autoptr(GMatchInfo) mi = NULL;
+    bool ok = rule && g_regex_match(re, rule, 0, &mi);
+    for (int i = 3; ok && i <= 5; i += 2) {
+        g_autofree char *port = g_match_info_fetch(mi, i);
+        unsigned long v = strtoul(port, NULL, 10);
+        ok = v >= 1 && v <= 65535;
+    }
+    if (!ok) {
+        g_set_error(error, MIMIC_MACHINE_FILE_ERROR,
+                    MIMIC_MACHINE_FILE_ERROR_INVALID,
+                    "port forward \"%s\": expected "
+                    "tcp|udp:[host address]:host port-[guest address]:guest "
+                    "port, e.g. tcp::2222-:22", rule ? rule : "");
+    }
+    return ok;
+}
+
+char **mimic_machine_port_forwards(const MachineConfig *cfg)
+{
+    GPtrArray *out = g_ptr_array_new();
+    const char *opts = cfg->n_netdevs > 0 ? cfg->netdevs[0].options : NULL;
+    g_auto(GStrv) parts = g_strsplit(opts ? opts : "", ",", -1);
+    for (int i = 0; parts[i]; i++) {
+        if (g_str_has_prefix(parts[i], "hostfwd=")) {
+            g_ptr_array_add(out, g_strdup(parts[i] + 8));
+        }
+    }
+    g_ptr_array_add(out, NULL);
+    return (char **)g_ptr_array_free(out, FALSE);
+}
+
+bool mimic_machine_set_port_forwards(MachineConfig *cfg,
+                                     const char *const *rules, GError **error)
+{
+    GString *s = g_string_new(NULL);
+    for (int i = 0; rules && rules[i]; i++) {
+        if (!mimic_port_forward_valid(rules[i], error)) {
+            g_string_free(s, TRUE);
+            return false;
+        }
+        g_string_append_printf(s, "%shostfwd=%s", s->len ? "," : "",
+                               rules[i]);
+    }
+    if (cfg->n_netdevs > 0) {
+        g_free(cfg->netdevs[0].options);
+        cfg->netdevs[0].options = s->len ? g_string_free(s, FALSE) : NULL;
+        if (!cfg->netdevs[0].options) {
+            g_string_free(s, TRUE);
+        }
+    } else {
+        g_string_free(s, TRUE);
+    }
+    return true;
+}
+
 bool mimic_machine_name_valid(const char *name, GError **error)
 {
     if (!name || !*name) {
@@ -87,14 +184,28 @@ bool mimic_machine_name_valid(const char *name, GError **error)
                     "the machine needs a name");
         return false;
     }
-    if (strlen(name) > 64) {
+    if (!g_utf8_validate(name, -1, NULL)) {
+        g_set_error(error, MIMIC_MACHINE_FILE_ERROR,
+                    MIMIC_MACHINE_FILE_ERROR_INVALID,
+                    "the name is not valid UTF-8");
+        return false;
+    }
+    if (g_utf8_strlen(name, -1) > 64) {
         g_set_error(error, MIMIC_MACHINE_FILE_ERROR,
                     MIMIC_MACHINE_FILE_ERROR_INVALID,
                     "the name \"%s\" is longer than 64 characters", name);
         return false;
     }
-    for (const char *p = name; *p; p++) {
-        if (!g_ascii_isalnum(*p) && !strchr(" ._-+()", *p)) {
+    /*
+     * Letters and digits of any script (the name is also the machine
+     * file's name, which takes UTF-8 as it is); of the rest only a few
+     * marks, so no '/', control character or shell surprise gets in.
+     */
+    for (const char *p = name; *p; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        bool ok = c < 0x80 ? g_ascii_isalnum(c) || strchr(" ._-+()", c)
+                           : g_unichar_isalnum(c) || g_unichar_ismark(c);
+        if (!ok || c == 0) {
             g_set_error(error, MIMIC_MACHINE_FILE_ERROR,
                         MIMIC_MACHINE_FILE_ERROR_INVALID,
                         "the name \"%s\" may hold only letters, digits, "
@@ -168,6 +279,28 @@ static void set_nic(MachineConfig *cfg, const char *model)
     cfg->n_netdevs = 1;
 }
 
+void mimic_machine_set_sound(MachineConfig *cfg, const char *card)
+{
+    clear_sound(cfg);
+    if (card) {
+        cfg->soundhw[cfg->n_soundhw++] = g_strdup(card);
+    }
+}
+
+void mimic_machine_set_nic(MachineConfig *cfg, const char *model)
+{
+    set_nic(cfg, model);
+}
+
+unsigned mimic_host_memory_mib(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || size <= 0) {
+        return 0;
+    }
+    return (unsigned)MIN((guint64)pages * (guint64)size / MIB, G_MAXUINT);
+}
+
 void mimic_machine_file_apply_preset(MimicMachineFile *mf, MimicOsType os)
 {
     const MimicPreset *p = mimic_preset_get(os);
@@ -177,10 +310,11 @@ void mimic_machine_file_apply_preset(MimicMachineFile *mf, MimicOsType os)
     g_free(cfg->cpu_model);
     cfg->cpu_model = g_strdup(p->cpu);
     clear_sound(cfg);
-    if (p->sound) {
-        cfg->soundhw[cfg->n_soundhw++] = g_strdup(p->sound);
+    const char *sound = mimic_preset_sound(p);
+    if (sound) {
+        cfg->soundhw[cfg->n_soundhw++] = g_strdup(sound);
     }
-    set_nic(cfg, p->nic);
+    set_nic(cfg, mimic_preset_nic(p));
     /* DOS and Windows 9x install from CD, then boot from the disk. */
     g_strlcpy(cfg->boot_order, "cd", sizeof(cfg->boot_order));
     cfg->rtc_localtime = os == MIMIC_OS_DOS || os == MIMIC_OS_WIN9X ||
@@ -224,6 +358,12 @@ char *mimic_machine_file_to_data(const MimicMachineFile *mf, gsize *len)
     g_key_file_set_string(kf, GROUP_MACHINE, "net",
                           cfg->n_nics > 0 && cfg->n_netdevs > 0
                               ? cfg->netdevs[0].kind : "none");
+    g_auto(GStrv) fwd = mimic_machine_port_forwards(cfg);
+    if (fwd[0]) {
+        g_key_file_set_string_list(kf, GROUP_MACHINE, "port-forwards",
+                                   (const char *const *)fwd,
+                                   g_strv_length(fwd));
+    }
     g_key_file_set_boolean(kf, GROUP_MACHINE, "usb", cfg->usb);
     g_key_file_set_boolean(kf, GROUP_MACHINE, "full-screen",
                            cfg->full_screen);
@@ -525,6 +665,19 @@ static bool parse_machine(GKeyFile *kf, MimicMachineFile *mf, GError **error)
         g_clear_pointer(&cfg->netdevs[0].kind, g_free);
     } else {
         set_nic(cfg, has_nic ? nic : NULL);
+    }
+    g_auto(GStrv) fwd = g_key_file_get_string_list(kf, GROUP_MACHINE,
+                                                   "port-forwards", NULL,
+                                                   NULL);
+    if (fwd && fwd[0] && cfg->n_netdevs == 0) {
+        return invalid(error, "port-forwards", "only with net=user");
+    }
+    if (fwd) {
+        g_autoptr(GError) e = NULL;
+        if (!mimic_machine_set_port_forwards(cfg, (const char *const *)fwd,
+                                             &e)) {
+            return invalid(error, "port-forwards", "%s", e->message);
+        }
     }
 
     if (!get_bool(kf, "usb", &cfg->usb, error) ||
@@ -843,6 +996,22 @@ MimicMachineFile *mimic_machine_file_new_from_choices(
         }
         g_strlcpy(mf->cfg->boot_order, c->boot, sizeof(mf->cfg->boot_order));
     }
+    if (c->sound) {
+        bool none = !strcmp(c->sound, "none");
+        if (!none && !in_list(mimic_sound_cards(), c->sound)) {
+            invalid(error, "sound", "\"%s\" is not emulated", c->sound);
+            return NULL;
+        }
+        mimic_machine_set_sound(mf->cfg, none ? NULL : c->sound);
+    }
+    if (c->nic) {
+        bool none = !strcmp(c->nic, "none");
+        if (!none && !in_list(mimic_nic_models(), c->nic)) {
+            invalid(error, "nic", "\"%s\" is not emulated", c->nic);
+            return NULL;
+        }
+        set_nic(mf->cfg, none ? NULL : c->nic);
+    }
     return g_steal_pointer(&mf);
 }
 
@@ -927,8 +1096,13 @@ char *mimic_machine_file_command_line(const MimicMachineFile *mf)
         add_arg(s, "-net");
         add_arg(s, nic);
         if (cfg->n_netdevs > 0) {
+            g_autofree char *be =
+                cfg->netdevs[0].options
+                    ? g_strdup_printf("%s,%s", cfg->netdevs[0].kind,
+                                      cfg->netdevs[0].options)
+                    : g_strdup(cfg->netdevs[0].kind);
             add_arg(s, "-net");
-            add_arg(s, cfg->netdevs[0].kind);
+            add_arg(s, be);
         }
     }
     if (cfg->usb) {
@@ -942,4 +1116,70 @@ char *mimic_machine_file_command_line(const MimicMachineFile *mf)
         add_arg(s, "-full-screen");
     }
     return g_string_free(s, FALSE);
+}
+
+/* ---- OS detection (the wizard's) ---- */
+
+/*
+ * Volume IDs of installation media, by a word they contain (any case).
+ * A small table of our own: libosinfo's database would know more media
+ * but would be a new build and run dependency of the GUI (docs/gui.md).
+ */
+static const struct {
+    const char *word;
+    MimicOsType os;
+} volume_words[] = {
+    { "debian", MIMIC_OS_LINUX },    { "ubuntu", MIMIC_OS_LINUX },
+    { "fedora", MIMIC_OS_LINUX },    { "centos", MIMIC_OS_LINUX },
+    { "rhel", MIMIC_OS_LINUX },      { "opensuse", MIMIC_OS_LINUX },
+    { "linux", MIMIC_OS_LINUX },     { "archiso", MIMIC_OS_LINUX },
+    { "alpine", MIMIC_OS_LINUX },    { "mimic demo", MIMIC_OS_LINUX },
+    { "freedos", MIMIC_OS_DOS },     { "fd1", MIMIC_OS_DOS },
+    { "msdos", MIMIC_OS_DOS },       { "win98", MIMIC_OS_WIN9X },
+    { "win95", MIMIC_OS_WIN9X },     { "windows 98", MIMIC_OS_WIN9X },
+    { "windows 95", MIMIC_OS_WIN9X },
+    { "wxp", MIMIC_OS_WINNT },       { "winxp", MIMIC_OS_WINNT },
+    { "windows xp", MIMIC_OS_WINNT },{ "w2k", MIMIC_OS_WINNT },
+    { "win2000", MIMIC_OS_WINNT },   { "windows 2000", MIMIC_OS_WINNT },
+};
+
+MimicOsType mimic_detect_os(const char *iso_path, char **volume_id)
+{
+    if (volume_id) {
+        *volume_id = NULL;
+    }
+    FILE *f = iso_path ? fopen(iso_path, "rb") : NULL;
+    if (!f) {
+        return MIMIC_OS_COUNT;
+    }
+    unsigned char pvd[72];
+    bool ok = fseek(f, 16 * 2048, SEEK_SET) == 0 &&
+              fread(pvd, 1, sizeof(pvd), f) == sizeof(pvd) &&
+              pvd[0] == 1 && !memcmp(pvd + 1, "CD001", 5);
+    fclose(f);
+    if (!ok) {
+        return MIMIC_OS_COUNT;
+    }
+    char id[33];
+    for (int i = 0; i < 32; i++) {
+        unsigned char c = pvd[40 + i];
+        id[i] = c >= 0x20 && c < 0x7f ? (char)c : ' '; /* d-characters */
+    }
+    id[32] = 0;
+    g_strstrip(id);
+    if (!*id) {
+        return MIMIC_OS_COUNT;
+    }
+    if (volume_id) {
+        *volume_id = g_strdup(id);
+    }
+    g_autofree char *lower = g_ascii_strdown(id, -1);
+    /* Separators as spaces: "Windows_XP", "WIN-98". */
+    g_strdelimit(lower, "_-.", ' ');
+    for (size_t i = 0; i < G_N_ELEMENTS(volume_words); i++) {
+        if (strstr(lower, volume_words[i].word)) {
+            return volume_words[i].os;
+        }
+    }
+    return MIMIC_OS_COUNT;
 }

@@ -41,10 +41,38 @@ typedef struct MimicPreset {
     const char *label;     /* untranslated; wrap with _() to show */
     unsigned memory_mib;
     unsigned disk_mib;     /* 0: no hard disk by default */
+    /* Sound card and NIC model in order of preference (comma-separated
+       QEMU names); the machine gets the first the engine emulates. */
     const char *sound;     /* NULL: none */
     const char *nic;       /* NULL: no network */
     const char *cpu;
 } MimicPreset;
+
+/* The preset's sound card / NIC model among those the engine emulates
+   (mimic_sound_cards(), mimic_nic_models()); NULL: none. */
+const char *mimic_preset_sound(const MimicPreset *p);
+const char *mimic_preset_nic(const MimicPreset *p);
+
+/*
+ * Port forwards of user networking, each as QEMU's hostfwd value
+ * "tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT".  Stored in the
+ * machine file as the list key port-forwards and given to the engine as
+ * the user back end's hostfwd= options.
+ */
+bool mimic_port_forward_valid(const char *rule, GError **error);
+/* The machine's sound card (NULL: none) and NIC model (NULL: no
+   network; with user networking otherwise), as the dialogs set them. */
+void mimic_machine_set_sound(MachineConfig *cfg, const char *card);
+void mimic_machine_set_nic(MachineConfig *cfg, const char *model);
+/* The host's memory in MiB (0 if unknown), for the dialogs' limits. */
+unsigned mimic_host_memory_mib(void);
+
+/* The rules of cfg's user network (NULL-terminated, free with g_strfreev). */
+char **mimic_machine_port_forwards(const MachineConfig *cfg);
+/* Replace them; false (cfg unchanged) with error for a bad rule. */
+bool mimic_machine_set_port_forwards(MachineConfig *cfg,
+                                     const char *const *rules,
+                                     GError **error);
 
 const MimicPreset *mimic_preset_get(MimicOsType os);
 const MimicPreset *mimic_preset_find(const char *id);
@@ -96,6 +124,9 @@ typedef struct MimicNewMachine {
     const char *disk_format;
     const char *cdrom;
     const char *boot; /* SeaBIOS letters, e.g. "dc" */
+    /* Sound card and NIC model: NULL the preset's, "none" none. */
+    const char *sound;
+    const char *nic;
 } MimicNewMachine;
 
 MimicMachineFile *mimic_machine_file_new_from_choices(
@@ -142,6 +173,13 @@ MachineConfig *mimic_machine_resume_config(const MimicMachineFile *mf,
  */
 bool mimic_machine_file_changes_state(const MimicMachineFile *a,
                                       const MimicMachineFile *b);
+
+/*
+ * The system an installation CD is for, from its ISO 9660 volume ID
+ * (sector 16, bytes 40..71): MIMIC_OS_COUNT when unknown.  *volume_id
+ * (if given) gets the ID, trimmed, whenever the image has one.
+ */
+MimicOsType mimic_detect_os(const char *iso_path, char **volume_id);
 
 /* The equivalent `mimic` command line (for the settings dialog). */
 char *mimic_machine_file_command_line(const MimicMachineFile *mf);

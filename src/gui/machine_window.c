@@ -16,6 +16,7 @@
 
 #include <string.h>
 #include <glib/gstdio.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <vte/vte.h>
 
@@ -23,6 +24,11 @@
 #define KEY_LEFTCTRL 29
 #define KEY_LEFTALT 56
 #define KEY_DELETE 111
+#define KEY_LEFTSHIFT 42
+#define KEY_RIGHTALT 100
+/* Machine -> Type Clipboard: one key a TYPE_INTERVAL_MS, at most so many. */
+#define TYPE_INTERVAL_MS 15
+#define TYPE_MAX_CHARS 65536
 #define MAX_KEYCODE 768
 
 typedef struct Console {
@@ -45,6 +51,7 @@ typedef struct MachineWindow {
     GtkNotebook *notebook;
     GtkWidget *menubar, *statusbar, *grab_revealer;
     GtkLabel *state_label, *grab_label, *speed_label;
+    GtkLabel *net_label, *sound_label;
     guint speed_timeout;
     GtkBuilder *builder;
     GPtrArray *consoles; /* Console* */
@@ -61,6 +68,16 @@ typedef struct MachineWindow {
     bool was_running;  /* before the save paused it */
     guint banner_timeout;
     bool closing;
+    bool shutting_down;   /* Power off -> Shut down: waiting for the guest */
+    guint shutdown_timeout;
+    GArray *typing;       /* Type Clipboard: evdev codes, bit 15 shift,
+                             bit 14 AltGr */
+    guint typing_pos, typing_timeout;
+    bool sized;           /* the window was fitted to the guest's screen */
+    unsigned replayed_lines; /* serial text shown again after a resume */
+    bool stats;              /* View -> Statistics */
+    unsigned frames;         /* display updates since the last second */
+    gint64 stats_wall, stats_cpu; /* host time, process CPU time (us) */
 } MachineWindow;
 
 static GHashTable *open_windows; /* library name -> MachineWindow */
@@ -98,6 +115,12 @@ static void mw_dispose_machine(MimicMachine *m)
 
 static void mw_update_actions(MachineWindow *mw);
 static void mw_set_grab(MachineWindow *mw, bool on);
+static GAction *mw_action(MachineWindow *mw, const char *name);
+static void mw_dump(MachineWindow *mw);
+static void mw_fit_to_guest(MachineWindow *mw, int w, int h);
+static void mw_keep_scrollback(MachineWindow *mw);
+static void mw_update_device_labels(MachineWindow *mw);
+static void mw_replay_scrollback(MachineWindow *mw, bool resumed);
 
 static GAction *mw_action(MachineWindow *mw, const char *name)
 {
@@ -119,6 +142,81 @@ static void mw_enable(MachineWindow *mw, const char *name, bool on,
     }
 }
 
+/*
+ * A test hook (MIMIC_GUI_WINDOW_DUMP=FILE): the window's title, status
+ * bar texts, scaling mode and the accelerators its menus show, written
+ * whenever one changes, so that tests under Xvfb read what a person sees.
+ */
+static void mw_dump(MachineWindow *mw)
+{
+    const char *path = g_getenv("MIMIC_GUI_WINDOW_DUMP");
+    if (!path || !mw->builder) {
+        return;
+    }
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "title=%s\n",
+                           gtk_window_get_title(GTK_WINDOW(mw->win)));
+    g_string_append_printf(s, "state=%s\n",
+                           gtk_label_get_text(mw->state_label));
+    g_string_append_printf(s, "hint=%s\n",
+                           gtk_label_get_text(mw->grab_label));
+    GVariant *scale = g_action_get_state(mw_action(mw, "scale"));
+    g_string_append_printf(s, "scale=%s\n",
+                           scale ? g_variant_get_string(scale, NULL) : "");
+    g_clear_pointer(&scale, g_variant_unref);
+    int dx = 0, dy = 0;
+    GtkWidget *dw = GTK_WIDGET(mw->display);
+    gtk_widget_translate_coordinates(dw, GTK_WIDGET(mw->win), 0, 0, &dx,
+                                     &dy);
+    int gw, gh;
+    mimic_display_get_guest_size(mw->display, &gw, &gh);
+    g_string_append_printf(s, "display=%d,%d,%d,%d guest=%dx%d\n", dx, dy,
+                           gtk_widget_get_allocated_width(dw),
+                           gtk_widget_get_allocated_height(dw), gw, gh);
+    g_string_append_printf(s, "replayed=%u\n", mw->replayed_lines);
+    const char *ov = mimic_display_get_overlay(mw->display);
+    g_auto(GStrv) ovl = g_strsplit(ov ? ov : "", "\n", -1);
+    g_autofree char *ovj = g_strjoinv(" | ", ovl);
+    g_string_append_printf(s, "statistics=%s\n", ovj);
+    g_string_append_printf(s, "net=%s\n",
+                           gtk_widget_get_visible(GTK_WIDGET(mw->net_label))
+                               ? gtk_label_get_text(mw->net_label)
+                               : "");
+    g_string_append_printf(s, "sound=%s\n",
+                           gtk_widget_get_visible(
+                               GTK_WIDGET(mw->sound_label))
+                               ? gtk_label_get_text(mw->sound_label)
+                               : "");
+    g_string_append_printf(s, "page=%s\n",
+                           gtk_notebook_get_tab_label_text(
+                               mw->notebook,
+                               gtk_notebook_get_nth_page(
+                                   mw->notebook,
+                                   gtk_notebook_get_current_page(
+                                       mw->notebook))));
+    GSList *objs = gtk_builder_get_objects(mw->builder);
+    for (GSList *l = objs; l; l = l->next) {
+        if (!GTK_IS_MENU_ITEM(l->data)) {
+            continue;
+        }
+        GtkWidget *child = gtk_bin_get_child(GTK_BIN(l->data));
+        guint key;
+        GdkModifierType mods;
+        if (!GTK_IS_ACCEL_LABEL(child)) {
+            continue;
+        }
+        gtk_accel_label_get_accel(GTK_ACCEL_LABEL(child), &key, &mods);
+        if (key) {
+            g_autofree char *acc = gtk_accelerator_get_label(key, mods);
+            g_string_append_printf(s, "accel %s=%s\n",
+                                   gtk_buildable_get_name(l->data), acc);
+        }
+    }
+    g_slist_free(objs);
+    g_file_set_contents(path, s->str, (gssize)s->len, NULL);
+    g_string_free(s, TRUE);
+}
+
 static const char *state_text(MimicRunState s)
 {
     switch (s) {
@@ -134,24 +232,88 @@ static const char *state_text(MimicRunState s)
     return "";
 }
 
+/*
+ * The status bar's hint: how to capture input while the guest runs,
+ * nothing once it is off.
+ */
+static void mw_update_grab_label(MachineWindow *mw)
+{
+    bool alive = mw->m && (mw->state == MIMIC_STATE_RUNNING ||
+                           mw->state == MIMIC_STATE_PAUSED);
+    gtk_label_set_text(mw->grab_label,
+                       !alive         ? ""
+                       : mw->grabbed ? _("Input captured — Ctrl+Alt+G releases")
+                                     : _("Click the screen to capture input"));
+    mw_dump(mw);
+}
+
 static void mw_update_title(MachineWindow *mw)
 {
     g_autofree char *t = NULL;
-    const char *name = mw->cfg->name ? mw->cfg->name : "Mimic";
+    const char *name = mw->cfg->name;
     const char *st = mw->saving ? _("Saving the state…")
                      : mw->saved && mw->state == MIMIC_STATE_STOPPED
                          ? _("Saved")
+                     : mw->shutting_down && mw->state == MIMIC_STATE_RUNNING
+                         ? _("Shutting down…")
                          : state_text(mw->state);
-    if (mw->state == MIMIC_STATE_RUNNING && !mw->saving) {
-        t = g_strdup_printf("%s — Mimic", name);
+    bool plain = mw->state == MIMIC_STATE_RUNNING && !mw->saving &&
+                 !mw->shutting_down;
+    /* A machine without a name (the command line's) is just "Mimic". */
+    if (plain) {
+        t = name ? g_strdup_printf("%s — Mimic", name) : g_strdup("Mimic");
     } else {
-        t = g_strdup_printf("%s [%s] — Mimic", name, st);
+        t = name ? g_strdup_printf("%s [%s] — Mimic", name, st)
+                 : g_strdup_printf("Mimic [%s]", st);
     }
     gtk_window_set_title(GTK_WINDOW(mw->win), t);
     gtk_label_set_text(mw->state_label, st);
+    mw_update_grab_label(mw);
 }
 
 /* ---- emulation speed (status bar) ---- */
+
+/* The process's CPU time (user + system) in microseconds. */
+static gint64 process_cpu_us(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) {
+        return 0;
+    }
+    return (gint64)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
+           ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+}
+
+/*
+ * View -> Statistics: drawn over the screen once a second: the guest's
+ * speed, the frames the display sent in that second, and the host CPU
+ * time Mimic took (100 % = one core).
+ */
+static void mw_update_stats(MachineWindow *mw, const MimicSpeed *sp)
+{
+    gint64 wall = g_get_monotonic_time(), cpu = process_cpu_us();
+    gint64 dwall = wall - mw->stats_wall, dcpu = cpu - mw->stats_cpu;
+    unsigned frames = mw->frames;
+    mw->frames = 0;
+    mw->stats_wall = wall;
+    mw->stats_cpu = cpu;
+    if (!mw->stats) {
+        if (mimic_display_get_overlay(mw->display)) {
+            mimic_display_set_overlay(mw->display, NULL);
+            mw_dump(mw);
+        }
+        return;
+    }
+    double secs = dwall > 0 ? dwall / 1e6 : 1.0;
+    g_autofree char *speed =
+        sp ? g_strdup_printf("%.1f", sp->insns_per_sec / 1e6)
+           : g_strdup("—");
+    g_autofree char *text = g_strdup_printf(
+        _("Guest: %s MIPS\nDisplay: %.0f frames/s\nHost CPU: %.0f %%"),
+        speed, frames / secs, dwall > 0 ? 100.0 * dcpu / dwall : 0.0);
+    mimic_display_set_overlay(mw->display, text);
+    mw_dump(mw);
+}
 
 static gboolean mw_update_speed(gpointer data)
 {
@@ -159,12 +321,14 @@ static gboolean mw_update_speed(gpointer data)
     MimicSpeed sp;
     if (!mw->m || mw->state != MIMIC_STATE_RUNNING ||
         !mimic_machine_get_speed(mw->m, &sp)) {
+        mw_update_stats(mw, NULL);
         gtk_label_set_text(mw->speed_label, _("Speed: —"));
         gtk_widget_set_tooltip_text(GTK_WIDGET(mw->speed_label),
                                     _("Guest instructions per second, "
                                       "measured while the machine runs"));
         return G_SOURCE_CONTINUE;
     }
+    mw_update_stats(mw, &sp);
     double mips = sp.insns_per_sec / 1e6;
     g_autofree char *text = NULL;
     if (mw->cfg->icount_shift >= 0) {
@@ -337,6 +501,52 @@ static void mw_update_tabs(MachineWindow *mw)
 
 /* ---- engine events ---- */
 
+static void mw_end_shutdown_wait(MachineWindow *mw)
+{
+    mw->shutting_down = false;
+    if (mw->shutdown_timeout) {
+        g_source_remove(mw->shutdown_timeout);
+        mw->shutdown_timeout = 0;
+    }
+}
+
+/*
+ * Open at the guest's size: the screen at one guest pixel per logical
+ * pixel (on a HiDPI screen that is a whole multiple of device pixels, so
+ * text stays sharp), as long as it fits the monitor's work area; later
+ * mode changes resize the window the same way unless it is maximized or
+ * full screen.
+ */
+static void mw_fit_to_guest(MachineWindow *mw, int w, int h)
+{
+    GtkWindow *win = GTK_WINDOW(mw->win);
+    GtkWidget *dw = GTK_WIDGET(mw->display);
+    if (mw->fullscreen || gtk_window_is_maximized(win) || w <= 0 ||
+        h <= 0 || !gtk_widget_get_realized(GTK_WIDGET(win))) {
+        return;
+    }
+    int ww, wh;
+    gtk_window_get_size(win, &ww, &wh);
+    int extra_w = ww - gtk_widget_get_allocated_width(dw);
+    int extra_h = wh - gtk_widget_get_allocated_height(dw);
+    if (extra_w < 0 || extra_h < 0) {
+        return;
+    }
+    GdkMonitor *mon = gdk_display_get_monitor_at_window(
+        gtk_widget_get_display(dw), gtk_widget_get_window(GTK_WIDGET(win)));
+    if (mon) {
+        GdkRectangle area;
+        gdk_monitor_get_workarea(mon, &area);
+        if (w + extra_w > area.width || h + extra_h > area.height) {
+            return; /* too large: Zoom to fit shows it scaled */
+        }
+    }
+    if (ww != w + extra_w || wh != h + extra_h) {
+        gtk_window_resize(win, w + extra_w, h + extra_h);
+    }
+    mw->sized = true;
+}
+
 static void mw_on_event(MimicMachine *m, const MimicEvent *ev, gpointer data)
 {
     MachineWindow *mw = data;
@@ -346,9 +556,11 @@ static void mw_on_event(MimicMachine *m, const MimicEvent *ev, gpointer data)
     switch (ev->kind) {
     case MIMIC_EVENT_DISPLAY_UPDATE:
         mimic_display_update(mw->display, ev->x, ev->y, ev->w, ev->h);
+        mw->frames++;
         return;
     case MIMIC_EVENT_DISPLAY_RESIZE:
         mimic_display_resize(mw->display, ev->w, ev->h);
+        mw_fit_to_guest(mw, ev->w, ev->h);
         return;
     case MIMIC_EVENT_STATE_CHANGED:
         mw->state = ev->state;
@@ -358,6 +570,7 @@ static void mw_on_event(MimicMachine *m, const MimicEvent *ev, gpointer data)
         break;
     case MIMIC_EVENT_SHUTDOWN:
         mw->state = MIMIC_STATE_STOPPED;
+        mw_end_shutdown_wait(mw);
         mw_save_thumbnail(mw);
         mw_set_grab(mw, false);
         if (mw->closing) {
@@ -366,6 +579,12 @@ static void mw_on_event(MimicMachine *m, const MimicEvent *ev, gpointer data)
         }
         break;
     case MIMIC_EVENT_RESET:
+        /* A reset ends a shutdown the guest was asked for. */
+        if (mw->shutting_down) {
+            mw_end_shutdown_wait(mw);
+            break;
+        }
+        return;
     case MIMIC_EVENT_POWERDOWN:
         return;
     }
@@ -465,6 +684,11 @@ static bool mw_start_machine(MachineWindow *mw, GError **error)
         return false;
     }
     mw->state = MIMIC_STATE_CREATED;
+    /* A machine built afresh has its cable in and its sound on. */
+    g_simple_action_set_state(G_SIMPLE_ACTION(mw_action(mw, "link")),
+                              g_variant_new_boolean(TRUE));
+    g_simple_action_set_state(G_SIMPLE_ACTION(mw_action(mw, "mute")),
+                              g_variant_new_boolean(FALSE));
     mimic_machine_set_event_handler(mw->m, mw_on_event, mw, NULL);
     mimic_display_set_machine(mw->display, mw->m);
     mw_add_console(mw, "monitor", _("Monitor"));
@@ -474,6 +698,7 @@ static bool mw_start_machine(MachineWindow *mw, GError **error)
         mw_add_console(mw, n, t);
     }
     mw_update_tabs(mw);
+    mw_replay_scrollback(mw, resumed);
     if (!mimic_machine_start(mw->m, error)) {
         return false;
     }
@@ -509,6 +734,7 @@ static void mw_update_actions(MachineWindow *mw)
                                                             : _("_Pause"));
     mw_enable(mw, "reset", alive, NULL);
     mw_enable(mw, "ctrl-alt-del", mw->state == MIMIC_STATE_RUNNING, NULL);
+    mw_enable(mw, "type-clipboard", mw->state == MIMIC_STATE_RUNNING, NULL);
     mw_enable(mw, "power-off", alive, NULL);
     const char *why_not_save =
         !mw->library_name ? _("Only machines in the library can save "
@@ -528,6 +754,11 @@ static void mw_update_actions(MachineWindow *mw)
               no_engine);
     mw_enable(mw, "change-floppy", alive && (caps & MIMIC_CAP_CHANGE_MEDIA),
               no_engine);
+    mw_enable(mw, "link", alive && (caps & MIMIC_CAP_NETWORK),
+              _("This machine has no network card."));
+    mw_enable(mw, "mute", alive && (caps & MIMIC_CAP_SOUND),
+              _("This machine has no sound card."));
+    mw_update_device_labels(mw);
     mw_enable(mw, "monitor", mw->m && mw_console(mw, "monitor"),
               _("This machine has no monitor console."));
     mw_enable(mw, "serial", mw->m && mw_console(mw, "serial0"),
@@ -588,9 +819,7 @@ static void mw_set_grab(MachineWindow *mw, bool on)
     if (mw->grabbed) {
         mw->banner_timeout = g_timeout_add_seconds(4, mw_hide_banner, mw);
     }
-    gtk_label_set_text(mw->grab_label,
-                       mw->grabbed ? _("Input captured — Ctrl+Alt+G releases")
-                                   : _("Click the screen to capture input"));
+    mw_update_grab_label(mw);
 }
 
 static bool is_ctrl_alt(GdkEventKey *ev)
@@ -823,12 +1052,161 @@ static void act_cad(GSimpleAction *a, GVariant *p, gpointer data)
     }
 }
 
+/* How long a guest gets to shut down before Force off is offered. */
+static unsigned shutdown_wait_seconds(void)
+{
+    const char *s = g_getenv("MIMIC_GUI_SHUTDOWN_WAIT"); /* tests */
+    unsigned v = s ? (unsigned)g_ascii_strtoull(s, NULL, 10) : 0;
+    return v > 0 && v < 3600 ? v : 20;
+}
+
+/* The guest has not shut down in time: offer to force it off. */
+static gboolean mw_shutdown_overdue(gpointer data)
+{
+    MachineWindow *mw = data;
+    mw->shutdown_timeout = 0;
+    if (!mw->shutting_down || mw->state == MIMIC_STATE_STOPPED) {
+        return G_SOURCE_REMOVE;
+    }
+    GtkWidget *d = gtk_message_dialog_new(
+        GTK_WINDOW(mw->win), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+        GTK_MESSAGE_WARNING, GTK_BUTTONS_NONE,
+        _("The guest has not shut down"));
+    gtk_window_set_title(GTK_WINDOW(d), _("Shut Down"));
+    gtk_message_dialog_format_secondary_text(
+        GTK_MESSAGE_DIALOG(d),
+        _("The power button was pressed %u seconds ago, but the guest is "
+          "still running: it may ignore the button (no ACPI support, or "
+          "still booting). Force off stops it at once, like pulling the "
+          "plug."),
+        shutdown_wait_seconds());
+    gtk_dialog_add_buttons(GTK_DIALOG(d), _("_Keep waiting"),
+                           GTK_RESPONSE_CANCEL, _("_Force off"),
+                           GTK_RESPONSE_ACCEPT, NULL);
+    int r = gtk_dialog_run(GTK_DIALOG(d));
+    gtk_widget_destroy(d);
+    if (!mw_alive(mw) || !mw->m || mw->state == MIMIC_STATE_STOPPED) {
+        return G_SOURCE_REMOVE;
+    }
+    if (r == GTK_RESPONSE_ACCEPT) {
+        mimic_machine_quit(mw->m);
+    } else if (mw->shutting_down) {
+        mw->shutdown_timeout = g_timeout_add_seconds(
+            shutdown_wait_seconds(), mw_shutdown_overdue, mw);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+/*
+ * Machine -> Type Clipboard: the host clipboard's text typed as key
+ * presses.  Each character is looked up in the host's keyboard layout
+ * (the key and level that produce it, GDK's keymap), which is the layout
+ * the guest is assumed to use, as a person's own typing would be; a
+ * character no key produces is left out.  One key every
+ * TYPE_INTERVAL_MS, so the guest's keyboard buffer never overflows.
+ */
+#define TYPE_SHIFT 0x8000u
+#define TYPE_ALTGR 0x4000u
+
+static gboolean mw_type_next(gpointer data)
+{
+    MachineWindow *mw = data;
+    if (!mw->m || mw->state != MIMIC_STATE_RUNNING ||
+        mw->typing_pos >= mw->typing->len) {
+        mw->typing_timeout = 0;
+        g_array_set_size(mw->typing, 0);
+        mw->typing_pos = 0;
+        return G_SOURCE_REMOVE;
+    }
+    unsigned k = g_array_index(mw->typing, unsigned, mw->typing_pos++);
+    unsigned code = k & 0x3fffu;
+    if (k & TYPE_SHIFT) {
+        mimic_machine_send_key(mw->m, KEY_LEFTSHIFT, true);
+    }
+    if (k & TYPE_ALTGR) {
+        mimic_machine_send_key(mw->m, KEY_RIGHTALT, true);
+    }
+    mimic_machine_send_key(mw->m, code, true);
+    mimic_machine_send_key(mw->m, code, false);
+    if (k & TYPE_ALTGR) {
+        mimic_machine_send_key(mw->m, KEY_RIGHTALT, false);
+    }
+    if (k & TYPE_SHIFT) {
+        mimic_machine_send_key(mw->m, KEY_LEFTSHIFT, false);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static void on_clipboard_text(GtkClipboard *cb, const char *text,
+                              gpointer data)
+{
+    MachineWindow *mw = data;
+    if (!mw_alive(mw) || !mw->m || !text) {
+        return;
+    }
+    GdkKeymap *km = gdk_keymap_get_for_display(
+        gtk_widget_get_display(GTK_WIDGET(mw->win)));
+    unsigned skipped = 0, n = 0;
+    for (const char *p = text; *p && n < TYPE_MAX_CHARS;
+         p = g_utf8_next_char(p), n++) {
+        gunichar c = g_utf8_get_char(p);
+        guint kv = c == '\n'   ? GDK_KEY_Return
+                   : c == '\t' ? GDK_KEY_Tab
+                   : c == '\r' ? GDK_KEY_VoidSymbol
+                                : gdk_unicode_to_keyval(c);
+        if (kv == GDK_KEY_VoidSymbol) {
+            continue;
+        }
+        GdkKeymapKey *keys = NULL;
+        int nkeys = 0;
+        bool found = false;
+        if (gdk_keymap_get_entries_for_keyval(km, kv, &keys, &nkeys)) {
+            /* The first group's plain, Shift or AltGr level. */
+            for (int i = 0; i < nkeys && !found; i++) {
+                if (keys[i].group == 0 && keys[i].level <= 2 &&
+                    keys[i].keycode >= 8) {
+                    unsigned k = keys[i].keycode - 8;
+                    k |= keys[i].level == 1 ? TYPE_SHIFT
+                         : keys[i].level == 2 ? TYPE_ALTGR : 0;
+                    g_array_append_val(mw->typing, k);
+                    found = true;
+                }
+            }
+            g_free(keys);
+        }
+        skipped += !found;
+    }
+    if (skipped) {
+        g_autofree char *msg = g_strdup_printf(
+            ngettext("%u character has no key in this keyboard layout "
+                     "and was left out.",
+                     "%u characters have no key in this keyboard "
+                     "layout and were left out.", skipped),
+            skipped);
+        gtk_widget_set_tooltip_text(GTK_WIDGET(mw->state_label), msg);
+    }
+    if (!mw->typing_timeout && mw->typing->len) {
+        mw->typing_timeout = g_timeout_add(TYPE_INTERVAL_MS, mw_type_next,
+                                           mw);
+    }
+}
+
+static void act_type_clipboard(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    MachineWindow *mw = data;
+    gtk_clipboard_request_text(
+        gtk_widget_get_clipboard(GTK_WIDGET(mw->win),
+                                 GDK_SELECTION_CLIPBOARD),
+        on_clipboard_text, mw);
+}
+
 static void act_power_off(GSimpleAction *a, GVariant *p, gpointer data)
 {
     MachineWindow *mw = data;
     GtkWidget *d = gtk_message_dialog_new(
         GTK_WINDOW(mw->win), GTK_DIALOG_MODAL, GTK_MESSAGE_QUESTION,
         GTK_BUTTONS_NONE, _("Power off the machine?"));
+    gtk_window_set_title(GTK_WINDOW(d), _("Power Off"));
     gtk_message_dialog_format_secondary_text(
         GTK_MESSAGE_DIALOG(d),
         _("“Shut down” presses the power button and lets the guest shut "
@@ -837,10 +1215,18 @@ static void act_power_off(GSimpleAction *a, GVariant *p, gpointer data)
                            _("_Force off"), 1, _("_Shut down"), 2, NULL);
     int r = gtk_dialog_run(GTK_DIALOG(d));
     gtk_widget_destroy(d);
+    if (!mw_alive(mw) || !mw->m) {
+        return;
+    }
     if (r == 1) {
         mimic_machine_quit(mw->m);
     } else if (r == 2) {
+        mw_end_shutdown_wait(mw);
+        mw->shutting_down = true;
         mimic_machine_powerdown(mw->m);
+        mw->shutdown_timeout = g_timeout_add_seconds(shutdown_wait_seconds(),
+                                                     mw_shutdown_overdue, mw);
+        mw_update_title(mw);
     }
 }
 
@@ -881,10 +1267,77 @@ static void on_state_saved(MimicMachine *m, const GError *error,
     mw->saved = true;
     mw->closing = mw->quit_after_save;
     mw_save_thumbnail(mw);
+    mw_keep_scrollback(mw);
     mimic_machine_quit(m);
     mw_update_title(mw);
     mw_update_actions(mw);
     mimic_library_refresh();
+}
+
+/*
+ * A serial console's text is not in the machine's state: keep it beside
+ * the state file (NAME.state.serialN) so that a resumed machine's console
+ * shows what was there, then a line saying where the resume begins.
+ */
+#define SCROLLBACK_KEEP 2000
+
+static char *scrollback_path(const char *library_name, const char *console)
+{
+    g_autofree char *dir = mimic_library_dir();
+    g_autofree char *state = mimic_machine_state_path(dir, library_name);
+    return g_strdup_printf("%s.%s", state, console);
+}
+
+static void mw_keep_scrollback(MachineWindow *mw)
+{
+    for (guint i = 0; mw->library_name && i < mw->consoles->len; i++) {
+        Console *c = g_ptr_array_index(mw->consoles, i);
+        if (!g_str_has_prefix(c->name, "serial")) {
+            continue;
+        }
+        /* The scrollback too: the rows up to the cursor's (absolute row
+           numbers), at most the last SCROLLBACK_KEEP of them. */
+        glong col = 0, row = 0;
+        vte_terminal_get_cursor_position(c->term, &col, &row);
+        g_autofree char *text = vte_terminal_get_text_range(
+            c->term, MAX(0, row - SCROLLBACK_KEEP), 0, row,
+            vte_terminal_get_column_count(c->term) - 1, NULL, NULL, NULL);
+        if (!text || !*text) {
+            g_free(text);
+            text = vte_terminal_get_text(c->term, NULL, NULL, NULL);
+        }
+        g_autofree char *path = scrollback_path(mw->library_name, c->name);
+        g_strchomp(text ? text : (text = g_strdup("")));
+        if (*text) {
+            g_file_set_contents(path, text, -1, NULL);
+        } else {
+            g_unlink(path);
+        }
+    }
+}
+
+/* After a resume: show the kept text (and forget it); otherwise drop it. */
+static void mw_replay_scrollback(MachineWindow *mw, bool resumed)
+{
+    mw->replayed_lines = 0;
+    for (guint i = 0; mw->library_name && i < mw->consoles->len; i++) {
+        Console *c = g_ptr_array_index(mw->consoles, i);
+        g_autofree char *path = scrollback_path(mw->library_name, c->name);
+        g_autofree char *text = NULL;
+        if (resumed && g_file_get_contents(path, &text, NULL, NULL) &&
+            *text) {
+            g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+            g_autofree char *crlf = g_strjoinv("\r\n", lines);
+            vte_terminal_feed(c->term, crlf, -1);
+            g_autofree char *mark = g_strdup_printf(
+                "\r\n\033[2m%s\033[0m\r\n",
+                _("—— resumed from the saved state ——"));
+            vte_terminal_feed(c->term, mark, -1);
+            mw->replayed_lines += g_strv_length(lines);
+        }
+        g_unlink(path);
+    }
+    mw_dump(mw);
 }
 
 static void mw_save_state(MachineWindow *mw, bool quit)
@@ -987,6 +1440,14 @@ static void on_snapshot_list(MimicMachine *m, GPtrArray *list,
     gtk_dialog_set_response_sensitive(GTK_DIALOG(d), SNAP_DELETE,
                                       list->len > 0);
     gtk_widget_show_all(d);
+    /* Nothing to restore or delete: no such buttons. */
+    for (int k = 0; !list->len && k < 2; k++) {
+        GtkWidget *b = gtk_dialog_get_widget_for_response(
+            GTK_DIALOG(d), k ? SNAP_DELETE : SNAP_RESTORE);
+        if (b) {
+            gtk_widget_hide(b);
+        }
+    }
     int r = gtk_dialog_run(GTK_DIALOG(d));
     g_autofree char *chosen = NULL;
     GtkTreeIter it;
@@ -1039,13 +1500,12 @@ static void act_screenshot(GSimpleAction *a, GVariant *p, gpointer data)
 static void mw_change_media(MachineWindow *mw, const char *device,
                             bool cdrom)
 {
-    GtkFileChooserNative *fc = gtk_file_chooser_native_new(
+    GtkWidget *fc = mimic_file_chooser_dialog_new(
         cdrom ? _("Choose a CD/DVD Image") : _("Choose a Floppy Image"),
-        GTK_WINDOW(mw->win), GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"),
-        _("_Cancel"));
+        GTK_WINDOW(mw->win));
     mimic_add_image_filters(GTK_FILE_CHOOSER(fc), cdrom);
-    if (gtk_native_dialog_run(GTK_NATIVE_DIALOG(fc)) ==
-        GTK_RESPONSE_ACCEPT) {
+    if (gtk_dialog_run(GTK_DIALOG(fc)) == GTK_RESPONSE_ACCEPT &&
+        mw_alive(mw) && mw->m) {
         g_autofree char *path =
             gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(fc));
         if (path) {
@@ -1055,7 +1515,145 @@ static void mw_change_media(MachineWindow *mw, const char *device,
                                        fmt ? fmt : "raw", on_media_done, mw);
         }
     }
-    g_object_unref(fc);
+    gtk_widget_destroy(fc);
+}
+
+/*
+ * Devices -> Network cable connected / Mute sound: stateful actions whose
+ * state follows the engine (set once the engine has done it); the status
+ * bar says the same.
+ */
+static void mw_update_device_labels(MachineWindow *mw)
+{
+    MimicCaps caps = mw->m ? mimic_machine_capabilities(mw->m) : 0;
+    GVariant *link = g_action_get_state(mw_action(mw, "link"));
+    GVariant *mute = g_action_get_state(mw_action(mw, "mute"));
+    gtk_label_set_text(mw->net_label,
+                       g_variant_get_boolean(link)
+                           ? _("Network: connected")
+                           : _("Network: cable unplugged"));
+    gtk_label_set_text(mw->sound_label, g_variant_get_boolean(mute)
+                                            ? _("Sound: muted")
+                                            : _("Sound: on"));
+    gtk_widget_set_visible(GTK_WIDGET(mw->net_label),
+                           caps & MIMIC_CAP_NETWORK);
+    gtk_widget_set_visible(GTK_WIDGET(mw->sound_label),
+                           caps & MIMIC_CAP_SOUND);
+    g_variant_unref(link);
+    g_variant_unref(mute);
+    mw_dump(mw);
+}
+
+typedef struct SwitchDone {
+    MachineWindow *mw;
+    char *action;
+    bool value;
+} SwitchDone;
+
+static void on_switch_done(MimicMachine *m, const GError *error,
+                           gpointer data)
+{
+    SwitchDone *sd = data;
+    MachineWindow *mw = sd->mw;
+    if (mw_alive(mw) && mw->m == m) {
+        if (error) {
+            mw_error(mw, _("The device could not be switched"),
+                     error->message);
+        } else {
+            g_simple_action_set_state(
+                G_SIMPLE_ACTION(mw_action(mw, sd->action)),
+                g_variant_new_boolean(sd->value));
+        }
+        mw_update_device_labels(mw);
+    }
+    g_free(sd->action);
+    g_free(sd);
+}
+
+static void mw_switch(MachineWindow *mw, const char *action, bool value)
+{
+    if (!mw->m) {
+        return;
+    }
+    SwitchDone *sd = g_new0(SwitchDone, 1);
+    sd->mw = mw;
+    sd->action = g_strdup(action);
+    sd->value = value;
+    if (!strcmp(action, "link")) {
+        mimic_machine_set_link(mw->m, value, on_switch_done, sd);
+    } else {
+        mimic_machine_set_mute(mw->m, value, on_switch_done, sd);
+    }
+}
+
+static void act_link(GSimpleAction *a, GVariant *v, gpointer data)
+{
+    mw_switch(data, "link", g_variant_get_boolean(v));
+}
+
+static void act_mute(GSimpleAction *a, GVariant *v, gpointer data)
+{
+    mw_switch(data, "mute", g_variant_get_boolean(v));
+}
+
+/*
+ * A file dropped on the screen: an .iso goes into the CD/DVD drive, a
+ * floppy-sized image (up to 2.88 MB) into drive A, after a question.
+ * Hard disks cannot be attached to a running machine: the dialog says
+ * where to do that.
+ */
+static void on_display_drop(GtkWidget *w, GdkDragContext *ctx, int x, int y,
+                            GtkSelectionData *sel, guint info, guint time,
+                            gpointer data)
+{
+    MachineWindow *mw = data;
+    g_auto(GStrv) uris = gtk_selection_data_get_uris(sel);
+    g_autofree char *path = uris && uris[0]
+                                ? g_filename_from_uri(uris[0], NULL, NULL)
+                                : NULL;
+    gtk_drag_finish(ctx, path != NULL, FALSE, time);
+    bool alive = mw->m && (mw->state == MIMIC_STATE_RUNNING ||
+                           mw->state == MIMIC_STATE_PAUSED);
+    if (!path || !alive ||
+        !(mimic_machine_capabilities(mw->m) & MIMIC_CAP_CHANGE_MEDIA)) {
+        return;
+    }
+    g_autofree char *lower = g_ascii_strdown(path, -1);
+    GStatBuf sb;
+    bool iso = g_str_has_suffix(lower, ".iso");
+    bool floppy = !iso && g_stat(path, &sb) == 0 &&
+                  sb.st_size <= 2949120;
+    g_autofree char *base = g_path_get_basename(path);
+    GtkWidget *d = gtk_message_dialog_new(
+        GTK_WINDOW(mw->win), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+        GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
+        iso ? _("Insert “%s” into the CD/DVD drive?")
+        : floppy ? _("Insert “%s” into floppy drive A?")
+                 : _("“%s” cannot be attached now"),
+        base);
+    gtk_window_set_title(GTK_WINDOW(d), _("Dropped Image"));
+    if (iso || floppy) {
+        gtk_message_dialog_format_secondary_text(
+            GTK_MESSAGE_DIALOG(d), "%s",
+            _("The disc or floppy now in the drive is taken out."));
+        gtk_dialog_add_buttons(GTK_DIALOG(d), _("_Cancel"),
+                               GTK_RESPONSE_CANCEL, _("_Insert"),
+                               GTK_RESPONSE_ACCEPT, NULL);
+    } else {
+        gtk_message_dialog_format_secondary_text(
+            GTK_MESSAGE_DIALOG(d), "%s",
+            _("A hard disk is attached in the machine's settings while it "
+              "is powered off."));
+        gtk_dialog_add_buttons(GTK_DIALOG(d), _("_Close"),
+                               GTK_RESPONSE_CANCEL, NULL);
+    }
+    int r = gtk_dialog_run(GTK_DIALOG(d));
+    gtk_widget_destroy(d);
+    if (r == GTK_RESPONSE_ACCEPT && mw_alive(mw) && mw->m) {
+        const char *fmt = mimic_image_format(path, NULL);
+        mimic_machine_change_media(mw->m, iso ? "ide1-cd0" : "floppy0", path,
+                                   fmt ? fmt : "raw", on_media_done, mw);
+    }
 }
 
 static void act_change_cd(GSimpleAction *a, GVariant *p, gpointer data)
@@ -1093,19 +1691,19 @@ static void mw_scale(MachineWindow *mw, MimicScaleMode mode)
     }
 }
 
-static void act_zoom_fit(GSimpleAction *a, GVariant *p, gpointer data)
+/* View -> scaling: one stateful action, so the menu marks the mode. */
+static void act_scale(GSimpleAction *a, GVariant *p, gpointer data)
 {
-    mw_scale(data, MIMIC_SCALE_FIT);
-}
-
-static void act_zoom_one(GSimpleAction *a, GVariant *p, gpointer data)
-{
-    mw_scale(data, MIMIC_SCALE_ONE);
-}
-
-static void act_zoom_integer(GSimpleAction *a, GVariant *p, gpointer data)
-{
-    mw_scale(data, MIMIC_SCALE_INTEGER);
+    const char *mode = g_variant_get_string(p, NULL);
+    MimicScaleMode m = !strcmp(mode, "one")       ? MIMIC_SCALE_ONE
+                       : !strcmp(mode, "integer") ? MIMIC_SCALE_INTEGER
+                                                  : MIMIC_SCALE_FIT;
+    g_simple_action_set_state(a, g_variant_new_string(
+                                     m == MIMIC_SCALE_ONE       ? "one"
+                                     : m == MIMIC_SCALE_INTEGER ? "integer"
+                                                                : "fit"));
+    mw_scale(data, m);
+    mw_dump(data);
 }
 
 static void mw_show_page(MachineWindow *mw, const char *console)
@@ -1113,6 +1711,14 @@ static void mw_show_page(MachineWindow *mw, const char *console)
     Console *c = console ? mw_console(mw, console) : NULL;
     gtk_notebook_set_current_page(mw->notebook, c ? c->page : 0);
     gtk_widget_grab_focus(c ? GTK_WIDGET(c->term) : GTK_WIDGET(mw->display));
+}
+
+static void act_statistics(GSimpleAction *a, GVariant *v, gpointer data)
+{
+    MachineWindow *mw = data;
+    g_simple_action_set_state(a, v);
+    mw->stats = g_variant_get_boolean(v);
+    mw_update_speed(mw);
 }
 
 static void act_monitor(GSimpleAction *a, GVariant *p, gpointer data)
@@ -1141,6 +1747,7 @@ static const GActionEntry mw_actions[] = {
     { "pause", act_pause, NULL, NULL, NULL, { 0 } },
     { "reset", act_reset, NULL, NULL, NULL, { 0 } },
     { "ctrl-alt-del", act_cad, NULL, NULL, NULL, { 0 } },
+    { "type-clipboard", act_type_clipboard, NULL, NULL, NULL, { 0 } },
     { "power-off", act_power_off, NULL, NULL, NULL, { 0 } },
     { "save-state", act_save_state, NULL, NULL, NULL, { 0 } },
     { "save-state-quit", act_save_state_quit, NULL, NULL, NULL, { 0 } },
@@ -1149,18 +1756,25 @@ static const GActionEntry mw_actions[] = {
     { "close", act_close, NULL, NULL, NULL, { 0 } },
     { "fullscreen", act_fullscreen, NULL, NULL, NULL, { 0 } },
     { "grab", act_grab, NULL, NULL, NULL, { 0 } },
-    { "zoom-to-fit", act_zoom_fit, NULL, NULL, NULL, { 0 } },
-    { "zoom-one", act_zoom_one, NULL, NULL, NULL, { 0 } },
-    { "zoom-integer", act_zoom_integer, NULL, NULL, NULL, { 0 } },
+    { "scale", act_scale, "s", "'fit'", NULL, { 0 } },
+    { "statistics", NULL, NULL, "false", act_statistics, { 0 } },
     { "monitor", act_monitor, NULL, NULL, NULL, { 0 } },
     { "serial", act_serial, NULL, NULL, NULL, { 0 } },
     { "screen", act_screen, NULL, NULL, NULL, { 0 } },
     { "change-cd", act_change_cd, NULL, NULL, NULL, { 0 } },
     { "eject-cd", act_eject, NULL, NULL, NULL, { 0 } },
     { "change-floppy", act_change_floppy, NULL, NULL, NULL, { 0 } },
+    { "link", NULL, NULL, "true", act_link, { 0 } },
+    { "mute", NULL, NULL, "false", act_mute, { 0 } },
 };
 
 /* ---- life cycle ---- */
+
+static void mw_display_allocated(GtkWidget *w, GdkRectangle *alloc,
+                                 gpointer data)
+{
+    mw_dump(data);
+}
 
 static gboolean mw_delete(GtkWidget *w, GdkEvent *ev, gpointer data)
 {
@@ -1205,6 +1819,11 @@ static void mw_destroy(GtkWidget *w, gpointer data)
     if (mw->speed_timeout) {
         g_source_remove(mw->speed_timeout);
     }
+    mw_end_shutdown_wait(mw);
+    if (mw->typing_timeout) {
+        g_source_remove(mw->typing_timeout);
+    }
+    g_array_unref(mw->typing);
     mw_save_thumbnail(mw);
     if (mw->library_name && open_windows) {
         g_hash_table_remove(open_windows, mw->library_name);
@@ -1259,6 +1878,7 @@ GtkWindow *mimic_machine_window_new(GtkApplication *app,
     }
     mw->library_name = g_strdup(library_name);
     mw->consoles = g_ptr_array_new_with_free_func(console_free);
+    mw->typing = g_array_new(FALSE, FALSE, sizeof(unsigned));
     mw->win = GTK_APPLICATION_WINDOW(gtk_application_window_new(app));
     gtk_application_window_set_show_menubar(mw->win, FALSE);
     gtk_window_set_icon_name(GTK_WINDOW(mw->win), "org.mimic.Mimic");
@@ -1273,6 +1893,14 @@ GtkWindow *mimic_machine_window_new(GtkApplication *app,
     mw->state_label = GTK_LABEL(OBJ("state-label"));
     mw->grab_label = GTK_LABEL(OBJ("grab-label"));
     mw->speed_label = GTK_LABEL(OBJ("speed-label"));
+    mw->net_label = GTK_LABEL(OBJ("net-label"));
+    mw->sound_label = GTK_LABEL(OBJ("sound-label"));
+    /* Shortcuts the window handles itself, shown in its menus. */
+    GtkWidget *fs = gtk_bin_get_child(GTK_BIN(OBJ("item-fullscreen")));
+    if (GTK_IS_ACCEL_LABEL(fs)) {
+        gtk_accel_label_set_accel(GTK_ACCEL_LABEL(fs), GDK_KEY_f,
+                                  GDK_CONTROL_MASK | GDK_MOD1_MASK);
+    }
 #undef OBJ
     mw->display = MIMIC_DISPLAY(mimic_display_new());
     gtk_widget_show(GTK_WIDGET(mw->display));
@@ -1295,6 +1923,13 @@ GtkWindow *mimic_machine_window_new(GtkApplication *app,
     g_signal_connect(mw->display, "motion-notify-event",
                      G_CALLBACK(mw_motion), mw);
     g_signal_connect(mw->display, "scroll-event", G_CALLBACK(mw_scroll), mw);
+    gtk_drag_dest_set(GTK_WIDGET(mw->display), GTK_DEST_DEFAULT_ALL, NULL, 0,
+                      GDK_ACTION_COPY);
+    gtk_drag_dest_add_uri_targets(GTK_WIDGET(mw->display));
+    g_signal_connect(mw->display, "drag-data-received",
+                     G_CALLBACK(on_display_drop), mw);
+    g_signal_connect(mw->display, "size-allocate",
+                     G_CALLBACK(mw_display_allocated), mw);
     if (library_name) {
         if (!open_windows) {
             open_windows = g_hash_table_new_full(g_str_hash, g_str_equal,

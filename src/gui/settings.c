@@ -47,9 +47,58 @@ typedef struct Settings {
     GtkToggleButton *disk_on[N_DISK_ROWS];
     GtkFileChooser *disk[N_DISK_ROWS];
     GtkComboBoxText *disk_format[N_DISK_ROWS]; /* NULL: floppies (raw) */
+    GtkComboBoxText *sound, *nic;
+    GtkEntry *forwards;
     GtkTextBuffer *cmdline;
     GtkLabel *error;
 } Settings;
+
+/* Names people know the emulated devices by (the engine lists them). */
+static const struct {
+    const char *id;
+    const char *label;
+} nic_labels[] = {
+    { "e1000", N_("Intel PRO/1000 (e1000)") },
+    { "rtl8139", N_("Realtek RTL8139") },
+    { "ne2k_pci", N_("NE2000 (PCI)") },
+    { "ne2k_isa", N_("NE2000 (ISA)") },
+    { "virtio-net-pci", N_("VirtIO network (fastest; Linux)") },
+};
+
+static const char *nic_label(const char *id)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(nic_labels); i++) {
+        if (!strcmp(nic_labels[i].id, id)) {
+            return _(nic_labels[i].label);
+        }
+    }
+    return id;
+}
+
+/*
+ * The sound and network choices: "none" and what the engine emulates.  A
+ * machine file may name a device this build lacks (written elsewhere):
+ * it is listed as such, so the dialog never claims it.
+ */
+GtkComboBoxText *mimic_device_combo_new(const char *const *ids, bool nic,
+                                        const char *active)
+{
+    GtkComboBoxText *c = GTK_COMBO_BOX_TEXT(gtk_combo_box_text_new());
+    gtk_combo_box_text_append(c, "none", nic ? _("None (no network)")
+                                             : _("None"));
+    for (int i = 0; ids[i]; i++) {
+        const char *desc = nic ? nic_label(ids[i])
+                               : mimic_sound_card_description(ids[i]);
+        gtk_combo_box_text_append(c, ids[i], desc ? desc : ids[i]);
+    }
+    if (active && !g_strv_contains(ids, active)) {
+        g_autofree char *l = g_strdup_printf(
+            _("%s (not emulated: the machine runs without it)"), active);
+        gtk_combo_box_text_append(c, active, l);
+    }
+    gtk_combo_box_set_active_id(GTK_COMBO_BOX(c), active ? active : "none");
+    return c;
+}
 
 static void set_drive(MachineConfig *cfg, DriveInterface iface, int index,
                       DriveMedia media, const char *file, const char *fmt)
@@ -117,11 +166,29 @@ static MimicMachineFile *settings_build(Settings *st, GError **error)
     g_strlcpy(cfg->boot_order,
               gtk_combo_box_get_active_id(GTK_COMBO_BOX(st->boot)),
               sizeof(cfg->boot_order));
-    /*
-     * Sound cards, network cards and USB are not emulated yet: the dialog
-     * does not offer them and keeps what the machine file says (the OS
-     * presets' defaults, for the day the engine has them).
-     */
+    const char *sound = gtk_combo_box_get_active_id(
+        GTK_COMBO_BOX(st->sound));
+    mimic_machine_set_sound(cfg, g_strcmp0(sound, "none") ? sound : NULL);
+    const char *nic = gtk_combo_box_get_active_id(GTK_COMBO_BOX(st->nic));
+    g_auto(GStrv) fwd = g_regex_split_simple(
+        "[\\s,;]+", gtk_entry_get_text(st->forwards), 0, 0);
+    GPtrArray *rules = g_ptr_array_new();
+    for (int i = 0; fwd[i]; i++) {
+        if (*fwd[i]) {
+            g_ptr_array_add(rules, fwd[i]);
+        }
+    }
+    g_ptr_array_add(rules, NULL);
+    bool has_nic = nic && strcmp(nic, "none");
+    mimic_machine_set_nic(cfg, has_nic ? nic : NULL);
+    gtk_widget_set_sensitive(GTK_WIDGET(st->forwards), has_nic);
+    bool fwd_ok = !has_nic || mimic_machine_set_port_forwards(
+                                  cfg, (const char *const *)rules->pdata,
+                                  error);
+    g_ptr_array_free(rules, TRUE);
+    if (!fwd_ok) {
+        return NULL;
+    }
     for (size_t i = 0; i < N_DISK_ROWS; i++) {
         const DiskRow *dr = &disk_rows[i];
         bool on = gtk_toggle_button_get_active(st->disk_on[i]);
@@ -164,7 +231,7 @@ static void settings_changed(Settings *st)
     g_autoptr(GError) err = NULL;
     g_autoptr(MimicMachineFile) mf = settings_build(st, &err);
     g_autofree char *cmd = mf ? mimic_machine_file_command_line(mf) : NULL;
-    gtk_text_buffer_set_text(st->cmdline, cmd ? cmd : "", -1);
+    mimic_command_view_set(st->cmdline, cmd);
     gtk_label_set_text(st->error, mf ? "" : err->message);
     gtk_dialog_set_response_sensitive(st->dialog, GTK_RESPONSE_OK,
                                       mf != NULL);
@@ -221,7 +288,6 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
     static const char *const os_labels[] = {
         N_("Linux"), N_("DOS / FreeDOS"), N_("Windows 95/98"),
         N_("Windows 2000/XP"), N_("Other"), NULL };
-    /* No network boot: there is no network card to boot from yet. */
     static const char *const boot_ids[] = { "dc", "cd", "c", "d", "acd",
                                             "cad", NULL };
     static const char *const boot_labels[] = {
@@ -248,7 +314,11 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
     gtk_grid_set_column_spacing(g, 12);
     gtk_container_set_border_width(GTK_CONTAINER(g), 18);
     st.os = combo(os_ids, os_labels, mimic_preset_get(mf->os)->id);
-    st.memory = GTK_SPIN_BUTTON(gtk_spin_button_new_with_range(1, 65536, 1));
+    unsigned host_mib = mimic_host_memory_mib();
+    unsigned max_mib = host_mib ? MIN(65536, host_mib) : 65536;
+    st.memory = GTK_SPIN_BUTTON(gtk_spin_button_new_with_range(1, max_mib,
+                                                               1));
+    gtk_spin_button_set_numeric(st.memory, TRUE);
     gtk_spin_button_set_value(st.memory, (double)(cfg->ram_size >> 20));
     st.cpus = GTK_SPIN_BUTTON(gtk_spin_button_new_with_range(1, 16, 1));
     gtk_spin_button_set_value(st.cpus, cfg->smp > 0 ? cfg->smp : 1);
@@ -268,8 +338,7 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
             dr->has_format ? gtk_check_button_new_with_mnemonic(_(dr->label))
                            : gtk_check_button_new_with_label(_("Inserted")));
         gtk_toggle_button_set_active(st.disk_on[i], d && d->file);
-        st.disk[i] = GTK_FILE_CHOOSER(gtk_file_chooser_button_new(
-            _(dr->chooser), GTK_FILE_CHOOSER_ACTION_OPEN));
+        st.disk[i] = mimic_file_chooser_button_new(_(dr->chooser));
         mimic_add_image_filters(st.disk[i], false);
         if (d && d->file) {
             gtk_file_chooser_set_filename(st.disk[i], d->file);
@@ -280,8 +349,7 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
         }
     }
     const DriveConfig *cd = get_drive(cfg, DRIVE_IF_IDE, 2);
-    st.cdrom = GTK_FILE_CHOOSER(gtk_file_chooser_button_new(
-        _("Choose a CD/DVD Image"), GTK_FILE_CHOOSER_ACTION_OPEN));
+    st.cdrom = mimic_file_chooser_button_new(_("Choose a CD/DVD Image"));
     mimic_add_image_filters(st.cdrom, true);
     if (cd && cd->file) {
         gtk_file_chooser_set_filename(st.cdrom, cd->file);
@@ -292,6 +360,25 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
     st.localtime = GTK_TOGGLE_BUTTON(gtk_check_button_new_with_mnemonic(
         _("Clock in _local time (Windows, DOS)")));
     gtk_toggle_button_set_active(st.localtime, cfg->rtc_localtime);
+    st.sound = mimic_device_combo_new(mimic_sound_cards(), false,
+                            cfg->n_soundhw > 0 ? cfg->soundhw[0] : NULL);
+    gtk_widget_set_name(GTK_WIDGET(st.sound), "sound-card");
+    st.nic = mimic_device_combo_new(mimic_nic_models(), true,
+                          cfg->n_nics > 0 && !cfg->net_none
+                              ? cfg->nics[0].model
+                              : NULL);
+    gtk_widget_set_name(GTK_WIDGET(st.nic), "network-card");
+    st.forwards = GTK_ENTRY(gtk_entry_new());
+    gtk_widget_set_name(GTK_WIDGET(st.forwards), "port-forwards");
+    gtk_entry_set_placeholder_text(st.forwards, _("e.g. tcp::2222-:22"));
+    gtk_widget_set_tooltip_text(
+        GTK_WIDGET(st.forwards),
+        _("User networking (NAT, the guest is 10.0.2.15): host ports "
+          "forwarded to the guest, separated by spaces, each "
+          "tcp|udp:[host address]:host port-[guest address]:guest port"));
+    g_auto(GStrv) fwd = mimic_machine_port_forwards(cfg);
+    g_autofree char *fwd_text = g_strjoinv(" ", fwd);
+    gtk_entry_set_text(st.forwards, fwd_text);
 
     int r = 0;
     g_autofree char *dir = mimic_library_dir();
@@ -309,6 +396,15 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
     }
     row(g, r++, _("Sys_tem"), GTK_WIDGET(st.os));
     row(g, r++, _("_Memory (MiB)"), GTK_WIDGET(st.memory));
+    g_autofree char *limits =
+        host_mib ? g_strdup_printf(_("1 to %u MiB: this host has %u MiB"),
+                                   max_mib, host_mib)
+                 : g_strdup_printf(_("1 to %u MiB"), max_mib);
+    GtkWidget *lim = gtk_label_new(limits);
+    gtk_label_set_xalign(GTK_LABEL(lim), 0);
+    gtk_style_context_add_class(gtk_widget_get_style_context(lim),
+                                "dim-label");
+    gtk_grid_attach(g, lim, 1, r++, 1, 1);
     row(g, r++, _("_Processors"), GTK_WIDGET(st.cpus));
     for (size_t i = 0; i < N_DISK_ROWS; i++) {
         if (disk_rows[i].iface == DRIVE_IF_FLOPPY &&
@@ -339,19 +435,16 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
         }
     }
     row(g, r++, _("_Boot from"), GTK_WIDGET(st.boot));
+    row(g, r++, _("Sou_nd card"), GTK_WIDGET(st.sound));
+    row(g, r++, _("Net_work card"), GTK_WIDGET(st.nic));
+    row(g, r++, _("Port _forwards"), GTK_WIDGET(st.forwards));
     gtk_grid_attach(g, GTK_WIDGET(st.localtime), 1, r++, 1, 1);
     gtk_grid_attach(g, GTK_WIDGET(st.full_screen), 1, r++, 1, 1);
 
     GtkWidget *cl = gtk_label_new(_("Equivalent command line:"));
     gtk_label_set_xalign(GTK_LABEL(cl), 0);
     gtk_grid_attach(g, cl, 0, r++, 2, 1);
-    GtkWidget *tv = gtk_text_view_new();
-    gtk_widget_set_name(tv, "command-line");
-    gtk_text_view_set_editable(GTK_TEXT_VIEW(tv), FALSE);
-    gtk_text_view_set_wrap_mode(GTK_TEXT_VIEW(tv), GTK_WRAP_CHAR);
-    gtk_text_view_set_monospace(GTK_TEXT_VIEW(tv), TRUE);
-    gtk_widget_set_size_request(tv, 420, 60);
-    st.cmdline = gtk_text_view_get_buffer(GTK_TEXT_VIEW(tv));
+    GtkWidget *tv = mimic_command_view_new(&st.cmdline);
     gtk_grid_attach(g, tv, 0, r++, 2, 1);
     GtkWidget *copy = gtk_button_new_with_mnemonic(_("Cop_y command line"));
     gtk_widget_set_halign(copy, GTK_ALIGN_END);
@@ -362,10 +455,24 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
     gtk_style_context_add_class(gtk_widget_get_style_context(
                                     GTK_WIDGET(st.error)), "error");
     gtk_grid_attach(g, GTK_WIDGET(st.error), 0, r++, 2, 1);
+    /* Scrolled, so the dialog fits a small screen (the rows grew). */
+    GtkWidget *sw = gtk_scrolled_window_new(NULL, NULL);
+    gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(sw),
+                                   GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+    gtk_scrolled_window_set_propagate_natural_height(GTK_SCROLLED_WINDOW(sw),
+                                                     TRUE);
+    gtk_scrolled_window_set_max_content_height(GTK_SCROLLED_WINDOW(sw), 560);
+    gtk_container_add(GTK_CONTAINER(sw), GTK_WIDGET(g));
+    gtk_container_set_focus_vadjustment(
+        GTK_CONTAINER(g),
+        gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(sw)));
+    gtk_widget_set_vexpand(sw, TRUE);
     gtk_container_add(GTK_CONTAINER(gtk_dialog_get_content_area(st.dialog)),
-                      GTK_WIDGET(g));
+                      sw);
 
-    GtkWidget *combos[] = { GTK_WIDGET(st.os), GTK_WIDGET(st.boot) };
+    GtkWidget *combos[] = { GTK_WIDGET(st.os), GTK_WIDGET(st.boot),
+                            GTK_WIDGET(st.sound), GTK_WIDGET(st.nic),
+                            GTK_WIDGET(st.forwards) };
     for (size_t i = 0; i < G_N_ELEMENTS(combos); i++) {
         g_signal_connect(combos[i], "changed", G_CALLBACK(on_changed), &st);
     }

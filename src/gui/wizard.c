@@ -10,6 +10,8 @@
 #include "gui/gui_internal.h"
 
 #include <string.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
 
 enum { DISK_NEW, DISK_EXISTING, DISK_NONE };
 
@@ -25,7 +27,11 @@ typedef struct Wizard {
     GtkFileChooser *disk_file;
     GtkFileChooser *cdrom;
     GtkComboBoxText *boot;
+    GtkComboBoxText *sound, *nic;
+    GtkLabel *disk_error, *cdrom_error, *detected_format, *detected_os;
+    char *disk_path, *cdrom_path; /* the last good choices */
     GtkLabel *summary;
+    GtkTextBuffer *cmdline;
     GtkWidget *progress_page, *done_page;
     GtkLabel *progress_label;
     GtkSpinner *spinner;
@@ -50,6 +56,18 @@ static GtkWidget *label(const char *mnemonic, GtkWidget *target)
     if (target) {
         gtk_label_set_mnemonic_widget(GTK_LABEL(l), target);
     }
+    return l;
+}
+
+/* Where a page says what is wrong with a choice, at once. */
+static GtkLabel *error_label(void)
+{
+    GtkLabel *l = GTK_LABEL(gtk_label_new(""));
+    gtk_label_set_xalign(l, 0);
+    gtk_label_set_line_wrap(l, TRUE);
+    gtk_label_set_max_width_chars(l, 50);
+    gtk_style_context_add_class(gtk_widget_get_style_context(GTK_WIDGET(l)),
+                                "error");
     return l;
 }
 
@@ -91,21 +109,20 @@ static void wz_choices(Wizard *wz, MimicNewMachine *c, GPtrArray *keep)
         c->disk_format = wz_format(wz);
         break;
     }
-    case DISK_EXISTING: {
-        char *p = gtk_file_chooser_get_filename(wz->disk_file);
-        g_ptr_array_add(keep, p);
-        c->disk_path = p;
-        /* An existing image's format is asked of the user below. */
-        c->disk_format = wz_format(wz);
+    case DISK_EXISTING:
+        /* An existing image has the format its content says. */
+        c->disk_path = wz->disk_path;
+        c->disk_format = wz->disk_path
+                             ? mimic_image_format(wz->disk_path, NULL)
+                             : NULL;
         break;
-    }
     default:
         break;
     }
-    char *cd = gtk_file_chooser_get_filename(wz->cdrom);
-    g_ptr_array_add(keep, cd);
-    c->cdrom = cd ? cd : "";
+    c->cdrom = wz->cdrom_path ? wz->cdrom_path : "";
     c->boot = gtk_combo_box_get_active_id(GTK_COMBO_BOX(wz->boot));
+    c->sound = gtk_combo_box_get_active_id(GTK_COMBO_BOX(wz->sound));
+    c->nic = gtk_combo_box_get_active_id(GTK_COMBO_BOX(wz->nic));
 }
 
 static void wz_check_name(Wizard *wz)
@@ -137,6 +154,10 @@ static void on_os_changed(GtkComboBox *c, gpointer data)
     Wizard *wz = data;
     const MimicPreset *p = mimic_preset_get(wz_os(wz));
     gtk_spin_button_set_value(wz->memory, p->memory_mib);
+    const char *sound = mimic_preset_sound(p), *nic = mimic_preset_nic(p);
+    gtk_combo_box_set_active_id(GTK_COMBO_BOX(wz->sound),
+                                sound ? sound : "none");
+    gtk_combo_box_set_active_id(GTK_COMBO_BOX(wz->nic), nic ? nic : "none");
     gtk_spin_button_set_value(wz->disk_gib, MAX(1, p->disk_mib / 1024));
     if (p->disk_mib < 1024) {
         gtk_spin_button_set_value(wz->disk_gib, 1);
@@ -148,18 +169,106 @@ static void on_disk_mode(GtkToggleButton *b, gpointer data)
     Wizard *wz = data;
     int mode = wz_disk_mode(wz);
     gtk_widget_set_sensitive(GTK_WIDGET(wz->disk_gib), mode == DISK_NEW);
-    gtk_widget_set_sensitive(GTK_WIDGET(wz->format), mode != DISK_NONE);
+    gtk_widget_set_sensitive(GTK_WIDGET(wz->format), mode == DISK_NEW);
     gtk_widget_set_sensitive(GTK_WIDGET(wz->disk_file),
                              mode == DISK_EXISTING);
+    const char *fmt = wz->disk_path ? mimic_image_format(wz->disk_path, NULL)
+                                    : NULL;
+    g_autofree char *detected =
+        fmt ? g_strdup_printf(_("Format: %s (from the image's content)"),
+                              fmt)
+            : g_strdup("");
+    gtk_label_set_text(wz->detected_format, detected);
     GtkWidget *page = gtk_assistant_get_nth_page(wz->as, 2);
-    g_autofree char *f = gtk_file_chooser_get_filename(wz->disk_file);
     gtk_assistant_set_page_complete(wz->as, page,
-                                    mode != DISK_EXISTING || f != NULL);
+                                    mode != DISK_EXISTING ||
+                                        wz->disk_path != NULL);
+}
+
+/*
+ * A file chosen for the disk or the CD/DVD is checked at once: one that
+ * is missing or cannot be read (or, for a disk, written) is refused with
+ * the reason under the chooser, and the earlier choice stays.
+ */
+static bool wz_check_file(Wizard *wz, GtkFileChooser *fc, char **keep,
+                          GtkLabel *error, bool writable)
+{
+    g_autofree char *path = gtk_file_chooser_get_filename(fc);
+    g_autofree char *uri = path ? NULL : gtk_file_chooser_get_uri(fc);
+    const char *what = path ? path : uri;
+    const char *why = NULL;
+    if (!what) {
+        return false;
+    }
+    if (!path || !g_file_test(path, G_FILE_TEST_EXISTS)) {
+        why = _("There is no such file.");
+    } else if (!g_file_test(path, G_FILE_TEST_IS_REGULAR) &&
+               !g_str_has_prefix(path, "/dev/")) {
+        why = _("This is not an image file.");
+    } else if (g_access(path, R_OK) != 0) {
+        why = _("You may not read this file.");
+    } else if (writable && g_access(path, W_OK) != 0) {
+        why = _("You may not write to this file; a hard disk must be "
+                "writable.");
+    }
+    if (why) {
+        g_autofree char *msg = g_strdup_printf("%s: %s", what, why);
+        gtk_label_set_text(error, msg);
+        if (*keep) {
+            gtk_file_chooser_set_filename(fc, *keep);
+        } else {
+            gtk_file_chooser_unselect_all(fc);
+        }
+        return false;
+    }
+    gtk_label_set_text(error, "");
+    g_free(*keep);
+    *keep = g_steal_pointer(&path);
+    return true;
 }
 
 static void on_disk_file_set(GtkFileChooserButton *b, gpointer data)
 {
+    Wizard *wz = data;
+    wz_check_file(wz, wz->disk_file, &wz->disk_path, wz->disk_error, true);
     on_disk_mode(NULL, data);
+}
+
+/*
+ * OS detection: an installation CD's volume ID proposes the system, and
+ * with it the preset (memory, disk size, sound card, NIC); the page says
+ * so, and the first page can change it.
+ */
+static void wz_detect(Wizard *wz, const char *path)
+{
+    g_autofree char *vid = NULL;
+    MimicOsType os = mimic_detect_os(path, &vid);
+    if (os == MIMIC_OS_COUNT) {
+        g_autofree char *msg =
+            vid ? g_strdup_printf(_("The disc “%s” is not one Mimic "
+                                    "knows: choose its system on the "
+                                    "first page."),
+                                  vid)
+                : g_strdup("");
+        gtk_label_set_text(wz->detected_os, msg);
+        return;
+    }
+    gtk_combo_box_set_active(GTK_COMBO_BOX(wz->os), os);
+    g_autofree char *msg = g_strdup_printf(
+        _("Detected from the disc “%s”: %s. The machine gets that "
+          "system's settings (memory, disk, devices); change the system "
+          "on the first page."),
+        vid, _(mimic_preset_get(os)->label));
+    gtk_label_set_text(wz->detected_os, msg);
+}
+
+static void on_cdrom_file_set(GtkFileChooserButton *b, gpointer data)
+{
+    Wizard *wz = data;
+    if (wz_check_file(wz, wz->cdrom, &wz->cdrom_path, wz->cdrom_error,
+                      false)) {
+        wz_detect(wz, wz->cdrom_path);
+    }
 }
 
 /*
@@ -173,17 +282,24 @@ static bool wz_take_file(Wizard *wz, const char *path)
 {
     g_autofree char *lower = g_ascii_strdown(path, -1);
     if (g_str_has_suffix(lower, ".iso")) {
-        return gtk_file_chooser_set_filename(wz->cdrom, path);
+        if (!gtk_file_chooser_set_filename(wz->cdrom, path) ||
+            !wz_check_file(wz, wz->cdrom, &wz->cdrom_path, wz->cdrom_error,
+                           false)) {
+            return false;
+        }
+        wz_detect(wz, wz->cdrom_path);
+        return true;
     }
-    if (!gtk_file_chooser_set_filename(wz->disk_file, path)) {
+    if (!gtk_file_chooser_set_filename(wz->disk_file, path) ||
+        !wz_check_file(wz, wz->disk_file, &wz->disk_path, wz->disk_error,
+                       true)) {
         return false;
     }
-    const char *fmt = mimic_image_format(path, NULL);
-    if (!fmt) {
+    if (!mimic_image_format(path, NULL)) {
         return false;
     }
-    gtk_combo_box_set_active_id(GTK_COMBO_BOX(wz->format), fmt);
     gtk_toggle_button_set_active(wz->disk_existing, TRUE);
+    on_disk_mode(NULL, wz);
     return true;
 }
 
@@ -232,13 +348,21 @@ static void wz_fill_summary(Wizard *wz)
                            *c.cdrom ? c.cdrom : _("empty drive"));
     g_string_append_printf(s, _("Boot order: %s\n"),
                            gtk_combo_box_text_get_active_text(wz->boot));
+    g_autofree char *snd = gtk_combo_box_text_get_active_text(wz->sound);
+    g_autofree char *net = gtk_combo_box_text_get_active_text(wz->nic);
+    g_string_append_printf(s, _("Sound card: %s\n"), snd);
+    if (g_strcmp0(c.nic, "none")) {
+        g_string_append_printf(s, _("Network: %s, user networking (NAT)\n"),
+                               net);
+    } else {
+        g_string_append_printf(s, _("Network: none\n"));
+    }
     g_autoptr(GError) err = NULL;
     g_autoptr(MimicMachineFile) mf = mimic_machine_file_new_from_choices(
         &c, &err);
-    if (mf) {
-        g_autofree char *cmd = mimic_machine_file_command_line(mf);
-        g_string_append_printf(s, _("\nCommand line:\n%s\n"), cmd);
-    } else {
+    g_autofree char *cmd = mf ? mimic_machine_file_command_line(mf) : NULL;
+    mimic_command_view_set(wz->cmdline, cmd);
+    if (!mf) {
         g_string_append_printf(s, _("\nProblem: %s\n"), err->message);
     }
     gtk_label_set_text(wz->summary, s->str);
@@ -325,6 +449,8 @@ static void on_apply(GtkAssistant *as, gpointer data)
 
 static void wz_free(Wizard *wz)
 {
+    g_free(wz->disk_path);
+    g_free(wz->cdrom_path);
     mimic_machine_file_free(wz->created);
     g_free(wz);
 }
@@ -356,6 +482,51 @@ static void on_cancel(GtkAssistant *as, gpointer data)
     gtk_widget_destroy(GTK_WIDGET(as));
 }
 
+/*
+ * GtkAssistant titles the window with the page's title; keep the
+ * dialog's own name first, the page after it.
+ */
+static void on_title(GObject *obj, GParamSpec *ps, gpointer data)
+{
+    GtkWindow *w = GTK_WINDOW(obj);
+    const char *t = gtk_window_get_title(w);
+    const char *name = _("New Machine");
+    if (t && g_str_has_prefix(t, name)) {
+        return;
+    }
+    g_autofree char *full = t && *t ? g_strdup_printf("%s — %s", name, t)
+                                    : g_strdup(name);
+    gtk_window_set_title(w, full);
+}
+
+/*
+ * GtkAssistant shows its Finish ("last") button on content pages only
+ * when every later page is complete, so it comes and goes as the pages
+ * change; the wizard walks its pages with Next and Apply on the summary,
+ * so that button never shows.
+ */
+static void keep_hidden(GObject *obj, GParamSpec *ps, gpointer data)
+{
+    if (gtk_widget_get_visible(GTK_WIDGET(obj))) {
+        gtk_widget_hide(GTK_WIDGET(obj));
+    }
+}
+
+static void hide_finish_button(GtkWidget *w, gpointer data)
+{
+    if (GTK_IS_CONTAINER(w)) {
+        gtk_container_forall(GTK_CONTAINER(w), hide_finish_button, data);
+    }
+    if (GTK_IS_BUTTON(w)) {
+        const char *l = gtk_button_get_label(GTK_BUTTON(w));
+        if (l && !strcmp(l, g_dgettext("gtk30", "_Finish"))) {
+            gtk_widget_hide(w);
+            g_signal_connect(w, "notify::visible", G_CALLBACK(keep_hidden),
+                             NULL);
+        }
+    }
+}
+
 static void add_page(Wizard *wz, GtkWidget *w, const char *title,
                      GtkAssistantPageType type, bool complete)
 {
@@ -378,6 +549,10 @@ void mimic_wizard_run_with_file(GtkWindow *parent, const char *path)
     gtk_window_set_title(GTK_WINDOW(wz->as), _("New Machine"));
     gtk_window_set_transient_for(GTK_WINDOW(wz->as), parent);
     gtk_window_set_modal(GTK_WINDOW(wz->as), TRUE);
+    gtk_window_set_position(GTK_WINDOW(wz->as),
+                            parent ? GTK_WIN_POS_CENTER_ON_PARENT
+                                   : GTK_WIN_POS_CENTER);
+    g_signal_connect(wz->as, "notify::title", G_CALLBACK(on_title), NULL);
     gtk_window_set_default_size(GTK_WINDOW(wz->as), 640, 420);
     g_object_set_data_full(G_OBJECT(wz->as), "wizard", wz,
                            (GDestroyNotify)wz_free);
@@ -406,11 +581,44 @@ void mimic_wizard_run_with_file(GtkWindow *parent, const char *path)
 
     /* 1: memory */
     g = page_box();
-    wz->memory = GTK_SPIN_BUTTON(gtk_spin_button_new_with_range(1, 65536, 1));
+    unsigned host_mib = mimic_host_memory_mib();
+    unsigned max_mib = host_mib ? MIN(65536, host_mib) : 65536;
+    wz->memory = GTK_SPIN_BUTTON(gtk_spin_button_new_with_range(1, max_mib,
+                                                                1));
+    gtk_spin_button_set_numeric(wz->memory, TRUE);
     gtk_grid_attach(GTK_GRID(g), label(_("_Memory (MiB)"),
                                        GTK_WIDGET(wz->memory)), 0, 0, 1, 1);
     gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->memory), 1, 0, 1, 1);
-    add_page(wz, g, _("Memory"), GTK_ASSISTANT_PAGE_CONTENT, true);
+    g_autofree char *limits =
+        host_mib ? g_strdup_printf(_("1 to %u MiB: this host has %u MiB"),
+                                   max_mib, host_mib)
+                 : g_strdup_printf(_("1 to %u MiB"), max_mib);
+    GtkWidget *lim = gtk_label_new(limits);
+    gtk_label_set_xalign(GTK_LABEL(lim), 0);
+    gtk_style_context_add_class(gtk_widget_get_style_context(lim),
+                                "dim-label");
+    gtk_grid_attach(GTK_GRID(g), lim, 1, 1, 1, 1);
+    wz->sound = mimic_device_combo_new(mimic_sound_cards(), false, NULL);
+    wz->nic = mimic_device_combo_new(mimic_nic_models(), true, NULL);
+    gtk_grid_attach(GTK_GRID(g), label(_("_Sound card"),
+                                       GTK_WIDGET(wz->sound)), 0, 2, 1, 1);
+    gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->sound), 1, 2, 1, 1);
+    gtk_grid_attach(GTK_GRID(g), label(_("Net_work card"),
+                                       GTK_WIDGET(wz->nic)), 0, 3, 1, 1);
+    gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->nic), 1, 3, 1, 1);
+    GtkWidget *devs = gtk_label_new(_("The lists hold the devices Mimic "
+                                      "emulates. The network card reaches "
+                                      "the host's network through user "
+                                      "networking (NAT); port forwards are "
+                                      "in the machine's settings."));
+    gtk_label_set_line_wrap(GTK_LABEL(devs), TRUE);
+    gtk_label_set_max_width_chars(GTK_LABEL(devs), 50);
+    gtk_label_set_xalign(GTK_LABEL(devs), 0);
+    gtk_style_context_add_class(gtk_widget_get_style_context(devs),
+                                "dim-label");
+    gtk_grid_attach(GTK_GRID(g), devs, 1, 4, 1, 1);
+    add_page(wz, g, _("Memory and Devices"), GTK_ASSISTANT_PAGE_CONTENT,
+             true);
 
     /* 2: hard disk */
     g = page_box();
@@ -430,26 +638,29 @@ void mimic_wizard_run_with_file(GtkWindow *parent, const char *path)
     gtk_combo_box_set_active_id(GTK_COMBO_BOX(wz->format), "qcow2");
     wz->disk_gib = GTK_SPIN_BUTTON(gtk_spin_button_new_with_range(1, 2048,
                                                                   1));
-    wz->disk_file = GTK_FILE_CHOOSER(gtk_file_chooser_button_new(
-        _("Choose a Disk Image"), GTK_FILE_CHOOSER_ACTION_OPEN));
+    wz->disk_file = mimic_file_chooser_button_new(_("Choose a Disk Image"));
     mimic_add_image_filters(wz->disk_file, false);
+    wz->disk_error = error_label();
+    wz->detected_format = GTK_LABEL(gtk_label_new(""));
     gtk_grid_attach(GTK_GRID(g), rnew, 0, 0, 2, 1);
     gtk_grid_attach(GTK_GRID(g), label(_("_Size (GiB)"),
                                        GTK_WIDGET(wz->disk_gib)), 0, 1, 1, 1);
     gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->disk_gib), 1, 1, 1, 1);
-    gtk_grid_attach(GTK_GRID(g), rold, 0, 2, 2, 1);
-    gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->disk_file), 1, 3, 1, 1);
     gtk_grid_attach(GTK_GRID(g), label(_("_Format"), GTK_WIDGET(wz->format)),
-                    0, 4, 1, 1);
-    gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->format), 1, 4, 1, 1);
-    gtk_grid_attach(GTK_GRID(g), rnone, 0, 5, 2, 1);
+                    0, 2, 1, 1);
+    gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->format), 1, 2, 1, 1);
+    gtk_grid_attach(GTK_GRID(g), rold, 0, 3, 2, 1);
+    gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->disk_file), 1, 4, 1, 1);
+    gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->detected_format), 1, 5, 1,
+                    1);
+    gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->disk_error), 1, 6, 1, 1);
+    gtk_grid_attach(GTK_GRID(g), rnone, 0, 7, 2, 1);
     gtk_widget_set_hexpand(GTK_WIDGET(wz->disk_file), TRUE);
     add_page(wz, g, _("Hard Disk"), GTK_ASSISTANT_PAGE_CONTENT, true);
 
     /* 3: CD/DVD */
     g = page_box();
-    wz->cdrom = GTK_FILE_CHOOSER(gtk_file_chooser_button_new(
-        _("Choose a CD/DVD Image"), GTK_FILE_CHOOSER_ACTION_OPEN));
+    wz->cdrom = mimic_file_chooser_button_new(_("Choose a CD/DVD Image"));
     mimic_add_image_filters(wz->cdrom, true);
     gtk_widget_set_hexpand(GTK_WIDGET(wz->cdrom), TRUE);
     GtkWidget *drop = gtk_label_new(_("Choose an installation image, or "
@@ -463,6 +674,14 @@ void mimic_wizard_run_with_file(GtkWindow *parent, const char *path)
     gtk_grid_attach(GTK_GRID(g), label(_("CD/DVD _image"),
                                        GTK_WIDGET(wz->cdrom)), 0, 1, 1, 1);
     gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->cdrom), 1, 1, 1, 1);
+    wz->cdrom_error = error_label();
+    gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->cdrom_error), 1, 2, 1, 1);
+    wz->detected_os = GTK_LABEL(gtk_label_new(""));
+    gtk_label_set_xalign(wz->detected_os, 0);
+    gtk_label_set_line_wrap(wz->detected_os, TRUE);
+    gtk_label_set_max_width_chars(wz->detected_os, 50);
+    gtk_widget_set_name(GTK_WIDGET(wz->detected_os), "detected-os");
+    gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->detected_os), 1, 3, 1, 1);
     add_page(wz, g, _("CD/DVD"), GTK_ASSISTANT_PAGE_CONTENT, true);
 
     /* 4: boot order */
@@ -483,11 +702,16 @@ void mimic_wizard_run_with_file(GtkWindow *parent, const char *path)
     wz->summary = GTK_LABEL(gtk_label_new(""));
     gtk_label_set_xalign(wz->summary, 0);
     gtk_label_set_yalign(wz->summary, 0);
-    gtk_label_set_selectable(wz->summary, TRUE);
     gtk_label_set_line_wrap(wz->summary, TRUE);
-    gtk_label_set_line_wrap_mode(wz->summary, PANGO_WRAP_WORD_CHAR);
+    gtk_label_set_line_wrap_mode(wz->summary, PANGO_WRAP_WORD);
     GtkWidget *sbox = page_box();
     gtk_grid_attach(GTK_GRID(sbox), GTK_WIDGET(wz->summary), 0, 0, 1, 1);
+    GtkWidget *cl = gtk_label_new(_("Command line:"));
+    gtk_label_set_xalign(GTK_LABEL(cl), 0);
+    gtk_grid_attach(GTK_GRID(sbox), cl, 0, 1, 1, 1);
+    GtkWidget *cmdview = mimic_command_view_new(&wz->cmdline);
+    gtk_widget_set_hexpand(cmdview, TRUE);
+    gtk_grid_attach(GTK_GRID(sbox), cmdview, 0, 2, 1, 1);
     add_page(wz, sbox, _("Summary"), GTK_ASSISTANT_PAGE_CONFIRM, true);
 
     /* 6: progress */
@@ -519,6 +743,8 @@ void mimic_wizard_run_with_file(GtkWindow *parent, const char *path)
     g_signal_connect(rnone, "toggled", G_CALLBACK(on_disk_mode), wz);
     g_signal_connect(wz->disk_file, "file-set", G_CALLBACK(on_disk_file_set),
                      wz);
+    g_signal_connect(wz->cdrom, "file-set", G_CALLBACK(on_cdrom_file_set),
+                     wz);
     g_signal_connect(wz->as, "prepare", G_CALLBACK(on_prepare), wz);
     g_signal_connect(wz->as, "apply", G_CALLBACK(on_apply), wz);
     g_signal_connect(wz->as, "close", G_CALLBACK(on_close), wz);
@@ -532,6 +758,7 @@ void mimic_wizard_run_with_file(GtkWindow *parent, const char *path)
                       GDK_ACTION_COPY);
     gtk_drag_dest_add_uri_targets(GTK_WIDGET(wz->as));
     g_signal_connect(wz->as, "drag-data-received", G_CALLBACK(on_drop), wz);
+    gtk_container_forall(GTK_CONTAINER(wz->as), hide_finish_button, NULL);
     if (path && !wz_take_file(wz, path)) {
         g_printerr("mimic: %s: cannot use this file\n", path);
     }

@@ -208,7 +208,7 @@ static void configure(MachineConfig *cfg)
     cfg->audiodevs[0].driver = g_strdup("none");
     cfg->audiodevs[0].id = g_strdup("a0");
     cfg->n_audiodevs = 1;
-    static const char *const cards[] = { "pcspk", "sb16", "ac97" };
+    static const char *const cards[] = { "pcspk", "sb16", "ac97", "hda" };
     for (size_t i = 0; i < G_N_ELEMENTS(cards); i++) {
         cfg->soundhw[cfg->n_soundhw] = g_strdup(cards[i]);
         cfg->soundhw_audiodev[cfg->n_soundhw++] = g_strdup("a0");

@@ -15,6 +15,17 @@ Scenarios (each boots SeaBIOS and a boot sector from tests/guests/asm):
          controller's PCM out box: 11 buffers of 100 ms from a buffer
          descriptor list, an interrupt per buffer through the PCI INTA#
          routing, `-device AC97,audiodev=a0`.  Same checks.
+  opl    opl-tone.asm: the AdLib detection (timer 1 and the status port),
+         then an FM channel of the OPL3 at 0x388 with a silent modulator
+         holding F-number 0x241 in block 4 (437.71 Hz) at the carrier's
+         full scale (-21.07 dBFS) for 18 BIOS ticks.  `-soundhw adlib`.
+         Frequency within 1%, level within 3 dB, length.
+  ac97-rec  ac97-loop.asm: records 1.1 s through the AC'97's PCM in box
+         at 24 kHz and plays it back through PCM out.  The source is a
+         440 Hz WAV file at half scale (`in.path=`), or with mode "pa"
+         the private daemon's default source: the monitor of a null sink
+         that pacat feeds the same tone.  Frequency within 1%, level
+         within 3 dB of -9.03 dBFS, length.
 Each scenario runs in real time and again with -icount 3 (virtual time
 from the instruction count; the recording must be the same length of
 tone: audio follows the virtual clock).
@@ -50,7 +61,7 @@ import boottest  # noqa: E402
 class PulseDaemon:
     """A private PulseAudio daemon with a null sink, recorded by parec."""
 
-    def __init__(self, tmp):
+    def __init__(self, tmp, sine_source=False):
         self.tmp = tmp
         self.sock = os.path.join(tmp, 'pa.sock')
         env = dict(os.environ, XDG_RUNTIME_DIR=tmp, HOME=tmp)
@@ -62,13 +73,18 @@ class PulseDaemon:
              '--use-pid-file=no', '--disable-shm=yes', '--log-target=stderr',
              '-L', 'module-native-protocol-unix socket=%s auth-anonymous=1'
              % self.sock,
-             '-L', 'module-null-sink sink_name=mimic rate=48000 channels=2'],
+             '-L', 'module-null-sink sink_name=mimic rate=48000 channels=2']
+            + (['-L', 'module-null-sink sink_name=src rate=48000 channels=2']
+               if sine_source else []),
             env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.rec = None
+        self.feed = None
         for _ in range(100):
             if os.path.exists(self.sock) and subprocess.run(
                     ['pactl', '-s', 'unix:' + self.sock, 'info'], env=env,
                     capture_output=True).returncode == 0:
+                if sine_source:
+                    self.feed_sine()
                 return
             time.sleep(0.1)
         self.close()
@@ -76,6 +92,23 @@ class PulseDaemon:
 
     def server(self):
         return 'unix:' + self.sock
+
+    def feed_sine(self):
+        """The default source: the monitor of a second null sink that
+        pacat feeds with 440 Hz at half scale at low latency (a source of
+        its own, module-sine-source, renders in 2 s blocks)."""
+        raw = os.path.join(self.tmp, 'sine.raw')
+        with open(raw, 'wb') as f:
+            f.write(b''.join(struct.pack('<hh', *(2 * [round(
+                16383.5 * math.sin(2 * math.pi * 440 * i / 48000))]))
+                for i in range(48000 * 30)))
+        self.feed = subprocess.Popen(
+            ['pacat', '-s', self.server(), '-d', 'src', '--raw',
+             '--format=s16le', '--rate=48000', '--channels=2',
+             '--latency-msec=20', raw],
+            env=self.env, stdout=self.log, stderr=self.log)
+        subprocess.run(['pactl', '-s', self.server(), 'set-default-source',
+                        'src.monitor'], env=self.env, check=True)
 
     def record(self, path):
         self.raw = path
@@ -87,7 +120,7 @@ class PulseDaemon:
         time.sleep(0.5)
 
     def close(self):
-        for p in (self.rec, self.daemon):
+        for p in (self.rec, self.feed, self.daemon):
             if p and p.poll() is None:
                 p.send_signal(signal.SIGINT)
                 try:
@@ -183,10 +216,71 @@ SCEN = {
     'ac97': (['-device', 'AC97,audiodev=a0'], 'AC97-PLAY', 'AC97-DONE 0B',
              1000.0, 20 * math.log10(16384 / math.sqrt(2) / 32768),
              (1.0, 1.25)),
+    'opl': (['-soundhw', 'adlib'], 'OPL-ON', 'OPL-OFF', 437.71,
+            20 * math.log10(4096 / math.sqrt(2) / 32768), (0.8, 1.3)),
+    'ac97-rec': (['-device', 'AC97,audiodev=a0'], 'AC97-PLAY',
+                 'AC97-LOOP-DONE', 440.0, 20 * math.log10(0.5 / math.sqrt(2)),
+                 (1.0, 1.25)),
 }
 
 
+def write_input(path, hz=440.0, amp=0.5, secs=3.0, rate=44100):
+    """The recording source of ac97-rec: a sine, 16-bit stereo."""
+    with wave.open(path, 'wb') as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(b''.join(
+            struct.pack('<hh', *(2 * [round(32767 * amp * math.sin(
+                2 * math.pi * hz * i / rate))])) for i in range(int(secs *
+                                                                    rate))))
+
+
 REPLIES = []  # monitor replies of the runs, for the checks
+
+
+XP_REC = 'xp /19200xh 0x19600'  # ac97-rec: 0.4 s of the recorded buffer
+
+
+def check_pa_recording(reply, want_hz, want_db):
+    """ac97-rec through PulseAudio: what the guest recorded, read from its
+    memory (0.4 s from 0.4 s into the 24 kHz stereo buffer).  The looped
+    playback is not measured here: the source, the sink and the guest run
+    on three clocks (the host's twice, the virtual one), and on a loaded
+    host the playback ring drops frames to keep its latency, which the
+    other pa scenarios already cover."""
+    vals = []
+    for ln in reply.split('\n'):
+        if ':' in ln:
+            vals += [int(t, 16) for t in ln.split(':', 1)[1].split()
+                     if t.startswith('0x')]
+    left = [v - 65536 if v >= 32768 else v for v in vals[0::2]]
+    # The period as the median of the rising crossings' intervals, and
+    # the level without runs of silence: a host that starved the
+    # recording for a moment (a gap of silence, or a jump where the
+    # input ring dropped its oldest frames) moves neither.
+    t = 0.3 * max([abs(v) for v in left] + [1])
+    cross, low = [], False
+    for i in range(1, len(left)):
+        if left[i] < -t:
+            low = True
+        elif low and left[i - 1] < t <= left[i]:
+            cross.append(i - 1 + (t - left[i - 1]) / (left[i] - left[i - 1]))
+            low = False
+    iv = sorted(b - a for a, b in zip(cross, cross[1:]))
+    hz = 24000 / iv[len(iv) // 2] if len(iv) > 20 else 0
+    gaps = set()
+    for i in range(len(left) - 8):
+        if not any(left[i:i + 8]):
+            gaps.update(range(i, i + 8))
+    sound = [v for i, v in enumerate(left) if i not in gaps]
+    db = rms_dbfs(sound)
+    print('recorded in the guest: %d frames, %.2f Hz (median period), '
+          '%.2f dBFS, %d frames in gaps' % (len(left), hz, db, len(gaps)))
+    ok = len(left) == 9600 and abs(hz - want_hz) <= want_hz * 0.01 and \
+        abs(db - want_db) <= 3 and len(sound) >= len(left) // 2
+    print(('PASS' if ok else 'FAIL') + ': ac97-rec pa')
+    return 0 if ok else 1
 
 
 def run(argv, tmp, name, waits, monitor_cmds, start_delay=0, settle=0):
@@ -212,7 +306,7 @@ def run(argv, tmp, name, waits, monitor_cmds, start_delay=0, settle=0):
         for c in monitor_cmds[:-1]:
             reply = mon.cmd(c)
             REPLIES.append(reply)
-            print('(%s) %s' % (c, reply.strip()))
+            print('(%s) %s' % (c, reply.strip()[:300]))
         try:
             mon.cmd(monitor_cmds[-1])
         except Exception:
@@ -248,6 +342,12 @@ def main():
         f.write(sector)
         f.truncate(1 << 20)
     wav = os.path.join(tmp, 'out.wav')
+    # ac97-rec records from a WAV input (in.path=) unless through pa.
+    rec_in = ''
+    if scen == 'ac97-rec':
+        inwav = os.path.join(tmp, 'in.wav')
+        write_input(inwav)
+        rec_in = ',in.path=' + inwav
     base = [exe, '-nographic', '-m', '32', '-net', 'none',
             '-drive', 'file=%s,format=raw,if=ide' % img] + args
     if mode == 'icount':
@@ -289,11 +389,11 @@ def main():
     elif mode == 'pa':
         # QEMU's spelling with the server given; the card plays to the
         # private daemon's null sink, whose monitor parec records.
-        for tool in ('pulseaudio', 'parec', 'pactl'):
+        for tool in ('pulseaudio', 'parec', 'pactl', 'pacat'):
             if not shutil.which(tool):
                 print('SKIP: %s is not installed (make test-deps)' % tool)
                 return 77
-        pa = PulseDaemon(tmp)
+        pa = PulseDaemon(tmp, sine_source=scen == 'ac97-rec')
         try:
             raw = os.path.join(tmp, 'rec.raw')
             pa.record(raw)
@@ -302,7 +402,9 @@ def main():
             # stream (the backend would drop that backlog to keep its
             # latency, and with it the start of the tone).
             err = run(base + ['-audiodev', 'pa,id=a0,server=%s' % pa.server()],
-                      tmp, 'run', [ready, done], ['info audio', 'quit'],
+                      tmp, 'run', [ready, done],
+                      ['info audio'] +
+                      ([XP_REC] if scen == 'ac97-rec' else []) + ['quit'],
                       start_delay=2.5)
             time.sleep(1.0)  # the tail of the recording reaches parec
         finally:
@@ -311,7 +413,8 @@ def main():
             print('FAIL: %s' % err)
             return 1
     else:
-        err = run(base + ['-audiodev', 'wav,id=a0,path=%s' % wav], tmp,
+        err = run(base + ['-audiodev', 'wav,id=a0,path=%s%s' % (wav, rec_in)],
+                  tmp,
                   'run', [ready, done], ['info audio', 'quit'])
         if err:
             print('FAIL: %s' % err)
@@ -323,6 +426,8 @@ def main():
         rate, left, right = read_wav(wav)
     print('recording: %d frames at %d Hz (%.2f s)' % (len(left), rate,
                                                        len(left) / rate))
+    if scen == 'ac97-rec' and mode == 'pa':
+        return check_pa_recording(REPLIES[-1], want_hz, want_db)
     seg = tone_segment(left, rate)
     if not seg:
         print('FAIL: the recording is silent')

@@ -1,39 +1,51 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Acceptance test: Debian's Linux plays a 1 kHz tone through the AC'97
-(snd-intel8x0) or the Sound Blaster 16 (snd-sb16) with its own driver,
-recorded by the WAV backend.
+(snd-intel8x0), the Intel HDA (snd-hda-intel with Linux's generic codec
+parser) or the Sound Blaster 16 (snd-sb16) with its own driver, recorded
+by the WAV backend; and records a 440 Hz tone through the AC'97 and the
+HDA's line in from a WAV file given as the audio device's input.
 
 The test builds an initramfs of its own from the demo guest's cache
 (scripts/guests: Debian's i686 kernel package and busybox-static): the
-sound modules of the same kernel package (snd-intel8x0 and what it
+sound modules of the same kernel package (the card's driver and what it
 depends on, found from each module's `depends=`; snd-pcm-oss for
 /dev/dsp), `ossmix` (tests/guests/asm/ossmix.asm: unmutes master and PCM
-through /dev/mixer), and 1.2 s of a 1 kHz sine, unsigned 8-bit mono at
-8000 Hz (the OSS default format), which /init writes to /dev/dsp.  Then
-`poweroff -f` ends the emulator; the recording must hold the tone within
-1% and its level within 3 dB of the sine's (-5.15 dBFS: peak 100 of 128,
-master and PCM at 0 dB), lasting 1.0-1.4 s (the driver stops the DMA when
-the data ran out: a late stop would replay stale buffer contents).  The
-guest prints its ALSA hw_params, codec registers and stream status into
-the serial log for diagnosis.
+through /dev/mixer, and sets the capture gain), and 1.2 s of a 1 kHz
+sine, unsigned 8-bit mono at 8000 Hz (the OSS default format), which
+/init writes to each card's /dev/dspN in turn.  Several cards share one
+boot (`ac97+hda`: one Linux boot for both), each with its own audiodev
+and WAV file.  Each recording must hold the tone within 1% and its level
+within 3 dB of the sine's (-5.15 dBFS: peak 100 of 128, master and PCM
+at 0 dB), lasting 1.0-1.4 s (the driver stops the DMA when the data ran
+out: a late stop would replay stale buffer contents).
+
+Recording: each card's audiodev reads `in.path=in.wav` (440 Hz at half
+scale, 44.1 kHz 16-bit stereo: resampled to what the guest asks); the
+guest reads 1 s (8000 bytes, U8 mono 8 kHz) from /dev/dspN with the
+capture gain at 0 dB and prints it in base64 on the console; the test
+finds 440 Hz within 1% and -9.03 dBFS within 3 dB.
 
 `EMU -nographic -m 128 -kernel vmlinuz -initrd snd-initrd.gz
  -append console=ttyS0,115200
- -device AC97,audiodev=a0 -audiodev wav,id=a0,path=out.wav`
+ -device AC97,audiodev=a0 -audiodev wav,id=a0,path=out0.wav,in.path=in.wav
+ -device intel-hda -device hda-duplex,audiodev=a1 -audiodev wav,id=a1,...`
 
 For the SB16 the module gets the card's resources (isapnp=0 port=0x220
 irq=5 dma8=1 dma16=5) and ossmix sets PCM (the voice volume) to 100%.
 
-usage: test_sound_linux.py EMULATOR OSSMIX [ac97|sb16]
+usage: test_sound_linux.py EMULATOR OSSMIX [ac97|sb16|hda|ac97+hda]
 """
+import base64
 import glob
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import wave
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import boottest  # noqa: E402
@@ -42,14 +54,21 @@ import test_sound  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
 CARDS = {
-    # card: (modules wanted, module arguments, ossmix PCM %, -device)
-    'ac97': (['snd-intel8x0', 'snd-pcm-oss'], {}, '75', 'AC97'),
+    # card: (modules wanted, module arguments, ossmix arguments (PCM %,
+    # capture % for 0 dB if the card records), -device list)
+    'ac97': (['snd-intel8x0', 'snd-pcm-oss'], {}, '75 3', ['AC97']),
     'sb16': (['snd-sb16', 'snd-pcm-oss'],
              {'snd-sb16': 'isapnp=0 port=0x220 irq=5 dma8=1 dma16=5'},
-             '100', 'sb16'),
+             '100', ['sb16']),
+    # Intel HDA with our generic codec: Linux's generic parser (loaded
+    # first: nothing in the initramfs answers the kernel's request_module).
+    'hda': (['snd-hda-codec-generic', 'snd-hda-intel', 'snd-pcm-oss'], {},
+            '100 100', ['intel-hda', 'hda-duplex']),
 }
+RECORDS = ('ac97', 'hda')
+REC_HZ, REC_AMP = 440, 0.5
 
-INIT = '''#!/bin/sh
+INIT_HEAD = '''#!/bin/sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
@@ -59,16 +78,41 @@ while read m args; do
 done < /modules.order
 cat /proc/asound/cards
 echo SND-LOADED
-/ossmix $(cat /pcm-volume) || echo SND-MIXER-FAIL
-echo SND-PLAY
-(cat /sine.u8 > /dev/dsp && echo SND-PLAYED) &
-sleep 0.3
-cat /proc/asound/card0/pcm0p/sub0/hw_params
-grep -E '^0:(02|18|2a|2c)' /proc/asound/card0/codec97#0/ac97#0-0+regs
-grep -E 'state|hw_ptr|appl_ptr' /proc/asound/card0/pcm0p/sub0/status
-wait
-busybox poweroff -f
 '''
+
+# Card k: its mixer (ossmix opens /dev/mixer), playing, then recording.
+INIT_CARD = '''i=0
+while [ ! -e {dsp} ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done
+if [ {k} != 0 ]; then mv /dev/mixer /dev/mixer-0; ln -s {mixer} /dev/mixer; fi
+/ossmix {mix} || echo SND-MIXER-FAIL
+if [ {k} != 0 ]; then rm /dev/mixer; mv /dev/mixer-0 /dev/mixer; fi
+echo SND-PLAY-{k}
+(cat /sine.u8 > {dsp} && echo SND-PLAYED-{k}) &
+sleep 0.3
+cat /proc/asound/card{k}/pcm0p/sub0/hw_params
+grep -E 'state|hw_ptr|appl_ptr' /proc/asound/card{k}/pcm0p/sub0/status
+wait
+'''
+INIT_REC = '''echo SND-REC-{k}
+head -c 8000 {dsp} > /rec.u8
+echo SND-B64-BEGIN-{k}
+base64 /rec.u8
+echo SND-B64-END-{k}
+'''
+INIT_TAIL = '''busybox poweroff -f
+'''
+
+
+def init_script(cards):
+    text = INIT_HEAD
+    for k, card in enumerate(cards):
+        sfx = '' if k == 0 else str(k)
+        args = dict(k=k, dsp='/dev/dsp' + sfx, mixer='mixer' + sfx,
+                    mix=CARDS[card][2])
+        text += INIT_CARD.format(**args)
+        if card in RECORDS:
+            text += INIT_REC.format(**args)
+    return text + INIT_TAIL
 
 
 def depends(ko):
@@ -103,8 +147,11 @@ def load_order(paths, wanted):
     return order
 
 
-def build_initrd(tmp, ossmix, card):
-    wanted, margs, pcm, _ = CARDS[card]
+def build_initrd(tmp, ossmix, cards):
+    wanted, margs = [], {}
+    for card in cards:
+        wanted += [m for m in CARDS[card][0] if m not in wanted]
+        margs.update(CARDS[card][1])
     cache = boottest.CACHE
     # The package of the kernel we boot (fetch.sh records its version).
     with open(os.path.join(cache, 'root', 'kernel-version')) as f:
@@ -117,8 +164,10 @@ def build_initrd(tmp, ossmix, card):
     os.makedirs(k)
     p1 = subprocess.Popen(['dpkg-deb', '--fsys-tarfile', debs[0]],
                           stdout=subprocess.PIPE)
+    # (snd-hda-codec-generic needs ledtrig-audio from drivers/leds.)
     subprocess.run(['tar', '-x', '-C', k, '--wildcards',
-                    './lib/modules/*/kernel/sound/*'], stdin=p1.stdout,
+                    './lib/modules/*/kernel/sound/*',
+                    './lib/modules/*/kernel/drivers/leds/*'], stdin=p1.stdout,
                    check=True)
     p1.wait()
     paths = module_paths(os.path.join(k, 'lib', 'modules'))
@@ -135,10 +184,8 @@ def build_initrd(tmp, ossmix, card):
     with open(os.path.join(st, 'modules.order'), 'w') as f:
         for n in order:
             f.write(('%s %s' % (n, margs.get(n, ''))).strip() + '\n')
-    with open(os.path.join(st, 'pcm-volume'), 'w') as f:
-        f.write(pcm + '\n')
     with open(os.path.join(st, 'init'), 'w') as f:
-        f.write(INIT)
+        f.write(init_script(cards))
     shutil.copy(ossmix, os.path.join(st, 'ossmix'))
     # 1.2 s of 1 kHz at 8000 Hz, unsigned 8-bit, peak 100.
     period = bytes(round(128 + 100 * math.sin(2 * math.pi * i / 8))
@@ -156,29 +203,95 @@ def build_initrd(tmp, ossmix, card):
     return out
 
 
+def write_input(path, secs=3.0, rate=44100):
+    """REC_HZ at REC_AMP of full scale, 16-bit stereo."""
+    with wave.open(path, 'wb') as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        frames = bytearray()
+        for i in range(int(secs * rate)):
+            v = round(32767 * REC_AMP * math.sin(2 * math.pi * REC_HZ * i /
+                                                 rate))
+            frames += v.to_bytes(2, 'little', signed=True) * 2
+        w.writeframes(bytes(frames))
+
+
+def check_playback(k, card, wav):
+    rate, left, right = test_sound.read_wav(wav)
+    seg = test_sound.tone_segment(left, rate)
+    if not seg:
+        print('FAIL: %s: the recording is silent' % card)
+        return False
+    a, b = seg
+    secs = (b - a) / rate
+    edge = rate // 20
+    hz = test_sound.frequency(left[a + edge:b - edge], rate)
+    db_l = test_sound.rms_dbfs(left[a + edge:b - edge])
+    db_r = test_sound.rms_dbfs(right[a + edge:b - edge])
+    want_db = 20 * math.log10(100 * 256 / math.sqrt(2) / 32768)
+    print('%s plays: %.3f s, %.2f Hz, %.2f / %.2f dBFS (want 1000 Hz, '
+          '%.2f dBFS)' % (card, secs, hz, db_l, db_r, want_db))
+    return abs(hz - 1000) <= 10 and abs(db_l - want_db) <= 3 and \
+        abs(db_r - want_db) <= 3 and 1.0 <= secs <= 1.4
+
+
+def check_record(k, card, log):
+    m = re.search(r'SND-B64-BEGIN-%d\n(.*?)SND-B64-END-%d' % (k, k), log,
+                  re.S)
+    if not m:
+        print('FAIL: %s: no recording in the log' % card)
+        return False
+    lines = [ln.strip() for ln in m.group(1).split('\n')]
+    data = base64.b64decode(''.join(
+        ln for ln in lines if re.fullmatch(r'[A-Za-z0-9+/=]+', ln)))
+    x = [(b - 128) * 256 for b in data]
+    rate = 8000
+    # The middle: the resampler's delay and the stream's start are at
+    # the beginning.
+    mid = x[rate // 10:len(x) - rate // 20]
+    hz = test_sound.frequency(mid, rate) if mid else 0
+    db = test_sound.rms_dbfs(mid)
+    want = 20 * math.log10(REC_AMP / math.sqrt(2))
+    print('%s records: %d bytes, %.2f Hz, %.2f dBFS (want %d Hz, %.2f '
+          'dBFS)' % (card, len(data), hz, db, REC_HZ, want))
+    return len(data) == 8000 and abs(hz - REC_HZ) <= REC_HZ / 100 and \
+        abs(db - want) <= 3
+
+
 def main():
     if len(sys.argv) not in (3, 4):
         print(__doc__, file=sys.stderr)
         return 2
     exe = boottest.find_emulator(sys.argv[1])
     ossmix = sys.argv[2]
-    card = sys.argv[3] if len(sys.argv) == 4 else 'ac97'
+    cards = (sys.argv[3] if len(sys.argv) == 4 else 'ac97').split('+')
     boottest.ensure_images('kernel')
     tmp = tempfile.mkdtemp(prefix='sound-linux-')
-    initrd = build_initrd(tmp, ossmix, card)
-    wav = os.path.join(tmp, 'out.wav')
-    emu = boottest.Emulator(
-        [exe, '-nographic', '-m', '128', '-net', 'none',
-         '-kernel', os.path.join(boottest.CACHE, 'vmlinuz'),
-         '-initrd', initrd,
-         '-append', 'console=ttyS0,115200',
-         '-device', '%s,audiodev=a0' % CARDS[card][3],
-         '-audiodev', 'wav,id=a0,path=%s' % wav],
-        os.path.join(tmp, 'serial.log'))
+    initrd = build_initrd(tmp, ossmix, cards)
+    inwav = os.path.join(tmp, 'in.wav')
+    write_input(inwav)
+    argv = [exe, '-nographic', '-m', '128', '-net', 'none',
+            '-kernel', os.path.join(boottest.CACHE, 'vmlinuz'),
+            '-initrd', initrd, '-append', 'console=ttyS0,115200']
+    wavs = []
+    for k, card in enumerate(cards):
+        wavs.append(os.path.join(tmp, 'out%d.wav' % k))
+        devs = CARDS[card][3]
+        for d in devs[:-1]:
+            argv += ['-device', d]
+        argv += ['-device', '%s,audiodev=a%d' % (devs[-1], k),
+                 '-audiodev', 'wav,id=a%d,path=%s%s' % (
+                     k, wavs[-1],
+                     ',in.path=' + inwav if card in RECORDS else '')]
+    emu = boottest.Emulator(argv, os.path.join(tmp, 'serial.log'))
     try:
         emu.wait_for('SND-LOADED', 600)
-        emu.wait_for('SND-PLAY', 60)
-        emu.wait_for('SND-PLAYED', 120)
+        for k, card in enumerate(cards):
+            emu.wait_for('SND-PLAY-%d' % k, 60)
+            emu.wait_for('SND-PLAYED-%d' % k, 120)
+            if card in RECORDS:
+                emu.wait_for('SND-B64-END-%d' % k, 120)
         rc = emu.wait_exit(60)
     except boottest.BootError as e:
         print('FAIL: %s' % e)
@@ -187,7 +300,7 @@ def main():
     finally:
         emu.close()
     with open(os.path.join(tmp, 'serial.log'), errors='replace') as f:
-        log = f.read()
+        log = f.read().replace('\r', '')
     for bad in ('SND-INSMOD-FAIL', 'SND-MIXER-FAIL'):
         if bad in log:
             print('FAIL: %s in the guest' % bad)
@@ -196,22 +309,11 @@ def main():
     if rc != 0:
         print('FAIL: exit status %d' % rc)
         return 1
-    rate, left, right = test_sound.read_wav(wav)
-    seg = test_sound.tone_segment(left, rate)
-    if not seg:
-        print('FAIL: the recording is silent')
-        return 1
-    a, b = seg
-    secs = (b - a) / rate
-    edge = rate // 20
-    hz = test_sound.frequency(left[a + edge:b - edge], rate)
-    db_l = test_sound.rms_dbfs(left[a + edge:b - edge])
-    db_r = test_sound.rms_dbfs(right[a + edge:b - edge])
-    want_db = 20 * math.log10(100 * 256 / math.sqrt(2) / 32768)
-    print('tone: %.3f s, %.2f Hz, %.2f / %.2f dBFS (want 1000 Hz, %.2f '
-          'dBFS)' % (secs, hz, db_l, db_r, want_db))
-    ok = abs(hz - 1000) <= 10 and abs(db_l - want_db) <= 3 and \
-        abs(db_r - want_db) <= 3 and 1.0 <= secs <= 1.4
+    ok = True
+    for k, card in enumerate(cards):
+        ok &= check_playback(k, card, wavs[k])
+        if card in RECORDS:
+            ok &= check_record(k, card, log)
     print('PASS' if ok else 'FAIL')
     return 0 if ok else 1
 

@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 
 #include "gui/machine_file.h"
+#include "engine/mimic.h"
 
 static char *to_data(const MimicMachineFile *mf)
 {
@@ -28,19 +29,37 @@ typedef struct PresetCase {
     MimicOsType os;
     const char *os_id;
     const char *memory;
-    const char *sound; /* a GKeyFile list; "" : none */
+    /* In order of preference: the machine gets the first the engine
+       emulates (mimic_sound_cards(), mimic_nic_models()). */
+    const char *sound; /* NULL: none */
     const char *nic;
     const char *localtime;
 } PresetCase;
 
 /* What docs/gui.md ("OS presets") promises for each system. */
 static const PresetCase preset_cases[] = {
-    { MIMIC_OS_LINUX, "linux", "512", "ac97;", "e1000", "false" },
-    { MIMIC_OS_DOS, "dos", "32", "sb16;", "ne2k_pci", "true" },
-    { MIMIC_OS_WIN9X, "win9x", "64", "sb16;", "ne2k_pci", "true" },
-    { MIMIC_OS_WINNT, "winnt", "512", "ac97;", "rtl8139", "true" },
-    { MIMIC_OS_OTHER, "other", "128", "", "ne2k_pci", "false" },
+    { MIMIC_OS_LINUX, "linux", "512", "hda,ac97", "virtio-net-pci,e1000",
+      "false" },
+    { MIMIC_OS_DOS, "dos", "32", "sb16", "ne2k_pci,ne2k_isa,rtl8139,e1000",
+      "true" },
+    { MIMIC_OS_WIN9X, "win9x", "64", "sb16", "ne2k_pci,rtl8139,e1000",
+      "true" },
+    { MIMIC_OS_WINNT, "winnt", "512", "ac97,sb16", "rtl8139,e1000", "true" },
+    { MIMIC_OS_OTHER, "other", "128", NULL, "ne2k_pci,rtl8139,e1000",
+      "false" },
 };
+
+/* The first of a preference list the engine has; NULL: none of them. */
+static const char *first_of(const char *prefs, const char *const *have)
+{
+    g_auto(GStrv) want = g_strsplit(prefs ? prefs : "", ",", -1);
+    for (int i = 0; want[i]; i++) {
+        if (*want[i] && g_strv_contains(have, want[i])) {
+            return g_intern_string(want[i]);
+        }
+    }
+    return NULL;
+}
 
 static void test_preset(gconstpointer data)
 {
@@ -66,8 +85,13 @@ static void test_preset(gconstpointer data)
     EXPECT("Machine", "name", "Test box");
     EXPECT("Machine", "os", pc->os_id);
     EXPECT("Machine", "memory", pc->memory);
-    EXPECT("Machine", "sound", pc->sound);
-    EXPECT("Machine", "nic", pc->nic);
+    const char *sound = first_of(pc->sound, mimic_sound_cards());
+    const char *nic = first_of(pc->nic, mimic_nic_models());
+    g_autofree char *sound_list = g_strdup_printf("%s;", sound);
+    /* The e1000 is the board's default: every preset can fall back to it. */
+    g_assert_nonnull(nic);
+    EXPECT("Machine", "sound", sound ? sound_list : "");
+    EXPECT("Machine", "nic", nic);
     EXPECT("Machine", "net", "user");
     EXPECT("Machine", "boot", "dc");
     EXPECT("Machine", "rtc-localtime", pc->localtime);
@@ -194,6 +218,135 @@ static void test_round_trip(void)
     g_assert_nonnull(strstr(cmd, "-fda /f/boot.img"));
     g_assert_nonnull(strstr(cmd, "-boot order=cdn"));
     g_assert_nonnull(strstr(cmd, "-full-screen"));
+}
+
+/* Names in any script are machine names; path and control characters
+   are not (the name is also the file's). */
+static void test_unicode_names(void)
+{
+    static const char *const good[] = { "Débian", "中文机器", "Ωmega 2",
+                                        "Tëst (x86)", NULL };
+    static const char *const bad[] = { "a/b", "tab\there", "x\xff",
+                                       ".hidden", "semi;colon", NULL };
+    for (int i = 0; good[i]; i++) {
+        g_autoptr(GError) err = NULL;
+        g_assert_true(mimic_machine_name_valid(good[i], &err));
+        g_assert_no_error(err);
+    }
+    for (int i = 0; bad[i]; i++) {
+        g_autoptr(GError) err = NULL;
+        g_assert_false(mimic_machine_name_valid(bad[i], &err));
+        g_assert_nonnull(err);
+    }
+    /* And such a machine goes to disk and back under its own name. */
+    g_autofree char *dir = g_dir_make_tmp("mimic-mf-XXXXXX", NULL);
+    g_autoptr(MimicMachineFile) mf = mimic_machine_file_new("Débian",
+                                                            MIMIC_OS_LINUX);
+    g_autoptr(GError) err = NULL;
+    g_assert_true(mimic_machine_file_save(mf, dir, &err));
+    g_autofree char *path = mimic_machine_file_path(dir, "Débian");
+    g_autoptr(MimicMachineFile) back = mimic_machine_file_load(path, &err);
+    g_assert_no_error(err);
+    g_assert_cmpstr(back->cfg->name, ==, "Débian");
+    g_unlink(path);
+    g_rmdir(dir);
+}
+
+/* User networking's port forwards: stored, given to the engine as
+   hostfwd= options, checked. */
+static void test_port_forwards(void)
+{
+    g_autoptr(MimicMachineFile) mf = mimic_machine_file_new("Fwd",
+                                                            MIMIC_OS_LINUX);
+    const char *const rules[] = { "tcp::2222-:22",
+                                  "udp:127.0.0.1:5353-10.0.2.15:53", NULL };
+    g_autoptr(GError) err = NULL;
+    g_assert_true(mimic_machine_set_port_forwards(mf->cfg, rules, &err));
+    g_assert_cmpstr(mf->cfg->netdevs[0].options, ==,
+                    "hostfwd=tcp::2222-:22,"
+                    "hostfwd=udp:127.0.0.1:5353-10.0.2.15:53");
+    g_autofree char *data = to_data(mf);
+    g_assert_nonnull(strstr(data, "port-forwards=tcp::2222-:22;"
+                                  "udp:127.0.0.1:5353-10.0.2.15:53;\n"));
+    g_autoptr(MimicMachineFile) back = mimic_machine_file_from_data(
+        data, strlen(data), &err);
+    g_assert_no_error(err);
+    g_auto(GStrv) got = mimic_machine_port_forwards(back->cfg);
+    g_assert_cmpuint(g_strv_length(got), ==, 2);
+    g_assert_cmpstr(got[0], ==, rules[0]);
+    g_assert_cmpstr(got[1], ==, rules[1]);
+    g_autofree char *cmd = mimic_machine_file_command_line(back);
+    g_assert_nonnull(strstr(cmd, "user,hostfwd=tcp::2222-:22,hostfwd="));
+    static const char *const bad[] = { "tcp::0-:22", "tcp::2222-:99999",
+                                       "icmp::1-:2", "tcp:2222:22", "",
+                                       "tcp::22-:22,hostfwd=x", NULL };
+    for (int i = 0; bad[i]; i++) {
+        g_autoptr(GError) e = NULL;
+        const char *const one[] = { bad[i], NULL };
+        g_assert_false(mimic_machine_set_port_forwards(mf->cfg, one, &e));
+        g_assert_nonnull(e);
+        g_autofree char *file = g_strdup_printf(
+            "[Machine]\nname=Fwd\nos=linux\nnic=e1000\nnet=user\n"
+            "port-forwards=%s;\n", bad[i]);
+        g_autoptr(GError) e2 = NULL;
+        g_autoptr(MimicMachineFile) m2 = mimic_machine_file_from_data(
+            file, strlen(file), &e2);
+        g_assert_null(m2);
+        g_assert_nonnull(strstr(e2->message, "port-forwards"));
+    }
+}
+
+/* An image with an ISO 9660 primary volume descriptor naming `id`. */
+static char *make_iso(const char *dir, const char *name, const char *id)
+{
+    g_autofree char *data = g_malloc0(18 * 2048);
+    if (id) {
+        char *pvd = data + 16 * 2048;
+        pvd[0] = 1;
+        memcpy(pvd + 1, "CD001", 5);
+        pvd[6] = 1;
+        memset(pvd + 40, ' ', 32);
+        memcpy(pvd + 40, id, MIN(strlen(id), 32));
+    }
+    char *path = g_build_filename(dir, name, NULL);
+    g_assert_true(g_file_set_contents(path, data, 18 * 2048, NULL));
+    return path;
+}
+
+/* The wizard proposes the system from an installation disc's volume ID. */
+static void test_detect_os(void)
+{
+    static const struct {
+        const char *id;
+        MimicOsType os;
+    } cases[] = {
+        { "Debian 12.5.0 i386 n", MIMIC_OS_LINUX },
+        { "Ubuntu 22.04 LTS amd64", MIMIC_OS_LINUX },
+        { "MIMIC_DEMO", MIMIC_OS_LINUX },
+        { "FREEDOS13", MIMIC_OS_DOS },
+        { "WIN98 SE", MIMIC_OS_WIN9X },
+        { "Windows_95", MIMIC_OS_WIN9X },
+        { "WXPFPP_EN", MIMIC_OS_WINNT },
+        { "W2KPRO", MIMIC_OS_WINNT },
+        { "MY_BACKUP_DISC", MIMIC_OS_COUNT },
+    };
+    g_autofree char *dir = g_dir_make_tmp("mimic-os-XXXXXX", NULL);
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *iso = make_iso(dir, "a.iso", cases[i].id);
+        g_autofree char *vid = NULL;
+        g_assert_cmpint(mimic_detect_os(iso, &vid), ==, cases[i].os);
+        g_assert_cmpstr(vid, ==, cases[i].id);
+        g_unlink(iso);
+    }
+    /* No volume descriptor, no file: nothing detected, no ID. */
+    g_autofree char *blank = make_iso(dir, "b.iso", NULL);
+    g_autofree char *vid = NULL;
+    g_assert_cmpint(mimic_detect_os(blank, &vid), ==, MIMIC_OS_COUNT);
+    g_assert_null(vid);
+    g_assert_cmpint(mimic_detect_os("/nonexistent.iso", &vid), ==,
+                    MIMIC_OS_COUNT);
+    g_unlink(blank);
+    g_rmdir(dir);
 }
 
 /* A good file; each bad case replaces one line of it. */
@@ -533,6 +686,9 @@ int main(int argc, char **argv)
     g_test_add_func("/gui/machine-file/choices",
                     test_choices_memory_and_no_disk);
     g_test_add_func("/gui/machine-file/round-trip", test_round_trip);
+    g_test_add_func("/gui/machine-file/unicode-names", test_unicode_names);
+    g_test_add_func("/gui/machine-file/port-forwards", test_port_forwards);
+    g_test_add_func("/gui/machine-file/detect-os", test_detect_os);
     g_test_add_func("/gui/machine-file/good", test_good_file);
     for (size_t i = 0; i < G_N_ELEMENTS(bad_cases); i++) {
         g_autofree char *path = g_strdup_printf(

@@ -154,4 +154,30 @@ static inline void rig_advance(MimicMachine *m, int64_t ns)
     clock_run_timers(m->clock);
 }
 
+/* A WAV file in the temporary directory (the caller frees the path): 0.1 s
+   at 48 kHz, 16-bit stereo, constant left and right levels (a recording
+   source whose samples the tests can check exactly). */
+static inline char *rig_dc_wav(const char *name, int16_t left,
+                               int16_t right)
+{
+    char *path = g_build_filename(g_get_tmp_dir(), name, NULL);
+    uint8_t h[44 + 4 * 4800] = { 'R', 'I', 'F', 'F' };
+    uint32_t data = 4 * 4800, riff = 36 + data, rate = 48000,
+             brate = 4 * 48000;
+    memcpy(h + 4, &riff, 4);
+    memcpy(h + 8, "WAVEfmt \x10\0\0\0\x01\0\x02\0", 16);
+    memcpy(h + 24, &rate, 4);
+    memcpy(h + 28, &brate, 4);
+    memcpy(h + 32, "\x04\0\x10\0data", 8);
+    memcpy(h + 40, &data, 4);
+    for (int i = 0; i < 4800; i++) {
+        h[44 + 4 * i] = (uint8_t)left;
+        h[45 + 4 * i] = (uint8_t)((uint16_t)left >> 8);
+        h[46 + 4 * i] = (uint8_t)right;
+        h[47 + 4 * i] = (uint8_t)((uint16_t)right >> 8);
+    }
+    g_assert_true(g_file_set_contents(path, (char *)h, sizeof(h), NULL));
+    return path;
+}
+
 #endif

@@ -10,6 +10,8 @@
  */
 #include "pc-rig.h"
 
+#include <glib/gstdio.h>
+
 #include "hw/audio/ac97.h"
 
 #define DEVFN (3 << 3)
@@ -18,8 +20,12 @@
 #define PO 0x10
 #define MS 1000000LL
 
+/* in.path= of the audio device (test_pcm_in), or NULL. */
+static const char *in_path;
+
 static void configure(MachineConfig *cfg)
 {
+    cfg->audiodevs[0].in_path = g_strdup(in_path);
     cfg->audiodevs[0].driver = g_strdup("none");
     cfg->audiodevs[0].id = g_strdup("a0");
     cfg->n_audiodevs = 1;
@@ -162,6 +168,45 @@ static void test_pcm_out(void)
     mimic_machine_free(m);
 }
 
+/* PCM in records the input through the record gain into its buffers,
+   with IOC at each buffer's end; muted (the reset value), silence. */
+static void test_pcm_in(void)
+{
+    /* Left 8000, right -4000. */
+    g_autofree char *path = rig_dc_wav("mimic-ac97-in.wav", 8000, -4000);
+    in_path = path;
+    MimicMachine *m = setup();
+    in_path = NULL;
+    Ac97 *ac = ac_of(m);
+    nam_w(m, 0x1c, 0x0000); /* record gain 0 dB, unmuted */
+    put_bd(m, 0x9000, 0, 0x20000, 480, 0x8000);
+    put_bd(m, 0x9000, 1, 0x21000, 480, 0x8000);
+    memset(m->board.ram + 0x20000, 0x55, 0x2000);
+    ioport_write(m->io, NABM + 0x00, 0x9000, 4);
+    ioport_write(m->io, NABM + 0x05, 1, 1);
+    ioport_write(m->io, NABM + 0x0b, 0x15, 1);
+    rig_advance(m, 6 * MS);
+    g_assert_true(ac->irq_level);
+    g_assert_cmphex(ioport_read(m->io, NABM + 0x06, 2) & 0x08, ==, 0x08);
+    g_assert_cmphex(ioport_read(m->io, NABM + 0x30, 4) & 0x20, ==, 0x20);
+    const uint8_t *b = m->board.ram + 0x20000;
+    for (int f = 0; f < 240; f++) {
+        g_assert_cmpint((int16_t)(b[4 * f] | b[4 * f + 1] << 8), ==, 8000);
+        g_assert_cmpint((int16_t)(b[4 * f + 2] | b[4 * f + 3] << 8), ==,
+                        -4000);
+    }
+    ioport_write(m->io, NABM + 0x06, 0x1c, 2);
+    nam_w(m, 0x1c, 0x8000); /* muted */
+    rig_advance(m, 6 * MS);
+    g_assert_cmphex(ioport_read(m->io, NABM + 0x06, 2) & 0x0f, ==, 0x0f);
+    b = m->board.ram + 0x21000; /* its first ms came before the mute */
+    for (int f = 100; f < 240; f++) {
+        g_assert_cmpint(b[4 * f] | b[4 * f + 1] << 8, ==, 0);
+    }
+    mimic_machine_free(m);
+    g_unlink(path);
+}
+
 static void test_no_bus_master(void)
 {
     MimicMachine *m = setup();
@@ -278,6 +323,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/hw/ac97/identity-codec", test_identity_codec);
     g_test_add_func("/hw/ac97/pcm-out", test_pcm_out);
+    g_test_add_func("/hw/ac97/pcm-in", test_pcm_in);
     g_test_add_func("/hw/ac97/no-bus-master", test_no_bus_master);
     g_test_add_func("/hw/ac97/state", test_state);
     g_test_add_func("/hw/ac97/fuzz", test_fuzz);

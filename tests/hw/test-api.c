@@ -9,7 +9,10 @@
 #include <glib/gstdio.h>
 
 #include "pc-rig.h"
+
+#include "bus/audio.h"
 #include "images/block.h"
+#include "bus/net.h"
 
 static char *tmpdir;
 
@@ -223,6 +226,97 @@ static void test_media(void)
     g_unlink(iso);
 }
 
+static void two_audiodevs(MachineConfig *cfg)
+{
+    for (int i = 0; i < 2; i++) {
+        cfg->audiodevs[i].driver = g_strdup("none");
+        cfg->audiodevs[i].id = g_strdup(i ? "a1" : "a0");
+        cfg->soundhw_audiodev[i] = g_strdup(i ? "a1" : "a0");
+    }
+    cfg->n_audiodevs = 2;
+    cfg->soundhw[0] = g_strdup("sb16");
+    cfg->soundhw[1] = g_strdup("hda");
+    cfg->n_soundhw = 2;
+}
+
+/* The window's mute toggle reaches every audio output. */
+static void test_audio_mute(void)
+{
+    MimicMachine *m = rig_new(two_audiodevs);
+    g_assert_cmpint(m->n_audio, ==, 2);
+    g_assert_false(mimic_machine_get_audio_muted(m));
+    mimic_machine_set_audio_muted(m, true);
+    g_assert_true(mimic_machine_get_audio_muted(m));
+    for (int i = 0; i < m->n_audio; i++) {
+        g_assert_true(audio_muted(m->audio[i]));
+    }
+    mimic_machine_set_audio_muted(m, false);
+    g_assert_false(audio_muted(m->audio[1]));
+    mimic_machine_free(m);
+}
+
+/* The machine window's switches: a NIC's cable, the sound's mute. */
+static void with_nic_and_sound(MachineConfig *cfg)
+{
+    cfg->nics[0].model = g_strdup("e1000");
+    cfg->n_nics = 1;
+    cfg->netdevs[0].kind = g_strdup("user");
+    cfg->n_netdevs = 1;
+    cfg->soundhw[0] = g_strdup("sb16");
+    cfg->n_soundhw = 1;
+    cfg->audiodevs[0].driver = g_strdup("none");
+    cfg->audiodevs[0].id = g_strdup("a0");
+    cfg->n_audiodevs = 1;
+}
+
+static void with_nothing(MachineConfig *cfg)
+{
+    cfg->net_none = true;
+}
+
+static void test_link_and_mute(void)
+{
+    MimicMachine *m = rig_new(with_nic_and_sound);
+    GError *err = NULL;
+    g_assert_true(mimic_machine_start(m, &err));
+    MimicCaps c = mimic_machine_capabilities(m);
+    g_assert_true(c & MIMIC_CAP_NETWORK);
+    g_assert_true(c & MIMIC_CAP_SOUND);
+    Result r = { 0 };
+    for (int i = 0; i < 2; i++) {
+        mimic_machine_set_link(m, i == 1, on_done, &r);
+        wait_result(&r);
+        g_assert_no_error(r.error);
+        clear(&r);
+        /* The worker has done it (done came after): the NIC's port. */
+        g_assert_nonnull(m->board.nics[0].port);
+        g_assert_cmpint(net_port_link(m->board.nics[0].port), ==, i == 1);
+        mimic_machine_set_mute(m, i == 0, on_done, &r);
+        wait_result(&r);
+        g_assert_no_error(r.error);
+        clear(&r);
+        g_assert_true(mimic_machine_get_audio_muted(m) == (i == 0));
+    }
+    mimic_machine_quit(m);
+    mimic_machine_wait(m);
+    mimic_machine_free(m);
+
+    /* No NIC: the cable cannot be switched, and says why. */
+    m = rig_new(with_nothing);
+    g_assert_true(mimic_machine_start(m, &err));
+    c = mimic_machine_capabilities(m);
+    g_assert_false(c & MIMIC_CAP_NETWORK);
+    g_assert_false(c & MIMIC_CAP_SOUND);
+    mimic_machine_set_link(m, false, on_done, &r);
+    wait_result(&r);
+    g_assert_nonnull(r.error);
+    g_assert_nonnull(strstr(r.error->message, "no network card"));
+    clear(&r);
+    mimic_machine_quit(m);
+    mimic_machine_wait(m);
+    mimic_machine_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -231,6 +325,8 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/api/snapshots", test_snapshots);
     g_test_add_func("/engine/api/save-state", test_save_state);
     g_test_add_func("/engine/api/media", test_media);
+    g_test_add_func("/engine/api/audio-mute", test_audio_mute);
+    g_test_add_func("/engine/api/link-and-mute", test_link_and_mute);
     int ret = g_test_run();
     g_rmdir(tmpdir);
     return ret;

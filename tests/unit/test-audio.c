@@ -151,6 +151,9 @@ static double zc_freq(const Rec *r, int c, size_t a, size_t b)
     return n > 2 ? (n - 1) * r->rate / (last - first) : 0;
 }
 
+/* play() mutes the whole output (the window's toggle). */
+static bool play_all_muted;
+
 /* Play a tone for `secs` of virtual time into a WAV file and read it. */
 static void play(Tone *t, double secs, float gain, bool mute, Rec *r,
                  AudioStats *st)
@@ -166,6 +169,8 @@ static void play(Tone *t, double secs, float gain, bool mute, Rec *r,
     t->v = audio_voice_new(a, "tone", tone_pull, t);
     audio_voice_set_format(t->v, t->rate, t->fmt, t->channels);
     audio_voice_set_volume(t->v, gain, gain, mute);
+    audio_set_muted(a, play_all_muted);
+    g_assert_true(audio_muted(a) == play_all_muted);
     /* Start in the middle of a mixer period, as a device does. */
     clock->icount += AUDIO_TICK_NS / 3;
     clock_run_timers(clock);
@@ -289,6 +294,16 @@ static void test_volume(void)
         g_assert_cmpint(r.s[i], ==, 0);
     }
     g_free(r.s);
+    /* The global mute: silence of the same length. */
+    t.phase = 0;
+    play_all_muted = true;
+    play(&t, 0.5, 1.0f, false, &r, &st);
+    play_all_muted = false;
+    g_assert_cmpuint(r.frames, >=, AUDIO_OUT_RATE / 2 - AUDIO_OUT_RATE / 50);
+    for (size_t i = 0; i < 2 * r.frames; i++) {
+        g_assert_cmpint(r.s[i], ==, 0);
+    }
+    g_free(r.s);
 }
 
 static void test_bad_path(void)
@@ -311,6 +326,116 @@ static void test_bad_path(void)
     clock_free(clock);
 }
 
+/* A WAV file of `secs` of hz at amp (fraction of full scale). */
+static void write_tone_wav(const char *path, int rate, int channels,
+                           int bits, double hz, double amp, double secs)
+{
+    int n = (int)(secs * rate), fb = channels * bits / 8;
+    GByteArray *b = g_byte_array_new();
+    uint8_t h[44] = { 0 };
+    memcpy(h, "RIFF", 4);
+    uint32_t data = (uint32_t)(n * fb);
+    uint32_t v32[] = { 36 + data };
+    memcpy(h + 4, v32, 4);
+    memcpy(h + 8, "WAVEfmt ", 8);
+    h[16] = 16;
+    h[20] = 1;
+    h[22] = channels;
+    h[24] = rate & 0xff;
+    h[25] = rate >> 8 & 0xff;
+    h[26] = rate >> 16 & 0xff;
+    h[32] = fb;
+    h[34] = bits;
+    memcpy(h + 36, "data", 4);
+    memcpy(h + 40, &data, 4);
+    g_byte_array_append(b, h, 44);
+    for (int i = 0; i < n; i++) {
+        double x = amp * sin(2 * M_PI * hz * i / rate);
+        for (int c = 0; c < channels; c++) {
+            if (bits == 8) {
+                uint8_t u = (uint8_t)lrint(128 + 127 * x);
+                g_byte_array_append(b, &u, 1);
+            } else {
+                int16_t v = (int16_t)lrint(32767 * x);
+                uint8_t le[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
+                g_byte_array_append(b, le, 2);
+            }
+        }
+    }
+    g_assert_true(g_file_set_contents(path, (const char *)b->data, b->len,
+                                      NULL));
+    g_byte_array_free(b, TRUE);
+}
+
+/* A device records from a WAV file at its own rate: the tone's frequency
+   and level survive the resampling; after the file, silence. */
+static void test_input_file(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("audio-in-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "in.wav", NULL);
+    Clock *clock = clock_new(CLOCK_MODE_ICOUNT, 0);
+    GError *err = NULL;
+    Audio *a = audio_new(clock, "a0", "none", NULL, NULL, &err);
+    g_assert_no_error(err);
+    static const struct { int rate, channels, bits, dev_rate; } c[] = {
+        { 44100, 2, 16, 8000 }, { 22050, 1, 8, 48000 },
+        { 48000, 2, 16, 48000 },
+    };
+    for (size_t k = 0; k < G_N_ELEMENTS(c); k++) {
+        write_tone_wav(path, c[k].rate, c[k].channels, c[k].bits, 440, 0.5,
+                       1.0);
+        g_assert_true(audio_set_input_file(a, path, &err));
+        g_assert_no_error(err);
+        AudioIn *in = audio_in_new(a, "rec");
+        audio_in_set_rate(in, c[k].dev_rate);
+        Rec r = { .rate = c[k].dev_rate, .channels = 2, .bits = 16 };
+        r.frames = (size_t)c[k].dev_rate * 3 / 2;
+        r.s = g_new(int16_t, 2 * r.frames);
+        for (size_t i = 0; i < r.frames; i += 100) {
+            audio_in_read(in, r.s + 2 * i, MIN(100, r.frames - i));
+        }
+        size_t lo = r.frames / 10, hi = r.frames * 6 / 10;
+        for (int ch = 0; ch < 2; ch++) {
+            double hz = zc_freq(&r, ch, lo, hi);
+            g_assert_cmpfloat(fabs(hz - 440), <, 440 * 0.005);
+            g_assert_cmpfloat(fabs(db(power_total(&r, ch, lo, hi)) -
+                                   db(0.125)), <, 0.5);
+        }
+        /* The file lasted 1 s: the end is silent. */
+        for (size_t i = r.frames * 3 / 4; i < r.frames; i++) {
+            g_assert_cmpint(r.s[2 * i], ==, 0);
+        }
+        g_free(r.s);
+        audio_in_free(in);
+    }
+    /* Bad sources: one clear error each, the old source stays. */
+    g_assert_false(audio_set_input_file(a, dir, &err));
+    g_assert_nonnull(strstr(err->message, "not a regular file"));
+    g_clear_error(&err);
+    g_assert_false(audio_set_input_file(a, "/nonexistent/in.wav", &err));
+    g_assert_error(err, AUDIO_ERROR, 0);
+    g_clear_error(&err);
+    g_assert_true(g_file_set_contents(path, "RIFF\0\0\0\0WAVEjunk", 16,
+                                      NULL));
+    g_assert_false(audio_set_input_file(a, path, &err));
+    g_assert_nonnull(strstr(err->message, "not a PCM WAV file"));
+    g_clear_error(&err);
+    /* Without a source: silence. */
+    Audio *b = audio_new(clock, "a1", "none", NULL, NULL, &err);
+    AudioIn *in = audio_in_new(b, "rec");
+    int16_t f[64];
+    memset(f, 0x55, sizeof(f));
+    audio_in_read(in, f, 32);
+    for (int i = 0; i < 64; i++) {
+        g_assert_cmpint(f[i], ==, 0);
+    }
+    audio_free(b); /* frees its inputs */
+    audio_free(a);
+    clock_free(clock);
+    g_unlink(path);
+    g_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -319,5 +444,6 @@ int main(int argc, char **argv)
     g_test_add_func("/audio/mixer/no-images", test_no_images);
     g_test_add_func("/audio/mixer/volume", test_volume);
     g_test_add_func("/audio/backend/bad", test_bad_path);
+    g_test_add_func("/audio/input/wav-file", test_input_file);
     return g_test_run();
 }

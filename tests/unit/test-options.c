@@ -308,6 +308,51 @@ static void test_config_copy(void)
     g_string_free(out, TRUE);
 }
 
+/* The sound spellings: the HDA controller and its codec, -audio with a
+   model, -soundhw all, the WAV input. */
+static void test_sound_lines(void)
+{
+    static const struct {
+        const char *line;
+        const char *cards; /* soundhw[] joined by ',' */
+        const char *audiodev; /* of the first card */
+    } t[] = {
+        { "-device intel-hda -device hda-duplex,audiodev=a0 "
+          "-audiodev wav,id=a0,path=x.wav", "hda", "a0" },
+        { "-audiodev none,id=b -device intel-hda "
+          "-device hda-output,audiodev=b", "hda-output", "b" },
+        { "-audio pa,model=hda", "hda", "audio0" },
+        { "-audio wav,path=x.wav,model=hda", "hda", "audio0" },
+        { "-soundhw hda,adlib", "hda,adlib", NULL },
+        { "-soundhw all", "pcspk,sb16,ac97,adlib,hda", NULL },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+        MachineConfig cfg;
+        GError *err = NULL;
+        GString *out = g_string_new(NULL);
+        g_assert_true(parse(t[i].line, &cfg, &err, NULL, out));
+        g_assert_no_error(err);
+        GString *cards = g_string_new(NULL);
+        for (int k = 0; k < cfg.n_soundhw; k++) {
+            g_string_append_printf(cards, "%s%s", k ? "," : "",
+                                   cfg.soundhw[k]);
+        }
+        g_assert_cmpstr(cards->str, ==, t[i].cards);
+        g_assert_cmpstr(cfg.soundhw_audiodev[0], ==, t[i].audiodev);
+        g_string_free(cards, TRUE);
+        machine_config_clear(&cfg);
+        g_string_free(out, TRUE);
+    }
+    MachineConfig cfg;
+    GError *err = NULL;
+    GString *out = g_string_new(NULL);
+    g_assert_true(parse("-audiodev wav,id=a0,path=o.wav,in.path=i.wav "
+                        "-device AC97,audiodev=a0", &cfg, &err, NULL, out));
+    g_assert_cmpstr(cfg.audiodevs[0].in_path, ==, "i.wav");
+    machine_config_clear(&cfg);
+    g_string_free(out, TRUE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -327,6 +372,7 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/options/config-copy", test_config_copy);
     g_test_add_func("/engine/options/qemu-verdicts", test_qemu_verdicts);
     g_test_add_func("/engine/options/network-lines", test_network_lines);
+    g_test_add_func("/engine/options/sound-lines", test_sound_lines);
     int rc = g_test_run();
     g_unlink(img);
     g_unlink(iso);

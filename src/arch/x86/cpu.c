@@ -330,13 +330,13 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
                x86_tb_find would return, without the hash walk. */
             slot = cpu->rip != prev->ip_next;
             TBlock *nt = prev->link[slot].tb;
-            if (nt && prev->link[slot].key == key && nt->valid &&
+            if (nt && prev->link[slot].key == key && nt->cb.valid &&
                 nt->ip == cpu->rip &&
                 nt->cs_base == cpu->seg[S_CS].base &&
                 nt->flags == (cpu->code32 | (cpu->pe << 1) |
                               (((cpu->eflags & F_VM) != 0) << 2)) &&
                 cpu->rip <= cpu->seg[S_CS].limit &&
-                !cpu->tb_flush_pending) {
+                !cpu->code.flush_pending) {
                 tb = nt;
             }
         }

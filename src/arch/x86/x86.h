@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "arch/codecache.h"
 #include "arch/cpu.h"
 #include "arch/x86/x87.h"
 #include "bus/log.h"
@@ -142,19 +143,14 @@ struct X86Insn {
 
 typedef struct TBlock TBlock;
 struct TBlock {
-    uint64_t phys;      /* physical address of the first byte */
-    uint64_t phys_end;  /* last byte's physical page start */
+    CodeBlock cb;       /* phys, page2, chains, valid (arch/codecache.h) */
     uint64_t cs_base;
     uint64_t ip;
     uint32_t flags;     /* decode mode */
-    uint64_t page2;     /* second page's phys (block may straddle) or ~0 */
-    TBlock *hnext;      /* hash chain */
-    TBlock *pnext[2];   /* per-page chains */
     uint64_t ip_next;   /* fall-through successor's IP */
     /* Successor cache (cpu.c): [0] the fall-through block, [1] the last
        other successor; key = cpu->tb_gen | tlb_user when it was made. */
     struct { TBlock *tb; uint32_t key; } link[2];
-    bool valid;
     uint16_t n;
     X86Insn insn[];
 };
@@ -261,12 +257,8 @@ struct X86Cpu {
     jmp_buf jb;
 
     /* Translation cache. */
-    TBlock *tb_hash[TB_HASH_SIZE];
-    GHashTable *tb_pages; /* phys page -> TBlock * chain head */
-    uint8_t *tb_arena;
-    size_t tb_arena_used, tb_arena_size;
+    CodeCache code;
     X86Insn scratch[TB_MAX_INSNS];
-    bool tb_flush_pending;
     /* Bumped (by 2) by every TLB or block-cache flush: a successor link
        made under another generation is stale (the mapping of its linear
        address, or the block itself, may have changed). */

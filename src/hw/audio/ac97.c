@@ -12,9 +12,13 @@
  * PCM out plays 16-bit stereo at the codec's front DAC rate (48 kHz
  * unless the guest enables VRA), following virtual time: the mixer's pull
  * and a timer at the end of each buffer move what the elapsed time is
- * worth through the bounds-checked memmap_read().  PCM in and mic in keep
- * their registers but do not record (their boxes halt at once).
- * Master (0x02) and PCM out (0x18) volumes and mutes reach the voice.
+ * worth through the bounds-checked memmap_read().  PCM in records the
+ * audio device's input (audio_in_read()) at the L/R ADC rate, 16-bit
+ * stereo, through the record gain (0x1C: mute, 1.5 dB steps), into its
+ * buffers with memmap_write(), in virtual time the same way; whatever the
+ * record select (0x1A) says, the one input is recorded.  Mic in keeps its
+ * registers but halts at once.  Master (0x02) and PCM out (0x18) volumes
+ * and mutes reach the voice.
  */
 #include "hw/audio/ac97.h"
 
@@ -30,6 +34,7 @@
 #define AC97_HEADPHONE 0x04
 #define AC97_MONO 0x06
 #define AC97_PCM_OUT 0x18
+#define AC97_REC_GAIN 0x1c
 #define AC97_POWERDOWN 0x26
 #define AC97_EXT_ID 0x28
 #define AC97_EXT_CTRL 0x2a
@@ -40,6 +45,7 @@
 #define AC97_VENDOR2 0x7e
 
 /* Bus-master registers. */
+#define BOX_PI 0
 #define BOX_PO 1
 #define SR_DCH 0x01
 #define SR_CELV 0x02
@@ -144,6 +150,8 @@ static void codec_reset(Ac97 *s)
 
 static void po_run(Ac97 *s);
 static void po_arm(Ac97 *s);
+static void pi_run(Ac97 *s);
+static void pi_arm(Ac97 *s);
 
 static void codec_write(Ac97 *s, uint8_t reg, uint16_t v)
 {
@@ -191,6 +199,12 @@ static void codec_write(Ac97 *s, uint8_t reg, uint16_t v)
         s->frames = 0;
         audio_voice_set_format(s->voice, pcm_rate(s), AUDIO_FMT_S16, 2);
         po_arm(s);
+    }
+    if (reg == AC97_EXT_CTRL || reg == AC97_LR_ADC_RATE) {
+        pi_run(s);
+        s->in_t0 = clock_now(s->dev.bus->clock);
+        s->in_frames = 0;
+        pi_arm(s);
     }
     apply_volume(s);
 }
@@ -250,6 +264,12 @@ static void box_reset(Ac97 *s, int i)
             timer_del(s->timer);
         }
     }
+    if (i == BOX_PI) {
+        s->in_running = false;
+        if (s->in_timer) {
+            timer_del(s->in_timer);
+        }
+    }
 }
 
 static bool po_can_run(Ac97 *s)
@@ -267,8 +287,12 @@ static void po_buffer_done(Ac97 *s, Ac97Box *b)
     }
     if (b->civ == b->lvi) {
         b->sr |= SR_LVBCI | SR_DCH | SR_CELV;
-        s->running = false;
-        audio_voice_set_active(s->voice, false);
+        if (b == &s->box[BOX_PI]) {
+            s->in_running = false;
+        } else {
+            s->running = false;
+            audio_voice_set_active(s->voice, false);
+        }
     } else {
         b->civ = (b->civ + 1) & 31;
         box_fetch(s, b);
@@ -347,13 +371,120 @@ static void ac97_pull(void *opaque)
     po_arm(s);
 }
 
+/* ---- PCM in ---- */
+
+static int adc_rate(Ac97 *s)
+{
+    if (s->codec[AC97_EXT_CTRL / 2] & 1) { /* VRA */
+        return s->codec[AC97_LR_ADC_RATE / 2];
+    }
+    return 48000;
+}
+
+static bool pi_can_run(Ac97 *s)
+{
+    Ac97Box *b = &s->box[BOX_PI];
+    return s->in_running && (b->cr & CR_RPBM) && !(b->sr & SR_DCH) &&
+           (pci_get_long(s->pci.config + PCI_COMMAND) & PCI_COMMAND_MASTER);
+}
+
+/* Samples recorded, through the record gain, as 16-bit stereo bytes. */
+static void pi_record(Ac97 *s, uint8_t *buf, int samples)
+{
+    uint16_t rg = s->codec[AC97_REC_GAIN / 2];
+    float gl = (rg & 0x8000) ? 0.0f
+                             : powf(10.0f, 1.5f * ((rg >> 8) & 15) / 20.0f);
+    float gr = (rg & 0x8000) ? 0.0f : powf(10.0f, 1.5f * (rg & 15) / 20.0f);
+    int16_t in[2 * 512];
+    audio_in_set_rate(s->ain, adc_rate(s));
+    for (int done = 0; done < samples;) {
+        int frames = MIN((samples - done) / 2, 512);
+        audio_in_read(s->ain, in, frames);
+        for (int k = 0; k < 2 * frames; k++) {
+            int v = (int)lrintf(in[k] * ((k & 1) ? gr : gl));
+            v = CLAMP(v, -32768, 32767);
+            buf[2 * (done + k)] = v;
+            buf[2 * (done + k) + 1] = v >> 8;
+        }
+        done += 2 * frames;
+    }
+}
+
+static void pi_run(Ac97 *s)
+{
+    if (!pi_can_run(s)) {
+        return;
+    }
+    Ac97Box *b = &s->box[BOX_PI];
+    int rate = adc_rate(s);
+    int64_t now = clock_now(s->dev.bus->clock);
+    int64_t due = (now - s->in_t0) * rate / 1000000000LL - s->in_frames;
+    if (due <= 0) {
+        return;
+    }
+    if (due > rate) {
+        s->in_t0 = now;
+        s->in_frames = 0;
+        due = rate / 10;
+    }
+    s->in_frames += due;
+    int64_t samples = 2 * due;
+    uint8_t buf[4096];
+    for (int guard = 0; samples > 0 && s->in_running && guard < 64;
+         guard++) {
+        if (b->picb < 2) {
+            /* Buffers hold whole frames; a stray odd sample is skipped. */
+            b->picb = 0;
+            po_buffer_done(s, b);
+            continue;
+        }
+        int n = (int)MIN(MIN(samples, (int64_t)(b->picb & ~1)),
+                         (int64_t)sizeof(buf) / 2);
+        pi_record(s, buf, n);
+        memmap_write(s->dev.bus->mem, b->buf_addr, buf, 2 * (size_t)n);
+        b->buf_addr += 2 * n;
+        b->picb -= n;
+        samples -= n;
+        guard = 0;
+        if (b->picb == 0) {
+            po_buffer_done(s, b);
+        }
+    }
+    if (s->in_frames >= rate) {
+        s->in_t0 += 1000000000LL;
+        s->in_frames -= rate;
+    }
+}
+
+static void pi_arm(Ac97 *s)
+{
+    if (!s->in_timer) {
+        return;
+    }
+    if (!pi_can_run(s)) {
+        timer_del(s->in_timer);
+        return;
+    }
+    int rate = adc_rate(s);
+    int64_t frames = s->in_frames + (s->box[BOX_PI].picb + 1) / 2;
+    int64_t t = s->in_t0 + (frames * 1000000000LL + rate - 1) / rate;
+    timer_mod(s->in_timer, MAX(t, clock_now(s->dev.bus->clock) + 1000));
+}
+
+static void ac97_in_timer(void *opaque)
+{
+    Ac97 *s = opaque;
+    pi_run(s);
+    pi_arm(s);
+}
+
 /* Run bit set, or LVI moved past a halted CIV: go (again). */
 static void box_start(Ac97 *s, int i)
 {
     Ac97Box *b = &s->box[i];
-    if (i != BOX_PO) {
-        /* Recording is not emulated: the box halts at once. */
-        mimic_log_unimp("ac97: recording (box %d)", i);
+    if (i != BOX_PO && i != BOX_PI) {
+        /* The mic box does not record: it halts at once. */
+        mimic_log_unimp("ac97: mic recording");
         b->sr |= SR_DCH;
         return;
     }
@@ -365,6 +496,13 @@ static void box_start(Ac97 *s, int i)
     }
     b->sr &= ~(SR_DCH | SR_CELV);
     box_fetch(s, b);
+    if (i == BOX_PI) {
+        s->in_running = true;
+        s->in_t0 = clock_now(s->dev.bus->clock);
+        s->in_frames = 0;
+        pi_arm(s);
+        return;
+    }
     s->running = true;
     s->t0 = clock_now(s->dev.bus->clock);
     s->frames = 0;
@@ -448,6 +586,8 @@ static void nabm_write_byte(Ac97 *s, uint16_t off, uint8_t v)
                     if (i == BOX_PO) {
                         s->running = false;
                         audio_voice_set_active(s->voice, false);
+                    } else if (i == BOX_PI) {
+                        s->in_running = false;
                     }
                 }
             }
@@ -458,6 +598,8 @@ static void nabm_write_byte(Ac97 *s, uint16_t off, uint8_t v)
         }
         if (i == BOX_PO) {
             po_arm(s);
+        } else if (i == BOX_PI) {
+            pi_arm(s);
         }
         return;
     }
@@ -487,6 +629,8 @@ static uint32_t nabm_read(void *opaque, uint16_t off, unsigned size)
         /* PICB and CIV as of now, once per access: a word read must not
            see its two bytes at two different instants. */
         po_run(s);
+    } else if (off >> 4 == BOX_PI) {
+        pi_run(s);
     }
     for (unsigned i = 0; i < size; i++) {
         v |= (uint32_t)nabm_read_byte(s, off + i) << (8 * i);
@@ -499,6 +643,8 @@ static void nabm_write(void *opaque, uint16_t off, uint32_t v, unsigned size)
     Ac97 *s = opaque;
     if (off >> 4 == BOX_PO) {
         po_run(s);
+    } else if (off >> 4 == BOX_PI) {
+        pi_run(s);
     }
     for (unsigned i = 0; i < size; i++) {
         nabm_write_byte(s, off + i, v >> (8 * i));
@@ -521,6 +667,7 @@ static void ac97_config_written(PciFunc *f, uint32_t addr, uint32_t val,
     Ac97 *s = f->owner;
     if (addr <= PCI_COMMAND + 1 && addr + len > PCI_COMMAND) {
         po_arm(s); /* bus mastering may have been switched */
+        pi_arm(s);
     }
 }
 
@@ -548,6 +695,8 @@ static bool ac97_realize(Device *dev, GError **error)
     s->pci.config_written = ac97_config_written;
     s->voice = audio_voice_new(s->audio, "ac97", ac97_pull, s);
     s->timer = timer_new(dev->bus->clock, ac97_timer, s);
+    s->ain = audio_in_new(s->audio, "ac97");
+    s->in_timer = timer_new(dev->bus->clock, ac97_in_timer, s);
     return true;
 }
 
@@ -569,7 +718,9 @@ static void ac97_finalize(Device *dev)
 {
     Ac97 *s = (Ac97 *)dev;
     timer_free(s->timer);
+    timer_free(s->in_timer);
     audio_voice_free(s->voice);
+    audio_in_free(s->ain);
 }
 
 static bool ac97_post_load(void *obj, GError **error)
@@ -583,11 +734,15 @@ static bool ac97_post_load(void *obj, GError **error)
             return false;
         }
     }
-    uint16_t r = s->codec[AC97_FRONT_RATE / 2];
-    if (r < 8000 || r > 48000) {
-        g_set_error(error, STATE_ERROR, STATE_ERROR_INVALID,
-                    "ac97: front DAC rate %u out of range", r);
-        return false;
+    for (int k = 0; k < 2; k++) {
+        int reg = k ? AC97_LR_ADC_RATE : AC97_FRONT_RATE;
+        uint16_t r = s->codec[reg / 2];
+        if (r < 8000 || r > 48000) {
+            g_set_error(error, STATE_ERROR, STATE_ERROR_INVALID,
+                        "ac97: %s rate %u out of range",
+                        k ? "ADC" : "front DAC", r);
+            return false;
+        }
     }
     pci_update_mappings(&s->pci);
     if (s->voice) {
@@ -595,6 +750,8 @@ static bool ac97_post_load(void *obj, GError **error)
         audio_voice_set_active(s->voice, s->running);
         apply_volume(s);
     }
+    po_arm(s);
+    pi_arm(s);
     s->irq_level = !s->irq_level; /* force the line to be driven */
     ac97_update_irq(s);
     return true;
@@ -608,7 +765,7 @@ static const StateField box_fields[] = {
 };
 
 static const StateDesc ac97_state = {
-    .name = "ac97", .version = 1, .min_version = 1,
+    .name = "ac97", .version = 2, .min_version = 1,
     .post_load = ac97_post_load,
     .fields = (const StateField[]) {
         { .name = "config", .offset = offsetof(Ac97, pci.config),
@@ -617,7 +774,10 @@ static const StateDesc ac97_state = {
         STATE_STRUCT_ARRAY(Ac97, box, 3, box_fields),
         STATE_U32(Ac97, glob_cnt), STATE_U8(Ac97, cas),
         STATE_I64(Ac97, t0), STATE_I64(Ac97, frames),
-        STATE_BOOL(Ac97, running), STATE_END },
+        STATE_BOOL(Ac97, running),
+        STATE_I64(Ac97, in_t0, STATE_V(2)),
+        STATE_I64(Ac97, in_frames, STATE_V(2)),
+        STATE_BOOL(Ac97, in_running, STATE_V(2)), STATE_END },
 };
 
 const DeviceInfo ac97_info = {

@@ -36,9 +36,13 @@ typedef struct Ac97 {
     /* PCM out timeline. */
     int64_t t0, frames;
     bool running;        /* PCM out moving data */
+    /* PCM in timeline (state version 2). */
+    int64_t in_t0, in_frames;
+    bool in_running;
     /* private */
     AudioVoice *voice;
-    struct Timer *timer;
+    AudioIn *ain;
+    struct Timer *timer, *in_timer;
     bool irq_level;
 } Ac97;
 

@@ -23,6 +23,8 @@
  */
 #include "hw/audio/sb16.h"
 
+#include "hw/audio/opl3.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -475,6 +477,9 @@ static uint8_t mixer_read(Sb16 *s, uint8_t r)
 static uint32_t sb16_read(void *opaque, uint16_t off, unsigned size)
 {
     Sb16 *s = opaque;
+    if (s->opl && (off < 4 || off == 8 || off == 9)) {
+        return opl3_io_read(s->opl, off & 3); /* the FM mirror */
+    }
     switch (off) {
     case 0x5:
         return mixer_read(s, s->mix_index);
@@ -507,6 +512,10 @@ static uint32_t sb16_read(void *opaque, uint16_t off, unsigned size)
 static void sb16_write(void *opaque, uint16_t off, uint32_t v, unsigned size)
 {
     Sb16 *s = opaque;
+    if (s->opl && (off < 4 || off == 8 || off == 9)) {
+        opl3_io_write(s->opl, off & 3, v); /* the FM mirror */
+        return;
+    }
     switch (off) {
     case 0x4:
         s->mix_index = v;

@@ -18,6 +18,7 @@ typedef struct Sb16 {
     IrqLine *irq;
     I8237 *dma;
     Audio *audio;
+    struct Opl3 *opl; /* the FM part, mirrored at 0x220-0x223, 0x228-9 */
     /* DSP */
     uint8_t cmd;           /* command awaiting arguments, 0: none */
     uint8_t args[4];

@@ -28,6 +28,8 @@
 #include "hw/ide/piix_ide.h"
 #include "hw/isa/debugcon.h"
 #include "hw/audio/ac97.h"
+#include "hw/audio/hda.h"
+#include "hw/audio/opl3.h"
 #include "hw/audio/pcspk.h"
 #include "hw/audio/sb16.h"
 #include "hw/isa/fdc.h"
@@ -79,6 +81,7 @@ struct Board {
     IdeSlot slot[4]; /* IDE bus * 2 + unit */
     int next_slot;   /* the next free PCI slot */
     int ac97_slot;
+    int hda_slot;
     int next_node;   /* "#blockN" numbers, as QEMU's node names */
     Piix4Pm *pm;
     FpuErr *fpuerr;
@@ -408,9 +411,25 @@ static bool sound_setup(Board *b, I8237 *dma, GError **error)
 {
     BoardContext *ctx = b->ctx;
     const MachineConfig *cfg = ctx->cfg;
+    /* The OPL3 at 0x388: the SB16's FM part, or the AdLib's; one chip
+       serves both. */
+    Opl3 *opl = NULL;
+    for (int i = 0; i < cfg->n_soundhw && !opl; i++) {
+        if (!strcmp(cfg->soundhw[i], "sb16") ||
+            !strcmp(cfg->soundhw[i], "adlib")) {
+            opl = (Opl3 *)mkdev(ctx, &opl3_info, "opl3");
+            opl->audio = ctx->audio[i];
+            if (!device_realize(DEVICE(opl), error)) {
+                return false;
+            }
+        }
+    }
     for (int i = 0; i < cfg->n_soundhw; i++) {
         const char *model = cfg->soundhw[i];
         Device *d;
+        if (!strcmp(model, "adlib")) {
+            continue; /* the OPL3 above */
+        }
         if (!strcmp(model, "pcspk")) {
             PcSpk *spk = (PcSpk *)mkdev(ctx, &pcspk_info, "pcspk");
             spk->pit = b->pit;
@@ -422,8 +441,10 @@ static bool sound_setup(Board *b, I8237 *dma, GError **error)
             sb->irq = b->isa_irq[5];
             sb->dma = dma;
             sb->audio = ctx->audio[i];
+            sb->opl = opl;
             d = DEVICE(sb);
-        } else if (!strcmp(model, "ac97")) {
+        } else if (!strcmp(model, "ac97") || !strcmp(model, "hda") ||
+                   !strcmp(model, "hda-output")) {
             continue; /* a PCI function: sound_setup_pci() */
         } else {
             /* A card QEMU has and Mimic not (es1370, adlib, ... from a
@@ -449,12 +470,39 @@ static void ac97_irq(void *opaque, bool level)
     piix3_set_pirq(b->piix3, (b->ac97_slot - 1) & 3, level);
 }
 
+static void hda_irq(void *opaque, bool level)
+{
+    Board *b = opaque;
+    piix3_set_pirq(b->piix3, (b->hda_slot - 1) & 3, level);
+}
+
+/* Intel HDA with its codec: "hda" (hda-duplex) or "hda-output". */
+static bool hda_setup(Board *b, int i, GError **error)
+{
+    BoardContext *ctx = b->ctx;
+    Hda *h = (Hda *)mkdev(ctx, &hda_info, "intel-hda");
+    h->bus = b->pci;
+    b->hda_slot = b->next_slot++;
+    h->devfn = b->hda_slot << 3;
+    h->duplex = !strcmp(ctx->cfg->soundhw[i], "hda");
+    h->set_irq = hda_irq;
+    h->irq_opaque = b;
+    h->audio = ctx->audio[i];
+    return device_realize(DEVICE(h), error);
+}
+
 /* The PCI sound cards of cfg->soundhw. */
 static bool sound_setup_pci(Board *b, GError **error)
 {
     BoardContext *ctx = b->ctx;
     const MachineConfig *cfg = ctx->cfg;
     for (int i = 0; i < cfg->n_soundhw; i++) {
+        if (g_str_has_prefix(cfg->soundhw[i], "hda")) {
+            if (!hda_setup(b, i, error)) {
+                return false;
+            }
+            continue;
+        }
         if (strcmp(cfg->soundhw[i], "ac97")) {
             continue;
         }
