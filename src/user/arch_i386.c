@@ -512,6 +512,23 @@ static void do_syscall(UserThread *t)
         bool in = t->in_syscall;
         r = socketcall(t, (uint32_t)a[0], (uint32_t)a[1]);
         t->in_syscall = in;
+    } else if (nr == 90) {
+        /* the old mmap: its six arguments in a struct, a byte offset */
+        if (!user_range_ok(p, a[0], 24)) {
+            r = -EFAULT;
+        } else {
+            uint64_t m[8] = { 0 };
+            for (int i = 0; i < 6; i++) {
+                m[i] = user_get32(p, a[0] + i * 4);
+            }
+            if (m[5] & 0xfff) {
+                r = -EINVAL;
+            } else {
+                m[5] >>= 12;
+                r = user_syscall(t, 192, m);
+                nr = 192;
+            }
+        }
     } else if (nr == 244) { /* get_thread_area: not kept */
         r = -ENOSYS;
     } else {
