@@ -52,8 +52,8 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mkdir -p /tmp
-while read m; do
-    insmod /lib/modules/$m.ko || echo "USB-INSMOD-FAIL $m"
+while read m args; do
+    insmod /lib/modules/$m.ko $args || echo "USB-INSMOD-FAIL $m"
 done < /modules.order
 # wait_for CONDITION WHAT: poll up to 30 s
 wait_for() {
@@ -140,7 +140,9 @@ def build_initrd(tmp):
     for n in order:
         shutil.copy(paths[n], os.path.join(st, 'lib', 'modules', n + '.ko'))
     with open(os.path.join(st, 'modules.order'), 'w') as f:
-        f.write(''.join(n + '\n' for n in order))
+        # usb-storage waits a second before scanning a new disk by default
+        f.write(''.join(n + (' delay_use=0' if n == 'usb-storage' else '')
+                        + '\n' for n in order))
     with open(os.path.join(st, 'init'), 'w') as f:
         f.write(INIT)
     for f in ('init', 'bin/busybox'):
