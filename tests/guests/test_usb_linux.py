@@ -19,6 +19,8 @@ following it through serial markers and the monitor:
    `mouse_move 100 200` and `mouse_move 300 50`: the ABS_X/ABS_Y values
    are the pixels scaled to 0..32767 by the display's size (read from a
    screendump), as QEMU scales them;
+   between the two, the machine is saved (`migrate file:`) and the rest
+   runs in a new process resumed from it (-incoming);
 4. `device_del disk1`: /dev/sda goes away; `device_add
    usb-storage,drive=d2,id=disk2` (a read-only raw image of random data):
    a disk appears whose md5 is the image's;
@@ -209,17 +211,21 @@ def main():
     raw2 = os.urandom(1024 * 1024)
     with open(disk2, 'wb') as f:
         f.write(raw2)
-    sock = os.path.join(tmp, 'mon.sock')
-    emu = boottest.Emulator(
-        [exe, '-display', 'none', '-serial', 'stdio', '-m', '128',
-         '-net', 'none', '-monitor', 'unix:%s,server=on,wait=off' % sock,
-         '-usb', '-device', 'usb-tablet,id=tablet,bus=usb-bus.0,port=1',
-         '-drive', 'if=none,id=d1,format=raw,file=' + disk1,
-         '-device', 'usb-storage,drive=d1,id=disk1,port=2',
-         '-drive', 'if=none,id=d2,format=raw,readonly=on,file=' + disk2,
-         '-kernel', os.path.join(boottest.CACHE, 'vmlinuz'),
-         '-initrd', initrd, '-append', 'console=ttyS0,115200'],
-        os.path.join(tmp, 'serial.log'))
+    def start(name, extra=()):
+        sock = os.path.join(tmp, name + '.sock')
+        e = boottest.Emulator(
+            [exe, '-display', 'none', '-serial', 'stdio', '-m', '128',
+             '-net', 'none', '-monitor', 'unix:%s,server=on,wait=off' % sock,
+             '-usb', '-device', 'usb-tablet,id=tablet,bus=usb-bus.0,port=1',
+             '-drive', 'if=none,id=d1,format=raw,file=' + disk1,
+             '-device', 'usb-storage,drive=d1,id=disk1,port=2',
+             '-drive', 'if=none,id=d2,format=raw,readonly=on,file=' + disk2,
+             '-kernel', os.path.join(boottest.CACHE, 'vmlinuz'),
+             '-initrd', initrd, '-append', 'console=ttyS0,115200'] +
+            list(extra), os.path.join(tmp, name + '.log'))
+        return e, sock
+
+    emu, sock = start('a')
     mon = None
     try:
         mon = boottest.Monitor(sock)
@@ -244,19 +250,31 @@ def main():
         emu.wait_for('TABLET-READY', 60)
         w, h = display_size(mon, tmp)
         moves = [(100, 200), (300, 50)]
-        start = emu.pos
+        text = emu.buf[emu.pos:]
         mon.cmd('mouse_move %d %d' % moves[0])
-        emu.wait_for('TABLET-ONE', 60)
+        text += upto(emu, 'TABLET-ONE', 60)
+        # Save the running machine (the guest waits on the tablet) and
+        # go on in a new process: the rest runs on the resumed machine.
+        state = os.path.join(tmp, 'usb.state')
+        out = mon.cmd('migrate file:' + state)
+        check(not out.strip(), 'migrate: ' + out)
+        text += emu.buf[emu.pos:]
+        mon.close()
+        emu.close()
+        emu, sock = start('b', ['-incoming', 'file:' + state])
+        mon = boottest.Monitor(sock)
+        sizes = [(w, h), display_size(mon, tmp)]
         mon.cmd('mouse_move %d %d' % moves[1])
-        emu.wait_for('TABLET-DONE', 60)
-        text = emu.buf[start:emu.pos]
+        text += upto(emu, 'TABLET-DONE', 60)
+        check('Linux version' not in text, 'the resumed machine booted')
         ev = abs_events(text)
-        print('display %dx%d, events %s' % (w, h, ev))
+        print('display %s, events %s' % (sizes, ev))
         want_ev = []
-        for x, y in moves:
-            want_ev += [('x', x * 0x7fff // w), ('y', y * 0x7fff // h)]
+        for (x, y), (sw, sh) in zip(moves, sizes):
+            want_ev += [('x', x * 0x7fff // sw), ('y', y * 0x7fff // sh)]
         check(ev == want_ev, 'tablet events %s, want %s' % (ev, want_ev))
-        print('ok: tablet positions reached evdev', flush=True)
+        print('ok: tablet positions reached evdev (the second after a save '
+              'and resume)', flush=True)
         mon.cmd('device_del disk1')
         emu.send('\n')
         emu.wait_for('USB-GONE', 60)
