@@ -19,6 +19,7 @@
 #include "bus/device.h"
 #include "hw/pci/pci.h"
 #include "hw/usb/hid.h"
+#include "hw/usb/hub.h"
 #include "hw/usb/storage.h"
 #include "hw/usb/uhci.h"
 #include "images/block.h"
@@ -382,6 +383,45 @@ static void test_storage_read_only(void)
     rig_free(r);
 }
 
+/* A hub on port 2 with the disk behind it on its port 3. */
+static void test_hub(void)
+{
+    Rig *r = rig_new(false);
+    usb_port_detach(&r->uhci->ports[1]);
+    UsbHub *hub = (UsbHub *)device_new(r->devs, &usb_hub_info, &r->bus,
+                                       "hub");
+    g_assert_true(device_realize(DEVICE(&hub->usb), NULL));
+    usb_port_attach(&r->uhci->ports[1], &hub->usb);
+    usb_port_attach(&hub->ports[2], &r->disk->usb);
+    start(r);
+    set_address(r, 1);  /* the tablet */
+    set_address(r, 2);  /* the hub */
+    uint8_t d[18];
+    const uint8_t get_hub[8] = { 0xa0, 6, 0, 0x29, 0, 0, 9, 0 };
+    g_assert_cmpint(control(r, 2, get_hub, d, 9), ==, 9);
+    g_assert_cmpint(d[2], ==, USB_HUB_PORTS);
+    /* The status change endpoint reports port 3 (bit 3). */
+    td(r, 0, true, PID_IN, 2, 1, 2, BUF);
+    run_queue(r, 0, 3);
+    g_assert_cmphex(r->ram[BUF], ==, 1 << 3);
+    const uint8_t power[8] = { 0x23, 3, 8, 0, 3, 0, 0, 0 };
+    const uint8_t reset[8] = { 0x23, 3, 4, 0, 3, 0, 0, 0 };
+    const uint8_t status[8] = { 0xa3, 0, 0, 0, 3, 0, 4, 0 };
+    control(r, 2, power, NULL, 0);
+    control(r, 2, reset, NULL, 0);
+    g_assert_cmpint(control(r, 2, status, d, 4), ==, 4);
+    g_assert_cmphex(d[0] | d[1] << 8, ==, 0x103); /* power, enable, conn */
+    g_assert_cmphex(d[2], ==, 0x11); /* connection and reset changed */
+    set_address(r, 3); /* behind the hub */
+    const uint8_t get_dev[8] = { 0x80, 6, 0, 1, 0, 0, 18, 0 };
+    g_assert_cmpint(control(r, 3, get_dev, d, 18), ==, 18);
+    g_assert_cmphex(d[8] | d[9] << 8, ==, 0x46f4);
+    usb_port_detach(&hub->ports[2]);
+    g_assert_cmpint(control(r, 2, status, d, 4), ==, 4);
+    g_assert_cmphex(d[0] & 3, ==, 0);
+    rig_free(r);
+}
+
 /* The schedule classes of QEMU's UHCI CVEs: each frame must end. */
 static void test_schedule_abuse(void)
 {
@@ -553,6 +593,7 @@ int main(int argc, char **argv)
     g_test_add_func("/hw/usb/uhci-enumerate", test_enumerate);
     g_test_add_func("/hw/usb/storage", test_storage);
     g_test_add_func("/hw/usb/storage-read-only", test_storage_read_only);
+    g_test_add_func("/hw/usb/hub", test_hub);
     g_test_add_func("/hw/usb/uhci-schedule-abuse", test_schedule_abuse);
     g_test_add_func("/hw/usb/fuzz", test_fuzz);
     return g_test_run();

@@ -115,7 +115,8 @@ static UsbDevice *find_device(Uhci *s, uint8_t addr)
 {
     for (int i = 0; i < UHCI_PORTS; i++) {
         UsbDevice *d = s->ports[i].dev;
-        if (d && (s->portsc[i] & PORT_PE) && d->addr == addr) {
+        d = d && (s->portsc[i] & PORT_PE) ? usb_find_device(d, addr) : NULL;
+        if (d) {
             return d;
         }
     }

@@ -264,6 +264,14 @@ int usb_handle_packet(UsbDevice *d, UsbPacket *p)
     return d->cls->data ? d->cls->data(d, p) : USB_RET_STALL;
 }
 
+UsbDevice *usb_find_device(UsbDevice *d, uint8_t addr)
+{
+    if (d->addr == addr) {
+        return d;
+    }
+    return d->cls->find ? d->cls->find(d, addr) : NULL;
+}
+
 void usb_device_reset(UsbDevice *d)
 {
     d->addr = 0;

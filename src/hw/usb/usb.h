@@ -105,6 +105,8 @@ typedef struct UsbDeviceClass {
        USB_RET_*. */
     int (*data)(UsbDevice *d, UsbPacket *p);
     void (*reset)(UsbDevice *d); /* a bus reset of the port */
+    /* A hub: the device with this address behind it, or NULL. */
+    UsbDevice *(*find)(UsbDevice *d, uint8_t addr);
 } UsbDeviceClass;
 
 typedef struct UsbPort UsbPort;
@@ -150,6 +152,8 @@ struct UsbPort {
     STATE_U16_ARRAY(st, usb.halted, 2)
 
 int usb_handle_packet(UsbDevice *d, UsbPacket *p);
+/* d itself or a device behind it (hubs) with address addr. */
+UsbDevice *usb_find_device(UsbDevice *d, uint8_t addr);
 /* A bus reset (port reset): address 0, unconfigured, class reset. */
 void usb_device_reset(UsbDevice *d);
 /* Validate the core's loaded fields. */

@@ -12,10 +12,14 @@
 #include <string.h>
 
 #include "hw/usb/hid.h"
+#include "hw/usb/hub.h"
 #include "hw/usb/storage.h"
 #include "hw/usb/uhci.h"
 
+#define USB_BUS_SLOTS (UHCI_PORTS + USB_HUB_PORTS)
+
 typedef struct UsbSlot {
+    UsbPort *port; /* NULL: a free slot */
     UsbDevice *dev;
     BlockDev *blk; /* usb-storage: the image, closed at unplug */
 } UsbSlot;
@@ -24,8 +28,58 @@ struct UsbBus {
     BoardContext *ctx;
     UsbBusWiring w;
     Uhci *uhci;
-    UsbSlot slot[UHCI_PORTS];
+    UsbHub *hub; /* added when the root ports run out, as QEMU does */
+    UsbSlot slot[USB_BUS_SLOTS];
 };
+
+/* The n-th port of the bus: the root ports, then the hub's. */
+static UsbPort *nth_port(UsbBus *ub, int n)
+{
+    if (n < UHCI_PORTS) {
+        return &ub->uhci->ports[n];
+    }
+    n -= UHCI_PORTS;
+    return ub->hub && n < USB_HUB_PORTS ? &ub->hub->ports[n] : NULL;
+}
+
+static UsbSlot *free_slot(UsbBus *ub)
+{
+    for (int i = 0; i < USB_BUS_SLOTS; i++) {
+        if (!ub->slot[i].port) {
+            return &ub->slot[i];
+        }
+    }
+    return NULL;
+}
+
+static void plug(UsbBus *ub, UsbPort *port, UsbDevice *dev, BlockDev *blk)
+{
+    UsbSlot *sl = free_slot(ub); /* there is one per port */
+    sl->port = port;
+    sl->dev = dev;
+    sl->blk = blk;
+    usb_port_attach(port, dev);
+}
+
+/* The hub on root port p (its ports are "P.1".."P.8"). */
+static bool add_hub(UsbBus *ub, int p, GError **error)
+{
+    char id[32];
+    g_snprintf(id, sizeof(id), "usb-hub.%d", p);
+    UsbHub *h = (UsbHub *)device_new(ub->ctx->devices, &usb_hub_info,
+                                     ub->ctx->bus, id);
+    if (!device_realize(DEVICE(&h->usb), error)) {
+        device_remove(DEVICE(&h->usb));
+        return false;
+    }
+    for (int i = 0; i < USB_HUB_PORTS; i++) {
+        g_snprintf(h->ports[i].path, sizeof(h->ports[i].path), "%d.%d",
+                   p + 1, i + 1);
+    }
+    ub->hub = h;
+    plug(ub, &ub->uhci->ports[p], &h->usb, NULL);
+    return true;
+}
 
 static const char *const usb_drivers[] = {
     "usb-tablet", "usb-mouse", "usb-kbd", "usb-storage", NULL,
@@ -79,7 +133,7 @@ static int find_drive(const MachineConfig *cfg, const char *id)
 static bool drive_in_use(UsbBus *ub, int index)
 {
     BlockDev *blk = ub->ctx->blk[index];
-    for (int i = 0; blk && i < UHCI_PORTS; i++) {
+    for (int i = 0; blk && i < USB_BUS_SLOTS; i++) {
         if (ub->slot[i].blk == blk) {
             return true;
         }
@@ -133,28 +187,43 @@ static bool add_device(UsbBus *ub, const char *spec, GError **error)
         return bad(error, "%s: bus '%s' not found (the machine has "
                    "usb-bus.0)", driver, bus);
     }
-    int p = -1;
+    UsbPort *up = NULL;
     if (port) {
-        char *end;
-        long n = strtol(port, &end, 10);
-        if (*end || end == port || n < 1 || n > UHCI_PORTS) {
-            return bad(error, "%s: port '%s' does not exist on usb-bus.0 "
-                       "(ports 1-%d, no hub)", driver, port, UHCI_PORTS);
-        }
-        p = n - 1;
-        if (ub->slot[p].dev) {
-            return bad(error, "%s: port %s of usb-bus.0 is in use (by %s)",
-                       driver, port, ub->slot[p].dev->dev.id);
-        }
-    } else {
-        for (int i = 0; i < UHCI_PORTS && p < 0; i++) {
-            if (!ub->slot[i].dev) {
-                p = i;
+        for (int i = 0; i < USB_BUS_SLOTS && !up; i++) {
+            UsbPort *c = nth_port(ub, i);
+            if (c && !strcmp(c->path, port)) {
+                up = c;
             }
         }
-        if (p < 0) {
-            return bad(error, "%s: no free port on usb-bus.0 (it has %d)",
-                       driver, UHCI_PORTS);
+        if (!up) {
+            return bad(error, "%s: port '%s' does not exist on usb-bus.0 "
+                       "(ports 1-%d%s)", driver, port, UHCI_PORTS,
+                       ub->hub ? " and the hub's" : ", no hub");
+        }
+        if (up->dev) {
+            return bad(error, "%s: port %s of usb-bus.0 is in use (by %s)",
+                       driver, port, up->dev->dev.id);
+        }
+    } else {
+        int nfree = 0, last = -1;
+        for (int i = 0; i < UHCI_PORTS; i++) {
+            if (!ub->uhci->ports[i].dev) {
+                nfree++;
+                last = i;
+            }
+        }
+        /* The last free root port takes a hub first (as QEMU). */
+        if (nfree == 1 && !ub->hub && !add_hub(ub, last, error)) {
+            return false;
+        }
+        for (int i = 0; i < USB_BUS_SLOTS && !up; i++) {
+            UsbPort *c = nth_port(ub, i);
+            if (c && !c->dev) {
+                up = c;
+            }
+        }
+        if (!up) {
+            return bad(error, "%s: no free port on usb-bus.0", driver);
         }
     }
     int di = -1;
@@ -206,9 +275,7 @@ static bool add_device(UsbBus *ub, const char *spec, GError **error)
         }
         return false;
     }
-    ub->slot[p].dev = (UsbDevice *)dev;
-    ub->slot[p].blk = blk;
-    usb_port_attach(&ub->uhci->ports[p], (UsbDevice *)dev);
+    plug(ub, up, (UsbDevice *)dev, blk);
     return true;
 }
 
@@ -244,7 +311,7 @@ void usb_bus_free(UsbBus *ub)
     if (!ub) {
         return;
     }
-    for (int i = 0; i < UHCI_PORTS; i++) {
+    for (int i = 0; i < USB_BUS_SLOTS; i++) {
         if (ub->slot[i].blk) {
             ub->w.close_drive(ub->w.opaque, ub->slot[i].blk);
         }
@@ -254,7 +321,7 @@ void usb_bus_free(UsbBus *ub)
 
 static UsbHid *find_hid(UsbBus *ub, UsbHidKind kind)
 {
-    for (int i = 0; ub && i < UHCI_PORTS; i++) {
+    for (int i = 0; ub && i < USB_BUS_SLOTS; i++) {
         UsbDevice *d = ub->slot[i].dev;
         if (d && d->dev.info == &usb_hid_info &&
             ((UsbHid *)d)->kind == kind) {
@@ -298,15 +365,15 @@ void usb_bus_pointer_abs(UsbBus *ub, int x, int y, int dz, unsigned buttons)
 
 void usb_bus_info(UsbBus *ub, GString *out)
 {
-    for (int i = 0; ub && i < UHCI_PORTS; i++) {
-        UsbDevice *d = ub->slot[i].dev;
+    for (int n = 0; ub && n < USB_BUS_SLOTS; n++) {
+        UsbPort *port = nth_port(ub, n);
+        UsbDevice *d = port ? port->dev : NULL;
         if (!d) {
             continue;
         }
         g_string_append_printf(out, "  Device 0.%u, Port %s, Speed 12 Mb/s, "
-                               "Product %s, ID: %s\n", d->addr,
-                               ub->uhci->ports[i].path, d->cls->product,
-                               d->dev.id);
+                               "Product %s, ID: %s\n", d->addr, port->path,
+                               d->cls->product, d->dev.id);
     }
 }
 
@@ -321,18 +388,20 @@ bool usb_bus_device_add(UsbBus *ub, const char *spec, GError **error)
 
 bool usb_bus_device_del(UsbBus *ub, const char *id, GError **error)
 {
-    for (int i = 0; ub && i < UHCI_PORTS; i++) {
-        UsbDevice *d = ub->slot[i].dev;
-        if (!d || strcmp(d->dev.id, id)) {
+    for (int i = 0; ub && i < USB_BUS_SLOTS; i++) {
+        UsbSlot *sl = &ub->slot[i];
+        if (!sl->dev || strcmp(sl->dev->dev.id, id)) {
             continue;
         }
-        usb_port_detach(&ub->uhci->ports[i]);
-        device_remove(DEVICE(d));
-        if (ub->slot[i].blk) {
-            ub->w.close_drive(ub->w.opaque, ub->slot[i].blk);
+        if (ub->hub && sl->dev == &ub->hub->usb) {
+            return bad(error, "Device '%s' is the bus's hub: it stays", id);
         }
-        ub->slot[i].dev = NULL;
-        ub->slot[i].blk = NULL;
+        usb_port_detach(sl->port);
+        device_remove(DEVICE(sl->dev));
+        if (sl->blk) {
+            ub->w.close_drive(ub->w.opaque, sl->blk);
+        }
+        *sl = (UsbSlot){ 0 };
         return true;
     }
     return bad(error, "Device '%s' not found", id);
