@@ -23,7 +23,8 @@ following it through serial markers and the monitor:
    runs in a new process resumed from it (-incoming);
 4. `device_del disk1`: /dev/sda goes away; `device_add
    usb-storage,drive=d2,id=disk2` (a read-only raw image of random data):
-   a disk appears whose md5 is the image's;
+   a disk appears whose md5 is the image's (behind a usb-hub that the
+   machine puts on the last free root port, as QEMU does);
 5. `poweroff -f`; the host reads the guest's file back with mcopy.
 
 usage: test_usb_linux.py EMULATOR
@@ -281,6 +282,10 @@ def main():
         print('ok: device_del: the disk is gone', flush=True)
         out = mon.cmd('device_add usb-storage,drive=d2,id=disk2')
         check('Error' not in out, 'device_add: ' + out)
+        # One root port was left: a hub took it and the disk is behind.
+        info = mon.cmd('info usb')
+        check(re.search(r'Port 2, .*QEMU USB Hub', info) and
+              re.search(r'Port 2\.1, .*ID: disk2', info), 'info usb: ' + info)
         emu.send('\n')
         text = upto(emu, 'USB-END', 120)
         check('USB-MD5-2 %s' % hashlib.md5(raw2).hexdigest() in text,
