@@ -34,6 +34,7 @@ void machine_config_clear(MachineConfig *cfg)
     for (int i = 0; i < MIMIC_MAX_DRIVES; i++) {
         g_free(cfg->drives[i].file);
         g_free(cfg->drives[i].format);
+        g_free(cfg->drives[i].id);
     }
     FREE_ARRAY(cfg->bios_dirs, MIMIC_MAX_BIOS_DIRS);
     g_free(cfg->bios_file);
@@ -89,6 +90,7 @@ MachineConfig *machine_config_copy(const MachineConfig *src)
     for (int i = 0; i < MIMIC_MAX_DRIVES; i++) {
         DUP(drives[i].file);
         DUP(drives[i].format);
+        DUP(drives[i].id);
     }
     for (int i = 0; i < MIMIC_MAX_BIOS_DIRS; i++) {
         DUP(bios_dirs[i]);

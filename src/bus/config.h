@@ -49,6 +49,7 @@ typedef struct DriveConfig {
     bool readonly;
     bool no_locking;  /* file.locking=off */
     DriveCache cache;
+    char *id;     /* id= (a -device's drive=ID names it) */
 } DriveConfig;
 
 typedef enum {

@@ -45,6 +45,24 @@ Device *device_new(DeviceList *list, const DeviceInfo *info, Bus *bus,
     return dev;
 }
 
+void device_remove(Device *dev)
+{
+    if (!dev) {
+        return;
+    }
+    if (dev->realized && dev->info->io && dev->bus && dev->bus->io) {
+        for (const IoRegion *r = dev->info->io; r->len; r++) {
+            ioport_unregister(dev->bus->io, r, dev);
+        }
+    }
+    if (dev->realized && dev->info->finalize) {
+        dev->info->finalize(dev);
+    }
+    g_ptr_array_remove(dev->list->devices, dev);
+    g_free(dev->id);
+    g_free(dev);
+}
+
 bool device_realize(Device *dev, GError **error)
 {
     if (dev->info->io && dev->bus && dev->bus->io) {

@@ -58,6 +58,8 @@ void device_list_free(DeviceList *list);
 Device *device_new(DeviceList *list, const DeviceInfo *info, Bus *bus,
                    const char *id);
 bool device_realize(Device *dev, GError **error);
+/* Hot unplug: finalize, take out of its list and free the device. */
+void device_remove(Device *dev);
 void device_list_reset(DeviceList *list);
 Device *device_find(DeviceList *list, const char *id);
 /* In creation order. */

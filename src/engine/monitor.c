@@ -210,10 +210,14 @@ static void cmd_info(MimicMachine *m, gchar **argv, int argc, GString *out)
         info_icount(m, out);
     } else if (!strcmp(what, "ramhash")) {
         info_ramhash(m, out);
+    } else if (!strcmp(what, "usb")) {
+        if (m->board_info->usb_info) {
+            m->board_info->usb_info(&m->board, out);
+        }
     } else {
         g_string_append(out, "info status|version|registers|cpus|mtree|"
                         "ioports|qtree|roms|network|chardev|block|"
-                        "snapshots|icount|ramhash\n");
+                        "snapshots|usb|icount|ramhash\n");
     }
 }
 
@@ -625,6 +629,13 @@ static void cmd_mouse_move(MimicMachine *m, gchar **argv, int argc,
             return;
         }
     }
+    if (m->board_info->pointer_absolute &&
+        m->board_info->pointer_absolute(&m->board)) {
+        /* A tablet: dx dy are the position in pixels, as in QEMU. */
+        m->board_info->send_pointer_abs(&m->board, d[0], d[1], d[2],
+                                        m->mouse_buttons);
+        return;
+    }
     if (!m->board_info->send_pointer) {
         g_string_append(out, "mouse_move: this machine has no mouse\n");
         return;
@@ -743,12 +754,46 @@ static void cmd_set_link(MimicMachine *m, gchar **argv, int argc,
     }
 }
 
+/* device_add DRIVER,... / device_del ID (the board's USB devices) */
+static void cmd_device_add(MimicMachine *m, gchar **argv, int argc,
+                           GString *out)
+{
+    if (argc != 2) {
+        g_string_append(out, "Error: usage: device_add driver[,prop=value]"
+                        "...\n");
+        return;
+    }
+    GError *err = NULL;
+    if (!m->board_info->device_add) {
+        g_string_append(out, "Error: this machine cannot add devices\n");
+    } else if (!m->board_info->device_add(&m->board, argv[1], &err)) {
+        g_string_append_printf(out, "Error: %s\n", err->message);
+        g_error_free(err);
+    }
+}
+
+static void cmd_device_del(MimicMachine *m, gchar **argv, int argc,
+                           GString *out)
+{
+    if (argc != 2) {
+        g_string_append(out, "Error: usage: device_del id\n");
+        return;
+    }
+    GError *err = NULL;
+    if (!m->board_info->device_del) {
+        g_string_append(out, "Error: this machine cannot remove devices\n");
+    } else if (!m->board_info->device_del(&m->board, argv[1], &err)) {
+        g_string_append_printf(out, "Error: %s\n", err->message);
+        g_error_free(err);
+    }
+}
+
 static const MonCmd commands[] = {
     { "help", "[cmd]", "show the help", cmd_help },
     { "?", "[cmd]", "show the help", cmd_help },
     { "info", "subcommand", "show machine state (status, version, registers, "
       "cpus, mtree, ioports, qtree, roms, network, chardev, "
-      "block [device], snapshots; Mimic "
+      "block [device], snapshots, usb; Mimic "
       "extensions: icount, ramhash, audio)", cmd_info },
     { "stop", "", "stop emulation", cmd_stop },
     { "icount_stop", "[count]", "stop when the -icount instruction counter "
@@ -784,6 +829,10 @@ static const MonCmd commands[] = {
       "remove a port redirection", cmd_hostfwd_remove },
     { "set_link", "name on|off", "change the link status of a network "
       "card or back end", cmd_set_link },
+    { "device_add", "driver[,prop=value][,...]", "add a USB device "
+      "(usb-tablet, usb-mouse, usb-kbd, usb-storage,drive=ID)",
+      cmd_device_add },
+    { "device_del", "id", "remove a USB device", cmd_device_del },
     { "quit", "", "quit the emulator", cmd_quit },
     { "q", "", "quit the emulator", cmd_quit },
 };

@@ -423,7 +423,10 @@ static bool opt_drive(ParseCtx *p, const char *opt, const char *arg,
                           "got '%s'", k, v);
             }
             d.no_locking = !b;
-        } else if (!strcmp(k, "id") || !strcmp(k, "aio")) {
+        } else if (!strcmp(k, "id")) {
+            g_free(d.id);
+            d.id = g_strdup(v);
+        } else if (!strcmp(k, "aio")) {
             /* accepted */
         } else {
             ok = fail(error, "-drive: unknown parameter '%s'", k);
@@ -442,6 +445,7 @@ static bool opt_drive(ParseCtx *p, const char *opt, const char *arg,
     if (!ok) {
         g_free(d.file);
         g_free(d.format);
+        g_free(d.id);
     }
     return ok;
 }
@@ -933,33 +937,99 @@ static bool opt_usb(ParseCtx *p, const char *opt, const char *arg,
                     GError **error)
 {
     p->cfg->usb = true;
-    warn("-usb: the USB controller is not emulated yet");
     return true;
 }
 
+static bool add_usb_device(ParseCtx *p, const char *opt, char *spec,
+                           GError **error)
+{
+    if (p->cfg->n_usb_devices >= MIMIC_MAX_USBDEV) {
+        g_free(spec);
+        return fail(error, "%s: too many USB devices (at most %d)", opt,
+                    MIMIC_MAX_USBDEV);
+    }
+    p->cfg->usb_devices[p->cfg->n_usb_devices++] = spec;
+    return true;
+}
+
+/* -usbdevice tablet|mouse|keyboard|disk:FILE (QEMU's legacy names). */
 static bool opt_usbdevice(ParseCtx *p, const char *opt, const char *arg,
                           GError **error)
 {
-    static const char *const devs[] = { "tablet", "mouse", "keyboard" };
+    static const char *const devs[][2] = {
+        { "tablet", "usb-tablet" }, { "mouse", "usb-mouse" },
+        { "keyboard", "usb-kbd" }, { "disk:FILE", "usb-storage" },
+    };
     if (!strcmp(arg, "help") || !strcmp(arg, "?")) {
         for (size_t i = 0; i < G_N_ELEMENTS(devs); i++) {
-            g_string_append_printf(p->out, "%s (not emulated yet)\n",
-                                   devs[i]);
+            g_string_append_printf(p->out, "%s (%s)\n", devs[i][0],
+                                   devs[i][1]);
         }
         *p->result = MIMIC_PARSE_EXIT;
         return true;
     }
-    for (size_t i = 0; i < G_N_ELEMENTS(devs); i++) {
-        if (!strcmp(arg, devs[i])) {
-            if (p->cfg->n_usb_devices < MIMIC_MAX_USBDEV) {
-                p->cfg->usb_devices[p->cfg->n_usb_devices++] = g_strdup(arg);
-            }
-            warn("-usbdevice %s: USB devices are not emulated yet", arg);
-            return true;
+    for (size_t i = 0; i < 3; i++) {
+        if (!strcmp(arg, devs[i][0])) {
+            return add_usb_device(p, "-usbdevice", g_strdup(devs[i][1]),
+                                  error);
         }
+    }
+    if (g_str_has_prefix(arg, "disk:")) {
+        /* A drive of its own, named for the device that uses it. */
+        g_autofree char *id = g_strdup_printf("usbdisk%d",
+                                              p->cfg->n_usb_devices);
+        DriveConfig d = { .index = -1, .interface = DRIVE_IF_NONE,
+                          .cache = DRIVE_CACHE_WRITEBACK };
+        d.file = g_strdup(arg + 5);
+        d.id = g_strdup(id);
+        if (!add_drive(p, "-usbdevice disk", &d, error)) {
+            g_free(d.file);
+            g_free(d.id);
+            return false;
+        }
+        return add_usb_device(p, "-usbdevice",
+                              g_strdup_printf("usb-storage,drive=%s", id),
+                              error);
     }
     return fail(error, "-usbdevice: unknown device '%s' (try -usbdevice "
                 "help)", arg);
+}
+
+/* -device piix3-usb-uhci and -device usb-*; the board checks ports and
+   drives (one line, exit 1). */
+static const char *const usb_device_names[] = {
+    "usb-tablet", "usb-mouse", "usb-kbd", "usb-storage", NULL,
+};
+
+static bool is_usb_device(const char *driver)
+{
+    if (!strcmp(driver, "piix3-usb-uhci")) {
+        return true;
+    }
+    for (int i = 0; usb_device_names[i]; i++) {
+        if (!strcmp(driver, usb_device_names[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool opt_device_usb(ParseCtx *p, const char *driver, const char *arg,
+                           GError **error)
+{
+    p->cfg->usb = true;
+    if (!strcmp(driver, "piix3-usb-uhci")) {
+        if (strchr(arg, ',') && !g_str_has_prefix(strchr(arg, ','), ",id=")) {
+            return fail(error, "-device piix3-usb-uhci: only id= is "
+                        "supported");
+        }
+        return true;
+    }
+    if (!strcmp(driver, "usb-storage") && !strstr(arg, "drive=")) {
+        return fail(error, "-device usb-storage: drive=ID is needed (the id "
+                    "of a -drive if=none,id=ID,file=...)");
+    }
+    return add_usb_device(p, "-device", g_strdup(arg), error);
 }
 
 /* ---- network: -net, -nic, -netdev, -device ---- */
@@ -1325,6 +1395,12 @@ static bool opt_device(ParseCtx *p, const char *opt, const char *arg,
             g_string_append_printf(p->out, "name \"%s\", bus PCI\n",
                                    nic_models[i]);
         }
+        g_string_append(p->out, "USB devices:\n"
+                        "name \"piix3-usb-uhci\", bus PCI\n"
+                        "name \"usb-kbd\", bus usb-bus\n"
+                        "name \"usb-mouse\", bus usb-bus\n"
+                        "name \"usb-storage\", bus usb-bus\n"
+                        "name \"usb-tablet\", bus usb-bus\n");
         *p->result = MIMIC_PARSE_EXIT;
         return true;
     }
@@ -1350,6 +1426,9 @@ static bool opt_device(ParseCtx *p, const char *opt, const char *arg,
     }
     if (is_nic_model(driver)) {
         return opt_device_nic(p, arg, error);
+    }
+    if (is_usb_device(driver)) {
+        return opt_device_usb(p, driver, arg, error);
     }
     return fail(error, "-device: unknown device '%s' (not a supported "
                 "device: try -device help)", driver);
@@ -1744,7 +1823,9 @@ static const Option options[] = {
     { "audio", true, opt_audio, "pa|wav|none[,model=CARD]  backend and card" },
     { "device", true, opt_device,
       "sb16|AC97|intel-hda|hda-duplex|hda-output[,audiodev=ID] | "
-      "e1000,netdev=ID[,mac=]  add a device" },
+      "e1000,netdev=ID[,mac=] | usb-tablet|usb-mouse|usb-kbd|"
+      "usb-storage,drive=ID[,port=N] | piix3-usb-uhci  add a device "
+      "(help lists)" },
     { "usb", false, opt_usb, " USB controller" },
     { "usbdevice", true, opt_usbdevice, "NAME  USB device (help lists)" },
     { "net", true, opt_net, "nic[,model=,macaddr=]|user[,...]|none  "

@@ -128,6 +128,7 @@ static const char *const commands[] = {
     "qmp_capabilities", "query-status", "query-version", "query-commands",
     "stop", "cont", "system_reset", "system_powerdown", "quit",
     "human-monitor-command", "migrate", "eject", "blockdev-change-medium",
+    "device_add", "device_del",
 };
 
 /* The result of a typed engine call (engine/api.c, savevm.c) as QMP's. */
@@ -239,6 +240,34 @@ static void execute(Qmp *q, const char *cmd, const JsonValue *args,
         bool ok = machine_change_media(m, dev, file,
                                        json_get_string(args, "format"),
                                        &err);
+        send_result(q, id, ok, err);
+    } else if (!strcmp(cmd, "device_add") || !strcmp(cmd, "device_del")) {
+        /* The board's USB devices: -device syntax from the arguments. */
+        static const char *const props[] = { "id", "bus", "port", "drive",
+                                             "removable" };
+        bool add = !strcmp(cmd, "device_add");
+        const char *key = json_get_string(args, add ? "driver" : "id");
+        GError *err = NULL;
+        if (!key) {
+            send_error(q, id, "GenericError", add ? "Parameter 'driver' is "
+                       "missing" : "Parameter 'id' is missing");
+            return;
+        }
+        if (!(add ? m->board_info->device_add : m->board_info->device_del)) {
+            send_error(q, id, "GenericError", "this machine cannot add or "
+                       "remove devices");
+            return;
+        }
+        GString *spec = g_string_new(key);
+        for (size_t i = 0; add && i < G_N_ELEMENTS(props); i++) {
+            const char *v = json_get_string(args, props[i]);
+            if (v) {
+                g_string_append_printf(spec, ",%s=%s", props[i], v);
+            }
+        }
+        bool ok = add ? m->board_info->device_add(&m->board, spec->str, &err)
+                      : m->board_info->device_del(&m->board, key, &err);
+        g_string_free(spec, TRUE);
         send_result(q, id, ok, err);
     } else if (!strcmp(cmd, "human-monitor-command")) {
         const char *line = json_get_string(args, "command-line");

@@ -117,6 +117,15 @@ typedef struct BoardInfo {
     bool (*block_eject)(BoardContext *ctx, const char *device, bool force,
                         GError **error);
     void (*powerdown)(BoardContext *ctx); /* ACPI power button */
+    /* USB (may be NULL): "info usb", device_add/device_del of USB
+       devices (QEMU's -device syntax), and the absolute pointer of a
+       USB tablet (x, y in pixels of the guest's display). */
+    void (*usb_info)(BoardContext *ctx, GString *out);
+    bool (*device_add)(BoardContext *ctx, const char *spec, GError **error);
+    bool (*device_del)(BoardContext *ctx, const char *id, GError **error);
+    bool (*pointer_absolute)(BoardContext *ctx);
+    void (*send_pointer_abs)(BoardContext *ctx, int x, int y, int dz,
+                             unsigned buttons);
 } BoardInfo;
 
 const BoardInfo *board_find(const char *name);

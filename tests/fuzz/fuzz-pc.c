@@ -14,7 +14,8 @@
  *
  * Each input gets a fresh machine (16 MiB, a raw IDE disk, a CD-ROM
  * drive, a floppy, the default e1000 on user networking, the PC speaker,
- * a Sound Blaster 16 and an AC'97 on a silent audio back end; the disk images are emptied first, so a run depends
+ * a Sound Blaster 16 and an AC'97 on a silent audio back end, the PIIX3
+ * UHCI with a usb-tablet and a usb-storage disk; the disk images are emptied first, so a run depends
  * on its input only) whose PCI devices have been given BARs and enabled
  * as firmware would.  Every device on the board is reached without
  * naming it: a device added later is fuzzed as soon as it registers
@@ -170,7 +171,7 @@ static void assign_bars(MimicMachine *m)
 
 /* ---- the machine of one input ---- */
 
-static char *disk_path, *floppy_path;
+static char *disk_path, *floppy_path, *usb_path;
 
 static void empty_image(const char *path, off_t size)
 {
@@ -216,6 +217,13 @@ static void configure(MachineConfig *cfg)
     add_drive(cfg, DRIVE_IF_IDE, 0, DRIVE_MEDIA_DISK, disk_path);
     add_drive(cfg, DRIVE_IF_IDE, 2, DRIVE_MEDIA_CDROM, NULL);
     add_drive(cfg, DRIVE_IF_FLOPPY, 0, DRIVE_MEDIA_DISK, floppy_path);
+    /* USB: the PIIX3 UHCI with a tablet and a usb-storage disk. */
+    add_drive(cfg, DRIVE_IF_NONE, 0, DRIVE_MEDIA_DISK, usb_path);
+    cfg->drives[cfg->n_drives - 1].id = g_strdup("usbd");
+    cfg->usb = true;
+    cfg->usb_devices[cfg->n_usb_devices++] = g_strdup("usb-tablet");
+    cfg->usb_devices[cfg->n_usb_devices++] =
+        g_strdup("usb-storage,drive=usbd");
 }
 
 static void setup_once(void)
@@ -228,6 +236,7 @@ static void setup_once(void)
     g_autofree char *dir = g_dir_make_tmp("mimic-fuzz-pc-XXXXXX", NULL);
     disk_path = g_build_filename(dir, "disk.img", NULL);
     floppy_path = g_build_filename(dir, "floppy.img", NULL);
+    usb_path = g_build_filename(dir, "usb.img", NULL);
 }
 
 enum {
@@ -242,6 +251,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     setup_once();
     empty_image(disk_path, DISK_SIZE);
     empty_image(floppy_path, FLOPPY_SIZE);
+    empty_image(usb_path, 64 * 1024);
     MimicMachine *m = rig_new(configure);
     assign_bars(m);
     Stream s = { data, size };

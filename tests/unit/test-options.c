@@ -96,7 +96,8 @@ static void test_good_lines(void)
     MimicParseResult res;
     const char *listing[] = { "-soundhw help", "-soundhw ?", "-version", "-h",
                               "-machine help", "-cpu help", "-d help",
-                              "-usbdevice help", "-display help" };
+                              "-usbdevice help", "-device help",
+                              "-display help" };
     for (size_t i = 0; i < G_N_ELEMENTS(listing); i++) {
         g_string_truncate(out, 0);
         g_assert_true(parse(listing[i], &cfg, &err, &res, out));
@@ -142,7 +143,10 @@ static const struct {
     { "-vga cirrus", "only std" },
     { "-soundhw sb17", "unknown sound card 'sb17'" },
     { "-net bridge", "unknown network type" },
-    { "-usbdevice disk:x", "unknown device" },
+    { "-usbdevice disk", "unknown device 'disk'" },
+    { "-usbdevice disk:/nonexistent.img", "could not open" },
+    { "-usbdevice disk:/", "is a directory" },
+    { "-device usb-storage", "drive=ID is needed" },
     { "-d nonsense", "unknown log item 'nonsense'" },
     { "-rtc base=yesterday", "invalid base" },
     { "-L /nonexistent-dir", "not a directory" },

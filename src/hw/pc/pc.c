@@ -48,6 +48,7 @@
 #include "hw/pc/piix4_pm.h"
 #include "hw/net/e1000.h"
 #include "hw/pci/pci.h"
+#include "hw/usb/usb_bus.h"
 #include "images/block.h"
 
 #define LOWMEM_MAX 0xe0000000ull
@@ -87,6 +88,7 @@ struct Board {
     FpuErr *fpuerr;
     Piix3 *piix3;
     IrqLine *nic_irq[MIMIC_MAX_NICS];
+    UsbBus *usb;
 };
 
 static const uint16_t com_base[4] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
@@ -606,6 +608,82 @@ static bool nic_setup(Board *b, GError **error)
     return true;
 }
 
+/* ---- USB: the PIIX3's UHCI at 00:01.2 (INTD#: PIRQD) ---- */
+
+static void ctx_blk_replace(BoardContext *ctx, BlockDev *old, BlockDev *nw);
+
+static void usb_irq(void *opaque, bool level)
+{
+    Board *b = opaque;
+    piix3_set_pirq(b->piix3, 3, level);
+}
+
+static bool usb_open_drive(void *opaque, int index, BlockDev **blk,
+                           GError **error)
+{
+    return open_drive(opaque, index, blk, error);
+}
+
+static void usb_close_drive(void *opaque, BlockDev *blk)
+{
+    Board *b = opaque;
+    ctx_blk_replace(b->ctx, blk, NULL);
+    blk_close(blk);
+}
+
+static bool usb_setup(Board *b, GError **error)
+{
+    if (!usb_bus_wanted(b->ctx->cfg)) {
+        return true;
+    }
+    UsbBusWiring w = {
+        .pci = b->pci, .devfn = 1 << 3 | 2, .set_irq = usb_irq,
+        .open_drive = usb_open_drive, .close_drive = usb_close_drive,
+        .opaque = b,
+    };
+    b->usb = usb_bus_create(b->ctx, &w, error);
+    return b->usb != NULL;
+}
+
+static void pc_usb_info(BoardContext *ctx, GString *out)
+{
+    Board *b = ctx->board;
+    if (b) {
+        usb_bus_info(b->usb, out);
+    }
+}
+
+static bool pc_device_add(BoardContext *ctx, const char *spec,
+                          GError **error)
+{
+    return usb_bus_device_add(((Board *)ctx->board)->usb, spec, error);
+}
+
+static bool pc_device_del(BoardContext *ctx, const char *id, GError **error)
+{
+    return usb_bus_device_del(((Board *)ctx->board)->usb, id, error);
+}
+
+static bool pc_pointer_absolute(BoardContext *ctx)
+{
+    Board *b = ctx->board;
+    return b && usb_bus_has_tablet(b->usb);
+}
+
+/* Pixels of the display to the tablet's 0..0x7fff, as QEMU scales. */
+static void pc_send_pointer_abs(BoardContext *ctx, int x, int y, int dz,
+                                unsigned buttons)
+{
+    Board *b = ctx->board;
+    DisplaySurface *surf = ctx->display ? display_back(ctx->display) : NULL;
+    int w = surf && surf->width > 0 ? surf->width : 640;
+    int h = surf && surf->height > 0 ? surf->height : 480;
+    x = CLAMP(x, 0, w);
+    y = CLAMP(y, 0, h);
+    usb_bus_pointer_abs(b->usb, (int)((int64_t)x * 0x7fff / w),
+                        (int)((int64_t)y * 0x7fff / h), dz, buttons);
+}
+
 static bool pc_init(BoardContext *ctx, GError **error)
 {
     const MachineConfig *cfg = ctx->cfg;
@@ -773,6 +851,9 @@ static bool pc_init(BoardContext *ctx, GError **error)
     if (!nic_setup(b, error) || !sound_setup_pci(b, error)) {
         return false;
     }
+    if (!usb_setup(b, error)) {
+        return false;
+    }
     cmos_setup(b);
     fw_cfg_setup(b);
     if (cfg->kernel &&
@@ -819,6 +900,7 @@ static void pc_destroy(BoardContext *ctx)
     for (int i = 0; i < FDC_DRIVES; i++) {
         blk_close(b->fd_blk[i]);
     }
+    usb_bus_free(b->usb);
     irq_free_array(b->isa_irq, 16);
     for (int i = 0; i < MIMIC_MAX_NICS; i++) {
         irq_free(b->nic_irq[i]);
@@ -835,6 +917,9 @@ static void pc_destroy(BoardContext *ctx)
 static void pc_send_key(BoardContext *ctx, unsigned evdev, bool down)
 {
     Board *b = ctx->board;
+    if (b && usb_bus_key(b->usb, evdev, down)) {
+        return; /* a USB keyboard takes the keys, as in QEMU */
+    }
     if (b && b->kbc) {
         i8042_key(b->kbc, evdev, down);
     }
@@ -844,6 +929,9 @@ static void pc_send_pointer(BoardContext *ctx, int dx, int dy, int dz,
                             unsigned buttons)
 {
     Board *b = ctx->board;
+    if (b && usb_bus_pointer_rel(b->usb, dx, dy, dz, buttons)) {
+        return;
+    }
     if (b && b->kbc) {
         i8042_pointer(b->kbc, dx, dy, dz, buttons);
     }
@@ -1040,4 +1128,9 @@ const BoardInfo pc_board = {
     .block_change = pc_block_change,
     .block_eject = pc_block_eject,
     .powerdown = pc_powerdown,
+    .usb_info = pc_usb_info,
+    .device_add = pc_device_add,
+    .device_del = pc_device_del,
+    .pointer_absolute = pc_pointer_absolute,
+    .send_pointer_abs = pc_send_pointer_abs,
 };

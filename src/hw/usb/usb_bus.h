@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A machine's USB: the host controller on its PCI bus, the devices of
+ * the configuration (-usbdevice, -device usb-*), hot plug and unplug,
+ * "info usb", and the input that USB HID devices take over from the
+ * PS/2 ones.  Boards call this; see usb_bus.c.
+ */
+#ifndef MIMIC_HW_USB_USB_BUS_H
+#define MIMIC_HW_USB_USB_BUS_H
+
+#include "hw/board.h"
+#include "hw/pci/pci.h"
+
+typedef struct UsbBus UsbBus;
+
+/* Opens the image of cfg->drives[index] (the board's own rules for
+   formats, snapshots and caches); the board keeps ownership records. */
+typedef bool (*UsbOpenDrive)(void *opaque, int index, BlockDev **blk,
+                             GError **error);
+typedef void (*UsbCloseDrive)(void *opaque, BlockDev *blk);
+
+typedef struct UsbBusWiring {
+    PciBus *pci;
+    uint8_t devfn;
+    void (*set_irq)(void *opaque, bool level);
+    UsbOpenDrive open_drive;
+    UsbCloseDrive close_drive;
+    void *opaque;
+} UsbBusWiring;
+
+/* Whether the configuration asks for USB at all. */
+bool usb_bus_wanted(const MachineConfig *cfg);
+/* The controller and the configured devices; NULL with an error. */
+UsbBus *usb_bus_create(BoardContext *ctx, const UsbBusWiring *w,
+                       GError **error);
+void usb_bus_free(UsbBus *ub);
+
+/* Input: true when a USB device took it. */
+bool usb_bus_key(UsbBus *ub, unsigned evdev, bool down);
+bool usb_bus_pointer_rel(UsbBus *ub, int dx, int dy, int dz,
+                         unsigned buttons);
+bool usb_bus_has_tablet(UsbBus *ub);
+/* x, y in 0..0x7fff. */
+void usb_bus_pointer_abs(UsbBus *ub, int x, int y, int dz,
+                         unsigned buttons);
+
+void usb_bus_info(UsbBus *ub, GString *out);
+/* device_add DRIVER,... / device_del ID for USB devices. */
+bool usb_bus_device_add(UsbBus *ub, const char *spec, GError **error);
+bool usb_bus_device_del(UsbBus *ub, const char *id, GError **error);
+
+#endif
