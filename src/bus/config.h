@@ -68,6 +68,7 @@ typedef struct NicConfig {
     char *macaddr;
     int vlan;     /* -net hub number; ignored when netdev is set */
     char *netdev; /* back end id (-nic, -device), or NULL */
+    int iobase, irq; /* ne2k_isa; 0: the defaults 0x300 and 9 */
 } NicConfig;
 
 typedef struct NetBackendConfig {

@@ -43,6 +43,28 @@ static NetHub *hub_for(MachineNet *n, int vlan)
     return h;
 }
 
+/* The board's name for a configured model (QEMU's spellings); machine
+   files of the GUI may name QEMU's models Mimic lacks: an e1000 then. */
+static const char *nic_model_name(const char *m)
+{
+    static const char *const known[] = { "e1000", "rtl8139", "ne2k_pci",
+                                         "ne2k_isa", "virtio-net-pci" };
+    if (!m || !strcmp(m, "e1000-82540em")) {
+        return "e1000";
+    }
+    if (!strcmp(m, "virtio")) {
+        return "virtio-net-pci";
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(known); i++) {
+        if (!strcmp(m, known[i])) {
+            return known[i];
+        }
+    }
+    fprintf(stderr, "mimic: warning: NIC model '%s' is not emulated; the "
+            "machine gets an e1000 instead\n", m);
+    return "e1000";
+}
+
 MachineNet *machine_net_new(const MachineConfig *cfg, BoardContext *board,
                             GError **error)
 {
@@ -91,14 +113,9 @@ MachineNet *machine_net_new(const MachineConfig *cfg, BoardContext *board,
     for (int i = 0; i < n_nics; i++) {
         const NicConfig *nc = deflt ? &def_nic : &cfg->nics[i];
         BoardNic *bn = &board->nics[board->n_nics++];
-        bn->model = "e1000";
-        if (nc->model && strcmp(nc->model, "e1000") &&
-            strcmp(nc->model, "e1000-82540em")) {
-            /* Machine files of the GUI may name QEMU's other models; the
-               command line has already refused names QEMU does not know. */
-            fprintf(stderr, "mimic: warning: NIC model '%s' is not emulated "
-                    "yet; the machine gets an e1000 instead\n", nc->model);
-        }
+        bn->model = nic_model_name(nc->model);
+        bn->iobase = nc->iobase;
+        bn->irq = nc->irq;
         static const uint8_t base[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
         memcpy(bn->mac, base, 6);
         bn->mac[5] += i;

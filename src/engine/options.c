@@ -951,10 +951,10 @@ static bool opt_usbdevice(ParseCtx *p, const char *opt, const char *arg,
 
 /* NIC models by QEMU's names: emulated ones, and QEMU's others, which get
    an e1000 with a warning (saved GUI machines may name them). */
-static const char *const nic_models[] = { "e1000", NULL };
+static const char *const nic_models[] = {
+    "e1000", "rtl8139", "ne2k_pci", "ne2k_isa", "virtio-net-pci", NULL };
 static const char *const nic_models_later[] = {
-    "rtl8139", "ne2k_pci", "ne2k_isa", "virtio-net-pci", "pcnet", "i82551",
-    "i82557b", "i82559er", "e1000e", "vmxnet3", NULL };
+    "pcnet", "i82551", "i82557b", "i82559er", "e1000e", "vmxnet3", NULL };
 static const char *const net_backends[] = { "user", NULL };
 
 static bool nic_model_help(ParseCtx *p)
@@ -975,6 +975,8 @@ static bool check_nic_model(const char *opt, char **model, GError **error)
     }
     if (!strcmp(*model, "e1000-82540em")) {
         set_str(model, "e1000");
+    } else if (!strcmp(*model, "virtio")) {
+        set_str(model, "virtio-net-pci");
     }
     for (int i = 0; nic_models[i]; i++) {
         if (!strcmp(*model, nic_models[i])) {
@@ -1248,6 +1250,27 @@ static bool is_nic_model(const char *driver)
     return is_nic;
 }
 
+/* ne2k_isa's iobase (0x200-0x3e0, 32-byte aligned) and irq (3-15). */
+static bool parse_isa_prop(NicConfig *n, const char *item, const char *val,
+                           GError **error)
+{
+    long v = 0;
+    if (!strcmp(item, "iobase")) {
+        if (!parse_int(val, 0x200, 0x3e0, &v) || (v & 0x1f)) {
+            return fail(error, "-device ne2k_isa: invalid iobase '%s' "
+                        "(0x200-0x3e0, a multiple of 0x20)", val);
+        }
+        n->iobase = v;
+        return true;
+    }
+    if (!parse_int(val, 3, 15, &v) || v == 8 || v == 13 || v == 14) {
+        return fail(error, "-device ne2k_isa: invalid irq '%s' (3-15, not "
+                    "8, 13 or 14)", val);
+    }
+    n->irq = v;
+    return true;
+}
+
 /* -device MODEL,netdev=ID[,mac=MAC][,id=NAME] of a network card. */
 static bool opt_device_nic(ParseCtx *p, const char *arg, GError **error)
 {
@@ -1267,6 +1290,9 @@ static bool opt_device_nic(ParseCtx *p, const char *arg, GError **error)
         } else if (!strcmp(item, "mac")) {
             set_str(&tmp.macaddr, val);
             ok = check_mac("-device", val, error);
+        } else if (!strcmp(driver, "ne2k_isa") &&
+                   (!strcmp(item, "iobase") || !strcmp(item, "irq"))) {
+            ok = parse_isa_prop(&tmp, item, val, error);
         } else if (strcmp(item, "id") && strcmp(item, "bus") &&
                    strcmp(item, "addr")) {
             ok = fail(error, "-device %s: unknown property '%s'", driver,
@@ -1301,8 +1327,10 @@ static bool opt_device(ParseCtx *p, const char *opt, const char *arg,
                         "Blaster 16\"\n"
                         "Network devices:\n");
         for (int i = 0; nic_models[i]; i++) {
-            g_string_append_printf(p->out, "name \"%s\", bus PCI\n",
-                                   nic_models[i]);
+            g_string_append_printf(p->out, "name \"%s\", bus %s\n",
+                                   nic_models[i],
+                                   strcmp(nic_models[i], "ne2k_isa") ? "PCI"
+                                                                     : "ISA");
         }
         *p->result = MIMIC_PARSE_EXIT;
         return true;

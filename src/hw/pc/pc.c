@@ -45,6 +45,9 @@
 #include "hw/pc/piix3.h"
 #include "hw/pc/piix4_pm.h"
 #include "hw/net/e1000.h"
+#include "hw/net/ne2000.h"
+#include "hw/net/rtl8139.h"
+#include "hw/net/virtio_net.h"
 #include "hw/pci/pci.h"
 #include "images/block.h"
 
@@ -529,31 +532,77 @@ static void pci_intx(void *opaque, int slot, bool level)
 }
 
 /* Network cards from the engine, at 00:03.0 onwards (QEMU's slots for
-   the default NIC); the PCI sound cards come after them. */
+   the default NIC); the PCI sound cards come after them.  Each model's
+   device is created by the one table entry below. */
+static Device *nic_new(Board *b, const BoardNic *bn, int i,
+                       NetPort ***port, GError **error)
+{
+    BoardContext *ctx = b->ctx;
+    g_autofree char *id = g_strdup_printf("%s.%d", bn->model, i);
+    if (!strcmp(bn->model, "ne2k_isa")) {
+        Ne2k *n = (Ne2k *)mkdev(ctx, &ne2k_isa_info, id);
+        n->iobase = bn->iobase ? bn->iobase : 0x300;
+        n->irq = b->isa_irq[bn->irq ? bn->irq : 9];
+        memcpy(n->mac, bn->mac, 6);
+        *port = &n->port;
+        return DEVICE(n);
+    }
+    int slot = b->next_slot++;
+    b->nic_irq[i] = irq_new(pci_intx, b, slot);
+    if (!strcmp(bn->model, "e1000")) {
+        E1000 *e = (E1000 *)mkdev(ctx, &e1000_info, id);
+        e->bus = b->pci;
+        e->devfn = slot << 3;
+        e->irq = b->nic_irq[i];
+        memcpy(e->mac, bn->mac, 6);
+        *port = &e->port;
+        return DEVICE(e);
+    }
+    if (!strcmp(bn->model, "rtl8139")) {
+        Rtl8139 *r = (Rtl8139 *)mkdev(ctx, &rtl8139_info, id);
+        r->bus = b->pci;
+        r->devfn = slot << 3;
+        r->irq = b->nic_irq[i];
+        memcpy(r->mac, bn->mac, 6);
+        *port = &r->port;
+        return DEVICE(r);
+    }
+    if (!strcmp(bn->model, "ne2k_pci")) {
+        Ne2k *n = (Ne2k *)mkdev(ctx, &ne2k_pci_info, id);
+        n->pci_bus = b->pci;
+        n->devfn = slot << 3;
+        n->irq = b->nic_irq[i];
+        memcpy(n->mac, bn->mac, 6);
+        *port = &n->port;
+        return DEVICE(n);
+    }
+    if (!strcmp(bn->model, "virtio-net-pci")) {
+        VirtioNet *v = (VirtioNet *)mkdev(ctx, &virtio_net_info, id);
+        v->bus = b->pci;
+        v->devfn = slot << 3;
+        v->irq = b->nic_irq[i];
+        memcpy(v->mac, bn->mac, 6);
+        *port = &v->port;
+        return DEVICE(v);
+    }
+    g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                "network card model '%s' is not available on the pc board",
+                bn->model);
+    return NULL;
+}
+
 static bool nic_setup(Board *b, GError **error)
 {
     BoardContext *ctx = b->ctx;
     for (int i = 0; i < ctx->n_nics; i++) {
         BoardNic *bn = &ctx->nics[i];
-        if (strcmp(bn->model, "e1000")) {
-            g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
-                        "network card model '%s' is not available on the pc "
-                        "board", bn->model);
+        NetPort **port = NULL;
+        Device *d = nic_new(b, bn, i, &port, error);
+        if (!d || !device_realize(d, error)) {
             return false;
         }
-        int slot = b->next_slot++;
-        g_autofree char *id = g_strdup_printf("e1000.%d", i);
-        E1000 *e = (E1000 *)mkdev(ctx, &e1000_info, id);
-        e->bus = b->pci;
-        e->devfn = slot << 3;
-        b->nic_irq[i] = irq_new(pci_intx, b, slot);
-        e->irq = b->nic_irq[i];
-        memcpy(e->mac, bn->mac, 6);
-        if (!device_realize(DEVICE(e), error)) {
-            return false;
-        }
-        bn->port = e->port;
-        net_port_connect(e->port, bn->peer);
+        bn->port = *port;
+        net_port_connect(bn->port, bn->peer);
     }
     return true;
 }
