@@ -1256,7 +1256,11 @@ static bool parse_isa_prop(NicConfig *n, const char *item, const char *val,
 {
     long v = 0;
     if (!strcmp(item, "iobase")) {
-        if (!parse_int(val, 0x200, 0x3e0, &v) || (v & 0x1f)) {
+        char *end;
+        errno = 0;
+        v = strtol(val, &end, 0); /* 0x300 as QEMU writes it */
+        if (errno || end == val || *end || v < 0x200 || v > 0x3e0 ||
+            (v & 0x1f)) {
             return fail(error, "-device ne2k_isa: invalid iobase '%s' "
                         "(0x200-0x3e0, a multiple of 0x20)", val);
         }

@@ -94,6 +94,19 @@ static bool ring_ok(const Ne2k *s)
 
 /* ---- receive ---- */
 
+/* Frames wait in the ring: the page after BNRY is not CURR. */
+static bool rx_pending(const Ne2k *s)
+{
+    if (!ring_ok(s)) {
+        return false;
+    }
+    unsigned next = s->bnry + 1u;
+    if (next >= s->pstop || next < s->pstart) {
+        next = s->pstart;
+    }
+    return next != s->curr;
+}
+
 static bool rx_accept(const Ne2k *s, const uint8_t *buf)
 {
     if (s->rcr & RCR_PRO) {
@@ -218,19 +231,26 @@ static uint8_t reg_read(Ne2k *s, unsigned r)
 static void reg_write(Ne2k *s, unsigned r, uint8_t v)
 {
     if (r == 0) {
-        s->cmd = v;
+        /* STA and STP are commands: a write with neither keeps the
+           state (Linux's trigger_send writes page 0 without STA). */
+        uint8_t run = s->cmd & (CR_STA | CR_STP);
         if (v & CR_STP) {
-            s->cmd &= ~(CR_STA | CR_TXP);
+            run = CR_STP;
             s->isr |= ISR_RST;
         } else if (v & CR_STA) {
+            run = CR_STA;
             s->isr &= ~ISR_RST;
+        }
+        s->cmd = (v & ~(CR_STA | CR_STP)) | run;
+        if (run & CR_STP) {
+            s->cmd &= ~CR_TXP;
         }
         if ((v & CR_RD_MASK) == 0x08 || (v & CR_RD_MASK) == 0x10) {
             if (s->rbcr == 0) {
                 s->isr |= ISR_RDC;
             }
         }
-        if ((v & CR_TXP) && (v & CR_STA) && !(v & CR_STP) && !s->in_tx) {
+        if ((v & CR_TXP) && (run & CR_STA) && !s->in_tx) {
             s->in_tx = true;
             transmit(s);
             s->in_tx = false;
@@ -268,6 +288,12 @@ static void reg_write(Ne2k *s, unsigned r, uint8_t v)
     case 7:
         s->isr &= ~v;
         update_irq(s);
+        if ((v & ISR_PRX) && rx_pending(s)) {
+            /* Linux's ei_receive takes at most ten frames, then acks:
+               what is left must interrupt again (an edge on ISA). */
+            s->isr |= ISR_PRX;
+            update_irq(s);
+        }
         net_port_flush(s->port);
         break;
     case 8: s->rsar = (s->rsar & 0xff00) | v; break;
