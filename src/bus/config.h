@@ -78,6 +78,14 @@ typedef struct NetBackendConfig {
     char *id;   /* -netdev id, or NULL for a -net back end */
 } NetBackendConfig;
 
+/* -object filter-dump,id=ID,netdev=NETDEV,file=PATH[,maxlen=N] */
+typedef struct NetFilterConfig {
+    char *id;
+    char *netdev;
+    char *file;
+    uint32_t maxlen; /* 0: 65536 */
+} NetFilterConfig;
+
 /* -audiodev DRIVER,id=ID[,path=F][,server=S] */
 typedef struct AudioDevConfig {
     char *driver; /* "pa", "wav", "none" */
@@ -126,6 +134,8 @@ typedef struct MachineConfig {
     int n_nics;
     NetBackendConfig netdevs[MIMIC_MAX_NICS];
     int n_netdevs;
+    NetFilterConfig filters[MIMIC_MAX_NICS];
+    int n_filters;
     bool net_none; /* -net none */
 
     char *serial[MIMIC_MAX_SERIAL]; /* chardev specs; NULL = none */

@@ -955,7 +955,7 @@ static const char *const nic_models[] = {
     "e1000", "rtl8139", "ne2k_pci", "ne2k_isa", "virtio-net-pci", NULL };
 static const char *const nic_models_later[] = {
     "pcnet", "i82551", "i82557b", "i82559er", "e1000e", "vmxnet3", NULL };
-static const char *const net_backends[] = { "user", NULL };
+static const char *const net_backends[] = { "user", "tap", NULL };
 
 static bool nic_model_help(ParseCtx *p)
 {
@@ -1026,14 +1026,13 @@ static bool add_backend(ParseCtx *p, const char *opt, const char *kind,
         known |= !strcmp(kind, net_backends[i]);
     }
     if (!known) {
-        if (!strcmp(kind, "tap") ||
-            !strcmp(kind, "socket") || !strcmp(kind, "dump") ||
+        if (!strcmp(kind, "socket") || !strcmp(kind, "dump") ||
             !strcmp(kind, "vde") || !strcmp(kind, "l2tpv3")) {
             return fail(error, "%s: the '%s' network back end is not "
                         "available yet (user is)", opt, kind);
         }
         return fail(error, "%s: unknown network type '%s' (nic, user, "
-                    "none)", opt, kind);
+                    "tap, none)", opt, kind);
     }
     if (id && find_netdev(cfg, id)) {
         return fail(error, "%s: duplicate netdev id '%s'", opt, id);
@@ -1170,6 +1169,75 @@ static bool opt_netdev(ParseCtx *p, const char *opt, const char *arg,
         ok = add_backend(p, o, kind, rest->str, id, -1, error);
     }
     g_string_free(rest, TRUE);
+    g_ptr_array_free(kv, TRUE);
+    return ok;
+}
+
+/* -object filter-dump,id=ID,netdev=NETDEV,file=PATH[,maxlen=N]: the
+   only object type Mimic has.  The netdev is looked up when the machine
+   is built (it may come later on the command line). */
+static bool opt_object(ParseCtx *p, const char *opt, const char *arg,
+                       GError **error)
+{
+    MachineConfig *cfg = p->cfg;
+    GPtrArray *kv = split_opts(arg);
+    const char *type = g_ptr_array_index(kv, 0);
+    NetFilterConfig f = { 0 };
+    bool ok = true;
+    if (!strcmp(type, "help") || !strcmp(type, "?")) {
+        g_string_append(p->out, "List of user creatable objects:\n"
+                        "  filter-dump\n");
+        *p->result = MIMIC_PARSE_EXIT;
+        g_ptr_array_free(kv, TRUE);
+        return true;
+    }
+    if (strcmp(type, "filter-dump")) {
+        ok = fail(error, "-object: unknown object type '%s' (filter-dump)",
+                  type);
+    }
+    for (guint i = 1; ok && i < kv->len; i++) {
+        char *item = g_ptr_array_index(kv, i);
+        const char *val = NULL;
+        if (!split_kv(item, "-object filter-dump", &val, error)) {
+            ok = false;
+        } else if (!strcmp(item, "id")) {
+            set_str(&f.id, val);
+        } else if (!strcmp(item, "netdev")) {
+            set_str(&f.netdev, val);
+        } else if (!strcmp(item, "file")) {
+            set_str(&f.file, val);
+        } else if (!strcmp(item, "maxlen")) {
+            long v = 0;
+            if (!parse_int(val, 64, 65536, &v)) {
+                ok = fail(error, "-object filter-dump: invalid maxlen '%s' "
+                          "(64-65536)", val);
+            }
+            f.maxlen = v;
+        } else if (strcmp(item, "queue") || strcmp(val, "all")) {
+            ok = fail(error, "-object filter-dump: unknown parameter '%s'",
+                      item);
+        }
+    }
+    if (ok && (!f.id || !f.netdev || !f.file)) {
+        ok = fail(error, "-object filter-dump: parameter '%s' is missing",
+                  !f.id ? "id" : !f.netdev ? "netdev" : "file");
+    }
+    for (int i = 0; ok && i < cfg->n_filters; i++) {
+        if (!strcmp(cfg->filters[i].id, f.id)) {
+            ok = fail(error, "-object filter-dump: duplicate id '%s'", f.id);
+        }
+    }
+    if (ok && cfg->n_filters >= MIMIC_MAX_NICS) {
+        ok = fail(error, "-object filter-dump: too many filters (at most "
+                  "%d)", MIMIC_MAX_NICS);
+    }
+    if (ok) {
+        cfg->filters[cfg->n_filters++] = f;
+    } else {
+        g_free(f.id);
+        g_free(f.netdev);
+        g_free(f.file);
+    }
     g_ptr_array_free(kv, TRUE);
     return ok;
 }
@@ -1745,6 +1813,8 @@ static const Option options[] = {
       "network card / back end on a hub" },
     { "nic", true, opt_nic, "user[,model=,mac=,hostfwd=...]|none  network "
       "card with its back end" },
+    { "object", true, opt_object, "filter-dump,id=ID,netdev=ID,file=PATH"
+      "[,maxlen=N]  capture a back end's frames into a pcap file" },
     { "netdev", true, opt_netdev, "user,id=ID[,hostfwd=,restrict=,...]  "
       "network back end" },
     { "nographic", false, opt_nographic,
