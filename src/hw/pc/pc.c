@@ -17,6 +17,7 @@
  * COM1, IRQ3 COM2, IRQ6 and DMA channel 2 floppy, IRQ8 RTC.
  */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -87,6 +88,7 @@ struct Board {
     FpuErr *fpuerr;
     Piix3 *piix3;
     IrqLine *nic_irq[MIMIC_MAX_NICS];
+    uint8_t *nic_rom[MIMIC_MAX_NICS];
 };
 
 static const uint16_t com_base[4] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
@@ -534,8 +536,53 @@ static void pci_intx(void *opaque, int slot, bool level)
 /* Network cards from the engine, at 00:03.0 onwards (QEMU's slots for
    the default NIC); the PCI sound cards come after them.  Each model's
    device is created by the one table entry below. */
+/* iPXE from Debian's ipxe-qemu as the card's PCI expansion ROM (what
+   QEMU loads by default), so that SeaBIOS offers network boot (-boot n).
+   Without the package the card has no ROM: one warning when network
+   boot was asked for. */
+static void nic_rom(Board *b, int i, const char *model, PciFunc *pf)
+{
+    static const char *const roms[][2] = {
+        { "e1000", "pxe-e1000.rom" }, { "rtl8139", "pxe-rtl8139.rom" },
+        { "ne2k_pci", "pxe-ne2k_pci.rom" },
+        { "virtio-net-pci", "pxe-virtio.rom" } };
+    const MachineConfig *cfg = b->ctx->cfg;
+    const char *name = NULL;
+    for (size_t k = 0; k < G_N_ELEMENTS(roms); k++) {
+        if (!strcmp(roms[k][0], model)) {
+            name = roms[k][1];
+        }
+    }
+    GError *err = NULL;
+    g_autofree char *path = name ? board_find_firmware(cfg, name, &err)
+                                 : NULL;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (!path || !board_load_file("NIC ROM", path, 1024 * 1024, &data, &len,
+                                  &err)) {
+        if (strchr(cfg->boot_order, 'n') || strchr(cfg->boot_once, 'n')) {
+            fprintf(stderr, "mimic: warning: %s: no network boot ROM (%s)\n",
+                    model, err ? err->message : "none for this model");
+        }
+        g_clear_error(&err);
+        return;
+    }
+    size_t rs = 0x10000;
+    while (rs < len) {
+        rs <<= 1;
+    }
+    b->nic_rom[i] = g_malloc0(rs);
+    memcpy(b->nic_rom[i], data, len);
+    g_free(data);
+    g_autofree char *rname = g_strdup_printf("%s.%d.rom", model, i);
+    MemRegion *mr = memmap_add_rom(b->ctx->bus->mem, rname,
+                                   0xfe000000ull + (uint64_t)i * 0x100000,
+                                   rs, b->nic_rom[i], 3);
+    pci_set_bar_mem(pf, 6, mr);
+}
+
 static Device *nic_new(Board *b, const BoardNic *bn, int i,
-                       NetPort ***port, GError **error)
+                       NetPort ***port, PciFunc **pf, GError **error)
 {
     BoardContext *ctx = b->ctx;
     g_autofree char *id = g_strdup_printf("%s.%d", bn->model, i);
@@ -556,6 +603,7 @@ static Device *nic_new(Board *b, const BoardNic *bn, int i,
         e->irq = b->nic_irq[i];
         memcpy(e->mac, bn->mac, 6);
         *port = &e->port;
+        *pf = &e->pci;
         return DEVICE(e);
     }
     if (!strcmp(bn->model, "rtl8139")) {
@@ -565,6 +613,7 @@ static Device *nic_new(Board *b, const BoardNic *bn, int i,
         r->irq = b->nic_irq[i];
         memcpy(r->mac, bn->mac, 6);
         *port = &r->port;
+        *pf = &r->pci;
         return DEVICE(r);
     }
     if (!strcmp(bn->model, "ne2k_pci")) {
@@ -574,6 +623,7 @@ static Device *nic_new(Board *b, const BoardNic *bn, int i,
         n->irq = b->nic_irq[i];
         memcpy(n->mac, bn->mac, 6);
         *port = &n->port;
+        *pf = &n->pci;
         return DEVICE(n);
     }
     if (!strcmp(bn->model, "virtio-net-pci")) {
@@ -583,6 +633,7 @@ static Device *nic_new(Board *b, const BoardNic *bn, int i,
         v->irq = b->nic_irq[i];
         memcpy(v->mac, bn->mac, 6);
         *port = &v->port;
+        *pf = &v->pci;
         return DEVICE(v);
     }
     g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
@@ -597,9 +648,13 @@ static bool nic_setup(Board *b, GError **error)
     for (int i = 0; i < ctx->n_nics; i++) {
         BoardNic *bn = &ctx->nics[i];
         NetPort **port = NULL;
-        Device *d = nic_new(b, bn, i, &port, error);
+        PciFunc *pf = NULL;
+        Device *d = nic_new(b, bn, i, &port, &pf, error);
         if (!d || !device_realize(d, error)) {
             return false;
+        }
+        if (pf) {
+            nic_rom(b, i, bn->model, pf);
         }
         bn->port = *port;
         net_port_connect(bn->port, bn->peer);
@@ -823,6 +878,7 @@ static void pc_destroy(BoardContext *ctx)
     irq_free_array(b->isa_irq, 16);
     for (int i = 0; i < MIMIC_MAX_NICS; i++) {
         irq_free(b->nic_irq[i]);
+        g_free(b->nic_rom[i]);
     }
     pci_bus_free(b->pci);
     if (b->ram) {
