@@ -574,6 +574,27 @@ static void nic_rom(Board *b, int i, const char *model, PciFunc *pf)
     b->nic_rom[i] = g_malloc0(rs);
     memcpy(b->nic_rom[i], data, len);
     g_free(data);
+    /* One iPXE image serves several cards (ne2k_pci's and virtio's carry
+       IDs 0000:0000): put the card's IDs in the PCI data structure, as
+       SeaBIOS matches them, and keep the image's byte sum 0 through the
+       spare header byte 6 (as QEMU does). */
+    uint8_t *r = b->nic_rom[i];
+    size_t pcir = r[0x18] | r[0x19] << 8, img = r[2] * 512u;
+    if (len >= 0x1a && r[0] == 0x55 && r[1] == 0xaa && pcir + 8 <= len &&
+        img <= len && !memcmp(r + pcir, "PCIR", 4)) {
+        uint8_t old = 0;
+        for (size_t k = 0; k < img; k++) {
+            old += r[k];
+        }
+        memcpy(r + pcir + 4, pf->config + PCI_VENDOR_ID, 4);
+        uint8_t sum = 0;
+        for (size_t k = 0; k < img; k++) {
+            sum += r[k];
+        }
+        if (img > 6 && old == 0) {
+            r[6] -= sum;
+        }
+    }
     g_autofree char *rname = g_strdup_printf("%s.%d.rom", model, i);
     MemRegion *mr = memmap_add_rom(b->ctx->bus->mem, rname,
                                    0xfe000000ull + (uint64_t)i * 0x100000,
