@@ -149,6 +149,12 @@ def main():
     e = boottest.Emulator(argv, os.path.join(tmp, 'serial.log'))
     try:
         boottest.linux_session(e)
+        # The other cards' drivers, which init.sh leaves out (ne: below,
+        # with its io= and irq=).
+        e.command('for m in $(cat /lib/modules/order); do case $m in '
+                  'mii.ko|8139*|8390*|ne2k-pci.ko|virtio*|*failover.ko) '
+                  'insmod /lib/modules/$m;; esac; done; echo MODS-DONE',
+                  'MODS-DONE', 120)
         e.command('ls /sys/class/net', re.compile(r'eth0'), 60)
         e.command('udhcpc -i eth0 -n -q -t 10 -T 2',
                   re.compile(r'lease of 10\.0\.2\.15 obtained'), 120)
