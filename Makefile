@@ -15,7 +15,7 @@ BUILD_PKGS := gcc meson ninja-build pkg-config python3 libglib2.0-dev \
 # Firmware the PC board runs.
 RUN_PKGS := seabios
 # Guest images, oracles and GUI test drivers.
-TEST_PKGS := qemu-utils qemu-system-x86 xorriso isolinux syslinux \
+TEST_PKGS := qemu-utils qemu-system-x86 ipxe-qemu xorriso isolinux syslinux \
 	syslinux-common syslinux-utils mtools dosfstools cpio gzip \
 	xvfb xauth xdotool openbox x11-utils x11-apps xclip desktop-file-utils \
 	appstream ca-certificates dpkg-dev libunicorn-dev qemu-user \

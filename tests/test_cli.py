@@ -102,7 +102,27 @@ BAD = [
     (["-netdev", "user,id=n0", "-netdev", "user,id=n0"],
      "duplicate netdev id 'n0'"),
     (["-netdev", "user"], "parameter 'id' is missing"),
-    (["-net", "tap"], "'tap' network back end is not available"),
+    (["-net", "socket"], "'socket' network back end is not available"),
+    (["-display", "none", "-netdev", "tap,id=t0,script=/etc/qemu-ifup",
+      "-device", "e1000,netdev=t0"], "tap script='/etc/qemu-ifup' is not "
+     "supported"),
+    (["-display", "none", "-netdev", "tap,id=t0,ifname=" + "x" * 16,
+      "-device", "e1000,netdev=t0"], "is too long"),
+    (["-display", "none", "-netdev", "tap,id=t0,frob=1"],
+     "unknown tap parameter 'frob'"),
+    (["-object", "frob,id=x"], "unknown object type 'frob'"),
+    (["-object", "filter-dump,id=f,netdev=n0"], "parameter 'file' is "
+     "missing"),
+    (["-display", "none", "-object", "filter-dump,id=f,netdev=n1,file=x.pcap",
+      "-netdev", "user,id=n0", "-device", "e1000,netdev=n0"],
+     "filter-dump f: netdev 'n1' does not exist"),
+    (["-display", "none", "-object",
+      "filter-dump,id=f,netdev=n0,file=/nonexistent/d/x.pcap",
+      "-netdev", "user,id=n0", "-device", "rtl8139,netdev=n0"],
+     "cannot create '/nonexistent/d/x.pcap'"),
+    (["-device", "ne2k_isa,iobase=0x301"], "invalid iobase '0x301'"),
+    (["-device", "ne2k_isa,irq=14"], "invalid irq '14'"),
+    (["-device", "virtio-net-pci,frob=1"], "unknown property 'frob'"),
     (["-display", "none", "-netdev", "user,id=n0", "-device",
       "e1000,netdev=n1"], "netdev 'n1' does not exist"),
     (["-display", "none", "-netdev", "user,id=n0", "-device",
@@ -136,7 +156,7 @@ STARTS = [
 GOOD = [["-version"], ["-h"], ["-soundhw", "help"], ["-soundhw", "?"],
         ["-machine", "help"], ["-audiodev", "help"], ["-audio", "model=help"],
         ["-device", "help"], ["-nic", "model=help"],
-        ["-net", "nic,model=help"], ["-netdev", "help"]]
+        ["-net", "nic,model=help"], ["-netdev", "help"], ["-object", "help"]]
 
 
 def pa_unreachable(d):
@@ -221,6 +241,84 @@ def bios_from_cwd(d):
     return ok
 
 
+TAP_ERROR = ("cannot open /dev/net/tun", "cannot attach to tap interface")
+
+
+def tap_backend(d):
+    """-netdev tap where the host allows it (the interface appears in
+    "info network"), one clear line where it does not; and the refusal
+    itself, forced by running without CAP_NET_ADMIN (setpriv when root)."""
+    ifname = "mimtap%d" % (os.getpid() % 100000)
+    args = ["-netdev", "tap,id=t0,ifname=%s,script=no,downscript=no" % ifname,
+            "-device", "virtio-net-pci,netdev=t0"]
+    p = monitor_session(d, args, "info network\n")
+    if p is not None and p.returncode == 0:
+        ok = "ifname=" + ifname in p.stdout
+        what = "started, info network shows it"
+    else:
+        lines = [] if p is None else [l for l in p.stderr.splitlines()
+                                      if l.strip()]
+        ok = (p is not None and p.returncode == 1 and len(lines) == 1 and
+              any(e in lines[0] for e in TAP_ERROR))
+        what = "refused by the host: %r" % (lines[:1])
+    print(("ok    " if ok else "FAIL  ") + "-netdev tap,ifname=%s: %s" %
+          (ifname, what))
+    drop = (["setpriv", "--inh-caps=-all", "--bounding-set=-all"]
+            if os.geteuid() == 0 else [])
+    q = subprocess.run(drop + [MIMIC, "-display", "none"] + args,
+                       capture_output=True, text=True, timeout=30,
+                       stdin=subprocess.DEVNULL)
+    lines = [l for l in q.stderr.splitlines() if l.strip()]
+    ok2 = (q.returncode == 1 and len(lines) == 1 and
+           any(e in lines[0] for e in TAP_ERROR))
+    print(("ok    " if ok2 else "FAIL  ") + "-netdev tap without "
+          "CAP_NET_ADMIN -> " + repr(q.stderr.strip()) +
+          f" (exit {q.returncode})")
+    return ok and ok2
+
+
+def netdev_monitor(d, busy):
+    """netdev_add / netdev_del in the human monitor and in QMP: errors
+    are replies, the machine keeps running."""
+    p = monitor_session(d, ["-netdev", "user,id=n0", "-device",
+                            "ne2k_pci,netdev=n0"],
+                        "netdev_add user,id=n9,net=10.0.9.0/24\n"
+                        "info network\n"
+                        "netdev_add user,id=n9\n"
+                        "netdev_del n9\nnetdev_del n9\n"
+                        "netdev_add user,id=n8,hostfwd=tcp:127.0.0.1:%d-:22\n"
+                        "netdev_del n0\ninfo network\ninfo status\n" % busy)
+    out = "" if p is None else p.stdout
+    ok = (p is not None and p.returncode == 0 and "n9: " in out and
+          "10.0.9.0" in out and "duplicate netdev id 'n9'" in out and
+          "netdev 'n9' not found" in out and
+          "cannot forward host TCP port" in out and "VM status" in out and
+          out.count("ne2k_pci.0: ") == 2)
+    print(("ok    " if ok else "FAIL  ") + "netdev_add/netdev_del in the "
+          "monitor" + ("" if ok or p is None else " -> " + repr(out[-600:])))
+    cmds = ['{"execute": "qmp_capabilities"}',
+            '{"execute": "netdev_add", "arguments": {"type": "user", '
+            '"id": "q1", "restrict": true}}',
+            '{"execute": "netdev_del", "arguments": {"id": "q1"}}',
+            '{"execute": "netdev_del", "arguments": {"id": "q1"}}',
+            '{"execute": "netdev_add", "arguments": {"type": "bogus", '
+            '"id": "q2"}}',
+            '{"execute": "quit"}']
+    try:
+        q = subprocess.run([MIMIC, "-S", "-display", "none", "-qmp", "stdio"],
+                           input="\n".join(cmds) + "\n", capture_output=True,
+                           text=True, timeout=60, cwd=d)
+        out = q.stdout
+    except subprocess.TimeoutExpired:
+        q, out = None, ""
+    ok2 = (q is not None and out.count('"return": {}') >= 4 and
+           "netdev 'q1' not found" in out and
+           "unknown network back end type 'bogus'" in out)
+    print(("ok    " if ok2 else "FAIL  ") + "netdev_add/netdev_del in QMP" +
+          ("" if ok2 else " -> " + repr(out[-600:])))
+    return ok and ok2
+
+
 def main():
     failed = 0
     limit = None if is_asan(MIMIC) else limit_memory
@@ -275,7 +373,9 @@ def main():
             print(("ok    " if ok else "FAIL  ") + " ".join(args))
             failed += not ok
         failed += not pa_unreachable(d)
-    total = len(BAD) + len(STARTS) + 2 + len(GOOD)
+        failed += not tap_backend(d)
+        failed += not netdev_monitor(d, busy.getsockname()[1])
+    total = len(BAD) + len(STARTS) + 4 + len(GOOD)
     print(f"{total - failed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -56,6 +56,9 @@ void machine_config_clear(MachineConfig *cfg)
         g_free(cfg->netdevs[i].options);
         g_free(cfg->nics[i].netdev);
         g_free(cfg->netdevs[i].id);
+        g_free(cfg->filters[i].id);
+        g_free(cfg->filters[i].netdev);
+        g_free(cfg->filters[i].file);
     }
     FREE_ARRAY(cfg->serial, MIMIC_MAX_SERIAL);
     g_free(cfg->monitor);
@@ -118,6 +121,9 @@ MachineConfig *machine_config_copy(const MachineConfig *src)
         DUP(netdevs[i].options);
         DUP(nics[i].netdev);
         DUP(netdevs[i].id);
+        DUP(filters[i].id);
+        DUP(filters[i].netdev);
+        DUP(filters[i].file);
     }
     for (int i = 0; i < MIMIC_MAX_SERIAL; i++) {
         DUP(serial[i]);

@@ -15,7 +15,7 @@
 
 #define MIMIC_MAX_DRIVES 8
 #define MIMIC_MAX_SERIAL 4
-#define MIMIC_MAX_NICS 4
+#define MIMIC_MAX_NICS 8
 #define MIMIC_MAX_SOUNDHW 8
 #define MIMIC_MAX_AUDIODEV 4
 #define MIMIC_MAX_USBDEV 8
@@ -69,6 +69,7 @@ typedef struct NicConfig {
     char *macaddr;
     int vlan;     /* -net hub number; ignored when netdev is set */
     char *netdev; /* back end id (-nic, -device), or NULL */
+    int iobase, irq; /* ne2k_isa; 0: the defaults 0x300 and 9 */
 } NicConfig;
 
 typedef struct NetBackendConfig {
@@ -77,6 +78,14 @@ typedef struct NetBackendConfig {
     int vlan;   /* -net hub number (id NULL) */
     char *id;   /* -netdev id, or NULL for a -net back end */
 } NetBackendConfig;
+
+/* -object filter-dump,id=ID,netdev=NETDEV,file=PATH[,maxlen=N] */
+typedef struct NetFilterConfig {
+    char *id;
+    char *netdev;
+    char *file;
+    uint32_t maxlen; /* 0: 65536 */
+} NetFilterConfig;
 
 /* -audiodev DRIVER,id=ID[,path=F][,server=S] */
 typedef struct AudioDevConfig {
@@ -127,6 +136,8 @@ typedef struct MachineConfig {
     int n_nics;
     NetBackendConfig netdevs[MIMIC_MAX_NICS];
     int n_netdevs;
+    NetFilterConfig filters[MIMIC_MAX_NICS];
+    int n_filters;
     bool net_none; /* -net none */
 
     char *serial[MIMIC_MAX_SERIAL]; /* chardev specs; NULL = none */

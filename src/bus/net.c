@@ -23,6 +23,8 @@ struct NetPort {
     bool link_down;
     bool flushing;
     NetStats stats;
+    NetDumpFn dump;
+    void *dump_opaque;
 };
 
 struct NetHub {
@@ -114,6 +116,9 @@ void net_port_set_info(NetPort *p, const char *info)
 /* Offer a frame to the receiving port r, queueing it when r is busy. */
 static void deliver(NetPort *r, const uint8_t *buf, size_t len)
 {
+    if (r->dump) {
+        r->dump(r->dump_opaque, buf, len);
+    }
     if (!r->ops || !r->ops->receive) {
         return;
     }
@@ -151,6 +156,9 @@ void net_send(NetPort *p, const uint8_t *buf, size_t len)
     }
     p->stats.tx_frames++;
     p->stats.tx_bytes += len;
+    if (p->dump) {
+        p->dump(p->dump_opaque, buf, len);
+    }
     NetPort *r = p->peer;
     if (!r || r->link_down) {
         return;
@@ -222,6 +230,17 @@ NetPort *net_hub_add_port(NetHub *h)
     p->hub = h;
     g_ptr_array_add(h->ports, p);
     return p;
+}
+
+void net_port_set_dump(NetPort *p, NetDumpFn fn, void *opaque)
+{
+    p->dump = fn;
+    p->dump_opaque = opaque;
+}
+
+bool net_port_has_dump(const NetPort *p)
+{
+    return p->dump != NULL;
 }
 
 void net_port_describe(const NetPort *p, GString *out)

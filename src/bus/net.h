@@ -64,6 +64,13 @@ void net_hub_free(NetHub *h);
 int net_hub_id(const NetHub *h);
 NetPort *net_hub_add_port(NetHub *h);
 
+/* A packet tap ("-object filter-dump"): fn sees every frame p sends
+   (out) and every frame offered to p (in), before any queueing.  One per
+   port; fn NULL removes it. */
+typedef void (*NetDumpFn)(void *opaque, const uint8_t *buf, size_t len);
+void net_port_set_dump(NetPort *p, NetDumpFn fn, void *opaque);
+bool net_port_has_dump(const NetPort *p);
+
 /* "info network" lines for a port and its peer. */
 void net_port_describe(const NetPort *p, GString *out);
 /* Back ends' own text (set by the back end, e.g. "net=10.0.2.0/24"). */

@@ -739,6 +739,32 @@ static void cmd_hostfwd_remove(MimicMachine *m, gchar **argv, int argc,
     hostfwd(m, argv, argc, out, false);
 }
 
+/* netdev_add TYPE,id=ID[,...] / netdev_del ID (QEMU's) */
+static void cmd_netdev_add(MimicMachine *m, gchar **argv, int argc,
+                           GString *out)
+{
+    GError *err = NULL;
+    if (argc != 2) {
+        g_string_append(out, "Error: usage: netdev_add "
+                        "user|tap,id=str[,prop=value][,...]\n");
+    } else if (!machine_net_netdev_add(m->net, argv[1], &err)) {
+        g_string_append_printf(out, "Error: %s\n", err->message);
+        g_error_free(err);
+    }
+}
+
+static void cmd_netdev_del(MimicMachine *m, gchar **argv, int argc,
+                           GString *out)
+{
+    GError *err = NULL;
+    if (argc != 2) {
+        g_string_append(out, "Error: usage: netdev_del id\n");
+    } else if (!machine_net_netdev_del(m->net, &m->board, argv[1], &err)) {
+        g_string_append_printf(out, "Error: %s\n", err->message);
+        g_error_free(err);
+    }
+}
+
 static void cmd_set_link(MimicMachine *m, gchar **argv, int argc,
                          GString *out)
 {
@@ -827,6 +853,9 @@ static const MonCmd commands[] = {
       cmd_hostfwd_add },
     { "hostfwd_remove", "[netdev_id] [tcp|udp]:[hostaddr]:hostport",
       "remove a port redirection", cmd_hostfwd_remove },
+    { "netdev_add", "user|tap,id=str[,prop=value][,...]", "add a network "
+      "back end", cmd_netdev_add },
+    { "netdev_del", "id", "remove a network back end", cmd_netdev_del },
     { "set_link", "name on|off", "change the link status of a network "
       "card or back end", cmd_set_link },
     { "device_add", "driver[,prop=value][,...]", "add a USB device "

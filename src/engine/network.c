@@ -7,27 +7,153 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <errno.h>
+
 #include "engine/mimic.h"
+#include "engine/net_tap.h"
 #include "engine/net_user.h"
+
+typedef struct Dump Dump;
 
 typedef struct Backend {
     char *name;  /* the id, or "user.N" for a -net member */
-    NetUser *user;
+    NetUser *user; /* one of user and tap */
+    NetTap *tap;
     const NetBackendConfig *cfg;
+    NetBackendConfig *own; /* netdev_add's configuration, or NULL */
+    Dump *dump;
     bool used;
 } Backend;
+
+/* -object filter-dump: frames of a back end into a pcap file. */
+struct Dump {
+    char *id;
+    FILE *f;
+    uint32_t maxlen;
+};
 
 struct MachineNet {
     GPtrArray *backends; /* Backend * */
     GPtrArray *hubs;     /* NetHub * */
 };
 
+static NetPort *backend_port(const Backend *b)
+{
+    return b->user ? net_user_port(b->user) : net_tap_port(b->tap);
+}
+
+static void dump_free(Dump *d)
+{
+    if (d) {
+        fclose(d->f);
+        g_free(d->id);
+        g_free(d);
+    }
+}
+
 static void backend_free(gpointer p)
 {
     Backend *b = p;
+    if (b->dump) {
+        net_port_set_dump(backend_port(b), NULL, NULL);
+        dump_free(b->dump);
+    }
     net_user_free(b->user);
+    net_tap_free(b->tap);
+    if (b->own) {
+        g_free(b->own->kind);
+        g_free(b->own->options);
+        g_free(b->own->id);
+        g_free(b->own);
+    }
     g_free(b->name);
     g_free(b);
+}
+
+static bool backend_open(Backend *b, GError **error)
+{
+    if (!strcmp(b->cfg->kind, "tap")) {
+        b->tap = net_tap_new(b->name, b->cfg->options, error);
+        return b->tap != NULL;
+    }
+    b->user = net_user_new(b->name, b->cfg->options, error);
+    return b->user != NULL;
+}
+
+/* pcap (libpcap's classic format, LINKTYPE_ETHERNET), little-endian. */
+static void put32le(uint8_t *p, uint32_t v)
+{
+    p[0] = v;
+    p[1] = v >> 8;
+    p[2] = v >> 16;
+    p[3] = v >> 24;
+}
+
+static void dump_frame(void *opaque, const uint8_t *buf, size_t len)
+{
+    Dump *d = opaque;
+    int64_t us = g_get_real_time();
+    size_t cap = MIN(len, (size_t)d->maxlen);
+    uint8_t h[16];
+    put32le(h, us / 1000000);
+    put32le(h + 4, us % 1000000);
+    put32le(h + 8, cap);
+    put32le(h + 12, len);
+    if (fwrite(h, 16, 1, d->f) != 1 || fwrite(buf, 1, cap, d->f) != cap) {
+        return; /* a full disk loses frames, not the machine */
+    }
+    fflush(d->f);
+}
+
+static bool dump_attach(MachineNet *n, const NetFilterConfig *fc,
+                        GError **error)
+{
+    Backend *b = NULL;
+    for (guint i = 0; i < n->backends->len; i++) {
+        Backend *c = g_ptr_array_index(n->backends, i);
+        if (!strcmp(c->name, fc->netdev)) {
+            b = c;
+        }
+    }
+    if (!b) {
+        g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_CONFIG,
+                    "filter-dump %s: netdev '%s' does not exist", fc->id,
+                    fc->netdev);
+        return false;
+    }
+    if (b->dump) {
+        g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_CONFIG,
+                    "filter-dump %s: netdev '%s' already has a dump filter",
+                    fc->id, fc->netdev);
+        return false;
+    }
+    FILE *f = fopen(fc->file, "wb");
+    if (!f) {
+        g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_CONFIG,
+                    "filter-dump %s: cannot create '%s': %s", fc->id,
+                    fc->file, g_strerror(errno));
+        return false;
+    }
+    Dump *d = g_new0(Dump, 1);
+    d->id = g_strdup(fc->id);
+    d->f = f;
+    d->maxlen = fc->maxlen ? fc->maxlen : 65536;
+    uint8_t h[24] = { 0 };
+    put32le(h, 0xa1b2c3d4);
+    h[4] = 2;  /* version 2.4 */
+    h[6] = 4;
+    put32le(h + 16, d->maxlen);
+    put32le(h + 20, 1); /* Ethernet */
+    if (fwrite(h, sizeof(h), 1, f) != 1 || fflush(f)) {
+        g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_CONFIG,
+                    "filter-dump %s: cannot write '%s': %s", fc->id,
+                    fc->file, g_strerror(errno));
+        dump_free(d);
+        return false;
+    }
+    b->dump = d;
+    net_port_set_dump(backend_port(b), dump_frame, d);
+    return true;
 }
 
 static NetHub *hub_for(MachineNet *n, int vlan)
@@ -41,6 +167,28 @@ static NetHub *hub_for(MachineNet *n, int vlan)
     NetHub *h = net_hub_new(vlan);
     g_ptr_array_add(n->hubs, h);
     return h;
+}
+
+/* The board's name for a configured model (QEMU's spellings); machine
+   files of the GUI may name QEMU's models Mimic lacks: an e1000 then. */
+static const char *nic_model_name(const char *m)
+{
+    static const char *const known[] = { "e1000", "rtl8139", "ne2k_pci",
+                                         "ne2k_isa", "virtio-net-pci" };
+    if (!m || !strcmp(m, "e1000-82540em")) {
+        return "e1000";
+    }
+    if (!strcmp(m, "virtio")) {
+        return "virtio-net-pci";
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(known); i++) {
+        if (!strcmp(m, known[i])) {
+            return known[i];
+        }
+    }
+    fprintf(stderr, "mimic: warning: NIC model '%s' is not emulated; the "
+            "machine gets an e1000 instead\n", m);
+    return "e1000";
 }
 
 MachineNet *machine_net_new(const MachineConfig *cfg, BoardContext *board,
@@ -67,8 +215,7 @@ MachineNet *machine_net_new(const MachineConfig *cfg, BoardContext *board,
         b->name = bc->id ? g_strdup(bc->id)
                          : g_strdup_printf("user.%d", user_index++);
         g_ptr_array_add(n->backends, b);
-        b->user = net_user_new(b->name, bc->options, error);
-        if (!b->user) {
+        if (!backend_open(b, error)) {
             machine_net_free(n);
             return NULL;
         }
@@ -91,14 +238,9 @@ MachineNet *machine_net_new(const MachineConfig *cfg, BoardContext *board,
     for (int i = 0; i < n_nics; i++) {
         const NicConfig *nc = deflt ? &def_nic : &cfg->nics[i];
         BoardNic *bn = &board->nics[board->n_nics++];
-        bn->model = "e1000";
-        if (nc->model && strcmp(nc->model, "e1000") &&
-            strcmp(nc->model, "e1000-82540em")) {
-            /* Machine files of the GUI may name QEMU's other models; the
-               command line has already refused names QEMU does not know. */
-            fprintf(stderr, "mimic: warning: NIC model '%s' is not emulated "
-                    "yet; the machine gets an e1000 instead\n", nc->model);
-        }
+        bn->model = nic_model_name(nc->model);
+        bn->iobase = nc->iobase;
+        bn->irq = nc->irq;
         static const uint8_t base[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
         memcpy(bn->mac, base, 6);
         bn->mac[5] += i;
@@ -133,7 +275,7 @@ MachineNet *machine_net_new(const MachineConfig *cfg, BoardContext *board,
                 return NULL;
             }
             b->used = true;
-            bn->peer = net_user_port(b->user);
+            bn->peer = backend_port(b);
             continue;
         }
         int v = nc->vlan;
@@ -145,7 +287,7 @@ MachineNet *machine_net_new(const MachineConfig *cfg, BoardContext *board,
                 Backend *c = g_ptr_array_index(n->backends, k);
                 if (!c->cfg->id && c->cfg->vlan == v) {
                     c->used = true;
-                    bn->peer = net_user_port(c->user);
+                    bn->peer = backend_port(c);
                 }
             }
         } else {
@@ -163,7 +305,7 @@ MachineNet *machine_net_new(const MachineConfig *cfg, BoardContext *board,
             continue;
         }
         NetPort *hp = net_hub_add_port(hub_for(n, c->cfg->vlan));
-        net_port_connect(hp, net_user_port(c->user));
+        net_port_connect(hp, backend_port(c));
         c->used = true;
     }
     for (guint i = 0; i < n->hubs->len; i++) {
@@ -175,6 +317,12 @@ MachineNet *machine_net_new(const MachineConfig *cfg, BoardContext *board,
         } else if (!count_nic[v]) {
             fprintf(stderr, "mimic: warning: hub %d has no network cards\n",
                     v);
+        }
+    }
+    for (int i = 0; i < cfg->n_filters; i++) {
+        if (!dump_attach(n, &cfg->filters[i], error)) {
+            machine_net_free(n);
+            return NULL;
         }
     }
     return n;
@@ -197,7 +345,11 @@ void machine_net_fill(MachineNet *n, GArray *fds, int *timeout_ms)
 {
     for (guint i = 0; n && i < n->backends->len; i++) {
         Backend *b = g_ptr_array_index(n->backends, i);
-        net_user_fill(b->user, fds, timeout_ms);
+        if (b->user) {
+            net_user_fill(b->user, fds, timeout_ms);
+        } else {
+            net_tap_fill(b->tap, fds, timeout_ms);
+        }
     }
 }
 
@@ -205,7 +357,11 @@ void machine_net_dispatch(MachineNet *n, GArray *fds, bool poll_error)
 {
     for (guint i = 0; n && i < n->backends->len; i++) {
         Backend *b = g_ptr_array_index(n->backends, i);
-        net_user_dispatch(b->user, fds, poll_error);
+        if (b->user) {
+            net_user_dispatch(b->user, fds, poll_error);
+        } else if (!poll_error) {
+            net_tap_dispatch(b->tap, fds);
+        }
     }
 }
 
@@ -234,7 +390,7 @@ void machine_net_info(MachineNet *n, const BoardContext *board,
             NetPort *hp = bn->peer;
             for (guint j = 0; j < n->backends->len; j++) {
                 Backend *b = g_ptr_array_index(n->backends, j);
-                if (hp == net_user_port(b->user)) {
+                if (hp == backend_port(b)) {
                     hp = NULL;
                 }
             }
@@ -252,7 +408,7 @@ void machine_net_info(MachineNet *n, const BoardContext *board,
         }
         for (guint j = 0; j < n->backends->len; j++) {
             Backend *b = g_ptr_array_index(n->backends, j);
-            NetPort *up = net_user_port(b->user);
+            NetPort *up = backend_port(b);
             NetPort *hp = net_port_peer(up);
             g_autofree char *want = g_strdup_printf("hub%dport",
                                                     net_hub_id(h));
@@ -278,7 +434,7 @@ void machine_net_info(MachineNet *n, const BoardContext *board,
     }
     for (guint j = 0; n && j < n->backends->len; j++) {
         Backend *b = g_ptr_array_index(n->backends, j);
-        NetPort *up = net_user_port(b->user);
+        NetPort *up = backend_port(b);
         if (!net_port_peer(up)) {
             net_port_describe(up, out);
             g_string_append_c(out, '\n');
@@ -291,6 +447,15 @@ bool machine_net_hostfwd(MachineNet *n, const char *netdev, const char *rule,
 {
     for (guint i = 0; n && i < n->backends->len; i++) {
         Backend *b = g_ptr_array_index(n->backends, i);
+        if (!b->user && (!netdev || strcmp(b->name, netdev))) {
+            continue;
+        }
+        if (!b->user) {
+            g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_CONFIG,
+                        "netdev '%s' is not a user network back end",
+                        netdev);
+            return false;
+        }
         if (!netdev || !strcmp(b->name, netdev)) {
             return add ? net_user_hostfwd_add(b->user, rule, error)
                        : net_user_hostfwd_remove(b->user, rule, error);
@@ -315,7 +480,7 @@ bool machine_net_set_link(MachineNet *n, BoardContext *board,
     for (guint i = 0; n && i < n->backends->len; i++) {
         Backend *b = g_ptr_array_index(n->backends, i);
         if (!strcmp(b->name, name)) {
-            NetPort *up_port = net_user_port(b->user);
+            NetPort *up_port = backend_port(b);
             net_port_set_link(up_port, up);
             NetPort *peer = net_port_peer(up_port);
             for (int k = 0; peer && k < board->n_nics; k++) {
@@ -328,5 +493,88 @@ bool machine_net_set_link(MachineNet *n, BoardContext *board,
     }
     g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_CONFIG,
                 "client '%s' not found", name);
+    return false;
+}
+
+bool machine_net_netdev_add(MachineNet *n, const char *spec, GError **error)
+{
+    if (!n) {
+        g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_CONFIG,
+                    "netdev_add: this machine has no network");
+        return false;
+    }
+    gchar **items = g_strsplit(spec, ",", -1);
+    const char *kind = items[0] ? items[0] : "";
+    const char *id = NULL;
+    GString *rest = g_string_new(NULL);
+    for (gchar **it = items + (items[0] ? 1 : 0); *it; it++) {
+        if (g_str_has_prefix(*it, "id=")) {
+            id = *it + 3;
+            continue;
+        }
+        g_string_append_printf(rest, "%s%s", rest->len ? "," : "", *it);
+    }
+    bool ok = false;
+    if (strcmp(kind, "user") && strcmp(kind, "tap")) {
+        g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_CONFIG,
+                    "netdev_add: unknown network back end type '%s' (user, "
+                    "tap)", kind);
+    } else if (!id || !*id) {
+        g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_CONFIG,
+                    "netdev_add: parameter 'id' is missing");
+    } else if (machine_net_find_backend(n, id)) {
+        g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_CONFIG,
+                    "netdev_add: duplicate netdev id '%s'", id);
+    } else {
+        Backend *b = g_new0(Backend, 1);
+        b->own = g_new0(NetBackendConfig, 1);
+        b->own->kind = g_strdup(kind);
+        b->own->options = g_strdup(rest->str);
+        b->own->id = g_strdup(id);
+        b->own->vlan = -1;
+        b->cfg = b->own;
+        b->name = g_strdup(id);
+        ok = backend_open(b, error);
+        if (ok) {
+            g_ptr_array_add(n->backends, b);
+        } else {
+            backend_free(b);
+        }
+    }
+    g_string_free(rest, TRUE);
+    g_strfreev(items);
+    return ok;
+}
+
+bool machine_net_find_backend(MachineNet *n, const char *id)
+{
+    for (guint i = 0; n && i < n->backends->len; i++) {
+        Backend *b = g_ptr_array_index(n->backends, i);
+        if (b->cfg->id && !strcmp(b->name, id)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool machine_net_netdev_del(MachineNet *n, BoardContext *board,
+                            const char *id, GError **error)
+{
+    for (guint i = 0; n && i < n->backends->len; i++) {
+        Backend *b = g_ptr_array_index(n->backends, i);
+        if (!b->cfg->id || strcmp(b->name, id)) {
+            continue;
+        }
+        NetPort *p = backend_port(b);
+        for (int k = 0; k < board->n_nics; k++) {
+            if (board->nics[k].peer == p) {
+                board->nics[k].peer = NULL; /* the card keeps no cable */
+            }
+        }
+        g_ptr_array_remove_index(n->backends, i);
+        return true;
+    }
+    g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_CONFIG,
+                "netdev_del: netdev '%s' not found", id);
     return false;
 }

@@ -38,4 +38,11 @@ bool machine_net_hostfwd(MachineNet *n, const char *netdev, const char *rule,
 bool machine_net_set_link(MachineNet *n, BoardContext *board,
                           const char *name, bool up, GError **error);
 
+/* netdev_add TYPE,id=ID[,...] (user or tap; no card is attached) and
+   netdev_del ID (a card on it loses its cable), as QEMU's monitor. */
+bool machine_net_netdev_add(MachineNet *n, const char *spec, GError **error);
+bool machine_net_netdev_del(MachineNet *n, BoardContext *board,
+                            const char *id, GError **error);
+bool machine_net_find_backend(MachineNet *n, const char *id);
+
 #endif

@@ -1036,11 +1036,11 @@ static bool opt_device_usb(ParseCtx *p, const char *driver, const char *arg,
 
 /* NIC models by QEMU's names: emulated ones, and QEMU's others, which get
    an e1000 with a warning (saved GUI machines may name them). */
-static const char *const nic_models[] = { "e1000", NULL };
+static const char *const nic_models[] = {
+    "e1000", "rtl8139", "ne2k_pci", "ne2k_isa", "virtio-net-pci", NULL };
 static const char *const nic_models_later[] = {
-    "rtl8139", "ne2k_pci", "ne2k_isa", "virtio-net-pci", "pcnet", "i82551",
-    "i82557b", "i82559er", "e1000e", "vmxnet3", NULL };
-static const char *const net_backends[] = { "user", NULL };
+    "pcnet", "i82551", "i82557b", "i82559er", "e1000e", "vmxnet3", NULL };
+static const char *const net_backends[] = { "user", "tap", NULL };
 
 static bool nic_model_help(ParseCtx *p)
 {
@@ -1060,6 +1060,8 @@ static bool check_nic_model(const char *opt, char **model, GError **error)
     }
     if (!strcmp(*model, "e1000-82540em")) {
         set_str(model, "e1000");
+    } else if (!strcmp(*model, "virtio")) {
+        set_str(model, "virtio-net-pci");
     }
     for (int i = 0; nic_models[i]; i++) {
         if (!strcmp(*model, nic_models[i])) {
@@ -1109,14 +1111,13 @@ static bool add_backend(ParseCtx *p, const char *opt, const char *kind,
         known |= !strcmp(kind, net_backends[i]);
     }
     if (!known) {
-        if (!strcmp(kind, "tap") ||
-            !strcmp(kind, "socket") || !strcmp(kind, "dump") ||
+        if (!strcmp(kind, "socket") || !strcmp(kind, "dump") ||
             !strcmp(kind, "vde") || !strcmp(kind, "l2tpv3")) {
             return fail(error, "%s: the '%s' network back end is not "
                         "available yet (user is)", opt, kind);
         }
         return fail(error, "%s: unknown network type '%s' (nic, user, "
-                    "none)", opt, kind);
+                    "tap, none)", opt, kind);
     }
     if (id && find_netdev(cfg, id)) {
         return fail(error, "%s: duplicate netdev id '%s'", opt, id);
@@ -1257,6 +1258,75 @@ static bool opt_netdev(ParseCtx *p, const char *opt, const char *arg,
     return ok;
 }
 
+/* -object filter-dump,id=ID,netdev=NETDEV,file=PATH[,maxlen=N]: the
+   only object type Mimic has.  The netdev is looked up when the machine
+   is built (it may come later on the command line). */
+static bool opt_object(ParseCtx *p, const char *opt, const char *arg,
+                       GError **error)
+{
+    MachineConfig *cfg = p->cfg;
+    GPtrArray *kv = split_opts(arg);
+    const char *type = g_ptr_array_index(kv, 0);
+    NetFilterConfig f = { 0 };
+    bool ok = true;
+    if (!strcmp(type, "help") || !strcmp(type, "?")) {
+        g_string_append(p->out, "List of user creatable objects:\n"
+                        "  filter-dump\n");
+        *p->result = MIMIC_PARSE_EXIT;
+        g_ptr_array_free(kv, TRUE);
+        return true;
+    }
+    if (strcmp(type, "filter-dump")) {
+        ok = fail(error, "-object: unknown object type '%s' (filter-dump)",
+                  type);
+    }
+    for (guint i = 1; ok && i < kv->len; i++) {
+        char *item = g_ptr_array_index(kv, i);
+        const char *val = NULL;
+        if (!split_kv(item, "-object filter-dump", &val, error)) {
+            ok = false;
+        } else if (!strcmp(item, "id")) {
+            set_str(&f.id, val);
+        } else if (!strcmp(item, "netdev")) {
+            set_str(&f.netdev, val);
+        } else if (!strcmp(item, "file")) {
+            set_str(&f.file, val);
+        } else if (!strcmp(item, "maxlen")) {
+            long v = 0;
+            if (!parse_int(val, 64, 65536, &v)) {
+                ok = fail(error, "-object filter-dump: invalid maxlen '%s' "
+                          "(64-65536)", val);
+            }
+            f.maxlen = v;
+        } else if (strcmp(item, "queue") || strcmp(val, "all")) {
+            ok = fail(error, "-object filter-dump: unknown parameter '%s'",
+                      item);
+        }
+    }
+    if (ok && (!f.id || !f.netdev || !f.file)) {
+        ok = fail(error, "-object filter-dump: parameter '%s' is missing",
+                  !f.id ? "id" : !f.netdev ? "netdev" : "file");
+    }
+    for (int i = 0; ok && i < cfg->n_filters; i++) {
+        if (!strcmp(cfg->filters[i].id, f.id)) {
+            ok = fail(error, "-object filter-dump: duplicate id '%s'", f.id);
+        }
+    }
+    if (ok && cfg->n_filters >= MIMIC_MAX_NICS) {
+        ok = fail(error, "-object filter-dump: too many filters (at most "
+                  "%d)", MIMIC_MAX_NICS);
+    }
+    if (ok) {
+        cfg->filters[cfg->n_filters++] = f;
+    } else {
+        g_free(f.id);
+        g_free(f.netdev);
+        g_free(f.file);
+    }
+    g_ptr_array_free(kv, TRUE);
+    return ok;
+}
+
 /* -nic TYPE[,model=M][,mac=MAC][,backend options], -nic none,
    -nic model=help */
 static bool opt_nic(ParseCtx *p, const char *opt, const char *arg,
@@ -1333,6 +1403,31 @@ static bool is_nic_model(const char *driver)
     return is_nic;
 }
 
+/* ne2k_isa's iobase (0x200-0x3e0, 32-byte aligned) and irq (3-15). */
+static bool parse_isa_prop(NicConfig *n, const char *item, const char *val,
+                           GError **error)
+{
+    long v = 0;
+    if (!strcmp(item, "iobase")) {
+        char *end;
+        errno = 0;
+        v = strtol(val, &end, 0); /* 0x300 as QEMU writes it */
+        if (errno || end == val || *end || v < 0x200 || v > 0x3e0 ||
+            (v & 0x1f)) {
+            return fail(error, "-device ne2k_isa: invalid iobase '%s' "
+                        "(0x200-0x3e0, a multiple of 0x20)", val);
+        }
+        n->iobase = v;
+        return true;
+    }
+    if (!parse_int(val, 3, 15, &v) || v == 8 || v == 13 || v == 14) {
+        return fail(error, "-device ne2k_isa: invalid irq '%s' (3-15, not "
+                    "8, 13 or 14)", val);
+    }
+    n->irq = v;
+    return true;
+}
+
 /* -device MODEL,netdev=ID[,mac=MAC][,id=NAME] of a network card. */
 static bool opt_device_nic(ParseCtx *p, const char *arg, GError **error)
 {
@@ -1352,6 +1447,9 @@ static bool opt_device_nic(ParseCtx *p, const char *arg, GError **error)
         } else if (!strcmp(item, "mac")) {
             set_str(&tmp.macaddr, val);
             ok = check_mac("-device", val, error);
+        } else if (!strcmp(driver, "ne2k_isa") &&
+                   (!strcmp(item, "iobase") || !strcmp(item, "irq"))) {
+            ok = parse_isa_prop(&tmp, item, val, error);
         } else if (strcmp(item, "id") && strcmp(item, "bus") &&
                    strcmp(item, "addr")) {
             ok = fail(error, "-device %s: unknown property '%s'", driver,
@@ -1392,8 +1490,10 @@ static bool opt_device(ParseCtx *p, const char *opt, const char *arg,
                         "Audio Codec, output-only (line-out)\"\n"
                         "Network devices:\n");
         for (int i = 0; nic_models[i]; i++) {
-            g_string_append_printf(p->out, "name \"%s\", bus PCI\n",
-                                   nic_models[i]);
+            g_string_append_printf(p->out, "name \"%s\", bus %s\n",
+                                   nic_models[i],
+                                   strcmp(nic_models[i], "ne2k_isa") ? "PCI"
+                                                                     : "ISA");
         }
         g_string_append(p->out, "USB devices:\n"
                         "name \"piix3-usb-uhci\", bus PCI\n"
@@ -1832,6 +1932,8 @@ static const Option options[] = {
       "network card / back end on a hub" },
     { "nic", true, opt_nic, "user[,model=,mac=,hostfwd=...]|none  network "
       "card with its back end" },
+    { "object", true, opt_object, "filter-dump,id=ID,netdev=ID,file=PATH"
+      "[,maxlen=N]  capture a back end's frames into a pcap file" },
     { "netdev", true, opt_netdev, "user,id=ID[,hostfwd=,restrict=,...]  "
       "network back end" },
     { "nographic", false, opt_nographic,

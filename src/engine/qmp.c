@@ -19,6 +19,7 @@
 
 #include "engine/json.h"
 #include "engine/machine.h"
+#include "engine/network.h"
 #include "engine/savevm.h"
 #include "mimic-config.h"
 
@@ -128,7 +129,7 @@ static const char *const commands[] = {
     "qmp_capabilities", "query-status", "query-version", "query-commands",
     "stop", "cont", "system_reset", "system_powerdown", "quit",
     "human-monitor-command", "migrate", "eject", "blockdev-change-medium",
-    "device_add", "device_del",
+    "device_add", "device_del", "netdev_add", "netdev_del",
 };
 
 /* The result of a typed engine call (engine/api.c, savevm.c) as QMP's. */
@@ -268,6 +269,44 @@ static void execute(Qmp *q, const char *cmd, const JsonValue *args,
         bool ok = add ? m->board_info->device_add(&m->board, spec->str, &err)
                       : m->board_info->device_del(&m->board, key, &err);
         g_string_free(spec, TRUE);
+        send_result(q, id, ok, err);
+    } else if (!strcmp(cmd, "netdev_add")) {
+        /* Flat arguments: type, id and the back end's own parameters. */
+        const char *type = json_get_string(args, "type");
+        const char *nid = json_get_string(args, "id");
+        if (!type || !nid) {
+            send_error(q, id, "GenericError", type ? "Parameter 'id' is "
+                       "missing" : "Parameter 'type' is missing");
+            return;
+        }
+        GString *spec = g_string_new(type);
+        for (guint i = 0; args && i < args->items->len; i++) {
+            const JsonValue *mv = g_ptr_array_index(args->items, i);
+            if (!strcmp(mv->key, "type")) {
+                continue;
+            }
+            if (mv->type == JSON_STRING) {
+                g_string_append_printf(spec, ",%s=%s", mv->key, mv->string);
+            } else if (mv->type == JSON_BOOL) {
+                g_string_append_printf(spec, ",%s=%s", mv->key,
+                                       mv->boolean ? "on" : "off");
+            } else if (mv->type == JSON_NUMBER && mv->is_int) {
+                g_string_append_printf(spec, ",%s=%" G_GINT64_FORMAT,
+                                       mv->key, mv->integer);
+            }
+        }
+        GError *err = NULL;
+        bool ok = machine_net_netdev_add(m->net, spec->str, &err);
+        g_string_free(spec, TRUE);
+        send_result(q, id, ok, err);
+    } else if (!strcmp(cmd, "netdev_del")) {
+        const char *nid = json_get_string(args, "id");
+        GError *err = NULL;
+        if (!nid) {
+            send_error(q, id, "GenericError", "Parameter 'id' is missing");
+            return;
+        }
+        bool ok = machine_net_netdev_del(m->net, &m->board, nid, &err);
         send_result(q, id, ok, err);
     } else if (!strcmp(cmd, "human-monitor-command")) {
         const char *line = json_get_string(args, "command-line");

@@ -138,6 +138,7 @@ char *board_find_firmware(const MachineConfig *cfg, const char *name,
     g_ptr_array_add(dirs, (gpointer)MIMIC_DATADIR);
     g_ptr_array_add(dirs, (gpointer)"/usr/share/seabios");
     g_ptr_array_add(dirs, (gpointer)"/usr/share/qemu");
+    g_ptr_array_add(dirs, (gpointer)"/usr/lib/ipxe/qemu"); /* ipxe-qemu */
     char *found = NULL;
     for (guint i = 0; i < dirs->len && !found; i++) {
         char *p = g_build_filename(g_ptr_array_index(dirs, i), name, NULL);

@@ -61,8 +61,10 @@ typedef struct BoardRom {
    port to peer (a back end or a hub port; NULL: no cable) and records the
    card's own port. */
 typedef struct BoardNic {
-    const char *model; /* "e1000" */
+    const char *model; /* "e1000", "rtl8139", "ne2k_pci", "ne2k_isa",
+                          "virtio-net-pci" */
     uint8_t mac[6];
+    int iobase, irq;   /* ne2k_isa; 0: 0x300 and 9 */
     NetPort *peer;
     NetPort *port;     /* filled in by the board */
 } BoardNic;

@@ -13,7 +13,8 @@
  *   interrupt acknowledge   as the CPU would take a pending INTR
  *
  * Each input gets a fresh machine (16 MiB, a raw IDE disk, a CD-ROM
- * drive, a floppy, the default e1000 on user networking, the PC speaker,
+ * drive, a floppy, every network card (e1000, RTL8139, NE2000 PCI and
+ * ISA, virtio-net) on one hub with user networking, the PC speaker,
  * a Sound Blaster 16 and an AC'97 on a silent audio back end, the PIIX3
  * UHCI with a usb-tablet and a usb-storage disk; the disk images are emptied first, so a run depends
  * on its input only) whose PCI devices have been given BARs and enabled
@@ -205,7 +206,7 @@ static void configure(MachineConfig *cfg)
         g_free(cfg->serial[i]);
         cfg->serial[i] = g_strdup("null");
     }
-    /* Every sound card (the default e1000 is there already). */
+    /* Every sound card. */
     cfg->audiodevs[0].driver = g_strdup("none");
     cfg->audiodevs[0].id = g_strdup("a0");
     cfg->n_audiodevs = 1;
@@ -214,6 +215,19 @@ static void configure(MachineConfig *cfg)
         cfg->soundhw[cfg->n_soundhw] = g_strdup(cards[i]);
         cfg->soundhw_audiodev[cfg->n_soundhw++] = g_strdup("a0");
     }
+    /* Every network card, all on hub 0 with one user back end, so that
+       one card's frames (of any size the stream makes) reach the others'
+       receive paths. */
+    static const char *const nics[] = { "e1000", "rtl8139", "ne2k_pci",
+                                        "ne2k_isa", "virtio-net-pci" };
+    for (size_t i = 0; i < G_N_ELEMENTS(nics); i++) {
+        cfg->nics[cfg->n_nics].model = g_strdup(nics[i]);
+        cfg->nics[cfg->n_nics++].vlan = 0;
+    }
+    cfg->netdevs[0].kind = g_strdup("user");
+    cfg->netdevs[0].options = g_strdup("");
+    cfg->netdevs[0].vlan = 0;
+    cfg->n_netdevs = 1;
     add_drive(cfg, DRIVE_IF_IDE, 0, DRIVE_MEDIA_DISK, disk_path);
     add_drive(cfg, DRIVE_IF_IDE, 2, DRIVE_MEDIA_CDROM, NULL);
     add_drive(cfg, DRIVE_IF_FLOPPY, 0, DRIVE_MEDIA_DISK, floppy_path);

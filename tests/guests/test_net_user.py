@@ -14,11 +14,18 @@ Linux (its e1000 driver loaded by the test initramfs) and busybox:
    restrict=on back end with net=10.0.3.0/24: DHCP works there, but the
    host's server is out of reach through it (10.0.3.2), while it stays
    reachable through eth0;
-5. set_link e1000.0 off/on in the monitor: the driver reports the link
+5. the other cards in the same boot, each on its own user back end with
+   a hostfwd, driven by Debian's drivers (8139cp, ne2k-pci, virtio_net
+   over virtio-pci modern, ne with io=0x300 irq=5): one at a time, the
+   others down, udhcpc gets 10.0.2.15, a wget from the host's server is
+   sha256 equal, the host reaches the guest httpd through the card's
+   hostfwd; a filter-dump pcap of the virtio-net back end is parsed and
+   holds the DHCP exchange (DISCOVER, OFFER of 10.0.2.15, REQUEST, ACK);
+6. set_link e1000.0 off/on in the monitor: the driver reports the link
    down, then up;
-6. save and resume: `migrate file:` with the link up, a new Mimic with
-   -incoming, and the resumed guest fetches the file again and still
-   answers through hostfwd.
+7. save and resume (every card's state): `migrate file:` with the link
+   up, a new Mimic with -incoming, and the resumed guest fetches the file
+   again and still answers through hostfwd.
 
 usage: test_net_user.py MIMIC"""
 import hashlib
@@ -26,6 +33,7 @@ import http.server
 import os
 import re
 import socket
+import struct
 import sys
 import tempfile
 import threading
@@ -53,6 +61,55 @@ def serve(directory):
     return srv
 
 
+# The other cards: model, MAC, driver set-up typed in the guest.
+CARDS = [('rtl8139', '52:54:00:00:01:01', None),
+         ('ne2k_pci', '52:54:00:00:01:02', None),
+         ('virtio-net-pci', '52:54:00:00:01:03', None),
+         ('ne2k_isa', '52:54:00:00:01:04',
+          'insmod /lib/modules/ne.ko io=0x300 irq=5')]
+
+
+def dhcp_in_pcap(path):
+    """The DHCP message types (option 53) in a pcap file, in order, and
+    the addresses offered; checks the file's own header first."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    magic, vmaj, vmin, _, _, snap, link = struct.unpack('<IHHiIII',
+                                                        data[:24])
+    if magic != 0xa1b2c3d4 or (vmaj, vmin) != (2, 4) or link != 1:
+        raise ValueError('not a pcap file of Ethernet frames: %r' %
+                         data[:24])
+    types, offered, pos = [], [], 24
+    while pos + 16 <= len(data):
+        _, _, incl, orig = struct.unpack('<IIII', data[pos:pos + 16])
+        frame = data[pos + 16:pos + 16 + incl]
+        pos += 16 + incl
+        if len(frame) < 14 + 20 + 8 + 240 or frame[12:14] != b'\x08\x00':
+            continue
+        ihl = (frame[14] & 15) * 4
+        if frame[23] != 17:
+            continue
+        udp = 14 + ihl
+        sport, dport = struct.unpack('>HH', frame[udp:udp + 4])
+        if {sport, dport} != {67, 68}:
+            continue
+        bootp = frame[udp + 8:]
+        if bootp[236:240] != b'\x63\x82\x53\x63':
+            continue
+        opts = bootp[240:]
+        i = 0
+        while i + 1 < len(opts) and opts[i] != 255:
+            if opts[i] == 0:
+                i += 1
+                continue
+            if opts[i] == 53:
+                types.append(opts[i + 2])
+                if opts[i + 2] == 2:
+                    offered.append(socket.inet_ntoa(bootp[16:20]))
+            i += 2 + opts[i + 1]
+    return types, offered
+
+
 def main():
     emu_path = boottest.find_emulator(sys.argv[1])
     boottest.ensure_images('kernel')
@@ -64,19 +121,40 @@ def main():
     srv = serve(tmp)
     http_port = srv.server_address[1]
     fwd_port = free_port()
+    small = os.urandom(384 * 1024 + 7)
+    with open(os.path.join(tmp, 'small.bin'), 'wb') as f:
+        f.write(small)
+    card_ports = [free_port() for _ in CARDS]
+    pcap = os.path.join(tmp, 'virtio.pcap')
+    cards_argv = []
+    for i, (model, mac, _) in enumerate(CARDS):
+        cards_argv += ['-netdev', 'user,id=c%d,hostfwd=tcp:127.0.0.1:%d-:8080'
+                       % (i, card_ports[i]),
+                       '-device', '%s,netdev=c%d,mac=%s%s' %
+                       (model, i, mac, ',iobase=0x300,irq=5'
+                        if model == 'ne2k_isa' else '')]
+        if model == 'virtio-net-pci':
+            cards_argv += ['-object', 'filter-dump,id=f%d,netdev=c%d,file=%s'
+                           % (i, i, pcap)]
     sock = os.path.join(tmp, 'mon.sock')
     argv = [emu_path, '-display', 'none', '-serial', 'stdio', '-m', '256',
             '-monitor', 'unix:%s,server=on,wait=off' % sock,
             '-nic', 'user,model=e1000,hostfwd=tcp:127.0.0.1:%d-:8080' %
             fwd_port,
             '-netdev', 'user,id=r,net=10.0.3.0/24,restrict=on',
-            '-device', 'e1000,netdev=r',
+            '-device', 'e1000,netdev=r'] + cards_argv + [
             '-kernel', os.path.join(cache, 'vmlinuz'),
             '-initrd', os.path.join(cache, 'initrd.gz'),
             '-append', 'console=ttyS0,115200']
     e = boottest.Emulator(argv, os.path.join(tmp, 'serial.log'))
     try:
         boottest.linux_session(e)
+        # The other cards' drivers, which init.sh leaves out (ne: below,
+        # with its io= and irq=).
+        e.command('for m in $(cat /lib/modules/order); do case $m in '
+                  'mii.ko|8139*|8390*|ne2k-pci.ko|virtio*|*failover.ko) '
+                  'insmod /lib/modules/$m;; esac; done; echo MODS-DONE',
+                  'MODS-DONE', 120)
         e.command('ls /sys/class/net', re.compile(r'eth0'), 60)
         e.command('udhcpc -i eth0 -n -q -t 10 -T 2',
                   re.compile(r'lease of 10\.0\.2\.15 obtained'), 120)
@@ -129,6 +207,47 @@ def main():
                   re.compile(r'open rc=0'), 300)
         print('ok: eth1 on restrict=on got 10.0.3.15 and cannot reach the '
               'host; eth0 still can', flush=True)
+
+        # The other cards, one at a time (all on 10.0.2.15 of their own
+        # back end): the others down, DHCP, a download, the hostfwd.
+        small_digest = hashlib.sha256(small).hexdigest()
+        for i, (model, mac, setup) in enumerate(CARDS):
+            t0 = time.monotonic()
+            if setup:
+                e.command(setup + '; echo SETUP-rc=$?', 'SETUP-rc=0', 60)
+            out = e.command('IF=$(grep -l %s /sys/class/net/*/address | '
+                            'cut -d/ -f5); echo "IF=$IF."' % mac,
+                            re.compile(r'IF=(eth\d+)\.'), 30)
+            ifname = out.group(1)
+            e.command('for i in /sys/class/net/eth*; do ifconfig ${i##*/} '
+                      'down; done; ifconfig %s up; echo DOWN-DONE' % ifname,
+                      'DOWN-DONE', 30)
+            e.command('udhcpc -i %s -n -q -t 10 -T 2' % ifname,
+                      re.compile(r'lease of 10\.0\.2\.15 obtained'), 120)
+            e.command('rm -f /tmp/s.bin; wget -q -O /tmp/s.bin '
+                      'http://10.0.2.2:%d/small.bin && sha256sum /tmp/s.bin'
+                      % http_port,
+                      re.compile(small_digest + r'\s+/tmp/s\.bin'), 300)
+            reply = urllib.request.urlopen(
+                'http://127.0.0.1:%d/hello.txt' % card_ports[i],
+                timeout=120).read()
+            if reply.strip() != b'mimic-net-42':
+                e.fail('%s: hostfwd: unexpected reply %r' % (model, reply))
+            print('ok: %s (%s): DHCP 10.0.2.15, %d bytes fetched with sha256 '
+                  'equal, hostfwd reached the guest httpd (%.1f s)' %
+                  (model, ifname, len(small), time.monotonic() - t0),
+                  flush=True)
+        types, offered = dhcp_in_pcap(pcap)
+        if not {1, 2, 3, 5} <= set(types) or '10.0.2.15' not in offered:
+            e.fail('filter-dump: the pcap has DHCP types %r, offers %r'
+                   % (types, offered))
+        print('ok: the filter-dump pcap holds the DHCP exchange (types %r, '
+              'offered %s)' % (types, offered), flush=True)
+        e.command('for i in /sys/class/net/eth*; do ifconfig ${i##*/} '
+                  'down; done; ifconfig eth0 up; echo DOWN-DONE',
+                  'DOWN-DONE', 30)
+        e.command('udhcpc -i eth0 -n -q -t 10 -T 2',
+                  re.compile(r'lease of 10\.0\.2\.15 obtained'), 120)
 
         # set_link: the driver sees the cable go and come back.
         mon = boottest.Monitor(sock)

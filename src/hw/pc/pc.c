@@ -17,6 +17,7 @@
  * COM1, IRQ3 COM2, IRQ6 and DMA channel 2 floppy, IRQ8 RTC.
  */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -47,6 +48,9 @@
 #include "hw/pc/piix3.h"
 #include "hw/pc/piix4_pm.h"
 #include "hw/net/e1000.h"
+#include "hw/net/ne2000.h"
+#include "hw/net/rtl8139.h"
+#include "hw/net/virtio_net.h"
 #include "hw/pci/pci.h"
 #include "hw/usb/usb_bus.h"
 #include "images/block.h"
@@ -89,6 +93,7 @@ struct Board {
     Piix3 *piix3;
     IrqLine *nic_irq[MIMIC_MAX_NICS];
     UsbBus *usb;
+    uint8_t *nic_rom[MIMIC_MAX_NICS];
 };
 
 static const uint16_t com_base[4] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
@@ -579,31 +584,151 @@ static void pci_intx(void *opaque, int slot, bool level)
 }
 
 /* Network cards from the engine, at 00:03.0 onwards (QEMU's slots for
-   the default NIC); the PCI sound cards come after them. */
+   the default NIC); the PCI sound cards come after them.  Each model's
+   device is created by the one table entry below. */
+/* iPXE from Debian's ipxe-qemu as the card's PCI expansion ROM (what
+   QEMU loads by default), so that SeaBIOS offers network boot (-boot n).
+   Without the package the card has no ROM: one warning when network
+   boot was asked for. */
+static void nic_rom(Board *b, int i, const char *model, PciFunc *pf)
+{
+    static const char *const roms[][2] = {
+        { "e1000", "pxe-e1000.rom" }, { "rtl8139", "pxe-rtl8139.rom" },
+        { "ne2k_pci", "pxe-ne2k_pci.rom" },
+        { "virtio-net-pci", "pxe-virtio.rom" } };
+    const MachineConfig *cfg = b->ctx->cfg;
+    const char *name = NULL;
+    for (size_t k = 0; k < G_N_ELEMENTS(roms); k++) {
+        if (!strcmp(roms[k][0], model)) {
+            name = roms[k][1];
+        }
+    }
+    GError *err = NULL;
+    g_autofree char *path = name ? board_find_firmware(cfg, name, &err)
+                                 : NULL;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (!path || !board_load_file("NIC ROM", path, 1024 * 1024, &data, &len,
+                                  &err)) {
+        if (strchr(cfg->boot_order, 'n') || strchr(cfg->boot_once, 'n')) {
+            fprintf(stderr, "mimic: warning: %s: no network boot ROM (%s)\n",
+                    model, err ? err->message : "none for this model");
+        }
+        g_clear_error(&err);
+        return;
+    }
+    size_t rs = 0x10000;
+    while (rs < len) {
+        rs <<= 1;
+    }
+    b->nic_rom[i] = g_malloc0(rs);
+    memcpy(b->nic_rom[i], data, len);
+    g_free(data);
+    /* One iPXE image serves several cards (ne2k_pci's and virtio's carry
+       IDs 0000:0000): put the card's IDs in the PCI data structure, as
+       SeaBIOS matches them, and keep the image's byte sum 0 through the
+       spare header byte 6 (as QEMU does). */
+    uint8_t *r = b->nic_rom[i];
+    size_t pcir = r[0x18] | r[0x19] << 8, img = r[2] * 512u;
+    if (len >= 0x1a && r[0] == 0x55 && r[1] == 0xaa && pcir + 8 <= len &&
+        img <= len && !memcmp(r + pcir, "PCIR", 4)) {
+        uint8_t old = 0;
+        for (size_t k = 0; k < img; k++) {
+            old += r[k];
+        }
+        memcpy(r + pcir + 4, pf->config + PCI_VENDOR_ID, 4);
+        uint8_t sum = 0;
+        for (size_t k = 0; k < img; k++) {
+            sum += r[k];
+        }
+        if (img > 6 && old == 0) {
+            r[6] -= sum;
+        }
+    }
+    g_autofree char *rname = g_strdup_printf("%s.%d.rom", model, i);
+    MemRegion *mr = memmap_add_rom(b->ctx->bus->mem, rname,
+                                   0xfe000000ull + (uint64_t)i * 0x100000,
+                                   rs, b->nic_rom[i], 3);
+    pci_set_bar_mem(pf, 6, mr);
+}
+
+static Device *nic_new(Board *b, const BoardNic *bn, int i,
+                       NetPort ***port, PciFunc **pf, GError **error)
+{
+    BoardContext *ctx = b->ctx;
+    g_autofree char *id = g_strdup_printf("%s.%d", bn->model, i);
+    if (!strcmp(bn->model, "ne2k_isa")) {
+        Ne2k *n = (Ne2k *)mkdev(ctx, &ne2k_isa_info, id);
+        n->iobase = bn->iobase ? bn->iobase : 0x300;
+        n->irq = b->isa_irq[bn->irq ? bn->irq : 9];
+        memcpy(n->mac, bn->mac, 6);
+        *port = &n->port;
+        return DEVICE(n);
+    }
+    int slot = b->next_slot++;
+    b->nic_irq[i] = irq_new(pci_intx, b, slot);
+    if (!strcmp(bn->model, "e1000")) {
+        E1000 *e = (E1000 *)mkdev(ctx, &e1000_info, id);
+        e->bus = b->pci;
+        e->devfn = slot << 3;
+        e->irq = b->nic_irq[i];
+        memcpy(e->mac, bn->mac, 6);
+        *port = &e->port;
+        *pf = &e->pci;
+        return DEVICE(e);
+    }
+    if (!strcmp(bn->model, "rtl8139")) {
+        Rtl8139 *r = (Rtl8139 *)mkdev(ctx, &rtl8139_info, id);
+        r->bus = b->pci;
+        r->devfn = slot << 3;
+        r->irq = b->nic_irq[i];
+        memcpy(r->mac, bn->mac, 6);
+        *port = &r->port;
+        *pf = &r->pci;
+        return DEVICE(r);
+    }
+    if (!strcmp(bn->model, "ne2k_pci")) {
+        Ne2k *n = (Ne2k *)mkdev(ctx, &ne2k_pci_info, id);
+        n->pci_bus = b->pci;
+        n->devfn = slot << 3;
+        n->irq = b->nic_irq[i];
+        memcpy(n->mac, bn->mac, 6);
+        *port = &n->port;
+        *pf = &n->pci;
+        return DEVICE(n);
+    }
+    if (!strcmp(bn->model, "virtio-net-pci")) {
+        VirtioNet *v = (VirtioNet *)mkdev(ctx, &virtio_net_info, id);
+        v->bus = b->pci;
+        v->devfn = slot << 3;
+        v->irq = b->nic_irq[i];
+        memcpy(v->mac, bn->mac, 6);
+        *port = &v->port;
+        *pf = &v->pci;
+        return DEVICE(v);
+    }
+    g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                "network card model '%s' is not available on the pc board",
+                bn->model);
+    return NULL;
+}
+
 static bool nic_setup(Board *b, GError **error)
 {
     BoardContext *ctx = b->ctx;
     for (int i = 0; i < ctx->n_nics; i++) {
         BoardNic *bn = &ctx->nics[i];
-        if (strcmp(bn->model, "e1000")) {
-            g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
-                        "network card model '%s' is not available on the pc "
-                        "board", bn->model);
+        NetPort **port = NULL;
+        PciFunc *pf = NULL;
+        Device *d = nic_new(b, bn, i, &port, &pf, error);
+        if (!d || !device_realize(d, error)) {
             return false;
         }
-        int slot = b->next_slot++;
-        g_autofree char *id = g_strdup_printf("e1000.%d", i);
-        E1000 *e = (E1000 *)mkdev(ctx, &e1000_info, id);
-        e->bus = b->pci;
-        e->devfn = slot << 3;
-        b->nic_irq[i] = irq_new(pci_intx, b, slot);
-        e->irq = b->nic_irq[i];
-        memcpy(e->mac, bn->mac, 6);
-        if (!device_realize(DEVICE(e), error)) {
-            return false;
+        if (pf) {
+            nic_rom(b, i, bn->model, pf);
         }
-        bn->port = e->port;
-        net_port_connect(e->port, bn->peer);
+        bn->port = *port;
+        net_port_connect(bn->port, bn->peer);
     }
     return true;
 }
@@ -904,6 +1029,7 @@ static void pc_destroy(BoardContext *ctx)
     irq_free_array(b->isa_irq, 16);
     for (int i = 0; i < MIMIC_MAX_NICS; i++) {
         irq_free(b->nic_irq[i]);
+        g_free(b->nic_rom[i]);
     }
     pci_bus_free(b->pci);
     if (b->ram) {
