@@ -421,10 +421,10 @@ def library_test(x, mimic, env, shots):
         # Item 14: the card says what the machine has.
         wait_for("the card's details", lambda: read_cards(
             cards + ".details") == "Test VM\t512 MiB")
-        # Item 4: the Linux preset's first choice that the engine emulates
-        # (HDA, now that it is built; e1000 until virtio-net is offered).
+        # Item 4: the Linux preset's first choices that the engine
+        # emulates: HDA and virtio-net, now that both are built.
         assert "sound=hda" in text, text
-        assert "nic=e1000" in text, text
+        assert "nic=virtio-net-pci" in text, text
         x.shot(lib, shots and os.path.join(shots, "gui-library.png"))
         x.key("ctrl+d", window=lib)
         disk = wait_for("the disk image dialog",
