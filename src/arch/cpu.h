@@ -3,7 +3,7 @@
  * The CPU interface every guest architecture implements.
  *
  * A board picks a core by name (cpu_find("pentium2")) and creates it on a
- * CpuBus: the memory map, the port space (x86), the clock and the
+ * CpuWiring: the memory map, the port space (x86), the clock and the
  * interrupt-acknowledge callback into the board's interrupt controller.
  * The machine's worker thread calls run() with an instruction budget; run()
  * returns when the budget is spent, the CPU halts, an exit was requested
@@ -25,7 +25,7 @@
 typedef struct Cpu Cpu;
 typedef struct CpuOps CpuOps;
 
-typedef struct CpuBus {
+typedef struct CpuWiring {
     MemMap *mem;
     IoSpace *io; /* NULL on architectures without port I/O */
     Clock *clock;
@@ -40,7 +40,7 @@ typedef struct CpuBus {
     /* The CPU's output pins (x86: CPU_X86_OUT_FERR); NULL if unwired. */
     void (*output)(void *opaque, unsigned line, bool level);
     void *output_opaque;
-} CpuBus;
+} CpuWiring;
 
 /*
  * Input and output pins, numbered per architecture.  x86: INTR (the
@@ -69,7 +69,7 @@ typedef enum {
 struct CpuOps {
     const char *name;        /* "pentium2" */
     const char *description; /* one line for -cpu help */
-    Cpu *(*create)(const CpuBus *bus, GError **error);
+    Cpu *(*create)(const CpuWiring *bus, GError **error);
     void (*destroy)(Cpu *cpu);
     void (*reset)(Cpu *cpu);
     /* Execute up to budget instructions; returns the number executed

@@ -32,7 +32,7 @@ void device_list_free(DeviceList *list)
     g_free(list);
 }
 
-Device *device_new(DeviceList *list, const DeviceInfo *info, Bus *bus,
+Device *device_new(DeviceList *list, const DeviceInfo *info, MachineBuses *bus,
                    const char *id)
 {
     g_assert(info->size >= sizeof(Device));

@@ -26,11 +26,11 @@ typedef struct Device Device;
 typedef struct DeviceList DeviceList;
 
 /* What a device may reach: the machine's buses. */
-typedef struct Bus {
+typedef struct MachineBuses {
     MemMap *mem;
     IoSpace *io;
     Clock *clock;
-} Bus;
+} MachineBuses;
 
 typedef struct DeviceInfo {
     const char *name;
@@ -46,7 +46,7 @@ typedef struct DeviceInfo {
 struct Device {
     const DeviceInfo *info;
     char *id; /* instance name, unique in the machine ("serial0") */
-    Bus *bus;
+    MachineBuses *bus;
     DeviceList *list;
     bool realized;
 };
@@ -55,7 +55,7 @@ DeviceList *device_list_new(void);
 /* Finalizes and frees every device, in reverse creation order. */
 void device_list_free(DeviceList *list);
 /* Zero-allocates info->size bytes; id NULL means info->name. */
-Device *device_new(DeviceList *list, const DeviceInfo *info, Bus *bus,
+Device *device_new(DeviceList *list, const DeviceInfo *info, MachineBuses *bus,
                    const char *id);
 bool device_realize(Device *dev, GError **error);
 /* Hot unplug: finalize, take out of its list and free the device. */

@@ -265,7 +265,7 @@ MimicMachine *mimic_machine_new(const MachineConfig *cfg, GError **error)
     m->clock = clock_new(cfg->icount_shift >= 0 ? CLOCK_MODE_ICOUNT
                                                 : CLOCK_MODE_REALTIME,
                          cfg->icount_shift);
-    m->bus = (Bus){ .mem = m->mem, .io = m->io, .clock = m->clock };
+    m->bus = (MachineBuses){ .mem = m->mem, .io = m->io, .clock = m->clock };
     m->icount_stop = -1;
     m->devices = device_list_new();
     m->display = display_new();
@@ -281,7 +281,7 @@ MimicMachine *mimic_machine_new(const MachineConfig *cfg, GError **error)
         return NULL;
     }
 
-    m->board = (BoardContext){
+    m->board = (BoardInstance){
         .cfg = m->cfg,
         .bus = &m->bus,
         .devices = m->devices,

@@ -27,14 +27,14 @@ typedef struct MachineNet MachineNet;
 struct MimicMachine {
     MachineConfig *cfg;
     /* Buses and hardware. */
-    Bus bus;
+    MachineBuses bus;
     MemMap *mem;
     IoSpace *io;
     Clock *clock;
     DeviceList *devices;
     Display *display;
-    const BoardInfo *board_info;
-    BoardContext board;
+    const BoardType *board_info;
+    BoardInstance board;
     Cpu *cpu;
     CharDev *serial[MIMIC_MAX_SERIAL];
     Audio *audio[MIMIC_MAX_AUDIODEV + 1]; /* one per audiodev in use */

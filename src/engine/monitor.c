@@ -94,7 +94,7 @@ static void info_ramhash(MimicMachine *m, GString *out)
    here one level, with each device's ports and its saved state. */
 static void info_qtree(MimicMachine *m, GString *out)
 {
-    const BoardInfo *bi = m->board_info;
+    const BoardType *bi = m->board_info;
     g_string_append_printf(out, "bus: main-system-bus\n  type %s%s%s%s\n",
                            bi->name, bi->description ? " (" : "",
                            bi->description ? bi->description : "",

@@ -191,7 +191,7 @@ static const char *nic_model_name(const char *m)
     return "e1000";
 }
 
-MachineNet *machine_net_new(const MachineConfig *cfg, BoardContext *board,
+MachineNet *machine_net_new(const MachineConfig *cfg, BoardInstance *board,
                             GError **error)
 {
     MachineNet *n = g_new0(MachineNet, 1);
@@ -375,7 +375,7 @@ static void describe_peer(GString *out, NetPort *peer)
     g_string_append_c(out, '\n');
 }
 
-void machine_net_info(MachineNet *n, const BoardContext *board,
+void machine_net_info(MachineNet *n, const BoardInstance *board,
                       GString *out)
 {
     if (!board->n_nics && (!n || !n->backends->len)) {
@@ -467,7 +467,7 @@ bool machine_net_hostfwd(MachineNet *n, const char *netdev, const char *rule,
     return false;
 }
 
-bool machine_net_set_link(MachineNet *n, BoardContext *board,
+bool machine_net_set_link(MachineNet *n, BoardInstance *board,
                           const char *name, bool up, GError **error)
 {
     for (int k = 0; k < board->n_nics; k++) {
@@ -557,7 +557,7 @@ bool machine_net_find_backend(MachineNet *n, const char *id)
     return false;
 }
 
-bool machine_net_netdev_del(MachineNet *n, BoardContext *board,
+bool machine_net_netdev_del(MachineNet *n, BoardInstance *board,
                             const char *id, GError **error)
 {
     for (guint i = 0; n && i < n->backends->len; i++) {

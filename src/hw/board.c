@@ -17,13 +17,13 @@
 
 G_DEFINE_QUARK(mimic-board-error-quark, board_error)
 
-extern const BoardInfo pc_board;
+extern const BoardType pc_board;
 
-static const BoardInfo *const board_table[] = {
+static const BoardType *const board_table[] = {
     &pc_board,
 };
 
-const BoardInfo *board_find(const char *name)
+const BoardType *board_find(const char *name)
 {
     for (size_t i = 0; i < G_N_ELEMENTS(board_table); i++) {
         if (board_table[i] && strcmp(board_table[i]->name, name) == 0) {
@@ -158,7 +158,7 @@ char *board_find_firmware(const MachineConfig *cfg, const char *name,
     return found;
 }
 
-void board_add_ram_block(BoardContext *ctx, const char *name, uint8_t *host,
+void board_add_ram_block(BoardInstance *ctx, const char *name, uint8_t *host,
                          uint64_t size)
 {
     g_assert(ctx->n_ram_blocks < BOARD_MAX_RAM_BLOCKS);
@@ -166,7 +166,7 @@ void board_add_ram_block(BoardContext *ctx, const char *name, uint8_t *host,
         (BoardRamBlock){ .name = name, .host = host, .size = size };
 }
 
-void board_add_rom(BoardContext *ctx, const char *name, const void *data,
+void board_add_rom(BoardInstance *ctx, const char *name, const void *data,
                    size_t len)
 {
     g_assert(ctx->n_roms < BOARD_MAX_ROMS);

@@ -7,7 +7,7 @@
  * config and the display, then calls the board's init.  The board creates
  * RAM, loads firmware, creates and wires devices, and creates the CPU.
  * Requests that only the engine can carry out (reset the machine, power it
- * off) go through the callbacks in BoardHost.
+ * off) go through the callbacks in BoardRequests.
  */
 #ifndef MIMIC_HW_BOARD_H
 #define MIMIC_HW_BOARD_H
@@ -32,13 +32,13 @@ typedef enum {
     BOARD_ERROR_IO,
 } BoardError;
 
-typedef struct BoardHost {
+typedef struct BoardRequests {
     void *opaque;
     void (*request_reset)(void *opaque);    /* from the guest or a fault */
     void (*request_poweroff)(void *opaque); /* ACPI S5, -no-reboot reset */
-} BoardHost;
+} BoardRequests;
 
-typedef struct Board Board;
+typedef struct BoardPrivate BoardPrivate;
 
 /* Saved state: guest memory blocks and the identity of loaded firmware. */
 #define BOARD_MAX_RAM_BLOCKS 4
@@ -69,68 +69,68 @@ typedef struct BoardNic {
     NetPort *port;     /* filled in by the board */
 } BoardNic;
 
-typedef struct BoardContext {
+typedef struct BoardInstance {
     const MachineConfig *cfg;
-    Bus *bus;
+    MachineBuses *bus;
     DeviceList *devices;
     Display *display;
     CharDev *serial[MIMIC_MAX_SERIAL]; /* NULL where not configured */
     BoardNic nics[MIMIC_MAX_NICS];
     int n_nics;
-    BoardHost host;
+    BoardRequests host;
     /* The mixer each configured sound card (cfg->soundhw[i]) plays to. */
     Audio *audio[MIMIC_MAX_SOUNDHW];
     /* Filled in by the board. */
     Cpu *cpu;
     uint8_t *ram;
     uint64_t ram_size;
-    Board *board; /* the board's private state */
+    BoardPrivate *board; /* the board's private state */
     BoardRamBlock ram_blocks[BOARD_MAX_RAM_BLOCKS];
     int n_ram_blocks;
     BoardRom roms[BOARD_MAX_ROMS];
     int n_roms;
     BlockDev *blk[MIMIC_MAX_DRIVES]; /* by drive index in cfg->drives */
-} BoardContext;
+} BoardInstance;
 
 /* For boards: record a RAM block / a firmware image's identity. */
-void board_add_ram_block(BoardContext *ctx, const char *name, uint8_t *host,
+void board_add_ram_block(BoardInstance *ctx, const char *name, uint8_t *host,
                          uint64_t size);
-void board_add_rom(BoardContext *ctx, const char *name, const void *data,
+void board_add_rom(BoardInstance *ctx, const char *name, const void *data,
                    size_t len);
 
-typedef struct BoardInfo {
+typedef struct BoardType {
     const char *name; /* "pc" */
     const char *description;
-    bool (*init)(BoardContext *ctx, GError **error);
-    void (*reset)(BoardContext *ctx); /* after devices and CPU reset */
+    bool (*init)(BoardInstance *ctx, GError **error);
+    void (*reset)(BoardInstance *ctx); /* after devices and CPU reset */
     /* Frees the CPU and the board's own allocations (not the devices). */
-    void (*destroy)(BoardContext *ctx);
+    void (*destroy)(BoardInstance *ctx);
     /* Monitor/front-end hooks (may be NULL). */
-    void (*send_key)(BoardContext *ctx, unsigned evdev_code, bool down);
+    void (*send_key)(BoardInstance *ctx, unsigned evdev_code, bool down);
     /* Relative pointer (see mimic_machine_send_pointer_rel()). */
-    void (*send_pointer)(BoardContext *ctx, int dx, int dy, int dz,
+    void (*send_pointer)(BoardInstance *ctx, int dx, int dy, int dz,
                          unsigned buttons);
     /* Block devices by QEMU's names ("ide1-cd0"): list them as "info
        block" does, change or eject removable media. */
-    void (*block_info)(BoardContext *ctx, const char *device, GString *out);
-    bool (*block_change)(BoardContext *ctx, const char *device,
+    void (*block_info)(BoardInstance *ctx, const char *device, GString *out);
+    bool (*block_change)(BoardInstance *ctx, const char *device,
                          const char *file, const char *format,
                          GError **error);
-    bool (*block_eject)(BoardContext *ctx, const char *device, bool force,
+    bool (*block_eject)(BoardInstance *ctx, const char *device, bool force,
                         GError **error);
-    void (*powerdown)(BoardContext *ctx); /* ACPI power button */
+    void (*powerdown)(BoardInstance *ctx); /* ACPI power button */
     /* USB (may be NULL): "info usb", device_add/device_del of USB
        devices (QEMU's -device syntax), and the absolute pointer of a
        USB tablet (x, y in pixels of the guest's display). */
-    void (*usb_info)(BoardContext *ctx, GString *out);
-    bool (*device_add)(BoardContext *ctx, const char *spec, GError **error);
-    bool (*device_del)(BoardContext *ctx, const char *id, GError **error);
-    bool (*pointer_absolute)(BoardContext *ctx);
-    void (*send_pointer_abs)(BoardContext *ctx, int x, int y, int dz,
+    void (*usb_info)(BoardInstance *ctx, GString *out);
+    bool (*device_add)(BoardInstance *ctx, const char *spec, GError **error);
+    bool (*device_del)(BoardInstance *ctx, const char *id, GError **error);
+    bool (*pointer_absolute)(BoardInstance *ctx);
+    void (*send_pointer_abs)(BoardInstance *ctx, int x, int y, int dz,
                              unsigned buttons);
-} BoardInfo;
+} BoardType;
 
-const BoardInfo *board_find(const char *name);
+const BoardType *board_find(const char *name);
 void board_list(GString *out);
 
 /* Find firmware: -L dirs, MIMIC_DATADIR, /usr/share/seabios, /usr/share/qemu.

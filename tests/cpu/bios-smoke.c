@@ -166,7 +166,7 @@ int main(int argc, char **argv)
     IoSpace *io = ioport_new();
     ioport_register_table(io, smoke_io, &s);
     Clock *clk = clock_new(CLOCK_MODE_ICOUNT, 0);
-    CpuBus bus = { .mem = mem, .io = io, .clock = clk, .intr_ack = timer_intr,
+    CpuWiring bus = { .mem = mem, .io = io, .clock = clk, .intr_ack = timer_intr,
                    .shutdown = on_shutdown };
     const CpuOps *ops = cpu_find("pentium2");
     Cpu *cpu = ops->create(&bus, &err);

@@ -625,7 +625,7 @@ int main(int argc, char **argv)
     memmap_add_ram(r.mem, "ram", 0, RAM_SIZE, r.ram, 0);
     r.io = ioport_new();
     r.clk = clock_new(CLOCK_MODE_ICOUNT, 0);
-    CpuBus bus = { .mem = r.mem, .io = r.io, .clock = r.clk,
+    CpuWiring bus = { .mem = r.mem, .io = r.io, .clock = r.clk,
                    .intr_ack = no_intr };
     const CpuOps *ops = cpu_find("pentium2");
     GError *err = NULL;

@@ -117,7 +117,7 @@ static void rig_init(Rig *r)
         ioport_register(r->io, io, r);
     }
     r->clk = clock_new(CLOCK_MODE_ICOUNT, 0);
-    CpuBus bus = { .mem = r->mem, .io = r->io, .clock = r->clk,
+    CpuWiring bus = { .mem = r->mem, .io = r->io, .clock = r->clk,
                    .intr_ack = rig_intr_ack, .intr_opaque = r,
                    .output = rig_ferr, .output_opaque = r };
     GError *err = NULL;

@@ -21,7 +21,7 @@ void rig_init(Rig *r, uint32_t ram_size)
     memmap_add_ram(r->mem, "ram", 0, ram_size, r->ram, 0);
     r->io = ioport_new();
     r->clk = clock_new(CLOCK_MODE_ICOUNT, 0);
-    CpuBus bus = { .mem = r->mem, .io = r->io, .clock = r->clk,
+    CpuWiring bus = { .mem = r->mem, .io = r->io, .clock = r->clk,
                    .intr_ack = no_intr };
     GError *err = NULL;
     r->cpu = cpu_find("pentium2")->create(&bus, &err);

@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.initrd = size & 1 ? g_strdup_printf("%s a,,b,%s", module_path,
                                             module_path)
                           : g_strdup(module_path);
-    BoardContext ctx = { .cfg = &cfg };
+    BoardInstance ctx = { .cfg = &cfg };
     FwCfg *f = g_malloc0(sizeof(FwCfg));
     fw_cfg_info.realize(&f->dev, NULL);
     GError *err = NULL;

@@ -15,7 +15,7 @@
 
 #include "engine/machine.h"
 
-static const BoardInfo fuzz_no_board = { .name = "none" };
+static const BoardType fuzz_no_board = { .name = "none" };
 
 static inline MimicMachine *fuzz_machine_new(void)
 {

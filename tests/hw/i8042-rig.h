@@ -11,7 +11,7 @@
 #include "hw/isa/i8042.h"
 
 typedef struct Rig {
-    Bus bus;
+    MachineBuses bus;
     DeviceList *list;
     I8042 *kbc;
     IrqLine *irq1, *irq12;

@@ -16,7 +16,7 @@
 typedef struct FakeCpu {
     Cpu cpu;
     bool intr;
-    CpuBus bus;
+    CpuWiring bus;
 } FakeCpu;
 
 static FakeCpu *fake;
@@ -26,7 +26,7 @@ static MimicMachine *rig_m;
 static bool (*rig_guest)(MimicMachine *m, int calls);
 static int rig_calls;
 
-static Cpu *fake_create(const CpuBus *bus, GError **error)
+static Cpu *fake_create(const CpuWiring *bus, GError **error)
 {
     fake = g_new0(FakeCpu, 1);
     extern const CpuOps x86_cpu_ops;

@@ -24,7 +24,7 @@ typedef struct Fixture {
     MemMap *mem;
     IoSpace *io;
     Clock *clock;
-    Bus bus;
+    MachineBuses bus;
     DeviceList *devs;
     uint8_t *ram;
     IrqLine *irq;
@@ -70,7 +70,7 @@ static void fixture_setup(Fixture *f, gconstpointer data)
     f->mem = memmap_new();
     f->io = ioport_new();
     f->clock = clock_new(CLOCK_MODE_ICOUNT, 0);
-    f->bus = (Bus){ .mem = f->mem, .io = f->io, .clock = f->clock };
+    f->bus = (MachineBuses){ .mem = f->mem, .io = f->io, .clock = f->clock };
     f->ram = g_malloc0(RAM_SIZE);
     memmap_add_ram(f->mem, "ram", 0, RAM_SIZE, f->ram, 0);
     f->devs = device_list_new();
@@ -783,7 +783,7 @@ static void test_geometry(void)
         f->mem = memmap_new();
         f->io = ioport_new();
         f->clock = clock_new(CLOCK_MODE_ICOUNT, 0);
-        f->bus = (Bus){ .mem = f->mem, .io = f->io, .clock = f->clock };
+        f->bus = (MachineBuses){ .mem = f->mem, .io = f->io, .clock = f->clock };
         f->ram = g_malloc0(RAM_SIZE);
         memmap_add_ram(f->mem, "ram", 0, RAM_SIZE, f->ram, 0);
         f->devs = device_list_new();

@@ -40,7 +40,7 @@ typedef struct Rig {
     MemMap *mem;
     IoSpace *io;
     Clock *clock;
-    Bus bus;
+    MachineBuses bus;
     DeviceList *devs;
     PciBus *pci;
     uint8_t *ram;
@@ -76,7 +76,7 @@ static Rig *rig_new(Kind kind)
     r->mem = memmap_new();
     r->io = ioport_new();
     r->clock = clock_new(CLOCK_MODE_ICOUNT, 0);
-    r->bus = (Bus){ .mem = r->mem, .io = r->io, .clock = r->clock };
+    r->bus = (MachineBuses){ .mem = r->mem, .io = r->io, .clock = r->clock };
     r->ram = g_malloc0(RAM_SIZE);
     memmap_add_ram(r->mem, "ram", 0, RAM_SIZE, r->ram, 0);
     r->devs = device_list_new();

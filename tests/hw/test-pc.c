@@ -16,12 +16,12 @@ typedef struct FakeCpu {
     bool a20;
     bool ignne;
     int resets;
-    CpuBus bus;
+    CpuWiring bus;
 } FakeCpu;
 
 static FakeCpu *fake;
 
-static Cpu *fake_create(const CpuBus *bus, GError **error)
+static Cpu *fake_create(const CpuWiring *bus, GError **error)
 {
     fake = g_new0(FakeCpu, 1);
     extern const CpuOps x86_cpu_ops;

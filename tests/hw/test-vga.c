@@ -11,7 +11,7 @@
 #include "hw/display/vga.h"
 
 typedef struct Rig {
-    Bus bus;
+    MachineBuses bus;
     PciBus *pci;
     Display *display;
     DeviceList *devs;

@@ -11,7 +11,7 @@
 
 #include "engine/machine.h"
 
-static const BoardInfo no_board = { .name = "none" };
+static const BoardType no_board = { .name = "none" };
 
 static MimicMachine *fake_machine(void)
 {

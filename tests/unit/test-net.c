@@ -148,7 +148,7 @@ static void test_mac(void)
 static void test_wiring(void)
 {
     MachineConfig cfg;
-    BoardContext b;
+    BoardInstance b;
     GError *err = NULL;
     machine_config_init(&cfg);
     memset(&b, 0, sizeof(b));

@@ -212,7 +212,7 @@ static const DeviceInfo dev_info = {
 
 static void test_device_list(void)
 {
-    Bus bus = { .io = ioport_new() };
+    MachineBuses bus = { .io = ioport_new() };
     DeviceList *l = device_list_new();
     Device *d = device_new(l, &dev_info, &bus, "t0");
     g_assert_true(device_realize(d, NULL));

@@ -113,7 +113,7 @@ static void x86_reset(Cpu *c)
     x86_tb_flush(cpu);
 }
 
-static Cpu *x86_create(const CpuBus *bus, GError **error)
+static Cpu *x86_create(const CpuWiring *bus, GError **error)
 {
     X86Cpu *cpu = g_malloc0(sizeof(*cpu));
     cpu->base.ops = &x86_cpu_ops;

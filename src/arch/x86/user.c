@@ -129,7 +129,7 @@ X86User *x86_user_new(uint8_t *guest_base, uint64_t limit, GError **error)
     memmap_add_ram(u->mem, "user-system", X86U_HIDDEN, X86U_HIDDEN_SIZE,
                    u->hidden, 1);
     u->clock = clock_new(CLOCK_MODE_REALTIME, 0);
-    CpuBus bus = { .mem = u->mem, .clock = u->clock, .intr_ack = no_intr };
+    CpuWiring bus = { .mem = u->mem, .clock = u->clock, .intr_ack = no_intr };
     const CpuOps *ops = cpu_find("pentium2");
     u->cpu = ops ? ops->create(&bus, error) : NULL;
     if (!u->cpu) {

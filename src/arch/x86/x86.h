@@ -202,7 +202,7 @@ typedef struct X86State {
 
 struct X86Cpu {
     Cpu base;
-    CpuBus bus;
+    CpuWiring bus;
 
     /* Hot state first. */
     /* Outside 64-bit mode every write keeps the upper halves zero: a

@@ -18,7 +18,7 @@ typedef struct FpuErr {
 
 extern const DeviceInfo fpuerr_info;
 
-/* The CPU's FERR# pin changed (CpuBus.ferr). */
+/* The CPU's FERR# pin changed (CpuWiring.ferr). */
 void fpuerr_set_ferr(void *opaque, bool level);
 
 #endif

@@ -24,7 +24,7 @@ extern const size_t linuxboot_rom_len;
  * (pc/rom/linuxboot.asm) copies the pieces through fw_cfg DMA and starts
  * the setup code; SeaBIOS boots it first through the bootorder file.
  */
-bool loader_setup(FwCfg *f, BoardContext *ctx, uint64_t below_4g,
+bool loader_setup(FwCfg *f, BoardInstance *ctx, uint64_t below_4g,
                   GError **error)
 {
     const MachineConfig *cfg = ctx->cfg;

@@ -20,7 +20,7 @@
 
 /* -kernel (with -initrd, -append) of the configuration: a Linux bzImage
  * or a Multiboot kernel, prepared behind fw_cfg (linux.c). */
-bool loader_setup(FwCfg *f, BoardContext *ctx, uint64_t below_4g,
+bool loader_setup(FwCfg *f, BoardInstance *ctx, uint64_t below_4g,
                   GError **error);
 
 /* Little-endian fields of boot headers. */
@@ -39,7 +39,7 @@ static inline void loader_put_le32(uint8_t *p, uint32_t v)
 
 /* Install a boot option ROM as genroms/FILE, first in the boot order; its
  * last byte is set so that all its bytes sum to 0. */
-void loader_install_rom(FwCfg *f, BoardContext *ctx, const char *file,
+void loader_install_rom(FwCfg *f, BoardInstance *ctx, const char *file,
                         const uint8_t *rom, size_t len);
 
 /* The offset of a valid Multiboot v1 header in the first 8 KiB, or -1. */
@@ -54,7 +54,7 @@ typedef struct MultibootArgs {
 } MultibootArgs;
 
 /* Prepare a Multiboot kernel (kern stays the caller's). */
-bool multiboot_setup(FwCfg *f, BoardContext *ctx, const uint8_t *kern,
+bool multiboot_setup(FwCfg *f, BoardInstance *ctx, const uint8_t *kern,
                      size_t klen, const MultibootArgs *a, GError **error);
 
 #endif

@@ -56,7 +56,7 @@ static uint16_t rd16(const uint8_t *p)
     return p[0] | p[1] << 8;
 }
 
-void loader_install_rom(FwCfg *f, BoardContext *ctx, const char *file,
+void loader_install_rom(FwCfg *f, BoardInstance *ctx, const char *file,
                         const uint8_t *rom_in, size_t len)
 {
     uint8_t *rom = g_memdup2(rom_in, len);
@@ -261,7 +261,7 @@ static void build_stub(uint8_t *low, uint32_t entry)
     *c++ = 0xe1;
 }
 
-bool multiboot_setup(FwCfg *f, BoardContext *ctx, const uint8_t *kern,
+bool multiboot_setup(FwCfg *f, BoardInstance *ctx, const uint8_t *kern,
                      size_t klen, const MultibootArgs *a, GError **error)
 {
     long hoff = multiboot_header_offset(kern, klen);

@@ -65,8 +65,8 @@ typedef struct IdeSlot {
     BlockCacheMode cache;
 } IdeSlot;
 
-struct Board {
-    BoardContext *ctx;
+struct BoardPrivate {
+    BoardInstance *ctx;
     uint8_t *ram;
     uint64_t ram_size, below_4g, above_4g;
     uint8_t *bios;
@@ -100,7 +100,7 @@ static const uint16_t com_base[4] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
 static const int com_irq[4] = { 4, 3, 4, 3 };
 
 /* The board's wiring to the CPU's pins. */
-static void cpu_line(Board *b, unsigned line, bool level)
+static void cpu_line(BoardPrivate *b, unsigned line, bool level)
 {
     if (b->ctx->cpu) {
         b->ctx->cpu->ops->set_line(b->ctx->cpu, line, level);
@@ -124,7 +124,7 @@ static void set_ignne(void *opaque, bool level)
 
 static void cpu_output(void *opaque, unsigned line, bool level)
 {
-    Board *b = opaque;
+    BoardPrivate *b = opaque;
     if (line == CPU_X86_OUT_FERR) {
         fpuerr_set_ferr(b->fpuerr, level);
     }
@@ -132,13 +132,13 @@ static void cpu_output(void *opaque, unsigned line, bool level)
 
 static void request_reset(void *opaque)
 {
-    Board *b = opaque;
+    BoardPrivate *b = opaque;
     b->ctx->host.request_reset(b->ctx->host.opaque);
 }
 
 static void request_poweroff(void *opaque)
 {
-    Board *b = opaque;
+    BoardPrivate *b = opaque;
     b->ctx->host.request_poweroff(b->ctx->host.opaque);
 }
 
@@ -153,13 +153,13 @@ static void cpu_shutdown(void *opaque)
     request_reset(opaque);
 }
 
-static Device *mkdev(BoardContext *ctx, const DeviceInfo *info,
+static Device *pc_add_device(BoardInstance *ctx, const DeviceInfo *info,
                      const char *id)
 {
     return device_new(ctx->devices, info, ctx->bus, id);
 }
 
-static bool load_bios(Board *b, GError **error)
+static bool load_bios(BoardPrivate *b, GError **error)
 {
     const MachineConfig *cfg = b->ctx->cfg;
     g_autofree char *path = NULL;
@@ -194,7 +194,7 @@ static bool load_bios(Board *b, GError **error)
     return true;
 }
 
-static void cmos_setup(Board *b)
+static void cmos_setup(BoardPrivate *b)
 {
     const MachineConfig *cfg = b->ctx->cfg;
     Mc146818 *rtc = b->rtc;
@@ -278,7 +278,7 @@ static void cmos_setup(Board *b)
     mc146818_set_time(rtc, t);
 }
 
-static void fw_cfg_setup(Board *b)
+static void fw_cfg_setup(BoardPrivate *b)
 {
     const MachineConfig *cfg = b->ctx->cfg;
     FwCfg *f = b->fw_cfg;
@@ -344,7 +344,7 @@ static BlockCache cache_mode(DriveCache c)
 /* Open the image of drive i of the configuration (NULL when the drive has
    no file); the caller keeps it (an IDE slot, or fd_blk) and the board
    closes it at destroy. */
-static bool open_drive(Board *b, int i, BlockDev **out, GError **error)
+static bool open_drive(BoardPrivate *b, int i, BlockDev **out, GError **error)
 {
     const MachineConfig *cfg = b->ctx->cfg;
     const DriveConfig *d = &cfg->drives[i];
@@ -384,11 +384,11 @@ static bool open_drive(Board *b, int i, BlockDev **out, GError **error)
 
 /* The 82078 at 0x3f0 (IRQ 6, DMA 2) with the configured floppy drives;
    always present, as on QEMU's pc. */
-static bool fdc_setup(Board *b, I8237 *dma, GError **error)
+static bool fdc_setup(BoardPrivate *b, I8237 *dma, GError **error)
 {
-    BoardContext *ctx = b->ctx;
+    BoardInstance *ctx = b->ctx;
     const MachineConfig *cfg = ctx->cfg;
-    Fdc *fdc = (Fdc *)mkdev(ctx, &fdc_info, "fdc");
+    Fdc *fdc = (Fdc *)pc_add_device(ctx, &fdc_info, "fdc");
     fdc->irq = b->isa_irq[6];
     fdc->dma = dma;
     fdc->dma_channel = 2;
@@ -414,9 +414,9 @@ static bool fdc_setup(Board *b, I8237 *dma, GError **error)
 /* PIIX3 IDE with the configured disks and CD-ROMs (an empty CD-ROM drive
    at ide1-cd0 when none is given, as QEMU's pc has). */
 /* The sound cards of cfg->soundhw, each on its audio device. */
-static bool sound_setup(Board *b, I8237 *dma, GError **error)
+static bool sound_setup(BoardPrivate *b, I8237 *dma, GError **error)
 {
-    BoardContext *ctx = b->ctx;
+    BoardInstance *ctx = b->ctx;
     const MachineConfig *cfg = ctx->cfg;
     /* The OPL3 at 0x388: the SB16's FM part, or the AdLib's; one chip
        serves both. */
@@ -424,7 +424,7 @@ static bool sound_setup(Board *b, I8237 *dma, GError **error)
     for (int i = 0; i < cfg->n_soundhw && !opl; i++) {
         if (!strcmp(cfg->soundhw[i], "sb16") ||
             !strcmp(cfg->soundhw[i], "adlib")) {
-            opl = (Opl3 *)mkdev(ctx, &opl3_info, "opl3");
+            opl = (Opl3 *)pc_add_device(ctx, &opl3_info, "opl3");
             opl->audio = ctx->audio[i];
             if (!device_realize(DEVICE(opl), error)) {
                 return false;
@@ -438,13 +438,13 @@ static bool sound_setup(Board *b, I8237 *dma, GError **error)
             continue; /* the OPL3 above */
         }
         if (!strcmp(model, "pcspk")) {
-            PcSpk *spk = (PcSpk *)mkdev(ctx, &pcspk_info, "pcspk");
+            PcSpk *spk = (PcSpk *)pc_add_device(ctx, &pcspk_info, "pcspk");
             spk->pit = b->pit;
             spk->audio = ctx->audio[i];
             d = DEVICE(spk);
         } else if (!strcmp(model, "sb16")) {
             /* The Sound Blaster 16's defaults: 0x220, IRQ 5, DMA 1/5. */
-            Sb16 *sb = (Sb16 *)mkdev(ctx, &sb16_info, "sb16");
+            Sb16 *sb = (Sb16 *)pc_add_device(ctx, &sb16_info, "sb16");
             sb->irq = b->isa_irq[5];
             sb->dma = dma;
             sb->audio = ctx->audio[i];
@@ -473,21 +473,21 @@ static bool sound_setup(Board *b, I8237 *dma, GError **error)
    & 3, pin 0 = INTA# (slot 3: PIRQC). */
 static void ac97_irq(void *opaque, bool level)
 {
-    Board *b = opaque;
+    BoardPrivate *b = opaque;
     piix3_set_pirq(b->piix3, (b->ac97_slot - 1) & 3, level);
 }
 
 static void hda_irq(void *opaque, bool level)
 {
-    Board *b = opaque;
+    BoardPrivate *b = opaque;
     piix3_set_pirq(b->piix3, (b->hda_slot - 1) & 3, level);
 }
 
 /* Intel HDA with its codec: "hda" (hda-duplex) or "hda-output". */
-static bool hda_setup(Board *b, int i, GError **error)
+static bool hda_setup(BoardPrivate *b, int i, GError **error)
 {
-    BoardContext *ctx = b->ctx;
-    Hda *h = (Hda *)mkdev(ctx, &hda_info, "intel-hda");
+    BoardInstance *ctx = b->ctx;
+    Hda *h = (Hda *)pc_add_device(ctx, &hda_info, "intel-hda");
     h->bus = b->pci;
     b->hda_slot = b->next_slot++;
     h->devfn = b->hda_slot << 3;
@@ -499,9 +499,9 @@ static bool hda_setup(Board *b, int i, GError **error)
 }
 
 /* The PCI sound cards of cfg->soundhw. */
-static bool sound_setup_pci(Board *b, GError **error)
+static bool sound_setup_pci(BoardPrivate *b, GError **error)
 {
-    BoardContext *ctx = b->ctx;
+    BoardInstance *ctx = b->ctx;
     const MachineConfig *cfg = ctx->cfg;
     for (int i = 0; i < cfg->n_soundhw; i++) {
         if (g_str_has_prefix(cfg->soundhw[i], "hda")) {
@@ -513,7 +513,7 @@ static bool sound_setup_pci(Board *b, GError **error)
         if (strcmp(cfg->soundhw[i], "ac97")) {
             continue;
         }
-        Ac97 *ac = (Ac97 *)mkdev(ctx, &ac97_info, "ac97");
+        Ac97 *ac = (Ac97 *)pc_add_device(ctx, &ac97_info, "ac97");
         ac->bus = b->pci;
         b->ac97_slot = b->next_slot++;
         ac->devfn = b->ac97_slot << 3;
@@ -527,11 +527,11 @@ static bool sound_setup_pci(Board *b, GError **error)
     return true;
 }
 
-static bool ide_setup(Board *b, GError **error)
+static bool ide_setup(BoardPrivate *b, GError **error)
 {
-    BoardContext *ctx = b->ctx;
+    BoardInstance *ctx = b->ctx;
     const MachineConfig *cfg = ctx->cfg;
-    PiixIde *ide = (PiixIde *)mkdev(ctx, &piix_ide_info, "ide");
+    PiixIde *ide = (PiixIde *)pc_add_device(ctx, &piix_ide_info, "ide");
     ide->bus = b->pci;
     ide_channel_init(&ide->ch[0], ctx->bus->mem, b->isa_irq[14]);
     ide_channel_init(&ide->ch[1], ctx->bus->mem, b->isa_irq[15]);
@@ -579,7 +579,7 @@ static bool ide_setup(Board *b, GError **error)
    (d - 1) & 3, the swizzle SeaBIOS and the DSDT assume on i440FX. */
 static void pci_intx(void *opaque, int slot, bool level)
 {
-    Board *b = opaque;
+    BoardPrivate *b = opaque;
     piix3_set_pirq(b->piix3, (slot - 1) & 3, level);
 }
 
@@ -590,7 +590,7 @@ static void pci_intx(void *opaque, int slot, bool level)
    QEMU loads by default), so that SeaBIOS offers network boot (-boot n).
    Without the package the card has no ROM: one warning when network
    boot was asked for. */
-static void nic_rom(Board *b, int i, const char *model, PciFunc *pf)
+static void nic_rom(BoardPrivate *b, int i, const char *model, PciFunc *pf)
 {
     static const char *const roms[][2] = {
         { "e1000", "pxe-e1000.rom" }, { "rtl8139", "pxe-rtl8139.rom" },
@@ -652,13 +652,13 @@ static void nic_rom(Board *b, int i, const char *model, PciFunc *pf)
     pci_set_bar_mem(pf, 6, mr);
 }
 
-static Device *nic_new(Board *b, const BoardNic *bn, int i,
+static Device *nic_new(BoardPrivate *b, const BoardNic *bn, int i,
                        NetPort ***port, PciFunc **pf, GError **error)
 {
-    BoardContext *ctx = b->ctx;
+    BoardInstance *ctx = b->ctx;
     g_autofree char *id = g_strdup_printf("%s.%d", bn->model, i);
     if (!strcmp(bn->model, "ne2k_isa")) {
-        Ne2k *n = (Ne2k *)mkdev(ctx, &ne2k_isa_info, id);
+        Ne2k *n = (Ne2k *)pc_add_device(ctx, &ne2k_isa_info, id);
         n->iobase = bn->iobase ? bn->iobase : 0x300;
         n->irq = b->isa_irq[bn->irq ? bn->irq : 9];
         memcpy(n->mac, bn->mac, 6);
@@ -668,7 +668,7 @@ static Device *nic_new(Board *b, const BoardNic *bn, int i,
     int slot = b->next_slot++;
     b->nic_irq[i] = irq_new(pci_intx, b, slot);
     if (!strcmp(bn->model, "e1000")) {
-        E1000 *e = (E1000 *)mkdev(ctx, &e1000_info, id);
+        E1000 *e = (E1000 *)pc_add_device(ctx, &e1000_info, id);
         e->bus = b->pci;
         e->devfn = slot << 3;
         e->irq = b->nic_irq[i];
@@ -678,7 +678,7 @@ static Device *nic_new(Board *b, const BoardNic *bn, int i,
         return DEVICE(e);
     }
     if (!strcmp(bn->model, "rtl8139")) {
-        Rtl8139 *r = (Rtl8139 *)mkdev(ctx, &rtl8139_info, id);
+        Rtl8139 *r = (Rtl8139 *)pc_add_device(ctx, &rtl8139_info, id);
         r->bus = b->pci;
         r->devfn = slot << 3;
         r->irq = b->nic_irq[i];
@@ -688,7 +688,7 @@ static Device *nic_new(Board *b, const BoardNic *bn, int i,
         return DEVICE(r);
     }
     if (!strcmp(bn->model, "ne2k_pci")) {
-        Ne2k *n = (Ne2k *)mkdev(ctx, &ne2k_pci_info, id);
+        Ne2k *n = (Ne2k *)pc_add_device(ctx, &ne2k_pci_info, id);
         n->pci_bus = b->pci;
         n->devfn = slot << 3;
         n->irq = b->nic_irq[i];
@@ -698,7 +698,7 @@ static Device *nic_new(Board *b, const BoardNic *bn, int i,
         return DEVICE(n);
     }
     if (!strcmp(bn->model, "virtio-net-pci")) {
-        VirtioNet *v = (VirtioNet *)mkdev(ctx, &virtio_net_info, id);
+        VirtioNet *v = (VirtioNet *)pc_add_device(ctx, &virtio_net_info, id);
         v->bus = b->pci;
         v->devfn = slot << 3;
         v->irq = b->nic_irq[i];
@@ -713,9 +713,9 @@ static Device *nic_new(Board *b, const BoardNic *bn, int i,
     return NULL;
 }
 
-static bool nic_setup(Board *b, GError **error)
+static bool nic_setup(BoardPrivate *b, GError **error)
 {
-    BoardContext *ctx = b->ctx;
+    BoardInstance *ctx = b->ctx;
     for (int i = 0; i < ctx->n_nics; i++) {
         BoardNic *bn = &ctx->nics[i];
         NetPort **port = NULL;
@@ -735,11 +735,11 @@ static bool nic_setup(Board *b, GError **error)
 
 /* ---- USB: the PIIX3's UHCI at 00:01.2 (INTD#: PIRQD) ---- */
 
-static void ctx_blk_replace(BoardContext *ctx, BlockDev *old, BlockDev *nw);
+static void ctx_blk_replace(BoardInstance *ctx, BlockDev *old, BlockDev *nw);
 
 static void usb_irq(void *opaque, bool level)
 {
-    Board *b = opaque;
+    BoardPrivate *b = opaque;
     piix3_set_pirq(b->piix3, 3, level);
 }
 
@@ -751,12 +751,12 @@ static bool usb_open_drive(void *opaque, int index, BlockDev **blk,
 
 static void usb_close_drive(void *opaque, BlockDev *blk)
 {
-    Board *b = opaque;
+    BoardPrivate *b = opaque;
     ctx_blk_replace(b->ctx, blk, NULL);
     blk_close(blk);
 }
 
-static bool usb_setup(Board *b, GError **error)
+static bool usb_setup(BoardPrivate *b, GError **error)
 {
     if (!usb_bus_wanted(b->ctx->cfg)) {
         return true;
@@ -770,36 +770,36 @@ static bool usb_setup(Board *b, GError **error)
     return b->usb != NULL;
 }
 
-static void pc_usb_info(BoardContext *ctx, GString *out)
+static void pc_usb_info(BoardInstance *ctx, GString *out)
 {
-    Board *b = ctx->board;
+    BoardPrivate *b = ctx->board;
     if (b) {
         usb_bus_info(b->usb, out);
     }
 }
 
-static bool pc_device_add(BoardContext *ctx, const char *spec,
+static bool pc_device_add(BoardInstance *ctx, const char *spec,
                           GError **error)
 {
-    return usb_bus_device_add(((Board *)ctx->board)->usb, spec, error);
+    return usb_bus_device_add(((BoardPrivate *)ctx->board)->usb, spec, error);
 }
 
-static bool pc_device_del(BoardContext *ctx, const char *id, GError **error)
+static bool pc_device_del(BoardInstance *ctx, const char *id, GError **error)
 {
-    return usb_bus_device_del(((Board *)ctx->board)->usb, id, error);
+    return usb_bus_device_del(((BoardPrivate *)ctx->board)->usb, id, error);
 }
 
-static bool pc_pointer_absolute(BoardContext *ctx)
+static bool pc_pointer_absolute(BoardInstance *ctx)
 {
-    Board *b = ctx->board;
+    BoardPrivate *b = ctx->board;
     return b && usb_bus_has_tablet(b->usb);
 }
 
 /* Pixels of the display to the tablet's 0..0x7fff, as QEMU scales. */
-static void pc_send_pointer_abs(BoardContext *ctx, int x, int y, int dz,
+static void pc_send_pointer_abs(BoardInstance *ctx, int x, int y, int dz,
                                 unsigned buttons)
 {
-    Board *b = ctx->board;
+    BoardPrivate *b = ctx->board;
     DisplaySurface *surf = ctx->display ? display_back(ctx->display) : NULL;
     int w = surf && surf->width > 0 ? surf->width : 640;
     int h = surf && surf->height > 0 ? surf->height : 480;
@@ -809,11 +809,11 @@ static void pc_send_pointer_abs(BoardContext *ctx, int x, int y, int dz,
                         (int)((int64_t)y * 0x7fff / h), dz, buttons);
 }
 
-static bool pc_init(BoardContext *ctx, GError **error)
+static bool pc_init(BoardInstance *ctx, GError **error)
 {
     const MachineConfig *cfg = ctx->cfg;
-    Bus *bus = ctx->bus;
-    Board *b = g_new0(Board, 1);
+    MachineBuses *bus = ctx->bus;
+    BoardPrivate *b = g_new0(BoardPrivate, 1);
     b->next_node = 100;
     b->ctx = ctx;
     ctx->board = b;
@@ -857,30 +857,30 @@ static bool pc_init(BoardContext *ctx, GError **error)
                                      b->bios_size, b->bios, 0);
 
     /* Interrupt controllers and ISA devices. */
-    b->pic = (I8259 *)mkdev(ctx, &i8259_info, "pic");
+    b->pic = (I8259 *)pc_add_device(ctx, &i8259_info, "pic");
     b->pic->set_intr = pic_to_cpu;
     b->pic->intr_opaque = b;
     b->isa_irq = irq_new_array(i8259_irq_handler, b->pic, 16);
     if (!device_realize(DEVICE(b->pic), error)) {
         return false;
     }
-    b->pit = (I8254 *)mkdev(ctx, &i8254_info, "pit");
+    b->pit = (I8254 *)pc_add_device(ctx, &i8254_info, "pit");
     b->pit->irq0 = b->isa_irq[0];
-    b->rtc = (Mc146818 *)mkdev(ctx, &mc146818_info, "rtc");
+    b->rtc = (Mc146818 *)pc_add_device(ctx, &mc146818_info, "rtc");
     b->rtc->irq = b->isa_irq[8];
-    Device *dma = mkdev(ctx, &i8237_info, "dma");
-    b->fw_cfg = (FwCfg *)mkdev(ctx, &fw_cfg_info, "fw_cfg");
-    b->port92 = (Port92 *)mkdev(ctx, &port92_info, "port92");
+    Device *dma = pc_add_device(ctx, &i8237_info, "dma");
+    b->fw_cfg = (FwCfg *)pc_add_device(ctx, &fw_cfg_info, "fw_cfg");
+    b->port92 = (Port92 *)pc_add_device(ctx, &port92_info, "port92");
     b->port92->set_a20 = set_a20;
     b->port92->reset = request_reset;
     b->port92->opaque = b;
-    Device *dbg = mkdev(ctx, &debugcon_info, "debugcon");
+    Device *dbg = pc_add_device(ctx, &debugcon_info, "debugcon");
     /* FERR# -> IRQ13, port 0xF0 -> IGNNE# (the legacy x87 error path). */
-    b->fpuerr = (FpuErr *)mkdev(ctx, &fpuerr_info, "fpuerr");
+    b->fpuerr = (FpuErr *)pc_add_device(ctx, &fpuerr_info, "fpuerr");
     b->fpuerr->irq13 = b->isa_irq[13];
     b->fpuerr->set_ignne = set_ignne;
     b->fpuerr->opaque = b;
-    b->kbc = (I8042 *)mkdev(ctx, &i8042_info, "i8042");
+    b->kbc = (I8042 *)pc_add_device(ctx, &i8042_info, "i8042");
     b->kbc->irq_kbd = b->isa_irq[1];
     b->kbc->irq_aux = b->isa_irq[12];
     b->kbc->set_a20 = set_a20;
@@ -905,7 +905,7 @@ static bool pc_init(BoardContext *ctx, GError **error)
             continue;
         }
         g_autofree char *id = g_strdup_printf("serial%d", i);
-        Serial *s = (Serial *)mkdev(ctx, &serial_info, id);
+        Serial *s = (Serial *)pc_add_device(ctx, &serial_info, id);
         s->base = com_base[i];
         s->irq = b->isa_irq[com_irq[i]];
         s->chr = ctx->serial[i];
@@ -918,13 +918,13 @@ static bool pc_init(BoardContext *ctx, GError **error)
     b->pci = pci_bus_new(bus);
     pci_bus_register_ports(b->pci, bus->io);
     pci_bus_set_rcr_handler(b->pci, rcr_reset, b);
-    I440fx *host = (I440fx *)mkdev(ctx, &i440fx_info, "i440fx");
+    I440fx *host = (I440fx *)pc_add_device(ctx, &i440fx_info, "i440fx");
     host->bus = b->pci;
     if (!device_realize(DEVICE(host), error)) {
         return false;
     }
     i440fx_init_pam(host, bios);
-    Piix3 *isa = (Piix3 *)mkdev(ctx, &piix3_info, "piix3");
+    Piix3 *isa = (Piix3 *)pc_add_device(ctx, &piix3_info, "piix3");
     isa->bus = b->pci;
     isa->isa_irqs = b->isa_irq;
     b->piix3 = isa;
@@ -932,7 +932,7 @@ static bool pc_init(BoardContext *ctx, GError **error)
         return false;
     }
     /* PIIX4 power management at 00:01.3: ACPI with the SCI on IRQ 9. */
-    b->pm = (Piix4Pm *)mkdev(ctx, &piix4_pm_info, "piix4-pm");
+    b->pm = (Piix4Pm *)pc_add_device(ctx, &piix4_pm_info, "piix4-pm");
     b->pm->bus = b->pci;
     b->pm->sci = b->isa_irq[9];
     b->pm->poweroff = request_poweroff;
@@ -954,7 +954,7 @@ static bool pc_init(BoardContext *ctx, GError **error)
     if (!vgabios) {
         return false;
     }
-    Vga *vga = (Vga *)mkdev(ctx, &vga_info, "vga");
+    Vga *vga = (Vga *)pc_add_device(ctx, &vga_info, "vga");
     vga->bus = b->pci;
     vga->display = ctx->display;
     size_t rom_len;
@@ -995,7 +995,7 @@ static bool pc_init(BoardContext *ctx, GError **error)
                     "CPU core is linked in yet)", cfg->cpu_model);
         return false;
     }
-    CpuBus cbus = {
+    CpuWiring cbus = {
         .mem = bus->mem, .io = bus->io, .clock = bus->clock,
         .intr_ack = i8259_intr_ack, .intr_opaque = b->pic,
         .shutdown = cpu_shutdown, .shutdown_opaque = b,
@@ -1008,9 +1008,9 @@ static bool pc_init(BoardContext *ctx, GError **error)
     return true;
 }
 
-static void pc_destroy(BoardContext *ctx)
+static void pc_destroy(BoardInstance *ctx)
 {
-    Board *b = ctx->board;
+    BoardPrivate *b = ctx->board;
     if (!b) {
         return;
     }
@@ -1040,9 +1040,9 @@ static void pc_destroy(BoardContext *ctx)
     ctx->board = NULL;
 }
 
-static void pc_send_key(BoardContext *ctx, unsigned evdev, bool down)
+static void pc_send_key(BoardInstance *ctx, unsigned evdev, bool down)
 {
-    Board *b = ctx->board;
+    BoardPrivate *b = ctx->board;
     if (b && usb_bus_key(b->usb, evdev, down)) {
         return; /* a USB keyboard takes the keys, as in QEMU */
     }
@@ -1051,10 +1051,10 @@ static void pc_send_key(BoardContext *ctx, unsigned evdev, bool down)
     }
 }
 
-static void pc_send_pointer(BoardContext *ctx, int dx, int dy, int dz,
+static void pc_send_pointer(BoardInstance *ctx, int dx, int dy, int dz,
                             unsigned buttons)
 {
-    Board *b = ctx->board;
+    BoardPrivate *b = ctx->board;
     if (b && usb_bus_pointer_rel(b->usb, dx, dy, dz, buttons)) {
         return;
     }
@@ -1067,7 +1067,7 @@ static void pc_send_pointer(BoardContext *ctx, int dx, int dy, int dz,
 
 /* Keep the engine's drive table (save/resume fingerprints) in step with a
    medium change: the closed image must not stay there. */
-static void ctx_blk_replace(BoardContext *ctx, BlockDev *old, BlockDev *nw)
+static void ctx_blk_replace(BoardInstance *ctx, BlockDev *old, BlockDev *nw)
 {
     for (int i = 0; old && i < MIMIC_MAX_DRIVES; i++) {
         if (ctx->blk[i] == old) {
@@ -1076,18 +1076,18 @@ static void ctx_blk_replace(BoardContext *ctx, BlockDev *old, BlockDev *nw)
     }
 }
 
-static IdeDrive *slot_drive(Board *b, int i)
+static IdeDrive *slot_drive(BoardPrivate *b, int i)
 {
     return b->ide ? &b->ide->ch[i / 2].drive[i % 2] : NULL;
 }
 
-static void slot_name(Board *b, int i, char *buf, size_t len)
+static void slot_name(BoardPrivate *b, int i, char *buf, size_t len)
 {
     g_snprintf(buf, len, "ide%d-%s%d", i / 2,
                slot_drive(b, i)->kind == IDE_CD ? "cd" : "hd", i % 2);
 }
 
-static int find_slot(Board *b, const char *device, GError **error)
+static int find_slot(BoardPrivate *b, const char *device, GError **error)
 {
     for (int i = 0; i < 4; i++) {
         IdeDrive *d = slot_drive(b, i);
@@ -1119,10 +1119,10 @@ static const char *cache_name(BlockCacheMode c)
     }
 }
 
-static void pc_block_info(BoardContext *ctx, const char *device,
+static void pc_block_info(BoardInstance *ctx, const char *device,
                           GString *out)
 {
-    Board *b = ctx->board;
+    BoardPrivate *b = ctx->board;
     bool first = true;
     for (int i = 0; b && i < 4; i++) {
         IdeDrive *d = slot_drive(b, i);
@@ -1162,7 +1162,7 @@ static void pc_block_info(BoardContext *ctx, const char *device,
     }
 }
 
-static int removable_slot(Board *b, const char *device, GError **error)
+static int removable_slot(BoardPrivate *b, const char *device, GError **error)
 {
     int i = find_slot(b, device, error);
     if (i >= 0 && slot_drive(b, i)->kind != IDE_CD) {
@@ -1180,10 +1180,10 @@ static void set_locked_error(GError **error, const char *device)
                 "for tray to open and try again", device);
 }
 
-static bool pc_block_eject(BoardContext *ctx, const char *device, bool force,
+static bool pc_block_eject(BoardInstance *ctx, const char *device, bool force,
                            GError **error)
 {
-    Board *b = ctx->board;
+    BoardPrivate *b = ctx->board;
     int i = removable_slot(b, device, error);
     if (i < 0) {
         return false;
@@ -1201,11 +1201,11 @@ static bool pc_block_eject(BoardContext *ctx, const char *device, bool force,
     return true;
 }
 
-static bool pc_block_change(BoardContext *ctx, const char *device,
+static bool pc_block_change(BoardInstance *ctx, const char *device,
                             const char *file, const char *format,
                             GError **error)
 {
-    Board *b = ctx->board;
+    BoardPrivate *b = ctx->board;
     int i = removable_slot(b, device, error);
     if (i < 0) {
         return false;
@@ -1234,16 +1234,16 @@ static bool pc_block_change(BoardContext *ctx, const char *device,
     return true;
 }
 
-static void pc_powerdown(BoardContext *ctx)
+static void pc_powerdown(BoardInstance *ctx)
 {
-    Board *b = ctx->board;
+    BoardPrivate *b = ctx->board;
     if (b && b->pm && !piix4_pm_power_button(b->pm)) {
         mimic_log_guest("system_powerdown: the guest has not enabled ACPI; "
                         "nobody answers the power button");
     }
 }
 
-const BoardInfo pc_board = {
+const BoardType pc_board = {
     .name = "pc",
     .description = "Standard PC (i440FX + PIIX, 1996)",
     .init = pc_init,

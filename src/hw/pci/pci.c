@@ -14,7 +14,7 @@
 #include "bus/log.h"
 
 struct PciBus {
-    Bus *bus;
+    MachineBuses *bus;
     PciFunc *funcs[256];
     uint32_t config_address;
     uint8_t rcr;
@@ -29,7 +29,7 @@ void pci_bus_set_rcr_handler(PciBus *pb, void (*fn)(void *, uint8_t),
     pb->rcr_opaque = opaque;
 }
 
-PciBus *pci_bus_new(Bus *bus)
+PciBus *pci_bus_new(MachineBuses *bus)
 {
     PciBus *pb = g_new0(PciBus, 1);
     pb->bus = bus;

@@ -56,7 +56,7 @@ struct PciFunc {
                            unsigned len);
 };
 
-PciBus *pci_bus_new(Bus *bus);
+PciBus *pci_bus_new(MachineBuses *bus);
 void pci_bus_free(PciBus *pb);
 /* The PIIX reset control register at 0xcf9 (byte access). */
 void pci_bus_set_rcr_handler(PciBus *pb, void (*fn)(void *, uint8_t),

@@ -25,7 +25,7 @@ typedef struct UsbSlot {
 } UsbSlot;
 
 struct UsbBus {
-    BoardContext *ctx;
+    BoardInstance *ctx;
     UsbBusWiring w;
     Uhci *uhci;
     UsbHub *hub; /* added when the root ports run out, as QEMU does */
@@ -279,7 +279,7 @@ static bool add_device(UsbBus *ub, const char *spec, GError **error)
     return true;
 }
 
-UsbBus *usb_bus_create(BoardContext *ctx, const UsbBusWiring *w,
+UsbBus *usb_bus_create(BoardInstance *ctx, const UsbBusWiring *w,
                        GError **error)
 {
     UsbBus *ub = g_new0(UsbBus, 1);

@@ -31,7 +31,7 @@ typedef struct UsbBusWiring {
 /* Whether the configuration asks for USB at all. */
 bool usb_bus_wanted(const MachineConfig *cfg);
 /* The controller and the configured devices; NULL with an error. */
-UsbBus *usb_bus_create(BoardContext *ctx, const UsbBusWiring *w,
+UsbBus *usb_bus_create(BoardInstance *ctx, const UsbBusWiring *w,
                        GError **error);
 void usb_bus_free(UsbBus *ub);
 
