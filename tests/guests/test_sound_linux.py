@@ -273,7 +273,7 @@ def main():
     write_input(inwav)
     argv = [exe, '-nographic', '-m', '128', '-net', 'none',
             '-kernel', os.path.join(boottest.CACHE, 'vmlinuz'),
-            '-initrd', initrd, '-append', 'console=ttyS0,115200']
+            '-initrd', initrd, '-append', 'console=ttyS0,115200 ' + boottest.QUICK_APPEND]
     wavs = []
     for k, card in enumerate(cards):
         wavs.append(os.path.join(tmp, 'out%d.wav' % k))

@@ -222,7 +222,7 @@ def main():
              '-device', 'usb-storage,drive=d1,id=disk1,port=2',
              '-drive', 'if=none,id=d2,format=raw,readonly=on,file=' + disk2,
              '-kernel', os.path.join(boottest.CACHE, 'vmlinuz'),
-             '-initrd', initrd, '-append', 'console=ttyS0,115200'] +
+             '-initrd', initrd, '-append', 'console=ttyS0,115200 ' + boottest.QUICK_APPEND] +
             list(extra), os.path.join(tmp, name + '.log'))
         return e, sock
 
