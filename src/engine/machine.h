@@ -17,6 +17,7 @@
 #include "bus/display.h"
 #include "bus/ioport.h"
 #include "bus/memory.h"
+#include "engine/drives.h"
 #include "engine/mimic.h"
 #include "hw/board.h"
 #include "bus/device.h"
@@ -40,6 +41,7 @@ struct MimicMachine {
     Audio *audio[MIMIC_MAX_AUDIODEV + 1]; /* one per audiodev in use */
     int n_audio;
     MachineNet *net; /* back ends and hubs (network.c) */
+    Drives *drives;  /* the named drives and their images (drives.c) */
     CharDev *monitor_chr;
     bool monitor_chr_owned; /* false when it is a mux of serial0 */
     Monitor *monitor;

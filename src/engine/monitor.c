@@ -667,9 +667,7 @@ static void cmd_mouse_button(MimicMachine *m, gchar **argv, int argc,
 static void info_block(MimicMachine *m, const char *device, GString *out)
 {
     gsize before = out->len;
-    if (m->board_info->block_info) {
-        m->board_info->block_info(&m->board, device, out);
-    }
+    drives_info(m->drives, device, out);
     if (device && out->len == before) {
         g_string_append_printf(out, "Device '%s' not found\n", device);
     }
