@@ -343,6 +343,10 @@ static void info_one(Drive *d, GString *out)
                                d->node, d->file, blk_format_name(d->blk),
                                blk_is_read_only(d->blk) ? ", read-only"
                                                         : "");
+    } else if (!d->attached && d->cfg->file) {
+        /* An if=none drive opens when a device takes it. */
+        g_string_append_printf(out, "%s: %s (closed: no device uses it)\n",
+                               d->name, d->cfg->file);
     } else {
         g_string_append_printf(out, "%s: [not inserted]\n", d->name);
     }
@@ -369,15 +373,14 @@ void drives_info(Drives *dr, const char *device, GString *out)
     if (!dr) {
         return; /* a machine without drives */
     }
-    /* The board's drives as it attached them, then the if=none drives
-       that hold an image. */
+    /* The board's drives as it attached them, then the if=none ones. */
     GPtrArray *list = g_ptr_array_new();
     for (guint i = 0; i < dr->attached->len; i++) {
         g_ptr_array_add(list, g_ptr_array_index(dr->attached, i));
     }
     for (guint i = 0; i < dr->drive->len; i++) {
         Drive *d = nth(dr, i);
-        if (!d->attached && d->cfg->interface == DRIVE_IF_NONE && d->blk) {
+        if (!d->attached && d->cfg->interface == DRIVE_IF_NONE) {
             g_ptr_array_add(list, d);
         }
     }

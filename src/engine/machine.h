@@ -126,6 +126,10 @@ bool machine_change_media(MimicMachine *m, const char *device,
                           GError **error);
 bool machine_eject_media(MimicMachine *m, const char *device, bool force,
                          GError **error);
+/* A -drive option string (options.c; drive_add too): what names the
+   option in messages; *d's strings are the caller's on success. */
+bool options_parse_drive(const char *what, const char *arg, DriveConfig *d,
+                         GError **error);
 /* The capabilities of a machine just built (api.c). */
 MimicCaps machine_compute_caps(MimicMachine *m);
 
