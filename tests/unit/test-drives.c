@@ -14,6 +14,7 @@
 
 #include "engine/drives.h"
 #include "engine/machine.h"
+#include "hw/isa/fdc.h"
 
 static char *tmpdir;
 
@@ -396,6 +397,69 @@ static void test_hmp_drive_add(void)
     mimic_machine_free(m);
 }
 
+/* Floppies are removable on the pc: change, a medium of no floppy size
+   refused (the old one stays), eject; the controller's disk-change line
+   is set by each change. */
+static void test_floppy_change(void)
+{
+    g_autofree char *a = tpath("a.fd");
+    g_autofree char *b = tpath("b.fd");
+    g_autofree char *big = tpath("big.img");
+    make_file(a, 1474560, "A", 1);
+    make_file(b, 737280, "B", 1);
+    make_file(big, 4 * 1024 * 1024, "", 0);
+    MachineConfig cfg;
+    machine_config_init(&cfg);
+    cfg.ram_size = 32 << 20;
+    cfg.display = DISPLAY_NONE;
+    g_free(cfg.serial[0]);
+    cfg.serial[0] = NULL;
+    cfg.drives[0] = (DriveConfig){ .file = g_strdup(a),
+        .format = g_strdup("raw"), .interface = DRIVE_IF_FLOPPY };
+    cfg.n_drives = 1;
+    GError *err = NULL;
+    MimicMachine *m = mimic_machine_new(&cfg, &err);
+    g_assert_no_error(err);
+    machine_config_clear(&cfg);
+    Fdc *fdc = (Fdc *)device_find(m->devices, "fdc");
+    g_assert_nonnull(fdc);
+    g_assert_true(mimic_machine_capabilities(m) & MIMIC_CAP_CHANGE_MEDIA);
+
+    g_autofree char *i0 = mon(m, "info block floppy0");
+    g_autofree char *w0 = g_strdup_printf(
+        "floppy0 (#block100): %s (raw)\n"
+        "    Attached to:      fdc unit 0\n"
+        "    Removable device: not locked, tray closed\n"
+        "    Cache mode:       writeback\n", a);
+    g_assert_cmpstr(i0, ==, w0);
+    fdc->drive[0].media_changed = false;
+    g_autofree char *chg = g_strdup_printf("change floppy0 %s raw", b);
+    g_autofree char *r0 = mon(m, chg);
+    g_assert_cmpstr(r0, ==, "");
+    g_assert_true(fdc->drive[0].blk == drives_image(m->drives, 0));
+    g_assert_cmpstr(blk_filename(fdc->drive[0].blk), ==, b);
+    g_assert_cmpint(fdc->drive[0].spt, ==, 9);
+    g_assert_true(fdc->drive[0].media_changed);
+
+    g_autofree char *chg_big = g_strdup_printf("change floppy0 %s raw", big);
+    g_autofree char *r1 = mon(m, chg_big);
+    g_assert_nonnull(strstr(r1, "larger than a 2.88 MB floppy"));
+    g_assert_cmpstr(blk_filename(fdc->drive[0].blk), ==, b);
+    g_assert_cmpint(fdc->drive[0].spt, ==, 9);
+    g_autofree char *i1 = mon(m, "info block floppy0");
+    g_assert_true(g_str_has_prefix(i1, "floppy0 (#block101): "));
+
+    g_autofree char *r2 = mon(m, "eject floppy0");
+    g_assert_cmpstr(r2, ==, "");
+    g_assert_null(fdc->drive[0].blk);
+    g_assert_null(drives_image(m->drives, 0));
+    g_autofree char *i2 = mon(m, "info block floppy0");
+    g_assert_cmpstr(i2, ==, "floppy0: [not inserted]\n"
+                    "    Attached to:      fdc unit 0\n"
+                    "    Removable device: not locked, tray open\n");
+    mimic_machine_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -407,6 +471,7 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/drives/change-eject", test_change_eject);
     g_test_add_func("/engine/drives/claim-and-add", test_claim_and_add);
     g_test_add_func("/engine/drives/hmp-drive-add", test_hmp_drive_add);
+    g_test_add_func("/engine/drives/floppy-change", test_floppy_change);
     int rc = g_test_run();
     g_autoptr(GDir) d = g_dir_open(tmpdir, 0, NULL);
     const char *name;
