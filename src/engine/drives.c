@@ -111,9 +111,7 @@ static void drive_free(Drive *d)
     g_free(d->name);
     g_free(d->where);
     if (d->own) {
-        g_free(d->own->file);
-        g_free(d->own->format);
-        g_free(d->own->id);
+        drive_config_clear(d->own);
         g_free(d->own);
     }
     g_free(d);

@@ -802,9 +802,7 @@ static void cmd_drive_add(MimicMachine *m, gchar **argv, int argc,
         g_string_append_printf(out, "Error: %s\n", err->message);
         g_error_free(err);
     }
-    g_free(d.file);
-    g_free(d.format);
-    g_free(d.id);
+    drive_config_clear(&d);
 }
 
 /* device_add DRIVER,... / device_del ID (the board's USB devices) */

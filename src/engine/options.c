@@ -443,9 +443,7 @@ bool options_parse_drive(const char *what, const char *arg, DriveConfig *out,
         ok = fail(error, "%s: a disk needs file=", what);
     }
     if (!ok) {
-        g_free(d.file);
-        g_free(d.format);
-        g_free(d.id);
+        drive_config_clear(&d);
         return false;
     }
     *out = d;
@@ -460,9 +458,7 @@ static bool opt_drive(ParseCtx *p, const char *opt, const char *arg,
         return false;
     }
     if (!add_drive(p, "-drive", &d, error)) {
-        g_free(d.file);
-        g_free(d.format);
-        g_free(d.id);
+        drive_config_clear(&d);
         return false;
     }
     return true;
