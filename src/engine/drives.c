@@ -213,7 +213,11 @@ static bool hook_open(void *opaque, int index, BlockDev **blk,
 {
     Drives *dr = opaque;
     *blk = NULL;
-    g_return_val_if_fail(index >= 0 && index < dr->cfg->n_drives, false);
+    if (index < 0 || index >= dr->cfg->n_drives) {
+        g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_CONFIG,
+                    "drive %d is not in the configuration", index);
+        return false;
+    }
     Drive *d = nth(dr, index);
     if (!d->blk && d->cfg->file) {
         BlockDev *b = open_image(dr, d, d->cfg->file, d->cfg->format, false,

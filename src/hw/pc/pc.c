@@ -15,6 +15,9 @@
  * CMOS and fw_cfg carry the memory size, the e820 map, the boot order and
  * the serial console port.  Wiring follows the IBM PC/AT: IRQ0 PIT, IRQ4
  * COM1, IRQ3 COM2, IRQ6 and DMA channel 2 floppy, IRQ8 RTC.
+ * Drives are the engine's (hw/drive.h): the board opens each IDE
+ * position's and floppy drive's image through ctx->drives and attaches
+ * its unit; names, change, eject and "info block" are the drive layer's.
  */
 #include <stdlib.h>
 #include <stdio.h>
