@@ -749,7 +749,8 @@ static bool pc_init(BoardInstance *ctx, GError **error)
     if ((1ull << 32) + b->above_4g > MEM_PHYS_LIMIT) {
         g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
                     "-m: %" G_GUINT64_FORMAT " MiB does not fit the "
-                    "36-bit physical address space", b->ram_size >> 20);
+                    "%d-bit physical address space", b->ram_size >> 20,
+                    MEM_PHYS_BITS);
         return false;
     }
     b->ram = mmap(NULL, b->ram_size, PROT_READ | PROT_WRITE,
