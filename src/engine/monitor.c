@@ -120,6 +120,60 @@ static void info_qtree(MimicMachine *m, GString *out)
     }
 }
 
+/* A Mimic extension for debugging: a device's (or the CPU's) saved-state
+   fields with their current values; without an id, the ids. */
+static void info_state(MimicMachine *m, const char *id, GString *out)
+{
+    if (id && !strcmp(id, "cpu") && m->cpu && m->cpu->ops->state) {
+        state_dump(m->cpu->ops->state, m->cpu, out);
+        return;
+    }
+    Device *d = id && m->devices ? device_find(m->devices, id) : NULL;
+    if (d && d->info->state) {
+        state_dump(d->info->state, d, out);
+        return;
+    }
+    if (id) {
+        g_string_append_printf(out, "no saved state for '%s'\n", id);
+    }
+    g_string_append(out, "info state");
+    char sep = ' ';
+    if (m->cpu && m->cpu->ops->state) {
+        g_string_append(out, " cpu");
+        sep = '|';
+    }
+    guint n = m->devices ? device_list_length(m->devices) : 0;
+    for (guint i = 0; i < n; i++) {
+        const Device *dev = device_list_nth(m->devices, i);
+        if (dev->info->state) {
+            g_string_append_printf(out, "%c%s", sep, dev->id);
+            sep = '|';
+        }
+    }
+    g_string_append_c(out, '\n');
+}
+
+/* A Mimic extension: the machine clock's timers (creation index, time
+   left until the deadline). */
+static void info_timers(MimicMachine *m, GString *out)
+{
+    Clock *clk = m->clock;
+    int64_t now = clock_now(clk);
+    g_string_append_printf(out, "clock %s, now %" G_GINT64_FORMAT " ns\n",
+                           clk->mode == CLOCK_MODE_ICOUNT ? "icount"
+                                                          : "realtime",
+                           now);
+    for (int i = 0; i < clock_timer_count(clk); i++) {
+        int64_t t = timer_expire_time(clock_timer_nth(clk, i));
+        if (t == CLOCK_NEVER) {
+            g_string_append_printf(out, "timer %d: idle\n", i);
+        } else {
+            g_string_append_printf(out, "timer %d: in %" G_GINT64_FORMAT
+                                   " ns\n", i, t - now);
+        }
+    }
+}
+
 static void info_roms(MimicMachine *m, GString *out)
 {
     for (int i = 0; i < m->board.n_roms; i++) {
@@ -194,6 +248,10 @@ static void cmd_info(MimicMachine *m, gchar **argv, int argc, GString *out)
         info_qtree(m, out);
     } else if (!strcmp(what, "roms")) {
         info_roms(m, out);
+    } else if (!strcmp(what, "state")) {
+        info_state(m, argc > 2 ? argv[2] : NULL, out);
+    } else if (!strcmp(what, "timers")) {
+        info_timers(m, out);
     } else if (!strcmp(what, "network")) {
         info_network(m, out);
     } else if (!strcmp(what, "audio")) {
@@ -217,7 +275,7 @@ static void cmd_info(MimicMachine *m, gchar **argv, int argc, GString *out)
     } else {
         g_string_append(out, "info status|version|registers|cpus|mtree|"
                         "ioports|qtree|roms|network|chardev|block|"
-                        "snapshots|usb|icount|ramhash\n");
+                        "snapshots|usb|icount|ramhash|state|timers\n");
     }
 }
 
