@@ -598,6 +598,16 @@ void audio_mix_now(Audio *a)
             v->pull(v->opaque); /* the devices catch up to now */
         }
     }
+    /* A mix due every tick found 30 ms more than a tick due: the host
+       did not run the emulator (or its timers) for that long (real-time
+       mode on a loaded host; never with -icount).  Counted, so that
+       tests and `info audio` can tell a stall's gap from a fault. */
+    int64_t tick_ns = AUDIO_TICK_NS, late_ns =
+        now - a->t0 - a->frames * 1000000000LL / AUDIO_OUT_RATE - tick_ns;
+    if (a->synced && now >= a->t0 && late_ns >= 30000000LL) {
+        a->host_stalls++;
+        a->stall_ms += (uint64_t)(late_ns / 1000000);
+    }
     if (!a->synced || now < a->t0 ||
         now - a->t0 > 2000000000LL) {
         /* First mix, or virtual time jumped (a restored state). */
@@ -609,15 +619,6 @@ void audio_mix_now(Audio *a)
     int64_t due = (now - a->t0) * AUDIO_OUT_RATE / 1000000000LL - a->frames;
     if (due <= 0) {
         return;
-    }
-    /* A mix due every tick found 30 ms more than a tick due: the host
-       did not run the emulator for that long (real-time mode on a loaded
-       host; never with -icount).  Counted, so that tests and `info
-       audio` can tell a stall's gap from a fault. */
-    int64_t tick = AUDIO_OUT_RATE * AUDIO_TICK_NS / 1000000000LL;
-    if (due > tick + AUDIO_OUT_RATE * 3 / 100) {
-        a->host_stalls++;
-        a->stall_ms += (uint64_t)((due - tick) * 1000 / AUDIO_OUT_RATE);
     }
     if (due > AUDIO_OUT_RATE) {
         /* Time ran on without mixes (a long pause in a timer-less
