@@ -213,6 +213,18 @@ def median_frequency(x, rate):
     return rate / iv[len(iv) // 2] if len(iv) > 20 else 0.0
 
 
+def loud(x, rate):
+    """The samples of the 10 ms windows that are not silent (a gap left
+    by a starved real-time backend is not the tone's level)."""
+    win = rate // 100
+    out = []
+    for i in range(0, len(x) - win + 1, win):
+        w = x[i:i + win]
+        if max(abs(v) for v in w) > 300:
+            out += w
+    return out
+
+
 def rms_dbfs(x):
     if not x:
         return -200.0
@@ -274,16 +286,7 @@ def check_pa_recording(reply, want_hz, want_db):
     # the level without runs of silence: a host that starved the
     # recording for a moment (a gap of silence, or a jump where the
     # input ring dropped its oldest frames) moves neither.
-    t = 0.3 * max([abs(v) for v in left] + [1])
-    cross, low = [], False
-    for i in range(1, len(left)):
-        if left[i] < -t:
-            low = True
-        elif low and left[i - 1] < t <= left[i]:
-            cross.append(i - 1 + (t - left[i - 1]) / (left[i] - left[i - 1]))
-            low = False
-    iv = sorted(b - a for a, b in zip(cross, cross[1:]))
-    hz = 24000 / iv[len(iv) // 2] if len(iv) > 20 else 0
+    hz = median_frequency(left, 24000)
     gaps = set()
     for i in range(len(left) - 8):
         if not any(left[i:i + 8]):
@@ -491,13 +494,8 @@ def main():
         # Real time: the period as the median of the crossing intervals
         # and the level over the sounding windows, which a gap or a jump
         # (a ring that dropped frames) move not.
-        win = rate // 100
-        body_l = [v for i in range(0, len(body_l) - win + 1, win)
-                  for v in body_l[i:i + win]
-                  if max(abs(x) for x in body_l[i:i + win]) > 300] or body_l
-        body_r = [v for i in range(0, len(body_r) - win + 1, win)
-                  for v in body_r[i:i + win]
-                  if max(abs(x) for x in body_r[i:i + win]) > 300] or body_r
+        body_l = loud(body_l, rate) or body_l
+        body_r = loud(body_r, rate) or body_r
         hz = median_frequency(body_l, rate)
     else:
         hz = frequency(body_l, rate)

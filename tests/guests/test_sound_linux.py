@@ -277,9 +277,10 @@ def check_playback(k, card, wav, stalled=0):
     a, b = seg
     secs = (b - a) / rate
     edge = rate // 20
-    hz = median_hz(left[a + edge:b - edge], rate)
-    db_l = test_sound.rms_dbfs(loud(left[a + edge:b - edge], rate))
-    db_r = test_sound.rms_dbfs(loud(right[a + edge:b - edge], rate))
+    body_l, body_r = left[a + edge:b - edge], right[a + edge:b - edge]
+    hz = test_sound.median_frequency(body_l, rate)
+    db_l = test_sound.rms_dbfs(test_sound.loud(body_l, rate))
+    db_r = test_sound.rms_dbfs(test_sound.loud(body_r, rate))
     want_db = 20 * math.log10(100 * 256 / math.sqrt(2) / 32768)
     slack = stalled / 1000
     print('%s plays: %.3f s, %.2f Hz, %.2f / %.2f dBFS (want 1000 Hz, '
@@ -312,33 +313,6 @@ def check_record(k, card, log):
         abs(db - want) <= 3
 
 
-def median_hz(x, rate):
-    """The frequency from the median interval between rising crossings
-    (hysteresis at 30% of the peak): a moment's starvation of a real-time
-    backend (a gap, or a jump where a ring dropped frames) moves it not."""
-    t = 0.3 * max([abs(v) for v in x] + [1])
-    cross, low = [], False
-    for i in range(1, len(x)):
-        if x[i] < -t:
-            low = True
-        elif low and x[i - 1] < t <= x[i]:
-            cross.append(i - 1 + (t - x[i - 1]) / (x[i] - x[i - 1]))
-            low = False
-    iv = sorted(b - a for a, b in zip(cross, cross[1:]))
-    return rate / iv[len(iv) // 2] if len(iv) > 20 else 0.0
-
-
-def loud(x, rate):
-    """The samples of the 10 ms windows that are not silent."""
-    win = rate // 100
-    out = []
-    for i in range(0, len(x) - win + 1, win):
-        w = x[i:i + win]
-        if max(abs(v) for v in w) > 300:
-            out += w
-    return out
-
-
 def check_saved_part(wav):
     """The HDA's tone before the machine was saved: its length."""
     rate, left, right = test_sound.read_wav(wav)
@@ -348,7 +322,7 @@ def check_saved_part(wav):
         return None
     a, b = seg
     body = left[a + rate // 20:b]
-    hz = median_hz(body, rate)
+    hz = test_sound.median_frequency(body, rate)
     db = test_sound.rms_dbfs(body)
     secs = (b - a) / rate
     want_db = 20 * math.log10(100 * 256 / math.sqrt(2) / 32768)
@@ -371,8 +345,8 @@ def check_resumed_part(k, rate, left, before, info):
         return False
     a, b = seg
     body = left[a + rate // 20:b - rate // 20]
-    hz = median_hz(body, rate)
-    sound = loud(body, rate)
+    hz = test_sound.median_frequency(body, rate)
+    sound = test_sound.loud(body, rate)
     db = test_sound.rms_dbfs(sound)
     secs = (b - a) / rate
     want_db = 20 * math.log10(100 * 256 / math.sqrt(2) / 32768)
