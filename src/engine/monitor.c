@@ -667,9 +667,7 @@ static void cmd_mouse_button(MimicMachine *m, gchar **argv, int argc,
 static void info_block(MimicMachine *m, const char *device, GString *out)
 {
     gsize before = out->len;
-    if (m->board_info->block_info) {
-        m->board_info->block_info(&m->board, device, out);
-    }
+    drives_info(m->drives, device, out);
     if (device && out->len == before) {
         g_string_append_printf(out, "Device '%s' not found\n", device);
     }
@@ -800,6 +798,33 @@ static void cmd_audio_jack(MimicMachine *m, gchar **argv, int argc,
     }
 }
 
+/* drive_add ADDR if=none,id=ID,file=...: a drive for a later device_add
+   usb-storage,drive=ID.  ADDR (a PCI slot in QEMU's syntax) means
+   nothing to an if=none drive and is ignored, as QEMU does. */
+static void cmd_drive_add(MimicMachine *m, gchar **argv, int argc,
+                          GString *out)
+{
+    if (argc != 3) {
+        g_string_append(out, "Error: usage: drive_add addr "
+                        "if=none,id=ID,file=FILE[,format=...]\n");
+        return;
+    }
+    GError *err = NULL;
+    DriveConfig d;
+    if (!options_parse_drive("drive_add", argv[2], &d, &err)) {
+        g_string_append_printf(out, "Error: %s\n", err->message);
+        g_error_free(err);
+        return;
+    }
+    if (drives_add(m->drives, &d, &err)) {
+        g_string_append(out, "OK\n");
+    } else {
+        g_string_append_printf(out, "Error: %s\n", err->message);
+        g_error_free(err);
+    }
+    drive_config_clear(&d);
+}
+
 /* device_add DRIVER,... / device_del ID (the board's USB devices) */
 static void cmd_device_add(MimicMachine *m, gchar **argv, int argc,
                            GString *out)
@@ -878,6 +903,8 @@ static const MonCmd commands[] = {
     { "netdev_del", "id", "remove a network back end", cmd_netdev_del },
     { "set_link", "name on|off", "change the link status of a network "
       "card or back end", cmd_set_link },
+    { "drive_add", "addr if=none,id=ID,file=FILE[,format=...]", "add a "
+      "drive for device_add usb-storage,drive=ID", cmd_drive_add },
     { "device_add", "driver[,prop=value][,...]", "add a USB device "
       "(usb-tablet, usb-mouse, usb-kbd, usb-storage,drive=ID)",
       cmd_device_add },

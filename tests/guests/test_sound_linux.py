@@ -406,7 +406,8 @@ def main():
     def argv_for(run, pa_dev):
         argv = [exe, '-nographic', '-m', '128', '-net', 'none',
                 '-kernel', os.path.join(boottest.CACHE, 'vmlinuz'),
-                '-initrd', initrd, '-append', 'console=ttyS0,115200',
+                '-initrd', initrd, '-append',
+                'console=ttyS0,115200 ' + boottest.QUICK_APPEND,
                 '-monitor', 'unix:%s,server=on,wait=off' %
                 os.path.join(tmp, run + '.sock')]
         for k, card in enumerate(cards):
