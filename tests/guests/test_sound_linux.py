@@ -380,7 +380,19 @@ def jack_events(log):
     return ev
 
 
+AGAIN = 75  # run_once(): the attempt was void, try again
+
+
 def main():
+    for attempt in range(2):
+        rc = run_once()
+        if rc != AGAIN:
+            return rc
+    print('FAIL: the tone ended before the machine was saved, twice')
+    return 1
+
+
+def run_once():
     if len(sys.argv) not in (3, 4):
         print(__doc__, file=sys.stderr)
         return 2
@@ -460,9 +472,11 @@ def main():
                 with open(os.path.join(tmp, 'a.log'), errors='replace') as f:
                     logs.append(f.read().replace('\r', ''))
                 if 'SND-PLAYED-%d' % k in logs[-1]:
-                    print('FAIL: the tone ended before the machine was '
+                    # The host took over 2 s to stop the machine: a void
+                    # attempt, not a fault (main() tries once more).
+                    print('note: the tone ended before the machine was '
                           'saved')
-                    return 1
+                    return AGAIN
                 if pa:
                     pa.record(os.path.join(tmp, 'rec.raw'))
                 emu = boottest.Emulator(
