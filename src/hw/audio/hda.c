@@ -25,7 +25,11 @@
  * with an output amplifier (mute, 64 steps of 1 dB, 0 dB at the top), 3
  * the line-out pin fed by 2; for hda-duplex also 4 a stereo ADC with an
  * input amplifier fed by 5, the line-in pin.  The DAC amplifier's gains
- * and mutes and the out pin's enable reach the voice.
+ * and mutes and the out pin's enable reach the voice.  Both pins sense
+ * presence (chapter 7.3.3.15 pin sense, 7.3.4.9 pin capabilities): the
+ * board plugs or pulls their jacks (hda_set_jack), and an enabled pin
+ * then sends an unsolicited response (chapter 7.3.3.14; 3.7 / 4.4.1.4:
+ * the RIRB entry's extended response bit 4) with its tag.
  */
 #include "hw/audio/hda.h"
 
