@@ -26,10 +26,10 @@
  * the line-out pin fed by 2; for hda-duplex also 4 a stereo ADC with an
  * input amplifier fed by 5, the line-in pin.  The DAC amplifier's gains
  * and mutes and the out pin's enable reach the voice.  Both pins sense
- * presence (chapter 7.3.3.15 pin sense, 7.3.4.9 pin capabilities): the
- * board plugs or pulls their jacks (hda_set_jack), and an enabled pin
- * then sends an unsolicited response (chapter 7.3.3.14; 3.7 / 4.4.1.4:
- * the RIRB entry's extended response bit 4) with its tag.
+ * presence (chapter 7: pin capabilities, pin sense): the board plugs or
+ * pulls their jacks (hda_set_jack), and a pin whose unsolicited response
+ * the driver enabled then sends one with its tag (chapter 4.4: in the
+ * RIRB, flagged by the extended response's bit 4).
  */
 #include "hw/audio/hda.h"
 
