@@ -836,6 +836,26 @@ static void cmd_set_link(MimicMachine *m, gchar **argv, int argc,
     }
 }
 
+/* Mimic extension: audio_jack JACK on|off plugs or pulls a jack of the
+   sound card (the HDA codec's line-out / line-in). */
+static void cmd_audio_jack(MimicMachine *m, gchar **argv, int argc,
+                           GString *out)
+{
+    if (argc != 3 || (strcmp(argv[2], "on") && strcmp(argv[2], "off"))) {
+        g_string_append(out, "Error: usage: audio_jack line-out|line-in "
+                        "on|off\n");
+        return;
+    }
+    GError *err = NULL;
+    if (!m->board_info->audio_jack) {
+        g_string_append(out, "Error: this machine has no audio jacks\n");
+    } else if (!m->board_info->audio_jack(&m->board, argv[1],
+                                          !strcmp(argv[2], "on"), &err)) {
+        g_string_append_printf(out, "Error: %s\n", err->message);
+        g_error_free(err);
+    }
+}
+
 /* drive_add ADDR if=none,id=ID,file=...: a drive for a later device_add
    usb-storage,drive=ID.  ADDR (a PCI slot in QEMU's syntax) means
    nothing to an if=none drive and is ignored, as QEMU does. */
@@ -947,6 +967,8 @@ static const MonCmd commands[] = {
       "(usb-tablet, usb-mouse, usb-kbd, usb-storage,drive=ID)",
       cmd_device_add },
     { "device_del", "id", "remove a USB device", cmd_device_del },
+    { "audio_jack", "line-out|line-in on|off", "plug or pull a jack of "
+      "the HDA codec", cmd_audio_jack },
     { "quit", "", "quit the emulator", cmd_quit },
     { "q", "", "quit the emulator", cmd_quit },
 };

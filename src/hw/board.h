@@ -123,6 +123,11 @@ typedef struct BoardType {
     bool (*pointer_absolute)(BoardInstance *ctx);
     void (*send_pointer_abs)(BoardInstance *ctx, int x, int y, int dz,
                              unsigned buttons);
+    /* Sound: plug or pull a jack of the sound card ("line-out",
+       "line-in" of the HDA codec), with the codec's unsolicited response
+       (may be NULL). */
+    bool (*audio_jack)(BoardInstance *ctx, const char *jack, bool plugged,
+                       GError **error);
 } BoardType;
 
 const BoardType *board_find(const char *name);

@@ -990,6 +990,23 @@ static void pc_powerdown(BoardInstance *ctx)
     }
 }
 
+/* The monitor's audio_jack: the jacks of the HDA codec. */
+static bool pc_audio_jack(BoardInstance *ctx, const char *jack, bool plugged,
+                          GError **error)
+{
+    Device *d = device_find(ctx->devices, "intel-hda");
+    int pin = !strcmp(jack, "line-out") ? 0 : !strcmp(jack, "line-in") ? 1
+                                                                       : -1;
+    if (!d || pin < 0 || (pin == 1 && !((Hda *)d)->duplex)) {
+        g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                    "no jack '%s' (the HDA codec has line-out, and line-in "
+                    "with hda-duplex)", jack);
+        return false;
+    }
+    hda_set_jack((Hda *)d, pin, plugged);
+    return true;
+}
+
 const BoardType pc_board = {
     .name = "pc",
     .description = "Standard PC (i440FX + PIIX, 1996)",
@@ -1001,6 +1018,7 @@ const BoardType pc_board = {
     .usb_info = pc_usb_info,
     .device_add = pc_device_add,
     .device_del = pc_device_del,
+    .audio_jack = pc_audio_jack,
     .pointer_absolute = pc_pointer_absolute,
     .send_pointer_abs = pc_send_pointer_abs,
 };
