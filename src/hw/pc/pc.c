@@ -317,6 +317,11 @@ static void fw_cfg_setup(BoardPrivate *b)
         }
         fw_cfg_add_file(f, "etc/boot-fail-wait", t, 4);
     }
+    /* bootindex= of USB disks (-kernel brings its own bootorder). */
+    char *order = cfg->kernel ? NULL : usb_bus_bootorder(b->usb);
+    if (order) {
+        fw_cfg_add_file(f, "bootorder", order, strlen(order));
+    }
 }
 
 /* The 82078 at 0x3f0 (IRQ 6, DMA 2) with the configured floppy drives;

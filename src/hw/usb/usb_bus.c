@@ -22,6 +22,7 @@ typedef struct UsbSlot {
     UsbPort *port; /* NULL: a free slot */
     UsbDevice *dev;
     BlockDev *blk; /* usb-storage: the image, closed at unplug */
+    int bootindex; /* usb-storage bootindex=N; -1: none */
 } UsbSlot;
 
 struct UsbBus {
@@ -52,12 +53,14 @@ static UsbSlot *free_slot(UsbBus *ub)
     return NULL;
 }
 
-static void plug(UsbBus *ub, UsbPort *port, UsbDevice *dev, BlockDev *blk)
+static void plug(UsbBus *ub, UsbPort *port, UsbDevice *dev, BlockDev *blk,
+                 int bootindex)
 {
     UsbSlot *sl = free_slot(ub); /* there is one per port */
     sl->port = port;
     sl->dev = dev;
     sl->blk = blk;
+    sl->bootindex = bootindex;
     usb_port_attach(port, dev);
 }
 
@@ -77,7 +80,7 @@ static bool add_hub(UsbBus *ub, int p, GError **error)
                    p + 1, i + 1);
     }
     ub->hub = h;
-    plug(ub, &ub->uhci->ports[p], &h->usb, NULL);
+    plug(ub, &ub->uhci->ports[p], &h->usb, NULL, -1);
     return true;
 }
 
@@ -135,6 +138,7 @@ static bool add_device(UsbBus *ub, const char *spec, GError **error)
     }
     const char *id = NULL, *bus = NULL, *port = NULL, *drive = NULL;
     bool removable = false;
+    int bootindex = -1;
     for (int i = 1; items[i]; i++) {
         char *eq = strchr(items[i], '=');
         if (!eq) {
@@ -154,6 +158,20 @@ static bool add_device(UsbBus *ub, const char *spec, GError **error)
             drive = v;
         } else if (storage && !strcmp(k, "removable")) {
             removable = !strcmp(v, "on") || !strcmp(v, "true");
+        } else if (storage && !strcmp(k, "bootindex")) {
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (!*v || *end || n < 0 || n > 0xffff) {
+                return bad(error, "%s: bootindex '%s' is not a number "
+                           "0-65535", driver, v);
+            }
+            for (int j = 0; j < USB_BUS_SLOTS; j++) {
+                if (ub->slot[j].dev && ub->slot[j].bootindex == n) {
+                    return bad(error, "%s: bootindex %ld is used by %s",
+                               driver, n, ub->slot[j].dev->dev.id);
+                }
+            }
+            bootindex = (int)n;
         } else {
             return bad(error, "%s: unknown parameter '%s'", driver, k);
         }
@@ -242,7 +260,7 @@ static bool add_device(UsbBus *ub, const char *spec, GError **error)
         }
         return false;
     }
-    plug(ub, up, (UsbDevice *)dev, blk);
+    plug(ub, up, (UsbDevice *)dev, blk, bootindex);
     return true;
 }
 
@@ -329,6 +347,49 @@ void usb_bus_pointer_abs(UsbBus *ub, int x, int y, int dz, unsigned buttons)
     if (h) {
         usb_hid_pointer_abs(h, x, y, -dz, buttons);
     }
+}
+
+/* The Open Firmware path SeaBIOS matches for a disk on port "P[.Q]":
+   /pci@i0cf8/usb@SLOT[,FN][/hub@P]/storage@N/channel@0/disk@0,0. */
+static void boot_path(UsbBus *ub, const UsbPort *port, GString *out)
+{
+    g_string_append_printf(out, "/pci@i0cf8/usb@%x", ub->w.devfn >> 3);
+    if (ub->w.devfn & 7) {
+        g_string_append_printf(out, ",%x", ub->w.devfn & 7);
+    }
+    g_auto(GStrv) parts = g_strsplit(port->path, ".", -1);
+    for (int i = 0; parts[i]; i++) {
+        g_string_append_printf(out, parts[i + 1] ? "/hub@%s" : "/storage@%s",
+                               parts[i]);
+    }
+    g_string_append(out, "/channel@0/disk@0,0\n");
+}
+
+char *usb_bus_bootorder(UsbBus *ub)
+{
+    GString *out = g_string_new(NULL);
+    /* Lowest bootindex first; at most USB_BUS_SLOTS passes. */
+    int last = -1;
+    for (int pass = 0; ub && pass < USB_BUS_SLOTS; pass++) {
+        UsbSlot *best = NULL;
+        for (int i = 0; i < USB_BUS_SLOTS; i++) {
+            UsbSlot *sl = &ub->slot[i];
+            if (sl->dev && sl->bootindex > last &&
+                (!best || sl->bootindex < best->bootindex)) {
+                best = sl;
+            }
+        }
+        if (!best) {
+            break;
+        }
+        boot_path(ub, best->port, out);
+        last = best->bootindex;
+    }
+    if (!out->len) {
+        g_string_free(out, TRUE);
+        return NULL;
+    }
+    return g_string_free(out, FALSE);
 }
 
 void usb_bus_info(UsbBus *ub, GString *out)

@@ -39,6 +39,9 @@ void usb_bus_pointer_abs(UsbBus *ub, int x, int y, int dz,
                          unsigned buttons);
 
 void usb_bus_info(UsbBus *ub, GString *out);
+/* SeaBIOS's "bootorder" fw_cfg file for the disks given bootindex=N, in
+   bootindex order (QEMU's device paths); NULL when none has one. */
+char *usb_bus_bootorder(UsbBus *ub);
 /* device_add DRIVER,... / device_del ID for USB devices. */
 bool usb_bus_device_add(UsbBus *ub, const char *spec, GError **error);
 bool usb_bus_device_del(UsbBus *ub, const char *id, GError **error);
