@@ -142,10 +142,21 @@ static void pm_write_byte(Piix4Pm *s, unsigned off, uint8_t v)
     }
 }
 
+/* Wider accesses byte by byte, except that PM_TMR is sampled once per
+   access: a 32-bit read taken as four reads at four instants could go
+   back in time (0x..ff then a carry), which SeaBIOS's 24-bit extension
+   of the timer takes for a wrap (+4.7 s), timing out its USB polls. */
 static uint32_t pm_io_read(void *opaque, uint16_t off, unsigned size)
 {
     Piix4Pm *s = opaque;
-    uint8_t v = pm_read_byte(s, off);
+    uint32_t tmr = piix4_pm_timer(s);
+    uint32_t v = 0;
+    for (unsigned i = 0; i < size; i++) {
+        unsigned o = off + i;
+        uint8_t b = o >= 0x08 && o < 0x0c ? tmr >> (8 * (o - 0x08))
+                                           : pm_read_byte(s, o);
+        v |= (uint32_t)b << (8 * i);
+    }
     update_sci(s); /* reading PM1_STS may have noticed a timer overflow */
     return v;
 }
@@ -153,12 +164,14 @@ static uint32_t pm_io_read(void *opaque, uint16_t off, unsigned size)
 static void pm_io_write(void *opaque, uint16_t off, uint32_t v, unsigned size)
 {
     Piix4Pm *s = opaque;
-    pm_write_byte(s, off, v);
+    for (unsigned i = 0; i < size; i++) {
+        pm_write_byte(s, off + i, v >> (8 * i));
+    }
     update_sci(s);
 }
 
 static const IoRegion pm_io_region = {
-    .base = 0, .len = PM_IO_LEN, .min = 1, .max = 1, .read = pm_io_read,
+    .base = 0, .len = PM_IO_LEN, .min = 1, .max = 4, .read = pm_io_read,
     .write = pm_io_write, .name = "piix4-pm",
 };
 
