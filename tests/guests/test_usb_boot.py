@@ -38,8 +38,8 @@ def make_disk(path, sectors_file):
 
 def run(exe, args, expect, extra=()):
     # -icount: SeaBIOS polls its TDs against the PM timer with timeouts
-    # down to 150 ms; in real time a loaded host can stall the frame
-    # timer past them.  Virtual time makes the boot deterministic.
+    # down to 150 ms, a few CPU slices (frames run between slices) on a
+    # loaded host.  Virtual time makes the boot deterministic.
     argv = [exe, '-icount', '3', '-m', '32', '-net', 'none'] + args
     if '-nographic' not in args:
         argv += ['-display', 'none', '-serial', 'stdio', '-monitor', 'none']
