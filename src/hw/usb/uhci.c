@@ -10,9 +10,12 @@
  * virtual time while the controller runs, so -icount runs are
  * deterministic.  The schedule lives in guest memory and is untrusted:
  * every descriptor is read through memmap_read, one frame's walk visits
- * at most UHCI_FRAME_BUDGET descriptors and each queue head once (the
- * Linux driver's "full-speed bandwidth reclamation" loop ends a frame
- * there), and a transfer descriptor moves at most 1280 bytes (its
+ * at most UHCI_FRAME_BUDGET descriptors and each queue head once per
+ * round; the Linux driver's "full-speed bandwidth reclamation" loop of
+ * queue heads is gone round again while the frame has moved less than
+ * UHCI_FRAME_BYTES (a full-speed frame's worth) and the last round
+ * retired a descriptor, as the hardware keeps using the rest of its
+ * millisecond.  A transfer descriptor moves at most 1280 bytes (its
  * MaxLen field's limit).
  */
 #include "hw/usb/uhci.h"
@@ -82,6 +85,9 @@
 #define TD_MAXLEN 1280
 #define UHCI_FRAME_BUDGET 2048
 #define UHCI_MAX_QH 128
+/* Bytes a full-speed frame carries at most (12 Mb/s less overhead; the
+   figure the UHCI design guide's bandwidth examples use). */
+#define UHCI_FRAME_BYTES 1280
 #define FRAME_NS 1000000
 
 enum { TD_DONE, TD_SHORT, TD_NAKED, TD_STOPPED };
@@ -185,6 +191,8 @@ static int run_td(Uhci *s, uint32_t addr, uint32_t *link)
         return TD_STOPPED;
     }
     size_t actual = MIN(p.actual, maxlen);
+    s->frame_bytes += pid == USB_TOKEN_IN ? actual : maxlen;
+    s->frame_tds++;
     if (pid == USB_TOKEN_IN && actual) {
         memmap_write(s->dev.bus->mem, bufp, data, actual);
     }
@@ -207,6 +215,9 @@ static void run_frame(Uhci *s)
     uint32_t qh_seen[UHCI_MAX_QH];
     int n_qh = 0, budget = UHCI_FRAME_BUDGET;
     s->frames_run++;
+    s->frame_bytes = 0;
+    s->frame_tds = 0;
+    uint32_t round_mark = 0;
     while (!(link & LINK_T) && budget-- > 0) {
         uint32_t addr = link & ~0xfu;
         if (!(link & LINK_Q)) {
@@ -220,7 +231,12 @@ static void run_frame(Uhci *s)
         for (int i = 0; i < n_qh; i++) {
             seen |= qh_seen[i] == addr;
         }
-        if (seen || n_qh == UHCI_MAX_QH) {
+        if (seen && s->frame_bytes < UHCI_FRAME_BYTES &&
+            s->frame_tds != round_mark) {
+            /* Round the reclamation loop again (budget bounds it). */
+            round_mark = s->frame_tds;
+            n_qh = 0;
+        } else if (seen || n_qh == UHCI_MAX_QH) {
             break;
         }
         qh_seen[n_qh++] = addr;

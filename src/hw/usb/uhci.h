@@ -33,6 +33,9 @@ typedef struct Uhci {
     IoRegion io;
     Timer *frame_timer;
     uint64_t frames_run, tds_run; /* statistics */
+    /* The frame being run: bytes moved and TDs retired (not saved: a
+       frame runs whole between two instructions). */
+    uint32_t frame_bytes, frame_tds;
 } Uhci;
 
 extern const DeviceInfo uhci_info;
