@@ -315,6 +315,53 @@ static int bot(Rig *r, const uint8_t *cb, int cb_len, bool in, uint8_t *data,
     return csw[12];
 }
 
+/* Bandwidth reclamation: a queue head linked to itself whose TDs are
+   linked breadth-first (one TD a visit) is gone round again while the
+   frame has moved under 1280 bytes: a 4 KiB read (66 TDs) takes a few
+   frames, not one frame a TD, and no frame moves more than 1280 bytes
+   and the packet that crosses the mark. */
+static void test_bandwidth_rounds(void)
+{
+    Rig *r = rig_new(false);
+    start(r);
+    set_address(r, 1);
+    set_address(r, 2);
+    uint8_t cbw[31] = { 'U', 'S', 'B', 'C', 0x77 };
+    cbw[9] = 0x10;          /* 4096 bytes */
+    cbw[12] = 0x80;         /* in */
+    cbw[14] = 10;
+    const uint8_t rd10[10] = { 0x28, 0, 0, 0, 0, 0, 0, 0, 8, 0 };
+    memcpy(cbw + 15, rd10, 10);
+    memcpy(r->ram + BUF, cbw, 31);
+    int n = 0;
+    td(r, n++, false, PID_OUT, 2, 2, 31, BUF);
+    for (int off = 0; off < 4096; off += 64) {
+        td(r, n++, false, PID_IN, 2, 1, 64, BUF + 0x1000 + off);
+    }
+    td(r, n++, true, PID_IN, 2, 1, 13, BUF + 0x800);
+    for (int i = 0; i < n - 1; i++) {
+        put32(r, TDS + 32 * i, get32(r, TDS + 32 * i) & ~4u);
+    }
+    put32(r, QH, QH | 2);
+    put32(r, QH + 4, TDS);
+    int nframes = 0;
+    while (!(get32(r, QH + 4) & 1) && nframes < 100) {
+        frames(r, 1);
+        nframes++;
+        g_assert_cmpuint(r->uhci->frame_bytes, <=, 1280 + 64);
+    }
+    g_assert_cmphex(get32(r, QH + 4), ==, 1);
+    g_assert_cmpint(nframes, <=, 6);
+    g_assert_cmpmem(r->ram + BUF + 0x800, 4, "USBS", 4);
+    g_assert_cmphex(r->ram[BUF + 0x800 + 12], ==, 0);
+    /* The queue is empty: the loop ends the frame at once. */
+    uint64_t before = r->uhci->tds_run;
+    frames(r, 3);
+    g_assert_cmpuint(r->uhci->tds_run, ==, before);
+    put32(r, QH, 1);
+    rig_free(r);
+}
+
 static void test_storage(void)
 {
     Rig *r = rig_new(false);
@@ -592,6 +639,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/hw/usb/uhci-enumerate", test_enumerate);
     g_test_add_func("/hw/usb/storage", test_storage);
+    g_test_add_func("/hw/usb/uhci-bandwidth-rounds", test_bandwidth_rounds);
     g_test_add_func("/hw/usb/storage-read-only", test_storage_read_only);
     g_test_add_func("/hw/usb/hub", test_hub);
     g_test_add_func("/hw/usb/uhci-schedule-abuse", test_schedule_abuse);
