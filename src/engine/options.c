@@ -1938,7 +1938,8 @@ static const Option options[] = {
     { "device", true, opt_device,
       "sb16|AC97|intel-hda|hda-duplex|hda-output[,audiodev=ID] | "
       "e1000,netdev=ID[,mac=] | usb-tablet|usb-mouse|usb-kbd|"
-      "usb-storage,drive=ID[,port=N] | piix3-usb-uhci  add a device "
+      "usb-storage,drive=ID[,port=N][,bootindex=N] | piix3-usb-uhci  "
+      "add a device "
       "(help lists)" },
     { "usb", false, opt_usb, " USB controller" },
     { "usbdevice", true, opt_usbdevice, "NAME  USB device (help lists)" },
