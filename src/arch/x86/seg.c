@@ -66,6 +66,16 @@ void x86_update_mode(X86Cpu *cpu)
         cpu->code32 = cpu->seg[S_CS].flags & SEGF_DB;
         cpu->ss32 = cpu->seg[S_SS].flags & SEGF_DB;
     }
+    /* Long mode: CS.L selects 64-bit mode (D must then be 0), else
+       compatibility mode, which runs as legacy protected mode. */
+    cpu->code64 = cpu->lma && !vm && (cpu->seg[S_CS].flags & SEGF_L);
+    if (cpu->code64) {
+        /* Default operand size 32 (the decoder widens addresses and the
+           default-64 operations itself). */
+        cpu->code32 = true;
+        cpu->ss32 = true;
+    }
+    cpu->lin_mask = cpu->code64 ? ~(uint64_t)0 : 0xffffffffu;
     int user = cpu->cpl == 3;
     cpu->tlb_user = user;
 }

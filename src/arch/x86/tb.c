@@ -173,13 +173,12 @@ TBlock *x86_tb_find(X86Cpu *cpu)
     uint64_t lin = (cpu->seg[S_CS].base + cpu->rip) & cpu->lin_mask;
     TlbEntry *e = &cpu->tlb[cpu->tlb_user][(lin >> 12) & (TLB_SIZE - 1)];
     uint64_t phys;
-    if (G_LIKELY(e->tag_r == (lin & ~(uint64_t)0xfff))) {
+    if (G_LIKELY(e->tag_r == (lin & ~(uint64_t)0xfff) && !e->nx)) {
         phys = e->phys | (lin & 0xfff);
     } else {
         phys = x86_tlb_fill(cpu, lin, 2, cpu->tlb_user, e);
     }
-    uint32_t flags = cpu->code32 | (cpu->pe << 1) |
-                     (((cpu->eflags & F_VM) != 0) << 2);
+    uint32_t flags = x86_tb_mode(cpu);
     unsigned h = tb_hash(phys, cpu->rip, flags);
     for (CodeBlock *b = codecache_bucket(&cpu->code, h); b; b = b->hnext) {
         TBlock *tb = (TBlock *)b;

@@ -73,6 +73,35 @@ enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NONE = 7 };
 #define CR4_OSFXSR 0x200u
 #define CR4_SUPPORTED_MASK 0x3bfu /* CR4_SUPPORTED in exec_system.c */
 
+/* IA32_EFER (MSR C000_0080h) */
+#define MSR_EFER 0xc0000080u
+#define EFER_SCE 0x1u     /* SYSCALL/SYSRET */
+#define EFER_LME 0x100u   /* long mode enable */
+#define EFER_LMA 0x400u   /* long mode active (read-only) */
+#define EFER_NXE 0x800u   /* execute-disable bit in PAE/4-level entries */
+
+/* CPU models (cpu.c): what CPUID claims and the core honours. */
+#define X86F_LM 0x1u      /* long mode, EFER.LME/LMA, 4-level paging */
+#define X86F_NX 0x2u      /* EFER.NXE, XD bit */
+#define X86F_SYSCALL 0x4u /* SYSCALL/SYSRET, EFER.SCE */
+#define X86F_PDPE1GB 0x8u /* 1 GiB pages */
+#define X86F_RDTSCP 0x10u /* RDTSCP, IA32_TSC_AUX */
+#define X86F_LAHF_LM 0x20u /* LAHF/SAHF in 64-bit mode */
+/* Features of a model the core does not implement yet stay out of CPUID
+   (the *_DONE masks name the implemented ones). */
+#define X86F_SYSCALL_DONE 0u
+#define X86F_RDTSCP_DONE 0u
+#define X86F_LAHF_LM_DONE 0u
+typedef struct X86Model {
+    const char *name;
+    const char *description;
+    uint32_t features;   /* X86F_* */
+    uint32_t cpuid1_eax; /* family/model/stepping */
+    uint8_t phys_bits;   /* MAXPHYADDR */
+} X86Model;
+extern const X86Model x86_models[];
+extern const unsigned x86_n_models;
+
 /* Exception vectors */
 enum {
     EX_DE = 0, EX_DB = 1, EX_NMI = 2, EX_BP = 3, EX_OF = 4, EX_BR = 5,
@@ -96,6 +125,7 @@ typedef struct SegCache {
 #define SEGF_S 0x0010
 #define SEGF_DPL 0x0060
 #define SEGF_P 0x0080
+#define SEGF_L 0x2000    /* 64-bit code segment (long mode) */
 #define SEGF_DB 0x4000
 #define SEGF_G 0x8000
 
@@ -163,6 +193,7 @@ typedef struct TlbEntry {
     uintptr_t addend;   /* host = addend + linear */
     uint64_t phys;      /* physical page (for code marking/fetch) */
     uint64_t global;    /* a global page: kept by x86_tlb_flush(, false) */
+    uint64_t nx;        /* execute-disable page: fetches walk (and #PF) */
 } TlbEntry;
 
 #define TLB_BITS 10
@@ -198,6 +229,8 @@ typedef struct X86State {
     uint64_t cr64[4]; /* CR0, CR2, CR3, CR4 */
     uint64_t dr64[8];
     uint8_t wide;     /* 1 when the fields above were loaded */
+    /* version 4: long mode */
+    uint64_t efer, star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux;
 } X86State;
 
 struct X86Cpu {
@@ -227,6 +260,10 @@ struct X86Cpu {
     /* Linear addresses outside 64-bit mode wrap at 4 GiB: the slow paths
        mask with this (the TLB only holds addresses below it). */
     uint64_t lin_mask;
+    /* Long mode: EFER.LMA (lma) and CS.L with it (code64: 64-bit mode,
+       where lin_mask is all ones); else compatibility or legacy mode. */
+    bool lma;
+    bool code64;
     TlbEntry tlb[2][TLB_SIZE]; /* [user] */
     int tlb_user;
 
@@ -237,6 +274,11 @@ struct X86Cpu {
     uint64_t tsc_offset;
     uint64_t apic_base, sysenter_cs, sysenter_esp, sysenter_eip;
     uint64_t mtrr_cap_def, mtrr_fixed[11], mtrr_var[16], pat, misc_enable;
+    /* Long-mode MSRs (FS/GS bases are seg[S_FS/S_GS].base). */
+    uint64_t efer, star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux;
+    const X86Model *model;
+    uint64_t phys_mask;  /* (1 << MAXPHYADDR) - 1 */
+    bool walk_nx;        /* the last page walk found an XD page */
 
     X87State fpu;
 
@@ -292,6 +334,12 @@ struct X86Cpu {
 G_NORETURN void x86_raise(X86Cpu *cpu, int vec, uint32_t err);
 G_NORETURN void x86_ud(X86Cpu *cpu);
 #define GP0(cpu) x86_raise((cpu), EX_GP, 0)
+
+/* A canonical 48-bit linear address: bits 63:47 all equal. */
+static inline bool x86_canonical(uint64_t lin)
+{
+    return (uint64_t)(((int64_t)lin << 16) >> 16) == lin;
+}
 
 /* ---- lazy flags (exec_alu.c) ---- */
 uint32_t x86_get_eflags(X86Cpu *cpu);
@@ -570,6 +618,12 @@ void x86_dbg_access(X86Cpu *cpu, uint64_t lin, unsigned size, bool write);
 void x86_dbg_io(X86Cpu *cpu, uint16_t port, unsigned size);
 
 /* ---- translation blocks (tb.c) ---- */
+/* The decode mode a block is keyed by (TBlock.flags). */
+static inline uint32_t x86_tb_mode(const X86Cpu *cpu)
+{
+    return cpu->code32 | (cpu->pe << 1) |
+           (((cpu->eflags & F_VM) != 0) << 2) | (cpu->code64 << 3);
+}
 void x86_tb_init(X86Cpu *cpu);
 void x86_tb_free(X86Cpu *cpu);
 void x86_tb_flush(X86Cpu *cpu);
