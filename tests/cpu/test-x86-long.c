@@ -360,7 +360,9 @@ static void test_cpuid(void)
     cpuid(&r, 0x80000000, v);
     g_assert_cmphex(v[0], >=, 0x80000008);
     cpuid(&r, 0x80000001, v);
-    g_assert_true(v[3] & (1u << 29)); /* LM */
+    /* LM only once 64-bit mode executes (X86F_LM_DONE): a guest must
+       not be told of a mode that would #UD on every instruction. */
+    g_assert_cmpint(!!(v[3] & (1u << 29)), ==, !!X86F_LM_DONE);
     g_assert_true(v[3] & (1u << 20)); /* NX */
     g_assert_false(v[3] & (1u << 26)); /* no 1 GiB pages */
     cpuid(&r, 0x80000008, v);

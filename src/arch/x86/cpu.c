@@ -607,12 +607,14 @@ static int disas_buf(X86Cpu *cpu, const uint8_t *buf, int avail,
                      uint64_t addr, bool bytes, GString *out)
 {
     bool valid;
-    int len = x86_decode_buf(buf, avail, cpu->code32, &valid);
+    int len = x86_decode_buf(buf, avail,
+                             cpu->code64 ? X86_MODE64 : cpu->code32, &valid);
     GString *text = g_string_new(NULL);
 #ifdef USE_CAPSTONE
     csh h;
     bool done = false;
-    if (cs_open(CS_ARCH_X86, cpu->code32 ? CS_MODE_32 : CS_MODE_16, &h) ==
+    if (cs_open(CS_ARCH_X86, cpu->code64 ? CS_MODE_64
+                             : cpu->code32 ? CS_MODE_32 : CS_MODE_16, &h) ==
         CS_ERR_OK) {
         cs_insn *insn;
         size_t n = cs_disasm(h, buf, avail, addr, 1, &insn);

@@ -13,6 +13,17 @@
 
 void x86_io_check(X86Cpu *cpu, uint16_t port, unsigned size);
 
+void x86_op_unimpl64(X86Cpu *cpu, const X86Insn *in)
+{
+    static bool said;
+    if (!said) {
+        said = true;
+        mimic_log_guest("x86: 64-bit mode is not implemented yet (the "
+                        "instructions decode, none executes): #UD\n");
+    }
+    x86_raise(cpu, EX_UD, 0);
+}
+
 void x86_op_ud(X86Cpu *cpu, const X86Insn *in)
 {
     uint8_t bytes[15];
@@ -758,7 +769,7 @@ void x86_cpuid(X86Cpu *cpu)
                 (f & X86F_NX ? 1u << 20 : 0) |
                 (f & X86F_PDPE1GB ? 1u << 26 : 0) |
                 (f & X86F_RDTSCP_DONE ? 1u << 27 : 0) |
-                (1u << 29);
+                (f & X86F_LM_DONE ? 1u << 29 : 0);
             c = f & X86F_LAHF_LM_DONE ? 1u : 0;
             break;
         case 0x80000008u:

@@ -110,7 +110,8 @@ static TBlock *tb_translate(X86Cpu *cpu, uint64_t phys, uint32_t flags)
         cpu->tb_fetch_first = n == 0;
         cpu->tb_fetch_cross = false;
         X86Insn *in = &cpu->scratch[n];
-        x86_decode(cpu, in, eip, cpu->code32, tb_fetch, cpu, &end);
+        x86_decode(cpu, in, eip, cpu->code64 ? X86_MODE64 : cpu->code32,
+                   tb_fetch, cpu, &end);
         if (cpu->tb_fetch_cross) {
             break;
         }

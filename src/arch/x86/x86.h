@@ -89,6 +89,7 @@ enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NONE = 7 };
 #define X86F_LAHF_LM 0x20u /* LAHF/SAHF in 64-bit mode */
 /* Features of a model the core does not implement yet stay out of CPUID
    (the *_DONE masks name the implemented ones). */
+#define X86F_LM_DONE 0u /* 64-bit mode decodes but does not execute */
 #define X86F_SYSCALL_DONE 0u
 #define X86F_RDTSCP_DONE 0u
 #define X86F_LAHF_LM_DONE 0u
@@ -149,17 +150,21 @@ struct X86Insn {
     X86Handler fn;
     uint64_t ip;        /* offset of the first byte (with prefixes) */
     uint32_t imm;
-    uint32_t imm2;      /* second immediate (ENTER, far pointer seg) */
+    uint32_t imm2;      /* second immediate (ENTER, far pointer seg);
+                           bits 63:32 of an imm64 or moffs64 */
     int32_t disp;
     uint8_t len;
-    uint8_t osz;        /* operand size in bytes: 1, 2 or 4 */
-    uint8_t asz32;      /* 32-bit addressing */
+    uint8_t osz;        /* operand size in bytes: 1, 2, 4 or 8 */
+    uint8_t asz32;      /* 32- or 64-bit addressing (asz != 2) */
+    uint8_t asz;        /* address size in bytes: 2, 4 or 8 */
+    uint8_t rex;        /* the REX prefix (0x40-0x4F), 0 if none */
     uint8_t seg;        /* segment of the memory operand */
     uint8_t mod;        /* 3 = register operand */
-    uint8_t reg;        /* ModRM.reg */
-    uint8_t rm;         /* ModRM.rm (register number when mod == 3) */
-    uint8_t base;       /* 0..7, or 8 = none */
-    uint8_t index;      /* 0..7, or 8 = none */
+    uint8_t reg;        /* ModRM.reg (with REX.R where it names a GPR) */
+    uint8_t rm;         /* ModRM.rm (register number when mod == 3; with
+                           REX.B where it names a GPR) */
+    uint8_t base;       /* 0..15, X86_R_NONE, or X86_R_RIP */
+    uint8_t index;      /* 0..15, or X86_R_NONE */
     uint8_t scale;
     uint8_t rep;        /* 0, 0xF2 or 0xF3 */
     uint8_t lock;
@@ -168,6 +173,12 @@ struct X86Insn {
     uint8_t modrm;      /* raw ModRM */
     uint8_t seg_ovr;    /* 1 if a segment override was given */
 };
+
+/* X86Insn.base/index: no register; RIP-relative (64-bit mode). */
+#define X86_R_NONE 16
+#define X86_R_RIP 17
+/* x86_decode's mode: the code segment's default size, or 64-bit mode. */
+enum { X86_MODE16 = 0, X86_MODE32 = 1, X86_MODE64 = 2 };
 
 #define TB_MAX_INSNS 48
 
@@ -514,11 +525,14 @@ static inline uint32_t x86_pop(X86Cpu *cpu, unsigned size)
 static inline uint32_t x86_ea(X86Cpu *cpu, const X86Insn *in)
 {
     uint32_t a = (uint32_t)in->disp;
-    if (in->base < 8) {
+    if (in->base < X86_R_NONE) {
         a += cpu->regs[in->base];
     }
-    if (in->index < 8) {
+    if (in->index < X86_R_NONE) {
         a += cpu->regs[in->index] << in->scale;
+    }
+    if (in->base == X86_R_RIP) {
+        a += in->ip + in->len; /* the next instruction's RIP */
     }
     return in->asz32 ? a : (a & 0xffff);
 }
@@ -592,11 +606,11 @@ static inline void x86_jump(X86Cpu *cpu, uint32_t target, unsigned osz)
 /* ---- decoder (decode.c) ---- */
 /* Decode one instruction at cs:eip; returns false on #UD-worthy bytes
    (the insn then holds a handler that raises #UD). Fetch faults longjmp. */
-void x86_decode(X86Cpu *cpu, X86Insn *in, uint64_t ip, bool code32,
+void x86_decode(X86Cpu *cpu, X86Insn *in, uint64_t ip, unsigned mode,
                 uint32_t (*fetch)(void *ctx, uint64_t off), void *ctx,
                 bool *ends_block);
-/* Standalone length decoder for tests: returns length or 0 if invalid. */
-int x86_decode_buf(const uint8_t *buf, int len, bool code32, bool *valid);
+/* Standalone length decoder for tests (mode as x86_decode's). */
+int x86_decode_buf(const uint8_t *buf, int len, unsigned mode, bool *valid);
 /* The mnemonic of opcode op (0x000-0x0ff, 0x100-0x1ff for 0F xx) in the
  * opcode map (opcodes.def), or NULL where the map has none (#UD). */
 const char *x86_opcode_name(unsigned op);
@@ -632,6 +646,7 @@ void x86_code_write(void *opaque, uint64_t paddr, unsigned len);
 
 /* ---- handlers shared between files ---- */
 void x86_op_ud(X86Cpu *cpu, const X86Insn *in);
+void x86_op_unimpl64(X86Cpu *cpu, const X86Insn *in);
 uint64_t x86_rdtsc(X86Cpu *cpu);
 void x86_cpuid(X86Cpu *cpu);
 void x86_set_ferr(X86Cpu *cpu, bool level);
