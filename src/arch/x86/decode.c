@@ -51,6 +51,11 @@ static const char *const opnames[512] = {
 };
 #undef OP
 
+X86Handler x86_legacy_handler(unsigned op)
+{
+    return op < 512 ? optab[op].fn : NULL;
+}
+
 const char *x86_opcode_name(unsigned op)
 {
     return op < 512 && opnames[op] ? opnames[op] : NULL;
@@ -507,9 +512,9 @@ void x86_decode(X86Cpu *cpu, X86Insn *in, uint64_t eip, unsigned mode,
     in->len = n;
     in->fn = oi->fn;
     if (m64) {
-        /* Decoded, but the handlers compute in 32 bits: 64-bit mode
-           executes nothing yet (issue 17, docs/x86.md). */
-        in->fn = x86_op_unimpl64;
+        /* The legacy handlers compute in 32 bits: 64-bit mode runs
+           exec_64.c's subset (issue 17, docs/x86.md). */
+        in->fn = x86_h_exec64;
         if (ends_block) {
             *ends_block = true;
         }

@@ -723,6 +723,10 @@ void x86_interrupt(X86Cpu *cpu, int vec, int kind, bool has_err,
     if (kind == 1 || kind == 3) {
         cpu->soft_int = true; /* no single-step trap after INT n */
     }
+    if (cpu->lma) {
+        x86_interrupt64(cpu, vec, kind, has_err, err);
+        return;
+    }
     uint32_t fl = x86_get_eflags(cpu);
     if (!cpu->pe) {
         if (vec * 4 + 3 > cpu->idt.limit) {

@@ -75,7 +75,7 @@ void x86_code_write(void *opaque, uint64_t paddr, unsigned len)
 static uint32_t tb_fetch(void *ctx, uint64_t off)
 {
     X86Cpu *cpu = ctx;
-    if (off > cpu->seg[S_CS].limit) {
+    if (off > cpu->seg[S_CS].limit && !cpu->code64) {
         if (cpu->tb_fetch_first) {
             GP0(cpu);
         }
@@ -98,8 +98,8 @@ static uint32_t tb_fetch(void *ctx, uint64_t off)
 
 static TBlock *tb_translate(X86Cpu *cpu, uint64_t phys, uint32_t flags)
 {
-    uint32_t eip = cpu->rip;
-    uint64_t cs_base = cpu->seg[S_CS].base;
+    uint64_t eip = cpu->rip;
+    uint64_t cs_base = cpu->code64 ? 0 : cpu->seg[S_CS].base;
     uint64_t lmask = cpu->lin_mask & ~(uint64_t)0xfff;
     cpu->tb_fetch_page = phys & ~(uint64_t)0xfff;
     cpu->tb_fetch_lpage = (cs_base + eip) & lmask;
@@ -168,7 +168,7 @@ TBlock *x86_tb_find(X86Cpu *cpu)
         cpu->tb_gen += 2; /* pages lost their code mark: write tags may
                              come back */
     }
-    if (cpu->rip > cpu->seg[S_CS].limit) {
+    if (cpu->rip > cpu->seg[S_CS].limit && !cpu->code64) {
         GP0(cpu);
     }
     uint64_t lin = (cpu->seg[S_CS].base + cpu->rip) & cpu->lin_mask;

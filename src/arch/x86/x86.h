@@ -647,6 +647,12 @@ void x86_code_write(void *opaque, uint64_t paddr, unsigned len);
 /* ---- handlers shared between files ---- */
 void x86_op_ud(X86Cpu *cpu, const X86Insn *in);
 void x86_op_unimpl64(X86Cpu *cpu, const X86Insn *in);
+/* 64-bit mode (exec_64.c): every instruction decoded there runs here. */
+void x86_h_exec64(X86Cpu *cpu, const X86Insn *in);
+void x86_interrupt64(X86Cpu *cpu, int vec, int kind, bool has_err,
+                     uint32_t err);
+/* The legacy map's handler of op (0x000-0x1ff), NULL if none. */
+X86Handler x86_legacy_handler(unsigned op);
 uint64_t x86_rdtsc(X86Cpu *cpu);
 void x86_cpuid(X86Cpu *cpu);
 void x86_set_ferr(X86Cpu *cpu, bool level);
