@@ -1795,13 +1795,13 @@ static const CpuModelInfo cpu_models[] = {
       "fxsr " },
     { "qemu32", "pentium2", "alias of pentium2", NULL },
     { "pentiumpro", "pentium2", "alias of pentium2", NULL },
-    { "qemu64", "qemu64", "x86-64: long mode, NX (no SSE yet); the default "
-      "of mimic-system-x86_64", " fpu vme de pse tsc msr pae cx8 sep mtrr "
-      "pge cmov mmx fxsr lm nx " },
+    { "qemu64", "qemu64", "x86-64 in progress: long mode runs an integer "
+      "subset, CPUID has no LM bit yet; the default of mimic-system-x86_64", " fpu vme de pse tsc msr pae cx8 sep mtrr "
+      "pge cmov mmx fxsr nx syscall lahf_lm " },
     { "x86_64", "qemu64", "alias of qemu64", NULL },
     { "max", "max", "all features the core implements (qemu64, 1 GiB "
       "pages)", " fpu vme de pse tsc msr pae cx8 sep mtrr pge cmov mmx fxsr "
-      "lm nx pdpe1gb " },
+      "nx syscall lahf_lm pdpe1gb " },
 };
 
 static const CpuModelInfo *cpu_model_info(const char *name)

@@ -259,6 +259,52 @@ lm64:
         shl rdi, 8
         add rdi, rax
         call put_line
+        ; strings (REP STOSQ/MOVSD/SCASB), bit ops, XADD, CMPXCHG, RCL
+        lea rdi, [rel sbuf]
+        mov rax, 0x0102030405060708
+        mov ecx, 4
+        rep stosq
+        lea rsi, [rel sbuf]
+        lea rdi, [rel sbuf + 36]
+        mov ecx, 3
+        rep movsd
+        mov rdi, [rel sbuf + 40]
+        call put_line
+        lea rdi, [rel sbuf]
+        mov al, 0x05
+        mov ecx, 16
+        repne scasb
+        mov rdi, rcx
+        call put_line
+        mov rax, 0x8000
+        bts rax, 63
+        btr rax, 15
+        mov rbx, 100
+        bt qword [rel sbuf], rbx
+        setc bl
+        movzx ebx, bl
+        or rax, rbx
+        mov rdi, rax
+        call put_line
+        mov rax, 5
+        lock xadd [rel sbuf], rax
+        mov rdi, rax
+        call put_line
+        mov rax, [rel sbuf]
+        mov rcx, 9
+        cmpxchg [rel sbuf], rcx
+        mov rdi, [rel sbuf]
+        call put_line
+        mov rax, 0x8000000000000001
+        stc
+        rcl rax, 1
+        setc bl
+        movzx ebx, bl
+        xor rax, rbx
+        mov rdi, rax
+        call put_line
+        bsr rdi, rax
+        call put_line
         ; flags after 64-bit arithmetic
         mov rax, 0x7fffffffffffffff
         add rax, 1
@@ -465,6 +511,7 @@ msg_unexpected: db "LMTEST FAIL unexpected exception", 13, 10, 0
 msg_fail_faults: db "LMTEST FAIL fault count", 13, 10, 0
         align 16
 cx16:   dq 0, 0
+sbuf:   times 8 dq 0
 pf_count: dq 0
 saved_rsp: dq 0
 

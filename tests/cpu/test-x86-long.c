@@ -237,11 +237,14 @@ static void test_nx_tlb(void)
 static void test_no_1g(void)
 {
     Rig r;
-    activated(&r, "qemu64");
-    /* The program's read of 0x80005000 faulted (no long-mode IDT yet
-       matters not: the check is the walk). */
+    setup(&r, "qemu64", activate, sizeof(activate));
+    /* The program reads 0x80000000 through a 2 MiB page first (it has no
+       long-mode IDT for a fault), then the PDPTE becomes a 1 GiB page. */
+    put64(&r, PDPT + 2 * 8, PD0 | P | W);
+    run_halt(&r);
+    put64(&r, PDPT + 2 * 8, 0 | P | W | PS);
+    x86_tlb_flush(r.x, true);
     uint64_t pa;
-    r.x->halted = false;
     g_assert_cmphex(xlate(&r, 0x80005000, 0, false, &pa), ==, 0x9);
     g_assert_cmpint(xlate(&r, 0x40000000, 0, false, &pa), ==, -1);
     rig_free(&r);
@@ -365,6 +368,9 @@ static void test_cpuid(void)
     g_assert_cmpint(!!(v[3] & (1u << 29)), ==, !!X86F_LM_DONE);
     g_assert_true(v[3] & (1u << 20)); /* NX */
     g_assert_false(v[3] & (1u << 26)); /* no 1 GiB pages */
+    g_assert_true(v[3] & (1u << 11));  /* SYSCALL */
+    g_assert_true(v[2] & 1);           /* LAHF/SAHF in 64-bit mode */
+    g_assert_false(v[3] & (1u << 27)); /* no RDTSCP (64-bit mode only) */
     cpuid(&r, 0x80000008, v);
     g_assert_cmphex(v[0] & 0xffff, ==, 0x3028); /* 40 physical, 48 linear */
     cpuid(&r, 1, v);

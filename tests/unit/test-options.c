@@ -38,7 +38,7 @@ static void test_cpu_models(void)
     static const struct { const char *line, *model; } cases[] = {
         { "", "pentium2" }, { "-cpu qemu32", "pentium2" },
         { "-cpu qemu64", "qemu64" }, { "-cpu x86_64", "qemu64" },
-        { "-cpu max", "max" }, { "-cpu qemu64,+lm,nx=on", "qemu64" },
+        { "-cpu max", "max" }, { "-cpu qemu64,+syscall,nx=on", "qemu64" },
         { "-cpu max,+pdpe1gb", "max" },
     };
     MachineConfig cfg;
@@ -178,7 +178,8 @@ static const struct {
     { "-cpu 486sx", "unknown CPU model" },
     { "-cpu qemu64,+avx512f", "feature 'avx512f' is not implemented" },
     { "-cpu pentium2,lm=on", "feature 'lm' is not implemented" },
-    { "-cpu qemu64,-lm", "cannot be removed" },
+    { "-cpu qemu64,-nx", "cannot be removed" },
+    { "-cpu qemu64,+lm", "feature 'lm' is not implemented" },
     { "-cpu qemu64,model=3", "unsupported property" },
     { "-display sdl", "'sdl' is not available" },
     { "-vga cirrus", "only std" },

@@ -246,11 +246,133 @@ static uint64_t shift(X86Cpu *cpu, unsigned op, uint64_t a, unsigned cnt,
         f = szp(r, size) | (c ? F_CF : 0);
         break;
     }
-    default:
-        x86_op_unimpl64(cpu, cpu->cur); /* RCL/RCR */
+    default: { /* RCL (2), RCR (3): through CF, bits + 1 wide */
+        unsigned k = cnt % (bits + 1);
+        bool c0 = cf(cpu);
+        r = a;
+        c = c0;
+        for (unsigned i = 0; i < k; i++) {
+            bool out;
+            if (op == 2) {
+                out = (r & sbit(size)) != 0;
+                r = ((r << 1) | c) & msk(size);
+            } else {
+                out = r & 1;
+                r = (r >> 1) | (c ? sbit(size) : 0);
+            }
+            c = out;
+        }
+        bool o = op == 2 ? ((r & sbit(size)) != 0) ^ c
+                         : ((r ^ (r << 1)) & sbit(size)) != 0;
+        set_flags(cpu, (c ? F_CF : 0) | (o ? F_OF : 0), F_CF | F_OF);
+        return r;
+    }
     }
     set_flags(cpu, f, F_ARITH);
     return r;
+}
+
+/* String instructions (SDM Vol. 2B MOVS...): RSI/RDI/RCX by address
+   size, DS (or the override) for the source, ES (base 0) for the
+   destination.  REP runs every iteration here (no interruption point
+   inside yet). */
+static uint64_t areg(X86Cpu *cpu, const X86Insn *in, int r)
+{
+    return in->asz == 4 ? (uint32_t)cpu->regs[r] : cpu->regs[r];
+}
+
+static void aset(X86Cpu *cpu, const X86Insn *in, int r, uint64_t v)
+{
+    cpu->regs[r] = in->asz == 4 ? (uint32_t)v : v;
+}
+
+static void string_op(X86Cpu *cpu, const X86Insn *in, unsigned op)
+{
+    unsigned sz = in->osz;
+    int64_t step = (cpu->eflags & F_DF) ? -(int64_t)sz : (int64_t)sz;
+    bool rep = in->rep != 0;
+    unsigned kind = (op & 0xfe); /* a4 movs, a6 cmps, aa stos, ac lods,
+                                    ae scas */
+    for (;;) {
+        if (rep && areg(cpu, in, R_ECX) == 0) {
+            return;
+        }
+        uint64_t si = areg(cpu, in, R_ESI), di = areg(cpu, in, R_EDI);
+        bool zf = false;
+        switch (kind) {
+        case 0xa4:
+            wr(cpu, lin(cpu, S_ES, di), rd(cpu, lin(cpu, in->seg, si), sz),
+               sz);
+            aset(cpu, in, R_ESI, si + step);
+            aset(cpu, in, R_EDI, di + step);
+            break;
+        case 0xa6: {
+            uint64_t a = rd(cpu, lin(cpu, in->seg, si), sz);
+            uint64_t b = rd(cpu, lin(cpu, S_ES, di), sz);
+            alu(cpu, 7, a, b, sz);
+            zf = x86_zf(cpu);
+            aset(cpu, in, R_ESI, si + step);
+            aset(cpu, in, R_EDI, di + step);
+            break;
+        }
+        case 0xaa:
+            wr(cpu, lin(cpu, S_ES, di), get(cpu, in, R_EAX, sz), sz);
+            aset(cpu, in, R_EDI, di + step);
+            break;
+        case 0xac:
+            set(cpu, in, R_EAX, rd(cpu, lin(cpu, in->seg, si), sz), sz);
+            aset(cpu, in, R_ESI, si + step);
+            break;
+        default: {
+            uint64_t b = rd(cpu, lin(cpu, S_ES, di), sz);
+            alu(cpu, 7, get(cpu, in, R_EAX, sz), b, sz);
+            zf = x86_zf(cpu);
+            aset(cpu, in, R_EDI, di + step);
+            break;
+        }
+        }
+        if (!rep) {
+            return;
+        }
+        aset(cpu, in, R_ECX, areg(cpu, in, R_ECX) - 1);
+        if ((kind == 0xa6 || kind == 0xae) &&
+            (in->rep == 0xf3 ? !zf : zf)) {
+            return;
+        }
+    }
+}
+
+/* BT/BTS/BTR/BTC: a register bit offset addresses memory beyond the
+   operand (signed, in operand-size units). */
+static void bit_op(X86Cpu *cpu, const X86Insn *in, unsigned kind,
+                   uint64_t off, bool reg_off)
+{
+    unsigned sz = in->osz;
+    unsigned bits = sz * 8;
+    uint64_t v, a = 0;
+    if (in->mod == 3) {
+        v = get(cpu, in, in->rm, sz);
+        off %= bits;
+    } else {
+        int64_t so = reg_off ? (int64_t)sext(off, sz) : (int64_t)(off % bits);
+        a = lin(cpu, in->seg, ea(cpu, in) +
+                (uint64_t)((so >> (bits == 64 ? 6 : bits == 32 ? 5 : 4)) *
+                           (int64_t)sz));
+        off = (uint64_t)so & (bits - 1);
+        v = rd(cpu, a, sz);
+    }
+    bool c = (v >> off) & 1;
+    set_flags(cpu, c ? F_CF : 0, F_CF);
+    if (kind == 0) {
+        return;
+    }
+    uint64_t m = (uint64_t)1 << off;
+    v = kind == 1 ? v | m : kind == 2 ? v & ~m : v ^ m;
+    if (in->mod == 3) {
+        set(cpu, in, in->rm, v, sz);
+    } else {
+        wr(cpu, a, v, sz);
+    }
 }
 
 /* ---- control transfers ---- */
@@ -798,7 +920,17 @@ void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
                 cpu->kernel_gs_base = t;
                 return;
             }
-            break; /* RDTSCP: not claimed yet */
+            if (cpu->model->features & X86F_RDTSCP_DONE) { /* RDTSCP */
+                if ((cpu->cr4 & CR4_TSD) && cpu->cpl != 0) {
+                    GP0(cpu);
+                }
+                uint64_t t = x86_rdtsc(cpu);
+                cpu->regs[R_EAX] = (uint32_t)t;
+                cpu->regs[R_EDX] = t >> 32;
+                cpu->regs[R_ECX] = (uint32_t)cpu->tsc_aux;
+                return;
+            }
+            break;
         }
         if (in->mod != 3 && (in->reg == 2 || in->reg == 3)) {
             /* LGDT/LIDT: a 10-byte operand (limit, 64-bit base). */
@@ -863,6 +995,63 @@ void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
             return;
         }
         break;
+    case 0xa4 ... 0xa7: case 0xaa ... 0xaf:
+        string_op(cpu, in, op);
+        return;
+    case 0xa0 ... 0xa3: { /* MOV AL/eAX, moffs (64-bit address) */
+        uint64_t off = in->imm | (in->asz == 8 ? (uint64_t)in->imm2 << 32
+                                               : 0);
+        uint64_t a = lin(cpu, in->seg, off);
+        if (op <= 0xa1) {
+            set(cpu, in, R_EAX, rd(cpu, a, sz), sz);
+        } else {
+            wr(cpu, a, get(cpu, in, R_EAX, sz), sz);
+        }
+        return;
+    }
+    case 0x1a3: case 0x1ab: case 0x1b3: case 0x1bb:
+        bit_op(cpu, in, op == 0x1a3 ? 0 : op == 0x1ab ? 1
+                        : op == 0x1b3 ? 2 : 3,
+               get(cpu, in, in->reg, sz), true);
+        return;
+    case 0x1ba:
+        if (in->reg >= 4) {
+            bit_op(cpu, in, in->reg - 4, in->imm & 0xff, false);
+            return;
+        }
+        break;
+    case 0x1bc: case 0x1bd: { /* BSF, BSR: ZF; destination kept if 0 */
+        uint64_t v = rm_read(cpu, in, sz);
+        if (v == 0) {
+            set_flags(cpu, F_ZF, F_ZF);
+            return;
+        }
+        set_flags(cpu, 0, F_ZF);
+        set(cpu, in, in->reg, op == 0x1bc ? (uint64_t)__builtin_ctzll(v)
+                                          : (uint64_t)(63 -
+                                                       __builtin_clzll(v)),
+            sz);
+        return;
+    }
+    case 0x1b0: case 0x1b1: { /* CMPXCHG */
+        uint64_t d = rm_read(cpu, in, sz);
+        uint64_t acc = get(cpu, in, R_EAX, sz);
+        alu(cpu, 7, acc, d, sz);
+        if (acc == d) {
+            rm_write(cpu, in, get(cpu, in, in->reg, sz), sz);
+        } else {
+            rm_write(cpu, in, d, sz); /* the write cycle */
+            set(cpu, in, R_EAX, d, sz);
+        }
+        return;
+    }
+    case 0x1c0: case 0x1c1: { /* XADD */
+        uint64_t d = rm_read(cpu, in, sz);
+        uint64_t r = alu(cpu, 0, d, get(cpu, in, in->reg, sz), sz);
+        set(cpu, in, in->reg, d, sz);
+        rm_write(cpu, in, r, sz);
+        return;
+    }
     case 0x1c8 ... 0x1cf: {
         unsigned r = (op & 7) | (in->rex & 1 ? 8 : 0);
         uint64_t v = cpu->regs[r];

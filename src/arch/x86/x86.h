@@ -89,10 +89,10 @@ enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NONE = 7 };
 #define X86F_LAHF_LM 0x20u /* LAHF/SAHF in 64-bit mode */
 /* Features of a model the core does not implement yet stay out of CPUID
    (the *_DONE masks name the implemented ones). */
-#define X86F_LM_DONE 0u /* 64-bit mode decodes but does not execute */
-#define X86F_SYSCALL_DONE 0u
-#define X86F_RDTSCP_DONE 0u
-#define X86F_LAHF_LM_DONE 0u
+#define X86F_LM_DONE 0u /* 64-bit mode runs a subset only (exec_64.c) */
+#define X86F_SYSCALL_DONE X86F_SYSCALL
+#define X86F_RDTSCP_DONE 0u /* 64-bit mode only so far */
+#define X86F_LAHF_LM_DONE X86F_LAHF_LM
 typedef struct X86Model {
     const char *name;
     const char *description;
