@@ -1791,7 +1791,7 @@ typedef struct CpuModelInfo {
 
 static const CpuModelInfo cpu_models[] = {
     { "pentium2", "pentium2", "Intel Pentium II (P6 family, x87, MMX); the "
-      "default", " fpu vme de pse tsc msr pae cx8 sep mtrr pge cmov mmx "
+      "default of mimic", " fpu vme de pse tsc msr pae cx8 sep mtrr pge cmov mmx "
       "fxsr " },
     { "qemu32", "pentium2", "alias of pentium2", NULL },
     { "pentiumpro", "pentium2", "alias of pentium2", NULL },
