@@ -340,6 +340,35 @@ static void test_checks(void)
     rig_free(&r);
 }
 
+/* LTR in long mode: a 16-byte TSS descriptor, base bits 63:32 from its
+   second half, whose type field must be 0; no 16-bit TSS. */
+static void test_ltr16(void)
+{
+    Rig r;
+    activated(&r, "max");
+    X86Cpu *x = r.x;
+    x->gdt.limit = 0x3f;
+    rig_desc_set(&r, GDT, 0x18, 0x5000, 0x67, 0x89, 0);
+    rig_put32(&r, GDT + 0x20, 0x1);      /* base 63:32 */
+    rig_put32(&r, GDT + 0x24, 0);
+    rig_desc_set(&r, GDT, 0x28, 0x5000, 0x67, 0x89, 0);
+    rig_put32(&r, GDT + 0x30, 0);
+    rig_put32(&r, GDT + 0x34, 0x900);    /* type in the second half */
+    rig_desc_set(&r, GDT, 0x38, 0x5000, 0x2b, 0x81, 0); /* 16-bit TSS */
+    X86Insn in = { .reg = 3, .mod = 3, .rm = R_EAX, .osz = 2 };
+    x->regs[R_EAX] = 0x28;
+    g_assert_cmpint(run_insn(&r, x86_h_sys_ldt_tr, &in), ==, EX_GP);
+    g_assert_cmphex(x->exc_err, ==, 0x28);
+    x->regs[R_EAX] = 0x38;
+    g_assert_cmpint(run_insn(&r, x86_h_sys_ldt_tr, &in), ==, EX_GP);
+    x->regs[R_EAX] = 0x18;
+    g_assert_cmpint(run_insn(&r, x86_h_sys_ldt_tr, &in), ==, -1);
+    g_assert_cmphex(x->tr.base, ==, 0x100005000ull);
+    g_assert_cmphex(x->tr.limit, ==, 0x67);
+    g_assert_cmphex(rig_get32(&r, GDT + 0x1c) & 0xf00, ==, 0xb00); /* busy */
+    rig_free(&r);
+}
+
 static void cpuid(Rig *r, uint32_t leaf, uint32_t out[4])
 {
     r->x->regs[R_EAX] = leaf;
@@ -440,6 +469,7 @@ int main(int argc, char **argv)
     g_test_add_func("/x86/long/nx-tlb", test_nx_tlb);
     g_test_add_func("/x86/long/no-1g-pages", test_no_1g);
     g_test_add_func("/x86/long/checks", test_checks);
+    g_test_add_func("/x86/long/ltr16", test_ltr16);
     g_test_add_func("/x86/long/cpuid", test_cpuid);
     g_test_add_func("/x86/long/state", test_state);
     return g_test_run();

@@ -73,6 +73,24 @@ static void need_cpl0(X86Cpu *cpu)
 
 /* ---- descriptor table registers ---- */
 
+/* Long mode: LDT and TSS descriptors are 16 bytes (SDM Vol. 3A 7.2.3);
+   the second half holds base bits 63:32 and a type field that must be
+   0.  Returns those base bits, #GP(sel) when the half is outside the GDT
+   or its type is not 0. */
+static uint64_t sys_desc_upper(X86Cpu *cpu, uint16_t sel)
+{
+    uint32_t idx = sel & ~7u;
+    if (idx + 15 > cpu->gdt.limit) {
+        x86_raise(cpu, EX_GP, idx);
+    }
+    uint64_t a = cpu->gdt.base + idx + 8;
+    uint32_t b = x86_sys_read(cpu, a, 4), t = x86_sys_read(cpu, a + 4, 4);
+    if (t & 0x1f00) {
+        x86_raise(cpu, EX_GP, idx);
+    }
+    return (uint64_t)b << 32;
+}
+
 void x86_h_sys_ldt_tr(X86Cpu *cpu, const X86Insn *in)
 {
     need_pm(cpu);
@@ -101,7 +119,9 @@ void x86_h_sys_ldt_tr(X86Cpu *cpu, const X86Insn *in)
         if (!(hi & 0x8000)) {
             x86_raise(cpu, EX_NP, sel & ~3u);
         }
+        uint64_t upper = cpu->lma ? sys_desc_upper(cpu, sel) : 0;
         x86_desc_to_cache(&cpu->ldt, sel, lo, hi);
+        cpu->ldt.base |= upper;
         return;
     }
     case 3: { /* LTR */
@@ -115,15 +135,18 @@ void x86_h_sys_ldt_tr(X86Cpu *cpu, const X86Insn *in)
             x86_raise(cpu, EX_GP, sel & ~3u);
         }
         unsigned type = (hi >> 8) & 0x1f;
-        if (type != 1 && type != 9) {
+        /* Long mode has only the 64-bit TSS (type 9). */
+        if (type != 9 && (type != 1 || cpu->lma)) {
             x86_raise(cpu, EX_GP, sel & ~3u);
         }
         if (!(hi & 0x8000)) {
             x86_raise(cpu, EX_NP, sel & ~3u);
         }
+        uint64_t upper = cpu->lma ? sys_desc_upper(cpu, sel) : 0;
         x86_sys_write(cpu, cpu->gdt.base + (sel & ~7u) + 5,
                       ((hi >> 8) & 0xff) | 2, 1);
         x86_desc_to_cache(&cpu->tr, sel, lo, hi | 0x200);
+        cpu->tr.base |= upper;
         return;
     }
     default: { /* VERR / VERW */
