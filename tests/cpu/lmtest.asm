@@ -305,6 +305,46 @@ lm64:
         call put_line
         bsr rdi, rax
         call put_line
+        ; far RET and far JMP (same ring), LOOP, ENTER/LEAVE, SGDT,
+        ; PUSH/POP FS, INVLPG
+        lea rax, [rel after_retf]
+        push SEL_CODE64
+        push rax
+        o64 retf
+after_retf:
+        jmp far [rel farptr]
+after_jmpf:
+        mov ax, cs
+        movzx edi, ax
+        call put_line
+        mov ecx, 10
+        xor eax, eax
+.lp:    add eax, ecx
+        loop .lp
+        mov edi, eax
+        call put_line
+        mov rbp, 0x1234
+        mov rbx, rsp
+        enter 16, 1
+        mov rdi, rbx
+        sub rdi, rsp
+        call put_line
+        leave
+        mov rdi, rbp
+        call put_line
+        sgdt [rel sbuf]
+        mov rdi, [rel sbuf + 2]
+        call put_line
+        movzx edi, word [rel sbuf]
+        call put_line
+        mov ax, SEL_DATA
+        mov fs, ax
+        push fs
+        pop rdi
+        call put_line
+        invlpg [0x200000]
+        mov rdi, [0x200000]
+        call put_line
         ; flags after 64-bit arithmetic
         mov rax, 0x7fffffffffffffff
         add rax, 1
@@ -375,6 +415,8 @@ after_syscall:
         movzx edi, ax
         call put_line
 
+        cmp qword [pf_count], 3                 ; no stray #PF/#GP since
+        jne fail_faults
         lea rsi, [rel msg_ok]
         call puts
 .done:  hlt
@@ -504,6 +546,8 @@ putc:
 idtr:   dw 32 * 16 - 1
         dq IDT
 hexdig: db "0123456789abcdef"
+farptr: dq after_jmpf                   ; m16:64 (nasm: REX.W)
+        dw SEL_CODE64
 msg_prefix: db "lmtest: ", 0
 msg_lm: db "lmtest: long mode", 13, 10, 0
 msg_ok: db "LMTEST OK", 13, 10, 0

@@ -604,6 +604,71 @@ static void sysret64(X86Cpu *cpu, const X86Insn *in)
     cpu->block_end = true;
 }
 
+/* Far RET and far JMP/CALL through memory in 64-bit mode (SDM Vol. 2A,
+   IA-32e mode): a code segment of the same privilege (conforming: DPL <=
+   CPL), 64-bit or compatibility; RETF to an outer ring pops RSP and SS
+   too.  Call gates are not handled yet (#GP). */
+static void far_target(X86Cpu *cpu, uint16_t sel, bool ret)
+{
+    uint32_t lo, hi;
+    if ((sel & ~3u) == 0 || !x86_read_desc(cpu, sel, &lo, &hi)) {
+        x86_raise(cpu, EX_GP, sel & ~3u);
+    }
+    unsigned dpl = (hi >> 13) & 3, rpl = sel & 3;
+    bool code = (hi & 0x1800) == 0x1800, conf = hi & 0x400;
+    if (!code || (hi & 0x600000) == 0x600000) { /* L and D both set */
+        x86_raise(cpu, EX_GP, sel & ~3u);
+    }
+    if (ret ? (rpl < cpu->cpl || (conf ? dpl > rpl : dpl != rpl))
+            : (conf ? dpl > cpu->cpl : (dpl != cpu->cpl || rpl > cpu->cpl))) {
+        x86_raise(cpu, EX_GP, sel & ~3u);
+    }
+    if (!(hi & 0x8000)) {
+        x86_raise(cpu, EX_NP, sel & ~3u);
+    }
+}
+
+static void far_ret64(X86Cpu *cpu, const X86Insn *in)
+{
+    unsigned sz = in->osz;
+    uint64_t rip = pop(cpu, sz);
+    uint16_t cs = pop(cpu, sz);
+    cpu->regs[R_ESP] += in->op == 0xca ? (in->imm & 0xffff) : 0;
+    far_target(cpu, cs, true);
+    unsigned rpl = cs & 3;
+    if (rpl > cpu->cpl) {
+        uint64_t rsp = pop(cpu, sz);
+        uint16_t ss = pop(cpu, sz);
+        load_cs64(cpu, cs, rpl);
+        if ((ss & ~3u) == 0 && cpu->code64 && rpl < 3) {
+            flat_ss(cpu, ss, rpl);
+        } else {
+            x86_load_seg(cpu, S_SS, ss);
+        }
+        cpu->regs[R_ESP] = rsp + (in->op == 0xca ? (in->imm & 0xffff) : 0);
+    } else {
+        load_cs64(cpu, cs, cpu->cpl);
+    }
+    jump(cpu, rip, cpu->code64 ? 8 : 4);
+    cpu->block_end = true;
+}
+
+static void far_jmp_call64(X86Cpu *cpu, const X86Insn *in, bool call)
+{
+    unsigned sz = in->osz == 8 ? 8 : in->osz;
+    uint64_t a = mem_addr(cpu, in);
+    uint64_t off = rd(cpu, a, sz);
+    uint16_t sel = rd(cpu, a + sz, 2);
+    far_target(cpu, sel, false);
+    if (call) {
+        push(cpu, cpu->seg[S_CS].sel, sz);
+        push(cpu, cpu->rip, sz);
+    }
+    load_cs64(cpu, sel, cpu->cpl);
+    jump(cpu, off, cpu->code64 ? 8 : 4);
+    cpu->block_end = true;
+}
+
 /* ---- the instructions ---- */
 
 void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
@@ -737,14 +802,15 @@ void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
     case 0xe4: case 0xe5: case 0xe6: case 0xe7:
     case 0xec: case 0xed: case 0xee: case 0xef:
     case 0x130: case 0x132: case 0x120: case 0x122:
-    case 0x8c: case 0x8e: case 0x100:
+    case 0x8c: case 0x8e: case 0x100: case 0x106: case 0x108: case 0x109:
+    case 0x133:
         if ((op == 0x8c || op == 0x8e || op == 0x100) && in->mod != 3) {
             break; /* memory forms: 32-bit addresses in the handlers */
         }
         /* These legacy handlers touch no address and only the low 32
            bits of RAX..RDX (zero-extended writes) or are 64-bit aware
            (MOV CRn): SAHF/LAHF, HLT, CMC, CLC/STC/CLI/STI/CLD/STD, RDTSC,
-           CPUID, IN/OUT, RDMSR/WRMSR; MOV Sreg and SLDT/STR/LLDT/LTR/
+           CPUID, IN/OUT, RDMSR/WRMSR, CLTS, INVD, WBINVD, RDPMC; MOV Sreg and SLDT/STR/LLDT/LTR/
            VERR/VERW with a register operand (descriptors below 4 GiB,
            8-byte system descriptors: the upper base half is not read). */
         {
@@ -904,6 +970,12 @@ void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
         case 4:
             jump(cpu, rm_read(cpu, in, 8), 8);
             return;
+        case 3: case 5:
+            if (in->mod != 3) {
+                far_jmp_call64(cpu, in, in->reg == 3);
+                return;
+            }
+            break;
         case 6:
             push(cpu, rm_read(cpu, in, sz), sz);
             return;
@@ -931,6 +1003,27 @@ void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
                 return;
             }
             break;
+        }
+        if (in->mod != 3 && (in->reg == 0 || in->reg == 1)) {
+            /* SGDT/SIDT: limit and the 64-bit base. */
+            const DescTable *t = in->reg == 0 ? &cpu->gdt : &cpu->idt;
+            uint64_t a = mem_addr(cpu, in);
+            wr(cpu, a, t->limit, 2);
+            wr(cpu, a + 2, t->base, 8);
+            return;
+        }
+        if (in->mod != 3 && in->reg == 7) { /* INVLPG */
+            if (cpu->cpl != 0) {
+                GP0(cpu);
+            }
+            uint64_t a = ea(cpu, in);
+            if (in->seg == S_FS || in->seg == S_GS) {
+                a += cpu->seg[in->seg].base;
+            }
+            if (x86_canonical(a)) { /* a non-canonical one is a no-op */
+                x86_tlb_flush_page(cpu, a);
+            }
+            return;
         }
         if (in->mod != 3 && (in->reg == 2 || in->reg == 3)) {
             /* LGDT/LIDT: a 10-byte operand (limit, 64-bit base). */
@@ -995,6 +1088,44 @@ void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
             return;
         }
         break;
+    case 0xca: case 0xcb:
+        far_ret64(cpu, in);
+        return;
+    case 0xc8: { /* ENTER imm16, imm8 */
+        unsigned level = in->imm2 & 31;
+        uint64_t fp;
+        push(cpu, get(cpu, in, R_EBP, sz), sz);
+        fp = cpu->regs[R_ESP];
+        for (unsigned i = 1; i < level; i++) {
+            uint64_t bp = cpu->regs[R_EBP] - i * sz;
+            push(cpu, rd(cpu, lin(cpu, S_SS, bp), sz), sz);
+        }
+        if (level) {
+            push(cpu, fp, sz);
+        }
+        set(cpu, in, R_EBP, fp, sz);
+        cpu->regs[R_ESP] -= in->imm & 0xffff;
+        return;
+    }
+    case 0xe0: case 0xe1: case 0xe2: { /* LOOPNE, LOOPE, LOOP */
+        uint64_t c = areg(cpu, in, R_ECX) - 1;
+        aset(cpu, in, R_ECX, c);
+        bool go = c != 0 && (op == 0xe2 || (op == 0xe1) == x86_zf(cpu));
+        if (go) {
+            jump(cpu, cpu->rip + imm(in), 8);
+        }
+        return;
+    }
+    case 0x1a0: case 0x1a8: /* PUSH FS, PUSH GS */
+        push(cpu, cpu->seg[op == 0x1a0 ? S_FS : S_GS].sel, sz);
+        return;
+    case 0x1a1: case 0x1a9: { /* POP FS, POP GS */
+        uint64_t sp = cpu->regs[R_ESP];
+        uint16_t v = rd(cpu, lin(cpu, S_SS, sp), sz);
+        x86_load_seg(cpu, op == 0x1a1 ? S_FS : S_GS, v);
+        cpu->regs[R_ESP] = sp + sz;
+        return;
+    }
     case 0xa4 ... 0xa7: case 0xaa ... 0xaf:
         string_op(cpu, in, op);
         return;
