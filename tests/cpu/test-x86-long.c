@@ -369,6 +369,41 @@ static void test_ltr16(void)
     rig_free(&r);
 }
 
+/*
+ * 64-bit mode: a long REP STOSB stops after a round (64 Ki iterations)
+ * and restarts itself, so the run loop sees its budget (and interrupts).
+ *   bits 64, org 0x2100
+ *   mov ecx, 200000 / mov edi, 0x100000 / mov al, 0x5a / rep stosb / hlt
+ */
+static const uint8_t rep64[] = {
+    0xb9, 0x40, 0x0d, 0x03, 0x00, 0xbf, 0x00, 0x00, 0x10, 0x00, 0xb0, 0x5a,
+    0xf3, 0xaa, 0xf4,
+};
+
+static void test_rep_rounds(void)
+{
+    Rig r;
+    activated(&r, "max");
+    X86Cpu *x = r.x;
+    x->gdt.limit = 0x1f;
+    rig_desc_set(&r, GDT, 0x18, 0, 0xfffff, 0x9a, 0xa); /* G, L */
+    rig_load_seg(&r, S_CS, 0x18);
+    x86_update_mode(x);
+    g_assert_true(x->code64);
+    rig_load(&r, 0x2100, rep64, sizeof(rep64));
+    x->rip = 0x2100;
+    x->halted = false;
+    g_assert_cmpint(rig_run(&r, 4), ==, CPU_EXIT_BUDGET);
+    g_assert_cmphex(x->regs[R_ECX], ==, 200000 - 65536);
+    g_assert_cmphex(x->rip, ==, 0x210c); /* at the REP again */
+    g_assert_cmpint(rig_run(&r, 100), ==, CPU_EXIT_HALTED);
+    g_assert_cmphex(x->regs[R_ECX], ==, 0);
+    g_assert_cmphex(x->regs[R_EDI], ==, 0x100000 + 200000);
+    g_assert_cmphex(r.ram[0x100000 + 199999], ==, 0x5a);
+    g_assert_cmphex(r.ram[0x100000 + 200000], ==, 0);
+    rig_free(&r);
+}
+
 static void cpuid(Rig *r, uint32_t leaf, uint32_t out[4])
 {
     r->x->regs[R_EAX] = leaf;
@@ -470,6 +505,7 @@ int main(int argc, char **argv)
     g_test_add_func("/x86/long/no-1g-pages", test_no_1g);
     g_test_add_func("/x86/long/checks", test_checks);
     g_test_add_func("/x86/long/ltr16", test_ltr16);
+    g_test_add_func("/x86/long/rep-rounds", test_rep_rounds);
     g_test_add_func("/x86/long/cpuid", test_cpuid);
     g_test_add_func("/x86/long/state", test_state);
     return g_test_run();

@@ -274,8 +274,10 @@ static uint64_t shift(X86Cpu *cpu, unsigned op, uint64_t a, unsigned cnt,
 
 /* String instructions (SDM Vol. 2B MOVS...): RSI/RDI/RCX by address
    size, DS (or the override) for the source, ES (base 0) for the
-   destination.  REP runs every iteration here (no interruption point
-   inside yet). */
+   destination.  REP runs at most 64 Ki iterations per dispatch, then
+   restarts the instruction with RF set, as exec_string.c does, so a
+   huge RCX cannot hold the CPU (interrupts and exit requests come
+   between rounds); one iteration under TF or a data breakpoint. */
 static uint64_t areg(X86Cpu *cpu, const X86Insn *in, int r)
 {
     return in->asz == 4 ? (uint32_t)cpu->regs[r] : cpu->regs[r];
@@ -293,8 +295,15 @@ static void string_op(X86Cpu *cpu, const X86Insn *in, unsigned op)
     bool rep = in->rep != 0;
     unsigned kind = (op & 0xfe); /* a4 movs, a6 cmps, aa stos, ac lods,
                                     ae scas */
-    for (;;) {
+    unsigned chunk = (cpu->eflags & F_TF) || cpu->dbg_watch ? 1 : 65536;
+    for (unsigned done = 0;; done++) {
         if (rep && areg(cpu, in, R_ECX) == 0) {
+            return;
+        }
+        if (done == chunk) {
+            cpu->rip = in->ip; /* the rest in the next round */
+            cpu->block_end = true;
+            cpu->eflags |= F_RF;
             return;
         }
         uint64_t si = areg(cpu, in, R_ESI), di = areg(cpu, in, R_EDI);
