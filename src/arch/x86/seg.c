@@ -71,9 +71,12 @@ void x86_update_mode(X86Cpu *cpu)
     cpu->code64 = cpu->lma && !vm && (cpu->seg[S_CS].flags & SEGF_L);
     if (cpu->code64) {
         /* Default operand size 32 (the decoder widens addresses and the
-           default-64 operations itself). */
+           default-64 operations itself).  CS's base means nothing in
+           64-bit mode (SDM Vol. 3A 3.4.4): keep it 0, which the block
+           cache and the fetch use. */
         cpu->code32 = true;
         cpu->ss32 = true;
+        cpu->seg[S_CS].base = 0;
     }
     cpu->lin_mask = cpu->code64 ? ~(uint64_t)0 : 0xffffffffu;
     int user = cpu->cpl == 3;
