@@ -342,6 +342,11 @@ after_jmpf:
         push fs
         pop rdi
         call put_line
+        mov word [rel sbuf], SEL_DATA
+        mov gs, [rel sbuf]
+        mov [rel sbuf + 2], gs
+        movzx edi, word [rel sbuf + 2]
+        call put_line
         invlpg [0x200000]
         mov rdi, [0x200000]
         call put_line

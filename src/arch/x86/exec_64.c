@@ -813,8 +813,19 @@ void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
     case 0x130: case 0x132: case 0x120: case 0x122:
     case 0x8c: case 0x8e: case 0x100: case 0x106: case 0x108: case 0x109:
     case 0x133:
-        if ((op == 0x8c || op == 0x8e || op == 0x100) && in->mod != 3) {
-            break; /* memory forms: 32-bit addresses in the handlers */
+        if (op == 0x8c && in->mod != 3) { /* MOV m16, Sreg */
+            wr(cpu, mem_addr(cpu, in), cpu->seg[in->reg].sel, 2);
+            return;
+        }
+        if (op == 0x8e && in->mod != 3) { /* MOV Sreg, m16 */
+            x86_load_seg(cpu, in->reg, rd(cpu, mem_addr(cpu, in), 2));
+            if (in->reg == S_SS) {
+                cpu->inhibit = true;
+            }
+            return;
+        }
+        if (op == 0x100 && in->mod != 3) {
+            break; /* memory forms: 32-bit addresses in the handler */
         }
         /* These legacy handlers touch no address and only the low 32
            bits of RAX..RDX (zero-extended writes) or are 64-bit aware
