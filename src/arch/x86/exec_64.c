@@ -1174,7 +1174,12 @@ void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
     case 0x1bc: case 0x1bd: { /* BSF, BSR: ZF; destination kept if 0 */
         uint64_t v = rm_read(cpu, in, sz);
         if (v == 0) {
+            /* The destination is undefined (SDM); it keeps its value,
+               zero-extended for 32 bits as Unicorn/QEMU do. */
             set_flags(cpu, F_ZF, F_ZF);
+            if (sz == 4) {
+                cpu->regs[in->reg] = (uint32_t)cpu->regs[in->reg];
+            }
             return;
         }
         set_flags(cpu, 0, F_ZF);
@@ -1190,6 +1195,12 @@ void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
         alu(cpu, 7, acc, d, sz);
         if (acc == d) {
             rm_write(cpu, in, get(cpu, in, in->reg, sz), sz);
+            if (sz == 4) {
+                /* EAX is written back (RAX zero-extended) on success
+                   too, as Intel CPUs and QEMU do; the SDM's Operation
+                   writes it only on failure. */
+                cpu->regs[R_EAX] = (uint32_t)cpu->regs[R_EAX];
+            }
         } else {
             rm_write(cpu, in, d, sz); /* the write cycle */
             set(cpu, in, R_EAX, d, sz);
