@@ -7,8 +7,10 @@
  * ALU, shifts and rotates (also through CF), MUL/IMUL/DIV/IDIV (cases
  * where Unicorn raises #DE are skipped), MOVSXD, CDQE/CQO, BSWAP,
  * NEG/NOT, INC/DEC, XCHG/XADD/CMPXCHG, CMOVcc/SETcc, BT*, BSF/BSR,
- * MOVZX/MOVSX and LEA with SIB and RIP-relative forms.  The 16 registers
- * and the flags each instruction defines must agree.
+ * MOVZX/MOVSX and LEA with SIB and RIP-relative forms; a third of them
+ * with a memory operand ([base + disp8] into 1 KiB of random bytes; BT
+ * with a register offset reaches past the operand).  The 16 registers,
+ * the flags each instruction defines and the memory must agree.
  *
  * usage: uc-diff64 [-n CASES] [-s SEED] [-v]
  * Prints `uc-diff64: N passed, M failed, K skipped`; exit 1 on a failure.
@@ -26,6 +28,8 @@
 #define GDT 0x1000u
 #define CODE 0x2100u
 #define PML4 0x10000u
+#define DATA 0x100000u   /* 1 KiB of random bytes; memory operands */
+#define DATA_LEN 0x400u
 
 static const int uc_regs[16] = {
     UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
@@ -70,6 +74,9 @@ typedef struct Case {
     int len;
     uint32_t defined; /* flags compared */
     const char *name;
+    bool mem;         /* ModRM operands are [base + disp8] */
+    unsigned base;
+    int8_t disp;
 } Case;
 
 static void emit(Case *c, uint8_t b)
@@ -86,12 +93,20 @@ static void modrm_rr(Case *c, unsigned sz, unsigned reg, unsigned rm,
     if (sz == 2) {
         emit(c, 0x66);
     }
+    if (c->mem) {
+        rm = c->base;
+    }
     unsigned rex = (sz == 8 ? 8 : 0) | (reg & 8 ? 4 : 0) | (rm & 8 ? 1 : 0);
     if (rex || force_rex) {
         emit(c, 0x40 | rex);
     }
     for (int i = 0; i < oplen; i++) {
         emit(c, op[i]);
+    }
+    if (c->mem) {
+        emit(c, 0x40 | (reg & 7) << 3 | (c->base & 7));
+        emit(c, (uint8_t)c->disp);
+        return;
     }
     emit(c, 0xc0 | (reg & 7) << 3 | (rm & 7));
 }
@@ -105,6 +120,11 @@ static unsigned rsize(void)
 static void gen(Case *c)
 {
     memset(c, 0, sizeof(*c));
+    c->mem = rnd() % 3 == 0;
+    do {
+        c->base = rnd() % 16;
+    } while ((c->base & 7) == 4); /* RSP/R12 need a SIB byte */
+    c->disp = rnd();
     unsigned reg = rnd() % 16, rm = rnd() % 16;
     bool rexb = rnd() % 2;
     unsigned k = rnd() % 20;
@@ -397,6 +417,15 @@ int main(int argc, char **argv)
             regs[i] = rval();
         }
         uint64_t fl = 2 | (rnd() & ARITH);
+        if (c.mem) {
+            regs[c.base] = DATA + 0x180 + rnd() % 0x100;
+        }
+        uint8_t data[DATA_LEN];
+        for (unsigned i = 0; i < DATA_LEN; i++) {
+            data[i] = rnd();
+        }
+        uc_mem_write(uc, DATA, data, DATA_LEN);
+        rig_load(&r, DATA, data, DATA_LEN);
         /* Unicorn */
         uc_mem_write(uc, CODE, c.code, c.len);
         for (int i = 0; i < 16; i++) {
@@ -435,6 +464,10 @@ int main(int argc, char **argv)
             bad = x->regs[i] != ur[i];
         }
         bad = bad || ((mf ^ (uint32_t)uf) & c.defined);
+        uint8_t ud[DATA_LEN];
+        uc_mem_read(uc, DATA, ud, DATA_LEN);
+        bool mem_bad = memcmp(ud, r.ram + DATA, DATA_LEN) != 0;
+        bad = bad || mem_bad;
         if (!bad) {
             passed++;
             continue;
@@ -454,8 +487,8 @@ int main(int argc, char **argv)
                 }
             }
             printf("  flags in %03" PRIx64 " mimic %03x unicorn %03" PRIx64
-                   " (compared %03x)\n", fl, mf & ARITH, uf & ARITH,
-                   c.defined);
+                   " (compared %03x)%s\n", fl, mf & ARITH, uf & ARITH,
+                   c.defined, mem_bad ? " memory differs" : "");
         }
         /* Start the next case from a sane CPU. */
         rig_free(&r);

@@ -1207,11 +1207,21 @@ void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
         }
         return;
     }
-    case 0x1c0: case 0x1c1: { /* XADD */
-        uint64_t d = rm_read(cpu, in, sz);
-        uint64_t r = alu(cpu, 0, d, get(cpu, in, in->reg, sz), sz);
-        set(cpu, in, in->reg, d, sz);
-        rm_write(cpu, in, r, sz);
+    case 0x1c0: case 0x1c1: { /* XADD: the store before the register
+                                    (which may be the base) changes */
+        uint64_t s = get(cpu, in, in->reg, sz);
+        if (in->mod == 3) {
+            uint64_t d = get(cpu, in, in->rm, sz);
+            uint64_t r = alu(cpu, 0, d, s, sz);
+            set(cpu, in, in->reg, d, sz);
+            set(cpu, in, in->rm, r, sz);
+        } else {
+            uint64_t a = mem_addr(cpu, in);
+            uint64_t d = rd(cpu, a, sz);
+            uint64_t r = alu(cpu, 0, d, s, sz);
+            wr(cpu, a, r, sz);
+            set(cpu, in, in->reg, d, sz);
+        }
         return;
     }
     case 0x1c8 ... 0x1cf: {
