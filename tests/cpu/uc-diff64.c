@@ -9,7 +9,9 @@
  * NEG/NOT, INC/DEC, XCHG/XADD/CMPXCHG, CMOVcc/SETcc, BT*, BSF/BSR,
  * MOVZX/MOVSX and LEA with SIB and RIP-relative forms; a third of them
  * with a memory operand ([base + disp8] into 1 KiB of random bytes; BT
- * with a register offset reaches past the operand).  The 16 registers,
+ * with a register offset reaches past the operand); PUSH/POP/LEAVE on a
+ * stack in that area; MOVS/CMPS/STOS/LODS/SCAS with REP/REPNE, DF and
+ * the 66/REX.W/67 prefixes.  The 16 registers,
  * the flags each instruction defines and the memory must agree.
  *
  * usage: uc-diff64 [-n CASES] [-s SEED] [-v]
@@ -75,6 +77,8 @@ typedef struct Case {
     uint32_t defined; /* flags compared */
     const char *name;
     bool mem;         /* ModRM operands are [base + disp8] */
+    bool stack;       /* RSP into the data area */
+    bool str;         /* RSI/RDI into the data area, small RCX, DF */
     unsigned base;
     int8_t disp;
 } Case;
@@ -127,7 +131,7 @@ static void gen(Case *c)
     c->disp = rnd();
     unsigned reg = rnd() % 16, rm = rnd() % 16;
     bool rexb = rnd() % 2;
-    unsigned k = rnd() % 20;
+    unsigned k = rnd() % 22;
     unsigned sz = rsize();
     unsigned b = sz == 1 ? 0 : 1; /* the byte/word bit of the opcode */
     switch (k) {
@@ -327,6 +331,57 @@ static void gen(Case *c)
         c->name = "lea";
         break;
     }
+    case 15: { /* PUSH/POP r (16 or 64 bits), PUSH imm, POP r/m, LEAVE */
+        c->stack = true;
+        unsigned w = rnd() % 5;
+        bool o16 = rnd() % 4 == 0;
+        if (w == 3) {
+            uint8_t o = 0x8f;
+            modrm_rr(c, o16 ? 2 : 4, 0, rm, false, &o, 1);
+        } else {
+            if (o16) {
+                emit(c, 0x66);
+            }
+            if (w < 2 && (rm & 8)) {
+                emit(c, 0x41);
+            }
+            if (w == 0) {
+                emit(c, 0x50 | (rm & 7));
+            } else if (w == 1) {
+                emit(c, 0x58 | (rm & 7));
+            } else if (w == 2) {
+                emit(c, 0x6a);
+                emit(c, rnd());
+            } else {
+                emit(c, 0xc9);
+                c->mem = false;
+            }
+        }
+        c->name = "push/pop";
+        break;
+    }
+    case 16: case 17: { /* string instructions, REP, DF, 66/REX.W/67 */
+        static const uint8_t ops[] = { 0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab,
+                                       0xac, 0xad, 0xae, 0xaf };
+        uint8_t op = ops[rnd() % sizeof(ops)];
+        c->str = true;
+        c->mem = false;
+        if (rnd() % 2) {
+            emit(c, (op & 0xf6) == 0xa6 && rnd() % 2 ? 0xf2 : 0xf3);
+        }
+        if (rnd() % 4 == 0) {
+            emit(c, 0x67);
+        }
+        if ((op & 1) && rnd() % 3 == 0) {
+            emit(c, 0x66);
+        } else if ((op & 1) && rnd() % 2) {
+            emit(c, 0x48);
+        }
+        emit(c, op);
+        c->defined = (op & 0xf6) == 0xa6 ? ARITH : 0;
+        c->name = "string";
+        break;
+    }
     default: { /* MOV r, r / r, imm (imm64 too) */
         if (rnd() % 2) {
             uint8_t o = 0x88 | b | (rnd() % 2 ? 2 : 0);
@@ -420,6 +475,16 @@ int main(int argc, char **argv)
         if (c.mem) {
             regs[c.base] = DATA + 0x180 + rnd() % 0x100;
         }
+        if (c.stack) {
+            regs[R_ESP] = DATA + 0x200 + (rnd() % 0x40) * 2;
+            regs[R_EBP] = DATA + 0x100 + (rnd() % 0x40) * 8;
+        }
+        if (c.str) {
+            regs[R_ESI] = DATA + 0x100 + rnd() % 0x40;
+            regs[R_EDI] = DATA + 0x280 + rnd() % 0x40;
+            regs[R_ECX] = rnd() % 9;
+            fl |= rnd() % 2 ? 0x400 : 0; /* DF */
+        }
         uint8_t data[DATA_LEN];
         for (unsigned i = 0; i < DATA_LEN; i++) {
             data[i] = rnd();
@@ -432,7 +497,7 @@ int main(int argc, char **argv)
             uc_reg_write(uc, uc_regs[i], &regs[i]);
         }
         uc_reg_write(uc, UC_X86_REG_EFLAGS, &fl);
-        uc_err e = uc_emu_start(uc, CODE, CODE + c.len, 0, 1);
+        uc_err e = uc_emu_start(uc, CODE, CODE + c.len, 0, 0);
         if (e != UC_ERR_OK) {
             skipped++; /* #DE (divide) */
             continue;
