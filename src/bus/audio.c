@@ -65,6 +65,7 @@ struct Audio {
     int16_t *mix16;
     int mix_cap;
     uint64_t frames_out, voice_underruns;
+    uint64_t host_stalls, stall_ms; /* mixes 30 ms or more late */
     uint32_t epoch;      /* audio_resync() count */
     gint muted;          /* audio_set_muted(), atomic */
     /* Recording source: a WAV file as S16 stereo at in_rate. */
@@ -313,6 +314,8 @@ void audio_get_stats(Audio *a, AudioStats *st)
     memset(st, 0, sizeof(*st));
     st->frames_out = a->frames_out;
     st->voice_underruns = a->voice_underruns;
+    st->host_stalls = a->host_stalls;
+    st->stall_ms = a->stall_ms;
     if (a->be->stats) {
         a->be->stats(a->be, &st->backend_underruns, &st->backend_dropped);
     }
@@ -325,10 +328,12 @@ void audio_info(Audio *a, GString *out)
     g_string_append_printf(out, "audiodev %s: driver %s, %d Hz s16 stereo, "
                            "%" G_GUINT64_FORMAT " frames out, %"
                            G_GUINT64_FORMAT " underruns, %" G_GUINT64_FORMAT
-                           " frames dropped%s\n", a->id, a->be->name,
+                           " frames dropped, %" G_GUINT64_FORMAT
+                           " host stalls (%" G_GUINT64_FORMAT " ms)%s\n",
+                           a->id, a->be->name,
                            AUDIO_OUT_RATE, st.frames_out,
                            st.backend_underruns + st.voice_underruns,
-                           st.backend_dropped,
+                           st.backend_dropped, st.host_stalls, st.stall_ms,
                            audio_muted(a) ? ", muted" : "");
     for (guint i = 0; i < a->voices->len; i++) {
         AudioVoice *v = g_ptr_array_index(a->voices, i);
@@ -592,6 +597,16 @@ void audio_mix_now(Audio *a)
         if (v->active && v->pull) {
             v->pull(v->opaque); /* the devices catch up to now */
         }
+    }
+    /* A mix due every tick found 30 ms more than a tick due: the host
+       did not run the emulator (or its timers) for that long (real-time
+       mode on a loaded host; never with -icount).  Counted, so that
+       tests and `info audio` can tell a stall's gap from a fault. */
+    int64_t tick_ns = AUDIO_TICK_NS, late_ns =
+        now - a->t0 - a->frames * 1000000000LL / AUDIO_OUT_RATE - tick_ns;
+    if (a->synced && now >= a->t0 && late_ns >= 30000000LL) {
+        a->host_stalls++;
+        a->stall_ms += (uint64_t)(late_ns / 1000000);
     }
     if (!a->synced || now < a->t0 ||
         now - a->t0 > 2000000000LL) {

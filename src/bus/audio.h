@@ -102,6 +102,8 @@ typedef struct AudioStats {
     uint64_t backend_underruns; /* pa: times the server found no data */
     uint64_t backend_dropped; /* pa: frames dropped when the ring was full */
     uint64_t voice_underruns; /* active voices short of data at a mix */
+    uint64_t host_stalls;     /* mixes 30 ms or more late (real time) */
+    uint64_t stall_ms;        /* and by how much in all */
 } AudioStats;
 void audio_get_stats(Audio *a, AudioStats *st);
 

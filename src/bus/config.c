@@ -26,15 +26,21 @@ void machine_config_init(MachineConfig *cfg)
         }                                                                     \
     } while (0)
 
+void drive_config_clear(DriveConfig *d)
+{
+    g_free(d->file);
+    g_free(d->format);
+    g_free(d->id);
+    d->file = d->format = d->id = NULL;
+}
+
 void machine_config_clear(MachineConfig *cfg)
 {
     g_free(cfg->name);
     g_free(cfg->machine_type);
     g_free(cfg->cpu_model);
     for (int i = 0; i < MIMIC_MAX_DRIVES; i++) {
-        g_free(cfg->drives[i].file);
-        g_free(cfg->drives[i].format);
-        g_free(cfg->drives[i].id);
+        drive_config_clear(&cfg->drives[i]);
     }
     FREE_ARRAY(cfg->bios_dirs, MIMIC_MAX_BIOS_DIRS);
     g_free(cfg->bios_file);

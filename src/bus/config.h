@@ -165,6 +165,8 @@ typedef struct MachineConfig {
 
 void machine_config_init(MachineConfig *cfg);
 void machine_config_nic_clear(NicConfig *nic);
+/* Frees a drive's strings. */
+void drive_config_clear(DriveConfig *d);
 void machine_config_clear(MachineConfig *cfg);
 MachineConfig *machine_config_copy(const MachineConfig *cfg);
 void machine_config_free(MachineConfig *cfg);

@@ -3,7 +3,9 @@
  * The physical address map: RAM, ROM, MMIO regions and aliases.
  *
  * Regions are page-granular (4 KiB).  The map keeps a two-level page table
- * (36-bit physical addresses, PAE-sized) where each page says where reads
+ * (40-bit physical addresses: PAE's 36 bits and the 40 that x86-64
+ * CPUs such as QEMU's qemu64 report; the first level is 2 MiB of pointers,
+ * untouched until used) where each page says where reads
  * and where writes go: a host pointer for RAM-backed pages, or a region with
  * callbacks.  Reads and writes are separate so that the i440FX PAM registers
  * can route them differently (read ROM / write RAM while SeaBIOS shadows
@@ -30,7 +32,7 @@
 #define MEM_PAGE_BITS 12
 #define MEM_PAGE_SIZE (1u << MEM_PAGE_BITS)
 #define MEM_PAGE_MASK (~(uint64_t)(MEM_PAGE_SIZE - 1))
-#define MEM_PHYS_BITS 36
+#define MEM_PHYS_BITS 40
 #define MEM_PHYS_LIMIT (1ull << MEM_PHYS_BITS)
 
 typedef struct MemMap MemMap;

@@ -188,31 +188,17 @@ void mimic_machine_snapshot_list(MimicMachine *m, MimicSnapshotsDone done,
 
 /* ---- removable media ---- */
 
-static bool no_device(const char *device, GError **error)
-{
-    g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_CONFIG,
-                "Device '%s' not found", device);
-    return false;
-}
-
 bool machine_change_media(MimicMachine *m, const char *device,
                           const char *path, const char *format,
                           GError **error)
 {
-    if (!m->board_info->block_change) {
-        return no_device(device, error);
-    }
-    return m->board_info->block_change(&m->board, device, path, format,
-                                       error);
+    return drives_change(m->drives, device, path, format, error);
 }
 
 bool machine_eject_media(MimicMachine *m, const char *device, bool force,
                          GError **error)
 {
-    if (!m->board_info->block_eject) {
-        return no_device(device, error);
-    }
-    return m->board_info->block_eject(&m->board, device, force, error);
+    return drives_eject(m->drives, device, force, error);
 }
 
 static bool do_change(MimicMachine *m, gpointer args, GError **error)
@@ -272,11 +258,8 @@ MimicCaps machine_compute_caps(MimicMachine *m)
     if (machine_snapshot_disks(m, disks, NULL) > 0) {
         caps |= MIMIC_CAP_SNAPSHOTS;
     }
-    if (m->board_info->block_change) {
-        caps |= MIMIC_CAP_CHANGE_MEDIA;
-    }
-    if (m->board_info->block_eject) {
-        caps |= MIMIC_CAP_EJECT_MEDIA;
+    if (drives_have_removable(m->drives)) {
+        caps |= MIMIC_CAP_CHANGE_MEDIA | MIMIC_CAP_EJECT_MEDIA;
     }
     for (int k = 0; k < m->board.n_nics; k++) {
         if (m->board.nics[k].port) {

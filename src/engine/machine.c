@@ -289,6 +289,8 @@ MimicMachine *mimic_machine_new(const MachineConfig *cfg, GError **error)
         .host = { .opaque = m, .request_reset = host_request_reset,
                   .request_poweroff = host_request_poweroff },
     };
+    m->drives = drives_new(m->cfg);
+    m->board.drives = drives_board(m->drives);
     memcpy(m->board.serial, m->serial, sizeof(m->serial));
     for (int i = 0; i < cfg->n_soundhw; i++) {
         m->board.audio[i] = audio_for_card(m, i);
@@ -921,6 +923,7 @@ void mimic_machine_free(MimicMachine *m)
         m->cpu->ops->destroy(m->cpu);
     }
     device_list_free(m->devices);
+    drives_free(m->drives); /* after the devices that read them */
     for (int i = 0; i < m->n_audio; i++) {
         audio_free(m->audio[i]);
     }

@@ -17,6 +17,7 @@
 #include "bus/display.h"
 #include "bus/ioport.h"
 #include "bus/memory.h"
+#include "engine/drives.h"
 #include "engine/mimic.h"
 #include "hw/board.h"
 #include "bus/device.h"
@@ -40,6 +41,7 @@ struct MimicMachine {
     Audio *audio[MIMIC_MAX_AUDIODEV + 1]; /* one per audiodev in use */
     int n_audio;
     MachineNet *net; /* back ends and hubs (network.c) */
+    Drives *drives;  /* the named drives and their images (drives.c) */
     CharDev *monitor_chr;
     bool monitor_chr_owned; /* false when it is a mux of serial0 */
     Monitor *monitor;
@@ -123,6 +125,10 @@ bool machine_change_media(MimicMachine *m, const char *device,
                           const char *path, const char *format,
                           GError **error);
 bool machine_eject_media(MimicMachine *m, const char *device, bool force,
+                         GError **error);
+/* A -drive option string (options.c; drive_add too): what names the
+   option in messages; *d's strings are the caller's on success. */
+bool options_parse_drive(const char *what, const char *arg, DriveConfig *d,
                          GError **error);
 /* The capabilities of a machine just built (api.c). */
 MimicCaps machine_compute_caps(MimicMachine *m);

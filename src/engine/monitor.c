@@ -120,6 +120,60 @@ static void info_qtree(MimicMachine *m, GString *out)
     }
 }
 
+/* A Mimic extension for debugging: a device's (or the CPU's) saved-state
+   fields with their current values; without an id, the ids. */
+static void info_state(MimicMachine *m, const char *id, GString *out)
+{
+    if (id && !strcmp(id, "cpu") && m->cpu && m->cpu->ops->state) {
+        state_dump(m->cpu->ops->state, m->cpu, out);
+        return;
+    }
+    Device *d = id && m->devices ? device_find(m->devices, id) : NULL;
+    if (d && d->info->state) {
+        state_dump(d->info->state, d, out);
+        return;
+    }
+    if (id) {
+        g_string_append_printf(out, "no saved state for '%s'\n", id);
+    }
+    g_string_append(out, "info state");
+    char sep = ' ';
+    if (m->cpu && m->cpu->ops->state) {
+        g_string_append(out, " cpu");
+        sep = '|';
+    }
+    guint n = m->devices ? device_list_length(m->devices) : 0;
+    for (guint i = 0; i < n; i++) {
+        const Device *dev = device_list_nth(m->devices, i);
+        if (dev->info->state) {
+            g_string_append_printf(out, "%c%s", sep, dev->id);
+            sep = '|';
+        }
+    }
+    g_string_append_c(out, '\n');
+}
+
+/* A Mimic extension: the machine clock's timers (creation index, time
+   left until the deadline). */
+static void info_timers(MimicMachine *m, GString *out)
+{
+    Clock *clk = m->clock;
+    int64_t now = clock_now(clk);
+    g_string_append_printf(out, "clock %s, now %" G_GINT64_FORMAT " ns\n",
+                           clk->mode == CLOCK_MODE_ICOUNT ? "icount"
+                                                          : "realtime",
+                           now);
+    for (int i = 0; i < clock_timer_count(clk); i++) {
+        int64_t t = timer_expire_time(clock_timer_nth(clk, i));
+        if (t == CLOCK_NEVER) {
+            g_string_append_printf(out, "timer %d: idle\n", i);
+        } else {
+            g_string_append_printf(out, "timer %d: in %" G_GINT64_FORMAT
+                                   " ns\n", i, t - now);
+        }
+    }
+}
+
 static void info_roms(MimicMachine *m, GString *out)
 {
     for (int i = 0; i < m->board.n_roms; i++) {
@@ -194,6 +248,10 @@ static void cmd_info(MimicMachine *m, gchar **argv, int argc, GString *out)
         info_qtree(m, out);
     } else if (!strcmp(what, "roms")) {
         info_roms(m, out);
+    } else if (!strcmp(what, "state")) {
+        info_state(m, argc > 2 ? argv[2] : NULL, out);
+    } else if (!strcmp(what, "timers")) {
+        info_timers(m, out);
     } else if (!strcmp(what, "network")) {
         info_network(m, out);
     } else if (!strcmp(what, "audio")) {
@@ -217,7 +275,7 @@ static void cmd_info(MimicMachine *m, gchar **argv, int argc, GString *out)
     } else {
         g_string_append(out, "info status|version|registers|cpus|mtree|"
                         "ioports|qtree|roms|network|chardev|block|"
-                        "snapshots|usb|icount|ramhash\n");
+                        "snapshots|usb|icount|ramhash|state|timers\n");
     }
 }
 
@@ -667,9 +725,7 @@ static void cmd_mouse_button(MimicMachine *m, gchar **argv, int argc,
 static void info_block(MimicMachine *m, const char *device, GString *out)
 {
     gsize before = out->len;
-    if (m->board_info->block_info) {
-        m->board_info->block_info(&m->board, device, out);
-    }
+    drives_info(m->drives, device, out);
     if (device && out->len == before) {
         g_string_append_printf(out, "Device '%s' not found\n", device);
     }
@@ -780,6 +836,53 @@ static void cmd_set_link(MimicMachine *m, gchar **argv, int argc,
     }
 }
 
+/* Mimic extension: audio_jack JACK on|off plugs or pulls a jack of the
+   sound card (the HDA codec's line-out / line-in). */
+static void cmd_audio_jack(MimicMachine *m, gchar **argv, int argc,
+                           GString *out)
+{
+    if (argc != 3 || (strcmp(argv[2], "on") && strcmp(argv[2], "off"))) {
+        g_string_append(out, "Error: usage: audio_jack line-out|line-in "
+                        "on|off\n");
+        return;
+    }
+    GError *err = NULL;
+    if (!m->board_info->audio_jack) {
+        g_string_append(out, "Error: this machine has no audio jacks\n");
+    } else if (!m->board_info->audio_jack(&m->board, argv[1],
+                                          !strcmp(argv[2], "on"), &err)) {
+        g_string_append_printf(out, "Error: %s\n", err->message);
+        g_error_free(err);
+    }
+}
+
+/* drive_add ADDR if=none,id=ID,file=...: a drive for a later device_add
+   usb-storage,drive=ID.  ADDR (a PCI slot in QEMU's syntax) means
+   nothing to an if=none drive and is ignored, as QEMU does. */
+static void cmd_drive_add(MimicMachine *m, gchar **argv, int argc,
+                          GString *out)
+{
+    if (argc != 3) {
+        g_string_append(out, "Error: usage: drive_add addr "
+                        "if=none,id=ID,file=FILE[,format=...]\n");
+        return;
+    }
+    GError *err = NULL;
+    DriveConfig d;
+    if (!options_parse_drive("drive_add", argv[2], &d, &err)) {
+        g_string_append_printf(out, "Error: %s\n", err->message);
+        g_error_free(err);
+        return;
+    }
+    if (drives_add(m->drives, &d, &err)) {
+        g_string_append(out, "OK\n");
+    } else {
+        g_string_append_printf(out, "Error: %s\n", err->message);
+        g_error_free(err);
+    }
+    drive_config_clear(&d);
+}
+
 /* device_add DRIVER,... / device_del ID (the board's USB devices) */
 static void cmd_device_add(MimicMachine *m, gchar **argv, int argc,
                            GString *out)
@@ -858,10 +961,14 @@ static const MonCmd commands[] = {
     { "netdev_del", "id", "remove a network back end", cmd_netdev_del },
     { "set_link", "name on|off", "change the link status of a network "
       "card or back end", cmd_set_link },
+    { "drive_add", "addr if=none,id=ID,file=FILE[,format=...]", "add a "
+      "drive for device_add usb-storage,drive=ID", cmd_drive_add },
     { "device_add", "driver[,prop=value][,...]", "add a USB device "
       "(usb-tablet, usb-mouse, usb-kbd, usb-storage,drive=ID)",
       cmd_device_add },
     { "device_del", "id", "remove a USB device", cmd_device_del },
+    { "audio_jack", "line-out|line-in on|off", "plug or pull a jack of "
+      "the HDA codec", cmd_audio_jack },
     { "quit", "", "quit the emulator", cmd_quit },
     { "q", "", "quit the emulator", cmd_quit },
 };

@@ -20,6 +20,7 @@
 #include "mimic-config.h"
 #include "bus/log.h"
 #include "bus/net.h"
+#include "engine/machine.h"
 #include "engine/mimic.h"
 
 typedef struct ParseCtx {
@@ -332,8 +333,10 @@ static bool opt_legacy_drive(ParseCtx *p, const char *opt, const char *arg,
     return true;
 }
 
-static bool opt_drive(ParseCtx *p, const char *opt, const char *arg,
-                      GError **error)
+/* A -drive (or drive_add) option string; what names it in messages.  On
+   failure d holds nothing to free. */
+bool options_parse_drive(const char *what, const char *arg, DriveConfig *out,
+                         GError **error)
 {
     DriveConfig d = { .index = -1, .cache = DRIVE_CACHE_WRITEBACK };
     long bus = -1, unit = -1;
@@ -342,7 +345,7 @@ static bool opt_drive(ParseCtx *p, const char *opt, const char *arg,
     for (guint i = 0; ok && i < kv->len; i++) {
         char *item = g_ptr_array_index(kv, i);
         const char *k = item, *v = NULL;
-        if (!split_kv(item, "-drive", &v, error)) {
+        if (!split_kv(item, what, &v, error)) {
             ok = false;
             break;
         }
@@ -352,8 +355,8 @@ static bool opt_drive(ParseCtx *p, const char *opt, const char *arg,
             d.file = g_strdup(v);
         } else if (!strcmp(k, "format")) {
             if (strcmp(v, "raw") && strcmp(v, "qcow") && strcmp(v, "qcow2")) {
-                ok = fail(error, "-drive: unknown format '%s' (raw, qcow, "
-                          "qcow2)", v);
+                ok = fail(error, "%s: unknown format '%s' (raw, qcow, "
+                          "qcow2)", what, v);
             }
             g_free(d.format);
             d.format = g_strdup(v);
@@ -365,21 +368,21 @@ static bool opt_drive(ParseCtx *p, const char *opt, const char *arg,
             } else if (!strcmp(v, "none")) {
                 d.interface = DRIVE_IF_NONE;
             } else {
-                ok = fail(error, "-drive: interface '%s' is not supported "
-                          "(ide, floppy, none)", v);
+                ok = fail(error, "%s: interface '%s' is not supported "
+                          "(ide, floppy, none)", what, v);
             }
         } else if (!strcmp(k, "index")) {
             if (!parse_int(v, 0, 7, &n)) {
-                ok = fail(error, "-drive: invalid index '%s'", v);
+                ok = fail(error, "%s: invalid index '%s'", what, v);
             }
             d.index = n;
         } else if (!strcmp(k, "bus")) {
             if (!parse_int(v, 0, 1, &bus)) {
-                ok = fail(error, "-drive: invalid bus '%s'", v);
+                ok = fail(error, "%s: invalid bus '%s'", what, v);
             }
         } else if (!strcmp(k, "unit")) {
             if (!parse_int(v, 0, 1, &unit)) {
-                ok = fail(error, "-drive: invalid unit '%s'", v);
+                ok = fail(error, "%s: invalid unit '%s'", what, v);
             }
         } else if (!strcmp(k, "media")) {
             if (!strcmp(v, "disk")) {
@@ -388,13 +391,13 @@ static bool opt_drive(ParseCtx *p, const char *opt, const char *arg,
                 d.media = DRIVE_MEDIA_CDROM;
                 d.readonly = true;
             } else {
-                ok = fail(error, "-drive: invalid media '%s' (disk, cdrom)",
+                ok = fail(error, "%s: invalid media '%s' (disk, cdrom)", what,
                           v);
             }
         } else if (!strcmp(k, "snapshot") || !strcmp(k, "readonly")) {
             bool b;
             if (!parse_bool(v, &b)) {
-                ok = fail(error, "-drive: %s: expected on or off, got '%s'",
+                ok = fail(error, "%s: %s: expected on or off, got '%s'", what,
                           k, v);
             }
             if (!strcmp(k, "snapshot")) {
@@ -412,15 +415,15 @@ static bool opt_drive(ParseCtx *p, const char *opt, const char *arg,
             } else if (!strcmp(v, "unsafe")) {
                 d.cache = DRIVE_CACHE_UNSAFE;
             } else {
-                ok = fail(error, "-drive: invalid cache mode '%s'", v);
+                ok = fail(error, "%s: invalid cache mode '%s'", what, v);
             }
         } else if (!strcmp(k, "file.locking") || !strcmp(k, "locking")) {
             bool b;
             if (!strcmp(v, "auto")) {
                 b = true;   /* on, silently off where the host lacks OFD */
             } else if (!parse_bool(v, &b)) {
-                ok = fail(error, "-drive: %s: expected on, off or auto, "
-                          "got '%s'", k, v);
+                ok = fail(error, "%s: %s: expected on, off or auto, "
+                          "got '%s'", what, k, v);
             }
             d.no_locking = !b;
         } else if (!strcmp(k, "id")) {
@@ -429,7 +432,7 @@ static bool opt_drive(ParseCtx *p, const char *opt, const char *arg,
         } else if (!strcmp(k, "aio")) {
             /* accepted */
         } else {
-            ok = fail(error, "-drive: unknown parameter '%s'", k);
+            ok = fail(error, "%s: unknown parameter '%s'", what, k);
         }
     }
     g_ptr_array_free(kv, TRUE);
@@ -437,17 +440,28 @@ static bool opt_drive(ParseCtx *p, const char *opt, const char *arg,
         d.index = (bus < 0 ? 0 : bus) * 2 + (unit < 0 ? 0 : unit);
     }
     if (ok && !d.file && d.media != DRIVE_MEDIA_CDROM) {
-        ok = fail(error, "-drive: a disk needs file=");
-    }
-    if (ok) {
-        ok = add_drive(p, "-drive", &d, error);
+        ok = fail(error, "%s: a disk needs file=", what);
     }
     if (!ok) {
-        g_free(d.file);
-        g_free(d.format);
-        g_free(d.id);
+        drive_config_clear(&d);
+        return false;
     }
-    return ok;
+    *out = d;
+    return true;
+}
+
+static bool opt_drive(ParseCtx *p, const char *opt, const char *arg,
+                      GError **error)
+{
+    DriveConfig d;
+    if (!options_parse_drive("-drive", arg, &d, error)) {
+        return false;
+    }
+    if (!add_drive(p, "-drive", &d, error)) {
+        drive_config_clear(&d);
+        return false;
+    }
+    return true;
 }
 
 static bool valid_boot_letters(const char *s)

@@ -119,7 +119,7 @@ static bool disk_fingerprint(BlockDev *blk, GString *out, GError **error)
    guest's writes to the overlay are not part of the state. */
 static BlockDev *drive_image(MimicMachine *m, int i)
 {
-    BlockDev *blk = m->board.blk[i];
+    BlockDev *blk = drives_image(m->drives, i);
     const MachineConfig *cfg = m->cfg;
     bool snapshot = cfg->snapshot || (i < cfg->n_drives &&
                                       cfg->drives[i].snapshot);
@@ -133,7 +133,7 @@ static bool disks_text(MimicMachine *m, bool flush, GString *s,
                        GError **error)
 {
     for (int i = 0; i < MIMIC_MAX_DRIVES; i++) {
-        BlockDev *blk = m->board.blk[i];
+        BlockDev *blk = drives_image(m->drives, i);
         if (!blk) {
             continue;
         }
@@ -362,7 +362,7 @@ static bool check_disks(MimicMachine *m, const StateSection *s, unsigned flags,
             sscanf(line, "drive=%d", &drive);
         }
         const char *file = drive >= 0 && drive < MIMIC_MAX_DRIVES &&
-                           m->board.blk[drive]
+                           drives_image(m->drives, drive)
                                ? blk_filename(drive_image(m, drive))
                                : "?";
         g_autofree char *msg = g_strdup_printf(
@@ -1046,7 +1046,7 @@ int machine_snapshot_disks(MimicMachine *m, BlockDev **out, GError **error)
 {
     int n = 0;
     for (int i = 0; i < MIMIC_MAX_DRIVES; i++) {
-        BlockDev *blk = m->board.blk[i];
+        BlockDev *blk = drives_image(m->drives, i);
         if (!blk) {
             continue;
         }

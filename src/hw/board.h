@@ -22,6 +22,7 @@
 #include "bus/config.h"
 #include "bus/device.h"
 #include "bus/net.h"
+#include "hw/drive.h"
 #include "images/block.h"
 
 #define BOARD_ERROR (board_error_quark())
@@ -80,6 +81,9 @@ typedef struct BoardInstance {
     BoardRequests host;
     /* The mixer each configured sound card (cfg->soundhw[i]) plays to. */
     Audio *audio[MIMIC_MAX_SOUNDHW];
+    /* The engine's drive layer: the board opens and attaches its drives
+       through it and closes none (hw/drive.h). */
+    BoardDrives drives;
     /* Filled in by the board. */
     Cpu *cpu;
     uint8_t *ram;
@@ -89,7 +93,6 @@ typedef struct BoardInstance {
     int n_ram_blocks;
     BoardRom roms[BOARD_MAX_ROMS];
     int n_roms;
-    BlockDev *blk[MIMIC_MAX_DRIVES]; /* by drive index in cfg->drives */
 } BoardInstance;
 
 /* For boards: record a RAM block / a firmware image's identity. */
@@ -110,14 +113,6 @@ typedef struct BoardType {
     /* Relative pointer (see mimic_machine_send_pointer_rel()). */
     void (*send_pointer)(BoardInstance *ctx, int dx, int dy, int dz,
                          unsigned buttons);
-    /* Block devices by QEMU's names ("ide1-cd0"): list them as "info
-       block" does, change or eject removable media. */
-    void (*block_info)(BoardInstance *ctx, const char *device, GString *out);
-    bool (*block_change)(BoardInstance *ctx, const char *device,
-                         const char *file, const char *format,
-                         GError **error);
-    bool (*block_eject)(BoardInstance *ctx, const char *device, bool force,
-                        GError **error);
     void (*powerdown)(BoardInstance *ctx); /* ACPI power button */
     /* USB (may be NULL): "info usb", device_add/device_del of USB
        devices (QEMU's -device syntax), and the absolute pointer of a
@@ -128,6 +123,11 @@ typedef struct BoardType {
     bool (*pointer_absolute)(BoardInstance *ctx);
     void (*send_pointer_abs)(BoardInstance *ctx, int x, int y, int dz,
                              unsigned buttons);
+    /* Sound: plug or pull a jack of the sound card ("line-out",
+       "line-in" of the HDA codec), with the codec's unsolicited response
+       (may be NULL). */
+    bool (*audio_jack)(BoardInstance *ctx, const char *jack, bool plugged,
+                       GError **error);
 } BoardType;
 
 const BoardType *board_find(const char *name);

@@ -253,3 +253,58 @@ void state_describe(const StateDesc *desc, GString *out)
                            desc->version, state_min_version(desc));
     describe_fields(desc->fields, out, 2);
 }
+
+/* Values of the fields, for "info state": scalars in hex, arrays of up to
+   16 elements whole (longer ones cut), raw bytes and buffers by length
+   and their first 16 bytes. */
+static void dump_fields(const StateField *fields, const uint8_t *base,
+                        GString *out, const char *prefix)
+{
+    for (const StateField *f = fields; f->type != STATE_T_END; f++) {
+        const uint8_t *p = base + f->offset;
+        if (f->type == STATE_T_STRUCT) {
+            for (uint32_t i = 0; i < f->count; i++) {
+                g_autofree char *sub = f->count > 1
+                    ? g_strdup_printf("%s%s[%u].", prefix, f->name, i)
+                    : g_strdup_printf("%s%s.", prefix, f->name);
+                dump_fields(f->sub, p + i * f->elem_size, out, sub);
+            }
+            continue;
+        }
+        g_string_append_printf(out, "%s%s =", prefix, f->name);
+        if (f->type == STATE_T_BYTES || f->type == STATE_T_BUFFER) {
+            const uint8_t *b = p;
+            if (f->type == STATE_T_BUFFER) {
+                memcpy(&b, p, sizeof(b));
+            }
+            g_string_append_printf(out, " (%u bytes)", f->count);
+            for (uint32_t i = 0; b && i < MIN(f->count, 16u); i++) {
+                g_string_append_printf(out, " %02x", b[i]);
+            }
+            g_string_append_c(out, '\n');
+            continue;
+        }
+        unsigned sz = type_size(f->type);
+        for (uint32_t i = 0; i < MIN(f->count, 16u); i++) {
+            uint64_t v = 0;
+            switch (sz) {
+            case 1: v = p[i]; break;
+            case 2: { uint16_t x; memcpy(&x, p + 2 * i, 2); v = x; break; }
+            case 4: { uint32_t x; memcpy(&x, p + 4 * i, 4); v = x; break; }
+            default: memcpy(&v, p + 8 * i, 8); break;
+            }
+            g_string_append_printf(out, " 0x%" G_GINT64_MODIFIER "x", v);
+        }
+        g_string_append(out, f->count > 16 ? " ...\n" : "\n");
+    }
+}
+
+void state_dump(const StateDesc *desc, void *obj, GString *out)
+{
+    if (desc->pre_save) {
+        desc->pre_save(obj);
+    }
+    g_string_append_printf(out, "%s version %d\n", desc->name,
+                           desc->version);
+    dump_fields(desc->fields, obj, out, "  ");
+}

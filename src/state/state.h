@@ -135,5 +135,8 @@ bool state_load(const StateDesc *desc, void *obj, int version,
 size_t state_size(const StateDesc *desc, int version);
 /* Human-readable dump of the table layout (tests/state/ golden files). */
 void state_describe(const StateDesc *desc, GString *out);
+/* The object's current field values, one line each (pre_save first, as
+   a save would): the monitor's "info state". */
+void state_dump(const StateDesc *desc, void *obj, GString *out);
 
 #endif

@@ -43,7 +43,7 @@ def main():
     emu = boottest.Emulator(
         [exe, '-nographic', '-kernel', os.path.join(cache, 'vmlinuz'),
          '-initrd', os.path.join(cache, 'initrd.gz'),
-         '-append', 'console=ttyS0,115200', '-m', '256'],
+         '-append', 'console=ttyS0,115200 ' + boottest.QUICK_APPEND, '-m', '256'],
         os.path.join(tmp, 'serial.log'))
     try:
         boottest.linux_session(emu)

@@ -65,7 +65,7 @@ def main():
         [exe, '-nographic', '-net', 'none',
          '-kernel', os.path.join(boottest.CACHE, 'vmlinuz'),
          '-initrd', initrd,
-         '-append', 'console=ttyS0,115200', '-m', '256'],
+         '-append', 'console=ttyS0,115200 ' + boottest.QUICK_APPEND, '-m', '256'],
         os.path.join(tmp, 'serial.log'))
     try:
         boottest.linux_session(emu)

@@ -46,7 +46,7 @@ def main():
         emu = boottest.Emulator(
             [exe, '-kernel', os.path.join(boottest.CACHE, 'vmlinuz'),
              '-initrd', os.path.join(boottest.CACHE, 'initrd.gz'),
-             '-append', 'console=ttyS0,115200', '-m', '256',
+             '-append', 'console=ttyS0,115200 ' + boottest.QUICK_APPEND, '-m', '256',
              '-drive', 'file=%s,format=qcow2,if=ide' % disk,
              '-net', 'none', '-display', 'none', '-serial', 'stdio',
              '-monitor', 'unix:%s,server=on,wait=off' % sock],

@@ -55,6 +55,19 @@ def main():
                 emu.fail('info qtree lacks %s: %s' % (want, names))
         if len(re.findall(r'^    state ', tree, re.M)) != len(devs):
             emu.fail('a device without a state line:\n' + tree)
+        # Mimic's debugging extensions: a device's state fields with their
+        # values, and the clock's timers.  Before the first instruction
+        # the PIT's channel 0 is in its reset mode 3 with count 0x10000.
+        emu.send('info state pit\n')
+        emu.wait_for(re.compile(r'i8254 version \d+\r?\n'), 30)
+        emu.wait_for(re.compile(r'  ch\[0\]\.count = 0x10000\r?\n'), 30)
+        emu.wait_for(re.compile(r'  ch\[0\]\.mode = 0x3\r?\n'), 30)
+        emu.send('info state nosuch\n')
+        emu.wait_for(re.compile(r"no saved state for 'nosuch'\r?\n"
+                                r'info state cpu\|[a-z]'), 30)
+        emu.send('info timers\n')
+        emu.wait_for(re.compile(r'clock realtime, now 0 ns\r?\n'
+                                r'(timer \d+: (idle|in \d+ ns)\r?\n)+'), 30)
         emu.send('info roms\n')
         m = emu.wait_for(re.compile(r'name="bios" size=0x([0-9a-f]+) '
                                     r'sha256=([0-9a-f]{64})'), 30)

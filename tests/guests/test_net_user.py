@@ -145,7 +145,7 @@ def main():
             '-device', 'e1000,netdev=r'] + cards_argv + [
             '-kernel', os.path.join(cache, 'vmlinuz'),
             '-initrd', os.path.join(cache, 'initrd.gz'),
-            '-append', 'console=ttyS0,115200']
+            '-append', 'console=ttyS0,115200 ' + boottest.QUICK_APPEND]
     e = boottest.Emulator(argv, os.path.join(tmp, 'serial.log'))
     try:
         boottest.linux_session(e)

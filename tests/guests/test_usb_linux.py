@@ -21,10 +21,12 @@ following it through serial markers and the monitor:
    screendump), as QEMU scales them;
    between the two, the machine is saved (`migrate file:`) and the rest
    runs in a new process resumed from it (-incoming);
-4. `device_del disk1`: /dev/sda goes away; `device_add
-   usb-storage,drive=d2,id=disk2` (a read-only raw image of random data):
-   a disk appears whose md5 is the image's (behind a usb-hub that the
-   machine puts on the last free root port, as QEMU does);
+4. `device_del disk1`: /dev/sda goes away; `drive_add 0
+   if=none,id=d2,...` defines a drive on the running machine (a read-only
+   raw image of random data) and `device_add
+   usb-storage,drive=d2,id=disk2` plugs it in: a disk appears whose md5
+   is the image's (behind a usb-hub that the machine puts on the last
+   free root port, as QEMU does);
 5. `poweroff -f`; the host reads the guest's file back with mcopy.
 
 usage: test_usb_linux.py EMULATOR
@@ -220,9 +222,8 @@ def main():
              '-usb', '-device', 'usb-tablet,id=tablet,bus=usb-bus.0,port=1',
              '-drive', 'if=none,id=d1,format=raw,file=' + disk1,
              '-device', 'usb-storage,drive=d1,id=disk1,port=2',
-             '-drive', 'if=none,id=d2,format=raw,readonly=on,file=' + disk2,
              '-kernel', os.path.join(boottest.CACHE, 'vmlinuz'),
-             '-initrd', initrd, '-append', 'console=ttyS0,115200'] +
+             '-initrd', initrd, '-append', 'console=ttyS0,115200 ' + boottest.QUICK_APPEND] +
             list(extra), os.path.join(tmp, name + '.log'))
         return e, sock
 
@@ -280,6 +281,9 @@ def main():
         emu.send('\n')
         emu.wait_for('USB-GONE', 60)
         print('ok: device_del: the disk is gone', flush=True)
+        out = mon.cmd('drive_add 0 if=none,id=d2,format=raw,readonly=on,'
+                      'file=' + disk2)
+        check(out.strip() == 'OK', 'drive_add: ' + out)
         out = mon.cmd('device_add usb-storage,drive=d2,id=disk2')
         check('Error' not in out, 'device_add: ' + out)
         # One root port was left: a hub took it and the disk is behind.

@@ -48,7 +48,7 @@ def main():
                              '-kernel', os.path.join(cache, 'vmlinuz'),
                              '-initrd', os.path.join(cache, 'initrd.gz'),
                              '-append',
-                             'vga=0x317 console=ttyS0 console=tty0'])
+                             'vga=0x317 console=ttyS0 console=tty0 ' + boottest.QUICK_APPEND])
     try:
         emu.wait_for('vesafb: mode is 1024x768x16', 120)
         emu.wait_for('fb0: VESA VGA frame buffer device', 60)

@@ -151,7 +151,7 @@ static void test_identity_codec(void)
     g_assert_cmphex(verb(m, 3, 0xf0200), ==, 2);          /* 3 <- 2 */
     g_assert_cmphex(verb(m, 4, 0xf0200), ==, 5);          /* 4 <- 5 */
     g_assert_cmphex(verb(m, 2, 0xf000a) & 0x20000, ==, 0x20000);
-    g_assert_cmphex(verb(m, 3, 0xf1c00), ==, 0x01014110);
+    g_assert_cmphex(verb(m, 3, 0xf1c00), ==, 0x01014010);
     /* Amplifier: muted at reset; set left only, then both. */
     g_assert_cmphex(verb(m, 2, 0xba000), ==, 0x80);
     verb(m, 2, 0x3a000 | 0x20); /* out, left, gain 0x20 */
@@ -174,6 +174,57 @@ static void test_identity_codec(void)
     g_assert_cmphex(rd(m, 0x64, 4), ==, 0x1af44d4a);
     wr(m, 0x68, 2, 2);
     g_assert_cmphex(rd(m, 0x68, 2) & 2, ==, 0);
+    mimic_machine_free(m);
+}
+
+/* Jack sensing: the pins detect presence; pulling and plugging a jack
+   changes the pin sense and, once enabled, sends an unsolicited response
+   (tag in bits 31:26, extended response bit 4) through the RIRB. */
+static void test_jack(void)
+{
+    MimicMachine *m = setup();
+    Hda *h = hda_of(m);
+    rings(m);
+    g_assert_cmphex(verb(m, 3, 0xf000c) & 0x14, ==, 0x14); /* out, detect */
+    g_assert_cmphex(verb(m, 5, 0xf000c) & 0x24, ==, 0x24); /* in, detect */
+    g_assert_cmphex(verb(m, 3, 0xf0009) & 0x80, ==, 0x80); /* unsol cap */
+    g_assert_cmphex(verb(m, 3, 0xf1c00) & 0x100, ==, 0);   /* no NO_PRES */
+    g_assert_cmphex(verb(m, 3, 0xf0900), ==, 0x80000000u); /* plugged */
+    /* Not enabled yet: the sense changes, no response. */
+    uint16_t wp = rd(m, 0x58, 2);
+    hda_set_jack(h, 0, false);
+    g_assert_cmpint(rd(m, 0x58, 2), ==, wp);
+    g_assert_cmphex(verb(m, 3, 0xf0900), ==, 0);
+    hda_set_jack(h, 0, true);
+    /* Enabled with tag 5: a response on each change, none on a repeat. */
+    verb(m, 3, 0x70885);
+    g_assert_cmphex(verb(m, 3, 0xf0800), ==, 0x85);
+    wp = rd(m, 0x58, 2);
+    hda_set_jack(h, 0, false);
+    hda_set_jack(h, 0, false);
+    uint16_t nwp = rd(m, 0x58, 2);
+    g_assert_cmpint(nwp, ==, (wp + 1) & 0xff);
+    g_assert_cmphex(ram32(m, RIRB + 8 * nwp), ==, 5u << 26);
+    g_assert_cmphex(ram32(m, RIRB + 8 * nwp + 4), ==, 0x10);
+    g_assert_cmphex(rd(m, 0x5d, 1) & 1, ==, 1); /* RINTFL */
+    g_assert_cmphex(rd(m, 0x24, 4) & 0x40000000, ==, 0x40000000); /* CIS */
+    wr(m, 0x5d, 1, 1);
+    g_assert_cmphex(verb(m, 3, 0xf0900), ==, 0);
+    /* The line in, tag 0x3f; then plugged again. */
+    verb(m, 5, 0x708bf);
+    hda_set_jack(h, 1, false);
+    nwp = rd(m, 0x58, 2);
+    g_assert_cmphex(ram32(m, RIRB + 8 * nwp), ==, 0x3fu << 26);
+    wr(m, 0x5d, 1, 1);
+    hda_set_jack(h, 0, true);
+    nwp = rd(m, 0x58, 2);
+    g_assert_cmphex(ram32(m, RIRB + 8 * nwp), ==, 5u << 26);
+    wr(m, 0x5d, 1, 1);
+    g_assert_cmphex(verb(m, 3, 0xf0900), ==, 0x80000000u);
+    /* A codec reset leaves the jacks as they are. */
+    verb(m, 1, 0x7ff00);
+    g_assert_cmphex(verb(m, 5, 0xf0900), ==, 0);
+    g_assert_cmphex(verb(m, 5, 0xf0800), ==, 0);
     mimic_machine_free(m);
 }
 
@@ -426,6 +477,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/hw/hda/identity-codec", test_identity_codec);
+    g_test_add_func("/hw/hda/jack", test_jack);
     g_test_add_func("/hw/hda/stream-out", test_stream_out);
     g_test_add_func("/hw/hda/stream-in", test_stream_in);
     g_test_add_func("/hw/hda/no-bus-master", test_no_bus_master);

@@ -251,6 +251,159 @@ static void test_opl3_stereo(void)
     g_free(wav_path);
 }
 
+/* One operator at register offset slot: sustained, MULT 1, total level
+   tl, instant attack, no decay, sine. */
+static void op_setup(MimicMachine *m, int bank, int slot, uint8_t tl)
+{
+    w(m, bank, 0x20 + slot, 0x21);
+    w(m, bank, 0x40 + slot, tl);
+    w(m, bank, 0x60 + slot, 0xf0);
+    w(m, bank, 0x80 + slot, 0x0f);
+    w(m, bank, 0xe0 + slot, 0x00);
+}
+
+static void freq(MimicMachine *m, int bank, int c, unsigned fnum,
+                 unsigned block, bool key)
+{
+    w(m, bank, 0xa0 + c, fnum & 0xff);
+    w(m, bank, 0xb0 + c, (key ? 0x20 : 0) | block << 2 | fnum >> 8);
+}
+
+/* Share of channel 0's power over [a, b) at the harmonics of hz. */
+static double harmonic_share(const Rec *r, size_t a, size_t b, double hz)
+{
+    double harm = 0;
+    for (int h = 1; h * hz < 20000; h++) {
+        harm += power_at(r, 0, a, b, h * hz);
+    }
+    return harm / power_total(r, 0, a, b);
+}
+
+#define SINE_DB (20 * log10(4096 / 32768.0 / sqrt(2))) /* -21.07 dBFS */
+
+/* Rhythm mode (0xBD bit 5), each instrument keyed by its own bit, 150 ms
+   apart: bass drum (channel 6, FM with a silent modulator: a sine at
+   F-number 0x241 block 4, 437.71 Hz), tom-tom (channel 8's first
+   operator alone: channel 8's F-number 0x241 block 5, 875.42 Hz), then
+   snare drum, hi-hat and cymbal (channel 7's and 8's operators with the
+   noise generator and the metal pattern: loud, but no tone: a good part
+   of their power away from any harmonic of their channel's frequency). */
+static void test_rhythm(void)
+{
+    wav_path = g_build_filename(g_get_tmp_dir(), "mimic-opl3-r.wav", NULL);
+    MimicMachine *m = rig_new(configure);
+    w(m, 0, 0x01, 0x20); /* WSE */
+    op_setup(m, 0, 0x10, 0x3f); /* bass drum: modulator silent */
+    op_setup(m, 0, 0x13, 0x00); /* carrier 0 dB */
+    w(m, 0, 0xc6, 0x00);        /* FM */
+    op_setup(m, 0, 0x11, 0x00); /* hi-hat */
+    op_setup(m, 0, 0x14, 0x00); /* snare drum */
+    op_setup(m, 0, 0x12, 0x00); /* tom-tom */
+    op_setup(m, 0, 0x15, 0x00); /* cymbal */
+    freq(m, 0, 6, 0x241, 4, false);
+    freq(m, 0, 7, 0x241, 4, false);
+    freq(m, 0, 8, 0x241, 5, false);
+    w(m, 0, 0xbd, 0x20); /* rhythm mode, nothing keyed: silence */
+    rig_advance(m, 50 * MS);
+    static const uint8_t bits[5] = { 0x10, 0x04, 0x08, 0x01, 0x02 };
+    for (int i = 0; i < 5; i++) {
+        w(m, 0, 0xbd, 0x20 | bits[i]);
+        rig_advance(m, 100 * MS);
+        w(m, 0, 0xbd, 0x20);
+        rig_advance(m, 50 * MS); /* release 15: silent in 3 ms */
+    }
+    mimic_machine_free(m);
+    Rec r;
+    read_rec(&r);
+    g_assert_cmpuint(r.frames, >=, 48000 * 8 / 10);
+    /* Before any key: silent, though channels 6-8 hold frequencies. */
+    g_assert_cmpfloat(db(power_total(&r, 0, 480, 2400)), <, -90);
+    static const char *names[5] = { "bass drum", "tom-tom", "snare drum",
+                                    "hi-hat", "cymbal" };
+    static const double hz[5] = { 437.71, 875.42, 437.71, 437.71, 875.42 };
+    for (int i = 0; i < 5; i++) {
+        size_t a = 2400 + 7200 * i + 480, b = a + 4320;
+        double p = db(power_total(&r, 0, a, b));
+        double share = harmonic_share(&r, a, b, hz[i]);
+        double f = zc_freq(&r, 0, a, b);
+        g_test_message("%s: %.2f dBFS, %.3f Hz by zero crossings, %.0f%% "
+                       "at harmonics of %.2f Hz", names[i], p, f,
+                       100 * share, hz[i]);
+        if (i < 2) {
+            /* Pitched: a pure sine at the channel's frequency, the
+               carrier's full scale. */
+            g_assert_cmpfloat(fabs(f - hz[i]), <, hz[i] * 0.002);
+            g_assert_cmpfloat(fabs(p - SINE_DB), <, 0.5);
+            g_assert_cmpfloat(share, >, 0.99);
+        } else {
+            /* Noise and metal: audible, and not a tone (a quarter of
+               the power or more away from the harmonics; the snare drum
+               keeps half in its operator's half-cycle square). */
+            g_assert_cmpfloat(p, >, SINE_DB - 10);
+            g_assert_cmpfloat(share, <, 0.75);
+        }
+        /* Silent after its release. */
+        g_assert_cmpfloat(db(power_total(&r, 0, b + 960, b + 2400)), <, -90);
+    }
+    g_free(r.s);
+    g_unlink(wav_path);
+    g_free(wav_path);
+}
+
+/* 4-operator channels (OPL3 mode, 0x104 bit 0 pairs channels 0 and 3):
+   the four operators follow channel 0's frequency and key (channel 3
+   holds another frequency and no key).  AM-AM (both connection bits):
+   operator 4 alone at 0 dB is a sine at 437.71 Hz at the carrier's full
+   scale; FM-FM (neither): operator 3 at 0 dB modulates operator 4, the
+   tone's power spreads over the harmonics; without the pairing channel
+   0's own operators (silent) play alone. */
+static void test_four_op(void)
+{
+    wav_path = g_build_filename(g_get_tmp_dir(), "mimic-opl3-4.wav", NULL);
+    MimicMachine *m = rig_new(configure);
+    w(m, 1, 0x05, 0x01); /* NEW */
+    w(m, 1, 0x04, 0x01); /* channels 0 + 3: one 4-operator channel */
+    op_setup(m, 0, 0x00, 0x3f); /* operator 1 */
+    op_setup(m, 0, 0x03, 0x3f); /* operator 2 */
+    op_setup(m, 0, 0x08, 0x3f); /* operator 3 */
+    op_setup(m, 0, 0x0b, 0x00); /* operator 4 */
+    w(m, 0, 0xc0, 0x31);        /* left + right, connection 1 */
+    w(m, 0, 0xc3, 0x01);        /* connection 1: AM-AM */
+    freq(m, 0, 3, 0x100, 2, false);
+    freq(m, 0, 0, 0x241, 4, true);
+    rig_advance(m, 200 * MS);
+    w(m, 0, 0xc0, 0x30);        /* FM-FM */
+    w(m, 0, 0xc3, 0x00);
+    w(m, 0, 0x48, 0x00);        /* operator 3 at 0 dB */
+    rig_advance(m, 200 * MS);
+    w(m, 1, 0x04, 0x00);        /* two 2-operator channels again */
+    rig_advance(m, 200 * MS);
+    mimic_machine_free(m);
+    Rec r;
+    read_rec(&r);
+    g_assert_cmpuint(r.frames, >=, 28800);
+    size_t a = 2400, b = 9600;
+    double f = zc_freq(&r, 0, a, b), p = db(power_total(&r, 0, a, b));
+    g_test_message("AM-AM: %.3f Hz, %.2f dBFS", f, p);
+    g_assert_cmpfloat(fabs(f - 437.71), <, 437.71 * 0.002);
+    g_assert_cmpfloat(fabs(p - SINE_DB), <, 0.5);
+    g_assert_cmpfloat(fabs(zc_freq(&r, 1, a, b) - f), <, 0.01);
+    a = 9600 + 1200;
+    b = 19200 - 1200;
+    double f1 = power_at(&r, 0, a, b, 437.71), tot = power_total(&r, 0, a, b);
+    double share = harmonic_share(&r, a, b, 437.71);
+    g_test_message("FM-FM: fundamental %.1f dB of %.1f dB, %.0f%% at "
+                   "harmonics", db(f1), db(tot), 100 * share);
+    g_assert_cmpfloat(db(f1) - db(tot), <, -3);
+    g_assert_cmpfloat(share, >, 0.9);
+    /* Unpaired: channel 0's operators 1 and 2 (at -47 dB, FM) alone. */
+    g_assert_cmpfloat(db(power_total(&r, 0, 19200 + 1200, 28800)), <,
+                      SINE_DB - 40);
+    g_free(r.s);
+    g_unlink(wav_path);
+    g_free(wav_path);
+}
+
 static void test_fuzz(void)
 {
     wav_path = g_build_filename(g_get_tmp_dir(), "mimic-opl3-f.wav", NULL);
@@ -291,6 +444,8 @@ int main(int argc, char **argv)
     g_test_add_func("/hw/opl3/detect", test_detect);
     g_test_add_func("/hw/opl3/tone", test_tone);
     g_test_add_func("/hw/opl3/opl3-stereo", test_opl3_stereo);
+    g_test_add_func("/hw/opl3/rhythm", test_rhythm);
+    g_test_add_func("/hw/opl3/four-op", test_four_op);
     g_test_add_func("/hw/opl3/fuzz", test_fuzz);
     return g_test_run();
 }

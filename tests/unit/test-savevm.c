@@ -1158,7 +1158,7 @@ static void test_snapshot_migrate(void)
     run_insns(m, 1000000);
     /* A guest write goes to the overlay, not to disk.img. */
     uint8_t sector[512] = { 0x55 };
-    g_assert_true(blk_pwrite(m->board.blk[0], 0, sector, 512, &err));
+    g_assert_true(blk_pwrite(drives_image(m->drives, 0), 0, sector, 512, &err));
     g_assert_no_error(err);
     g_assert_true(machine_migrate(m, uri, &err));
     g_assert_no_error(err);

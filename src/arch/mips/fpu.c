@@ -329,140 +329,81 @@ static void need_fr(MipsCpu *cpu)
 
 /* ---- COP1 with fmt S/D/W/L ---- */
 
-static void cop1_s(MipsCpu *cpu, uint32_t insn)
+/* Format-generic views of an S (single) or D (double) value held in the
+   low bits of a uint64_t, so that one body serves both formats. */
+static uint64_t get_fmt(MipsCpu *cpu, unsigned i, bool dbl)
+{
+    return dbl ? get_d(cpu, i) : get_s(cpu, i);
+}
+
+static void set_fmt(MipsCpu *cpu, unsigned i, uint64_t v, bool dbl)
+{
+    if (dbl) {
+        set_d(cpu, i, v);
+    } else {
+        set_s(cpu, i, (uint32_t)v);
+    }
+}
+
+static bool is_nan_fmt(uint64_t v, bool dbl)
+{
+    return dbl ? d_is_nan(v) : s_is_nan((uint32_t)v);
+}
+
+static bool is_snan_fmt(uint64_t v, bool dbl)
+{
+    return dbl ? d_is_snan(v) : s_is_snan((uint32_t)v);
+}
+
+/* The value as a host double (a float widens exactly). */
+static double double_of_fmt(uint64_t v, bool dbl)
+{
+    return dbl ? d_of(v) : (double)f_of((uint32_t)v);
+}
+
+/* fmt S (dbl false) or D: arithmetic, moves, conversions, compares.  An
+   odd register with FR=0 in fmt D raises RI when it is read (get_d), so
+   ft is read only by the operations that take it. */
+static void cop1_fmt(MipsCpu *cpu, uint32_t insn, bool dbl)
 {
     unsigned ft = (insn >> 16) & 31, fs = (insn >> 11) & 31;
     unsigned fd = (insn >> 6) & 31, fn = insn & 63;
-    uint32_t a = get_s(cpu, fs), b = get_s(cpu, ft);
     unsigned cause = 0;
+    uint64_t sign = dbl ? 1ull << 63 : 1ull << 31;
+    uint64_t a = get_fmt(cpu, fs, dbl);
 
     switch (fn) {
     case 0x00: case 0x01: case 0x02: case 0x03:
-    case 0x04: case 0x15: case 0x16: {
+    case 0x04: case 0x15: case 0x16: { /* ADD SUB MUL DIV SQRT RECIP RSQRT */
         int op = fn <= 4 ? (int)fn : fn == 0x15 ? OP_RECIP : OP_RSQRT;
+        uint64_t b = fn <= 3 ? get_fmt(cpu, ft, dbl) : 0;
         fp_begin(cpu);
-        uint32_t r = s_arith(op, a, b, &cause);
+        uint64_t r = dbl ? d_arith(op, a, b, &cause)
+                         : s_arith(op, (uint32_t)a, (uint32_t)b, &cause);
         fp_end(cpu, cause);
-        set_s(cpu, fd, r);
+        set_fmt(cpu, fd, r, dbl);
         return;
     }
     case 0x05: /* ABS */
-        set_s(cpu, fd, a & 0x7fffffffu);
+        set_fmt(cpu, fd, a & ~sign, dbl);
         return;
     case 0x06: /* MOV */
-        set_s(cpu, fd, a);
+        set_fmt(cpu, fd, a, dbl);
         return;
     case 0x07: /* NEG */
-        set_s(cpu, fd, a ^ 0x80000000u);
+        set_fmt(cpu, fd, a ^ sign, dbl);
         return;
     case 0x08: case 0x09: case 0x0a: case 0x0b: /* ROUND/TRUNC/CEIL/FLOOR.L */
     case 0x0c: case 0x0d: case 0x0e: case 0x0f: /* .W */
     case 0x24: case 0x25: { /* CVT.W, CVT.L */
-        static const int rms[4] = { 0, 1, 2, 3 };
-        bool l = fn < 0x0c || fn == 0x25;
-        int rm = fn >= 0x24 ? -1 : rms[fn & 3];
-        if (l) {
-            need_fr(cpu);
-        }
-        fp_begin(cpu);
-        uint64_t r = to_int(cpu, f_of(a), s_is_nan(a), rm, l, &cause);
-        fp_end(cpu, cause);
-        if (l) {
-            set_d(cpu, fd, r);
-        } else {
-            set_s(cpu, fd, (uint32_t)r);
-        }
-        return;
-    }
-    case 0x11: /* MOVF.S / MOVT.S */
-        if (fcc_get(cpu, (insn >> 18) & 7) == ((insn >> 16) & 1)) {
-            set_s(cpu, fd, a);
-        }
-        return;
-    case 0x12: /* MOVZ.S */
-        if (cpu->gpr[ft] == 0) {
-            set_s(cpu, fd, a);
-        }
-        return;
-    case 0x13: /* MOVN.S */
-        if (cpu->gpr[ft] != 0) {
-            set_s(cpu, fd, a);
-        }
-        return;
-    case 0x21: { /* CVT.D.S */
-        uint64_t r;
-        fp_begin(cpu);
-        if (s_is_nan(a)) {
-            if (s_is_snan(a)) {
-                cause |= FP_V;
-            }
-            r = D_DEFAULT_NAN;
-        } else {
-            volatile float x = f_of(a);
-            r = bits_d((double)x);
-            cause |= host_flags();
-        }
-        fp_end(cpu, cause);
-        set_d(cpu, fd, r);
-        return;
-    }
-    default:
-        break;
-    }
-    if (fn >= 0x30) {
-        unsigned cond = fn & 15;
-        fp_begin(cpu);
-        bool un = s_is_nan(a) || s_is_nan(b);
-        float x = f_of(a), y = f_of(b);
-        if (s_is_snan(a) || s_is_snan(b) || (un && (cond & 8))) {
-            cause |= FP_V;
-        }
-        bool r = ((cond & 1) && un) || ((cond & 2) && !un && x == y) ||
-                 ((cond & 4) && !un && x < y);
-        fp_end(cpu, cause);
-        fcc_set(cpu, (insn >> 8) & 7, r);
-        return;
-    }
-    mips_raise(cpu, MIPS_EXC_RI, 0);
-}
-
-static void cop1_d(MipsCpu *cpu, uint32_t insn)
-{
-    unsigned ft = (insn >> 16) & 31, fs = (insn >> 11) & 31;
-    unsigned fd = (insn >> 6) & 31, fn = insn & 63;
-    unsigned cause = 0;
-    uint64_t a = get_d(cpu, fs);
-
-    switch (fn) {
-    case 0x00: case 0x01: case 0x02: case 0x03:
-    case 0x04: case 0x15: case 0x16: {
-        int op = fn <= 4 ? (int)fn : fn == 0x15 ? OP_RECIP : OP_RSQRT;
-        uint64_t b = fn <= 3 ? get_d(cpu, ft) : 0;
-        fp_begin(cpu);
-        uint64_t r = d_arith(op, a, b, &cause);
-        fp_end(cpu, cause);
-        set_d(cpu, fd, r);
-        return;
-    }
-    case 0x05:
-        set_d(cpu, fd, a & ~(1ull << 63));
-        return;
-    case 0x06:
-        set_d(cpu, fd, a);
-        return;
-    case 0x07:
-        set_d(cpu, fd, a ^ (1ull << 63));
-        return;
-    case 0x08: case 0x09: case 0x0a: case 0x0b:
-    case 0x0c: case 0x0d: case 0x0e: case 0x0f:
-    case 0x24: case 0x25: {
         bool l = fn < 0x0c || fn == 0x25;
         int rm = fn >= 0x24 ? -1 : (int)(fn & 3);
         if (l) {
             need_fr(cpu);
         }
         fp_begin(cpu);
-        uint64_t r = to_int(cpu, d_of(a), d_is_nan(a), rm, l, &cause);
+        uint64_t r = to_int(cpu, double_of_fmt(a, dbl), is_nan_fmt(a, dbl),
+                            rm, l, &cause);
         fp_end(cpu, cause);
         if (l) {
             set_d(cpu, fd, r);
@@ -471,48 +412,58 @@ static void cop1_d(MipsCpu *cpu, uint32_t insn)
         }
         return;
     }
-    case 0x11:
+    case 0x11: /* MOVF / MOVT */
         if (fcc_get(cpu, (insn >> 18) & 7) == ((insn >> 16) & 1)) {
-            set_d(cpu, fd, a);
+            set_fmt(cpu, fd, a, dbl);
         }
         return;
-    case 0x12:
+    case 0x12: /* MOVZ */
         if (cpu->gpr[ft] == 0) {
-            set_d(cpu, fd, a);
+            set_fmt(cpu, fd, a, dbl);
         }
         return;
-    case 0x13:
+    case 0x13: /* MOVN */
         if (cpu->gpr[ft] != 0) {
-            set_d(cpu, fd, a);
+            set_fmt(cpu, fd, a, dbl);
         }
         return;
-    case 0x20: { /* CVT.S.D */
-        uint32_t r;
+    case 0x20: /* CVT.S.D (CVT.S.S is reserved) */
+    case 0x21: { /* CVT.D.S (CVT.D.D is reserved) */
+        bool to_dbl = fn == 0x21;
+        if (to_dbl == dbl) {
+            break;
+        }
+        uint64_t r;
         fp_begin(cpu);
-        if (d_is_nan(a)) {
-            if (d_is_snan(a)) {
+        if (is_nan_fmt(a, dbl)) {
+            if (is_snan_fmt(a, dbl)) {
                 cause |= FP_V;
             }
-            r = S_DEFAULT_NAN;
+            r = to_dbl ? D_DEFAULT_NAN : S_DEFAULT_NAN;
+        } else if (to_dbl) {
+            volatile float x = f_of((uint32_t)a);
+            r = bits_d((double)x);
+            cause |= host_flags();
         } else {
             volatile double x = d_of(a);
             r = bits_f((float)x);
             cause |= host_flags();
         }
         fp_end(cpu, cause);
-        set_s(cpu, fd, r);
+        set_fmt(cpu, fd, r, to_dbl);
         return;
     }
     default:
         break;
     }
-    if (fn >= 0x30) {
-        uint64_t b = get_d(cpu, ft);
+    if (fn >= 0x30) { /* C.cond */
+        uint64_t b = get_fmt(cpu, ft, dbl);
         unsigned cond = fn & 15;
         fp_begin(cpu);
-        bool un = d_is_nan(a) || d_is_nan(b);
-        double x = d_of(a), y = d_of(b);
-        if (d_is_snan(a) || d_is_snan(b) || (un && (cond & 8))) {
+        bool un = is_nan_fmt(a, dbl) || is_nan_fmt(b, dbl);
+        double x = double_of_fmt(a, dbl), y = double_of_fmt(b, dbl);
+        if (is_snan_fmt(a, dbl) || is_snan_fmt(b, dbl) ||
+            (un && (cond & 8))) {
             cause |= FP_V;
         }
         bool r = ((cond & 1) && un) || ((cond & 2) && !un && x == y) ||
@@ -657,10 +608,10 @@ void mips_fpu_cop1(MipsCpu *cpu, uint32_t insn)
         return;
     }
     case 0x10:
-        cop1_s(cpu, insn);
+        cop1_fmt(cpu, insn, false);
         return;
     case 0x11:
-        cop1_d(cpu, insn);
+        cop1_fmt(cpu, insn, true);
         return;
     case 0x14:
         cop1_int(cpu, insn, false);

@@ -307,9 +307,7 @@ uint64_t x86_tlb_fill(X86Cpu *cpu, uint64_t lin, int acc, bool user,
     uint64_t lpage = lin & ~(uint64_t)0xfff;
     e->tag_r = TLB_INVALID;
     e->tag_w = TLB_INVALID;
-    e->phys = page;
-    e->global = glob;
-    e->nx = cpu->walk_nx;
+    e->phys = page | (glob ? TLB_GLOBAL : 0) | (cpu->walk_nx ? TLB_NX : 0);
     if (acc == 1) {
         if (wp) {
             e->addend = (uintptr_t)wp - lpage;
@@ -410,7 +408,7 @@ void x86_tlb_flush(X86Cpu *cpu, bool global)
        (SDM 4.10.4.1); CR4 writes, paging mode changes: all go. */
     for (int u = 0; u < 2; u++) {
         for (unsigned i = 0; i < TLB_SIZE; i++) {
-            if (!global && cpu->tlb[u][i].global) {
+            if (!global && (cpu->tlb[u][i].phys & TLB_GLOBAL)) {
                 continue;
             }
             cpu->tlb[u][i].tag_r = TLB_INVALID;

@@ -33,7 +33,7 @@ static void tlb_protect_phys(void *opaque, uint64_t page)
     X86Cpu *cpu = opaque;
     for (int u = 0; u < 2; u++) {
         for (unsigned i = 0; i < TLB_SIZE; i++) {
-            if (cpu->tlb[u][i].phys == page) {
+            if (TLB_PHYS(&cpu->tlb[u][i]) == page) {
                 cpu->tlb[u][i].tag_w = TLB_INVALID;
             }
         }
@@ -174,8 +174,9 @@ TBlock *x86_tb_find(X86Cpu *cpu)
     uint64_t lin = (cpu->seg[S_CS].base + cpu->rip) & cpu->lin_mask;
     TlbEntry *e = &cpu->tlb[cpu->tlb_user][(lin >> 12) & (TLB_SIZE - 1)];
     uint64_t phys;
-    if (G_LIKELY(e->tag_r == (lin & ~(uint64_t)0xfff) && !e->nx)) {
-        phys = e->phys | (lin & 0xfff);
+    if (G_LIKELY(e->tag_r == (lin & ~(uint64_t)0xfff) &&
+                 !(e->phys & TLB_NX))) {
+        phys = TLB_PHYS(e) | (lin & 0xfff);
     } else {
         phys = x86_tlb_fill(cpu, lin, 2, cpu->tlb_user, e);
     }

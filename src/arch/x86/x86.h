@@ -202,10 +202,16 @@ typedef struct TlbEntry {
     uint64_t tag_r;     /* linear page, or 1 when invalid */
     uint64_t tag_w;
     uintptr_t addend;   /* host = addend + linear */
-    uint64_t phys;      /* physical page (for code marking/fetch) */
-    uint64_t global;    /* a global page: kept by x86_tlb_flush(, false) */
-    uint64_t nx;        /* execute-disable page: fetches walk (and #PF) */
+    /* Physical page (code marking and fetch), with TLB_GLOBAL in bit 0
+       for a global page (kept by x86_tlb_flush(, false)) and TLB_NX in
+       bit 1 for an execute-disable page (a fetch walks, and faults): 32
+       bytes an entry, a power of two for the fast path's index. */
+    uint64_t phys;
 } TlbEntry;
+
+#define TLB_GLOBAL 1u
+#define TLB_NX 2u
+#define TLB_PHYS(e) ((e)->phys & ~(uint64_t)(TLB_GLOBAL | TLB_NX))
 
 #define TLB_BITS 10
 #define TLB_SIZE (1u << TLB_BITS)

@@ -148,10 +148,8 @@ static void codec_reset(Ac97 *s)
     apply_volume(s);
 }
 
-static void po_run(Ac97 *s);
-static void po_arm(Ac97 *s);
-static void pi_run(Ac97 *s);
-static void pi_arm(Ac97 *s);
+static void box_run(Ac97 *s, int i);
+static void box_arm(Ac97 *s, int i);
 
 static void codec_write(Ac97 *s, uint8_t reg, uint16_t v)
 {
@@ -194,17 +192,17 @@ static void codec_write(Ac97 *s, uint8_t reg, uint16_t v)
     }
     if (reg == AC97_EXT_CTRL || reg == AC97_FRONT_RATE) {
         /* A rate change re-bases the stream's timeline. */
-        po_run(s);
+        box_run(s, BOX_PO);
         s->t0 = clock_now(s->dev.bus->clock);
         s->frames = 0;
         audio_voice_set_format(s->voice, pcm_rate(s), AUDIO_FMT_S16, 2);
-        po_arm(s);
+        box_arm(s, BOX_PO);
     }
     if (reg == AC97_EXT_CTRL || reg == AC97_LR_ADC_RATE) {
-        pi_run(s);
+        box_run(s, BOX_PI);
         s->in_t0 = clock_now(s->dev.bus->clock);
         s->in_frames = 0;
-        pi_arm(s);
+        box_arm(s, BOX_PI);
     }
     apply_volume(s);
 }
@@ -272,15 +270,8 @@ static void box_reset(Ac97 *s, int i)
     }
 }
 
-static bool po_can_run(Ac97 *s)
-{
-    Ac97Box *b = &s->box[BOX_PO];
-    return s->running && (b->cr & CR_RPBM) && !(b->sr & SR_DCH) &&
-           (pci_get_long(s->pci.config + PCI_COMMAND) & PCI_COMMAND_MASTER);
-}
-
 /* The current buffer ran out: interrupt, next descriptor or halt. */
-static void po_buffer_done(Ac97 *s, Ac97Box *b)
+static void box_buffer_done(Ac97 *s, Ac97Box *b)
 {
     if (b->buf_flags & BD_IOC) {
         b->sr |= SR_BCIS;
@@ -300,77 +291,6 @@ static void po_buffer_done(Ac97 *s, Ac97Box *b)
     ac97_update_irq(s);
 }
 
-static void po_run(Ac97 *s)
-{
-    if (!po_can_run(s)) {
-        return;
-    }
-    Ac97Box *b = &s->box[BOX_PO];
-    int rate = pcm_rate(s);
-    int64_t now = clock_now(s->dev.bus->clock);
-    int64_t due = (now - s->t0) * rate / 1000000000LL - s->frames;
-    if (due <= 0) {
-        return;
-    }
-    if (due > rate) {
-        s->t0 = now;
-        s->frames = 0;
-        due = rate / 10;
-    }
-    s->frames += due;
-    int64_t samples = 2 * due; /* 16-bit stereo: 2 samples a frame */
-    uint8_t buf[4096];
-    /* A guest may queue 32 empty buffers: bound the loop. */
-    for (int guard = 0; samples > 0 && s->running && guard < 64; guard++) {
-        if (b->picb == 0) {
-            po_buffer_done(s, b);
-            continue;
-        }
-        int n = (int)MIN(MIN(samples, (int64_t)b->picb),
-                         (int64_t)sizeof(buf) / 2);
-        memmap_read(s->dev.bus->mem, b->buf_addr, buf, 2 * (size_t)n);
-        audio_voice_write(s->voice, buf, 2 * (size_t)n);
-        b->buf_addr += 2 * n;
-        b->picb -= n;
-        samples -= n;
-        guard = 0;
-        if (b->picb == 0) {
-            po_buffer_done(s, b);
-        }
-    }
-    if (s->frames >= rate) {
-        s->t0 += 1000000000LL;
-        s->frames -= rate;
-    }
-}
-
-/* Timer at the end of the current buffer (its interrupt on time). */
-static void po_arm(Ac97 *s)
-{
-    if (!po_can_run(s)) {
-        timer_del(s->timer);
-        return;
-    }
-    int rate = pcm_rate(s);
-    int64_t frames = s->frames + (s->box[BOX_PO].picb + 1) / 2;
-    int64_t t = s->t0 + (frames * 1000000000LL + rate - 1) / rate;
-    timer_mod(s->timer, MAX(t, clock_now(s->dev.bus->clock) + 1000));
-}
-
-static void ac97_timer(void *opaque)
-{
-    Ac97 *s = opaque;
-    po_run(s);
-    po_arm(s);
-}
-
-static void ac97_pull(void *opaque)
-{
-    Ac97 *s = opaque;
-    po_run(s);
-    po_arm(s);
-}
-
 /* ---- PCM in ---- */
 
 static int adc_rate(Ac97 *s)
@@ -379,13 +299,6 @@ static int adc_rate(Ac97 *s)
         return s->codec[AC97_LR_ADC_RATE / 2];
     }
     return 48000;
-}
-
-static bool pi_can_run(Ac97 *s)
-{
-    Ac97Box *b = &s->box[BOX_PI];
-    return s->in_running && (b->cr & CR_RPBM) && !(b->sr & SR_DCH) &&
-           (pci_get_long(s->pci.config + PCI_COMMAND) & PCI_COMMAND_MASTER);
 }
 
 /* Samples recorded, through the record gain, as 16-bit stereo bytes. */
@@ -410,72 +323,120 @@ static void pi_record(Ac97 *s, uint8_t *buf, int samples)
     }
 }
 
-static void pi_run(Ac97 *s)
+/* ---- the DMA engine of PCM out and PCM in ---- */
+
+/* A box's timeline in virtual time: frames moved since t0. */
+typedef struct {
+    int64_t *t0, *frames;
+    bool *running;
+    Timer *timer;
+    int rate;
+} BoxClock;
+
+static BoxClock box_clock(Ac97 *s, int i)
 {
-    if (!pi_can_run(s)) {
+    if (i == BOX_PI) {
+        return (BoxClock){ &s->in_t0, &s->in_frames, &s->in_running,
+                           s->in_timer, adc_rate(s) };
+    }
+    return (BoxClock){ &s->t0, &s->frames, &s->running, s->timer,
+                       pcm_rate(s) };
+}
+
+static bool box_can_run(Ac97 *s, int i)
+{
+    Ac97Box *b = &s->box[i];
+    return (i == BOX_PO || i == BOX_PI) && *box_clock(s, i).running &&
+           (b->cr & CR_RPBM) && !(b->sr & SR_DCH) &&
+           (pci_get_long(s->pci.config + PCI_COMMAND) & PCI_COMMAND_MASTER);
+}
+
+/* Catch box i (PCM out or PCM in) up to now: move what the elapsed time
+   is worth, 16-bit stereo, between its buffers and the voice or input. */
+static void box_run(Ac97 *s, int i)
+{
+    if (!box_can_run(s, i)) {
         return;
     }
-    Ac97Box *b = &s->box[BOX_PI];
-    int rate = adc_rate(s);
+    Ac97Box *b = &s->box[i];
+    BoxClock c = box_clock(s, i);
     int64_t now = clock_now(s->dev.bus->clock);
-    int64_t due = (now - s->in_t0) * rate / 1000000000LL - s->in_frames;
+    int64_t due = (now - *c.t0) * c.rate / 1000000000LL - *c.frames;
     if (due <= 0) {
         return;
     }
-    if (due > rate) {
-        s->in_t0 = now;
-        s->in_frames = 0;
-        due = rate / 10;
+    if (due > c.rate) {
+        *c.t0 = now;
+        *c.frames = 0;
+        due = c.rate / 10;
     }
-    s->in_frames += due;
-    int64_t samples = 2 * due;
+    *c.frames += due;
+    int64_t samples = 2 * due; /* 2 samples a frame */
     uint8_t buf[4096];
-    for (int guard = 0; samples > 0 && s->in_running && guard < 64;
-         guard++) {
+    /* A guest may queue 32 empty buffers: bound the loop. */
+    for (int guard = 0; samples > 0 && *c.running && guard < 64; guard++) {
         if (b->picb < 2) {
             /* Buffers hold whole frames; a stray odd sample is skipped. */
             b->picb = 0;
-            po_buffer_done(s, b);
+            box_buffer_done(s, b);
             continue;
         }
         int n = (int)MIN(MIN(samples, (int64_t)(b->picb & ~1)),
                          (int64_t)sizeof(buf) / 2);
-        pi_record(s, buf, n);
-        memmap_write(s->dev.bus->mem, b->buf_addr, buf, 2 * (size_t)n);
+        if (i == BOX_PI) {
+            pi_record(s, buf, n);
+            memmap_write(s->dev.bus->mem, b->buf_addr, buf, 2 * (size_t)n);
+        } else {
+            memmap_read(s->dev.bus->mem, b->buf_addr, buf, 2 * (size_t)n);
+            audio_voice_write(s->voice, buf, 2 * (size_t)n);
+        }
         b->buf_addr += 2 * n;
         b->picb -= n;
         samples -= n;
         guard = 0;
         if (b->picb == 0) {
-            po_buffer_done(s, b);
+            box_buffer_done(s, b);
         }
     }
-    if (s->in_frames >= rate) {
-        s->in_t0 += 1000000000LL;
-        s->in_frames -= rate;
+    if (*c.frames >= c.rate) {
+        *c.t0 += 1000000000LL;
+        *c.frames -= c.rate;
     }
 }
 
-static void pi_arm(Ac97 *s)
+/* Timer at the end of box i's current buffer (its interrupt on time). */
+static void box_arm(Ac97 *s, int i)
 {
-    if (!s->in_timer) {
+    BoxClock c = box_clock(s, i);
+    if (!c.timer) {
         return;
     }
-    if (!pi_can_run(s)) {
-        timer_del(s->in_timer);
+    if (!box_can_run(s, i)) {
+        timer_del(c.timer);
         return;
     }
-    int rate = adc_rate(s);
-    int64_t frames = s->in_frames + (s->box[BOX_PI].picb + 1) / 2;
-    int64_t t = s->in_t0 + (frames * 1000000000LL + rate - 1) / rate;
-    timer_mod(s->in_timer, MAX(t, clock_now(s->dev.bus->clock) + 1000));
+    int64_t frames = *c.frames + (s->box[i].picb + 1) / 2;
+    int64_t t = *c.t0 + (frames * 1000000000LL + c.rate - 1) / c.rate;
+    timer_mod(c.timer, MAX(t, clock_now(s->dev.bus->clock) + 1000));
+}
+
+static void ac97_timer(void *opaque)
+{
+    Ac97 *s = opaque;
+    box_run(s, BOX_PO);
+    box_arm(s, BOX_PO);
+}
+
+static void ac97_pull(void *opaque)
+{
+    ac97_timer(opaque);
 }
 
 static void ac97_in_timer(void *opaque)
 {
     Ac97 *s = opaque;
-    pi_run(s);
-    pi_arm(s);
+    box_run(s, BOX_PI);
+    box_arm(s, BOX_PI);
 }
 
 /* Run bit set, or LVI moved past a halted CIV: go (again). */
@@ -500,7 +461,7 @@ static void box_start(Ac97 *s, int i)
         s->in_running = true;
         s->in_t0 = clock_now(s->dev.bus->clock);
         s->in_frames = 0;
-        pi_arm(s);
+        box_arm(s, BOX_PI);
         return;
     }
     s->running = true;
@@ -508,7 +469,7 @@ static void box_start(Ac97 *s, int i)
     s->frames = 0;
     audio_voice_set_format(s->voice, pcm_rate(s), AUDIO_FMT_S16, 2);
     audio_voice_set_active(s->voice, true);
-    po_arm(s);
+    box_arm(s, BOX_PO);
 }
 
 static uint8_t nabm_read_byte(Ac97 *s, uint16_t off)
@@ -597,9 +558,9 @@ static void nabm_write_byte(Ac97 *s, uint16_t off, uint8_t v)
             break; /* CIV, PICB, PIV: read-only */
         }
         if (i == BOX_PO) {
-            po_arm(s);
+            box_arm(s, BOX_PO);
         } else if (i == BOX_PI) {
-            pi_arm(s);
+            box_arm(s, BOX_PI);
         }
         return;
     }
@@ -628,9 +589,9 @@ static uint32_t nabm_read(void *opaque, uint16_t off, unsigned size)
     if (off >> 4 == BOX_PO) {
         /* PICB and CIV as of now, once per access: a word read must not
            see its two bytes at two different instants. */
-        po_run(s);
+        box_run(s, BOX_PO);
     } else if (off >> 4 == BOX_PI) {
-        pi_run(s);
+        box_run(s, BOX_PI);
     }
     for (unsigned i = 0; i < size; i++) {
         v |= (uint32_t)nabm_read_byte(s, off + i) << (8 * i);
@@ -642,9 +603,9 @@ static void nabm_write(void *opaque, uint16_t off, uint32_t v, unsigned size)
 {
     Ac97 *s = opaque;
     if (off >> 4 == BOX_PO) {
-        po_run(s);
+        box_run(s, BOX_PO);
     } else if (off >> 4 == BOX_PI) {
-        pi_run(s);
+        box_run(s, BOX_PI);
     }
     for (unsigned i = 0; i < size; i++) {
         nabm_write_byte(s, off + i, v >> (8 * i));
@@ -666,8 +627,8 @@ static void ac97_config_written(PciFunc *f, uint32_t addr, uint32_t val,
 {
     Ac97 *s = f->owner;
     if (addr <= PCI_COMMAND + 1 && addr + len > PCI_COMMAND) {
-        po_arm(s); /* bus mastering may have been switched */
-        pi_arm(s);
+        box_arm(s, BOX_PO); /* bus mastering may have been switched */
+        box_arm(s, BOX_PI);
     }
 }
 
@@ -750,8 +711,8 @@ static bool ac97_post_load(void *obj, GError **error)
         audio_voice_set_active(s->voice, s->running);
         apply_volume(s);
     }
-    po_arm(s);
-    pi_arm(s);
+    box_arm(s, BOX_PO);
+    box_arm(s, BOX_PI);
     s->irq_level = !s->irq_level; /* force the line to be driven */
     ac97_update_irq(s);
     return true;

@@ -25,7 +25,11 @@
  * with an output amplifier (mute, 64 steps of 1 dB, 0 dB at the top), 3
  * the line-out pin fed by 2; for hda-duplex also 4 a stereo ADC with an
  * input amplifier fed by 5, the line-in pin.  The DAC amplifier's gains
- * and mutes and the out pin's enable reach the voice.
+ * and mutes and the out pin's enable reach the voice.  Both pins sense
+ * presence (chapter 7: pin capabilities, pin sense): the board plugs or
+ * pulls their jacks (hda_set_jack), and a pin whose unsolicited response
+ * the driver enabled then sends one with its tag (chapter 4.4: in the
+ * RIRB, flagged by the extended response's bit 4).
  */
 #include "hw/audio/hda.h"
 
@@ -208,10 +212,10 @@ static void codec_reset(Hda *s)
     c->adc_amp[0] = c->adc_amp[1] = AMP_MUTE;
     c->dac_fmt = c->adc_fmt = 0x0011; /* 48 kHz, 16-bit, stereo */
     c->power = 3;
-    /* Line out: jack, rear, green 1/8", no presence detect (misc bit 0),
-       association 1.  Line in: the same, blue, association 2. */
-    c->config[0] = 0x01014110;
-    c->config[1] = 0x01813120;
+    /* Line out: jack, rear, green 1/8", presence detect (misc bit 0
+       clear), association 1.  Line in: the same, blue, association 2. */
+    c->config[0] = 0x01014010;
+    c->config[1] = 0x01813020;
     c->subsys = 0x1af41100;
     apply_volume(s);
 }
@@ -260,19 +264,20 @@ static uint32_t codec_param(Hda *s, unsigned nid, unsigned p)
         switch (nid) {
         case NID_DAC: /* output, stereo, out amp, own amp and format */
             return 0x0 << 20 | 0x1d;
-        case NID_OUT: /* pin, stereo, connection list */
-            return 0x4 << 20 | 0x101;
+        case NID_OUT: /* pin, stereo, unsolicited, connection list */
+            return 0x4 << 20 | 0x181;
         case NID_ADC: /* input, stereo, in amp, own amp and format, conn */
             return 0x1 << 20 | 0x11b;
-        default: /* in pin, stereo */
-            return 0x4 << 20 | 0x1;
+        default: /* in pin, stereo, unsolicited */
+            return 0x4 << 20 | 0x81;
         }
     case PAR_PCM:
         return (nid == NID_DAC || nid == NID_ADC) ? 0x000201ff : 0;
     case PAR_STREAM:
         return (nid == NID_DAC || nid == NID_ADC) ? 0x1 : 0;
     case PAR_PIN_CAP:
-        return nid == NID_OUT ? 0x10 : nid == NID_IN ? 0x20 : 0;
+        /* Output or input, and presence detect (bit 2). */
+        return nid == NID_OUT ? 0x14 : nid == NID_IN ? 0x24 : 0;
     case PAR_AMP_IN_CAP:
         return nid == NID_ADC ? AMP_CAP : 0;
     case PAR_AMP_OUT_CAP:
@@ -396,7 +401,9 @@ static uint32_t codec_verb(Hda *s, uint32_t cmd)
             c->unsol[pin] = pay & 0xbf;
         }
         return 0;
-    case 0xf09: /* pin sense: no presence detect */
+    case 0xf09: /* pin sense: presence detect in bit 31 */
+        return pin >= 0 && !s->unplugged[pin] ? 0x80000000u : 0;
+    case 0x709: /* execute pin sense: presence needs no trigger */
         return 0;
     case 0xf0c:
         return nid == NID_OUT ? c->eapd : 0;
@@ -555,6 +562,31 @@ static void corb_process(Hda *s)
         s->rirbsts |= RIRBSTS_RINTFL;
     }
     s->in_corb = false;
+    hda_update_irq(s);
+}
+
+/* A jack of the codec's pin (0 line out, 1 line in) was plugged or
+   pulled: the pin sense changes and, when the driver enabled it (verb
+   0x708, bit 7), the codec sends an unsolicited response with the pin's
+   tag in bits 31:26; the controller marks it in the extended response
+   (bit 4, codec address 0) and files it in the RIRB like any response.
+   Without a running RIRB the event is lost, as the link would drop it;
+   the driver reads the pin sense again when it starts. */
+void hda_set_jack(Hda *s, int pin, bool plugged)
+{
+    if (pin < 0 || pin > 1 || s->unplugged[pin] == !plugged) {
+        return;
+    }
+    s->unplugged[pin] = !plugged;
+    uint8_t en = s->codec.unsol[pin];
+    if (!(en & 0x80) || !(s->rirbctl & RIRBCTL_RUN) ||
+        !(s->gctl & GCTL_CRST) ||
+        !(pci_get_long(s->pci.config + PCI_COMMAND) & PCI_COMMAND_MASTER)) {
+        return;
+    }
+    rirb_put(s, (uint32_t)(en & 0x3f) << 26, 0x10);
+    s->rirb_count = 0;
+    s->rirbsts |= RIRBSTS_RINTFL;
     hda_update_irq(s);
 }
 
@@ -1415,6 +1447,11 @@ static bool hda_post_load(void *obj, GError **error)
             return false;
         }
     }
+    if (s->unplugged[0] > 1 || s->unplugged[1] > 1) {
+        g_set_error(error, STATE_ERROR, STATE_ERROR_INVALID,
+                    "intel-hda: jack state out of range");
+        return false;
+    }
     if ((s->corbsize & ~0x43) || (s->rirbsize & ~0x43)) {
         g_set_error(error, STATE_ERROR, STATE_ERROR_INVALID,
                     "intel-hda: ring size out of range");
@@ -1455,7 +1492,7 @@ static const StateField codec_fields[] = {
 };
 
 static const StateDesc hda_state = {
-    .name = "intel-hda", .version = 1, .min_version = 1,
+    .name = "intel-hda", .version = 2, .min_version = 1,
     .post_load = hda_post_load,
     .fields = (const StateField[]) {
         { .name = "config", .offset = offsetof(Hda, pci.config),
@@ -1474,7 +1511,8 @@ static const StateDesc hda_state = {
         STATE_U32(Hda, irii), STATE_U16(Hda, icis),
         STATE_U32(Hda, dplbase), STATE_U32(Hda, dpubase),
         STATE_STRUCT_ARRAY(Hda, sd, HDA_NSD, sd_fields),
-        STATE_STRUCT(Hda, codec, codec_fields), STATE_END },
+        STATE_STRUCT(Hda, codec, codec_fields),
+        STATE_U8_ARRAY(Hda, unplugged, 2, STATE_V(2)), STATE_END },
 };
 
 const DeviceInfo hda_info = {

@@ -68,6 +68,7 @@ typedef struct Hda {
     uint32_t dplbase, dpubase;
     HdaStream sd[HDA_NSD];
     HdaCodec codec;
+    uint8_t unplugged[2]; /* the jacks of line out and line in: 1 empty */
     /* private */
     MemRegion *mmio;
     AudioVoice *voice;
@@ -78,5 +79,8 @@ typedef struct Hda {
 } Hda;
 
 extern const DeviceInfo hda_info;
+
+/* Plug (true) or pull a jack: pin 0 line out, 1 line in. */
+void hda_set_jack(Hda *s, int pin, bool plugged);
 
 #endif

@@ -29,9 +29,24 @@
  * self-feedback on the first (pi/16 to 4 pi).  Output: each carrier at
  * full scale is 4096 of 32767, channels summed, stereo with NEW.
  * Timers: 80 and 320 us counters; their flags follow virtual time.
- * Not emulated: the rhythm section's noise instruments (in rhythm mode
- * channels 6-8 play as melodic channels keyed by their 0xBD bits), the
- * OPL3's 4-operator channels (played as two 2-operator channels), CSM.
+ *
+ * Rhythm mode (0xBD bit 5; Arnost's "Programmer's Guide to Yamaha YMF
+ * 262/OPL3", "Percussion mode"): channels 6-8 give up their melodic
+ * voices to five instruments, each keyed by its own 0xBD bit (or the
+ * channel's key): bass drum (bit 4) is channel 6 as a 2-operator
+ * channel; hi-hat (bit 0) and snare drum (bit 3) are channel 7's
+ * operators, tom-tom (bit 2) and top cymbal (bit 1) channel 8's, each
+ * sounding alone at its channel's frequency: the tom-tom a plain
+ * operator; the cymbal a "metal" square pattern from phase bits of the
+ * hi-hat's and the cymbal's operators; the hi-hat that pattern broken by
+ * the noise generator (a 23-bit LFSR stepped every sample); the snare
+ * drum the hi-hat operator's phase (its half-cycle) broken by the noise.
+ * 4-operator channels (OPL3 mode, 0x104 bits 0-5 pair channels 0-2 with
+ * 3-5 and 9-11 with 12-14): the first channel's frequency, key and
+ * feedback drive the four operators, its and its partner's connection
+ * bits choose one of four algorithms: FM-FM (1>2>3>4), AM-FM
+ * (1 + 2>3>4), FM-AM (1>2 + 3>4), AM-AM (1 + 2>3 + 4).
+ * Not emulated: CSM.
  */
 #include "hw/audio/opl3.h"
 
@@ -142,26 +157,51 @@ static OplOp *op_of(Opl3 *s, int c, int k)
     return &s->op[2 * c + k];
 }
 
+/* Channel c (0-17) the first of a 4-operator pair (OPL3 mode, 0x104). */
+static bool four_op_first(const Opl3 *s, int c)
+{
+    int i = c % 9;
+    return opl3_mode(s) && i < 3 &&
+           (s->reg[1][0x04] & (1 << (i + 3 * (c / 9))));
+}
+
+/* The channel whose frequency and key channel c's operators follow: the
+   first of its 4-operator pair, else itself. */
+static int lead_chan(const Opl3 *s, int c)
+{
+    int i = c % 9;
+    return (i >= 3 && i < 6 && four_op_first(s, c - 3)) ? c - 3 : c;
+}
+
+static bool rhythm_mode(const Opl3 *s)
+{
+    return s->reg[0][0xbd] & 0x20;
+}
+
 static unsigned chan_fnum(const Opl3 *s, int c)
 {
+    c = lead_chan(s, c);
     return chreg(s, c, 0xa0) | (chreg(s, c, 0xb0) & 3) << 8;
 }
 
 static unsigned chan_block(const Opl3 *s, int c)
 {
-    return (chreg(s, c, 0xb0) >> 2) & 7;
+    return (chreg(s, lead_chan(s, c), 0xb0) >> 2) & 7;
 }
 
-/* Whether channel c is keyed: 0xBn bit 5, or a rhythm bit of 0xBD. */
-static bool chan_key(const Opl3 *s, int c)
+/* Whether operator k of channel c is keyed: its channel's (or its
+   4-operator lead's) 0xBn bit 5, or in rhythm mode its instrument's
+   0xBD bit (bass drum both operators of channel 6; hi-hat, snare drum
+   channel 7's; tom-tom, cymbal channel 8's). */
+static bool op_key(const Opl3 *s, int c, int k)
 {
-    if (chreg(s, c, 0xb0) & 0x20) {
+    if (chreg(s, lead_chan(s, c), 0xb0) & 0x20) {
         return true;
     }
-    uint8_t bd = s->reg[0][0xbd];
-    if (c >= 6 && c <= 8 && (bd & 0x20)) {
-        static const uint8_t bits[3] = { 0x10, 0x09, 0x06 };
-        return bd & bits[c - 6];
+    if (c >= 6 && c <= 8 && rhythm_mode(s)) {
+        static const uint8_t bits[3][2] = { { 0x10, 0x10 }, { 0x01, 0x08 },
+                                            { 0x04, 0x02 } };
+        return s->reg[0][0xbd] & bits[c - 6][k];
     }
     return false;
 }
@@ -254,19 +294,16 @@ static void env_step(Opl3 *s, int c, int k, OplOp *o)
     }
 }
 
-static void key_change(Opl3 *s, int c, bool was, bool now)
+static void key_change(OplOp *o, bool was, bool now)
 {
     if (was == now) {
         return;
     }
-    for (int k = 0; k < 2; k++) {
-        OplOp *o = op_of(s, c, k);
-        if (now) {
-            o->phase = 0;
-            o->stage = OPL_EG_ATTACK;
-        } else if (o->stage != OPL_EG_OFF) {
-            o->stage = OPL_EG_RELEASE;
-        }
+    if (now) {
+        o->phase = 0;
+        o->stage = OPL_EG_ATTACK;
+    } else if (o->stage != OPL_EG_OFF) {
+        o->stage = OPL_EG_RELEASE;
     }
 }
 
@@ -301,8 +338,9 @@ static uint32_t phase_inc(const Opl3 *s, int c, uint8_t am)
     return (uint32_t)((chip * OPL3_RATE + OUT_RATE / 2) / OUT_RATE);
 }
 
-static float op_out(Opl3 *s, int c, int k, OplOp *o, float mod_cycles,
-                    float trem_db, float vib)
+/* Advance operator k's phase by a sample; its phase before, 2^20 a
+   cycle. */
+static uint32_t op_advance(Opl3 *s, int c, int k, OplOp *o, float vib)
 {
     uint8_t am = opreg(s, c, k, 0x20);
     uint32_t inc = phase_inc(s, c, am);
@@ -311,6 +349,13 @@ static float op_out(Opl3 *s, int c, int k, OplOp *o, float mod_cycles,
     }
     uint32_t ph = o->phase;
     o->phase += inc;
+    return ph;
+}
+
+/* Operator k's output at waveform index idx (1024 a cycle). */
+static float op_wave(Opl3 *s, int c, int k, OplOp *o, int32_t idx,
+                     float trem_db)
+{
     if (o->stage == OPL_EG_OFF) {
         return 0.0f;
     }
@@ -318,9 +363,114 @@ static float op_out(Opl3 *s, int c, int k, OplOp *o, float mod_cycles,
     if (!opl3_mode(s) && !(s->reg[0][0x01] & 0x20)) {
         ws = 0; /* OPL2 without WSE: sine only */
     }
-    int32_t idx = (int32_t)(ph >> 10) + (int32_t)lrintf(mod_cycles *
-                                                        WAVE_LEN);
     return wave(ws, (unsigned)idx) * op_gain(s, c, k, o, trem_db);
+}
+
+/* One sample of operator k of channel c, its phase modulated by
+   mod_cycles (cycles of its waveform). */
+static float op_sample(Opl3 *s, int c, int k, float mod_cycles,
+                       float trem_db, float vib)
+{
+    OplOp *o = op_of(s, c, k);
+    env_step(s, c, k, o);
+    uint32_t ph = op_advance(s, c, k, o, vib);
+    return op_wave(s, c, k, o,
+                   (int32_t)(ph >> 10) + (int32_t)lrintf(mod_cycles *
+                                                         WAVE_LEN),
+                   trem_db);
+}
+
+/* Self-feedback of channel c's first operator from its last two
+   outputs (pi/16 to 4 pi), and storing the newest. */
+static float fb_mod(const Opl3 *s, int c)
+{
+    static const float fbc[8] = { 0, 1.0f / 32, 1.0f / 16, 1.0f / 8, 0.25f,
+                                  0.5f, 1, 2 };
+    unsigned fbn = (chreg(s, c, 0xc0) >> 1) & 7;
+    return fbc[fbn] * ((int16_t)s->fb[2 * c] + (int16_t)s->fb[2 * c + 1]) /
+           2 / 32767.0f;
+}
+
+static void fb_store(Opl3 *s, int c, float a)
+{
+    s->fb[2 * c] = s->fb[2 * c + 1];
+    s->fb[2 * c + 1] = (uint16_t)(int16_t)lrintf(a * 32767.0f);
+}
+
+/* A 2-operator channel: FM (the first modulates the second, 4 cycles at
+   full scale) or additive. */
+static float chan2(Opl3 *s, int c, float trem, float vib)
+{
+    float a = op_sample(s, c, 0, fb_mod(s, c), trem, vib);
+    fb_store(s, c, a);
+    if (chreg(s, c, 0xc0) & 1) {
+        return a + op_sample(s, c, 1, 0, trem, vib);
+    }
+    return op_sample(s, c, 1, a * 4.0f, trem, vib);
+}
+
+/* A 4-operator channel: c and c + 3; the algorithm from both channels'
+   connection bits. */
+static float chan4(Opl3 *s, int c, float trem, float vib)
+{
+    int d = c + 3;
+    float o1 = op_sample(s, c, 0, fb_mod(s, c), trem, vib);
+    fb_store(s, c, o1);
+    float o2, o3;
+    switch ((chreg(s, c, 0xc0) & 1) | (chreg(s, d, 0xc0) & 1) << 1) {
+    case 0: /* FM-FM: 1 > 2 > 3 > 4 */
+        o2 = op_sample(s, c, 1, o1 * 4.0f, trem, vib);
+        o3 = op_sample(s, d, 0, o2 * 4.0f, trem, vib);
+        return op_sample(s, d, 1, o3 * 4.0f, trem, vib);
+    case 1: /* AM-FM: 1 + 2 > 3 > 4 */
+        o2 = op_sample(s, c, 1, 0, trem, vib);
+        o3 = op_sample(s, d, 0, o2 * 4.0f, trem, vib);
+        return o1 + op_sample(s, d, 1, o3 * 4.0f, trem, vib);
+    case 2: /* FM-AM: 1 > 2 + 3 > 4 */
+        o2 = op_sample(s, c, 1, o1 * 4.0f, trem, vib);
+        o3 = op_sample(s, d, 0, 0, trem, vib);
+        return o2 + op_sample(s, d, 1, o3 * 4.0f, trem, vib);
+    default: /* AM-AM: 1 + 2 > 3 + 4 */
+        o2 = op_sample(s, c, 1, 0, trem, vib);
+        o3 = op_sample(s, d, 0, o2 * 4.0f, trem, vib);
+        return o1 + o3 + op_sample(s, d, 1, 0, trem, vib);
+    }
+}
+
+/* The rhythm section's hi-hat, snare drum, tom-tom and cymbal (channels
+   7 and 8), with the noise generator; out: their sum per channel. */
+static void rhythm(Opl3 *s, float trem, float vib, float *y7, float *y8)
+{
+    /* The noise: a 23-bit LFSR (taps 0 and 14), one step a sample. */
+    uint32_t fbit = (s->noise ^ (s->noise >> 14)) & 1;
+    s->noise = (s->noise >> 1) | fbit << 22;
+    bool noise = s->noise & 1;
+    OplOp *hh = op_of(s, 7, 0), *sd = op_of(s, 7, 1);
+    OplOp *tt = op_of(s, 8, 0), *tc = op_of(s, 8, 1);
+    for (int k = 0; k < 2; k++) {
+        env_step(s, 7, k, op_of(s, 7, k));
+        env_step(s, 8, k, op_of(s, 8, k));
+    }
+    /* Phases as waveform indices (10 bits a cycle). */
+    unsigned phh = op_advance(s, 7, 0, hh, vib) >> 10;
+    op_advance(s, 7, 1, sd, vib);
+    unsigned ptt = op_advance(s, 8, 0, tt, vib) >> 10;
+    unsigned ptc = op_advance(s, 8, 1, tc, vib) >> 10;
+    /* The "metal" bit: phase bits of the hi-hat's and the cymbal's
+       operators combined (their square waves ring-modulated). */
+    bool metal = (((phh >> 2) ^ (phh >> 7)) | ((phh >> 3) ^ (ptc >> 5)) |
+                  ((ptc >> 3) ^ (ptc >> 5))) & 1;
+    /* Hi-hat: the metal pattern, its fine phase broken by the noise. */
+    unsigned ihh = metal << 9 | ((metal ^ noise) ? 0xd0 : 0x34);
+    /* Snare drum: the hi-hat operator's half-cycle, broken by noise. */
+    unsigned half = (phh >> 8) & 1;
+    unsigned isd = half << 9 | (half ^ noise) << 8;
+    /* Cymbal: the metal pattern alone. */
+    unsigned itc = metal << 9 | 0x80;
+    *y7 = op_wave(s, 7, 0, hh, (int32_t)ihh, trem) +
+          op_wave(s, 7, 1, sd, (int32_t)isd, trem);
+    *y8 = op_wave(s, 8, 0, tt, (int32_t)ptt, trem) +
+          op_wave(s, 8, 1, tc, (int32_t)itc, trem);
 }
 
 static void render(Opl3 *s, int16_t *out, int n)
@@ -341,35 +491,39 @@ static void render(Opl3 *s, int16_t *out, int n)
                              (float)sin(2 * M_PI * 6.1 * t));
         }
         float l = 0, r = 0;
+        float y78[2] = { 0, 0 };
+        bool rhy = rhythm_mode(s);
+        if (rhy) {
+            rhythm(s, trem, vib, &y78[0], &y78[1]);
+        }
         for (int c = 0; c < chans; c++) {
-            OplOp *o0 = op_of(s, c, 0), *o1 = op_of(s, c, 1);
-            if (o0->stage == OPL_EG_OFF && o1->stage == OPL_EG_OFF) {
-                /* Phases go on, silently. */
-                o0->phase += phase_inc(s, c, opreg(s, c, 0, 0x20));
-                o1->phase += phase_inc(s, c, opreg(s, c, 1, 0x20));
-                continue;
+            bool four = four_op_first(s, c);
+            if (lead_chan(s, c) != c) {
+                continue; /* played by its 4-operator lead */
             }
-            env_step(s, c, 0, o0);
-            env_step(s, c, 1, o1);
-            uint8_t fc = chreg(s, c, 0xc0);
-            unsigned fbn = (fc >> 1) & 7;
-            float fbmod = 0;
-            if (fbn) {
-                static const float fbc[8] = { 0, 1.0f / 32, 1.0f / 16,
-                                              1.0f / 8, 0.25f, 0.5f, 1, 2 };
-                fbmod = fbc[fbn] * ((int16_t)s->fb[2 * c] +
-                                    (int16_t)s->fb[2 * c + 1]) /
-                        2 / 32767.0f;
-            }
-            float a = op_out(s, c, 0, o0, fbmod, trem, vib);
-            s->fb[2 * c] = s->fb[2 * c + 1];
-            s->fb[2 * c + 1] = (uint16_t)(int16_t)lrintf(a * 32767.0f);
             float y;
-            if (fc & 1) {
-                y = a + op_out(s, c, 1, o1, 0, trem, vib);
+            if (rhy && (c == 7 || c == 8)) {
+                y = y78[c - 7];
             } else {
-                y = op_out(s, c, 1, o1, a * 4.0f, trem, vib);
+                bool off = true;
+                for (int q = 0; q < (four ? 2 : 1); q++) {
+                    for (int k = 0; k < 2; k++) {
+                        off &= op_of(s, c + 3 * q, k)->stage == OPL_EG_OFF;
+                    }
+                }
+                if (off) {
+                    /* Phases go on, silently. */
+                    for (int q = 0; q < (four ? 2 : 1); q++) {
+                        int cc = c + 3 * q;
+                        for (int k = 0; k < 2; k++) {
+                            op_advance(s, cc, k, op_of(s, cc, k), vib);
+                        }
+                    }
+                    continue;
+                }
+                y = four ? chan4(s, c, trem, vib) : chan2(s, c, trem, vib);
             }
+            uint8_t fc = chreg(s, c, 0xc0);
             bool lon = true, ron = true;
             if (opl3_mode(s)) {
                 lon = fc & 0x10;
@@ -485,16 +639,16 @@ static void reg_write(Opl3 *s, int bank, uint8_t r, uint8_t v)
         s->reg[0][0x04] = v;
         return;
     }
-    bool keyed[18];
-    for (int c = 0; c < 18; c++) {
-        keyed[c] = chan_key(s, c);
+    bool keyed[36];
+    for (int i = 0; i < 36; i++) {
+        keyed[i] = op_key(s, i / 2, i % 2);
     }
     s->reg[bank][r] = v;
     bool any = false;
-    for (int c = 0; c < 18; c++) {
-        bool k = chan_key(s, c);
-        key_change(s, c, keyed[c], k);
-        any |= k && !keyed[c];
+    for (int i = 0; i < 36; i++) {
+        bool k = op_key(s, i / 2, i % 2);
+        key_change(&s->op[i], keyed[i], k);
+        any |= k && !keyed[i];
     }
     if (any && !audio_voice_active(s->voice)) {
         s->t0 = now;
@@ -555,6 +709,7 @@ static void opl3_reset(Device *dev)
     }
     s->status = 0;
     s->lfo = 0;
+    s->noise = 1;
     s->t0 = clock_now(dev->bus->clock);
     s->frames = 0;
     if (s->voice) {
@@ -578,6 +733,11 @@ static bool opl3_post_load(void *obj, GError **error)
             return false;
         }
     }
+    if (s->noise == 0 || s->noise >= 1u << 23) {
+        g_set_error(error, STATE_ERROR, STATE_ERROR_INVALID,
+                    "opl3: noise generator state out of range");
+        return false;
+    }
     bool on = false;
     for (int i = 0; i < 36; i++) {
         on |= s->op[i].stage != OPL_EG_OFF;
@@ -592,7 +752,7 @@ static const StateField op_fields[] = {
 };
 
 static const StateDesc opl3_state = {
-    .name = "opl3", .version = 1, .min_version = 1,
+    .name = "opl3", .version = 2, .min_version = 1,
     .post_load = opl3_post_load,
     .fields = (const StateField[]) {
         STATE_BYTES(Opl3, reg, 512), STATE_U8_ARRAY(Opl3, index, 2),
@@ -600,7 +760,8 @@ static const StateDesc opl3_state = {
         STATE_U16_ARRAY(Opl3, fb, 36),
         STATE_U32(Opl3, lfo), STATE_U8(Opl3, status),
         STATE_I64(Opl3, t1_start), STATE_I64(Opl3, t2_start),
-        STATE_I64(Opl3, t0), STATE_I64(Opl3, frames), STATE_END },
+        STATE_I64(Opl3, t0), STATE_I64(Opl3, frames),
+        STATE_U32(Opl3, noise, STATE_V(2)), STATE_END },
 };
 
 const DeviceInfo opl3_info = {

@@ -30,6 +30,7 @@ typedef struct Opl3 {
     uint16_t fb[36]; /* each channel's first operator, last two outputs
                         (int16 values) */
     uint32_t lfo;    /* samples since reset (tremolo, vibrato) */
+    uint32_t noise;  /* the rhythm section's 23-bit LFSR (never 0) */
     uint8_t status;  /* timer flags */
     int64_t t1_start, t2_start; /* virtual time a running timer started */
     int64_t t0, frames; /* the output's timeline */

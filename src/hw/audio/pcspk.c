@@ -38,6 +38,12 @@ static double high_time(double x)
     return k * 0.5 + fmin(x - k, 0.5);
 }
 
+/* Where the cone sits when no tone plays: OUT2 AND data. */
+static float still_level(const PcSpk *s)
+{
+    return (s->st.data && s->st.out2) ? 1.0f : -1.0f;
+}
+
 static void pcspk_render_to(PcSpk *s, int64_t now)
 {
     if (s->epoch != audio_epoch(s->audio)) {
@@ -62,7 +68,7 @@ static void pcspk_render_to(PcSpk *s, int64_t now)
     int16_t buf[512];
     double step = s->st.tone_hz / SPK_RATE; /* periods per sample */
     bool tone = s->st.tone_hz > 0 && step < 0.5;
-    float still = (s->st.data && s->st.out2) ? 1.0f : -1.0f;
+    float still = still_level(s);
     if (s->st.tone_hz > 0 && !tone) {
         still = 0.0f; /* ultrasonic: the cone averages to the middle */
     }
@@ -121,6 +127,11 @@ static bool pcspk_realize(Device *dev, GError **error)
     s->pit->speaker_changed = pcspk_changed;
     s->pit->speaker_opaque = s;
     i8254_speaker_get(s->pit, &s->st);
+    /* The cone rests where power-on put it: no click at the start (the
+       DC blocker would turn the first sample's step into one, 60 ms
+       long, before the guest did anything). */
+    s->hp_x = still_level(s);
+    s->hp_y = 0.0f;
     s->t0 = clock_now(dev->bus->clock);
     s->synced = true;
     s->epoch = audio_epoch(s->audio);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "bus/log.h"
+#include "hw/board.h"
 #include "hw/ide/ide_internal.h"
 
 static inline IdeDrive *cur(IdeChannel *ch)
@@ -805,9 +806,8 @@ void ide_attach(IdeChannel *ch, int unit, IdeKind kind, BlockDev *blk,
     }
 }
 
-bool ide_cd_change(IdeChannel *ch, int unit, BlockDev *blk)
+static bool cd_change(IdeDrive *d, BlockDev *blk)
 {
-    IdeDrive *d = &ch->drive[unit & 1];
     if (d->kind != IDE_CD) {
         return false;
     }
@@ -818,9 +818,8 @@ bool ide_cd_change(IdeChannel *ch, int unit, BlockDev *blk)
     return true;
 }
 
-bool ide_cd_eject(IdeChannel *ch, int unit, bool force)
+static bool cd_eject(IdeDrive *d, bool force)
 {
-    IdeDrive *d = &ch->drive[unit & 1];
     if (d->kind != IDE_CD) {
         return false;
     }
@@ -837,6 +836,52 @@ bool ide_cd_eject(IdeChannel *ch, int unit, bool force)
     }
     return true;
 }
+
+bool ide_cd_change(IdeChannel *ch, int unit, BlockDev *blk)
+{
+    return cd_change(&ch->drive[unit & 1], blk);
+}
+
+bool ide_cd_eject(IdeChannel *ch, int unit, bool force)
+{
+    return cd_eject(&ch->drive[unit & 1], force);
+}
+
+/* The drive layer's hands on a CD-ROM unit (dev: its IdeDrive). */
+static bool media_eject(void *dev, bool force)
+{
+    return cd_eject(dev, force);
+}
+
+static bool media_insert(void *dev, BlockDev *blk, GError **error)
+{
+    if (!cd_change(dev, blk)) {
+        g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                    "the IDE unit is not a CD-ROM drive");
+        return false;
+    }
+    return true;
+}
+
+static bool media_locked(void *dev)
+{
+    return ((IdeDrive *)dev)->locked;
+}
+
+static void media_eject_request(void *dev)
+{
+    ((IdeDrive *)dev)->media_event = ATAPI_EV_EJECT_REQUEST;
+}
+
+static bool media_tray_open(void *dev)
+{
+    return ((IdeDrive *)dev)->tray_open;
+}
+
+const DriveMediaOps ide_cd_media_ops = {
+    .eject = media_eject, .insert = media_insert, .locked = media_locked,
+    .eject_request = media_eject_request, .tray_open = media_tray_open,
+};
 
 void ide_channel_reset(IdeChannel *ch)
 {

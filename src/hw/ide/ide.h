@@ -20,6 +20,7 @@
 
 #include "bus/irq.h"
 #include "bus/memory.h"
+#include "hw/drive.h"
 #include "images/block.h"
 #include "state/state.h"
 
@@ -111,6 +112,9 @@ bool ide_cd_change(IdeChannel *ch, int unit, BlockDev *blk);
  * false is returned.  Also false when the unit is not a CD-ROM.
  */
 bool ide_cd_eject(IdeChannel *ch, int unit, bool force);
+/* A CD-ROM unit's media as the drive layer changes them (hw/drive.h);
+   dev is the unit's IdeDrive. */
+extern const DriveMediaOps ide_cd_media_ops;
 void ide_channel_reset(IdeChannel *ch);
 
 /* Command block (offset 0..7) and control block (offset 0 = 0x3f6). */

@@ -1018,6 +1018,31 @@ bool fdc_change_media(Fdc *f, int unit, BlockDev *blk, GError **error)
     return true;
 }
 
+/* The drive layer's hands on a floppy drive (dev: its FdcDrive).  No
+   tray lock: a floppy leaves the drive when the user takes it. */
+static bool media_eject(void *dev, bool force)
+{
+    FdcDrive *d = dev;
+    set_medium(NULL, d, NULL, NULL);
+    d->media_changed = true;
+    return true;
+}
+
+static bool media_insert(void *dev, BlockDev *blk, GError **error)
+{
+    FdcDrive *d = dev, old = *d;
+    if (!set_medium(NULL, d, blk, error)) {
+        *d = old; /* refused: the old medium stays in */
+        return false;
+    }
+    d->media_changed = true;
+    return true;
+}
+
+const DriveMediaOps fdc_media_ops = {
+    .eject = media_eject, .insert = media_insert,
+};
+
 uint8_t fdc_cmos_type(Fdc *f, int unit)
 {
     if (unit < 0 || unit >= FDC_DRIVES || !f->drive[unit].present) {

@@ -15,6 +15,7 @@
 
 #include "bus/device.h"
 #include "hw/isa/i8237.h"
+#include "hw/drive.h"
 #include "images/block.h"
 
 #define FDC_UNITS 4  /* drive selects the command set can name */
@@ -80,6 +81,9 @@ extern const DeviceInfo fdc_info;
 bool fdc_attach(Fdc *fdc, int unit, BlockDev *blk, GError **error);
 /* Insert (blk) or eject (NULL) the medium of a connected drive. */
 bool fdc_change_media(Fdc *fdc, int unit, BlockDev *blk, GError **error);
+/* A floppy drive's media as the drive layer changes them (hw/drive.h);
+   dev is &fdc->drive[unit] of an attached drive. */
+extern const DriveMediaOps fdc_media_ops;
 /* The CMOS register 0x10 nibble of a drive: 0 none, 2, 4 or 5. */
 uint8_t fdc_cmos_type(Fdc *fdc, int unit);
 

@@ -15,6 +15,9 @@
  * CMOS and fw_cfg carry the memory size, the e820 map, the boot order and
  * the serial console port.  Wiring follows the IBM PC/AT: IRQ0 PIT, IRQ4
  * COM1, IRQ3 COM2, IRQ6 and DMA channel 2 floppy, IRQ8 RTC.
+ * Drives are the engine's (hw/drive.h): the board opens each IDE
+ * position's and floppy drive's image through ctx->drives and attaches
+ * its unit; names, change, eject and "info block" are the drive layer's.
  */
 #include <stdlib.h>
 #include <stdio.h>
@@ -57,14 +60,6 @@
 
 #define LOWMEM_MAX 0xe0000000ull
 
-/* What the board knows of an IDE position's medium, for the monitor. */
-typedef struct IdeSlot {
-    BlockDev *blk;
-    char *file; /* as the user named it (not a snapshot overlay) */
-    int node;
-    BlockCacheMode cache;
-} IdeSlot;
-
 struct BoardPrivate {
     BoardInstance *ctx;
     uint8_t *ram;
@@ -81,13 +76,10 @@ struct BoardPrivate {
     Port92 *port92;
     I8042 *kbc;
     Fdc *fdc;
-    BlockDev *fd_blk[FDC_DRIVES];
     PiixIde *ide;
-    IdeSlot slot[4]; /* IDE bus * 2 + unit */
     int next_slot;   /* the next free PCI slot */
     int ac97_slot;
     int hda_slot;
-    int next_node;   /* "#blockN" numbers, as QEMU's node names */
     Piix4Pm *pm;
     FpuErr *fpuerr;
     Piix3 *piix3;
@@ -327,61 +319,6 @@ static void fw_cfg_setup(BoardPrivate *b)
     }
 }
 
-static BlockCache cache_mode(DriveCache c)
-{
-    switch (c) {
-    case DRIVE_CACHE_WRITETHROUGH:
-        return BLOCK_CACHE_WRITETHROUGH;
-    case DRIVE_CACHE_NONE:
-        return BLOCK_CACHE_NONE;
-    case DRIVE_CACHE_UNSAFE:
-        return BLOCK_CACHE_UNSAFE;
-    default:
-        return BLOCK_CACHE_WRITEBACK;
-    }
-}
-
-/* Open the image of drive i of the configuration (NULL when the drive has
-   no file); the caller keeps it (an IDE slot, or fd_blk) and the board
-   closes it at destroy. */
-static bool open_drive(BoardPrivate *b, int i, BlockDev **out, GError **error)
-{
-    const MachineConfig *cfg = b->ctx->cfg;
-    const DriveConfig *d = &cfg->drives[i];
-    *out = NULL;
-    if (!d->file) {
-        return true;
-    }
-    /* Without format=, the block layer guesses as QEMU does: a magic it
-       recognises opens that format or fails (never raw), and an image
-       guessed raw refuses guest writes that would fake a header. */
-    if (!d->format && d->media == DRIVE_MEDIA_DISK && !d->readonly &&
-        !d->snapshot && !cfg->snapshot) {
-        const char *g = blk_probe_format(d->file, NULL);
-        if (g && !strcmp(g, "raw")) {
-            g_printerr("mimic: warning: image format was not specified for "
-                       "'%s'; probing guessed raw: writes to its first "
-                       "sector that would make it look like another format "
-                       "are refused (write format=raw to allow them)\n",
-                       d->file);
-        }
-    }
-    BlockOpenOptions o = {
-        .format = d->format, .probe_writable = !d->format,
-        .read_only = d->readonly,
-        .snapshot = d->snapshot || cfg->snapshot,
-        .cache = cache_mode(d->cache),
-        .no_locking = d->no_locking,
-    };
-    BlockDev *blk = blk_open(d->file, &o, error);
-    if (!blk) {
-        return false;
-    }
-    *out = blk;
-    b->ctx->blk[i] = blk;   /* the engine's view, for save/resume */
-    return true;
-}
-
 /* The 82078 at 0x3f0 (IRQ 6, DMA 2) with the configured floppy drives;
    always present, as on QEMU's pc. */
 static bool fdc_setup(BoardPrivate *b, I8237 *dma, GError **error)
@@ -398,21 +335,18 @@ static bool fdc_setup(BoardPrivate *b, I8237 *dma, GError **error)
             continue;
         }
         BlockDev *blk;
-        if (!open_drive(b, i, &blk, error)) {
+        if (!ctx->drives.open(ctx->drives.opaque, i, &blk, error) ||
+            !fdc_attach(fdc, d->index, blk, error)) {
             return false;
         }
-        blk_close(b->fd_blk[d->index]);
-        b->fd_blk[d->index] = blk;
-        if (!fdc_attach(fdc, d->index, blk, error)) {
-            return false;
-        }
+        g_autofree char *where = g_strdup_printf("fdc unit %d", d->index);
+        ctx->drives.attach(ctx->drives.opaque, i, NULL, where,
+                           &fdc_media_ops, &fdc->drive[d->index]);
     }
     b->fdc = fdc;
     return device_realize(DEVICE(fdc), error);
 }
 
-/* PIIX3 IDE with the configured disks and CD-ROMs (an empty CD-ROM drive
-   at ide1-cd0 when none is given, as QEMU's pc has). */
 /* The sound cards of cfg->soundhw, each on its audio device. */
 static bool sound_setup(BoardPrivate *b, I8237 *dma, GError **error)
 {
@@ -527,49 +461,56 @@ static bool sound_setup_pci(BoardPrivate *b, GError **error)
     return true;
 }
 
+/* The configured drive at IDE position pos (bus * 2 + unit), or -1. */
+static int ide_drive_at(const MachineConfig *cfg, int pos)
+{
+    for (int i = 0; i < cfg->n_drives; i++) {
+        if (cfg->drives[i].interface == DRIVE_IF_IDE &&
+            cfg->drives[i].index == pos) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* PIIX3 IDE with the configured disks and CD-ROMs (an empty CD-ROM drive
+   at ide1-cd0 when none is given, as QEMU's pc has). */
 static bool ide_setup(BoardPrivate *b, GError **error)
 {
     BoardInstance *ctx = b->ctx;
-    const MachineConfig *cfg = ctx->cfg;
+    const BoardDrives *dr = &ctx->drives;
     PiixIde *ide = (PiixIde *)pc_add_device(ctx, &piix_ide_info, "ide");
     ide->bus = b->pci;
     ide_channel_init(&ide->ch[0], ctx->bus->mem, b->isa_irq[14]);
     ide_channel_init(&ide->ch[1], ctx->bus->mem, b->isa_irq[15]);
-    bool have_slot2 = false;
-    for (int i = 0; i < cfg->n_drives; i++) {
-        const DriveConfig *d = &cfg->drives[i];
-        if (d->interface != DRIVE_IF_IDE || d->index > 3) {
+    for (int pos = 0; pos < 4; pos++) {
+        int i = ide_drive_at(ctx->cfg, pos);
+        IdeChannel *ch = &ide->ch[pos / 2];
+        IdeDrive *unit = &ch->drive[pos % 2];
+        g_autofree char *serial = g_strdup_printf("QM%05d", pos + 1);
+        g_autofree char *where = g_strdup_printf("ide.%d unit %d", pos / 2,
+                                                 pos % 2);
+        if (i < 0) {
+            if (pos == 2) {
+                ide_attach(ch, 0, IDE_CD, NULL, serial);
+                dr->attach(dr->opaque, -1, "ide1-cd0", where,
+                           &ide_cd_media_ops, unit);
+            }
             continue;
         }
-        have_slot2 |= d->index == 2;
-        BlockDev *blk = NULL;
-        if (d->file && b->slot[d->index].blk) {
+        bool cd = ctx->cfg->drives[i].media == DRIVE_MEDIA_CDROM;
+        BlockDev *blk;
+        if (!dr->open(dr->opaque, i, &blk, error)) {
+            return false;
+        }
+        if (!cd && !blk) {
             g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
-                        "IDE position %d is given twice", d->index);
+                        "IDE disk %d has no image file", pos);
             return false;
         }
-        if (!open_drive(b, i, &blk, error)) {
-            return false;
-        }
-        if (blk) {
-            IdeSlot *sl = &b->slot[d->index];
-            sl->blk = blk;
-            sl->file = g_strdup(d->file);
-            sl->node = b->next_node++;
-            sl->cache = cache_mode(d->cache);
-        }
-        g_autofree char *serial = g_strdup_printf("QM%05d", d->index + 1);
-        ide_attach(&ide->ch[d->index / 2], d->index % 2,
-                   d->media == DRIVE_MEDIA_CDROM ? IDE_CD : IDE_HD, blk,
-                   serial);
-        if (d->media == DRIVE_MEDIA_DISK && !blk) {
-            g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
-                        "IDE disk %d has no image file", d->index);
-            return false;
-        }
-    }
-    if (!have_slot2) {
-        ide_attach(&ide->ch[1], 0, IDE_CD, NULL, "QM00003");
+        ide_attach(ch, pos % 2, cd ? IDE_CD : IDE_HD, blk, serial);
+        dr->attach(dr->opaque, i, NULL, where, cd ? &ide_cd_media_ops : NULL,
+                   unit);
     }
     b->ide = ide;
     return device_realize(DEVICE(ide), error);
@@ -735,25 +676,10 @@ static bool nic_setup(BoardPrivate *b, GError **error)
 
 /* ---- USB: the PIIX3's UHCI at 00:01.2 (INTD#: PIRQD) ---- */
 
-static void ctx_blk_replace(BoardInstance *ctx, BlockDev *old, BlockDev *nw);
-
 static void usb_irq(void *opaque, bool level)
 {
     BoardPrivate *b = opaque;
     piix3_set_pirq(b->piix3, 3, level);
-}
-
-static bool usb_open_drive(void *opaque, int index, BlockDev **blk,
-                           GError **error)
-{
-    return open_drive(opaque, index, blk, error);
-}
-
-static void usb_close_drive(void *opaque, BlockDev *blk)
-{
-    BoardPrivate *b = opaque;
-    ctx_blk_replace(b->ctx, blk, NULL);
-    blk_close(blk);
 }
 
 static bool usb_setup(BoardPrivate *b, GError **error)
@@ -763,7 +689,6 @@ static bool usb_setup(BoardPrivate *b, GError **error)
     }
     UsbBusWiring w = {
         .pci = b->pci, .devfn = 1 << 3 | 2, .set_irq = usb_irq,
-        .open_drive = usb_open_drive, .close_drive = usb_close_drive,
         .opaque = b,
     };
     b->usb = usb_bus_create(b->ctx, &w, error);
@@ -814,7 +739,6 @@ static bool pc_init(BoardInstance *ctx, GError **error)
     const MachineConfig *cfg = ctx->cfg;
     MachineBuses *bus = ctx->bus;
     BoardPrivate *b = g_new0(BoardPrivate, 1);
-    b->next_node = 100;
     b->ctx = ctx;
     ctx->board = b;
 
@@ -825,7 +749,8 @@ static bool pc_init(BoardInstance *ctx, GError **error)
     if ((1ull << 32) + b->above_4g > MEM_PHYS_LIMIT) {
         g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
                     "-m: %" G_GUINT64_FORMAT " MiB does not fit the "
-                    "36-bit physical address space", b->ram_size >> 20);
+                    "%d-bit physical address space", b->ram_size >> 20,
+                    MEM_PHYS_BITS);
         return false;
     }
     b->ram = mmap(NULL, b->ram_size, PROT_READ | PROT_WRITE,
@@ -1019,13 +944,6 @@ static void pc_destroy(BoardInstance *ctx)
         ctx->cpu->ops->destroy(ctx->cpu);
         ctx->cpu = NULL;
     }
-    for (int i = 0; i < 4; i++) {
-        blk_close(b->slot[i].blk);
-        g_free(b->slot[i].file);
-    }
-    for (int i = 0; i < FDC_DRIVES; i++) {
-        blk_close(b->fd_blk[i]);
-    }
     usb_bus_free(b->usb);
     irq_free_array(b->isa_irq, 16);
     for (int i = 0; i < MIMIC_MAX_NICS; i++) {
@@ -1064,177 +982,6 @@ static void pc_send_pointer(BoardInstance *ctx, int dx, int dy, int dz,
     }
 }
 
-/* ---- block devices for the monitor, by QEMU's names ---- */
-
-/* Keep the engine's drive table (save/resume fingerprints) in step with a
-   medium change: the closed image must not stay there. */
-static void ctx_blk_replace(BoardInstance *ctx, BlockDev *old, BlockDev *nw)
-{
-    for (int i = 0; old && i < MIMIC_MAX_DRIVES; i++) {
-        if (ctx->blk[i] == old) {
-            ctx->blk[i] = nw;
-        }
-    }
-}
-
-static IdeDrive *slot_drive(BoardPrivate *b, int i)
-{
-    return b->ide ? &b->ide->ch[i / 2].drive[i % 2] : NULL;
-}
-
-static void slot_name(BoardPrivate *b, int i, char *buf, size_t len)
-{
-    g_snprintf(buf, len, "ide%d-%s%d", i / 2,
-               slot_drive(b, i)->kind == IDE_CD ? "cd" : "hd", i % 2);
-}
-
-static int find_slot(BoardPrivate *b, const char *device, GError **error)
-{
-    for (int i = 0; i < 4; i++) {
-        IdeDrive *d = slot_drive(b, i);
-        char name[16];
-        if (!d || d->kind == IDE_NONE) {
-            continue;
-        }
-        slot_name(b, i, name, sizeof(name));
-        if (!strcmp(name, device)) {
-            return i;
-        }
-    }
-    g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
-                "Device '%s' not found", device);
-    return -1;
-}
-
-static const char *cache_name(BlockCacheMode c)
-{
-    switch (c) {
-    case BLOCK_CACHE_WRITETHROUGH:
-        return "writethrough";
-    case BLOCK_CACHE_NONE:
-        return "writeback, direct";
-    case BLOCK_CACHE_UNSAFE:
-        return "writeback, ignore flushes";
-    default:
-        return "writeback";
-    }
-}
-
-static void pc_block_info(BoardInstance *ctx, const char *device,
-                          GString *out)
-{
-    BoardPrivate *b = ctx->board;
-    bool first = true;
-    for (int i = 0; b && i < 4; i++) {
-        IdeDrive *d = slot_drive(b, i);
-        char name[16];
-        if (!d || d->kind == IDE_NONE) {
-            continue;
-        }
-        slot_name(b, i, name, sizeof(name));
-        if (device && strcmp(device, name)) {
-            continue;
-        }
-        IdeSlot *sl = &b->slot[i];
-        if (!first) {
-            g_string_append_c(out, '\n');
-        }
-        first = false;
-        if (sl->blk) {
-            g_string_append_printf(out, "%s (#block%d): %s (%s%s)\n", name,
-                                   sl->node, sl->file,
-                                   blk_format_name(sl->blk),
-                                   blk_is_read_only(sl->blk)
-                                   ? ", read-only" : "");
-        } else {
-            g_string_append_printf(out, "%s: [not inserted]\n", name);
-        }
-        g_string_append_printf(out, "    Attached to:      ide.%d unit %d\n",
-                               i / 2, i % 2);
-        if (d->kind == IDE_CD) {
-            g_string_append_printf(out, "    Removable device: %slocked, "
-                                   "tray %s\n", d->locked ? "" : "not ",
-                                   d->tray_open ? "open" : "closed");
-        }
-        if (sl->blk) {
-            g_string_append_printf(out, "    Cache mode:       %s\n",
-                                   cache_name(sl->cache));
-        }
-    }
-}
-
-static int removable_slot(BoardPrivate *b, const char *device, GError **error)
-{
-    int i = find_slot(b, device, error);
-    if (i >= 0 && slot_drive(b, i)->kind != IDE_CD) {
-        g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
-                    "Device '%s' is not removable", device);
-        return -1;
-    }
-    return i;
-}
-
-static void set_locked_error(GError **error, const char *device)
-{
-    g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
-                "Device '%s' is locked and force was not specified, wait "
-                "for tray to open and try again", device);
-}
-
-static bool pc_block_eject(BoardInstance *ctx, const char *device, bool force,
-                           GError **error)
-{
-    BoardPrivate *b = ctx->board;
-    int i = removable_slot(b, device, error);
-    if (i < 0) {
-        return false;
-    }
-    if (!ide_cd_eject(&b->ide->ch[i / 2], i % 2, force)) {
-        set_locked_error(error, device);
-        return false;
-    }
-    IdeSlot *sl = &b->slot[i];
-    ctx_blk_replace(b->ctx, sl->blk, NULL);
-    blk_close(sl->blk);
-    g_free(sl->file);
-    sl->blk = NULL;
-    sl->file = NULL;
-    return true;
-}
-
-static bool pc_block_change(BoardInstance *ctx, const char *device,
-                            const char *file, const char *format,
-                            GError **error)
-{
-    BoardPrivate *b = ctx->board;
-    int i = removable_slot(b, device, error);
-    if (i < 0) {
-        return false;
-    }
-    IdeDrive *d = slot_drive(b, i);
-    if (d->locked) {
-        d->media_event = ATAPI_EV_EJECT_REQUEST; /* ask the guest */
-        set_locked_error(error, device);
-        return false;
-    }
-    /* The new medium opens first: on failure the old one stays in. */
-    BlockOpenOptions o = { .format = format, .read_only = true };
-    BlockDev *blk = blk_open(file, &o, error);
-    if (!blk) {
-        return false;
-    }
-    IdeSlot *sl = &b->slot[i];
-    ide_cd_change(&b->ide->ch[i / 2], i % 2, blk);
-    ctx_blk_replace(b->ctx, sl->blk, blk);
-    blk_close(sl->blk);
-    g_free(sl->file);
-    sl->blk = blk;
-    sl->file = g_strdup(file);
-    sl->node = b->next_node++;
-    sl->cache = BLOCK_CACHE_WRITEBACK;
-    return true;
-}
-
 static void pc_powerdown(BoardInstance *ctx)
 {
     BoardPrivate *b = ctx->board;
@@ -1244,6 +991,23 @@ static void pc_powerdown(BoardInstance *ctx)
     }
 }
 
+/* The monitor's audio_jack: the jacks of the HDA codec. */
+static bool pc_audio_jack(BoardInstance *ctx, const char *jack, bool plugged,
+                          GError **error)
+{
+    Device *d = device_find(ctx->devices, "intel-hda");
+    int pin = !strcmp(jack, "line-out") ? 0 : !strcmp(jack, "line-in") ? 1
+                                                                       : -1;
+    if (!d || pin < 0 || (pin == 1 && !((Hda *)d)->duplex)) {
+        g_set_error(error, BOARD_ERROR, BOARD_ERROR_CONFIG,
+                    "no jack '%s' (the HDA codec has line-out, and line-in "
+                    "with hda-duplex)", jack);
+        return false;
+    }
+    hda_set_jack((Hda *)d, pin, plugged);
+    return true;
+}
+
 const BoardType pc_board = {
     .name = "pc",
     .description = "Standard PC (i440FX + PIIX, 1996)",
@@ -1251,13 +1015,11 @@ const BoardType pc_board = {
     .destroy = pc_destroy,
     .send_key = pc_send_key,
     .send_pointer = pc_send_pointer,
-    .block_info = pc_block_info,
-    .block_change = pc_block_change,
-    .block_eject = pc_block_eject,
     .powerdown = pc_powerdown,
     .usb_info = pc_usb_info,
     .device_add = pc_device_add,
     .device_del = pc_device_del,
+    .audio_jack = pc_audio_jack,
     .pointer_absolute = pc_pointer_absolute,
     .send_pointer_abs = pc_send_pointer_abs,
 };

@@ -120,27 +120,6 @@ static char *auto_id(UsbBus *ub, const char *driver)
     }
 }
 
-static int find_drive(const MachineConfig *cfg, const char *id)
-{
-    for (int i = 0; i < cfg->n_drives; i++) {
-        if (cfg->drives[i].id && !strcmp(cfg->drives[i].id, id)) {
-            return i;
-        }
-    }
-    return -1;
-}
-
-static bool drive_in_use(UsbBus *ub, int index)
-{
-    BlockDev *blk = ub->ctx->blk[index];
-    for (int i = 0; blk && i < USB_BUS_SLOTS; i++) {
-        if (ub->slot[i].blk == blk) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* Parse and plug one device; spec in -device syntax. */
 static bool add_device(UsbBus *ub, const char *spec, GError **error)
 {
@@ -226,38 +205,26 @@ static bool add_device(UsbBus *ub, const char *spec, GError **error)
             return bad(error, "%s: no free port on usb-bus.0", driver);
         }
     }
-    int di = -1;
+    BlockDev *blk = NULL;
+    bool read_only = false;
     if (!strcmp(driver, "usb-storage")) {
         if (!drive) {
             return bad(error, "usb-storage: drive=ID is needed (the id of "
                        "a -drive if=none,id=ID,file=...)");
         }
-        di = find_drive(ub->ctx->cfg, drive);
-        if (di < 0 || ub->ctx->cfg->drives[di].interface != DRIVE_IF_NONE) {
-            return bad(error, "usb-storage: drive '%s' not found (define "
-                       "it with -drive if=none,id=%s,file=...)", drive,
-                       drive);
-        }
-        if (drive_in_use(ub, di)) {
-            return bad(error, "usb-storage: drive '%s' is in use", drive);
-        }
-    }
-    BlockDev *blk = NULL;
-    if (di >= 0) {
-        if (!ub->w.open_drive(ub->w.opaque, di, &blk, error)) {
+        const BoardDrives *dr = &ub->ctx->drives;
+        if (!dr->claim(dr->opaque, drive, &blk, &read_only, error)) {
+            g_prefix_error(error, "usb-storage: ");
             return false;
-        }
-        if (!blk) {
-            return bad(error, "usb-storage: drive '%s' has no image", drive);
         }
     }
     g_autofree char *aid = id ? g_strdup(id) : auto_id(ub, driver);
     Device *dev;
-    if (di >= 0) {
+    if (blk) {
         UsbStorage *s = (UsbStorage *)device_new(
             ub->ctx->devices, &usb_storage_info, ub->ctx->bus, aid);
         s->blk = blk;
-        s->read_only = ub->ctx->cfg->drives[di].readonly;
+        s->read_only = read_only;
         s->removable = removable;
         dev = DEVICE(&s->usb);
     } else {
@@ -271,7 +238,7 @@ static bool add_device(UsbBus *ub, const char *spec, GError **error)
     if (!device_realize(dev, error)) {
         device_remove(dev);
         if (blk) {
-            ub->w.close_drive(ub->w.opaque, blk);
+            ub->ctx->drives.release(ub->ctx->drives.opaque, blk);
         }
         return false;
     }
@@ -313,7 +280,8 @@ void usb_bus_free(UsbBus *ub)
     }
     for (int i = 0; i < USB_BUS_SLOTS; i++) {
         if (ub->slot[i].blk) {
-            ub->w.close_drive(ub->w.opaque, ub->slot[i].blk);
+            ub->ctx->drives.release(ub->ctx->drives.opaque,
+                                   ub->slot[i].blk);
         }
     }
     g_free(ub);
@@ -399,7 +367,7 @@ bool usb_bus_device_del(UsbBus *ub, const char *id, GError **error)
         usb_port_detach(sl->port);
         device_remove(DEVICE(sl->dev));
         if (sl->blk) {
-            ub->w.close_drive(ub->w.opaque, sl->blk);
+            ub->ctx->drives.release(ub->ctx->drives.opaque, sl->blk);
         }
         *sl = (UsbSlot){ 0 };
         return true;

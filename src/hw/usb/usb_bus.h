@@ -13,24 +13,18 @@
 
 typedef struct UsbBus UsbBus;
 
-/* Opens the image of cfg->drives[index] (the board's own rules for
-   formats, snapshots and caches); the board keeps ownership records. */
-typedef bool (*UsbOpenDrive)(void *opaque, int index, BlockDev **blk,
-                             GError **error);
-typedef void (*UsbCloseDrive)(void *opaque, BlockDev *blk);
-
 typedef struct UsbBusWiring {
     PciBus *pci;
     uint8_t devfn;
     void (*set_irq)(void *opaque, bool level);
-    UsbOpenDrive open_drive;
-    UsbCloseDrive close_drive;
     void *opaque;
 } UsbBusWiring;
 
 /* Whether the configuration asks for USB at all. */
 bool usb_bus_wanted(const MachineConfig *cfg);
-/* The controller and the configured devices; NULL with an error. */
+/* The controller and the configured devices; NULL with an error.  A
+   usb-storage disk takes its drive=ID from the drive layer
+   (ctx->drives: claim, and release at unplug). */
 UsbBus *usb_bus_create(BoardInstance *ctx, const UsbBusWiring *w,
                        GError **error);
 void usb_bus_free(UsbBus *ub);
