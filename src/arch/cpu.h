@@ -40,6 +40,9 @@ typedef struct CpuWiring {
     /* The CPU's output pins (x86: CPU_X86_OUT_FERR); NULL if unwired. */
     void (*output)(void *opaque, unsigned line, bool level);
     void *output_opaque;
+    /* The CPU model ("qemu64") when the core implements several (see
+       CpuOps.models); NULL: the core's own name, its default model. */
+    const char *model;
 } CpuWiring;
 
 /*
@@ -94,6 +97,9 @@ struct CpuOps {
     const StateDesc *state;
     /* Debugging/tests: drop every translated block. */
     void (*flush_code)(Cpu *cpu);
+    /* Other model names the core answers to (cpu_find), NULL-terminated;
+       the board passes the name in CpuWiring.model.  May be NULL. */
+    const char *const *models;
 };
 
 struct Cpu {
