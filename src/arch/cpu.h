@@ -40,7 +40,16 @@ typedef struct CpuWiring {
     /* The CPU's output pins (x86: CPU_X86_OUT_FERR); NULL if unwired. */
     void (*output)(void *opaque, unsigned line, bool level);
     void *output_opaque;
+    /* The execution engine (CPU_ENGINE_*; 0: the core's default). */
+    int engine;
 } CpuWiring;
+
+/* CpuWiring.engine: a core without a JIT always interprets. */
+enum {
+    CPU_ENGINE_DEFAULT = 0,
+    CPU_ENGINE_INTERP = 1,
+    CPU_ENGINE_JIT = 2,
+};
 
 /*
  * Input and output pins, numbered per architecture.  x86: INTR (the
@@ -94,6 +103,8 @@ struct CpuOps {
     const StateDesc *state;
     /* Debugging/tests: drop every translated block. */
     void (*flush_code)(Cpu *cpu);
+    /* "info jit": the execution engine and its statistics (optional). */
+    void (*engine_info)(Cpu *cpu, GString *out);
 };
 
 struct Cpu {

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The x86 JIT: the code buffer (W^X by dual mapping) and the translation
+ * of a TBlock to x86-64 host code (jit.h, docs/jit.md).
+ *
+ * The generated function, called as void f(X86Cpu *cpu):
+ *
+ *     push rbx; push r12; push r13     (rsp 16-aligned for the calls)
+ *     rbx = cpu, r12 = tb->insn
+ *   per instruction i (not inlined):
+ *     cpu->cur = &insn[i]; cpu->rip = insn[i].ip + insn[i].len
+ *     call insn[i].fn(cpu, &insn[i])
+ *     if (cpu->tb_dirty | cpu->block_end) goto out   (not after the last)
+ *   out:
+ *     pop r13; pop r12; pop rbx; ret
+ *
+ * which is the interpreter's loop unrolled, so faults (longjmp to x86_run
+ * with cpu->cur), self-modifying code, interrupts raised by I/O and the
+ * instruction count behave as there.
+ */
+#include "arch/x86/jit/jit.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <time.h>
+
+#if defined(__x86_64__) && defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "arch/x86/jit/asm.h"
+#include "arch/x86/ops.h"
+
+#define JIT_BUF_SIZE (32u << 20)
+
+G_STATIC_ASSERT(offsetof(X86Cpu, block_end) ==
+                offsetof(X86Cpu, tb_dirty) + 1);
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+X86Jit *x86_jit_new(unsigned threshold)
+{
+    const char *env = getenv("MIMIC_JIT_THRESHOLD");
+    if (env && *env) {
+        threshold = strtoul(env, NULL, 10);
+    }
+    int fd = memfd_create("mimic-jit", MFD_CLOEXEC);
+    if (fd < 0) {
+        return NULL;
+    }
+    if (ftruncate(fd, JIT_BUF_SIZE) < 0) {
+        close(fd);
+        return NULL;
+    }
+    /* The RX view near our own code if the kernel agrees, so that calls
+       to the handlers are rel32. */
+    uintptr_t hint = ((uintptr_t)&x86_jit_new & ~(uintptr_t)0xfffff) -
+                     ((uintptr_t)JIT_BUF_SIZE << 3);
+    void *rx = mmap((void *)hint, JIT_BUF_SIZE, PROT_READ | PROT_EXEC,
+                    MAP_SHARED, fd, 0);
+    void *rw = mmap(NULL, JIT_BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+                    fd, 0);
+    if (rx == MAP_FAILED || rw == MAP_FAILED) {
+        if (rx != MAP_FAILED) {
+            munmap(rx, JIT_BUF_SIZE);
+        }
+        if (rw != MAP_FAILED) {
+            munmap(rw, JIT_BUF_SIZE);
+        }
+        close(fd);
+        return NULL;
+    }
+    X86Jit *jit = g_new0(X86Jit, 1);
+    jit->fd = fd;
+    jit->rw = rw;
+    jit->rx = rx;
+    jit->size = JIT_BUF_SIZE;
+    jit->threshold = threshold;
+    jit->flushes_seen = ~0u;
+    return jit;
+}
+
+void x86_jit_free(X86Jit *jit)
+{
+    if (!jit) {
+        return;
+    }
+    munmap(jit->rw, jit->size);
+    munmap(jit->rx, jit->size);
+    close(jit->fd);
+    g_free(jit);
+}
+
+#define CPU_OFF(field) ((int32_t)offsetof(X86Cpu, field))
+
+/* The interpreter's bookkeeping and handler call for insn i. */
+static void emit_call_insn(Asm *a, const TBlock *tb, int i)
+{
+    const X86Insn *in = &tb->insn[i];
+    a_op_mem(a, true, 0x8d, H_RSI, H_R12, (int32_t)(i * sizeof(X86Insn)));
+    a_st64(a, H_RBX, CPU_OFF(cur), H_RSI);
+    uint64_t next = in->ip + in->len;
+    if (next < 0x80000000u) {
+        a_st64_imm(a, H_RBX, CPU_OFF(rip), (int32_t)next);
+    } else {
+        a_mov_ri(a, H_RAX, next);
+        a_st64(a, H_RBX, CPU_OFF(rip), H_RAX);
+    }
+    a_mov_rr(a, H_RDI, H_RBX);
+    a_call(a, (const void *)in->fn);
+}
+
+bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
+{
+    X86Jit *jit = cpu->jit;
+    if (jit->flushes_seen != cpu->code.flushes) {
+        /* The block cache was emptied since: so can the code be. */
+        jit->flushes_seen = cpu->code.flushes;
+        jit->used = 0;
+        jit->resets++;
+    }
+    uint64_t t0 = now_ns();
+    Asm a = {
+        .p = jit->rw + jit->used,
+        .end = jit->rw + jit->size,
+        .delta = jit->rx - jit->rw,
+    };
+    uint8_t *start = a.p;
+    AsmFixup out[TB_MAX_INSNS];
+    int nout = 0;
+
+    a_push(&a, H_RBX);
+    a_push(&a, H_R12);
+    a_push(&a, H_R13);
+    a_mov_rr(&a, H_RBX, H_RDI);
+    a_mov_ri(&a, H_R12, (uint64_t)(uintptr_t)tb->insn);
+    for (int i = 0; i < tb->n; i++) {
+        emit_call_insn(&a, tb, i);
+        if (i + 1 < tb->n) {
+            a_cmp16_mem_imm8(&a, H_RBX, CPU_OFF(tb_dirty), 0);
+            out[nout++] = a_jcc_fwd(&a, CC_NE);
+        }
+    }
+    for (int k = 0; k < nout; k++) {
+        a_bind(&a, out[k]);
+    }
+    a_pop(&a, H_R13);
+    a_pop(&a, H_R12);
+    a_pop(&a, H_RBX);
+    a_ret(&a);
+
+    if (a.full) {
+        /* Empty the block cache at the next boundary; the code with it. */
+        jit->full++;
+        x86_tb_flush(cpu);
+        return false;
+    }
+    size_t len = a.p - start;
+    tb->host = jit->rx + (start - jit->rw);
+    jit->used = (jit->used + len + 15) & ~(size_t)15;
+    jit->blocks++;
+    jit->insns += tb->n;
+    jit->code_bytes_total += len;
+    jit->translate_ns += now_ns() - t0;
+    return true;
+}
+
+void x86_jit_info(X86Jit *jit, const X86Cpu *cpu, GString *out)
+{
+    (void)cpu;
+    if (!jit) {
+        g_string_append(out, "engine: interpreter\n");
+        return;
+    }
+    g_string_append_printf(out,
+        "engine: jit (translate after %u runs)\n"
+        "translated blocks: %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
+        " instructions, %" G_GUINT64_FORMAT " inlined)\n"
+        "code bytes: %zu in use of %zu, %" G_GUINT64_FORMAT
+        " emitted in all\n"
+        "buffer resets: %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
+        " when full)\n"
+        "translation time: %.3f ms\n"
+        "block runs: %" G_GUINT64_FORMAT " translated, %" G_GUINT64_FORMAT
+        " interpreted\n"
+        "exits: end %" G_GUINT64_FORMAT ", block_end %" G_GUINT64_FORMAT
+        ", smc %" G_GUINT64_FORMAT ", fault %" G_GUINT64_FORMAT "\n"
+        "blocks invalidated: %" G_GUINT64_FORMAT "\n",
+        jit->threshold, jit->blocks, jit->insns, jit->inlined, jit->used,
+        jit->size, jit->code_bytes_total, jit->resets, jit->full,
+        jit->translate_ns / 1e6, jit->runs, jit->interp_runs,
+        jit->exits[JIT_EXIT_END], jit->exits[JIT_EXIT_BLOCK_END],
+        jit->exits[JIT_EXIT_DIRTY], jit->exits[JIT_EXIT_FAULT],
+        (guint64)cpu->code.invalidated);
+}
+
+#else /* not an x86-64 Linux host: the interpreter only */
+
+X86Jit *x86_jit_new(unsigned threshold)
+{
+    (void)threshold;
+    return NULL;
+}
+
+void x86_jit_free(X86Jit *jit)
+{
+    (void)jit;
+}
+
+bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
+{
+    (void)cpu;
+    (void)tb;
+    return false;
+}
+
+void x86_jit_info(X86Jit *jit, const X86Cpu *cpu, GString *out)
+{
+    (void)jit;
+    (void)cpu;
+    g_string_append(out, "engine: interpreter (no JIT on this host)\n");
+}
+
+#endif
