@@ -202,6 +202,42 @@ static inline void a_cmp16_mem_imm8(Asm *a, int base, int32_t disp,
     a_byte(a, (uint8_t)v);
 }
 
+/* mov byte [base + disp], imm8 / mov dword [base + disp], imm32. */
+static inline void a_st8_imm(Asm *a, int base, int32_t disp, uint8_t v)
+{
+    a_op_mem(a, false, 0xc6, 0, base, disp);
+    a_byte(a, v);
+}
+
+static inline void a_st32_imm(Asm *a, int base, int32_t disp, uint32_t v)
+{
+    a_op_mem(a, false, 0xc7, 0, base, disp);
+    a_u32(a, v);
+}
+
+/* 32-bit ALU between registers: op is the "r/m op= reg" opcode (0x01
+   ADD, 0x09 OR, 0x21 AND, 0x29 SUB, 0x31 XOR, 0x39 CMP, 0x85 TEST). */
+static inline void a_alu32_rr(Asm *a, uint8_t op, int dst, int src)
+{
+    a_op_rr(a, false, op, src, dst);
+}
+
+/* op r32, [base + disp] with the "reg op= r/m" opcode (0x03 ADD...). */
+static inline void a_alu32_rm(Asm *a, uint8_t op, int r, int base,
+                              int32_t disp)
+{
+    a_op_mem(a, false, op, r, base, disp);
+}
+
+/* shl r32, imm8 / shr r64, imm8. */
+static inline void a_shl32_ri(Asm *a, int r, uint8_t n)
+{
+    a_rex(a, false, 0, 0, r, false);
+    a_byte(a, 0xc1);
+    a_byte(a, 0xe0 | (r & 7));
+    a_byte(a, n);
+}
+
 /* call target: rel32 when in range, else through rax. */
 static inline void a_call(Asm *a, const void *target)
 {

@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #if defined(__x86_64__) && defined(__linux__)
@@ -82,6 +83,8 @@ X86Jit *x86_jit_new(unsigned threshold)
     jit->rx = rx;
     jit->size = JIT_BUF_SIZE;
     jit->threshold = threshold;
+    env = getenv("MIMIC_JIT_INLINE");
+    jit->inline_ops = !(env && !strcmp(env, "0"));
     jit->flushes_seen = ~0u;
     return jit;
 }
@@ -99,8 +102,10 @@ void x86_jit_free(X86Jit *jit)
 
 #define CPU_OFF(field) ((int32_t)offsetof(X86Cpu, field))
 
-/* The interpreter's bookkeeping and handler call for insn i. */
-static void emit_call_insn(Asm *a, const TBlock *tb, int i)
+#define REG_OFF(r) (CPU_OFF(regs) + 8 * (int32_t)(r))
+
+/* cpu->cur and cpu->rip as the loop leaves them before insn i's handler. */
+static void emit_cur_rip(Asm *a, const TBlock *tb, int i)
 {
     const X86Insn *in = &tb->insn[i];
     a_op_mem(a, true, 0x8d, H_RSI, H_R12, (int32_t)(i * sizeof(X86Insn)));
@@ -112,8 +117,128 @@ static void emit_call_insn(Asm *a, const TBlock *tb, int i)
         a_mov_ri(a, H_RAX, next);
         a_st64(a, H_RBX, CPU_OFF(rip), H_RAX);
     }
+}
+
+/* A 32-bit ALU operation as alu() in exec_alu.c does it: dst op= src
+   (a register, or imm when src < 0) with the lazy flags set; opn is the
+   ModRM.reg numbering (0 ADD, 1 OR, 4 AND, 5 SUB, 6 XOR, 7 CMP) or 8 for
+   TEST.  The result is written back except for CMP and TEST. */
+static void emit_alu32(Asm *a, int opn, int dst, int src, uint32_t imm)
+{
+    static const uint8_t host_op[9] = {
+        [0] = 0x01, [1] = 0x09, [4] = 0x21, [5] = 0x29, [6] = 0x31,
+        [7] = 0x29, [8] = 0x21,
+    };
+    a_ld32(a, H_RAX, H_RBX, REG_OFF(dst));
+    if (src >= 0) {
+        a_ld32(a, H_RCX, H_RBX, REG_OFF(src));
+    } else {
+        a_mov_ri(a, H_RCX, imm);
+    }
+    bool arith = opn == 0 || opn == 5 || opn == 7;
+    if (arith) {
+        a_st64(a, H_RBX, CPU_OFF(lf_a), H_RAX);
+        a_st64(a, H_RBX, CPU_OFF(lf_b), H_RCX);
+    }
+    a_alu32_rr(a, host_op[opn], H_RAX, H_RCX);
+    if (arith) {
+        a_st32_imm(a, H_RBX, CPU_OFF(lf_op), opn == 0 ? LF_ADD : LF_SUB);
+    } else {
+        a_st64_imm(a, H_RBX, CPU_OFF(lf_a), 0);
+        a_st64_imm(a, H_RBX, CPU_OFF(lf_b), 0);
+        a_st32_imm(a, H_RBX, CPU_OFF(lf_op), LF_LOGIC);
+    }
+    a_st64(a, H_RBX, CPU_OFF(lf_res), H_RAX);
+    a_st8_imm(a, H_RBX, CPU_OFF(lf_size), 4);
+    if (opn != 7 && opn != 8) {
+        a_st64(a, H_RBX, REG_OFF(dst), H_RAX);
+    }
+}
+
+/* EAX = the effective address of a 32-bit addressing form. */
+static void emit_ea32(Asm *a, const X86Insn *in)
+{
+    a_mov_ri(a, H_RAX, (uint32_t)in->disp);
+    if (in->base < 8) {
+        a_alu32_rm(a, 0x03, H_RAX, H_RBX, REG_OFF(in->base));
+    }
+    if (in->index < 8) {
+        a_ld32(a, H_RCX, H_RBX, REG_OFF(in->index));
+        if (in->scale) {
+            a_shl32_ri(a, H_RCX, in->scale);
+        }
+        a_alu32_rr(a, 0x01, H_RAX, H_RCX);
+    }
+}
+
+static bool alu_inlined(int opn)
+{
+    return opn != 2 && opn != 3; /* ADC and SBB need the carry */
+}
+
+/* Emit insn inline if it is one of the simple forms the translator knows
+   (32-bit operand size, registers 0-7, the legacy modes of the decode
+   flags; no fault possible); false: call its handler. */
+static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in)
+{
+    if ((tb->flags & ~7u) || in->lock || in->osz != 4 || in->reg >= 8 ||
+        in->rm >= 8) {
+        return false;
+    }
+    int opn = (in->op >> 3) & 7;
+    if (in->fn == x86_h_mov_rr32) {
+        int dst = in->op == 0x89 ? in->rm : in->reg;
+        int src = in->op == 0x89 ? in->reg : in->rm;
+        a_ld32(a, H_RAX, H_RBX, REG_OFF(src));
+        a_st64(a, H_RBX, REG_OFF(dst), H_RAX);
+        return true;
+    }
+    if (in->fn == x86_h_mov_r_imm) {
+        a_mov_ri(a, H_RAX, in->imm);
+        a_st64(a, H_RBX, REG_OFF(in->op & 7), H_RAX);
+        return true;
+    }
+    if (in->fn == x86_h_lea && in->mod != 3 && in->asz32 == 1 &&
+        in->base <= 8 && in->index <= 8) {
+        emit_ea32(a, in);
+        a_st64(a, H_RBX, REG_OFF(in->reg), H_RAX);
+        return true;
+    }
+    if (in->fn == x86_h_test_rm_r && in->mod == 3) {
+        emit_alu32(a, 8, in->rm, in->reg, 0);
+        return true;
+    }
+    if (in->op0f) {
+        return false;
+    }
+    if (in->op < 0x40 && in->mod == 3 && alu_inlined(opn) &&
+        ((in->op & 7) == 1 || (in->op & 7) == 3)) {
+        /* 01/09/21/29/31/39: rm op= reg; 03/0B/...: reg op= rm. */
+        if (in->op & 2) {
+            emit_alu32(a, opn, in->reg, in->rm, 0);
+        } else {
+            emit_alu32(a, opn, in->rm, in->reg, 0);
+        }
+        return true;
+    }
+    if (in->op < 0x40 && (in->op & 7) == 5 && alu_inlined(opn)) {
+        emit_alu32(a, opn, R_EAX, -1, in->imm); /* 05/0D/...: EAX op= imm */
+        return true;
+    }
+    if ((in->op == 0x81 || in->op == 0x83) && in->mod == 3 &&
+        alu_inlined(in->reg)) {
+        emit_alu32(a, in->reg, in->rm, -1, in->imm);
+        return true;
+    }
+    return false;
+}
+
+/* The interpreter's bookkeeping and handler call for insn i. */
+static void emit_call_insn(Asm *a, const TBlock *tb, int i)
+{
+    emit_cur_rip(a, tb, i);
     a_mov_rr(a, H_RDI, H_RBX);
-    a_call(a, (const void *)in->fn);
+    a_call(a, (const void *)tb->insn[i].fn);
 }
 
 bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
@@ -140,12 +265,23 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
     a_push(&a, H_R13);
     a_mov_rr(&a, H_RBX, H_RDI);
     a_mov_ri(&a, H_R12, (uint64_t)(uintptr_t)tb->insn);
+    bool inlined = false;
     for (int i = 0; i < tb->n; i++) {
+        inlined = jit->inline_ops && emit_inline(&a, tb, &tb->insn[i]);
+        if (inlined) {
+            jit->inlined++;
+            continue;
+        }
         emit_call_insn(&a, tb, i);
         if (i + 1 < tb->n) {
             a_cmp16_mem_imm8(&a, H_RBX, CPU_OFF(tb_dirty), 0);
             out[nout++] = a_jcc_fwd(&a, CC_NE);
         }
+    }
+    if (inlined) {
+        /* The last instruction ran inline: leave cur and rip as its
+           handler call would have. */
+        emit_cur_rip(&a, tb, tb->n - 1);
     }
     for (int k = 0; k < nout; k++) {
         a_bind(&a, out[k]);
@@ -211,6 +347,145 @@ X86Jit *x86_jit_new(unsigned threshold)
 void x86_jit_free(X86Jit *jit)
 {
     (void)jit;
+}
+
+#define REG_OFF(r) (CPU_OFF(regs) + 8 * (int32_t)(r))
+
+/* cpu->cur and cpu->rip as the loop leaves them before insn i's handler. */
+static void emit_cur_rip(Asm *a, const TBlock *tb, int i)
+{
+    const X86Insn *in = &tb->insn[i];
+    a_op_mem(a, true, 0x8d, H_RSI, H_R12, (int32_t)(i * sizeof(X86Insn)));
+    a_st64(a, H_RBX, CPU_OFF(cur), H_RSI);
+    uint64_t next = in->ip + in->len;
+    if (next < 0x80000000u) {
+        a_st64_imm(a, H_RBX, CPU_OFF(rip), (int32_t)next);
+    } else {
+        a_mov_ri(a, H_RAX, next);
+        a_st64(a, H_RBX, CPU_OFF(rip), H_RAX);
+    }
+}
+
+/* A 32-bit ALU operation as alu() in exec_alu.c does it: dst op= src
+   (a register, or imm when src < 0) with the lazy flags set; opn is the
+   ModRM.reg numbering (0 ADD, 1 OR, 4 AND, 5 SUB, 6 XOR, 7 CMP) or 8 for
+   TEST.  The result is written back except for CMP and TEST. */
+static void emit_alu32(Asm *a, int opn, int dst, int src, uint32_t imm)
+{
+    static const uint8_t host_op[9] = {
+        [0] = 0x01, [1] = 0x09, [4] = 0x21, [5] = 0x29, [6] = 0x31,
+        [7] = 0x29, [8] = 0x21,
+    };
+    a_ld32(a, H_RAX, H_RBX, REG_OFF(dst));
+    if (src >= 0) {
+        a_ld32(a, H_RCX, H_RBX, REG_OFF(src));
+    } else {
+        a_mov_ri(a, H_RCX, imm);
+    }
+    bool arith = opn == 0 || opn == 5 || opn == 7;
+    if (arith) {
+        a_st64(a, H_RBX, CPU_OFF(lf_a), H_RAX);
+        a_st64(a, H_RBX, CPU_OFF(lf_b), H_RCX);
+    }
+    a_alu32_rr(a, host_op[opn], H_RAX, H_RCX);
+    if (arith) {
+        a_st32_imm(a, H_RBX, CPU_OFF(lf_op), opn == 0 ? LF_ADD : LF_SUB);
+    } else {
+        a_st64_imm(a, H_RBX, CPU_OFF(lf_a), 0);
+        a_st64_imm(a, H_RBX, CPU_OFF(lf_b), 0);
+        a_st32_imm(a, H_RBX, CPU_OFF(lf_op), LF_LOGIC);
+    }
+    a_st64(a, H_RBX, CPU_OFF(lf_res), H_RAX);
+    a_st8_imm(a, H_RBX, CPU_OFF(lf_size), 4);
+    if (opn != 7 && opn != 8) {
+        a_st64(a, H_RBX, REG_OFF(dst), H_RAX);
+    }
+}
+
+/* EAX = the effective address of a 32-bit addressing form. */
+static void emit_ea32(Asm *a, const X86Insn *in)
+{
+    a_mov_ri(a, H_RAX, (uint32_t)in->disp);
+    if (in->base < 8) {
+        a_alu32_rm(a, 0x03, H_RAX, H_RBX, REG_OFF(in->base));
+    }
+    if (in->index < 8) {
+        a_ld32(a, H_RCX, H_RBX, REG_OFF(in->index));
+        if (in->scale) {
+            a_shl32_ri(a, H_RCX, in->scale);
+        }
+        a_alu32_rr(a, 0x01, H_RAX, H_RCX);
+    }
+}
+
+static bool alu_inlined(int opn)
+{
+    return opn != 2 && opn != 3; /* ADC and SBB need the carry */
+}
+
+/* Emit insn inline if it is one of the simple forms the translator knows
+   (32-bit operand size, registers 0-7, the legacy modes of the decode
+   flags; no fault possible); false: call its handler. */
+static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in)
+{
+    if ((tb->flags & ~7u) || in->lock || in->osz != 4 || in->reg >= 8 ||
+        in->rm >= 8) {
+        return false;
+    }
+    int opn = (in->op >> 3) & 7;
+    if (in->fn == x86_h_mov_rr32) {
+        int dst = in->op == 0x89 ? in->rm : in->reg;
+        int src = in->op == 0x89 ? in->reg : in->rm;
+        a_ld32(a, H_RAX, H_RBX, REG_OFF(src));
+        a_st64(a, H_RBX, REG_OFF(dst), H_RAX);
+        return true;
+    }
+    if (in->fn == x86_h_mov_r_imm) {
+        a_mov_ri(a, H_RAX, in->imm);
+        a_st64(a, H_RBX, REG_OFF(in->op & 7), H_RAX);
+        return true;
+    }
+    if (in->fn == x86_h_lea && in->mod != 3 && in->asz32 == 1 &&
+        in->base <= 8 && in->index <= 8) {
+        emit_ea32(a, in);
+        a_st64(a, H_RBX, REG_OFF(in->reg), H_RAX);
+        return true;
+    }
+    if (in->fn == x86_h_test_rm_r && in->mod == 3) {
+        emit_alu32(a, 8, in->rm, in->reg, 0);
+        return true;
+    }
+    if (in->op0f) {
+        return false;
+    }
+    if (in->op < 0x40 && in->mod == 3 && alu_inlined(opn) &&
+        ((in->op & 7) == 1 || (in->op & 7) == 3)) {
+        /* 01/09/21/29/31/39: rm op= reg; 03/0B/...: reg op= rm. */
+        if (in->op & 2) {
+            emit_alu32(a, opn, in->reg, in->rm, 0);
+        } else {
+            emit_alu32(a, opn, in->rm, in->reg, 0);
+        }
+        return true;
+    }
+    if (in->op < 0x40 && (in->op & 7) == 5 && alu_inlined(opn)) {
+        emit_alu32(a, opn, R_EAX, -1, in->imm); /* 05/0D/...: EAX op= imm */
+        return true;
+    }
+    if ((in->op == 0x81 || in->op == 0x83) && in->mod == 3 &&
+        alu_inlined(in->reg)) {
+        emit_alu32(a, in->reg, in->rm, -1, in->imm);
+        return true;
+    }
+    return false;
+}
+
+/* The interpreter's bookkeeping and handler call for insn i. */
+static void emit_call_insn(Asm *a, const TBlock *tb, int i)
+{
+    emit_cur_rip(a, tb, i);
+    a_mov_rr(a, H_RDI, H_RBX);
+    a_call(a, (const void *)tb->insn[i].fn);
 }
 
 bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)

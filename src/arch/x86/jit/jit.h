@@ -41,6 +41,8 @@ struct X86Jit {
     size_t size, used;
     unsigned flushes_seen;   /* cpu->code.flushes when last emptied */
     unsigned threshold;      /* runs of a block before it is translated */
+    bool inline_ops;         /* emit the simple instructions inline
+                                (MIMIC_JIT_INLINE=0: every one a call) */
     /* Statistics (info jit). */
     uint64_t blocks, insns, inlined, code_bytes_total, resets, full;
     uint64_t runs, exits[JIT_EXIT_N], interp_runs;
