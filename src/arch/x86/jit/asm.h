@@ -238,6 +238,47 @@ static inline void a_shl32_ri(Asm *a, int r, uint8_t n)
     a_byte(a, n);
 }
 
+/* Group-1 ALU with an immediate on a register: ext is ModRM.reg (0 ADD,
+   4 AND, 5 SUB, 7 CMP); w: 64-bit (the immediate sign-extends). */
+static inline void a_alu_ri(Asm *a, bool w, int ext, int r, int32_t v)
+{
+    a_rex(a, w, 0, 0, r, false);
+    if (v >= -128 && v < 128) {
+        a_byte(a, 0x83);
+        a_byte(a, 0xc0 | ext << 3 | (r & 7));
+        a_byte(a, (uint8_t)v);
+    } else {
+        a_byte(a, 0x81);
+        a_byte(a, 0xc0 | ext << 3 | (r & 7));
+        a_u32(a, (uint32_t)v);
+    }
+}
+
+/* shr r32, imm8. */
+static inline void a_shr32_ri(Asm *a, int r, uint8_t n)
+{
+    a_rex(a, false, 0, 0, r, false);
+    a_byte(a, 0xc1);
+    a_byte(a, 0xe8 | (r & 7));
+    a_byte(a, n);
+}
+
+/* imul dst32, src32, imm32. */
+static inline void a_imul32_rri(Asm *a, int dst, int src, int32_t v)
+{
+    a_rex(a, false, dst, 0, src, false);
+    a_byte(a, 0x69);
+    a_byte(a, 0xc0 | (dst & 7) << 3 | (src & 7));
+    a_u32(a, (uint32_t)v);
+}
+
+/* cmp byte [base + disp], imm8. */
+static inline void a_cmp8_mem_imm(Asm *a, int base, int32_t disp, uint8_t v)
+{
+    a_op_mem(a, false, 0x80, 7, base, disp);
+    a_byte(a, v);
+}
+
 /* call target: rel32 when in range, else through rax. */
 static inline void a_call(Asm *a, const void *target)
 {

@@ -6,7 +6,7 @@
  * The generated function, called as void f(X86Cpu *cpu):
  *
  *     push rbx; push r12; push r13     (rsp 16-aligned for the calls)
- *     rbx = cpu, r12 = tb->insn
+ *     rbx = cpu, r12 = tb->insn, r13 scratch kept across the fast paths
  *   per instruction i (not inlined):
  *     cpu->cur = &insn[i]; cpu->rip = insn[i].ip + insn[i].len
  *     call insn[i].fn(cpu, &insn[i])
@@ -241,6 +241,136 @@ static void emit_call_insn(Asm *a, const TBlock *tb, int i)
     a_call(a, (const void *)tb->insn[i].fn);
 }
 
+#define SEG_OFF(s, f) (CPU_OFF(seg) + (int32_t)((s) * sizeof(SegCache) + \
+                                               offsetof(SegCache, f)))
+#define TLB_OFF(f) (CPU_OFF(tlb) + (int32_t)offsetof(TlbEntry, f))
+
+/* The fast path of x86_seg_check + x86_read_lin/x86_write_lin for a
+   4-byte access at the 32-bit offset in EAX through segment s: leaves
+   the host address in RAX, or jumps to one of the fixups it adds to
+   slow (a limit or right problem, a TLB miss, a page crossing; MMIO and
+   code pages have no valid tag of the kind asked). */
+static void emit_fast_host(Asm *a, int s, bool store, AsmFixup *slow,
+                           int *ns)
+{
+    /* off in [lo, hi], hi - off >= 3, the right to read or write */
+    a_alu32_rm(a, 0x3b, H_RAX, H_RBX, SEG_OFF(s, lo));
+    slow[(*ns)++] = a_jcc_fwd(a, CC_B);
+    a_ld32(a, H_RCX, H_RBX, SEG_OFF(s, hi));
+    a_alu32_rr(a, 0x29, H_RCX, H_RAX);
+    slow[(*ns)++] = a_jcc_fwd(a, CC_B);
+    a_alu_ri(a, false, 7, H_RCX, 3);
+    slow[(*ns)++] = a_jcc_fwd(a, CC_B);
+    a_cmp8_mem_imm(a, H_RBX, store ? SEG_OFF(s, wok) : SEG_OFF(s, rok), 0);
+    slow[(*ns)++] = a_jcc_fwd(a, CC_E);
+    /* lin = base + off; the entry of tlb[tlb_user][(lin >> 12) & 1023] */
+    a_op_mem(a, true, 0x03, H_RAX, H_RBX, SEG_OFF(s, base));
+    a_ld32(a, H_RDX, H_RBX, CPU_OFF(tlb_user));
+    a_imul32_rri(a, H_RDX, H_RDX, (int32_t)sizeof(((X86Cpu *)0)->tlb[0]));
+    a_mov_rr(a, H_RCX, H_RAX);
+    a_shr32_ri(a, H_RCX, 12);
+    a_alu_ri(a, false, 4, H_RCX, TLB_SIZE - 1);
+    a_imul32_rri(a, H_RCX, H_RCX, (int32_t)sizeof(TlbEntry));
+    a_op_rr(a, true, 0x01, H_RDX, H_RCX); /* add rcx, rdx */
+    a_op_rr(a, true, 0x01, H_RBX, H_RCX); /* add rcx, rbx */
+    /* tag compare (the linear page), then no page crossing */
+    a_mov_rr(a, H_RDX, H_RAX);
+    a_alu_ri(a, true, 4, H_RDX, -4096);
+    a_op_mem(a, true, 0x3b, H_RDX, H_RCX,
+             store ? TLB_OFF(tag_w) : TLB_OFF(tag_r));
+    slow[(*ns)++] = a_jcc_fwd(a, CC_NE);
+    a_mov_rr(a, H_RDX, H_RAX);
+    a_alu_ri(a, false, 4, H_RDX, 0xfff);
+    a_alu_ri(a, false, 7, H_RDX, 0x1000 - 4);
+    slow[(*ns)++] = a_jcc_fwd(a, CC_A);
+    a_op_mem(a, true, 0x03, H_RAX, H_RCX, TLB_OFF(addend));
+}
+
+/* 32-bit memory accesses inline with the handler call as slow path:
+   MOV r32,[m] (8B), MOV [m],r32 (89) with 32-bit addressing, PUSH r32
+   and POP r32 with a 32-bit stack.  The fast path cannot fault; anything
+   unusual calls the handler, which redoes the instruction with every
+   rule.  The fall-through is the next instruction; a handler call that
+   ended the block jumps to *out (not after the last instruction). */
+static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out)
+{
+    const X86Insn *in = &tb->insn[i];
+    enum { LOAD, STORE, PUSH, POP } kind;
+    if (in->fn == x86_h_mov_load32) {
+        kind = LOAD;
+    } else if (in->fn == x86_h_mov_store32) {
+        kind = STORE;
+    } else if (in->fn == x86_h_push_r && !in->op0f) {
+        kind = PUSH;
+    } else if (in->fn == x86_h_pop_r && !in->op0f) {
+        kind = POP;
+    } else {
+        return false;
+    }
+    if ((tb->flags & ~7u) || in->osz != 4 || in->lock) {
+        return false;
+    }
+    if ((kind == LOAD || kind == STORE) &&
+        (in->asz32 != 1 || in->reg >= 8 || in->base > 8 || in->index > 8 ||
+         in->seg >= 6)) {
+        return false;
+    }
+    AsmFixup slow[8];
+    int ns = 0;
+    int r = in->op & 7;
+    switch (kind) {
+    case LOAD:
+    case STORE:
+        emit_ea32(a, in);
+        emit_fast_host(a, in->seg, kind == STORE, slow, &ns);
+        if (kind == STORE) {
+            a_ld32(a, H_RDX, H_RBX, REG_OFF(in->reg));
+            a_st32(a, H_RAX, 0, H_RDX);
+        } else {
+            a_ld32(a, H_RAX, H_RAX, 0);
+            a_st64(a, H_RBX, REG_OFF(in->reg), H_RAX);
+        }
+        break;
+    case PUSH:
+        /* x86_push with a 32-bit stack: write below ESP, then ESP -= 4
+           (PUSH ESP stores the old value). */
+        a_cmp8_mem_imm(a, H_RBX, CPU_OFF(ss32), 0);
+        slow[ns++] = a_jcc_fwd(a, CC_E);
+        a_ld32(a, H_RAX, H_RBX, REG_OFF(R_ESP));
+        a_alu_ri(a, false, 5, H_RAX, 4);
+        a_mov_rr(a, H_R13, H_RAX); /* the new ESP (r13 is ours) */
+        emit_fast_host(a, S_SS, true, slow, &ns);
+        a_ld32(a, H_RDX, H_RBX, REG_OFF(r));
+        a_st32(a, H_RAX, 0, H_RDX);
+        a_st64(a, H_RBX, REG_OFF(R_ESP), H_R13);
+        break;
+    case POP:
+        /* x86_pop: read at ESP, ESP += 4, then the register (POP ESP
+           keeps the value read). */
+        a_cmp8_mem_imm(a, H_RBX, CPU_OFF(ss32), 0);
+        slow[ns++] = a_jcc_fwd(a, CC_E);
+        a_ld32(a, H_RAX, H_RBX, REG_OFF(R_ESP));
+        emit_fast_host(a, S_SS, false, slow, &ns);
+        a_ld32(a, H_RCX, H_RAX, 0);
+        a_ld32(a, H_RAX, H_RBX, REG_OFF(R_ESP));
+        a_alu_ri(a, false, 0, H_RAX, 4);
+        a_st64(a, H_RBX, REG_OFF(R_ESP), H_RAX);
+        a_st64(a, H_RBX, REG_OFF(r), H_RCX);
+        break;
+    }
+    AsmFixup done = a_jmp_fwd(a);
+    for (int k = 0; k < ns; k++) {
+        a_bind(a, slow[k]);
+    }
+    emit_call_insn(a, tb, i);
+    if (i + 1 < tb->n) {
+        a_cmp16_mem_imm8(a, H_RBX, CPU_OFF(tb_dirty), 0);
+        *out = a_jcc_fwd(a, CC_NE);
+    }
+    a_bind(a, done);
+    return true;
+}
+
 bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
 {
     X86Jit *jit = cpu->jit;
@@ -269,6 +399,14 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
     for (int i = 0; i < tb->n; i++) {
         inlined = jit->inline_ops && emit_inline(&a, tb, &tb->insn[i]);
         if (inlined) {
+            jit->inlined++;
+            continue;
+        }
+        if (jit->inline_ops && emit_mem32(&a, tb, i, &out[nout])) {
+            /* Inline with a handler call as its slow path: cur and rip
+               are only right after that path. */
+            inlined = true;
+            nout += i + 1 < tb->n;
             jit->inlined++;
             continue;
         }
@@ -347,145 +485,6 @@ X86Jit *x86_jit_new(unsigned threshold)
 void x86_jit_free(X86Jit *jit)
 {
     (void)jit;
-}
-
-#define REG_OFF(r) (CPU_OFF(regs) + 8 * (int32_t)(r))
-
-/* cpu->cur and cpu->rip as the loop leaves them before insn i's handler. */
-static void emit_cur_rip(Asm *a, const TBlock *tb, int i)
-{
-    const X86Insn *in = &tb->insn[i];
-    a_op_mem(a, true, 0x8d, H_RSI, H_R12, (int32_t)(i * sizeof(X86Insn)));
-    a_st64(a, H_RBX, CPU_OFF(cur), H_RSI);
-    uint64_t next = in->ip + in->len;
-    if (next < 0x80000000u) {
-        a_st64_imm(a, H_RBX, CPU_OFF(rip), (int32_t)next);
-    } else {
-        a_mov_ri(a, H_RAX, next);
-        a_st64(a, H_RBX, CPU_OFF(rip), H_RAX);
-    }
-}
-
-/* A 32-bit ALU operation as alu() in exec_alu.c does it: dst op= src
-   (a register, or imm when src < 0) with the lazy flags set; opn is the
-   ModRM.reg numbering (0 ADD, 1 OR, 4 AND, 5 SUB, 6 XOR, 7 CMP) or 8 for
-   TEST.  The result is written back except for CMP and TEST. */
-static void emit_alu32(Asm *a, int opn, int dst, int src, uint32_t imm)
-{
-    static const uint8_t host_op[9] = {
-        [0] = 0x01, [1] = 0x09, [4] = 0x21, [5] = 0x29, [6] = 0x31,
-        [7] = 0x29, [8] = 0x21,
-    };
-    a_ld32(a, H_RAX, H_RBX, REG_OFF(dst));
-    if (src >= 0) {
-        a_ld32(a, H_RCX, H_RBX, REG_OFF(src));
-    } else {
-        a_mov_ri(a, H_RCX, imm);
-    }
-    bool arith = opn == 0 || opn == 5 || opn == 7;
-    if (arith) {
-        a_st64(a, H_RBX, CPU_OFF(lf_a), H_RAX);
-        a_st64(a, H_RBX, CPU_OFF(lf_b), H_RCX);
-    }
-    a_alu32_rr(a, host_op[opn], H_RAX, H_RCX);
-    if (arith) {
-        a_st32_imm(a, H_RBX, CPU_OFF(lf_op), opn == 0 ? LF_ADD : LF_SUB);
-    } else {
-        a_st64_imm(a, H_RBX, CPU_OFF(lf_a), 0);
-        a_st64_imm(a, H_RBX, CPU_OFF(lf_b), 0);
-        a_st32_imm(a, H_RBX, CPU_OFF(lf_op), LF_LOGIC);
-    }
-    a_st64(a, H_RBX, CPU_OFF(lf_res), H_RAX);
-    a_st8_imm(a, H_RBX, CPU_OFF(lf_size), 4);
-    if (opn != 7 && opn != 8) {
-        a_st64(a, H_RBX, REG_OFF(dst), H_RAX);
-    }
-}
-
-/* EAX = the effective address of a 32-bit addressing form. */
-static void emit_ea32(Asm *a, const X86Insn *in)
-{
-    a_mov_ri(a, H_RAX, (uint32_t)in->disp);
-    if (in->base < 8) {
-        a_alu32_rm(a, 0x03, H_RAX, H_RBX, REG_OFF(in->base));
-    }
-    if (in->index < 8) {
-        a_ld32(a, H_RCX, H_RBX, REG_OFF(in->index));
-        if (in->scale) {
-            a_shl32_ri(a, H_RCX, in->scale);
-        }
-        a_alu32_rr(a, 0x01, H_RAX, H_RCX);
-    }
-}
-
-static bool alu_inlined(int opn)
-{
-    return opn != 2 && opn != 3; /* ADC and SBB need the carry */
-}
-
-/* Emit insn inline if it is one of the simple forms the translator knows
-   (32-bit operand size, registers 0-7, the legacy modes of the decode
-   flags; no fault possible); false: call its handler. */
-static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in)
-{
-    if ((tb->flags & ~7u) || in->lock || in->osz != 4 || in->reg >= 8 ||
-        in->rm >= 8) {
-        return false;
-    }
-    int opn = (in->op >> 3) & 7;
-    if (in->fn == x86_h_mov_rr32) {
-        int dst = in->op == 0x89 ? in->rm : in->reg;
-        int src = in->op == 0x89 ? in->reg : in->rm;
-        a_ld32(a, H_RAX, H_RBX, REG_OFF(src));
-        a_st64(a, H_RBX, REG_OFF(dst), H_RAX);
-        return true;
-    }
-    if (in->fn == x86_h_mov_r_imm) {
-        a_mov_ri(a, H_RAX, in->imm);
-        a_st64(a, H_RBX, REG_OFF(in->op & 7), H_RAX);
-        return true;
-    }
-    if (in->fn == x86_h_lea && in->mod != 3 && in->asz32 == 1 &&
-        in->base <= 8 && in->index <= 8) {
-        emit_ea32(a, in);
-        a_st64(a, H_RBX, REG_OFF(in->reg), H_RAX);
-        return true;
-    }
-    if (in->fn == x86_h_test_rm_r && in->mod == 3) {
-        emit_alu32(a, 8, in->rm, in->reg, 0);
-        return true;
-    }
-    if (in->op0f) {
-        return false;
-    }
-    if (in->op < 0x40 && in->mod == 3 && alu_inlined(opn) &&
-        ((in->op & 7) == 1 || (in->op & 7) == 3)) {
-        /* 01/09/21/29/31/39: rm op= reg; 03/0B/...: reg op= rm. */
-        if (in->op & 2) {
-            emit_alu32(a, opn, in->reg, in->rm, 0);
-        } else {
-            emit_alu32(a, opn, in->rm, in->reg, 0);
-        }
-        return true;
-    }
-    if (in->op < 0x40 && (in->op & 7) == 5 && alu_inlined(opn)) {
-        emit_alu32(a, opn, R_EAX, -1, in->imm); /* 05/0D/...: EAX op= imm */
-        return true;
-    }
-    if ((in->op == 0x81 || in->op == 0x83) && in->mod == 3 &&
-        alu_inlined(in->reg)) {
-        emit_alu32(a, in->reg, in->rm, -1, in->imm);
-        return true;
-    }
-    return false;
-}
-
-/* The interpreter's bookkeeping and handler call for insn i. */
-static void emit_call_insn(Asm *a, const TBlock *tb, int i)
-{
-    emit_cur_rip(a, tb, i);
-    a_mov_rr(a, H_RDI, H_RBX);
-    a_call(a, (const void *)tb->insn[i].fn);
 }
 
 bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
