@@ -211,6 +211,23 @@ static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in)
     if (in->op0f) {
         return false;
     }
+    if (in->op >= 0x40 && in->op <= 0x4f) {
+        /* INC/DEC r32 (legacy modes: not REX): CF kept in lf_cf. */
+        int r = in->op & 7;
+        a_mov_rr(a, H_RDI, H_RBX);
+        a_call(a, (const void *)x86_cf);
+        a_op_mem(a, false, 0x88, H_RAX, H_RBX, CPU_OFF(lf_cf)); /* mov al */
+        a_ld32(a, H_RCX, H_RBX, REG_OFF(r));
+        a_st64(a, H_RBX, CPU_OFF(lf_a), H_RCX);
+        a_alu_ri(a, false, in->op < 0x48 ? 0 : 5, H_RCX, 1);
+        a_st64(a, H_RBX, REG_OFF(r), H_RCX);
+        a_st64(a, H_RBX, CPU_OFF(lf_res), H_RCX);
+        a_st64_imm(a, H_RBX, CPU_OFF(lf_b), 1);
+        a_st32_imm(a, H_RBX, CPU_OFF(lf_op),
+                   in->op < 0x48 ? LF_INC : LF_DEC);
+        a_st8_imm(a, H_RBX, CPU_OFF(lf_size), 4);
+        return true;
+    }
     if (in->op < 0x40 && in->mod == 3 && alu_inlined(opn) &&
         ((in->op & 7) == 1 || (in->op & 7) == 3)) {
         /* 01/09/21/29/31/39: rm op= reg; 03/0B/...: reg op= rm. */
