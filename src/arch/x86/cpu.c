@@ -281,6 +281,10 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
     TBlock *prev = NULL; /* last block run (successor cache) */
     volatile bool in_jit = false; /* translated code runs (statistics) */
 
+    if (cpu->jit) {
+        x86_jit_check_fork(cpu);
+    }
+
     if (setjmp(cpu->jb)) {
         /* An exception inside a block or during delivery. */
         TBlock *tb = cpu->cur_tb;

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #if defined(__x86_64__) && defined(__linux__)
+#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -45,19 +46,35 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
 }
 
-X86Jit *x86_jit_new(unsigned threshold)
+/* Bumped in a child process after fork(): the code buffer is a shared
+   mapping, so parent and child would write into each other's code; the
+   child takes a buffer of its own (x86_jit_after_fork). */
+unsigned x86_jit_fork_gen;
+
+static void jit_atfork_child(void)
 {
-    const char *env = getenv("MIMIC_JIT_THRESHOLD");
-    if (env && *env) {
-        threshold = strtoul(env, NULL, 10);
+    x86_jit_fork_gen++;
+}
+
+static void jit_register_atfork(void)
+{
+    static gsize once;
+    if (g_once_init_enter(&once)) {
+        pthread_atfork(NULL, NULL, jit_atfork_child);
+        g_once_init_leave(&once, 1);
     }
+}
+
+/* A new code buffer: one memfd, a RW and a RX view. */
+static bool map_buffer(X86Jit *jit)
+{
     int fd = memfd_create("mimic-jit", MFD_CLOEXEC);
     if (fd < 0) {
-        return NULL;
+        return false;
     }
     if (ftruncate(fd, JIT_BUF_SIZE) < 0) {
         close(fd);
-        return NULL;
+        return false;
     }
     /* The RX view near our own code if the kernel agrees, so that calls
        to the handlers are rel32. */
@@ -75,13 +92,36 @@ X86Jit *x86_jit_new(unsigned threshold)
             munmap(rw, JIT_BUF_SIZE);
         }
         close(fd);
-        return NULL;
+        return false;
     }
-    X86Jit *jit = g_new0(X86Jit, 1);
     jit->fd = fd;
     jit->rw = rw;
     jit->rx = rx;
     jit->size = JIT_BUF_SIZE;
+    jit->used = 0;
+    jit->fork_gen = x86_jit_fork_gen;
+    return true;
+}
+
+static void unmap_buffer(X86Jit *jit)
+{
+    munmap(jit->rw, jit->size);
+    munmap(jit->rx, jit->size);
+    close(jit->fd);
+}
+
+X86Jit *x86_jit_new(unsigned threshold)
+{
+    const char *env = getenv("MIMIC_JIT_THRESHOLD");
+    if (env && *env) {
+        threshold = strtoul(env, NULL, 10);
+    }
+    jit_register_atfork();
+    X86Jit *jit = g_new0(X86Jit, 1);
+    if (!map_buffer(jit)) {
+        g_free(jit);
+        return NULL;
+    }
     jit->threshold = threshold;
     env = getenv("MIMIC_JIT_INLINE");
     jit->inline_ops = !(env && !strcmp(env, "0"));
@@ -89,14 +129,26 @@ X86Jit *x86_jit_new(unsigned threshold)
     return jit;
 }
 
+void x86_jit_after_fork(X86Cpu *cpu)
+{
+    X86Jit *jit = cpu->jit;
+    /* Every block's host code goes with the old buffer: the block cache
+       is flushed (lookups miss at once) before anything runs. */
+    x86_tb_flush(cpu);
+    unmap_buffer(jit);
+    jit->resets++;
+    if (!map_buffer(jit)) {
+        g_free(jit);
+        cpu->jit = NULL; /* no buffer: the interpreter runs */
+    }
+}
+
 void x86_jit_free(X86Jit *jit)
 {
     if (!jit) {
         return;
     }
-    munmap(jit->rw, jit->size);
-    munmap(jit->rx, jit->size);
-    close(jit->fd);
+    unmap_buffer(jit);
     g_free(jit);
 }
 
@@ -335,6 +387,11 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out)
     AsmFixup slow[8];
     int ns = 0;
     int r = in->op & 7;
+    /* cpu->cur first: in Linux user mode a host fault on the guest's
+       memory raises #PF from inside the fast path (x86_user_host_fault),
+       and the exception takes the instruction from cur. */
+    a_op_mem(a, true, 0x8d, H_RSI, H_R12, (int32_t)(i * sizeof(X86Insn)));
+    a_st64(a, H_RBX, CPU_OFF(cur), H_RSI);
     switch (kind) {
     case LOAD:
     case STORE:
@@ -502,6 +559,13 @@ X86Jit *x86_jit_new(unsigned threshold)
 void x86_jit_free(X86Jit *jit)
 {
     (void)jit;
+}
+
+unsigned x86_jit_fork_gen;
+
+void x86_jit_after_fork(X86Cpu *cpu)
+{
+    (void)cpu;
 }
 
 bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)

@@ -40,6 +40,7 @@ struct X86Jit {
     uint8_t *rw, *rx;
     size_t size, used;
     unsigned flushes_seen;   /* cpu->code.flushes when last emptied */
+    unsigned fork_gen;       /* x86_jit_fork_gen when the buffer was made */
     unsigned threshold;      /* runs of a block before it is translated */
     bool inline_ops;         /* emit the simple instructions inline
                                 (MIMIC_JIT_INLINE=0: every one a call) */
@@ -59,6 +60,18 @@ void x86_jit_free(X86Jit *jit);
    translated (the buffer is full: a cache flush is requested, and the
    block runs in the interpreter this time). */
 bool x86_jit_translate(X86Cpu *cpu, TBlock *tb);
+
+/* After fork() (Linux user mode), before any host code runs in the
+   child: a buffer of its own, the block cache flushed.  x86_run checks
+   at its start (fork happens between runs). */
+extern unsigned x86_jit_fork_gen;
+void x86_jit_after_fork(X86Cpu *cpu);
+static inline void x86_jit_check_fork(X86Cpu *cpu)
+{
+    if (G_UNLIKELY(cpu->jit->fork_gen != x86_jit_fork_gen)) {
+        x86_jit_after_fork(cpu);
+    }
+}
 
 /* Run tb's host code (see above for what it leaves in cpu). */
 static inline void x86_jit_run(X86Cpu *cpu, TBlock *tb)
