@@ -445,6 +445,103 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out)
     return true;
 }
 
+/* What the lazy flags hold, as far as the translator knows at a point
+   of the block: the last flag-setting instruction was one it inlined,
+   with no handler call since that could have changed them. */
+enum { FL_UNKNOWN, FL_ADD, FL_SUB, FL_LOGIC, FL_INCDEC };
+
+static int inline_flag_kind(const TBlock *tb, const X86Insn *in)
+{
+    if ((tb->flags & ~7u) || in->lock || in->osz != 4 || in->op0f) {
+        return FL_UNKNOWN;
+    }
+    if (in->fn == x86_h_mov_rr32 || in->fn == x86_h_mov_r_imm ||
+        in->fn == x86_h_lea || in->fn == x86_h_mov_load32 ||
+        in->fn == x86_h_mov_store32 || in->fn == x86_h_push_r ||
+        in->fn == x86_h_pop_r) {
+        return -1; /* flags untouched */
+    }
+    if (in->fn == x86_h_test_rm_r) {
+        return FL_LOGIC;
+    }
+    if (in->op >= 0x40 && in->op <= 0x4f) {
+        return FL_INCDEC;
+    }
+    int opn = in->op < 0x40 ? (in->op >> 3) & 7
+              : in->op == 0x81 || in->op == 0x83 ? in->reg
+                                                 : -1;
+    switch (opn) {
+    case 0:
+        return FL_ADD;
+    case 5:
+    case 7:
+        return FL_SUB;
+    case 1:
+    case 4:
+    case 6:
+        return FL_LOGIC;
+    }
+    return FL_UNKNOWN;
+}
+
+/* A Jcc rel (32-bit operand size) ending the block, its condition taken
+   from host flags recomputed from the lazy fields when the translator
+   knows their kind (fl); the CS limit check of x86_jump inline, the
+   handler as the path that raises #GP.  False: not handled. */
+static bool emit_jcc(Asm *a, const TBlock *tb, int i, int fl)
+{
+    const X86Insn *in = &tb->insn[i];
+    bool jcc = in->op0f ? (in->op & 0xf0) == 0x80 : (in->op & 0xf0) == 0x70;
+    int cc = in->op & 0xf;
+    if (!jcc || i + 1 != tb->n || (tb->flags & ~7u) || in->osz != 4 ||
+        in->lock || fl == FL_UNKNOWN ||
+        (fl == FL_INCDEC && (cc == CC_B || cc == CC_AE || cc == CC_BE ||
+                             cc == CC_A))) {
+        return false;
+    }
+    emit_cur_rip(a, tb, i); /* the not-taken state */
+    switch (fl) {
+    case FL_ADD:
+        a_ld32(a, H_RAX, H_RBX, CPU_OFF(lf_a));
+        a_alu32_rm(a, 0x03, H_RAX, H_RBX, CPU_OFF(lf_b));
+        break;
+    case FL_SUB:
+        a_ld32(a, H_RAX, H_RBX, CPU_OFF(lf_a));
+        a_alu32_rm(a, 0x3b, H_RAX, H_RBX, CPU_OFF(lf_b));
+        break;
+    case FL_LOGIC:
+        a_ld32(a, H_RAX, H_RBX, CPU_OFF(lf_res));
+        a_alu32_rr(a, 0x85, H_RAX, H_RAX);
+        break;
+    case FL_INCDEC: {
+        /* lf_b is 1; INC or DEC again from lf_a gives OF SF ZF PF. */
+        a_ld32(a, H_RAX, H_RBX, CPU_OFF(lf_a));
+        a_cmp8_mem_imm(a, H_RBX, CPU_OFF(lf_op), LF_INC);
+        AsmFixup dec = a_jcc_fwd(a, CC_NE);
+        a_byte(a, 0xff);
+        a_byte(a, 0xc0); /* inc eax */
+        AsmFixup go = a_jmp_fwd(a);
+        a_bind(a, dec);
+        a_byte(a, 0xff);
+        a_byte(a, 0xc8); /* dec eax */
+        a_bind(a, go);
+        break;
+    }
+    }
+    AsmFixup not_taken = a_jcc_fwd(a, cc ^ 1);
+    uint32_t target = (uint32_t)(in->ip + in->len + in->imm);
+    a_mov_ri(a, H_RAX, target);
+    a_alu32_rm(a, 0x3b, H_RAX, H_RBX, SEG_OFF(S_CS, limit));
+    AsmFixup slow = a_jcc_fwd(a, CC_A);
+    a_st64(a, H_RBX, CPU_OFF(rip), H_RAX);
+    AsmFixup done = a_jmp_fwd(a);
+    a_bind(a, slow);
+    emit_call_insn(a, tb, i); /* raises #GP */
+    a_bind(a, not_taken);
+    a_bind(a, done);
+    return true;
+}
+
 bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
 {
     X86Jit *jit = cpu->jit;
@@ -470,9 +567,18 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
     a_mov_rr(&a, H_RBX, H_RDI);
     a_mov_ri(&a, H_R12, (uint64_t)(uintptr_t)tb->insn);
     bool inlined = false;
+    int fl = FL_UNKNOWN;
     for (int i = 0; i < tb->n; i++) {
+        int kind = inline_flag_kind(tb, &tb->insn[i]);
+        if (jit->inline_ops && emit_jcc(&a, tb, i, fl)) {
+            inlined = false; /* cur and rip are set */
+            jit->inlined++;
+            jit->fused++;
+            continue;
+        }
         inlined = jit->inline_ops && emit_inline(&a, tb, &tb->insn[i]);
         if (inlined) {
+            fl = kind >= 0 ? kind : fl;
             jit->inlined++;
             continue;
         }
@@ -484,6 +590,7 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
             jit->inlined++;
             continue;
         }
+        fl = FL_UNKNOWN; /* a handler call */
         emit_call_insn(&a, tb, i);
         if (i + 1 < tb->n) {
             a_cmp16_mem_imm8(&a, H_RBX, CPU_OFF(tb_dirty), 0);
@@ -537,12 +644,13 @@ void x86_jit_info(X86Jit *jit, const X86Cpu *cpu, GString *out)
         "translation time: %.3f ms\n"
         "block runs: %" G_GUINT64_FORMAT " translated, %" G_GUINT64_FORMAT
         " interpreted\n"
+        "Jcc on recomputed flags: %" G_GUINT64_FORMAT "\n"
         "exits: end %" G_GUINT64_FORMAT ", block_end %" G_GUINT64_FORMAT
         ", smc %" G_GUINT64_FORMAT ", fault %" G_GUINT64_FORMAT "\n"
         "blocks invalidated: %" G_GUINT64_FORMAT "\n",
         jit->threshold, jit->blocks, jit->insns, jit->inlined, jit->used,
         jit->size, jit->code_bytes_total, jit->resets, jit->full,
-        jit->translate_ns / 1e6, jit->runs, jit->interp_runs,
+        jit->translate_ns / 1e6, jit->runs, jit->interp_runs, jit->fused,
         jit->exits[JIT_EXIT_END], jit->exits[JIT_EXIT_BLOCK_END],
         jit->exits[JIT_EXIT_DIRTY], jit->exits[JIT_EXIT_FAULT],
         (guint64)cpu->code.invalidated);

@@ -46,6 +46,7 @@ struct X86Jit {
                                 (MIMIC_JIT_INLINE=0: every one a call) */
     /* Statistics (info jit). */
     uint64_t blocks, insns, inlined, code_bytes_total, resets, full;
+    uint64_t fused;          /* Jcc inline on recomputed flags */
     uint64_t runs, exits[JIT_EXIT_N], interp_runs;
     uint64_t translate_ns;
 };
