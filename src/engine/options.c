@@ -1688,6 +1688,10 @@ static bool set_accel(ParseCtx *p, const char *name, const char *how,
     AccelKind k;
     if (!strcmp(name, "tcg")) {
         k = ACCEL_TCG;
+    } else if (!strcmp(name, "jit")) {
+        k = ACCEL_JIT;
+    } else if (!strcmp(name, "interp")) {
+        k = ACCEL_INTERP;
     } else if (!strcmp(name, "kvm")) {
         k = ACCEL_KVM;
         if (!p->kvm_opt[0]) {
@@ -1695,11 +1699,12 @@ static bool set_accel(ParseCtx *p, const char *name, const char *how,
         }
     } else if (!strcmp(name, "help")) {
         g_string_append(p->out, "Accelerators supported in Mimic:\ntcg\n"
-                        "kvm\n");
+                        "kvm\njit\ninterp\n");
         *p->result = MIMIC_PARSE_EXIT;
         return true;
     } else {
-        return fail(error, "-accel: unknown accelerator '%s' (tcg, kvm)",
+        return fail(error, "-accel: unknown accelerator '%s' (tcg, kvm, jit, "
+                    "interp)",
                     name);
     }
     if (p->n_accels < (int)G_N_ELEMENTS(p->accels)) {
@@ -1714,12 +1719,12 @@ static bool set_accel(ParseCtx *p, const char *name, const char *how,
 static bool choose_accel(ParseCtx *p, GError **error)
 {
     for (int i = 0; i < p->n_accels; i++) {
-        if (p->accels[i] == ACCEL_TCG) {
+        if (p->accels[i] != ACCEL_KVM) {
             if (i > 0) {
                 warn("%s: KVM is not available (Mimic has no KVM support); "
                      "falling back to tcg", p->kvm_opt);
             }
-            p->cfg->accel = ACCEL_TCG;
+            p->cfg->accel = p->accels[i];
             return true;
         }
     }
@@ -2040,7 +2045,7 @@ static const Option options[] = {
     { "snapshot", false, opt_snapshot, " write to temporary overlays" },
     { "icount", true, opt_icount, "SHIFT  deterministic time: 2^SHIFT ns per "
       "instruction" },
-    { "accel", true, opt_accel, "tcg|kvm  accelerator" },
+    { "accel", true, opt_accel, "tcg|jit|interp|kvm  accelerator" },
     { "enable-kvm", false, opt_enable_kvm, " same as -accel kvm" },
     { "machine", true, opt_machine, "pc|help  machine type" },
     { "M", true, opt_machine, NULL },

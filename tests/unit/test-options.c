@@ -280,6 +280,28 @@ static void test_qemu_verdicts(void)
         machine_config_clear(&cfg);
         g_string_free(out, TRUE);
     }
+    /* The engine: -accel jit and -accel interp (and after a refused
+       kvm, as tcg). */
+    static const struct {
+        const char *line;
+        AccelKind accel;
+    } engines[] = {
+        { "-accel jit", ACCEL_JIT },
+        { "-accel interp", ACCEL_INTERP },
+        { "-accel kvm -accel interp", ACCEL_INTERP },
+        { "-machine accel=kvm:jit", ACCEL_JIT },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(engines); i++) {
+        MachineConfig cfg;
+        GError *err = NULL;
+        GString *out = g_string_new(NULL);
+        if (!parse(engines[i].line, &cfg, &err, NULL, out)) {
+            g_error("'%s' refused: %s", engines[i].line, err->message);
+        }
+        g_assert_cmpint(cfg.accel, ==, engines[i].accel);
+        machine_config_clear(&cfg);
+        g_string_free(out, TRUE);
+    }
 }
 
 /* The network options in QEMU's spellings, as the config records them. */

@@ -10,6 +10,7 @@
  * MOV SS).
  */
 #include "arch/x86/ops.h"
+#include "arch/x86/jit/jit.h"
 
 /* Capstone is linked when meson's capstone_dep is found (HAVE_CAPSTONE);
    the layer rules keep config.h out of arch/, so test for the header. */
@@ -165,6 +166,9 @@ static Cpu *x86_create(const CpuWiring *bus, GError **error)
     cpu->phys_mask = (1ull << model->phys_bits) - 1;
     cpu->bus = *bus;
     x86_tb_init(cpu);
+    if (bus->engine != CPU_ENGINE_INTERP) {
+        cpu->jit = x86_jit_new(X86_JIT_THRESHOLD);
+    }
     memmap_add_listener(bus->mem, x86_mem_listener, cpu);
     memmap_set_code_write_hook(bus->mem, x86_code_write, cpu);
     x86_reset(&cpu->base);
@@ -176,6 +180,7 @@ static void x86_destroy(Cpu *c)
     X86Cpu *cpu = x86_cpu_of(c);
     memmap_set_code_write_hook(cpu->bus.mem, NULL, NULL);
     x86_tb_free(cpu);
+    x86_jit_free(cpu->jit);
     g_free(cpu);
 }
 
@@ -320,6 +325,11 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
     bool log_exec = mimic_log_enabled(LOG_EXEC);
     bool log_cpu = mimic_log_enabled(LOG_CPU);
     TBlock *prev = NULL; /* last block run (successor cache) */
+    volatile bool in_jit = false; /* translated code runs (statistics) */
+
+    if (cpu->jit) {
+        x86_jit_check_fork(cpu);
+    }
 
     if (setjmp(cpu->jb)) {
         /* An exception inside a block or during delivery. */
@@ -331,6 +341,10 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
         c->progress = executed;
         cpu->cur_tb = NULL;
         prev = NULL;
+        if (in_jit) {
+            in_jit = false;
+            cpu->jit->exits[JIT_EXIT_FAULT]++;
+        }
         deliver_exception(cpu);
     }
     for (;;) {
@@ -424,6 +438,15 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
         if (icount) {
             c->progress = executed + n;
         }
+        /* The JIT runs whole blocks; a block cut short (shadow, icount
+           budget) or not yet hot runs in the interpreter. */
+        bool jit = false;
+        if (cpu->jit) {
+            jit = n == tb->n &&
+                  (tb->host || (tb->runs++ >= cpu->jit->threshold &&
+                                x86_jit_translate(cpu, tb)));
+            cpu->jit->interp_runs += !jit;
+        }
         cpu->cur_tb = tb;
         cpu->tb_dirty = false;
         cpu->block_end = false;
@@ -438,13 +461,25 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
                 x86_log_state(cpu);
             }
         }
-        while (in < end) {
-            cpu->cur = in;
-            cpu->rip = in->ip + in->len;
-            in->fn(cpu, in);
-            in++;
-            if (G_UNLIKELY(cpu->block_end | cpu->tb_dirty)) {
-                break;
+        if (jit) {
+            in_jit = true;
+            x86_jit_run(cpu, tb);
+            in_jit = false;
+            in = cpu->cur + 1;
+            X86Jit *j = cpu->jit;
+            j->runs++;
+            j->exits[cpu->tb_dirty  ? JIT_EXIT_DIRTY
+                     : in == end    ? JIT_EXIT_END
+                                    : JIT_EXIT_BLOCK_END]++;
+        } else {
+            while (in < end) {
+                cpu->cur = in;
+                cpu->rip = in->ip + in->len;
+                in->fn(cpu, in);
+                in++;
+                if (G_UNLIKELY(cpu->block_end | cpu->tb_dirty)) {
+                    break;
+                }
             }
         }
         int done = in - tb->insn;
@@ -705,6 +740,12 @@ void x86_log_block(X86Cpu *cpu, const TBlock *tb)
 static void x86_flush_code(Cpu *c)
 {
     x86_tb_flush(x86_cpu_of(c));
+}
+
+static void x86_engine_info(Cpu *c, GString *out)
+{
+    X86Cpu *cpu = x86_cpu_of(c);
+    x86_jit_info(cpu->jit, cpu, out);
 }
 
 /* ---- saved state ---- */
@@ -1005,4 +1046,5 @@ const CpuOps x86_cpu_ops = {
     .state = &x86_state_desc,
     .flush_code = x86_flush_code,
     .models = x86_model_names,
+    .engine_info = x86_engine_info,
 };

@@ -154,6 +154,8 @@ static TBlock *tb_translate(X86Cpu *cpu, uint64_t phys, uint32_t flags)
     tb->cb.page2 = cpu->tb_page2;
     tb->ip_next = eip;
     tb->link[0].tb = tb->link[1].tb = NULL;
+    tb->host = NULL;
+    tb->runs = 0;
     memcpy(tb->insn, cpu->scratch, n * sizeof(X86Insn));
     codecache_insert(&cpu->code, &tb->cb, tb_hash(phys, tb->ip, flags));
     if (mimic_log_enabled(LOG_IN_ASM)) {

@@ -192,6 +192,9 @@ struct TBlock {
     /* Successor cache (cpu.c): [0] the fall-through block, [1] the last
        other successor; key = cpu->tb_gen | tlb_user when it was made. */
     struct { TBlock *tb; uint32_t key; } link[2];
+    /* The JIT (jit/jit.h): host code, or NULL; runs before translation. */
+    void *host;
+    uint32_t runs;
     uint16_t n;
     X86Insn insn[];
 };
@@ -323,6 +326,7 @@ struct X86Cpu {
        address, or the block itself, may have changed). */
     uint32_t tb_gen;
     TBlock *cur_tb;
+    struct X86Jit *jit;  /* NULL: the interpreter runs every block */
     int exc_vec;         /* exception being raised */
     uint32_t exc_err;
     bool delivering;     /* inside exception delivery (double fault) */
