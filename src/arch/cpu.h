@@ -40,6 +40,13 @@ typedef struct CpuWiring {
     /* The CPU's output pins (x86: CPU_X86_OUT_FERR); NULL if unwired. */
     void (*output)(void *opaque, unsigned line, bool level);
     void *output_opaque;
+    /* x86 local APIC, NULL if the board has none.  With one, CPUID
+       advertises the APIC (and the TSC-deadline timer) and the MSRs
+       IA32_APIC_BASE (0x1B) and IA32_TSC_DEADLINE (0x6E0, passed as clock
+       nanoseconds: the CPU converts from and to its TSC) go here; false
+       means #GP. */
+    bool (*apic_msr)(void *opaque, uint32_t idx, uint64_t *val, bool wr);
+    void *apic_opaque;
 } CpuWiring;
 
 /*
