@@ -29,6 +29,7 @@ BAD = [
     (["-smp", "0"], "invalid CPU count"),
     (["-accel", "foo"], "unknown accelerator"),
     (["-machine", "q35"], "unknown machine type"),
+    (["-machine", "pc,apic=maybe"], "-machine apic=maybe: expected on or off"),
     (["-cpu", "486sx"], "unknown CPU model"),
     (["-display", "sdl"], "not available"),
     (["-soundhw", "sb17"], "unknown sound card"),
@@ -151,6 +152,8 @@ STARTS = [
     ["-machine", "accel=kvm:tcg"],
     ["-snapshot", "-hda", "x.img", "-hdb", "./x.img"],
     ["-m", "1.5G"],
+    ["-machine", "pc,apic=off", "-no-hpet"],
+    ["-machine", "hpet=off"],
 ]
 
 GOOD = [["-version"], ["-h"], ["-soundhw", "help"], ["-soundhw", "?"],

@@ -131,6 +131,10 @@ typedef struct MachineConfig {
     AudioDevConfig audiodevs[MIMIC_MAX_AUDIODEV];
     int n_audiodevs;
     bool usb;
+    /* pc: no local/I/O APIC (-machine apic=off), no HPET (-no-hpet,
+       -machine hpet=off): the 1990s PIC-only board. */
+    bool no_apic;
+    bool no_hpet;
     char *usb_devices[MIMIC_MAX_USBDEV];
     int n_usb_devices;
 

@@ -939,6 +939,13 @@ static bool opt_clock(ParseCtx *p, const char *opt, const char *arg,
     return true;
 }
 
+static bool opt_no_hpet(ParseCtx *p, const char *opt, const char *arg,
+                        GError **error)
+{
+    p->cfg->no_hpet = true;
+    return true;
+}
+
 static bool opt_rtc_td_hack(ParseCtx *p, const char *opt, const char *arg,
                             GError **error)
 {
@@ -1772,6 +1779,17 @@ static bool opt_machine(ParseCtx *p, const char *opt, const char *arg,
                 ok = set_accel(p, names[k], how, error);
             }
             g_strfreev(names);
+        } else if (g_str_has_prefix(it, "apic=") ||
+                   g_str_has_prefix(it, "hpet=")) {
+            const char *v = strchr(it, '=') + 1;
+            bool on = !strcmp(v, "on") || !strcmp(v, "true");
+            if (!on && strcmp(v, "off") && strcmp(v, "false")) {
+                ok = fail(error, "-machine %s: expected on or off", it);
+            } else if (it[0] == 'a') {
+                p->cfg->no_apic = !on;
+            } else {
+                p->cfg->no_hpet = !on;
+            }
         }
         /* other properties: accepted, as before */
     }
@@ -2024,6 +2042,7 @@ static const Option options[] = {
       "usb-storage,drive=ID[,port=N] | piix3-usb-uhci  add a device "
       "(help lists)" },
     { "usb", false, opt_usb, " USB controller" },
+    { "no-hpet", false, opt_no_hpet, " no HPET (as -machine hpet=off)" },
     { "usbdevice", true, opt_usbdevice, "NAME  USB device (help lists)" },
     { "net", true, opt_net, "nic[,model=,macaddr=]|user[,...]|none  "
       "network card / back end on a hub" },

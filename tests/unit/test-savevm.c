@@ -889,6 +889,8 @@ static MimicMachine *golden_machine(void)
     cfg.icount_shift = 3;
     cfg.display = DISPLAY_NONE;
     cfg.net_none = true;   /* the file predates the default NIC */
+    cfg.no_apic = true;    /* ... and the APIC board */
+    cfg.no_hpet = true;
     g_free(cfg.serial[0]);
     cfg.serial[0] = g_strdup("null");
     GError *err = NULL;
