@@ -25,6 +25,9 @@ G_DEFINE_QUARK(mimic-error-quark, mimic_error)
 
 /* Instructions per slice in real-time mode; timers are checked between. */
 #define SLICE_INSNS 200000
+/* A slice while timers are behind (real time): enough for the CPU to take
+   and handle the interrupt of each catching-up firing (clock.h). */
+#define CATCHUP_INSNS 20000
 /* How long the speed is measured over. */
 #define SPEED_PERIOD_NS 1000000000
 
@@ -632,6 +635,9 @@ static void run_slice(MimicMachine *m)
         int64_t ns = deadline - clock_now(clk);
         int64_t insns = ns > 0 ? (ns >> clk->icount_shift) + 1 : 1;
         budget = MIN(budget, insns);
+    } else if (clk->mode == CLOCK_MODE_REALTIME && deadline != CLOCK_NEVER &&
+               deadline <= clock_now(clk)) {
+        budget = MIN(budget, CATCHUP_INSNS);
     }
     if (m->icount_stop >= 0 && clk->mode == CLOCK_MODE_ICOUNT) {
         /* icount_stop: the slice ends exactly at the requested count
