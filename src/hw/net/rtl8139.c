@@ -567,6 +567,10 @@ static void reg_write8(Rtl8139 *s, unsigned off, uint8_t v)
         }
         s->regs[CR] = v & (CR_TE | CR_RE);
         return;
+    case RXMAXSIZE: case RXMAXSIZE + 1:
+        /* Read-only here: only an RTL8169 keeps what is written (iPXE
+           tells the two apart by it). */
+        return;
     case CBR: case CBR + 1: case TSAD: case TSAD + 1: case MSR:
     case BMSR: case BMSR + 1: case ANLPAR: case ANLPAR + 1:
         return; /* read-only */
