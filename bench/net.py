@@ -38,8 +38,9 @@ os.environ.setdefault('MIMIC_SOURCE_ROOT', TOP)
 import boottest  # noqa: E402
 
 # The NIC drivers that init.sh leaves to the network test (e1000 is
-# always loaded).
-MODULES = ('for m in $(cat /lib/modules/order); do case $m in '
+# always loaded); kernel messages off the console first, so that none
+# lands inside the line with the times.
+MODULES = ('dmesg -n 1; for m in $(cat /lib/modules/order); do case $m in '
            'mii.ko|8139*|8390*|ne2k-pci.ko|virtio*|*failover.ko) '
            'insmod /lib/modules/$m;; esac; done; echo MODS-DONE')
 
@@ -87,6 +88,8 @@ def measure(exe, extra, model, http_port, size, timeout, log):
         if m.group(1) != '0':
             e.fail('%s: the guest wget failed (rc %s)' % (model, m.group(1)))
         down = float(m.group(3)) - float(m.group(2))
+        if down <= 0:
+            e.fail('%s: the guest timed the download at %.2f s' % (model, down))
         # Upload: the host reads a file from the guest's httpd.
         e.command('mkdir -p /www && dd if=/dev/zero of=/www/up.bin bs=1M '
                   'count=%d 2>/dev/null && httpd -p 8080 -h /www && '
@@ -155,7 +158,10 @@ def main():
         status = 1
     finally:
         srv.shutdown()
-        shutil.rmtree(tmp, ignore_errors=True)
+        if status == 0 and not os.environ.get("BENCH_KEEP"):
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            print("bench/net: logs in %s" % tmp)
     return status
 
 

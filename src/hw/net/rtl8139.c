@@ -508,14 +508,19 @@ static void dump_counters(Rtl8139 *s)
 
 /* ---- registers ---- */
 
+/* The classic ring holds nothing the driver has not read. */
+static bool ring_empty(const Rtl8139 *s)
+{
+    return (r16(s, CAPR) + 16u) % (8192u << ((s->regs[RCR + 1] >> 3) & 3)) ==
+           r16(s, CBR);
+}
+
 static uint8_t reg_read8(Rtl8139 *s, unsigned off)
 {
     switch (off) {
     case CR: {
         uint8_t v = s->regs[CR] & (CR_TE | CR_RE);
-        if (cplus_rx(s) ||
-            (r16(s, CAPR) + 16u) % (8192u << ((s->regs[RCR + 1] >> 3) & 3)) ==
-            r16(s, CBR)) {
+        if (cplus_rx(s) || ring_empty(s)) {
             v |= CR_BUFE;
         }
         return v;
@@ -576,6 +581,14 @@ static void reg_write8(Rtl8139 *s, unsigned off, uint8_t v)
         return; /* read-only */
     case ISR: case ISR + 1:
         s->regs[off] &= ~v;
+        if (off == ISR && !cplus_rx(s) && !ring_empty(s)) {
+            /* ROK stays while the ring holds unread packets.  8139too
+               acks ROK after each packet and polls again only while ROK
+               is set: had its budget run out with packets left (this
+               device refills the ring from its queue as CAPR moves),
+               they would wait for the next frame from the wire. */
+            s->regs[ISR] |= INT_ROK;
+        }
         update_irq(s);
         return;
     case IMR: case IMR + 1:
