@@ -330,6 +330,18 @@ static void test_rtl_classic(void)
     g_assert_cmpuint((cbr + 8192 - cur) % 8192, >, 8192 - 80);
     outw(r, 0x38, (cbr - 16) & 0xffff);
     g_assert_cmpuint(inw(r, 0x3a), !=, cbr);
+    /* ROK stays while unread packets remain (8139too acks it after each
+       packet), and goes once the driver has read them all. */
+    outw(r, 0x3e, 0x0001);
+    g_assert_cmphex(inw(r, 0x3e) & 1, ==, 1);
+    g_assert_true(r->level);
+    for (int n = 0; n < 100 && !(inb(r, 0x37) & 1); n++) {
+        outw(r, 0x38, (inw(r, 0x3a) - 16) & 0xffff);
+    }
+    g_assert_cmphex(inb(r, 0x37) & 1, ==, 1); /* all 200 read */
+    outw(r, 0x3e, 0x0001);
+    g_assert_cmphex(inw(r, 0x3e) & 1, ==, 0);
+    g_assert_false(r->level);
     rig_free(r);
 }
 
@@ -751,6 +763,27 @@ static void test_virtio_modern(void)
         g_assert_cmphex(memmap_read_sized(r->mem, MMIO + devcfg + i, 1), ==,
                         MAC[i]);
     }
+    /* The PCI configuration access capability (iPXE requires it): reads
+       and writes of the BAR through its data field. */
+    uint32_t unused;
+    unsigned cfg = find_cap(r, 5, &unused);
+    g_assert_cmpuint(pci_config_read(r->pci, DEVFN, cfg + 2, 1), ==, 20);
+    pci_config_write(r->pci, DEVFN, cfg + 12, 1, 4);
+    for (int i = 0; i < 6; i++) {
+        pci_config_write(r->pci, DEVFN, cfg + 8, devcfg + i, 4);
+        g_assert_cmphex(pci_config_read(r->pci, DEVFN, cfg + 16, 1), ==,
+                        MAC[i]);
+    }
+    pci_config_write(r->pci, DEVFN, cfg + 8, common_off + 0x16, 4);
+    pci_config_write(r->pci, DEVFN, cfg + 12, 2, 4);
+    pci_config_write(r->pci, DEVFN, cfg + 16, 1, 2); /* queue_select */
+    g_assert_cmpuint(cr(r, 0x16, 2), ==, 1);
+    g_assert_cmpuint(pci_config_read(r->pci, DEVFN, cfg + 16, 2), ==, 1);
+    pci_config_write(r->pci, DEVFN, cfg + 8, 0x10000, 4); /* outside */
+    g_assert_cmpuint(pci_config_read(r->pci, DEVFN, cfg + 16, 2), ==, 0);
+    pci_config_write(r->pci, DEVFN, cfg + 8, common_off + 0x17, 4);
+    pci_config_write(r->pci, DEVFN, cfg + 16, 0xffff, 2); /* unaligned */
+    g_assert_cmpuint(cr(r, 0x16, 2), ==, 1);
     Vq q[2];
     for (int i = 0; i < 2; i++) {
         vq_layout(&q[i], i ? VQ_TX : VQ_RX);
