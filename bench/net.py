@@ -82,9 +82,11 @@ def measure(exe, extra, model, http_port, size, timeout, log):
         # Download, timed in the guest.
         m = e.command('a=$(cut -d" " -f1 /proc/uptime); wget -q -O /dev/null '
                       'http://10.0.2.2:%d/blob.bin; r=$?; '
-                      'b=$(cut -d" " -f1 /proc/uptime); echo "DL rc=$r $a $b"'
-                      % http_port,
-                      re.compile(r'DL rc=(\d+) ([\d.]+) ([\d.]+)'), timeout)
+                      'b=$(cut -d" " -f1 /proc/uptime); '
+                      'echo "DL rc=$r $a $b END"' % http_port,
+                      # END: the line may still be arriving when matched
+                      re.compile(r'DL rc=(\d+) ([\d.]+) ([\d.]+) END'),
+                      timeout)
         if m.group(1) != '0':
             e.fail('%s: the guest wget failed (rc %s)' % (model, m.group(1)))
         down = float(m.group(3)) - float(m.group(2))

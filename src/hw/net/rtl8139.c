@@ -250,11 +250,11 @@ static bool rx_legacy(Rtl8139 *s, size_t flen, uint16_t status)
     uint32_t pos = (cbr + 4) % size;
     if ((s->regs[RCR] & RCR_WRAP) || pos + flen <= size) {
         /* WRAP: the chip runs past the end (the driver's slack). */
-        memmap_write(mem, base + pos, s->buf, flen);
+        memmap_write(mem, base + pos, s->rxbuf, flen);
     } else {
         uint32_t first = size - pos;
-        memmap_write(mem, base + pos, s->buf, first);
-        memmap_write(mem, base, s->buf + first, flen - first);
+        memmap_write(mem, base + pos, s->rxbuf, first);
+        memmap_write(mem, base, s->rxbuf + first, flen - first);
     }
     w16(s, CBR, (cbr + need) % size);
     s->regs[CR] &= ~CR_BUFE;
@@ -298,7 +298,7 @@ static bool rx_cplus(Rtl8139 *s, size_t flen)
         memmap_read(mem, da, d, 16);
         uint32_t o = nic_le32(d);
         size_t chunk = MIN((size_t)(o & 0x1fff), flen - done);
-        memmap_write(mem, nic_le64(d + 8), s->buf + done, chunk);
+        memmap_write(mem, nic_le64(d + 8), s->rxbuf + done, chunk);
         done += chunk;
         uint32_t w = (o & DESC_EOR) | (i == 0 ? DESC_FS : 0) |
                      (i == n - 1 ? DESC_LS | flen : chunk);
@@ -328,10 +328,10 @@ static bool rx_frame(Rtl8139 *s, const uint8_t *buf, size_t len)
     }
     /* The frame as the wire had it: padded to 60 bytes, then the CRC. */
     size_t flen = MAX(len, 60);
-    memcpy(s->buf, buf, len);
-    memset(s->buf + len, 0, flen - len);
-    uint32_t crc = crc32(0, s->buf, flen);
-    nic_put_le32(s->buf + flen, crc);
+    memcpy(s->rxbuf, buf, len);
+    memset(s->rxbuf + len, 0, flen - len);
+    uint32_t crc = crc32(0, s->rxbuf, flen);
+    nic_put_le32(s->rxbuf + flen, crc);
     flen += 4;
     return cp ? rx_cplus(s, flen) : rx_legacy(s, flen, status);
 }
@@ -687,6 +687,7 @@ static bool rtl_realize(Device *dev, GError **error)
         s->revision = 0x20;
     }
     s->buf = g_malloc(BUF_SIZE);
+    s->rxbuf = g_malloc(BUF_SIZE);
     pci_add_function(s->bus, &s->pci, s->devfn, 0x10ec, 0x8139,
                      0x02000000 | s->revision, s);
     pci_set_word(s->pci.config + PCI_SUBSYS_VENDOR, 0x10ec);
@@ -724,6 +725,7 @@ static void rtl_finalize(Device *dev)
     Rtl8139 *s = (Rtl8139 *)dev;
     net_port_free(s->port);
     g_free(s->buf);
+    g_free(s->rxbuf);
 }
 
 static bool rtl_post_load(void *obj, GError **error)

@@ -235,18 +235,18 @@ static bool rx_frame(VirtioNet *s, const uint8_t *buf, size_t len)
         vq_notify(s, q);
         return true;
     }
-    memset(s->buf, 0, hl);
+    memset(s->rxbuf, 0, hl);
     if (hl == 12) {
-        nic_put_le16(s->buf + 10, 1); /* num_buffers */
+        nic_put_le16(s->rxbuf + 10, 1); /* num_buffers */
     }
-    memcpy(s->buf + hl, buf, len);
+    memcpy(s->rxbuf + hl, buf, len);
     size_t done = 0;
     for (unsigned i = 0; i < n && done < total; i++) {
         if (!segs[i].write) {
             continue;
         }
         size_t chunk = MIN((size_t)segs[i].len, total - done);
-        memmap_write(mem_of(s), segs[i].addr, s->buf + done, chunk);
+        memmap_write(mem_of(s), segs[i].addr, s->rxbuf + done, chunk);
         done += chunk;
     }
     g_free(segs);
@@ -650,6 +650,7 @@ static bool vnet_realize(Device *dev, GError **error)
 {
     VirtioNet *s = (VirtioNet *)dev;
     s->buf = g_malloc(BUF_SIZE + 64);
+    s->rxbuf = g_malloc(BUF_SIZE + 64);
     pci_add_function(s->bus, &s->pci, s->devfn, 0x1af4, 0x1000, 0x02000000,
                      s);
     pci_set_word(s->pci.config + PCI_SUBSYS_VENDOR, 0x1af4);
@@ -699,6 +700,7 @@ static void vnet_finalize(Device *dev)
     VirtioNet *s = (VirtioNet *)dev;
     net_port_free(s->port);
     g_free(s->buf);
+    g_free(s->rxbuf);
 }
 
 static bool vnet_post_load(void *obj, GError **error)
