@@ -91,7 +91,8 @@ def measure(exe, extra, model, http_port, size, timeout, log):
             e.fail('%s: the guest wget failed (rc %s)' % (model, m.group(1)))
         down = float(m.group(3)) - float(m.group(2))
         if down <= 0:
-            e.fail('%s: the guest timed the download at %.2f s' % (model, down))
+            e.fail('%s: the guest timed the download at %.2f s'
+                   % (model, down))
         # Upload: the host reads a file from the guest's httpd.
         e.command('mkdir -p /www && dd if=/dev/zero of=/www/up.bin bs=1M '
                   'count=%d 2>/dev/null && httpd -p 8080 -h /www && '

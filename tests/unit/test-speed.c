@@ -4,8 +4,9 @@
  * speed once it has run for its measuring period, none while paused, and
  * a new one after resuming.  mimic_machine_get_nic_traffic(): the default
  * e1000 is card 0, and with nothing else to boot SeaBIOS runs its iPXE
- * ROM, whose DHCP requests show as bytes sent.  Waits poll with a generous deadline; no
- * figure depends on how fast the host is, only that the guest ran.
+ * ROM, whose DHCP requests show as bytes sent.  Waits poll with a generous
+ * deadline; no figure depends on how fast the host is, only that the
+ * guest ran.
  */
 #include <glib.h>
 

@@ -3,9 +3,10 @@
  * virtio-net PCI (see virtio_net.h).
  * Reference: Virtual I/O Device (VIRTIO) Version 1.0, sections 2.4 (split
  * virtqueues), 4.1.4 (PCI capabilities: common, notify, ISR, device
- * configuration, PCI configuration access), 4.1.4.8 (the legacy interface's I/O layout), 5.1 (the
- * network device: feature bits, configuration, struct virtio_net_hdr,
- * checksum and segmentation offload).
+ * configuration, PCI configuration access), 4.1.4.8 (the legacy
+ * interface's I/O layout), 5.1 (the network device: feature bits,
+ * configuration, struct virtio_net_hdr, checksum and segmentation
+ * offload).
  *
  * The rings live in guest memory and are untrusted: ring sizes are powers
  * of two up to VIRTIO_NET_QUEUE_MAX, a driver that publishes more
