@@ -123,6 +123,8 @@ BAD = [
      "cannot create '/nonexistent/d/x.pcap'"),
     (["-device", "ne2k_isa,iobase=0x301"], "invalid iobase '0x301'"),
     (["-device", "ne2k_isa,irq=14"], "invalid irq '14'"),
+    (["-device", "rtl8139,revision=0x30"], "invalid revision '0x30'"),
+    (["-device", "e1000,revision=0x10"], "unknown property 'revision'"),
     (["-device", "virtio-net-pci,frob=1"], "unknown property 'frob'"),
     (["-display", "none", "-netdev", "user,id=n0", "-device",
       "e1000,netdev=n1"], "netdev 'n1' does not exist"),

@@ -72,6 +72,7 @@ typedef struct NicConfig {
     int vlan;     /* -net hub number; ignored when netdev is set */
     char *netdev; /* back end id (-nic, -device), or NULL */
     int iobase, irq; /* ne2k_isa; 0: the defaults 0x300 and 9 */
+    int revision; /* rtl8139's PCI revision; 0: 0x20 (a C+ chip) */
 } NicConfig;
 
 typedef struct NetBackendConfig {

@@ -498,9 +498,29 @@ static void speed_account(MimicMachine *m, int64_t insns)
     atomic_store(&m->speed_percent,
                  pct <= 0 ? 0u : (unsigned)MIN(pct + 0.5, 1e6));
     atomic_store(&m->speed_valid, true);
+    for (int i = 0; i < m->board.n_nics && i < MIMIC_MAX_NICS; i++) {
+        NetPort *p = m->board.nics[i].port;
+        if (p) {
+            atomic_store(&m->nic_rx[i], net_port_stats(p)->rx_bytes);
+            atomic_store(&m->nic_tx[i], net_port_stats(p)->tx_bytes);
+        }
+    }
     m->speed_host0 = now;
     m->speed_guest0 = guest;
     m->speed_insns = 0;
+}
+
+bool mimic_machine_get_nic_traffic(MimicMachine *m, int i, const char **name,
+                                   uint64_t *rx_bytes, uint64_t *tx_bytes)
+{
+    if (i < 0 || i >= m->board.n_nics || i >= MIMIC_MAX_NICS ||
+        !m->board.nics[i].port) {
+        return false;
+    }
+    *name = net_port_name(m->board.nics[i].port);
+    *rx_bytes = atomic_load(&m->nic_rx[i]);
+    *tx_bytes = atomic_load(&m->nic_tx[i]);
+    return true;
 }
 
 bool mimic_machine_get_speed(MimicMachine *m, MimicSpeed *out)

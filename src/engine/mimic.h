@@ -81,6 +81,14 @@ typedef struct MimicSpeed {
     unsigned realtime_percent;
 } MimicSpeed;
 bool mimic_machine_get_speed(MimicMachine *m, MimicSpeed *out);
+/*
+ * Network card i (0, 1, ... in creation order): its name as "info
+ * network" shows it ("e1000.0", owned by the machine) and the bytes it
+ * has received and sent since the machine was made, as of the last speed
+ * measurement (about once a second while running).  false: no card i.
+ */
+bool mimic_machine_get_nic_traffic(MimicMachine *m, int i, const char **name,
+                                   uint64_t *rx_bytes, uint64_t *tx_bytes);
 /* After MIMIC_EVENT_SHUTDOWN: 0 for a clean power-off or quit. */
 int mimic_machine_exit_status(MimicMachine *m);
 /* Block until the worker ends; returns the exit status. */

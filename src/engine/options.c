@@ -1449,6 +1449,19 @@ static bool parse_isa_prop(NicConfig *n, const char *item, const char *val,
     return true;
 }
 
+/* rtl8139's revision (Mimic's own property): 0x20, the default, is the
+   RTL8139C+ that Linux gives to 8139cp; 0x10 an RTL8139C, which 8139too
+   drives. */
+static bool parse_rtl_revision(NicConfig *n, const char *val, GError **error)
+{
+    if (strcmp(val, "0x10") && strcmp(val, "0x20")) {
+        return fail(error, "-device rtl8139: invalid revision '%s' (0x10: "
+                    "RTL8139C, 0x20: RTL8139C+)", val);
+    }
+    n->revision = strtol(val, NULL, 16);
+    return true;
+}
+
 /* -device MODEL,netdev=ID[,mac=MAC][,id=NAME] of a network card. */
 static bool opt_device_nic(ParseCtx *p, const char *arg, GError **error)
 {
@@ -1471,6 +1484,8 @@ static bool opt_device_nic(ParseCtx *p, const char *arg, GError **error)
         } else if (!strcmp(driver, "ne2k_isa") &&
                    (!strcmp(item, "iobase") || !strcmp(item, "irq"))) {
             ok = parse_isa_prop(&tmp, item, val, error);
+        } else if (!strcmp(driver, "rtl8139") && !strcmp(item, "revision")) {
+            ok = parse_rtl_revision(&tmp, val, error);
         } else if (strcmp(item, "id") && strcmp(item, "bus") &&
                    strcmp(item, "addr")) {
             ok = fail(error, "-device %s: unknown property '%s'", driver,

@@ -78,6 +78,7 @@ typedef struct MachineWindow {
     bool stats;              /* View -> Statistics */
     unsigned frames;         /* display updates since the last second */
     gint64 stats_wall, stats_cpu; /* host time, process CPU time (us) */
+    guint64 nic_rx[8], nic_tx[8]; /* each card's bytes a second ago */
 } MachineWindow;
 
 static GHashTable *open_windows; /* library name -> MachineWindow */
@@ -286,9 +287,26 @@ static gint64 process_cpu_us(void)
 
 /*
  * View -> Statistics: drawn over the screen once a second: the guest's
- * speed, the frames the display sent in that second, and the host CPU
- * time Mimic took (100 % = one core).
+ * speed, the frames the display sent in that second, the host CPU
+ * time Mimic took (100 % = one core), and each network card's traffic
+ * (KiB/s received and sent).
  */
+
+/* One line per network card: what it received and sent in the last secs. */
+static void mw_nic_traffic(MachineWindow *mw, GString *out, double secs)
+{
+    const char *name;
+    guint64 rx, tx;
+    for (int i = 0; i < (int)G_N_ELEMENTS(mw->nic_rx) && mw->m &&
+         mimic_machine_get_nic_traffic(mw->m, i, &name, &rx, &tx); i++) {
+        double drx = rx >= mw->nic_rx[i] ? (double)(rx - mw->nic_rx[i]) : 0;
+        double dtx = tx >= mw->nic_tx[i] ? (double)(tx - mw->nic_tx[i]) : 0;
+        mw->nic_rx[i] = rx;
+        mw->nic_tx[i] = tx;
+        g_string_append_printf(out, _("\n%s: in %.1f KiB/s, out %.1f KiB/s"),
+                               name, drx / 1024 / secs, dtx / 1024 / secs);
+    }
+}
 static void mw_update_stats(MachineWindow *mw, const MimicSpeed *sp)
 {
     gint64 wall = g_get_monotonic_time(), cpu = process_cpu_us();
@@ -298,6 +316,9 @@ static void mw_update_stats(MachineWindow *mw, const MimicSpeed *sp)
     mw->stats_wall = wall;
     mw->stats_cpu = cpu;
     if (!mw->stats) {
+        GString *scratch = g_string_new(NULL);
+        mw_nic_traffic(mw, scratch, 1.0); /* the counters stay current */
+        g_string_free(scratch, TRUE);
         if (mimic_display_get_overlay(mw->display)) {
             mimic_display_set_overlay(mw->display, NULL);
             mw_dump(mw);
@@ -308,10 +329,13 @@ static void mw_update_stats(MachineWindow *mw, const MimicSpeed *sp)
     g_autofree char *speed =
         sp ? g_strdup_printf("%.1f", sp->insns_per_sec / 1e6)
            : g_strdup("—");
-    g_autofree char *text = g_strdup_printf(
+    GString *text = g_string_new(NULL);
+    g_string_printf(text,
         _("Guest: %s MIPS\nDisplay: %.0f frames/s\nHost CPU: %.0f %%"),
         speed, frames / secs, dwall > 0 ? 100.0 * dcpu / dwall : 0.0);
-    mimic_display_set_overlay(mw->display, text);
+    mw_nic_traffic(mw, text, secs);
+    mimic_display_set_overlay(mw->display, text->str);
+    g_string_free(text, TRUE);
     mw_dump(mw);
 }
 

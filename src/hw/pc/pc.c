@@ -732,6 +732,7 @@ static Device *nic_new(BoardPrivate *b, const BoardNic *bn, int i,
         r->bus = b->pci;
         r->devfn = slot << 3;
         r->irq = b->nic_irq[i];
+        r->revision = bn->revision;
         memcpy(r->mac, bn->mac, 6);
         *port = &r->port;
         *pf = &r->pci;
