@@ -1496,8 +1496,101 @@ static void on_snapshot_done(MimicMachine *m, const GError *error,
     mw_error(mw, _("The snapshot operation failed"), error->message);
 }
 
-/* The Snapshots dialog: the snapshots on every disk, newest last; Restore
- * the selected one, Take a new one, or Delete. */
+/*
+ * Snapshot thumbnails: a small PNG of the screen as it was when the
+ * snapshot was taken, in the user's cache ($XDG_CACHE_HOME/mimic/
+ * snapshots), named by a hash of the machine's first disk (its canonical
+ * path), the snapshot's name and its date.  The date makes a snapshot
+ * deleted and taken again under the same name (by qemu-img, say) show no
+ * stale picture; a missing file only means no picture.  The qcow2 file is
+ * left as QEMU's tools expect it (docs/gui.md says why).
+ */
+static char *snapshot_thumb_path(MachineWindow *mw, const char *name,
+                                 gint64 date_sec)
+{
+    const char *disk = NULL;
+    for (int i = 0; i < mw->cfg->n_drives && !disk; i++) {
+        const DriveConfig *d = &mw->cfg->drives[i];
+        if (d->media == DRIVE_MEDIA_DISK && d->file) {
+            disk = d->file;
+        }
+    }
+    if (!disk) {
+        return NULL;
+    }
+    g_autofree char *abs = g_canonicalize_filename(disk, NULL);
+    g_autofree char *key = g_strdup_printf("%s\n%s\n%" G_GINT64_FORMAT,
+                                           abs, name, date_sec);
+    g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256,
+                                                         key, -1);
+    g_autofree char *base = g_strdup_printf("%s.png", sum);
+    return g_build_filename(g_get_user_cache_dir(), "mimic", "snapshots",
+                            base, NULL);
+}
+
+/* What a snapshot operation of the dialog still has to do afterwards. */
+typedef struct SnapJob {
+    MachineWindow *mw;
+    char *name;
+    GdkPixbuf *thumb; /* Take: the screen when it was asked for */
+    char *unlink;     /* Delete: the thumbnail to remove */
+} SnapJob;
+
+static void snap_job_free(SnapJob *j)
+{
+    g_free(j->name);
+    g_clear_object(&j->thumb);
+    g_free(j->unlink);
+    g_free(j);
+}
+
+/* After Take: the new snapshot's date names its thumbnail. */
+static void on_snapshot_taken_list(MimicMachine *m, GPtrArray *list,
+                                   const GError *error, gpointer data)
+{
+    SnapJob *j = data;
+    MachineWindow *mw = j->mw;
+    for (guint i = 0; mw_alive(mw) && !error && i < list->len; i++) {
+        const MimicSnapshot *s = g_ptr_array_index(list, i);
+        if (strcmp(s->name, j->name)) {
+            continue;
+        }
+        g_autofree char *path = snapshot_thumb_path(mw, s->name, s->date_sec);
+        if (path && j->thumb) {
+            g_autofree char *dir = g_path_get_dirname(path);
+            g_autofree char *tmp = g_strdup_printf("%s.tmp", path);
+            g_mkdir_with_parents(dir, 0700);
+            if (gdk_pixbuf_save(j->thumb, tmp, "png", NULL, NULL)) {
+                g_rename(tmp, path);
+            }
+        }
+    }
+    snap_job_free(j);
+}
+
+static void on_snapshot_job_done(MimicMachine *m, const GError *error,
+                                 gpointer data)
+{
+    SnapJob *j = data;
+    MachineWindow *mw = j->mw;
+    if (!mw_alive(mw) || mw->m != m) {
+        snap_job_free(j);
+        return;
+    }
+    if (error) {
+        mw_error(mw, _("The snapshot operation failed"), error->message);
+    } else if (j->unlink) {
+        g_unlink(j->unlink);
+    } else if (j->thumb) {
+        mimic_machine_snapshot_list(m, on_snapshot_taken_list, j);
+        return;
+    }
+    snap_job_free(j);
+}
+
+/* The Snapshots dialog: the snapshots on every disk, newest last, each
+ * with the screen it saved; Restore the selected one, Take a new one, or
+ * Delete. */
 enum { SNAP_RESTORE = 1, SNAP_TAKE, SNAP_DELETE };
 
 static void on_snapshot_list(MimicMachine *m, GPtrArray *list,
@@ -1519,7 +1612,8 @@ static void on_snapshot_list(MimicMachine *m, GPtrArray *list,
     GtkWidget *box = gtk_dialog_get_content_area(GTK_DIALOG(d));
     gtk_container_set_border_width(GTK_CONTAINER(box), 12);
     gtk_box_set_spacing(GTK_BOX(box), 6);
-    GtkListStore *store = gtk_list_store_new(3, G_TYPE_STRING, G_TYPE_STRING,
+    GtkListStore *store = gtk_list_store_new(5, G_TYPE_STRING, G_TYPE_STRING,
+                                             G_TYPE_STRING, GDK_TYPE_PIXBUF,
                                              G_TYPE_STRING);
     for (guint i = 0; i < list->len; i++) {
         const MimicSnapshot *s = g_ptr_array_index(list, i);
@@ -1527,12 +1621,25 @@ static void on_snapshot_list(MimicMachine *m, GPtrArray *list,
         g_autofree char *date = dt ? g_date_time_format(dt, "%x %X")
                                    : g_strdup("?");
         g_autofree char *size = g_format_size(s->vm_state_size);
+        g_autofree char *thumb = snapshot_thumb_path(mw, s->name,
+                                                     s->date_sec);
+        g_autoptr(GdkPixbuf) pb =
+            thumb ? gdk_pixbuf_new_from_file_at_scale(thumb, 120, 90, TRUE,
+                                                      NULL)
+                  : NULL;
         gtk_list_store_insert_with_values(store, NULL, -1, 0, s->name,
-                                          1, date, 2, size, -1);
+                                          1, date, 2, size, 3, pb,
+                                          4, thumb, -1);
     }
     GtkWidget *view = gtk_tree_view_new_with_model(GTK_TREE_MODEL(store));
     g_object_unref(store);
     gtk_widget_set_name(view, "snapshot-list");
+    GtkCellRenderer *pr = gtk_cell_renderer_pixbuf_new();
+    gtk_cell_renderer_set_fixed_size(pr, 128, 96);
+    gtk_tree_view_append_column(
+        GTK_TREE_VIEW(view),
+        gtk_tree_view_column_new_with_attributes(_("Screen"), pr, "pixbuf",
+                                                 3, NULL));
     const char *titles[] = { _("Name"), _("Taken"), _("Machine state") };
     for (int c = 0; c < 3; c++) {
         gtk_tree_view_append_column(
@@ -1564,21 +1671,32 @@ static void on_snapshot_list(MimicMachine *m, GPtrArray *list,
         }
     }
     int r = gtk_dialog_run(GTK_DIALOG(d));
-    g_autofree char *chosen = NULL;
+    g_autofree char *chosen = NULL, *chosen_thumb = NULL;
     GtkTreeIter it;
     GtkTreeModel *model;
     if (list->len && gtk_tree_selection_get_selected(
             gtk_tree_view_get_selection(GTK_TREE_VIEW(view)), &model, &it)) {
-        gtk_tree_model_get(model, &it, 0, &chosen, -1);
+        gtk_tree_model_get(model, &it, 0, &chosen, 4, &chosen_thumb, -1);
     }
     g_autofree char *name = g_strdup(gtk_entry_get_text(GTK_ENTRY(entry)));
     gtk_widget_destroy(d);
+    if (!mw_alive(mw) || mw->m != m) {
+        return;
+    }
+    SnapJob *j = g_new0(SnapJob, 1);
+    j->mw = mw;
     if (r == SNAP_RESTORE && chosen) {
+        snap_job_free(j);
         mimic_machine_snapshot_load(mw->m, chosen, on_snapshot_done, mw);
     } else if (r == SNAP_DELETE && chosen) {
-        mimic_machine_snapshot_delete(mw->m, chosen, on_snapshot_done, mw);
+        j->unlink = g_steal_pointer(&chosen_thumb);
+        mimic_machine_snapshot_delete(mw->m, chosen, on_snapshot_job_done, j);
     } else if (r == SNAP_TAKE && *g_strstrip(name)) {
-        mimic_machine_snapshot_save(mw->m, name, on_snapshot_done, mw);
+        j->name = g_strdup(name);
+        j->thumb = mimic_display_snapshot(mw->display, 240);
+        mimic_machine_snapshot_save(mw->m, name, on_snapshot_job_done, j);
+    } else {
+        snap_job_free(j);
     }
 }
 
