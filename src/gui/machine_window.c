@@ -1647,6 +1647,14 @@ static void on_snapshot_list(MimicMachine *m, GPtrArray *list,
             gtk_tree_view_column_new_with_attributes(
                 titles[c], gtk_cell_renderer_text_new(), "text", c, NULL));
     }
+    /* The newest selected: what Restore most often wants. */
+    GtkTreeIter last;
+    if (list->len && gtk_tree_model_iter_nth_child(GTK_TREE_MODEL(store),
+                                                   &last, NULL,
+                                                   (int)list->len - 1)) {
+        gtk_tree_selection_select_iter(
+            gtk_tree_view_get_selection(GTK_TREE_VIEW(view)), &last);
+    }
     GtkWidget *empty = gtk_label_new(_("This machine has no snapshots "
                                        "yet."));
     GtkWidget *entry = gtk_entry_new();
