@@ -401,13 +401,14 @@ void mimic_machine_query_io_status(MimicMachine *m, MimicIoStatusDone done,
 static bool do_usb_disk(MimicMachine *m, gpointer args, GError **error)
 {
     ApiArgs *x = args;
-    static int serial; /* worker threads only: one per machine, rarely two */
+    static gint serial; /* every machine's worker thread: atomic */
     if (!m->board_info->device_add) {
         g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_CONFIG,
                     "this machine cannot add USB devices");
         return false;
     }
-    g_autofree char *id = g_strdup_printf("usbdisk%d", ++serial);
+    g_autofree char *id = g_strdup_printf("usbdisk%d",
+                                      g_atomic_int_add(&serial, 1) + 1);
     DriveConfig d = {
         .file = x->a,
         .format = x->b,

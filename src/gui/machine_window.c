@@ -996,6 +996,9 @@ static void mw_pointer_abs(MachineWindow *mw, double wx, double wy, int dz)
         return;
     }
     mimic_display_get_guest_size(mw->display, &gw, &gh);
+    if (gw <= 0 || gh <= 0) {
+        return;
+    }
     /* Outside the picture (Fit's margins): the nearest edge. */
     mimic_display_to_guest(mw->display, wx, wy, &gx, &gy);
     mimic_machine_send_pointer_abs(mw->m, CLAMP(gx, 0, gw - 1),
