@@ -46,6 +46,7 @@ typedef struct MimicPreset {
     const char *sound;     /* NULL: none */
     const char *nic;       /* NULL: no network */
     const char *cpu;
+    bool tablet;           /* a USB tablet: the pointer needs no grab */
 } MimicPreset;
 
 /* The preset's sound card / NIC model among those the engine emulates
