@@ -316,7 +316,12 @@ static int find_tablet(const MachineConfig *cfg)
     return -1;
 }
 
-static void set_tablet(MachineConfig *cfg, bool on)
+bool mimic_machine_config_has_tablet(const MachineConfig *cfg)
+{
+    return find_tablet(cfg) >= 0;
+}
+
+void mimic_machine_config_set_tablet(MachineConfig *cfg, bool on)
 {
     int i = find_tablet(cfg);
     if (on && i < 0 && cfg->n_usb_devices < MIMIC_MAX_USBDEV) {
@@ -344,7 +349,7 @@ void mimic_machine_file_apply_preset(MimicMachineFile *mf, MimicOsType os)
         cfg->soundhw[cfg->n_soundhw++] = g_strdup(sound);
     }
     set_nic(cfg, mimic_preset_nic(p));
-    set_tablet(cfg, p->tablet);
+    mimic_machine_config_set_tablet(cfg, p->tablet);
     /* DOS and Windows 9x install from CD, then boot from the disk. */
     g_strlcpy(cfg->boot_order, "cd", sizeof(cfg->boot_order));
     cfg->rtc_localtime = os == MIMIC_OS_DOS || os == MIMIC_OS_WIN9X ||
@@ -719,7 +724,7 @@ static bool parse_machine(GKeyFile *kf, MimicMachineFile *mf, GError **error)
         !get_bool(kf, "rtc-localtime", &cfg->rtc_localtime, error)) {
         return false;
     }
-    set_tablet(cfg, tablet);
+    mimic_machine_config_set_tablet(cfg, tablet);
     return true;
 }
 
