@@ -56,10 +56,9 @@ refused again and Discard boots the machine afresh.
 
 --usb (suite 'gui-guest'): `mimic -display gtk -usb -device usb-tablet`
 with a qcow2 disk at SeaBIOS's prompt, its monitor on a socket to look
-inside: the
-status bar says the pointer needs no capture, the pointer over the
-screen's middle puts the tablet at about (0x3fff, 0x3fff) and a click
-captures nothing (issue 20 item 6); Devices -> Connect USB Disk Image…
+inside: the status bar says the pointer needs no capture, the pointer
+over the screen's middle puts the tablet at (0x3fff, 0x3fff) and a held
+button reaches it with nothing captured (issue 20 item 6); Devices -> Connect USB Disk Image…
 hot-plugs an image as usb-storage (`info usb`); View -> Statistics shows
 disk and (none here) network lines (issue 22 item 12); Machine ->
 Snapshots takes a snapshot with a thumbnail PNG, restores it (the
