@@ -60,8 +60,10 @@ typedef enum {
 } DisplayKind;
 
 typedef enum {
-    ACCEL_TCG,
+    ACCEL_TCG,    /* the CPU core's default engine (the JIT on x86) */
     ACCEL_KVM,
+    ACCEL_JIT,    /* -accel jit: the translating engine */
+    ACCEL_INTERP, /* -accel interp: the interpreter */
 } AccelKind;
 
 typedef struct NicConfig {

@@ -925,6 +925,10 @@ static bool pc_init(BoardInstance *ctx, GError **error)
         .intr_ack = i8259_intr_ack, .intr_opaque = b->pic,
         .shutdown = cpu_shutdown, .shutdown_opaque = b,
         .output = cpu_output, .output_opaque = b,
+        .model = cfg->cpu_model,
+        .engine = cfg->accel == ACCEL_INTERP ? CPU_ENGINE_INTERP
+                  : cfg->accel == ACCEL_JIT  ? CPU_ENGINE_JIT
+                                             : CPU_ENGINE_DEFAULT,
     };
     ctx->cpu = cpu_ops->create(&cbus, error);
     if (!ctx->cpu) {
