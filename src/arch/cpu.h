@@ -45,13 +45,13 @@ typedef struct CpuWiring {
     const char *model;
     /* The execution engine (CPU_ENGINE_*; 0: the core's default). */
     int engine;
-    /* x86 local APIC, NULL if the board has none.  With one, CPUID
-       advertises the APIC (and the TSC-deadline timer) and the MSRs
-       IA32_APIC_BASE (0x1B) and IA32_TSC_DEADLINE (0x6E0, passed as clock
-       nanoseconds: the CPU converts from and to its TSC) go here; false
-       means #GP. */
-    bool (*apic_msr)(void *opaque, uint32_t idx, uint64_t *val, bool wr);
-    void *apic_opaque;
+    /* System registers the board implements, NULL if none: x86, the
+       local APIC's MSRs IA32_APIC_BASE (0x1B) and IA32_TSC_DEADLINE
+       (0x6E0, passed as clock nanoseconds: the CPU converts from and to
+       its TSC), and CPUID advertises the APIC only with it.  False means
+       the register does not exist (#GP on x86). */
+    bool (*sysreg)(void *opaque, uint32_t idx, uint64_t *val, bool wr);
+    void *sysreg_opaque;
 } CpuWiring;
 
 /* CpuWiring.engine: a core without a JIT always interprets. */

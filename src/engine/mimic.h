@@ -172,6 +172,39 @@ void mimic_machine_eject_media(MimicMachine *m, const char *device,
                                bool force, MimicDone done,
                                gpointer user_data);
 
+/*
+ * The pointer as a tablet: x, y in pixels of the guest's display (clamped
+ * to it), dz and buttons as mimic_machine_send_pointer_rel().  Reaches a
+ * USB tablet when the machine has one (MimicIoStatus.pointer_absolute);
+ * otherwise only the buttons are sent, to the relative mouse.
+ */
+void mimic_machine_send_pointer_abs(MimicMachine *m, int x, int y, int dz,
+                                    unsigned buttons);
+
+/* What the window polls: whether the pointer is absolute now (a tablet
+   may be hot-plugged) and the machine's I/O counters since it started
+   (disks: the guest's reads and writes of the configured drives; network:
+   the bytes the NICs sent and received; have_network false without a
+   NIC).  Run on the worker thread, so race-free. */
+typedef struct MimicIoStatus {
+    bool pointer_absolute;
+    bool have_network;
+    guint64 disk_read_bytes, disk_written_bytes;
+    guint64 net_rx_bytes, net_tx_bytes;
+} MimicIoStatus;
+typedef void (*MimicIoStatusDone)(MimicMachine *m, const MimicIoStatus *st,
+                                  const GError *error, gpointer user_data);
+void mimic_machine_query_io_status(MimicMachine *m, MimicIoStatusDone done,
+                                   gpointer user_data);
+
+/* Hot-plug a disk image as a USB stick (drive_add + device_add
+   usb-storage): format as mimic_image_format() says, NULL probes; the
+   guest sees a new disk.  The error says why not (no USB controller,
+   no free port, an unreadable file). */
+void mimic_machine_usb_disk_connect(MimicMachine *m, const char *path,
+                                    const char *format, bool read_only,
+                                    MimicDone done, gpointer user_data);
+
 /* What this machine can do; fixed once it is built. */
 typedef enum {
     MIMIC_CAP_SAVE_STATE = 1 << 0,
@@ -180,6 +213,7 @@ typedef enum {
     MIMIC_CAP_EJECT_MEDIA = 1 << 3,
     MIMIC_CAP_NETWORK = 1 << 4, /* a NIC: mimic_machine_set_link() */
     MIMIC_CAP_SOUND = 1 << 5,   /* a sound card: mimic_machine_set_mute() */
+    MIMIC_CAP_USB = 1 << 6,     /* a USB controller: usb_disk_connect() */
 } MimicCaps;
 
 /* Plug or unplug the cable of every NIC (as `set_link NAME on|off`). */

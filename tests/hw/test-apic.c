@@ -52,7 +52,7 @@ static void eoi(MimicMachine *m)
 static MimicMachine *apic_machine(void)
 {
     MimicMachine *m = rig_new(NULL);
-    g_assert_nonnull(fake->bus.apic_msr);
+    g_assert_nonnull(fake->bus.sysreg);
     g_assert_cmphex(rd32(m, LAPIC + 0x350), ==, 0x700); /* LINT0 ExtINT */
     wr32(m, LAPIC + 0xf0, 0x1ff); /* software enable, spurious 0xff */
     /* The 8259 is left unprogrammed: keep its INTR out (LINT0 masked). */
@@ -64,7 +64,7 @@ static void test_registers(void)
 {
     MimicMachine *m = apic_machine();
     uint64_t base = 0;
-    g_assert_true(fake->bus.apic_msr(fake->bus.apic_opaque, 0x1b, &base,
+    g_assert_true(fake->bus.sysreg(fake->bus.sysreg_opaque, 0x1b, &base,
                                      false));
     g_assert_cmphex(base, ==, 0xfee00900);
     g_assert_cmphex(rd32(m, LAPIC + 0x30), ==, 0x50014);
@@ -76,7 +76,7 @@ static void test_registers(void)
     g_assert_cmphex(rd32(m, IOAPIC + 0x10), ==, 0x170011);
     /* A reserved MSR value faults. */
     uint64_t bad = 0xfee00900ull | 1;
-    g_assert_false(fake->bus.apic_msr(fake->bus.apic_opaque, 0x1b, &bad,
+    g_assert_false(fake->bus.sysreg(fake->bus.sysreg_opaque, 0x1b, &bad,
                                       true));
     mimic_machine_free(m);
 }
@@ -141,7 +141,7 @@ static void test_timer_tsc_deadline(void)
     MimicMachine *m = apic_machine();
     wr32(m, LAPIC + 0x320, (2u << 17) | 0x42);
     uint64_t d = (uint64_t)clock_now(m->clock) + 2000;
-    g_assert_true(fake->bus.apic_msr(fake->bus.apic_opaque, 0x6e0, &d,
+    g_assert_true(fake->bus.sysreg(fake->bus.sysreg_opaque, 0x6e0, &d,
                                      true));
     wr32(m, LAPIC + 0x380, 5); /* ignored in this mode */
     rig_advance(m, 1999);
@@ -149,16 +149,16 @@ static void test_timer_tsc_deadline(void)
     rig_advance(m, 1);
     g_assert_true(fake->intr);
     uint64_t v = 1;
-    g_assert_true(fake->bus.apic_msr(fake->bus.apic_opaque, 0x6e0, &v,
+    g_assert_true(fake->bus.sysreg(fake->bus.sysreg_opaque, 0x6e0, &v,
                                      false));
     g_assert_cmpuint(v, ==, 0); /* disarmed when it fires */
     g_assert_cmpint(ack(), ==, 0x42);
     eoi(m);
     /* Writing 0 disarms. */
     d = (uint64_t)clock_now(m->clock) + 100;
-    fake->bus.apic_msr(fake->bus.apic_opaque, 0x6e0, &d, true);
+    fake->bus.sysreg(fake->bus.sysreg_opaque, 0x6e0, &d, true);
     d = 0;
-    fake->bus.apic_msr(fake->bus.apic_opaque, 0x6e0, &d, true);
+    fake->bus.sysreg(fake->bus.sysreg_opaque, 0x6e0, &d, true);
     rig_advance(m, 1000);
     g_assert_false(fake->intr);
     mimic_machine_free(m);
@@ -308,7 +308,7 @@ static void configure_noapic(MachineConfig *cfg)
 static void test_pic_only(void)
 {
     MimicMachine *m = rig_new(configure_noapic);
-    g_assert_null(fake->bus.apic_msr);
+    g_assert_null(fake->bus.sysreg);
     g_assert_null(device_find(m->devices, "lapic"));
     g_assert_null(device_find(m->devices, "hpet"));
     g_assert_cmphex(rd32(m, LAPIC + 0x30), ==, 0xffffffff); /* nothing */

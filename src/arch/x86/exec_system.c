@@ -553,8 +553,8 @@ static bool msr_access(X86Cpu *cpu, uint32_t idx, uint64_t *val, bool wr)
         }
         return true;
     case 0x1b: /* APIC_BASE */
-        if (cpu->bus.apic_msr) {
-            return cpu->bus.apic_msr(cpu->bus.apic_opaque, idx, val, wr);
+        if (cpu->bus.sysreg) {
+            return cpu->bus.sysreg(cpu->bus.sysreg_opaque, idx, val, wr);
         }
         if (wr) {
             cpu->apic_base = (*val & 0xfffff0900ull);
@@ -563,16 +563,16 @@ static bool msr_access(X86Cpu *cpu, uint32_t idx, uint64_t *val, bool wr)
         }
         return true;
     case 0x6e0: /* TSC_DEADLINE: the APIC keeps it in clock ns */
-        if (!cpu->bus.apic_msr) {
+        if (!cpu->bus.sysreg) {
             return false;
         }
         if (wr) {
             int64_t ns = (int64_t)(*val - cpu->tsc_offset);
             uint64_t d = *val == 0 ? 0 : ns < 1 ? 1 : (uint64_t)ns;
-            return cpu->bus.apic_msr(cpu->bus.apic_opaque, idx, &d, true);
+            return cpu->bus.sysreg(cpu->bus.sysreg_opaque, idx, &d, true);
         } else {
             uint64_t d = 0;
-            if (!cpu->bus.apic_msr(cpu->bus.apic_opaque, idx, &d, false)) {
+            if (!cpu->bus.sysreg(cpu->bus.sysreg_opaque, idx, &d, false)) {
                 return false;
             }
             *val = d ? d + cpu->tsc_offset : 0;
@@ -789,7 +789,7 @@ void x86_cpuid(X86Cpu *cpu)
         d = (1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) |
             (1u << 5) | (1u << 6) | (1u << 8) | (1u << 11) | (1u << 12) |
             (1u << 13) | (1u << 15) | (1u << 23) | (1u << 24);
-        if (cpu->bus.apic_msr) {
+        if (cpu->bus.sysreg) {
             /* APIC, only when the board has one.  Not the TSC-deadline
                timer (ECX bit 24), which the APIC implements: Linux
                follows its LVT write with MFENCE, an SSE2 instruction

@@ -1047,8 +1047,8 @@ static bool pc_init(BoardInstance *ctx, GError **error)
         b->lapic->pic = b->pic;
         cbus.intr_ack = lapic_intr_ack;
         cbus.intr_opaque = b->lapic;
-        cbus.apic_msr = lapic_msr;
-        cbus.apic_opaque = b->lapic;
+        cbus.sysreg = lapic_msr;
+        cbus.sysreg_opaque = b->lapic;
     }
     ctx->cpu = cpu_ops->create(&cbus, error);
     if (!ctx->cpu) {
