@@ -18,11 +18,23 @@
 %ifndef SCALE
 %define SCALE 1
 %endif
+; Each count can be given on its own (-DINT_ITERS=n...): the JIT's lock-step
+; test (tests/cpu/jit-lockstep.c) runs a short version.
+%ifndef INT_ITERS
 %define INT_ITERS (16000000 * SCALE)
+%endif
+%ifndef SIEVE_ROUNDS
 %define SIEVE_ROUNDS (3 * SCALE)
+%endif
+%ifndef SIEVE_SIZE
 %define SIEVE_SIZE (4 << 20)
+%endif
+%ifndef COPY_ROUNDS
 %define COPY_ROUNDS (24 * SCALE)
+%endif
+%ifndef FPU_ITERS
 %define FPU_ITERS (1000000 * SCALE)
+%endif
 
 SIEVE   equ 0x400000        ; 4 MiB of flags
 SRC     equ 0x800000        ; copy source / destination, 1 MiB each

@@ -29,6 +29,7 @@ BAD = [
     (["-smp", "0"], "invalid CPU count"),
     (["-accel", "foo"], "unknown accelerator"),
     (["-machine", "q35"], "unknown machine type"),
+    (["-machine", "pc,apic=maybe"], "-machine apic=maybe: expected on or off"),
     (["-cpu", "486sx"], "unknown CPU model"),
     (["-display", "sdl"], "not available"),
     (["-soundhw", "sb17"], "unknown sound card"),
@@ -122,6 +123,8 @@ BAD = [
      "cannot create '/nonexistent/d/x.pcap'"),
     (["-device", "ne2k_isa,iobase=0x301"], "invalid iobase '0x301'"),
     (["-device", "ne2k_isa,irq=14"], "invalid irq '14'"),
+    (["-device", "rtl8139,revision=0x30"], "invalid revision '0x30'"),
+    (["-device", "e1000,revision=0x10"], "unknown property 'revision'"),
     (["-device", "virtio-net-pci,frob=1"], "unknown property 'frob'"),
     (["-display", "none", "-netdev", "user,id=n0", "-device",
       "e1000,netdev=n1"], "netdev 'n1' does not exist"),
@@ -151,6 +154,8 @@ STARTS = [
     ["-machine", "accel=kvm:tcg"],
     ["-snapshot", "-hda", "x.img", "-hdb", "./x.img"],
     ["-m", "1.5G"],
+    ["-machine", "pc,apic=off", "-no-hpet"],
+    ["-machine", "hpet=off"],
 ]
 
 GOOD = [["-version"], ["-h"], ["-soundhw", "help"], ["-soundhw", "?"],

@@ -20,7 +20,7 @@ MODS="crct10dif_generic crc64_rocksoft_generic ata_piix sd_mod sr_mod isofs
 # The other NIC drivers of the network test (RTL8139C+, NE2000 PCI and
 # ISA, virtio-net over virtio-pci legacy and modern); init.sh leaves them
 # to the test, so that other boots do not pay for them.
-MODS="$MODS 8139cp ne2k-pci ne virtio_pci virtio_net"
+MODS="$MODS 8139cp 8139too ne2k-pci ne virtio_pci virtio_net"
 
 if [ "$(cat "$STAMP" 2>/dev/null)" = "$MODS" ] && [ -s "$ROOT/vmlinuz" ] &&
    [ -x "$ROOT/busybox" ] && [ "${1:-}" != "--force" ]; then

@@ -46,6 +46,7 @@ static void flush_now(CodeCache *cc)
     memset(cc->hash, 0, cc->hash_size * sizeof(*cc->hash));
     cc->used = 0;
     cc->flush_pending = false;
+    cc->flushes++;
 }
 
 void codecache_flush(CodeCache *cc)
@@ -132,6 +133,7 @@ static bool invalidate_page(CodeCache *cc, uint64_t page,
         CodeBlock *next = b->pnext[which];
         if (b->valid) {
             b->valid = false;
+            cc->invalidated++;
             unlink_hash(cc, b);
             hit |= b == running;
         }

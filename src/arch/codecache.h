@@ -48,6 +48,10 @@ typedef struct CodeCache {
     uint8_t *arena;
     size_t used, size;
     bool flush_pending;
+    /* Counters: flushes carried out (a JIT empties its code buffer
+       when this moves), blocks invalidated by code writes. */
+    unsigned flushes;
+    uint64_t invalidated;
     void (*page_marked)(void *opaque, uint64_t page);
     void *opaque;
 } CodeCache;

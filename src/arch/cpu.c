@@ -15,8 +15,16 @@ static const CpuOps *const cpu_table[] = {
 const CpuOps *cpu_find(const char *name)
 {
     for (size_t i = 0; i < G_N_ELEMENTS(cpu_table); i++) {
-        if (cpu_table[i] && strcmp(cpu_table[i]->name, name) == 0) {
+        if (!cpu_table[i]) {
+            continue;
+        }
+        if (strcmp(cpu_table[i]->name, name) == 0) {
             return cpu_table[i];
+        }
+        for (const char *const *m = cpu_table[i]->models; m && *m; m++) {
+            if (strcmp(*m, name) == 0) {
+                return cpu_table[i];
+            }
         }
     }
     return NULL;

@@ -40,7 +40,26 @@ typedef struct CpuWiring {
     /* The CPU's output pins (x86: CPU_X86_OUT_FERR); NULL if unwired. */
     void (*output)(void *opaque, unsigned line, bool level);
     void *output_opaque;
+    /* The CPU model ("qemu64") when the core implements several (see
+       CpuOps.models); NULL: the core's own name, its default model. */
+    const char *model;
+    /* The execution engine (CPU_ENGINE_*; 0: the core's default). */
+    int engine;
+    /* System registers the board implements, NULL if none: x86, the
+       local APIC's MSRs IA32_APIC_BASE (0x1B) and IA32_TSC_DEADLINE
+       (0x6E0, passed as clock nanoseconds: the CPU converts from and to
+       its TSC), and CPUID advertises the APIC only with it.  False means
+       the register does not exist (#GP on x86). */
+    bool (*sysreg)(void *opaque, uint32_t idx, uint64_t *val, bool wr);
+    void *sysreg_opaque;
 } CpuWiring;
+
+/* CpuWiring.engine: a core without a JIT always interprets. */
+enum {
+    CPU_ENGINE_DEFAULT = 0,
+    CPU_ENGINE_INTERP = 1,
+    CPU_ENGINE_JIT = 2,
+};
 
 /*
  * Input and output pins, numbered per architecture.  x86: INTR (the
@@ -94,6 +113,11 @@ struct CpuOps {
     const StateDesc *state;
     /* Debugging/tests: drop every translated block. */
     void (*flush_code)(Cpu *cpu);
+    /* Other model names the core answers to (cpu_find), NULL-terminated;
+       the board passes the name in CpuWiring.model.  May be NULL. */
+    const char *const *models;
+    /* "info jit": the execution engine and its statistics (optional). */
+    void (*engine_info)(Cpu *cpu, GString *out);
 };
 
 struct Cpu {

@@ -172,8 +172,18 @@ int clock_run_timers(Clock *c)
 {
     int fired = 0;
     int64_t now = clock_now(c);
+    uint64_t first_seq = c->timer_seq;
     while (c->heap_len && c->heap[0]->deadline <= now) {
         Timer *t = c->heap[0];
+        if (c->mode == CLOCK_MODE_REALTIME && t->seq >= first_seq) {
+            /* Armed by this call into the past: a periodic device
+               catching up after the host kept us from running.  It
+               fires at the next call, after the CPU has run, so each
+               of its interrupts is taken rather than merged with the
+               next in the interrupt controller (lost PIT ticks made
+               Linux's jiffies fall behind the TSC). */
+            break;
+        }
         heap_remove(c, t);
         t->cb(t->opaque);
         fired++;

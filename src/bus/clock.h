@@ -64,7 +64,10 @@ void clock_set_now(Clock *clock, int64_t ns);
 void clock_warp_to(Clock *clock, int64_t ns);
 /* Earliest timer deadline, or CLOCK_NEVER. */
 int64_t clock_next_deadline(Clock *clock);
-/* Fire every timer whose deadline has passed; returns how many fired. */
+/* Fire every timer whose deadline has passed; returns how many fired.
+   In real-time mode a timer that a callback of this call re-armed at a
+   deadline already passed waits for the next call (the engine then runs
+   a short slice first: one firing per slice while a device catches up). */
 int clock_run_timers(Clock *clock);
 /* Host monotonic nanoseconds. */
 int64_t clock_host_ns(void);

@@ -60,8 +60,10 @@ typedef enum {
 } DisplayKind;
 
 typedef enum {
-    ACCEL_TCG,
+    ACCEL_TCG,    /* the CPU core's default engine (the JIT on x86) */
     ACCEL_KVM,
+    ACCEL_JIT,    /* -accel jit: the translating engine */
+    ACCEL_INTERP, /* -accel interp: the interpreter */
 } AccelKind;
 
 typedef struct NicConfig {
@@ -70,6 +72,7 @@ typedef struct NicConfig {
     int vlan;     /* -net hub number; ignored when netdev is set */
     char *netdev; /* back end id (-nic, -device), or NULL */
     int iobase, irq; /* ne2k_isa; 0: the defaults 0x300 and 9 */
+    int revision; /* rtl8139's PCI revision; 0: 0x20 (a C+ chip) */
 } NicConfig;
 
 typedef struct NetBackendConfig {
@@ -129,6 +132,10 @@ typedef struct MachineConfig {
     AudioDevConfig audiodevs[MIMIC_MAX_AUDIODEV];
     int n_audiodevs;
     bool usb;
+    /* pc: no local/I/O APIC (-machine apic=off), no HPET (-no-hpet,
+       -machine hpet=off): the 1990s PIC-only board. */
+    bool no_apic;
+    bool no_hpet;
     char *usb_devices[MIMIC_MAX_USBDEV];
     int n_usb_devices;
 

@@ -13,11 +13,15 @@
 #include "engine/machine.h"
 #include "engine/network.h"
 #include "engine/savevm.h"
+#include "hw/usb/usb_bus.h"
 #include "images/block.h"
 
 typedef struct ApiArgs {
     char *a, *b, *c;
     bool flag;
+    int n[4];
+    MimicIoStatus io;
+    MimicIoStatusDone io_done;
     MimicDone done;
     MimicSnapshotsDone list_done;
     GPtrArray *list;
@@ -269,6 +273,9 @@ MimicCaps machine_compute_caps(MimicMachine *m)
     if (m->n_audio > 0) {
         caps |= MIMIC_CAP_SOUND;
     }
+    if (m->board_info->device_add && usb_bus_wanted(m->cfg)) {
+        caps |= MIMIC_CAP_USB;
+    }
     return caps;
 }
 
@@ -314,4 +321,115 @@ void mimic_machine_set_mute(MimicMachine *m, bool mute, MimicDone done,
     ApiArgs *x = args_new(NULL, NULL, NULL);
     x->flag = mute;
     call(m, do_set_mute, x, done, user_data);
+}
+
+/* ---- absolute pointer, I/O counters, USB disks ---- */
+
+static bool board_pointer_absolute(MimicMachine *m)
+{
+    return m->board_info->pointer_absolute &&
+           m->board_info->send_pointer_abs &&
+           m->board_info->pointer_absolute(&m->board);
+}
+
+static bool do_pointer_abs(MimicMachine *m, gpointer args, GError **error)
+{
+    ApiArgs *x = args;
+    if (board_pointer_absolute(m)) {
+        m->mouse_buttons = (unsigned)x->n[3];
+        m->board_info->send_pointer_abs(&m->board, x->n[0], x->n[1],
+                                        x->n[2], m->mouse_buttons);
+    } else if ((unsigned)x->n[3] != m->mouse_buttons) {
+        machine_do_pointer(m, 0, 0, 0, (unsigned)x->n[3]);
+    }
+    return true;
+}
+
+void mimic_machine_send_pointer_abs(MimicMachine *m, int x, int y, int dz,
+                                    unsigned buttons)
+{
+    ApiArgs *a = args_new(NULL, NULL, NULL);
+    a->n[0] = x;
+    a->n[1] = y;
+    a->n[2] = dz;
+    a->n[3] = (int)buttons;
+    call(m, do_pointer_abs, a, NULL, NULL);
+}
+
+static bool do_io_status(MimicMachine *m, gpointer args, GError **error)
+{
+    MimicIoStatus *st = &((ApiArgs *)args)->io;
+    st->pointer_absolute = board_pointer_absolute(m);
+    for (int i = 0; i < MIMIC_MAX_DRIVES; i++) {
+        BlockDev *blk = drives_image(m->drives, i);
+        if (blk) {
+            uint64_t rd, wr;
+            blk_io_counters(blk, &rd, &wr);
+            st->disk_read_bytes += rd;
+            st->disk_written_bytes += wr;
+        }
+    }
+    for (int k = 0; k < m->board.n_nics; k++) {
+        const NetPort *p = m->board.nics[k].port;
+        if (p) {
+            const NetStats *ns = net_port_stats(p);
+            st->have_network = true;
+            st->net_rx_bytes += ns->rx_bytes;
+            st->net_tx_bytes += ns->tx_bytes;
+        }
+    }
+    return true;
+}
+
+static void done_io(MimicMachine *m, const GError *error, gpointer args,
+                    gpointer user_data)
+{
+    ApiArgs *x = args;
+    if (x->io_done) {
+        x->io_done(m, error ? NULL : &x->io, error, user_data);
+    }
+}
+
+void mimic_machine_query_io_status(MimicMachine *m, MimicIoStatusDone done,
+                                   gpointer user_data)
+{
+    ApiArgs *x = args_new(NULL, NULL, NULL);
+    x->io_done = done;
+    machine_call(m, do_io_status, x, args_free, done_io, user_data);
+}
+
+static bool do_usb_disk(MimicMachine *m, gpointer args, GError **error)
+{
+    ApiArgs *x = args;
+    static gint serial; /* every machine's worker thread: atomic */
+    if (!m->board_info->device_add) {
+        g_set_error(error, MIMIC_ERROR, MIMIC_ERROR_CONFIG,
+                    "this machine cannot add USB devices");
+        return false;
+    }
+    g_autofree char *id = g_strdup_printf("usbdisk%d",
+                                      g_atomic_int_add(&serial, 1) + 1);
+    DriveConfig d = {
+        .file = x->a,
+        .format = x->b,
+        .interface = DRIVE_IF_NONE,
+        .media = DRIVE_MEDIA_DISK,
+        .readonly = x->flag,
+        .id = id,
+    };
+    if (!drives_add(m->drives, &d, error)) {
+        return false;
+    }
+    g_autofree char *spec = g_strdup_printf("usb-storage,drive=%s,id=%s",
+                                            id, id);
+    return m->board_info->device_add(&m->board, spec, error);
+}
+
+void mimic_machine_usb_disk_connect(MimicMachine *m, const char *path,
+                                    const char *format, bool read_only,
+                                    MimicDone done, gpointer user_data)
+{
+    ApiArgs *x = args_new(path, format, NULL);
+    x->flag = read_only;
+    call(m, do_usb_disk, x, done, user_data);
 }

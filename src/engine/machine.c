@@ -25,6 +25,9 @@ G_DEFINE_QUARK(mimic-error-quark, mimic_error)
 
 /* Instructions per slice in real-time mode; timers are checked between. */
 #define SLICE_INSNS 200000
+/* A slice while timers are behind (real time): enough for the CPU to take
+   and handle the interrupt of each catching-up firing (clock.h). */
+#define CATCHUP_INSNS 20000
 /* How long the speed is measured over. */
 #define SPEED_PERIOD_NS 1000000000
 
@@ -495,9 +498,29 @@ static void speed_account(MimicMachine *m, int64_t insns)
     atomic_store(&m->speed_percent,
                  pct <= 0 ? 0u : (unsigned)MIN(pct + 0.5, 1e6));
     atomic_store(&m->speed_valid, true);
+    for (int i = 0; i < m->board.n_nics && i < MIMIC_MAX_NICS; i++) {
+        NetPort *p = m->board.nics[i].port;
+        if (p) {
+            atomic_store(&m->nic_rx[i], net_port_stats(p)->rx_bytes);
+            atomic_store(&m->nic_tx[i], net_port_stats(p)->tx_bytes);
+        }
+    }
     m->speed_host0 = now;
     m->speed_guest0 = guest;
     m->speed_insns = 0;
+}
+
+bool mimic_machine_get_nic_traffic(MimicMachine *m, int i, const char **name,
+                                   uint64_t *rx_bytes, uint64_t *tx_bytes)
+{
+    if (i < 0 || i >= m->board.n_nics || i >= MIMIC_MAX_NICS ||
+        !m->board.nics[i].port) {
+        return false;
+    }
+    *name = net_port_name(m->board.nics[i].port);
+    *rx_bytes = atomic_load(&m->nic_rx[i]);
+    *tx_bytes = atomic_load(&m->nic_tx[i]);
+    return true;
 }
 
 bool mimic_machine_get_speed(MimicMachine *m, MimicSpeed *out)
@@ -632,6 +655,9 @@ static void run_slice(MimicMachine *m)
         int64_t ns = deadline - clock_now(clk);
         int64_t insns = ns > 0 ? (ns >> clk->icount_shift) + 1 : 1;
         budget = MIN(budget, insns);
+    } else if (clk->mode == CLOCK_MODE_REALTIME && deadline != CLOCK_NEVER &&
+               deadline <= clock_now(clk)) {
+        budget = MIN(budget, CATCHUP_INSNS);
     }
     if (m->icount_stop >= 0 && clk->mode == CLOCK_MODE_ICOUNT) {
         /* icount_stop: the slice ends exactly at the requested count

@@ -75,6 +75,9 @@ struct MimicMachine {
     _Atomic uint64_t speed_ips;
     _Atomic unsigned speed_percent;
     _Atomic bool speed_valid;
+    /* Each network card's bytes received and sent, copied from its port
+       with each speed measurement (mimic_machine_get_nic_traffic). */
+    _Atomic uint64_t nic_rx[MIMIC_MAX_NICS], nic_tx[MIMIC_MAX_NICS];
 
     /* Events to the front end. */
     MimicEventHandler event_fn;

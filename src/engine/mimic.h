@@ -81,6 +81,14 @@ typedef struct MimicSpeed {
     unsigned realtime_percent;
 } MimicSpeed;
 bool mimic_machine_get_speed(MimicMachine *m, MimicSpeed *out);
+/*
+ * Network card i (0, 1, ... in creation order): its name as "info
+ * network" shows it ("e1000.0", owned by the machine) and the bytes it
+ * has received and sent since the machine was made, as of the last speed
+ * measurement (about once a second while running).  false: no card i.
+ */
+bool mimic_machine_get_nic_traffic(MimicMachine *m, int i, const char **name,
+                                   uint64_t *rx_bytes, uint64_t *tx_bytes);
 /* After MIMIC_EVENT_SHUTDOWN: 0 for a clean power-off or quit. */
 int mimic_machine_exit_status(MimicMachine *m);
 /* Block until the worker ends; returns the exit status. */
@@ -164,6 +172,39 @@ void mimic_machine_eject_media(MimicMachine *m, const char *device,
                                bool force, MimicDone done,
                                gpointer user_data);
 
+/*
+ * The pointer as a tablet: x, y in pixels of the guest's display (clamped
+ * to it), dz and buttons as mimic_machine_send_pointer_rel().  Reaches a
+ * USB tablet when the machine has one (MimicIoStatus.pointer_absolute);
+ * otherwise only the buttons are sent, to the relative mouse.
+ */
+void mimic_machine_send_pointer_abs(MimicMachine *m, int x, int y, int dz,
+                                    unsigned buttons);
+
+/* What the window polls: whether the pointer is absolute now (a tablet
+   may be hot-plugged) and the machine's I/O counters since it started
+   (disks: the guest's reads and writes of the configured drives; network:
+   the bytes the NICs sent and received; have_network false without a
+   NIC).  Run on the worker thread, so race-free. */
+typedef struct MimicIoStatus {
+    bool pointer_absolute;
+    bool have_network;
+    guint64 disk_read_bytes, disk_written_bytes;
+    guint64 net_rx_bytes, net_tx_bytes;
+} MimicIoStatus;
+typedef void (*MimicIoStatusDone)(MimicMachine *m, const MimicIoStatus *st,
+                                  const GError *error, gpointer user_data);
+void mimic_machine_query_io_status(MimicMachine *m, MimicIoStatusDone done,
+                                   gpointer user_data);
+
+/* Hot-plug a disk image as a USB stick (drive_add + device_add
+   usb-storage): format as mimic_image_format() says, NULL probes; the
+   guest sees a new disk.  The error says why not (no USB controller,
+   no free port, an unreadable file). */
+void mimic_machine_usb_disk_connect(MimicMachine *m, const char *path,
+                                    const char *format, bool read_only,
+                                    MimicDone done, gpointer user_data);
+
 /* What this machine can do; fixed once it is built. */
 typedef enum {
     MIMIC_CAP_SAVE_STATE = 1 << 0,
@@ -172,6 +213,7 @@ typedef enum {
     MIMIC_CAP_EJECT_MEDIA = 1 << 3,
     MIMIC_CAP_NETWORK = 1 << 4, /* a NIC: mimic_machine_set_link() */
     MIMIC_CAP_SOUND = 1 << 5,   /* a sound card: mimic_machine_set_mute() */
+    MIMIC_CAP_USB = 1 << 6,     /* a USB controller: usb_disk_connect() */
 } MimicCaps;
 
 /* Plug or unplug the cable of every NIC (as `set_link NAME on|off`). */

@@ -264,6 +264,12 @@ static void cmd_info(MimicMachine *m, gchar **argv, int argc, GString *out)
         }
     } else if (!strcmp(what, "cpus")) {
         info_cpus(m, out);
+    } else if (!strcmp(what, "jit")) {
+        if (m->cpu && m->cpu->ops->engine_info) {
+            m->cpu->ops->engine_info(m->cpu, out);
+        } else {
+            g_string_append(out, "no JIT\n");
+        }
     } else if (!strcmp(what, "icount")) {
         info_icount(m, out);
     } else if (!strcmp(what, "ramhash")) {

@@ -241,6 +241,7 @@ MachineNet *machine_net_new(const MachineConfig *cfg, BoardInstance *board,
         bn->model = nic_model_name(nc->model);
         bn->iobase = nc->iobase;
         bn->irq = nc->irq;
+        bn->revision = nc->revision;
         static const uint8_t base[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
         memcpy(bn->mac, base, 6);
         bn->mac[5] += i;

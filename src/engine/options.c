@@ -939,6 +939,13 @@ static bool opt_clock(ParseCtx *p, const char *opt, const char *arg,
     return true;
 }
 
+static bool opt_no_hpet(ParseCtx *p, const char *opt, const char *arg,
+                        GError **error)
+{
+    p->cfg->no_hpet = true;
+    return true;
+}
+
 static bool opt_rtc_td_hack(ParseCtx *p, const char *opt, const char *arg,
                             GError **error)
 {
@@ -1442,6 +1449,19 @@ static bool parse_isa_prop(NicConfig *n, const char *item, const char *val,
     return true;
 }
 
+/* rtl8139's revision (Mimic's own property): 0x20, the default, is the
+   RTL8139C+ that Linux gives to 8139cp; 0x10 an RTL8139C, which 8139too
+   drives. */
+static bool parse_rtl_revision(NicConfig *n, const char *val, GError **error)
+{
+    if (strcmp(val, "0x10") && strcmp(val, "0x20")) {
+        return fail(error, "-device rtl8139: invalid revision '%s' (0x10: "
+                    "RTL8139C, 0x20: RTL8139C+)", val);
+    }
+    n->revision = strtol(val, NULL, 16);
+    return true;
+}
+
 /* -device MODEL,netdev=ID[,mac=MAC][,id=NAME] of a network card. */
 static bool opt_device_nic(ParseCtx *p, const char *arg, GError **error)
 {
@@ -1464,6 +1484,8 @@ static bool opt_device_nic(ParseCtx *p, const char *arg, GError **error)
         } else if (!strcmp(driver, "ne2k_isa") &&
                    (!strcmp(item, "iobase") || !strcmp(item, "irq"))) {
             ok = parse_isa_prop(&tmp, item, val, error);
+        } else if (!strcmp(driver, "rtl8139") && !strcmp(item, "revision")) {
+            ok = parse_rtl_revision(&tmp, val, error);
         } else if (strcmp(item, "id") && strcmp(item, "bus") &&
                    strcmp(item, "addr")) {
             ok = fail(error, "-device %s: unknown property '%s'", driver,
@@ -1688,6 +1710,10 @@ static bool set_accel(ParseCtx *p, const char *name, const char *how,
     AccelKind k;
     if (!strcmp(name, "tcg")) {
         k = ACCEL_TCG;
+    } else if (!strcmp(name, "jit")) {
+        k = ACCEL_JIT;
+    } else if (!strcmp(name, "interp")) {
+        k = ACCEL_INTERP;
     } else if (!strcmp(name, "kvm")) {
         k = ACCEL_KVM;
         if (!p->kvm_opt[0]) {
@@ -1695,11 +1721,12 @@ static bool set_accel(ParseCtx *p, const char *name, const char *how,
         }
     } else if (!strcmp(name, "help")) {
         g_string_append(p->out, "Accelerators supported in Mimic:\ntcg\n"
-                        "kvm\n");
+                        "kvm\njit\ninterp\n");
         *p->result = MIMIC_PARSE_EXIT;
         return true;
     } else {
-        return fail(error, "-accel: unknown accelerator '%s' (tcg, kvm)",
+        return fail(error, "-accel: unknown accelerator '%s' (tcg, kvm, jit, "
+                    "interp)",
                     name);
     }
     if (p->n_accels < (int)G_N_ELEMENTS(p->accels)) {
@@ -1714,12 +1741,12 @@ static bool set_accel(ParseCtx *p, const char *name, const char *how,
 static bool choose_accel(ParseCtx *p, GError **error)
 {
     for (int i = 0; i < p->n_accels; i++) {
-        if (p->accels[i] == ACCEL_TCG) {
+        if (p->accels[i] != ACCEL_KVM) {
             if (i > 0) {
                 warn("%s: KVM is not available (Mimic has no KVM support); "
                      "falling back to tcg", p->kvm_opt);
             }
-            p->cfg->accel = ACCEL_TCG;
+            p->cfg->accel = p->accels[i];
             return true;
         }
     }
@@ -1767,6 +1794,17 @@ static bool opt_machine(ParseCtx *p, const char *opt, const char *arg,
                 ok = set_accel(p, names[k], how, error);
             }
             g_strfreev(names);
+        } else if (g_str_has_prefix(it, "apic=") ||
+                   g_str_has_prefix(it, "hpet=")) {
+            const char *v = strchr(it, '=') + 1;
+            bool on = !strcmp(v, "on") || !strcmp(v, "true");
+            if (!on && strcmp(v, "off") && strcmp(v, "false")) {
+                ok = fail(error, "-machine %s: expected on or off", it);
+            } else if (it[0] == 'a') {
+                p->cfg->no_apic = !on;
+            } else {
+                p->cfg->no_hpet = !on;
+            }
         }
         /* other properties: accepted, as before */
     }
@@ -1790,21 +1828,99 @@ static bool opt_machine(ParseCtx *p, const char *opt, const char *arg,
     return set_str(&p->cfg->machine_type, "pc");
 }
 
+/*
+ * CPU models (-cpu NAME[,+FEATURE|-FEATURE|FEATURE=on|off...]): the x86
+ * core's models (src/arch/x86/cpu.c, x86_models).  The engine does not
+ * see the arch layer, so the names are listed here too; qemu32 and
+ * pentiumpro are pentium2, x86_64 is qemu64.  A feature flag is accepted
+ * only when it asks for what the model already is: there is no CPUID
+ * editing, so a bit the CPU does not honour can never be claimed.
+ */
+typedef struct CpuModelInfo {
+    const char *name, *model, *description;
+    const char *features; /* " lm nx syscall " style, spaces around */
+} CpuModelInfo;
+
+static const CpuModelInfo cpu_models[] = {
+    { "pentium2", "pentium2", "Intel Pentium II (P6 family, x87, MMX); the "
+      "default of mimic", " fpu vme de pse tsc msr pae cx8 sep mtrr pge cmov mmx "
+      "fxsr " },
+    { "qemu32", "pentium2", "alias of pentium2", NULL },
+    { "pentiumpro", "pentium2", "alias of pentium2", NULL },
+    { "qemu64", "qemu64", "x86-64 in progress: long mode runs an integer "
+      "subset, CPUID has no LM bit yet; the default of mimic-system-x86_64", " fpu vme de pse tsc msr pae cx8 sep mtrr "
+      "pge cmov mmx fxsr nx syscall lahf_lm " },
+    { "x86_64", "qemu64", "alias of qemu64", NULL },
+    { "max", "max", "all features the core implements (qemu64, 1 GiB "
+      "pages)", " fpu vme de pse tsc msr pae cx8 sep mtrr pge cmov mmx fxsr "
+      "nx syscall lahf_lm pdpe1gb " },
+};
+
+static const CpuModelInfo *cpu_model_info(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(cpu_models); i++) {
+        if (!strcmp(cpu_models[i].name, name)) {
+            const CpuModelInfo *m = &cpu_models[i];
+            /* An alias: the features of the model it names. */
+            for (size_t j = 0; !m->features && j < G_N_ELEMENTS(cpu_models);
+                 j++) {
+                if (!strcmp(cpu_models[j].name, m->model)) {
+                    m = &cpu_models[j];
+                }
+            }
+            return m;
+        }
+    }
+    return NULL;
+}
+
 static bool opt_cpu(ParseCtx *p, const char *opt, const char *arg,
                     GError **error)
 {
     if (!strcmp(arg, "help") || !strcmp(arg, "?")) {
-        g_string_append(p->out, "Available CPUs:\npentium2  Intel Pentium II "
-                        "(P6 family, x87, MMX)\n");
+        g_string_append(p->out, "Available CPUs:\n");
+        for (size_t i = 0; i < G_N_ELEMENTS(cpu_models); i++) {
+            g_string_append_printf(p->out, "x86 %-12s %s\n",
+                                   cpu_models[i].name,
+                                   cpu_models[i].description);
+        }
         *p->result = MIMIC_PARSE_EXIT;
         return true;
     }
-    if (strcmp(arg, "pentium2") && strcmp(arg, "qemu32") &&
-        strcmp(arg, "pentiumpro") && strcmp(arg, "max")) {
+    g_auto(GStrv) parts = g_strsplit(arg, ",", -1);
+    const CpuModelInfo *m = cpu_model_info(parts[0]);
+    if (!m) {
         return fail(error, "-cpu: unknown CPU model '%s' (try -cpu help)",
-                    arg);
+                    parts[0]);
     }
-    return set_str(&p->cfg->cpu_model, "pentium2");
+    for (int i = 1; parts[i]; i++) {
+        const char *f = parts[i];
+        bool on = true;
+        g_autofree char *name = NULL;
+        if (f[0] == '+' || f[0] == '-') {
+            on = f[0] == '+';
+            name = g_strdup(f + 1);
+        } else {
+            const char *eq = strchr(f, '=');
+            if (!eq || (strcmp(eq + 1, "on") && strcmp(eq + 1, "off"))) {
+                return fail(error, "-cpu: unsupported property '%s' (only "
+                            "+FEATURE, -FEATURE, FEATURE=on|off)", f);
+            }
+            on = !strcmp(eq + 1, "on");
+            name = g_strndup(f, eq - f);
+        }
+        g_autofree char *key = g_strdup_printf(" %s ", name);
+        bool has = strstr(m->features, key) != NULL;
+        if (on && !has) {
+            return fail(error, "-cpu: feature '%s' is not implemented by "
+                        "CPU model %s", name, m->name);
+        }
+        if (!on && has) {
+            return fail(error, "-cpu: feature '%s' cannot be removed from "
+                        "CPU model %s", name, m->name);
+        }
+    }
+    return set_str(&p->cfg->cpu_model, m->model);
 }
 
 static bool opt_smp(ParseCtx *p, const char *opt, const char *arg,
@@ -1942,6 +2058,7 @@ static const Option options[] = {
       "add a device "
       "(help lists)" },
     { "usb", false, opt_usb, " USB controller" },
+    { "no-hpet", false, opt_no_hpet, " no HPET (as -machine hpet=off)" },
     { "usbdevice", true, opt_usbdevice, "NAME  USB device (help lists)" },
     { "net", true, opt_net, "nic[,model=,macaddr=]|user[,...]|none  "
       "network card / back end on a hub" },
@@ -1963,7 +2080,7 @@ static const Option options[] = {
     { "snapshot", false, opt_snapshot, " write to temporary overlays" },
     { "icount", true, opt_icount, "SHIFT  deterministic time: 2^SHIFT ns per "
       "instruction" },
-    { "accel", true, opt_accel, "tcg|kvm  accelerator" },
+    { "accel", true, opt_accel, "tcg|jit|interp|kvm  accelerator" },
     { "enable-kvm", false, opt_enable_kvm, " same as -accel kvm" },
     { "machine", true, opt_machine, "pc|help  machine type" },
     { "M", true, opt_machine, NULL },
@@ -2011,6 +2128,11 @@ bool mimic_parse_args(int argc, char **argv, MachineConfig *cfg,
 {
     ParseCtx p = { .cfg = cfg, .out = out, .result = result };
     *result = MIMIC_PARSE_OK;
+    /* Run as mimic-system-x86_64 (a link to mimic): a 64-bit CPU by
+       default, as qemu-system-x86_64; -cpu still picks any model. */
+    if (argc > 0 && argv[0] && g_str_has_suffix(argv[0], "x86_64")) {
+        set_str(&cfg->cpu_model, "qemu64");
+    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (a[0] != '-' || a[1] == '\0') {

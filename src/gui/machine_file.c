@@ -30,17 +30,21 @@ G_DEFINE_QUARK(mimic-machine-file-error-quark, mimic_machine_file_error)
  * What each system has drivers for, best first: Linux takes HDA and
  * virtio-net; DOS and Windows 9x the Sound Blaster and the NE2000; the
  * e1000 last, as the board's default that every preset may fall back to.
+ * Linux and Windows 2000/XP drive a USB tablet (usbhid, hidusb.sys), so
+ * their pointer follows the host's with no grab.
  */
 static const MimicPreset presets[MIMIC_OS_COUNT] = {
     [MIMIC_OS_LINUX] = { MIMIC_OS_LINUX, "linux", "Linux", 512, 8192,
-                         "hda,ac97", "virtio-net-pci,e1000", "pentium2" },
+                         "hda,ac97", "virtio-net-pci,e1000", "pentium2",
+                         true },
     [MIMIC_OS_DOS] = { MIMIC_OS_DOS, "dos", "DOS / FreeDOS", 32, 512,
                        "sb16", "ne2k_pci,ne2k_isa,rtl8139,e1000",
                        "pentium2" },
     [MIMIC_OS_WIN9X] = { MIMIC_OS_WIN9X, "win9x", "Windows 95/98", 64, 2048,
                          "sb16", "ne2k_pci,rtl8139,e1000", "pentium2" },
     [MIMIC_OS_WINNT] = { MIMIC_OS_WINNT, "winnt", "Windows 2000/XP", 512,
-                         10240, "ac97,sb16", "rtl8139,e1000", "pentium2" },
+                         10240, "ac97,sb16", "rtl8139,e1000", "pentium2",
+                         true },
     [MIMIC_OS_OTHER] = { MIMIC_OS_OTHER, "other", "Other", 128, 2048,
                          NULL, "ne2k_pci,rtl8139,e1000", "pentium2" },
 };
@@ -60,7 +64,7 @@ static const struct {
 
 static const char *const machine_keys[] = {
     "name", "os", "memory", "cpus", "cpu", "boot", "sound", "nic", "net",
-    "port-forwards", "usb", "full-screen", "rtc-localtime", NULL };
+    "port-forwards", "usb", "tablet", "full-screen", "rtc-localtime", NULL };
 static const char *const drive_keys[] = {
     "hda", "hda-format", "hdb", "hdb-format", "hdd", "hdd-format", "cdrom",
     "fda", "fdb", NULL };
@@ -301,6 +305,36 @@ unsigned mimic_host_memory_mib(void)
     return (unsigned)MIN((guint64)pages * (guint64)size / MIB, G_MAXUINT);
 }
 
+/* The machine file's "tablet": a usb-tablet among the USB devices. */
+static int find_tablet(const MachineConfig *cfg)
+{
+    for (int i = 0; i < cfg->n_usb_devices; i++) {
+        if (!g_strcmp0(cfg->usb_devices[i], "usb-tablet")) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+bool mimic_machine_config_has_tablet(const MachineConfig *cfg)
+{
+    return find_tablet(cfg) >= 0;
+}
+
+void mimic_machine_config_set_tablet(MachineConfig *cfg, bool on)
+{
+    int i = find_tablet(cfg);
+    if (on && i < 0 && cfg->n_usb_devices < MIMIC_MAX_USBDEV) {
+        cfg->usb_devices[cfg->n_usb_devices++] = g_strdup("usb-tablet");
+    } else if (!on && i >= 0) {
+        g_free(cfg->usb_devices[i]);
+        for (; i + 1 < cfg->n_usb_devices; i++) {
+            cfg->usb_devices[i] = cfg->usb_devices[i + 1];
+        }
+        cfg->usb_devices[--cfg->n_usb_devices] = NULL;
+    }
+}
+
 void mimic_machine_file_apply_preset(MimicMachineFile *mf, MimicOsType os)
 {
     const MimicPreset *p = mimic_preset_get(os);
@@ -315,6 +349,7 @@ void mimic_machine_file_apply_preset(MimicMachineFile *mf, MimicOsType os)
         cfg->soundhw[cfg->n_soundhw++] = g_strdup(sound);
     }
     set_nic(cfg, mimic_preset_nic(p));
+    mimic_machine_config_set_tablet(cfg, p->tablet);
     /* DOS and Windows 9x install from CD, then boot from the disk. */
     g_strlcpy(cfg->boot_order, "cd", sizeof(cfg->boot_order));
     cfg->rtc_localtime = os == MIMIC_OS_DOS || os == MIMIC_OS_WIN9X ||
@@ -365,6 +400,8 @@ char *mimic_machine_file_to_data(const MimicMachineFile *mf, gsize *len)
                                    g_strv_length(fwd));
     }
     g_key_file_set_boolean(kf, GROUP_MACHINE, "usb", cfg->usb);
+    g_key_file_set_boolean(kf, GROUP_MACHINE, "tablet",
+                           find_tablet(cfg) >= 0);
     g_key_file_set_boolean(kf, GROUP_MACHINE, "full-screen",
                            cfg->full_screen);
     g_key_file_set_boolean(kf, GROUP_MACHINE, "rtc-localtime",
@@ -680,11 +717,14 @@ static bool parse_machine(GKeyFile *kf, MimicMachineFile *mf, GError **error)
         }
     }
 
+    bool tablet;
     if (!get_bool(kf, "usb", &cfg->usb, error) ||
+        !get_bool(kf, "tablet", &tablet, error) ||
         !get_bool(kf, "full-screen", &cfg->full_screen, error) ||
         !get_bool(kf, "rtc-localtime", &cfg->rtc_localtime, error)) {
         return false;
     }
+    mimic_machine_config_set_tablet(cfg, tablet);
     return true;
 }
 
@@ -1107,6 +1147,10 @@ char *mimic_machine_file_command_line(const MimicMachineFile *mf)
     }
     if (cfg->usb) {
         add_arg(s, "-usb");
+    }
+    if (find_tablet(cfg) >= 0) {
+        add_arg(s, "-device");
+        add_arg(s, "usb-tablet");
     }
     if (cfg->rtc_localtime) {
         add_arg(s, "-rtc");

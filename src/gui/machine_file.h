@@ -46,6 +46,7 @@ typedef struct MimicPreset {
     const char *sound;     /* NULL: none */
     const char *nic;       /* NULL: no network */
     const char *cpu;
+    bool tablet;           /* a USB tablet: the pointer needs no grab */
 } MimicPreset;
 
 /* The preset's sound card / NIC model among those the engine emulates
@@ -183,5 +184,10 @@ MimicOsType mimic_detect_os(const char *iso_path, char **volume_id);
 
 /* The equivalent `mimic` command line (for the settings dialog). */
 char *mimic_machine_file_command_line(const MimicMachineFile *mf);
+
+/* The machine file's "tablet": a usb-tablet among cfg's USB devices
+   (the engine adds a USB controller for it). */
+bool mimic_machine_config_has_tablet(const MachineConfig *cfg);
+void mimic_machine_config_set_tablet(MachineConfig *cfg, bool on);
 
 #endif

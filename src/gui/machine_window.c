@@ -78,6 +78,12 @@ typedef struct MachineWindow {
     bool stats;              /* View -> Statistics */
     unsigned frames;         /* display updates since the last second */
     gint64 stats_wall, stats_cpu; /* host time, process CPU time (us) */
+    bool absolute;           /* a USB tablet: the pointer passes as is */
+    bool io_pending;         /* a mimic_machine_query_io_status() runs */
+    bool have_io;            /* io_last holds a sample */
+    MimicIoStatus io_last;   /* the counters a second ago */
+    gint64 io_wall;
+    char *io_text;           /* the overlay's I/O lines */
 } MachineWindow;
 
 static GHashTable *open_windows; /* library name -> MachineWindow */
@@ -243,7 +249,10 @@ static void mw_update_grab_label(MachineWindow *mw)
     gtk_label_set_text(mw->grab_label,
                        !alive         ? ""
                        : mw->grabbed ? _("Input captured — Ctrl+Alt+G releases")
-                                     : _("Click the screen to capture input"));
+                       : mw->absolute
+                           ? _("USB tablet: the pointer goes to the guest "
+                               "as it is, no capture needed")
+                           : _("Click the screen to capture input"));
     mw_dump(mw);
 }
 
@@ -286,9 +295,11 @@ static gint64 process_cpu_us(void)
 
 /*
  * View -> Statistics: drawn over the screen once a second: the guest's
- * speed, the frames the display sent in that second, and the host CPU
- * time Mimic took (100 % = one core).
+ * speed, the frames the display sent in that second, the host CPU
+ * time Mimic took (100 % = one core), and the disk and network rates
+ * (mimic_machine_query_io_status, polled once a second).
  */
+
 static void mw_update_stats(MachineWindow *mw, const MimicSpeed *sp)
 {
     gint64 wall = g_get_monotonic_time(), cpu = process_cpu_us();
@@ -309,16 +320,87 @@ static void mw_update_stats(MachineWindow *mw, const MimicSpeed *sp)
         sp ? g_strdup_printf("%.1f", sp->insns_per_sec / 1e6)
            : g_strdup("—");
     g_autofree char *text = g_strdup_printf(
-        _("Guest: %s MIPS\nDisplay: %.0f frames/s\nHost CPU: %.0f %%"),
-        speed, frames / secs, dwall > 0 ? 100.0 * dcpu / dwall : 0.0);
+        _("Guest: %s MIPS\nDisplay: %.0f frames/s\nHost CPU: %.0f %%%s"),
+        speed, frames / secs, dwall > 0 ? 100.0 * dcpu / dwall : 0.0,
+        mw->io_text ? mw->io_text : "");
     mimic_display_set_overlay(mw->display, text);
     mw_dump(mw);
+}
+
+/* A rate for the overlay: "12.3 MB/s" (decimal units, as disks say). */
+static char *io_rate(guint64 bytes, double secs)
+{
+    g_autofree char *size = g_format_size((guint64)(bytes / secs));
+    return g_strdup_printf(_("%s/s"), size);
+}
+
+/*
+ * The once-a-second poll of the engine (worker thread, race-free):
+ * whether the guest has a USB tablet now, and the disk and network
+ * counters whose rates the Statistics overlay shows.
+ */
+static void on_io_status(MimicMachine *m, const MimicIoStatus *st,
+                         const GError *error, gpointer data)
+{
+    MachineWindow *mw = data;
+    if (!mw_alive(mw) || mw->m != m) {
+        return;
+    }
+    mw->io_pending = false;
+    if (!st) {
+        return;
+    }
+    if (st->pointer_absolute != mw->absolute) {
+        mw->absolute = st->pointer_absolute;
+        if (mw->absolute && mw->grabbed) {
+            mw_set_grab(mw, false);
+        }
+        mw_update_grab_label(mw);
+    }
+    gint64 wall = g_get_monotonic_time();
+    if (mw->have_io && wall > mw->io_wall) {
+        double secs = (wall - mw->io_wall) / 1e6;
+        g_autofree char *rd = io_rate(
+            st->disk_read_bytes - mw->io_last.disk_read_bytes, secs);
+        g_autofree char *wr = io_rate(
+            st->disk_written_bytes - mw->io_last.disk_written_bytes, secs);
+        g_autofree char *net = NULL;
+        if (st->have_network) {
+            g_autofree char *rx = io_rate(
+                st->net_rx_bytes - mw->io_last.net_rx_bytes, secs);
+            g_autofree char *tx = io_rate(
+                st->net_tx_bytes - mw->io_last.net_tx_bytes, secs);
+            net = g_strdup_printf(_("\nNetwork: %s in, %s out"), rx, tx);
+        }
+        g_free(mw->io_text);
+        mw->io_text = g_strdup_printf(_("\nDisk: %s read, %s written%s"),
+                                      rd, wr, net ? net : "");
+    }
+    mw->io_last = *st;
+    mw->io_wall = wall;
+    mw->have_io = true;
+}
+
+static void mw_poll_io(MachineWindow *mw)
+{
+    bool alive = mw->m && (mw->state == MIMIC_STATE_RUNNING ||
+                           mw->state == MIMIC_STATE_PAUSED);
+    if (alive && !mw->io_pending) {
+        mw->io_pending = true;
+        mimic_machine_query_io_status(mw->m, on_io_status, mw);
+    } else if (!alive) {
+        mw->absolute = false;
+        mw->have_io = false;
+        mw->io_pending = false;
+        g_clear_pointer(&mw->io_text, g_free);
+    }
 }
 
 static gboolean mw_update_speed(gpointer data)
 {
     MachineWindow *mw = data;
     MimicSpeed sp;
+    mw_poll_io(mw);
     if (!mw->m || mw->state != MIMIC_STATE_RUNNING ||
         !mimic_machine_get_speed(mw->m, &sp)) {
         mw_update_stats(mw, NULL);
@@ -754,6 +836,8 @@ static void mw_update_actions(MachineWindow *mw)
               no_engine);
     mw_enable(mw, "change-floppy", alive && (caps & MIMIC_CAP_CHANGE_MEDIA),
               no_engine);
+    mw_enable(mw, "usb-disk", alive && (caps & MIMIC_CAP_USB),
+              _("This machine has no USB controller (-usb)."));
     mw_enable(mw, "link", alive && (caps & MIMIC_CAP_NETWORK),
               _("This machine has no network card."));
     mw_enable(mw, "mute", alive && (caps & MIMIC_CAP_SOUND),
@@ -906,10 +990,38 @@ static unsigned button_bit(guint button)
     }
 }
 
+/* A USB tablet: the pointer's place on the display, in guest pixels. */
+static void mw_pointer_abs(MachineWindow *mw, double wx, double wy, int dz)
+{
+    int gx, gy, gw, gh;
+    if (!mw->m) {
+        return;
+    }
+    mimic_display_get_guest_size(mw->display, &gw, &gh);
+    if (gw <= 0 || gh <= 0) {
+        return;
+    }
+    /* Outside the picture (Fit's margins): the nearest edge. */
+    mimic_display_to_guest(mw->display, wx, wy, &gx, &gy);
+    mimic_machine_send_pointer_abs(mw->m, CLAMP(gx, 0, gw - 1),
+                                   CLAMP(gy, 0, gh - 1), dz, mw->buttons);
+}
+
 static gboolean mw_button(GtkWidget *w, GdkEventButton *ev, gpointer data)
 {
     MachineWindow *mw = data;
     gtk_widget_grab_focus(w);
+    if (!mw->grabbed && mw->absolute) {
+        unsigned b = mw->buttons;
+        if (ev->type == GDK_BUTTON_PRESS) {
+            b |= button_bit(ev->button);
+        } else if (ev->type == GDK_BUTTON_RELEASE) {
+            b &= ~button_bit(ev->button);
+        }
+        mw->buttons = b;
+        mw_pointer_abs(mw, ev->x, ev->y, 0);
+        return TRUE;
+    }
     if (!mw->grabbed) {
         if (ev->type == GDK_BUTTON_PRESS && ev->button == 1) {
             mw_set_grab(mw, true);
@@ -934,6 +1046,10 @@ static gboolean mw_button(GtkWidget *w, GdkEventButton *ev, gpointer data)
 static gboolean mw_motion(GtkWidget *w, GdkEventMotion *ev, gpointer data)
 {
     MachineWindow *mw = data;
+    if (!mw->grabbed && mw->absolute) {
+        mw_pointer_abs(mw, ev->x, ev->y, 0);
+        return TRUE;
+    }
     if (!mw->grabbed) {
         return FALSE;
     }
@@ -967,7 +1083,7 @@ static gboolean mw_motion(GtkWidget *w, GdkEventMotion *ev, gpointer data)
 static gboolean mw_scroll(GtkWidget *w, GdkEventScroll *ev, gpointer data)
 {
     MachineWindow *mw = data;
-    if (!mw->grabbed) {
+    if (!mw->grabbed && !mw->absolute) {
         return FALSE;
     }
     /* The engine's dz > 0 is the wheel turned up (away from the user). */
@@ -981,7 +1097,11 @@ static gboolean mw_scroll(GtkWidget *w, GdkEventScroll *ev, gpointer data)
     int dz = (int)mw->scroll_acc; /* whole notches; the rest waits */
     if (dz && mw->m) {
         mw->scroll_acc -= dz;
-        mimic_machine_send_pointer_rel(mw->m, 0, 0, dz, mw->buttons);
+        if (mw->grabbed) {
+            mimic_machine_send_pointer_rel(mw->m, 0, 0, dz, mw->buttons);
+        } else {
+            mw_pointer_abs(mw, ev->x, ev->y, dz);
+        }
     }
     return TRUE;
 }
@@ -1381,8 +1501,101 @@ static void on_snapshot_done(MimicMachine *m, const GError *error,
     mw_error(mw, _("The snapshot operation failed"), error->message);
 }
 
-/* The Snapshots dialog: the snapshots on every disk, newest last; Restore
- * the selected one, Take a new one, or Delete. */
+/*
+ * Snapshot thumbnails: a small PNG of the screen as it was when the
+ * snapshot was taken, in the user's cache ($XDG_CACHE_HOME/mimic/
+ * snapshots), named by a hash of the machine's first disk (its canonical
+ * path), the snapshot's name and its date.  The date makes a snapshot
+ * deleted and taken again under the same name (by qemu-img, say) show no
+ * stale picture; a missing file only means no picture.  The qcow2 file is
+ * left as QEMU's tools expect it (docs/gui.md says why).
+ */
+static char *snapshot_thumb_path(MachineWindow *mw, const char *name,
+                                 gint64 date_sec)
+{
+    const char *disk = NULL;
+    for (int i = 0; i < mw->cfg->n_drives && !disk; i++) {
+        const DriveConfig *d = &mw->cfg->drives[i];
+        if (d->media == DRIVE_MEDIA_DISK && d->file) {
+            disk = d->file;
+        }
+    }
+    if (!disk) {
+        return NULL;
+    }
+    g_autofree char *abs = g_canonicalize_filename(disk, NULL);
+    g_autofree char *key = g_strdup_printf("%s\n%s\n%" G_GINT64_FORMAT,
+                                           abs, name, date_sec);
+    g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256,
+                                                         key, -1);
+    g_autofree char *base = g_strdup_printf("%s.png", sum);
+    return g_build_filename(g_get_user_cache_dir(), "mimic", "snapshots",
+                            base, NULL);
+}
+
+/* What a snapshot operation of the dialog still has to do afterwards. */
+typedef struct SnapJob {
+    MachineWindow *mw;
+    char *name;
+    GdkPixbuf *thumb; /* Take: the screen when it was asked for */
+    char *unlink;     /* Delete: the thumbnail to remove */
+} SnapJob;
+
+static void snap_job_free(SnapJob *j)
+{
+    g_free(j->name);
+    g_clear_object(&j->thumb);
+    g_free(j->unlink);
+    g_free(j);
+}
+
+/* After Take: the new snapshot's date names its thumbnail. */
+static void on_snapshot_taken_list(MimicMachine *m, GPtrArray *list,
+                                   const GError *error, gpointer data)
+{
+    SnapJob *j = data;
+    MachineWindow *mw = j->mw;
+    for (guint i = 0; mw_alive(mw) && !error && i < list->len; i++) {
+        const MimicSnapshot *s = g_ptr_array_index(list, i);
+        if (strcmp(s->name, j->name)) {
+            continue;
+        }
+        g_autofree char *path = snapshot_thumb_path(mw, s->name, s->date_sec);
+        if (path && j->thumb) {
+            g_autofree char *dir = g_path_get_dirname(path);
+            g_autofree char *tmp = g_strdup_printf("%s.tmp", path);
+            g_mkdir_with_parents(dir, 0700);
+            if (gdk_pixbuf_save(j->thumb, tmp, "png", NULL, NULL)) {
+                g_rename(tmp, path);
+            }
+        }
+    }
+    snap_job_free(j);
+}
+
+static void on_snapshot_job_done(MimicMachine *m, const GError *error,
+                                 gpointer data)
+{
+    SnapJob *j = data;
+    MachineWindow *mw = j->mw;
+    if (!mw_alive(mw) || mw->m != m) {
+        snap_job_free(j);
+        return;
+    }
+    if (error) {
+        mw_error(mw, _("The snapshot operation failed"), error->message);
+    } else if (j->unlink) {
+        g_unlink(j->unlink);
+    } else if (j->thumb) {
+        mimic_machine_snapshot_list(m, on_snapshot_taken_list, j);
+        return;
+    }
+    snap_job_free(j);
+}
+
+/* The Snapshots dialog: the snapshots on every disk, newest last, each
+ * with the screen it saved; Restore the selected one, Take a new one, or
+ * Delete. */
 enum { SNAP_RESTORE = 1, SNAP_TAKE, SNAP_DELETE };
 
 static void on_snapshot_list(MimicMachine *m, GPtrArray *list,
@@ -1404,7 +1617,8 @@ static void on_snapshot_list(MimicMachine *m, GPtrArray *list,
     GtkWidget *box = gtk_dialog_get_content_area(GTK_DIALOG(d));
     gtk_container_set_border_width(GTK_CONTAINER(box), 12);
     gtk_box_set_spacing(GTK_BOX(box), 6);
-    GtkListStore *store = gtk_list_store_new(3, G_TYPE_STRING, G_TYPE_STRING,
+    GtkListStore *store = gtk_list_store_new(5, G_TYPE_STRING, G_TYPE_STRING,
+                                             G_TYPE_STRING, GDK_TYPE_PIXBUF,
                                              G_TYPE_STRING);
     for (guint i = 0; i < list->len; i++) {
         const MimicSnapshot *s = g_ptr_array_index(list, i);
@@ -1412,18 +1626,39 @@ static void on_snapshot_list(MimicMachine *m, GPtrArray *list,
         g_autofree char *date = dt ? g_date_time_format(dt, "%x %X")
                                    : g_strdup("?");
         g_autofree char *size = g_format_size(s->vm_state_size);
+        g_autofree char *thumb = snapshot_thumb_path(mw, s->name,
+                                                     s->date_sec);
+        g_autoptr(GdkPixbuf) pb =
+            thumb ? gdk_pixbuf_new_from_file_at_scale(thumb, 120, 90, TRUE,
+                                                      NULL)
+                  : NULL;
         gtk_list_store_insert_with_values(store, NULL, -1, 0, s->name,
-                                          1, date, 2, size, -1);
+                                          1, date, 2, size, 3, pb,
+                                          4, thumb, -1);
     }
     GtkWidget *view = gtk_tree_view_new_with_model(GTK_TREE_MODEL(store));
     g_object_unref(store);
     gtk_widget_set_name(view, "snapshot-list");
+    GtkCellRenderer *pr = gtk_cell_renderer_pixbuf_new();
+    gtk_cell_renderer_set_fixed_size(pr, 128, 96);
+    gtk_tree_view_append_column(
+        GTK_TREE_VIEW(view),
+        gtk_tree_view_column_new_with_attributes(_("Screen"), pr, "pixbuf",
+                                                 3, NULL));
     const char *titles[] = { _("Name"), _("Taken"), _("Machine state") };
     for (int c = 0; c < 3; c++) {
         gtk_tree_view_append_column(
             GTK_TREE_VIEW(view),
             gtk_tree_view_column_new_with_attributes(
                 titles[c], gtk_cell_renderer_text_new(), "text", c, NULL));
+    }
+    /* The newest selected: what Restore most often wants. */
+    GtkTreeIter last;
+    if (list->len && gtk_tree_model_iter_nth_child(GTK_TREE_MODEL(store),
+                                                   &last, NULL,
+                                                   (int)list->len - 1)) {
+        gtk_tree_selection_select_iter(
+            gtk_tree_view_get_selection(GTK_TREE_VIEW(view)), &last);
     }
     GtkWidget *empty = gtk_label_new(_("This machine has no snapshots "
                                        "yet."));
@@ -1449,21 +1684,32 @@ static void on_snapshot_list(MimicMachine *m, GPtrArray *list,
         }
     }
     int r = gtk_dialog_run(GTK_DIALOG(d));
-    g_autofree char *chosen = NULL;
+    g_autofree char *chosen = NULL, *chosen_thumb = NULL;
     GtkTreeIter it;
     GtkTreeModel *model;
     if (list->len && gtk_tree_selection_get_selected(
             gtk_tree_view_get_selection(GTK_TREE_VIEW(view)), &model, &it)) {
-        gtk_tree_model_get(model, &it, 0, &chosen, -1);
+        gtk_tree_model_get(model, &it, 0, &chosen, 4, &chosen_thumb, -1);
     }
     g_autofree char *name = g_strdup(gtk_entry_get_text(GTK_ENTRY(entry)));
     gtk_widget_destroy(d);
+    if (!mw_alive(mw) || mw->m != m) {
+        return;
+    }
+    SnapJob *j = g_new0(SnapJob, 1);
+    j->mw = mw;
     if (r == SNAP_RESTORE && chosen) {
+        snap_job_free(j);
         mimic_machine_snapshot_load(mw->m, chosen, on_snapshot_done, mw);
     } else if (r == SNAP_DELETE && chosen) {
-        mimic_machine_snapshot_delete(mw->m, chosen, on_snapshot_done, mw);
+        j->unlink = g_steal_pointer(&chosen_thumb);
+        mimic_machine_snapshot_delete(mw->m, chosen, on_snapshot_job_done, j);
     } else if (r == SNAP_TAKE && *g_strstrip(name)) {
-        mimic_machine_snapshot_save(mw->m, name, on_snapshot_done, mw);
+        j->name = g_strdup(name);
+        j->thumb = mimic_display_snapshot(mw->display, 240);
+        mimic_machine_snapshot_save(mw->m, name, on_snapshot_job_done, j);
+    } else {
+        snap_job_free(j);
     }
 }
 
@@ -1656,6 +1902,45 @@ static void on_display_drop(GtkWidget *w, GdkDragContext *ctx, int x, int y,
     }
 }
 
+static void on_usb_disk_done(MimicMachine *m, const GError *error,
+                             gpointer data)
+{
+    MachineWindow *mw = data;
+    if (!mw_alive(mw) || mw->m != m || !error) {
+        return;
+    }
+    mw_error(mw, _("The USB disk could not be connected"), error->message);
+}
+
+/* Devices -> Connect USB Disk Image…: hot-plugged as usb-storage. */
+static void act_usb_disk(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    MachineWindow *mw = data;
+    GtkWidget *fc = mimic_file_chooser_dialog_new(
+        _("Choose a Disk Image to Connect over USB"), GTK_WINDOW(mw->win));
+    mimic_add_image_filters(GTK_FILE_CHOOSER(fc), false);
+    GtkWidget *ro = gtk_check_button_new_with_mnemonic(_("_Read-only"));
+    gtk_file_chooser_set_extra_widget(GTK_FILE_CHOOSER(fc), ro);
+    if (gtk_dialog_run(GTK_DIALOG(fc)) == GTK_RESPONSE_ACCEPT &&
+        mw_alive(mw) && mw->m) {
+        g_autofree char *path =
+            gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(fc));
+        GError *err = NULL;
+        const char *fmt = path ? mimic_image_format(path, &err) : NULL;
+        if (fmt) {
+            mimic_machine_usb_disk_connect(
+                mw->m, path, fmt,
+                gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(ro)),
+                on_usb_disk_done, mw);
+        } else if (err) {
+            mw_error(mw, _("The USB disk could not be connected"),
+                     err->message);
+            g_error_free(err);
+        }
+    }
+    gtk_widget_destroy(fc);
+}
+
 static void act_change_cd(GSimpleAction *a, GVariant *p, gpointer data)
 {
     mw_change_media(data, "ide1-cd0", true);
@@ -1764,6 +2049,7 @@ static const GActionEntry mw_actions[] = {
     { "change-cd", act_change_cd, NULL, NULL, NULL, { 0 } },
     { "eject-cd", act_eject, NULL, NULL, NULL, { 0 } },
     { "change-floppy", act_change_floppy, NULL, NULL, NULL, { 0 } },
+    { "usb-disk", act_usb_disk, NULL, NULL, NULL, { 0 } },
     { "link", NULL, NULL, "true", act_link, { 0 } },
     { "mute", NULL, NULL, "false", act_mute, { 0 } },
 };
@@ -1834,6 +2120,7 @@ static void mw_destroy(GtkWidget *w, gpointer data)
     g_hash_table_remove(live_windows, mw);
     g_ptr_array_unref(mw->consoles);
     g_object_unref(mw->builder);
+    g_free(mw->io_text);
     machine_config_free(mw->cfg);
     g_free(mw->library_name);
     g_free(mw);

@@ -43,7 +43,7 @@ typedef struct Settings {
     GtkComboBoxText *os, *boot;
     GtkSpinButton *memory, *cpus;
     GtkFileChooser *cdrom;
-    GtkToggleButton *full_screen, *localtime;
+    GtkToggleButton *full_screen, *localtime, *tablet;
     GtkToggleButton *disk_on[N_DISK_ROWS];
     GtkFileChooser *disk[N_DISK_ROWS];
     GtkComboBoxText *disk_format[N_DISK_ROWS]; /* NULL: floppies (raw) */
@@ -218,6 +218,8 @@ static MimicMachineFile *settings_build(Settings *st, GError **error)
     set_drive(cfg, DRIVE_IF_IDE, 2, DRIVE_MEDIA_CDROM, cd, "raw");
     cfg->full_screen = gtk_toggle_button_get_active(st->full_screen);
     cfg->rtc_localtime = gtk_toggle_button_get_active(st->localtime);
+    mimic_machine_config_set_tablet(cfg,
+                                    gtk_toggle_button_get_active(st->tablet));
     /* Validate through the file format itself. */
     gsize len;
     g_autofree char *data = mimic_machine_file_to_data(mf, &len);
@@ -360,6 +362,10 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
     st.localtime = GTK_TOGGLE_BUTTON(gtk_check_button_new_with_mnemonic(
         _("Clock in _local time (Windows, DOS)")));
     gtk_toggle_button_set_active(st.localtime, cfg->rtc_localtime);
+    st.tablet = GTK_TOGGLE_BUTTON(gtk_check_button_new_with_mnemonic(
+        _("USB tabl_et: the pointer needs no capture (Linux, Windows XP)")));
+    gtk_toggle_button_set_active(st.tablet,
+                                 mimic_machine_config_has_tablet(cfg));
     st.sound = mimic_device_combo_new(mimic_sound_cards(), false,
                             cfg->n_soundhw > 0 ? cfg->soundhw[0] : NULL);
     gtk_widget_set_name(GTK_WIDGET(st.sound), "sound-card");
@@ -439,6 +445,7 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
     row(g, r++, _("Net_work card"), GTK_WIDGET(st.nic));
     row(g, r++, _("Port _forwards"), GTK_WIDGET(st.forwards));
     gtk_grid_attach(g, GTK_WIDGET(st.localtime), 1, r++, 1, 1);
+    gtk_grid_attach(g, GTK_WIDGET(st.tablet), 1, r++, 1, 1);
     gtk_grid_attach(g, GTK_WIDGET(st.full_screen), 1, r++, 1, 1);
 
     GtkWidget *cl = gtk_label_new(_("Equivalent command line:"));
@@ -493,7 +500,8 @@ void mimic_settings_run(GtkWindow *parent, MimicMachineFile *mf)
     g_signal_connect(st.cpus, "value-changed", G_CALLBACK(on_changed), &st);
     g_signal_connect(st.cdrom, "file-set", G_CALLBACK(on_changed), &st);
     GtkWidget *toggles[] = { GTK_WIDGET(st.full_screen),
-                             GTK_WIDGET(st.localtime) };
+                             GTK_WIDGET(st.localtime),
+                             GTK_WIDGET(st.tablet) };
     for (size_t i = 0; i < G_N_ELEMENTS(toggles); i++) {
         g_signal_connect(toggles[i], "toggled", G_CALLBACK(on_changed), &st);
     }

@@ -66,6 +66,7 @@ typedef struct BoardNic {
                           "virtio-net-pci" */
     uint8_t mac[6];
     int iobase, irq;   /* ne2k_isa; 0: 0x300 and 9 */
+    int revision;      /* rtl8139; 0: 0x20 */
     NetPort *peer;
     NetPort *port;     /* filled in by the board */
 } BoardNic;

@@ -696,7 +696,14 @@ bool blk_pread(BlockDev *bs, uint64_t offset, void *buf, size_t len,
     if (!len) {
         return true;
     }
+    bs->rd_bytes += len;
     return bs->drv->read(bs, offset, buf, len, error);
+}
+
+void blk_io_counters(const BlockDev *bs, uint64_t *rd, uint64_t *wr)
+{
+    *rd = bs->rd_bytes;
+    *wr = bs->wr_bytes;
 }
 
 /* The guard of every modifying operation. */
@@ -753,6 +760,7 @@ bool blk_pwrite(BlockDev *bs, uint64_t offset, const void *buf, size_t len,
         return false;
     }
     bs->generation++;
+    bs->wr_bytes += len;
     return bs->drv->write(bs, offset, buf, len, error);
 }
 

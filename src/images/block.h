@@ -143,6 +143,8 @@ bool blk_pread(BlockDev *bs, uint64_t offset, void *buf, size_t len,
                GError **error);
 bool blk_pwrite(BlockDev *bs, uint64_t offset, const void *buf, size_t len,
                 GError **error);
+/* The bytes blk_pread/blk_pwrite moved since the image opened. */
+void blk_io_counters(const BlockDev *bs, uint64_t *rd, uint64_t *wr);
 /* Write one whole cluster compressed (qcow2); offset cluster-aligned,
  * len the cluster size (or the tail of the device). */
 bool blk_pwrite_compressed(BlockDev *bs, uint64_t offset, const void *buf,

@@ -71,6 +71,7 @@ struct BlockDev {
     BlockDev *child;        /* the image this one backs (NULL at the top) */
     BlockFaultInject *inject; /* test-only fault injection, or NULL */
     uint64_t host_writes;   /* blk_file_pwrite calls (tried writes) */
+    uint64_t rd_bytes, wr_bytes; /* what blk_pread/blk_pwrite moved */
 };
 
 /*

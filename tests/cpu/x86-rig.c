@@ -15,6 +15,11 @@ static int no_intr(void *opaque)
 
 void rig_init(Rig *r, uint32_t ram_size)
 {
+    rig_init_model(r, ram_size, NULL);
+}
+
+void rig_init_model(Rig *r, uint32_t ram_size, const char *model)
+{
     r->ram_size = ram_size;
     r->mem = memmap_new();
     r->ram = g_malloc0(ram_size);
@@ -22,7 +27,7 @@ void rig_init(Rig *r, uint32_t ram_size)
     r->io = ioport_new();
     r->clk = clock_new(CLOCK_MODE_ICOUNT, 0);
     CpuWiring bus = { .mem = r->mem, .io = r->io, .clock = r->clk,
-                   .intr_ack = no_intr };
+                   .intr_ack = no_intr, .model = model };
     GError *err = NULL;
     r->cpu = cpu_find("pentium2")->create(&bus, &err);
     if (!r->cpu) {

@@ -35,6 +35,8 @@ typedef struct Rig {
 
 /* A fresh CPU with ram_size bytes of zeroed RAM; aborts on failure. */
 void rig_init(Rig *r, uint32_t ram_size);
+/* The same with a CPU model ("qemu64", "max"; NULL: pentium2). */
+void rig_init_model(Rig *r, uint32_t ram_size, const char *model);
 void rig_free(Rig *r);
 /* One run() of at most budget instructions; returns why it stopped. */
 CpuExit rig_run(Rig *r, int64_t budget);

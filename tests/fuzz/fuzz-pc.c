@@ -5,12 +5,14 @@
  *
  *   port reads and writes   in the port ranges devices registered
  *   MMIO reads and writes   in the MMIO regions of the memory map (VGA,
- *                           PCI BARs wherever the stream moved them)
+ *                           PCI BARs wherever the stream moved them, the
+ *                           local APIC, I/O APIC and HPET windows)
  *   PCI configuration       reads and writes of the devices present
  *   guest RAM writes        DMA descriptors, rings, PRD tables, buffers
  *   DMA-shaped RAM words    pointers into RAM, near its end and past it
  *   time                    virtual time advances, timers fire
- *   interrupt acknowledge   as the CPU would take a pending INTR
+ *   interrupt acknowledge   as the CPU would take a pending INTR (through
+ *                           the local APIC, ExtINT from the 8259)
  *
  * Each input gets a fresh machine (16 MiB, a raw IDE disk, a CD-ROM
  * drive, a floppy, every network card (e1000, RTL8139, NE2000 PCI and

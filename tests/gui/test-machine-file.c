@@ -34,19 +34,21 @@ typedef struct PresetCase {
     const char *sound; /* NULL: none */
     const char *nic;
     const char *localtime;
+    const char *tablet;
 } PresetCase;
 
 /* What docs/gui.md ("OS presets") promises for each system. */
 static const PresetCase preset_cases[] = {
     { MIMIC_OS_LINUX, "linux", "512", "hda,ac97", "virtio-net-pci,e1000",
-      "false" },
+      "false", "true" },
     { MIMIC_OS_DOS, "dos", "32", "sb16", "ne2k_pci,ne2k_isa,rtl8139,e1000",
-      "true" },
+      "true", "false" },
     { MIMIC_OS_WIN9X, "win9x", "64", "sb16", "ne2k_pci,rtl8139,e1000",
+      "true", "false" },
+    { MIMIC_OS_WINNT, "winnt", "512", "ac97,sb16", "rtl8139,e1000", "true",
       "true" },
-    { MIMIC_OS_WINNT, "winnt", "512", "ac97,sb16", "rtl8139,e1000", "true" },
     { MIMIC_OS_OTHER, "other", "128", NULL, "ne2k_pci,rtl8139,e1000",
-      "false" },
+      "false", "false" },
 };
 
 /* The first of a preference list the engine has; NULL: none of them. */
@@ -95,6 +97,13 @@ static void test_preset(gconstpointer data)
     EXPECT("Machine", "net", "user");
     EXPECT("Machine", "boot", "dc");
     EXPECT("Machine", "rtc-localtime", pc->localtime);
+    EXPECT("Machine", "tablet", pc->tablet);
+    /* The engine gets the tablet (a USB controller comes with it). */
+    g_assert_cmpint(mf->cfg->n_usb_devices, ==,
+                    !strcmp(pc->tablet, "true"));
+    g_autofree char *line = mimic_machine_file_command_line(mf);
+    g_assert_true((strstr(line, "-device usb-tablet") != NULL) ==
+                  !strcmp(pc->tablet, "true"));
     EXPECT("Drives", "hda", "/images/test.qcow2");
     EXPECT("Drives", "hda-format", "qcow2");
     EXPECT("Drives", "cdrom", "/isos/install.iso");
@@ -150,6 +159,10 @@ static void assert_same_config(const MachineConfig *a, const MachineConfig *b)
     }
     g_assert_cmpint(a->n_netdevs, ==, b->n_netdevs);
     g_assert_cmpint(a->usb, ==, b->usb);
+    g_assert_cmpint(a->n_usb_devices, ==, b->n_usb_devices);
+    for (int i = 0; i < a->n_usb_devices; i++) {
+        g_assert_cmpstr(a->usb_devices[i], ==, b->usb_devices[i]);
+    }
     g_assert_cmpint(a->full_screen, ==, b->full_screen);
     g_assert_cmpint(a->rtc_localtime, ==, b->rtc_localtime);
     g_assert_cmpint(a->n_drives, ==, b->n_drives);

@@ -54,6 +54,17 @@ the count.  Alt+F4 on the running machine's window asks, and "Save state
 and close" saves it.  Saved again with the machine file's memory changed, Start is
 refused again and Discard boots the machine afresh.
 
+--usb (suite 'gui-guest'): `mimic -display gtk -usb -device usb-tablet`
+with a qcow2 disk at SeaBIOS's prompt, its monitor on a socket to look
+inside: the status bar says the pointer needs no capture, the pointer
+over the screen's middle puts the tablet at (0x3fff, 0x3fff) and a held
+button reaches it with nothing captured (issue 20 item 6); Devices -> Connect USB Disk Image…
+hot-plugs an image as usb-storage (`info usb`); View -> Statistics shows
+disk and (none here) network lines (issue 22 item 12); Machine ->
+Snapshots takes a snapshot with a thumbnail PNG, restores it (the
+tablet's position comes back) and deletes it with its thumbnail (issue 22
+item 14).
+
 --screenshots DIR: also save PNGs of the windows (for docs/).
 
 Tools (all Debian): Xvfb, openbox, xdotool, xprop, xwininfo
@@ -778,6 +789,145 @@ def guest_test(x, mimic, env, shots):
         stop(app)
 
 
+def usb_test(x, mimic, env, shots):
+    """--usb: see the module's docstring."""
+    global APP
+    sys.path.insert(0, os.path.join(os.path.dirname(
+        os.path.abspath(__file__)), "..", "guests"))
+    import boottest
+    cache = env["XDG_CACHE_HOME"]
+    os.makedirs(cache, exist_ok=True)
+    dumpf = os.path.join(cache, "window.txt")
+    env = dict(env, MIMIC_GUI_WINDOW_DUMP=dumpf)
+    disk = os.path.join(cache, "disk.qcow2")
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", disk, "16M"],
+                   check=True)
+    stick = os.path.join(cache, "stick.img")
+    with open(stick, "wb") as f:
+        f.truncate(1 << 20)
+    sock = os.path.join(cache, "monitor.sock")
+    app = APP = launch([mimic, "-display", "gtk", "-name", "usb-test",
+                        "-usb", "-device", "usb-tablet,id=tab",
+                        "-drive", "file=%s,format=qcow2,if=ide" % disk,
+                        "-net", "none",
+                        "-monitor", "unix:%s,server=on,wait=off" % sock],
+                 env=env)
+    tablet_hint = ("USB tablet: the pointer goes to the guest as it is, "
+                   "no capture needed")
+    try:
+        win = wait_for("the machine window", lambda: x.search("usb-test"))
+        mon = boottest.Monitor(sock)
+        wait_for("the status bar to say the pointer is absolute",
+                 lambda: window_dump(dumpf).get("hint") == tablet_hint)
+        wait_for("the 720x400 text screen", lambda: "guest=720x400" in
+                 window_dump(dumpf).get("display", ""))
+        dump = window_dump(dumpf)
+        dx, dy, dw, dh = (int(v) for v in
+                          dump["display"].split()[0].split(","))
+        # The screen is shown 1:1 at (dx, dy): its middle is guest pixel
+        # (360, 200), the tablet's 360 * 0x7fff / 720 = 0x3fff.
+        x.run("xdotool", "windowactivate", "--sync", str(win), check=False)
+        x.run("xdotool", "mousemove", "--window", str(win),
+              str(dx + 360), str(dy + 200))
+
+        def tablet_at():
+            st = mon.cmd("info state tab")
+            xy = [int(m, 16) for m in
+                  re.findall(r"^  [xy] = (0x[0-9a-f]+)", st, re.M)]
+            return len(xy) == 2 and all(abs(v - 0x3fff) < 0x100
+                                        for v in xy) and xy
+        print("tablet at", wait_for("the tablet at the middle", tablet_at))
+        # The button reaches the tablet (so the window has handled it)
+        # and nothing is captured.
+        def buttons(v):
+            return re.search(r"^  buttons = 0x%x$" % v,
+                             mon.cmd("info state tab"), re.M)
+        x.run("xdotool", "mousedown", "1")
+        wait_for("the left button held on the tablet", lambda: buttons(1))
+        assert window_dump(dumpf)["hint"] == tablet_hint, \
+            "a click captured the pointer"
+        x.run("xdotool", "mouseup", "1")
+        wait_for("the button released", lambda: buttons(0))
+
+        # Devices -> Connect USB Disk Image… (after CD, Eject, floppy).
+        menu_keys(x, win, MENU_X["devices"], 4)
+        title = "^Choose a Disk Image to Connect over USB$"
+        fc = wait_for("the USB disk chooser", lambda: x.search(title))
+        x.key("ctrl+l", window=fc)
+        x.type(stick)
+
+        def chosen():
+            w = x.search(title)
+            if w:
+                x.key("Return", window=w)
+                time.sleep(0.5)
+            return not x.search(title)
+        wait_for("the chooser to take the image", chosen)
+        usb = wait_for("a usb-storage device on the bus", lambda: (
+            lambda t: "usbdisk1" in t and t)(mon.cmd("info usb")))
+        print(usb.strip())
+
+        # View -> Statistics: disk (and network, none here) rates.  The
+        # monitor is on the socket, so View's Monitor console item is
+        # insensitive: Statistics is the 7th.
+        menu_keys(x, win, MENU_X["view"], 7)
+        wait_for("disk rates in the overlay", lambda: "Disk:" in
+                 window_dump(dumpf).get("statistics", ""))
+        stats = window_dump(dumpf)["statistics"]
+        print(stats)
+        assert re.search(r"\| Disk: [0-9.]+ (bytes|kB|MB|GB)/s read, "
+                         r"[0-9.]+ (bytes|kB|MB|GB)/s written$", stats), stats
+        menu_keys(x, win, MENU_X["view"], 7)
+        x.shot(win, shots and os.path.join(shots, "gui-usb.png"))
+
+        # Machine -> Snapshots (Pause, Reset, Ctrl+Alt+Del, Type
+        # Clipboard, Power off, Snapshots: no library, no Save state).
+        thumbs = os.path.join(cache, "mimic", "snapshots")
+
+        def pngs():
+            return sorted(f for f in os.listdir(thumbs)
+                          if f.endswith(".png")) \
+                if os.path.isdir(thumbs) else []
+
+        def snapshots_dialog():
+            menu_keys(x, win, MENU_X["machine"], 6)
+            return wait_for("the Snapshots dialog",
+                            lambda: x.search("^Snapshots$"))
+        # The tablet's place is part of the machine's state: (0x3fff,
+        # 0x3fff) in the snapshot, moved after it (the host pointer is on
+        # the menu bar now, so only the monitor moves it), back after
+        # Restore.
+        def tablet_xy():
+            st = mon.cmd("info state tab")
+            return [int(m, 16) for m in
+                    re.findall(r"^  [xy] = (0x[0-9a-f]+)", st, re.M)]
+        assert tablet_xy() == [0x3fff, 0x3fff], tablet_xy()
+        d = snapshots_dialog()
+        x.key("alt+t", window=d)
+        wait_for("a snapshot with its thumbnail",
+                 lambda: len(pngs()) == 1 and
+                 "snapshot-" in mon.cmd("info snapshots"))
+        with open(os.path.join(thumbs, pngs()[0]), "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+        mon.cmd("mouse_move 90 50")                # pixels: 0xfff, 0xfff
+        assert tablet_xy() == [0xfff, 0xfff], tablet_xy()
+        d = snapshots_dialog()
+        time.sleep(0.5)
+        x.shot(d, shots and os.path.join(shots, "gui-snapshots.png"))
+        x.key("alt+r", window=d)                   # Restore the newest
+        wait_for("the tablet back where the snapshot had it",
+                 lambda: tablet_xy() == [0x3fff, 0x3fff])
+        assert "running" in mon.cmd("info status")
+        d = snapshots_dialog()
+        x.key("alt+d", window=d)                   # Delete it
+        wait_for("the snapshot and its thumbnail gone",
+                 lambda: not pngs() and
+                 "snapshot-" not in mon.cmd("info snapshots"))
+        assert app.poll() is None
+    finally:
+        stop(app)
+
+
 # The machine window's menus, in window coordinates (Adwaita, C locale:
 # the menu bar is the top row, its menus drop from y = 25): where to
 # click the menu's title, and each item's x and y.
@@ -1228,6 +1378,7 @@ def main():
     ap.add_argument("--demo", action="store_true")
     ap.add_argument("--save", action="store_true")
     ap.add_argument("--wizard-start", action="store_true")
+    ap.add_argument("--usb", action="store_true")
     ap.add_argument("--screenshots")
     ap.add_argument("mimic")
     args = ap.parse_args()
@@ -1240,7 +1391,10 @@ def main():
         tools += ["xclip", "nasm", "xwd"]
     if args.wizard_start or args.guest:
         tools += ["xwd"]
-    if not (args.demo or args.guest or args.save or args.wizard_start):
+    if args.usb:
+        tools += ["xwd", "qemu-img"]
+    if not (args.demo or args.guest or args.save or args.wizard_start or
+            args.usb):
         tools += ["qemu-img"]
     need(tools)
     with tempfile.TemporaryDirectory(prefix="mimic-xvfb-") as tmp:
@@ -1274,6 +1428,8 @@ def main():
                 wizard_start_test(x, args.mimic, env, args.screenshots)
             elif args.guest:
                 guest_test(x, args.mimic, env, args.screenshots)
+            elif args.usb:
+                usb_test(x, args.mimic, env, args.screenshots)
             else:
                 library_test(x, args.mimic, env, args.screenshots)
         finally:

@@ -317,6 +317,134 @@ static void test_link_and_mute(void)
     mimic_machine_free(m);
 }
 
+/* ---- the absolute pointer, the I/O counters, a hot-plugged USB disk ---- */
+
+typedef struct IoResult {
+    bool called;
+    bool ok;
+    MimicIoStatus st;
+} IoResult;
+
+static void on_io(MimicMachine *m, const MimicIoStatus *st,
+                  const GError *error, gpointer data)
+{
+    IoResult *r = data;
+    r->called = true;
+    r->ok = st && !error;
+    if (st) {
+        r->st = *st;
+    }
+}
+
+static MimicIoStatus io_status(MimicMachine *m)
+{
+    IoResult r = { 0 };
+    mimic_machine_query_io_status(m, on_io, &r);
+    gint64 end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    while (!r.called && g_get_monotonic_time() < end) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(1000);
+    }
+    g_assert_true(r.called);
+    g_assert_true(r.ok);
+    return r.st;
+}
+
+static char *monitor_text;
+
+static void on_monitor(MimicMachine *m, const char *out, gpointer data)
+{
+    monitor_text = g_strdup(out);
+}
+
+static char *monitor(MimicMachine *m, const char *line)
+{
+    monitor_text = NULL;
+    mimic_machine_monitor_command(m, line, on_monitor, NULL);
+    gint64 end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    while (!monitor_text && g_get_monotonic_time() < end) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(1000);
+    }
+    g_assert_nonnull(monitor_text);
+    return monitor_text;
+}
+
+static void with_usb_tablet(MachineConfig *cfg)
+{
+    with_disk(cfg);
+    cfg->usb = true;
+    cfg->usb_devices[cfg->n_usb_devices++] = g_strdup("usb-tablet,id=tab");
+}
+
+static void test_io_and_usb(void)
+{
+    /* No USB: a relative mouse, no USB disk. */
+    MimicMachine *m = start("raw");
+    g_assert_false(mimic_machine_capabilities(m) & MIMIC_CAP_USB);
+    MimicIoStatus a = io_status(m);
+    g_assert_false(a.pointer_absolute);
+    g_assert_true(a.have_network ==
+                  !!(mimic_machine_capabilities(m) & MIMIC_CAP_NETWORK));
+    /* The disk counters count what reaches the image. */
+    mimic_machine_pause(m);
+    while (mimic_machine_get_state(m) != MIMIC_STATE_PAUSED) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(1000);
+    }
+    uint8_t buf[4096] = { 0 };
+    BlockDev *blk = drives_image(m->drives, 0);
+    g_assert_nonnull(blk);
+    g_assert_true(blk_pwrite(blk, 8192, buf, sizeof(buf), NULL));
+    g_assert_true(blk_pread(blk, 0, buf, 512, NULL));
+    MimicIoStatus b = io_status(m);
+    g_assert_cmpuint(b.disk_written_bytes - a.disk_written_bytes, ==, 4096);
+    g_assert_cmpuint(b.disk_read_bytes - a.disk_read_bytes, ==, 512);
+    Result r = { 0 };
+    g_autofree char *img = g_build_filename(tmpdir, "stick.img", NULL);
+    BlockCreateOptions co = { .format = "raw", .size = 1 << 20 };
+    g_assert_true(blk_create(img, &co, NULL));
+    mimic_machine_usb_disk_connect(m, img, "raw", false, on_done, &r);
+    wait_result(&r);
+    g_assert_nonnull(r.error);
+    g_assert_nonnull(strstr(r.error->message, "no USB controller"));
+    clear(&r);
+    finish(m);
+
+    /* A tablet: the pointer is absolute, in pixels of the screen. */
+    disk_format = "raw";
+    BlockCreateOptions dco = { .format = "raw", .size = 1 << 20 };
+    g_assert_true(blk_create(disk_path, &dco, NULL));
+    m = rig_new(with_usb_tablet);
+    g_assert_true(mimic_machine_start(m, NULL));
+    g_assert_true(mimic_machine_capabilities(m) & MIMIC_CAP_USB);
+    g_assert_true(io_status(m).pointer_absolute);
+    mimic_machine_send_pointer_abs(m, 100000, 100000, 0, 0);
+    g_autofree char *st = monitor(m, "info state tab");
+    g_assert_nonnull(strstr(st, "  x = 0x7fff\n"));
+    g_assert_nonnull(strstr(st, "  y = 0x7fff\n"));
+    g_assert_nonnull(strstr(st, "  buttons = 0x0\n"));
+    mimic_machine_send_pointer_abs(m, 0, 0, 0, 1);
+    g_free(st);
+    st = monitor(m, "info state tab");
+    g_assert_nonnull(strstr(st, "  x = 0x0\n"));
+    g_assert_nonnull(strstr(st, "  buttons = 0x1\n"));
+    /* Hot-plug: a good image reaches the bus; a missing one says so. */
+    mimic_machine_usb_disk_connect(m, img, "raw", true, on_done, &r);
+    wait_result(&r);
+    g_assert_no_error(r.error);
+    clear(&r);
+    g_autofree char *usb = monitor(m, "info usb");
+    g_assert_nonnull(strstr(usb, "USB MSD"));
+    g_autofree char *gone = g_build_filename(tmpdir, "nosuch.img", NULL);
+    mimic_machine_usb_disk_connect(m, gone, "raw", false, on_done, &r);
+    wait_result(&r);
+    g_assert_nonnull(r.error);
+    clear(&r);
+    finish(m);
+    g_unlink(img);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -327,6 +455,7 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/api/media", test_media);
     g_test_add_func("/engine/api/audio-mute", test_audio_mute);
     g_test_add_func("/engine/api/link-and-mute", test_link_and_mute);
+    g_test_add_func("/engine/api/io-and-usb", test_io_and_usb);
     int ret = g_test_run();
     g_rmdir(tmpdir);
     return ret;

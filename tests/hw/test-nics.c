@@ -51,6 +51,7 @@ typedef struct Rig {
     NetPort *peer;
     GPtrArray *frames; /* GBytes received by the peer */
     uint64_t total;
+    bool answer; /* the peer answers each frame at once, as slirp does */
 } Rig;
 
 static void on_irq(void *opaque, int n, bool level)
@@ -64,6 +65,12 @@ static bool peer_receive(void *opaque, const uint8_t *buf, size_t len)
     r->total++;
     if (r->frames->len < 10000) {
         g_ptr_array_add(r->frames, g_bytes_new(buf, len));
+    }
+    if (r->answer) {
+        uint8_t reply[600];
+        memset(reply, 0xee, sizeof(reply));
+        memcpy(reply, MAC, 6);
+        net_send(r->peer, reply, sizeof(reply));
     }
     return true;
 }
@@ -330,6 +337,18 @@ static void test_rtl_classic(void)
     g_assert_cmpuint((cbr + 8192 - cur) % 8192, >, 8192 - 80);
     outw(r, 0x38, (cbr - 16) & 0xffff);
     g_assert_cmpuint(inw(r, 0x3a), !=, cbr);
+    /* ROK stays while unread packets remain (8139too acks it after each
+       packet), and goes once the driver has read them all. */
+    outw(r, 0x3e, 0x0001);
+    g_assert_cmphex(inw(r, 0x3e) & 1, ==, 1);
+    g_assert_true(r->level);
+    for (int n = 0; n < 100 && !(inb(r, 0x37) & 1); n++) {
+        outw(r, 0x38, (inw(r, 0x3a) - 16) & 0xffff);
+    }
+    g_assert_cmphex(inb(r, 0x37) & 1, ==, 1); /* all 200 read */
+    outw(r, 0x3e, 0x0001);
+    g_assert_cmphex(inw(r, 0x3e) & 1, ==, 0);
+    g_assert_false(r->level);
     rig_free(r);
 }
 
@@ -669,6 +688,31 @@ static void vnet_exchange(Rig *r, Vq *rx, Vq *tx, size_t hl,
     g_assert_cmpuint(len, ==, flen);
     assert_checksums(got, len);
     g_assert_cmpuint(used_idx(r, tx), ==, 1);
+    if (hl != 12) {
+        return;
+    }
+    /* TSO (negotiated by the modern test) to a peer that answers each
+       segment at once, into the receive buffers: the segments still to
+       cut must not change. */
+    uint8_t big[400];
+    flen = tcp_frame(big, 280);
+    hdr[1] = 1; /* GSO_TCPV4 */
+    nic_put_le16(hdr + 4, 100); /* gso_size */
+    memcpy(r->ram + VBUF + 0x10000, hdr, hl);
+    memcpy(r->ram + VBUF + 0x11000, big, flen);
+    vq_add(r, tx, 1, a, (uint32_t[]){ hl, flen }, w, 2);
+    r->answer = true;
+    kick(r, 1);
+    r->answer = false;
+    g_assert_cmpuint(r->frames->len, ==, 4);
+    for (int i = 0; i < 3; i++) {
+        got = frame_at(r, 1 + i, &len);
+        size_t n = i < 2 ? 100 : 80;
+        g_assert_cmpuint(len, ==, 54 + n);
+        assert_checksums(got, len);
+        g_assert_cmpmem(got + 54, n, big + 54 + 100 * i, n);
+    }
+    g_assert_cmpuint(used_idx(r, rx), ==, 4); /* three answers received */
 }
 
 static void legacy_kick(Rig *r, unsigned q)
@@ -741,7 +785,7 @@ static void test_virtio_modern(void)
     cw(r, 0x00, 1, 4);
     g_assert_cmphex(cr(r, 0x04, 4) & 1, ==, 1); /* VERSION_1 */
     cw(r, 0x08, 0, 4);
-    cw(r, 0x0c, (1u << 5) | (1u << 16) | 1u, 4);
+    cw(r, 0x0c, (1u << 5) | (1u << 16) | (1u << 11) | 1u, 4);
     cw(r, 0x08, 1, 4);
     cw(r, 0x0c, 1, 4);
     cw(r, 0x14, 1 | 2 | 8, 1);
@@ -751,6 +795,27 @@ static void test_virtio_modern(void)
         g_assert_cmphex(memmap_read_sized(r->mem, MMIO + devcfg + i, 1), ==,
                         MAC[i]);
     }
+    /* The PCI configuration access capability (iPXE requires it): reads
+       and writes of the BAR through its data field. */
+    uint32_t unused;
+    unsigned cfg = find_cap(r, 5, &unused);
+    g_assert_cmpuint(pci_config_read(r->pci, DEVFN, cfg + 2, 1), ==, 20);
+    pci_config_write(r->pci, DEVFN, cfg + 12, 1, 4);
+    for (int i = 0; i < 6; i++) {
+        pci_config_write(r->pci, DEVFN, cfg + 8, devcfg + i, 4);
+        g_assert_cmphex(pci_config_read(r->pci, DEVFN, cfg + 16, 1), ==,
+                        MAC[i]);
+    }
+    pci_config_write(r->pci, DEVFN, cfg + 8, common_off + 0x16, 4);
+    pci_config_write(r->pci, DEVFN, cfg + 12, 2, 4);
+    pci_config_write(r->pci, DEVFN, cfg + 16, 1, 2); /* queue_select */
+    g_assert_cmpuint(cr(r, 0x16, 2), ==, 1);
+    g_assert_cmpuint(pci_config_read(r->pci, DEVFN, cfg + 16, 2), ==, 1);
+    pci_config_write(r->pci, DEVFN, cfg + 8, 0x10000, 4); /* outside */
+    g_assert_cmpuint(pci_config_read(r->pci, DEVFN, cfg + 16, 2), ==, 0);
+    pci_config_write(r->pci, DEVFN, cfg + 8, common_off + 0x17, 4);
+    pci_config_write(r->pci, DEVFN, cfg + 16, 0xffff, 2); /* unaligned */
+    g_assert_cmpuint(cr(r, 0x16, 2), ==, 1);
     Vq q[2];
     for (int i = 0; i < 2; i++) {
         vq_layout(&q[i], i ? VQ_TX : VQ_RX);

@@ -92,11 +92,56 @@ static void test_realtime_pause(void)
     clock_free(c);
 }
 
+/* A periodic timer behind by several periods (the host stalled the
+   machine) fires once per clock_run_timers call in real time, so the CPU
+   runs between its firings; under icount every firing is due by the
+   count and all of them happen at once. */
+static int periodic_fired;
+static Timer *periodic;
+static int64_t periodic_next;
+
+static void periodic_cb(void *opaque)
+{
+    periodic_fired++;
+    periodic_next += 1000; /* 1 us period */
+    timer_mod(periodic, periodic_next);
+}
+
+static void test_realtime_catch_up(void)
+{
+    Clock *c = clock_new(CLOCK_MODE_REALTIME, 0);
+    clock_set_now(c, 1000000);
+    periodic = timer_new(c, periodic_cb, NULL);
+    periodic_next = 1000;
+    timer_mod(periodic, periodic_next);
+    periodic_fired = 0;
+    /* Paused at 1 ms: about 1000 periods behind. */
+    g_assert_cmpint(clock_run_timers(c), ==, 1);
+    g_assert_cmpint(periodic_fired, ==, 1);
+    g_assert_cmpint(clock_run_timers(c), ==, 1);
+    g_assert_cmpint(periodic_fired, ==, 2);
+    g_assert_cmpint(clock_next_deadline(c), ==, 3000);
+    timer_free(periodic);
+    clock_free(c);
+
+    c = clock_new(CLOCK_MODE_ICOUNT, 0);
+    periodic = timer_new(c, periodic_cb, NULL);
+    periodic_next = 1000;
+    timer_mod(periodic, periodic_next);
+    periodic_fired = 0;
+    c->icount = 10500;
+    g_assert_cmpint(clock_run_timers(c), ==, 10);
+    g_assert_cmpint(clock_next_deadline(c), ==, 11000);
+    timer_free(periodic);
+    clock_free(c);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/engine/clock/icount-order", test_icount_order);
     g_test_add_func("/engine/clock/heap-many", test_heap_many);
     g_test_add_func("/engine/clock/realtime-pause", test_realtime_pause);
+    g_test_add_func("/engine/clock/realtime-catch-up", test_realtime_catch_up);
     return g_test_run();
 }

@@ -31,6 +31,43 @@ static char *subst(const char *line)
     return g_string_free(s, FALSE);
 }
 
+/* -cpu: the models and their aliases; mimic-system-x86_64 defaults to
+   qemu64 (issue 17 item 3). */
+static void test_cpu_models(void)
+{
+    static const struct { const char *line, *model; } cases[] = {
+        { "", "pentium2" }, { "-cpu qemu32", "pentium2" },
+        { "-cpu qemu64", "qemu64" }, { "-cpu x86_64", "qemu64" },
+        { "-cpu max", "max" }, { "-cpu qemu64,+syscall,nx=on", "qemu64" },
+        { "-cpu max,+pdpe1gb", "max" },
+    };
+    MachineConfig cfg;
+    GError *err = NULL;
+    GString *out = g_string_new(NULL);
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_assert_true(parse(cases[i].line, &cfg, &err, NULL, out));
+        g_assert_no_error(err);
+        g_assert_cmpstr(cfg.cpu_model, ==, cases[i].model);
+        machine_config_clear(&cfg);
+    }
+    char *argv64[] = { "/usr/bin/mimic-system-x86_64", "-m", "64", NULL };
+    char *argv64b[] = { "mimic-system-x86_64", "-cpu", "pentium2", NULL };
+    MimicParseResult res;
+    machine_config_init(&cfg);
+    g_assert_true(mimic_parse_args(3, argv64, &cfg, &res, out, &err));
+    g_assert_cmpstr(cfg.cpu_model, ==, "qemu64");
+    machine_config_clear(&cfg);
+    machine_config_init(&cfg);
+    g_assert_true(mimic_parse_args(3, argv64b, &cfg, &res, out, &err));
+    g_assert_cmpstr(cfg.cpu_model, ==, "pentium2");
+    machine_config_clear(&cfg);
+    g_assert_true(parse("-cpu help", &cfg, &err, &res, out));
+    g_assert_nonnull(strstr(out->str, "qemu64"));
+    g_assert_nonnull(strstr(out->str, "max"));
+    machine_config_clear(&cfg);
+    g_string_free(out, TRUE);
+}
+
 static void test_seed_line(void)
 {
     MachineConfig cfg;
@@ -139,6 +176,11 @@ static const struct {
     { "-accel foo", "unknown accelerator 'foo'" },
     { "-machine q35", "unknown machine type 'q35'" },
     { "-cpu 486sx", "unknown CPU model" },
+    { "-cpu qemu64,+avx512f", "feature 'avx512f' is not implemented" },
+    { "-cpu pentium2,lm=on", "feature 'lm' is not implemented" },
+    { "-cpu qemu64,-nx", "cannot be removed" },
+    { "-cpu qemu64,+lm", "feature 'lm' is not implemented" },
+    { "-cpu qemu64,model=3", "unsupported property" },
     { "-display sdl", "'sdl' is not available" },
     { "-vga cirrus", "only std" },
     { "-soundhw sb17", "unknown sound card 'sb17'" },
@@ -235,6 +277,28 @@ static void test_qemu_verdicts(void)
         if (good[i].ram) {
             g_assert_cmpuint(cfg.ram_size, ==, good[i].ram);
         }
+        machine_config_clear(&cfg);
+        g_string_free(out, TRUE);
+    }
+    /* The engine: -accel jit and -accel interp (and after a refused
+       kvm, as tcg). */
+    static const struct {
+        const char *line;
+        AccelKind accel;
+    } engines[] = {
+        { "-accel jit", ACCEL_JIT },
+        { "-accel interp", ACCEL_INTERP },
+        { "-accel kvm -accel interp", ACCEL_INTERP },
+        { "-machine accel=kvm:jit", ACCEL_JIT },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(engines); i++) {
+        MachineConfig cfg;
+        GError *err = NULL;
+        GString *out = g_string_new(NULL);
+        if (!parse(engines[i].line, &cfg, &err, NULL, out)) {
+            g_error("'%s' refused: %s", engines[i].line, err->message);
+        }
+        g_assert_cmpint(cfg.accel, ==, engines[i].accel);
         machine_config_clear(&cfg);
         g_string_free(out, TRUE);
     }
@@ -371,6 +435,7 @@ int main(int argc, char **argv)
     g_assert_cmpint(symlink("c.img", lnk), ==, 0);
     g_assert_cmpint(g_chdir(tmpdir), ==, 0);
     g_test_add_func("/engine/options/seed-line", test_seed_line);
+    g_test_add_func("/engine/options/cpu-models", test_cpu_models);
     g_test_add_func("/engine/options/good-lines", test_good_lines);
     g_test_add_func("/engine/options/bad-lines", test_bad_lines);
     g_test_add_func("/engine/options/config-copy", test_config_copy);

@@ -889,6 +889,8 @@ static MimicMachine *golden_machine(void)
     cfg.icount_shift = 3;
     cfg.display = DISPLAY_NONE;
     cfg.net_none = true;   /* the file predates the default NIC */
+    cfg.no_apic = true;    /* ... and the APIC board */
+    cfg.no_hpet = true;
     g_free(cfg.serial[0]);
     cfg.serial[0] = g_strdup("null");
     GError *err = NULL;
@@ -1094,6 +1096,13 @@ static void test_golden_cpu2(void)
     golden_check("pc-8m-icount3-cpu2.state", GOLDEN_FILE);
 }
 
+/* Version 3 of the CPU section (the 64-bit layout without EFER and the
+   long-mode MSRs) loads and saves as today's golden file. */
+static void test_golden_cpu3(void)
+{
+    golden_check("pc-8m-icount3-cpu3.state", GOLDEN_FILE);
+}
+
 /*
  * What mimic_machine_new() tells a front end (mimic.h) about a refused
  * -incoming state: MIMIC_ERROR_STATE_DISKS when a disk changed since the
@@ -1249,6 +1258,7 @@ int main(int argc, char **argv)
     g_test_add_func("/savevm/snapshot-migrate", test_snapshot_migrate);
     g_test_add_func("/savevm/golden", test_golden);
     g_test_add_func("/savevm/golden-cpu2", test_golden_cpu2);
+    g_test_add_func("/savevm/golden-cpu3", test_golden_cpu3);
     g_test_add_func("/savevm/rules/pack", test_rules_pack);
     g_test_add_func("/savevm/rules/versions", test_rules_versions);
     g_test_add_func("/savevm/rules/trailing-bytes", test_rules_trailing);

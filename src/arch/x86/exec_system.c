@@ -13,6 +13,17 @@
 
 void x86_io_check(X86Cpu *cpu, uint16_t port, unsigned size);
 
+void x86_op_unimpl64(X86Cpu *cpu, const X86Insn *in)
+{
+    static bool said;
+    if (!said) {
+        said = true;
+        mimic_log_guest("x86: 64-bit mode is not implemented yet (the "
+                        "instructions decode, none executes): #UD\n");
+    }
+    x86_raise(cpu, EX_UD, 0);
+}
+
 void x86_op_ud(X86Cpu *cpu, const X86Insn *in)
 {
     uint8_t bytes[15];
@@ -62,6 +73,24 @@ static void need_cpl0(X86Cpu *cpu)
 
 /* ---- descriptor table registers ---- */
 
+/* Long mode: LDT and TSS descriptors are 16 bytes (SDM Vol. 3A 7.2.3);
+   the second half holds base bits 63:32 and a type field that must be
+   0.  Returns those base bits, #GP(sel) when the half is outside the GDT
+   or its type is not 0. */
+static uint64_t sys_desc_upper(X86Cpu *cpu, uint16_t sel)
+{
+    uint32_t idx = sel & ~7u;
+    if (idx + 15 > cpu->gdt.limit) {
+        x86_raise(cpu, EX_GP, idx);
+    }
+    uint64_t a = cpu->gdt.base + idx + 8;
+    uint32_t b = x86_sys_read(cpu, a, 4), t = x86_sys_read(cpu, a + 4, 4);
+    if (t & 0x1f00) {
+        x86_raise(cpu, EX_GP, idx);
+    }
+    return (uint64_t)b << 32;
+}
+
 void x86_h_sys_ldt_tr(X86Cpu *cpu, const X86Insn *in)
 {
     need_pm(cpu);
@@ -90,7 +119,9 @@ void x86_h_sys_ldt_tr(X86Cpu *cpu, const X86Insn *in)
         if (!(hi & 0x8000)) {
             x86_raise(cpu, EX_NP, sel & ~3u);
         }
+        uint64_t upper = cpu->lma ? sys_desc_upper(cpu, sel) : 0;
         x86_desc_to_cache(&cpu->ldt, sel, lo, hi);
+        cpu->ldt.base |= upper;
         return;
     }
     case 3: { /* LTR */
@@ -104,15 +135,18 @@ void x86_h_sys_ldt_tr(X86Cpu *cpu, const X86Insn *in)
             x86_raise(cpu, EX_GP, sel & ~3u);
         }
         unsigned type = (hi >> 8) & 0x1f;
-        if (type != 1 && type != 9) {
+        /* Long mode has only the 64-bit TSS (type 9). */
+        if (type != 9 && (type != 1 || cpu->lma)) {
             x86_raise(cpu, EX_GP, sel & ~3u);
         }
         if (!(hi & 0x8000)) {
             x86_raise(cpu, EX_NP, sel & ~3u);
         }
+        uint64_t upper = cpu->lma ? sys_desc_upper(cpu, sel) : 0;
         x86_sys_write(cpu, cpu->gdt.base + (sel & ~7u) + 5,
                       ((hi >> 8) & 0xff) | 2, 1);
         x86_desc_to_cache(&cpu->tr, sel, lo, hi | 0x200);
+        cpu->tr.base |= upper;
         return;
     }
     default: { /* VERR / VERW */
@@ -303,14 +337,39 @@ void x86_set_cr0(X86Cpu *cpu, uint64_t v)
     if ((v & CR0_NW) && !(v & CR0_CD)) {
         GP0(cpu);
     }
-    /* PAE paging after the write, CD/NW/PG changed: the PDPTEs load. */
-    if ((v & CR0_PG) && (cpu->cr4 & CR4_PAE) &&
+    if (v >> 32) {
+        GP0(cpu); /* bits 63:32 are reserved (64-bit mode only) */
+    }
+    /* Long mode (SDM Vol. 3A 10.8.5): setting PG with EFER.LME activates
+       it (LMA), which needs CR4.PAE; clearing PG leaves it, which 64-bit
+       code cannot do. */
+    bool pg_on = (v & CR0_PG) && !(cpu->cr0 & CR0_PG);
+    bool pg_off = !(v & CR0_PG) && (cpu->cr0 & CR0_PG);
+    bool to_lma = cpu->lma;
+    if (pg_on && (cpu->efer & EFER_LME)) {
+        if (!(cpu->cr4 & CR4_PAE) || (cpu->seg[S_CS].flags & SEGF_L)) {
+            GP0(cpu);
+        }
+        to_lma = true;
+    } else if (pg_off && cpu->lma) {
+        if (cpu->code64) {
+            GP0(cpu);
+        }
+        to_lma = false;
+    }
+    /* PAE paging after the write, CD/NW/PG changed: the PDPTEs load
+       (not in long mode, which has no PDPTE registers). */
+    if ((v & CR0_PG) && (cpu->cr4 & CR4_PAE) && !to_lma &&
         ((v ^ cpu->cr0) & (CR0_PG | CR0_CD | CR0_NW)) &&
         !x86_pdptes_ok(cpu, cpu->cr3)) {
         GP0(cpu);
     }
     uint32_t old = cpu->cr0;
     cpu->cr0 = v & 0xe005003fu;
+    if (to_lma != cpu->lma) {
+        cpu->lma = to_lma;
+        cpu->efer = to_lma ? cpu->efer | EFER_LMA : cpu->efer & ~EFER_LMA;
+    }
     if ((old ^ cpu->cr0) & (CR0_PE | CR0_PG | CR0_WP | CR0_AM)) {
         x86_mmu_mode_changed(cpu);
         x86_update_mode(cpu);
@@ -337,7 +396,7 @@ void x86_h_mov_r_cr(X86Cpu *cpu, const X86Insn *in)
     if (cpu->eflags & F_VM) {
         GP0(cpu);
     }
-    uint32_t v;
+    uint64_t v;
     switch (in->reg) {
     case 0: v = cpu->cr0; break;
     case 2: v = cpu->cr2; break;
@@ -345,7 +404,8 @@ void x86_h_mov_r_cr(X86Cpu *cpu, const X86Insn *in)
     case 4: v = cpu->cr4; break;
     default: x86_raise(cpu, EX_UD, 0);
     }
-    cpu->regs[in->rm] = v;
+    /* 64-bit operands in 64-bit mode, else 32 (SDM MOV CRn). */
+    cpu->regs[in->rm] = cpu->code64 ? v : (uint32_t)v;
 }
 
 /* The CR4 bits of the features CPUID claims (MCE is not claimed: no
@@ -360,7 +420,8 @@ void x86_h_mov_cr_r(X86Cpu *cpu, const X86Insn *in)
     if (cpu->eflags & F_VM) {
         GP0(cpu);
     }
-    uint32_t v = cpu->regs[in->rm];
+    uint64_t v = cpu->code64 ? cpu->regs[in->rm]
+                             : (uint32_t)cpu->regs[in->rm];
     switch (in->reg) {
     case 0:
         x86_set_cr0(cpu, v);
@@ -369,17 +430,25 @@ void x86_h_mov_cr_r(X86Cpu *cpu, const X86Insn *in)
         cpu->cr2 = v;
         return;
     case 3:
-        if (cpu->paging && (cpu->cr4 & CR4_PAE) && !x86_pdptes_ok(cpu, v)) {
+        if (cpu->lma) {
+            if (v & ~cpu->phys_mask) {
+                GP0(cpu); /* bits above MAXPHYADDR (SDM 4.5) */
+            }
+        } else if (cpu->paging && (cpu->cr4 & CR4_PAE) &&
+                   !x86_pdptes_ok(cpu, v)) {
             GP0(cpu); /* reserved bits in a present PDPTE (SDM 4.4.1) */
         }
         cpu->cr3 = v;
         x86_tlb_flush(cpu, false);
         return;
     case 4:
-        if (v & ~CR4_SUPPORTED) {
+        if (v & ~(uint64_t)CR4_SUPPORTED) {
             GP0(cpu);
         }
-        if (cpu->paging && (v & CR4_PAE) &&
+        if (cpu->lma && !(v & CR4_PAE)) {
+            GP0(cpu); /* long mode needs PAE (SDM 10.8.5) */
+        }
+        if (cpu->paging && !cpu->lma && (v & CR4_PAE) &&
             ((v ^ cpu->cr4) & (CR4_PAE | CR4_PGE | CR4_PSE)) &&
             !x86_pdptes_ok(cpu, cpu->cr3)) {
             GP0(cpu);
@@ -484,10 +553,29 @@ static bool msr_access(X86Cpu *cpu, uint32_t idx, uint64_t *val, bool wr)
         }
         return true;
     case 0x1b: /* APIC_BASE */
+        if (cpu->bus.sysreg) {
+            return cpu->bus.sysreg(cpu->bus.sysreg_opaque, idx, val, wr);
+        }
         if (wr) {
             cpu->apic_base = (*val & 0xfffff0900ull);
         } else {
             *val = cpu->apic_base;
+        }
+        return true;
+    case 0x6e0: /* TSC_DEADLINE: the APIC keeps it in clock ns */
+        if (!cpu->bus.sysreg) {
+            return false;
+        }
+        if (wr) {
+            int64_t ns = (int64_t)(*val - cpu->tsc_offset);
+            uint64_t d = *val == 0 ? 0 : ns < 1 ? 1 : (uint64_t)ns;
+            return cpu->bus.sysreg(cpu->bus.sysreg_opaque, idx, &d, true);
+        } else {
+            uint64_t d = 0;
+            if (!cpu->bus.sysreg(cpu->bus.sysreg_opaque, idx, &d, false)) {
+                return false;
+            }
+            *val = d ? d + cpu->tsc_offset : 0;
         }
         return true;
     case 0x1d9: /* DEBUGCTL */
@@ -504,6 +592,76 @@ static bool msr_access(X86Cpu *cpu, uint32_t idx, uint64_t *val, bool wr)
             *val = 0;
         }
         return true;
+    case MSR_EFER:
+        if (!(cpu->model->features & (X86F_LM | X86F_SYSCALL | X86F_NX))) {
+            return false;
+        }
+        if (!wr) {
+            *val = cpu->efer;
+            return true;
+        }
+        {
+            uint64_t ok = EFER_LMA; /* read-only: a write leaves it */
+            if (cpu->model->features & X86F_SYSCALL) {
+                ok |= EFER_SCE;
+            }
+            if (cpu->model->features & X86F_LM) {
+                ok |= EFER_LME;
+            }
+            if (cpu->model->features & X86F_NX) {
+                ok |= EFER_NXE;
+            }
+            if (*val & ~ok) {
+                return false;
+            }
+            /* LME cannot change while paging is on (SDM 10.8.5). */
+            if (((*val ^ cpu->efer) & EFER_LME) && (cpu->cr0 & CR0_PG)) {
+                return false;
+            }
+            uint64_t old = cpu->efer;
+            cpu->efer = (*val & ~(uint64_t)EFER_LMA) | (old & EFER_LMA);
+            if ((old ^ cpu->efer) & EFER_NXE) {
+                x86_tlb_flush(cpu, true);
+            }
+        }
+        return true;
+    case 0xc0000081: /* STAR */
+    case 0xc0000082: /* LSTAR */
+    case 0xc0000083: /* CSTAR */
+    case 0xc0000084: /* SFMASK */
+    case 0xc0000100: /* FS_BASE */
+    case 0xc0000101: /* GS_BASE */
+    case 0xc0000102: /* KERNEL_GS_BASE */
+        if (!(cpu->model->features & X86F_LM)) {
+            return false;
+        }
+        switch (idx) {
+        case 0xc0000081: p = &cpu->star; break;
+        case 0xc0000082: p = &cpu->lstar; break;
+        case 0xc0000083: p = &cpu->cstar; break;
+        case 0xc0000084: p = &cpu->sfmask; break;
+        case 0xc0000100: p = &cpu->seg[S_FS].base; break;
+        case 0xc0000101: p = &cpu->seg[S_GS].base; break;
+        default: p = &cpu->kernel_gs_base; break;
+        }
+        /* Addresses must be canonical (SDM Vol. 4, WRMSR #GP). */
+        if (wr && idx != 0xc0000081 && idx != 0xc0000084 &&
+            !x86_canonical(*val)) {
+            return false;
+        }
+        if (wr && idx == 0xc0000084) {
+            *val &= 0xffffffffu; /* SFMASK: bits 63:32 reserved, ignored */
+        }
+        break;
+    case 0xc0000103: /* TSC_AUX */
+        if (!(cpu->model->features & X86F_RDTSCP)) {
+            return false;
+        }
+        if (wr && (*val >> 32)) {
+            return false;
+        }
+        p = &cpu->tsc_aux;
+        break;
     case 0x174: p = &cpu->sysenter_cs; break;
     case 0x175: p = &cpu->sysenter_esp; break;
     case 0x176: p = &cpu->sysenter_eip; break;
@@ -624,12 +782,20 @@ void x86_cpuid(X86Cpu *cpu)
         c = 0x6c65746e; /* "ntel" */
         break;
     case 1:
-        a = 0x652; /* family 6, model 5 (Pentium II Deschutes), stepping 2 */
+        /* pentium2: family 6, model 5 (Pentium II Deschutes), stepping 2 */
+        a = cpu->model->cpuid1_eax;
         /* FPU VME DE PSE TSC MSR PAE CX8 SEP MTRR PGE CMOV MMX FXSR
            (tests/cpu/test-x86-aids.c has a check for each) */
         d = (1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) |
             (1u << 5) | (1u << 6) | (1u << 8) | (1u << 11) | (1u << 12) |
             (1u << 13) | (1u << 15) | (1u << 23) | (1u << 24);
+        if (cpu->bus.sysreg) {
+            /* APIC, only when the board has one.  Not the TSC-deadline
+               timer (ECX bit 24), which the APIC implements: Linux
+               follows its LVT write with MFENCE, an SSE2 instruction
+               this CPU lacks. */
+            d |= 1u << 9;
+        }
         break;
     case 2:
         a = 0x03020101;
@@ -637,6 +803,28 @@ void x86_cpuid(X86Cpu *cpu)
         break;
     default:
         break;
+    }
+    /* Extended leaves: only on the 64-bit models (pentium2 has none, as
+       the real one).  80000001h claims what the model implements. */
+    uint32_t f = cpu->model->features;
+    if ((f & X86F_LM) && leaf >= 0x80000000u) {
+        a = b = c = d = 0;
+        switch (leaf) {
+        case 0x80000000u:
+            a = 0x80000008u;
+            break;
+        case 0x80000001u:
+            d = (f & X86F_SYSCALL_DONE ? 1u << 11 : 0) |
+                (f & X86F_NX ? 1u << 20 : 0) |
+                (f & X86F_PDPE1GB ? 1u << 26 : 0) |
+                (f & X86F_RDTSCP_DONE ? 1u << 27 : 0) |
+                (f & X86F_LM_DONE ? 1u << 29 : 0);
+            c = f & X86F_LAHF_LM_DONE ? 1u : 0;
+            break;
+        case 0x80000008u:
+            a = cpu->model->phys_bits | (48u << 8);
+            break;
+        }
     }
     cpu->regs[R_EAX] = a;
     cpu->regs[R_EBX] = b;

@@ -23,13 +23,11 @@
 #define PTE_PS 0x80u
 #define PTE_G 0x100u
 
-/* PAE reserved bits (SDM 4.4.2, tables 4-8 to 4-11): MAXPHYADDR is 36
-   (CPUID has no leaf 80000008h) and there is no NX, so bits 63:36 are
-   reserved in every PDE and PTE, and bits 20:13 in a 2 MiB PDE. */
-#define PAE_RSVD 0xfffffff000000000ull
-#define PAE_RSVD_2M (PAE_RSVD | 0x1fe000ull)
-/* A PDPTE (table 4-8): bits 2:1, 8:5 and 63:36. */
-#define PDPTE_RSVD (PAE_RSVD | 0x1e6ull)
+/* PAE reserved bits (SDM 4.4.2, tables 4-8 to 4-11): MAXPHYADDR is the
+   model's (36 for pentium2, which has no leaf 80000008h and no NX, so
+   bits 63:36 are reserved in every PDE and PTE), see walk_pae. */
+/* A PDPTE (table 4-8): bits 2:1, 8:5 and 63:MAXPHYADDR. */
+#define PDPTE_RSVD 0x1e6ull
 /* 32-bit paging, a 4 MiB PDE (table 4-4): CPUID does not claim PSE-36, so
    bits 21:13 are reserved. */
 #define PSE_RSVD_4M 0x3fe000u
@@ -42,6 +40,114 @@ static uint64_t phys_rd(X86Cpu *cpu, uint64_t pa, unsigned size)
 static void phys_wr(X86Cpu *cpu, uint64_t pa, uint64_t v, unsigned size)
 {
     memmap_write_sized(cpu->bus.mem, pa & cpu->a20_mask, v, size);
+}
+
+/*
+ * PAE paging (3 levels after the PDPTE) and 4-level paging in long mode
+ * (SDM 4.4, 4.5): one loop over the levels.  Reserved bits: above
+ * MAXPHYADDR (bits 62:M under PAE, 51:M in long mode, whose bits 62:52
+ * are ignored), bit 63 without EFER.NXE, 20:13 of a 2 MiB and 29:13 of a
+ * 1 GiB page, PS in a PML4E and in a PDPTE without 1 GiB pages.  Rights
+ * are the AND of R/W and U/S over the levels; XD (NXE) of any level makes
+ * the page not executable.  Fetches report I/D in the error code with
+ * NXE.
+ */
+static bool walk_pae(X86Cpu *cpu, uint64_t lin, int acc, bool user,
+                     uint64_t *phys, bool *wok, uint32_t *err, bool set_ad,
+                     bool *glob)
+{
+    bool write = acc == 1, fetch = acc == 2;
+    bool wp = cpu->cr0 & CR0_WP;
+    bool nxe = cpu->efer & EFER_NXE;
+    uint32_t ecode = (write ? 2 : 0) | (user ? 4 : 0) |
+                     (fetch && nxe ? 0x10 : 0);
+    uint64_t amask = cpu->phys_mask & ~(uint64_t)0xfff;
+    uint64_t rsvd = cpu->lma ? (0x000fffffffffffffull & ~cpu->phys_mask)
+                             : (0x7fffffffffffffffull & ~cpu->phys_mask);
+    if (!nxe) {
+        rsvd |= 1ull << 63;
+    }
+    uint64_t table;
+    int level;
+    if (cpu->lma) {
+        table = cpu->cr3 & amask;
+        level = 4;
+    } else {
+        uint64_t pdpte = phys_rd(cpu, (cpu->cr3 & 0xffffffe0u) +
+                                 ((lin >> 30) & 3) * 8, 8);
+        if (!(pdpte & PTE_P)) {
+            *err = ecode;
+            return false;
+        }
+        table = pdpte & amask;
+        level = 2;
+    }
+    uint64_t ent[4], ent_a[4];
+    int n = 0;
+    uint64_t rights = PTE_W | PTE_U;
+    bool nx = false, big = false;
+    uint64_t pa;
+    for (;;) {
+        unsigned shift = 12 + 9 * (level - 1);
+        uint64_t a = table + ((lin >> shift) & 0x1ff) * 8;
+        uint64_t e = phys_rd(cpu, a, 8);
+        if (!(e & PTE_P)) {
+            *err = ecode;
+            return false;
+        }
+        uint64_t r = rsvd;
+        big = false;
+        if (e & PTE_PS) {
+            if (level == 2) {
+                big = true;
+                r |= 0x1fe000ull;
+            } else if (level == 3 &&
+                       (cpu->model->features & X86F_PDPE1GB)) {
+                big = true;
+                r |= 0x3fffe000ull;
+            } else if (level > 1) {
+                r |= PTE_PS;
+            }
+        }
+        if (e & r) {
+            *err = ecode | 9; /* P, RSVD */
+            return false;
+        }
+        rights &= e;
+        nx = nx || (nxe && (e >> 63));
+        ent[n] = e;
+        ent_a[n++] = a;
+        if (big || level == 1) {
+            uint64_t off = (1ull << shift) - 1;
+            pa = (e & amask & ~off) | (lin & off);
+            break;
+        }
+        table = e & amask;
+        level--;
+    }
+    if ((user && !(rights & PTE_U)) ||
+        (write && !(rights & PTE_W) && (user || wp)) || (fetch && nx)) {
+        *err = ecode | 1;
+        return false;
+    }
+    uint64_t last = ent[n - 1];
+    bool dirty = last & PTE_D;
+    if (set_ad) {
+        for (int i = 0; i < n; i++) {
+            uint64_t e = ent[i];
+            bool leaf = i == n - 1;
+            if (!(e & PTE_A) || (leaf && write && !(e & PTE_D))) {
+                e |= PTE_A | (leaf && write ? PTE_D : 0);
+                phys_wr(cpu, ent_a[i], (uint32_t)e, 4);
+            }
+        }
+        dirty = dirty || write;
+    }
+    *phys = pa;
+    *wok = dirty && ((rights & PTE_W) || (!user && !wp));
+    *glob = (cpu->cr4 & CR4_PGE) && (last & PTE_G);
+    cpu->walk_nx = nx;
+    return true;
 }
 
 /*
@@ -59,63 +165,7 @@ static bool walk(X86Cpu *cpu, uint64_t lin, int acc, bool user,
     bool wp = cpu->cr0 & CR0_WP;
     uint32_t ecode = (write ? 2 : 0) | (user ? 4 : 0);
     if (cpu->cr4 & CR4_PAE) {
-        uint64_t pdpte = phys_rd(cpu, (cpu->cr3 & ~0x1fu) +
-                                 ((lin >> 30) & 3) * 8, 8);
-        if (!(pdpte & PTE_P)) {
-            *err = ecode;
-            return false;
-        }
-        uint64_t pde_a = (pdpte & 0xffffff000ull) + ((lin >> 21) & 0x1ff) * 8;
-        uint64_t pde = phys_rd(cpu, pde_a, 8);
-        if (!(pde & PTE_P)) {
-            *err = ecode;
-            return false;
-        }
-        uint32_t rights = pde & (PTE_W | PTE_U);
-        uint64_t pa;
-        uint64_t pte_a = 0, pte = 0;
-        bool big = pde & PTE_PS;
-        if (pde & (big ? PAE_RSVD_2M : PAE_RSVD)) {
-            *err = ecode | 9; /* P, RSVD */
-            return false;
-        }
-        if (big) {
-            pa = (pde & 0xfffe00000ull) | (lin & 0x1fffff);
-        } else {
-            pte_a = (pde & 0xffffff000ull) + ((lin >> 12) & 0x1ff) * 8;
-            pte = phys_rd(cpu, pte_a, 8);
-            if (!(pte & PTE_P)) {
-                *err = ecode;
-                return false;
-            }
-            if (pte & PAE_RSVD) {
-                *err = ecode | 9;
-                return false;
-            }
-            rights &= pte & (PTE_W | PTE_U);
-            pa = (pte & 0xffffff000ull) | (lin & 0xfff);
-        }
-        if ((user && !(rights & PTE_U)) ||
-            (write && !(rights & PTE_W) && (user || wp))) {
-            *err = ecode | 1;
-            return false;
-        }
-        bool dirty = big ? (pde & PTE_D) : (pte & PTE_D);
-        if (set_ad) {
-            if (!(pde & PTE_A) || (big && write && !(pde & PTE_D))) {
-                pde |= PTE_A | (big && write ? PTE_D : 0);
-                phys_wr(cpu, pde_a, (uint32_t)pde, 4);
-            }
-            if (!big && (!(pte & PTE_A) || (write && !(pte & PTE_D)))) {
-                pte |= PTE_A | (write ? PTE_D : 0);
-                phys_wr(cpu, pte_a, (uint32_t)pte, 4);
-            }
-            dirty = dirty || write;
-        }
-        *phys = pa;
-        *wok = dirty && ((rights & PTE_W) || (!user && !wp));
-        *glob = (cpu->cr4 & CR4_PGE) && ((big ? pde : pte) & PTE_G);
-        return true;
+        return walk_pae(cpu, lin, acc, user, phys, wok, err, set_ad, glob);
     }
     uint32_t pde_a = (cpu->cr3 & ~0xfffu) + (lin >> 22) * 4;
     uint32_t pde = phys_rd(cpu, pde_a, 4);
@@ -225,7 +275,7 @@ bool x86_pdptes_ok(X86Cpu *cpu, uint64_t cr3)
 {
     for (unsigned i = 0; i < 4; i++) {
         uint64_t e = phys_rd(cpu, (cr3 & ~0x1fu) + i * 8, 8);
-        if ((e & PTE_P) && (e & PDPTE_RSVD)) {
+        if ((e & PTE_P) && (e & (PDPTE_RSVD | ~cpu->phys_mask))) {
             return false;
         }
     }
@@ -240,6 +290,7 @@ uint64_t x86_tlb_fill(X86Cpu *cpu, uint64_t lin, int acc, bool user,
     lin &= cpu->lin_mask;
     uint64_t pa;
     bool wok = true, glob = false;
+    cpu->walk_nx = false;
     if (cpu->paging) {
         uint32_t err;
         if (!walk(cpu, lin, acc, user, &pa, &wok, &err, true, &glob)) {
@@ -256,7 +307,7 @@ uint64_t x86_tlb_fill(X86Cpu *cpu, uint64_t lin, int acc, bool user,
     uint64_t lpage = lin & ~(uint64_t)0xfff;
     e->tag_r = TLB_INVALID;
     e->tag_w = TLB_INVALID;
-    e->phys = page | (glob ? TLB_GLOBAL : 0);
+    e->phys = page | (glob ? TLB_GLOBAL : 0) | (cpu->walk_nx ? TLB_NX : 0);
     if (acc == 1) {
         if (wp) {
             e->addend = (uintptr_t)wp - lpage;
@@ -373,8 +424,9 @@ void x86_tlb_flush_page(X86Cpu *cpu, uint64_t lin)
     if (cpu->cr4 & (CR4_PSE | CR4_PAE)) {
         /* The address may lie in a large page that filled several 4 KiB
            entries: drop every entry inside the 4 MiB (2 MiB) frame. */
-        uint64_t frame = ~(uint64_t)((cpu->cr4 & CR4_PAE) ? 0x1fffff
-                                                           : 0x3fffff);
+        uint64_t frame = ~(uint64_t)(cpu->lma ? 0x3fffffff
+                                     : (cpu->cr4 & CR4_PAE) ? 0x1fffff
+                                                            : 0x3fffff);
         for (int u = 0; u < 2; u++) {
             for (unsigned i = 0; i < TLB_SIZE; i++) {
                 TlbEntry *e = &cpu->tlb[u][i];

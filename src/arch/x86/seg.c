@@ -66,6 +66,19 @@ void x86_update_mode(X86Cpu *cpu)
         cpu->code32 = cpu->seg[S_CS].flags & SEGF_DB;
         cpu->ss32 = cpu->seg[S_SS].flags & SEGF_DB;
     }
+    /* Long mode: CS.L selects 64-bit mode (D must then be 0), else
+       compatibility mode, which runs as legacy protected mode. */
+    cpu->code64 = cpu->lma && !vm && (cpu->seg[S_CS].flags & SEGF_L);
+    if (cpu->code64) {
+        /* Default operand size 32 (the decoder widens addresses and the
+           default-64 operations itself).  CS's base means nothing in
+           64-bit mode (SDM Vol. 3A 3.4.4): keep it 0, which the block
+           cache and the fetch use. */
+        cpu->code32 = true;
+        cpu->ss32 = true;
+        cpu->seg[S_CS].base = 0;
+    }
+    cpu->lin_mask = cpu->code64 ? ~(uint64_t)0 : 0xffffffffu;
     int user = cpu->cpl == 3;
     cpu->tlb_user = user;
 }
@@ -712,6 +725,10 @@ void x86_interrupt(X86Cpu *cpu, int vec, int kind, bool has_err,
     }
     if (kind == 1 || kind == 3) {
         cpu->soft_int = true; /* no single-step trap after INT n */
+    }
+    if (cpu->lma) {
+        x86_interrupt64(cpu, vec, kind, has_err, err);
+        return;
     }
     uint32_t fl = x86_get_eflags(cpu);
     if (!cpu->pe) {

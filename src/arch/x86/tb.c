@@ -75,7 +75,7 @@ void x86_code_write(void *opaque, uint64_t paddr, unsigned len)
 static uint32_t tb_fetch(void *ctx, uint64_t off)
 {
     X86Cpu *cpu = ctx;
-    if (off > cpu->seg[S_CS].limit) {
+    if (off > cpu->seg[S_CS].limit && !cpu->code64) {
         if (cpu->tb_fetch_first) {
             GP0(cpu);
         }
@@ -98,8 +98,8 @@ static uint32_t tb_fetch(void *ctx, uint64_t off)
 
 static TBlock *tb_translate(X86Cpu *cpu, uint64_t phys, uint32_t flags)
 {
-    uint32_t eip = cpu->rip;
-    uint64_t cs_base = cpu->seg[S_CS].base;
+    uint64_t eip = cpu->rip;
+    uint64_t cs_base = cpu->code64 ? 0 : cpu->seg[S_CS].base;
     uint64_t lmask = cpu->lin_mask & ~(uint64_t)0xfff;
     cpu->tb_fetch_page = phys & ~(uint64_t)0xfff;
     cpu->tb_fetch_lpage = (cs_base + eip) & lmask;
@@ -110,7 +110,8 @@ static TBlock *tb_translate(X86Cpu *cpu, uint64_t phys, uint32_t flags)
         cpu->tb_fetch_first = n == 0;
         cpu->tb_fetch_cross = false;
         X86Insn *in = &cpu->scratch[n];
-        x86_decode(cpu, in, eip, cpu->code32, tb_fetch, cpu, &end);
+        x86_decode(cpu, in, eip, cpu->code64 ? X86_MODE64 : cpu->code32,
+                   tb_fetch, cpu, &end);
         if (cpu->tb_fetch_cross) {
             break;
         }
@@ -153,6 +154,8 @@ static TBlock *tb_translate(X86Cpu *cpu, uint64_t phys, uint32_t flags)
     tb->cb.page2 = cpu->tb_page2;
     tb->ip_next = eip;
     tb->link[0].tb = tb->link[1].tb = NULL;
+    tb->host = NULL;
+    tb->runs = 0;
     memcpy(tb->insn, cpu->scratch, n * sizeof(X86Insn));
     codecache_insert(&cpu->code, &tb->cb, tb_hash(phys, tb->ip, flags));
     if (mimic_log_enabled(LOG_IN_ASM)) {
@@ -167,19 +170,19 @@ TBlock *x86_tb_find(X86Cpu *cpu)
         cpu->tb_gen += 2; /* pages lost their code mark: write tags may
                              come back */
     }
-    if (cpu->rip > cpu->seg[S_CS].limit) {
+    if (cpu->rip > cpu->seg[S_CS].limit && !cpu->code64) {
         GP0(cpu);
     }
     uint64_t lin = (cpu->seg[S_CS].base + cpu->rip) & cpu->lin_mask;
     TlbEntry *e = &cpu->tlb[cpu->tlb_user][(lin >> 12) & (TLB_SIZE - 1)];
     uint64_t phys;
-    if (G_LIKELY(e->tag_r == (lin & ~(uint64_t)0xfff))) {
+    if (G_LIKELY(e->tag_r == (lin & ~(uint64_t)0xfff) &&
+                 !(e->phys & TLB_NX))) {
         phys = TLB_PHYS(e) | (lin & 0xfff);
     } else {
         phys = x86_tlb_fill(cpu, lin, 2, cpu->tlb_user, e);
     }
-    uint32_t flags = cpu->code32 | (cpu->pe << 1) |
-                     (((cpu->eflags & F_VM) != 0) << 2);
+    uint32_t flags = x86_tb_mode(cpu);
     unsigned h = tb_hash(phys, cpu->rip, flags);
     for (CodeBlock *b = codecache_bucket(&cpu->code, h); b; b = b->hnext) {
         TBlock *tb = (TBlock *)b;

@@ -73,6 +73,36 @@ enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NONE = 7 };
 #define CR4_OSFXSR 0x200u
 #define CR4_SUPPORTED_MASK 0x3bfu /* CR4_SUPPORTED in exec_system.c */
 
+/* IA32_EFER (MSR C000_0080h) */
+#define MSR_EFER 0xc0000080u
+#define EFER_SCE 0x1u     /* SYSCALL/SYSRET */
+#define EFER_LME 0x100u   /* long mode enable */
+#define EFER_LMA 0x400u   /* long mode active (read-only) */
+#define EFER_NXE 0x800u   /* execute-disable bit in PAE/4-level entries */
+
+/* CPU models (cpu.c): what CPUID claims and the core honours. */
+#define X86F_LM 0x1u      /* long mode, EFER.LME/LMA, 4-level paging */
+#define X86F_NX 0x2u      /* EFER.NXE, XD bit */
+#define X86F_SYSCALL 0x4u /* SYSCALL/SYSRET, EFER.SCE */
+#define X86F_PDPE1GB 0x8u /* 1 GiB pages */
+#define X86F_RDTSCP 0x10u /* RDTSCP, IA32_TSC_AUX */
+#define X86F_LAHF_LM 0x20u /* LAHF/SAHF in 64-bit mode */
+/* Features of a model the core does not implement yet stay out of CPUID
+   (the *_DONE masks name the implemented ones). */
+#define X86F_LM_DONE 0u /* 64-bit mode runs a subset only (exec_64.c) */
+#define X86F_SYSCALL_DONE X86F_SYSCALL
+#define X86F_RDTSCP_DONE 0u /* 64-bit mode only so far */
+#define X86F_LAHF_LM_DONE X86F_LAHF_LM
+typedef struct X86Model {
+    const char *name;
+    const char *description;
+    uint32_t features;   /* X86F_* */
+    uint32_t cpuid1_eax; /* family/model/stepping */
+    uint8_t phys_bits;   /* MAXPHYADDR */
+} X86Model;
+extern const X86Model x86_models[];
+extern const unsigned x86_n_models;
+
 /* Exception vectors */
 enum {
     EX_DE = 0, EX_DB = 1, EX_NMI = 2, EX_BP = 3, EX_OF = 4, EX_BR = 5,
@@ -96,6 +126,7 @@ typedef struct SegCache {
 #define SEGF_S 0x0010
 #define SEGF_DPL 0x0060
 #define SEGF_P 0x0080
+#define SEGF_L 0x2000    /* 64-bit code segment (long mode) */
 #define SEGF_DB 0x4000
 #define SEGF_G 0x8000
 
@@ -119,17 +150,21 @@ struct X86Insn {
     X86Handler fn;
     uint64_t ip;        /* offset of the first byte (with prefixes) */
     uint32_t imm;
-    uint32_t imm2;      /* second immediate (ENTER, far pointer seg) */
+    uint32_t imm2;      /* second immediate (ENTER, far pointer seg);
+                           bits 63:32 of an imm64 or moffs64 */
     int32_t disp;
     uint8_t len;
-    uint8_t osz;        /* operand size in bytes: 1, 2 or 4 */
-    uint8_t asz32;      /* 32-bit addressing */
+    uint8_t osz;        /* operand size in bytes: 1, 2, 4 or 8 */
+    uint8_t asz32;      /* 32- or 64-bit addressing (asz != 2) */
+    uint8_t asz;        /* address size in bytes: 2, 4 or 8 */
+    uint8_t rex;        /* the REX prefix (0x40-0x4F), 0 if none */
     uint8_t seg;        /* segment of the memory operand */
     uint8_t mod;        /* 3 = register operand */
-    uint8_t reg;        /* ModRM.reg */
-    uint8_t rm;         /* ModRM.rm (register number when mod == 3) */
-    uint8_t base;       /* 0..7, or 8 = none */
-    uint8_t index;      /* 0..7, or 8 = none */
+    uint8_t reg;        /* ModRM.reg (with REX.R where it names a GPR) */
+    uint8_t rm;         /* ModRM.rm (register number when mod == 3; with
+                           REX.B where it names a GPR) */
+    uint8_t base;       /* 0..15, X86_R_NONE, or X86_R_RIP */
+    uint8_t index;      /* 0..15, or X86_R_NONE */
     uint8_t scale;
     uint8_t rep;        /* 0, 0xF2 or 0xF3 */
     uint8_t lock;
@@ -138,6 +173,12 @@ struct X86Insn {
     uint8_t modrm;      /* raw ModRM */
     uint8_t seg_ovr;    /* 1 if a segment override was given */
 };
+
+/* X86Insn.base/index: no register; RIP-relative (64-bit mode). */
+#define X86_R_NONE 16
+#define X86_R_RIP 17
+/* x86_decode's mode: the code segment's default size, or 64-bit mode. */
+enum { X86_MODE16 = 0, X86_MODE32 = 1, X86_MODE64 = 2 };
 
 #define TB_MAX_INSNS 48
 
@@ -151,6 +192,9 @@ struct TBlock {
     /* Successor cache (cpu.c): [0] the fall-through block, [1] the last
        other successor; key = cpu->tb_gen | tlb_user when it was made. */
     struct { TBlock *tb; uint32_t key; } link[2];
+    /* The JIT (jit/jit.h): host code, or NULL; runs before translation. */
+    void *host;
+    uint32_t runs;
     uint16_t n;
     X86Insn insn[];
 };
@@ -162,13 +206,15 @@ typedef struct TlbEntry {
     uint64_t tag_w;
     uintptr_t addend;   /* host = addend + linear */
     /* Physical page (code marking and fetch), with TLB_GLOBAL in bit 0
-       for a global page (kept by x86_tlb_flush(, false)): 32 bytes an
-       entry, a power of two for the fast path's index. */
+       for a global page (kept by x86_tlb_flush(, false)) and TLB_NX in
+       bit 1 for an execute-disable page (a fetch walks, and faults): 32
+       bytes an entry, a power of two for the fast path's index. */
     uint64_t phys;
 } TlbEntry;
 
 #define TLB_GLOBAL 1u
-#define TLB_PHYS(e) ((e)->phys & ~(uint64_t)TLB_GLOBAL)
+#define TLB_NX 2u
+#define TLB_PHYS(e) ((e)->phys & ~(uint64_t)(TLB_GLOBAL | TLB_NX))
 
 #define TLB_BITS 10
 #define TLB_SIZE (1u << TLB_BITS)
@@ -203,6 +249,8 @@ typedef struct X86State {
     uint64_t cr64[4]; /* CR0, CR2, CR3, CR4 */
     uint64_t dr64[8];
     uint8_t wide;     /* 1 when the fields above were loaded */
+    /* version 4: long mode */
+    uint64_t efer, star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux;
 } X86State;
 
 struct X86Cpu {
@@ -232,6 +280,10 @@ struct X86Cpu {
     /* Linear addresses outside 64-bit mode wrap at 4 GiB: the slow paths
        mask with this (the TLB only holds addresses below it). */
     uint64_t lin_mask;
+    /* Long mode: EFER.LMA (lma) and CS.L with it (code64: 64-bit mode,
+       where lin_mask is all ones); else compatibility or legacy mode. */
+    bool lma;
+    bool code64;
     TlbEntry tlb[2][TLB_SIZE]; /* [user] */
     int tlb_user;
 
@@ -242,6 +294,11 @@ struct X86Cpu {
     uint64_t tsc_offset;
     uint64_t apic_base, sysenter_cs, sysenter_esp, sysenter_eip;
     uint64_t mtrr_cap_def, mtrr_fixed[11], mtrr_var[16], pat, misc_enable;
+    /* Long-mode MSRs (FS/GS bases are seg[S_FS/S_GS].base). */
+    uint64_t efer, star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux;
+    const X86Model *model;
+    uint64_t phys_mask;  /* (1 << MAXPHYADDR) - 1 */
+    bool walk_nx;        /* the last page walk found an XD page */
 
     X87State fpu;
 
@@ -269,6 +326,7 @@ struct X86Cpu {
        address, or the block itself, may have changed). */
     uint32_t tb_gen;
     TBlock *cur_tb;
+    struct X86Jit *jit;  /* NULL: the interpreter runs every block */
     int exc_vec;         /* exception being raised */
     uint32_t exc_err;
     bool delivering;     /* inside exception delivery (double fault) */
@@ -297,6 +355,12 @@ struct X86Cpu {
 G_NORETURN void x86_raise(X86Cpu *cpu, int vec, uint32_t err);
 G_NORETURN void x86_ud(X86Cpu *cpu);
 #define GP0(cpu) x86_raise((cpu), EX_GP, 0)
+
+/* A canonical 48-bit linear address: bits 63:47 all equal. */
+static inline bool x86_canonical(uint64_t lin)
+{
+    return (uint64_t)(((int64_t)lin << 16) >> 16) == lin;
+}
 
 /* ---- lazy flags (exec_alu.c) ---- */
 uint32_t x86_get_eflags(X86Cpu *cpu);
@@ -471,11 +535,14 @@ static inline uint32_t x86_pop(X86Cpu *cpu, unsigned size)
 static inline uint32_t x86_ea(X86Cpu *cpu, const X86Insn *in)
 {
     uint32_t a = (uint32_t)in->disp;
-    if (in->base < 8) {
+    if (in->base < X86_R_NONE) {
         a += cpu->regs[in->base];
     }
-    if (in->index < 8) {
+    if (in->index < X86_R_NONE) {
         a += cpu->regs[in->index] << in->scale;
+    }
+    if (in->base == X86_R_RIP) {
+        a += in->ip + in->len; /* the next instruction's RIP */
     }
     return in->asz32 ? a : (a & 0xffff);
 }
@@ -549,11 +616,11 @@ static inline void x86_jump(X86Cpu *cpu, uint32_t target, unsigned osz)
 /* ---- decoder (decode.c) ---- */
 /* Decode one instruction at cs:eip; returns false on #UD-worthy bytes
    (the insn then holds a handler that raises #UD). Fetch faults longjmp. */
-void x86_decode(X86Cpu *cpu, X86Insn *in, uint64_t ip, bool code32,
+void x86_decode(X86Cpu *cpu, X86Insn *in, uint64_t ip, unsigned mode,
                 uint32_t (*fetch)(void *ctx, uint64_t off), void *ctx,
                 bool *ends_block);
-/* Standalone length decoder for tests: returns length or 0 if invalid. */
-int x86_decode_buf(const uint8_t *buf, int len, bool code32, bool *valid);
+/* Standalone length decoder for tests (mode as x86_decode's). */
+int x86_decode_buf(const uint8_t *buf, int len, unsigned mode, bool *valid);
 /* The mnemonic of opcode op (0x000-0x0ff, 0x100-0x1ff for 0F xx) in the
  * opcode map (opcodes.def), or NULL where the map has none (#UD). */
 const char *x86_opcode_name(unsigned op);
@@ -575,6 +642,12 @@ void x86_dbg_access(X86Cpu *cpu, uint64_t lin, unsigned size, bool write);
 void x86_dbg_io(X86Cpu *cpu, uint16_t port, unsigned size);
 
 /* ---- translation blocks (tb.c) ---- */
+/* The decode mode a block is keyed by (TBlock.flags). */
+static inline uint32_t x86_tb_mode(const X86Cpu *cpu)
+{
+    return cpu->code32 | (cpu->pe << 1) |
+           (((cpu->eflags & F_VM) != 0) << 2) | (cpu->code64 << 3);
+}
 void x86_tb_init(X86Cpu *cpu);
 void x86_tb_free(X86Cpu *cpu);
 void x86_tb_flush(X86Cpu *cpu);
@@ -583,6 +656,13 @@ void x86_code_write(void *opaque, uint64_t paddr, unsigned len);
 
 /* ---- handlers shared between files ---- */
 void x86_op_ud(X86Cpu *cpu, const X86Insn *in);
+void x86_op_unimpl64(X86Cpu *cpu, const X86Insn *in);
+/* 64-bit mode (exec_64.c): every instruction decoded there runs here. */
+void x86_h_exec64(X86Cpu *cpu, const X86Insn *in);
+void x86_interrupt64(X86Cpu *cpu, int vec, int kind, bool has_err,
+                     uint32_t err);
+/* The legacy map's handler of op (0x000-0x1ff), NULL if none. */
+X86Handler x86_legacy_handler(unsigned op);
 uint64_t x86_rdtsc(X86Cpu *cpu);
 void x86_cpuid(X86Cpu *cpu);
 void x86_set_ferr(X86Cpu *cpu, bool level);

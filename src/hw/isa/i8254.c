@@ -83,7 +83,8 @@ static int64_t next_transition(PitChannel *c, int64_t d)
     default:
     case 0:
     case 1:
-        return d < c->count ? c->count : -1;
+        /* int64_t: with the uint32_t count, -1 would become 2^32 - 1 */
+        return d < c->count ? (int64_t)c->count : -1;
     case 2: {
         int64_t base = d - d % period;
         if (d - base == 0) {
@@ -101,7 +102,7 @@ static int64_t next_transition(PitChannel *c, int64_t d)
         if (d < c->count) {
             return c->count;
         }
-        return d == c->count ? c->count + 1 : -1;
+        return d == c->count ? (int64_t)c->count + 1 : -1;
     }
 }
 

@@ -42,7 +42,9 @@ static int get_irq(PicUnit *p)
     return -1;
 }
 
-static void update(I8259 *s)
+/* Recompute the master's INTR output and tell the CPU when it changed
+   (always when force). */
+static void update_output(I8259 *s, bool force)
 {
     PicUnit *m = &s->pic[0], *sl = &s->pic[1];
     /* Slave output drives master IR2 (edge: treat as level of output). */
@@ -53,12 +55,17 @@ static void update(I8259 *s)
         m->irr &= ~(1 << 2);
     }
     bool intr = get_irq(m) >= 0;
-    if (intr != s->intr) {
+    if (intr != s->intr || force) {
         s->intr = intr;
         if (s->set_intr) {
             s->set_intr(s->intr_opaque, intr);
         }
     }
+}
+
+static void update(I8259 *s)
+{
+    update_output(s, false);
 }
 
 static void unit_set_irq(PicUnit *p, int irq, bool level)
@@ -337,8 +344,10 @@ static bool i8259_post_load(void *obj, GError **error)
             return false;
         }
     }
-    s->intr = false;
-    update(s);
+    /* Drive the CPU's INTR pin whatever the saved level: devices loaded
+       before us (their post_load drive their lines) went through the old
+       controller state and may have left the pin at another level. */
+    update_output(s, true);
     return true;
 }
 

@@ -250,11 +250,11 @@ static bool rx_legacy(Rtl8139 *s, size_t flen, uint16_t status)
     uint32_t pos = (cbr + 4) % size;
     if ((s->regs[RCR] & RCR_WRAP) || pos + flen <= size) {
         /* WRAP: the chip runs past the end (the driver's slack). */
-        memmap_write(mem, base + pos, s->buf, flen);
+        memmap_write(mem, base + pos, s->rxbuf, flen);
     } else {
         uint32_t first = size - pos;
-        memmap_write(mem, base + pos, s->buf, first);
-        memmap_write(mem, base, s->buf + first, flen - first);
+        memmap_write(mem, base + pos, s->rxbuf, first);
+        memmap_write(mem, base, s->rxbuf + first, flen - first);
     }
     w16(s, CBR, (cbr + need) % size);
     s->regs[CR] &= ~CR_BUFE;
@@ -298,7 +298,7 @@ static bool rx_cplus(Rtl8139 *s, size_t flen)
         memmap_read(mem, da, d, 16);
         uint32_t o = nic_le32(d);
         size_t chunk = MIN((size_t)(o & 0x1fff), flen - done);
-        memmap_write(mem, nic_le64(d + 8), s->buf + done, chunk);
+        memmap_write(mem, nic_le64(d + 8), s->rxbuf + done, chunk);
         done += chunk;
         uint32_t w = (o & DESC_EOR) | (i == 0 ? DESC_FS : 0) |
                      (i == n - 1 ? DESC_LS | flen : chunk);
@@ -328,10 +328,10 @@ static bool rx_frame(Rtl8139 *s, const uint8_t *buf, size_t len)
     }
     /* The frame as the wire had it: padded to 60 bytes, then the CRC. */
     size_t flen = MAX(len, 60);
-    memcpy(s->buf, buf, len);
-    memset(s->buf + len, 0, flen - len);
-    uint32_t crc = crc32(0, s->buf, flen);
-    nic_put_le32(s->buf + flen, crc);
+    memcpy(s->rxbuf, buf, len);
+    memset(s->rxbuf + len, 0, flen - len);
+    uint32_t crc = crc32(0, s->rxbuf, flen);
+    nic_put_le32(s->rxbuf + flen, crc);
     flen += 4;
     return cp ? rx_cplus(s, flen) : rx_legacy(s, flen, status);
 }
@@ -508,14 +508,19 @@ static void dump_counters(Rtl8139 *s)
 
 /* ---- registers ---- */
 
+/* The classic ring holds nothing the driver has not read. */
+static bool ring_empty(const Rtl8139 *s)
+{
+    return (r16(s, CAPR) + 16u) % (8192u << ((s->regs[RCR + 1] >> 3) & 3)) ==
+           r16(s, CBR);
+}
+
 static uint8_t reg_read8(Rtl8139 *s, unsigned off)
 {
     switch (off) {
     case CR: {
         uint8_t v = s->regs[CR] & (CR_TE | CR_RE);
-        if (cplus_rx(s) ||
-            (r16(s, CAPR) + 16u) % (8192u << ((s->regs[RCR + 1] >> 3) & 3)) ==
-            r16(s, CBR)) {
+        if (cplus_rx(s) || ring_empty(s)) {
             v |= CR_BUFE;
         }
         return v;
@@ -567,11 +572,23 @@ static void reg_write8(Rtl8139 *s, unsigned off, uint8_t v)
         }
         s->regs[CR] = v & (CR_TE | CR_RE);
         return;
+    case RXMAXSIZE: case RXMAXSIZE + 1:
+        /* Read-only here: only an RTL8169 keeps what is written (iPXE
+           tells the two apart by it). */
+        return;
     case CBR: case CBR + 1: case TSAD: case TSAD + 1: case MSR:
     case BMSR: case BMSR + 1: case ANLPAR: case ANLPAR + 1:
         return; /* read-only */
     case ISR: case ISR + 1:
         s->regs[off] &= ~v;
+        if (off == ISR && !cplus_rx(s) && !ring_empty(s)) {
+            /* ROK stays while the ring holds unread packets.  8139too
+               acks ROK after each packet and polls again only while ROK
+               is set: had its budget run out with packets left (this
+               device refills the ring from its queue as CAPR moves),
+               they would wait for the next frame from the wire. */
+            s->regs[ISR] |= INT_ROK;
+        }
         update_irq(s);
         return;
     case IMR: case IMR + 1:
@@ -670,6 +687,7 @@ static bool rtl_realize(Device *dev, GError **error)
         s->revision = 0x20;
     }
     s->buf = g_malloc(BUF_SIZE);
+    s->rxbuf = g_malloc(BUF_SIZE);
     pci_add_function(s->bus, &s->pci, s->devfn, 0x10ec, 0x8139,
                      0x02000000 | s->revision, s);
     pci_set_word(s->pci.config + PCI_SUBSYS_VENDOR, 0x10ec);
@@ -707,6 +725,7 @@ static void rtl_finalize(Device *dev)
     Rtl8139 *s = (Rtl8139 *)dev;
     net_port_free(s->port);
     g_free(s->buf);
+    g_free(s->rxbuf);
 }
 
 static bool rtl_post_load(void *obj, GError **error)

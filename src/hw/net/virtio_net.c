@@ -3,9 +3,10 @@
  * virtio-net PCI (see virtio_net.h).
  * Reference: Virtual I/O Device (VIRTIO) Version 1.0, sections 2.4 (split
  * virtqueues), 4.1.4 (PCI capabilities: common, notify, ISR, device
- * configuration), 4.1.4.8 (the legacy interface's I/O layout), 5.1 (the
- * network device: feature bits, configuration, struct virtio_net_hdr,
- * checksum and segmentation offload).
+ * configuration, PCI configuration access), 4.1.4.8 (the legacy
+ * interface's I/O layout), 5.1 (the network device: feature bits,
+ * configuration, struct virtio_net_hdr, checksum and segmentation
+ * offload).
  *
  * The rings live in guest memory and are untrusted: ring sizes are powers
  * of two up to VIRTIO_NET_QUEUE_MAX, a driver that publishes more
@@ -235,18 +236,18 @@ static bool rx_frame(VirtioNet *s, const uint8_t *buf, size_t len)
         vq_notify(s, q);
         return true;
     }
-    memset(s->buf, 0, hl);
+    memset(s->rxbuf, 0, hl);
     if (hl == 12) {
-        nic_put_le16(s->buf + 10, 1); /* num_buffers */
+        nic_put_le16(s->rxbuf + 10, 1); /* num_buffers */
     }
-    memcpy(s->buf + hl, buf, len);
+    memcpy(s->rxbuf + hl, buf, len);
     size_t done = 0;
     for (unsigned i = 0; i < n && done < total; i++) {
         if (!segs[i].write) {
             continue;
         }
         size_t chunk = MIN((size_t)segs[i].len, total - done);
-        memmap_write(mem_of(s), segs[i].addr, s->buf + done, chunk);
+        memmap_write(mem_of(s), segs[i].addr, s->rxbuf + done, chunk);
         done += chunk;
     }
     g_free(segs);
@@ -589,7 +590,7 @@ static void add_cap(VirtioNet *s, uint8_t at, uint8_t next, uint8_t type,
     uint8_t *c = s->pci.config + at;
     c[0] = 0x09; /* vendor specific */
     c[1] = next;
-    c[2] = type == 2 ? 20 : 16;
+    c[2] = type == 2 || type == 5 ? 20 : 16;
     c[3] = type;
     c[4] = MODERN_BAR;
     pci_set_long(c + 8, offset);
@@ -599,10 +600,58 @@ static void add_cap(VirtioNet *s, uint8_t at, uint8_t next, uint8_t type,
     }
 }
 
+/* The PCI configuration access capability (4.1.4.7): the driver puts a
+   BAR, offset and length in the capability and reads or writes its data
+   field; the access goes to the BAR at that offset.  Only the modern BAR,
+   aligned 1, 2 or 4-byte accesses inside it; anything else reads 0 and
+   writes nothing. */
+#define CFG_CAP 0x84
+#define CFG_CAP_DATA (CFG_CAP + 16)
+
+static bool cfg_window(VirtioNet *s, uint32_t *off, unsigned *len)
+{
+    const uint8_t *c = s->pci.config + CFG_CAP;
+    *off = pci_get_long(c + 8);
+    *len = pci_get_long(c + 12);
+    return c[4] == MODERN_BAR && (*len == 1 || *len == 2 || *len == 4) &&
+           !(*off & (*len - 1)) && *off < BAR_SIZE;
+}
+
+static bool touches_data(uint32_t addr, unsigned len)
+{
+    return addr < CFG_CAP_DATA + 4 && addr + len > CFG_CAP_DATA;
+}
+
+static void vnet_config_reading(PciFunc *f, uint32_t addr, unsigned len)
+{
+    VirtioNet *s = f->owner;
+    uint32_t off;
+    unsigned n;
+    if (!touches_data(addr, len)) {
+        return;
+    }
+    uint32_t v = cfg_window(s, &off, &n) ? mmio_read(s, off, n) : 0;
+    pci_set_long(s->pci.config + CFG_CAP_DATA, v);
+}
+
+static void vnet_config_written(PciFunc *f, uint32_t addr, uint32_t val,
+                                unsigned len)
+{
+    VirtioNet *s = f->owner;
+    uint32_t off;
+    unsigned n;
+    (void)val;
+    if (touches_data(addr, len) && cfg_window(s, &off, &n)) {
+        uint32_t v = pci_get_long(s->pci.config + CFG_CAP_DATA);
+        mmio_write(s, off, n == 4 ? v : v & ((1u << (8 * n)) - 1), n);
+    }
+}
+
 static bool vnet_realize(Device *dev, GError **error)
 {
     VirtioNet *s = (VirtioNet *)dev;
     s->buf = g_malloc(BUF_SIZE + 64);
+    s->rxbuf = g_malloc(BUF_SIZE + 64);
     pci_add_function(s->bus, &s->pci, s->devfn, 0x1af4, 0x1000, 0x02000000,
                      s);
     pci_set_word(s->pci.config + PCI_SUBSYS_VENDOR, 0x1af4);
@@ -613,7 +662,16 @@ static bool vnet_realize(Device *dev, GError **error)
     add_cap(s, 0x40, 0x50, 1, BAR_COMMON, 0x38);
     add_cap(s, 0x50, 0x60, 3, BAR_ISR, 4);
     add_cap(s, 0x60, 0x70, 4, BAR_DEVICE, 12);
-    add_cap(s, 0x70, 0x00, 2, BAR_NOTIFY, NOTIFY_MULT * VIRTIO_NET_QUEUES);
+    add_cap(s, 0x70, CFG_CAP, 2, BAR_NOTIFY,
+            NOTIFY_MULT * VIRTIO_NET_QUEUES);
+    /* iPXE's driver wants this one even when it maps the BAR itself. */
+    add_cap(s, CFG_CAP, 0x00, 5, 0, 0);
+    s->pci.wmask[CFG_CAP + 4] = 0xff;
+    pci_set_long(s->pci.wmask + CFG_CAP + 8, 0xffffffff);
+    pci_set_long(s->pci.wmask + CFG_CAP + 12, 0xffffffff);
+    pci_set_long(s->pci.wmask + CFG_CAP_DATA, 0xffffffff);
+    s->pci.config_written = vnet_config_written;
+    s->pci.config_reading = vnet_config_reading;
     s->io = (IoRegion){ .len = 0x40, .min = 1, .max = 4, .read = legacy_read,
                         .write = legacy_write, .name = "virtio-net-io" };
     pci_set_bar_io(&s->pci, 0, 0x40, &s->io, s);
@@ -643,6 +701,7 @@ static void vnet_finalize(Device *dev)
     VirtioNet *s = (VirtioNet *)dev;
     net_port_free(s->port);
     g_free(s->buf);
+    g_free(s->rxbuf);
 }
 
 static bool vnet_post_load(void *obj, GError **error)

@@ -43,7 +43,9 @@ typedef struct VirtioNet {
     /* Not saved. */
     MemRegion *mmio;
     IoRegion io;
-    uint8_t *buf;
+    uint8_t *buf;   /* transmit: a chain gathered from guest memory */
+    uint8_t *rxbuf; /* receive: apart, since a frame sent may be answered
+                       (slirp replies at once) while buf is still read */
     bool in_rx, in_tx;
 } VirtioNet;
 

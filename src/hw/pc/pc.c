@@ -49,6 +49,9 @@
 #include "hw/isa/serial.h"
 #include "hw/pc/i440fx.h"
 #include "hw/pc/piix3.h"
+#include "hw/intc/ioapic.h"
+#include "hw/intc/lapic.h"
+#include "hw/timer/hpet.h"
 #include "hw/pc/piix4_pm.h"
 #include "hw/net/e1000.h"
 #include "hw/net/ne2000.h"
@@ -86,6 +89,11 @@ struct BoardPrivate {
     IrqLine *nic_irq[MIMIC_MAX_NICS];
     UsbBus *usb;
     uint8_t *nic_rom[MIMIC_MAX_NICS];
+    /* APIC board (NULL with -machine apic=off / -no-hpet) */
+    Lapic *lapic;
+    Ioapic *ioapic;
+    Hpet *hpet;
+    IrqLine *pit_irq, *rtc_irq; /* cut by the HPET's legacy routing */
 };
 
 static const uint16_t com_base[4] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
@@ -101,7 +109,12 @@ static void cpu_line(BoardPrivate *b, unsigned line, bool level)
 
 static void pic_to_cpu(void *opaque, bool level)
 {
-    cpu_line(opaque, CPU_X86_INTR, level);
+    BoardPrivate *b = opaque;
+    if (b->lapic) {
+        lapic_set_lint0(b->lapic, level); /* ExtINT through the APIC */
+    } else {
+        cpu_line(b, CPU_X86_INTR, level);
+    }
 }
 
 static void set_a20(void *opaque, bool on)
@@ -149,6 +162,96 @@ static Device *pc_add_device(BoardInstance *ctx, const DeviceInfo *info,
                      const char *id)
 {
     return device_new(ctx->devices, info, ctx->bus, id);
+}
+
+/* ---- APIC board: local APIC, I/O APIC, HPET (as QEMU's pc) ---- */
+
+static void lapic_to_cpu(void *opaque, bool level)
+{
+    cpu_line(opaque, CPU_X86_INTR, level);
+}
+
+static void lapic_nmi(void *opaque)
+{
+    cpu_line(opaque, CPU_X86_NMI, true);
+    cpu_line(opaque, CPU_X86_NMI, false);
+}
+
+static void ioapic_to_lapic(void *opaque, uint8_t dest, bool logical,
+                            unsigned mode, uint8_t vector, bool level_trig)
+{
+    BoardPrivate *b = opaque;
+    lapic_deliver(b->lapic, dest, logical, mode, vector, level_trig);
+}
+
+/* ISA IRQ n reaches the 8259 and I/O APIC pin n, but IRQ0 (the timer)
+   is pin 2 (the MADT's override, fw_cfg etc/irq0-override). */
+static void isa_irq_handler(void *opaque, int n, bool level)
+{
+    BoardPrivate *b = opaque;
+    i8259_set_irq(b->pic, n, level);
+    if (b->ioapic) {
+        ioapic_set_irq(b->ioapic, n == 0 ? 2 : n, level);
+    }
+}
+
+/* The PIT's and the RTC's outputs, unless the HPET has taken IRQ0/8. */
+static void legacy_timer_irq(void *opaque, int n, bool level)
+{
+    BoardPrivate *b = opaque;
+    if (!hpet_legacy(b->hpet)) {
+        irq_set(b->isa_irq[n], level);
+    }
+}
+
+static void hpet_line(void *opaque, int n, bool level)
+{
+    BoardPrivate *b = opaque;
+    if (n < 16) {
+        irq_set(b->isa_irq[n], level);
+    } else if (b->ioapic) {
+        ioapic_set_irq(b->ioapic, n, level);
+    }
+}
+
+/* Legacy routing on: IRQ0/8 belong to the HPET (low until it drives
+   them); off: the PIT's and the RTC's levels come back. */
+static void hpet_legacy_changed(void *opaque, bool on)
+{
+    BoardPrivate *b = opaque;
+    irq_set(b->isa_irq[0], on ? false : b->pit_irq->level);
+    irq_set(b->isa_irq[8], on ? false : b->rtc_irq->level);
+}
+
+static bool apic_setup(BoardPrivate *b, GError **error)
+{
+    const MachineConfig *cfg = b->ctx->cfg;
+    if (cfg->no_apic) {
+        return true;
+    }
+    b->lapic = (Lapic *)pc_add_device(b->ctx, &lapic_info, "lapic");
+    b->lapic->set_intr = lapic_to_cpu;
+    b->lapic->nmi = lapic_nmi;
+    b->lapic->opaque = b;
+    b->ioapic = (Ioapic *)pc_add_device(b->ctx, &ioapic_info, "ioapic");
+    b->ioapic->deliver = ioapic_to_lapic;
+    b->ioapic->opaque = b;
+    b->lapic->eoi_broadcast = ioapic_eoi;
+    b->lapic->eoi_opaque = b->ioapic;
+    return device_realize(DEVICE(b->lapic), error) &&
+           device_realize(DEVICE(b->ioapic), error);
+}
+
+static bool hpet_setup(BoardPrivate *b, GError **error)
+{
+    if (b->ctx->cfg->no_hpet) {
+        return true;
+    }
+    b->hpet = (Hpet *)pc_add_device(b->ctx, &hpet_info, "hpet");
+    b->hpet->set_line = hpet_line;
+    b->hpet->legacy_changed = hpet_legacy_changed;
+    b->hpet->opaque = b;
+    return device_realize(DEVICE(b->hpet), error);
 }
 
 static bool load_bios(BoardPrivate *b, GError **error)
@@ -310,6 +413,12 @@ static void fw_cfg_setup(BoardPrivate *b)
        which SeaBIOS always offers) is modelled, so hide S3 and S4. */
     static const uint8_t states[6] = { 0x80, 0, 0, 0x01, 0x02, 0x80 };
     fw_cfg_add_file(f, "etc/system-states", g_memdup2(states, 6), 6);
+    if (b->ioapic) {
+        /* SeaBIOS's MADT: ISA IRQ0 is I/O APIC pin 2 (as QEMU's pc). */
+        uint8_t *ov = g_malloc0(8);
+        ov[0] = 1;
+        fw_cfg_add_file(f, "etc/irq0-override", ov, 8);
+    }
     if (cfg->no_reboot) {
         uint8_t *t = g_malloc(8);
         for (int i = 0; i < 8; i++) {
@@ -628,6 +737,7 @@ static Device *nic_new(BoardPrivate *b, const BoardNic *bn, int i,
         r->bus = b->pci;
         r->devfn = slot << 3;
         r->irq = b->nic_irq[i];
+        r->revision = bn->revision;
         memcpy(r->mac, bn->mac, 6);
         *port = &r->port;
         *pf = &r->pci;
@@ -790,14 +900,16 @@ static bool pc_init(BoardInstance *ctx, GError **error)
     b->pic = (I8259 *)pc_add_device(ctx, &i8259_info, "pic");
     b->pic->set_intr = pic_to_cpu;
     b->pic->intr_opaque = b;
-    b->isa_irq = irq_new_array(i8259_irq_handler, b->pic, 16);
-    if (!device_realize(DEVICE(b->pic), error)) {
+    b->isa_irq = irq_new_array(isa_irq_handler, b, 16);
+    if (!device_realize(DEVICE(b->pic), error) || !apic_setup(b, error)) {
         return false;
     }
+    b->pit_irq = irq_new(legacy_timer_irq, b, 0);
+    b->rtc_irq = irq_new(legacy_timer_irq, b, 8);
     b->pit = (I8254 *)pc_add_device(ctx, &i8254_info, "pit");
-    b->pit->irq0 = b->isa_irq[0];
+    b->pit->irq0 = b->pit_irq;
     b->rtc = (Mc146818 *)pc_add_device(ctx, &mc146818_info, "rtc");
-    b->rtc->irq = b->isa_irq[8];
+    b->rtc->irq = b->rtc_irq;
     Device *dma = pc_add_device(ctx, &i8237_info, "dma");
     b->fw_cfg = (FwCfg *)pc_add_device(ctx, &fw_cfg_info, "fw_cfg");
     b->port92 = (Port92 *)pc_add_device(ctx, &port92_info, "port92");
@@ -824,7 +936,7 @@ static bool pc_init(BoardInstance *ctx, GError **error)
             return false;
         }
     }
-    if (!fdc_setup(b, (I8237 *)dma, error)) {
+    if (!hpet_setup(b, error) || !fdc_setup(b, (I8237 *)dma, error)) {
         return false;
     }
     if (!sound_setup(b, (I8237 *)dma, error)) {
@@ -930,7 +1042,19 @@ static bool pc_init(BoardInstance *ctx, GError **error)
         .intr_ack = i8259_intr_ack, .intr_opaque = b->pic,
         .shutdown = cpu_shutdown, .shutdown_opaque = b,
         .output = cpu_output, .output_opaque = b,
+        .model = cfg->cpu_model,
+        .engine = cfg->accel == ACCEL_INTERP ? CPU_ENGINE_INTERP
+                  : cfg->accel == ACCEL_JIT  ? CPU_ENGINE_JIT
+                                             : CPU_ENGINE_DEFAULT,
     };
+    if (b->lapic) {
+        b->lapic->pic_ack = i8259_intr_ack;
+        b->lapic->pic = b->pic;
+        cbus.intr_ack = lapic_intr_ack;
+        cbus.intr_opaque = b->lapic;
+        cbus.sysreg = lapic_msr;
+        cbus.sysreg_opaque = b->lapic;
+    }
     ctx->cpu = cpu_ops->create(&cbus, error);
     if (!ctx->cpu) {
         return false;
@@ -950,6 +1074,8 @@ static void pc_destroy(BoardInstance *ctx)
     }
     usb_bus_free(b->usb);
     irq_free_array(b->isa_irq, 16);
+    irq_free(b->pit_irq);
+    irq_free(b->rtc_irq);
     for (int i = 0; i < MIMIC_MAX_NICS; i++) {
         irq_free(b->nic_irq[i]);
         g_free(b->nic_rom[i]);

@@ -157,6 +157,9 @@ uint32_t pci_config_read(PciBus *pb, uint8_t devfn, uint32_t addr,
     if (!f || addr + len > 256) {
         return len >= 4 ? 0xffffffff : (1u << (8 * len)) - 1;
     }
+    if (f->config_reading) {
+        f->config_reading(f, addr, len);
+    }
     uint32_t v = 0;
     for (unsigned i = 0; i < len; i++) {
         v |= (uint32_t)f->config[addr + i] << (8 * i);

@@ -54,6 +54,10 @@ struct PciFunc {
     /* Called after a guest write has been merged into config[]. */
     void (*config_written)(PciFunc *f, uint32_t addr, uint32_t val,
                            unsigned len);
+    /* Called before a guest read of config[addr, addr + len), so that a
+       window such as virtio's PCI configuration access capability can
+       fill in its bytes.  NULL: config[] as it is. */
+    void (*config_reading)(PciFunc *f, uint32_t addr, unsigned len);
 };
 
 PciBus *pci_bus_new(MachineBuses *bus);

@@ -1,0 +1,700 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The x86 JIT: the code buffer (W^X by dual mapping) and the translation
+ * of a TBlock to x86-64 host code (jit.h, docs/jit.md).
+ *
+ * The generated function, called as void f(X86Cpu *cpu):
+ *
+ *     push rbx; push r12; push r13     (rsp 16-aligned for the calls)
+ *     rbx = cpu, r12 = tb->insn, r13 scratch kept across the fast paths
+ *   per instruction i (not inlined):
+ *     cpu->cur = &insn[i]; cpu->rip = insn[i].ip + insn[i].len
+ *     call insn[i].fn(cpu, &insn[i])
+ *     if (cpu->tb_dirty | cpu->block_end) goto out   (not after the last)
+ *   out:
+ *     pop r13; pop r12; pop rbx; ret
+ *
+ * which is the interpreter's loop unrolled, so faults (longjmp to x86_run
+ * with cpu->cur), self-modifying code, interrupts raised by I/O and the
+ * instruction count behave as there.
+ */
+#include "arch/x86/jit/jit.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#if defined(__x86_64__) && defined(__linux__)
+#include <pthread.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "arch/x86/jit/asm.h"
+#include "arch/x86/ops.h"
+
+#define JIT_BUF_SIZE (32u << 20)
+
+G_STATIC_ASSERT(offsetof(X86Cpu, block_end) ==
+                offsetof(X86Cpu, tb_dirty) + 1);
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+/* Bumped in a child process after fork(): the code buffer is a shared
+   mapping, so parent and child would write into each other's code; the
+   child takes a buffer of its own (x86_jit_after_fork). */
+unsigned x86_jit_fork_gen;
+
+static void jit_atfork_child(void)
+{
+    x86_jit_fork_gen++;
+}
+
+static void jit_register_atfork(void)
+{
+    static gsize once;
+    if (g_once_init_enter(&once)) {
+        pthread_atfork(NULL, NULL, jit_atfork_child);
+        g_once_init_leave(&once, 1);
+    }
+}
+
+/* A new code buffer: one memfd, a RW and a RX view. */
+static bool map_buffer(X86Jit *jit)
+{
+    int fd = memfd_create("mimic-jit", MFD_CLOEXEC);
+    if (fd < 0) {
+        return false;
+    }
+    if (ftruncate(fd, JIT_BUF_SIZE) < 0) {
+        close(fd);
+        return false;
+    }
+    /* The RX view near our own code if the kernel agrees, so that calls
+       to the handlers are rel32. */
+    uintptr_t hint = ((uintptr_t)&x86_jit_new & ~(uintptr_t)0xfffff) -
+                     ((uintptr_t)JIT_BUF_SIZE << 3);
+    void *rx = mmap((void *)hint, JIT_BUF_SIZE, PROT_READ | PROT_EXEC,
+                    MAP_SHARED, fd, 0);
+    void *rw = mmap(NULL, JIT_BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+                    fd, 0);
+    if (rx == MAP_FAILED || rw == MAP_FAILED) {
+        if (rx != MAP_FAILED) {
+            munmap(rx, JIT_BUF_SIZE);
+        }
+        if (rw != MAP_FAILED) {
+            munmap(rw, JIT_BUF_SIZE);
+        }
+        close(fd);
+        return false;
+    }
+    jit->fd = fd;
+    jit->rw = rw;
+    jit->rx = rx;
+    jit->size = JIT_BUF_SIZE;
+    jit->used = 0;
+    jit->fork_gen = x86_jit_fork_gen;
+    return true;
+}
+
+static void unmap_buffer(X86Jit *jit)
+{
+    munmap(jit->rw, jit->size);
+    munmap(jit->rx, jit->size);
+    close(jit->fd);
+}
+
+X86Jit *x86_jit_new(unsigned threshold)
+{
+    const char *env = getenv("MIMIC_JIT_THRESHOLD");
+    if (env && *env) {
+        threshold = strtoul(env, NULL, 10);
+    }
+    jit_register_atfork();
+    X86Jit *jit = g_new0(X86Jit, 1);
+    if (!map_buffer(jit)) {
+        g_free(jit);
+        return NULL;
+    }
+    jit->threshold = threshold;
+    env = getenv("MIMIC_JIT_INLINE");
+    jit->inline_ops = !(env && !strcmp(env, "0"));
+    jit->flushes_seen = ~0u;
+    return jit;
+}
+
+void x86_jit_after_fork(X86Cpu *cpu)
+{
+    X86Jit *jit = cpu->jit;
+    /* Every block's host code goes with the old buffer: the block cache
+       is flushed (lookups miss at once) before anything runs. */
+    x86_tb_flush(cpu);
+    unmap_buffer(jit);
+    jit->resets++;
+    if (!map_buffer(jit)) {
+        g_free(jit);
+        cpu->jit = NULL; /* no buffer: the interpreter runs */
+    }
+}
+
+void x86_jit_free(X86Jit *jit)
+{
+    if (!jit) {
+        return;
+    }
+    unmap_buffer(jit);
+    g_free(jit);
+}
+
+#define CPU_OFF(field) ((int32_t)offsetof(X86Cpu, field))
+
+#define REG_OFF(r) (CPU_OFF(regs) + 8 * (int32_t)(r))
+
+/* cpu->cur and cpu->rip as the loop leaves them before insn i's handler. */
+static void emit_cur_rip(Asm *a, const TBlock *tb, int i)
+{
+    const X86Insn *in = &tb->insn[i];
+    a_op_mem(a, true, 0x8d, H_RSI, H_R12, (int32_t)(i * sizeof(X86Insn)));
+    a_st64(a, H_RBX, CPU_OFF(cur), H_RSI);
+    uint64_t next = in->ip + in->len;
+    if (next < 0x80000000u) {
+        a_st64_imm(a, H_RBX, CPU_OFF(rip), (int32_t)next);
+    } else {
+        a_mov_ri(a, H_RAX, next);
+        a_st64(a, H_RBX, CPU_OFF(rip), H_RAX);
+    }
+}
+
+/* A 32-bit ALU operation as alu() in exec_alu.c does it: dst op= src
+   (a register, or imm when src < 0) with the lazy flags set; opn is the
+   ModRM.reg numbering (0 ADD, 1 OR, 4 AND, 5 SUB, 6 XOR, 7 CMP) or 8 for
+   TEST.  The result is written back except for CMP and TEST. */
+static void emit_alu32(Asm *a, int opn, int dst, int src, uint32_t imm)
+{
+    static const uint8_t host_op[9] = {
+        [0] = 0x01, [1] = 0x09, [4] = 0x21, [5] = 0x29, [6] = 0x31,
+        [7] = 0x29, [8] = 0x21,
+    };
+    a_ld32(a, H_RAX, H_RBX, REG_OFF(dst));
+    if (src >= 0) {
+        a_ld32(a, H_RCX, H_RBX, REG_OFF(src));
+    } else {
+        a_mov_ri(a, H_RCX, imm);
+    }
+    bool arith = opn == 0 || opn == 5 || opn == 7;
+    if (arith) {
+        a_st64(a, H_RBX, CPU_OFF(lf_a), H_RAX);
+        a_st64(a, H_RBX, CPU_OFF(lf_b), H_RCX);
+    }
+    a_alu32_rr(a, host_op[opn], H_RAX, H_RCX);
+    if (arith) {
+        a_st32_imm(a, H_RBX, CPU_OFF(lf_op), opn == 0 ? LF_ADD : LF_SUB);
+    } else {
+        a_st64_imm(a, H_RBX, CPU_OFF(lf_a), 0);
+        a_st64_imm(a, H_RBX, CPU_OFF(lf_b), 0);
+        a_st32_imm(a, H_RBX, CPU_OFF(lf_op), LF_LOGIC);
+    }
+    a_st64(a, H_RBX, CPU_OFF(lf_res), H_RAX);
+    a_st8_imm(a, H_RBX, CPU_OFF(lf_size), 4);
+    if (opn != 7 && opn != 8) {
+        a_st64(a, H_RBX, REG_OFF(dst), H_RAX);
+    }
+}
+
+/* A 32-bit addressing form over legacy registers (base and index 0-7 or
+   none; never RIP-relative or REX registers): what emit_ea32 knows. */
+static bool ea32_legacy(const X86Insn *in)
+{
+    return in->asz32 == 1 && in->asz == 4 &&
+           (in->base < 8 || in->base == X86_R_NONE) &&
+           (in->index < 8 || in->index == X86_R_NONE);
+}
+
+/* EAX = the effective address of a 32-bit addressing form. */
+static void emit_ea32(Asm *a, const X86Insn *in)
+{
+    a_mov_ri(a, H_RAX, (uint32_t)in->disp);
+    if (in->base < 8) {
+        a_alu32_rm(a, 0x03, H_RAX, H_RBX, REG_OFF(in->base));
+    }
+    if (in->index < 8) {
+        a_ld32(a, H_RCX, H_RBX, REG_OFF(in->index));
+        if (in->scale) {
+            a_shl32_ri(a, H_RCX, in->scale);
+        }
+        a_alu32_rr(a, 0x01, H_RAX, H_RCX);
+    }
+}
+
+static bool alu_inlined(int opn)
+{
+    return opn != 2 && opn != 3; /* ADC and SBB need the carry */
+}
+
+/* Emit insn inline if it is one of the simple forms the translator knows
+   (32-bit operand size, registers 0-7, the legacy modes of the decode
+   flags; no fault possible); false: call its handler. */
+static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in)
+{
+    if ((tb->flags & ~7u) || in->lock || in->osz != 4 || in->reg >= 8 ||
+        in->rm >= 8) {
+        return false;
+    }
+    int opn = (in->op >> 3) & 7;
+    if (in->fn == x86_h_mov_rr32) {
+        int dst = in->op == 0x89 ? in->rm : in->reg;
+        int src = in->op == 0x89 ? in->reg : in->rm;
+        a_ld32(a, H_RAX, H_RBX, REG_OFF(src));
+        a_st64(a, H_RBX, REG_OFF(dst), H_RAX);
+        return true;
+    }
+    if (in->fn == x86_h_mov_r_imm) {
+        a_mov_ri(a, H_RAX, in->imm);
+        a_st64(a, H_RBX, REG_OFF(in->op & 7), H_RAX);
+        return true;
+    }
+    if (in->fn == x86_h_lea && in->mod != 3 && ea32_legacy(in)) {
+        emit_ea32(a, in);
+        a_st64(a, H_RBX, REG_OFF(in->reg), H_RAX);
+        return true;
+    }
+    if (in->fn == x86_h_test_rm_r && in->mod == 3) {
+        emit_alu32(a, 8, in->rm, in->reg, 0);
+        return true;
+    }
+    if (in->op0f) {
+        return false;
+    }
+    if (in->op >= 0x40 && in->op <= 0x4f) {
+        /* INC/DEC r32 (legacy modes: not REX): CF kept in lf_cf. */
+        int r = in->op & 7;
+        a_mov_rr(a, H_RDI, H_RBX);
+        a_call(a, (const void *)x86_cf);
+        a_op_mem(a, false, 0x88, H_RAX, H_RBX, CPU_OFF(lf_cf)); /* mov al */
+        a_ld32(a, H_RCX, H_RBX, REG_OFF(r));
+        a_st64(a, H_RBX, CPU_OFF(lf_a), H_RCX);
+        a_alu_ri(a, false, in->op < 0x48 ? 0 : 5, H_RCX, 1);
+        a_st64(a, H_RBX, REG_OFF(r), H_RCX);
+        a_st64(a, H_RBX, CPU_OFF(lf_res), H_RCX);
+        a_st64_imm(a, H_RBX, CPU_OFF(lf_b), 1);
+        a_st32_imm(a, H_RBX, CPU_OFF(lf_op),
+                   in->op < 0x48 ? LF_INC : LF_DEC);
+        a_st8_imm(a, H_RBX, CPU_OFF(lf_size), 4);
+        return true;
+    }
+    if (in->op < 0x40 && in->mod == 3 && alu_inlined(opn) &&
+        ((in->op & 7) == 1 || (in->op & 7) == 3)) {
+        /* 01/09/21/29/31/39: rm op= reg; 03/0B/...: reg op= rm. */
+        if (in->op & 2) {
+            emit_alu32(a, opn, in->reg, in->rm, 0);
+        } else {
+            emit_alu32(a, opn, in->rm, in->reg, 0);
+        }
+        return true;
+    }
+    if (in->op < 0x40 && (in->op & 7) == 5 && alu_inlined(opn)) {
+        emit_alu32(a, opn, R_EAX, -1, in->imm); /* 05/0D/...: EAX op= imm */
+        return true;
+    }
+    if ((in->op == 0x81 || in->op == 0x83) && in->mod == 3 &&
+        alu_inlined(in->reg)) {
+        emit_alu32(a, in->reg, in->rm, -1, in->imm);
+        return true;
+    }
+    return false;
+}
+
+/* The interpreter's bookkeeping and handler call for insn i. */
+static void emit_call_insn(Asm *a, const TBlock *tb, int i)
+{
+    emit_cur_rip(a, tb, i);
+    a_mov_rr(a, H_RDI, H_RBX);
+    a_call(a, (const void *)tb->insn[i].fn);
+}
+
+#define SEG_OFF(s, f) (CPU_OFF(seg) + (int32_t)((s) * sizeof(SegCache) + \
+                                               offsetof(SegCache, f)))
+#define TLB_OFF(f) (CPU_OFF(tlb) + (int32_t)offsetof(TlbEntry, f))
+
+/* The fast path of x86_seg_check + x86_read_lin/x86_write_lin for a
+   4-byte access at the 32-bit offset in EAX through segment s: leaves
+   the host address in RAX, or jumps to one of the fixups it adds to
+   slow (a limit or right problem, a TLB miss, a page crossing; MMIO and
+   code pages have no valid tag of the kind asked). */
+static void emit_fast_host(Asm *a, int s, bool store, AsmFixup *slow,
+                           int *ns)
+{
+    /* off in [lo, hi], hi - off >= 3, the right to read or write */
+    a_alu32_rm(a, 0x3b, H_RAX, H_RBX, SEG_OFF(s, lo));
+    slow[(*ns)++] = a_jcc_fwd(a, CC_B);
+    a_ld32(a, H_RCX, H_RBX, SEG_OFF(s, hi));
+    a_alu32_rr(a, 0x29, H_RCX, H_RAX);
+    slow[(*ns)++] = a_jcc_fwd(a, CC_B);
+    a_alu_ri(a, false, 7, H_RCX, 3);
+    slow[(*ns)++] = a_jcc_fwd(a, CC_B);
+    a_cmp8_mem_imm(a, H_RBX, store ? SEG_OFF(s, wok) : SEG_OFF(s, rok), 0);
+    slow[(*ns)++] = a_jcc_fwd(a, CC_E);
+    /* lin = base + off; the entry of tlb[tlb_user][(lin >> 12) & 1023] */
+    a_op_mem(a, true, 0x03, H_RAX, H_RBX, SEG_OFF(s, base));
+    a_ld32(a, H_RDX, H_RBX, CPU_OFF(tlb_user));
+    a_imul32_rri(a, H_RDX, H_RDX, (int32_t)sizeof(((X86Cpu *)0)->tlb[0]));
+    a_mov_rr(a, H_RCX, H_RAX);
+    a_shr32_ri(a, H_RCX, 12);
+    a_alu_ri(a, false, 4, H_RCX, TLB_SIZE - 1);
+    a_imul32_rri(a, H_RCX, H_RCX, (int32_t)sizeof(TlbEntry));
+    a_op_rr(a, true, 0x01, H_RDX, H_RCX); /* add rcx, rdx */
+    a_op_rr(a, true, 0x01, H_RBX, H_RCX); /* add rcx, rbx */
+    /* tag compare (the linear page), then no page crossing */
+    a_mov_rr(a, H_RDX, H_RAX);
+    a_alu_ri(a, true, 4, H_RDX, -4096);
+    a_op_mem(a, true, 0x3b, H_RDX, H_RCX,
+             store ? TLB_OFF(tag_w) : TLB_OFF(tag_r));
+    slow[(*ns)++] = a_jcc_fwd(a, CC_NE);
+    a_mov_rr(a, H_RDX, H_RAX);
+    a_alu_ri(a, false, 4, H_RDX, 0xfff);
+    a_alu_ri(a, false, 7, H_RDX, 0x1000 - 4);
+    slow[(*ns)++] = a_jcc_fwd(a, CC_A);
+    a_op_mem(a, true, 0x03, H_RAX, H_RCX, TLB_OFF(addend));
+}
+
+/* 32-bit memory accesses inline with the handler call as slow path:
+   MOV r32,[m] (8B), MOV [m],r32 (89) with 32-bit addressing, PUSH r32
+   and POP r32 with a 32-bit stack.  The fast path cannot fault; anything
+   unusual calls the handler, which redoes the instruction with every
+   rule.  The fall-through is the next instruction; a handler call that
+   ended the block jumps to *out (not after the last instruction). */
+static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out)
+{
+    const X86Insn *in = &tb->insn[i];
+    enum { LOAD, STORE, PUSH, POP } kind;
+    if (in->fn == x86_h_mov_load32) {
+        kind = LOAD;
+    } else if (in->fn == x86_h_mov_store32) {
+        kind = STORE;
+    } else if (in->fn == x86_h_push_r && !in->op0f) {
+        kind = PUSH;
+    } else if (in->fn == x86_h_pop_r && !in->op0f) {
+        kind = POP;
+    } else {
+        return false;
+    }
+    if ((tb->flags & ~7u) || in->osz != 4 || in->lock) {
+        return false;
+    }
+    if ((kind == LOAD || kind == STORE) &&
+        (!ea32_legacy(in) || in->reg >= 8 || in->seg >= 6)) {
+        return false;
+    }
+    AsmFixup slow[8];
+    int ns = 0;
+    int r = in->op & 7;
+    /* cpu->cur first: in Linux user mode a host fault on the guest's
+       memory raises #PF from inside the fast path (x86_user_host_fault),
+       and the exception takes the instruction from cur. */
+    a_op_mem(a, true, 0x8d, H_RSI, H_R12, (int32_t)(i * sizeof(X86Insn)));
+    a_st64(a, H_RBX, CPU_OFF(cur), H_RSI);
+    switch (kind) {
+    case LOAD:
+    case STORE:
+        emit_ea32(a, in);
+        emit_fast_host(a, in->seg, kind == STORE, slow, &ns);
+        if (kind == STORE) {
+            a_ld32(a, H_RDX, H_RBX, REG_OFF(in->reg));
+            a_st32(a, H_RAX, 0, H_RDX);
+        } else {
+            a_ld32(a, H_RAX, H_RAX, 0);
+            a_st64(a, H_RBX, REG_OFF(in->reg), H_RAX);
+        }
+        break;
+    case PUSH:
+        /* x86_push with a 32-bit stack: write below ESP, then ESP -= 4
+           (PUSH ESP stores the old value). */
+        a_cmp8_mem_imm(a, H_RBX, CPU_OFF(ss32), 0);
+        slow[ns++] = a_jcc_fwd(a, CC_E);
+        a_ld32(a, H_RAX, H_RBX, REG_OFF(R_ESP));
+        a_alu_ri(a, false, 5, H_RAX, 4);
+        a_mov_rr(a, H_R13, H_RAX); /* the new ESP (r13 is ours) */
+        emit_fast_host(a, S_SS, true, slow, &ns);
+        a_ld32(a, H_RDX, H_RBX, REG_OFF(r));
+        a_st32(a, H_RAX, 0, H_RDX);
+        a_st64(a, H_RBX, REG_OFF(R_ESP), H_R13);
+        break;
+    case POP:
+        /* x86_pop: read at ESP, ESP += 4, then the register (POP ESP
+           keeps the value read). */
+        a_cmp8_mem_imm(a, H_RBX, CPU_OFF(ss32), 0);
+        slow[ns++] = a_jcc_fwd(a, CC_E);
+        a_ld32(a, H_RAX, H_RBX, REG_OFF(R_ESP));
+        emit_fast_host(a, S_SS, false, slow, &ns);
+        a_ld32(a, H_RCX, H_RAX, 0);
+        a_ld32(a, H_RAX, H_RBX, REG_OFF(R_ESP));
+        a_alu_ri(a, false, 0, H_RAX, 4);
+        a_st64(a, H_RBX, REG_OFF(R_ESP), H_RAX);
+        a_st64(a, H_RBX, REG_OFF(r), H_RCX);
+        break;
+    }
+    AsmFixup done = a_jmp_fwd(a);
+    for (int k = 0; k < ns; k++) {
+        a_bind(a, slow[k]);
+    }
+    emit_call_insn(a, tb, i);
+    if (i + 1 < tb->n) {
+        a_cmp16_mem_imm8(a, H_RBX, CPU_OFF(tb_dirty), 0);
+        *out = a_jcc_fwd(a, CC_NE);
+    }
+    a_bind(a, done);
+    return true;
+}
+
+/* What the lazy flags hold, as far as the translator knows at a point
+   of the block: the last flag-setting instruction was one it inlined,
+   with no handler call since that could have changed them. */
+enum { FL_UNKNOWN, FL_ADD, FL_SUB, FL_LOGIC, FL_INCDEC };
+
+static int inline_flag_kind(const TBlock *tb, const X86Insn *in)
+{
+    if ((tb->flags & ~7u) || in->lock || in->osz != 4 || in->op0f) {
+        return FL_UNKNOWN;
+    }
+    if (in->fn == x86_h_mov_rr32 || in->fn == x86_h_mov_r_imm ||
+        in->fn == x86_h_lea || in->fn == x86_h_mov_load32 ||
+        in->fn == x86_h_mov_store32 || in->fn == x86_h_push_r ||
+        in->fn == x86_h_pop_r) {
+        return -1; /* flags untouched */
+    }
+    if (in->fn == x86_h_test_rm_r) {
+        return FL_LOGIC;
+    }
+    if (in->op >= 0x40 && in->op <= 0x4f) {
+        return FL_INCDEC;
+    }
+    int opn = in->op < 0x40 ? (in->op >> 3) & 7
+              : in->op == 0x81 || in->op == 0x83 ? in->reg
+                                                 : -1;
+    switch (opn) {
+    case 0:
+        return FL_ADD;
+    case 5:
+    case 7:
+        return FL_SUB;
+    case 1:
+    case 4:
+    case 6:
+        return FL_LOGIC;
+    }
+    return FL_UNKNOWN;
+}
+
+/* A Jcc rel (32-bit operand size) ending the block, its condition taken
+   from host flags recomputed from the lazy fields when the translator
+   knows their kind (fl); the CS limit check of x86_jump inline, the
+   handler as the path that raises #GP.  False: not handled. */
+static bool emit_jcc(Asm *a, const TBlock *tb, int i, int fl)
+{
+    const X86Insn *in = &tb->insn[i];
+    bool jcc = in->op0f ? (in->op & 0xf0) == 0x80 : (in->op & 0xf0) == 0x70;
+    int cc = in->op & 0xf;
+    if (!jcc || i + 1 != tb->n || (tb->flags & ~7u) || in->osz != 4 ||
+        in->lock || fl == FL_UNKNOWN ||
+        (fl == FL_INCDEC && (cc == CC_B || cc == CC_AE || cc == CC_BE ||
+                             cc == CC_A))) {
+        return false;
+    }
+    emit_cur_rip(a, tb, i); /* the not-taken state */
+    switch (fl) {
+    case FL_ADD:
+        a_ld32(a, H_RAX, H_RBX, CPU_OFF(lf_a));
+        a_alu32_rm(a, 0x03, H_RAX, H_RBX, CPU_OFF(lf_b));
+        break;
+    case FL_SUB:
+        a_ld32(a, H_RAX, H_RBX, CPU_OFF(lf_a));
+        a_alu32_rm(a, 0x3b, H_RAX, H_RBX, CPU_OFF(lf_b));
+        break;
+    case FL_LOGIC:
+        a_ld32(a, H_RAX, H_RBX, CPU_OFF(lf_res));
+        a_alu32_rr(a, 0x85, H_RAX, H_RAX);
+        break;
+    case FL_INCDEC: {
+        /* lf_b is 1; INC or DEC again from lf_a gives OF SF ZF PF. */
+        a_ld32(a, H_RAX, H_RBX, CPU_OFF(lf_a));
+        a_cmp8_mem_imm(a, H_RBX, CPU_OFF(lf_op), LF_INC);
+        AsmFixup dec = a_jcc_fwd(a, CC_NE);
+        a_byte(a, 0xff);
+        a_byte(a, 0xc0); /* inc eax */
+        AsmFixup go = a_jmp_fwd(a);
+        a_bind(a, dec);
+        a_byte(a, 0xff);
+        a_byte(a, 0xc8); /* dec eax */
+        a_bind(a, go);
+        break;
+    }
+    }
+    AsmFixup not_taken = a_jcc_fwd(a, cc ^ 1);
+    uint32_t target = (uint32_t)(in->ip + in->len + in->imm);
+    a_mov_ri(a, H_RAX, target);
+    a_alu32_rm(a, 0x3b, H_RAX, H_RBX, SEG_OFF(S_CS, limit));
+    AsmFixup slow = a_jcc_fwd(a, CC_A);
+    a_st64(a, H_RBX, CPU_OFF(rip), H_RAX);
+    AsmFixup done = a_jmp_fwd(a);
+    a_bind(a, slow);
+    emit_call_insn(a, tb, i); /* raises #GP */
+    a_bind(a, not_taken);
+    a_bind(a, done);
+    return true;
+}
+
+bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
+{
+    X86Jit *jit = cpu->jit;
+    if (jit->flushes_seen != cpu->code.flushes) {
+        /* The block cache was emptied since: so can the code be. */
+        jit->flushes_seen = cpu->code.flushes;
+        jit->used = 0;
+        jit->resets++;
+    }
+    uint64_t t0 = now_ns();
+    Asm a = {
+        .p = jit->rw + jit->used,
+        .end = jit->rw + jit->size,
+        .delta = jit->rx - jit->rw,
+    };
+    uint8_t *start = a.p;
+    AsmFixup out[TB_MAX_INSNS];
+    int nout = 0;
+
+    a_push(&a, H_RBX);
+    a_push(&a, H_R12);
+    a_push(&a, H_R13);
+    a_mov_rr(&a, H_RBX, H_RDI);
+    a_mov_ri(&a, H_R12, (uint64_t)(uintptr_t)tb->insn);
+    bool inlined = false;
+    int fl = FL_UNKNOWN;
+    for (int i = 0; i < tb->n; i++) {
+        int kind = inline_flag_kind(tb, &tb->insn[i]);
+        if (jit->inline_ops && emit_jcc(&a, tb, i, fl)) {
+            inlined = false; /* cur and rip are set */
+            jit->inlined++;
+            jit->fused++;
+            continue;
+        }
+        inlined = jit->inline_ops && emit_inline(&a, tb, &tb->insn[i]);
+        if (inlined) {
+            fl = kind >= 0 ? kind : fl;
+            jit->inlined++;
+            continue;
+        }
+        if (jit->inline_ops && emit_mem32(&a, tb, i, &out[nout])) {
+            /* Inline with a handler call as its slow path: cur and rip
+               are only right after that path. */
+            inlined = true;
+            nout += i + 1 < tb->n;
+            jit->inlined++;
+            continue;
+        }
+        fl = FL_UNKNOWN; /* a handler call */
+        emit_call_insn(&a, tb, i);
+        if (i + 1 < tb->n) {
+            a_cmp16_mem_imm8(&a, H_RBX, CPU_OFF(tb_dirty), 0);
+            out[nout++] = a_jcc_fwd(&a, CC_NE);
+        }
+    }
+    if (inlined) {
+        /* The last instruction ran inline: leave cur and rip as its
+           handler call would have. */
+        emit_cur_rip(&a, tb, tb->n - 1);
+    }
+    for (int k = 0; k < nout; k++) {
+        a_bind(&a, out[k]);
+    }
+    a_pop(&a, H_R13);
+    a_pop(&a, H_R12);
+    a_pop(&a, H_RBX);
+    a_ret(&a);
+
+    if (a.full) {
+        /* Empty the block cache at the next boundary; the code with it. */
+        jit->full++;
+        x86_tb_flush(cpu);
+        return false;
+    }
+    size_t len = a.p - start;
+    tb->host = jit->rx + (start - jit->rw);
+    jit->used = (jit->used + len + 15) & ~(size_t)15;
+    jit->blocks++;
+    jit->insns += tb->n;
+    jit->code_bytes_total += len;
+    jit->translate_ns += now_ns() - t0;
+    return true;
+}
+
+void x86_jit_info(X86Jit *jit, const X86Cpu *cpu, GString *out)
+{
+    (void)cpu;
+    if (!jit) {
+        g_string_append(out, "engine: interpreter\n");
+        return;
+    }
+    g_string_append_printf(out,
+        "engine: jit (translate after %u runs)\n"
+        "translated blocks: %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
+        " instructions, %" G_GUINT64_FORMAT " inlined)\n"
+        "code bytes: %zu in use of %zu, %" G_GUINT64_FORMAT
+        " emitted in all\n"
+        "buffer resets: %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
+        " when full)\n"
+        "translation time: %.3f ms\n"
+        "block runs: %" G_GUINT64_FORMAT " translated, %" G_GUINT64_FORMAT
+        " interpreted\n"
+        "Jcc on recomputed flags: %" G_GUINT64_FORMAT "\n"
+        "exits: end %" G_GUINT64_FORMAT ", block_end %" G_GUINT64_FORMAT
+        ", smc %" G_GUINT64_FORMAT ", fault %" G_GUINT64_FORMAT "\n"
+        "blocks invalidated: %" G_GUINT64_FORMAT "\n",
+        jit->threshold, jit->blocks, jit->insns, jit->inlined, jit->used,
+        jit->size, jit->code_bytes_total, jit->resets, jit->full,
+        jit->translate_ns / 1e6, jit->runs, jit->interp_runs, jit->fused,
+        jit->exits[JIT_EXIT_END], jit->exits[JIT_EXIT_BLOCK_END],
+        jit->exits[JIT_EXIT_DIRTY], jit->exits[JIT_EXIT_FAULT],
+        (guint64)cpu->code.invalidated);
+}
+
+#else /* not an x86-64 Linux host: the interpreter only */
+
+X86Jit *x86_jit_new(unsigned threshold)
+{
+    (void)threshold;
+    return NULL;
+}
+
+void x86_jit_free(X86Jit *jit)
+{
+    (void)jit;
+}
+
+unsigned x86_jit_fork_gen;
+
+void x86_jit_after_fork(X86Cpu *cpu)
+{
+    (void)cpu;
+}
+
+bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
+{
+    (void)cpu;
+    (void)tb;
+    return false;
+}
+
+void x86_jit_info(X86Jit *jit, const X86Cpu *cpu, GString *out)
+{
+    (void)jit;
+    (void)cpu;
+    g_string_append(out, "engine: interpreter (no JIT on this host)\n");
+}
+
+#endif

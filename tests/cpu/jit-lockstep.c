@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Lock-step differential test of the x86 JIT against the interpreter.
+ *
+ * Two CPUs, each on its own RAM, run the same -bios ROM (bench/cpu.asm
+ * assembled with small counts: 32-bit protected mode, paging, integer,
+ * memory and x87 phases, COM1 output): one with the JIT translating
+ * every block on its first run, one interpreting.  Both run one block per
+ * run() call (a real-time clock: blocks are never cut by a budget), and
+ * after every block the instruction counts, the integer registers, EIP,
+ * EFLAGS, the segment registers and the control registers must agree;
+ * the whole RAM is compared every RAM_EVERY blocks and at the end, and
+ * the COM1 output at the end.  A divergence fails with the block's
+ * address.
+ *
+ * A second ROM, tests/cpu/jcc-lockstep.asm, puts every Jcc condition
+ * after each inlined flag-setting form at operand edges.
+ *
+ * usage: jit-lockstep ROM...
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "arch/cpu.h"
+#include "arch/x86/jit/jit.h"
+#include "arch/x86/x86.h"
+#include "bus/clock.h"
+#include "bus/ioport.h"
+#include "bus/memory.h"
+
+#define RAM_SIZE (12u << 20)
+#define ROM_SIZE (128u << 10)
+#define RAM_EVERY 4096
+#define MAX_BLOCKS 20000000
+
+typedef struct Side {
+    const char *name;
+    MemMap *mem;
+    uint8_t *ram, *rom;
+    IoSpace *io;
+    Clock *clk;
+    Cpu *cpu;
+    X86Cpu *x;
+    GString *com1;
+} Side;
+
+static int no_intr(void *opaque)
+{
+    return -1;
+}
+
+/* COM1: the transmitter is always empty; bytes written go to com1. */
+static uint32_t com1_read(void *opaque, uint16_t off, unsigned size)
+{
+    return off == 5 ? 0x60 : 0;
+}
+
+static void com1_write(void *opaque, uint16_t off, uint32_t v, unsigned size)
+{
+    Side *s = opaque;
+    if (off == 0) {
+        g_string_append_c(s->com1, (char)v);
+    }
+}
+
+static const IoRegion com1_io = {
+    .base = 0x3f8, .len = 8, .min = 1, .max = 1,
+    .read = com1_read, .write = com1_write, .name = "com1",
+};
+
+static void side_init(Side *s, const char *name, int engine,
+                      const uint8_t *rom)
+{
+    s->name = name;
+    s->mem = memmap_new();
+    s->ram = g_malloc0(RAM_SIZE);
+    s->rom = g_memdup2(rom, ROM_SIZE);
+    memmap_add_ram(s->mem, "ram", 0, RAM_SIZE, s->ram, 0);
+    memmap_add_ram(s->mem, "rom", 0x100000000ull - ROM_SIZE, ROM_SIZE,
+                   s->rom, 0);
+    /* The ROM's alias below 1 MiB, as the board's shadow RAM holds it. */
+    memcpy(s->ram + 0x100000 - ROM_SIZE, rom, ROM_SIZE);
+    s->io = ioport_new();
+    ioport_register(s->io, &com1_io, s);
+    s->com1 = g_string_new(NULL);
+    s->clk = clock_new(CLOCK_MODE_REALTIME, 0);
+    CpuWiring bus = { .mem = s->mem, .io = s->io, .clock = s->clk,
+                      .intr_ack = no_intr, .engine = engine };
+    GError *err = NULL;
+    s->cpu = cpu_find("pentium2")->create(&bus, &err);
+    g_assert_no_error(err);
+    s->x = (X86Cpu *)s->cpu;
+    clock_set_progress(s->clk, &s->cpu->progress);
+}
+
+static void side_free(Side *s)
+{
+    clock_set_progress(s->clk, NULL);
+    s->cpu->ops->destroy(s->cpu);
+    ioport_free(s->io);
+    memmap_free(s->mem);
+    clock_free(s->clk);
+    g_free(s->ram);
+    g_free(s->rom);
+    g_string_free(s->com1, TRUE);
+}
+
+/* The first difference of the architectural state, or NULL. */
+static const char *state_diff(X86Cpu *a, X86Cpu *b)
+{
+    static char why[128];
+    for (int r = 0; r < X86_NREGS; r++) {
+        if (a->regs[r] != b->regs[r]) {
+            snprintf(why, sizeof(why), "register %d: %#llx vs %#llx", r,
+                     (unsigned long long)a->regs[r],
+                     (unsigned long long)b->regs[r]);
+            return why;
+        }
+    }
+    if (a->rip != b->rip) {
+        return "EIP";
+    }
+    if (x86_get_eflags(a) != x86_get_eflags(b)) {
+        snprintf(why, sizeof(why), "EFLAGS %#x vs %#x", x86_get_eflags(a),
+                 x86_get_eflags(b));
+        return why;
+    }
+    for (int s = 0; s < 6; s++) {
+        if (a->seg[s].sel != b->seg[s].sel ||
+            a->seg[s].base != b->seg[s].base ||
+            a->seg[s].limit != b->seg[s].limit ||
+            a->seg[s].flags != b->seg[s].flags) {
+            snprintf(why, sizeof(why), "segment register %d", s);
+            return why;
+        }
+    }
+    if (a->cr0 != b->cr0 || a->cr2 != b->cr2 || a->cr3 != b->cr3 ||
+        a->cr4 != b->cr4 || a->cpl != b->cpl || a->halted != b->halted) {
+        return "control registers, CPL or HLT";
+    }
+    if (a->fpu.fcw != b->fpu.fcw || a->fpu.fsw != b->fpu.fsw ||
+        a->fpu.ftw != b->fpu.ftw) {
+        return "x87 control, status or tag word";
+    }
+    for (int i = 0; i < 8; i++) {
+        if (a->fpu.r[i].mant != b->fpu.r[i].mant ||
+            a->fpu.r[i].sexp != b->fpu.r[i].sexp) {
+            snprintf(why, sizeof(why), "x87 register R%d", i);
+            return why;
+        }
+    }
+    return NULL;
+}
+
+/* Run one ROM in lock step; 0 if the two engines agree throughout. */
+static int lockstep(const char *path)
+{
+    gchar *rom = NULL;
+    gsize len = 0;
+    GError *err = NULL;
+    if (!g_file_get_contents(path, &rom, &len, &err) || len != ROM_SIZE) {
+        fprintf(stderr, "jit-lockstep: %s: %s\n", path,
+                err ? err->message : "not a 128 KiB ROM");
+        return 1;
+    }
+    Side jit, interp;
+    side_init(&jit, "jit", CPU_ENGINE_JIT, (const uint8_t *)rom);
+    side_init(&interp, "interp", CPU_ENGINE_INTERP, (const uint8_t *)rom);
+    int rc = 1;
+    if (!jit.x->jit) {
+        printf("jit-lockstep: no JIT on this host\n");
+        rc = 0;
+        goto out;
+    }
+    jit.x->jit->threshold = 0; /* translate every block on its first run */
+    g_assert_null(interp.x->jit);
+
+    uint64_t blocks = 0, insns = 0;
+    for (; blocks < MAX_BLOCKS; blocks++) {
+        uint64_t at = (jit.x->seg[S_CS].base + jit.x->rip) & 0xffffffffu;
+        CpuExit wj, wi;
+        int64_t nj = jit.cpu->ops->run(jit.cpu, 1, &wj);
+        int64_t ni = interp.cpu->ops->run(interp.cpu, 1, &wi);
+        insns += nj;
+        const char *d = nj != ni ? "instruction count"
+                        : wj != wi ? "exit reason"
+                                   : state_diff(jit.x, interp.x);
+        if (!d && (blocks % RAM_EVERY == 0 || wj == CPU_EXIT_HALTED) &&
+            memcmp(jit.ram, interp.ram, RAM_SIZE)) {
+            d = "RAM";
+        }
+        if (d) {
+            fprintf(stderr, "jit-lockstep: %s: divergence after block %"
+                    G_GUINT64_FORMAT " at %#" G_GINT64_MODIFIER "x: %s\n",
+                    path, blocks, (guint64)at, d);
+            goto out;
+        }
+        if (wj == CPU_EXIT_HALTED) {
+            break;
+        }
+    }
+    if (strcmp(jit.com1->str, interp.com1->str) ||
+        !strstr(jit.com1->str, "DONE\n")) {
+        fprintf(stderr, "jit-lockstep: %s: COM1 output:\njit: %s\n"
+                "interp: %s\n", path, jit.com1->str, interp.com1->str);
+        goto out;
+    }
+    X86Jit *j = jit.x->jit;
+    if (j->blocks == 0 || j->runs < blocks / 2) {
+        fprintf(stderr, "jit-lockstep: %s: the JIT ran %" G_GUINT64_FORMAT
+                " of %" G_GUINT64_FORMAT " blocks\n", path, j->runs, blocks);
+        goto out;
+    }
+    GString *info = g_string_new(NULL);
+    x86_jit_info(j, jit.x, info);
+    printf("jit-lockstep: %s: %" G_GUINT64_FORMAT " blocks, %"
+           G_GUINT64_FORMAT " instructions agree\n%s%s", path, blocks,
+           insns, jit.com1->str, info->str);
+    g_string_free(info, TRUE);
+    rc = 0;
+out:
+    side_free(&jit);
+    side_free(&interp);
+    g_free(rom);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: jit-lockstep ROM...\n");
+        return 2;
+    }
+    int rc = 0;
+    for (int i = 1; i < argc; i++) {
+        rc |= lockstep(argv[i]);
+    }
+    return rc;
+}
