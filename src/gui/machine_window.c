@@ -1991,6 +1991,17 @@ static void act_scale(GSimpleAction *a, GVariant *p, gpointer data)
     mw_dump(data);
 }
 
+/* A console page hides the screen: a captured input goes back to the
+   host, so keys reach the terminal the user now sees. */
+static void mw_page_switched(GtkNotebook *nb, GtkWidget *page, guint num,
+                             gpointer data)
+{
+    MachineWindow *mw = data;
+    if (page != GTK_WIDGET(mw->display) && mw->grabbed) {
+        mw_set_grab(mw, false);
+    }
+}
+
 static void mw_show_page(MachineWindow *mw, const char *console)
 {
     Console *c = console ? mw_console(mw, console) : NULL;
@@ -2193,6 +2204,8 @@ GtkWindow *mimic_machine_window_new(GtkApplication *app,
     gtk_widget_show(GTK_WIDGET(mw->display));
     gtk_notebook_append_page(mw->notebook, GTK_WIDGET(mw->display),
                              gtk_label_new(_("Screen")));
+    g_signal_connect(mw->notebook, "switch-page",
+                     G_CALLBACK(mw_page_switched), mw);
     g_action_map_add_action_entries(G_ACTION_MAP(mw->win), mw_actions,
                                     G_N_ELEMENTS(mw_actions), mw);
     g_signal_connect(mw->win, "key-press-event", G_CALLBACK(mw_key), mw);
