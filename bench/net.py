@@ -20,15 +20,12 @@ usage: bench/net.py MIMIC [QEMU] [--models e1000,virtio-net-pci]
                     [--size MiB] [--runs N] [--timeout S]
 """
 import argparse
-import http.server
 import os
 import re
 import shutil
-import socket
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 
@@ -45,26 +42,9 @@ MODULES = ('dmesg -n 1; for m in $(cat /lib/modules/order); do case $m in '
            'insmod /lib/modules/$m;; esac; done; echo MODS-DONE')
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def serve(directory):
-    handler = lambda *a, **kw: http.server.SimpleHTTPRequestHandler(  # noqa
-        *a, directory=directory, **kw)
-    http.server.SimpleHTTPRequestHandler.log_message = lambda *a: None
-    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv
-
-
 def measure(exe, extra, model, http_port, size, timeout, log):
     """Boot, bring eth0 up, time both directions; return (down_s, up_s)."""
-    fwd = free_port()
+    fwd = boottest.free_port()
     argv = [exe] + extra + [
         '-display', 'none', '-serial', 'stdio', '-monitor', 'none',
         '-m', '384',
@@ -135,7 +115,7 @@ def main():
     with open(os.path.join(tmp, 'blob.bin'), 'wb') as f:
         for _ in range(args.size):
             f.write(os.urandom(1 << 20))
-    srv = serve(tmp)
+    srv = boottest.serve(tmp)
     mb = args.size * 1048576 / 1e6
     status = 0
     try:

@@ -15,6 +15,7 @@ usage: boottest.py SCENARIO EMULATOR
 Exit status: 0 pass, 1 fail, 77 skip (emulator missing).
 """
 import hashlib
+import http.server
 import math
 import os
 import re
@@ -239,6 +240,26 @@ class Monitor:
 
     def close(self):
         self.sock.close()
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that is free now (for hostfwd)."""
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def serve(directory):
+    """An HTTP server for directory on 127.0.0.1 (a guest's wget target),
+    in a daemon thread; srv.server_address[1] is its port."""
+    handler = lambda *a, **kw: http.server.SimpleHTTPRequestHandler(  # noqa
+        *a, directory=directory, **kw)
+    http.server.SimpleHTTPRequestHandler.log_message = lambda *a: None
+    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
 
 
 def ensure_images(what='all'):

@@ -31,36 +31,17 @@ Linux (its e1000 driver loaded by the test initramfs) and busybox:
 
 usage: test_net_user.py MIMIC"""
 import hashlib
-import http.server
 import os
 import re
 import socket
 import struct
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import boottest  # noqa: E402
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def serve(directory):
-    handler = lambda *a, **kw: http.server.SimpleHTTPRequestHandler(  # noqa
-        *a, directory=directory, **kw)
-    http.server.SimpleHTTPRequestHandler.log_message = lambda *a: None
-    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv
 
 
 # The other cards: model, MAC, extra -device properties, the Linux
@@ -125,13 +106,13 @@ def main():
     blob = os.urandom(1536 * 1024 + 123)
     with open(os.path.join(tmp, 'blob.bin'), 'wb') as f:
         f.write(blob)
-    srv = serve(tmp)
+    srv = boottest.serve(tmp)
     http_port = srv.server_address[1]
-    fwd_port = free_port()
+    fwd_port = boottest.free_port()
     small = os.urandom(384 * 1024 + 7)
     with open(os.path.join(tmp, 'small.bin'), 'wb') as f:
         f.write(small)
-    card_ports = [free_port() for _ in CARDS]
+    card_ports = [boottest.free_port() for _ in CARDS]
     pcap = os.path.join(tmp, 'virtio.pcap')
     cards_argv = []
     for i, (model, mac, props, _, _) in enumerate(CARDS):
