@@ -126,6 +126,9 @@ static bool image_aout(const uint8_t *k, size_t klen, long hoff,
         }
         mem = (uint64_t)bss_end - load_addr;
     }
+    if (mem == 0) {
+        return bad(error, path, "loads nothing");
+    }
     if (load_addr < MB_KERNEL_MIN || load_addr + mem > top) {
         return bad(error, path, "does not fit in RAM above 1 MiB");
     }
