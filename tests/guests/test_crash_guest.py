@@ -96,7 +96,9 @@ def main():
             finally:
                 emu.close()
             if 'WRITE-FAILED' in emu.buf:
-                raise SystemExit('FAIL: the guest saw a write error')
+                raise SystemExit('FAIL: the guest saw a write error after '
+                                 '%d kills; its output:\n%s' %
+                                 (i, emu.buf[-3000:]))
             what = 'kill %d (after %d reports)' % (i + 1, target)
             m = check_image(mimic_img, img, what)
             q = check_image(QEMU_IMG, img, what)
