@@ -127,7 +127,7 @@ void mimic_log_limited_(unsigned *count, uint32_t category, const char *fmt,
     if (debug_env < 0) {
         debug_env = g_getenv("MIMIC_DEBUG") != NULL;
     }
-    if (!(log_mask & category) && !debug_env) {
+    if (category && !(log_mask & category) && !debug_env) {
         return;
     }
     unsigned n = __atomic_fetch_add(count, 1, __ATOMIC_RELAXED);
@@ -139,7 +139,7 @@ void mimic_log_limited_(unsigned *count, uint32_t category, const char *fmt,
     g_mutex_lock(&log_lock);
     FILE *f = log_file ? log_file : stderr;
     fputs(category == LOG_UNIMP ? "mimic: unimplemented: "
-                                : "mimic: guest error: ", f);
+          : category ? "mimic: guest error: " : "mimic: ", f);
     vfprintf(f, fmt, ap);
     if (fmt[0] && fmt[strlen(fmt) - 1] != '\n') {
         fputc('\n', f);

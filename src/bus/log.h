@@ -51,6 +51,13 @@ void mimic_log(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
         static unsigned mimic_log_count_;                                     \
         mimic_log_limited_(&mimic_log_count_, LOG_UNIMP, __VA_ARGS__);        \
     } while (0)
+/* Host-side failures the user must see (a disk write the host refused):
+   always printed, rate-limited the same way. */
+#define mimic_log_host(...)                                                   \
+    do {                                                                      \
+        static unsigned mimic_log_count_;                                     \
+        mimic_log_limited_(&mimic_log_count_, 0, __VA_ARGS__);                \
+    } while (0)
 void mimic_log_limited_(unsigned *count, uint32_t category, const char *fmt,
                         ...) G_GNUC_PRINTF(3, 4);
 

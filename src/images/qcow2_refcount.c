@@ -226,19 +226,21 @@ static bool rt_write_entry(BlockDev *bs, uint64_t idx, GError **error)
     return blk_file_pwrite(bs, s->rt_offset + idx * 8, b, 8, error);
 }
 
-/* Lowest run of n free clusters at or after the hint. */
+/*
+ * Lowest run of n free clusters at or after the hint.  Clusters past the
+ * end of the file are not free by position alone: a writer killed between
+ * its refcount update and its data write leaves counted clusters there.
+ * The walk ends where the refcount blocks end (counts read as zero).
+ */
 static bool find_free(BlockDev *bs, uint64_t n, uint64_t *start,
                       GError **error)
 {
     Qcow2 *s = qcow2_state(bs);
     uint64_t i = s->free_hint, run = 0;
-    uint64_t end_cl = s->file_end >> s->cluster_bits;
     for (;;) {
         uint64_t rc = 0;
-        if (i < end_cl) {
-            if (!qcow2_get_refcount(bs, i, &rc, error)) {
-                return false;
-            }
+        if (!qcow2_get_refcount(bs, i, &rc, error)) {
+            return false;
         }
         if (rc == 0) {
             if (++run == n) {

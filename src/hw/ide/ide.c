@@ -238,7 +238,7 @@ static bool disk_io(IdeChannel *ch, IdeDrive *d, uint64_t lba, uint32_t n,
                     : blk_pread(d->blk, lba * IDE_SECTOR, ch->buf,
                                 (size_t)n * IDE_SECTOR, &err);
     if (!ok) {
-        mimic_log_guest("ide: %s error at sector %" G_GUINT64_FORMAT ": %s",
+        mimic_log_host("ide: %s error at sector %" G_GUINT64_FORMAT ": %s",
                         write ? "write" : "read", lba,
                         err ? err->message : "?");
         g_clear_error(&err);
