@@ -32,6 +32,7 @@ Clock *clock_new(ClockMode mode, int icount_shift)
     c->mode = mode;
     c->icount_shift = icount_shift < 0 ? 0 : MIN(icount_shift, 10);
     c->paused_at = 0; /* starts paused at virtual time 0 */
+    c->last = c->floor = INT64_MIN;
     if (mode == CLOCK_MODE_REALTIME) {
         c->base_ns = clock_host_ns();
     }
@@ -68,13 +69,39 @@ int64_t clock_now(Clock *c)
     if (c->paused_at >= 0) {
         return c->paused_at;
     }
-    return clock_host_ns() - c->base_ns;
+    int64_t v = clock_host_ns() - c->base_ns;
+    /*
+     * Causality: time never reads past a deadline whose timer has not
+     * fired.  Timers fire between the CPU's slices; if the host stops the
+     * worker thread for a while, the guest would otherwise read a clock
+     * (TSC, HPET, PM timer) far ahead with none of the interrupts due in
+     * between (Linux's check_timer() then gave up on the IO-APIC timer:
+     * 160 ms of TSC without 4 ticks).  A timer re-armed at or before the
+     * last firing round's time (clock_run_timers) does not hold time back,
+     * so a timer re-armed with no delay cannot freeze the clock.
+     */
+    if (c->heap_len) {
+        int64_t d = c->heap[0]->deadline;
+        if (d < v && d > c->floor) {
+            v = d;
+        }
+    }
+    if (v < c->last) {
+        v = c->last;
+    }
+    c->last = v;
+    return v;
+}
+
+static void set_seen(Clock *c, int64_t ns)
+{
+    c->last = c->floor = ns;
 }
 
 void clock_pause(Clock *c)
 {
     if (c->mode == CLOCK_MODE_REALTIME && c->paused_at < 0) {
-        c->paused_at = clock_host_ns() - c->base_ns;
+        c->paused_at = clock_now(c);
     }
 }
 
@@ -82,6 +109,7 @@ void clock_resume(Clock *c)
 {
     if (c->mode == CLOCK_MODE_REALTIME && c->paused_at >= 0) {
         c->base_ns = clock_host_ns() - c->paused_at;
+        set_seen(c, c->paused_at);
         c->paused_at = -1;
     }
 }
@@ -94,6 +122,7 @@ void clock_set_now(Clock *c, int64_t ns)
         c->paused_at = ns;
     } else {
         c->base_ns = clock_host_ns() - ns;
+        set_seen(c, ns);
     }
 }
 
@@ -190,6 +219,9 @@ int clock_run_timers(Clock *c)
         if (fired > 100000) {
             break; /* a timer rearming in the past: don't spin forever */
         }
+    }
+    if (c->mode == CLOCK_MODE_REALTIME && c->paused_at < 0) {
+        c->floor = now;
     }
     return fired;
 }

@@ -4,7 +4,9 @@
  *
  * Virtual time is in nanoseconds.  In real-time mode it follows the host's
  * monotonic clock while the machine runs and stands still while it is
- * paused.  In deterministic mode (-icount SHIFT) it advances by 2^SHIFT ns
+ * paused; it never reads past the deadline of a timer that has not fired
+ * (after the host held the worker thread back, time catches up one firing
+ * round at a time, so the guest sees its interrupts in order).  In deterministic mode (-icount SHIFT) it advances by 2^SHIFT ns
  * per executed guest instruction: the engine adds the count each CPU
  * run() returns to clock->icount, the time read inside a run() counts the
  * running block whole (Clock.progress), and a halted CPU warps time to
@@ -41,6 +43,8 @@ typedef struct Clock {
     /* private */
     int64_t base_ns;   /* icount: time at icount == 0; realtime: offset */
     int64_t paused_at; /* realtime: virtual time when paused, or -1 */
+    int64_t last;      /* realtime: the latest time read (monotonic) */
+    int64_t floor;     /* realtime: time of the last clock_run_timers */
     Timer **heap;
     int heap_len, heap_cap;
     uint64_t timer_seq; /* tie-break: deterministic firing order */

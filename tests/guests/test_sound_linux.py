@@ -133,7 +133,10 @@ read_ev SND-JACK-PULL
 read_ev SND-JACK-PLUG
 echo SND-JACK-DONE
 '''
-INIT_TAIL = '''echo SND-END
+INIT_TAIL = '''grep -E 'snd|Intel' /proc/interrupts | sed 's/^/SND-IRQ /'
+cat /sys/bus/pci/devices/*/msi_bus | sed 's/^/SND-DBG msi_bus /'
+dmesg | grep -i -E 'msi|hda|irq' | sed 's/^/SND-DBG /'
+echo SND-END
 read line
 busybox poweroff -f
 '''
@@ -547,6 +550,14 @@ def check_hda(k, tmp, log, pa, info):
     print('codec: ' + '; '.join(unsol))
     if not any('enabled=1' in ln for ln in unsol):
         print('FAIL: hda: the driver enabled no unsolicited response')
+        ok = False
+    # The APIC board offers MSI and snd-hda-intel uses it: its line in
+    # /proc/interrupts is a PCI-MSI one that has counted interrupts.
+    irq = [ln for ln in re.findall(r'SND-IRQ (.*)', log) if 'hda' in ln]
+    print('interrupts: ' + '; '.join(irq))
+    if not any('MSI' in ln and int(ln.split()[1]) > 0 for ln in irq):
+        print('FAIL: hda: no interrupts through MSI')
+        print('\n'.join(re.findall(r'SND-DBG (.*)', log)))
         ok = False
     ev = jack_events(log)
     print('jack events (type, code, value): %s' % ev)

@@ -136,6 +136,62 @@ static void test_realtime_catch_up(void)
     clock_free(c);
 }
 
+static Clock *zero_clock;
+static Timer *zero_timer;
+static int zero_fired;
+
+static void zero_cb(void *opaque)
+{
+    zero_fired++;
+    timer_mod(zero_timer, clock_now(zero_clock));   /* no delay at all */
+}
+
+/*
+ * Real time after the host held the worker thread back: the clock reads
+ * no further than the first timer that has not fired, then advances one
+ * firing round at a time (each periodic tick is seen before the time
+ * after it); a timer re-armed with no delay does not freeze it.
+ */
+static void test_realtime_causality(void)
+{
+    Clock *c = clock_new(CLOCK_MODE_REALTIME, 0);
+    clock_resume(c);
+    int64_t t0 = clock_now(c);
+    periodic = timer_new(c, periodic_cb, NULL);
+    periodic_fired = 0;
+    periodic_next = t0 + 1000000;          /* ticks every 1 us from +1 ms */
+    timer_mod(periodic, periodic_next);
+    g_usleep(20000);                       /* the "stall": 20 ms */
+    g_assert_cmpint(clock_now(c), ==, t0 + 1000000);
+    g_assert_cmpint(clock_now(c), ==, t0 + 1000000);
+    for (int i = 1; i <= 50; i++) {
+        g_assert_cmpint(clock_run_timers(c), ==, 1);
+        g_assert_cmpint(periodic_fired, ==, i);
+        /* The next tick (re-armed into the past) bounds the clock. */
+        g_assert_cmpint(clock_now(c), ==, t0 + 1000000 + i * 1000);
+    }
+    timer_free(periodic);
+    /* Nothing pending: the clock is the host's again, and monotonic. */
+    int64_t a = clock_now(c);
+    g_assert_cmpint(a, >=, t0 + 20000000);
+
+    zero_clock = c;
+    zero_fired = 0;
+    zero_timer = timer_new(c, zero_cb, NULL);
+    timer_mod(zero_timer, clock_now(c));
+    int64_t prev = clock_now(c);
+    for (int i = 0; i < 5; i++) {
+        g_usleep(2000);
+        clock_run_timers(c);
+        int64_t now = clock_now(c);
+        g_assert_cmpint(now, >=, prev + 1000000);
+        prev = now;
+    }
+    g_assert_cmpint(zero_fired, >=, 5);
+    timer_free(zero_timer);
+    clock_free(c);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -143,5 +199,7 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/clock/heap-many", test_heap_many);
     g_test_add_func("/engine/clock/realtime-pause", test_realtime_pause);
     g_test_add_func("/engine/clock/realtime-catch-up", test_realtime_catch_up);
+    g_test_add_func("/engine/clock/realtime-causality",
+                    test_realtime_causality);
     return g_test_run();
 }

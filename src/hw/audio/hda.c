@@ -479,9 +479,21 @@ static void hda_update_irq(Hda *s)
                  (st & s->intctl & (INT_CIE | ((1u << HDA_NSD) - 1)));
     if (level != s->irq_level) {
         s->irq_level = level;
-        if (s->set_irq) {
+        if (pci_msi_enabled(&s->pci)) {
+            if (level) {   /* a message for each new interrupt */
+                pci_msi_notify(&s->pci);
+            }
+        } else if (s->set_irq) {
             s->set_irq(s->irq_opaque, level);
         }
+    }
+}
+
+/* INTx follows the interrupt only while MSI is off. */
+static void hda_drive_intx(Hda *s)
+{
+    if (s->set_irq) {
+        s->set_irq(s->irq_opaque, s->irq_level && !pci_msi_enabled(&s->pci));
     }
 }
 
@@ -1378,6 +1390,9 @@ static void hda_config_written(PciFunc *f, uint32_t addr, uint32_t val,
         }
         corb_process(s);
     }
+    if (pci_msi_control_written(f, addr, len)) {
+        hda_drive_intx(s);
+    }
 }
 
 /* ---- device ---- */
@@ -1397,6 +1412,9 @@ static bool hda_realize(Device *dev, GError **error)
     pci_set_word(s->pci.config + PCI_SUBSYS_VENDOR, 0x1af4);
     pci_set_word(s->pci.config + PCI_SUBSYS_ID, 0x1100);
     s->pci.config[PCI_INTERRUPT_PIN] = 1; /* INTA# */
+    if (s->msi) {
+        pci_msi_init(&s->pci, 0x60);   /* ICH6: MSI at 0x60 */
+    }
     g_autofree char *name = g_strdup_printf("%s.mmio", dev->id);
     s->mmio = memmap_add_mmio(dev->bus->mem, name, 0xfe000000ull +
                               (uint64_t)(s->devfn >> 3) * MMIO_SIZE,
@@ -1417,7 +1435,8 @@ static void hda_reset(Device *dev)
 {
     Hda *s = (Hda *)dev;
     pci_reset_function(&s->pci);
-    pci_set_word(s->pci.config + PCI_STATUS, 0x0000); /* no capabilities */
+    pci_set_word(s->pci.config + PCI_STATUS,   /* the MSI capability */
+                 s->pci.msi_cap ? PCI_STATUS_CAP_LIST : 0);
     s->gctl = 0;
     controller_reset(s);
     codec_reset(s);
@@ -1463,8 +1482,12 @@ static bool hda_post_load(void *obj, GError **error)
     for (int i = 0; i < HDA_NSD; i++) {
         sd_arm(s, i);
     }
-    s->irq_level = !s->irq_level; /* force the line to be driven */
-    hda_update_irq(s);
+    /* The line follows the loaded state; a message already sent is in
+       the local APIC's saved state, so none is sent again. */
+    uint32_t st = intsts(s);
+    s->irq_level = (s->intctl & INT_GIE) &&
+                   (st & s->intctl & (INT_CIE | ((1u << HDA_NSD) - 1)));
+    hda_drive_intx(s);
     return true;
 }
 

@@ -52,6 +52,7 @@ typedef struct Hda {
     PciBus *bus;
     uint8_t devfn;
     bool duplex;         /* hda-duplex (line in) rather than hda-output */
+    bool msi;            /* offer an MSI capability (boards with an APIC) */
     void (*set_irq)(void *opaque, bool level); /* INTA# */
     void *irq_opaque;
     Audio *audio;

@@ -184,6 +184,21 @@ static void ioapic_to_lapic(void *opaque, uint8_t dest, bool logical,
     lapic_deliver(b->lapic, dest, logical, mode, vector, level_trig);
 }
 
+/* A PCI message: a dword write into the local APIC's 0xfee00000 window
+   (Intel SDM vol. 3, 11.11: destination in address bits 19:12, logical
+   destination mode in bit 2; vector, delivery mode and trigger in the
+   data).  Without an APIC, or elsewhere, the write lands nowhere. */
+static void pci_msi_to_lapic(void *opaque, uint64_t addr, uint32_t data)
+{
+    BoardPrivate *b = opaque;
+    if ((addr >> 20) != 0xfee || !b->lapic) {
+        mimic_log_guest("pci: MSI to %#" G_GINT64_MODIFIER "x dropped", addr);
+        return;
+    }
+    lapic_deliver(b->lapic, (addr >> 12) & 0xff, addr & 4, (data >> 8) & 7,
+                  data & 0xff, data & 0x8000);
+}
+
 /* ISA IRQ n reaches the 8259 and I/O APIC pin n, but IRQ0 (the timer)
    is pin 2 (the MADT's override, fw_cfg etc/irq0-override). */
 static void isa_irq_handler(void *opaque, int n, bool level)
@@ -540,6 +555,7 @@ static bool hda_setup(BoardPrivate *b, int i, GError **error)
     b->hda_slot = b->next_slot++;
     h->devfn = b->hda_slot << 3;
     h->duplex = !strcmp(ctx->cfg->soundhw[i], "hda");
+    h->msi = b->lapic != NULL;
     h->set_irq = hda_irq;
     h->irq_opaque = b;
     h->audio = ctx->audio[i];
@@ -960,6 +976,7 @@ static bool pc_init(BoardInstance *ctx, GError **error)
     b->pci = pci_bus_new(bus);
     pci_bus_register_ports(b->pci, bus->io);
     pci_bus_set_rcr_handler(b->pci, rcr_reset, b);
+    pci_bus_set_msi_handler(b->pci, pci_msi_to_lapic, b);
     I440fx *host = (I440fx *)pc_add_device(ctx, &i440fx_info, "i440fx");
     host->bus = b->pci;
     if (!device_realize(DEVICE(host), error)) {

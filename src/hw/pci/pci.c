@@ -20,7 +20,17 @@ struct PciBus {
     uint8_t rcr;
     void (*rcr_write)(void *opaque, uint8_t v);
     void *rcr_opaque;
+    void (*msi)(void *opaque, uint64_t addr, uint32_t data);
+    void *msi_opaque;
 };
+
+void pci_bus_set_msi_handler(PciBus *pb,
+                             void (*fn)(void *, uint64_t addr, uint32_t data),
+                             void *opaque)
+{
+    pb->msi = fn;
+    pb->msi_opaque = opaque;
+}
 
 void pci_bus_set_rcr_handler(PciBus *pb, void (*fn)(void *, uint8_t),
                              void *opaque)
@@ -142,12 +152,71 @@ void pci_update_mappings(PciFunc *f)
 void pci_reset_function(PciFunc *f)
 {
     pci_set_word(f->config + PCI_COMMAND, 0);
+    if (f->msi_cap) {   /* MSI off; address and data are undefined */
+        f->config[f->msi_cap + 2] &= ~0x71;
+    }
     for (int n = 0; n < PCI_NUM_BARS; n++) {
         if (f->bar[n].size) {
             pci_set_long(f->config + bar_offset(n), f->bar[n].io ? 1 : 0);
         }
     }
     pci_update_mappings(f);
+}
+
+void pci_add_capability(PciFunc *f, uint8_t id, uint8_t off, uint8_t len)
+{
+    g_assert(off >= 0x40 && !(off & 3) && off + len <= 256);
+    f->config[off] = id;
+    f->config[off + 1] = 0;
+    if (!(f->config[PCI_STATUS] & PCI_STATUS_CAP_LIST)) {
+        f->config[PCI_STATUS] |= PCI_STATUS_CAP_LIST;
+        f->config[PCI_CAPABILITY_LIST] = off;
+        return;
+    }
+    /* Our own list: at most 48 entries fit above 0x40. */
+    uint8_t p = f->config[PCI_CAPABILITY_LIST];
+    for (int n = 0; n < 48 && f->config[p + 1]; n++) {
+        p = f->config[p + 1];
+    }
+    g_assert(!f->config[p + 1]);
+    f->config[p + 1] = off;
+}
+
+void pci_msi_init(PciFunc *f, uint8_t off)
+{
+    pci_add_capability(f, PCI_CAP_ID_MSI, off, 14);
+    f->msi_cap = off;
+    /* Message control: 64-bit capable, one vector requested (MMC 0);
+       the guest writes enable (bit 0) and multiple message enable. */
+    pci_set_word(f->config + off + 2, 0x0080);
+    pci_set_word(f->wmask + off + 2, 0x0071);
+    pci_set_long(f->wmask + off + 4, 0xfffffffc);
+    pci_set_long(f->wmask + off + 8, 0xffffffff);
+    pci_set_word(f->wmask + off + 12, 0xffff);
+}
+
+bool pci_msi_enabled(const PciFunc *f)
+{
+    return f->msi_cap && (f->config[f->msi_cap + 2] & 1);
+}
+
+bool pci_msi_control_written(const PciFunc *f, uint32_t addr, unsigned len)
+{
+    return f->msi_cap && addr <= f->msi_cap + 2u &&
+           addr + len > f->msi_cap + 2u;
+}
+
+void pci_msi_notify(PciFunc *f)
+{
+    if (!pci_msi_enabled(f) || !f->bus || !f->bus->msi ||
+        !(f->config[PCI_COMMAND] & PCI_COMMAND_MASTER)) {
+        return;
+    }
+    const uint8_t *c = f->config + f->msi_cap;
+    uint64_t addr = pci_get_long(c + 4) |
+                    (uint64_t)pci_get_long(c + 8) << 32;
+    uint32_t data = c[12] | c[13] << 8;
+    f->bus->msi(f->bus->msi_opaque, addr, data);
 }
 
 uint32_t pci_config_read(PciBus *pb, uint8_t devfn, uint32_t addr,

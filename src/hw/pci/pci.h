@@ -6,7 +6,8 @@
  * memory map or the port space when the guest programs them and enables
  * decoding in the command register.
  * Reference: PCI Local Bus Specification 2.1, chapter 6 (configuration
- * space, base address registers) and 3.2.2.3.2 (mechanism #1).
+ * space, base address registers) and 3.2.2.3.2 (mechanism #1); PCI Local
+ * Bus Specification 3.0, 6.7 (capabilities list) and 6.8.1 (MSI).
  */
 #ifndef MIMIC_HW_PCI_PCI_H
 #define MIMIC_HW_PCI_PCI_H
@@ -29,6 +30,11 @@
 #define PCI_INTERRUPT_PIN 0x3d
 #define PCI_COMMAND_IO 0x1
 #define PCI_COMMAND_MEMORY 0x2
+#define PCI_COMMAND_MASTER 0x4
+#define PCI_COMMAND_INTX_DISABLE 0x400
+#define PCI_STATUS_CAP_LIST 0x10
+#define PCI_CAPABILITY_LIST 0x34
+#define PCI_CAP_ID_MSI 0x05
 #define PCI_NUM_BARS 7 /* 6 + expansion ROM */
 
 typedef struct PciFunc PciFunc;
@@ -58,6 +64,8 @@ struct PciFunc {
        window such as virtio's PCI configuration access capability can
        fill in its bytes.  NULL: config[] as it is. */
     void (*config_reading)(PciFunc *f, uint32_t addr, unsigned len);
+    /* Offset of the MSI capability, 0: none (pci_msi_init). */
+    uint8_t msi_cap;
 };
 
 PciBus *pci_bus_new(MachineBuses *bus);
@@ -78,6 +86,24 @@ void pci_add_function(PciBus *pb, PciFunc *f, uint8_t devfn,
 void pci_set_bar_mem(PciFunc *f, int n, MemRegion *mr);
 void pci_set_bar_io(PciFunc *f, int n, uint32_t size, const IoRegion *io,
                     void *opaque);
+/*
+ * Message signalled interrupts: the bus hands each message (a dword write
+ * of data to addr) to the board, which routes it (the pc: to the local
+ * APIC at 0xfee00000).
+ */
+void pci_bus_set_msi_handler(PciBus *pb,
+                             void (*fn)(void *, uint64_t addr, uint32_t data),
+                             void *opaque);
+/* Append a capability (id at off, len bytes) to the function's list. */
+void pci_add_capability(PciFunc *f, uint8_t id, uint8_t off, uint8_t len);
+/* A 64-bit MSI capability with one vector at off (14 bytes). */
+void pci_msi_init(PciFunc *f, uint8_t off);
+/* MSI enabled by the guest (the device then leaves INTx alone). */
+bool pci_msi_enabled(const PciFunc *f);
+/* Send the message, if enabled and the function may master the bus. */
+void pci_msi_notify(PciFunc *f);
+/* A config write touched the MSI capability's control word. */
+bool pci_msi_control_written(const PciFunc *f, uint32_t addr, unsigned len);
 uint32_t pci_config_read(PciBus *pb, uint8_t devfn, uint32_t addr,
                          unsigned len);
 void pci_config_write(PciBus *pb, uint8_t devfn, uint32_t addr, uint32_t val,
