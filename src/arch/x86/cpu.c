@@ -344,6 +344,8 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
         if (in_jit) {
             in_jit = false;
             cpu->jit->exits[JIT_EXIT_FAULT]++;
+            executed += cpu->jit_done; /* chained blocks before it */
+            cpu->jit_done = 0;
         }
         deliver_exception(cpu);
     }
@@ -462,9 +464,19 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
             }
         }
         if (jit) {
+            /* Chained blocks (jit.c) complete up to the budget; not with
+               -icount (blocks cut at the budget) nor per-block logs. */
+            cpu->jit_done = 0;
+            cpu->jit_limit = icount || log_exec || log_cpu
+                             ? 0 : budget - executed;
             in_jit = true;
             x86_jit_run(cpu, tb);
             in_jit = false;
+            /* The block it left from (cur_tb) and those before it. */
+            tb = cpu->cur_tb;
+            executed += cpu->jit_done;
+            cpu->jit_done = 0;
+            end = tb->insn + tb->n;
             in = cpu->cur + 1;
             X86Jit *j = cpu->jit;
             j->runs++;

@@ -321,4 +321,74 @@ static inline void a_bind(Asm *a, AsmFixup f)
     memcpy(f, &rel, 4);
 }
 
+/* op r/m, imm32 on memory: ext is ModRM.reg (0 ADD, 7 CMP), w 64-bit
+   (the immediate sign-extends). */
+static inline void a_alu_mem_imm(Asm *a, bool w, int ext, int base,
+                                 int32_t disp, int32_t v)
+{
+    if (v >= -128 && v < 128) {
+        a_op_mem(a, w, 0x83, ext, base, disp);
+        a_byte(a, (uint8_t)v);
+    } else {
+        a_op_mem(a, w, 0x81, ext, base, disp);
+        a_u32(a, (uint32_t)v);
+    }
+}
+
+/* test dword [base + disp], imm32. */
+static inline void a_test32_mem_imm(Asm *a, int base, int32_t disp,
+                                    uint32_t v)
+{
+    a_op_mem(a, false, 0xf7, 0, base, disp);
+    a_u32(a, v);
+}
+
+/* setcc r8 (r below 4 or a REX register: no high-byte alias). */
+static inline void a_setcc(Asm *a, int cc, int r)
+{
+    a_rex(a, false, 0, 0, r, r >= 4);
+    a_byte(a, 0x0f);
+    a_byte(a, 0x90 | cc);
+    a_byte(a, 0xc0 | (r & 7));
+}
+
+/* lea r, [base + index + disp] (64-bit; index not RSP). */
+static inline void a_lea_bi(Asm *a, int r, int base, int index, int32_t disp)
+{
+    a_rex(a, true, r, index, base, false);
+    a_byte(a, 0x8d);
+    int mod = disp == 0 && (base & 7) != H_RBP ? 0
+              : disp >= -128 && disp < 128     ? 1
+                                               : 2;
+    a_byte(a, mod << 6 | (r & 7) << 3 | 4);
+    a_byte(a, (index & 7) << 3 | (base & 7));
+    if (mod == 1) {
+        a_byte(a, (uint8_t)disp);
+    } else if (mod == 2) {
+        a_u32(a, (uint32_t)disp);
+    }
+}
+
+/* jmp r64. */
+static inline void a_jmp_r(Asm *a, int r)
+{
+    a_rex(a, false, 0, 0, r, false);
+    a_byte(a, 0xff);
+    a_byte(a, 0xe0 | (r & 7));
+}
+
+/* jmp / jcc rel32 to a known RX address (in the same buffer). */
+static inline void a_jmp_to(Asm *a, uintptr_t target)
+{
+    a_byte(a, 0xe9);
+    a_u32(a, (uint32_t)(int32_t)(target - (a_here(a) + 4)));
+}
+
+static inline void a_jcc_to(Asm *a, int cc, uintptr_t target)
+{
+    a_byte(a, 0x0f);
+    a_byte(a, 0x80 | cc);
+    a_u32(a, (uint32_t)(int32_t)(target - (a_here(a) + 4)));
+}
+
 #endif

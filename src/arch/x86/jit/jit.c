@@ -125,6 +125,8 @@ X86Jit *x86_jit_new(unsigned threshold)
     jit->threshold = threshold;
     env = getenv("MIMIC_JIT_INLINE");
     jit->inline_ops = !(env && !strcmp(env, "0"));
+    env = getenv("MIMIC_JIT_CHAIN");
+    jit->chain = !(env && !strcmp(env, "0"));
     jit->flushes_seen = ~0u;
     return jit;
 }
@@ -549,6 +551,146 @@ static bool emit_jcc(Asm *a, const TBlock *tb, int i, int fl)
     return true;
 }
 
+/* ---- Block chaining ----
+
+   Every block's code starts with the same 8-byte prologue (the entry
+   from x86_run) and goes on at host + 8 with the frame it sets up, so a
+   block that completed may jump straight into the next one's body.  A
+   block whose last instruction leaves EIP at a successor that x86_run
+   would look up (a direct or indirect near jump, call or return, a Jcc,
+   or a fall-through after an inlined instruction) ends with
+   `rsi = tb; jmp chain_stub`.  The stub does what the top of x86_run's
+   loop does between two blocks, in the same order, and returns to it
+   (as after the block) whenever anything other than "run the next
+   block" could happen: the block was invalidated or asked to end, the
+   budget (jit_limit) is reached, an interrupt line, NMI, HLT, shutdown,
+   exit request, STI/MOV SS shadow, TF/RF or a debug feature is on, a
+   cache flush is pending.  The successor is the one x86_run's successor
+   cache holds (tb->link[], filled by x86_run under the generation key
+   tb_gen | tlb_user, which moves on every TLB or block-cache flush), with
+   the checks x86_run makes on it: the same key, still valid, the same
+   EIP, CS base and mode, EIP within the CS limit, and it must have host
+   code.  Nothing is ever patched, so invalidation and flushes need no
+   unlinking: a stale link fails the key or the valid check. */
+
+#define PROLOGUE_LEN 8
+#define TB_OFF(f) ((int32_t)offsetof(TBlock, f))
+#define LINK_SIZE ((int32_t)sizeof(((TBlock *)0)->link[0]))
+
+G_STATIC_ASSERT(sizeof(((TBlock *)0)->link[0]) == 16);
+G_STATIC_ASSERT(offsetof(X86Cpu, nmi_pending) ==
+                offsetof(X86Cpu, halted) + 1);
+G_STATIC_ASSERT(offsetof(X86Cpu, nmi_blocked) ==
+                offsetof(X86Cpu, halted) + 2);
+G_STATIC_ASSERT(offsetof(X86Cpu, irq_line) == offsetof(X86Cpu, halted) + 3);
+G_STATIC_ASSERT(offsetof(X86Cpu, dbg_watch) ==
+                offsetof(X86Cpu, dbg_exec) + 1);
+
+static void emit_epilogue(Asm *a)
+{
+    a_pop(a, H_R13);
+    a_pop(a, H_R12);
+    a_pop(a, H_RBX);
+    a_ret(a);
+}
+
+/* The chaining code (rbx = cpu, rsi = the block that completed; cur and
+   rip are as x86_run finds them after it). */
+static void emit_chain_stub(Asm *a)
+{
+    AsmFixup out[24];
+    int n = 0;
+    a_cmp16_mem_imm8(a, H_RBX, CPU_OFF(tb_dirty), 0); /* and block_end */
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    /* rcx = the instructions done with this block: within the budget? */
+    a_ldzx16(a, H_RCX, H_RSI, TB_OFF(n));
+    a_op_mem(a, true, 0x03, H_RCX, H_RBX, CPU_OFF(jit_done));
+    a_op_mem(a, true, 0x3b, H_RCX, H_RBX, CPU_OFF(jit_limit));
+    out[n++] = a_jcc_fwd(a, CC_GE);
+    /* halted, nmi_pending, irq_line (not nmi_blocked) */
+    a_test32_mem_imm(a, H_RBX, CPU_OFF(halted), 0xff00ffffu);
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(inhibit), 0);
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(shutdown), 0);
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_alu_mem_imm(a, false, 7, H_RBX, CPU_OFF(exit_req), 0);
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_test32_mem_imm(a, H_RBX, CPU_OFF(eflags), F_TF | F_RF);
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_cmp16_mem_imm8(a, H_RBX, CPU_OFF(dbg_exec), 0); /* and dbg_watch */
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(dbg_io), 0);
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_alu_mem_imm(a, false, 7, H_RBX, CPU_OFF(dbg_pending), 0);
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_cmp8_mem_imm(a, H_RBX,
+                   CPU_OFF(code) + (int32_t)offsetof(CodeCache, flush_pending),
+                   0);
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    /* rdi = &tb->link[rip != tb->ip_next] */
+    a_ld64(a, H_RDX, H_RBX, CPU_OFF(rip));
+    a_alu32_rr(a, 0x31, H_RAX, H_RAX);
+    a_op_mem(a, true, 0x3b, H_RDX, H_RSI, TB_OFF(ip_next));
+    a_setcc(a, CC_NE, H_RAX);
+    a_shl32_ri(a, H_RAX, 4);
+    a_lea_bi(a, H_RDI, H_RSI, H_RAX, TB_OFF(link));
+    /* the key */
+    a_ld32(a, H_RAX, H_RBX, CPU_OFF(tb_gen));
+    a_alu32_rm(a, 0x0b, H_RAX, H_RBX, CPU_OFF(tlb_user));
+    a_alu32_rm(a, 0x3b, H_RAX, H_RDI, 8);
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    /* rax = the successor: there, valid, the same EIP, CS base, mode */
+    a_ld64(a, H_RAX, H_RDI, 0);
+    a_op_rr(a, true, 0x85, H_RAX, H_RAX);
+    out[n++] = a_jcc_fwd(a, CC_E);
+    a_cmp8_mem_imm(a, H_RAX, TB_OFF(cb) + (int32_t)offsetof(CodeBlock, valid),
+                   0);
+    out[n++] = a_jcc_fwd(a, CC_E);
+    a_op_mem(a, true, 0x3b, H_RDX, H_RAX, TB_OFF(ip));
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_ld64(a, H_R8, H_RAX, TB_OFF(cs_base));
+    a_op_mem(a, true, 0x3b, H_R8, H_RBX, SEG_OFF(S_CS, base));
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_ld32(a, H_R8, H_RAX, TB_OFF(flags));
+    a_alu32_rm(a, 0x3b, H_R8, H_RSI, TB_OFF(flags));
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_alu32_rm(a, 0x3b, H_RDX, H_RBX, SEG_OFF(S_CS, limit));
+    out[n++] = a_jcc_fwd(a, CC_A);
+    a_ld64(a, H_R8, H_RAX, TB_OFF(host));
+    a_op_rr(a, true, 0x85, H_R8, H_R8);
+    out[n++] = a_jcc_fwd(a, CC_E);
+    /* go: the instructions done, the block running, into its body */
+    a_st64(a, H_RBX, CPU_OFF(jit_done), H_RCX);
+    a_st64(a, H_RBX, CPU_OFF(cur_tb), H_RAX);
+    a_op_mem(a, true, 0xff, 0, H_RBX, CPU_OFF(jit_chains)); /* inc */
+    a_alu_ri(a, true, 0, H_R8, PROLOGUE_LEN);
+    a_jmp_r(a, H_R8);
+    for (int k = 0; k < n; k++) {
+        a_bind(a, out[k]);
+    }
+    emit_epilogue(a);
+}
+
+/* Whether the block may end in the chaining code: its last instruction
+   leaves EIP at the next block and changes neither the mode nor CS
+   (inlined, or one of these handlers). */
+static bool chainable(const TBlock *tb, bool last_inline)
+{
+    const X86Insn *in = &tb->insn[tb->n - 1];
+    if (tb->flags & ~7u) {
+        return false;
+    }
+    if (last_inline) {
+        return true;
+    }
+    return in->fn == x86_h_jcc || in->fn == x86_h_jmp_rel ||
+           in->fn == x86_h_call_rel || in->fn == x86_h_ret_near ||
+           in->fn == x86_h_loop ||
+           (in->fn == x86_h_incdec_call_jmp_push_rm &&
+            (in->reg == 2 || in->reg == 4));
+}
+
 bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
 {
     X86Jit *jit = cpu->jit;
@@ -559,6 +701,16 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
         jit->resets++;
     }
     uint64_t t0 = now_ns();
+    if (jit->used == 0) {
+        Asm sa = {
+            .p = jit->rw,
+            .end = jit->rw + jit->size,
+            .delta = jit->rx - jit->rw,
+        };
+        jit->chain_stub = a_here(&sa);
+        emit_chain_stub(&sa);
+        jit->used = (sa.p - jit->rw + 15) & ~(size_t)15;
+    }
     Asm a = {
         .p = jit->rw + jit->used,
         .end = jit->rw + jit->size,
@@ -572,11 +724,14 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
     a_push(&a, H_R12);
     a_push(&a, H_R13);
     a_mov_rr(&a, H_RBX, H_RDI);
+    g_assert(a.p - start == PROLOGUE_LEN);
     a_mov_ri(&a, H_R12, (uint64_t)(uintptr_t)tb->insn);
     bool inlined = false;
+    bool last_inline = false;
     int fl = FL_UNKNOWN;
     for (int i = 0; i < tb->n; i++) {
         int kind = inline_flag_kind(tb, &tb->insn[i]);
+        last_inline = i + 1 == tb->n;
         if (jit->inline_ops && emit_jcc(&a, tb, i, fl)) {
             inlined = false; /* cur and rip are set */
             jit->inlined++;
@@ -598,6 +753,7 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
             continue;
         }
         fl = FL_UNKNOWN; /* a handler call */
+        last_inline = false;
         emit_call_insn(&a, tb, i);
         if (i + 1 < tb->n) {
             a_cmp16_mem_imm8(&a, H_RBX, CPU_OFF(tb_dirty), 0);
@@ -609,13 +765,15 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
            handler call would have. */
         emit_cur_rip(&a, tb, tb->n - 1);
     }
+    if (jit->chain && chainable(tb, last_inline)) {
+        a_mov_ri(&a, H_RSI, (uint64_t)(uintptr_t)tb);
+        a_jmp_to(&a, jit->chain_stub);
+        jit->chain_exits++;
+    }
     for (int k = 0; k < nout; k++) {
         a_bind(&a, out[k]);
     }
-    a_pop(&a, H_R13);
-    a_pop(&a, H_R12);
-    a_pop(&a, H_RBX);
-    a_ret(&a);
+    emit_epilogue(&a);
 
     if (a.full) {
         /* Empty the block cache at the next boundary; the code with it. */
@@ -654,13 +812,18 @@ void x86_jit_info(X86Jit *jit, const X86Cpu *cpu, GString *out)
         "Jcc on recomputed flags: %" G_GUINT64_FORMAT "\n"
         "exits: end %" G_GUINT64_FORMAT ", block_end %" G_GUINT64_FORMAT
         ", smc %" G_GUINT64_FORMAT ", fault %" G_GUINT64_FORMAT "\n"
-        "blocks invalidated: %" G_GUINT64_FORMAT "\n",
+        "blocks invalidated: %" G_GUINT64_FORMAT "\n"
+        "chaining: %" G_GUINT64_FORMAT " blocks end in it, %"
+        G_GUINT64_FORMAT " chains taken (%.1f%% of translated block runs)\n",
         jit->threshold, jit->blocks, jit->insns, jit->inlined, jit->used,
         jit->size, jit->code_bytes_total, jit->resets, jit->full,
         jit->translate_ns / 1e6, jit->runs, jit->interp_runs, jit->fused,
         jit->exits[JIT_EXIT_END], jit->exits[JIT_EXIT_BLOCK_END],
         jit->exits[JIT_EXIT_DIRTY], jit->exits[JIT_EXIT_FAULT],
-        (guint64)cpu->code.invalidated);
+        (guint64)cpu->code.invalidated, jit->chain_exits,
+        (guint64)cpu->jit_chains,
+        100.0 * cpu->jit_chains /
+            MAX(1.0, (double)(cpu->jit_chains + jit->runs)));
 }
 
 #else /* not an x86-64 Linux host: the interpreter only */
