@@ -177,12 +177,29 @@ static void emit_cur_rip(Asm *a, const TBlock *tb, int i)
    (a register, or imm when src < 0) with the lazy flags set; opn is the
    ModRM.reg numbering (0 ADD, 1 OR, 4 AND, 5 SUB, 6 XOR, 7 CMP) or 8 for
    TEST.  The result is written back except for CMP and TEST. */
-static void emit_alu32(Asm *a, int opn, int dst, int src, uint32_t imm)
+static void emit_alu32(Asm *a, int opn, int dst, int src, uint32_t imm,
+                       bool dead)
 {
     static const uint8_t host_op[9] = {
         [0] = 0x01, [1] = 0x09, [4] = 0x21, [5] = 0x29, [6] = 0x31,
         [7] = 0x29, [8] = 0x21,
     };
+    if (dead) {
+        /* The flags are overwritten before anything reads them (flag
+           liveness): only the result. */
+        if (opn == 7 || opn == 8) {
+            return;
+        }
+        a_ld32(a, H_RAX, H_RBX, REG_OFF(dst));
+        if (src >= 0) {
+            a_alu32_rm(a, host_op[opn] + 2, H_RAX, H_RBX, REG_OFF(src));
+        } else {
+            a_mov_ri(a, H_RCX, imm);
+            a_alu32_rr(a, host_op[opn], H_RAX, H_RCX);
+        }
+        a_st64(a, H_RBX, REG_OFF(dst), H_RAX);
+        return;
+    }
     a_ld32(a, H_RAX, H_RBX, REG_OFF(dst));
     if (src >= 0) {
         a_ld32(a, H_RCX, H_RBX, REG_OFF(src));
@@ -239,16 +256,83 @@ static bool alu_inlined(int opn)
     return opn != 2 && opn != 3; /* ADC and SBB need the carry */
 }
 
+/* What the lazy flags hold, as far as the translator knows at a point
+   of the block: the last flag-setting instruction was one it inlined,
+   with no handler call since that could have changed them. */
+enum { FL_UNKNOWN, FL_ADD, FL_SUB, FL_LOGIC, FL_INCDEC };
+
+/* The count of a shift or rotate by a constant on a 32-bit register
+   (C1 / D1, not RCL/RCR), 1-31; 0 when the count is 0 (no effect); -1
+   when not such an instruction. */
+static int shift_count(const X86Insn *in)
+{
+    if (in->op0f || in->mod != 3 || in->reg == 2 || in->reg == 3 ||
+        (in->op != 0xc1 && in->op != 0xd1)) {
+        return -1;
+    }
+    return in->op == 0xd1 ? 1 : (int)(in->imm & 0x1f);
+}
+
+/* lf_cf = CF of the lazy state before an INC/DEC, as x86_cf() computes
+   it: from what the translator knows (fl) or by lf_op. */
+static void emit_save_cf(Asm *a, int fl)
+{
+    switch (fl) {
+    case FL_INCDEC:
+        return; /* lf_cf holds it already */
+    case FL_LOGIC:
+        a_st8_imm(a, H_RBX, CPU_OFF(lf_cf), 0);
+        return;
+    case FL_SUB: /* CF = a < b */
+        a_ld32(a, H_RAX, H_RBX, CPU_OFF(lf_a));
+        a_alu32_rm(a, 0x3b, H_RAX, H_RBX, CPU_OFF(lf_b));
+        break;
+    case FL_ADD: /* CF = res < a */
+        a_ld32(a, H_RAX, H_RBX, CPU_OFF(lf_res));
+        a_alu32_rm(a, 0x3b, H_RAX, H_RBX, CPU_OFF(lf_a));
+        break;
+    default: {
+        /* lf_op LOGIC: 0; INC/DEC: lf_cf; anything else: x86_cf() */
+        a_alu_mem_imm(a, false, 7, H_RBX, CPU_OFF(lf_op), LF_LOGIC);
+        AsmFixup logic = a_jcc_fwd(a, CC_E);
+        a_alu_mem_imm(a, false, 7, H_RBX, CPU_OFF(lf_op), LF_INC);
+        AsmFixup keep1 = a_jcc_fwd(a, CC_E);
+        a_alu_mem_imm(a, false, 7, H_RBX, CPU_OFF(lf_op), LF_DEC);
+        AsmFixup keep2 = a_jcc_fwd(a, CC_E);
+        a_mov_rr(a, H_RDI, H_RBX);
+        a_call(a, (const void *)x86_cf);
+        a_op_mem(a, false, 0x88, H_RAX, H_RBX, CPU_OFF(lf_cf)); /* mov al */
+        AsmFixup done = a_jmp_fwd(a);
+        a_bind(a, logic);
+        a_st8_imm(a, H_RBX, CPU_OFF(lf_cf), 0);
+        a_bind(a, keep1);
+        a_bind(a, keep2);
+        a_bind(a, done);
+        return;
+    }
+    }
+    a_setcc(a, CC_B, H_RAX);
+    a_op_mem(a, false, 0x88, H_RAX, H_RBX, CPU_OFF(lf_cf)); /* mov al */
+}
+
 /* Emit insn inline if it is one of the simple forms the translator knows
    (32-bit operand size, registers 0-7, the legacy modes of the decode
    flags; no fault possible); false: call its handler. */
-static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in)
+static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in,
+                        bool dead, int fl)
 {
     if ((tb->flags & ~7u) || in->lock || in->osz != 4 || in->reg >= 8 ||
         in->rm >= 8) {
         return false;
     }
     int opn = (in->op >> 3) & 7;
+    if (in->op0f && in->op == 0xaf && in->mod == 3 && dead) {
+        /* IMUL r32, r32 with its flags dead */
+        a_ld32(a, H_RAX, H_RBX, REG_OFF(in->reg));
+        a_imul32_rm(a, H_RAX, H_RBX, REG_OFF(in->rm));
+        a_st64(a, H_RBX, REG_OFF(in->reg), H_RAX);
+        return true;
+    }
     if (in->fn == x86_h_mov_rr32) {
         int dst = in->op == 0x89 ? in->rm : in->reg;
         int src = in->op == 0x89 ? in->reg : in->rm;
@@ -267,7 +351,7 @@ static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in)
         return true;
     }
     if (in->fn == x86_h_test_rm_r && in->mod == 3) {
-        emit_alu32(a, 8, in->rm, in->reg, 0);
+        emit_alu32(a, 8, in->rm, in->reg, 0, dead);
         return true;
     }
     if (in->op0f) {
@@ -276,9 +360,13 @@ static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in)
     if (in->op >= 0x40 && in->op <= 0x4f) {
         /* INC/DEC r32 (legacy modes: not REX): CF kept in lf_cf. */
         int r = in->op & 7;
-        a_mov_rr(a, H_RDI, H_RBX);
-        a_call(a, (const void *)x86_cf);
-        a_op_mem(a, false, 0x88, H_RAX, H_RBX, CPU_OFF(lf_cf)); /* mov al */
+        if (dead) {
+            a_ld32(a, H_RCX, H_RBX, REG_OFF(r));
+            a_alu_ri(a, false, in->op < 0x48 ? 0 : 5, H_RCX, 1);
+            a_st64(a, H_RBX, REG_OFF(r), H_RCX);
+            return true;
+        }
+        emit_save_cf(a, fl);
         a_ld32(a, H_RCX, H_RBX, REG_OFF(r));
         a_st64(a, H_RBX, CPU_OFF(lf_a), H_RCX);
         a_alu_ri(a, false, in->op < 0x48 ? 0 : 5, H_RCX, 1);
@@ -294,19 +382,37 @@ static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in)
         ((in->op & 7) == 1 || (in->op & 7) == 3)) {
         /* 01/09/21/29/31/39: rm op= reg; 03/0B/...: reg op= rm. */
         if (in->op & 2) {
-            emit_alu32(a, opn, in->reg, in->rm, 0);
+            emit_alu32(a, opn, in->reg, in->rm, 0, dead);
         } else {
-            emit_alu32(a, opn, in->rm, in->reg, 0);
+            emit_alu32(a, opn, in->rm, in->reg, 0, dead);
         }
         return true;
     }
     if (in->op < 0x40 && (in->op & 7) == 5 && alu_inlined(opn)) {
-        emit_alu32(a, opn, R_EAX, -1, in->imm); /* 05/0D/...: EAX op= imm */
+        emit_alu32(a, opn, R_EAX, -1, in->imm, dead); /* EAX op= imm */
         return true;
     }
     if ((in->op == 0x81 || in->op == 0x83) && in->mod == 3 &&
         alu_inlined(in->reg)) {
-        emit_alu32(a, in->reg, in->rm, -1, in->imm);
+        emit_alu32(a, in->reg, in->rm, -1, in->imm, dead);
+        return true;
+    }
+    if (in->op == 0xf7 && in->reg == 0 && in->mod == 3) {
+        emit_alu32(a, 8, in->rm, -1, in->imm, dead); /* TEST r32, imm */
+        return true;
+    }
+    if ((in->op == 0x69 || in->op == 0x6b) && in->mod == 3 && dead) {
+        /* IMUL r32, r32, imm with its flags dead */
+        a_imul32_rri_m(a, H_RAX, H_RBX, REG_OFF(in->rm), (int32_t)in->imm);
+        a_st64(a, H_RBX, REG_OFF(in->reg), H_RAX);
+        return true;
+    }
+    int cnt = shift_count(in);
+    if (cnt > 0 && dead) {
+        /* ROL ROR SHL SHR SAL SAR r32, imm with the flags dead */
+        a_ld32(a, H_RAX, H_RBX, REG_OFF(in->rm));
+        a_shift32_ri(a, in->reg == 6 ? 4 : in->reg, H_RAX, (uint8_t)cnt);
+        a_st64(a, H_RBX, REG_OFF(in->rm), H_RAX);
         return true;
     }
     return false;
@@ -371,10 +477,13 @@ static void emit_fast_host(Asm *a, int s, bool store, AsmFixup *slow,
    unusual calls the handler, which redoes the instruction with every
    rule.  The fall-through is the next instruction; a handler call that
    ended the block jumps to *out (not after the last instruction). */
-static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out)
+static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out,
+                       bool *rip_set)
 {
     const X86Insn *in = &tb->insn[i];
-    enum { LOAD, STORE, PUSH, POP } kind;
+    enum { LOAD, STORE, PUSH, POP, CALL, RET } kind;
+    bool last = i + 1 == tb->n;
+    *rip_set = false;
     if (in->fn == x86_h_mov_load32) {
         kind = LOAD;
     } else if (in->fn == x86_h_mov_store32) {
@@ -383,6 +492,10 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out)
         kind = PUSH;
     } else if (in->fn == x86_h_pop_r && !in->op0f) {
         kind = POP;
+    } else if (!in->op0f && in->op == 0xe8) {
+        kind = CALL;
+    } else if (!in->op0f && (in->op == 0xc3 || in->op == 0xc2) && last) {
+        kind = RET;
     } else {
         return false;
     }
@@ -440,6 +553,49 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out)
         a_st64(a, H_RBX, REG_OFF(R_ESP), H_RAX);
         a_st64(a, H_RBX, REG_OFF(r), H_RCX);
         break;
+    case CALL: {
+        /* x86_h_call_rel: the target within the CS limit, then push the
+           return address; in the middle of a block (tb.c follows calls
+           on the page) nothing else, at its end EIP = target. */
+        uint32_t ret = (uint32_t)(in->ip + in->len);
+        uint32_t target = ret + (uint32_t)in->imm;
+        a_mov_ri(a, H_RAX, target);
+        a_alu32_rm(a, 0x3b, H_RAX, H_RBX, SEG_OFF(S_CS, limit));
+        slow[ns++] = a_jcc_fwd(a, CC_A);
+        a_cmp8_mem_imm(a, H_RBX, CPU_OFF(ss32), 0);
+        slow[ns++] = a_jcc_fwd(a, CC_E);
+        a_ld32(a, H_RAX, H_RBX, REG_OFF(R_ESP));
+        a_alu_ri(a, false, 5, H_RAX, 4);
+        a_mov_rr(a, H_R13, H_RAX);
+        emit_fast_host(a, S_SS, true, slow, &ns);
+        a_st32_imm(a, H_RAX, 0, ret);
+        a_st64(a, H_RBX, REG_OFF(R_ESP), H_R13);
+        if (last) {
+            emit_cur_rip(a, tb, i);
+            a_mov_ri(a, H_RAX, target);
+            a_st64(a, H_RBX, CPU_OFF(rip), H_RAX);
+            *rip_set = true;
+        }
+        break;
+    }
+    case RET:
+        /* x86_h_ret_near: read at ESP, the target within the CS limit,
+           ESP += 4 (+ imm16), EIP = target. */
+        a_cmp8_mem_imm(a, H_RBX, CPU_OFF(ss32), 0);
+        slow[ns++] = a_jcc_fwd(a, CC_E);
+        a_ld32(a, H_RAX, H_RBX, REG_OFF(R_ESP));
+        emit_fast_host(a, S_SS, false, slow, &ns);
+        a_ld32(a, H_R13, H_RAX, 0);
+        a_alu32_rm(a, 0x3b, H_R13, H_RBX, SEG_OFF(S_CS, limit));
+        slow[ns++] = a_jcc_fwd(a, CC_A);
+        a_ld32(a, H_RAX, H_RBX, REG_OFF(R_ESP));
+        a_alu_ri(a, false, 0, H_RAX,
+                 4 + (in->op == 0xc2 ? (int32_t)(in->imm & 0xffff) : 0));
+        a_st64(a, H_RBX, REG_OFF(R_ESP), H_RAX);
+        emit_cur_rip(a, tb, i);
+        a_st64(a, H_RBX, CPU_OFF(rip), H_R13);
+        *rip_set = true;
+        break;
     }
     AsmFixup done = a_jmp_fwd(a);
     for (int k = 0; k < ns; k++) {
@@ -454,10 +610,6 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out)
     return true;
 }
 
-/* What the lazy flags hold, as far as the translator knows at a point
-   of the block: the last flag-setting instruction was one it inlined,
-   with no handler call since that could have changed them. */
-enum { FL_UNKNOWN, FL_ADD, FL_SUB, FL_LOGIC, FL_INCDEC };
 
 static int inline_flag_kind(const TBlock *tb, const X86Insn *in)
 {
@@ -470,8 +622,11 @@ static int inline_flag_kind(const TBlock *tb, const X86Insn *in)
         in->fn == x86_h_pop_r) {
         return -1; /* flags untouched */
     }
-    if (in->fn == x86_h_test_rm_r) {
+    if (in->fn == x86_h_test_rm_r || (in->op == 0xf7 && in->reg == 0)) {
         return FL_LOGIC;
+    }
+    if (in->op == 0xe8) {
+        return -1; /* CALL: flags untouched */
     }
     if (in->op >= 0x40 && in->op <= 0x4f) {
         return FL_INCDEC;
@@ -549,6 +704,66 @@ static bool emit_jcc(Asm *a, const TBlock *tb, int i, int fl)
     a_bind(a, not_taken);
     a_bind(a, done);
     return true;
+}
+
+/* ---- Flag liveness ----
+
+   An instruction's flag results are dead when, before anything could
+   read them (a handler, an exit, a possible fault: the exception frame
+   holds EFLAGS), an inlined instruction overwrites all six arithmetic
+   flags; then the inline code computes only the result.  Classes: */
+enum {
+    FC_OTHER, /* may read the flags or fault, or a handler call */
+    FC_NONE,  /* inline, reads no flag, cannot fault; writes none, or
+                 some only when its own results are live (ROL/ROR) */
+    FC_WRITE, /* writes all arithmetic flags, reads none, cannot fault */
+};
+
+static int flag_class(const TBlock *tb, const X86Insn *in)
+{
+    if ((tb->flags & ~7u) || in->lock || in->osz != 4 || in->reg >= 8 ||
+        in->rm >= 8) {
+        return FC_OTHER;
+    }
+    if (in->fn == x86_h_mov_rr32 || in->fn == x86_h_mov_r_imm ||
+        (in->fn == x86_h_lea && in->mod != 3 && ea32_legacy(in))) {
+        return FC_NONE;
+    }
+    if (in->op0f) {
+        return in->op == 0xaf && in->mod == 3 ? FC_WRITE : FC_OTHER;
+    }
+    int cnt = shift_count(in);
+    if (cnt >= 0) {
+        return cnt == 0 || in->reg < 4 ? FC_NONE : FC_WRITE;
+    }
+    int opn = (in->op >> 3) & 7;
+    if ((in->op < 0x40 && in->mod == 3 && alu_inlined(opn) &&
+         ((in->op & 7) == 1 || (in->op & 7) == 3)) ||
+        (in->op < 0x40 && (in->op & 7) == 5 && alu_inlined(opn)) ||
+        ((in->op == 0x81 || in->op == 0x83) && in->mod == 3 &&
+         alu_inlined(in->reg)) ||
+        (in->op == 0x85 && in->mod == 3) ||
+        (in->op == 0xf7 && in->reg == 0 && in->mod == 3) ||
+        ((in->op == 0x69 || in->op == 0x6b) && in->mod == 3)) {
+        return FC_WRITE;
+    }
+    return FC_OTHER;
+}
+
+static void flag_liveness(const TBlock *tb, bool *dead)
+{
+    bool overwritten = false; /* at the block's end: live */
+    for (int i = tb->n - 1; i >= 0; i--) {
+        dead[i] = overwritten;
+        switch (flag_class(tb, &tb->insn[i])) {
+        case FC_WRITE:
+            overwritten = true;
+            break;
+        case FC_OTHER:
+            overwritten = false;
+            break;
+        }
+    }
 }
 
 /* ---- Block chaining ----
@@ -684,11 +899,15 @@ static bool chainable(const TBlock *tb, bool last_inline)
     if (last_inline) {
         return true;
     }
-    return in->fn == x86_h_jcc || in->fn == x86_h_jmp_rel ||
-           in->fn == x86_h_call_rel || in->fn == x86_h_ret_near ||
-           in->fn == x86_h_loop ||
-           (in->fn == x86_h_incdec_call_jmp_push_rm &&
-            (in->reg == 2 || in->reg == 4));
+    /* By opcode: x86_specialise() swaps the handlers of some. */
+    if (in->op0f) {
+        return (in->op & 0xf0) == 0x80; /* Jcc rel16/32 */
+    }
+    return (in->op & 0xf0) == 0x70 ||                  /* Jcc rel8 */
+           in->op == 0xe8 || in->op == 0xe9 || in->op == 0xeb ||
+           in->op == 0xc2 || in->op == 0xc3 ||         /* RET near */
+           (in->op >= 0xe0 && in->op <= 0xe3) ||       /* LOOPcc, JCXZ */
+           (in->op == 0xff && (in->reg == 2 || in->reg == 4));
 }
 
 bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
@@ -729,8 +948,10 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
     bool inlined = false;
     bool last_inline = false;
     int fl = FL_UNKNOWN;
+    bool dead[TB_MAX_INSNS];
+    flag_liveness(tb, dead);
     for (int i = 0; i < tb->n; i++) {
-        int kind = inline_flag_kind(tb, &tb->insn[i]);
+        int kind = dead[i] ? -1 : inline_flag_kind(tb, &tb->insn[i]);
         last_inline = i + 1 == tb->n;
         if (jit->inline_ops && emit_jcc(&a, tb, i, fl)) {
             inlined = false; /* cur and rip are set */
@@ -738,16 +959,20 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
             jit->fused++;
             continue;
         }
-        inlined = jit->inline_ops && emit_inline(&a, tb, &tb->insn[i]);
+        inlined = jit->inline_ops &&
+                  emit_inline(&a, tb, &tb->insn[i], dead[i], fl);
+        jit->dead += inlined && dead[i];
         if (inlined) {
             fl = kind >= 0 ? kind : fl;
             jit->inlined++;
             continue;
         }
-        if (jit->inline_ops && emit_mem32(&a, tb, i, &out[nout])) {
+        bool rip_set;
+        if (jit->inline_ops && emit_mem32(&a, tb, i, &out[nout], &rip_set)) {
             /* Inline with a handler call as its slow path: cur and rip
-               are only right after that path. */
-            inlined = true;
+               are only right after that path (or set by the fast path
+               of a CALL or RET that ends the block). */
+            inlined = !rip_set;
             nout += i + 1 < tb->n;
             jit->inlined++;
             continue;

@@ -50,6 +50,7 @@ struct X86Jit {
     /* Statistics (info jit). */
     uint64_t blocks, insns, inlined, code_bytes_total, resets, full;
     uint64_t fused;          /* Jcc inline on recomputed flags */
+    uint64_t dead;           /* inlined without their (dead) flags */
     uint64_t runs, exits[JIT_EXIT_N], interp_runs;
     uint64_t translate_ns;
 };
