@@ -417,4 +417,13 @@ static inline void a_shift32_ri(Asm *a, int ext, int r, uint8_t n)
     a_byte(a, n);
 }
 
+/* movzx r32, byte [base + disp]. */
+static inline void a_ldzx8(Asm *a, int r, int base, int32_t disp)
+{
+    a_rex(a, false, r, 0, base, false);
+    a_byte(a, 0x0f);
+    a_byte(a, 0xb6);
+    a_mem(a, r, base, disp);
+}
+
 #endif

@@ -436,16 +436,18 @@ static void emit_call_insn(Asm *a, const TBlock *tb, int i)
    slow (a limit or right problem, a TLB miss, a page crossing; MMIO and
    code pages have no valid tag of the kind asked). */
 static void emit_fast_host(Asm *a, int s, bool store, AsmFixup *slow,
-                           int *ns)
+                           int *ns, unsigned size)
 {
-    /* off in [lo, hi], hi - off >= 3, the right to read or write */
+    /* off in [lo, hi], hi - off >= size - 1, the right to read or write */
     a_alu32_rm(a, 0x3b, H_RAX, H_RBX, SEG_OFF(s, lo));
     slow[(*ns)++] = a_jcc_fwd(a, CC_B);
     a_ld32(a, H_RCX, H_RBX, SEG_OFF(s, hi));
     a_alu32_rr(a, 0x29, H_RCX, H_RAX);
     slow[(*ns)++] = a_jcc_fwd(a, CC_B);
-    a_alu_ri(a, false, 7, H_RCX, 3);
-    slow[(*ns)++] = a_jcc_fwd(a, CC_B);
+    if (size > 1) {
+        a_alu_ri(a, false, 7, H_RCX, (int32_t)size - 1);
+        slow[(*ns)++] = a_jcc_fwd(a, CC_B);
+    }
     a_cmp8_mem_imm(a, H_RBX, store ? SEG_OFF(s, wok) : SEG_OFF(s, rok), 0);
     slow[(*ns)++] = a_jcc_fwd(a, CC_E);
     /* lin = base + off; the entry of tlb[tlb_user][(lin >> 12) & 1023] */
@@ -466,7 +468,7 @@ static void emit_fast_host(Asm *a, int s, bool store, AsmFixup *slow,
     slow[(*ns)++] = a_jcc_fwd(a, CC_NE);
     a_mov_rr(a, H_RDX, H_RAX);
     a_alu_ri(a, false, 4, H_RDX, 0xfff);
-    a_alu_ri(a, false, 7, H_RDX, 0x1000 - 4);
+    a_alu_ri(a, false, 7, H_RDX, 0x1000 - (int32_t)size);
     slow[(*ns)++] = a_jcc_fwd(a, CC_A);
     a_op_mem(a, true, 0x03, H_RAX, H_RCX, TLB_OFF(addend));
 }
@@ -481,8 +483,9 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out,
                        bool *rip_set)
 {
     const X86Insn *in = &tb->insn[i];
-    enum { LOAD, STORE, PUSH, POP, CALL, RET } kind;
+    enum { LOAD, STORE, PUSH, POP, CALL, RET, JMP, STORE_IMM, MOVZX } kind;
     bool last = i + 1 == tb->n;
+    unsigned size = 4;
     *rip_set = false;
     if (in->fn == x86_h_mov_load32) {
         kind = LOAD;
@@ -496,13 +499,25 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out,
         kind = CALL;
     } else if (!in->op0f && (in->op == 0xc3 || in->op == 0xc2) && last) {
         kind = RET;
+    } else if (!in->op0f && (in->op == 0xe9 || in->op == 0xeb)) {
+        kind = JMP;
+    } else if (!in->op0f && (in->op == 0xc6 || in->op == 0xc7) &&
+               in->mod != 3 && in->reg == 0) {
+        kind = STORE_IMM; /* MOV r/m8, imm8 / MOV r/m32, imm32 */
+        size = in->op == 0xc6 ? 1 : 4;
+    } else if (in->op0f && (in->op == 0xb6 || in->op == 0xb7) &&
+               in->mod != 3) {
+        kind = MOVZX; /* MOVZX r32, m8 / m16 */
+        size = in->op == 0xb6 ? 1 : 2;
     } else {
         return false;
     }
-    if ((tb->flags & ~7u) || in->osz != 4 || in->lock) {
+    if ((tb->flags & ~7u) || in->lock ||
+        in->osz != (kind == STORE_IMM ? size : 4)) {
         return false;
     }
-    if ((kind == LOAD || kind == STORE) &&
+    if ((kind == LOAD || kind == STORE || kind == STORE_IMM ||
+         kind == MOVZX) &&
         (!ea32_legacy(in) || in->reg >= 8 || in->seg >= 6)) {
         return false;
     }
@@ -518,7 +533,7 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out,
     case LOAD:
     case STORE:
         emit_ea32(a, in);
-        emit_fast_host(a, in->seg, kind == STORE, slow, &ns);
+        emit_fast_host(a, in->seg, kind == STORE, slow, &ns, 4);
         if (kind == STORE) {
             a_ld32(a, H_RDX, H_RBX, REG_OFF(in->reg));
             a_st32(a, H_RAX, 0, H_RDX);
@@ -527,6 +542,41 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out,
             a_st64(a, H_RBX, REG_OFF(in->reg), H_RAX);
         }
         break;
+    case STORE_IMM:
+        emit_ea32(a, in);
+        emit_fast_host(a, in->seg, true, slow, &ns, size);
+        if (size == 1) {
+            a_st8_imm(a, H_RAX, 0, (uint8_t)in->imm);
+        } else {
+            a_st32_imm(a, H_RAX, 0, (uint32_t)in->imm);
+        }
+        break;
+    case MOVZX:
+        emit_ea32(a, in);
+        emit_fast_host(a, in->seg, false, slow, &ns, size);
+        if (size == 1) {
+            a_ldzx8(a, H_RAX, H_RAX, 0);
+        } else {
+            a_ldzx16(a, H_RAX, H_RAX, 0);
+        }
+        a_st64(a, H_RBX, REG_OFF(in->reg), H_RAX);
+        break;
+    case JMP: {
+        /* x86_jump: the target within the CS limit (the handler raises
+           #GP); in the middle of a block (tb.c follows jumps on the
+           page) nothing else. */
+        uint32_t target = (uint32_t)(in->ip + in->len + in->imm);
+        a_mov_ri(a, H_RAX, target);
+        a_alu32_rm(a, 0x3b, H_RAX, H_RBX, SEG_OFF(S_CS, limit));
+        slow[ns++] = a_jcc_fwd(a, CC_A);
+        if (last) {
+            emit_cur_rip(a, tb, i);
+            a_mov_ri(a, H_RAX, target);
+            a_st64(a, H_RBX, CPU_OFF(rip), H_RAX);
+            *rip_set = true;
+        }
+        break;
+    }
     case PUSH:
         /* x86_push with a 32-bit stack: write below ESP, then ESP -= 4
            (PUSH ESP stores the old value). */
@@ -535,7 +585,7 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out,
         a_ld32(a, H_RAX, H_RBX, REG_OFF(R_ESP));
         a_alu_ri(a, false, 5, H_RAX, 4);
         a_mov_rr(a, H_R13, H_RAX); /* the new ESP (r13 is ours) */
-        emit_fast_host(a, S_SS, true, slow, &ns);
+        emit_fast_host(a, S_SS, true, slow, &ns, 4);
         a_ld32(a, H_RDX, H_RBX, REG_OFF(r));
         a_st32(a, H_RAX, 0, H_RDX);
         a_st64(a, H_RBX, REG_OFF(R_ESP), H_R13);
@@ -546,7 +596,7 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out,
         a_cmp8_mem_imm(a, H_RBX, CPU_OFF(ss32), 0);
         slow[ns++] = a_jcc_fwd(a, CC_E);
         a_ld32(a, H_RAX, H_RBX, REG_OFF(R_ESP));
-        emit_fast_host(a, S_SS, false, slow, &ns);
+        emit_fast_host(a, S_SS, false, slow, &ns, 4);
         a_ld32(a, H_RCX, H_RAX, 0);
         a_ld32(a, H_RAX, H_RBX, REG_OFF(R_ESP));
         a_alu_ri(a, false, 0, H_RAX, 4);
@@ -567,7 +617,7 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out,
         a_ld32(a, H_RAX, H_RBX, REG_OFF(R_ESP));
         a_alu_ri(a, false, 5, H_RAX, 4);
         a_mov_rr(a, H_R13, H_RAX);
-        emit_fast_host(a, S_SS, true, slow, &ns);
+        emit_fast_host(a, S_SS, true, slow, &ns, 4);
         a_st32_imm(a, H_RAX, 0, ret);
         a_st64(a, H_RBX, REG_OFF(R_ESP), H_R13);
         if (last) {
@@ -584,7 +634,7 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out,
         a_cmp8_mem_imm(a, H_RBX, CPU_OFF(ss32), 0);
         slow[ns++] = a_jcc_fwd(a, CC_E);
         a_ld32(a, H_RAX, H_RBX, REG_OFF(R_ESP));
-        emit_fast_host(a, S_SS, false, slow, &ns);
+        emit_fast_host(a, S_SS, false, slow, &ns, 4);
         a_ld32(a, H_R13, H_RAX, 0);
         a_alu32_rm(a, 0x3b, H_R13, H_RBX, SEG_OFF(S_CS, limit));
         slow[ns++] = a_jcc_fwd(a, CC_A);
