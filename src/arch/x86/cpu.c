@@ -469,6 +469,7 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
             cpu->jit_done = 0;
             cpu->jit_limit = icount || log_exec || log_cpu
                              ? 0 : budget - executed;
+            cpu->jit_hcall = true;
             in_jit = true;
             x86_jit_run(cpu, tb);
             in_jit = false;
@@ -522,6 +523,7 @@ static void x86_set_line(Cpu *c, unsigned line, bool level)
     switch (line) {
     case CPU_X86_INTR:
         cpu->irq_line = level;
+        cpu->jit_hcall = true; /* chained JIT code: look at the lines */
         if (level && cpu->cur) {
             cpu->block_end = true;
         }
@@ -529,6 +531,7 @@ static void x86_set_line(Cpu *c, unsigned line, bool level)
     case CPU_X86_NMI:
         if (level) {
             cpu->nmi_pending = true;
+            cpu->jit_hcall = true;
             if (cpu->cur) {
                 cpu->block_end = true;
             }

@@ -356,6 +356,9 @@ struct X86Cpu {
        (0: no chaining); chains taken (info jit). */
     int64_t jit_done, jit_limit;
     uint64_t jit_chains;
+    /* A handler ran since the last chain (or x86_run entered the
+       code): the chaining code checks the loop's conditions again. */
+    bool jit_hcall;
 };
 
 /* ---- exceptions (cpu.c) ---- */

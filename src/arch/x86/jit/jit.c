@@ -422,6 +422,7 @@ static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in,
 static void emit_call_insn(Asm *a, const TBlock *tb, int i)
 {
     emit_cur_rip(a, tb, i);
+    a_st8_imm(a, H_RBX, CPU_OFF(jit_hcall), 1);
     a_mov_rr(a, H_RDI, H_RBX);
     a_call(a, (const void *)tb->insn[i].fn);
 }
@@ -872,14 +873,19 @@ static void emit_chain_stub(Asm *a)
     a_op_mem(a, true, 0x03, H_RCX, H_RBX, CPU_OFF(jit_done));
     a_op_mem(a, true, 0x3b, H_RCX, H_RBX, CPU_OFF(jit_limit));
     out[n++] = a_jcc_fwd(a, CC_GE);
+    a_alu_mem_imm(a, false, 7, H_RBX, CPU_OFF(exit_req), 0);
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    /* The rest changes only in handlers (inline code never halts, takes
+       an interrupt line, sets TF...): checked when one ran. */
+    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(jit_hcall), 0);
+    AsmFixup no_hcall = a_jcc_fwd(a, CC_E);
+    a_st8_imm(a, H_RBX, CPU_OFF(jit_hcall), 0);
     /* halted, nmi_pending, irq_line (not nmi_blocked) */
     a_test32_mem_imm(a, H_RBX, CPU_OFF(halted), 0xff00ffffu);
     out[n++] = a_jcc_fwd(a, CC_NE);
     a_cmp8_mem_imm(a, H_RBX, CPU_OFF(inhibit), 0);
     out[n++] = a_jcc_fwd(a, CC_NE);
     a_cmp8_mem_imm(a, H_RBX, CPU_OFF(shutdown), 0);
-    out[n++] = a_jcc_fwd(a, CC_NE);
-    a_alu_mem_imm(a, false, 7, H_RBX, CPU_OFF(exit_req), 0);
     out[n++] = a_jcc_fwd(a, CC_NE);
     a_test32_mem_imm(a, H_RBX, CPU_OFF(eflags), F_TF | F_RF);
     out[n++] = a_jcc_fwd(a, CC_NE);
@@ -893,6 +899,7 @@ static void emit_chain_stub(Asm *a)
                    CPU_OFF(code) + (int32_t)offsetof(CodeCache, flush_pending),
                    0);
     out[n++] = a_jcc_fwd(a, CC_NE);
+    a_bind(a, no_hcall);
     /* rdi = &tb->link[rip != tb->ip_next] */
     a_ld64(a, H_RDX, H_RBX, CPU_OFF(rip));
     a_alu32_rr(a, 0x31, H_RAX, H_RAX);
