@@ -14,7 +14,10 @@
  * address.
  *
  * A second ROM, tests/cpu/jcc-lockstep.asm, puts every Jcc condition
- * after each inlined flag-setting form at operand edges.
+ * after each inlined flag-setting form at operand edges; a third,
+ * tests/cpu/chain-lockstep.asm, runs loops that make chained blocks
+ * stale (code writes into the next and the running block, a page
+ * remapped under a CR3 reload or INVLPG).
  *
  * Each ROM runs twice: block by block, then with budgets of 1 to 512
  * instructions (a fixed pseudo-random sequence) per run() call, so that
