@@ -1083,7 +1083,8 @@ void x86_jit_info(X86Jit *jit, const X86Cpu *cpu, GString *out)
     g_string_append_printf(out,
         "engine: jit (translate after %u runs)\n"
         "translated blocks: %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
-        " instructions, %" G_GUINT64_FORMAT " inlined)\n"
+        " instructions, %" G_GUINT64_FORMAT " inlined, %" G_GUINT64_FORMAT
+        " of them without their dead flags)\n"
         "code bytes: %zu in use of %zu, %" G_GUINT64_FORMAT
         " emitted in all\n"
         "buffer resets: %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
@@ -1097,7 +1098,8 @@ void x86_jit_info(X86Jit *jit, const X86Cpu *cpu, GString *out)
         "blocks invalidated: %" G_GUINT64_FORMAT "\n"
         "chaining: %" G_GUINT64_FORMAT " blocks end in it, %"
         G_GUINT64_FORMAT " chains taken (%.1f%% of translated block runs)\n",
-        jit->threshold, jit->blocks, jit->insns, jit->inlined, jit->used,
+        jit->threshold, jit->blocks, jit->insns, jit->inlined, jit->dead,
+        jit->used,
         jit->size, jit->code_bytes_total, jit->resets, jit->full,
         jit->translate_ns / 1e6, jit->runs, jit->interp_runs, jit->fused,
         jit->exits[JIT_EXIT_END], jit->exits[JIT_EXIT_BLOCK_END],
