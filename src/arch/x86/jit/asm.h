@@ -426,4 +426,13 @@ static inline void a_ldzx8(Asm *a, int r, int base, int32_t disp)
     a_mem(a, r, base, disp);
 }
 
+/* imul dst32, src32. */
+static inline void a_imul32_rr(Asm *a, int dst, int src)
+{
+    a_rex(a, false, dst, 0, src, false);
+    a_byte(a, 0x0f);
+    a_byte(a, 0xaf);
+    a_byte(a, 0xc0 | (dst & 7) << 3 | (src & 7));
+}
+
 #endif

@@ -158,6 +158,61 @@ void x86_jit_free(X86Jit *jit)
 
 #define REG_OFF(r) (CPU_OFF(regs) + 8 * (int32_t)(r))
 
+/* Guest registers cached in host registers within a block (all but
+   ESP): loaded on first use, written back (zero-extended, as every
+   32-bit write leaves them) before anything that could look at
+   cpu->regs: a handler or C call, a memory access's fast path (whose
+   slow path is a handler), a Jcc, the block's end.  After a call the
+   cache is empty (the handler may have changed them; r8-r11 are the
+   callee's).  Translation state, per thread (user-mode threads). */
+static const int8_t greg_host[8] = {
+    H_R8, H_R9, H_R10, H_R11, -1, H_R14, H_R15, H_RBP,
+};
+enum { RC_NONE, RC_CLEAN, RC_DIRTY };
+static __thread uint8_t rc_state[8];
+
+/* dst32 = guest register g. */
+static void gld(Asm *a, int dst, int g)
+{
+    int h = greg_host[g];
+    if (h < 0) {
+        a_ld32(a, dst, H_RBX, REG_OFF(g));
+        return;
+    }
+    if (rc_state[g] == RC_NONE) {
+        a_ld32(a, h, H_RBX, REG_OFF(g));
+        rc_state[g] = RC_CLEAN;
+    }
+    a_op_rr(a, false, 0x89, h, dst); /* mov dst32, h32 */
+}
+
+/* guest register g = src (a zero-extended 32-bit value). */
+static void gst(Asm *a, int g, int src)
+{
+    int h = greg_host[g];
+    if (h < 0) {
+        a_st64(a, H_RBX, REG_OFF(g), src);
+        return;
+    }
+    a_op_rr(a, false, 0x89, src, h);
+    rc_state[g] = RC_DIRTY;
+}
+
+static void rc_flush(Asm *a)
+{
+    for (int g = 0; g < 8; g++) {
+        if (rc_state[g] == RC_DIRTY) {
+            a_st64(a, H_RBX, REG_OFF(g), greg_host[g]);
+            rc_state[g] = RC_CLEAN;
+        }
+    }
+}
+
+static void rc_drop(void)
+{
+    memset(rc_state, RC_NONE, sizeof(rc_state));
+}
+
 /* cpu->cur and cpu->rip as the loop leaves them before insn i's handler. */
 static void emit_cur_rip(Asm *a, const TBlock *tb, int i)
 {
@@ -190,19 +245,19 @@ static void emit_alu32(Asm *a, int opn, int dst, int src, uint32_t imm,
         if (opn == 7 || opn == 8) {
             return;
         }
-        a_ld32(a, H_RAX, H_RBX, REG_OFF(dst));
+        gld(a, H_RAX, dst);
         if (src >= 0) {
-            a_alu32_rm(a, host_op[opn] + 2, H_RAX, H_RBX, REG_OFF(src));
+            gld(a, H_RCX, src);
         } else {
             a_mov_ri(a, H_RCX, imm);
-            a_alu32_rr(a, host_op[opn], H_RAX, H_RCX);
         }
-        a_st64(a, H_RBX, REG_OFF(dst), H_RAX);
+        a_alu32_rr(a, host_op[opn], H_RAX, H_RCX);
+        gst(a, dst, H_RAX);
         return;
     }
-    a_ld32(a, H_RAX, H_RBX, REG_OFF(dst));
+    gld(a, H_RAX, dst);
     if (src >= 0) {
-        a_ld32(a, H_RCX, H_RBX, REG_OFF(src));
+        gld(a, H_RCX, src);
     } else {
         a_mov_ri(a, H_RCX, imm);
     }
@@ -222,7 +277,7 @@ static void emit_alu32(Asm *a, int opn, int dst, int src, uint32_t imm,
     a_st64(a, H_RBX, CPU_OFF(lf_res), H_RAX);
     a_st8_imm(a, H_RBX, CPU_OFF(lf_size), 4);
     if (opn != 7 && opn != 8) {
-        a_st64(a, H_RBX, REG_OFF(dst), H_RAX);
+        gst(a, dst, H_RAX);
     }
 }
 
@@ -240,10 +295,11 @@ static void emit_ea32(Asm *a, const X86Insn *in)
 {
     a_mov_ri(a, H_RAX, (uint32_t)in->disp);
     if (in->base < 8) {
-        a_alu32_rm(a, 0x03, H_RAX, H_RBX, REG_OFF(in->base));
+        gld(a, H_RCX, in->base);
+        a_alu32_rr(a, 0x01, H_RAX, H_RCX);
     }
     if (in->index < 8) {
-        a_ld32(a, H_RCX, H_RBX, REG_OFF(in->index));
+        gld(a, H_RCX, in->index);
         if (in->scale) {
             a_shl32_ri(a, H_RCX, in->scale);
         }
@@ -292,7 +348,9 @@ static void emit_save_cf(Asm *a, int fl)
         a_alu32_rm(a, 0x3b, H_RAX, H_RBX, CPU_OFF(lf_a));
         break;
     default: {
-        /* lf_op LOGIC: 0; INC/DEC: lf_cf; anything else: x86_cf() */
+        /* lf_op LOGIC: 0; INC/DEC: lf_cf; anything else: x86_cf() (a C
+           call: the register cache goes) */
+        rc_flush(a);
         a_alu_mem_imm(a, false, 7, H_RBX, CPU_OFF(lf_op), LF_LOGIC);
         AsmFixup logic = a_jcc_fwd(a, CC_E);
         a_alu_mem_imm(a, false, 7, H_RBX, CPU_OFF(lf_op), LF_INC);
@@ -308,6 +366,7 @@ static void emit_save_cf(Asm *a, int fl)
         a_bind(a, keep1);
         a_bind(a, keep2);
         a_bind(a, done);
+        rc_drop();
         return;
     }
     }
@@ -328,26 +387,27 @@ static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in,
     int opn = (in->op >> 3) & 7;
     if (in->op0f && in->op == 0xaf && in->mod == 3 && dead) {
         /* IMUL r32, r32 with its flags dead */
-        a_ld32(a, H_RAX, H_RBX, REG_OFF(in->reg));
-        a_imul32_rm(a, H_RAX, H_RBX, REG_OFF(in->rm));
-        a_st64(a, H_RBX, REG_OFF(in->reg), H_RAX);
+        gld(a, H_RAX, in->reg);
+        gld(a, H_RCX, in->rm);
+        a_imul32_rr(a, H_RAX, H_RCX);
+        gst(a, in->reg, H_RAX);
         return true;
     }
     if (in->fn == x86_h_mov_rr32) {
         int dst = in->op == 0x89 ? in->rm : in->reg;
         int src = in->op == 0x89 ? in->reg : in->rm;
-        a_ld32(a, H_RAX, H_RBX, REG_OFF(src));
-        a_st64(a, H_RBX, REG_OFF(dst), H_RAX);
+        gld(a, H_RAX, src);
+        gst(a, dst, H_RAX);
         return true;
     }
     if (in->fn == x86_h_mov_r_imm) {
-        a_mov_ri(a, H_RAX, in->imm);
-        a_st64(a, H_RBX, REG_OFF(in->op & 7), H_RAX);
+        a_mov_ri(a, H_RAX, (uint32_t)in->imm);
+        gst(a, in->op & 7, H_RAX);
         return true;
     }
     if (in->fn == x86_h_lea && in->mod != 3 && ea32_legacy(in)) {
         emit_ea32(a, in);
-        a_st64(a, H_RBX, REG_OFF(in->reg), H_RAX);
+        gst(a, in->reg, H_RAX);
         return true;
     }
     if (in->fn == x86_h_test_rm_r && in->mod == 3) {
@@ -361,16 +421,16 @@ static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in,
         /* INC/DEC r32 (legacy modes: not REX): CF kept in lf_cf. */
         int r = in->op & 7;
         if (dead) {
-            a_ld32(a, H_RCX, H_RBX, REG_OFF(r));
+            gld(a, H_RCX, r);
             a_alu_ri(a, false, in->op < 0x48 ? 0 : 5, H_RCX, 1);
-            a_st64(a, H_RBX, REG_OFF(r), H_RCX);
+            gst(a, r, H_RCX);
             return true;
         }
         emit_save_cf(a, fl);
-        a_ld32(a, H_RCX, H_RBX, REG_OFF(r));
+        gld(a, H_RCX, r);
         a_st64(a, H_RBX, CPU_OFF(lf_a), H_RCX);
         a_alu_ri(a, false, in->op < 0x48 ? 0 : 5, H_RCX, 1);
-        a_st64(a, H_RBX, REG_OFF(r), H_RCX);
+        gst(a, r, H_RCX);
         a_st64(a, H_RBX, CPU_OFF(lf_res), H_RCX);
         a_st64_imm(a, H_RBX, CPU_OFF(lf_b), 1);
         a_st32_imm(a, H_RBX, CPU_OFF(lf_op),
@@ -403,16 +463,17 @@ static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in,
     }
     if ((in->op == 0x69 || in->op == 0x6b) && in->mod == 3 && dead) {
         /* IMUL r32, r32, imm with its flags dead */
-        a_imul32_rri_m(a, H_RAX, H_RBX, REG_OFF(in->rm), (int32_t)in->imm);
-        a_st64(a, H_RBX, REG_OFF(in->reg), H_RAX);
+        gld(a, H_RCX, in->rm);
+        a_imul32_rri(a, H_RAX, H_RCX, (int32_t)in->imm);
+        gst(a, in->reg, H_RAX);
         return true;
     }
     int cnt = shift_count(in);
     if (cnt > 0 && dead) {
         /* ROL ROR SHL SHR SAL SAR r32, imm with the flags dead */
-        a_ld32(a, H_RAX, H_RBX, REG_OFF(in->rm));
+        gld(a, H_RAX, in->rm);
         a_shift32_ri(a, in->reg == 6 ? 4 : in->reg, H_RAX, (uint8_t)cnt);
-        a_st64(a, H_RBX, REG_OFF(in->rm), H_RAX);
+        gst(a, in->rm, H_RAX);
         return true;
     }
     return false;
@@ -421,10 +482,12 @@ static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in,
 /* The interpreter's bookkeeping and handler call for insn i. */
 static void emit_call_insn(Asm *a, const TBlock *tb, int i)
 {
+    rc_flush(a);
     emit_cur_rip(a, tb, i);
     a_st8_imm(a, H_RBX, CPU_OFF(jit_hcall), 1);
     a_mov_rr(a, H_RDI, H_RBX);
     a_call(a, (const void *)tb->insn[i].fn);
+    rc_drop();
 }
 
 #define SEG_OFF(s, f) (CPU_OFF(seg) + (int32_t)((s) * sizeof(SegCache) + \
@@ -525,6 +588,8 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out,
     AsmFixup slow[8];
     int ns = 0;
     int r = in->op & 7;
+    rc_flush(a); /* the fast path reads cpu->regs, the slow path too */
+    rc_drop();
     /* cpu->cur first: in Linux user mode a host fault on the guest's
        memory raises #PF from inside the fast path (x86_user_host_fault),
        and the exception takes the instruction from cur. */
@@ -658,6 +723,7 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out,
         *out = a_jcc_fwd(a, CC_NE);
     }
     a_bind(a, done);
+    rc_drop();
     return true;
 }
 
@@ -714,6 +780,7 @@ static bool emit_jcc(Asm *a, const TBlock *tb, int i, int fl)
                              cc == CC_A))) {
         return false;
     }
+    rc_flush(a);
     emit_cur_rip(a, tb, i); /* the not-taken state */
     switch (fl) {
     case FL_ADD:
@@ -839,7 +906,7 @@ static void flag_liveness(const TBlock *tb, bool *dead)
    code.  Nothing is ever patched, so invalidation and flushes need no
    unlinking: a stale link fails the key or the valid check. */
 
-#define PROLOGUE_LEN 8
+#define PROLOGUE_LEN 17
 #define TB_OFF(f) ((int32_t)offsetof(TBlock, f))
 #define LINK_SIZE ((int32_t)sizeof(((TBlock *)0)->link[0]))
 
@@ -854,6 +921,10 @@ G_STATIC_ASSERT(offsetof(X86Cpu, dbg_watch) ==
 
 static void emit_epilogue(Asm *a)
 {
+    a_alu_ri(a, true, 0, H_RSP, 8);
+    a_pop(a, H_RBP);
+    a_pop(a, H_R15);
+    a_pop(a, H_R14);
     a_pop(a, H_R13);
     a_pop(a, H_R12);
     a_pop(a, H_RBX);
@@ -999,6 +1070,10 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
     a_push(&a, H_RBX);
     a_push(&a, H_R12);
     a_push(&a, H_R13);
+    a_push(&a, H_R14);
+    a_push(&a, H_R15);
+    a_push(&a, H_RBP);
+    a_alu_ri(&a, true, 5, H_RSP, 8); /* rsp 16-aligned for the calls */
     a_mov_rr(&a, H_RBX, H_RDI);
     g_assert(a.p - start == PROLOGUE_LEN);
     a_mov_ri(&a, H_R12, (uint64_t)(uintptr_t)tb->insn);
@@ -1007,6 +1082,7 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
     int fl = FL_UNKNOWN;
     bool dead[TB_MAX_INSNS];
     flag_liveness(tb, dead);
+    rc_drop();
     for (int i = 0; i < tb->n; i++) {
         int kind = dead[i] ? -1 : inline_flag_kind(tb, &tb->insn[i]);
         last_inline = i + 1 == tb->n;
@@ -1042,6 +1118,7 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
             out[nout++] = a_jcc_fwd(&a, CC_NE);
         }
     }
+    rc_flush(&a);
     if (inlined) {
         /* The last instruction ran inline: leave cur and rip as its
            handler call would have. */
