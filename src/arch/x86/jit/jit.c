@@ -5,14 +5,17 @@
  *
  * The generated function, called as void f(X86Cpu *cpu):
  *
- *     push rbx; push r12; push r13     (rsp 16-aligned for the calls)
- *     rbx = cpu, r12 = tb->insn, r13 scratch kept across the fast paths
+ *     push rbx, r12, r13, r14, r15, rbp; sub rsp, 8   (17 bytes, the
+ *     same for every block: chained blocks jump to host + 17)
+ *     rbx = cpu, r12 = tb->insn, r13 scratch kept across the fast paths,
+ *     r8-r11, r14, r15, rbp guest registers (the register cache)
  *   per instruction i (not inlined):
  *     cpu->cur = &insn[i]; cpu->rip = insn[i].ip + insn[i].len
  *     call insn[i].fn(cpu, &insn[i])
  *     if (cpu->tb_dirty | cpu->block_end) goto out   (not after the last)
+ *   at the end: the chaining code (chain_stub) for most blocks, else
  *   out:
- *     pop r13; pop r12; pop rbx; ret
+ *     add rsp, 8; pop ...; ret
  *
  * which is the interpreter's loop unrolled, so faults (longjmp to x86_run
  * with cpu->cur), self-modifying code, interrupts raised by I/O and the
