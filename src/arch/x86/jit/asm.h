@@ -377,34 +377,11 @@ static inline void a_jmp_r(Asm *a, int r)
     a_byte(a, 0xe0 | (r & 7));
 }
 
-/* jmp / jcc rel32 to a known RX address (in the same buffer). */
+/* jmp rel32 to a known RX address (in the same buffer). */
 static inline void a_jmp_to(Asm *a, uintptr_t target)
 {
     a_byte(a, 0xe9);
     a_u32(a, (uint32_t)(int32_t)(target - (a_here(a) + 4)));
-}
-
-static inline void a_jcc_to(Asm *a, int cc, uintptr_t target)
-{
-    a_byte(a, 0x0f);
-    a_byte(a, 0x80 | cc);
-    a_u32(a, (uint32_t)(int32_t)(target - (a_here(a) + 4)));
-}
-
-/* imul r32, [base + disp] / imul r32, [base + disp], imm32. */
-static inline void a_imul32_rm(Asm *a, int r, int base, int32_t disp)
-{
-    a_rex(a, false, r, 0, base, false);
-    a_byte(a, 0x0f);
-    a_byte(a, 0xaf);
-    a_mem(a, r, base, disp);
-}
-
-static inline void a_imul32_rri_m(Asm *a, int r, int base, int32_t disp,
-                                  int32_t v)
-{
-    a_op_mem(a, false, 0x69, r, base, disp);
-    a_u32(a, (uint32_t)v);
 }
 
 /* Group-2 shift or rotate of r32 by imm8: ext is ModRM.reg (0 ROL, 1 ROR,
