@@ -338,15 +338,15 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
             int64_t done = cpu->cur - tb->insn; /* faulting insn not done */
             executed += done;
         }
-        c->progress = executed;
-        cpu->cur_tb = NULL;
-        prev = NULL;
         if (in_jit) {
             in_jit = false;
             cpu->jit->exits[JIT_EXIT_FAULT]++;
             executed += cpu->jit_done; /* chained blocks before it */
             cpu->jit_done = 0;
         }
+        c->progress = executed;
+        cpu->cur_tb = NULL;
+        prev = NULL;
         deliver_exception(cpu);
     }
     for (;;) {
