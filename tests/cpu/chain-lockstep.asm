@@ -9,7 +9,11 @@
 ;     a block with different immediates every 8th time, reloading CR3
 ;     (a TLB flush: the chain links of the old mapping must not be
 ;     followed);
-;  4. switch it with INVLPG instead of a CR3 reload.
+;  4. switch it with INVLPG instead of a CR3 reload;
+;  5. run with interrupts enabled: every 64th time an OUT to port 0x80
+;     raises INTR during the block (jit-lockstep's device), and the test
+;     raises it between its run() calls too; the handler (vector 0x20)
+;     mixes the interrupted EIP and a count into EBX/ESI.
 ; Each result goes into EDX, rotated, so running stale code shows in the
 ; registers that jit-lockstep compares.  Prints "CHAIN DONE" on COM1 and
 ; halts.
@@ -126,6 +130,24 @@ ram:
 .n4:
     dec ecx
     jnz .l4
+    ; 5. interrupts in a chained loop
+    lidt [idtr]
+    xor ebx, ebx
+    xor esi, esi
+    mov ecx, 20000
+    sti
+.l5:
+    add edx, ecx
+    rol edx, 1
+    test ecx, 63
+    jnz .n5
+    out 0x80, al            ; INTR rises during this instruction
+.n5:
+    xor edx, ebx
+    dec ecx
+    jnz .l5
+    cli
+    add edx, esi
     ; done
     mov esi, msg
 .out:
@@ -148,6 +170,23 @@ callee:                     ; on a page of its own
 
 pde:
     dd COPY_A | 0x83, COPY_B | 0x83
+
+irq:                        ; vector 0x20
+    inc esi
+    mov eax, [esp]          ; the interrupted EIP
+    xor ebx, eax
+    rol ebx, 3
+    iretd
+
+align 8
+idt:
+    times 0x20 dq 0
+    dw (irq - $$ + RAM) & 0xffff, 0x08, 0x8e00, (irq - $$ + RAM) >> 16
+                            ; a 32-bit interrupt gate, ring 0
+idt_end:
+idtr:
+    dw idt_end - idt - 1
+    dd idt
 msg: db "CHAIN DONE", 10, 0
     times 0x2000 - ($ - $$) db 0xff
 

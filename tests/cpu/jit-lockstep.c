@@ -17,7 +17,9 @@
  * after each inlined flag-setting form at operand edges; a third,
  * tests/cpu/chain-lockstep.asm, runs loops that make chained blocks
  * stale (code writes into the next and the running block, a page
- * remapped under a CR3 reload or INVLPG).
+ * remapped under a CR3 reload or INVLPG) and takes interrupts in a
+ * chained loop: raised by an OUT to port 0x80 inside a block, and by
+ * the test between two run() calls.
  *
  * Each ROM runs twice: block by block, then with budgets of 1 to 512
  * instructions (a fixed pseudo-random sequence) per run() call, so that
@@ -47,6 +49,7 @@
 
 typedef struct Side {
     const char *name;
+    bool line;          /* the INTR line (vector 0x20 when acknowledged) */
     MemMap *mem;
     uint8_t *ram, *rom;
     IoSpace *io;
@@ -56,10 +59,40 @@ typedef struct Side {
     GString *com1;
 } Side;
 
-static int no_intr(void *opaque)
+/* INTR: raised by a write to port 0x80 (during an instruction, as a
+   device would) or by the test between two run() calls; the
+   acknowledge gives vector 0x20 and lowers it. */
+static int intr_ack(void *opaque)
 {
-    return -1;
+    Side *s = opaque;
+    if (!s->line) {
+        return -1;
+    }
+    s->line = false;
+    s->cpu->ops->set_line(s->cpu, CPU_X86_INTR, false);
+    return 0x20;
 }
+
+static void raise_intr(Side *s)
+{
+    s->line = true;
+    s->cpu->ops->set_line(s->cpu, CPU_X86_INTR, true);
+}
+
+static uint32_t post_read(void *opaque, uint16_t off, unsigned size)
+{
+    return 0;
+}
+
+static void post_write(void *opaque, uint16_t off, uint32_t v, unsigned size)
+{
+    raise_intr(opaque);
+}
+
+static const IoRegion post_io = {
+    .base = 0x80, .len = 1, .min = 1, .max = 1,
+    .read = post_read, .write = post_write, .name = "intr",
+};
 
 /* COM1: the transmitter is always empty; bytes written go to com1. */
 static uint32_t com1_read(void *opaque, uint16_t off, unsigned size)
@@ -94,10 +127,12 @@ static void side_init(Side *s, const char *name, int engine,
     memcpy(s->ram + 0x100000 - ROM_SIZE, rom, ROM_SIZE);
     s->io = ioport_new();
     ioport_register(s->io, &com1_io, s);
+    ioport_register(s->io, &post_io, s);
     s->com1 = g_string_new(NULL);
     s->clk = clock_new(CLOCK_MODE_REALTIME, 0);
     CpuWiring bus = { .mem = s->mem, .io = s->io, .clock = s->clk,
-                      .intr_ack = no_intr, .engine = engine };
+                      .intr_ack = intr_ack, .intr_opaque = s,
+                      .engine = engine };
     GError *err = NULL;
     s->cpu = cpu_find("pentium2")->create(&bus, &err);
     g_assert_no_error(err);
@@ -201,6 +236,12 @@ static int lockstep(const char *path, bool chained)
         if (chained) {
             seed = seed * 1103515245u + 12345u;
             budget = 1 + (seed >> 16) % 512;
+        }
+        if (blocks % 37 == 36) {
+            /* an interrupt from outside, between two calls (the
+               ROMs that enable interrupts take it, the others never) */
+            raise_intr(&jit);
+            raise_intr(&interp);
         }
         int64_t nj = jit.cpu->ops->run(jit.cpu, budget, &wj);
         int64_t ni = interp.cpu->ops->run(interp.cpu, budget, &wi);
