@@ -237,9 +237,9 @@ static int lockstep(const char *path, bool chained)
             seed = seed * 1103515245u + 12345u;
             budget = 1 + (seed >> 16) % 512;
         }
-        if (blocks % 37 == 36) {
-            /* an interrupt from outside, between two calls (the
-               ROMs that enable interrupts take it, the others never) */
+        if (blocks % 37 == 36 && (jit.x->eflags & F_IF)) {
+            /* an interrupt from outside, between two calls, when the
+               ROM has enabled interrupts (the same state both sides) */
             raise_intr(&jit);
             raise_intr(&interp);
         }

@@ -954,9 +954,14 @@ static void emit_chain_stub(Asm *a)
     a_cmp8_mem_imm(a, H_RBX, CPU_OFF(jit_hcall), 0);
     AsmFixup no_hcall = a_jcc_fwd(a, CC_E);
     a_st8_imm(a, H_RBX, CPU_OFF(jit_hcall), 0);
-    /* halted, nmi_pending, irq_line (not nmi_blocked) */
-    a_test32_mem_imm(a, H_RBX, CPU_OFF(halted), 0xff00ffffu);
+    /* halted, nmi_pending; irq_line with IF (x86_run's condition) */
+    a_cmp16_mem_imm8(a, H_RBX, CPU_OFF(halted), 0);
     out[n++] = a_jcc_fwd(a, CC_NE);
+    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(irq_line), 0);
+    AsmFixup no_irq = a_jcc_fwd(a, CC_E);
+    a_test32_mem_imm(a, H_RBX, CPU_OFF(eflags), F_IF);
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_bind(a, no_irq);
     a_cmp8_mem_imm(a, H_RBX, CPU_OFF(inhibit), 0);
     out[n++] = a_jcc_fwd(a, CC_NE);
     a_cmp8_mem_imm(a, H_RBX, CPU_OFF(shutdown), 0);
