@@ -14,7 +14,18 @@
  * address.
  *
  * A second ROM, tests/cpu/jcc-lockstep.asm, puts every Jcc condition
- * after each inlined flag-setting form at operand edges.
+ * after each inlined flag-setting form at operand edges; a third,
+ * tests/cpu/chain-lockstep.asm, runs loops that make chained blocks
+ * stale (code writes into the next and the running block, a page
+ * remapped under a CR3 reload or INVLPG) and takes interrupts in a
+ * chained loop: raised by an OUT to port 0x80 inside a block, and by
+ * the test between two run() calls.
+ *
+ * Each ROM runs twice: block by block, then with budgets of 1 to 512
+ * instructions (a fixed pseudo-random sequence) per run() call, so that
+ * the JIT chains blocks and stops its chains where the interpreter's
+ * loop stops (the first block boundary at or past the budget); the
+ * state is compared after every call.
  *
  * usage: jit-lockstep ROM...
  */
@@ -38,6 +49,7 @@
 
 typedef struct Side {
     const char *name;
+    bool line;          /* the INTR line (vector 0x20 when acknowledged) */
     MemMap *mem;
     uint8_t *ram, *rom;
     IoSpace *io;
@@ -47,10 +59,40 @@ typedef struct Side {
     GString *com1;
 } Side;
 
-static int no_intr(void *opaque)
+/* INTR: raised by a write to port 0x80 (during an instruction, as a
+   device would) or by the test between two run() calls; the
+   acknowledge gives vector 0x20 and lowers it. */
+static int intr_ack(void *opaque)
 {
-    return -1;
+    Side *s = opaque;
+    if (!s->line) {
+        return -1;
+    }
+    s->line = false;
+    s->cpu->ops->set_line(s->cpu, CPU_X86_INTR, false);
+    return 0x20;
 }
+
+static void raise_intr(Side *s)
+{
+    s->line = true;
+    s->cpu->ops->set_line(s->cpu, CPU_X86_INTR, true);
+}
+
+static uint32_t post_read(void *opaque, uint16_t off, unsigned size)
+{
+    return 0;
+}
+
+static void post_write(void *opaque, uint16_t off, uint32_t v, unsigned size)
+{
+    raise_intr(opaque);
+}
+
+static const IoRegion post_io = {
+    .base = 0x80, .len = 1, .min = 1, .max = 1,
+    .read = post_read, .write = post_write, .name = "intr",
+};
 
 /* COM1: the transmitter is always empty; bytes written go to com1. */
 static uint32_t com1_read(void *opaque, uint16_t off, unsigned size)
@@ -85,10 +127,12 @@ static void side_init(Side *s, const char *name, int engine,
     memcpy(s->ram + 0x100000 - ROM_SIZE, rom, ROM_SIZE);
     s->io = ioport_new();
     ioport_register(s->io, &com1_io, s);
+    ioport_register(s->io, &post_io, s);
     s->com1 = g_string_new(NULL);
     s->clk = clock_new(CLOCK_MODE_REALTIME, 0);
     CpuWiring bus = { .mem = s->mem, .io = s->io, .clock = s->clk,
-                      .intr_ack = no_intr, .engine = engine };
+                      .intr_ack = intr_ack, .intr_opaque = s,
+                      .engine = engine };
     GError *err = NULL;
     s->cpu = cpu_find("pentium2")->create(&bus, &err);
     g_assert_no_error(err);
@@ -155,8 +199,12 @@ static const char *state_diff(X86Cpu *a, X86Cpu *b)
     return NULL;
 }
 
+/* Chains the JIT took in the chained runs (some must be). */
+static uint64_t chains_taken;
+static bool have_jit;
+
 /* Run one ROM in lock step; 0 if the two engines agree throughout. */
-static int lockstep(const char *path)
+static int lockstep(const char *path, bool chained)
 {
     gchar *rom = NULL;
     gsize len = 0;
@@ -175,15 +223,28 @@ static int lockstep(const char *path)
         rc = 0;
         goto out;
     }
+    have_jit = true;
     jit.x->jit->threshold = 0; /* translate every block on its first run */
     g_assert_null(interp.x->jit);
 
     uint64_t blocks = 0, insns = 0;
+    uint32_t seed = 12345;
     for (; blocks < MAX_BLOCKS; blocks++) {
         uint64_t at = (jit.x->seg[S_CS].base + jit.x->rip) & 0xffffffffu;
         CpuExit wj, wi;
-        int64_t nj = jit.cpu->ops->run(jit.cpu, 1, &wj);
-        int64_t ni = interp.cpu->ops->run(interp.cpu, 1, &wi);
+        int64_t budget = 1;
+        if (chained) {
+            seed = seed * 1103515245u + 12345u;
+            budget = 1 + (seed >> 16) % 512;
+        }
+        if (blocks % 37 == 36 && (jit.x->eflags & F_IF)) {
+            /* an interrupt from outside, between two calls, when the
+               ROM has enabled interrupts (the same state both sides) */
+            raise_intr(&jit);
+            raise_intr(&interp);
+        }
+        int64_t nj = jit.cpu->ops->run(jit.cpu, budget, &wj);
+        int64_t ni = interp.cpu->ops->run(interp.cpu, budget, &wi);
         insns += nj;
         const char *d = nj != ni ? "instruction count"
                         : wj != wi ? "exit reason"
@@ -193,7 +254,7 @@ static int lockstep(const char *path)
             d = "RAM";
         }
         if (d) {
-            fprintf(stderr, "jit-lockstep: %s: divergence after block %"
+            fprintf(stderr, "jit-lockstep: %s: divergence after run %"
                     G_GUINT64_FORMAT " at %#" G_GINT64_MODIFIER "x: %s\n",
                     path, blocks, (guint64)at, d);
             goto out;
@@ -209,16 +270,23 @@ static int lockstep(const char *path)
         goto out;
     }
     X86Jit *j = jit.x->jit;
-    if (j->blocks == 0 || j->runs < blocks / 2) {
+    chains_taken += jit.x->jit_chains;
+    if (!chained && jit.x->jit_chains != 0) {
+        fprintf(stderr, "jit-lockstep: %s: %" G_GUINT64_FORMAT
+                " chains taken\n", path, jit.x->jit_chains);
+        goto out;
+    }
+    if (j->blocks == 0 || (!chained && j->runs < blocks / 2)) {
         fprintf(stderr, "jit-lockstep: %s: the JIT ran %" G_GUINT64_FORMAT
                 " of %" G_GUINT64_FORMAT " blocks\n", path, j->runs, blocks);
         goto out;
     }
     GString *info = g_string_new(NULL);
     x86_jit_info(j, jit.x, info);
-    printf("jit-lockstep: %s: %" G_GUINT64_FORMAT " blocks, %"
-           G_GUINT64_FORMAT " instructions agree\n%s%s", path, blocks,
-           insns, jit.com1->str, info->str);
+    printf("jit-lockstep: %s (%s): %" G_GUINT64_FORMAT " runs, %"
+           G_GUINT64_FORMAT " instructions agree\n%s%s", path,
+           chained ? "chained" : "block by block", blocks, insns,
+           jit.com1->str, info->str);
     g_string_free(info, TRUE);
     rc = 0;
 out:
@@ -236,7 +304,12 @@ int main(int argc, char **argv)
     }
     int rc = 0;
     for (int i = 1; i < argc; i++) {
-        rc |= lockstep(argv[i]);
+        rc |= lockstep(argv[i], false);
+        rc |= lockstep(argv[i], true);
+    }
+    if (!rc && have_jit && !chains_taken) {
+        fprintf(stderr, "jit-lockstep: no block was chained\n");
+        rc = 1;
     }
     return rc;
 }

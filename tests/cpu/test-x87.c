@@ -1206,6 +1206,36 @@ static void test_control(void)
     g_assert_cmphex(st.fop, ==, 0x1d0);
 }
 
+/* The fast path leaves the host's sticky exception flags set between
+   instructions while the guest's hold them too: after a guest FNCLEX an
+   exact operation must not show the inexact flag of the one before. */
+static void test_sticky_flags(void)
+{
+    X87State st;
+
+    init(&st);
+    push(&st, 3.0L);
+    push(&st, 1.0L);
+    ok(&st, 0xd8, 0xf1); /* FDIV ST0, ST1: 1/3 is inexact */
+    g_assert_cmphex(st.fsw & 0x3f, ==, X87_SW_PE);
+    ok(&st, 0xdb, 0xe2); /* FNCLEX */
+    g_assert_cmphex(st.fsw & 0x3f, ==, 0);
+    ok(&st, 0xd8, 0xc0); /* FADD ST0, ST0: exact */
+    g_assert_cmphex(st.fsw & 0x3f, ==, 0);
+    push(&st, 0.0L);
+    ok(&st, 0xd8, 0xf2); /* FDIV ST0, ST2: 0/3 is exact */
+    g_assert_cmphex(st.fsw & 0x3f, ==, 0);
+    /* and a control word other than the host's comes and goes */
+    set_cw(&st, 0x007f); /* single precision */
+    ok(&st, 0xd9, 0xe8); /* FLD1 */
+    ok(&st, 0xd8, 0xf3); /* FDIV ST0, ST3: 1/3 rounded to 24 bits */
+    assert_ld(st_i(&st, 0), (long double)(1.0f / 3.0f));
+    g_assert_cmphex(st.fsw & 0x3f, ==, X87_SW_PE);
+    uint16_t hcw;
+    __asm__ volatile("fnstcw %0" : "=m"(hcw));
+    g_assert_cmphex(hcw, ==, 0x037f);
+}
+
 static void test_restart(void)
 {
     X87State st, orig;
@@ -1472,6 +1502,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cpu/x87/exact-ops", test_exact_ops);
     g_test_add_func("/cpu/x87/exceptions", test_exceptions);
     g_test_add_func("/cpu/x87/pointers", test_pointers);
+    g_test_add_func("/cpu/x87/sticky-flags", test_sticky_flags);
     g_test_add_func("/cpu/x87/invalid", test_invalid);
     g_test_add_func("/cpu/x87/aliases", test_aliases);
     g_test_add_func("/cpu/x87/control", test_control);

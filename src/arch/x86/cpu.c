@@ -338,13 +338,15 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
             int64_t done = cpu->cur - tb->insn; /* faulting insn not done */
             executed += done;
         }
-        c->progress = executed;
-        cpu->cur_tb = NULL;
-        prev = NULL;
         if (in_jit) {
             in_jit = false;
             cpu->jit->exits[JIT_EXIT_FAULT]++;
+            executed += cpu->jit_done; /* chained blocks before it */
+            cpu->jit_done = 0;
         }
+        c->progress = executed;
+        cpu->cur_tb = NULL;
+        prev = NULL;
         deliver_exception(cpu);
     }
     for (;;) {
@@ -462,9 +464,20 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
             }
         }
         if (jit) {
+            /* Chained blocks (jit.c) complete up to the budget; not with
+               -icount (blocks cut at the budget) nor per-block logs. */
+            cpu->jit_done = 0;
+            cpu->jit_limit = icount || log_exec || log_cpu
+                             ? 0 : budget - executed;
+            cpu->jit_hcall = true;
             in_jit = true;
             x86_jit_run(cpu, tb);
             in_jit = false;
+            /* The block it left from (cur_tb) and those before it. */
+            tb = cpu->cur_tb;
+            executed += cpu->jit_done;
+            cpu->jit_done = 0;
+            end = tb->insn + tb->n;
             in = cpu->cur + 1;
             X86Jit *j = cpu->jit;
             j->runs++;
@@ -510,6 +523,7 @@ static void x86_set_line(Cpu *c, unsigned line, bool level)
     switch (line) {
     case CPU_X86_INTR:
         cpu->irq_line = level;
+        cpu->jit_hcall = true; /* chained JIT code: look at the lines */
         if (level && cpu->cur) {
             cpu->block_end = true;
         }
@@ -517,6 +531,7 @@ static void x86_set_line(Cpu *c, unsigned line, bool level)
     case CPU_X86_NMI:
         if (level) {
             cpu->nmi_pending = true;
+            cpu->jit_hcall = true;
             if (cpu->cur) {
                 cpu->block_end = true;
             }

@@ -890,6 +890,15 @@ static void fpu_load(void *ctx, uint32_t ea, void *buf, unsigned len)
     x86_seg_check(cpu, in->seg, ea & m, 1, false); /* #GP before #AC */
     x86_seg_check(cpu, in->seg, (ea + len - 1) & m, 1, false);
     fpu_ac_check(cpu, ea & m, len);
+    /* Within one page that the TLB maps for reading: one copy (what the
+       byte loop below would read). */
+    uint64_t lin = cpu->seg[in->seg].base + (ea & m);
+    TlbEntry *e = &cpu->tlb[cpu->tlb_user][(lin >> 12) & (TLB_SIZE - 1)];
+    if ((ea & m) + (uint64_t)len - 1 <= m && (lin & 0xfff) + len <= 0x1000 &&
+        e->tag_r == (lin & ~(uint64_t)0xfff)) {
+        memcpy(b, (const uint8_t *)(e->addend + lin), len);
+        return;
+    }
     for (unsigned i = 0; i < len; i++) {
         b[i] = x86_rd(cpu, in->seg, (ea + i) & (in->asz32 ? ~0u : 0xffffu),
                       1);
@@ -906,6 +915,14 @@ static void fpu_store(void *ctx, uint32_t ea, const void *buf, unsigned len)
     uint32_t l0 = x86_seg_check(cpu, in->seg, ea & m, 1, true);
     uint32_t l1 = x86_seg_check(cpu, in->seg, (ea + len - 1) & m, 1, true);
     fpu_ac_check(cpu, ea & m, len);
+    /* Within one page that the TLB maps for writing (never a code page
+       nor MMIO): one copy. */
+    TlbEntry *e = &cpu->tlb[cpu->tlb_user][(l0 >> 12) & (TLB_SIZE - 1)];
+    if (l1 == l0 + len - 1 && (l0 & 0xfff) + len <= 0x1000 &&
+        e->tag_w == (l0 & ~(uint64_t)0xfff)) {
+        memcpy((uint8_t *)(e->addend + l0), b, len);
+        return;
+    }
     x86_write_lin(cpu, l0, x86_read_lin(cpu, l0, 1), 1);
     x86_write_lin(cpu, l1, x86_read_lin(cpu, l1, 1), 1);
     for (unsigned i = 0; i < len; i++) {

@@ -349,6 +349,16 @@ struct X86Cpu {
     uint32_t dbg_pending; /* DR6 bits of #DB traps not yet delivered */
 
     X86State st;          /* snapshot mirror */
+
+    /* JIT block chaining (jit/jit.c): instructions of the blocks that
+       translated code completed before the current one in this entry
+       from x86_run, and the most it may complete before it returns
+       (0: no chaining); chains taken (info jit). */
+    int64_t jit_done, jit_limit;
+    uint64_t jit_chains;
+    /* A handler ran since the last chain (or x86_run entered the
+       code): the chaining code checks the loop's conditions again. */
+    bool jit_hcall;
 };
 
 /* ---- exceptions (cpu.c) ---- */

@@ -114,6 +114,15 @@ typedef struct X87HostCall {
     uint16_t hcw;        /* the host's control word, restored at the end */
     uint16_t gcw;        /* fast path: the guest's */
     uint16_t sw;         /* fast path: status word after the instruction */
+    /* Fast path: the host's sticky exception flags may stay set between
+       instructions as long as the guest's hold them too (they are ORed
+       into the guest's); ginv = the flags the guest does not have: an
+       FNCLEX first only if the host has one of them.  ldcw: the guest's
+       control word differs from the host's (FLDCW before and after);
+       clr_end: the host's unmasks an exception (FNCLEX at the end). */
+    uint16_t ginv;
+    unsigned long ldcw;
+    unsigned long clr_end;
 } X87HostCall;
 
 #define HC_OFF(f) [f] "i"(offsetof(X87HostCall, f))
@@ -906,9 +915,16 @@ static bool x87_fast_plan(uint8_t opcode, uint8_t modrm, X87FastPlan *p)
 static void x87_host_mini(X87HostCall *c, void *buf)
 {
     __asm__ volatile("lea -" X87_REDZONE "(" X87_SP "), " X87_SP "\n\t"
-                     "fnstcw %c[hcw](%[c])\n\t"
-                     "fnclex\n\t"
-                     "fldcw %c[gcw](%[c])\n\t"
+                     "fnstsw %c[sw](%[c])\n\t"
+                     "movzwl %c[sw](%[c]), %%ecx\n\t"
+                     "testw %%cx, %c[ginv](%[c])\n\t"
+                     "jz 7f\n\t"
+                     "fnclex\n"
+                     "7:\n\t"
+                     "cmp" X87_SUFFIX " $0, %c[ldcw](%[c])\n\t"
+                     "je 8f\n\t"
+                     "fldcw %c[gcw](%[c])\n"
+                     "8:\n\t"
                      "mov %c[in](%[c]), " X87_CX "\n\t"
                      "cmp" X87_SUFFIX " $2, %c[nin](%[c])\n\t"
                      "jb 1f\n\t"
@@ -928,14 +944,21 @@ static void x87_host_mini(X87HostCall *c, void *buf)
                      "jb 3f\n\t"
                      "fstpt 10(" X87_CX ")\n"
                      "3:\n\t"
-                     "fnclex\n\t"
-                     "fldcw %c[hcw](%[c])\n\t"
+                     "cmp" X87_SUFFIX " $0, %c[clr_end](%[c])\n\t"
+                     "je 9f\n\t"
+                     "fnclex\n"
+                     "9:\n\t"
+                     "cmp" X87_SUFFIX " $0, %c[ldcw](%[c])\n\t"
+                     "je 10f\n\t"
+                     "fldcw %c[hcw](%[c])\n"
+                     "10:\n\t"
                      "lea " X87_REDZONE "(" X87_SP "), " X87_SP "\n\t"
                      :
                      : [c] "r"(c), "a"(buf), HC_OFF(stub), HC_OFF(in),
                        HC_OFF(out), HC_OFF(nin), HC_OFF(nout), HC_OFF(wf),
                        HC_OFF(flags), HC_OFF(keep), HC_OFF(hcw), HC_OFF(gcw),
-                       HC_OFF(sw)
+                       HC_OFF(sw), HC_OFF(ginv), HC_OFF(ldcw),
+                       HC_OFF(clr_end)
                      : "memory", "cc", "ecx", "st", "st(1)", "st(2)",
                        "st(3)", "st(4)", "st(5)", "st(6)", "st(7)");
 }
@@ -987,6 +1010,10 @@ static bool x87_fast(const X87State *st, X87State *ns, uint8_t opcode,
     c.flags = eflags ? (*eflags & EFLAGS_ARITH) : 0;
     c.keep = ~(unsigned long)EFLAGS_ARITH;
     c.gcw = st->fcw;
+    __asm__ volatile("fnstcw %0" : "=m"(c.hcw));
+    c.ldcw = c.gcw != c.hcw;
+    c.clr_end = (c.hcw & 0x3f) != 0x3f;
+    c.ginv = c.clr_end ? 0x3f : (uint16_t)(~st->fsw & 0x3f);
     x87_host_mini(&c, buf);
     hsw = c.sw;
     if (p.wf == 2 && eflags) {

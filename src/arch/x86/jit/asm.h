@@ -321,4 +321,95 @@ static inline void a_bind(Asm *a, AsmFixup f)
     memcpy(f, &rel, 4);
 }
 
+/* op r/m, imm32 on memory: ext is ModRM.reg (0 ADD, 7 CMP), w 64-bit
+   (the immediate sign-extends). */
+static inline void a_alu_mem_imm(Asm *a, bool w, int ext, int base,
+                                 int32_t disp, int32_t v)
+{
+    if (v >= -128 && v < 128) {
+        a_op_mem(a, w, 0x83, ext, base, disp);
+        a_byte(a, (uint8_t)v);
+    } else {
+        a_op_mem(a, w, 0x81, ext, base, disp);
+        a_u32(a, (uint32_t)v);
+    }
+}
+
+/* test dword [base + disp], imm32. */
+static inline void a_test32_mem_imm(Asm *a, int base, int32_t disp,
+                                    uint32_t v)
+{
+    a_op_mem(a, false, 0xf7, 0, base, disp);
+    a_u32(a, v);
+}
+
+/* setcc r8 (r below 4 or a REX register: no high-byte alias). */
+static inline void a_setcc(Asm *a, int cc, int r)
+{
+    a_rex(a, false, 0, 0, r, r >= 4);
+    a_byte(a, 0x0f);
+    a_byte(a, 0x90 | cc);
+    a_byte(a, 0xc0 | (r & 7));
+}
+
+/* lea r, [base + index + disp] (64-bit; index not RSP). */
+static inline void a_lea_bi(Asm *a, int r, int base, int index, int32_t disp)
+{
+    a_rex(a, true, r, index, base, false);
+    a_byte(a, 0x8d);
+    int mod = disp == 0 && (base & 7) != H_RBP ? 0
+              : disp >= -128 && disp < 128     ? 1
+                                               : 2;
+    a_byte(a, mod << 6 | (r & 7) << 3 | 4);
+    a_byte(a, (index & 7) << 3 | (base & 7));
+    if (mod == 1) {
+        a_byte(a, (uint8_t)disp);
+    } else if (mod == 2) {
+        a_u32(a, (uint32_t)disp);
+    }
+}
+
+/* jmp r64. */
+static inline void a_jmp_r(Asm *a, int r)
+{
+    a_rex(a, false, 0, 0, r, false);
+    a_byte(a, 0xff);
+    a_byte(a, 0xe0 | (r & 7));
+}
+
+/* jmp rel32 to a known RX address (in the same buffer). */
+static inline void a_jmp_to(Asm *a, uintptr_t target)
+{
+    a_byte(a, 0xe9);
+    a_u32(a, (uint32_t)(int32_t)(target - (a_here(a) + 4)));
+}
+
+/* Group-2 shift or rotate of r32 by imm8: ext is ModRM.reg (0 ROL, 1 ROR,
+   4 SHL, 5 SHR, 6 SAL, 7 SAR). */
+static inline void a_shift32_ri(Asm *a, int ext, int r, uint8_t n)
+{
+    a_rex(a, false, 0, 0, r, false);
+    a_byte(a, 0xc1);
+    a_byte(a, 0xc0 | ext << 3 | (r & 7));
+    a_byte(a, n);
+}
+
+/* movzx r32, byte [base + disp]. */
+static inline void a_ldzx8(Asm *a, int r, int base, int32_t disp)
+{
+    a_rex(a, false, r, 0, base, false);
+    a_byte(a, 0x0f);
+    a_byte(a, 0xb6);
+    a_mem(a, r, base, disp);
+}
+
+/* imul dst32, src32. */
+static inline void a_imul32_rr(Asm *a, int dst, int src)
+{
+    a_rex(a, false, dst, 0, src, false);
+    a_byte(a, 0x0f);
+    a_byte(a, 0xaf);
+    a_byte(a, 0xc0 | (dst & 7) << 3 | (src & 7));
+}
+
 #endif

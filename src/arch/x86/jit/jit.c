@@ -5,14 +5,17 @@
  *
  * The generated function, called as void f(X86Cpu *cpu):
  *
- *     push rbx; push r12; push r13     (rsp 16-aligned for the calls)
- *     rbx = cpu, r12 = tb->insn, r13 scratch kept across the fast paths
+ *     push rbx, r12, r13, r14, r15, rbp; sub rsp, 8   (17 bytes, the
+ *     same for every block: chained blocks jump to host + 17)
+ *     rbx = cpu, r12 = tb->insn, r13 scratch kept across the fast paths,
+ *     r8-r11, r14, r15, rbp guest registers (the register cache)
  *   per instruction i (not inlined):
  *     cpu->cur = &insn[i]; cpu->rip = insn[i].ip + insn[i].len
  *     call insn[i].fn(cpu, &insn[i])
  *     if (cpu->tb_dirty | cpu->block_end) goto out   (not after the last)
+ *   at the end: the chaining code (chain_stub) for most blocks, else
  *   out:
- *     pop r13; pop r12; pop rbx; ret
+ *     add rsp, 8; pop ...; ret
  *
  * which is the interpreter's loop unrolled, so faults (longjmp to x86_run
  * with cpu->cur), self-modifying code, interrupts raised by I/O and the
@@ -125,6 +128,8 @@ X86Jit *x86_jit_new(unsigned threshold)
     jit->threshold = threshold;
     env = getenv("MIMIC_JIT_INLINE");
     jit->inline_ops = !(env && !strcmp(env, "0"));
+    env = getenv("MIMIC_JIT_CHAIN");
+    jit->chain = !(env && !strcmp(env, "0"));
     jit->flushes_seen = ~0u;
     return jit;
 }
@@ -156,6 +161,61 @@ void x86_jit_free(X86Jit *jit)
 
 #define REG_OFF(r) (CPU_OFF(regs) + 8 * (int32_t)(r))
 
+/* Guest registers cached in host registers within a block (all but
+   ESP): loaded on first use, written back (zero-extended, as every
+   32-bit write leaves them) before anything that could look at
+   cpu->regs: a handler or C call, a memory access's fast path (whose
+   slow path is a handler), a Jcc, the block's end.  After a call the
+   cache is empty (the handler may have changed them; r8-r11 are the
+   callee's).  Translation state, per thread (user-mode threads). */
+static const int8_t greg_host[8] = {
+    H_R8, H_R9, H_R10, H_R11, -1, H_R14, H_R15, H_RBP,
+};
+enum { RC_NONE, RC_CLEAN, RC_DIRTY };
+static __thread uint8_t rc_state[8];
+
+/* dst32 = guest register g. */
+static void gld(Asm *a, int dst, int g)
+{
+    int h = greg_host[g];
+    if (h < 0) {
+        a_ld32(a, dst, H_RBX, REG_OFF(g));
+        return;
+    }
+    if (rc_state[g] == RC_NONE) {
+        a_ld32(a, h, H_RBX, REG_OFF(g));
+        rc_state[g] = RC_CLEAN;
+    }
+    a_op_rr(a, false, 0x89, h, dst); /* mov dst32, h32 */
+}
+
+/* guest register g = src (a zero-extended 32-bit value). */
+static void gst(Asm *a, int g, int src)
+{
+    int h = greg_host[g];
+    if (h < 0) {
+        a_st64(a, H_RBX, REG_OFF(g), src);
+        return;
+    }
+    a_op_rr(a, false, 0x89, src, h);
+    rc_state[g] = RC_DIRTY;
+}
+
+static void rc_flush(Asm *a)
+{
+    for (int g = 0; g < 8; g++) {
+        if (rc_state[g] == RC_DIRTY) {
+            a_st64(a, H_RBX, REG_OFF(g), greg_host[g]);
+            rc_state[g] = RC_CLEAN;
+        }
+    }
+}
+
+static void rc_drop(void)
+{
+    memset(rc_state, RC_NONE, sizeof(rc_state));
+}
+
 /* cpu->cur and cpu->rip as the loop leaves them before insn i's handler. */
 static void emit_cur_rip(Asm *a, const TBlock *tb, int i)
 {
@@ -175,15 +235,32 @@ static void emit_cur_rip(Asm *a, const TBlock *tb, int i)
    (a register, or imm when src < 0) with the lazy flags set; opn is the
    ModRM.reg numbering (0 ADD, 1 OR, 4 AND, 5 SUB, 6 XOR, 7 CMP) or 8 for
    TEST.  The result is written back except for CMP and TEST. */
-static void emit_alu32(Asm *a, int opn, int dst, int src, uint32_t imm)
+static void emit_alu32(Asm *a, int opn, int dst, int src, uint32_t imm,
+                       bool dead)
 {
     static const uint8_t host_op[9] = {
         [0] = 0x01, [1] = 0x09, [4] = 0x21, [5] = 0x29, [6] = 0x31,
         [7] = 0x29, [8] = 0x21,
     };
-    a_ld32(a, H_RAX, H_RBX, REG_OFF(dst));
+    if (dead) {
+        /* The flags are overwritten before anything reads them (flag
+           liveness): only the result. */
+        if (opn == 7 || opn == 8) {
+            return;
+        }
+        gld(a, H_RAX, dst);
+        if (src >= 0) {
+            gld(a, H_RCX, src);
+        } else {
+            a_mov_ri(a, H_RCX, imm);
+        }
+        a_alu32_rr(a, host_op[opn], H_RAX, H_RCX);
+        gst(a, dst, H_RAX);
+        return;
+    }
+    gld(a, H_RAX, dst);
     if (src >= 0) {
-        a_ld32(a, H_RCX, H_RBX, REG_OFF(src));
+        gld(a, H_RCX, src);
     } else {
         a_mov_ri(a, H_RCX, imm);
     }
@@ -203,7 +280,7 @@ static void emit_alu32(Asm *a, int opn, int dst, int src, uint32_t imm)
     a_st64(a, H_RBX, CPU_OFF(lf_res), H_RAX);
     a_st8_imm(a, H_RBX, CPU_OFF(lf_size), 4);
     if (opn != 7 && opn != 8) {
-        a_st64(a, H_RBX, REG_OFF(dst), H_RAX);
+        gst(a, dst, H_RAX);
     }
 }
 
@@ -221,10 +298,11 @@ static void emit_ea32(Asm *a, const X86Insn *in)
 {
     a_mov_ri(a, H_RAX, (uint32_t)in->disp);
     if (in->base < 8) {
-        a_alu32_rm(a, 0x03, H_RAX, H_RBX, REG_OFF(in->base));
+        gld(a, H_RCX, in->base);
+        a_alu32_rr(a, 0x01, H_RAX, H_RCX);
     }
     if (in->index < 8) {
-        a_ld32(a, H_RCX, H_RBX, REG_OFF(in->index));
+        gld(a, H_RCX, in->index);
         if (in->scale) {
             a_shl32_ri(a, H_RCX, in->scale);
         }
@@ -237,35 +315,106 @@ static bool alu_inlined(int opn)
     return opn != 2 && opn != 3; /* ADC and SBB need the carry */
 }
 
+/* What the lazy flags hold, as far as the translator knows at a point
+   of the block: the last flag-setting instruction was one it inlined,
+   with no handler call since that could have changed them. */
+enum { FL_UNKNOWN, FL_ADD, FL_SUB, FL_LOGIC, FL_INCDEC };
+
+/* The count of a shift or rotate by a constant on a 32-bit register
+   (C1 / D1, not RCL/RCR), 1-31; 0 when the count is 0 (no effect); -1
+   when not such an instruction. */
+static int shift_count(const X86Insn *in)
+{
+    if (in->op0f || in->mod != 3 || in->reg == 2 || in->reg == 3 ||
+        (in->op != 0xc1 && in->op != 0xd1)) {
+        return -1;
+    }
+    return in->op == 0xd1 ? 1 : (int)(in->imm & 0x1f);
+}
+
+/* lf_cf = CF of the lazy state before an INC/DEC, as x86_cf() computes
+   it: from what the translator knows (fl) or by lf_op. */
+static void emit_save_cf(Asm *a, int fl)
+{
+    switch (fl) {
+    case FL_INCDEC:
+        return; /* lf_cf holds it already */
+    case FL_LOGIC:
+        a_st8_imm(a, H_RBX, CPU_OFF(lf_cf), 0);
+        return;
+    case FL_SUB: /* CF = a < b */
+        a_ld32(a, H_RAX, H_RBX, CPU_OFF(lf_a));
+        a_alu32_rm(a, 0x3b, H_RAX, H_RBX, CPU_OFF(lf_b));
+        break;
+    case FL_ADD: /* CF = res < a */
+        a_ld32(a, H_RAX, H_RBX, CPU_OFF(lf_res));
+        a_alu32_rm(a, 0x3b, H_RAX, H_RBX, CPU_OFF(lf_a));
+        break;
+    default: {
+        /* lf_op LOGIC: 0; INC/DEC: lf_cf; anything else: x86_cf() (a C
+           call: the register cache goes) */
+        rc_flush(a);
+        a_alu_mem_imm(a, false, 7, H_RBX, CPU_OFF(lf_op), LF_LOGIC);
+        AsmFixup logic = a_jcc_fwd(a, CC_E);
+        a_alu_mem_imm(a, false, 7, H_RBX, CPU_OFF(lf_op), LF_INC);
+        AsmFixup keep1 = a_jcc_fwd(a, CC_E);
+        a_alu_mem_imm(a, false, 7, H_RBX, CPU_OFF(lf_op), LF_DEC);
+        AsmFixup keep2 = a_jcc_fwd(a, CC_E);
+        a_mov_rr(a, H_RDI, H_RBX);
+        a_call(a, (const void *)x86_cf);
+        a_op_mem(a, false, 0x88, H_RAX, H_RBX, CPU_OFF(lf_cf)); /* mov al */
+        AsmFixup done = a_jmp_fwd(a);
+        a_bind(a, logic);
+        a_st8_imm(a, H_RBX, CPU_OFF(lf_cf), 0);
+        a_bind(a, keep1);
+        a_bind(a, keep2);
+        a_bind(a, done);
+        rc_drop();
+        return;
+    }
+    }
+    a_setcc(a, CC_B, H_RAX);
+    a_op_mem(a, false, 0x88, H_RAX, H_RBX, CPU_OFF(lf_cf)); /* mov al */
+}
+
 /* Emit insn inline if it is one of the simple forms the translator knows
    (32-bit operand size, registers 0-7, the legacy modes of the decode
    flags; no fault possible); false: call its handler. */
-static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in)
+static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in,
+                        bool dead, int fl)
 {
     if ((tb->flags & ~7u) || in->lock || in->osz != 4 || in->reg >= 8 ||
         in->rm >= 8) {
         return false;
     }
     int opn = (in->op >> 3) & 7;
+    if (in->op0f && in->op == 0xaf && in->mod == 3 && dead) {
+        /* IMUL r32, r32 with its flags dead */
+        gld(a, H_RAX, in->reg);
+        gld(a, H_RCX, in->rm);
+        a_imul32_rr(a, H_RAX, H_RCX);
+        gst(a, in->reg, H_RAX);
+        return true;
+    }
     if (in->fn == x86_h_mov_rr32) {
         int dst = in->op == 0x89 ? in->rm : in->reg;
         int src = in->op == 0x89 ? in->reg : in->rm;
-        a_ld32(a, H_RAX, H_RBX, REG_OFF(src));
-        a_st64(a, H_RBX, REG_OFF(dst), H_RAX);
+        gld(a, H_RAX, src);
+        gst(a, dst, H_RAX);
         return true;
     }
     if (in->fn == x86_h_mov_r_imm) {
-        a_mov_ri(a, H_RAX, in->imm);
-        a_st64(a, H_RBX, REG_OFF(in->op & 7), H_RAX);
+        a_mov_ri(a, H_RAX, (uint32_t)in->imm);
+        gst(a, in->op & 7, H_RAX);
         return true;
     }
     if (in->fn == x86_h_lea && in->mod != 3 && ea32_legacy(in)) {
         emit_ea32(a, in);
-        a_st64(a, H_RBX, REG_OFF(in->reg), H_RAX);
+        gst(a, in->reg, H_RAX);
         return true;
     }
     if (in->fn == x86_h_test_rm_r && in->mod == 3) {
-        emit_alu32(a, 8, in->rm, in->reg, 0);
+        emit_alu32(a, 8, in->rm, in->reg, 0, dead);
         return true;
     }
     if (in->op0f) {
@@ -274,13 +423,17 @@ static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in)
     if (in->op >= 0x40 && in->op <= 0x4f) {
         /* INC/DEC r32 (legacy modes: not REX): CF kept in lf_cf. */
         int r = in->op & 7;
-        a_mov_rr(a, H_RDI, H_RBX);
-        a_call(a, (const void *)x86_cf);
-        a_op_mem(a, false, 0x88, H_RAX, H_RBX, CPU_OFF(lf_cf)); /* mov al */
-        a_ld32(a, H_RCX, H_RBX, REG_OFF(r));
+        if (dead) {
+            gld(a, H_RCX, r);
+            a_alu_ri(a, false, in->op < 0x48 ? 0 : 5, H_RCX, 1);
+            gst(a, r, H_RCX);
+            return true;
+        }
+        emit_save_cf(a, fl);
+        gld(a, H_RCX, r);
         a_st64(a, H_RBX, CPU_OFF(lf_a), H_RCX);
         a_alu_ri(a, false, in->op < 0x48 ? 0 : 5, H_RCX, 1);
-        a_st64(a, H_RBX, REG_OFF(r), H_RCX);
+        gst(a, r, H_RCX);
         a_st64(a, H_RBX, CPU_OFF(lf_res), H_RCX);
         a_st64_imm(a, H_RBX, CPU_OFF(lf_b), 1);
         a_st32_imm(a, H_RBX, CPU_OFF(lf_op),
@@ -292,19 +445,38 @@ static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in)
         ((in->op & 7) == 1 || (in->op & 7) == 3)) {
         /* 01/09/21/29/31/39: rm op= reg; 03/0B/...: reg op= rm. */
         if (in->op & 2) {
-            emit_alu32(a, opn, in->reg, in->rm, 0);
+            emit_alu32(a, opn, in->reg, in->rm, 0, dead);
         } else {
-            emit_alu32(a, opn, in->rm, in->reg, 0);
+            emit_alu32(a, opn, in->rm, in->reg, 0, dead);
         }
         return true;
     }
     if (in->op < 0x40 && (in->op & 7) == 5 && alu_inlined(opn)) {
-        emit_alu32(a, opn, R_EAX, -1, in->imm); /* 05/0D/...: EAX op= imm */
+        emit_alu32(a, opn, R_EAX, -1, in->imm, dead); /* EAX op= imm */
         return true;
     }
     if ((in->op == 0x81 || in->op == 0x83) && in->mod == 3 &&
         alu_inlined(in->reg)) {
-        emit_alu32(a, in->reg, in->rm, -1, in->imm);
+        emit_alu32(a, in->reg, in->rm, -1, in->imm, dead);
+        return true;
+    }
+    if (in->op == 0xf7 && in->reg == 0 && in->mod == 3) {
+        emit_alu32(a, 8, in->rm, -1, in->imm, dead); /* TEST r32, imm */
+        return true;
+    }
+    if ((in->op == 0x69 || in->op == 0x6b) && in->mod == 3 && dead) {
+        /* IMUL r32, r32, imm with its flags dead */
+        gld(a, H_RCX, in->rm);
+        a_imul32_rri(a, H_RAX, H_RCX, (int32_t)in->imm);
+        gst(a, in->reg, H_RAX);
+        return true;
+    }
+    int cnt = shift_count(in);
+    if (cnt > 0 && dead) {
+        /* ROL ROR SHL SHR SAL SAR r32, imm with the flags dead */
+        gld(a, H_RAX, in->rm);
+        a_shift32_ri(a, in->reg == 6 ? 4 : in->reg, H_RAX, (uint8_t)cnt);
+        gst(a, in->rm, H_RAX);
         return true;
     }
     return false;
@@ -313,9 +485,12 @@ static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in)
 /* The interpreter's bookkeeping and handler call for insn i. */
 static void emit_call_insn(Asm *a, const TBlock *tb, int i)
 {
+    rc_flush(a);
     emit_cur_rip(a, tb, i);
+    a_st8_imm(a, H_RBX, CPU_OFF(jit_hcall), 1);
     a_mov_rr(a, H_RDI, H_RBX);
     a_call(a, (const void *)tb->insn[i].fn);
+    rc_drop();
 }
 
 #define SEG_OFF(s, f) (CPU_OFF(seg) + (int32_t)((s) * sizeof(SegCache) + \
@@ -328,16 +503,18 @@ static void emit_call_insn(Asm *a, const TBlock *tb, int i)
    slow (a limit or right problem, a TLB miss, a page crossing; MMIO and
    code pages have no valid tag of the kind asked). */
 static void emit_fast_host(Asm *a, int s, bool store, AsmFixup *slow,
-                           int *ns)
+                           int *ns, unsigned size)
 {
-    /* off in [lo, hi], hi - off >= 3, the right to read or write */
+    /* off in [lo, hi], hi - off >= size - 1, the right to read or write */
     a_alu32_rm(a, 0x3b, H_RAX, H_RBX, SEG_OFF(s, lo));
     slow[(*ns)++] = a_jcc_fwd(a, CC_B);
     a_ld32(a, H_RCX, H_RBX, SEG_OFF(s, hi));
     a_alu32_rr(a, 0x29, H_RCX, H_RAX);
     slow[(*ns)++] = a_jcc_fwd(a, CC_B);
-    a_alu_ri(a, false, 7, H_RCX, 3);
-    slow[(*ns)++] = a_jcc_fwd(a, CC_B);
+    if (size > 1) {
+        a_alu_ri(a, false, 7, H_RCX, (int32_t)size - 1);
+        slow[(*ns)++] = a_jcc_fwd(a, CC_B);
+    }
     a_cmp8_mem_imm(a, H_RBX, store ? SEG_OFF(s, wok) : SEG_OFF(s, rok), 0);
     slow[(*ns)++] = a_jcc_fwd(a, CC_E);
     /* lin = base + off; the entry of tlb[tlb_user][(lin >> 12) & 1023] */
@@ -358,7 +535,7 @@ static void emit_fast_host(Asm *a, int s, bool store, AsmFixup *slow,
     slow[(*ns)++] = a_jcc_fwd(a, CC_NE);
     a_mov_rr(a, H_RDX, H_RAX);
     a_alu_ri(a, false, 4, H_RDX, 0xfff);
-    a_alu_ri(a, false, 7, H_RDX, 0x1000 - 4);
+    a_alu_ri(a, false, 7, H_RDX, 0x1000 - (int32_t)size);
     slow[(*ns)++] = a_jcc_fwd(a, CC_A);
     a_op_mem(a, true, 0x03, H_RAX, H_RCX, TLB_OFF(addend));
 }
@@ -369,10 +546,14 @@ static void emit_fast_host(Asm *a, int s, bool store, AsmFixup *slow,
    unusual calls the handler, which redoes the instruction with every
    rule.  The fall-through is the next instruction; a handler call that
    ended the block jumps to *out (not after the last instruction). */
-static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out)
+static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out,
+                       bool *rip_set)
 {
     const X86Insn *in = &tb->insn[i];
-    enum { LOAD, STORE, PUSH, POP } kind;
+    enum { LOAD, STORE, PUSH, POP, CALL, RET, JMP, STORE_IMM, MOVZX } kind;
+    bool last = i + 1 == tb->n;
+    unsigned size = 4;
+    *rip_set = false;
     if (in->fn == x86_h_mov_load32) {
         kind = LOAD;
     } else if (in->fn == x86_h_mov_store32) {
@@ -381,19 +562,37 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out)
         kind = PUSH;
     } else if (in->fn == x86_h_pop_r && !in->op0f) {
         kind = POP;
+    } else if (!in->op0f && in->op == 0xe8) {
+        kind = CALL;
+    } else if (!in->op0f && (in->op == 0xc3 || in->op == 0xc2) && last) {
+        kind = RET;
+    } else if (!in->op0f && (in->op == 0xe9 || in->op == 0xeb)) {
+        kind = JMP;
+    } else if (!in->op0f && (in->op == 0xc6 || in->op == 0xc7) &&
+               in->mod != 3 && in->reg == 0) {
+        kind = STORE_IMM; /* MOV r/m8, imm8 / MOV r/m32, imm32 */
+        size = in->op == 0xc6 ? 1 : 4;
+    } else if (in->op0f && (in->op == 0xb6 || in->op == 0xb7) &&
+               in->mod != 3) {
+        kind = MOVZX; /* MOVZX r32, m8 / m16 */
+        size = in->op == 0xb6 ? 1 : 2;
     } else {
         return false;
     }
-    if ((tb->flags & ~7u) || in->osz != 4 || in->lock) {
+    if ((tb->flags & ~7u) || in->lock ||
+        in->osz != (kind == STORE_IMM ? size : 4)) {
         return false;
     }
-    if ((kind == LOAD || kind == STORE) &&
+    if ((kind == LOAD || kind == STORE || kind == STORE_IMM ||
+         kind == MOVZX) &&
         (!ea32_legacy(in) || in->reg >= 8 || in->seg >= 6)) {
         return false;
     }
     AsmFixup slow[8];
     int ns = 0;
     int r = in->op & 7;
+    rc_flush(a); /* the fast path reads cpu->regs, the slow path too */
+    rc_drop();
     /* cpu->cur first: in Linux user mode a host fault on the guest's
        memory raises #PF from inside the fast path (x86_user_host_fault),
        and the exception takes the instruction from cur. */
@@ -403,7 +602,7 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out)
     case LOAD:
     case STORE:
         emit_ea32(a, in);
-        emit_fast_host(a, in->seg, kind == STORE, slow, &ns);
+        emit_fast_host(a, in->seg, kind == STORE, slow, &ns, 4);
         if (kind == STORE) {
             a_ld32(a, H_RDX, H_RBX, REG_OFF(in->reg));
             a_st32(a, H_RAX, 0, H_RDX);
@@ -412,6 +611,41 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out)
             a_st64(a, H_RBX, REG_OFF(in->reg), H_RAX);
         }
         break;
+    case STORE_IMM:
+        emit_ea32(a, in);
+        emit_fast_host(a, in->seg, true, slow, &ns, size);
+        if (size == 1) {
+            a_st8_imm(a, H_RAX, 0, (uint8_t)in->imm);
+        } else {
+            a_st32_imm(a, H_RAX, 0, (uint32_t)in->imm);
+        }
+        break;
+    case MOVZX:
+        emit_ea32(a, in);
+        emit_fast_host(a, in->seg, false, slow, &ns, size);
+        if (size == 1) {
+            a_ldzx8(a, H_RAX, H_RAX, 0);
+        } else {
+            a_ldzx16(a, H_RAX, H_RAX, 0);
+        }
+        a_st64(a, H_RBX, REG_OFF(in->reg), H_RAX);
+        break;
+    case JMP: {
+        /* x86_jump: the target within the CS limit (the handler raises
+           #GP); in the middle of a block (tb.c follows jumps on the
+           page) nothing else. */
+        uint32_t target = (uint32_t)(in->ip + in->len + in->imm);
+        a_mov_ri(a, H_RAX, target);
+        a_alu32_rm(a, 0x3b, H_RAX, H_RBX, SEG_OFF(S_CS, limit));
+        slow[ns++] = a_jcc_fwd(a, CC_A);
+        if (last) {
+            emit_cur_rip(a, tb, i);
+            a_mov_ri(a, H_RAX, target);
+            a_st64(a, H_RBX, CPU_OFF(rip), H_RAX);
+            *rip_set = true;
+        }
+        break;
+    }
     case PUSH:
         /* x86_push with a 32-bit stack: write below ESP, then ESP -= 4
            (PUSH ESP stores the old value). */
@@ -420,7 +654,7 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out)
         a_ld32(a, H_RAX, H_RBX, REG_OFF(R_ESP));
         a_alu_ri(a, false, 5, H_RAX, 4);
         a_mov_rr(a, H_R13, H_RAX); /* the new ESP (r13 is ours) */
-        emit_fast_host(a, S_SS, true, slow, &ns);
+        emit_fast_host(a, S_SS, true, slow, &ns, 4);
         a_ld32(a, H_RDX, H_RBX, REG_OFF(r));
         a_st32(a, H_RAX, 0, H_RDX);
         a_st64(a, H_RBX, REG_OFF(R_ESP), H_R13);
@@ -431,12 +665,55 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out)
         a_cmp8_mem_imm(a, H_RBX, CPU_OFF(ss32), 0);
         slow[ns++] = a_jcc_fwd(a, CC_E);
         a_ld32(a, H_RAX, H_RBX, REG_OFF(R_ESP));
-        emit_fast_host(a, S_SS, false, slow, &ns);
+        emit_fast_host(a, S_SS, false, slow, &ns, 4);
         a_ld32(a, H_RCX, H_RAX, 0);
         a_ld32(a, H_RAX, H_RBX, REG_OFF(R_ESP));
         a_alu_ri(a, false, 0, H_RAX, 4);
         a_st64(a, H_RBX, REG_OFF(R_ESP), H_RAX);
         a_st64(a, H_RBX, REG_OFF(r), H_RCX);
+        break;
+    case CALL: {
+        /* x86_h_call_rel: the target within the CS limit, then push the
+           return address; in the middle of a block (tb.c follows calls
+           on the page) nothing else, at its end EIP = target. */
+        uint32_t ret = (uint32_t)(in->ip + in->len);
+        uint32_t target = ret + (uint32_t)in->imm;
+        a_mov_ri(a, H_RAX, target);
+        a_alu32_rm(a, 0x3b, H_RAX, H_RBX, SEG_OFF(S_CS, limit));
+        slow[ns++] = a_jcc_fwd(a, CC_A);
+        a_cmp8_mem_imm(a, H_RBX, CPU_OFF(ss32), 0);
+        slow[ns++] = a_jcc_fwd(a, CC_E);
+        a_ld32(a, H_RAX, H_RBX, REG_OFF(R_ESP));
+        a_alu_ri(a, false, 5, H_RAX, 4);
+        a_mov_rr(a, H_R13, H_RAX);
+        emit_fast_host(a, S_SS, true, slow, &ns, 4);
+        a_st32_imm(a, H_RAX, 0, ret);
+        a_st64(a, H_RBX, REG_OFF(R_ESP), H_R13);
+        if (last) {
+            emit_cur_rip(a, tb, i);
+            a_mov_ri(a, H_RAX, target);
+            a_st64(a, H_RBX, CPU_OFF(rip), H_RAX);
+            *rip_set = true;
+        }
+        break;
+    }
+    case RET:
+        /* x86_h_ret_near: read at ESP, the target within the CS limit,
+           ESP += 4 (+ imm16), EIP = target. */
+        a_cmp8_mem_imm(a, H_RBX, CPU_OFF(ss32), 0);
+        slow[ns++] = a_jcc_fwd(a, CC_E);
+        a_ld32(a, H_RAX, H_RBX, REG_OFF(R_ESP));
+        emit_fast_host(a, S_SS, false, slow, &ns, 4);
+        a_ld32(a, H_R13, H_RAX, 0);
+        a_alu32_rm(a, 0x3b, H_R13, H_RBX, SEG_OFF(S_CS, limit));
+        slow[ns++] = a_jcc_fwd(a, CC_A);
+        a_ld32(a, H_RAX, H_RBX, REG_OFF(R_ESP));
+        a_alu_ri(a, false, 0, H_RAX,
+                 4 + (in->op == 0xc2 ? (int32_t)(in->imm & 0xffff) : 0));
+        a_st64(a, H_RBX, REG_OFF(R_ESP), H_RAX);
+        emit_cur_rip(a, tb, i);
+        a_st64(a, H_RBX, CPU_OFF(rip), H_R13);
+        *rip_set = true;
         break;
     }
     AsmFixup done = a_jmp_fwd(a);
@@ -449,13 +726,10 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out)
         *out = a_jcc_fwd(a, CC_NE);
     }
     a_bind(a, done);
+    rc_drop();
     return true;
 }
 
-/* What the lazy flags hold, as far as the translator knows at a point
-   of the block: the last flag-setting instruction was one it inlined,
-   with no handler call since that could have changed them. */
-enum { FL_UNKNOWN, FL_ADD, FL_SUB, FL_LOGIC, FL_INCDEC };
 
 static int inline_flag_kind(const TBlock *tb, const X86Insn *in)
 {
@@ -468,8 +742,11 @@ static int inline_flag_kind(const TBlock *tb, const X86Insn *in)
         in->fn == x86_h_pop_r) {
         return -1; /* flags untouched */
     }
-    if (in->fn == x86_h_test_rm_r) {
+    if (in->fn == x86_h_test_rm_r || (in->op == 0xf7 && in->reg == 0)) {
         return FL_LOGIC;
+    }
+    if (in->op == 0xe8) {
+        return -1; /* CALL: flags untouched */
     }
     if (in->op >= 0x40 && in->op <= 0x4f) {
         return FL_INCDEC;
@@ -506,6 +783,7 @@ static bool emit_jcc(Asm *a, const TBlock *tb, int i, int fl)
                              cc == CC_A))) {
         return false;
     }
+    rc_flush(a);
     emit_cur_rip(a, tb, i); /* the not-taken state */
     switch (fl) {
     case FL_ADD:
@@ -549,6 +827,225 @@ static bool emit_jcc(Asm *a, const TBlock *tb, int i, int fl)
     return true;
 }
 
+/* ---- Flag liveness ----
+
+   An instruction's flag results are dead when, before anything could
+   read them (a handler, an exit, a possible fault: the exception frame
+   holds EFLAGS), an inlined instruction overwrites all six arithmetic
+   flags; then the inline code computes only the result.  Classes: */
+enum {
+    FC_OTHER, /* may read the flags or fault, or a handler call */
+    FC_NONE,  /* inline, reads no flag, cannot fault; writes none, or
+                 some only when its own results are live (ROL/ROR) */
+    FC_WRITE, /* writes all arithmetic flags, reads none, cannot fault */
+};
+
+static int flag_class(const TBlock *tb, const X86Insn *in)
+{
+    if ((tb->flags & ~7u) || in->lock || in->osz != 4 || in->reg >= 8 ||
+        in->rm >= 8) {
+        return FC_OTHER;
+    }
+    if (in->fn == x86_h_mov_rr32 || in->fn == x86_h_mov_r_imm ||
+        (in->fn == x86_h_lea && in->mod != 3 && ea32_legacy(in))) {
+        return FC_NONE;
+    }
+    if (in->op0f) {
+        return in->op == 0xaf && in->mod == 3 ? FC_WRITE : FC_OTHER;
+    }
+    int cnt = shift_count(in);
+    if (cnt >= 0) {
+        return cnt == 0 || in->reg < 4 ? FC_NONE : FC_WRITE;
+    }
+    int opn = (in->op >> 3) & 7;
+    if ((in->op < 0x40 && in->mod == 3 && alu_inlined(opn) &&
+         ((in->op & 7) == 1 || (in->op & 7) == 3)) ||
+        (in->op < 0x40 && (in->op & 7) == 5 && alu_inlined(opn)) ||
+        ((in->op == 0x81 || in->op == 0x83) && in->mod == 3 &&
+         alu_inlined(in->reg)) ||
+        (in->op == 0x85 && in->mod == 3) ||
+        (in->op == 0xf7 && in->reg == 0 && in->mod == 3) ||
+        ((in->op == 0x69 || in->op == 0x6b) && in->mod == 3)) {
+        return FC_WRITE;
+    }
+    return FC_OTHER;
+}
+
+static void flag_liveness(const TBlock *tb, bool *dead)
+{
+    bool overwritten = false; /* at the block's end: live */
+    for (int i = tb->n - 1; i >= 0; i--) {
+        dead[i] = overwritten;
+        switch (flag_class(tb, &tb->insn[i])) {
+        case FC_WRITE:
+            overwritten = true;
+            break;
+        case FC_OTHER:
+            overwritten = false;
+            break;
+        }
+    }
+}
+
+/* ---- Block chaining ----
+
+   Every block's code starts with the same 8-byte prologue (the entry
+   from x86_run) and goes on at host + 8 with the frame it sets up, so a
+   block that completed may jump straight into the next one's body.  A
+   block whose last instruction leaves EIP at a successor that x86_run
+   would look up (a direct or indirect near jump, call or return, a Jcc,
+   or a fall-through after an inlined instruction) ends with
+   `rsi = tb; jmp chain_stub`.  The stub does what the top of x86_run's
+   loop does between two blocks, in the same order, and returns to it
+   (as after the block) whenever anything other than "run the next
+   block" could happen: the block was invalidated or asked to end, the
+   budget (jit_limit) is reached, an interrupt line, NMI, HLT, shutdown,
+   exit request, STI/MOV SS shadow, TF/RF or a debug feature is on, a
+   cache flush is pending.  The successor is the one x86_run's successor
+   cache holds (tb->link[], filled by x86_run under the generation key
+   tb_gen | tlb_user, which moves on every TLB or block-cache flush), with
+   the checks x86_run makes on it: the same key, still valid, the same
+   EIP, CS base and mode, EIP within the CS limit, and it must have host
+   code.  Nothing is ever patched, so invalidation and flushes need no
+   unlinking: a stale link fails the key or the valid check. */
+
+#define PROLOGUE_LEN 17
+#define TB_OFF(f) ((int32_t)offsetof(TBlock, f))
+#define LINK_SIZE ((int32_t)sizeof(((TBlock *)0)->link[0]))
+
+G_STATIC_ASSERT(sizeof(((TBlock *)0)->link[0]) == 16);
+G_STATIC_ASSERT(offsetof(X86Cpu, nmi_pending) ==
+                offsetof(X86Cpu, halted) + 1);
+G_STATIC_ASSERT(offsetof(X86Cpu, nmi_blocked) ==
+                offsetof(X86Cpu, halted) + 2);
+G_STATIC_ASSERT(offsetof(X86Cpu, irq_line) == offsetof(X86Cpu, halted) + 3);
+G_STATIC_ASSERT(offsetof(X86Cpu, dbg_watch) ==
+                offsetof(X86Cpu, dbg_exec) + 1);
+
+static void emit_epilogue(Asm *a)
+{
+    a_alu_ri(a, true, 0, H_RSP, 8);
+    a_pop(a, H_RBP);
+    a_pop(a, H_R15);
+    a_pop(a, H_R14);
+    a_pop(a, H_R13);
+    a_pop(a, H_R12);
+    a_pop(a, H_RBX);
+    a_ret(a);
+}
+
+/* The chaining code (rbx = cpu, rsi = the block that completed; cur and
+   rip are as x86_run finds them after it). */
+static void emit_chain_stub(Asm *a)
+{
+    AsmFixup out[24];
+    int n = 0;
+    a_cmp16_mem_imm8(a, H_RBX, CPU_OFF(tb_dirty), 0); /* and block_end */
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    /* rcx = the instructions done with this block: within the budget? */
+    a_ldzx16(a, H_RCX, H_RSI, TB_OFF(n));
+    a_op_mem(a, true, 0x03, H_RCX, H_RBX, CPU_OFF(jit_done));
+    a_op_mem(a, true, 0x3b, H_RCX, H_RBX, CPU_OFF(jit_limit));
+    out[n++] = a_jcc_fwd(a, CC_GE);
+    a_alu_mem_imm(a, false, 7, H_RBX, CPU_OFF(exit_req), 0);
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    /* The rest changes only in handlers (inline code never halts, takes
+       an interrupt line, sets TF...): checked when one ran. */
+    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(jit_hcall), 0);
+    AsmFixup no_hcall = a_jcc_fwd(a, CC_E);
+    a_st8_imm(a, H_RBX, CPU_OFF(jit_hcall), 0);
+    /* halted, nmi_pending; irq_line with IF (x86_run's condition) */
+    a_cmp16_mem_imm8(a, H_RBX, CPU_OFF(halted), 0);
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(irq_line), 0);
+    AsmFixup no_irq = a_jcc_fwd(a, CC_E);
+    a_test32_mem_imm(a, H_RBX, CPU_OFF(eflags), F_IF);
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_bind(a, no_irq);
+    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(inhibit), 0);
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(shutdown), 0);
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_test32_mem_imm(a, H_RBX, CPU_OFF(eflags), F_TF | F_RF);
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_cmp16_mem_imm8(a, H_RBX, CPU_OFF(dbg_exec), 0); /* and dbg_watch */
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(dbg_io), 0);
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_alu_mem_imm(a, false, 7, H_RBX, CPU_OFF(dbg_pending), 0);
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_cmp8_mem_imm(a, H_RBX,
+                   CPU_OFF(code) + (int32_t)offsetof(CodeCache, flush_pending),
+                   0);
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_bind(a, no_hcall);
+    /* rdi = &tb->link[rip != tb->ip_next] */
+    a_ld64(a, H_RDX, H_RBX, CPU_OFF(rip));
+    a_alu32_rr(a, 0x31, H_RAX, H_RAX);
+    a_op_mem(a, true, 0x3b, H_RDX, H_RSI, TB_OFF(ip_next));
+    a_setcc(a, CC_NE, H_RAX);
+    a_shl32_ri(a, H_RAX, 4);
+    a_lea_bi(a, H_RDI, H_RSI, H_RAX, TB_OFF(link));
+    /* the key */
+    a_ld32(a, H_RAX, H_RBX, CPU_OFF(tb_gen));
+    a_alu32_rm(a, 0x0b, H_RAX, H_RBX, CPU_OFF(tlb_user));
+    a_alu32_rm(a, 0x3b, H_RAX, H_RDI, 8);
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    /* rax = the successor: there, valid, the same EIP, CS base, mode */
+    a_ld64(a, H_RAX, H_RDI, 0);
+    a_op_rr(a, true, 0x85, H_RAX, H_RAX);
+    out[n++] = a_jcc_fwd(a, CC_E);
+    a_cmp8_mem_imm(a, H_RAX, TB_OFF(cb) + (int32_t)offsetof(CodeBlock, valid),
+                   0);
+    out[n++] = a_jcc_fwd(a, CC_E);
+    a_op_mem(a, true, 0x3b, H_RDX, H_RAX, TB_OFF(ip));
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_ld64(a, H_R8, H_RAX, TB_OFF(cs_base));
+    a_op_mem(a, true, 0x3b, H_R8, H_RBX, SEG_OFF(S_CS, base));
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_ld32(a, H_R8, H_RAX, TB_OFF(flags));
+    a_alu32_rm(a, 0x3b, H_R8, H_RSI, TB_OFF(flags));
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_alu32_rm(a, 0x3b, H_RDX, H_RBX, SEG_OFF(S_CS, limit));
+    out[n++] = a_jcc_fwd(a, CC_A);
+    a_ld64(a, H_R8, H_RAX, TB_OFF(host));
+    a_op_rr(a, true, 0x85, H_R8, H_R8);
+    out[n++] = a_jcc_fwd(a, CC_E);
+    /* go: the instructions done, the block running, into its body */
+    a_st64(a, H_RBX, CPU_OFF(jit_done), H_RCX);
+    a_st64(a, H_RBX, CPU_OFF(cur_tb), H_RAX);
+    a_op_mem(a, true, 0xff, 0, H_RBX, CPU_OFF(jit_chains)); /* inc */
+    a_alu_ri(a, true, 0, H_R8, PROLOGUE_LEN);
+    a_jmp_r(a, H_R8);
+    for (int k = 0; k < n; k++) {
+        a_bind(a, out[k]);
+    }
+    emit_epilogue(a);
+}
+
+/* Whether the block may end in the chaining code: its last instruction
+   leaves EIP at the next block and changes neither the mode nor CS
+   (inlined, or one of these handlers). */
+static bool chainable(const TBlock *tb, bool last_inline)
+{
+    const X86Insn *in = &tb->insn[tb->n - 1];
+    if (tb->flags & ~7u) {
+        return false;
+    }
+    if (last_inline) {
+        return true;
+    }
+    /* By opcode: x86_specialise() swaps the handlers of some. */
+    if (in->op0f) {
+        return (in->op & 0xf0) == 0x80; /* Jcc rel16/32 */
+    }
+    return (in->op & 0xf0) == 0x70 ||                  /* Jcc rel8 */
+           in->op == 0xe8 || in->op == 0xe9 || in->op == 0xeb ||
+           in->op == 0xc2 || in->op == 0xc3 ||         /* RET near */
+           (in->op >= 0xe0 && in->op <= 0xe3) ||       /* LOOPcc, JCXZ */
+           (in->op == 0xff && (in->reg == 2 || in->reg == 4));
+}
+
 bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
 {
     X86Jit *jit = cpu->jit;
@@ -559,6 +1056,16 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
         jit->resets++;
     }
     uint64_t t0 = now_ns();
+    if (jit->used == 0) {
+        Asm sa = {
+            .p = jit->rw,
+            .end = jit->rw + jit->size,
+            .delta = jit->rx - jit->rw,
+        };
+        jit->chain_stub = a_here(&sa);
+        emit_chain_stub(&sa);
+        jit->used = (sa.p - jit->rw + 15) & ~(size_t)15;
+    }
     Asm a = {
         .p = jit->rw + jit->used,
         .end = jit->rw + jit->size,
@@ -571,51 +1078,69 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
     a_push(&a, H_RBX);
     a_push(&a, H_R12);
     a_push(&a, H_R13);
+    a_push(&a, H_R14);
+    a_push(&a, H_R15);
+    a_push(&a, H_RBP);
+    a_alu_ri(&a, true, 5, H_RSP, 8); /* rsp 16-aligned for the calls */
     a_mov_rr(&a, H_RBX, H_RDI);
+    g_assert(a.p - start == PROLOGUE_LEN);
     a_mov_ri(&a, H_R12, (uint64_t)(uintptr_t)tb->insn);
     bool inlined = false;
+    bool last_inline = false;
     int fl = FL_UNKNOWN;
+    bool dead[TB_MAX_INSNS];
+    flag_liveness(tb, dead);
+    rc_drop();
     for (int i = 0; i < tb->n; i++) {
-        int kind = inline_flag_kind(tb, &tb->insn[i]);
+        int kind = dead[i] ? -1 : inline_flag_kind(tb, &tb->insn[i]);
+        last_inline = i + 1 == tb->n;
         if (jit->inline_ops && emit_jcc(&a, tb, i, fl)) {
             inlined = false; /* cur and rip are set */
             jit->inlined++;
             jit->fused++;
             continue;
         }
-        inlined = jit->inline_ops && emit_inline(&a, tb, &tb->insn[i]);
+        inlined = jit->inline_ops &&
+                  emit_inline(&a, tb, &tb->insn[i], dead[i], fl);
+        jit->dead += inlined && dead[i];
         if (inlined) {
             fl = kind >= 0 ? kind : fl;
             jit->inlined++;
             continue;
         }
-        if (jit->inline_ops && emit_mem32(&a, tb, i, &out[nout])) {
+        bool rip_set;
+        if (jit->inline_ops && emit_mem32(&a, tb, i, &out[nout], &rip_set)) {
             /* Inline with a handler call as its slow path: cur and rip
-               are only right after that path. */
-            inlined = true;
+               are only right after that path (or set by the fast path
+               of a CALL or RET that ends the block). */
+            inlined = !rip_set;
             nout += i + 1 < tb->n;
             jit->inlined++;
             continue;
         }
         fl = FL_UNKNOWN; /* a handler call */
+        last_inline = false;
         emit_call_insn(&a, tb, i);
         if (i + 1 < tb->n) {
             a_cmp16_mem_imm8(&a, H_RBX, CPU_OFF(tb_dirty), 0);
             out[nout++] = a_jcc_fwd(&a, CC_NE);
         }
     }
+    rc_flush(&a);
     if (inlined) {
         /* The last instruction ran inline: leave cur and rip as its
            handler call would have. */
         emit_cur_rip(&a, tb, tb->n - 1);
     }
+    if (jit->chain && chainable(tb, last_inline)) {
+        a_mov_ri(&a, H_RSI, (uint64_t)(uintptr_t)tb);
+        a_jmp_to(&a, jit->chain_stub);
+        jit->chain_exits++;
+    }
     for (int k = 0; k < nout; k++) {
         a_bind(&a, out[k]);
     }
-    a_pop(&a, H_R13);
-    a_pop(&a, H_R12);
-    a_pop(&a, H_RBX);
-    a_ret(&a);
+    emit_epilogue(&a);
 
     if (a.full) {
         /* Empty the block cache at the next boundary; the code with it. */
@@ -643,7 +1168,8 @@ void x86_jit_info(X86Jit *jit, const X86Cpu *cpu, GString *out)
     g_string_append_printf(out,
         "engine: jit (translate after %u runs)\n"
         "translated blocks: %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
-        " instructions, %" G_GUINT64_FORMAT " inlined)\n"
+        " instructions, %" G_GUINT64_FORMAT " inlined, %" G_GUINT64_FORMAT
+        " of them without their dead flags)\n"
         "code bytes: %zu in use of %zu, %" G_GUINT64_FORMAT
         " emitted in all\n"
         "buffer resets: %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
@@ -654,13 +1180,19 @@ void x86_jit_info(X86Jit *jit, const X86Cpu *cpu, GString *out)
         "Jcc on recomputed flags: %" G_GUINT64_FORMAT "\n"
         "exits: end %" G_GUINT64_FORMAT ", block_end %" G_GUINT64_FORMAT
         ", smc %" G_GUINT64_FORMAT ", fault %" G_GUINT64_FORMAT "\n"
-        "blocks invalidated: %" G_GUINT64_FORMAT "\n",
-        jit->threshold, jit->blocks, jit->insns, jit->inlined, jit->used,
+        "blocks invalidated: %" G_GUINT64_FORMAT "\n"
+        "chaining: %" G_GUINT64_FORMAT " blocks end in it, %"
+        G_GUINT64_FORMAT " chains taken (%.1f%% of translated block runs)\n",
+        jit->threshold, jit->blocks, jit->insns, jit->inlined, jit->dead,
+        jit->used,
         jit->size, jit->code_bytes_total, jit->resets, jit->full,
         jit->translate_ns / 1e6, jit->runs, jit->interp_runs, jit->fused,
         jit->exits[JIT_EXIT_END], jit->exits[JIT_EXIT_BLOCK_END],
         jit->exits[JIT_EXIT_DIRTY], jit->exits[JIT_EXIT_FAULT],
-        (guint64)cpu->code.invalidated);
+        (guint64)cpu->code.invalidated, jit->chain_exits,
+        (guint64)cpu->jit_chains,
+        100.0 * cpu->jit_chains /
+            MAX(1.0, (double)(cpu->jit_chains + jit->runs)));
 }
 
 #else /* not an x86-64 Linux host: the interpreter only */

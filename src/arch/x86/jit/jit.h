@@ -44,9 +44,13 @@ struct X86Jit {
     unsigned threshold;      /* runs of a block before it is translated */
     bool inline_ops;         /* emit the simple instructions inline
                                 (MIMIC_JIT_INLINE=0: every one a call) */
+    bool chain;              /* chain blocks (MIMIC_JIT_CHAIN=0: never) */
+    uintptr_t chain_stub;    /* RX address of the shared chaining code */
+    uint64_t chain_exits;    /* blocks that end in the chaining code */
     /* Statistics (info jit). */
     uint64_t blocks, insns, inlined, code_bytes_total, resets, full;
     uint64_t fused;          /* Jcc inline on recomputed flags */
+    uint64_t dead;           /* inlined without their (dead) flags */
     uint64_t runs, exits[JIT_EXIT_N], interp_runs;
     uint64_t translate_ns;
 };
