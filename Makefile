@@ -11,9 +11,10 @@ MESON_OPTS ?=
 # Build dependencies.
 BUILD_PKGS := gcc meson ninja-build pkg-config python3 libglib2.0-dev \
 	libgtk-3-dev libvte-2.91-dev libpulse-dev zlib1g-dev libzstd-dev \
-	libdeflate-dev libslirp-dev libcapstone-dev libspeexdsp-dev gettext nasm
-# Firmware the PC board runs.
-RUN_PKGS := seabios
+	libdeflate-dev libslirp-dev libcapstone-dev libspeexdsp-dev gettext nasm \
+	libosinfo-1.0-dev
+# Firmware the PC board runs; the wizard's OS detection reads osinfo-db.
+RUN_PKGS := seabios osinfo-db
 # Guest images, oracles and GUI test drivers.
 TEST_PKGS := qemu-utils qemu-system-x86 ipxe-qemu xorriso isolinux syslinux \
 	syslinux-common syslinux-utils mtools dosfstools cpio gzip \
