@@ -866,6 +866,7 @@ def usb_test(x, mimic, env, shots):
         usb = wait_for("a usb-storage device on the bus", lambda: (
             lambda t: "usbdisk1" in t and t)(mon.cmd("info usb")))
         print(usb.strip())
+        drop_test(x, win, dumpf, mon, cache, dx, dy)
 
         # View -> Statistics: disk (and network, none here) rates.  The
         # monitor is on the socket, so View's Monitor console item is
@@ -926,6 +927,91 @@ def usb_test(x, mimic, env, shots):
         assert app.poll() is None
     finally:
         stop(app)
+
+
+DRAG_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                           "drag_source.py")
+
+
+def gi_python():
+    """A Python with GTK 3's introspection (python3-gi): this one, or
+    Debian's when this one is another installation."""
+    for py in (sys.executable, "/usr/bin/python3"):
+        r = subprocess.run([py, "-c", "import gi; gi.require_version("
+                            "'Gtk', '3.0'); from gi.repository import Gtk"],
+                           capture_output=True)
+        if r.returncode == 0:
+            return py
+    raise AssertionError("no python3-gi with GTK 3 (Debian: python3-gi "
+                         "gir1.2-gtk-3.0)")
+
+
+def drag_file(x, path, win, tx, ty):
+    """A real XDND drag: a GTK window (drag_source.py) offers path as
+    text/uri-list; the mouse, driven by xdotool, presses on it, moves
+    past GTK's drag threshold and over (tx, ty) of win, and lets go."""
+    title = "mimic-drag-source"
+    out = path + ".drag-log"
+    with open(out, "w") as f:
+        src = subprocess.Popen([gi_python(), DRAG_SOURCE, title, path],
+                               env=x.env, stdout=f,
+                               stderr=open(APP_LOG, "ab"))
+    try:
+        sw = wait_for("the drag source", lambda: x.search("^%s$" % title))
+        wait_for("the drag source mapped",
+                 lambda: "ready" in open(out).read())
+        # Out of the way of the machine window, bottom right.
+        x.run("xdotool", "windowmove", "--sync", str(sw), "800", "620",
+              check=False)
+        time.sleep(0.3)
+        x.run("xdotool", "mousemove", "--window", str(sw), "100", "50")
+        time.sleep(0.2)
+        x.run("xdotool", "mousedown", "1")
+        for i in range(1, 6):
+            x.run("xdotool", "mousemove", "--window", str(sw),
+                  str(100 - 6 * i), str(50 - 3 * i))
+            time.sleep(0.05)
+        for d in (40, 20, 0):
+            x.run("xdotool", "mousemove", "--window", str(win),
+                  str(tx + d), str(ty + d))
+            time.sleep(0.2)
+        x.run("xdotool", "mouseup", "1")
+        wait_for("the target to take the data",
+                 lambda: "dragged" in open(out).read())
+    finally:
+        src.terminate()
+        src.wait()
+
+
+def drop_test(x, win, dumpf, mon, cache, dx, dy):
+    """Issue 22 item 13: an ISO dragged onto the screen goes into the
+    CD/DVD drive, a qcow2 image becomes a USB disk, each after a
+    question; the monitor (`info block`) sees both."""
+    iso = os.path.join(cache, "debian.iso")
+    green_boot_iso(iso)
+    drag_file(x, iso, win, dx + 360, dy + 200)
+    q = "Insert “debian.iso” into the CD/DVD drive?"
+    wait_for("the question about the CD", lambda:
+             window_dump(dumpf).get("drop") == q)
+    d = wait_for("the dialog", lambda: x.search("^Dropped Image$"))
+    x.key("alt+i", window=d)
+    wait_for("the ISO in the CD drive (info block)", lambda: (
+        lambda t: re.search(r"^ide1-cd0.*" + re.escape(iso), t, re.M))(
+            mon.cmd("info block")))
+    assert window_dump(dumpf).get("drop") == ""
+    disk = os.path.join(cache, "disk2.qcow2")
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", disk, "8M"],
+                   check=True)
+    drag_file(x, disk, win, dx + 360, dy + 200)
+    q = "Attach “disk2.qcow2” as a USB disk?"
+    wait_for("the question about the USB disk", lambda:
+             window_dump(dumpf).get("drop") == q)
+    d = wait_for("the dialog", lambda: x.search("^Dropped Image$"))
+    x.key("alt+a", window=d)
+    blk = wait_for("the image as a USB disk (info block)", lambda: (
+        lambda t: re.search(r"^usbdisk\d+.*" + re.escape(disk), t, re.M)
+        and t)(mon.cmd("info block")))
+    print(blk.strip())
 
 
 # The machine window's menus, in window coordinates (Adwaita, C locale:
