@@ -297,8 +297,16 @@ def run_wizard(x, lib, name, start, shots=None, opened=False):
     x.key("alt+n")              # -> CD/DVD
     wait_for("the CD page", lambda: x.search("^New Machine — CD/DVD$"))
     if opened:
+        time.sleep(0.3)
         x.shot(wiz, shots and os.path.join(shots,
                                            "gui-wizard-detected.png"))
+        # "Change the System…" goes back to the first page.
+        x.key("alt+h")
+        wait_for("the first page",
+                 lambda: x.search("^New Machine — Name and System$"))
+        for page in ("Memory and Devices", "Hard Disk", "CD/DVD"):
+            x.key("alt+n")
+            wait_for(page, lambda: x.search("^New Machine — %s$" % page))
     x.key("alt+n")              # -> Boot order
     wait_for("the boot page", lambda: x.search("^New Machine — Boot Order$"))
     x.key("alt+n")              # -> Summary
@@ -490,24 +498,103 @@ def library_test(x, mimic, env, shots):
     iso_test(x, mimic, env, shots)
 
 
+def debian_like_iso(path):
+    """A small ISO made as Debian's netinst is (xorriso, an El Torito
+    no-emulation boot image, .disk/info), volume ID "Debian 11.7.0 i386
+    n": osinfo-db's Debian 11 medium matches that volume ID (its only
+    rule for Debian; .disk/info is there as on the real disc but libosinfo
+    does not read it).  The boot code is green_boot_iso()'s."""
+    tree = path + ".d"
+    os.makedirs(os.path.join(tree, ".disk"), exist_ok=True)
+    os.makedirs(os.path.join(tree, "isolinux"), exist_ok=True)
+    green = path + ".green"
+    green_boot_iso(green)
+    with open(green, "rb") as f:
+        f.seek(19 * 2048)
+        code = f.read(2048)
+    with open(os.path.join(tree, "isolinux", "boot.bin"), "wb") as f:
+        f.write(code)
+    with open(os.path.join(tree, ".disk", "info"), "w") as f:
+        f.write('Debian GNU/Linux 11.7.0 "Bullseye" - Official i386 '
+                'NETINST 20230429-11:49\n')
+    subprocess.run(["xorriso", "-as", "mkisofs", "-quiet",
+                    "-V", "Debian 11.7.0 i386 n",
+                    "-b", "isolinux/boot.bin", "-no-emul-boot",
+                    "-boot-load-size", "4", "-o", path, tree],
+                   check=True, capture_output=True)
+    shutil.rmtree(tree)
+    os.unlink(green)
+
+
+def read_wizard(path):
+    """The wizard as MIMIC_GUI_WIZARD_DUMP writes it (a dict)."""
+    try:
+        text = open(path).read()
+    except FileNotFoundError:
+        return {}
+    out, key = {}, None
+    for line in text.splitlines():
+        if "\t" in line:
+            key, _, v = line.partition("\t")
+            out[key] = v
+        elif key:                       # a label's second line
+            out[key] += "\n" + line
+    return out
+
+
+def host_mib():
+    with open("/proc/meminfo") as f:
+        return int(f.readline().split()[1]) // 1024
+
+
+def wizard_detects(x, mimic, env, iso, want):
+    """`mimic ISO` opens the wizard; what its dump says once the disc has
+    been read (want(dump) true), then Escape."""
+    global APP
+    dumpf = os.path.join(env["XDG_CACHE_HOME"], "wizard.txt")
+    if os.path.exists(dumpf):
+        os.unlink(dumpf)
+    app = APP = launch([mimic, iso], env=dict(env,
+                                              MIMIC_GUI_WIZARD_DUMP=dumpf))
+    try:
+        wiz = wait_for("the wizard", lambda: x.search("New Machine"))
+        dump = wait_for("the disc read", lambda: (
+            lambda d: want(d) and d)(read_wizard(dumpf)))
+        x.key("Escape", window=wiz)
+        return dump
+    finally:
+        stop(app)
+
+
 def iso_test(x, mimic, env, shots=None):
     """`mimic FILE.iso` opens the library and the wizard with that ISO as
-    the CD/DVD of the new machine."""
+    the CD/DVD of the new machine; the wizard identifies the disc
+    (issue 22 item 10)."""
     global APP
     iso = os.path.join(env["XDG_CACHE_HOME"], "Install Disc.ISO")
-    # Item 10: an ISO 9660 volume ID the wizard knows (Windows 98's).
-    pvd = bytearray(2048)
-    pvd[0:6] = b"\x01CD001"
-    pvd[40:72] = b"WIN98 SE".ljust(32)
-    with open(iso, "wb") as f:
-        f.write(bytes(16 * 2048) + bytes(pvd))
-        f.truncate(1 << 20)
-    app = APP = launch([mimic, iso], env=env)
+    debian_like_iso(iso)
+    dumpf = os.path.join(env["XDG_CACHE_HOME"], "wizard.txt")
+    app = APP = launch([mimic, iso], env=dict(env,
+                                              MIMIC_GUI_WIZARD_DUMP=dumpf))
     try:
         wiz = wait_for("the wizard for the ISO",
                        lambda: x.search("Name and System|New Machine"))
         lib = x.search("^Mimic$")
         assert lib, "no library window behind the wizard"
+        # Item 10: libosinfo (osinfo-db) knows the disc: Debian 11, i686;
+        # its recommended 1 GiB and 20 GiB become the machine's.
+        dump = wait_for("the disc identified", lambda: (
+            lambda d: d.get("detected", "").startswith("Detected:") and d)(
+                read_wizard(dumpf)))
+        print(dump)
+        assert dump["detected"].startswith(
+            "Detected: Debian 11 (bullseye) i686 (libosinfo knows the disc "
+            "“Debian 11.7.0 i386 n”)"), dump
+        assert dump["first-page"] == ("Detected from the CD/DVD image: "
+                                      "Debian 11 (bullseye) i686"), dump
+        assert dump["system"] == "linux" and dump["cpu"] == "pentium2", dump
+        mem = 1024 if host_mib() >= 2048 else max(host_mib() // 2, 16)
+        assert dump["memory"] == str(mem) and dump["disk-gib"] == "20", dump
         x.run("xdotool", "windowactivate", "--sync", str(wiz), check=False)
         # Item 6: a name in any script is a machine name.
         run_wizard(x, lib, "Débian ISO", False, shots, opened=True)
@@ -518,10 +605,31 @@ def iso_test(x, mimic, env, shots=None):
         print(text)
         assert "cdrom=" + os.path.realpath(iso) + "\n" in text, text
         assert "boot=dc" in text, text
-        # Detected: Windows 98, so its preset (64 MiB, a 2 GiB disk).
-        assert "os=win9x\n" in text and "memory=64\n" in text, text
+        assert "os=linux\n" in text and "memory=%d\n" % mem in text, text
+        assert "cpu=pentium2\n" in text, text
     finally:
         stop(app)
+    # A disc libosinfo does not know, with a volume ID our table knows
+    # (Windows 98's): its preset (64 MiB, a 2 GiB disk).
+    w98 = os.path.join(env["XDG_CACHE_HOME"], "w98.iso")
+    pvd = bytearray(2048)
+    pvd[0:6] = b"\x01CD001"
+    pvd[40:72] = b"WIN98 SE".ljust(32)
+    with open(w98, "wb") as f:
+        f.write(bytes(16 * 2048) + bytes(pvd))
+        f.truncate(1 << 20)
+    d = wizard_detects(x, mimic, env, w98,
+                       lambda d: d.get("detected", "").startswith("Detected"))
+    assert d["detected"].startswith(
+        "Detected: Windows 95/98 (from the disc's volume ID “WIN98 SE”)"), d
+    assert d["system"] == "win9x" and d["memory"] == "64", d
+    # A file that is no ISO: said under the chooser, nothing detected.
+    junk = os.path.join(env["XDG_CACHE_HOME"], "notes.iso")
+    with open(junk, "wb") as f:
+        f.write(b"not a disc\n" * 4096)
+    d = wizard_detects(x, mimic, env, junk, lambda d: d.get("cd-error"))
+    assert d["cd-error"].startswith("This is not a CD/DVD image"), d
+    assert d["detected"] == "" and d["system"] == "linux", d
     zh_test(x, mimic, env)
 
 
@@ -1489,7 +1597,7 @@ def main():
         tools += ["xwd", "qemu-img"]
     if not (args.demo or args.guest or args.save or args.wizard_start or
             args.usb):
-        tools += ["qemu-img"]
+        tools += ["qemu-img", "xorriso"]
     need(tools)
     with tempfile.TemporaryDirectory(prefix="mimic-xvfb-") as tmp:
         xvfb, display = start_xvfb(tmp)
