@@ -237,12 +237,17 @@ MimicOsGuess *mimic_os_guess_from_osinfo(OsinfoOs *os, const char *arch)
     return g;
 }
 
-/* The database, read once (a few hundred XML files: in the thread). */
+/*
+ * The database, read once (a few hundred XML files: in the thread).  One
+ * identification at a time (osinfo_lock held by the caller): a cancelled
+ * one may still be running when the next disc is chosen, and libosinfo
+ * does not promise that its database may be searched from two threads.
+ */
+static GMutex osinfo_lock;
+
 static OsinfoDb *osinfo_db(void)
 {
-    static GMutex lock;
     static OsinfoLoader *loader;
-    g_mutex_lock(&lock);
     if (!loader) {
         g_autoptr(GError) err = NULL;
         loader = osinfo_loader_new();
@@ -252,11 +257,10 @@ static OsinfoDb *osinfo_db(void)
             g_debug("osinfo database: %s", err->message);
         }
     }
-    g_mutex_unlock(&lock);
     return osinfo_loader_get_db(loader);
 }
 
-static MimicOsGuess *identify_osinfo(const char *path)
+static MimicOsGuess *identify_osinfo_locked(const char *path)
 {
     g_autoptr(GError) err = NULL;
     g_autoptr(OsinfoMedia) media =
@@ -277,6 +281,14 @@ static MimicOsGuess *identify_osinfo(const char *path)
     MimicOsGuess *g = mimic_os_guess_from_osinfo(
         os, osinfo_media_get_architecture(media));
     g_object_unref(os);
+    return g;
+}
+
+static MimicOsGuess *identify_osinfo(const char *path)
+{
+    g_mutex_lock(&osinfo_lock);
+    MimicOsGuess *g = identify_osinfo_locked(path);
+    g_mutex_unlock(&osinfo_lock);
     return g;
 }
 #endif
