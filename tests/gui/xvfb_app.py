@@ -974,7 +974,7 @@ def usb_test(x, mimic, env, shots):
         usb = wait_for("a usb-storage device on the bus", lambda: (
             lambda t: "usbdisk1" in t and t)(mon.cmd("info usb")))
         print(usb.strip())
-        drop_test(x, win, dumpf, mon, cache, dx, dy)
+        drop_test(x, win, dumpf, mon, cache, dx, dy, shots)
 
         # View -> Statistics: disk (and network, none here) rates.  The
         # monitor is on the socket, so View's Monitor console item is
@@ -1091,7 +1091,7 @@ def drag_file(x, path, win, tx, ty):
         src.wait()
 
 
-def drop_test(x, win, dumpf, mon, cache, dx, dy):
+def drop_test(x, win, dumpf, mon, cache, dx, dy, shots=None):
     """Issue 22 item 13: an ISO dragged onto the screen goes into the
     CD/DVD drive, a qcow2 image becomes a USB disk, each after a
     question; the monitor (`info block`) sees both."""
@@ -1102,6 +1102,9 @@ def drop_test(x, win, dumpf, mon, cache, dx, dy):
     wait_for("the question about the CD", lambda:
              window_dump(dumpf).get("drop") == q)
     d = wait_for("the dialog", lambda: x.search("^Dropped Image$"))
+    if shots:
+        time.sleep(0.5)
+        x.shot(d, os.path.join(shots, "gui-drop.png"))
     x.key("alt+i", window=d)
     wait_for("the ISO in the CD drive (info block)", lambda: (
         lambda t: re.search(r"^ide1-cd0.*" + re.escape(iso), t, re.M))(
