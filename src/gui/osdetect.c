@@ -245,6 +245,79 @@ MimicOsGuess *mimic_os_guess_from_osinfo(OsinfoOs *os, const char *arch)
  */
 static GMutex osinfo_lock;
 
+static bool db_has_short_id(OsinfoDb *db, const char *short_id)
+{
+    g_autoptr(OsinfoOsList) all = osinfo_db_get_os_list(db);
+    int n = osinfo_list_get_length(OSINFO_LIST(all));
+    for (int i = 0; i < n; i++) {
+        OsinfoProduct *p = OSINFO_PRODUCT(
+            osinfo_list_get_nth(OSINFO_LIST(all), i));
+        const char *id = osinfo_product_get_short_id(p);
+        if (id && !strcmp(id, short_id)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Debian 12 (bookworm, June 2023) came after the osinfo-db that Debian 12
+ * ships (0.20221130, which knows Debian up to 11 and "testing"); Mimic's
+ * own guests are Debian 12, so its media are added when the database
+ * lacks them: the installer's volume IDs ("Debian 12.5.0 i386 n" for
+ * the netinst, "... i386 1" for DVD 1), derived from Debian 11 (so the
+ * same drivers) with Debian 11's resources.  A newer osinfo-db that has
+ * debian12 is used as it is.
+ */
+static void db_add_debian12(OsinfoDb *db)
+{
+    OsinfoOs *d11 = osinfo_db_get_os(db, "http://debian.org/debian/11");
+    if (!d11 || db_has_short_id(db, "debian12")) {
+        return;
+    }
+    g_autoptr(OsinfoOs) os = osinfo_os_new("http://debian.org/debian/12");
+    OsinfoEntity *e = OSINFO_ENTITY(os);
+    osinfo_entity_set_param(e, OSINFO_PRODUCT_PROP_SHORT_ID, "debian12");
+    osinfo_entity_set_param(e, OSINFO_PRODUCT_PROP_NAME, "Debian 12");
+    osinfo_entity_set_param(e, OSINFO_PRODUCT_PROP_VERSION, "12");
+    osinfo_entity_set_param(e, OSINFO_PRODUCT_PROP_CODENAME, "bookworm");
+    osinfo_entity_set_param(e, OSINFO_PRODUCT_PROP_VENDOR, "Debian Project");
+    osinfo_entity_set_param(e, OSINFO_OS_PROP_FAMILY, "linux");
+    osinfo_entity_set_param(e, OSINFO_OS_PROP_DISTRO, "debian");
+    osinfo_product_add_related(OSINFO_PRODUCT(os),
+                               OSINFO_PRODUCT_RELATIONSHIP_DERIVES_FROM,
+                               OSINFO_PRODUCT(d11));
+    g_autoptr(OsinfoResourcesList) min = osinfo_os_get_minimum_resources(d11);
+    g_autoptr(OsinfoResourcesList) rec =
+        osinfo_os_get_recommended_resources(d11);
+    for (int i = 0; i < osinfo_list_get_length(OSINFO_LIST(min)); i++) {
+        osinfo_os_add_minimum_resources(os, OSINFO_RESOURCES(
+            osinfo_list_get_nth(OSINFO_LIST(min), i)));
+    }
+    for (int i = 0; i < osinfo_list_get_length(OSINFO_LIST(rec)); i++) {
+        osinfo_os_add_recommended_resources(os, OSINFO_RESOURCES(
+            osinfo_list_get_nth(OSINFO_LIST(rec), i)));
+    }
+    static const struct {
+        const char *arch, *debian_arch, *kind;
+    } media[] = {
+        { "i686", "i386", "n" },      { "x86_64", "amd64", "n" },
+        { "i686", "i386", "\\d+" }, { "x86_64", "amd64", "\\d+" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(media); i++) {
+        g_autofree char *id = g_strdup_printf(
+            "http://debian.org/debian/12/mimic-media-%zu", i);
+        g_autoptr(OsinfoMedia) m = osinfo_media_new(id, media[i].arch);
+        g_autofree char *vid = g_strdup_printf(
+            "Debian 12\\.\\d+\\.\\d+ %s %s", media[i].debian_arch,
+            media[i].kind);
+        osinfo_entity_set_param(OSINFO_ENTITY(m), OSINFO_MEDIA_PROP_VOLUME_ID,
+                                vid);
+        osinfo_os_add_media(os, m);
+    }
+    osinfo_db_add_os(db, os);
+}
+
 static OsinfoDb *osinfo_db(void)
 {
     static OsinfoLoader *loader;
@@ -256,6 +329,7 @@ static OsinfoDb *osinfo_db(void)
             /* A partial database still identifies what it has read. */
             g_debug("osinfo database: %s", err->message);
         }
+        db_add_debian12(osinfo_loader_get_db(loader));
     }
     return osinfo_loader_get_db(loader);
 }

@@ -518,9 +518,9 @@ static void test_osinfo_mapping(void)
 
 /*
  * Identifying a disc: libosinfo's database (Debian's osinfo-db) knows a
- * Debian 11 netinst and a Windows XP CD by their volume descriptor; our
- * table answers for a Debian 12 the 2022 database lacks; errors for a
- * file that is not an ISO or cannot be read.
+ * Debian 11 netinst and a Windows XP CD by their volume descriptor, a
+ * Debian 12 netinst and DVD (added to the 2022 database, which lacks
+ * them); errors for a file that is not an ISO or cannot be read.
  */
 static void test_identify(void)
 {
@@ -553,6 +553,25 @@ static void test_identify(void)
     g_autoptr(MimicOsGuess) g12 = mimic_os_identify(d12, &err);
     g_assert_no_error(err);
     g_assert_cmpint(g12->os, ==, MIMIC_OS_LINUX);
+    if (mimic_os_detect_has_osinfo()) {
+        /* The database's own debian12, or ours added beside Debian 11. */
+        g_assert_true(g12->from_osinfo);
+        g_assert_cmpstr(g12->short_id, ==, "debian12");
+        g_assert_cmpstr(g12->codename, ==, "bookworm");
+        g_assert_cmpstr(g12->arch, ==, "i686");
+        g_autofree char *what = mimic_os_guess_describe(g12);
+        g_assert_cmpstr(what, ==, "Debian 12 (bookworm) i686");
+        g_assert_cmpuint(g12->disk_mib, >=, 10 * 1024);
+    }
+    g_autofree char *d12dvd = make_iso2(dir, "f.iso",
+                                        "Debian 12.1.0 amd64 1", NULL);
+    g_autoptr(MimicOsGuess) g12d = mimic_os_identify(d12dvd, &err);
+    g_assert_no_error(err);
+    if (mimic_os_detect_has_osinfo()) {
+        g_assert_cmpstr(g12d->short_id, ==, "debian12");
+        g_assert_cmpstr(g12d->arch, ==, "x86_64");
+        g_assert_cmpstr(g12d->cpu, ==, "qemu64");
+    }
     g_autofree char *unk = make_iso2(dir, "u.iso", "MY_BACKUP_DISC", NULL);
     g_autoptr(MimicOsGuess) gu = mimic_os_identify(unk, &err);
     g_assert_no_error(err);
@@ -571,8 +590,8 @@ static void test_identify(void)
     g_clear_error(&err);
     g_assert_null(mimic_os_identify("/nonexistent.iso", &err));
     g_assert_error(err, MIMIC_OS_DETECT_ERROR, MIMIC_OS_DETECT_ERROR_READ);
-    const char *names[] = { "d.iso", "x.iso", "e.iso", "u.iso", "z.iso",
-                            "b.iso" };
+    const char *names[] = { "d.iso", "x.iso", "e.iso", "f.iso", "u.iso",
+                            "z.iso", "b.iso" };
     for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
         g_autofree char *p = g_build_filename(dir, names[i], NULL);
         g_unlink(p);

@@ -500,10 +500,11 @@ def library_test(x, mimic, env, shots):
 
 def debian_like_iso(path):
     """A small ISO made as Debian's netinst is (xorriso, an El Torito
-    no-emulation boot image, .disk/info), volume ID "Debian 11.7.0 i386
-    n": osinfo-db's Debian 11 medium matches that volume ID (its only
-    rule for Debian; .disk/info is there as on the real disc but libosinfo
-    does not read it).  The boot code is green_boot_iso()'s."""
+    no-emulation boot image, .disk/info; volume ID "Debian 12.5.0 i386
+    n"), as Debian's netinst is: osinfo-db's Debian media match the
+    volume ID (their only rule for Debian; .disk/info is there as on the
+    real disc but libosinfo does not read it).  The boot code is
+    green_boot_iso()'s."""
     tree = path + ".d"
     os.makedirs(os.path.join(tree, ".disk"), exist_ok=True)
     os.makedirs(os.path.join(tree, "isolinux"), exist_ok=True)
@@ -515,10 +516,10 @@ def debian_like_iso(path):
     with open(os.path.join(tree, "isolinux", "boot.bin"), "wb") as f:
         f.write(code)
     with open(os.path.join(tree, ".disk", "info"), "w") as f:
-        f.write('Debian GNU/Linux 11.7.0 "Bullseye" - Official i386 '
-                'NETINST 20230429-11:49\n')
+        f.write('Debian GNU/Linux 12.5.0 "Bookworm" - Official i386 '
+                'NETINST with firmware 20240210-11:28\n')
     subprocess.run(["xorriso", "-as", "mkisofs", "-quiet",
-                    "-V", "Debian 11.7.0 i386 n",
+                    "-V", "Debian 12.5.0 i386 n",
                     "-b", "isolinux/boot.bin", "-no-emul-boot",
                     "-boot-load-size", "4", "-o", path, tree],
                    check=True, capture_output=True)
@@ -581,17 +582,18 @@ def iso_test(x, mimic, env, shots=None):
                        lambda: x.search("Name and System|New Machine"))
         lib = x.search("^Mimic$")
         assert lib, "no library window behind the wizard"
-        # Item 10: libosinfo (osinfo-db) knows the disc: Debian 11, i686;
-        # its recommended 1 GiB and 20 GiB become the machine's.
+        # Item 10: libosinfo knows the disc: Debian 12, i686 (osinfo-db
+        # of 2022 plus the Debian 12 media osdetect.c adds); Debian 11's
+        # recommended 1 GiB and 20 GiB become the machine's.
         dump = wait_for("the disc identified", lambda: (
             lambda d: d.get("detected", "").startswith("Detected:") and d)(
                 read_wizard(dumpf)))
         print(dump)
         assert dump["detected"].startswith(
-            "Detected: Debian 11 (bullseye) i686 (libosinfo knows the disc "
-            "“Debian 11.7.0 i386 n”)"), dump
+            "Detected: Debian 12 (bookworm) i686 (libosinfo knows the disc "
+            "“Debian 12.5.0 i386 n”)"), dump
         assert dump["first-page"] == ("Detected from the CD/DVD image: "
-                                      "Debian 11 (bullseye) i686"), dump
+                                      "Debian 12 (bookworm) i686"), dump
         assert dump["system"] == "linux" and dump["cpu"] == "pentium2", dump
         mem = 1024 if host_mib() >= 2048 else max(host_mib() // 2, 16)
         assert dump["memory"] == str(mem) and dump["disk-gib"] == "20", dump
@@ -600,7 +602,11 @@ def iso_test(x, mimic, env, shots=None):
         run_wizard(x, lib, "Débian ISO", False, shots, opened=True)
         path = os.path.join(env["XDG_DATA_HOME"], "mimic", "machines",
                             "Débian ISO.mimic")
-        wait_for(path, lambda: os.path.exists(path))
+        try:
+            wait_for(path, lambda: os.path.exists(path))
+        except AssertionError:
+            print("machines:", os.listdir(os.path.dirname(path)))
+            raise
         text = open(path).read()
         print(text)
         assert "cdrom=" + os.path.realpath(iso) + "\n" in text, text
