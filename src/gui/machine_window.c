@@ -13,6 +13,7 @@
  * and changes media: no monitor text is written or parsed here.
  */
 #include "gui/gui_internal.h"
+#include "gui/osdetect.h"
 
 #include <string.h>
 #include <glib/gstdio.h>
@@ -1874,19 +1875,7 @@ typedef struct Drop {
 static bool file_is_iso(const char *path)
 {
     g_autofree char *lower = g_ascii_strdown(path, -1);
-    if (g_str_has_suffix(lower, ".iso")) {
-        return true;
-    }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        return false;
-    }
-    unsigned char id[6];
-    bool iso = fseek(f, 16 * 2048, SEEK_SET) == 0 &&
-               fread(id, 1, sizeof(id), f) == sizeof(id) &&
-               id[0] == 1 && !memcmp(id + 1, "CD001", 5);
-    fclose(f);
-    return iso;
+    return g_str_has_suffix(lower, ".iso") || mimic_file_has_iso_pvd(path);
 }
 
 static void drop_free(gpointer data)

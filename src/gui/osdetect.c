@@ -367,6 +367,20 @@ static MimicOsGuess *identify_osinfo(const char *path)
 }
 #endif
 
+bool mimic_file_has_iso_pvd(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        return false;
+    }
+    unsigned char id[6];
+    bool iso = fseek(f, 16 * 2048, SEEK_SET) == 0 &&
+               fread(id, 1, sizeof(id), f) == sizeof(id) &&
+               id[0] == 1 && !memcmp(id + 1, "CD001", 5);
+    fclose(f);
+    return iso;
+}
+
 MimicOsGuess *mimic_os_identify(const char *path, GError **error)
 {
     FILE *f = fopen(path, "rb");

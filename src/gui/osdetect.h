@@ -57,6 +57,9 @@ MimicOsGuess *mimic_os_identify_finish(GAsyncResult *res, GError **error);
 /* "Debian 11 (bullseye) i686", untranslated parts as the database says. */
 char *mimic_os_guess_describe(const MimicOsGuess *g);
 
+/* Whether path has an ISO 9660 primary volume descriptor (sector 16). */
+bool mimic_file_has_iso_pvd(const char *path);
+
 /* Whether this build reads the libosinfo database. */
 bool mimic_os_detect_has_osinfo(void);
 

@@ -585,6 +585,9 @@ static void test_identify(void)
     g_assert_cmpint(gz->os, ==, MIMIC_OS_LINUX);
     g_assert_false(gz->from_osinfo);
     g_autofree char *blank = make_iso(dir, "b.iso", NULL);
+    g_assert_true(mimic_file_has_iso_pvd(deb));
+    g_assert_false(mimic_file_has_iso_pvd(blank));
+    g_assert_false(mimic_file_has_iso_pvd("/nonexistent.iso"));
     g_assert_null(mimic_os_identify(blank, &err));
     g_assert_error(err, MIMIC_OS_DETECT_ERROR, MIMIC_OS_DETECT_ERROR_NOT_ISO);
     g_clear_error(&err);
