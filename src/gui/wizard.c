@@ -275,7 +275,8 @@ static void wz_dump(Wizard *wz)
         gtk_combo_box_get_active_id(GTK_COMBO_BOX(wz->sound)));
     g_autofree char *text = g_strdup_printf(
         "detected\t%s\nfirst-page\t%s\ncd-error\t%s\nsystem\t%s\n"
-        "memory\t%d\ndisk-gib\t%d\nsound\t%s\nnic\t%s\ncpu\t%s\n",
+        "memory\t%d\ndisk-gib\t%d\nsound\t%s\nnic\t%s\ncpu\t%s\n"
+        "libosinfo\t%s\n",
         gtk_label_get_text(wz->detected_os),
         gtk_label_get_text(wz->detected_os0),
         gtk_label_get_text(wz->cdrom_error),
@@ -283,7 +284,8 @@ static void wz_dump(Wizard *wz)
         gtk_spin_button_get_value_as_int(wz->memory),
         gtk_spin_button_get_value_as_int(wz->disk_gib), snd ? snd : "",
         gtk_combo_box_get_active_id(GTK_COMBO_BOX(wz->nic)),
-        wz->guess && wz->guess->cpu ? wz->guess->cpu : "");
+        wz->guess && wz->guess->cpu ? wz->guess->cpu : "",
+        mimic_os_detect_has_osinfo() ? "yes" : "no");
     g_file_set_contents(path, text, -1, NULL);
 }
 

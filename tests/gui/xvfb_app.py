@@ -589,6 +589,9 @@ def iso_test(x, mimic, env, shots=None):
             lambda d: d.get("detected", "").startswith("Detected:") and d)(
                 read_wizard(dumpf)))
         print(dump)
+        assert dump["libosinfo"] == "yes", \
+            "mimic was built without libosinfo (make installs " \
+            "libosinfo-1.0-dev and osinfo-db; then meson setup again)"
         assert dump["detected"].startswith(
             "Detected: Debian 12 (bookworm) i686 (libosinfo knows the disc "
             "“Debian 12.5.0 i386 n”)"), dump
