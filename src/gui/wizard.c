@@ -306,13 +306,14 @@ static void on_identified(GObject *src, GAsyncResult *res, gpointer data)
     Wizard *wz = data;
     g_clear_object(&wz->detect_cancel);
     if (!g) {
-        const char *why =
+        g_autofree char *msg =
             g_error_matches(err, MIMIC_OS_DETECT_ERROR,
                             MIMIC_OS_DETECT_ERROR_NOT_ISO)
-                ? _("This is not a CD/DVD image (no ISO 9660 volume "
-                    "descriptor): a guest may not read it as a disc.")
-                : _("The image could not be read.");
-        g_autofree char *msg = g_strdup_printf("%s %s", why, err->message);
+                ? g_strdup(_("This is not a CD/DVD image (no ISO 9660 "
+                             "volume descriptor): a guest may not read it "
+                             "as a disc."))
+                : g_strdup_printf("%s %s", _("The image could not be read."),
+                                  err->message);
         gtk_label_set_text(wz->cdrom_error, msg);
         wz_show_detected(wz, "", "");
         wz_dump(wz);
