@@ -134,6 +134,8 @@ static void wz_choices(Wizard *wz, MimicNewMachine *c, GPtrArray *keep)
     }
 }
 
+static void wz_dump(Wizard *wz);
+
 static void wz_check_name(Wizard *wz)
 {
     g_autoptr(GError) err = NULL;
@@ -151,6 +153,7 @@ static void wz_check_name(Wizard *wz)
     }
     GtkWidget *page = gtk_assistant_get_nth_page(wz->as, 0);
     gtk_assistant_set_page_complete(wz->as, page, ok);
+    wz_dump(wz);
 }
 
 static void on_name_changed(GtkEditable *e, gpointer data)
@@ -262,8 +265,9 @@ static void on_disk_file_set(GtkFileChooserButton *b, gpointer data)
 
 /*
  * MIMIC_GUI_WIZARD_DUMP=PATH (a test hook, as the library's cards): after
- * each identification the wizard writes what it found and proposes, one
- * KEY<TAB>VALUE a line.  Unset or empty: nothing.
+ * each identification and each change of the name the wizard writes the
+ * name, what it found and what it proposes, one KEY<TAB>VALUE a line.
+ * Unset or empty: nothing.
  */
 static void wz_dump(Wizard *wz)
 {
@@ -274,10 +278,11 @@ static void wz_dump(Wizard *wz)
     g_autofree char *snd = g_strdup(
         gtk_combo_box_get_active_id(GTK_COMBO_BOX(wz->sound)));
     g_autofree char *text = g_strdup_printf(
-        "detected\t%s\nfirst-page\t%s\ncd-error\t%s\nsystem\t%s\n"
+        "name\t%s\ndetected\t%s\nfirst-page\t%s\ncd-error\t%s\n"
+        "system\t%s\n"
         "memory\t%d\ndisk-gib\t%d\nsound\t%s\nnic\t%s\ncpu\t%s\n"
         "libosinfo\t%s\n",
-        gtk_label_get_text(wz->detected_os),
+        gtk_entry_get_text(wz->name), gtk_label_get_text(wz->detected_os),
         gtk_label_get_text(wz->detected_os0),
         gtk_label_get_text(wz->cdrom_error),
         gtk_combo_box_get_active_id(GTK_COMBO_BOX(wz->os)),

@@ -278,16 +278,31 @@ def start_xvfb(tmp):
     return xvfb, ":" + num.decode().strip()
 
 
-def run_wizard(x, lib, name, start, shots=None, opened=False):
+def run_wizard(x, lib, name, start, shots=None, opened=False, dumpf=None):
     """Create a machine through the wizard with the keyboard alone: Linux,
     no hard disk, no CD (unless the wizard was opened with one); start it
-    at the end or not."""
+    at the end or not.  With dumpf (MIMIC_GUI_WIZARD_DUMP) the name is
+    read back and typed again when a character was lost: xdotool types
+    one the keymap lacks (é) by remapping a spare key for a moment, and
+    on a loaded machine GTK may read the key after the mapping is gone."""
     if not opened:
         x.key("ctrl+n", window=lib)
     wiz = wait_for("the wizard",
                    lambda: x.search("Name and System|New Machine"))
     print("wizard", wiz)
     x.type(name)
+    for attempt in range(3 if dumpf else 0):
+        if read_wizard(dumpf).get("name") == name:
+            break
+        time.sleep(1)
+        if read_wizard(dumpf).get("name") == name:
+            break
+        print("name typed as %r, again" % read_wizard(dumpf).get("name"))
+        x.key("ctrl+a")
+        x.type(name)
+    if dumpf:
+        wait_for("the name typed", lambda:
+                 read_wizard(dumpf).get("name") == name)
     x.key("alt+n")              # -> Memory
     wait_for("the memory page", lambda: x.search("^New Machine — Memory and Devices$"))
     x.key("alt+n")              # -> Hard disk
@@ -602,7 +617,8 @@ def iso_test(x, mimic, env, shots=None):
         assert dump["memory"] == str(mem) and dump["disk-gib"] == "20", dump
         x.run("xdotool", "windowactivate", "--sync", str(wiz), check=False)
         # Item 6: a name in any script is a machine name.
-        run_wizard(x, lib, "Débian ISO", False, shots, opened=True)
+        run_wizard(x, lib, "Débian ISO", False, shots, opened=True,
+                   dumpf=dumpf)
         path = os.path.join(env["XDG_DATA_HOME"], "mimic", "machines",
                             "Débian ISO.mimic")
         try:
