@@ -11,15 +11,17 @@ MESON_OPTS ?=
 # Build dependencies.
 BUILD_PKGS := gcc meson ninja-build pkg-config python3 libglib2.0-dev \
 	libgtk-3-dev libvte-2.91-dev libpulse-dev zlib1g-dev libzstd-dev \
-	libdeflate-dev libslirp-dev libcapstone-dev libspeexdsp-dev gettext nasm
-# Firmware the PC board runs.
-RUN_PKGS := seabios
+	libdeflate-dev libslirp-dev libcapstone-dev libspeexdsp-dev gettext nasm \
+	libosinfo-1.0-dev
+# Firmware the PC board runs; the wizard's OS detection reads osinfo-db.
+RUN_PKGS := seabios osinfo-db
 # Guest images, oracles and GUI test drivers.
 TEST_PKGS := qemu-utils qemu-system-x86 ipxe-qemu xorriso isolinux syslinux \
 	syslinux-common syslinux-utils mtools dosfstools cpio gzip \
 	xvfb xauth xdotool openbox x11-utils x11-apps xclip desktop-file-utils \
 	appstream ca-certificates dpkg-dev libunicorn-dev qemu-user \
-	clang libclang-rt-dev pulseaudio pulseaudio-utils
+	clang libclang-rt-dev pulseaudio pulseaudio-utils python3-gi \
+	gir1.2-gtk-3.0
 
 FUZZERS := fuzz-pc fuzz-qcow2 fuzz-hmp fuzz-qmp fuzz-machine-file \
 	fuzz-kernel fuzz-state

@@ -998,6 +998,19 @@ MimicMachineFile *mimic_machine_file_new_from_choices(
         }
         mf->cfg->ram_size = (uint64_t)c->memory_mib * MIB;
     }
+    if (c->cpu) {
+        for (const char *p = c->cpu; *p; p++) {
+            if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_') {
+                invalid(error, "cpu", "\"%s\" is not a CPU model name",
+                        c->cpu);
+                return NULL;
+            }
+        }
+        if (*c->cpu) {
+            g_free(mf->cfg->cpu_model);
+            mf->cfg->cpu_model = g_strdup(c->cpu);
+        }
+    }
     if (c->disk_path) {
         if (!check_path("hda", c->disk_path, error)) {
             return NULL;

@@ -128,6 +128,9 @@ typedef struct MimicNewMachine {
     /* Sound card and NIC model: NULL the preset's, "none" none. */
     const char *sound;
     const char *nic;
+    /* CPU model: NULL the preset's (OS detection proposes "qemu64" for
+       a 64-bit system). */
+    const char *cpu;
 } MimicNewMachine;
 
 MimicMachineFile *mimic_machine_file_new_from_choices(

@@ -13,6 +13,7 @@
  * and changes media: no monitor text is written or parsed here.
  */
 #include "gui/gui_internal.h"
+#include "gui/osdetect.h"
 
 #include <string.h>
 #include <glib/gstdio.h>
@@ -180,6 +181,8 @@ static void mw_dump(MachineWindow *mw)
                            gtk_widget_get_allocated_width(dw),
                            gtk_widget_get_allocated_height(dw), gw, gh);
     g_string_append_printf(s, "replayed=%u\n", mw->replayed_lines);
+    const char *dropq = g_object_get_data(G_OBJECT(mw->win), "drop-question");
+    g_string_append_printf(s, "drop=%s\n", dropq ? dropq : "");
     const char *ov = mimic_display_get_overlay(mw->display);
     g_auto(GStrv) ovl = g_strsplit(ov ? ov : "", "\n", -1);
     g_autofree char *ovj = g_strjoinv(" | ", ovl);
@@ -1842,12 +1845,77 @@ static void act_mute(GSimpleAction *a, GVariant *v, gpointer data)
     mw_switch(data, "mute", g_variant_get_boolean(v));
 }
 
+static void on_usb_disk_done(MimicMachine *m, const GError *error,
+                             gpointer data)
+{
+    MachineWindow *mw = data;
+    if (!mw_alive(mw) || mw->m != m || !error) {
+        return;
+    }
+    mw_error(mw, _("The USB disk could not be connected"), error->message);
+}
+
 /*
- * A file dropped on the screen: an .iso goes into the CD/DVD drive, a
- * floppy-sized image (up to 2.88 MB) into drive A, after a question.
- * Hard disks cannot be attached to a running machine: the dialog says
- * where to do that.
+ * A file dropped on the screen (text/uri-list): an ISO 9660 image (by its
+ * name or its content) goes into the CD/DVD drive, a floppy-sized image
+ * (up to 2.88 MB) into drive A, any other disk image is hot-plugged as a
+ * USB disk when the machine has a USB controller, each after a question.
+ * All through the typed engine API (mimic_machine_change_media(),
+ * mimic_machine_usb_disk_connect()).  A hard disk cannot join a running
+ * machine without USB: the dialog says where to attach one.
  */
+typedef enum { DROP_CD, DROP_FLOPPY, DROP_USB, DROP_NONE } DropKind;
+
+typedef struct Drop {
+    MachineWindow *mw;
+    char *path;
+    DropKind kind;
+} Drop;
+
+static bool file_is_iso(const char *path)
+{
+    g_autofree char *lower = g_ascii_strdown(path, -1);
+    return g_str_has_suffix(lower, ".iso") || mimic_file_has_iso_pvd(path);
+}
+
+static void drop_free(gpointer data)
+{
+    Drop *drop = data;
+    g_free(drop->path);
+    g_free(drop);
+}
+
+static void on_drop_response(GtkDialog *d, int response, gpointer data)
+{
+    /* Freed with the dialog (also when the window goes first). */
+    Drop *drop = g_object_steal_data(G_OBJECT(d), "drop");
+    MachineWindow *mw = drop->mw;
+    gtk_widget_destroy(GTK_WIDGET(d));
+    if (mw_alive(mw)) {
+        g_object_set_data(G_OBJECT(mw->win), "drop-question", NULL);
+        mw_dump(mw);
+    }
+    if (response == GTK_RESPONSE_ACCEPT && mw_alive(mw) && mw->m) {
+        GError *err = NULL;
+        const char *fmt = mimic_image_format(drop->path, &err);
+        if (drop->kind == DROP_USB && fmt) {
+            mimic_machine_usb_disk_connect(mw->m, drop->path, fmt, false,
+                                           on_usb_disk_done, mw);
+        } else if (drop->kind == DROP_USB) {
+            mw_error(mw, _("The USB disk could not be connected"),
+                     err ? err->message : "");
+        } else {
+            mimic_machine_change_media(
+                mw->m, drop->kind == DROP_CD ? "ide1-cd0" : "floppy0",
+                drop->path,
+                drop->kind == DROP_CD ? "raw" : (fmt ? fmt : "raw"),
+                on_media_done, mw);
+        }
+        g_clear_error(&err);
+    }
+    drop_free(drop);
+}
+
 static void on_display_drop(GtkWidget *w, GdkDragContext *ctx, int x, int y,
                             GtkSelectionData *sel, guint info, guint time,
                             gpointer data)
@@ -1860,56 +1928,70 @@ static void on_display_drop(GtkWidget *w, GdkDragContext *ctx, int x, int y,
     gtk_drag_finish(ctx, path != NULL, FALSE, time);
     bool alive = mw->m && (mw->state == MIMIC_STATE_RUNNING ||
                            mw->state == MIMIC_STATE_PAUSED);
-    if (!path || !alive ||
-        !(mimic_machine_capabilities(mw->m) & MIMIC_CAP_CHANGE_MEDIA)) {
+    if (!path || !alive) {
         return;
     }
-    g_autofree char *lower = g_ascii_strdown(path, -1);
+    MimicCaps caps = mimic_machine_capabilities(mw->m);
     GStatBuf sb;
-    bool iso = g_str_has_suffix(lower, ".iso");
-    bool floppy = !iso && g_stat(path, &sb) == 0 &&
-                  sb.st_size <= 2949120;
+    bool file = g_stat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+                g_access(path, R_OK) == 0;
+    DropKind kind = DROP_NONE;
+    if (file && file_is_iso(path)) {
+        kind = caps & MIMIC_CAP_CHANGE_MEDIA ? DROP_CD : DROP_NONE;
+    } else if (file && sb.st_size <= 2949120 &&
+               !g_strcmp0(mimic_image_format(path, NULL), "raw") &&
+               (caps & MIMIC_CAP_CHANGE_MEDIA)) {
+        /* A raw image of a floppy's size (a small qcow2 file is a disk
+           of any size). */
+        kind = DROP_FLOPPY;
+    } else if (file && (caps & MIMIC_CAP_USB)) {
+        kind = DROP_USB;
+    }
     g_autofree char *base = g_path_get_basename(path);
+    g_autofree char *question =
+        kind == DROP_CD
+            ? g_strdup_printf(_("Insert “%s” into the CD/DVD drive?"), base)
+        : kind == DROP_FLOPPY
+            ? g_strdup_printf(_("Insert “%s” into floppy drive A?"), base)
+        : kind == DROP_USB
+            ? g_strdup_printf(_("Attach “%s” as a USB disk?"), base)
+            : g_strdup_printf(_("“%s” cannot be attached now"), base);
     GtkWidget *d = gtk_message_dialog_new(
         GTK_WINDOW(mw->win), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
-        GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
-        iso ? _("Insert “%s” into the CD/DVD drive?")
-        : floppy ? _("Insert “%s” into floppy drive A?")
-                 : _("“%s” cannot be attached now"),
-        base);
+        GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE, "%s", question);
     gtk_window_set_title(GTK_WINDOW(d), _("Dropped Image"));
-    if (iso || floppy) {
-        gtk_message_dialog_format_secondary_text(
-            GTK_MESSAGE_DIALOG(d), "%s",
-            _("The disc or floppy now in the drive is taken out."));
+    const char *detail =
+        kind == DROP_CD || kind == DROP_FLOPPY
+            ? _("The disc or floppy now in the drive is taken out.")
+        : kind == DROP_USB
+            ? _("The guest sees a new USB disk; it stays attached until "
+                "the machine is turned off.")
+        : !file ? _("It is not a file Mimic may read.")
+                : _("A hard disk is attached in the machine's settings "
+                    "while it is powered off.");
+    gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(d), "%s",
+                                             detail);
+    if (kind != DROP_NONE) {
         gtk_dialog_add_buttons(GTK_DIALOG(d), _("_Cancel"),
-                               GTK_RESPONSE_CANCEL, _("_Insert"),
+                               GTK_RESPONSE_CANCEL,
+                               kind == DROP_USB ? _("_Attach") : _("_Insert"),
                                GTK_RESPONSE_ACCEPT, NULL);
+        gtk_dialog_set_default_response(GTK_DIALOG(d), GTK_RESPONSE_ACCEPT);
     } else {
-        gtk_message_dialog_format_secondary_text(
-            GTK_MESSAGE_DIALOG(d), "%s",
-            _("A hard disk is attached in the machine's settings while it "
-              "is powered off."));
         gtk_dialog_add_buttons(GTK_DIALOG(d), _("_Close"),
                                GTK_RESPONSE_CANCEL, NULL);
     }
-    int r = gtk_dialog_run(GTK_DIALOG(d));
-    gtk_widget_destroy(d);
-    if (r == GTK_RESPONSE_ACCEPT && mw_alive(mw) && mw->m) {
-        const char *fmt = mimic_image_format(path, NULL);
-        mimic_machine_change_media(mw->m, iso ? "ide1-cd0" : "floppy0", path,
-                                   fmt ? fmt : "raw", on_media_done, mw);
-    }
-}
-
-static void on_usb_disk_done(MimicMachine *m, const GError *error,
-                             gpointer data)
-{
-    MachineWindow *mw = data;
-    if (!mw_alive(mw) || mw->m != m || !error) {
-        return;
-    }
-    mw_error(mw, _("The USB disk could not be connected"), error->message);
+    Drop *drop = g_new0(Drop, 1);
+    drop->mw = mw;
+    drop->path = g_steal_pointer(&path);
+    drop->kind = kind;
+    g_object_set_data_full(G_OBJECT(d), "drop", drop, drop_free);
+    g_signal_connect(d, "response", G_CALLBACK(on_drop_response), NULL);
+    gtk_widget_show(d);
+    /* For the window dump (tests): the question being asked. */
+    g_object_set_data_full(G_OBJECT(mw->win), "drop-question",
+                           g_steal_pointer(&question), g_free);
+    mw_dump(mw);
 }
 
 /* Devices -> Connect USB Disk Image…: hot-plugged as usb-storage. */

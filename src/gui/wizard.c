@@ -8,6 +8,7 @@
  * mimic_machine_file_new_from_choices(), which the tests use too.
  */
 #include "gui/gui_internal.h"
+#include "gui/osdetect.h"
 
 #include <string.h>
 #include <glib/gstdio.h>
@@ -29,6 +30,10 @@ typedef struct Wizard {
     GtkComboBoxText *boot;
     GtkComboBoxText *sound, *nic;
     GtkLabel *disk_error, *cdrom_error, *detected_format, *detected_os;
+    GtkLabel *detected_os0;     /* the same on the first page */
+    GtkWidget *change_os;       /* "Change the system…" under it */
+    GCancellable *detect_cancel; /* the identification running, if any */
+    MimicOsGuess *guess;        /* what the CD/DVD was found to be */
     char *disk_path, *cdrom_path; /* the last good choices */
     GtkLabel *summary;
     GtkTextBuffer *cmdline;
@@ -123,7 +128,13 @@ static void wz_choices(Wizard *wz, MimicNewMachine *c, GPtrArray *keep)
     c->boot = gtk_combo_box_get_active_id(GTK_COMBO_BOX(wz->boot));
     c->sound = gtk_combo_box_get_active_id(GTK_COMBO_BOX(wz->sound));
     c->nic = gtk_combo_box_get_active_id(GTK_COMBO_BOX(wz->nic));
+    /* The detected system's CPU while that system is chosen. */
+    if (wz->guess && wz->guess->os == c->os) {
+        c->cpu = wz->guess->cpu;
+    }
 }
+
+static void wz_dump(Wizard *wz);
 
 static void wz_check_name(Wizard *wz)
 {
@@ -142,6 +153,7 @@ static void wz_check_name(Wizard *wz)
     }
     GtkWidget *page = gtk_assistant_get_nth_page(wz->as, 0);
     gtk_assistant_set_page_complete(wz->as, page, ok);
+    wz_dump(wz);
 }
 
 static void on_name_changed(GtkEditable *e, gpointer data)
@@ -161,6 +173,23 @@ static void on_os_changed(GtkComboBox *c, gpointer data)
     gtk_spin_button_set_value(wz->disk_gib, MAX(1, p->disk_mib / 1024));
     if (p->disk_mib < 1024) {
         gtk_spin_button_set_value(wz->disk_gib, 1);
+    }
+    /* The detected system: the database's resources and devices. */
+    MimicOsGuess *g = wz->guess;
+    if (g && g->os == wz_os(wz)) {
+        if (g->memory_mib) {
+            gtk_spin_button_set_value(wz->memory, g->memory_mib);
+        }
+        if (g->disk_mib) {
+            gtk_spin_button_set_value(wz->disk_gib,
+                                      MAX(1, (g->disk_mib + 1023) / 1024));
+        }
+        if (g->sound) {
+            gtk_combo_box_set_active_id(GTK_COMBO_BOX(wz->sound), g->sound);
+        }
+        if (g->nic) {
+            gtk_combo_box_set_active_id(GTK_COMBO_BOX(wz->nic), g->nic);
+        }
     }
 }
 
@@ -235,31 +264,133 @@ static void on_disk_file_set(GtkFileChooserButton *b, gpointer data)
 }
 
 /*
- * OS detection: an installation CD's volume ID proposes the system, and
- * with it the preset (memory, disk size, sound card, NIC); the page says
- * so, and the first page can change it.
+ * MIMIC_GUI_WIZARD_DUMP=PATH (a test hook, as the library's cards): after
+ * each identification and each change of the name the wizard writes the
+ * name, what it found and what it proposes, one KEY<TAB>VALUE a line.
+ * Unset or empty: nothing.
+ */
+static void wz_dump(Wizard *wz)
+{
+    const char *path = g_getenv("MIMIC_GUI_WIZARD_DUMP");
+    if (!path || !*path) {
+        return;
+    }
+    g_autofree char *snd = g_strdup(
+        gtk_combo_box_get_active_id(GTK_COMBO_BOX(wz->sound)));
+    g_autofree char *text = g_strdup_printf(
+        "name\t%s\ndetected\t%s\nfirst-page\t%s\ncd-error\t%s\n"
+        "system\t%s\n"
+        "memory\t%d\ndisk-gib\t%d\nsound\t%s\nnic\t%s\ncpu\t%s\n"
+        "libosinfo\t%s\n",
+        gtk_entry_get_text(wz->name), gtk_label_get_text(wz->detected_os),
+        gtk_label_get_text(wz->detected_os0),
+        gtk_label_get_text(wz->cdrom_error),
+        gtk_combo_box_get_active_id(GTK_COMBO_BOX(wz->os)),
+        gtk_spin_button_get_value_as_int(wz->memory),
+        gtk_spin_button_get_value_as_int(wz->disk_gib), snd ? snd : "",
+        gtk_combo_box_get_active_id(GTK_COMBO_BOX(wz->nic)),
+        wz->guess && wz->guess->cpu ? wz->guess->cpu : "",
+        mimic_os_detect_has_osinfo() ? "yes" : "no");
+    g_file_set_contents(path, text, -1, NULL);
+}
+
+static void wz_show_detected(Wizard *wz, const char *text, const char *first)
+{
+    gtk_label_set_text(wz->detected_os, text);
+    gtk_label_set_text(wz->detected_os0, first);
+    gtk_widget_set_visible(wz->change_os, wz->guess != NULL);
+}
+
+static void on_identified(GObject *src, GAsyncResult *res, gpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    MimicOsGuess *g = mimic_os_identify_finish(res, &err);
+    if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+        return; /* another disc was chosen, or the wizard is gone */
+    }
+    Wizard *wz = data;
+    g_clear_object(&wz->detect_cancel);
+    if (!g) {
+        g_autofree char *msg =
+            g_error_matches(err, MIMIC_OS_DETECT_ERROR,
+                            MIMIC_OS_DETECT_ERROR_NOT_ISO)
+                ? g_strdup(_("This is not a CD/DVD image (no ISO 9660 "
+                             "volume descriptor): a guest may not read it "
+                             "as a disc."))
+                : g_strdup_printf("%s %s", _("The image could not be read."),
+                                  err->message);
+        gtk_label_set_text(wz->cdrom_error, msg);
+        wz_show_detected(wz, "", "");
+        wz_dump(wz);
+        return;
+    }
+    if (g->os == MIMIC_OS_COUNT) {
+        g_autofree char *msg =
+            g->volume_id
+                ? g_strdup_printf(_("No system recognised on the disc "
+                                    "“%s”: choose it on the first page."),
+                                  g->volume_id)
+                : g_strdup(_("No system recognised on this disc: choose "
+                             "it on the first page."));
+        mimic_os_guess_free(g);
+        wz_show_detected(wz, msg, "");
+        wz_dump(wz);
+        return;
+    }
+    mimic_os_guess_free(wz->guess);
+    wz->guess = g;
+    /* The preset, then the database's values over it (on_os_changed). */
+    if (wz_os(wz) == g->os) {
+        on_os_changed(GTK_COMBO_BOX(wz->os), wz);
+    } else {
+        gtk_combo_box_set_active(GTK_COMBO_BOX(wz->os), g->os);
+    }
+    g_autofree char *what = mimic_os_guess_describe(g);
+    g_autofree char *from =
+        g->from_osinfo
+            ? g_strdup_printf(_("libosinfo knows the disc “%s”"),
+                              g->volume_id ? g->volume_id : "")
+            : g_strdup_printf(_("from the disc's volume ID “%s”"),
+                              g->volume_id ? g->volume_id : "");
+    g_autofree char *snd = gtk_combo_box_text_get_active_text(wz->sound);
+    g_autofree char *nic = gtk_combo_box_text_get_active_text(wz->nic);
+    g_autofree char *msg = g_strdup_printf(
+        _("Detected: %s (%s).\nProposed: %s settings, %d MiB of memory, "
+          "a %d GiB disk, CPU %s, sound %s, network %s."),
+        what, from, _(mimic_preset_get(g->os)->label),
+        gtk_spin_button_get_value_as_int(wz->memory),
+        gtk_spin_button_get_value_as_int(wz->disk_gib),
+        g->cpu ? g->cpu : mimic_preset_get(g->os)->cpu, snd, nic);
+    g_autofree char *first = g_strdup_printf(
+        _("Detected from the CD/DVD image: %s"), what);
+    wz_show_detected(wz, msg, first);
+    wz_dump(wz);
+}
+
+/*
+ * OS detection: the chosen CD/DVD image is read in a thread (libosinfo's
+ * database, else our volume ID table); the system found proposes its
+ * preset with the database's memory, disk, CPU and devices.  The first
+ * page's System list changes it.
  */
 static void wz_detect(Wizard *wz, const char *path)
 {
-    g_autofree char *vid = NULL;
-    MimicOsType os = mimic_detect_os(path, &vid);
-    if (os == MIMIC_OS_COUNT) {
-        g_autofree char *msg =
-            vid ? g_strdup_printf(_("The disc “%s” is not one Mimic "
-                                    "knows: choose its system on the "
-                                    "first page."),
-                                  vid)
-                : g_strdup("");
-        gtk_label_set_text(wz->detected_os, msg);
-        return;
+    if (wz->detect_cancel) {
+        g_cancellable_cancel(wz->detect_cancel);
+        g_clear_object(&wz->detect_cancel);
     }
-    gtk_combo_box_set_active(GTK_COMBO_BOX(wz->os), os);
-    g_autofree char *msg = g_strdup_printf(
-        _("Detected from the disc “%s”: %s. The machine gets that "
-          "system's settings (memory, disk, devices); change the system "
-          "on the first page."),
-        vid, _(mimic_preset_get(os)->label));
-    gtk_label_set_text(wz->detected_os, msg);
+    mimic_os_guess_free(wz->guess);
+    wz->guess = NULL;
+    wz->detect_cancel = g_cancellable_new();
+    wz_show_detected(wz, _("Reading the disc…"), "");
+    mimic_os_identify_async(path, wz->detect_cancel, on_identified, wz);
+}
+
+static void on_change_os(GtkButton *b, gpointer data)
+{
+    Wizard *wz = data;
+    gtk_assistant_set_current_page(wz->as, 0);
+    gtk_widget_grab_focus(GTK_WIDGET(wz->os));
 }
 
 static void on_cdrom_file_set(GtkFileChooserButton *b, gpointer data)
@@ -449,6 +580,11 @@ static void on_apply(GtkAssistant *as, gpointer data)
 
 static void wz_free(Wizard *wz)
 {
+    if (wz->detect_cancel) {
+        g_cancellable_cancel(wz->detect_cancel);
+        g_object_unref(wz->detect_cancel);
+    }
+    mimic_os_guess_free(wz->guess);
     g_free(wz->disk_path);
     g_free(wz->cdrom_path);
     mimic_machine_file_free(wz->created);
@@ -577,6 +713,14 @@ void mimic_wizard_run_with_file(GtkWindow *parent, const char *path)
                     0, 1, 1, 1);
     gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->os), 1, 1, 1, 1);
     gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->name_error), 1, 2, 1, 1);
+    wz->detected_os0 = GTK_LABEL(gtk_label_new(""));
+    gtk_label_set_xalign(wz->detected_os0, 0);
+    gtk_label_set_line_wrap(wz->detected_os0, TRUE);
+    gtk_label_set_max_width_chars(wz->detected_os0, 50);
+    gtk_style_context_add_class(
+        gtk_widget_get_style_context(GTK_WIDGET(wz->detected_os0)),
+        "dim-label");
+    gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->detected_os0), 1, 3, 1, 1);
     add_page(wz, g, _("Name and System"), GTK_ASSISTANT_PAGE_INTRO, false);
 
     /* 1: memory */
@@ -682,6 +826,11 @@ void mimic_wizard_run_with_file(GtkWindow *parent, const char *path)
     gtk_label_set_max_width_chars(wz->detected_os, 50);
     gtk_widget_set_name(GTK_WIDGET(wz->detected_os), "detected-os");
     gtk_grid_attach(GTK_GRID(g), GTK_WIDGET(wz->detected_os), 1, 3, 1, 1);
+    wz->change_os = gtk_button_new_with_mnemonic(_("C_hange the System…"));
+    gtk_widget_set_halign(wz->change_os, GTK_ALIGN_START);
+    gtk_widget_set_no_show_all(wz->change_os, TRUE);
+    g_signal_connect(wz->change_os, "clicked", G_CALLBACK(on_change_os), wz);
+    gtk_grid_attach(GTK_GRID(g), wz->change_os, 1, 4, 1, 1);
     add_page(wz, g, _("CD/DVD"), GTK_ASSISTANT_PAGE_CONTENT, true);
 
     /* 4: boot order */

@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 
 #include "gui/machine_file.h"
+#include "gui/osdetect.h"
 #include "engine/mimic.h"
 
 static char *to_data(const MimicMachineFile *mf)
@@ -362,6 +363,245 @@ static void test_detect_os(void)
     g_rmdir(dir);
 }
 
+/* An ISO 9660 image whose primary volume descriptor has these IDs. */
+static char *make_iso2(const char *dir, const char *name, const char *id,
+                       const char *publisher)
+{
+    g_autofree char *path = make_iso(dir, name, id);
+    gsize len;
+    g_autofree char *data = NULL;
+    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+    unsigned char *pvd = (unsigned char *)data + 16 * 2048;
+    if (publisher) {
+        memset(pvd + 318, ' ', 128);
+        memcpy(pvd + 318, publisher, MIN(strlen(publisher), 128));
+    }
+    /* Logical blocks of 2048 bytes; the root directory: one empty block
+       (17), which a volume descriptor set terminator would hold. */
+    pvd[128] = 0x00, pvd[129] = 0x08;
+    pvd[156] = 34;
+    pvd[158] = 17;
+    pvd[166] = 0x00, pvd[167] = 0x08;
+    g_assert_true(g_file_set_contents(path, data, len, NULL));
+    return g_steal_pointer(&path);
+}
+
+static bool emulated(const char *const *list, const char *name)
+{
+    for (; list && *list; list++) {
+        if (!strcmp(*list, name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+#ifdef HAVE_LIBOSINFO
+static OsinfoDevice *pci_device(const char *klass, const char *vendor,
+                                const char *product)
+{
+    g_autofree char *id = g_strdup_printf("http://pcisig.com/pci/%s/%s",
+                                          vendor, product);
+    OsinfoDevice *d = osinfo_device_new(id);
+    OsinfoEntity *e = OSINFO_ENTITY(d);
+    osinfo_entity_set_param(e, OSINFO_DEVICE_PROP_CLASS, klass);
+    osinfo_entity_set_param(e, OSINFO_DEVICE_PROP_BUS_TYPE, "pci");
+    osinfo_entity_set_param(e, OSINFO_DEVICE_PROP_VENDOR_ID, vendor);
+    osinfo_entity_set_param(e, OSINFO_DEVICE_PROP_PRODUCT_ID, product);
+    return d;
+}
+
+static OsinfoOs *make_os(const char *short_id, const char *family,
+                         const char *distro)
+{
+    g_autofree char *id = g_strdup_printf("http://example.org/%s",
+                                          short_id);
+    OsinfoOs *os = osinfo_os_new(id);
+    OsinfoEntity *e = OSINFO_ENTITY(os);
+    osinfo_entity_set_param(e, OSINFO_PRODUCT_PROP_SHORT_ID, short_id);
+    osinfo_entity_set_param(e, OSINFO_PRODUCT_PROP_NAME, short_id);
+    osinfo_entity_set_param(e, OSINFO_OS_PROP_FAMILY, family);
+    if (distro) {
+        osinfo_entity_set_param(e, OSINFO_OS_PROP_DISTRO, distro);
+    }
+    return os;
+}
+
+static void add_resources(OsinfoOs *os, const char *arch, bool recommended,
+                          gint64 ram, gint64 storage)
+{
+    g_autofree char *id = g_strdup_printf(
+        "%s/%s/%s", osinfo_entity_get_id(OSINFO_ENTITY(os)), arch,
+        recommended ? "rec" : "min");
+    g_autoptr(OsinfoResources) r = osinfo_resources_new(id, arch);
+    osinfo_resources_set_ram(r, ram);
+    osinfo_resources_set_storage(r, storage);
+    if (recommended) {
+        osinfo_os_add_recommended_resources(os, r);
+    } else {
+        osinfo_os_add_minimum_resources(os, r);
+    }
+}
+
+/* An OsinfoOs of the database becomes a preset with its resources. */
+static void test_osinfo_mapping(void)
+{
+    unsigned host = mimic_host_memory_mib();
+    /* A Linux with 1 GiB / 20 GiB recommended, drivers for ac97 and e1000
+       (and a NIC we do not emulate). */
+    g_autoptr(OsinfoOs) lin = make_os("testlinux1", "linux", "debian");
+    osinfo_entity_set_param(OSINFO_ENTITY(lin), OSINFO_PRODUCT_PROP_CODENAME,
+                            "bookworm");
+    add_resources(lin, "all", false, 256 * 1048576ll, 2 * 1073741824ll);
+    add_resources(lin, "all", true, 1073741824ll, 20 * 1073741824ll);
+    g_autoptr(OsinfoDevice) ac97 = pci_device("audio", "8086", "2415");
+    g_autoptr(OsinfoDevice) e1000 = pci_device("net", "8086", "100e");
+    g_autoptr(OsinfoDevice) e1000e = pci_device("net", "8086", "10d3");
+    osinfo_os_add_device(lin, ac97);
+    osinfo_os_add_device(lin, e1000e);
+    osinfo_os_add_device(lin, e1000);
+    g_autoptr(MimicOsGuess) g = mimic_os_guess_from_osinfo(lin, "i686");
+    g_assert_cmpint(g->os, ==, MIMIC_OS_LINUX);
+    g_assert_true(g->from_osinfo);
+    g_assert_cmpstr(g->short_id, ==, "testlinux1");
+    g_assert_cmpuint(g->memory_mib, ==,
+                     host && host / 2 < 1024 ? MAX(host / 2, 16) : 1024);
+    g_assert_cmpuint(g->disk_mib, ==, 20 * 1024);
+    g_assert_cmpstr(g->cpu, ==, "pentium2");
+    /* The preset's order is hda, ac97: the OS has a driver for ac97. */
+    g_assert_cmpstr(g->sound, ==,
+                    emulated(mimic_sound_cards(), "ac97") ? "ac97" : NULL);
+    /* virtio-net-pci, e1000: only e1000 is the OS's. */
+    g_assert_cmpstr(g->nic, ==,
+                    emulated(mimic_nic_models(), "e1000") ? "e1000" : NULL);
+    g_autofree char *what = mimic_os_guess_describe(g);
+    g_assert_cmpstr(what, ==, "testlinux1 (bookworm) i686");
+
+    /* x86_64: the 64-bit CPU, the arch's own resources, memory capped. */
+    add_resources(lin, "x86_64", true, 64 * 1073741824ll,
+                  500 * 1073741824ll);
+    g_autoptr(MimicOsGuess) g64 = mimic_os_guess_from_osinfo(lin, "x86_64");
+    g_assert_cmpstr(g64->cpu, ==, "qemu64");
+    g_assert_cmpuint(g64->memory_mib, ==,
+                     host && host / 2 < 8192 ? MAX(host / 2, 16) : 8192);
+    g_assert_cmpuint(g64->disk_mib, ==, 64 * 1024);
+
+    /* Only minimum resources: those; none at all: the preset's (0). */
+    g_autoptr(OsinfoOs) fd = make_os("freedos1.2", "linux", "freedos");
+    add_resources(fd, "all", false, 32 * 1048576ll, 200 * 1048576ll);
+    g_autoptr(MimicOsGuess) gfd = mimic_os_guess_from_osinfo(fd, "x86_64");
+    g_assert_cmpint(gfd->os, ==, MIMIC_OS_DOS); /* "linux" in osinfo-db */
+    g_assert_cmpuint(gfd->memory_mib, ==, 32);
+    g_assert_cmpuint(gfd->disk_mib, ==, 512); /* at least 512 MiB */
+    g_assert_null(gfd->sound);
+    g_assert_null(gfd->nic);
+    static const struct {
+        const char *family, *distro;
+        MimicOsType os;
+    } families[] = {
+        { "win9x", "win", MIMIC_OS_WIN9X },
+        { "winnt", "win", MIMIC_OS_WINNT },
+        { "msdos", "msdos", MIMIC_OS_DOS },
+        { "freebsd", "freebsd", MIMIC_OS_OTHER },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(families); i++) {
+        g_autoptr(OsinfoOs) os = make_os(families[i].family,
+                                         families[i].family,
+                                         families[i].distro);
+        g_autoptr(MimicOsGuess) gi = mimic_os_guess_from_osinfo(os, NULL);
+        g_assert_cmpint(gi->os, ==, families[i].os);
+        g_assert_cmpuint(gi->memory_mib, ==, 0);
+        g_assert_cmpuint(gi->disk_mib, ==, 0);
+    }
+}
+#endif
+
+/*
+ * Identifying a disc: libosinfo's database (Debian's osinfo-db) knows a
+ * Debian 11 netinst and a Windows XP CD by their volume descriptor, a
+ * Debian 12 netinst and DVD (added to the 2022 database, which lacks
+ * them); errors for a file that is not an ISO or cannot be read.
+ */
+static void test_identify(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("mimic-osid-XXXXXX", NULL);
+    g_autoptr(GError) err = NULL;
+    g_autofree char *deb = make_iso2(dir, "d.iso", "Debian 11.7.0 i386 n",
+                                     NULL);
+    g_autoptr(MimicOsGuess) g = mimic_os_identify(deb, &err);
+    g_assert_no_error(err);
+    g_assert_cmpint(g->os, ==, MIMIC_OS_LINUX);
+    g_assert_cmpstr(g->volume_id, ==, "Debian 11.7.0 i386 n");
+    if (mimic_os_detect_has_osinfo()) {
+        g_assert_true(g->from_osinfo);
+        g_assert_cmpstr(g->short_id, ==, "debian11");
+        g_assert_cmpstr(g->arch, ==, "i686");
+        g_assert_cmpstr(g->codename, ==, "bullseye");
+        g_assert_cmpuint(g->disk_mib, ==, 20 * 1024);
+    }
+    g_autofree char *xp = make_iso2(dir, "x.iso", "WXPFPP_EN",
+                                    "MICROSOFT CORPORATION");
+    g_autoptr(MimicOsGuess) gx = mimic_os_identify(xp, &err);
+    g_assert_no_error(err);
+    g_assert_cmpint(gx->os, ==, MIMIC_OS_WINNT);
+    if (mimic_os_detect_has_osinfo()) {
+        g_assert_cmpstr(gx->short_id, ==, "winxp");
+        g_assert_cmpuint(gx->memory_mib, ==, 512);
+    }
+    g_autofree char *d12 = make_iso2(dir, "e.iso", "Debian 12.5.0 i386 n",
+                                     NULL);
+    g_autoptr(MimicOsGuess) g12 = mimic_os_identify(d12, &err);
+    g_assert_no_error(err);
+    g_assert_cmpint(g12->os, ==, MIMIC_OS_LINUX);
+    if (mimic_os_detect_has_osinfo()) {
+        /* The database's own debian12, or ours added beside Debian 11. */
+        g_assert_true(g12->from_osinfo);
+        g_assert_cmpstr(g12->short_id, ==, "debian12");
+        g_assert_cmpstr(g12->codename, ==, "bookworm");
+        g_assert_cmpstr(g12->arch, ==, "i686");
+        g_autofree char *what = mimic_os_guess_describe(g12);
+        g_assert_cmpstr(what, ==, "Debian 12 (bookworm) i686");
+        g_assert_cmpuint(g12->disk_mib, >=, 10 * 1024);
+    }
+    g_autofree char *d12dvd = make_iso2(dir, "f.iso",
+                                        "Debian 12.1.0 amd64 1", NULL);
+    g_autoptr(MimicOsGuess) g12d = mimic_os_identify(d12dvd, &err);
+    g_assert_no_error(err);
+    if (mimic_os_detect_has_osinfo()) {
+        g_assert_cmpstr(g12d->short_id, ==, "debian12");
+        g_assert_cmpstr(g12d->arch, ==, "x86_64");
+        g_assert_cmpstr(g12d->cpu, ==, "qemu64");
+    }
+    g_autofree char *unk = make_iso2(dir, "u.iso", "MY_BACKUP_DISC", NULL);
+    g_autoptr(MimicOsGuess) gu = mimic_os_identify(unk, &err);
+    g_assert_no_error(err);
+    g_assert_cmpint(gu->os, ==, MIMIC_OS_COUNT);
+    g_assert_cmpstr(gu->volume_id, ==, "MY_BACKUP_DISC");
+    /* A descriptor with an empty root directory record (libosinfo would
+       trip a GLib critical on it): the table alone. */
+    g_autofree char *bare = make_iso(dir, "z.iso", "Debian 11.7.0 i386 n");
+    g_autoptr(MimicOsGuess) gz = mimic_os_identify(bare, &err);
+    g_assert_no_error(err);
+    g_assert_cmpint(gz->os, ==, MIMIC_OS_LINUX);
+    g_assert_false(gz->from_osinfo);
+    g_autofree char *blank = make_iso(dir, "b.iso", NULL);
+    g_assert_true(mimic_file_has_iso_pvd(deb));
+    g_assert_false(mimic_file_has_iso_pvd(blank));
+    g_assert_false(mimic_file_has_iso_pvd("/nonexistent.iso"));
+    g_assert_null(mimic_os_identify(blank, &err));
+    g_assert_error(err, MIMIC_OS_DETECT_ERROR, MIMIC_OS_DETECT_ERROR_NOT_ISO);
+    g_clear_error(&err);
+    g_assert_null(mimic_os_identify("/nonexistent.iso", &err));
+    g_assert_error(err, MIMIC_OS_DETECT_ERROR, MIMIC_OS_DETECT_ERROR_READ);
+    const char *names[] = { "d.iso", "x.iso", "e.iso", "f.iso", "u.iso",
+                            "z.iso", "b.iso" };
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_autofree char *p = g_build_filename(dir, names[i], NULL);
+        g_unlink(p);
+    }
+    g_rmdir(dir);
+}
+
 /* A good file; each bad case replaces one line of it. */
 static const char good_file[] =
     "[Machine]\n"
@@ -702,6 +942,10 @@ int main(int argc, char **argv)
     g_test_add_func("/gui/machine-file/unicode-names", test_unicode_names);
     g_test_add_func("/gui/machine-file/port-forwards", test_port_forwards);
     g_test_add_func("/gui/machine-file/detect-os", test_detect_os);
+#ifdef HAVE_LIBOSINFO
+    g_test_add_func("/gui/os-detect/osinfo-mapping", test_osinfo_mapping);
+#endif
+    g_test_add_func("/gui/os-detect/identify", test_identify);
     g_test_add_func("/gui/machine-file/good", test_good_file);
     for (size_t i = 0; i < G_N_ELEMENTS(bad_cases); i++) {
         g_autofree char *path = g_strdup_printf(
