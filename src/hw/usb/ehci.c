@@ -17,8 +17,9 @@
  *
  * Timing: passes run from a timer of the machine clock (deterministic
  * under -icount): one per millisecond (a frame) while a schedule is
- * enabled, one per microframe (125 us) after a pass that completed a
- * transfer, so the driver's next request is picked up soon.  FRINDEX
+ * enabled, one per microframe (125 us) for EHCI_BUSY_PASSES passes after
+ * a pass that completed a transfer, so the driver's next request (a
+ * disk's next command phase) is picked up soon.  FRINDEX
  * counts microframes from the clock; the periodic schedule runs once per
  * frame for the frame list entry of that frame (every microframe's
  * S-mask at once), the asynchronous ring is walked on every pass.
@@ -121,6 +122,7 @@
 #define EHCI_MAX_QH 128      /* queue heads a round tells apart */
 #define EHCI_ROUNDS 16       /* rounds of the async ring in one pass */
 #define EHCI_PASS_BYTES (512 * 1024)
+#define EHCI_BUSY_PASSES 16  /* microframe passes after a completion */
 
 enum { XFER_DONE, XFER_SHORT, XFER_NAK, XFER_STOP };
 
@@ -455,9 +457,14 @@ void ehci_run_pass(Ehci *s)
     }
     s->usbsts |= s->pending;
     update_irq(s);
+    if (progress) {
+        s->busy = EHCI_BUSY_PASSES;
+    } else if (s->busy) {
+        s->busy--;
+    }
     if (s->usbcmd & (CMD_ASE | CMD_PSE)) {
         int64_t now = clock_now(s->dev.bus->clock);
-        timer_mod(s->timer, now + (progress ? UFRAME_NS : FRAME_NS));
+        timer_mod(s->timer, now + (s->busy ? UFRAME_NS : FRAME_NS));
     }
 }
 
@@ -556,6 +563,7 @@ static void hc_reset(Ehci *s)
     s->asynclistaddr = 0;
     s->configflag = 0;
     s->iaa_pending = 0;
+    s->busy = 0;
     timer_del(s->timer);
     for (int i = 0; i < EHCI_PORTS; i++) {
         /* CONFIGFLAG clear routes the ports to a companion. */
@@ -762,6 +770,7 @@ static bool ehci_post_load(void *obj, GError **error)
     s->usbcmd &= CMD_WMASK;
     s->usbintr &= STS_W1C;
     s->iaa_pending = s->iaa_pending != 0;
+    s->busy = MIN(s->busy, EHCI_BUSY_PASSES);
     s->periodiclistbase &= ~0xfffu;
     s->asynclistaddr &= ~0x1fu;
     s->configflag &= 1;
@@ -781,6 +790,7 @@ static const StateDesc ehci_state = {
         STATE_U32(Ehci, configflag),
         STATE_U32_ARRAY(Ehci, portsc, EHCI_PORTS),
         STATE_I64(Ehci, frindex_ns), STATE_U8(Ehci, iaa_pending),
+        STATE_U8(Ehci, busy),
         STATE_END },
 };
 

@@ -28,6 +28,7 @@ typedef struct Ehci {
     uint32_t portsc[EHCI_PORTS];
     int64_t frindex_ns;   /* the clock when frindex was last brought up */
     uint8_t iaa_pending;  /* the doorbell rang: STS_IAA at the next pass */
+    uint8_t busy;         /* microframe passes left after a completion */
     /* Not saved. */
     UsbPort ports[EHCI_PORTS];
     MemRegion *mmio;
