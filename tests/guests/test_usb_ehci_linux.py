@@ -16,9 +16,11 @@ host following it through serial markers and the monitor:
    `info usb` lists both on their ports at 480 Mb/s;
 2. the disk mounts, the data file's md5 is the host's, the guest writes
    a file and unmounts;
-3. the guest reads its tablet's /dev/input/eventN while the host sends
-   `mouse_move 100 200`: the ABS_X/ABS_Y values are the pixels scaled to
-   0..32767 (through an interrupt queue head of the periodic schedule);
+3. the guest opens its tablet's /dev/input/eventN; the host saves the
+   machine (`migrate file:`) and resumes it in a new process
+   (-incoming), then sends `mouse_move 100 200`: the ABS_X/ABS_Y values
+   are the pixels scaled to 0..32767 (through an interrupt queue head of
+   the periodic schedule of the resumed controller);
 4. `poweroff -f`; the host reads the guest's file back with mtype.
 
 usage: test_usb_ehci_linux.py EMULATOR
@@ -102,18 +104,23 @@ def main():
                    stdout=subprocess.DEVNULL)
     subprocess.run(['mcopy', '-i', disk, os.path.join(tmp, 'data.bin'),
                     '::data.bin'], check=True)
-    sock = os.path.join(tmp, 'mon.sock')
-    emu = boottest.Emulator(
-        [exe, '-display', 'none', '-serial', 'stdio', '-m', '128',
-         '-net', 'none', '-monitor', 'unix:%s,server=on,wait=off' % sock,
-         '-device', 'usb-ehci,id=ehci',
-         '-device', 'usb-tablet,id=tablet,bus=ehci.0,port=1',
-         '-drive', 'if=none,id=d1,format=raw,file=' + disk,
-         '-device', 'usb-storage,drive=d1,id=disk1,bus=ehci.0,port=3',
-         '-kernel', os.path.join(boottest.CACHE, 'vmlinuz'),
-         '-initrd', initrd,
-         '-append', 'console=ttyS0,115200 ' + boottest.QUICK_APPEND],
-        os.path.join(tmp, 'emu.log'))
+    def start(name, extra=()):
+        sock = os.path.join(tmp, name + '.sock')
+        e = boottest.Emulator(
+            [exe, '-display', 'none', '-serial', 'stdio', '-m', '128',
+             '-net', 'none',
+             '-monitor', 'unix:%s,server=on,wait=off' % sock,
+             '-device', 'usb-ehci,id=ehci',
+             '-device', 'usb-tablet,id=tablet,bus=ehci.0,port=1',
+             '-drive', 'if=none,id=d1,format=raw,file=' + disk,
+             '-device', 'usb-storage,drive=d1,id=disk1,bus=ehci.0,port=3',
+             '-kernel', os.path.join(boottest.CACHE, 'vmlinuz'),
+             '-initrd', initrd,
+             '-append', 'console=ttyS0,115200 ' + boottest.QUICK_APPEND] +
+            list(extra), os.path.join(tmp, name + '.log'))
+        return e, sock
+
+    emu, sock = start('a')
     mon = None
     try:
         mon = boottest.Monitor(sock)
@@ -142,6 +149,13 @@ def main():
         print('ok: mounted the host-written FAT disk, md5 %s' % want,
               flush=True)
         emu.wait_for('TABLET-READY', 60)
+        state = os.path.join(tmp, 'ehci.state')
+        out = mon.cmd('migrate file:' + state)
+        usbl.check(not out.strip(), 'migrate: ' + out)
+        mon.close()
+        emu.close()
+        emu, sock = start('b', ['-incoming', 'file:' + state])
+        mon = boottest.Monitor(sock)
         w, h = usbl.display_size(mon, tmp)
         text = emu.buf[emu.pos:]
         mon.cmd('mouse_move 100 200')
@@ -151,7 +165,9 @@ def main():
         print('display %dx%d, events %s' % (w, h, ev))
         usbl.check(ev == want_ev, 'tablet events %s, want %s'
                    % (ev, want_ev))
-        print('ok: the tablet position reached evdev', flush=True)
+        usbl.check('Linux version' not in text, 'the resumed machine booted')
+        print('ok: the tablet position reached evdev after a save and '
+              'resume', flush=True)
         rc = emu.wait_exit(60)
         usbl.check(rc == 0, 'exit status %d' % rc)
     except boottest.BootError as e:
