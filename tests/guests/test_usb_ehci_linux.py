@@ -21,7 +21,10 @@ host following it through serial markers and the monitor:
    (-incoming), then sends `mouse_move 100 200`: the ABS_X/ABS_Y values
    are the pixels scaled to 0..32767 (through an interrupt queue head of
    the periodic schedule of the resumed controller);
-4. `poweroff -f`; the host reads the guest's file back with mtype.
+4. hot plug on the resumed machine: `drive_add` of a raw image and
+   `device_add usb-storage,drive=d2,bus=ehci.0,port=5`: /dev/sdb appears
+   with the image's md5; `device_del` takes it away again;
+5. `poweroff -f`; the host reads the guest's file back with mtype.
 
 usage: test_usb_ehci_linux.py EMULATOR
 """
@@ -82,6 +85,12 @@ echo TABLET-READY
 wait $pid
 sed 's/^/EV /' /tmp/ev
 echo TABLET-DONE
+read line
+wait_for '[ -b /dev/sdb ]' plug && sleep 0.5
+md5sum /dev/sdb | sed 's/^/USB-MD5-2 /'
+echo USB-PLUGGED
+read line
+wait_for '[ ! -b /dev/sdb ]' unplug && echo USB-GONE
 poweroff -f
 '''
 
@@ -99,6 +108,10 @@ def main():
     data = os.urandom(2 * 1024 * 1024)
     with open(os.path.join(tmp, 'data.bin'), 'wb') as f:
         f.write(data)
+    disk2 = os.path.join(tmp, 'disk2.img')
+    raw2 = os.urandom(1024 * 1024)
+    with open(disk2, 'wb') as f:
+        f.write(raw2)
     disk = os.path.join(tmp, 'disk.img')
     subprocess.run(['mkfs.fat', '-C', disk, '8192'], check=True,
                    stdout=subprocess.DEVNULL)
@@ -168,6 +181,21 @@ def main():
         usbl.check('Linux version' not in text, 'the resumed machine booted')
         print('ok: the tablet position reached evdev after a save and '
               'resume', flush=True)
+        out = mon.cmd('drive_add 0 if=none,id=d2,format=raw,readonly=on,'
+                      'file=' + disk2)
+        usbl.check(out.strip() == 'OK', 'drive_add: ' + out)
+        out = mon.cmd('device_add usb-storage,drive=d2,id=disk2,bus=ehci.0,'
+                      'port=5')
+        usbl.check('Error' not in out, 'device_add: ' + out)
+        emu.send('\n')
+        text = usbl.upto(emu, 'USB-PLUGGED', 60)
+        usbl.check('USB-MD5-2 %s' % hashlib.md5(raw2).hexdigest() in text,
+                   'the hot-plugged disk reads differently')
+        mon.cmd('device_del disk2')
+        emu.send('\n')
+        emu.wait_for('USB-GONE', 60)
+        print('ok: device_add and device_del of a disk on ehci.0',
+              flush=True)
         rc = emu.wait_exit(60)
         usbl.check(rc == 0, 'exit status %d' % rc)
     except boottest.BootError as e:
