@@ -43,26 +43,7 @@ MODULES = ['ehci-pci', 'usbhid', 'hid-generic', 'evdev', 'usb-storage',
            'sd-mod', 'vfat', 'nls-cp437', 'nls-ascii', 'nls-iso8859-1']
 GUEST_TEXT = 'written through ehci 42'
 
-INIT = r'''#!/bin/sh
-/bin/busybox --install -s /bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-mkdir -p /tmp
-while read m args; do
-    insmod /lib/modules/$m.ko $args || echo "USB-INSMOD-FAIL $m"
-done < /modules.order
-wait_for() {
-    i=0
-    while [ $i -lt 300 ]; do
-        eval "$1" && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    echo "USB-TIMEOUT $2"
-    return 1
-}
-wait_for '[ -b /dev/sda ]' sda
+INIT = usbl.INIT_PRELUDE + r'''wait_for '[ -b /dev/sda ]' sda
 wait_for 'ls /sys/class/input/event* >/dev/null 2>&1' input
 for d in /sys/bus/usb/devices/*; do
     [ -f $d/idVendor ] && echo "USBDEV $(cat $d/idVendor):$(cat $d/idProduct) $(cat $d/speed) $(cat $d/product)"
