@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""USB disk benchmark: Debian's i686 Linux (uhci-hcd, usb-storage, sd_mod
-from the test kernel's package, as tests/guests/test_usb_linux.py) reads
-64 MiB from a usb-storage disk with `dd if=/dev/sda of=/dev/null bs=1M
-count=64`, under Mimic and under qemu-system-i386 (TCG) in the same run
-with the same controller.  The time is taken on the host between the
-guest's serial markers around dd (no boot in it).  Prints the ratio
-Mimic/QEMU; the seconds only beside it.
+"""USB disk benchmark: Debian's i686 Linux (uhci-hcd or ehci-pci,
+usb-storage, sd_mod from the test kernel's package, as
+tests/guests/test_usb_linux.py) reads 64 MiB from a usb-storage disk with
+`dd if=/dev/sda of=/dev/null bs=1M count=64`, under Mimic and under
+qemu-system-i386 (TCG) in the same run with the same controller: the
+PIIX3 UHCI (-usb) or, with --ehci, a usb-ehci (-device usb-ehci,id=ehci,
+the disk on ehci.0).  The time is taken on the host between the guest's
+serial markers around dd (no boot in it).  Prints the ratio Mimic/QEMU;
+the seconds only beside it.
 
-usage: bench/usb.py MIMIC [QEMU] [--runs N] [--mib M] [--timeout S]
+usage: bench/usb.py MIMIC [QEMU] [--ehci] [--runs N] [--mib M]
+                    [--timeout S]
 """
 import argparse
 import os
@@ -42,12 +45,14 @@ poweroff -f
 '''
 
 
-def run_once(exe, extra, initrd, disk, mib, timeout):
+def run_once(exe, extra, initrd, disk, mib, timeout, ehci):
+    hc = (['-device', 'usb-ehci,id=ehci', '-device',
+           'usb-storage,drive=d0,bus=ehci.0'] if ehci else
+          ['-usb', '-device', 'usb-storage,drive=d0'])
     argv = [exe] + extra + [
         '-display', 'none', '-serial', 'stdio', '-m', '128', '-net', 'none',
-        '-monitor', 'none', '-usb',
-        '-drive', 'if=none,id=d0,format=raw,file=' + disk,
-        '-device', 'usb-storage,drive=d0',
+        '-monitor', 'none',
+        '-drive', 'if=none,id=d0,format=raw,file=' + disk] + hc + [
         '-kernel', os.path.join(boottest.CACHE, 'vmlinuz'),
         '-initrd', initrd,
         '-append', 'console=ttyS0,115200 ' + boottest.QUICK_APPEND]
@@ -70,6 +75,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('mimic')
     ap.add_argument('qemu', nargs='?', default='qemu-system-i386')
+    ap.add_argument('--ehci', action='store_true',
+                    help='usb-ehci instead of the UHCI')
     ap.add_argument('--runs', type=int, default=1)
     ap.add_argument('--mib', type=int, default=64)
     ap.add_argument('--timeout', type=float, default=900)
@@ -83,7 +90,8 @@ def main():
     boottest.ensure_images('kernel')
     tmp = tempfile.mkdtemp(prefix='bench-usb-')
     try:
-        usbl.MODULES[:] = ['uhci-hcd', 'usb-storage', 'sd-mod']
+        usbl.MODULES[:] = [('ehci-pci' if args.ehci else 'uhci-hcd'),
+                           'usb-storage', 'sd-mod']
         usbl.INIT = INIT.replace('@MIB@', str(args.mib))
         initrd = usbl.build_initrd(tmp)
         disk = os.path.join(tmp, 'disk.img')
@@ -92,9 +100,11 @@ def main():
         times = {'mimic': [], 'qemu': []}
         for _ in range(args.runs):
             times['qemu'].append(run_once(qemu, ['-accel', 'tcg'], initrd,
-                                          disk, args.mib, args.timeout))
+                                          disk, args.mib, args.timeout,
+                                          args.ehci))
             times['mimic'].append(run_once(mimic, [], initrd, disk,
-                                           args.mib, args.timeout))
+                                           args.mib, args.timeout,
+                                           args.ehci))
     except boottest.BootError as e:
         print('bench/usb: a run did not finish its dd; no ratio\n%s' % e)
         return 1
@@ -102,9 +112,10 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
     m = statistics.median(times['mimic'])
     q = statistics.median(times['qemu'])
-    print('usb-storage dd %d MiB (UHCI): Mimic/QEMU-TCG = %.2fx '
+    print('usb-storage dd %d MiB (%s): Mimic/QEMU-TCG = %.2fx '
           '(Mimic %.1f s, QEMU %.1f s, median of %d)'
-          % (args.mib, m / q, m, q, args.runs))
+          % (args.mib, 'EHCI' if args.ehci else 'UHCI', m / q, m, q,
+             args.runs))
     return 0
 
 

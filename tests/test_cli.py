@@ -93,6 +93,15 @@ BAD = [
       "-soundhw", "pcspk"], "-audiodev wav: cannot create '/proc/mimic.wav'"),
     (["-display", "none", "-audiodev", "wav,id=a0,path=/nonexistent/d/x.wav",
       "-device", "sb16,audiodev=a0"], "cannot create"),
+    # usb-ehci: buses and ports at machine construction.
+    (["-display", "none", "-device", "usb-ehci,id=ehci", "-device",
+      "usb-tablet,bus=usb-bus.0"], "bus 'usb-bus.0' not found (the machine "
+     "has ehci.0)"),
+    (["-display", "none", "-device", "usb-ehci,id=ehci", "-device",
+      "usb-tablet,bus=ehci.0,port=7"], "port '7' does not exist on ehci.0"),
+    (["-display", "none", "-usb", "-device", "usb-ehci", "-device",
+      "usb-kbd,bus=usb-bus.1,port=1", "-device",
+      "usb-mouse,bus=usb-bus.1,port=1"], "port 1 of usb-bus.1 is in use"),
     # Networking: parse-time and machine-construction errors.
     (["-net", "nic,model=foo"], "unknown NIC model 'foo'"),
     (["-nic", "user,model=bogus"], "unknown NIC model 'bogus'"),

@@ -1024,7 +1024,7 @@ static const char *const usb_device_names[] = {
 
 static bool is_usb_device(const char *driver)
 {
-    if (!strcmp(driver, "piix3-usb-uhci")) {
+    if (!strcmp(driver, "piix3-usb-uhci") || !strcmp(driver, "usb-ehci")) {
         return true;
     }
     for (int i = 0; usb_device_names[i]; i++) {
@@ -1038,13 +1038,27 @@ static bool is_usb_device(const char *driver)
 static bool opt_device_usb(ParseCtx *p, const char *driver, const char *arg,
                            GError **error)
 {
-    p->cfg->usb = true;
     if (!strcmp(driver, "piix3-usb-uhci")) {
+        p->cfg->usb = true;
         if (strchr(arg, ',') && !g_str_has_prefix(strchr(arg, ','), ",id=")) {
             return fail(error, "-device piix3-usb-uhci: only id= is "
                         "supported");
         }
         return true;
+    }
+    /* usb-ehci: a controller of its own (usb_bus.c); without -usb the
+       machine has no UHCI. */
+    if (!strcmp(driver, "usb-ehci")) {
+        const char *rest = strchr(arg, ',');
+        if (rest && (!g_str_has_prefix(rest, ",id=") ||
+                     strchr(rest + 1, ','))) {
+            return fail(error, "-device usb-ehci: only id= is supported");
+        }
+        for (int i = 0; i < p->cfg->n_usb_devices; i++) {
+            if (g_str_has_prefix(p->cfg->usb_devices[i], "usb-ehci")) {
+                return fail(error, "-device usb-ehci: one usb-ehci at most");
+            }
+        }
     }
     if (!strcmp(driver, "usb-storage") && !strstr(arg, "drive=")) {
         return fail(error, "-device usb-storage: drive=ID is needed (the id "
@@ -1533,6 +1547,7 @@ static bool opt_device(ParseCtx *p, const char *opt, const char *arg,
         }
         g_string_append(p->out, "USB devices:\n"
                         "name \"piix3-usb-uhci\", bus PCI\n"
+                        "name \"usb-ehci\", bus PCI\n"
                         "name \"usb-kbd\", bus usb-bus\n"
                         "name \"usb-mouse\", bus usb-bus\n"
                         "name \"usb-storage\", bus usb-bus\n"
@@ -2054,7 +2069,8 @@ static const Option options[] = {
     { "device", true, opt_device,
       "sb16|AC97|intel-hda|hda-duplex|hda-output[,audiodev=ID] | "
       "e1000,netdev=ID[,mac=] | usb-tablet|usb-mouse|usb-kbd|"
-      "usb-storage,drive=ID[,port=N][,bootindex=N] | piix3-usb-uhci  "
+      "usb-storage,drive=ID[,port=N][,bootindex=N] | piix3-usb-uhci | "
+      "usb-ehci[,id=ID]  "
       "add a device "
       "(help lists)" },
     { "usb", false, opt_usb, " USB controller" },

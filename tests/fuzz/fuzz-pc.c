@@ -18,7 +18,8 @@
  * drive, a floppy, every network card (e1000, RTL8139, NE2000 PCI and
  * ISA, virtio-net) on one hub with user networking, the PC speaker,
  * a Sound Blaster 16 and an AC'97 on a silent audio back end, the PIIX3
- * UHCI with a usb-tablet and a usb-storage disk; the disk images are emptied first, so a run depends
+ * UHCI with a usb-tablet and a usb-storage disk, a usb-ehci with another
+ * tablet and disk; the disk images are emptied first, so a run depends
  * on its input only) whose PCI devices have been given BARs and enabled
  * as firmware would.  Every device on the board is reached without
  * naming it: a device added later is fuzzed as soon as it registers
@@ -174,7 +175,7 @@ static void assign_bars(MimicMachine *m)
 
 /* ---- the machine of one input ---- */
 
-static char *disk_path, *floppy_path, *usb_path;
+static char *disk_path, *floppy_path, *usb_path, *ehci_path;
 
 static void empty_image(const char *path, off_t size)
 {
@@ -240,6 +241,14 @@ static void configure(MachineConfig *cfg)
     cfg->usb_devices[cfg->n_usb_devices++] = g_strdup("usb-tablet");
     cfg->usb_devices[cfg->n_usb_devices++] =
         g_strdup("usb-storage,drive=usbd");
+    /* A usb-ehci with a tablet and a disk at high speed. */
+    add_drive(cfg, DRIVE_IF_NONE, 0, DRIVE_MEDIA_DISK, ehci_path);
+    cfg->drives[cfg->n_drives - 1].id = g_strdup("ehcid");
+    cfg->usb_devices[cfg->n_usb_devices++] = g_strdup("usb-ehci,id=ehci");
+    cfg->usb_devices[cfg->n_usb_devices++] =
+        g_strdup("usb-tablet,bus=ehci.0");
+    cfg->usb_devices[cfg->n_usb_devices++] =
+        g_strdup("usb-storage,drive=ehcid,bus=ehci.0");
 }
 
 static void setup_once(void)
@@ -253,6 +262,7 @@ static void setup_once(void)
     disk_path = g_build_filename(dir, "disk.img", NULL);
     floppy_path = g_build_filename(dir, "floppy.img", NULL);
     usb_path = g_build_filename(dir, "usb.img", NULL);
+    ehci_path = g_build_filename(dir, "ehci.img", NULL);
 }
 
 enum {
@@ -268,6 +278,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     empty_image(disk_path, DISK_SIZE);
     empty_image(floppy_path, FLOPPY_SIZE);
     empty_image(usb_path, 64 * 1024);
+    empty_image(ehci_path, 64 * 1024);
     MimicMachine *m = rig_new(configure);
     assign_bars(m);
     Stream s = { data, size };

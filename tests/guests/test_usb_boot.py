@@ -12,7 +12,10 @@ signature ("READ-OK").  Scenarios:
   3. bootindex=1 on a disk behind the automatic hub (port 2.2, after
      -usbdevice tablet and keyboard) -> USB-BOOT;
   4. the USB disk alone with -nographic -boot menu=on: SeaBIOS offers the
-     menu and boots the USB disk.
+     menu and boots the USB disk;
+  5. both disks, the USB one with bootindex=1 on port 2 of a usb-ehci
+     (SeaBIOS's EHCI driver; bootorder path /pci@i0cf8/usb@3/storage@2)
+     -> USB-BOOT.
 All runs use -icount 3 (deterministic time, see run()).
 Run with qemu-system-i386 as the oracle: the same scenarios hold there.
 
@@ -85,6 +88,10 @@ def main():
             ['-nographic', '-boot', 'menu=on', '-usb',
              '-device', 'usb-storage,drive=d0'], 'USB-BOOT',
             extra=['Press ESC for boot menu'])
+        run(exe, ide_drive + usb_drive +
+            ['-device', 'usb-ehci,id=ehci',
+             '-device', 'usb-storage,drive=d0,bus=ehci.0,port=2,'
+             'bootindex=1'], 'USB-BOOT')
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

@@ -51,7 +51,9 @@ MODULES = ['uhci-hcd', 'usbhid', 'hid-generic', 'evdev', 'usb-storage',
            'sd-mod', 'vfat', 'nls-cp437', 'nls-ascii', 'nls-iso8859-1']
 GUEST_TEXT = 'written by the guest 42'
 
-INIT = r'''#!/bin/sh
+# The start of /init (test_usb_ehci_linux.py's too): busybox, the
+# modules, wait_for.
+INIT_PRELUDE = r'''#!/bin/sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
@@ -71,7 +73,9 @@ wait_for() {
     echo "USB-TIMEOUT $2"
     return 1
 }
-wait_for '[ -b /dev/sda ]' sda
+'''
+
+INIT = INIT_PRELUDE + r'''wait_for '[ -b /dev/sda ]' sda
 wait_for 'ls /sys/class/input/event* >/dev/null 2>&1' input
 for d in /sys/bus/usb/devices/*; do
     [ -f $d/idVendor ] && echo "USBDEV $(cat $d/idVendor):$(cat $d/idProduct) $(cat $d/product)"

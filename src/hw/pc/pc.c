@@ -83,6 +83,7 @@ struct BoardPrivate {
     int next_slot;   /* the next free PCI slot */
     int ac97_slot;
     int hda_slot;
+    int ehci_slot;   /* -device usb-ehci */
     Piix4Pm *pm;
     FpuErr *fpuerr;
     Piix3 *piix3;
@@ -813,6 +814,13 @@ static void usb_irq(void *opaque, bool level)
     piix3_set_pirq(b->piix3, 3, level);
 }
 
+/* A usb-ehci in the next free slot, INTA# (PIRQ as the swizzle says). */
+static void ehci_irq(void *opaque, bool level)
+{
+    BoardPrivate *b = opaque;
+    piix3_set_pirq(b->piix3, (b->ehci_slot - 1) & 3, level);
+}
+
 static bool usb_setup(BoardPrivate *b, GError **error)
 {
     if (!usb_bus_wanted(b->ctx->cfg)) {
@@ -822,6 +830,11 @@ static bool usb_setup(BoardPrivate *b, GError **error)
         .pci = b->pci, .devfn = 1 << 3 | 2, .set_irq = usb_irq,
         .opaque = b,
     };
+    if (usb_bus_has_ehci(b->ctx->cfg)) {
+        b->ehci_slot = b->next_slot++;
+        w.ehci_devfn = b->ehci_slot << 3;
+        w.ehci_set_irq = ehci_irq;
+    }
     b->usb = usb_bus_create(b->ctx, &w, error);
     return b->usb != NULL;
 }

@@ -24,21 +24,29 @@
 #define HID_REQ_SET_IDLE 0x0a
 #define HID_REQ_SET_PROTOCOL 0x0b
 
-/* Device descriptors: USB 1.1, 8-byte EP0, vendor 0627 product 0001 (the
-   IDs QEMU's HID devices have, which guests' quirk tables know). */
-#define HID_DEV_DESC(product) {                                          \
-    18, USB_DT_DEVICE, 0x10, 0x01, 0, 0, 0, 8, 0x27, 0x06,               \
+/* Device descriptors: USB 1.1, 8-byte EP0 (at high speed: USB 2.0,
+   64-byte EP0), vendor 0627 product 0001 (the IDs QEMU's HID devices
+   have, which guests' quirk tables know). */
+#define HID_DEV_DESC(product, usb_minor, ep0) {                          \
+    18, USB_DT_DEVICE, (usb_minor), (usb_minor) == 0 ? 2 : 1, 0, 0, 0,   \
+    (ep0), 0x27, 0x06,                                                   \
     (product) & 0xff, (product) >> 8, 0x00, 0x00, 1, 2, 3, 1 }
 
-static const uint8_t hid_dev_desc[18] = HID_DEV_DESC(0x0001);
+static const uint8_t hid_dev_desc[18] = HID_DEV_DESC(0x0001, 0x10, 8);
+static const uint8_t hid_hs_dev_desc[18] = HID_DEV_DESC(0x0001, 0x00, 64);
 
 /* Configuration + interface + HID + endpoint descriptors. */
-#define HID_CFG_DESC(subclass, protocol, report_len, maxpkt) {           \
+#define HID_CFG_DESC(subclass, protocol, report_len, maxpkt, interval) { \
     9, USB_DT_CONFIG, 34, 0, 1, 1, 0, 0xa0, 50,                          \
     9, USB_DT_INTERFACE, 0, 0, 1, 3, (subclass), (protocol), 0,          \
     9, USB_DT_HID, 0x01, 0x01, 0, 1, USB_DT_REPORT,                      \
     (report_len) & 0xff, (report_len) >> 8,                              \
-    7, USB_DT_ENDPOINT, 0x81, 0x03, (maxpkt), 0, 10 }
+    7, USB_DT_ENDPOINT, 0x81, 0x03, (maxpkt), 0, (interval) }
+
+/* Polling intervals: 10 ms at full speed; 2^(7-1) microframes = 8 ms at
+   high speed. */
+#define HID_FS_INTERVAL 10
+#define HID_HS_INTERVAL 7
 
 /* Buttons 1-3, X and Y absolute 0..32767 (16 bits), wheel relative. */
 static const uint8_t tablet_report[] = {
@@ -78,10 +86,17 @@ static const uint8_t kbd_report[] = {
 };
 
 static const uint8_t tablet_cfg[] =
-    HID_CFG_DESC(0, 0, sizeof(tablet_report), 8);
+    HID_CFG_DESC(0, 0, sizeof(tablet_report), 8, HID_FS_INTERVAL);
 static const uint8_t mouse_cfg[] =
-    HID_CFG_DESC(1, 2, sizeof(mouse_report), 4);
-static const uint8_t kbd_cfg[] = HID_CFG_DESC(1, 1, sizeof(kbd_report), 8);
+    HID_CFG_DESC(1, 2, sizeof(mouse_report), 4, HID_FS_INTERVAL);
+static const uint8_t kbd_cfg[] =
+    HID_CFG_DESC(1, 1, sizeof(kbd_report), 8, HID_FS_INTERVAL);
+static const uint8_t tablet_hs_cfg[] =
+    HID_CFG_DESC(0, 0, sizeof(tablet_report), 8, HID_HS_INTERVAL);
+static const uint8_t mouse_hs_cfg[] =
+    HID_CFG_DESC(1, 2, sizeof(mouse_report), 4, HID_HS_INTERVAL);
+static const uint8_t kbd_hs_cfg[] =
+    HID_CFG_DESC(1, 1, sizeof(kbd_report), 8, HID_HS_INTERVAL);
 
 static const char *const tablet_strings[] = { "QEMU", "QEMU USB Tablet",
                                               "@serial" };
@@ -295,6 +310,8 @@ const UsbDeviceClass usb_tablet_class = {
     .name = "usb-tablet", .product = "QEMU USB Tablet",
     .speed = USB_SPEED_FULL, .dev_desc = hid_dev_desc,
     .cfg_desc = tablet_cfg, .cfg_len = sizeof(tablet_cfg),
+    .hs_dev_desc = hid_hs_dev_desc, .hs_cfg_desc = tablet_hs_cfg,
+    .hs_cfg_len = sizeof(tablet_hs_cfg),
     .strings = tablet_strings, .n_strings = 3,
     .get_descriptor = hid_get_descriptor, .control = hid_control,
     .data = hid_data, .reset = hid_class_reset,
@@ -304,6 +321,8 @@ const UsbDeviceClass usb_mouse_class = {
     .name = "usb-mouse", .product = "QEMU USB Mouse",
     .speed = USB_SPEED_FULL, .dev_desc = hid_dev_desc,
     .cfg_desc = mouse_cfg, .cfg_len = sizeof(mouse_cfg),
+    .hs_dev_desc = hid_hs_dev_desc, .hs_cfg_desc = mouse_hs_cfg,
+    .hs_cfg_len = sizeof(mouse_hs_cfg),
     .strings = mouse_strings, .n_strings = 3,
     .get_descriptor = hid_get_descriptor, .control = hid_control,
     .data = hid_data, .reset = hid_class_reset,
@@ -313,6 +332,8 @@ const UsbDeviceClass usb_kbd_class = {
     .name = "usb-kbd", .product = "QEMU USB Keyboard",
     .speed = USB_SPEED_FULL, .dev_desc = hid_dev_desc,
     .cfg_desc = kbd_cfg, .cfg_len = sizeof(kbd_cfg),
+    .hs_dev_desc = hid_hs_dev_desc, .hs_cfg_desc = kbd_hs_cfg,
+    .hs_cfg_len = sizeof(kbd_hs_cfg),
     .strings = kbd_strings, .n_strings = 3,
     .get_descriptor = hid_get_descriptor, .control = hid_control,
     .data = hid_data, .reset = hid_class_reset,

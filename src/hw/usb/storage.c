@@ -52,6 +52,19 @@ static const uint8_t msd_cfg_desc[] = {
     7, USB_DT_ENDPOINT, 0x02, 0x02, 64, 0, 0,
 };
 
+/* At high speed: 64-byte EP0 and 512-byte bulk packets. */
+static const uint8_t msd_hs_dev_desc[18] = {
+    18, USB_DT_DEVICE, 0x00, 0x02, 0, 0, 0, 64, 0xf4, 0x46, 0x01, 0x00,
+    0x00, 0x00, 1, 2, 3, 1,
+};
+
+static const uint8_t msd_hs_cfg_desc[] = {
+    9, USB_DT_CONFIG, 32, 0, 1, 1, 0, 0xc0, 50,
+    9, USB_DT_INTERFACE, 0, 0, 2, 0x08, 0x06, 0x50, 0,
+    7, USB_DT_ENDPOINT, 0x81, 0x02, 0x00, 0x02, 0,
+    7, USB_DT_ENDPOINT, 0x02, 0x02, 0x00, 0x02, 0,
+};
+
 static const char *const msd_strings[] = { "QEMU", "QEMU USB HARDDRIVE",
                                            "@serial" };
 
@@ -347,17 +360,26 @@ static void write_out(UsbStorage *s)
     s->buf_len = 0;
 }
 
+/* A packet may be larger than what the buffer holds (EHCI moves up to
+   20 KiB at once): it takes from successive fills. */
 static int msd_data_in(UsbStorage *s, UsbPacket *p)
 {
-    if (s->buf_pos == s->buf_len && s->op == OP_READ &&
-        s->sectors_left > 0) {
-        read_more(s);
+    size_t n = 0;
+    while (n < p->len && s->h_left > 0) {
+        if (s->buf_pos == s->buf_len && s->op == OP_READ &&
+            s->sectors_left > 0) {
+            read_more(s);
+        }
+        size_t k = MIN(p->len - n, (size_t)(s->buf_len - s->buf_pos));
+        k = MIN(k, (size_t)s->h_left);
+        if (k == 0) {
+            break;
+        }
+        memcpy(p->data + n, s->buf + s->buf_pos, k);
+        s->buf_pos += k;
+        s->h_left -= k;
+        n += k;
     }
-    size_t n = MIN(p->len, (size_t)(s->buf_len - s->buf_pos));
-    n = MIN(n, (size_t)s->h_left);
-    memcpy(p->data, s->buf + s->buf_pos, n);
-    s->buf_pos += n;
-    s->h_left -= n;
     p->actual = n;
     if (s->h_left == 0 || n < p->len) {
         s->mode = MSD_CSW; /* done, or a short packet ends the phase */
@@ -368,19 +390,19 @@ static int msd_data_in(UsbStorage *s, UsbPacket *p)
 static int msd_data_out(UsbStorage *s, UsbPacket *p)
 {
     size_t n = MIN(p->len, (size_t)s->h_left);
-    if (s->op == OP_WRITE && s->sectors_left > 0) {
+    size_t pos = 0;
+    while (s->op == OP_WRITE && s->sectors_left > 0 && pos < n) {
         size_t chunk = MIN(s->sectors_left,
                            (uint64_t)(USB_MSD_BUF / SECTOR)) * SECTOR;
-        size_t take = MIN(n, chunk - s->buf_len);
-        memcpy(s->buf + s->buf_len, p->data, take);
+        if (s->buf_len >= chunk) {
+            break; /* only a forged state gets here */
+        }
+        size_t take = MIN(n - pos, chunk - s->buf_len);
+        memcpy(s->buf + s->buf_len, p->data + pos, take);
         s->buf_len += take;
+        pos += take;
         if (s->buf_len == chunk) {
             write_out(s);
-        }
-        if (take < n && s->sectors_left > 0) {
-            size_t more = MIN(n - take, (size_t)USB_MSD_BUF);
-            memcpy(s->buf, p->data + take, more);
-            s->buf_len = more;
         }
     }
     s->h_left -= n;
@@ -466,6 +488,8 @@ const UsbDeviceClass usb_storage_class = {
     .name = "usb-storage", .product = "QEMU USB MSD",
     .speed = USB_SPEED_FULL, .dev_desc = msd_dev_desc,
     .cfg_desc = msd_cfg_desc, .cfg_len = sizeof(msd_cfg_desc),
+    .hs_dev_desc = msd_hs_dev_desc, .hs_cfg_desc = msd_hs_cfg_desc,
+    .hs_cfg_len = sizeof(msd_hs_cfg_desc),
     .strings = msd_strings, .n_strings = 3,
     .control = msd_control, .data = msd_data, .reset = msd_class_reset,
 };

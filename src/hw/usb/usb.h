@@ -90,6 +90,11 @@ typedef struct UsbDeviceClass {
     const uint8_t *dev_desc; /* 18 bytes */
     const uint8_t *cfg_desc; /* the whole configuration */
     size_t cfg_len;
+    /* The same at high speed (64-byte EP0, 512-byte bulk packets,
+       intervals in microframes); NULL: a full-speed-only device. */
+    const uint8_t *hs_dev_desc;
+    const uint8_t *hs_cfg_desc;
+    size_t hs_cfg_len;
     const char *const *strings; /* index 1.. (0 is the language list) */
     int n_strings;
     /* Descriptors the core does not know (HID report); length or
@@ -115,6 +120,7 @@ struct UsbDevice {
     Device dev;
     const UsbDeviceClass *cls;
     UsbPort *port;   /* NULL while not plugged in */
+    bool high_speed; /* on a high-speed port (set when plugged in) */
     /* Saved. */
     uint8_t addr;
     uint8_t config;  /* the configuration value set, 0: unconfigured */
@@ -135,6 +141,7 @@ struct UsbPort {
     void *owner;
     int index;      /* 0-based */
     char path[16];  /* QEMU's port name: "1", "1.2" */
+    bool high_speed; /* an EHCI root port: devices run at high speed */
     /* Told when a device is plugged in (dev set) or pulled out. */
     void (*attach)(UsbPort *port);
     void (*detach)(UsbPort *port);

@@ -1,25 +1,42 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * A machine's USB (see usb_bus.h): one PIIX3 UHCI controller, "usb-bus.0",
- * with its two root ports named "1" and "2" as QEMU names them, and the
- * devices of the configuration, which are strings in QEMU's -device
- * syntax ("usb-tablet,id=t,port=1", "usb-storage,drive=d0").  Devices
- * added while the machine runs go through the same parser.
+ * A machine's USB (see usb_bus.h): the PIIX3 UHCI controller,
+ * "usb-bus.0", with its two root ports named "1" and "2" as QEMU names
+ * them, and/or a usb-ehci with six ports (its bus "ID.0" for
+ * -device usb-ehci,id=ID, else "usb-bus.N", N its place among the
+ * buses, as QEMU names them); and the devices of the configuration,
+ * which are strings in QEMU's -device syntax ("usb-tablet,id=t,port=1",
+ * "usb-storage,drive=d0,bus=ehci.0").  A device without bus= goes to the
+ * first bus.  The UHCI is there with -usb (or -device piix3-usb-uhci)
+ * or when there is no usb-ehci.  Devices added while the machine runs
+ * go through the same parser.
  */
 #include "hw/usb/usb_bus.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "hw/usb/ehci.h"
 #include "hw/usb/hid.h"
 #include "hw/usb/hub.h"
 #include "hw/usb/storage.h"
 #include "hw/usb/uhci.h"
 
-#define USB_BUS_SLOTS (UHCI_PORTS + USB_HUB_PORTS)
+#define USB_BUS_SLOTS (UHCI_PORTS + USB_HUB_PORTS + EHCI_PORTS)
+#define USB_MAX_HOSTS 2
+
+/* A controller's root ports, as the -device bus= option names them. */
+typedef struct UsbHost {
+    char name[48]; /* "usb-bus.0", "ehci.0" */
+    UsbPort *ports;
+    int n_ports;
+    uint8_t devfn;
+    bool ehci;
+} UsbHost;
 
 typedef struct UsbSlot {
     UsbPort *port; /* NULL: a free slot */
+    int host;      /* index in UsbBus.host */
     UsbDevice *dev;
     BlockDev *blk; /* usb-storage: the image, closed at unplug */
     int bootindex; /* usb-storage bootindex=N; -1: none */
@@ -29,18 +46,33 @@ struct UsbBus {
     BoardInstance *ctx;
     UsbBusWiring w;
     Uhci *uhci;
-    UsbHub *hub; /* added when the root ports run out, as QEMU does */
+    Ehci *ehci;
+    UsbHub *hub; /* added when the UHCI's ports run out, as QEMU does */
+    int hub_host;
+    UsbHost host[USB_MAX_HOSTS];
+    int n_hosts;
     UsbSlot slot[USB_BUS_SLOTS];
 };
 
-/* The n-th port of the bus: the root ports, then the hub's. */
-static UsbPort *nth_port(UsbBus *ub, int n)
+/* The n-th port of the machine: each controller's root ports, the
+   hub's after those of the controller it is on; *host gets the
+   controller's index. */
+static UsbPort *nth_port(UsbBus *ub, int n, int *host)
 {
-    if (n < UHCI_PORTS) {
-        return &ub->uhci->ports[n];
+    for (int h = 0; h < ub->n_hosts; h++) {
+        *host = h;
+        if (n < ub->host[h].n_ports) {
+            return &ub->host[h].ports[n];
+        }
+        n -= ub->host[h].n_ports;
+        if (ub->hub && ub->hub_host == h) {
+            if (n < USB_HUB_PORTS) {
+                return &ub->hub->ports[n];
+            }
+            n -= USB_HUB_PORTS;
+        }
     }
-    n -= UHCI_PORTS;
-    return ub->hub && n < USB_HUB_PORTS ? &ub->hub->ports[n] : NULL;
+    return NULL;
 }
 
 static UsbSlot *free_slot(UsbBus *ub)
@@ -53,19 +85,20 @@ static UsbSlot *free_slot(UsbBus *ub)
     return NULL;
 }
 
-static void plug(UsbBus *ub, UsbPort *port, UsbDevice *dev, BlockDev *blk,
-                 int bootindex)
+static void plug(UsbBus *ub, int host, UsbPort *port, UsbDevice *dev,
+                 BlockDev *blk, int bootindex)
 {
     UsbSlot *sl = free_slot(ub); /* there is one per port */
     sl->port = port;
+    sl->host = host;
     sl->dev = dev;
     sl->blk = blk;
     sl->bootindex = bootindex;
     usb_port_attach(port, dev);
 }
 
-/* The hub on root port p (its ports are "P.1".."P.8"). */
-static bool add_hub(UsbBus *ub, int p, GError **error)
+/* The hub on the UHCI's root port p (its ports are "P.1".."P.8"). */
+static bool add_hub(UsbBus *ub, int host, int p, GError **error)
 {
     char id[32];
     g_snprintf(id, sizeof(id), "usb-hub.%d", p);
@@ -80,7 +113,8 @@ static bool add_hub(UsbBus *ub, int p, GError **error)
                    p + 1, i + 1);
     }
     ub->hub = h;
-    plug(ub, &ub->uhci->ports[p], &h->usb, NULL, -1);
+    ub->hub_host = host;
+    plug(ub, host, &ub->host[host].ports[p], &h->usb, NULL, -1);
     return true;
 }
 
@@ -132,6 +166,10 @@ static bool add_device(UsbBus *ub, const char *spec, GError **error)
     for (int i = 0; usb_drivers[i]; i++) {
         known |= !strcmp(driver, usb_drivers[i]);
     }
+    if (!strcmp(driver, "usb-ehci")) {
+        return bad(error, "usb-ehci: a controller is not hot-plugged (give "
+                   "-device usb-ehci at start)");
+    }
     if (!known) {
         return bad(error, "'%s' is not a USB device (usb-tablet, usb-mouse, "
                    "usb-kbd, usb-storage)", driver);
@@ -180,47 +218,59 @@ static bool add_device(UsbBus *ub, const char *spec, GError **error)
         return bad(error, "%s: id '%s' is %s", driver, id,
                    *id ? "in use" : "empty");
     }
-    if (bus && strcmp(bus, "usb-bus.0")) {
-        return bad(error, "%s: bus '%s' not found (the machine has "
-                   "usb-bus.0)", driver, bus);
+    int hi = 0;
+    if (bus) {
+        for (hi = 0; hi < ub->n_hosts && strcmp(bus, ub->host[hi].name);
+             hi++) {
+        }
+        if (hi == ub->n_hosts) {
+            return bad(error, "%s: bus '%s' not found (the machine has "
+                       "%s%s%s)", driver, bus, ub->host[0].name,
+                       ub->n_hosts > 1 ? " and " : "",
+                       ub->n_hosts > 1 ? ub->host[1].name : "");
+        }
     }
+    UsbHost *host = &ub->host[hi];
     UsbPort *up = NULL;
     if (port) {
-        for (int i = 0; i < USB_BUS_SLOTS && !up; i++) {
-            UsbPort *c = nth_port(ub, i);
-            if (c && !strcmp(c->path, port)) {
+        for (int i = 0, h; i < USB_BUS_SLOTS && !up; i++) {
+            UsbPort *c = nth_port(ub, i, &h);
+            if (c && h == hi && !strcmp(c->path, port)) {
                 up = c;
             }
         }
         if (!up) {
-            return bad(error, "%s: port '%s' does not exist on usb-bus.0 "
-                       "(ports 1-%d%s)", driver, port, UHCI_PORTS,
-                       ub->hub ? " and the hub's" : ", no hub");
+            return bad(error, "%s: port '%s' does not exist on %s "
+                       "(ports 1-%d%s)", driver, port, host->name,
+                       host->n_ports, host->ehci ? ""
+                       : ub->hub ? " and the hub's" : ", no hub");
         }
         if (up->dev) {
-            return bad(error, "%s: port %s of usb-bus.0 is in use (by %s)",
-                       driver, port, up->dev->dev.id);
+            return bad(error, "%s: port %s of %s is in use (by %s)",
+                       driver, port, host->name, up->dev->dev.id);
         }
     } else {
         int nfree = 0, last = -1;
-        for (int i = 0; i < UHCI_PORTS; i++) {
-            if (!ub->uhci->ports[i].dev) {
+        for (int i = 0; i < host->n_ports; i++) {
+            if (!host->ports[i].dev) {
                 nfree++;
                 last = i;
             }
         }
-        /* The last free root port takes a hub first (as QEMU). */
-        if (nfree == 1 && !ub->hub && !add_hub(ub, last, error)) {
+        /* The UHCI's last free root port takes a hub first (as QEMU).
+           The hub is full speed only: EHCI ports do not get one. */
+        if (nfree == 1 && !host->ehci && !ub->hub &&
+            !add_hub(ub, hi, last, error)) {
             return false;
         }
-        for (int i = 0; i < USB_BUS_SLOTS && !up; i++) {
-            UsbPort *c = nth_port(ub, i);
-            if (c && !c->dev) {
+        for (int i = 0, h; i < USB_BUS_SLOTS && !up; i++) {
+            UsbPort *c = nth_port(ub, i, &h);
+            if (c && h == hi && !c->dev) {
                 up = c;
             }
         }
         if (!up) {
-            return bad(error, "%s: no free port on usb-bus.0", driver);
+            return bad(error, "%s: no free port on %s", driver, host->name);
         }
     }
     BlockDev *blk = NULL;
@@ -260,7 +310,64 @@ static bool add_device(UsbBus *ub, const char *spec, GError **error)
         }
         return false;
     }
-    plug(ub, up, (UsbDevice *)dev, blk, bootindex);
+    plug(ub, hi, up, (UsbDevice *)dev, blk, bootindex);
+    return true;
+}
+
+static void ehci_irq(void *opaque, bool level)
+{
+    UsbBus *ub = opaque;
+    ub->w.ehci_set_irq(ub->w.opaque, level);
+}
+
+/* The configuration's usb-ehci: its id (maybe NULL) in *id; false when
+   there is none. */
+static bool find_ehci(const MachineConfig *cfg, char **id)
+{
+    for (int i = 0; i < cfg->n_usb_devices; i++) {
+        const char *d = cfg->usb_devices[i];
+        if (!strcmp(d, "usb-ehci") || g_str_has_prefix(d, "usb-ehci,")) {
+            const char *p = strstr(d, ",id=");
+            *id = p ? g_strndup(p + 4, strcspn(p + 4, ",")) : NULL;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool usb_bus_has_ehci(const MachineConfig *cfg)
+{
+    g_autofree char *id = NULL;
+    return find_ehci(cfg, &id);
+}
+
+static bool create_ehci(UsbBus *ub, const char *id, GError **error)
+{
+    if (id && (!*id || device_find(ub->ctx->devices, id))) {
+        return bad(error, "usb-ehci: id '%s' is %s", id,
+                   *id ? "in use" : "empty");
+    }
+    Ehci *e = (Ehci *)device_new(ub->ctx->devices, &ehci_info, ub->ctx->bus,
+                                 id ? id : "usb-ehci");
+    e->bus = ub->w.pci;
+    e->devfn = ub->w.ehci_devfn;
+    e->set_irq = ehci_irq;
+    e->irq_opaque = ub;
+    ub->ehci = e;
+    if (!device_realize(DEVICE(e), error)) {
+        return false;
+    }
+    UsbHost *h = &ub->host[ub->n_hosts];
+    if (id) {
+        g_snprintf(h->name, sizeof(h->name), "%s.0", id);
+    } else {
+        g_snprintf(h->name, sizeof(h->name), "usb-bus.%d", ub->n_hosts);
+    }
+    h->ports = e->ports;
+    h->n_ports = EHCI_PORTS;
+    h->devfn = ub->w.ehci_devfn;
+    h->ehci = true;
+    ub->n_hosts++;
     return true;
 }
 
@@ -270,19 +377,37 @@ UsbBus *usb_bus_create(BoardInstance *ctx, const UsbBusWiring *w,
     UsbBus *ub = g_new0(UsbBus, 1);
     ub->ctx = ctx;
     ub->w = *w;
-    Uhci *u = (Uhci *)device_new(ctx->devices, &uhci_info, ctx->bus,
-                                 "piix3-usb-uhci");
-    u->bus = w->pci;
-    u->devfn = w->devfn;
-    u->set_irq = uhci_irq;
-    u->irq_opaque = ub;
-    ub->uhci = u;
-    if (!device_realize(DEVICE(u), error)) {
+    g_autofree char *ehci_id = NULL;
+    bool ehci = find_ehci(ctx->cfg, &ehci_id);
+    if (ctx->cfg->usb || !ehci) {
+        Uhci *u = (Uhci *)device_new(ctx->devices, &uhci_info, ctx->bus,
+                                     "piix3-usb-uhci");
+        u->bus = w->pci;
+        u->devfn = w->devfn;
+        u->set_irq = uhci_irq;
+        u->irq_opaque = ub;
+        ub->uhci = u;
+        if (!device_realize(DEVICE(u), error)) {
+            usb_bus_free(ub);
+            return NULL;
+        }
+        UsbHost *h = &ub->host[ub->n_hosts++];
+        g_strlcpy(h->name, "usb-bus.0", sizeof(h->name));
+        h->ports = u->ports;
+        h->n_ports = UHCI_PORTS;
+        h->devfn = w->devfn;
+    }
+    if (ehci && !create_ehci(ub, ehci_id, error)) {
+        g_prefix_error(error, "-device ");
         usb_bus_free(ub);
         return NULL;
     }
     for (int i = 0; i < ctx->cfg->n_usb_devices; i++) {
-        if (!add_device(ub, ctx->cfg->usb_devices[i], error)) {
+        const char *spec = ctx->cfg->usb_devices[i];
+        if (!strcmp(spec, "usb-ehci") || g_str_has_prefix(spec, "usb-ehci,")) {
+            continue;
+        }
+        if (!add_device(ub, spec, error)) {
             g_prefix_error(error, "-device ");
             usb_bus_free(ub);
             return NULL;
@@ -351,11 +476,13 @@ void usb_bus_pointer_abs(UsbBus *ub, int x, int y, int dz, unsigned buttons)
 
 /* The Open Firmware path SeaBIOS matches for a disk on port "P[.Q]":
    /pci@i0cf8/usb@SLOT[,FN][/hub@P]/storage@N/channel@0/disk@0,0. */
-static void boot_path(UsbBus *ub, const UsbPort *port, GString *out)
+static void boot_path(UsbBus *ub, const UsbSlot *sl, GString *out)
 {
-    g_string_append_printf(out, "/pci@i0cf8/usb@%x", ub->w.devfn >> 3);
-    if (ub->w.devfn & 7) {
-        g_string_append_printf(out, ",%x", ub->w.devfn & 7);
+    const UsbPort *port = sl->port;
+    uint8_t devfn = ub->host[sl->host].devfn;
+    g_string_append_printf(out, "/pci@i0cf8/usb@%x", devfn >> 3);
+    if (devfn & 7) {
+        g_string_append_printf(out, ",%x", devfn & 7);
     }
     g_auto(GStrv) parts = g_strsplit(port->path, ".", -1);
     for (int i = 0; parts[i]; i++) {
@@ -382,7 +509,7 @@ char *usb_bus_bootorder(UsbBus *ub)
         if (!best) {
             break;
         }
-        boot_path(ub, best->port, out);
+        boot_path(ub, best, out);
         last = best->bootindex;
     }
     if (!out->len) {
@@ -394,14 +521,15 @@ char *usb_bus_bootorder(UsbBus *ub)
 
 void usb_bus_info(UsbBus *ub, GString *out)
 {
-    for (int n = 0; ub && n < USB_BUS_SLOTS; n++) {
-        UsbPort *port = nth_port(ub, n);
+    for (int n = 0, h; ub && n < USB_BUS_SLOTS; n++) {
+        UsbPort *port = nth_port(ub, n, &h);
         UsbDevice *d = port ? port->dev : NULL;
         if (!d) {
             continue;
         }
-        g_string_append_printf(out, "  Device 0.%u, Port %s, Speed 12 Mb/s, "
-                               "Product %s, ID: %s\n", d->addr, port->path,
+        g_string_append_printf(out, "  Device %d.%u, Port %s, Speed %s Mb/s, "
+                               "Product %s, ID: %s\n", h, d->addr,
+                               port->path, d->high_speed ? "480" : "12",
                                d->cls->product, d->dev.id);
     }
 }
