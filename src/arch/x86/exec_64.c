@@ -288,13 +288,20 @@ static void aset(X86Cpu *cpu, const X86Insn *in, int r, uint64_t v)
     cpu->regs[r] = in->asz == 4 ? (uint32_t)v : v;
 }
 
+void x86_io_check(X86Cpu *cpu, uint16_t port, unsigned size);
+
 static void string_op(X86Cpu *cpu, const X86Insn *in, unsigned op)
 {
     unsigned sz = in->osz;
+    uint16_t port = cpu->regs[R_EDX];
+    if (op >= 0x6c && op <= 0x6f) { /* INS/OUTS: at most 32 bits */
+        sz = sz == 8 ? 4 : sz;
+        x86_io_check(cpu, port, sz);
+    }
     int64_t step = (cpu->eflags & F_DF) ? -(int64_t)sz : (int64_t)sz;
     bool rep = in->rep != 0;
     unsigned kind = (op & 0xfe); /* a4 movs, a6 cmps, aa stos, ac lods,
-                                    ae scas */
+                                    ae scas, 6c ins, 6e outs */
     unsigned chunk = (cpu->eflags & F_TF) || cpu->dbg_watch ? 1 : 65536;
     for (unsigned done = 0;; done++) {
         if (rep && areg(cpu, in, R_ECX) == 0) {
@@ -332,6 +339,19 @@ static void string_op(X86Cpu *cpu, const X86Insn *in, unsigned op)
             set(cpu, in, R_EAX, rd(cpu, lin(cpu, in->seg, si), sz), sz);
             aset(cpu, in, R_ESI, si + step);
             break;
+        case 0x6c: {
+            /* The destination is checked before the port read. */
+            uint64_t a = lin(cpu, S_ES, di);
+            wr(cpu, a, rd(cpu, a, sz), sz);
+            wr(cpu, a, ioport_read(cpu->bus.io, port, sz), sz);
+            aset(cpu, in, R_EDI, di + step);
+            break;
+        }
+        case 0x6e:
+            ioport_write(cpu->bus.io, port,
+                         rd(cpu, lin(cpu, in->seg, si), sz), sz);
+            aset(cpu, in, R_ESI, si + step);
+            break;
         default: {
             uint64_t b = rd(cpu, lin(cpu, S_ES, di), sz);
             alu(cpu, 7, get(cpu, in, R_EAX, sz), b, sz);
@@ -344,6 +364,12 @@ static void string_op(X86Cpu *cpu, const X86Insn *in, unsigned op)
             return;
         }
         aset(cpu, in, R_ECX, areg(cpu, in, R_ECX) - 1);
+        if (kind == 0x6c || kind == 0x6e) {
+            cpu->block_end = true; /* a device may want the CPU out */
+            if (cpu->tb_dirty) {
+                return;
+            }
+        }
         if ((kind == 0xa6 || kind == 0xae) &&
             (in->rep == 0xf3 ? !zf : zf)) {
             return;
@@ -678,6 +704,142 @@ static void far_jmp_call64(X86Cpu *cpu, const X86Insn *in, bool call)
     cpu->block_end = true;
 }
 
+
+/* ---- the legacy handlers in 64-bit mode ----
+   Handlers that compute no address themselves, or only one memory
+   operand through x86_ea() and in->seg (x87, MMX, the descriptor-table
+   and LAR/LSL/VERR/VERW forms, and the SSE handlers of exec_sse*.c), run
+   in 64-bit mode through this bridge: the 64-bit linear address of the
+   operand (FS/GS base, canonical check) is put in in->seg's cache as a
+   base, the instruction gets a plain displacement of the low 16 bits, so
+   that x86_ea() + base is the address and no operand (up to 64 KiB)
+   wraps; the cache is restored after the handler, also when it faults.
+   mem: the opcode has a ModRM byte; narrow: REX.W means nothing to the
+   handler (it sees 32 bits). */
+static void legacy64(X86Cpu *cpu, const X86Insn *in, unsigned op,
+                     bool mem, bool narrow)
+{
+    X86Handler fn = x86_legacy_handler(op);
+    X86Insn l = *in;
+    if (!fn) {
+        x86_op_unimpl64(cpu, in);
+    }
+    if (narrow && l.osz == 8) {
+        l.osz = 4;
+    }
+    if (!mem || in->mod == 3) {
+        fn(cpu, &l);
+        return;
+    }
+    uint64_t a = mem_addr(cpu, in);
+    int s = in->seg;
+    SegCache save = cpu->seg[s];
+    jmp_buf outer;
+    memcpy(outer, cpu->jb, sizeof(jmp_buf));
+    SegCache *sc = &cpu->seg[s];
+    sc->base = a & ~(uint64_t)0xffff;
+    sc->lo = 0;
+    sc->hi = 0xffffffffu;
+    sc->rok = sc->wok = true;
+    l.base = X86_R_NONE;
+    l.index = X86_R_NONE;
+    l.disp = (int32_t)(a & 0xffff);
+    l.asz32 = 1;
+    l.asz = 4;
+    if (setjmp(cpu->jb)) {
+        cpu->seg[s] = save;
+        memcpy(cpu->jb, outer, sizeof(jmp_buf));
+        longjmp(cpu->jb, 1);
+    }
+    fn(cpu, &l);
+    cpu->seg[s] = save;
+    memcpy(cpu->jb, outer, sizeof(jmp_buf));
+}
+
+/* SHLD/SHRD (SDM Vol. 2B): the count masked to 5 bits (6 with REX.W);
+   a 16-bit count above 16 leaves the result undefined (Intel CPUs shift
+   through the 32-bit concatenation, as QEMU does). */
+static void shxd64(X86Cpu *cpu, const X86Insn *in, bool left, unsigned cnt)
+{
+    unsigned sz = in->osz, bits = sz * 8;
+    cnt &= sz == 8 ? 63 : 31;
+    if (cnt == 0) {
+        if (in->mod == 3 && sz == 4) {
+            cpu->regs[in->rm] = (uint32_t)cpu->regs[in->rm];
+        }
+        return;
+    }
+    uint64_t d = rm_read(cpu, in, sz), s = get(cpu, in, in->reg, sz);
+    unsigned __int128 w;
+    uint64_t r;
+    bool c;
+    if (sz == 2) {
+        /* 16-bit: the 48-bit d:s:d (left) or d:s:d (right, from bit 0) */
+        uint64_t x = (d << 32) | (s << 16) | d;
+        if (left) {
+            c = (x >> (48 - cnt)) & 1;
+            r = (x << cnt >> 32) & 0xffff;
+        } else {
+            c = (x >> (cnt - 1)) & 1;
+            r = (x >> cnt) & 0xffff;
+        }
+    } else if (left) {
+        w = ((unsigned __int128)d << bits) | s;
+        c = (d >> (bits - cnt)) & 1;
+        r = (uint64_t)(w << cnt >> bits) & msk(sz);
+    } else {
+        w = ((unsigned __int128)s << bits) | d;
+        c = (d >> (cnt - 1)) & 1;
+        r = (uint64_t)(w >> cnt) & msk(sz);
+    }
+    bool o = ((r ^ d) & sbit(sz)) != 0;
+    set_flags(cpu, szp(r, sz) | (c ? F_CF : 0) | (o ? F_OF : 0), F_ARITH);
+    rm_write(cpu, in, r, sz);
+}
+
+/* CR8: the local APIC's TPR bits 7:4 (SDM Vol. 3A 10.8.6.1), through the
+   board's system-register hook (0x808, the x2APIC TPR number; not an MSR
+   the guest can reach: msr_access() does not route it). */
+static void mov_cr8(X86Cpu *cpu, const X86Insn *in, bool to_cr)
+{
+    if (cpu->cpl != 0) {
+        GP0(cpu);
+    }
+    uint64_t tpr = 0;
+    if (to_cr) {
+        uint64_t v = cpu->regs[in->rm];
+        if (v >> 4) {
+            GP0(cpu); /* reserved bits 63:4 */
+        }
+        tpr = v << 4;
+        if (!cpu->bus.sysreg ||
+            !cpu->bus.sysreg(cpu->bus.sysreg_opaque, 0x808, &tpr, true)) {
+            cpu->cr8 = v;
+        }
+        cpu->block_end = true; /* a lower priority may unmask one */
+        return;
+    }
+    if (cpu->bus.sysreg &&
+        cpu->bus.sysreg(cpu->bus.sysreg_opaque, 0x808, &tpr, false)) {
+        cpu->regs[in->rm] = (tpr >> 4) & 0xf;
+    } else {
+        cpu->regs[in->rm] = cpu->cr8;
+    }
+}
+
+/* The SSE-family opcodes (0F map) whose handlers, when the decoder has
+   them, run through the bridge with their operand size (REX.W picks the
+   64-bit GPR forms: CVTSI2SD, MOVQ, PEXTRQ, ...). */
+static bool sse_op(unsigned op)
+{
+    switch (op) {
+    case 0x110 ... 0x117: case 0x128 ... 0x12f: case 0x138: case 0x13a:
+    case 0x150 ... 0x15f: case 0x1ae: case 0x1b8: case 0x1c2 ... 0x1c6:
+        return true;
+    }
+    return false;
+}
+
 /* ---- the instructions ---- */
 
 void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
@@ -825,7 +987,12 @@ void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
             return;
         }
         if (op == 0x100 && in->mod != 3) {
-            break; /* memory forms: 32-bit addresses in the handler */
+            legacy64(cpu, in, op, true, true); /* the m16 forms */
+            return;
+        }
+        if ((op == 0x120 || op == 0x122) && in->reg == 8) {
+            mov_cr8(cpu, in, op == 0x122);
+            return;
         }
         /* These legacy handlers touch no address and only the low 32
            bits of RAX..RDX (zero-extended writes) or are 64-bit aware
@@ -1023,6 +1190,18 @@ void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
                 return;
             }
             break;
+        }
+        if (in->reg == 4) { /* SMSW: r64 takes all of CR0, m16 */
+            if (in->mod == 3) {
+                set(cpu, in, in->rm, cpu->cr0, sz == 8 ? 8 : sz);
+            } else {
+                wr(cpu, mem_addr(cpu, in), cpu->cr0 & 0xffff, 2);
+            }
+            return;
+        }
+        if (in->reg == 6) { /* LMSW */
+            legacy64(cpu, in, op, true, true);
+            return;
         }
         if (in->mod != 3 && (in->reg == 0 || in->reg == 1)) {
             /* SGDT/SIDT: limit and the 64-bit base. */
@@ -1231,6 +1410,98 @@ void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
                                 : __builtin_bswap32((uint32_t)v), sz);
         return;
     }
+    case 0x6c ... 0x6f: /* INS, OUTS */
+        string_op(cpu, in, op);
+        return;
+    case 0xd7: { /* XLAT: [RBX + AL] */
+        uint64_t off = areg(cpu, in, R_EBX) + (cpu->regs[R_EAX] & 0xff);
+        off = in->asz == 4 ? (uint32_t)off : off;
+        set(cpu, in, R_EAX, rd(cpu, lin(cpu, in->seg, off), 1), 1);
+        return;
+    }
+    case 0xf1: case 0x9b: /* INT1, FWAIT */
+        legacy64(cpu, in, op, false, true);
+        return;
+    case 0xd8 ... 0xdf: /* x87 */
+        legacy64(cpu, in, op, true, true);
+        return;
+    case 0x16e: case 0x17e: /* MOVD/MOVQ between MMX and a GPR */
+        /* mmx.c reads GPRs 0..7 at 32 bits: REX.B and REX.W forms here,
+           with its side effects (TOP = 0, all tags valid, a written MMi's
+           exponent FFFFh); a pending x87 error goes the legacy way. */
+        if ((in->mod == 3 || in->osz == 8) &&
+            !(cpu->fpu.fsw & X87_SW_ES)) {
+            if (cpu->cr0 & CR0_EM) {
+                x86_ud(cpu);
+            }
+            if (cpu->cr0 & CR0_TS) {
+                x86_raise(cpu, EX_NM, 0);
+            }
+            unsigned m = (in->modrm >> 3) & 7, w = in->osz == 8 ? 8 : 4;
+            X87State *st = &cpu->fpu;
+            if (op == 0x16e) {
+                uint64_t v = rm_read(cpu, in, w);
+                st->r[m].mant = v;
+                st->r[m].sexp = 0xffff;
+            } else {
+                rm_write(cpu, in, st->r[m].mant & msk(w), w);
+            }
+            st->fsw &= (uint16_t)~X87_SW_TOP;
+            st->ftw = 0;
+            return;
+        }
+        legacy64(cpu, in, op, true, true);
+        return;
+    case 0x160 ... 0x16d: case 0x16f ... 0x17d: case 0x17f:
+    case 0x1d0 ... 0x1ff: /* MMX */
+        legacy64(cpu, in, op, op != 0x177, true);
+        return;
+    case 0x10b: case 0x1b9: /* UD2, UD1 */
+    case 0x1aa: /* RSM: not in SMM */
+        x86_ud(cpu);
+    case 0x10d: case 0x118 ... 0x11f: /* hint NOPs, PREFETCHh: no access */
+        return;
+    case 0x121: case 0x123: /* MOV r64, DRn / MOV DRn, r64 */
+        if (in->reg > 7) {
+            x86_ud(cpu); /* REX.R: DR8..DR15 do not exist */
+        }
+        if (op == 0x123 && (in->reg == 6 || in->reg == 7 ||
+                            ((in->reg == 4 || in->reg == 5) &&
+                             !(cpu->cr4 & CR4_DE))) &&
+            (cpu->regs[in->rm] >> 32) && cpu->cpl == 0) {
+            GP0(cpu); /* DR6/DR7 bits 63:32 must be zero */
+        }
+        legacy64(cpu, in, op, false, false);
+        return;
+    case 0x102: case 0x103: /* LAR, LSL */
+        legacy64(cpu, in, op, true, true);
+        return;
+    case 0x1a4: case 0x1a5: case 0x1ac: case 0x1ad:
+        shxd64(cpu, in, op < 0x1ac,
+               (op & 1) ? cpu->regs[R_ECX] & 0xff : in->imm & 0xff);
+        return;
+    case 0x1b2: case 0x1b4: case 0x1b5: { /* LSS, LFS, LGS m16:16/32/64 */
+        if (in->mod == 3) {
+            x86_ud(cpu);
+        }
+        uint64_t a = mem_addr(cpu, in);
+        uint64_t off = rd(cpu, a, sz);
+        uint16_t sel = rd(cpu, lin(cpu, in->seg, ea(cpu, in) + sz), 2);
+        int s = op == 0x1b2 ? S_SS : op == 0x1b4 ? S_FS : S_GS;
+        if (s == S_SS && (sel & ~3u) == 0 && cpu->cpl < 3) {
+            flat_ss(cpu, sel, cpu->cpl); /* a null SS in 64-bit mode */
+        } else {
+            x86_load_seg(cpu, s, sel);
+        }
+        set(cpu, in, in->reg, off, sz);
+        return;
+    }
+    default:
+        if (sse_op(op) && x86_legacy_handler(op)) {
+            legacy64(cpu, in, op, true, false);
+            return;
+        }
+        break;
     }
     x86_op_unimpl64(cpu, in);
 }

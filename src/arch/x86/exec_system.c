@@ -15,12 +15,11 @@ void x86_io_check(X86Cpu *cpu, uint16_t port, unsigned size);
 
 void x86_op_unimpl64(X86Cpu *cpu, const X86Insn *in)
 {
-    static bool said;
-    if (!said) {
-        said = true;
-        mimic_log_guest("x86: 64-bit mode is not implemented yet (the "
-                        "instructions decode, none executes): #UD\n");
-    }
+    mimic_log_unimp("x86: #UD at %016llx: %sopcode %s%02x /%u not "
+                    "implemented in 64-bit mode\n",
+                    (unsigned long long)in->ip,
+                    in->rep == 0xf3 ? "F3 " : in->rep == 0xf2 ? "F2 " : "",
+                    in->op0f ? "0F " : "", in->op, (in->modrm >> 3) & 7);
     x86_raise(cpu, EX_UD, 0);
 }
 

@@ -89,7 +89,7 @@ enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NONE = 7 };
 #define X86F_LAHF_LM 0x20u /* LAHF/SAHF in 64-bit mode */
 /* Features of a model the core does not implement yet stay out of CPUID
    (the *_DONE masks name the implemented ones). */
-#define X86F_LM_DONE 0u /* 64-bit mode runs a subset only (exec_64.c) */
+#define X86F_LM_DONE X86F_LM /* 64-bit mode: exec_64.c */
 #define X86F_SYSCALL_DONE X86F_SYSCALL
 #define X86F_RDTSCP_DONE 0u /* 64-bit mode only so far */
 #define X86F_LAHF_LM_DONE X86F_LAHF_LM
@@ -296,6 +296,7 @@ struct X86Cpu {
     uint64_t mtrr_cap_def, mtrr_fixed[11], mtrr_var[16], pat, misc_enable;
     /* Long-mode MSRs (FS/GS bases are seg[S_FS/S_GS].base). */
     uint64_t efer, star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux;
+    uint64_t cr8;        /* CR8 when no local APIC keeps the TPR */
     const X86Model *model;
     uint64_t phys_mask;  /* (1 << MAXPHYADDR) - 1 */
     bool walk_nx;        /* the last page walk found an XD page */
