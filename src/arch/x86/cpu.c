@@ -553,10 +553,76 @@ static void dump_seg(GString *out, const char *name, const SegCache *sc)
                            (uint32_t)sc->base, sc->limit, (uint32_t)sc->flags << 8);
 }
 
+static void dump_seg64(GString *out, const char *name, const SegCache *sc)
+{
+    g_string_append_printf(out, "%-3s=%04x %016" G_GINT64_MODIFIER "x %08x "
+                           "%08x\n", name, sc->sel, sc->base, sc->limit,
+                           (uint32_t)sc->flags << 8);
+}
+
+static void dump_flags(GString *out, uint32_t f)
+{
+    static const char *const fl = "ODITSZ-A-P-C";
+    for (int i = 0; i < 12; i++) {
+        bool set = (f >> (11 - i)) & 1;
+        g_string_append_c(out, fl[i] == '-' ? '-' : set ? fl[i] : '-');
+    }
+}
+
+/* Long mode (EFER.LMA): QEMU's 64-bit layout, RAX..R15, RIP, 64-bit
+   bases, EFER, and the FS/GS/KERNEL_GS bases on a line of their own. */
+static void dump_state64(X86Cpu *cpu, GString *out)
+{
+    static const char *const rn[16] = {
+        "RAX", "RBX", "RCX", "RDX", "RSI", "RDI", "RBP", "RSP",
+        "R8 ", "R9 ", "R10", "R11", "R12", "R13", "R14", "R15" };
+    static const int ri[16] = { R_EAX, R_EBX, R_ECX, R_EDX, R_ESI, R_EDI,
+                                R_EBP, R_ESP, 8, 9, 10, 11, 12, 13, 14, 15 };
+    uint32_t f = x86_get_eflags(cpu);
+    for (int i = 0; i < 16; i++) {
+        g_string_append_printf(out, "%s=%016" G_GINT64_MODIFIER "x%c", rn[i],
+                               cpu->regs[ri[i]], i % 4 == 3 ? '\n' : ' ');
+    }
+    g_string_append_printf(out, "RIP=%016" G_GINT64_MODIFIER "x RFL=%08x [",
+                           cpu->rip, f);
+    dump_flags(out, f);
+    g_string_append_printf(out, "] CPL=%d II=%d A20=%d HLT=%d\n", cpu->cpl,
+                           cpu->inhibit, !(~cpu->a20_mask & (1u << 20)),
+                           cpu->halted);
+    static const char *const names[] = { "ES", "CS", "SS", "DS", "FS", "GS" };
+    for (int s = 0; s < 6; s++) {
+        dump_seg64(out, names[s], &cpu->seg[s]);
+    }
+    dump_seg64(out, "LDT", &cpu->ldt);
+    dump_seg64(out, "TR", &cpu->tr);
+    g_string_append_printf(out,
+        "GDT=     %016" G_GINT64_MODIFIER "x %08x\n"
+        "IDT=     %016" G_GINT64_MODIFIER "x %08x\n",
+        cpu->gdt.base, cpu->gdt.limit, cpu->idt.base, cpu->idt.limit);
+    g_string_append_printf(out,
+        "CR0=%08x CR2=%016" G_GINT64_MODIFIER "x CR3=%016" G_GINT64_MODIFIER
+        "x CR4=%08x\n", (uint32_t)cpu->cr0, cpu->cr2, cpu->cr3,
+        (uint32_t)cpu->cr4);
+    for (int i = 0; i < 4; i++) {
+        g_string_append_printf(out, "DR%d=%016" G_GINT64_MODIFIER "x%c", i,
+                               cpu->dr[i], i == 3 ? '\n' : ' ');
+    }
+    g_string_append_printf(out,
+        "DR6=%016" G_GINT64_MODIFIER "x DR7=%016" G_GINT64_MODIFIER "x\n"
+        "EFER=%016" G_GINT64_MODIFIER "x\n"
+        "FS_BASE=%016" G_GINT64_MODIFIER "x GS_BASE=%016" G_GINT64_MODIFIER
+        "x KERNEL_GS_BASE=%016" G_GINT64_MODIFIER "x\n",
+        cpu->dr[6], cpu->dr[7], cpu->efer, cpu->seg[S_FS].base,
+        cpu->seg[S_GS].base, cpu->kernel_gs_base);
+}
+
 /* The integer state in QEMU's "info registers" / -d cpu layout. */
 void x86_dump_state(X86Cpu *cpu, GString *out)
 {
-    static const char *const fl = "ODITSZ-A-P-C";
+    if (cpu->lma) {
+        dump_state64(cpu, out);
+        return;
+    }
     uint32_t f = x86_get_eflags(cpu);
     g_string_append_printf(out,
         "EAX=%08x EBX=%08x ECX=%08x EDX=%08x\n"
@@ -566,10 +632,7 @@ void x86_dump_state(X86Cpu *cpu, GString *out)
         (uint32_t)cpu->regs[R_EDX], (uint32_t)cpu->regs[R_ESI],
         (uint32_t)cpu->regs[R_EDI], (uint32_t)cpu->regs[R_EBP],
         (uint32_t)cpu->regs[R_ESP], (uint32_t)cpu->rip, f);
-    for (int i = 0; i < 12; i++) {
-        bool set = (f >> (11 - i)) & 1;
-        g_string_append_c(out, fl[i] == '-' ? '-' : set ? fl[i] : '-');
-    }
+    dump_flags(out, f);
     g_string_append_printf(out, "] CPL=%d II=%d A20=%d HLT=%d\n", cpu->cpl,
                            cpu->inhibit, !(~cpu->a20_mask & (1u << 20)),
                            cpu->halted);
@@ -624,7 +687,8 @@ static int fetch_code(X86Cpu *cpu, uint64_t addr, bool phys, uint8_t *buf)
     int avail = 0;
     for (int i = 0; i < 16; i++) {
         uint64_t pa = addr + i;
-        if (!phys && !x86_translate_probe(cpu, (uint32_t)(addr + i), &pa)) {
+        if (!phys && !x86_translate_probe(cpu, (addr + i) & cpu->lin_mask,
+                                          &pa)) {
             break;
         }
         buf[i] = memmap_read_sized(cpu->bus.mem, pa, 1);
@@ -722,10 +786,12 @@ void x86_log_block(X86Cpu *cpu, const TBlock *tb)
     g_autoptr(GString) out = g_string_new("----------------\nIN: \n");
     for (int i = 0; i < tb->n; i++) {
         const X86Insn *in = &tb->insn[i];
-        uint32_t lin = tb->cs_base + in->ip;
+        uint64_t lin = (tb->cs_base + in->ip) & cpu->lin_mask;
         uint8_t buf[16];
         int avail = fetch_code(cpu, lin, false, buf);
-        g_string_append_printf(out, "0x%08x:  ", lin);
+        g_string_append_printf(out, cpu->code64 ? "0x%016" G_GINT64_MODIFIER
+                               "x:  " : "0x%08" G_GINT64_MODIFIER "x:  ",
+                               lin);
         if (avail == 0) {
             g_string_append(out, "(not mapped)\n");
             continue;

@@ -516,7 +516,11 @@ void x86_decode(X86Cpu *cpu, X86Insn *in, uint64_t eip, unsigned mode,
            exec_64.c's subset (issue 17, docs/x86.md). */
         in->fn = x86_h_exec64;
         if (ends_block) {
-            *ends_block = true;
+            /* Blocks as in the other modes for the interpreter (the
+               handler sets block_end where a mode or IF changes); one
+               instruction a block under the JIT, which does not know
+               x86_h_exec64 yet. */
+            *ends_block = (f & D_END) || !cpu || cpu->jit;
         }
         return;
     }

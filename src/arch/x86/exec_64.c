@@ -979,8 +979,17 @@ void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
             wr(cpu, mem_addr(cpu, in), cpu->seg[in->reg].sel, 2);
             return;
         }
-        if (op == 0x8e && in->mod != 3) { /* MOV Sreg, m16 */
-            x86_load_seg(cpu, in->reg, rd(cpu, mem_addr(cpu, in), 2));
+        if (op == 0x8e) { /* MOV Sreg, r/m16 */
+            uint16_t sel = in->mod == 3 ? cpu->regs[in->rm]
+                                        : rd(cpu, mem_addr(cpu, in), 2);
+            if (in->reg == S_SS && (sel & ~3u) == 0 && cpu->cpl < 3 &&
+                (sel & 3) == cpu->cpl) {
+                /* 64-bit mode takes a null SS below ring 3 (SDM Vol. 2B
+                   MOV, 64-bit mode exceptions). */
+                flat_ss(cpu, sel, cpu->cpl);
+            } else {
+                x86_load_seg(cpu, in->reg, sel);
+            }
             if (in->reg == S_SS) {
                 cpu->inhibit = true;
             }

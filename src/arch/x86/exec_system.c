@@ -902,8 +902,8 @@ static void fpu_store(void *ctx, uint32_t ea, const void *buf, unsigned len)
     const uint8_t *b = buf;
     /* Probe first and last byte so a fault comes before any write. */
     uint32_t m = in->asz32 ? ~0u : 0xffffu;
-    uint32_t l0 = x86_seg_check(cpu, in->seg, ea & m, 1, true);
-    uint32_t l1 = x86_seg_check(cpu, in->seg, (ea + len - 1) & m, 1, true);
+    uint64_t l0 = x86_seg_check(cpu, in->seg, ea & m, 1, true);
+    uint64_t l1 = x86_seg_check(cpu, in->seg, (ea + len - 1) & m, 1, true);
     fpu_ac_check(cpu, ea & m, len);
     x86_write_lin(cpu, l0, x86_read_lin(cpu, l0, 1), 1);
     x86_write_lin(cpu, l1, x86_read_lin(cpu, l1, 1), 1);
