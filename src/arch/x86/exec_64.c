@@ -179,6 +179,22 @@ static uint64_t alu(X86Cpu *cpu, unsigned op, uint64_t a, uint64_t b,
     uint32_t f;
     a &= m;
     b &= m;
+    /* ADD, SUB/CMP and the logic ops leave lazy flags (exec_alu.c
+       evaluates them at any size); ADC/SBB compute them at once. */
+    switch (op) {
+    case 0:
+        r = (a + b) & m;
+        x86_set_lazy(cpu, LF_ADD, size, r, a, b);
+        return r;
+    case 5: case 7:
+        r = (a - b) & m;
+        x86_set_lazy(cpu, LF_SUB, size, r, a, b);
+        return r;
+    case 1: case 4: case 6:
+        r = op == 1 ? a | b : op == 4 ? a & b : a ^ b;
+        x86_set_lazy(cpu, LF_LOGIC, size, r, 0, 0);
+        return r;
+    }
     if (op == 0 || op == 2) {
         uint64_t c = op == 2 && cf(cpu);
         r = (a + b + c) & m;
