@@ -2103,6 +2103,32 @@ void x86_h_sse(X86Cpu *cpu, const X86Insn *in)
     exec(&s);
 }
 
+/* FISTTP (SSE3, SDM Vol. 2A): FISTP (DF /3, DB /3, DF /7) with the
+   rounding control at chop for this one instruction; the destination is
+   probed first, so that no fault leaves FCW changed (an x87 exception
+   pending goes through the FISTP path unchanged: it faults or waits
+   before doing anything). */
+void x86_fisttp(X86Cpu *cpu, const X86Insn *in)
+{
+    X86Insn t = *in;
+    unsigned size = in->op == 0xdf ? 2 : in->op == 0xdb ? 4 : 8;
+    t.op = in->op == 0xdd ? 0xdf : in->op;
+    t.modrm = (in->modrm & 0xc7) | ((in->op == 0xdd ? 7 : 3) << 3);
+    t.reg = (t.modrm >> 3) & 7;
+    if (x87_pending_exception(&cpu->fpu)) {
+        x86_h_esc(cpu, &t);
+        return;
+    }
+    Sse s = { .cpu = cpu, .in = in };
+    uint64_t a = maddr(&s, size, true, 1);
+    x86_translate(cpu, a & cpu->lin_mask, 1, cpu->tlb_user);
+    x86_translate(cpu, (a + size - 1) & cpu->lin_mask, 1, cpu->tlb_user);
+    uint16_t fcw = cpu->fpu.fcw;
+    cpu->fpu.fcw |= X87_CW_RC;
+    x86_h_esc(cpu, &t);
+    cpu->fpu.fcw = fcw;
+}
+
 void x86_sse_dump(X86Cpu *cpu, GString *out)
 {
     if (!(x86_sse_features(cpu) & X86F_SSE)) {

@@ -718,6 +718,8 @@ int x86_sse_decode(unsigned op, unsigned pfx, uint8_t modrm);
 /* The model's SSE features the core implements (X86F_SSE...). */
 uint32_t x86_sse_features(const X86Cpu *cpu);
 void x86_sse_dump(X86Cpu *cpu, GString *out);
+/* FISTTP m16/m32/m64 (DF/DB/DD /1, SSE3): FISTP with truncation. */
+void x86_fisttp(X86Cpu *cpu, const X86Insn *in);
 
 /* ---- Linux user mode (user.c; the user layer's src/user/arch_i386.c) ----
  * A CPU at CPL 3 in flat 32-bit protected mode without paging over the
@@ -738,6 +740,10 @@ typedef struct X86User {
     uint64_t limit;
 } X86User;
 X86User *x86_user_new(uint8_t *guest_base, uint64_t limit, GError **error);
+/* The same with a CPU model (-cpu; NULL: pentium2); an SSE model runs
+   with CR4.OSFXSR and OSXMMEXCPT, as Linux sets them. */
+X86User *x86_user_new_model(uint8_t *guest_base, uint64_t limit,
+                            const char *model, GError **error);
 void x86_user_free(X86User *u);
 /* Registers, segments, x87 state and TLS entries of src (clone). */
 void x86_user_copy(X86User *dst, const X86User *src);
