@@ -843,19 +843,6 @@ static void mov_cr8(X86Cpu *cpu, const X86Insn *in, bool to_cr)
     }
 }
 
-/* The SSE-family opcodes (0F map) whose handlers, when the decoder has
-   them, run through the bridge with their operand size (REX.W picks the
-   64-bit GPR forms: CVTSI2SD, MOVQ, PEXTRQ, ...). */
-static bool sse_op(unsigned op)
-{
-    switch (op) {
-    case 0x110 ... 0x117: case 0x128 ... 0x12f: case 0x138: case 0x13a:
-    case 0x150 ... 0x15f: case 0x1ae: case 0x1b8: case 0x1c2 ... 0x1c6:
-        return true;
-    }
-    return false;
-}
-
 /* ---- the instructions ---- */
 
 void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
@@ -1450,37 +1437,6 @@ void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
     case 0xd8 ... 0xdf: /* x87 */
         legacy64(cpu, in, op, true, true);
         return;
-    case 0x16e: case 0x17e: /* MOVD/MOVQ between MMX and a GPR */
-        /* mmx.c reads GPRs 0..7 at 32 bits: REX.B and REX.W forms here,
-           with its side effects (TOP = 0, all tags valid, a written MMi's
-           exponent FFFFh); a pending x87 error goes the legacy way. */
-        if ((in->mod == 3 || in->osz == 8) &&
-            !(cpu->fpu.fsw & X87_SW_ES)) {
-            if (cpu->cr0 & CR0_EM) {
-                x86_ud(cpu);
-            }
-            if (cpu->cr0 & CR0_TS) {
-                x86_raise(cpu, EX_NM, 0);
-            }
-            unsigned m = (in->modrm >> 3) & 7, w = in->osz == 8 ? 8 : 4;
-            X87State *st = &cpu->fpu;
-            if (op == 0x16e) {
-                uint64_t v = rm_read(cpu, in, w);
-                st->r[m].mant = v;
-                st->r[m].sexp = 0xffff;
-            } else {
-                rm_write(cpu, in, st->r[m].mant & msk(w), w);
-            }
-            st->fsw &= (uint16_t)~X87_SW_TOP;
-            st->ftw = 0;
-            return;
-        }
-        legacy64(cpu, in, op, true, true);
-        return;
-    case 0x160 ... 0x16d: case 0x16f ... 0x17d: case 0x17f:
-    case 0x1d0 ... 0x1ff: /* MMX */
-        legacy64(cpu, in, op, op != 0x177, true);
-        return;
     case 0x10b: case 0x1b9: /* UD2, UD1 */
     case 0x1aa: /* RSM: not in SMM */
         x86_ud(cpu);
@@ -1521,12 +1477,6 @@ void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
         set(cpu, in, in->reg, off, sz);
         return;
     }
-    default:
-        if (sse_op(op) && x86_legacy_handler(op)) {
-            legacy64(cpu, in, op, true, false);
-            return;
-        }
-        break;
     }
     x86_op_unimpl64(cpu, in);
 }
