@@ -524,11 +524,10 @@ void x86_decode(X86Cpu *cpu, X86Insn *in, uint64_t eip, unsigned mode,
            (exec_sse.c) knows both. */
         in->fn = x86_h_exec64;
         if (ends_block) {
-            /* Blocks as in the other modes for the interpreter (the
-               handler sets block_end where a mode or IF changes); one
-               instruction a block under the JIT, which does not know
-               x86_h_exec64 yet. */
-            *ends_block = (f & D_END) || !cpu || cpu->jit;
+            /* Blocks as in the other modes (the handler sets block_end
+               where a mode or IF changes; the JIT calls x86_h_exec64 as
+               any handler and leaves on block_end or tb_dirty). */
+            *ends_block = (f & D_END) || !cpu;
         }
         return;
     }
