@@ -476,6 +476,17 @@ static void test_gaps(void)
     g_assert_nonnull(strstr(out->str, "RBX=0000008000000000"));
     g_assert_nonnull(strstr(out->str, "EFER=0000000000000d00"));
     g_assert_nonnull(strstr(out->str, "KERNEL_GS_BASE="));
+
+    /* x/i: 64-bit code at a linear address above 4 GiB (mov rax, r9). */
+    r.ram[0x200200] = 0x4c;
+    r.ram[0x200201] = 0x89;
+    r.ram[0x200202] = 0xc8;
+    g_string_truncate(out, 0);
+    int n = r.cpu->ops->disassemble(r.cpu, 0x8000000200ull, false, out);
+    g_assert_cmpint(n, ==, 3);
+    if (!strstr(out->str, ".byte")) { /* with Capstone */
+        g_assert_nonnull(strstr(out->str, "rax, r9"));
+    }
     rig_free(&r);
 }
 
