@@ -522,7 +522,7 @@ void x86_decode(X86Cpu *cpu, X86Insn *in, uint64_t eip, unsigned mode,
         /* The legacy handlers compute in 32 bits: 64-bit mode runs
            exec_64.c's subset (issue 17, docs/x86.md); the SSE handler
            (exec_sse.c) knows both. */
-        in->fn = x86_h_exec64;
+        in->fn = x86_exec64_pick(in);
         if (ends_block) {
             /* Blocks as in the other modes (the handler sets block_end
                where a mode or IF changes; the JIT calls x86_h_exec64 as

@@ -845,6 +845,89 @@ static void mov_cr8(X86Cpu *cpu, const X86Insn *in, bool to_cr)
 
 /* ---- the instructions ---- */
 
+static inline __attribute__((always_inline))
+void alu_forms(X86Cpu *cpu, const X86Insn *in, unsigned op, unsigned sz)
+{
+    unsigned o = op >> 3;
+    if ((op & 7) >= 4) { /* AL/eAX, imm */
+        uint64_t r = alu(cpu, o, get(cpu, in, R_EAX, sz),
+                         sz == 1 ? in->imm : imm(in), sz);
+        if (o != 7) {
+            set(cpu, in, R_EAX, r, sz);
+        }
+    } else if (op & 2) { /* reg, r/m */
+        uint64_t r = alu(cpu, o, get(cpu, in, in->reg, sz),
+                         rm_read(cpu, in, sz), sz);
+        if (o != 7) {
+            set(cpu, in, in->reg, r, sz);
+        }
+    } else { /* r/m, reg */
+        uint64_t r = alu(cpu, o, rm_read(cpu, in, sz),
+                         get(cpu, in, in->reg, sz), sz);
+        if (o != 7) {
+            rm_write(cpu, in, r, sz);
+        }
+    }
+}
+
+/* The most frequent instructions have handlers of their own (picked by
+   x86_exec64_pick() at decode time): the JIT calls them directly, which
+   spares the switch's indirect jump. */
+static void h64_alu(X86Cpu *cpu, const X86Insn *in)
+{
+    alu_forms(cpu, in, in->op, in->osz);
+}
+
+static void h64_mov_store(X86Cpu *cpu, const X86Insn *in) /* 88, 89 */
+{
+    rm_write(cpu, in, get(cpu, in, in->reg, in->osz), in->osz);
+}
+
+static void h64_mov_load(X86Cpu *cpu, const X86Insn *in) /* 8A, 8B */
+{
+    set(cpu, in, in->reg, rm_read(cpu, in, in->osz), in->osz);
+}
+
+static void h64_lea(X86Cpu *cpu, const X86Insn *in)
+{
+    set(cpu, in, in->reg, ea(cpu, in), in->osz);
+}
+
+static void h64_jcc(X86Cpu *cpu, const X86Insn *in)
+{
+    if (x86_cond(cpu, in->op & 0xf)) {
+        jump(cpu, cpu->rip + imm(in), 8);
+    }
+}
+
+static void h64_test(X86Cpu *cpu, const X86Insn *in) /* 84, 85 */
+{
+    alu(cpu, 4, rm_read(cpu, in, in->osz), get(cpu, in, in->reg, in->osz),
+        in->osz);
+}
+
+X86Handler x86_exec64_pick(const X86Insn *in)
+{
+    unsigned op = in->op0f ? 0x100 | in->op : in->op;
+    if (op < 0x40 && (op & 7) < 6) {
+        return h64_alu;
+    }
+    switch (op) {
+    case 0x88: case 0x89:
+        return h64_mov_store;
+    case 0x8a: case 0x8b:
+        return h64_mov_load;
+    case 0x8d:
+        return h64_lea;
+    case 0x84: case 0x85:
+        return h64_test;
+    case 0x70 ... 0x7f: case 0x180 ... 0x18f:
+        return h64_jcc;
+    }
+    return x86_h_exec64;
+}
+
+
 void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
 {
     unsigned op = in->op0f ? 0x100 | in->op : in->op;
@@ -852,29 +935,9 @@ void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
     switch (op) {
     case 0x00 ... 0x05: case 0x08 ... 0x0d: case 0x10 ... 0x15:
     case 0x18 ... 0x1d: case 0x20 ... 0x25: case 0x28 ... 0x2d:
-    case 0x30 ... 0x35: case 0x38 ... 0x3d: {
-        unsigned o = op >> 3;
-        if ((op & 7) >= 4) { /* AL/eAX, imm */
-            uint64_t r = alu(cpu, o, get(cpu, in, R_EAX, sz),
-                             sz == 1 ? in->imm : imm(in), sz);
-            if (o != 7) {
-                set(cpu, in, R_EAX, r, sz);
-            }
-        } else if (op & 2) { /* reg, r/m */
-            uint64_t r = alu(cpu, o, get(cpu, in, in->reg, sz),
-                             rm_read(cpu, in, sz), sz);
-            if (o != 7) {
-                set(cpu, in, in->reg, r, sz);
-            }
-        } else { /* r/m, reg */
-            uint64_t r = alu(cpu, o, rm_read(cpu, in, sz),
-                             get(cpu, in, in->reg, sz), sz);
-            if (o != 7) {
-                rm_write(cpu, in, r, sz);
-            }
-        }
+    case 0x30 ... 0x35: case 0x38 ... 0x3d:
+        alu_forms(cpu, in, op, sz);
         return;
-    }
     case 0x50 ... 0x57:
         push(cpu, get(cpu, in, (op & 7) | (in->rex & 1 ? 8 : 0), sz), sz);
         return;

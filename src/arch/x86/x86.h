@@ -689,6 +689,9 @@ void x86_op_ud(X86Cpu *cpu, const X86Insn *in);
 void x86_op_unimpl64(X86Cpu *cpu, const X86Insn *in);
 /* 64-bit mode (exec_64.c): every instruction decoded there runs here. */
 void x86_h_exec64(X86Cpu *cpu, const X86Insn *in);
+/* The handler for a 64-bit-mode instruction: x86_h_exec64 or one of the
+   hot forms of exec_64.c. */
+X86Handler x86_exec64_pick(const X86Insn *in);
 void x86_interrupt64(X86Cpu *cpu, int vec, int kind, bool has_err,
                      uint32_t err);
 /* The legacy map's handler of op (0x000-0x1ff), NULL if none. */
