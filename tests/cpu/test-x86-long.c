@@ -530,6 +530,11 @@ static void test_cpuid(void)
     g_assert_cmphex(v[2] & ((1u << 0) | (1u << 9) | (1u << 19) |
                             (1u << 20) | (1u << 23) | (1u << 26)), ==,
                     x86_sse_features(r.x) & X86F_SSE3 ? 1 : 0);
+    g_assert_true(v[2] & (1u << 13)); /* CMPXCHG16B */
+    rig_free(&r);
+    rig_init(&r, RAM);
+    cpuid(&r, 1, v);
+    g_assert_false(v[2] & (1u << 13)); /* pentium2: no CMPXCHG16B */
     rig_free(&r);
     rig_init_model(&r, RAM, "max");
     cpuid(&r, 0x80000001, v);

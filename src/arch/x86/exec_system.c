@@ -810,6 +810,8 @@ void x86_cpuid(X86Cpu *cpu)
                 (sf & X86F_SSE41 ? 1u << 19 : 0) |
                 (sf & X86F_SSE42 ? 1u << 20 : 0) |
                 (sf & X86F_POPCNT ? 1u << 23 : 0) |
+                /* CMPXCHG16B: 64-bit mode (exec_64.c) */
+                (cpu->model->features & X86F_LM_DONE ? 1u << 13 : 0) |
                 (sf & X86F_XSAVE ? 1u << 26 : 0) |
                 (cpu->cr4 & CR4_OSXSAVE ? 1u << 27 : 0);
             if (sf & X86F_SSE2) {
