@@ -19,7 +19,7 @@ RUN_PKGS := seabios osinfo-db
 TEST_PKGS := qemu-utils qemu-system-x86 ipxe-qemu xorriso isolinux syslinux \
 	syslinux-common syslinux-utils mtools dosfstools cpio gzip \
 	xvfb xauth xdotool openbox x11-utils x11-apps xclip desktop-file-utils \
-	appstream ca-certificates dpkg-dev libunicorn-dev qemu-user \
+	appstream ca-certificates dpkg-dev libunicorn-dev qemu-user gcc-multilib \
 	clang libclang-rt-dev pulseaudio pulseaudio-utils python3-gi \
 	gir1.2-gtk-3.0
 

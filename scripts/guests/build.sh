@@ -8,11 +8,14 @@
 #   demo-hdd.img  raw disk: syslinux MBR, one active FAT16 partition at
 #                 LBA 2048, syslinux, kernel + initrd
 #   floppy.img    1.44 MB FAT12, syslinux + COM32 test programs
+#   vmlinuz64, initrd64.gz  Debian's amd64 kernel (linux-image-amd64) and
+#                 a busybox-static:amd64 initramfs (the same /init; no
+#                 modules), for the 64-bit boot test
 # into ${MIMIC_GUEST_CACHE:-$HOME/.cache/mimic/guests}.  Reproducible
 # (SOURCE_DATE_EPOCH, sorted cpio, gzip -n, mkfs.fat --invariant); no root,
 # no loop devices.  Images are rebuilt only when an input is newer.
-# usage: build.sh [all|iso|hdd|floppy|initrd|kernel]
-#        build.sh --path iso|hdd|floppy|initrd|kernel
+# usage: build.sh [all|iso|hdd|floppy|initrd|kernel|initrd64]
+#        build.sh --path iso|hdd|floppy|initrd|kernel|initrd64
 #   (--path builds that image if needed and prints its path on stdout, for
 #    scripts/run-demo.sh and others; all progress goes to stderr)
 set -eu
@@ -79,6 +82,41 @@ initrd() {
     cp "$HERE/udhcpc.script" "$st/etc/udhcpc/default.script"
     chmod 755 "$st/init" "$st/bin/busybox" "$st/etc/udhcpc/default.script"
     cp "$ROOT"/modules/* "$st/lib/modules/"
+    python3 "$HERE/mkcpio.py" "$st" "$out" \
+        --node /dev/console:600:c:5:1 --node /dev/null:666:c:1:3 \
+        --node /dev/ttyS0:660:c:4:64 --node /dev/tty0:620:c:4:0
+    rm -rf "$st"
+    echo "build.sh: $out" >&2
+}
+
+# The amd64 guest: linux-image-amd64 (a metapackage) resolved to the real
+# kernel package, both packages fetched by fetch-deb.sh.
+initrd64() {
+    . "$HERE/apt.sh"
+    krx='^ *Depends: \(linux-image-[0-9][^: ]*-amd64\)\(:amd64\)\{0,1\} *$'
+    # shellcheck disable=SC2086
+    kpkg=$(apt-cache $APT_OPTS depends linux-image-amd64:amd64 </dev/null |
+           sed -n "s/$krx/\\1/p" | head -n 1)
+    if [ -z "$kpkg" ]; then
+        echo "build.sh: cannot resolve linux-image-amd64" >&2
+        exit 1
+    fi
+    kver=${kpkg#linux-image-}
+    vml=$("$HERE/fetch-deb.sh" "$kpkg:amd64" "./boot/vmlinuz-$kver")
+    bb=$("$HERE/fetch-deb.sh" busybox-static:amd64 ./bin/busybox)
+    if ! cmp -s "$vml" "$CACHE/vmlinuz64"; then
+        cp "$vml" "$CACHE/vmlinuz64"
+    fi
+    out=$CACHE/initrd64.gz
+    up_to_date "$out" "$bb" "$HERE/init.sh" "$HERE/mkcpio.py" && return 0
+    st=$CACHE/stage-initrd64
+    rm -rf "$st"
+    mkdir -p "$st/bin" "$st/dev" "$st/proc" "$st/sys" "$st/mnt" "$st/tmp" \
+        "$st/sbin" "$st/usr/bin" "$st/usr/sbin" "$st/root"
+    cp "$bb" "$st/bin/busybox"
+    ln -s busybox "$st/bin/sh"
+    cp "$HERE/init.sh" "$st/init"
+    chmod 755 "$st/init" "$st/bin/busybox"
     python3 "$HERE/mkcpio.py" "$st" "$out" \
         --node /dev/console:600:c:5:1 --node /dev/null:666:c:1:3 \
         --node /dev/ttyS0:660:c:4:64 --node /dev/tty0:620:c:4:0
@@ -261,7 +299,8 @@ if [ "$what" = "--path" ]; then
         floppy) f=floppy.img ;;
         initrd) f=initrd.gz ;;
         kernel) f=vmlinuz ;;
-        *) echo "build.sh: --path iso|hdd|floppy|initrd|kernel" >&2
+        initrd64) f=initrd64.gz ;;
+        *) echo "build.sh: --path iso|hdd|floppy|initrd|kernel|initrd64" >&2
            exit 2 ;;
     esac
     "$0" "$what" >&2
@@ -275,6 +314,7 @@ case $what in
     floppy) floppy ;;
     initrd) initrd ;;
     kernel) kernel ;;
-    *) echo "usage: build.sh [all|iso|hdd|floppy|initrd|kernel]" >&2
+    initrd64) initrd64 ;;
+    *) echo "usage: build.sh [all|iso|hdd|floppy|initrd|kernel|initrd64]" >&2
        exit 2 ;;
 esac

@@ -118,13 +118,12 @@ typedef struct I386Cpu {
 
 static bool i386_cpu_init(UserThread *t, const char *model, GError **error)
 {
-    if (strcmp(model, "pentium2") && strcmp(model, "any")) {
-        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "unknown CPU '%s' (try -cpu help)", model);
-        return false;
+    /* The x86 core's models (the SSE ones for SSE programs). */
+    if (!strcmp(model, "any")) {
+        model = "pentium2";
     }
-    X86User *u = x86_user_new(t->proc->guest_base,
-                              t->proc->arch->addr_limit, error);
+    X86User *u = x86_user_new_model(t->proc->guest_base,
+                                    t->proc->arch->addr_limit, model, error);
     if (!u) {
         return false;
     }
@@ -136,7 +135,9 @@ static bool i386_cpu_init(UserThread *t, const char *model, GError **error)
 
 static void i386_cpu_list(GString *out)
 {
-    g_string_append(out, "pentium2 (the default)\n");
+    g_string_append(out, "pentium2 (the default)\npentium3 (SSE)\n"
+                    "pentium4 (SSE2)\nNehalem (SSE to SSE4.2, POPCNT)\n"
+                    "max\n");
 }
 
 static void i386_cpu_start(UserThread *t, uint64_t pc, uint64_t sp)
@@ -149,7 +150,8 @@ static void *i386_cpu_copy(UserThread *parent)
 {
     GError *err = NULL;
     UserProc *p = parent->proc;
-    X86User *u = x86_user_new(p->guest_base, p->arch->addr_limit, &err);
+    X86User *u = x86_user_new_model(p->guest_base, p->arch->addr_limit,
+                                    CPU(parent)->u->x->model->name, &err);
     if (!u) {
         g_error("%s", err->message);
     }
@@ -595,6 +597,14 @@ static int i386_cpu_loop(UserThread *t)
         case EX_UD:
             user_signal_fault(t, SIGILL, 2 /* ILL_ILLOPN */, eip);
             break;
+        case EX_XM: {
+            /* SIMD floating point: the si_code of the unmasked flag */
+            unsigned f = x->fpu.mxcsr & ~(x->fpu.mxcsr >> 7) & 0x3f;
+            int code = (f & 1) ? 7 : (f & 4) ? 3 : (f & 8) ? 4
+                       : (f & 16) ? 5 : (f & 32) ? 6 : 0;
+            user_signal_fault(t, SIGFPE, code, eip);
+            break;
+        }
         case EX_MF: {
             unsigned sw = x->fpu.fsw & ~x->fpu.fcw & 0x3f;
             int code = (sw & 1) ? 7 : (sw & 4) ? 3 : (sw & 8) ? 4

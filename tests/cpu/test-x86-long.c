@@ -404,6 +404,92 @@ static void test_rep_rounds(void)
     rig_free(&r);
 }
 
+/*
+ * The instructions 64-bit mode gained after the first slice (issue 17),
+ * on data above 4 GiB (0x80_0000_0000 maps to 2 MiB by a PML4 entry of
+ * its own, so a 32-bit truncation would read elsewhere):
+ * bits 64, org 0x2100
+ *   fninit / mov rbx, 0x8000000000
+ *   fld qword [rbx+0x100] / fadd st0, st0 / fstp qword [rbx+0x108] ; x87
+ *   movq mm0, rbx / movq [rbx+0x110], mm0 / emms        ; MMX, REX.W
+ *   mov r9, 0x1122334455667788 / mov rax, r9
+ *   shld rax, rbx, 8 / mov [rbx+0x118], rax             ; SHLD r64
+ *   lea rsi, [rbx+0x120] / xchg rbx, rsi
+ *   mov eax, 3 / xlatb / mov r10, rax / mov rbx, rsi    ; XLAT
+ *   mov eax, 5 / mov cr8, rax / mov rcx, cr8            ; CR8 (no APIC)
+ *   smsw rdx                                            ; all of CR0
+ *   xor r11d, r11d / mov ss, r11d / mov r12d, ss        ; null SS, ring 0
+ *   mov qword [rbx+0x128], 0x33 / mov word [rbx+0x130], 0x10
+ *   lss r13, [rbx+0x128]                                ; m16:64
+ *   hlt
+ */
+static const uint8_t gaps64[] = {
+    0xdb, 0xe3, 0x48, 0xbb, 0x00, 0x00, 0x00, 0x00, 0x80, 0x00, 0x00, 0x00,
+    0xdd, 0x83, 0x00, 0x01, 0x00, 0x00, 0xdc, 0xc0, 0xdd, 0x9b, 0x08, 0x01,
+    0x00, 0x00, 0x48, 0x0f, 0x6e, 0xc3, 0x0f, 0x7f, 0x83, 0x10, 0x01, 0x00,
+    0x00, 0x0f, 0x77, 0x49, 0xb9, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22,
+    0x11, 0x4c, 0x89, 0xc8, 0x48, 0x0f, 0xa4, 0xd8, 0x08, 0x48, 0x89, 0x83,
+    0x18, 0x01, 0x00, 0x00, 0x48, 0x8d, 0xb3, 0x20, 0x01, 0x00, 0x00, 0x48,
+    0x87, 0xde, 0xb8, 0x03, 0x00, 0x00, 0x00, 0xd7, 0x49, 0x89, 0xc2, 0x48,
+    0x89, 0xf3, 0xb8, 0x05, 0x00, 0x00, 0x00, 0x44, 0x0f, 0x22, 0xc0, 0x44,
+    0x0f, 0x20, 0xc1, 0x48, 0x0f, 0x01, 0xe2, 0x45, 0x31, 0xdb, 0x41, 0x8e,
+    0xd3, 0x41, 0x8c, 0xd4, 0x48, 0xc7, 0x83, 0x28, 0x01, 0x00, 0x00, 0x33,
+    0x00, 0x00, 0x00, 0x66, 0xc7, 0x83, 0x30, 0x01, 0x00, 0x00, 0x10, 0x00,
+    0x4c, 0x0f, 0xb2, 0xab, 0x28, 0x01, 0x00, 0x00, 0xf4,
+};
+
+static void test_gaps(void)
+{
+    Rig r;
+    activated(&r, "max");
+    X86Cpu *x = r.x;
+    put64(&r, PML4 + 8, 0x18000 | P | W);
+    put64(&r, 0x18000, 0x17000 | P | W);
+    put64(&r, 0x17000, 0x200000 | P | W | PS);
+    put64(&r, 0x200100, 0x3ff8000000000000ull); /* 1.5 */
+    r.ram[0x200123] = 0xab;
+    x86_tlb_flush(x, true);
+    x->gdt.limit = 0x1f;
+    rig_desc_set(&r, GDT, 0x18, 0, 0xfffff, 0x9a, 0xa); /* G, L */
+    rig_load_seg(&r, S_CS, 0x18);
+    x86_update_mode(x);
+    g_assert_true(x->code64);
+    rig_load(&r, 0x2100, gaps64, sizeof(gaps64));
+    x->rip = 0x2100;
+    run_halt(&r);
+    g_assert_cmpint(rig_stub_vector(&r, STUBS, 32), ==, -1);
+    g_assert_cmphex(get64(&r, 0x200108), ==, 0x4008000000000000ull); /* 3 */
+    g_assert_cmphex(get64(&r, 0x200110), ==, 0x8000000000ull);
+    g_assert_cmphex(get64(&r, 0x200118), ==, 0x2233445566778800ull);
+    g_assert_cmphex(x->regs[10], ==, 0xab);
+    g_assert_cmphex(x->regs[R_ECX], ==, 5);
+    g_assert_cmphex(x->cr8, ==, 5);
+    g_assert_cmphex(x->regs[R_EDX], ==, x->cr0);
+    g_assert_cmphex(x->regs[12], ==, 0);
+    g_assert_cmphex(x->regs[13], ==, 0x33);
+    g_assert_cmphex(x->seg[S_SS].sel, ==, 0x10);
+
+    /* info registers: the 64-bit layout in long mode. */
+    g_autoptr(GString) out = g_string_new(NULL);
+    x86_dump_state(x, out);
+    g_assert_nonnull(strstr(out->str, "R13=0000000000000033"));
+    g_assert_nonnull(strstr(out->str, "RBX=0000008000000000"));
+    g_assert_nonnull(strstr(out->str, "EFER=0000000000000d00"));
+    g_assert_nonnull(strstr(out->str, "KERNEL_GS_BASE="));
+
+    /* x/i: 64-bit code at a linear address above 4 GiB (mov rax, r9). */
+    r.ram[0x200200] = 0x4c;
+    r.ram[0x200201] = 0x89;
+    r.ram[0x200202] = 0xc8;
+    g_string_truncate(out, 0);
+    int n = r.cpu->ops->disassemble(r.cpu, 0x8000000200ull, false, out);
+    g_assert_cmpint(n, ==, 3);
+    if (!strstr(out->str, ".byte")) { /* with Capstone */
+        g_assert_nonnull(strstr(out->str, "rax, r9"));
+    }
+    rig_free(&r);
+}
+
 static void cpuid(Rig *r, uint32_t leaf, uint32_t out[4])
 {
     r->x->regs[R_EAX] = leaf;
@@ -438,8 +524,17 @@ static void test_cpuid(void)
     cpuid(&r, 0x80000008, v);
     g_assert_cmphex(v[0] & 0xffff, ==, 0x3028); /* 40 physical, 48 linear */
     cpuid(&r, 1, v);
-    g_assert_false(v[3] & (1u << 25)); /* no SSE claimed (not yet) */
-    g_assert_false(v[3] & (1u << 26));
+    /* qemu64's SSE family: SSE, SSE2, SSE3 (as QEMU's), no more. */
+    g_assert_true(v[3] & (1u << 25));
+    g_assert_true(v[3] & (1u << 26));
+    g_assert_cmphex(v[2] & ((1u << 0) | (1u << 9) | (1u << 19) |
+                            (1u << 20) | (1u << 23) | (1u << 26)), ==,
+                    x86_sse_features(r.x) & X86F_SSE3 ? 1 : 0);
+    g_assert_true(v[2] & (1u << 13)); /* CMPXCHG16B */
+    rig_free(&r);
+    rig_init(&r, RAM);
+    cpuid(&r, 1, v);
+    g_assert_false(v[2] & (1u << 13)); /* pentium2: no CMPXCHG16B */
     rig_free(&r);
     rig_init_model(&r, RAM, "max");
     cpuid(&r, 0x80000001, v);
@@ -506,6 +601,7 @@ int main(int argc, char **argv)
     g_test_add_func("/x86/long/checks", test_checks);
     g_test_add_func("/x86/long/ltr16", test_ltr16);
     g_test_add_func("/x86/long/rep-rounds", test_rep_rounds);
+    g_test_add_func("/x86/long/gaps", test_gaps);
     g_test_add_func("/x86/long/cpuid", test_cpuid);
     g_test_add_func("/x86/long/state", test_state);
     return g_test_run();

@@ -11,7 +11,9 @@ socket (screendump, sendkey, xp).  On a timeout it reports what was seen
 which is run when the cache lacks them.
 
 usage: boottest.py SCENARIO EMULATOR
-  SCENARIO: iso | hdd | hdd-snapshot | kernel | floppy | vga
+  SCENARIO: iso | hdd | hdd-snapshot | kernel | floppy | vga | kernel64
+  (kernel64: Debian's amd64 kernel; EMULATOR is mimic, whose sibling
+  mimic-system-x86_64 runs, or qemu-system-x86_64)
 Exit status: 0 pass, 1 fail, 77 skip (emulator missing).
 """
 import hashlib
@@ -267,12 +269,13 @@ def ensure_images(what='all'):
              'hdd-snapshot': ['demo-hdd.img'],
              'kernel': ['vmlinuz', 'initrd.gz'],
              'vga': ['vmlinuz', 'initrd.gz'], 'floppy': ['floppy.img'],
+             'kernel64': ['vmlinuz64', 'initrd64.gz'],
              'all': ['demo.iso', 'demo-hdd.img', 'floppy.img', 'vmlinuz',
                      'initrd.gz']}[what]
     if all(os.path.exists(os.path.join(CACHE, n)) for n in names):
         return
     build = os.path.join(SRCROOT, 'scripts', 'guests', 'build.sh')
-    target = {'kernel': 'initrd', 'vga': 'initrd',
+    target = {'kernel': 'initrd', 'vga': 'initrd', 'kernel64': 'initrd64',
               'hdd-snapshot': 'hdd'}.get(what, what)
     print('+ %s %s' % (build, target), flush=True)
     subprocess.run([build, target], check=True, stdin=subprocess.DEVNULL)
@@ -289,7 +292,7 @@ def find_emulator(path):
     return os.path.abspath(exe) if os.sep in exe else exe
 
 
-def linux_session(emu, boot_timeout=480):
+def linux_session(emu, boot_timeout=480, machine='i686'):
     emu.wait_for('GUEST-READY', boot_timeout)
     emu.wait_for(PROMPT, 60)
     # The kernel's crypto self-tests (testmgr) run the CPU hard: a wrong
@@ -298,13 +301,14 @@ def linux_session(emu, boot_timeout=480):
     if bad:
         emu.fail('the guest kernel reported a failed self-test: %r'
                  % bad.group(0))
-    emu.command('uname -m', re.compile(r'\ni686\r?\n'))
+    emu.command('uname -m', re.compile(r'\n%s\r?\n' % machine))
 
 
-def self_test(emu):
+def self_test(emu, busybox=None):
     """The issue's CPU self-test: results computed in the guest, on
-    Mimic's CPU (integer, memory and x87 work), equal the host's."""
-    with open(os.path.join(CACHE, 'root', 'busybox'), 'rb') as f:
+    Mimic's CPU (integer, memory and x87 work), equal the host's.
+    busybox: the host's copy of the guest's /bin/busybox."""
+    with open(busybox or os.path.join(CACHE, 'root', 'busybox'), 'rb') as f:
         digest = hashlib.sha256(f.read()).hexdigest()
     emu.command('sha256sum /bin/busybox', digest, 120)
     emu.command('gzip -c /bin/busybox | gunzip -c | sha256sum', digest, 300)
@@ -376,6 +380,28 @@ def scenario_kernel(exe, tmp):
         linux_session(emu)
         apic_check(emu)
         self_test(emu)
+        poweroff(emu)
+    finally:
+        emu.close()
+
+
+def scenario_kernel64(exe, tmp):
+    """Issue 17: Debian's amd64 kernel (linux-image-amd64) with a
+    busybox-static:amd64 initramfs (build.sh initrd64) on the 64-bit CPU:
+    mimic-system-x86_64 (default model qemu64) next to the given mimic,
+    or the given emulator (qemu-system-x86_64, the oracle)."""
+    sib = os.path.join(os.path.dirname(exe), 'mimic-system-x86_64')
+    if os.path.basename(exe) == 'mimic' and os.path.exists(sib):
+        exe = sib
+    emu = Emulator([exe, '-nographic',
+                    '-kernel', os.path.join(CACHE, 'vmlinuz64'),
+                    '-initrd', os.path.join(CACHE, 'initrd64.gz'),
+                    '-append', 'console=ttyS0,115200 ' + QUICK_APPEND,
+                    '-m', '256'], os.path.join(tmp, 'serial.log'))
+    try:
+        linux_session(emu, machine='x86_64')
+        self_test(emu, os.path.join(CACHE, 'extra', 'busybox-static-amd64',
+                                    'bin', 'busybox'))
         poweroff(emu)
     finally:
         emu.close()
@@ -495,7 +521,7 @@ def scenario_vga(exe, tmp):
 
 SCENARIOS = {'vga': scenario_vga, 'iso': scenario_iso,
              'hdd-snapshot': scenario_hdd_snapshot,
-             'kernel': scenario_kernel,
+             'kernel': scenario_kernel, 'kernel64': scenario_kernel64,
              'hdd': scenario_hdd, 'floppy': scenario_floppy}
 
 

@@ -25,20 +25,29 @@ extern const CpuOps x86_cpu_ops;
 
 /* The models (-cpu NAME).  pentium2 is the core's own name and the
    default; the 64-bit ones add long mode and what goes with it.  CPUID
-   shows exactly these features (x86_cpuid); no SSE yet (issue 17 item 2),
-   so they are not yet complete x86-64 CPUs for userlands. */
+   shows exactly these features (x86_cpuid; the SSE family as far as
+   exec_sse.c implements it, x86_sse_features). */
 #define X86F_ALL64 (X86F_LM | X86F_NX | X86F_SYSCALL | X86F_LAHF_LM)
+#define X86F_SSE_V2 (X86F_SSE | X86F_SSE2 | X86F_SSE3 | X86F_SSSE3 | \
+                     X86F_SSE41 | X86F_SSE42 | X86F_POPCNT)
 const X86Model x86_models[] = {
     { "pentium2", "Intel Pentium II class IA-32 CPU (P6, MMX)", 0, 0x652,
       36 },
-    { "qemu64", "x86-64 CPU: long mode, NX, SYSCALL (no SSE yet)",
-      X86F_ALL64, 0x663, 40 },
-    { "max", "every feature the core implements (qemu64 plus 1 GiB pages, "
-      "RDTSCP)", X86F_ALL64 | X86F_PDPE1GB | X86F_RDTSCP, 0x663, 40 },
+    { "pentium3", "Intel Pentium III class IA-32 CPU (P6, MMX, SSE)",
+      X86F_SSE, 0x673, 36 },
+    { "pentium4", "Intel Pentium 4 class IA-32 CPU (SSE, SSE2)",
+      X86F_SSE | X86F_SSE2, 0xf29, 36 },
+    { "qemu64", "x86-64 CPU: long mode, NX, SYSCALL, SSE to SSE3",
+      X86F_ALL64 | X86F_SSE | X86F_SSE2 | X86F_SSE3, 0x663, 40 },
+    { "Nehalem", "Intel Core i7 class x86-64 CPU (SSE to SSE4.2, POPCNT)",
+      X86F_ALL64 | X86F_SSE_V2, 0x106a2, 40 },
+    { "max", "every feature the core implements (Nehalem plus 1 GiB "
+      "pages, RDTSCP, XSAVE)", X86F_ALL64 | X86F_PDPE1GB | X86F_RDTSCP |
+      X86F_SSE_V2 | X86F_XSAVE, 0x663, 40 },
 };
 const unsigned x86_n_models = G_N_ELEMENTS(x86_models);
 static const char *const x86_model_names[] = {
-    "qemu64", "max", "x86_64", NULL,
+    "pentium3", "pentium4", "qemu64", "Nehalem", "max", "x86_64", NULL,
 };
 
 static const X86Model *x86_model_find(const char *name)
@@ -132,6 +141,8 @@ static void x86_reset(Cpu *c)
     cpu->star = cpu->lstar = cpu->cstar = cpu->sfmask = 0;
     cpu->kernel_gs_base = cpu->tsc_aux = 0;
     x87_reset(&cpu->fpu);
+    memset(cpu->xmm, 0, sizeof(cpu->xmm));
+    cpu->xcr0 = 1;
     cpu->halted = false;
     cpu->nmi_pending = false;
     cpu->nmi_blocked = false;
@@ -568,10 +579,76 @@ static void dump_seg(GString *out, const char *name, const SegCache *sc)
                            (uint32_t)sc->base, sc->limit, (uint32_t)sc->flags << 8);
 }
 
+static void dump_seg64(GString *out, const char *name, const SegCache *sc)
+{
+    g_string_append_printf(out, "%-3s=%04x %016" G_GINT64_MODIFIER "x %08x "
+                           "%08x\n", name, sc->sel, sc->base, sc->limit,
+                           (uint32_t)sc->flags << 8);
+}
+
+static void dump_flags(GString *out, uint32_t f)
+{
+    static const char *const fl = "ODITSZ-A-P-C";
+    for (int i = 0; i < 12; i++) {
+        bool set = (f >> (11 - i)) & 1;
+        g_string_append_c(out, fl[i] == '-' ? '-' : set ? fl[i] : '-');
+    }
+}
+
+/* Long mode (EFER.LMA): QEMU's 64-bit layout, RAX..R15, RIP, 64-bit
+   bases, EFER, and the FS/GS/KERNEL_GS bases on a line of their own. */
+static void dump_state64(X86Cpu *cpu, GString *out)
+{
+    static const char *const rn[16] = {
+        "RAX", "RBX", "RCX", "RDX", "RSI", "RDI", "RBP", "RSP",
+        "R8 ", "R9 ", "R10", "R11", "R12", "R13", "R14", "R15" };
+    static const int ri[16] = { R_EAX, R_EBX, R_ECX, R_EDX, R_ESI, R_EDI,
+                                R_EBP, R_ESP, 8, 9, 10, 11, 12, 13, 14, 15 };
+    uint32_t f = x86_get_eflags(cpu);
+    for (int i = 0; i < 16; i++) {
+        g_string_append_printf(out, "%s=%016" G_GINT64_MODIFIER "x%c", rn[i],
+                               cpu->regs[ri[i]], i % 4 == 3 ? '\n' : ' ');
+    }
+    g_string_append_printf(out, "RIP=%016" G_GINT64_MODIFIER "x RFL=%08x [",
+                           cpu->rip, f);
+    dump_flags(out, f);
+    g_string_append_printf(out, "] CPL=%d II=%d A20=%d HLT=%d\n", cpu->cpl,
+                           cpu->inhibit, !(~cpu->a20_mask & (1u << 20)),
+                           cpu->halted);
+    static const char *const names[] = { "ES", "CS", "SS", "DS", "FS", "GS" };
+    for (int s = 0; s < 6; s++) {
+        dump_seg64(out, names[s], &cpu->seg[s]);
+    }
+    dump_seg64(out, "LDT", &cpu->ldt);
+    dump_seg64(out, "TR", &cpu->tr);
+    g_string_append_printf(out,
+        "GDT=     %016" G_GINT64_MODIFIER "x %08x\n"
+        "IDT=     %016" G_GINT64_MODIFIER "x %08x\n",
+        cpu->gdt.base, cpu->gdt.limit, cpu->idt.base, cpu->idt.limit);
+    g_string_append_printf(out,
+        "CR0=%08x CR2=%016" G_GINT64_MODIFIER "x CR3=%016" G_GINT64_MODIFIER
+        "x CR4=%08x\n", (uint32_t)cpu->cr0, cpu->cr2, cpu->cr3,
+        (uint32_t)cpu->cr4);
+    for (int i = 0; i < 4; i++) {
+        g_string_append_printf(out, "DR%d=%016" G_GINT64_MODIFIER "x%c", i,
+                               cpu->dr[i], i == 3 ? '\n' : ' ');
+    }
+    g_string_append_printf(out,
+        "DR6=%016" G_GINT64_MODIFIER "x DR7=%016" G_GINT64_MODIFIER "x\n"
+        "EFER=%016" G_GINT64_MODIFIER "x\n"
+        "FS_BASE=%016" G_GINT64_MODIFIER "x GS_BASE=%016" G_GINT64_MODIFIER
+        "x KERNEL_GS_BASE=%016" G_GINT64_MODIFIER "x\n",
+        cpu->dr[6], cpu->dr[7], cpu->efer, cpu->seg[S_FS].base,
+        cpu->seg[S_GS].base, cpu->kernel_gs_base);
+}
+
 /* The integer state in QEMU's "info registers" / -d cpu layout. */
 void x86_dump_state(X86Cpu *cpu, GString *out)
 {
-    static const char *const fl = "ODITSZ-A-P-C";
+    if (cpu->lma) {
+        dump_state64(cpu, out);
+        return;
+    }
     uint32_t f = x86_get_eflags(cpu);
     g_string_append_printf(out,
         "EAX=%08x EBX=%08x ECX=%08x EDX=%08x\n"
@@ -581,10 +658,7 @@ void x86_dump_state(X86Cpu *cpu, GString *out)
         (uint32_t)cpu->regs[R_EDX], (uint32_t)cpu->regs[R_ESI],
         (uint32_t)cpu->regs[R_EDI], (uint32_t)cpu->regs[R_EBP],
         (uint32_t)cpu->regs[R_ESP], (uint32_t)cpu->rip, f);
-    for (int i = 0; i < 12; i++) {
-        bool set = (f >> (11 - i)) & 1;
-        g_string_append_c(out, fl[i] == '-' ? '-' : set ? fl[i] : '-');
-    }
+    dump_flags(out, f);
     g_string_append_printf(out, "] CPL=%d II=%d A20=%d HLT=%d\n", cpu->cpl,
                            cpu->inhibit, !(~cpu->a20_mask & (1u << 20)),
                            cpu->halted);
@@ -618,6 +692,7 @@ static void x86_dump_registers(Cpu *c, GString *out)
     X86Cpu *cpu = x86_cpu_of(c);
     x86_dump_state(cpu, out);
     x87_dump(&cpu->fpu, out);
+    x86_sse_dump(cpu, out);
 }
 
 static bool x86_virt_to_phys(Cpu *c, uint64_t vaddr, uint64_t *paddr)
@@ -639,7 +714,8 @@ static int fetch_code(X86Cpu *cpu, uint64_t addr, bool phys, uint8_t *buf)
     int avail = 0;
     for (int i = 0; i < 16; i++) {
         uint64_t pa = addr + i;
-        if (!phys && !x86_translate_probe(cpu, (uint32_t)(addr + i), &pa)) {
+        if (!phys && !x86_translate_probe(cpu, (addr + i) & cpu->lin_mask,
+                                          &pa)) {
             break;
         }
         buf[i] = memmap_read_sized(cpu->bus.mem, pa, 1);
@@ -737,10 +813,12 @@ void x86_log_block(X86Cpu *cpu, const TBlock *tb)
     g_autoptr(GString) out = g_string_new("----------------\nIN: \n");
     for (int i = 0; i < tb->n; i++) {
         const X86Insn *in = &tb->insn[i];
-        uint32_t lin = tb->cs_base + in->ip;
+        uint64_t lin = (tb->cs_base + in->ip) & cpu->lin_mask;
         uint8_t buf[16];
         int avail = fetch_code(cpu, lin, false, buf);
-        g_string_append_printf(out, "0x%08x:  ", lin);
+        g_string_append_printf(out, cpu->code64 ? "0x%016" G_GINT64_MODIFIER
+                               "x:  " : "0x%08" G_GINT64_MODIFIER "x:  ",
+                               lin);
         if (avail == 0) {
             g_string_append(out, "(not mapped)\n");
             continue;
@@ -873,6 +951,9 @@ static void x86_pre_load(void *obj)
     s->efer = s->star = s->lstar = s->cstar = s->sfmask = 0; /* version 4 */
     s->kernel_gs_base = s->tsc_aux = 0;
     s->ferr = s->ignne = 0; /* a version 1 file has no pins: none asserted */
+    X86Cpu *cpu = obj;      /* version 5: SSE */
+    memset(cpu->xmm, 0, sizeof(cpu->xmm));
+    cpu->xcr0 = 1;
 }
 
 static bool x86_post_load(void *obj, GError **error)
@@ -899,6 +980,14 @@ static bool x86_post_load(void *obj, GError **error)
         g_set_error(error, STATE_ERROR, STATE_ERROR_INVALID,
                     "cpu-x86: long-mode state for CPU model %s, which has "
                     "no long mode", cpu->model->name);
+        return false;
+    }
+    if ((cpu->xcr0 & ~(uint64_t)3) || !(cpu->xcr0 & 1) ||
+        (cpu->xcr0 != 1 && !(x86_sse_features(cpu) & X86F_XSAVE)) ||
+        (cpu->fpu.mxcsr & ~0xffffu)) {
+        g_set_error(error, STATE_ERROR, STATE_ERROR_INVALID,
+                    "cpu-x86: invalid SSE state (XCR0 %#" PRIx64
+                    ", MXCSR %#x)", cpu->xcr0, cpu->fpu.mxcsr);
         return false;
     }
     uint64_t efer_ok = EFER_LMA | EFER_LME | EFER_SCE | EFER_NXE;
@@ -1031,12 +1120,15 @@ static const StateField x86_state_fields[] = {
     STATE_U64(X86Cpu, st.sfmask, STATE_V(4)),
     STATE_U64(X86Cpu, st.kernel_gs_base, STATE_V(4)),
     STATE_U64(X86Cpu, st.tsc_aux, STATE_V(4)),
+    /* version 5: SSE (MXCSR is in the x87 state since version 1) */
+    STATE_BYTES(X86Cpu, xmm, 256, STATE_V(5)),
+    STATE_U64(X86Cpu, xcr0, STATE_V(5)),
     STATE_END
 };
 
 static const StateDesc x86_state_desc = {
     .name = "cpu-x86",
-    .version = 4,
+    .version = 5,
     .min_version = 1,
     .fields = x86_state_fields,
     .pre_save = x86_pre_save,

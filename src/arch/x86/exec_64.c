@@ -179,6 +179,22 @@ static uint64_t alu(X86Cpu *cpu, unsigned op, uint64_t a, uint64_t b,
     uint32_t f;
     a &= m;
     b &= m;
+    /* ADD, SUB/CMP and the logic ops leave lazy flags (exec_alu.c
+       evaluates them at any size); ADC/SBB compute them at once. */
+    switch (op) {
+    case 0:
+        r = (a + b) & m;
+        x86_set_lazy(cpu, LF_ADD, size, r, a, b);
+        return r;
+    case 5: case 7:
+        r = (a - b) & m;
+        x86_set_lazy(cpu, LF_SUB, size, r, a, b);
+        return r;
+    case 1: case 4: case 6:
+        r = op == 1 ? a | b : op == 4 ? a & b : a ^ b;
+        x86_set_lazy(cpu, LF_LOGIC, size, r, 0, 0);
+        return r;
+    }
     if (op == 0 || op == 2) {
         uint64_t c = op == 2 && cf(cpu);
         r = (a + b + c) & m;
@@ -288,13 +304,20 @@ static void aset(X86Cpu *cpu, const X86Insn *in, int r, uint64_t v)
     cpu->regs[r] = in->asz == 4 ? (uint32_t)v : v;
 }
 
+void x86_io_check(X86Cpu *cpu, uint16_t port, unsigned size);
+
 static void string_op(X86Cpu *cpu, const X86Insn *in, unsigned op)
 {
     unsigned sz = in->osz;
+    uint16_t port = cpu->regs[R_EDX];
+    if (op >= 0x6c && op <= 0x6f) { /* INS/OUTS: at most 32 bits */
+        sz = sz == 8 ? 4 : sz;
+        x86_io_check(cpu, port, sz);
+    }
     int64_t step = (cpu->eflags & F_DF) ? -(int64_t)sz : (int64_t)sz;
     bool rep = in->rep != 0;
     unsigned kind = (op & 0xfe); /* a4 movs, a6 cmps, aa stos, ac lods,
-                                    ae scas */
+                                    ae scas, 6c ins, 6e outs */
     unsigned chunk = (cpu->eflags & F_TF) || cpu->dbg_watch ? 1 : 65536;
     for (unsigned done = 0;; done++) {
         if (rep && areg(cpu, in, R_ECX) == 0) {
@@ -332,6 +355,19 @@ static void string_op(X86Cpu *cpu, const X86Insn *in, unsigned op)
             set(cpu, in, R_EAX, rd(cpu, lin(cpu, in->seg, si), sz), sz);
             aset(cpu, in, R_ESI, si + step);
             break;
+        case 0x6c: {
+            /* The destination is checked before the port read. */
+            uint64_t a = lin(cpu, S_ES, di);
+            wr(cpu, a, rd(cpu, a, sz), sz);
+            wr(cpu, a, ioport_read(cpu->bus.io, port, sz), sz);
+            aset(cpu, in, R_EDI, di + step);
+            break;
+        }
+        case 0x6e:
+            ioport_write(cpu->bus.io, port,
+                         rd(cpu, lin(cpu, in->seg, si), sz), sz);
+            aset(cpu, in, R_ESI, si + step);
+            break;
         default: {
             uint64_t b = rd(cpu, lin(cpu, S_ES, di), sz);
             alu(cpu, 7, get(cpu, in, R_EAX, sz), b, sz);
@@ -344,6 +380,12 @@ static void string_op(X86Cpu *cpu, const X86Insn *in, unsigned op)
             return;
         }
         aset(cpu, in, R_ECX, areg(cpu, in, R_ECX) - 1);
+        if (kind == 0x6c || kind == 0x6e) {
+            cpu->block_end = true; /* a device may want the CPU out */
+            if (cpu->tb_dirty) {
+                return;
+            }
+        }
         if ((kind == 0xa6 || kind == 0xae) &&
             (in->rep == 0xf3 ? !zf : zf)) {
             return;
@@ -678,7 +720,213 @@ static void far_jmp_call64(X86Cpu *cpu, const X86Insn *in, bool call)
     cpu->block_end = true;
 }
 
+
+/* ---- the legacy handlers in 64-bit mode ----
+   Handlers that compute no address themselves, or only one memory
+   operand through x86_ea() and in->seg (x87, MMX, the descriptor-table
+   and LAR/LSL/VERR/VERW forms, and the SSE handlers of exec_sse*.c), run
+   in 64-bit mode through this bridge: the 64-bit linear address of the
+   operand (FS/GS base, canonical check) is put in in->seg's cache as a
+   base, the instruction gets a plain displacement of the low 16 bits, so
+   that x86_ea() + base is the address and no operand (up to 64 KiB)
+   wraps; the cache is restored after the handler, also when it faults.
+   mem: the opcode has a ModRM byte; narrow: REX.W means nothing to the
+   handler (it sees 32 bits). */
+static void legacy64(X86Cpu *cpu, const X86Insn *in, unsigned op,
+                     bool mem, bool narrow)
+{
+    X86Handler fn = x86_legacy_handler(op);
+    X86Insn l = *in;
+    if (!fn) {
+        x86_op_unimpl64(cpu, in);
+    }
+    if (narrow && l.osz == 8) {
+        l.osz = 4;
+    }
+    if (!mem || in->mod == 3) {
+        fn(cpu, &l);
+        return;
+    }
+    uint64_t a = mem_addr(cpu, in);
+    int s = in->seg;
+    SegCache save = cpu->seg[s];
+    jmp_buf outer;
+    memcpy(outer, cpu->jb, sizeof(jmp_buf));
+    SegCache *sc = &cpu->seg[s];
+    sc->base = a & ~(uint64_t)0xffff;
+    sc->lo = 0;
+    sc->hi = 0xffffffffu;
+    sc->rok = sc->wok = true;
+    l.base = X86_R_NONE;
+    l.index = X86_R_NONE;
+    l.disp = (int32_t)(a & 0xffff);
+    l.asz32 = 1;
+    l.asz = 4;
+    if (setjmp(cpu->jb)) {
+        cpu->seg[s] = save;
+        memcpy(cpu->jb, outer, sizeof(jmp_buf));
+        longjmp(cpu->jb, 1);
+    }
+    fn(cpu, &l);
+    cpu->seg[s] = save;
+    memcpy(cpu->jb, outer, sizeof(jmp_buf));
+}
+
+/* SHLD/SHRD (SDM Vol. 2B): the count masked to 5 bits (6 with REX.W);
+   a 16-bit count above 16 leaves the result undefined (Intel CPUs shift
+   through the 32-bit concatenation, as QEMU does). */
+static void shxd64(X86Cpu *cpu, const X86Insn *in, bool left, unsigned cnt)
+{
+    unsigned sz = in->osz, bits = sz * 8;
+    cnt &= sz == 8 ? 63 : 31;
+    if (cnt == 0) {
+        if (in->mod == 3 && sz == 4) {
+            cpu->regs[in->rm] = (uint32_t)cpu->regs[in->rm];
+        }
+        return;
+    }
+    uint64_t d = rm_read(cpu, in, sz), s = get(cpu, in, in->reg, sz);
+    unsigned __int128 w;
+    uint64_t r;
+    bool c;
+    if (sz == 2) {
+        /* 16-bit: the 48-bit d:s:d (left) or d:s:d (right, from bit 0) */
+        uint64_t x = (d << 32) | (s << 16) | d;
+        if (left) {
+            c = (x >> (48 - cnt)) & 1;
+            r = (x << cnt >> 32) & 0xffff;
+        } else {
+            c = (x >> (cnt - 1)) & 1;
+            r = (x >> cnt) & 0xffff;
+        }
+    } else if (left) {
+        w = ((unsigned __int128)d << bits) | s;
+        c = (d >> (bits - cnt)) & 1;
+        r = (uint64_t)(w << cnt >> bits) & msk(sz);
+    } else {
+        w = ((unsigned __int128)s << bits) | d;
+        c = (d >> (cnt - 1)) & 1;
+        r = (uint64_t)(w >> cnt) & msk(sz);
+    }
+    bool o = ((r ^ d) & sbit(sz)) != 0;
+    set_flags(cpu, szp(r, sz) | (c ? F_CF : 0) | (o ? F_OF : 0), F_ARITH);
+    rm_write(cpu, in, r, sz);
+}
+
+/* CR8: the local APIC's TPR bits 7:4 (SDM Vol. 3A 10.8.6.1), through the
+   board's system-register hook (0x808, the x2APIC TPR number; not an MSR
+   the guest can reach: msr_access() does not route it). */
+static void mov_cr8(X86Cpu *cpu, const X86Insn *in, bool to_cr)
+{
+    if (cpu->cpl != 0) {
+        GP0(cpu);
+    }
+    uint64_t tpr = 0;
+    if (to_cr) {
+        uint64_t v = cpu->regs[in->rm];
+        if (v >> 4) {
+            GP0(cpu); /* reserved bits 63:4 */
+        }
+        tpr = v << 4;
+        if (!cpu->bus.sysreg ||
+            !cpu->bus.sysreg(cpu->bus.sysreg_opaque, 0x808, &tpr, true)) {
+            cpu->cr8 = v;
+        }
+        cpu->block_end = true; /* a lower priority may unmask one */
+        return;
+    }
+    if (cpu->bus.sysreg &&
+        cpu->bus.sysreg(cpu->bus.sysreg_opaque, 0x808, &tpr, false)) {
+        cpu->regs[in->rm] = (tpr >> 4) & 0xf;
+    } else {
+        cpu->regs[in->rm] = cpu->cr8;
+    }
+}
+
 /* ---- the instructions ---- */
+
+static inline __attribute__((always_inline))
+void alu_forms(X86Cpu *cpu, const X86Insn *in, unsigned op, unsigned sz)
+{
+    unsigned o = op >> 3;
+    if ((op & 7) >= 4) { /* AL/eAX, imm */
+        uint64_t r = alu(cpu, o, get(cpu, in, R_EAX, sz),
+                         sz == 1 ? in->imm : imm(in), sz);
+        if (o != 7) {
+            set(cpu, in, R_EAX, r, sz);
+        }
+    } else if (op & 2) { /* reg, r/m */
+        uint64_t r = alu(cpu, o, get(cpu, in, in->reg, sz),
+                         rm_read(cpu, in, sz), sz);
+        if (o != 7) {
+            set(cpu, in, in->reg, r, sz);
+        }
+    } else { /* r/m, reg */
+        uint64_t r = alu(cpu, o, rm_read(cpu, in, sz),
+                         get(cpu, in, in->reg, sz), sz);
+        if (o != 7) {
+            rm_write(cpu, in, r, sz);
+        }
+    }
+}
+
+/* The most frequent instructions have handlers of their own (picked by
+   x86_exec64_pick() at decode time): the JIT calls them directly, which
+   spares the switch's indirect jump. */
+static void h64_alu(X86Cpu *cpu, const X86Insn *in)
+{
+    alu_forms(cpu, in, in->op, in->osz);
+}
+
+static void h64_mov_store(X86Cpu *cpu, const X86Insn *in) /* 88, 89 */
+{
+    rm_write(cpu, in, get(cpu, in, in->reg, in->osz), in->osz);
+}
+
+static void h64_mov_load(X86Cpu *cpu, const X86Insn *in) /* 8A, 8B */
+{
+    set(cpu, in, in->reg, rm_read(cpu, in, in->osz), in->osz);
+}
+
+static void h64_lea(X86Cpu *cpu, const X86Insn *in)
+{
+    set(cpu, in, in->reg, ea(cpu, in), in->osz);
+}
+
+static void h64_jcc(X86Cpu *cpu, const X86Insn *in)
+{
+    if (x86_cond(cpu, in->op & 0xf)) {
+        jump(cpu, cpu->rip + imm(in), 8);
+    }
+}
+
+static void h64_test(X86Cpu *cpu, const X86Insn *in) /* 84, 85 */
+{
+    alu(cpu, 4, rm_read(cpu, in, in->osz), get(cpu, in, in->reg, in->osz),
+        in->osz);
+}
+
+X86Handler x86_exec64_pick(const X86Insn *in)
+{
+    unsigned op = in->op0f ? 0x100 | in->op : in->op;
+    if (op < 0x40 && (op & 7) < 6) {
+        return h64_alu;
+    }
+    switch (op) {
+    case 0x88: case 0x89:
+        return h64_mov_store;
+    case 0x8a: case 0x8b:
+        return h64_mov_load;
+    case 0x8d:
+        return h64_lea;
+    case 0x84: case 0x85:
+        return h64_test;
+    case 0x70 ... 0x7f: case 0x180 ... 0x18f:
+        return h64_jcc;
+    }
+    return x86_h_exec64;
+}
+
 
 void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
 {
@@ -687,29 +935,9 @@ void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
     switch (op) {
     case 0x00 ... 0x05: case 0x08 ... 0x0d: case 0x10 ... 0x15:
     case 0x18 ... 0x1d: case 0x20 ... 0x25: case 0x28 ... 0x2d:
-    case 0x30 ... 0x35: case 0x38 ... 0x3d: {
-        unsigned o = op >> 3;
-        if ((op & 7) >= 4) { /* AL/eAX, imm */
-            uint64_t r = alu(cpu, o, get(cpu, in, R_EAX, sz),
-                             sz == 1 ? in->imm : imm(in), sz);
-            if (o != 7) {
-                set(cpu, in, R_EAX, r, sz);
-            }
-        } else if (op & 2) { /* reg, r/m */
-            uint64_t r = alu(cpu, o, get(cpu, in, in->reg, sz),
-                             rm_read(cpu, in, sz), sz);
-            if (o != 7) {
-                set(cpu, in, in->reg, r, sz);
-            }
-        } else { /* r/m, reg */
-            uint64_t r = alu(cpu, o, rm_read(cpu, in, sz),
-                             get(cpu, in, in->reg, sz), sz);
-            if (o != 7) {
-                rm_write(cpu, in, r, sz);
-            }
-        }
+    case 0x30 ... 0x35: case 0x38 ... 0x3d:
+        alu_forms(cpu, in, op, sz);
         return;
-    }
     case 0x50 ... 0x57:
         push(cpu, get(cpu, in, (op & 7) | (in->rex & 1 ? 8 : 0), sz), sz);
         return;
@@ -817,15 +1045,29 @@ void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
             wr(cpu, mem_addr(cpu, in), cpu->seg[in->reg].sel, 2);
             return;
         }
-        if (op == 0x8e && in->mod != 3) { /* MOV Sreg, m16 */
-            x86_load_seg(cpu, in->reg, rd(cpu, mem_addr(cpu, in), 2));
+        if (op == 0x8e) { /* MOV Sreg, r/m16 */
+            uint16_t sel = in->mod == 3 ? cpu->regs[in->rm]
+                                        : rd(cpu, mem_addr(cpu, in), 2);
+            if (in->reg == S_SS && (sel & ~3u) == 0 && cpu->cpl < 3 &&
+                (sel & 3) == cpu->cpl) {
+                /* 64-bit mode takes a null SS below ring 3 (SDM Vol. 2B
+                   MOV, 64-bit mode exceptions). */
+                flat_ss(cpu, sel, cpu->cpl);
+            } else {
+                x86_load_seg(cpu, in->reg, sel);
+            }
             if (in->reg == S_SS) {
                 cpu->inhibit = true;
             }
             return;
         }
         if (op == 0x100 && in->mod != 3) {
-            break; /* memory forms: 32-bit addresses in the handler */
+            legacy64(cpu, in, op, true, true); /* the m16 forms */
+            return;
+        }
+        if ((op == 0x120 || op == 0x122) && in->reg == 8) {
+            mov_cr8(cpu, in, op == 0x122);
+            return;
         }
         /* These legacy handlers touch no address and only the low 32
            bits of RAX..RDX (zero-extended writes) or are 64-bit aware
@@ -1023,6 +1265,18 @@ void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
                 return;
             }
             break;
+        }
+        if (in->reg == 4) { /* SMSW: r64 takes all of CR0, m16 */
+            if (in->mod == 3) {
+                set(cpu, in, in->rm, cpu->cr0, sz == 8 ? 8 : sz);
+            } else {
+                wr(cpu, mem_addr(cpu, in), cpu->cr0 & 0xffff, 2);
+            }
+            return;
+        }
+        if (in->reg == 6) { /* LMSW */
+            legacy64(cpu, in, op, true, true);
+            return;
         }
         if (in->mod != 3 && (in->reg == 0 || in->reg == 1)) {
             /* SGDT/SIDT: limit and the 64-bit base. */
@@ -1229,6 +1483,61 @@ void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
         uint64_t v = cpu->regs[r];
         set(cpu, in, r, sz == 8 ? __builtin_bswap64(v)
                                 : __builtin_bswap32((uint32_t)v), sz);
+        return;
+    }
+    case 0x6c ... 0x6f: /* INS, OUTS */
+        string_op(cpu, in, op);
+        return;
+    case 0xd7: { /* XLAT: [RBX + AL] */
+        uint64_t off = areg(cpu, in, R_EBX) + (cpu->regs[R_EAX] & 0xff);
+        off = in->asz == 4 ? (uint32_t)off : off;
+        set(cpu, in, R_EAX, rd(cpu, lin(cpu, in->seg, off), 1), 1);
+        return;
+    }
+    case 0xf1: case 0x9b: /* INT1, FWAIT */
+        legacy64(cpu, in, op, false, true);
+        return;
+    case 0xd8 ... 0xdf: /* x87 */
+        legacy64(cpu, in, op, true, true);
+        return;
+    case 0x10b: case 0x1b9: /* UD2, UD1 */
+    case 0x1aa: /* RSM: not in SMM */
+        x86_ud(cpu);
+    case 0x10d: case 0x118 ... 0x11f: /* hint NOPs, PREFETCHh: no access */
+        return;
+    case 0x121: case 0x123: /* MOV r64, DRn / MOV DRn, r64 */
+        if (in->reg > 7) {
+            x86_ud(cpu); /* REX.R: DR8..DR15 do not exist */
+        }
+        if (op == 0x123 && (in->reg == 6 || in->reg == 7 ||
+                            ((in->reg == 4 || in->reg == 5) &&
+                             !(cpu->cr4 & CR4_DE))) &&
+            (cpu->regs[in->rm] >> 32) && cpu->cpl == 0) {
+            GP0(cpu); /* DR6/DR7 bits 63:32 must be zero */
+        }
+        legacy64(cpu, in, op, false, false);
+        return;
+    case 0x102: case 0x103: /* LAR, LSL */
+        legacy64(cpu, in, op, true, true);
+        return;
+    case 0x1a4: case 0x1a5: case 0x1ac: case 0x1ad:
+        shxd64(cpu, in, op < 0x1ac,
+               (op & 1) ? cpu->regs[R_ECX] & 0xff : in->imm & 0xff);
+        return;
+    case 0x1b2: case 0x1b4: case 0x1b5: { /* LSS, LFS, LGS m16:16/32/64 */
+        if (in->mod == 3) {
+            x86_ud(cpu);
+        }
+        uint64_t a = mem_addr(cpu, in);
+        uint64_t off = rd(cpu, a, sz);
+        uint16_t sel = rd(cpu, lin(cpu, in->seg, ea(cpu, in) + sz), 2);
+        int s = op == 0x1b2 ? S_SS : op == 0x1b4 ? S_FS : S_GS;
+        if (s == S_SS && (sel & ~3u) == 0 && cpu->cpl < 3) {
+            flat_ss(cpu, sel, cpu->cpl); /* a null SS in 64-bit mode */
+        } else {
+            x86_load_seg(cpu, s, sel);
+        }
+        set(cpu, in, in->reg, off, sz);
         return;
     }
     }

@@ -20,10 +20,21 @@ const uint8_t x86_parity[256] = {
 
 /* ---- lazy flags ---- */
 
+/* Masks by operand size up to 8 bytes (64-bit mode's lazy flags). */
+static inline uint64_t lmask(unsigned size)
+{
+    return size == 8 ? ~(uint64_t)0 : ((uint64_t)1 << (size * 8)) - 1;
+}
+
+static inline uint64_t lsign(unsigned size)
+{
+    return (uint64_t)1 << (size * 8 - 1);
+}
+
 static uint32_t lazy_cf(X86Cpu *cpu)
 {
-    uint32_t m = x86_mask(cpu->lf_size);
-    uint32_t res = cpu->lf_res & m, a = cpu->lf_a & m, b = cpu->lf_b & m;
+    uint64_t m = lmask(cpu->lf_size);
+    uint64_t res = cpu->lf_res & m, a = cpu->lf_a & m, b = cpu->lf_b & m;
     switch (cpu->lf_op) {
     case LF_ADD:
         return res < a;
@@ -46,8 +57,8 @@ static uint32_t lazy_cf(X86Cpu *cpu)
 
 static uint32_t lazy_of(X86Cpu *cpu)
 {
-    uint32_t s = x86_sign(cpu->lf_size);
-    uint32_t res = cpu->lf_res, a = cpu->lf_a, b = cpu->lf_b;
+    uint64_t s = lsign(cpu->lf_size);
+    uint64_t res = cpu->lf_res, a = cpu->lf_a, b = cpu->lf_b;
     switch (cpu->lf_op) {
     case LF_ADD:
     case LF_ADC:
@@ -58,9 +69,9 @@ static uint32_t lazy_of(X86Cpu *cpu)
     case LF_LOGIC:
         return 0;
     case LF_INC:
-        return (res & x86_mask(cpu->lf_size)) == s;
+        return (res & lmask(cpu->lf_size)) == s;
     case LF_DEC:
-        return (res & x86_mask(cpu->lf_size)) == s - 1;
+        return (res & lmask(cpu->lf_size)) == s - 1;
     }
     return (cpu->eflags & F_OF) != 0;
 }
@@ -72,11 +83,12 @@ uint32_t x86_get_eflags(X86Cpu *cpu)
     if (cpu->lf_op == LF_NONE) {
         return cpu->eflags;
     }
+    uint64_t res = cpu->lf_res & lmask(cpu->lf_size);
     if (cpu->lf_op == LF_LOGIC) { /* CF = OF = 0, AF cleared */
-        return (cpu->eflags & ~F_ARITH) | szp(cpu->lf_res, cpu->lf_size);
+        return (cpu->eflags & ~F_ARITH) | x86_parity[res & 0xff] |
+               (res == 0 ? F_ZF : 0) |
+               (res & lsign(cpu->lf_size) ? F_SF : 0);
     }
-    uint32_t m = x86_mask(cpu->lf_size);
-    uint32_t res = cpu->lf_res & m;
     uint32_t f = cpu->eflags & ~F_ARITH;
     if (lazy_cf(cpu)) {
         f |= F_CF;
@@ -91,7 +103,7 @@ uint32_t x86_get_eflags(X86Cpu *cpu)
     if (res == 0) {
         f |= F_ZF;
     }
-    if (res & x86_sign(cpu->lf_size)) {
+    if (res & lsign(cpu->lf_size)) {
         f |= F_SF;
     }
     if (lazy_of(cpu)) {
@@ -130,13 +142,13 @@ bool x86_cf(X86Cpu *cpu)
 bool x86_zf(X86Cpu *cpu)
 {
     return cpu->lf_op == LF_NONE ? (cpu->eflags & F_ZF) != 0
-                                 : (cpu->lf_res & x86_mask(cpu->lf_size)) == 0;
+                                 : (cpu->lf_res & lmask(cpu->lf_size)) == 0;
 }
 
 bool x86_sf(X86Cpu *cpu)
 {
     return cpu->lf_op == LF_NONE ? (cpu->eflags & F_SF) != 0
-                                 : (cpu->lf_res & x86_sign(cpu->lf_size)) != 0;
+                                 : (cpu->lf_res & lsign(cpu->lf_size)) != 0;
 }
 
 bool x86_of(X86Cpu *cpu)

@@ -124,7 +124,8 @@ void x86_desc_to_cache(SegCache *sc, uint16_t sel, uint32_t lo, uint32_t hi)
 
 bool x86_read_desc(X86Cpu *cpu, uint16_t sel, uint32_t *lo, uint32_t *hi)
 {
-    uint32_t base, limit;
+    uint64_t base; /* 64-bit in long mode (the GDT of a 64-bit kernel) */
+    uint32_t limit;
     if (sel & 4) {
         if (!(cpu->ldt.flags & SEGF_P) || cpu->ldt.sel < 4) {
             return false;
@@ -150,7 +151,7 @@ static void desc_set_accessed(X86Cpu *cpu, uint16_t sel, uint32_t hi)
     if (hi & 0x100) {
         return;
     }
-    uint32_t base = (sel & 4) ? cpu->ldt.base : cpu->gdt.base;
+    uint64_t base = (sel & 4) ? cpu->ldt.base : cpu->gdt.base;
     x86_sys_write(cpu, base + (sel & ~7u) + 5, ((hi >> 8) & 0xff) | 1, 1);
 }
 

@@ -121,6 +121,12 @@ static int no_intr(void *opaque)
 
 X86User *x86_user_new(uint8_t *guest_base, uint64_t limit, GError **error)
 {
+    return x86_user_new_model(guest_base, limit, NULL, error);
+}
+
+X86User *x86_user_new_model(uint8_t *guest_base, uint64_t limit,
+                            const char *model, GError **error)
+{
     X86User *u = g_new0(X86User, 1);
     u->limit = limit;
     u->mem = memmap_new();
@@ -129,7 +135,8 @@ X86User *x86_user_new(uint8_t *guest_base, uint64_t limit, GError **error)
     memmap_add_ram(u->mem, "user-system", X86U_HIDDEN, X86U_HIDDEN_SIZE,
                    u->hidden, 1);
     u->clock = clock_new(CLOCK_MODE_REALTIME, 0);
-    CpuWiring bus = { .mem = u->mem, .clock = u->clock, .intr_ack = no_intr };
+    CpuWiring bus = { .mem = u->mem, .clock = u->clock, .intr_ack = no_intr,
+                      .model = model };
     const CpuOps *ops = cpu_find("pentium2");
     u->cpu = ops ? ops->create(&bus, error) : NULL;
     if (!u->cpu) {
@@ -147,6 +154,10 @@ X86User *x86_user_new(uint8_t *guest_base, uint64_t limit, GError **error)
     x->cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_MP | CR0_PG;
     x->cr3 = X86U_HIDDEN + PD_OFF;
     x->cr4 = CR4_PSE;
+    if (x86_sse_features(x) & X86F_SSE) {
+        /* Linux enables SSE and #XM for its processes. */
+        x->cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
+    }
     x86_desc_to_cache(&x->tr, SEL_TSS, get32(u->hidden + SEL_TSS),
                       get32(u->hidden + SEL_TSS + 4));
     for (int s = 0; s < 6; s++) {
@@ -192,6 +203,7 @@ void x86_user_copy(X86User *dst, const X86User *src)
     d->lf_cf = s->lf_cf;
     memcpy(d->seg, s->seg, sizeof(d->seg));
     d->fpu = s->fpu;
+    memcpy(d->xmm, s->xmm, sizeof(d->xmm));
     /* the TLS entries (Linux copies them into the new thread) */
     memcpy(dst->hidden + GDT_OFF + 6 * 8, src->hidden + GDT_OFF + 6 * 8,
            3 * 8);

@@ -575,6 +575,14 @@ bool lapic_msr(void *opaque, uint32_t idx, uint64_t *val, bool wr)
             timer_schedule(s);
         }
         return true;
+    case 0x808: /* the TPR, for the CPU's CR8 (SDM 10.8.6.1) */
+        if (!wr) {
+            *val = s->tpr;
+            return true;
+        }
+        s->tpr = *val & 0xff;
+        update_intr(s);
+        return true;
     default:
         return false;
     }

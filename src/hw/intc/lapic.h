@@ -70,7 +70,8 @@ void lapic_set_lint1(Lapic *s, bool level);
 void lapic_deliver(Lapic *s, uint8_t dest, bool logical, unsigned mode,
                    uint8_t vector, bool level_trig);
 int lapic_intr_ack(void *opaque);
-/* MSRs 0x1B (IA32_APIC_BASE) and 0x6E0 (IA32_TSC_DEADLINE, in clock ns);
+/* MSRs 0x1B (IA32_APIC_BASE) and 0x6E0 (IA32_TSC_DEADLINE, in clock ns),
+   and 0x808 the TPR (the CPU's CR8 in 64-bit mode; not an MSR here);
    false: not an APIC MSR or a reserved value (#GP). */
 bool lapic_msr(void *opaque, uint32_t idx, uint64_t *val, bool wr);
 
