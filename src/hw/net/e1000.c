@@ -477,9 +477,6 @@ static const NetPortOps e1000_port_ops = {
 
 /* ---- transmit ---- */
 
-#define csum_add nic_csum_add
-#define csum_fold nic_csum_fold
-
 /* Sum bytes [css, cse] (cse 0: to the end) and store the complement at
    cso; offsets outside the frame leave it alone. */
 static void put_csum(uint8_t *p, size_t len, unsigned css, unsigned cse,
@@ -489,7 +486,7 @@ static void put_csum(uint8_t *p, size_t len, unsigned css, unsigned cse,
     if (css >= end || (size_t)cso + 2 > len) {
         return;
     }
-    put_be16(p + cso, ~csum_fold(csum_add(0, p + css, end - css)));
+    put_be16(p + cso, ~nic_csum_fold(nic_csum_add(0, p + css, end - css)));
 }
 
 static void tx_emit(E1000 *s, uint8_t *p, size_t len, bool vle,
@@ -585,7 +582,7 @@ static void tx_frame(E1000 *s, uint8_t *p, size_t len, bool ext, bool tse,
         if (popts & POPTS_TXSM) {
             /* The driver left the pseudo-header sum without the length. */
             put_be16(seg + c->tucso,
-                     csum_fold((uint32_t)pseudo + (flen - c->tucss)));
+                     nic_csum_fold((uint32_t)pseudo + (flen - c->tucss)));
             put_csum(seg, flen, c->tucss, 0, c->tucso);
         }
         tx_emit(s, seg, flen, vle, vlan);
