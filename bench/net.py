@@ -14,7 +14,9 @@ qemu-system-i386 (TCG) in the same run, same guest, same NIC model:
 
 Prints the throughput ratio Mimic/QEMU per model and direction (above 1:
 Mimic is faster); MB/s are shown only beside it (on a shared machine a
-rate alone says nothing).  Runs are interleaved (--runs N, median).
+rate alone says nothing), and so is the CPU time the emulator process
+(all its threads) used for the transfer, which a loaded machine disturbs
+less than the wall time.  Runs are interleaved (--runs N, median).
 
 usage: bench/net.py MIMIC [QEMU] [--models e1000,virtio-net-pci]
                     [--size MiB] [--runs N] [--timeout S]
@@ -42,8 +44,16 @@ MODULES = ('dmesg -n 1; for m in $(cat /lib/modules/order); do case $m in '
            'insmod /lib/modules/$m;; esac; done; echo MODS-DONE')
 
 
+def cpu_seconds(pid):
+    """utime + stime of the whole process (every thread), in seconds."""
+    with open('/proc/%d/stat' % pid) as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
 def measure(exe, extra, model, http_port, size, timeout, log):
-    """Boot, bring eth0 up, time both directions; return (down_s, up_s)."""
+    """Boot, bring eth0 up, time both directions; return (down_s, up_s,
+    down_cpu_s, up_cpu_s)."""
     fwd = boottest.free_port()
     argv = [exe] + extra + [
         '-display', 'none', '-serial', 'stdio', '-monitor', 'none',
@@ -60,6 +70,7 @@ def measure(exe, extra, model, http_port, size, timeout, log):
         e.command('udhcpc -i eth0 -n -q -t 10 -T 2',
                   re.compile(r'lease of 10\.0\.2\.15 obtained'), 120)
         # Download, timed in the guest.
+        c0 = cpu_seconds(e.proc.pid)
         m = e.command('a=$(cut -d" " -f1 /proc/uptime); wget -q -O /dev/null '
                       'http://10.0.2.2:%d/blob.bin; r=$?; '
                       'b=$(cut -d" " -f1 /proc/uptime); '
@@ -67,6 +78,7 @@ def measure(exe, extra, model, http_port, size, timeout, log):
                       # END: the line may still be arriving when matched
                       re.compile(r'DL rc=(\d+) ([\d.]+) ([\d.]+) END'),
                       timeout)
+        down_cpu = cpu_seconds(e.proc.pid) - c0
         if m.group(1) != '0':
             e.fail('%s: the guest wget failed (rc %s)' % (model, m.group(1)))
         down = float(m.group(3)) - float(m.group(2))
@@ -78,6 +90,7 @@ def measure(exe, extra, model, http_port, size, timeout, log):
                   'count=%d 2>/dev/null && httpd -p 8080 -h /www && '
                   'echo HTTPD-UP' % size, 'HTTPD-UP', 120)
         t0 = time.monotonic()
+        c0 = cpu_seconds(e.proc.pid)
         n = 0
         with urllib.request.urlopen('http://127.0.0.1:%d/up.bin' % fwd,
                                     timeout=timeout) as r:
@@ -87,10 +100,11 @@ def measure(exe, extra, model, http_port, size, timeout, log):
                     break
                 n += len(chunk)
         up = time.monotonic() - t0
+        up_cpu = cpu_seconds(e.proc.pid) - c0
         if n != size << 20:
             e.fail('%s: the upload gave %d bytes, want %d'
                    % (model, n, size << 20))
-        return down, up
+        return down, up, down_cpu, up_cpu
     finally:
         e.close()
 
@@ -132,10 +146,13 @@ def main():
                             (1, 'upload (guest httpd -> host, hostfwd)')):
                 m = mb / statistics.median(r[d] for r in res['mimic'])
                 q = mb / statistics.median(r[d] for r in res['qemu'])
+                mc = statistics.median(r[d + 2] for r in res['mimic'])
+                qc = statistics.median(r[d + 2] for r in res['qemu'])
                 print('net %s %s, %d MiB: Mimic/QEMU-TCG throughput = %.2fx '
-                      '(Mimic %.1f MB/s, QEMU %.1f MB/s, median of %d)'
-                      % (model, what, args.size, m / q, m, q, args.runs),
-                      flush=True)
+                      '(Mimic %.1f MB/s, QEMU %.1f MB/s; CPU Mimic %.2f s, '
+                      'QEMU %.2f s; median of %d)'
+                      % (model, what, args.size, m / q, m, q, mc, qc,
+                         args.runs), flush=True)
     except boottest.BootError as e:
         print('bench/net: a run failed; no ratio\n%s' % e)
         status = 1

@@ -22,6 +22,7 @@ struct NetPort {
     GQueue queue;     /* NetFrame * waiting for this port */
     bool link_down;
     bool flushing;
+    bool takes_large;
     NetStats stats;
     NetDumpFn dump;
     void *dump_opaque;
@@ -167,6 +168,41 @@ void net_send(NetPort *p, const uint8_t *buf, size_t len)
         hub_forward(r->hub, r, buf, len);
     } else {
         deliver(r, buf, len);
+    }
+}
+
+void net_port_set_takes_large(NetPort *p, bool on)
+{
+    p->takes_large = on;
+}
+
+bool net_port_peer_takes_large(const NetPort *p)
+{
+    return p && p->peer && !p->peer->hub && p->peer->takes_large;
+}
+
+static void batch_end_at(NetPort *r)
+{
+    if (r && !r->link_down && r->ops && r->ops->batch_end) {
+        r->ops->batch_end(r->opaque);
+    }
+}
+
+void net_batch_end(NetPort *p)
+{
+    NetPort *r = p ? p->peer : NULL;
+    if (!r || r->link_down) {
+        return;
+    }
+    if (!r->hub) {
+        batch_end_at(r);
+        return;
+    }
+    for (guint i = 0; i < r->hub->ports->len; i++) {
+        NetPort *m = g_ptr_array_index(r->hub->ports, i);
+        if (m != r) {
+            batch_end_at(m->peer);
+        }
     }
 }
 

@@ -31,6 +31,9 @@ typedef struct NetPortOps {
     bool (*receive)(void *opaque, const uint8_t *buf, size_t len);
     /* Optional: told after net_port_set_link() changed this port. */
     void (*link_changed)(void *opaque, bool up);
+    /* Optional: the sender ended a burst of frames (net_batch_end()); a
+       receiver that holds frames back to merge them delivers them now. */
+    void (*batch_end)(void *opaque);
 } NetPortOps;
 
 typedef struct NetStats {
@@ -48,6 +51,18 @@ void net_port_connect(NetPort *a, NetPort *b);
 /* Send one frame from p to its peer (dropped without a peer, or when the
    link is down). */
 void net_send(NetPort *p, const uint8_t *buf, size_t len);
+/* A back end that takes frames of any size up to NET_MAX_FRAME (slirp:
+   it ends the guest's TCP connections itself, so one large TCP segment
+   is as good as the many a card would cut it into). */
+void net_port_set_takes_large(NetPort *p, bool on);
+/* Whether frames p sends may exceed the Ethernet MTU: its peer takes
+   them (never through a hub). */
+bool net_port_peer_takes_large(const NetPort *p);
+/* p's sender (a back end) has sent what it had for now: its peer's
+   batch_end hook runs (every member's peer, through a hub).  Back ends
+   call it after each poll and after answering a frame, so a receiver
+   never holds a frame beyond the sender's turn. */
+void net_batch_end(NetPort *p);
 /* The receiver p can take frames again: deliver what waits for it. */
 void net_port_flush(NetPort *p);
 /* Link state ("set_link"); frames are dropped while the link is down.

@@ -149,4 +149,5 @@ void net_tap_dispatch(NetTap *t, GArray *fds)
         }
         net_send(t->port, t->buf, n);
     }
+    net_batch_end(t->port);
 }

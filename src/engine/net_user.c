@@ -110,6 +110,7 @@ static bool port_receive(void *opaque, const uint8_t *buf, size_t len)
 {
     NetUser *u = opaque;
     slirp_input(u->slirp, buf, len);
+    net_batch_end(u->port); /* slirp answers at once (an ACK, more data) */
     return true;
 }
 
@@ -386,6 +387,7 @@ NetUser *net_user_new(const char *name, const char *options, GError **error)
         return NULL;
     }
     u->port = net_port_new(name, &user_port_ops, u);
+    net_port_set_takes_large(u->port, true);
     char net_s[INET_ADDRSTRLEN], mask_s[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &c.vnetwork, net_s, sizeof(net_s));
     inet_ntop(AF_INET, &c.vnetmask, mask_s, sizeof(mask_s));
@@ -529,4 +531,5 @@ void net_user_dispatch(NetUser *u, GArray *fds, bool poll_error)
             }
         }
     }
+    net_batch_end(u->port);
 }

@@ -298,10 +298,11 @@ static uint16_t csum(uint32_t sum, const uint8_t *p, size_t len)
 /* TSO as Linux's e1000_tso sets it up: a context descriptor, the header
    with zero IP length/checksum and the TCP pseudo-header sum without
    the length, then data descriptors with TSE. */
-static void test_tso(void)
+static void tso_run(bool large)
 {
     Rig *r = rig_new();
     setup_rings(r, 8);
+    net_port_set_takes_large(r->peer, large);
     enum { ETH = 14, IP = 20, TCP = 20, HDR = ETH + IP + TCP,
            PAY = 2500, MSS = 1000 };
     uint8_t *p = r->ram + TXBUF;
@@ -347,23 +348,83 @@ static void test_tso(void)
     put32(d + 40, (PAY - 1000) | 0x00100000u | 0x20000000u | 0x04000000u |
           1u << 24 | 1u << 27);
     wr(r, 0x3818, 3);
-    g_assert_cmpuint(r->frames->len, ==, 3);
-    for (unsigned s = 0; s < 3; s++) {
+    /* A peer that takes large frames (slirp) gets one segment. */
+    unsigned n = large ? 1 : 3, mss = large ? PAY : MSS;
+    g_assert_cmpuint(r->frames->len, ==, n);
+    for (unsigned s = 0; s < n; s++) {
         gsize len;
         const uint8_t *f = g_bytes_get_data(r->frames->pdata[s], &len);
-        size_t chunk = s < 2 ? MSS : PAY - 2 * MSS;
+        size_t chunk = s < n - 1 ? mss : PAY - (n - 1) * mss;
         g_assert_cmpuint(len, ==, HDR + chunk);
         const uint8_t *fi = f + ETH, *ft = fi + IP;
         g_assert_cmpuint(be16(fi + 2), ==, IP + TCP + chunk);
         g_assert_cmpuint(be16(fi + 4), ==, 0x1234 + s);
         g_assert_cmphex(csum(0, fi, IP), ==, 0xffff);
         uint32_t seq = (uint32_t)be16(ft + 4) << 16 | be16(ft + 6);
-        g_assert_cmphex(seq, ==, 0xff020304u + s * MSS);
-        g_assert_cmphex(ft[13], ==, s < 2 ? 0x10 : 0x19);
+        g_assert_cmphex(seq, ==, 0xff020304u + s * mss);
+        g_assert_cmphex(ft[13], ==, s < n - 1 ? 0x10 : 0x19);
         uint32_t ps = csum(6 + TCP + chunk, fi + 12, 8);
         g_assert_cmphex(csum(ps, ft, TCP + chunk), ==, 0xffff);
-        g_assert_cmpmem(ft + TCP, chunk, p + HDR + s * MSS, chunk);
+        g_assert_cmpmem(ft + TCP, chunk, p + HDR + s * mss, chunk);
     }
+    rig_free(r);
+}
+
+static void test_tso(void)
+{
+    tso_run(false);
+    tso_run(true);
+}
+
+/* Receive checksum offload (RXCSUM.IPOFL/TUOFL): a TCP frame with right
+   checksums is reported checked and good (IPCS, TCPCS), one with a
+   broken TCP checksum checked and bad (TCPE); without RXCSUM the
+   status says to ignore the indication (IXSM). */
+static void test_rx_csum(void)
+{
+    Rig *r = rig_new();
+    setup_rings(r, 8);
+    enum { ETH = 14, IP = 20, TCP = 20, PAY = 300 };
+    uint8_t f[ETH + IP + TCP + PAY] = { 0 };
+    memcpy(f, MAC, 6);
+    memcpy(f + 6, "\x52\x55\x0a\x00\x02\x02", 6);
+    f[12] = 0x08;
+    uint8_t *ip = f + ETH, *tcp = ip + IP;
+    ip[0] = 0x45;
+    ip[2] = (IP + TCP + PAY) >> 8;
+    ip[3] = (IP + TCP + PAY) & 0xff;
+    ip[8] = 64;
+    ip[9] = 6;
+    memcpy(ip + 12, "\x0a\x00\x02\x02\x0a\x00\x02\x0f", 8);
+    uint16_t c = ~csum(0, ip, IP);
+    ip[10] = c >> 8;
+    ip[11] = c;
+    tcp[1] = 80;
+    tcp[12] = 0x50;
+    tcp[13] = 0x10;
+    for (int i = 0; i < PAY; i++) {
+        tcp[TCP + i] = i * 31 + 7;
+    }
+    c = ~csum(csum(6 + TCP + PAY, ip + 12, 8), tcp, TCP + PAY);
+    tcp[16] = c >> 8;
+    tcp[17] = c;
+    wr(r, 0x5000, 0x300); /* RXCSUM: IPOFL, TUOFL */
+    net_send(r->peer, f, sizeof(f));
+    const uint8_t *d = r->ram + RXRING;
+    /* DD, EOP, TCPCS, IPCS */
+    g_assert_cmphex(d[12], ==, 0x01 | 0x02 | 0x20 | 0x40);
+    g_assert_cmphex(d[13], ==, 0);
+    tcp[TCP + 5] ^= 1;
+    net_send(r->peer, f, sizeof(f));
+    g_assert_cmphex(d[16 + 12], ==, 0x01 | 0x02 | 0x20 | 0x40);
+    g_assert_cmphex(d[16 + 13], ==, 0x20); /* TCPE */
+    ip[8] = 63; /* now the IP header checksum is wrong too */
+    net_send(r->peer, f, sizeof(f));
+    g_assert_cmphex(d[32 + 13], ==, 0x20 | 0x40); /* TCPE, IPE */
+    wr(r, 0x5000, 0);
+    net_send(r->peer, f, sizeof(f));
+    g_assert_cmphex(d[48 + 12], ==, 0x01 | 0x02 | 0x04); /* DD EOP IXSM */
+    g_assert_cmphex(d[48 + 13], ==, 0);
     rig_free(r);
 }
 
@@ -564,6 +625,7 @@ int main(int argc, char **argv)
     g_test_add_func("/hw/e1000/phy", test_phy);
     g_test_add_func("/hw/e1000/tx-rx", test_tx_rx);
     g_test_add_func("/hw/e1000/tso", test_tso);
+    g_test_add_func("/hw/e1000/rx-csum", test_rx_csum);
     g_test_add_func("/hw/e1000/link", test_link);
     g_test_add_func("/hw/e1000/fuzz", test_fuzz);
     return g_test_run();

@@ -15,6 +15,7 @@ typedef struct Sink {
     GPtrArray *frames;
     bool busy;
     int links, last_link;
+    int batches;
 } Sink;
 
 static bool sink_receive(void *opaque, const uint8_t *buf, size_t len)
@@ -34,8 +35,14 @@ static void sink_link(void *opaque, bool up)
     s->last_link = up;
 }
 
+static void sink_batch(void *opaque)
+{
+    ((Sink *)opaque)->batches++;
+}
+
 static const NetPortOps sink_ops = { .receive = sink_receive,
-                                     .link_changed = sink_link };
+                                     .link_changed = sink_link,
+                                     .batch_end = sink_batch };
 
 static void sink_init(Sink *s)
 {
@@ -62,6 +69,13 @@ static void test_peer_queue_link(void)
     net_send(pa, f, sizeof(f));
     g_assert_cmpuint(b.frames->len, ==, 1);
     g_assert_cmpuint(a.frames->len, ==, 0);
+    net_batch_end(pa);
+    g_assert_cmpint(b.batches, ==, 1);
+    g_assert_cmpint(a.batches, ==, 0);
+    g_assert_false(net_port_peer_takes_large(pa));
+    net_port_set_takes_large(pb, true);
+    g_assert_true(net_port_peer_takes_large(pa));
+    g_assert_false(net_port_peer_takes_large(pb));
     /* A busy receiver: frames wait, in order, up to the queue's bound. */
     b.busy = true;
     for (int i = 0; i < NET_QUEUE_MAX + 10; i++) {
@@ -122,6 +136,14 @@ static void test_hub(void)
     net_send(p[0], f, sizeof(f));
     g_assert_cmpuint(s[1].frames->len, ==, 1);
     g_assert_cmpuint(s[2].frames->len, ==, 1);
+    /* The end of a burst reaches every other member with its link up;
+       large frames never go through a hub. */
+    net_batch_end(p[0]);
+    g_assert_cmpint(s[0].batches, ==, 0);
+    g_assert_cmpint(s[1].batches, ==, 1);
+    g_assert_cmpint(s[2].batches, ==, 0);
+    net_port_set_takes_large(p[1], true);
+    g_assert_false(net_port_peer_takes_large(p[0]));
     net_hub_free(h);
     for (int i = 0; i < 3; i++) {
         g_assert_null(net_port_peer(p[i]));

@@ -21,6 +21,7 @@
 #include <zlib.h>
 
 #include "bus/log.h"
+#include "hw/net/nic_util.h"
 
 /* Register offsets (byte addresses / 4). */
 enum {
@@ -40,6 +41,7 @@ enum {
     TOTH = 0x40cc / 4, TPR = 0x40d0 / 4, TPT = 0x40d4 / 4,
     BPRC = 0x4078 / 4, MPRC = 0x407c / 4,
     MTA = 0x5200 / 4, RA = 0x5400 / 4, VET = 0x0038 / 4,
+    RXCSUM = 0x5000 / 4,
 };
 
 #define CTRL_RST (1u << 26)
@@ -93,6 +95,12 @@ enum {
 #define RXD_DD 0x01
 #define RXD_EOP 0x02
 #define RXD_IXSM 0x04
+#define RXD_TCPCS 0x20
+#define RXD_IPCS 0x40
+#define RXE_TCPE 0x20
+#define RXE_IPE 0x40
+#define RXCSUM_IPOFL 0x100
+#define RXCSUM_TUOFL 0x200
 
 #define PHY_ADDR 1
 #define MAX_TX (NET_MAX_FRAME + 64)
@@ -389,6 +397,24 @@ static bool rx_frame(E1000 *s, const uint8_t *buf, size_t len)
         set_ics(s, ICR_RXO);
         return false; /* queued until the driver gives buffers (RDT) */
     }
+    /* Receive checksum offload (RXCSUM): the IPv4 header's and the TCP or
+       UDP checksum are checked here, so the driver need not; without it,
+       or for other frames, the status says "ignore the indication". */
+    uint8_t st = RXD_IXSM, err = 0;
+    uint32_t rxcsum = s->regs[RXCSUM];
+    if (rxcsum & (RXCSUM_IPOFL | RXCSUM_TUOFL)) {
+        NicRxCsum c;
+        nic_rx_checksums(buf, len, &c);
+        st = 0;
+        if (c.ip && (rxcsum & RXCSUM_IPOFL)) {
+            st |= RXD_IPCS;
+            err |= c.ip_ok ? 0 : RXE_IPE;
+        }
+        if (c.l4 && (rxcsum & RXCSUM_TUOFL)) {
+            st |= RXD_TCPCS;
+            err |= c.l4_ok ? 0 : RXE_TCPE;
+        }
+    }
     uint64_t base = (uint64_t)s->regs[RDBAH] << 32 | s->regs[RDBAL];
     size_t done = 0;
     while (done < flen) {
@@ -398,9 +424,10 @@ static bool rx_frame(E1000 *s, const uint8_t *buf, size_t len)
         size_t chunk = MIN((size_t)bsize, flen - done);
         memmap_write(s->dev.bus->mem, le64(d), s->rxbuf + done, chunk);
         done += chunk;
+        bool eop = done == flen;
         uint8_t wb[8] = { chunk & 0xff, chunk >> 8, 0, 0,
-                          RXD_DD | RXD_IXSM | (done == flen ? RXD_EOP : 0),
-                          0, 0, 0 };
+                          RXD_DD | (eop ? RXD_EOP | st : RXD_IXSM),
+                          eop ? err : 0, 0, 0 };
         memmap_write(s->dev.bus->mem, da + 8, wb, 8);
         head = (head + 1) % n;
     }
@@ -450,25 +477,6 @@ static const NetPortOps e1000_port_ops = {
 
 /* ---- transmit ---- */
 
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-    for (size_t i = 0; i + 1 < len; i += 2) {
-        sum += be16(p + i);
-    }
-    if (len & 1) {
-        sum += p[len - 1] << 8;
-    }
-    return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-    while (sum >> 16) {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    return sum;
-}
-
 /* Sum bytes [css, cse] (cse 0: to the end) and store the complement at
    cso; offsets outside the frame leave it alone. */
 static void put_csum(uint8_t *p, size_t len, unsigned css, unsigned cse,
@@ -478,7 +486,7 @@ static void put_csum(uint8_t *p, size_t len, unsigned css, unsigned cse,
     if (css >= end || (size_t)cso + 2 > len) {
         return;
     }
-    put_be16(p + cso, ~csum_fold(csum_add(0, p + css, end - css)));
+    put_be16(p + cso, ~nic_csum_fold(nic_csum_add(0, p + css, end - css)));
 }
 
 static void tx_emit(E1000 *s, uint8_t *p, size_t len, bool vle,
@@ -533,6 +541,12 @@ static void tx_frame(E1000 *s, uint8_t *p, size_t len, bool ext, bool tse,
         return;
     }
     size_t payload = len - hdrlen;
+    /* A back end that takes large frames (slirp) gets one IPv4 TCP
+       segment with everything: the same bytes, fewer frames (and ACKs). */
+    if ((c->tucmd & (TUCMD_IP | TUCMD_TCP)) == (TUCMD_IP | TUCMD_TCP) &&
+        len - c->ipcss <= 65535 && net_port_peer_takes_large(s->port)) {
+        mss = payload;
+    }
     uint8_t *seg = g_malloc(hdrlen + mss + 4);
     uint16_t ip_id = be16(p + c->ipcss + 4);
     uint32_t seq = be16(p + c->tucss + 4) << 16 | be16(p + c->tucss + 6);
@@ -568,7 +582,7 @@ static void tx_frame(E1000 *s, uint8_t *p, size_t len, bool ext, bool tse,
         if (popts & POPTS_TXSM) {
             /* The driver left the pseudo-header sum without the length. */
             put_be16(seg + c->tucso,
-                     csum_fold((uint32_t)pseudo + (flen - c->tucss)));
+                     nic_csum_fold((uint32_t)pseudo + (flen - c->tucss)));
             put_csum(seg, flen, c->tucss, 0, c->tucso);
         }
         tx_emit(s, seg, flen, vle, vlan);
@@ -586,6 +600,7 @@ static void tx_run(E1000 *s)
     s->in_tx = true;
     tx_ring(s);
     s->in_tx = false;
+    net_batch_end(s->port);
 }
 
 static void tx_ring(E1000 *s)

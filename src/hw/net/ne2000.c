@@ -182,6 +182,7 @@ static void transmit(Ne2k *s)
     }
     if (len && !(s->tcr & 0x06)) {
         net_send(s->port, s->mem + (a - NE2K_MEM_START), len);
+        net_batch_end(s->port);
     }
     s->tsr = 0x01; /* PTX */
     s->isr |= ISR_PTX;

@@ -9,15 +9,28 @@
 #include <glib.h>
 #include <string.h>
 
+/* Eight bytes at a time into a 64-bit sum: the one's-complement sum of
+   big-endian 16-bit words does not depend on how they are grouped, and
+   folding the carries back in at the end gives the same 16 bits. */
 uint32_t nic_csum_add(uint32_t sum, const uint8_t *p, size_t len)
 {
-    for (size_t i = 0; i + 1 < len; i += 2) {
-        sum += nic_be16(p + i);
+    uint64_t acc = 0;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        acc += (uint64_t)nic_be16(p + i) + nic_be16(p + i + 2) +
+               nic_be16(p + i + 4) + nic_be16(p + i + 6);
+    }
+    for (; i + 1 < len; i += 2) {
+        acc += nic_be16(p + i);
     }
     if (len & 1) {
-        sum += p[len - 1] << 8;
+        acc += p[len - 1] << 8;
     }
-    return sum;
+    acc += sum;
+    while (acc >> 32) {
+        acc = (acc & 0xffffffffu) + (acc >> 32);
+    }
+    return nic_csum_fold((uint32_t)acc); /* room for the caller's sums */
 }
 
 uint16_t nic_csum_fold(uint32_t sum)
@@ -86,6 +99,33 @@ void nic_ipv4_checksums(uint8_t *p, size_t len, bool ip, bool l4)
         c = 0xffff;
     }
     nic_put_be16(p + l4off + cso, c);
+}
+
+void nic_rx_checksums(const uint8_t *p, size_t len, NicRxCsum *r)
+{
+    memset(r, 0, sizeof(*r));
+    size_t off = ipv4_offset(p, len);
+    if (!off) {
+        return;
+    }
+    size_t ihl = (p[off] & 15) * 4u;
+    r->ip = true;
+    r->ip_ok = nic_csum_fold(nic_csum_add(0, p + off, ihl)) == 0xffff;
+    size_t tot = nic_be16(p + off + 2);
+    if (tot < ihl || off + tot > len || (nic_be16(p + off + 6) & 0x3fff)) {
+        return; /* truncated, or a fragment: no transport checksum here */
+    }
+    size_t l4off = off + ihl, l4len = tot - ihl;
+    unsigned proto = p[off + 9];
+    if (!(proto == 6 && l4len >= 20) &&
+        !(proto == 17 && l4len >= 8 && nic_be16(p + l4off + 6) != 0)) {
+        return;
+    }
+    r->l4 = true;
+    uint32_t sum = nic_csum_add(0, p + off + 12, 8); /* addresses */
+    sum += proto + (uint32_t)l4len;
+    sum = nic_csum_add(sum, p + l4off, l4len);
+    r->l4_ok = nic_csum_fold(sum) == 0xffff;
 }
 
 bool nic_tcp_segment(const uint8_t *p, size_t len, unsigned mss,

@@ -68,6 +68,15 @@ bool nic_tcp_segment(const uint8_t *p, size_t len, unsigned mss,
                      void (*emit)(void *opaque, uint8_t *seg, size_t len),
                      void *opaque);
 
+/* Receive checksum offload: what a card that checks an incoming frame's
+   checksums reports.  ip: an IPv4 header was found (ip_ok: its checksum
+   is right); l4: a whole (unfragmented) TCP or UDP datagram with a
+   checksum was found after it (l4_ok: that checksum is right). */
+typedef struct NicRxCsum {
+    bool ip, ip_ok, l4, l4_ok;
+} NicRxCsum;
+void nic_rx_checksums(const uint8_t *p, size_t len, NicRxCsum *r);
+
 /* Big-endian CRC-32 of the destination address, as the multicast hash
    filters of the 8390 and the 8139 index it (upper 6 bits). */
 uint32_t nic_ether_crc_be(const uint8_t *addr);

@@ -479,6 +479,7 @@ static void tx_run_cplus(Rtl8139 *s)
     s->in_tx = true;
     tx_cplus(s);
     s->in_tx = false;
+    net_batch_end(s->port);
 }
 
 static void tx_run_legacy(Rtl8139 *s, unsigned n)
@@ -489,6 +490,7 @@ static void tx_run_legacy(Rtl8139 *s, unsigned n)
     s->in_tx = true;
     tx_legacy(s, n);
     s->in_tx = false;
+    net_batch_end(s->port);
 }
 
 /* C+ "dump tally counters": 64 bytes of statistics to guest memory. */

@@ -18,6 +18,7 @@
  */
 #include "hw/net/virtio_net.h"
 
+#include <inttypes.h>
 #include <string.h>
 
 #include "bus/log.h"
@@ -25,12 +26,18 @@
 
 /* Feature bits */
 #define F_CSUM 0
+#define F_GUEST_CSUM 1
 #define F_MAC 5
+#define F_GUEST_TSO4 7
 #define F_HOST_TSO4 11
+#define F_MRG_RXBUF 15
 #define F_STATUS 16
+#define F_EVENT_IDX 29
 #define F_VERSION_1 32
-#define HOST_FEATURES ((1ull << F_CSUM) | (1ull << F_MAC) | \
-                       (1ull << F_HOST_TSO4) | (1ull << F_STATUS) | \
+#define HOST_FEATURES ((1ull << F_CSUM) | (1ull << F_GUEST_CSUM) | \
+                       (1ull << F_MAC) | (1ull << F_GUEST_TSO4) | \
+                       (1ull << F_HOST_TSO4) | (1ull << F_MRG_RXBUF) | \
+                       (1ull << F_STATUS) | (1ull << F_EVENT_IDX) | \
                        (1ull << F_VERSION_1))
 
 /* Device status */
@@ -43,6 +50,7 @@
 #define AVAIL_F_NO_INTERRUPT 1
 
 #define HDR_F_NEEDS_CSUM 1
+#define HDR_F_DATA_VALID 2
 #define GSO_TCPV4 1
 #define LINK_UP 1
 
@@ -82,9 +90,14 @@ static bool modern(const VirtioNet *s)
     return s->guest_features & (1ull << F_VERSION_1);
 }
 
+static bool has(const VirtioNet *s, int bit)
+{
+    return (s->guest_features >> bit) & 1;
+}
+
 static size_t hdr_len(const VirtioNet *s)
 {
-    return modern(s) ? 12 : 10;
+    return modern(s) || has(s, F_MRG_RXBUF) ? 12 : 10;
 }
 
 static void update_irq(VirtioNet *s)
@@ -103,6 +116,7 @@ static void device_reset(VirtioNet *s)
     for (int i = 0; i < VIRTIO_NET_QUEUES; i++) {
         s->vq[i].num = VIRTIO_NET_QUEUE_MAX;
     }
+    s->lro_len = 0;
     update_irq(s);
 }
 
@@ -195,64 +209,311 @@ static void vq_push(VirtioNet *s, VirtQueue *q, int head, uint32_t len)
     q->last_avail++;
 }
 
+/* Interrupt the driver for what was used since the last decision: as
+   its used_event asks with EVENT_IDX (2.4.7.2: notify when the used
+   index moved past it), else unless the available ring's flags say not
+   to. */
 static void vq_notify(VirtioNet *s, VirtQueue *q)
 {
-    if (!(ld16(s, q->avail) & AVAIL_F_NO_INTERRUPT)) {
+    bool need;
+    if (has(s, F_EVENT_IDX)) {
+        uint16_t ev = ld16(s, q->avail + 4 + 2u * q->num);
+        uint16_t old = q->signalled, now = q->used_idx;
+        need = !q->signalled_valid ||
+               (uint16_t)(now - ev - 1) < (uint16_t)(now - old);
+        q->signalled = now;
+        q->signalled_valid = 1;
+    } else {
+        need = !(ld16(s, q->avail) & AVAIL_F_NO_INTERRUPT);
+    }
+    if (need) {
         s->isr |= 1;
         update_irq(s);
     }
 }
 
+/* With EVENT_IDX, the driver kicks once it makes available the entry
+   after avail_event: the one the device will look at next. */
+static void vq_set_avail_event(VirtioNet *s, VirtQueue *q)
+{
+    if (has(s, F_EVENT_IDX)) {
+        st16(s, q->used + 4 + 8ull * q->num, q->last_avail);
+    }
+}
+
 /* ---- receive ---- */
+
+/* What goes into the guest's buffers: the header, then the frame. */
+typedef struct RxSrc {
+    const uint8_t *hdr;
+    size_t hl;
+    const uint8_t *buf;
+    size_t len;
+} RxSrc;
+
+static void rx_copy(VirtioNet *s, uint64_t addr, const RxSrc *src,
+                    size_t pos, size_t n)
+{
+    if (pos < src->hl) {
+        size_t k = MIN(n, src->hl - pos);
+        memmap_write(mem_of(s), addr, src->hdr + pos, k);
+        addr += k;
+        pos += k;
+        n -= k;
+    }
+    if (n) {
+        memmap_write(mem_of(s), addr, src->buf + (pos - src->hl), n);
+    }
+}
+
+/* Walk the receive chain from head (at most num descriptors): the room
+   in its device-writable buffers, or -1 when the chain is broken.  With
+   src, the bytes of src from *pos on are written into it (*pos moves
+   on). */
+static int64_t rx_chain(VirtioNet *s, VirtQueue *q, unsigned head,
+                        const RxSrc *src, size_t *pos)
+{
+    unsigned i = head, n = 0;
+    int64_t room = 0;
+    size_t total = src ? src->hl + src->len : 0;
+    for (;;) {
+        if (n++ >= q->num) {
+            vq_broken(s, "descriptor chain longer than the ring");
+            return -1;
+        }
+        uint8_t d[16];
+        memmap_read(mem_of(s), q->desc + 16ull * i, d, 16);
+        uint16_t flags = nic_le16(d + 12);
+        if (flags & DESC_F_INDIRECT) {
+            vq_broken(s, "indirect descriptor (not offered)");
+            return -1;
+        }
+        if (flags & DESC_F_WRITE) {
+            uint32_t len = nic_le32(d + 8);
+            room += len;
+            if (src && *pos < total) {
+                size_t k = MIN((size_t)len, total - *pos);
+                rx_copy(s, nic_le64(d), src, *pos, k);
+                *pos += k;
+            }
+        }
+        if (!(flags & DESC_F_NEXT)) {
+            return room;
+        }
+        i = nic_le16(d + 14);
+        if (i >= q->num) {
+            vq_broken(s, "next descriptor index out of range");
+            return -1;
+        }
+    }
+}
+
+/* Put one frame (virtio_net_hdr at hdr) in the receive queue: into one
+   chain, or with MRG_RXBUF across as many as it takes (num_buffers in
+   the header says how many).  false: not enough buffers yet (the frame
+   waits); true: delivered, or lost as on a wire. */
+static bool rx_put(VirtioNet *s, uint8_t *hdr, const uint8_t *buf,
+                   size_t len)
+{
+    VirtQueue *q = &s->vq[0];
+    bool mrg = has(s, F_MRG_RXBUF);
+    RxSrc src = { hdr, hdr_len(s), buf, len };
+    size_t total = src.hl + len;
+    uint16_t pending = ld16(s, q->avail + 2) - q->last_avail;
+    if (pending > q->num) {
+        vq_broken(s, "more available buffers than the ring holds");
+        return true;
+    }
+    /* How many chains the frame needs (each walk is bounded by num, and
+       at most pending <= num chains are looked at). */
+    unsigned chains = 0;
+    uint64_t room = 0;
+    while (room < total && (mrg || chains == 0)) {
+        if (chains == pending) {
+            vq_set_avail_event(s, q);
+            return false;
+        }
+        uint16_t head = ld16(s, q->avail + 4 +
+                             2u * ((q->last_avail + chains) % q->num));
+        if (head >= q->num) {
+            vq_broken(s, "available descriptor index out of range");
+            return true;
+        }
+        int64_t r = rx_chain(s, q, head, NULL, NULL);
+        if (r < 0) {
+            return true;
+        }
+        room += r;
+        chains++;
+    }
+    if (room < total) {
+        /* Without mergeable buffers a frame must fit one chain. */
+        mimic_log_guest("virtio-net: receive buffer of %" PRIu64 " bytes "
+                        "too small for a %zu-byte frame", room, total);
+        src.len = 0;
+        src.hl = 0;
+        total = 0;
+    }
+    if (src.hl == 12) {
+        nic_put_le16(hdr + 10, chains); /* num_buffers */
+    }
+    size_t pos = 0;
+    for (unsigned c = 0; c < chains; c++) {
+        uint16_t head = ld16(s, q->avail + 4 +
+                             2u * ((q->last_avail + c) % q->num));
+        size_t before = pos;
+        if (head >= q->num || rx_chain(s, q, head, &src, &pos) < 0) {
+            return true; /* the guest changed the ring under us: broken */
+        }
+        uint8_t e[8];
+        nic_put_le32(e, head);
+        nic_put_le32(e + 4, pos - before);
+        memmap_write(mem_of(s), q->used + 4 +
+                     8ull * ((q->used_idx + c) % q->num), e, 8);
+    }
+    q->used_idx += chains;
+    q->last_avail += chains;
+    st16(s, q->used + 2, q->used_idx);
+    vq_set_avail_event(s, q);
+    vq_notify(s, q);
+    return true;
+}
+
+/* One frame as the wire brought it: the checksum offload flag set when
+   the driver takes it (GUEST_CSUM) and the checksums are right. */
+static bool rx_plain(VirtioNet *s, const uint8_t *buf, size_t len)
+{
+    uint8_t hdr[12] = { 0 };
+    if (has(s, F_GUEST_CSUM)) {
+        NicRxCsum c;
+        nic_rx_checksums(buf, len, &c);
+        if (c.ip_ok && c.l4 && c.l4_ok) {
+            hdr[0] = HDR_F_DATA_VALID;
+        }
+    }
+    return rx_put(s, hdr, buf, len);
+}
+
+/* Receive coalescing (with GUEST_TSO4): consecutive in-order segments of
+   one TCP connection that arrive in one burst from the back end (slirp
+   answers a window's worth at once) go to the guest as one large TCP
+   packet marked GSO_TCPV4 with the segments' size, as a host's GRO does
+   for a tap device.  Only plain data segments (ACK, maybe PSH; no other
+   flag; IPv4 without options; checksums checked) are merged, with equal
+   headers apart from sequence number, window and PSH.  The merged frame
+   gets its own lengths and checksums, so it is a valid frame too. */
+#define LRO_MAX (14 + 65535)
+
+typedef struct TcpSeg {
+    size_t thl, hdr, payload; /* TCP header, all headers, data bytes */
+    uint32_t seq;
+} TcpSeg;
+
+static bool lro_candidate(const uint8_t *f, size_t len, TcpSeg *t)
+{
+    if (len < 14 + 20 + 20 || nic_be16(f + 12) != 0x0800 || f[14] != 0x45 ||
+        f[23] != 6 || (nic_be16(f + 20) & 0x3fff)) {
+        return false;
+    }
+    size_t tot = nic_be16(f + 16);
+    if (tot < 40 || 14 + tot > len) {
+        return false;
+    }
+    const uint8_t *th = f + 34;
+    t->thl = (th[12] >> 4) * 4u;
+    if (t->thl < 20 || 20 + t->thl >= tot || (th[13] & ~0x08) != 0x10) {
+        return false; /* no data, or a flag besides ACK and PSH */
+    }
+    t->hdr = 34 + t->thl;
+    t->payload = 14 + tot - t->hdr;
+    t->seq = (uint32_t)nic_be16(th + 4) << 16 | nic_be16(th + 6);
+    NicRxCsum c;
+    nic_rx_checksums(f, 14 + tot, &c);
+    return c.ip_ok && c.l4 && c.l4_ok;
+}
+
+/* Deliver the frame being merged; false when the guest has no room. */
+static bool lro_flush(VirtioNet *s)
+{
+    if (!s->lro_len) {
+        return true;
+    }
+    uint8_t *f = s->lro;
+    size_t len = s->lro_len;
+    uint8_t hdr[12] = { 0 };
+    hdr[0] = HDR_F_DATA_VALID;
+    if (s->lro_segs > 1) {
+        size_t thl = (f[34 + 12] >> 4) * 4u;
+        nic_put_be16(f + 16, len - 14);
+        nic_ipv4_checksums(f, len, true, true);
+        hdr[1] = GSO_TCPV4;
+        nic_put_le16(hdr + 2, 34 + thl);     /* hdr_len */
+        nic_put_le16(hdr + 4, s->lro_mss);   /* gso_size */
+    }
+    if (!rx_put(s, hdr, f, len)) {
+        return false;
+    }
+    s->lro_len = 0;
+    return true;
+}
+
+/* Append to the frame being merged when f continues it. */
+static bool lro_append(VirtioNet *s, const uint8_t *f, const TcpSeg *t)
+{
+    uint8_t *m = s->lro;
+    if (!s->lro_len || s->lro_closed || t->seq != s->lro_next_seq ||
+        t->payload > s->lro_mss || s->lro_len + t->payload > LRO_MAX ||
+        t->hdr != s->lro_hdr ||
+        memcmp(m, f, 16) != 0 ||                  /* MACs, type, TOS */
+        memcmp(m + 20, f + 20, 4) != 0 ||         /* DF, TTL, protocol */
+        memcmp(m + 26, f + 26, 8) != 0 ||         /* addresses */
+        memcmp(m + 34, f + 34, 4) != 0 ||         /* ports */
+        memcmp(m + 34 + 8, f + 34 + 8, 4) != 0 || /* ACK number */
+        memcmp(m + 54, f + 54, t->hdr - 54) != 0) { /* TCP options */
+        return false;
+    }
+    memcpy(m + s->lro_len, f + t->hdr, t->payload);
+    s->lro_len += t->payload;
+    s->lro_segs++;
+    s->lro_next_seq += t->payload;
+    m[34 + 13] |= f[34 + 13] & 0x08;       /* PSH */
+    memcpy(m + 34 + 14, f + 34 + 14, 2);   /* the newest window */
+    if (t->payload < s->lro_mss || (f[34 + 13] & 0x08)) {
+        s->lro_closed = true; /* a short or pushed segment ends it */
+    }
+    return true;
+}
 
 static bool rx_frame(VirtioNet *s, const uint8_t *buf, size_t len)
 {
     VirtQueue *q = &s->vq[0];
     if (!vq_ready(s, q) || s->link != LINK_UP) {
+        s->lro_len = 0;
         return true; /* no driver: the frame is lost on the wire */
     }
-    int head = vq_peek(s, q);
-    if (head < 0) {
+    TcpSeg t;
+    bool cand = has(s, F_GUEST_TSO4) && has(s, F_GUEST_CSUM) &&
+                lro_candidate(buf, len, &t);
+    if (cand && lro_append(s, buf, &t)) {
+        return true;
+    }
+    if (!lro_flush(s)) {
         return !!(s->status & S_NEEDS_RESET); /* wait for buffers */
     }
-    Seg *segs = g_new(Seg, q->num);
-    unsigned n;
-    if (!vq_chain(s, q, head, segs, &n)) {
-        g_free(segs);
+    if (cand) {
+        size_t flen = t.hdr + t.payload; /* without Ethernet padding */
+        memcpy(s->lro, buf, flen);
+        s->lro_len = flen;
+        s->lro_hdr = t.hdr;
+        s->lro_segs = 1;
+        s->lro_mss = t.payload;
+        s->lro_next_seq = t.seq + t.payload;
+        s->lro_closed = (buf[34 + 13] & 0x08) != 0;
         return true;
     }
-    size_t hl = hdr_len(s), total = hl + len, room = 0;
-    for (unsigned i = 0; i < n; i++) {
-        if (segs[i].write) {
-            room += segs[i].len;
-        }
+    if (!rx_plain(s, buf, len)) {
+        return !!(s->status & S_NEEDS_RESET);
     }
-    if (room < total) {
-        /* Without mergeable buffers a frame must fit one chain. */
-        g_free(segs);
-        mimic_log_guest("virtio-net: receive buffer of %zu bytes too small "
-                        "for a %zu-byte frame", room, total);
-        vq_push(s, q, head, 0);
-        vq_notify(s, q);
-        return true;
-    }
-    memset(s->rxbuf, 0, hl);
-    if (hl == 12) {
-        nic_put_le16(s->rxbuf + 10, 1); /* num_buffers */
-    }
-    memcpy(s->rxbuf + hl, buf, len);
-    size_t done = 0;
-    for (unsigned i = 0; i < n && done < total; i++) {
-        if (!segs[i].write) {
-            continue;
-        }
-        size_t chunk = MIN((size_t)segs[i].len, total - done);
-        memmap_write(mem_of(s), segs[i].addr, s->rxbuf + done, chunk);
-        done += chunk;
-    }
-    g_free(segs);
-    vq_push(s, q, head, total);
-    vq_notify(s, q);
     return true;
 }
 
@@ -268,6 +529,32 @@ static bool vnet_receive(void *opaque, const uint8_t *buf, size_t len)
     return r;
 }
 
+/* The end of the back end's burst: what is being merged goes now. */
+static void vnet_batch_end(void *opaque)
+{
+    VirtioNet *s = opaque;
+    if (s->in_rx || !s->lro_len) {
+        return;
+    }
+    s->in_rx = true;
+    if (!vq_ready(s, &s->vq[0]) || s->link != LINK_UP) {
+        s->lro_len = 0;
+    } else {
+        lro_flush(s);
+    }
+    s->in_rx = false;
+}
+
+/* The driver gave receive buffers (or started): what waits goes now. */
+static void rx_kick(VirtioNet *s)
+{
+    vnet_batch_end(s);
+    if (!s->lro_len) {
+        net_port_flush(s->port);
+        vnet_batch_end(s);
+    }
+}
+
 static void vnet_link_changed(void *opaque, bool up)
 {
     VirtioNet *s = opaque;
@@ -279,6 +566,7 @@ static void vnet_link_changed(void *opaque, bool up)
 
 static const NetPortOps vnet_port_ops = {
     .receive = vnet_receive, .link_changed = vnet_link_changed,
+    .batch_end = vnet_batch_end,
 };
 
 /* ---- transmit ---- */
@@ -299,9 +587,11 @@ static void tx_one(VirtioNet *s, uint8_t *p, size_t len)
     uint16_t cstart = nic_le16(p + 6), coff = nic_le16(p + 8);
     uint8_t *f = p + hl;
     len -= hl;
-    if ((gso & 0x7f) == GSO_TCPV4 &&
-        (s->guest_features & (1ull << F_HOST_TSO4)) &&
-        nic_tcp_segment(f, len, gso_size, emit, s)) {
+    /* A back end that takes large frames gets the TSO frame whole, as
+       one segment with its lengths and checksums filled in. */
+    if ((gso & 0x7f) == GSO_TCPV4 && has(s, F_HOST_TSO4) &&
+        nic_tcp_segment(f, len, net_port_peer_takes_large(s->port)
+                        ? NET_MAX_FRAME : gso_size, emit, s)) {
         return;
     }
     if ((flags & HDR_F_NEEDS_CSUM) && (size_t)cstart + coff + 2 <= len) {
@@ -351,10 +641,12 @@ static void tx_run(VirtioNet *s)
         used = true;
     }
     g_free(segs);
+    vq_set_avail_event(s, q);
     if (used) {
         vq_notify(s, q);
     }
     s->in_tx = false;
+    net_batch_end(s->port);
 }
 
 static void queue_notify(VirtioNet *s, unsigned idx)
@@ -362,7 +654,7 @@ static void queue_notify(VirtioNet *s, unsigned idx)
     if (idx == 1) {
         tx_run(s);
     } else if (idx == 0) {
-        net_port_flush(s->port);
+        rx_kick(s);
     }
 }
 
@@ -392,7 +684,7 @@ static void status_write(VirtioNet *s, uint8_t v)
     bool was_ok = s->status & S_DRIVER_OK;
     s->status = v | (s->status & S_NEEDS_RESET);
     if (!was_ok && (v & S_DRIVER_OK)) {
-        net_port_flush(s->port);
+        rx_kick(s);
     }
 }
 
@@ -453,6 +745,7 @@ static void legacy_write(void *opaque, uint16_t off, uint32_t v,
         q->used = (q->avail + 6 + 2u * q->num + 4095) & ~4095ull;
         q->enabled = 1;
         q->last_avail = q->used_idx = 0;
+        q->signalled_valid = 0;
         break;
     case 0x0e:
         s->queue_sel = v;
@@ -538,8 +831,9 @@ static void common_write(VirtioNet *s, unsigned off, uint32_t v,
         if (q && v == 1) {
             q->enabled = 1;
             q->last_avail = q->used_idx = 0;
+            q->signalled_valid = 0;
             if (s->queue_sel == 0) {
-                net_port_flush(s->port);
+                rx_kick(s);
             }
         }
         break;
@@ -651,7 +945,7 @@ static bool vnet_realize(Device *dev, GError **error)
 {
     VirtioNet *s = (VirtioNet *)dev;
     s->buf = g_malloc(BUF_SIZE + 64);
-    s->rxbuf = g_malloc(BUF_SIZE + 64);
+    s->lro = g_malloc(LRO_MAX + 64);
     pci_add_function(s->bus, &s->pci, s->devfn, 0x1af4, 0x1000, 0x02000000,
                      s);
     pci_set_word(s->pci.config + PCI_SUBSYS_VENDOR, 0x1af4);
@@ -701,7 +995,7 @@ static void vnet_finalize(Device *dev)
     VirtioNet *s = (VirtioNet *)dev;
     net_port_free(s->port);
     g_free(s->buf);
-    g_free(s->rxbuf);
+    g_free(s->lro);
 }
 
 static bool vnet_post_load(void *obj, GError **error)
@@ -717,10 +1011,14 @@ static bool vnet_post_load(void *obj, GError **error)
     }
     s->guest_features &= HOST_FEATURES;
     s->link &= LINK_UP;
+    s->lro_len = 0;
+    for (int i = 0; i < VIRTIO_NET_QUEUES; i++) {
+        s->vq[i].signalled_valid = 0;
+    }
     net_port_init_link(s->port, s->link == LINK_UP);
     pci_update_mappings(&s->pci);
     update_irq(s);
-    net_port_flush(s->port);
+    rx_kick(s);
     return true;
 }
 

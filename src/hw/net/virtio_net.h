@@ -22,6 +22,9 @@ typedef struct VirtQueue {
     uint16_t num;               /* ring size; 0: not set up */
     uint16_t enabled;
     uint16_t last_avail, used_idx;
+    /* Not saved: the used index at the last interrupt decision
+       (EVENT_IDX); invalid after a reset or a load. */
+    uint16_t signalled, signalled_valid;
 } VirtQueue;
 
 typedef struct VirtioNet {
@@ -44,8 +47,16 @@ typedef struct VirtioNet {
     MemRegion *mmio;
     IoRegion io;
     uint8_t *buf;   /* transmit: a chain gathered from guest memory */
-    uint8_t *rxbuf; /* receive: apart, since a frame sent may be answered
-                       (slirp replies at once) while buf is still read */
+    /* Receive coalescing (virtio_net.c): the TCP frame being merged, apart
+       from buf since a frame sent may be answered (slirp replies at once)
+       while buf is still read.  Never kept past the back end's burst
+       unless the guest has no buffers; lost on a save like a frame on the
+       wire. */
+    uint8_t *lro;
+    size_t lro_len, lro_hdr;
+    unsigned lro_segs, lro_mss;
+    uint32_t lro_next_seq;
+    bool lro_closed;
     bool in_rx, in_tx;
 } VirtioNet;
 
