@@ -47,10 +47,11 @@ typedef long long V2 __attribute__((vector_size(16)));
 
 uint32_t x86_sse_features(const X86Cpu *cpu)
 {
-    static uint32_t host = ~0u;
-    if (host == ~0u) {
-        uint32_t h = X86F_SSE | X86F_SSE2 | X86F_SSSE3 | X86F_POPCNT |
-                     X86F_SSE42 | X86F_XSAVE;
+    /* What the host runs: a constant of the process, found once. */
+    static gsize host_once;
+    if (g_once_init_enter(&host_once)) {
+        gsize h = X86F_SSE | X86F_SSE2 | X86F_SSSE3 | X86F_POPCNT |
+                  X86F_SSE42 | X86F_XSAVE;
         __builtin_cpu_init();
         if (__builtin_cpu_supports("sse3")) {
             h |= X86F_SSE3;
@@ -58,8 +59,9 @@ uint32_t x86_sse_features(const X86Cpu *cpu)
         if (__builtin_cpu_supports("sse4.1")) {
             h |= X86F_SSE41;
         }
-        host = h;
+        g_once_init_leave(&host_once, h | 0x80000000u);
     }
+    uint32_t host = (uint32_t)host_once;
     uint32_t f = cpu->model->features & SSE_DONE & host;
     /* Each level needs the ones below it. */
     static const uint32_t chain[] = { X86F_SSE, X86F_SSE2, X86F_SSE3,
