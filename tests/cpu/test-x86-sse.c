@@ -552,6 +552,12 @@ static void test_state(void)
                     sizeof(r.x->xmm));
     g_assert_cmphex(r2.x->fpu.mxcsr, ==, 0x9fe1);
     g_assert_cmphex(r2.x->xcr0, ==, 3);
+    /* info registers: XMM0-15 (a 64-bit model) and MXCSR */
+    GString *out = g_string_new(NULL);
+    r2.cpu->ops->dump_registers(r2.cpu, out);
+    g_assert_nonnull(strstr(out->str, "XMM15=1f1f1f1f1f1f1f1f"));
+    g_assert_nonnull(strstr(out->str, "MXCSR=00009fe1"));
+    g_string_free(out, TRUE);
     /* XCR0 with SSE on a model without XSAVE: refused. */
     setup(&r3, "pentium4");
     g_assert_false(state_load(sd, r3.cpu, sd->version, buf->data,
