@@ -108,6 +108,7 @@ enum {
     GQ,     /* r32, mm (register only) */
     QGI,    /* mm, r32/m16, imm8 */
     MQ,     /* m64, mm */
+    NM,     /* memory operand, ModRM.reg = ext (PREFETCHh, NOP Ev) */
 };
 
 typedef struct Tmpl {
@@ -267,6 +268,8 @@ static const Tmpl tmpl[] = {
     { 0, 0, 0xfc, QQ, 0, 0, 0, "paddb mm" }, { 0, 0, 0xe5, QQ, 0, 0, 0, "pmulhw mm" },
     { 0, 0, 0x62, QQ, 0, 0, 0, "punpckldq mm" }, { 0, 0, 0x6f, QQ, 0, 0, 0, "movq mm" },
     { 0, 0, 0x6b, QQ, 0, 0, 0, "packssdw mm" },
+    { 0, 0, 0x18, NM, 0, 0, 0, "prefetchnta" }, { 0, 0, 0x18, NM, 1, 0, 0, "prefetcht0" },
+    { 0, 0, 0x18, NM, 3, 0, 0, "prefetcht2" }, { 0, 0, 0x1f, NM, 0, 0, 0, "nop Ev" },
 };
 
 typedef struct Case {
@@ -289,7 +292,7 @@ static void gen(Case *c)
     switch (t->kind) {
     case MX: case XM: mem = true; break;
     case GXR: case XR: case XXR: case GQI: case GQ: mem = false; break;
-    case MQ: mem = true; break;
+    case MQ: case NM: mem = true; break;
     case XQ: case QX: mem = t->ext ? false : rnd() % 3 == 0; break;
     default: mem = rnd() % 3 == 0; break;
     }
@@ -299,6 +302,9 @@ static void gen(Case *c)
     if (t->op == 0xf1 && t->map == 1 && rnd() % 3 == 0) {
         c->code[c->len++] = 0x66; /* CRC32 r32, r/m16 */
     }
+    if (t->pfx == 0 && t->map != 0 && (t->kind == QQ || t->kind == QQI)) {
+        rex &= ~5u; /* Unicorn: REX.R/B on MMX registers, see above */
+    }
     unsigned reg = rnd() % 8, rm = rnd() % 8;
     if (mem) {
         rm = rnd() % 8;
@@ -307,13 +313,14 @@ static void gen(Case *c)
         }
         c->base = rm | (rex & 1 ? 8 : 0);
     }
-    if (t->pfx == 0 && t->map != 0 && (t->kind == QQ || t->kind == QQI)) {
-        rex &= ~5u; /* Unicorn: REX.R/B on MMX registers, see above */
-    }
     if (t->map == 1 && t->op <= 0x07 && !mem) {
         while (rm == reg) {
             rm = rnd() % 8; /* Unicorn: PHADD/PHSUB with dest == source */
         }
+    }
+    if (t->kind == NM) {
+        reg = t->ext;
+        rex &= ~4u;
     }
     if (t->kind == XR) {
         reg = t->ext;
@@ -687,6 +694,9 @@ int main(int argc, char **argv)
             e = UC_ERR_OK;
         }
         if (e != UC_ERR_OK) {
+            if (verbose) {
+                printf("skip %s: Unicorn error %d\n", c.t->name, e);
+            }
             skipped++;
             uc_reopen(&u);
             continue;

@@ -2035,6 +2035,9 @@ void x86_h_sse(X86Cpu *cpu, const X86Insn *in)
         }
         return;
     }
+    if (op == 0x10d || (op >= 0x118 && op <= 0x11f)) {
+        return; /* PREFETCHh and the hint NOPs in 64-bit mode */
+    }
     if (op == 0x1ae) {
         grp15(&s);
         return;
