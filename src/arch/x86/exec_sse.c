@@ -224,8 +224,9 @@ static void sse_avail(X86Cpu *cpu)
     }
 }
 
-/* MMX-register forms: EM #UD, TS #NM, a pending x87 exception #MF. */
-static void mmx_avail(X86Cpu *cpu)
+/* MMX-register forms: EM #UD, TS #NM, a pending x87 exception #MF (or,
+   with CR0.NE clear, FERR#: false when the instruction must wait). */
+static bool mmx_avail(X86Cpu *cpu)
 {
     if (cpu->cr0 & CR0_EM) {
         ud(cpu);
@@ -234,8 +235,9 @@ static void mmx_avail(X86Cpu *cpu)
         x86_raise(cpu, EX_NM, 0);
     }
     if (x87_pending_exception(&cpu->fpu)) {
-        x86_fpu_mf(cpu);
+        return x86_fpu_mf(cpu);
     }
+    return true;
 }
 
 /* The x87 side of writing MMi (or reading only: i < 0). */
@@ -1234,7 +1236,9 @@ static void mmx_store(void *ctx, uint32_t ea, const void *buf, unsigned len)
 static void mmx64(Sse *s)
 {
     X86Cpu *cpu = s->cpu;
-    mmx_avail(cpu);
+    if (!mmx_avail(cpu)) {
+        return;
+    }
     unsigned op = s->op & 0xff;
     if (op == 0x6e || op == 0x7e) { /* MOVD/MOVQ with any GPR */
         bool w = rex_w(s);
@@ -1514,7 +1518,9 @@ static void exec(Sse *s)
             fromv(&a, va);
         } else {
             if (s->reg) {
-                mmx_avail(cpu);
+                if (!mmx_avail(cpu)) {
+                    return;
+                }
                 b.q[0] = cpu->fpu.r[s->m & 7].mant;
                 b.q[1] = 0;
                 mmx_touch(cpu, -1, 0);
@@ -1547,7 +1553,9 @@ static void exec(Sse *s)
                     w);
             return;
         }
-        mmx_avail(cpu);
+        if (!mmx_avail(cpu)) {
+            return;
+        }
         src(s, &b, pfx ? 16 : 8, pfx == 1);
         if (!pfx) {
             b.q[1] = 0;
@@ -1665,7 +1673,9 @@ static void exec(Sse *s)
                 store(s, &cpu->xmm[s->r].q[0], 8, 1);
             }
         } else {
-            mmx_avail(cpu);
+            if (!mmx_avail(cpu)) {
+                return;
+            }
             if (pfx == 2) { /* MOVQ2DQ xmm, mm */
                 a.q[0] = cpu->fpu.r[s->m & 7].mant;
                 a.q[1] = 0;
@@ -2100,7 +2110,9 @@ void x86_h_sse(X86Cpu *cpu, const X86Insn *in)
         /* (MMX registers are s.r & 7 and s.m & 7; a GPR operand keeps
            its REX bit.) */
         s.mm = true;
-        mmx_avail(cpu);
+        if (!mmx_avail(cpu)) {
+            return;
+        }
     } else {
         /* CVT*PI* and MOVQ2DQ/MOVDQ2Q check the MMX side themselves. */
         sse_avail(cpu);
