@@ -1862,13 +1862,25 @@ static const CpuModelInfo cpu_models[] = {
       "fxsr " },
     { "qemu32", "pentium2", "alias of pentium2", NULL },
     { "pentiumpro", "pentium2", "alias of pentium2", NULL },
+    /* The SSE family (src/arch/x86/exec_sse.c, docs/x86.md "SSE"). */
+    { "pentium3", "pentium3", "Intel Pentium III (pentium2 with SSE)",
+      " fpu vme de pse tsc msr pae cx8 sep mtrr pge cmov mmx fxsr sse " },
+    { "pentium4", "pentium4", "Intel Pentium 4 (SSE, SSE2)",
+      " fpu vme de pse tsc msr pae cx8 sep mtrr pge cmov mmx fxsr sse sse2 "
+      "clflush " },
+    { "Nehalem", "Nehalem", "Intel Core i7 class x86-64 (SSE to SSE4.2, "
+      "POPCNT)", " fpu vme de pse tsc msr pae cx8 sep mtrr pge cmov mmx "
+      "fxsr sse sse2 clflush pni sse3 ssse3 sse4.1 sse4_1 sse4.2 sse4_2 "
+      "popcnt nx syscall lahf_lm " },
     { "qemu64", "qemu64", "x86-64 in progress: long mode runs an integer "
-      "subset, CPUID has no LM bit yet; the default of mimic-system-x86_64", " fpu vme de pse tsc msr pae cx8 sep mtrr "
-      "pge cmov mmx fxsr nx syscall lahf_lm " },
+      "subset, CPUID has no LM bit yet; SSE to SSE3; the default of "
+      "mimic-system-x86_64", " fpu vme de pse tsc msr pae cx8 sep mtrr "
+      "pge cmov mmx fxsr sse sse2 clflush pni sse3 nx syscall lahf_lm " },
     { "x86_64", "qemu64", "alias of qemu64", NULL },
-    { "max", "max", "all features the core implements (qemu64, 1 GiB "
-      "pages)", " fpu vme de pse tsc msr pae cx8 sep mtrr pge cmov mmx fxsr "
-      "nx syscall lahf_lm pdpe1gb " },
+    { "max", "max", "all features the core implements (Nehalem, XSAVE, "
+      "1 GiB pages)", " fpu vme de pse tsc msr pae cx8 sep mtrr pge cmov "
+      "mmx fxsr sse sse2 clflush pni sse3 ssse3 sse4.1 sse4_1 sse4.2 "
+      "sse4_2 popcnt xsave nx syscall lahf_lm pdpe1gb " },
 };
 
 static const CpuModelInfo *cpu_model_info(const char *name)

@@ -12,7 +12,8 @@
  * - rules: #UD without CR4.OSFXSR or with CR0.EM, #NM with CR0.TS, #UD
  *   for an unmasked exception without CR4.OSXMMEXCPT, #GP(0) for LDMXCSR
  *   with reserved bits and for a misaligned MOVAPS, #UD on pentium2;
- * - xsave: XSETBV/XGETBV, XSAVE's header and XRSTOR of an init state.
+ * - xsave: XSETBV/XGETBV, XSAVE's header and XRSTOR of an init state;
+ * - state: XMM0-15, MXCSR and XCR0 through a state save and load.
  */
 #include <inttypes.h>
 #include <setjmp.h>
@@ -24,6 +25,7 @@
 
 #include <glib.h>
 
+#include "state/state.h"
 #include "x86-rig.h"
 
 #define RAM (1u << 20)
@@ -526,6 +528,48 @@ static void test_xsave(void)
     rig_free(&r);
 }
 
+/* ---- saved state (CPU section version 5) ---- */
+
+static void test_state(void)
+{
+    Rig r, r2, r3;
+    setup(&r, "max");
+    for (int i = 0; i < 16; i++) {
+        memset(&r.x->xmm[i], 0x10 + i, 16);
+    }
+    r.x->fpu.mxcsr = 0x9fc0 | 0x21;
+    r.x->xcr0 = 3;
+    const StateDesc *sd = r.cpu->ops->state;
+    GByteArray *buf = g_byte_array_new();
+    GError *err = NULL;
+    size_t used;
+    state_save(sd, r.cpu, buf);
+    setup(&r2, "max");
+    g_assert_true(state_load(sd, r2.cpu, sd->version, buf->data, buf->len,
+                             &used, &err));
+    g_assert_no_error(err);
+    g_assert_cmpmem(r2.x->xmm, sizeof(r2.x->xmm), r.x->xmm,
+                    sizeof(r.x->xmm));
+    g_assert_cmphex(r2.x->fpu.mxcsr, ==, 0x9fe1);
+    g_assert_cmphex(r2.x->xcr0, ==, 3);
+    /* info registers: XMM0-15 (a 64-bit model) and MXCSR */
+    GString *out = g_string_new(NULL);
+    r2.cpu->ops->dump_registers(r2.cpu, out);
+    g_assert_nonnull(strstr(out->str, "XMM15=1f1f1f1f1f1f1f1f"));
+    g_assert_nonnull(strstr(out->str, "MXCSR=00009fe1"));
+    g_string_free(out, TRUE);
+    /* XCR0 with SSE on a model without XSAVE: refused. */
+    setup(&r3, "pentium4");
+    g_assert_false(state_load(sd, r3.cpu, sd->version, buf->data,
+                              buf->len, &used, &err));
+    g_assert_nonnull(err);
+    g_clear_error(&err);
+    g_byte_array_unref(buf);
+    rig_free(&r);
+    rig_free(&r2);
+    rig_free(&r3);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -533,5 +577,6 @@ int main(int argc, char **argv)
     g_test_add_func("/x86/sse/fxsave-layout", test_fxsave_layout);
     g_test_add_func("/x86/sse/rules", test_rules);
     g_test_add_func("/x86/sse/xsave", test_xsave);
+    g_test_add_func("/x86/sse/state", test_state);
     return g_test_run();
 }

@@ -5,7 +5,9 @@
  * 64-bit mode (-m 64, with REX.R/B naming XMM8-15 and REX.W the 64-bit
  * GPR forms): random SSE, SSE2, SSE3, SSSE3, SSE4.1, SSE4.2 and POPCNT
  * instructions with register and memory operands ([base + disp8] into
- * random bytes, 16-byte aligned), XMM registers filled with interesting
+ * random bytes, 16-byte aligned), the MMX-register forms (PSHUFW, PMINUB,
+ * CVTPI2PS, MOVQ2DQ, SSSE3 on MMX...) and classic MMX (in 64-bit mode
+ * too), XMM and MMX registers filled with interesting
  * floats and doubles (zeros, denormals, infinities, NaNs, boundaries of
  * the integer conversions) or random bits, and MXCSR in each rounding
  * mode, some with DAZ (exceptions masked).  The GPRs, XMM registers,
@@ -44,6 +46,9 @@
  *   x86-sse compares against), so that one is not generated.
  * - DPPS/DPPD: QEMU 5.0 rounds the partial sums otherwise than the SDM's
  *   DP_primitive and the host (which Mimic uses): host-checked in x86-sse.
+ * - SSSE3 on MMX registers with REX.R or REX.B: QEMU 5.0 takes them as
+ *   register numbers 8-15, the SDM ignores them for MMX registers; only
+ *   REX.W/X are generated there.
  * - POPCNT is not in Unicorn's CPU: unit-tested (x86-sse) instead.
  *
  * usage: uc-diff-sse [-m 32|64] [-n CASES] [-s SEED] [-v]
@@ -95,6 +100,15 @@ enum {
     XR,     /* xmm, imm8 shift group (reg form, /n in ModRM.reg) */
     XXR,    /* xmm, xmm (register only) */
     GXN,    /* r/m, xmm (MOVD/MOVQ store forms) */
+    QQ,     /* mm, mm/m64 (no prefix: the MMX-register forms) */
+    QQI,    /* mm, mm/m64, imm8 */
+    XQ,     /* xmm, mm/m64 */
+    QX,     /* mm, xmm/m */
+    GQI,    /* r32, mm, imm8 (register only) */
+    GQ,     /* r32, mm (register only) */
+    QGI,    /* mm, r32/m16, imm8 */
+    MQ,     /* m64, mm */
+    NM,     /* memory operand, ModRM.reg = ext (PREFETCHh, NOP Ev) */
 };
 
 typedef struct Tmpl {
@@ -234,6 +248,28 @@ static const Tmpl tmpl[] = {
     { 0x66, 2, 0x60, XXI, 0, F, 0, "pcmpestrm" }, { 0x66, 2, 0x61, XXI, 0, F, 0, "pcmpestri" },
     { 0x66, 2, 0x62, XXI, 0, F, 0, "pcmpistrm" }, { 0x66, 2, 0x63, XXI, 0, F, 0, "pcmpistri" },
     { 0xf2, 1, 0xf0, GG, 0, 0, 0, "crc32 b" }, { 0xf2, 1, 0xf1, GG, 0, 0, 0, "crc32" },
+    /* MMX registers: the SSE/SSE2/SSSE3 extensions and classic MMX */
+    { 0, 0, 0x70, QQI, 0, 0, 0, "pshufw" }, { 0, 0, 0xc4, QGI, 0, 0, 0, "pinsrw mm" },
+    { 0, 0, 0xc5, GQI, 0, 0, 0, "pextrw mm" }, { 0, 0, 0xd7, GQ, 0, 0, 0, "pmovmskb mm" },
+    { 0, 0, 0xda, QQ, 0, 0, 0, "pminub mm" }, { 0, 0, 0xde, QQ, 0, 0, 0, "pmaxub mm" },
+    { 0, 0, 0xe0, QQ, 0, 0, 0, "pavgb mm" }, { 0, 0, 0xe3, QQ, 0, 0, 0, "pavgw mm" },
+    { 0, 0, 0xe4, QQ, 0, 0, 0, "pmulhuw mm" }, { 0, 0, 0xea, QQ, 0, 0, 0, "pminsw mm" },
+    { 0, 0, 0xee, QQ, 0, 0, 0, "pmaxsw mm" }, { 0, 0, 0xf6, QQ, 0, 0, 0, "psadbw mm" },
+    { 0, 0, 0xd4, QQ, 0, 0, 0, "paddq mm" }, { 0, 0, 0xfb, QQ, 0, 0, 0, "psubq mm" },
+    { 0, 0, 0xf4, QQ, 0, 0, 0, "pmuludq mm" }, { 0, 0, 0xe7, MQ, 0, 0, 0, "movntq" },
+    { 0, 1, 0x00, QQ, 0, 0, 0, "pshufb mm" }, { 0, 1, 0x01, QQ, 0, 0, 0, "phaddw mm" },
+    { 0, 1, 0x04, QQ, 0, 0, 0, "pmaddubsw mm" }, { 0, 1, 0x0b, QQ, 0, 0, 0, "pmulhrsw mm" },
+    { 0, 1, 0x1c, QQ, 0, 0, 0, "pabsb mm" }, { 0, 1, 0x09, QQ, 0, 0, 0, "psignw mm" },
+    { 0, 2, 0x0f, QQI, 0, 0, 0, "palignr mm" },
+    { 0, 0, 0x2a, XQ, 0, 0, 0, "cvtpi2ps" }, { 0x66, 0, 0x2a, XQ, 0, 0, 0, "cvtpi2pd" },
+    { 0, 0, 0x2c, QX, 0, 0, 0, "cvttps2pi" }, { 0, 0, 0x2d, QX, 0, 0, 0, "cvtps2pi" },
+    { 0x66, 0, 0x2c, QX, 0, 0, 0, "cvttpd2pi" }, { 0x66, 0, 0x2d, QX, 0, 0, 0, "cvtpd2pi" },
+    { 0xf3, 0, 0xd6, XQ, 1, 0, 0, "movq2dq" }, { 0xf2, 0, 0xd6, QX, 1, 0, 0, "movdq2q" },
+    { 0, 0, 0xfc, QQ, 0, 0, 0, "paddb mm" }, { 0, 0, 0xe5, QQ, 0, 0, 0, "pmulhw mm" },
+    { 0, 0, 0x62, QQ, 0, 0, 0, "punpckldq mm" }, { 0, 0, 0x6f, QQ, 0, 0, 0, "movq mm" },
+    { 0, 0, 0x6b, QQ, 0, 0, 0, "packssdw mm" },
+    { 0, 0, 0x18, NM, 0, 0, 0, "prefetchnta" }, { 0, 0, 0x18, NM, 1, 0, 0, "prefetcht0" },
+    { 0, 0, 0x18, NM, 3, 0, 0, "prefetcht2" }, { 0, 0, 0x1f, NM, 0, 0, 0, "nop Ev" },
 };
 
 typedef struct Case {
@@ -255,7 +291,9 @@ static void gen(Case *c)
     bool mem;
     switch (t->kind) {
     case MX: case XM: mem = true; break;
-    case GXR: case XR: case XXR: mem = false; break;
+    case GXR: case XR: case XXR: case GQI: case GQ: mem = false; break;
+    case MQ: case NM: mem = true; break;
+    case XQ: case QX: mem = t->ext ? false : rnd() % 3 == 0; break;
     default: mem = rnd() % 3 == 0; break;
     }
     if (t->pfx) {
@@ -263,6 +301,9 @@ static void gen(Case *c)
     }
     if (t->op == 0xf1 && t->map == 1 && rnd() % 3 == 0) {
         c->code[c->len++] = 0x66; /* CRC32 r32, r/m16 */
+    }
+    if (t->pfx == 0 && t->map != 0 && (t->kind == QQ || t->kind == QQI)) {
+        rex &= ~5u; /* Unicorn: REX.R/B on MMX registers, see above */
     }
     unsigned reg = rnd() % 8, rm = rnd() % 8;
     if (mem) {
@@ -277,12 +318,17 @@ static void gen(Case *c)
             rm = rnd() % 8; /* Unicorn: PHADD/PHSUB with dest == source */
         }
     }
+    if (t->kind == NM) {
+        reg = t->ext;
+        rex &= ~4u;
+    }
     if (t->kind == XR) {
         reg = t->ext;
         rex &= ~4u;
     }
     /* GPR destinations never RSP/ESP (the stack stays put). */
-    if (t->kind == GX || t->kind == GXR || t->kind == GG) {
+    if (t->kind == GX || t->kind == GXR || t->kind == GG ||
+        t->kind == GQI || t->kind == GQ) {
         while ((reg | (rex & 4 ? 8 : 0)) == 4) {
             reg = rnd() % 8;
         }
@@ -312,7 +358,8 @@ static void gen(Case *c)
     } else {
         c->code[c->len++] = 0xc0 | reg << 3 | rm;
     }
-    if (t->kind == XXI || t->kind == GXI || t->kind == XGI || t->kind == XR) {
+    if (t->kind == XXI || t->kind == GXI || t->kind == XGI || t->kind == XR ||
+        t->kind == QQI || t->kind == GQI || t->kind == QGI) {
         uint8_t imm = rnd();
         if (t->kind == XR && rnd() % 2) {
             imm %= 20;
@@ -593,6 +640,12 @@ int main(int argc, char **argv)
         for (unsigned i = 0; i < nx; i++) {
             xval(xmm[i]);
         }
+        uint64_t mm[8];
+        for (unsigned i = 0; i < 8; i++) {
+            uint64_t q[2];
+            xval(q);
+            mm[i] = q[i & 1];
+        }
         bool arith = c.t->kind == XX || c.t->kind == XXI;
         uint32_t mxcsr = 0x1f80 | (uint32_t)(rnd() % 4) << 13;
         bool cvt = c.t->map == 0 && (c.t->op == 0x5a || c.t->op == 0x5b ||
@@ -627,6 +680,11 @@ int main(int argc, char **argv)
         for (unsigned i = 0; i < nx; i++) {
             uc_reg_write(uc, uc_xmm(i), xmm[i]);
         }
+        for (unsigned i = 0; i < 8; i++) {
+            /* MMi as FPi (Unicorn 2.0 has no MMi access) */
+            struct { uint64_t mant; uint16_t exp; } fp = { mm[i], 0xffff };
+            uc_reg_write(uc, UC_X86_REG_FP0 + i, &fp);
+        }
         uc_reg_write(uc, UC_X86_REG_MXCSR, &mxcsr);
         uc_reg_write(uc, UC_X86_REG_EFLAGS, &fl);
         u.intno = -1;
@@ -636,6 +694,9 @@ int main(int argc, char **argv)
             e = UC_ERR_OK;
         }
         if (e != UC_ERR_OK) {
+            if (verbose) {
+                printf("skip %s: Unicorn error %d\n", c.t->name, e);
+            }
             skipped++;
             uc_reopen(&u);
             continue;
@@ -656,6 +717,12 @@ int main(int argc, char **argv)
         }
         uc_reg_read(uc, UC_X86_REG_EFLAGS, &uf);
         uc_reg_read(uc, UC_X86_REG_MXCSR, &umx);
+        uint64_t umm[8];
+        for (unsigned i = 0; i < 8; i++) {
+            struct { uint64_t mant; uint16_t exp; } fp = { 0, 0 };
+            uc_reg_read(uc, UC_X86_REG_FP0 + i, &fp);
+            umm[i] = fp.mant;
+        }
         uint8_t umem[DATA_LEN];
         uc_mem_read(uc, DATA, umem, DATA_LEN);
         int uexc = u.intno;
@@ -671,6 +738,9 @@ int main(int argc, char **argv)
         memcpy(x->regs, regs, sizeof(regs));
         memcpy(x->xmm, xmm, sizeof(x->xmm));
         x->fpu.mxcsr = mxcsr;
+        for (unsigned i = 0; i < 8; i++) {
+            x->fpu.r[i].mant = mm[i];
+        }
         x->lf_op = LF_NONE;
         x->eflags = (uint32_t)fl;
         x->rip = CODE;
@@ -704,6 +774,9 @@ int main(int argc, char **argv)
                           x->xmm[i].q[1] != ux[i][1];
                 }
             }
+            for (unsigned i = 0; i < 8 && !bad; i++) {
+                bad = x->fpu.r[i].mant != umm[i];
+            }
             bad = bad || ((x86_get_eflags(x) ^ (uint32_t)uf) & c.t->flags);
             bad = bad || memcmp(umem, r.ram + DATA, DATA_LEN) != 0;
             /* MXCSR's control bits (the flags are not compared). */
@@ -736,6 +809,13 @@ int main(int argc, char **argv)
                            " unicorn %016" PRIx64 "%016" PRIx64 "\n", i,
                            xmm[i][1], xmm[i][0], x->xmm[i].q[1],
                            x->xmm[i].q[0], ux[i][1], ux[i][0]);
+                }
+            }
+            for (unsigned i = 0; i < 8; i++) {
+                if (x->fpu.r[i].mant != umm[i]) {
+                    printf("  mm%u in %016" PRIx64 " mimic %016" PRIx64
+                           " unicorn %016" PRIx64 "\n", i, mm[i],
+                           x->fpu.r[i].mant, umm[i]);
                 }
             }
             printf("  flags mimic %03x unicorn %03x; mxcsr mimic %04x "

@@ -371,13 +371,20 @@ def scenario_iso(exe, tmp):
 
 
 def scenario_kernel(exe, tmp):
-    emu = Emulator([exe, '-nographic',
+    # -cpu Nehalem (issue 17): the i686 kernel with SSE to SSE4.2 (FXSAVE
+    # context switches, the TSC-deadline timer, SSE crypto/xor code); the
+    # other scenarios keep the default pentium2.
+    emu = Emulator([exe, '-nographic', '-cpu', 'Nehalem',
                     '-kernel', os.path.join(CACHE, 'vmlinuz'),
                     '-initrd', os.path.join(CACHE, 'initrd.gz'),
                     '-append', 'console=ttyS0,115200', '-m', '256'],
                    os.path.join(tmp, 'serial.log'))
     try:
         linux_session(emu)
+        emu.command("grep -c 'sse4_2.*popcnt\\|popcnt.*sse4_2' "
+                    "/proc/cpuinfo", re.compile(r'\n1\r?\n'))
+        emu.command('dmesg | grep -c "x87 FPU will use FXSAVE"',
+                    re.compile(r'\n1\r?\n'))
         apic_check(emu)
         self_test(emu)
         poweroff(emu)

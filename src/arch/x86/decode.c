@@ -518,6 +518,9 @@ void x86_decode(X86Cpu *cpu, X86Insn *in, uint64_t eip, unsigned mode,
     if (op == 0x101 && (in->modrm == 0xd0 || in->modrm == 0xd1)) {
         in->fn = x86_h_sse;
     }
+    if (m64 && (op == 0x10d || (op >= 0x118 && op <= 0x11f))) {
+        in->fn = x86_h_sse; /* PREFETCHh, hint NOPs: no access */
+    }
     if (m64 && in->fn != x86_h_sse) {
         /* The legacy handlers compute in 32 bits: 64-bit mode runs
            exec_64.c's subset (issue 17, docs/x86.md); the SSE handler

@@ -47,10 +47,11 @@ typedef long long V2 __attribute__((vector_size(16)));
 
 uint32_t x86_sse_features(const X86Cpu *cpu)
 {
-    static uint32_t host = ~0u;
-    if (host == ~0u) {
-        uint32_t h = X86F_SSE | X86F_SSE2 | X86F_SSSE3 | X86F_POPCNT |
-                     X86F_SSE42 | X86F_XSAVE;
+    /* What the host runs: a constant of the process, found once. */
+    static gsize host_once;
+    if (g_once_init_enter(&host_once)) {
+        gsize h = X86F_SSE | X86F_SSE2 | X86F_SSSE3 | X86F_POPCNT |
+                  X86F_SSE42 | X86F_XSAVE;
         __builtin_cpu_init();
         if (__builtin_cpu_supports("sse3")) {
             h |= X86F_SSE3;
@@ -58,8 +59,9 @@ uint32_t x86_sse_features(const X86Cpu *cpu)
         if (__builtin_cpu_supports("sse4.1")) {
             h |= X86F_SSE41;
         }
-        host = h;
+        g_once_init_leave(&host_once, h | 0x80000000u);
     }
+    uint32_t host = (uint32_t)host_once;
     uint32_t f = cpu->model->features & SSE_DONE & host;
     /* Each level needs the ones below it. */
     static const uint32_t chain[] = { X86F_SSE, X86F_SSE2, X86F_SSE3,
@@ -222,8 +224,9 @@ static void sse_avail(X86Cpu *cpu)
     }
 }
 
-/* MMX-register forms: EM #UD, TS #NM, a pending x87 exception #MF. */
-static void mmx_avail(X86Cpu *cpu)
+/* MMX-register forms: EM #UD, TS #NM, a pending x87 exception #MF (or,
+   with CR0.NE clear, FERR#: false when the instruction must wait). */
+static bool mmx_avail(X86Cpu *cpu)
 {
     if (cpu->cr0 & CR0_EM) {
         ud(cpu);
@@ -232,8 +235,9 @@ static void mmx_avail(X86Cpu *cpu)
         x86_raise(cpu, EX_NM, 0);
     }
     if (x87_pending_exception(&cpu->fpu)) {
-        x86_fpu_mf(cpu);
+        return x86_fpu_mf(cpu);
     }
+    return true;
 }
 
 /* The x87 side of writing MMi (or reading only: i < 0). */
@@ -1232,7 +1236,9 @@ static void mmx_store(void *ctx, uint32_t ea, const void *buf, unsigned len)
 static void mmx64(Sse *s)
 {
     X86Cpu *cpu = s->cpu;
-    mmx_avail(cpu);
+    if (!mmx_avail(cpu)) {
+        return;
+    }
     unsigned op = s->op & 0xff;
     if (op == 0x6e || op == 0x7e) { /* MOVD/MOVQ with any GPR */
         bool w = rex_w(s);
@@ -1512,7 +1518,9 @@ static void exec(Sse *s)
             fromv(&a, va);
         } else {
             if (s->reg) {
-                mmx_avail(cpu);
+                if (!mmx_avail(cpu)) {
+                    return;
+                }
                 b.q[0] = cpu->fpu.r[s->m & 7].mant;
                 b.q[1] = 0;
                 mmx_touch(cpu, -1, 0);
@@ -1545,7 +1553,9 @@ static void exec(Sse *s)
                     w);
             return;
         }
-        mmx_avail(cpu);
+        if (!mmx_avail(cpu)) {
+            return;
+        }
         src(s, &b, pfx ? 16 : 8, pfx == 1);
         if (!pfx) {
             b.q[1] = 0;
@@ -1663,7 +1673,9 @@ static void exec(Sse *s)
                 store(s, &cpu->xmm[s->r].q[0], 8, 1);
             }
         } else {
-            mmx_avail(cpu);
+            if (!mmx_avail(cpu)) {
+                return;
+            }
             if (pfx == 2) { /* MOVQ2DQ xmm, mm */
                 a.q[0] = cpu->fpu.r[s->m & 7].mant;
                 a.q[1] = 0;
@@ -2033,6 +2045,9 @@ void x86_h_sse(X86Cpu *cpu, const X86Insn *in)
         }
         return;
     }
+    if (op == 0x10d || (op >= 0x118 && op <= 0x11f)) {
+        return; /* PREFETCHh and the hint NOPs in 64-bit mode */
+    }
     if (op == 0x1ae) {
         grp15(&s);
         return;
@@ -2095,7 +2110,9 @@ void x86_h_sse(X86Cpu *cpu, const X86Insn *in)
         /* (MMX registers are s.r & 7 and s.m & 7; a GPR operand keeps
            its REX bit.) */
         s.mm = true;
-        mmx_avail(cpu);
+        if (!mmx_avail(cpu)) {
+            return;
+        }
     } else {
         /* CVT*PI* and MOVQ2DQ/MOVDQ2Q check the MMX side themselves. */
         sse_avail(cpu);
