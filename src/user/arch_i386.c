@@ -116,6 +116,18 @@ typedef struct I386Cpu {
 #define CPU(t) ((I386Cpu *)(t)->cpu)
 #define X(t) (CPU(t)->u->x)
 
+/* The core translated code from the page at addr. */
+static void code_page(void *opaque, uint64_t addr)
+{
+    user_code_page(opaque, addr);
+}
+
+static void i386_code_written(UserProc *p, uint64_t addr, uint64_t len)
+{
+    (void)p;
+    x86_user_code_written_all(addr, len);
+}
+
 static bool i386_cpu_init(UserThread *t, const char *model, GError **error)
 {
     if (strcmp(model, "pentium2") && strcmp(model, "any")) {
@@ -128,6 +140,8 @@ static bool i386_cpu_init(UserThread *t, const char *model, GError **error)
     if (!u) {
         return false;
     }
+    u->code_page = code_page;
+    u->code_opaque = t->proc;
     I386Cpu *c = g_new0(I386Cpu, 1);
     c->u = u;
     t->cpu = c;
@@ -153,6 +167,8 @@ static void *i386_cpu_copy(UserThread *parent)
     if (!u) {
         g_error("%s", err->message);
     }
+    u->code_page = code_page;
+    u->code_opaque = p;
     x86_user_copy(u, CPU(parent)->u);
     I386Cpu *c = g_new0(I386Cpu, 1);
     c->u = u;
@@ -467,6 +483,144 @@ static uint64_t i386_sigreturn(UserThread *t, bool rt)
     return mask;
 }
 
+
+/* ---- the GDB stub's view ---- */
+
+/* GDB's i386 core registers (the 32-bit target description below):
+   eax..edi, eip, eflags, cs ss ds es fs gs, st0..st7 (80 bits), then
+   fctrl fstat ftag fiseg fioff foseg fooff fop. */
+static const char i386_gdb_xml[] =
+    "<?xml version=\"1.0\"?>\n"
+    "<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
+    "<target version=\"1.0\">\n"
+    "<architecture>i386</architecture>\n"
+    "<feature name=\"org.gnu.gdb.i386.core\">\n"
+    "<reg name=\"eax\" bitsize=\"32\" type=\"int32\" regnum=\"0\"/>\n"
+    "<reg name=\"ecx\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"edx\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"ebx\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"esp\" bitsize=\"32\" type=\"data_ptr\"/>\n"
+    "<reg name=\"ebp\" bitsize=\"32\" type=\"data_ptr\"/>\n"
+    "<reg name=\"esi\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"edi\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"eip\" bitsize=\"32\" type=\"code_ptr\"/>\n"
+    "<reg name=\"eflags\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"cs\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"ss\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"ds\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"es\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"fs\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"gs\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"st0\" bitsize=\"80\" type=\"i387_ext\"/>\n"
+    "<reg name=\"st1\" bitsize=\"80\" type=\"i387_ext\"/>\n"
+    "<reg name=\"st2\" bitsize=\"80\" type=\"i387_ext\"/>\n"
+    "<reg name=\"st3\" bitsize=\"80\" type=\"i387_ext\"/>\n"
+    "<reg name=\"st4\" bitsize=\"80\" type=\"i387_ext\"/>\n"
+    "<reg name=\"st5\" bitsize=\"80\" type=\"i387_ext\"/>\n"
+    "<reg name=\"st6\" bitsize=\"80\" type=\"i387_ext\"/>\n"
+    "<reg name=\"st7\" bitsize=\"80\" type=\"i387_ext\"/>\n"
+    "<reg name=\"fctrl\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
+    "<reg name=\"fstat\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
+    "<reg name=\"ftag\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
+    "<reg name=\"fiseg\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
+    "<reg name=\"fioff\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
+    "<reg name=\"foseg\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
+    "<reg name=\"fooff\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
+    "<reg name=\"fop\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
+    "</feature>\n"
+    "</target>\n";
+
+static const uint8_t gdb_segs[6] = { S_CS, S_SS, S_DS, S_ES, S_FS, S_GS };
+
+static unsigned i386_gdb_get_reg(UserThread *t, unsigned n, uint8_t *buf)
+{
+    X86Cpu *x = X(t);
+    uint32_t v;
+    if (n < 8) {
+        v = (uint32_t)x->regs[n];
+    } else if (n == 8) {
+        v = (uint32_t)x->rip;
+    } else if (n == 9) {
+        v = x86_get_eflags(x);
+    } else if (n < 16) {
+        v = x->seg[gdb_segs[n - 10]].sel;
+    } else if (n < 24) {
+        uint8_t fx[512];
+        x87_fxsave(&x->fpu, fx, 0);
+        memcpy(buf, fx + 32 + (n - 16) * 16, 10);
+        return 10;
+    } else if (n < 32) {
+        const X87State *f = &x->fpu;
+        const uint32_t fp[8] = { f->fcw, f->fsw, f->ftw, f->fcs, f->fip,
+                                 f->fds, f->fdp, f->fop };
+        v = fp[n - 24];
+    } else {
+        return 0;
+    }
+    memcpy(buf, &v, 4); /* little-endian host and guest */
+    return 4;
+}
+
+static unsigned i386_gdb_set_reg(UserThread *t, unsigned n,
+                                 const uint8_t *buf)
+{
+    X86User *u = CPU(t)->u;
+    X86Cpu *x = u->x;
+    uint32_t v;
+    memcpy(&v, buf, 4);
+    if (n < 8) {
+        x->regs[n] = v;
+    } else if (n == 8) {
+        x->rip = v;
+    } else if (n == 9) {
+        x86_set_eflags(x, v, FIX_EFLAGS);
+        x->lf_op = LF_NONE;
+    } else if (n < 16) {
+        if (v != x->seg[gdb_segs[n - 10]].sel &&
+            !x86_user_set_seg(u, gdb_segs[n - 10], (uint16_t)v)) {
+            return 0;
+        }
+    } else if (n < 24) {
+        uint8_t fx[512];
+        x87_fxsave(&x->fpu, fx, 0);
+        memcpy(fx + 32 + (n - 16) * 16, buf, 10);
+        x87_fxrstor(&x->fpu, fx, 0);
+        return 10;
+    } else if (n < 32) {
+        X87State *f = &x->fpu;
+        switch (n) {
+        case 24: f->fcw = (uint16_t)v; break;
+        case 25: f->fsw = (uint16_t)v; break;
+        case 26: f->ftw = (uint16_t)v; break;
+        case 27: f->fcs = (uint16_t)v; break;
+        case 28: f->fip = v; break;
+        case 29: f->fds = (uint16_t)v; break;
+        case 30: f->fdp = v; break;
+        default: f->fop = (uint16_t)(v & 0x7ff); break;
+        }
+    } else {
+        return 0;
+    }
+    return 4;
+}
+
+static uint64_t i386_get_pc(UserThread *t)
+{
+    return (uint32_t)X(t)->rip;
+}
+
+static void i386_set_pc(UserThread *t, uint64_t pc)
+{
+    X(t)->rip = (uint32_t)pc;
+}
+
+/* EFLAGS.TF: #DB after the next instruction. */
+static void i386_gdb_step(UserThread *t, bool on)
+{
+    X86Cpu *x = X(t);
+    x86_set_eflags(x, on ? F_TF : 0, F_TF);
+}
+
 /* ---- the CPU loop ---- */
 
 /* socketcall(call, args): the direct system call of the same meaning. */
@@ -508,6 +662,7 @@ static void do_syscall(UserThread *t)
         a[i] = (uint32_t)x->regs[argreg[i]];
     }
     int64_t r;
+    uint64_t map_len = a[1];
     if (nr == 102) {
         bool in = t->in_syscall;
         r = socketcall(t, (uint32_t)a[0], (uint32_t)a[1]);
@@ -525,6 +680,7 @@ static void do_syscall(UserThread *t)
                 r = -EINVAL;
             } else {
                 m[5] >>= 12;
+                map_len = m[1];
                 r = user_syscall(t, 192, m);
                 nr = 192;
             }
@@ -546,10 +702,13 @@ static void do_syscall(UserThread *t)
     if (r > 0 && (nr == 3 || nr == 180)) {
         x86_user_written(CPU(t)->u, a[1], (uint64_t)r);
     }
-    /* New mappings may hold other code at addresses already translated. */
-    if (r >= 0 && (nr == 192 || nr == 91 || nr == 125 || nr == 163 ||
-                   nr == 45)) {
-        x86_user_flush_code(CPU(t)->u);
+    /* New mappings may hold other code at addresses already translated,
+       in any thread (brk only maps fresh pages). */
+    if (r >= 0 && (nr == 91 || nr == 125 || nr == 163)) {
+        x86_user_code_written_all(a[0], a[1]);
+    }
+    if (r >= 0 && (nr == 192 || nr == 163)) {
+        x86_user_code_written_all((uint32_t)r, nr == 192 ? map_len : a[2]);
     }
 }
 
@@ -647,4 +806,10 @@ const UserArch user_arch_i386 = {
     .sigaction_get = i386_sigaction_get,
     .sigaction_put = i386_sigaction_put,
     .signal_enter = i386_signal_enter, .sigreturn = i386_sigreturn,
+    .code_written = i386_code_written,
+    .gdb_xml = i386_gdb_xml, .gdb_nregs = 32,
+    .gdb_get_reg = i386_gdb_get_reg, .gdb_set_reg = i386_gdb_set_reg,
+    .get_pc = i386_get_pc, .set_pc = i386_set_pc,
+    .gdb_step = i386_gdb_step,
+    .gdb_bp_insn = 0xcc, .gdb_bp_len = 1, .gdb_bp_back = 1,
 };

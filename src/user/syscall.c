@@ -957,6 +957,7 @@ static int64_t dispatch(UserThread *t, UserSys sys, const uint64_t *a)
         if (!b && a[2]) {
             return -EFAULT;
         }
+        user_code_unprotect(p, a[1], a[2]); /* the kernel would EFAULT */
         return ret(read((int)a[0], b, a[2]));
     }
     case US_write: {
@@ -971,6 +972,9 @@ static int64_t dispatch(UserThread *t, UserSys sys, const uint64_t *a)
         void *b = gptr(p, a[1], a[2]);
         if (!b && a[2]) {
             return -EFAULT;
+        }
+        if (sys == US_pread64) {
+            user_code_unprotect(p, a[1], a[2]);
         }
         return ret(sys == US_pread64 ? pread((int)a[0], b, a[2], (off_t)off)
                                       : pwrite((int)a[0], b, a[2],

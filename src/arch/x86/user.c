@@ -22,7 +22,12 @@
  * on the host; the user layer's fault handler calls x86_user_host_fault(),
  * which raises #PF with CR2 = the address.  Each CPU has its own memory
  * map, so the map's code-page marking keeps self-modifying code right for
- * the thread that writes its own code.
+ * the thread that writes its own code.  For code another thread wrote,
+ * every CPU is in a registry: x86_user_code_written_all() posts the pages
+ * to each CPU and asks it to stop at its next block boundary, where
+ * x86_user_run() drops their blocks before the CPU runs another (the
+ * user layer calls it when a write hits a page some CPU translated code
+ * from: code_page reports those pages, which it write-protects).
  */
 #include <errno.h>
 #include <string.h>
@@ -113,6 +118,105 @@ static void system_tables(X86User *u)
     }
 }
 
+/* Every thread's X86User: cross-thread code invalidation. */
+static GMutex registry_lock;
+static GPtrArray *registry;
+
+static void page_marked(void *opaque, uint64_t page)
+{
+    X86User *u = opaque;
+    u->marked_fn(u->marked_opaque, page); /* the TLB drops write pointers */
+    if (u->code_page && page < u->limit) {
+        u->code_page(u->code_opaque, page);
+    }
+}
+
+static void post(X86User *u, uint64_t start, uint64_t end, bool all)
+{
+    if (all || u->npending == G_N_ELEMENTS(u->pending)) {
+        u->pending_all = true;
+    } else {
+        u->pending[u->npending].start = start;
+        u->pending[u->npending].end = end;
+        u->npending++;
+    }
+    __atomic_store_n(&u->has_pending, 1, __ATOMIC_SEQ_CST);
+    x86_user_exit_request(u);
+}
+
+static void post_all(uint64_t addr, uint64_t len, bool all)
+{
+    g_mutex_lock(&registry_lock);
+    for (guint i = 0; registry && i < registry->len; i++) {
+        post(g_ptr_array_index(registry, i), addr, addr + len, all);
+    }
+    g_mutex_unlock(&registry_lock);
+}
+
+void x86_user_code_written_all(uint64_t addr, uint64_t len)
+{
+    if (len && addr + len > addr) {
+        post_all(addr, len, false);
+    }
+}
+
+void x86_user_flush_all(void)
+{
+    post_all(0, 0, true);
+}
+
+typedef struct PageRange {
+    uint64_t start, end;
+    GArray *hit;
+} PageRange;
+
+static void collect_page(gpointer key, gpointer value, gpointer opaque)
+{
+    PageRange *r = opaque;
+    uint64_t pg = (uint64_t)GPOINTER_TO_SIZE(key) << 12;
+    (void)value;
+    if (pg + 0x1000 > r->start && pg < r->end) {
+        g_array_append_val(r->hit, pg);
+    }
+}
+
+/* Drop the blocks of the code pages in [start, end). */
+static void invalidate_range(X86User *u, uint64_t start, uint64_t end)
+{
+    if (end - start <= 16 * 0x1000) {
+        for (uint64_t pg = start & ~0xfffull; pg < end; pg += 0x1000) {
+            x86_code_write(u->x, pg, 0x1000);
+        }
+        return;
+    }
+    PageRange r = { start, end, g_array_new(false, false, sizeof(uint64_t)) };
+    g_hash_table_foreach(u->x->code.pages, collect_page, &r);
+    for (guint i = 0; i < r.hit->len; i++) {
+        x86_code_write(u->x, g_array_index(r.hit, uint64_t, i), 0x1000);
+    }
+    g_array_free(r.hit, true);
+}
+
+/* In the owning thread, between blocks. */
+static void run_pending(X86User *u)
+{
+    if (!__atomic_load_n(&u->has_pending, __ATOMIC_ACQUIRE)) {
+        return;
+    }
+    g_mutex_lock(&registry_lock);
+    __atomic_store_n(&u->has_pending, 0, __ATOMIC_RELAXED);
+    if (u->pending_all) {
+        x86_tb_flush(u->x);
+    } else {
+        for (unsigned i = 0; i < u->npending; i++) {
+            invalidate_range(u, u->pending[i].start, u->pending[i].end);
+        }
+    }
+    u->pending_all = false;
+    u->npending = 0;
+    g_mutex_unlock(&registry_lock);
+}
+
 static int no_intr(void *opaque)
 {
     (void)opaque;
@@ -137,6 +241,10 @@ X86User *x86_user_new(uint8_t *guest_base, uint64_t limit, GError **error)
         return NULL;
     }
     u->x = (X86Cpu *)u->cpu;
+    u->marked_fn = u->x->code.page_marked;
+    u->marked_opaque = u->x->code.opaque;
+    u->x->code.page_marked = page_marked;
+    u->x->code.opaque = u;
     system_tables(u);
 
     X86Cpu *x = u->x;
@@ -161,11 +269,22 @@ X86User *x86_user_new(uint8_t *guest_base, uint64_t limit, GError **error)
     x->eflags = 0x202;
     x87_finit(&x->fpu); /* as Linux starts a process: FNINIT's state */
     x86_post_load_fixup(x);
+    g_mutex_lock(&registry_lock);
+    if (!registry) {
+        registry = g_ptr_array_new();
+    }
+    g_ptr_array_add(registry, u);
+    g_mutex_unlock(&registry_lock);
     return u;
 }
 
 void x86_user_free(X86User *u)
 {
+    g_mutex_lock(&registry_lock);
+    if (registry) {
+        g_ptr_array_remove_fast(registry, u);
+    }
+    g_mutex_unlock(&registry_lock);
     if (u->cpu) {
         u->cpu->ops->destroy(u->cpu);
     }
@@ -285,6 +404,7 @@ int x86_user_run(X86User *u, uint32_t *err)
 {
     X86Cpu *x = u->x;
     for (;;) {
+        run_pending(u);
         CpuExit why = CPU_EXIT_BUDGET;
         u->cpu->ops->run(u->cpu, 1 << 22, &why);
         if (x->shutdown || why == CPU_EXIT_SHUTDOWN) {

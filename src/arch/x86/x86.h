@@ -693,6 +693,18 @@ typedef struct X86User {
     Clock *clock;
     uint8_t *hidden;
     uint64_t limit;
+    /* Told when the CPU first translates code from a page (the user layer
+       write-protects it: user_code_page). */
+    void (*code_page)(void *opaque, uint64_t addr);
+    void *code_opaque;
+    void (*marked_fn)(void *opaque, uint64_t page);
+    void *marked_opaque;
+    /* Invalidations other threads posted (x86_user_code_written_all):
+       carried out by the owning thread in x86_user_run. */
+    int has_pending; /* atomic */
+    bool pending_all;
+    unsigned npending;
+    struct { uint64_t start, end; } pending[16];
 } X86User;
 X86User *x86_user_new(uint8_t *guest_base, uint64_t limit, GError **error);
 void x86_user_free(X86User *u);
@@ -715,6 +727,10 @@ G_NORETURN void x86_user_host_fault(X86User *u, uint64_t addr, bool write,
                                     bool present);
 void x86_user_exit_request(X86User *u);
 void x86_user_flush_code(X86User *u);
+/* Every thread's CPU (any thread may call these): drop the blocks of
+   [addr, addr + len) / all blocks, before the CPU runs its next block. */
+void x86_user_code_written_all(uint64_t addr, uint64_t len);
+void x86_user_flush_all(void);
 /* The host wrote guest memory behind the CPU's back (a read() into it):
    drop the blocks translated from [addr, addr + len). */
 void x86_user_written(X86User *u, uint64_t addr, uint64_t len);
