@@ -19,7 +19,7 @@ TEST_PKGS := qemu-utils qemu-system-x86 ipxe-qemu xorriso isolinux syslinux \
 	syslinux-common syslinux-utils mtools dosfstools cpio gzip \
 	xvfb xauth xdotool openbox x11-utils x11-apps xclip desktop-file-utils \
 	appstream ca-certificates dpkg-dev libunicorn-dev qemu-user \
-	clang libclang-rt-dev pulseaudio pulseaudio-utils
+	clang libclang-rt-dev pulseaudio pulseaudio-utils gdb-multiarch gcc-multilib
 
 FUZZERS := fuzz-pc fuzz-qcow2 fuzz-hmp fuzz-qmp fuzz-machine-file \
 	fuzz-kernel fuzz-state

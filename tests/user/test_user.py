@@ -19,6 +19,13 @@ For each architecture (mipsel, mips64el, i386):
   - terminals: stty -a, raw -echo, sane on a pseudo-terminal;
   - i386: faults caught by a handler that steps over them, and
     self-modifying code, in a program assembled by i386_faults.py;
+    cross-thread self-modifying code (jit_threads.c, built with the host's
+    gcc -m32: one thread rewrites a function another calls);
+  - -g: Debian's gdb-multiarch attached over a loopback port to an i386
+    program (gdb_target.c: breakpoints, registers, x87, memory reads and
+    writes, single steps, a SIGSEGV reported and passed on) and to
+    mipsel's busybox (steps over delay slots, a breakpoint): GDB's
+    transcript the same as with qemu-ARCH -g;
     Debian's perl with libc6 and libcrypt1 through -L;
   - the options: -version, -cpu help, -E/-U, -0, -strace, -d in_asm,
     -binfmt, an unknown option;
@@ -34,7 +41,9 @@ import http.server
 import math
 import os
 import pty
+import re
 import shutil
+import socket
 import socketserver
 import struct
 import subprocess
@@ -256,6 +265,115 @@ PERL = (
     'eval { die "oops\n" }; print "caught $@"; '
     'my $pid = fork; if ($pid == 0) { exit 7 } waitpid $pid, 0; '
     'print "child ", $? >> 8, "\n";')
+
+
+def gcc_m32(d, name, extra=()):
+    """tests/user/NAME.c built with the host's gcc -m32 -static."""
+    out = os.path.join(d, name + '-i386')
+    p = subprocess.run(['gcc', '-m32', '-static', '-O1', '-g', '-o', out,
+                        os.path.join(os.path.dirname(__file__), name + '.c')]
+                       + list(extra), capture_output=True, text=True)
+    if p.returncode != 0:
+        fail('gcc -m32 %s.c (Debian package gcc-multilib): %s'
+             % (name, p.stderr[-300:]))
+        return None
+    return out
+
+
+def check_jit_threads(mimic, qemu, d):
+    """A function rewritten by one thread and called by another."""
+    prog = gcc_m32(d, 'jit_threads', ['-pthread'])
+    if not prog:
+        return
+    m = run([mimic, prog], d)
+    q = run([qemu, prog], d)
+    if m[0] != 0 or m[1] != q[1] or q[0] != 0:
+        fail('i386 jit_threads: rc %d %r, qemu rc %d %r'
+             % (m[0], m[1][-200:], q[0], q[1][-200:]))
+    else:
+        print('ok: i386 cross-thread self-modifying code: %s'
+              % m[1].decode().strip())
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def wait_listen(port, proc):
+    """Until something listens on the loopback port (/proc/net/tcp: state
+    0A); a connection to probe would be the stub's one client."""
+    want = ':%04X' % port
+    for _ in range(400):
+        if proc.poll() is not None:
+            return False
+        with open('/proc/net/tcp') as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if fields[1].endswith(want) and fields[3] == '0A':
+                    return True
+        threading.Event().wait(0.05)
+    return False
+
+
+def gdb_session(emu, prog, args, script, d):
+    """emu -g PORT prog args, GDB running the script against it: GDB's
+    transcript (normalised) and the program's output."""
+    port = free_port()
+    p = subprocess.Popen([emu, '-g', str(port), prog] + args, cwd=d,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        if not wait_listen(port, p):
+            return None, p.communicate(timeout=60)[0]
+        cmds = ['set pagination off', 'set confirm off',
+                'target remote 127.0.0.1:%d' % port] + script
+        argv = ['gdb-multiarch', '-nx', '-batch']
+        for c in cmds:
+            argv += ['-ex', c]
+        g = subprocess.run(argv + [prog], capture_output=True, text=True,
+                           timeout=120, cwd=d)
+        out = p.communicate(timeout=60)[0]
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    # the stacks are elsewhere (argv) and QEMU names a process
+    text = re.sub(r'\((process \d+|Remote target)\)', '(inferior)',
+                  g.stdout + g.stderr)
+    text = re.sub(r'argv=0x[0-9a-f]+', 'argv=STACK', text)
+    return text, out
+
+
+I386_GDB = ['break add', 'continue', 'print a', 'print b',
+            'info registers eip', 'continue', 'print a', 'print $pc == add',
+            'stepi', 'stepi', 'stepi', 'print $pc', 'x/2i $pc',
+            'print $fctrl', 'print scale', 'print/x counter', 'delete',
+            'set var counter = 100', 'continue', 'print $pc', 'continue']
+MIPS_GDB = ['info registers pc', 'stepi', 'stepi', 'stepi',
+            'info registers pc', 'x/3i $pc', 'print $ra == 0',
+            'break *($pc + 16)', 'continue', 'info registers pc', 'stepi',
+            'info registers pc', 'delete', 'continue']
+
+
+def check_gdb(arch, mimic, qemu, prog, args, script, d):
+    """-g: GDB's transcript the same as against qemu-ARCH -g."""
+    if not shutil.which('gdb-multiarch'):
+        fail('gdb-multiarch (Debian package gdb-multiarch) is missing')
+        return
+    m, mout = gdb_session(mimic, prog, args, script, d)
+    q, qout = gdb_session(qemu, prog, args, script, d)
+    if m is None or q is None:
+        fail('%s -g: no listener (mimic %r, qemu %r)' % (arch, mout[-300:],
+                                                         qout[-300:]))
+    elif m != q or mout != qout:
+        fail('%s -g: GDB transcripts differ:\n--- mimic\n%s%r\n--- qemu\n'
+             '%s%r' % (arch, m, mout, q, qout))
+    elif 'Breakpoint 1,' not in m:
+        fail('%s -g: the breakpoint was not hit:\n%s' % (arch, m))
+    else:
+        print('ok: %s -g: GDB transcript (%d lines) the same as with qemu-%s'
+              % (arch, m.count('\n'), arch))
 
 
 def check_perl(arch, mimic, qemu, d):
@@ -483,6 +601,14 @@ def main():
                 if arch == 'i386':
                     check_i386_faults(mimic, qemu, d)
                     check_perl(arch, mimic, qemu, d)
+                    check_jit_threads(mimic, qemu, d)
+                    prog = gcc_m32(d, 'gdb_target')
+                    if prog:
+                        check_gdb(arch, mimic, qemu, prog, ['null'],
+                                  I386_GDB, d)
+                if arch == 'mipsel':
+                    check_gdb(arch, mimic, qemu, bbs[arch], ['true'],
+                              MIPS_GDB, d)
                 if ref is None:
                     # the reference: pigz under qemu-mipsel
                     root = os.path.join(d, 'sysroot-q')
