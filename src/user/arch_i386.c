@@ -105,6 +105,19 @@ static const char i386_cpuinfo[] =
     "fxsr\n"
     "bogomips\t: 800.00\n\n";
 
+/* The vDSO's code (Linux's vdso32 names): __kernel_vsyscall enters the
+   kernel with INT 0x80 (AT_SYSINFO: glibc makes its system calls through
+   it); the signal return trampolines as the kernel's. */
+static const uint8_t i386_vdso_code[] = {
+    0xcd, 0x80, 0xc3, 0x90,                   /* int $0x80; ret */
+    0x58, 0xb8, 119, 0, 0, 0, 0xcd, 0x80,     /* popl %eax; movl $119... */
+    0xb8, 173, 0, 0, 0, 0xcd, 0x80, 0x90,     /* movl $173, %eax; int */
+};
+static const UserVdsoSym i386_vdso_syms[] = {
+    { "__kernel_vsyscall", 0 }, { "__kernel_sigreturn", 4 },
+    { "__kernel_rt_sigreturn", 12 },
+};
+
 /* The thread's CPU: the core's user-mode state and the last trap (for
    the signal frame's sigcontext). */
 typedef struct I386Cpu {
@@ -812,4 +825,7 @@ const UserArch user_arch_i386 = {
     .get_pc = i386_get_pc, .set_pc = i386_set_pc,
     .gdb_step = i386_gdb_step,
     .gdb_bp_insn = 0xcc, .gdb_bp_len = 1, .gdb_bp_back = 1,
+    .vdso_code = i386_vdso_code, .vdso_code_len = sizeof(i386_vdso_code),
+    .vdso_syms = i386_vdso_syms, .vdso_nsyms = G_N_ELEMENTS(i386_vdso_syms),
+    .vdso_sysinfo = 0, .vdso_addr = 0xbfffe000ull,
 };

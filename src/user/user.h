@@ -55,6 +55,12 @@ typedef struct UserSigaction {
     uint64_t mask;  /* guest signals 1..64, bit n-1 */
 } UserSigaction;
 
+/* A symbol of the vDSO: its offset into the vDSO's code. */
+typedef struct UserVdsoSym {
+    const char *name;
+    uint16_t off;
+} UserVdsoSym;
+
 typedef struct UserArch {
     const char *name;     /* "mipsel" */
     uint16_t e_machine;   /* EM_MIPS */
@@ -139,6 +145,16 @@ typedef struct UserArch {
        (i386's INT3: 1). */
     uint32_t gdb_bp_insn;
     uint8_t gdb_bp_len, gdb_bp_back;
+
+    /* The vDSO (elf.c builds a one-page ELF shared object around the
+       code; NULL: none): its exported symbols, which of them AT_SYSINFO
+       names (-1: none), and its guest address (AT_SYSINFO_EHDR). */
+    const uint8_t *vdso_code;
+    uint16_t vdso_code_len;
+    uint8_t vdso_nsyms;
+    int8_t vdso_sysinfo;
+    const UserVdsoSym *vdso_syms;
+    uint64_t vdso_addr;
 } UserArch;
 
 /* A guest mapping (for munmap/mprotect bookkeeping and /proc/self/maps). */

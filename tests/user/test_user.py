@@ -20,7 +20,8 @@ For each architecture (mipsel, mips64el, i386):
   - i386: faults caught by a handler that steps over them, and
     self-modifying code, in a program assembled by i386_faults.py;
     cross-thread self-modifying code (jit_threads.c, built with the host's
-    gcc -m32: one thread rewrites a function another calls);
+    gcc -m32: one thread rewrites a function another calls); the vDSO
+    (vdso.c: __kernel_vsyscall at AT_SYSINFO, as Linux's own);
   - -g: Debian's gdb-multiarch attached over a loopback port to an i386
     program (gdb_target.c: breakpoints, registers, x87, memory reads and
     writes, single steps, a SIGSEGV reported and passed on) and to
@@ -293,6 +294,30 @@ def check_jit_threads(mimic, qemu, d):
     else:
         print('ok: i386 cross-thread self-modifying code: %s'
               % m[1].decode().strip())
+
+
+def check_vdso(mimic, d):
+    """The i386 vDSO: __kernel_vsyscall at AT_SYSINFO, found through the
+    dynamic symbols of AT_SYSINFO_EHDR, makes a system call (vdso.c); the
+    same output as Linux's own where the host runs i386 programs (QEMU
+    7.2 has no i386 vDSO)."""
+    prog = gcc_m32(d, 'vdso')
+    if not prog:
+        return
+    m = run([mimic, prog], d)
+    try:
+        n = run([prog], d)
+    except OSError:
+        n = None
+    lines = m[1].decode(errors='replace').splitlines()
+    if m[0] != 0 or len(lines) != 5 or \
+            not all(x.endswith(('yes', 'same')) for x in lines):
+        fail('i386 vDSO: rc %d %r' % (m[0], m[1]))
+    elif n is not None and n[0] == 0 and n[1] != m[1]:
+        fail('i386 vDSO: %r, Linux %r' % (m[1], n[1]))
+    else:
+        print('ok: i386 vDSO (__kernel_vsyscall at AT_SYSINFO)%s'
+              % (', same as Linux' if n is not None and n[0] == 0 else ''))
 
 
 def free_port():
@@ -602,6 +627,7 @@ def main():
                     check_i386_faults(mimic, qemu, d)
                     check_perl(arch, mimic, qemu, d)
                     check_jit_threads(mimic, qemu, d)
+                    check_vdso(mimic, d)
                     prog = gcc_m32(d, 'gdb_target')
                     if prog:
                         check_gdb(arch, mimic, qemu, prog, ['null'],
