@@ -211,6 +211,68 @@ static int set_tls_desc(UserThread *t, uint64_t g)
     return r;
 }
 
+/* get_thread_area: struct user_desc at g from the entry it names. */
+static int get_tls_desc(UserThread *t, uint64_t g)
+{
+    UserProc *p = t->proc;
+    uint32_t base, limit, flags;
+    if (!user_range_ok(p, g, 16)) {
+        return -EFAULT;
+    }
+    int r = x86_user_get_tls(CPU(t)->u, user_get32(p, g), &base, &limit,
+                             &flags);
+    if (r == 0) {
+        user_put32(p, g + 4, base);
+        user_put32(p, g + 8, limit);
+        user_put32(p, g + 12, flags);
+    }
+    return r;
+}
+
+/* modify_ldt(func, ptr, bytecount): 0 reads the LDT (every entry),
+   2 the default one
+   (zeros: 128 bytes, as a 64-bit kernel's), 1 and 0x11 write an entry
+   (struct user_desc; 1 is the old mode). */
+static int64_t modify_ldt(UserThread *t, uint32_t func, uint64_t g,
+                          uint64_t count)
+{
+    UserProc *p = t->proc;
+    switch (func) {
+    case 0: {
+        /* no LDT yet: 0; else bytecount bytes, zeros past its entries */
+        count = MIN(count, (uint64_t)X86U_LDT_ENTRIES * 8);
+        if (!user_range_ok(p, g, count)) {
+            return -EFAULT;
+        }
+        g_autofree uint8_t *b = g_malloc0(count + 1);
+        if (!x86_user_ldt_read(b, count)) {
+            return 0;
+        }
+        memcpy(g2h(p, g), b, count);
+        return (int64_t)count;
+    }
+    case 2:
+        count = MIN(count, 128);
+        if (!user_range_ok(p, g, count)) {
+            return -EFAULT;
+        }
+        memset(g2h(p, g), 0, count);
+        return (int64_t)count;
+    case 1: case 0x11:
+        if (count != 16) {
+            return -EINVAL;
+        }
+        if (!user_range_ok(p, g, 16)) {
+            return -EFAULT;
+        }
+        return x86_user_ldt_write(CPU(t)->u, user_get32(p, g),
+                                  user_get32(p, g + 4), user_get32(p, g + 8),
+                                  user_get32(p, g + 12), func == 1);
+    default:
+        return -ENOSYS;
+    }
+}
+
 static void i386_set_tls(UserThread *t, uint64_t tls)
 {
     set_tls_desc(t, tls);
@@ -663,6 +725,23 @@ static int64_t socketcall(UserThread *t, uint32_t call, uint32_t args)
     return user_syscall(t, calls[call].nr, a);
 }
 
+/* The calls that read and write guest memory themselves: a bad pointer
+   is EFAULT (user_syscall re-arms the jump for a call inside). */
+static int64_t guarded_call(UserThread *t, uint32_t nr, const uint64_t *a)
+{
+    int64_t r;
+    if (sigsetjmp(t->syscall_jmp, 0)) {
+        r = -EFAULT;
+    } else {
+        t->in_syscall = true;
+        r = nr == 102 ? socketcall(t, (uint32_t)a[0], (uint32_t)a[1])
+            : nr == 244 ? get_tls_desc(t, a[0])
+                        : modify_ldt(t, (uint32_t)a[0], a[1], a[2]);
+    }
+    t->in_syscall = false;
+    return r;
+}
+
 static void do_syscall(UserThread *t)
 {
     UserProc *p = t->proc;
@@ -676,10 +755,8 @@ static void do_syscall(UserThread *t)
     }
     int64_t r;
     uint64_t map_len = a[1];
-    if (nr == 102) {
-        bool in = t->in_syscall;
-        r = socketcall(t, (uint32_t)a[0], (uint32_t)a[1]);
-        t->in_syscall = in;
+    if (nr == 102 || nr == 244 || nr == 123) {
+        r = guarded_call(t, nr, a);
     } else if (nr == 90) {
         /* the old mmap: its six arguments in a struct, a byte offset */
         if (!user_range_ok(p, a[0], 24)) {
@@ -698,8 +775,6 @@ static void do_syscall(UserThread *t)
                 nr = 192;
             }
         }
-    } else if (nr == 244) { /* get_thread_area: not kept */
-        r = -ENOSYS;
     } else {
         r = user_syscall(t, nr, a);
     }

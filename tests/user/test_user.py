@@ -21,7 +21,8 @@ For each architecture (mipsel, mips64el, i386):
     self-modifying code, in a program assembled by i386_faults.py;
     cross-thread self-modifying code (jit_threads.c, built with the host's
     gcc -m32: one thread rewrites a function another calls); the vDSO
-    (vdso.c: __kernel_vsyscall at AT_SYSINFO, as Linux's own);
+    (vdso.c: __kernel_vsyscall at AT_SYSINFO, as Linux's own); modify_ldt
+    and get_thread_area (ldt.c, as Linux's own);
   - -g: Debian's gdb-multiarch attached over a loopback port to an i386
     program (gdb_target.c: breakpoints, registers, x87, memory reads and
     writes, single steps, a SIGSEGV reported and passed on) and to
@@ -318,6 +319,37 @@ def check_vdso(mimic, d):
     else:
         print('ok: i386 vDSO (__kernel_vsyscall at AT_SYSINFO)%s'
               % (', same as Linux' if n is not None and n[0] == 0 else ''))
+
+
+def check_ldt(mimic, qemu, d):
+    """modify_ldt and get_thread_area (ldt.c): the same output as Linux's
+    own where the host runs i386 programs; else the lines QEMU 7.2 gets
+    right (it reads 48 bytes of a 6-entry LDT where Linux reads the
+    bytecount asked, has no default LDT and a get_thread_area base of
+    0) the same as qemu-i386's."""
+    prog = gcc_m32(d, 'ldt', ['-pthread'])
+    if not prog:
+        return
+    m = run([mimic, prog], d)
+    try:
+        n = run([prog], d)
+    except OSError:
+        n = None
+    if n is not None and n[0] == 0:
+        if m[0] != 0 or m[1] != n[1]:
+            fail('i386 modify_ldt: %r, Linux %r' % (m[1], n[1]))
+            return
+        print('ok: i386 modify_ldt, get_thread_area: the same as Linux')
+        return
+    q = run([qemu, prog], d)
+    ml, ql = m[1].splitlines(), q[1].splitlines()
+    keep = [0, 1, 2, 5, 6, 8]
+    if m[0] != 0 or len(ml) != 9 or len(ql) != 9 or \
+            [ml[i] for i in keep] != [ql[i] for i in keep]:
+        fail('i386 modify_ldt: %r, qemu %r' % (m[1], q[1]))
+    else:
+        print('ok: i386 modify_ldt, get_thread_area: as qemu-i386 where '
+              'it is right')
 
 
 def free_port():
@@ -628,6 +660,7 @@ def main():
                     check_perl(arch, mimic, qemu, d)
                     check_jit_threads(mimic, qemu, d)
                     check_vdso(mimic, d)
+                    check_ldt(mimic, qemu, d)
                     prog = gcc_m32(d, 'gdb_target')
                     if prog:
                         check_gdb(arch, mimic, qemu, prog, ['null'],

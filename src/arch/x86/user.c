@@ -47,6 +47,7 @@
 #define SEL_KCODE 0x08
 #define SEL_KDATA 0x10
 #define SEL_TSS 0x80
+#define SEL_LDT 0x88
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -87,6 +88,10 @@ static void system_tables(X86User *u)
     gdt_flat(h, SEL_KDATA >> 3, 0xfffff, 0x92);
     gdt_flat(h, X86U_SEL_UCODE >> 3, ulim, 0xfa);
     gdt_flat(h, X86U_SEL_UDATA >> 3, ulim, 0xf2);
+    uint32_t ldt = X86U_LDT, ll = X86U_LDT_ENTRIES * 8 - 1;
+    gdt_set(h, SEL_LDT >> 3, (ldt << 16) | (ll & 0xffff),
+            (ldt & 0xff000000u) | ((ldt >> 16) & 0xff) | (ll & 0xf0000) |
+            0x8200);
     uint32_t tss = hb + TSS_OFF;
     gdt_set(h, SEL_TSS >> 3, (tss << 16) | 0x67,
             (tss & 0xff000000u) | ((tss >> 16) & 0xff) | 0x8b00);
@@ -121,6 +126,10 @@ static void system_tables(X86User *u)
 /* Every thread's X86User: cross-thread code invalidation. */
 static GMutex registry_lock;
 static GPtrArray *registry;
+/* The process's LDT (modify_ldt), shared by the threads' CPUs at
+   X86U_LDT, and how many entries have been written. */
+static uint8_t *ldt_mem;
+static uint32_t ldt_used;
 
 static void page_marked(void *opaque, uint64_t page)
 {
@@ -232,6 +241,13 @@ X86User *x86_user_new(uint8_t *guest_base, uint64_t limit, GError **error)
     u->hidden = g_malloc0(X86U_HIDDEN_SIZE);
     memmap_add_ram(u->mem, "user-system", X86U_HIDDEN, X86U_HIDDEN_SIZE,
                    u->hidden, 1);
+    g_mutex_lock(&registry_lock);
+    if (!ldt_mem) {
+        ldt_mem = g_malloc0(X86U_LDT_ENTRIES * 8);
+    }
+    g_mutex_unlock(&registry_lock);
+    memmap_add_ram(u->mem, "user-ldt", X86U_LDT, X86U_LDT_ENTRIES * 8,
+                   ldt_mem, 2);
     u->clock = clock_new(CLOCK_MODE_REALTIME, 0);
     CpuWiring bus = { .mem = u->mem, .clock = u->clock, .intr_ack = no_intr };
     const CpuOps *ops = cpu_find("pentium2");
@@ -257,6 +273,8 @@ X86User *x86_user_new(uint8_t *guest_base, uint64_t limit, GError **error)
     x->cr4 = CR4_PSE;
     x86_desc_to_cache(&x->tr, SEL_TSS, get32(u->hidden + SEL_TSS),
                       get32(u->hidden + SEL_TSS + 4));
+    x86_desc_to_cache(&x->ldt, SEL_LDT, get32(u->hidden + SEL_LDT),
+                      get32(u->hidden + SEL_LDT + 4));
     for (int s = 0; s < 6; s++) {
         uint16_t sel = s == S_CS ? X86U_SEL_UCODE
                        : (s == S_FS || s == S_GS) ? 0 : X86U_SEL_UDATA;
@@ -329,11 +347,14 @@ bool x86_user_set_seg(X86User *u, int s, uint16_t sel)
     uint32_t lo = 0, hi = 0;
     if (sel & ~3u) {
         unsigned idx = sel >> 3;
-        if ((sel & 4) || idx >= GDT_ENTRIES || (sel & 3) != 3) {
+        if (idx >= ((sel & 4) ? X86U_LDT_ENTRIES : GDT_ENTRIES) ||
+            (sel & 3) != 3) {
             return false;
         }
-        lo = get32(u->hidden + GDT_OFF + idx * 8);
-        hi = get32(u->hidden + GDT_OFF + idx * 8 + 4);
+        const uint8_t *d = (sel & 4) ? ldt_mem + idx * 8
+                                     : u->hidden + GDT_OFF + idx * 8;
+        lo = get32(d);
+        hi = get32(d + 4);
         /* present, a user code or data segment of DPL 3 */
         if (!(hi & 0x8000) || !(hi & 0x1000) || ((hi >> 13) & 3) != 3) {
             return false;
@@ -355,6 +376,95 @@ uint16_t x86_user_get_seg(X86User *u, int s)
     return u->x->seg[s].sel;
 }
 
+/* struct user_desc's fields as a descriptor (Linux's fill_ldt: DPL 3,
+   the accessed bit set); an "empty" one is zeros.  -EINVAL for a
+   conforming code segment. */
+static int encode_desc(uint32_t base, uint32_t limit, uint32_t flags,
+                       bool oldmode, uint32_t *plo, uint32_t *phi)
+{
+    unsigned seg32 = flags & 1, contents = (flags >> 1) & 3,
+             ro = (flags >> 3) & 1, pages = (flags >> 4) & 1,
+             np = (flags >> 5) & 1, usable = (flags >> 6) & 1;
+    bool empty = !base && !limit && contents == 0 && ro && !seg32 &&
+                 !pages && np && !usable;
+    *plo = *phi = 0;
+    if (empty || (oldmode && !base && !limit)) {
+        return 0;
+    }
+    if (contents == 3 && (oldmode || !np)) {
+        return -EINVAL;
+    }
+    *plo = ((base & 0xffff) << 16) | (limit & 0xffff);
+    *phi = (base & 0xff000000u) | ((base >> 16) & 0xff) |
+           (limit & 0xf0000) | 0x100 | ((ro ^ 1) << 9) | (contents << 10) |
+           ((np ^ 1) << 15) | (seg32 << 22) | (pages << 23) |
+           ((oldmode ? 0 : usable) << 20) | 0x7000;
+    return 0;
+}
+
+/* The other way (Linux's fill_user_desc): base, limit and the flags. */
+static void decode_desc(uint32_t lo, uint32_t hi, uint32_t *base,
+                        uint32_t *limit, uint32_t *flags)
+{
+    *base = (lo >> 16) | ((hi & 0xff) << 16) | (hi & 0xff000000u);
+    *limit = (lo & 0xffff) | (hi & 0xf0000);
+    unsigned type = (hi >> 8) & 0xf;
+    *flags = ((hi >> 22) & 1) | ((type >> 2) << 1) |
+             ((type & 2) ? 0 : 1u << 3) | (((hi >> 23) & 1) << 4) |
+             ((hi & 0x8000) ? 0 : 1u << 5) | (((hi >> 20) & 1) << 6);
+}
+
+int x86_user_get_tls(X86User *u, uint32_t entry, uint32_t *base,
+                     uint32_t *limit, uint32_t *flags)
+{
+    if (entry < X86U_TLS_FIRST || entry >= X86U_TLS_FIRST + 3) {
+        return -EINVAL;
+    }
+    decode_desc(get32(u->hidden + GDT_OFF + entry * 8),
+                get32(u->hidden + GDT_OFF + entry * 8 + 4), base, limit,
+                flags);
+    return 0;
+}
+
+/* Reload the segment registers that hold selector sel's descriptor. */
+static void reload_segs(X86User *u, uint16_t sel)
+{
+    for (int s = 0; s < 6; s++) {
+        if ((u->x->seg[s].sel & ~3u) == (sel & ~3u) && (sel & ~7u)) {
+            x86_user_set_seg(u, s, u->x->seg[s].sel);
+        }
+    }
+}
+
+int x86_user_ldt_write(X86User *u, uint32_t entry, uint32_t base,
+                       uint32_t limit, uint32_t flags, bool oldmode)
+{
+    uint32_t lo, hi;
+    if (entry >= X86U_LDT_ENTRIES) {
+        return -EINVAL;
+    }
+    int r = encode_desc(base, limit, flags, oldmode, &lo, &hi);
+    if (r < 0) {
+        return r;
+    }
+    g_mutex_lock(&registry_lock);
+    put32(ldt_mem + entry * 8, lo);
+    put32(ldt_mem + entry * 8 + 4, hi);
+    ldt_used = MAX(ldt_used, entry + 1);
+    g_mutex_unlock(&registry_lock);
+    reload_segs(u, (uint16_t)(entry << 3 | 7));
+    return 0;
+}
+
+size_t x86_user_ldt_read(void *buf, size_t len)
+{
+    g_mutex_lock(&registry_lock);
+    len = ldt_mem ? MIN(len, (size_t)ldt_used * 8) : 0;
+    memcpy(buf, ldt_mem, len);
+    g_mutex_unlock(&registry_lock);
+    return len;
+}
+
 int x86_user_set_tls(X86User *u, uint32_t *entry, uint32_t base,
                      uint32_t limit, uint32_t flags)
 {
@@ -374,29 +484,14 @@ int x86_user_set_tls(X86User *u, uint32_t *entry, uint32_t base,
     if (n < X86U_TLS_FIRST || n >= X86U_TLS_FIRST + 3) {
         return -EINVAL;
     }
-    unsigned seg32 = flags & 1, contents = (flags >> 1) & 3,
-             ro = (flags >> 3) & 1, pages = (flags >> 4) & 1,
-             np = (flags >> 5) & 1, usable = (flags >> 6) & 1;
-    uint32_t lo = 0, hi = 0;
-    bool empty = !base && !limit && contents == 0 && ro && !seg32 &&
-                 !pages && np && !usable;
-    if (!empty) {
-        if (contents == 3) {
-            return -EINVAL;
-        }
-        lo = ((base & 0xffff) << 16) | (limit & 0xffff);
-        hi = (base & 0xff000000u) | ((base >> 16) & 0xff) |
-             (limit & 0xf0000) | ((ro ^ 1) << 9) | (contents << 10) |
-             ((np ^ 1) << 15) | (seg32 << 22) | (pages << 23) |
-             (usable << 20) | 0x7000;
+    uint32_t lo, hi;
+    if (((flags >> 1) & 3) == 3) {
+        return -EINVAL;
     }
+    encode_desc(base, limit, flags, false, &lo, &hi);
     gdt_set(u->hidden, n, lo, hi);
     /* a segment register holding the entry sees the new descriptor */
-    for (int s = 0; s < 6; s++) {
-        if ((u->x->seg[s].sel >> 3) == n) {
-            x86_user_set_seg(u, s, u->x->seg[s].sel);
-        }
-    }
+    reload_segs(u, (uint16_t)(n << 3 | 3));
     return 0;
 }
 

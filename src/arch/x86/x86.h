@@ -682,6 +682,10 @@ void x86_fwait(X86Cpu *cpu, const X86Insn *in);
  * private area at X86U_HIDDEN. */
 #define X86U_HIDDEN 0xffff0000u
 #define X86U_HIDDEN_SIZE 0x10000u
+/* The process's LDT (modify_ldt), below the private area, in the same
+   supervisor-only page. */
+#define X86U_LDT 0xfffe0000u
+#define X86U_LDT_ENTRIES 8192u
 #define X86U_SEL_UCODE 0x73
 #define X86U_SEL_UDATA 0x7b
 #define X86U_TLS_FIRST 6
@@ -718,6 +722,14 @@ uint16_t x86_user_get_seg(X86User *u, int s);
    limit, the flag bits; 0 or -errno. */
 int x86_user_set_tls(X86User *u, uint32_t *entry, uint32_t base,
                      uint32_t limit, uint32_t flags);
+/* get_thread_area: the TLS entry's fields; 0 or -EINVAL. */
+int x86_user_get_tls(X86User *u, uint32_t entry, uint32_t *base,
+                     uint32_t *limit, uint32_t *flags);
+/* modify_ldt: write an entry of the process's LDT (shared by every
+   thread; oldmode: func 1); read its entries written so far (bytes). */
+int x86_user_ldt_write(X86User *u, uint32_t entry, uint32_t base,
+                       uint32_t limit, uint32_t flags, bool oldmode);
+size_t x86_user_ldt_read(void *buf, size_t len);
 /* Run until an event: X86U_NONE (budget, exit request), X86U_SHUTDOWN,
    or the vector taken (0x80: a system call), with its error code; the
    CPU is back in ring 3 at the faulting or next instruction. */
