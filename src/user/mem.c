@@ -392,28 +392,25 @@ uint64_t user_get64(UserProc *p, uint64_t addr)
 
 bool user_addr_mapped(UserProc *p, uint64_t addr)
 {
-    bool found = false;
-    g_mutex_lock(&p->mm_lock);
+    return user_addr_prot(p, addr) >= 0;
+}
+
+/* Under mm_lock: the protection of the mapping holding addr, or -1. */
+static int prot_locked(UserProc *p, uint64_t addr)
+{
     for (guint i = 0; i < p->maps->len; i++) {
         UserMap *m = &g_array_index(p->maps, UserMap, i);
         if (addr >= m->start && addr < m->end) {
-            found = true;
+            return m->prot;
         }
     }
-    g_mutex_unlock(&p->mm_lock);
-    return found;
+    return -1;
 }
 
 int user_addr_prot(UserProc *p, uint64_t addr)
 {
-    int prot = -1;
     g_mutex_lock(&p->mm_lock);
-    for (guint i = 0; i < p->maps->len; i++) {
-        UserMap *m = &g_array_index(p->maps, UserMap, i);
-        if (addr >= m->start && addr < m->end) {
-            prot = m->prot;
-        }
-    }
+    int prot = prot_locked(p, addr);
     g_mutex_unlock(&p->mm_lock);
     return prot;
 }
@@ -426,13 +423,7 @@ void user_code_page(UserProc *p, uint64_t addr)
     }
     /* mm_lock first (mmap takes it before code_lock) */
     g_mutex_lock(&p->mm_lock);
-    int prot = -1;
-    for (guint i = 0; i < p->maps->len; i++) {
-        UserMap *m = &g_array_index(p->maps, UserMap, i);
-        if (page >= m->start && page < m->end) {
-            prot = m->prot;
-        }
-    }
+    int prot = prot_locked(p, page);
     if (prot >= 0 && (prot & PROT_WRITE)) {
         g_mutex_lock(&p->code_lock);
         gpointer key = GSIZE_TO_POINTER(page >> 12);

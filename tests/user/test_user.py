@@ -297,6 +297,14 @@ def check_jit_threads(mimic, qemu, d):
               % m[1].decode().strip())
 
 
+def run_native(prog, d):
+    """The i386 program on the host's own kernel, None if it cannot."""
+    try:
+        return run([prog], d)
+    except OSError:
+        return None
+
+
 def check_vdso(mimic, d):
     """The i386 vDSO: __kernel_vsyscall at AT_SYSINFO, found through the
     dynamic symbols of AT_SYSINFO_EHDR, makes a system call (vdso.c); the
@@ -306,10 +314,7 @@ def check_vdso(mimic, d):
     if not prog:
         return
     m = run([mimic, prog], d)
-    try:
-        n = run([prog], d)
-    except OSError:
-        n = None
+    n = run_native(prog, d)
     lines = m[1].decode(errors='replace').splitlines()
     if m[0] != 0 or len(lines) != 5 or \
             not all(x.endswith(('yes', 'same')) for x in lines):
@@ -331,10 +336,7 @@ def check_ldt(mimic, qemu, d):
     if not prog:
         return
     m = run([mimic, prog], d)
-    try:
-        n = run([prog], d)
-    except OSError:
-        n = None
+    n = run_native(prog, d)
     if n is not None and n[0] == 0:
         if m[0] != 0 or m[1] != n[1]:
             fail('i386 modify_ldt: %r, Linux %r' % (m[1], n[1]))
