@@ -81,7 +81,8 @@ typedef struct UserArch {
     const UserMapEntry *signals;  /* only values that differ */
     const UserMapEntry *open_flags;
     const UserMapEntry *mmap_flags;
-    /* Per-arch struct layouts: stat64 (32-bit ABIs) or stat. */
+    /* Per-arch struct layouts: 0 MIPS's stat/stat64, 1 i386's stat64,
+       2 x86-64's stat. */
     unsigned stat_kind;
     const char *cpuinfo; /* /proc/cpuinfo text */
     /* Check the ELF header flags (ABI, ISA level); NULL accepts all. */
@@ -329,6 +330,10 @@ uint64_t user_get64(UserProc *p, uint64_t addr);
 extern const UserArch user_arch_mipsel, user_arch_mips, user_arch_mips64el,
     user_arch_mips64;
 extern const UserArch user_arch_i386;
+/* Tables only, no CPU yet (arch_x86_64.c). */
+extern const UserArch user_arch_x86_64;
+/* The name of a generic system call ("read"), for -strace and tests. */
+const char *user_sys_name(UserSys sys);
 
 /* The process's one UserProc (signal handlers need it). */
 extern UserProc *user_the_proc;
