@@ -438,8 +438,12 @@ static void test_cpuid(void)
     cpuid(&r, 0x80000008, v);
     g_assert_cmphex(v[0] & 0xffff, ==, 0x3028); /* 40 physical, 48 linear */
     cpuid(&r, 1, v);
-    g_assert_false(v[3] & (1u << 25)); /* no SSE claimed (not yet) */
-    g_assert_false(v[3] & (1u << 26));
+    /* qemu64's SSE family: SSE, SSE2, SSE3 (as QEMU's), no more. */
+    g_assert_true(v[3] & (1u << 25));
+    g_assert_true(v[3] & (1u << 26));
+    g_assert_cmphex(v[2] & ((1u << 0) | (1u << 9) | (1u << 19) |
+                            (1u << 20) | (1u << 23) | (1u << 26)), ==,
+                    x86_sse_features(r.x) & X86F_SSE3 ? 1 : 0);
     rig_free(&r);
     rig_init_model(&r, RAM, "max");
     cpuid(&r, 0x80000001, v);

@@ -1103,6 +1103,13 @@ static void test_golden_cpu3(void)
     golden_check("pc-8m-icount3-cpu3.state", GOLDEN_FILE);
 }
 
+/* Version 4 of the CPU section (before the XMM registers and XCR0 of
+   version 5) loads and saves as today's golden file. */
+static void test_golden_cpu4(void)
+{
+    golden_check("pc-8m-icount3-cpu4.state", GOLDEN_FILE);
+}
+
 /*
  * What mimic_machine_new() tells a front end (mimic.h) about a refused
  * -incoming state: MIMIC_ERROR_STATE_DISKS when a disk changed since the
@@ -1259,6 +1266,7 @@ int main(int argc, char **argv)
     g_test_add_func("/savevm/golden", test_golden);
     g_test_add_func("/savevm/golden-cpu2", test_golden_cpu2);
     g_test_add_func("/savevm/golden-cpu3", test_golden_cpu3);
+    g_test_add_func("/savevm/golden-cpu4", test_golden_cpu4);
     g_test_add_func("/savevm/rules/pack", test_rules_pack);
     g_test_add_func("/savevm/rules/versions", test_rules_versions);
     g_test_add_func("/savevm/rules/trailing-bytes", test_rules_trailing);

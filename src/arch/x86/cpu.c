@@ -25,20 +25,29 @@ extern const CpuOps x86_cpu_ops;
 
 /* The models (-cpu NAME).  pentium2 is the core's own name and the
    default; the 64-bit ones add long mode and what goes with it.  CPUID
-   shows exactly these features (x86_cpuid); no SSE yet (issue 17 item 2),
-   so they are not yet complete x86-64 CPUs for userlands. */
+   shows exactly these features (x86_cpuid; the SSE family as far as
+   exec_sse.c implements it, x86_sse_features). */
 #define X86F_ALL64 (X86F_LM | X86F_NX | X86F_SYSCALL | X86F_LAHF_LM)
+#define X86F_SSE_V2 (X86F_SSE | X86F_SSE2 | X86F_SSE3 | X86F_SSSE3 | \
+                     X86F_SSE41 | X86F_SSE42 | X86F_POPCNT)
 const X86Model x86_models[] = {
     { "pentium2", "Intel Pentium II class IA-32 CPU (P6, MMX)", 0, 0x652,
       36 },
-    { "qemu64", "x86-64 CPU: long mode, NX, SYSCALL (no SSE yet)",
-      X86F_ALL64, 0x663, 40 },
-    { "max", "every feature the core implements (qemu64 plus 1 GiB pages, "
-      "RDTSCP)", X86F_ALL64 | X86F_PDPE1GB | X86F_RDTSCP, 0x663, 40 },
+    { "pentium3", "Intel Pentium III class IA-32 CPU (P6, MMX, SSE)",
+      X86F_SSE, 0x673, 36 },
+    { "pentium4", "Intel Pentium 4 class IA-32 CPU (SSE, SSE2)",
+      X86F_SSE | X86F_SSE2, 0xf29, 36 },
+    { "qemu64", "x86-64 CPU: long mode, NX, SYSCALL, SSE to SSE3",
+      X86F_ALL64 | X86F_SSE | X86F_SSE2 | X86F_SSE3, 0x663, 40 },
+    { "Nehalem", "Intel Core i7 class x86-64 CPU (SSE to SSE4.2, POPCNT)",
+      X86F_ALL64 | X86F_SSE_V2, 0x106a2, 40 },
+    { "max", "every feature the core implements (Nehalem plus 1 GiB "
+      "pages, RDTSCP, XSAVE)", X86F_ALL64 | X86F_PDPE1GB | X86F_RDTSCP |
+      X86F_SSE_V2 | X86F_XSAVE, 0x663, 40 },
 };
 const unsigned x86_n_models = G_N_ELEMENTS(x86_models);
 static const char *const x86_model_names[] = {
-    "qemu64", "max", "x86_64", NULL,
+    "pentium3", "pentium4", "qemu64", "Nehalem", "max", "x86_64", NULL,
 };
 
 static const X86Model *x86_model_find(const char *name)
@@ -132,6 +141,8 @@ static void x86_reset(Cpu *c)
     cpu->star = cpu->lstar = cpu->cstar = cpu->sfmask = 0;
     cpu->kernel_gs_base = cpu->tsc_aux = 0;
     x87_reset(&cpu->fpu);
+    memset(cpu->xmm, 0, sizeof(cpu->xmm));
+    cpu->xcr0 = 1;
     cpu->halted = false;
     cpu->nmi_pending = false;
     cpu->nmi_blocked = false;
@@ -603,6 +614,7 @@ static void x86_dump_registers(Cpu *c, GString *out)
     X86Cpu *cpu = x86_cpu_of(c);
     x86_dump_state(cpu, out);
     x87_dump(&cpu->fpu, out);
+    x86_sse_dump(cpu, out);
 }
 
 static bool x86_virt_to_phys(Cpu *c, uint64_t vaddr, uint64_t *paddr)
@@ -858,6 +870,9 @@ static void x86_pre_load(void *obj)
     s->efer = s->star = s->lstar = s->cstar = s->sfmask = 0; /* version 4 */
     s->kernel_gs_base = s->tsc_aux = 0;
     s->ferr = s->ignne = 0; /* a version 1 file has no pins: none asserted */
+    X86Cpu *cpu = obj;      /* version 5: SSE */
+    memset(cpu->xmm, 0, sizeof(cpu->xmm));
+    cpu->xcr0 = 1;
 }
 
 static bool x86_post_load(void *obj, GError **error)
@@ -884,6 +899,14 @@ static bool x86_post_load(void *obj, GError **error)
         g_set_error(error, STATE_ERROR, STATE_ERROR_INVALID,
                     "cpu-x86: long-mode state for CPU model %s, which has "
                     "no long mode", cpu->model->name);
+        return false;
+    }
+    if ((cpu->xcr0 & ~(uint64_t)3) || !(cpu->xcr0 & 1) ||
+        (cpu->xcr0 != 1 && !(x86_sse_features(cpu) & X86F_XSAVE)) ||
+        (cpu->fpu.mxcsr & ~0xffffu)) {
+        g_set_error(error, STATE_ERROR, STATE_ERROR_INVALID,
+                    "cpu-x86: invalid SSE state (XCR0 %#" PRIx64
+                    ", MXCSR %#x)", cpu->xcr0, cpu->fpu.mxcsr);
         return false;
     }
     uint64_t efer_ok = EFER_LMA | EFER_LME | EFER_SCE | EFER_NXE;
@@ -1016,12 +1039,15 @@ static const StateField x86_state_fields[] = {
     STATE_U64(X86Cpu, st.sfmask, STATE_V(4)),
     STATE_U64(X86Cpu, st.kernel_gs_base, STATE_V(4)),
     STATE_U64(X86Cpu, st.tsc_aux, STATE_V(4)),
+    /* version 5: SSE (MXCSR is in the x87 state since version 1) */
+    STATE_BYTES(X86Cpu, xmm, 256, STATE_V(5)),
+    STATE_U64(X86Cpu, xcr0, STATE_V(5)),
     STATE_END
 };
 
 static const StateDesc x86_state_desc = {
     .name = "cpu-x86",
-    .version = 4,
+    .version = 5,
     .min_version = 1,
     .fields = x86_state_fields,
     .pre_save = x86_pre_save,

@@ -37,7 +37,7 @@ typedef struct OpInfo {
 #define x86_h_NULL NULL
 #define OP(first, last, handler, flags, mnemonic) \
     [first ... last] = { x86_h_##handler, flags },
-static const OpInfo optab[512] = {
+static const OpInfo optab[1024] = {
 #include "arch/x86/opcodes.def"
 };
 #undef OP
@@ -46,24 +46,19 @@ static const OpInfo optab[512] = {
 /* The mnemonics of the map, for messages and tests. */
 #define OP(first, last, handler, flags, mnemonic) \
     [first ... last] = mnemonic,
-static const char *const opnames[512] = {
+static const char *const opnames[1024] = {
 #include "arch/x86/opcodes.def"
 };
 #undef OP
 
 X86Handler x86_legacy_handler(unsigned op)
 {
-    return op < 512 ? optab[op].fn : NULL;
+    return op < 1024 ? optab[op].fn : NULL;
 }
 
 const char *x86_opcode_name(unsigned op)
 {
-    return op < 512 && opnames[op] ? opnames[op] : NULL;
-}
-
-static bool is_mmx_valid(uint8_t op)
-{
-    return mmx_is_opcode(op);
+    return op < 1024 && opnames[op] ? opnames[op] : NULL;
 }
 
 /* ModRM.reg is an opcode extension or a non-GPR register (REX.R does not
@@ -191,9 +186,17 @@ void x86_decode(X86Cpu *cpu, X86Insn *in, uint64_t eip, unsigned mode,
         op = 0x100 | fetch(ctx, eip + n);
         n++;
         in->op0f = 1;
+        if (op == 0x138 || op == 0x13a) {
+            /* The three-byte maps 0F 38 and 0F 3A (SSSE3, SSE4). */
+            in->map = op == 0x138 ? 1 : 2;
+            op = (op == 0x138 ? 0x200 : 0x300) | fetch(ctx, eip + n);
+            n++;
+        }
     }
+    /* The SSE mandatory prefix: F2/F3 (the last one) before 66. */
+    in->pfx = in->rep == 0xf3 ? 2 : in->rep == 0xf2 ? 3 : opsz ? 1 : 0;
     in->op = op & 0xff;
-    const OpInfo *oi = &optab[op & 0x1ff];
+    const OpInfo *oi = &optab[op & 0x3ff];
     unsigned f = oi->flags;
     /* SYSCALL and SYSRET: in the 64-bit map only (not in opcodes.def
        yet, which is the legacy map). */
@@ -403,19 +406,19 @@ void x86_decode(X86Cpu *cpu, X86Insn *in, uint64_t eip, unsigned mode,
         if (m64 && in->mod == 3 && in->reg == 7 && (in->rm & 7) <= 1) {
             break;
         }
+        /* XGETBV/XSETBV: 0F 01 D0/D1 (exec_sse.c). */
+        if (in->modrm == 0xd0 || in->modrm == 0xd1) {
+            if (in->pfx) {
+                goto bad;
+            }
+            break;
+        }
         if (in->mod == 3 && in->reg != 4 && in->reg != 6) {
             goto bad;
         }
         break;
     case 0x120: case 0x122:
         if (in->reg == 1 || (in->reg > 4 && !(m64 && in->reg == 8))) {
-            goto bad;
-        }
-        break;
-    case 0x1ae:
-        /* FXSAVE/FXRSTOR (FXSR); the rest of group 15 (LDMXCSR,
-           STMXCSR, CLFLUSH, the fences) is SSE/SSE2. */
-        if (in->mod == 3 || in->reg > 1) {
             goto bad;
         }
         break;
@@ -446,12 +449,13 @@ void x86_decode(X86Cpu *cpu, X86Insn *in, uint64_t eip, unsigned mode,
         }
         break;
     default:
-        if ((op & 0x1f0) == 0x160 || (op & 0x1f0) == 0x170 ||
-            op >= 0x1d0) {
-            if (!is_mmx_valid(op & 0xff) || in->rep || opsz) {
+        if (oi->fn == x86_h_sse) {
+            /* MMX, SSE..SSE4.2 and group 15: by mandatory prefix. */
+            int r = x86_sse_decode(op, in->pfx, in->modrm);
+            if (r < 0) {
                 goto bad;
             }
-            if (mmx_has_imm8(op & 0xff)) {
+            if (r) {
                 f |= D_IB;
             }
         }
@@ -511,10 +515,20 @@ void x86_decode(X86Cpu *cpu, X86Insn *in, uint64_t eip, unsigned mode,
     }
     in->len = n;
     in->fn = oi->fn;
-    if (m64) {
+    if (op == 0x101 && (in->modrm == 0xd0 || in->modrm == 0xd1)) {
+        in->fn = x86_h_sse;
+    }
+    if (m64 && in->fn != x86_h_sse) {
         /* The legacy handlers compute in 32 bits: 64-bit mode runs
-           exec_64.c's subset (issue 17, docs/x86.md). */
+           exec_64.c's subset (issue 17, docs/x86.md); the SSE handler
+           (exec_sse.c) knows both. */
         in->fn = x86_h_exec64;
+        if (ends_block) {
+            *ends_block = true;
+        }
+        return;
+    }
+    if (m64) {
         if (ends_block) {
             *ends_block = true;
         }

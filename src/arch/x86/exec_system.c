@@ -409,8 +409,8 @@ void x86_h_mov_r_cr(X86Cpu *cpu, const X86Insn *in)
 }
 
 /* The CR4 bits of the features CPUID claims (MCE is not claimed: no
-   machine-check architecture; no SSE, so no OSXMMEXCPT); the others are
-   reserved (#GP). */
+   machine-check architecture; OSXMMEXCPT with SSE and OSXSAVE with XSAVE
+   are added by the model); the others are reserved (#GP). */
 #define CR4_SUPPORTED (CR4_VME | CR4_PVI | CR4_DE | CR4_PSE | CR4_PAE | \
                        CR4_PGE | CR4_PCE | CR4_TSD | CR4_OSFXSR)
 
@@ -442,7 +442,9 @@ void x86_h_mov_cr_r(X86Cpu *cpu, const X86Insn *in)
         x86_tlb_flush(cpu, false);
         return;
     case 4:
-        if (v & ~(uint64_t)CR4_SUPPORTED) {
+        if (v & ~(uint64_t)(CR4_SUPPORTED |
+                (x86_sse_features(cpu) & X86F_SSE ? CR4_OSXMMEXCPT : 0) |
+                (x86_sse_features(cpu) & X86F_XSAVE ? CR4_OSXSAVE : 0))) {
             GP0(cpu);
         }
         if (cpu->lma && !(v & CR4_PAE)) {
@@ -776,7 +778,8 @@ void x86_cpuid(X86Cpu *cpu)
     uint32_t a = 0, b = 0, c = 0, d = 0;
     switch (leaf) {
     case 0:
-        a = 2;
+        /* Leaf 0Dh (XSAVE) with XSAVE, else up to 2. */
+        a = x86_sse_features(cpu) & X86F_XSAVE ? 0xd : 2;
         b = 0x756e6547; /* "Genu" */
         d = 0x49656e69; /* "ineI" */
         c = 0x6c65746e; /* "ntel" */
@@ -795,6 +798,36 @@ void x86_cpuid(X86Cpu *cpu)
                follows its LVT write with MFENCE, an SSE2 instruction
                this CPU lacks. */
             d |= 1u << 9;
+        }
+        {
+            /* The SSE family as the model has it and the core implements
+               it (exec_sse.c); CLFLUSH (line size 8 qwords) with SSE2;
+               the TSC-deadline timer with SSE2 (Linux's MFENCE). */
+            uint32_t sf = x86_sse_features(cpu);
+            d |= (sf & X86F_SSE ? 1u << 25 : 0) |
+                 (sf & X86F_SSE2 ? 1u << 26 | 1u << 19 : 0);
+            c = (sf & X86F_SSE3 ? 1u << 0 : 0) |
+                (sf & X86F_SSSE3 ? 1u << 9 : 0) |
+                (sf & X86F_SSE41 ? 1u << 19 : 0) |
+                (sf & X86F_SSE42 ? 1u << 20 : 0) |
+                (sf & X86F_POPCNT ? 1u << 23 : 0) |
+                (sf & X86F_XSAVE ? 1u << 26 : 0) |
+                (cpu->cr4 & CR4_OSXSAVE ? 1u << 27 : 0);
+            if (sf & X86F_SSE2) {
+                b = 8u << 8;
+                if (cpu->bus.sysreg) {
+                    c |= 1u << 24;
+                }
+            }
+        }
+        break;
+    case 0xd:
+        /* XSAVE: x87 and SSE, the standard 576-byte area. */
+        if (x86_sse_features(cpu) & X86F_XSAVE &&
+            (uint32_t)cpu->regs[R_ECX] == 0) {
+            a = 3;
+            b = 576;
+            c = 576;
         }
         break;
     case 2:
@@ -1020,26 +1053,9 @@ void x86_h_fwait(X86Cpu *cpu, const X86Insn *in)
     }
 }
 
-/* FXSAVE / FXRSTOR (0F AE /0, /1; SDM Vol. 2A): no pending-exception
-   check; #NM with EM or TS; #GP(0) unless the operand is 16-byte
-   aligned.  No SSE: MXCSR and MXCSR_MASK are stored as 0 and ignored. */
-void x86_h_fxsave(X86Cpu *cpu, const X86Insn *in)
+bool x86_fpu_mf(X86Cpu *cpu)
 {
-    if (cpu->cr0 & (CR0_EM | CR0_TS)) {
-        x86_raise(cpu, EX_NM, 0);
-    }
-    X87Mem m;
-    fpu_mem(cpu, in, &m);
-    uint32_t ea = x86_ea(cpu, in);
-    if ((cpu->seg[in->seg].base + ea) & 15) {
-        GP0(cpu);
-    }
-    if (in->reg == 0) {
-        x87_fxsave_mem(&cpu->fpu, &m, ea, 0);
-    } else if (x87_fxrstor_mem(&cpu->fpu, &m, ea, 0) == X87_GP) {
-        GP0(cpu);
-    }
-    fpu_sync_ferr(cpu);
+    return fpu_mf(cpu);
 }
 
 void x86_h_mmx(X86Cpu *cpu, const X86Insn *in)

@@ -71,7 +71,10 @@ enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NONE = 7 };
 #define CR4_PGE 0x80u
 #define CR4_PCE 0x100u
 #define CR4_OSFXSR 0x200u
-#define CR4_SUPPORTED_MASK 0x3bfu /* CR4_SUPPORTED in exec_system.c */
+#define CR4_OSXMMEXCPT 0x400u
+#define CR4_OSXSAVE 0x40000u
+#define CR4_SUPPORTED_MASK 0x403bfu /* CR4_SUPPORTED in exec_system.c,
+                                       with OSXMMEXCPT and OSXSAVE */
 
 /* IA32_EFER (MSR C000_0080h) */
 #define MSR_EFER 0xc0000080u
@@ -87,6 +90,15 @@ enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NONE = 7 };
 #define X86F_PDPE1GB 0x8u /* 1 GiB pages */
 #define X86F_RDTSCP 0x10u /* RDTSCP, IA32_TSC_AUX */
 #define X86F_LAHF_LM 0x20u /* LAHF/SAHF in 64-bit mode */
+/* SSE family (exec_sse.c); CR4.OSXMMEXCPT is writable with SSE. */
+#define X86F_SSE 0x40u
+#define X86F_SSE2 0x80u
+#define X86F_SSE3 0x100u
+#define X86F_SSSE3 0x200u
+#define X86F_SSE41 0x400u
+#define X86F_SSE42 0x800u
+#define X86F_POPCNT 0x1000u
+#define X86F_XSAVE 0x2000u /* XSAVE/XRSTOR/XGETBV/XSETBV, x87+SSE */
 /* Features of a model the core does not implement yet stay out of CPUID
    (the *_DONE masks name the implemented ones). */
 #define X86F_LM_DONE 0u /* 64-bit mode runs a subset only (exec_64.c) */
@@ -107,8 +119,18 @@ extern const unsigned x86_n_models;
 enum {
     EX_DE = 0, EX_DB = 1, EX_NMI = 2, EX_BP = 3, EX_OF = 4, EX_BR = 5,
     EX_UD = 6, EX_NM = 7, EX_DF = 8, EX_TS = 10, EX_NP = 11, EX_SS = 12,
-    EX_GP = 13, EX_PF = 14, EX_MF = 16, EX_AC = 17,
+    EX_GP = 13, EX_PF = 14, EX_MF = 16, EX_AC = 17, EX_XM = 19,
 };
+
+/* An XMM register (SSE), little-endian lanes. */
+typedef union X86Xmm {
+    uint8_t b[16];
+    uint16_t w[8];
+    uint32_t d[4];
+    uint64_t q[2];
+    float f[4];
+    double f64[2];
+} __attribute__((aligned(16))) X86Xmm;
 
 /* Segment descriptor cache; flags = descriptor bits 40..55 (access byte in
    bits 0..7, AVL/L/D/G in bits 12..15). */
@@ -172,6 +194,9 @@ struct X86Insn {
     uint8_t op0f;       /* 1 if two-byte opcode */
     uint8_t modrm;      /* raw ModRM */
     uint8_t seg_ovr;    /* 1 if a segment override was given */
+    uint8_t map;        /* 0, or 1 for 0F 38 xx and 2 for 0F 3A xx */
+    uint8_t pfx;        /* SSE mandatory prefix: 0, 1 (66), 2 (F3),
+                           3 (F2) */
 };
 
 /* X86Insn.base/index: no register; RIP-relative (64-bit mode). */
@@ -301,6 +326,10 @@ struct X86Cpu {
     bool walk_nx;        /* the last page walk found an XD page */
 
     X87State fpu;
+    /* SSE (exec_sse.c): XMM0-15 (8-15 in 64-bit mode only); MXCSR is
+       fpu.mxcsr; XCR0 (XSETBV, bit 0 always set). */
+    X86Xmm xmm[16];
+    uint64_t xcr0;
 
     bool halted;
     bool nmi_pending;
@@ -674,7 +703,21 @@ void x86_log_block(X86Cpu *cpu, const TBlock *tb);
 void x86_set_cr0(X86Cpu *cpu, uint64_t v);
 void x86_x87_op(X86Cpu *cpu, const X86Insn *in);
 void x86_mmx_op(X86Cpu *cpu, const X86Insn *in);
+void x86_h_mmx(X86Cpu *cpu, const X86Insn *in);
+/* A waiting x87/MMX instruction found an x87 exception pending: #MF or
+   FERR# (exec_system.c); true if the instruction goes on. */
+bool x86_fpu_mf(X86Cpu *cpu);
+/* XGETBV/XSETBV (exec_sse.c); raise #UD/#GP themselves. */
+bool x86_xgetbv(X86Cpu *cpu);
+bool x86_xsetbv(X86Cpu *cpu);
 void x86_fwait(X86Cpu *cpu, const X86Insn *in);
+/* SSE (exec_sse.c): validity of an SSE-map opcode (0x100-0x3ff) with its
+   mandatory prefix (X86Insn.pfx) and ModRM: -1 #UD, else 1 if an imm8
+   follows, 0 if not. */
+int x86_sse_decode(unsigned op, unsigned pfx, uint8_t modrm);
+/* The model's SSE features the core implements (X86F_SSE...). */
+uint32_t x86_sse_features(const X86Cpu *cpu);
+void x86_sse_dump(X86Cpu *cpu, GString *out);
 
 /* ---- Linux user mode (user.c; the user layer's src/user/arch_i386.c) ----
  * A CPU at CPL 3 in flat 32-bit protected mode without paging over the
