@@ -13,7 +13,7 @@
  * asm/ldt.h (struct user_desc), traps.c (which exception gives which
  * signal and si_code).
  */
-#include "user/user.h"
+#include "user/arch_x86.h"
 
 #include <errno.h>
 #include <string.h>
@@ -118,16 +118,8 @@ static const UserVdsoSym i386_vdso_syms[] = {
     { "__kernel_rt_sigreturn", 12 },
 };
 
-/* The thread's CPU: the core's user-mode state and the last trap (for
-   the signal frame's sigcontext). */
-typedef struct I386Cpu {
-    X86User *u;
-    int trapno;
-    uint32_t err;
-} I386Cpu;
-
-#define CPU(t) ((I386Cpu *)(t)->cpu)
-#define X(t) (CPU(t)->u->x)
+#define CPU(t) XCPU(t)
+#define X(t) XREGS(t)
 
 /* The core translated code from the page at addr. */
 static void code_page(void *opaque, uint64_t addr)
@@ -135,10 +127,35 @@ static void code_page(void *opaque, uint64_t addr)
     user_code_page(opaque, addr);
 }
 
-static void i386_code_written(UserProc *p, uint64_t addr, uint64_t len)
+void user_x86_code_written(UserProc *p, uint64_t addr, uint64_t len)
 {
     (void)p;
     x86_user_code_written_all(addr, len);
+}
+
+static X86User *new_user(UserProc *p, const char *model, bool lm,
+                         GError **error)
+{
+    X86User *u = x86_user_new_model(p->guest_base, p->arch->addr_limit,
+                                    model, lm, error);
+    if (u) {
+        u->code_page = code_page;
+        u->code_opaque = p;
+    }
+    return u;
+}
+
+bool user_x86_cpu_new(UserThread *t, const char *model, bool lm,
+                      GError **error)
+{
+    X86User *u = new_user(t->proc, model, lm, error);
+    if (!u) {
+        return false;
+    }
+    UserX86Cpu *c = g_new0(UserX86Cpu, 1);
+    c->u = u;
+    t->cpu = c;
+    return true;
 }
 
 static bool i386_cpu_init(UserThread *t, const char *model, GError **error)
@@ -148,17 +165,7 @@ static bool i386_cpu_init(UserThread *t, const char *model, GError **error)
                     "unknown CPU '%s' (try -cpu help)", model);
         return false;
     }
-    X86User *u = x86_user_new(t->proc->guest_base,
-                              t->proc->arch->addr_limit, error);
-    if (!u) {
-        return false;
-    }
-    u->code_page = code_page;
-    u->code_opaque = t->proc;
-    I386Cpu *c = g_new0(I386Cpu, 1);
-    c->u = u;
-    t->cpu = c;
-    return true;
+    return user_x86_cpu_new(t, NULL, false, error);
 }
 
 static void i386_cpu_list(GString *out)
@@ -172,25 +179,23 @@ static void i386_cpu_start(UserThread *t, uint64_t pc, uint64_t sp)
     x86_user_set_pc_sp(CPU(t)->u, (uint32_t)pc, (uint32_t)sp);
 }
 
-static void *i386_cpu_copy(UserThread *parent)
+void *user_x86_cpu_copy(UserThread *parent)
 {
     GError *err = NULL;
-    UserProc *p = parent->proc;
-    X86User *u = x86_user_new(p->guest_base, p->arch->addr_limit, &err);
+    X86User *pu = CPU(parent)->u;
+    X86User *u = new_user(parent->proc, pu->x->model->name, pu->lm, &err);
     if (!u) {
         g_error("%s", err->message);
     }
-    u->code_page = code_page;
-    u->code_opaque = p;
-    x86_user_copy(u, CPU(parent)->u);
-    I386Cpu *c = g_new0(I386Cpu, 1);
+    x86_user_copy(u, pu);
+    UserX86Cpu *c = g_new0(UserX86Cpu, 1);
     c->u = u;
     return c;
 }
 
-static void i386_cpu_free(void *cpu)
+void user_x86_cpu_free(void *cpu)
 {
-    I386Cpu *c = cpu;
+    UserX86Cpu *c = cpu;
     x86_user_free(c->u);
     g_free(c);
 }
@@ -294,15 +299,14 @@ static void i386_cpu_clone(UserThread *child, UserThread *parent,
     x->regs[R_EAX] = 0;
 }
 
-static void i386_exit_request(UserThread *t)
+void user_x86_exit_request(UserThread *t)
 {
     if (t->cpu) {
         x86_user_exit_request(CPU(t)->u);
     }
 }
 
-static void i386_host_fault(UserThread *t, int hs, uint64_t addr,
-                            bool write)
+void user_x86_host_fault(UserThread *t, int hs, uint64_t addr, bool write)
 {
     (void)hs;
     x86_user_host_fault(CPU(t)->u, addr, write, false);
@@ -803,32 +807,36 @@ static void do_syscall(UserThread *t)
 /* traps.c: SI_KERNEL for #GP, #NP, #SS, INT3 and INTO */
 #define SI_KERNEL_CODE 0x80
 
-static int i386_cpu_loop(UserThread *t)
+int user_x86_cpu_loop(UserThread *t, int sysvec,
+                      void (*syscall)(UserThread *t))
 {
     UserProc *p = t->proc;
-    I386Cpu *c = CPU(t);
+    UserX86Cpu *c = CPU(t);
     X86Cpu *x = c->u->x;
+    uint64_t amask = c->u->lm ? ~0ull : 0xffffffffull;
 
     for (;;) {
         uint32_t err = 0;
         t->in_cpu = true;
         int v = x86_user_run(c->u, &err);
         t->in_cpu = false;
-        if (v >= 0 && v != 0x80 && mimic_log_enabled(LOG_INT)) {
-            mimic_log("i386: exception %d at eip 0x%08x error %x cr2 "
-                      "0x%08x\n", v, (uint32_t)x->rip, err,
-                      (uint32_t)x->cr2);
+        if (v == sysvec) {
+            syscall(t);
+            user_signal_check(t);
+            continue;
         }
-        if (v >= 0 && v != 0x80) {
+        if (v >= 0 && mimic_log_enabled(LOG_INT)) {
+            mimic_log("%s: exception %d at pc 0x%" G_GINT64_MODIFIER "x "
+                      "error %x cr2 0x%" G_GINT64_MODIFIER "x\n",
+                      p->arch->name, v, x->rip & amask, err, x->cr2 & amask);
+        }
+        if (v >= 0) {
             c->trapno = v;
             c->err = err;
         }
-        uint32_t eip = (uint32_t)x->rip;
+        uint64_t eip = x->rip & amask;
         switch (v) {
         case X86U_NONE:
-            break;
-        case 0x80:
-            do_syscall(t);
             break;
         case EX_DE:
             user_signal_fault(t, SIGFPE, 1 /* FPE_INTDIV */, eip);
@@ -850,7 +858,7 @@ static int i386_cpu_loop(UserThread *t)
             break;
         }
         case EX_PF: {
-            uint32_t a = (uint32_t)x->cr2;
+            uint64_t a = x->cr2 & amask;
             bool mapped = user_addr_mapped(p, a);
             if (mapped) {
                 c->err |= 1; /* a protection fault: P set, as Linux's */
@@ -873,6 +881,11 @@ static int i386_cpu_loop(UserThread *t)
     return 0;
 }
 
+static int i386_cpu_loop(UserThread *t)
+{
+    return user_x86_cpu_loop(t, 0x80, do_syscall);
+}
+
 const UserArch user_arch_i386 = {
     .name = "i386", .e_machine = 3, .is64 = false, .big_endian = false,
     .platform = "i686", .default_cpu = "pentium2",
@@ -886,15 +899,15 @@ const UserArch user_arch_i386 = {
     .cpu_init = i386_cpu_init, .cpu_list = i386_cpu_list,
     .cpu_start = i386_cpu_start, .cpu_loop = i386_cpu_loop,
     .cpu_clone = i386_cpu_clone, .set_tls = i386_set_tls,
-    .cpu_copy = i386_cpu_copy, .cpu_free = i386_cpu_free,
-    .cpu_exit_request = i386_exit_request,
-    .cpu_host_fault = i386_host_fault,
+    .cpu_copy = user_x86_cpu_copy, .cpu_free = user_x86_cpu_free,
+    .cpu_exit_request = user_x86_exit_request,
+    .cpu_host_fault = user_x86_host_fault,
     .sa_siginfo = 0x4, .sa_onstack = 0x08000000, .sa_restart = 0x10000000,
     .sa_nodefer = 0x40000000, .sa_resethand = 0x80000000u,
     .sigaction_get = i386_sigaction_get,
     .sigaction_put = i386_sigaction_put,
     .signal_enter = i386_signal_enter, .sigreturn = i386_sigreturn,
-    .code_written = i386_code_written,
+    .code_written = user_x86_code_written,
     .gdb_xml = i386_gdb_xml, .gdb_nregs = 32,
     .gdb_get_reg = i386_gdb_get_reg, .gdb_set_reg = i386_gdb_set_reg,
     .get_pc = i386_get_pc, .set_pc = i386_set_pc,

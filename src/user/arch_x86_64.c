@@ -1,26 +1,29 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * x86-64 under the user layer: the tables that do not need the CPU (the
- * system call numbers, mmap flags, struct stat's layout, the sigaction
- * layout and SA_ bits).  Errno, signal and open-flag values are the
- * generic ones, the host's.
- *
- * Not there yet: the CPU side (a 64-bit user-mode X86User, the SYSCALL
- * entry, arch_prctl's FS/GS bases, the rt_sigframe with the 64-bit
- * ucontext and the FXSAVE area) and so mimic-x86_64 itself: glibc and
- * busybox for amd64 need SSE2, which the x86 core is getting
- * (docs/user-mode.md).  tests/user/test-user-tables.c checks these
- * tables against the host's own (an x86-64 Linux): the numbers against
- * <asm/unistd_64.h>, struct stat byte for byte against the host's fstat.
+ * x86-64 under the user layer: the system call numbers (SYSCALL: RAX the
+ * number, RDI RSI RDX R10 R8 R9 the arguments, RAX the result; RCX and
+ * R11 get RIP and RFLAGS), mmap flags, struct stat's layout, the
+ * sigaction layout and SA_ bits, arch_prctl (the FS and GS bases), the
+ * rt_sigframe with the 64-bit ucontext and the FXSAVE area, on the x86
+ * core in long mode (src/arch/x86/user.c; the CPU loop is arch_i386.c's).
+ * Errno, signal and open-flag values are the generic ones, the host's.
+ * tests/user/test-user-tables.c checks the tables against the host's own
+ * (an x86-64 Linux): the numbers against <asm/unistd_64.h>, struct stat
+ * byte for byte against the host's fstat.
  *
  * Reference: the Linux kernel's arch/x86/entry/syscalls/syscall_64.tbl,
  * arch/x86/include/uapi/asm/stat.h (struct stat for x86-64),
- * include/linux/signal_types.h and uapi asm/signal.h (struct sigaction).
+ * include/linux/signal_types.h and uapi asm/signal.h (struct sigaction),
+ * arch/x86/kernel/signal.c and uapi asm/sigcontext.h (struct rt_sigframe,
+ * struct sigcontext_64), arch/x86/kernel/process_64.c (arch_prctl).
  */
-#include "user/user.h"
+#include "user/arch_x86.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/mman.h>
+
+#include "bus/log.h"
 
 #define E(n, s) { n, US_##s }
 
@@ -106,17 +109,226 @@ static void x86_64_sigaction_put(UserProc *p, uint64_t g,
 static bool x86_64_cpu_init(UserThread *t, const char *model,
                             GError **error)
 {
-    (void)t;
-    (void)model;
-    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                "x86-64 programs cannot run yet: the x86 core's 64-bit "
-                "user mode (SSE2, the SYSCALL entry) is not there");
-    return false;
+    return user_x86_cpu_new(t, model, true, error);
 }
 
 static void x86_64_cpu_list(GString *out)
 {
-    g_string_append(out, "(none yet)\n");
+    g_string_append(out, "qemu64 (the default)\nNehalem\nmax\n");
+}
+
+static void x86_64_cpu_start(UserThread *t, uint64_t pc, uint64_t sp)
+{
+    X86Cpu *x = XREGS(t);
+    x->rip = pc;
+    x->regs[R_ESP] = sp;
+    x->regs[R_EDX] = 0; /* no atexit function */
+}
+
+static void x86_64_set_tls(UserThread *t, uint64_t tls)
+{
+    XREGS(t)->seg[S_FS].base = tls;
+}
+
+static void x86_64_cpu_clone(UserThread *child, UserThread *parent,
+                             uint64_t sp, bool set_tls, uint64_t tls)
+{
+    if (child != parent) {
+        x86_user_copy(XCPU(child)->u, XCPU(parent)->u);
+    }
+    X86Cpu *x = XREGS(child);
+    if (sp) {
+        x->regs[R_ESP] = sp;
+    }
+    if (set_tls) {
+        x->seg[S_FS].base = tls;
+    }
+    x->regs[R_EAX] = 0;
+}
+
+/* ---- signals: struct rt_sigframe { pretcode; struct ucontext uc;
+   struct siginfo info; } with the FXSAVE area below it ---- */
+
+#define SA_RESTORER_X86 0x04000000u
+#define F_UC 8          /* the ucontext */
+#define UC_STACK 16
+#define UC_MCONTEXT 40  /* struct sigcontext_64 */
+#define UC_SIGMASK 296
+#define F_INFO 312
+#define F_SIZE 440
+/* sigcontext_64: r8..r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip,
+   eflags, cs/gs/fs/ss, err, trapno, oldmask, cr2, fpstate */
+static const uint8_t sc_regs[16] = {
+    8, 9, 10, 11, 12, 13, 14, 15, R_EDI, R_ESI, R_EBP, R_EBX, R_EDX, R_EAX,
+    R_ECX, R_ESP,
+};
+#define SC_RIP 128
+#define SC_EFLAGS 136
+#define SC_CS 144
+#define SC_ERR 152
+#define SC_TRAPNO 160
+#define SC_OLDMASK 168
+#define SC_CR2 176
+#define SC_FPSTATE 184
+#define FIX_EFLAGS64 (F_ARITH | F_TF | F_DF | F_RF | F_AC)
+
+static bool x86_64_signal_enter(UserThread *t, int gsig,
+                                const UserSigaction *sa,
+                                const siginfo_t *info, uint64_t oldmask)
+{
+    UserProc *p = t->proc;
+    UserX86Cpu *c = XCPU(t);
+    X86Cpu *x = c->u->x;
+    uint64_t sp = x->regs[R_ESP] - 128; /* the red zone */
+    if ((sa->flags & p->arch->sa_onstack) && t->altstack_size &&
+        !(x->regs[R_ESP] > t->altstack_sp &&
+          x->regs[R_ESP] <= t->altstack_sp + t->altstack_size)) {
+        sp = t->altstack_sp + t->altstack_size;
+    }
+    uint64_t fp = (sp - 512) & ~63ull;
+    uint64_t f = ((fp - F_SIZE) & ~15ull) - 8;
+    if (!(sa->flags & SA_RESTORER_X86) || !user_range_ok(p, f, fp + 512 - f)) {
+        return false; /* x86-64 handlers need a restorer */
+    }
+    memset(g2h(p, f), 0, F_SIZE);
+    /* the FXSAVE image: x87, MXCSR, XMM0-15 */
+    uint8_t fx[512];
+    x87_fxsave(&x->fpu, fx, 0xffff);
+    memcpy(fx + 160, x->xmm, 256);
+    memcpy(g2h(p, fp), fx, 512);
+    user_put64(p, f, sa->restorer);
+    uint64_t si = f + F_INFO;
+    user_put32(p, si, (uint32_t)gsig);
+    user_put32(p, si + 4, (uint32_t)info->si_errno);
+    user_put32(p, si + 8, (uint32_t)info->si_code);
+    int hs = info->si_signo;
+    if (hs == SIGSEGV || hs == SIGBUS || hs == SIGILL || hs == SIGFPE ||
+        hs == SIGTRAP) {
+        user_put64(p, si + 16, (uint64_t)(uintptr_t)info->si_addr);
+    } else {
+        user_put32(p, si + 16, (uint32_t)info->si_pid);
+        user_put32(p, si + 20, (uint32_t)info->si_uid);
+        if (hs == SIGCHLD) {
+            user_put32(p, si + 24, (uint32_t)info->si_status);
+        }
+    }
+    uint64_t uc = f + F_UC;
+    user_put64(p, uc, 6); /* UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS */
+    user_put64(p, uc + UC_STACK, t->altstack_sp);
+    user_put32(p, uc + UC_STACK + 8, t->altstack_size ? 0 : 2);
+    user_put64(p, uc + UC_STACK + 16, t->altstack_size);
+    uint64_t sc = uc + UC_MCONTEXT;
+    for (unsigned i = 0; i < 16; i++) {
+        user_put64(p, sc + i * 8, x->regs[sc_regs[i]]);
+    }
+    user_put64(p, sc + SC_RIP, x->rip);
+    user_put64(p, sc + SC_EFLAGS, x86_get_eflags(x));
+    user_put32(p, sc + SC_CS, x->seg[S_CS].sel);  /* cs, gs */
+    user_put32(p, sc + SC_CS + 4, (uint32_t)x->seg[S_SS].sel << 16);
+    user_put64(p, sc + SC_ERR, c->err);
+    user_put64(p, sc + SC_TRAPNO, (uint64_t)c->trapno);
+    user_put64(p, sc + SC_OLDMASK, oldmask);
+    user_put64(p, sc + SC_CR2, x->cr2);
+    user_put64(p, sc + SC_FPSTATE, fp);
+    user_put64(p, uc + UC_SIGMASK, oldmask);
+    x->regs[R_EDI] = (uint64_t)gsig;
+    x->regs[R_ESI] = si;
+    x->regs[R_EDX] = uc;
+    x->regs[R_EAX] = 0;
+    x->regs[R_ESP] = f;
+    x->rip = sa->handler;
+    x86_set_eflags(x, 0, F_TF | F_DF | F_RF);
+    x->lf_op = LF_NONE;
+    x87_finit(&x->fpu);
+    x->fpu.mxcsr = 0x1f80;
+    return true;
+}
+
+static uint64_t x86_64_sigreturn(UserThread *t, bool rt)
+{
+    UserProc *p = t->proc;
+    X86Cpu *x = XREGS(t);
+    (void)rt;
+    uint64_t f = x->regs[R_ESP] - 8;
+    if (!user_range_ok(p, f, F_SIZE)) {
+        user_signal_fault(t, SIGSEGV, 0x80, 0);
+        return t->sigmask;
+    }
+    uint64_t sc = f + F_UC + UC_MCONTEXT;
+    for (unsigned i = 0; i < 16; i++) {
+        x->regs[sc_regs[i]] = user_get64(p, sc + i * 8);
+    }
+    x->rip = user_get64(p, sc + SC_RIP);
+    x86_set_eflags(x, (uint32_t)user_get64(p, sc + SC_EFLAGS),
+                   FIX_EFLAGS64);
+    x->lf_op = LF_NONE;
+    uint64_t fp = user_get64(p, sc + SC_FPSTATE);
+    if (fp && user_range_ok(p, fp, 512)) {
+        uint8_t fx[512];
+        memcpy(fx, g2h(p, fp), 512);
+        if (x87_fxrstor(&x->fpu, fx, 0xffff) != X87_GP) {
+            memcpy(x->xmm, fx + 160, 256);
+        }
+    }
+    return user_get64(p, f + F_UC + UC_SIGMASK);
+}
+
+/* ---- system calls ---- */
+
+static int64_t arch_prctl(UserThread *t, uint64_t code, uint64_t addr)
+{
+    X86Cpu *x = XREGS(t);
+    UserProc *p = t->proc;
+    switch (code) {
+    case 0x1001: /* ARCH_SET_GS */
+    case 0x1002: /* ARCH_SET_FS */
+        if (addr >= p->arch->addr_limit && addr >> 47) {
+            return -EPERM;
+        }
+        x->seg[code == 0x1002 ? S_FS : S_GS].base = addr;
+        return 0;
+    case 0x1003: /* ARCH_GET_FS */
+    case 0x1004: /* ARCH_GET_GS */
+        if (!user_range_ok(p, addr, 8) || !user_addr_mapped(p, addr)) {
+            return -EFAULT;
+        }
+        user_put64(p, addr, x->seg[code == 0x1003 ? S_FS : S_GS].base);
+        return 0;
+    default:
+        return -EINVAL;
+    }
+}
+
+static void x86_64_syscall(UserThread *t)
+{
+    X86Cpu *x = XREGS(t);
+    uint64_t nr = x->regs[R_EAX];
+    static const int argreg[6] = { R_EDI, R_ESI, R_EDX, 10, 8, 9 };
+    uint64_t a[8] = { 0 };
+    for (int i = 0; i < 6; i++) {
+        a[i] = x->regs[argreg[i]];
+    }
+    int64_t r = nr == 158 ? arch_prctl(t, a[0], a[1]) : user_syscall(t, nr, a);
+    if (r == USER_NORETURN) {
+        return;
+    }
+    x->regs[R_EAX] = (uint64_t)r;
+    /* as arch_i386.c: code the host or a mapping change may have
+       replaced */
+    if (r > 0 && (nr == 0 || nr == 17)) {
+        x86_user_written(XCPU(t)->u, a[1], (uint64_t)r);
+    }
+    if (r >= 0 && (nr == 11 || nr == 10 || nr == 25)) {
+        x86_user_code_written_all(a[0], a[1]);
+    }
+    if (r >= 0 && (nr == 9 || nr == 25)) {
+        x86_user_code_written_all((uint64_t)r, nr == 9 ? a[1] : a[2]);
+    }
+}
+
+static int x86_64_cpu_loop(UserThread *t)
+{
+    return user_x86_cpu_loop(t, X86U_SYSCALL, x86_64_syscall);
 }
 
 const UserArch user_arch_x86_64 = {
@@ -130,7 +342,20 @@ const UserArch user_arch_x86_64 = {
     .syscalls = x86_64_syscalls,
     .n_syscalls = G_N_ELEMENTS(x86_64_syscalls),
     .mmap_flags = x86_64_mmap_flags, .stat_kind = 2,
+    .cpuinfo = "processor\t: 0\nvendor_id\t: AuthenticAMD\n"
+               "cpu family\t: 15\nmodel\t\t: 107\n"
+               "model name\t: QEMU Virtual CPU version 2.5+\n"
+               "flags\t\t: fpu de pse tsc msr pae mce cx8 apic sep mtrr pge "
+               "mca cmov pat pse36 clflush mmx fxsr sse sse2 syscall nx lm "
+               "pni\n\n",
     .cpu_init = x86_64_cpu_init, .cpu_list = x86_64_cpu_list,
+    .cpu_start = x86_64_cpu_start, .cpu_loop = x86_64_cpu_loop,
+    .cpu_clone = x86_64_cpu_clone, .set_tls = x86_64_set_tls,
+    .cpu_copy = user_x86_cpu_copy, .cpu_free = user_x86_cpu_free,
+    .cpu_exit_request = user_x86_exit_request,
+    .cpu_host_fault = user_x86_host_fault,
+    .code_written = user_x86_code_written,
+    .signal_enter = x86_64_signal_enter, .sigreturn = x86_64_sigreturn,
     .sa_siginfo = 0x4, .sa_onstack = 0x08000000, .sa_restart = 0x10000000,
     .sa_nodefer = 0x40000000, .sa_resethand = 0x80000000u,
     .sigaction_get = x86_64_sigaction_get,

@@ -25,7 +25,7 @@
 
 static const UserArch *const arches[] = {
     &user_arch_mipsel, &user_arch_mips, &user_arch_mips64el,
-    &user_arch_mips64, &user_arch_i386,
+    &user_arch_mips64, &user_arch_i386, &user_arch_x86_64,
 };
 
 static const UserArch *arch_by_name(const char *name)
@@ -309,7 +309,7 @@ int main(int argc, char **argv)
     }
     if (!arch) {
         die("no architecture: run as mimic-ARCH or give -arch ARCH "
-            "(mipsel, mips, mips64el, mips64, i386)");
+            "(mipsel, mips, mips64el, mips64, i386, x86_64)");
     }
     if (binfmt) {
         print_binfmt(arch);

@@ -31,6 +31,8 @@ For each architecture (mipsel, mips64el, i386):
     Debian's perl with libc6 and libcrypt1 through -L;
   - the options: -version, -cpu help, -E/-U, -0, -strace, -d in_asm,
     -binfmt, an unknown option;
+  - x86_64: a program without a C library (x86_64_bare.c) under
+    mimic-x86_64, as under Linux and qemu-x86_64;
   - bad inputs: a missing program, a non-ELF file, an ELF of another
     architecture, a truncated ELF, a huge PT_LOAD, an unreadable
     interpreter: each one line on stderr and exit status 1.
@@ -295,6 +297,34 @@ def check_jit_threads(mimic, qemu, d):
     else:
         print('ok: i386 cross-thread self-modifying code: %s'
               % m[1].decode().strip())
+
+
+def check_x86_64(bindir, d):
+    """mimic-x86_64 on a program without a C library (x86_64_bare.c:
+    SYSCALL, arch_prctl, mmap, a SIGSEGV handler on the 64-bit ucontext,
+    kill, rt_sigreturn), built with the host's gcc: the same output as
+    the host's own run and qemu-x86_64's."""
+    prog = os.path.join(d, 'x86_64_bare')
+    p = subprocess.run(['gcc', '-nostdlib', '-static', '-O1',
+                        '-fno-stack-protector', '-fno-pie', '-no-pie',
+                        '-mgeneral-regs-only', '-fno-align-functions',
+                        '-fno-align-loops', '-fno-align-jumps',
+                        '-fno-asynchronous-unwind-tables', '-o', prog,
+                        os.path.join(os.path.dirname(__file__),
+                                     'x86_64_bare.c')],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        fail('gcc x86_64_bare.c: %s' % p.stderr[-300:])
+        return
+    m = run([os.path.join(bindir, 'mimic-x86_64'), prog], d)
+    n = run_native(prog, d)
+    q = run([shutil.which('qemu-x86_64'), prog], d)
+    if m[0] != 0 or m[1] != q[1] or (n is not None and m[1] != n[1]):
+        fail('x86_64 bare program: rc %d %r, qemu %r, Linux %r'
+             % (m[0], m[1][-300:], q[1][-300:], n and n[1][-300:]))
+    else:
+        print('ok: x86_64 bare program (%d lines): the same as Linux and '
+              'qemu-x86_64' % len(m[1].splitlines()))
 
 
 def run_native(prog, d):
@@ -691,6 +721,7 @@ def main():
                     other = bbs['i386']   # an x86 program on MIPS
                 bad_inputs(arch, mimic, bbs[arch], other, d)
             check_big_endian(bindir, d)
+            check_x86_64(bindir, d)
         finally:
             srv.shutdown()
     if failures:

@@ -123,6 +123,69 @@ static void system_tables(X86User *u)
     }
 }
 
+/*
+ * Long mode (x86-64 programs): Linux's x86-64 GDT (kernel CS 0x10 and DS
+ * 0x18, user CS32 0x23, user DS 0x2b, user CS 0x33; STAR points SYSRET
+ * there), a 64-bit TSS, 16-byte IDT gates to the same halting stubs
+ * ("hlt; [add rsp, 8;] iretq"), SYSCALL's LSTAR at a stub "hlt; sysretq",
+ * and 4-level paging with 2 MiB pages: the guest window for user mode,
+ * the last 2 MiB below 4 GiB (this area and the LDT) for the supervisor.
+ */
+#define IDT64_OFF 0x3000u /* 256 16-byte gates */
+#define PML4_OFF 0x4000u
+#define PDPT_OFF 0x5000u
+#define PD64_OFF 0x6000u  /* four page directories: 0..4 GiB */
+#define SYSCALL_OFF 0xa000u
+#define SEL64_KCODE 0x10
+#define SEL64_KDATA 0x18
+#define SEL64_UCODE32 0x23
+
+static void system_tables64(X86User *u)
+{
+    uint8_t *h = u->hidden;
+    uint32_t hb = X86U_HIDDEN;
+    gdt_set(h, SEL64_KCODE >> 3, 0xffff, 0x00af9a00);
+    gdt_set(h, SEL64_KDATA >> 3, 0xffff, 0x00cf9200);
+    gdt_set(h, SEL64_UCODE32 >> 3, 0xffff, 0x00cffa00);
+    gdt_set(h, X86U_SEL64_UDATA >> 3, 0xffff, 0x00cff200);
+    gdt_set(h, X86U_SEL64_UCODE >> 3, 0xffff, 0x00affa00);
+    uint32_t tss = hb + TSS_OFF;
+    gdt_set(h, SEL_TSS >> 3, (tss << 16) | 0x67,
+            (tss & 0xff000000u) | ((tss >> 16) & 0xff) | 0x8900);
+    gdt_set(h, (SEL_TSS >> 3) + 1, 0, 0); /* base 63:32 */
+    put32(h + TSS_OFF + 4, hb + KSTACK_OFF); /* RSP0 */
+    put32(h + TSS_OFF + 8, 0);
+    put32(h + TSS_OFF + 0x64, 0x68u << 16);
+    put32(h + PML4_OFF, (hb + PDPT_OFF) | 0x7);
+    for (uint32_t g = 0; g < 4; g++) {
+        put32(h + PDPT_OFF + g * 8, (hb + PD64_OFF + g * 0x1000) | 0x7);
+    }
+    for (uint32_t i = 0; i < (uint32_t)(u->limit >> 21); i++) {
+        uint64_t e = ((uint64_t)i << 21) | 0x87;
+        memcpy(h + PD64_OFF + i * 8, &e, 8);
+    }
+    uint64_t top = (uint64_t)(X86U_LDT & 0xffe00000u) | 0x83;
+    memcpy(h + PD64_OFF + 2047 * 8, &top, 8);
+    for (unsigned v = 0; v < 256; v++) {
+        uint32_t off = hb + STUB_OFF + v * 8;
+        unsigned dpl = (v == EX_BP || v == EX_OF) ? 3 : 0;
+        put32(h + IDT64_OFF + v * 16, (SEL64_KCODE << 16) | (off & 0xffff));
+        put32(h + IDT64_OFF + v * 16 + 4,
+              (off & 0xffff0000u) | 0x8e00 | dpl << 13);
+        uint8_t *st = h + STUB_OFF + v * 8;
+        *st++ = 0xf4; /* hlt */
+        if (has_err((int)v)) {
+            static const uint8_t add[4] = { 0x48, 0x83, 0xc4, 0x08 };
+            memcpy(st, add, 4); /* add rsp, 8 */
+            st += 4;
+        }
+        *st++ = 0x48; /* iretq */
+        *st = 0xcf;
+    }
+    static const uint8_t sys[4] = { 0xf4, 0x48, 0x0f, 0x07 };
+    memcpy(h + SYSCALL_OFF, sys, 4); /* hlt; sysretq */
+}
+
 /* Every thread's X86User: cross-thread code invalidation. */
 static GMutex registry_lock;
 static GPtrArray *registry;
@@ -232,10 +295,19 @@ static int no_intr(void *opaque)
     return -1;
 }
 
+static X86User *user_new64(X86User *u);
+
 X86User *x86_user_new(uint8_t *guest_base, uint64_t limit, GError **error)
+{
+    return x86_user_new_model(guest_base, limit, NULL, false, error);
+}
+
+X86User *x86_user_new_model(uint8_t *guest_base, uint64_t limit,
+                            const char *model, bool lm, GError **error)
 {
     X86User *u = g_new0(X86User, 1);
     u->limit = limit;
+    u->lm = lm;
     u->mem = memmap_new();
     memmap_add_ram(u->mem, "guest", 0, limit, guest_base, 0);
     u->hidden = g_malloc0(X86U_HIDDEN_SIZE);
@@ -249,7 +321,8 @@ X86User *x86_user_new(uint8_t *guest_base, uint64_t limit, GError **error)
     memmap_add_ram(u->mem, "user-ldt", X86U_LDT, X86U_LDT_ENTRIES * 8,
                    ldt_mem, 2);
     u->clock = clock_new(CLOCK_MODE_REALTIME, 0);
-    CpuWiring bus = { .mem = u->mem, .clock = u->clock, .intr_ack = no_intr };
+    CpuWiring bus = { .mem = u->mem, .clock = u->clock, .intr_ack = no_intr,
+                      .model = model };
     const CpuOps *ops = cpu_find("pentium2");
     u->cpu = ops ? ops->create(&bus, error) : NULL;
     if (!u->cpu) {
@@ -261,9 +334,18 @@ X86User *x86_user_new(uint8_t *guest_base, uint64_t limit, GError **error)
     u->marked_opaque = u->x->code.opaque;
     u->x->code.page_marked = page_marked;
     u->x->code.opaque = u;
+    X86Cpu *x = u->x;
+    if (lm) {
+        if (!(x->model->features & X86F_LM)) {
+            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                        "CPU model '%s' has no long mode", x->model->name);
+            x86_user_free(u);
+            return NULL;
+        }
+        return user_new64(u);
+    }
     system_tables(u);
 
-    X86Cpu *x = u->x;
     x->gdt.base = X86U_HIDDEN + GDT_OFF;
     x->gdt.limit = GDT_ENTRIES * 8 - 1;
     x->idt.base = X86U_HIDDEN + IDT_OFF;
@@ -286,6 +368,46 @@ X86User *x86_user_new(uint8_t *guest_base, uint64_t limit, GError **error)
     x->lf_op = LF_NONE;
     x->eflags = 0x202;
     x87_finit(&x->fpu); /* as Linux starts a process: FNINIT's state */
+    x86_post_load_fixup(x);
+    g_mutex_lock(&registry_lock);
+    if (!registry) {
+        registry = g_ptr_array_new();
+    }
+    g_ptr_array_add(registry, u);
+    g_mutex_unlock(&registry_lock);
+    return u;
+}
+
+/* The rest of x86_user_new_model for long mode. */
+static X86User *user_new64(X86User *u)
+{
+    X86Cpu *x = u->x;
+    system_tables64(u);
+    x->gdt.base = X86U_HIDDEN + GDT_OFF;
+    x->gdt.limit = GDT_ENTRIES * 8 - 1;
+    x->idt.base = X86U_HIDDEN + IDT64_OFF;
+    x->idt.limit = 256 * 16 - 1;
+    x->cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_MP | CR0_PG;
+    x->cr3 = X86U_HIDDEN + PML4_OFF;
+    x->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+    x->efer = EFER_LME | EFER_LMA | EFER_SCE | EFER_NXE;
+    x->lma = true;
+    x->star = (uint64_t)SEL64_UCODE32 << 48 | (uint64_t)SEL64_KCODE << 32;
+    x->lstar = X86U_HIDDEN + SYSCALL_OFF;
+    x->sfmask = F_TF | F_DF | F_IF | F_AC | F_NT | F_IOPL;
+    x86_desc_to_cache(&x->tr, SEL_TSS, get32(u->hidden + SEL_TSS),
+                      get32(u->hidden + SEL_TSS + 4));
+    for (int s = 0; s < 6; s++) {
+        uint16_t sel = s == S_CS ? X86U_SEL64_UCODE
+                       : (s == S_FS || s == S_GS) ? 0 : X86U_SEL64_UDATA;
+        uint32_t d = sel & ~7u;
+        x86_desc_to_cache(&x->seg[s], sel, get32(u->hidden + d),
+                          get32(u->hidden + d + 4));
+    }
+    memset(x->regs, 0, sizeof(x->regs));
+    x->lf_op = LF_NONE;
+    x->eflags = 0x202;
+    x87_finit(&x->fpu);
     x86_post_load_fixup(x);
     g_mutex_lock(&registry_lock);
     if (!registry) {
@@ -329,6 +451,7 @@ void x86_user_copy(X86User *dst, const X86User *src)
     d->lf_cf = s->lf_cf;
     memcpy(d->seg, s->seg, sizeof(d->seg));
     d->fpu = s->fpu;
+    memcpy(d->xmm, s->xmm, sizeof(d->xmm));
     /* the TLS entries (Linux copies them into the new thread) */
     memcpy(dst->hidden + GDT_OFF + 6 * 8, src->hidden + GDT_OFF + 6 * 8,
            3 * 8);
@@ -513,12 +636,16 @@ int x86_user_run(X86User *u, uint32_t *err)
             continue; /* stopped before the stub (an exit request) */
         }
         uint64_t at = x->rip - 1 - (X86U_HIDDEN + STUB_OFF);
-        if (at >= 256 * 8 || at % 8) {
+        int v;
+        if (u->lm && x->rip - 1 == X86U_HIDDEN + SYSCALL_OFF) {
+            v = X86U_SYSCALL;
+        } else if (at >= 256 * 8 || at % 8) {
             return X86U_SHUTDOWN;
+        } else {
+            v = (int)(at / 8);
         }
-        int v = (int)(at / 8);
         uint32_t esp = (uint32_t)x->regs[R_ESP] - X86U_HIDDEN;
-        *err = has_err(v) && esp < X86U_HIDDEN_SIZE - 4
+        *err = v >= 0 && has_err(v) && esp < X86U_HIDDEN_SIZE - 4
                    ? get32(u->hidden + esp) : 0;
         x->halted = false;
         /* the stub's IRET back to ring 3 */

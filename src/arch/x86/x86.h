@@ -729,10 +729,13 @@ void x86_sse_dump(X86Cpu *cpu, GString *out);
    supervisor-only page. */
 #define X86U_LDT 0xfffe0000u
 #define X86U_LDT_ENTRIES 8192u
+/* x86-64 programs: Linux's __USER_CS and __USER_DS. */
+#define X86U_SEL64_UCODE 0x33
+#define X86U_SEL64_UDATA 0x2b
 #define X86U_SEL_UCODE 0x73
 #define X86U_SEL_UDATA 0x7b
 #define X86U_TLS_FIRST 6
-enum { X86U_NONE = -1, X86U_SHUTDOWN = -2 };
+enum { X86U_NONE = -1, X86U_SHUTDOWN = -2, X86U_SYSCALL = 0x100 };
 typedef struct X86User {
     Cpu *cpu;
     X86Cpu *x;
@@ -740,6 +743,7 @@ typedef struct X86User {
     Clock *clock;
     uint8_t *hidden;
     uint64_t limit;
+    bool lm; /* long mode: an x86-64 program */
     /* Told when the CPU first translates code from a page (the user layer
        write-protects it: user_code_page). */
     void (*code_page)(void *opaque, uint64_t addr);
@@ -754,6 +758,10 @@ typedef struct X86User {
     struct { uint64_t start, end; } pending[16];
 } X86User;
 X86User *x86_user_new(uint8_t *guest_base, uint64_t limit, GError **error);
+/* A CPU of the model (NULL: pentium2); lm: in long mode at CPL 3 in
+   64-bit code (SYSCALL returns X86U_SYSCALL from x86_user_run). */
+X86User *x86_user_new_model(uint8_t *guest_base, uint64_t limit,
+                            const char *model, bool lm, GError **error);
 void x86_user_free(X86User *u);
 /* Registers, segments, x87 state and TLS entries of src (clone). */
 void x86_user_copy(X86User *dst, const X86User *src);
