@@ -160,17 +160,17 @@ bool user_x86_cpu_new(UserThread *t, const char *model, bool lm,
 
 static bool i386_cpu_init(UserThread *t, const char *model, GError **error)
 {
-    if (strcmp(model, "pentium2") && strcmp(model, "any")) {
-        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "unknown CPU '%s' (try -cpu help)", model);
-        return false;
+    /* any of the x86 core's models (-cpu help); "any" is the default */
+    if (!strcmp(model, "any")) {
+        model = "pentium2";
     }
-    return user_x86_cpu_new(t, NULL, false, error);
+    return user_x86_cpu_new(t, model, false, error);
 }
 
 static void i386_cpu_list(GString *out)
 {
-    g_string_append(out, "pentium2 (the default)\n");
+    g_string_append(out, "pentium2 (the default)\npentium3\npentium4\n"
+                         "qemu64\nNehalem\nmax\n");
 }
 
 static void i386_cpu_start(UserThread *t, uint64_t pc, uint64_t sp)
