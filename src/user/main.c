@@ -324,6 +324,9 @@ int main(int argc, char **argv)
     if (i >= argc) {
         die("no program given (try -help)");
     }
+    if (gdb_port && !arch->gdb_nregs) {
+        die("-g is not supported for %s yet", arch->name);
+    }
     if (log_mask) {
         mimic_log_set_mask(log_mask);
     }

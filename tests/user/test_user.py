@@ -597,6 +597,8 @@ def check_options(arch, mimic, bb, d):
          o.startswith(b':mimic-' + arch.encode() + b':M::\\x7f\\x45')),
         (['-nonsense'], lambda rc, o, e: rc == 1 and
          e.count(b'\n') == 1),
+        (['-g', '99999', bb, 'true'], lambda rc, o, e: rc == 1 and
+         e.count(b'\n') == 1 and b'port' in e),
     ]
     for args, ok in checks:
         rc, out, err = run([mimic] + args, d)
