@@ -200,6 +200,27 @@ void user_x86_cpu_free(void *cpu)
     g_free(c);
 }
 
+void user_x86_put_siginfo(UserProc *p, uint64_t si, int gsig,
+                          const siginfo_t *info)
+{
+    /* the union after signo, errno, code: 8-byte aligned on x86-64 */
+    uint64_t u = si + (p->arch->is64 ? 16 : 12);
+    user_put32(p, si, (uint32_t)gsig);
+    user_put32(p, si + 4, (uint32_t)info->si_errno);
+    user_put32(p, si + 8, (uint32_t)info->si_code);
+    int hs = info->si_signo;
+    if (hs == SIGSEGV || hs == SIGBUS || hs == SIGILL || hs == SIGFPE ||
+        hs == SIGTRAP) {
+        user_put_ulong(p, u, (uint64_t)(uintptr_t)info->si_addr);
+    } else {
+        user_put32(p, u, (uint32_t)info->si_pid);
+        user_put32(p, u + 4, (uint32_t)info->si_uid);
+        if (hs == SIGCHLD) {
+            user_put32(p, u + 8, (uint32_t)info->si_status);
+        }
+    }
+}
+
 /* struct user_desc at g: set the TLS descriptor, store a picked entry. */
 static int set_tls_desc(UserThread *t, uint64_t g)
 {
@@ -492,21 +513,7 @@ static bool i386_signal_enter(UserThread *t, int gsig,
         user_put32(p, f, restorer ? restorer : (uint32_t)(f + RT_RETCODE));
         user_put32(p, f + 8, (uint32_t)(f + RT_INFO));
         user_put32(p, f + 12, (uint32_t)(f + RT_UC));
-        uint64_t si = f + RT_INFO;
-        user_put32(p, si, (uint32_t)gsig);
-        user_put32(p, si + 4, (uint32_t)info->si_errno);
-        user_put32(p, si + 8, (uint32_t)info->si_code);
-        int hs = info->si_signo;
-        if (hs == SIGSEGV || hs == SIGBUS || hs == SIGILL || hs == SIGFPE ||
-            hs == SIGTRAP) {
-            user_put32(p, si + 12, (uint32_t)(uintptr_t)info->si_addr);
-        } else {
-            user_put32(p, si + 12, (uint32_t)info->si_pid);
-            user_put32(p, si + 16, (uint32_t)info->si_uid);
-            if (hs == SIGCHLD) {
-                user_put32(p, si + 20, (uint32_t)info->si_status);
-            }
-        }
+        user_x86_put_siginfo(p, f + RT_INFO, gsig, info);
         uint64_t uc = f + RT_UC;
         user_put32(p, uc + UC_STACK, (uint32_t)t->altstack_sp);
         user_put32(p, uc + UC_STACK + 4, t->altstack_size ? 0 : 2);

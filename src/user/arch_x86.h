@@ -28,6 +28,9 @@ void user_x86_cpu_free(void *cpu);
 void user_x86_exit_request(UserThread *t);
 void user_x86_host_fault(UserThread *t, int hs, uint64_t addr, bool write);
 void user_x86_code_written(UserProc *p, uint64_t addr, uint64_t len);
+/* The kernel's siginfo for guest signal gsig (32- or 64-bit layout). */
+void user_x86_put_siginfo(UserProc *p, uint64_t si, int gsig,
+                          const siginfo_t *info);
 /* Run t: sysvec is the event of a system call (0x80, X86U_SYSCALL). */
 int user_x86_cpu_loop(UserThread *t, int sysvec,
                       void (*syscall)(UserThread *t));

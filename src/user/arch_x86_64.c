@@ -198,20 +198,7 @@ static bool x86_64_signal_enter(UserThread *t, int gsig,
     memcpy(g2h(p, fp), fx, 512);
     user_put64(p, f, sa->restorer);
     uint64_t si = f + F_INFO;
-    user_put32(p, si, (uint32_t)gsig);
-    user_put32(p, si + 4, (uint32_t)info->si_errno);
-    user_put32(p, si + 8, (uint32_t)info->si_code);
-    int hs = info->si_signo;
-    if (hs == SIGSEGV || hs == SIGBUS || hs == SIGILL || hs == SIGFPE ||
-        hs == SIGTRAP) {
-        user_put64(p, si + 16, (uint64_t)(uintptr_t)info->si_addr);
-    } else {
-        user_put32(p, si + 16, (uint32_t)info->si_pid);
-        user_put32(p, si + 20, (uint32_t)info->si_uid);
-        if (hs == SIGCHLD) {
-            user_put32(p, si + 24, (uint32_t)info->si_status);
-        }
-    }
+    user_x86_put_siginfo(p, si, gsig, info);
     uint64_t uc = f + F_UC;
     user_put64(p, uc, 6); /* UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS */
     user_put64(p, uc + UC_STACK, t->altstack_sp);

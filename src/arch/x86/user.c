@@ -297,6 +297,32 @@ static int no_intr(void *opaque)
 
 static X86User *user_new64(X86User *u);
 
+/* Both modes: the user segments, the registers as Linux starts a
+   process (FNINIT's x87), and the registry. */
+static X86User *user_start(X86User *u, uint16_t ucode, uint16_t udata)
+{
+    X86Cpu *x = u->x;
+    for (int s = 0; s < 6; s++) {
+        uint16_t sel = s == S_CS ? ucode
+                       : (s == S_FS || s == S_GS) ? 0 : udata;
+        uint32_t d = sel & ~7u;
+        x86_desc_to_cache(&x->seg[s], sel, get32(u->hidden + d),
+                          get32(u->hidden + d + 4));
+    }
+    memset(x->regs, 0, sizeof(x->regs));
+    x->lf_op = LF_NONE;
+    x->eflags = 0x202;
+    x87_finit(&x->fpu);
+    x86_post_load_fixup(x);
+    g_mutex_lock(&registry_lock);
+    if (!registry) {
+        registry = g_ptr_array_new();
+    }
+    g_ptr_array_add(registry, u);
+    g_mutex_unlock(&registry_lock);
+    return u;
+}
+
 X86User *x86_user_new(uint8_t *guest_base, uint64_t limit, GError **error)
 {
     return x86_user_new_model(guest_base, limit, NULL, false, error);
@@ -357,25 +383,7 @@ X86User *x86_user_new_model(uint8_t *guest_base, uint64_t limit,
                       get32(u->hidden + SEL_TSS + 4));
     x86_desc_to_cache(&x->ldt, SEL_LDT, get32(u->hidden + SEL_LDT),
                       get32(u->hidden + SEL_LDT + 4));
-    for (int s = 0; s < 6; s++) {
-        uint16_t sel = s == S_CS ? X86U_SEL_UCODE
-                       : (s == S_FS || s == S_GS) ? 0 : X86U_SEL_UDATA;
-        uint32_t d = sel & ~7u;
-        x86_desc_to_cache(&x->seg[s], sel, get32(u->hidden + d),
-                          get32(u->hidden + d + 4));
-    }
-    memset(x->regs, 0, sizeof(x->regs));
-    x->lf_op = LF_NONE;
-    x->eflags = 0x202;
-    x87_finit(&x->fpu); /* as Linux starts a process: FNINIT's state */
-    x86_post_load_fixup(x);
-    g_mutex_lock(&registry_lock);
-    if (!registry) {
-        registry = g_ptr_array_new();
-    }
-    g_ptr_array_add(registry, u);
-    g_mutex_unlock(&registry_lock);
-    return u;
+    return user_start(u, X86U_SEL_UCODE, X86U_SEL_UDATA);
 }
 
 /* The rest of x86_user_new_model for long mode. */
@@ -397,25 +405,7 @@ static X86User *user_new64(X86User *u)
     x->sfmask = F_TF | F_DF | F_IF | F_AC | F_NT | F_IOPL;
     x86_desc_to_cache(&x->tr, SEL_TSS, get32(u->hidden + SEL_TSS),
                       get32(u->hidden + SEL_TSS + 4));
-    for (int s = 0; s < 6; s++) {
-        uint16_t sel = s == S_CS ? X86U_SEL64_UCODE
-                       : (s == S_FS || s == S_GS) ? 0 : X86U_SEL64_UDATA;
-        uint32_t d = sel & ~7u;
-        x86_desc_to_cache(&x->seg[s], sel, get32(u->hidden + d),
-                          get32(u->hidden + d + 4));
-    }
-    memset(x->regs, 0, sizeof(x->regs));
-    x->lf_op = LF_NONE;
-    x->eflags = 0x202;
-    x87_finit(&x->fpu);
-    x86_post_load_fixup(x);
-    g_mutex_lock(&registry_lock);
-    if (!registry) {
-        registry = g_ptr_array_new();
-    }
-    g_ptr_array_add(registry, u);
-    g_mutex_unlock(&registry_lock);
-    return u;
+    return user_start(u, X86U_SEL64_UCODE, X86U_SEL64_UDATA);
 }
 
 void x86_user_free(X86User *u)
