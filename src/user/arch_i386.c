@@ -440,7 +440,9 @@ static void put_sigcontext(UserThread *t, uint64_t sc, uint64_t fp,
     user_put32(p, sc + SC_ERR, CPU(t)->err);
     user_put32(p, sc + SC_EIP, (uint32_t)x->rip);
     user_put32(p, sc + SC_CS, x->seg[S_CS].sel);
-    user_put32(p, sc + SC_EFLAGS, x->eflags);
+    /* a TF the debugger set is not the program's (Linux's
+       TIF_FORCED_TF) */
+    user_put32(p, sc + SC_EFLAGS, x->eflags & ~(t->gdb_step ? F_TF : 0u));
     user_put32(p, sc + SC_ESP_SIG, (uint32_t)x->regs[R_ESP]);
     user_put32(p, sc + SC_SS, x->seg[S_SS].sel);
     user_put32(p, sc + SC_FPSTATE, (uint32_t)fp);
@@ -618,7 +620,7 @@ static const char i386_gdb_xml[] =
 
 static const uint8_t gdb_segs[6] = { S_CS, S_SS, S_DS, S_ES, S_FS, S_GS };
 
-static unsigned i386_gdb_get_reg(UserThread *t, unsigned n, uint8_t *buf)
+unsigned user_x86_gdb_get_reg(UserThread *t, unsigned n, uint8_t *buf)
 {
     X86Cpu *x = X(t);
     uint32_t v;
@@ -647,8 +649,8 @@ static unsigned i386_gdb_get_reg(UserThread *t, unsigned n, uint8_t *buf)
     return 4;
 }
 
-static unsigned i386_gdb_set_reg(UserThread *t, unsigned n,
-                                 const uint8_t *buf)
+unsigned user_x86_gdb_set_reg(UserThread *t, unsigned n,
+                              const uint8_t *buf)
 {
     X86User *u = CPU(t)->u;
     X86Cpu *x = u->x;
@@ -690,18 +692,18 @@ static unsigned i386_gdb_set_reg(UserThread *t, unsigned n,
     return 4;
 }
 
-static uint64_t i386_get_pc(UserThread *t)
+uint64_t user_x86_get_pc(UserThread *t)
 {
-    return (uint32_t)X(t)->rip;
+    return XCPU(t)->u->lm ? X(t)->rip : (uint32_t)X(t)->rip;
 }
 
-static void i386_set_pc(UserThread *t, uint64_t pc)
+void user_x86_set_pc(UserThread *t, uint64_t pc)
 {
-    X(t)->rip = (uint32_t)pc;
+    X(t)->rip = XCPU(t)->u->lm ? pc : (uint32_t)pc;
 }
 
 /* EFLAGS.TF: #DB after the next instruction. */
-static void i386_gdb_step(UserThread *t, bool on)
+void user_x86_gdb_step(UserThread *t, bool on)
 {
     X86Cpu *x = X(t);
     x86_set_eflags(x, on ? F_TF : 0, F_TF);
@@ -916,9 +918,9 @@ const UserArch user_arch_i386 = {
     .signal_enter = i386_signal_enter, .sigreturn = i386_sigreturn,
     .code_written = user_x86_code_written,
     .gdb_xml = i386_gdb_xml, .gdb_nregs = 32,
-    .gdb_get_reg = i386_gdb_get_reg, .gdb_set_reg = i386_gdb_set_reg,
-    .get_pc = i386_get_pc, .set_pc = i386_set_pc,
-    .gdb_step = i386_gdb_step,
+    .gdb_get_reg = user_x86_gdb_get_reg, .gdb_set_reg = user_x86_gdb_set_reg,
+    .get_pc = user_x86_get_pc, .set_pc = user_x86_set_pc,
+    .gdb_step = user_x86_gdb_step,
     .gdb_bp_insn = 0xcc, .gdb_bp_len = 1, .gdb_bp_back = 1,
     .vdso_code = i386_vdso_code, .vdso_code_len = sizeof(i386_vdso_code),
     .vdso_syms = i386_vdso_syms, .vdso_nsyms = G_N_ELEMENTS(i386_vdso_syms),

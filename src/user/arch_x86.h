@@ -31,6 +31,14 @@ void user_x86_code_written(UserProc *p, uint64_t addr, uint64_t len);
 /* The kernel's siginfo for guest signal gsig (32- or 64-bit layout). */
 void user_x86_put_siginfo(UserProc *p, uint64_t si, int gsig,
                           const siginfo_t *info);
+/* The GDB stub's view (i386's register numbering: eax..edi, eip,
+   eflags, cs ss ds es fs gs, st0..st7, fctrl..fop). */
+unsigned user_x86_gdb_get_reg(UserThread *t, unsigned n, uint8_t *buf);
+unsigned user_x86_gdb_set_reg(UserThread *t, unsigned n,
+                              const uint8_t *buf);
+uint64_t user_x86_get_pc(UserThread *t);
+void user_x86_set_pc(UserThread *t, uint64_t pc);
+void user_x86_gdb_step(UserThread *t, bool on);
 /* Run t: sysvec is the event of a system call (0x80, X86U_SYSCALL). */
 int user_x86_cpu_loop(UserThread *t, int sysvec,
                       void (*syscall)(UserThread *t));

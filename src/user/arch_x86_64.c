@@ -209,7 +209,10 @@ static bool x86_64_signal_enter(UserThread *t, int gsig,
         user_put64(p, sc + i * 8, x->regs[sc_regs[i]]);
     }
     user_put64(p, sc + SC_RIP, x->rip);
-    user_put64(p, sc + SC_EFLAGS, x86_get_eflags(x));
+    /* a TF the debugger set is not the program's (Linux's
+       TIF_FORCED_TF) */
+    user_put64(p, sc + SC_EFLAGS,
+               x86_get_eflags(x) & ~(t->gdb_step ? F_TF : 0u));
     user_put32(p, sc + SC_CS, x->seg[S_CS].sel);  /* cs, gs */
     user_put32(p, sc + SC_CS + 4, (uint32_t)x->seg[S_SS].sel << 16);
     user_put64(p, sc + SC_ERR, c->err);
@@ -258,6 +261,170 @@ static uint64_t x86_64_sigreturn(UserThread *t, bool rt)
         }
     }
     return user_get64(p, f + F_UC + UC_SIGMASK);
+}
+
+
+/* ---- the GDB stub's view: GDB's amd64 registers (the target
+   description below): rax rbx rcx rdx rsi rdi rbp rsp r8..r15 rip, then
+   i386's eflags..fop, then xmm0..xmm15 and mxcsr ---- */
+
+#define V(n) "<vector id=\"" n
+static const char x86_64_gdb_xml[] =
+    "<?xml version=\"1.0\"?>\n"
+    "<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
+    "<target version=\"1.0\">\n"
+    "<architecture>i386:x86-64</architecture>\n"
+    "<feature name=\"org.gnu.gdb.i386.core\">\n"
+    "<reg name=\"rax\" bitsize=\"64\" type=\"int64\" regnum=\"0\"/>\n"
+    "<reg name=\"rbx\" bitsize=\"64\" type=\"int64\"/>\n"
+    "<reg name=\"rcx\" bitsize=\"64\" type=\"int64\"/>\n"
+    "<reg name=\"rdx\" bitsize=\"64\" type=\"int64\"/>\n"
+    "<reg name=\"rsi\" bitsize=\"64\" type=\"int64\"/>\n"
+    "<reg name=\"rdi\" bitsize=\"64\" type=\"int64\"/>\n"
+    "<reg name=\"rbp\" bitsize=\"64\" type=\"data_ptr\"/>\n"
+    "<reg name=\"rsp\" bitsize=\"64\" type=\"data_ptr\"/>\n"
+    "<reg name=\"r8\" bitsize=\"64\" type=\"int64\"/>\n"
+    "<reg name=\"r9\" bitsize=\"64\" type=\"int64\"/>\n"
+    "<reg name=\"r10\" bitsize=\"64\" type=\"int64\"/>\n"
+    "<reg name=\"r11\" bitsize=\"64\" type=\"int64\"/>\n"
+    "<reg name=\"r12\" bitsize=\"64\" type=\"int64\"/>\n"
+    "<reg name=\"r13\" bitsize=\"64\" type=\"int64\"/>\n"
+    "<reg name=\"r14\" bitsize=\"64\" type=\"int64\"/>\n"
+    "<reg name=\"r15\" bitsize=\"64\" type=\"int64\"/>\n"
+    "<reg name=\"rip\" bitsize=\"64\" type=\"code_ptr\"/>\n"
+    "<reg name=\"eflags\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"cs\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"ss\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"ds\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"es\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"fs\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"gs\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"st0\" bitsize=\"80\" type=\"i387_ext\"/>\n"
+    "<reg name=\"st1\" bitsize=\"80\" type=\"i387_ext\"/>\n"
+    "<reg name=\"st2\" bitsize=\"80\" type=\"i387_ext\"/>\n"
+    "<reg name=\"st3\" bitsize=\"80\" type=\"i387_ext\"/>\n"
+    "<reg name=\"st4\" bitsize=\"80\" type=\"i387_ext\"/>\n"
+    "<reg name=\"st5\" bitsize=\"80\" type=\"i387_ext\"/>\n"
+    "<reg name=\"st6\" bitsize=\"80\" type=\"i387_ext\"/>\n"
+    "<reg name=\"st7\" bitsize=\"80\" type=\"i387_ext\"/>\n"
+    "<reg name=\"fctrl\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
+    "<reg name=\"fstat\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
+    "<reg name=\"ftag\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
+    "<reg name=\"fiseg\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
+    "<reg name=\"fioff\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
+    "<reg name=\"foseg\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
+    "<reg name=\"fooff\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
+    "<reg name=\"fop\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
+    "</feature>\n"
+    "<feature name=\"org.gnu.gdb.i386.sse\">\n"
+    V("v4f") "\" type=\"ieee_single\" count=\"4\"/>\n"
+    V("v2d") "\" type=\"ieee_double\" count=\"2\"/>\n"
+    V("v16i8") "\" type=\"int8\" count=\"16\"/>\n"
+    V("v8i16") "\" type=\"int16\" count=\"8\"/>\n"
+    V("v4i32") "\" type=\"int32\" count=\"4\"/>\n"
+    V("v2i64") "\" type=\"int64\" count=\"2\"/>\n"
+    "<union id=\"vec128\"><field name=\"v4_float\" type=\"v4f\"/>"
+    "<field name=\"v2_double\" type=\"v2d\"/>"
+    "<field name=\"v16_int8\" type=\"v16i8\"/>"
+    "<field name=\"v8_int16\" type=\"v8i16\"/>"
+    "<field name=\"v4_int32\" type=\"v4i32\"/>"
+    "<field name=\"v2_int64\" type=\"v2i64\"/>"
+    "<field name=\"uint128\" type=\"uint128\"/></union>\n"
+    "<flags id=\"i386_mxcsr\" size=\"4\">"
+    "<field name=\"IE\" start=\"0\" end=\"0\"/>"
+    "<field name=\"DE\" start=\"1\" end=\"1\"/>"
+    "<field name=\"ZE\" start=\"2\" end=\"2\"/>"
+    "<field name=\"OE\" start=\"3\" end=\"3\"/>"
+    "<field name=\"UE\" start=\"4\" end=\"4\"/>"
+    "<field name=\"PE\" start=\"5\" end=\"5\"/>"
+    "<field name=\"DAZ\" start=\"6\" end=\"6\"/>"
+    "<field name=\"IM\" start=\"7\" end=\"7\"/>"
+    "<field name=\"DM\" start=\"8\" end=\"8\"/>"
+    "<field name=\"ZM\" start=\"9\" end=\"9\"/>"
+    "<field name=\"OM\" start=\"10\" end=\"10\"/>"
+    "<field name=\"UM\" start=\"11\" end=\"11\"/>"
+    "<field name=\"PM\" start=\"12\" end=\"12\"/>"
+    "<field name=\"FZ\" start=\"15\" end=\"15\"/></flags>\n"
+    "<reg name=\"xmm0\" bitsize=\"128\" type=\"vec128\" regnum=\"40\"/>\n"
+    "<reg name=\"xmm1\" bitsize=\"128\" type=\"vec128\"/>\n"
+    "<reg name=\"xmm2\" bitsize=\"128\" type=\"vec128\"/>\n"
+    "<reg name=\"xmm3\" bitsize=\"128\" type=\"vec128\"/>\n"
+    "<reg name=\"xmm4\" bitsize=\"128\" type=\"vec128\"/>\n"
+    "<reg name=\"xmm5\" bitsize=\"128\" type=\"vec128\"/>\n"
+    "<reg name=\"xmm6\" bitsize=\"128\" type=\"vec128\"/>\n"
+    "<reg name=\"xmm7\" bitsize=\"128\" type=\"vec128\"/>\n"
+    "<reg name=\"xmm8\" bitsize=\"128\" type=\"vec128\"/>\n"
+    "<reg name=\"xmm9\" bitsize=\"128\" type=\"vec128\"/>\n"
+    "<reg name=\"xmm10\" bitsize=\"128\" type=\"vec128\"/>\n"
+    "<reg name=\"xmm11\" bitsize=\"128\" type=\"vec128\"/>\n"
+    "<reg name=\"xmm12\" bitsize=\"128\" type=\"vec128\"/>\n"
+    "<reg name=\"xmm13\" bitsize=\"128\" type=\"vec128\"/>\n"
+    "<reg name=\"xmm14\" bitsize=\"128\" type=\"vec128\"/>\n"
+    "<reg name=\"xmm15\" bitsize=\"128\" type=\"vec128\"/>\n"
+    "<reg name=\"mxcsr\" bitsize=\"32\" type=\"i386_mxcsr\" "
+    "group=\"vector\"/>\n"
+    "</feature>\n"
+    "</target>\n";
+#undef V
+
+/* GDB's order of the first eight against the core's (eax ecx edx ebx
+   esp ebp esi edi). */
+static const uint8_t gdb_gpr[8] = { R_EAX, R_EBX, R_ECX, R_EDX, R_ESI,
+                                    R_EDI, R_EBP, R_ESP };
+
+static unsigned x86_64_gdb_get_reg(UserThread *t, unsigned n, uint8_t *buf)
+{
+    X86Cpu *x = XREGS(t);
+    if (n < 17) {
+        uint64_t v = n < 8 ? x->regs[gdb_gpr[n]] : n < 16 ? x->regs[n]
+                                                        : x->rip;
+        memcpy(buf, &v, 8);
+        return 8;
+    }
+    if (n < 40) {
+        return user_x86_gdb_get_reg(t, n - 8, buf); /* eflags..fop */
+    }
+    if (n < 56) {
+        memcpy(buf, &x->xmm[n - 40], 16);
+        return 16;
+    }
+    if (n == 56) {
+        memcpy(buf, &x->fpu.mxcsr, 4);
+        return 4;
+    }
+    return 0;
+}
+
+static unsigned x86_64_gdb_set_reg(UserThread *t, unsigned n,
+                                   const uint8_t *buf)
+{
+    X86Cpu *x = XREGS(t);
+    if (n < 17) {
+        uint64_t v;
+        memcpy(&v, buf, 8);
+        if (n < 8) {
+            x->regs[gdb_gpr[n]] = v;
+        } else if (n < 16) {
+            x->regs[n] = v;
+        } else {
+            x->rip = v;
+        }
+        return 8;
+    }
+    if (n < 40) {
+        return user_x86_gdb_set_reg(t, n - 8, buf);
+    }
+    if (n < 56) {
+        memcpy(&x->xmm[n - 40], buf, 16);
+        return 16;
+    }
+    if (n == 56) {
+        uint32_t v;
+        memcpy(&v, buf, 4);
+        x->fpu.mxcsr = v & 0xffff;
+        return 4;
+    }
+    return 0;
 }
 
 /* ---- system calls ---- */
@@ -343,6 +510,11 @@ const UserArch user_arch_x86_64 = {
     .cpu_host_fault = user_x86_host_fault,
     .code_written = user_x86_code_written,
     .signal_enter = x86_64_signal_enter, .sigreturn = x86_64_sigreturn,
+    .gdb_xml = x86_64_gdb_xml, .gdb_nregs = 57,
+    .gdb_get_reg = x86_64_gdb_get_reg, .gdb_set_reg = x86_64_gdb_set_reg,
+    .get_pc = user_x86_get_pc, .set_pc = user_x86_set_pc,
+    .gdb_step = user_x86_gdb_step,
+    .gdb_bp_insn = 0xcc, .gdb_bp_len = 1, .gdb_bp_back = 1,
     .sa_siginfo = 0x4, .sa_onstack = 0x08000000, .sa_restart = 0x10000000,
     .sa_nodefer = 0x40000000, .sa_resethand = 0x80000000u,
     .sigaction_get = x86_64_sigaction_get,

@@ -154,6 +154,11 @@ static void deliver(UserThread *t, int hs, const siginfo_t *info)
     if (!a->signal_enter(t, gs, &sa, info, old)) {
         die_by(SIGSEGV);
     }
+    if (t->gdb_step) {
+        /* -g: a step into a handler stops at its first instruction, as
+           Linux's ptrace does */
+        user_gdb_stepped(t);
+    }
     t->sigmask |= sa.mask;
     if (!(sa.flags & a->sa_nodefer)) {
         t->sigmask |= 1ull << (gs - 1);

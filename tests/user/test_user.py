@@ -32,7 +32,7 @@ For each architecture (mipsel, mips64el, i386):
   - the options: -version, -cpu help, -E/-U, -0, -strace, -d in_asm,
     -binfmt, an unknown option;
   - x86_64: a program without a C library (x86_64_bare.c) under
-    mimic-x86_64, as under Linux and qemu-x86_64;
+    mimic-x86_64, as under Linux and qemu-x86_64, and GDB on it (-g);
   - bad inputs: a missing program, a non-ELF file, an ELF of another
     architecture, a truncated ELF, a huge PT_LOAD, an unreadable
     interpreter: each one line on stderr and exit status 1.
@@ -325,6 +325,8 @@ def check_x86_64(bindir, d):
     else:
         print('ok: x86_64 bare program (%d lines): the same as Linux and '
               'qemu-x86_64' % len(m[1].splitlines()))
+    check_gdb('x86_64', os.path.join(bindir, 'mimic-x86_64'),
+              shutil.which('qemu-x86_64'), prog, [], X86_64_GDB, d)
 
 
 def run_native(prog, d):
@@ -439,6 +441,10 @@ I386_GDB = ['break add', 'continue', 'print a', 'print b',
             'stepi', 'stepi', 'stepi', 'print $pc', 'x/2i $pc',
             'print $fctrl', 'print scale', 'print/x counter', 'delete',
             'set var counter = 100', 'continue', 'print $pc', 'continue']
+X86_64_GDB = ['break hex', 'continue', 'x/s $rdi', 'print/x $rsi',
+              'info registers rip', 'stepi', 'stepi', 'stepi', 'print $pc',
+              'x/2i $pc', 'print $mxcsr', 'print $fctrl', 'delete',
+              'continue', 'print $pc', 'print/x $rax', 'kill']
 MIPS_GDB = ['info registers pc', 'stepi', 'stepi', 'stepi',
             'info registers pc', 'x/3i $pc', 'print $ra == 0',
             'break *($pc + 16)', 'continue', 'info registers pc', 'stepi',
