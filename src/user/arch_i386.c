@@ -169,8 +169,9 @@ static bool i386_cpu_init(UserThread *t, const char *model, GError **error)
 
 static void i386_cpu_list(GString *out)
 {
-    g_string_append(out, "pentium2 (the default)\npentium3\npentium4\n"
-                         "qemu64\nNehalem\nmax\n");
+    g_string_append(out, "pentium2 (the default)\npentium3 (SSE)\n"
+                    "pentium4 (SSE2)\nqemu64\n"
+                    "Nehalem (SSE to SSE4.2, POPCNT)\nmax\n");
 }
 
 static void i386_cpu_start(UserThread *t, uint64_t pc, uint64_t sp)
@@ -859,6 +860,14 @@ int user_x86_cpu_loop(UserThread *t, int sysvec,
         case EX_UD:
             user_signal_fault(t, SIGILL, 2 /* ILL_ILLOPN */, eip);
             break;
+        case EX_XM: {
+            /* SIMD floating point: the si_code of the unmasked flag */
+            unsigned f = x->fpu.mxcsr & ~(x->fpu.mxcsr >> 7) & 0x3f;
+            int code = (f & 1) ? 7 : (f & 4) ? 3 : (f & 8) ? 4
+                       : (f & 16) ? 5 : (f & 32) ? 6 : 0;
+            user_signal_fault(t, SIGFPE, code, eip);
+            break;
+        }
         case EX_MF: {
             unsigned sw = x->fpu.fsw & ~x->fpu.fcw & 0x3f;
             int code = (sw & 1) ? 7 : (sw & 4) ? 3 : (sw & 8) ? 4

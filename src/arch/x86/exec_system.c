@@ -1009,6 +1009,12 @@ void x86_h_esc(X86Cpu *cpu, const X86Insn *in)
     if (cpu->cr0 & (CR0_EM | CR0_TS)) {
         x86_raise(cpu, EX_NM, 0);
     }
+    if (in->mod != 3 && ((in->modrm >> 3) & 7) == 1 &&
+        (in->op == 0xdb || in->op == 0xdd || in->op == 0xdf) &&
+        (x86_sse_features(cpu) & X86F_SSE3)) {
+        x86_fisttp(cpu, in); /* SSE3 (exec_sse.c) */
+        return;
+    }
     X87Mem m;
     fpu_mem(cpu, in, &m);
     uint32_t ea = in->mod == 3 ? 0 : x86_ea(cpu, in);

@@ -378,7 +378,11 @@ X86User *x86_user_new_model(uint8_t *guest_base, uint64_t limit,
     x->idt.limit = 256 * 8 - 1;
     x->cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_MP | CR0_PG;
     x->cr3 = X86U_HIDDEN + PD_OFF;
-    x->cr4 = CR4_PSE | CR4_OSFXSR | CR4_OSXMMEXCPT; /* as Linux */
+    x->cr4 = CR4_PSE;
+    if (x86_sse_features(x) & X86F_SSE) {
+        /* Linux enables SSE and #XM for its processes. */
+        x->cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
+    }
     x86_desc_to_cache(&x->tr, SEL_TSS, get32(u->hidden + SEL_TSS),
                       get32(u->hidden + SEL_TSS + 4));
     x86_desc_to_cache(&x->ldt, SEL_LDT, get32(u->hidden + SEL_LDT),

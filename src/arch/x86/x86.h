@@ -758,8 +758,10 @@ typedef struct X86User {
     struct { uint64_t start, end; } pending[16];
 } X86User;
 X86User *x86_user_new(uint8_t *guest_base, uint64_t limit, GError **error);
-/* A CPU of the model (NULL: pentium2); lm: in long mode at CPL 3 in
-   64-bit code (SYSCALL returns X86U_SYSCALL from x86_user_run). */
+/* A CPU of the model (-cpu; NULL: pentium2); an SSE model runs with
+   CR4.OSFXSR and OSXMMEXCPT, as Linux sets them; lm: in long mode at
+   CPL 3 in 64-bit code (SYSCALL returns X86U_SYSCALL from
+   x86_user_run). */
 X86User *x86_user_new_model(uint8_t *guest_base, uint64_t limit,
                             const char *model, bool lm, GError **error);
 void x86_user_free(X86User *u);
