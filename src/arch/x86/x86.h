@@ -718,6 +718,8 @@ int x86_sse_decode(unsigned op, unsigned pfx, uint8_t modrm);
 /* The model's SSE features the core implements (X86F_SSE...). */
 uint32_t x86_sse_features(const X86Cpu *cpu);
 void x86_sse_dump(X86Cpu *cpu, GString *out);
+/* FISTTP m16/m32/m64 (DF/DB/DD /1, SSE3): FISTP with truncation. */
+void x86_fisttp(X86Cpu *cpu, const X86Insn *in);
 
 /* ---- Linux user mode (user.c; the user layer's src/user/arch_i386.c) ----
  * A CPU at CPL 3 in flat 32-bit protected mode without paging over the
