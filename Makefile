@@ -21,7 +21,7 @@ TEST_PKGS := qemu-utils qemu-system-x86 ipxe-qemu xorriso isolinux syslinux \
 	xvfb xauth xdotool openbox x11-utils x11-apps xclip desktop-file-utils \
 	appstream ca-certificates dpkg-dev libunicorn-dev qemu-user gcc-multilib \
 	clang libclang-rt-dev pulseaudio pulseaudio-utils python3-gi \
-	gir1.2-gtk-3.0
+	gir1.2-gtk-3.0 gdb-multiarch
 
 FUZZERS := fuzz-pc fuzz-qcow2 fuzz-hmp fuzz-qmp fuzz-machine-file \
 	fuzz-kernel fuzz-state

@@ -13,7 +13,7 @@
  * asm/ldt.h (struct user_desc), traps.c (which exception gives which
  * signal and si_code).
  */
-#include "user/user.h"
+#include "user/arch_x86.h"
 
 #include <errno.h>
 #include <string.h>
@@ -105,39 +105,73 @@ static const char i386_cpuinfo[] =
     "fxsr\n"
     "bogomips\t: 800.00\n\n";
 
-/* The thread's CPU: the core's user-mode state and the last trap (for
-   the signal frame's sigcontext). */
-typedef struct I386Cpu {
-    X86User *u;
-    int trapno;
-    uint32_t err;
-} I386Cpu;
+/* The vDSO's code (Linux's vdso32 names): __kernel_vsyscall enters the
+   kernel with INT 0x80 (AT_SYSINFO: glibc makes its system calls through
+   it); the signal return trampolines as the kernel's. */
+static const uint8_t i386_vdso_code[] = {
+    0xcd, 0x80, 0xc3, 0x90,                   /* int $0x80; ret */
+    0x58, 0xb8, 119, 0, 0, 0, 0xcd, 0x80,     /* popl %eax; movl $119... */
+    0xb8, 173, 0, 0, 0, 0xcd, 0x80, 0x90,     /* movl $173, %eax; int */
+};
+static const UserVdsoSym i386_vdso_syms[] = {
+    { "__kernel_vsyscall", 0 }, { "__kernel_sigreturn", 4 },
+    { "__kernel_rt_sigreturn", 12 },
+};
 
-#define CPU(t) ((I386Cpu *)(t)->cpu)
-#define X(t) (CPU(t)->u->x)
+#define CPU(t) XCPU(t)
+#define X(t) XREGS(t)
 
-static bool i386_cpu_init(UserThread *t, const char *model, GError **error)
+/* The core translated code from the page at addr. */
+static void code_page(void *opaque, uint64_t addr)
 {
-    /* The x86 core's models (the SSE ones for SSE programs). */
-    if (!strcmp(model, "any")) {
-        model = "pentium2";
+    user_code_page(opaque, addr);
+}
+
+void user_x86_code_written(UserProc *p, uint64_t addr, uint64_t len)
+{
+    (void)p;
+    x86_user_code_written_all(addr, len);
+}
+
+static X86User *new_user(UserProc *p, const char *model, bool lm,
+                         GError **error)
+{
+    X86User *u = x86_user_new_model(p->guest_base, p->arch->addr_limit,
+                                    model, lm, error);
+    if (u) {
+        u->code_page = code_page;
+        u->code_opaque = p;
     }
-    X86User *u = x86_user_new_model(t->proc->guest_base,
-                                    t->proc->arch->addr_limit, model, error);
+    return u;
+}
+
+bool user_x86_cpu_new(UserThread *t, const char *model, bool lm,
+                      GError **error)
+{
+    X86User *u = new_user(t->proc, model, lm, error);
     if (!u) {
         return false;
     }
-    I386Cpu *c = g_new0(I386Cpu, 1);
+    UserX86Cpu *c = g_new0(UserX86Cpu, 1);
     c->u = u;
     t->cpu = c;
     return true;
 }
 
+static bool i386_cpu_init(UserThread *t, const char *model, GError **error)
+{
+    /* any of the x86 core's models (-cpu help); "any" is the default */
+    if (!strcmp(model, "any")) {
+        model = "pentium2";
+    }
+    return user_x86_cpu_new(t, model, false, error);
+}
+
 static void i386_cpu_list(GString *out)
 {
     g_string_append(out, "pentium2 (the default)\npentium3 (SSE)\n"
-                    "pentium4 (SSE2)\nNehalem (SSE to SSE4.2, POPCNT)\n"
-                    "max\n");
+                    "pentium4 (SSE2)\nqemu64\n"
+                    "Nehalem (SSE to SSE4.2, POPCNT)\nmax\n");
 }
 
 static void i386_cpu_start(UserThread *t, uint64_t pc, uint64_t sp)
@@ -146,26 +180,46 @@ static void i386_cpu_start(UserThread *t, uint64_t pc, uint64_t sp)
     x86_user_set_pc_sp(CPU(t)->u, (uint32_t)pc, (uint32_t)sp);
 }
 
-static void *i386_cpu_copy(UserThread *parent)
+void *user_x86_cpu_copy(UserThread *parent)
 {
     GError *err = NULL;
-    UserProc *p = parent->proc;
-    X86User *u = x86_user_new_model(p->guest_base, p->arch->addr_limit,
-                                    CPU(parent)->u->x->model->name, &err);
+    X86User *pu = CPU(parent)->u;
+    X86User *u = new_user(parent->proc, pu->x->model->name, pu->lm, &err);
     if (!u) {
         g_error("%s", err->message);
     }
-    x86_user_copy(u, CPU(parent)->u);
-    I386Cpu *c = g_new0(I386Cpu, 1);
+    x86_user_copy(u, pu);
+    UserX86Cpu *c = g_new0(UserX86Cpu, 1);
     c->u = u;
     return c;
 }
 
-static void i386_cpu_free(void *cpu)
+void user_x86_cpu_free(void *cpu)
 {
-    I386Cpu *c = cpu;
+    UserX86Cpu *c = cpu;
     x86_user_free(c->u);
     g_free(c);
+}
+
+void user_x86_put_siginfo(UserProc *p, uint64_t si, int gsig,
+                          const siginfo_t *info)
+{
+    /* the union after signo, errno, code: 8-byte aligned on x86-64 */
+    uint64_t u = si + (p->arch->is64 ? 16 : 12);
+    user_put32(p, si, (uint32_t)gsig);
+    user_put32(p, si + 4, (uint32_t)info->si_errno);
+    user_put32(p, si + 8, (uint32_t)info->si_code);
+    int hs = info->si_signo;
+    if (hs == SIGSEGV || hs == SIGBUS || hs == SIGILL || hs == SIGFPE ||
+        hs == SIGTRAP) {
+        user_put_ulong(p, u, (uint64_t)(uintptr_t)info->si_addr);
+    } else {
+        user_put32(p, u, (uint32_t)info->si_pid);
+        user_put32(p, u + 4, (uint32_t)info->si_uid);
+        if (hs == SIGCHLD) {
+            user_put32(p, u + 8, (uint32_t)info->si_status);
+        }
+    }
 }
 
 /* struct user_desc at g: set the TLS descriptor, store a picked entry. */
@@ -182,6 +236,68 @@ static int set_tls_desc(UserThread *t, uint64_t g)
         user_put32(p, g, entry);
     }
     return r;
+}
+
+/* get_thread_area: struct user_desc at g from the entry it names. */
+static int get_tls_desc(UserThread *t, uint64_t g)
+{
+    UserProc *p = t->proc;
+    uint32_t base, limit, flags;
+    if (!user_range_ok(p, g, 16)) {
+        return -EFAULT;
+    }
+    int r = x86_user_get_tls(CPU(t)->u, user_get32(p, g), &base, &limit,
+                             &flags);
+    if (r == 0) {
+        user_put32(p, g + 4, base);
+        user_put32(p, g + 8, limit);
+        user_put32(p, g + 12, flags);
+    }
+    return r;
+}
+
+/* modify_ldt(func, ptr, bytecount): 0 reads the LDT (every entry),
+   2 the default one
+   (zeros: 128 bytes, as a 64-bit kernel's), 1 and 0x11 write an entry
+   (struct user_desc; 1 is the old mode). */
+static int64_t modify_ldt(UserThread *t, uint32_t func, uint64_t g,
+                          uint64_t count)
+{
+    UserProc *p = t->proc;
+    switch (func) {
+    case 0: {
+        /* no LDT yet: 0; else bytecount bytes, zeros past its entries */
+        count = MIN(count, (uint64_t)X86U_LDT_ENTRIES * 8);
+        if (!user_range_ok(p, g, count)) {
+            return -EFAULT;
+        }
+        g_autofree uint8_t *b = g_malloc0(count + 1);
+        if (!x86_user_ldt_read(b, count)) {
+            return 0;
+        }
+        memcpy(g2h(p, g), b, count);
+        return (int64_t)count;
+    }
+    case 2:
+        count = MIN(count, 128);
+        if (!user_range_ok(p, g, count)) {
+            return -EFAULT;
+        }
+        memset(g2h(p, g), 0, count);
+        return (int64_t)count;
+    case 1: case 0x11:
+        if (count != 16) {
+            return -EINVAL;
+        }
+        if (!user_range_ok(p, g, 16)) {
+            return -EFAULT;
+        }
+        return x86_user_ldt_write(CPU(t)->u, user_get32(p, g),
+                                  user_get32(p, g + 4), user_get32(p, g + 8),
+                                  user_get32(p, g + 12), func == 1);
+    default:
+        return -ENOSYS;
+    }
 }
 
 static void i386_set_tls(UserThread *t, uint64_t tls)
@@ -205,15 +321,14 @@ static void i386_cpu_clone(UserThread *child, UserThread *parent,
     x->regs[R_EAX] = 0;
 }
 
-static void i386_exit_request(UserThread *t)
+void user_x86_exit_request(UserThread *t)
 {
     if (t->cpu) {
         x86_user_exit_request(CPU(t)->u);
     }
 }
 
-static void i386_host_fault(UserThread *t, int hs, uint64_t addr,
-                            bool write)
+void user_x86_host_fault(UserThread *t, int hs, uint64_t addr, bool write)
 {
     (void)hs;
     x86_user_host_fault(CPU(t)->u, addr, write, false);
@@ -326,7 +441,9 @@ static void put_sigcontext(UserThread *t, uint64_t sc, uint64_t fp,
     user_put32(p, sc + SC_ERR, CPU(t)->err);
     user_put32(p, sc + SC_EIP, (uint32_t)x->rip);
     user_put32(p, sc + SC_CS, x->seg[S_CS].sel);
-    user_put32(p, sc + SC_EFLAGS, x->eflags);
+    /* a TF the debugger set is not the program's (Linux's
+       TIF_FORCED_TF) */
+    user_put32(p, sc + SC_EFLAGS, x->eflags & ~(t->gdb_step ? F_TF : 0u));
     user_put32(p, sc + SC_ESP_SIG, (uint32_t)x->regs[R_ESP]);
     user_put32(p, sc + SC_SS, x->seg[S_SS].sel);
     user_put32(p, sc + SC_FPSTATE, (uint32_t)fp);
@@ -399,21 +516,7 @@ static bool i386_signal_enter(UserThread *t, int gsig,
         user_put32(p, f, restorer ? restorer : (uint32_t)(f + RT_RETCODE));
         user_put32(p, f + 8, (uint32_t)(f + RT_INFO));
         user_put32(p, f + 12, (uint32_t)(f + RT_UC));
-        uint64_t si = f + RT_INFO;
-        user_put32(p, si, (uint32_t)gsig);
-        user_put32(p, si + 4, (uint32_t)info->si_errno);
-        user_put32(p, si + 8, (uint32_t)info->si_code);
-        int hs = info->si_signo;
-        if (hs == SIGSEGV || hs == SIGBUS || hs == SIGILL || hs == SIGFPE ||
-            hs == SIGTRAP) {
-            user_put32(p, si + 12, (uint32_t)(uintptr_t)info->si_addr);
-        } else {
-            user_put32(p, si + 12, (uint32_t)info->si_pid);
-            user_put32(p, si + 16, (uint32_t)info->si_uid);
-            if (hs == SIGCHLD) {
-                user_put32(p, si + 20, (uint32_t)info->si_status);
-            }
-        }
+        user_x86_put_siginfo(p, f + RT_INFO, gsig, info);
         uint64_t uc = f + RT_UC;
         user_put32(p, uc + UC_STACK, (uint32_t)t->altstack_sp);
         user_put32(p, uc + UC_STACK + 4, t->altstack_size ? 0 : 2);
@@ -469,6 +572,144 @@ static uint64_t i386_sigreturn(UserThread *t, bool rt)
     return mask;
 }
 
+
+/* ---- the GDB stub's view ---- */
+
+/* GDB's i386 core registers (the 32-bit target description below):
+   eax..edi, eip, eflags, cs ss ds es fs gs, st0..st7 (80 bits), then
+   fctrl fstat ftag fiseg fioff foseg fooff fop. */
+static const char i386_gdb_xml[] =
+    "<?xml version=\"1.0\"?>\n"
+    "<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
+    "<target version=\"1.0\">\n"
+    "<architecture>i386</architecture>\n"
+    "<feature name=\"org.gnu.gdb.i386.core\">\n"
+    "<reg name=\"eax\" bitsize=\"32\" type=\"int32\" regnum=\"0\"/>\n"
+    "<reg name=\"ecx\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"edx\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"ebx\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"esp\" bitsize=\"32\" type=\"data_ptr\"/>\n"
+    "<reg name=\"ebp\" bitsize=\"32\" type=\"data_ptr\"/>\n"
+    "<reg name=\"esi\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"edi\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"eip\" bitsize=\"32\" type=\"code_ptr\"/>\n"
+    "<reg name=\"eflags\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"cs\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"ss\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"ds\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"es\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"fs\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"gs\" bitsize=\"32\" type=\"int32\"/>\n"
+    "<reg name=\"st0\" bitsize=\"80\" type=\"i387_ext\"/>\n"
+    "<reg name=\"st1\" bitsize=\"80\" type=\"i387_ext\"/>\n"
+    "<reg name=\"st2\" bitsize=\"80\" type=\"i387_ext\"/>\n"
+    "<reg name=\"st3\" bitsize=\"80\" type=\"i387_ext\"/>\n"
+    "<reg name=\"st4\" bitsize=\"80\" type=\"i387_ext\"/>\n"
+    "<reg name=\"st5\" bitsize=\"80\" type=\"i387_ext\"/>\n"
+    "<reg name=\"st6\" bitsize=\"80\" type=\"i387_ext\"/>\n"
+    "<reg name=\"st7\" bitsize=\"80\" type=\"i387_ext\"/>\n"
+    "<reg name=\"fctrl\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
+    "<reg name=\"fstat\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
+    "<reg name=\"ftag\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
+    "<reg name=\"fiseg\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
+    "<reg name=\"fioff\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
+    "<reg name=\"foseg\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
+    "<reg name=\"fooff\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
+    "<reg name=\"fop\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
+    "</feature>\n"
+    "</target>\n";
+
+static const uint8_t gdb_segs[6] = { S_CS, S_SS, S_DS, S_ES, S_FS, S_GS };
+
+unsigned user_x86_gdb_get_reg(UserThread *t, unsigned n, uint8_t *buf)
+{
+    X86Cpu *x = X(t);
+    uint32_t v;
+    if (n < 8) {
+        v = (uint32_t)x->regs[n];
+    } else if (n == 8) {
+        v = (uint32_t)x->rip;
+    } else if (n == 9) {
+        v = x86_get_eflags(x);
+    } else if (n < 16) {
+        v = x->seg[gdb_segs[n - 10]].sel;
+    } else if (n < 24) {
+        uint8_t fx[512];
+        x87_fxsave(&x->fpu, fx, 0);
+        memcpy(buf, fx + 32 + (n - 16) * 16, 10);
+        return 10;
+    } else if (n < 32) {
+        const X87State *f = &x->fpu;
+        const uint32_t fp[8] = { f->fcw, f->fsw, f->ftw, f->fcs, f->fip,
+                                 f->fds, f->fdp, f->fop };
+        v = fp[n - 24];
+    } else {
+        return 0;
+    }
+    memcpy(buf, &v, 4); /* little-endian host and guest */
+    return 4;
+}
+
+unsigned user_x86_gdb_set_reg(UserThread *t, unsigned n,
+                              const uint8_t *buf)
+{
+    X86User *u = CPU(t)->u;
+    X86Cpu *x = u->x;
+    uint32_t v;
+    memcpy(&v, buf, 4);
+    if (n < 8) {
+        x->regs[n] = v;
+    } else if (n == 8) {
+        x->rip = v;
+    } else if (n == 9) {
+        x86_set_eflags(x, v, FIX_EFLAGS);
+        x->lf_op = LF_NONE;
+    } else if (n < 16) {
+        if (v != x->seg[gdb_segs[n - 10]].sel &&
+            !x86_user_set_seg(u, gdb_segs[n - 10], (uint16_t)v)) {
+            return 0;
+        }
+    } else if (n < 24) {
+        uint8_t fx[512];
+        x87_fxsave(&x->fpu, fx, 0);
+        memcpy(fx + 32 + (n - 16) * 16, buf, 10);
+        x87_fxrstor(&x->fpu, fx, 0);
+        return 10;
+    } else if (n < 32) {
+        X87State *f = &x->fpu;
+        switch (n) {
+        case 24: f->fcw = (uint16_t)v; break;
+        case 25: f->fsw = (uint16_t)v; break;
+        case 26: f->ftw = (uint16_t)v; break;
+        case 27: f->fcs = (uint16_t)v; break;
+        case 28: f->fip = v; break;
+        case 29: f->fds = (uint16_t)v; break;
+        case 30: f->fdp = v; break;
+        default: f->fop = (uint16_t)(v & 0x7ff); break;
+        }
+    } else {
+        return 0;
+    }
+    return 4;
+}
+
+uint64_t user_x86_get_pc(UserThread *t)
+{
+    return XCPU(t)->u->lm ? X(t)->rip : (uint32_t)X(t)->rip;
+}
+
+void user_x86_set_pc(UserThread *t, uint64_t pc)
+{
+    X(t)->rip = XCPU(t)->u->lm ? pc : (uint32_t)pc;
+}
+
+/* EFLAGS.TF: #DB after the next instruction. */
+void user_x86_gdb_step(UserThread *t, bool on)
+{
+    X86Cpu *x = X(t);
+    x86_set_eflags(x, on ? F_TF : 0, F_TF);
+}
+
 /* ---- the CPU loop ---- */
 
 /* socketcall(call, args): the direct system call of the same meaning. */
@@ -498,6 +739,23 @@ static int64_t socketcall(UserThread *t, uint32_t call, uint32_t args)
     return user_syscall(t, calls[call].nr, a);
 }
 
+/* The calls that read and write guest memory themselves: a bad pointer
+   is EFAULT (user_syscall re-arms the jump for a call inside). */
+static int64_t guarded_call(UserThread *t, uint32_t nr, const uint64_t *a)
+{
+    int64_t r;
+    if (sigsetjmp(t->syscall_jmp, 0)) {
+        r = -EFAULT;
+    } else {
+        t->in_syscall = true;
+        r = nr == 102 ? socketcall(t, (uint32_t)a[0], (uint32_t)a[1])
+            : nr == 244 ? get_tls_desc(t, a[0])
+                        : modify_ldt(t, (uint32_t)a[0], a[1], a[2]);
+    }
+    t->in_syscall = false;
+    return r;
+}
+
 static void do_syscall(UserThread *t)
 {
     UserProc *p = t->proc;
@@ -510,10 +768,9 @@ static void do_syscall(UserThread *t)
         a[i] = (uint32_t)x->regs[argreg[i]];
     }
     int64_t r;
-    if (nr == 102) {
-        bool in = t->in_syscall;
-        r = socketcall(t, (uint32_t)a[0], (uint32_t)a[1]);
-        t->in_syscall = in;
+    uint64_t map_len = a[1];
+    if (nr == 102 || nr == 244 || nr == 123) {
+        r = guarded_call(t, nr, a);
     } else if (nr == 90) {
         /* the old mmap: its six arguments in a struct, a byte offset */
         if (!user_range_ok(p, a[0], 24)) {
@@ -527,12 +784,11 @@ static void do_syscall(UserThread *t)
                 r = -EINVAL;
             } else {
                 m[5] >>= 12;
+                map_len = m[1];
                 r = user_syscall(t, 192, m);
                 nr = 192;
             }
         }
-    } else if (nr == 244) { /* get_thread_area: not kept */
-        r = -ENOSYS;
     } else {
         r = user_syscall(t, nr, a);
     }
@@ -548,42 +804,49 @@ static void do_syscall(UserThread *t)
     if (r > 0 && (nr == 3 || nr == 180)) {
         x86_user_written(CPU(t)->u, a[1], (uint64_t)r);
     }
-    /* New mappings may hold other code at addresses already translated. */
-    if (r >= 0 && (nr == 192 || nr == 91 || nr == 125 || nr == 163 ||
-                   nr == 45)) {
-        x86_user_flush_code(CPU(t)->u);
+    /* New mappings may hold other code at addresses already translated,
+       in any thread (brk only maps fresh pages). */
+    if (r >= 0 && (nr == 91 || nr == 125 || nr == 163)) {
+        x86_user_code_written_all(a[0], a[1]);
+    }
+    if (r >= 0 && (nr == 192 || nr == 163)) {
+        x86_user_code_written_all((uint32_t)r, nr == 192 ? map_len : a[2]);
     }
 }
 
 /* traps.c: SI_KERNEL for #GP, #NP, #SS, INT3 and INTO */
 #define SI_KERNEL_CODE 0x80
 
-static int i386_cpu_loop(UserThread *t)
+int user_x86_cpu_loop(UserThread *t, int sysvec,
+                      void (*syscall)(UserThread *t))
 {
     UserProc *p = t->proc;
-    I386Cpu *c = CPU(t);
+    UserX86Cpu *c = CPU(t);
     X86Cpu *x = c->u->x;
+    uint64_t amask = c->u->lm ? ~0ull : 0xffffffffull;
 
     for (;;) {
         uint32_t err = 0;
         t->in_cpu = true;
         int v = x86_user_run(c->u, &err);
         t->in_cpu = false;
-        if (v >= 0 && v != 0x80 && mimic_log_enabled(LOG_INT)) {
-            mimic_log("i386: exception %d at eip 0x%08x error %x cr2 "
-                      "0x%08x\n", v, (uint32_t)x->rip, err,
-                      (uint32_t)x->cr2);
+        if (v == sysvec) {
+            syscall(t);
+            user_signal_check(t);
+            continue;
         }
-        if (v >= 0 && v != 0x80) {
+        if (v >= 0 && mimic_log_enabled(LOG_INT)) {
+            mimic_log("%s: exception %d at pc 0x%" G_GINT64_MODIFIER "x "
+                      "error %x cr2 0x%" G_GINT64_MODIFIER "x\n",
+                      p->arch->name, v, x->rip & amask, err, x->cr2 & amask);
+        }
+        if (v >= 0) {
             c->trapno = v;
             c->err = err;
         }
-        uint32_t eip = (uint32_t)x->rip;
+        uint64_t eip = x->rip & amask;
         switch (v) {
         case X86U_NONE:
-            break;
-        case 0x80:
-            do_syscall(t);
             break;
         case EX_DE:
             user_signal_fault(t, SIGFPE, 1 /* FPE_INTDIV */, eip);
@@ -613,7 +876,7 @@ static int i386_cpu_loop(UserThread *t)
             break;
         }
         case EX_PF: {
-            uint32_t a = (uint32_t)x->cr2;
+            uint64_t a = x->cr2 & amask;
             bool mapped = user_addr_mapped(p, a);
             if (mapped) {
                 c->err |= 1; /* a protection fault: P set, as Linux's */
@@ -636,6 +899,11 @@ static int i386_cpu_loop(UserThread *t)
     return 0;
 }
 
+static int i386_cpu_loop(UserThread *t)
+{
+    return user_x86_cpu_loop(t, 0x80, do_syscall);
+}
+
 const UserArch user_arch_i386 = {
     .name = "i386", .e_machine = 3, .is64 = false, .big_endian = false,
     .platform = "i686", .default_cpu = "pentium2",
@@ -649,12 +917,21 @@ const UserArch user_arch_i386 = {
     .cpu_init = i386_cpu_init, .cpu_list = i386_cpu_list,
     .cpu_start = i386_cpu_start, .cpu_loop = i386_cpu_loop,
     .cpu_clone = i386_cpu_clone, .set_tls = i386_set_tls,
-    .cpu_copy = i386_cpu_copy, .cpu_free = i386_cpu_free,
-    .cpu_exit_request = i386_exit_request,
-    .cpu_host_fault = i386_host_fault,
+    .cpu_copy = user_x86_cpu_copy, .cpu_free = user_x86_cpu_free,
+    .cpu_exit_request = user_x86_exit_request,
+    .cpu_host_fault = user_x86_host_fault,
     .sa_siginfo = 0x4, .sa_onstack = 0x08000000, .sa_restart = 0x10000000,
     .sa_nodefer = 0x40000000, .sa_resethand = 0x80000000u,
     .sigaction_get = i386_sigaction_get,
     .sigaction_put = i386_sigaction_put,
     .signal_enter = i386_signal_enter, .sigreturn = i386_sigreturn,
+    .code_written = user_x86_code_written,
+    .gdb_xml = i386_gdb_xml, .gdb_nregs = 32,
+    .gdb_get_reg = user_x86_gdb_get_reg, .gdb_set_reg = user_x86_gdb_set_reg,
+    .get_pc = user_x86_get_pc, .set_pc = user_x86_set_pc,
+    .gdb_step = user_x86_gdb_step,
+    .gdb_bp_insn = 0xcc, .gdb_bp_len = 1, .gdb_bp_back = 1,
+    .vdso_code = i386_vdso_code, .vdso_code_len = sizeof(i386_vdso_code),
+    .vdso_syms = i386_vdso_syms, .vdso_nsyms = G_N_ELEMENTS(i386_vdso_syms),
+    .vdso_sysinfo = 0, .vdso_addr = 0xbfffe000ull,
 };

@@ -616,6 +616,122 @@ static void do_syscall(UserThread *t)
     }
 }
 
+
+/* ---- the GDB stub's view: GDB's MIPS layout without a target
+   description: r0..r31, sr, lo, hi, bad, cause, pc, f0..f31, fcsr, fir,
+   each as wide as the ABI's registers (f0..f31 too). ---- */
+
+static unsigned mips_gdb_reg_size(UserThread *t)
+{
+    return t->proc->arch->is64 ? 8 : 4;
+}
+
+static void put_reg(UserThread *t, uint8_t *buf, uint64_t v)
+{
+    unsigned w = mips_gdb_reg_size(t);
+    for (unsigned i = 0; i < w; i++) {
+        unsigned sh = t->proc->arch->big_endian ? 8 * (w - 1 - i) : 8 * i;
+        buf[i] = (uint8_t)(v >> sh);
+    }
+}
+
+static uint64_t get_reg(UserThread *t, const uint8_t *buf)
+{
+    unsigned w = mips_gdb_reg_size(t);
+    uint64_t v = 0;
+    for (unsigned i = 0; i < w; i++) {
+        unsigned sh = t->proc->arch->big_endian ? 8 * (w - 1 - i) : 8 * i;
+        v |= (uint64_t)buf[i] << sh;
+    }
+    return w == 4 ? (uint64_t)(int64_t)(int32_t)v : v;
+}
+
+/* An FPU register as the guest sees it (FR=0: odd singles are the high
+   halves of even pairs). */
+static uint64_t fpr_view(MipsCpu *cpu, unsigned i, bool is64)
+{
+    if (!cpu->fr && (i & 1)) {
+        return cpu->fpr[i & ~1u] >> 32;
+    }
+    return is64 ? cpu->fpr[i] : (uint32_t)cpu->fpr[i];
+}
+
+static unsigned mips_gdb_get_reg(UserThread *t, unsigned n, uint8_t *buf)
+{
+    MipsCpu *cpu = CPU(t);
+    bool is64 = t->proc->arch->is64;
+    uint64_t v;
+    if (n < 32) {
+        v = cpu->gpr[n];
+    } else if (n == 32) { /* Status: CU1, FR, user mode */
+        v = (cpu->model->has_fpu ? 1u << 29 : 0) |
+            (cpu->fr ? 1u << 26 : 0) | 0x10;
+    } else if (n == 33) {
+        v = cpu->lo;
+    } else if (n == 34) {
+        v = cpu->hi;
+    } else if (n == 35) {
+        v = cpu->exc_badvaddr;
+    } else if (n == 36) {
+        v = (uint64_t)cpu->exc_code << 2;
+    } else if (n == 37) {
+        v = cpu->pc;
+    } else if (n < 70) {
+        v = fpr_view(cpu, n - 38, is64);
+    } else if (n == 70) {
+        v = cpu->fcsr;
+    } else if (n == 71) {
+        v = cpu->fir;
+    } else {
+        return 0;
+    }
+    put_reg(t, buf, v);
+    return mips_gdb_reg_size(t);
+}
+
+static unsigned mips_gdb_set_reg(UserThread *t, unsigned n,
+                                 const uint8_t *buf)
+{
+    MipsCpu *cpu = CPU(t);
+    uint64_t v = get_reg(t, buf);
+    if (n < 32) {
+        if (n) {
+            cpu->gpr[n] = v;
+        }
+    } else if (n == 33) {
+        cpu->lo = v;
+    } else if (n == 34) {
+        cpu->hi = v;
+    } else if (n == 37) {
+        mips_set_pc(cpu, v);
+    } else if (n >= 38 && n < 70) {
+        unsigned i = n - 38;
+        if (!cpu->fr && (i & 1)) {
+            uint64_t *p = &cpu->fpr[i & ~1u];
+            *p = (*p & 0xffffffffull) | (uint64_t)(uint32_t)v << 32;
+        } else if (!t->proc->arch->is64) {
+            cpu->fpr[i] = (cpu->fpr[i] & ~0xffffffffull) | (uint32_t)v;
+        } else {
+            cpu->fpr[i] = v;
+        }
+    } else if (n == 70) {
+        cpu->fcsr = (uint32_t)v;
+    } else if (n >= 72) {
+        return 0;
+    } /* sr, bad, cause, fir: read-only */
+    return mips_gdb_reg_size(t);
+}
+
+static uint64_t mips_get_pc(UserThread *t)
+{
+    return CPU(t)->pc;
+}
+
+static void mips_gdb_set_pc(UserThread *t, uint64_t pc)
+{
+    mips_set_pc(CPU(t), pc);
+}
+
 /* -d in_asm: each block of straight-line code once, as QEMU logs its
    translation blocks (up to a branch and its delay slot). */
 static void trace_block(MipsCpu *cpu, uint64_t pc)
@@ -668,7 +784,8 @@ static int mips_cpu_loop(UserThread *t)
     for (;;) {
         int64_t n;
         t->in_cpu = true;
-        MipsRunExit why = mips_run(cpu, 1 << 22, &n);
+        bool step = t->gdb_step;
+        MipsRunExit why = mips_run(cpu, step ? 1 : 1 << 22, &n);
         t->in_cpu = false;
         if (why == MIPS_RUN_EXCEPTION) {
             uint64_t epc = cpu->exc_epc, bad = cpu->exc_badvaddr;
@@ -726,6 +843,9 @@ static int mips_cpu_loop(UserThread *t)
                 break;
             }
         }
+        if (step && t->gdb_step && why != MIPS_RUN_REQUEST) {
+            user_gdb_stepped(t); /* -g: one instruction done */
+        }
         user_signal_check(t);
     }
     return 0;
@@ -744,7 +864,11 @@ static int mips_cpu_loop(UserThread *t)
     .sa_nodefer = 0x40000000, .sa_resethand = 0x80000000u,                   \
     .sigaction_get = mips_sigaction_get,                                     \
     .sigaction_put = mips_sigaction_put,                                     \
-    .signal_enter = mips_signal_enter, .sigreturn = mips_sigreturn
+    .signal_enter = mips_signal_enter, .sigreturn = mips_sigreturn,        \
+    .gdb_nregs = 72, .gdb_get_reg = mips_gdb_get_reg,                        \
+    .gdb_set_reg = mips_gdb_set_reg, .get_pc = mips_get_pc,                  \
+    .set_pc = mips_gdb_set_pc, .gdb_bp_insn = 0x0000000d /* BREAK */,        \
+    .gdb_bp_len = 4
 
 #define MIPS32                                                               \
     MIPS_COMMON, .is64 = false, .default_cpu = "24Kf",                       \

@@ -4,7 +4,13 @@
  * PT_INTERP (the dynamic loader, looked up under the -L sysroot first),
  * and the initial stack: argc, argv, envp and the auxiliary vector.
  *
- * Reference: System V ABI ("Program Loading", "Process Initialization");
+ * The vDSO (when the architecture has one) is a one-page ELF shared
+ * object built here around the architecture's code: a PT_LOAD and a
+ * PT_DYNAMIC with a SysV hash table, symbol and string tables (no
+ * versions: glibc accepts unversioned symbols), linked at 0 as Linux's.
+ *
+ * Reference: System V ABI ("Program Loading", "Process Initialization",
+ * "Dynamic Section", "Hash Table");
  * the ELF headers are read field by field in the file's byte order with
  * every offset and size checked against the file and the guest window, so
  * a malformed file is one clear error, never a host fault.
@@ -30,7 +36,7 @@ enum {
     AT_BASE = 7, AT_FLAGS = 8, AT_ENTRY = 9, AT_UID = 11, AT_EUID = 12,
     AT_GID = 13, AT_EGID = 14, AT_PLATFORM = 15, AT_HWCAP = 16,
     AT_CLKTCK = 17, AT_SECURE = 23, AT_RANDOM = 25, AT_HWCAP2 = 26,
-    AT_EXECFN = 31,
+    AT_EXECFN = 31, AT_SYSINFO = 32, AT_SYSINFO_EHDR = 33,
 };
 
 #define MAX_PHNUM 256
@@ -349,6 +355,114 @@ static uint64_t push_bytes(Stack *s, const void *data, size_t len)
     return s->sp;
 }
 
+/* The vDSO's layout (32-bit ELF, offsets into its page). */
+#define VD_PHDR 52
+#define VD_DYN 128
+#define VD_HASH 192
+#define VD_CODE 0x400
+#define DT_NULL 0
+#define DT_HASH 4
+#define DT_STRTAB 5
+#define DT_SYMTAB 6
+#define DT_STRSZ 10
+#define DT_SYMENT 11
+#define DT_SONAME 14
+
+/* Map and build the vDSO; its address, 0 if none (or no room). */
+static uint64_t map_vdso(UserProc *p, uint64_t *sysinfo)
+{
+    const UserArch *a = p->arch;
+    unsigned n = a->vdso_nsyms + 1; /* symbol 0 is STN_UNDEF */
+    uint64_t v = a->vdso_addr;
+    *sysinfo = 0;
+    if (!a->vdso_code || a->is64 || VD_HASH + (3 + n) * 4 + n * 16 > VD_CODE ||
+        VD_CODE + a->vdso_code_len > 4096 ||
+        user_mmap(p, v, 4096, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0,
+                  "[vdso]") < 0) {
+        return 0;
+    }
+    uint8_t *h = g2h(p, v);
+    uint32_t symtab = VD_HASH + (3 + n) * 4, strtab = symtab + n * 16;
+    /* the string table: "", the soname, the symbol names */
+    GString *str = g_string_new(NULL);
+    g_string_append_len(str, "\0linux-gate.so.1", 17);
+    uint32_t soname = 1;
+    g_string_append_c(str, 0);
+    for (unsigned i = 1; i < n; i++) {
+        const UserVdsoSym *sy = &a->vdso_syms[i - 1];
+        uint64_t y = symtab + i * 16;
+        user_put32(p, v + y, (uint32_t)str->len);        /* st_name */
+        user_put32(p, v + y + 4, VD_CODE + sy->off);     /* st_value */
+        user_put32(p, v + y + 8, 0);                     /* st_size */
+        h[y + 12] = 0x12; /* st_info: GLOBAL FUNC; st_other 0 */
+        h[y + 13] = 0;
+        uint16_t shndx = ug16(p, 0xfff1); /* SHN_ABS: defined */
+        memcpy(h + y + 14, &shndx, 2);
+        g_string_append(str, sy->name);
+        g_string_append_c(str, 0);
+        if ((int)i - 1 == a->vdso_sysinfo) {
+            *sysinfo = v + VD_CODE + sy->off;
+        }
+    }
+    if (strtab + str->len > VD_CODE) {
+        g_string_free(str, true);
+        user_munmap(p, v, 4096);
+        return 0;
+    }
+    memcpy(h + strtab, str->str, str->len);
+    /* the hash table: one bucket, every symbol in its chain */
+    user_put32(p, v + VD_HASH, 1);
+    user_put32(p, v + VD_HASH + 4, n);
+    user_put32(p, v + VD_HASH + 8, n - 1);
+    for (unsigned i = 0; i < n; i++) {
+        user_put32(p, v + VD_HASH + 12 + i * 4, i ? i - 1 : 0);
+    }
+    const uint32_t dyn[][2] = {
+        { DT_HASH, VD_HASH }, { DT_STRTAB, strtab }, { DT_SYMTAB, symtab },
+        { DT_STRSZ, (uint32_t)str->len }, { DT_SYMENT, 16 },
+        { DT_SONAME, soname }, { DT_NULL, 0 },
+    };
+    g_string_free(str, true);
+    for (unsigned i = 0; i < G_N_ELEMENTS(dyn); i++) {
+        user_put32(p, v + VD_DYN + i * 8, dyn[i][0]);
+        user_put32(p, v + VD_DYN + i * 8 + 4, dyn[i][1]);
+    }
+    /* program headers: PT_LOAD (the page, R+X), PT_DYNAMIC */
+    const uint32_t ph[2][8] = {
+        { PT_LOAD, 0, 0, 0, 4096, 4096, PF_R | PF_X, 4096 },
+        { 2 /* PT_DYNAMIC */, VD_DYN, VD_DYN, VD_DYN, sizeof(dyn),
+          sizeof(dyn), PF_R, 4 },
+    };
+    for (unsigned i = 0; i < 2; i++) {
+        for (unsigned k = 0; k < 8; k++) {
+            user_put32(p, v + VD_PHDR + i * 32 + k * 4, ph[i][k]);
+        }
+    }
+    /* the ELF header: ET_DYN, no sections */
+    static const uint8_t ident[16] = { 0x7f, 'E', 'L', 'F', 1, 0, 1, 0 };
+    memcpy(h, ident, 16);
+    h[5] = a->big_endian ? 2 : 1;
+    uint16_t hw[] = { 3 /* ET_DYN */, a->e_machine };
+    for (unsigned i = 0; i < 2; i++) {
+        uint16_t x = ug16(p, hw[i]);
+        memcpy(h + 16 + i * 2, &x, 2);
+    }
+    user_put32(p, v + 20, 1);       /* e_version */
+    user_put32(p, v + 24, 0);       /* e_entry */
+    user_put32(p, v + 28, VD_PHDR); /* e_phoff */
+    user_put32(p, v + 32, 0);       /* e_shoff */
+    user_put32(p, v + 36, 0);       /* e_flags */
+    const uint16_t sizes[] = { 52, 32, 2, 40, 0, 0 }; /* ehsize.. shstrndx */
+    for (unsigned i = 0; i < G_N_ELEMENTS(sizes); i++) {
+        uint16_t x = ug16(p, sizes[i]);
+        memcpy(h + 40 + i * 2, &x, 2);
+    }
+    memcpy(h + VD_CODE, a->vdso_code, a->vdso_code_len);
+    user_mprotect(p, v, 4096, PROT_READ | PROT_EXEC);
+    return v;
+}
+
 bool user_load(UserProc *p, const char *path, char **argv, char **envp,
                const char *argv0, uint64_t *pc, uint64_t *sp,
                GError **error)
@@ -431,7 +545,12 @@ bool user_load(UserProc *p, const char *path, char **argv, char **envp,
     }
     s.sp &= ~15ull;
     uint64_t random = push_bytes(&s, rnd, 16);
+    uint64_t sysinfo;
+    uint64_t vdso = map_vdso(p, &sysinfo);
     uint64_t aux[][2] = {
+        /* AT_IGNORE (1, left out) where there is no vDSO */
+        { sysinfo ? AT_SYSINFO : 1, sysinfo },
+        { vdso ? AT_SYSINFO_EHDR : 1, vdso },
         { AT_PHDR, p->phdr }, { AT_PHENT, p->phent },
         { AT_PHNUM, p->phnum }, { AT_PAGESZ, a->page_size },
         { AT_BASE, ie ? ibias : 0 }, { AT_FLAGS, 0 },
@@ -441,7 +560,14 @@ bool user_load(UserProc *p, const char *path, char **argv, char **envp,
         { AT_RANDOM, random }, { AT_PLATFORM, plat },
         { AT_EXECFN, execfn }, { AT_NULL, 0 },
     };
-    size_t nwords = 1 + argc + 1 + envc + 1 + G_N_ELEMENTS(aux) * 2;
+    size_t naux = 0;
+    for (size_t i = 0; i < G_N_ELEMENTS(aux); i++) {
+        if (aux[i][0] != 1) {
+            aux[naux][0] = aux[i][0];
+            aux[naux++][1] = aux[i][1];
+        }
+    }
+    size_t nwords = 1 + argc + 1 + envc + 1 + naux * 2;
     s.sp -= nwords * w;
     s.sp &= ~15ull;
     uint64_t q = s.sp;
@@ -457,7 +583,7 @@ bool user_load(UserProc *p, const char *path, char **argv, char **envp,
     }
     user_put_ulong(p, q, 0);
     q += w;
-    for (size_t i = 0; i < G_N_ELEMENTS(aux); i++) {
+    for (size_t i = 0; i < naux; i++) {
         user_put_ulong(p, q, aux[i][0]);
         user_put_ulong(p, q + w, aux[i][1]);
         q += 2 * w;

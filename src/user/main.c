@@ -4,7 +4,7 @@
  * name picks the architecture (mimic-mipsel, mimic-mips, mimic-mips64el,
  * mimic-mips64) or -arch NAME does; the options are QEMU user mode's:
  *   mimic-mipsel [-L sysroot] [-E var=val] [-U var] [-cpu model] [-strace]
- *                [-d items] [-0 argv0] program [args...]
+ *                [-d items] [-0 argv0] [-g port] program [args...]
  * plus -binfmt (print a binfmt_misc registration line).  Command-line
  * errors and programs that cannot be loaded are one line and exit 1.
  */
@@ -25,7 +25,7 @@
 
 static const UserArch *const arches[] = {
     &user_arch_mipsel, &user_arch_mips, &user_arch_mips64el,
-    &user_arch_mips64, &user_arch_i386,
+    &user_arch_mips64, &user_arch_i386, &user_arch_x86_64,
 };
 
 static const UserArch *arch_by_name(const char *name)
@@ -71,6 +71,9 @@ static void usage(const UserArch *a)
            "                     system calls once each\n"
            "  -D file            log to file instead of stderr\n"
            "  -0 argv0           the program's argv[0]\n"
+           "  -g port            wait for GDB on TCP port (127.0.0.1) "
+           "before the first\n"
+           "                     instruction (target remote :port)\n"
            "  -binfmt            print a binfmt_misc registration line "
            "for this architecture\n",
            prog, a ? a->name : "foreign");
@@ -121,6 +124,11 @@ static void fault_handler(int sig, siginfo_t *si, void *ucv)
     if (p && si->si_code <= 0) {
         user_signal_sent(sig, si, ucv); /* kill(), not a fault */
         return;
+    }
+    if (p && a >= (uintptr_t)p->guest_base &&
+        a - (uintptr_t)p->guest_base < p->reserve_size &&
+        user_code_fault(p, a - (uintptr_t)p->guest_base)) {
+        return; /* a write to translated code: retried, now allowed */
     }
     if (t && p && a >= (uintptr_t)p->guest_base &&
         a - (uintptr_t)p->guest_base < p->reserve_size) {
@@ -203,6 +211,7 @@ int main(int argc, char **argv)
     const char *log_file = NULL;
     bool strace = g_getenv("MIMIC_STRACE") != NULL;
     bool binfmt = false;
+    const char *gdb_port = NULL;
     uint32_t log_mask = 0;
     g_auto(GStrv) envp = g_get_environ();
     int i;
@@ -292,14 +301,15 @@ int main(int argc, char **argv)
         } else if (!strcmp(o, "-binfmt")) {
             binfmt = true;
         } else if (!strcmp(o, "-g")) {
-            die("-g (the GDB stub) is not supported in user mode yet");
+            NEED_ARG();
+            gdb_port = argv[++i];
         } else {
             die("unknown option '%s' (try -help)", argv[i]);
         }
     }
     if (!arch) {
         die("no architecture: run as mimic-ARCH or give -arch ARCH "
-            "(mipsel, mips, mips64el, mips64, i386)");
+            "(mipsel, mips, mips64el, mips64, i386, x86_64)");
     }
     if (binfmt) {
         print_binfmt(arch);
@@ -313,6 +323,9 @@ int main(int argc, char **argv)
     }
     if (i >= argc) {
         die("no program given (try -help)");
+    }
+    if (gdb_port && !arch->gdb_nregs) {
+        die("-g is not supported for %s yet", arch->name);
     }
     if (log_mask) {
         mimic_log_set_mask(log_mask);
@@ -367,6 +380,12 @@ int main(int argc, char **argv)
     user_signals_init(p);
     install_fault_handlers();
     arch->cpu_start(t, pc, sp);
+    if (gdb_port) {
+        if (!user_gdb_listen(gdb_port, &err)) {
+            die("%s", err->message);
+        }
+        user_gdb_start(t);
+    }
     int status = arch->cpu_loop(t);
     user_exit_group(p, status);
 }

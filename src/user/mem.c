@@ -8,6 +8,16 @@
  * of the guest's mappings answers munmap/mprotect, the free-space search
  * and /proc/self/maps.  The guest page size equals the host's (4 KiB) on
  * the architectures built here; a bigger guest page is rounded to it.
+ *
+ * Code pages: a CPU that translates guest code (the x86 core) tells
+ * user_code_page() which pages it took code from; one the guest may write
+ * is made read-only on the host (the guest's view is unchanged), so a
+ * write to it from any thread, or from the emulator itself, faults on the
+ * host: user_code_fault() gives the page its write permission back and
+ * has every thread drop its translations of the page (arch->code_written)
+ * before the write is retried.  The page is protected again when it is
+ * translated again.  mmap, munmap and mprotect forget the pages they
+ * cover (their host protection is set anew) under the same lock.
  */
 #include "user/user.h"
 
@@ -34,6 +44,8 @@ bool user_mem_init(UserProc *p, GError **error)
     p->reserve_size = size;
     p->maps = g_array_new(false, true, sizeof(UserMap));
     g_mutex_init(&p->mm_lock);
+    g_mutex_init(&p->code_lock);
+    p->code_pages = g_hash_table_new(g_direct_hash, g_direct_equal);
     return true;
 }
 
@@ -47,6 +59,18 @@ static int host_prot(int prot)
 {
     return (prot & (PROT_READ | PROT_WRITE)) |
            ((prot & PROT_EXEC) ? PROT_READ : 0);
+}
+
+/* Under code_lock: the pages of [addr, addr+len) are no longer
+   protected code pages (their host protection is about to be set). */
+static void code_forget(UserProc *p, uint64_t addr, uint64_t len)
+{
+    if (!g_hash_table_size(p->code_pages)) {
+        return;
+    }
+    for (uint64_t a = addr & ~4095ull; a < addr + len; a += 4096) {
+        g_hash_table_remove(p->code_pages, GSIZE_TO_POINTER(a >> 12));
+    }
 }
 
 static uint64_t page_up(uint64_t v)
@@ -159,8 +183,11 @@ int64_t user_mmap(UserProc *p, uint64_t addr, uint64_t len, int prot,
         return -EEXIST;
     }
     flags &= ~(MAP_FIXED_NOREPLACE | MAP_GROWSDOWN | MAP_32BIT);
+    g_mutex_lock(&p->code_lock);
+    code_forget(p, addr, len);
     void *h = mmap(g2h(p, addr), len, host_prot(prot), flags | MAP_FIXED, fd,
                    (off_t)off);
+    g_mutex_unlock(&p->code_lock);
     if (h == MAP_FAILED) {
         int e = errno;
         g_mutex_unlock(&p->mm_lock);
@@ -183,8 +210,11 @@ int64_t user_munmap(UserProc *p, uint64_t addr, uint64_t len)
     g_mutex_lock(&p->mm_lock);
     /* Back to the reservation's PROT_NONE, never a hole another host
        mapping could take. */
+    g_mutex_lock(&p->code_lock);
+    code_forget(p, addr, len);
     mmap(g2h(p, addr), len, PROT_NONE,
          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+    g_mutex_unlock(&p->code_lock);
     maps_remove(p, addr, addr + len);
     g_mutex_unlock(&p->mm_lock);
     return 0;
@@ -200,7 +230,11 @@ int64_t user_mprotect(UserProc *p, uint64_t addr, uint64_t len, int prot)
         return -ENOMEM;
     }
     g_mutex_lock(&p->mm_lock);
-    if (mprotect(g2h(p, addr), len, host_prot(prot)) < 0) {
+    g_mutex_lock(&p->code_lock);
+    code_forget(p, addr, len);
+    int hr = mprotect(g2h(p, addr), len, host_prot(prot));
+    g_mutex_unlock(&p->code_lock);
+    if (hr < 0) {
         int e = errno;
         g_mutex_unlock(&p->mm_lock);
         return -e;
@@ -358,14 +392,108 @@ uint64_t user_get64(UserProc *p, uint64_t addr)
 
 bool user_addr_mapped(UserProc *p, uint64_t addr)
 {
-    bool found = false;
-    g_mutex_lock(&p->mm_lock);
+    return user_addr_prot(p, addr) >= 0;
+}
+
+/* Under mm_lock: the protection of the mapping holding addr, or -1. */
+static int prot_locked(UserProc *p, uint64_t addr)
+{
     for (guint i = 0; i < p->maps->len; i++) {
         UserMap *m = &g_array_index(p->maps, UserMap, i);
         if (addr >= m->start && addr < m->end) {
-            found = true;
+            return m->prot;
         }
     }
+    return -1;
+}
+
+int user_addr_prot(UserProc *p, uint64_t addr)
+{
+    g_mutex_lock(&p->mm_lock);
+    int prot = prot_locked(p, addr);
     g_mutex_unlock(&p->mm_lock);
-    return found;
+    return prot;
+}
+
+void user_code_page(UserProc *p, uint64_t addr)
+{
+    uint64_t page = addr & ~4095ull;
+    if (!user_range_ok(p, page, 4096)) {
+        return;
+    }
+    /* mm_lock first (mmap takes it before code_lock) */
+    g_mutex_lock(&p->mm_lock);
+    int prot = prot_locked(p, page);
+    if (prot >= 0 && (prot & PROT_WRITE)) {
+        g_mutex_lock(&p->code_lock);
+        gpointer key = GSIZE_TO_POINTER(page >> 12);
+        if (!g_hash_table_contains(p->code_pages, key) &&
+            mprotect(g2h(p, page), 4096, PROT_READ) == 0) {
+            g_hash_table_add(p->code_pages, key);
+        }
+        g_mutex_unlock(&p->code_lock);
+    }
+    g_mutex_unlock(&p->mm_lock);
+}
+
+bool user_code_fault(UserProc *p, uint64_t addr)
+{
+    uint64_t page = addr & ~4095ull;
+    gpointer key = GSIZE_TO_POINTER(page >> 12);
+    g_mutex_lock(&p->code_lock);
+    bool mine = g_hash_table_remove(p->code_pages, key);
+    if (mine) {
+        /* the other threads drop their blocks before the write lands */
+        if (p->arch->code_written) {
+            p->arch->code_written(p, page, 4096);
+        }
+        mprotect(g2h(p, page), 4096, PROT_READ | PROT_WRITE);
+    }
+    g_mutex_unlock(&p->code_lock);
+    return mine;
+}
+
+void user_code_unprotect(UserProc *p, uint64_t addr, uint64_t len)
+{
+    if (!len || !user_range_ok(p, addr, len) ||
+        !g_hash_table_size(p->code_pages)) {
+        return;
+    }
+    for (uint64_t a = addr & ~4095ull; a < addr + len; a += 4096) {
+        user_code_fault(p, a);
+    }
+}
+
+bool user_debug_write(UserProc *p, uint64_t addr, const void *buf,
+                      size_t len)
+{
+    if (!user_range_ok(p, addr, len)) {
+        return false;
+    }
+    const uint8_t *b = buf;
+    uint64_t a = addr, end = addr + len;
+    while (a < end) {
+        uint64_t page = a & ~4095ull;
+        size_t n = (size_t)MIN(end, page + 4096) - a;
+        int prot = user_addr_prot(p, page);
+        if (prot < 0) {
+            return false;
+        }
+        user_code_fault(p, page);
+        if (!(prot & PROT_WRITE)) {
+            g_mutex_lock(&p->code_lock);
+            mprotect(g2h(p, page), 4096, PROT_READ | PROT_WRITE);
+            memcpy(g2h(p, a), b, n);
+            mprotect(g2h(p, page), 4096, host_prot(prot));
+            g_mutex_unlock(&p->code_lock);
+        } else {
+            memcpy(g2h(p, a), b, n);
+        }
+        a += n;
+        b += n;
+    }
+    if (p->arch->code_written) {
+        p->arch->code_written(p, addr, len);
+    }
+    return true;
 }

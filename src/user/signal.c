@@ -111,6 +111,7 @@ static bool ignored_by_default(int hs)
 
 G_NORETURN static void die_by(int hs)
 {
+    user_gdb_exit(0, hs);
     struct sigaction sa = { 0 };
     sa.sa_handler = SIG_DFL;
     sigaction(hs, &sa, NULL);
@@ -152,6 +153,11 @@ static void deliver(UserThread *t, int hs, const siginfo_t *info)
     t->restore_mask = false;
     if (!a->signal_enter(t, gs, &sa, info, old)) {
         die_by(SIGSEGV);
+    }
+    if (t->gdb_step) {
+        /* -g: a step into a handler stops at its first instruction, as
+           Linux's ptrace does */
+        user_gdb_stepped(t);
     }
     t->sigmask |= sa.mask;
     if (!(sa.flags & a->sa_nodefer)) {
@@ -195,6 +201,18 @@ void user_signal_check(UserThread *t)
 
 void user_signal_fault(UserThread *t, int hs, int code, uint64_t addr)
 {
+    if (user_gdb_attached()) {
+        /* the debugger sees it first: it may drop it or give another */
+        int gsig = user_gdb_fault(t, hs);
+        if (!gsig) {
+            return;
+        }
+        if (gsig != hs) {
+            code = 0; /* SI_USER */
+            addr = 0;
+        }
+        hs = gsig;
+    }
     siginfo_t info;
     memset(&info, 0, sizeof(info));
     info.si_signo = hs;
@@ -326,6 +344,8 @@ static int64_t do_sigprocmask(UserThread *t, uint64_t how, uint64_t gset,
 
 G_NORETURN void user_exit_group(UserProc *p, int status)
 {
+    (void)p;
+    user_gdb_exit(status, 0);
     fflush(stdout);
     fflush(stderr);
     _exit(status & 0xff);

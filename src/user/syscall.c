@@ -57,6 +57,11 @@ static const char *const sys_names[US_count] = {
 #undef USER_SYSCALL
 };
 
+const char *user_sys_name(UserSys sys)
+{
+    return sys > US_none && sys < US_count ? sys_names[sys] : NULL;
+}
+
 int user_errno_to_guest(const UserArch *arch, int host)
 {
     for (const UserMapEntry *m = arch->errnos; m && m->host; m++) {
@@ -279,12 +284,40 @@ static void put_stat64_i386(UserProc *p, uint64_t g, const struct stat *st)
     user_put64(p, g + 88, st->st_ino);
 }
 
+/* x86-64 struct stat (144 bytes). */
+static void put_stat_x86_64(UserProc *p, uint64_t g, const struct stat *st)
+{
+    memset(g2h(p, g), 0, 144);
+    static const struct { uint8_t off, size; } f[] = {
+        { 0, 8 }, { 8, 8 }, { 16, 8 }, { 24, 4 }, { 28, 4 }, { 32, 4 },
+        { 40, 8 }, { 48, 8 }, { 56, 8 }, { 64, 8 }, { 72, 8 }, { 80, 8 },
+        { 88, 8 }, { 96, 8 }, { 104, 8 }, { 112, 8 },
+    };
+    const uint64_t v[] = {
+        st->st_dev, st->st_ino, st->st_nlink, st->st_mode, st->st_uid,
+        st->st_gid, st->st_rdev, (uint64_t)st->st_size,
+        (uint64_t)st->st_blksize, (uint64_t)st->st_blocks,
+        (uint64_t)st->st_atim.tv_sec, (uint64_t)st->st_atim.tv_nsec,
+        (uint64_t)st->st_mtim.tv_sec, (uint64_t)st->st_mtim.tv_nsec,
+        (uint64_t)st->st_ctim.tv_sec, (uint64_t)st->st_ctim.tv_nsec,
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(f); i++) {
+        if (f[i].size == 8) {
+            user_put64(p, g + f[i].off, v[i]);
+        } else {
+            user_put32(p, g + f[i].off, (uint32_t)v[i]);
+        }
+    }
+}
+
 static int64_t put_stat(UserProc *p, uint64_t g, const struct stat *st)
 {
-    if (!gptr(p, g, 104)) {
+    if (!gptr(p, g, p->arch->stat_kind == 2 ? 144 : 104)) {
         return -EFAULT;
     }
-    if (p->arch->stat_kind == 1) {
+    if (p->arch->stat_kind == 2) {
+        put_stat_x86_64(p, g, st);
+    } else if (p->arch->stat_kind == 1) {
         put_stat64_i386(p, g, st);
     } else {
         put_stat_mips(p, g, st);
@@ -957,6 +990,7 @@ static int64_t dispatch(UserThread *t, UserSys sys, const uint64_t *a)
         if (!b && a[2]) {
             return -EFAULT;
         }
+        user_code_unprotect(p, a[1], a[2]); /* the kernel would EFAULT */
         return ret(read((int)a[0], b, a[2]));
     }
     case US_write: {
@@ -971,6 +1005,9 @@ static int64_t dispatch(UserThread *t, UserSys sys, const uint64_t *a)
         void *b = gptr(p, a[1], a[2]);
         if (!b && a[2]) {
             return -EFAULT;
+        }
+        if (sys == US_pread64) {
+            user_code_unprotect(p, a[1], a[2]);
         }
         return ret(sys == US_pread64 ? pread((int)a[0], b, a[2], (off_t)off)
                                       : pwrite((int)a[0], b, a[2],

@@ -55,6 +55,12 @@ typedef struct UserSigaction {
     uint64_t mask;  /* guest signals 1..64, bit n-1 */
 } UserSigaction;
 
+/* A symbol of the vDSO: its offset into the vDSO's code. */
+typedef struct UserVdsoSym {
+    const char *name;
+    uint16_t off;
+} UserVdsoSym;
+
 typedef struct UserArch {
     const char *name;     /* "mipsel" */
     uint16_t e_machine;   /* EM_MIPS */
@@ -75,7 +81,8 @@ typedef struct UserArch {
     const UserMapEntry *signals;  /* only values that differ */
     const UserMapEntry *open_flags;
     const UserMapEntry *mmap_flags;
-    /* Per-arch struct layouts: stat64 (32-bit ABIs) or stat. */
+    /* Per-arch struct layouts: 0 MIPS's stat/stat64, 1 i386's stat64,
+       2 x86-64's stat. */
     unsigned stat_kind;
     const char *cpuinfo; /* /proc/cpuinfo text */
     /* Check the ELF header flags (ABI, ISA level); NULL accepts all. */
@@ -116,6 +123,39 @@ typedef struct UserArch {
     /* rt_sigreturn/sigreturn: restore the registers; returns the saved
        mask. */
     uint64_t (*sigreturn)(UserThread *t, bool rt);
+
+    /* Translated code (NULL for an interpreter): [addr, addr+len) was
+       written; every thread's translations of it must go (gdbstub.c,
+       the code pages of mem.c). */
+    void (*code_written)(UserProc *p, uint64_t addr, uint64_t len);
+
+    /* The GDB remote stub (gdbstub.c): registers in GDB's numbering, in
+       the guest's byte order; get/set return the register's size in
+       bytes, 0 for no such register. */
+    const char *gdb_xml; /* target description, NULL for GDB's default */
+    unsigned gdb_nregs;  /* in the 'g' packet */
+    unsigned (*gdb_get_reg)(UserThread *t, unsigned n, uint8_t *buf);
+    unsigned (*gdb_set_reg)(UserThread *t, unsigned n, const uint8_t *buf);
+    uint64_t (*get_pc)(UserThread *t);
+    void (*set_pc)(UserThread *t, uint64_t pc);
+    /* Single step: NULL if the CPU loop runs one instruction while
+       t->gdb_step is set and then calls user_gdb_stepped(). */
+    void (*gdb_step)(UserThread *t, bool on);
+    /* The breakpoint instruction (a value of gdb_bp_len bytes, stored in
+       the guest's byte order) and how far past it the trap leaves the pc
+       (i386's INT3: 1). */
+    uint32_t gdb_bp_insn;
+    uint8_t gdb_bp_len, gdb_bp_back;
+
+    /* The vDSO (elf.c builds a one-page ELF shared object around the
+       code; NULL: none): its exported symbols, which of them AT_SYSINFO
+       names (-1: none), and its guest address (AT_SYSINFO_EHDR). */
+    const uint8_t *vdso_code;
+    uint16_t vdso_code_len;
+    uint8_t vdso_nsyms;
+    int8_t vdso_sysinfo;
+    const UserVdsoSym *vdso_syms;
+    uint64_t vdso_addr;
 } UserArch;
 
 /* A guest mapping (for munmap/mprotect bookkeeping and /proc/self/maps). */
@@ -146,6 +186,10 @@ struct UserProc {
     UserSigaction sigact[65];
     uint8_t unimp_seen[1024];
     UserThread *main;
+    /* Pages some thread translated code from that the guest may write:
+       write-protected on the host until a write (mem.c). */
+    GMutex code_lock;
+    GHashTable *code_pages;
 };
 
 struct UserThread {
@@ -167,6 +211,8 @@ struct UserThread {
     /* rt_sigsuspend: the mask to restore after the handler. */
     bool restore_mask;
     uint64_t saved_mask;
+    /* -g: single-stepping this thread */
+    bool gdb_step;
 };
 
 /* user_syscall's result when the call set the registers itself
@@ -197,6 +243,38 @@ int64_t user_mremap(UserProc *p, uint64_t old, uint64_t oldlen,
 char *user_maps_text(UserProc *p);
 /* Does a guest mapping cover addr? */
 bool user_addr_mapped(UserProc *p, uint64_t addr);
+/* The guest's protection of the page at addr, -1 if unmapped. */
+int user_addr_prot(UserProc *p, uint64_t addr);
+/* Code pages (for a translating CPU): a thread translated code from the
+   page at addr; if the guest may write it, it is write-protected on the
+   host so that a write from any thread reaches code_written. */
+void user_code_page(UserProc *p, uint64_t addr);
+/* The host fault handler: addr (guest) is on such a page: unprotect it,
+   tell code_written; false if it is not one. */
+bool user_code_fault(UserProc *p, uint64_t addr);
+/* Before the host kernel writes [addr, addr+len) (read()): the same for
+   each protected page there. */
+void user_code_unprotect(UserProc *p, uint64_t addr, uint64_t len);
+/* A debugger's write: also into read-only (text) pages; false if a page
+   is not mapped. */
+bool user_debug_write(UserProc *p, uint64_t addr, const void *buf,
+                      size_t len);
+
+/* ---- the GDB remote stub (gdbstub.c) ---- */
+/* -g PORT: listen on the loopback port and wait for GDB to attach. */
+bool user_gdb_listen(const char *port, GError **error);
+/* Is a debugger attached? */
+bool user_gdb_attached(void);
+/* The first stop, before the program's first instruction. */
+void user_gdb_start(UserThread *t);
+/* A guest fault or trap (host signal hs): stop and ask GDB; returns the
+   host signal to deliver (0: none). */
+int user_gdb_fault(UserThread *t, int hs);
+/* After one instruction with t->gdb_step set (CPU loops that step
+   themselves); a signal GDB resumes with is dropped. */
+void user_gdb_stepped(UserThread *t);
+/* The program ends: exit status or killing signal. */
+void user_gdb_exit(int status, int hs);
 
 /* ---- ELF loading (elf.c) ---- */
 /* Load the program and its interpreter, build the stack; sets pc/sp. */
@@ -252,6 +330,10 @@ uint64_t user_get64(UserProc *p, uint64_t addr);
 extern const UserArch user_arch_mipsel, user_arch_mips, user_arch_mips64el,
     user_arch_mips64;
 extern const UserArch user_arch_i386;
+/* Tables only, no CPU yet (arch_x86_64.c). */
+extern const UserArch user_arch_x86_64;
+/* The name of a generic system call ("read"), for -strace and tests. */
+const char *user_sys_name(UserSys sys);
 
 /* The process's one UserProc (signal handlers need it). */
 extern UserProc *user_the_proc;

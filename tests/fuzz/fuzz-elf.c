@@ -40,6 +40,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!is64 && !be && size > 19 && data[18] == 3 && data[19] == 0) {
         p->arch = &user_arch_i386; /* EM_386 */
     }
+    if (is64 && !be && size > 19 && data[18] == 62 && data[19] == 0) {
+        p->arch = &user_arch_x86_64; /* EM_X86_64 */
+    }
     p->sysroot = empty_root;
     GError *err = NULL;
     g_assert(user_mem_init(p, &err));
@@ -58,6 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     g_array_free(p->maps, true);
     g_mutex_clear(&p->mm_lock);
+    g_hash_table_destroy(p->code_pages);
+    g_mutex_clear(&p->code_lock);
     g_free(p);
     close(fd);
     return 0;

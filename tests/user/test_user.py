@@ -19,9 +19,20 @@ For each architecture (mipsel, mips64el, i386):
   - terminals: stty -a, raw -echo, sane on a pseudo-terminal;
   - i386: faults caught by a handler that steps over them, and
     self-modifying code, in a program assembled by i386_faults.py;
+    cross-thread self-modifying code (jit_threads.c, built with the host's
+    gcc -m32: one thread rewrites a function another calls); the vDSO
+    (vdso.c: __kernel_vsyscall at AT_SYSINFO, as Linux's own); modify_ldt
+    and get_thread_area (ldt.c, as Linux's own);
+  - -g: Debian's gdb-multiarch attached over a loopback port to an i386
+    program (gdb_target.c: breakpoints, registers, x87, memory reads and
+    writes, single steps, a SIGSEGV reported and passed on) and to
+    mipsel's busybox (steps over delay slots, a breakpoint): GDB's
+    transcript the same as with qemu-ARCH -g;
     Debian's perl with libc6 and libcrypt1 through -L;
   - the options: -version, -cpu help, -E/-U, -0, -strace, -d in_asm,
     -binfmt, an unknown option;
+  - x86_64: a program without a C library (x86_64_bare.c) under
+    mimic-x86_64, as under Linux and qemu-x86_64, and GDB on it (-g);
   - bad inputs: a missing program, a non-ELF file, an ELF of another
     architecture, a truncated ELF, a huge PT_LOAD, an unreadable
     interpreter: each one line on stderr and exit status 1.
@@ -34,7 +45,9 @@ import http.server
 import math
 import os
 import pty
+import re
 import shutil
+import socket
 import socketserver
 import struct
 import subprocess
@@ -258,6 +271,206 @@ PERL = (
     'print "child ", $? >> 8, "\n";')
 
 
+def gcc_m32(d, name, extra=()):
+    """tests/user/NAME.c built with the host's gcc -m32 -static."""
+    out = os.path.join(d, name + '-i386')
+    p = subprocess.run(['gcc', '-m32', '-static', '-O1', '-g', '-o', out,
+                        os.path.join(os.path.dirname(__file__), name + '.c')]
+                       + list(extra), capture_output=True, text=True)
+    if p.returncode != 0:
+        fail('gcc -m32 %s.c (Debian package gcc-multilib): %s'
+             % (name, p.stderr[-300:]))
+        return None
+    return out
+
+
+def check_jit_threads(mimic, qemu, d):
+    """A function rewritten by one thread and called by another."""
+    prog = gcc_m32(d, 'jit_threads', ['-pthread'])
+    if not prog:
+        return
+    m = run([mimic, prog], d)
+    q = run([qemu, prog], d)
+    if m[0] != 0 or m[1] != q[1] or q[0] != 0:
+        fail('i386 jit_threads: rc %d %r, qemu rc %d %r'
+             % (m[0], m[1][-200:], q[0], q[1][-200:]))
+    else:
+        print('ok: i386 cross-thread self-modifying code: %s'
+              % m[1].decode().strip())
+
+
+def check_x86_64(bindir, d):
+    """mimic-x86_64 on a program without a C library (x86_64_bare.c:
+    SYSCALL, arch_prctl, mmap, a SIGSEGV handler on the 64-bit ucontext,
+    kill, rt_sigreturn), built with the host's gcc: the same output as
+    the host's own run and qemu-x86_64's."""
+    prog = os.path.join(d, 'x86_64_bare')
+    p = subprocess.run(['gcc', '-nostdlib', '-static', '-O1',
+                        '-fno-stack-protector', '-fno-pie', '-no-pie',
+                        '-mgeneral-regs-only', '-fno-align-functions',
+                        '-fno-align-loops', '-fno-align-jumps',
+                        '-fno-asynchronous-unwind-tables', '-o', prog,
+                        os.path.join(os.path.dirname(__file__),
+                                     'x86_64_bare.c')],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        fail('gcc x86_64_bare.c: %s' % p.stderr[-300:])
+        return
+    m = run([os.path.join(bindir, 'mimic-x86_64'), prog], d)
+    n = run_native(prog, d)
+    q = run([shutil.which('qemu-x86_64'), prog], d)
+    if m[0] != 0 or m[1] != q[1] or (n is not None and m[1] != n[1]):
+        fail('x86_64 bare program: rc %d %r, qemu %r, Linux %r'
+             % (m[0], m[1][-300:], q[1][-300:], n and n[1][-300:]))
+    else:
+        print('ok: x86_64 bare program (%d lines): the same as Linux and '
+              'qemu-x86_64' % len(m[1].splitlines()))
+    check_gdb('x86_64', os.path.join(bindir, 'mimic-x86_64'),
+              shutil.which('qemu-x86_64'), prog, [], X86_64_GDB, d)
+
+
+def run_native(prog, d):
+    """The i386 program on the host's own kernel, None if it cannot."""
+    try:
+        return run([prog], d)
+    except OSError:
+        return None
+
+
+def check_vdso(mimic, d):
+    """The i386 vDSO: __kernel_vsyscall at AT_SYSINFO, found through the
+    dynamic symbols of AT_SYSINFO_EHDR, makes a system call (vdso.c); the
+    same output as Linux's own where the host runs i386 programs (QEMU
+    7.2 has no i386 vDSO)."""
+    prog = gcc_m32(d, 'vdso')
+    if not prog:
+        return
+    m = run([mimic, prog], d)
+    n = run_native(prog, d)
+    lines = m[1].decode(errors='replace').splitlines()
+    if m[0] != 0 or len(lines) != 5 or \
+            not all(x.endswith(('yes', 'same')) for x in lines):
+        fail('i386 vDSO: rc %d %r' % (m[0], m[1]))
+    elif n is not None and n[0] == 0 and n[1] != m[1]:
+        fail('i386 vDSO: %r, Linux %r' % (m[1], n[1]))
+    else:
+        print('ok: i386 vDSO (__kernel_vsyscall at AT_SYSINFO)%s'
+              % (', same as Linux' if n is not None and n[0] == 0 else ''))
+
+
+def check_ldt(mimic, qemu, d):
+    """modify_ldt and get_thread_area (ldt.c): the same output as Linux's
+    own where the host runs i386 programs; else the lines QEMU 7.2 gets
+    right (it reads 48 bytes of a 6-entry LDT where Linux reads the
+    bytecount asked, has no default LDT and a get_thread_area base of
+    0) the same as qemu-i386's."""
+    prog = gcc_m32(d, 'ldt', ['-pthread'])
+    if not prog:
+        return
+    m = run([mimic, prog], d)
+    n = run_native(prog, d)
+    if n is not None and n[0] == 0:
+        if m[0] != 0 or m[1] != n[1]:
+            fail('i386 modify_ldt: %r, Linux %r' % (m[1], n[1]))
+            return
+        print('ok: i386 modify_ldt, get_thread_area: the same as Linux')
+        return
+    q = run([qemu, prog], d)
+    ml, ql = m[1].splitlines(), q[1].splitlines()
+    keep = [0, 1, 2, 5, 6, 8]
+    if m[0] != 0 or len(ml) != 9 or len(ql) != 9 or \
+            [ml[i] for i in keep] != [ql[i] for i in keep]:
+        fail('i386 modify_ldt: %r, qemu %r' % (m[1], q[1]))
+    else:
+        print('ok: i386 modify_ldt, get_thread_area: as qemu-i386 where '
+              'it is right')
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def wait_listen(port, proc):
+    """Until something listens on the loopback port (/proc/net/tcp: state
+    0A); a connection to probe would be the stub's one client."""
+    want = ':%04X' % port
+    for _ in range(400):
+        if proc.poll() is not None:
+            return False
+        with open('/proc/net/tcp') as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if fields[1].endswith(want) and fields[3] == '0A':
+                    return True
+        threading.Event().wait(0.05)
+    return False
+
+
+def gdb_session(emu, prog, args, script, d):
+    """emu -g PORT prog args, GDB running the script against it: GDB's
+    transcript (normalised) and the program's output."""
+    port = free_port()
+    p = subprocess.Popen([emu, '-g', str(port), prog] + args, cwd=d,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        if not wait_listen(port, p):
+            return None, p.communicate(timeout=60)[0]
+        cmds = ['set pagination off', 'set confirm off',
+                'target remote 127.0.0.1:%d' % port] + script
+        argv = ['gdb-multiarch', '-nx', '-batch']
+        for c in cmds:
+            argv += ['-ex', c]
+        g = subprocess.run(argv + [prog], capture_output=True, text=True,
+                           timeout=120, cwd=d)
+        out = p.communicate(timeout=60)[0]
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    # the stacks are elsewhere (argv) and QEMU names a process
+    text = re.sub(r'\((process \d+|Remote target)\)', '(inferior)',
+                  g.stdout + g.stderr)
+    text = re.sub(r'argv=0x[0-9a-f]+', 'argv=STACK', text)
+    return text, out
+
+
+I386_GDB = ['break add', 'continue', 'print a', 'print b',
+            'info registers eip', 'continue', 'print a', 'print $pc == add',
+            'stepi', 'stepi', 'stepi', 'print $pc', 'x/2i $pc',
+            'print $fctrl', 'print scale', 'print/x counter', 'delete',
+            'set var counter = 100', 'continue', 'print $pc', 'continue']
+X86_64_GDB = ['break hex', 'continue', 'x/s $rdi', 'print/x $rsi',
+              'info registers rip', 'stepi', 'stepi', 'stepi', 'print $pc',
+              'x/2i $pc', 'print $mxcsr', 'print $fctrl', 'delete',
+              'continue', 'print $pc', 'print/x $rax', 'kill']
+MIPS_GDB = ['info registers pc', 'stepi', 'stepi', 'stepi',
+            'info registers pc', 'x/3i $pc', 'print $ra == 0',
+            'break *($pc + 16)', 'continue', 'info registers pc', 'stepi',
+            'info registers pc', 'delete', 'continue']
+
+
+def check_gdb(arch, mimic, qemu, prog, args, script, d):
+    """-g: GDB's transcript the same as against qemu-ARCH -g."""
+    if not shutil.which('gdb-multiarch'):
+        fail('gdb-multiarch (Debian package gdb-multiarch) is missing')
+        return
+    m, mout = gdb_session(mimic, prog, args, script, d)
+    q, qout = gdb_session(qemu, prog, args, script, d)
+    if m is None or q is None:
+        fail('%s -g: no listener (mimic %r, qemu %r)' % (arch, mout[-300:],
+                                                         qout[-300:]))
+    elif m != q or mout != qout:
+        fail('%s -g: GDB transcripts differ:\n--- mimic\n%s%r\n--- qemu\n'
+             '%s%r' % (arch, m, mout, q, qout))
+    elif 'Breakpoint 1,' not in m:
+        fail('%s -g: the breakpoint was not hit:\n%s' % (arch, m))
+    else:
+        print('ok: %s -g: GDB transcript (%d lines) the same as with qemu-%s'
+              % (arch, m.count('\n'), arch))
+
+
 def check_perl(arch, mimic, qemu, d):
     """Debian's perl (dynamically linked: libc6 and libcrypt1 as the -L
     sysroot): hashes and floating point, sort, regular expressions,
@@ -390,6 +603,8 @@ def check_options(arch, mimic, bb, d):
          o.startswith(b':mimic-' + arch.encode() + b':M::\\x7f\\x45')),
         (['-nonsense'], lambda rc, o, e: rc == 1 and
          e.count(b'\n') == 1),
+        (['-g', '99999', bb, 'true'], lambda rc, o, e: rc == 1 and
+         e.count(b'\n') == 1 and b'port' in e),
     ]
     for args, ok in checks:
         rc, out, err = run([mimic] + args, d)
@@ -483,6 +698,16 @@ def main():
                 if arch == 'i386':
                     check_i386_faults(mimic, qemu, d)
                     check_perl(arch, mimic, qemu, d)
+                    check_jit_threads(mimic, qemu, d)
+                    check_vdso(mimic, d)
+                    check_ldt(mimic, qemu, d)
+                    prog = gcc_m32(d, 'gdb_target')
+                    if prog:
+                        check_gdb(arch, mimic, qemu, prog, ['null'],
+                                  I386_GDB, d)
+                if arch == 'mipsel':
+                    check_gdb(arch, mimic, qemu, bbs[arch], ['true'],
+                              MIPS_GDB, d)
                 if ref is None:
                     # the reference: pigz under qemu-mipsel
                     root = os.path.join(d, 'sysroot-q')
@@ -504,6 +729,7 @@ def main():
                     other = bbs['i386']   # an x86 program on MIPS
                 bad_inputs(arch, mimic, bbs[arch], other, d)
             check_big_endian(bindir, d)
+            check_x86_64(bindir, d)
         finally:
             srv.shutdown()
     if failures:

@@ -22,7 +22,12 @@
  * on the host; the user layer's fault handler calls x86_user_host_fault(),
  * which raises #PF with CR2 = the address.  Each CPU has its own memory
  * map, so the map's code-page marking keeps self-modifying code right for
- * the thread that writes its own code.
+ * the thread that writes its own code.  For code another thread wrote,
+ * every CPU is in a registry: x86_user_code_written_all() posts the pages
+ * to each CPU and asks it to stop at its next block boundary, where
+ * x86_user_run() drops their blocks before the CPU runs another (the
+ * user layer calls it when a write hits a page some CPU translated code
+ * from: code_page reports those pages, which it write-protects).
  */
 #include <errno.h>
 #include <string.h>
@@ -42,6 +47,7 @@
 #define SEL_KCODE 0x08
 #define SEL_KDATA 0x10
 #define SEL_TSS 0x80
+#define SEL_LDT 0x88
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -82,6 +88,10 @@ static void system_tables(X86User *u)
     gdt_flat(h, SEL_KDATA >> 3, 0xfffff, 0x92);
     gdt_flat(h, X86U_SEL_UCODE >> 3, ulim, 0xfa);
     gdt_flat(h, X86U_SEL_UDATA >> 3, ulim, 0xf2);
+    uint32_t ldt = X86U_LDT, ll = X86U_LDT_ENTRIES * 8 - 1;
+    gdt_set(h, SEL_LDT >> 3, (ldt << 16) | (ll & 0xffff),
+            (ldt & 0xff000000u) | ((ldt >> 16) & 0xff) | (ll & 0xf0000) |
+            0x8200);
     uint32_t tss = hb + TSS_OFF;
     gdt_set(h, SEL_TSS >> 3, (tss << 16) | 0x67,
             (tss & 0xff000000u) | ((tss >> 16) & 0xff) | 0x8b00);
@@ -113,27 +123,229 @@ static void system_tables(X86User *u)
     }
 }
 
+/*
+ * Long mode (x86-64 programs): Linux's x86-64 GDT (kernel CS 0x10 and DS
+ * 0x18, user CS32 0x23, user DS 0x2b, user CS 0x33; STAR points SYSRET
+ * there), a 64-bit TSS, 16-byte IDT gates to the same halting stubs
+ * ("hlt; [add rsp, 8;] iretq"), SYSCALL's LSTAR at a stub "hlt; sysretq",
+ * and 4-level paging with 2 MiB pages: the guest window for user mode,
+ * the last 2 MiB below 4 GiB (this area and the LDT) for the supervisor.
+ */
+#define IDT64_OFF 0x3000u /* 256 16-byte gates */
+#define PML4_OFF 0x4000u
+#define PDPT_OFF 0x5000u
+#define PD64_OFF 0x6000u  /* four page directories: 0..4 GiB */
+#define SYSCALL_OFF 0xa000u
+#define SEL64_KCODE 0x10
+#define SEL64_KDATA 0x18
+#define SEL64_UCODE32 0x23
+
+static void system_tables64(X86User *u)
+{
+    uint8_t *h = u->hidden;
+    uint32_t hb = X86U_HIDDEN;
+    gdt_set(h, SEL64_KCODE >> 3, 0xffff, 0x00af9a00);
+    gdt_set(h, SEL64_KDATA >> 3, 0xffff, 0x00cf9200);
+    gdt_set(h, SEL64_UCODE32 >> 3, 0xffff, 0x00cffa00);
+    gdt_set(h, X86U_SEL64_UDATA >> 3, 0xffff, 0x00cff200);
+    gdt_set(h, X86U_SEL64_UCODE >> 3, 0xffff, 0x00affa00);
+    uint32_t tss = hb + TSS_OFF;
+    gdt_set(h, SEL_TSS >> 3, (tss << 16) | 0x67,
+            (tss & 0xff000000u) | ((tss >> 16) & 0xff) | 0x8900);
+    gdt_set(h, (SEL_TSS >> 3) + 1, 0, 0); /* base 63:32 */
+    put32(h + TSS_OFF + 4, hb + KSTACK_OFF); /* RSP0 */
+    put32(h + TSS_OFF + 8, 0);
+    put32(h + TSS_OFF + 0x64, 0x68u << 16);
+    put32(h + PML4_OFF, (hb + PDPT_OFF) | 0x7);
+    for (uint32_t g = 0; g < 4; g++) {
+        put32(h + PDPT_OFF + g * 8, (hb + PD64_OFF + g * 0x1000) | 0x7);
+    }
+    for (uint32_t i = 0; i < (uint32_t)(u->limit >> 21); i++) {
+        uint64_t e = ((uint64_t)i << 21) | 0x87;
+        memcpy(h + PD64_OFF + i * 8, &e, 8);
+    }
+    uint64_t top = (uint64_t)(X86U_LDT & 0xffe00000u) | 0x83;
+    memcpy(h + PD64_OFF + 2047 * 8, &top, 8);
+    for (unsigned v = 0; v < 256; v++) {
+        uint32_t off = hb + STUB_OFF + v * 8;
+        unsigned dpl = (v == EX_BP || v == EX_OF) ? 3 : 0;
+        put32(h + IDT64_OFF + v * 16, (SEL64_KCODE << 16) | (off & 0xffff));
+        put32(h + IDT64_OFF + v * 16 + 4,
+              (off & 0xffff0000u) | 0x8e00 | dpl << 13);
+        uint8_t *st = h + STUB_OFF + v * 8;
+        *st++ = 0xf4; /* hlt */
+        if (has_err((int)v)) {
+            static const uint8_t add[4] = { 0x48, 0x83, 0xc4, 0x08 };
+            memcpy(st, add, 4); /* add rsp, 8 */
+            st += 4;
+        }
+        *st++ = 0x48; /* iretq */
+        *st = 0xcf;
+    }
+    static const uint8_t sys[4] = { 0xf4, 0x48, 0x0f, 0x07 };
+    memcpy(h + SYSCALL_OFF, sys, 4); /* hlt; sysretq */
+}
+
+/* Every thread's X86User: cross-thread code invalidation. */
+static GMutex registry_lock;
+static GPtrArray *registry;
+/* The process's LDT (modify_ldt), shared by the threads' CPUs at
+   X86U_LDT, and how many entries have been written. */
+static uint8_t *ldt_mem;
+static uint32_t ldt_used;
+
+static void page_marked(void *opaque, uint64_t page)
+{
+    X86User *u = opaque;
+    u->marked_fn(u->marked_opaque, page); /* the TLB drops write pointers */
+    if (u->code_page && page < u->limit) {
+        u->code_page(u->code_opaque, page);
+    }
+}
+
+static void post(X86User *u, uint64_t start, uint64_t end, bool all)
+{
+    if (all || u->npending == G_N_ELEMENTS(u->pending)) {
+        u->pending_all = true;
+    } else {
+        u->pending[u->npending].start = start;
+        u->pending[u->npending].end = end;
+        u->npending++;
+    }
+    __atomic_store_n(&u->has_pending, 1, __ATOMIC_SEQ_CST);
+    x86_user_exit_request(u);
+}
+
+static void post_all(uint64_t addr, uint64_t len, bool all)
+{
+    g_mutex_lock(&registry_lock);
+    for (guint i = 0; registry && i < registry->len; i++) {
+        post(g_ptr_array_index(registry, i), addr, addr + len, all);
+    }
+    g_mutex_unlock(&registry_lock);
+}
+
+void x86_user_code_written_all(uint64_t addr, uint64_t len)
+{
+    if (len && addr + len > addr) {
+        post_all(addr, len, false);
+    }
+}
+
+void x86_user_flush_all(void)
+{
+    post_all(0, 0, true);
+}
+
+typedef struct PageRange {
+    uint64_t start, end;
+    GArray *hit;
+} PageRange;
+
+static void collect_page(gpointer key, gpointer value, gpointer opaque)
+{
+    PageRange *r = opaque;
+    uint64_t pg = (uint64_t)GPOINTER_TO_SIZE(key) << 12;
+    (void)value;
+    if (pg + 0x1000 > r->start && pg < r->end) {
+        g_array_append_val(r->hit, pg);
+    }
+}
+
+/* Drop the blocks of the code pages in [start, end). */
+static void invalidate_range(X86User *u, uint64_t start, uint64_t end)
+{
+    if (end - start <= 16 * 0x1000) {
+        for (uint64_t pg = start & ~0xfffull; pg < end; pg += 0x1000) {
+            x86_code_write(u->x, pg, 0x1000);
+        }
+        return;
+    }
+    PageRange r = { start, end, g_array_new(false, false, sizeof(uint64_t)) };
+    g_hash_table_foreach(u->x->code.pages, collect_page, &r);
+    for (guint i = 0; i < r.hit->len; i++) {
+        x86_code_write(u->x, g_array_index(r.hit, uint64_t, i), 0x1000);
+    }
+    g_array_free(r.hit, true);
+}
+
+/* In the owning thread, between blocks. */
+static void run_pending(X86User *u)
+{
+    if (!__atomic_load_n(&u->has_pending, __ATOMIC_ACQUIRE)) {
+        return;
+    }
+    g_mutex_lock(&registry_lock);
+    __atomic_store_n(&u->has_pending, 0, __ATOMIC_RELAXED);
+    if (u->pending_all) {
+        x86_tb_flush(u->x);
+    } else {
+        for (unsigned i = 0; i < u->npending; i++) {
+            invalidate_range(u, u->pending[i].start, u->pending[i].end);
+        }
+    }
+    u->pending_all = false;
+    u->npending = 0;
+    g_mutex_unlock(&registry_lock);
+}
+
 static int no_intr(void *opaque)
 {
     (void)opaque;
     return -1;
 }
 
+static X86User *user_new64(X86User *u);
+
+/* Both modes: the user segments, the registers as Linux starts a
+   process (FNINIT's x87), and the registry. */
+static X86User *user_start(X86User *u, uint16_t ucode, uint16_t udata)
+{
+    X86Cpu *x = u->x;
+    for (int s = 0; s < 6; s++) {
+        uint16_t sel = s == S_CS ? ucode
+                       : (s == S_FS || s == S_GS) ? 0 : udata;
+        uint32_t d = sel & ~7u;
+        x86_desc_to_cache(&x->seg[s], sel, get32(u->hidden + d),
+                          get32(u->hidden + d + 4));
+    }
+    memset(x->regs, 0, sizeof(x->regs));
+    x->lf_op = LF_NONE;
+    x->eflags = 0x202;
+    x87_finit(&x->fpu);
+    x86_post_load_fixup(x);
+    g_mutex_lock(&registry_lock);
+    if (!registry) {
+        registry = g_ptr_array_new();
+    }
+    g_ptr_array_add(registry, u);
+    g_mutex_unlock(&registry_lock);
+    return u;
+}
+
 X86User *x86_user_new(uint8_t *guest_base, uint64_t limit, GError **error)
 {
-    return x86_user_new_model(guest_base, limit, NULL, error);
+    return x86_user_new_model(guest_base, limit, NULL, false, error);
 }
 
 X86User *x86_user_new_model(uint8_t *guest_base, uint64_t limit,
-                            const char *model, GError **error)
+                            const char *model, bool lm, GError **error)
 {
     X86User *u = g_new0(X86User, 1);
     u->limit = limit;
+    u->lm = lm;
     u->mem = memmap_new();
     memmap_add_ram(u->mem, "guest", 0, limit, guest_base, 0);
     u->hidden = g_malloc0(X86U_HIDDEN_SIZE);
     memmap_add_ram(u->mem, "user-system", X86U_HIDDEN, X86U_HIDDEN_SIZE,
                    u->hidden, 1);
+    g_mutex_lock(&registry_lock);
+    if (!ldt_mem) {
+        ldt_mem = g_malloc0(X86U_LDT_ENTRIES * 8);
+    }
+    g_mutex_unlock(&registry_lock);
+    memmap_add_ram(u->mem, "user-ldt", X86U_LDT, X86U_LDT_ENTRIES * 8,
+                   ldt_mem, 2);
     u->clock = clock_new(CLOCK_MODE_REALTIME, 0);
     CpuWiring bus = { .mem = u->mem, .clock = u->clock, .intr_ack = no_intr,
                       .model = model };
@@ -144,9 +356,22 @@ X86User *x86_user_new_model(uint8_t *guest_base, uint64_t limit,
         return NULL;
     }
     u->x = (X86Cpu *)u->cpu;
+    u->marked_fn = u->x->code.page_marked;
+    u->marked_opaque = u->x->code.opaque;
+    u->x->code.page_marked = page_marked;
+    u->x->code.opaque = u;
+    X86Cpu *x = u->x;
+    if (lm) {
+        if (!(x->model->features & X86F_LM)) {
+            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                        "CPU model '%s' has no long mode", x->model->name);
+            x86_user_free(u);
+            return NULL;
+        }
+        return user_new64(u);
+    }
     system_tables(u);
 
-    X86Cpu *x = u->x;
     x->gdt.base = X86U_HIDDEN + GDT_OFF;
     x->gdt.limit = GDT_ENTRIES * 8 - 1;
     x->idt.base = X86U_HIDDEN + IDT_OFF;
@@ -160,23 +385,40 @@ X86User *x86_user_new_model(uint8_t *guest_base, uint64_t limit,
     }
     x86_desc_to_cache(&x->tr, SEL_TSS, get32(u->hidden + SEL_TSS),
                       get32(u->hidden + SEL_TSS + 4));
-    for (int s = 0; s < 6; s++) {
-        uint16_t sel = s == S_CS ? X86U_SEL_UCODE
-                       : (s == S_FS || s == S_GS) ? 0 : X86U_SEL_UDATA;
-        uint32_t d = sel & ~7u;
-        x86_desc_to_cache(&x->seg[s], sel, get32(u->hidden + d),
-                          get32(u->hidden + d + 4));
-    }
-    memset(x->regs, 0, sizeof(x->regs));
-    x->lf_op = LF_NONE;
-    x->eflags = 0x202;
-    x87_finit(&x->fpu); /* as Linux starts a process: FNINIT's state */
-    x86_post_load_fixup(x);
-    return u;
+    x86_desc_to_cache(&x->ldt, SEL_LDT, get32(u->hidden + SEL_LDT),
+                      get32(u->hidden + SEL_LDT + 4));
+    return user_start(u, X86U_SEL_UCODE, X86U_SEL_UDATA);
+}
+
+/* The rest of x86_user_new_model for long mode. */
+static X86User *user_new64(X86User *u)
+{
+    X86Cpu *x = u->x;
+    system_tables64(u);
+    x->gdt.base = X86U_HIDDEN + GDT_OFF;
+    x->gdt.limit = GDT_ENTRIES * 8 - 1;
+    x->idt.base = X86U_HIDDEN + IDT64_OFF;
+    x->idt.limit = 256 * 16 - 1;
+    x->cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_MP | CR0_PG;
+    x->cr3 = X86U_HIDDEN + PML4_OFF;
+    x->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+    x->efer = EFER_LME | EFER_LMA | EFER_SCE | EFER_NXE;
+    x->lma = true;
+    x->star = (uint64_t)SEL64_UCODE32 << 48 | (uint64_t)SEL64_KCODE << 32;
+    x->lstar = X86U_HIDDEN + SYSCALL_OFF;
+    x->sfmask = F_TF | F_DF | F_IF | F_AC | F_NT | F_IOPL;
+    x86_desc_to_cache(&x->tr, SEL_TSS, get32(u->hidden + SEL_TSS),
+                      get32(u->hidden + SEL_TSS + 4));
+    return user_start(u, X86U_SEL64_UCODE, X86U_SEL64_UDATA);
 }
 
 void x86_user_free(X86User *u)
 {
+    g_mutex_lock(&registry_lock);
+    if (registry) {
+        g_ptr_array_remove_fast(registry, u);
+    }
+    g_mutex_unlock(&registry_lock);
     if (u->cpu) {
         u->cpu->ops->destroy(u->cpu);
     }
@@ -222,11 +464,14 @@ bool x86_user_set_seg(X86User *u, int s, uint16_t sel)
     uint32_t lo = 0, hi = 0;
     if (sel & ~3u) {
         unsigned idx = sel >> 3;
-        if ((sel & 4) || idx >= GDT_ENTRIES || (sel & 3) != 3) {
+        if (idx >= ((sel & 4) ? X86U_LDT_ENTRIES : GDT_ENTRIES) ||
+            (sel & 3) != 3) {
             return false;
         }
-        lo = get32(u->hidden + GDT_OFF + idx * 8);
-        hi = get32(u->hidden + GDT_OFF + idx * 8 + 4);
+        const uint8_t *d = (sel & 4) ? ldt_mem + idx * 8
+                                     : u->hidden + GDT_OFF + idx * 8;
+        lo = get32(d);
+        hi = get32(d + 4);
         /* present, a user code or data segment of DPL 3 */
         if (!(hi & 0x8000) || !(hi & 0x1000) || ((hi >> 13) & 3) != 3) {
             return false;
@@ -248,6 +493,95 @@ uint16_t x86_user_get_seg(X86User *u, int s)
     return u->x->seg[s].sel;
 }
 
+/* struct user_desc's fields as a descriptor (Linux's fill_ldt: DPL 3,
+   the accessed bit set); an "empty" one is zeros.  -EINVAL for a
+   conforming code segment. */
+static int encode_desc(uint32_t base, uint32_t limit, uint32_t flags,
+                       bool oldmode, uint32_t *plo, uint32_t *phi)
+{
+    unsigned seg32 = flags & 1, contents = (flags >> 1) & 3,
+             ro = (flags >> 3) & 1, pages = (flags >> 4) & 1,
+             np = (flags >> 5) & 1, usable = (flags >> 6) & 1;
+    bool empty = !base && !limit && contents == 0 && ro && !seg32 &&
+                 !pages && np && !usable;
+    *plo = *phi = 0;
+    if (empty || (oldmode && !base && !limit)) {
+        return 0;
+    }
+    if (contents == 3 && (oldmode || !np)) {
+        return -EINVAL;
+    }
+    *plo = ((base & 0xffff) << 16) | (limit & 0xffff);
+    *phi = (base & 0xff000000u) | ((base >> 16) & 0xff) |
+           (limit & 0xf0000) | 0x100 | ((ro ^ 1) << 9) | (contents << 10) |
+           ((np ^ 1) << 15) | (seg32 << 22) | (pages << 23) |
+           ((oldmode ? 0 : usable) << 20) | 0x7000;
+    return 0;
+}
+
+/* The other way (Linux's fill_user_desc): base, limit and the flags. */
+static void decode_desc(uint32_t lo, uint32_t hi, uint32_t *base,
+                        uint32_t *limit, uint32_t *flags)
+{
+    *base = (lo >> 16) | ((hi & 0xff) << 16) | (hi & 0xff000000u);
+    *limit = (lo & 0xffff) | (hi & 0xf0000);
+    unsigned type = (hi >> 8) & 0xf;
+    *flags = ((hi >> 22) & 1) | ((type >> 2) << 1) |
+             ((type & 2) ? 0 : 1u << 3) | (((hi >> 23) & 1) << 4) |
+             ((hi & 0x8000) ? 0 : 1u << 5) | (((hi >> 20) & 1) << 6);
+}
+
+int x86_user_get_tls(X86User *u, uint32_t entry, uint32_t *base,
+                     uint32_t *limit, uint32_t *flags)
+{
+    if (entry < X86U_TLS_FIRST || entry >= X86U_TLS_FIRST + 3) {
+        return -EINVAL;
+    }
+    decode_desc(get32(u->hidden + GDT_OFF + entry * 8),
+                get32(u->hidden + GDT_OFF + entry * 8 + 4), base, limit,
+                flags);
+    return 0;
+}
+
+/* Reload the segment registers that hold selector sel's descriptor. */
+static void reload_segs(X86User *u, uint16_t sel)
+{
+    for (int s = 0; s < 6; s++) {
+        if ((u->x->seg[s].sel & ~3u) == (sel & ~3u) && (sel & ~7u)) {
+            x86_user_set_seg(u, s, u->x->seg[s].sel);
+        }
+    }
+}
+
+int x86_user_ldt_write(X86User *u, uint32_t entry, uint32_t base,
+                       uint32_t limit, uint32_t flags, bool oldmode)
+{
+    uint32_t lo, hi;
+    if (entry >= X86U_LDT_ENTRIES) {
+        return -EINVAL;
+    }
+    int r = encode_desc(base, limit, flags, oldmode, &lo, &hi);
+    if (r < 0) {
+        return r;
+    }
+    g_mutex_lock(&registry_lock);
+    put32(ldt_mem + entry * 8, lo);
+    put32(ldt_mem + entry * 8 + 4, hi);
+    ldt_used = MAX(ldt_used, entry + 1);
+    g_mutex_unlock(&registry_lock);
+    reload_segs(u, (uint16_t)(entry << 3 | 7));
+    return 0;
+}
+
+size_t x86_user_ldt_read(void *buf, size_t len)
+{
+    g_mutex_lock(&registry_lock);
+    len = ldt_mem ? MIN(len, (size_t)ldt_used * 8) : 0;
+    memcpy(buf, ldt_mem, len);
+    g_mutex_unlock(&registry_lock);
+    return len;
+}
+
 int x86_user_set_tls(X86User *u, uint32_t *entry, uint32_t base,
                      uint32_t limit, uint32_t flags)
 {
@@ -267,29 +601,14 @@ int x86_user_set_tls(X86User *u, uint32_t *entry, uint32_t base,
     if (n < X86U_TLS_FIRST || n >= X86U_TLS_FIRST + 3) {
         return -EINVAL;
     }
-    unsigned seg32 = flags & 1, contents = (flags >> 1) & 3,
-             ro = (flags >> 3) & 1, pages = (flags >> 4) & 1,
-             np = (flags >> 5) & 1, usable = (flags >> 6) & 1;
-    uint32_t lo = 0, hi = 0;
-    bool empty = !base && !limit && contents == 0 && ro && !seg32 &&
-                 !pages && np && !usable;
-    if (!empty) {
-        if (contents == 3) {
-            return -EINVAL;
-        }
-        lo = ((base & 0xffff) << 16) | (limit & 0xffff);
-        hi = (base & 0xff000000u) | ((base >> 16) & 0xff) |
-             (limit & 0xf0000) | ((ro ^ 1) << 9) | (contents << 10) |
-             ((np ^ 1) << 15) | (seg32 << 22) | (pages << 23) |
-             (usable << 20) | 0x7000;
+    uint32_t lo, hi;
+    if (((flags >> 1) & 3) == 3) {
+        return -EINVAL;
     }
+    encode_desc(base, limit, flags, false, &lo, &hi);
     gdt_set(u->hidden, n, lo, hi);
     /* a segment register holding the entry sees the new descriptor */
-    for (int s = 0; s < 6; s++) {
-        if ((u->x->seg[s].sel >> 3) == n) {
-            x86_user_set_seg(u, s, u->x->seg[s].sel);
-        }
-    }
+    reload_segs(u, (uint16_t)(n << 3 | 3));
     return 0;
 }
 
@@ -297,6 +616,7 @@ int x86_user_run(X86User *u, uint32_t *err)
 {
     X86Cpu *x = u->x;
     for (;;) {
+        run_pending(u);
         CpuExit why = CPU_EXIT_BUDGET;
         u->cpu->ops->run(u->cpu, 1 << 22, &why);
         if (x->shutdown || why == CPU_EXIT_SHUTDOWN) {
@@ -310,12 +630,16 @@ int x86_user_run(X86User *u, uint32_t *err)
             continue; /* stopped before the stub (an exit request) */
         }
         uint64_t at = x->rip - 1 - (X86U_HIDDEN + STUB_OFF);
-        if (at >= 256 * 8 || at % 8) {
+        int v;
+        if (u->lm && x->rip - 1 == X86U_HIDDEN + SYSCALL_OFF) {
+            v = X86U_SYSCALL;
+        } else if (at >= 256 * 8 || at % 8) {
             return X86U_SHUTDOWN;
+        } else {
+            v = (int)(at / 8);
         }
-        int v = (int)(at / 8);
         uint32_t esp = (uint32_t)x->regs[R_ESP] - X86U_HIDDEN;
-        *err = has_err(v) && esp < X86U_HIDDEN_SIZE - 4
+        *err = v >= 0 && has_err(v) && esp < X86U_HIDDEN_SIZE - 4
                    ? get32(u->hidden + esp) : 0;
         x->halted = false;
         /* the stub's IRET back to ring 3 */

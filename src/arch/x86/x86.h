@@ -741,10 +741,17 @@ void x86_fisttp(X86Cpu *cpu, const X86Insn *in);
  * private area at X86U_HIDDEN. */
 #define X86U_HIDDEN 0xffff0000u
 #define X86U_HIDDEN_SIZE 0x10000u
+/* The process's LDT (modify_ldt), below the private area, in the same
+   supervisor-only page. */
+#define X86U_LDT 0xfffe0000u
+#define X86U_LDT_ENTRIES 8192u
+/* x86-64 programs: Linux's __USER_CS and __USER_DS. */
+#define X86U_SEL64_UCODE 0x33
+#define X86U_SEL64_UDATA 0x2b
 #define X86U_SEL_UCODE 0x73
 #define X86U_SEL_UDATA 0x7b
 #define X86U_TLS_FIRST 6
-enum { X86U_NONE = -1, X86U_SHUTDOWN = -2 };
+enum { X86U_NONE = -1, X86U_SHUTDOWN = -2, X86U_SYSCALL = 0x100 };
 typedef struct X86User {
     Cpu *cpu;
     X86Cpu *x;
@@ -752,12 +759,27 @@ typedef struct X86User {
     Clock *clock;
     uint8_t *hidden;
     uint64_t limit;
+    bool lm; /* long mode: an x86-64 program */
+    /* Told when the CPU first translates code from a page (the user layer
+       write-protects it: user_code_page). */
+    void (*code_page)(void *opaque, uint64_t addr);
+    void *code_opaque;
+    void (*marked_fn)(void *opaque, uint64_t page);
+    void *marked_opaque;
+    /* Invalidations other threads posted (x86_user_code_written_all):
+       carried out by the owning thread in x86_user_run. */
+    int has_pending; /* atomic */
+    bool pending_all;
+    unsigned npending;
+    struct { uint64_t start, end; } pending[16];
 } X86User;
 X86User *x86_user_new(uint8_t *guest_base, uint64_t limit, GError **error);
-/* The same with a CPU model (-cpu; NULL: pentium2); an SSE model runs
-   with CR4.OSFXSR and OSXMMEXCPT, as Linux sets them. */
+/* A CPU of the model (-cpu; NULL: pentium2); an SSE model runs with
+   CR4.OSFXSR and OSXMMEXCPT, as Linux sets them; lm: in long mode at
+   CPL 3 in 64-bit code (SYSCALL returns X86U_SYSCALL from
+   x86_user_run). */
 X86User *x86_user_new_model(uint8_t *guest_base, uint64_t limit,
-                            const char *model, GError **error);
+                            const char *model, bool lm, GError **error);
 void x86_user_free(X86User *u);
 /* Registers, segments, x87 state and TLS entries of src (clone). */
 void x86_user_copy(X86User *dst, const X86User *src);
@@ -769,6 +791,14 @@ uint16_t x86_user_get_seg(X86User *u, int s);
    limit, the flag bits; 0 or -errno. */
 int x86_user_set_tls(X86User *u, uint32_t *entry, uint32_t base,
                      uint32_t limit, uint32_t flags);
+/* get_thread_area: the TLS entry's fields; 0 or -EINVAL. */
+int x86_user_get_tls(X86User *u, uint32_t entry, uint32_t *base,
+                     uint32_t *limit, uint32_t *flags);
+/* modify_ldt: write an entry of the process's LDT (shared by every
+   thread; oldmode: func 1); read its entries written so far (bytes). */
+int x86_user_ldt_write(X86User *u, uint32_t entry, uint32_t base,
+                       uint32_t limit, uint32_t flags, bool oldmode);
+size_t x86_user_ldt_read(void *buf, size_t len);
 /* Run until an event: X86U_NONE (budget, exit request), X86U_SHUTDOWN,
    or the vector taken (0x80: a system call), with its error code; the
    CPU is back in ring 3 at the faulting or next instruction. */
@@ -778,6 +808,10 @@ G_NORETURN void x86_user_host_fault(X86User *u, uint64_t addr, bool write,
                                     bool present);
 void x86_user_exit_request(X86User *u);
 void x86_user_flush_code(X86User *u);
+/* Every thread's CPU (any thread may call these): drop the blocks of
+   [addr, addr + len) / all blocks, before the CPU runs its next block. */
+void x86_user_code_written_all(uint64_t addr, uint64_t len);
+void x86_user_flush_all(void);
 /* The host wrote guest memory behind the CPU's back (a read() into it):
    drop the blocks translated from [addr, addr + len). */
 void x86_user_written(X86User *u, uint64_t addr, uint64_t len);

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The i386 vDSO (docs/user-mode.md): AT_SYSINFO_EHDR is an ELF shared
+ * object whose dynamic symbols (found through DT_HASH, as a dynamic
+ * loader does) hold __kernel_vsyscall at AT_SYSINFO, and the signal
+ * return trampolines; __kernel_vsyscall makes a system call.  Built by
+ * test_user.py with the host's gcc -m32 -static; its output is compared
+ * with Linux's own where the host runs i386 programs.
+ */
+#include <elf.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+
+static unsigned long lookup(const Elf32_Ehdr *eh, const char *name)
+{
+    const Elf32_Phdr *ph = (const void *)((const char *)eh + eh->e_phoff);
+    unsigned long base = (unsigned long)eh, load = 0;
+    const Elf32_Dyn *dyn = NULL;
+    for (int i = 0; i < eh->e_phnum; i++) {
+        if (ph[i].p_type == PT_LOAD && !load) {
+            load = base - ph[i].p_vaddr + ph[i].p_offset;
+        } else if (ph[i].p_type == PT_DYNAMIC) {
+            dyn = (const void *)(ph[i].p_offset + base);
+        }
+    }
+    const Elf32_Word *hash = NULL;
+    const Elf32_Sym *sym = NULL;
+    const char *str = NULL;
+    for (; dyn && dyn->d_tag != DT_NULL; dyn++) {
+        if (dyn->d_tag == DT_HASH) {
+            hash = (const void *)(dyn->d_un.d_ptr + load);
+        } else if (dyn->d_tag == DT_SYMTAB) {
+            sym = (const void *)(dyn->d_un.d_ptr + load);
+        } else if (dyn->d_tag == DT_STRTAB) {
+            str = (const void *)(dyn->d_un.d_ptr + load);
+        }
+    }
+    if (!hash || !sym || !str) {
+        return 0;
+    }
+    for (Elf32_Word i = 1; i < hash[1]; i++) {
+        if (sym[i].st_shndx != SHN_UNDEF &&
+            ELF32_ST_TYPE(sym[i].st_info) == STT_FUNC &&
+            !strcmp(str + sym[i].st_name, name)) {
+            return sym[i].st_value + load;
+        }
+    }
+    return 0;
+}
+
+int main(void)
+{
+    const Elf32_Ehdr *eh = (const void *)getauxval(AT_SYSINFO_EHDR);
+    unsigned long sysinfo = getauxval(AT_SYSINFO);
+    if (!eh || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
+        eh->e_type != ET_DYN || eh->e_machine != EM_386) {
+        printf("no vDSO\n");
+        return 1;
+    }
+    static const char *const names[] = {
+        "__kernel_vsyscall", "__kernel_sigreturn", "__kernel_rt_sigreturn",
+    };
+    for (int i = 0; i < 3; i++) {
+        printf("%s: %s\n", names[i], lookup(eh, names[i]) ? "yes" : "no");
+    }
+    unsigned long vs = lookup(eh, "__kernel_vsyscall");
+    printf("AT_SYSINFO is __kernel_vsyscall: %s\n",
+           vs && vs == sysinfo ? "yes" : "no");
+    long pid = -1;
+    if (vs) {
+        __asm__ volatile("call *%1" : "=a"(pid) : "r"(vs), "0"(20L)
+                         : "memory", "ecx", "edx");
+    }
+    printf("getpid through it: %s\n", pid == getpid() ? "same" : "differs");
+    return 0;
+}
