@@ -914,6 +914,28 @@ static int64_t put_statfs(UserProc *p, uint64_t g, bool s64,
     if (p->arch->e_machine == 3) {
         return put_statfs_i386(p, g, s64, sf);
     }
+    if (p->arch->e_machine == 62) {
+        /* x86-64: the generic order, every field a long but f_fsid
+           (two ints), four spare longs (120 bytes). */
+        if (!gptr(p, g, 120)) {
+            return -EFAULT;
+        }
+        memset(g2h(p, g), 0, 120);
+        uint32_t fsid[2];
+        memcpy(fsid, &sf->f_fsid, 8);
+        uint64_t v[] = { (uint64_t)sf->f_type, (uint64_t)sf->f_bsize,
+                         sf->f_blocks, sf->f_bfree, sf->f_bavail,
+                         sf->f_files, sf->f_ffree };
+        for (int i = 0; i < 7; i++) {
+            user_put64(p, g + i * 8, v[i]);
+        }
+        user_put32(p, g + 56, fsid[0]);
+        user_put32(p, g + 60, fsid[1]);
+        user_put64(p, g + 64, (uint64_t)sf->f_namelen);
+        user_put64(p, g + 72, (uint64_t)sf->f_frsize);
+        user_put64(p, g + 80, (uint64_t)sf->f_flags);
+        return 0;
+    }
     if (p->arch->e_machine != 8) {
         return -ENOSYS;
     }

@@ -33,6 +33,8 @@ For each architecture (mipsel, mips64el, i386):
     -binfmt, an unknown option;
   - x86_64: a program without a C library (x86_64_bare.c) under
     mimic-x86_64, as under Linux and qemu-x86_64, and GDB on it (-g);
+    Debian's amd64 busybox-static with the applet cases above, and
+    hello with libc6:amd64 through -L, pigz -p 8 (threads);
   - bad inputs: a missing program, a non-ELF file, an ELF of another
     architecture, a truncated ELF, a huge PT_LOAD, an unreadable
     interpreter: each one line on stderr and exit status 1.
@@ -165,11 +167,12 @@ def check_busybox(arch, mimic, qemu, bb, d, port):
                                                              len(orig)))
 
 
-def check_dynamic(arch, mimic, qemu):
-    sysroot = os.path.dirname(fetch('libc6:' + arch, './lib'))
-    if arch == 'mips64el':
-        fetch('libc6:' + arch, './lib64')
-    hello = fetch('hello:' + arch, './usr/bin/hello')
+def check_dynamic(arch, mimic, qemu, deb=None):
+    deb = deb or arch      # Debian's name for the architecture
+    sysroot = os.path.dirname(fetch('libc6:' + deb, './lib'))
+    if deb in ('mips64el', 'amd64'):
+        fetch('libc6:' + deb, './lib64')     # the loader's path
+    hello = fetch('hello:' + deb, './usr/bin/hello')
     m = run([mimic, '-L', sysroot, hello], '/')
     q = run([qemu, '-L', sysroot, hello], '/')
     if m[0] != 0 or m[1] != b'Hello, world!\n':
@@ -182,19 +185,20 @@ def check_dynamic(arch, mimic, qemu):
                                                                  sysroot))
 
 
-def check_threads(arch, mimic, qemu, d, ref):
+def check_threads(arch, mimic, qemu, d, ref, deb=None):
     """pigz -p 8 (pthreads: a compressing thread per block, futexes) with
     libc6 and zlib1g as the sysroot; its output is the same whatever the
     number of threads."""
+    deb = deb or arch
     root = os.path.join(d, 'sysroot-' + arch)
     if not os.path.isdir(root):
-        if arch == 'mips64el':
-            fetch('libc6:' + arch, './lib64')
-        shutil.copytree(os.path.dirname(fetch('libc6:' + arch, './lib')),
+        if deb in ('mips64el', 'amd64'):
+            fetch('libc6:' + deb, './lib64')
+        shutil.copytree(os.path.dirname(fetch('libc6:' + deb, './lib')),
                         root, symlinks=True)
-        zlib = os.path.dirname(fetch('zlib1g:' + arch, './lib'))
+        zlib = os.path.dirname(fetch('zlib1g:' + deb, './lib'))
         shutil.copytree(zlib, root, symlinks=True, dirs_exist_ok=True)
-    pigz = fetch('pigz:' + arch, './usr/bin/pigz')
+    pigz = fetch('pigz:' + deb, './usr/bin/pigz')
     src = os.path.join(d, 'sub', 'blob.bin')
     m = run([mimic, '-L', root, pigz, '-p', '8', '-b', '32', '-c', src], d)
     if m[0] != 0 or not m[1]:
@@ -730,6 +734,15 @@ def main():
                 bad_inputs(arch, mimic, bbs[arch], other, d)
             check_big_endian(bindir, d)
             check_x86_64(bindir, d)
+            # Debian's amd64 busybox: every applet case as for the others
+            check_busybox('x86_64', os.path.join(bindir, 'mimic-x86_64'),
+                          shutil.which('qemu-x86_64'),
+                          fetch('busybox-static:amd64', './bin/busybox'), d,
+                          port)
+            check_dynamic('x86_64', os.path.join(bindir, 'mimic-x86_64'),
+                          shutil.which('qemu-x86_64'), 'amd64')
+            check_threads('x86_64', os.path.join(bindir, 'mimic-x86_64'),
+                          shutil.which('qemu-x86_64'), d, ref, 'amd64')
         finally:
             srv.shutdown()
     if failures:
