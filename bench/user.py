@@ -3,7 +3,7 @@
 """Linux user mode: Mimic against QEMU's user mode, in the same run.
 
 Runs CPU-bound work in Debian's busybox-static for each architecture
-(mipsel, mips64el, i386) under mimic-ARCH and qemu-ARCH, interleaved (--runs N,
+(mipsel, mips64el, i386, x86_64) under mimic-ARCH and qemu-ARCH, interleaved (--runs N,
 median) so both see the same load, and prints the time ratio Mimic/QEMU
 per workload and in total:
   - int:   sha256sum of a 4 MiB file (integer, rotates, loads/stores);
@@ -44,7 +44,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('bindir')
     ap.add_argument('--runs', type=int, default=3)
-    ap.add_argument('--arch', default='mipsel,mips64el,i386')
+    ap.add_argument('--arch', default='mipsel,mips64el,i386,x86_64')
     args = ap.parse_args()
     rng = random.Random(1)
     with tempfile.TemporaryDirectory(prefix='bench-user-') as d:
@@ -64,7 +64,8 @@ def main():
         print('%-9s %-6s %10s %10s %8s' % ('arch', 'work', 'Mimic s',
                                            'QEMU s', 'ratio'))
         for arch in args.arch.split(','):
-            bb = fetch('busybox-static:' + arch, './bin/busybox')
+            deb = {'x86_64': 'amd64'}.get(arch, arch)   # Debian's name
+            bb = fetch('busybox-static:' + deb, './bin/busybox')
             mimic = os.path.join(os.path.abspath(args.bindir), 'mimic-' + arch)
             qemu = shutil.which('qemu-' + arch)
             if not qemu:
