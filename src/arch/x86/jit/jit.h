@@ -39,6 +39,7 @@ struct X86Jit {
     int fd;
     uint8_t *rw, *rx;
     size_t size, used;
+    size_t cap;        /* bytes used for code (MIMIC_JIT_BUFFER caps it) */
     unsigned flushes_seen;   /* cpu->code.flushes when last emptied */
     unsigned fork_gen;       /* x86_jit_fork_gen when the buffer was made */
     unsigned threshold;      /* runs of a block before it is translated */
