@@ -31,6 +31,33 @@ void user_x86_code_written(UserProc *p, uint64_t addr, uint64_t len);
 /* The kernel's siginfo for guest signal gsig (32- or 64-bit layout). */
 void user_x86_put_siginfo(UserProc *p, uint64_t si, int gsig,
                           const siginfo_t *info);
+/* GDB's registers after the general ones and the pc, common to i386 and
+   amd64 target descriptions: eflags, the segments, the x87 stack and its
+   control registers. */
+#define USER_X86_GDB_XML_SEGS_X87 \
+    "<reg name=\"eflags\" bitsize=\"32\" type=\"int32\"/>\n" \
+    "<reg name=\"cs\" bitsize=\"32\" type=\"int32\"/>\n" \
+    "<reg name=\"ss\" bitsize=\"32\" type=\"int32\"/>\n" \
+    "<reg name=\"ds\" bitsize=\"32\" type=\"int32\"/>\n" \
+    "<reg name=\"es\" bitsize=\"32\" type=\"int32\"/>\n" \
+    "<reg name=\"fs\" bitsize=\"32\" type=\"int32\"/>\n" \
+    "<reg name=\"gs\" bitsize=\"32\" type=\"int32\"/>\n" \
+    "<reg name=\"st0\" bitsize=\"80\" type=\"i387_ext\"/>\n" \
+    "<reg name=\"st1\" bitsize=\"80\" type=\"i387_ext\"/>\n" \
+    "<reg name=\"st2\" bitsize=\"80\" type=\"i387_ext\"/>\n" \
+    "<reg name=\"st3\" bitsize=\"80\" type=\"i387_ext\"/>\n" \
+    "<reg name=\"st4\" bitsize=\"80\" type=\"i387_ext\"/>\n" \
+    "<reg name=\"st5\" bitsize=\"80\" type=\"i387_ext\"/>\n" \
+    "<reg name=\"st6\" bitsize=\"80\" type=\"i387_ext\"/>\n" \
+    "<reg name=\"st7\" bitsize=\"80\" type=\"i387_ext\"/>\n" \
+    "<reg name=\"fctrl\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n" \
+    "<reg name=\"fstat\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n" \
+    "<reg name=\"ftag\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n" \
+    "<reg name=\"fiseg\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n" \
+    "<reg name=\"fioff\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n" \
+    "<reg name=\"foseg\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n" \
+    "<reg name=\"fooff\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n" \
+    "<reg name=\"fop\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
 /* The GDB stub's view (i386's register numbering: eax..edi, eip,
    eflags, cs ss ds es fs gs, st0..st7, fctrl..fop). */
 unsigned user_x86_gdb_get_reg(UserThread *t, unsigned n, uint8_t *buf);
