@@ -464,7 +464,8 @@ static int x86_64_cpu_loop(UserThread *t)
 }
 
 const UserArch user_arch_x86_64 = {
-    .name = "x86_64", .e_machine = 62, .is64 = true, .big_endian = false,
+    .name = "x86_64", .e_machine = 62, .is64 = true,
+    .clone_ctid_first = true, .big_endian = false,
     .platform = "x86_64", .default_cpu = "qemu64",
     /* the guest window: as i386's 3 GiB (the loader, stack and mmap
        choose their addresses inside it) */

@@ -686,7 +686,7 @@ int64_t user_sys_thread(UserThread *t, UserSys sys, const uint64_t a[8])
     case US_clone:
         /* MIPS and i386: flags, stack, parent tid, tls, child tid;
            x86-64: flags, stack, parent tid, child tid, tls */
-        if (t->proc->arch->e_machine == 62) {
+        if (t->proc->arch->clone_ctid_first) {
             return do_clone(t, a[0], a[1], a[2], a[4], a[3]);
         }
         return do_clone(t, a[0], a[1], a[2], a[3], a[4]);

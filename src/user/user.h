@@ -65,6 +65,8 @@ typedef struct UserArch {
     const char *name;     /* "mipsel" */
     uint16_t e_machine;   /* EM_MIPS */
     bool is64;            /* ELFCLASS64, 64-bit longs and pointers */
+    bool clone_ctid_first; /* clone(flags, sp, ptid, ctid, tls): x86-64's
+                              order; else flags, sp, ptid, tls, ctid */
     bool big_endian;
     const char *platform; /* AT_PLATFORM */
     const char *default_cpu;
