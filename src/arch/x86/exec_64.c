@@ -1448,15 +1448,17 @@ void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
         uint64_t acc = get(cpu, in, R_EAX, sz);
         alu(cpu, 7, acc, d, sz);
         if (acc == d) {
+            /* The accumulator is not written: with a 32-bit operand RAX
+               keeps its upper half (hardware and qemu-x86_64 agree;
+               user-diff64 compares with the host CPU). */
             rm_write(cpu, in, get(cpu, in, in->reg, sz), sz);
-            if (sz == 4) {
-                /* EAX is written back (RAX zero-extended) on success
-                   too, as Intel CPUs and QEMU do; the SDM's Operation
-                   writes it only on failure. */
-                cpu->regs[R_EAX] = (uint32_t)cpu->regs[R_EAX];
-            }
         } else {
-            rm_write(cpu, in, d, sz); /* the write cycle */
+            /* Memory gets the write cycle (SDM CMPXCHG); a register
+               destination is not written at all, so a 32-bit one keeps
+               its upper half. */
+            if (in->mod != 3) {
+                rm_write(cpu, in, d, sz);
+            }
             set(cpu, in, R_EAX, d, sz);
         }
         return;
