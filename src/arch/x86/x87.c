@@ -659,6 +659,51 @@ static bool x87_run(const X87State *st, X87State *ns, const X87Decoded *d,
     return !(raised & ~st->fcw & 0x1f);
 }
 
+/* ---- for the JIT (x87.h) ---- */
+
+bool x87_native_form(uint8_t opcode, uint8_t modrm, uint8_t *hop,
+                     uint8_t *hmodrm, unsigned *len, bool *store)
+{
+    X87Decoded d;
+
+    if (!x87_decode(opcode, modrm, &d)) {
+        return false;
+    }
+    if (d.kind != K_HOST && d.kind != K_HOST_LOAD && d.kind != K_HOST_STORE) {
+        return false;
+    }
+    *hop = d.hop;
+    *hmodrm = d.hmodrm;
+    *len = d.len;
+    *store = d.kind == K_HOST_STORE;
+    return true;
+}
+
+void x87_to_fsave(const X87State *st, uint8_t img[X87_FSAVE_SIZE])
+{
+    unsigned top = x87_top(st);
+
+    memset(img, 0, X87_FSAVE_SIZE);
+    put16(img + 0, st->fcw);
+    put16(img + 4, st->fsw);
+    put16(img + 8, st->ftw);
+    for (unsigned i = 0; i < 8; i++) {
+        put_reg80(img + 28 + 10 * i, st->r[(top + i) & 7]);
+    }
+}
+
+void x87_from_fsave(X87State *st, const uint8_t img[X87_FSAVE_SIZE])
+{
+    unsigned top;
+
+    st->fsw = get16(img + 4);
+    st->ftw = get16(img + 8);
+    top = x87_top(st);
+    for (unsigned i = 0; i < 8; i++) {
+        st->r[(top + i) & 7] = get_reg80(img + 28 + 10 * i);
+    }
+}
+
 /* ---- the fast path: only the operands go to the host ---- */
 
 /*

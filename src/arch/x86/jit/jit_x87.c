@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * x87 stretches on the host FPU (issue 16).
+ *
+ * A run of consecutive guest x87 instructions in a block is translated to
+ * the same x87 instructions for the host FPU: at the stretch's start a
+ * call loads the guest's whole x87 state (registers in ST order from TOP,
+ * tags, status word, the guest's control word: precision and rounding
+ * control exact) into the host FPU with FRSTOR, the instructions run
+ * natively (register forms verbatim, undocumented aliases mapped as
+ * x87.c maps them, memory forms as `op [rax]` on the host address that
+ * the JIT's TLB fast path found), and at the end FNSAVE takes the state
+ * back and the host's control word is restored.  FIP, FCS, FOP, FDP and
+ * FDS are set as the interpreter sets them.
+ *
+ * This is exactly what x87.c's full-state path does for one instruction
+ * (FRSTOR, the instruction, FNSAVE) without the FNSAVE/FRSTOR pairs in
+ * between, so results are those of the interpreter bit for bit, as long
+ * as the host never takes an x87 exception: the stretch runs natively
+ * only when the guest masks every exception, has none pending (ES) and
+ * CR0.EM and CR0.TS are clear (the load returns 0 otherwise and the
+ * stretch runs as handler calls).  Nothing inside a native stretch can
+ * unmask one, because the control instructions (FLDCW, FLDENV, FRSTOR,
+ * FNINIT, FNCLEX, FNSTENV, FNSAVE, FNSTCW) and the instructions that touch
+ * EFLAGS (FCOMI, FCMOVcc) are not run natively: the state is written back,
+ * the instruction's handler runs, and the state is loaded again (which
+ * checks the conditions again).  A memory operand that misses the TLB
+ * fast path (a TLB miss, a page crossing, MMIO, a code page, a limit or
+ * right problem) does the same with its own handler, so a #PF or #GP
+ * leaves the guest's x87 state exactly as the interpreter would: every
+ * fault comes from a handler that runs with the state in memory, and the
+ * host's control word is back by then.
+ *
+ * Not in Linux user mode's sense precise: there a guest access to an
+ * unmapped page faults on the host inside the fast path; the x87 state is
+ * then the one of the stretch's start (see docs/jit.md).
+ *
+ * Specification: Intel SDM Vol. 1 ch. 8 (x87 state, FSAVE image), Vol. 2
+ * (FRSTOR, FNSAVE, FNSTSW).
+ */
+#include "arch/x86/jit/jit_x87.h"
+
+#include <stddef.h>
+
+#include "arch/x86/ops.h"
+#include "arch/x86/x87.h"
+
+uint64_t x86_jit_x87_stretches, x86_jit_x87_native;
+
+/* The host's control word while a stretch has the guest's loaded. */
+static __thread uint16_t host_cw;
+
+/* Load the guest's x87 state into the host FPU, if a stretch may run
+   natively: every exception masked, none pending, no #NM. */
+static uint32_t x87_enter(X86Cpu *cpu)
+{
+    const X87State *st = &cpu->fpu;
+    uint8_t img[X87_FSAVE_SIZE];
+
+    if ((cpu->cr0 & (CR0_EM | CR0_TS)) || (st->fcw & 0x3f) != 0x3f ||
+        (st->fsw & X87_SW_ES)) {
+        return 0;
+    }
+    x87_to_fsave(st, img);
+    __asm__ volatile("fnstcw %0\n\t"
+                     "frstor %1"
+                     : "=m"(host_cw)
+                     : "m"(*(const uint8_t(*)[X87_FSAVE_SIZE])img));
+    return 1;
+}
+
+/* Take the state back (FNSAVE leaves the host FPU initialised) and
+   restore the host's control word.  nc: the last non-control instruction
+   run natively since the load, mem: the last with a memory operand (its
+   FDP was stored by the generated code). */
+static void x87_leave(X86Cpu *cpu, const X86Insn *nc, const X86Insn *mem)
+{
+    X87State *st = &cpu->fpu;
+    uint8_t img[X87_FSAVE_SIZE];
+
+    __asm__ volatile("fnsave %0\n\t"
+                     "fldcw %1"
+                     : "=m"(*(uint8_t(*)[X87_FSAVE_SIZE])img)
+                     : "m"(host_cw));
+    x87_from_fsave(st, img);
+    if (nc) {
+        st->fop = (uint16_t)((nc->op & 7) << 8 | nc->modrm);
+        st->fip = (uint32_t)nc->ip;
+        st->fcs = cpu->seg[S_CS].sel;
+    }
+    if (mem) {
+        st->fds = cpu->seg[mem->seg].sel;
+    }
+}
+
+static bool is_x87(const TBlock *tb, const X86Insn *in)
+{
+    return (tb->flags & ~7u) == 0 && !in->op0f && in->op >= 0xd8 &&
+           in->op <= 0xdf && in->fn == x86_h_esc && !in->lock;
+}
+
+/* FNSTSW AX: the host's status word is the guest's. */
+static bool is_fnstsw_ax(const X86Insn *in)
+{
+    return in->op == 0xdf && in->modrm == 0xe0;
+}
+
+static bool native(const JitX87Helpers *h, const X86Insn *in, uint8_t *hop,
+                   uint8_t *hmodrm, unsigned *len, bool *store)
+{
+    if (is_fnstsw_ax(in)) {
+        *hop = 0xdf;
+        *hmodrm = 0xe0;
+        *len = 0;
+        *store = false;
+        return true;
+    }
+    if (!x87_native_form(in->op, in->modrm, hop, hmodrm, len, store)) {
+        return false;
+    }
+    return *len == 0 || (h->ea_ok(in) && in->seg < 6);
+}
+
+#define CPU_OFF(f) ((int32_t)offsetof(X86Cpu, f))
+#define FPU_OFF(f) (CPU_OFF(fpu) + (int32_t)offsetof(X87State, f))
+
+static void emit_enter(Asm *a, AsmFixup *fail)
+{
+    a_mov_rr(a, H_RDI, H_RBX);
+    a_call(a, (const void *)x87_enter);
+    a_op_rr(a, false, 0x85, H_RAX, H_RAX); /* test eax, eax */
+    *fail = a_jcc_fwd(a, CC_E);
+}
+
+static void emit_leave(Asm *a, const X86Insn *nc, const X86Insn *mem)
+{
+    a_mov_rr(a, H_RDI, H_RBX);
+    a_mov_ri(a, H_RSI, (uint64_t)(uintptr_t)nc);
+    a_mov_ri(a, H_RDX, (uint64_t)(uintptr_t)mem);
+    a_call(a, (const void *)x87_leave);
+}
+
+/* After a handler call inside a block: leave it if the instruction asked
+   to (tb_dirty, block_end), as jit.c does. */
+static void emit_exit_check(Asm *a, const TBlock *tb, int k, AsmFixup *ex,
+                            int *nex)
+{
+    if (k + 1 < tb->n) {
+        a_cmp16_mem_imm8(a, H_RBX, CPU_OFF(tb_dirty), 0);
+        ex[(*nex)++] = a_jcc_fwd(a, CC_NE);
+    }
+}
+
+int x86_jit_x87_stretch(Asm *a, const TBlock *tb, int i,
+                        const JitX87Helpers *h, AsmFixup *out)
+{
+    uint8_t hop, hmodrm;
+    unsigned len;
+    bool store;
+    int end = i; /* one past the last native instruction */
+
+    *out = NULL;
+    if (!is_x87(tb, &tb->insn[i]) ||
+        !native(h, &tb->insn[i], &hop, &hmodrm, &len, &store)) {
+        return 0;
+    }
+    for (int k = i; k < tb->n && is_x87(tb, &tb->insn[k]); k++) {
+        if (native(h, &tb->insn[k], &hop, &hmodrm, &len, &store)) {
+            end = k + 1;
+        }
+    }
+
+    /* Per instruction k of the stretch: the branches to its handler-call
+       version (the load refused), and exits from the block. */
+    AsmFixup fb[TB_MAX_INSNS + 1][2];
+    int nfb[TB_MAX_INSNS + 1] = { 0 };
+    AsmFixup ex[2 * TB_MAX_INSNS];
+    int nex = 0;
+    const X86Insn *nc = NULL, *mem = NULL;
+
+    h->flush_regs(a);
+    emit_enter(a, &fb[i][nfb[i]++]);
+    for (int k = i; k < end; k++) {
+        const X86Insn *in = &tb->insn[k];
+        if (!native(h, in, &hop, &hmodrm, &len, &store)) {
+            /* In the handler, with the state in memory. */
+            emit_leave(a, nc, mem);
+            h->call_insn(a, tb, k);
+            emit_exit_check(a, tb, k, ex, &nex);
+            emit_enter(a, &fb[k + 1][nfb[k + 1]++]);
+            h->flush_regs(a);
+            nc = mem = NULL;
+            continue;
+        }
+        x86_jit_x87_native++;
+        if (is_fnstsw_ax(in)) {
+            a_byte(a, 0xdf);
+            a_byte(a, 0xe0);
+            a_byte(a, 0x66); /* mov [cpu->regs[EAX]], ax */
+            a_op_mem(a, false, 0x89, H_RAX, H_RBX, CPU_OFF(regs));
+            h->flush_regs(a); /* a cached EAX is stale */
+            continue;
+        }
+        if (len == 0) {
+            a_byte(a, hop);
+            a_byte(a, hmodrm);
+            nc = in;
+            continue;
+        }
+        /* A memory operand: the TLB fast path, the instruction on
+           [rax], FDP = the offset; else the state goes back to memory
+           and the handler does it all. */
+        AsmFixup slow[8];
+        int ns = 0;
+        h->ea32(a, in);
+        a_mov_rr(a, H_R13, H_RAX);
+        h->fast_host(a, in->seg, store, slow, &ns, len);
+        a_byte(a, hop);
+        a_byte(a, hmodrm); /* [rax] */
+        a_st32(a, H_RBX, FPU_OFF(fdp), H_R13);
+        AsmFixup done = a_jmp_fwd(a);
+        for (int s = 0; s < ns; s++) {
+            a_bind(a, slow[s]);
+        }
+        emit_leave(a, nc, mem);
+        h->call_insn(a, tb, k);
+        emit_exit_check(a, tb, k, ex, &nex);
+        emit_enter(a, &fb[k + 1][nfb[k + 1]++]);
+        a_bind(a, done);
+        h->flush_regs(a);
+        /* The handler set FIP...FDS as this instruction does. */
+        nc = mem = in;
+    }
+    emit_leave(a, nc, mem);
+    AsmFixup done = a_jmp_fwd(a);
+
+    /* The stretch as handler calls, from wherever the load refused. */
+    for (int k = i; k < end; k++) {
+        for (int f = 0; f < nfb[k]; f++) {
+            a_bind(a, fb[k][f]);
+        }
+        h->call_insn(a, tb, k);
+        emit_exit_check(a, tb, k, ex, &nex);
+    }
+    for (int f = 0; f < nfb[end]; f++) {
+        a_bind(a, fb[end][f]);
+    }
+    if (nex) {
+        AsmFixup over = a_jmp_fwd(a);
+        for (int e = 0; e < nex; e++) {
+            a_bind(a, ex[e]);
+        }
+        *out = a_jmp_fwd(a);
+        a_bind(a, over);
+    }
+    a_bind(a, done);
+    h->flush_regs(a);
+    x86_jit_x87_stretches++;
+    return end - i;
+}
