@@ -45,7 +45,7 @@
 #include "arch/x86/ops.h"
 #include "arch/x86/x87.h"
 
-uint64_t x86_jit_x87_stretches, x86_jit_x87_native;
+uint64_t x86_jit_x87_stretches, x86_jit_x87_native, x86_jit_x87_loads;
 
 /* The host's control word while a stretch has the guest's loaded. */
 static __thread uint16_t host_cw;
@@ -66,6 +66,7 @@ static uint32_t x87_enter(X86Cpu *cpu)
                      "frstor %1"
                      : "=m"(host_cw)
                      : "m"(*(const uint8_t(*)[X87_FSAVE_SIZE])img));
+    x86_jit_x87_loads++;
     return 1;
 }
 

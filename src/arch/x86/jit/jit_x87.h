@@ -32,8 +32,9 @@ typedef struct JitX87Helpers {
 int x86_jit_x87_stretch(Asm *a, const TBlock *tb, int i,
                         const JitX87Helpers *h, AsmFixup *out);
 
-/* Stretches translated, and instructions in them run natively
-   (info jit). */
-extern uint64_t x86_jit_x87_stretches, x86_jit_x87_native;
+/* Stretches translated, the instructions in them translated to host x87
+   code, and loads of the guest's state into the host FPU at run time
+   (process-wide, for info jit and the tests). */
+extern uint64_t x86_jit_x87_stretches, x86_jit_x87_native, x86_jit_x87_loads;
 
 #endif
