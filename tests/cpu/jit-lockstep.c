@@ -269,6 +269,14 @@ static int lockstep(const char *path, bool chained)
             fprintf(stderr, "jit-lockstep: %s: divergence after run %"
                     G_GUINT64_FORMAT " at %#" G_GINT64_MODIFIER "x: %s\n",
                     path, blocks, (guint64)at, d);
+            if (!strncmp(d, "x87", 3)) {
+                GString *dj = g_string_new(NULL), *di = g_string_new(NULL);
+                x87_dump(&jit.x->fpu, dj);
+                x87_dump(&interp.x->fpu, di);
+                fprintf(stderr, "jit:\n%sinterp:\n%s", dj->str, di->str);
+                g_string_free(dj, TRUE);
+                g_string_free(di, TRUE);
+            }
             goto out;
         }
         if (wj == CPU_EXIT_HALTED) {

@@ -201,6 +201,15 @@ void x87_post_load(X87State *st);
  */
 bool x87_native_form(uint8_t opcode, uint8_t modrm, uint8_t *hop,
                      uint8_t *hmodrm, unsigned *len, bool *store);
+/*
+ * For the same: whether x87_exec() runs the instruction by its fast path
+ * when the registers it reads are full and a push has room (all exceptions
+ * masked), and then what it does to the stack: *need = how many registers
+ * from ST0 up it reads, *pops = registers popped (-1: a push), *cbits =
+ * the condition codes (C0..C3) it writes, the others being kept.
+ */
+bool x87_fast_effect(uint8_t opcode, uint8_t modrm, unsigned *need,
+                     int *pops, uint16_t *cbits);
 /* The guest's state as the host's 108-byte FSAVE image (32-bit protected
    mode layout, pointers zero) and back (the status and tag words and the
    registers; the control word, the pointers and FOP are left alone). */
