@@ -11,6 +11,8 @@
 ;      page's P or W bit cleared every few iterations; the handler sets
 ;      them again and the instruction is restarted), and an operand that
 ;      crosses into that page; FCOM + FNSTSW AX + SAHF + Jcc;
+;      FPREM makes that stretch load the whole state (FRSTOR) rather
+;      than the light form of the others;
 ;   4. an unmasked precision exception (#MF at the next waiting x87
 ;      instruction; the handler runs FNCLEX), FLDCW inside the stretch.
 ; Prints "X87 DONE" on COM1 if every result is the SDM's (else
@@ -156,6 +158,11 @@ cases:
     fmul st0, st1
     fst qword [FPG + 16]        ; #PF when read-only
     fdivr qword [one]
+    fld1                        ; FPREM: the stretch takes the full form
+    fld st1
+    fprem
+    fstp st1
+    fstp st0
     fxch st1
     fstp qword [FPG + 8]
     fcom qword [one]

@@ -1232,6 +1232,12 @@ void x86_jit_info(X86Jit *jit, const X86Cpu *cpu, GString *out)
         (guint64)cpu->jit_chains,
         100.0 * cpu->jit_chains /
             MAX(1.0, (double)(cpu->jit_chains + jit->runs)));
+    /* x87 stretches (jit_x87.c; process-wide counters) */
+    g_string_append_printf(out,
+        "x87 on the host FPU: %s, %" G_GUINT64_FORMAT " stretches (%"
+        G_GUINT64_FORMAT " instructions), %" G_GUINT64_FORMAT
+        " state loads\n", jit->x87 ? "on" : "off", x86_jit_x87_stretches,
+        x86_jit_x87_native, x86_jit_x87_loads);
 }
 
 #else /* not an x86-64 Linux host: the interpreter only */
