@@ -3,40 +3,46 @@
  * x87 stretches on the host FPU (issue 16).
  *
  * A run of consecutive guest x87 instructions in a block is translated to
- * the same x87 instructions for the host FPU: at the stretch's start a
- * call loads the guest's whole x87 state (registers in ST order from TOP,
- * tags, status word, the guest's control word: precision and rounding
- * control exact) into the host FPU with FRSTOR, the instructions run
- * natively (register forms verbatim, undocumented aliases mapped as
- * x87.c maps them, memory forms as `op [rax]` on the host address that
- * the JIT's TLB fast path found), and at the end FNSAVE takes the state
- * back and the host's control word is restored.  FIP, FCS, FOP, FDP and
- * FDS are set as the interpreter sets them.
+ * the same x87 instructions for the host FPU (register forms verbatim,
+ * undocumented aliases mapped as x87.c maps them, memory forms as
+ * `op [rax]` on the host address that the JIT's TLB fast path found) with
+ * the guest's state loaded into the host FPU at the stretch's start and
+ * written back at its end, under the guest's control word (precision and
+ * rounding control exact).  Two forms of load and write-back:
  *
- * This is exactly what x87.c's full-state path does for one instruction
- * (FRSTOR, the instruction, FNSAVE) without the FNSAVE/FRSTOR pairs in
- * between, so results are those of the interpreter bit for bit, as long
- * as the host never takes an x87 exception: the stretch runs natively
- * only when the guest masks every exception, has none pending (ES) and
- * CR0.EM and CR0.TS are clear (the load returns 0 otherwise and the
- * stretch runs as handler calls).  Nothing inside a native stretch can
- * unmask one, because the control instructions (FLDCW, FLDENV, FRSTOR,
- * FNINIT, FNCLEX, FNSTENV, FNSAVE, FNSTCW) and the instructions that touch
- * EFLAGS (FCOMI, FCMOVcc) are not run natively: the state is written back,
- * the instruction's handler runs, and the state is loaded again (which
- * checks the conditions again).  A memory operand that misses the TLB
- * fast path (a TLB miss, a page crossing, MMIO, a code page, a limit or
- * right problem) does the same with its own handler, so a #PF or #GP
- * leaves the guest's x87 state exactly as the interpreter would: every
- * fault comes from a handler that runs with the state in memory, and the
- * host's control word is back by then.
+ * - full (FRSTOR of the state as an FSAVE image, FNSAVE back, the host's
+ *   control word restored): exactly x87.c's full-state path for one
+ *   instruction without the FNSAVE/FRSTOR pairs in between;
+ * - light, when every instruction of the stretch has a fast plan in
+ *   x87.c (x87_fast_effect): FLD of the guest's live registers onto the
+ *   empty host stack (TOP aligned), FSTP back, the status word merged as
+ *   x87.c's fast path merges it (the condition codes the stretch writes
+ *   from the host, the others from memory, the sticky flags ORed), and
+ *   the registers about to be popped stored first; only a stack that
+ *   cannot under- or overflow in the stretch is loaded this way.
  *
- * Not in Linux user mode's sense precise: there a guest access to an
- * unmapped page faults on the host inside the fast path; the x87 state is
- * then the one of the stretch's start (see docs/jit.md).
+ * Either way results are those of the interpreter bit for bit as long as
+ * the host never takes an x87 exception: the stretch runs natively only
+ * when the guest masks every exception, has none pending (ES) and CR0.EM
+ * and CR0.TS are clear (the load returns 0 otherwise and the stretch runs
+ * as handler calls).  Nothing inside a native stretch can unmask one: the
+ * control instructions (FLDCW, FLDENV, FRSTOR, FNINIT, FNCLEX, FNSTENV,
+ * FNSAVE, FNSTCW) and the instructions that touch EFLAGS (FCOMI, FCMOVcc)
+ * are not run natively: the state is written back, the instruction's
+ * handler runs, and the state is loaded again (which checks again).  A
+ * memory operand that misses the TLB fast path (a TLB miss, a page
+ * crossing, MMIO, a code page, a limit or right problem) writes the state
+ * back as it was before the instruction and runs the rest of the stretch
+ * as handler calls, so a #PF or #GP leaves the guest's x87 state exactly
+ * as the interpreter would: every fault comes from a handler that runs
+ * with the state in memory and the host's control word back.
  *
- * Specification: Intel SDM Vol. 1 ch. 8 (x87 state, FSAVE image), Vol. 2
- * (FRSTOR, FNSAVE, FNSTSW).
+ * Not precise in Linux user mode: there a guest access to an unmapped
+ * page faults on the host inside the fast path; the x87 state is then
+ * the one of the stretch's start (see docs/jit.md).
+ *
+ * Specification: Intel SDM Vol. 1 ch. 8 (x87 state, FSAVE image, stack
+ * faults), Vol. 2 (FRSTOR, FNSAVE, FLD, FSTP, FINCSTP, FNSTSW).
  */
 #include "arch/x86/jit/jit_x87.h"
 
