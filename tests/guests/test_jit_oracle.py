@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The interpreter as the JIT's oracle on a real guest (issue 16, suite
+guests-linux).  Debian's i686 kernel boots under -icount twice, once with
+-accel jit (translating every block on its first run) and once with
+-accel interp.  Both stop at the same instruction counts (every STEP
+instructions up to LAST) and at each stop the whole architectural state
+the monitor shows (`info registers`, including EFLAGS, segments, control
+registers and the FPU) and the RAM hash (`info ramhash`) must be equal.
+-icount makes the instruction stream independent of host speed, so any
+difference is an engine bug; the first differing checkpoint is reported.
+
+usage: test_jit_oracle.py EMULATOR
+"""
+import os
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import boottest  # noqa: E402
+from test_savevm_linux import argv, finish, ramhash, stop_at  # noqa: E402
+
+STEP = 100000000
+LAST = 600000000
+
+
+def run(exe, tmp, accel):
+    """Checkpoints of one engine: [(count, registers, ram hash)]."""
+    sock = os.path.join(tmp, accel + '.mon')
+    emu = boottest.Emulator(argv(exe, sock, ['-accel', accel]))
+    try:
+        mon = boottest.Monitor(sock)
+        states = []
+        for count in range(STEP, LAST + 1, STEP):
+            stop_at(emu, mon, count)
+            states.append((count, mon.cmd('info registers'), ramhash(mon)))
+        finish(emu, mon)
+        return states
+    finally:
+        emu.close()
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    exe = boottest.find_emulator(sys.argv[1])
+    boottest.ensure_images('kernel')
+    tmp = tempfile.mkdtemp(prefix='jit-oracle-')
+    env = dict(os.environ)
+    try:
+        os.environ['MIMIC_JIT_THRESHOLD'] = '0'
+        jit = run(exe, tmp, 'jit')
+        os.environ.clear()
+        os.environ.update(env)
+        interp = run(exe, tmp, 'interp')
+        for (count, jregs, jhash), (_, iregs, ihash) in zip(jit, interp):
+            if jregs != iregs:
+                print('FAIL: registers differ at instruction %d\n'
+                      '-- jit --\n%s\n-- interp --\n%s' %
+                      (count, jregs, iregs))
+                return 1
+            if jhash != ihash:
+                print('FAIL: RAM differs at instruction %d: jit %s, '
+                      'interp %s' % (count, jhash, ihash))
+                return 1
+        print('ok: %d checkpoints up to instruction %d, registers and RAM '
+              'equal under the JIT and the interpreter' % (len(jit), LAST))
+        return 0
+    except boottest.BootError as e:
+        print('FAIL: %s' % e)
+        return 1
+    finally:
+        os.environ.clear()
+        os.environ.update(env)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
