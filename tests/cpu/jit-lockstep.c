@@ -37,6 +37,7 @@
 
 #include "arch/cpu.h"
 #include "arch/x86/jit/jit.h"
+#include "arch/x86/jit/jit_x87.h"
 #include "arch/x86/x86.h"
 #include "bus/clock.h"
 #include "bus/ioport.h"
@@ -191,6 +192,11 @@ static const char *state_diff(X86Cpu *a, X86Cpu *b)
         a->fpu.ftw != b->fpu.ftw) {
         return "x87 control, status or tag word";
     }
+    if (a->fpu.fip != b->fpu.fip || a->fpu.fcs != b->fpu.fcs ||
+        a->fpu.fop != b->fpu.fop || a->fpu.fdp != b->fpu.fdp ||
+        a->fpu.fds != b->fpu.fds) {
+        return "x87 FIP, FDP or FOP";
+    }
     for (int i = 0; i < 8; i++) {
         if (a->fpu.r[i].mant != b->fpu.r[i].mant ||
             a->fpu.r[i].sexp != b->fpu.r[i].sexp) {
@@ -263,6 +269,14 @@ static int lockstep(const char *path, bool chained)
             fprintf(stderr, "jit-lockstep: %s: divergence after run %"
                     G_GUINT64_FORMAT " at %#" G_GINT64_MODIFIER "x: %s\n",
                     path, blocks, (guint64)at, d);
+            if (!strncmp(d, "x87", 3)) {
+                GString *dj = g_string_new(NULL), *di = g_string_new(NULL);
+                x87_dump(&jit.x->fpu, dj);
+                x87_dump(&interp.x->fpu, di);
+                fprintf(stderr, "jit:\n%sinterp:\n%s", dj->str, di->str);
+                g_string_free(dj, TRUE);
+                g_string_free(di, TRUE);
+            }
             goto out;
         }
         if (wj == CPU_EXIT_HALTED) {
@@ -315,6 +329,14 @@ int main(int argc, char **argv)
     }
     if (!rc && have_jit && !chains_taken) {
         fprintf(stderr, "jit-lockstep: no block was chained\n");
+        rc = 1;
+    }
+    /* The x87 ROMs must have run stretches on the host FPU (jit_x87.c),
+       unless MIMIC_JIT_X87=0 turns them off. */
+    const char *x87 = getenv("MIMIC_JIT_X87");
+    if (!rc && have_jit && !(x87 && !strcmp(x87, "0")) &&
+        !x86_jit_x87_loads) {
+        fprintf(stderr, "jit-lockstep: no x87 stretch ran natively\n");
         rc = 1;
     }
     return rc;

@@ -905,6 +905,74 @@ static bool x87_fast_plan(uint8_t opcode, uint8_t modrm, X87FastPlan *p)
     }
 }
 
+/* ---- for the JIT (x87.h) ---- */
+
+bool x87_native_form(uint8_t opcode, uint8_t modrm, uint8_t *hop,
+                     uint8_t *hmodrm, unsigned *len, bool *store)
+{
+    X87Decoded d;
+
+    if (!x87_decode(opcode, modrm, &d)) {
+        return false;
+    }
+    if (d.kind != K_HOST && d.kind != K_HOST_LOAD && d.kind != K_HOST_STORE) {
+        return false;
+    }
+    *hop = d.hop;
+    *hmodrm = d.hmodrm;
+    *len = d.len;
+    *store = d.kind == K_HOST_STORE;
+    return true;
+}
+
+bool x87_fast_effect(uint8_t opcode, uint8_t modrm, unsigned *need,
+                     int *pops, uint16_t *cbits)
+{
+    X87FastPlan p;
+    X87Decoded d;
+
+    if (!x87_decode(opcode, modrm, &d) ||
+        (d.kind != K_HOST && d.kind != K_HOST_LOAD &&
+         d.kind != K_HOST_STORE) ||
+        !x87_fast_plan(opcode, modrm, &p) || p.wf) {
+        return false;
+    }
+    *need = 0;
+    for (unsigned k = 0; k < p.nin; k++) {
+        *need = MAX(*need, (unsigned)p.in[k] + 1);
+    }
+    *pops = p.pops;
+    *cbits = (uint16_t)((p.c1_kept ? 0 : X87_SW_C1) |
+                        (p.cmp ? X87_SW_C0 | X87_SW_C2 | X87_SW_C3 : 0) |
+                        (p.c2 ? X87_SW_C2 : 0));
+    return true;
+}
+
+void x87_to_fsave(const X87State *st, uint8_t img[X87_FSAVE_SIZE])
+{
+    unsigned top = x87_top(st);
+
+    memset(img, 0, X87_FSAVE_SIZE);
+    put16(img + 0, st->fcw);
+    put16(img + 4, st->fsw);
+    put16(img + 8, st->ftw);
+    for (unsigned i = 0; i < 8; i++) {
+        put_reg80(img + 28 + 10 * i, st->r[(top + i) & 7]);
+    }
+}
+
+void x87_from_fsave(X87State *st, const uint8_t img[X87_FSAVE_SIZE])
+{
+    unsigned top;
+
+    st->fsw = get16(img + 4);
+    st->ftw = get16(img + 8);
+    top = x87_top(st);
+    for (unsigned i = 0; i < 8; i++) {
+        st->r[(top + i) & 7] = get_reg80(img + 28 + 10 * i);
+    }
+}
+
 /*
  * Fast path: load c->nin registers (in[1] first, so in[0] ends up in
  * ST0), run the stub under the guest's control word, take the status word,

@@ -189,6 +189,34 @@ unsigned x87_classify_tag(X87Reg r);
 extern const StateField x87_state_fields[];
 void x87_post_load(X87State *st);
 
+/*
+ * For the JIT's host-x87 stretches (jit/jit_x87.c): whether the instruction
+ * is one the host can run as is on a host FPU holding the guest's state
+ * (all exceptions masked): the register forms and the memory loads and
+ * stores x87_exec() itself runs on the host, but FCOMI and FCMOVcc (EFLAGS)
+ * and the control instructions.  *hop and *hmodrm get the host encoding
+ * (undocumented aliases mapped; memory forms as [rax]/[eax]), *len the
+ * memory operand's size (0 for a register form), *store whether it is
+ * written (else read).
+ */
+bool x87_native_form(uint8_t opcode, uint8_t modrm, uint8_t *hop,
+                     uint8_t *hmodrm, unsigned *len, bool *store);
+/*
+ * For the same: whether x87_exec() runs the instruction by its fast path
+ * when the registers it reads are full and a push has room (all exceptions
+ * masked), and then what it does to the stack: *need = how many registers
+ * from ST0 up it reads, *pops = registers popped (-1: a push), *cbits =
+ * the condition codes (C0..C3) it writes, the others being kept.
+ */
+bool x87_fast_effect(uint8_t opcode, uint8_t modrm, unsigned *need,
+                     int *pops, uint16_t *cbits);
+/* The guest's state as the host's 108-byte FSAVE image (32-bit protected
+   mode layout, pointers zero) and back (the status and tag words and the
+   registers; the control word, the pointers and FOP are left alone). */
+#define X87_FSAVE_SIZE 108
+void x87_to_fsave(const X87State *st, uint8_t img[X87_FSAVE_SIZE]);
+void x87_from_fsave(X87State *st, const uint8_t img[X87_FSAVE_SIZE]);
+
 /* ---- MMX (SDM Vol. 1 ch. 9) ---- */
 
 /*

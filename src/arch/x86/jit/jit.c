@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "arch/x86/jit/asm.h"
+#include "arch/x86/jit/jit_x87.h"
 #include "arch/x86/ops.h"
 
 #define JIT_BUF_SIZE (32u << 20)
@@ -136,6 +137,8 @@ X86Jit *x86_jit_new(unsigned threshold)
     jit->inline_ops = !(env && !strcmp(env, "0"));
     env = getenv("MIMIC_JIT_CHAIN");
     jit->chain = !(env && !strcmp(env, "0"));
+    env = getenv("MIMIC_JIT_X87");
+    jit->x87 = !(env && !strcmp(env, "0"));
     jit->flushes_seen = ~0u;
     return jit;
 }
@@ -1052,6 +1055,22 @@ static bool chainable(const TBlock *tb, bool last_inline)
            (in->op == 0xff && (in->reg == 2 || in->reg == 4));
 }
 
+/* ---- x87 stretches (jit_x87.c): what it borrows from here ---- */
+
+static void rc_flush_drop(Asm *a)
+{
+    rc_flush(a);
+    rc_drop();
+}
+
+static const JitX87Helpers jit_x87_helpers = {
+    .flush_regs = rc_flush_drop,
+    .ea_ok = ea32_legacy,
+    .ea32 = emit_ea32,
+    .fast_host = emit_fast_host,
+    .call_insn = emit_call_insn,
+};
+
 bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
 {
     X86Jit *jit = cpu->jit;
@@ -1101,6 +1120,19 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
     for (int i = 0; i < tb->n; i++) {
         int kind = dead[i] ? -1 : inline_flag_kind(tb, &tb->insn[i]);
         last_inline = i + 1 == tb->n;
+        int n87 = jit->inline_ops && jit->x87
+                      ? x86_jit_x87_stretch(&a, tb, i, &jit_x87_helpers,
+                                            &out[nout])
+                      : 0;
+        if (n87 > 0) { /* x87 on the host FPU: cur and rip as inline */
+            nout++;
+            i += n87 - 1;
+            jit->inlined += n87;
+            fl = FL_UNKNOWN;
+            inlined = true;
+            last_inline = i + 1 == tb->n;
+            continue;
+        }
         if (jit->inline_ops && emit_jcc(&a, tb, i, fl)) {
             inlined = false; /* cur and rip are set */
             jit->inlined++;
@@ -1200,6 +1232,12 @@ void x86_jit_info(X86Jit *jit, const X86Cpu *cpu, GString *out)
         (guint64)cpu->jit_chains,
         100.0 * cpu->jit_chains /
             MAX(1.0, (double)(cpu->jit_chains + jit->runs)));
+    /* x87 stretches (jit_x87.c; process-wide counters) */
+    g_string_append_printf(out,
+        "x87 on the host FPU: %s, %" G_GUINT64_FORMAT " stretches (%"
+        G_GUINT64_FORMAT " instructions), %" G_GUINT64_FORMAT
+        " state loads\n", jit->x87 ? "on" : "off", x86_jit_x87_stretches,
+        x86_jit_x87_native, x86_jit_x87_loads);
 }
 
 #else /* not an x86-64 Linux host: the interpreter only */

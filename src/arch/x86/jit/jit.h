@@ -46,6 +46,8 @@ struct X86Jit {
     bool inline_ops;         /* emit the simple instructions inline
                                 (MIMIC_JIT_INLINE=0: every one a call) */
     bool chain;              /* chain blocks (MIMIC_JIT_CHAIN=0: never) */
+    bool x87;                /* x87 stretches on the host FPU
+                                (MIMIC_JIT_X87=0: handler calls) */
     uintptr_t chain_stub;    /* RX address of the shared chaining code */
     uint64_t chain_exits;    /* blocks that end in the chaining code */
     /* Statistics (info jit). */
