@@ -29,8 +29,9 @@
 bool user_mem_init(UserProc *p, GError **error)
 {
     /* Guard pages above the window catch accesses that straddle its
-       end. */
-    uint64_t size = p->arch->addr_limit + 0x10000;
+       end.  At least 4 GiB: the x86 JIT adds any 32-bit linear address
+       to guest_base (x86_user_new_model), a fault standing for #PF. */
+    uint64_t size = MAX(p->arch->addr_limit, 1ull << 32) + 0x10000;
     void *base = mmap(NULL, size, PROT_NONE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (base == MAP_FAILED) {

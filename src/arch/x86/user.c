@@ -356,6 +356,8 @@ X86User *x86_user_new_model(uint8_t *guest_base, uint64_t limit,
         return NULL;
     }
     u->x = (X86Cpu *)u->cpu;
+    /* the user layer reserves 4 GiB + 64 KiB at guest_base (mem.c) */
+    u->x->user_host = guest_base;
     u->marked_fn = u->x->code.page_marked;
     u->marked_opaque = u->x->code.opaque;
     u->x->code.page_marked = page_marked;

@@ -389,6 +389,11 @@ struct X86Cpu {
     /* A handler ran since the last chain (or x86_run entered the
        code): the chaining code checks the loop's conditions again. */
     bool jit_hcall;
+    /* Linux user mode (user.c): linear address 0 in host memory, with
+       4 GiB + 64 KiB reserved there (unmapped pages fault on the host
+       and become #PF), so the JIT's 32-bit fast path adds it instead of
+       looking up the TLB; NULL in system mode. */
+    uint8_t *user_host;
 };
 
 /* ---- exceptions (cpu.c) ---- */
