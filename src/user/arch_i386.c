@@ -886,7 +886,10 @@ const UserArch user_arch_i386 = {
     .name = "i386", .e_machine = 3, .is64 = false, .big_endian = false,
     .platform = "i686", .default_cpu = "pentium2",
     .hwcap = 0x0180b97fu, /* CPUID 1 EDX of the core (x86_cpuid) */
-    .addr_limit = 0xc0000000ull, .stack_top = 0xbfff0000ull,
+    /* the guest window: up to the 4 MiB page of the system area
+       (src/arch/x86/user.c), as Linux gives i386 programs 4 GiB on a
+       64-bit kernel; mmap searches below the stack first */
+    .addr_limit = 0xffc00000ull, .stack_top = 0xbfff0000ull,
     .mmap_top = 0xb7000000ull, .elf_base = 0,
     .page_size = 4096, .syscall_base = 0,
     .syscalls = i386_syscalls, .n_syscalls = G_N_ELEMENTS(i386_syscalls),

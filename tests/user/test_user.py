@@ -331,6 +331,64 @@ def check_x86_64(bindir, d):
               'qemu-x86_64' % len(m[1].splitlines()))
     check_gdb('x86_64', os.path.join(bindir, 'mimic-x86_64'),
               shutil.which('qemu-x86_64'), prog, [], X86_64_GDB, d)
+    check_vdso64(os.path.join(bindir, 'mimic-x86_64'), d)
+    check_highmem(64, os.path.join(bindir, 'mimic-x86_64'),
+                  shutil.which('qemu-x86_64'), d)
+
+
+def check_highmem(bits, mimic, qemu, d):
+    """Guest addresses above 3 GiB (highmem.c, built with the host's
+    gcc -mBITS -static): an mmap hint, MAP_FIXED and reservations past
+    3 GiB as under Linux and qemu-ARCH."""
+    prog = os.path.join(d, 'highmem%d' % bits)
+    p = subprocess.run(['gcc', '-m%d' % bits, '-static', '-O1', '-o', prog,
+                        os.path.join(os.path.dirname(__file__),
+                                     'highmem.c')],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        fail('gcc -m%d highmem.c: %s' % (bits, p.stderr[-300:]))
+        return
+    m = run([mimic, prog], d)
+    q = run([qemu, prog], d)
+    n = run_native(prog, d)
+    if m[0] != 0 or m[1] != q[1] or (n is not None and n[1] != m[1]) or \
+            m[1].count(b'yes') != 2:
+        fail('%d-bit highmem: rc %d %r, qemu %r, Linux %r'
+             % (bits, m[0], m[1], q[1], n and n[1]))
+    else:
+        print('ok: %d-bit guest addresses above 3 GiB, as qemu and Linux'
+              % bits)
+
+
+def check_vdso64(mimic, d):
+    """The x86-64 vDSO (vdso64.c, dynamically linked with the host's
+    glibc): __vdso_clock_gettime, gettimeofday, time and getcpu found
+    through AT_SYSINFO_EHDR's dynamic symbols and agreeing with their
+    system calls, glibc's loader holding linux-vdso.so.1: the same
+    output as the host's own run (QEMU 7.2 has no x86-64 vDSO)."""
+    prog = os.path.join(d, 'vdso64')
+    p = subprocess.run(['gcc', '-O1', '-o', prog,
+                        os.path.join(os.path.dirname(__file__),
+                                     'vdso64.c')],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        fail('gcc vdso64.c: %s' % p.stderr[-300:])
+        return
+    m = run([mimic, prog], d)
+    n = run_native(prog, d)
+    want = [f + ': yes' for f in ('__vdso_clock_gettime',
+                                   '__vdso_gettimeofday', '__vdso_time',
+                                   '__vdso_getcpu')] + [
+        'clock_gettime: agrees', 'clock_gettime of a bad clock: fails',
+        'gettimeofday: agrees', 'time: agrees', 'getcpu: a CPU',
+        'glibc loaded linux-vdso.so.1: yes']
+    lines = m[1].decode(errors='replace').splitlines()
+    if m[0] != 0 or lines != want or (n is not None and n[1] != m[1]):
+        fail('x86_64 vDSO: rc %d %r, Linux %r'
+             % (m[0], m[1], n and n[1]))
+    else:
+        print('ok: x86_64 vDSO (clock_gettime, gettimeofday, time, getcpu; '
+              'glibc loads it), same as Linux')
 
 
 def run_native(prog, d):
@@ -704,6 +762,7 @@ def main():
                     check_perl(arch, mimic, qemu, d)
                     check_jit_threads(mimic, qemu, d)
                     check_vdso(mimic, d)
+                    check_highmem(32, mimic, qemu, d)
                     check_ldt(mimic, qemu, d)
                     prog = gcc_m32(d, 'gdb_target')
                     if prog:
