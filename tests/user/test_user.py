@@ -56,6 +56,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 SRC = os.environ.get('MIMIC_SOURCE_ROOT',
                      os.path.join(os.path.dirname(__file__), '..', '..'))
@@ -498,6 +499,113 @@ def gdb_session(emu, prog, args, script, d):
     return text, out
 
 
+class Rsp:
+    """A minimal GDB remote-protocol client (acknowledged packets)."""
+
+    def __init__(self, port):
+        self.s = socket.create_connection(('127.0.0.1', port), timeout=30)
+        self.buf = b''
+
+    def _byte(self):
+        if not self.buf:
+            self.buf = self.s.recv(4096)
+            if not self.buf:
+                raise OSError('connection closed')
+        c, self.buf = self.buf[:1], self.buf[1:]
+        return c
+
+    def reply(self):
+        while self._byte() != b'$':
+            pass
+        data = b''
+        while True:
+            c = self._byte()
+            if c == b'#':
+                break
+            data += c
+        self._byte()
+        self._byte()
+        self.s.sendall(b'+')
+        return data.decode()
+
+    def send(self, data):
+        cs = sum(data.encode()) & 0xff
+        self.s.sendall(b'$%s#%02x' % (data.encode(), cs))
+        if self._byte() != b'+':
+            raise OSError('no ack')
+
+    def ask(self, data):
+        self.send(data)
+        return self.reply()
+
+
+def check_gdb_allstop(mimic, d):
+    """-g all-stop and Ctrl-C (gdb_threads.c: four threads counting):
+    0x03 while the program runs stops it with SIGINT (S02), and while it
+    is stopped no thread's counter moves; after a resume they count on
+    and a second 0x03 stops it again."""
+    prog = gcc_m32(d, 'gdb_threads', ['-pthread'])
+    if not prog:
+        return
+    nm = subprocess.run(['nm', prog], capture_output=True, text=True)
+    addr = [ln.split()[0] for ln in nm.stdout.splitlines()
+            if ln.endswith(' counters')]
+    if not addr:
+        fail('gdb_threads: no counters symbol')
+        return
+    port = free_port()
+    p = subprocess.Popen([mimic, '-g', str(port), prog], cwd=d,
+                         stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    problems = []
+    try:
+        if not wait_listen(port, p):
+            fail('gdb_threads: the stub does not listen')
+            return
+        r = Rsp(port)
+        r.reply()  # the stop at the first instruction
+        rd = 'm%s,10' % addr[0]
+        first = None
+        done = False
+        for rnd in range(40):
+            r.send('c')
+            time.sleep(0.2)
+            r.s.sendall(b'\x03')
+            stopped = r.reply()
+            if stopped != 'S02':
+                problems.append('round %d: stop reply %r' % (rnd, stopped))
+                break
+            a = r.ask(rd)
+            time.sleep(0.2)
+            b = r.ask(rd)
+            if a != b:
+                problems.append('round %d: counters moved while stopped: '
+                                '%s then %s' % (rnd, a, b))
+                break
+            vals = struct.unpack('<4I', bytes.fromhex(a))
+            if first is None:
+                first = vals
+            elif all(v != f for v, f in zip(vals, first)) and all(vals):
+                done = rnd >= 1
+                break
+        if not done and not problems:
+            problems.append('the threads never all counted on: %r' % (vals,))
+        r.send('k')
+    except (OSError, socket.timeout) as e:
+        problems.append('protocol: %s' % e)
+    finally:
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            problems.append('the program did not end at k')
+    if problems:
+        fail('i386 -g all-stop: ' + '; '.join(problems))
+    else:
+        print('ok: i386 -g all-stop and Ctrl-C (4 threads held still)')
+
+
 I386_GDB = ['break add', 'continue', 'print a', 'print b',
             'info registers eip', 'continue', 'print a', 'print $pc == add',
             'stepi', 'stepi', 'stepi', 'print $pc', 'x/2i $pc',
@@ -763,6 +871,7 @@ def main():
                     check_jit_threads(mimic, qemu, d)
                     check_vdso(mimic, d)
                     check_highmem(32, mimic, qemu, d)
+                    check_gdb_allstop(mimic, d)
                     check_ldt(mimic, qemu, d)
                     prog = gcc_m32(d, 'gdb_target')
                     if prog:
