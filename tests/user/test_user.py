@@ -539,6 +539,22 @@ class Rsp:
         return self.reply()
 
 
+def check_smc_block(mimic, qemu, d):
+    """A store over an instruction further on in its own hot block
+    (smc_block.c): the patched instruction runs, as under qemu-i386."""
+    prog = gcc_m32(d, 'smc_block')
+    if not prog:
+        return
+    m = run([mimic, prog], d)
+    q = run([qemu, prog], d)
+    lines = m[1].decode(errors='replace').splitlines()
+    if m[0] != 0 or m[1] != q[1] or len(lines) != 3 or \
+            not all(x.endswith('then 2') for x in lines):
+        fail('i386 smc_block: rc %d %r, qemu %r' % (m[0], m[1], q[1]))
+    else:
+        print('ok: i386 self-modifying code inside a hot block')
+
+
 def check_gdb_allstop(mimic, d):
     """-g all-stop and Ctrl-C (gdb_threads.c: four threads counting):
     0x03 while the program runs stops it with SIGINT (S02), and while it
@@ -872,6 +888,7 @@ def main():
                     check_vdso(mimic, d)
                     check_highmem(32, mimic, qemu, d)
                     check_gdb_allstop(mimic, d)
+                    check_smc_block(mimic, qemu, d)
                     check_ldt(mimic, qemu, d)
                     prog = gcc_m32(d, 'gdb_target')
                     if prog:

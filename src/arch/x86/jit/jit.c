@@ -518,6 +518,23 @@ static void emit_user_host(Asm *a, int s)
     a_op_mem(a, true, 0x03, H_RAX, H_RBX, CPU_OFF(user_host));
 }
 
+static void emit_cur_rip(Asm *a, const TBlock *tb, int i);
+static void emit_epilogue(Asm *a);
+
+/* After a direct store in the middle of a block: a store to a page of
+   translated code faulted on the host and asked every CPU to drop the
+   page's blocks (exit_req, src/user/mem.c): leave the block after this
+   instruction, as the TLB path's handler leaves it (tb_dirty), so that
+   code the store changed further on in the block runs new. */
+static void emit_user_store_exit(Asm *a, const TBlock *tb, int i)
+{
+    a_alu_mem_imm(a, false, 7, H_RBX, CPU_OFF(exit_req), 0);
+    AsmFixup go_on = a_jcc_fwd(a, CC_E);
+    emit_cur_rip(a, tb, i);
+    emit_epilogue(a);
+    a_bind(a, go_on);
+}
+
 /* The fast path of x86_seg_check + x86_read_lin/x86_write_lin for a
    4-byte access at the 32-bit offset in EAX through segment s: leaves
    the host address in RAX, or jumps to one of the fixups it adds to
@@ -740,6 +757,10 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out,
         a_st64(a, H_RBX, CPU_OFF(rip), H_R13);
         *rip_set = true;
         break;
+    }
+    if (jit_user_direct && !last &&
+        (kind == STORE || kind == STORE_IMM || kind == PUSH)) {
+        emit_user_store_exit(a, tb, i);
     }
     AsmFixup done = a_jmp_fwd(a);
     for (int k = 0; k < ns; k++) {
