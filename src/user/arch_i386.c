@@ -856,6 +856,9 @@ int user_x86_cpu_loop(UserThread *t, int sysvec,
         case EX_PF: {
             uint64_t a = x->cr2 & amask;
             bool mapped = user_addr_mapped(p, a);
+            if (mapped && a >= X86U_LOW_LIMIT && x86_user_map_high(c->u)) {
+                break; /* the window above 3 GiB, mapped now: again */
+            }
             if (mapped) {
                 c->err |= 1; /* a protection fault: P set, as Linux's */
             }
