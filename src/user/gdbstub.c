@@ -112,7 +112,10 @@ void user_gdb_check(UserThread *t)
     __atomic_store_n(&as.flag, as.stopped || as.interrupt, __ATOMIC_RELEASE);
     g_mutex_unlock(&as.lock);
     if (mine) {
-        stop(t, SIGINT);
+        int deliver = stop(t, SIGINT);
+        if (deliver) {
+            kill(getpid(), deliver); /* GDB passed it on (signal SIGINT) */
+        }
     }
 }
 
@@ -123,6 +126,7 @@ static void all_stop_begin(UserThread *t)
     g_mutex_lock(&as.lock);
     as.stopped = true;
     as.running = false;
+    as.interrupt = 0; /* any stop answers a Ctrl-C */
     __atomic_store_n(&as.flag, 1, __ATOMIC_RELEASE);
     request_all(t);
     for (int tries = 0; tries < 1000; tries++) {
