@@ -119,7 +119,7 @@ void user_gdb_check(UserThread *t)
     }
 }
 
-/* Stop the others for t (gs.lock held); wait (bounded) until none runs
+/* Stop the others for t (gs.lock held); wait (10 s at most) until none runs
    guest code. */
 static void all_stop_begin(UserThread *t)
 {
@@ -129,7 +129,7 @@ static void all_stop_begin(UserThread *t)
     as.interrupt = 0; /* any stop answers a Ctrl-C */
     __atomic_store_n(&as.flag, 1, __ATOMIC_RELEASE);
     request_all(t);
-    for (int tries = 0; tries < 1000; tries++) {
+    for (int tries = 0; tries < 10000; tries++) {
         bool busy = false;
         for (guint i = 0; as.threads && i < as.threads->len; i++) {
             UserThread *o = g_ptr_array_index(as.threads, i);

@@ -583,7 +583,7 @@ def check_gdb_allstop(mimic, d):
         rd = 'm%s,10' % addr[0]
         first = None
         done = False
-        for rnd in range(40):
+        for rnd in range(100):
             r.send('c')
             time.sleep(0.2)
             r.s.sendall(b'\x03')
