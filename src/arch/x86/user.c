@@ -653,6 +653,11 @@ int x86_user_run(X86User *u, uint32_t *err)
             x->shutdown = false;
             return X86U_SHUTDOWN;
         }
+        if (x->user_int80) {
+            x->user_int80 = false;
+            *err = 0;
+            return 0x80;
+        }
         if (x->cpl == 3) {
             return X86U_NONE;
         }

@@ -394,6 +394,9 @@ struct X86Cpu {
        and become #PF), so the JIT's 32-bit fast path adds it instead of
        looking up the TLB; NULL in system mode. */
     uint8_t *user_host;
+    /* Linux user mode: INT 0x80 stopped the CPU as a system call
+       (x86_h_int_imm), without the trip through the IDT. */
+    bool user_int80;
 };
 
 /* ---- exceptions (cpu.c) ---- */
