@@ -17,6 +17,8 @@
  * x86_user_run() notes the vector and error code, lets the stub's IRET
  * return to ring 3 and hands the event to the user layer with the guest's
  * registers live in the CPU, the faulting (or next) instruction in rip.
+ * INT 0x80 at CPL 3 without TF takes a shortcut: x86_h_int_imm sets
+ * user_int80 and run() returns after it (the same state, no IDT trip).
  *
  * A guest access to a page the host has not mapped (or protected) faults
  * on the host; the user layer's fault handler calls x86_user_host_fault(),
