@@ -108,14 +108,31 @@ static const char i386_cpuinfo[] =
 /* The vDSO's code (Linux's vdso32 names): __kernel_vsyscall enters the
    kernel with INT 0x80 (AT_SYSINFO: glibc makes its system calls through
    it); the signal return trampolines as the kernel's. */
+/* The time functions (vdso32's __vdso_*, cdecl): up to three stack
+   arguments into EBX, ECX, EDX and the system call, no data page. */
+#define I386_VDSO_CALL(nr)                                                   \
+    0x53, 0x8b, 0x5c, 0x24, 0x08,   /* push %ebx; mov 8(%esp), %ebx */      \
+    0x8b, 0x4c, 0x24, 0x0c,         /* mov 12(%esp), %ecx */                \
+    0x8b, 0x54, 0x24, 0x10,         /* mov 16(%esp), %edx */                \
+    0xb8, (nr) & 0xff, (nr) >> 8, 0, 0, 0xcd, 0x80, /* mov $nr; int */      \
+    0x5b, 0xc3                      /* pop %ebx; ret */
 static const uint8_t i386_vdso_code[] = {
     0xcd, 0x80, 0xc3, 0x90,                   /* int $0x80; ret */
     0x58, 0xb8, 119, 0, 0, 0, 0xcd, 0x80,     /* popl %eax; movl $119... */
     0xb8, 173, 0, 0, 0, 0xcd, 0x80, 0x90,     /* movl $173, %eax; int */
+    I386_VDSO_CALL(265),                      /* 20: clock_gettime */
+    I386_VDSO_CALL(78),                       /* 42: gettimeofday */
+    I386_VDSO_CALL(13),                       /* 64: time */
+    I386_VDSO_CALL(318),                      /* 86: getcpu */
+    I386_VDSO_CALL(266),                      /* 108: clock_getres */
+    I386_VDSO_CALL(403),                      /* 130: clock_gettime64 */
 };
 static const UserVdsoSym i386_vdso_syms[] = {
     { "__kernel_vsyscall", 0 }, { "__kernel_sigreturn", 4 },
-    { "__kernel_rt_sigreturn", 12 },
+    { "__kernel_rt_sigreturn", 12 }, { "__vdso_clock_gettime", 20 },
+    { "__vdso_gettimeofday", 42 }, { "__vdso_time", 64 },
+    { "__vdso_getcpu", 86 }, { "__vdso_clock_getres", 108 },
+    { "__vdso_clock_gettime64", 130 },
 };
 
 #define CPU(t) XCPU(t)
@@ -856,6 +873,9 @@ int user_x86_cpu_loop(UserThread *t, int sysvec,
         case EX_PF: {
             uint64_t a = x->cr2 & amask;
             bool mapped = user_addr_mapped(p, a);
+            if (mapped && a >= X86U_LOW_LIMIT && x86_user_map_high(c->u)) {
+                break; /* the window above 3 GiB, mapped now: again */
+            }
             if (mapped) {
                 c->err |= 1; /* a protection fault: P set, as Linux's */
             }
@@ -886,7 +906,10 @@ const UserArch user_arch_i386 = {
     .name = "i386", .e_machine = 3, .is64 = false, .big_endian = false,
     .platform = "i686", .default_cpu = "pentium2",
     .hwcap = 0x0180b97fu, /* CPUID 1 EDX of the core (x86_cpuid) */
-    .addr_limit = 0xc0000000ull, .stack_top = 0xbfff0000ull,
+    /* the guest window: up to the 4 MiB page of the system area
+       (src/arch/x86/user.c), as Linux gives i386 programs 4 GiB on a
+       64-bit kernel; mmap searches below the stack first */
+    .addr_limit = 0xffc00000ull, .stack_top = 0xbfff0000ull,
     .mmap_top = 0xb7000000ull, .elf_base = 0,
     .page_size = 4096, .syscall_base = 0,
     .syscalls = i386_syscalls, .n_syscalls = G_N_ELEMENTS(i386_syscalls),

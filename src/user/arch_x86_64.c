@@ -458,6 +458,23 @@ static void x86_64_syscall(UserThread *t)
     }
 }
 
+/* The vDSO's code (Linux's vdso64 names, as glibc looks them up): each
+   function makes its system call (no data page: the time comes from
+   the host, a SYSCALL away). */
+#define VDSO_SYSCALL(nr) 0xb8, (nr) & 0xff, (nr) >> 8, 0, 0, 0x0f, 0x05, 0xc3
+static const uint8_t x86_64_vdso_code[] = {
+    VDSO_SYSCALL(228), /* clock_gettime */
+    VDSO_SYSCALL(96),  /* gettimeofday */
+    VDSO_SYSCALL(201), /* time */
+    VDSO_SYSCALL(309), /* getcpu */
+    VDSO_SYSCALL(229), /* clock_getres */
+};
+static const UserVdsoSym x86_64_vdso_syms[] = {
+    { "__vdso_clock_gettime", 0 }, { "__vdso_gettimeofday", 8 },
+    { "__vdso_time", 16 }, { "__vdso_getcpu", 24 },
+    { "__vdso_clock_getres", 32 },
+};
+
 static int x86_64_cpu_loop(UserThread *t)
 {
     return user_x86_cpu_loop(t, X86U_SYSCALL, x86_64_syscall);
@@ -467,9 +484,10 @@ const UserArch user_arch_x86_64 = {
     .name = "x86_64", .e_machine = 62, .is64 = true,
     .clone_ctid_first = true, .big_endian = false,
     .platform = "x86_64", .default_cpu = "qemu64",
-    /* the guest window: as i386's 3 GiB (the loader, stack and mmap
-       choose their addresses inside it) */
-    .addr_limit = 0xc0000000ull, .stack_top = 0xbfff0000ull,
+    /* the guest window: below 4 GiB up to the 2 MiB page of the system
+       area (src/arch/x86/user.c; the loader, stack and mmap choose
+       their addresses below 3 GiB first) */
+    .addr_limit = 0xffe00000ull, .stack_top = 0xbfff0000ull,
     .mmap_top = 0xb7000000ull, .elf_base = 0x7f000000ull,
     .page_size = 4096, .syscall_base = 0,
     .syscalls = x86_64_syscalls,
@@ -498,4 +516,8 @@ const UserArch user_arch_x86_64 = {
     .sa_nodefer = 0x40000000, .sa_resethand = 0x80000000u,
     .sigaction_get = x86_64_sigaction_get,
     .sigaction_put = x86_64_sigaction_put,
+    .vdso_code = x86_64_vdso_code, .vdso_code_len = sizeof(x86_64_vdso_code),
+    .vdso_syms = x86_64_vdso_syms,
+    .vdso_nsyms = G_N_ELEMENTS(x86_64_vdso_syms),
+    .vdso_sysinfo = -1, .vdso_addr = 0xbfffe000ull,
 };

@@ -355,10 +355,8 @@ static uint64_t push_bytes(Stack *s, const void *data, size_t len)
     return s->sp;
 }
 
-/* The vDSO's layout (32-bit ELF, offsets into its page). */
-#define VD_PHDR 52
-#define VD_DYN 128
-#define VD_HASH 192
+/* The vDSO's layout (offsets into its page; ELF32 or ELF64 as the
+   arch's programs). */
 #define VD_CODE 0x400
 #define DT_NULL 0
 #define DT_HASH 4
@@ -368,14 +366,33 @@ static uint64_t push_bytes(Stack *s, const void *data, size_t len)
 #define DT_SYMENT 11
 #define DT_SONAME 14
 
+/* A field of the vDSO's ELF structures, in the guest's byte order. */
+static void vd_put(UserProc *p, uint64_t addr, uint64_t v, unsigned size)
+{
+    if (size == 8) {
+        user_put64(p, addr, v);
+    } else if (size == 4) {
+        user_put32(p, addr, (uint32_t)v);
+    } else if (size == 2) {
+        uint16_t x = ug16(p, (uint16_t)v);
+        memcpy(g2h(p, addr), &x, 2);
+    } else {
+        *(uint8_t *)g2h(p, addr) = (uint8_t)v;
+    }
+}
+
 /* Map and build the vDSO; its address, 0 if none (or no room). */
 static uint64_t map_vdso(UserProc *p, uint64_t *sysinfo)
 {
     const UserArch *a = p->arch;
+    bool w = a->is64;
     unsigned n = a->vdso_nsyms + 1; /* symbol 0 is STN_UNDEF */
+    unsigned wsz = w ? 8 : 4, ehsz = w ? 64 : 52, phsz = w ? 56 : 32,
+             symsz = w ? 24 : 16, dynsz = w ? 16 : 8;
+    uint32_t vd_phdr = ehsz, vd_dyn = w ? 192 : 128, vd_hash = w ? 320 : 192;
     uint64_t v = a->vdso_addr;
     *sysinfo = 0;
-    if (!a->vdso_code || a->is64 || VD_HASH + (3 + n) * 4 + n * 16 > VD_CODE ||
+    if (!a->vdso_code || vd_hash + (3 + n) * 4 + n * symsz > VD_CODE ||
         VD_CODE + a->vdso_code_len > 4096 ||
         user_mmap(p, v, 4096, PROT_READ | PROT_WRITE,
                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0,
@@ -383,22 +400,28 @@ static uint64_t map_vdso(UserProc *p, uint64_t *sysinfo)
         return 0;
     }
     uint8_t *h = g2h(p, v);
-    uint32_t symtab = VD_HASH + (3 + n) * 4, strtab = symtab + n * 16;
+    uint32_t symtab = vd_hash + (3 + n) * 4, strtab = symtab + n * symsz;
     /* the string table: "", the soname, the symbol names */
     GString *str = g_string_new(NULL);
-    g_string_append_len(str, "\0linux-gate.so.1", 17);
+    if (w) {
+        g_string_append_len(str, "\0linux-vdso.so.1", 17);
+    } else {
+        g_string_append_len(str, "\0linux-gate.so.1", 17);
+    }
     uint32_t soname = 1;
     g_string_append_c(str, 0);
     for (unsigned i = 1; i < n; i++) {
         const UserVdsoSym *sy = &a->vdso_syms[i - 1];
-        uint64_t y = symtab + i * 16;
-        user_put32(p, v + y, (uint32_t)str->len);        /* st_name */
-        user_put32(p, v + y + 4, VD_CODE + sy->off);     /* st_value */
-        user_put32(p, v + y + 8, 0);                     /* st_size */
-        h[y + 12] = 0x12; /* st_info: GLOBAL FUNC; st_other 0 */
-        h[y + 13] = 0;
-        uint16_t shndx = ug16(p, 0xfff1); /* SHN_ABS: defined */
-        memcpy(h + y + 14, &shndx, 2);
+        uint64_t y = v + symtab + i * symsz;
+        vd_put(p, y, str->len, 4);                      /* st_name */
+        /* st_value, st_size, st_info (GLOBAL FUNC), st_other, st_shndx
+           (1: defined in the object, relative to its load address; not
+           SHN_ABS, whose value glibc takes as absolute) */
+        vd_put(p, y + (w ? 8 : 4), VD_CODE + sy->off, wsz);
+        vd_put(p, y + (w ? 16 : 8), 0, wsz);
+        vd_put(p, y + (w ? 4 : 12), 0x12, 1);
+        vd_put(p, y + (w ? 5 : 13), 0, 1);
+        vd_put(p, y + (w ? 6 : 14), 1, 2);
         g_string_append(str, sy->name);
         g_string_append_c(str, 0);
         if ((int)i - 1 == a->vdso_sysinfo) {
@@ -412,51 +435,61 @@ static uint64_t map_vdso(UserProc *p, uint64_t *sysinfo)
     }
     memcpy(h + strtab, str->str, str->len);
     /* the hash table: one bucket, every symbol in its chain */
-    user_put32(p, v + VD_HASH, 1);
-    user_put32(p, v + VD_HASH + 4, n);
-    user_put32(p, v + VD_HASH + 8, n - 1);
+    user_put32(p, v + vd_hash, 1);
+    user_put32(p, v + vd_hash + 4, n);
+    user_put32(p, v + vd_hash + 8, n - 1);
     for (unsigned i = 0; i < n; i++) {
-        user_put32(p, v + VD_HASH + 12 + i * 4, i ? i - 1 : 0);
+        user_put32(p, v + vd_hash + 12 + i * 4, i ? i - 1 : 0);
     }
     const uint32_t dyn[][2] = {
-        { DT_HASH, VD_HASH }, { DT_STRTAB, strtab }, { DT_SYMTAB, symtab },
-        { DT_STRSZ, (uint32_t)str->len }, { DT_SYMENT, 16 },
+        { DT_HASH, vd_hash }, { DT_STRTAB, strtab }, { DT_SYMTAB, symtab },
+        { DT_STRSZ, (uint32_t)str->len }, { DT_SYMENT, symsz },
         { DT_SONAME, soname }, { DT_NULL, 0 },
     };
     g_string_free(str, true);
     for (unsigned i = 0; i < G_N_ELEMENTS(dyn); i++) {
-        user_put32(p, v + VD_DYN + i * 8, dyn[i][0]);
-        user_put32(p, v + VD_DYN + i * 8 + 4, dyn[i][1]);
+        vd_put(p, v + vd_dyn + i * dynsz, dyn[i][0], wsz);
+        vd_put(p, v + vd_dyn + i * dynsz + wsz, dyn[i][1], wsz);
     }
-    /* program headers: PT_LOAD (the page, R+X), PT_DYNAMIC */
+    /* program headers: PT_LOAD (the page, R+X), PT_DYNAMIC; as ELF32's
+       fields (type, offset, vaddr, paddr, filesz, memsz, flags, align):
+       ELF64 moves flags to the second place */
     const uint32_t ph[2][8] = {
         { PT_LOAD, 0, 0, 0, 4096, 4096, PF_R | PF_X, 4096 },
-        { 2 /* PT_DYNAMIC */, VD_DYN, VD_DYN, VD_DYN, sizeof(dyn),
-          sizeof(dyn), PF_R, 4 },
+        { 2 /* PT_DYNAMIC */, vd_dyn, vd_dyn, vd_dyn,
+          G_N_ELEMENTS(dyn) * dynsz, G_N_ELEMENTS(dyn) * dynsz, PF_R,
+          wsz },
     };
     for (unsigned i = 0; i < 2; i++) {
-        for (unsigned k = 0; k < 8; k++) {
-            user_put32(p, v + VD_PHDR + i * 32 + k * 4, ph[i][k]);
+        uint64_t o = v + vd_phdr + i * phsz;
+        if (w) {
+            vd_put(p, o, ph[i][0], 4);
+            vd_put(p, o + 4, ph[i][6], 4);
+            for (unsigned k = 1; k < 6; k++) {
+                vd_put(p, o + k * 8, ph[i][k], 8);
+            }
+            vd_put(p, o + 48, ph[i][7], 8);
+        } else {
+            for (unsigned k = 0; k < 8; k++) {
+                vd_put(p, o + k * 4, ph[i][k], 4);
+            }
         }
     }
     /* the ELF header: ET_DYN, no sections */
     static const uint8_t ident[16] = { 0x7f, 'E', 'L', 'F', 1, 0, 1, 0 };
     memcpy(h, ident, 16);
+    h[4] = w ? 2 : 1;
     h[5] = a->big_endian ? 2 : 1;
-    uint16_t hw[] = { 3 /* ET_DYN */, a->e_machine };
-    for (unsigned i = 0; i < 2; i++) {
-        uint16_t x = ug16(p, hw[i]);
-        memcpy(h + 16 + i * 2, &x, 2);
-    }
-    user_put32(p, v + 20, 1);       /* e_version */
-    user_put32(p, v + 24, 0);       /* e_entry */
-    user_put32(p, v + 28, VD_PHDR); /* e_phoff */
-    user_put32(p, v + 32, 0);       /* e_shoff */
-    user_put32(p, v + 36, 0);       /* e_flags */
-    const uint16_t sizes[] = { 52, 32, 2, 40, 0, 0 }; /* ehsize.. shstrndx */
+    vd_put(p, v + 16, 3 /* ET_DYN */, 2);
+    vd_put(p, v + 18, a->e_machine, 2);
+    vd_put(p, v + 20, 1, 4);                      /* e_version */
+    vd_put(p, v + 24, 0, wsz);                    /* e_entry */
+    vd_put(p, v + 24 + wsz, vd_phdr, wsz);        /* e_phoff */
+    vd_put(p, v + 24 + 2 * wsz, 0, wsz);          /* e_shoff */
+    vd_put(p, v + 24 + 3 * wsz, 0, 4);            /* e_flags */
+    const uint16_t sizes[] = { ehsz, phsz, 2, w ? 64 : 40, 0, 0 };
     for (unsigned i = 0; i < G_N_ELEMENTS(sizes); i++) {
-        uint16_t x = ug16(p, sizes[i]);
-        memcpy(h + 40 + i * 2, &x, 2);
+        vd_put(p, v + 28 + 3 * wsz + i * 2, sizes[i], 2);
     }
     memcpy(h + VD_CODE, a->vdso_code, a->vdso_code_len);
     user_mprotect(p, v, 4096, PROT_READ | PROT_EXEC);

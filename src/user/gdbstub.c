@@ -13,9 +13,12 @@
  * else is answered empty ("not supported").  Breakpoints are the
  * architecture's trap instruction written into guest memory (text pages
  * too); memory reads show the original bytes.  One thread talks to GDB at
- * a time; the other threads run on while it is stopped (no all-stop), and
- * GDB sees one thread.  Ctrl-C in GDB does not interrupt a running
- * program.
+ * a time and GDB sees that one thread.  All-stop: while it is stopped the
+ * other threads park at their next block boundary (a thread in a system
+ * call parks when the call returns), and run on when GDB resumes.
+ * Ctrl-C in GDB (the byte 0x03 while the program runs, read by a watcher
+ * thread) stops the first thread that reaches a block boundary with
+ * SIGINT, which GDB does not pass to the program by default.
  *
  * Reference: the GDB manual, "Remote Protocol" (packets, stop replies,
  * target descriptions, standard register sets).
@@ -25,6 +28,9 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -47,6 +53,139 @@ static struct {
     uint8_t rbuf[4096];
     size_t rpos, rlen;
 } gs = { .fd = -1 };
+
+/* All-stop and Ctrl-C (lock order: gs.lock, then as.lock). */
+static struct {
+    GMutex lock;
+    GCond cond;
+    GPtrArray *threads; /* every guest thread (UserThread *) */
+    bool stopped;       /* a thread serves GDB: the others park */
+    bool running;       /* resumed: the watcher owns the connection */
+    int interrupt;      /* Ctrl-C read: the first thread to check stops */
+    int flag;           /* stopped || interrupt, read without the lock */
+} as;
+
+static void request_all(UserThread *except)
+{
+    for (guint i = 0; as.threads && i < as.threads->len; i++) {
+        UserThread *o = g_ptr_array_index(as.threads, i);
+        if (o != except) {
+            o->proc->arch->cpu_exit_request(o);
+        }
+    }
+}
+
+void user_gdb_thread_add(UserThread *t)
+{
+    g_mutex_lock(&as.lock);
+    if (!as.threads) {
+        as.threads = g_ptr_array_new();
+    }
+    g_ptr_array_add(as.threads, t);
+    g_mutex_unlock(&as.lock);
+}
+
+void user_gdb_thread_remove(UserThread *t)
+{
+    g_mutex_lock(&as.lock);
+    if (as.threads) {
+        g_ptr_array_remove_fast(as.threads, t);
+    }
+    g_mutex_unlock(&as.lock);
+}
+
+static int stop(UserThread *t, int sig);
+
+/* At a block boundary (user_signal_check): park while another thread
+   serves GDB; take a pending Ctrl-C. */
+void user_gdb_check(UserThread *t)
+{
+    if (!__atomic_load_n(&as.flag, __ATOMIC_ACQUIRE)) {
+        return;
+    }
+    g_mutex_lock(&as.lock);
+    while (as.stopped) {
+        g_cond_wait(&as.cond, &as.lock);
+    }
+    bool mine = as.interrupt;
+    as.interrupt = 0;
+    __atomic_store_n(&as.flag, as.stopped || as.interrupt, __ATOMIC_RELEASE);
+    g_mutex_unlock(&as.lock);
+    if (mine) {
+        int deliver = stop(t, SIGINT);
+        if (deliver) {
+            kill(getpid(), deliver); /* GDB passed it on (signal SIGINT) */
+        }
+    }
+}
+
+/* Stop the others for t (gs.lock held); wait (10 s at most) until none runs
+   guest code. */
+static void all_stop_begin(UserThread *t)
+{
+    g_mutex_lock(&as.lock);
+    as.stopped = true;
+    as.running = false;
+    as.interrupt = 0; /* any stop answers a Ctrl-C */
+    __atomic_store_n(&as.flag, 1, __ATOMIC_RELEASE);
+    request_all(t);
+    for (int tries = 0; tries < 10000; tries++) {
+        bool busy = false;
+        for (guint i = 0; as.threads && i < as.threads->len; i++) {
+            UserThread *o = g_ptr_array_index(as.threads, i);
+            busy |= o != t && __atomic_load_n(&o->in_cpu, __ATOMIC_ACQUIRE);
+        }
+        if (!busy) {
+            break;
+        }
+        g_mutex_unlock(&as.lock);
+        g_usleep(1000);
+        g_mutex_lock(&as.lock);
+        request_all(t);
+    }
+    g_mutex_unlock(&as.lock);
+}
+
+static void all_stop_end(bool resumed)
+{
+    g_mutex_lock(&as.lock);
+    as.stopped = false;
+    as.running = resumed;
+    __atomic_store_n(&as.flag, as.interrupt, __ATOMIC_RELEASE);
+    g_cond_broadcast(&as.cond);
+    g_mutex_unlock(&as.lock);
+}
+
+/* The watcher: while the program runs, a byte from GDB is Ctrl-C. */
+static gpointer watcher(gpointer opaque)
+{
+    (void)opaque;
+    for (;;) {
+        g_mutex_lock(&as.lock);
+        while (!as.running && gs.fd >= 0) {
+            g_cond_wait(&as.cond, &as.lock);
+        }
+        int fd = gs.fd;
+        g_mutex_unlock(&as.lock);
+        if (fd < 0) {
+            return NULL;
+        }
+        struct pollfd pf = { .fd = fd, .events = POLLIN };
+        if (poll(&pf, 1, 100) <= 0) {
+            continue;
+        }
+        g_mutex_lock(&as.lock);
+        uint8_t c;
+        if (as.running && gs.fd == fd &&
+            recv(fd, &c, 1, MSG_DONTWAIT) == 1 && c == 0x03) {
+            as.running = false;
+            as.interrupt = 1;
+            __atomic_store_n(&as.flag, 1, __ATOMIC_RELEASE);
+            request_all(NULL);
+        }
+        g_mutex_unlock(&as.lock);
+    }
+}
 
 bool user_gdb_attached(void)
 {
@@ -99,10 +238,13 @@ bool user_gdb_listen(const char *port, GError **error)
 
 static void disconnect(void)
 {
+    g_mutex_lock(&as.lock);
     if (gs.fd >= 0) {
         close(gs.fd);
         gs.fd = -1;
     }
+    g_cond_broadcast(&as.cond); /* the watcher ends */
+    g_mutex_unlock(&as.lock);
 }
 
 /* One byte from GDB, -1 when the connection is gone. */
@@ -576,7 +718,9 @@ static int stop(UserThread *t, int sig)
         a->gdb_step(t, false);
     }
     int deliver = 0;
+    all_stop_begin(t);
     RunHow how = serve(t, sig, &deliver);
+    all_stop_end(how != RUN_GONE);
     if (how == RUN_GONE) {
         bp_remove_all(p);
         disconnect();
@@ -594,6 +738,13 @@ static int stop(UserThread *t, int sig)
 void user_gdb_start(UserThread *t)
 {
     if (user_gdb_attached()) {
+        user_gdb_thread_add(t);
+        /* the watcher takes no signal meant for the guest's threads */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        g_thread_unref(g_thread_new("gdb-watch", watcher, NULL));
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
         stop(t, SIGTRAP);
     }
 }

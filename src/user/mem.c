@@ -29,8 +29,9 @@
 bool user_mem_init(UserProc *p, GError **error)
 {
     /* Guard pages above the window catch accesses that straddle its
-       end. */
-    uint64_t size = p->arch->addr_limit + 0x10000;
+       end.  At least 4 GiB: the x86 JIT adds any 32-bit linear address
+       to guest_base (x86_user_new_model), a fault standing for #PF. */
+    uint64_t size = MAX(p->arch->addr_limit, 1ull << 32) + 0x10000;
     void *base = mmap(NULL, size, PROT_NONE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (base == MAP_FAILED) {
@@ -134,21 +135,35 @@ static bool range_free(UserProc *p, uint64_t start, uint64_t end)
     return true;
 }
 
-/* A free range of len bytes, searching down from mmap_top. */
-static uint64_t find_free(UserProc *p, uint64_t len)
+/* A free range of len bytes in [floor, top), searching down from top;
+   0 if none. */
+static uint64_t find_free_below(UserProc *p, uint64_t top, uint64_t floor,
+                                uint64_t len)
 {
-    uint64_t top = p->arch->mmap_top;
     for (int i = (int)p->maps->len - 1; i >= 0; i--) {
         UserMap *m = &g_array_index(p->maps, UserMap, i);
         if (m->start >= top) {
             continue;
         }
-        if (m->end <= top && top - m->end >= len) {
+        if (m->end <= top && top - m->end >= len && top - len >= floor) {
             return top - len;
         }
         top = m->start;
     }
-    return top >= 0x10000 && top - 0x10000 >= len ? top - len : 0;
+    return top >= floor && top - floor >= len ? top - len : 0;
+}
+
+/* A free range of len bytes: down from mmap_top, then (the window
+   reaching higher than the stack: i386's 4 GiB) down from addr_limit to
+   the stack's top. */
+static uint64_t find_free(UserProc *p, uint64_t len)
+{
+    const UserArch *a = p->arch;
+    uint64_t r = find_free_below(p, a->mmap_top, 0x10000, len);
+    if (!r && a->addr_limit > a->stack_top + 0x10000) {
+        r = find_free_below(p, a->addr_limit, a->stack_top + 0x10000, len);
+    }
+    return r;
 }
 
 int64_t user_mmap(UserProc *p, uint64_t addr, uint64_t len, int prot,

@@ -179,6 +179,7 @@ static void restore_saved_mask(UserThread *t)
 
 void user_signal_check(UserThread *t)
 {
+    user_gdb_check(t);
     if (!t->pending_signal) {
         restore_saved_mask(t);
         return;
@@ -379,6 +380,10 @@ static void *thread_main(void *opaque)
     g_cond_signal(&cs->cond);
     g_mutex_unlock(&cs->lock);
     apply_mask(t);
+    if (user_gdb_attached()) {
+        user_gdb_thread_add(t);
+        user_gdb_check(t); /* born while GDB has the others stopped */
+    }
     p->arch->cpu_loop(t);
     return NULL;
 }
@@ -461,6 +466,7 @@ static int64_t do_clone(UserThread *t, uint64_t flags, uint64_t sp,
 static void thread_exit(UserThread *t, int status)
 {
     UserProc *p = t->proc;
+    user_gdb_thread_remove(t);
     g_mutex_lock(&thread_lock);
     int left = --nthreads;
     g_mutex_unlock(&thread_lock);

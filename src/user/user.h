@@ -269,6 +269,11 @@ bool user_gdb_listen(const char *port, GError **error);
 bool user_gdb_attached(void);
 /* The first stop, before the program's first instruction. */
 void user_gdb_start(UserThread *t);
+/* All-stop: the threads GDB's stops stop (added when -g is on), and the
+   check at each block boundary (user_signal_check). */
+void user_gdb_thread_add(UserThread *t);
+void user_gdb_thread_remove(UserThread *t);
+void user_gdb_check(UserThread *t);
 /* A guest fault or trap (host signal hs): stop and ask GDB; returns the
    host signal to deliver (0: none). */
 int user_gdb_fault(UserThread *t, int hs);

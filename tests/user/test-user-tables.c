@@ -194,7 +194,10 @@ static void test_x86_64_load(void)
     }
     g_assert_cmpuint(entry, ==, p->entry);
     g_assert_cmpuint(phdr, ==, p->phdr);
-    g_assert_cmpuint(ehdr, ==, 0); /* no x86-64 vDSO */
+    /* the x86-64 vDSO: an ELF64 ET_DYN for x86-64 */
+    g_assert_cmpuint(ehdr, ==, user_arch_x86_64.vdso_addr);
+    g_assert_cmpmem(g2h(p, ehdr), 5, "\177ELF\2", 5);
+    g_assert_cmpuint(*(uint16_t *)g2h(p, ehdr + 18), ==, 62);
     g_assert_cmpuint(base, !=, 0); /* the interpreter */
     /* the program headers at AT_PHDR are the file's */
     g_autofree char *file = NULL;

@@ -56,6 +56,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 SRC = os.environ.get('MIMIC_SOURCE_ROOT',
                      os.path.join(os.path.dirname(__file__), '..', '..'))
@@ -331,6 +332,64 @@ def check_x86_64(bindir, d):
               'qemu-x86_64' % len(m[1].splitlines()))
     check_gdb('x86_64', os.path.join(bindir, 'mimic-x86_64'),
               shutil.which('qemu-x86_64'), prog, [], X86_64_GDB, d)
+    check_vdso64(os.path.join(bindir, 'mimic-x86_64'), d)
+    check_highmem(64, os.path.join(bindir, 'mimic-x86_64'),
+                  shutil.which('qemu-x86_64'), d)
+
+
+def check_highmem(bits, mimic, qemu, d):
+    """Guest addresses above 3 GiB (highmem.c, built with the host's
+    gcc -mBITS -static): an mmap hint, MAP_FIXED and reservations past
+    3 GiB as under Linux and qemu-ARCH."""
+    prog = os.path.join(d, 'highmem%d' % bits)
+    p = subprocess.run(['gcc', '-m%d' % bits, '-static', '-O1', '-o', prog,
+                        os.path.join(os.path.dirname(__file__),
+                                     'highmem.c')],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        fail('gcc -m%d highmem.c: %s' % (bits, p.stderr[-300:]))
+        return
+    m = run([mimic, prog], d)
+    q = run([qemu, prog], d)
+    n = run_native(prog, d)
+    if m[0] != 0 or m[1] != q[1] or (n is not None and n[1] != m[1]) or \
+            m[1].count(b'yes') != 2:
+        fail('%d-bit highmem: rc %d %r, qemu %r, Linux %r'
+             % (bits, m[0], m[1], q[1], n and n[1]))
+    else:
+        print('ok: %d-bit guest addresses above 3 GiB, as qemu and Linux'
+              % bits)
+
+
+def check_vdso64(mimic, d):
+    """The x86-64 vDSO (vdso64.c, dynamically linked with the host's
+    glibc): __vdso_clock_gettime, gettimeofday, time and getcpu found
+    through AT_SYSINFO_EHDR's dynamic symbols and agreeing with their
+    system calls, glibc's loader holding linux-vdso.so.1: the same
+    output as the host's own run (QEMU 7.2 has no x86-64 vDSO)."""
+    prog = os.path.join(d, 'vdso64')
+    p = subprocess.run(['gcc', '-O1', '-o', prog,
+                        os.path.join(os.path.dirname(__file__),
+                                     'vdso64.c')],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        fail('gcc vdso64.c: %s' % p.stderr[-300:])
+        return
+    m = run([mimic, prog], d)
+    n = run_native(prog, d)
+    want = [f + ': yes' for f in ('__vdso_clock_gettime',
+                                   '__vdso_gettimeofday', '__vdso_time',
+                                   '__vdso_getcpu')] + [
+        'clock_gettime: agrees', 'clock_gettime of a bad clock: fails',
+        'gettimeofday: agrees', 'time: agrees', 'getcpu: a CPU',
+        'glibc loaded linux-vdso.so.1: yes']
+    lines = m[1].decode(errors='replace').splitlines()
+    if m[0] != 0 or lines != want or (n is not None and n[1] != m[1]):
+        fail('x86_64 vDSO: rc %d %r, Linux %r'
+             % (m[0], m[1], n and n[1]))
+    else:
+        print('ok: x86_64 vDSO (clock_gettime, gettimeofday, time, getcpu; '
+              'glibc loads it), same as Linux')
 
 
 def run_native(prog, d):
@@ -343,7 +402,8 @@ def run_native(prog, d):
 
 def check_vdso(mimic, d):
     """The i386 vDSO: __kernel_vsyscall at AT_SYSINFO, found through the
-    dynamic symbols of AT_SYSINFO_EHDR, makes a system call (vdso.c); the
+    dynamic symbols of AT_SYSINFO_EHDR, makes a system call, and the
+    __vdso_ time functions agree with their system calls (vdso.c); the
     same output as Linux's own where the host runs i386 programs (QEMU
     7.2 has no i386 vDSO)."""
     prog = gcc_m32(d, 'vdso')
@@ -352,13 +412,14 @@ def check_vdso(mimic, d):
     m = run([mimic, prog], d)
     n = run_native(prog, d)
     lines = m[1].decode(errors='replace').splitlines()
-    if m[0] != 0 or len(lines) != 5 or \
-            not all(x.endswith(('yes', 'same')) for x in lines):
+    if m[0] != 0 or len(lines) != 9 or \
+            not all(x.endswith(('yes', 'same', 'agrees')) for x in lines):
         fail('i386 vDSO: rc %d %r' % (m[0], m[1]))
     elif n is not None and n[0] == 0 and n[1] != m[1]:
         fail('i386 vDSO: %r, Linux %r' % (m[1], n[1]))
     else:
-        print('ok: i386 vDSO (__kernel_vsyscall at AT_SYSINFO)%s'
+        print('ok: i386 vDSO (__kernel_vsyscall at AT_SYSINFO, '
+              '__vdso_clock_gettime and friends)%s'
               % (', same as Linux' if n is not None and n[0] == 0 else ''))
 
 
@@ -438,6 +499,129 @@ def gdb_session(emu, prog, args, script, d):
                   g.stdout + g.stderr)
     text = re.sub(r'argv=0x[0-9a-f]+', 'argv=STACK', text)
     return text, out
+
+
+class Rsp:
+    """A minimal GDB remote-protocol client (acknowledged packets)."""
+
+    def __init__(self, port):
+        self.s = socket.create_connection(('127.0.0.1', port), timeout=30)
+        self.buf = b''
+
+    def _byte(self):
+        if not self.buf:
+            self.buf = self.s.recv(4096)
+            if not self.buf:
+                raise OSError('connection closed')
+        c, self.buf = self.buf[:1], self.buf[1:]
+        return c
+
+    def reply(self):
+        while self._byte() != b'$':
+            pass
+        data = b''
+        while True:
+            c = self._byte()
+            if c == b'#':
+                break
+            data += c
+        self._byte()
+        self._byte()
+        self.s.sendall(b'+')
+        return data.decode()
+
+    def send(self, data):
+        cs = sum(data.encode()) & 0xff
+        self.s.sendall(b'$%s#%02x' % (data.encode(), cs))
+        if self._byte() != b'+':
+            raise OSError('no ack')
+
+    def ask(self, data):
+        self.send(data)
+        return self.reply()
+
+
+def check_smc_block(mimic, qemu, d):
+    """A store over an instruction further on in its own hot block
+    (smc_block.c): the patched instruction runs, as under qemu-i386."""
+    prog = gcc_m32(d, 'smc_block')
+    if not prog:
+        return
+    m = run([mimic, prog], d)
+    q = run([qemu, prog], d)
+    lines = m[1].decode(errors='replace').splitlines()
+    if m[0] != 0 or m[1] != q[1] or len(lines) != 3 or \
+            not all(x.endswith('then 2') for x in lines):
+        fail('i386 smc_block: rc %d %r, qemu %r' % (m[0], m[1], q[1]))
+    else:
+        print('ok: i386 self-modifying code inside a hot block')
+
+
+def check_gdb_allstop(mimic, d):
+    """-g all-stop and Ctrl-C (gdb_threads.c: four threads counting):
+    0x03 while the program runs stops it with SIGINT (S02), and while it
+    is stopped no thread's counter moves; after a resume they count on
+    and a second 0x03 stops it again."""
+    prog = gcc_m32(d, 'gdb_threads', ['-pthread'])
+    if not prog:
+        return
+    nm = subprocess.run(['nm', prog], capture_output=True, text=True)
+    addr = [ln.split()[0] for ln in nm.stdout.splitlines()
+            if ln.endswith(' counters')]
+    if not addr:
+        fail('gdb_threads: no counters symbol')
+        return
+    port = free_port()
+    p = subprocess.Popen([mimic, '-g', str(port), prog], cwd=d,
+                         stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    problems = []
+    try:
+        if not wait_listen(port, p):
+            fail('gdb_threads: the stub does not listen')
+            return
+        r = Rsp(port)
+        r.reply()  # the stop at the first instruction
+        rd = 'm%s,10' % addr[0]
+        first = None
+        done = False
+        for rnd in range(100):
+            r.send('c')
+            time.sleep(0.2)
+            r.s.sendall(b'\x03')
+            stopped = r.reply()
+            if stopped != 'S02':
+                problems.append('round %d: stop reply %r' % (rnd, stopped))
+                break
+            a = r.ask(rd)
+            time.sleep(0.2)
+            b = r.ask(rd)
+            if a != b:
+                problems.append('round %d: counters moved while stopped: '
+                                '%s then %s' % (rnd, a, b))
+                break
+            vals = struct.unpack('<4I', bytes.fromhex(a))
+            if first is None:
+                first = vals
+            elif all(v != f for v, f in zip(vals, first)) and all(vals):
+                done = rnd >= 1
+                break
+        if not done and not problems:
+            problems.append('the threads never all counted on: %r' % (vals,))
+        r.send('k')
+    except (OSError, socket.timeout) as e:
+        problems.append('protocol: %s' % e)
+    finally:
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            problems.append('the program did not end at k')
+    if problems:
+        fail('i386 -g all-stop: ' + '; '.join(problems))
+    else:
+        print('ok: i386 -g all-stop and Ctrl-C (4 threads held still)')
 
 
 I386_GDB = ['break add', 'continue', 'print a', 'print b',
@@ -704,6 +888,9 @@ def main():
                     check_perl(arch, mimic, qemu, d)
                     check_jit_threads(mimic, qemu, d)
                     check_vdso(mimic, d)
+                    check_highmem(32, mimic, qemu, d)
+                    check_gdb_allstop(mimic, d)
+                    check_smc_block(mimic, qemu, d)
                     check_ldt(mimic, qemu, d)
                     prog = gcc_m32(d, 'gdb_target')
                     if prog:

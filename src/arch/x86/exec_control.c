@@ -379,6 +379,15 @@ static void v86_int_redirect(X86Cpu *cpu, unsigned vec)
 void x86_h_int_imm(X86Cpu *cpu, const X86Insn *in)
 {
     unsigned vec = in->imm & 0xff;
+    if (vec == 0x80 && cpu->user_host && !cpu->lma &&
+        !(cpu->eflags & (F_VM | F_TF))) {
+        /* Linux user mode's system call (user.c): run() returns after
+           this instruction, as it would from the gate's ring-0 stub. */
+        cpu->user_int80 = true;
+        cpu->block_end = true;
+        atomic_store(&cpu->exit_req, 1);
+        return;
+    }
     if (cpu->eflags & F_VM) {
         bool iopl3 = ((cpu->eflags & F_IOPL) >> 12) == 3;
         if ((cpu->cr4 & CR4_VME) && v86_redirected(cpu, vec)) {

@@ -17,6 +17,8 @@
  * x86_user_run() notes the vector and error code, lets the stub's IRET
  * return to ring 3 and hands the event to the user layer with the guest's
  * registers live in the CPU, the faulting (or next) instruction in rip.
+ * INT 0x80 at CPL 3 without TF takes a shortcut: x86_h_int_imm sets
+ * user_int80 and run() returns after it (the same state, no IDT trip).
  *
  * A guest access to a page the host has not mapped (or protected) faults
  * on the host; the user layer's fault handler calls x86_user_host_fault(),
@@ -79,6 +81,8 @@ static void gdt_flat(uint8_t *h, unsigned idx, uint32_t plimit, uint8_t acc)
             (plimit & 0xf0000) | 0x00c00000u | (uint32_t)acc << 8);
 }
 
+static void map_window(X86User *u, uint64_t from, uint64_t to);
+
 static void system_tables(X86User *u)
 {
     uint8_t *h = u->hidden;
@@ -102,9 +106,7 @@ static void system_tables(X86User *u)
     /* Identity-mapped 4 MiB pages: the guest window for user mode, the
        last 4 MiB (this area) for the supervisor only, so that no user
        segment (glibc's TLS segment spans 4 GiB) reaches the tables. */
-    for (uint32_t i = 0; i < (uint32_t)(u->limit >> 22); i++) {
-        put32(h + PD_OFF + i * 4, (i << 22) | 0x87);
-    }
+    map_window(u, 0, u->limit);
     put32(h + PD_OFF + 1023 * 4, (hb & 0xffc00000u) | 0x83);
     for (unsigned v = 0; v < 256; v++) {
         uint32_t off = hb + STUB_OFF + v * 8;
@@ -160,10 +162,7 @@ static void system_tables64(X86User *u)
     for (uint32_t g = 0; g < 4; g++) {
         put32(h + PDPT_OFF + g * 8, (hb + PD64_OFF + g * 0x1000) | 0x7);
     }
-    for (uint32_t i = 0; i < (uint32_t)(u->limit >> 21); i++) {
-        uint64_t e = ((uint64_t)i << 21) | 0x87;
-        memcpy(h + PD64_OFF + i * 8, &e, 8);
-    }
+    map_window(u, 0, u->limit);
     uint64_t top = (uint64_t)(X86U_LDT & 0xffe00000u) | 0x83;
     memcpy(h + PD64_OFF + 2047 * 8, &top, 8);
     for (unsigned v = 0; v < 256; v++) {
@@ -332,10 +331,12 @@ X86User *x86_user_new_model(uint8_t *guest_base, uint64_t limit,
                             const char *model, bool lm, GError **error)
 {
     X86User *u = g_new0(X86User, 1);
-    u->limit = limit;
+    u->limit = MIN(limit, X86U_LOW_LIMIT);
+    u->limit_max = limit;
+    u->guest_base = guest_base;
     u->lm = lm;
     u->mem = memmap_new();
-    memmap_add_ram(u->mem, "guest", 0, limit, guest_base, 0);
+    memmap_add_ram(u->mem, "guest", 0, u->limit, guest_base, 0);
     u->hidden = g_malloc0(X86U_HIDDEN_SIZE);
     memmap_add_ram(u->mem, "user-system", X86U_HIDDEN, X86U_HIDDEN_SIZE,
                    u->hidden, 1);
@@ -356,6 +357,8 @@ X86User *x86_user_new_model(uint8_t *guest_base, uint64_t limit,
         return NULL;
     }
     u->x = (X86Cpu *)u->cpu;
+    /* the user layer reserves 4 GiB + 64 KiB at guest_base (mem.c) */
+    u->x->user_host = guest_base;
     u->marked_fn = u->x->code.page_marked;
     u->marked_opaque = u->x->code.opaque;
     u->x->code.page_marked = page_marked;
@@ -410,6 +413,35 @@ static X86User *user_new64(X86User *u)
     x86_desc_to_cache(&x->tr, SEL_TSS, get32(u->hidden + SEL_TSS),
                       get32(u->hidden + SEL_TSS + 4));
     return user_start(u, X86U_SEL64_UCODE, X86U_SEL64_UDATA);
+}
+
+/* The page directory entries of the window [from, to): 4 MiB pages (i386)
+   or 2 MiB pages (long mode), identity, user. */
+static void map_window(X86User *u, uint64_t from, uint64_t to)
+{
+    if (u->lm) {
+        for (uint64_t i = from >> 21; i < to >> 21; i++) {
+            uint64_t e = (i << 21) | 0x87;
+            memcpy(u->hidden + PD64_OFF + i * 8, &e, 8);
+        }
+    } else {
+        for (uint64_t i = from >> 22; i < to >> 22; i++) {
+            put32(u->hidden + PD_OFF + i * 4, (uint32_t)(i << 22) | 0x87);
+        }
+    }
+}
+
+bool x86_user_map_high(X86User *u)
+{
+    if (u->limit >= u->limit_max) {
+        return false;
+    }
+    memmap_add_ram(u->mem, "guest-high", u->limit, u->limit_max - u->limit,
+                   u->guest_base + u->limit, 0);
+    map_window(u, u->limit, u->limit_max);
+    u->limit = u->limit_max;
+    x86_tlb_flush(u->x, true);
+    return true;
 }
 
 void x86_user_free(X86User *u)
@@ -622,6 +654,11 @@ int x86_user_run(X86User *u, uint32_t *err)
         if (x->shutdown || why == CPU_EXIT_SHUTDOWN) {
             x->shutdown = false;
             return X86U_SHUTDOWN;
+        }
+        if (x->user_int80) {
+            x->user_int80 = false;
+            *err = 0;
+            return 0x80;
         }
         if (x->cpl == 3) {
             return X86U_NONE;

@@ -389,6 +389,14 @@ struct X86Cpu {
     /* A handler ran since the last chain (or x86_run entered the
        code): the chaining code checks the loop's conditions again. */
     bool jit_hcall;
+    /* Linux user mode (user.c): linear address 0 in host memory, with
+       4 GiB + 64 KiB reserved there (unmapped pages fault on the host
+       and become #PF), so the JIT's 32-bit fast path adds it instead of
+       looking up the TLB; NULL in system mode. */
+    uint8_t *user_host;
+    /* Linux user mode: INT 0x80 stopped the CPU as a system call
+       (x86_h_int_imm), without the trip through the IDT. */
+    bool user_int80;
 };
 
 /* ---- exceptions (cpu.c) ---- */
@@ -758,7 +766,9 @@ typedef struct X86User {
     MemMap *mem;
     Clock *clock;
     uint8_t *hidden;
-    uint64_t limit;
+    uint64_t limit;     /* the window the CPU maps now */
+    uint64_t limit_max; /* the window asked for (x86_user_map_high) */
+    uint8_t *guest_base;
     bool lm; /* long mode: an x86-64 program */
     /* Told when the CPU first translates code from a page (the user layer
        write-protects it: user_code_page). */
@@ -781,6 +791,12 @@ X86User *x86_user_new(uint8_t *guest_base, uint64_t limit, GError **error);
 X86User *x86_user_new_model(uint8_t *guest_base, uint64_t limit,
                             const char *model, bool lm, GError **error);
 void x86_user_free(X86User *u);
+/* A window above X86U_LOW_LIMIT costs each CPU's memory map 48 bytes per
+   4 KiB page: it starts at X86U_LOW_LIMIT and the part above is mapped
+   when the user layer asks (a #PF there on memory the guest mapped);
+   false if it already was or there is none. */
+#define X86U_LOW_LIMIT 0xc0000000ull
+bool x86_user_map_high(X86User *u);
 /* Registers, segments, x87 state and TLS entries of src (clone). */
 void x86_user_copy(X86User *dst, const X86User *src);
 void x86_user_set_pc_sp(X86User *u, uint32_t pc, uint32_t sp);

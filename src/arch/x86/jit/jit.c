@@ -506,6 +506,38 @@ static void emit_call_insn(Asm *a, const TBlock *tb, int i)
                                                offsetof(SegCache, f)))
 #define TLB_OFF(f) (CPU_OFF(tlb) + (int32_t)offsetof(TlbEntry, f))
 
+/* ---- Linux user mode's direct fast path (user4) ----
+   The block being translated is guest code of a user-mode CPU
+   (cpu->user_host set, the block below X86U_HIDDEN): its memory
+   accesses go straight to user_host + (uint32_t)(base + off), the
+   host's protections standing for the TLB's (a fault becomes #PF;
+   translated code on a writable page is write-protected on the host,
+   src/user/mem.c).  Set per block by x86_jit_translate. */
+static __thread bool jit_user_direct;
+
+static void emit_user_host(Asm *a, int s)
+{
+    a_alu32_rm(a, 0x03, H_RAX, H_RBX, SEG_OFF(s, base)); /* wraps at 4 GiB */
+    a_op_mem(a, true, 0x03, H_RAX, H_RBX, CPU_OFF(user_host));
+}
+
+static void emit_cur_rip(Asm *a, const TBlock *tb, int i);
+static void emit_epilogue(Asm *a);
+
+/* After a direct store in the middle of a block: a store to a page of
+   translated code faulted on the host and asked every CPU to drop the
+   page's blocks (exit_req, src/user/mem.c): leave the block after this
+   instruction, as the TLB path's handler leaves it (tb_dirty), so that
+   code the store changed further on in the block runs new. */
+static void emit_user_store_exit(Asm *a, const TBlock *tb, int i)
+{
+    a_alu_mem_imm(a, false, 7, H_RBX, CPU_OFF(exit_req), 0);
+    AsmFixup go_on = a_jcc_fwd(a, CC_E);
+    emit_cur_rip(a, tb, i);
+    emit_epilogue(a);
+    a_bind(a, go_on);
+}
+
 /* The fast path of x86_seg_check + x86_read_lin/x86_write_lin for a
    4-byte access at the 32-bit offset in EAX through segment s: leaves
    the host address in RAX, or jumps to one of the fixups it adds to
@@ -526,6 +558,10 @@ static void emit_fast_host(Asm *a, int s, bool store, AsmFixup *slow,
     }
     a_cmp8_mem_imm(a, H_RBX, store ? SEG_OFF(s, wok) : SEG_OFF(s, rok), 0);
     slow[(*ns)++] = a_jcc_fwd(a, CC_E);
+    if (jit_user_direct) {
+        emit_user_host(a, s);
+        return;
+    }
     /* lin = base + off; the entry of tlb[tlb_user][(lin >> 12) & 1023] */
     a_op_mem(a, true, 0x03, H_RAX, H_RBX, SEG_OFF(s, base));
     a_ld32(a, H_RDX, H_RBX, CPU_OFF(tlb_user));
@@ -724,6 +760,10 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out,
         a_st64(a, H_RBX, CPU_OFF(rip), H_R13);
         *rip_set = true;
         break;
+    }
+    if (jit_user_direct && !last &&
+        (kind == STORE || kind == STORE_IMM || kind == PUSH)) {
+        emit_user_store_exit(a, tb, i);
     }
     AsmFixup done = a_jmp_fwd(a);
     for (int k = 0; k < ns; k++) {
@@ -1097,6 +1137,7 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
         .delta = jit->rx - jit->rw,
     };
     uint8_t *start = a.p;
+    jit_user_direct = cpu->user_host && tb->cb.phys < X86U_LDT;
     AsmFixup out[TB_MAX_INSNS];
     int nout = 0;
 
