@@ -19,6 +19,7 @@
  * 2 instruction pages, Vol. 2 appendix A (opcode maps with mandatory
  * prefixes), Vol. 3A 2.5 (CR4.OSFXSR/OSXMMEXCPT/OSXSAVE), 13.
  */
+#include "arch/x86/le.h"
 #include "arch/x86/ops.h"
 
 #if !defined(__x86_64__) && !defined(__i386__)
@@ -987,18 +988,6 @@ static unsigned pcmpstr(X86Cpu *cpu, const X86Xmm *a, const X86Xmm *b,
 
 /* ---- group 15 (0F AE) ---- */
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    memcpy(p, &v, 4);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
 /* The FXSAVE image (SDM Vol. 1 10.5.1, tables 10-2/10-3): the x87 part
    from x87.c, then XMM0-7 (XMM0-15 in 64-bit mode) at 160; FXSAVE64
    (REX.W) has 64-bit FIP/FDP in place of the selectors. */
@@ -1006,8 +995,8 @@ static void fx_image(X86Cpu *cpu, uint8_t area[512], bool w64)
 {
     x87_fxsave(&cpu->fpu, area, MXCSR_SUPPORTED);
     if (w64) {
-        put32(area + 12, 0);
-        put32(area + 20, 0);
+        le_put32(area + 12, 0);
+        le_put32(area + 20, 0);
     }
     unsigned n = cpu->code64 ? 16 : 8;
     for (unsigned i = 0; i < n; i++) {
@@ -1020,8 +1009,8 @@ static void fx_restore(X86Cpu *cpu, const uint8_t area[512], bool w64)
     uint8_t a[512];
     memcpy(a, area, 512);
     if (w64) {
-        put32(a + 12, 0);
-        put32(a + 20, 0);
+        le_put32(a + 12, 0);
+        le_put32(a + 20, 0);
     }
     if (x87_fxrstor(&cpu->fpu, a, MXCSR_SUPPORTED) == X87_GP) {
         GP0(cpu);
@@ -1126,7 +1115,7 @@ static void grp15(Sse *s)
                     GP0(cpu);
                 }
             }
-            uint32_t mx = get32(area + 24);
+            uint32_t mx = le_get32(area + 24);
             if ((rfbm & 2) && (mx & ~MXCSR_SUPPORTED)) {
                 GP0(cpu);
             }
@@ -1152,7 +1141,7 @@ static void grp15(Sse *s)
                 }
             }
             if (rfbm & 2) {
-                put32(img + 24, mx);
+                le_put32(img + 24, mx);
             }
             fx_restore(cpu, img, w64);
         }

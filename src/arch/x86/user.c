@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "arch/x86/le.h"
 #include "arch/x86/x86.h"
 #include "bus/clock.h"
 #include "bus/memory.h"
@@ -51,18 +52,6 @@
 #define SEL_TSS 0x80
 #define SEL_LDT 0x88
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    memcpy(p, &v, 4);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
 static bool has_err(int v)
 {
     return v == EX_DF || (v >= EX_TS && v <= EX_PF) || v == EX_AC;
@@ -70,8 +59,8 @@ static bool has_err(int v)
 
 static void gdt_set(uint8_t *h, unsigned idx, uint32_t lo, uint32_t hi)
 {
-    put32(h + GDT_OFF + idx * 8, lo);
-    put32(h + GDT_OFF + idx * 8 + 4, hi);
+    le_put32(h + GDT_OFF + idx * 8, lo);
+    le_put32(h + GDT_OFF + idx * 8 + 4, hi);
 }
 
 /* A flat descriptor up to limit (4 KiB units - 1) with access byte acc. */
@@ -99,20 +88,20 @@ static void system_tables(X86User *u)
     uint32_t tss = hb + TSS_OFF;
     gdt_set(h, SEL_TSS >> 3, (tss << 16) | 0x67,
             (tss & 0xff000000u) | ((tss >> 16) & 0xff) | 0x8b00);
-    put32(h + TSS_OFF + 4, hb + KSTACK_OFF); /* ESP0 */
-    put32(h + TSS_OFF + 8, SEL_KDATA);       /* SS0 */
+    le_put32(h + TSS_OFF + 4, hb + KSTACK_OFF); /* ESP0 */
+    le_put32(h + TSS_OFF + 8, SEL_KDATA);       /* SS0 */
     /* no I/O bitmap: IN/OUT at IOPL 0 #GP, as under Linux */
-    put32(h + TSS_OFF + 0x64, 0x68u << 16);
+    le_put32(h + TSS_OFF + 0x64, 0x68u << 16);
     /* Identity-mapped 4 MiB pages: the guest window for user mode, the
        last 4 MiB (this area) for the supervisor only, so that no user
        segment (glibc's TLS segment spans 4 GiB) reaches the tables. */
     map_window(u, 0, u->limit);
-    put32(h + PD_OFF + 1023 * 4, (hb & 0xffc00000u) | 0x83);
+    le_put32(h + PD_OFF + 1023 * 4, (hb & 0xffc00000u) | 0x83);
     for (unsigned v = 0; v < 256; v++) {
         uint32_t off = hb + STUB_OFF + v * 8;
         unsigned dpl = (v == EX_BP || v == EX_OF || v == 0x80) ? 3 : 0;
-        put32(h + IDT_OFF + v * 8, (SEL_KCODE << 16) | (off & 0xffff));
-        put32(h + IDT_OFF + v * 8 + 4,
+        le_put32(h + IDT_OFF + v * 8, (SEL_KCODE << 16) | (off & 0xffff));
+        le_put32(h + IDT_OFF + v * 8 + 4,
               (off & 0xffff0000u) | 0x8e00 | dpl << 13);
         uint8_t *s = h + STUB_OFF + v * 8;
         *s++ = 0xf4; /* hlt */
@@ -155,12 +144,12 @@ static void system_tables64(X86User *u)
     gdt_set(h, SEL_TSS >> 3, (tss << 16) | 0x67,
             (tss & 0xff000000u) | ((tss >> 16) & 0xff) | 0x8900);
     gdt_set(h, (SEL_TSS >> 3) + 1, 0, 0); /* base 63:32 */
-    put32(h + TSS_OFF + 4, hb + KSTACK_OFF); /* RSP0 */
-    put32(h + TSS_OFF + 8, 0);
-    put32(h + TSS_OFF + 0x64, 0x68u << 16);
-    put32(h + PML4_OFF, (hb + PDPT_OFF) | 0x7);
+    le_put32(h + TSS_OFF + 4, hb + KSTACK_OFF); /* RSP0 */
+    le_put32(h + TSS_OFF + 8, 0);
+    le_put32(h + TSS_OFF + 0x64, 0x68u << 16);
+    le_put32(h + PML4_OFF, (hb + PDPT_OFF) | 0x7);
     for (uint32_t g = 0; g < 4; g++) {
-        put32(h + PDPT_OFF + g * 8, (hb + PD64_OFF + g * 0x1000) | 0x7);
+        le_put32(h + PDPT_OFF + g * 8, (hb + PD64_OFF + g * 0x1000) | 0x7);
     }
     map_window(u, 0, u->limit);
     uint64_t top = (uint64_t)(X86U_LDT & 0xffe00000u) | 0x83;
@@ -168,8 +157,8 @@ static void system_tables64(X86User *u)
     for (unsigned v = 0; v < 256; v++) {
         uint32_t off = hb + STUB_OFF + v * 8;
         unsigned dpl = (v == EX_BP || v == EX_OF) ? 3 : 0;
-        put32(h + IDT64_OFF + v * 16, (SEL64_KCODE << 16) | (off & 0xffff));
-        put32(h + IDT64_OFF + v * 16 + 4,
+        le_put32(h + IDT64_OFF + v * 16, (SEL64_KCODE << 16) | (off & 0xffff));
+        le_put32(h + IDT64_OFF + v * 16 + 4,
               (off & 0xffff0000u) | 0x8e00 | dpl << 13);
         uint8_t *st = h + STUB_OFF + v * 8;
         *st++ = 0xf4; /* hlt */
@@ -305,8 +294,8 @@ static X86User *user_start(X86User *u, uint16_t ucode, uint16_t udata)
         uint16_t sel = s == S_CS ? ucode
                        : (s == S_FS || s == S_GS) ? 0 : udata;
         uint32_t d = sel & ~7u;
-        x86_desc_to_cache(&x->seg[s], sel, get32(u->hidden + d),
-                          get32(u->hidden + d + 4));
+        x86_desc_to_cache(&x->seg[s], sel, le_get32(u->hidden + d),
+                          le_get32(u->hidden + d + 4));
     }
     memset(x->regs, 0, sizeof(x->regs));
     x->lf_op = LF_NONE;
@@ -386,10 +375,10 @@ X86User *x86_user_new_model(uint8_t *guest_base, uint64_t limit,
         /* Linux enables SSE and #XM for its processes. */
         x->cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
     }
-    x86_desc_to_cache(&x->tr, SEL_TSS, get32(u->hidden + SEL_TSS),
-                      get32(u->hidden + SEL_TSS + 4));
-    x86_desc_to_cache(&x->ldt, SEL_LDT, get32(u->hidden + SEL_LDT),
-                      get32(u->hidden + SEL_LDT + 4));
+    x86_desc_to_cache(&x->tr, SEL_TSS, le_get32(u->hidden + SEL_TSS),
+                      le_get32(u->hidden + SEL_TSS + 4));
+    x86_desc_to_cache(&x->ldt, SEL_LDT, le_get32(u->hidden + SEL_LDT),
+                      le_get32(u->hidden + SEL_LDT + 4));
     return user_start(u, X86U_SEL_UCODE, X86U_SEL_UDATA);
 }
 
@@ -410,8 +399,8 @@ static X86User *user_new64(X86User *u)
     x->star = (uint64_t)SEL64_UCODE32 << 48 | (uint64_t)SEL64_KCODE << 32;
     x->lstar = X86U_HIDDEN + SYSCALL_OFF;
     x->sfmask = F_TF | F_DF | F_IF | F_AC | F_NT | F_IOPL;
-    x86_desc_to_cache(&x->tr, SEL_TSS, get32(u->hidden + SEL_TSS),
-                      get32(u->hidden + SEL_TSS + 4));
+    x86_desc_to_cache(&x->tr, SEL_TSS, le_get32(u->hidden + SEL_TSS),
+                      le_get32(u->hidden + SEL_TSS + 4));
     return user_start(u, X86U_SEL64_UCODE, X86U_SEL64_UDATA);
 }
 
@@ -426,7 +415,7 @@ static void map_window(X86User *u, uint64_t from, uint64_t to)
         }
     } else {
         for (uint64_t i = from >> 22; i < to >> 22; i++) {
-            put32(u->hidden + PD_OFF + i * 4, (uint32_t)(i << 22) | 0x87);
+            le_put32(u->hidden + PD_OFF + i * 4, (uint32_t)(i << 22) | 0x87);
         }
     }
 }
@@ -502,8 +491,8 @@ bool x86_user_set_seg(X86User *u, int s, uint16_t sel)
         }
         const uint8_t *d = (sel & 4) ? ldt_mem + idx * 8
                                      : u->hidden + GDT_OFF + idx * 8;
-        lo = get32(d);
-        hi = get32(d + 4);
+        lo = le_get32(d);
+        hi = le_get32(d + 4);
         /* present, a user code or data segment of DPL 3 */
         if (!(hi & 0x8000) || !(hi & 0x1000) || ((hi >> 13) & 3) != 3) {
             return false;
@@ -569,8 +558,8 @@ int x86_user_get_tls(X86User *u, uint32_t entry, uint32_t *base,
     if (entry < X86U_TLS_FIRST || entry >= X86U_TLS_FIRST + 3) {
         return -EINVAL;
     }
-    decode_desc(get32(u->hidden + GDT_OFF + entry * 8),
-                get32(u->hidden + GDT_OFF + entry * 8 + 4), base, limit,
+    decode_desc(le_get32(u->hidden + GDT_OFF + entry * 8),
+                le_get32(u->hidden + GDT_OFF + entry * 8 + 4), base, limit,
                 flags);
     return 0;
 }
@@ -597,8 +586,8 @@ int x86_user_ldt_write(X86User *u, uint32_t entry, uint32_t base,
         return r;
     }
     g_mutex_lock(&registry_lock);
-    put32(ldt_mem + entry * 8, lo);
-    put32(ldt_mem + entry * 8 + 4, hi);
+    le_put32(ldt_mem + entry * 8, lo);
+    le_put32(ldt_mem + entry * 8 + 4, hi);
     ldt_used = MAX(ldt_used, entry + 1);
     g_mutex_unlock(&registry_lock);
     reload_segs(u, (uint16_t)(entry << 3 | 7));
@@ -621,7 +610,7 @@ int x86_user_set_tls(X86User *u, uint32_t *entry, uint32_t base,
     if (n == 0xffffffffu) {
         for (n = X86U_TLS_FIRST; n < X86U_TLS_FIRST + 3; n++) {
             uint8_t *d = u->hidden + GDT_OFF + n * 8;
-            if (!get32(d) && !get32(d + 4)) {
+            if (!le_get32(d) && !le_get32(d + 4)) {
                 break;
             }
         }
@@ -677,7 +666,7 @@ int x86_user_run(X86User *u, uint32_t *err)
         }
         uint32_t esp = (uint32_t)x->regs[R_ESP] - X86U_HIDDEN;
         *err = v >= 0 && has_err(v) && esp < X86U_HIDDEN_SIZE - 4
-                   ? get32(u->hidden + esp) : 0;
+                   ? le_get32(u->hidden + esp) : 0;
         x->halted = false;
         /* the stub's IRET back to ring 3 */
         for (int i = 0; x->cpl != 3; i++) {

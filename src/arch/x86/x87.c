@@ -50,6 +50,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "arch/x86/le.h"
 #include "arch/x86/x87.h"
 
 #if !defined(__x86_64__) && !defined(__i386__)
@@ -188,43 +189,20 @@ static void x87_host_run(X87HostCall *c, void *buf)
 
 /* ---- little-endian helpers ---- */
 
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)v);
-    put16(p + 2, (uint16_t)(v >> 16));
-}
-
 static X87Reg get_reg80(const uint8_t *p)
 {
     X87Reg r;
 
-    r.mant = (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-    r.sexp = get16(p + 8);
+    r.mant = (uint64_t)le_get32(p) | (uint64_t)le_get32(p + 4) << 32;
+    r.sexp = le_get16(p + 8);
     return r;
 }
 
 static void put_reg80(uint8_t *p, X87Reg r)
 {
-    put32(p, (uint32_t)r.mant);
-    put32(p + 4, (uint32_t)(r.mant >> 32));
-    put16(p + 8, r.sexp);
+    le_put32(p, (uint32_t)r.mant);
+    le_put32(p + 4, (uint32_t)(r.mant >> 32));
+    le_put16(p + 8, r.sexp);
 }
 
 /* ---- registers and tags ---- */
@@ -630,9 +608,9 @@ static bool x87_run(const X87State *st, X87State *ns, const X87Decoded *d,
     uint16_t hsw, raised;
 
     memset(img, 0, sizeof(img));
-    put16(img + 0, st->fcw);
-    put16(img + 4, st->fsw & (uint16_t)~(0x7f | X87_SW_ES | X87_SW_B));
-    put16(img + 8, st->ftw);
+    le_put16(img + 0, st->fcw);
+    le_put16(img + 4, st->fsw & (uint16_t)~(0x7f | X87_SW_ES | X87_SW_B));
+    le_put16(img + 8, st->ftw);
     for (unsigned i = 0; i < 8; i++) {
         put_reg80(img + 28 + 10 * i, st->r[(top + i) & 7]);
     }
@@ -640,13 +618,13 @@ static bool x87_run(const X87State *st, X87State *ns, const X87Decoded *d,
     x87_host_run(&c, buf);
 
     *ns = *st;
-    hsw = get16(img + 4);
+    hsw = le_get16(img + 4);
     raised = hsw & 0x7f;
     ns->fsw = (uint16_t)((hsw & ~(X87_SW_ES | X87_SW_B)) | (st->fsw & 0x7f));
     if ((st->fsw & X87_SW_ES) || (raised & ~st->fcw & 0x3f)) {
         ns->fsw |= X87_SW_ES | X87_SW_B;
     }
-    ns->ftw = get16(img + 8);
+    ns->ftw = le_get16(img + 8);
     top = (hsw & X87_SW_TOP) >> X87_SW_TOP_SHIFT;
     for (unsigned i = 0; i < 8; i++) {
         ns->r[(top + i) & 7] = get_reg80(img + 28 + 10 * i);
@@ -953,9 +931,9 @@ void x87_to_fsave(const X87State *st, uint8_t img[X87_FSAVE_SIZE])
     unsigned top = x87_top(st);
 
     memset(img, 0, X87_FSAVE_SIZE);
-    put16(img + 0, st->fcw);
-    put16(img + 4, st->fsw);
-    put16(img + 8, st->ftw);
+    le_put16(img + 0, st->fcw);
+    le_put16(img + 4, st->fsw);
+    le_put16(img + 8, st->ftw);
     for (unsigned i = 0; i < 8; i++) {
         put_reg80(img + 28 + 10 * i, st->r[(top + i) & 7]);
     }
@@ -965,8 +943,8 @@ void x87_from_fsave(X87State *st, const uint8_t img[X87_FSAVE_SIZE])
 {
     unsigned top;
 
-    st->fsw = get16(img + 4);
-    st->ftw = get16(img + 8);
+    st->fsw = le_get16(img + 4);
+    st->ftw = le_get16(img + 8);
     top = x87_top(st);
     for (unsigned i = 0; i < 8; i++) {
         st->r[(top + i) & 7] = get_reg80(img + 28 + 10 * i);
@@ -1127,41 +1105,41 @@ static void x87_env_build(const X87State *st, uint32_t flags, uint8_t *b)
 
     if (flags & X87_MEM_OP32) {
         memset(b, 0xff, 28);
-        put16(b + 0, st->fcw);
-        put16(b + 4, st->fsw);
-        put16(b + 8, ftw);
+        le_put16(b + 0, st->fcw);
+        le_put16(b + 4, st->fsw);
+        le_put16(b + 8, ftw);
         if (flags & X87_MEM_PMODE) {
-            put32(b + 12, st->fip);
-            put32(b + 16, st->fcs | (uint32_t)(st->fop & 0x7ff) << 16);
-            put32(b + 20, st->fdp);
-            put16(b + 24, st->fds);
+            le_put32(b + 12, st->fip);
+            le_put32(b + 16, st->fcs | (uint32_t)(st->fop & 0x7ff) << 16);
+            le_put32(b + 20, st->fdp);
+            le_put16(b + 24, st->fds);
         } else {
             uint32_t ip = st->fip + ((uint32_t)st->fcs << 4);
             uint32_t dp = st->fdp + ((uint32_t)st->fds << 4);
 
-            put16(b + 12, (uint16_t)ip);
-            put32(b + 16, (ip >> 16) << 12 | (st->fop & 0x7ff));
-            put16(b + 20, (uint16_t)dp);
-            put32(b + 24, (dp >> 16) << 12);
+            le_put16(b + 12, (uint16_t)ip);
+            le_put32(b + 16, (ip >> 16) << 12 | (st->fop & 0x7ff));
+            le_put16(b + 20, (uint16_t)dp);
+            le_put32(b + 24, (dp >> 16) << 12);
         }
     } else {
-        put16(b + 0, st->fcw);
-        put16(b + 2, st->fsw);
-        put16(b + 4, ftw);
+        le_put16(b + 0, st->fcw);
+        le_put16(b + 2, st->fsw);
+        le_put16(b + 4, ftw);
         if (flags & X87_MEM_PMODE) {
-            put16(b + 6, (uint16_t)st->fip);
-            put16(b + 8, st->fcs);
-            put16(b + 10, (uint16_t)st->fdp);
-            put16(b + 12, st->fds);
+            le_put16(b + 6, (uint16_t)st->fip);
+            le_put16(b + 8, st->fcs);
+            le_put16(b + 10, (uint16_t)st->fdp);
+            le_put16(b + 12, st->fds);
         } else {
             uint32_t ip = st->fip + ((uint32_t)st->fcs << 4);
             uint32_t dp = st->fdp + ((uint32_t)st->fds << 4);
 
-            put16(b + 6, (uint16_t)ip);
-            put16(b + 8, (uint16_t)(((ip >> 16) & 0xf) << 12 |
+            le_put16(b + 6, (uint16_t)ip);
+            le_put16(b + 8, (uint16_t)(((ip >> 16) & 0xf) << 12 |
                                     (st->fop & 0x7ff)));
-            put16(b + 10, (uint16_t)dp);
-            put16(b + 12, (uint16_t)(((dp >> 16) & 0xf) << 12));
+            le_put16(b + 10, (uint16_t)dp);
+            le_put16(b + 12, (uint16_t)(((dp >> 16) & 0xf) << 12));
         }
     }
 }
@@ -1172,36 +1150,36 @@ static void x87_env_parse(X87State *st, uint32_t flags, const uint8_t *b)
     uint16_t tw;
 
     if (flags & X87_MEM_OP32) {
-        st->fcw = x87_cw_sanitize(get16(b + 0));
-        st->fsw = get16(b + 4);
-        tw = get16(b + 8);
+        st->fcw = x87_cw_sanitize(le_get16(b + 0));
+        st->fsw = le_get16(b + 4);
+        tw = le_get16(b + 8);
         if (flags & X87_MEM_PMODE) {
-            st->fip = get32(b + 12);
-            st->fcs = get16(b + 16);
-            st->fop = (get32(b + 16) >> 16) & 0x7ff;
-            st->fdp = get32(b + 20);
-            st->fds = get16(b + 24);
+            st->fip = le_get32(b + 12);
+            st->fcs = le_get16(b + 16);
+            st->fop = (le_get32(b + 16) >> 16) & 0x7ff;
+            st->fdp = le_get32(b + 20);
+            st->fds = le_get16(b + 24);
         } else {
-            st->fip = get16(b + 12) | ((get32(b + 16) >> 12) & 0xffff) << 16;
-            st->fop = get32(b + 16) & 0x7ff;
-            st->fdp = get16(b + 20) | ((get32(b + 24) >> 12) & 0xffff) << 16;
+            st->fip = le_get16(b + 12) | ((le_get32(b + 16) >> 12) & 0xffff) << 16;
+            st->fop = le_get32(b + 16) & 0x7ff;
+            st->fdp = le_get16(b + 20) | ((le_get32(b + 24) >> 12) & 0xffff) << 16;
             st->fcs = 0;
             st->fds = 0;
         }
     } else {
-        st->fcw = x87_cw_sanitize(get16(b + 0));
-        st->fsw = get16(b + 2);
-        tw = get16(b + 4);
+        st->fcw = x87_cw_sanitize(le_get16(b + 0));
+        st->fsw = le_get16(b + 2);
+        tw = le_get16(b + 4);
         if (flags & X87_MEM_PMODE) {
-            st->fip = get16(b + 6);
-            st->fcs = get16(b + 8);
+            st->fip = le_get16(b + 6);
+            st->fcs = le_get16(b + 8);
             st->fop = 0;
-            st->fdp = get16(b + 10);
-            st->fds = get16(b + 12);
+            st->fdp = le_get16(b + 10);
+            st->fds = le_get16(b + 12);
         } else {
-            st->fip = get16(b + 6) | (uint32_t)(get16(b + 8) >> 12) << 16;
-            st->fop = get16(b + 8) & 0x7ff;
-            st->fdp = get16(b + 10) | (uint32_t)(get16(b + 12) >> 12) << 16;
+            st->fip = le_get16(b + 6) | (uint32_t)(le_get16(b + 8) >> 12) << 16;
+            st->fop = le_get16(b + 8) & 0x7ff;
+            st->fdp = le_get16(b + 10) | (uint32_t)(le_get16(b + 12) >> 12) << 16;
             st->fcs = 0;
             st->fds = 0;
         }
@@ -1262,15 +1240,15 @@ int x87_exec(X87State *st, uint8_t opcode, uint8_t modrm, const X87Mem *mem,
         break;
     case K_LDCW:
         mem->load(mem->ctx, ea, buf, 2);
-        st->fcw = x87_cw_sanitize(get16(buf));
+        st->fcw = x87_cw_sanitize(le_get16(buf));
         x87_update_es(st);
         return X87_OK;
     case K_STCW:
-        put16(buf, st->fcw);
+        le_put16(buf, st->fcw);
         mem->store(mem->ctx, ea, buf, 2);
         return X87_OK;
     case K_STSW_M:
-        put16(buf, st->fsw);
+        le_put16(buf, st->fsw);
         mem->store(mem->ctx, ea, buf, 2);
         return X87_OK;
     case K_STSW_AX:
@@ -1305,7 +1283,7 @@ int x87_exec(X87State *st, uint8_t opcode, uint8_t modrm, const X87Mem *mem,
         ns = *st;
         for (unsigned i = 0; i < 8; i++) {
             /* the registers are in ST order relative to the new TOP */
-            unsigned t = (get16(buf + ((mem->flags & X87_MEM_OP32) ? 4 : 2))
+            unsigned t = (le_get16(buf + ((mem->flags & X87_MEM_OP32) ? 4 : 2))
                           & X87_SW_TOP) >> X87_SW_TOP_SHIFT;
 
             ns.r[(t + i) & 7] = get_reg80(buf + n + 10 * i);
@@ -1352,16 +1330,16 @@ void x87_fxsave(const X87State *st, uint8_t area[512], uint32_t mxcsr_mask)
             abridged |= (uint8_t)(1u << j);
         }
     }
-    put16(area + 0, st->fcw);
-    put16(area + 2, st->fsw);
+    le_put16(area + 0, st->fcw);
+    le_put16(area + 2, st->fsw);
     area[4] = abridged;
-    put16(area + 6, st->fop & 0x7ff);
-    put32(area + 8, st->fip);
-    put16(area + 12, st->fcs);
-    put32(area + 16, st->fdp);
-    put16(area + 20, st->fds);
-    put32(area + 24, mxcsr_mask ? st->mxcsr : 0);
-    put32(area + 28, mxcsr_mask);
+    le_put16(area + 6, st->fop & 0x7ff);
+    le_put32(area + 8, st->fip);
+    le_put16(area + 12, st->fcs);
+    le_put32(area + 16, st->fdp);
+    le_put16(area + 20, st->fds);
+    le_put32(area + 24, mxcsr_mask ? st->mxcsr : 0);
+    le_put32(area + 28, mxcsr_mask);
     for (unsigned i = 0; i < 8; i++) {
         put_reg80(area + 32 + 16 * i, st->r[(top + i) & 7]);
     }
@@ -1370,25 +1348,25 @@ void x87_fxsave(const X87State *st, uint8_t area[512], uint32_t mxcsr_mask)
 int x87_fxrstor(X87State *st, const uint8_t area[512], uint32_t mxcsr_mask)
 {
     X87State ns = *st;
-    uint32_t mxcsr = get32(area + 24);
+    uint32_t mxcsr = le_get32(area + 24);
     uint16_t tw = 0;
     unsigned top;
 
     if (mxcsr_mask && (mxcsr & ~mxcsr_mask)) {
         return X87_GP;
     }
-    ns.fcw = x87_cw_sanitize(get16(area + 0));
-    ns.fsw = get16(area + 2);
+    ns.fcw = x87_cw_sanitize(le_get16(area + 0));
+    ns.fsw = le_get16(area + 2);
     for (unsigned j = 0; j < 8; j++) {
         if (!(area[4] & (1u << j))) {
             tw |= (uint16_t)(X87_TAG_EMPTY << (2 * j));
         }
     }
-    ns.fop = get16(area + 6) & 0x7ff;
-    ns.fip = get32(area + 8);
-    ns.fcs = get16(area + 12);
-    ns.fdp = get32(area + 16);
-    ns.fds = get16(area + 20);
+    ns.fop = le_get16(area + 6) & 0x7ff;
+    ns.fip = le_get32(area + 8);
+    ns.fcs = le_get16(area + 12);
+    ns.fdp = le_get32(area + 16);
+    ns.fds = le_get16(area + 20);
     if (mxcsr_mask) {
         ns.mxcsr = mxcsr;
     }
