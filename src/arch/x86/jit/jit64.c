@@ -1,0 +1,671 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The x86 JIT in 64-bit mode (CS.L = 1, docs/jit.md "64-bit code"): the
+ * hot instructions of exec_64.c emitted inline, with the handler call as
+ * the path for anything unusual.  jit.c's translation loop asks
+ * x86_jit64_emit() first for every instruction of a block decoded in
+ * 64-bit mode; what is not handled here is a handler call, as before.
+ *
+ * Guest registers stay in cpu->regs (all 16; the register cache of jit.c
+ * is not used in 64-bit blocks), so a handler on a slow path and an
+ * exception see them as the interpreter leaves them.  Flags are the lazy
+ * fields as exec_64.c's alu() writes them (lf_op, lf_size 4 or 8, lf_res,
+ * lf_a, lf_b, operands masked to the size).  Memory accesses go through
+ * the TLB inline: the linear address (FS/GS base added; no other segment
+ * has one in 64-bit mode) must hit the entry's tag, which is never a
+ * non-canonical address, and not cross a page; anything else is the
+ * handler, which redoes the instruction with every rule (canonical #GP or
+ * #SS, #PF, MMIO, code pages, page crossing).  The fast paths change no
+ * guest state before they are sure to complete.
+ *
+ * Specification: SDM Vol. 2 (the instruction pages), Vol. 1 3.2.1 and
+ * 3.5.1.2 (64-bit operands, zero extension of 32-bit results, RIP-
+ * relative addressing).
+ */
+#include "arch/x86/jit/jit64.h"
+
+#if defined(__x86_64__) && defined(__linux__)
+
+#include <stddef.h>
+
+#include "arch/x86/ops.h"
+
+#define J_CPU(field) ((int32_t)offsetof(X86Cpu, field))
+#define J_REG(r) (J_CPU(regs) + 8 * (int32_t)(r))
+#define J_SEG(s, f) (J_CPU(seg) + (int32_t)((s) * sizeof(SegCache) + \
+                                           offsetof(SegCache, f)))
+
+G_STATIC_ASSERT(sizeof(TlbEntry) == 32);
+G_STATIC_ASSERT(sizeof(((X86Cpu *)0)->tlb[0]) == 32 * TLB_SIZE);
+
+/* What an instruction does to the flags, for the Jcc that ends a block. */
+enum { K_NONE, K_ADD, K_SUB, K_LOGIC, K_OTHER };
+
+static bool canonical(uint64_t v)
+{
+    return x86_canonical(v);
+}
+
+/* The sign-extended 32-bit immediate (exec_64.c's imm()). */
+static uint64_t simm(const X86Insn *in)
+{
+    return (uint64_t)(int64_t)(int32_t)in->imm;
+}
+
+/* dst = guest register g (64 bits, or 32 zero-extended). */
+static void ldreg(Asm *a, int dst, int g, unsigned sz)
+{
+    a_op_mem(a, sz == 8, 0x8b, dst, H_RBX, J_REG(g));
+}
+
+/* guest register g = src; a 32-bit result is zero-extended (the host's
+   32-bit operations already left it so). */
+static void streg(Asm *a, int g, int src)
+{
+    a_st64(a, H_RBX, J_REG(g), src);
+}
+
+/* cpu->cur and cpu->rip as the loop leaves them before insn i's handler. */
+static void cur_rip(Asm *a, const TBlock *tb, int i)
+{
+    const X86Insn *in = &tb->insn[i];
+    a_op_mem(a, true, 0x8d, H_RSI, H_R12, (int32_t)(i * sizeof(X86Insn)));
+    a_st64(a, H_RBX, J_CPU(cur), H_RSI);
+    a_mov_ri(a, H_RAX, in->ip + in->len);
+    a_st64(a, H_RBX, J_CPU(rip), H_RAX);
+}
+
+static void set_cur(Asm *a, int i)
+{
+    a_op_mem(a, true, 0x8d, H_RSI, H_R12, (int32_t)(i * sizeof(X86Insn)));
+    a_st64(a, H_RBX, J_CPU(cur), H_RSI);
+}
+
+/* The handler call for insn i (the slow path), then the check of the
+   loop for tb_dirty / block_end unless it is the last. */
+static void call_insn(Asm *a, const TBlock *tb, int i, AsmFixup *out,
+                      int *nout)
+{
+    cur_rip(a, tb, i);
+    a_st8_imm(a, H_RBX, J_CPU(jit_hcall), 1);
+    a_mov_rr(a, H_RDI, H_RBX);
+    a_call(a, (const void *)tb->insn[i].fn);
+    if (i + 1 < tb->n) {
+        a_cmp16_mem_imm8(a, H_RBX, J_CPU(tb_dirty), 0);
+        out[(*nout)++] = a_jcc_fwd(a, CC_NE);
+    }
+}
+
+/* A register operand the helpers below can take as it is: 32 or 64 bits
+   (8/16-bit registers and AH..BH are the handler's). */
+static bool size_ok(const X86Insn *in)
+{
+    return in->osz == 4 || in->osz == 8;
+}
+
+/* RAX = the linear address of in's memory operand: base + index << scale
+   + disp (RIP-relative: the next instruction's address), truncated to 32
+   bits with a 67 prefix, plus the FS/GS base. */
+static void emit_lin(Asm *a, const X86Insn *in, bool add_seg)
+{
+    uint64_t disp = (uint64_t)(int64_t)in->disp;
+    if (in->base == X86_R_RIP) {
+        disp += in->ip + in->len;
+    }
+    a_mov_ri(a, H_RAX, disp);
+    if (in->base < X86_R_NONE) {
+        a_op_mem(a, true, 0x03, H_RAX, H_RBX, J_REG(in->base));
+    }
+    if (in->index < X86_R_NONE) {
+        ldreg(a, H_RCX, in->index, 8);
+        if (in->scale) {
+            a_rex(a, true, 0, 0, H_RCX, false);
+            a_byte(a, 0xc1);
+            a_byte(a, 0xe0 | (H_RCX & 7)); /* shl rcx, scale */
+            a_byte(a, in->scale);
+        }
+        a_op_rr(a, true, 0x01, H_RCX, H_RAX);
+    }
+    if (in->asz == 4) {
+        a_op_rr(a, false, 0x89, H_RAX, H_RAX); /* mov eax, eax */
+    }
+    if (add_seg && (in->seg == S_FS || in->seg == S_GS)) {
+        a_op_mem(a, true, 0x03, H_RAX, H_RBX, J_SEG(in->seg, base));
+    }
+}
+
+/* RAX (a linear address) = its host address if the TLB entry maps it
+   for the access and the access stays within the page; else a jump to
+   one of the fixups added to slow.  Clobbers RCX, RDX. */
+static void emit_tlb(Asm *a, bool store, unsigned size, AsmFixup *slow,
+                     int *ns)
+{
+    /* rcx = &tlb[tlb_user][(lin >> 12) & 1023] - &tlb[0][0] + cpu */
+    a_mov_rr(a, H_RCX, H_RAX);
+    a_rex(a, true, 0, 0, H_RCX, false);
+    a_byte(a, 0xc1);
+    a_byte(a, 0xe8 | (H_RCX & 7)); /* shr rcx, 12 */
+    a_byte(a, 12);
+    a_alu_ri(a, false, 4, H_RCX, TLB_SIZE - 1);
+    a_shl32_ri(a, H_RCX, 5);
+    a_ld32(a, H_RDX, H_RBX, J_CPU(tlb_user));
+    a_shl32_ri(a, H_RDX, 5 + TLB_BITS);
+    a_op_rr(a, true, 0x01, H_RDX, H_RCX);
+    a_op_rr(a, true, 0x01, H_RBX, H_RCX);
+    /* tag compare: the linear page (never a non-canonical one) */
+    a_mov_rr(a, H_RDX, H_RAX);
+    a_alu_ri(a, true, 4, H_RDX, -4096);
+    a_op_mem(a, true, 0x3b, H_RDX, H_RCX,
+             J_CPU(tlb) + (int32_t)(store ? offsetof(TlbEntry, tag_w)
+                                          : offsetof(TlbEntry, tag_r)));
+    slow[(*ns)++] = a_jcc_fwd(a, CC_NE);
+    if (size > 1) {
+        a_op_rr(a, false, 0x89, H_RAX, H_RDX); /* mov edx, eax */
+        a_alu_ri(a, false, 4, H_RDX, 0xfff);
+        a_alu_ri(a, false, 7, H_RDX, 0x1000 - (int32_t)size);
+        slow[(*ns)++] = a_jcc_fwd(a, CC_A);
+    }
+    a_op_mem(a, true, 0x03, H_RAX, H_RCX,
+             J_CPU(tlb) + (int32_t)offsetof(TlbEntry, addend));
+}
+
+/* dst = sz bytes at [base] zero-extended (sz 1, 2, 4, 8). */
+static void ld_host(Asm *a, int dst, int base, unsigned sz)
+{
+    switch (sz) {
+    case 1:
+        a_ldzx8(a, dst, base, 0);
+        break;
+    case 2:
+        a_ldzx16(a, dst, base, 0);
+        break;
+    default:
+        a_op_mem(a, sz == 8, 0x8b, dst, base, 0);
+        break;
+    }
+}
+
+/* [base] = the low sz bytes of src (sz 4 or 8). */
+static void st_host(Asm *a, int base, int src, unsigned sz)
+{
+    a_op_mem(a, sz == 8, 0x89, src, base, 0);
+}
+
+/* The lazy flags of alu() in exec_64.c after RAX = RAX op RCX: op 0 ADD,
+   1 OR, 4 AND, 5 SUB, 6 XOR, 7 CMP, 8 TEST; a and b are masked to the
+   size already (32-bit loads zero-extend). */
+static void emit_alu(Asm *a, int op, unsigned sz)
+{
+    static const uint8_t host_op[9] = {
+        [0] = 0x01, [1] = 0x09, [4] = 0x21, [5] = 0x29, [6] = 0x31,
+        [7] = 0x29, [8] = 0x21,
+    };
+    bool w = sz == 8;
+    bool arith = op == 0 || op == 5 || op == 7;
+    if (arith) {
+        a_st64(a, H_RBX, J_CPU(lf_a), H_RAX);
+        a_st64(a, H_RBX, J_CPU(lf_b), H_RCX);
+    }
+    a_op_rr(a, w, host_op[op], H_RCX, H_RAX);
+    if (arith) {
+        a_st32_imm(a, H_RBX, J_CPU(lf_op), op == 0 ? LF_ADD : LF_SUB);
+    } else {
+        a_st64_imm(a, H_RBX, J_CPU(lf_a), 0);
+        a_st64_imm(a, H_RBX, J_CPU(lf_b), 0);
+        a_st32_imm(a, H_RBX, J_CPU(lf_op), LF_LOGIC);
+    }
+    a_st64(a, H_RBX, J_CPU(lf_res), H_RAX);
+    a_st8_imm(a, H_RBX, J_CPU(lf_size), (uint8_t)sz);
+}
+
+static int alu_kind(int op)
+{
+    return op == 0 ? K_ADD : op == 5 || op == 7 ? K_SUB : K_LOGIC;
+}
+
+/* The ALU forms: op (0 ADD 1 OR 4 AND 5 SUB 6 XOR 7 CMP 8 TEST; ADC and
+   SBB are the handler's), where the destination is (dst_mem: the memory
+   operand, else register dst) and the source (src_mem: the memory
+   operand; src >= 0 a register; else the immediate).  -1: not one. */
+typedef struct AluForm {
+    int op;
+    bool dst_mem, src_mem;
+    int dst, src;
+    uint64_t imm;
+} AluForm;
+
+static bool alu_form(const X86Insn *in, AluForm *f)
+{
+    if (in->op0f || !size_ok(in)) {
+        return false;
+    }
+    unsigned op = in->op;
+    bool mem = in->mod != 3;
+    f->imm = in->osz == 8 ? simm(in) : (uint32_t)in->imm;
+    f->src_mem = f->dst_mem = false;
+    if (op < 0x40 && ((op & 7) == 1 || (op & 7) == 3 || (op & 7) == 5)) {
+        f->op = op >> 3;
+        if (f->op == 2 || f->op == 3) {
+            return false;
+        }
+        if ((op & 7) == 5) { /* eAX, imm */
+            f->dst = R_EAX;
+            f->src = -1;
+            return true;
+        }
+        if (op & 2) { /* reg op= r/m */
+            f->dst = in->reg;
+            f->src = mem ? -1 : in->rm;
+            f->src_mem = mem;
+        } else { /* r/m op= reg */
+            f->dst = mem ? -1 : in->rm;
+            f->dst_mem = mem;
+            f->src = in->reg;
+        }
+        return true;
+    }
+    if (op == 0x81 || op == 0x83) {
+        f->op = in->reg;
+        if (f->op == 2 || f->op == 3) {
+            return false;
+        }
+        f->dst = mem ? -1 : in->rm;
+        f->dst_mem = mem;
+        f->src = -1;
+        return true;
+    }
+    if (op == 0x85) { /* TEST r/m, reg */
+        f->op = 8;
+        f->dst = mem ? -1 : in->rm;
+        f->dst_mem = mem;
+        f->src = in->reg;
+        return true;
+    }
+    if (op == 0xa9 || (op == 0xf7 && in->reg == 0)) { /* TEST, imm */
+        f->op = 8;
+        f->dst = op == 0xa9 ? R_EAX : mem ? -1 : in->rm;
+        f->dst_mem = op == 0xf7 && mem;
+        f->src = -1;
+        return true;
+    }
+    return false;
+}
+
+/* The Jcc of a block's end: the kind and size of the flags it reads, if
+   the last flag-writing instruction before it in the block is one of the
+   inline ALU forms and only inline instructions that leave the flags
+   alone stand between (their slow paths call handlers that do too). */
+static int flags_before(const TBlock *tb, int i, unsigned *sz)
+{
+    for (int k = i - 1; k >= 0; k--) {
+        const X86Insn *in = &tb->insn[k];
+        AluForm f;
+        if (in->lock) {
+            return K_OTHER;
+        }
+        if (alu_form(in, &f)) {
+            *sz = in->osz;
+            return alu_kind(f.op);
+        }
+        unsigned op = in->op0f ? 0x100 | in->op : in->op;
+        switch (op) {
+        case 0x89: case 0x8b: case 0x8d: case 0x63: case 0xc7:
+        case 0x50 ... 0x5f: case 0xb8 ... 0xbf:
+        case 0x1b6: case 0x1b7: case 0x1be: case 0x1bf:
+            continue; /* MOV, LEA, MOVSXD, PUSH, POP, MOVZX/MOVSX */
+        }
+        return K_OTHER;
+    }
+    return K_OTHER;
+}
+
+/* Jcc ending the block with flags of a known kind: the condition from
+   host flags recomputed from the lazy fields.  Taken: RIP = the target
+   (a constant, canonical, else the handler raises #GP). */
+static bool emit_jcc(Asm *a, const TBlock *tb, int i)
+{
+    const X86Insn *in = &tb->insn[i];
+    unsigned sz = 0;
+    uint64_t target = in->ip + in->len + simm(in);
+    int kind = flags_before(tb, i, &sz);
+    if (i + 1 != tb->n || kind == K_OTHER || !canonical(target)) {
+        return false;
+    }
+    cur_rip(a, tb, i); /* the not-taken state */
+    bool w = sz == 8;
+    switch (kind) {
+    case K_ADD:
+        a_ld64(a, H_RAX, H_RBX, J_CPU(lf_a));
+        a_op_mem(a, w, 0x03, H_RAX, H_RBX, J_CPU(lf_b));
+        break;
+    case K_SUB:
+        a_ld64(a, H_RAX, H_RBX, J_CPU(lf_a));
+        a_op_mem(a, w, 0x3b, H_RAX, H_RBX, J_CPU(lf_b));
+        break;
+    default:
+        a_ld64(a, H_RAX, H_RBX, J_CPU(lf_res));
+        a_op_rr(a, w, 0x85, H_RAX, H_RAX);
+        break;
+    }
+    AsmFixup not_taken = a_jcc_fwd(a, (in->op & 0xf) ^ 1);
+    a_mov_ri(a, H_RAX, target);
+    a_st64(a, H_RBX, J_CPU(rip), H_RAX);
+    a_bind(a, not_taken);
+    return true;
+}
+
+/* Register-only forms that cannot fault. */
+static bool emit_reg(Asm *a, const X86Insn *in)
+{
+    unsigned op = in->op0f ? 0x100 | in->op : in->op;
+    unsigned sz = in->osz;
+    bool w = sz == 8;
+    AluForm f;
+    if (alu_form(in, &f) && !f.dst_mem && !f.src_mem) {
+        ldreg(a, H_RAX, f.dst, sz);
+        if (f.src >= 0) {
+            ldreg(a, H_RCX, f.src, sz);
+        } else {
+            a_mov_ri(a, H_RCX, f.imm);
+        }
+        emit_alu(a, f.op, sz);
+        if (f.op != 7 && f.op != 8) {
+            streg(a, f.dst, H_RAX);
+        }
+        return true;
+    }
+    switch (op) {
+    case 0x89: case 0x8b: /* MOV r, r */
+        if (in->mod != 3 || !size_ok(in)) {
+            return false;
+        }
+        ldreg(a, H_RAX, op == 0x89 ? in->reg : in->rm, sz);
+        streg(a, op == 0x89 ? in->rm : in->reg, H_RAX);
+        return true;
+    case 0xb8 ... 0xbf: /* MOV r, imm32 / imm64 */
+        if (!size_ok(in)) {
+            return false;
+        }
+        a_mov_ri(a, H_RAX, w ? in->imm | (uint64_t)in->imm2 << 32 : in->imm);
+        streg(a, (op & 7) | (in->rex & 1 ? 8 : 0), H_RAX);
+        return true;
+    case 0xc7: /* MOV r, simm32 */
+        if (in->mod != 3 || in->reg != 0 || !size_ok(in)) {
+            return false;
+        }
+        a_mov_ri(a, H_RAX, w ? simm(in) : in->imm);
+        streg(a, in->rm, H_RAX);
+        return true;
+    case 0x8d: /* LEA */
+        if (in->mod == 3 || !size_ok(in)) {
+            return false;
+        }
+        emit_lin(a, in, false);
+        if (!w) {
+            a_op_rr(a, false, 0x89, H_RAX, H_RAX);
+        }
+        streg(a, in->reg, H_RAX);
+        return true;
+    case 0x63: /* MOVSXD r64, r32 (without REX.W a plain 32-bit MOV) */
+        if (in->mod != 3 || !size_ok(in)) {
+            return false;
+        }
+        if (w) {
+            a_rex(a, true, H_RAX, 0, H_RAX, false);
+            a_byte(a, 0x63);
+            a_mem(a, H_RAX, H_RBX, J_REG(in->rm)); /* movsxd rax, [] */
+        } else {
+            ldreg(a, H_RAX, in->rm, 4);
+        }
+        streg(a, in->reg, H_RAX);
+        return true;
+    case 0x1b7: case 0x1bf: /* MOVZX/MOVSX r, r16 */
+        if (in->mod != 3 || !size_ok(in)) {
+            return false;
+        }
+        a_rex(a, w, H_RAX, 0, H_RBX, false);
+        a_byte(a, 0x0f);
+        a_byte(a, op & 0xff);
+        a_mem(a, H_RAX, H_RBX, J_REG(in->rm));
+        streg(a, in->reg, H_RAX);
+        return true;
+    case 0x1b6: case 0x1be: /* MOVZX/MOVSX r, r8 (not AH..BH) */
+        if (in->mod != 3 || !size_ok(in) || (!in->rex && in->rm >= 4)) {
+            return false;
+        }
+        a_rex(a, w, H_RAX, 0, H_RBX, false);
+        a_byte(a, 0x0f);
+        a_byte(a, op & 0xff);
+        a_mem(a, H_RAX, H_RBX, J_REG(in->rm));
+        streg(a, in->reg, H_RAX);
+        return true;
+    }
+    return false;
+}
+
+/* Forms with a memory access or a stack operation: the fast path inline,
+   the handler as the slow path.  *end: the instruction ended the block
+   with cur and rip set (CALL, JMP, RET as the last). */
+static bool emit_mem(Asm *a, const TBlock *tb, int i, AsmFixup *out,
+                     int *nout, bool *end)
+{
+    const X86Insn *in = &tb->insn[i];
+    unsigned op = in->op0f ? 0x100 | in->op : in->op;
+    unsigned sz = in->osz;
+    bool w = sz == 8;
+    bool last = i + 1 == tb->n;
+    AluForm f;
+    AsmFixup slow[8];
+    int ns = 0;
+    *end = false;
+    bool is_alu = alu_form(in, &f) && (f.dst_mem || f.src_mem);
+    if (!is_alu) {
+        switch (op) {
+        case 0x89: case 0x8b: case 0x63:
+        case 0x1b6: case 0x1b7: case 0x1be: case 0x1bf:
+            if (in->mod == 3 || !size_ok(in)) {
+                return false;
+            }
+            break;
+        case 0xc6:
+            if (in->mod == 3 || in->reg != 0 || sz != 1) {
+                return false;
+            }
+            break;
+        case 0xc7:
+            if (in->mod == 3 || in->reg != 0 || !size_ok(in)) {
+                return false;
+            }
+            break;
+        case 0x50 ... 0x5f: case 0x68: case 0x6a:
+            if (sz != 8) {
+                return false;
+            }
+            break;
+        case 0xe8: case 0xe9: case 0xeb: {
+            uint64_t target = in->ip + in->len + simm(in);
+            if (!canonical(target) || (op == 0xe9 && !last) ||
+                (op == 0xeb && !last)) {
+                return false;
+            }
+            if (op != 0xe8) { /* JMP rel ending the block */
+                cur_rip(a, tb, i);
+                a_mov_ri(a, H_RAX, target);
+                a_st64(a, H_RBX, J_CPU(rip), H_RAX);
+                *end = true;
+                return true;
+            }
+            break;
+        }
+        case 0xc2: case 0xc3:
+            if (!last) {
+                return false;
+            }
+            break;
+        default:
+            return false;
+        }
+    }
+    if (in->lock) {
+        return false;
+    }
+    /* cur first: in Linux user mode a host fault on guest memory raises
+       #PF from inside the fast path (x86_user_host_fault). */
+    set_cur(a, i);
+    if (is_alu) {
+        /* reg op= [m]; [m] op= reg/imm (read-modify-write: the write
+           tag, which implies the read right); CMP/TEST only read. */
+        bool rmw = f.dst_mem && f.op != 7 && f.op != 8;
+        emit_lin(a, in, true);
+        emit_tlb(a, rmw, sz, slow, &ns);
+        a_mov_rr(a, H_RSI, H_RAX);
+        if (f.dst_mem) {
+            ld_host(a, H_RAX, H_RSI, sz);
+            if (f.src >= 0) {
+                ldreg(a, H_RCX, f.src, sz);
+            } else {
+                a_mov_ri(a, H_RCX, f.imm);
+            }
+        } else {
+            ld_host(a, H_RCX, H_RSI, sz);
+            ldreg(a, H_RAX, f.dst, sz);
+        }
+        emit_alu(a, f.op, sz);
+        if (f.op != 7 && f.op != 8) {
+            if (f.dst_mem) {
+                st_host(a, H_RSI, H_RAX, sz);
+            } else {
+                streg(a, f.dst, H_RAX);
+            }
+        }
+    } else {
+        switch (op) {
+        case 0x8b: case 0x63: case 0x1b6: case 0x1b7: case 0x1be:
+        case 0x1bf: {
+            unsigned msz = op == 0x8b ? sz : op == 0x63 ? 4
+                           : (op & 1) ? 2 : 1;
+            emit_lin(a, in, true);
+            emit_tlb(a, false, msz, slow, &ns);
+            if (op == 0x63 && w) {
+                a_op_mem(a, true, 0x63, H_RAX, H_RAX, 0); /* movsxd */
+            } else if (op == 0x1be || op == 0x1bf) {
+                a_rex(a, w, H_RAX, 0, H_RAX, false);
+                a_byte(a, 0x0f);
+                a_byte(a, op & 0xff);
+                a_mem(a, H_RAX, H_RAX, 0);
+            } else {
+                ld_host(a, H_RAX, H_RAX, msz);
+            }
+            streg(a, in->reg, H_RAX);
+            break;
+        }
+        case 0x89:
+            emit_lin(a, in, true);
+            emit_tlb(a, true, sz, slow, &ns);
+            ldreg(a, H_RCX, in->reg, sz);
+            st_host(a, H_RAX, H_RCX, sz);
+            break;
+        case 0xc6:
+            emit_lin(a, in, true);
+            emit_tlb(a, true, 1, slow, &ns);
+            a_st8_imm(a, H_RAX, 0, (uint8_t)in->imm);
+            break;
+        case 0xc7:
+            emit_lin(a, in, true);
+            emit_tlb(a, true, sz, slow, &ns);
+            if (w) {
+                a_st64_imm(a, H_RAX, 0, (int32_t)in->imm);
+            } else {
+                a_st32_imm(a, H_RAX, 0, in->imm);
+            }
+            break;
+        case 0x50 ... 0x57: case 0x68: case 0x6a: case 0xe8: {
+            /* push: write below RSP, then RSP -= 8 (PUSH RSP stores the
+               old value); CALL: the return address, then RIP. */
+            a_ld64(a, H_RAX, H_RBX, J_REG(R_ESP));
+            a_alu_ri(a, true, 5, H_RAX, 8);
+            a_mov_rr(a, H_R13, H_RAX);
+            emit_tlb(a, true, 8, slow, &ns);
+            if (op == 0xe8) {
+                a_mov_ri(a, H_RCX, in->ip + in->len);
+            } else if (op >= 0x50 && op <= 0x57) {
+                ldreg(a, H_RCX, (op & 7) | (in->rex & 1 ? 8 : 0), 8);
+            } else {
+                a_mov_ri(a, H_RCX, simm(in));
+            }
+            st_host(a, H_RAX, H_RCX, 8);
+            a_st64(a, H_RBX, J_REG(R_ESP), H_R13);
+            if (op == 0xe8 && last) {
+                cur_rip(a, tb, i);
+                a_mov_ri(a, H_RAX, in->ip + in->len + simm(in));
+                a_st64(a, H_RBX, J_CPU(rip), H_RAX);
+                *end = true;
+            }
+            break;
+        }
+        case 0x58 ... 0x5f:
+            /* read at RSP, RSP += 8, then the register (POP RSP keeps
+               the value read) */
+            a_ld64(a, H_RAX, H_RBX, J_REG(R_ESP));
+            emit_tlb(a, false, 8, slow, &ns);
+            a_ld64(a, H_RCX, H_RAX, 0);
+            a_alu_mem_imm(a, true, 0, H_RBX, J_REG(R_ESP), 8);
+            streg(a, (op & 7) | (in->rex & 1 ? 8 : 0), H_RCX);
+            break;
+        case 0xc2: case 0xc3:
+            /* read at RSP; the target canonical (else the handler's
+               #GP), RSP += 8 (+ imm16), RIP = target */
+            a_ld64(a, H_RAX, H_RBX, J_REG(R_ESP));
+            emit_tlb(a, false, 8, slow, &ns);
+            a_ld64(a, H_R13, H_RAX, 0);
+            a_mov_rr(a, H_RCX, H_R13);
+            a_rex(a, true, 0, 0, H_RCX, false);
+            a_byte(a, 0xc1);
+            a_byte(a, 0xe0 | (H_RCX & 7)); /* shl rcx, 16 */
+            a_byte(a, 16);
+            a_rex(a, true, 0, 0, H_RCX, false);
+            a_byte(a, 0xc1);
+            a_byte(a, 0xf8 | (H_RCX & 7)); /* sar rcx, 16 */
+            a_byte(a, 16);
+            a_op_rr(a, true, 0x39, H_R13, H_RCX);
+            slow[ns++] = a_jcc_fwd(a, CC_NE);
+            a_alu_mem_imm(a, true, 0, H_RBX, J_REG(R_ESP),
+                          8 + (op == 0xc2 ? (int32_t)(in->imm & 0xffff)
+                                          : 0));
+            cur_rip(a, tb, i);
+            a_st64(a, H_RBX, J_CPU(rip), H_R13);
+            *end = true;
+            break;
+        }
+    }
+    AsmFixup done = a_jmp_fwd(a);
+    for (int k = 0; k < ns; k++) {
+        a_bind(a, slow[k]);
+    }
+    call_insn(a, tb, i, out, nout);
+    a_bind(a, done);
+    return true;
+}
+
+int x86_jit64_emit(Asm *a, const TBlock *tb, int i, AsmFixup *out,
+                   int *nout)
+{
+    const X86Insn *in = &tb->insn[i];
+    bool end;
+    if (in->lock || in->rep) {
+        return JIT64_NO;
+    }
+    bool jcc = in->op0f ? (in->op & 0xf0) == 0x80 : (in->op & 0xf0) == 0x70;
+    if (jcc) {
+        return emit_jcc(a, tb, i) ? JIT64_END : JIT64_NO;
+    }
+    if (emit_reg(a, in)) {
+        return JIT64_INLINE;
+    }
+    if (emit_mem(a, tb, i, out, nout, &end)) {
+        return end ? JIT64_END : JIT64_INLINE;
+    }
+    return JIT64_NO;
+}
+
+#endif
