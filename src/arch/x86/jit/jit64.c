@@ -354,21 +354,204 @@ static bool emit_jcc(Asm *a, const TBlock *tb, int i)
     return true;
 }
 
+/* The count of a shift or rotate of a register by a constant (C1, D1:
+   ROL ROR SHL SHR SAL SAR at 32 or 64 bits), masked as the CPU masks it;
+   -1 when not such an instruction. */
+static int shift_count(const X86Insn *in)
+{
+    if (in->op0f || in->mod != 3 || !size_ok(in) || in->reg == 2 ||
+        in->reg == 3 || (in->op != 0xc1 && in->op != 0xd1)) {
+        return -1;
+    }
+    unsigned cnt = in->op == 0xd1 ? 1 : in->imm & 0xff;
+    return (int)(cnt & (in->osz == 8 ? 0x3f : 0x1f));
+}
+
+/* ---- Flag liveness (as jit.c's for 32-bit code) ----
+
+   An instruction's flag results are dead when an inline instruction
+   that writes all six arithmetic flags, reads none and cannot fault
+   comes after it before anything that could read them (a handler, a
+   possible fault: the exception frame holds RFLAGS; the block's end).
+   Dead, the inline code computes only the result. */
+enum {
+    FC_OTHER, /* may read the flags or fault, or a handler call */
+    FC_NONE,  /* inline, cannot fault, reads no flag; writes none, or
+                 only some (ROL/ROR: CF OF; INC/DEC: all but CF) */
+    FC_WRITE, /* inline, cannot fault, writes all six, reads none */
+};
+
+static int flag_class(const X86Insn *in)
+{
+    if (in->lock || in->rep) {
+        return FC_OTHER;
+    }
+    unsigned op = in->op0f ? 0x100 | in->op : in->op;
+    AluForm f;
+    if (alu_form(in, &f)) {
+        return f.dst_mem || f.src_mem ? FC_OTHER : FC_WRITE;
+    }
+    int cnt = shift_count(in);
+    if (cnt >= 0) {
+        return cnt == 0 || in->reg < 4 ? FC_NONE : FC_WRITE;
+    }
+    if (in->mod == 3 && size_ok(in)) {
+        switch (op) {
+        case 0x89: case 0x8b: case 0x63: case 0x1b7: case 0x1bf:
+        case 0xb8 ... 0xbf:
+            return FC_NONE;
+        case 0x1b6: case 0x1be:
+            return in->rex || in->rm < 4 ? FC_NONE : FC_OTHER;
+        case 0xc7:
+            return in->reg == 0 ? FC_NONE : FC_OTHER;
+        case 0xf7:
+            return in->reg == 2 ? FC_NONE : in->reg == 3 ? FC_WRITE
+                                                         : FC_OTHER;
+        case 0xff:
+            return in->reg <= 1 ? FC_NONE : FC_OTHER;
+        case 0x1af: case 0x69: case 0x6b:
+            return FC_WRITE;
+        }
+    }
+    if (op == 0x8d && in->mod != 3 && size_ok(in)) {
+        return FC_NONE;
+    }
+    if (op >= 0x1c8 && op <= 0x1cf && size_ok(in)) {
+        return FC_NONE; /* BSWAP */
+    }
+    return FC_OTHER;
+}
+
+/* dead[i] for the block being translated (x86_jit64_emit is called for
+   every instruction in order; computed at the first). */
+static __thread bool live_dead[TB_MAX_INSNS];
+
+static void flag_liveness(const TBlock *tb)
+{
+    bool overwritten = false; /* at the block's end: live */
+    for (int i = tb->n - 1; i >= 0; i--) {
+        live_dead[i] = overwritten;
+        switch (flag_class(&tb->insn[i])) {
+        case FC_WRITE:
+            overwritten = true;
+            break;
+        case FC_OTHER:
+            overwritten = false;
+            break;
+        }
+    }
+}
+
+/* Forms inline only without their flags (dead): shifts and rotates by
+   a constant, INC/DEC, IMUL; and NOT (no flags), BSWAP. */
+static bool emit_noflags(Asm *a, const X86Insn *in, bool dead)
+{
+    unsigned op = in->op0f ? 0x100 | in->op : in->op;
+    unsigned sz = in->osz;
+    bool w = sz == 8;
+    if (!size_ok(in)) {
+        return false;
+    }
+    int cnt = shift_count(in);
+    if (cnt == 0) {
+        /* no effect at all (not even the zero extension of a 32-bit
+           register: SDM "count is 0, flags unaffected"; exec_64.c
+           writes the masked operand back, which zero-extends it) */
+        if (!w) {
+            ldreg(a, H_RAX, in->rm, 4);
+            streg(a, in->rm, H_RAX);
+        }
+        return true;
+    }
+    if (cnt > 0 && dead) {
+        ldreg(a, H_RAX, in->rm, sz);
+        a_rex(a, w, 0, 0, H_RAX, false);
+        a_byte(a, 0xc1);
+        a_byte(a, 0xc0 | (in->reg == 6 ? 4 : in->reg) << 3);
+        a_byte(a, (uint8_t)cnt);
+        streg(a, in->rm, H_RAX);
+        return true;
+    }
+    if (in->mod == 3 && op == 0xf7 && in->reg == 2) { /* NOT */
+        ldreg(a, H_RAX, in->rm, sz);
+        a_rex(a, w, 0, 0, H_RAX, false);
+        a_byte(a, 0xf7);
+        a_byte(a, 0xd0);
+        streg(a, in->rm, H_RAX);
+        return true;
+    }
+    if (in->mod == 3 && op == 0xf7 && in->reg == 3) { /* NEG: 0 - a */
+        a_op_rr(a, false, 0x31, H_RAX, H_RAX);
+        ldreg(a, H_RCX, in->rm, sz);
+        if (dead) {
+            a_op_rr(a, w, 0x29, H_RCX, H_RAX);
+        } else {
+            emit_alu(a, 5, sz);
+        }
+        streg(a, in->rm, H_RAX);
+        return true;
+    }
+    if (in->mod == 3 && op == 0xff && in->reg <= 1 && dead) { /* INC/DEC */
+        ldreg(a, H_RAX, in->rm, sz);
+        a_alu_ri(a, w, in->reg ? 5 : 0, H_RAX, 1);
+        streg(a, in->rm, H_RAX);
+        return true;
+    }
+    if (in->mod == 3 && dead && (op == 0x1af || op == 0x69 || op == 0x6b)) {
+        /* IMUL r, r/m (, imm): the low half is the same signed or not */
+        ldreg(a, H_RCX, in->rm, sz);
+        if (op == 0x1af) {
+            ldreg(a, H_RAX, in->reg, sz);
+            a_rex(a, w, H_RAX, 0, H_RCX, false);
+            a_byte(a, 0x0f);
+            a_byte(a, 0xaf);
+            a_byte(a, 0xc0 | (H_RAX & 7) << 3 | (H_RCX & 7));
+        } else {
+            a_rex(a, w, H_RAX, 0, H_RCX, false);
+            a_byte(a, 0x69);
+            a_byte(a, 0xc0 | (H_RAX & 7) << 3 | (H_RCX & 7));
+            a_u32(a, in->imm);
+        }
+        streg(a, in->reg, H_RAX);
+        return true;
+    }
+    if (op >= 0x1c8 && op <= 0x1cf) { /* BSWAP */
+        int r = (op & 7) | (in->rex & 1 ? 8 : 0);
+        ldreg(a, H_RAX, r, sz);
+        a_rex(a, w, 0, 0, H_RAX, false);
+        a_byte(a, 0x0f);
+        a_byte(a, 0xc8);
+        streg(a, r, H_RAX);
+        return true;
+    }
+    return false;
+}
+
 /* Register-only forms that cannot fault. */
-static bool emit_reg(Asm *a, const X86Insn *in)
+static bool emit_reg(Asm *a, const X86Insn *in, bool dead)
 {
     unsigned op = in->op0f ? 0x100 | in->op : in->op;
     unsigned sz = in->osz;
     bool w = sz == 8;
     AluForm f;
     if (alu_form(in, &f) && !f.dst_mem && !f.src_mem) {
+        if (dead && (f.op == 7 || f.op == 8)) {
+            return true; /* CMP/TEST whose flags nothing reads */
+        }
         ldreg(a, H_RAX, f.dst, sz);
         if (f.src >= 0) {
             ldreg(a, H_RCX, f.src, sz);
         } else {
             a_mov_ri(a, H_RCX, f.imm);
         }
-        emit_alu(a, f.op, sz);
+        if (dead) {
+            static const uint8_t host_op[7] = {
+                [0] = 0x01, [1] = 0x09, [4] = 0x21, [5] = 0x29, [6] = 0x31,
+            };
+            a_op_rr(a, w, host_op[f.op], H_RCX, H_RAX);
+        } else {
+            emit_alu(a, f.op, sz);
+        }
         if (f.op != 7 && f.op != 8) {
             streg(a, f.dst, H_RAX);
         }
@@ -652,6 +835,9 @@ int x86_jit64_emit(Asm *a, const TBlock *tb, int i, AsmFixup *out,
 {
     const X86Insn *in = &tb->insn[i];
     bool end;
+    if (i == 0) {
+        flag_liveness(tb);
+    }
     if (in->lock || in->rep) {
         return JIT64_NO;
     }
@@ -659,7 +845,8 @@ int x86_jit64_emit(Asm *a, const TBlock *tb, int i, AsmFixup *out,
     if (jcc) {
         return emit_jcc(a, tb, i) ? JIT64_END : JIT64_NO;
     }
-    if (emit_reg(a, in)) {
+    if (emit_reg(a, in, live_dead[i]) ||
+        emit_noflags(a, in, live_dead[i])) {
         return JIT64_INLINE;
     }
     if (emit_mem(a, tb, i, out, nout, &end)) {
