@@ -4,8 +4,8 @@
 ; Enters long mode (4-level paging: 0-2 MiB by 4 KiB pages, 2-12 MiB by
 ; 2 MiB pages, the same 0-2 MiB again at 0xffffffff80000000), then
 ;  1. every Jcc condition after ADD/SUB/AND/OR/XOR/CMP/TEST at 32 and
-;     64 bits (register, memory and immediate operands), INC, NEG and
-;     SHL, over operand pairs at the edges (0, 1, 2^31 - 1, 2^31,
+;     64 bits (register, memory and immediate operands), INC, DEC, NEG,
+;     SHL, SHR and SAR, over operand pairs at the edges (0, 1, 2^31 - 1, 2^31,
 ;     2^32 - 1, 2^63 - 1, 2^63, -1), one block per case;
 ;  2. an integer mix in a loop (R8-R15, rotates and shifts whose flags
 ;     are dead, NOT, NEG, BSWAP, IMUL, INC/DEC, LEA with SIB, RIP-
@@ -310,6 +310,10 @@ jcc_cases:
     JCCS {inc rdx}
     JCCS {neg edx}
     JCCS {shl rdx, 1}
+    JCCS {shl edx, 13}
+    JCCS {shr rdx, 7}
+    JCCS {sar edx, 3}
+    JCCS {dec edx}
     ret
 
 set_gate:                       ; vector rcx, handler rax

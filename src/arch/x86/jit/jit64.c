@@ -39,7 +39,7 @@ G_STATIC_ASSERT(sizeof(TlbEntry) == 32);
 G_STATIC_ASSERT(sizeof(((X86Cpu *)0)->tlb[0]) == 32 * TLB_SIZE);
 
 /* What an instruction does to the flags, for the Jcc that ends a block. */
-enum { K_NONE, K_ADD, K_SUB, K_LOGIC, K_OTHER };
+enum { K_NONE, K_ADD, K_SUB, K_LOGIC, K_INC, K_DEC, K_OTHER };
 
 static bool canonical(uint64_t v)
 {
@@ -300,7 +300,7 @@ static int flags_before(const TBlock *tb, int i, unsigned *sz)
     for (int k = i - 1; k >= 0; k--) {
         const X86Insn *in = &tb->insn[k];
         AluForm f;
-        if (in->lock) {
+        if (in->lock || in->rep) {
             return K_OTHER;
         }
         if (alu_form(in, &f)) {
@@ -308,6 +308,10 @@ static int flags_before(const TBlock *tb, int i, unsigned *sz)
             return alu_kind(f.op);
         }
         unsigned op = in->op0f ? 0x100 | in->op : in->op;
+        if (op == 0xff && in->mod == 3 && in->reg <= 1 && size_ok(in)) {
+            *sz = in->osz;
+            return in->reg ? K_DEC : K_INC;
+        }
         switch (op) {
         case 0x89: case 0x8b: case 0x8d: case 0x63: case 0xc7:
         case 0x50 ... 0x5f: case 0xb8 ... 0xbf:
@@ -328,8 +332,13 @@ static bool emit_jcc(Asm *a, const TBlock *tb, int i)
     unsigned sz = 0;
     uint64_t target = in->ip + in->len + simm(in);
     int kind = flags_before(tb, i, &sz);
+    int cc = in->op & 0xf;
     if (i + 1 != tb->n || kind == K_OTHER || !canonical(target)) {
         return false;
+    }
+    if ((kind == K_INC || kind == K_DEC) &&
+        (cc == CC_B || cc == CC_AE || cc == CC_BE || cc == CC_A)) {
+        return false; /* CF is lf_cf: the handler */
     }
     cur_rip(a, tb, i); /* the not-taken state */
     bool w = sz == 8;
@@ -342,12 +351,20 @@ static bool emit_jcc(Asm *a, const TBlock *tb, int i)
         a_ld64(a, H_RAX, H_RBX, J_CPU(lf_a));
         a_op_mem(a, w, 0x3b, H_RAX, H_RBX, J_CPU(lf_b));
         break;
+    case K_INC:
+    case K_DEC:
+        /* INC/DEC of lf_a again: OF SF ZF PF as the guest's */
+        a_ld64(a, H_RAX, H_RBX, J_CPU(lf_a));
+        a_rex(a, w, 0, 0, H_RAX, false);
+        a_byte(a, 0xff);
+        a_byte(a, kind == K_INC ? 0xc0 : 0xc8);
+        break;
     default:
         a_ld64(a, H_RAX, H_RBX, J_CPU(lf_res));
         a_op_rr(a, w, 0x85, H_RAX, H_RAX);
         break;
     }
-    AsmFixup not_taken = a_jcc_fwd(a, (in->op & 0xf) ^ 1);
+    AsmFixup not_taken = a_jcc_fwd(a, cc ^ 1);
     a_mov_ri(a, H_RAX, target);
     a_st64(a, H_RBX, J_CPU(rip), H_RAX);
     a_bind(a, not_taken);
@@ -442,10 +459,44 @@ static void flag_liveness(const TBlock *tb)
     }
 }
 
+/* lf_cf = CF before insn i: from the lazy fields when the setter is
+   known (flags_before), else x86_cf() (a C call). */
+static void emit_save_cf(Asm *a, const TBlock *tb, int i)
+{
+    unsigned sz = 0;
+    int kind = flags_before(tb, i, &sz);
+    bool w = sz == 8;
+    switch (kind) {
+    case K_INC:
+    case K_DEC:
+        return; /* lf_cf holds it */
+    case K_LOGIC:
+        a_st8_imm(a, H_RBX, J_CPU(lf_cf), 0);
+        return;
+    case K_SUB: /* CF = a < b */
+        a_ld64(a, H_RAX, H_RBX, J_CPU(lf_a));
+        a_op_mem(a, w, 0x3b, H_RAX, H_RBX, J_CPU(lf_b));
+        break;
+    case K_ADD: /* CF = res < a */
+        a_ld64(a, H_RAX, H_RBX, J_CPU(lf_res));
+        a_op_mem(a, w, 0x3b, H_RAX, H_RBX, J_CPU(lf_a));
+        break;
+    default:
+        a_mov_rr(a, H_RDI, H_RBX);
+        a_call(a, (const void *)x86_cf);
+        break;
+    }
+    if (kind != K_OTHER) {
+        a_setcc(a, CC_B, H_RAX);
+    }
+    a_op_mem(a, false, 0x88, H_RAX, H_RBX, J_CPU(lf_cf)); /* mov al */
+}
+
 /* Forms inline only without their flags (dead): shifts and rotates by
    a constant, INC/DEC, IMUL; and NOT (no flags), BSWAP. */
-static bool emit_noflags(Asm *a, const X86Insn *in, bool dead)
+static bool emit_noflags(Asm *a, const TBlock *tb, int i, bool dead)
 {
+    const X86Insn *in = &tb->insn[i];
     unsigned op = in->op0f ? 0x100 | in->op : in->op;
     unsigned sz = in->osz;
     bool w = sz == 8;
@@ -472,6 +523,46 @@ static bool emit_noflags(Asm *a, const X86Insn *in, bool dead)
         streg(a, in->rm, H_RAX);
         return true;
     }
+    if (cnt > 0 && in->reg >= 4) {
+        /* SHL/SHR/SAR with live flags: exec_64.c's shift() sets them
+           eagerly (lf_op LF_NONE): CF PF ZF SF from the host's shift,
+           AF 0, OF by its formula (the host's is undefined for counts
+           above 1): SHL MSB(r) ^ CF, SHR MSB(a), SAR 0. */
+        unsigned bits = sz * 8;
+        ldreg(a, H_RAX, in->rm, sz);
+        a_mov_rr(a, H_RDX, H_RAX);
+        a_rex(a, w, 0, 0, H_RAX, false);
+        a_byte(a, 0xc1);
+        a_byte(a, 0xc0 | (in->reg == 6 ? 4 : in->reg) << 3);
+        a_byte(a, (uint8_t)cnt);
+        a_byte(a, 0x9c); /* pushfq */
+        a_pop(a, H_RCX);
+        streg(a, in->rm, H_RAX);
+        a_alu_ri(a, false, 4, H_RCX, F_CF | F_PF | F_ZF | F_SF);
+        if (in->reg != 7) {
+            /* rdx = MSB(a) (SHR) or MSB(r) ^ CF (SHL) */
+            if (in->reg != 5) {
+                a_mov_rr(a, H_RDX, H_RAX);
+            }
+            a_rex(a, true, 0, 0, H_RDX, false);
+            a_byte(a, 0xc1);
+            a_byte(a, 0xe8 | (H_RDX & 7)); /* shr rdx, bits - 1 */
+            a_byte(a, (uint8_t)(bits - 1));
+            a_alu_ri(a, false, 4, H_RDX, 1);
+            if (in->reg != 5) {
+                a_op_rr(a, false, 0x31, H_RCX, H_RDX); /* ^ CF (bit 0) */
+                a_alu_ri(a, false, 4, H_RDX, 1);
+            }
+            a_shl32_ri(a, H_RDX, 11); /* OF */
+            a_op_rr(a, false, 0x09, H_RDX, H_RCX);
+        }
+        a_ld32(a, H_RDX, H_RBX, J_CPU(eflags));
+        a_alu_ri(a, false, 4, H_RDX, (int32_t)~F_ARITH);
+        a_op_rr(a, false, 0x09, H_RCX, H_RDX);
+        a_st32(a, H_RBX, J_CPU(eflags), H_RDX);
+        a_st32_imm(a, H_RBX, J_CPU(lf_op), LF_NONE);
+        return true;
+    }
     if (in->mod == 3 && op == 0xf7 && in->reg == 2) { /* NOT */
         ldreg(a, H_RAX, in->rm, sz);
         a_rex(a, w, 0, 0, H_RAX, false);
@@ -495,6 +586,21 @@ static bool emit_noflags(Asm *a, const X86Insn *in, bool dead)
         ldreg(a, H_RAX, in->rm, sz);
         a_alu_ri(a, w, in->reg ? 5 : 0, H_RAX, 1);
         streg(a, in->rm, H_RAX);
+        return true;
+    }
+    if (in->mod == 3 && op == 0xff && in->reg <= 1) {
+        /* INC/DEC with live flags: lazy LF_INC/LF_DEC (exec_alu.c's
+           form) with lf_cf = CF before it, which the interpreter's eager
+           flags give the same EFLAGS as. */
+        emit_save_cf(a, tb, i);
+        ldreg(a, H_RAX, in->rm, sz);
+        a_st64(a, H_RBX, J_CPU(lf_a), H_RAX);
+        a_alu_ri(a, w, in->reg ? 5 : 0, H_RAX, 1);
+        streg(a, in->rm, H_RAX);
+        a_st64(a, H_RBX, J_CPU(lf_res), H_RAX);
+        a_st64_imm(a, H_RBX, J_CPU(lf_b), 1);
+        a_st32_imm(a, H_RBX, J_CPU(lf_op), in->reg ? LF_DEC : LF_INC);
+        a_st8_imm(a, H_RBX, J_CPU(lf_size), (uint8_t)sz);
         return true;
     }
     if (in->mod == 3 && dead && (op == 0x1af || op == 0x69 || op == 0x6b)) {
@@ -846,7 +952,7 @@ int x86_jit64_emit(Asm *a, const TBlock *tb, int i, AsmFixup *out,
         return emit_jcc(a, tb, i) ? JIT64_END : JIT64_NO;
     }
     if (emit_reg(a, in, live_dead[i]) ||
-        emit_noflags(a, in, live_dead[i])) {
+        emit_noflags(a, tb, i, live_dead[i])) {
         return JIT64_INLINE;
     }
     if (emit_mem(a, tb, i, out, nout, &end)) {
