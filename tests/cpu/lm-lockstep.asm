@@ -4,13 +4,13 @@
 ; Enters long mode (4-level paging: 0-2 MiB by 4 KiB pages, 2-12 MiB by
 ; 2 MiB pages, the same 0-2 MiB again at 0xffffffff80000000), then
 ;  1. every Jcc condition after ADD/SUB/AND/OR/XOR/CMP/TEST at 32 and
-;     64 bits (register, memory and immediate operands), INC, DEC, NEG,
-;     SHL, SHR and SAR, over operand pairs at the edges (0, 1, 2^31 - 1, 2^31,
+;     64 bits (register, memory and immediate operands), CMP/TEST at 8
+;     and 16 bits, INC, DEC, NEG, SHL, SHR and SAR, over operand pairs at the edges (0, 1, 2^31 - 1, 2^31,
 ;     2^32 - 1, 2^63 - 1, 2^63, -1), one block per case;
 ;  2. an integer mix in a loop (R8-R15, rotates and shifts whose flags
 ;     are dead, NOT, NEG, BSWAP, IMUL, INC/DEC, LEA with SIB, RIP-
 ;     relative loads and stores, MOVZX/MOVSX/MOVSXD, ALU forms on
-;     memory, PUSH/POP, CALL/RET);
+;     memory, 8/16-bit stores, PUSH/POP, CALL/RET);
 ;  3. a #PF in the middle of a block: a page unmapped before each round,
 ;     mapped again by the #PF handler, the store retried;
 ;  4. a #GP from a non-canonical address (the handler skips the load);
@@ -165,6 +165,14 @@ lm64:
     js .neg
     xor rbx, r11
 .neg:
+    mov [rsi + rax * 8 + 0x2018], r9b
+    mov [rsi + rax * 8 + 0x2019], bh
+    mov [rsi + rax * 8 + 0x201a], r10w
+    mov word [rsi + rax * 8 + 0x201c], 0x1234
+    cmp byte [rsi + rax + 0x100], 0x80
+    jb .small
+    inc r15
+.small:
     mov [rel scratch], r12
     add r15, [rel scratch]
     mov qword [rel scratch + 8], -7
@@ -314,6 +322,12 @@ jcc_cases:
     JCCS {shr rdx, 7}
     JCCS {sar edx, 3}
     JCCS {dec edx}
+    JCCS {cmp dl, cl}
+    JCCS {cmp dx, [rsi]}
+    JCCS {test dl, 0x81}
+    JCCS {cmp byte [rsi], 0x80}
+    JCCS {cmp ax, 0x7fff}
+    JCCS {test dh, cl}
     ret
 
 set_gate:                       ; vector rcx, handler rax

@@ -39,7 +39,7 @@ G_STATIC_ASSERT(sizeof(TlbEntry) == 32);
 G_STATIC_ASSERT(sizeof(((X86Cpu *)0)->tlb[0]) == 32 * TLB_SIZE);
 
 /* What an instruction does to the flags, for the Jcc that ends a block. */
-enum { K_NONE, K_ADD, K_SUB, K_LOGIC, K_INC, K_DEC, K_OTHER };
+enum { K_NONE, K_ADD, K_SUB, K_LOGIC, K_INC, K_DEC, K_EAGER, K_OTHER };
 
 static bool canonical(uint64_t v)
 {
@@ -207,6 +207,12 @@ static void emit_alu(Asm *a, int op, unsigned sz)
         a_st64(a, H_RBX, J_CPU(lf_b), H_RCX);
     }
     a_op_rr(a, w, host_op[op], H_RCX, H_RAX);
+    if (sz < 4) {
+        /* movzx eax, al / ax: the result masked to the size */
+        a_byte(a, 0x0f);
+        a_byte(a, sz == 1 ? 0xb6 : 0xb7);
+        a_byte(a, 0xc0);
+    }
     if (arith) {
         a_st32_imm(a, H_RBX, J_CPU(lf_op), op == 0 ? LF_ADD : LF_SUB);
     } else {
@@ -291,6 +297,96 @@ static bool alu_form(const X86Insn *in, AluForm *f)
     return false;
 }
 
+/* The count of a shift or rotate of a register by a constant (C1, D1:
+   ROL ROR SHL SHR SAL SAR at 32 or 64 bits), masked as the CPU masks it;
+   -1 when not such an instruction. */
+static int shift_count(const X86Insn *in)
+{
+    if (in->op0f || in->mod != 3 || !size_ok(in) || in->reg == 2 ||
+        in->reg == 3 || (in->op != 0xc1 && in->op != 0xd1)) {
+        return -1;
+    }
+    unsigned cnt = in->op == 0xd1 ? 1 : in->imm & 0xff;
+    return (int)(cnt & (in->osz == 8 ? 0x3f : 0x1f));
+}
+
+/* CMP and TEST at 8 and 16 bits (they only read their operands): CMP
+   r/m,imm (80 /7; 81/83 /7 with 66), CMP r/m,r and r,r/m (38-3B), CMP
+   AL/AX,imm (3C, 3D), TEST r/m,r (84, 85), TEST r/m,imm (F6/F7 /0),
+   TEST AL/AX,imm (A8, A9).  a - b or a & b; a is the r/m operand except
+   for 3A/3B (the register) and 3C/3D/A8/A9 (AL/AX). */
+typedef struct SmallCmp {
+    int op;          /* 7 CMP, 8 TEST */
+    bool a_rm;       /* a is the r/m operand (else the register areg) */
+    bool b_rm;       /* b is the r/m operand */
+    int areg, breg;  /* registers, -1 if not one; b < 0 and !b_rm: imm */
+    uint32_t imm;
+} SmallCmp;
+
+static bool small_cmp(const X86Insn *in, SmallCmp *c)
+{
+    unsigned op = in->op;
+    if (in->op0f || (in->osz != 1 && in->osz != 2)) {
+        return false;
+    }
+    uint32_t m = in->osz == 1 ? 0xff : 0xffff;
+    c->imm = in->imm & m;
+    c->a_rm = c->b_rm = false;
+    c->areg = c->breg = -1;
+    switch (op) {
+    case 0x80: case 0x81: case 0x83:
+        if (in->reg != 7) {
+            return false;
+        }
+        c->op = 7;
+        c->a_rm = true;
+        return true;
+    case 0xf6: case 0xf7:
+        if (in->reg != 0) {
+            return false;
+        }
+        c->op = 8;
+        c->a_rm = true;
+        return true;
+    case 0x38: case 0x39: case 0x84: case 0x85:
+        c->op = op >= 0x84 ? 8 : 7;
+        c->a_rm = true;
+        c->breg = in->reg;
+        return true;
+    case 0x3a: case 0x3b:
+        c->op = 7;
+        c->areg = in->reg;
+        c->b_rm = true;
+        return true;
+    case 0x3c: case 0x3d: case 0xa8: case 0xa9:
+        c->op = op >= 0xa8 ? 8 : 7;
+        c->areg = R_EAX;
+        return true;
+    }
+    return false;
+}
+
+/* The offset in cpu of an 8-bit register (AH..BH without REX) or of a
+   16-bit one. */
+static int32_t small_reg_off(const X86Insn *in, int r, unsigned sz)
+{
+    if (sz == 1 && !in->rex && r >= 4 && r < 8) {
+        return J_REG(r - 4) + 1;
+    }
+    return J_REG(r);
+}
+
+/* op at the operand size sz: op8 for bytes, op with 66 for words, op
+   with REX.W for 64 bits (reg, [base + disp]). */
+static void op_sized_mem(Asm *a, unsigned sz, uint8_t op8, uint8_t op,
+                         int reg, int base, int32_t disp)
+{
+    if (sz == 2) {
+        a_byte(a, 0x66);
+    }
+    a_op_mem(a, sz == 8, sz == 1 ? op8 : op, reg, base, disp);
+}
+
 /* The Jcc of a block's end: the kind and size of the flags it reads, if
    the last flag-writing instruction before it in the block is one of the
    inline ALU forms and only inline instructions that leave the flags
@@ -307,14 +403,22 @@ static int flags_before(const TBlock *tb, int i, unsigned *sz)
             *sz = in->osz;
             return alu_kind(f.op);
         }
+        SmallCmp c;
+        if (small_cmp(in, &c)) {
+            *sz = in->osz;
+            return c.op == 7 ? K_SUB : K_LOGIC;
+        }
         unsigned op = in->op0f ? 0x100 | in->op : in->op;
+        if (shift_count(in) > 0 && in->reg >= 4) {
+            return K_EAGER; /* SHL/SHR/SAR: eager flags in eflags */
+        }
         if (op == 0xff && in->mod == 3 && in->reg <= 1 && size_ok(in)) {
             *sz = in->osz;
             return in->reg ? K_DEC : K_INC;
         }
         switch (op) {
-        case 0x89: case 0x8b: case 0x8d: case 0x63: case 0xc7:
-        case 0x50 ... 0x5f: case 0xb8 ... 0xbf:
+        case 0x88: case 0x89: case 0x8b: case 0x8d: case 0x63: case 0xc7:
+        case 0xc6: case 0x50 ... 0x5f: case 0xb8 ... 0xbf:
         case 0x1b6: case 0x1b7: case 0x1be: case 0x1bf:
             continue; /* MOV, LEA, MOVSXD, PUSH, POP, MOVZX/MOVSX */
         }
@@ -345,11 +449,18 @@ static bool emit_jcc(Asm *a, const TBlock *tb, int i)
     switch (kind) {
     case K_ADD:
         a_ld64(a, H_RAX, H_RBX, J_CPU(lf_a));
-        a_op_mem(a, w, 0x03, H_RAX, H_RBX, J_CPU(lf_b));
+        op_sized_mem(a, sz, 0x02, 0x03, H_RAX, H_RBX, J_CPU(lf_b));
         break;
     case K_SUB:
         a_ld64(a, H_RAX, H_RBX, J_CPU(lf_a));
-        a_op_mem(a, w, 0x3b, H_RAX, H_RBX, J_CPU(lf_b));
+        op_sized_mem(a, sz, 0x3a, 0x3b, H_RAX, H_RBX, J_CPU(lf_b));
+        break;
+    case K_EAGER:
+        /* eflags holds them (lf_op LF_NONE): into the host's */
+        a_ld32(a, H_RAX, H_RBX, J_CPU(eflags));
+        a_alu_ri(a, false, 4, H_RAX, F_ARITH);
+        a_push(a, H_RAX);
+        a_byte(a, 0x9d); /* popfq */
         break;
     case K_INC:
     case K_DEC:
@@ -361,7 +472,10 @@ static bool emit_jcc(Asm *a, const TBlock *tb, int i)
         break;
     default:
         a_ld64(a, H_RAX, H_RBX, J_CPU(lf_res));
-        a_op_rr(a, w, 0x85, H_RAX, H_RAX);
+        if (sz == 2) {
+            a_byte(a, 0x66);
+        }
+        a_op_rr(a, w, sz == 1 ? 0x84 : 0x85, H_RAX, H_RAX);
         break;
     }
     AsmFixup not_taken = a_jcc_fwd(a, cc ^ 1);
@@ -369,19 +483,6 @@ static bool emit_jcc(Asm *a, const TBlock *tb, int i)
     a_st64(a, H_RBX, J_CPU(rip), H_RAX);
     a_bind(a, not_taken);
     return true;
-}
-
-/* The count of a shift or rotate of a register by a constant (C1, D1:
-   ROL ROR SHL SHR SAL SAR at 32 or 64 bits), masked as the CPU masks it;
-   -1 when not such an instruction. */
-static int shift_count(const X86Insn *in)
-{
-    if (in->op0f || in->mod != 3 || !size_ok(in) || in->reg == 2 ||
-        in->reg == 3 || (in->op != 0xc1 && in->op != 0xd1)) {
-        return -1;
-    }
-    unsigned cnt = in->op == 0xd1 ? 1 : in->imm & 0xff;
-    return (int)(cnt & (in->osz == 8 ? 0x3f : 0x1f));
 }
 
 /* ---- Flag liveness (as jit.c's for 32-bit code) ----
@@ -407,6 +508,11 @@ static int flag_class(const X86Insn *in)
     AluForm f;
     if (alu_form(in, &f)) {
         return f.dst_mem || f.src_mem ? FC_OTHER : FC_WRITE;
+    }
+    SmallCmp c;
+    if (small_cmp(in, &c)) {
+        return c.a_rm || c.b_rm ? (in->mod == 3 ? FC_WRITE : FC_OTHER)
+                                : FC_WRITE;
     }
     int cnt = shift_count(in);
     if (cnt >= 0) {
@@ -486,7 +592,7 @@ static void emit_save_cf(Asm *a, const TBlock *tb, int i)
         a_call(a, (const void *)x86_cf);
         break;
     }
-    if (kind != K_OTHER) {
+    if (kind == K_SUB || kind == K_ADD) {
         a_setcc(a, CC_B, H_RAX);
     }
     a_op_mem(a, false, 0x88, H_RAX, H_RBX, J_CPU(lf_cf)); /* mov al */
@@ -936,6 +1042,86 @@ static bool emit_mem(Asm *a, const TBlock *tb, int i, AsmFixup *out,
     return true;
 }
 
+/* dst = the r/m operand of a small compare: a register, or sz bytes at
+   the host address in rsi. */
+static void small_ld(Asm *a, const X86Insn *in, int dst, int reg,
+                     bool host)
+{
+    unsigned sz = in->osz;
+    if (host) {
+        ld_host(a, dst, H_RSI, sz);
+    } else if (sz == 1) {
+        a_ldzx8(a, dst, H_RBX, small_reg_off(in, reg, 1));
+    } else {
+        a_ldzx16(a, dst, H_RBX, J_REG(reg));
+    }
+}
+
+/* The 8/16-bit CMP/TEST forms (small_cmp) and MOV stores (88, 89 and C7
+   with 66): the r/m operand in memory through the TLB fast path. */
+static bool emit_small(Asm *a, const TBlock *tb, int i, AsmFixup *out,
+                       int *nout, bool dead)
+{
+    const X86Insn *in = &tb->insn[i];
+    unsigned sz = in->osz;
+    bool mem = in->mod != 3;
+    SmallCmp c;
+    bool cmp = small_cmp(in, &c);
+    bool store = !in->op0f && mem &&
+                 ((in->op == 0x88 && sz == 1) ||
+                  (in->op == 0x89 && sz == 2) ||
+                  (in->op == 0xc7 && in->reg == 0 && sz == 2));
+    if (!cmp && !store) {
+        return false;
+    }
+    if (cmp && dead && (!mem || (!c.a_rm && !c.b_rm))) {
+        return true; /* nothing reads its flags, it cannot fault */
+    }
+    AsmFixup slow[4];
+    int ns = 0;
+    bool in_mem = mem && (c.a_rm || c.b_rm || store);
+    if (in_mem) {
+        set_cur(a, i);
+        emit_lin(a, in, true);
+        emit_tlb(a, store, sz, slow, &ns);
+        a_mov_rr(a, H_RSI, H_RAX);
+    }
+    if (store) {
+        if (in->op == 0xc7) {
+            a_byte(a, 0x66);
+            a_op_mem(a, false, 0xc7, 0, H_RSI, 0);
+            a_byte(a, (uint8_t)in->imm);
+            a_byte(a, (uint8_t)(in->imm >> 8));
+        } else {
+            small_ld(a, in, H_RCX, in->reg, false);
+            op_sized_mem(a, sz, 0x88, 0x89, H_RCX, H_RSI, 0);
+        }
+    } else {
+        if (c.a_rm) {
+            small_ld(a, in, H_RAX, in->rm, mem);
+        } else {
+            small_ld(a, in, H_RAX, c.areg, false);
+        }
+        if (c.b_rm) {
+            small_ld(a, in, H_RCX, in->rm, mem);
+        } else if (c.breg >= 0) {
+            small_ld(a, in, H_RCX, c.breg, false);
+        } else {
+            a_mov_ri(a, H_RCX, c.imm);
+        }
+        emit_alu(a, c.op, sz);
+    }
+    if (in_mem) {
+        AsmFixup done = a_jmp_fwd(a);
+        for (int k = 0; k < ns; k++) {
+            a_bind(a, slow[k]);
+        }
+        call_insn(a, tb, i, out, nout);
+        a_bind(a, done);
+    }
+    return true;
+}
+
 int x86_jit64_emit(Asm *a, const TBlock *tb, int i, AsmFixup *out,
                    int *nout)
 {
@@ -957,6 +1143,9 @@ int x86_jit64_emit(Asm *a, const TBlock *tb, int i, AsmFixup *out,
     }
     if (emit_mem(a, tb, i, out, nout, &end)) {
         return end ? JIT64_END : JIT64_INLINE;
+    }
+    if (emit_small(a, tb, i, out, nout, live_dead[i])) {
+        return JIT64_INLINE;
     }
     return JIT64_NO;
 }
