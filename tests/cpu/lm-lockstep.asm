@@ -5,7 +5,8 @@
 ; 2 MiB pages, the same 0-2 MiB again at 0xffffffff80000000), then
 ;  1. every Jcc condition after ADD/SUB/AND/OR/XOR/CMP/TEST at 32 and
 ;     64 bits (register, memory and immediate operands), CMP/TEST at 8
-;     and 16 bits, INC, DEC, NEG, SHL, SHR and SAR, over operand pairs at the edges (0, 1, 2^31 - 1, 2^31,
+;     and 16 bits, INC, DEC, NEG, SHL, SHR and SAR, and CMOVcc/SETcc
+;     after some of them, over operand pairs at the edges (0, 1, 2^31 - 1, 2^31,
 ;     2^32 - 1, 2^63 - 1, 2^63, -1), one block per case;
 ;  2. an integer mix in a loop (R8-R15, rotates and shifts whose flags
 ;     are dead, NOT, NEG, BSWAP, IMUL, INC/DEC, LEA with SIB, RIP-
@@ -296,7 +297,28 @@ high_fn:
 %endrep
 %endmacro
 
+; The same with CMOVcc rbx, rdx and SETcc r11b after the setter.
+%macro CMOVS 1
+%assign cc 0
+%rep 16
+    mov rdx, rax
+    %1
+    db 0x48, 0x0f, 0x40 + cc, 0xda  ; cmovcc rbx, rdx
+    db 0x41, 0x0f, 0x90 + cc, 0xc3  ; setcc r11b
+    add rbx, r11
+    rol rbx, 5
+%assign cc cc + 1
+%endrep
+%endmacro
+
 jcc_cases:
+    CMOVS {add rdx, rcx}
+    CMOVS {sub edx, ecx}
+    CMOVS {cmp dl, cl}
+    CMOVS {test rdx, rcx}
+    CMOVS {inc rdx}
+    CMOVS {shr rdx, 7}
+    CMOVS {bt rdx, 3}
     JCCS {add rdx, rcx}
     JCCS {add edx, ecx}
     JCCS {sub rdx, rcx}

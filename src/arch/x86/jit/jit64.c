@@ -419,6 +419,7 @@ static int flags_before(const TBlock *tb, int i, unsigned *sz)
         switch (op) {
         case 0x88: case 0x89: case 0x8b: case 0x8d: case 0x63: case 0xc7:
         case 0xc6: case 0x50 ... 0x5f: case 0xb8 ... 0xbf:
+        case 0x140 ... 0x14f: case 0x190 ... 0x19f: /* CMOVcc, SETcc */
         case 0x1b6: case 0x1b7: case 0x1be: case 0x1bf:
             continue; /* MOV, LEA, MOVSXD, PUSH, POP, MOVZX/MOVSX */
         }
@@ -427,25 +428,26 @@ static int flags_before(const TBlock *tb, int i, unsigned *sz)
     return K_OTHER;
 }
 
-/* Jcc ending the block with flags of a known kind: the condition from
-   host flags recomputed from the lazy fields.  Taken: RIP = the target
-   (a constant, canonical, else the handler raises #GP). */
-static bool emit_jcc(Asm *a, const TBlock *tb, int i)
+/* Host flags for guest condition cc before insn i: recomputed from the
+   lazy fields when the last flag setter before it in the block is known
+   (flags_before), else x86_cond() (a C call; AL tested).  Returns the
+   host condition that holds exactly when the guest's does.  Clobbers
+   the caller-saved registers. */
+static int emit_cond(Asm *a, const TBlock *tb, int i, int cc)
 {
-    const X86Insn *in = &tb->insn[i];
     unsigned sz = 0;
-    uint64_t target = in->ip + in->len + simm(in);
     int kind = flags_before(tb, i, &sz);
-    int cc = in->op & 0xf;
-    if (i + 1 != tb->n || kind == K_OTHER || !canonical(target)) {
-        return false;
-    }
-    if ((kind == K_INC || kind == K_DEC) &&
-        (cc == CC_B || cc == CC_AE || cc == CC_BE || cc == CC_A)) {
-        return false; /* CF is lf_cf: the handler */
-    }
-    cur_rip(a, tb, i); /* the not-taken state */
     bool w = sz == 8;
+    if (kind == K_OTHER ||
+        ((kind == K_INC || kind == K_DEC) &&
+         (cc == CC_B || cc == CC_AE || cc == CC_BE || cc == CC_A))) {
+        /* (after INC/DEC, CF is lf_cf) */
+        a_mov_rr(a, H_RDI, H_RBX);
+        a_mov_ri(a, H_RSI, (uint64_t)cc);
+        a_call(a, (const void *)x86_cond);
+        a_op_rr(a, false, 0x84, H_RAX, H_RAX); /* test al, al */
+        return CC_NE;
+    }
     switch (kind) {
     case K_ADD:
         a_ld64(a, H_RAX, H_RBX, J_CPU(lf_a));
@@ -478,11 +480,55 @@ static bool emit_jcc(Asm *a, const TBlock *tb, int i)
         a_op_rr(a, w, sz == 1 ? 0x84 : 0x85, H_RAX, H_RAX);
         break;
     }
-    AsmFixup not_taken = a_jcc_fwd(a, cc ^ 1);
+    return cc;
+}
+
+/* Jcc ending the block: the condition inline (emit_cond).  Taken: RIP =
+   the target (a constant; not canonical: the handler raises #GP). */
+static bool emit_jcc(Asm *a, const TBlock *tb, int i)
+{
+    const X86Insn *in = &tb->insn[i];
+    uint64_t target = in->ip + in->len + simm(in);
+    if (i + 1 != tb->n || !canonical(target)) {
+        return false;
+    }
+    cur_rip(a, tb, i); /* the not-taken state */
+    int hcc = emit_cond(a, tb, i, in->op & 0xf);
+    AsmFixup not_taken = a_jcc_fwd(a, hcc ^ 1);
     a_mov_ri(a, H_RAX, target);
     a_st64(a, H_RBX, J_CPU(rip), H_RAX);
     a_bind(a, not_taken);
     return true;
+}
+
+/* CMOVcc r, r and SETcc r8 (32/64-bit; SETcc not AH..BH... any byte
+   register): the condition inline. */
+static bool emit_cmov_setcc(Asm *a, const TBlock *tb, int i)
+{
+    const X86Insn *in = &tb->insn[i];
+    if (!in->op0f || in->mod != 3) {
+        return false;
+    }
+    int cc = in->op & 0xf;
+    if ((in->op & 0xf0) == 0x40 && size_ok(in)) {
+        bool w = in->osz == 8;
+        int hcc = emit_cond(a, tb, i, cc);
+        ldreg(a, H_RAX, in->reg, in->osz);
+        ldreg(a, H_RCX, in->rm, in->osz);
+        a_rex(a, w, H_RAX, 0, H_RCX, false);
+        a_byte(a, 0x0f);
+        a_byte(a, 0x40 | hcc);
+        a_byte(a, 0xc0 | (H_RAX & 7) << 3 | (H_RCX & 7));
+        streg(a, in->reg, H_RAX); /* 32-bit: zero-extended either way */
+        return true;
+    }
+    if ((in->op & 0xf0) == 0x90) {
+        int hcc = emit_cond(a, tb, i, cc);
+        a_setcc(a, hcc, H_RAX);
+        a_op_mem(a, false, 0x88, H_RAX, H_RBX, small_reg_off(in, in->rm, 1));
+        return true;
+    }
+    return false;
 }
 
 /* ---- Flag liveness (as jit.c's for 32-bit code) ----
@@ -1143,6 +1189,9 @@ int x86_jit64_emit(Asm *a, const TBlock *tb, int i, AsmFixup *out,
     }
     if (emit_mem(a, tb, i, out, nout, &end)) {
         return end ? JIT64_END : JIT64_INLINE;
+    }
+    if (emit_cmov_setcc(a, tb, i)) {
+        return JIT64_INLINE;
     }
     if (emit_small(a, tb, i, out, nout, live_dead[i])) {
         return JIT64_INLINE;
