@@ -103,6 +103,14 @@ static bool size_ok(const X86Insn *in)
     return in->osz == 4 || in->osz == 8;
 }
 
+/* An instruction of exec_64.c's one-byte or 0F map (x86_exec64_pick's
+   handler), not one of the SSE handler's (0F 38 / 0F 3A maps share the
+   opcode bytes): the only kind the forms below may match. */
+static bool plain(const X86Insn *in)
+{
+    return in->map == 0 && in->fn != x86_h_sse;
+}
+
 /* RAX = the linear address of in's memory operand: base + index << scale
    + disp (RIP-relative: the next instruction's address), truncated to 32
    bits with a 67 prefix, plus the FS/GS base. */
@@ -396,7 +404,7 @@ static int flags_before(const TBlock *tb, int i, unsigned *sz)
     for (int k = i - 1; k >= 0; k--) {
         const X86Insn *in = &tb->insn[k];
         AluForm f;
-        if (in->lock || in->rep) {
+        if (in->lock || in->rep || !plain(in)) {
             return K_OTHER;
         }
         if (alu_form(in, &f)) {
@@ -547,7 +555,7 @@ enum {
 
 static int flag_class(const X86Insn *in)
 {
-    if (in->lock || in->rep) {
+    if (in->lock || in->rep || !plain(in)) {
         return FC_OTHER;
     }
     unsigned op = in->op0f ? 0x100 | in->op : in->op;
@@ -1176,7 +1184,7 @@ int x86_jit64_emit(Asm *a, const TBlock *tb, int i, AsmFixup *out,
     if (i == 0) {
         flag_liveness(tb);
     }
-    if (in->lock || in->rep) {
+    if (in->lock || in->rep || !plain(in)) {
         return JIT64_NO;
     }
     bool jcc = in->op0f ? (in->op & 0xf0) == 0x80 : (in->op & 0xf0) == 0x70;
