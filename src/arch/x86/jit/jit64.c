@@ -665,9 +665,9 @@ static bool emit_noflags(Asm *a, const TBlock *tb, int i, bool dead)
     }
     int cnt = shift_count(in);
     if (cnt == 0) {
-        /* no effect at all (not even the zero extension of a 32-bit
-           register: SDM "count is 0, flags unaffected"; exec_64.c
-           writes the masked operand back, which zero-extends it) */
+        /* a count of 0 (after masking): the flags are unaffected, but
+           exec_64.c writes the operand back, which zero-extends a
+           32-bit register (as the CPU does) */
         if (!w) {
             ldreg(a, H_RAX, in->rm, 4);
             streg(a, in->rm, H_RAX);
