@@ -407,7 +407,7 @@ static int64_t x86_run(Cpu *c, int64_t budget, CpuExit *why)
                 nt->ip == cpu->rip &&
                 nt->cs_base == cpu->seg[S_CS].base &&
                 nt->flags == x86_tb_mode(cpu) &&
-                cpu->rip <= cpu->seg[S_CS].limit &&
+                (cpu->code64 || cpu->rip <= cpu->seg[S_CS].limit) &&
                 !cpu->code.flush_pending) {
                 tb = nt;
             }

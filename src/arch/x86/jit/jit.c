@@ -36,6 +36,7 @@
 
 #include "arch/x86/jit/asm.h"
 #include "arch/x86/jit/jit_x87.h"
+#include "arch/x86/jit/jit64.h"
 #include "arch/x86/ops.h"
 
 #define JIT_BUF_SIZE (32u << 20)
@@ -1055,8 +1056,12 @@ static void emit_chain_stub(Asm *a)
     a_ld32(a, H_R8, H_RAX, TB_OFF(flags));
     a_alu32_rm(a, 0x3b, H_R8, H_RSI, TB_OFF(flags));
     out[n++] = a_jcc_fwd(a, CC_NE);
+    /* (no limit in 64-bit mode) */
+    a_alu_ri(a, false, 4, H_R8, X86_TB_CODE64);
+    AsmFixup code64 = a_jcc_fwd(a, CC_NE);
     a_alu32_rm(a, 0x3b, H_RDX, H_RBX, SEG_OFF(S_CS, limit));
     out[n++] = a_jcc_fwd(a, CC_A);
+    a_bind(a, code64);
     a_ld64(a, H_R8, H_RAX, TB_OFF(host));
     a_op_rr(a, true, 0x85, H_R8, H_R8);
     out[n++] = a_jcc_fwd(a, CC_E);
@@ -1078,7 +1083,7 @@ static void emit_chain_stub(Asm *a)
 static bool chainable(const TBlock *tb, bool last_inline)
 {
     const X86Insn *in = &tb->insn[tb->n - 1];
-    if (tb->flags & ~7u) {
+    if (tb->flags & ~(7u | X86_TB_CODE64)) {
         return false;
     }
     if (last_inline) {
@@ -1161,7 +1166,10 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
     for (int i = 0; i < tb->n; i++) {
         int kind = dead[i] ? -1 : inline_flag_kind(tb, &tb->insn[i]);
         last_inline = i + 1 == tb->n;
-        int n87 = jit->inline_ops && jit->x87
+        /* (x87 stretches take 32-bit addressing forms and segment
+           limits: not in 64-bit blocks) */
+        int n87 = jit->inline_ops && jit->x87 &&
+                          !(tb->flags & X86_TB_CODE64)
                       ? x86_jit_x87_stretch(&a, tb, i, &jit_x87_helpers,
                                             &out[nout])
                       : 0;
@@ -1173,6 +1181,15 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
             inlined = true;
             last_inline = i + 1 == tb->n;
             continue;
+        }
+        if (jit->inline_ops && (tb->flags & X86_TB_CODE64)) {
+            /* 64-bit mode: jit64.c's forms (its own inline code). */
+            int r64 = x86_jit64_emit(&a, tb, i, out, &nout);
+            if (r64 != JIT64_NO) {
+                inlined = r64 == JIT64_INLINE;
+                jit->inlined++;
+                continue;
+            }
         }
         if (jit->inline_ops && emit_jcc(&a, tb, i, fl)) {
             inlined = false; /* cur and rip are set */
