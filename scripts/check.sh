@@ -20,8 +20,10 @@ fi
 # (a changed module list or init.sh rebuilds what depends on it), so a
 # warm cache from an older checkout is brought up to date instead of
 # being used stale (the tests only build images that are missing).
+# initrd64 (Debian's amd64 kernel and busybox) is for mimic-kernel64.
 echo "== guest images"
-if ! { sh scripts/guests/fetch.sh && sh scripts/guests/build.sh all; } \
+if ! { sh scripts/guests/fetch.sh && sh scripts/guests/build.sh all &&
+        sh scripts/guests/build.sh initrd64; } \
         >"$BUILD/guest-images.log" 2>&1 </dev/null; then
     tail -20 "$BUILD/guest-images.log"
     echo "guest images not brought up to date (the boot tests will say)"
