@@ -136,6 +136,8 @@ X86Jit *x86_jit_new(unsigned threshold)
     jit->inline_ops = !(env && !strcmp(env, "0"));
     env = getenv("MIMIC_JIT_CHAIN");
     jit->chain = !(env && !strcmp(env, "0"));
+    env = getenv("MIMIC_JIT_DIRECT");
+    jit->direct = !(env && !strcmp(env, "0"));
     jit->flushes_seen = ~0u;
     return jit;
 }
@@ -940,9 +942,75 @@ static void emit_epilogue(Asm *a)
     a_ret(a);
 }
 
-/* The chaining code (rbx = cpu, rsi = the block that completed; cur and
-   rip are as x86_run finds them after it). */
-static void emit_chain_stub(Asm *a)
+/* The checks that only a handler can make fail (inline code never
+   halts, takes an interrupt line, sets TF...), as a subroutine: `call`ed
+   when cpu->jit_hcall is set, it clears it and returns ZF=1 when the
+   chain may go on (halted, nmi_pending; irq_line with IF, x86_run's
+   condition; the STI/MOV SS shadow, shutdown, TF/RF, debug features, a
+   pending cache flush: each makes it return ZF=0). */
+static void emit_hcall_check(Asm *a)
+{
+    AsmFixup no[16];
+    int n = 0;
+    a_st8_imm(a, H_RBX, CPU_OFF(jit_hcall), 0);
+    a_cmp16_mem_imm8(a, H_RBX, CPU_OFF(halted), 0);
+    no[n++] = a_jcc_fwd(a, CC_NE);
+    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(irq_line), 0);
+    AsmFixup no_irq = a_jcc_fwd(a, CC_E);
+    a_test32_mem_imm(a, H_RBX, CPU_OFF(eflags), F_IF);
+    no[n++] = a_jcc_fwd(a, CC_NE);
+    a_bind(a, no_irq);
+    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(inhibit), 0);
+    no[n++] = a_jcc_fwd(a, CC_NE);
+    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(shutdown), 0);
+    no[n++] = a_jcc_fwd(a, CC_NE);
+    a_test32_mem_imm(a, H_RBX, CPU_OFF(eflags), F_TF | F_RF);
+    no[n++] = a_jcc_fwd(a, CC_NE);
+    a_cmp16_mem_imm8(a, H_RBX, CPU_OFF(dbg_exec), 0); /* and dbg_watch */
+    no[n++] = a_jcc_fwd(a, CC_NE);
+    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(dbg_io), 0);
+    no[n++] = a_jcc_fwd(a, CC_NE);
+    a_alu_mem_imm(a, false, 7, H_RBX, CPU_OFF(dbg_pending), 0);
+    no[n++] = a_jcc_fwd(a, CC_NE);
+    a_cmp8_mem_imm(a, H_RBX,
+                   CPU_OFF(code) + (int32_t)offsetof(CodeCache, flush_pending),
+                   0);
+    no[n++] = a_jcc_fwd(a, CC_NE);
+    a_alu32_rr(a, 0x31, H_RAX, H_RAX); /* xor eax, eax: ZF=1 */
+    a_ret(a);
+    for (int k = 0; k < n; k++) {
+        a_bind(a, no[k]);
+    }
+    a_alu_ri(a, false, 1, H_RAX, 1); /* or eax, 1: ZF=0 */
+    a_ret(a);
+}
+
+/* Patch the direct exit that ends at end_rx (a block's exit to a fixed
+   EIP, emit_direct_exit) to jump into succ, which the chaining code just
+   found for that EIP under the current key.  Called from the chaining
+   code. */
+static void jit_patch(X86Cpu *cpu, const TBlock *tb, uint8_t *end_rx,
+                      const TBlock *succ)
+{
+    X86Jit *jit = cpu->jit;
+    if (succ->cs_base != tb->cs_base || succ->flags != tb->flags ||
+        !jit->dx_succ_off) {
+        return;
+    }
+    uint8_t *end = end_rx - (jit->rx - jit->rw);
+    uint32_t key = cpu->tb_gen | (uint32_t)cpu->tlb_user;
+    uint64_t s = (uint64_t)(uintptr_t)succ;
+    int32_t rel = (int32_t)((uint8_t *)succ->host + PROLOGUE_LEN - end_rx);
+    memcpy(end - jit->dx_succ_off, &s, 8);
+    memcpy(end - jit->dx_key_off, &key, 4);
+    memcpy(end - 4, &rel, 4);
+    jit->patched++;
+}
+
+/* The chaining code (rbx = cpu, rsi = the block that completed, r13 = the
+   end of the direct exit to patch or 0; cur and rip are as x86_run finds
+   them after the block). */
+static void emit_chain_stub(Asm *a, uintptr_t hcall_check)
 {
     AsmFixup out[24];
     int n = 0;
@@ -955,34 +1023,10 @@ static void emit_chain_stub(Asm *a)
     out[n++] = a_jcc_fwd(a, CC_GE);
     a_alu_mem_imm(a, false, 7, H_RBX, CPU_OFF(exit_req), 0);
     out[n++] = a_jcc_fwd(a, CC_NE);
-    /* The rest changes only in handlers (inline code never halts, takes
-       an interrupt line, sets TF...): checked when one ran. */
+    /* The rest changes only in handlers: checked when one ran. */
     a_cmp8_mem_imm(a, H_RBX, CPU_OFF(jit_hcall), 0);
     AsmFixup no_hcall = a_jcc_fwd(a, CC_E);
-    a_st8_imm(a, H_RBX, CPU_OFF(jit_hcall), 0);
-    /* halted, nmi_pending; irq_line with IF (x86_run's condition) */
-    a_cmp16_mem_imm8(a, H_RBX, CPU_OFF(halted), 0);
-    out[n++] = a_jcc_fwd(a, CC_NE);
-    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(irq_line), 0);
-    AsmFixup no_irq = a_jcc_fwd(a, CC_E);
-    a_test32_mem_imm(a, H_RBX, CPU_OFF(eflags), F_IF);
-    out[n++] = a_jcc_fwd(a, CC_NE);
-    a_bind(a, no_irq);
-    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(inhibit), 0);
-    out[n++] = a_jcc_fwd(a, CC_NE);
-    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(shutdown), 0);
-    out[n++] = a_jcc_fwd(a, CC_NE);
-    a_test32_mem_imm(a, H_RBX, CPU_OFF(eflags), F_TF | F_RF);
-    out[n++] = a_jcc_fwd(a, CC_NE);
-    a_cmp16_mem_imm8(a, H_RBX, CPU_OFF(dbg_exec), 0); /* and dbg_watch */
-    out[n++] = a_jcc_fwd(a, CC_NE);
-    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(dbg_io), 0);
-    out[n++] = a_jcc_fwd(a, CC_NE);
-    a_alu_mem_imm(a, false, 7, H_RBX, CPU_OFF(dbg_pending), 0);
-    out[n++] = a_jcc_fwd(a, CC_NE);
-    a_cmp8_mem_imm(a, H_RBX,
-                   CPU_OFF(code) + (int32_t)offsetof(CodeCache, flush_pending),
-                   0);
+    a_call(a, (const void *)hcall_check);
     out[n++] = a_jcc_fwd(a, CC_NE);
     a_bind(a, no_hcall);
     /* rdi = &tb->link[rip != tb->ip_next] */
@@ -1017,6 +1061,22 @@ static void emit_chain_stub(Asm *a)
     a_ld64(a, H_R8, H_RAX, TB_OFF(host));
     a_op_rr(a, true, 0x85, H_R8, H_R8);
     out[n++] = a_jcc_fwd(a, CC_E);
+    /* From a direct exit: patch it to jump here itself from now on
+       (r12, r14, r15 are free between blocks: the next one loads its
+       own). */
+    a_op_rr(a, true, 0x85, H_R13, H_R13);
+    AsmFixup no_patch = a_jcc_fwd(a, CC_E);
+    a_mov_rr(a, H_R12, H_RAX);
+    a_mov_rr(a, H_R14, H_RCX);
+    a_mov_rr(a, H_R15, H_R8);
+    a_mov_rr(a, H_RDI, H_RBX);
+    a_mov_rr(a, H_RDX, H_R13);
+    a_mov_rr(a, H_RCX, H_RAX);
+    a_call(a, (const void *)jit_patch);
+    a_mov_rr(a, H_RAX, H_R12);
+    a_mov_rr(a, H_RCX, H_R14);
+    a_mov_rr(a, H_R8, H_R15);
+    a_bind(a, no_patch);
     /* go: the instructions done, the block running, into its body */
     a_st64(a, H_RBX, CPU_OFF(jit_done), H_RCX);
     a_st64(a, H_RBX, CPU_OFF(cur_tb), H_RAX);
@@ -1027,6 +1087,118 @@ static void emit_chain_stub(Asm *a)
         a_bind(a, out[k]);
     }
     emit_epilogue(a);
+}
+
+/* rsi = tb, r13 = end (0: nothing to patch); jmp chain_stub. */
+static void emit_to_stub(Asm *a, const X86Jit *jit, const TBlock *tb,
+                         uintptr_t end)
+{
+    if (end) {
+        a_mov_ri(a, H_R13, end);
+    } else {
+        a_alu32_rr(a, 0x31, H_R13, H_R13);
+    }
+    a_mov_ri(a, H_RSI, (uint64_t)(uintptr_t)tb);
+    a_jmp_to(a, jit->chain_stub);
+}
+
+/* A direct exit: rax = cpu->rip, rcx = jit_done with this block, the
+   checks common to every successor made.  If rip is target: the checks
+   particular to the successor, then a jmp patched into its body by the
+   chaining code (jit_patch) the first time that finds it.  The fields the
+   patch writes (the key, the successor) are checked on every pass, so a
+   TLB or block-cache flush (the key moves) or an invalidated successor
+   (valid) send the exit back to the chaining code, which patches it
+   again; nothing needs unlinking.  The code buffer is emptied only with
+   the block cache, so the successor's host code and TBlock outlive every
+   exit patched to them. */
+static void emit_direct_exit(Asm *a, X86Jit *jit, const TBlock *tb,
+                             uint32_t target)
+{
+    AsmFixup to_stub[4];
+    int n = 0;
+    if (target < 0x80000000u) {
+        a_alu_ri(a, true, 7, H_RAX, (int32_t)target); /* cmp rax, imm */
+    } else {
+        a_mov_ri(a, H_RDX, target);
+        a_op_rr(a, true, 0x39, H_RDX, H_RAX); /* cmp rax, rdx */
+    }
+    AsmFixup next = a_jcc_fwd(a, CC_NE);
+    /* EIP within the CS limit */
+    a_alu_mem_imm(a, false, 7, H_RBX, SEG_OFF(S_CS, limit), (int32_t)target);
+    to_stub[n++] = a_jcc_fwd(a, CC_B);
+    /* The key (patched) */
+    a_ld32(a, H_RDX, H_RBX, CPU_OFF(tb_gen));
+    a_alu32_rm(a, 0x0b, H_RDX, H_RBX, CPU_OFF(tlb_user));
+    a_byte(a, 0x81);
+    a_byte(a, 0xfa); /* cmp edx, imm32 */
+    uint8_t *key_at = a->p;
+    a_u32(a, 0);
+    to_stub[n++] = a_jcc_fwd(a, CC_NE);
+    /* The successor (patched), still valid */
+    a_byte(a, 0x48);
+    a_byte(a, 0xba); /* mov rdx, imm64 */
+    uint8_t *succ_at = a->p;
+    a_u64(a, (uint64_t)(uintptr_t)tb);
+    a_cmp8_mem_imm(a, H_RDX, TB_OFF(cb) + (int32_t)offsetof(CodeBlock, valid),
+                   0);
+    to_stub[n++] = a_jcc_fwd(a, CC_E);
+    a_st64(a, H_RBX, CPU_OFF(jit_done), H_RCX);
+    a_st64(a, H_RBX, CPU_OFF(cur_tb), H_RDX);
+    a_op_mem(a, true, 0xff, 0, H_RBX, CPU_OFF(jit_chains)); /* inc */
+    a_byte(a, 0xe9);
+    a_u32(a, 0); /* jmp rel32: to the next byte until patched */
+    if (!a->full) {
+        int koff = (int)(a->p - key_at), soff = (int)(a->p - succ_at);
+        g_assert(!jit->dx_key_off || (jit->dx_key_off == koff &&
+                                      jit->dx_succ_off == soff));
+        jit->dx_key_off = koff;
+        jit->dx_succ_off = soff;
+    }
+    uintptr_t end = a_here(a);
+    for (int k = 0; k < n; k++) {
+        a_bind(a, to_stub[k]);
+    }
+    emit_to_stub(a, jit, tb, end);
+    a_bind(a, next);
+}
+
+/* The end of a chainable block: the checks of the chaining code that do
+   not depend on the successor, then a direct exit per fixed successor
+   EIP (the fall-through, a direct branch's target), else the chaining
+   code.  Adds the branches to the epilogue to out. */
+static int emit_exits(Asm *a, X86Jit *jit, const TBlock *tb, AsmFixup *out)
+{
+    const X86Insn *in = &tb->insn[tb->n - 1];
+    int n = 0;
+    a_cmp16_mem_imm8(a, H_RBX, CPU_OFF(tb_dirty), 0); /* and block_end */
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_ld64(a, H_RCX, H_RBX, CPU_OFF(jit_done));
+    a_alu_ri(a, true, 0, H_RCX, tb->n);
+    a_op_mem(a, true, 0x3b, H_RCX, H_RBX, CPU_OFF(jit_limit));
+    out[n++] = a_jcc_fwd(a, CC_GE);
+    a_alu_mem_imm(a, false, 7, H_RBX, CPU_OFF(exit_req), 0);
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(jit_hcall), 0);
+    AsmFixup no_hcall = a_jcc_fwd(a, CC_E);
+    a_call(a, (const void *)jit->hcall_check);
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_bind(a, no_hcall);
+    a_ld64(a, H_RAX, H_RBX, CPU_OFF(rip));
+    bool direct = in->op0f ? (in->op & 0xf0) == 0x80
+                           : (in->op & 0xf0) == 0x70 || in->op == 0xe8 ||
+                                 in->op == 0xe9 || in->op == 0xeb ||
+                                 (in->op >= 0xe0 && in->op <= 0xe3);
+    uint64_t t1 = in->ip + in->len + in->imm;
+    t1 &= in->osz == 2 ? 0xffff : 0xffffffff;
+    if (direct) {
+        emit_direct_exit(a, jit, tb, (uint32_t)t1);
+    }
+    if (!direct || t1 != tb->ip_next) {
+        emit_direct_exit(a, jit, tb, (uint32_t)tb->ip_next);
+    }
+    emit_to_stub(a, jit, tb, 0);
+    return n;
 }
 
 /* Whether the block may end in the chaining code: its last instruction
@@ -1068,8 +1240,10 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
             .end = jit->rw + jit->cap,
             .delta = jit->rx - jit->rw,
         };
+        jit->hcall_check = a_here(&sa);
+        emit_hcall_check(&sa);
         jit->chain_stub = a_here(&sa);
-        emit_chain_stub(&sa);
+        emit_chain_stub(&sa, jit->hcall_check);
         jit->used = (sa.p - jit->rw + 15) & ~(size_t)15;
     }
     Asm a = {
@@ -1078,7 +1252,7 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
         .delta = jit->rx - jit->rw,
     };
     uint8_t *start = a.p;
-    AsmFixup out[TB_MAX_INSNS];
+    AsmFixup out[TB_MAX_INSNS + 8];
     int nout = 0;
 
     a_push(&a, H_RBX);
@@ -1140,8 +1314,11 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
         emit_cur_rip(&a, tb, tb->n - 1);
     }
     if (jit->chain && chainable(tb, last_inline)) {
-        a_mov_ri(&a, H_RSI, (uint64_t)(uintptr_t)tb);
-        a_jmp_to(&a, jit->chain_stub);
+        if (jit->direct) {
+            nout += emit_exits(&a, jit, tb, &out[nout]);
+        } else {
+            emit_to_stub(&a, jit, tb, 0);
+        }
         jit->chain_exits++;
     }
     for (int k = 0; k < nout; k++) {
@@ -1189,7 +1366,8 @@ void x86_jit_info(X86Jit *jit, const X86Cpu *cpu, GString *out)
         ", smc %" G_GUINT64_FORMAT ", fault %" G_GUINT64_FORMAT "\n"
         "blocks invalidated: %" G_GUINT64_FORMAT "\n"
         "chaining: %" G_GUINT64_FORMAT " blocks end in it, %"
-        G_GUINT64_FORMAT " chains taken (%.1f%% of translated block runs)\n",
+        G_GUINT64_FORMAT " chains taken (%.1f%% of translated block runs)\n"
+        "direct exits patched: %" G_GUINT64_FORMAT "\n",
         jit->threshold, jit->blocks, jit->insns, jit->inlined, jit->dead,
         jit->used,
         jit->size, jit->code_bytes_total, jit->resets, jit->full,
@@ -1199,7 +1377,8 @@ void x86_jit_info(X86Jit *jit, const X86Cpu *cpu, GString *out)
         (guint64)cpu->code.invalidated, jit->chain_exits,
         (guint64)cpu->jit_chains,
         100.0 * cpu->jit_chains /
-            MAX(1.0, (double)(cpu->jit_chains + jit->runs)));
+            MAX(1.0, (double)(cpu->jit_chains + jit->runs)),
+        jit->patched);
 }
 
 #else /* not an x86-64 Linux host: the interpreter only */

@@ -47,6 +47,12 @@ struct X86Jit {
                                 (MIMIC_JIT_INLINE=0: every one a call) */
     bool chain;              /* chain blocks (MIMIC_JIT_CHAIN=0: never) */
     uintptr_t chain_stub;    /* RX address of the shared chaining code */
+    uintptr_t hcall_check;   /* its checks after a handler (a subroutine) */
+    bool direct;             /* direct exits patched to their successor
+                                (MIMIC_JIT_DIRECT=0: the chaining code) */
+    int dx_key_off, dx_succ_off; /* patched fields, bytes before the end
+                                    of a direct exit */
+    uint64_t patched;        /* direct exits patched */
     uint64_t chain_exits;    /* blocks that end in the chaining code */
     /* Statistics (info jit). */
     uint64_t blocks, insns, inlined, code_bytes_total, resets, full;
