@@ -24,6 +24,7 @@
 #include "arch/x86/jit/jit.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,7 @@ X86Jit *x86_jit_new(unsigned threshold)
     }
     jit_register_atfork();
     X86Jit *jit = g_new0(X86Jit, 1);
+    jit->jc = g_new0(X86JitJc, X86_JIT_JC_SIZE);
     if (!map_buffer(jit)) {
         g_free(jit);
         return NULL;
@@ -162,6 +164,7 @@ void x86_jit_free(X86Jit *jit)
         return;
     }
     unmap_buffer(jit);
+    g_free(jit->jc);
     g_free(jit);
 }
 
@@ -780,7 +783,8 @@ static int inline_flag_kind(const TBlock *tb, const X86Insn *in)
    from host flags recomputed from the lazy fields when the translator
    knows their kind (fl); the CS limit check of x86_jump inline, the
    handler as the path that raises #GP.  False: not handled. */
-static bool emit_jcc(Asm *a, const TBlock *tb, int i, int fl)
+static bool emit_jcc(Asm *a, const TBlock *tb, int i, int fl,
+                     AsmFixup *taken)
 {
     const X86Insn *in = &tb->insn[i];
     bool jcc = in->op0f ? (in->op & 0xf0) == 0x80 : (in->op & 0xf0) == 0x70;
@@ -831,7 +835,11 @@ static bool emit_jcc(Asm *a, const TBlock *tb, int i, int fl)
     a_bind(a, slow);
     emit_call_insn(a, tb, i); /* raises #GP */
     a_bind(a, not_taken);
-    a_bind(a, done);
+    if (taken) {
+        *taken = done; /* the caller's exit for the taken path */
+    } else {
+        a_bind(a, done);
+    }
     return true;
 }
 
@@ -1113,17 +1121,22 @@ static void emit_to_stub(Asm *a, const X86Jit *jit, const TBlock *tb,
    the block cache, so the successor's host code and TBlock outlive every
    exit patched to them. */
 static void emit_direct_exit(Asm *a, X86Jit *jit, const TBlock *tb,
-                             uint32_t target)
+                             uint32_t target, bool known)
 {
     AsmFixup to_stub[4];
+    AsmFixup next = NULL;
     int n = 0;
-    if (target < 0x80000000u) {
+    if (known) {
+        /* rip is target */
+    } else if (target < 0x80000000u) {
         a_alu_ri(a, true, 7, H_RAX, (int32_t)target); /* cmp rax, imm */
     } else {
         a_mov_ri(a, H_RDX, target);
         a_op_rr(a, true, 0x39, H_RDX, H_RAX); /* cmp rax, rdx */
     }
-    AsmFixup next = a_jcc_fwd(a, CC_NE);
+    if (!known) {
+        next = a_jcc_fwd(a, CC_NE);
+    }
     /* EIP within the CS limit */
     a_alu_mem_imm(a, false, 7, H_RBX, SEG_OFF(S_CS, limit), (int32_t)target);
     to_stub[n++] = a_jcc_fwd(a, CC_B);
@@ -1160,19 +1173,60 @@ static void emit_direct_exit(Asm *a, X86Jit *jit, const TBlock *tb,
         a_bind(a, to_stub[k]);
     }
     emit_to_stub(a, jit, tb, end);
-    a_bind(a, next);
+    if (next) {
+        a_bind(a, next);
+    }
 }
 
-/* The end of a chainable block: the checks of the chaining code that do
-   not depend on the successor, then a direct exit per fixed successor
-   EIP (the fall-through, a direct branch's target), else the chaining
-   code.  Adds the branches to the epilogue to out. */
-static int emit_exits(Asm *a, X86Jit *jit, const TBlock *tb, AsmFixup *out)
+/* The jump cache (rax = cpu->rip, rcx = jit_done with this block): the
+   block last entered at this EIP, if entered under the current key, still
+   valid, of this block's CS base and mode and EIP within the CS limit;
+   else the chaining code. */
+static void emit_jc_exit(Asm *a, X86Jit *jit, const TBlock *tb)
 {
-    const X86Insn *in = &tb->insn[tb->n - 1];
+    AsmFixup miss[8];
     int n = 0;
-    a_cmp16_mem_imm8(a, H_RBX, CPU_OFF(tb_dirty), 0); /* and block_end */
-    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_op_rr(a, false, 0x89, H_RAX, H_RDX); /* mov edx, eax */
+    a_alu_ri(a, false, 4, H_RDX, X86_JIT_JC_SIZE - 1);
+    a_shl32_ri(a, H_RDX, 4);
+    a_mov_ri(a, H_RDI, (uint64_t)(uintptr_t)jit->jc);
+    a_op_rr(a, true, 0x01, H_RDX, H_RDI); /* add rdi, rdx */
+    a_alu32_rm(a, 0x3b, H_RAX, H_RDI, 0);
+    miss[n++] = a_jcc_fwd(a, CC_NE);
+    a_ld32(a, H_RDX, H_RBX, CPU_OFF(tb_gen));
+    a_alu32_rm(a, 0x0b, H_RDX, H_RBX, CPU_OFF(tlb_user));
+    a_alu32_rm(a, 0x3b, H_RDX, H_RDI, 4);
+    miss[n++] = a_jcc_fwd(a, CC_NE);
+    a_ld64(a, H_RDX, H_RDI, 8);
+    a_cmp8_mem_imm(a, H_RDX, TB_OFF(cb) + (int32_t)offsetof(CodeBlock, valid),
+                   0);
+    miss[n++] = a_jcc_fwd(a, CC_E);
+    a_alu32_rm(a, 0x3b, H_RAX, H_RBX, SEG_OFF(S_CS, limit));
+    miss[n++] = a_jcc_fwd(a, CC_A);
+    a_ld64(a, H_RSI, H_RDX, TB_OFF(cs_base));
+    a_op_mem(a, true, 0x3b, H_RSI, H_RBX, SEG_OFF(S_CS, base));
+    miss[n++] = a_jcc_fwd(a, CC_NE);
+    a_alu_mem_imm(a, false, 7, H_RDX, TB_OFF(flags), (int32_t)tb->flags);
+    miss[n++] = a_jcc_fwd(a, CC_NE);
+    a_st64(a, H_RBX, CPU_OFF(jit_done), H_RCX);
+    a_st64(a, H_RBX, CPU_OFF(cur_tb), H_RDX);
+    a_op_mem(a, true, 0xff, 0, H_RBX, CPU_OFF(jit_chains)); /* inc */
+    a_ld64(a, H_RDX, H_RDX, TB_OFF(host));
+    a_alu_ri(a, true, 0, H_RDX, PROLOGUE_LEN);
+    a_jmp_r(a, H_RDX);
+    for (int k = 0; k < n; k++) {
+        a_bind(a, miss[k]);
+    }
+}
+
+/* The checks of the chaining code that do not depend on the successor
+   (rcx = jit_done with this block; tb_dirty and block_end are set only by
+   handlers, so they are looked at with the rest after one ran).  Adds the
+   branches to the epilogue to out. */
+static int emit_exit_checks(Asm *a, X86Jit *jit, const TBlock *tb,
+                            AsmFixup *out)
+{
+    int n = 0;
     a_ld64(a, H_RCX, H_RBX, CPU_OFF(jit_done));
     a_alu_ri(a, true, 0, H_RCX, tb->n);
     a_op_mem(a, true, 0x3b, H_RCX, H_RBX, CPU_OFF(jit_limit));
@@ -1181,21 +1235,49 @@ static int emit_exits(Asm *a, X86Jit *jit, const TBlock *tb, AsmFixup *out)
     out[n++] = a_jcc_fwd(a, CC_NE);
     a_cmp8_mem_imm(a, H_RBX, CPU_OFF(jit_hcall), 0);
     AsmFixup no_hcall = a_jcc_fwd(a, CC_E);
+    a_cmp16_mem_imm8(a, H_RBX, CPU_OFF(tb_dirty), 0); /* and block_end */
+    out[n++] = a_jcc_fwd(a, CC_NE);
     a_call(a, (const void *)jit->hcall_check);
     out[n++] = a_jcc_fwd(a, CC_NE);
     a_bind(a, no_hcall);
-    a_ld64(a, H_RAX, H_RBX, CPU_OFF(rip));
+    return n;
+}
+
+/* The end of a chainable block: a direct exit per fixed successor EIP
+   (the fall-through, a direct branch's target), the jump cache after an
+   indirect jump or RET, else the chaining code.  taken: the taken path of
+   an inline Jcc ending the block (rip set), to bind to its own exit, or
+   NULL.  Adds the branches to the epilogue to out. */
+static int emit_exits(Asm *a, X86Jit *jit, const TBlock *tb, AsmFixup *out,
+                      AsmFixup taken)
+{
+    const X86Insn *in = &tb->insn[tb->n - 1];
     bool direct = in->op0f ? (in->op & 0xf0) == 0x80
                            : (in->op & 0xf0) == 0x70 || in->op == 0xe8 ||
                                  in->op == 0xe9 || in->op == 0xeb ||
                                  (in->op >= 0xe0 && in->op <= 0xe3);
     uint64_t t1 = in->ip + in->len + in->imm;
     t1 &= in->osz == 2 ? 0xffff : 0xffffffff;
+    int n = 0;
+    if (taken) {
+        /* not taken: rip is ip_next */
+        n += emit_exit_checks(a, jit, tb, &out[n]);
+        emit_direct_exit(a, jit, tb, (uint32_t)tb->ip_next, true);
+        a_bind(a, taken);
+        n += emit_exit_checks(a, jit, tb, &out[n]);
+        emit_direct_exit(a, jit, tb, (uint32_t)t1, true);
+        return n;
+    }
+    n += emit_exit_checks(a, jit, tb, &out[n]);
+    a_ld64(a, H_RAX, H_RBX, CPU_OFF(rip));
     if (direct) {
-        emit_direct_exit(a, jit, tb, (uint32_t)t1);
+        emit_direct_exit(a, jit, tb, (uint32_t)t1, false);
     }
     if (!direct || t1 != tb->ip_next) {
-        emit_direct_exit(a, jit, tb, (uint32_t)tb->ip_next);
+        emit_direct_exit(a, jit, tb, (uint32_t)tb->ip_next, false);
+    }
+    if (!direct) {
+        emit_jc_exit(a, jit, tb);
     }
     emit_to_stub(a, jit, tb, 0);
     return n;
@@ -1268,6 +1350,7 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
     a_mov_ri(&a, H_R12, (uint64_t)(uintptr_t)tb->insn);
     bool inlined = false;
     bool last_inline = false;
+    AsmFixup taken = NULL;
     int fl = FL_UNKNOWN;
     bool dead[TB_MAX_INSNS];
     flag_liveness(tb, dead);
@@ -1275,7 +1358,9 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
     for (int i = 0; i < tb->n; i++) {
         int kind = dead[i] ? -1 : inline_flag_kind(tb, &tb->insn[i]);
         last_inline = i + 1 == tb->n;
-        if (jit->inline_ops && emit_jcc(&a, tb, i, fl)) {
+        if (jit->inline_ops &&
+            emit_jcc(&a, tb, i, fl,
+                     jit->chain && jit->direct ? &taken : NULL)) {
             inlined = false; /* cur and rip are set */
             jit->inlined++;
             jit->fused++;
@@ -1315,11 +1400,13 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
     }
     if (jit->chain && chainable(tb, last_inline)) {
         if (jit->direct) {
-            nout += emit_exits(&a, jit, tb, &out[nout]);
+            nout += emit_exits(&a, jit, tb, &out[nout], taken);
         } else {
             emit_to_stub(&a, jit, tb, 0);
         }
         jit->chain_exits++;
+    } else if (taken) {
+        out[nout++] = taken;
     }
     for (int k = 0; k < nout; k++) {
         a_bind(&a, out[k]);
@@ -1339,6 +1426,12 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
     jit->insns += tb->n;
     jit->code_bytes_total += len;
     jit->translate_ns += now_ns() - t0;
+    if (getenv("JIT3_DUMP")) { /* TEMP */
+        FILE *f = fopen(getenv("JIT3_DUMP"), "wb");
+        fwrite(jit->rw, 1, jit->used, f);
+        fclose(f);
+        fprintf(stderr, "TB %08llx n=%d host=%zx\n", (unsigned long long)tb->ip, tb->n, (size_t)(start - jit->rw));
+    }
     return true;
 }
 
