@@ -24,7 +24,6 @@
 #include "arch/x86/jit/jit.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1426,12 +1425,6 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
     jit->insns += tb->n;
     jit->code_bytes_total += len;
     jit->translate_ns += now_ns() - t0;
-    if (getenv("JIT3_DUMP")) { /* TEMP */
-        FILE *f = fopen(getenv("JIT3_DUMP"), "wb");
-        fwrite(jit->rw, 1, jit->used, f);
-        fclose(f);
-        fprintf(stderr, "TB %08llx n=%d host=%zx\n", (unsigned long long)tb->ip, tb->n, (size_t)(start - jit->rw));
-    }
     return true;
 }
 
