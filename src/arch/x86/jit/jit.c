@@ -211,6 +211,17 @@ static void gst(Asm *a, int g, int src)
     rc_state[g] = RC_DIRTY;
 }
 
+/* The host register holding guest register g, loaded; -1 for ESP. */
+static int greg(Asm *a, int g)
+{
+    int h = greg_host[g];
+    if (h >= 0 && rc_state[g] == RC_NONE) {
+        a_ld32(a, h, H_RBX, REG_OFF(g));
+        rc_state[g] = RC_CLEAN;
+    }
+    return h;
+}
+
 static void rc_flush(Asm *a)
 {
     for (int g = 0; g < 8; g++) {
@@ -252,6 +263,48 @@ static void emit_alu32(Asm *a, int opn, int dst, int src, uint32_t imm,
         [0] = 0x01, [1] = 0x09, [4] = 0x21, [5] = 0x29, [6] = 0x31,
         [7] = 0x29, [8] = 0x21,
     };
+    int hd = greg(a, dst);
+    int hs = src >= 0 ? greg(a, src) : -1;
+    if (hd >= 0 && (src < 0 || hs >= 0)) {
+        /* Both in host registers: the operation in place. */
+        bool arith = opn == 0 || opn == 5 || opn == 7;
+        bool wb = opn != 7 && opn != 8;
+        if (dead && !wb) {
+            return;
+        }
+        if (src < 0) {
+            hs = H_RCX;
+            a_mov_ri(a, H_RCX, imm);
+        }
+        if (dead) {
+            a_alu32_rr(a, host_op[opn], hd, hs);
+            rc_state[dst] = RC_DIRTY;
+            return;
+        }
+        if (arith) {
+            a_st64(a, H_RBX, CPU_OFF(lf_a), hd);
+            a_st64(a, H_RBX, CPU_OFF(lf_b), hs);
+        }
+        int r = hd;
+        if (!wb) {
+            r = H_RAX;
+            a_op_rr(a, false, 0x89, hd, H_RAX); /* mov eax, hd */
+        }
+        a_alu32_rr(a, host_op[opn], r, hs);
+        if (arith) {
+            a_st32_imm(a, H_RBX, CPU_OFF(lf_op), opn == 0 ? LF_ADD : LF_SUB);
+        } else {
+            a_st64_imm(a, H_RBX, CPU_OFF(lf_a), 0);
+            a_st64_imm(a, H_RBX, CPU_OFF(lf_b), 0);
+            a_st32_imm(a, H_RBX, CPU_OFF(lf_op), LF_LOGIC);
+        }
+        a_st64(a, H_RBX, CPU_OFF(lf_res), r);
+        a_st8_imm(a, H_RBX, CPU_OFF(lf_size), 4);
+        if (wb) {
+            rc_state[dst] = RC_DIRTY;
+        }
+        return;
+    }
     if (dead) {
         /* The flags are overwritten before anything reads them (flag
            liveness): only the result. */
@@ -512,6 +565,10 @@ static void emit_call_insn(Asm *a, const TBlock *tb, int i)
    the host address in RAX, or jumps to one of the fixups it adds to
    slow (a limit or right problem, a TLB miss, a page crossing; MMIO and
    code pages have no valid tag of the kind asked). */
+#define TLB_ROW_SHIFT 15
+G_STATIC_ASSERT(sizeof(TlbEntry) == 32);
+G_STATIC_ASSERT(sizeof(((X86Cpu *)0)->tlb[0]) == 1u << TLB_ROW_SHIFT);
+
 static void emit_fast_host(Asm *a, int s, bool store, AsmFixup *slow,
                            int *ns, unsigned size)
 {
@@ -527,26 +584,27 @@ static void emit_fast_host(Asm *a, int s, bool store, AsmFixup *slow,
     }
     a_cmp8_mem_imm(a, H_RBX, store ? SEG_OFF(s, wok) : SEG_OFF(s, rok), 0);
     slow[(*ns)++] = a_jcc_fwd(a, CC_E);
-    /* lin = base + off; the entry of tlb[tlb_user][(lin >> 12) & 1023] */
+    /* lin = base + off; the entry of tlb[tlb_user][(lin >> 12) & 1023]
+       (32-byte entries: (lin >> 7) & (1023 << 5)) */
     a_op_mem(a, true, 0x03, H_RAX, H_RBX, SEG_OFF(s, base));
     a_ld32(a, H_RDX, H_RBX, CPU_OFF(tlb_user));
-    a_imul32_rri(a, H_RDX, H_RDX, (int32_t)sizeof(((X86Cpu *)0)->tlb[0]));
+    a_shl32_ri(a, H_RDX, TLB_ROW_SHIFT);
     a_mov_rr(a, H_RCX, H_RAX);
-    a_shr32_ri(a, H_RCX, 12);
-    a_alu_ri(a, false, 4, H_RCX, TLB_SIZE - 1);
-    a_imul32_rri(a, H_RCX, H_RCX, (int32_t)sizeof(TlbEntry));
+    a_shr32_ri(a, H_RCX, 12 - 5);
+    a_alu_ri(a, false, 4, H_RCX, (TLB_SIZE - 1) << 5);
     a_op_rr(a, true, 0x01, H_RDX, H_RCX); /* add rcx, rdx */
     a_op_rr(a, true, 0x01, H_RBX, H_RCX); /* add rcx, rbx */
-    /* tag compare (the linear page), then no page crossing */
+    /* The tag compared with the page of the last byte: a hit means it is
+       lin's page too (the entry at lin's index never holds the next
+       page, whose index differs), so the access does not cross. */
     a_mov_rr(a, H_RDX, H_RAX);
+    if (size > 1) {
+        a_alu_ri(a, true, 0, H_RDX, (int32_t)size - 1);
+    }
     a_alu_ri(a, true, 4, H_RDX, -4096);
     a_op_mem(a, true, 0x3b, H_RDX, H_RCX,
              store ? TLB_OFF(tag_w) : TLB_OFF(tag_r));
     slow[(*ns)++] = a_jcc_fwd(a, CC_NE);
-    a_mov_rr(a, H_RDX, H_RAX);
-    a_alu_ri(a, false, 4, H_RDX, 0xfff);
-    a_alu_ri(a, false, 7, H_RDX, 0x1000 - (int32_t)size);
-    slow[(*ns)++] = a_jcc_fwd(a, CC_A);
     a_op_mem(a, true, 0x03, H_RAX, H_RCX, TLB_OFF(addend));
 }
 
