@@ -462,11 +462,22 @@ static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in,
     if (in->fn == x86_h_mov_rr32) {
         int dst = in->op == 0x89 ? in->rm : in->reg;
         int src = in->op == 0x89 ? in->reg : in->rm;
+        int hs = greg(a, src);
+        if (hs >= 0) {
+            gst(a, dst, hs);
+            return true;
+        }
         gld(a, H_RAX, src);
         gst(a, dst, H_RAX);
         return true;
     }
     if (in->fn == x86_h_mov_r_imm) {
+        int h = greg_host[in->op & 7];
+        if (h >= 0) {
+            a_mov_ri(a, h, (uint32_t)in->imm);
+            rc_state[in->op & 7] = RC_DIRTY;
+            return true;
+        }
         a_mov_ri(a, H_RAX, (uint32_t)in->imm);
         gst(a, in->op & 7, H_RAX);
         return true;
@@ -487,6 +498,12 @@ static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in,
         /* INC/DEC r32 (legacy modes: not REX): CF kept in lf_cf. */
         int r = in->op & 7;
         if (dead) {
+            int h = greg(a, r);
+            if (h >= 0) {
+                a_alu_ri(a, false, in->op < 0x48 ? 0 : 5, h, 1);
+                rc_state[r] = RC_DIRTY;
+                return true;
+            }
             gld(a, H_RCX, r);
             a_alu_ri(a, false, in->op < 0x48 ? 0 : 5, H_RCX, 1);
             gst(a, r, H_RCX);
@@ -529,6 +546,13 @@ static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in,
     }
     if ((in->op == 0x69 || in->op == 0x6b) && in->mod == 3 && dead) {
         /* IMUL r32, r32, imm with its flags dead */
+        int hs = greg(a, in->rm);
+        int hd = greg_host[in->reg];
+        if (hs >= 0 && hd >= 0) {
+            a_imul32_rri(a, hd, hs, (int32_t)in->imm);
+            rc_state[in->reg] = RC_DIRTY;
+            return true;
+        }
         gld(a, H_RCX, in->rm);
         a_imul32_rri(a, H_RAX, H_RCX, (int32_t)in->imm);
         gst(a, in->reg, H_RAX);
@@ -537,6 +561,12 @@ static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in,
     int cnt = shift_count(in);
     if (cnt > 0 && dead) {
         /* ROL ROR SHL SHR SAL SAR r32, imm with the flags dead */
+        int h = greg(a, in->rm);
+        if (h >= 0) {
+            a_shift32_ri(a, in->reg == 6 ? 4 : in->reg, h, (uint8_t)cnt);
+            rc_state[in->rm] = RC_DIRTY;
+            return true;
+        }
         gld(a, H_RAX, in->rm);
         a_shift32_ri(a, in->reg == 6 ? 4 : in->reg, H_RAX, (uint8_t)cnt);
         gst(a, in->rm, H_RAX);
