@@ -184,6 +184,12 @@ static const int8_t greg_host[8] = {
 enum { RC_NONE, RC_CLEAN, RC_DIRTY };
 static __thread uint8_t rc_state[8];
 
+/* The host's flags hold those of the last inline flag-setting
+   instruction (OF SF ZF PF, and CF but after INC/DEC): set by the
+   instruction that computed them, cleared by the translation loop before
+   every other one (emit_jcc uses them for the instruction right after). */
+static __thread bool hflags;
+
 /* dst32 = guest register g. */
 static void gld(Asm *a, int dst, int g)
 {
@@ -303,6 +309,7 @@ static void emit_alu32(Asm *a, int opn, int dst, int src, uint32_t imm,
         if (wb) {
             rc_state[dst] = RC_DIRTY;
         }
+        hflags = true; /* only MOVs since the operation */
         return;
     }
     if (dead) {
@@ -345,6 +352,7 @@ static void emit_alu32(Asm *a, int opn, int dst, int src, uint32_t imm,
     if (opn != 7 && opn != 8) {
         gst(a, dst, H_RAX);
     }
+    hflags = true;
 }
 
 /* A 32-bit addressing form over legacy registers (base and index 0-7 or
@@ -519,6 +527,7 @@ static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in,
         a_st32_imm(a, H_RBX, CPU_OFF(lf_op),
                    in->op < 0x48 ? LF_INC : LF_DEC);
         a_st8_imm(a, H_RBX, CPU_OFF(lf_size), 4);
+        hflags = true;
         return true;
     }
     if (in->op < 0x40 && in->mod == 3 && alu_inlined(opn) &&
@@ -870,7 +879,7 @@ static int inline_flag_kind(const TBlock *tb, const X86Insn *in)
    from host flags recomputed from the lazy fields when the translator
    knows their kind (fl); the CS limit check of x86_jump inline, the
    handler as the path that raises #GP.  False: not handled. */
-static bool emit_jcc(Asm *a, const TBlock *tb, int i, int fl,
+static bool emit_jcc(Asm *a, const TBlock *tb, int i, int fl, bool hf,
                      AsmFixup *taken)
 {
     const X86Insn *in = &tb->insn[i];
@@ -884,7 +893,9 @@ static bool emit_jcc(Asm *a, const TBlock *tb, int i, int fl,
     }
     rc_flush(a);
     emit_cur_rip(a, tb, i); /* the not-taken state */
-    switch (fl) {
+    /* (MOVs and LEA: the host's flags are still those of the flag
+       setter when hf) */
+    switch (hf ? -1 : fl) {
     case FL_ADD:
         a_ld32(a, H_RAX, H_RBX, CPU_OFF(lf_a));
         a_alu32_rm(a, 0x03, H_RAX, H_RBX, CPU_OFF(lf_b));
@@ -1442,15 +1453,19 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
     bool dead[TB_MAX_INSNS];
     flag_liveness(tb, dead);
     rc_drop();
+    hflags = false;
     for (int i = 0; i < tb->n; i++) {
         int kind = dead[i] ? -1 : inline_flag_kind(tb, &tb->insn[i]);
         last_inline = i + 1 == tb->n;
+        bool hf = hflags;
+        hflags = false;
         if (jit->inline_ops &&
-            emit_jcc(&a, tb, i, fl,
+            emit_jcc(&a, tb, i, fl, hf,
                      jit->chain && jit->direct ? &taken : NULL)) {
             inlined = false; /* cur and rip are set */
             jit->inlined++;
             jit->fused++;
+            jit->hfused += hf;
             continue;
         }
         inlined = jit->inline_ops &&
@@ -1535,7 +1550,8 @@ void x86_jit_info(X86Jit *jit, const X86Cpu *cpu, GString *out)
         "translation time: %.3f ms\n"
         "block runs: %" G_GUINT64_FORMAT " translated, %" G_GUINT64_FORMAT
         " interpreted\n"
-        "Jcc on recomputed flags: %" G_GUINT64_FORMAT "\n"
+        "Jcc inline: %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
+        " on the host flags of the instruction before)\n"
         "exits: end %" G_GUINT64_FORMAT ", block_end %" G_GUINT64_FORMAT
         ", smc %" G_GUINT64_FORMAT ", fault %" G_GUINT64_FORMAT "\n"
         "blocks invalidated: %" G_GUINT64_FORMAT "\n"
@@ -1546,6 +1562,7 @@ void x86_jit_info(X86Jit *jit, const X86Cpu *cpu, GString *out)
         jit->used,
         jit->size, jit->code_bytes_total, jit->resets, jit->full,
         jit->translate_ns / 1e6, jit->runs, jit->interp_runs, jit->fused,
+        jit->hfused,
         jit->exits[JIT_EXIT_END], jit->exits[JIT_EXIT_BLOCK_END],
         jit->exits[JIT_EXIT_DIRTY], jit->exits[JIT_EXIT_FAULT],
         (guint64)cpu->code.invalidated, jit->chain_exits,

@@ -66,7 +66,8 @@ struct X86Jit {
     uint64_t chain_exits;    /* blocks that end in the chaining code */
     /* Statistics (info jit). */
     uint64_t blocks, insns, inlined, code_bytes_total, resets, full;
-    uint64_t fused;          /* Jcc inline on recomputed flags */
+    uint64_t fused;          /* Jcc inline (flags recomputed or host) */
+    uint64_t hfused;         /* of them on the host flags */
     uint64_t dead;           /* inlined without their (dead) flags */
     uint64_t runs, exits[JIT_EXIT_N], interp_runs;
     uint64_t translate_ns;
