@@ -13,7 +13,10 @@
  *     cpu->cur = &insn[i]; cpu->rip = insn[i].ip + insn[i].len
  *     call insn[i].fn(cpu, &insn[i])
  *     if (cpu->tb_dirty | cpu->block_end) goto out   (not after the last)
- *   at the end: the chaining code (chain_stub) for most blocks, else
+ *   at the end, for most blocks: the exits to the next block (direct
+ *   exits patched to their successor, the jump cache after RET and
+ *   indirect jumps, the shared chaining code chain_stub as their slow
+ *   path), else
  *   out:
  *     add rsp, 8; pop ...; ret
  *
@@ -1003,25 +1006,27 @@ static void flag_liveness(const TBlock *tb, bool *dead)
 
 /* ---- Block chaining ----
 
-   Every block's code starts with the same 8-byte prologue (the entry
-   from x86_run) and goes on at host + 8 with the frame it sets up, so a
+   Every block's code starts with the same 17-byte prologue (the entry
+   from x86_run) and goes on at host + 17 with the frame it sets up, so a
    block that completed may jump straight into the next one's body.  A
    block whose last instruction leaves EIP at a successor that x86_run
    would look up (a direct or indirect near jump, call or return, a Jcc,
-   or a fall-through after an inlined instruction) ends with
-   `rsi = tb; jmp chain_stub`.  The stub does what the top of x86_run's
-   loop does between two blocks, in the same order, and returns to it
-   (as after the block) whenever anything other than "run the next
-   block" could happen: the block was invalidated or asked to end, the
-   budget (jit_limit) is reached, an interrupt line, NMI, HLT, shutdown,
-   exit request, STI/MOV SS shadow, TF/RF or a debug feature is on, a
-   cache flush is pending.  The successor is the one x86_run's successor
-   cache holds (tb->link[], filled by x86_run under the generation key
-   tb_gen | tlb_user, which moves on every TLB or block-cache flush), with
-   the checks x86_run makes on it: the same key, still valid, the same
-   EIP, CS base and mode, EIP within the CS limit, and it must have host
-   code.  Nothing is ever patched, so invalidation and flushes need no
-   unlinking: a stale link fails the key or the valid check. */
+   or a fall-through after an inlined instruction) ends in exits
+   (emit_exits) that do what the top of x86_run's loop does between two
+   blocks and return to it (as after the block) whenever anything other
+   than "run the next block" could happen: the block was invalidated or
+   asked to end, the budget (jit_limit) is reached, an interrupt line,
+   NMI, HLT, shutdown, exit request, STI/MOV SS shadow, TF/RF or a debug
+   feature is on, a cache flush is pending.  Then a direct exit per fixed
+   successor EIP (patched once the successor is known), the jump cache
+   after an indirect jump or RET, and the chaining code as the slow path
+   of both: it takes the successor x86_run's successor cache holds
+   (tb->link[], filled by x86_run under the generation key tb_gen |
+   tlb_user, which moves on every TLB or block-cache flush), with the
+   checks x86_run makes on it: the same key, still valid, the same EIP,
+   CS base and mode, EIP within the CS limit, and it must have host code.
+   Patched exits check the key and valid on every pass, so invalidation
+   and flushes need no unlinking. */
 
 #define PROLOGUE_LEN 17
 #define TB_OFF(f) ((int32_t)offsetof(TBlock, f))
