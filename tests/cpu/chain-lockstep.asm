@@ -17,6 +17,9 @@
 ;     (a jump-cache entry of the old mapping must not be followed);
 ;  8. a Jcc taken into a block on a page of its own, rewritten every
 ;     16th time (SMC into a patched direct successor);
+;  9. loads and stores across a page boundary (their slow path, a
+;     handler call) in the middle of a block whose registers stay in
+;     host registers across them;
 ;  5. run with interrupts enabled: every 64th time an OUT to port 0x80
 ;     raises INTR during the block (jit-lockstep's device), and the test
 ;     raises it between its run() calls too; the handler (vector 0x20)
@@ -32,6 +35,7 @@ RAM     equ 0x30000         ; the code below runs here (writable)
 ALIAS   equ 0xc00000        ; linear 4 MiB page mapped to COPY_A or COPY_B
 COPY_A  equ 0x400000
 COPY_B  equ 0x800000
+STRADDLE equ 0x70ffe        ; a dword across a page boundary
 
 section e000 start=0 vstart=0xe0000
 bits 32
@@ -202,6 +206,21 @@ ram:
 .n8:
     dec ecx
     jnz .l8
+    ; 9. slow paths in the middle of a block
+    mov ecx, 3000
+    mov ebx, 0x1234567
+    mov esi, STRADDLE
+.l9:
+    add ebx, ecx
+    mov eax, [esi]
+    add ebx, ecx
+    add eax, ebx
+    mov [esi], eax
+    add edx, ebx
+    xor edx, ecx
+    rol edx, 1
+    dec ecx
+    jnz .l9
     ; 5. interrupts in a chained loop
     lidt [idtr]
     xor ebx, ebx

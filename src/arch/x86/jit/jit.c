@@ -701,8 +701,9 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out,
     AsmFixup slow[8];
     int ns = 0;
     int r = in->op & 7;
-    rc_flush(a); /* the fast path reads cpu->regs, the slow path too */
-    rc_drop();
+    /* The fast path reads cpu->regs, the slow path too: written back,
+       but the cache stays (the slow path reloads it). */
+    rc_flush(a);
     /* cpu->cur first: in Linux user mode a host fault on the guest's
        memory raises #PF from inside the fast path (x86_user_host_fault),
        and the exception takes the instruction from cur. */
@@ -830,13 +831,29 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out,
     for (int k = 0; k < ns; k++) {
         a_bind(a, slow[k]);
     }
+    uint8_t cached[8];
+    memcpy(cached, rc_state, sizeof(cached));
     emit_call_insn(a, tb, i);
     if (i + 1 < tb->n) {
         a_cmp16_mem_imm8(a, H_RBX, CPU_OFF(tb_dirty), 0);
         *out = a_jcc_fwd(a, CC_NE);
     }
+    /* The handler call clobbered r8-r11: the cache as on the fast path
+       (all clean after rc_flush) */
+    for (int g = 0; g < 8; g++) {
+        if (cached[g] != RC_NONE) {
+            a_ld32(a, greg_host[g], H_RBX, REG_OFF(g));
+        }
+    }
+    memcpy(rc_state, cached, sizeof(cached));
     a_bind(a, done);
-    rc_drop();
+    /* The register written (in cpu->regs on both paths); ESP is never
+       cached. */
+    if (kind == LOAD || kind == MOVZX) {
+        rc_state[in->reg] = RC_NONE;
+    } else if (kind == POP) {
+        rc_state[r] = RC_NONE;
+    }
     return true;
 }
 
