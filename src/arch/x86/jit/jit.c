@@ -715,8 +715,12 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out,
         emit_ea32(a, in);
         emit_fast_host(a, in->seg, kind == STORE, slow, &ns, 4);
         if (kind == STORE) {
-            a_ld32(a, H_RDX, H_RBX, REG_OFF(in->reg));
-            a_st32(a, H_RAX, 0, H_RDX);
+            int h = greg_host[in->reg];
+            if (h < 0 || rc_state[in->reg] == RC_NONE) {
+                h = H_RDX;
+                a_ld32(a, H_RDX, H_RBX, REG_OFF(in->reg));
+            }
+            a_st32(a, H_RAX, 0, h);
         } else {
             a_ld32(a, H_RAX, H_RAX, 0);
             a_st64(a, H_RBX, REG_OFF(in->reg), H_RAX);
@@ -766,8 +770,12 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out,
         a_alu_ri(a, false, 5, H_RAX, 4);
         a_mov_rr(a, H_R13, H_RAX); /* the new ESP (r13 is ours) */
         emit_fast_host(a, S_SS, true, slow, &ns, 4);
-        a_ld32(a, H_RDX, H_RBX, REG_OFF(r));
-        a_st32(a, H_RAX, 0, H_RDX);
+        if (greg_host[r] >= 0 && rc_state[r] != RC_NONE) {
+            a_st32(a, H_RAX, 0, greg_host[r]); /* cached (clean) */
+        } else {
+            a_ld32(a, H_RDX, H_RBX, REG_OFF(r));
+            a_st32(a, H_RAX, 0, H_RDX);
+        }
         a_st64(a, H_RBX, REG_OFF(R_ESP), H_R13);
         break;
     case POP:
