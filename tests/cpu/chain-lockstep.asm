@@ -10,6 +10,16 @@
 ;     (a TLB flush: the chain links of the old mapping must not be
 ;     followed);
 ;  4. switch it with INVLPG instead of a CR3 reload;
+;  6. RET to alternating callers and an indirect JMP through a table
+;     (the jump cache, several targets per exit);
+;  7. a RET into the aliased page from a helper it calls (through a
+;     register), the page switched with a CR3 reload every 8th time
+;     (a jump-cache entry of the old mapping must not be followed);
+;  8. a Jcc taken into a block on a page of its own, rewritten every
+;     16th time (SMC into a patched direct successor);
+;  9. loads and stores across a page boundary (their slow path, a
+;     handler call) in the middle of a block whose registers stay in
+;     host registers across them;
 ;  5. run with interrupts enabled: every 64th time an OUT to port 0x80
 ;     raises INTR during the block (jit-lockstep's device), and the test
 ;     raises it between its run() calls too; the handler (vector 0x20)
@@ -25,6 +35,7 @@ RAM     equ 0x30000         ; the code below runs here (writable)
 ALIAS   equ 0xc00000        ; linear 4 MiB page mapped to COPY_A or COPY_B
 COPY_A  equ 0x400000
 COPY_B  equ 0x800000
+STRADDLE equ 0x70ffe        ; a dword across a page boundary
 
 section e000 start=0 vstart=0xe0000
 bits 32
@@ -61,12 +72,22 @@ setup:
     mov ecx, 16
     rep movsd
     mov dword [COPY_B + 1], 0x5a5a5a5a  ; B's immediate differs
+    mov dword [COPY_B + alias2_imm - alias_rom + 1], 0x3c3c3c3c
     jmp RAM
 
 alias_rom:
     mov eax, 0x12345678     ; patched in COPY_B
     xor edx, eax
     rol edx, 7
+    ret
+    times 32 - ($ - alias_rom) db 0x90
+alias2:                     ; at ALIAS + 32
+    mov eax, helper7
+    call eax
+alias2_imm:
+    mov eax, 0x11111111     ; patched in COPY_B
+    xor edx, eax
+    rol edx, 9
     ret
     times 64 - ($ - alias_rom) db 0x90
 
@@ -130,6 +151,76 @@ ram:
 .n4:
     dec ecx
     jnz .l4
+    ; 6. RET to alternating callers, JMP through a table
+    mov ecx, 3000
+.l6:
+    test ecx, 1
+    jz .a6
+    call mix6
+    jmp .b6
+.a6:
+    call mix6
+.b6:
+    mov eax, ecx
+    and eax, 3
+    jmp [jtab + eax * 4]
+.t0:
+    add edx, 1
+    jmp .n6
+.t1:
+    xor edx, 0x55
+    jmp .n6
+.t2:
+    rol edx, 2
+    jmp .n6
+.t3:
+    sub edx, ecx
+.n6:
+    dec ecx
+    jnz .l6
+    ; 7. RET into the aliased page, CR3 reloaded
+    mov ecx, 3000
+.l7:
+    call ALIAS + 32
+    test ecx, 7
+    jnz .n7
+    mov eax, ecx
+    shr eax, 3
+    and eax, 1
+    mov eax, [pde + eax * 4]
+    mov [PGDIR + 12], eax
+    mov eax, cr3
+    mov cr3, eax
+.n7:
+    dec ecx
+    jnz .l7
+    ; 8. SMC into a Jcc's patched successor
+    mov ecx, 3000
+.l8:
+    test ecx, 1
+    jnz target8
+.back8:
+    test ecx, 15
+    jnz .n8
+    inc dword [target8 + 1]
+.n8:
+    dec ecx
+    jnz .l8
+    ; 9. slow paths in the middle of a block
+    mov ecx, 3000
+    mov ebx, 0x1234567
+    mov esi, STRADDLE
+.l9:
+    add ebx, ecx
+    mov eax, [esi]
+    add ebx, ecx
+    add eax, ebx
+    mov [esi], eax
+    add edx, ebx
+    xor edx, ecx
+    rol edx, 1
+    dec ecx
+    jnz .l9
     ; 5. interrupts in a chained loop
     lidt [idtr]
     xor ebx, ebx
@@ -170,6 +261,23 @@ callee:                     ; on a page of its own
 
 pde:
     dd COPY_A | 0x83, COPY_B | 0x83
+jtab:
+    dd ram.t0, ram.t1, ram.t2, ram.t3
+
+mix6:
+    lea edx, [edx + edx * 4 + 1]
+    ret
+
+helper7:
+    add edx, 3
+    rol edx, 1
+    ret
+
+target8:
+    mov eax, 0x00010000     ; the immediate is incremented by the loop
+    add edx, eax
+    rol edx, 1
+    jmp ram.back8
 
 irq:                        ; vector 0x20
     inc esi

@@ -13,7 +13,10 @@
  *     cpu->cur = &insn[i]; cpu->rip = insn[i].ip + insn[i].len
  *     call insn[i].fn(cpu, &insn[i])
  *     if (cpu->tb_dirty | cpu->block_end) goto out   (not after the last)
- *   at the end: the chaining code (chain_stub) for most blocks, else
+ *   at the end, for most blocks: the exits to the next block (direct
+ *   exits patched to their successor, the jump cache after RET and
+ *   indirect jumps, the shared chaining code chain_stub as their slow
+ *   path), else
  *   out:
  *     add rsp, 8; pop ...; ret
  *
@@ -123,6 +126,7 @@ X86Jit *x86_jit_new(unsigned threshold)
     }
     jit_register_atfork();
     X86Jit *jit = g_new0(X86Jit, 1);
+    jit->jc = g_new0(X86JitJc, X86_JIT_JC_SIZE);
     if (!map_buffer(jit)) {
         g_free(jit);
         return NULL;
@@ -140,6 +144,8 @@ X86Jit *x86_jit_new(unsigned threshold)
     jit->chain = !(env && !strcmp(env, "0"));
     env = getenv("MIMIC_JIT_X87");
     jit->x87 = !(env && !strcmp(env, "0"));
+    env = getenv("MIMIC_JIT_DIRECT");
+    jit->direct = !(env && !strcmp(env, "0"));
     jit->flushes_seen = ~0u;
     return jit;
 }
@@ -164,6 +170,7 @@ void x86_jit_free(X86Jit *jit)
         return;
     }
     unmap_buffer(jit);
+    g_free(jit->jc);
     g_free(jit);
 }
 
@@ -183,6 +190,12 @@ static const int8_t greg_host[8] = {
 };
 enum { RC_NONE, RC_CLEAN, RC_DIRTY };
 static __thread uint8_t rc_state[8];
+
+/* The host's flags hold those of the last inline flag-setting
+   instruction (OF SF ZF PF, and CF but after INC/DEC): set by the
+   instruction that computed them, cleared by the translation loop before
+   every other one (emit_jcc uses them for the instruction right after). */
+static __thread bool hflags;
 
 /* dst32 = guest register g. */
 static void gld(Asm *a, int dst, int g)
@@ -209,6 +222,17 @@ static void gst(Asm *a, int g, int src)
     }
     a_op_rr(a, false, 0x89, src, h);
     rc_state[g] = RC_DIRTY;
+}
+
+/* The host register holding guest register g, loaded; -1 for ESP. */
+static int greg(Asm *a, int g)
+{
+    int h = greg_host[g];
+    if (h >= 0 && rc_state[g] == RC_NONE) {
+        a_ld32(a, h, H_RBX, REG_OFF(g));
+        rc_state[g] = RC_CLEAN;
+    }
+    return h;
 }
 
 static void rc_flush(Asm *a)
@@ -252,6 +276,49 @@ static void emit_alu32(Asm *a, int opn, int dst, int src, uint32_t imm,
         [0] = 0x01, [1] = 0x09, [4] = 0x21, [5] = 0x29, [6] = 0x31,
         [7] = 0x29, [8] = 0x21,
     };
+    int hd = greg(a, dst);
+    int hs = src >= 0 ? greg(a, src) : -1;
+    if (hd >= 0 && (src < 0 || hs >= 0)) {
+        /* Both in host registers: the operation in place. */
+        bool arith = opn == 0 || opn == 5 || opn == 7;
+        bool wb = opn != 7 && opn != 8;
+        if (dead && !wb) {
+            return;
+        }
+        if (src < 0) {
+            hs = H_RCX;
+            a_mov_ri(a, H_RCX, imm);
+        }
+        if (dead) {
+            a_alu32_rr(a, host_op[opn], hd, hs);
+            rc_state[dst] = RC_DIRTY;
+            return;
+        }
+        if (arith) {
+            a_st64(a, H_RBX, CPU_OFF(lf_a), hd);
+            a_st64(a, H_RBX, CPU_OFF(lf_b), hs);
+        }
+        int r = hd;
+        if (!wb) {
+            r = H_RAX;
+            a_op_rr(a, false, 0x89, hd, H_RAX); /* mov eax, hd */
+        }
+        a_alu32_rr(a, host_op[opn], r, hs);
+        if (arith) {
+            a_st32_imm(a, H_RBX, CPU_OFF(lf_op), opn == 0 ? LF_ADD : LF_SUB);
+        } else {
+            a_st64_imm(a, H_RBX, CPU_OFF(lf_a), 0);
+            a_st64_imm(a, H_RBX, CPU_OFF(lf_b), 0);
+            a_st32_imm(a, H_RBX, CPU_OFF(lf_op), LF_LOGIC);
+        }
+        a_st64(a, H_RBX, CPU_OFF(lf_res), r);
+        a_st8_imm(a, H_RBX, CPU_OFF(lf_size), 4);
+        if (wb) {
+            rc_state[dst] = RC_DIRTY;
+        }
+        hflags = true; /* only MOVs since the operation */
+        return;
+    }
     if (dead) {
         /* The flags are overwritten before anything reads them (flag
            liveness): only the result. */
@@ -292,6 +359,7 @@ static void emit_alu32(Asm *a, int opn, int dst, int src, uint32_t imm,
     if (opn != 7 && opn != 8) {
         gst(a, dst, H_RAX);
     }
+    hflags = true;
 }
 
 /* A 32-bit addressing form over legacy registers (base and index 0-7 or
@@ -409,11 +477,22 @@ static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in,
     if (in->fn == x86_h_mov_rr32) {
         int dst = in->op == 0x89 ? in->rm : in->reg;
         int src = in->op == 0x89 ? in->reg : in->rm;
+        int hs = greg(a, src);
+        if (hs >= 0) {
+            gst(a, dst, hs);
+            return true;
+        }
         gld(a, H_RAX, src);
         gst(a, dst, H_RAX);
         return true;
     }
     if (in->fn == x86_h_mov_r_imm) {
+        int h = greg_host[in->op & 7];
+        if (h >= 0) {
+            a_mov_ri(a, h, (uint32_t)in->imm);
+            rc_state[in->op & 7] = RC_DIRTY;
+            return true;
+        }
         a_mov_ri(a, H_RAX, (uint32_t)in->imm);
         gst(a, in->op & 7, H_RAX);
         return true;
@@ -434,6 +513,12 @@ static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in,
         /* INC/DEC r32 (legacy modes: not REX): CF kept in lf_cf. */
         int r = in->op & 7;
         if (dead) {
+            int h = greg(a, r);
+            if (h >= 0) {
+                a_alu_ri(a, false, in->op < 0x48 ? 0 : 5, h, 1);
+                rc_state[r] = RC_DIRTY;
+                return true;
+            }
             gld(a, H_RCX, r);
             a_alu_ri(a, false, in->op < 0x48 ? 0 : 5, H_RCX, 1);
             gst(a, r, H_RCX);
@@ -449,6 +534,7 @@ static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in,
         a_st32_imm(a, H_RBX, CPU_OFF(lf_op),
                    in->op < 0x48 ? LF_INC : LF_DEC);
         a_st8_imm(a, H_RBX, CPU_OFF(lf_size), 4);
+        hflags = true;
         return true;
     }
     if (in->op < 0x40 && in->mod == 3 && alu_inlined(opn) &&
@@ -476,6 +562,13 @@ static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in,
     }
     if ((in->op == 0x69 || in->op == 0x6b) && in->mod == 3 && dead) {
         /* IMUL r32, r32, imm with its flags dead */
+        int hs = greg(a, in->rm);
+        int hd = greg_host[in->reg];
+        if (hs >= 0 && hd >= 0) {
+            a_imul32_rri(a, hd, hs, (int32_t)in->imm);
+            rc_state[in->reg] = RC_DIRTY;
+            return true;
+        }
         gld(a, H_RCX, in->rm);
         a_imul32_rri(a, H_RAX, H_RCX, (int32_t)in->imm);
         gst(a, in->reg, H_RAX);
@@ -484,6 +577,12 @@ static bool emit_inline(Asm *a, const TBlock *tb, const X86Insn *in,
     int cnt = shift_count(in);
     if (cnt > 0 && dead) {
         /* ROL ROR SHL SHR SAL SAR r32, imm with the flags dead */
+        int h = greg(a, in->rm);
+        if (h >= 0) {
+            a_shift32_ri(a, in->reg == 6 ? 4 : in->reg, h, (uint8_t)cnt);
+            rc_state[in->rm] = RC_DIRTY;
+            return true;
+        }
         gld(a, H_RAX, in->rm);
         a_shift32_ri(a, in->reg == 6 ? 4 : in->reg, H_RAX, (uint8_t)cnt);
         gst(a, in->rm, H_RAX);
@@ -544,6 +643,10 @@ static void emit_user_store_exit(Asm *a, const TBlock *tb, int i)
    the host address in RAX, or jumps to one of the fixups it adds to
    slow (a limit or right problem, a TLB miss, a page crossing; MMIO and
    code pages have no valid tag of the kind asked). */
+#define TLB_ROW_SHIFT 15
+G_STATIC_ASSERT(sizeof(TlbEntry) == 32);
+G_STATIC_ASSERT(sizeof(((X86Cpu *)0)->tlb[0]) == 1u << TLB_ROW_SHIFT);
+
 static void emit_fast_host(Asm *a, int s, bool store, AsmFixup *slow,
                            int *ns, unsigned size)
 {
@@ -563,26 +666,27 @@ static void emit_fast_host(Asm *a, int s, bool store, AsmFixup *slow,
         emit_user_host(a, s);
         return;
     }
-    /* lin = base + off; the entry of tlb[tlb_user][(lin >> 12) & 1023] */
+    /* lin = base + off; the entry of tlb[tlb_user][(lin >> 12) & 1023]
+       (32-byte entries: (lin >> 7) & (1023 << 5)) */
     a_op_mem(a, true, 0x03, H_RAX, H_RBX, SEG_OFF(s, base));
     a_ld32(a, H_RDX, H_RBX, CPU_OFF(tlb_user));
-    a_imul32_rri(a, H_RDX, H_RDX, (int32_t)sizeof(((X86Cpu *)0)->tlb[0]));
+    a_shl32_ri(a, H_RDX, TLB_ROW_SHIFT);
     a_mov_rr(a, H_RCX, H_RAX);
-    a_shr32_ri(a, H_RCX, 12);
-    a_alu_ri(a, false, 4, H_RCX, TLB_SIZE - 1);
-    a_imul32_rri(a, H_RCX, H_RCX, (int32_t)sizeof(TlbEntry));
+    a_shr32_ri(a, H_RCX, 12 - 5);
+    a_alu_ri(a, false, 4, H_RCX, (TLB_SIZE - 1) << 5);
     a_op_rr(a, true, 0x01, H_RDX, H_RCX); /* add rcx, rdx */
     a_op_rr(a, true, 0x01, H_RBX, H_RCX); /* add rcx, rbx */
-    /* tag compare (the linear page), then no page crossing */
+    /* The tag compared with the page of the last byte: a hit means it is
+       lin's page too (the entry at lin's index never holds the next
+       page, whose index differs), so the access does not cross. */
     a_mov_rr(a, H_RDX, H_RAX);
+    if (size > 1) {
+        a_alu_ri(a, true, 0, H_RDX, (int32_t)size - 1);
+    }
     a_alu_ri(a, true, 4, H_RDX, -4096);
     a_op_mem(a, true, 0x3b, H_RDX, H_RCX,
              store ? TLB_OFF(tag_w) : TLB_OFF(tag_r));
     slow[(*ns)++] = a_jcc_fwd(a, CC_NE);
-    a_mov_rr(a, H_RDX, H_RAX);
-    a_alu_ri(a, false, 4, H_RDX, 0xfff);
-    a_alu_ri(a, false, 7, H_RDX, 0x1000 - (int32_t)size);
-    slow[(*ns)++] = a_jcc_fwd(a, CC_A);
     a_op_mem(a, true, 0x03, H_RAX, H_RCX, TLB_OFF(addend));
 }
 
@@ -637,8 +741,9 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out,
     AsmFixup slow[8];
     int ns = 0;
     int r = in->op & 7;
-    rc_flush(a); /* the fast path reads cpu->regs, the slow path too */
-    rc_drop();
+    /* The fast path reads cpu->regs, the slow path too: written back,
+       but the cache stays (the slow path reloads it). */
+    rc_flush(a);
     /* cpu->cur first: in Linux user mode a host fault on the guest's
        memory raises #PF from inside the fast path (x86_user_host_fault),
        and the exception takes the instruction from cur. */
@@ -650,8 +755,12 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out,
         emit_ea32(a, in);
         emit_fast_host(a, in->seg, kind == STORE, slow, &ns, 4);
         if (kind == STORE) {
-            a_ld32(a, H_RDX, H_RBX, REG_OFF(in->reg));
-            a_st32(a, H_RAX, 0, H_RDX);
+            int h = greg_host[in->reg];
+            if (h < 0 || rc_state[in->reg] == RC_NONE) {
+                h = H_RDX;
+                a_ld32(a, H_RDX, H_RBX, REG_OFF(in->reg));
+            }
+            a_st32(a, H_RAX, 0, h);
         } else {
             a_ld32(a, H_RAX, H_RAX, 0);
             a_st64(a, H_RBX, REG_OFF(in->reg), H_RAX);
@@ -701,8 +810,12 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out,
         a_alu_ri(a, false, 5, H_RAX, 4);
         a_mov_rr(a, H_R13, H_RAX); /* the new ESP (r13 is ours) */
         emit_fast_host(a, S_SS, true, slow, &ns, 4);
-        a_ld32(a, H_RDX, H_RBX, REG_OFF(r));
-        a_st32(a, H_RAX, 0, H_RDX);
+        if (greg_host[r] >= 0 && rc_state[r] != RC_NONE) {
+            a_st32(a, H_RAX, 0, greg_host[r]); /* cached (clean) */
+        } else {
+            a_ld32(a, H_RDX, H_RBX, REG_OFF(r));
+            a_st32(a, H_RAX, 0, H_RDX);
+        }
         a_st64(a, H_RBX, REG_OFF(R_ESP), H_R13);
         break;
     case POP:
@@ -770,13 +883,29 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out,
     for (int k = 0; k < ns; k++) {
         a_bind(a, slow[k]);
     }
+    uint8_t cached[8];
+    memcpy(cached, rc_state, sizeof(cached));
     emit_call_insn(a, tb, i);
     if (i + 1 < tb->n) {
         a_cmp16_mem_imm8(a, H_RBX, CPU_OFF(tb_dirty), 0);
         *out = a_jcc_fwd(a, CC_NE);
     }
+    /* The handler call clobbered r8-r11: the cache as on the fast path
+       (all clean after rc_flush) */
+    for (int g = 0; g < 8; g++) {
+        if (cached[g] != RC_NONE) {
+            a_ld32(a, greg_host[g], H_RBX, REG_OFF(g));
+        }
+    }
+    memcpy(rc_state, cached, sizeof(cached));
     a_bind(a, done);
-    rc_drop();
+    /* The register written (in cpu->regs on both paths); ESP is never
+       cached. */
+    if (kind == LOAD || kind == MOVZX) {
+        rc_state[in->reg] = RC_NONE;
+    } else if (kind == POP) {
+        rc_state[r] = RC_NONE;
+    }
     return true;
 }
 
@@ -822,7 +951,8 @@ static int inline_flag_kind(const TBlock *tb, const X86Insn *in)
    from host flags recomputed from the lazy fields when the translator
    knows their kind (fl); the CS limit check of x86_jump inline, the
    handler as the path that raises #GP.  False: not handled. */
-static bool emit_jcc(Asm *a, const TBlock *tb, int i, int fl)
+static bool emit_jcc(Asm *a, const TBlock *tb, int i, int fl, bool hf,
+                     AsmFixup *taken)
 {
     const X86Insn *in = &tb->insn[i];
     bool jcc = in->op0f ? (in->op & 0xf0) == 0x80 : (in->op & 0xf0) == 0x70;
@@ -835,7 +965,9 @@ static bool emit_jcc(Asm *a, const TBlock *tb, int i, int fl)
     }
     rc_flush(a);
     emit_cur_rip(a, tb, i); /* the not-taken state */
-    switch (fl) {
+    /* (MOVs and LEA: the host's flags are still those of the flag
+       setter when hf) */
+    switch (hf ? -1 : fl) {
     case FL_ADD:
         a_ld32(a, H_RAX, H_RBX, CPU_OFF(lf_a));
         a_alu32_rm(a, 0x03, H_RAX, H_RBX, CPU_OFF(lf_b));
@@ -873,7 +1005,11 @@ static bool emit_jcc(Asm *a, const TBlock *tb, int i, int fl)
     a_bind(a, slow);
     emit_call_insn(a, tb, i); /* raises #GP */
     a_bind(a, not_taken);
-    a_bind(a, done);
+    if (taken) {
+        *taken = done; /* the caller's exit for the taken path */
+    } else {
+        a_bind(a, done);
+    }
     return true;
 }
 
@@ -939,25 +1075,27 @@ static void flag_liveness(const TBlock *tb, bool *dead)
 
 /* ---- Block chaining ----
 
-   Every block's code starts with the same 8-byte prologue (the entry
-   from x86_run) and goes on at host + 8 with the frame it sets up, so a
+   Every block's code starts with the same 17-byte prologue (the entry
+   from x86_run) and goes on at host + 17 with the frame it sets up, so a
    block that completed may jump straight into the next one's body.  A
    block whose last instruction leaves EIP at a successor that x86_run
    would look up (a direct or indirect near jump, call or return, a Jcc,
-   or a fall-through after an inlined instruction) ends with
-   `rsi = tb; jmp chain_stub`.  The stub does what the top of x86_run's
-   loop does between two blocks, in the same order, and returns to it
-   (as after the block) whenever anything other than "run the next
-   block" could happen: the block was invalidated or asked to end, the
-   budget (jit_limit) is reached, an interrupt line, NMI, HLT, shutdown,
-   exit request, STI/MOV SS shadow, TF/RF or a debug feature is on, a
-   cache flush is pending.  The successor is the one x86_run's successor
-   cache holds (tb->link[], filled by x86_run under the generation key
-   tb_gen | tlb_user, which moves on every TLB or block-cache flush), with
-   the checks x86_run makes on it: the same key, still valid, the same
-   EIP, CS base and mode, EIP within the CS limit, and it must have host
-   code.  Nothing is ever patched, so invalidation and flushes need no
-   unlinking: a stale link fails the key or the valid check. */
+   or a fall-through after an inlined instruction) ends in exits
+   (emit_exits) that do what the top of x86_run's loop does between two
+   blocks and return to it (as after the block) whenever anything other
+   than "run the next block" could happen: the block was invalidated or
+   asked to end, the budget (jit_limit) is reached, an interrupt line,
+   NMI, HLT, shutdown, exit request, STI/MOV SS shadow, TF/RF or a debug
+   feature is on, a cache flush is pending.  Then a direct exit per fixed
+   successor EIP (patched once the successor is known), the jump cache
+   after an indirect jump or RET, and the chaining code as the slow path
+   of both: it takes the successor x86_run's successor cache holds
+   (tb->link[], filled by x86_run under the generation key tb_gen |
+   tlb_user, which moves on every TLB or block-cache flush), with the
+   checks x86_run makes on it: the same key, still valid, the same EIP,
+   CS base and mode, EIP within the CS limit, and it must have host code.
+   Patched exits check the key and valid on every pass, so invalidation
+   and flushes need no unlinking. */
 
 #define PROLOGUE_LEN 17
 #define TB_OFF(f) ((int32_t)offsetof(TBlock, f))
@@ -984,9 +1122,75 @@ static void emit_epilogue(Asm *a)
     a_ret(a);
 }
 
-/* The chaining code (rbx = cpu, rsi = the block that completed; cur and
-   rip are as x86_run finds them after it). */
-static void emit_chain_stub(Asm *a)
+/* The checks that only a handler can make fail (inline code never
+   halts, takes an interrupt line, sets TF...), as a subroutine: `call`ed
+   when cpu->jit_hcall is set, it clears it and returns ZF=1 when the
+   chain may go on (halted, nmi_pending; irq_line with IF, x86_run's
+   condition; the STI/MOV SS shadow, shutdown, TF/RF, debug features, a
+   pending cache flush: each makes it return ZF=0). */
+static void emit_hcall_check(Asm *a)
+{
+    AsmFixup no[16];
+    int n = 0;
+    a_st8_imm(a, H_RBX, CPU_OFF(jit_hcall), 0);
+    a_cmp16_mem_imm8(a, H_RBX, CPU_OFF(halted), 0);
+    no[n++] = a_jcc_fwd(a, CC_NE);
+    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(irq_line), 0);
+    AsmFixup no_irq = a_jcc_fwd(a, CC_E);
+    a_test32_mem_imm(a, H_RBX, CPU_OFF(eflags), F_IF);
+    no[n++] = a_jcc_fwd(a, CC_NE);
+    a_bind(a, no_irq);
+    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(inhibit), 0);
+    no[n++] = a_jcc_fwd(a, CC_NE);
+    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(shutdown), 0);
+    no[n++] = a_jcc_fwd(a, CC_NE);
+    a_test32_mem_imm(a, H_RBX, CPU_OFF(eflags), F_TF | F_RF);
+    no[n++] = a_jcc_fwd(a, CC_NE);
+    a_cmp16_mem_imm8(a, H_RBX, CPU_OFF(dbg_exec), 0); /* and dbg_watch */
+    no[n++] = a_jcc_fwd(a, CC_NE);
+    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(dbg_io), 0);
+    no[n++] = a_jcc_fwd(a, CC_NE);
+    a_alu_mem_imm(a, false, 7, H_RBX, CPU_OFF(dbg_pending), 0);
+    no[n++] = a_jcc_fwd(a, CC_NE);
+    a_cmp8_mem_imm(a, H_RBX,
+                   CPU_OFF(code) + (int32_t)offsetof(CodeCache, flush_pending),
+                   0);
+    no[n++] = a_jcc_fwd(a, CC_NE);
+    a_alu32_rr(a, 0x31, H_RAX, H_RAX); /* xor eax, eax: ZF=1 */
+    a_ret(a);
+    for (int k = 0; k < n; k++) {
+        a_bind(a, no[k]);
+    }
+    a_alu_ri(a, false, 1, H_RAX, 1); /* or eax, 1: ZF=0 */
+    a_ret(a);
+}
+
+/* Patch the direct exit that ends at end_rx (a block's exit to a fixed
+   EIP, emit_direct_exit) to jump into succ, which the chaining code just
+   found for that EIP under the current key.  Called from the chaining
+   code. */
+static void jit_patch(X86Cpu *cpu, const TBlock *tb, uint8_t *end_rx,
+                      const TBlock *succ)
+{
+    X86Jit *jit = cpu->jit;
+    if (succ->cs_base != tb->cs_base || succ->flags != tb->flags ||
+        !jit->dx_succ_off) {
+        return;
+    }
+    uint8_t *end = end_rx - (jit->rx - jit->rw);
+    uint32_t key = cpu->tb_gen | (uint32_t)cpu->tlb_user;
+    uint64_t s = (uint64_t)(uintptr_t)succ;
+    int32_t rel = (int32_t)((uint8_t *)succ->host + PROLOGUE_LEN - end_rx);
+    memcpy(end - jit->dx_succ_off, &s, 8);
+    memcpy(end - jit->dx_key_off, &key, 4);
+    memcpy(end - 4, &rel, 4);
+    jit->patched++;
+}
+
+/* The chaining code (rbx = cpu, rsi = the block that completed, r13 = the
+   end of the direct exit to patch or 0; cur and rip are as x86_run finds
+   them after the block). */
+static void emit_chain_stub(Asm *a, uintptr_t hcall_check)
 {
     AsmFixup out[24];
     int n = 0;
@@ -999,34 +1203,10 @@ static void emit_chain_stub(Asm *a)
     out[n++] = a_jcc_fwd(a, CC_GE);
     a_alu_mem_imm(a, false, 7, H_RBX, CPU_OFF(exit_req), 0);
     out[n++] = a_jcc_fwd(a, CC_NE);
-    /* The rest changes only in handlers (inline code never halts, takes
-       an interrupt line, sets TF...): checked when one ran. */
+    /* The rest changes only in handlers: checked when one ran. */
     a_cmp8_mem_imm(a, H_RBX, CPU_OFF(jit_hcall), 0);
     AsmFixup no_hcall = a_jcc_fwd(a, CC_E);
-    a_st8_imm(a, H_RBX, CPU_OFF(jit_hcall), 0);
-    /* halted, nmi_pending; irq_line with IF (x86_run's condition) */
-    a_cmp16_mem_imm8(a, H_RBX, CPU_OFF(halted), 0);
-    out[n++] = a_jcc_fwd(a, CC_NE);
-    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(irq_line), 0);
-    AsmFixup no_irq = a_jcc_fwd(a, CC_E);
-    a_test32_mem_imm(a, H_RBX, CPU_OFF(eflags), F_IF);
-    out[n++] = a_jcc_fwd(a, CC_NE);
-    a_bind(a, no_irq);
-    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(inhibit), 0);
-    out[n++] = a_jcc_fwd(a, CC_NE);
-    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(shutdown), 0);
-    out[n++] = a_jcc_fwd(a, CC_NE);
-    a_test32_mem_imm(a, H_RBX, CPU_OFF(eflags), F_TF | F_RF);
-    out[n++] = a_jcc_fwd(a, CC_NE);
-    a_cmp16_mem_imm8(a, H_RBX, CPU_OFF(dbg_exec), 0); /* and dbg_watch */
-    out[n++] = a_jcc_fwd(a, CC_NE);
-    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(dbg_io), 0);
-    out[n++] = a_jcc_fwd(a, CC_NE);
-    a_alu_mem_imm(a, false, 7, H_RBX, CPU_OFF(dbg_pending), 0);
-    out[n++] = a_jcc_fwd(a, CC_NE);
-    a_cmp8_mem_imm(a, H_RBX,
-                   CPU_OFF(code) + (int32_t)offsetof(CodeCache, flush_pending),
-                   0);
+    a_call(a, (const void *)hcall_check);
     out[n++] = a_jcc_fwd(a, CC_NE);
     a_bind(a, no_hcall);
     /* rdi = &tb->link[rip != tb->ip_next] */
@@ -1065,6 +1245,22 @@ static void emit_chain_stub(Asm *a)
     a_ld64(a, H_R8, H_RAX, TB_OFF(host));
     a_op_rr(a, true, 0x85, H_R8, H_R8);
     out[n++] = a_jcc_fwd(a, CC_E);
+    /* From a direct exit: patch it to jump here itself from now on
+       (r12, r14, r15 are free between blocks: the next one loads its
+       own). */
+    a_op_rr(a, true, 0x85, H_R13, H_R13);
+    AsmFixup no_patch = a_jcc_fwd(a, CC_E);
+    a_mov_rr(a, H_R12, H_RAX);
+    a_mov_rr(a, H_R14, H_RCX);
+    a_mov_rr(a, H_R15, H_R8);
+    a_mov_rr(a, H_RDI, H_RBX);
+    a_mov_rr(a, H_RDX, H_R13);
+    a_mov_rr(a, H_RCX, H_RAX);
+    a_call(a, (const void *)jit_patch);
+    a_mov_rr(a, H_RAX, H_R12);
+    a_mov_rr(a, H_RCX, H_R14);
+    a_mov_rr(a, H_R8, H_R15);
+    a_bind(a, no_patch);
     /* go: the instructions done, the block running, into its body */
     a_st64(a, H_RBX, CPU_OFF(jit_done), H_RCX);
     a_st64(a, H_RBX, CPU_OFF(cur_tb), H_RAX);
@@ -1075,6 +1271,201 @@ static void emit_chain_stub(Asm *a)
         a_bind(a, out[k]);
     }
     emit_epilogue(a);
+}
+
+/* rsi = tb, r13 = end (0: nothing to patch); jmp chain_stub. */
+static void emit_to_stub(Asm *a, const X86Jit *jit, const TBlock *tb,
+                         uintptr_t end)
+{
+    if (end) {
+        a_mov_ri(a, H_R13, end);
+    } else {
+        a_alu32_rr(a, 0x31, H_R13, H_R13);
+    }
+    a_mov_ri(a, H_RSI, (uint64_t)(uintptr_t)tb);
+    a_jmp_to(a, jit->chain_stub);
+}
+
+/* A direct exit: rax = cpu->rip, rcx = jit_done with this block, the
+   checks common to every successor made.  If rip is target: the checks
+   particular to the successor, then a jmp patched into its body by the
+   chaining code (jit_patch) the first time that finds it.  The fields the
+   patch writes (the key, the successor) are checked on every pass, so a
+   TLB or block-cache flush (the key moves) or an invalidated successor
+   (valid) send the exit back to the chaining code, which patches it
+   again; nothing needs unlinking.  The code buffer is emptied only with
+   the block cache, so the successor's host code and TBlock outlive every
+   exit patched to them. */
+static void emit_direct_exit(Asm *a, X86Jit *jit, const TBlock *tb,
+                             uint32_t target, bool known)
+{
+    AsmFixup to_stub[4];
+    AsmFixup next = NULL;
+    int n = 0;
+    if (known) {
+        /* rip is target */
+    } else if (target < 0x80000000u) {
+        a_alu_ri(a, true, 7, H_RAX, (int32_t)target); /* cmp rax, imm */
+    } else {
+        a_mov_ri(a, H_RDX, target);
+        a_op_rr(a, true, 0x39, H_RDX, H_RAX); /* cmp rax, rdx */
+    }
+    if (!known) {
+        next = a_jcc_fwd(a, CC_NE);
+    }
+    /* EIP within the CS limit */
+    a_alu_mem_imm(a, false, 7, H_RBX, SEG_OFF(S_CS, limit), (int32_t)target);
+    to_stub[n++] = a_jcc_fwd(a, CC_B);
+    /* The key (patched) */
+    a_ld32(a, H_RDX, H_RBX, CPU_OFF(tb_gen));
+    a_alu32_rm(a, 0x0b, H_RDX, H_RBX, CPU_OFF(tlb_user));
+    a_byte(a, 0x81);
+    a_byte(a, 0xfa); /* cmp edx, imm32 */
+    uint8_t *key_at = a->p;
+    a_u32(a, 0);
+    to_stub[n++] = a_jcc_fwd(a, CC_NE);
+    /* The successor (patched), still valid */
+    a_byte(a, 0x48);
+    a_byte(a, 0xba); /* mov rdx, imm64 */
+    uint8_t *succ_at = a->p;
+    a_u64(a, (uint64_t)(uintptr_t)tb);
+    a_cmp8_mem_imm(a, H_RDX, TB_OFF(cb) + (int32_t)offsetof(CodeBlock, valid),
+                   0);
+    to_stub[n++] = a_jcc_fwd(a, CC_E);
+    a_st64(a, H_RBX, CPU_OFF(jit_done), H_RCX);
+    a_st64(a, H_RBX, CPU_OFF(cur_tb), H_RDX);
+    a_op_mem(a, true, 0xff, 0, H_RBX, CPU_OFF(jit_chains)); /* inc */
+    a_byte(a, 0xe9);
+    a_u32(a, 0); /* jmp rel32: to the next byte until patched */
+    if (!a->full) {
+        int koff = (int)(a->p - key_at), soff = (int)(a->p - succ_at);
+        g_assert(!jit->dx_key_off || (jit->dx_key_off == koff &&
+                                      jit->dx_succ_off == soff));
+        jit->dx_key_off = koff;
+        jit->dx_succ_off = soff;
+    }
+    uintptr_t end = a_here(a);
+    for (int k = 0; k < n; k++) {
+        a_bind(a, to_stub[k]);
+    }
+    emit_to_stub(a, jit, tb, end);
+    if (next) {
+        a_bind(a, next);
+    }
+}
+
+/* The jump cache (rax = cpu->rip, rcx = jit_done with this block): the
+   block last entered at this EIP, if entered under the current key, still
+   valid, of this block's CS base and mode and EIP within the CS limit;
+   else the chaining code. */
+static void emit_jc_exit(Asm *a, X86Jit *jit, const TBlock *tb)
+{
+    AsmFixup miss[8];
+    int n = 0;
+    a_op_rr(a, false, 0x89, H_RAX, H_RDX); /* mov edx, eax */
+    a_alu_ri(a, false, 4, H_RDX, X86_JIT_JC_SIZE - 1);
+    a_shl32_ri(a, H_RDX, 4);
+    a_mov_ri(a, H_RDI, (uint64_t)(uintptr_t)jit->jc);
+    a_op_rr(a, true, 0x01, H_RDX, H_RDI); /* add rdi, rdx */
+    a_alu32_rm(a, 0x3b, H_RAX, H_RDI, 0);
+    miss[n++] = a_jcc_fwd(a, CC_NE);
+    a_ld32(a, H_RDX, H_RBX, CPU_OFF(tb_gen));
+    a_alu32_rm(a, 0x0b, H_RDX, H_RBX, CPU_OFF(tlb_user));
+    a_alu32_rm(a, 0x3b, H_RDX, H_RDI, 4);
+    miss[n++] = a_jcc_fwd(a, CC_NE);
+    a_ld64(a, H_RDX, H_RDI, 8);
+    a_cmp8_mem_imm(a, H_RDX, TB_OFF(cb) + (int32_t)offsetof(CodeBlock, valid),
+                   0);
+    miss[n++] = a_jcc_fwd(a, CC_E);
+    a_alu32_rm(a, 0x3b, H_RAX, H_RBX, SEG_OFF(S_CS, limit));
+    miss[n++] = a_jcc_fwd(a, CC_A);
+    a_ld64(a, H_RSI, H_RDX, TB_OFF(cs_base));
+    a_op_mem(a, true, 0x3b, H_RSI, H_RBX, SEG_OFF(S_CS, base));
+    miss[n++] = a_jcc_fwd(a, CC_NE);
+    a_alu_mem_imm(a, false, 7, H_RDX, TB_OFF(flags), (int32_t)tb->flags);
+    miss[n++] = a_jcc_fwd(a, CC_NE);
+    a_st64(a, H_RBX, CPU_OFF(jit_done), H_RCX);
+    a_st64(a, H_RBX, CPU_OFF(cur_tb), H_RDX);
+    a_op_mem(a, true, 0xff, 0, H_RBX, CPU_OFF(jit_chains)); /* inc */
+    a_ld64(a, H_RDX, H_RDX, TB_OFF(host));
+    a_alu_ri(a, true, 0, H_RDX, PROLOGUE_LEN);
+    a_jmp_r(a, H_RDX);
+    for (int k = 0; k < n; k++) {
+        a_bind(a, miss[k]);
+    }
+}
+
+/* The checks of the chaining code that do not depend on the successor
+   (rcx = jit_done with this block; tb_dirty and block_end are set only by
+   handlers, so they are looked at with the rest after one ran).  Adds the
+   branches to the epilogue to out. */
+static int emit_exit_checks(Asm *a, X86Jit *jit, const TBlock *tb,
+                            AsmFixup *out)
+{
+    int n = 0;
+    a_ld64(a, H_RCX, H_RBX, CPU_OFF(jit_done));
+    a_alu_ri(a, true, 0, H_RCX, tb->n);
+    a_op_mem(a, true, 0x3b, H_RCX, H_RBX, CPU_OFF(jit_limit));
+    out[n++] = a_jcc_fwd(a, CC_GE);
+    a_alu_mem_imm(a, false, 7, H_RBX, CPU_OFF(exit_req), 0);
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_cmp8_mem_imm(a, H_RBX, CPU_OFF(jit_hcall), 0);
+    AsmFixup no_hcall = a_jcc_fwd(a, CC_E);
+    a_cmp16_mem_imm8(a, H_RBX, CPU_OFF(tb_dirty), 0); /* and block_end */
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_call(a, (const void *)jit->hcall_check);
+    out[n++] = a_jcc_fwd(a, CC_NE);
+    a_bind(a, no_hcall);
+    return n;
+}
+
+/* The end of a chainable block: a direct exit per fixed successor EIP
+   (the fall-through, a direct branch's target), the jump cache after an
+   indirect jump or RET, else the chaining code.  taken: the taken path of
+   an inline Jcc ending the block (rip set), to bind to its own exit, or
+   NULL.  Adds the branches to the epilogue to out. */
+static int emit_exits(Asm *a, X86Jit *jit, const TBlock *tb, AsmFixup *out,
+                      AsmFixup taken)
+{
+    const X86Insn *in = &tb->insn[tb->n - 1];
+    bool direct = in->op0f ? (in->op & 0xf0) == 0x80
+                           : (in->op & 0xf0) == 0x70 || in->op == 0xe8 ||
+                                 in->op == 0xe9 || in->op == 0xeb ||
+                                 (in->op >= 0xe0 && in->op <= 0xe3);
+    uint64_t t1 = in->ip + in->len + in->imm;
+    t1 &= in->osz == 2 ? 0xffff : 0xffffffff;
+    int n = 0;
+    if (tb->flags & X86_TB_CODE64) {
+        /* 64-bit RIPs: the chaining code, which compares all 64 bits
+           (the direct exits and the jump cache key on 32-bit EIPs). */
+        g_assert(!taken);
+        n += emit_exit_checks(a, jit, tb, &out[n]);
+        a_ld64(a, H_RAX, H_RBX, CPU_OFF(rip));
+        emit_to_stub(a, jit, tb, 0);
+        return n;
+    }
+    if (taken) {
+        /* not taken: rip is ip_next */
+        n += emit_exit_checks(a, jit, tb, &out[n]);
+        emit_direct_exit(a, jit, tb, (uint32_t)tb->ip_next, true);
+        a_bind(a, taken);
+        n += emit_exit_checks(a, jit, tb, &out[n]);
+        emit_direct_exit(a, jit, tb, (uint32_t)t1, true);
+        return n;
+    }
+    n += emit_exit_checks(a, jit, tb, &out[n]);
+    a_ld64(a, H_RAX, H_RBX, CPU_OFF(rip));
+    if (direct) {
+        emit_direct_exit(a, jit, tb, (uint32_t)t1, false);
+    }
+    if (!direct || t1 != tb->ip_next) {
+        emit_direct_exit(a, jit, tb, (uint32_t)tb->ip_next, false);
+    }
+    if (!direct) {
+        emit_jc_exit(a, jit, tb);
+    }
+    emit_to_stub(a, jit, tb, 0);
+    return n;
 }
 
 /* Whether the block may end in the chaining code: its last instruction
@@ -1132,8 +1523,10 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
             .end = jit->rw + jit->cap,
             .delta = jit->rx - jit->rw,
         };
+        jit->hcall_check = a_here(&sa);
+        emit_hcall_check(&sa);
         jit->chain_stub = a_here(&sa);
-        emit_chain_stub(&sa);
+        emit_chain_stub(&sa, jit->hcall_check);
         jit->used = (sa.p - jit->rw + 15) & ~(size_t)15;
     }
     Asm a = {
@@ -1143,7 +1536,7 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
     };
     uint8_t *start = a.p;
     jit_user_direct = cpu->user_host && tb->cb.phys < X86U_LDT;
-    AsmFixup out[TB_MAX_INSNS];
+    AsmFixup out[TB_MAX_INSNS + 8];
     int nout = 0;
 
     a_push(&a, H_RBX);
@@ -1159,13 +1552,18 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
     a_mov_ri(&a, H_R12, (uint64_t)(uintptr_t)tb->insn);
     bool inlined = false;
     bool last_inline = false;
+    AsmFixup taken = NULL;
     int fl = FL_UNKNOWN;
     bool dead[TB_MAX_INSNS];
     flag_liveness(tb, dead);
     rc_drop();
+    hflags = false;
     for (int i = 0; i < tb->n; i++) {
         int kind = dead[i] ? -1 : inline_flag_kind(tb, &tb->insn[i]);
         last_inline = i + 1 == tb->n;
+        bool hf = hflags; /* (consumed here: the hooks below emit
+                             code that changes the host flags) */
+        hflags = false;
         /* (x87 stretches take 32-bit addressing forms and segment
            limits: not in 64-bit blocks) */
         int n87 = jit->inline_ops && jit->x87 &&
@@ -1191,10 +1589,15 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
                 continue;
             }
         }
-        if (jit->inline_ops && emit_jcc(&a, tb, i, fl)) {
+        if (jit->inline_ops &&
+            emit_jcc(&a, tb, i, fl, hf,
+                     jit->chain && jit->direct &&
+                             !(tb->flags & X86_TB_CODE64) ? &taken
+                                                          : NULL)) {
             inlined = false; /* cur and rip are set */
             jit->inlined++;
             jit->fused++;
+            jit->hfused += hf;
             continue;
         }
         inlined = jit->inline_ops &&
@@ -1230,9 +1633,14 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
         emit_cur_rip(&a, tb, tb->n - 1);
     }
     if (jit->chain && chainable(tb, last_inline)) {
-        a_mov_ri(&a, H_RSI, (uint64_t)(uintptr_t)tb);
-        a_jmp_to(&a, jit->chain_stub);
+        if (jit->direct) {
+            nout += emit_exits(&a, jit, tb, &out[nout], taken);
+        } else {
+            emit_to_stub(&a, jit, tb, 0);
+        }
         jit->chain_exits++;
+    } else if (taken) {
+        out[nout++] = taken;
     }
     for (int k = 0; k < nout; k++) {
         a_bind(&a, out[k]);
@@ -1274,22 +1682,26 @@ void x86_jit_info(X86Jit *jit, const X86Cpu *cpu, GString *out)
         "translation time: %.3f ms\n"
         "block runs: %" G_GUINT64_FORMAT " translated, %" G_GUINT64_FORMAT
         " interpreted\n"
-        "Jcc on recomputed flags: %" G_GUINT64_FORMAT "\n"
+        "Jcc inline: %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
+        " on the host flags of the instruction before)\n"
         "exits: end %" G_GUINT64_FORMAT ", block_end %" G_GUINT64_FORMAT
         ", smc %" G_GUINT64_FORMAT ", fault %" G_GUINT64_FORMAT "\n"
         "blocks invalidated: %" G_GUINT64_FORMAT "\n"
         "chaining: %" G_GUINT64_FORMAT " blocks end in it, %"
-        G_GUINT64_FORMAT " chains taken (%.1f%% of translated block runs)\n",
+        G_GUINT64_FORMAT " chains taken (%.1f%% of translated block runs)\n"
+        "direct exits patched: %" G_GUINT64_FORMAT "\n",
         jit->threshold, jit->blocks, jit->insns, jit->inlined, jit->dead,
         jit->used,
         jit->size, jit->code_bytes_total, jit->resets, jit->full,
         jit->translate_ns / 1e6, jit->runs, jit->interp_runs, jit->fused,
+        jit->hfused,
         jit->exits[JIT_EXIT_END], jit->exits[JIT_EXIT_BLOCK_END],
         jit->exits[JIT_EXIT_DIRTY], jit->exits[JIT_EXIT_FAULT],
         (guint64)cpu->code.invalidated, jit->chain_exits,
         (guint64)cpu->jit_chains,
         100.0 * cpu->jit_chains /
-            MAX(1.0, (double)(cpu->jit_chains + jit->runs)));
+            MAX(1.0, (double)(cpu->jit_chains + jit->runs)),
+        jit->patched);
     /* x87 stretches (jit_x87.c; process-wide counters) */
     g_string_append_printf(out,
         "x87 on the host FPU: %s, %" G_GUINT64_FORMAT " stretches (%"

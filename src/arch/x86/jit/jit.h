@@ -33,6 +33,15 @@ enum {
 /* Runs of a block in the interpreter before it is translated. */
 #define X86_JIT_THRESHOLD 2
 
+/* The jump cache: the last block entered at each EIP (low bits), for the
+   exits of indirect jumps and RET (jit.c).  key = tb_gen | tlb_user when
+   it was entered, as TBlock.link's. */
+#define X86_JIT_JC_SIZE 4096
+typedef struct X86JitJc {
+    uint32_t ip, key;
+    TBlock *tb;
+} X86JitJc;
+
 typedef struct X86Jit X86Jit;
 struct X86Jit {
     /* The code buffer: one memfd mapped RW and RX. */
@@ -49,10 +58,18 @@ struct X86Jit {
     bool x87;                /* x87 stretches on the host FPU
                                 (MIMIC_JIT_X87=0: handler calls) */
     uintptr_t chain_stub;    /* RX address of the shared chaining code */
+    uintptr_t hcall_check;   /* its checks after a handler (a subroutine) */
+    bool direct;             /* direct exits patched to their successor
+                                (MIMIC_JIT_DIRECT=0: the chaining code) */
+    int dx_key_off, dx_succ_off; /* patched fields, bytes before the end
+                                    of a direct exit */
+    uint64_t patched;        /* direct exits patched */
+    X86JitJc *jc;            /* the jump cache (X86_JIT_JC_SIZE) */
     uint64_t chain_exits;    /* blocks that end in the chaining code */
     /* Statistics (info jit). */
     uint64_t blocks, insns, inlined, code_bytes_total, resets, full;
-    uint64_t fused;          /* Jcc inline on recomputed flags */
+    uint64_t fused;          /* Jcc inline (flags recomputed or host) */
+    uint64_t hfused;         /* of them on the host flags */
     uint64_t dead;           /* inlined without their (dead) flags */
     uint64_t runs, exits[JIT_EXIT_N], interp_runs;
     uint64_t translate_ns;
@@ -84,6 +101,10 @@ static inline void x86_jit_check_fork(X86Cpu *cpu)
 /* Run tb's host code (see above for what it leaves in cpu). */
 static inline void x86_jit_run(X86Cpu *cpu, TBlock *tb)
 {
+    X86JitJc *e = &cpu->jit->jc[tb->ip & (X86_JIT_JC_SIZE - 1)];
+    e->ip = (uint32_t)tb->ip;
+    e->key = cpu->tb_gen | (uint32_t)cpu->tlb_user;
+    e->tb = tb;
     ((void (*)(X86Cpu *))tb->host)(cpu);
 }
 
