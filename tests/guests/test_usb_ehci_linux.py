@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Acceptance test: Debian's i686 Linux drives Mimic's usb-ehci with its
 own drivers (ehci-hcd + ehci-pci, usbhid + hid-generic + evdev,
-usb-storage + sd_mod, vfat), in one boot.
+usb-storage + sd_mod, vfat), in one boot; with --xhci the same on a
+qemu-xhci (xhci-hcd + xhci-pci): the tablet on USB2 port 1 at 480 Mb/s,
+the disks on the USB3 ports at 5000 Mb/s (SuperSpeed descriptors, BOS),
+the hot-plugged one on port 4.
 
 The initramfs is test_usb_linux.py's with the EHCI modules in place of
 uhci-hcd.  The machine has `-device usb-ehci,id=ehci` and no UHCI (no
@@ -26,7 +29,7 @@ host following it through serial markers and the monitor:
    with the image's md5; `device_del` takes it away again;
 5. `poweroff -f`; the host reads the guest's file back with mtype.
 
-usage: test_usb_ehci_linux.py EMULATOR
+usage: test_usb_ehci_linux.py EMULATOR [--xhci]
 """
 import hashlib
 import os
@@ -43,6 +46,16 @@ MODULES = ['ehci-pci', 'usbhid', 'hid-generic', 'evdev', 'usb-storage',
            'sd-mod', 'vfat', 'nls-cp437', 'nls-ascii', 'nls-iso8859-1']
 GUEST_TEXT = 'written through ehci 42'
 
+# What differs with --xhci: the controller, its driver, the disks' speed
+# (USB3 ports), the hot-plug port (port pairs 1-4) and a second root hub.
+HC = {
+    'ehci': dict(module='ehci-pci', device='usb-ehci,id=ehci', bus='ehci.0',
+                 disk_speed='480', plug_port='5', hubs=['1d6b:0002 480']),
+    'xhci': dict(module='xhci-pci', device='qemu-xhci,id=xhci', bus='xhci.0',
+                 disk_speed='5000', plug_port='4',
+                 hubs=['1d6b:0002 480', '1d6b:0003 5000']),
+}
+
 INIT = usbl.INIT_PRELUDE + r'''wait_for '[ -b /dev/sda ]' sda
 wait_for 'ls /sys/class/input/event* >/dev/null 2>&1' input
 for d in /sys/bus/usb/devices/*; do
@@ -52,7 +65,7 @@ echo USB-LIST-DONE
 mkdir -p /mnt
 mount -t vfat /dev/sda /mnt && echo USB-MOUNTED
 md5sum /mnt/data.bin | sed 's/^/USB-MD5 /'
-echo "$(echo written through ehci) $((6 * 7))" > /mnt/guest.txt
+echo "$(echo written through HCNAME) $((6 * 7))" > /mnt/guest.txt
 umount /mnt && echo USB-UMOUNTED
 ev=
 for e in /sys/class/input/event*; do
@@ -77,14 +90,19 @@ poweroff -f
 
 
 def main():
-    if len(sys.argv) != 2:
+    args = sys.argv[1:]
+    name = 'xhci' if '--xhci' in args else 'ehci'
+    args = [a for a in args if a != '--xhci']
+    if len(args) != 1:
         print(__doc__, file=sys.stderr)
         return 2
-    exe = boottest.find_emulator(sys.argv[1])
+    hc = HC[name]
+    guest_text = GUEST_TEXT.replace('ehci', name)
+    exe = boottest.find_emulator(args[0])
     boottest.ensure_images('kernel')
-    tmp = tempfile.mkdtemp(prefix='usb-ehci-linux-')
-    usbl.MODULES[:] = MODULES
-    usbl.INIT = INIT
+    tmp = tempfile.mkdtemp(prefix='usb-%s-linux-' % name)
+    usbl.MODULES[:] = [hc['module']] + MODULES[1:]
+    usbl.INIT = INIT.replace('HCNAME', name)
     initrd = usbl.build_initrd(tmp)
     data = os.urandom(2 * 1024 * 1024)
     with open(os.path.join(tmp, 'data.bin'), 'wb') as f:
@@ -104,10 +122,11 @@ def main():
             [exe, '-display', 'none', '-serial', 'stdio', '-m', '128',
              '-net', 'none',
              '-monitor', 'unix:%s,server=on,wait=off' % sock,
-             '-device', 'usb-ehci,id=ehci',
-             '-device', 'usb-tablet,id=tablet,bus=ehci.0,port=1',
+             '-device', hc['device'],
+             '-device', 'usb-tablet,id=tablet,bus=%s,port=1' % hc['bus'],
              '-drive', 'if=none,id=d1,format=raw,file=' + disk,
-             '-device', 'usb-storage,drive=d1,id=disk1,bus=ehci.0,port=3',
+             '-device', 'usb-storage,drive=d1,id=disk1,bus=%s,port=3'
+             % hc['bus'],
              '-kernel', os.path.join(boottest.CACHE, 'vmlinuz'),
              '-initrd', initrd,
              '-append', 'console=ttyS0,115200 ' + boottest.QUICK_APPEND] +
@@ -122,20 +141,24 @@ def main():
         usbl.check('USB-INSMOD-FAIL' not in text, 'a module did not load')
         usbl.check('USB-TIMEOUT' not in text,
                    'a USB device did not appear')
-        usbl.check(re.search(r'USBDEV 1d6b:0002 480 ', text),
-                   'no EHCI root hub in /sys/bus/usb/devices')
+        for hub in hc['hubs']:
+            usbl.check(re.search(r'USBDEV %s ' % hub, text),
+                       'no root hub %s in /sys/bus/usb/devices' % hub)
         usbl.check(re.search(r'USBDEV 0627:0001 480 QEMU USB Tablet', text),
                    'no high-speed tablet in /sys/bus/usb/devices')
-        usbl.check(re.search(r'USBDEV 46f4:0001 480 QEMU USB HARDDRIVE',
-                             text), 'no high-speed disk in /sys/bus/usb/devices')
+        usbl.check(re.search(r'USBDEV 46f4:0001 %s QEMU USB HARDDRIVE'
+                             % hc['disk_speed'], text),
+                   'no %s Mb/s disk in /sys/bus/usb/devices'
+                   % hc['disk_speed'])
         info = mon.cmd('info usb')
         print(info.strip())
         usbl.check(re.search(r'Port 1, Speed 480 Mb/s, Product QEMU USB '
                              r'Tablet, ID: tablet', info) and
-                   re.search(r'Port 3, Speed 480 Mb/s, .*ID: disk1', info),
+                   re.search(r'Port 3, Speed %s Mb/s, .*ID: disk1'
+                             % hc['disk_speed'], info),
                    'info usb: ' + info)
-        print('ok: the guest lists the tablet and the disk at 480 Mb/s',
-              flush=True)
+        print('ok: the guest lists the tablet at 480 Mb/s and the disk at '
+              '%s Mb/s' % hc['disk_speed'], flush=True)
         text = usbl.upto(emu, 'USB-UMOUNTED', 120)
         want = hashlib.md5(data).hexdigest()
         usbl.check('USB-MOUNTED' in text, 'the FAT disk did not mount')
@@ -143,7 +166,7 @@ def main():
         print('ok: mounted the host-written FAT disk, md5 %s' % want,
               flush=True)
         emu.wait_for('TABLET-READY', 60)
-        state = os.path.join(tmp, 'ehci.state')
+        state = os.path.join(tmp, name + '.state')
         out = mon.cmd('migrate file:' + state)
         usbl.check(not out.strip(), 'migrate: ' + out)
         mon.close()
@@ -165,8 +188,8 @@ def main():
         out = mon.cmd('drive_add 0 if=none,id=d2,format=raw,readonly=on,'
                       'file=' + disk2)
         usbl.check(out.strip() == 'OK', 'drive_add: ' + out)
-        out = mon.cmd('device_add usb-storage,drive=d2,id=disk2,bus=ehci.0,'
-                      'port=5')
+        out = mon.cmd('device_add usb-storage,drive=d2,id=disk2,bus=%s,'
+                      'port=%s' % (hc['bus'], hc['plug_port']))
         usbl.check('Error' not in out, 'device_add: ' + out)
         emu.send('\n')
         text = usbl.upto(emu, 'USB-PLUGGED', 60)
@@ -175,7 +198,7 @@ def main():
         mon.cmd('device_del disk2')
         emu.send('\n')
         emu.wait_for('USB-GONE', 60)
-        print('ok: device_add and device_del of a disk on ehci.0',
+        print('ok: device_add and device_del of a disk on ' + hc['bus'],
               flush=True)
         rc = emu.wait_exit(60)
         usbl.check(rc == 0, 'exit status %d' % rc)
@@ -189,10 +212,10 @@ def main():
         emu.close()
     got = subprocess.run(['mtype', '-i', disk, '::guest.txt'],
                          capture_output=True, text=True)
-    if got.stdout.strip() != GUEST_TEXT:
+    if got.stdout.strip() != guest_text:
         print('FAIL: the guest\'s file reads %r' % got.stdout)
         return 1
-    print('ok: the host reads the guest\'s file: %r' % GUEST_TEXT)
+    print('ok: the host reads the guest\'s file: %r' % guest_text)
     print('PASS')
     return 0
 
