@@ -190,8 +190,12 @@ static void update_irq(Xhci *s)
     bool level = (s->iman & IMAN_IP) && (s->iman & IMAN_IE) &&
                  (s->usbcmd & CMD_INTE);
     bool msi = pci_msi_enabled(&s->pci);
-    if (msi && level && !s->irq_level) {
-        pci_msi_notify(&s->pci); /* a message for each new interrupt */
+    if (msi && level) {
+        /* The message clears IP once written (5.5.2.1): a driver on MSI
+           leaves IMAN alone. */
+        pci_msi_notify(&s->pci);
+        s->iman &= ~IMAN_IP;
+        level = false;
     }
     s->irq_level = level;
     if (s->set_irq) {
