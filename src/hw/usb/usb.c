@@ -179,6 +179,10 @@ static int do_request(UsbDevice *d, const UsbSetup *s, uint8_t *buf,
         }
         return USB_RET_STALL;
     }
+    case USB_REQ_SET_SEL:
+    case USB_REQ_SET_ISOCH_DELAY:
+        /* SuperSpeed link timing: nothing to time here. */
+        return d->super_speed ? 0 : USB_RET_STALL;
     default:
         return USB_RET_STALL;
     }

@@ -987,6 +987,12 @@ static void doorbell(Xhci *s, unsigned n, uint32_t v)
         mimic_log_guest("xhci: doorbell %u target %u", n, dci);
         return;
     }
+    XhciEp *ep = &sl->ep[dci - 1];
+    if (ep->state == EP_STOPPED) {
+        /* The doorbell restarts a stopped endpoint (4.6.9). */
+        ep->state = EP_RUNNING;
+        ep_sync(s, sl, dci);
+    }
     run_ep(s, n, dci);
 }
 
