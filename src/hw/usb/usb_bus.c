@@ -9,8 +9,8 @@
  * which are strings in QEMU's -device syntax ("usb-tablet,id=t,port=1",
  * "usb-storage,drive=d0,bus=ehci.0").  A device without bus= goes to the
  * first bus.  The UHCI is there with -usb (or -device piix3-usb-uhci)
- * or when there is no usb-ehci.  Devices added while the machine runs
- * go through the same parser.
+ * or when there is neither a usb-ehci nor a qemu-xhci.  Devices added
+ * while the machine runs go through the same parser.
  */
 #include "hw/usb/usb_bus.h"
 
