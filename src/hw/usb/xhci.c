@@ -156,6 +156,9 @@ enum { EPT_ISO_OUT = 1, EPT_CONTROL = 4, EPT_ISO_IN = 5 };
 #define UFRAME_NS 125000
 #define XHCI_KICK_TRBS 4096 /* TRBs a doorbell or a pass walks */
 #define XHCI_POLL_NS 32000000 /* NAKed endpoints retried */
+/* A walk that ran out of its budget goes on a frame later: a ring of
+   link TRBs that loops costs the guest a bounded share of the host. */
+#define BACKOFF_NS 1000000
 #define ERST_SEG_MAX 4096
 
 /* ---- guest memory ---- */
@@ -725,7 +728,7 @@ static void run_commands(Xhci *s)
     s->crr = 1;
     while (s->crr) {
         if (s->kick_trbs >= XHCI_KICK_TRBS) {
-            timer_mod(s->timer, clock_now(s->dev.bus->clock) + UFRAME_NS);
+            timer_mod(s->timer, clock_now(s->dev.bus->clock) + BACKOFF_NS);
             return;
         }
         s->kick_trbs++;
@@ -844,7 +847,7 @@ static void run_ep(Xhci *s, unsigned id, unsigned dci)
     while (ep->state == EP_RUNNING) {
         if (s->kick_trbs >= XHCI_KICK_TRBS) {
             ep->nak = 1; /* the timer goes on */
-            timer_mod(s->timer, clock_now(s->dev.bus->clock) + UFRAME_NS);
+            timer_mod(s->timer, clock_now(s->dev.bus->clock) + BACKOFF_NS);
             return;
         }
         s->kick_trbs++;
