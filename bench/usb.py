@@ -6,11 +6,12 @@ tests/guests/test_usb_linux.py) reads 64 MiB from a usb-storage disk with
 `dd if=/dev/sda of=/dev/null bs=1M count=64`, under Mimic and under
 qemu-system-i386 (TCG) in the same run with the same controller: the
 PIIX3 UHCI (-usb) or, with --ehci, a usb-ehci (-device usb-ehci,id=ehci,
-the disk on ehci.0).  The time is taken on the host between the guest's
+the disk on ehci.0) or, with --xhci, a qemu-xhci (-device
+qemu-xhci,id=xhci, the disk on xhci.0 at SuperSpeed; xhci-pci).  The time is taken on the host between the guest's
 serial markers around dd (no boot in it).  Prints the ratio Mimic/QEMU;
 the seconds only beside it.
 
-usage: bench/usb.py MIMIC [QEMU] [--ehci] [--runs N] [--mib M]
+usage: bench/usb.py MIMIC [QEMU] [--ehci|--xhci] [--runs N] [--mib M]
                     [--timeout S]
 """
 import argparse
@@ -45,10 +46,18 @@ poweroff -f
 '''
 
 
-def run_once(exe, extra, initrd, disk, mib, timeout, ehci):
-    hc = (['-device', 'usb-ehci,id=ehci', '-device',
-           'usb-storage,drive=d0,bus=ehci.0'] if ehci else
-          ['-usb', '-device', 'usb-storage,drive=d0'])
+HC = {
+    'uhci': ['-usb', '-device', 'usb-storage,drive=d0'],
+    'ehci': ['-device', 'usb-ehci,id=ehci', '-device',
+             'usb-storage,drive=d0,bus=ehci.0'],
+    'xhci': ['-device', 'qemu-xhci,id=xhci', '-device',
+             'usb-storage,drive=d0,bus=xhci.0'],
+}
+MODULE = {'uhci': 'uhci-hcd', 'ehci': 'ehci-pci', 'xhci': 'xhci-pci'}
+
+
+def run_once(exe, extra, initrd, disk, mib, timeout, hc_name):
+    hc = HC[hc_name]
     argv = [exe] + extra + [
         '-display', 'none', '-serial', 'stdio', '-m', '128', '-net', 'none',
         '-monitor', 'none',
@@ -77,10 +86,13 @@ def main():
     ap.add_argument('qemu', nargs='?', default='qemu-system-i386')
     ap.add_argument('--ehci', action='store_true',
                     help='usb-ehci instead of the UHCI')
+    ap.add_argument('--xhci', action='store_true',
+                    help='qemu-xhci instead of the UHCI')
     ap.add_argument('--runs', type=int, default=1)
     ap.add_argument('--mib', type=int, default=64)
     ap.add_argument('--timeout', type=float, default=900)
     args = ap.parse_args()
+    hc_name = 'xhci' if args.xhci else 'ehci' if args.ehci else 'uhci'
     qemu = shutil.which(args.qemu) or args.qemu
     if not os.access(qemu, os.X_OK):
         print('bench/usb: %s not found; no ratio' % args.qemu)
@@ -90,8 +102,7 @@ def main():
     boottest.ensure_images('kernel')
     tmp = tempfile.mkdtemp(prefix='bench-usb-')
     try:
-        usbl.MODULES[:] = [('ehci-pci' if args.ehci else 'uhci-hcd'),
-                           'usb-storage', 'sd-mod']
+        usbl.MODULES[:] = [MODULE[hc_name], 'usb-storage', 'sd-mod']
         usbl.INIT = INIT.replace('@MIB@', str(args.mib))
         initrd = usbl.build_initrd(tmp)
         disk = os.path.join(tmp, 'disk.img')
@@ -101,10 +112,10 @@ def main():
         for _ in range(args.runs):
             times['qemu'].append(run_once(qemu, ['-accel', 'tcg'], initrd,
                                           disk, args.mib, args.timeout,
-                                          args.ehci))
+                                          hc_name))
             times['mimic'].append(run_once(mimic, [], initrd, disk,
                                            args.mib, args.timeout,
-                                           args.ehci))
+                                           hc_name))
     except boottest.BootError as e:
         print('bench/usb: a run did not finish its dd; no ratio\n%s' % e)
         return 1
@@ -114,7 +125,7 @@ def main():
     q = statistics.median(times['qemu'])
     print('usb-storage dd %d MiB (%s): Mimic/QEMU-TCG = %.2fx '
           '(Mimic %.1f s, QEMU %.1f s, median of %d)'
-          % (args.mib, 'EHCI' if args.ehci else 'UHCI', m / q, m, q,
+          % (args.mib, hc_name.upper(), m / q, m, q,
              args.runs))
     return 0
 

@@ -102,6 +102,14 @@ BAD = [
     (["-display", "none", "-usb", "-device", "usb-ehci", "-device",
       "usb-kbd,bus=usb-bus.1,port=1", "-device",
       "usb-mouse,bus=usb-bus.1,port=1"], "port 1 of usb-bus.1 is in use"),
+    # qemu-xhci: ports 1-4, three buses named in the error.
+    (["-display", "none", "-device", "qemu-xhci,id=xhci", "-device",
+      "usb-tablet,bus=xhci.0,port=5"], "port '5' does not exist on xhci.0"),
+    (["-display", "none", "-usb", "-device", "usb-ehci", "-device",
+      "qemu-xhci", "-device", "usb-kbd,bus=x.0"], "bus 'x.0' not found "
+     "(the machine has usb-bus.0, usb-bus.1 and usb-bus.2)"),
+    (["-display", "none", "-device", "qemu-xhci,bus=pci.0"],
+     "qemu-xhci: only id= is supported"),
     # Networking: parse-time and machine-construction errors.
     (["-net", "nic,model=foo"], "unknown NIC model 'foo'"),
     (["-nic", "user,model=bogus"], "unknown NIC model 'bogus'"),

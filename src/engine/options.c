@@ -1024,7 +1024,8 @@ static const char *const usb_device_names[] = {
 
 static bool is_usb_device(const char *driver)
 {
-    if (!strcmp(driver, "piix3-usb-uhci") || !strcmp(driver, "usb-ehci")) {
+    if (!strcmp(driver, "piix3-usb-uhci") || !strcmp(driver, "usb-ehci") ||
+        !strcmp(driver, "qemu-xhci")) {
         return true;
     }
     for (int i = 0; usb_device_names[i]; i++) {
@@ -1048,15 +1049,17 @@ static bool opt_device_usb(ParseCtx *p, const char *driver, const char *arg,
     }
     /* usb-ehci: a controller of its own (usb_bus.c); without -usb the
        machine has no UHCI. */
-    if (!strcmp(driver, "usb-ehci")) {
+    /* qemu-xhci likewise. */
+    if (!strcmp(driver, "usb-ehci") || !strcmp(driver, "qemu-xhci")) {
         const char *rest = strchr(arg, ',');
         if (rest && (!g_str_has_prefix(rest, ",id=") ||
                      strchr(rest + 1, ','))) {
-            return fail(error, "-device usb-ehci: only id= is supported");
+            return fail(error, "-device %s: only id= is supported", driver);
         }
         for (int i = 0; i < p->cfg->n_usb_devices; i++) {
-            if (g_str_has_prefix(p->cfg->usb_devices[i], "usb-ehci")) {
-                return fail(error, "-device usb-ehci: one usb-ehci at most");
+            if (g_str_has_prefix(p->cfg->usb_devices[i], driver)) {
+                return fail(error, "-device %s: one %s at most", driver,
+                            driver);
             }
         }
     }
@@ -1548,6 +1551,7 @@ static bool opt_device(ParseCtx *p, const char *opt, const char *arg,
         g_string_append(p->out, "USB devices:\n"
                         "name \"piix3-usb-uhci\", bus PCI\n"
                         "name \"usb-ehci\", bus PCI\n"
+                        "name \"qemu-xhci\", bus PCI\n"
                         "name \"usb-kbd\", bus usb-bus\n"
                         "name \"usb-mouse\", bus usb-bus\n"
                         "name \"usb-storage\", bus usb-bus\n"
@@ -2082,7 +2086,7 @@ static const Option options[] = {
       "sb16|AC97|intel-hda|hda-duplex|hda-output[,audiodev=ID] | "
       "e1000,netdev=ID[,mac=] | usb-tablet|usb-mouse|usb-kbd|"
       "usb-storage,drive=ID[,port=N][,bootindex=N] | piix3-usb-uhci | "
-      "usb-ehci[,id=ID]  "
+      "usb-ehci[,id=ID] | qemu-xhci[,id=ID]  "
       "add a device "
       "(help lists)" },
     { "usb", false, opt_usb, " USB controller" },

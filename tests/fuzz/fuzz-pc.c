@@ -19,7 +19,7 @@
  * ISA, virtio-net) on one hub with user networking, the PC speaker,
  * a Sound Blaster 16 and an AC'97 on a silent audio back end, the PIIX3
  * UHCI with a usb-tablet and a usb-storage disk, a usb-ehci with another
- * tablet and disk; the disk images are emptied first, so a run depends
+ * tablet and disk, a qemu-xhci with a tablet (USB2) and a disk (USB3); the disk images are emptied first, so a run depends
  * on its input only) whose PCI devices have been given BARs and enabled
  * as firmware would.  Every device on the board is reached without
  * naming it: a device added later is fuzzed as soon as it registers
@@ -175,7 +175,7 @@ static void assign_bars(MimicMachine *m)
 
 /* ---- the machine of one input ---- */
 
-static char *disk_path, *floppy_path, *usb_path, *ehci_path;
+static char *disk_path, *floppy_path, *usb_path, *ehci_path, *xhci_path;
 
 static void empty_image(const char *path, off_t size)
 {
@@ -249,6 +249,14 @@ static void configure(MachineConfig *cfg)
         g_strdup("usb-tablet,bus=ehci.0");
     cfg->usb_devices[cfg->n_usb_devices++] =
         g_strdup("usb-storage,drive=ehcid,bus=ehci.0");
+    /* A qemu-xhci: a tablet on a USB2 port, a disk on a USB3 port. */
+    add_drive(cfg, DRIVE_IF_NONE, 0, DRIVE_MEDIA_DISK, xhci_path);
+    cfg->drives[cfg->n_drives - 1].id = g_strdup("xhcid");
+    cfg->usb_devices[cfg->n_usb_devices++] = g_strdup("qemu-xhci,id=xhci");
+    cfg->usb_devices[cfg->n_usb_devices++] =
+        g_strdup("usb-tablet,bus=xhci.0");
+    cfg->usb_devices[cfg->n_usb_devices++] =
+        g_strdup("usb-storage,drive=xhcid,bus=xhci.0");
 }
 
 static void setup_once(void)
@@ -263,6 +271,7 @@ static void setup_once(void)
     floppy_path = g_build_filename(dir, "floppy.img", NULL);
     usb_path = g_build_filename(dir, "usb.img", NULL);
     ehci_path = g_build_filename(dir, "ehci.img", NULL);
+    xhci_path = g_build_filename(dir, "xhci.img", NULL);
 }
 
 enum {
@@ -279,6 +288,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     empty_image(floppy_path, FLOPPY_SIZE);
     empty_image(usb_path, 64 * 1024);
     empty_image(ehci_path, 64 * 1024);
+    empty_image(xhci_path, 64 * 1024);
     MimicMachine *m = rig_new(configure);
     assign_bars(m);
     Stream s = { data, size };

@@ -192,6 +192,7 @@ static const struct {
     { "-device usb-ehci,bogus=1", "usb-ehci: only id= is supported" },
     { "-device usb-ehci,id=a,x=1", "only id= is supported" },
     { "-device usb-ehci -device usb-ehci,id=e", "one usb-ehci at most" },
+    { "-device qemu-xhci -device qemu-xhci,id=x", "one qemu-xhci at most" },
     { "-d nonsense", "unknown log item 'nonsense'" },
     { "-rtc base=yesterday", "invalid base" },
     { "-L /nonexistent-dir", "not a directory" },

@@ -84,6 +84,7 @@ struct BoardPrivate {
     int ac97_slot;
     int hda_slot;
     int ehci_slot;   /* -device usb-ehci */
+    int xhci_slot;   /* -device qemu-xhci */
     Piix4Pm *pm;
     FpuErr *fpuerr;
     Piix3 *piix3;
@@ -821,6 +822,13 @@ static void ehci_irq(void *opaque, bool level)
     piix3_set_pirq(b->piix3, (b->ehci_slot - 1) & 3, level);
 }
 
+/* A qemu-xhci in the next free slot, INTA# likewise (when MSI is off). */
+static void xhci_irq(void *opaque, bool level)
+{
+    BoardPrivate *b = opaque;
+    piix3_set_pirq(b->piix3, (b->xhci_slot - 1) & 3, level);
+}
+
 static bool usb_setup(BoardPrivate *b, GError **error)
 {
     if (!usb_bus_wanted(b->ctx->cfg)) {
@@ -834,6 +842,11 @@ static bool usb_setup(BoardPrivate *b, GError **error)
         b->ehci_slot = b->next_slot++;
         w.ehci_devfn = b->ehci_slot << 3;
         w.ehci_set_irq = ehci_irq;
+    }
+    if (usb_bus_has_xhci(b->ctx->cfg)) {
+        b->xhci_slot = b->next_slot++;
+        w.xhci_devfn = b->xhci_slot << 3;
+        w.xhci_set_irq = xhci_irq;
     }
     b->usb = usb_bus_create(b->ctx, &w, error);
     return b->usb != NULL;

@@ -65,6 +65,29 @@ static const uint8_t msd_hs_cfg_desc[] = {
     7, USB_DT_ENDPOINT, 0x02, 0x02, 0x00, 0x02, 0,
 };
 
+/* At SuperSpeed: bcdUSB 3.00, EP0 of 2^9 bytes, 1024-byte bulk packets
+   each with its companion (no bursts, no streams), and the BOS with the
+   USB 2.0 extension and the SuperSpeed capability (USB 3.2 spec 9.6.2). */
+static const uint8_t msd_ss_dev_desc[18] = {
+    18, USB_DT_DEVICE, 0x00, 0x03, 0, 0, 0, 9, 0xf4, 0x46, 0x01, 0x00,
+    0x00, 0x00, 1, 2, 3, 1,
+};
+
+static const uint8_t msd_ss_cfg_desc[] = {
+    9, USB_DT_CONFIG, 44, 0, 1, 1, 0, 0xc0, 50,
+    9, USB_DT_INTERFACE, 0, 0, 2, 0x08, 0x06, 0x50, 0,
+    7, USB_DT_ENDPOINT, 0x81, 0x02, 0x00, 0x04, 0,
+    6, 0x30, 0, 0, 0, 0,
+    7, USB_DT_ENDPOINT, 0x02, 0x02, 0x00, 0x04, 0,
+    6, 0x30, 0, 0, 0, 0,
+};
+
+static const uint8_t msd_bos_desc[] = {
+    5, USB_DT_BOS, 22, 0, 2,
+    7, 0x10, 2, 0, 0, 0, 0,
+    10, 0x10, 3, 0, 0x0e, 0x00, 1, 10, 0x20, 0x00,
+};
+
 static const char *const msd_strings[] = { "QEMU", "QEMU USB HARDDRIVE",
                                            "@serial" };
 
@@ -490,6 +513,9 @@ const UsbDeviceClass usb_storage_class = {
     .cfg_desc = msd_cfg_desc, .cfg_len = sizeof(msd_cfg_desc),
     .hs_dev_desc = msd_hs_dev_desc, .hs_cfg_desc = msd_hs_cfg_desc,
     .hs_cfg_len = sizeof(msd_hs_cfg_desc),
+    .ss_dev_desc = msd_ss_dev_desc, .ss_cfg_desc = msd_ss_cfg_desc,
+    .ss_cfg_len = sizeof(msd_ss_cfg_desc), .bos_desc = msd_bos_desc,
+    .bos_len = sizeof(msd_bos_desc),
     .strings = msd_strings, .n_strings = 3,
     .control = msd_control, .data = msd_data, .reset = msd_class_reset,
 };

@@ -100,16 +100,25 @@ static int do_request(UsbDevice *d, const UsbSetup *s, uint8_t *buf,
         }
         switch (s->value >> 8) {
         case USB_DT_DEVICE:
-            return copy_desc(d->high_speed ? c->hs_dev_desc : c->dev_desc,
+            return copy_desc(d->super_speed ? c->ss_dev_desc
+                             : d->high_speed ? c->hs_dev_desc : c->dev_desc,
                              18, buf, room);
         case USB_DT_CONFIG:
             if ((s->value & 0xff) != 0) {
                 return USB_RET_STALL;
             }
+            if (d->super_speed) {
+                return copy_desc(c->ss_cfg_desc, c->ss_cfg_len, buf, room);
+            }
             if (d->high_speed) {
                 return copy_desc(c->hs_cfg_desc, c->hs_cfg_len, buf, room);
             }
             return copy_desc(c->cfg_desc, c->cfg_len, buf, room);
+        case USB_DT_BOS:
+            if (!d->super_speed || !c->bos_desc) {
+                return USB_RET_STALL;
+            }
+            return copy_desc(c->bos_desc, c->bos_len, buf, room);
         case USB_DT_STRING:
             return string_desc(d, s->value & 0xff, buf, room);
         default:
@@ -170,6 +179,10 @@ static int do_request(UsbDevice *d, const UsbSetup *s, uint8_t *buf,
         }
         return USB_RET_STALL;
     }
+    case USB_REQ_SET_SEL:
+    case USB_REQ_SET_ISOCH_DELAY:
+        /* SuperSpeed link timing: nothing to time here. */
+        return d->super_speed ? 0 : USB_RET_STALL;
     default:
         return USB_RET_STALL;
     }
@@ -306,6 +319,7 @@ void usb_port_attach(UsbPort *port, UsbDevice *d)
     port->dev = d;
     d->port = port;
     d->high_speed = port->high_speed && d->cls->hs_cfg_desc;
+    d->super_speed = port->super_speed && d->cls->ss_cfg_desc;
     if (port->attach) {
         port->attach(port);
     }

@@ -36,6 +36,7 @@
 #define USB_SPEED_LOW 0
 #define USB_SPEED_FULL 1
 #define USB_SPEED_HIGH 2
+#define USB_SPEED_SUPER 3
 
 /* Descriptor types and standard requests. */
 #define USB_DT_DEVICE 1
@@ -43,6 +44,7 @@
 #define USB_DT_STRING 3
 #define USB_DT_INTERFACE 4
 #define USB_DT_ENDPOINT 5
+#define USB_DT_BOS 15
 #define USB_DT_HID 0x21
 #define USB_DT_REPORT 0x22
 
@@ -55,6 +57,8 @@
 #define USB_REQ_SET_CONFIGURATION 9
 #define USB_REQ_GET_INTERFACE 10
 #define USB_REQ_SET_INTERFACE 11
+#define USB_REQ_SET_SEL 48
+#define USB_REQ_SET_ISOCH_DELAY 49
 
 #define USB_DIR_IN 0x80
 #define USB_TYPE_MASK 0x60
@@ -95,6 +99,13 @@ typedef struct UsbDeviceClass {
     const uint8_t *hs_dev_desc;
     const uint8_t *hs_cfg_desc;
     size_t hs_cfg_len;
+    /* The same at SuperSpeed (an xHCI's USB3 port): bcdUSB 3.00, the
+       endpoint companions, and the BOS; NULL: no SuperSpeed. */
+    const uint8_t *ss_dev_desc;
+    const uint8_t *ss_cfg_desc;
+    size_t ss_cfg_len;
+    const uint8_t *bos_desc;
+    size_t bos_len;
     const char *const *strings; /* index 1.. (0 is the language list) */
     int n_strings;
     /* Descriptors the core does not know (HID report); length or
@@ -121,6 +132,7 @@ struct UsbDevice {
     const UsbDeviceClass *cls;
     UsbPort *port;   /* NULL while not plugged in */
     bool high_speed; /* on a high-speed port (set when plugged in) */
+    bool super_speed; /* on a SuperSpeed-capable port, with SS descriptors */
     /* Saved. */
     uint8_t addr;
     uint8_t config;  /* the configuration value set, 0: unconfigured */
@@ -142,6 +154,7 @@ struct UsbPort {
     int index;      /* 0-based */
     char path[16];  /* QEMU's port name: "1", "1.2" */
     bool high_speed; /* an EHCI root port: devices run at high speed */
+    bool super_speed; /* an xHCI port pair: SuperSpeed devices use USB3 */
     /* Told when a device is plugged in (dev set) or pulled out. */
     void (*attach)(UsbPort *port);
     void (*detach)(UsbPort *port);

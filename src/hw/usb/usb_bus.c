@@ -4,12 +4,13 @@
  * "usb-bus.0", with its two root ports named "1" and "2" as QEMU names
  * them, and/or a usb-ehci with six ports (its bus "ID.0" for
  * -device usb-ehci,id=ID, else "usb-bus.N", N its place among the
- * buses, as QEMU names them); and the devices of the configuration,
+ * buses, as QEMU names them), and/or a qemu-xhci (the same naming;
+ * its four port pairs "1".."4"); and the devices of the configuration,
  * which are strings in QEMU's -device syntax ("usb-tablet,id=t,port=1",
  * "usb-storage,drive=d0,bus=ehci.0").  A device without bus= goes to the
  * first bus.  The UHCI is there with -usb (or -device piix3-usb-uhci)
- * or when there is no usb-ehci.  Devices added while the machine runs
- * go through the same parser.
+ * or when there is neither a usb-ehci nor a qemu-xhci.  Devices added
+ * while the machine runs go through the same parser.
  */
 #include "hw/usb/usb_bus.h"
 
@@ -21,9 +22,11 @@
 #include "hw/usb/hub.h"
 #include "hw/usb/storage.h"
 #include "hw/usb/uhci.h"
+#include "hw/usb/xhci.h"
 
-#define USB_BUS_SLOTS (UHCI_PORTS + USB_HUB_PORTS + EHCI_PORTS)
-#define USB_MAX_HOSTS 2
+#define USB_BUS_SLOTS (UHCI_PORTS + USB_HUB_PORTS + EHCI_PORTS + \
+                       XHCI_PAIRS)
+#define USB_MAX_HOSTS 3
 
 /* A controller's root ports, as the -device bus= option names them. */
 typedef struct UsbHost {
@@ -31,7 +34,7 @@ typedef struct UsbHost {
     UsbPort *ports;
     int n_ports;
     uint8_t devfn;
-    bool ehci;
+    bool hs; /* high-speed root ports (EHCI, xHCI): no hub */
 } UsbHost;
 
 typedef struct UsbSlot {
@@ -47,6 +50,7 @@ struct UsbBus {
     UsbBusWiring w;
     Uhci *uhci;
     Ehci *ehci;
+    Xhci *xhci;
     UsbHub *hub; /* added when the UHCI's ports run out, as QEMU does */
     int hub_host;
     UsbHost host[USB_MAX_HOSTS];
@@ -166,9 +170,9 @@ static bool add_device(UsbBus *ub, const char *spec, GError **error)
     for (int i = 0; usb_drivers[i]; i++) {
         known |= !strcmp(driver, usb_drivers[i]);
     }
-    if (!strcmp(driver, "usb-ehci")) {
-        return bad(error, "usb-ehci: a controller is not hot-plugged (give "
-                   "-device usb-ehci at start)");
+    if (!strcmp(driver, "usb-ehci") || !strcmp(driver, "qemu-xhci")) {
+        return bad(error, "%s: a controller is not hot-plugged (give "
+                   "-device %s at start)", driver, driver);
     }
     if (!known) {
         return bad(error, "'%s' is not a USB device (usb-tablet, usb-mouse, "
@@ -224,10 +228,15 @@ static bool add_device(UsbBus *ub, const char *spec, GError **error)
              hi++) {
         }
         if (hi == ub->n_hosts) {
+            g_autoptr(GString) names = g_string_new(NULL);
+            for (int j = 0; j < ub->n_hosts; j++) {
+                g_string_append_printf(names, "%s%s",
+                                       j == 0 ? ""
+                                       : j == ub->n_hosts - 1 ? " and "
+                                       : ", ", ub->host[j].name);
+            }
             return bad(error, "%s: bus '%s' not found (the machine has "
-                       "%s%s%s)", driver, bus, ub->host[0].name,
-                       ub->n_hosts > 1 ? " and " : "",
-                       ub->n_hosts > 1 ? ub->host[1].name : "");
+                       "%s)", driver, bus, names->str);
         }
     }
     UsbHost *host = &ub->host[hi];
@@ -242,7 +251,7 @@ static bool add_device(UsbBus *ub, const char *spec, GError **error)
         if (!up) {
             return bad(error, "%s: port '%s' does not exist on %s "
                        "(ports 1-%d%s)", driver, port, host->name,
-                       host->n_ports, host->ehci ? ""
+                       host->n_ports, host->hs ? ""
                        : ub->hub ? " and the hub's" : ", no hub");
         }
         if (up->dev) {
@@ -259,7 +268,7 @@ static bool add_device(UsbBus *ub, const char *spec, GError **error)
         }
         /* The UHCI's last free root port takes a hub first (as QEMU).
            The hub is full speed only: EHCI ports do not get one. */
-        if (nfree == 1 && !host->ehci && !ub->hub &&
+        if (nfree == 1 && !host->hs && !ub->hub &&
             !add_hub(ub, hi, last, error)) {
             return false;
         }
@@ -320,13 +329,19 @@ static void ehci_irq(void *opaque, bool level)
     ub->w.ehci_set_irq(ub->w.opaque, level);
 }
 
-/* The configuration's usb-ehci: its id (maybe NULL) in *id; false when
-   there is none. */
-static bool find_ehci(const MachineConfig *cfg, char **id)
+/* The configuration's controller NAME (usb-ehci, qemu-xhci): its id
+   (maybe NULL) in *id; false when there is none. */
+static bool is_driver(const char *spec, const char *name)
+{
+    size_t n = strlen(name);
+    return !strncmp(spec, name, n) && (spec[n] == 0 || spec[n] == ',');
+}
+
+static bool find_hc(const MachineConfig *cfg, const char *name, char **id)
 {
     for (int i = 0; i < cfg->n_usb_devices; i++) {
         const char *d = cfg->usb_devices[i];
-        if (!strcmp(d, "usb-ehci") || g_str_has_prefix(d, "usb-ehci,")) {
+        if (is_driver(d, name)) {
             const char *p = strstr(d, ",id=");
             *id = p ? g_strndup(p + 4, strcspn(p + 4, ",")) : NULL;
             return true;
@@ -335,10 +350,64 @@ static bool find_ehci(const MachineConfig *cfg, char **id)
     return false;
 }
 
+static bool find_ehci(const MachineConfig *cfg, char **id)
+{
+    return find_hc(cfg, "usb-ehci", id);
+}
+
 bool usb_bus_has_ehci(const MachineConfig *cfg)
 {
     g_autofree char *id = NULL;
     return find_ehci(cfg, &id);
+}
+
+bool usb_bus_has_xhci(const MachineConfig *cfg)
+{
+    g_autofree char *id = NULL;
+    return find_hc(cfg, "qemu-xhci", &id);
+}
+
+static void xhci_irq(void *opaque, bool level)
+{
+    UsbBus *ub = opaque;
+    ub->w.xhci_set_irq(ub->w.opaque, level);
+}
+
+/* The root ports of a new controller as bus "ID.0" or "usb-bus.N". */
+static void add_host(UsbBus *ub, const char *id, UsbPort *ports, int n,
+                     uint8_t devfn)
+{
+    UsbHost *h = &ub->host[ub->n_hosts];
+    if (id) {
+        g_snprintf(h->name, sizeof(h->name), "%s.0", id);
+    } else {
+        g_snprintf(h->name, sizeof(h->name), "usb-bus.%d", ub->n_hosts);
+    }
+    h->ports = ports;
+    h->n_ports = n;
+    h->devfn = devfn;
+    h->hs = true;
+    ub->n_hosts++;
+}
+
+static bool create_xhci(UsbBus *ub, const char *id, GError **error)
+{
+    if (id && (!*id || device_find(ub->ctx->devices, id))) {
+        return bad(error, "qemu-xhci: id '%s' is %s", id,
+                   *id ? "in use" : "empty");
+    }
+    Xhci *x = (Xhci *)device_new(ub->ctx->devices, &xhci_info, ub->ctx->bus,
+                                 id ? id : "qemu-xhci");
+    x->bus = ub->w.pci;
+    x->devfn = ub->w.xhci_devfn;
+    x->set_irq = xhci_irq;
+    x->irq_opaque = ub;
+    ub->xhci = x;
+    if (!device_realize(DEVICE(x), error)) {
+        return false;
+    }
+    add_host(ub, id, x->ports, XHCI_PAIRS, ub->w.xhci_devfn);
+    return true;
 }
 
 static bool create_ehci(UsbBus *ub, const char *id, GError **error)
@@ -357,17 +426,7 @@ static bool create_ehci(UsbBus *ub, const char *id, GError **error)
     if (!device_realize(DEVICE(e), error)) {
         return false;
     }
-    UsbHost *h = &ub->host[ub->n_hosts];
-    if (id) {
-        g_snprintf(h->name, sizeof(h->name), "%s.0", id);
-    } else {
-        g_snprintf(h->name, sizeof(h->name), "usb-bus.%d", ub->n_hosts);
-    }
-    h->ports = e->ports;
-    h->n_ports = EHCI_PORTS;
-    h->devfn = ub->w.ehci_devfn;
-    h->ehci = true;
-    ub->n_hosts++;
+    add_host(ub, id, e->ports, EHCI_PORTS, ub->w.ehci_devfn);
     return true;
 }
 
@@ -377,9 +436,10 @@ UsbBus *usb_bus_create(BoardInstance *ctx, const UsbBusWiring *w,
     UsbBus *ub = g_new0(UsbBus, 1);
     ub->ctx = ctx;
     ub->w = *w;
-    g_autofree char *ehci_id = NULL;
+    g_autofree char *ehci_id = NULL, *xhci_id = NULL;
     bool ehci = find_ehci(ctx->cfg, &ehci_id);
-    if (ctx->cfg->usb || !ehci) {
+    bool xhci = find_hc(ctx->cfg, "qemu-xhci", &xhci_id);
+    if (ctx->cfg->usb || (!ehci && !xhci)) {
         Uhci *u = (Uhci *)device_new(ctx->devices, &uhci_info, ctx->bus,
                                      "piix3-usb-uhci");
         u->bus = w->pci;
@@ -402,9 +462,14 @@ UsbBus *usb_bus_create(BoardInstance *ctx, const UsbBusWiring *w,
         usb_bus_free(ub);
         return NULL;
     }
+    if (xhci && !create_xhci(ub, xhci_id, error)) {
+        g_prefix_error(error, "-device ");
+        usb_bus_free(ub);
+        return NULL;
+    }
     for (int i = 0; i < ctx->cfg->n_usb_devices; i++) {
         const char *spec = ctx->cfg->usb_devices[i];
-        if (!strcmp(spec, "usb-ehci") || g_str_has_prefix(spec, "usb-ehci,")) {
+        if (is_driver(spec, "usb-ehci") || is_driver(spec, "qemu-xhci")) {
             continue;
         }
         if (!add_device(ub, spec, error)) {
@@ -529,7 +594,8 @@ void usb_bus_info(UsbBus *ub, GString *out)
         }
         g_string_append_printf(out, "  Device %d.%u, Port %s, Speed %s Mb/s, "
                                "Product %s, ID: %s\n", h, d->addr,
-                               port->path, d->high_speed ? "480" : "12",
+                               port->path, d->super_speed ? "5000"
+                               : d->high_speed ? "480" : "12",
                                d->cls->product, d->dev.id);
     }
 }

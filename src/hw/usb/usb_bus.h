@@ -21,12 +21,17 @@ typedef struct UsbBusWiring {
     /* The usb-ehci's place and INTA# (when usb_bus_has_ehci()). */
     uint8_t ehci_devfn;
     void (*ehci_set_irq)(void *opaque, bool level);
+    /* The qemu-xhci's (when usb_bus_has_xhci()). */
+    uint8_t xhci_devfn;
+    void (*xhci_set_irq)(void *opaque, bool level);
 } UsbBusWiring;
 
 /* Whether the configuration asks for USB at all. */
 bool usb_bus_wanted(const MachineConfig *cfg);
 /* Whether it has a -device usb-ehci (the board gives it a PCI slot). */
 bool usb_bus_has_ehci(const MachineConfig *cfg);
+/* Whether it has a -device qemu-xhci. */
+bool usb_bus_has_xhci(const MachineConfig *cfg);
 /* The controller and the configured devices; NULL with an error.  A
    usb-storage disk takes its drive=ID from the drive layer
    (ctx->drives: claim, and release at unplug). */
