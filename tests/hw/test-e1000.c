@@ -276,6 +276,84 @@ static void test_tx_rx(void)
     rig_free(r);
 }
 
+static void advance(Rig *r, int64_t ns)
+{
+    r->clock->icount += ns;
+    clock_run_timers(r->clock);
+}
+
+/* Interrupt moderation, in virtual time (the rig's icount clock: 1 ns
+   per count): ITR spaces the rising edges, RDTR/RADV hold RXT0 back,
+   FPD ends the wait, TIDV holds TXDW back for descriptors with IDE. */
+static void test_moderation(void)
+{
+    Rig *r = rig_new();
+    setup_rings(r, 8);
+    /* ITR 100: edges at least 25.6 us apart; causes gather meanwhile. */
+    wr(r, 0xc4, 100);
+    wr(r, 0xc8, 0x1); /* ICS.TXDW: the first edge is not held back */
+    g_assert_true(r->level);
+    g_assert_cmphex(rd(r, 0xc0), ==, 0x1);
+    g_assert_false(r->level);
+    wr(r, 0xc8, 0x1);
+    g_assert_false(r->level);
+    advance(r, 25600 - 1);
+    g_assert_false(r->level);
+    advance(r, 1);
+    g_assert_true(r->level);
+    g_assert_cmphex(rd(r, 0xc0), ==, 0x1);
+    wr(r, 0xc4, 0);
+
+    /* RDTR 10 (10.24 us) restarted by each frame, RADV 15 caps it. */
+    wr(r, 0x2820, 10);
+    wr(r, 0x282c, 15);
+    uint8_t in[64];
+    memset(in, 0xff, sizeof(in));
+    net_send(r->peer, in, sizeof(in));
+    g_assert_false(r->level);
+    advance(r, 5000);
+    net_send(r->peer, in, sizeof(in)); /* due 15240 from the first */
+    advance(r, 5000);
+    net_send(r->peer, in, sizeof(in)); /* RADV: due 15360, not 20240 */
+    g_assert_cmpuint(rd(r, 0x2810), ==, 3);
+    g_assert_false(r->level);
+    advance(r, 5359);
+    g_assert_false(r->level);
+    advance(r, 1);
+    g_assert_true(r->level);
+    g_assert_cmphex(rd(r, 0xc0) & 0x80, ==, 0x80);
+    /* FPD flushes a pending delay at once. */
+    net_send(r->peer, in, sizeof(in));
+    g_assert_false(r->level);
+    wr(r, 0x2820, 10 | 1u << 31);
+    g_assert_true(r->level);
+    g_assert_cmphex(rd(r, 0xc0) & 0x80, ==, 0x80);
+    g_assert_cmpuint(rd(r, 0x2820), ==, 10);
+    advance(r, 20000); /* nothing left to fire */
+    g_assert_false(r->level);
+    g_assert_cmphex(rd(r, 0xc0), ==, 0);
+
+    /* TIDV 8 (8.192 us) for a descriptor with IDE; none without it. */
+    wr(r, 0x3820, 8);
+    uint8_t *d = r->ram + TXRING;
+    put64(d, TXBUF);
+    put32(d + 8, 60 | 1u << 24 | 1u << 27 | 1u << 31); /* EOP RS IDE */
+    wr(r, 0x3818, 1);
+    g_assert_cmpuint(r->frames->len, ==, 1);
+    g_assert_false(r->level);
+    advance(r, 8191);
+    g_assert_false(r->level);
+    advance(r, 1);
+    g_assert_true(r->level);
+    g_assert_cmphex(rd(r, 0xc0) & 1, ==, 1);
+    put64(d + 16, TXBUF);
+    put32(d + 24, 60 | 1u << 24 | 1u << 27); /* no IDE */
+    wr(r, 0x3818, 2);
+    g_assert_true(r->level);
+    g_assert_cmphex(rd(r, 0xc0) & 1, ==, 1);
+    rig_free(r);
+}
+
 static uint16_t be16(const uint8_t *p)
 {
     return p[0] << 8 | p[1];
@@ -627,6 +705,7 @@ int main(int argc, char **argv)
     g_test_add_func("/hw/e1000/tso", test_tso);
     g_test_add_func("/hw/e1000/rx-csum", test_rx_csum);
     g_test_add_func("/hw/e1000/link", test_link);
+    g_test_add_func("/hw/e1000/moderation", test_moderation);
     g_test_add_func("/hw/e1000/fuzz", test_fuzz);
     return g_test_run();
 }

@@ -47,6 +47,12 @@ typedef struct E1000 {
     uint8_t ee_bit;       /* next data bit (0 = bit 15) */
     uint8_t ee_do;        /* DO output */
     E1000TxCtx txctx;
+    /* Interrupt moderation (virtual ns; CLOCK_NEVER: not pending). */
+    int64_t itr_next;     /* the line may rise again from this time */
+    int64_t rx_due, rx_abs; /* RXT0 held back by RDTR, capped by RADV */
+    int64_t tx_due, tx_abs; /* TXDW held back by TIDV, capped by TADV */
+    Timer *mod_timer;     /* fires at the earliest of the above */
+    bool irq_up;          /* the line as last set */
     /* Not saved: the frame under construction never outlives a TDT
        write (see tx_run). */
     MemRegion *mmio;
