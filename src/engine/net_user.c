@@ -56,6 +56,9 @@ struct NetUser {
     GQueue to_slirp;   /* GBytes *: the guest's frames, for slirp */
     GQueue to_guest;   /* GBytes *: slirp's frames, for the worker */
     bool notified;     /* notify_fd written since the worker's last drain */
+    bool busy;         /* the thread is feeding slirp the guest's frames */
+    bool sync;         /* the worker waits for slirp's answers (-icount) */
+    GCond idle;        /* with qlock: to_slirp empty and not busy */
     bool quit;
     int wake_fd;       /* eventfd the thread polls */
     int notify_fd;     /* eventfd the worker polls */
@@ -169,8 +172,14 @@ static gpointer slirp_thread(gpointer opaque);
 
 /* ---- frames from the guest ---- */
 
+static void deliver(NetUser *u);
+
 /* On the worker: the frame waits for the slirp thread, which the first
-   frame of a burst wakes. */
+   frame of a burst wakes.  In sync mode the worker then waits until
+   slirp has taken it and delivers slirp's answers at once, as inside one
+   call before the thread: under -icount, what slirp answers inside
+   slirp_input (ARP, DHCP, TFTP, TCP ACKs and data it holds already)
+   reaches the card at the same instruction as before. */
 static bool port_receive(void *opaque, const uint8_t *buf, size_t len)
 {
     NetUser *u = opaque;
@@ -185,6 +194,14 @@ static bool port_receive(void *opaque, const uint8_t *buf, size_t len)
     g_mutex_unlock(&u->qlock);
     if (wake) {
         kick(u->wake_fd);
+    }
+    if (u->sync && u->thread) {
+        g_mutex_lock(&u->qlock);
+        while (!g_queue_is_empty(&u->to_slirp) || u->busy) {
+            g_cond_wait(&u->idle, &u->qlock);
+        }
+        g_mutex_unlock(&u->qlock);
+        deliver(u);
     }
     return true;
 }
@@ -341,6 +358,7 @@ NetUser *net_user_new(const char *name, const char *options, GError **error)
     u->timers = g_ptr_array_new();
     g_mutex_init(&u->lock);
     g_mutex_init(&u->qlock);
+    g_cond_init(&u->idle);
     g_queue_init(&u->to_slirp);
     g_queue_init(&u->to_guest);
     u->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -533,6 +551,7 @@ void net_user_free(NetUser *u)
     }
     g_mutex_clear(&u->lock);
     g_mutex_clear(&u->qlock);
+    g_cond_clear(&u->idle);
     net_port_free(u->port);
     for (guint i = 0; i < u->timers->len; i++) {
         g_free(g_ptr_array_index(u->timers, i));
@@ -686,6 +705,10 @@ static gpointer slirp_thread(gpointer opaque)
             g_mutex_lock(&u->qlock);
             GQueue in = u->to_slirp;
             g_queue_init(&u->to_slirp);
+            u->busy = !g_queue_is_empty(&in);
+            if (!u->busy) {
+                g_cond_broadcast(&u->idle);
+            }
             g_mutex_unlock(&u->qlock);
             if (g_queue_is_empty(&in)) {
                 break;
@@ -720,6 +743,12 @@ void net_user_dispatch(NetUser *u, GArray *fds, bool poll_error)
         g_array_index(fds, GPollFD, u->worker_idx).revents) {
         drain_fd(u->notify_fd);
     }
+    deliver(u);
+}
+
+/* On the worker: every frame slirp has queued goes to the port. */
+static void deliver(NetUser *u)
+{
     g_mutex_lock(&u->qlock);
     GQueue out = u->to_guest;
     bool resume = g_queue_get_length(&out) >= TO_GUEST_SOFT;
@@ -740,6 +769,11 @@ void net_user_dispatch(NetUser *u, GArray *fds, bool poll_error)
         g_bytes_unref(b);
     }
     net_batch_end(u->port);
+}
+
+void net_user_set_sync(NetUser *u, bool on)
+{
+    u->sync = on;
 }
 
 uint64_t net_user_dropped(NetUser *u)

@@ -38,6 +38,10 @@ NetPort *net_user_port(NetUser *u);
    poll with the same array, hands every waiting frame to the port. */
 void net_user_fill(NetUser *u, GArray *fds, int *timeout_ms);
 void net_user_dispatch(NetUser *u, GArray *fds, bool poll_error);
+/* Sync mode (the machine sets it under -icount): a frame from the guest
+   returns only once slirp has taken it, with slirp's answers delivered to
+   the port already, as when slirp ran on the worker. */
+void net_user_set_sync(NetUser *u, bool on);
 /* Frames dropped because a queue between the threads was full. */
 uint64_t net_user_dropped(NetUser *u);
 
