@@ -546,6 +546,7 @@ static const uint32_t fuzz_regs[] = {
     0x0000, 0x0008, 0x0010, 0x0014, 0x0018, 0x0020, 0x00c0, 0x00c8, 0x00d0,
     0x00d8, 0x0100, 0x0400, 0x2800, 0x2804, 0x2808, 0x2810, 0x2818, 0x3800,
     0x3804, 0x3808, 0x3810, 0x3818, 0x5200, 0x5400, 0x5404, 0x4074, 0x0038,
+    0x00c4, 0x2820, 0x282c, 0x3820, 0x382c, /* moderation */
 };
 
 static uint64_t fuzz_addr(GRand *g)
@@ -679,6 +680,8 @@ static void test_fuzz(void)
             }
         }
         g_ptr_array_set_size(r->frames, 0);
+        /* virtual time: the moderation timer's deadlines come and go */
+        advance(r, g_rand_int_range(g, 0, 1 << 20));
         if (g_rand_boolean(g)) {
             setup_rings(r, g_rand_int_range(g, 1, 64) * 8); /* sane again */
         }
