@@ -5,10 +5,14 @@
  * timer_new; timer_mod takes milliseconds of the clock_get_ns clock).
  *
  * Threads: slirp runs on a thread of its own ("slirp"), which polls its
- * sockets, runs its timers and feeds it the guest's frames.  The worker
- * (the CPU and the cards) never calls slirp for frames: it queues the
- * guest's frames for the thread (port_receive) and takes slirp's frames
- * from a queue in its own poll (net_user_dispatch), woken by an eventfd.
+ * sockets and runs its timers, so host socket work never runs on the CPU's
+ * thread.  The guest's frames go into slirp on the worker (the CPU and the
+ * cards) itself whenever the thread is asleep in its poll, so that
+ * slirp's answers reach the card inside the same call as before the
+ * thread (see port_receive); otherwise they wait in a queue for the thread.
+ * Frames slirp makes on its thread (data read from a host socket, timer
+ * retransmissions) wait in a second queue for the worker's own poll
+ * (net_user_dispatch), which an eventfd wakes.
  * Two locks: `lock` owns the Slirp and its timers (the thread holds it
  * except while it sleeps in poll; hostfwd_add/remove take it), `qlock`
  * the two queues (taken by both sides, never held for more than a
@@ -56,9 +60,8 @@ struct NetUser {
     GQueue to_slirp;   /* GBytes *: the guest's frames, for slirp */
     GQueue to_guest;   /* GBytes *: slirp's frames, for the worker */
     bool notified;     /* notify_fd written since the worker's last drain */
-    bool busy;         /* the thread is feeding slirp the guest's frames */
-    bool sync;         /* the worker waits for slirp's answers (-icount) */
-    GCond idle;        /* with qlock: to_slirp empty and not busy */
+    bool on_worker;    /* with lock: the worker is inside slirp_input */
+    NetUserMode mode;
     bool quit;
     int wake_fd;       /* eventfd the thread polls */
     int notify_fd;     /* eventfd the worker polls */
@@ -87,12 +90,17 @@ static void drain_fd(int fd)
     }
 }
 
-/* On the slirp thread, with `lock` held: a frame for the guest waits for
-   the worker, which the first frame of a burst wakes. */
+/* With `lock` held.  On the slirp thread, a frame for the guest waits for
+   the worker, which the first frame of a burst wakes; on the worker
+   (an answer to the guest's frame) it goes to the port at once. */
 static ssize_t cb_send_packet(const void *buf, size_t len,
                                     void *opaque)
 {
     NetUser *u = opaque;
+    if (u->on_worker) {
+        net_send(u->port, buf, len); /* an answer inside port_receive */
+        return len;
+    }
     bool wake = false;
     g_mutex_lock(&u->qlock);
     if (g_queue_get_length(&u->to_guest) >= TO_GUEST_MAX) {
@@ -172,37 +180,41 @@ static gpointer slirp_thread(gpointer opaque);
 
 /* ---- frames from the guest ---- */
 
-static void deliver(NetUser *u);
-
-/* On the worker: the frame waits for the slirp thread, which the first
-   frame of a burst wakes.  In sync mode the worker then waits until
-   slirp has taken it and delivers slirp's answers at once, as inside one
-   call before the thread: under -icount, what slirp answers inside
-   slirp_input (ARP, DHCP, TFTP, TCP ACKs and data it holds already)
-   reaches the card at the same instruction as before. */
+/* On the worker.  When slirp is free (the thread asleep in its poll, the
+   usual case), the worker feeds it the frame itself, and slirp's answers
+   (an ARP or DHCP reply, a TCP ACK, data it holds already) reach the card
+   inside this call, with no thread hop: the guest's network stack never
+   waits for a scheduler.  The thread is then kicked, to poll the sockets
+   that frame may have created or made writable.  When the thread holds
+   slirp, the frame waits in its queue instead (sync mode, under -icount:
+   the worker waits for slirp, so that slirp's answers reach the card at
+   the same instruction in every run, as before the thread). */
 static bool port_receive(void *opaque, const uint8_t *buf, size_t len)
 {
     NetUser *u = opaque;
-    bool wake = false;
-    g_mutex_lock(&u->qlock);
-    if (g_queue_get_length(&u->to_slirp) >= TO_SLIRP_MAX) {
-        u->dropped++;
-    } else {
-        wake = g_queue_is_empty(&u->to_slirp);
-        g_queue_push_tail(&u->to_slirp, g_bytes_new(buf, len));
-    }
-    g_mutex_unlock(&u->qlock);
-    if (wake) {
-        kick(u->wake_fd);
-    }
-    if (u->sync && u->thread) {
+    if (u->mode == NET_USER_SYNC || !u->thread) {
+        g_mutex_lock(&u->lock);
+    } else if (u->mode == NET_USER_QUEUED || !g_mutex_trylock(&u->lock)) {
+        bool wake = false;
         g_mutex_lock(&u->qlock);
-        while (!g_queue_is_empty(&u->to_slirp) || u->busy) {
-            g_cond_wait(&u->idle, &u->qlock);
+        if (g_queue_get_length(&u->to_slirp) >= TO_SLIRP_MAX) {
+            u->dropped++;
+        } else {
+            wake = g_queue_is_empty(&u->to_slirp);
+            g_queue_push_tail(&u->to_slirp, g_bytes_new(buf, len));
         }
         g_mutex_unlock(&u->qlock);
-        deliver(u);
+        if (wake) {
+            kick(u->wake_fd);
+        }
+        return true;
     }
+    u->on_worker = true;
+    slirp_input(u->slirp, buf, len);
+    u->on_worker = false;
+    g_mutex_unlock(&u->lock);
+    kick(u->wake_fd);
+    net_batch_end(u->port);
     return true;
 }
 
@@ -358,7 +370,6 @@ NetUser *net_user_new(const char *name, const char *options, GError **error)
     u->timers = g_ptr_array_new();
     g_mutex_init(&u->lock);
     g_mutex_init(&u->qlock);
-    g_cond_init(&u->idle);
     g_queue_init(&u->to_slirp);
     g_queue_init(&u->to_guest);
     u->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -551,7 +562,6 @@ void net_user_free(NetUser *u)
     }
     g_mutex_clear(&u->lock);
     g_mutex_clear(&u->qlock);
-    g_cond_clear(&u->idle);
     net_port_free(u->port);
     for (guint i = 0; i < u->timers->len; i++) {
         g_free(g_ptr_array_index(u->timers, i));
@@ -705,10 +715,6 @@ static gpointer slirp_thread(gpointer opaque)
             g_mutex_lock(&u->qlock);
             GQueue in = u->to_slirp;
             g_queue_init(&u->to_slirp);
-            u->busy = !g_queue_is_empty(&in);
-            if (!u->busy) {
-                g_cond_broadcast(&u->idle);
-            }
             g_mutex_unlock(&u->qlock);
             if (g_queue_is_empty(&in)) {
                 break;
@@ -743,12 +749,6 @@ void net_user_dispatch(NetUser *u, GArray *fds, bool poll_error)
         g_array_index(fds, GPollFD, u->worker_idx).revents) {
         drain_fd(u->notify_fd);
     }
-    deliver(u);
-}
-
-/* On the worker: every frame slirp has queued goes to the port. */
-static void deliver(NetUser *u)
-{
     g_mutex_lock(&u->qlock);
     GQueue out = u->to_guest;
     bool resume = g_queue_get_length(&out) >= TO_GUEST_SOFT;
@@ -771,9 +771,9 @@ static void deliver(NetUser *u)
     net_batch_end(u->port);
 }
 
-void net_user_set_sync(NetUser *u, bool on)
+void net_user_set_mode(NetUser *u, NetUserMode mode)
 {
-    u->sync = on;
+    u->mode = mode;
 }
 
 uint64_t net_user_dropped(NetUser *u)

@@ -5,12 +5,13 @@
  * 10.0.2.3, DHCP from 10.0.2.15), without privileges on the host.
  *
  * The slirp instance lives on a thread of its own, which polls slirp's
- * sockets and runs its timers, so slirp never blocks the CPU.  Frames
- * cross between that thread and the machine's worker through two bounded
- * queues: the guest's frames (the port's receive hook) wait for the
- * thread's slirp_input; slirp's frames wait for the worker's poll step
- * (net_user_fill adds an eventfd, net_user_dispatch hands them to the
- * port, with the CPU's own timeout: 0 while the guest runs).
+ * sockets and runs its timers, so slirp never blocks the CPU.  The
+ * guest's frames go into slirp on the worker when the thread is not using
+ * it (slirp's answers reach the card at once), else through a bounded
+ * queue to the thread; slirp's frames from its thread wait in a second
+ * queue for the worker's poll step (net_user_fill adds an eventfd,
+ * net_user_dispatch hands them to the port, with the CPU's own timeout:
+ * 0 while the guest runs).
  */
 #ifndef MIMIC_ENGINE_NET_USER_H
 #define MIMIC_ENGINE_NET_USER_H
@@ -38,10 +39,16 @@ NetPort *net_user_port(NetUser *u);
    poll with the same array, hands every waiting frame to the port. */
 void net_user_fill(NetUser *u, GArray *fds, int *timeout_ms);
 void net_user_dispatch(NetUser *u, GArray *fds, bool poll_error);
-/* Sync mode (the machine sets it under -icount): a frame from the guest
-   returns only once slirp has taken it, with slirp's answers delivered to
-   the port already, as when slirp ran on the worker. */
-void net_user_set_sync(NetUser *u, bool on);
+/* How the guest's frames reach slirp.  AUTO (the default): on the
+   worker when the thread is not using slirp, else queued for the thread.
+   SYNC (the machine's choice under -icount): always on the worker,
+   waiting for the thread to let go of slirp if need be, so slirp's
+   answers reach the port inside the send in every run.  QUEUED: always
+   through the thread (tests). */
+typedef enum NetUserMode {
+    NET_USER_AUTO, NET_USER_SYNC, NET_USER_QUEUED,
+} NetUserMode;
+void net_user_set_mode(NetUser *u, NetUserMode mode);
 /* Frames dropped because a queue between the threads was full. */
 uint64_t net_user_dropped(NetUser *u);
 

@@ -79,7 +79,7 @@ static bool backend_open(MachineNet *n, Backend *b, GError **error)
     }
     b->user = net_user_new(b->name, b->cfg->options, error);
     if (b->user) {
-        net_user_set_sync(b->user, n->sync);
+        net_user_set_mode(b->user, n->sync ? NET_USER_SYNC : NET_USER_AUTO);
     }
     return b->user != NULL;
 }

@@ -270,7 +270,7 @@ static void test_slirp_arp(void)
     /* Sync mode (-icount): the answer is there when net_send returns. */
     u = net_user_new("user.0", "restrict=on", &err);
     g_assert_no_error(err);
-    net_user_set_sync(u, true);
+    net_user_set_mode(u, NET_USER_SYNC);
     sink_init(&s);
     nic = net_port_new("nic", &sink_ops, &s);
     net_port_connect(nic, net_user_port(u));
@@ -375,14 +375,16 @@ static void test_slirp_thread_hostfwd(void)
     g_ptr_array_free(s.frames, TRUE);
 }
 
-/* 10,000 ARP requests sent at once: every one is either answered (one
-   reply each) or counted as dropped by a full queue between the threads,
-   whatever the threads' timing. */
-static void test_slirp_thread_flood(void)
+/* 10,000 ARP requests sent at once, all through the thread's queue
+   (QUEUED mode) and then as the worker feeds them (AUTO): every one is
+   either answered (one reply each) or counted as dropped by a full queue
+   between the threads, whatever the threads' timing. */
+static void slirp_flood(NetUserMode mode)
 {
     GError *err = NULL;
     NetUser *u = net_user_new("user.0", "restrict=on", &err);
     g_assert_no_error(err);
+    net_user_set_mode(u, mode);
     Sink s;
     sink_init(&s);
     NetPort *nic = net_port_new("nic", &sink_ops, &s);
@@ -415,6 +417,12 @@ static void test_slirp_thread_flood(void)
     net_port_free(nic);
     net_user_free(u);
     g_ptr_array_free(s.frames, TRUE);
+}
+
+static void test_slirp_thread_flood(void)
+{
+    slirp_flood(NET_USER_QUEUED);
+    slirp_flood(NET_USER_AUTO);
 }
 
 int main(int argc, char **argv)
