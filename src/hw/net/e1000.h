@@ -34,6 +34,7 @@ typedef struct E1000 {
     IrqLine *irq;     /* INTA# of the slot */
     NetPort *port;    /* created by realize; the board connects it */
     uint8_t mac[6];
+    bool mitigation;  /* honour ITR, RDTR/RADV, TIDV/TADV (default off) */
     /* Guest-visible state. */
     uint32_t regs[E1000_REG_WORDS];
     uint16_t eeprom[E1000_EEPROM_WORDS];
