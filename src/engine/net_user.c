@@ -61,6 +61,7 @@ struct NetUser {
     GQueue to_guest;   /* GBytes *: slirp's frames, for the worker */
     bool notified;     /* notify_fd written since the worker's last drain */
     bool on_worker;    /* with lock: the worker is inside slirp_input */
+    bool kick_pending; /* worker: slirp was fed; the thread polls anew */
     NetUserMode mode;
     bool quit;
     int wake_fd;       /* eventfd the thread polls */
@@ -184,8 +185,10 @@ static gpointer slirp_thread(gpointer opaque);
    usual case), the worker feeds it the frame itself, and slirp's answers
    (an ARP or DHCP reply, a TCP ACK, data it holds already) reach the card
    inside this call, with no thread hop: the guest's network stack never
-   waits for a scheduler.  The thread is then kicked, to poll the sockets
-   that frame may have created or made writable.  When the thread holds
+   waits for a scheduler.  The thread is kicked at the worker's next poll
+   step (net_user_fill), to poll the sockets those frames may have created
+   or made writable: once per step, so that it does not take slirp from
+   the worker in the middle of a burst.  When the thread holds
    slirp, the frame waits in its queue instead (sync mode, under -icount:
    the worker waits for slirp, so that slirp's answers reach the card at
    the same instruction in every run, as before the thread). */
@@ -213,7 +216,7 @@ static bool port_receive(void *opaque, const uint8_t *buf, size_t len)
     slirp_input(u->slirp, buf, len);
     u->on_worker = false;
     g_mutex_unlock(&u->lock);
-    kick(u->wake_fd);
+    u->kick_pending = true; /* once per poll step, not per frame */
     net_batch_end(u->port);
     return true;
 }
@@ -737,6 +740,10 @@ static gpointer slirp_thread(gpointer opaque)
 
 void net_user_fill(NetUser *u, GArray *fds, int *timeout_ms)
 {
+    if (u->kick_pending) {
+        u->kick_pending = false;
+        kick(u->wake_fd);
+    }
     u->worker_idx = fds->len;
     GPollFD p = { .fd = u->notify_fd, .events = G_IO_IN };
     g_array_append_val(fds, p);
