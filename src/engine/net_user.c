@@ -185,10 +185,11 @@ static gpointer slirp_thread(gpointer opaque);
    usual case), the worker feeds it the frame itself, and slirp's answers
    (an ARP or DHCP reply, a TCP ACK, data it holds already) reach the card
    inside this call, with no thread hop: the guest's network stack never
-   waits for a scheduler.  The thread is kicked at the worker's next poll
-   step (net_user_fill), to poll the sockets those frames may have created
-   or made writable: once per step, so that it does not take slirp from
-   the worker in the middle of a burst.  When the thread holds
+   waits for a scheduler.  The thread is kicked when the card ends its
+   burst (port_batch_end; at the latest at the worker's next poll step),
+   to poll the sockets those frames may have created or made writable
+   (or, their ACKs having made room, read again): once per burst, so that
+   it does not take slirp from the worker in the middle of one.  When the thread holds
    slirp, the frame waits in its queue instead (sync mode, under -icount:
    the worker waits for slirp, so that slirp's answers reach the card at
    the same instruction in every run, as before the thread). */
@@ -221,7 +222,19 @@ static bool port_receive(void *opaque, const uint8_t *buf, size_t len)
     return true;
 }
 
-static const NetPortOps user_port_ops = { .receive = port_receive };
+/* The card ended a burst of frames (its transmit run): the thread polls
+   anew now, not in the middle of the burst. */
+static void port_batch_end(void *opaque)
+{
+    NetUser *u = opaque;
+    if (u->kick_pending) {
+        u->kick_pending = false;
+        kick(u->wake_fd);
+    }
+}
+
+static const NetPortOps user_port_ops = { .receive = port_receive,
+                                          .batch_end = port_batch_end };
 
 /* ---- options ---- */
 
