@@ -189,10 +189,11 @@ static gpointer slirp_thread(gpointer opaque);
    burst (port_batch_end; at the latest at the worker's next poll step),
    to poll the sockets those frames may have created or made writable
    (or, their ACKs having made room, read again): once per burst, so that
-   it does not take slirp from the worker in the middle of one.  When the thread holds
-   slirp, the frame waits in its queue instead (sync mode, under -icount:
-   the worker waits for slirp, so that slirp's answers reach the card at
-   the same instruction in every run, as before the thread). */
+   it does not take slirp from the worker in the middle of one.  When the
+   thread holds slirp, the frame waits in its queue instead (sync mode,
+   under -icount: the worker waits for slirp, so that slirp's answers
+   reach the card at the same instruction in every run, as before the
+   thread). */
 static bool port_receive(void *opaque, const uint8_t *buf, size_t len)
 {
     NetUser *u = opaque;
@@ -217,7 +218,7 @@ static bool port_receive(void *opaque, const uint8_t *buf, size_t len)
     slirp_input(u->slirp, buf, len);
     u->on_worker = false;
     g_mutex_unlock(&u->lock);
-    u->kick_pending = true; /* once per poll step, not per frame */
+    u->kick_pending = true; /* once per burst, not per frame */
     net_batch_end(u->port);
     return true;
 }
