@@ -3,6 +3,24 @@
  * User-mode networking through libslirp (see net_user.h).
  * Reference: libslirp's libslirp.h (SlirpConfig version 1, SlirpCb with
  * timer_new; timer_mod takes milliseconds of the clock_get_ns clock).
+ *
+ * Threads: slirp runs on a thread of its own ("slirp"), which polls its
+ * sockets and runs its timers, so host socket work never runs on the CPU's
+ * thread.  The guest's frames go into slirp on the worker (the CPU and the
+ * cards) itself whenever the thread is asleep in its poll, so that
+ * slirp's answers reach the card inside the same call as before the
+ * thread (see port_receive); otherwise they wait in a queue for the thread.
+ * Frames slirp makes on its thread (data read from a host socket, timer
+ * retransmissions) wait in a second queue for the worker's own poll
+ * (net_user_dispatch), which an eventfd wakes.
+ * Two locks: `lock` owns the Slirp and its timers (the thread holds it
+ * except while it sleeps in poll; hostfwd_add/remove take it), `qlock`
+ * the two queues (taken by both sides, never held for more than a
+ * queue operation; taken inside `lock`, never the other way round).
+ * Both queues are bounded: beyond TO_GUEST_SOFT frames waiting for the
+ * worker the thread stops reading sockets (the guest is not taking
+ * frames: a paused machine, a full ring); beyond the hard limits frames
+ * are dropped, as a wire would.
  */
 #include "engine/net_user.h"
 
@@ -11,6 +29,8 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <slirp/libslirp.h>
 
 #include "bus/log.h"
@@ -22,13 +42,32 @@ typedef struct UserTimer {
     int64_t expire_ms; /* -1: not armed */
 } UserTimer;
 
+#define TO_GUEST_SOFT 1024 /* frames for the worker: stop reading sockets */
+#define TO_GUEST_MAX 8192  /* frames for the worker: drop beyond */
+#define TO_SLIRP_MAX 4096  /* frames from the guest: drop beyond */
+
 struct NetUser {
     Slirp *slirp;
     NetPort *port;
     GPtrArray *timers; /* UserTimer * */
-    guint poll_base;   /* first slirp entry in the worker's array */
+    guint poll_base;   /* first slirp entry in the thread's array */
     struct in_addr dhcp_start;
     char *hostname, *domainname, *tftp, *bootfile;
+    /* The slirp thread (see the top of this file). */
+    GThread *thread;
+    GMutex lock;       /* slirp, timers, quit */
+    GMutex qlock;      /* to_slirp, to_guest, notified, dropped */
+    GQueue to_slirp;   /* GBytes *: the guest's frames, for slirp */
+    GQueue to_guest;   /* GBytes *: slirp's frames, for the worker */
+    bool notified;     /* notify_fd written since the worker's last drain */
+    bool on_worker;    /* with lock: the worker is inside slirp_input */
+    bool kick_pending; /* worker: slirp was fed; the thread polls anew */
+    NetUserMode mode;
+    bool quit;
+    int wake_fd;       /* eventfd the thread polls */
+    int notify_fd;     /* eventfd the worker polls */
+    guint worker_idx;  /* notify_fd's entry in the worker's array */
+    uint64_t dropped;  /* frames the queues' hard limits dropped */
 };
 
 static int64_t now_ms(void)
@@ -38,11 +77,44 @@ static int64_t now_ms(void)
 
 /* ---- slirp callbacks ---- */
 
+static void kick(int fd)
+{
+    uint64_t one = 1;
+    while (write(fd, &one, sizeof(one)) < 0 && errno == EINTR) {
+    }
+}
+
+static void drain_fd(int fd)
+{
+    uint64_t v;
+    while (read(fd, &v, sizeof(v)) < 0 && errno == EINTR) {
+    }
+}
+
+/* With `lock` held.  On the slirp thread, a frame for the guest waits for
+   the worker, which the first frame of a burst wakes; on the worker
+   (an answer to the guest's frame) it goes to the port at once. */
 static ssize_t cb_send_packet(const void *buf, size_t len,
                                     void *opaque)
 {
     NetUser *u = opaque;
-    net_send(u->port, buf, len);
+    if (u->on_worker) {
+        net_send(u->port, buf, len); /* an answer inside port_receive */
+        return len;
+    }
+    bool wake = false;
+    g_mutex_lock(&u->qlock);
+    if (g_queue_get_length(&u->to_guest) >= TO_GUEST_MAX) {
+        u->dropped++;
+    } else {
+        g_queue_push_tail(&u->to_guest, g_bytes_new(buf, len));
+        wake = !u->notified;
+        u->notified = true;
+    }
+    g_mutex_unlock(&u->qlock);
+    if (wake) {
+        kick(u->notify_fd);
+    }
     return len;
 }
 
@@ -89,7 +161,8 @@ static void cb_unregister_poll_fd(int fd, void *opaque)
 
 static void cb_notify(void *opaque)
 {
-    /* Everything runs on the worker thread, which polls again anyway. */
+    /* Called on the slirp thread, which fills its poll set anew on each
+       round anyway. */
 }
 
 static const SlirpCb user_cb = {
@@ -104,17 +177,65 @@ static const SlirpCb user_cb = {
     .notify = cb_notify,
 };
 
+static gpointer slirp_thread(gpointer opaque);
+
 /* ---- frames from the guest ---- */
 
+/* On the worker.  When slirp is free (the thread asleep in its poll, the
+   usual case), the worker feeds it the frame itself, and slirp's answers
+   (an ARP or DHCP reply, a TCP ACK, data it holds already) reach the card
+   inside this call, with no thread hop: the guest's network stack never
+   waits for a scheduler.  The thread is kicked when the card ends its
+   burst (port_batch_end; at the latest at the worker's next poll step),
+   to poll the sockets those frames may have created or made writable
+   (or, their ACKs having made room, read again): once per burst, so that
+   it does not take slirp from the worker in the middle of one.  When the
+   thread holds slirp, the frame waits in its queue instead (sync mode,
+   under -icount: the worker waits for slirp, so that slirp's answers
+   reach the card at the same instruction in every run, as before the
+   thread). */
 static bool port_receive(void *opaque, const uint8_t *buf, size_t len)
 {
     NetUser *u = opaque;
+    if (u->mode == NET_USER_SYNC || !u->thread) {
+        g_mutex_lock(&u->lock);
+    } else if (u->mode == NET_USER_QUEUED || !g_mutex_trylock(&u->lock)) {
+        bool wake = false;
+        g_mutex_lock(&u->qlock);
+        if (g_queue_get_length(&u->to_slirp) >= TO_SLIRP_MAX) {
+            u->dropped++;
+        } else {
+            wake = g_queue_is_empty(&u->to_slirp);
+            g_queue_push_tail(&u->to_slirp, g_bytes_new(buf, len));
+        }
+        g_mutex_unlock(&u->qlock);
+        if (wake) {
+            kick(u->wake_fd);
+        }
+        return true;
+    }
+    u->on_worker = true;
     slirp_input(u->slirp, buf, len);
-    net_batch_end(u->port); /* slirp answers at once (an ACK, more data) */
+    u->on_worker = false;
+    g_mutex_unlock(&u->lock);
+    u->kick_pending = true; /* once per burst, not per frame */
+    net_batch_end(u->port);
     return true;
 }
 
-static const NetPortOps user_port_ops = { .receive = port_receive };
+/* The card ended a burst of frames (its transmit run): the thread polls
+   anew now, not in the middle of the burst. */
+static void port_batch_end(void *opaque)
+{
+    NetUser *u = opaque;
+    if (u->kick_pending) {
+        u->kick_pending = false;
+        kick(u->wake_fd);
+    }
+}
+
+static const NetPortOps user_port_ops = { .receive = port_receive,
+                                          .batch_end = port_batch_end };
 
 /* ---- options ---- */
 
@@ -229,9 +350,13 @@ bool net_user_hostfwd_add(NetUser *u, const char *rule, GError **error)
     if (!parse_fwd(u, rule, false, &r, error)) {
         return false;
     }
-    if (slirp_add_hostfwd(u->slirp, r.udp, r.haddr, r.hport, r.gaddr,
-                          r.gport) < 0) {
-        int e = errno;
+    g_mutex_lock(&u->lock);
+    int rc = slirp_add_hostfwd(u->slirp, r.udp, r.haddr, r.hport, r.gaddr,
+                               r.gport);
+    int e = errno;
+    g_mutex_unlock(&u->lock);
+    kick(u->wake_fd); /* the thread polls the new socket from now on */
+    if (rc < 0) {
         return fail(error, "hostfwd: cannot forward host %s port %d: %s",
                     r.udp ? "UDP" : "TCP", r.hport,
                     e ? g_strerror(e) : "the port is in use");
@@ -245,7 +370,11 @@ bool net_user_hostfwd_remove(NetUser *u, const char *rule, GError **error)
     if (!parse_fwd(u, rule, true, &r, error)) {
         return false;
     }
-    if (slirp_remove_hostfwd(u->slirp, r.udp, r.haddr, r.hport) < 0) {
+    g_mutex_lock(&u->lock);
+    int rc = slirp_remove_hostfwd(u->slirp, r.udp, r.haddr, r.hport);
+    g_mutex_unlock(&u->lock);
+    kick(u->wake_fd);
+    if (rc < 0) {
         return fail(error, "hostfwd_remove: no %s forwarding of host port %d",
                     r.udp ? "UDP" : "TCP", r.hport);
     }
@@ -256,6 +385,18 @@ NetUser *net_user_new(const char *name, const char *options, GError **error)
 {
     NetUser *u = g_new0(NetUser, 1);
     u->timers = g_ptr_array_new();
+    g_mutex_init(&u->lock);
+    g_mutex_init(&u->qlock);
+    g_queue_init(&u->to_slirp);
+    g_queue_init(&u->to_guest);
+    u->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    u->notify_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (u->wake_fd < 0 || u->notify_fd < 0) {
+        int e = errno;
+        net_user_free(u);
+        fail(error, "-netdev user: eventfd: %s", g_strerror(e));
+        return NULL;
+    }
     SlirpConfig c = { .version = 1, .in_enabled = true };
     inet_pton(AF_INET, "10.0.2.0", &c.vnetwork);
     inet_pton(AF_INET, "255.255.255.0", &c.vnetmask);
@@ -404,6 +545,12 @@ NetUser *net_user_new(const char *name, const char *options, GError **error)
         }
     }
     g_ptr_array_free(fwds, TRUE);
+    u->thread = g_thread_try_new("slirp", slirp_thread, u, error);
+    if (!u->thread) {
+        g_prefix_error(error, "-netdev user: ");
+        net_user_free(u);
+        return NULL;
+    }
     return u;
 }
 
@@ -412,9 +559,26 @@ void net_user_free(NetUser *u)
     if (!u) {
         return;
     }
+    if (u->thread) {
+        g_mutex_lock(&u->lock);
+        u->quit = true;
+        g_mutex_unlock(&u->lock);
+        kick(u->wake_fd);
+        g_thread_join(u->thread);
+    }
     if (u->slirp) {
         slirp_cleanup(u->slirp);
     }
+    g_queue_clear_full(&u->to_slirp, (GDestroyNotify)g_bytes_unref);
+    g_queue_clear_full(&u->to_guest, (GDestroyNotify)g_bytes_unref);
+    if (u->wake_fd >= 0) {
+        close(u->wake_fd);
+    }
+    if (u->notify_fd >= 0) {
+        close(u->notify_fd);
+    }
+    g_mutex_clear(&u->lock);
+    g_mutex_clear(&u->qlock);
     net_port_free(u->port);
     for (guint i = 0; i < u->timers->len; i++) {
         g_free(g_ptr_array_index(u->timers, i));
@@ -432,7 +596,7 @@ NetPort *net_user_port(NetUser *u)
     return u->port;
 }
 
-/* ---- poll integration ---- */
+/* ---- the slirp thread ---- */
 
 typedef struct FillCtx {
     NetUser *u;
@@ -460,25 +624,6 @@ static int add_poll(int fd, int events, void *opaque)
     }
     g_array_append_val(fc->fds, p);
     return fc->fds->len - 1 - fc->u->poll_base;
-}
-
-void net_user_fill(NetUser *u, GArray *fds, int *timeout_ms)
-{
-    u->poll_base = fds->len;
-    uint32_t t = *timeout_ms < 0 ? UINT32_MAX : (uint32_t)*timeout_ms;
-    FillCtx fc = { u, fds };
-    slirp_pollfds_fill(u->slirp, &t, add_poll, &fc);
-    int64_t now = now_ms();
-    for (guint i = 0; i < u->timers->len; i++) {
-        UserTimer *tm = g_ptr_array_index(u->timers, i);
-        if (tm->expire_ms >= 0) {
-            int64_t d = MAX(tm->expire_ms - now, 0);
-            if (d < t) {
-                t = d;
-            }
-        }
-    }
-    *timeout_ms = t == UINT32_MAX ? -1 : (int)MIN(t, (uint32_t)INT32_MAX);
 }
 
 typedef struct PollCtx {
@@ -513,10 +658,25 @@ static int get_revents(int idx, void *opaque)
     return e;
 }
 
-void net_user_dispatch(NetUser *u, GArray *fds, bool poll_error)
+/* With `lock` held: milliseconds to slirp's next timer, or -1. */
+static int timers_timeout(NetUser *u, uint32_t t)
 {
-    PollCtx pc = { u, fds };
-    slirp_pollfds_poll(u->slirp, poll_error, get_revents, &pc);
+    int64_t now = now_ms();
+    for (guint i = 0; i < u->timers->len; i++) {
+        UserTimer *tm = g_ptr_array_index(u->timers, i);
+        if (tm->expire_ms >= 0) {
+            int64_t d = MAX(tm->expire_ms - now, 0);
+            if (d < t) {
+                t = d;
+            }
+        }
+    }
+    return t == UINT32_MAX ? -1 : (int)MIN(t, (uint32_t)INT32_MAX);
+}
+
+/* With `lock` held. */
+static void timers_run(NetUser *u)
+{
     int64_t now = now_ms();
     /* A timer callback may free or add timers: look again each time. */
     for (bool fired = true; fired;) {
@@ -531,5 +691,116 @@ void net_user_dispatch(NetUser *u, GArray *fds, bool poll_error)
             }
         }
     }
+}
+
+static gpointer slirp_thread(gpointer opaque)
+{
+    NetUser *u = opaque;
+    GArray *fds = g_array_sized_new(FALSE, TRUE, sizeof(GPollFD), 32);
+    g_mutex_lock(&u->lock);
+    while (!u->quit) {
+        g_array_set_size(fds, 0);
+        GPollFD w = { .fd = u->wake_fd, .events = G_IO_IN };
+        g_array_append_val(fds, w);
+        u->poll_base = fds->len;
+        g_mutex_lock(&u->qlock);
+        bool sockets = g_queue_get_length(&u->to_guest) < TO_GUEST_SOFT;
+        g_mutex_unlock(&u->qlock);
+        uint32_t t = UINT32_MAX;
+        if (sockets) {
+            FillCtx fc = { u, fds };
+            slirp_pollfds_fill(u->slirp, &t, add_poll, &fc);
+        }
+        int timeout = timers_timeout(u, t);
+        g_mutex_unlock(&u->lock);
+        int r = g_poll((GPollFD *)fds->data, fds->len, timeout);
+        if (r > 0 && g_array_index(fds, GPollFD, 0).revents) {
+            drain_fd(u->wake_fd);
+        }
+        g_mutex_lock(&u->lock);
+        if (u->quit) {
+            break;
+        }
+        if (sockets) {
+            PollCtx pc = { u, fds };
+            slirp_pollfds_poll(u->slirp, r < 0, get_revents, &pc);
+        }
+        timers_run(u);
+        /* The guest's frames, in order; slirp's answers queue up for
+           the worker meanwhile (cb_send_packet). */
+        for (;;) {
+            g_mutex_lock(&u->qlock);
+            GQueue in = u->to_slirp;
+            g_queue_init(&u->to_slirp);
+            g_mutex_unlock(&u->qlock);
+            if (g_queue_is_empty(&in)) {
+                break;
+            }
+            GBytes *b;
+            while ((b = g_queue_pop_head(&in))) {
+                gsize len;
+                const uint8_t *p = g_bytes_get_data(b, &len);
+                slirp_input(u->slirp, p, len);
+                g_bytes_unref(b);
+            }
+        }
+    }
+    g_mutex_unlock(&u->lock);
+    g_array_free(fds, TRUE);
+    return NULL;
+}
+
+/* ---- the worker's side ---- */
+
+void net_user_fill(NetUser *u, GArray *fds, int *timeout_ms)
+{
+    if (u->kick_pending) {
+        u->kick_pending = false;
+        kick(u->wake_fd);
+    }
+    u->worker_idx = fds->len;
+    GPollFD p = { .fd = u->notify_fd, .events = G_IO_IN };
+    g_array_append_val(fds, p);
+}
+
+void net_user_dispatch(NetUser *u, GArray *fds, bool poll_error)
+{
+    if (u->worker_idx < fds->len &&
+        g_array_index(fds, GPollFD, u->worker_idx).fd == u->notify_fd &&
+        g_array_index(fds, GPollFD, u->worker_idx).revents) {
+        drain_fd(u->notify_fd);
+    }
+    g_mutex_lock(&u->qlock);
+    GQueue out = u->to_guest;
+    bool resume = g_queue_get_length(&out) >= TO_GUEST_SOFT;
+    g_queue_init(&u->to_guest);
+    u->notified = false;
+    g_mutex_unlock(&u->qlock);
+    if (resume) {
+        kick(u->wake_fd); /* the thread reads its sockets again */
+    }
+    if (g_queue_is_empty(&out)) {
+        return;
+    }
+    GBytes *b;
+    while ((b = g_queue_pop_head(&out))) {
+        gsize len;
+        const uint8_t *p = g_bytes_get_data(b, &len);
+        net_send(u->port, p, len);
+        g_bytes_unref(b);
+    }
     net_batch_end(u->port);
+}
+
+void net_user_set_mode(NetUser *u, NetUserMode mode)
+{
+    u->mode = mode;
+}
+
+uint64_t net_user_dropped(NetUser *u)
+{
+    g_mutex_lock(&u->qlock);
+    uint64_t n = u->dropped;
+    g_mutex_unlock(&u->qlock);
+    return n;
 }

@@ -35,6 +35,7 @@ struct Dump {
 struct MachineNet {
     GPtrArray *backends; /* Backend * */
     GPtrArray *hubs;     /* NetHub * */
+    bool sync;           /* -icount: slirp answers inside the send */
 };
 
 static NetPort *backend_port(const Backend *b)
@@ -70,13 +71,16 @@ static void backend_free(gpointer p)
     g_free(b);
 }
 
-static bool backend_open(Backend *b, GError **error)
+static bool backend_open(MachineNet *n, Backend *b, GError **error)
 {
     if (!strcmp(b->cfg->kind, "tap")) {
         b->tap = net_tap_new(b->name, b->cfg->options, error);
         return b->tap != NULL;
     }
     b->user = net_user_new(b->name, b->cfg->options, error);
+    if (b->user) {
+        net_user_set_mode(b->user, n->sync ? NET_USER_SYNC : NET_USER_AUTO);
+    }
     return b->user != NULL;
 }
 
@@ -195,6 +199,7 @@ MachineNet *machine_net_new(const MachineConfig *cfg, BoardInstance *board,
                             GError **error)
 {
     MachineNet *n = g_new0(MachineNet, 1);
+    n->sync = cfg->icount_shift >= 0;
     n->backends = g_ptr_array_new_with_free_func(backend_free);
     n->hubs = g_ptr_array_new();
     board->n_nics = 0;
@@ -215,7 +220,7 @@ MachineNet *machine_net_new(const MachineConfig *cfg, BoardInstance *board,
         b->name = bc->id ? g_strdup(bc->id)
                          : g_strdup_printf("user.%d", user_index++);
         g_ptr_array_add(n->backends, b);
-        if (!backend_open(b, error)) {
+        if (!backend_open(n, b, error)) {
             machine_net_free(n);
             return NULL;
         }
@@ -535,7 +540,7 @@ bool machine_net_netdev_add(MachineNet *n, const char *spec, GError **error)
         b->own->vlan = -1;
         b->cfg = b->own;
         b->name = g_strdup(id);
-        ok = backend_open(b, error);
+        ok = backend_open(n, b, error);
         if (ok) {
             g_ptr_array_add(n->backends, b);
         } else {

@@ -276,6 +276,95 @@ static void test_tx_rx(void)
     rig_free(r);
 }
 
+static void advance(Rig *r, int64_t ns)
+{
+    r->clock->icount += ns;
+    clock_run_timers(r->clock);
+}
+
+/* Interrupt moderation, in virtual time (the rig's icount clock: 1 ns
+   per count): ITR spaces the rising edges, RDTR/RADV hold RXT0 back,
+   FPD ends the wait, TIDV holds TXDW back for descriptors with IDE. */
+static void test_moderation(void)
+{
+    Rig *r = rig_new();
+    setup_rings(r, 8);
+    /* Off by default: every cause at once, whatever the registers say. */
+    wr(r, 0xc4, 100);
+    wr(r, 0x3820, 8);
+    wr(r, 0xc8, 0x1);
+    g_assert_true(r->level);
+    g_assert_cmphex(rd(r, 0xc0), ==, 0x1);
+    wr(r, 0xc8, 0x1);
+    g_assert_true(r->level);
+    g_assert_cmphex(rd(r, 0xc0), ==, 0x1);
+    wr(r, 0x3820, 0);
+    r->nic->mitigation = true;
+    /* ITR 100: edges at least 25.6 us apart; causes gather meanwhile. */
+    wr(r, 0xc4, 100);
+    wr(r, 0xc8, 0x1); /* ICS.TXDW: the first edge is not held back */
+    g_assert_true(r->level);
+    g_assert_cmphex(rd(r, 0xc0), ==, 0x1);
+    g_assert_false(r->level);
+    wr(r, 0xc8, 0x1);
+    g_assert_false(r->level);
+    advance(r, 25600 - 1);
+    g_assert_false(r->level);
+    advance(r, 1);
+    g_assert_true(r->level);
+    g_assert_cmphex(rd(r, 0xc0), ==, 0x1);
+    wr(r, 0xc4, 0);
+
+    /* RDTR 10 (10.24 us) restarted by each frame, RADV 15 caps it. */
+    wr(r, 0x2820, 10);
+    wr(r, 0x282c, 15);
+    uint8_t in[64];
+    memset(in, 0xff, sizeof(in));
+    net_send(r->peer, in, sizeof(in));
+    g_assert_false(r->level);
+    advance(r, 5000);
+    net_send(r->peer, in, sizeof(in)); /* due 15240 from the first */
+    advance(r, 5000);
+    net_send(r->peer, in, sizeof(in)); /* RADV: due 15360, not 20240 */
+    g_assert_cmpuint(rd(r, 0x2810), ==, 3);
+    g_assert_false(r->level);
+    advance(r, 5359);
+    g_assert_false(r->level);
+    advance(r, 1);
+    g_assert_true(r->level);
+    g_assert_cmphex(rd(r, 0xc0) & 0x80, ==, 0x80);
+    /* FPD flushes a pending delay at once. */
+    net_send(r->peer, in, sizeof(in));
+    g_assert_false(r->level);
+    wr(r, 0x2820, 10 | 1u << 31);
+    g_assert_true(r->level);
+    g_assert_cmphex(rd(r, 0xc0) & 0x80, ==, 0x80);
+    g_assert_cmpuint(rd(r, 0x2820), ==, 10);
+    advance(r, 20000); /* nothing left to fire */
+    g_assert_false(r->level);
+    g_assert_cmphex(rd(r, 0xc0), ==, 0);
+
+    /* TIDV 8 (8.192 us) for a descriptor with IDE; none without it. */
+    wr(r, 0x3820, 8);
+    uint8_t *d = r->ram + TXRING;
+    put64(d, TXBUF);
+    put32(d + 8, 60 | 1u << 24 | 1u << 27 | 1u << 31); /* EOP RS IDE */
+    wr(r, 0x3818, 1);
+    g_assert_cmpuint(r->frames->len, ==, 1);
+    g_assert_false(r->level);
+    advance(r, 8191);
+    g_assert_false(r->level);
+    advance(r, 1);
+    g_assert_true(r->level);
+    g_assert_cmphex(rd(r, 0xc0) & 1, ==, 1);
+    put64(d + 16, TXBUF);
+    put32(d + 24, 60 | 1u << 24 | 1u << 27); /* no IDE */
+    wr(r, 0x3818, 2);
+    g_assert_true(r->level);
+    g_assert_cmphex(rd(r, 0xc0) & 1, ==, 1);
+    rig_free(r);
+}
+
 static uint16_t be16(const uint8_t *p)
 {
     return p[0] << 8 | p[1];
@@ -468,6 +557,7 @@ static const uint32_t fuzz_regs[] = {
     0x0000, 0x0008, 0x0010, 0x0014, 0x0018, 0x0020, 0x00c0, 0x00c8, 0x00d0,
     0x00d8, 0x0100, 0x0400, 0x2800, 0x2804, 0x2808, 0x2810, 0x2818, 0x3800,
     0x3804, 0x3808, 0x3810, 0x3818, 0x5200, 0x5400, 0x5404, 0x4074, 0x0038,
+    0x00c4, 0x2820, 0x282c, 0x3820, 0x382c, /* moderation */
 };
 
 static uint64_t fuzz_addr(GRand *g)
@@ -542,6 +632,7 @@ static void test_fuzz(void)
     g_test_message("seed %u, %.0f s", seed, budget);
     GRand *g = g_rand_new_with_seed(seed);
     Rig *r = rig_new();
+    r->nic->mitigation = true; /* the moderation timers are fuzzed too */
     setup_rings(r, 8);
     uint8_t *frame = g_malloc(NET_MAX_FRAME + 16);
     GTimer *t = g_timer_new();
@@ -601,6 +692,8 @@ static void test_fuzz(void)
             }
         }
         g_ptr_array_set_size(r->frames, 0);
+        /* virtual time: the moderation timer's deadlines come and go */
+        advance(r, g_rand_int_range(g, 0, 1 << 20));
         if (g_rand_boolean(g)) {
             setup_rings(r, g_rand_int_range(g, 1, 64) * 8); /* sane again */
         }
@@ -627,6 +720,7 @@ int main(int argc, char **argv)
     g_test_add_func("/hw/e1000/tso", test_tso);
     g_test_add_func("/hw/e1000/rx-csum", test_rx_csum);
     g_test_add_func("/hw/e1000/link", test_link);
+    g_test_add_func("/hw/e1000/moderation", test_moderation);
     g_test_add_func("/hw/e1000/fuzz", test_fuzz);
     return g_test_run();
 }

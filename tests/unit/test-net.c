@@ -2,9 +2,17 @@
 /*
  * Network ports, hubs and the machine's network wiring (engine/net.c,
  * engine/network.c), and libslirp behind a port: an ARP request for the
- * gateway gets slirp's answer.
+ * gateway gets slirp's answer; slirp's own thread accepts a hostfwd
+ * connection and the worker's poll step receives the frame it makes; a
+ * flood of requests is answered or counted as dropped, never lost.
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <glib.h>
 
 #include "bus/net.h"
@@ -235,7 +243,7 @@ static void test_slirp_arp(void)
     memcpy(f + 28, "\x0a\x00\x02\x0f", 4);
     memcpy(f + 38, "\x0a\x00\x02\x02", 4);
     net_send(nic, f, sizeof(f));
-    /* slirp may answer from its poll loop: run it a few times. */
+    /* slirp answers on its thread: the worker's poll step takes it. */
     GArray *fds = g_array_new(FALSE, TRUE, sizeof(GPollFD));
     for (int i = 0; i < 50 && s.frames->len == 0; i++) {
         int t = 10;
@@ -259,6 +267,24 @@ static void test_slirp_arp(void)
     net_user_free(u);
     g_ptr_array_free(s.frames, TRUE);
 
+    /* Sync mode (-icount): the answer is there when net_send returns. */
+    u = net_user_new("user.0", "restrict=on", &err);
+    g_assert_no_error(err);
+    net_user_set_mode(u, NET_USER_SYNC);
+    sink_init(&s);
+    nic = net_port_new("nic", &sink_ops, &s);
+    net_port_connect(nic, net_user_port(u));
+    for (int i = 0; i < 3; i++) {
+        net_send(nic, f, sizeof(f));
+        g_assert_cmpuint(s.frames->len, ==, i + 1);
+        r = g_bytes_get_data(s.frames->pdata[i], &len);
+        g_assert_cmphex(r[21], ==, 2);
+    }
+    g_assert_cmpint(s.batches, ==, 3);
+    net_port_free(nic);
+    net_user_free(u);
+    g_ptr_array_free(s.frames, TRUE);
+
     /* Bad options are refused with one message. */
     g_assert_null(net_user_new("x", "hostfwd=tcp::1-:0", &err));
     g_assert_nonnull(strstr(err->message, "invalid guest port"));
@@ -269,6 +295,136 @@ static void test_slirp_arp(void)
     g_clear_error(&err);
 }
 
+/* The worker's side of the slirp thread: poll its eventfd, take frames. */
+static void slirp_pump(NetUser *u, Sink *s, guint want, int rounds)
+{
+    GArray *fds = g_array_new(FALSE, TRUE, sizeof(GPollFD));
+    for (int i = 0; i < rounds && s->frames->len < want; i++) {
+        int t = 20;
+        g_array_set_size(fds, 0);
+        net_user_fill(u, fds, &t);
+        g_poll((GPollFD *)fds->data, fds->len, t);
+        net_user_dispatch(u, fds, false);
+    }
+    g_array_free(fds, TRUE);
+}
+
+static void arp_request(uint8_t f[42], const uint8_t mac[6], uint8_t ip)
+{
+    memset(f, 0xff, 6);
+    memcpy(f + 6, mac, 6);
+    f[12] = 0x08;
+    f[13] = 0x06;
+    static const uint8_t arp[8] = { 0, 1, 8, 0, 6, 4, 0, 1 };
+    memcpy(f + 14, arp, 8);
+    memcpy(f + 22, mac, 6);
+    memcpy(f + 28, "\x0a\x00\x02\x0f", 4);
+    memset(f + 32, 0, 6);
+    memcpy(f + 38, "\x0a\x00\x02", 3);
+    f[41] = ip;
+}
+
+/* A connection to a hostfwd port is accepted by slirp's thread (the
+   worker never polls slirp's sockets now); what slirp sends towards the
+   guest for it (an ARP request for 10.0.2.15, the guest being unknown
+   yet, or the SYN to port 8080) reaches the card through the worker's
+   poll step. */
+static void test_slirp_thread_hostfwd(void)
+{
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    g_assert_cmpint(bind(ls, (struct sockaddr *)&a, sizeof(a)), ==, 0);
+    socklen_t alen = sizeof(a);
+    g_assert_cmpint(getsockname(ls, (struct sockaddr *)&a, &alen), ==, 0);
+    int port = ntohs(a.sin_port);
+    close(ls);
+    GError *err = NULL;
+    g_autofree char *opts =
+        g_strdup_printf("hostfwd=tcp:127.0.0.1:%d-:8080", port);
+    NetUser *u = net_user_new("user.0", opts, &err);
+    g_assert_no_error(err);
+    Sink s;
+    sink_init(&s);
+    NetPort *nic = net_port_new("nic", &sink_ops, &s);
+    net_port_connect(nic, net_user_port(u));
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    fcntl(c, F_SETFL, O_NONBLOCK);
+    int r = connect(c, (struct sockaddr *)&a, sizeof(a));
+    g_assert_true(r == 0 || errno == EINPROGRESS);
+    slirp_pump(u, &s, 1, 250);
+    g_assert_cmpuint(s.frames->len, >=, 1);
+    gsize len;
+    const uint8_t *f = g_bytes_get_data(s.frames->pdata[0], &len);
+    g_assert_cmpuint(len, >=, 42);
+    if (f[12] == 0x08 && f[13] == 0x06) {
+        g_assert_cmphex(f[21], ==, 1); /* request */
+        g_assert_cmpmem(f + 38, 4, "\x0a\x00\x02\x0f", 4);
+    } else {
+        g_assert_cmphex(f[12], ==, 0x08);
+        g_assert_cmphex(f[13], ==, 0x00);
+        g_assert_cmpuint(len, >=, 54);
+        g_assert_cmphex(f[23], ==, 6);                  /* TCP */
+        g_assert_cmpuint(f[36] << 8 | f[37], ==, 8080); /* to the guest */
+        g_assert_cmphex(f[47] & 0x02, ==, 0x02);        /* SYN */
+    }
+    g_assert_cmpuint(net_port_stats(net_user_port(u))->tx_frames, >=, 1);
+    close(c);
+    net_port_free(nic);
+    net_user_free(u);
+    g_ptr_array_free(s.frames, TRUE);
+}
+
+/* 10,000 ARP requests sent at once, all through the thread's queue
+   (QUEUED mode) and then as the worker feeds them (AUTO): every one is
+   either answered (one reply each) or counted as dropped by a full queue
+   between the threads, whatever the threads' timing. */
+static void slirp_flood(NetUserMode mode)
+{
+    GError *err = NULL;
+    NetUser *u = net_user_new("user.0", "restrict=on", &err);
+    g_assert_no_error(err);
+    net_user_set_mode(u, mode);
+    Sink s;
+    sink_init(&s);
+    NetPort *nic = net_port_new("nic", &sink_ops, &s);
+    net_port_connect(nic, net_user_port(u));
+    static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+    enum { N = 10000 };
+    for (int i = 0; i < N; i++) {
+        uint8_t f[42];
+        arp_request(f, mac, (i & 1) ? 2 : 3); /* the gateway, the DNS */
+        net_send(nic, f, sizeof(f));
+    }
+    /* Until every frame is accounted for (or a generous bound passes). */
+    for (int i = 0; i < 500; i++) {
+        slirp_pump(u, &s, N, 1);
+        if (s.frames->len + net_user_dropped(u) >= N) {
+            break;
+        }
+    }
+    g_test_message("%u answered, %" G_GUINT64_FORMAT " dropped", s.frames->len,
+                   net_user_dropped(u));
+    g_assert_cmpuint(s.frames->len + net_user_dropped(u), ==, N);
+    g_assert_cmpuint(s.frames->len, >=, 1);
+    for (guint i = 0; i < s.frames->len; i++) {
+        gsize len;
+        const uint8_t *r = g_bytes_get_data(s.frames->pdata[i], &len);
+        g_assert_cmpuint(len, >=, 42);
+        g_assert_cmphex(r[21], ==, 2);
+        g_assert_cmpmem(r, 6, mac, 6);
+    }
+    net_port_free(nic);
+    net_user_free(u);
+    g_ptr_array_free(s.frames, TRUE);
+}
+
+static void test_slirp_thread_flood(void)
+{
+    slirp_flood(NET_USER_QUEUED);
+    slirp_flood(NET_USER_AUTO);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -277,5 +433,8 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/net/mac", test_mac);
     g_test_add_func("/engine/net/wiring", test_wiring);
     g_test_add_func("/engine/net/slirp-arp", test_slirp_arp);
+    g_test_add_func("/engine/net/slirp-thread-hostfwd",
+                    test_slirp_thread_hostfwd);
+    g_test_add_func("/engine/net/slirp-thread-flood", test_slirp_thread_flood);
     return g_test_run();
 }

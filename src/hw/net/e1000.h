@@ -34,6 +34,7 @@ typedef struct E1000 {
     IrqLine *irq;     /* INTA# of the slot */
     NetPort *port;    /* created by realize; the board connects it */
     uint8_t mac[6];
+    bool mitigation;  /* honour ITR, RDTR/RADV, TIDV/TADV (default off) */
     /* Guest-visible state. */
     uint32_t regs[E1000_REG_WORDS];
     uint16_t eeprom[E1000_EEPROM_WORDS];
@@ -47,6 +48,12 @@ typedef struct E1000 {
     uint8_t ee_bit;       /* next data bit (0 = bit 15) */
     uint8_t ee_do;        /* DO output */
     E1000TxCtx txctx;
+    /* Interrupt moderation (virtual ns; CLOCK_NEVER: not pending). */
+    int64_t itr_next;     /* the line may rise again from this time */
+    int64_t rx_due, rx_abs; /* RXT0 held back by RDTR, capped by RADV */
+    int64_t tx_due, tx_abs; /* TXDW held back by TIDV, capped by TADV */
+    Timer *mod_timer;     /* fires at the earliest of the above */
+    bool irq_up;          /* the line as last set */
     /* Not saved: the frame under construction never outlives a TDT
        write (see tx_run). */
     MemRegion *mmio;
