@@ -12,7 +12,7 @@ which is run when the cache lacks them.
 
 usage: boottest.py SCENARIO EMULATOR
   SCENARIO: iso | hdd | hdd-snapshot | kernel | floppy | vga | kernel64 |
-  kernel64-noapic
+  kernel64-noapic | installer64
   (kernel64: Debian's amd64 kernel; EMULATOR is mimic, whose sibling
   mimic-system-x86_64 runs, or qemu-system-x86_64)
 Exit status: 0 pass, 1 fail, 77 skip (emulator missing).
@@ -272,6 +272,7 @@ def ensure_images(what='all'):
              'vga': ['vmlinuz', 'initrd.gz'], 'floppy': ['floppy.img'],
              'kernel64': ['vmlinuz64', 'initrd64.gz'],
              'kernel64-noapic': ['vmlinuz64', 'initrd64.gz'],
+             'installer64': [],
              'all': ['demo.iso', 'demo-hdd.img', 'floppy.img', 'vmlinuz',
                      'initrd.gz']}[what]
     if all(os.path.exists(os.path.join(CACHE, n)) for n in names):
@@ -482,6 +483,55 @@ def scenario_kernel64_noapic(exe, tmp):
         emu.close()
 
 
+DI_PKG = 'debian-installer-12-netboot-amd64'
+DI_DIR = ('./usr/lib/debian-installer/images/12/amd64/text/'
+          'debian-installer/amd64/')
+ANSI = re.compile(r'\x1b(?:\[[0-9;?]*[A-Za-z]|[()][0-9A-Za-z]|[=>78])')
+
+
+def installer_files():
+    """The text installer's linux and initrd.gz from Debian's package,
+    fetched into the guest cache by scripts/guests/fetch-deb.sh."""
+    fetch = os.path.join(SRCROOT, 'scripts', 'guests', 'fetch-deb.sh')
+    out = []
+    for name in ('linux', 'initrd.gz'):
+        p = subprocess.run([fetch, DI_PKG, DI_DIR + name], check=True,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           text=True)
+        out.append(p.stdout.strip().split('\n')[-1])
+    return out
+
+
+def scenario_installer64(exe, tmp):
+    """Issue 17: Debian 12's netboot installer (amd64, text frontend) with
+    -kernel/-initrd and console=ttyS0 reaches its first dialog, the
+    language choice, on the serial console (newt's screen, read without
+    its escape sequences)."""
+    kernel, initrd = installer_files()
+    sib = os.path.join(os.path.dirname(exe), 'mimic-system-x86_64')
+    if os.path.basename(exe) == 'mimic' and os.path.exists(sib):
+        exe = sib
+    emu = Emulator([exe, '-nographic', '-kernel', kernel, '-initrd', initrd,
+                    '-append', 'console=ttyS0,115200', '-m', '1024'],
+                   os.path.join(tmp, 'serial.log'))
+    rx = re.compile(r'Select a language|Choose the language')
+    deadline = time.monotonic() + 2400 * SCALE
+    try:
+        while True:
+            with emu.cond:
+                text = ANSI.sub(' ', emu.buf)
+                eof = emu.eof
+            if rx.search(re.sub(r' +', ' ', text)):
+                break
+            if eof or time.monotonic() > deadline:
+                emu.fail('the installer showed no language dialog')
+            time.sleep(1)
+        if re.search(r'Kernel panic|BUG:|Oops', emu.buf):
+            emu.fail('the installer\'s kernel reported a crash')
+    finally:
+        emu.close()
+
+
 HDD_OFFSET = 2048 * 512
 
 
@@ -598,6 +648,7 @@ SCENARIOS = {'vga': scenario_vga, 'iso': scenario_iso,
              'hdd-snapshot': scenario_hdd_snapshot,
              'kernel': scenario_kernel, 'kernel64': scenario_kernel64,
              'kernel64-noapic': scenario_kernel64_noapic,
+             'installer64': scenario_installer64,
              'hdd': scenario_hdd, 'floppy': scenario_floppy}
 
 
