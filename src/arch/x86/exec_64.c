@@ -446,6 +446,19 @@ static uint64_t imm(const X86Insn *in)
     return (uint64_t)(int64_t)(int32_t)in->imm;
 }
 
+/* CS from a checked code descriptor, with RPL = cpl, and the CPL. */
+static void cs64_cache(X86Cpu *cpu, uint16_t sel, uint32_t lo, uint32_t hi,
+                       unsigned cpl)
+{
+    x86_desc_to_cache(&cpu->seg[S_CS], (sel & ~3u) | cpl, lo, hi);
+    SegCache *sc = &cpu->seg[S_CS];
+    sc->lo = 0;
+    sc->hi = sc->limit;
+    sc->rok = true;
+    sc->wok = false;
+    cpu->cpl = cpl;
+}
+
 /* Load CS for long mode from a selector of the GDT/LDT (no checks but
    presence: the IDT gate, IRETQ and SYSRET paths check what they need). */
 static void load_cs64(X86Cpu *cpu, uint16_t sel, unsigned cpl)
@@ -457,13 +470,7 @@ static void load_cs64(X86Cpu *cpu, uint16_t sel, unsigned cpl)
     if (!(hi & 0x8000) || !(hi & 0x800)) {
         x86_raise(cpu, (hi & 0x8000) ? EX_GP : EX_NP, sel & ~3u);
     }
-    x86_desc_to_cache(&cpu->seg[S_CS], (sel & ~3u) | cpl, lo, hi);
-    SegCache *sc = &cpu->seg[S_CS];
-    sc->lo = 0;
-    sc->hi = sc->limit;
-    sc->rok = true;
-    sc->wok = false;
-    cpu->cpl = cpl;
+    cs64_cache(cpu, sel, lo, hi, cpl);
     x86_update_mode(cpu);
 }
 
@@ -566,13 +573,7 @@ void x86_interrupt64(X86Cpu *cpu, int vec, int kind, bool has_err,
     if (ncpl != cpu->cpl) {
         flat_ss(cpu, ncpl, ncpl); /* a null SS with RPL = the new CPL */
     }
-    x86_desc_to_cache(&cpu->seg[S_CS], (csel & ~3u) | ncpl, lo, hi);
-    SegCache *sc = &cpu->seg[S_CS];
-    sc->lo = 0;
-    sc->hi = sc->limit;
-    sc->rok = true;
-    sc->wok = false;
-    cpu->cpl = ncpl;
+    cs64_cache(cpu, csel, lo, hi, ncpl);
     cpu->regs[R_ESP] = rsp;
     cpu->eflags &= ~(F_TF | F_NT | F_RF | F_VM);
     if (type == 14) {
@@ -776,13 +777,7 @@ static void far_gate64(X86Cpu *cpu, uint16_t sel, uint32_t lo, uint32_t hi,
             flat_ss(cpu, ncpl, ncpl); /* a null SS with RPL = the new CPL */
         }
     }
-    x86_desc_to_cache(&cpu->seg[S_CS], (csel & ~3u) | ncpl, clo, chi);
-    SegCache *sc = &cpu->seg[S_CS];
-    sc->lo = 0;
-    sc->hi = sc->limit;
-    sc->rok = true;
-    sc->wok = false;
-    cpu->cpl = ncpl;
+    cs64_cache(cpu, csel, clo, chi, ncpl);
     cpu->regs[R_ESP] = rsp;
     cpu->rip = off;
     x86_update_mode(cpu);
