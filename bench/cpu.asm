@@ -11,6 +11,9 @@
 ; Lines: "CPU-BENCH START", "int XXXXXXXX", "mem XXXXXXXX",
 ; "fpu XXXXXXXX XXXXXXXX", "CPU-BENCH DONE"; then it halts with IF=0.
 ; SCALE (nasm -DSCALE=n, default 1) multiplies every phase's work.
+; LONG (nasm -DLONG, bench/cpu.py --long): the same phases in 64-bit mode
+; (4-level paging, the first GiB identity by 2 MiB pages); values stay in
+; 32-bit registers, pointers are 64-bit, so the checksums are the same.
 ; SOUND (nasm -DSOUND, bench/audio.py) first starts two endless streams:
 ; the PC speaker at 440 Hz (PIT channel 2, port 0x61) and the Sound
 ; Blaster 16 playing 8-bit mono at 44100 Hz by auto-init DMA on channel 1
@@ -43,6 +46,21 @@ PGDIR   equ 0x10000
 VARS    equ 0x20000
 STACK   equ 0x90000
 
+; Pointer registers: 64-bit in long mode.
+%ifdef LONG
+%define PAX rax
+%define PBX rbx
+%define PCX rcx
+%define PDX rdx
+%define PSI rsi
+%else
+%define PAX eax
+%define PBX ebx
+%define PCX ecx
+%define PDX edx
+%define PSI esi
+%endif
+
     times 0x10000 db 0xff   ; the first 64 KiB of the ROM: unused
 
 section f000 vstart=0xf0000
@@ -52,6 +70,7 @@ gdt:
     dq 0
     dq 0x00cf9a000000ffff   ; 0x08 flat code
     dq 0x00cf92000000ffff   ; 0x10 flat data
+    dq 0x00af9a000000ffff   ; 0x18 64-bit code
 gdtr:
     dw gdtr - gdt - 1
     dd gdt
@@ -76,6 +95,38 @@ pm32:
     mov fs, ax
     mov gs, ax
     mov esp, STACK
+%ifdef LONG
+    ; PML4, PDPT, PD: the first GiB identity by 2 MiB pages; long mode.
+    mov edi, PGDIR
+    xor eax, eax
+    mov ecx, 3 * 1024
+    rep stosd
+    mov dword [PGDIR], PGDIR + 0x1003
+    mov dword [PGDIR + 0x1000], PGDIR + 0x2003
+    mov edi, PGDIR + 0x2000
+    mov eax, 0x83
+    mov ecx, 512
+.pd:
+    mov [edi], eax
+    add eax, 0x200000
+    add edi, 8
+    loop .pd
+    mov eax, cr4
+    or eax, 0x20            ; PAE
+    mov cr4, eax
+    mov eax, PGDIR
+    mov cr3, eax
+    mov ecx, 0xc0000080     ; EFER.LME
+    rdmsr
+    or eax, 0x100
+    wrmsr
+    mov eax, cr0
+    or eax, 0x80000000
+    mov cr0, eax
+    jmp 0x18:lm64
+bits 64
+lm64:
+%else
     ; Page directory: 0-16 MiB identity, 4 MiB pages, and the top 4 MiB
     ; (the ROM's alias) identity too.
     mov edi, PGDIR
@@ -95,6 +146,7 @@ pm32:
     mov eax, cr0
     or eax, 0x80000000
     mov cr0, eax
+%endif
 
 %ifdef SOUND
     mov al, 0xb6                ; PIT channel 2, mode 3, 440 Hz
@@ -181,10 +233,10 @@ pm32:
     imul eax, ebx
     cmp eax, SIEVE_SIZE
     jae .sieve_count
-    cmp byte [SIEVE + ebx], 0
+    cmp byte [SIEVE + PBX], 0
     je .sieve_skip
 .sieve_inner:
-    mov byte [SIEVE + eax], 0
+    mov byte [SIEVE + PAX], 0
     add eax, ebx
     cmp eax, SIEVE_SIZE
     jb .sieve_inner
@@ -221,10 +273,10 @@ pm32:
     mov esi, DST            ; strided read and write back
     mov ecx, (1 << 20) / 64
 .stride:
-    mov eax, [esi]
+    mov eax, [PSI]
     add ebp, eax
     xor eax, edx
-    mov [esi + SRC - DST], eax  ; the next round copies it
+    mov [PSI + SRC - DST], eax  ; the next round copies it
     add esi, 64
     dec ecx
     jnz .stride
@@ -273,23 +325,23 @@ pm32:
     jmp .hang
 
 mix:
-    lea ebx, [ebx + ebx * 2]
+    lea ebx, [PBX + PBX * 2]
     xor ebx, eax
     ret
 
 ; COM1 output, polled.
 putc:
-    push edx
-    push eax
+    push PDX
+    push PAX
     mov dx, 0x3fd
 .wait:
     in al, dx
     test al, 0x20
     jz .wait
-    pop eax
+    pop PAX
     mov dx, 0x3f8
     out dx, al
-    pop edx
+    pop PDX
     ret
 
 puts:                       ; ESI: NUL-terminated
@@ -306,8 +358,8 @@ putnl:
     jmp putc
 
 puthex:                     ; EAX as 8 hex digits
-    push ecx
-    push ebx
+    push PCX
+    push PBX
     mov ebx, eax
     mov ecx, 8
 .digit:
@@ -322,8 +374,8 @@ puthex:                     ; EAX as 8 hex digits
     call putc
     dec ecx
     jnz .digit
-    pop ebx
-    pop ecx
+    pop PBX
+    pop PCX
     ret
 
 align 8

@@ -8,7 +8,11 @@ time of each phase is taken between the guest's serial lines as they
 arrive (no boot, no firmware), and only the ratio Mimic/QEMU is the
 result (a time alone says nothing on a shared machine).
 
+--long: the 64-bit variant, the same phases in long mode (nasm -DLONG;
+the same checksums) under mimic-system-x86_64 and qemu-system-x86_64.
+
 usage: bench/cpu.py MIMIC [QEMU] [--runs N] [--scale S] [--timeout T]
+                    [--long]
 """
 import argparse
 import os
@@ -53,22 +57,32 @@ def run_once(exe, extra, rom, timeout):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('mimic')
-    ap.add_argument('qemu', nargs='?', default='qemu-system-i386')
+    ap.add_argument('qemu', nargs='?', default=None)
     ap.add_argument('--runs', type=int, default=1)
     ap.add_argument('--scale', type=int, default=2,
                     help='work per phase (nasm -DSCALE); default 2')
     ap.add_argument('--timeout', type=float, default=900)
+    ap.add_argument('--long', action='store_true',
+                    help='the phases in 64-bit mode, on the x86_64 machines')
     args = ap.parse_args()
+    if args.qemu is None:
+        args.qemu = 'qemu-system-x86_64' if args.long else 'qemu-system-i386'
     qemu = shutil.which(args.qemu) or args.qemu
     if not os.access(qemu, os.X_OK):
         print('bench/cpu: %s not found; no ratio' % args.qemu)
         return 1
     mimic = (os.path.abspath(args.mimic) if os.sep in args.mimic
              else shutil.which(args.mimic) or args.mimic)
+    if args.long:
+        # mimic-system-x86_64 (default CPU qemu64) beside the given mimic.
+        sib = os.path.join(os.path.dirname(mimic), 'mimic-system-x86_64')
+        if os.path.basename(mimic) == 'mimic' and os.path.exists(sib):
+            mimic = sib
     with tempfile.TemporaryDirectory(prefix='bench-cpu-') as tmp:
         rom = os.path.join(tmp, 'cpu.rom')
-        subprocess.run(['nasm', '-f', 'bin', '-DSCALE=%d' % args.scale,
-                        '-o', rom, os.path.join(TOP, 'bench', 'cpu.asm')],
+        subprocess.run(['nasm', '-f', 'bin', '-DSCALE=%d' % args.scale] +
+                       (['-DLONG'] if args.long else []) +
+                       ['-o', rom, os.path.join(TOP, 'bench', 'cpu.asm')],
                        check=True)
         times = {'mimic': [], 'qemu': []}
         sums = {}
@@ -100,9 +114,11 @@ def main():
         q = statistics.median(t[p] for t in times['qemu'])
         print('  %-4s Mimic/QEMU-TCG = %5.2fx (Mimic %.2f s, QEMU %.2f s)'
               % (p, m / q, m, q))
-    print('cpu (scale %d): Mimic/QEMU-TCG = %.2fx (Mimic %.2f s, QEMU %.2f '
-          's, median of %d)' % (args.scale, total['mimic'] / total['qemu'],
-                                total['mimic'], total['qemu'], args.runs))
+    print('cpu%s (scale %d): Mimic/QEMU-TCG = %.2fx (Mimic %.2f s, QEMU '
+          '%.2f s, median of %d)'
+          % (' 64-bit' if args.long else '', args.scale,
+             total['mimic'] / total['qemu'], total['mimic'], total['qemu'],
+             args.runs))
     return 0
 
 

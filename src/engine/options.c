@@ -1882,9 +1882,10 @@ static const CpuModelInfo cpu_models[] = {
       "pge cmov mmx fxsr sse sse2 clflush pni sse3 nx syscall lahf_lm " },
     { "x86_64", "qemu64", "alias of qemu64", NULL },
     { "max", "max", "all features the core implements (Nehalem, XSAVE, "
-      "1 GiB pages)", " fpu vme de pse tsc msr pae cx8 sep mtrr pge cmov "
-      "mmx fxsr sse sse2 clflush pni sse3 ssse3 sse4.1 sse4_1 sse4.2 "
-      "sse4_2 popcnt xsave nx syscall lahf_lm pdpe1gb " },
+      "1 GiB pages, RDTSCP, FSGSBASE)", " fpu vme de pse tsc msr pae cx8 "
+      "sep mtrr pge cmov mmx fxsr sse sse2 clflush pni sse3 ssse3 sse4.1 "
+      "sse4_1 sse4.2 sse4_2 popcnt xsave nx syscall lahf_lm pdpe1gb rdtscp "
+      "fsgsbase " },
 };
 
 static const CpuModelInfo *cpu_model_info(const char *name)

@@ -490,6 +490,200 @@ static void test_gaps(void)
     rig_free(&r);
 }
 
+/*
+ * 64-bit call gates (SDM Vol. 3A 5.8.3.1), RDTSCP with IA32_TSC_AUX and
+ * the FSGSBASE instructions, in 64-bit mode.  GDT: 0x18 64-bit code DPL 0,
+ * 0x20 a 16-byte call gate DPL 3 to 0x18:target, 0x30/0x38 64-bit code and
+ * data DPL 3, 0x48 a call gate DPL 0; the TSS's RSP0 is 0x9000; a 64-bit
+ * IDT whose stubs are "mov al, vector; hlt".
+ *   bits 64, org 0x2100
+ *   start:
+ *           mov rsp, 0x8000
+ *           xor r8d, r8d
+ *           jmp far [rel p20]          ; phase 1: JMP through the gate
+ *   back1:
+ *           call far [rel p20]         ; phase 2: CALL, same privilege
+ *           mov ecx, 0xc0000103        ; TSC_AUX
+ *           mov eax, 0x1234
+ *           xor edx, edx
+ *           wrmsr
+ *           xor ecx, ecx
+ *           rdtscp
+ *           mov r15, rcx
+ *           mov rax, cr4
+ *           bts eax, 16                ; CR4.FSGSBASE
+ *           mov cr4, rax
+ *           mov rax, 0x00007fff12345678
+ *           wrfsbase rax
+ *           rdfsbase r14
+ *           mov rax, 0xffffffff9abcdef0
+ *           wrgsbase eax               ; zero-extended
+ *           rdgsbase r13
+ *           push 0x3b                  ; to ring 3
+ *           push 0x7000
+ *           pushfq
+ *           push 0x33
+ *           lea rax, [rel ring3]
+ *           push rax
+ *           iretq
+ *   ring3:
+ *           call far [rel p20]         ; phase 3: CALL to ring 0
+ *           mov [rel r3back], rsp
+ *           call far [rel p48]         ; a DPL 0 gate: #GP(0x48)
+ *           hlt
+ *   target:
+ *           inc r8d
+ *           cmp r8d, 1
+ *           je back1
+ *           cmp r8d, 2
+ *           jne .inner
+ *           mov r9, [rsp]
+ *           mov r10, [rsp + 8]
+ *           o64 retf
+ *   .inner:
+ *           mov [0x620], rsp
+ *           mov rax, [rsp]
+ *           mov [0x600], rax
+ *           mov rax, [rsp + 8]
+ *           mov [0x608], rax
+ *           mov rax, [rsp + 16]
+ *           mov [0x610], rax
+ *           mov rax, [rsp + 24]
+ *           mov [0x618], rax
+ *           mov ax, ss
+ *           mov [0x628], ax
+ *           o64 retf
+ *   p20:    dq 0x1111
+ *           dw 0x20
+ *   p48:    dq 0
+ *           dw 0x48
+ *   r3back: dq 0
+ */
+static const uint8_t gates64[] = {
+    0xbc, 0x00, 0x80, 0x00, 0x00, 0x45, 0x31, 0xc0, 0x48, 0xff, 0x2d, 0xd7,
+    0x00, 0x00, 0x00, 0x48, 0xff, 0x1d, 0xd0, 0x00, 0x00, 0x00, 0xb9, 0x03,
+    0x01, 0x00, 0xc0, 0xb8, 0x34, 0x12, 0x00, 0x00, 0x31, 0xd2, 0x0f, 0x30,
+    0x31, 0xc9, 0x0f, 0x01, 0xf9, 0x49, 0x89, 0xcf, 0x0f, 0x20, 0xe0, 0x0f,
+    0xba, 0xe8, 0x10, 0x0f, 0x22, 0xe0, 0x48, 0xb8, 0x78, 0x56, 0x34, 0x12,
+    0xff, 0x7f, 0x00, 0x00, 0xf3, 0x48, 0x0f, 0xae, 0xd0, 0xf3, 0x49, 0x0f,
+    0xae, 0xc6, 0x48, 0xc7, 0xc0, 0xf0, 0xde, 0xbc, 0x9a, 0xf3, 0x0f, 0xae,
+    0xd8, 0xf3, 0x49, 0x0f, 0xae, 0xcd, 0x6a, 0x3b, 0x68, 0x00, 0x70, 0x00,
+    0x00, 0x9c, 0x6a, 0x33, 0x48, 0x8d, 0x05, 0x03, 0x00, 0x00, 0x00, 0x50,
+    0x48, 0xcf, 0x48, 0xff, 0x1d, 0x71, 0x00, 0x00, 0x00, 0x48, 0x89, 0x25,
+    0x7e, 0x00, 0x00, 0x00, 0x48, 0xff, 0x1d, 0x6d, 0x00, 0x00, 0x00, 0xf4,
+    0x41, 0xff, 0xc0, 0x41, 0x83, 0xf8, 0x01, 0x74, 0x82, 0x41, 0x83, 0xf8,
+    0x02, 0x75, 0x0b, 0x4c, 0x8b, 0x0c, 0x24, 0x4c, 0x8b, 0x54, 0x24, 0x08,
+    0x48, 0xcb, 0x48, 0x89, 0x24, 0x25, 0x20, 0x06, 0x00, 0x00, 0x48, 0x8b,
+    0x04, 0x24, 0x48, 0x89, 0x04, 0x25, 0x00, 0x06, 0x00, 0x00, 0x48, 0x8b,
+    0x44, 0x24, 0x08, 0x48, 0x89, 0x04, 0x25, 0x08, 0x06, 0x00, 0x00, 0x48,
+    0x8b, 0x44, 0x24, 0x10, 0x48, 0x89, 0x04, 0x25, 0x10, 0x06, 0x00, 0x00,
+    0x48, 0x8b, 0x44, 0x24, 0x18, 0x48, 0x89, 0x04, 0x25, 0x18, 0x06, 0x00,
+    0x00, 0x66, 0x8c, 0xd0, 0x66, 0x89, 0x04, 0x25, 0x28, 0x06, 0x00, 0x00,
+    0x48, 0xcb, 0x11, 0x11, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x20, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x48, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00
+};
+#define GATE_TARGET 0x2184
+
+static void gate64(Rig *r, uint32_t at, uint16_t sel, uint64_t off,
+                   unsigned type, unsigned dpl)
+{
+    rig_put32(r, at, (off & 0xffff) | (uint32_t)sel << 16);
+    rig_put32(r, at + 4, (off & 0xffff0000u) | 0x8000 | dpl << 13 |
+                         type << 8);
+    put64(r, at + 8, off >> 32);
+}
+
+static void test_gates(void)
+{
+    Rig r;
+    activated(&r, "max");
+    X86Cpu *x = r.x;
+    put64(&r, PD0 + 0 * 8, 0x000000 | P | W | U | PS);
+    x86_tlb_flush(x, true);
+    x->gdt.limit = 0x5f;
+    rig_desc_set(&r, GDT, 0x18, 0, 0xfffff, 0x9a, 0xa);
+    gate64(&r, GDT + 0x20, 0x18, GATE_TARGET, 12, 3);
+    rig_desc_set(&r, GDT, 0x30, 0, 0xfffff, 0xfa, 0xa);
+    rig_desc_set(&r, GDT, 0x38, 0, 0xfffff, 0xf2, 0xc);
+    gate64(&r, GDT + 0x48, 0x18, GATE_TARGET, 12, 0);
+    for (unsigned v = 0; v < 32; v++) {
+        gate64(&r, IDT + v * 16, 0x18, STUBS + v * 4, 14, 0);
+        rig_put32(&r, STUBS + v * 4, 0x90f400b0u | v << 8);
+    }
+    x->idt.base = IDT;
+    x->idt.limit = 32 * 16 - 1;
+    x->tr.base = 0x5000;
+    x->tr.limit = 0x67;
+    put64(&r, 0x5004, 0x9000); /* RSP0 */
+    rig_load_seg(&r, S_CS, 0x18);
+    x86_update_mode(x);
+    rig_load(&r, 0x2100, gates64, sizeof(gates64));
+    x->rip = 0x2100;
+    run_halt(&r);
+    /* Stopped in the #GP stub: the DPL 0 gate from ring 3. */
+    g_assert_cmphex(x->regs[R_EAX] & 0xff, ==, EX_GP);
+    g_assert_cmphex(get64(&r, x->regs[R_ESP]), ==, 0x48);
+    g_assert_cmphex(x->regs[R_ESP], ==, 0x9000 - 6 * 8);
+    /* Phase 1 (JMP) and 2 (CALL at CPL 0): the return address and CS. */
+    g_assert_cmphex(x->regs[8], ==, 3);
+    g_assert_cmphex(x->regs[9], ==, 0x2116);
+    g_assert_cmphex(x->regs[10], ==, 0x18);
+    /* Phase 3: ring 3 to ring 0 on RSP0: RIP, CS, RSP, SS, 8 bytes each,
+       and a null SS. */
+    g_assert_cmphex(get64(&r, 0x620), ==, 0x9000 - 32);
+    g_assert_cmphex(get64(&r, 0x600), ==, 0x2175);
+    g_assert_cmphex(get64(&r, 0x608), ==, 0x33);
+    g_assert_cmphex(get64(&r, 0x610), ==, 0x7000);
+    g_assert_cmphex(get64(&r, 0x618), ==, 0x3b);
+    g_assert_cmphex(rig_get16(&r, 0x628), ==, 0);
+    /* Back in ring 3 by RETF with REX.W: the old stack. */
+    g_assert_cmphex(get64(&r, 0x21fa), ==, 0x7000);
+    /* RDTSCP's ECX; RDFSBASE and RDGSBASE (32 bits zero-extended). */
+    g_assert_cmphex(x->regs[15], ==, 0x1234);
+    g_assert_cmphex(x->regs[14], ==, 0x00007fff12345678ull);
+    g_assert_cmphex(x->regs[13], ==, 0x9abcdef0ull);
+    g_assert_cmphex(x->seg[S_FS].base, ==, 0x00007fff12345678ull);
+
+    /* A non-canonical WRFSBASE is #GP(0); the FSGSBASE forms are #UD
+       without CR4.FSGSBASE; an upper half with a type is #GP(sel). */
+    static const uint8_t wrfs[] = { 0xf3, 0x48, 0x0f, 0xae, 0xd0, 0xf4 };
+    static const uint8_t call20[] = { 0x48, 0xff, 0x1c, 0x25, 0x00, 0x07,
+                                      0x00, 0x00, 0xf4 };
+    rig_load(&r, 0x2400, wrfs, sizeof(wrfs));
+    rig_load(&r, 0x2500, call20, sizeof(call20));
+    put64(&r, 0x700, 0);
+    rig_put16(&r, 0x708, 0x20);
+    struct { uint32_t at; uint64_t rax, cr4; int vec; } cases[] = {
+        { 0x2400, 0x0000800000000000ull, CR4_FSGSBASE, EX_GP },
+        { 0x2400, 0x1000, 0, EX_UD },
+        { 0x2400, 0x1000, CR4_FSGSBASE, -1 },
+        { 0x2500, 0, CR4_FSGSBASE, -2 },
+    };
+    for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
+        rig_load_seg(&r, S_CS, 0x18);
+        x->cpl = 0;
+        x86_update_mode(x);
+        x->regs[R_EAX] = cases[i].rax;
+        x->regs[R_ESP] = 0x8000;
+        x->cr4 = (x->cr4 & ~(uint64_t)CR4_FSGSBASE) | cases[i].cr4;
+        x->rip = cases[i].at;
+        if (cases[i].vec == -2) {
+            put64(&r, GDT + 0x28, 0x100ull << 32); /* type 1 above */
+        }
+        run_halt(&r);
+        if (cases[i].vec >= 0) {
+            g_assert_cmphex(x->regs[R_EAX] & 0xff, ==, cases[i].vec);
+        } else if (cases[i].vec == -1) {
+            g_assert_cmphex(x->seg[S_FS].base, ==, 0x1000);
+        } else {
+            g_assert_cmphex(x->regs[R_EAX] & 0xff, ==, EX_GP);
+            g_assert_cmphex(get64(&r, x->regs[R_ESP]), ==, 0x20);
+        }
+    }
+    rig_free(&r);
+}
+
 static void cpuid(Rig *r, uint32_t leaf, uint32_t out[4])
 {
     r->x->regs[R_EAX] = leaf;
@@ -520,7 +714,7 @@ static void test_cpuid(void)
     g_assert_false(v[3] & (1u << 26)); /* no 1 GiB pages */
     g_assert_true(v[3] & (1u << 11));  /* SYSCALL */
     g_assert_true(v[2] & 1);           /* LAHF/SAHF in 64-bit mode */
-    g_assert_false(v[3] & (1u << 27)); /* no RDTSCP (64-bit mode only) */
+    g_assert_false(v[3] & (1u << 27)); /* no RDTSCP (as QEMU's qemu64) */
     cpuid(&r, 0x80000008, v);
     g_assert_cmphex(v[0] & 0xffff, ==, 0x3028); /* 40 physical, 48 linear */
     cpuid(&r, 1, v);
@@ -536,9 +730,25 @@ static void test_cpuid(void)
     cpuid(&r, 1, v);
     g_assert_false(v[2] & (1u << 13)); /* pentium2: no CMPXCHG16B */
     rig_free(&r);
+    /* qemu64: no RDTSCP (#UD, also outside 64-bit mode), no leaf 7. */
+    rig_init_model(&r, RAM, "qemu64");
+    X86Insn rdtscp = { .reg = 7, .mod = 3, .rm = 1 };
+    g_assert_cmpint(run_insn(&r, x86_h_sys_desc_tables, &rdtscp), ==, EX_UD);
+    cpuid(&r, 0, v);
+    g_assert_cmphex(v[0], <, 7);
+    rig_free(&r);
     rig_init_model(&r, RAM, "max");
     cpuid(&r, 0x80000001, v);
     g_assert_true(v[3] & (1u << 26));
+    g_assert_true(v[3] & (1u << 27)); /* RDTSCP */
+    r.x->regs[R_ECX] = 0;
+    cpuid(&r, 7, v);
+    g_assert_cmphex(v[1], ==, 1); /* FSGSBASE only */
+    /* RDTSCP in 32-bit code: the TSC and TSC_AUX. */
+    r.x->tsc_aux = 0xabcd;
+    r.x->regs[R_ECX] = 0xffffffff00000000ull;
+    g_assert_cmpint(run_insn(&r, x86_h_sys_desc_tables, &rdtscp), ==, -1);
+    g_assert_cmphex(r.x->regs[R_ECX], ==, 0xabcd);
     rig_free(&r);
     /* An unknown model is refused by create. */
     GError *err = NULL;
@@ -603,6 +813,7 @@ int main(int argc, char **argv)
     g_test_add_func("/x86/long/rep-rounds", test_rep_rounds);
     g_test_add_func("/x86/long/gaps", test_gaps);
     g_test_add_func("/x86/long/cpuid", test_cpuid);
+    g_test_add_func("/x86/long/gates", test_gates);
     g_test_add_func("/x86/long/state", test_state);
     return g_test_run();
 }

@@ -40,6 +40,7 @@ static void test_cpu_models(void)
         { "-cpu qemu64", "qemu64" }, { "-cpu x86_64", "qemu64" },
         { "-cpu max", "max" }, { "-cpu qemu64,+syscall,nx=on", "qemu64" },
         { "-cpu max,+pdpe1gb", "max" },
+        { "-cpu max,+rdtscp,fsgsbase=on", "max" },
     };
     MachineConfig cfg;
     GError *err = NULL;
@@ -180,6 +181,8 @@ static const struct {
     { "-cpu pentium2,lm=on", "feature 'lm' is not implemented" },
     { "-cpu qemu64,-nx", "cannot be removed" },
     { "-cpu qemu64,+lm", "feature 'lm' is not implemented" },
+    { "-cpu qemu64,+rdtscp", "feature 'rdtscp' is not implemented" },
+    { "-cpu Nehalem,+fsgsbase", "feature 'fsgsbase' is not implemented" },
     { "-cpu qemu64,model=3", "unsupported property" },
     { "-display sdl", "'sdl' is not available" },
     { "-vga cirrus", "only std" },

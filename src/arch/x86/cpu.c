@@ -42,8 +42,8 @@ const X86Model x86_models[] = {
     { "Nehalem", "Intel Core i7 class x86-64 CPU (SSE to SSE4.2, POPCNT)",
       X86F_ALL64 | X86F_SSE_V2, 0x106a2, 40 },
     { "max", "every feature the core implements (Nehalem plus 1 GiB "
-      "pages, RDTSCP, XSAVE)", X86F_ALL64 | X86F_PDPE1GB | X86F_RDTSCP |
-      X86F_SSE_V2 | X86F_XSAVE, 0x663, 40 },
+      "pages, RDTSCP, XSAVE, FSGSBASE)", X86F_ALL64 | X86F_PDPE1GB |
+      X86F_RDTSCP | X86F_SSE_V2 | X86F_XSAVE | X86F_FSGSBASE, 0x663, 40 },
 };
 const unsigned x86_n_models = G_N_ELEMENTS(x86_models);
 static const char *const x86_model_names[] = {

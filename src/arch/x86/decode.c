@@ -403,7 +403,8 @@ void x86_decode(X86Cpu *cpu, X86Insn *in, uint64_t eip, unsigned mode,
             goto bad;
         }
         /* SWAPGS (64-bit mode only) and RDTSCP: 0F 01 F8/F9. */
-        if (m64 && in->mod == 3 && in->reg == 7 && (in->rm & 7) <= 1) {
+        if (in->mod == 3 && in->reg == 7 &&
+            ((in->rm & 7) == 1 || (m64 && (in->rm & 7) == 0))) {
             break;
         }
         /* XGETBV/XSETBV: 0F 01 D0/D1 (exec_sse.c). */

@@ -446,6 +446,19 @@ static uint64_t imm(const X86Insn *in)
     return (uint64_t)(int64_t)(int32_t)in->imm;
 }
 
+/* CS from a checked code descriptor, with RPL = cpl, and the CPL. */
+static void cs64_cache(X86Cpu *cpu, uint16_t sel, uint32_t lo, uint32_t hi,
+                       unsigned cpl)
+{
+    x86_desc_to_cache(&cpu->seg[S_CS], (sel & ~3u) | cpl, lo, hi);
+    SegCache *sc = &cpu->seg[S_CS];
+    sc->lo = 0;
+    sc->hi = sc->limit;
+    sc->rok = true;
+    sc->wok = false;
+    cpu->cpl = cpl;
+}
+
 /* Load CS for long mode from a selector of the GDT/LDT (no checks but
    presence: the IDT gate, IRETQ and SYSRET paths check what they need). */
 static void load_cs64(X86Cpu *cpu, uint16_t sel, unsigned cpl)
@@ -457,13 +470,7 @@ static void load_cs64(X86Cpu *cpu, uint16_t sel, unsigned cpl)
     if (!(hi & 0x8000) || !(hi & 0x800)) {
         x86_raise(cpu, (hi & 0x8000) ? EX_GP : EX_NP, sel & ~3u);
     }
-    x86_desc_to_cache(&cpu->seg[S_CS], (sel & ~3u) | cpl, lo, hi);
-    SegCache *sc = &cpu->seg[S_CS];
-    sc->lo = 0;
-    sc->hi = sc->limit;
-    sc->rok = true;
-    sc->wok = false;
-    cpu->cpl = cpl;
+    cs64_cache(cpu, sel, lo, hi, cpl);
     x86_update_mode(cpu);
 }
 
@@ -566,13 +573,7 @@ void x86_interrupt64(X86Cpu *cpu, int vec, int kind, bool has_err,
     if (ncpl != cpu->cpl) {
         flat_ss(cpu, ncpl, ncpl); /* a null SS with RPL = the new CPL */
     }
-    x86_desc_to_cache(&cpu->seg[S_CS], (csel & ~3u) | ncpl, lo, hi);
-    SegCache *sc = &cpu->seg[S_CS];
-    sc->lo = 0;
-    sc->hi = sc->limit;
-    sc->rok = true;
-    sc->wok = false;
-    cpu->cpl = ncpl;
+    cs64_cache(cpu, csel, lo, hi, ncpl);
     cpu->regs[R_ESP] = rsp;
     cpu->eflags &= ~(F_TF | F_NT | F_RF | F_VM);
     if (type == 14) {
@@ -658,7 +659,7 @@ static void sysret64(X86Cpu *cpu, const X86Insn *in)
 /* Far RET and far JMP/CALL through memory in 64-bit mode (SDM Vol. 2A,
    IA-32e mode): a code segment of the same privilege (conforming: DPL <=
    CPL), 64-bit or compatibility; RETF to an outer ring pops RSP and SS
-   too.  Call gates are not handled yet (#GP). */
+   too.  Call gates: far_gate64. */
 static void far_target(X86Cpu *cpu, uint16_t sel, bool ret)
 {
     uint32_t lo, hi;
@@ -704,12 +705,97 @@ static void far_ret64(X86Cpu *cpu, const X86Insn *in)
     cpu->block_end = true;
 }
 
+/* Far CALL/JMP through a call gate in 64-bit mode (SDM Vol. 2A CALL and
+   JMP, IA-32e mode; Vol. 3A 5.8.3.1): the 16-byte gate (type 12, the
+   upper half's type field zero) names a 64-bit code segment and a 64-bit
+   offset; CALL to a more privileged non-conforming segment takes RSPn of
+   the 64-bit TSS and a null SS with RPL = n, and pushes SS, RSP, CS, RIP
+   as 8 bytes each (no parameters are copied); otherwise CS and RIP are
+   pushed on the current stack.  JMP keeps the privilege level.  Nothing
+   changes before the last check and write have passed. */
+static void far_gate64(X86Cpu *cpu, uint16_t sel, uint32_t lo, uint32_t hi,
+                       bool call)
+{
+    unsigned type = (hi >> 8) & 0x1f, gdpl = (hi >> 13) & 3;
+    if (type != 12 || gdpl < cpu->cpl || gdpl < (sel & 3)) {
+        x86_raise(cpu, EX_GP, sel & ~3u);
+    }
+    if (!(hi & 0x8000)) {
+        x86_raise(cpu, EX_NP, sel & ~3u);
+    }
+    uint32_t w2, w3;
+    if (!x86_read_desc(cpu, sel + 8, &w2, &w3) || ((w3 >> 8) & 0x1f)) {
+        x86_raise(cpu, EX_GP, sel & ~3u);
+    }
+    uint16_t csel = lo >> 16;
+    uint64_t off = (lo & 0xffff) | (hi & 0xffff0000u) | (uint64_t)w2 << 32;
+    uint32_t clo, chi;
+    if ((csel & ~3u) == 0) {
+        GP0(cpu);
+    }
+    if (!x86_read_desc(cpu, csel, &clo, &chi)) {
+        x86_raise(cpu, EX_GP, csel & ~3u);
+    }
+    unsigned cdpl = (chi >> 13) & 3;
+    bool conf = chi & 0x400;
+    /* A 64-bit code segment (L = 1, D = 0). */
+    if ((chi & 0x1800) != 0x1800 || (chi & 0x600000) != 0x200000 ||
+        (call || conf ? cdpl > cpu->cpl : cdpl != cpu->cpl)) {
+        x86_raise(cpu, EX_GP, csel & ~3u);
+    }
+    if (!(chi & 0x8000)) {
+        x86_raise(cpu, EX_NP, csel & ~3u);
+    }
+    if (!x86_canonical(off)) {
+        GP0(cpu);
+    }
+    unsigned ncpl = call && !conf ? cdpl : cpu->cpl;
+    uint64_t rsp = cpu->regs[R_ESP];
+    if (call) {
+        uint64_t frame[4] = { cpu->rip, cpu->seg[S_CS].sel, rsp,
+                              cpu->seg[S_SS].sel };
+        unsigned n = 2;
+        if (ncpl < cpu->cpl) {
+            unsigned at = 4 + ncpl * 8;
+            if (at + 7 > cpu->tr.limit) {
+                x86_raise(cpu, EX_TS, cpu->tr.sel & ~3u);
+            }
+            rsp = x86_sys_read(cpu, cpu->tr.base + at, 4) |
+                  (uint64_t)x86_sys_read(cpu, cpu->tr.base + at + 4, 4)
+                      << 32;
+            n = 4;
+        }
+        /* Highest first, as accesses of the new privilege level. */
+        int save = cpu->tlb_user;
+        cpu->tlb_user = ncpl == 3;
+        for (unsigned i = n; i-- > 0;) {
+            wr(cpu, lin(cpu, S_SS, rsp - (n - i) * 8), frame[i], 8);
+        }
+        cpu->tlb_user = save;
+        rsp -= n * 8;
+        if (ncpl < cpu->cpl) {
+            flat_ss(cpu, ncpl, ncpl); /* a null SS with RPL = the new CPL */
+        }
+    }
+    cs64_cache(cpu, csel, clo, chi, ncpl);
+    cpu->regs[R_ESP] = rsp;
+    cpu->rip = off;
+    x86_update_mode(cpu);
+    cpu->block_end = true;
+}
+
 static void far_jmp_call64(X86Cpu *cpu, const X86Insn *in, bool call)
 {
     unsigned sz = in->osz == 8 ? 8 : in->osz;
     uint64_t a = mem_addr(cpu, in);
     uint64_t off = rd(cpu, a, sz);
     uint16_t sel = rd(cpu, a + sz, 2);
+    uint32_t lo, hi;
+    if ((sel & ~3u) && x86_read_desc(cpu, sel, &lo, &hi) &&
+        !(hi & 0x1000)) {
+        far_gate64(cpu, sel, lo, hi, call); /* the offset is ignored */
+        return;
+    }
     far_target(cpu, sel, false);
     if (call) {
         push(cpu, cpu->seg[S_CS].sel, sz);
@@ -720,6 +806,25 @@ static void far_jmp_call64(X86Cpu *cpu, const X86Insn *in, bool call)
     cpu->block_end = true;
 }
 
+/* RDFSBASE, RDGSBASE, WRFSBASE, WRGSBASE (SDM Vol. 2C): 64-bit mode
+   with CR4.FSGSBASE, else #UD; 32-bit operands zero-extend; a written
+   base must be canonical (#GP(0)). */
+void x86_fsgsbase(X86Cpu *cpu, unsigned r, unsigned reg, bool w)
+{
+    if (!cpu->code64 || !(cpu->cr4 & CR4_FSGSBASE)) {
+        x86_ud(cpu);
+    }
+    SegCache *sc = &cpu->seg[r & 1 ? S_GS : S_FS];
+    if (r < 2) {
+        cpu->regs[reg] = w ? sc->base : (uint32_t)sc->base;
+        return;
+    }
+    uint64_t v = w ? cpu->regs[reg] : (uint32_t)cpu->regs[reg];
+    if (!x86_canonical(v)) {
+        GP0(cpu);
+    }
+    sc->base = v;
+}
 
 /* ---- the legacy handlers in 64-bit mode ----
    Handlers that compute no address themselves, or only one memory
@@ -1254,17 +1359,8 @@ void x86_h_exec64(X86Cpu *cpu, const X86Insn *in)
                 cpu->kernel_gs_base = t;
                 return;
             }
-            if (cpu->model->features & X86F_RDTSCP_DONE) { /* RDTSCP */
-                if ((cpu->cr4 & CR4_TSD) && cpu->cpl != 0) {
-                    GP0(cpu);
-                }
-                uint64_t t = x86_rdtsc(cpu);
-                cpu->regs[R_EAX] = (uint32_t)t;
-                cpu->regs[R_EDX] = t >> 32;
-                cpu->regs[R_ECX] = (uint32_t)cpu->tsc_aux;
-                return;
-            }
-            break;
+            x86_rdtscp(cpu); /* RDTSCP */
+            return;
         }
         if (in->reg == 4) { /* SMSW: r64 takes all of CR0, m16 */
             if (in->mod == 3) {

@@ -163,7 +163,8 @@ int x86_sse_decode(unsigned op, unsigned pfx, uint8_t modrm)
             /* FXSAVE FXRSTOR LDMXCSR STMXCSR XSAVE XRSTOR - CLFLUSH */
             return (r == 6 || pfx > 1 || (r == 7 && pfx)) ? -1 : 0;
         }
-        return (r >= 5 && pfx == 0) ? 0 : -1; /* LFENCE MFENCE SFENCE */
+        /* LFENCE MFENCE SFENCE; F3: RD/WR FS/GS BASE (exec_64.c) */
+        return (r >= 5 && pfx == 0) || (r <= 3 && pfx == 2) ? 0 : -1;
     }
     unsigned k = sse_kind(op);
     if (!(k & (1u << pfx))) {
@@ -1029,6 +1030,10 @@ static void grp15(Sse *s)
     X86Cpu *cpu = s->cpu;
     unsigned r = (s->in->modrm >> 3) & 7;
     bool w64 = rex_w(s);
+    if (s->reg && r <= 3) {
+        x86_fsgsbase(cpu, r, s->m, w64);
+        return;
+    }
     if (s->reg) {
         /* LFENCE, MFENCE (SSE2), SFENCE (SSE): one CPU, in order. */
         need(cpu, r == 7 ? X86F_SSE : X86F_SSE2);

@@ -226,7 +226,11 @@ void x86_h_sys_desc_tables(X86Cpu *cpu, const X86Insn *in)
         x86_set_cr0(cpu, cr0);
         return;
     }
-    case 7: /* INVLPG */
+    case 7: /* INVLPG; RDTSCP (0F 01 F9, the only register form) */
+        if (in->mod == 3) {
+            x86_rdtscp(cpu);
+            return;
+        }
         need_cpl0(cpu);
         x86_tlb_flush_page(cpu, cpu->seg[in->seg].base + x86_ea(cpu, in));
         return;
@@ -443,7 +447,8 @@ void x86_h_mov_cr_r(X86Cpu *cpu, const X86Insn *in)
     case 4:
         if (v & ~(uint64_t)(CR4_SUPPORTED |
                 (x86_sse_features(cpu) & X86F_SSE ? CR4_OSXMMEXCPT : 0) |
-                (x86_sse_features(cpu) & X86F_XSAVE ? CR4_OSXSAVE : 0))) {
+                (x86_sse_features(cpu) & X86F_XSAVE ? CR4_OSXSAVE : 0) |
+                (cpu->model->features & X86F_FSGSBASE ? CR4_FSGSBASE : 0))) {
             GP0(cpu);
         }
         if (cpu->lma && !(v & CR4_PAE)) {
@@ -528,6 +533,22 @@ void x86_h_rdtsc(X86Cpu *cpu, const X86Insn *in)
     uint64_t t = x86_rdtsc(cpu);
     cpu->regs[R_EAX] = (uint32_t)t;
     cpu->regs[R_EDX] = t >> 32;
+}
+
+/* RDTSCP (0F 01 F9): the TSC as RDTSC, and IA32_TSC_AUX in ECX (upper
+   halves cleared in 64-bit mode); #UD on a model without it. */
+void x86_rdtscp(X86Cpu *cpu)
+{
+    if (!(cpu->model->features & X86F_RDTSCP)) {
+        x86_raise(cpu, EX_UD, 0);
+    }
+    if ((cpu->cr4 & CR4_TSD) && cpu->pe && cpu->cpl != 0) {
+        GP0(cpu);
+    }
+    uint64_t t = x86_rdtsc(cpu);
+    cpu->regs[R_EAX] = (uint32_t)t;
+    cpu->regs[R_EDX] = t >> 32;
+    cpu->regs[R_ECX] = (uint32_t)cpu->tsc_aux;
 }
 
 void x86_h_rdpmc(X86Cpu *cpu, const X86Insn *in)
@@ -777,8 +798,9 @@ void x86_cpuid(X86Cpu *cpu)
     uint32_t a = 0, b = 0, c = 0, d = 0;
     switch (leaf) {
     case 0:
-        /* Leaf 0Dh (XSAVE) with XSAVE, else up to 2. */
-        a = x86_sse_features(cpu) & X86F_XSAVE ? 0xd : 2;
+        /* Leaf 0Dh (XSAVE) with XSAVE, 7 with FSGSBASE, else up to 2. */
+        a = x86_sse_features(cpu) & X86F_XSAVE ? 0xd :
+            cpu->model->features & X86F_FSGSBASE ? 7 : 2;
         b = 0x756e6547; /* "Genu" */
         d = 0x49656e69; /* "ineI" */
         c = 0x6c65746e; /* "ntel" */
@@ -822,6 +844,14 @@ void x86_cpuid(X86Cpu *cpu)
             }
         }
         break;
+    case 7:
+        /* Structured extended features, subleaf 0: FSGSBASE (EBX bit 0)
+           only; EAX = 0, no further subleaves. */
+        if ((uint32_t)cpu->regs[R_ECX] == 0 &&
+            (cpu->model->features & X86F_FSGSBASE)) {
+            b = 1;
+        }
+        break;
     case 0xd:
         /* XSAVE: x87 and SSE, the standard 576-byte area. */
         if (x86_sse_features(cpu) & X86F_XSAVE &&
@@ -851,7 +881,7 @@ void x86_cpuid(X86Cpu *cpu)
             d = (f & X86F_SYSCALL_DONE ? 1u << 11 : 0) |
                 (f & X86F_NX ? 1u << 20 : 0) |
                 (f & X86F_PDPE1GB ? 1u << 26 : 0) |
-                (f & X86F_RDTSCP_DONE ? 1u << 27 : 0) |
+                (f & X86F_RDTSCP ? 1u << 27 : 0) |
                 (f & X86F_LM_DONE ? 1u << 29 : 0);
             c = f & X86F_LAHF_LM_DONE ? 1u : 0;
             break;

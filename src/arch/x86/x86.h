@@ -72,9 +72,11 @@ enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NONE = 7 };
 #define CR4_PCE 0x100u
 #define CR4_OSFXSR 0x200u
 #define CR4_OSXMMEXCPT 0x400u
+#define CR4_FSGSBASE 0x10000u
 #define CR4_OSXSAVE 0x40000u
-#define CR4_SUPPORTED_MASK 0x403bfu /* CR4_SUPPORTED in exec_system.c,
-                                       with OSXMMEXCPT and OSXSAVE */
+#define CR4_SUPPORTED_MASK 0x413bfu /* CR4_SUPPORTED in exec_system.c,
+                                       with OSXMMEXCPT, FSGSBASE and
+                                       OSXSAVE */
 
 /* IA32_EFER (MSR C000_0080h) */
 #define MSR_EFER 0xc0000080u
@@ -99,11 +101,11 @@ enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NONE = 7 };
 #define X86F_SSE42 0x800u
 #define X86F_POPCNT 0x1000u
 #define X86F_XSAVE 0x2000u /* XSAVE/XRSTOR/XGETBV/XSETBV, x87+SSE */
+#define X86F_FSGSBASE 0x4000u /* RD/WR FS/GS BASE, CR4.FSGSBASE */
 /* Features of a model the core does not implement yet stay out of CPUID
    (the *_DONE masks name the implemented ones). */
 #define X86F_LM_DONE X86F_LM /* 64-bit mode: exec_64.c */
 #define X86F_SYSCALL_DONE X86F_SYSCALL
-#define X86F_RDTSCP_DONE 0u /* 64-bit mode only so far */
 #define X86F_LAHF_LM_DONE X86F_LAHF_LM
 typedef struct X86Model {
     const char *name;
@@ -715,6 +717,10 @@ void x86_interrupt64(X86Cpu *cpu, int vec, int kind, bool has_err,
 /* The legacy map's handler of op (0x000-0x1ff), NULL if none. */
 X86Handler x86_legacy_handler(unsigned op);
 uint64_t x86_rdtsc(X86Cpu *cpu);
+void x86_rdtscp(X86Cpu *cpu);
+/* RDFSBASE RDGSBASE WRFSBASE WRGSBASE (F3 0F AE /0-/3, register form;
+   exec_64.c): r = ModRM.reg, reg = the GPR, w = REX.W. */
+void x86_fsgsbase(X86Cpu *cpu, unsigned r, unsigned reg, bool w);
 void x86_cpuid(X86Cpu *cpu);
 void x86_set_ferr(X86Cpu *cpu, bool level);
 /* Diagnostics (cpu.c): the integer state as "info registers" shows it,
