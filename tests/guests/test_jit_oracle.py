@@ -19,10 +19,35 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import boottest  # noqa: E402
-from test_savevm_linux import argv, finish, ramhash, stop_at  # noqa: E402
+import time  # noqa: E402
+
+from test_savevm_linux import argv, finish, icount, ramhash  # noqa: E402
 
 STEP = 100000000
 LAST = 600000000
+STALL = 120  # seconds without a single instruction: the guest stopped
+
+
+def stop_at(emu, mon, count):
+    """Run to instruction count; fail early if the guest stops executing
+    (an engine bug can leave it halted with interrupts off, where
+    -icount's counter never reaches count)."""
+    out = mon.cmd('icount_stop %d' % count)
+    if out.strip():
+        emu.fail('icount_stop said %r' % out)
+    mon.cmd('cont')
+    last, since = -1, time.monotonic()
+    while 'paused' not in mon.cmd('info status'):
+        now = icount(mon)
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since > STALL * boottest.SCALE:
+            emu.fail('the guest stopped executing at instruction %d '
+                     '(registers:\n%s)' % (now, mon.cmd('info registers')))
+        time.sleep(0.5)
+    got = icount(mon)
+    if got != count:
+        emu.fail('stopped at instruction %d, not %d' % (got, count))
 
 
 def run(exe, tmp, accel):

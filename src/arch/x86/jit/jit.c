@@ -696,11 +696,19 @@ static void emit_fast_host(Asm *a, int s, bool store, AsmFixup *slow,
    unusual calls the handler, which redoes the instruction with every
    rule.  The fall-through is the next instruction; a handler call that
    ended the block jumps to *out (not after the last instruction). */
+/* ADD/OR/AND/SUB/XOR/CMP r32, m32 (ADC and SBB need the carry). */
+static bool alu_load(const X86Insn *in)
+{
+    return !in->op0f && in->op < 0x40 && (in->op & 7) == 3 &&
+           in->mod != 3 && alu_inlined((in->op >> 3) & 7);
+}
+
 static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out,
                        bool *rip_set)
 {
     const X86Insn *in = &tb->insn[i];
-    enum { LOAD, STORE, PUSH, POP, CALL, RET, JMP, STORE_IMM, MOVZX } kind;
+    enum { LOAD, STORE, PUSH, POP, CALL, RET, JMP, STORE_IMM, MOVZX,
+           ALU_LOAD } kind;
     bool last = i + 1 == tb->n;
     unsigned size = 4;
     *rip_set = false;
@@ -726,6 +734,8 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out,
                in->mod != 3) {
         kind = MOVZX; /* MOVZX r32, m8 / m16 */
         size = in->op == 0xb6 ? 1 : 2;
+    } else if (alu_load(in)) {
+        kind = ALU_LOAD; /* ADD/OR/AND/SUB/XOR/CMP r32, m32 */
     } else {
         return false;
     }
@@ -734,7 +744,7 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out,
         return false;
     }
     if ((kind == LOAD || kind == STORE || kind == STORE_IMM ||
-         kind == MOVZX) &&
+         kind == MOVZX || kind == ALU_LOAD) &&
         (!ea32_legacy(in) || in->reg >= 8 || in->seg >= 6)) {
         return false;
     }
@@ -785,6 +795,38 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out,
         }
         a_st64(a, H_RBX, REG_OFF(in->reg), H_RAX);
         break;
+    case ALU_LOAD: {
+        /* dst op= [m] with the lazy flags as alu() leaves them (the
+           registers are in cpu->regs: rc_flush above). */
+        static const uint8_t host_op[8] = {
+            [0] = 0x01, [1] = 0x09, [4] = 0x21, [5] = 0x29, [6] = 0x31,
+            [7] = 0x29,
+        };
+        int opn = (in->op >> 3) & 7;
+        bool arith = opn == 0 || opn == 5 || opn == 7;
+        emit_ea32(a, in);
+        emit_fast_host(a, in->seg, false, slow, &ns, 4);
+        a_ld32(a, H_RCX, H_RAX, 0);
+        a_ld32(a, H_RAX, H_RBX, REG_OFF(in->reg));
+        if (arith) {
+            a_st64(a, H_RBX, CPU_OFF(lf_a), H_RAX);
+            a_st64(a, H_RBX, CPU_OFF(lf_b), H_RCX);
+        }
+        a_alu32_rr(a, host_op[opn], H_RAX, H_RCX);
+        if (arith) {
+            a_st32_imm(a, H_RBX, CPU_OFF(lf_op), opn == 0 ? LF_ADD : LF_SUB);
+        } else {
+            a_st64_imm(a, H_RBX, CPU_OFF(lf_a), 0);
+            a_st64_imm(a, H_RBX, CPU_OFF(lf_b), 0);
+            a_st32_imm(a, H_RBX, CPU_OFF(lf_op), LF_LOGIC);
+        }
+        a_st64(a, H_RBX, CPU_OFF(lf_res), H_RAX);
+        a_st8_imm(a, H_RBX, CPU_OFF(lf_size), 4);
+        if (opn != 7) {
+            a_st64(a, H_RBX, REG_OFF(in->reg), H_RAX);
+        }
+        break;
+    }
     case JMP: {
         /* x86_jump: the target within the CS limit (the handler raises
            #GP); in the middle of a block (tb.c follows jumps on the
@@ -901,7 +943,8 @@ static bool emit_mem32(Asm *a, const TBlock *tb, int i, AsmFixup *out,
     a_bind(a, done);
     /* The register written (in cpu->regs on both paths); ESP is never
        cached. */
-    if (kind == LOAD || kind == MOVZX) {
+    if (kind == LOAD || kind == MOVZX ||
+        (kind == ALU_LOAD && ((in->op >> 3) & 7) != 7)) {
         rc_state[in->reg] = RC_NONE;
     } else if (kind == POP) {
         rc_state[r] = RC_NONE;
@@ -1616,6 +1659,9 @@ bool x86_jit_translate(X86Cpu *cpu, TBlock *tb)
             inlined = !rip_set;
             nout += i + 1 < tb->n;
             jit->inlined++;
+            if (alu_load(&tb->insn[i])) {
+                fl = FL_UNKNOWN; /* the handler's or ours: recomputed */
+            }
             continue;
         }
         fl = FL_UNKNOWN; /* a handler call */
