@@ -17,6 +17,7 @@ usage: boottest.py SCENARIO EMULATOR
   mimic-system-x86_64 runs, or qemu-system-x86_64)
 Exit status: 0 pass, 1 fail, 77 skip (emulator missing).
 """
+import gzip
 import hashlib
 import http.server
 import math
@@ -377,17 +378,51 @@ def scenario_iso(exe, tmp):
         emu.close()
 
 
+def cpio_newc(files):
+    """A cpio archive (newc) of {name: (mode, bytes)}."""
+    out = bytearray()
+    for ino, (name, (mode, data)) in enumerate(
+            list(files.items()) + [('TRAILER!!!', (0, b''))]):
+        nb = name.encode() + b'\0'
+        hdr = '070701' + ''.join('%08x' % v for v in (
+            ino + 1, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(nb), 0))
+        out += hdr.encode() + nb
+        out += b'\0' * (-len(out) % 4)
+        out += data
+        out += b'\0' * (-len(out) % 4)
+    return bytes(out)
+
+
 def scenario_kernel(exe, tmp):
     # -cpu Nehalem (issue 17): the i686 kernel with SSE to SSE4.2 (FXSAVE
     # context switches, the TSC-deadline timer, SSE crypto/xor code); the
     # other scenarios keep the default pentium2.
+    initrd = os.path.join(CACHE, 'initrd.gz')
+    prog = os.environ.get('MIMIC_SSE_PROG')
+    want = None
+    if prog and os.path.exists(prog):
+        # A 32-bit SSE2 program (-msse2 -mfpmath=sse, static) in a second
+        # cpio archive after the first (the kernel unpacks both): its
+        # output in the guest must equal the host's.
+        want = hashlib.sha256(subprocess.run(
+            [prog], stdout=subprocess.PIPE, check=True,
+            timeout=60).stdout).hexdigest()
+        with open(prog, 'rb') as f:
+            extra = gzip.compress(cpio_newc({'sse-prog': (0o100755,
+                                                          f.read())}))
+        combined = os.path.join(tmp, 'initrd-sse.gz')
+        with open(initrd, 'rb') as f, open(combined, 'wb') as g:
+            g.write(f.read() + extra)
+        initrd = combined
     emu = Emulator([exe, '-nographic', '-cpu', 'Nehalem',
                     '-kernel', os.path.join(CACHE, 'vmlinuz'),
-                    '-initrd', os.path.join(CACHE, 'initrd.gz'),
+                    '-initrd', initrd,
                     '-append', 'console=ttyS0,115200', '-m', '256'],
                    os.path.join(tmp, 'serial.log'))
     try:
         linux_session(emu)
+        if want:
+            emu.command('/sse-prog | sha256sum', want, 120)
         emu.command("grep -c 'sse4_2.*popcnt\\|popcnt.*sse4_2' "
                     "/proc/cpuinfo", re.compile(r'\n1\r?\n'))
         emu.command('dmesg | grep -c "x87 FPU will use FXSAVE"',
