@@ -19,42 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static unsigned long lookup(const Elf64_Ehdr *eh, const char *name)
-{
-    const Elf64_Phdr *ph = (const void *)((const char *)eh + eh->e_phoff);
-    unsigned long base = (unsigned long)eh, load = 0;
-    const Elf64_Dyn *dyn = NULL;
-    for (int i = 0; i < eh->e_phnum; i++) {
-        if (ph[i].p_type == PT_LOAD && !load) {
-            load = base - ph[i].p_vaddr + ph[i].p_offset;
-        } else if (ph[i].p_type == PT_DYNAMIC) {
-            dyn = (const void *)(ph[i].p_offset + base);
-        }
-    }
-    const Elf64_Word *hash = NULL;
-    const Elf64_Sym *sym = NULL;
-    const char *str = NULL;
-    for (; dyn && dyn->d_tag != DT_NULL; dyn++) {
-        if (dyn->d_tag == DT_HASH) {
-            hash = (const void *)(dyn->d_un.d_ptr + load);
-        } else if (dyn->d_tag == DT_SYMTAB) {
-            sym = (const void *)(dyn->d_un.d_ptr + load);
-        } else if (dyn->d_tag == DT_STRTAB) {
-            str = (const void *)(dyn->d_un.d_ptr + load);
-        }
-    }
-    if (!hash || !sym || !str) {
-        return 0;
-    }
-    for (Elf64_Word i = 1; i < hash[1]; i++) {
-        if (sym[i].st_shndx != SHN_UNDEF &&
-            ELF64_ST_TYPE(sym[i].st_info) == STT_FUNC &&
-            !strcmp(str + sym[i].st_name, name)) {
-            return sym[i].st_value + load;
-        }
-    }
-    return 0;
-}
+#include "vdso-lookup.h"
 
 static long diff_s(long a, long b)
 {

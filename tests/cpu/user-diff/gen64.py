@@ -92,12 +92,9 @@ MAGIC = 0x34364455            # 'UD64'
 SIGNALS = [4, 5, 8, 11]       # SIGILL SIGTRAP SIGFPE SIGSEGV
 SA_SIGINFO, SA_NODEFER, SA_RESTORER = 4, 0x40000000, 0x04000000
 
-CF, PF, AF, ZF, SF, OF, DF = 0x1, 0x4, 0x10, 0x40, 0x80, 0x800, 0x400
-ALL6 = CF | PF | AF | ZF | SF | OF
-SZAP = SF | ZF | AF | PF
-DUMP_MASK = ALL6 | DF
-CC_READS = [OF, OF, CF, CF, ZF, ZF, CF | ZF, CF | ZF, SF, SF, PF, PF,
-            SF | OF, SF | OF, ZF | SF | OF, ZF | SF | OF]
+# The flag bits and the flags each condition reads: gen.py's.
+from gen import (AF, ALL6, CC_READS, CF, DF, DUMP_MASK, OF, PF,  # noqa: E402
+                 SF, SZAP, ZF)
 RSP, RBP = 4, 5
 WREG = [r for r in range(16) if r not in (RSP, RBP)]
 # ucontext gregs index of each register in dump order (rax rcx rdx rbx
